@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The vqnotify state machine. Labels (a)-(g), (p), (r) and (s) are those of
+ * Documentation/vqnotify.rst:
+ *
+ *                  (b) DRIVER_OK, (r) promotion, (e) vhost off
+ *   DEASSIGNED  ------------------------------------------->  ASSIGNED
+ *       ^  ^    <-------------------------------------------     |
+ *       |  |        (p) preemption, (s) DRIVER_OK cleared,       |
+ *       |  |        (g) reset                                    |
+ *       |  | (f) vhost off                         (d) vhost on |
+ *       |  +-------------------  OFFLIMITS  <--------------------+
+ *       +-- (c) vhost on ------>  (g) reset -> DEASSIGNED
+ *
+ * A queue holds a slot when ASSIGNED or OFFLIMITS. Userspace queues may
+ * only take a slot that leaves the guest's unused vhost reserve free and the
+ * guest within its budget; vhost may take any slot of the budget and, when
+ * none is left, preempts the newest ASSIGNED queue of the same guest.
+ *
+ * Everything here runs under the guest's lock and never fails half-way:
+ * each entry point either changes nothing or completes.
+ */
+#ifdef __KERNEL__
+#include <linux/bitops.h>
+#include <linux/minmax.h>
+#include <linux/string.h>
+#endif
+#include "vqn_sm.h"
+
+static bool vq_holds_slot(u8 state)
+{
+	return state != VQNOTIFY_VQ_DEASSIGNED;
+}
+
+u32 vqn_sm_budget(const struct vqn_guest_sm *g)
+{
+	if (g->own_budget)
+		return min(g->admin_budget, g->own_budget);
+	return g->admin_budget;
+}
+
+/* The guest is limited: userspace queues never get a slot of their own. */
+bool vqn_sm_limited(const struct vqn_guest_sm *g)
+{
+	return vqn_sm_budget(g) < g->threshold;
+}
+
+/*
+ * Would userspace queues hold @held slots, with @offlimits queues in vhost's
+ * hands, without eating into the vhost reserve or exceeding the budget?
+ */
+static bool user_fits(const struct vqn_guest_sm *g, u32 held, u32 offlimits)
+{
+	u32 reserve_left = 0;
+
+	if (g->vhost_reserve > offlimits)
+		reserve_left = g->vhost_reserve - offlimits;
+	return (u64)held + reserve_left <= vqn_sm_budget(g);
+}
+
+static void waiting_del(struct vqn_guest_sm *g, struct vqn_vq *vq)
+{
+	if (!(vq->flags & VQNOTIFY_VQ_WAITING))
+		return;
+	list_del_init(&vq->node);
+	vq->flags &= ~VQNOTIFY_VQ_WAITING;
+	g->nr_waiting--;
+}
+
+static void waiting_add(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 reason)
+{
+	vq->reason = reason;
+	if (vq->flags & VQNOTIFY_VQ_WAITING)
+		return;
+	list_add_tail(&vq->node, &g->waiting);
+	vq->flags |= VQNOTIFY_VQ_WAITING;
+	g->nr_waiting++;
+	if (reason == VQNOTIFY_REASON_HOST_CAP)
+		vqn_env_host_wait(g);
+}
+
+/*
+ * Move @vq to @state. Accounting of the guest follows; the host-wide slot
+ * is returned when the queue stops holding one, unless @keep_host_slot (the
+ * slot is handed to another queue of the same guest by the caller).
+ */
+static void vq_move(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 state,
+		    u8 label, u8 reason, bool async, bool keep_host_slot)
+{
+	u8 old = vq->state;
+
+	waiting_del(g, vq);
+	if (old == VQNOTIFY_VQ_ASSIGNED) {
+		list_del_init(&vq->node);
+		g->nr_assigned--;
+	} else if (old == VQNOTIFY_VQ_OFFLIMITS) {
+		g->nr_offlimits--;
+	}
+
+	vq->assign_seq = 0;
+	if (state == VQNOTIFY_VQ_ASSIGNED) {
+		list_add_tail(&vq->node, &g->assigned);
+		g->nr_assigned++;
+		vq->assign_seq = ++g->assign_seq;
+	} else if (state == VQNOTIFY_VQ_OFFLIMITS) {
+		g->nr_offlimits++;
+	}
+
+	if (vq_holds_slot(old) && !vq_holds_slot(state)) {
+		g->used--;
+		if (!keep_host_slot)
+			vqn_env_host_give(g);
+	} else if (!vq_holds_slot(old) && vq_holds_slot(state)) {
+		g->used++;
+	}
+
+	vq->state = state;
+	vq->label = label;
+	vq->reason = reason;
+	g->counts[label]++;
+	vqn_env_report(g, vq, old, label, async);
+}
+
+/*
+ * Try to give a DEASSIGNED userspace queue a slot. Returns
+ * VQNOTIFY_REASON_GRANTED with the host slot taken, or why not.
+ */
+static u8 user_slot_take(struct vqn_guest_sm *g)
+{
+	if (vqn_sm_limited(g))
+		return VQNOTIFY_REASON_LIMITED;
+	if (!user_fits(g, g->used + 1, g->nr_offlimits))
+		return VQNOTIFY_REASON_NO_SLOT;
+	if (!vqn_env_host_take(g))
+		return VQNOTIFY_REASON_HOST_CAP;
+	return VQNOTIFY_REASON_GRANTED;
+}
+
+static bool reason_waits(u8 reason)
+{
+	return reason == VQNOTIFY_REASON_NO_SLOT ||
+	       reason == VQNOTIFY_REASON_HOST_CAP;
+}
+
+/* (p): take the newest grant away; its queue waits for promotion. */
+static struct vqn_vq *preempt_newest(struct vqn_guest_sm *g, u8 reason,
+				     bool keep_host_slot)
+{
+	struct vqn_vq *victim;
+
+	if (list_empty(&g->assigned))
+		return NULL;
+	victim = list_last_entry(&g->assigned, struct vqn_vq, node);
+	vq_move(g, victim, VQNOTIFY_VQ_DEASSIGNED, VQNOTIFY_LABEL_P, reason,
+		true, keep_host_slot);
+	if (victim->dev->status & VQNOTIFY_STATUS_DRIVER_OK &&
+	    !vqn_sm_limited(g))
+		waiting_add(g, victim, reason);
+	return victim;
+}
+
+void vqn_sm_guest_init(struct vqn_guest_sm *g, u32 budget, u32 reserve,
+		       u32 threshold)
+{
+	memset(g, 0, sizeof(*g));
+	g->admin_budget = budget;
+	g->vhost_reserve = reserve;
+	g->threshold = threshold;
+	INIT_LIST_HEAD(&g->assigned);
+	INIT_LIST_HEAD(&g->waiting);
+}
+
+/* (a) a new device's queues start DEASSIGNED. */
+void vqn_sm_dev_init(struct vqn_guest_sm *g, struct vqn_dev *d)
+{
+	u32 i;
+
+	for (i = 0; i < d->num_queues; i++) {
+		struct vqn_vq *vq = &d->vqs[i];
+
+		INIT_LIST_HEAD(&vq->node);
+		vq->dev = d;
+		vq->state = VQNOTIFY_VQ_DEASSIGNED;
+		vq->reason = VQNOTIFY_REASON_NONE;
+		vq->label = VQNOTIFY_LABEL_A;
+		g->counts[VQNOTIFY_LABEL_A]++;
+	}
+}
+
+/* (b) for one queue: try to get a slot, or say why not. */
+static void driver_ok_queue(struct vqn_guest_sm *g, struct vqn_vq *vq)
+{
+	u8 reason;
+
+	if (vq->state != VQNOTIFY_VQ_DEASSIGNED)
+		return;
+	if (!(vq->flags & VQNOTIFY_VQ_INITIALISED)) {
+		vq->reason = VQNOTIFY_REASON_NOT_READY;
+	} else {
+		reason = user_slot_take(g);
+		if (reason == VQNOTIFY_REASON_GRANTED) {
+			vq_move(g, vq, VQNOTIFY_VQ_ASSIGNED, VQNOTIFY_LABEL_B,
+				reason, false, false);
+			return;
+		}
+		if (reason_waits(reason))
+			waiting_add(g, vq, reason);
+		else
+			vq->reason = reason;
+	}
+	vqn_env_report(g, vq, vq->state, VQNOTIFY_LABEL_NONE, false);
+}
+
+static void set_initialised(struct vqn_dev *d, const unsigned long *ready)
+{
+	u32 i;
+
+	for (i = 0; i < d->num_queues; i++) {
+		if (!ready || test_bit(i, ready))
+			d->vqs[i].flags |= VQNOTIFY_VQ_INITIALISED;
+		else
+			d->vqs[i].flags &= ~VQNOTIFY_VQ_INITIALISED;
+	}
+}
+
+void vqn_sm_set_status(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
+		       const unsigned long *ready)
+{
+	bool was_ok = d->status & VQNOTIFY_STATUS_DRIVER_OK;
+	bool is_ok = status & VQNOTIFY_STATUS_DRIVER_OK;
+	u32 i;
+
+	d->used = true;
+	if (!status) {
+		vqn_sm_reset(g, d, VQNOTIFY_REASON_RESET);
+		vqn_sm_promote(g);
+		return;
+	}
+	d->status = status;
+
+	if (is_ok && !was_ok) {
+		/* (b) each initialised queue tries to get a slot. */
+		set_initialised(d, ready);
+		for (i = 0; i < d->num_queues; i++)
+			driver_ok_queue(g, &d->vqs[i]);
+	} else if (!is_ok && was_ok) {
+		/* (s) userspace stops its ioeventfds; vhost keeps its own. */
+		for (i = 0; i < d->num_queues; i++) {
+			struct vqn_vq *vq = &d->vqs[i];
+
+			waiting_del(g, vq);
+			if (vq->state == VQNOTIFY_VQ_ASSIGNED)
+				vq_move(g, vq, VQNOTIFY_VQ_DEASSIGNED,
+					VQNOTIFY_LABEL_S,
+					VQNOTIFY_REASON_STOPPED, false, false);
+		}
+		vqn_sm_promote(g);
+	}
+}
+
+int vqn_sm_host_notifier(struct vqn_guest_sm *g, struct vqn_dev *d,
+			 struct vqn_vq *vq, bool enable)
+{
+	bool have_slot = false;
+	u8 reason;
+
+	if (enable) {
+		if (vq->state == VQNOTIFY_VQ_OFFLIMITS)
+			return -EALREADY;
+		d->used = true;
+		if (vq->state == VQNOTIFY_VQ_ASSIGNED) {
+			/* (d) the queue's slot passes to vhost. */
+			vq_move(g, vq, VQNOTIFY_VQ_OFFLIMITS, VQNOTIFY_LABEL_D,
+				VQNOTIFY_REASON_VHOST, false, false);
+			return 0;
+		}
+		/*
+		 * (c) vhost has priority: a free slot of the budget, else the
+		 * newest userspace grant of this guest (p), whose host slot
+		 * passes straight to vhost.
+		 */
+		if (g->used < vqn_sm_budget(g) && vqn_env_host_take(g)) {
+			have_slot = true;
+		} else if (!list_empty(&g->assigned)) {
+			preempt_newest(g, VQNOTIFY_REASON_PREEMPT_VHOST, true);
+			have_slot = true;
+		}
+		if (!have_slot)
+			return -ENOSPC;
+		vq_move(g, vq, VQNOTIFY_VQ_OFFLIMITS, VQNOTIFY_LABEL_C,
+			VQNOTIFY_REASON_VHOST, false, false);
+		return 0;
+	}
+
+	if (vq->state != VQNOTIFY_VQ_OFFLIMITS)
+		return -EALREADY;
+	/* (e) back to userspace, keeping the slot, if it may hold one. */
+	if (d->status & VQNOTIFY_STATUS_DRIVER_OK && !vqn_sm_limited(g) &&
+	    user_fits(g, g->used, g->nr_offlimits - 1)) {
+		vq_move(g, vq, VQNOTIFY_VQ_ASSIGNED, VQNOTIFY_LABEL_E,
+			VQNOTIFY_REASON_VHOST_OFF, false, false);
+		return 0;
+	}
+	/* (f) otherwise the slot is freed. */
+	reason = VQNOTIFY_REASON_VHOST_OFF;
+	if (d->status & VQNOTIFY_STATUS_DRIVER_OK)
+		reason = vqn_sm_limited(g) ? VQNOTIFY_REASON_LIMITED :
+					     VQNOTIFY_REASON_NO_SLOT;
+	vq_move(g, vq, VQNOTIFY_VQ_DEASSIGNED, VQNOTIFY_LABEL_F, reason,
+		false, false);
+	if (reason_waits(reason))
+		waiting_add(g, vq, reason);
+	vqn_sm_promote(g);
+	return 0;
+}
+
+/*
+ * (g) every queue of the device to DEASSIGNED, OFFLIMITS included. The
+ * caller promotes (r) afterwards, unless the whole guest is going away.
+ */
+void vqn_sm_reset(struct vqn_guest_sm *g, struct vqn_dev *d, u8 reason)
+{
+	u32 i;
+
+	d->status = 0;
+	for (i = 0; i < d->num_queues; i++) {
+		struct vqn_vq *vq = &d->vqs[i];
+
+		waiting_del(g, vq);
+		vq->flags &= ~VQNOTIFY_VQ_INITIALISED;
+		if (vq->state != VQNOTIFY_VQ_DEASSIGNED)
+			vq_move(g, vq, VQNOTIFY_VQ_DEASSIGNED, VQNOTIFY_LABEL_G,
+				reason, false, false);
+		else
+			vq->reason = reason;
+	}
+}
+
+/*
+ * Migration: the device was just added (a); apply the saved status, then
+ * (b) if DRIVER_OK. Queues vhost held are left for vhost to take back.
+ */
+void vqn_sm_load(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
+		 const unsigned long *ready, const unsigned long *vhost)
+{
+	u32 i;
+
+	d->used = true;
+	d->status = status;
+	set_initialised(d, ready);
+	if (!(status & VQNOTIFY_STATUS_DRIVER_OK))
+		return;
+	for (i = 0; i < d->num_queues; i++) {
+		struct vqn_vq *vq = &d->vqs[i];
+
+		if (test_bit(i, vhost)) {
+			vq->reason = VQNOTIFY_REASON_VHOST;
+			vqn_env_report(g, vq, vq->state, VQNOTIFY_LABEL_NONE,
+				       false);
+			continue;
+		}
+		driver_ok_queue(g, vq);
+	}
+}
+
+/*
+ * The budget, reserve or threshold changed: preempt userspace grants newest
+ * first until the guest fits (all of them when it became limited), then
+ * promote waiting queues into whatever is free. OFFLIMITS queues are never
+ * revoked here; a guest they put over budget is reported as such.
+ */
+void vqn_sm_reconfigure(struct vqn_guest_sm *g)
+{
+	if (vqn_sm_limited(g)) {
+		while (preempt_newest(g, VQNOTIFY_REASON_PREEMPT_BUDGET, false))
+			;
+		while (!list_empty(&g->waiting)) {
+			struct vqn_vq *vq = list_first_entry(&g->waiting,
+							     struct vqn_vq,
+							     node);
+			waiting_del(g, vq);
+			vq->reason = VQNOTIFY_REASON_LIMITED;
+		}
+		return;
+	}
+	while (!user_fits(g, g->used, g->nr_offlimits) &&
+	       preempt_newest(g, VQNOTIFY_REASON_PREEMPT_BUDGET, false))
+		;
+	vqn_sm_promote(g);
+}
+
+/* (r) work-conserving: hand free slots to waiting queues, FIFO. */
+void vqn_sm_promote(struct vqn_guest_sm *g)
+{
+	while (!list_empty(&g->waiting)) {
+		struct vqn_vq *vq = list_first_entry(&g->waiting,
+						     struct vqn_vq, node);
+		u8 reason = user_slot_take(g);
+
+		if (reason != VQNOTIFY_REASON_GRANTED) {
+			if (reason == VQNOTIFY_REASON_HOST_CAP)
+				vqn_env_host_wait(g);
+			return;
+		}
+		vq_move(g, vq, VQNOTIFY_VQ_ASSIGNED, VQNOTIFY_LABEL_R,
+			VQNOTIFY_REASON_PROMOTED, true, false);
+	}
+}
+
+/*
+ * Accounting invariants, for tests: the counters agree with the lists and
+ * every listed queue is in the state its list says. Returns 0 or -EUCLEAN.
+ */
+int vqn_sm_check(const struct vqn_guest_sm *g)
+{
+	const struct vqn_vq *vq;
+	u32 n = 0, w = 0;
+
+	list_for_each_entry(vq, &g->assigned, node) {
+		if (vq->state != VQNOTIFY_VQ_ASSIGNED)
+			return -EUCLEAN;
+		n++;
+	}
+	list_for_each_entry(vq, &g->waiting, node) {
+		if (vq->state != VQNOTIFY_VQ_DEASSIGNED ||
+		    !(vq->flags & VQNOTIFY_VQ_WAITING))
+			return -EUCLEAN;
+		w++;
+	}
+	if (n != g->nr_assigned || w != g->nr_waiting ||
+	    g->used != g->nr_assigned + g->nr_offlimits)
+		return -EUCLEAN;
+	return 0;
+}
