@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Internal interfaces shared by the vqnotify module's files. */
+#ifndef _VQNOTIFY_H
+#define _VQNOTIFY_H
+
+#include <linux/atomic.h>
+#include <linux/mutex.h>
+#include <linux/pid.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+
+#include "vqn_sm.h"
+
+/**
+ * struct vqn_config - host-wide settings, from module parameters, changed
+ * by the admin over netlink (under vqn_guests_lock)
+ * @default_budget: budget of a new guest
+ * @threshold: many-ioeventfds threshold
+ * @vhost_reserve: vhost reserve of a new guest
+ * @host_cap: host-wide slot cap
+ */
+struct vqn_config {
+	u32 default_budget;
+	u32 threshold;
+	u32 vhost_reserve;
+	u32 host_cap;
+};
+
+/**
+ * struct vqn_guest - one open file of /dev/vqnotify
+ * @sm: state machine accounting, under @lock
+ * @lock: protects @sm, @devs, @label and the devices' queues
+ * @devs: devices by id
+ * @nr_devices: entries in @devs
+ * @next_dev_id: cyclic allocation hint for @devs
+ * @id: host-wide id (vqn_guests)
+ * @pid: the opener
+ * @label: NUL-terminated name
+ * @call: results collector of the ioctl in progress, under @lock
+ * @host_waiting: queues wait for a host-wide slot (vqn_host_waiters)
+ * @ev_lock: protects the event ring
+ * @ev: event ring of @ev_depth records
+ * @ev_depth: capacity of @ev
+ * @ev_head: index of the oldest queued event
+ * @ev_count: events queued
+ * @ev_seq: sequence number of the next event
+ * @ev_overflow: an overflow record is queued, further events are dropped
+ * @wq: readers and pollers
+ */
+struct vqn_guest {
+	struct vqn_guest_sm sm;
+	struct mutex lock;
+	struct xarray devs;
+	u32 nr_devices;
+	u32 next_dev_id;
+	u32 id;
+	struct pid *pid;
+	char label[VQNOTIFY_LABEL_LEN];
+	struct vqn_call *call;
+	bool host_waiting;
+
+	spinlock_t ev_lock;
+	struct vqnotify_event *ev;
+	u32 ev_depth;
+	u32 ev_head;
+	u32 ev_count;
+	u64 ev_seq;
+	bool ev_overflow;
+	wait_queue_head_t wq;
+};
+
+extern struct vqn_config vqn_cfg;
+extern struct mutex vqn_guests_lock;
+extern struct xarray vqn_guests;
+extern atomic_t vqn_host_used;
+extern unsigned int vqn_nr_guests;
+
+static inline struct vqn_guest *vqn_guest_of(struct vqn_guest_sm *sm)
+{
+	return container_of(sm, struct vqn_guest, sm);
+}
+
+void vqn_guest_fill_info(struct vqn_guest *g, struct vqnotify_guest_info *gi);
+void vqn_guest_event_budget(struct vqn_guest *g);
+void vqn_host_promote_all(void);
+
+/* Netlink family, vqnotify_nl.c */
+int vqn_nl_init(void);
+void vqn_nl_exit(void);
+void vqn_nl_notify_transition(struct vqn_guest *g, struct vqn_vq *vq, u8 old,
+			      u8 label);
+void vqn_nl_notify_guest(struct vqn_guest *g, bool add);
+void vqn_nl_notify_dev(struct vqn_guest *g, struct vqn_dev *d, bool add);
+
+#endif /* _VQNOTIFY_H */

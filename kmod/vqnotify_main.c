@@ -1,0 +1,1103 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vqnotify: host-wide arbitration of virtqueue notification slots.
+ *
+ * /dev/vqnotify: one open file is one guest. The ioctls forward a guest's
+ * virtio device lifecycle to the state machine (vqn_sm.c); read() and poll()
+ * deliver the changes the VMM did not cause itself.
+ *
+ * Locking: vqn_guests_lock (host-wide: the guest table, vqn_cfg) may be
+ * taken before a guest's lock, never after it. A guest's lock covers its
+ * devices and queues and is the only lock of the ioctl hot path; host-wide
+ * slot accounting is a lockless counter. ev_lock (a spinlock) nests inside
+ * the guest's lock and protects only the event ring.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/crc32.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/workqueue.h>
+
+#include "vqnotify.h"
+
+#define CREATE_TRACE_POINTS
+#include "vqnotify_trace.h"
+
+struct vqn_config vqn_cfg = {
+	.default_budget = 1024,
+	.threshold = 7,
+	.vhost_reserve = 0,
+	.host_cap = 1 << 20,
+};
+module_param_named(default_budget, vqn_cfg.default_budget, uint, 0444);
+MODULE_PARM_DESC(default_budget, "Slots a new guest may hold (default 1024)");
+module_param_named(threshold, vqn_cfg.threshold, uint, 0444);
+MODULE_PARM_DESC(threshold,
+		 "Guests with a budget below this are limited (default 7)");
+module_param_named(vhost_reserve, vqn_cfg.vhost_reserve, uint, 0444);
+MODULE_PARM_DESC(vhost_reserve,
+		 "Slots of a new guest kept for vhost (default 0)");
+module_param_named(host_cap, vqn_cfg.host_cap, uint, 0444);
+MODULE_PARM_DESC(host_cap, "Slots in use host-wide at most (default 1048576)");
+
+static unsigned int max_guests = 4096;
+module_param(max_guests, uint, 0444);
+MODULE_PARM_DESC(max_guests, "Open guests host-wide at most (default 4096)");
+static unsigned int max_devices = 256;
+module_param(max_devices, uint, 0444);
+MODULE_PARM_DESC(max_devices, "Devices per guest at most (default 256)");
+static unsigned int event_depth = 256;
+module_param(event_depth, uint, 0444);
+MODULE_PARM_DESC(event_depth,
+		 "Events queued per guest before an overflow (default 256)");
+
+DEFINE_MUTEX(vqn_guests_lock);
+DEFINE_XARRAY_ALLOC1(vqn_guests);
+static u32 vqn_next_guest_id;
+unsigned int vqn_nr_guests;
+atomic_t vqn_host_used = ATOMIC_INIT(0);
+static atomic_t vqn_host_waiters = ATOMIC_INIT(0);
+
+/* Results of the lifecycle call in progress on a guest. */
+struct vqn_call {
+	struct vqn_dev *dev;
+	struct vqnotify_vq_result *res;
+	u32 cap;
+	u32 nr;
+};
+
+/* Event ring */
+
+static void vqn_event_push(struct vqn_guest *g, struct vqnotify_event *ev)
+{
+	spin_lock(&g->ev_lock);
+	ev->seq = g->ev_seq++;
+	if (g->ev_overflow) {
+		spin_unlock(&g->ev_lock);
+		return;
+	}
+	if (g->ev_count == g->ev_depth - 1) {
+		/* As inotify: the last free record says what was lost. */
+		memset(ev, 0, sizeof(*ev));
+		ev->seq = g->ev_seq - 1;
+		ev->type = VQNOTIFY_EVENT_OVERFLOW;
+		g->ev_overflow = true;
+	}
+	g->ev[(g->ev_head + g->ev_count) % g->ev_depth] = *ev;
+	g->ev_count++;
+	spin_unlock(&g->ev_lock);
+	wake_up_interruptible_poll(&g->wq, EPOLLIN | EPOLLRDNORM);
+}
+
+void vqn_guest_event_budget(struct vqn_guest *g)
+{
+	struct vqnotify_event ev = {
+		.type = VQNOTIFY_EVENT_BUDGET,
+		.value = vqn_sm_budget(&g->sm),
+	};
+
+	lockdep_assert_held(&g->lock);
+	vqn_event_push(g, &ev);
+}
+
+/* The state machine's environment */
+
+void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_vq *vq, u8 old,
+		    u8 label, bool async)
+{
+	struct vqn_guest *g = vqn_guest_of(sm);
+	u32 queue = vqn_vq_index(vq);
+	struct vqn_call *call = g->call;
+
+	lockdep_assert_held(&g->lock);
+	if (label != VQNOTIFY_LABEL_NONE) {
+		trace_vq_transition(g->id, vq->dev->id, queue, old, vq->state,
+				    label, vq->reason);
+		vqn_nl_notify_transition(g, vq, old, label);
+	}
+
+	if (async) {
+		struct vqnotify_event ev = {
+			.type = VQNOTIFY_EVENT_TRANSITION,
+			.dev_id = vq->dev->id,
+			.queue = queue,
+			.old_state = old,
+			.new_state = vq->state,
+			.label = label,
+			.reason = vq->reason,
+		};
+
+		vqn_event_push(g, &ev);
+		return;
+	}
+
+	if (!call || call->dev != vq->dev)
+		return;
+	if (call->res && !WARN_ON_ONCE(call->nr >= call->cap)) {
+		struct vqnotify_vq_result *r = &call->res[call->nr];
+
+		r->queue = queue;
+		r->old_state = old;
+		r->new_state = vq->state;
+		r->label = label;
+		r->reason = vq->reason;
+	}
+	call->nr++;
+}
+
+bool vqn_env_host_take(struct vqn_guest_sm *sm)
+{
+	int used = atomic_read(&vqn_host_used);
+
+	do {
+		if (used >= READ_ONCE(vqn_cfg.host_cap))
+			return false;
+	} while (!atomic_try_cmpxchg(&vqn_host_used, &used, used + 1));
+	return true;
+}
+
+static void vqn_host_promote_fn(struct work_struct *work);
+static DECLARE_WORK(vqn_host_work, vqn_host_promote_fn);
+
+void vqn_env_host_give(struct vqn_guest_sm *sm)
+{
+	atomic_dec(&vqn_host_used);
+	if (atomic_read(&vqn_host_waiters))
+		schedule_work(&vqn_host_work);
+}
+
+void vqn_env_host_wait(struct vqn_guest_sm *sm)
+{
+	struct vqn_guest *g = vqn_guest_of(sm);
+
+	if (!g->host_waiting) {
+		WRITE_ONCE(g->host_waiting, true);
+		atomic_inc(&vqn_host_waiters);
+	}
+}
+
+/*
+ * A host-wide slot came free while guests wait for one: promote their
+ * waiting queues, guest by guest, until the cap stops us.
+ */
+static void vqn_host_promote_fn(struct work_struct *work)
+{
+	struct vqn_guest *g;
+	unsigned long id;
+
+	mutex_lock(&vqn_guests_lock);
+	xa_for_each(&vqn_guests, id, g) {
+		bool blocked;
+
+		if (!READ_ONCE(g->host_waiting))
+			continue;
+		mutex_lock(&g->lock);
+		WRITE_ONCE(g->host_waiting, false);
+		atomic_dec(&vqn_host_waiters);
+		vqn_sm_promote(&g->sm);
+		blocked = g->host_waiting;
+		mutex_unlock(&g->lock);
+		if (blocked)
+			break;
+	}
+	mutex_unlock(&vqn_guests_lock);
+}
+
+void vqn_host_promote_all(void)
+{
+	schedule_work(&vqn_host_work);
+}
+
+/* Guests */
+
+void vqn_guest_fill_info(struct vqn_guest *g, struct vqnotify_guest_info *gi)
+{
+	const struct vqn_guest_sm *sm = &g->sm;
+
+	lockdep_assert_held(&g->lock);
+	gi->guest_id = g->id;
+	gi->owner_pid = pid_vnr(g->pid);
+	gi->budget = vqn_sm_budget(sm);
+	gi->vhost_reserve = sm->vhost_reserve;
+	gi->threshold = sm->threshold;
+	gi->used = sm->used;
+	gi->nr_assigned = sm->nr_assigned;
+	gi->nr_offlimits = sm->nr_offlimits;
+	gi->nr_waiting = sm->nr_waiting;
+	gi->nr_devices = g->nr_devices;
+	gi->out_flags = 0;
+	if (vqn_sm_limited(sm))
+		gi->out_flags |= VQNOTIFY_GUEST_LIMITED;
+	if (sm->used > vqn_sm_budget(sm))
+		gi->out_flags |= VQNOTIFY_GUEST_OVER_BUDGET;
+	BUILD_BUG_ON(sizeof(gi->counts) != sizeof(sm->counts));
+	memcpy(gi->counts, sm->counts, sizeof(gi->counts));
+	memcpy(gi->label, g->label, sizeof(gi->label));
+}
+
+static int vqn_open(struct inode *inode, struct file *file)
+{
+	struct vqn_guest *g;
+	int ret;
+
+	g = kzalloc(sizeof(*g), GFP_KERNEL_ACCOUNT);
+	if (!g)
+		return -ENOMEM;
+	g->ev_depth = event_depth;
+	g->ev = kvcalloc(g->ev_depth, sizeof(*g->ev), GFP_KERNEL_ACCOUNT);
+	if (!g->ev) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	mutex_init(&g->lock);
+	xa_init_flags(&g->devs, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	spin_lock_init(&g->ev_lock);
+	init_waitqueue_head(&g->wq);
+	g->pid = get_pid(task_tgid(current));
+
+	mutex_lock(&vqn_guests_lock);
+	if (vqn_nr_guests >= max_guests) {
+		ret = -ENOSPC;
+		goto err_unlock;
+	}
+	vqn_sm_guest_init(&g->sm, vqn_cfg.default_budget,
+			  vqn_cfg.vhost_reserve, vqn_cfg.threshold);
+	ret = xa_alloc_cyclic(&vqn_guests, &g->id, g, xa_limit_31b,
+			      &vqn_next_guest_id, GFP_KERNEL_ACCOUNT);
+	if (ret < 0)
+		goto err_unlock;
+	vqn_nr_guests++;
+	mutex_lock(&g->lock);
+	vqn_nl_notify_guest(g, true);
+	mutex_unlock(&g->lock);
+	mutex_unlock(&vqn_guests_lock);
+
+	file->private_data = g;
+	return 0;
+
+err_unlock:
+	mutex_unlock(&vqn_guests_lock);
+	put_pid(g->pid);
+	kvfree(g->ev);
+err_free:
+	kfree(g);
+	return ret;
+}
+
+/* Closing the file, or the VMM dying, releases every slot the guest held. */
+static int vqn_release(struct inode *inode, struct file *file)
+{
+	struct vqn_guest *g = file->private_data;
+	struct vqn_dev *d;
+	unsigned long id;
+
+	mutex_lock(&vqn_guests_lock);
+	xa_erase(&vqn_guests, g->id);
+	vqn_nr_guests--;
+	mutex_lock(&g->lock);
+	if (g->host_waiting) {
+		g->host_waiting = false;
+		atomic_dec(&vqn_host_waiters);
+	}
+	mutex_unlock(&g->lock);
+	mutex_unlock(&vqn_guests_lock);
+
+	mutex_lock(&g->lock);
+	xa_for_each(&g->devs, id, d) {
+		vqn_sm_reset(&g->sm, d, VQNOTIFY_REASON_REMOVED);
+		xa_erase(&g->devs, id);
+		vqn_nl_notify_dev(g, d, false);
+		kvfree(d);
+	}
+	WARN_ON(vqn_sm_check(&g->sm) || g->sm.used);
+	vqn_nl_notify_guest(g, false);
+	mutex_unlock(&g->lock);
+
+	xa_destroy(&g->devs);
+	mutex_destroy(&g->lock);
+	put_pid(g->pid);
+	kvfree(g->ev);
+	kfree(g);
+	return 0;
+}
+
+static ssize_t vqn_read(struct file *file, char __user *buf, size_t count,
+			loff_t *ppos)
+{
+	struct vqn_guest *g = file->private_data;
+	struct vqnotify_event ev;
+	ssize_t done = 0;
+	int ret;
+
+	if (count < sizeof(ev))
+		return -EINVAL;
+
+	while (!READ_ONCE(g->ev_count)) {
+		if (file->f_flags & O_NONBLOCK)
+			return -EAGAIN;
+		ret = wait_event_interruptible(g->wq, READ_ONCE(g->ev_count));
+		if (ret)
+			return ret;
+	}
+
+	/* Readers are serialised by the guest lock; pushers only append. */
+	mutex_lock(&g->lock);
+	while (count - done >= sizeof(ev)) {
+		spin_lock(&g->ev_lock);
+		if (!g->ev_count) {
+			spin_unlock(&g->ev_lock);
+			break;
+		}
+		ev = g->ev[g->ev_head];
+		spin_unlock(&g->ev_lock);
+
+		if (copy_to_user(buf + done, &ev, sizeof(ev))) {
+			if (!done)
+				done = -EFAULT;
+			break;
+		}
+		spin_lock(&g->ev_lock);
+		g->ev_head = (g->ev_head + 1) % g->ev_depth;
+		g->ev_count--;
+		if (ev.type == VQNOTIFY_EVENT_OVERFLOW)
+			g->ev_overflow = false;
+		spin_unlock(&g->ev_lock);
+		done += sizeof(ev);
+	}
+	mutex_unlock(&g->lock);
+	return done;
+}
+
+static __poll_t vqn_poll(struct file *file, poll_table *wait)
+{
+	struct vqn_guest *g = file->private_data;
+
+	poll_wait(file, &g->wq, wait);
+	return READ_ONCE(g->ev_count) ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+/* ioctls */
+
+static bool vqn_label_ok(const char *label)
+{
+	return strnlen(label, VQNOTIFY_LABEL_LEN) < VQNOTIFY_LABEL_LEN;
+}
+
+static struct vqn_dev *vqn_dev_find(struct vqn_guest *g, u32 dev_id)
+{
+	lockdep_assert_held(&g->lock);
+	return xa_load(&g->devs, dev_id);
+}
+
+static int vqn_ioctl_get_info(struct vqn_guest *g, void *arg)
+{
+	struct vqnotify_info *info = arg;
+
+	if (info->flags)
+		return -EOPNOTSUPP;
+	if (info->__reserved)
+		return -EINVAL;
+	info->api_version = VQNOTIFY_API_VERSION;
+	info->max_queues = VQNOTIFY_MAX_QUEUES;
+	info->max_devices = max_devices;
+	info->event_size = sizeof(struct vqnotify_event);
+	info->event_depth = g->ev_depth;
+	mutex_lock(&vqn_guests_lock);
+	info->default_budget = vqn_cfg.default_budget;
+	info->threshold = vqn_cfg.threshold;
+	info->vhost_reserve = vqn_cfg.vhost_reserve;
+	info->host_cap = vqn_cfg.host_cap;
+	info->nr_guests = vqn_nr_guests;
+	mutex_unlock(&vqn_guests_lock);
+	info->host_used = atomic_read(&vqn_host_used);
+	info->features = VQNOTIFY_FEATURE_SAVE_LOAD | VQNOTIFY_FEATURE_NETLINK;
+	return 0;
+}
+
+static int vqn_ioctl_guest_set(struct vqn_guest *g, void *arg)
+{
+	struct vqnotify_guest_set *gs = arg;
+
+	if (gs->flags & ~(VQNOTIFY_GUEST_SET_LABEL | VQNOTIFY_GUEST_SET_BUDGET))
+		return -EOPNOTSUPP;
+	if (gs->__reserved)
+		return -EINVAL;
+	if ((gs->flags & VQNOTIFY_GUEST_SET_LABEL) && !vqn_label_ok(gs->label))
+		return -EINVAL;
+
+	mutex_lock(&g->lock);
+	if (gs->flags & VQNOTIFY_GUEST_SET_LABEL)
+		strscpy(g->label, gs->label, sizeof(g->label));
+	if (gs->flags & VQNOTIFY_GUEST_SET_BUDGET) {
+		g->sm.own_budget = gs->budget;
+		vqn_sm_reconfigure(&g->sm);
+	}
+	mutex_unlock(&g->lock);
+	return 0;
+}
+
+static int vqn_ioctl_guest_get(struct vqn_guest *g, void *arg)
+{
+	struct vqnotify_guest_info *gi = arg;
+
+	if (gi->flags)
+		return -EOPNOTSUPP;
+	if (gi->__reserved)
+		return -EINVAL;
+	mutex_lock(&g->lock);
+	vqn_guest_fill_info(g, gi);
+	mutex_unlock(&g->lock);
+	return 0;
+}
+
+static int vqn_ioctl_dev_add(struct vqn_guest *g, void *arg)
+{
+	struct vqnotify_dev_add *da = arg;
+	struct vqn_dev *d;
+	u32 id;
+	int ret;
+
+	if (da->flags)
+		return -EOPNOTSUPP;
+	if (da->__reserved || da->out_dev_id)
+		return -EINVAL;
+	if (da->transport < VQNOTIFY_TRANSPORT_PIO ||
+	    da->transport > VQNOTIFY_TRANSPORT_CCW)
+		return -EINVAL;
+	if (!da->num_queues || da->num_queues > VQNOTIFY_MAX_QUEUES)
+		return -EINVAL;
+	if (!vqn_label_ok(da->label))
+		return -EINVAL;
+
+	d = kvzalloc(struct_size(d, vqs, da->num_queues), GFP_KERNEL_ACCOUNT);
+	if (!d)
+		return -ENOMEM;
+	d->transport = da->transport;
+	d->num_queues = da->num_queues;
+	strscpy(d->label, da->label, sizeof(d->label));
+
+	mutex_lock(&g->lock);
+	if (g->nr_devices >= max_devices) {
+		ret = -EMFILE;
+		goto err_unlock;
+	}
+	ret = xa_alloc_cyclic(&g->devs, &id, d, xa_limit_31b, &g->next_dev_id,
+			      GFP_KERNEL_ACCOUNT);
+	if (ret < 0)
+		goto err_unlock;
+	d->id = id;
+	g->nr_devices++;
+	vqn_sm_dev_init(&g->sm, d);
+	vqn_nl_notify_dev(g, d, true);
+	mutex_unlock(&g->lock);
+
+	da->out_dev_id = id;
+	return 0;
+
+err_unlock:
+	mutex_unlock(&g->lock);
+	kvfree(d);
+	return ret;
+}
+
+/*
+ * Everything a device-wide call may fail on is checked before any state
+ * changes: the device, the caller's results buffer (zeroed to prove it is
+ * writable) and the kernel's results array.
+ */
+static int vqn_call_prepare(struct vqn_guest *g, u32 dev_id, u64 ures,
+			    u32 cap, struct vqn_call *call, u32 *nq)
+{
+	struct vqn_dev *d;
+
+	mutex_lock(&g->lock);
+	d = vqn_dev_find(g, dev_id);
+	*nq = d ? d->num_queues : 0;
+	mutex_unlock(&g->lock);
+	if (!d)
+		return -ENOENT;
+
+	memset(call, 0, sizeof(*call));
+	if (!ures)
+		return 0;
+	if (cap < *nq)
+		return -EINVAL;
+	if (clear_user(u64_to_user_ptr(ures), *nq * sizeof(*call->res)))
+		return -EFAULT;
+	call->res = kvcalloc(*nq, sizeof(*call->res), GFP_KERNEL_ACCOUNT);
+	if (!call->res)
+		return -ENOMEM;
+	call->cap = *nq;
+	return 0;
+}
+
+/* Look the device up again under the lock: it may have gone meanwhile. */
+static struct vqn_dev *vqn_call_begin(struct vqn_guest *g, u32 dev_id, u32 nq,
+				      struct vqn_call *call)
+{
+	struct vqn_dev *d;
+
+	mutex_lock(&g->lock);
+	d = vqn_dev_find(g, dev_id);
+	if (!d || d->num_queues != nq) {
+		mutex_unlock(&g->lock);
+		return NULL;
+	}
+	call->dev = d;
+	g->call = call;
+	return d;
+}
+
+static void vqn_call_end(struct vqn_guest *g)
+{
+	g->call = NULL;
+	mutex_unlock(&g->lock);
+}
+
+static int vqn_call_finish(struct vqn_call *call, u64 ures, u32 *nr_results)
+{
+	int ret = 0;
+
+	*nr_results = call->nr;
+	if (ures && call->nr &&
+	    copy_to_user(u64_to_user_ptr(ures), call->res,
+			 call->nr * sizeof(*call->res)))
+		ret = -EFAULT;
+	kvfree(call->res);
+	return ret;
+}
+
+/* Copy a user bitmap of @nbits bits in __u64 words; no bit past @nbits. */
+static int vqn_get_bitmap(unsigned long *dst, u64 uptr, u32 nbits)
+{
+	u64 words[BITS_TO_U64(VQNOTIFY_MAX_QUEUES)];
+	u32 n = BITS_TO_U64(nbits);
+
+	if (copy_from_user(words, u64_to_user_ptr(uptr), n * sizeof(u64)))
+		return -EFAULT;
+	if (nbits % 64 && words[n - 1] >> (nbits % 64))
+		return -EINVAL;
+	bitmap_from_arr64(dst, words, nbits);
+	return 0;
+}
+
+static int vqn_ioctl_dev_op(struct vqn_guest *g, void *arg, unsigned int cmd)
+{
+	DECLARE_BITMAP(ready, VQNOTIFY_MAX_QUEUES);
+	struct vqnotify_dev_op *op = arg;
+	bool have_ready = false;
+	struct vqn_call call;
+	struct vqn_dev *d;
+	u32 nq;
+	int ret;
+
+	if (op->flags)
+		return -EOPNOTSUPP;
+	if (op->__reserved)
+		return -EINVAL;
+	if (cmd == VQNOTIFY_SET_STATUS) {
+		if (op->status > 0xff)
+			return -EINVAL;
+	} else if (op->status || op->ready) {
+		return -EINVAL;
+	}
+
+	ret = vqn_call_prepare(g, op->dev_id, op->results, op->nr_results,
+			       &call, &nq);
+	if (ret)
+		return ret;
+	if (op->ready) {
+		ret = vqn_get_bitmap(ready, op->ready, nq);
+		if (ret)
+			goto out;
+		have_ready = true;
+	}
+
+	d = vqn_call_begin(g, op->dev_id, nq, &call);
+	if (!d) {
+		ret = -ENOENT;
+		goto out;
+	}
+	switch (cmd) {
+	case VQNOTIFY_SET_STATUS:
+		vqn_sm_set_status(&g->sm, d, op->status,
+				  have_ready ? ready : NULL);
+		break;
+	case VQNOTIFY_DEV_RESET:
+		d->used = true;
+		vqn_sm_reset(&g->sm, d, VQNOTIFY_REASON_RESET);
+		vqn_sm_promote(&g->sm);
+		break;
+	case VQNOTIFY_DEV_REMOVE:
+		vqn_sm_reset(&g->sm, d, VQNOTIFY_REASON_REMOVED);
+		xa_erase(&g->devs, d->id);
+		g->nr_devices--;
+		vqn_nl_notify_dev(g, d, false);
+		vqn_sm_promote(&g->sm);
+		break;
+	}
+	vqn_call_end(g);
+	if (cmd == VQNOTIFY_DEV_REMOVE)
+		kvfree(d);
+out:
+	if (ret) {
+		kvfree(call.res);
+		return ret;
+	}
+	return vqn_call_finish(&call, op->results, &op->nr_results);
+}
+
+static int vqn_ioctl_set_status(struct vqn_guest *g, void *arg)
+{
+	return vqn_ioctl_dev_op(g, arg, VQNOTIFY_SET_STATUS);
+}
+
+static int vqn_ioctl_dev_reset(struct vqn_guest *g, void *arg)
+{
+	return vqn_ioctl_dev_op(g, arg, VQNOTIFY_DEV_RESET);
+}
+
+static int vqn_ioctl_dev_remove(struct vqn_guest *g, void *arg)
+{
+	return vqn_ioctl_dev_op(g, arg, VQNOTIFY_DEV_REMOVE);
+}
+
+static int vqn_ioctl_host_notifier(struct vqn_guest *g, void *arg)
+{
+	struct vqnotify_host_notifier *hn = arg;
+	struct vqn_call call = { .res = &hn->result, .cap = 1 };
+	struct vqn_vq *vq;
+	struct vqn_dev *d;
+	int ret;
+
+	if (hn->flags & ~VQNOTIFY_HOST_NOTIFIER_ENABLE)
+		return -EOPNOTSUPP;
+	if (hn->__reserved || hn->__reserved2)
+		return -EINVAL;
+	memset(&hn->result, 0, sizeof(hn->result));
+
+	mutex_lock(&g->lock);
+	d = vqn_dev_find(g, hn->dev_id);
+	if (!d) {
+		ret = -ENOENT;
+		goto out;
+	}
+	if (hn->queue >= d->num_queues) {
+		ret = -EINVAL;
+		goto out;
+	}
+	vq = &d->vqs[hn->queue];
+	call.dev = d;
+	g->call = &call;
+	ret = vqn_sm_host_notifier(&g->sm, d, vq,
+				   hn->flags & VQNOTIFY_HOST_NOTIFIER_ENABLE);
+	g->call = NULL;
+out:
+	mutex_unlock(&g->lock);
+	return ret;
+}
+
+static void vqn_fill_vq_info(struct vqnotify_vq_info *vi,
+			     const struct vqn_vq *vq)
+{
+	vi->state = vq->state;
+	vi->reason = vq->reason;
+	vi->label = vq->label;
+	vi->flags = vq->flags;
+	vi->assign_seq = vq->assign_seq;
+}
+
+static int vqn_ioctl_queue_get(struct vqn_guest *g, void *arg)
+{
+	struct vqnotify_queue_get *qg = arg;
+	struct vqn_dev *d;
+	int ret = 0;
+
+	if (qg->flags)
+		return -EOPNOTSUPP;
+	mutex_lock(&g->lock);
+	d = vqn_dev_find(g, qg->dev_id);
+	if (!d)
+		ret = -ENOENT;
+	else if (qg->queue >= d->num_queues)
+		ret = -EINVAL;
+	else
+		vqn_fill_vq_info(&qg->info, &d->vqs[qg->queue]);
+	mutex_unlock(&g->lock);
+	return ret;
+}
+
+static int vqn_ioctl_dev_get(struct vqn_guest *g, void *arg)
+{
+	struct vqnotify_dev_get *dg = arg;
+	struct vqnotify_vq_info *vi = NULL;
+	struct vqn_dev *d;
+	u32 i, n = 0;
+	int ret = 0;
+
+	if (dg->flags)
+		return -EOPNOTSUPP;
+	if (dg->__reserved)
+		return -EINVAL;
+	if (dg->queues && dg->nr_queues) {
+		n = min_t(u32, dg->nr_queues, VQNOTIFY_MAX_QUEUES);
+		vi = kvcalloc(n, sizeof(*vi), GFP_KERNEL_ACCOUNT);
+		if (!vi)
+			return -ENOMEM;
+	}
+
+	mutex_lock(&g->lock);
+	d = vqn_dev_find(g, dg->dev_id);
+	if (!d) {
+		mutex_unlock(&g->lock);
+		ret = -ENOENT;
+		goto out;
+	}
+	dg->status = d->status;
+	dg->transport = d->transport;
+	dg->num_queues = d->num_queues;
+	memcpy(dg->label, d->label, sizeof(dg->label));
+	n = min(n, d->num_queues);
+	for (i = 0; i < n; i++)
+		vqn_fill_vq_info(&vi[i], &d->vqs[i]);
+	mutex_unlock(&g->lock);
+
+	dg->nr_queues = n;
+	if (n && copy_to_user(u64_to_user_ptr(dg->queues), vi, n * sizeof(*vi)))
+		ret = -EFAULT;
+out:
+	kvfree(vi);
+	return ret;
+}
+
+/*
+ * Migration blob, little-endian: header, then the initialised-queues bitmap
+ * and the vhost-held bitmap, each BITS_TO_U64(num_queues) words. The CRC
+ * covers everything with the crc field zeroed.
+ */
+#define VQN_BLOB_MAGIC		0x534e5156	/* "VQNS" */
+#define VQN_BLOB_VERSION	1
+
+struct vqn_blob_hdr {
+	__le32 magic;
+	__le16 version;
+	__le16 hdr_len;
+	__le32 total_len;
+	__le32 crc;
+	__le32 status;
+	__le32 transport;
+	__le32 num_queues;
+	__le32 reserved;
+};
+
+static u32 vqn_blob_len(u32 nq)
+{
+	return sizeof(struct vqn_blob_hdr) + 2 * BITS_TO_U64(nq) * sizeof(u64);
+}
+
+#define VQN_BLOB_MAX	(sizeof(struct vqn_blob_hdr) + \
+			 2 * BITS_TO_U64(VQNOTIFY_MAX_QUEUES) * sizeof(u64))
+
+static u32 vqn_blob_crc(struct vqn_blob_hdr *h, u32 len)
+{
+	__le32 saved = h->crc;
+	u32 crc;
+
+	h->crc = 0;
+	crc = crc32_le(~0, (const u8 *)h, len);
+	h->crc = saved;
+	return crc;
+}
+
+static void vqn_blob_put_bitmap(__le64 *dst, const struct vqn_dev *d, u8 flag,
+				u8 state)
+{
+	u32 i;
+
+	for (i = 0; i < d->num_queues; i++) {
+		const struct vqn_vq *vq = &d->vqs[i];
+
+		if ((flag && vq->flags & flag) || (!flag && vq->state == state))
+			dst[i / 64] |= cpu_to_le64(1ULL << (i % 64));
+	}
+}
+
+static int vqn_ioctl_dev_save(struct vqn_guest *g, void *arg)
+{
+	struct vqnotify_migration *m = arg;
+	struct vqn_blob_hdr *h;
+	struct vqn_dev *d;
+	__le64 *words;
+	u32 len, n;
+	int ret = 0;
+
+	if (m->flags)
+		return -EOPNOTSUPP;
+	if (m->__reserved || m->results || m->nr_results)
+		return -EINVAL;
+	h = kzalloc(VQN_BLOB_MAX, GFP_KERNEL_ACCOUNT);
+	if (!h)
+		return -ENOMEM;
+
+	mutex_lock(&g->lock);
+	d = vqn_dev_find(g, m->dev_id);
+	if (!d) {
+		mutex_unlock(&g->lock);
+		ret = -ENOENT;
+		goto out;
+	}
+	len = vqn_blob_len(d->num_queues);
+	n = BITS_TO_U64(d->num_queues);
+	h->magic = cpu_to_le32(VQN_BLOB_MAGIC);
+	h->version = cpu_to_le16(VQN_BLOB_VERSION);
+	h->hdr_len = cpu_to_le16(sizeof(*h));
+	h->total_len = cpu_to_le32(len);
+	h->status = cpu_to_le32(d->status);
+	h->transport = cpu_to_le32(d->transport);
+	h->num_queues = cpu_to_le32(d->num_queues);
+	words = (__le64 *)(h + 1);
+	vqn_blob_put_bitmap(words, d, VQNOTIFY_VQ_INITIALISED, 0);
+	vqn_blob_put_bitmap(words + n, d, 0, VQNOTIFY_VQ_OFFLIMITS);
+	mutex_unlock(&g->lock);
+	h->crc = cpu_to_le32(vqn_blob_crc(h, len));
+
+	if (m->len < len)
+		ret = -EMSGSIZE;
+	else if (copy_to_user(u64_to_user_ptr(m->data), h, len))
+		ret = -EFAULT;
+	m->len = len;
+out:
+	kfree(h);
+	return ret;
+}
+
+static int vqn_blob_parse(struct vqn_blob_hdr *h, u32 len,
+			  unsigned long *ready, unsigned long *vhost)
+{
+	u32 nq = le32_to_cpu(h->num_queues);
+	u64 words[2 * BITS_TO_U64(VQNOTIFY_MAX_QUEUES)];
+	u32 n, i;
+
+	if (le32_to_cpu(h->magic) != VQN_BLOB_MAGIC ||
+	    le16_to_cpu(h->version) != VQN_BLOB_VERSION ||
+	    le16_to_cpu(h->hdr_len) != sizeof(*h) ||
+	    le32_to_cpu(h->total_len) != len || h->reserved ||
+	    !nq || nq > VQNOTIFY_MAX_QUEUES || vqn_blob_len(nq) != len ||
+	    le32_to_cpu(h->crc) != vqn_blob_crc(h, len) ||
+	    le32_to_cpu(h->status) > 0xff)
+		return -EINVAL;
+	n = BITS_TO_U64(nq);
+	for (i = 0; i < 2 * n; i++)
+		words[i] = le64_to_cpu(((__le64 *)(h + 1))[i]);
+	for (i = 0; i < n; i++) {
+		/* Bits past num_queues, or vhost on an unready queue. */
+		if (nq % 64 && (words[n - 1] >> (nq % 64) ||
+				words[2 * n - 1] >> (nq % 64)))
+			return -EINVAL;
+		if (words[n + i] & ~words[i])
+			return -EINVAL;
+	}
+	bitmap_from_arr64(ready, words, nq);
+	bitmap_from_arr64(vhost, words + n, nq);
+	return 0;
+}
+
+static int vqn_ioctl_dev_load(struct vqn_guest *g, void *arg)
+{
+	DECLARE_BITMAP(ready, VQNOTIFY_MAX_QUEUES);
+	DECLARE_BITMAP(vhost, VQNOTIFY_MAX_QUEUES);
+	struct vqnotify_migration *m = arg;
+	struct vqn_blob_hdr *h;
+	struct vqn_call call;
+	struct vqn_dev *d;
+	u32 nq;
+	int ret;
+
+	if (m->flags)
+		return -EOPNOTSUPP;
+	if (m->__reserved)
+		return -EINVAL;
+	if (m->len < sizeof(*h) || m->len > VQN_BLOB_MAX)
+		return -EINVAL;
+	h = kmalloc(m->len, GFP_KERNEL_ACCOUNT);
+	if (!h)
+		return -ENOMEM;
+	if (copy_from_user(h, u64_to_user_ptr(m->data), m->len)) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	ret = vqn_blob_parse(h, m->len, ready, vhost);
+	if (ret)
+		goto out_free;
+
+	ret = vqn_call_prepare(g, m->dev_id, m->results, m->nr_results, &call,
+			       &nq);
+	if (ret)
+		goto out_free;
+	d = vqn_call_begin(g, m->dev_id, nq, &call);
+	if (!d) {
+		ret = -ENOENT;
+	} else {
+		if (d->used)
+			ret = -EBUSY;
+		else if (d->num_queues != le32_to_cpu(h->num_queues) ||
+			 d->transport != le32_to_cpu(h->transport))
+			ret = -EINVAL;
+		else
+			vqn_sm_load(&g->sm, d, le32_to_cpu(h->status), ready,
+				    vhost);
+		vqn_call_end(g);
+	}
+	if (ret)
+		kvfree(call.res);
+	else
+		ret = vqn_call_finish(&call, m->results, &m->nr_results);
+out_free:
+	kfree(h);
+	return ret;
+}
+
+union vqn_ioctl_buffer {
+	struct vqnotify_info info;
+	struct vqnotify_guest_set guest_set;
+	struct vqnotify_guest_info guest_info;
+	struct vqnotify_dev_add dev_add;
+	struct vqnotify_dev_op dev_op;
+	struct vqnotify_host_notifier host_notifier;
+	struct vqnotify_queue_get queue_get;
+	struct vqnotify_dev_get dev_get;
+	struct vqnotify_migration migration;
+};
+
+struct vqn_ioctl_op {
+	unsigned int size;
+	unsigned int min_size;
+	int (*execute)(struct vqn_guest *g, void *arg);
+};
+
+#define VQN_IOCTL_OP(_ioctl, _fn, _struct, _last)			\
+	[_IOC_NR(_ioctl) - VQNOTIFY_CMD_BASE] = {			\
+		.size = sizeof(_struct) +				\
+			BUILD_BUG_ON_ZERO(sizeof(union vqn_ioctl_buffer) < \
+					  sizeof(_struct)),		\
+		.min_size = offsetofend(_struct, _last),		\
+		.execute = _fn,						\
+	}
+
+static const struct vqn_ioctl_op vqn_ioctl_ops[] = {
+	VQN_IOCTL_OP(VQNOTIFY_GET_INFO, vqn_ioctl_get_info,
+		     struct vqnotify_info, features),
+	VQN_IOCTL_OP(VQNOTIFY_GUEST_SET, vqn_ioctl_guest_set,
+		     struct vqnotify_guest_set, label),
+	VQN_IOCTL_OP(VQNOTIFY_GUEST_GET, vqn_ioctl_guest_get,
+		     struct vqnotify_guest_info, label),
+	VQN_IOCTL_OP(VQNOTIFY_DEV_ADD, vqn_ioctl_dev_add,
+		     struct vqnotify_dev_add, label),
+	VQN_IOCTL_OP(VQNOTIFY_SET_STATUS, vqn_ioctl_set_status,
+		     struct vqnotify_dev_op, __reserved),
+	VQN_IOCTL_OP(VQNOTIFY_DEV_RESET, vqn_ioctl_dev_reset,
+		     struct vqnotify_dev_op, __reserved),
+	VQN_IOCTL_OP(VQNOTIFY_DEV_REMOVE, vqn_ioctl_dev_remove,
+		     struct vqnotify_dev_op, __reserved),
+	VQN_IOCTL_OP(VQNOTIFY_SET_HOST_NOTIFIER, vqn_ioctl_host_notifier,
+		     struct vqnotify_host_notifier, __reserved2),
+	VQN_IOCTL_OP(VQNOTIFY_QUEUE_GET, vqn_ioctl_queue_get,
+		     struct vqnotify_queue_get, info),
+	VQN_IOCTL_OP(VQNOTIFY_DEV_GET, vqn_ioctl_dev_get,
+		     struct vqnotify_dev_get, label),
+	VQN_IOCTL_OP(VQNOTIFY_DEV_SAVE, vqn_ioctl_dev_save,
+		     struct vqnotify_migration, __reserved),
+	VQN_IOCTL_OP(VQNOTIFY_DEV_LOAD, vqn_ioctl_dev_load,
+		     struct vqnotify_migration, __reserved),
+};
+
+static long vqn_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct vqn_guest *g = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	const struct vqn_ioctl_op *op;
+	union vqn_ioctl_buffer buf;
+	unsigned int nr = _IOC_NR(cmd);
+	u32 usize;
+	int ret;
+
+	if (cmd != _IO(VQNOTIFY_TYPE, nr) || nr < VQNOTIFY_CMD_BASE ||
+	    nr - VQNOTIFY_CMD_BASE >= ARRAY_SIZE(vqn_ioctl_ops))
+		return -ENOTTY;
+	op = &vqn_ioctl_ops[nr - VQNOTIFY_CMD_BASE];
+	if (!op->execute)
+		return -ENOTTY;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < op->min_size)
+		return -EINVAL;
+	ret = copy_struct_from_user(&buf, op->size, uarg, usize);
+	if (ret)
+		return ret;
+
+	ret = op->execute(g, &buf);
+	if ((!ret || ret == -EMSGSIZE) &&
+	    copy_to_user(uarg, &buf, min_t(u32, op->size, usize)))
+		ret = -EFAULT;
+	return ret;
+}
+
+static const struct file_operations vqn_fops = {
+	.owner = THIS_MODULE,
+	.open = vqn_open,
+	.release = vqn_release,
+	.read = vqn_read,
+	.poll = vqn_poll,
+	.unlocked_ioctl = vqn_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice vqn_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "vqnotify",
+	.fops = &vqn_fops,
+	.mode = 0660,
+};
+
+static int __init vqn_init(void)
+{
+	int ret;
+
+	if (event_depth < 2 || event_depth > 65536 || !max_devices ||
+	    !max_guests || !vqn_cfg.host_cap) {
+		pr_err("invalid module parameters\n");
+		return -EINVAL;
+	}
+	ret = vqn_nl_init();
+	if (ret)
+		return ret;
+	ret = misc_register(&vqn_misc);
+	if (ret) {
+		vqn_nl_exit();
+		return ret;
+	}
+	return 0;
+}
+
+static void __exit vqn_exit(void)
+{
+	misc_deregister(&vqn_misc);
+	vqn_nl_exit();
+	cancel_work_sync(&vqn_host_work);
+	WARN_ON(atomic_read(&vqn_host_used));
+}
+
+module_init(vqn_init);
+module_exit(vqn_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Host-wide arbitration of virtqueue notification slots");
+MODULE_AUTHOR("vqnotify developers");
