@@ -27,9 +27,12 @@
 #define VQNOTIFY_API_VERSION	1
 
 /*
- * 0xBA: unused in Documentation/userspace-api/ioctl/ioctl-number.rst (between
- * 0xB6 and 0xBB, both taken). All commands use _IO() with the command number
- * only: like iommufd, the structure size travels in the structure.
+ * 0xBA: unused in Documentation/userspace-api/ioctl/ioctl-number.rst (6.12:
+ * 0xB8 is the last taken before 0xC0), close to KVM (0xAE) and vhost (0xAF)
+ * whose objects these calls shadow. Commands 0x80 and up, so even a future
+ * user of the low numbers of 0xBA cannot collide. All commands use _IO()
+ * with the command number only: like iommufd, the structure size travels in
+ * the structure.
  */
 #define VQNOTIFY_TYPE		0xBA
 #define VQNOTIFY_CMD_BASE	0x80
