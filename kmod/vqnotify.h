@@ -50,7 +50,7 @@ struct vqn_config {
  */
 struct vqn_guest {
 	struct vqn_guest_sm sm;
-	struct mutex lock;
+	struct mutex lock; /* see above */
 	struct xarray devs;
 	u32 nr_devices;
 	u32 next_dev_id;
@@ -60,7 +60,7 @@ struct vqn_guest {
 	struct vqn_call *call;
 	bool host_waiting;
 
-	spinlock_t ev_lock;
+	spinlock_t ev_lock; /* see above */
 	struct vqnotify_event *ev;
 	u32 ev_depth;
 	u32 ev_head;

@@ -58,6 +58,7 @@ module_param(event_depth, uint, 0444);
 MODULE_PARM_DESC(event_depth,
 		 "Events queued per guest before an overflow (default 256)");
 
+/* Protects vqn_guests, vqn_nr_guests and vqn_cfg; see the top. */
 DEFINE_MUTEX(vqn_guests_lock);
 DEFINE_XARRAY_ALLOC1(vqn_guests);
 static u32 vqn_next_guest_id;

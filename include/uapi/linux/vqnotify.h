@@ -196,6 +196,7 @@ struct vqnotify_info {
 	__u32 __reserved;
 	__aligned_u64 features;
 };
+
 #define VQNOTIFY_FEATURE_SAVE_LOAD	(1ULL << 0)
 #define VQNOTIFY_FEATURE_NETLINK	(1ULL << 1)
 #define VQNOTIFY_GET_INFO	_IO(VQNOTIFY_TYPE, VQNOTIFY_CMD_BASE + 0)
@@ -218,6 +219,7 @@ struct vqnotify_guest_set {
 	__u32 __reserved;
 	char label[VQNOTIFY_LABEL_LEN];
 };
+
 #define VQNOTIFY_GUEST_SET_LABEL	(1U << 0)
 #define VQNOTIFY_GUEST_SET_BUDGET	(1U << 1)
 #define VQNOTIFY_GUEST_SET	_IO(VQNOTIFY_TYPE, VQNOTIFY_CMD_BASE + 1)
@@ -259,6 +261,7 @@ struct vqnotify_guest_info {
 	__aligned_u64 counts[VQNOTIFY_NR_COUNTERS];
 	char label[VQNOTIFY_LABEL_LEN];
 };
+
 #define VQNOTIFY_GUEST_LIMITED		(1U << 0)
 #define VQNOTIFY_GUEST_OVER_BUDGET	(1U << 1)
 #define VQNOTIFY_GUEST_GET	_IO(VQNOTIFY_TYPE, VQNOTIFY_CMD_BASE + 2)
@@ -286,6 +289,7 @@ struct vqnotify_dev_add {
 	__u32 __reserved;
 	char label[VQNOTIFY_LABEL_LEN];
 };
+
 #define VQNOTIFY_DEV_ADD	_IO(VQNOTIFY_TYPE, VQNOTIFY_CMD_BASE + 3)
 
 /**
@@ -322,6 +326,7 @@ struct vqnotify_dev_op {
 	__u32 nr_results;
 	__u32 __reserved;
 };
+
 #define VQNOTIFY_SET_STATUS	_IO(VQNOTIFY_TYPE, VQNOTIFY_CMD_BASE + 4)
 #define VQNOTIFY_DEV_RESET	_IO(VQNOTIFY_TYPE, VQNOTIFY_CMD_BASE + 5)
 #define VQNOTIFY_DEV_REMOVE	_IO(VQNOTIFY_TYPE, VQNOTIFY_CMD_BASE + 6)
@@ -349,6 +354,7 @@ struct vqnotify_host_notifier {
 	__u32 __reserved;
 	__u32 __reserved2;
 };
+
 #define VQNOTIFY_HOST_NOTIFIER_ENABLE	(1U << 0)
 #define VQNOTIFY_SET_HOST_NOTIFIER	_IO(VQNOTIFY_TYPE, VQNOTIFY_CMD_BASE + 7)
 
@@ -368,6 +374,7 @@ struct vqnotify_vq_info {
 	__u8 flags;
 	__u32 assign_seq;
 };
+
 #define VQNOTIFY_VQ_INITIALISED	(1U << 0)
 #define VQNOTIFY_VQ_WAITING	(1U << 1)
 
@@ -386,6 +393,7 @@ struct vqnotify_queue_get {
 	__u32 queue;
 	struct vqnotify_vq_info info;
 };
+
 #define VQNOTIFY_QUEUE_GET	_IO(VQNOTIFY_TYPE, VQNOTIFY_CMD_BASE + 8)
 
 /**
@@ -414,6 +422,7 @@ struct vqnotify_dev_get {
 	__u32 __reserved;
 	char label[VQNOTIFY_LABEL_LEN];
 };
+
 #define VQNOTIFY_DEV_GET	_IO(VQNOTIFY_TYPE, VQNOTIFY_CMD_BASE + 9)
 
 /**
@@ -446,6 +455,7 @@ struct vqnotify_migration {
 	__u32 nr_results;
 	__u32 __reserved;
 };
+
 #define VQNOTIFY_DEV_SAVE	_IO(VQNOTIFY_TYPE, VQNOTIFY_CMD_BASE + 10)
 #define VQNOTIFY_DEV_LOAD	_IO(VQNOTIFY_TYPE, VQNOTIFY_CMD_BASE + 11)
 
