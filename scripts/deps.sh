@@ -1,0 +1,30 @@
+#!/bin/sh
+# Install everything the build and the VM test rig need, from Debian only.
+# Idempotent and quiet: does nothing when every package is already present.
+set -eu
+
+PKGS="build-essential bc bison flex kmod pkg-config xz-utils cpio
+      libelf-dev libssl-dev dwarves
+      linux-headers-amd64 linux-headers-6.12-amd64 linux-headers-6.12-rt-amd64
+      linux-source-6.12 linux-source-6.1
+      qemu-system-x86 busybox-static sparse
+      libnl-3-dev libnl-genl-3-dev
+      python3-yaml python3-jsonschema
+      clang libclang-rt-14-dev"
+
+missing=
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages:$missing (run as root: $0)" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,104 @@
+#!/bin/sh
+# kernel.sh NAME: make kernel NAME available to the rig and print, for eval,
+#   KVER=...     uname -r of that kernel
+#   VMLINUZ=...  its bzImage
+#   KDIR=...     the kbuild tree to build modules against
+#   MODDIR=...   its /lib/modules/$KVER (kvm.ko etc.), unpacked in the cache
+# NAME is 6.1, 6.12, 6.12-rt (stock Debian kernels) or debug (built by
+# scripts/debug-kernel.sh). Progress goes to stderr.
+#
+# Stock kernels: the exact version comes from the installed headers meta
+# package, the image is fetched with `apt-get download` at exactly the version
+# of those headers and unpacked with `dpkg -x` into
+# $VQNOTIFY_CACHE/kernels/<KVER>; nothing is installed on the host.
+set -eu
+VQN_SCRIPTS=$(cd "$(dirname "$0")" && pwd)
+. "$VQN_SCRIPTS/lib.sh"
+
+[ $# -eq 1 ] || die "usage: $0 6.1|6.12|6.12-rt|debug"
+
+case $1 in
+6.1) meta=linux-headers-amd64 ;;
+6.12) meta=linux-headers-6.12-amd64 ;;
+6.12-rt) meta=linux-headers-6.12-rt-amd64 ;;
+debug)
+	[ -x "$VQN_SCRIPTS/debug-kernel.sh" ] ||
+		die "debug kernel unavailable: scripts/debug-kernel.sh does not exist yet"
+	exec "$VQN_SCRIPTS/debug-kernel.sh"
+	;;
+*) die "unknown kernel '$1' (known: 6.1 6.12 6.12-rt debug)" ;;
+esac
+
+# The meta package depends on exactly one linux-headers-<KVER>.
+resolve() {
+	[ -n "$(pkg_version "$meta")" ] ||
+		die "$meta is not installed: run scripts/deps.sh"
+	hdrpkg=$(dpkg-query -W -f='${Depends}' "$meta" | tr ',|' '\n\n' |
+		sed -n 's/^ *\(linux-headers-[^ ]*\).*/\1/p' | head -n 1)
+	[ -n "$hdrpkg" ] || die "cannot find the headers package $meta depends on"
+	KVER=${hdrpkg#linux-headers-}
+	hdrver=$(pkg_version "$hdrpkg")
+	[ -n "$hdrver" ] || die "$hdrpkg is not installed: run scripts/deps.sh"
+	KDIR=/usr/src/linux-headers-$KVER
+	[ -f "$KDIR/Makefile" ] || die "$KDIR is missing"
+}
+
+# Download linux-image-$KVER (or its -unsigned twin) at exactly $hdrver.
+fetch() {
+	dl=$1
+	for img in "linux-image-$KVER" "linux-image-$KVER-unsigned"; do
+		(cd "$dl" && apt-get download -q=2 "$img=$hdrver") >/dev/null 2>&1 &&
+			return 0
+	done
+	return 1
+}
+
+unpack() {
+	dest=$VQN_CACHE/kernels/$KVER
+	[ -e "$dest/.complete" ] && return 0
+	tmp=$(mktemp -d "$VQN_CACHE/kernels/.tmp.XXXXXX")
+	# apt's _apt user must be able to write where it downloads.
+	chmod 755 "$tmp"
+	if ! fetch "$tmp"; then
+		rm -rf "$tmp"
+		return 1
+	fi
+	log "unpacking $(basename "$tmp"/*.deb)"
+	mkdir "$tmp/root"
+	dpkg -x "$tmp"/*.deb "$tmp/root"
+	# modules.dep, for `modprobe --show-depends` when building initramfs.
+	depmod -b "$tmp/root" "$KVER"
+	rm -rf "$dest"
+	mv "$tmp/root" "$dest"
+	rm -rf "$tmp"
+	touch "$dest/.complete"
+}
+
+resolve
+mkdir -p "$VQN_CACHE/kernels"
+if [ ! -e "$VQN_CACHE/kernels/$KVER/.complete" ]; then
+	# One download/unpack at a time per cache (concurrent runs wait).
+	exec 9>"$VQN_CACHE/kernels/.lock"
+	flock 9
+	log "fetching linux-image-$KVER=$hdrver"
+	if ! unpack; then
+		# The archive may have moved on (new ABI) since the headers were
+		# installed: refresh the meta package once and retry.
+		[ "$(id -u)" -eq 0 ] ||
+			die "linux-image-$KVER=$hdrver not downloadable; upgrade $meta"
+		log "linux-image-$KVER=$hdrver not downloadable; upgrading $meta"
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends "$meta" >/dev/null
+		resolve
+		unpack || die "cannot download linux-image-$KVER=$hdrver"
+	fi
+	exec 9>&-
+fi
+
+MODDIR=$VQN_CACHE/kernels/$KVER/lib/modules/$KVER
+VMLINUZ=$VQN_CACHE/kernels/$KVER/boot/vmlinuz-$KVER
+[ -f "$VMLINUZ" ] || die "$VMLINUZ missing from the unpacked image"
+[ -d "$MODDIR" ] || die "$MODDIR missing from the unpacked image"
+printf "KVER='%s'\nVMLINUZ='%s'\nKDIR='%s'\nMODDIR='%s'\n" \
+	"$KVER" "$VMLINUZ" "$KDIR" "$MODDIR"

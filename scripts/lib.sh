@@ -1,0 +1,71 @@
+# Shared helpers for the vqnotify build and VM test rig scripts.
+# Source it: `. "$(dirname "$0")/lib.sh"`. POSIX sh.
+
+# Cache for kernels and files extracted from linux-source: outside the repo,
+# kept between runs, safe to delete.
+VQN_CACHE=${VQNOTIFY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vqnotify}
+VQN_LIB=${VQN_SCRIPTS:-$(dirname "$0")}/lib.sh
+
+log() { echo "$(basename "$0"): $*" >&2; }
+die() { log "$*"; exit 1; }
+
+# Run "$@" while holding an exclusive lock on $1 (a lock file), so that two
+# concurrent runs (e.g. two `make check` in different clones) never unpack
+# into the same cache directory at the same time.
+with_lock() {
+	_lock=$1
+	shift
+	mkdir -p "$(dirname "$_lock")"
+	flock "$_lock" "$@"
+}
+
+# Version of an installed Debian package, empty if it is not installed.
+pkg_version() {
+	dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null |
+		awk '$3 == "installed" { print $4 }'
+}
+
+# ksrc_extract DEST FILE...: extract FILEs (paths relative to the top of the
+# kernel tree, e.g. scripts/checkpatch.pl) from Debian's linux-source-6.12
+# tarball into DEST, in one pass over the tarball, keeping the tree layout.
+ksrc_extract() {
+	_dest=$1
+	shift
+	_tar=/usr/src/linux-source-6.12.tar.xz
+	mkdir -p "$(dirname "$_dest")"
+	[ -r "$_tar" ] || die "$_tar missing: run scripts/deps.sh (package linux-source-6.12)"
+	_tmp=$(mktemp -d "$_dest.tmp.XXXXXX")
+	_members=
+	for _f in "$@"; do
+		_members="$_members linux-source-6.12/$_f"
+	done
+	# Pulling even one member decompresses nearly the whole stream (~5 s).
+	# shellcheck disable=SC2086
+	tar -I 'xz -T2' -xf "$_tar" -C "$_tmp" --strip-components=1 $_members ||
+		{ rm -rf "$_tmp"; die "cannot extract$_members from $_tar"; }
+	mkdir -p "$_dest"
+	cp -a "$_tmp"/. "$_dest"/
+	rm -rf "$_tmp"
+}
+
+# Everything the rig takes from linux-source-6.12, extracted together so the
+# ~5 s decompression happens once per source version. Prints the directory.
+ksrc_files() {
+	_ver=$(pkg_version linux-source-6.12)
+	[ -n "$_ver" ] || die "linux-source-6.12 is not installed: run scripts/deps.sh"
+	_dir=$VQN_CACHE/linux-source-6.12/$_ver
+	if [ ! -e "$_dir/.complete" ]; then
+		with_lock "$VQN_CACHE/linux-source-6.12.lock" sh -c '
+			. "$0"
+			[ -e "$1/.complete" ] && exit 0
+			ksrc_extract "$1" \
+				tools/testing/selftests/kselftest_harness.h \
+				tools/testing/selftests/kselftest.h \
+				scripts/checkpatch.pl \
+				scripts/spelling.txt \
+				scripts/const_structs.checkpatch
+			touch "$1/.complete"
+		' "$VQN_LIB" "$_dir" || exit 1
+	fi
+	echo "$_dir"
+}
