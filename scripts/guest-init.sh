@@ -1,0 +1,132 @@
+#!/bin/sh
+# /init of the vqnotify test VM (busybox sh), put there by scripts/vm-test.sh.
+#
+# Loads the kernel's own kvm modules and vqnotify.ko, runs the selftests in
+# /tests (or the demo), unloads vqnotify, dumps dmesg and reboots (QEMU runs
+# with -no-reboot, so it exits). Every line starting with "VQN-RIG: " is a
+# marker read by scripts/parse-log.sh on the host; the rest is the serial
+# console: TAP from the tests, kernel messages, the dmesg dump.
+export PATH=/bin:/sbin
+export HOME=/root
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmpfs /tmp
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+exec </dev/console >/dev/console 2>&1
+ip link set lo up
+hostname vqn
+
+# VQN_RIG_MODE, VQN_TESTS, VQN_TEST_TIMEOUT, VQN_MODPARAMS and every VQN_*
+# variable given to make on the host (exported to the tests too).
+. /etc/vqn-env
+
+mark() { echo "VQN-RIG: $*"; }
+
+echo # the firmware leaves the cursor mid-line
+mark "BEGIN kernel=$(uname -r) mode=$VQN_RIG_MODE cpus=$(nproc)"
+
+# The kernel's own kvm and its dependencies, in modprobe order (host-made
+# list). A kernel without kvm modules simply runs without /dev/kvm.
+if [ -s /lib/vqn-kvm/order ]; then
+	kvm=ok
+	while read -r ko; do
+		if ! insmod "/lib/vqn-kvm/$ko"; then
+			kvm="FAIL insmod $ko"
+			break
+		fi
+	done </lib/vqn-kvm/order
+	[ "$kvm" = ok ] && [ ! -c /dev/kvm ] && kvm="FAIL no /dev/kvm"
+	# As udev sets it on a Debian host: root:kvm 0660.
+	chgrp kvm /dev/kvm 2>/dev/null && chmod 660 /dev/kvm
+	mark "KVM $kvm"
+else
+	mark "KVM absent"
+fi
+
+loaded=
+# shellcheck disable=SC2086 # VQN_MODPARAMS is a list of name=value
+if insmod /vqnotify.ko $VQN_MODPARAMS; then
+	loaded=1
+	mark "MODLOAD ok"
+else
+	mark "MODLOAD FAIL insmod /vqnotify.ko exited $?"
+fi
+
+# run_test NAME: run /tests/NAME in its own process group with a timeout
+# (VQN_TIMEOUT_<NAME with non-alphanumerics as _>, else VQN_TEST_TIMEOUT).
+run_test() {
+	var=VQN_TIMEOUT_$(echo "$1" | tr -c 'A-Za-z0-9_\n' '_')
+	eval "to=\${$var:-$VQN_TEST_TIMEOUT}"
+	mark "TEST $1 BEGIN timeout=${to}s"
+	rm -f /tmp/.vqn-timedout
+	cd /tmp || return
+	setsid "/tests/$1" &
+	pid=$!
+	(
+		sleep "$to"
+		if kill -0 "$pid" 2>/dev/null; then
+			: >/tmp/.vqn-timedout
+			kill -s KILL "-$pid"
+		fi
+	) &
+	wd=$!
+	wait "$pid"
+	rc=$?
+	kill "$wd" 2>/dev/null
+	# Whatever the test left behind (forked children) goes too.
+	kill -s KILL "-$pid" 2>/dev/null
+	cd /
+	if [ -e /tmp/.vqn-timedout ]; then
+		mark "TEST $1 END TIMEOUT after ${to}s"
+	else
+		mark "TEST $1 END rc=$rc"
+	fi
+}
+
+if [ -n "$loaded" ]; then
+	case $VQN_RIG_MODE in
+	demo)
+		mark "DEMO BEGIN"
+		vqnotifyctl replay /examples/demo.vqn
+		mark "DEMO END rc=$?"
+		;;
+	*)
+		for t in $VQN_TESTS; do
+			run_test "$t"
+		done
+		;;
+	esac
+
+	if rmmod vqnotify && ! grep -q '^vqnotify ' /proc/modules; then
+		mark "RMMOD ok"
+	else
+		mark "RMMOD FAIL"
+	fi
+fi
+
+# Debug kernels: kmemleak reports objects older than 5 s, and only after a
+# scan (its periodic scan may be off).
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	echo scan >/sys/kernel/debug/kmemleak
+	sleep 6
+	echo scan >/sys/kernel/debug/kmemleak
+	mark "KMEMLEAK BEGIN"
+	cat /sys/kernel/debug/kmemleak
+	mark "KMEMLEAK END"
+fi
+if [ -r /proc/lockdep_stats ]; then
+	mark "LOCKDEP $(grep -o 'debug_locks: *[0-9]*' /proc/lockdep_stats | tr -d ' ')"
+fi
+
+mark "TAINT $(cat /proc/sys/kernel/tainted)"
+mark "DMESG BEGIN"
+dmesg
+mark "DMESG END"
+mark "END"
+sync
+reboot -f

@@ -1,0 +1,129 @@
+#!/bin/sh
+# parse-log.sh LOG [NAME]: judge one guest serial console log written by a
+# VM booted with scripts/guest-init.sh.
+#
+# Prints one line per test binary and one per problem found, then a last line
+# "RESULT <passed> <failed> <skipped>". Counts come from the TAP lines of each
+# test binary ("ok N", "not ok N", "ok N ... # SKIP"); on top of them one
+# failure is counted for each of:
+#   - a binary that timed out, crashed, exited non-zero without a "not ok",
+#     or printed no TAP result at all (exit 4 = KSFT_SKIP with no result
+#     counts as one skip);
+#   - kvm modules present but not loading, vqnotify.ko failing to load or to
+#     unload, the demo failing;
+#   - a kernel message (timestamped console line, the dmesg dump, kmemleak)
+#     starting with WARNING: (a WARN() or a lockdep report), or with BUG:,
+#     "kernel BUG at", Oops, "unreferenced object", "possible recursive
+#     locking", "possible circular locking", "sleeping function called from
+#     invalid context", KASAN: or UBSAN:;
+#   - a taint other than O (4096, out-of-tree) and E (8192, unsigned);
+#   - lockdep turned off (debug_locks: 0), on kernels with lockdep;
+#   - no end marker: the guest crashed, hung or hit the QEMU hard timeout.
+# Exit status: 0 when nothing failed.
+set -eu
+
+[ $# -ge 1 ] || { echo "usage: $0 LOG [NAME]" >&2; exit 2; }
+log=$1
+name=${2:-$(basename "$log" .log)}
+
+tr -d '\r' <"$log" | awk -v name="$name" -v logfile="$log" '
+function problem(msg) {
+	nprob++
+	printf "%s: FAIL: %s\n", name, msg
+}
+function finish_test(how,    total, extra, rc) {
+	total = tp + tf + ts
+	extra = ""
+	if (how ~ /^TIMEOUT/) {
+		tf++; extra = " (timed out" substr(how, 8) ")"
+	} else if (how !~ /^rc=/) {
+		tf++; extra = " (no end: the guest died in it)"
+	} else {
+		rc = substr(how, 4) + 0
+		if (rc == 4 && total == 0) {
+			ts++; extra = " (exit 4: skipped as a whole)"
+		} else if (rc != 0 && tf == 0) {
+			tf++; extra = " (exit status " rc " without a failed TAP result)"
+		} else if (rc == 0 && total == 0) {
+			tf++; extra = " (no TAP result)"
+		} else if (rc != 0) {
+			extra = " (exit status " rc ")"
+		}
+	}
+	printf "%s: %-28s %3d passed, %d failed, %d skipped%s\n", name, cur, tp, tf, ts, extra
+	for (i = 1; i <= nfailed; i++)
+		printf "%s:   not ok: %s\n", name, failed[i]
+	pass += tp; fail += tf; skip += ts
+	cur = ""
+}
+function scan(line) {
+	# The console and the dmesg dump show the same message twice.
+	if (seen[line]++)
+		return
+	# WARN() and lockdep reports start the message with "WARNING:"; boot
+	# notes like "Speculative Return Stack Overflow: WARNING: ..." do not.
+	if (line ~ /(^|\] )WARNING:/ ||
+	    line ~ /BUG:|kernel BUG at|Oops|unreferenced object|possible recursive locking|possible circular locking|sleeping function called from invalid context|KASAN:|UBSAN:/) {
+		nbad++
+		if (nbad <= 5)
+			problem("kernel: " line)
+	}
+}
+BEGIN { taintnames = "PFSRMBUDAWCIOELKXTN" }
+/VQN-RIG: BEGIN/ { begun = 1; next }
+/^VQN-RIG: KVM FAIL/ { problem("kvm modules: " substr($0, 18)); next }
+/^VQN-RIG: MODLOAD FAIL/ { problem("module load: " substr($0, 23)); next }
+/^VQN-RIG: RMMOD FAIL/ { problem("module unload: rmmod vqnotify failed"); next }
+/^VQN-RIG: TEST [^ ]+ BEGIN/ {
+	if (cur != "") finish_test("")
+	cur = $3; tp = tf = ts = nfailed = 0; next
+}
+/^VQN-RIG: TEST [^ ]+ END/ {
+	if (cur == $3) finish_test($5 ($6 != "" ? " " $6 " " $7 : ""))
+	next
+}
+/^VQN-RIG: DEMO END/ {
+	demo = 1
+	if ($4 != "rc=0") problem("demo: vqnotifyctl replay exited " substr($4, 4))
+	next
+}
+/^VQN-RIG: LOCKDEP/ {
+	if ($3 == "debug_locks:0") problem("lockdep: debug_locks is 0 (lockdep found a problem and switched off)")
+	next
+}
+/^VQN-RIG: TAINT/ {
+	t = $3 + 0; bad = ""
+	for (b = 0; b < length(taintnames); b++) {
+		v = 2 ^ b
+		if (int(t / v) % 2 == 1 && v != 4096 && v != 8192)
+			bad = bad substr(taintnames, b + 1, 1)
+	}
+	if (t >= 2 ^ length(taintnames)) bad = bad "?"
+	if (bad != "") problem("taint " t ": flags " bad " (only O and E are allowed)")
+	next
+}
+/^VQN-RIG: (DMESG|KMEMLEAK) BEGIN/ { insect = 1; next }
+/^VQN-RIG: (DMESG|KMEMLEAK) END/ { insect = 0; next }
+/^VQN-RIG: END/ { ended = 1; next }
+/^VQN-RIG: / { next }
+insect { scan($0); next }
+/^\[ *[0-9]+\.[0-9]+\]/ { scan($0); next }
+cur != "" && /^not ok [0-9]+/ {
+	tf++
+	if (nfailed < 20) failed[++nfailed] = $0
+	next
+}
+cur != "" && /^ok [0-9]+/ {
+	if ($0 ~ /# [Ss][Kk][Ii][Pp]/) ts++; else tp++
+	next
+}
+END {
+	if (cur != "") finish_test("")
+	if (!begun) problem("the guest never ran /init (see " logfile ")")
+	else if (!ended) problem("no end marker: the guest crashed, hung or hit the hard timeout")
+	if (nbad > 5) problem((nbad - 5) " more kernel message(s) of that kind")
+	fail += nprob
+	printf "RESULT %d %d %d\n", pass, fail, skip
+	exit fail > 0
+}
+'

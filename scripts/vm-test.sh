@@ -1,0 +1,207 @@
+#!/bin/sh
+# vm-test.sh [--demo] NAME: prove vqnotify in kernel NAME (see kernel.sh).
+#
+#  1. fetch the kernel (scripts/kernel.sh) and build vqnotify.ko against its
+#     headers in $BUILD/NAME/ (a copy of $KMOD and include/);
+#  2. pack an initramfs: busybox-static, /init (scripts/guest-init.sh), the
+#     kernel's own kvm modules and their dependencies (decompressed), the
+#     module, the selftest binaries in /tests, vqnotifyctl, examples/;
+#  3. boot it in QEMU (TCG) under a hard timeout, the serial console going to
+#     $BUILD/logs/NAME.log (and to the terminal with V=1);
+#  4. judge the log with scripts/parse-log.sh; the result (last line
+#     "RESULT passed failed skipped") is kept in $BUILD/results/NAME.
+# With --demo the guest runs `vqnotifyctl replay /examples/demo.vqn` instead
+# of the tests and its output is printed.
+#
+# Environment (the top-level Makefile sets these; all optional):
+#   BUILD         build directory (default: build/ at the top of the repo)
+#   KMOD          module sources: a Kbuild and *.c, *.h (default: kmod/)
+#   TESTBIN       directory of the selftest binaries (default: $BUILD/selftests)
+#   TESTS         names of the binaries to run (default: all but bench)
+#   CTL           vqnotifyctl binary (default: $BUILD/user/vqnotifyctl, if any)
+#   TEST_TIMEOUT  seconds per test binary in the guest (default 300)
+#   VM_TIMEOUT    hard limit for the whole QEMU run, seconds (default 900)
+#   QEMU_MEM      guest memory in MiB (default 1024)
+#   QEMU_SMP      guest CPUs (default 2)
+#   QEMU_CPU      guest CPU model (default: EPYC with SVM, see below)
+#   CMDLINE       extra kernel command line
+#   MODPARAMS     parameters for `insmod vqnotify.ko`
+#   V=1           show the guest console live
+#   VQN_*         every such variable is exported to the guest (/etc/vqn-env),
+#                 e.g. VQN_FUZZ_SECONDS=60, VQN_TIMEOUT_<test>=600
+# Exit status: 0 when the kernel passed.
+set -eu
+VQN_SCRIPTS=$(cd "$(dirname "$0")" && pwd)
+. "$VQN_SCRIPTS/lib.sh"
+TOP=$(cd "$VQN_SCRIPTS/.." && pwd)
+
+mode=test
+if [ "${1:-}" = --demo ]; then
+	mode=demo
+	shift
+fi
+[ $# -eq 1 ] || die "usage: $0 [--demo] 6.1|6.12|6.12-rt|debug"
+name=$1
+
+BUILD=${BUILD:-$TOP/build}
+KMOD=${KMOD:-$TOP/kmod}
+TESTBIN=${TESTBIN:-$BUILD/selftests}
+CTL=${CTL:-$BUILD/user/vqnotifyctl}
+TEST_TIMEOUT=${TEST_TIMEOUT:-300}
+VM_TIMEOUT=${VM_TIMEOUT:-900}
+QEMU_MEM=${QEMU_MEM:-1024}
+QEMU_SMP=${QEMU_SMP:-2}
+# EPYC with SVM so the guest's own kvm-amd loads. Minus what TCG cannot do
+# (QEMU would drop those with a warning each), plus invariant TSC, which TCG
+# does not offer but the PREEMPT_RT kvm insists on ("RT requires
+# X86_FEATURE_CONSTANT_TSC"); x-force-features keeps that one CPUID bit.
+QEMU_CPU=${QEMU_CPU:-EPYC,+svm,-rdseed,-sha-ni,-fxsr-opt,-misalignsse,-3dnowprefetch,-osvw,-topoext,-nrip-save,-xsavec,+invtsc,x-force-features=on}
+CMDLINE=${CMDLINE:-}
+MODPARAMS=${MODPARAMS:-}
+V=${V:-0}
+
+tag=$name
+[ $mode = demo ] && tag=demo-$name
+work=$BUILD/$name
+logf=$BUILD/logs/$tag.log
+result=$BUILD/results/$tag
+mkdir -p "$work" "$BUILD/logs" "$BUILD/results"
+rm -f "$result"
+
+# Record a failure that happened before the guest could run, and stop.
+early_fail() {
+	echo "$tag: FAIL: $*"
+	printf '%s: FAIL: %s\nRESULT 0 1 0\n' "$tag" "$*" >"$result"
+	exit 1
+}
+
+# 1. Kernel and module.
+kenv=$("$VQN_SCRIPTS/kernel.sh" "$name") || early_fail "kernel $name unavailable"
+eval "$kenv"
+
+[ -f "$KMOD/Kbuild" ] || [ -f "$KMOD/Makefile" ] || early_fail "no module sources in $KMOD"
+rm -rf "$work/kmod" "$work/include"
+cp -a "$KMOD" "$work/kmod"
+[ -d "$TOP/include" ] && cp -a "$TOP/include" "$work/include"
+# Drop objects of an earlier in-tree build (`make` at the top builds in kmod/).
+find "$work/kmod" \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o \
+	-name '*.mod.c' -o -name '.*.cmd' -o -name modules.order -o \
+	-name Module.symvers \) -exec rm -f {} +
+echo "$tag: building vqnotify.ko for $KVER"
+if ! make -C "$KDIR" M="$work/kmod" modules >"$work/kbuild.log" 2>&1; then
+	tail -n 40 "$work/kbuild.log"
+	early_fail "module build against $KDIR (log: $work/kbuild.log)"
+fi
+ko=$work/kmod/vqnotify.ko
+[ -f "$ko" ] || early_fail "module build made no vqnotify.ko"
+
+# 2. Initramfs.
+if [ $mode = demo ]; then
+	TESTS=
+elif [ -z "${TESTS+set}" ]; then
+	TESTS=$(cd "$TESTBIN" 2>/dev/null && for f in *; do
+		[ -f "$f" ] && [ -x "$f" ] && [ "$f" != bench ] && echo "$f"
+	done) || TESTS=
+fi
+root=$work/initramfs
+rm -rf "$root"
+mkdir -p "$root"
+cd "$root"
+mkdir -p bin sbin etc proc sys dev tmp root tests examples lib/vqn-kvm
+cp /bin/busybox bin/busybox
+for a in $(bin/busybox --list); do
+	[ "$a" = busybox ] || ln -s busybox "bin/$a"
+done
+cp "$VQN_SCRIPTS/guest-init.sh" init
+chmod 755 init
+# The kernel opens /dev/console for /init before devtmpfs is mounted.
+mknod -m 600 dev/console c 5 1 2>/dev/null || true
+cp "$ko" vqnotify.ko
+
+# kvm-amd and what it needs, in load order, as plain .ko for busybox insmod.
+base=${MODDIR%/lib/modules/*}
+if [ ! -f "$MODDIR/modules.dep" ] && [ -d "$MODDIR/kernel" ]; then
+	depmod -b "$base" "$KVER" 2>/dev/null || true
+fi
+modprobe --show-depends -d "$base" -S "$KVER" kvm-amd 2>/dev/null |
+	sed -n 's/^insmod \([^ ]*\).*/\1/p' >"$work/kvm.list" || true
+while read -r m; do
+	ko_name=$(basename "$m")
+	case $m in
+	*.ko.xz) xz -dc "$m" >"lib/vqn-kvm/${ko_name%.xz}" ;;
+	*.ko.zst) zstd -qdc "$m" >"lib/vqn-kvm/${ko_name%.zst}" ;;
+	*.ko.gz) gzip -dc "$m" >"lib/vqn-kvm/${ko_name%.gz}" ;;
+	*) cp "$m" "lib/vqn-kvm/$ko_name" ;;
+	esac
+	echo "${ko_name%.ko*}.ko" >>lib/vqn-kvm/order
+done <"$work/kvm.list"
+
+for t in $TESTS; do
+	[ -x "$TESTBIN/$t" ] || early_fail "test binary $TESTBIN/$t missing"
+	cp "$TESTBIN/$t" tests/
+done
+[ -x "$CTL" ] && cp "$CTL" bin/vqnotifyctl
+[ -d "$TOP/examples" ] && cp -a "$TOP/examples/." examples/
+if [ $mode = demo ]; then
+	[ -x bin/vqnotifyctl ] || early_fail "demo needs $CTL (make -C user)"
+	[ -f examples/demo.vqn ] || early_fail "demo needs examples/demo.vqn"
+fi
+
+cat >etc/passwd <<'EOF'
+root:x:0:0:root:/root:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+EOF
+cat >etc/group <<'EOF'
+root:x:0:
+kvm:x:36:
+nogroup:x:65534:
+EOF
+
+# Quote a value for a shell assignment.
+shq() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+{
+	echo "export VQN_RIG_MODE=$mode"
+	echo "export VQN_KERNEL=$(shq "$name")"
+	echo "export VQN_TESTS=$(shq "$(echo $TESTS)")"
+	echo "export VQN_TEST_TIMEOUT=$(shq "$TEST_TIMEOUT")"
+	echo "export VQN_MODPARAMS=$(shq "$MODPARAMS")"
+	env | grep -E '^VQN_[A-Za-z0-9_]*=' | grep -vE '^VQN_(RIG_MODE|KERNEL|TESTS|TEST_TIMEOUT|MODPARAMS)=' |
+		while IFS= read -r kv; do
+			echo "export ${kv%%=*}=$(shq "${kv#*=}")"
+		done
+} >etc/vqn-env
+
+find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1 >"$work/initramfs.cpio.gz"
+cd "$TOP"
+
+# 3. Boot.
+append="console=ttyS0 panic=-1 quiet log_buf_len=4M $CMDLINE"
+echo "$tag: booting $KVER ($(echo $TESTS | wc -w) test binaries), console log: $logf"
+start=$(date +%s)
+set -- timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu "$QEMU_CPU" \
+	-smp "$QEMU_SMP" -m "$QEMU_MEM" -nographic -no-reboot -nic none \
+	-kernel "$VMLINUZ" -initrd "$work/initramfs.cpio.gz" -append "$append"
+rc=0
+if [ "$V" = 1 ]; then
+	{ "$@" </dev/null 2>&1 || echo "VQN-HOST: qemu exited $?"; } | tee "$logf"
+else
+	"$@" </dev/null >"$logf" 2>&1 || rc=$?
+fi
+elapsed=$(($(date +%s) - start))
+case $rc in
+0) ;;
+124 | 137) echo "$tag: QEMU killed by the hard timeout (VM_TIMEOUT=$VM_TIMEOUT s)" ;;
+*) echo "$tag: QEMU exited with status $rc" ;;
+esac
+
+if [ $mode = demo ]; then
+	tr -d '\r' <"$logf" | sed -n '/^VQN-RIG: DEMO BEGIN/,/^VQN-RIG: DEMO END/{/^VQN-RIG: /d;p}'
+fi
+
+# 4. Verdict.
+st=0
+"$VQN_SCRIPTS/parse-log.sh" "$logf" "$tag" >"$result" || st=$?
+grep -v '^RESULT ' "$result" || true
+set -- $(sed -n 's/^RESULT //p' "$result")
+echo "$tag: $1 passed, $2 failed, $3 skipped in ${elapsed}s (kernel $KVER, log $logf)"
+exit $st
