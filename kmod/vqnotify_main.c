@@ -167,9 +167,16 @@ bool vqn_env_host_take(struct vqn_guest_sm *sm)
 static void vqn_host_promote_fn(struct work_struct *work);
 static DECLARE_WORK(vqn_host_work, vqn_host_promote_fn);
 
+/*
+ * A giver decrements vqn_host_used then reads vqn_host_waiters; a waiter
+ * increments vqn_host_waiters then reads vqn_host_used. With a full barrier
+ * on both sides one of them sees the other, so no freed slot is missed by
+ * a guest that failed to take one just before.
+ */
 void vqn_env_host_give(struct vqn_guest_sm *sm)
 {
 	atomic_dec(&vqn_host_used);
+	smp_mb__after_atomic();
 	if (atomic_read(&vqn_host_waiters))
 		schedule_work(&vqn_host_work);
 }
@@ -178,10 +185,13 @@ void vqn_env_host_wait(struct vqn_guest_sm *sm)
 {
 	struct vqn_guest *g = vqn_guest_of(sm);
 
-	if (!g->host_waiting) {
-		WRITE_ONCE(g->host_waiting, true);
-		atomic_inc(&vqn_host_waiters);
-	}
+	if (g->host_waiting)
+		return;
+	WRITE_ONCE(g->host_waiting, true);
+	atomic_inc(&vqn_host_waiters);
+	smp_mb__after_atomic();
+	if (atomic_read(&vqn_host_used) < READ_ONCE(vqn_cfg.host_cap))
+		schedule_work(&vqn_host_work);
 }
 
 /*
@@ -270,8 +280,9 @@ static int vqn_open(struct inode *inode, struct file *file)
 	}
 	vqn_sm_guest_init(&g->sm, vqn_cfg.default_budget,
 			  vqn_cfg.vhost_reserve, vqn_cfg.threshold);
+	/* The guest table is shared: not charged to this guest's cgroup. */
 	ret = xa_alloc_cyclic(&vqn_guests, &g->id, g, xa_limit_31b,
-			      &vqn_next_guest_id, GFP_KERNEL_ACCOUNT);
+			      &vqn_next_guest_id, GFP_KERNEL);
 	if (ret < 0)
 		goto err_unlock;
 	vqn_nr_guests++;
