@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of the vqnotify state machine, built as vqnotify_kunit.ko
+ * when the target kernel has CONFIG_KUNIT (the rig's debug kernel). They run
+ * the same vqn_sm.c as the module under KASAN, UBSAN and lockdep; the wide
+ * coverage lives in tools/sm (userspace unit tests and the fuzzer).
+ */
+#include <kunit/test.h>
+#include <linux/slab.h>
+
+#include "vqn_sm.c"
+
+#define NQ 8
+
+struct vqn_kunit_env {
+	struct vqn_guest_sm g;
+	u32 host_used;
+	u32 host_cap;
+	u32 reports;
+	u32 async;
+	u8 last_label;
+};
+
+static struct vqn_kunit_env *env_of(struct vqn_guest_sm *g)
+{
+	return container_of(g, struct vqn_kunit_env, g);
+}
+
+void vqn_env_report(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 old,
+		    u8 label, bool async)
+{
+	struct vqn_kunit_env *e = env_of(g);
+
+	e->reports++;
+	e->async += async;
+	e->last_label = label;
+}
+
+bool vqn_env_host_take(struct vqn_guest_sm *g)
+{
+	struct vqn_kunit_env *e = env_of(g);
+
+	if (e->host_used >= e->host_cap)
+		return false;
+	e->host_used++;
+	return true;
+}
+
+void vqn_env_host_give(struct vqn_guest_sm *g)
+{
+	env_of(g)->host_used--;
+}
+
+void vqn_env_host_wait(struct vqn_guest_sm *g)
+{
+}
+
+static struct vqn_dev *new_dev(struct kunit *test, struct vqn_kunit_env *e)
+{
+	struct vqn_dev *d;
+
+	d = kunit_kzalloc(test, struct_size(d, vqs, NQ), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	d->num_queues = NQ;
+	d->transport = VQNOTIFY_TRANSPORT_MMIO;
+	vqn_sm_dev_init(&e->g, d);
+	return d;
+}
+
+static struct vqn_kunit_env *new_env(struct kunit *test, u32 budget)
+{
+	struct vqn_kunit_env *e = kunit_kzalloc(test, sizeof(*e), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	vqn_sm_guest_init(&e->g, budget, 0, 7);
+	e->host_cap = 1000;
+	return e;
+}
+
+static void check(struct kunit *test, struct vqn_kunit_env *e)
+{
+	KUNIT_EXPECT_EQ(test, vqn_sm_check(&e->g), 0);
+	KUNIT_EXPECT_EQ(test, e->g.used, e->host_used);
+}
+
+/* (a) then (b): grants up to the budget, the rest wait. */
+static void vqn_sm_test_driver_ok_budget(struct kunit *test)
+{
+	struct vqn_kunit_env *e = new_env(test, 7);
+	struct vqn_dev *d = new_dev(test, e);
+
+	KUNIT_EXPECT_EQ(test, d->vqs[0].label, VQNOTIFY_LABEL_A);
+	vqn_sm_set_status(&e->g, d, 0x0f, NULL);
+	KUNIT_EXPECT_EQ(test, e->g.nr_assigned, 7U);
+	KUNIT_EXPECT_EQ(test, e->g.nr_waiting, 1U);
+	KUNIT_EXPECT_EQ(test, d->vqs[7].reason, VQNOTIFY_REASON_NO_SLOT);
+	KUNIT_EXPECT_EQ(test, e->g.counts[VQNOTIFY_LABEL_B], 7ULL);
+	check(test, e);
+}
+
+/* (c) with a full budget preempts the newest grant (p); (f) promotes it. */
+static void vqn_sm_test_vhost_preempts(struct kunit *test)
+{
+	struct vqn_kunit_env *e = new_env(test, 7);
+	struct vqn_dev *d = new_dev(test, e);
+
+	vqn_sm_set_status(&e->g, d, 0x0f, NULL);
+	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, &d->vqs[7], true),
+			0);
+	KUNIT_EXPECT_EQ(test, d->vqs[7].state, VQNOTIFY_VQ_OFFLIMITS);
+	KUNIT_EXPECT_EQ(test, d->vqs[6].state, VQNOTIFY_VQ_DEASSIGNED);
+	KUNIT_EXPECT_EQ(test, d->vqs[6].label, VQNOTIFY_LABEL_P);
+	KUNIT_EXPECT_EQ(test, e->async, 1U);
+	check(test, e);
+
+	KUNIT_EXPECT_EQ(test,
+			vqn_sm_host_notifier(&e->g, d, &d->vqs[7], false), 0);
+	KUNIT_EXPECT_EQ(test, d->vqs[7].label, VQNOTIFY_LABEL_E);
+	KUNIT_EXPECT_EQ(test, d->vqs[6].state, VQNOTIFY_VQ_DEASSIGNED);
+	check(test, e);
+}
+
+/* Limited guest: vhost gets slots, userspace never; (e) becomes (f). */
+static void vqn_sm_test_limited(struct kunit *test)
+{
+	struct vqn_kunit_env *e = new_env(test, 6);
+	struct vqn_dev *d = new_dev(test, e);
+
+	vqn_sm_set_status(&e->g, d, 0x0f, NULL);
+	KUNIT_EXPECT_EQ(test, e->g.used, 0U);
+	KUNIT_EXPECT_EQ(test, d->vqs[0].reason, VQNOTIFY_REASON_LIMITED);
+	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, &d->vqs[0], true),
+			0);
+	KUNIT_EXPECT_EQ(test,
+			vqn_sm_host_notifier(&e->g, d, &d->vqs[0], false), 0);
+	KUNIT_EXPECT_EQ(test, d->vqs[0].label, VQNOTIFY_LABEL_F);
+	check(test, e);
+}
+
+/* Nothing to preempt: ENOSPC and nothing changed. */
+static void vqn_sm_test_enospc(struct kunit *test)
+{
+	struct vqn_kunit_env *e = new_env(test, 1);
+	struct vqn_dev *d = new_dev(test, e);
+	u32 reports;
+
+	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, &d->vqs[0], true),
+			0);
+	reports = e->reports;
+	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, &d->vqs[1], true),
+			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, e->reports, reports);
+	KUNIT_EXPECT_EQ(test, d->vqs[1].state, VQNOTIFY_VQ_DEASSIGNED);
+	check(test, e);
+}
+
+/* (g) frees everything, OFFLIMITS included. */
+static void vqn_sm_test_reset(struct kunit *test)
+{
+	struct vqn_kunit_env *e = new_env(test, 64);
+	struct vqn_dev *d = new_dev(test, e);
+
+	vqn_sm_set_status(&e->g, d, 0x0f, NULL);
+	vqn_sm_host_notifier(&e->g, d, &d->vqs[0], true);
+	vqn_sm_reset(&e->g, d, VQNOTIFY_REASON_RESET);
+	KUNIT_EXPECT_EQ(test, e->g.used, 0U);
+	KUNIT_EXPECT_EQ(test, e->g.counts[VQNOTIFY_LABEL_G], (u64)NQ);
+	check(test, e);
+}
+
+static struct kunit_case vqn_sm_test_cases[] = {
+	KUNIT_CASE(vqn_sm_test_driver_ok_budget),
+	KUNIT_CASE(vqn_sm_test_vhost_preempts),
+	KUNIT_CASE(vqn_sm_test_limited),
+	KUNIT_CASE(vqn_sm_test_enospc),
+	KUNIT_CASE(vqn_sm_test_reset),
+	{}
+};
+
+static struct kunit_suite vqn_sm_test_suite = {
+	.name = "vqnotify_sm",
+	.test_cases = vqn_sm_test_cases,
+};
+kunit_test_suite(vqn_sm_test_suite);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests of the vqnotify state machine");
