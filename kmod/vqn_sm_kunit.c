@@ -181,6 +181,7 @@ static struct kunit_suite vqn_sm_test_suite = {
 	.name = "vqnotify_sm",
 	.test_cases = vqn_sm_test_cases,
 };
+
 kunit_test_suite(vqn_sm_test_suite);
 
 MODULE_LICENSE("GPL");
