@@ -31,7 +31,8 @@ echo # the firmware leaves the cursor mid-line
 mark "BEGIN kernel=$(uname -r) mode=$VQN_RIG_MODE cpus=$(nproc)"
 
 # The kernel's own kvm and its dependencies, in modprobe order (host-made
-# list). A kernel without kvm modules simply runs without /dev/kvm.
+# list). A kernel without kvm modules runs with its built-in kvm, or none.
+kvm=absent
 if [ -s /lib/vqn-kvm/order ]; then
 	kvm=ok
 	while read -r ko; do
@@ -41,12 +42,12 @@ if [ -s /lib/vqn-kvm/order ]; then
 		fi
 	done </lib/vqn-kvm/order
 	[ "$kvm" = ok ] && [ ! -c /dev/kvm ] && kvm="FAIL no /dev/kvm"
-	# As udev sets it on a Debian host: root:kvm 0660.
-	chgrp kvm /dev/kvm 2>/dev/null && chmod 660 /dev/kvm
-	mark "KVM $kvm"
-else
-	mark "KVM absent"
+elif [ -c /dev/kvm ]; then
+	kvm=builtin
 fi
+# As udev sets it on a Debian host: root:kvm 0660.
+[ -c /dev/kvm ] && chgrp kvm /dev/kvm && chmod 660 /dev/kvm
+mark "KVM $kvm"
 
 loaded=
 # shellcheck disable=SC2086 # VQN_MODPARAMS is a list of name=value

@@ -53,7 +53,8 @@ ksrc_extract() {
 ksrc_files() {
 	_ver=$(pkg_version linux-source-6.12)
 	[ -n "$_ver" ] || die "linux-source-6.12 is not installed: run scripts/deps.sh"
-	_dir=$VQN_CACHE/linux-source-6.12/$_ver
+	# Debian versions carry '~' (and may carry ':'): keep paths plain.
+	_dir=$VQN_CACHE/linux-source-6.12/$(printf '%s' "$_ver" | tr -c 'A-Za-z0-9._+-' '_')
 	if [ ! -e "$_dir/.complete" ]; then
 		with_lock "$VQN_CACHE/linux-source-6.12.lock" sh -c '
 			. "$0"

@@ -12,10 +12,10 @@
 #   - kvm modules present but not loading, vqnotify.ko failing to load or to
 #     unload, the demo failing;
 #   - a kernel message (timestamped console line, the dmesg dump, kmemleak)
-#     starting with WARNING: (a WARN() or a lockdep report), or with BUG:,
-#     "kernel BUG at", Oops, "unreferenced object", "possible recursive
-#     locking", "possible circular locking", "sleeping function called from
-#     invalid context", KASAN: or UBSAN:;
+#     starting with WARNING: (a WARN() or a lockdep report), or holding
+#     BUG:, "kernel BUG at", Oops, "Kernel panic", "unreferenced object",
+#     "possible recursive locking", "possible circular locking", "sleeping
+#     function called from invalid context", KASAN: or UBSAN:;
 #   - a taint other than O (4096, out-of-tree) and E (8192, unsigned);
 #   - lockdep turned off (debug_locks: 0), on kernels with lockdep;
 #   - no end marker: the guest crashed, hung or hit the QEMU hard timeout.
@@ -37,7 +37,7 @@ function finish_test(how,    total, extra, rc) {
 	if (how ~ /^TIMEOUT/) {
 		tf++; extra = " (timed out" substr(how, 8) ")"
 	} else if (how !~ /^rc=/) {
-		tf++; extra = " (no end: the guest died in it)"
+		tf++; extra = " (no end marker: the VM died or timed out in it)"
 	} else {
 		rc = substr(how, 4) + 0
 		if (rc == 4 && total == 0) {
@@ -52,7 +52,7 @@ function finish_test(how,    total, extra, rc) {
 	}
 	printf "%s: %-28s %3d passed, %d failed, %d skipped%s\n", name, cur, tp, tf, ts, extra
 	for (i = 1; i <= nfailed; i++)
-		printf "%s:   not ok: %s\n", name, failed[i]
+		printf "%s:   %s\n", name, failed[i]
 	pass += tp; fail += tf; skip += ts
 	cur = ""
 }
@@ -63,7 +63,7 @@ function scan(line) {
 	# WARN() and lockdep reports start the message with "WARNING:"; boot
 	# notes like "Speculative Return Stack Overflow: WARNING: ..." do not.
 	if (line ~ /(^|\] )WARNING:/ ||
-	    line ~ /BUG:|kernel BUG at|Oops|unreferenced object|possible recursive locking|possible circular locking|sleeping function called from invalid context|KASAN:|UBSAN:/) {
+	    line ~ /BUG:|kernel BUG at|Oops|Kernel panic|unreferenced object|possible recursive locking|possible circular locking|sleeping function called from invalid context|KASAN:|UBSAN:/) {
 		nbad++
 		if (nbad <= 5)
 			problem("kernel: " line)

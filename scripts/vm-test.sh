@@ -98,7 +98,7 @@ ko=$work/kmod/vqnotify.ko
 # 2. Initramfs.
 if [ $mode = demo ]; then
 	TESTS=
-elif [ -z "${TESTS+set}" ]; then
+elif [ -z "${TESTS:-}" ]; then
 	TESTS=$(cd "$TESTBIN" 2>/dev/null && for f in *; do
 		[ -f "$f" ] && [ -x "$f" ] && [ "$f" != bench ] && echo "$f"
 	done) || TESTS=

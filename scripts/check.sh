@@ -1,0 +1,79 @@
+#!/bin/sh
+# check.sh: the body of `make check` (run it through make, which passes the
+# variables). Builds user/ and the selftests once, runs style and sparse,
+# then scripts/vm-test.sh for each kernel in $KERNELS, and ends with one
+# line "N passed, N failed" (", N skipped" when any) summed over everything:
+# style and sparse count as one check each, each kernel adds the TAP results
+# of its selftests plus one failure per problem (see parse-log.sh).
+# Exits non-zero when anything failed.
+set -u
+VQN_SCRIPTS=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$VQN_SCRIPTS/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+KERNELS=${KERNELS:-6.1 6.12 6.12-rt debug}
+results=$BUILD/results
+mkdir -p "$results"
+rm -f "$results"/*
+cd "$TOP" || exit 1
+mk() { make --no-print-directory -C "$TOP" "$@"; }
+
+order=
+# record NAME PASSED FAILED SKIPPED
+record() { echo "RESULT $2 $3 $4" >"$results/$1"; }
+
+# check NAME CMD...: one pass/fail check
+check() {
+	_n=$1
+	shift
+	echo "== $_n"
+	if "$@"; then record "$_n" 1 0 0; else record "$_n" 0 1 0; fi
+	order="$order $_n"
+}
+
+summary() {
+	echo "== summary"
+	tp=0 tf=0 ts=0
+	for n in $order; do
+		# shellcheck disable=SC2046
+		set -- $(sed -n 's/^RESULT //p' "$results/$n" 2>/dev/null | tail -n 1)
+		[ $# -eq 3 ] || set -- 0 1 0
+		printf '%-12s %s passed, %s failed, %s skipped\n' "$n" "$1" "$2" "$3"
+		tp=$((tp + $1)) tf=$((tf + $2)) ts=$((ts + $3))
+	done
+	if [ "$ts" -gt 0 ]; then
+		echo "$tp passed, $tf failed, $ts skipped"
+	else
+		echo "$tp passed, $tf failed"
+	fi
+	[ "$tf" -eq 0 ]
+	exit
+}
+
+echo "== build: user/ and selftests"
+if ! mk selftests; then
+	record build 0 1 0
+	order=build
+	echo "build: FAIL; no VM run without the selftests"
+	summary
+fi
+if [ -z "${TESTS:-}" ]; then
+	TESTS=$(mk -s selftests-list | grep -vx bench)
+	export TESTS
+fi
+echo "selftests: $(echo $TESTS)"
+
+check style mk -s style
+check sparse mk -s sparse
+
+for k in $KERNELS; do
+	if [ "$k" = debug ] && [ ! -e "$VQN_SCRIPTS/debug-kernel.sh" ]; then
+		echo "== debug: not run (scripts/debug-kernel.sh does not exist yet)"
+		continue
+	fi
+	echo "== $k"
+	"$VQN_SCRIPTS/vm-test.sh" "$k" || true
+	[ -f "$results/$k" ] || record "$k" 0 1 0
+	order="$order $k"
+done
+
+summary
