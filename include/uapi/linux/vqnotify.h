@@ -503,4 +503,276 @@ struct vqnotify_event {
 	__u32 __reserved;
 };
 
+/*
+ * Generic netlink family "vqnotify": the host-wide view and control.
+ *
+ * Everything between YNL-GEN BEGIN and END is the output of the kernel's
+ * tools/net/ynl/ynl-gen-c.py --mode uapi for the family's specification,
+ * Documentation/netlink/specs/vqnotify.yaml (the source of truth), with
+ * kernel-doc added; scripts/check-spec.sh fails when they disagree.
+ *
+ * Visibility: guests, devices and queues of a guest are visible to
+ * requesters with CAP_NET_ADMIN, and to those whose effective uid is the
+ * one that opened the guest; others see neither them nor their ids (a do
+ * request gets ENOENT, dumps skip them). Config get is open to everyone.
+ * GUEST_SET, CONFIG_SET and joining the monitor group need CAP_NET_ADMIN
+ * (EPERM otherwise). The family exists in the initial network namespace.
+ */
+/* YNL-GEN BEGIN */
+#define VQNOTIFY_FAMILY_NAME	"vqnotify"
+#define VQNOTIFY_FAMILY_VERSION	1
+
+/**
+ * enum vqnotify_label_counts_attrs - transitions by label
+ *
+ * A nest in VQNOTIFY_A_GUEST_COUNTS. The type of each counter equals the
+ * value of its enum vqnotify_label (VQNOTIFY_A_LABEL_COUNTS_A ==
+ * VQNOTIFY_LABEL_A...). Counters are uint: 4 or 8 bytes, by length.
+ * @VQNOTIFY_A_LABEL_COUNTS_A: (a) device added, one per queue
+ * @VQNOTIFY_A_LABEL_COUNTS_B: (b) DRIVER_OK granted a slot
+ * @VQNOTIFY_A_LABEL_COUNTS_C: (c) vhost on, from DEASSIGNED
+ * @VQNOTIFY_A_LABEL_COUNTS_D: (d) vhost on, from ASSIGNED
+ * @VQNOTIFY_A_LABEL_COUNTS_E: (e) vhost off, back to ASSIGNED
+ * @VQNOTIFY_A_LABEL_COUNTS_F: (f) vhost off, to DEASSIGNED
+ * @VQNOTIFY_A_LABEL_COUNTS_G: (g) reset or device removal
+ * @VQNOTIFY_A_LABEL_COUNTS_P: (p) preemption
+ * @VQNOTIFY_A_LABEL_COUNTS_R: (r) promotion
+ * @VQNOTIFY_A_LABEL_COUNTS_S: (s) DRIVER_OK cleared
+ * @__VQNOTIFY_A_LABEL_COUNTS_MAX: highest attribute plus one
+ * @VQNOTIFY_A_LABEL_COUNTS_MAX: highest attribute
+ */
+enum vqnotify_label_counts_attrs {
+	VQNOTIFY_A_LABEL_COUNTS_A = 1,
+	VQNOTIFY_A_LABEL_COUNTS_B,
+	VQNOTIFY_A_LABEL_COUNTS_C,
+	VQNOTIFY_A_LABEL_COUNTS_D,
+	VQNOTIFY_A_LABEL_COUNTS_E,
+	VQNOTIFY_A_LABEL_COUNTS_F,
+	VQNOTIFY_A_LABEL_COUNTS_G,
+	VQNOTIFY_A_LABEL_COUNTS_P,
+	VQNOTIFY_A_LABEL_COUNTS_R,
+	VQNOTIFY_A_LABEL_COUNTS_S,
+
+	__VQNOTIFY_A_LABEL_COUNTS_MAX,
+	VQNOTIFY_A_LABEL_COUNTS_MAX = (__VQNOTIFY_A_LABEL_COUNTS_MAX - 1)
+};
+
+/**
+ * enum vqnotify_guest_attrs - a guest (GUEST_GET, GUEST_SET, GUEST_*_NTF)
+ * @VQNOTIFY_A_GUEST_ID: u32: host-wide id, as guest_id of
+ *                       struct vqnotify_guest_info
+ * @VQNOTIFY_A_GUEST_LABEL: string: the name the VMM gave the guest
+ * @VQNOTIFY_A_GUEST_PID: u32: the opener, in the requester's pid namespace
+ *                        (the initial one in notifications); 0 if not
+ *                        visible there
+ * @VQNOTIFY_A_GUEST_UID: u32: effective uid of the opener, in the
+ *                        requester's user namespace (the initial one in
+ *                        notifications)
+ * @VQNOTIFY_A_GUEST_BUDGET: u32: effective budget, the smaller of the admin
+ *                           budget and the VMM's own limit
+ * @VQNOTIFY_A_GUEST_ADMIN_BUDGET: u32: budget set by the admin (GUEST_SET;
+ *                                 at most S32_MAX) or the default budget
+ * @VQNOTIFY_A_GUEST_OWN_BUDGET: u32: the VMM's own limit, 0 if none
+ * @VQNOTIFY_A_GUEST_VHOST_RESERVE: u32: slots userspace queues may not take
+ *                                  (GUEST_SET; at most S32_MAX)
+ * @VQNOTIFY_A_GUEST_THRESHOLD: u32: many-ioeventfds threshold in force
+ * @VQNOTIFY_A_GUEST_USED: u32: slots held (ASSIGNED + OFFLIMITS queues)
+ * @VQNOTIFY_A_GUEST_NR_ASSIGNED: u32: ASSIGNED queues
+ * @VQNOTIFY_A_GUEST_NR_OFFLIMITS: u32: OFFLIMITS queues
+ * @VQNOTIFY_A_GUEST_NR_WAITING: u32: DEASSIGNED queues waiting for
+ *                               promotion
+ * @VQNOTIFY_A_GUEST_NR_DEVICES: u32: devices
+ * @VQNOTIFY_A_GUEST_LIMITED: flag: the budget is below the threshold
+ * @VQNOTIFY_A_GUEST_OVER_BUDGET: flag: vhost holds more slots than the
+ *                                budget
+ * @VQNOTIFY_A_GUEST_COUNTS: nest of enum vqnotify_label_counts_attrs
+ * @__VQNOTIFY_A_GUEST_MAX: highest attribute plus one
+ * @VQNOTIFY_A_GUEST_MAX: highest attribute
+ */
+enum vqnotify_guest_attrs {
+	VQNOTIFY_A_GUEST_ID = 1,
+	VQNOTIFY_A_GUEST_LABEL,
+	VQNOTIFY_A_GUEST_PID,
+	VQNOTIFY_A_GUEST_UID,
+	VQNOTIFY_A_GUEST_BUDGET,
+	VQNOTIFY_A_GUEST_ADMIN_BUDGET,
+	VQNOTIFY_A_GUEST_OWN_BUDGET,
+	VQNOTIFY_A_GUEST_VHOST_RESERVE,
+	VQNOTIFY_A_GUEST_THRESHOLD,
+	VQNOTIFY_A_GUEST_USED,
+	VQNOTIFY_A_GUEST_NR_ASSIGNED,
+	VQNOTIFY_A_GUEST_NR_OFFLIMITS,
+	VQNOTIFY_A_GUEST_NR_WAITING,
+	VQNOTIFY_A_GUEST_NR_DEVICES,
+	VQNOTIFY_A_GUEST_LIMITED,
+	VQNOTIFY_A_GUEST_OVER_BUDGET,
+	VQNOTIFY_A_GUEST_COUNTS,
+
+	__VQNOTIFY_A_GUEST_MAX,
+	VQNOTIFY_A_GUEST_MAX = (__VQNOTIFY_A_GUEST_MAX - 1)
+};
+
+/**
+ * enum vqnotify_dev_attrs - a device (DEV_GET, DEV_*_NTF)
+ * @VQNOTIFY_A_DEV_GUEST_ID: u32: the device's guest
+ * @VQNOTIFY_A_DEV_ID: u32: id within the guest
+ * @VQNOTIFY_A_DEV_LABEL: string: the name the VMM gave the device
+ * @VQNOTIFY_A_DEV_TRANSPORT: u32: enum vqnotify_transport
+ * @VQNOTIFY_A_DEV_STATUS: u32: virtio device status byte
+ * @VQNOTIFY_A_DEV_NUM_QUEUES: u32: number of queues
+ * @__VQNOTIFY_A_DEV_MAX: highest attribute plus one
+ * @VQNOTIFY_A_DEV_MAX: highest attribute
+ */
+enum vqnotify_dev_attrs {
+	VQNOTIFY_A_DEV_GUEST_ID = 1,
+	VQNOTIFY_A_DEV_ID,
+	VQNOTIFY_A_DEV_LABEL,
+	VQNOTIFY_A_DEV_TRANSPORT,
+	VQNOTIFY_A_DEV_STATUS,
+	VQNOTIFY_A_DEV_NUM_QUEUES,
+
+	__VQNOTIFY_A_DEV_MAX,
+	VQNOTIFY_A_DEV_MAX = (__VQNOTIFY_A_DEV_MAX - 1)
+};
+
+/**
+ * enum vqnotify_queue_attrs - a queue (QUEUE_GET)
+ * @VQNOTIFY_A_QUEUE_GUEST_ID: u32: the queue's guest
+ * @VQNOTIFY_A_QUEUE_DEV_ID: u32: the queue's device
+ * @VQNOTIFY_A_QUEUE_INDEX: u32: index within the device
+ * @VQNOTIFY_A_QUEUE_STATE: u32: enum vqnotify_vq_state
+ * @VQNOTIFY_A_QUEUE_REASON: u32: enum vqnotify_reason of the last change
+ *                           or refusal
+ * @VQNOTIFY_A_QUEUE_LABEL: u32: enum vqnotify_label of the last transition
+ * @VQNOTIFY_A_QUEUE_FLAGS: u32: VQNOTIFY_VQ_INITIALISED, VQNOTIFY_VQ_WAITING
+ * @VQNOTIFY_A_QUEUE_ASSIGN_SEQ: u32: order of the last grant within the
+ *                               guest (newest is preempted first); 0
+ *                               unless ASSIGNED
+ * @__VQNOTIFY_A_QUEUE_MAX: highest attribute plus one
+ * @VQNOTIFY_A_QUEUE_MAX: highest attribute
+ */
+enum vqnotify_queue_attrs {
+	VQNOTIFY_A_QUEUE_GUEST_ID = 1,
+	VQNOTIFY_A_QUEUE_DEV_ID,
+	VQNOTIFY_A_QUEUE_INDEX,
+	VQNOTIFY_A_QUEUE_STATE,
+	VQNOTIFY_A_QUEUE_REASON,
+	VQNOTIFY_A_QUEUE_LABEL,
+	VQNOTIFY_A_QUEUE_FLAGS,
+	VQNOTIFY_A_QUEUE_ASSIGN_SEQ,
+
+	__VQNOTIFY_A_QUEUE_MAX,
+	VQNOTIFY_A_QUEUE_MAX = (__VQNOTIFY_A_QUEUE_MAX - 1)
+};
+
+/**
+ * enum vqnotify_config_attrs - host-wide settings (CONFIG_GET, CONFIG_SET)
+ * @VQNOTIFY_A_CONFIG_DEFAULT_BUDGET: u32: budget of guests opened later
+ *                                    (at most S32_MAX)
+ * @VQNOTIFY_A_CONFIG_THRESHOLD: u32: many-ioeventfds threshold; a guest
+ *                               whose budget is below it is limited.
+ *                               Setting it applies to every guest at once
+ *                               (at most S32_MAX)
+ * @VQNOTIFY_A_CONFIG_VHOST_RESERVE: u32: vhost reserve of guests opened
+ *                                   later (at most S32_MAX)
+ * @VQNOTIFY_A_CONFIG_HOST_CAP: u32: host-wide cap on slots in use, 1 to
+ *                              S32_MAX. Raising it promotes waiting
+ *                              queues; lowering it revokes nothing
+ * @VQNOTIFY_A_CONFIG_HOST_USED: u32: slots in use host-wide (get only)
+ * @VQNOTIFY_A_CONFIG_NR_GUESTS: u32: open guests host-wide (get only)
+ * @__VQNOTIFY_A_CONFIG_MAX: highest attribute plus one
+ * @VQNOTIFY_A_CONFIG_MAX: highest attribute
+ */
+enum vqnotify_config_attrs {
+	VQNOTIFY_A_CONFIG_DEFAULT_BUDGET = 1,
+	VQNOTIFY_A_CONFIG_THRESHOLD,
+	VQNOTIFY_A_CONFIG_VHOST_RESERVE,
+	VQNOTIFY_A_CONFIG_HOST_CAP,
+	VQNOTIFY_A_CONFIG_HOST_USED,
+	VQNOTIFY_A_CONFIG_NR_GUESTS,
+
+	__VQNOTIFY_A_CONFIG_MAX,
+	VQNOTIFY_A_CONFIG_MAX = (__VQNOTIFY_A_CONFIG_MAX - 1)
+};
+
+/**
+ * enum vqnotify_transition_attrs - one queue transition (QUEUE_NTF)
+ * @VQNOTIFY_A_TRANSITION_GUEST_ID: u32: the queue's guest
+ * @VQNOTIFY_A_TRANSITION_DEV_ID: u32: the queue's device
+ * @VQNOTIFY_A_TRANSITION_QUEUE: u32: queue index within the device
+ * @VQNOTIFY_A_TRANSITION_OLD_STATE: u32: enum vqnotify_vq_state before
+ * @VQNOTIFY_A_TRANSITION_NEW_STATE: u32: enum vqnotify_vq_state after
+ * @VQNOTIFY_A_TRANSITION_LABEL: u32: enum vqnotify_label
+ * @VQNOTIFY_A_TRANSITION_REASON: u32: enum vqnotify_reason
+ * @__VQNOTIFY_A_TRANSITION_MAX: highest attribute plus one
+ * @VQNOTIFY_A_TRANSITION_MAX: highest attribute
+ */
+enum vqnotify_transition_attrs {
+	VQNOTIFY_A_TRANSITION_GUEST_ID = 1,
+	VQNOTIFY_A_TRANSITION_DEV_ID,
+	VQNOTIFY_A_TRANSITION_QUEUE,
+	VQNOTIFY_A_TRANSITION_OLD_STATE,
+	VQNOTIFY_A_TRANSITION_NEW_STATE,
+	VQNOTIFY_A_TRANSITION_LABEL,
+	VQNOTIFY_A_TRANSITION_REASON,
+
+	__VQNOTIFY_A_TRANSITION_MAX,
+	VQNOTIFY_A_TRANSITION_MAX = (__VQNOTIFY_A_TRANSITION_MAX - 1)
+};
+
+/**
+ * enum vqnotify_cmd - commands and notifications
+ * @VQNOTIFY_CMD_GUEST_GET: do: one guest by VQNOTIFY_A_GUEST_ID (ENOENT
+ *                          if absent or not visible); dump: every visible
+ *                          guest
+ * @VQNOTIFY_CMD_GUEST_SET: do, CAP_NET_ADMIN: set a guest's admin budget
+ *                          and/or vhost reserve (at least one). Lowering
+ *                          them preempts the guest's newest grants; the
+ *                          guest reads a VQNOTIFY_EVENT_BUDGET event
+ * @VQNOTIFY_CMD_DEV_GET: do: one device by guest id and id; dump: the
+ *                        devices of every visible guest, or of the guest
+ *                        VQNOTIFY_A_DEV_GUEST_ID
+ * @VQNOTIFY_CMD_QUEUE_GET: do: one queue by guest id, device id and index;
+ *                          dump, one message per queue: every visible
+ *                          guest's queues, one guest's, or one device's
+ *                          (VQNOTIFY_A_QUEUE_DEV_ID needs the guest id)
+ * @VQNOTIFY_CMD_CONFIG_GET: do: host-wide settings and usage
+ * @VQNOTIFY_CMD_CONFIG_SET: do, CAP_NET_ADMIN: change host-wide settings
+ *                           (at least one attribute); a threshold change
+ *                           reconfigures every guest and each reads a
+ *                           VQNOTIFY_EVENT_BUDGET event
+ * @VQNOTIFY_CMD_GUEST_ADD_NTF: monitor: a guest was opened
+ * @VQNOTIFY_CMD_GUEST_DEL_NTF: monitor: a guest was closed (final counts)
+ * @VQNOTIFY_CMD_DEV_ADD_NTF: monitor: a device was added
+ * @VQNOTIFY_CMD_DEV_DEL_NTF: monitor: a device was removed, also when its
+ *                            guest closed
+ * @VQNOTIFY_CMD_QUEUE_NTF: monitor: a queue transition, one per transition
+ *                          (enum vqnotify_transition_attrs)
+ * @__VQNOTIFY_CMD_MAX: highest command plus one
+ * @VQNOTIFY_CMD_MAX: highest command
+ */
+enum vqnotify_cmd {
+	VQNOTIFY_CMD_GUEST_GET = 1,
+	VQNOTIFY_CMD_GUEST_SET,
+	VQNOTIFY_CMD_DEV_GET,
+	VQNOTIFY_CMD_QUEUE_GET,
+	VQNOTIFY_CMD_CONFIG_GET,
+	VQNOTIFY_CMD_CONFIG_SET,
+	VQNOTIFY_CMD_GUEST_ADD_NTF,
+	VQNOTIFY_CMD_GUEST_DEL_NTF,
+	VQNOTIFY_CMD_DEV_ADD_NTF,
+	VQNOTIFY_CMD_DEV_DEL_NTF,
+	VQNOTIFY_CMD_QUEUE_NTF,
+
+	__VQNOTIFY_CMD_MAX,
+	VQNOTIFY_CMD_MAX = (__VQNOTIFY_CMD_MAX - 1)
+};
+
+#define VQNOTIFY_MCGRP_MONITOR	"monitor"
+/* YNL-GEN END */
+
+/* Aliases of the family name and version. */
+#define VQNOTIFY_GENL_NAME	VQNOTIFY_FAMILY_NAME
+#define VQNOTIFY_GENL_VERSION	VQNOTIFY_FAMILY_VERSION
+
 #endif /* _UAPI_LINUX_VQNOTIFY_H */
