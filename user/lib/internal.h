@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libvqnotify's internals, shared by its files. */
+#ifndef _VQN_INTERNAL_H
+#define _VQN_INTERNAL_H
+
+#include "libvqnotify.h"
+
+#define VQN_EXPORT __attribute__((visibility("default")))
+
+/* One queue as the library sees it. */
+struct vqn_q {
+	uint8_t state;
+	bool bound;
+	bool kvm_on;
+	bool refused;
+	int kvm_err;
+	struct vqn_kvm_notify n;
+};
+
+struct vqn_dev {
+	struct vqn_dev *next;
+	uint32_t id;
+	uint32_t num_queues;
+	bool resync;		/* a result disagreed with the view */
+	bool fallback;		/* KVM refused a queue the module assigned */
+	struct vqn_q q[];
+};
+
+struct vqn_guest {
+	int fd;
+	int epfd;		/* vqn_event_fd(): fd + notify */
+	int notify;		/* eventfd: readable while events are pending */
+	int vm_fd;		/* attached KVM VM, or -1 */
+	uint32_t event_size;
+	struct vqn_dev *devs;
+
+	/* Decoded events waiting for vqn_read_events(), a ring. */
+	struct vqn_event *pend;
+	unsigned int pend_head, pend_nr, pend_cap;
+	bool notified;
+	uint64_t next_seq;	/* expected seq of the next module event */
+	bool fallback;		/* some device needs a KVM fallback */
+
+	/* Results buffer for the module, sized for the largest device. */
+	struct vqnotify_vq_result *rbuf;
+	unsigned int rbuf_cap;
+	void *evbuf;
+};
+
+struct vqn_dev *vqn_dev_find(struct vqn_guest *g, uint32_t id);
+int vqn_pend_push(struct vqn_guest *g, const struct vqn_event *ev);
+
+/* kvm.c */
+int vqn_q_apply(struct vqn_guest *g, struct vqn_dev *d, uint32_t qi,
+		uint8_t state);
+int vqn_kvm_fallback(struct vqn_guest *g);
+int vqn_kvm_ioeventfd(int vm_fd, const struct vqn_kvm_notify *n,
+		      bool assign);
+
+/* libvqnotify.c, for kvm.c */
+int vqn_raw_set_status(struct vqn_guest *g, struct vqn_dev *d,
+		       uint32_t status, const uint64_t *ready,
+		       struct vqn_result *res, unsigned int cap);
+int vqn_resync_dev(struct vqn_guest *g, struct vqn_dev *d);
+int vqn_settle(struct vqn_guest *g);
+
+#endif /* _VQN_INTERNAL_H */

@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libvqnotify's KVM binding: a bound queue has a KVM ioeventfd exactly
+ * while the module has it ASSIGNED.
+ *
+ * When KVM refuses an assign (EEXIST on an address someone else holds,
+ * ENOMEM, ...), the guest keeps running with that queue trapping to the
+ * VMM: the library reports it DEASSIGNED and tells the module, which only
+ * knows device-wide calls, by restarting the device without it: DRIVER_OK
+ * is cleared (s) and set again (b) with the refused queue left out of the
+ * ready bitmap. The module then holds no slot for it (DEASSIGNED,
+ * not-ready), and later DRIVER_OKs keep it out until it is bound again.
+ * The device's other queues come back as the module decides; those that
+ * end up elsewhere than before are reported as library events.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#include "internal.h"
+
+_Static_assert(VQN_KVM_DATAMATCH == KVM_IOEVENTFD_FLAG_DATAMATCH, "flags");
+_Static_assert(VQN_KVM_PIO == KVM_IOEVENTFD_FLAG_PIO, "flags");
+_Static_assert(VQN_KVM_CCW == KVM_IOEVENTFD_FLAG_VIRTIO_CCW_NOTIFY, "flags");
+
+int vqn_kvm_ioeventfd(int vm_fd, const struct vqn_kvm_notify *n,
+		      bool assign)
+{
+	struct kvm_ioeventfd k = {
+		.datamatch = n->datamatch,
+		.addr = n->addr,
+		.len = n->len,
+		.fd = n->fd,
+		.flags = n->flags,
+	};
+
+	if (!assign)
+		k.flags |= KVM_IOEVENTFD_FLAG_DEASSIGN;
+	return ioctl(vm_fd, KVM_IOEVENTFD, &k) ? -errno : 0;
+}
+
+/*
+ * The module put queue @qi in @state: follow it in the view and in KVM.
+ * Returns 0, or the negative errno of an assign KVM refused, in which case
+ * the view says DEASSIGNED and the device awaits vqn_kvm_fallback().
+ */
+int vqn_q_apply(struct vqn_guest *g, struct vqn_dev *d, uint32_t qi,
+		uint8_t state)
+{
+	struct vqn_q *q = &d->q[qi];
+	bool want;
+	int ret;
+
+	q->state = state;
+	want = state == VQNOTIFY_VQ_ASSIGNED && q->bound && g->vm_fd >= 0;
+	if (want == q->kvm_on)
+		return 0;
+	ret = vqn_kvm_ioeventfd(g->vm_fd, &q->n, want);
+	if (!want) {
+		/* Gone either way; ENOENT means someone removed it. */
+		q->kvm_on = false;
+		if (ret)
+			q->kvm_err = ret;
+		return 0;
+	}
+	if (!ret) {
+		q->kvm_on = true;
+		q->refused = false;
+		q->kvm_err = 0;
+		return 0;
+	}
+	q->kvm_err = ret;
+	q->refused = true;
+	q->state = VQNOTIFY_VQ_DEASSIGNED;
+	d->fallback = true;
+	g->fallback = true;
+	return ret;
+}
+
+/* Restart one device without its refused queues; see the top comment. */
+static int fallback_dev(struct vqn_guest *g, struct vqn_dev *d)
+{
+	uint32_t nq = d->num_queues, words = (nq + 63) / 64, i, round;
+	struct vqnotify_vq_info *vi;
+	struct vqnotify_dev_get dg;
+	uint64_t *ready;
+	uint8_t *before;
+	int ret = -ENOMEM;
+
+	vi = calloc(nq, sizeof(*vi));
+	ready = calloc(words, sizeof(*ready));
+	before = calloc(nq, 1);
+	if (!vi || !ready || !before)
+		goto out;
+	for (i = 0; i < nq; i++)
+		before[i] = d->q[i].state;
+
+	/* Each round leaves at least one more queue out: it ends. */
+	for (round = 0; d->fallback && round <= nq; round++) {
+		d->fallback = false;
+		ret = vqn_dev_get(g, d->id, &dg, vi, nq);
+		if (ret < 0)
+			goto out;
+		if (!(dg.status & VQNOTIFY_STATUS_DRIVER_OK))
+			break;
+		memset(ready, 0, words * sizeof(*ready));
+		for (i = 0; i < nq; i++)
+			if (vi[i].flags & VQNOTIFY_VQ_INITIALISED &&
+			    !d->q[i].refused)
+				ready[i / 64] |= 1ULL << (i % 64);
+		ret = vqn_raw_set_status(g, d, dg.status &
+					 ~VQNOTIFY_STATUS_DRIVER_OK,
+					 NULL, NULL, 0);
+		if (ret < 0)
+			goto out;
+		ret = vqn_raw_set_status(g, d, dg.status, ready, NULL, 0);
+		if (ret < 0)
+			goto out;
+	}
+	ret = 0;
+	for (i = 0; i < nq && !ret; i++) {
+		struct vqn_event ev = {
+			.seq = g->next_seq ? g->next_seq - 1 : 0,
+			.type = VQNOTIFY_EVENT_TRANSITION,
+			.flags = VQN_EVENT_F_LIBRARY,
+			.dev_id = d->id,
+			.queue = i,
+			.old_state = before[i],
+			.new_state = d->q[i].state,
+			.label = vi[i].label,
+			.reason = vi[i].reason,
+		};
+
+		if (before[i] == d->q[i].state)
+			continue;
+		if (vqn_queue_get(g, d->id, i, &vi[i]) == 0) {
+			ev.label = vi[i].label;
+			ev.reason = vi[i].reason;
+		}
+		ret = vqn_pend_push(g, &ev);
+	}
+out:
+	/* Whatever failed, the view holds no ioeventfd KVM refused. */
+	if (ret < 0)
+		d->resync = true;
+	free(before);
+	free(ready);
+	free(vi);
+	return ret;
+}
+
+int vqn_kvm_fallback(struct vqn_guest *g)
+{
+	struct vqn_dev *d;
+	int ret = 0, r;
+
+	g->fallback = false;
+	for (d = g->devs; d; d = d->next) {
+		if (!d->fallback)
+			continue;
+		r = fallback_dev(g, d);
+		if (r && !ret)
+			ret = r;
+	}
+	return ret;
+}
+
+VQN_EXPORT
+int vqn_kvm_attach(struct vqn_guest *g, int vm_fd)
+{
+	struct vqn_dev *d;
+	uint32_t i;
+
+	if (vm_fd < 0)
+		return -EBADF;
+	if (g->vm_fd >= 0)
+		return -EBUSY;
+	g->vm_fd = vm_fd;
+	/* Queues bound before the VM was attached get their ioeventfds. */
+	for (d = g->devs; d; d = d->next)
+		for (i = 0; i < d->num_queues; i++)
+			vqn_q_apply(g, d, i, d->q[i].state);
+	return vqn_settle(g);
+}
+
+VQN_EXPORT
+void vqn_kvm_detach(struct vqn_guest *g)
+{
+	struct vqn_dev *d;
+	uint32_t i;
+
+	if (g->vm_fd < 0)
+		return;
+	for (d = g->devs; d; d = d->next) {
+		for (i = 0; i < d->num_queues; i++) {
+			struct vqn_q *q = &d->q[i];
+
+			if (q->kvm_on)
+				vqn_kvm_ioeventfd(g->vm_fd, &q->n, false);
+			q->kvm_on = false;
+		}
+	}
+	g->vm_fd = -1;
+}
+
+static bool notify_valid(const struct vqn_kvm_notify *n)
+{
+	if (n->fd < 0)
+		return false;
+	if (n->flags & ~(VQN_KVM_DATAMATCH | VQN_KVM_PIO | VQN_KVM_CCW))
+		return false;
+	if ((n->flags & VQN_KVM_PIO) && (n->flags & VQN_KVM_CCW))
+		return false;
+	switch (n->len) {
+	case 0:
+		return !(n->flags & VQN_KVM_DATAMATCH);
+	case 1:
+	case 2:
+	case 4:
+	case 8:
+		return true;
+	}
+	return false;
+}
+
+VQN_EXPORT
+int vqn_kvm_bind(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
+		 const struct vqn_kvm_notify *n)
+{
+	struct vqn_dev *d = vqn_dev_find(g, dev_id);
+	struct vqn_q *q;
+	int ret;
+
+	if (!d)
+		return -ENOENT;
+	if (queue >= d->num_queues || (n && !notify_valid(n)))
+		return -EINVAL;
+	q = &d->q[queue];
+	if (q->kvm_on) {
+		vqn_kvm_ioeventfd(g->vm_fd, &q->n, false);
+		q->kvm_on = false;
+	}
+	q->bound = n;
+	q->refused = false;
+	q->kvm_err = 0;
+	if (n)
+		q->n = *n;
+	ret = vqn_q_apply(g, d, queue, q->state);
+	vqn_settle(g);
+	return ret;
+}
+
+VQN_EXPORT
+int vqn_probe_kvm(int fd, struct vqn_kvm_caps *caps)
+{
+	int kfd = fd, ret = 0;
+
+	memset(caps, 0, sizeof(*caps));
+	if (fd < 0) {
+		kfd = open("/dev/kvm", O_RDONLY | O_CLOEXEC);
+		if (kfd < 0)
+			return -errno;
+	}
+	caps->api_version = ioctl(kfd, KVM_GET_API_VERSION, 0);
+	if (caps->api_version < 0) {
+		/* A VM fd has no KVM_GET_API_VERSION. */
+		caps->api_version = 0;
+	}
+	caps->ioeventfd = ioctl(kfd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD);
+	if (caps->ioeventfd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	caps->no_length = ioctl(kfd, KVM_CHECK_EXTENSION,
+				KVM_CAP_IOEVENTFD_NO_LENGTH);
+	caps->any_length = ioctl(kfd, KVM_CHECK_EXTENSION,
+				 KVM_CAP_IOEVENTFD_ANY_LENGTH);
+	if (caps->no_length < 0)
+		caps->no_length = 0;
+	if (caps->any_length < 0)
+		caps->any_length = 0;
+out:
+	if (fd < 0)
+		close(kfd);
+	return ret;
+}

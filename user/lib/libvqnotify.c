@@ -1,0 +1,840 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libvqnotify: the ioctls of /dev/vqnotify, the library's view of every
+ * queue, and the event queue.
+ *
+ * Order matters for the view: before a call, the events already queued by
+ * the module are applied; after it, the call's results, then the events
+ * the call caused. A result whose old state disagrees with the view (an
+ * event raced with the call) marks the device for a resynchronisation
+ * from VQNOTIFY_DEV_GET once the events are applied.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Module records read per read() call. */
+#define VQN_EV_BATCH	64
+
+static int xioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static int copy_label(char *dst, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= VQNOTIFY_LABEL_LEN)
+		return -ENAMETOOLONG;
+	memcpy(dst, src, n + 1);
+	return 0;
+}
+
+struct vqn_dev *vqn_dev_find(struct vqn_guest *g, uint32_t id)
+{
+	struct vqn_dev *d;
+
+	for (d = g->devs; d; d = d->next)
+		if (d->id == id)
+			return d;
+	return NULL;
+}
+
+static int rbuf_reserve(struct vqn_guest *g, uint32_t nq)
+{
+	struct vqnotify_vq_result *r;
+
+	if (nq <= g->rbuf_cap)
+		return 0;
+	r = realloc(g->rbuf, nq * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	g->rbuf = r;
+	g->rbuf_cap = nq;
+	return 0;
+}
+
+static struct vqn_dev *dev_track(struct vqn_guest *g, uint32_t id,
+				 uint32_t nq)
+{
+	struct vqn_dev *d, **pp;
+
+	if (rbuf_reserve(g, nq))
+		return NULL;
+	d = calloc(1, sizeof(*d) + nq * sizeof(d->q[0]));
+	if (!d)
+		return NULL;
+	d->id = id;
+	d->num_queues = nq;
+	for (pp = &g->devs; *pp && (*pp)->id < id; pp = &(*pp)->next)
+		;
+	d->next = *pp;
+	*pp = d;
+	return d;
+}
+
+static void dev_forget(struct vqn_guest *g, struct vqn_dev *d)
+{
+	struct vqn_dev **pp;
+	uint32_t i;
+
+	/* The module has dropped the device: drop its ioeventfds too. */
+	for (i = 0; i < d->num_queues; i++)
+		vqn_q_apply(g, d, i, VQNOTIFY_VQ_DEASSIGNED);
+	for (pp = &g->devs; *pp; pp = &(*pp)->next) {
+		if (*pp == d) {
+			*pp = d->next;
+			break;
+		}
+	}
+	free(d);
+}
+
+/*
+ * Does the module's old state of a queue disagree with the view? A queue
+ * KVM refused is DEASSIGNED in the view while the module, until the
+ * fallback, still has it ASSIGNED: that is no disagreement.
+ */
+static bool view_stale(const struct vqn_q *q, uint8_t old)
+{
+	if (q->state == old)
+		return false;
+	return !(q->refused && old == VQNOTIFY_VQ_ASSIGNED);
+}
+
+/* Pending events */
+
+static void notify_update(struct vqn_guest *g)
+{
+	uint64_t v = 1;
+
+	if (g->pend_nr && !g->notified) {
+		if (write(g->notify, &v, sizeof(v)) == sizeof(v))
+			g->notified = true;
+	} else if (!g->pend_nr && g->notified) {
+		if (read(g->notify, &v, sizeof(v)) == sizeof(v))
+			g->notified = false;
+	}
+}
+
+int vqn_pend_push(struct vqn_guest *g, const struct vqn_event *ev)
+{
+	if (g->pend_nr == g->pend_cap) {
+		unsigned int cap = g->pend_cap ? 2 * g->pend_cap : 64;
+		struct vqn_event *p = malloc(cap * sizeof(*p));
+		unsigned int i;
+
+		if (!p)
+			return -ENOMEM;
+		for (i = 0; i < g->pend_nr; i++)
+			p[i] = g->pend[(g->pend_head + i) % g->pend_cap];
+		free(g->pend);
+		g->pend = p;
+		g->pend_cap = cap;
+		g->pend_head = 0;
+	}
+	g->pend[(g->pend_head + g->pend_nr) % g->pend_cap] = *ev;
+	g->pend_nr++;
+	return 0;
+}
+
+/*
+ * Bring a device's view (and its ioeventfds) to what the module says,
+ * reporting each queue that changed as a library event.
+ */
+int vqn_resync_dev(struct vqn_guest *g, struct vqn_dev *d)
+{
+	struct vqnotify_dev_get dg = {
+		.size = sizeof(dg),
+		.dev_id = d->id,
+		.nr_queues = d->num_queues,
+	};
+	struct vqnotify_vq_info *vi;
+	uint32_t i;
+	int ret;
+
+	d->resync = false;
+	vi = calloc(d->num_queues, sizeof(*vi));
+	if (!vi)
+		return -ENOMEM;
+	dg.queues = (uintptr_t)vi;
+	ret = xioctl(g->fd, VQNOTIFY_DEV_GET, &dg);
+	if (ret == -ENOENT) {
+		dev_forget(g, d);
+		ret = 0;
+	}
+	for (i = 0; !ret && i < dg.nr_queues; i++) {
+		struct vqn_event ev = {
+			.seq = g->next_seq ? g->next_seq - 1 : 0,
+			.type = VQNOTIFY_EVENT_TRANSITION,
+			.flags = VQN_EVENT_F_LIBRARY,
+			.dev_id = d->id,
+			.queue = i,
+			.old_state = d->q[i].state,
+			.label = vi[i].label,
+			.reason = vi[i].reason,
+		};
+
+		ev.kvm_err = vqn_q_apply(g, d, i, vi[i].state);
+		ev.new_state = d->q[i].state;
+		if (ev.new_state != ev.old_state || ev.kvm_err)
+			ret = vqn_pend_push(g, &ev);
+	}
+	free(vi);
+	return ret;
+}
+
+static int decode_event(struct vqn_guest *g, const struct vqnotify_event *k)
+{
+	struct vqn_event ev = {
+		.seq = k->seq,
+		.type = k->type,
+		.dev_id = k->dev_id,
+		.queue = k->queue,
+		.old_state = k->old_state,
+		.new_state = k->new_state,
+		.label = k->label,
+		.reason = k->reason,
+		.value = k->value,
+	};
+	struct vqn_dev *d;
+	int ret;
+
+	if (k->seq > g->next_seq)
+		ev.lost = k->seq - g->next_seq;
+	g->next_seq = k->seq + 1;
+
+	switch (k->type) {
+	case VQNOTIFY_EVENT_TRANSITION:
+		d = vqn_dev_find(g, k->dev_id);
+		if (!d || k->queue >= d->num_queues)
+			break;
+		if (view_stale(&d->q[k->queue], k->old_state))
+			d->resync = true;
+		ev.kvm_err = vqn_q_apply(g, d, k->queue, k->new_state);
+		ev.new_state = d->q[k->queue].state;
+		break;
+	case VQNOTIFY_EVENT_OVERFLOW:
+		/* The record took the seq of the first event lost. */
+		g->next_seq = k->seq;
+		ret = vqn_pend_push(g, &ev);
+		if (ret)
+			return ret;
+		for (d = g->devs; d; d = d->next)
+			d->resync = true;
+		return 0;
+	default:
+		break;
+	}
+	return vqn_pend_push(g, &ev);
+}
+
+/* Apply every event the module has queued, without blocking. */
+static int drain(struct vqn_guest *g)
+{
+	for (;;) {
+		ssize_t n = read(g->fd, g->evbuf, g->event_size * VQN_EV_BATCH);
+		ssize_t off;
+		int ret;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN ? 0 : -errno;
+		}
+		if (!n)
+			return 0;
+		for (off = 0; off + (ssize_t)g->event_size <= n;
+		     off += g->event_size) {
+			ret = decode_event(g, (void *)((char *)g->evbuf + off));
+			if (ret)
+				return ret;
+		}
+	}
+}
+
+/*
+ * After a call: apply the events it caused, tell the module about queues
+ * KVM refused, resynchronise devices whose view was found stale.
+ */
+int vqn_settle(struct vqn_guest *g)
+{
+	struct vqn_dev *d, *next;
+	int ret = 0, i;
+
+	for (i = 0; i < 64; i++) {
+		ret = drain(g);
+		if (ret)
+			break;
+		if (g->fallback) {
+			ret = vqn_kvm_fallback(g);
+			if (ret)
+				break;
+			continue;
+		}
+		for (d = g->devs; d; d = next) {
+			next = d->next;
+			if (d->resync) {
+				ret = vqn_resync_dev(g, d);
+				if (ret)
+					goto out;
+			}
+		}
+		if (!g->fallback)
+			break;
+	}
+out:
+	notify_update(g);
+	return ret;
+}
+
+/* Open and close */
+
+VQN_EXPORT
+int vqn_open_path(struct vqn_guest **gp, const char *path, const char *label)
+{
+	struct vqnotify_info info = { .size = sizeof(info) };
+	struct epoll_event ee = { .events = EPOLLIN };
+	struct vqn_guest *g;
+	int ret;
+
+	*gp = NULL;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	g->epfd = g->notify = g->vm_fd = -1;
+	g->fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (g->fd < 0) {
+		ret = -errno;
+		free(g);
+		return ret;
+	}
+	ret = xioctl(g->fd, VQNOTIFY_GET_INFO, &info);
+	if (ret)
+		goto err;
+	if (info.api_version < 1 ||
+	    info.event_size < sizeof(struct vqnotify_event) ||
+	    info.event_size > 4096) {
+		ret = -EPROTO;
+		goto err;
+	}
+	g->event_size = info.event_size;
+	g->evbuf = malloc(g->event_size * VQN_EV_BATCH);
+	if (!g->evbuf) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	g->epfd = epoll_create1(EPOLL_CLOEXEC);
+	g->notify = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (g->epfd < 0 || g->notify < 0) {
+		ret = -errno;
+		goto err;
+	}
+	ee.data.fd = g->fd;
+	if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, g->fd, &ee)) {
+		ret = -errno;
+		goto err;
+	}
+	ee.data.fd = g->notify;
+	if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, g->notify, &ee)) {
+		ret = -errno;
+		goto err;
+	}
+	if (label) {
+		ret = vqn_set_label(g, label);
+		if (ret)
+			goto err;
+	}
+	*gp = g;
+	return 0;
+err:
+	vqn_close(g);
+	return ret;
+}
+
+VQN_EXPORT
+int vqn_open(struct vqn_guest **gp, const char *label)
+{
+	return vqn_open_path(gp, VQN_DEVICE_PATH, label);
+}
+
+VQN_EXPORT
+void vqn_close(struct vqn_guest *g)
+{
+	struct vqn_dev *d;
+
+	if (!g)
+		return;
+	vqn_kvm_detach(g);
+	while ((d = g->devs)) {
+		g->devs = d->next;
+		free(d);
+	}
+	if (g->notify >= 0)
+		close(g->notify);
+	if (g->epfd >= 0)
+		close(g->epfd);
+	close(g->fd);
+	free(g->pend);
+	free(g->rbuf);
+	free(g->evbuf);
+	free(g);
+}
+
+VQN_EXPORT
+int vqn_fd(const struct vqn_guest *g)
+{
+	return g->fd;
+}
+
+/* Guest */
+
+VQN_EXPORT
+int vqn_get_info(struct vqn_guest *g, struct vqnotify_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	return xioctl(g->fd, VQNOTIFY_GET_INFO, info);
+}
+
+VQN_EXPORT
+int vqn_guest_get(struct vqn_guest *g, struct vqnotify_guest_info *gi)
+{
+	memset(gi, 0, sizeof(*gi));
+	gi->size = sizeof(*gi);
+	return xioctl(g->fd, VQNOTIFY_GUEST_GET, gi);
+}
+
+VQN_EXPORT
+int vqn_set_label(struct vqn_guest *g, const char *label)
+{
+	struct vqnotify_guest_set gs = {
+		.size = sizeof(gs),
+		.flags = VQNOTIFY_GUEST_SET_LABEL,
+	};
+	int ret;
+
+	ret = copy_label(gs.label, label);
+	return ret ? ret : xioctl(g->fd, VQNOTIFY_GUEST_SET, &gs);
+}
+
+VQN_EXPORT
+int vqn_set_budget(struct vqn_guest *g, uint32_t budget)
+{
+	struct vqnotify_guest_set gs = {
+		.size = sizeof(gs),
+		.flags = VQNOTIFY_GUEST_SET_BUDGET,
+		.budget = budget,
+	};
+	int ret, ret2;
+
+	ret = drain(g);
+	if (ret)
+		return ret;
+	ret = xioctl(g->fd, VQNOTIFY_GUEST_SET, &gs);
+	ret2 = vqn_settle(g);
+	return ret ? ret : ret2;
+}
+
+/* Devices */
+
+/* A device added behind the library's back (raw ioctls) is adopted. */
+static int dev_lookup(struct vqn_guest *g, uint32_t id, struct vqn_dev **dp)
+{
+	struct vqnotify_dev_get dg = { .size = sizeof(dg), .dev_id = id };
+	struct vqn_dev *d = vqn_dev_find(g, id);
+	int ret;
+
+	if (!d) {
+		ret = xioctl(g->fd, VQNOTIFY_DEV_GET, &dg);
+		if (ret)
+			return ret;
+		d = dev_track(g, id, dg.num_queues);
+		if (!d)
+			return -ENOMEM;
+		d->resync = true;
+		ret = vqn_resync_dev(g, d);
+		if (ret)
+			return ret;
+	}
+	*dp = d;
+	return 0;
+}
+
+VQN_EXPORT
+int vqn_dev_add(struct vqn_guest *g, enum vqnotify_transport transport,
+		uint32_t num_queues, const char *label, uint32_t *dev_id)
+{
+	struct vqnotify_dev_add da = {
+		.size = sizeof(da),
+		.transport = transport,
+		.num_queues = num_queues,
+	};
+	int ret;
+
+	if (label) {
+		ret = copy_label(da.label, label);
+		if (ret)
+			return ret;
+	}
+	ret = xioctl(g->fd, VQNOTIFY_DEV_ADD, &da);
+	if (ret)
+		return ret;
+	if (!dev_track(g, da.out_dev_id, num_queues)) {
+		struct vqnotify_dev_op op = {
+			.size = sizeof(op),
+			.dev_id = da.out_dev_id,
+		};
+
+		/* Fresh and untouched: removing it changes nothing else. */
+		xioctl(g->fd, VQNOTIFY_DEV_REMOVE, &op);
+		return -ENOMEM;
+	}
+	if (dev_id)
+		*dev_id = da.out_dev_id;
+	return 0;
+}
+
+/* Apply the module's results of a call on @d; copy them out to @res. */
+static int apply_results(struct vqn_guest *g, struct vqn_dev *d, uint32_t nr,
+			 struct vqn_result *res, unsigned int cap)
+{
+	uint32_t i;
+
+	for (i = 0; i < nr && i < d->num_queues; i++) {
+		const struct vqnotify_vq_result *r = &g->rbuf[i];
+		int kerr = 0;
+
+		if (r->queue >= d->num_queues)
+			continue;
+		if (view_stale(&d->q[r->queue], r->old_state))
+			d->resync = true;
+		kerr = vqn_q_apply(g, d, r->queue, r->new_state);
+		if (i < cap) {
+			res[i] = (struct vqn_result) {
+				.dev_id = d->id,
+				.queue = r->queue,
+				.old_state = r->old_state,
+				.new_state = d->q[r->queue].state,
+				.label = r->label,
+				.reason = r->reason,
+				.kvm_err = kerr,
+			};
+		}
+	}
+	return nr;
+}
+
+static int dev_op(struct vqn_guest *g, struct vqn_dev *d, unsigned long cmd,
+		  struct vqnotify_dev_op *op, struct vqn_result *res,
+		  unsigned int cap)
+{
+	int ret;
+
+	op->size = sizeof(*op);
+	op->dev_id = d->id;
+	op->results = (uintptr_t)g->rbuf;
+	op->nr_results = g->rbuf_cap;
+	ret = xioctl(g->fd, cmd, op);
+	if (ret)
+		return ret;
+	return apply_results(g, d, op->nr_results, res, cap);
+}
+
+int vqn_raw_set_status(struct vqn_guest *g, struct vqn_dev *d,
+		       uint32_t status, const uint64_t *ready,
+		       struct vqn_result *res, unsigned int cap)
+{
+	struct vqnotify_dev_op op = {
+		.status = status,
+		.ready = (uintptr_t)ready,
+	};
+
+	return dev_op(g, d, VQNOTIFY_SET_STATUS, &op, res, cap);
+}
+
+/* The caller's ready bitmap less the queues KVM refused, or NULL. */
+static uint64_t *ready_filter(struct vqn_dev *d, const uint64_t *ready,
+			      int *err)
+{
+	uint32_t i, words = (d->num_queues + 63) / 64;
+	uint64_t *r = NULL;
+
+	*err = 0;
+	for (i = 0; i < d->num_queues; i++) {
+		if (!d->q[i].refused)
+			continue;
+		if (!r) {
+			r = calloc(words, sizeof(*r));
+			if (!r) {
+				*err = -ENOMEM;
+				return NULL;
+			}
+			if (ready) {
+				memcpy(r, ready, words * sizeof(*r));
+			} else {
+				memset(r, 0xff, words * sizeof(*r));
+				if (d->num_queues % 64)
+					r[words - 1] = (1ULL <<
+							(d->num_queues % 64)) - 1;
+			}
+		}
+		r[i / 64] &= ~(1ULL << (i % 64));
+	}
+	return r;
+}
+
+VQN_EXPORT
+int vqn_set_status(struct vqn_guest *g, uint32_t dev_id, uint8_t status,
+		   const uint64_t *ready, struct vqn_result *res,
+		   unsigned int cap)
+{
+	struct vqn_dev *d;
+	uint64_t *filtered;
+	int ret, ret2;
+
+	ret = drain(g);
+	if (!ret)
+		ret = dev_lookup(g, dev_id, &d);
+	if (ret)
+		return ret;
+	filtered = ready_filter(d, ready, &ret);
+	if (ret)
+		return ret;
+	ret = vqn_raw_set_status(g, d, status, filtered ? filtered : ready,
+				 res, cap);
+	free(filtered);
+	ret2 = vqn_settle(g);
+	return ret < 0 ? ret : ret2 ? ret2 : ret;
+}
+
+VQN_EXPORT
+int vqn_dev_reset(struct vqn_guest *g, uint32_t dev_id,
+		  struct vqn_result *res, unsigned int cap)
+{
+	struct vqnotify_dev_op op = { 0 };
+	struct vqn_dev *d;
+	int ret, ret2;
+
+	ret = drain(g);
+	if (!ret)
+		ret = dev_lookup(g, dev_id, &d);
+	if (ret)
+		return ret;
+	ret = dev_op(g, d, VQNOTIFY_DEV_RESET, &op, res, cap);
+	ret2 = vqn_settle(g);
+	return ret < 0 ? ret : ret2 ? ret2 : ret;
+}
+
+VQN_EXPORT
+int vqn_dev_remove(struct vqn_guest *g, uint32_t dev_id,
+		   struct vqn_result *res, unsigned int cap)
+{
+	struct vqnotify_dev_op op = { 0 };
+	struct vqn_dev *d;
+	int ret, ret2;
+
+	ret = drain(g);
+	if (!ret)
+		ret = dev_lookup(g, dev_id, &d);
+	if (ret)
+		return ret;
+	ret = dev_op(g, d, VQNOTIFY_DEV_REMOVE, &op, res, cap);
+	if (ret >= 0)
+		dev_forget(g, d);
+	ret2 = vqn_settle(g);
+	return ret < 0 ? ret : ret2 ? ret2 : ret;
+}
+
+VQN_EXPORT
+int vqn_host_notifier(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
+		      bool enable, struct vqn_result *res)
+{
+	struct vqnotify_host_notifier hn = {
+		.size = sizeof(hn),
+		.flags = enable ? VQNOTIFY_HOST_NOTIFIER_ENABLE : 0,
+		.dev_id = dev_id,
+		.queue = queue,
+	};
+	struct vqn_dev *d;
+	int ret, ret2;
+
+	ret = drain(g);
+	if (!ret)
+		ret = dev_lookup(g, dev_id, &d);
+	if (ret)
+		return ret;
+	ret = xioctl(g->fd, VQNOTIFY_SET_HOST_NOTIFIER, &hn);
+	if (!ret) {
+		g->rbuf[0] = hn.result;
+		apply_results(g, d, 1, res, res ? 1 : 0);
+	}
+	ret2 = vqn_settle(g);
+	return ret ? ret : ret2;
+}
+
+VQN_EXPORT
+int vqn_dev_save(struct vqn_guest *g, uint32_t dev_id, void *buf,
+		 size_t *len)
+{
+	struct vqnotify_migration m = {
+		.size = sizeof(m),
+		.dev_id = dev_id,
+		.len = *len > UINT32_MAX ? UINT32_MAX : *len,
+		.data = (uintptr_t)buf,
+	};
+	int ret;
+
+	ret = xioctl(g->fd, VQNOTIFY_DEV_SAVE, &m);
+	if (!ret || ret == -EMSGSIZE)
+		*len = m.len;
+	return ret;
+}
+
+VQN_EXPORT
+int vqn_dev_load(struct vqn_guest *g, uint32_t dev_id, const void *buf,
+		 size_t len, struct vqn_result *res, unsigned int cap)
+{
+	struct vqnotify_migration m = {
+		.size = sizeof(m),
+		.dev_id = dev_id,
+		.len = len > UINT32_MAX ? UINT32_MAX : len,
+		.data = (uintptr_t)buf,
+	};
+	struct vqn_dev *d;
+	int ret, ret2;
+
+	ret = drain(g);
+	if (!ret)
+		ret = dev_lookup(g, dev_id, &d);
+	if (ret)
+		return ret;
+	m.results = (uintptr_t)g->rbuf;
+	m.nr_results = g->rbuf_cap;
+	ret = xioctl(g->fd, VQNOTIFY_DEV_LOAD, &m);
+	if (!ret)
+		ret = apply_results(g, d, m.nr_results, res, cap);
+	ret2 = vqn_settle(g);
+	return ret < 0 ? ret : ret2 ? ret2 : ret;
+}
+
+/* Queries */
+
+VQN_EXPORT
+int vqn_queue_get(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
+		  struct vqnotify_vq_info *info)
+{
+	struct vqnotify_queue_get qg = {
+		.size = sizeof(qg),
+		.dev_id = dev_id,
+		.queue = queue,
+	};
+	int ret;
+
+	ret = xioctl(g->fd, VQNOTIFY_QUEUE_GET, &qg);
+	if (!ret)
+		*info = qg.info;
+	return ret;
+}
+
+VQN_EXPORT
+int vqn_dev_get(struct vqn_guest *g, uint32_t dev_id,
+		struct vqnotify_dev_get *dev, struct vqnotify_vq_info *queues,
+		unsigned int cap)
+{
+	int ret;
+
+	memset(dev, 0, sizeof(*dev));
+	dev->size = sizeof(*dev);
+	dev->dev_id = dev_id;
+	dev->queues = (uintptr_t)queues;
+	dev->nr_queues = queues ? cap : 0;
+	ret = xioctl(g->fd, VQNOTIFY_DEV_GET, dev);
+	dev->queues = 0;
+	return ret ? ret : (int)dev->nr_queues;
+}
+
+VQN_EXPORT
+int vqn_dev_list(struct vqn_guest *g, uint32_t *ids, unsigned int cap)
+{
+	struct vqn_dev *d;
+	int n = 0;
+
+	for (d = g->devs; d; d = d->next, n++)
+		if ((unsigned int)n < cap)
+			ids[n] = d->id;
+	return n;
+}
+
+VQN_EXPORT
+int vqn_queue_view(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
+		   struct vqn_view *view)
+{
+	struct vqn_dev *d = vqn_dev_find(g, dev_id);
+	const struct vqn_q *q;
+
+	if (!d)
+		return -ENOENT;
+	if (queue >= d->num_queues)
+		return -EINVAL;
+	q = &d->q[queue];
+	*view = (struct vqn_view) {
+		.state = q->state,
+		.bound = q->bound,
+		.kvm_assigned = q->kvm_on,
+		.refused = q->refused,
+		.kvm_err = q->kvm_err,
+	};
+	return 0;
+}
+
+/* Events */
+
+VQN_EXPORT
+int vqn_event_fd(struct vqn_guest *g)
+{
+	return g->epfd;
+}
+
+VQN_EXPORT
+int vqn_read_events(struct vqn_guest *g, struct vqn_event *ev,
+		    unsigned int max)
+{
+	unsigned int n = 0;
+	int ret;
+
+	ret = vqn_settle(g);
+	for (; n < max && g->pend_nr; n++) {
+		ev[n] = g->pend[g->pend_head];
+		g->pend_head = (g->pend_head + 1) % g->pend_cap;
+		g->pend_nr--;
+	}
+	notify_update(g);
+	return n ? (int)n : ret;
+}
+
+VQN_EXPORT
+int vqn_wait_events(struct vqn_guest *g, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = g->epfd, .events = POLLIN };
+	int ret;
+
+	if (g->pend_nr)
+		return 1;
+	do {
+		ret = poll(&pfd, 1, timeout_ms);
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0)
+		return -errno;
+	return ret > 0;
+}

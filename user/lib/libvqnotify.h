@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libvqnotify: a C API over /dev/vqnotify for VMMs.
+ *
+ * One struct vqn_guest is one open /dev/vqnotify, i.e. one guest. Every
+ * function returns 0 (or a count) on success and a negative errno on
+ * failure; the library never prints and never exits. A struct vqn_guest
+ * must not be used by two threads at the same time.
+ *
+ * The library keeps a view of every queue of the devices added through it.
+ * After each call it applies the call's results, then reads the events the
+ * module queued (preemption, promotion, budget changes), so its view, and
+ * the KVM ioeventfds it manages when a KVM VM is attached, follow the
+ * module's decisions. Those events are handed to the caller by
+ * vqn_read_events(); vqn_event_fd() is readable while any are pending.
+ *
+ * See libvqnotify(3).
+ */
+#ifndef _LIBVQNOTIFY_H
+#define _LIBVQNOTIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef _UAPI_LINUX_VQNOTIFY_H
+#include <linux/vqnotify.h>
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VQN_DEVICE_PATH		"/dev/vqnotify"
+
+struct vqn_guest;
+
+/**
+ * struct vqn_result - what a lifecycle call did to one queue
+ * @dev_id: the device
+ * @queue: the queue index
+ * @old_state: enum vqnotify_vq_state before the call
+ * @new_state: enum vqnotify_vq_state after the call, in the library's view:
+ *             DEASSIGNED when KVM refused the ioeventfd (@kvm_err != 0)
+ * @label: enum vqnotify_label of the module's transition (NONE: refused)
+ * @reason: enum vqnotify_reason of the module's decision
+ * @kvm_err: 0, or the negative errno of a KVM_IOEVENTFD assign KVM refused
+ */
+struct vqn_result {
+	uint32_t dev_id;
+	uint32_t queue;
+	uint8_t old_state;
+	uint8_t new_state;
+	uint8_t label;
+	uint8_t reason;
+	int kvm_err;
+};
+
+/* Open /dev/vqnotify (or @path) as a new guest named @label (may be NULL). */
+int vqn_open(struct vqn_guest **gp, const char *label);
+int vqn_open_path(struct vqn_guest **gp, const char *path, const char *label);
+/* Remove the library's KVM ioeventfds, then close: the module frees all. */
+void vqn_close(struct vqn_guest *g);
+/* The /dev/vqnotify file descriptor, for callers that need raw ioctls. */
+int vqn_fd(const struct vqn_guest *g);
+
+int vqn_get_info(struct vqn_guest *g, struct vqnotify_info *info);
+int vqn_guest_get(struct vqn_guest *g, struct vqnotify_guest_info *gi);
+int vqn_set_label(struct vqn_guest *g, const char *label);
+/* The VMM's own budget limit; 0 removes it. May preempt (events follow). */
+int vqn_set_budget(struct vqn_guest *g, uint32_t budget);
+
+/*
+ * Lifecycle calls. @res (may be NULL) receives at most @cap entries, one per
+ * queue the call changed or refused; the return value is the number of such
+ * queues (which may exceed @cap), or a negative errno.
+ */
+int vqn_dev_add(struct vqn_guest *g, enum vqnotify_transport transport,
+		uint32_t num_queues, const char *label, uint32_t *dev_id);
+int vqn_dev_remove(struct vqn_guest *g, uint32_t dev_id,
+		   struct vqn_result *res, unsigned int cap);
+/*
+ * @ready: bitmap of (num_queues + 63) / 64 words, bit n set when queue n is
+ * initialised; NULL means every queue is.
+ */
+int vqn_set_status(struct vqn_guest *g, uint32_t dev_id, uint8_t status,
+		   const uint64_t *ready, struct vqn_result *res,
+		   unsigned int cap);
+int vqn_dev_reset(struct vqn_guest *g, uint32_t dev_id,
+		  struct vqn_result *res, unsigned int cap);
+/* vhost takes (@enable) or gives back one queue's host notifier. */
+int vqn_host_notifier(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
+		      bool enable, struct vqn_result *res);
+
+/*
+ * Migration. vqn_dev_save(): *@len is the capacity of @buf; on return (also
+ * on -EMSGSIZE) the blob's length. vqn_dev_load() targets a device just
+ * added with the same transport and queue count.
+ */
+int vqn_dev_save(struct vqn_guest *g, uint32_t dev_id, void *buf,
+		 size_t *len);
+int vqn_dev_load(struct vqn_guest *g, uint32_t dev_id, const void *buf,
+		 size_t len, struct vqn_result *res, unsigned int cap);
+
+/* The module's view. */
+int vqn_queue_get(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
+		  struct vqnotify_vq_info *info);
+/*
+ * @dev: out (size/flags/dev_id set by the library); @queues: at most @cap
+ * entries. Returns the number of queues written.
+ */
+int vqn_dev_get(struct vqn_guest *g, uint32_t dev_id,
+		struct vqnotify_dev_get *dev, struct vqnotify_vq_info *queues,
+		unsigned int cap);
+/* Ids of the devices added through this handle, ascending. Returns count. */
+int vqn_dev_list(struct vqn_guest *g, uint32_t *ids, unsigned int cap);
+
+/**
+ * struct vqn_view - the library's view of one queue
+ * @state: enum vqnotify_vq_state as the library applied it
+ * @bound: a KVM notify address is bound to the queue
+ * @kvm_assigned: the library holds the queue's KVM ioeventfd
+ * @refused: KVM refused the ioeventfd; the queue is reported to the module
+ *           as not initialised until it is bound again or reset
+ * @kvm_err: negative errno of the last KVM_IOEVENTFD failure, or 0
+ */
+struct vqn_view {
+	uint8_t state;
+	bool bound;
+	bool kvm_assigned;
+	bool refused;
+	int kvm_err;
+};
+int vqn_queue_view(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
+		   struct vqn_view *view);
+
+/* Events */
+
+/**
+ * struct vqn_event - one decoded event
+ * @seq: the module's sequence number (library events: the last one seen)
+ * @type: enum vqnotify_event_type
+ * @flags: VQN_EVENT_F_*
+ * @dev_id: TRANSITION: the device
+ * @queue: TRANSITION: the queue
+ * @old_state: TRANSITION: state before (library's view)
+ * @new_state: TRANSITION: state after (library's view; DEASSIGNED when KVM
+ *             refused the ioeventfd)
+ * @label: TRANSITION: enum vqnotify_label
+ * @reason: TRANSITION: enum vqnotify_reason
+ * @value: BUDGET: the new effective budget
+ * @lost: events the module dropped just before this one (seq gap)
+ * @kvm_err: TRANSITION: negative errno of a refused KVM assign, or 0
+ */
+struct vqn_event {
+	uint64_t seq;
+	uint32_t type;
+	uint32_t flags;
+	uint32_t dev_id;
+	uint32_t queue;
+	uint8_t old_state;
+	uint8_t new_state;
+	uint8_t label;
+	uint8_t reason;
+	uint32_t value;
+	uint64_t lost;
+	int kvm_err;
+};
+/* Made by the library: resynchronisation after an overflow or a KVM
+ * fallback changed a queue the module did not report itself. */
+#define VQN_EVENT_F_LIBRARY	(1U << 0)
+
+/* Readable (EPOLLIN) while vqn_read_events() has something to return. */
+int vqn_event_fd(struct vqn_guest *g);
+/*
+ * Decode up to @max pending events into @ev, without blocking. Returns the
+ * number decoded (0: none). An OVERFLOW event means the module dropped
+ * events: the library has already resynchronised its view (and KVM) with
+ * the module, reporting each queue it corrected as a library event.
+ */
+int vqn_read_events(struct vqn_guest *g, struct vqn_event *ev,
+		    unsigned int max);
+/* Wait up to @timeout_ms (-1: forever) for events. 1: some, 0: timeout. */
+int vqn_wait_events(struct vqn_guest *g, int timeout_ms);
+
+/* KVM binding */
+
+/* Flags of struct vqn_kvm_notify, as KVM_IOEVENTFD_FLAG_*. */
+#define VQN_KVM_DATAMATCH	(1U << 0)
+#define VQN_KVM_PIO		(1U << 1)
+#define VQN_KVM_CCW		(1U << 3)
+
+/**
+ * struct vqn_kvm_notify - where and how the guest notifies one queue
+ * @addr: PIO port or MMIO address (CCW: subchannel id)
+ * @datamatch: value written (legacy virtio-pci: the queue index), with
+ *             VQN_KVM_DATAMATCH
+ * @len: access size: 0 (any; modern virtio-pci), 1, 2 (legacy PIO), 4, 8
+ * @flags: VQN_KVM_*
+ * @fd: the queue's eventfd; it stays owned by the caller
+ */
+struct vqn_kvm_notify {
+	uint64_t addr;
+	uint64_t datamatch;
+	uint32_t len;
+	uint32_t flags;
+	int fd;
+};
+
+/*
+ * Let the library manage KVM ioeventfds on @vm_fd (kept open by the caller
+ * while attached): a bound queue has one exactly while it is ASSIGNED.
+ * vhost's own notifiers (OFFLIMITS queues) are not the library's: register
+ * them after vqn_host_notifier(.., true) returns and remove them before
+ * calling vqn_host_notifier(.., false).
+ */
+int vqn_kvm_attach(struct vqn_guest *g, int vm_fd);
+/* Remove every ioeventfd the library holds and forget the VM. */
+void vqn_kvm_detach(struct vqn_guest *g);
+/*
+ * Bind a queue's notify address (@n NULL: unbind, removing its ioeventfd).
+ * Binding an ASSIGNED queue registers its ioeventfd at once; binding again
+ * clears a previous refusal.
+ */
+int vqn_kvm_bind(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
+		 const struct vqn_kvm_notify *n);
+
+/**
+ * struct vqn_kvm_caps - what KVM offers for ioeventfds
+ * @api_version: KVM_GET_API_VERSION
+ * @ioeventfd: KVM_CAP_IOEVENTFD
+ * @no_length: KVM_CAP_IOEVENTFD_NO_LENGTH (zero-length MMIO, modern virtio)
+ * @any_length: KVM_CAP_IOEVENTFD_ANY_LENGTH
+ */
+struct vqn_kvm_caps {
+	int api_version;
+	int ioeventfd;
+	int no_length;
+	int any_length;
+};
+/*
+ * Ask KVM with KVM_CHECK_EXTENSION only. @fd: a /dev/kvm or VM fd, or -1
+ * to open /dev/kvm read-only for the duration of the call.
+ */
+int vqn_probe_kvm(int fd, struct vqn_kvm_caps *caps);
+
+/* Names */
+const char *vqn_state_name(unsigned int state);		/* "ASSIGNED" */
+const char *vqn_label_name(unsigned int label);		/* "b", "-" */
+const char *vqn_label_desc(unsigned int label);		/* "DRIVER_OK" */
+const char *vqn_reason_name(unsigned int reason);	/* "no-slot" */
+const char *vqn_transport_name(unsigned int transport);	/* "mmio" */
+const char *vqn_event_type_name(unsigned int type);	/* "transition" */
+/* Case-insensitive parse of the names above; negative errno if unknown. */
+int vqn_state_from_name(const char *name);
+int vqn_transport_from_name(const char *name);
+int vqn_reason_from_name(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* _LIBVQNOTIFY_H */
