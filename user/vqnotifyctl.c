@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vqnotifyctl: show and steer the host's virtqueue notification slots, and
+ * replay lifecycle scripts through /dev/vqnotify.
+ *
+ *   vqnotifyctl [-j] [-p] OBJECT COMMAND [ARGS]
+ *
+ * Exit codes: 0 success, 1 runtime failure, 2 usage error.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vqnotifyctl.h"
+
+#define VQNOTIFYCTL_VERSION	"1.0.0"
+
+const char *prog = "vqnotifyctl";
+struct ctl_opts opts;
+
+void err_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int usage_error(void (*usage)(FILE *f), const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (usage)
+		usage(stderr);
+	return EXIT_USAGE;
+}
+
+bool is_help(const char *arg)
+{
+	return !strcmp(arg, "help") || !strcmp(arg, "--help") ||
+	       !strcmp(arg, "-h");
+}
+
+/* Decimal or 0x hexadecimal, nothing else after it. */
+int parse_u32(const char *s, uint32_t *v)
+{
+	unsigned long long n;
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(s, &end, 0);
+	if (errno || *end || n > UINT32_MAX)
+		return -EINVAL;
+	*v = n;
+	return 0;
+}
+
+const char *errno_name(int err)
+{
+	const char *n = strerrorname_np(err < 0 ? -err : err);
+
+	return n ? n : "E?";
+}
+
+int errno_from_name(const char *name)
+{
+	int i;
+
+	for (i = 1; i < 256; i++) {
+		const char *n = strerrorname_np(i);
+
+		if (n && !strcmp(n, name))
+			return i;
+	}
+	return -EINVAL;
+}
+
+static void main_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s [OPTIONS] OBJECT COMMAND [ARGS]\n"
+		"       %s [OPTIONS] OBJECT help\n"
+		"OBJECT := { guest | dev | queue | stats | monitor | config |\n"
+		"            replay | probe-kvm }\n"
+		"OPTIONS := { -j[son] | -p[retty] | -V[ersion] | -h[elp] }\n"
+		"\n"
+		"  guest show [ID]                 guests host-wide\n"
+		"  guest set ID { budget N | reserve N }\n"
+		"  dev show [GUEST_ID]             devices\n"
+		"  queue show [GUEST_ID [DEV_ID]]  queues and their slots\n"
+		"  stats                           host-wide usage and transitions\n"
+		"  monitor                         one line per event until ^C\n"
+		"  config show\n"
+		"  config set { default-budget | threshold | vhost-reserve |\n"
+		"               host-cap } N\n"
+		"  replay FILE|-                   drive guests with a script\n"
+		"  probe-kvm                       KVM's ioeventfd capabilities\n"
+		"\n"
+		"Exit status: 0 success, 1 runtime failure, 2 usage error.\n"
+		"See vqnotifyctl(8).\n", prog, prog);
+}
+
+static void probe_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s [-j] probe-kvm\n"
+		"Asks /dev/kvm (KVM_CHECK_EXTENSION only) what it offers for\n"
+		"ioeventfds: KVM_CAP_IOEVENTFD, _NO_LENGTH (zero-length MMIO,\n"
+		"modern virtio-pci) and _ANY_LENGTH.\n", prog);
+}
+
+static int cmd_probe_kvm(int argc, char **argv)
+{
+	struct vqn_kvm_caps caps;
+	int ret;
+
+	if (argc > 1 && is_help(argv[1])) {
+		probe_usage(stdout);
+		return EXIT_OK;
+	}
+	if (argc > 1)
+		return usage_error(probe_usage, "probe-kvm: unexpected '%s'",
+				   argv[1]);
+	ret = vqn_probe_kvm(-1, &caps);
+	if (ret) {
+		err_msg("probe-kvm: /dev/kvm: %s", strerror(-ret));
+		return EXIT_RUNTIME;
+	}
+	if (opts.json) {
+		struct jw *w = jw_new(stdout, opts.pretty);
+
+		if (!w)
+			return EXIT_RUNTIME;
+		jw_obj_open(w, NULL);
+		jw_int(w, "api_version", caps.api_version);
+		jw_int(w, "ioeventfd", caps.ioeventfd);
+		jw_int(w, "ioeventfd_no_length", caps.no_length);
+		jw_int(w, "ioeventfd_any_length", caps.any_length);
+		jw_obj_close(w);
+		jw_end(w);
+		jw_free(w);
+		return EXIT_OK;
+	}
+	printf("kvm api version:          %d\n", caps.api_version);
+	printf("KVM_CAP_IOEVENTFD:            %s\n",
+	       caps.ioeventfd ? "yes" : "no");
+	printf("KVM_CAP_IOEVENTFD_NO_LENGTH:  %s\n",
+	       caps.no_length ? "yes" : "no");
+	printf("KVM_CAP_IOEVENTFD_ANY_LENGTH: %s\n",
+	       caps.any_length ? "yes" : "no");
+	return EXIT_OK;
+}
+
+struct object {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	void (*usage)(FILE *f);
+};
+
+static const struct object objects[] = {
+	{ "guest", cmd_guest, guest_usage },
+	{ "dev", cmd_dev, dev_usage },
+	{ "queue", cmd_queue, queue_usage },
+	{ "stats", cmd_stats, stats_usage },
+	{ "monitor", cmd_monitor, monitor_usage },
+	{ "config", cmd_config, config_usage },
+	{ "replay", cmd_replay, replay_usage },
+	{ "probe-kvm", cmd_probe_kvm, probe_usage },
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'p' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned int i;
+	int c;
+
+	/* Options come before OBJECT only: stop at the first non-option. */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+jpVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			opts.json = true;
+			break;
+		case 'p':
+			opts.pretty = true;
+			break;
+		case 'V':
+			printf("%s %s\n", prog, VQNOTIFYCTL_VERSION);
+			return EXIT_OK;
+		case 'h':
+			main_usage(stdout);
+			return EXIT_OK;
+		default:
+			return usage_error(main_usage, "unknown option '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (!argc)
+		return usage_error(main_usage, "no OBJECT given");
+	if (is_help(argv[0])) {
+		main_usage(stdout);
+		return EXIT_OK;
+	}
+	for (i = 0; i < sizeof(objects) / sizeof(objects[0]); i++)
+		if (!strcmp(argv[0], objects[i].name))
+			return objects[i].run(argc, argv);
+	return usage_error(main_usage, "unknown object '%s'", argv[0]);
+}
