@@ -451,7 +451,8 @@ static void show_grid(struct rctx *c)
 				if (q % 6 == 0)
 					printf(q ? "\n  %-8s " : "  %-8s ",
 					       q ? "" : d->name);
-				printf(" %2d:%-10s", q,
+				printf(" %2d:%-*s", q,
+				       q % 6 == 5 || q == n - 1 ? 0 : 10,
 				       vqn_state_name(vi[q].state));
 			}
 			printf("\n");
@@ -502,7 +503,7 @@ static int c_guest(struct rctx *c, int argc, char **argv)
 		}
 	}
 	g->alive = true;
-	if (!c->jw)
+	if (!c->jw && !c->autoshow)
 		print_guest_line(c, i);
 	return 0;
 }
@@ -1132,7 +1133,7 @@ int cmd_replay(int argc, char **argv)
 		if (!c.jw && strcmp(steps[i].argv[0], "echo")) {
 			int j;
 
-			printf("%s:%d:", c.file, steps[i].line);
+			printf("%4d>", steps[i].line);
 			for (j = 0; j < steps[i].argc; j++)
 				printf(" %s", steps[i].argv[j]);
 			printf("\n");
