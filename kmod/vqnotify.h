@@ -7,6 +7,7 @@
 #include <linux/mutex.h>
 #include <linux/pid.h>
 #include <linux/spinlock.h>
+#include <linux/uidgid.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
 
@@ -36,6 +37,7 @@ struct vqn_config {
  * @next_dev_id: cyclic allocation hint for @devs
  * @id: host-wide id (vqn_guests)
  * @pid: the opener
+ * @uid: effective uid of the opener (netlink shows the guest to this uid)
  * @label: NUL-terminated name
  * @call: results collector of the ioctl in progress, under @lock
  * @host_waiting: queues wait for a host-wide slot (vqn_host_waiters)
@@ -56,6 +58,7 @@ struct vqn_guest {
 	u32 next_dev_id;
 	u32 id;
 	struct pid *pid;
+	kuid_t uid;
 	char label[VQNOTIFY_LABEL_LEN];
 	struct vqn_call *call;
 	bool host_waiting;

@@ -16,6 +16,7 @@
 
 #include <linux/bitmap.h>
 #include <linux/crc32.h>
+#include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -272,6 +273,7 @@ static int vqn_open(struct inode *inode, struct file *file)
 	spin_lock_init(&g->ev_lock);
 	init_waitqueue_head(&g->wq);
 	g->pid = get_pid(task_tgid(current));
+	g->uid = current_euid();
 
 	mutex_lock(&vqn_guests_lock);
 	if (vqn_nr_guests >= max_guests) {
