@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Just enough of the kernel's headers for vqn_sm.c to build, unchanged, in
+ * userspace (unit tests and fuzzing under tools/sm/). vqn_sm.h includes it
+ * when __KERNEL__ is not defined.
+ *
+ * Build with -I <top>/include so that <uapi/linux/vqnotify.h> resolves; that
+ * header takes <linux/types.h> and <linux/ioctl.h> from linux-libc-dev.
+ */
+#ifndef _VQN_USER_SHIM_H
+#define _VQN_USER_SHIM_H
+
+#ifdef __KERNEL__
+#error "vqn_user_shim.h is for userspace builds only"
+#endif
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <linux/types.h>
+
+typedef __u8 u8;
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
+typedef __s32 s32;
+typedef __s64 s64;
+
+/* errno values the state machine returns; glibc's errno.h has them all. */
+#ifndef EUCLEAN
+#define EUCLEAN		117
+#endif
+
+#define BITS_PER_LONG		(sizeof(long) * CHAR_BIT)
+#define BIT_WORD(nr)		((nr) / BITS_PER_LONG)
+#define BIT_MASK(nr)		(1UL << ((nr) % BITS_PER_LONG))
+#define BITS_TO_LONGS(nr)	(((nr) + BITS_PER_LONG - 1) / BITS_PER_LONG)
+
+static inline bool test_bit(unsigned long nr, const unsigned long *addr)
+{
+	return addr[BIT_WORD(nr)] & BIT_MASK(nr);
+}
+
+static inline void __set_bit(unsigned long nr, unsigned long *addr)
+{
+	addr[BIT_WORD(nr)] |= BIT_MASK(nr);
+}
+
+static inline void __clear_bit(unsigned long nr, unsigned long *addr)
+{
+	addr[BIT_WORD(nr)] &= ~BIT_MASK(nr);
+}
+
+/* Type-checked like the kernel's: comparing different types warns. */
+#define min(x, y) ({				\
+	typeof(x) _min1 = (x);			\
+	typeof(y) _min2 = (y);			\
+	(void)(&_min1 == &_min2);		\
+	_min1 < _min2 ? _min1 : _min2; })
+
+#define max(x, y) ({				\
+	typeof(x) _max1 = (x);			\
+	typeof(y) _max2 = (y);			\
+	(void)(&_max1 == &_max2);		\
+	_max1 > _max2 ? _max1 : _max2; })
+
+/* A warning the tests can see: counted, and printed once per site. */
+extern unsigned long vqn_shim_warnings;
+
+#define WARN_ON(cond) ({						\
+	int _ret = !!(cond);						\
+	if (_ret) {							\
+		vqn_shim_warnings++;					\
+		fprintf(stderr, "WARNING: %s:%d: %s\n",			\
+			__FILE__, __LINE__, #cond);			\
+	}								\
+	_ret; })
+#define WARN_ON_ONCE(cond)	WARN_ON(cond)
+
+/* Without the kernel's type check, which checkpatch would flag here. */
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+struct list_head {
+	struct list_head *next, *prev;
+};
+
+static inline void INIT_LIST_HEAD(struct list_head *list)
+{
+	list->next = list;
+	list->prev = list;
+}
+
+static inline void __list_add(struct list_head *new, struct list_head *prev,
+			      struct list_head *next)
+{
+	next->prev = new;
+	new->next = next;
+	new->prev = prev;
+	prev->next = new;
+}
+
+static inline void list_add(struct list_head *new, struct list_head *head)
+{
+	__list_add(new, head, head->next);
+}
+
+static inline void list_add_tail(struct list_head *new, struct list_head *head)
+{
+	__list_add(new, head->prev, head);
+}
+
+static inline void list_del_init(struct list_head *entry)
+{
+	entry->next->prev = entry->prev;
+	entry->prev->next = entry->next;
+	INIT_LIST_HEAD(entry);
+}
+
+static inline int list_empty(const struct list_head *head)
+{
+	return head->next == head;
+}
+
+#define list_entry(ptr, type, member)	container_of(ptr, type, member)
+
+#define list_first_entry(ptr, type, member) \
+	list_entry((ptr)->next, type, member)
+
+#define list_last_entry(ptr, type, member) \
+	list_entry((ptr)->prev, type, member)
+
+/*
+ * list_for_each_entry() walks with an iterator that stores each entry
+ * through a pointer to @pos, so that the macro names each argument once.
+ */
+struct vqn_list_iter {
+	const struct list_head *head;
+	const struct list_head *cur;
+	size_t offset;
+	void **pos;
+};
+
+static inline struct vqn_list_iter
+vqn_list_iter_init(const struct list_head *head, void **pos, size_t offset)
+{
+	struct vqn_list_iter it = {
+		.head = head,
+		.cur = head,
+		.offset = offset,
+		.pos = pos,
+	};
+
+	return it;
+}
+
+static inline bool vqn_list_iter_next(struct vqn_list_iter *it)
+{
+	it->cur = it->cur->next;
+	if (it->cur == it->head)
+		return false;
+	*it->pos = (char *)it->cur - it->offset;
+	return true;
+}
+
+#define list_for_each_entry(pos, head, member)				\
+	for (struct vqn_list_iter __it =				\
+		vqn_list_iter_init((head), (void **)&(pos),		\
+				   offsetof(typeof(*(typeof(pos))0), member)); \
+	     vqn_list_iter_next(&__it);)
+
+#endif /* _VQN_USER_SHIM_H */
