@@ -8,7 +8,7 @@
 #                   ends with "N passed, N failed[, N skipped]"
 #   make style      checkpatch.pl --strict over kmod/ and the uAPI header
 #   make sparse     build the module with C=2 against the 6.1 headers
-#   make bench      run the selftests/bench binary in a VM (when it exists)
+#   make bench      run the bench/*.c programs in a VM (when they exist)
 #   make fuzz       run the fuzz* selftests in a VM (when they exist)
 #   make deps       install the Debian packages all this needs
 #   make clean
@@ -19,7 +19,7 @@
 #   KERNELS       kernels for `make check` (default: 6.1 6.12 6.12-rt debug;
 #                 debug is left out while scripts/debug-kernel.sh is missing)
 #   KERNEL        kernel for demo, bench and fuzz (default: 6.1)
-#   TESTS         selftest binaries to run (default: all but bench)
+#   TESTS         selftest binaries to run (default: all)
 #   TEST_TIMEOUT  seconds per selftest binary in the VM (default: 300)
 #   VM_TIMEOUT    hard limit per VM run in seconds (default: 900)
 #   V=1           show the guest console live
@@ -81,10 +81,19 @@ check: deps
 demo: deps user
 	@$(TOP)/scripts/vm-test.sh --demo $(KERNEL)
 
-bench: deps selftests
-	@if [ -x $(BUILD)/selftests/bench ]; then \
-		TESTS=bench $(TOP)/scripts/vm-test.sh $(KERNEL); \
-	else echo "bench: no selftests/bench.c yet"; fi
+# bench/*.c: programs built like the selftests and run in the VM the same
+# way (they print TAP too); the figures are in build/logs/bench-$(KERNEL).log.
+BENCH_MAKE = $(MAKE) --no-print-directory -C $(TOP)/selftests \
+	SRCDIR=$(TOP)/bench OUT=$(BUILD)/bench
+
+bench: deps user
+	@t="$$($(BENCH_MAKE) list)"; \
+	if [ -n "$$t" ]; then \
+		$(BENCH_MAKE) && \
+		TESTBIN=$(BUILD)/bench TESTS="$$t" \
+			$(TOP)/scripts/vm-test.sh --tag bench $(KERNEL) && \
+		grep -ah '^bench: ' $(BUILD)/logs/bench-$(KERNEL).log | tr -d '\r'; \
+	else echo "bench: no bench/*.c yet"; fi
 
 fuzz: deps selftests
 	@t="$$($(SELFTESTS_MAKE) list | grep '^fuzz')"; \

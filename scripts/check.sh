@@ -57,7 +57,7 @@ if ! mk selftests; then
 	summary
 fi
 if [ -z "${TESTS:-}" ]; then
-	TESTS=$(mk -s selftests-list | grep -vx bench)
+	TESTS=$(mk -s selftests-list)
 	export TESTS
 fi
 echo "selftests: $(echo $TESTS)"

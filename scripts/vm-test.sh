@@ -1,5 +1,6 @@
 #!/bin/sh
-# vm-test.sh [--demo] NAME: prove vqnotify in kernel NAME (see kernel.sh).
+# vm-test.sh [--demo] [--tag TAG] NAME: prove vqnotify in kernel NAME
+# (see kernel.sh).
 #
 #  1. fetch the kernel (scripts/kernel.sh) and build vqnotify.ko against its
 #     headers in $BUILD/NAME/ (a copy of $KMOD and include/);
@@ -11,13 +12,14 @@
 #  4. judge the log with scripts/parse-log.sh; the result (last line
 #     "RESULT passed failed skipped") is kept in $BUILD/results/NAME.
 # With --demo the guest runs `vqnotifyctl replay /examples/demo.vqn` instead
-# of the tests and its output is printed.
+# of the tests and its output is printed. --tag TAG names the log and result
+# TAG-NAME instead of NAME (demo: demo-NAME), e.g. for `make bench`.
 #
 # Environment (the top-level Makefile sets these; all optional):
 #   BUILD         build directory (default: build/ at the top of the repo)
 #   KMOD          module sources: a Kbuild and *.c, *.h (default: kmod/)
 #   TESTBIN       directory of the selftest binaries (default: $BUILD/selftests)
-#   TESTS         names of the binaries to run (default: all but bench)
+#   TESTS         names of the binaries to run (default: all in TESTBIN)
 #   CTL           vqnotifyctl binary (default: $BUILD/user/vqnotifyctl, if any)
 #   TEST_TIMEOUT  seconds per test binary in the guest (default 300)
 #   VM_TIMEOUT    hard limit for the whole QEMU run, seconds (default 900)
@@ -36,11 +38,16 @@ VQN_SCRIPTS=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$VQN_SCRIPTS/.." && pwd)
 
 mode=test
-if [ "${1:-}" = --demo ]; then
-	mode=demo
+prefix=
+while [ $# -gt 1 ]; do
+	case $1 in
+	--demo) mode=demo prefix=demo- ;;
+	--tag) prefix=$2- && shift ;;
+	*) break ;;
+	esac
 	shift
-fi
-[ $# -eq 1 ] || die "usage: $0 [--demo] 6.1|6.12|6.12-rt|debug"
+done
+[ $# -eq 1 ] || die "usage: $0 [--demo] [--tag TAG] 6.1|6.12|6.12-rt|debug"
 name=$1
 
 BUILD=${BUILD:-$TOP/build}
@@ -60,8 +67,7 @@ CMDLINE=${CMDLINE:-}
 MODPARAMS=${MODPARAMS:-}
 V=${V:-0}
 
-tag=$name
-[ $mode = demo ] && tag=demo-$name
+tag=$prefix$name
 work=$BUILD/$name
 logf=$BUILD/logs/$tag.log
 result=$BUILD/results/$tag
@@ -100,7 +106,7 @@ if [ $mode = demo ]; then
 	TESTS=
 elif [ -z "${TESTS:-}" ]; then
 	TESTS=$(cd "$TESTBIN" 2>/dev/null && for f in *; do
-		[ -f "$f" ] && [ -x "$f" ] && [ "$f" != bench ] && echo "$f"
+		[ -f "$f" ] && [ -x "$f" ] && echo "$f"
 	done) || TESTS=
 fi
 root=$work/initramfs

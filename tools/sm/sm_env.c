@@ -1,0 +1,648 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Userspace environment of the vqnotify state machine: the host slot
+ * counter, the host-wide promotion "work", report recording and the
+ * invariant checks shared by sm_unit and sm_fuzz.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "sm_env.h"
+
+unsigned long vqn_shim_warnings;
+
+static const char * const state_names[] = {
+	[VQNOTIFY_VQ_DEASSIGNED] = "DEASSIGNED",
+	[VQNOTIFY_VQ_ASSIGNED] = "ASSIGNED",
+	[VQNOTIFY_VQ_OFFLIMITS] = "OFFLIMITS",
+};
+
+static const char * const label_names[] = {
+	[VQNOTIFY_LABEL_NONE] = "none",
+	[VQNOTIFY_LABEL_A] = "a", [VQNOTIFY_LABEL_B] = "b",
+	[VQNOTIFY_LABEL_C] = "c", [VQNOTIFY_LABEL_D] = "d",
+	[VQNOTIFY_LABEL_E] = "e", [VQNOTIFY_LABEL_F] = "f",
+	[VQNOTIFY_LABEL_G] = "g", [VQNOTIFY_LABEL_P] = "p",
+	[VQNOTIFY_LABEL_R] = "r", [VQNOTIFY_LABEL_S] = "s",
+};
+
+static const char * const reason_names[] = {
+	[VQNOTIFY_REASON_NONE] = "NONE",
+	[VQNOTIFY_REASON_GRANTED] = "GRANTED",
+	[VQNOTIFY_REASON_LIMITED] = "LIMITED",
+	[VQNOTIFY_REASON_NO_SLOT] = "NO_SLOT",
+	[VQNOTIFY_REASON_HOST_CAP] = "HOST_CAP",
+	[VQNOTIFY_REASON_NOT_READY] = "NOT_READY",
+	[VQNOTIFY_REASON_VHOST] = "VHOST",
+	[VQNOTIFY_REASON_VHOST_OFF] = "VHOST_OFF",
+	[VQNOTIFY_REASON_RESET] = "RESET",
+	[VQNOTIFY_REASON_REMOVED] = "REMOVED",
+	[VQNOTIFY_REASON_PREEMPT_VHOST] = "PREEMPT_VHOST",
+	[VQNOTIFY_REASON_PREEMPT_BUDGET] = "PREEMPT_BUDGET",
+	[VQNOTIFY_REASON_STOPPED] = "STOPPED",
+	[VQNOTIFY_REASON_PROMOTED] = "PROMOTED",
+};
+
+static const char *name_of(const char * const *names, size_t n, unsigned int i)
+{
+	return i < n && names[i] ? names[i] : "?";
+}
+
+const char *sm_state_name(u8 state)
+{
+	return name_of(state_names, ARRAY_SIZE(state_names), state);
+}
+
+const char *sm_label_name(u8 label)
+{
+	return name_of(label_names, ARRAY_SIZE(label_names), label);
+}
+
+const char *sm_reason_name(u8 reason)
+{
+	return name_of(reason_names, ARRAY_SIZE(reason_names), reason);
+}
+
+static struct sm_guest *guest_of(struct vqn_guest_sm *sm)
+{
+	return container_of(sm, struct sm_guest, sm);
+}
+
+static void guest_error(struct sm_guest *g, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!g->errors++) {
+		va_start(ap, fmt);
+		vsnprintf(g->err, sizeof(g->err), fmt, ap);
+		va_end(ap);
+	}
+}
+
+/*
+ * The edges of the diagram in kmod/vqn_sm.c, and which of them are events
+ * (async) rather than results. A report with label NONE is a refusal (or a
+ * queue LOAD leaves to vhost): the queue stays DEASSIGNED.
+ */
+bool sm_edge_legal(u8 old, u8 new, u8 label, bool async)
+{
+	const u8 D = VQNOTIFY_VQ_DEASSIGNED;
+	const u8 A = VQNOTIFY_VQ_ASSIGNED;
+	const u8 O = VQNOTIFY_VQ_OFFLIMITS;
+
+	if (async != (label == VQNOTIFY_LABEL_P || label == VQNOTIFY_LABEL_R))
+		return false;
+	switch (label) {
+	case VQNOTIFY_LABEL_NONE:
+		return old == D && new == D;
+	case VQNOTIFY_LABEL_B:
+	case VQNOTIFY_LABEL_R:
+		return old == D && new == A;
+	case VQNOTIFY_LABEL_C:
+		return old == D && new == O;
+	case VQNOTIFY_LABEL_D:
+		return old == A && new == O;
+	case VQNOTIFY_LABEL_E:
+		return old == O && new == A;
+	case VQNOTIFY_LABEL_F:
+		return old == O && new == D;
+	case VQNOTIFY_LABEL_G:
+		return (old == A || old == O) && new == D;
+	case VQNOTIFY_LABEL_P:
+	case VQNOTIFY_LABEL_S:
+		return old == A && new == D;
+	default:
+		return false;	/* (a) is never reported */
+	}
+}
+
+void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_vq *vq, u8 old,
+		    u8 label, bool async)
+{
+	struct sm_guest *g = guest_of(sm);
+	struct sm_report *r;
+	unsigned int i;
+
+	if (!sm_edge_legal(old, vq->state, label, async))
+		guest_error(g, "illegal report dev %u q %u: %s -> %s (%s)%s",
+			    vq->dev->id, vqn_vq_index(vq), sm_state_name(old),
+			    sm_state_name(vq->state), sm_label_name(label),
+			    async ? " async" : "");
+	if (label != VQNOTIFY_LABEL_NONE && vq->label != label)
+		guest_error(g, "dev %u q %u reported (%s) but its label is (%s)",
+			    vq->dev->id, vqn_vq_index(vq), sm_label_name(label),
+			    sm_label_name(vq->label));
+	if (!async && !g->call_any) {
+		/* A result: the module drops those of other devices. */
+		if (vq->dev != g->call_dev)
+			guest_error(g, "result for dev %u q %u outside a call on dev %d",
+				    vq->dev->id, vqn_vq_index(vq),
+				    g->call_dev ? (int)g->call_dev->id : -1);
+		for (i = g->call_first; i < g->nr_reports; i++)
+			if (g->reports[i].vq == vq && !g->reports[i].async)
+				guest_error(g, "two results for dev %u q %u in one call",
+					    vq->dev->id, vqn_vq_index(vq));
+	}
+	if (label != VQNOTIFY_LABEL_NONE)
+		g->counts[label]++;
+
+	if (g->nr_reports == g->max_reports) {
+		unsigned int n = g->max_reports ? 2 * g->max_reports : 64;
+		struct sm_report *p = realloc(g->reports, n * sizeof(*p));
+
+		if (!p)
+			abort();
+		g->reports = p;
+		g->max_reports = n;
+	}
+	r = &g->reports[g->nr_reports++];
+	r->vq = vq;
+	r->dev_id = vq->dev->id;
+	r->queue = vqn_vq_index(vq);
+	r->old_state = old;
+	r->new_state = vq->state;
+	r->label = label;
+	r->reason = vq->reason;
+	r->async = async;
+}
+
+bool vqn_env_host_take(struct vqn_guest_sm *sm)
+{
+	struct sm_host *h = guest_of(sm)->host;
+
+	if (h->used >= h->cap)
+		return false;
+	h->used++;
+	return true;
+}
+
+void vqn_env_host_give(struct vqn_guest_sm *sm)
+{
+	struct sm_guest *g = guest_of(sm);
+	struct sm_host *h = g->host;
+
+	if (!h->used) {
+		guest_error(g, "host slot given back while none is taken");
+		return;
+	}
+	h->used--;
+	if (h->waiters)
+		h->work_pending = true;
+}
+
+void vqn_env_host_wait(struct vqn_guest_sm *sm)
+{
+	struct sm_guest *g = guest_of(sm);
+
+	if (g->host_waiting)
+		return;
+	g->host_waiting = true;
+	g->host->waiters++;
+	/* As the module: a slot freed just before is not missed. */
+	if (g->host->used < g->host->cap)
+		g->host->work_pending = true;
+}
+
+static void call_begin(struct sm_guest *g, struct vqn_dev *d)
+{
+	g->call_dev = d;
+	g->call_first = g->nr_reports;
+}
+
+static void call_end(struct sm_guest *g)
+{
+	g->call_dev = NULL;
+	g->call_any = false;
+	g->call_first = g->nr_reports;
+}
+
+void sm_host_init(struct sm_host *h, u32 cap)
+{
+	memset(h, 0, sizeof(*h));
+	h->cap = cap;
+}
+
+/* As the admin changing host_cap: schedule a host-wide promotion. */
+void sm_host_set_cap(struct sm_host *h, u32 cap)
+{
+	h->cap = cap;
+	h->work_pending = true;
+}
+
+/*
+ * The module's vqn_host_promote_fn(): promote the waiting guests in turn
+ * until one is blocked by the cap again. Returns whether the work was
+ * pending.
+ */
+bool sm_host_run_work(struct sm_host *h)
+{
+	unsigned int i;
+
+	if (!h->work_pending)
+		return false;
+	h->work_pending = false;
+	for (i = 0; i < SM_MAX_GUESTS; i++) {
+		struct sm_guest *g = h->guests[i];
+
+		if (!g || !g->host_waiting)
+			continue;
+		g->host_waiting = false;
+		h->waiters--;
+		call_begin(g, NULL);
+		vqn_sm_promote(&g->sm);
+		call_end(g);
+		if (g->host_waiting)
+			break;
+	}
+	return true;
+}
+
+int sm_guest_open(struct sm_host *h, struct sm_guest *g, u32 budget,
+		  u32 reserve, u32 threshold)
+{
+	unsigned int i;
+
+	for (i = 0; i < SM_MAX_GUESTS; i++)
+		if (!h->guests[i])
+			break;
+	if (i == SM_MAX_GUESTS)
+		return -ENOSPC;
+	memset(g, 0, sizeof(*g));
+	vqn_sm_guest_init(&g->sm, budget, reserve, threshold);
+	g->host = h;
+	h->guests[i] = g;
+	return 0;
+}
+
+/* As vqn_release(): every device goes, nothing is promoted in the guest. */
+void sm_guest_close(struct sm_guest *g)
+{
+	struct sm_host *h = g->host;
+	unsigned int i;
+
+	for (i = 0; i < SM_MAX_GUESTS; i++)
+		if (h->guests[i] == g)
+			h->guests[i] = NULL;
+	if (g->host_waiting) {
+		g->host_waiting = false;
+		h->waiters--;
+	}
+	g->call_any = true;
+	for (i = 0; i < SM_MAX_DEVS; i++) {
+		if (!g->devs[i])
+			continue;
+		vqn_sm_reset(&g->sm, g->devs[i], VQNOTIFY_REASON_REMOVED);
+		free(g->devs[i]);
+		g->devs[i] = NULL;
+	}
+	call_end(g);
+	if (vqn_sm_check(&g->sm) || g->sm.used || g->sm.nr_waiting)
+		guest_error(g, "guest closed with used %u waiting %u",
+			    g->sm.used, g->sm.nr_waiting);
+	free(g->reports);
+	g->reports = NULL;
+	g->nr_reports = 0;
+	g->max_reports = 0;
+	g->host = NULL;
+}
+
+static void reconfigure(struct sm_guest *g)
+{
+	call_begin(g, NULL);
+	vqn_sm_reconfigure(&g->sm);
+	call_end(g);
+}
+
+void sm_set_own_budget(struct sm_guest *g, u32 budget)
+{
+	g->sm.own_budget = budget;
+	reconfigure(g);
+}
+
+void sm_set_admin_budget(struct sm_guest *g, u32 budget)
+{
+	g->sm.admin_budget = budget;
+	reconfigure(g);
+}
+
+void sm_set_reserve(struct sm_guest *g, u32 reserve)
+{
+	g->sm.vhost_reserve = reserve;
+	reconfigure(g);
+}
+
+void sm_set_threshold(struct sm_guest *g, u32 threshold)
+{
+	g->sm.threshold = threshold;
+	reconfigure(g);
+}
+
+/* Device ids are the slot + 1; a freed slot is reused. */
+struct vqn_dev *sm_dev_add(struct sm_guest *g, u32 num_queues)
+{
+	struct vqn_dev *d;
+	unsigned int i;
+
+	if (!num_queues || num_queues > VQNOTIFY_MAX_QUEUES)
+		return NULL;
+	for (i = 0; i < SM_MAX_DEVS; i++)
+		if (!g->devs[i])
+			break;
+	if (i == SM_MAX_DEVS)
+		return NULL;
+	/* Zeroed, as the module's kvzalloc(): vqn_sm_dev_init() relies on it. */
+	d = calloc(1, sizeof(*d) + num_queues * sizeof(d->vqs[0]));
+	if (!d)
+		abort();
+	d->id = i + 1;
+	d->transport = VQNOTIFY_TRANSPORT_MMIO;
+	d->num_queues = num_queues;
+	snprintf(d->label, sizeof(d->label), "dev%u", d->id);
+	vqn_sm_dev_init(&g->sm, d);
+	g->counts[VQNOTIFY_LABEL_A] += num_queues;
+	g->devs[i] = d;
+	return d;
+}
+
+struct vqn_dev *sm_dev_find(struct sm_guest *g, u32 id)
+{
+	if (!id || id > SM_MAX_DEVS)
+		return NULL;
+	return g->devs[id - 1];
+}
+
+void sm_dev_remove(struct sm_guest *g, struct vqn_dev *d)
+{
+	call_begin(g, d);
+	vqn_sm_reset(&g->sm, d, VQNOTIFY_REASON_REMOVED);
+	g->devs[d->id - 1] = NULL;
+	vqn_sm_promote(&g->sm);
+	call_end(g);
+	free(d);
+}
+
+void sm_dev_reset(struct sm_guest *g, struct vqn_dev *d)
+{
+	call_begin(g, d);
+	d->used = true;
+	vqn_sm_reset(&g->sm, d, VQNOTIFY_REASON_RESET);
+	vqn_sm_promote(&g->sm);
+	call_end(g);
+}
+
+void sm_set_status(struct sm_guest *g, struct vqn_dev *d, u32 status,
+		   const unsigned long *ready)
+{
+	call_begin(g, d);
+	vqn_sm_set_status(&g->sm, d, status, ready);
+	call_end(g);
+}
+
+int sm_host_notifier(struct sm_guest *g, struct vqn_dev *d, u32 queue,
+		     bool enable)
+{
+	unsigned int first = g->nr_reports, i, results = 0;
+	int ret;
+
+	if (queue >= d->num_queues)
+		return -EINVAL;
+	call_begin(g, d);
+	ret = vqn_sm_host_notifier(&g->sm, d, &d->vqs[queue], enable);
+	call_end(g);
+	/* One result at most: the module has room for exactly one. */
+	for (i = first; i < g->nr_reports; i++)
+		if (!g->reports[i].async)
+			results++;
+	if (results != !ret)
+		guest_error(g, "host notifier dev %u q %u returned %d with %u results",
+			    d->id, queue, ret, results);
+	return ret;
+}
+
+void sm_load(struct sm_guest *g, struct vqn_dev *d, u32 status,
+	     const unsigned long *ready, const unsigned long *vhost)
+{
+	call_begin(g, d);
+	vqn_sm_load(&g->sm, d, status, ready, vhost);
+	call_end(g);
+}
+
+void sm_reports_clear(struct sm_guest *g)
+{
+	g->nr_reports = 0;
+	g->call_first = 0;
+}
+
+/* The @nth (from 0) report about @vq since the last clear, or NULL. */
+const struct sm_report *sm_report_find(const struct sm_guest *g,
+				       const struct vqn_vq *vq,
+				       unsigned int nth)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->nr_reports; i++)
+		if (g->reports[i].vq == vq && !nth--)
+			return &g->reports[i];
+	return NULL;
+}
+
+unsigned int sm_reports_count(const struct sm_guest *g, u8 label, bool async)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < g->nr_reports; i++)
+		if (g->reports[i].label == label &&
+		    g->reports[i].async == async)
+			n++;
+	return n;
+}
+
+/* The state machine's user_fits(), restated for the checks. */
+bool sm_user_fits(const struct vqn_guest_sm *sm, u32 held, u32 offlimits)
+{
+	u64 reserve_left = 0;
+
+	if (sm->vhost_reserve > offlimits)
+		reserve_left = sm->vhost_reserve - offlimits;
+	return held + reserve_left <= vqn_sm_budget(sm);
+}
+
+/* Describe a broken invariant in @msg; returns -EUCLEAN. */
+static int broken(char *msg, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, len, fmt, ap);
+	va_end(ap);
+	return -EUCLEAN;
+}
+
+static bool label_fits_state(u8 state, u8 label)
+{
+	switch (state) {
+	case VQNOTIFY_VQ_ASSIGNED:
+		return label == VQNOTIFY_LABEL_B || label == VQNOTIFY_LABEL_E ||
+		       label == VQNOTIFY_LABEL_R;
+	case VQNOTIFY_VQ_OFFLIMITS:
+		return label == VQNOTIFY_LABEL_C || label == VQNOTIFY_LABEL_D;
+	case VQNOTIFY_VQ_DEASSIGNED:
+		return label == VQNOTIFY_LABEL_A || label == VQNOTIFY_LABEL_F ||
+		       label == VQNOTIFY_LABEL_G || label == VQNOTIFY_LABEL_P ||
+		       label == VQNOTIFY_LABEL_S;
+	}
+	return false;
+}
+
+static bool reason_waits(u8 reason)
+{
+	return reason == VQNOTIFY_REASON_NO_SLOT ||
+	       reason == VQNOTIFY_REASON_HOST_CAP ||
+	       reason == VQNOTIFY_REASON_PREEMPT_VHOST ||
+	       reason == VQNOTIFY_REASON_PREEMPT_BUDGET;
+}
+
+static int check_queue(const struct sm_guest *g, const struct vqn_dev *d,
+		       const struct vqn_vq *vq, char *msg, size_t len)
+{
+	bool driver_ok = d->status & VQNOTIFY_STATUS_DRIVER_OK;
+	bool waiting = vq->flags & VQNOTIFY_VQ_WAITING;
+	bool assigned = vq->state == VQNOTIFY_VQ_ASSIGNED;
+	u32 q = vqn_vq_index(vq);
+
+	if (vq->dev != d)
+		return broken(msg, len, "dev %u q %u: wrong device", d->id, q);
+	if (vq->state > VQNOTIFY_VQ_OFFLIMITS)
+		return broken(msg, len, "dev %u q %u: state %u", d->id, q, vq->state);
+	if (!label_fits_state(vq->state, vq->label))
+		return broken(msg, len, "dev %u q %u: %s after (%s)", d->id, q,
+		     sm_state_name(vq->state), sm_label_name(vq->label));
+	if (assigned == !vq->assign_seq)
+		return broken(msg, len, "dev %u q %u: %s with assign_seq %u", d->id, q,
+		     sm_state_name(vq->state), vq->assign_seq);
+	if (vq->assign_seq > g->sm.assign_seq)
+		return broken(msg, len, "dev %u q %u: assign_seq %u beyond %u", d->id, q,
+		     vq->assign_seq, g->sm.assign_seq);
+	if (vq->state == VQNOTIFY_VQ_ASSIGNED && !driver_ok)
+		return broken(msg, len, "dev %u q %u: ASSIGNED on a device without DRIVER_OK",
+		     d->id, q);
+	if (vq->state == VQNOTIFY_VQ_ASSIGNED &&
+	    !(vq->flags & VQNOTIFY_VQ_INITIALISED))
+		return broken(msg, len, "dev %u q %u: ASSIGNED but not initialised", d->id, q);
+	if (waiting && (vq->state != VQNOTIFY_VQ_DEASSIGNED || !driver_ok ||
+			!(vq->flags & VQNOTIFY_VQ_INITIALISED)))
+		return broken(msg, len, "dev %u q %u: waiting as %s on %s device, flags %#x",
+		     d->id, q, sm_state_name(vq->state),
+		     driver_ok ? "a DRIVER_OK" : "a stopped", vq->flags);
+	if (waiting && !reason_waits(vq->reason))
+		return broken(msg, len, "dev %u q %u: waiting with reason %s", d->id, q,
+		     sm_reason_name(vq->reason));
+	/* The uAPI: NO_SLOT and HOST_CAP mean "waits for promotion". */
+	if (!waiting && vq->state == VQNOTIFY_VQ_DEASSIGNED &&
+	    (vq->reason == VQNOTIFY_REASON_NO_SLOT ||
+	     vq->reason == VQNOTIFY_REASON_HOST_CAP))
+		return broken(msg, len, "dev %u q %u: reason %s but not waiting", d->id, q,
+		     sm_reason_name(vq->reason));
+	return 0;
+}
+
+/* Every invariant of one guest; 0, or -EUCLEAN with @msg set. */
+int sm_check_guest(const struct sm_guest *g, char *msg, size_t len)
+{
+	const struct vqn_guest_sm *sm = &g->sm;
+	u32 nr_a = 0, nr_o = 0, nr_w = 0, last_seq = 0;
+	const struct vqn_vq *vq;
+	unsigned int i, q;
+	int ret;
+
+	if (g->errors)
+		return broken(msg, len, "%s%s", g->err, g->errors > 1 ? " (and more)" : "");
+	if (vqn_sm_check(sm))
+		return broken(msg, len, "vqn_sm_check(): used %u = %u A + %u O, %u waiting",
+		     sm->used, sm->nr_assigned, sm->nr_offlimits,
+		     sm->nr_waiting);
+	for (i = 0; i < SM_MAX_DEVS; i++) {
+		const struct vqn_dev *d = g->devs[i];
+
+		if (!d)
+			continue;
+		for (q = 0; q < d->num_queues; q++) {
+			vq = &d->vqs[q];
+			ret = check_queue(g, d, vq, msg, len);
+			if (ret)
+				return ret;
+			nr_a += vq->state == VQNOTIFY_VQ_ASSIGNED;
+			nr_o += vq->state == VQNOTIFY_VQ_OFFLIMITS;
+			nr_w += !!(vq->flags & VQNOTIFY_VQ_WAITING);
+		}
+	}
+	if (nr_a != sm->nr_assigned || nr_o != sm->nr_offlimits ||
+	    nr_a + nr_o != sm->used || nr_w != sm->nr_waiting)
+		return broken(msg, len, "seen %u A + %u O, %u waiting; used %u = %u + %u, %u w",
+		     nr_a, nr_o, nr_w, sm->used, sm->nr_assigned,
+		     sm->nr_offlimits, sm->nr_waiting);
+	/* Grants are listed oldest first: (p) takes the newest. */
+	list_for_each_entry(vq, &sm->assigned, node) {
+		if (vq->assign_seq <= last_seq)
+			return broken(msg, len, "assigned list out of grant order: %u after %u",
+			     vq->assign_seq, last_seq);
+		last_seq = vq->assign_seq;
+	}
+	if (vqn_sm_limited(sm) && (sm->nr_assigned || sm->nr_waiting))
+		return broken(msg, len, "limited (budget %u < threshold %u): %u A, %u waiting",
+		     vqn_sm_budget(sm), sm->threshold, sm->nr_assigned,
+		     sm->nr_waiting);
+	/* Only OFFLIMITS queues may put a guest over its budget. */
+	if (sm->nr_assigned && !sm_user_fits(sm, sm->used, sm->nr_offlimits))
+		return broken(msg, len, "over budget: used %u (%u A) reserve %u budget %u",
+		     sm->used, sm->nr_assigned, sm->vhost_reserve,
+		     vqn_sm_budget(sm));
+	for (i = 0; i < VQNOTIFY_NR_COUNTERS; i++)
+		if (sm->counts[i] != g->counts[i])
+			return broken(msg, len, "counts[%s] is %llu, %llu transitions seen",
+			     sm_label_name(i), (unsigned long long)sm->counts[i],
+			     (unsigned long long)g->counts[i]);
+	/*
+	 * Work-conserving: a waiting queue that fits the budget is blocked by
+	 * the host cap, and the guest is known to wait for a host slot.
+	 */
+	if (sm->nr_waiting && !vqn_sm_limited(sm) &&
+	    sm_user_fits(sm, sm->used + 1, sm->nr_offlimits)) {
+		if (!g->host_waiting)
+			return broken(msg, len, "%u wait, budget %u/%u reserve %u, no host wait",
+			     sm->nr_waiting, sm->used, vqn_sm_budget(sm),
+			     sm->vhost_reserve);
+		if (g->host->used < g->host->cap && !g->host->work_pending)
+			return broken(msg, len, "%u wait, host used %u/%u, no promotion scheduled",
+			     sm->nr_waiting, g->host->used, g->host->cap);
+	}
+	return 0;
+}
+
+int sm_check_host(const struct sm_host *h, char *msg, size_t len)
+{
+	u32 used = 0, waiters = 0;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < SM_MAX_GUESTS; i++) {
+		const struct sm_guest *g = h->guests[i];
+
+		if (!g)
+			continue;
+		ret = sm_check_guest(g, msg, len);
+		if (ret) {
+			size_t n = strlen(msg);
+
+			snprintf(msg + n, len - n, " [guest %u]", i);
+			return ret;
+		}
+		used += g->sm.used;
+		waiters += g->host_waiting;
+	}
+	if (used != h->used)
+		return broken(msg, len, "host used %u, guests hold %u", h->used, used);
+	if (waiters != h->waiters)
+		return broken(msg, len, "host waiters %u, %u guests wait", h->waiters, waiters);
+	return 0;
+}

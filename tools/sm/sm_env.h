@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A userspace environment for the vqnotify state machine (kmod/vqn_sm.c):
+ * a host with a slot cap, guests with devices, and a log of every report.
+ *
+ * The sm_*() wrappers do what kmod/vqnotify_main.c does around each
+ * vqn_sm_*() call (promotion after a reset or removal, the host-wide
+ * promotion work, release on close), and record which device the call is
+ * about, so the checks can tell results from events.
+ */
+#ifndef _SM_ENV_H
+#define _SM_ENV_H
+
+#include "vqn_sm.h"
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
+#define SM_MAX_GUESTS	8
+#define SM_MAX_DEVS	16
+#define SM_ERR_LEN	512
+#define SM_BITMAP_LONGS	BITS_TO_LONGS(VQNOTIFY_MAX_QUEUES)
+
+/**
+ * struct sm_report - one vqn_env_report() call
+ * @vq: the queue
+ * @dev_id: its device's id
+ * @queue: its index
+ * @old_state: state before
+ * @new_state: state after (the queue's state when reported)
+ * @label: enum vqnotify_label, NONE for a refusal
+ * @reason: the queue's reason when reported
+ * @async: an event (p, r) rather than a result of the call
+ */
+struct sm_report {
+	struct vqn_vq *vq;
+	u32 dev_id;
+	u32 queue;
+	u8 old_state;
+	u8 new_state;
+	u8 label;
+	u8 reason;
+	bool async;
+};
+
+struct sm_guest;
+
+/**
+ * struct sm_host - the host-wide part of the module
+ * @cap: host-wide slot cap
+ * @used: slots taken host-wide
+ * @waiters: guests with @host_waiting set
+ * @work_pending: the host-wide promotion work is scheduled
+ * @guests: open guests, promoted in this order
+ */
+struct sm_host {
+	u32 cap;
+	u32 used;
+	u32 waiters;
+	bool work_pending;
+	struct sm_guest *guests[SM_MAX_GUESTS];
+};
+
+/**
+ * struct sm_guest - one open guest
+ * @sm: the state machine's per-guest state
+ * @host: the host it lives on
+ * @host_waiting: queues wait for a host-wide slot
+ * @devs: devices, by slot (id is the slot + 1)
+ * @counts: transitions by label, counted from reports and dev adds
+ * @reports: reports since the last sm_reports_clear()
+ * @nr_reports: entries in @reports
+ * @max_reports: capacity of @reports
+ * @call_dev: device of the call in progress, NULL for none
+ * @call_any: the call may report on any device (release)
+ * @call_first: index in @reports of the first report of the call
+ * @errors: misbehaviour seen by the environment itself
+ * @err: description of the first error
+ */
+struct sm_guest {
+	struct vqn_guest_sm sm;
+	struct sm_host *host;
+	bool host_waiting;
+	struct vqn_dev *devs[SM_MAX_DEVS];
+	u64 counts[VQNOTIFY_NR_COUNTERS];
+	struct sm_report *reports;
+	unsigned int nr_reports;
+	unsigned int max_reports;
+	struct vqn_dev *call_dev;
+	bool call_any;
+	unsigned int call_first;
+	unsigned int errors;
+	char err[SM_ERR_LEN];
+};
+
+void sm_host_init(struct sm_host *h, u32 cap);
+void sm_host_set_cap(struct sm_host *h, u32 cap);
+bool sm_host_run_work(struct sm_host *h);
+
+int sm_guest_open(struct sm_host *h, struct sm_guest *g, u32 budget,
+		  u32 reserve, u32 threshold);
+void sm_guest_close(struct sm_guest *g);
+void sm_set_own_budget(struct sm_guest *g, u32 budget);
+void sm_set_admin_budget(struct sm_guest *g, u32 budget);
+void sm_set_reserve(struct sm_guest *g, u32 reserve);
+void sm_set_threshold(struct sm_guest *g, u32 threshold);
+
+struct vqn_dev *sm_dev_add(struct sm_guest *g, u32 num_queues);
+struct vqn_dev *sm_dev_find(struct sm_guest *g, u32 id);
+void sm_dev_remove(struct sm_guest *g, struct vqn_dev *d);
+void sm_dev_reset(struct sm_guest *g, struct vqn_dev *d);
+void sm_set_status(struct sm_guest *g, struct vqn_dev *d, u32 status,
+		   const unsigned long *ready);
+int sm_host_notifier(struct sm_guest *g, struct vqn_dev *d, u32 queue,
+		     bool enable);
+void sm_load(struct sm_guest *g, struct vqn_dev *d, u32 status,
+	     const unsigned long *ready, const unsigned long *vhost);
+
+void sm_reports_clear(struct sm_guest *g);
+const struct sm_report *sm_report_find(const struct sm_guest *g,
+				       const struct vqn_vq *vq,
+				       unsigned int nth);
+unsigned int sm_reports_count(const struct sm_guest *g, u8 label,
+			      bool async);
+
+bool sm_edge_legal(u8 old, u8 new, u8 label, bool async);
+bool sm_user_fits(const struct vqn_guest_sm *sm, u32 held, u32 offlimits);
+int sm_check_guest(const struct sm_guest *g, char *msg, size_t len);
+int sm_check_host(const struct sm_host *h, char *msg, size_t len);
+
+const char *sm_state_name(u8 state);
+const char *sm_label_name(u8 label);
+const char *sm_reason_name(u8 reason);
+
+#endif /* _SM_ENV_H */

@@ -1,0 +1,715 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fuzzer of the vqnotify state machine (kmod/vqn_sm.c) in userspace.
+ *
+ * Each input builds a host with a few guests and devices, then applies the
+ * event sequence it decodes to: devices added and removed, status changes
+ * with random ready bitmaps, host notifiers on and off, resets, loads, the
+ * VMM's and the admin's budgets, reserves and thresholds, host cap changes
+ * and the host-wide promotion. After every step every invariant of
+ * sm_check_host() must hold, and the call's results must be what the uAPI
+ * promises; any breach aborts with a trace of the last steps.
+ *
+ * Built with clang -fsanitize=fuzzer,address,undefined (libFuzzer), or with
+ * -DSM_FUZZ_STANDALONE as a seeded random driver taking the same options
+ * (-seed=, -runs=, -max_total_time=, files to replay).
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sm_env.h"
+
+#define FUZZ_GUESTS	3
+#define FUZZ_DEVS	6	/* per guest */
+#define FUZZ_STEPS	400
+#define TRACE_LINES	48
+#define TRACE_LEN	160
+
+struct input {
+	const uint8_t *p;
+	size_t n;
+};
+
+struct world {
+	struct sm_host host;
+	struct sm_guest g[FUZZ_GUESTS];
+	bool open[FUZZ_GUESTS];
+	unsigned int nr_guests;
+	unsigned int step;
+	/* The guest's grants before the step, oldest first. */
+	struct vqn_vq *grants[FUZZ_DEVS * VQNOTIFY_MAX_QUEUES];
+	unsigned int nr_grants;
+	char msg[SM_ERR_LEN];
+};
+
+enum op {
+	OP_DEV_ADD,
+	OP_DEV_REMOVE,
+	OP_SET_STATUS,
+	OP_SET_STATUS2,		/* status changes are the common case */
+	OP_VHOST_ON,
+	OP_VHOST_ON2,
+	OP_VHOST_OFF,
+	OP_RESET,
+	OP_LOAD,
+	OP_OWN_BUDGET,
+	OP_ADMIN_BUDGET,
+	OP_RESERVE,
+	OP_THRESHOLD,
+	OP_HOST_CAP,
+	OP_HOST_PROMOTE,
+	OP_REOPEN,
+	OP_MAX,
+};
+
+static const char * const op_names[OP_MAX] = {
+	[OP_DEV_ADD] = "dev_add", [OP_DEV_REMOVE] = "dev_remove",
+	[OP_SET_STATUS] = "set_status", [OP_SET_STATUS2] = "set_status",
+	[OP_VHOST_ON] = "vhost_on", [OP_VHOST_ON2] = "vhost_on",
+	[OP_VHOST_OFF] = "vhost_off", [OP_RESET] = "reset",
+	[OP_LOAD] = "load", [OP_OWN_BUDGET] = "own_budget",
+	[OP_ADMIN_BUDGET] = "admin_budget", [OP_RESERVE] = "reserve",
+	[OP_THRESHOLD] = "threshold", [OP_HOST_CAP] = "host_cap",
+	[OP_HOST_PROMOTE] = "host_promote", [OP_REOPEN] = "reopen",
+};
+
+static char trace_buf[TRACE_LINES][TRACE_LEN];
+static unsigned int trace_next;
+static bool verbose;
+static unsigned long long seen_labels[VQNOTIFY_LABEL_MAX];
+static unsigned long long seen_ops[OP_MAX];
+static unsigned long long seen_enospc;
+
+static void trace(const char *fmt, ...)
+{
+	char *line = trace_buf[trace_next++ % TRACE_LINES];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, TRACE_LEN, fmt, ap);
+	va_end(ap);
+	if (verbose)
+		fprintf(stderr, "%s\n", line);
+}
+
+#ifdef SM_FUZZ_STANDALONE
+static void save_input(void);
+#else
+static inline void save_input(void) { }
+#endif
+
+static void fail(struct world *w, const char *fmt, ...)
+{
+	unsigned int i, n = trace_next < TRACE_LINES ? trace_next : TRACE_LINES;
+	va_list ap;
+
+	fprintf(stderr, "sm_fuzz: last %u steps:\n", n);
+	for (i = trace_next - n; i != trace_next; i++)
+		fprintf(stderr, "  %s\n", trace_buf[i % TRACE_LINES]);
+	fprintf(stderr, "sm_fuzz: invariant broken after step %u: ", w->step);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	save_input();
+	abort();
+}
+
+static u8 take(struct input *in)
+{
+	if (!in->n)
+		return 0;
+	in->n--;
+	return *in->p++;
+}
+
+static u32 take_queues(struct input *in)
+{
+	u8 b = take(in);
+
+	/* Mostly small devices; sometimes more than one bitmap word. */
+	if (b & 0x80)
+		return 1 + take(in) % 130;
+	return 1 + b % 8;
+}
+
+static u32 take_budget(struct input *in)
+{
+	return take(in) % 20;
+}
+
+static u32 take_cap(struct input *in)
+{
+	u8 b = take(in);
+
+	return b < 16 ? 1U << 20 : b % 40;
+}
+
+/* A bitmap of @nq queues: all, or bits from the input; or NULL for all. */
+static unsigned long *take_bitmap(struct input *in, unsigned long *bm, u32 nq,
+				  bool may_be_null)
+{
+	u8 mode = take(in) % 4;
+	u32 i, j;
+
+	memset(bm, 0, SM_BITMAP_LONGS * sizeof(*bm));
+	if (mode == 0 && may_be_null)
+		return NULL;
+	for (i = 0; i < nq; i += 8) {
+		u8 bits = mode < 2 ? 0xff : take(in);
+
+		for (j = 0; j < 8 && i + j < nq; j++)
+			if (bits & (1U << j))
+				__set_bit(i + j, bm);
+	}
+	return bm;
+}
+
+static u32 take_status(struct input *in)
+{
+	switch (take(in) % 4) {
+	case 0:
+		return 0;
+	case 1:
+		return 0x0f;	/* DRIVER_OK */
+	case 2:
+		return 0x0b;	/* everything but DRIVER_OK */
+	default:
+		return take(in);
+	}
+}
+
+static struct sm_guest *pick_guest(struct world *w, struct input *in,
+				   unsigned int *idx)
+{
+	unsigned int i = take(in) % w->nr_guests;
+
+	*idx = i;
+	return &w->g[i];
+}
+
+static unsigned int nr_devs(struct sm_guest *g)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < SM_MAX_DEVS; i++)
+		n += !!g->devs[i];
+	return n;
+}
+
+/* Some device of @g, NULL if it has none. */
+static struct vqn_dev *pick_dev(struct sm_guest *g, struct input *in)
+{
+	unsigned int i, start = take(in) % SM_MAX_DEVS;
+
+	for (i = 0; i < SM_MAX_DEVS; i++) {
+		struct vqn_dev *d = g->devs[(start + i) % SM_MAX_DEVS];
+
+		if (d)
+			return d;
+	}
+	return NULL;
+}
+
+static void snapshot_grants(struct world *w, struct sm_guest *g)
+{
+	struct vqn_vq *vq;
+
+	w->nr_grants = 0;
+	list_for_each_entry(vq, &g->sm.assigned, node)
+		w->grants[w->nr_grants++] = vq;
+}
+
+/* (p) takes the newest grants: the victims are the newest before the call. */
+static void check_preemption_order(struct world *w, struct sm_guest *g,
+				   unsigned int first)
+{
+	unsigned int i, nth = w->nr_grants;
+
+	for (i = first; i < g->nr_reports; i++) {
+		const struct sm_report *r = &g->reports[i];
+
+		if (r->label != VQNOTIFY_LABEL_P)
+			continue;
+		if (!nth || w->grants[--nth] != r->vq)
+			fail(w, "(p) of dev %u q %u is not the newest grant",
+			     r->dev_id, r->queue);
+	}
+}
+
+/* Reports since @first about @d that are results, i.e. not events. */
+static unsigned int results_for(struct sm_guest *g, unsigned int first,
+				const struct vqn_vq *vq)
+{
+	unsigned int i, n = 0;
+
+	for (i = first; i < g->nr_reports; i++)
+		n += g->reports[i].vq == vq && !g->reports[i].async;
+	return n;
+}
+
+static const struct sm_report *result_of(struct sm_guest *g,
+					 unsigned int first,
+					 const struct vqn_vq *vq)
+{
+	unsigned int i;
+
+	for (i = first; i < g->nr_reports; i++)
+		if (g->reports[i].vq == vq && !g->reports[i].async)
+			return &g->reports[i];
+	return NULL;
+}
+
+static void op_set_status(struct world *w, struct sm_guest *g,
+			  struct vqn_dev *d, struct input *in)
+{
+	unsigned long bm[SM_BITMAP_LONGS];
+	u8 old[VQNOTIFY_MAX_QUEUES];
+	u32 status = take_status(in), i;
+	unsigned long *ready = take_bitmap(in, bm, d->num_queues, true);
+	bool was_ok = d->status & VQNOTIFY_STATUS_DRIVER_OK;
+	bool is_ok = status & VQNOTIFY_STATUS_DRIVER_OK;
+	unsigned int first = g->nr_reports;
+
+	trace("set_status dev %u status %#x ready %s%#lx", d->id, status,
+	      ready ? "" : "all ", ready ? bm[0] : 0UL);
+	for (i = 0; i < d->num_queues; i++)
+		old[i] = d->vqs[i].state;
+	sm_set_status(g, d, status, ready);
+	if (d->status != status)
+		fail(w, "dev %u status %#x after set_status(%#x)", d->id,
+		     d->status, status);
+
+	/* The results list each queue the call changed, and refusals. */
+	for (i = 0; i < d->num_queues; i++) {
+		unsigned int n = results_for(g, first, &d->vqs[i]);
+		unsigned int want;
+
+		if (!status)
+			want = old[i] != VQNOTIFY_VQ_DEASSIGNED;
+		else if (is_ok && !was_ok)
+			want = old[i] == VQNOTIFY_VQ_DEASSIGNED;
+		else if (!is_ok && was_ok)
+			want = old[i] == VQNOTIFY_VQ_ASSIGNED;
+		else
+			want = 0;
+		if (n != want)
+			fail(w, "set_status(%#x) dev %u q %u (was %s): %u results, want %u",
+			     status, d->id, i, sm_state_name(old[i]), n, want);
+		if (status && is_ok && !was_ok && want && ready &&
+		    !test_bit(i, ready) &&
+		    result_of(g, first, &d->vqs[i])->reason !=
+		    VQNOTIFY_REASON_NOT_READY)
+			fail(w, "dev %u q %u not ready but not refused as such",
+			     d->id, i);
+	}
+}
+
+static void op_vhost(struct world *w, struct sm_guest *g, struct vqn_dev *d,
+		     struct input *in, bool enable)
+{
+	struct vqn_vq *vq = &d->vqs[take(in) % d->num_queues];
+	u32 q = vqn_vq_index(vq);
+	u8 old = vq->state;
+	u32 used = g->sm.used, host_used = w->host.used;
+	u32 budget = vqn_sm_budget(&g->sm);
+	bool host_full = w->host.used >= w->host.cap;
+	bool had_grants = !list_empty(&g->sm.assigned);
+	u64 counts[VQNOTIFY_NR_COUNTERS];
+	unsigned int first = g->nr_reports;
+	int ret, want = 0;
+
+	memcpy(counts, g->sm.counts, sizeof(counts));
+	snapshot_grants(w, g);
+	ret = sm_host_notifier(g, d, q, enable);
+	trace("vhost_%s dev %u q %u (%s, used %u/%u, host %u/%u) = %d",
+	      enable ? "on" : "off", d->id, q, sm_state_name(old), used,
+	      budget, host_used, w->host.cap, ret);
+
+	if (enable && old == VQNOTIFY_VQ_OFFLIMITS)
+		want = -EALREADY;
+	else if (!enable && old != VQNOTIFY_VQ_OFFLIMITS)
+		want = -EALREADY;
+	else if (enable && old == VQNOTIFY_VQ_DEASSIGNED && !had_grants &&
+		 (used >= budget || host_full))
+		want = -ENOSPC;
+	if (ret != want)
+		fail(w, "vhost_%s dev %u q %u returned %d, want %d",
+		     enable ? "on" : "off", d->id, q, ret, want);
+	if (ret) {
+		/* A call that fails changes nothing. */
+		seen_enospc += ret == -ENOSPC;
+		if (g->nr_reports != first || g->sm.used != used ||
+		    w->host.used != host_used || vq->state != old ||
+		    memcmp(counts, g->sm.counts, sizeof(counts)))
+			fail(w, "failed host notifier call changed something");
+		return;
+	}
+	if (enable && vq->state != VQNOTIFY_VQ_OFFLIMITS)
+		fail(w, "vhost_on left dev %u q %u %s", d->id, q,
+		     sm_state_name(vq->state));
+	if (!enable && vq->state == VQNOTIFY_VQ_OFFLIMITS)
+		fail(w, "vhost_off left dev %u q %u OFFLIMITS", d->id, q);
+	/* vhost's slot comes from the budget, or from a grant it preempted. */
+	if (enable && old == VQNOTIFY_VQ_DEASSIGNED &&
+	    g->sm.used > used && used >= budget)
+		fail(w, "vhost took slot %u beyond budget %u", used + 1,
+		     budget);
+	check_preemption_order(w, g, first);
+}
+
+static void op_load(struct world *w, struct sm_guest *g, struct input *in)
+{
+	unsigned long rbm[SM_BITMAP_LONGS], vbm[SM_BITMAP_LONGS];
+	u32 nq = take_queues(in), status = take_status(in), i;
+	unsigned long *ready, *vhost;
+	unsigned int first;
+	struct vqn_dev *d;
+
+	if (nr_devs(g) >= FUZZ_DEVS)
+		return;
+	d = sm_dev_add(g, nq);
+	if (!d)
+		fail(w, "dev_add failed");
+	ready = take_bitmap(in, rbm, nq, false);
+	vhost = take_bitmap(in, vbm, nq, false);
+	/* The module refuses a blob where vhost holds an unready queue. */
+	for (i = 0; i < SM_BITMAP_LONGS; i++)
+		vbm[i] &= rbm[i];
+	trace("load dev %u (%u queues) status %#x ready %#lx vhost %#lx",
+	      d->id, nq, status, rbm[0], vbm[0]);
+	first = g->nr_reports;
+	sm_load(g, d, status, ready, vhost);
+	for (i = 0; i < nq; i++) {
+		unsigned int n = results_for(g, first, &d->vqs[i]);
+		unsigned int want = !!(status & VQNOTIFY_STATUS_DRIVER_OK);
+		const struct sm_report *r = result_of(g, first, &d->vqs[i]);
+
+		if (n != want)
+			fail(w, "load dev %u q %u: %u results, want %u",
+			     d->id, i, n, want);
+		if (r && test_bit(i, vhost) &&
+		    (r->label != VQNOTIFY_LABEL_NONE ||
+		     r->reason != VQNOTIFY_REASON_VHOST))
+			fail(w, "load dev %u q %u: vhost's queue got (%s) %s",
+			     d->id, i, sm_label_name(r->label),
+			     sm_reason_name(r->reason));
+	}
+}
+
+static void op_reconfigure(struct world *w, struct sm_guest *g,
+			   enum op op, u32 value)
+{
+	unsigned int first = g->nr_reports;
+
+	trace("%s %u (budget %u reserve %u threshold %u used %u)",
+	      op_names[op], value, vqn_sm_budget(&g->sm),
+	      g->sm.vhost_reserve, g->sm.threshold, g->sm.used);
+	snapshot_grants(w, g);
+	switch (op) {
+	case OP_OWN_BUDGET:
+		sm_set_own_budget(g, value);
+		break;
+	case OP_ADMIN_BUDGET:
+		sm_set_admin_budget(g, value);
+		break;
+	case OP_RESERVE:
+		sm_set_reserve(g, value);
+		break;
+	default:
+		sm_set_threshold(g, value);
+		break;
+	}
+	check_preemption_order(w, g, first);
+}
+
+static void guest_open(struct world *w, unsigned int i, struct input *in)
+{
+	u32 budget = take_budget(in);
+	u32 reserve = take(in) % 5;
+	u32 threshold = take(in) % 9;
+
+	if (sm_guest_open(&w->host, &w->g[i], budget, reserve, threshold))
+		fail(w, "cannot open guest %u", i);
+	w->open[i] = true;
+	trace("open guest %u budget %u reserve %u threshold %u", i, budget,
+	      reserve, threshold);
+}
+
+static void guest_close(struct world *w, unsigned int i)
+{
+	struct sm_guest *g = &w->g[i];
+	u32 host_used = w->host.used, used = g->sm.used;
+
+	trace("close guest %u (used %u)", i, used);
+	sm_guest_close(g);
+	w->open[i] = false;
+	if (g->errors)
+		fail(w, "guest %u: %s", i, g->err);
+	if (w->host.used != host_used - used)
+		fail(w, "closing guest %u with %u slots: host used %u -> %u",
+		     i, used, host_used, w->host.used);
+}
+
+static void step(struct world *w, struct input *in)
+{
+	enum op op = take(in) % OP_MAX;
+	unsigned int gi;
+	struct sm_guest *g = pick_guest(w, in, &gi);
+	struct vqn_dev *d = NULL;
+	u32 v;
+
+	seen_ops[op]++;
+	switch (op) {
+	case OP_DEV_ADD:
+		v = take_queues(in);
+		if (nr_devs(g) >= FUZZ_DEVS)
+			break;
+		d = sm_dev_add(g, v);
+		trace("g%u dev_add %u queues = dev %u", gi, v, d ? d->id : 0);
+		break;
+	case OP_DEV_REMOVE:
+		d = pick_dev(g, in);
+		if (!d)
+			break;
+		trace("g%u dev_remove dev %u", gi, d->id);
+		sm_dev_remove(g, d);
+		break;
+	case OP_SET_STATUS:
+	case OP_SET_STATUS2:
+		d = pick_dev(g, in);
+		if (d)
+			op_set_status(w, g, d, in);
+		break;
+	case OP_VHOST_ON:
+	case OP_VHOST_ON2:
+	case OP_VHOST_OFF:
+		d = pick_dev(g, in);
+		if (d)
+			op_vhost(w, g, d, in, op != OP_VHOST_OFF);
+		break;
+	case OP_RESET:
+		d = pick_dev(g, in);
+		if (!d)
+			break;
+		trace("g%u reset dev %u", gi, d->id);
+		sm_dev_reset(g, d);
+		break;
+	case OP_LOAD:
+		op_load(w, g, in);
+		break;
+	case OP_OWN_BUDGET:
+	case OP_ADMIN_BUDGET:
+		op_reconfigure(w, g, op, take_budget(in));
+		break;
+	case OP_RESERVE:
+		op_reconfigure(w, g, op, take(in) % 6);
+		break;
+	case OP_THRESHOLD:
+		op_reconfigure(w, g, op, take(in) % 10);
+		break;
+	case OP_HOST_CAP:
+		v = take_cap(in);
+		trace("host_cap %u (used %u)", v, w->host.used);
+		sm_host_set_cap(&w->host, v);
+		break;
+	case OP_HOST_PROMOTE:
+		trace("host_promote (pending %d, used %u/%u)",
+		      w->host.work_pending, w->host.used, w->host.cap);
+		sm_host_run_work(&w->host);
+		break;
+	case OP_REOPEN:
+		guest_close(w, gi);
+		guest_open(w, gi, in);
+		break;
+	default:
+		break;
+	}
+	if (sm_check_host(&w->host, w->msg, sizeof(w->msg)))
+		fail(w, "%s", w->msg);
+	if (vqn_shim_warnings)
+		fail(w, "the state machine warned");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct input in = { .p = data, .n = size };
+	static struct world w;
+	unsigned int i, j;
+
+	memset(&w, 0, sizeof(w));
+	trace_next = 0;
+	sm_host_init(&w.host, take_cap(&in));
+	trace("host cap %u", w.host.cap);
+	w.nr_guests = 1 + take(&in) % FUZZ_GUESTS;
+	for (i = 0; i < w.nr_guests; i++)
+		guest_open(&w, i, &in);
+
+	for (w.step = 1; in.n && w.step <= FUZZ_STEPS; w.step++) {
+		step(&w, &in);
+		for (i = 0; i < w.nr_guests; i++) {
+			struct sm_guest *g = &w.g[i];
+
+			for (j = 0; j < g->nr_reports; j++)
+				seen_labels[g->reports[j].label]++;
+			sm_reports_clear(g);
+		}
+	}
+
+	for (i = 0; i < w.nr_guests; i++)
+		guest_close(&w, i);
+	if (w.host.used || w.host.waiters)
+		fail(&w, "all guests closed, host used %u waiters %u",
+		     w.host.used, w.host.waiters);
+	return 0;
+}
+
+/* Which transitions the run reached, printed at exit. */
+static void print_coverage(void)
+{
+	unsigned int i;
+
+	fprintf(stderr, "sm_fuzz: reports by label:");
+	for (i = 0; i < VQNOTIFY_LABEL_MAX; i++)
+		fprintf(stderr, " %s=%llu", sm_label_name(i), seen_labels[i]);
+	fprintf(stderr, "; ENOSPC=%llu\nsm_fuzz: steps by op:", seen_enospc);
+	for (i = 0; i < OP_MAX; i++)
+		if (i != OP_SET_STATUS2 && i != OP_VHOST_ON2)
+			fprintf(stderr, " %s=%llu", op_names[i],
+				seen_ops[i] + (i == OP_SET_STATUS ?
+					       seen_ops[OP_SET_STATUS2] :
+					       i == OP_VHOST_ON ?
+					       seen_ops[OP_VHOST_ON2] : 0));
+	fputc('\n', stderr);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *v = getenv("SM_FUZZ_VERBOSE");
+
+	verbose = v && *v && *v != '0';
+	atexit(print_coverage);
+	return 0;
+}
+
+#ifdef SM_FUZZ_STANDALONE
+/*
+ * Without libFuzzer: random inputs from a seeded generator, the same
+ * options and the same final statistics lines as libFuzzer prints.
+ */
+static const uint8_t *cur_data;
+static size_t cur_size;
+static const char *artifact_prefix = "./";
+
+static void save_input(void)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%scrash-standalone-%ld", artifact_prefix,
+		 (long)getpid());
+	f = fopen(path, "w");
+	if (!f)
+		return;
+	fwrite(cur_data, 1, cur_size, f);
+	fclose(f);
+	fprintf(stderr, "Test unit written to %s\n", path);
+}
+
+static uint64_t rng_state;
+
+static uint64_t rng(void)
+{
+	/* xorshift64* */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dULL;
+}
+
+static void run_one(const uint8_t *data, size_t size)
+{
+	cur_data = data;
+	cur_size = size;
+	LLVMFuzzerTestOneInput(data, size);
+}
+
+static int replay(const char *path)
+{
+	static uint8_t buf[1 << 20];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f) {
+		perror(path);
+		return 1;
+	}
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	fprintf(stderr, "Running: %s (%zu bytes)\n", path, n);
+	run_one(buf, n);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long long runs = ~0ULL, done = 0, seed = 0;
+	unsigned long max_time = 0;
+	bool replayed = false;
+	uint8_t buf[4096];
+	time_t start, now;
+	int i;
+
+	LLVMFuzzerInitialize(&argc, &argv);
+	for (i = 1; i < argc; i++) {
+		if (!strncmp(argv[i], "-seed=", 6))
+			seed = strtoull(argv[i] + 6, NULL, 0);
+		else if (!strncmp(argv[i], "-runs=", 6))
+			runs = strtoull(argv[i] + 6, NULL, 0);
+		else if (!strncmp(argv[i], "-max_total_time=", 16))
+			max_time = strtoul(argv[i] + 16, NULL, 0);
+		else if (!strncmp(argv[i], "-artifact_prefix=", 17))
+			artifact_prefix = argv[i] + 17;
+	}
+	for (i = 1; i < argc; i++) {
+		if (argv[i][0] == '-')
+			continue;
+		if (replay(argv[i]))
+			return 1;
+		replayed = true;
+	}
+	if (replayed)
+		return 0;
+
+	if (!seed)
+		seed = time(NULL);
+	rng_state = seed * 0x9e3779b97f4a7c15ULL | 1;
+	fprintf(stderr, "INFO: standalone driver, Seed: %llu\n", seed);
+	start = time(NULL);
+	for (done = 0; done < runs; done++) {
+		size_t n = rng() % sizeof(buf), j;
+
+		if (!(done & 255)) {
+			now = time(NULL);
+			if (max_time && now - start >= (time_t)max_time)
+				break;
+		}
+		for (j = 0; j < n; j += 8) {
+			uint64_t r = rng();
+
+			memcpy(buf + j, &r, n - j < 8 ? n - j : 8);
+		}
+		run_one(buf, n);
+	}
+	now = time(NULL);
+	fprintf(stderr, "Done %llu runs in %ld second(s)\n", done,
+		(long)(now - start));
+	fprintf(stderr, "stat::number_of_executed_units: %llu\n", done);
+	fprintf(stderr, "stat::average_exec_per_sec:     %llu\n",
+		now > start ? done / (now - start) : done);
+	return 0;
+}
+#endif
