@@ -1,0 +1,239 @@
+#!/bin/sh
+# check-spec.sh [--print-uapi | --print-kernel]: prove that the netlink spec
+# Documentation/netlink/specs/vqnotify.yaml, the uAPI header and the module
+# agree, with the kernel's own YNL tooling (tools/net/ynl and the genetlink
+# schemas of Debian's linux-source, extracted once into the cache; set
+# YNL_SRC to the top of another kernel tree to use its tooling instead).
+#
+#  1. the spec validates against its schema (Documentation/netlink/
+#     genetlink.yaml, by the protocol the spec names) with YNL's own spec
+#     loader, the one tools/net/ynl/cli.py uses;
+#  2. the code between YNL-GEN BEGIN and END in include/uapi/linux/vqnotify.h
+#     equals `ynl-gen-c.py --mode uapi` output (kernel-doc comments aside),
+#     and kernel-doc finds every enumerator of that section documented;
+#  3. the policy ranges, policies, ops table and multicast groups of
+#     kmod/vqnotify_nl.c equal `ynl-gen-c.py --mode kernel --source` output
+#     (whitespace aside), and the groups carry the spec's flags.
+# --print-uapi / --print-kernel print the generator's output and exit, to
+# update the header or the module after changing the spec.
+# Exits non-zero, saying what differs, when anything disagrees.
+set -eu
+VQN_SCRIPTS=$(cd "$(dirname "$0")" && pwd)
+. "$VQN_SCRIPTS/lib.sh"
+TOP=$(cd "$VQN_SCRIPTS/.." && pwd)
+
+print=
+case ${1:-} in
+--print-uapi) print=uapi ;;
+--print-kernel) print=kernel ;;
+'') ;;
+*) die "usage: $0 [--print-uapi | --print-kernel]" ;;
+esac
+
+command -v python3 >/dev/null || die "python3 missing: run scripts/deps.sh"
+python3 -c 'import yaml, jsonschema' 2>/dev/null ||
+	die "python3-yaml and python3-jsonschema missing: run scripts/deps.sh"
+
+# The kernel tree whose YNL tooling and schemas judge the spec.
+if [ -n "${YNL_SRC:-}" ]; then
+	ksrc=$YNL_SRC
+else
+	ver=$(pkg_version linux-source-6.12)
+	[ -n "$ver" ] || die "linux-source-6.12 is not installed: run scripts/deps.sh"
+	ksrc=$VQN_CACHE/ynl/$(printf '%s' "$ver" | tr -c 'A-Za-z0-9._+-' '_')
+	if [ ! -e "$ksrc/.complete" ]; then
+		with_lock "$VQN_CACHE/ynl.lock" sh -c '
+			. "$0"
+			[ -e "$1/.complete" ] && exit 0
+			ksrc_extract "$1" Documentation/netlink tools/net/ynl \
+				scripts/kernel-doc
+			touch "$1/.complete"
+		' "$VQN_LIB" "$ksrc" || exit 1
+	fi
+fi
+
+# ynl-gen-c.py (6.12) or pyynl/ynl_gen_c.py (6.15+), and its library.
+gen=
+for g in "$ksrc/tools/net/ynl/ynl-gen-c.py" \
+	"$ksrc/tools/net/ynl/pyynl/ynl_gen_c.py"; do
+	[ -f "$g" ] && gen=$g && break
+done
+[ -n "$gen" ] || die "no ynl-gen-c.py under $ksrc/tools/net/ynl"
+
+# The generator finds the schema next to the spec's directory and the tree's
+# top by its MAINTAINERS file: stage a minimal tree.
+stage=$(mktemp -d "${TMPDIR:-/tmp}/vqn-spec.XXXXXX")
+trap 'rm -rf "$stage"' EXIT INT TERM
+spec=Documentation/netlink/specs/vqnotify.yaml
+mkdir -p "$stage/Documentation/netlink/specs"
+: >"$stage/MAINTAINERS"
+cp "$ksrc"/Documentation/netlink/*.yaml "$stage/Documentation/netlink/"
+cp "$TOP/$spec" "$stage/$spec"
+
+cd "$stage"
+# 1. The schema, with YNL's loader; on failure say where, briefly.
+python3 - "$stage/$spec" "$(dirname "$gen")" <<'EOF'
+import os
+import sys
+
+spec, gendir = sys.argv[1:3]
+sys.path.insert(0, gendir if os.path.isdir(os.path.join(gendir, 'lib'))
+                else os.path.dirname(gendir))
+try:
+    from lib import SpecFamily
+except ImportError:
+    from pyynl.lib import SpecFamily
+try:
+    SpecFamily(spec)
+except Exception as e:
+    where = '/'.join(str(p) for p in getattr(e, 'absolute_path', []))
+    msg = getattr(e, 'message', None) or str(e).splitlines()[0]
+    print('check-spec: the spec does not validate against its schema: '
+          '%s%s' % (where + ': ' if where else '', msg))
+    sys.exit(1)
+EOF
+python3 "$gen" --mode uapi --header --spec "$spec" -o uapi.h >gen.log 2>&1 ||
+	{ cat gen.log; die "ynl-gen-c.py --mode uapi failed on $spec"; }
+python3 "$gen" --mode kernel --source --spec "$spec" -o kernel.c >gen.log 2>&1 ||
+	{ cat gen.log; die "ynl-gen-c.py --mode kernel failed on $spec"; }
+case $print in
+uapi) cat uapi.h; exit 0 ;;
+kernel) cat kernel.c; exit 0 ;;
+esac
+
+kdoc=$ksrc/scripts/kernel-doc
+[ -f "$kdoc" ] || die "no scripts/kernel-doc under $ksrc"
+perl "$kdoc" -none -Wall "$TOP/include/uapi/linux/vqnotify.h" >kdoc.log 2>&1 || true
+
+python3 - "$TOP" "$stage" "$(dirname "$gen")" <<'EOF'
+import os
+import re
+import sys
+
+top, stage, gendir = sys.argv[1:4]
+spec_path = os.path.join(stage, 'Documentation/netlink/specs/vqnotify.yaml')
+failed = []
+
+
+def fail(msg):
+    failed.append(msg)
+    print('check-spec: ' + msg)
+
+
+# The spec, as YNL loads it (validated above).
+libdir = gendir if os.path.isdir(os.path.join(gendir, 'lib')) else \
+    os.path.dirname(gendir)
+sys.path.insert(0, libdir)
+try:
+    from lib import SpecFamily
+except ImportError:
+    from pyynl.lib import SpecFamily
+family = SpecFamily(spec_path)
+
+
+def code(text):
+    text = re.sub(r'/\*.*?\*/', '', text, flags=re.S)
+    text = re.sub(r'//[^\n]*', '', text)
+    return text
+
+
+def squash(text):
+    return re.sub(r'\s+', '', text)
+
+
+# 2. uAPI section.
+hdr_path = os.path.join(top, 'include/uapi/linux/vqnotify.h')
+hdr = open(hdr_path).read()
+m = re.search(r'/\* YNL-GEN BEGIN \*/\n(.*?)/\* YNL-GEN END \*/', hdr, re.S)
+gen = open(os.path.join(stage, 'uapi.h')).read()
+g = re.search(r'#define _UAPI_LINUX_VQNOTIFY_H\n(.*)#endif', gen, re.S)
+if not m:
+    fail('no YNL-GEN BEGIN/END section in include/uapi/linux/vqnotify.h')
+elif not g:
+    fail('unexpected ynl-gen-c.py --mode uapi output')
+else:
+    ours = [l.rstrip() for l in code(m.group(1)).splitlines() if l.strip()]
+    theirs = [l.rstrip() for l in code(g.group(1)).splitlines() if l.strip()]
+    if ours != theirs:
+        import difflib
+        print(''.join(difflib.unified_diff(
+            [l + '\n' for l in theirs], [l + '\n' for l in ours],
+            'ynl-gen-c --mode uapi', 'include/uapi/linux/vqnotify.h')))
+        fail('uAPI section differs from the spec (scripts/check-spec.sh '
+             '--print-uapi shows what it should be)')
+    first = hdr[:m.start()].count('\n') + 1
+    last = hdr[:m.end()].count('\n') + 1
+    for line in open(os.path.join(stage, 'kdoc.log')):
+        k = re.search(r':(\d+): warning: (.*)', line)
+        if k and first <= int(k.group(1)) <= last:
+            fail('kernel-doc: line %s: %s' % (k.group(1), k.group(2)))
+
+# 3. Kernel tables.
+nl = code(open(os.path.join(top, 'kmod/vqnotify_nl.c')).read())
+kern = code(open(os.path.join(stage, 'kernel.c')).read())
+# compat.h: VQN_NLA_RANGE_RO is const where the kernel allows it.
+nl = nl.replace('VQN_NLA_RANGE_RO', 'const')
+
+
+def tables(src):
+    t = {}
+    for m in re.finditer(r'static\s+const\s+struct\s+'
+                         r'netlink_range_validation(?:_signed)?\s+(\w+)\s*='
+                         r'\s*\{(.*?)\};', src, re.S):
+        t['range ' + m.group(1)] = squash(m.group(2))
+    for m in re.finditer(r'static\s+const\s+struct\s+nla_policy\s+(\w+)'
+                         r'\s*\[([^\]]*)\]\s*=\s*\{(.*?)\};', src, re.S):
+        body = squash(m.group(3))
+        parts = re.split(r'\[(\w+)\]=', body)[1:]
+        entries = {parts[i]: parts[i + 1].rstrip(',')
+                   for i in range(0, len(parts), 2)}
+        t['policy ' + m.group(1)] = (squash(m.group(2)), entries)
+    m = re.search(r'struct\s+genl_split_ops\s+\w+_nl_ops\s*\[\s*\]\s*=\s*'
+                  r'\{(.*?)\};', src, re.S)
+    ops = []
+    if m:
+        for o in re.finditer(r'\{(.*?)\}', m.group(1), re.S):
+            ops.append(dict(kv.split('=', 1) for kv in
+                            squash(o.group(1)).split(',') if kv))
+    t['ops'] = ops
+    m = re.search(r'struct\s+genl_multicast_group\s+\w+_nl_mcgrps\s*\[\s*\]'
+                  r'\s*=\s*\{(.*?)\};', src, re.S)
+    t['mcgrps'] = re.findall(r'\[(\w+)\]=\{"([^"]+)"(?:,\.flags=(\w+))?',
+                             squash(m.group(1))) if m else []
+    return t
+
+
+ours, theirs = tables(nl), tables(kern)
+for key in sorted(set(ours) | set(theirs)):
+    if key == 'mcgrps':
+        continue
+    if key not in ours:
+        fail('kmod/vqnotify_nl.c lacks %s' % key)
+    elif key not in theirs:
+        fail('kmod/vqnotify_nl.c has %s, which the spec does not' % key)
+    elif ours[key] != theirs[key]:
+        if key == 'ops':
+            for i in range(max(len(ours[key]), len(theirs[key]))):
+                a = ours[key][i] if i < len(ours[key]) else None
+                b = theirs[key][i] if i < len(theirs[key]) else None
+                if a != b:
+                    fail('ops entry %d: module %s, spec %s' % (i, a, b))
+        else:
+            fail('%s: module %s, spec %s' % (key, ours[key], theirs[key]))
+if [(i, n) for i, n, _ in ours['mcgrps']] != \
+        [(i, n) for i, n, _ in theirs['mcgrps']]:
+    fail('multicast groups: module %s, spec %s' % (ours['mcgrps'],
+                                                   theirs['mcgrps']))
+flag_of = {'admin-perm': 'GENL_MCAST_CAP_NET_ADMIN'}
+for grp in family.yaml.get('mcast-groups', {}).get('list', []):
+    want = '|'.join(flag_of.get(f, f) for f in grp.get('flags', []))
+    have = [f for _, n, f in ours['mcgrps'] if n == grp['name']]
+    if have and have[0] != want:
+        fail('multicast group %s: flags %r, the spec says %r' %
+             (grp['name'], have[0], want))
+
+if failed:
+    sys.exit(1)
+print('check-spec: %s validates; uAPI and kmod/vqnotify_nl.c agree with it'
+      % os.path.relpath(spec_path, stage))
+EOF
