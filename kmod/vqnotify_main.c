@@ -1056,6 +1056,13 @@ static long vqn_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (ret)
 		return ret;
 
+	/*
+	 * The struct is written back after the call: fail a read-only one
+	 * now, before the call changes anything, not after.
+	 */
+	if (copy_to_user(uarg, &buf, min_t(u32, op->size, usize)))
+		return -EFAULT;
+
 	ret = op->execute(g, &buf);
 	if ((!ret || ret == -EMSGSIZE) &&
 	    copy_to_user(uarg, &buf, min_t(u32, op->size, usize)))
