@@ -23,12 +23,21 @@ indent() { sed 's/^/    /'; }
 # stat NAME FILE: a libFuzzer final statistic (-print_final_stats=1)
 stat() { sed -n "s/^stat::$1: *//p" "$2" | tail -n 1; }
 
+# libFuzzer feeds the operands of comparisons back into its mutations, and
+# some compare pointers: with address randomisation a seed would not replay
+# the same run. Run without it, or else without that feedback.
+if setarch "$(uname -m)" -R true 2>/dev/null; then
+	FUZZ="setarch $(uname -m) -R $OUT/sm_fuzz"
+else
+	FUZZ="$OUT/sm_fuzz -use_cmp=0"
+fi
+
 # run_fuzz LOG [CORPUS]: returns the fuzzer's exit status
 run_fuzz() {
 	_log=$1
 	shift
 	echo "# sm_fuzz ($ENGINE): seed=$SEED, ${FUZZ_SECONDS}s$([ $# -gt 0 ] && echo ", corpus $1")"
-	"$OUT/sm_fuzz" -seed="$SEED" -max_total_time="$FUZZ_SECONDS" \
+	$FUZZ -seed="$SEED" -max_total_time="$FUZZ_SECONDS" \
 		-print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
 		-artifact_prefix="$OUT/artifacts/" "$@" >"$_log" 2>&1
 }
@@ -40,7 +49,7 @@ fuzz_report() {
 	_what="sm_fuzz: $ENGINE seed=$SEED ${FUZZ_SECONDS}s ${_runs:-?} runs ${_rate:-?} exec/s"
 	if [ "$2" -eq 0 ]; then
 		echo "ok $3 $_what"
-		echo "# reproduce: $OUT/sm_fuzz -seed=$SEED -runs=${_runs:-N}"
+		echo "# reproduce: $FUZZ -seed=$SEED -runs=${_runs:-N}"
 		return 0
 	fi
 	tail -n 60 "$1" | indent
@@ -49,7 +58,7 @@ fuzz_report() {
 	if [ -n "$_crash" ]; then
 		echo "# reproduce: SM_FUZZ_VERBOSE=1 $OUT/sm_fuzz $_crash"
 	else
-		echo "# reproduce: $OUT/sm_fuzz -seed=$SEED -max_total_time=$FUZZ_SECONDS"
+		echo "# reproduce: $FUZZ -seed=$SEED -max_total_time=$FUZZ_SECONDS"
 	fi
 	echo "# log: $1"
 	return 1
@@ -64,8 +73,8 @@ check)
 	indent <"$OUT/sm_unit.log"
 	# kselftest.h: "# Totals: pass:N fail:N xfail:N xpass:N skip:N error:N"
 	totals=$(sed -n 's/^# Totals: //p' "$OUT/sm_unit.log" | tail -n 1)
-	up=$(echo "$totals" | sed -n 's/.*pass:\([0-9]*\) .*/\1/p')
-	uf=$(echo "$totals" | sed -n 's/.*fail:\([0-9]*\) .*/\1/p')
+	up=$(echo "$totals" | sed -n 's/^pass:\([0-9]*\) .*/\1/p')
+	uf=$(echo "$totals" | sed -n 's/^pass:[0-9]* fail:\([0-9]*\) .*/\1/p')
 	up=${up:-0} uf=${uf:-0}
 	[ "$ust" -ne 0 ] && [ "$uf" -eq 0 ] && uf=1
 	if [ "$ust" -eq 0 ]; then
