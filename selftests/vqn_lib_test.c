@@ -1,0 +1,570 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libvqnotify against the real module: every call's results and errors,
+ * the library's view, event decoding (preemption, promotion, budget,
+ * overflow with resynchronisation), save/load, and the name helpers.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "../user/lib/libvqnotify.h"
+
+#define STATUS_OK	0x0f	/* ACKNOWLEDGE|DRIVER|FEATURES_OK|DRIVER_OK */
+#define NQ		4
+
+static bool have_module(void)
+{
+	return access(VQN_DEVICE_PATH, F_OK) == 0;
+}
+
+static int state_of(struct vqn_guest *g, uint32_t dev, uint32_t q)
+{
+	struct vqnotify_vq_info info;
+	int ret = vqn_queue_get(g, dev, q, &info);
+
+	return ret ? ret : info.state;
+}
+
+/* Every queue's module state equals the library's view. */
+static bool view_agrees(struct vqn_guest *g, uint32_t dev, uint32_t nq)
+{
+	struct vqn_view v;
+	uint32_t q;
+
+	for (q = 0; q < nq; q++)
+		if (vqn_queue_view(g, dev, q, &v) ||
+		    v.state != state_of(g, dev, q))
+			return false;
+	return true;
+}
+
+static bool event_fd_readable(struct vqn_guest *g)
+{
+	struct pollfd p = { .fd = vqn_event_fd(g), .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1;
+}
+
+FIXTURE(lib) {
+	struct vqn_guest *g;
+	uint32_t dev;
+	struct vqn_result res[VQNOTIFY_MAX_QUEUES];
+};
+
+FIXTURE_SETUP(lib)
+{
+	if (!have_module())
+		SKIP(return, "no " VQN_DEVICE_PATH);
+	ASSERT_EQ(0, vqn_open(&self->g, "libtest"));
+	ASSERT_EQ(0, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_MMIO, NQ, "blk",
+				 &self->dev));
+}
+
+FIXTURE_TEARDOWN(lib)
+{
+	vqn_close(self->g);
+}
+
+TEST(open_missing_path)
+{
+	struct vqn_guest *g = (void *)1;
+
+	EXPECT_EQ(-ENOENT, vqn_open_path(&g, "/nonexistent/vqnotify", NULL));
+	EXPECT_EQ(NULL, g);
+}
+
+TEST(open_not_vqnotify)
+{
+	struct vqn_guest *g;
+
+	/* /dev/null takes no vqnotify ioctl. */
+	EXPECT_EQ(-ENOTTY, vqn_open_path(&g, "/dev/null", NULL));
+}
+
+TEST_F(lib, info_and_label)
+{
+	struct vqnotify_guest_info gi;
+	struct vqnotify_info info;
+
+	ASSERT_EQ(0, vqn_get_info(self->g, &info));
+	EXPECT_EQ(VQNOTIFY_API_VERSION, (int)info.api_version);
+	EXPECT_EQ(sizeof(struct vqnotify_event), info.event_size);
+	ASSERT_EQ(0, vqn_guest_get(self->g, &gi));
+	EXPECT_STREQ("libtest", gi.label);
+	EXPECT_EQ(1u, gi.nr_devices);
+	ASSERT_EQ(0, vqn_set_label(self->g, "renamed"));
+	ASSERT_EQ(0, vqn_guest_get(self->g, &gi));
+	EXPECT_STREQ("renamed", gi.label);
+}
+
+TEST_F(lib, label_too_long)
+{
+	char label[VQNOTIFY_LABEL_LEN + 1];
+
+	memset(label, 'x', sizeof(label) - 1);
+	label[sizeof(label) - 1] = '\0';
+	EXPECT_EQ(-ENAMETOOLONG, vqn_set_label(self->g, label));
+	EXPECT_EQ(-ENAMETOOLONG, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_PIO,
+					     1, label, NULL));
+}
+
+TEST_F(lib, dev_add_bad_transport)
+{
+	EXPECT_EQ(-EINVAL, vqn_dev_add(self->g, 0, 1, "x", NULL));
+	EXPECT_EQ(-EINVAL, vqn_dev_add(self->g, 4, 1, "x", NULL));
+}
+
+TEST_F(lib, dev_add_bad_queue_count)
+{
+	EXPECT_EQ(-EINVAL, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_PIO, 0,
+				       "x", NULL));
+	EXPECT_EQ(-EINVAL, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_PIO,
+				       VQNOTIFY_MAX_QUEUES + 1, "x", NULL));
+}
+
+TEST_F(lib, dev_list)
+{
+	uint32_t ids[4], dev2;
+
+	ASSERT_EQ(0, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_PIO, 1, "b",
+				 &dev2));
+	ASSERT_EQ(2, vqn_dev_list(self->g, ids, 4));
+	EXPECT_EQ(self->dev, ids[0]);
+	EXPECT_EQ(dev2, ids[1]);
+	EXPECT_EQ(2, vqn_dev_list(self->g, ids, 1));
+}
+
+TEST_F(lib, driver_ok_results)
+{
+	struct vqn_view v;
+	int i, n;
+
+	n = vqn_set_status(self->g, self->dev, STATUS_OK, NULL, self->res,
+			   VQNOTIFY_MAX_QUEUES);
+	ASSERT_EQ(NQ, n);
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(self->dev, self->res[i].dev_id);
+		EXPECT_EQ((uint32_t)i, self->res[i].queue);
+		EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, self->res[i].old_state);
+		EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, self->res[i].new_state);
+		EXPECT_EQ(VQNOTIFY_LABEL_B, self->res[i].label);
+		EXPECT_EQ(VQNOTIFY_REASON_GRANTED, self->res[i].reason);
+		EXPECT_EQ(0, self->res[i].kvm_err);
+		ASSERT_EQ(0, vqn_queue_view(self->g, self->dev, i, &v));
+		EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, v.state);
+		EXPECT_FALSE(v.kvm_assigned);
+	}
+}
+
+/* Fewer entries than queues changed: the count is still the whole. */
+TEST_F(lib, results_capacity_smaller)
+{
+	EXPECT_EQ(NQ, vqn_set_status(self->g, self->dev, STATUS_OK, NULL,
+				     self->res, 1));
+	EXPECT_EQ(0u, self->res[0].queue);
+	EXPECT_EQ(NQ, vqn_dev_reset(self->g, self->dev, NULL, 0));
+}
+
+TEST_F(lib, ready_bitmap)
+{
+	uint64_t ready = 0x5;	/* queues 0 and 2 */
+	int n, i, granted = 0, refused = 0;
+
+	n = vqn_set_status(self->g, self->dev, STATUS_OK, &ready, self->res,
+			   VQNOTIFY_MAX_QUEUES);
+	ASSERT_EQ(NQ, n);
+	for (i = 0; i < n; i++) {
+		if (self->res[i].label == VQNOTIFY_LABEL_B) {
+			granted++;
+			EXPECT_NE(0ULL, ready & (1ULL << self->res[i].queue));
+		} else {
+			refused++;
+			EXPECT_EQ(VQNOTIFY_LABEL_NONE, self->res[i].label);
+			EXPECT_EQ(VQNOTIFY_REASON_NOT_READY,
+				  self->res[i].reason);
+		}
+	}
+	EXPECT_EQ(2, granted);
+	EXPECT_EQ(2, refused);
+	EXPECT_TRUE(view_agrees(self->g, self->dev, NQ));
+}
+
+TEST_F(lib, ready_bitmap_bit_past_queues)
+{
+	uint64_t ready = 1ULL << NQ;
+
+	EXPECT_EQ(-EINVAL, vqn_set_status(self->g, self->dev, STATUS_OK,
+					  &ready, NULL, 0));
+	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, state_of(self->g, self->dev, 0));
+}
+
+TEST_F(lib, unknown_device)
+{
+	struct vqnotify_vq_info info;
+	struct vqnotify_dev_get dg;
+	size_t len = 0;
+
+	EXPECT_EQ(-ENOENT, vqn_set_status(self->g, 999, STATUS_OK, NULL,
+					  NULL, 0));
+	EXPECT_EQ(-ENOENT, vqn_dev_reset(self->g, 999, NULL, 0));
+	EXPECT_EQ(-ENOENT, vqn_dev_remove(self->g, 999, NULL, 0));
+	EXPECT_EQ(-ENOENT, vqn_host_notifier(self->g, 999, 0, true, NULL));
+	EXPECT_EQ(-ENOENT, vqn_queue_get(self->g, 999, 0, &info));
+	EXPECT_EQ(-ENOENT, vqn_dev_get(self->g, 999, &dg, NULL, 0));
+	EXPECT_EQ(-ENOENT, vqn_dev_save(self->g, 999, NULL, &len));
+}
+
+TEST_F(lib, queue_out_of_range)
+{
+	struct vqnotify_vq_info info;
+	struct vqn_view v;
+
+	EXPECT_EQ(-EINVAL, vqn_queue_get(self->g, self->dev, NQ, &info));
+	EXPECT_EQ(-EINVAL, vqn_queue_view(self->g, self->dev, NQ, &v));
+	EXPECT_EQ(-EINVAL, vqn_host_notifier(self->g, self->dev, NQ, true,
+					     NULL));
+}
+
+TEST_F(lib, host_notifier_d_and_e)
+{
+	struct vqn_result r;
+
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev, STATUS_OK, NULL,
+				     NULL, 0));
+	ASSERT_EQ(0, vqn_host_notifier(self->g, self->dev, 1, true, &r));
+	EXPECT_EQ(1u, r.queue);
+	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, r.old_state);
+	EXPECT_EQ(VQNOTIFY_VQ_OFFLIMITS, r.new_state);
+	EXPECT_EQ(VQNOTIFY_LABEL_D, r.label);
+	ASSERT_EQ(0, vqn_host_notifier(self->g, self->dev, 1, false, &r));
+	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, r.new_state);
+	EXPECT_EQ(VQNOTIFY_LABEL_E, r.label);
+	EXPECT_TRUE(view_agrees(self->g, self->dev, NQ));
+}
+
+TEST_F(lib, host_notifier_already)
+{
+	ASSERT_EQ(0, vqn_host_notifier(self->g, self->dev, 0, true, NULL));
+	EXPECT_EQ(-EALREADY, vqn_host_notifier(self->g, self->dev, 0, true,
+					       NULL));
+	ASSERT_EQ(0, vqn_host_notifier(self->g, self->dev, 0, false, NULL));
+	EXPECT_EQ(-EALREADY, vqn_host_notifier(self->g, self->dev, 0, false,
+					       NULL));
+}
+
+/* Limited guest (budget 6 < threshold 7) with all 6 slots held by vhost. */
+TEST_F(lib, host_notifier_no_slot)
+{
+	uint32_t dev2, q;
+
+	ASSERT_EQ(0, vqn_set_budget(self->g, 6));
+	ASSERT_EQ(0, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_MMIO, 7, "net",
+				 &dev2));
+	for (q = 0; q < 6; q++)
+		ASSERT_EQ(0, vqn_host_notifier(self->g, dev2, q, true, NULL));
+	EXPECT_EQ(-ENOSPC, vqn_host_notifier(self->g, dev2, 6, true, NULL));
+	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, state_of(self->g, dev2, 6));
+}
+
+/* vhost takes a slot from the newest grant: a (p) event, then (r). */
+TEST_F(lib, events_preempt_and_promote)
+{
+	struct vqn_event ev[8];
+	uint32_t net;
+	int n;
+
+	/* Budget 7: the disk's 4 queues and 3 of the NIC's fill it. */
+	ASSERT_EQ(0, vqn_set_budget(self->g, 7));
+	ASSERT_EQ(0, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_MMIO, 4, "net",
+				 &net));
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev, STATUS_OK, NULL,
+				     NULL, 0));
+	ASSERT_EQ(4, vqn_set_status(self->g, net, STATUS_OK, NULL, self->res,
+				    VQNOTIFY_MAX_QUEUES));
+	EXPECT_EQ(VQNOTIFY_REASON_NO_SLOT, self->res[3].reason);
+	EXPECT_FALSE(event_fd_readable(self->g));
+	EXPECT_EQ(0, vqn_read_events(self->g, ev, 8));
+
+	/* vhost takes net q3 (waiting): the newest grant, net q2, goes. */
+	ASSERT_EQ(0, vqn_host_notifier(self->g, net, 3, true, NULL));
+	EXPECT_TRUE(event_fd_readable(self->g));
+	EXPECT_EQ(1, vqn_wait_events(self->g, 0));
+	n = vqn_read_events(self->g, ev, 8);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ((uint32_t)VQNOTIFY_EVENT_TRANSITION, ev[0].type);
+	EXPECT_EQ(net, ev[0].dev_id);
+	EXPECT_EQ(2u, ev[0].queue);
+	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, ev[0].old_state);
+	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, ev[0].new_state);
+	EXPECT_EQ(VQNOTIFY_LABEL_P, ev[0].label);
+	EXPECT_EQ(VQNOTIFY_REASON_PREEMPT_VHOST, ev[0].reason);
+	EXPECT_EQ(0u, ev[0].lost);
+	EXPECT_EQ(0u, ev[0].flags);
+	EXPECT_FALSE(event_fd_readable(self->g));
+	EXPECT_TRUE(view_agrees(self->g, net, 4));
+
+	/* vhost gives q3 back: (e) as ASSIGNED? No room: (f), and q2... */
+	ASSERT_EQ(0, vqn_host_notifier(self->g, net, 3, false, self->res));
+	n = vqn_read_events(self->g, ev, 8);
+	if (self->res[0].label == VQNOTIFY_LABEL_F) {
+		/* ...is promoted into the freed slot (r). */
+		ASSERT_EQ(1, n);
+		EXPECT_EQ(VQNOTIFY_LABEL_R, ev[0].label);
+		EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, ev[0].new_state);
+	} else {
+		EXPECT_EQ(VQNOTIFY_LABEL_E, self->res[0].label);
+	}
+	EXPECT_TRUE(view_agrees(self->g, net, 4));
+	EXPECT_TRUE(view_agrees(self->g, self->dev, NQ));
+}
+
+TEST_F(lib, events_budget_lowered)
+{
+	struct vqn_event ev[8];
+	int n, i, preempted = 0;
+
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev, STATUS_OK, NULL,
+				     NULL, 0));
+	/* 6 < threshold 7: limited, every grant goes (p). */
+	ASSERT_EQ(0, vqn_set_budget(self->g, 6));
+	n = vqn_read_events(self->g, ev, 8);
+	ASSERT_EQ(NQ, n);
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ((uint32_t)VQNOTIFY_EVENT_TRANSITION, ev[i].type);
+		if (ev[i].label == VQNOTIFY_LABEL_P &&
+		    ev[i].reason == VQNOTIFY_REASON_PREEMPT_BUDGET)
+			preempted++;
+	}
+	EXPECT_EQ(NQ, preempted);
+	EXPECT_TRUE(view_agrees(self->g, self->dev, NQ));
+}
+
+/* Own budget through a raw ioctl, behind the library's back. */
+static int raw_budget(int fd, uint32_t budget)
+{
+	struct vqnotify_guest_set gs = {
+		.size = sizeof(gs),
+		.flags = VQNOTIFY_GUEST_SET_BUDGET,
+		.budget = budget,
+	};
+
+	return ioctl(fd, VQNOTIFY_GUEST_SET, &gs) ? -errno : 0;
+}
+
+/*
+ * Raw ioctls overflow the module's event ring; the library reports
+ * OVERFLOW, resynchronises its view, and the next event tells how many
+ * were lost.
+ */
+TEST_F(lib, events_overflow_resync)
+{
+	struct vqnotify_info info;
+	struct vqn_event ev[64];
+	bool overflow = false, lost = false;
+	int n, i, fd = vqn_fd(self->g);
+	unsigned int round;
+	uint32_t d2;
+
+	ASSERT_EQ(0, vqn_get_info(self->g, &info));
+	/* Budget 7: 4 + 3 grants, the 8th queue waits (NO_SLOT). */
+	ASSERT_EQ(0, vqn_set_budget(self->g, 7));
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev, STATUS_OK, NULL,
+				     NULL, 0));
+	ASSERT_EQ(0, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_MMIO, 4, "fill",
+				 &d2));
+	ASSERT_EQ(4, vqn_set_status(self->g, d2, STATUS_OK, NULL, NULL, 0));
+	/* Each round: 8 promotes the waiting queue (r), 7 preempts it (p). */
+	for (round = 0; round < info.event_depth; round++) {
+		ASSERT_EQ(0, raw_budget(fd, 8));
+		ASSERT_EQ(0, raw_budget(fd, 7));
+	}
+	/* Dropped: the ring is full. */
+	ASSERT_EQ(0, raw_budget(fd, 8));
+	while ((n = vqn_read_events(self->g, ev, 64)) > 0) {
+		for (i = 0; i < n; i++) {
+			if (ev[i].type == (uint32_t)VQNOTIFY_EVENT_OVERFLOW)
+				overflow = true;
+		}
+	}
+	EXPECT_TRUE(overflow);
+	EXPECT_TRUE(view_agrees(self->g, self->dev, NQ));
+	EXPECT_TRUE(view_agrees(self->g, d2, 4));
+	/* The module dropped events after the overflow: a seq gap. */
+	ASSERT_EQ(0, raw_budget(fd, 7));
+	n = vqn_read_events(self->g, ev, 64);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(VQNOTIFY_LABEL_P, ev[0].label);
+	lost = ev[0].lost > 0;
+	EXPECT_TRUE(lost);
+	EXPECT_TRUE(view_agrees(self->g, d2, 4));
+}
+
+TEST_F(lib, reset_results)
+{
+	int n, i;
+
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev, STATUS_OK, NULL,
+				     NULL, 0));
+	n = vqn_dev_reset(self->g, self->dev, self->res, VQNOTIFY_MAX_QUEUES);
+	ASSERT_EQ(NQ, n);
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(VQNOTIFY_LABEL_G, self->res[i].label);
+		EXPECT_EQ(VQNOTIFY_REASON_RESET, self->res[i].reason);
+		EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, self->res[i].new_state);
+	}
+	EXPECT_TRUE(view_agrees(self->g, self->dev, NQ));
+}
+
+TEST_F(lib, remove_then_gone)
+{
+	struct vqn_view v;
+	uint32_t ids[2];
+	int n;
+
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev, STATUS_OK, NULL,
+				     NULL, 0));
+	n = vqn_dev_remove(self->g, self->dev, self->res,
+			   VQNOTIFY_MAX_QUEUES);
+	ASSERT_EQ(NQ, n);
+	EXPECT_EQ(VQNOTIFY_REASON_REMOVED, self->res[0].reason);
+	EXPECT_EQ(0, vqn_dev_list(self->g, ids, 2));
+	EXPECT_EQ(-ENOENT, vqn_queue_view(self->g, self->dev, 0, &v));
+	EXPECT_EQ(-ENOENT, vqn_dev_reset(self->g, self->dev, NULL, 0));
+}
+
+TEST_F(lib, dev_get)
+{
+	struct vqnotify_vq_info vi[NQ];
+	struct vqnotify_dev_get dg;
+
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev, STATUS_OK, NULL,
+				     NULL, 0));
+	ASSERT_EQ(2, vqn_dev_get(self->g, self->dev, &dg, vi, 2));
+	EXPECT_EQ((uint32_t)NQ, dg.num_queues);
+	EXPECT_EQ((uint32_t)STATUS_OK, dg.status);
+	EXPECT_EQ((uint32_t)VQNOTIFY_TRANSPORT_MMIO, dg.transport);
+	EXPECT_STREQ("blk", dg.label);
+	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, vi[1].state);
+}
+
+TEST_F(lib, save_buffer_too_small)
+{
+	char small[4];
+	size_t len = sizeof(small);
+
+	EXPECT_EQ(-EMSGSIZE, vqn_dev_save(self->g, self->dev, small, &len));
+	EXPECT_GT(len, sizeof(small));
+}
+
+TEST_F(lib, save_load)
+{
+	char blob[512];
+	size_t len = sizeof(blob);
+	uint32_t dst;
+	int n, i;
+
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev, STATUS_OK, NULL,
+				     NULL, 0));
+	ASSERT_EQ(0, vqn_host_notifier(self->g, self->dev, 0, true, NULL));
+	ASSERT_EQ(0, vqn_dev_save(self->g, self->dev, blob, &len));
+	ASSERT_EQ(0, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_MMIO, NQ, "dst",
+				 &dst));
+	n = vqn_dev_load(self->g, dst, blob, len, self->res,
+			 VQNOTIFY_MAX_QUEUES);
+	ASSERT_GE(n, NQ - 1);
+	for (i = 0; i < n; i++)
+		if (self->res[i].queue)
+			EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED,
+				  self->res[i].new_state);
+	/* vhost re-enables its own notifier after a load. */
+	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, state_of(self->g, dst, 0));
+	EXPECT_TRUE(view_agrees(self->g, dst, NQ));
+}
+
+TEST_F(lib, load_into_used_device)
+{
+	char blob[512];
+	size_t len = sizeof(blob);
+
+	ASSERT_EQ(0, vqn_dev_save(self->g, self->dev, blob, &len));
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev, STATUS_OK, NULL,
+				     NULL, 0));
+	EXPECT_EQ(-EBUSY, vqn_dev_load(self->g, self->dev, blob, len, NULL,
+				       0));
+}
+
+TEST_F(lib, load_corrupt)
+{
+	char blob[512];
+	size_t len = sizeof(blob);
+	uint32_t dst;
+
+	ASSERT_EQ(0, vqn_dev_save(self->g, self->dev, blob, &len));
+	blob[len - 1] ^= 0x40;
+	ASSERT_EQ(0, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_MMIO, NQ, "dst",
+				 &dst));
+	EXPECT_EQ(-EINVAL, vqn_dev_load(self->g, dst, blob, len, NULL, 0));
+}
+
+/* A device added with raw ioctls is adopted on first use. */
+TEST_F(lib, adopt_raw_device)
+{
+	struct vqnotify_dev_add da = {
+		.size = sizeof(da),
+		.transport = VQNOTIFY_TRANSPORT_PIO,
+		.num_queues = 2,
+	};
+
+	ASSERT_EQ(0, ioctl(vqn_fd(self->g), VQNOTIFY_DEV_ADD, &da));
+	EXPECT_EQ(2, vqn_set_status(self->g, da.out_dev_id, STATUS_OK, NULL,
+				    NULL, 0));
+	EXPECT_TRUE(view_agrees(self->g, da.out_dev_id, 2));
+}
+
+TEST_F(lib, kvm_bind_errors)
+{
+	struct vqn_kvm_notify n = { .addr = 0x1000, .len = 3, .fd = 0 };
+
+	EXPECT_EQ(-EINVAL, vqn_kvm_bind(self->g, self->dev, 0, &n));
+	n.len = 0;
+	n.flags = VQN_KVM_DATAMATCH;	/* needs a length */
+	EXPECT_EQ(-EINVAL, vqn_kvm_bind(self->g, self->dev, 0, &n));
+	n.flags = 1U << 7;
+	EXPECT_EQ(-EINVAL, vqn_kvm_bind(self->g, self->dev, 0, &n));
+	n.flags = 0;
+	n.fd = -1;
+	EXPECT_EQ(-EINVAL, vqn_kvm_bind(self->g, self->dev, 0, &n));
+	n.fd = 0;
+	EXPECT_EQ(-EINVAL, vqn_kvm_bind(self->g, self->dev, NQ, &n));
+	EXPECT_EQ(-ENOENT, vqn_kvm_bind(self->g, 999, 0, &n));
+	EXPECT_EQ(-EBADF, vqn_kvm_attach(self->g, -1));
+}
+
+TEST(names)
+{
+	EXPECT_STREQ("ASSIGNED", vqn_state_name(VQNOTIFY_VQ_ASSIGNED));
+	EXPECT_STREQ("?", vqn_state_name(99));
+	EXPECT_STREQ("b", vqn_label_name(VQNOTIFY_LABEL_B));
+	EXPECT_STREQ("-", vqn_label_name(VQNOTIFY_LABEL_NONE));
+	EXPECT_STREQ("?", vqn_label_name(VQNOTIFY_LABEL_MAX));
+	EXPECT_STREQ("preemption", vqn_label_desc(VQNOTIFY_LABEL_P));
+	EXPECT_STREQ("no-slot", vqn_reason_name(VQNOTIFY_REASON_NO_SLOT));
+	EXPECT_STREQ("?", vqn_reason_name(VQNOTIFY_REASON_MAX));
+	EXPECT_STREQ("mmio", vqn_transport_name(VQNOTIFY_TRANSPORT_MMIO));
+	EXPECT_STREQ("?", vqn_transport_name(0));
+	EXPECT_STREQ("overflow", vqn_event_type_name(VQNOTIFY_EVENT_OVERFLOW));
+	EXPECT_EQ(VQNOTIFY_VQ_OFFLIMITS, vqn_state_from_name("offlimits"));
+	EXPECT_EQ(VQNOTIFY_TRANSPORT_PIO, vqn_transport_from_name("PIO"));
+	EXPECT_EQ(VQNOTIFY_REASON_PROMOTED, vqn_reason_from_name("promoted"));
+	EXPECT_EQ(-EINVAL, vqn_state_from_name("bogus"));
+	EXPECT_EQ(-EINVAL, vqn_transport_from_name(""));
+	EXPECT_EQ(-EINVAL, vqn_reason_from_name("?"));
+}
+
+TEST_HARNESS_MAIN
