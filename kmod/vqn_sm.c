@@ -248,6 +248,9 @@ void vqn_sm_set_status(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
 		for (i = 0; i < d->num_queues; i++) {
 			struct vqn_vq *vq = &d->vqs[i];
 
+			/* NO_SLOT and HOST_CAP say the queue still waits. */
+			if (vq->flags & VQNOTIFY_VQ_WAITING)
+				vq->reason = VQNOTIFY_REASON_STOPPED;
 			waiting_del(g, vq);
 			if (vq->state == VQNOTIFY_VQ_ASSIGNED)
 				vq_move(g, vq, VQNOTIFY_VQ_DEASSIGNED,

@@ -799,6 +799,27 @@ TEST_F(sm, s_driver_ok_cleared_stops_userspace_only)
 	check_invariants(_metadata, self);
 }
 
+TEST_F(sm, s_waiting_queues_stop_waiting)
+{
+	struct vqn_dev *d;
+
+	sm_set_admin_budget(&self->g, 8);
+	d = dev_ok(_metadata, &self->g, 10);
+	ASSERT_EQ(VQNOTIFY_REASON_NO_SLOT, d->vqs[9].reason);
+	sm_reports_clear(&self->g);
+
+	sm_set_status(&self->g, d, STOP_STATUS, NULL);
+	EXPECT_EQ(8, sm_reports_count(&self->g, VQNOTIFY_LABEL_S, false));
+	EXPECT_EQ(NULL, sm_report_find(&self->g, &d->vqs[9], 0));
+	EXPECT_FALSE(waiting(&d->vqs[9]));
+	/* Not NO_SLOT any more: that would say it waits for a slot. */
+	EXPECT_EQ(VQNOTIFY_REASON_STOPPED, d->vqs[8].reason);
+	EXPECT_EQ(VQNOTIFY_REASON_STOPPED, d->vqs[9].reason);
+	EXPECT_EQ(0, self->g.sm.nr_waiting);
+	EXPECT_EQ(0, self->g.sm.used);
+	check_invariants(_metadata, self);
+}
+
 TEST_F(sm, reserve_is_kept_free_for_vhost)
 {
 	struct vqn_dev *d, *v;
