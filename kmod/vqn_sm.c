@@ -264,7 +264,7 @@ void vqn_sm_set_status(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
 int vqn_sm_host_notifier(struct vqn_guest_sm *g, struct vqn_dev *d,
 			 struct vqn_vq *vq, bool enable)
 {
-	bool have_slot = false;
+	bool have_slot = false, preempted = false;
 	u8 reason;
 
 	if (enable) {
@@ -287,11 +287,18 @@ int vqn_sm_host_notifier(struct vqn_guest_sm *g, struct vqn_dev *d,
 		} else if (!list_empty(&g->assigned)) {
 			preempt_newest(g, VQNOTIFY_REASON_PREEMPT_VHOST, true);
 			have_slot = true;
+			preempted = true;
 		}
 		if (!have_slot)
 			return -ENOSPC;
 		vq_move(g, vq, VQNOTIFY_VQ_OFFLIMITS, VQNOTIFY_LABEL_C,
 			VQNOTIFY_REASON_VHOST, false, false);
+		/*
+		 * When the host cap, not the budget, made vhost preempt, the
+		 * preempted queue waits for a host slot: promote registers it.
+		 */
+		if (preempted)
+			vqn_sm_promote(g);
 		return 0;
 	}
 

@@ -384,6 +384,52 @@ TEST_F(sm, c_nothing_to_preempt_is_enospc_and_changes_nothing)
 	check_invariants(_metadata, self);
 }
 
+TEST_F(sm, c_at_host_cap_preempts_in_the_same_guest)
+{
+	struct vqn_dev *d, *v;
+
+	sm_host_set_cap(&self->host, 2);
+	d = dev_ok(_metadata, &self->g, 2);
+	v = sm_dev_add(&self->g, 1);
+	ASSERT_NE(NULL, v);
+	sm_reports_clear(&self->g);
+
+	ASSERT_EQ(0, sm_host_notifier(&self->g, v, 0, true));
+	REPORT(&d->vqs[1], A, D, P, PREEMPT_VHOST, true);
+	REPORT(&v->vqs[0], D, O, C, VHOST, false);
+	EXPECT_EQ(2, self->host.used);
+	EXPECT_EQ(2, self->g.sm.used);
+	check_invariants(_metadata, self);
+}
+
+TEST_F(sm, c_preemption_at_host_cap_waits_for_the_host)
+{
+	struct vqn_dev *d, *v;
+
+	/* The other guest holds one of 3 host slots, this one the rest. */
+	sm_host_set_cap(&self->host, 3);
+	sm_host_run_work(&self->host);
+	open_g2(_metadata, self, 16);
+	dev_ok(_metadata, &self->g2, 1);
+	d = dev_ok(_metadata, &self->g, 2);
+	v = sm_dev_add(&self->g, 1);
+	ASSERT_NE(NULL, v);
+
+	/* vhost preempts q1 for want of a host slot, not of budget... */
+	ASSERT_EQ(0, sm_host_notifier(&self->g, v, 0, true));
+	ASSERT_TRUE(waiting(&d->vqs[1]));
+	/* ...so q1 waits for the host, and gets the next free host slot. */
+	EXPECT_TRUE(self->g.host_waiting);
+	sm_guest_close(&self->g2);
+	self->g2_open = false;
+	EXPECT_TRUE(self->host.work_pending);
+	sm_reports_clear(&self->g);
+	sm_host_run_work(&self->host);
+	REPORT(&d->vqs[1], D, A, R, PROMOTED, true);
+	EXPECT_EQ(3, self->host.used);
+	check_invariants(_metadata, self);
+}
+
 TEST_F(sm, c_at_host_cap_with_nothing_to_preempt_is_enospc)
 {
 	struct vqn_dev *d;
