@@ -272,9 +272,14 @@ int vqn_sm_host_notifier(struct vqn_guest_sm *g, struct vqn_dev *d,
 			return -EALREADY;
 		d->used = true;
 		if (vq->state == VQNOTIFY_VQ_ASSIGNED) {
-			/* (d) the queue's slot passes to vhost. */
+			/*
+			 * (d) the queue's slot passes to vhost. Held by vhost,
+			 * it counts against the vhost reserve, which may leave
+			 * a slot free for a waiting queue (r).
+			 */
 			vq_move(g, vq, VQNOTIFY_VQ_OFFLIMITS, VQNOTIFY_LABEL_D,
 				VQNOTIFY_REASON_VHOST, false, false);
+			vqn_sm_promote(g);
 			return 0;
 		}
 		/*

@@ -481,6 +481,26 @@ TEST_F(sm, d_assigned_slot_passes_to_vhost)
 	check_invariants(_metadata, self);
 }
 
+TEST_F(sm, d_frees_a_user_slot_when_it_fills_the_reserve)
+{
+	struct vqn_dev *d;
+
+	/* Budget 8, reserve 1: 7 ASSIGNED, q7 waits for the reserve. */
+	sm_set_admin_budget(&self->g, 8);
+	sm_set_reserve(&self->g, 1);
+	d = dev_ok(_metadata, &self->g, 8);
+	ASSERT_TRUE(waiting(&d->vqs[7]));
+	sm_reports_clear(&self->g);
+
+	/* q0's slot passes to vhost, which now fills the reserve itself. */
+	ASSERT_EQ(0, sm_host_notifier(&self->g, d, 0, true));
+	REPORT(&d->vqs[0], A, O, D, VHOST, false);
+	REPORT(&d->vqs[7], D, A, R, PROMOTED, true);
+	EXPECT_EQ(8, self->g.sm.used);
+	EXPECT_EQ(0, self->g.sm.nr_waiting);
+	check_invariants(_metadata, self);
+}
+
 TEST_F(sm, e_vhost_off_gives_the_slot_to_userspace)
 {
 	struct vqn_dev *d = dev_ok(_metadata, &self->g, 2);
