@@ -18,7 +18,8 @@ for f in "$@"; do
 	set -- "$@" "${f#"$TOP"/}"
 done
 cd "$TOP"
-out=$(perl "$dir/scripts/checkpatch.pl" --strict --no-tree --show-types -q \
+# GIT_DIR: else checkpatch leaves a .checkpatch-camelcase.git.* cache here.
+out=$(GIT_DIR=/nonexistent perl "$dir/scripts/checkpatch.pl" --strict --no-tree --show-types -q \
 	--file "$@" 2>&1) && st=0 || st=$?
 [ -z "$out" ] && [ $st -eq 0 ] && exit 0
 printf '%s\n' "$out"

@@ -7,8 +7,8 @@
 # test binary ("ok N", "not ok N", "ok N ... # SKIP"); on top of them one
 # failure is counted for each of:
 #   - a binary that timed out, crashed, exited non-zero without a "not ok",
-#     or printed no TAP result at all (exit 4 = KSFT_SKIP with no result
-#     counts as one skip);
+#     or printed no TAP result at all (exit 4, KSFT_SKIP, without a failed
+#     result is a skip: one skip if it printed no result);
 #   - kvm modules present but not loading, vqnotify.ko failing to load or to
 #     unload, the demo failing;
 #   - a kernel message (timestamped console line, the dmesg dump, kmemleak)
@@ -40,8 +40,10 @@ function finish_test(how,    total, extra, rc) {
 		tf++; extra = " (no end marker: the VM died or timed out in it)"
 	} else {
 		rc = substr(how, 4) + 0
-		if (rc == 4 && total == 0) {
-			ts++; extra = " (exit 4: skipped as a whole)"
+		if (rc == 4 && tf == 0) {
+			# KSFT_SKIP: the program could not run (ksft_exit_skip)
+			if (total == 0) ts++
+			extra = " (exit 4: skipped)"
 		} else if (rc != 0 && tf == 0) {
 			tf++; extra = " (exit status " rc " without a failed TAP result)"
 		} else if (rc == 0 && total == 0) {
