@@ -309,8 +309,12 @@ int vqn_sm_host_notifier(struct vqn_guest_sm *g, struct vqn_dev *d,
 
 	if (vq->state != VQNOTIFY_VQ_OFFLIMITS)
 		return -EALREADY;
-	/* (e) back to userspace, keeping the slot, if it may hold one. */
-	if (d->status & VQNOTIFY_STATUS_DRIVER_OK && !vqn_sm_limited(g) &&
+	/*
+	 * (e) back to userspace, keeping the slot, if it may hold one: as at
+	 * (b), an initialised queue of a DRIVER_OK device.
+	 */
+	if (d->status & VQNOTIFY_STATUS_DRIVER_OK &&
+	    vq->flags & VQNOTIFY_VQ_INITIALISED && !vqn_sm_limited(g) &&
 	    user_fits(g, g->used, g->nr_offlimits - 1)) {
 		vq_move(g, vq, VQNOTIFY_VQ_ASSIGNED, VQNOTIFY_LABEL_E,
 			VQNOTIFY_REASON_VHOST_OFF, false, false);
@@ -318,9 +322,14 @@ int vqn_sm_host_notifier(struct vqn_guest_sm *g, struct vqn_dev *d,
 	}
 	/* (f) otherwise the slot is freed. */
 	reason = VQNOTIFY_REASON_VHOST_OFF;
-	if (d->status & VQNOTIFY_STATUS_DRIVER_OK)
-		reason = vqn_sm_limited(g) ? VQNOTIFY_REASON_LIMITED :
-					     VQNOTIFY_REASON_NO_SLOT;
+	if (d->status & VQNOTIFY_STATUS_DRIVER_OK) {
+		if (!(vq->flags & VQNOTIFY_VQ_INITIALISED))
+			reason = VQNOTIFY_REASON_NOT_READY;
+		else if (vqn_sm_limited(g))
+			reason = VQNOTIFY_REASON_LIMITED;
+		else
+			reason = VQNOTIFY_REASON_NO_SLOT;
+	}
 	vq_move(g, vq, VQNOTIFY_VQ_DEASSIGNED, VQNOTIFY_LABEL_F, reason,
 		false, false);
 	if (reason_waits(reason))

@@ -516,6 +516,27 @@ TEST_F(sm, e_vhost_off_gives_the_slot_to_userspace)
 	check_invariants(_metadata, self);
 }
 
+TEST_F(sm, e_not_for_an_uninitialised_queue)
+{
+	unsigned long ready[SM_BITMAP_LONGS] = { 0x1 };
+	struct vqn_dev *d = sm_dev_add(&self->g, 2);
+
+	/* vhost holds q1, which the driver leaves at size 0. */
+	ASSERT_NE(NULL, d);
+	ASSERT_EQ(0, sm_host_notifier(&self->g, d, 1, true));
+	sm_set_status(&self->g, d, OK_STATUS, ready);
+	EXPECT_EQ(A, d->vqs[0].state);
+	EXPECT_EQ(O, d->vqs[1].state);
+	sm_reports_clear(&self->g);
+
+	/* As (b): no ioeventfd for a queue that is not initialised. */
+	ASSERT_EQ(0, sm_host_notifier(&self->g, d, 1, false));
+	REPORT(&d->vqs[1], O, D, F, NOT_READY, false);
+	EXPECT_FALSE(waiting(&d->vqs[1]));
+	EXPECT_EQ(1, self->g.sm.used);
+	check_invariants(_metadata, self);
+}
+
 TEST_F(sm, e_disable_when_not_offlimits_is_ealready)
 {
 	struct vqn_dev *d = dev_ok(_metadata, &self->g, 1);
