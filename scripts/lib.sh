@@ -3,7 +3,7 @@
 
 # Cache for kernels and files extracted from linux-source: outside the repo,
 # kept between runs, safe to delete.
-VQN_CACHE=${VQNOTIFY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vqnotify}
+VQN_CACHE=${VQNOTIFY_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/vqnotify}
 VQN_LIB=${VQN_SCRIPTS:-$(dirname "$0")}/lib.sh
 
 log() { echo "$(basename "$0"): $*" >&2; }
