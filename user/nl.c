@@ -472,7 +472,7 @@ static int guest_set(struct nl *n, int argc, char **argv)
 	uint32_t id, v;
 	int i, ret;
 
-	if (argc < 4 || argc % 2)
+	if (argc < 5 || !(argc % 2))
 		return usage_error(guest_usage, "guest set: expected ID and "
 				   "budget N and/or reserve N");
 	if (parse_u32(argv[2], &id))
@@ -522,7 +522,7 @@ int cmd_guest(int argc, char **argv)
 				guest_usage);
 		if (ret)
 			return ret;
-	} else if (argc < 4 || argc % 2) {
+	} else if (argc < 5 || !(argc % 2)) {
 		return usage_error(guest_usage, "guest set: expected ID and "
 				   "budget N and/or reserve N");
 	}
