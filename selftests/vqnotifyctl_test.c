@@ -1,0 +1,858 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vqnotifyctl, run as a user would: every command once as it should be
+ * used and once with a bad input, checking exit codes (0 ok, 1 runtime
+ * failure, 2 usage error) and what it prints.
+ *
+ * The binary is $VQNOTIFYCTL, else vqnotifyctl from $PATH (/bin in the
+ * test VM). The netlink commands skip while the module has no family.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "../include/uapi/linux/vqnotify.h"
+
+#define OUT_MAX		65536
+#define NOBODY		65534
+
+struct run {
+	int status;		/* exit code, or 128 + signal */
+	char out[OUT_MAX];
+	char err[OUT_MAX];
+};
+
+static const char *ctl(void)
+{
+	const char *p = getenv("VQNOTIFYCTL");
+
+	return p && *p ? p : "vqnotifyctl";
+}
+
+static bool have_ctl(void)
+{
+	const char *p = ctl(), *path;
+	char buf[4096];
+
+	if (strchr(p, '/'))
+		return access(p, X_OK) == 0;
+	path = getenv("PATH");
+	if (!path)
+		path = "/bin:/usr/bin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, p);
+		if (access(buf, X_OK) == 0)
+			return true;
+		path += n + (path[n] == ':');
+	}
+	return false;
+}
+
+static bool have_module(void)
+{
+	return access("/dev/vqnotify", F_OK) == 0;
+}
+
+static void slurp(int fd, char *buf)
+{
+	ssize_t n;
+
+	lseek(fd, 0, SEEK_SET);
+	n = read(fd, buf, OUT_MAX - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	close(fd);
+}
+
+/* Run vqnotifyctl with @argv (NULL-terminated, without argv[0]). */
+static struct run *run_as(uid_t uid, const char *input, const char **argv)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	const char *args[32] = { ctl() };
+	int in, out, err, i, st;
+	pid_t pid;
+
+	for (i = 0; argv[i] && i < 30; i++)
+		args[i + 1] = argv[i];
+	in = memfd_create("in", 0);
+	out = memfd_create("out", 0);
+	err = memfd_create("err", 0);
+	if (input && write(in, input, strlen(input)) < 0)
+		r->status = -1;
+	lseek(in, 0, SEEK_SET);
+	pid = fork();
+	if (!pid) {
+		dup2(in, 0);
+		dup2(out, 1);
+		dup2(err, 2);
+		if (uid && (setgid(uid) || setuid(uid)))
+			_exit(126);
+		execvp(args[0], (char **)args);
+		_exit(127);
+	}
+	close(in);
+	waitpid(pid, &st, 0);
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	slurp(out, r->out);
+	slurp(err, r->err);
+	return r;
+}
+
+#define RUN(...) run_as(0, NULL, (const char *[]){ __VA_ARGS__, NULL })
+
+/* A script in a file; returns its path (static buffer per call site). */
+static char *script(char *path, const char *text)
+{
+	int fd;
+
+	strcpy(path, "/tmp/vqnctl-XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0)
+		return NULL;
+	if (write(fd, text, strlen(text)) < 0)
+		path[0] = '\0';
+	close(fd);
+	return path;
+}
+
+static bool has(const char *hay, const char *needle)
+{
+	return strstr(hay, needle) != NULL;
+}
+
+/* Every non-empty line is one JSON object or array. */
+static bool json_lines(const char *s)
+{
+	while (*s) {
+		const char *nl = strchr(s, '\n');
+		size_t n = nl ? (size_t)(nl - s) : strlen(s);
+
+		if (n && !(s[0] == '{' && s[n - 1] == '}') &&
+		    !(s[0] == '[' && s[n - 1] == ']'))
+			return false;
+		s += n + !!nl;
+	}
+	return true;
+}
+
+FIXTURE(ctl) {
+	char path[64];
+};
+
+FIXTURE_SETUP(ctl)
+{
+	self->path[0] = '\0';
+	if (!have_ctl())
+		SKIP(return, "no vqnotifyctl (set VQNOTIFYCTL)");
+}
+
+FIXTURE_TEARDOWN(ctl)
+{
+	if (self->path[0])
+		unlink(self->path);
+}
+
+/* Global options and objects */
+
+TEST_F(ctl, no_args)
+{
+	struct run *r = RUN(NULL);
+
+	EXPECT_EQ(2, r->status);
+	EXPECT_TRUE(has(r->err, "no OBJECT"));
+	free(r);
+}
+
+TEST_F(ctl, help)
+{
+	struct run *r = RUN("--help");
+
+	EXPECT_EQ(0, r->status);
+	EXPECT_TRUE(has(r->out, "Usage:"));
+	EXPECT_TRUE(has(r->out, "Exit status"));
+	free(r);
+}
+
+TEST_F(ctl, version)
+{
+	struct run *r = RUN("-V");
+
+	EXPECT_EQ(0, r->status);
+	EXPECT_TRUE(has(r->out, "vqnotifyctl "));
+	free(r);
+}
+
+TEST_F(ctl, bad_option)
+{
+	struct run *r = RUN("--frobnicate", "guest", "show");
+
+	EXPECT_EQ(2, r->status);
+	EXPECT_TRUE(has(r->err, "unknown option"));
+	free(r);
+}
+
+TEST_F(ctl, unknown_object)
+{
+	struct run *r = RUN("frobnicate");
+
+	EXPECT_EQ(2, r->status);
+	EXPECT_TRUE(has(r->err, "unknown object"));
+	free(r);
+}
+
+FIXTURE(help) {
+};
+
+FIXTURE_VARIANT(help) {
+	const char *object;
+};
+
+FIXTURE_VARIANT_ADD(help, guest) { .object = "guest" };
+FIXTURE_VARIANT_ADD(help, dev) { .object = "dev" };
+FIXTURE_VARIANT_ADD(help, queue) { .object = "queue" };
+FIXTURE_VARIANT_ADD(help, stats) { .object = "stats" };
+FIXTURE_VARIANT_ADD(help, monitor) { .object = "monitor" };
+FIXTURE_VARIANT_ADD(help, config) { .object = "config" };
+FIXTURE_VARIANT_ADD(help, replay) { .object = "replay" };
+FIXTURE_VARIANT_ADD(help, probe_kvm) { .object = "probe-kvm" };
+
+FIXTURE_SETUP(help)
+{
+	if (!have_ctl())
+		SKIP(return, "no vqnotifyctl");
+}
+
+FIXTURE_TEARDOWN(help)
+{
+}
+
+/* OBJECT help, OBJECT --help: usage on stdout, exit 0, no netlink. */
+TEST_F(help, object_help)
+{
+	struct run *r = RUN(variant->object, "help");
+
+	EXPECT_EQ(0, r->status);
+	EXPECT_TRUE(has(r->out, "Usage:"));
+	EXPECT_TRUE(has(r->out, variant->object));
+	free(r);
+	r = RUN(variant->object, "--help");
+	EXPECT_EQ(0, r->status);
+	EXPECT_TRUE(has(r->out, "Usage:"));
+	free(r);
+}
+
+/* probe-kvm */
+
+TEST_F(ctl, probe_kvm)
+{
+	struct run *r = RUN("probe-kvm");
+
+	if (access("/dev/kvm", R_OK)) {
+		EXPECT_EQ(1, r->status);
+	} else {
+		EXPECT_EQ(0, r->status);
+		EXPECT_TRUE(has(r->out, "KVM_CAP_IOEVENTFD:            yes"));
+	}
+	free(r);
+}
+
+TEST_F(ctl, probe_kvm_json)
+{
+	struct run *r = RUN("-j", "probe-kvm");
+
+	if (access("/dev/kvm", R_OK))
+		SKIP(free(r); return, "no /dev/kvm");
+	EXPECT_EQ(0, r->status);
+	EXPECT_TRUE(json_lines(r->out));
+	EXPECT_TRUE(has(r->out, "\"ioeventfd\":1"));
+	free(r);
+}
+
+TEST_F(ctl, probe_kvm_extra_arg)
+{
+	struct run *r = RUN("probe-kvm", "now");
+
+	EXPECT_EQ(2, r->status);
+	free(r);
+}
+
+/* replay */
+
+static const char good_script[] =
+	"# a comment\n"
+	"guest vm1            # trailing comment\n"
+	"dev vm1 net pio 3\n"
+	"\n"
+	"driver-ok net ready 0-1\n"
+	"expect net 0 assigned granted\n"
+	"expect net 2 deassigned not-ready\n"
+	"vhost net 2 on\n"
+	"expect net 2 offlimits\n"
+	"status net 0x0b\n"
+	"expect net 0 deassigned stopped\n"
+	"reset net\n"
+	"show\n"
+	"echo \"all  done\"\n";
+
+TEST_F(ctl, replay_file)
+{
+	struct run *r;
+
+	if (!have_module())
+		SKIP(return, "no /dev/vqnotify");
+	r = RUN("replay", script(self->path, good_script));
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_TRUE(has(r->out, "DEASSIGNED -> ASSIGNED   (b) granted"));
+	EXPECT_TRUE(has(r->out, "refused: not-ready"));
+	EXPECT_TRUE(has(r->out, "DEASSIGNED -> OFFLIMITS  (c) vhost"));
+	EXPECT_TRUE(has(r->out, "(s) stopped"));
+	EXPECT_TRUE(has(r->out, "(g) reset"));
+	EXPECT_TRUE(has(r->out, "GUEST"));
+	EXPECT_TRUE(has(r->out, "all  done"));
+	EXPECT_STREQ("", r->err);
+	free(r);
+}
+
+TEST_F(ctl, replay_stdin)
+{
+	struct run *r;
+
+	if (!have_module())
+		SKIP(return, "no /dev/vqnotify");
+	r = run_as(0, good_script, (const char *[]){ "replay", "-", NULL });
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_TRUE(has(r->out, "(b) granted"));
+	free(r);
+}
+
+TEST_F(ctl, replay_json)
+{
+	struct run *r;
+
+	if (!have_module())
+		SKIP(return, "no /dev/vqnotify");
+	r = RUN("-j", "replay", script(self->path, good_script));
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_TRUE(json_lines(r->out)) TH_LOG("%s", r->out);
+	EXPECT_TRUE(has(r->out, "\"label\":\"b\""));
+	EXPECT_TRUE(has(r->out, "\"queues\":["));
+	free(r);
+}
+
+/* Preemption (p) and promotion (r) are printed as events. */
+TEST_F(ctl, replay_events)
+{
+	struct run *r;
+
+	if (!have_module())
+		SKIP(return, "no /dev/vqnotify");
+	r = RUN("replay", script(self->path,
+		"guest vm budget 7\n"
+		"dev vm blk mmio 4\n"
+		"dev vm net mmio 4\n"
+		"driver-ok blk\n"
+		"driver-ok net\n"
+		"expect net 3 deassigned no-slot\n"
+		"vhost net 3 on\n"
+		"expect net 2 deassigned preempt-vhost\n"
+		"reset blk\n"
+		"expect net 2 assigned promoted\n"));
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_TRUE(has(r->out, "(p) preempt-vhost  [event]"));
+	EXPECT_TRUE(has(r->out, "(r) promoted  [event]"));
+	free(r);
+}
+
+TEST_F(ctl, replay_save_load)
+{
+	struct run *r;
+
+	if (!have_module())
+		SKIP(return, "no /dev/vqnotify");
+	r = RUN("replay", script(self->path,
+		"guest src\n"
+		"guest dst\n"
+		"dev src a mmio 2\n"
+		"driver-ok a\n"
+		"save a blob\n"
+		"dev dst b mmio 2\n"
+		"load b blob\n"
+		"expect b 1 assigned\n"
+		"expect-error EBUSY load b blob\n"
+		"close src\n"
+		"close dst\n"));
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_TRUE(has(r->out, "saved"));
+	free(r);
+}
+
+TEST_F(ctl, replay_expect_error)
+{
+	struct run *r;
+
+	if (!have_module())
+		SKIP(return, "no /dev/vqnotify");
+	r = RUN("replay", script(self->path,
+		"guest vm budget 6\n"
+		"dev vm net mmio 8\n"
+		"vhost net 0 on\n"
+		"expect-error EALREADY vhost net 0 on\n"
+		"vhost net 1 on\nvhost net 2 on\nvhost net 3 on\n"
+		"vhost net 4 on\nvhost net 5 on\n"
+		"expect-error ENOSPC vhost net 6 on\n"
+		"expect-error EINVAL vhost net 8 on\n"
+		"remove net\n"
+		"expect-error ENOENT reset net\n"));
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_TRUE(has(r->out, "failed as expected: ENOSPC"));
+	free(r);
+}
+
+TEST_F(ctl, replay_no_file_arg)
+{
+	struct run *r = RUN("replay");
+
+	EXPECT_EQ(2, r->status);
+	free(r);
+}
+
+TEST_F(ctl, replay_missing_file)
+{
+	struct run *r = RUN("replay", "/nonexistent.vqn");
+
+	EXPECT_EQ(2, r->status);
+	EXPECT_TRUE(has(r->err, "/nonexistent.vqn"));
+	free(r);
+}
+
+/* A failing step: line number, exit 1, nothing after it runs. */
+TEST_F(ctl, replay_expect_fails)
+{
+	struct run *r;
+	char want[128];
+
+	if (!have_module())
+		SKIP(return, "no /dev/vqnotify");
+	r = RUN("replay", script(self->path,
+		"guest vm\n"
+		"dev vm d mmio 1\n"
+		"expect d 0 assigned\n"
+		"echo AFTER\n"));
+	EXPECT_EQ(1, r->status);
+	snprintf(want, sizeof(want), "%s:3: error: expected d q0 ASSIGNED",
+		 self->path);
+	EXPECT_TRUE(has(r->err, want)) TH_LOG("%s", r->err);
+	EXPECT_FALSE(has(r->out, "AFTER"));
+	free(r);
+}
+
+TEST_F(ctl, replay_expect_error_mismatch)
+{
+	struct run *r;
+
+	if (!have_module())
+		SKIP(return, "no /dev/vqnotify");
+	r = RUN("replay", script(self->path,
+		"guest vm\n"
+		"dev vm d mmio 1\n"
+		"expect-error ENOSPC vhost d 0 on\n"));
+	EXPECT_EQ(1, r->status);
+	EXPECT_TRUE(has(r->err, ":3: error: 'vhost' succeeded, expected ENOSPC"))
+		TH_LOG("%s", r->err);
+	free(r);
+}
+
+/* Malformed scripts: FILE:LINE: error, exit 2, nothing run at all. */
+FIXTURE(malformed) {
+	char path[64];
+};
+
+FIXTURE_VARIANT(malformed) {
+	const char *line;	/* becomes line 4 */
+	const char *msg;
+};
+
+FIXTURE_VARIANT_ADD(malformed, unknown_command) {
+	.line = "frobnicate d", .msg = "unknown command 'frobnicate'",
+};
+FIXTURE_VARIANT_ADD(malformed, unknown_device) {
+	.line = "reset nope", .msg = "unknown device 'nope'",
+};
+FIXTURE_VARIANT_ADD(malformed, unknown_guest) {
+	.line = "budget nope 3", .msg = "unknown guest 'nope'",
+};
+FIXTURE_VARIANT_ADD(malformed, bad_transport) {
+	.line = "dev vm e usb 1", .msg = "bad transport 'usb'",
+};
+FIXTURE_VARIANT_ADD(malformed, zero_queues) {
+	.line = "dev vm e mmio 0", .msg = "queue count 0 not in 1-1024",
+};
+FIXTURE_VARIANT_ADD(malformed, duplicate_device) {
+	.line = "dev vm d mmio 1", .msg = "device 'd' already exists",
+};
+FIXTURE_VARIANT_ADD(malformed, not_a_number) {
+	.line = "vhost d x on", .msg = "queue: 'x' is not a number",
+};
+FIXTURE_VARIANT_ADD(malformed, queue_out_of_range) {
+	.line = "vhost d 2 on", .msg = "device 'd' has no queue 2",
+};
+FIXTURE_VARIANT_ADD(malformed, on_or_off) {
+	.line = "vhost d 0 maybe", .msg = "usage: vhost DEV Q on|off",
+};
+FIXTURE_VARIANT_ADD(malformed, status_not_a_byte) {
+	.line = "status d 0x100", .msg = "status 0x100 is not a byte",
+};
+FIXTURE_VARIANT_ADD(malformed, ready_list) {
+	.line = "driver-ok d ready 0-5",
+	.msg = "queue list '0-5': out of range 0-1",
+};
+FIXTURE_VARIANT_ADD(malformed, bad_state) {
+	.line = "expect d 0 sideways", .msg = "bad state 'sideways'",
+};
+FIXTURE_VARIANT_ADD(malformed, bad_errno) {
+	.line = "expect-error ENOTANERRNO reset d",
+	.msg = "unknown errno name 'ENOTANERRNO'",
+};
+FIXTURE_VARIANT_ADD(malformed, expect_error_show) {
+	.line = "expect-error ENOENT show",
+	.msg = "'show' cannot follow expect-error",
+};
+FIXTURE_VARIANT_ADD(malformed, load_unsaved) {
+	.line = "load d nothing", .msg = "variable 'nothing' was never saved",
+};
+FIXTURE_VARIANT_ADD(malformed, bad_name) {
+	.line = "guest a/b", .msg = "bad guest name 'a/b'",
+};
+FIXTURE_VARIANT_ADD(malformed, open_twice) {
+	.line = "guest vm", .msg = "guest 'vm' is already open",
+};
+FIXTURE_VARIANT_ADD(malformed, unterminated_quote) {
+	.line = "echo \"oops", .msg = "unterminated quote",
+};
+FIXTURE_VARIANT_ADD(malformed, too_few_args) {
+	.line = "dev vm", .msg = "usage: dev GUEST NAME",
+};
+
+FIXTURE_SETUP(malformed)
+{
+	self->path[0] = '\0';
+	if (!have_ctl())
+		SKIP(return, "no vqnotifyctl");
+}
+
+FIXTURE_TEARDOWN(malformed)
+{
+	if (self->path[0])
+		unlink(self->path);
+}
+
+TEST_F(malformed, line_number_and_nothing_run)
+{
+	char text[256], want[256];
+	struct run *r;
+
+	/* Line 5 would open the second guest and print: it must not. */
+	snprintf(text, sizeof(text),
+		 "guest vm\ndev vm d mmio 2\necho BEFORE\n%s\necho AFTER\n",
+		 variant->line);
+	r = RUN("replay", script(self->path, text));
+	EXPECT_EQ(2, r->status);
+	snprintf(want, sizeof(want), "%s:4: error: %s", self->path,
+		 variant->msg);
+	EXPECT_TRUE(has(r->err, want)) TH_LOG("stderr: %s", r->err);
+	EXPECT_FALSE(has(r->out, "BEFORE"));
+	EXPECT_FALSE(has(r->out, "AFTER"));
+	free(r);
+}
+
+/* Netlink commands */
+
+FIXTURE(nl) {
+	int fd;			/* a guest of our own, to be seen */
+	uint32_t guest_id;
+	char id[16];
+};
+
+static int open_guest(const char *label, uint32_t *id)
+{
+	struct vqnotify_guest_set gs = {
+		.size = sizeof(gs),
+		.flags = VQNOTIFY_GUEST_SET_LABEL,
+	};
+	struct vqnotify_guest_info gi = { .size = sizeof(gi) };
+	struct vqnotify_dev_add da = {
+		.size = sizeof(da),
+		.transport = VQNOTIFY_TRANSPORT_MMIO,
+		.num_queues = 2,
+	};
+	struct vqnotify_dev_op op = {
+		.size = sizeof(op),
+		.status = 0x0f,
+	};
+	int fd = open("/dev/vqnotify", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	strcpy(gs.label, label);
+	strcpy(da.label, "ctl-dev");
+	if (ioctl(fd, VQNOTIFY_GUEST_SET, &gs) ||
+	    ioctl(fd, VQNOTIFY_GUEST_GET, &gi) ||
+	    ioctl(fd, VQNOTIFY_DEV_ADD, &da))
+		return -errno;
+	op.dev_id = da.out_dev_id;
+	if (ioctl(fd, VQNOTIFY_SET_STATUS, &op))
+		return -errno;
+	*id = gi.guest_id;
+	return fd;
+}
+
+FIXTURE_SETUP(nl)
+{
+	struct run *r;
+
+	self->fd = -1;
+	if (!have_ctl() || !have_module())
+		SKIP(return, "no vqnotifyctl or no /dev/vqnotify");
+	r = RUN("config", "show");
+	if (r->status && has(r->err, "not found")) {
+		free(r);
+		SKIP(return, "module without the vqnotify genetlink family");
+	}
+	free(r);
+	self->fd = open_guest("ctltest", &self->guest_id);
+	ASSERT_LE(0, self->fd);
+	snprintf(self->id, sizeof(self->id), "%u", self->guest_id);
+}
+
+FIXTURE_TEARDOWN(nl)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F(nl, guest_show)
+{
+	struct run *r = RUN("guest", "show");
+
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_TRUE(has(r->out, "ctltest"));
+	free(r);
+	r = RUN("-j", "guest", "show", self->id);
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_TRUE(json_lines(r->out));
+	EXPECT_TRUE(has(r->out, "\"label\":\"ctltest\""));
+	EXPECT_TRUE(has(r->out, "\"assigned\":2"));
+	free(r);
+}
+
+TEST_F(nl, guest_show_bad_id)
+{
+	struct run *r = RUN("guest", "show", "abc");
+
+	EXPECT_EQ(2, r->status);
+	free(r);
+}
+
+TEST_F(nl, guest_show_unknown_id)
+{
+	struct run *r = RUN("guest", "show", "2147483000");
+
+	EXPECT_EQ(1, r->status);
+	EXPECT_TRUE(has(r->err, "ENOENT")) TH_LOG("%s", r->err);
+	free(r);
+}
+
+TEST_F(nl, guest_set)
+{
+	struct run *r = RUN("guest", "set", self->id, "budget", "100",
+			    "reserve", "1");
+
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	free(r);
+	r = RUN("-j", "guest", "show", self->id);
+	EXPECT_TRUE(has(r->out, "\"admin_budget\":100"));
+	EXPECT_TRUE(has(r->out, "\"vhost_reserve\":1"));
+	free(r);
+}
+
+TEST_F(nl, guest_set_bad_key)
+{
+	struct run *r = RUN("guest", "set", self->id, "colour", "1");
+
+	EXPECT_EQ(2, r->status);
+	free(r);
+}
+
+TEST_F(nl, guest_set_unprivileged)
+{
+	struct run *r = run_as(NOBODY, NULL, (const char *[]){
+		"guest", "set", self->id, "budget", "1", NULL });
+
+	EXPECT_EQ(1, r->status);
+	EXPECT_TRUE(has(r->err, "EPERM")) TH_LOG("%s", r->err);
+	free(r);
+}
+
+TEST_F(nl, dev_show)
+{
+	struct run *r = RUN("dev", "show", self->id);
+
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_TRUE(has(r->out, "ctl-dev"));
+	free(r);
+	r = RUN("-j", "-p", "dev", "show");
+	EXPECT_EQ(0, r->status);
+	EXPECT_TRUE(has(r->out, "\"label\": \"ctl-dev\""));
+	free(r);
+}
+
+TEST_F(nl, dev_show_bad)
+{
+	struct run *r = RUN("dev", "show", "1", "2");
+
+	EXPECT_EQ(2, r->status);
+	free(r);
+}
+
+TEST_F(nl, queue_show)
+{
+	struct run *r = RUN("queue", "show", self->id);
+
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_TRUE(has(r->out, "ctltest"));
+	EXPECT_TRUE(has(r->out, "ASSIGNED"));
+	free(r);
+	r = RUN("-j", "queue", "show", self->id, "1");
+	EXPECT_EQ(0, r->status);
+	EXPECT_TRUE(has(r->out, "\"state\":\"ASSIGNED\""));
+	free(r);
+}
+
+TEST_F(nl, queue_show_bad)
+{
+	struct run *r = RUN("queue", "show", "1", "2", "3");
+
+	EXPECT_EQ(2, r->status);
+	free(r);
+}
+
+TEST_F(nl, stats)
+{
+	struct run *r = RUN("stats");
+
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_TRUE(has(r->out, "slots in use"));
+	EXPECT_TRUE(has(r->out, "ctltest"));
+	free(r);
+	r = RUN("-j", "stats");
+	EXPECT_EQ(0, r->status);
+	EXPECT_TRUE(json_lines(r->out));
+	free(r);
+}
+
+TEST_F(nl, stats_extra_arg)
+{
+	struct run *r = RUN("stats", "all");
+
+	EXPECT_EQ(2, r->status);
+	free(r);
+}
+
+TEST_F(nl, config_show_and_set)
+{
+	struct run *r = RUN("-j", "config", "show");
+	char *p, val[16];
+
+	EXPECT_EQ(0, r->status);
+	p = strstr(r->out, "\"threshold\":");
+	ASSERT_NE(NULL, p);
+	snprintf(val, sizeof(val), "%u", (unsigned int)atoi(p + 12));
+	free(r);
+	/* Set it to what it is: nothing changes for other tests. */
+	r = RUN("config", "set", "threshold", val);
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	free(r);
+}
+
+TEST_F(nl, config_set_bad_key)
+{
+	struct run *r = RUN("config", "set", "colour", "1");
+
+	EXPECT_EQ(2, r->status);
+	EXPECT_TRUE(has(r->err, "unknown key 'colour'"));
+	free(r);
+}
+
+TEST_F(nl, config_set_unprivileged)
+{
+	struct run *r = run_as(NOBODY, NULL, (const char *[]){
+		"config", "set", "host-cap", "5", NULL });
+
+	EXPECT_EQ(1, r->status);
+	EXPECT_TRUE(has(r->err, "EPERM")) TH_LOG("%s", r->err);
+	free(r);
+}
+
+/* monitor count 2 exits after two events: a guest added and removed. */
+TEST_F(nl, monitor)
+{
+	char out[OUT_MAX];
+	int fd = memfd_create("mon", 0), st, i;
+	pid_t pid = fork();
+
+	if (!pid) {
+		dup2(fd, 1);
+		execlp(ctl(), ctl(), "monitor", "count", "2", NULL);
+		_exit(127);
+	}
+	/* Until it has joined the group, events go unseen: repeat. */
+	for (i = 0; i < 100; i++) {
+		uint32_t id;
+		int g = open_guest("mon", &id);
+
+		if (g >= 0)
+			close(g);
+		usleep(50000);
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			break;
+	}
+	if (i == 100) {
+		kill(pid, SIGINT);
+		waitpid(pid, &st, 0);
+	}
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	slurp(fd, out);
+	EXPECT_TRUE(has(out, "[guest]") || has(out, "[dev]") ||
+		    has(out, "[queue]")) TH_LOG("%s", out);
+	EXPECT_LT(i, 100);
+}
+
+TEST_F(nl, monitor_bad_count)
+{
+	struct run *r = RUN("monitor", "count", "x");
+
+	EXPECT_EQ(2, r->status);
+	free(r);
+}
+
+TEST_F(nl, monitor_unprivileged)
+{
+	struct run *r = run_as(NOBODY, NULL, (const char *[]){
+		"monitor", NULL });
+
+	EXPECT_EQ(1, r->status);
+	free(r);
+}
+
+TEST_HARNESS_MAIN
