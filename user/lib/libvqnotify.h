@@ -121,7 +121,7 @@ int vqn_dev_list(struct vqn_guest *g, uint32_t *ids, unsigned int cap);
  * @bound: a KVM notify address is bound to the queue
  * @kvm_assigned: the library holds the queue's KVM ioeventfd
  * @refused: KVM refused the ioeventfd; the queue is reported to the module
- *           as not initialised until it is bound again or reset
+ *           as not initialised until it is bound again
  * @kvm_err: negative errno of the last KVM_IOEVENTFD failure, or 0
  */
 struct vqn_view {
@@ -143,7 +143,8 @@ int vqn_queue_view(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
  * @flags: VQN_EVENT_F_*
  * @dev_id: TRANSITION: the device
  * @queue: TRANSITION: the queue
- * @old_state: TRANSITION: state before (library's view)
+ * @old_state: TRANSITION: state before (the module's; library events:
+ *             the library's view)
  * @new_state: TRANSITION: state after (library's view; DEASSIGNED when KVM
  *             refused the ioeventfd)
  * @label: TRANSITION: enum vqnotify_label
