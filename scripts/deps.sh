@@ -7,7 +7,7 @@ PKGS="build-essential bc bison flex kmod pkg-config xz-utils cpio
       libelf-dev libssl-dev dwarves
       linux-headers-amd64 linux-headers-6.12-amd64 linux-headers-6.12-rt-amd64
       linux-source-6.12 linux-source-6.1
-      qemu-system-x86 busybox-static sparse
+      qemu-system-x86 busybox-static sparse ccache
       libnl-3-dev libnl-genl-3-dev
       python3-yaml python3-jsonschema
       clang libclang-rt-14-dev"
