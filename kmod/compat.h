@@ -73,13 +73,6 @@ static inline void vqn_genl_unregister_family(struct genl_family *family)
 	genl_unregister_family(family);
 }
 
-static inline int vqn_genl_dump_check(struct netlink_callback *cb,
-				      const struct genl_split_ops *ops,
-				      unsigned int n_ops)
-{
-	return 0;
-}
-
 #else /* !VQN_HAVE_GENL_SPLIT_OPS */
 
 /*
@@ -156,9 +149,9 @@ static inline int vqn_genl_register_family(struct genl_family *family,
 			op->validate = s->validate;
 			op->policy = s->policy;
 			op->maxattr = s->maxattr;
-		} else if (!dump || op->dumpit ||
-			   (op->flags ^ s->flags) & ~caps ||
-			   !vqn_genl_policy_covers(&ops[i - 1], s)) {
+		} else if (WARN_ON(!dump || op->dumpit ||
+				   (op->flags ^ s->flags) & ~caps ||
+				   !vqn_genl_policy_covers(&ops[i - 1], s))) {
 			/* Not mergeable into one classic op. */
 			ret = -EINVAL;
 			goto err;
@@ -176,10 +169,9 @@ static inline int vqn_genl_register_family(struct genl_family *family,
 	ret = genl_register_family(family);
 	if (!ret)
 		return 0;
-err:
-	WARN_ON(ret == -EINVAL);
 	family->ops = NULL;
 	family->n_ops = 0;
+err:
 	kfree(merged);
 	return ret;
 }
@@ -192,9 +184,15 @@ static inline void vqn_genl_unregister_family(struct genl_family *family)
 	kfree(merged);
 }
 
+#endif /* VQN_HAVE_GENL_SPLIT_OPS */
+
 /*
  * Call from a dump's start callback: validate the request against the dump
- * policy of its command, as split ops do (the merged op used the do one).
+ * policy of its command, as split ops should. A dump without a policy takes
+ * no attributes: the core documents that, but up to at least 6.12 it only
+ * applies it when listing the ops, and lets such a dump ignore attributes.
+ * On 6.1 the merged op was validated with the do policy: validate again
+ * with the dump's own. For families without a user header.
  */
 static inline int vqn_genl_dump_check(struct netlink_callback *cb,
 				      const struct genl_split_ops *ops,
@@ -203,7 +201,6 @@ static inline int vqn_genl_dump_check(struct netlink_callback *cb,
 	const struct genl_split_ops *dump = NULL;
 	const struct nlmsghdr *nlh = cb->nlh;
 	const struct genlmsghdr *hdr = nlmsg_data(nlh);
-	const int hdrlen = GENL_HDRLEN + genl_dumpit_info(cb)->family->hdrsize;
 	unsigned int i;
 
 	for (i = 0; i < n_ops; i++)
@@ -212,19 +209,21 @@ static inline int vqn_genl_dump_check(struct netlink_callback *cb,
 	if (WARN_ON_ONCE(!dump))
 		return -EINVAL;
 	if (!dump->policy) {
-		if (nlmsg_attrlen(nlh, hdrlen)) {
+		if (nlmsg_attrlen(nlh, GENL_HDRLEN)) {
 			NL_SET_ERR_MSG(cb->extack,
-				       "dump request takes no attributes");
+				       "this dump takes no attributes");
 			return -EINVAL;
 		}
 		return 0;
 	}
-	return __nla_validate(nlmsg_attrdata(nlh, hdrlen),
-			      nlmsg_attrlen(nlh, hdrlen), dump->maxattr,
+#ifdef VQN_HAVE_GENL_SPLIT_OPS
+	return 0;
+#else
+	return __nla_validate(nlmsg_attrdata(nlh, GENL_HDRLEN),
+			      nlmsg_attrlen(nlh, GENL_HDRLEN), dump->maxattr,
 			      dump->policy, NL_VALIDATE_STRICT, cb->extack);
+#endif
 }
-
-#endif /* VQN_HAVE_GENL_SPLIT_OPS */
 
 /* The attributes of a dump request, parsed with the dump's policy. */
 static inline struct nlattr **vqn_genl_dump_attrs(struct netlink_callback *cb)
