@@ -270,7 +270,6 @@ int vqn_sm_host_notifier(struct vqn_guest_sm *g, struct vqn_dev *d,
 	if (enable) {
 		if (vq->state == VQNOTIFY_VQ_OFFLIMITS)
 			return -EALREADY;
-		d->used = true;
 		if (vq->state == VQNOTIFY_VQ_ASSIGNED) {
 			/*
 			 * (d) the queue's slot passes to vhost. Held by vhost,
@@ -296,6 +295,11 @@ int vqn_sm_host_notifier(struct vqn_guest_sm *g, struct vqn_dev *d,
 		}
 		if (!have_slot)
 			return -ENOSPC;
+		/*
+		 * Marked only now: ENOSPC changes nothing, and a device with
+		 * an ASSIGNED queue (d) is marked already.
+		 */
+		d->used = true;
 		vq_move(g, vq, VQNOTIFY_VQ_OFFLIMITS, VQNOTIFY_LABEL_C,
 			VQNOTIFY_REASON_VHOST, false, false);
 		/*
