@@ -2474,6 +2474,27 @@ TEST_F(guest, host_notifier_enospc)
 	EXPECT_EQ(0, vqn_host_notifier(self->fd, id, b, true, NULL));
 }
 
+/*
+ * ENOSPC changes nothing, not even the device's "used" mark: a fresh
+ * device that only saw a refused vhost request still takes a LOAD.
+ */
+TEST_F(guest, host_notifier_enospc_device_still_fresh)
+{
+	uint32_t id, fresh, q, b = self->info.threshold, len;
+	uint8_t blob[BLOB_MAX];
+
+	ASSERT_EQ(0, vqn_set_budget(self->fd, b));
+	ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, b, NULL,
+				 &id));
+	len = save_blob(_metadata, self->fd, id, blob);
+	for (q = 0; q < b; q++)
+		ASSERT_EQ(0, vqn_host_notifier(self->fd, id, q, true, NULL));
+	ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, b, NULL,
+				 &fresh));
+	ASSERT_EQ(-ENOSPC, vqn_host_notifier(self->fd, fresh, 0, true, NULL));
+	EXPECT_EQ(0, vqn_load(self->fd, fresh, blob, len, NULL, NULL));
+}
+
 /* A results array shorter than the device: EINVAL up front. */
 TEST_F(guest, results_capacity_short)
 {
