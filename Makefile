@@ -28,12 +28,16 @@
 #   QEMU_MEM, QEMU_SMP, QEMU_CPU   guest size and CPU model
 #   VQN_*         passed to the guest's environment, e.g. VQN_FUZZ_SECONDS=60
 #                 or VQN_TIMEOUT_<test>=600 (per-binary timeout)
+#   BUILD         build directory (default: build/); a separate one lets two
+#                 make check run side by side in one work tree (else they
+#                 take turns)
 #   VQNOTIFY_CACHE  where kernels and linux-source extracts are cached
 #                 (default: $XDG_CACHE_HOME/vqnotify or ~/.cache/vqnotify)
 # Documentation/testing.rst describes the rig.
 
 TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
-BUILD := $(TOP)/build
+# From the command line only: a BUILD in the environment may mean anything.
+BUILD := $(if $(filter command line,$(origin BUILD)),$(abspath $(BUILD)),$(TOP)/build)
 
 KDIR ?= $(or $(wildcard /lib/modules/$(shell uname -r)/build),$(shell \
 	ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | grep -v -- -rt- | \
@@ -57,7 +61,8 @@ module:
 	$(MAKE) -C $(KDIR) M=$(abspath $(KMOD)) modules
 
 user:
-	@if [ -f $(TOP)/user/Makefile ]; then $(MAKE) --no-print-directory -C $(TOP)/user; fi
+	@if [ -f $(TOP)/user/Makefile ]; then \
+		$(MAKE) --no-print-directory -C $(TOP)/user O=$(BUILD)/user; fi
 
 selftests: user
 	@$(SELFTESTS_MAKE)
@@ -106,6 +111,6 @@ clean:
 	rm -rf $(BUILD)
 	@if [ -n "$(KDIR)" ] && [ -d "$(KDIR)" ]; then \
 		$(MAKE) -C $(KDIR) M=$(abspath $(KMOD)) clean; fi
-	@if [ -f $(TOP)/user/Makefile ]; then $(MAKE) -C $(TOP)/user clean; fi
+	@if [ -f $(TOP)/user/Makefile ]; then $(MAKE) -C $(TOP)/user O=$(BUILD)/user clean; fi
 
 .PHONY: all module user selftests selftests-list deps style sparse check demo bench fuzz clean

@@ -19,6 +19,19 @@ with_lock() {
 	flock "$_lock" "$@"
 }
 
+# lock_or_wait FILE WHAT: hold an exclusive lock on FILE (on fd 9) until the
+# calling script exits; if someone else holds it, say so and wait. Used so
+# that two runs sharing one build/ (several engineers in one work tree) take
+# turns instead of overwriting each other's logs and initramfs.
+lock_or_wait() {
+	mkdir -p "$(dirname "$1")"
+	exec 9>"$1"
+	if ! flock -n 9; then
+		log "waiting: another $2 is using $(dirname "$1") (set BUILD=... to run beside it)"
+		flock 9
+	fi
+}
+
 # Version of an installed Debian package, empty if it is not installed.
 pkg_version() {
 	dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null |

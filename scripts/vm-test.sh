@@ -3,7 +3,8 @@
 # (see kernel.sh).
 #
 #  1. fetch the kernel (scripts/kernel.sh) and build vqnotify.ko against its
-#     headers in $BUILD/NAME/ (a copy of $KMOD and include/);
+#     headers in $BUILD/NAME/ (a copy of $KMOD and include/; runs for the
+#     same NAME in one $BUILD take turns);
 #  2. pack an initramfs: busybox-static, /init (scripts/guest-init.sh), the
 #     kernel's own kvm modules and their dependencies (decompressed), the
 #     module, the selftest binaries in /tests, vqnotifyctl, examples/;
@@ -68,9 +69,10 @@ MODPARAMS=${MODPARAMS:-}
 V=${V:-0}
 
 tag=$prefix$name
-work=$BUILD/$name
+work=$BUILD/$tag
 logf=$BUILD/logs/$tag.log
 result=$BUILD/results/$tag
+lock_or_wait "$BUILD/$tag.lock" "VM run of $tag"
 mkdir -p "$work" "$BUILD/logs" "$BUILD/results"
 rm -f "$result"
 
