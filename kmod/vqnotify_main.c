@@ -327,6 +327,7 @@ static int vqn_release(struct inode *inode, struct file *file)
 	xa_for_each(&g->devs, id, d) {
 		vqn_sm_reset(&g->sm, d, VQNOTIFY_REASON_REMOVED);
 		xa_erase(&g->devs, id);
+		g->nr_devices--;
 		vqn_nl_notify_dev(g, d, false);
 		kvfree(d);
 	}
