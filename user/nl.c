@@ -340,7 +340,10 @@ static int parse_ids(int argc, char **argv, int max, int64_t *ids,
 	return 0;
 }
 
-/* The command word: show by default; help anywhere prints usage. */
+/*
+ * The command word, show by default. Returns 0, EXIT_USAGE, or -1 when
+ * "help" anywhere made it print the usage.
+ */
 static int subcommand(int argc, char **argv, void (*usage)(FILE *f),
 		      const char *const *allowed, const char **cmd)
 {
@@ -349,7 +352,7 @@ static int subcommand(int argc, char **argv, void (*usage)(FILE *f),
 	for (i = 1; i < argc; i++) {
 		if (is_help(argv[i])) {
 			usage(stdout);
-			return EXIT_OK + 100;
+			return -1;
 		}
 	}
 	*cmd = argc > 1 ? argv[1] : allowed[0];
@@ -466,41 +469,45 @@ static int guest_show(struct nl *n, int64_t id)
 	return EXIT_OK;
 }
 
-static int guest_set(struct nl *n, int argc, char **argv)
+/* guest set ID KEY N...: 0, or EXIT_USAGE with the message printed. */
+static int guest_set_check(int argc, char **argv)
 {
-	struct nl_msg *msg;
-	uint32_t id, v;
-	int i, ret;
+	uint32_t v;
+	int i;
 
 	if (argc < 5 || !(argc % 2))
 		return usage_error(guest_usage, "guest set: expected ID and "
 				   "budget N and/or reserve N");
-	if (parse_u32(argv[2], &id))
+	if (parse_u32(argv[2], &v))
 		return usage_error(guest_usage, "'%s' is not an id", argv[2]);
-	msg = nl_new(n, VQNOTIFY_CMD_GUEST_SET, false);
-	if (!msg)
-		return fail("guest set", -ENOMEM);
-	nla_put_u32(msg, VQNOTIFY_A_GUEST_ID, id);
 	for (i = 3; i < argc; i += 2) {
-		int attr;
-
-		if (!strcmp(argv[i], "budget")) {
-			attr = VQNOTIFY_A_GUEST_ADMIN_BUDGET;
-		} else if (!strcmp(argv[i], "reserve")) {
-			attr = VQNOTIFY_A_GUEST_VHOST_RESERVE;
-		} else {
-			nlmsg_free(msg);
+		if (strcmp(argv[i], "budget") && strcmp(argv[i], "reserve"))
 			return usage_error(guest_usage,
 					   "guest set: unknown key '%s'",
 					   argv[i]);
-		}
-		if (parse_u32(argv[i + 1], &v)) {
-			nlmsg_free(msg);
+		if (parse_u32(argv[i + 1], &v))
 			return usage_error(guest_usage,
 					   "guest set: '%s' is not a number",
 					   argv[i + 1]);
-		}
-		nla_put_u32(msg, attr, v);
+	}
+	return 0;
+}
+
+static int guest_set(struct nl *n, int argc, char **argv)
+{
+	struct nl_msg *msg = nl_new(n, VQNOTIFY_CMD_GUEST_SET, false);
+	uint32_t v;
+	int i, ret;
+
+	if (!msg)
+		return fail("guest set", -ENOMEM);
+	parse_u32(argv[2], &v);
+	nla_put_u32(msg, VQNOTIFY_A_GUEST_ID, v);
+	for (i = 3; i < argc; i += 2) {
+		parse_u32(argv[i + 1], &v);
+		nla_put_u32(msg, !strcmp(argv[i], "budget") ?
+			    VQNOTIFY_A_GUEST_ADMIN_BUDGET :
+			    VQNOTIFY_A_GUEST_VHOST_RESERVE, v);
 	}
 	ret = nl_request(n, msg, NULL, NULL);
 	return ret ? fail("guest set", ret) : EXIT_OK;
@@ -516,15 +523,16 @@ int cmd_guest(int argc, char **argv)
 
 	ret = subcommand(argc, argv, guest_usage, cmds, &cmd);
 	if (ret)
-		return ret == 100 ? EXIT_OK : ret;
+		return ret < 0 ? EXIT_OK : ret;
 	if (!strcmp(cmd, "show")) {
 		ret = parse_ids(argc > 2 ? argc - 2 : 0, argv + 2, 1, id,
 				guest_usage);
 		if (ret)
 			return ret;
-	} else if (argc < 5 || !(argc % 2)) {
-		return usage_error(guest_usage, "guest set: expected ID and "
-				   "budget N and/or reserve N");
+	} else {
+		ret = guest_set_check(argc, argv);
+		if (ret)
+			return ret;
 	}
 	if (ctl_nl_open(&n))
 		return EXIT_RUNTIME;
@@ -556,7 +564,7 @@ int cmd_dev(int argc, char **argv)
 
 	ret = subcommand(argc, argv, dev_usage, cmds, &cmd);
 	if (ret)
-		return ret == 100 ? EXIT_OK : ret;
+		return ret < 0 ? EXIT_OK : ret;
 	ret = parse_ids(argc > 2 ? argc - 2 : 0, argv + 2, 1, id, dev_usage);
 	if (ret)
 		return ret;
@@ -636,7 +644,7 @@ int cmd_queue(int argc, char **argv)
 
 	ret = subcommand(argc, argv, queue_usage, cmds, &cmd);
 	if (ret)
-		return ret == 100 ? EXIT_OK : ret;
+		return ret < 0 ? EXIT_OK : ret;
 	ret = parse_ids(argc > 2 ? argc - 2 : 0, argv + 2, 2, id, queue_usage);
 	if (ret)
 		return ret;
@@ -874,7 +882,7 @@ int cmd_config(int argc, char **argv)
 
 	ret = subcommand(argc, argv, config_usage, cmds, &cmd);
 	if (ret)
-		return ret == 100 ? EXIT_OK : ret;
+		return ret < 0 ? EXIT_OK : ret;
 	if (!strcmp(cmd, "set")) {
 		ret = config_check(argc, argv);
 		if (ret)
