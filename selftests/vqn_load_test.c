@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Load: many guests busy at once while their budgets change under them.
+ *
+ * VQN_LOAD_PROCS worker processes (default 4 x online CPUs) each own a guest
+ * of LD_DEVS devices with LD_QUEUES queues each and run random lifecycle
+ * traffic on it for VQN_LOAD_SECONDS (default 20): DRIVER_OK, DRIVER_OK
+ * cleared, reset, vhost on and off, device removal and re-add, save and
+ * load into a new device, own budget changes, queries. Each reads its
+ * guest's events and checks they are well formed and consecutive in seq
+ * unless an OVERFLOW record came.
+ *
+ * Meanwhile an admin process changes every guest's own budget through the
+ * guest fds it inherited and, when the netlink family exists, admin budgets
+ * and vhost reserves (GUEST_SET) and the host-wide threshold and host cap
+ * (CONFIG_SET, put back at the end); a monitor process reads the monitor
+ * multicast group and checks every notification is well formed.
+ *
+ * At the end each guest must satisfy the accounting invariants and still
+ * work, and host_used and nr_guests must be back where they started. The
+ * throughput (lifecycle calls per second, all workers) is printed.
+ */
+#define _GNU_SOURCE
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "vqn_hostile.h"
+
+#define LD_MAX_PROCS	64
+#define LD_DEVS		6
+#define LD_QUEUES	24
+
+struct ld_worker {
+	uint64_t ops;
+	uint64_t events;
+	uint64_t overflows;
+	uint64_t budget_events;
+	int failed;
+	char why[512];
+};
+
+struct ld_shared {
+	uint32_t stop;		/* deadline passed: stop the traffic */
+	uint32_t quiet;		/* admin and monitor stopped, config back */
+	uint32_t guest_id[LD_MAX_PROCS];
+	uint64_t admin_ops;
+	uint64_t admin_nl_ops;
+	uint64_t mon_msgs;
+	uint64_t mon_lost;
+	int mon_failed;
+	char mon_why[256];
+	struct ld_worker w[LD_MAX_PROCS];
+};
+
+static void ld_fail(struct ld_worker *w, const char *fmt, ...) __printf(2, 3);
+static void ld_fail(struct ld_worker *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (w->failed)
+		return;
+	w->failed = 1;
+	va_start(ap, fmt);
+	vsnprintf(w->why, sizeof(w->why), fmt, ap);
+	va_end(ap);
+}
+
+/* Events of the worker's own guest: sane, and consecutive in seq. */
+struct ld_seq {
+	bool known;
+	bool after_overflow;
+	uint64_t next;
+};
+
+static void ld_drain(int fd, struct ld_seq *s, struct ld_worker *w)
+{
+	struct vqnotify_event ev[64];
+	ssize_t n;
+
+	while ((n = read(fd, ev, sizeof(ev))) > 0) {
+		for (size_t i = 0; i < n / sizeof(ev[0]); i++) {
+			const struct vqnotify_event *e = &ev[i];
+
+			w->events++;
+			if (e->type < VQNOTIFY_EVENT_TRANSITION ||
+			    e->type > VQNOTIFY_EVENT_BUDGET || e->__reserved ||
+			    (e->type == VQNOTIFY_EVENT_TRANSITION &&
+			     e->label != VQNOTIFY_LABEL_P &&
+			     e->label != VQNOTIFY_LABEL_R)) {
+				ld_fail(w, "bad event seq %llu type %u label %u",
+					(unsigned long long)e->seq, e->type,
+					e->label);
+				return;
+			}
+			if (s->known && (s->after_overflow ? e->seq < s->next :
+							     e->seq != s->next)) {
+				ld_fail(w, "event seq %llu, expected %s%llu",
+					(unsigned long long)e->seq,
+					s->after_overflow ? ">= " : "",
+					(unsigned long long)s->next);
+				return;
+			}
+			s->known = true;
+			s->next = e->seq + 1;
+			s->after_overflow = e->type == VQNOTIFY_EVENT_OVERFLOW;
+			w->overflows += s->after_overflow;
+			w->budget_events += e->type == VQNOTIFY_EVENT_BUDGET;
+		}
+	}
+	if (n < 0 && errno != EAGAIN)
+		ld_fail(w, "read: %s", strerror(errno));
+}
+
+static bool ld_errno_ok(int ret)
+{
+	/* Well-formed calls on an own guest: only these refusals. */
+	return !ret || ret == -ENOSPC || ret == -EALREADY;
+}
+
+static void ld_worker_main(struct ld_shared *sh, int idx, int fd,
+			   uint64_t seed)
+{
+	static struct vqnotify_vq_result res[VQNOTIFY_MAX_QUEUES];
+	static struct vqnotify_vq_info vi[VQNOTIFY_MAX_QUEUES];
+	static uint8_t blob[VH_BLOB_MAX];
+	struct ld_worker *w = &sh->w[idx];
+	struct vh_rng r = { seed + idx * 0x9e3779b97f4a7c15ULL };
+	struct ld_seq seq = { 0 };
+	uint32_t ids[LD_DEVS], max_id = 0;
+	struct vqnotify_dev_get dg;
+	struct vh_why why;
+	int ret;
+
+	for (int d = 0; d < LD_DEVS; d++) {
+		if (vh_dev_add(fd, 1 + d % 3, LD_QUEUES, "load", &ids[d])) {
+			ld_fail(w, "DEV_ADD: %s", strerror(errno));
+			return;
+		}
+		max_id = ids[d];
+	}
+	while (!__atomic_load_n(&sh->stop, __ATOMIC_RELAXED) && !w->failed) {
+		int d = vh_below(&r, LD_DEVS);
+		uint32_t id = ids[d], nr = VQNOTIFY_MAX_QUEUES, len;
+		const char *what;
+
+		switch (vh_below(&r, 12)) {
+		case 0:
+		case 1:
+		case 2:
+			what = "SET_STATUS";
+			ret = vh_set_status(fd, id, vh_chance(&r, 70) ?
+					    VH_STATUS_OK : vh_chance(&r, 50) ?
+					    VH_STATUS_STOPPED : 0, res, &nr);
+			break;
+		case 3:
+		case 4:
+		case 5:
+			what = "SET_HOST_NOTIFIER";
+			ret = vh_host_notifier(fd, id, vh_below(&r, LD_QUEUES),
+					       vh_chance(&r, 55), NULL);
+			break;
+		case 6:
+			what = "DEV_RESET";
+			ret = vh_dev_op(fd, VQNOTIFY_DEV_RESET, id, 0, NULL, res,
+					&nr);
+			break;
+		case 7:
+			what = "DEV_REMOVE+ADD";
+			ret = vh_dev_remove(fd, id);
+			if (!ret)
+				ret = vh_dev_add(fd, 1 + d % 3, LD_QUEUES, "load",
+						 &ids[d]);
+			max_id = ids[d] > max_id ? ids[d] : max_id;
+			break;
+		case 8:
+			/* Migrate the device into a new one, then drop it. */
+			what = "SAVE+LOAD";
+			len = sizeof(blob);
+			ret = vh_save(fd, id, blob, &len);
+			if (!ret)
+				ret = vh_dev_add(fd, 1 + d % 3, LD_QUEUES, "mig",
+						 &ids[d]);
+			if (!ret) {
+				max_id = ids[d];
+				ret = vh_load(fd, ids[d], blob, len, res, &nr);
+				vh_dev_remove(fd, id);
+			}
+			break;
+		case 9:
+			what = "GUEST_SET";
+			ret = vh_set_budget(fd, vh_chance(&r, 50) ? 0 :
+					    vh_below(&r, LD_DEVS * LD_QUEUES));
+			break;
+		case 10:
+			what = "DEV_GET";
+			ret = vh_dev_get(fd, id, &dg, vi, LD_QUEUES);
+			if (!ret && dg.nr_queues != LD_QUEUES)
+				ld_fail(w, "DEV_GET %u: %u queues", id,
+					dg.nr_queues);
+			break;
+		default:
+			what = "read";
+			ret = 0;
+			ld_drain(fd, &seq, w);
+			break;
+		}
+		if (!ld_errno_ok(ret))
+			ld_fail(w, "%s on device %u: %s", what, id,
+				strerror(-ret));
+		else if (!ret && nr > LD_QUEUES && nr != VQNOTIFY_MAX_QUEUES)
+			ld_fail(w, "%s on device %u: %u results", what, id, nr);
+		w->ops++;
+	}
+	/* Quiet now: the last events, then the invariants. */
+	while (!__atomic_load_n(&sh->quiet, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	ld_drain(fd, &seq, w);
+	if (w->failed)
+		return;
+	if (vh_check_guest(fd, max_id, NULL, &why) ||
+	    vh_check_usable(fd, max_id, &why))
+		ld_fail(w, "after the load: %s", why.msg);
+}
+
+/* Budgets change under the workers. */
+static void ld_admin_main(struct ld_shared *sh, int *fds, int n,
+			  uint64_t seed)
+{
+	struct vh_rng r = { seed ^ 0xad01 };
+	struct vh_nl nl;
+	bool have_nl = !vh_nl_open(&nl, VQNOTIFY_FAMILY_NAME);
+
+	while (!__atomic_load_n(&sh->stop, __ATOMIC_RELAXED)) {
+		int i = vh_below(&r, n);
+
+		if (!have_nl || vh_chance(&r, 50)) {
+			vh_set_budget(fds[i], vh_chance(&r, 40) ? 0 :
+				      vh_below(&r, LD_DEVS * LD_QUEUES));
+			sh->admin_ops++;
+		} else if (vh_chance(&r, 80)) {
+			struct vh_nl_attr a[] = {
+				{ VQNOTIFY_A_GUEST_ID, sh->guest_id[i] },
+				{ VQNOTIFY_A_GUEST_ADMIN_BUDGET,
+				  vh_chance(&r, 30) ? 1024 :
+				  vh_below(&r, LD_DEVS * LD_QUEUES) },
+				{ VQNOTIFY_A_GUEST_VHOST_RESERVE,
+				  vh_below(&r, 6) },
+			};
+
+			vh_nl_call(&nl, VQNOTIFY_CMD_GUEST_SET, false, a,
+				   2 + vh_chance(&r, 30), NULL, NULL);
+			sh->admin_nl_ops++;
+		} else {
+			/* Threshold or a host cap that bites, briefly. */
+			struct vh_nl_attr a = vh_chance(&r, 50) ?
+				(struct vh_nl_attr){ VQNOTIFY_A_CONFIG_THRESHOLD,
+						     4 + vh_below(&r, 8) } :
+				(struct vh_nl_attr){ VQNOTIFY_A_CONFIG_HOST_CAP,
+						     1 + vh_below(&r,
+						     n * LD_DEVS * LD_QUEUES) };
+
+			vh_nl_call(&nl, VQNOTIFY_CMD_CONFIG_SET, false, &a, 1,
+				   NULL, NULL);
+			sh->admin_nl_ops++;
+		}
+		usleep(vh_below(&r, 1000));
+	}
+}
+
+/* The monitor group: every notification well formed. */
+static void ld_monitor_main(struct ld_shared *sh)
+{
+	static char buf[65536];
+	struct vh_nl nl;
+	int sz = 4 << 20;
+
+	if (vh_nl_open(&nl, VQNOTIFY_FAMILY_NAME))
+		return;
+	setsockopt(nl.fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
+	if (setsockopt(nl.fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &nl.mcgrp,
+		       sizeof(nl.mcgrp))) {
+		sh->mon_failed = 1;
+		snprintf(sh->mon_why, sizeof(sh->mon_why), "join: %s",
+			 strerror(errno));
+		return;
+	}
+	while (!__atomic_load_n(&sh->stop, __ATOMIC_RELAXED)) {
+		struct pollfd p = { .fd = nl.fd, .events = POLLIN };
+		struct nlmsghdr *h;
+		ssize_t n;
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		n = recv(nl.fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0) {
+			sh->mon_lost += errno == ENOBUFS;
+			continue;
+		}
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, n);
+		     h = NLMSG_NEXT(h, n)) {
+			struct genlmsghdr *g = NLMSG_DATA(h);
+			struct nlattr *tb[VQNOTIFY_A_TRANSITION_MAX + 1];
+			bool ok = h->nlmsg_type == nl.family &&
+				  g->cmd >= VQNOTIFY_CMD_GUEST_ADD_NTF &&
+				  g->cmd <= VQNOTIFY_CMD_QUEUE_NTF;
+
+			sh->mon_msgs++;
+			if (ok && g->cmd == VQNOTIFY_CMD_QUEUE_NTF) {
+				vh_nl_parse(h, tb, VQNOTIFY_A_TRANSITION_MAX);
+				for (int a = 1; a <= VQNOTIFY_A_TRANSITION_MAX;
+				     a++)
+					ok &= !!tb[a];
+				ok = ok &&
+				     vh_nla_u32(tb[VQNOTIFY_A_TRANSITION_OLD_STATE]) <= 2 &&
+				     vh_nla_u32(tb[VQNOTIFY_A_TRANSITION_NEW_STATE]) <= 2 &&
+				     vh_nla_u32(tb[VQNOTIFY_A_TRANSITION_LABEL]) <
+				     VQNOTIFY_LABEL_MAX;
+			}
+			if (!ok && !sh->mon_failed) {
+				sh->mon_failed = 1;
+				snprintf(sh->mon_why, sizeof(sh->mon_why),
+					 "bad notification type %u cmd %u",
+					 h->nlmsg_type, g->cmd);
+			}
+		}
+	}
+}
+
+TEST(load)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int procs = vh_env_ull("VQN_LOAD_PROCS", 4 * cpus);
+	double seconds = vh_env_ull("VQN_LOAD_SECONDS", 20);
+	uint64_t seed = vh_seed("VQN_LOAD_SEED");
+	int fds[LD_MAX_PROCS], status;
+	pid_t pids[LD_MAX_PROCS + 2];
+	uint32_t used0, guests0, used1, guests1;
+	uint64_t ops = 0, events = 0, overflows = 0, budget_events = 0;
+	struct vh_nl_config cfg;
+	struct ld_shared *sh;
+	struct vh_nl nl;
+	bool have_nl;
+	double t0, dt;
+	unsigned int i;
+
+	if (access(VH_DEV, F_OK))
+		SKIP(return, "no %s (module not loaded)", VH_DEV);
+	if (procs < 1 || procs > LD_MAX_PROCS)
+		procs = procs < 1 ? 1 : LD_MAX_PROCS;
+	ksft_print_msg("load: seed %#llx, %u workers x %d devices x %d queues, %.0f s (VQN_LOAD_SEED, VQN_LOAD_PROCS, VQN_LOAD_SECONDS)\n",
+		       (unsigned long long)seed, procs, LD_DEVS, LD_QUEUES,
+		       seconds);
+	ASSERT_EQ(0, vh_host_usage(&used0, &guests0));
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sh);
+	have_nl = !vh_nl_open(&nl, VQNOTIFY_FAMILY_NAME);
+	if (have_nl)
+		ASSERT_EQ(0, vh_nl_config_get(&nl, &cfg));
+
+	for (i = 0; i < procs; i++) {
+		struct vqnotify_guest_info gi;
+
+		fds[i] = vh_open();
+		ASSERT_LE(0, fds[i]);
+		fcntl(fds[i], F_SETFL, O_NONBLOCK);
+		ASSERT_EQ(0, vh_guest_get(fds[i], &gi));
+		sh->guest_id[i] = gi.guest_id;
+	}
+
+	t0 = vh_now();
+	for (i = 0; i < procs + 2; i++) {
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (pids[i])
+			continue;
+		if (i < procs) {
+			for (unsigned int k = 0; k < procs; k++)
+				if (k != i)
+					close(fds[k]);
+			ld_worker_main(sh, i, fds[i], seed);
+		} else if (i == procs) {
+			ld_admin_main(sh, fds, procs, seed);
+		} else {
+			ld_monitor_main(sh);
+		}
+		_exit(0);
+	}
+	for (i = 0; i < procs; i++)
+		close(fds[i]);
+
+	usleep(seconds * 1e6);
+	__atomic_store_n(&sh->stop, 1, __ATOMIC_SEQ_CST);
+	dt = vh_now() - t0;
+	/* Admin and monitor first; then the settings go back. */
+	for (i = procs; i < procs + 2; i++) {
+		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	}
+	if (have_nl) {
+		EXPECT_EQ(0, vh_nl_config_set(&nl, &cfg));
+		usleep(200000);	/* host-cap promotion work */
+	}
+	__atomic_store_n(&sh->quiet, 1, __ATOMIC_SEQ_CST);
+	for (i = 0; i < procs; i++) {
+		struct ld_worker *w = &sh->w[i];
+
+		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) {
+			TH_LOG("worker %u died: status %#x", i, status);
+		}
+		EXPECT_FALSE(w->failed) {
+			TH_LOG("worker %u (seed %#llx): %s", i,
+			       (unsigned long long)seed, w->why);
+		}
+		ops += w->ops;
+		events += w->events;
+		overflows += w->overflows;
+		budget_events += w->budget_events;
+	}
+	EXPECT_FALSE(sh->mon_failed) {
+		TH_LOG("monitor: %s", sh->mon_why);
+	}
+	ksft_print_msg("load: %llu lifecycle calls in %.1f s by %u workers: %.0f ops/s; %llu events read (%llu overflows, %llu budget); admin: %llu own-budget + %llu netlink changes; monitor: %llu notifications (%llu overruns)\n",
+		       (unsigned long long)ops, dt, procs, ops / dt,
+		       (unsigned long long)events,
+		       (unsigned long long)overflows,
+		       (unsigned long long)budget_events,
+		       (unsigned long long)sh->admin_ops,
+		       (unsigned long long)sh->admin_nl_ops,
+		       (unsigned long long)sh->mon_msgs,
+		       (unsigned long long)sh->mon_lost);
+
+	ASSERT_EQ(0, vh_host_usage(&used1, &guests1));
+	EXPECT_EQ(used0, used1);
+	EXPECT_EQ(guests0, guests1);
+}
+
+int main(int argc, char **argv)
+{
+	VH_SET_TIMEOUT(load, vh_env_ull("VQN_LOAD_SECONDS", 20) + 90);
+	return test_harness_run(argc, argv);
+}
