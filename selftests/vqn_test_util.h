@@ -18,7 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
 
 #include "../include/uapi/linux/vqnotify.h"
 
@@ -346,6 +349,10 @@ static inline int vqn_check_guest(int fd, const uint32_t *ids, int nids,
 				goto bad_queue;
 			if ((v->state == VQN_S_ASSIGNED) != !!v->assign_seq)
 				goto bad_queue;
+			/* Userspace only holds initialised queues. */
+			if ((v->state == VQN_S_ASSIGNED || w) &&
+			    !(v->flags & VQNOTIFY_VQ_INITIALISED))
+				goto bad_queue;
 			if (v->state == VQN_S_ASSIGNED &&
 			    gi.budget < gi.threshold)
 				goto bad_queue;
@@ -380,6 +387,149 @@ static inline uint32_t vqn_crc32_le(uint32_t crc, const uint8_t *p, size_t len)
 			crc = (crc >> 1) ^ (0xedb88320 & -(crc & 1));
 	}
 	return crc;
+}
+
+/*
+ * A minimal generic netlink client for the admin operations (GUEST_SET,
+ * CONFIG_SET), so the tests can reach what only the admin can change:
+ * admin budgets, vhost reserves, threshold and host cap.
+ */
+struct vqn_nl {
+	int fd;
+	uint16_t family;
+	uint32_t seq;
+};
+
+struct vqn_nl_attr {
+	uint16_t type;
+	uint32_t val;
+};
+
+/* Send one request with u32/string attributes, wait for its ack. */
+static inline int vqn_nl_request(struct vqn_nl *nl, uint16_t type,
+				 uint8_t cmd, const struct vqn_nl_attr *a,
+				 int n, const char *str, uint16_t str_type,
+				 void *reply, size_t reply_len)
+{
+	char buf[1024] __attribute__((aligned(4)));
+	struct nlmsghdr *h = (struct nlmsghdr *)buf;
+	struct genlmsghdr *gh = NLMSG_DATA(h);
+	char *p = (char *)(gh + 1);
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	ssize_t r;
+	int i;
+
+	memset(buf, 0, sizeof(buf));
+	h->nlmsg_type = type;
+	h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	h->nlmsg_seq = ++nl->seq;
+	gh->cmd = cmd;
+	gh->version = 1;
+	for (i = 0; i < n; i++) {
+		struct nlattr *na = (struct nlattr *)p;
+
+		na->nla_type = a[i].type;
+		na->nla_len = NLA_HDRLEN + 4;
+		memcpy(p + NLA_HDRLEN, &a[i].val, 4);
+		p += NLA_ALIGN(na->nla_len);
+	}
+	if (str) {
+		struct nlattr *na = (struct nlattr *)p;
+
+		na->nla_type = str_type;
+		na->nla_len = NLA_HDRLEN + strlen(str) + 1;
+		strcpy(p + NLA_HDRLEN, str);
+		p += NLA_ALIGN(na->nla_len);
+	}
+	h->nlmsg_len = p - buf;
+	if (sendto(nl->fd, buf, h->nlmsg_len, 0, (struct sockaddr *)&sa,
+		   sizeof(sa)) < 0)
+		return -errno;
+	for (;;) {
+		r = recv(nl->fd, buf, sizeof(buf), 0);
+		if (r < 0)
+			return -errno;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, r);
+		     h = NLMSG_NEXT(h, r)) {
+			if (h->nlmsg_seq != nl->seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_ERROR)
+				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			if (reply && h->nlmsg_len <= reply_len)
+				memcpy(reply, h, h->nlmsg_len);
+		}
+	}
+}
+
+static inline void vqn_nl_close(struct vqn_nl *nl)
+{
+	if (nl->fd >= 0)
+		close(nl->fd);
+	nl->fd = -1;
+}
+
+/* Open a socket and resolve the vqnotify family: 0 or -errno. */
+static inline int vqn_nl_open(struct vqn_nl *nl)
+{
+	char reply[1024] __attribute__((aligned(4)));
+	struct nlmsghdr *h = (struct nlmsghdr *)reply;
+	struct nlattr *na;
+	int ret, len;
+
+	memset(nl, 0, sizeof(*nl));
+	memset(reply, 0, sizeof(reply));
+	nl->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (nl->fd < 0)
+		return -errno;
+	ret = vqn_nl_request(nl, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, NULL, 0,
+			     VQNOTIFY_FAMILY_NAME, CTRL_ATTR_FAMILY_NAME,
+			     reply, sizeof(reply));
+	if (ret)
+		goto err;
+	ret = -ENOENT;
+	if (h->nlmsg_type != GENL_ID_CTRL)
+		goto err;
+	len = h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+	na = (struct nlattr *)((char *)NLMSG_DATA(h) + GENL_HDRLEN);
+	while (len >= NLA_HDRLEN && na->nla_len >= NLA_HDRLEN &&
+	       na->nla_len <= len) {
+		if ((na->nla_type & NLA_TYPE_MASK) == CTRL_ATTR_FAMILY_ID) {
+			memcpy(&nl->family, (char *)na + NLA_HDRLEN, 2);
+			return 0;
+		}
+		len -= NLA_ALIGN(na->nla_len);
+		na = (struct nlattr *)((char *)na + NLA_ALIGN(na->nla_len));
+	}
+err:
+	vqn_nl_close(nl);
+	return ret;
+}
+
+/* Admin: one guest's budget and/or vhost reserve (-1: leave alone). */
+static inline int vqn_nl_guest_set(struct vqn_nl *nl, uint32_t guest_id,
+				   long budget, long reserve)
+{
+	struct vqn_nl_attr a[3] = { { VQNOTIFY_A_GUEST_ID, guest_id } };
+	int n = 1;
+
+	if (budget >= 0)
+		a[n++] = (struct vqn_nl_attr){ VQNOTIFY_A_GUEST_ADMIN_BUDGET,
+					       (uint32_t)budget };
+	if (reserve >= 0)
+		a[n++] = (struct vqn_nl_attr){ VQNOTIFY_A_GUEST_VHOST_RESERVE,
+					       (uint32_t)reserve };
+	return vqn_nl_request(nl, nl->family, VQNOTIFY_CMD_GUEST_SET, a, n,
+			      NULL, 0, NULL, 0);
+}
+
+/* Admin: one host-wide setting, VQNOTIFY_A_CONFIG_*. */
+static inline int vqn_nl_config_set(struct vqn_nl *nl, uint16_t attr,
+				    uint32_t val)
+{
+	struct vqn_nl_attr a = { attr, val };
+
+	return vqn_nl_request(nl, nl->family, VQNOTIFY_CMD_CONFIG_SET, &a, 1,
+			      NULL, 0, NULL, 0);
 }
 
 #endif /* _VQN_TEST_UTIL_H */

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -464,6 +465,32 @@ TEST_F(trans, f_vhost_off_not_driver_ok)
 	EXPECT_EQ(0U, gi.used);
 	EXPECT_EQ(0U, gi.nr_waiting);
 	EXPECT_EQ(0, HOST_DELTA());
+	EXPECT_NO_EVENTS(self->fd);
+}
+
+/* (f) for a queue that was not initialised at DRIVER_OK: never (e). */
+TEST_F(trans, f_vhost_off_uninitialised)
+{
+	struct vqnotify_vq_result r;
+	struct vqnotify_guest_info gi;
+	struct vqnotify_vq_info vi;
+	uint64_t ready = 0x1;	/* queue 1 not initialised */
+	uint32_t id;
+
+	ASSERT_EQ(0, vqn_dev_add(self->fd, variant->transport, 2, "f", &id));
+	ASSERT_EQ(0, vqn_set_status(self->fd, id, VQN_STATUS_OK, &ready,
+				    NULL, NULL));
+	ASSERT_EQ(0, vqn_host_notifier(self->fd, id, 1, true, &r));
+	EXPECT_RES(r, 1, DEASS, OFFL, L(C), R(VHOST));
+	ASSERT_EQ(0, vqn_host_notifier(self->fd, id, 1, false, &r));
+	EXPECT_RES(r, 1, OFFL, DEASS, L(F), R(NOT_READY));
+	vi = EXPECT_VQ(self->fd, id, 1, DEASS, R(NOT_READY), L(F));
+	EXPECT_EQ(0, vi.flags);
+	CHECK_COUNTS(self->fd, "a2 b1 c1 f1");
+	ASSERT_EQ(0, vqn_guest_get(self->fd, &gi));
+	EXPECT_EQ(1U, gi.used);
+	EXPECT_EQ(0U, gi.nr_waiting);
+	EXPECT_EQ(1, HOST_DELTA());
 	EXPECT_NO_EVENTS(self->fd);
 }
 
@@ -3508,6 +3535,333 @@ TEST_F_TIMEOUT(guest, threads_many_guests, 120)
 		EXPECT_EQ(NULL, ret) TH_LOG("guest %d: %s", i, (char *)ret);
 	}
 	EXPECT_EQ(base, vqn_host_used(self->fd));
+}
+
+/*
+ * What only the admin can change, through the generic netlink family:
+ * a guest's admin budget (with its BUDGET event), a vhost reserve, the
+ * threshold and the host-wide cap. Host-wide settings are put back in
+ * teardown. Skipped when the family or CAP_NET_ADMIN is missing.
+ */
+FIXTURE(admin) {
+	int fd;
+	struct vqnotify_info info;
+	struct vqnotify_guest_info gi;
+	struct vqn_nl nl;
+};
+
+FIXTURE_SETUP(admin)
+{
+	int ret;
+
+	self->fd = -1;
+	self->nl.fd = -1;
+	if (!vqn_present())
+		SKIP(return, "%s not present (module not loaded)",
+		     VQN_DEV_PATH);
+	self->fd = vqn_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, vqn_get_info(self->fd, &self->info));
+	ASSERT_EQ(0, vqn_guest_get(self->fd, &self->gi));
+	ret = vqn_nl_open(&self->nl);
+	if (ret)
+		SKIP(return, "genetlink family %s: %s", VQNOTIFY_FAMILY_NAME,
+		     strerror(-ret));
+	/* A no-op admin request tells whether we may. */
+	ret = vqn_nl_guest_set(&self->nl, self->gi.guest_id,
+			       self->gi.budget, -1);
+	if (ret == -EPERM)
+		SKIP(return, "no CAP_NET_ADMIN");
+	ASSERT_EQ(0, ret);
+	/* It was announced: drop that BUDGET event. */
+	ASSERT_EQ(1, vqn_read_events(self->fd,
+				     (struct vqnotify_event[2]){}, 2));
+}
+
+FIXTURE_TEARDOWN(admin)
+{
+	struct vqnotify_info now;
+
+	if (self->nl.fd >= 0 && !vqn_get_info(self->fd, &now)) {
+		if (now.host_cap != self->info.host_cap)
+			vqn_nl_config_set(&self->nl, VQNOTIFY_A_CONFIG_HOST_CAP,
+					  self->info.host_cap);
+		if (now.threshold != self->info.threshold)
+			vqn_nl_config_set(&self->nl,
+					  VQNOTIFY_A_CONFIG_THRESHOLD,
+					  self->info.threshold);
+	}
+	vqn_nl_close(&self->nl);
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+static void expect_budget_ev(struct __test_metadata *_metadata, int line,
+			     const struct vqnotify_event *e, uint32_t value)
+{
+	EXPECT_EQ((uint32_t)VQNOTIFY_EVENT_BUDGET, e->type)
+		TH_LOG("line %d: event type", line);
+	EXPECT_EQ(value, e->value) TH_LOG("line %d: budget", line);
+	EXPECT_EQ(0U, e->dev_id) TH_LOG("line %d", line);
+	EXPECT_EQ(0U, e->label) TH_LOG("line %d", line);
+}
+
+#define EXPECT_BUDGET_EV(e, v) expect_budget_ev(_metadata, __LINE__, &(e), v)
+
+/*
+ * The admin's budget and the VMM's own limit: the smaller applies. An
+ * admin change preempts like an own one, and is announced by an event.
+ */
+TEST_F(admin, guest_budget)
+{
+	uint32_t n = vqn_budget_above(&self->info, 5), b = n - 3, id, i;
+	uint32_t gid = self->gi.guest_id;
+	struct vqnotify_event ev[16];
+	struct vqnotify_guest_info gi;
+
+	ASSERT_EQ(0, vqn_nl_guest_set(&self->nl, gid, -1, 0));
+	ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, n, NULL,
+				 &id));
+	ASSERT_EQ(0, vqn_set_status(self->fd, id, VQN_STATUS_OK, NULL, NULL,
+				    NULL));
+	ASSERT_EQ(0, vqn_guest_get(self->fd, &gi));
+	ASSERT_EQ(n, gi.nr_assigned);
+	/* The reserve setting above sent its BUDGET event. */
+	ASSERT_EQ(1, vqn_read_events(self->fd, ev, 16));
+	EXPECT_BUDGET_EV(ev[0], self->gi.budget);
+
+	/* Admin lowers: (p) newest first, then the BUDGET event. */
+	ASSERT_EQ(0, vqn_nl_guest_set(&self->nl, gid, b, -1));
+	ASSERT_EQ(4, vqn_read_events(self->fd, ev, 16));
+	for (i = 0; i < 3; i++)
+		EXPECT_EV(ev[i], id, n - 1 - i, ASSIG, DEASS, L(P),
+			  R(PREEMPT_BUDGET));
+	EXPECT_BUDGET_EV(ev[3], b);
+	EXPECT_EQ(ev[0].seq + 3, ev[3].seq);
+	ASSERT_EQ(0, vqn_guest_get(self->fd, &gi));
+	EXPECT_EQ(b, gi.budget);
+	EXPECT_EQ(b, gi.used);
+
+	/* The own limit below the admin's wins. */
+	ASSERT_EQ(0, vqn_set_budget(self->fd, b - 1));
+	ASSERT_EQ(1, vqn_read_events(self->fd, ev, 16));
+	EXPECT_EV(ev[0], id, n - 4, ASSIG, DEASS, L(P), R(PREEMPT_BUDGET));
+	/* Admin raises, but the own limit still holds: no promotion. */
+	ASSERT_EQ(0, vqn_nl_guest_set(&self->nl, gid, 1000, -1));
+	ASSERT_EQ(1, vqn_read_events(self->fd, ev, 16));
+	EXPECT_BUDGET_EV(ev[0], b - 1);
+	/* Own limit lifted: the admin's budget, and FIFO promotion. */
+	ASSERT_EQ(0, vqn_set_budget(self->fd, 0));
+	ASSERT_EQ(4, vqn_read_events(self->fd, ev, 16));
+	for (i = 0; i < 4; i++)
+		EXPECT_EV(ev[i], id, n - 1 - i, DEASS, ASSIG, L(R),
+			  R(PROMOTED));
+	ASSERT_EQ(0, vqn_guest_get(self->fd, &gi));
+	EXPECT_EQ(1000U, gi.budget);
+	EXPECT_EQ(n, gi.nr_assigned);
+	CHECK_COUNTS(self->fd, "a%u b%u p4 r4", n, n);
+}
+
+/*
+ * A vhost reserve: userspace leaves it free, vhost takes it without
+ * preempting, and vhost holding queues shrinks what is left of it.
+ */
+TEST_F(admin, vhost_reserve)
+{
+	uint32_t n = self->info.threshold + 5, id, q, rsv = 3;
+	struct vqnotify_vq_result r;
+	struct vqnotify_event ev[8];
+	struct vqnotify_guest_info gi;
+	struct vqnotify_vq_info vi;
+
+	ASSERT_EQ(0, vqn_set_budget(self->fd, n));
+	ASSERT_EQ(0, vqn_nl_guest_set(&self->nl, self->gi.guest_id, -1, 0));
+	ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_PIO, n, NULL,
+				 &id));
+	ASSERT_EQ(0, vqn_set_status(self->fd, id, VQN_STATUS_OK, NULL, NULL,
+				    NULL));
+	(void)vqn_read_events(self->fd, ev, 8);
+
+	/* Setting the reserve preempts userspace to make room for it. */
+	ASSERT_EQ(0, vqn_nl_guest_set(&self->nl, self->gi.guest_id, -1, rsv));
+	ASSERT_EQ((int)rsv + 1, vqn_read_events(self->fd, ev, 8));
+	for (q = 0; q < rsv; q++)
+		EXPECT_EV(ev[q], id, n - 1 - q, ASSIG, DEASS, L(P),
+			  R(PREEMPT_BUDGET));
+	EXPECT_BUDGET_EV(ev[rsv], n);
+	ASSERT_EQ(0, vqn_guest_get(self->fd, &gi));
+	EXPECT_EQ(rsv, gi.vhost_reserve);
+	EXPECT_EQ(n - rsv, gi.used);
+	EXPECT_EQ(rsv, gi.nr_waiting);
+
+	/* vhost takes a reserved slot: (c), no preemption, no promotion. */
+	ASSERT_EQ(0, vqn_host_notifier(self->fd, id, n - 1, true, &r));
+	EXPECT_RES(r, n - 1, DEASS, OFFL, L(C), R(VHOST));
+	EXPECT_NO_EVENTS(self->fd);
+
+	/*
+	 * (d) on a userspace queue: one more slot in vhost's hands, so one
+	 * less reserved, and the oldest waiting queue is promoted (r).
+	 */
+	ASSERT_EQ(0, vqn_host_notifier(self->fd, id, 0, true, &r));
+	EXPECT_RES(r, 0, ASSIG, OFFL, L(D), R(VHOST));
+	ASSERT_EQ(1, vqn_read_events(self->fd, ev, 8));
+	EXPECT_EV(ev[0], id, n - 2, DEASS, ASSIG, L(R), R(PROMOTED));
+	vi = EXPECT_VQ(self->fd, id, n - 3, DEASS, R(PREEMPT_BUDGET), L(P));
+	EXPECT_EQ(INIT | WAIT, vi.flags);
+
+	/* The last reserved slot is vhost's too. */
+	ASSERT_EQ(0, vqn_host_notifier(self->fd, id, n - 3, true, &r));
+	EXPECT_RES(r, n - 3, DEASS, OFFL, L(C), R(VHOST));
+	EXPECT_NO_EVENTS(self->fd);
+	ASSERT_EQ(0, vqn_guest_get(self->fd, &gi));
+	EXPECT_EQ(n, gi.used);
+	EXPECT_EQ(3U, gi.nr_offlimits);
+	EXPECT_EQ(0U, gi.nr_waiting);
+	ASSERT_GUEST_OK(self->fd, &id, 1);
+}
+
+/*
+ * The host-wide cap: (b) refuses HOST_CAP and the queues wait; vhost still
+ * gets a slot by preempting its own guest, else ENOSPC; a slot freed by
+ * another guest, and a raised cap, promote the waiting queues (r) from the
+ * module's worker, asynchronously.
+ */
+TEST_F(admin, host_cap)
+{
+	struct vqnotify_vq_result res[4];
+	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
+	struct vqnotify_event ev[8];
+	struct vqnotify_guest_info gi;
+	struct vqnotify_vq_info vi;
+	uint32_t id, vh, other, q, nr = 4;
+	long base = vqn_host_used(self->fd);
+	int fd2, fd3;
+
+	ASSERT_LE(0, base);
+	ASSERT_EQ(0, vqn_nl_config_set(&self->nl, VQNOTIFY_A_CONFIG_HOST_CAP,
+				       base + 3));
+	fd2 = vqn_open();
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, vqn_dev_add(fd2, VQNOTIFY_TRANSPORT_MMIO, 1, NULL,
+				 &other));
+	ASSERT_EQ(0, vqn_set_status(fd2, other, VQN_STATUS_OK, NULL, NULL,
+				    NULL));
+
+	ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, 4, NULL,
+				 &id));
+	ASSERT_EQ(0, vqn_set_status(self->fd, id, VQN_STATUS_OK, NULL, res,
+				    &nr));
+	ASSERT_EQ(4U, nr);
+	for (q = 0; q < 4; q++) {
+		if (q < 2) {
+			EXPECT_RES(res[q], q, DEASS, ASSIG, L(B), R(GRANTED));
+			continue;
+		}
+		EXPECT_RES(res[q], q, DEASS, DEASS, L(NONE), R(HOST_CAP));
+		vi = EXPECT_VQ(self->fd, id, q, DEASS, R(HOST_CAP), L(A));
+		EXPECT_EQ(INIT | WAIT, vi.flags);
+	}
+	EXPECT_EQ(base + 3, vqn_host_used(self->fd));
+
+	/* vhost at the cap: the guest's own newest grant makes room. */
+	ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, 1, NULL,
+				 &vh));
+	ASSERT_EQ(0, vqn_host_notifier(self->fd, vh, 0, true, NULL));
+	ASSERT_EQ(1, vqn_read_events(self->fd, ev, 8));
+	EXPECT_EV(ev[0], id, 1, ASSIG, DEASS, L(P), R(PREEMPT_VHOST));
+	/* ...and a guest with nothing to preempt gets ENOSPC. */
+	fd3 = vqn_open();
+	ASSERT_LE(0, fd3);
+	ASSERT_EQ(0, vqn_dev_add(fd3, VQNOTIFY_TRANSPORT_MMIO, 1, NULL, &q));
+	EXPECT_NO_CHANGE(fd3, &q, 1, -ENOSPC,
+			 vqn_host_notifier(fd3, q, 0, true, NULL));
+	close(fd3);
+
+	/* Another guest frees a slot: the oldest waiting queue gets it. */
+	close(fd2);
+	ASSERT_EQ(1, poll(&pfd, 1, 5000)) TH_LOG("no promotion after close");
+	ASSERT_EQ(1, vqn_read_events(self->fd, ev, 8));
+	EXPECT_EV(ev[0], id, 2, DEASS, ASSIG, L(R), R(PROMOTED));
+
+	/* The cap is raised: the rest follow, FIFO. */
+	ASSERT_EQ(0, vqn_nl_config_set(&self->nl, VQNOTIFY_A_CONFIG_HOST_CAP,
+				       self->info.host_cap));
+	for (q = 0; q < 2; ) {
+		int n;
+
+		ASSERT_EQ(1, poll(&pfd, 1, 5000)) TH_LOG("promotion %u", q);
+		n = vqn_read_events(self->fd, ev + q, 2 - q);
+		ASSERT_LT(0, n);
+		q += n;
+	}
+	EXPECT_EV(ev[0], id, 3, DEASS, ASSIG, L(R), R(PROMOTED));
+	EXPECT_EV(ev[1], id, 1, DEASS, ASSIG, L(R), R(PROMOTED));
+	ASSERT_EQ(0, vqn_guest_get(self->fd, &gi));
+	EXPECT_EQ(4U, gi.nr_assigned);
+	EXPECT_EQ(0U, gi.nr_waiting);
+	EXPECT_EQ(base + 5, vqn_host_used(self->fd));
+}
+
+/* The admin raises the threshold above the budget: limited at once. */
+TEST_F(admin, threshold)
+{
+	struct vqnotify_event ev[16];
+	struct vqnotify_guest_info gi;
+	uint32_t id, q, thr = self->info.threshold;
+
+	ASSERT_EQ(0, vqn_set_budget(self->fd, thr + 2));
+	ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_CCW, 4, NULL,
+				 &id));
+	ASSERT_EQ(0, vqn_set_status(self->fd, id, VQN_STATUS_OK, NULL, NULL,
+				    NULL));
+	ASSERT_EQ(0, vqn_host_notifier(self->fd, id, 0, true, NULL));
+	ASSERT_EQ(0, vqn_nl_config_set(&self->nl, VQNOTIFY_A_CONFIG_THRESHOLD,
+				       thr + 3));
+	ASSERT_EQ(4, vqn_read_events(self->fd, ev, 16));
+	for (q = 0; q < 3; q++)
+		EXPECT_EV(ev[q], id, 3 - q, ASSIG, DEASS, L(P),
+			  R(PREEMPT_BUDGET));
+	EXPECT_BUDGET_EV(ev[3], thr + 2);
+	ASSERT_EQ(0, vqn_guest_get(self->fd, &gi));
+	EXPECT_EQ(thr + 3, gi.threshold);
+	EXPECT_EQ((uint32_t)VQNOTIFY_GUEST_LIMITED, gi.out_flags);
+	/* vhost's queue is not touched; nothing waits. */
+	EXPECT_VQ(self->fd, id, 0, OFFL, R(VHOST), L(D));
+	EXPECT_EQ(1U, gi.used);
+	EXPECT_EQ(0U, gi.nr_waiting);
+}
+
+/*
+ * Last: the module cannot go while a guest is open (the rig checks that
+ * it unloads cleanly after the run).
+ */
+FIXTURE(module) {
+	int fd;
+};
+
+FIXTURE_SETUP(module)
+{
+	self->fd = -1;
+	if (!vqn_present())
+		SKIP(return, "%s not present (module not loaded)",
+		     VQN_DEV_PATH);
+	self->fd = vqn_open();
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(module)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F(module, no_unload_while_open)
+{
+	EXPECT_EQ(-1, syscall(SYS_delete_module, "vqnotify", O_NONBLOCK));
+	EXPECT_EQ(EWOULDBLOCK, errno);
+	/* Still there and working. */
+	EXPECT_LE(0, vqn_host_used(self->fd));
 }
 
 TEST_HARNESS_MAIN
