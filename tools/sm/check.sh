@@ -37,6 +37,8 @@ run_fuzz() {
 	_log=$1
 	shift
 	echo "# sm_fuzz ($ENGINE): seed=$SEED, ${FUZZ_SECONDS}s$([ $# -gt 0 ] && echo ", corpus $1")"
+	[ "$ENGINE" = libfuzzer ] ||
+		echo "# no libFuzzer (clang, libclang-rt-14-dev): seeded random inputs, same checks"
 	$FUZZ -seed="$SEED" -max_total_time="$FUZZ_SECONDS" \
 		-print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
 		-artifact_prefix="$OUT/artifacts/" "$@" >"$_log" 2>&1
@@ -47,9 +49,11 @@ fuzz_report() {
 	_runs=$(stat number_of_executed_units "$1")
 	_rate=$(stat average_exec_per_sec "$1")
 	_what="sm_fuzz: $ENGINE seed=$SEED ${FUZZ_SECONDS}s ${_runs:-?} runs ${_rate:-?} exec/s"
-	if [ "$2" -eq 0 ]; then
+	if [ "$2" -eq 0 ] && [ -n "$_runs" ]; then
 		echo "ok $3 $_what"
-		echo "# reproduce: $FUZZ -seed=$SEED -runs=${_runs:-N}"
+		# Replays only from the same starting corpus: none in check.
+		[ "$mode" = check ] &&
+			echo "# reproduce: $FUZZ -seed=$SEED -runs=$_runs"
 		return 0
 	fi
 	tail -n 60 "$1" | indent

@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -240,7 +241,17 @@ static void check_preemption_order(struct world *w, struct sm_guest *g,
 	}
 }
 
-/* Reports since @first about @d that are results, i.e. not events. */
+static unsigned int count_label(struct sm_guest *g, unsigned int first,
+				u8 label)
+{
+	unsigned int i, n = 0;
+
+	for (i = first; i < g->nr_reports; i++)
+		n += g->reports[i].label == label;
+	return n;
+}
+
+/* Reports since @first about @vq that are results, i.e. not events. */
 static unsigned int results_for(struct sm_guest *g, unsigned int first,
 				const struct vqn_vq *vq)
 {
@@ -358,6 +369,10 @@ static void op_vhost(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 	    g->sm.used > used && used >= budget)
 		fail(w, "vhost took slot %u beyond budget %u", used + 1,
 		     budget);
+	if (count_label(g, first, VQNOTIFY_LABEL_P) > !!(used >= budget ||
+							 host_full))
+		fail(w, "vhost preempted with a free slot (used %u/%u, host %u/%u)",
+		     used, budget, host_used, w->host.cap);
 	check_preemption_order(w, g, first);
 }
 
@@ -424,6 +439,11 @@ static void op_reconfigure(struct world *w, struct sm_guest *g,
 		break;
 	}
 	check_preemption_order(w, g, first);
+	/* Preempted down to the budget, not below: one more would not fit. */
+	if (count_label(g, first, VQNOTIFY_LABEL_P) && !vqn_sm_limited(&g->sm) &&
+	    sm_user_fits(&g->sm, g->sm.used + 1, g->sm.nr_offlimits))
+		fail(w, "%s %u preempted more than needed (used %u budget %u)",
+		     op_names[op], value, g->sm.used, vqn_sm_budget(&g->sm));
 }
 
 static void guest_open(struct world *w, unsigned int i, struct input *in)
@@ -675,8 +695,15 @@ int main(int argc, char **argv)
 			artifact_prefix = argv[i] + 17;
 	}
 	for (i = 1; i < argc; i++) {
+		struct stat st;
+
 		if (argv[i][0] == '-')
 			continue;
+		if (!stat(argv[i], &st) && S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "INFO: %s: corpus directories are not used without libFuzzer\n",
+				argv[i]);
+			continue;
+		}
 		if (replay(argv[i]))
 			return 1;
 		replayed = true;
