@@ -54,6 +54,26 @@ static int kvm_has(int vm, const struct vqn_kvm_notify *n)
 	return ret;
 }
 
+/*
+ * The tests assume the module's defaults: threshold 7, no vhost reserve,
+ * budget and host cap to spare. A test killed before restoring the
+ * host-wide config (netlink CONFIG_SET) would fail every test here in
+ * ways that point nowhere: say so instead.
+ */
+#define ASSERT_HOST_DEFAULTS(g) do {					\
+	struct vqnotify_info _i;					\
+									\
+	ASSERT_EQ(0, vqn_get_info(g, &_i));				\
+	ASSERT_TRUE(_i.threshold == 7 && !_i.vhost_reserve &&		\
+		    _i.default_budget >= 64 &&				\
+		    _i.host_cap >= _i.host_used + 64)			\
+		TH_LOG("host config is not the module's defaults (left " \
+		       "by an earlier test?): threshold %u reserve %u " \
+		       "default budget %u host cap %u used %u",		\
+		       _i.threshold, _i.vhost_reserve,			\
+		       _i.default_budget, _i.host_cap, _i.host_used);	\
+} while (0)
+
 FIXTURE(kvm) {
 	int kvm, vm;
 	struct vqn_guest *g;
@@ -154,6 +174,7 @@ FIXTURE_SETUP(kvm)
 	self->vm = ioctl(self->kvm, KVM_CREATE_VM, 0);
 	ASSERT_LE(0, self->vm);
 	ASSERT_EQ(0, vqn_open(&self->g, "kvmtest"));
+	ASSERT_HOST_DEFAULTS(self->g);
 	ASSERT_EQ(0, vqn_kvm_attach(self->g, self->vm));
 	add_bound_dev(_metadata, self, variant->pio, 0, NQ);
 }

@@ -64,6 +64,33 @@ static bool have_module(void)
 	return access("/dev/vqnotify", F_OK) == 0;
 }
 
+/*
+ * The replays assume the module's defaults (threshold 7, no vhost
+ * reserve, budget and host cap to spare), which a test killed before
+ * restoring the host-wide config may have left changed.
+ */
+static bool host_defaults(char *why, size_t len)
+{
+	struct vqnotify_info i = { .size = sizeof(i) };
+	int fd = open("/dev/vqnotify", O_RDWR | O_CLOEXEC);
+	bool ok;
+
+	if (fd < 0 || ioctl(fd, VQNOTIFY_GET_INFO, &i)) {
+		snprintf(why, len, "GET_INFO: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	close(fd);
+	ok = i.threshold == 7 && !i.vhost_reserve && i.default_budget >= 64 &&
+	     i.host_cap >= i.host_used + 64;
+	snprintf(why, len, "host config is not the module's defaults (left by "
+		 "an earlier test?): threshold %u reserve %u default budget %u "
+		 "host cap %u used %u", i.threshold, i.vhost_reserve,
+		 i.default_budget, i.host_cap, i.host_used);
+	return ok;
+}
+
 static void slurp(int fd, char *buf)
 {
 	ssize_t n;
@@ -151,9 +178,13 @@ FIXTURE(ctl) {
 
 FIXTURE_SETUP(ctl)
 {
+	char why[256];
+
 	self->path[0] = '\0';
 	if (!have_ctl())
 		SKIP(return, "no vqnotifyctl (set VQNOTIFYCTL)");
+	if (have_module())
+		ASSERT_TRUE(host_defaults(why, sizeof(why))) TH_LOG("%s", why);
 }
 
 FIXTURE_TEARDOWN(ctl)
