@@ -329,6 +329,7 @@ static void op_vhost(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 	u32 budget = vqn_sm_budget(&g->sm);
 	bool host_full = w->host.used >= w->host.cap;
 	bool had_grants = !list_empty(&g->sm.assigned);
+	bool dev_used = d->used;
 	u64 counts[VQNOTIFY_NR_COUNTERS];
 	unsigned int first = g->nr_reports;
 	int ret, want = 0;
@@ -355,6 +356,7 @@ static void op_vhost(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 		seen_enospc += ret == -ENOSPC;
 		if (g->nr_reports != first || g->sm.used != used ||
 		    w->host.used != host_used || vq->state != old ||
+		    d->used != dev_used ||
 		    memcmp(counts, g->sm.counts, sizeof(counts)))
 			fail(w, "failed host notifier call changed something");
 		return;
@@ -700,7 +702,7 @@ int main(int argc, char **argv)
 		if (argv[i][0] == '-')
 			continue;
 		if (!stat(argv[i], &st) && S_ISDIR(st.st_mode)) {
-			fprintf(stderr, "INFO: %s: corpus directories are not used without libFuzzer\n",
+			fprintf(stderr, "INFO: %s: corpus directory, unused here\n",
 				argv[i]);
 			continue;
 		}

@@ -440,6 +440,7 @@ TEST_F(sm, c_at_host_cap_with_nothing_to_preempt_is_enospc)
 	d = sm_dev_add(&self->g, 1);
 	ASSERT_NE(NULL, d);
 	EXPECT_EQ(-ENOSPC, sm_host_notifier(&self->g, d, 0, true));
+	EXPECT_FALSE(d->used);	/* still fresh: LOAD may target it */
 	EXPECT_EQ(0, self->g.nr_reports);
 	EXPECT_EQ(0, self->g.sm.used);
 	EXPECT_EQ(1, self->host.used);
