@@ -20,8 +20,10 @@
 #                 debug is left out while scripts/debug-kernel.sh is missing)
 #   KERNEL        kernel for demo, bench and fuzz (default: 6.1)
 #   TESTS         selftest binaries to run (default: all)
-#   TEST_TIMEOUT  seconds per selftest binary in the VM (default: 300)
-#   VM_TIMEOUT    hard limit per VM run in seconds (default: 900)
+#   TEST_TIMEOUT  seconds per selftest binary in the VM (default: 300; a
+#                 binary's NAME_TIMEOUT in selftests/Makefile overrides it)
+#   VM_TIMEOUT    hard limit per VM run in seconds (default: 600 + the
+#                 longest per-binary timeout)
 #   V=1           show the guest console live
 #   CMDLINE       extra guest kernel command line
 #   MODPARAMS     parameters for insmod vqnotify.ko in the VM
@@ -70,6 +72,9 @@ selftests: user
 selftests-list:
 	@$(SELFTESTS_MAKE) list
 
+selftests-timeouts:
+	@$(SELFTESTS_MAKE) timeouts
+
 deps:
 	@$(TOP)/scripts/deps.sh
 
@@ -113,4 +118,4 @@ clean:
 		$(MAKE) -C $(KDIR) M=$(abspath $(KMOD)) clean; fi
 	@if [ -f $(TOP)/user/Makefile ]; then $(MAKE) -C $(TOP)/user O=$(BUILD)/user clean; fi
 
-.PHONY: all module user selftests selftests-list deps style sparse check demo bench fuzz clean
+.PHONY: all module user selftests selftests-list selftests-timeouts deps style sparse check demo bench fuzz clean

@@ -66,6 +66,7 @@ run_test() {
 	mark "TEST $1 BEGIN timeout=${to}s"
 	rm -f /tmp/.vqn-timedout
 	cd /tmp || return
+	t0=$(date +%s)
 	setsid "/tests/$1" &
 	pid=$!
 	(
@@ -85,7 +86,7 @@ run_test() {
 	if [ -e /tmp/.vqn-timedout ]; then
 		mark "TEST $1 END TIMEOUT after ${to}s"
 	else
-		mark "TEST $1 END rc=$rc"
+		mark "TEST $1 END rc=$rc time=$(($(date +%s) - t0))s"
 	fi
 }
 

@@ -52,6 +52,8 @@ function finish_test(how,    total, extra, rc) {
 			extra = " (exit status " rc ")"
 		}
 	}
+	if (took != "") extra = extra " in " substr(took, 6)
+	took = ""
 	printf "%s: %-28s %3d passed, %d failed, %d skipped%s\n", name, cur, tp, tf, ts, extra
 	for (i = 1; i <= nfailed; i++)
 		printf "%s:   %s\n", name, failed[i]
@@ -81,7 +83,9 @@ BEGIN { taintnames = "PFSRMBUDAWCIOELKXTN" }
 	cur = $3; tp = tf = ts = nfailed = 0; next
 }
 /^VQN-RIG: TEST [^ ]+ END/ {
-	if (cur == $3) finish_test($5 ($6 != "" ? " " $6 " " $7 : ""))
+	if (cur != $3) next
+	if ($5 == "TIMEOUT") finish_test($5 " " $6 " " $7)
+	else { took = $6; finish_test($5) }
 	next
 }
 /^VQN-RIG: DEMO END/ {

@@ -22,8 +22,10 @@
 #   TESTBIN       directory of the selftest binaries (default: $BUILD/selftests)
 #   TESTS         names of the binaries to run (default: all in TESTBIN)
 #   CTL           vqnotifyctl binary (default: $BUILD/user/vqnotifyctl, if any)
-#   TEST_TIMEOUT  seconds per test binary in the guest (default 300)
-#   VM_TIMEOUT    hard limit for the whole QEMU run, seconds (default 900)
+#   TEST_TIMEOUT  seconds per test binary in the guest (default 300); for
+#                 the selftests, NAME_TIMEOUT in selftests/Makefile wins
+#   VM_TIMEOUT    hard limit for the whole QEMU run, seconds (default 600 +
+#                 the longest per-binary timeout)
 #   QEMU_MEM      guest memory in MiB (default 1024)
 #   QEMU_SMP      guest CPUs (default 2)
 #   QEMU_CPU      guest CPU model (default: EPYC with SVM, see below)
@@ -56,7 +58,6 @@ KMOD=${KMOD:-$TOP/kmod}
 TESTBIN=${TESTBIN:-$BUILD/selftests}
 CTL=${CTL:-$BUILD/user/vqnotifyctl}
 TEST_TIMEOUT=${TEST_TIMEOUT:-300}
-VM_TIMEOUT=${VM_TIMEOUT:-900}
 QEMU_MEM=${QEMU_MEM:-1024}
 QEMU_SMP=${QEMU_SMP:-2}
 # EPYC with SVM so the guest's own kvm-amd loads. Minus what TCG cannot do
@@ -111,6 +112,22 @@ elif [ -z "${TESTS:-}" ]; then
 		[ -f "$f" ] && [ -x "$f" ] && echo "$f"
 	done) || TESTS=
 fi
+# Per-binary timeouts the selftests declare (NAME_TIMEOUT), unless given
+# as VQN_TIMEOUT_<name> already; the guest reads VQN_TIMEOUT_<name>.
+if [ "$TESTBIN" = "$BUILD/selftests" ] && [ -n "$TESTS" ]; then
+	make -s --no-print-directory -C "$TOP" selftests-timeouts >"$work/timeouts" || :
+	while read -r t secs; do
+		v=VQN_TIMEOUT_$(echo "$t" | tr -c 'A-Za-z0-9_\n' '_')
+		eval "[ -n \"\${$v:-}\" ] || export $v=\$secs"
+	done <"$work/timeouts"
+fi
+longest=$TEST_TIMEOUT
+for t in $TESTS; do
+	eval "secs=\${VQN_TIMEOUT_$(echo "$t" | tr -c 'A-Za-z0-9_\n' '_'):-$TEST_TIMEOUT}"
+	[ "$secs" -gt "$longest" ] && longest=$secs
+done
+VM_TIMEOUT=${VM_TIMEOUT:-$((600 + longest))}
+
 root=$work/initramfs
 rm -rf "$root"
 mkdir -p "$root"
