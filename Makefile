@@ -9,7 +9,7 @@
 #   make style      checkpatch.pl --strict over kmod/ and the uAPI header
 #   make sparse     build the module with C=2 against the 6.1 headers
 #   make bench      run the bench/*.c programs in a VM (when they exist)
-#   make fuzz       run the fuzz* selftests in a VM (when they exist)
+#   make fuzz       run the *fuzz* selftests in a VM (when they exist)
 #   make deps       install the Debian packages all this needs
 #   make clean
 #
@@ -106,11 +106,11 @@ bench: deps user
 	else echo "bench: no bench/*.c yet"; fi
 
 fuzz: deps selftests
-	@t="$$($(SELFTESTS_MAKE) list | grep '^fuzz')"; \
+	@t="$$($(SELFTESTS_MAKE) list | grep fuzz)"; \
 	if [ -n "$$t" ]; then \
 		TESTS="$$t" VQN_FUZZ_SECONDS=$${VQN_FUZZ_SECONDS:-60} \
 			$(TOP)/scripts/vm-test.sh $(KERNEL); \
-	else echo "fuzz: no selftests/fuzz*.c yet"; fi
+	else echo "fuzz: no selftests/*fuzz*.c yet"; fi
 
 clean:
 	rm -rf $(BUILD)
