@@ -1,0 +1,794 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fault injection: every allocation the module makes for a call fails in
+ * turn.
+ *
+ * With failslab (and fail_page_alloc when the kernel has it) told to fail
+ * sleeping allocations too, and their stack filter aimed at vqnotify's
+ * text so that only allocations made on the module's behalf count, each
+ * call below is made with /proc/thread-self/fail-nth = 1, 2, ... until it
+ * runs without the fault firing. Every time the fault fired the call must
+ * either fail with ENOMEM (a do request over netlink: its ACK) and change
+ * nothing at all (GUEST_GET, DEV_GET with every queue, host-wide counters,
+ * the netlink config), or succeed anyway (a kmalloc that fell back to
+ * vmalloc, an xarray that retried) and leave consistent accounting; either
+ * way the guest must still work. kmemleak, run by the rig after the tests,
+ * catches what an error path forgot to free.
+ *
+ * Needs CONFIG_FAULT_INJECTION (fail-nth) and CONFIG_FAILSLAB with debugfs:
+ * skipped on the stock kernels, run on the rig's debug kernel. Each test
+ * prints how many fault points it covered.
+ */
+#define _GNU_SOURCE
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "vqn_hostile.h"
+
+#define FS_MAX_NTH	2000
+#define FS_DBG		"/sys/kernel/debug/"
+
+/* debugfs knobs set for the test and put back after it. */
+struct fs_knob {
+	const char *path;
+	char saved[64];
+	bool set;
+};
+
+struct fs_ctx {
+	int fd;			/* guest under test */
+	int probe;		/* host-wide counters */
+	int newfd;		/* open: the new guest */
+	uint32_t dev;
+	uint32_t nq;
+	uint32_t guest_id;
+	uint32_t blob_len;
+	uint8_t blob[VH_BLOB_MAX];
+	uint64_t ready[VH_WORDS(VQNOTIFY_MAX_QUEUES)];
+	struct vqnotify_vq_result res[VQNOTIFY_MAX_QUEUES];
+	struct vqnotify_vq_info vi[VQNOTIFY_MAX_QUEUES];
+	struct vqnotify_event ev[8];
+	struct vh_nl nl;
+	bool have_nl;
+	struct vh_nl_config cfg;
+	struct vh_nl_ids ids;
+};
+
+struct fs_op {
+	const char *name;
+	/* a fresh guest in the state the call starts from */
+	int (*prepare)(struct fs_ctx *c);
+	/* the call under test: 0 or -errno */
+	int (*call)(struct fs_ctx *c);
+	uint32_t nq;
+	bool netlink;
+};
+
+static int fs_read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return 0;
+}
+
+static int fs_write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -EIO;
+}
+
+static int fs_knob_set(struct fs_knob *k, const char *val)
+{
+	if (!k->set && fs_read_file(k->path, k->saved, sizeof(k->saved)))
+		return -ENOENT;
+	k->set = true;
+	return fs_write_file(k->path, val);
+}
+
+/* vqnotify's text, from /proc/kallsyms: [start, end). */
+static int fs_module_text(unsigned long *start, unsigned long *end)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[512], type, name[256], mod[64];
+	unsigned long a;
+
+	*start = ~0UL;
+	*end = 0;
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx %c %255s [%63[^]]]", &a, &type, name,
+			   mod) != 4 || strcmp(mod, "vqnotify") ||
+		    (type != 't' && type != 'T'))
+			continue;
+		if (a < *start)
+			*start = a;
+		if (a > *end)
+			*end = a;
+	}
+	fclose(f);
+	if (!*end || !*start)
+		return -ENOENT;	/* no module, or addresses hidden */
+	*end += 0x2000;		/* the last function's length */
+	return 0;
+}
+
+/* Totals over all tests, printed when the harness exits. */
+struct fs_totals {
+	unsigned int calls;
+	unsigned int points;
+	unsigned int enomem;
+	unsigned int absorbed;
+};
+
+static struct fs_totals *fs_totals;
+
+static void fs_print_totals(void)
+{
+	if (fs_totals && fs_totals->calls)
+		ksft_print_msg("failslab: %u fault points over %u calls: %u failed with ENOMEM, %u absorbed\n",
+			       fs_totals->points, fs_totals->calls,
+			       fs_totals->enomem, fs_totals->absorbed);
+}
+
+/* fail-nth of this thread */
+
+static int fs_nth_fd = -1;
+
+static void fs_arm(unsigned int nth)
+{
+	char buf[16];
+	int n = snprintf(buf, sizeof(buf), "%u", nth);
+
+	if (pwrite(fs_nth_fd, buf, n, 0) != n)
+		abort();
+}
+
+/* Disarm; true when the fault fired. */
+static bool fs_disarm(void)
+{
+	char buf[16] = "";
+	bool fired;
+
+	if (pread(fs_nth_fd, buf, sizeof(buf) - 1, 0) <= 0)
+		abort();
+	fired = atoi(buf) == 0;
+	if (pwrite(fs_nth_fd, "0", 1, 0) != 1)
+		abort();
+	return fired;
+}
+
+/* Preparations: each starts from a fresh guest. */
+
+static int fs_fresh_guest(struct fs_ctx *c)
+{
+	struct vqnotify_guest_info gi;
+	int ret;
+
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = vh_open();
+	if (c->fd < 0)
+		return c->fd;
+	fcntl(c->fd, F_SETFL, O_NONBLOCK);
+	ret = vh_guest_get(c->fd, &gi);
+	c->guest_id = gi.guest_id;
+	/* Prefault every buffer a call hands the kernel. */
+	memset(c->res, 0, sizeof(c->res));
+	memset(c->vi, 0, sizeof(c->vi));
+	memset(c->ev, 0, sizeof(c->ev));
+	memset(c->blob + c->blob_len, 0, sizeof(c->blob) - c->blob_len);
+	return ret;
+}
+
+static int fs_prep_guest(struct fs_ctx *c)
+{
+	return fs_fresh_guest(c);
+}
+
+static int fs_prep_dev(struct fs_ctx *c)
+{
+	int ret = fs_fresh_guest(c);
+
+	/* A neighbour, so the device under test is not the first. */
+	if (!ret)
+		ret = vh_dev_add(c->fd, VQNOTIFY_TRANSPORT_PIO, 2, "other",
+				 NULL);
+	if (!ret)
+		ret = vh_dev_add(c->fd, VQNOTIFY_TRANSPORT_MMIO, c->nq, "dut",
+				 &c->dev);
+	return ret;
+}
+
+static int fs_prep_dev_ok(struct fs_ctx *c)
+{
+	uint32_t nr = 0;
+	int ret = fs_prep_dev(c);
+
+	if (!ret)
+		ret = vh_set_status(c->fd, c->dev, VH_STATUS_OK, NULL, &nr);
+	/* One queue with vhost: OFFLIMITS goes through the paths too. */
+	if (!ret)
+		ret = vh_host_notifier(c->fd, c->dev, 0, true, NULL);
+	return ret;
+}
+
+/* A blob of an OK device with vhost on queue 0, then a fresh target. */
+static int fs_prep_load(struct fs_ctx *c)
+{
+	int ret = fs_prep_dev_ok(c);
+
+	c->blob_len = sizeof(c->blob);
+	if (!ret)
+		ret = vh_save(c->fd, c->dev, c->blob, &c->blob_len);
+	if (!ret)
+		ret = vh_dev_add(c->fd, VQNOTIFY_TRANSPORT_MMIO, c->nq, "dst",
+				 &c->dev);
+	return ret;
+}
+
+/* Events queued: the guest limited itself, preempting its queues. */
+static int fs_prep_events(struct fs_ctx *c)
+{
+	int ret = fs_prep_dev_ok(c);
+
+	if (!ret)
+		ret = vh_set_budget(c->fd, 1);
+	return ret;
+}
+
+/* The calls */
+
+static int fs_call_open(struct fs_ctx *c)
+{
+	c->newfd = open(VH_DEV, O_RDWR | O_CLOEXEC);
+	return c->newfd < 0 ? -errno : 0;
+}
+
+static int fs_call_close(struct fs_ctx *c)
+{
+	int ret = close(c->fd) ? -errno : 0;
+
+	c->fd = -1;
+	return ret;
+}
+
+static int fs_call_guest_set(struct fs_ctx *c)
+{
+	struct vqnotify_guest_set gs = {
+		.size = sizeof(gs),
+		.flags = VQNOTIFY_GUEST_SET_LABEL | VQNOTIFY_GUEST_SET_BUDGET,
+		.budget = 3,
+		.label = "faulty",
+	};
+
+	return vh_io(c->fd, VQNOTIFY_GUEST_SET, &gs);
+}
+
+static int fs_call_guest_get(struct fs_ctx *c)
+{
+	struct vqnotify_guest_info gi;
+
+	return vh_guest_get(c->fd, &gi);
+}
+
+static int fs_call_get_info(struct fs_ctx *c)
+{
+	struct vqnotify_info info;
+
+	return vh_info(c->fd, &info);
+}
+
+static int fs_call_dev_add(struct fs_ctx *c)
+{
+	return vh_dev_add(c->fd, VQNOTIFY_TRANSPORT_CCW, c->nq, "new", NULL);
+}
+
+static int fs_call_set_status(struct fs_ctx *c)
+{
+	uint32_t nr = VQNOTIFY_MAX_QUEUES;
+
+	/* Every queue but the last is initialised. */
+	memset(c->ready, 0xff, sizeof(c->ready));
+	for (uint32_t q = c->nq - 1; q < VH_WORDS(c->nq) * 64; q++)
+		c->ready[q / 64] &= ~(1ULL << (q % 64));
+	return vh_dev_op(c->fd, VQNOTIFY_SET_STATUS, c->dev, VH_STATUS_OK,
+			 c->ready, c->res, &nr);
+}
+
+static int fs_call_stop(struct fs_ctx *c)
+{
+	uint32_t nr = VQNOTIFY_MAX_QUEUES;
+
+	return vh_set_status(c->fd, c->dev, VH_STATUS_STOPPED, c->res, &nr);
+}
+
+static int fs_call_reset(struct fs_ctx *c)
+{
+	uint32_t nr = VQNOTIFY_MAX_QUEUES;
+
+	return vh_dev_op(c->fd, VQNOTIFY_DEV_RESET, c->dev, 0, NULL, c->res,
+			 &nr);
+}
+
+static int fs_call_remove(struct fs_ctx *c)
+{
+	uint32_t nr = VQNOTIFY_MAX_QUEUES;
+
+	return vh_dev_op(c->fd, VQNOTIFY_DEV_REMOVE, c->dev, 0, NULL, c->res,
+			 &nr);
+}
+
+static int fs_call_vhost_on(struct fs_ctx *c)
+{
+	return vh_host_notifier(c->fd, c->dev, 1, true, NULL);
+}
+
+static int fs_call_vhost_off(struct fs_ctx *c)
+{
+	return vh_host_notifier(c->fd, c->dev, 0, false, NULL);
+}
+
+static int fs_call_queue_get(struct fs_ctx *c)
+{
+	return vh_queue_get(c->fd, c->dev, c->nq - 1, NULL);
+}
+
+static int fs_call_dev_get(struct fs_ctx *c)
+{
+	struct vqnotify_dev_get dg;
+
+	return vh_dev_get(c->fd, c->dev, &dg, c->vi, VQNOTIFY_MAX_QUEUES);
+}
+
+static int fs_call_save(struct fs_ctx *c)
+{
+	uint32_t len = sizeof(c->blob);
+
+	return vh_save(c->fd, c->dev, c->blob, &len);
+}
+
+static int fs_call_load(struct fs_ctx *c)
+{
+	uint32_t nr = VQNOTIFY_MAX_QUEUES;
+
+	return vh_load(c->fd, c->dev, c->blob, c->blob_len, c->res, &nr);
+}
+
+static int fs_call_read(struct fs_ctx *c)
+{
+	ssize_t n = read(c->fd, c->ev, sizeof(c->ev));
+
+	return n < 0 ? -errno : 0;
+}
+
+static int fs_call_budget_down(struct fs_ctx *c)
+{
+	return vh_set_budget(c->fd, 1);
+}
+
+/* Netlink requests: the kernel runs them in sendmsg(), i.e. in this task. */
+
+static int fs_call_nl_guest_get(struct fs_ctx *c)
+{
+	struct vh_nl_attr a = { VQNOTIFY_A_GUEST_ID, c->guest_id };
+
+	return vh_nl_call(&c->nl, VQNOTIFY_CMD_GUEST_GET, false, &a, 1, NULL,
+			  NULL);
+}
+
+static int fs_call_nl_guest_dump(struct fs_ctx *c)
+{
+	return vh_nl_guest_ids(&c->nl, &c->ids);
+}
+
+static int fs_call_nl_dev_get(struct fs_ctx *c)
+{
+	struct vh_nl_attr a[] = {
+		{ VQNOTIFY_A_DEV_GUEST_ID, c->guest_id },
+		{ VQNOTIFY_A_DEV_ID, c->dev },
+	};
+
+	return vh_nl_call(&c->nl, VQNOTIFY_CMD_DEV_GET, false, a, 2, NULL,
+			  NULL);
+}
+
+static int fs_call_nl_dev_dump(struct fs_ctx *c)
+{
+	return vh_nl_call(&c->nl, VQNOTIFY_CMD_DEV_GET, true, NULL, 0, NULL,
+			  NULL);
+}
+
+static int fs_call_nl_queue_get(struct fs_ctx *c)
+{
+	struct vh_nl_attr a[] = {
+		{ VQNOTIFY_A_QUEUE_GUEST_ID, c->guest_id },
+		{ VQNOTIFY_A_QUEUE_DEV_ID, c->dev },
+		{ VQNOTIFY_A_QUEUE_INDEX, 0 },
+	};
+
+	return vh_nl_call(&c->nl, VQNOTIFY_CMD_QUEUE_GET, false, a, 3, NULL,
+			  NULL);
+}
+
+static int fs_call_nl_queue_dump(struct fs_ctx *c)
+{
+	struct vh_nl_attr a = { VQNOTIFY_A_QUEUE_GUEST_ID, c->guest_id };
+
+	return vh_nl_call(&c->nl, VQNOTIFY_CMD_QUEUE_GET, true, &a, 1, NULL,
+			  NULL);
+}
+
+static int fs_call_nl_config_get(struct fs_ctx *c)
+{
+	struct vh_nl_config cfg;
+
+	return vh_nl_config_get(&c->nl, &cfg);
+}
+
+static int fs_call_nl_guest_set(struct fs_ctx *c)
+{
+	struct vh_nl_attr a[] = {
+		{ VQNOTIFY_A_GUEST_ID, c->guest_id },
+		{ VQNOTIFY_A_GUEST_ADMIN_BUDGET, 2 },
+		{ VQNOTIFY_A_GUEST_VHOST_RESERVE, 1 },
+	};
+
+	return vh_nl_call(&c->nl, VQNOTIFY_CMD_GUEST_SET, false, a, 3, NULL,
+			  NULL);
+}
+
+static int fs_prep_config(struct fs_ctx *c)
+{
+	int ret = fs_prep_dev_ok(c);
+
+	return ret ? ret : vh_nl_config_get(&c->nl, &c->cfg);
+}
+
+/* The same values again: every guest is walked, nothing moves. */
+static int fs_call_nl_config_set(struct fs_ctx *c)
+{
+	return vh_nl_config_set(&c->nl, &c->cfg);
+}
+
+FIXTURE(failslab) {
+	struct fs_knob knobs[32];
+	int nknobs;
+	bool filtered;
+	struct fs_ctx *c;
+};
+
+FIXTURE_VARIANT(failslab) {
+	struct fs_op op;
+};
+
+#define FS_OP(_name, _prep, _call, _nq, _nl) \
+	FIXTURE_VARIANT_ADD(failslab, _name) { \
+		.op = { .name = #_name, .prepare = _prep, .call = _call, \
+			.nq = _nq, .netlink = _nl }, \
+	}
+
+FS_OP(open, fs_prep_guest, fs_call_open, 4, false);
+FS_OP(close, fs_prep_dev_ok, fs_call_close, 8, false);
+FS_OP(get_info, fs_prep_guest, fs_call_get_info, 4, false);
+FS_OP(guest_set, fs_prep_dev_ok, fs_call_guest_set, 8, false);
+FS_OP(guest_get, fs_prep_guest, fs_call_guest_get, 4, false);
+FS_OP(dev_add, fs_prep_guest, fs_call_dev_add, 8, false);
+FS_OP(dev_add_max_queues, fs_prep_dev, fs_call_dev_add,
+      VQNOTIFY_MAX_QUEUES, false);
+FS_OP(set_status, fs_prep_dev, fs_call_set_status, 8, false);
+FS_OP(set_status_max_queues, fs_prep_dev, fs_call_set_status,
+      VQNOTIFY_MAX_QUEUES, false);
+FS_OP(driver_ok_cleared, fs_prep_dev_ok, fs_call_stop, 8, false);
+FS_OP(dev_reset, fs_prep_dev_ok, fs_call_reset, 8, false);
+FS_OP(dev_remove, fs_prep_dev_ok, fs_call_remove, 8, false);
+FS_OP(dev_remove_max_queues, fs_prep_dev_ok, fs_call_remove,
+      VQNOTIFY_MAX_QUEUES, false);
+FS_OP(vhost_on, fs_prep_dev_ok, fs_call_vhost_on, 8, false);
+FS_OP(vhost_off, fs_prep_dev_ok, fs_call_vhost_off, 8, false);
+FS_OP(queue_get, fs_prep_dev_ok, fs_call_queue_get, 8, false);
+FS_OP(dev_get, fs_prep_dev_ok, fs_call_dev_get, 8, false);
+FS_OP(dev_get_max_queues, fs_prep_dev_ok, fs_call_dev_get,
+      VQNOTIFY_MAX_QUEUES, false);
+FS_OP(dev_save, fs_prep_dev_ok, fs_call_save, 8, false);
+FS_OP(dev_load, fs_prep_load, fs_call_load, 8, false);
+FS_OP(dev_load_max_queues, fs_prep_load, fs_call_load,
+      VQNOTIFY_MAX_QUEUES, false);
+FS_OP(read_events, fs_prep_events, fs_call_read, 8, false);
+FS_OP(budget_down, fs_prep_dev_ok, fs_call_budget_down, 8, false);
+FS_OP(nl_guest_get, fs_prep_dev_ok, fs_call_nl_guest_get, 8, true);
+FS_OP(nl_guest_dump, fs_prep_dev_ok, fs_call_nl_guest_dump, 8, true);
+FS_OP(nl_dev_get, fs_prep_dev_ok, fs_call_nl_dev_get, 8, true);
+FS_OP(nl_dev_dump, fs_prep_dev_ok, fs_call_nl_dev_dump, 8, true);
+FS_OP(nl_queue_get, fs_prep_dev_ok, fs_call_nl_queue_get, 8, true);
+FS_OP(nl_queue_dump, fs_prep_dev_ok, fs_call_nl_queue_dump, 8, true);
+FS_OP(nl_config_get, fs_prep_guest, fs_call_nl_config_get, 4, true);
+FS_OP(nl_guest_set, fs_prep_dev_ok, fs_call_nl_guest_set, 8, true);
+FS_OP(nl_config_set, fs_prep_config, fs_call_nl_config_set, 8, true);
+
+static void fs_knob(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(failslab) *self, const char *path,
+		    const char *val, bool required)
+{
+	struct fs_knob *k = &self->knobs[self->nknobs];
+	int ret;
+
+	ASSERT_LT(self->nknobs, (int)VH_ARRAY_SIZE(self->knobs));
+	k->path = path;
+	ret = fs_knob_set(k, val);
+	if (ret == -ENOENT && !required)
+		return;
+	ASSERT_EQ(0, ret) {
+		TH_LOG("%s <- %s: %s", path, val, strerror(-ret));
+	}
+	self->nknobs++;
+}
+
+FIXTURE_SETUP(failslab)
+{
+	unsigned long start, end;
+	char a[32], b[32];
+
+	self->nknobs = 0;
+	if (access(VH_DEV, F_OK))
+		SKIP(return, "no %s (module not loaded)", VH_DEV);
+	fs_nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	if (fs_nth_fd < 0)
+		SKIP(return, "no /proc/thread-self/fail-nth (CONFIG_FAULT_INJECTION)");
+	if (access(FS_DBG "failslab", F_OK))
+		SKIP(return, "no " FS_DBG "failslab (CONFIG_FAILSLAB, debugfs)");
+
+	/* Sleeping allocations too; quiet; no task filter. */
+	fs_knob(_metadata, self, FS_DBG "failslab/ignore-gfp-wait", "N", true);
+	fs_knob(_metadata, self, FS_DBG "failslab/verbose", "0", true);
+	fs_knob(_metadata, self, FS_DBG "failslab/task-filter", "N", true);
+	fs_knob(_metadata, self, FS_DBG "fail_page_alloc/ignore-gfp-wait", "N",
+		false);
+	fs_knob(_metadata, self, FS_DBG "fail_page_alloc/ignore-gfp-highmem",
+		"N", false);
+	fs_knob(_metadata, self, FS_DBG "fail_page_alloc/min-order", "0",
+		false);
+	fs_knob(_metadata, self, FS_DBG "fail_page_alloc/verbose", "0", false);
+	fs_knob(_metadata, self, FS_DBG "fail_page_alloc/task-filter", "N",
+		false);
+
+	/* Only allocations with vqnotify on the stack count. */
+	if (!access(FS_DBG "failslab/require-start", F_OK) &&
+	    !fs_module_text(&start, &end)) {
+		snprintf(a, sizeof(a), "%#lx", start);
+		snprintf(b, sizeof(b), "%#lx", end);
+		fs_knob(_metadata, self, FS_DBG "failslab/require-end", b, true);
+		fs_knob(_metadata, self, FS_DBG "failslab/require-start", a,
+			true);
+		fs_knob(_metadata, self, FS_DBG "failslab/stacktrace-depth",
+			"32", true);
+		fs_knob(_metadata, self, FS_DBG "fail_page_alloc/require-end",
+			b, false);
+		fs_knob(_metadata, self, FS_DBG "fail_page_alloc/require-start",
+			a, false);
+		fs_knob(_metadata, self,
+			FS_DBG "fail_page_alloc/stacktrace-depth", "32", false);
+		self->filtered = true;
+	}
+
+	self->c = calloc(1, sizeof(*self->c));
+	ASSERT_NE(NULL, self->c);
+	self->c->fd = self->c->newfd = -1;
+	self->c->probe = vh_open();
+	ASSERT_LE(0, self->c->probe);
+	self->c->have_nl = !vh_nl_open(&self->c->nl, VQNOTIFY_FAMILY_NAME);
+}
+
+FIXTURE_TEARDOWN(failslab)
+{
+	if (fs_nth_fd >= 0 && pwrite(fs_nth_fd, "0", 1, 0) != 1)
+		TH_LOG("cannot disarm fail-nth");
+	/* Put back in reverse order: require-start before require-end. */
+	for (int i = self->nknobs - 1; i >= 0; i--)
+		fs_write_file(self->knobs[i].path, self->knobs[i].saved);
+}
+
+/* Everything a failed call must not have changed. */
+struct fs_state {
+	struct vh_snap snap;
+	struct vqnotify_info info;
+	struct vh_nl_config cfg;
+};
+
+static int fs_state(struct fs_ctx *c, struct fs_state *s)
+{
+	int ret = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (c->fd >= 0)
+		ret = vh_snap_take(c->fd, 8, &s->snap);
+	if (!ret)
+		ret = vh_info(c->probe, &s->info);
+	if (!ret && c->have_nl)
+		ret = vh_nl_config_get(&c->nl, &s->cfg);
+	return ret;
+}
+
+static int fs_state_cmp(struct fs_state *a, struct fs_state *b,
+			struct vh_why *w)
+{
+	if (a->info.host_used != b->info.host_used ||
+	    a->info.nr_guests != b->info.nr_guests)
+		return vh_fail(w, "host_used %u/%u nr_guests %u/%u",
+			       a->info.host_used, b->info.host_used,
+			       a->info.nr_guests, b->info.nr_guests);
+	if (memcmp(&a->cfg, &b->cfg, sizeof(a->cfg)))
+		return vh_fail(w, "netlink config changed");
+	return vh_snap_cmp(&a->snap, &b->snap, w);
+}
+
+TEST_F_TIMEOUT(failslab, each_allocation_fails, 240)
+{
+	const struct fs_op *op = &variant->op;
+	struct fs_ctx *c = self->c;
+	unsigned int nth, enomem = 0, absorbed = 0;
+	struct fs_state before, after;
+	struct vh_why w;
+	int ret;
+
+	if (op->netlink && !c->have_nl)
+		SKIP(return, "no vqnotify netlink family");
+	c->nq = op->nq;
+	for (nth = 1; nth <= FS_MAX_NTH; nth++) {
+		bool fired;
+
+		ASSERT_EQ(0, op->prepare(c)) {
+			TH_LOG("nth %u: preparing", nth);
+		}
+		ASSERT_EQ(0, fs_state(c, &before));
+
+		fs_arm(nth);
+		ret = op->call(c);
+		fired = fs_disarm();
+
+		if (!fired) {
+			ASSERT_EQ(0, ret) {
+				TH_LOG("nth %u: no fault, yet %s", nth,
+				       strerror(-ret));
+			}
+			break;
+		}
+		if (ret) {
+			enomem++;
+			EXPECT_EQ(-ENOMEM, ret) {
+				TH_LOG("fault point %u: %s", nth,
+				       strerror(-ret));
+			}
+			ASSERT_EQ(0, fs_state(c, &after));
+			EXPECT_EQ(0, fs_state_cmp(&before, &after, &w)) {
+				TH_LOG("fault point %u failed the call but changed: %s",
+				       nth, w.msg);
+			}
+			vh_snap_free(&after.snap);
+		} else {
+			absorbed++;
+		}
+		if (c->newfd >= 0) {
+			close(c->newfd);
+			c->newfd = -1;
+		}
+		/* Either way: sound and usable. */
+		if (c->fd >= 0) {
+			EXPECT_EQ(0, vh_check_guest(c->fd, 8, NULL, &w)) {
+				TH_LOG("fault point %u: %s", nth, w.msg);
+			}
+			EXPECT_EQ(0, vh_check_usable(c->fd, 8, &w)) {
+				TH_LOG("fault point %u: %s", nth, w.msg);
+			}
+		}
+		vh_snap_free(&before.snap);
+		if (!__test_passed(_metadata))
+			break;
+	}
+	ASSERT_LE(nth, (unsigned int)FS_MAX_NTH) {
+		TH_LOG("still failing after %u fault points", FS_MAX_NTH);
+	}
+	if (c->newfd >= 0)
+		close(c->newfd);
+	ksft_print_msg("failslab %s: %u fault points%s: %u failed with ENOMEM, %u absorbed\n",
+		       op->name, nth - 1,
+		       self->filtered ? " (vqnotify on the stack)" : "",
+		       enomem, absorbed);
+	if (fs_totals) {
+		__atomic_add_fetch(&fs_totals->calls, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&fs_totals->points, nth - 1,
+				   __ATOMIC_RELAXED);
+		__atomic_add_fetch(&fs_totals->enomem, enomem,
+				   __ATOMIC_RELAXED);
+		__atomic_add_fetch(&fs_totals->absorbed, absorbed,
+				   __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * Every allocation made on the module's behalf fails, fallbacks included
+ * (a kvmalloc's vmalloc, an xarray's retry): make-it-fail with probability
+ * 100 for this task only. The call must fail with ENOMEM and change
+ * nothing, unless it needs no memory at all.
+ */
+TEST_F_TIMEOUT(failslab, all_allocations_fail, 120)
+{
+	const struct fs_op *op = &variant->op;
+	struct fs_ctx *c = self->c;
+	struct fs_state before, after;
+	char times[32] = "";
+	unsigned long left;
+	struct vh_why w;
+	int mif, ret;
+
+	if (op->netlink && !c->have_nl)
+		SKIP(return, "no vqnotify netlink family");
+	mif = open("/proc/thread-self/make-it-fail", O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, mif);
+	fs_knob(_metadata, self, FS_DBG "failslab/task-filter", "Y", true);
+	fs_knob(_metadata, self, FS_DBG "failslab/interval", "1", true);
+	fs_knob(_metadata, self, FS_DBG "failslab/times", "1000000", true);
+	fs_knob(_metadata, self, FS_DBG "failslab/probability", "100", true);
+	fs_knob(_metadata, self, FS_DBG "fail_page_alloc/task-filter", "Y",
+		false);
+	fs_knob(_metadata, self, FS_DBG "fail_page_alloc/interval", "1",
+		false);
+	fs_knob(_metadata, self, FS_DBG "fail_page_alloc/times", "-1", false);
+	fs_knob(_metadata, self, FS_DBG "fail_page_alloc/probability", "100",
+		false);
+
+	c->nq = op->nq;
+	ASSERT_EQ(0, op->prepare(c));
+	ASSERT_EQ(0, fs_state(c, &before));
+	ASSERT_EQ(1, pwrite(mif, "1", 1, 0));
+	ret = op->call(c);
+	ASSERT_EQ(1, pwrite(mif, "0", 1, 0));
+	ASSERT_EQ(0, fs_read_file(FS_DBG "failslab/times", times,
+				  sizeof(times)));
+	left = strtoul(times, NULL, 0);
+
+	if (ret) {
+		EXPECT_EQ(-ENOMEM, ret);
+		ASSERT_EQ(0, fs_state(c, &after));
+		EXPECT_EQ(0, fs_state_cmp(&before, &after, &w)) {
+			TH_LOG("failed, yet changed: %s", w.msg);
+		}
+	}
+	if (c->newfd >= 0)
+		close(c->newfd);
+	if (c->fd >= 0) {
+		EXPECT_EQ(0, vh_check_guest(c->fd, 8, NULL, &w)) {
+			TH_LOG("%s", w.msg);
+		}
+		EXPECT_EQ(0, vh_check_usable(c->fd, 8, &w)) {
+			TH_LOG("%s", w.msg);
+		}
+	}
+	ksft_print_msg("failslab %s, all allocations failing: %s after %lu slab failures\n",
+		       op->name, ret ? strerror(-ret) : "succeeded",
+		       1000000 - left);
+}
+
+int main(int argc, char **argv)
+{
+	fs_totals = mmap(NULL, sizeof(*fs_totals), PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (fs_totals == MAP_FAILED)
+		fs_totals = NULL;
+	atexit(fs_print_totals);
+	return test_harness_run(argc, argv);
+}
