@@ -869,6 +869,35 @@ TEST_F(nl, monitor)
 	EXPECT_LT(i, 100);
 }
 
+/* Without count, it runs until SIGINT, then exits 0. */
+TEST_F(nl, monitor_until_sigint)
+{
+	int st, i;
+	pid_t pid = fork();
+
+	if (!pid) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		execlp(ctl(), ctl(), "monitor", NULL);
+		_exit(127);
+	}
+	usleep(300000);
+	ASSERT_EQ(0, kill(pid, SIGINT));
+	for (i = 0; i < 50; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			break;
+		usleep(100000);
+	}
+	if (i == 50) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+	EXPECT_LT(i, 50) TH_LOG("monitor ignored SIGINT");
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+}
+
 TEST_F(nl, monitor_bad_count)
 {
 	struct run *r = RUN("monitor", "count", "x");

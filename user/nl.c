@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1028,6 +1029,7 @@ static int cb_monitor(struct nl_msg *msg, void *arg)
 int cmd_monitor(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
+	struct pollfd pfd = { .events = POLLIN };
 	struct mon m = { 0 };
 	struct nl n;
 	int grp, ret;
@@ -1065,14 +1067,25 @@ int cmd_monitor(int argc, char **argv)
 	nl_socket_modify_cb(n.sk, NL_CB_VALID, NL_CB_CUSTOM, cb_monitor, &m);
 	if (opts.json)
 		m.w = jw_new(stdout, false);
-	/* No SA_RESTART: ^C interrupts the blocking receive. */
+	/*
+	 * libnl retries a receive interrupted by a signal: wait in poll(),
+	 * which ^C does interrupt, and receive without blocking.
+	 */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	nl_socket_set_nonblocking(n.sk);
+	pfd.fd = nl_socket_get_fd(n.sk);
 	ret = 0;
 	while (!stop) {
+		if (poll(&pfd, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			err_msg("monitor: poll: %s", strerror(errno));
+			break;
+		}
 		ret = nl_recvmsgs_default(n.sk);
-		if (ret < 0 && ret != -NLE_INTR && ret != -NLE_AGAIN &&
-		    !stop) {
+		if (ret < 0 && ret != -NLE_AGAIN && ret != -NLE_INTR) {
 			err_msg("monitor: %s", nl_geterror(ret));
 			break;
 		}
