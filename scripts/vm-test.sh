@@ -112,18 +112,21 @@ elif [ -z "${TESTS:-}" ]; then
 		[ -f "$f" ] && [ -x "$f" ] && echo "$f"
 	done) || TESTS=
 fi
+# The variable holding test $1's own timeout (guest-init.sh reads it too).
+timeout_var() { echo "VQN_TIMEOUT_$(echo "$1" | tr -c 'A-Za-z0-9_\n' '_')"; }
+
 # Per-binary timeouts the selftests declare (NAME_TIMEOUT), unless given
 # as VQN_TIMEOUT_<name> already; the guest reads VQN_TIMEOUT_<name>.
 if [ "$TESTBIN" = "$BUILD/selftests" ] && [ -n "$TESTS" ]; then
 	make -s --no-print-directory -C "$TOP" selftests-timeouts >"$work/timeouts" || :
 	while read -r t secs; do
-		v=VQN_TIMEOUT_$(echo "$t" | tr -c 'A-Za-z0-9_\n' '_')
+		v=$(timeout_var "$t")
 		eval "[ -n \"\${$v:-}\" ] || export $v=\$secs"
 	done <"$work/timeouts"
 fi
 longest=$TEST_TIMEOUT
 for t in $TESTS; do
-	eval "secs=\${VQN_TIMEOUT_$(echo "$t" | tr -c 'A-Za-z0-9_\n' '_'):-$TEST_TIMEOUT}"
+	eval "secs=\${$(timeout_var "$t"):-$TEST_TIMEOUT}"
 	[ "$secs" -gt "$longest" ] && longest=$secs
 done
 VM_TIMEOUT=${VM_TIMEOUT:-$((600 + longest))}
