@@ -619,6 +619,8 @@ static int vqnotify_nl_dump_start(struct netlink_callback *cb)
 	ctx->euid = current_euid();
 
 	attrs = vqn_genl_dump_attrs(cb);
+	if (!attrs)	/* a dump without a policy (GUEST_GET) */
+		return 0;
 	if (hdr->cmd == VQNOTIFY_CMD_DEV_GET) {
 		guest = attrs[VQNOTIFY_A_DEV_GUEST_ID];
 	} else if (hdr->cmd == VQNOTIFY_CMD_QUEUE_GET) {
