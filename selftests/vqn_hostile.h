@@ -754,6 +754,7 @@ static inline void vh_nla_put(void *buf, size_t *off, uint16_t type,
 static inline int vh_nl_socket(struct vh_nl *nl)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct timeval tmo = { .tv_sec = 10 };
 	int one = 1;
 
 	nl->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
@@ -767,15 +768,18 @@ static inline int vh_nl_socket(struct vh_nl *nl)
 		return err;
 	}
 	setsockopt(nl->fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	/* A reply that never comes is a failure, not a hang. */
+	setsockopt(nl->fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
 	nl->seq = 1;
 	return 0;
 }
 
 /*
- * Send @len bytes at @msg (a struct nlmsghdr the caller filled, nlmsg_seq
- * set here) and read replies into @buf until the ACK or NLMSG_DONE. For
- * every data message @cb is called. Returns 0, the -errno of the ACK, or a
- * negative socket error.
+ * Send @msg (a struct nlmsghdr the caller filled; nlmsg_seq is set here)
+ * and read the replies until the ACK or NLMSG_DONE, calling @cb for every
+ * data message. Returns 0, the -errno of the ACK, a negative socket error,
+ * or -ETIMEDOUT when no reply came within 10 s. Do not use it on a socket
+ * that joined a multicast group: notifications could crowd out the reply.
  */
 static inline int vh_nl_xfer(struct vh_nl *nl, struct nlmsghdr *msg,
 			     void (*cb)(struct nlmsghdr *, void *), void *arg)
@@ -795,7 +799,7 @@ static inline int vh_nl_xfer(struct vh_nl *nl, struct nlmsghdr *msg,
 
 		n = recv(nl->fd, buf, sizeof(buf), 0);
 		if (n < 0)
-			return -errno;
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
 		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, n);
 		     h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_seq != nl->seq)
