@@ -177,7 +177,7 @@ static DECLARE_WORK(vqn_host_work, vqn_host_promote_fn);
 void vqn_env_host_give(struct vqn_guest_sm *sm)
 {
 	atomic_dec(&vqn_host_used);
-	smp_mb__after_atomic();
+	smp_mb__after_atomic(); /* pairs with vqn_env_host_wait() */
 	if (atomic_read(&vqn_host_waiters))
 		schedule_work(&vqn_host_work);
 }
@@ -190,7 +190,7 @@ void vqn_env_host_wait(struct vqn_guest_sm *sm)
 		return;
 	WRITE_ONCE(g->host_waiting, true);
 	atomic_inc(&vqn_host_waiters);
-	smp_mb__after_atomic();
+	smp_mb__after_atomic(); /* pairs with vqn_env_host_give() */
 	if (atomic_read(&vqn_host_used) < READ_ONCE(vqn_cfg.host_cap))
 		schedule_work(&vqn_host_work);
 }
@@ -354,6 +354,7 @@ static ssize_t vqn_read(struct file *file, char __user *buf, size_t count,
 	if (count < sizeof(ev))
 		return -EINVAL;
 
+again:
 	while (!READ_ONCE(g->ev_count)) {
 		if (file->f_flags & O_NONBLOCK)
 			return -EAGAIN;
@@ -387,6 +388,9 @@ static ssize_t vqn_read(struct file *file, char __user *buf, size_t count,
 		done += sizeof(ev);
 	}
 	mutex_unlock(&g->lock);
+	/* Another reader took the records that woke us: 0 would mean EOF. */
+	if (!done)
+		goto again;
 	return done;
 }
 
