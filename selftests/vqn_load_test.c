@@ -438,6 +438,89 @@ TEST(load)
 	EXPECT_EQ(guests0, guests1);
 }
 
+/*
+ * Several readers of one guest (threads of a VMM, or a forked helper):
+ * read() returns records, EAGAIN (O_NONBLOCK) or blocks, never 0 as if
+ * the file had ended, whoever wins the race for a record.
+ */
+FIXTURE(readers) {
+	int fd;
+	uint64_t *zero;		/* shared: reads that returned 0 */
+	uint64_t *got;		/* shared: records read */
+};
+
+FIXTURE_VARIANT(readers) {
+	bool nonblock;
+};
+
+FIXTURE_VARIANT_ADD(readers, blocking) { .nonblock = false };
+FIXTURE_VARIANT_ADD(readers, nonblocking) { .nonblock = true };
+
+FIXTURE_SETUP(readers)
+{
+	uint32_t nr = 0;
+
+	self->fd = -1;
+	if (access(VH_DEV, F_OK))
+		SKIP(return, "no %s (module not loaded)", VH_DEV);
+	self->zero = mmap(NULL, 2 * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->zero);
+	self->got = self->zero + 1;
+	self->fd = vh_open();
+	ASSERT_LE(0, self->fd);
+	if (variant->nonblock)
+		fcntl(self->fd, F_SETFL, O_NONBLOCK);
+	ASSERT_EQ(0, vh_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, 16, "r",
+				NULL));
+	ASSERT_EQ(0, vh_set_status(self->fd, 1, VH_STATUS_OK, NULL, &nr));
+}
+
+FIXTURE_TEARDOWN(readers)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F_TIMEOUT(readers, never_eof, 60)
+{
+	double seconds = 3, t0 = vh_now();
+	pid_t pids[3];
+	int status;
+
+	for (int i = 0; i < 3; i++) {
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (pids[i])
+			continue;
+		for (;;) {
+			struct vqnotify_event ev;
+			ssize_t n = read(self->fd, &ev, sizeof(ev));
+
+			if (!n)
+				__atomic_add_fetch(self->zero, 1,
+						   __ATOMIC_RELAXED);
+			else if (n > 0)
+				__atomic_add_fetch(self->got, 1,
+						   __ATOMIC_RELAXED);
+		}
+	}
+	/* One event at a time: each budget flip preempts or promotes one. */
+	while (vh_now() - t0 < seconds) {
+		vh_set_budget(self->fd, 15);
+		vh_set_budget(self->fd, 0);
+	}
+	for (int i = 0; i < 3; i++) {
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], &status, 0);
+	}
+	ksft_print_msg("readers: %llu records read, %llu reads returned 0\n",
+		       (unsigned long long)*self->got,
+		       (unsigned long long)*self->zero);
+	EXPECT_LT(0ULL, (unsigned long long)*self->got);
+	EXPECT_EQ(0ULL, (unsigned long long)*self->zero);
+}
+
 int main(int argc, char **argv)
 {
 	VH_SET_TIMEOUT(load, vh_env_ull("VQN_LOAD_SECONDS", 20) + 90);
