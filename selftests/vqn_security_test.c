@@ -23,10 +23,13 @@
  */
 #define _GNU_SOURCE
 #include <grp.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <linux/capability.h>
+#include <linux/userfaultfd.h>
 
 #include "kselftest_harness.h"
 #include "vqn_hostile.h"
@@ -262,6 +265,127 @@ TEST(nobody_keeps_inherited_guest)
 	ASSERT_EQ(0, vh_guest_get(in.fd, &gi));
 	EXPECT_EQ(1U, gi.nr_devices);
 	close(in.fd);
+}
+
+/*
+ * A tenant that stalls its own read() inside copy_to_user() (a buffer
+ * whose page fault never resolves: userfaultfd here, a FUSE-backed mapping
+ * for an unprivileged user) must hold up nothing but its own guest. With a
+ * guest dump running meanwhile (the tenant's own, or the admin's), opening
+ * another guest must still complete.
+ */
+struct vs_stall {
+	int fd;
+	void *buf;
+	struct vh_nl nl;
+	ssize_t read_ret;
+	int dump_ret;
+};
+
+static void *vs_stall_reader(void *arg)
+{
+	struct vs_stall *st = arg;
+
+	st->read_ret = read(st->fd, st->buf, sizeof(struct vqnotify_event));
+	return NULL;
+}
+
+static void *vs_stall_dumper(void *arg)
+{
+	struct vs_stall *st = arg;
+	struct vh_nl_ids *ids = malloc(sizeof(*ids));
+
+	st->dump_ret = ids ? vh_nl_guest_ids(&st->nl, ids) : -ENOMEM;
+	free(ids);
+	return NULL;
+}
+
+/* Does open() + close() of another guest finish within @ms? */
+static bool vs_open_completes(int ms, pid_t *pid)
+{
+	int status;
+
+	*pid = fork();
+	if (!*pid) {
+		int fd = vh_open();
+
+		_exit(fd < 0);
+	}
+	for (int t = 0; t < ms; t += 10) {
+		if (waitpid(*pid, &status, WNOHANG) == *pid) {
+			*pid = 0;
+			return WIFEXITED(status) && !WEXITSTATUS(status);
+		}
+		usleep(10000);
+	}
+	return false;
+}
+
+TEST(stalled_read_holds_no_host_lock)
+{
+	struct vs_stall st = { .read_ret = -2, .dump_ret = 1 };
+	size_t page = sysconf(_SC_PAGESIZE);
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_zeropage zp = { 0 };
+	struct pollfd p;
+	struct uffd_msg msg;
+	pthread_t reader, dumper;
+	uint32_t nr = 0;
+	bool completed;
+	pid_t opener;
+	int uffd;
+
+	if (access(VH_DEV, F_OK))
+		SKIP(return, "no %s (module not loaded)", VH_DEV);
+	if (vh_nl_open(&st.nl, VQNOTIFY_FAMILY_NAME))
+		SKIP(return, "no vqnotify netlink family");
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	st.buf = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, st.buf);
+	reg.range.start = (uintptr_t)st.buf;
+	reg.range.len = page;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+
+	/* A guest with events queued: its queues preempted. */
+	st.fd = vh_open();
+	ASSERT_LE(0, st.fd);
+	ASSERT_EQ(0, vh_dev_add(st.fd, VQNOTIFY_TRANSPORT_MMIO, 4, "s", NULL));
+	ASSERT_EQ(0, vh_set_status(st.fd, 1, VH_STATUS_OK, NULL, &nr));
+	ASSERT_EQ(0, vh_set_budget(st.fd, 1));
+
+	/* The reader stalls in copy_to_user(). */
+	ASSERT_EQ(0, pthread_create(&reader, NULL, vs_stall_reader, &st));
+	p = (struct pollfd){ .fd = uffd, .events = POLLIN };
+	ASSERT_EQ(1, poll(&p, 1, 5000));
+	ASSERT_EQ((ssize_t)sizeof(msg), read(uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+
+	/* A dump meanwhile, then someone else opens a guest. */
+	ASSERT_EQ(0, pthread_create(&dumper, NULL, vs_stall_dumper, &st));
+	usleep(200000);
+	completed = vs_open_completes(3000, &opener);
+
+	/* Let the fault resolve, whatever happened. */
+	zp.range.start = (uintptr_t)st.buf;
+	zp.range.len = page;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_ZEROPAGE, &zp));
+	pthread_join(reader, NULL);
+	pthread_join(dumper, NULL);
+	if (opener)
+		waitpid(opener, NULL, 0);
+
+	EXPECT_TRUE(completed) {
+		TH_LOG("open() of another guest waited for a read() stalled in another guest's page fault");
+	}
+	EXPECT_EQ((ssize_t)sizeof(struct vqnotify_event), st.read_ret);
+	EXPECT_EQ(0, st.dump_ret);
+	close(st.fd);
+	close(uffd);
 }
 
 /* nl: the netlink family, unprivileged */
