@@ -279,7 +279,7 @@ int main(void)
 	kvm_ns = bench_kvm(KVM_QUEUES);
 	if (kvm_ns > 0)
 		printf("bench: kvm_ioeventfd_call %.0f ns; the vqnotify decision "
-		       "adds %.2f%% to the KVM call it precedes\n",
+		       "adds %.4f%% to the KVM call it precedes\n",
 		       kvm_ns, 100.0 * ok_ns / kvm_ns);
 	else
 		printf("bench: kvm_ioeventfd_call unavailable (no /dev/kvm)\n");
