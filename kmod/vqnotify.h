@@ -41,6 +41,7 @@ struct vqn_config {
  * @label: NUL-terminated name
  * @call: results collector of the ioctl in progress, under @lock
  * @host_waiting: queues wait for a host-wide slot (vqn_host_waiters)
+ * @read_lock: serialises readers of the event ring
  * @ev_lock: protects the event ring
  * @ev: event ring of @ev_depth records
  * @ev_depth: capacity of @ev
@@ -63,6 +64,7 @@ struct vqn_guest {
 	struct vqn_call *call;
 	bool host_waiting;
 
+	struct mutex read_lock; /* see above */
 	spinlock_t ev_lock; /* see above */
 	struct vqnotify_event *ev;
 	u32 ev_depth;

@@ -269,6 +269,7 @@ static int vqn_open(struct inode *inode, struct file *file)
 		goto err_free;
 	}
 	mutex_init(&g->lock);
+	mutex_init(&g->read_lock);
 	xa_init_flags(&g->devs, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	spin_lock_init(&g->ev_lock);
 	init_waitqueue_head(&g->wq);
@@ -336,6 +337,7 @@ static int vqn_release(struct inode *inode, struct file *file)
 	mutex_unlock(&g->lock);
 
 	xa_destroy(&g->devs);
+	mutex_destroy(&g->read_lock);
 	mutex_destroy(&g->lock);
 	put_pid(g->pid);
 	kvfree(g->ev);
@@ -363,8 +365,13 @@ again:
 			return ret;
 	}
 
-	/* Readers are serialised by the guest lock; pushers only append. */
-	mutex_lock(&g->lock);
+	/*
+	 * Readers are serialised by a mutex of their own, never the guest
+	 * lock: a reader may stall in copy_to_user() as long as its buffer's
+	 * page fault takes, and must not hold up the guest's other calls, nor
+	 * whoever walks the guests under vqn_guests_lock. Pushers only append.
+	 */
+	mutex_lock(&g->read_lock);
 	while (count - done >= sizeof(ev)) {
 		spin_lock(&g->ev_lock);
 		if (!g->ev_count) {
@@ -387,7 +394,7 @@ again:
 		spin_unlock(&g->ev_lock);
 		done += sizeof(ev);
 	}
-	mutex_unlock(&g->lock);
+	mutex_unlock(&g->read_lock);
 	/* Another reader took the records that woke us: 0 would mean EOF. */
 	if (!done)
 		goto again;
