@@ -226,6 +226,21 @@ static void *page_before_hole(void)
 }
 
 /*
+ * The tests adapt to the module's threshold, reserve and budget, but need
+ * room: a default budget well above threshold + reserve, and host slots.
+ * A host config left shrunk by an earlier program would make them fail
+ * for no fault of the module; say so plainly instead.
+ */
+#define ASSERT_CONFIG_USABLE(i)						\
+	ASSERT_TRUE((i)->default_budget >= (i)->threshold +		\
+		    (i)->vhost_reserve + 128 &&				\
+		    (i)->host_cap >= (i)->host_used + 2048)		\
+		TH_LOG("host config unusable (left by an earlier test?): "	\
+		       "threshold %u reserve %u default budget %u host cap %u used %u", \
+		       (i)->threshold, (i)->vhost_reserve,		\
+		       (i)->default_budget, (i)->host_cap, (i)->host_used)
+
+/*
  * Transitions (a)-(g), (s) and migration, once per transport.
  */
 FIXTURE(trans) {
@@ -259,6 +274,7 @@ FIXTURE_SETUP(trans)
 	self->fd = vqn_open();
 	ASSERT_LE(0, self->fd) TH_LOG("open: %s", strerror(-self->fd));
 	ASSERT_EQ(0, vqn_get_info(self->fd, &self->info));
+	ASSERT_CONFIG_USABLE(&self->info);
 	self->host0 = self->info.host_used;
 }
 
@@ -875,6 +891,7 @@ FIXTURE_SETUP(budget)
 	self->fd = vqn_open();
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, vqn_get_info(self->fd, &self->info));
+	ASSERT_CONFIG_USABLE(&self->info);
 	self->host0 = self->info.host_used;
 	ASSERT_EQ(0, vqn_guest_get(self->fd, &gi));
 	/* A new guest gets the module's reserve and threshold. */
@@ -1267,6 +1284,7 @@ FIXTURE_SETUP(limited)
 	self->fd = vqn_open();
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, vqn_get_info(self->fd, &self->info));
+	ASSERT_CONFIG_USABLE(&self->info);
 	self->host0 = self->info.host_used;
 	if (self->info.threshold < 2)
 		SKIP(return, "threshold %u: no limited budget",
@@ -1414,6 +1432,7 @@ FIXTURE_SETUP(guest)
 	self->fd = vqn_open();
 	ASSERT_LE(0, self->fd) TH_LOG("open: %s", strerror(-self->fd));
 	ASSERT_EQ(0, vqn_get_info(self->fd, &self->info));
+	ASSERT_CONFIG_USABLE(&self->info);
 	self->host0 = self->info.host_used;
 }
 
@@ -1974,6 +1993,7 @@ FIXTURE_SETUP(ioc)
 	self->fd = vqn_open();
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, vqn_get_info(self->fd, &self->info));
+	ASSERT_CONFIG_USABLE(&self->info);
 	ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_PIO, 8, "busy",
 				 &BUSY(self)));
 	ASSERT_EQ(0, vqn_set_status(self->fd, BUSY(self), VQN_STATUS_OK, NULL,
@@ -3562,6 +3582,7 @@ FIXTURE_SETUP(admin)
 	self->fd = vqn_open();
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, vqn_get_info(self->fd, &self->info));
+	ASSERT_CONFIG_USABLE(&self->info);
 	ASSERT_EQ(0, vqn_guest_get(self->fd, &self->gi));
 	ret = vqn_nl_open(&self->nl);
 	if (ret)
