@@ -52,6 +52,8 @@ struct fs_ctx {
 	bool have_nl;
 	struct vh_nl_config cfg;
 	struct vh_nl_ids ids;
+	struct vh_nl mon;	/* joined the monitor group */
+	bool have_mon;
 };
 
 struct fs_op {
@@ -62,6 +64,7 @@ struct fs_op {
 	int (*call)(struct fs_ctx *c);
 	uint32_t nq;
 	bool netlink;
+	bool monitor;	/* a listener on the monitor group must miss nothing */
 };
 
 static int fs_read_file(const char *path, char *buf, size_t len)
@@ -465,6 +468,13 @@ static int fs_call_nl_config_set(struct fs_ctx *c)
 	return vh_nl_config_set(&c->nl, &c->cfg);
 }
 
+/* Everything a failed call must not have changed. */
+struct fs_state {
+	struct vh_snap snap;
+	struct vqnotify_info info;
+	struct vh_nl_config cfg;
+};
+
 FIXTURE(failslab) {
 	struct fs_knob knobs[32];
 	int nknobs;
@@ -480,6 +490,14 @@ FIXTURE_VARIANT(failslab) {
 	FIXTURE_VARIANT_ADD(failslab, _name) { \
 		.op = { .name = #_name, .prepare = _prep, .call = _call, \
 			.nq = _nq, .netlink = _nl }, \
+	}
+
+/* The same with a listener: notifications allocate too. */
+#define FS_OP_MON(_name, _prep, _call, _nq) \
+	FIXTURE_VARIANT_ADD(failslab, _name##_monitored) { \
+		.op = { .name = #_name "_monitored", .prepare = _prep, \
+			.call = _call, .nq = _nq, .netlink = true, \
+			.monitor = true }, \
 	}
 
 FS_OP(open, fs_prep_guest, fs_call_open, 4, false);
@@ -519,6 +537,13 @@ FS_OP(nl_queue_dump, fs_prep_dev_ok, fs_call_nl_queue_dump, 8, true);
 FS_OP(nl_config_get, fs_prep_guest, fs_call_nl_config_get, 4, true);
 FS_OP(nl_guest_set, fs_prep_dev_ok, fs_call_nl_guest_set, 8, true);
 FS_OP(nl_config_set, fs_prep_config, fs_call_nl_config_set, 8, true);
+FS_OP_MON(dev_add, fs_prep_dev, fs_call_dev_add, 8);
+FS_OP_MON(set_status, fs_prep_dev, fs_call_set_status, 8);
+FS_OP_MON(dev_reset, fs_prep_dev_ok, fs_call_reset, 8);
+FS_OP_MON(dev_remove, fs_prep_dev_ok, fs_call_remove, 8);
+FS_OP_MON(vhost_on, fs_prep_dev_ok, fs_call_vhost_on, 8);
+FS_OP_MON(budget_down, fs_prep_dev_ok, fs_call_budget_down, 8);
+FS_OP_MON(nl_guest_set, fs_prep_dev_ok, fs_call_nl_guest_set, 8);
 
 static void fs_knob(struct __test_metadata *_metadata,
 		    FIXTURE_DATA(failslab) *self, const char *path,
@@ -591,6 +616,55 @@ FIXTURE_SETUP(failslab)
 	self->c->probe = vh_open();
 	ASSERT_LE(0, self->c->probe);
 	self->c->have_nl = !vh_nl_open(&self->c->nl, VQNOTIFY_FAMILY_NAME);
+	if (variant->op.monitor && self->c->have_nl &&
+	    !vh_nl_open(&self->c->mon, VQNOTIFY_FAMILY_NAME)) {
+		int sz = 8 << 20;
+
+		setsockopt(self->c->mon.fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz,
+			   sizeof(sz));
+		ASSERT_EQ(0, setsockopt(self->c->mon.fd, SOL_NETLINK,
+					NETLINK_ADD_MEMBERSHIP,
+					&self->c->mon.mcgrp,
+					sizeof(self->c->mon.mcgrp)));
+		self->c->have_mon = true;
+	}
+}
+
+/* Notifications the listener got since the last call; -1 on an overrun. */
+static int fs_mon_count(struct fs_ctx *c)
+{
+	static char buf[65536];
+	int count = 0;
+	bool overrun = false;
+	ssize_t n;
+
+	while ((n = recv(c->mon.fd, buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
+		struct nlmsghdr *h;
+
+		if (n < 0) {
+			if (errno != ENOBUFS)
+				break;
+			overrun = true;
+			continue;
+		}
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, n);
+		     h = NLMSG_NEXT(h, n))
+			count += h->nlmsg_type == c->mon.family;
+	}
+	return overrun ? -1 : count;
+}
+
+/* What a listener should have been told between two states. */
+static int fs_mon_expected(const struct fs_state *a, const struct fs_state *b)
+{
+	const struct vqnotify_guest_info *x = &a->snap.gi, *y = &b->snap.gi;
+	int n = 0;
+
+	/* (a) is counted per queue but is no transition: DEV_ADD says it. */
+	for (int l = VQNOTIFY_LABEL_B; l < VQNOTIFY_LABEL_MAX; l++)
+		n += y->counts[l] - x->counts[l];
+	n += abs((int)y->nr_devices - (int)x->nr_devices);
+	return n;
 }
 
 FIXTURE_TEARDOWN(failslab)
@@ -602,12 +676,6 @@ FIXTURE_TEARDOWN(failslab)
 		fs_write_file(self->knobs[i].path, self->knobs[i].saved);
 }
 
-/* Everything a failed call must not have changed. */
-struct fs_state {
-	struct vh_snap snap;
-	struct vqnotify_info info;
-	struct vh_nl_config cfg;
-};
 
 static int fs_state(struct fs_ctx *c, struct fs_state *s)
 {
@@ -640,7 +708,7 @@ TEST_F_TIMEOUT(failslab, each_allocation_fails, 240)
 {
 	const struct fs_op *op = &variant->op;
 	struct fs_ctx *c = self->c;
-	unsigned int nth, enomem = 0, absorbed = 0;
+	unsigned int nth, enomem = 0, absorbed = 0, lost = 0, silent = 0;
 	struct fs_state before, after;
 	struct vh_why w;
 	int ret;
@@ -655,10 +723,27 @@ TEST_F_TIMEOUT(failslab, each_allocation_fails, 240)
 			TH_LOG("nth %u: preparing", nth);
 		}
 		ASSERT_EQ(0, fs_state(c, &before));
+		if (c->have_mon)
+			fs_mon_count(c);	/* what prepare caused */
 
 		fs_arm(nth);
 		ret = op->call(c);
 		fired = fs_disarm();
+
+		if (c->have_mon) {
+			int got = fs_mon_count(c), want;
+
+			ASSERT_EQ(0, fs_state(c, &after));
+			want = fs_mon_expected(&before, &after);
+			vh_snap_free(&after.snap);
+			if (got != want && got >= 0 && !silent++)
+				TH_LOG("fault point %u (%s): listener got %d notifications for %d changes, and no overrun",
+				       fired ? nth : 0,
+				       fired ? (ret ? "call failed" :
+						"call succeeded") : "no fault",
+				       got, want);
+			lost += fired && got < 0;
+		}
 
 		if (!fired) {
 			ASSERT_EQ(0, ret) {
@@ -708,6 +793,14 @@ TEST_F_TIMEOUT(failslab, each_allocation_fails, 240)
 		       op->name, nth - 1,
 		       self->filtered ? " (vqnotify on the stack)" : "",
 		       enomem, absorbed);
+	/*
+	 * A notification that could not be allocated is lost: the listener
+	 * must learn it (ENOBUFS, as rtnetlink does) and resynchronise.
+	 */
+	EXPECT_EQ(0U, silent) {
+		TH_LOG("%u fault points lost notifications silently (%u told the listener)",
+		       silent, lost);
+	}
 	if (fs_totals) {
 		__atomic_add_fetch(&fs_totals->calls, 1, __ATOMIC_RELAXED);
 		__atomic_add_fetch(&fs_totals->points, nth - 1,
