@@ -49,17 +49,24 @@ fi
 [ -c /dev/kvm ] && chgrp kvm /dev/kvm && chmod 660 /dev/kvm
 mark "KVM $kvm"
 
-loaded=
 # shellcheck disable=SC2086 # VQN_MODPARAMS is a list of name=value
-if insmod /vqnotify.ko $VQN_MODPARAMS; then
-	loaded=1
-	mark "MODLOAD ok"
-else
-	mark "MODLOAD FAIL insmod /vqnotify.ko exited $?"
-fi
+load() { insmod /vqnotify.ko $VQN_MODPARAMS; }
+unload() { rmmod vqnotify && ! grep -q '^vqnotify ' /proc/modules; }
+
+# group_alive: is any process of group $pg still running? (Zombies hold no
+# files; orphans become ours and may not be reaped at once.)
+group_alive() {
+	for s in /proc/[0-9]*/stat; do
+		# shellcheck disable=SC2046 # after "(comm) ": state ppid pgrp ...
+		set -- $(sed 's/.*) //' "$s" 2>/dev/null)
+		[ "${3:-}" = "$pg" ] && [ "$1" != Z ] && return 0
+	done
+	return 1
+}
 
 # run_test NAME: run /tests/NAME in its own process group with a timeout
-# (VQN_TIMEOUT_<NAME with non-alphanumerics as _>, else VQN_TEST_TIMEOUT).
+# (VQN_TIMEOUT_<NAME with non-alphanumerics as _>, else VQN_TEST_TIMEOUT);
+# when it ends, whatever it left running in its group is killed.
 run_test() {
 	var=VQN_TIMEOUT_$(echo "$1" | tr -c 'A-Za-z0-9_\n' '_')
 	eval "to=\${$var:-$VQN_TEST_TIMEOUT}"
@@ -80,8 +87,13 @@ run_test() {
 	wait "$pid"
 	rc=$?
 	kill "$wd" 2>/dev/null
-	# Whatever the test left behind (forked children) goes too.
 	kill -s KILL "-$pid" 2>/dev/null
+	pg=$pid
+	n=0
+	while group_alive && [ $n -lt 50 ]; do
+		sleep 0.2
+		n=$((n + 1))
+	done
 	cd /
 	if [ -e /tmp/.vqn-timedout ]; then
 		mark "TEST $1 END TIMEOUT after ${to}s"
@@ -89,6 +101,14 @@ run_test() {
 		mark "TEST $1 END rc=$rc time=$(($(date +%s) - t0))s"
 	fi
 }
+
+if load; then
+	loaded=1
+	mark "MODLOAD ok"
+else
+	loaded=
+	mark "MODLOAD FAIL insmod /vqnotify.ko exited $?"
+fi
 
 if [ -n "$loaded" ]; then
 	case $VQN_RIG_MODE in
@@ -98,16 +118,38 @@ if [ -n "$loaded" ]; then
 		mark "DEMO END rc=$?"
 		;;
 	*)
+		# Each binary gets a freshly loaded module (VQN_RELOAD=0: one load
+		# for all), so one cannot leave state to the next, and the unload
+		# after it proves it released everything.
 		for t in $VQN_TESTS; do
+			if [ -z "$loaded" ]; then
+				if ! load; then
+					mark "MODLOAD FAIL insmod before $t exited $?"
+					break
+				fi
+				loaded=1
+			fi
 			run_test "$t"
+			if [ "${VQN_RELOAD:-1}" != 0 ]; then
+				if unload; then
+					loaded=
+					mark "RMMOD ok after $t"
+				else
+					mark "RMMOD FAIL after $t"
+					VQN_RELOAD=0 stuck=1
+				fi
+			fi
 		done
 		;;
 	esac
 
-	if rmmod vqnotify && ! grep -q '^vqnotify ' /proc/modules; then
-		mark "RMMOD ok"
-	else
-		mark "RMMOD FAIL"
+	# A module that would not unload once will not now either.
+	if [ -n "$loaded" ] && [ -z "${stuck:-}" ]; then
+		if unload; then
+			mark "RMMOD ok"
+		else
+			mark "RMMOD FAIL"
+		fi
 	fi
 fi
 

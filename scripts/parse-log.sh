@@ -77,7 +77,7 @@ BEGIN { taintnames = "PFSRMBUDAWCIOELKXTN" }
 /VQN-RIG: BEGIN/ { begun = 1; next }
 /^VQN-RIG: KVM FAIL/ { problem("kvm modules: " substr($0, 18)); next }
 /^VQN-RIG: MODLOAD FAIL/ { problem("module load: " substr($0, 23)); next }
-/^VQN-RIG: RMMOD FAIL/ { problem("module unload: rmmod vqnotify failed"); next }
+/^VQN-RIG: RMMOD FAIL/ { problem("module unload: rmmod vqnotify failed" substr($0, 20)); next }
 /^VQN-RIG: TEST [^ ]+ BEGIN/ {
 	if (cur != "") finish_test("")
 	cur = $3; tp = tf = ts = nfailed = 0; next
