@@ -136,10 +136,15 @@ static u8 user_slot_take(struct vqn_guest_sm *g)
 	return VQNOTIFY_REASON_GRANTED;
 }
 
+/*
+ * Refusals that wait for promotion (r): lack of a slot, or a limited guest,
+ * whose queues are promoted once its budget or the threshold lifts it.
+ */
 static bool reason_waits(u8 reason)
 {
 	return reason == VQNOTIFY_REASON_NO_SLOT ||
-	       reason == VQNOTIFY_REASON_HOST_CAP;
+	       reason == VQNOTIFY_REASON_HOST_CAP ||
+	       reason == VQNOTIFY_REASON_LIMITED;
 }
 
 /* (p): take the newest grant away; its queue waits for promotion. */
@@ -153,8 +158,7 @@ static struct vqn_vq *preempt_newest(struct vqn_guest_sm *g, u8 reason,
 	victim = list_last_entry(&g->assigned, struct vqn_vq, node);
 	vq_move(g, victim, VQNOTIFY_VQ_DEASSIGNED, VQNOTIFY_LABEL_P, reason,
 		true, keep_host_slot);
-	if (victim->dev->status & VQNOTIFY_STATUS_DRIVER_OK &&
-	    !vqn_sm_limited(g))
+	if (victim->dev->status & VQNOTIFY_STATUS_DRIVER_OK)
 		waiting_add(g, victim, reason);
 	return victim;
 }
@@ -393,27 +397,16 @@ void vqn_sm_load(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
 
 /*
  * The budget, reserve or threshold changed: preempt userspace grants newest
- * first until the guest fits (all of them when it became limited), then
- * promote waiting queues into whatever is free. OFFLIMITS queues are never
- * revoked here; a guest they put over budget is reported as such.
+ * first until the guest fits (all of them when it became limited); they
+ * wait for promotion. Then promote waiting queues into whatever is free,
+ * which a limited guest never does. OFFLIMITS queues are never revoked
+ * here; a guest they put over budget is reported as such.
  */
 void vqn_sm_reconfigure(struct vqn_guest_sm *g)
 {
-	if (vqn_sm_limited(g)) {
-		while (preempt_newest(g, VQNOTIFY_REASON_PREEMPT_BUDGET, false))
-			;
-		while (!list_empty(&g->waiting)) {
-			struct vqn_vq *vq = list_first_entry(&g->waiting,
-							     struct vqn_vq,
-							     node);
-			waiting_del(g, vq);
-			vq->reason = VQNOTIFY_REASON_LIMITED;
-		}
-		return;
-	}
-	while (!user_fits(g, g->used, g->nr_offlimits) &&
-	       preempt_newest(g, VQNOTIFY_REASON_PREEMPT_BUDGET, false))
-		;
+	while (!list_empty(&g->assigned) &&
+	       (vqn_sm_limited(g) || !user_fits(g, g->used, g->nr_offlimits)))
+		preempt_newest(g, VQNOTIFY_REASON_PREEMPT_BUDGET, false);
 	vqn_sm_promote(g);
 }
 

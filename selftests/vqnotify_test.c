@@ -1237,7 +1237,10 @@ TEST_F(budget, vhost_reserve)
 	EXPECT_EQ(0U, gi.nr_waiting);
 }
 
-/* Lowering below the threshold makes the guest limited: all preempted. */
+/*
+ * Lowering below the threshold makes the guest limited: all preempted.
+ * They wait, and get their slots back (r) once the budget is raised.
+ */
 TEST_F(budget, lower_to_limited_preempts_all)
 {
 	struct vqnotify_event ev[256];
@@ -1251,16 +1254,29 @@ TEST_F(budget, lower_to_limited_preempts_all)
 	for (i = 0; i < self->nq; i++) {
 		EXPECT_EV(ev[i], user, self->nq - 1 - i, ASSIG, DEASS, L(P),
 			  R(PREEMPT_BUDGET));
-		/* A limited guest's queues do not wait for promotion. */
 		vi = EXPECT_VQ(self->fd, user, i, DEASS, R(PREEMPT_BUDGET),
 			       L(P));
-		EXPECT_EQ(INIT, vi.flags);
+		EXPECT_EQ(INIT | WAIT, vi.flags);
 	}
 	ASSERT_EQ(0, vqn_guest_get(self->fd, &gi));
 	EXPECT_EQ((uint32_t)VQNOTIFY_GUEST_LIMITED, gi.out_flags);
 	EXPECT_EQ(0U, gi.used);
-	EXPECT_EQ(0U, gi.nr_waiting);
+	EXPECT_EQ(self->nq, gi.nr_waiting);
 	EXPECT_EQ(0, vqn_host_used(self->fd) - self->host0);
+
+	/* Out of limited mode: promoted in the order they were preempted. */
+	ASSERT_EQ(0, vqn_set_budget(self->fd, self->budget));
+	ASSERT_EQ((int)self->nq, vqn_read_events(self->fd, ev, 256));
+	for (i = 0; i < self->nq; i++) {
+		EXPECT_EV(ev[i], user, self->nq - 1 - i, DEASS, ASSIG, L(R),
+			  R(PROMOTED));
+		EXPECT_VQ(self->fd, user, i, ASSIG, R(PROMOTED), L(R));
+	}
+	ASSERT_EQ(0, vqn_guest_get(self->fd, &gi));
+	EXPECT_EQ(0U, gi.out_flags);
+	EXPECT_EQ(self->nq, gi.used);
+	EXPECT_EQ(0U, gi.nr_waiting);
+	EXPECT_EQ((long)self->nq, vqn_host_used(self->fd) - self->host0);
 }
 
 /*
@@ -1313,7 +1329,10 @@ TEST_F(limited, flags)
 	EXPECT_EQ(0U, gi.out_flags);
 }
 
-/* (b) refuses every queue LIMITED; nothing waits for promotion. */
+/*
+ * (b) refuses every queue LIMITED; they wait, and are promoted (r) when
+ * the guest's budget reaches the threshold.
+ */
 TEST_F(limited, b_refused)
 {
 	struct vqnotify_vq_result res[4];
@@ -1329,16 +1348,43 @@ TEST_F(limited, b_refused)
 	for (q = 0; q < 4; q++) {
 		EXPECT_RES(res[q], q, DEASS, DEASS, L(NONE), R(LIMITED));
 		vi = EXPECT_VQ(self->fd, id, q, DEASS, R(LIMITED), L(A));
-		EXPECT_EQ(INIT, vi.flags);
+		EXPECT_EQ(INIT | WAIT, vi.flags);
 	}
 	ASSERT_EQ(0, vqn_guest_get(self->fd, &gi));
 	EXPECT_EQ(0U, gi.used);
-	EXPECT_EQ(0U, gi.nr_waiting);
+	EXPECT_EQ(4U, gi.nr_waiting);
 	CHECK_COUNTS(self->fd, "a4");
-	/* A reset frees nothing, so nothing is promoted either. */
+	/* A reset frees nothing and stops the waiting: nothing promoted. */
 	ASSERT_EQ(0, vqn_dev_reset(self->fd, id, NULL, NULL));
 	EXPECT_NO_EVENTS(self->fd);
+	ASSERT_EQ(0, vqn_guest_get(self->fd, &gi));
+	EXPECT_EQ(0U, gi.nr_waiting);
 	EXPECT_EQ(0, vqn_host_used(self->fd) - self->host0);
+}
+
+/* Leaving limited mode promotes the queues it refused, in order. */
+TEST_F(limited, unlimited_again_promotes)
+{
+	struct vqnotify_event ev[4];
+	struct vqnotify_guest_info gi;
+	uint32_t id, q;
+
+	ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, 4, "l",
+				 &id));
+	ASSERT_EQ(0, vqn_set_status(self->fd, id, VQN_STATUS_OK, NULL, NULL,
+				    NULL));
+	EXPECT_NO_EVENTS(self->fd);
+	ASSERT_EQ(0, vqn_set_budget(self->fd, self->info.threshold));
+	ASSERT_EQ(4, vqn_read_events(self->fd, ev, 4));
+	for (q = 0; q < 4; q++) {
+		EXPECT_EV(ev[q], id, q, DEASS, ASSIG, L(R), R(PROMOTED));
+		EXPECT_VQ(self->fd, id, q, ASSIG, R(PROMOTED), L(R));
+	}
+	ASSERT_EQ(0, vqn_guest_get(self->fd, &gi));
+	EXPECT_EQ(4U, gi.used);
+	EXPECT_EQ(0U, gi.nr_waiting);
+	CHECK_COUNTS(self->fd, "a4 r4");
+	EXPECT_EQ(4, vqn_host_used(self->fd) - self->host0);
 }
 
 /* vhost still gets every slot of the budget, then ENOSPC. */
@@ -1384,10 +1430,10 @@ TEST_F(limited, e_becomes_f)
 	ASSERT_EQ(0, vqn_host_notifier(self->fd, id, 0, false, &r));
 	EXPECT_RES(r, 0, OFFL, DEASS, L(F), R(LIMITED));
 	vi = EXPECT_VQ(self->fd, id, 0, DEASS, R(LIMITED), L(F));
-	EXPECT_EQ(INIT, vi.flags);
+	EXPECT_EQ(INIT | WAIT, vi.flags);
 	ASSERT_EQ(0, vqn_guest_get(self->fd, &gi));
 	EXPECT_EQ(0U, gi.used);
-	EXPECT_EQ(0U, gi.nr_waiting);
+	EXPECT_EQ(2U, gi.nr_waiting);
 	CHECK_COUNTS(self->fd, "a2 c1 f1");
 	EXPECT_EQ(0, vqn_host_used(self->fd) - self->host0);
 }

@@ -498,6 +498,7 @@ static bool reason_waits(u8 reason)
 {
 	return reason == VQNOTIFY_REASON_NO_SLOT ||
 	       reason == VQNOTIFY_REASON_HOST_CAP ||
+	       reason == VQNOTIFY_REASON_LIMITED ||
 	       reason == VQNOTIFY_REASON_PREEMPT_VHOST ||
 	       reason == VQNOTIFY_REASON_PREEMPT_BUDGET;
 }
@@ -537,10 +538,11 @@ static int check_queue(const struct sm_guest *g, const struct vqn_dev *d,
 	if (waiting && !reason_waits(vq->reason))
 		return broken(msg, len, "dev %u q %u: waiting with reason %s", d->id, q,
 		     sm_reason_name(vq->reason));
-	/* The uAPI: NO_SLOT and HOST_CAP mean "waits for promotion". */
+	/* The uAPI: NO_SLOT, HOST_CAP, LIMITED mean "waits for promotion". */
 	if (!waiting && vq->state == VQNOTIFY_VQ_DEASSIGNED &&
 	    (vq->reason == VQNOTIFY_REASON_NO_SLOT ||
-	     vq->reason == VQNOTIFY_REASON_HOST_CAP))
+	     vq->reason == VQNOTIFY_REASON_HOST_CAP ||
+	     vq->reason == VQNOTIFY_REASON_LIMITED))
 		return broken(msg, len, "dev %u q %u: reason %s but not waiting", d->id, q,
 		     sm_reason_name(vq->reason));
 	return 0;
@@ -588,10 +590,9 @@ int sm_check_guest(const struct sm_guest *g, char *msg, size_t len)
 			     vq->assign_seq, last_seq);
 		last_seq = vq->assign_seq;
 	}
-	if (vqn_sm_limited(sm) && (sm->nr_assigned || sm->nr_waiting))
-		return broken(msg, len, "limited (budget %u < threshold %u): %u A, %u waiting",
-		     vqn_sm_budget(sm), sm->threshold, sm->nr_assigned,
-		     sm->nr_waiting);
+	if (vqn_sm_limited(sm) && sm->nr_assigned)
+		return broken(msg, len, "limited (budget %u < threshold %u): %u A",
+		     vqn_sm_budget(sm), sm->threshold, sm->nr_assigned);
 	/* Only OFFLIMITS queues may put a guest over its budget. */
 	if (sm->nr_assigned && !sm_user_fits(sm, sm->used, sm->nr_offlimits))
 		return broken(msg, len, "over budget: used %u (%u A) reserve %u budget %u",

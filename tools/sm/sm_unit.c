@@ -271,7 +271,7 @@ TEST_F(sm, b_refused_for_lack_of_slots_waits)
 	check_invariants(_metadata, self);
 }
 
-TEST_F(sm, b_refused_when_limited_does_not_wait)
+TEST_F(sm, b_refused_when_limited_waits_until_unlimited)
 {
 	struct vqn_dev *d;
 	u32 i;
@@ -281,9 +281,18 @@ TEST_F(sm, b_refused_when_limited_does_not_wait)
 	d = dev_ok(_metadata, &self->g, 4);
 	for (i = 0; i < 4; i++) {
 		REPORT(&d->vqs[i], D, D, NONE, LIMITED, false);
-		EXPECT_FALSE(waiting(&d->vqs[i]));
+		EXPECT_TRUE(waiting(&d->vqs[i]));
 	}
 	EXPECT_EQ(0, self->g.sm.used);
+	EXPECT_EQ(4, self->g.sm.nr_waiting);
+	check_invariants(_metadata, self);
+
+	/* Out of limited mode: the refused queues get their slots (r). */
+	sm_reports_clear(&self->g);
+	sm_set_admin_budget(&self->g, 7);
+	EXPECT_EQ(4, sm_reports_count(&self->g, VQNOTIFY_LABEL_R, true));
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(A, d->vqs[i].state);
 	EXPECT_EQ(0, self->g.sm.nr_waiting);
 	check_invariants(_metadata, self);
 }
@@ -578,7 +587,7 @@ TEST_F(sm, f_vhost_off_when_limited)
 	sm_reports_clear(&self->g);
 	ASSERT_EQ(0, sm_host_notifier(&self->g, d, 0, false));
 	REPORT(&d->vqs[0], O, D, F, LIMITED, false);
-	EXPECT_FALSE(waiting(&d->vqs[0]));
+	EXPECT_TRUE(waiting(&d->vqs[0]));
 	EXPECT_EQ(0, self->g.sm.used);
 	check_invariants(_metadata, self);
 }
@@ -1060,17 +1069,18 @@ TEST_F(sm, limited_vhost_gets_slots_userspace_never)
 	EXPECT_EQ(-ENOSPC, sm_host_notifier(&self->g, v, 2, true));
 	sm_reports_clear(&self->g);
 
-	/* vhost gives one back: no userspace queue takes it. */
+	/* vhost gives one back: no userspace queue takes it; it waits. */
 	ASSERT_EQ(0, sm_host_notifier(&self->g, d, 0, false));
 	REPORT(&d->vqs[0], O, D, F, LIMITED, false);
 	EXPECT_EQ(1, self->g.nr_reports);
 	EXPECT_EQ(0, self->g.sm.nr_assigned);
-	EXPECT_EQ(0, self->g.sm.nr_waiting);
+	EXPECT_EQ(1, self->g.sm.nr_waiting);
 	check_invariants(_metadata, self);
 }
 
 TEST_F(sm, limited_by_a_lowered_budget_preempts_everything)
 {
+	static const u32 order[] = { 8, 9, 7, 6, 5, 4, 3 };
 	struct vqn_dev *d;
 	u32 i;
 
@@ -1085,14 +1095,25 @@ TEST_F(sm, limited_by_a_lowered_budget_preempts_everything)
 	for (i = 1; i < 8; i++) {
 		EXPECT_EQ(D, d->vqs[i].state);
 		EXPECT_EQ(VQNOTIFY_REASON_PREEMPT_BUDGET, d->vqs[i].reason);
-		EXPECT_FALSE(waiting(&d->vqs[i]));
+		EXPECT_TRUE(waiting(&d->vqs[i]));
 	}
-	/* Queues that waited wait no more, and say why. */
-	EXPECT_EQ(VQNOTIFY_REASON_LIMITED, d->vqs[8].reason);
-	EXPECT_FALSE(waiting(&d->vqs[9]));
+	/* Queues that waited for a slot go on waiting. */
+	EXPECT_TRUE(waiting(&d->vqs[8]));
+	EXPECT_TRUE(waiting(&d->vqs[9]));
 	EXPECT_EQ(O, d->vqs[0].state);
 	EXPECT_EQ(1, self->g.sm.used);
-	EXPECT_EQ(0, self->g.sm.nr_waiting);
+	EXPECT_EQ(9, self->g.sm.nr_waiting);
+	check_invariants(_metadata, self);
+
+	/* Budget back: promotion (r) in FIFO order up to the budget. */
+	sm_reports_clear(&self->g);
+	sm_set_own_budget(&self->g, 8);
+	EXPECT_EQ(7, sm_reports_count(&self->g, VQNOTIFY_LABEL_R, true));
+	for (i = 0; i < ARRAY_SIZE(order); i++)
+		EXPECT_EQ(A, d->vqs[order[i]].state);
+	EXPECT_TRUE(waiting(&d->vqs[2]));
+	EXPECT_TRUE(waiting(&d->vqs[1]));
+	EXPECT_EQ(8, self->g.sm.used);
 	check_invariants(_metadata, self);
 }
 
