@@ -32,15 +32,15 @@ check() {
 	order="$order $_n"
 }
 
-# host_suite NAME DIR: a suite that runs on the host (`make -C DIR check`)
-# and ends with its own "N passed, N failed[, N skipped]" line, which is
-# what counts (no such line: one failure).
+# host_suite NAME DIR: a suite that runs on the host (`make -C DIR check`,
+# its output in $BUILD/NAME) and ends with its own "N passed, N failed[,
+# N skipped]" line, which is what counts (no such line: one failure).
 host_suite() {
 	_n=$1
 	_log=$BUILD/logs/$_n.log
 	echo "== $_n"
 	mkdir -p "$BUILD/logs"
-	make --no-print-directory -C "$2" check 2>&1 | tee "$_log"
+	make --no-print-directory -C "$2" OUT="$BUILD/$_n" check 2>&1 | tee "$_log"
 	_c=$(tr -d '\r' <"$_log" | sed -n \
 		's/^\([0-9]*\) passed, \([0-9]*\) failed\(, \([0-9]*\) skipped\)\{0,1\}$/\1 \2 \4/p' |
 		tail -n 1)

@@ -102,11 +102,11 @@ run_test() {
 	fi
 }
 
+loaded=
 if load; then
 	loaded=1
 	mark "MODLOAD ok"
 else
-	loaded=
 	mark "MODLOAD FAIL insmod /vqnotify.ko exited $?"
 fi
 
