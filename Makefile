@@ -109,13 +109,12 @@ fuzz: deps selftests
 	@t="$$($(SELFTESTS_MAKE) list | grep fuzz)"; \
 	if [ -n "$$t" ]; then \
 		TESTS="$$t" VQN_FUZZ_SECONDS=$${VQN_FUZZ_SECONDS:-60} \
-			$(TOP)/scripts/vm-test.sh $(KERNEL); \
+			$(TOP)/scripts/vm-test.sh --tag fuzz $(KERNEL); \
 	else echo "fuzz: no selftests/*fuzz*.c yet"; fi
 
 clean:
 	rm -rf $(BUILD)
 	@if [ -n "$(KDIR)" ] && [ -d "$(KDIR)" ]; then \
 		$(MAKE) -C $(KDIR) M=$(abspath $(KMOD)) clean; fi
-	@if [ -f $(TOP)/user/Makefile ]; then $(MAKE) -C $(TOP)/user O=$(BUILD)/user clean; fi
 
 .PHONY: all module user selftests selftests-list selftests-timeouts deps style sparse check demo bench fuzz clean
