@@ -21,7 +21,8 @@
 # <key> is the first 12 hex digits of sha256(debug.config + this script), so
 # editing either builds a new kernel and only the first run pays.
 #
-# Knobs: VQNOTIFY_DEBUG_KERNEL_SERIES (default 6.12; 6.1 also works),
+# Knobs: VQNOTIFY_DEBUG_KERNEL_SERIES (default 6.12; 6.1 stops at the option
+# check: its x86_64 has no FAULT_INJECTION_STACKTRACE_FILTER),
 # VQNOTIFY_DEBUG_KERNEL_VERBOSE=1 (stream the kernel build log to stderr),
 # VQNOTIFY_JOBS (default: nproc).
 set -eu -o pipefail
@@ -29,7 +30,14 @@ set -eu -o pipefail
 # stdout is reserved for the final assignments: everything else to stderr.
 exec 3>&1 1>&2
 
-log() { printf 'debug-kernel: %s\n' "$*" >&2; }
+logfile=
+# Progress to stderr, and to build.log once there is one.
+log() {
+	printf 'debug-kernel: %s\n' "$*" >&2
+	if [ -n "$logfile" ] && [ -f "$logfile" ]; then
+		printf '### %s: %s\n' "$(date +%T)" "$*" >>"$logfile"
+	fi
+}
 die() { printf 'debug-kernel: error: %s\n' "$*" >&2; exit 1; }
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -95,7 +103,8 @@ fi
 t0=$(date +%s)
 : >>"$logfile"
 log "building the debug kernel from linux-source-$series $pkgver into $dir"
-log "(first run only: ~5 min on 2 cores; log: $logfile)"
+log "(first run only: ~10 CPU-minutes of compiling, ~2 min when ccache has" \
+	"this .config already; log: $logfile)"
 
 # A stray kernel-build variable from a calling make or the environment would
 # change what is built (ARCH, LOCALVERSION, O=, M=...): start clean.
@@ -120,7 +129,7 @@ run() {
 	shift
 	t=$(date +%s)
 	log "$what"
-	printf '\n### %s\n### %s\n' "$what" "$*" >>"$logfile"
+	printf '### %s\n' "$*" >>"$logfile"
 	if [ "${VQNOTIFY_DEBUG_KERNEL_VERBOSE:-0}" = 1 ]; then
 		"$@" 2>&1 | tee -a "$logfile" >&2 || rc=$?
 	else
