@@ -3893,9 +3893,21 @@ TEST_F(admin, threshold)
 	ASSERT_EQ(0, vqn_guest_get(self->fd, &gi));
 	EXPECT_EQ(thr + 3, gi.threshold);
 	EXPECT_EQ((uint32_t)VQNOTIFY_GUEST_LIMITED, gi.out_flags);
-	/* vhost's queue is not touched; nothing waits. */
+	/* vhost's queue is not touched; the preempted ones wait. */
 	EXPECT_VQ(self->fd, id, 0, OFFL, R(VHOST), L(D));
 	EXPECT_EQ(1U, gi.used);
+	EXPECT_EQ(3U, gi.nr_waiting);
+
+	/* The threshold back: promoted in the order they were preempted. */
+	ASSERT_EQ(0, vqn_nl_config_set(&self->nl, VQNOTIFY_A_CONFIG_THRESHOLD,
+				       thr));
+	ASSERT_EQ(4, vqn_read_events(self->fd, ev, 16));
+	for (q = 0; q < 3; q++)
+		EXPECT_EV(ev[q], id, 3 - q, DEASS, ASSIG, L(R), R(PROMOTED));
+	EXPECT_BUDGET_EV(ev[3], thr + 2);
+	ASSERT_EQ(0, vqn_guest_get(self->fd, &gi));
+	EXPECT_EQ(0U, gi.out_flags);
+	EXPECT_EQ(4U, gi.used);
 	EXPECT_EQ(0U, gi.nr_waiting);
 }
 
