@@ -913,6 +913,18 @@ static bool vqn_nl_listened(void)
 				  VQNOTIFY_NLGRP_MONITOR);
 }
 
+/*
+ * A notification that cannot be built is not dropped silently: like
+ * rtnetlink, every listener gets ENOBUFS (an overrun) and resynchronises
+ * with a dump.
+ */
+static void vqn_nl_lost(struct sk_buff *msg)
+{
+	nlmsg_free(msg);
+	genl_set_err(&vqnotify_nl_family, &init_net, 0,
+		     VQNOTIFY_NLGRP_MONITOR, -ENOBUFS);
+}
+
 static void vqn_nl_multicast(struct sk_buff *msg)
 {
 	genlmsg_multicast(&vqnotify_nl_family, msg, 0, VQNOTIFY_NLGRP_MONITOR,
@@ -930,7 +942,7 @@ void vqn_nl_notify_transition(struct vqn_guest *g, struct vqn_vq *vq, u8 old,
 		return;
 	msg = genlmsg_new(7 * nla_total_size(sizeof(u32)), GFP_KERNEL);
 	if (!msg)
-		return;
+		return vqn_nl_lost(NULL);
 	hdr = genlmsg_put(msg, 0, 0, &vqnotify_nl_family, 0,
 			  VQNOTIFY_CMD_QUEUE_NTF);
 	if (!hdr ||
@@ -941,7 +953,7 @@ void vqn_nl_notify_transition(struct vqn_guest *g, struct vqn_vq *vq, u8 old,
 	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_NEW_STATE, vq->state) ||
 	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_LABEL, label) ||
 	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_REASON, vq->reason)) {
-		nlmsg_free(msg);
+		vqn_nl_lost(msg);
 		return;
 	}
 	genlmsg_end(msg, hdr);
@@ -961,9 +973,9 @@ void vqn_nl_notify_guest(struct vqn_guest *g, bool add)
 		return;
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
-		return;
+		return vqn_nl_lost(NULL);
 	if (vqn_nl_msg_guest(msg, &m, g, &vqn_nl_monitor)) {
-		nlmsg_free(msg);
+		vqn_nl_lost(msg);
 		return;
 	}
 	vqn_nl_multicast(msg);
@@ -981,9 +993,9 @@ void vqn_nl_notify_dev(struct vqn_guest *g, struct vqn_dev *d, bool add)
 		return;
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
-		return;
+		return vqn_nl_lost(NULL);
 	if (vqn_nl_msg_dev(msg, &m, g, d)) {
-		nlmsg_free(msg);
+		vqn_nl_lost(msg);
 		return;
 	}
 	vqn_nl_multicast(msg);

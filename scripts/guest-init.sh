@@ -102,6 +102,20 @@ run_test() {
 	fi
 }
 
+# KUnit (debug kernel): the suite runs at insmod; its TAP results, one
+# line per case, are reported like a test binary's.
+if [ -f /vqnotify_kunit.ko ] && [ "$VQN_RIG_MODE" != demo ]; then
+	mark "TEST kunit BEGIN timeout=60s"
+	t0=$(date +%s)
+	insmod /vqnotify_kunit.ko
+	rc=$?
+	res=/sys/kernel/debug/kunit/vqnotify_sm/results
+	[ -r $res ] || rc=1
+	[ -r $res ] && grep -E '^ +(not )?ok ' $res | sed 's/^ *//'
+	rmmod vqnotify_kunit || rc=1
+	mark "TEST kunit END rc=$rc time=$(($(date +%s) - t0))s"
+fi
+
 loaded=
 if load; then
 	loaded=1

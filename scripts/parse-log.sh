@@ -16,7 +16,8 @@
 #     BUG:, "kernel BUG at", Oops, "Kernel panic", "unreferenced object",
 #     "possible recursive locking", "possible circular locking", "sleeping
 #     function called from invalid context", KASAN: or UBSAN:;
-#   - a taint other than O (4096, out-of-tree) and E (8192, unsigned);
+#   - a taint other than O (4096, out-of-tree), E (8192, unsigned) and N
+#     (262144, KUnit tests ran);
 #   - lockdep turned off (debug_locks: 0), on kernels with lockdep;
 #   - no end marker: the guest crashed, hung or hit the QEMU hard timeout.
 # Exit status: 0 when nothing failed.
@@ -101,11 +102,12 @@ BEGIN { taintnames = "PFSRMBUDAWCIOELKXTN" }
 	t = $3 + 0; bad = ""
 	for (b = 0; b < length(taintnames); b++) {
 		v = 2 ^ b
-		if (int(t / v) % 2 == 1 && v != 4096 && v != 8192)
+		if (int(t / v) % 2 == 1 && v != 4096 && v != 8192 &&
+		    v != 262144)
 			bad = bad substr(taintnames, b + 1, 1)
 	}
 	if (t >= 2 ^ length(taintnames)) bad = bad "?"
-	if (bad != "") problem("taint " t ": flags " bad " (only O and E are allowed)")
+	if (bad != "") problem("taint " t ": flags " bad " (only O, E and N are allowed)")
 	next
 }
 /^VQN-RIG: (DMESG|KMEMLEAK) BEGIN/ { insect = 1; next }

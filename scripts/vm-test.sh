@@ -65,6 +65,7 @@ QEMU_SMP=${QEMU_SMP:-2}
 # does not offer but the PREEMPT_RT kvm insists on ("RT requires
 # X86_FEATURE_CONSTANT_TSC"); x-force-features keeps that one CPUID bit.
 QEMU_CPU=${QEMU_CPU:-EPYC,+svm,-rdseed,-sha-ni,-fxsr-opt,-misalignsse,-3dnowprefetch,-osvw,-topoext,-nrip-save,-xsavec,+invtsc,x-force-features=on}
+QEMU_ACCEL=${QEMU_ACCEL:-tcg}
 CMDLINE=${CMDLINE:-}
 MODPARAMS=${MODPARAMS:-}
 V=${V:-0}
@@ -145,6 +146,8 @@ chmod 755 init
 # The kernel opens /dev/console for /init before devtmpfs is mounted.
 mknod -m 600 dev/console c 5 1 2>/dev/null || true
 cp "$ko" vqnotify.ko
+# The state machine's KUnit suite, built where the kernel has KUnit.
+[ -f "$work/kmod/vqnotify_kunit.ko" ] && cp "$work/kmod/vqnotify_kunit.ko" .
 
 # kvm-amd and what it needs, in load order, as plain .ko for busybox insmod.
 base=${MODDIR%/lib/modules/*}
@@ -206,7 +209,7 @@ cd "$TOP"
 append="console=ttyS0 panic=-1 quiet log_buf_len=4M $CMDLINE"
 echo "$tag: booting $KVER ($(echo $TESTS | wc -w) test binaries), console log: $logf"
 start=$(date +%s)
-set -- timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu "$QEMU_CPU" \
+set -- timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 -accel "$QEMU_ACCEL" -cpu "$QEMU_CPU" \
 	-smp "$QEMU_SMP" -m "$QEMU_MEM" -nographic -no-reboot -nic none \
 	-kernel "$VMLINUZ" -initrd "$work/initramfs.cpio.gz" -append "$append"
 rc=0
