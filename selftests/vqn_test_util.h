@@ -282,7 +282,7 @@ static inline uint32_t vqn_budget_above(const struct vqnotify_info *info,
 static inline int vqn_check_guest(int fd, const uint32_t *ids, int nids,
 				  char *why, size_t whylen)
 {
-	static struct vqnotify_vq_info vi[VQNOTIFY_MAX_QUEUES];
+	static __thread struct vqnotify_vq_info vi[VQNOTIFY_MAX_QUEUES];
 	uint32_t assigned = 0, offlimits = 0, waiting = 0;
 	struct vqnotify_guest_info gi;
 	struct vqnotify_dev_get dg;
