@@ -27,7 +27,8 @@
 #   V=1           show the guest console live
 #   CMDLINE       extra guest kernel command line
 #   MODPARAMS     parameters for insmod vqnotify.ko in the VM
-#   QEMU_MEM, QEMU_SMP, QEMU_CPU   guest size and CPU model
+#   QEMU_MEM, QEMU_SMP, QEMU_CPU, QEMU_ACCEL   guest size, CPU model, and
+#                 -accel (default tcg,thread=single; tcg for multi-threaded)
 #   VQN_*         passed to the guest's environment, e.g. VQN_FUZZ_SECONDS=60
 #                 or VQN_TIMEOUT_<test>=600 (per-binary timeout)
 #   BUILD         build directory (default: build/); a separate one lets two
@@ -50,7 +51,7 @@ KERNELS ?= 6.1 6.12 6.12-rt debug
 KERNEL ?= 6.1
 
 export BUILD KMOD V TESTS TEST_TIMEOUT VM_TIMEOUT CMDLINE MODPARAMS
-export QEMU_MEM QEMU_SMP QEMU_CPU KERNELS
+export QEMU_MEM QEMU_SMP QEMU_CPU QEMU_ACCEL KERNELS
 
 # selftests/Makefile builds the sources of $(SELFTESTS) into build/selftests.
 SELFTESTS_MAKE = $(MAKE) --no-print-directory -C $(TOP)/selftests \
