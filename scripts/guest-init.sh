@@ -1,9 +1,9 @@
 #!/bin/sh
 # /init of the vqnotify test VM (busybox sh), put there by scripts/vm-test.sh.
 #
-# Loads the kernel's own kvm modules and vqnotify.ko, runs the selftests in
-# /tests (or the demo), unloads vqnotify, dumps dmesg and reboots (QEMU runs
-# with -no-reboot, so it exits). Every line starting with "VQN-RIG: " is a
+# Loads the kernel's own kvm modules, then runs each selftest in /tests with
+# vqnotify.ko loaded afresh and unloads it after (or runs the demo), dumps
+# dmesg and reboots (QEMU runs with -no-reboot, so it exits). Every line starting with "VQN-RIG: " is a
 # marker read by scripts/parse-log.sh on the host; the rest is the serial
 # console: TAP from the tests, kernel messages, the dmesg dump.
 export PATH=/bin:/sbin
