@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -3941,6 +3942,57 @@ TEST_F(module, no_unload_while_open)
 	EXPECT_EQ(EWOULDBLOCK, errno);
 	/* Still there and working. */
 	EXPECT_LE(0, vqn_host_used(self->fd));
+}
+
+/*
+ * max_guests open guests host-wide, then open() fails ENOSPC (not an OOM),
+ * and closing one makes room for the next.
+ */
+TEST_F_TIMEOUT(module, max_guests_enospc, 120)
+{
+	struct vqnotify_info info;
+	unsigned int max = 0, before;
+	struct rlimit rl;
+	int *fds, n = 0, fd, i;
+	FILE *f;
+
+	f = fopen("/sys/module/vqnotify/parameters/max_guests", "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(1, fscanf(f, "%u", &max));
+	fclose(f);
+	ASSERT_EQ(0, vqn_get_info(self->fd, &info));
+	ASSERT_LE(info.nr_guests, max);
+	before = info.nr_guests;
+	rl.rlim_cur = rl.rlim_max = max + 64;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		SKIP(return, "RLIMIT_NOFILE %u: %s", max + 64, strerror(errno));
+	fds = calloc(max, sizeof(*fds));
+	ASSERT_NE(NULL, fds);
+
+	for (;;) {
+		fd = vqn_open();
+		if (fd < 0)
+			break;
+		ASSERT_LT((unsigned int)n, max) close(fd);
+		fds[n++] = fd;
+	}
+	EXPECT_EQ(-ENOSPC, fd);
+	EXPECT_EQ(max - before, (unsigned int)n);
+	ASSERT_EQ(0, vqn_get_info(self->fd, &info));
+	EXPECT_EQ(max, info.nr_guests);
+
+	/* Room again once one closes; the rest still work. */
+	close(fds[--n]);
+	fd = vqn_open();
+	EXPECT_LE(0, fd);
+	if (fd >= 0)
+		fds[n++] = fd;
+	EXPECT_EQ(0, vqn_get_info(fds[0], &info));
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+	ASSERT_EQ(0, vqn_get_info(self->fd, &info));
+	EXPECT_EQ(before, info.nr_guests);
 }
 
 TEST_HARNESS_MAIN
