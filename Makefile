@@ -106,7 +106,11 @@ bench: deps user
 		grep -ah '^bench: ' $(BUILD)/logs/bench-$(KERNEL).log | tr -d '\r'; \
 	else echo "bench: no bench/*.c yet"; fi
 
+# The state machine's libFuzzer run on the host, then the *fuzz* selftests
+# in a VM; FUZZ_SECONDS and VQN_FUZZ_SECONDS set how long each runs.
 fuzz: deps selftests
+	$(MAKE) --no-print-directory -C $(TOP)/tools/sm OUT=$(BUILD)/sm fuzz \
+		FUZZ_SECONDS=$${FUZZ_SECONDS:-600}
 	@t="$$($(SELFTESTS_MAKE) list | grep fuzz)"; \
 	if [ -n "$$t" ]; then \
 		TESTS="$$t" VQN_FUZZ_SECONDS=$${VQN_FUZZ_SECONDS:-60} \

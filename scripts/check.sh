@@ -99,6 +99,9 @@ echo "selftests:$TESTS"
 
 check style mk -s style
 check sparse mk -s sparse
+# The netlink spec validates against YNL's schema and matches the uAPI
+# header and the module's tables (the kernel's own YNL tooling).
+check spec "$VQN_SCRIPTS/check-spec.sh"
 [ -f tools/sm/Makefile ] && host_suite sm tools/sm
 
 for k in $KERNELS; do
