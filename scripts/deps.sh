@@ -1,11 +1,14 @@
 #!/bin/sh
 # Install everything the build and the VM test rig need, from Debian only.
 # Idempotent and quiet: does nothing when every package is already present.
+# The 6.12 headers are not installed here: their packages depend on the
+# kernel image, which must never be installed on the host; scripts/kernel.sh
+# unpacks them into the cache.
 set -eu
 
 PKGS="build-essential bc bison flex kmod pkg-config xz-utils cpio
       libelf-dev libssl-dev dwarves
-      linux-headers-amd64 linux-headers-6.12-amd64 linux-headers-6.12-rt-amd64
+      linux-headers-amd64
       linux-source-6.12 linux-source-6.1
       qemu-system-x86 busybox-static sparse ccache
       libnl-3-dev libnl-genl-3-dev

@@ -29,18 +29,65 @@ debug)
 *) die "unknown kernel '$1' (known: 6.1 6.12 6.12-rt debug)" ;;
 esac
 
-# The meta package depends on exactly one linux-headers-<KVER>.
+# The meta package depends on exactly one linux-headers-<KVER>. An installed
+# meta package (6.1: linux-headers-amd64, from scripts/deps.sh) gives the
+# installed tree. The 6.12 headers packages hard-depend on their kernel
+# image, so they are never installed: the version comes from the archive
+# and the headers are unpacked into the cache (unpack_headers).
 resolve() {
-	[ -n "$(pkg_version "$meta")" ] ||
-		die "$meta is not installed: run scripts/deps.sh"
-	hdrpkg=$(dpkg-query -W -f='${Depends}' "$meta" | tr ',|' '\n\n' |
-		sed -n 's/^ *\(linux-headers-[^ ]*\).*/\1/p' | head -n 1)
-	[ -n "$hdrpkg" ] || die "cannot find the headers package $meta depends on"
+	if [ -n "$(pkg_version "$meta")" ]; then
+		hdrpkg=$(dpkg-query -W -f='${Depends}' "$meta" | tr ',|' '\n\n' |
+			sed -n 's/^ *\(linux-headers-[^ ]*\).*/\1/p' | head -n 1)
+		[ -n "$hdrpkg" ] ||
+			die "cannot find the headers package $meta depends on"
+		KVER=${hdrpkg#linux-headers-}
+		hdrver=$(pkg_version "$hdrpkg")
+		[ -n "$hdrver" ] ||
+			die "$hdrpkg is not installed: run scripts/deps.sh"
+		KDIR=/usr/src/linux-headers-$KVER
+		[ -f "$KDIR/Makefile" ] || die "$KDIR is missing"
+		return 0
+	fi
+	hdrpkg=$(apt-cache depends "$meta" 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-headers-[^ ]*\).*/\1/p' | head -n 1)
+	[ -n "$hdrpkg" ] ||
+		die "cannot resolve $meta in the archive (apt-get update?)"
 	KVER=${hdrpkg#linux-headers-}
-	hdrver=$(pkg_version "$hdrpkg")
-	[ -n "$hdrver" ] || die "$hdrpkg is not installed: run scripts/deps.sh"
-	KDIR=/usr/src/linux-headers-$KVER
-	[ -f "$KDIR/Makefile" ] || die "$KDIR is missing"
+	hdrver=$(apt-cache policy "$hdrpkg" | sed -n 's/^ *Candidate: //p')
+	[ -n "$hdrver" ] && [ "$hdrver" != "(none)" ] ||
+		die "no candidate version of $hdrpkg"
+	KDIR=$VQN_CACHE/headers/$KVER/usr/src/linux-headers-$KVER
+}
+
+# Unpack linux-headers-$KVER, its -common tree and its linux-kbuild into
+# $VQN_CACHE/headers/$KVER, usable as KDIR without installing anything.
+unpack_headers() {
+	dest=$VQN_CACHE/headers/$KVER
+	[ -e "$dest/.complete" ] && return 0
+	mkdir -p "$VQN_CACHE/headers"
+	tmp=$(mktemp -d "$VQN_CACHE/headers/.tmp.XXXXXX")
+	chmod 755 "$tmp"
+	deps=$(apt-cache depends "$hdrpkg" | sed -n \
+		's/^ *Depends: \(linux-headers-[^ ]*-common[^ ]*\|linux-kbuild-[^ ]*\).*/\1/p' |
+		sort -u)
+	log "unpacking $hdrpkg=$hdrver and" $deps
+	# shellcheck disable=SC2086 # $deps is a list of package names
+	if ! (cd "$tmp" && apt-get download -q=2 "$hdrpkg=$hdrver" $deps) \
+		>/dev/null 2>&1; then
+		rm -rf "$tmp"
+		die "cannot download $hdrpkg=$hdrver and its headers/kbuild"
+	fi
+	mkdir "$tmp/root"
+	for deb in "$tmp"/*.deb; do
+		dpkg -x "$deb" "$tmp/root"
+	done
+	# The flavour's Makefile includes the common tree by absolute path.
+	sed -i "s|^include /usr/src/|include $dest/usr/src/|" \
+		"$tmp/root/usr/src/linux-headers-$KVER/Makefile"
+	rm -rf "$dest"
+	mv "$tmp/root" "$dest"
+	rm -rf "$tmp"
+	touch "$dest/.complete"
 }
 
 # Download linux-image-$KVER (or its -unsigned twin) at exactly $hdrver.
@@ -76,6 +123,16 @@ unpack() {
 
 resolve
 mkdir -p "$VQN_CACHE/kernels"
+case $KDIR in
+"$VQN_CACHE"/*)
+	if [ ! -e "$VQN_CACHE/headers/$KVER/.complete" ]; then
+		exec 9>"$VQN_CACHE/kernels/.lock"
+		flock 9
+		unpack_headers
+		exec 9>&-
+	fi
+	;;
+esac
 if [ ! -e "$VQN_CACHE/kernels/$KVER/.complete" ]; then
 	# One download/unpack at a time per cache (concurrent runs wait).
 	exec 9>"$VQN_CACHE/kernels/.lock"
