@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The vqnotify state machine. Labels (a)-(g), (p), (r) and (s) are those of
- * Documentation/vqnotify.rst:
+ * The vqnotify state machine. Labels (a)-(g), (p), (q), (r), (s) and (x) are
+ * those of Documentation/vqnotify.rst:
  *
- *                  (b) DRIVER_OK, (r) promotion, (e) vhost off
+ *          (b) DRIVER_OK, (q) acquire, (r) promotion, (e) vhost off
  *   DEASSIGNED  ------------------------------------------->  ASSIGNED
  *       ^  ^    <-------------------------------------------     |
- *       |  |        (p) preemption, (s) DRIVER_OK cleared,       |
+ *       |  |   (p) preemption, (s) DRIVER_OK cleared, (x) release,
  *       |  |        (g) reset                                    |
  *       |  | (f) vhost off                         (d) vhost on |
  *       |  +-------------------  OFFLIMITS  <--------------------+
@@ -18,7 +18,13 @@
  * none is left, preempts the newest ASSIGNED queue of the same guest.
  *
  * Everything here runs under the guest's lock and never fails half-way:
- * each entry point either changes nothing or completes.
+ * each entry point either changes nothing or completes. Each entry point is
+ * a whole call of the uAPI, promotions (r) included: the glue only locks,
+ * copies and reports.
+ *
+ * The guest's run state does not move queues: a stopped guest keeps its
+ * slots reserved (its ASSIGNED queues are "parked": the VMM holds no
+ * ioeventfd for them until the guest runs again).
  */
 #ifdef __KERNEL__
 #include <linux/bitops.h>
@@ -163,6 +169,22 @@ static struct vqn_vq *preempt_newest(struct vqn_guest_sm *g, u8 reason,
 	return victim;
 }
 
+void vqn_sm_set_run_state(struct vqn_guest_sm *g, u32 run_state)
+{
+	g->run_state = run_state;
+}
+
+/* The flags a queue shows: PARKED is derived from the run state. */
+u8 vqn_sm_vq_flags(const struct vqn_guest_sm *g, const struct vqn_vq *vq)
+{
+	u8 flags = vq->flags;
+
+	if (vq->state == VQNOTIFY_VQ_ASSIGNED &&
+	    g->run_state == VQNOTIFY_RUN_STOPPED)
+		flags |= VQNOTIFY_VQ_PARKED;
+	return flags;
+}
+
 void vqn_sm_guest_init(struct vqn_guest_sm *g, u32 budget, u32 reserve,
 		       u32 threshold)
 {
@@ -191,8 +213,11 @@ void vqn_sm_dev_init(struct vqn_guest_sm *g, struct vqn_dev *d)
 	}
 }
 
-/* (b) for one queue: try to get a slot, or say why not. */
-static void driver_ok_queue(struct vqn_guest_sm *g, struct vqn_vq *vq)
+/*
+ * (b) or (q) for one queue: try to get a slot, or say why not. A queue
+ * that already waits keeps its place in the line.
+ */
+static void want_slot(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 label)
 {
 	u8 reason;
 
@@ -200,11 +225,11 @@ static void driver_ok_queue(struct vqn_guest_sm *g, struct vqn_vq *vq)
 		return;
 	if (!(vq->flags & VQNOTIFY_VQ_INITIALISED)) {
 		vq->reason = VQNOTIFY_REASON_NOT_READY;
-	} else {
+	} else if (!(vq->flags & VQNOTIFY_VQ_WAITING)) {
 		reason = user_slot_take(g);
 		if (reason == VQNOTIFY_REASON_GRANTED) {
-			vq_move(g, vq, VQNOTIFY_VQ_ASSIGNED, VQNOTIFY_LABEL_B,
-				reason, false, false);
+			vq_move(g, vq, VQNOTIFY_VQ_ASSIGNED, label, reason,
+				false, false);
 			return;
 		}
 		if (reason_waits(reason))
@@ -215,15 +240,27 @@ static void driver_ok_queue(struct vqn_guest_sm *g, struct vqn_vq *vq)
 	vqn_env_report(g, vq, vq->state, VQNOTIFY_LABEL_NONE, false);
 }
 
-static void set_initialised(struct vqn_dev *d, const unsigned long *ready)
+/*
+ * The VMM says which queues are initialised; one that is not no longer
+ * waits for a slot (it may have, after a per-queue acquire). A queue that
+ * userspace holds a slot for stays initialised: only a reset takes that
+ * back.
+ */
+static void set_initialised(struct vqn_guest_sm *g, struct vqn_dev *d,
+			    const unsigned long *ready)
 {
 	u32 i;
 
 	for (i = 0; i < d->num_queues; i++) {
-		if (!ready || test_bit(i, ready))
-			d->vqs[i].flags |= VQNOTIFY_VQ_INITIALISED;
-		else
-			d->vqs[i].flags &= ~VQNOTIFY_VQ_INITIALISED;
+		struct vqn_vq *vq = &d->vqs[i];
+
+		if (!ready || test_bit(i, ready) ||
+		    vq->state == VQNOTIFY_VQ_ASSIGNED) {
+			vq->flags |= VQNOTIFY_VQ_INITIALISED;
+		} else {
+			waiting_del(g, vq);
+			vq->flags &= ~VQNOTIFY_VQ_INITIALISED;
+		}
 	}
 }
 
@@ -234,19 +271,17 @@ void vqn_sm_set_status(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
 	bool is_ok = status & VQNOTIFY_STATUS_DRIVER_OK;
 	u32 i;
 
-	d->used = true;
 	if (!status) {
-		vqn_sm_reset(g, d, VQNOTIFY_REASON_RESET);
-		vqn_sm_promote(g);
+		vqn_sm_dev_reset(g, d);
 		return;
 	}
 	d->status = status;
 
 	if (is_ok && !was_ok) {
 		/* (b) each initialised queue tries to get a slot. */
-		set_initialised(d, ready);
+		set_initialised(g, d, ready);
 		for (i = 0; i < d->num_queues; i++)
-			driver_ok_queue(g, &d->vqs[i]);
+			want_slot(g, &d->vqs[i], VQNOTIFY_LABEL_B);
 	} else if (!is_ok && was_ok) {
 		/* (s) userspace stops its ioeventfds; vhost keeps its own. */
 		for (i = 0; i < d->num_queues; i++) {
@@ -265,70 +300,83 @@ void vqn_sm_set_status(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
 	}
 }
 
-int vqn_sm_host_notifier(struct vqn_guest_sm *g, struct vqn_dev *d,
-			 struct vqn_vq *vq, bool enable)
+/*
+ * (c, d) vhost takes the host notifiers of @queues, all or none. Queues it
+ * holds already are left alone. (d) hands an ASSIGNED queue's slot to
+ * vhost; (c) needs a slot: a free one of the budget, else the newest
+ * userspace grant of this guest outside the batch (p), whose host slot
+ * passes straight to vhost: vhost has priority. Held by vhost, a slot
+ * counts against the vhost reserve, which may leave one free for a waiting
+ * queue (r).
+ */
+int vqn_sm_vhost_on(struct vqn_guest_sm *g, struct vqn_dev *d,
+		    const unsigned long *queues)
 {
-	bool have_slot = false, preempted = false;
-	u8 reason;
+	u32 i, need = 0, taken = 0, preemptible;
 
-	if (enable) {
-		if (vq->state == VQNOTIFY_VQ_OFFLIMITS)
-			return -EALREADY;
-		if (vq->state == VQNOTIFY_VQ_ASSIGNED) {
-			/*
-			 * (d) the queue's slot passes to vhost. Held by vhost,
-			 * it counts against the vhost reserve, which may leave
-			 * a slot free for a waiting queue (r).
-			 */
-			vq_move(g, vq, VQNOTIFY_VQ_OFFLIMITS, VQNOTIFY_LABEL_D,
-				VQNOTIFY_REASON_VHOST, false, false);
-			vqn_sm_promote(g);
-			return 0;
-		}
-		/*
-		 * (c) vhost has priority: a free slot of the budget, else the
-		 * newest userspace grant of this guest (p), whose host slot
-		 * passes straight to vhost.
-		 */
-		if (g->used < vqn_sm_budget(g) && vqn_env_host_take(g)) {
-			have_slot = true;
-		} else if (!list_empty(&g->assigned)) {
-			preempt_newest(g, VQNOTIFY_REASON_PREEMPT_VHOST, true);
-			have_slot = true;
-			preempted = true;
-		}
-		if (!have_slot)
-			return -ENOSPC;
-		/*
-		 * Marked only now: ENOSPC changes nothing, and a device with
-		 * an ASSIGNED queue (d) is marked already.
-		 */
-		d->used = true;
-		vq_move(g, vq, VQNOTIFY_VQ_OFFLIMITS, VQNOTIFY_LABEL_C,
-			VQNOTIFY_REASON_VHOST, false, false);
-		/*
-		 * When the host cap, not the budget, made vhost preempt, the
-		 * preempted queue waits for a host slot: promote registers it.
-		 */
-		if (preempted)
-			vqn_sm_promote(g);
-		return 0;
+	for (i = 0; i < d->num_queues; i++)
+		if (test_bit(i, queues) &&
+		    d->vqs[i].state == VQNOTIFY_VQ_DEASSIGNED)
+			need++;
+	/* Count first: ENOSPC must leave everything as it was. */
+	preemptible = g->nr_assigned;
+	for (i = 0; i < d->num_queues; i++)
+		if (test_bit(i, queues) &&
+		    d->vqs[i].state == VQNOTIFY_VQ_ASSIGNED)
+			preemptible--;
+	while (taken < need && g->used + taken < vqn_sm_budget(g) &&
+	       vqn_env_host_take(g))
+		taken++;
+	if (need - taken > preemptible) {
+		while (taken--)
+			vqn_env_host_give(g);
+		return -ENOSPC;
 	}
 
-	if (vq->state != VQNOTIFY_VQ_OFFLIMITS)
-		return -EALREADY;
+	/* (d) first: what is left on the assigned list is outside the batch. */
+	for (i = 0; i < d->num_queues; i++)
+		if (test_bit(i, queues) &&
+		    d->vqs[i].state == VQNOTIFY_VQ_ASSIGNED)
+			vq_move(g, &d->vqs[i], VQNOTIFY_VQ_OFFLIMITS,
+				VQNOTIFY_LABEL_D, VQNOTIFY_REASON_VHOST, false,
+				false);
+	for (i = 0; i < d->num_queues; i++) {
+		struct vqn_vq *vq = &d->vqs[i];
+
+		if (!test_bit(i, queues) || vq->state != VQNOTIFY_VQ_DEASSIGNED)
+			continue;
+		if (taken)
+			taken--;
+		else
+			preempt_newest(g, VQNOTIFY_REASON_PREEMPT_VHOST, true);
+		vq_move(g, vq, VQNOTIFY_VQ_OFFLIMITS, VQNOTIFY_LABEL_C,
+			VQNOTIFY_REASON_VHOST, false, false);
+	}
 	/*
-	 * (e) back to userspace, keeping the slot, if it may hold one: as at
-	 * (b), an initialised queue of a DRIVER_OK device.
+	 * A queue preempted because of the host cap waits for a host slot,
+	 * and the reserve may have left a slot free: promote.
 	 */
+	vqn_sm_promote(g);
+	return 0;
+}
+
+/*
+ * (e) vhost gives a queue back to userspace, keeping the slot, if it may
+ * hold one: as at (b), an initialised queue of a DRIVER_OK device. (f)
+ * otherwise the slot is freed.
+ */
+static void vhost_off_queue(struct vqn_guest_sm *g, struct vqn_dev *d,
+			    struct vqn_vq *vq)
+{
+	u8 reason;
+
 	if (d->status & VQNOTIFY_STATUS_DRIVER_OK &&
 	    vq->flags & VQNOTIFY_VQ_INITIALISED && !vqn_sm_limited(g) &&
 	    user_fits(g, g->used, g->nr_offlimits - 1)) {
 		vq_move(g, vq, VQNOTIFY_VQ_ASSIGNED, VQNOTIFY_LABEL_E,
 			VQNOTIFY_REASON_VHOST_OFF, false, false);
-		return 0;
+		return;
 	}
-	/* (f) otherwise the slot is freed. */
 	reason = VQNOTIFY_REASON_VHOST_OFF;
 	if (d->status & VQNOTIFY_STATUS_DRIVER_OK) {
 		if (!(vq->flags & VQNOTIFY_VQ_INITIALISED))
@@ -342,13 +390,113 @@ int vqn_sm_host_notifier(struct vqn_guest_sm *g, struct vqn_dev *d,
 		false, false);
 	if (reason_waits(reason))
 		waiting_add(g, vq, reason);
+}
+
+/* (e, f) vhost gives back the host notifiers of @queues it holds. */
+void vqn_sm_vhost_off(struct vqn_guest_sm *g, struct vqn_dev *d,
+		      const unsigned long *queues)
+{
+	u32 i;
+
+	for (i = 0; i < d->num_queues; i++)
+		if (test_bit(i, queues) &&
+		    d->vqs[i].state == VQNOTIFY_VQ_OFFLIMITS)
+			vhost_off_queue(g, d, &d->vqs[i]);
+	vqn_sm_promote(g);
+}
+
+/* API 1's single-queue call: EALREADY when there is nothing to do. */
+int vqn_sm_host_notifier(struct vqn_guest_sm *g, struct vqn_dev *d,
+			 struct vqn_vq *vq, bool enable)
+{
+	unsigned long one[BITS_TO_LONGS(VQNOTIFY_MAX_QUEUES)] = { 0 };
+	bool vhost_holds = vq->state == VQNOTIFY_VQ_OFFLIMITS;
+
+	if (enable == vhost_holds)
+		return -EALREADY;
+	__set_bit(vqn_vq_index(vq), one);
+	if (enable)
+		return vqn_sm_vhost_on(g, d, one);
+	vqn_sm_vhost_off(g, d, one);
+	return 0;
+}
+
+/* ACQUIRE and RELEASE leave vhost's queues to vhost. */
+static int check_not_vhost(const struct vqn_dev *d,
+			   const unsigned long *queues)
+{
+	u32 i;
+
+	for (i = 0; i < d->num_queues; i++)
+		if (test_bit(i, queues) &&
+		    d->vqs[i].state == VQNOTIFY_VQ_OFFLIMITS)
+			return -EBUSY;
+	return 0;
+}
+
+/*
+ * (q) the VMM wants ioeventfds for @queues, in any device status (QEMU's
+ * virtio-blk dataplane restarts them at status 11 after a bus-master
+ * clear): each is initialised from now on and wants a slot as at (b).
+ */
+int vqn_sm_queues_acquire(struct vqn_guest_sm *g, struct vqn_dev *d,
+			  const unsigned long *queues)
+{
+	u32 i;
+	int ret;
+
+	ret = check_not_vhost(d, queues);
+	if (ret)
+		return ret;
+	for (i = 0; i < d->num_queues; i++) {
+		if (!test_bit(i, queues))
+			continue;
+		d->vqs[i].flags |= VQNOTIFY_VQ_INITIALISED;
+		want_slot(g, &d->vqs[i], VQNOTIFY_LABEL_Q);
+	}
+	return 0;
+}
+
+/*
+ * (x) the VMM gives up the ioeventfds of @queues (dataplane stop,
+ * ioeventfd=off, KVM refused one: @reason RELEASED or KVM_REFUSED). They do
+ * not wait for promotion; those that waited stop. @reset: a per-queue reset
+ * also makes them uninitialised. The freed slots go to waiting queues (r).
+ */
+int vqn_sm_queues_release(struct vqn_guest_sm *g, struct vqn_dev *d,
+			  const unsigned long *queues, u8 reason, bool reset)
+{
+	u32 i;
+	int ret;
+
+	ret = check_not_vhost(d, queues);
+	if (ret)
+		return ret;
+	for (i = 0; i < d->num_queues; i++) {
+		struct vqn_vq *vq = &d->vqs[i];
+
+		if (!test_bit(i, queues))
+			continue;
+		if (reset)
+			vq->flags &= ~VQNOTIFY_VQ_INITIALISED;
+		if (vq->state == VQNOTIFY_VQ_ASSIGNED) {
+			vq_move(g, vq, VQNOTIFY_VQ_DEASSIGNED, VQNOTIFY_LABEL_X,
+				reason, false, false);
+		} else if (vq->flags & VQNOTIFY_VQ_WAITING) {
+			waiting_del(g, vq);
+			vq->reason = reason;
+			vqn_env_report(g, vq, vq->state, VQNOTIFY_LABEL_NONE,
+				       false);
+		}
+	}
 	vqn_sm_promote(g);
 	return 0;
 }
 
 /*
- * (g) every queue of the device to DEASSIGNED, OFFLIMITS included. The
- * caller promotes (r) afterwards, unless the whole guest is going away.
+ * (g) every queue of the device to DEASSIGNED, OFFLIMITS included, and
+ * nothing else: this alone is what a closing guest does to its devices.
+ * vqn_sm_dev_reset() and vqn_sm_dev_remove() also promote (r).
  */
 void vqn_sm_reset(struct vqn_guest_sm *g, struct vqn_dev *d, u8 reason)
 {
@@ -368,31 +516,67 @@ void vqn_sm_reset(struct vqn_guest_sm *g, struct vqn_dev *d, u8 reason)
 	}
 }
 
+/* (g) then (r): VQNOTIFY_DEV_RESET, and SET_STATUS with status 0. */
+void vqn_sm_dev_reset(struct vqn_guest_sm *g, struct vqn_dev *d)
+{
+	vqn_sm_reset(g, d, VQNOTIFY_REASON_RESET);
+	vqn_sm_promote(g);
+}
+
+/* (g) then (r): the device goes; the caller frees it. */
+void vqn_sm_dev_remove(struct vqn_guest_sm *g, struct vqn_dev *d)
+{
+	vqn_sm_reset(g, d, VQNOTIFY_REASON_REMOVED);
+	vqn_sm_promote(g);
+}
+
 /*
- * Migration: the device was just added (a); apply the saved status, then
- * (b) if DRIVER_OK. Queues vhost held are left for vhost to take back.
+ * LOAD wants a device in the state of one just added: status 0, no queue
+ * holding a slot or waiting for one. A reset gives exactly that, so QEMU's
+ * reset at machine init (also with -incoming) does not stand in the way.
  */
-void vqn_sm_load(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
-		 const unsigned long *ready, const unsigned long *vhost)
+bool vqn_sm_dev_quiescent(const struct vqn_dev *d)
 {
 	u32 i;
 
-	d->used = true;
+	if (d->status)
+		return false;
+	for (i = 0; i < d->num_queues; i++)
+		if (d->vqs[i].state != VQNOTIFY_VQ_DEASSIGNED ||
+		    d->vqs[i].flags & VQNOTIFY_VQ_WAITING)
+			return false;
+	return true;
+}
+
+/*
+ * Migration onto a quiescent device: apply the saved status, then (b) if
+ * DRIVER_OK for every initialised queue, vhost's included: they want a
+ * slot like any other, and vhost on the destination takes them back from
+ * ASSIGNED (d). Without vhost there, they simply keep their slot. (The
+ * blob's vhost bitmap says what vhost held; the states need it no more.)
+ */
+void vqn_sm_load(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
+		 const unsigned long *ready)
+{
+	u32 i;
+
 	d->status = status;
-	set_initialised(d, ready);
+	set_initialised(g, d, ready);
 	if (!(status & VQNOTIFY_STATUS_DRIVER_OK))
 		return;
-	for (i = 0; i < d->num_queues; i++) {
-		struct vqn_vq *vq = &d->vqs[i];
+	for (i = 0; i < d->num_queues; i++)
+		want_slot(g, &d->vqs[i], VQNOTIFY_LABEL_B);
+}
 
-		if (test_bit(i, vhost)) {
-			vq->reason = VQNOTIFY_REASON_VHOST;
-			vqn_env_report(g, vq, vq->state, VQNOTIFY_LABEL_NONE,
-				       false);
-			continue;
-		}
-		driver_ok_queue(g, vq);
-	}
+/* The admin's or the VMM's limits changed: apply them (p, r). */
+void vqn_sm_set_limits(struct vqn_guest_sm *g, u32 admin_budget,
+		       u32 own_budget, u32 reserve, u32 threshold)
+{
+	g->admin_budget = admin_budget;
+	g->own_budget = own_budget;
+	g->vhost_reserve = reserve;
+	g->threshold = threshold;
+	vqn_sm_reconfigure(g);
 }
 
 /*

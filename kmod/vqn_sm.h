@@ -45,9 +45,7 @@ struct vqn_vq {
  * @status: virtio device status byte
  * @transport: enum vqnotify_transport
  * @num_queues: number of entries in @vqs
- * @used: true once the device saw a status or host notifier call
- *        (LOAD wants a device that was never used)
- * @label: NUL-terminated name
+ * @name: NUL-terminated name, owned by the environment
  * @vqs: the queues
  */
 struct vqn_dev {
@@ -55,8 +53,7 @@ struct vqn_dev {
 	u32 status;
 	u32 transport;
 	u32 num_queues;
-	bool used;
-	char label[VQNOTIFY_LABEL_LEN];
+	const char *name;
 	struct vqn_vq vqs[];
 };
 
@@ -71,6 +68,7 @@ struct vqn_dev {
  * @nr_offlimits: OFFLIMITS queues
  * @nr_waiting: entries on @waiting
  * @assign_seq: last grant number handed out
+ * @run_state: enum vqnotify_run_state; slots stay reserved while stopped
  * @assigned: ASSIGNED queues, oldest grant first
  * @waiting: DEASSIGNED queues refused for lack of slots, FIFO
  * @counts: transitions by enum vqnotify_label
@@ -85,6 +83,7 @@ struct vqn_guest_sm {
 	u32 nr_offlimits;
 	u32 nr_waiting;
 	u32 assign_seq;
+	u32 run_state;
 	struct list_head assigned;
 	struct list_head waiting;
 	u64 counts[VQNOTIFY_NR_COUNTERS];
@@ -94,15 +93,30 @@ void vqn_sm_guest_init(struct vqn_guest_sm *g, u32 budget, u32 reserve,
 		       u32 threshold);
 u32 vqn_sm_budget(const struct vqn_guest_sm *g);
 bool vqn_sm_limited(const struct vqn_guest_sm *g);
+void vqn_sm_set_limits(struct vqn_guest_sm *g, u32 admin_budget,
+		       u32 own_budget, u32 reserve, u32 threshold);
+void vqn_sm_set_run_state(struct vqn_guest_sm *g, u32 run_state);
+u8 vqn_sm_vq_flags(const struct vqn_guest_sm *g, const struct vqn_vq *vq);
 
 void vqn_sm_dev_init(struct vqn_guest_sm *g, struct vqn_dev *d);
 void vqn_sm_set_status(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
 		       const unsigned long *ready);
+void vqn_sm_dev_reset(struct vqn_guest_sm *g, struct vqn_dev *d);
+void vqn_sm_dev_remove(struct vqn_guest_sm *g, struct vqn_dev *d);
+void vqn_sm_reset(struct vqn_guest_sm *g, struct vqn_dev *d, u8 reason);
+int vqn_sm_vhost_on(struct vqn_guest_sm *g, struct vqn_dev *d,
+		    const unsigned long *queues);
+void vqn_sm_vhost_off(struct vqn_guest_sm *g, struct vqn_dev *d,
+		      const unsigned long *queues);
 int vqn_sm_host_notifier(struct vqn_guest_sm *g, struct vqn_dev *d,
 			 struct vqn_vq *vq, bool enable);
-void vqn_sm_reset(struct vqn_guest_sm *g, struct vqn_dev *d, u8 reason);
+int vqn_sm_queues_acquire(struct vqn_guest_sm *g, struct vqn_dev *d,
+			  const unsigned long *queues);
+int vqn_sm_queues_release(struct vqn_guest_sm *g, struct vqn_dev *d,
+			  const unsigned long *queues, u8 reason, bool reset);
+bool vqn_sm_dev_quiescent(const struct vqn_dev *d);
 void vqn_sm_load(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
-		 const unsigned long *ready, const unsigned long *vhost);
+		 const unsigned long *ready);
 void vqn_sm_reconfigure(struct vqn_guest_sm *g);
 void vqn_sm_promote(struct vqn_guest_sm *g);
 int vqn_sm_check(const struct vqn_guest_sm *g);

@@ -31,16 +31,22 @@ struct vqn_config {
 /**
  * struct vqn_guest - one open file of /dev/vqnotify
  * @sm: state machine accounting, under @lock
- * @lock: protects @sm, @devs, @label and the devices' queues
+ * @lock: protects @sm, @devs, @name and the devices' queues
  * @devs: devices by id
  * @nr_devices: entries in @devs
  * @next_dev_id: cyclic allocation hint for @devs
  * @id: host-wide id (vqn_guests)
  * @pid: the opener
  * @uid: effective uid of the opener (netlink shows the guest to this uid)
- * @label: NUL-terminated name
+ * @name: NUL-terminated name (kmalloc'ed, or the empty string)
  * @call: results collector of the ioctl in progress, under @lock
- * @host_waiting: queues wait for a host-wide slot (vqn_host_waiters)
+ * @host_waiting: queues wait for a host-wide slot: @host_node is on
+ *                vqn_host_waitq (both under vqn_host_wait_lock)
+ * @host_node: entry on vqn_host_waitq
+ * @host_serving: the host-wide promotion work serves this guest: it may
+ *                take @host_quota host slots although others wait (under
+ *                @lock)
+ * @host_quota: host slots the work lets this guest take, see above
  * @read_lock: serialises readers of the event ring
  * @ev_lock: protects the event ring
  * @ev: event ring of @ev_depth records
@@ -60,9 +66,12 @@ struct vqn_guest {
 	u32 id;
 	struct pid *pid;
 	kuid_t uid;
-	char label[VQNOTIFY_LABEL_LEN];
+	const char *name;
 	struct vqn_call *call;
 	bool host_waiting;
+	struct list_head host_node;
+	bool host_serving;
+	u32 host_quota;
 
 	struct mutex read_lock; /* see above */
 	spinlock_t ev_lock; /* see above */
@@ -95,7 +104,7 @@ int vqn_nl_init(void);
 void vqn_nl_exit(void);
 void vqn_nl_notify_transition(struct vqn_guest *g, struct vqn_vq *vq, u8 old,
 			      u8 label);
-void vqn_nl_notify_guest(struct vqn_guest *g, bool add);
+void vqn_nl_notify_guest(struct vqn_guest *g, u8 cmd);
 void vqn_nl_notify_dev(struct vqn_guest *g, struct vqn_dev *d, bool add);
 
 #endif /* _VQNOTIFY_H */

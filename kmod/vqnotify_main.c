@@ -65,7 +65,15 @@ DEFINE_XARRAY_ALLOC1(vqn_guests);
 static u32 vqn_next_guest_id;
 unsigned int vqn_nr_guests;
 atomic_t vqn_host_used = ATOMIC_INIT(0);
+/*
+ * Guests waiting for a host-wide slot, in the order they started waiting,
+ * and how many there are (read locklessly on the hot path).
+ */
+static DEFINE_SPINLOCK(vqn_host_wait_lock);
+static LIST_HEAD(vqn_host_waitq);
 static atomic_t vqn_host_waiters = ATOMIC_INIT(0);
+
+static const char vqn_empty_name[] = "";
 
 /* Results of the lifecycle call in progress on a guest. */
 struct vqn_call {
@@ -154,14 +162,35 @@ void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_vq *vq, u8 old,
 	call->nr++;
 }
 
+/*
+ * Fairness: while guests wait for a host-wide slot, freed slots go to them
+ * in turn, one each, by vqn_host_promote_fn(); a guest that asks later
+ * waits behind them. A guest that is the only one waiting serves itself.
+ */
+static bool vqn_host_may_take(struct vqn_guest *g)
+{
+	int waiters = atomic_read(&vqn_host_waiters);
+
+	if (!waiters)
+		return true;
+	if (g->host_serving)
+		return g->host_quota;
+	return waiters == 1 && READ_ONCE(g->host_waiting);
+}
+
 bool vqn_env_host_take(struct vqn_guest_sm *sm)
 {
+	struct vqn_guest *g = vqn_guest_of(sm);
 	int used = atomic_read(&vqn_host_used);
 
+	if (!vqn_host_may_take(g))
+		return false;
 	do {
 		if (used >= READ_ONCE(vqn_cfg.host_cap))
 			return false;
 	} while (!atomic_try_cmpxchg(&vqn_host_used, &used, used + 1));
+	if (g->host_serving && g->host_quota)
+		g->host_quota--;
 	return true;
 }
 
@@ -182,42 +211,74 @@ void vqn_env_host_give(struct vqn_guest_sm *sm)
 		schedule_work(&vqn_host_work);
 }
 
+/*
+ * The guest has queues waiting for a host-wide slot: it joins the line at
+ * the tail, or keeps its place at the head when the cap stopped it during
+ * its own turn.
+ */
 void vqn_env_host_wait(struct vqn_guest_sm *sm)
 {
 	struct vqn_guest *g = vqn_guest_of(sm);
 
-	if (g->host_waiting)
+	lockdep_assert_held(&g->lock);
+	if (READ_ONCE(g->host_waiting))
 		return;
+	spin_lock(&vqn_host_wait_lock);
+	if (g->host_serving && g->host_quota)
+		list_add(&g->host_node, &vqn_host_waitq);
+	else
+		list_add_tail(&g->host_node, &vqn_host_waitq);
 	WRITE_ONCE(g->host_waiting, true);
 	atomic_inc(&vqn_host_waiters);
+	spin_unlock(&vqn_host_wait_lock);
 	smp_mb__after_atomic(); /* pairs with vqn_env_host_give() */
 	if (atomic_read(&vqn_host_used) < READ_ONCE(vqn_cfg.host_cap))
 		schedule_work(&vqn_host_work);
 }
 
+/* Take @g out of the line; the caller holds vqn_host_wait_lock. */
+static void vqn_host_unwait(struct vqn_guest *g)
+{
+	lockdep_assert_held(&vqn_host_wait_lock);
+	if (!g->host_waiting)
+		return;
+	list_del_init(&g->host_node);
+	WRITE_ONCE(g->host_waiting, false);
+	atomic_dec(&vqn_host_waiters);
+}
+
 /*
- * A host-wide slot came free while guests wait for one: promote their
- * waiting queues, guest by guest, until the cap stops us.
+ * Host-wide slots came free while guests wait for them: serve the guests
+ * round-robin, one slot each in the order they started waiting (a guest
+ * with more waiting queues goes back to the tail), until the cap stops
+ * us. O(1) per slot handed out. vqn_guests_lock keeps the guests alive.
  */
 static void vqn_host_promote_fn(struct work_struct *work)
 {
 	struct vqn_guest *g;
-	unsigned long id;
+	bool stop = false;
 
 	mutex_lock(&vqn_guests_lock);
-	xa_for_each(&vqn_guests, id, g) {
-		bool blocked;
-
-		if (!READ_ONCE(g->host_waiting))
-			continue;
-		mutex_lock(&g->lock);
-		WRITE_ONCE(g->host_waiting, false);
-		atomic_dec(&vqn_host_waiters);
-		vqn_sm_promote(&g->sm);
-		blocked = g->host_waiting;
-		mutex_unlock(&g->lock);
-		if (blocked)
+	while (!stop &&
+	       atomic_read(&vqn_host_used) < READ_ONCE(vqn_cfg.host_cap)) {
+		spin_lock(&vqn_host_wait_lock);
+		g = list_first_entry_or_null(&vqn_host_waitq, struct vqn_guest,
+					     host_node);
+		if (g)
+			vqn_host_unwait(g);
+		spin_unlock(&vqn_host_wait_lock);
+		if (!g)
 			break;
+
+		mutex_lock(&g->lock);
+		g->host_serving = true;
+		g->host_quota = 1;
+		vqn_sm_promote(&g->sm);
+		/* The cap stopped it before it took its slot: stop too. */
+		stop = g->host_quota && g->host_waiting;
+		g->host_serving = false;
+		mutex_unlock(&g->lock);
+		cond_resched();
 	}
 	mutex_unlock(&vqn_guests_lock);
 }
@@ -244,6 +305,7 @@ void vqn_guest_fill_info(struct vqn_guest *g, struct vqnotify_guest_info *gi)
 	gi->nr_offlimits = sm->nr_offlimits;
 	gi->nr_waiting = sm->nr_waiting;
 	gi->nr_devices = g->nr_devices;
+	gi->run_state = sm->run_state;
 	gi->out_flags = 0;
 	if (vqn_sm_limited(sm))
 		gi->out_flags |= VQNOTIFY_GUEST_LIMITED;
@@ -251,7 +313,38 @@ void vqn_guest_fill_info(struct vqn_guest *g, struct vqnotify_guest_info *gi)
 		gi->out_flags |= VQNOTIFY_GUEST_OVER_BUDGET;
 	BUILD_BUG_ON(sizeof(gi->counts) != sizeof(sm->counts));
 	memcpy(gi->counts, sm->counts, sizeof(gi->counts));
-	memcpy(gi->label, g->label, sizeof(gi->label));
+	strscpy(gi->label, g->name, sizeof(gi->label));
+	strscpy(gi->name, g->name, sizeof(gi->name));
+}
+
+/* Names are printable ASCII: whoever prints them cannot be deceived. */
+static int vqn_name_dup(const char *src, size_t size, const char **out)
+{
+	size_t len = strnlen(src, size), i;
+
+	if (len == size)
+		return -EINVAL;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)src[i] < 0x20 || (unsigned char)src[i] > 0x7e)
+			return -EINVAL;
+	if (!len) {
+		*out = vqn_empty_name;
+		return 0;
+	}
+	*out = kmemdup_nul(src, len, GFP_KERNEL_ACCOUNT);
+	return *out ? 0 : -ENOMEM;
+}
+
+static void vqn_name_free(const char *name)
+{
+	if (name != vqn_empty_name)
+		kfree(name);
+}
+
+static void vqn_dev_free(struct vqn_dev *d)
+{
+	vqn_name_free(d->name);
+	kvfree(d);
 }
 
 static int vqn_open(struct inode *inode, struct file *file)
@@ -270,6 +363,8 @@ static int vqn_open(struct inode *inode, struct file *file)
 	}
 	mutex_init(&g->lock);
 	mutex_init(&g->read_lock);
+	INIT_LIST_HEAD(&g->host_node);
+	g->name = vqn_empty_name;
 	xa_init_flags(&g->devs, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	spin_lock_init(&g->ev_lock);
 	init_waitqueue_head(&g->wq);
@@ -290,7 +385,7 @@ static int vqn_open(struct inode *inode, struct file *file)
 		goto err_unlock;
 	vqn_nr_guests++;
 	mutex_lock(&g->lock);
-	vqn_nl_notify_guest(g, true);
+	vqn_nl_notify_guest(g, VQNOTIFY_CMD_GUEST_ADD_NTF);
 	mutex_unlock(&g->lock);
 	mutex_unlock(&vqn_guests_lock);
 
@@ -313,15 +408,13 @@ static int vqn_release(struct inode *inode, struct file *file)
 	struct vqn_dev *d;
 	unsigned long id;
 
+	/* Under vqn_guests_lock: the promotion work is not serving @g. */
 	mutex_lock(&vqn_guests_lock);
 	xa_erase(&vqn_guests, g->id);
 	vqn_nr_guests--;
-	mutex_lock(&g->lock);
-	if (g->host_waiting) {
-		g->host_waiting = false;
-		atomic_dec(&vqn_host_waiters);
-	}
-	mutex_unlock(&g->lock);
+	spin_lock(&vqn_host_wait_lock);
+	vqn_host_unwait(g);
+	spin_unlock(&vqn_host_wait_lock);
 	mutex_unlock(&vqn_guests_lock);
 
 	mutex_lock(&g->lock);
@@ -330,16 +423,17 @@ static int vqn_release(struct inode *inode, struct file *file)
 		xa_erase(&g->devs, id);
 		g->nr_devices--;
 		vqn_nl_notify_dev(g, d, false);
-		kvfree(d);
+		vqn_dev_free(d);
 	}
-	WARN_ON(vqn_sm_check(&g->sm) || g->sm.used);
-	vqn_nl_notify_guest(g, false);
+	WARN_ON(vqn_sm_check(&g->sm) || g->sm.used || g->host_waiting);
+	vqn_nl_notify_guest(g, VQNOTIFY_CMD_GUEST_DEL_NTF);
 	mutex_unlock(&g->lock);
 
 	xa_destroy(&g->devs);
 	mutex_destroy(&g->read_lock);
 	mutex_destroy(&g->lock);
 	put_pid(g->pid);
+	vqn_name_free(g->name);
 	kvfree(g->ev);
 	kfree(g);
 	return 0;
@@ -411,11 +505,6 @@ static __poll_t vqn_poll(struct file *file, poll_table *wait)
 
 /* ioctls */
 
-static bool vqn_label_ok(const char *label)
-{
-	return strnlen(label, VQNOTIFY_LABEL_LEN) < VQNOTIFY_LABEL_LEN;
-}
-
 static struct vqn_dev *vqn_dev_find(struct vqn_guest *g, u32 dev_id)
 {
 	lockdep_assert_held(&g->lock);
@@ -443,29 +532,57 @@ static int vqn_ioctl_get_info(struct vqn_guest *g, void *arg)
 	info->nr_guests = vqn_nr_guests;
 	mutex_unlock(&vqn_guests_lock);
 	info->host_used = atomic_read(&vqn_host_used);
-	info->features = VQNOTIFY_FEATURE_SAVE_LOAD | VQNOTIFY_FEATURE_NETLINK;
+	info->features = VQNOTIFY_FEATURE_SAVE_LOAD | VQNOTIFY_FEATURE_NETLINK |
+			 VQNOTIFY_FEATURE_LOAD_QUIESCENT |
+			 VQNOTIFY_FEATURE_RUN_STATE | VQNOTIFY_FEATURE_QUEUE_OPS |
+			 VQNOTIFY_FEATURE_HOST_NOTIFIERS |
+			 VQNOTIFY_FEATURE_NAMES | VQNOTIFY_FEATURE_FAIR;
 	return 0;
 }
 
 static int vqn_ioctl_guest_set(struct vqn_guest *g, void *arg)
 {
 	struct vqnotify_guest_set *gs = arg;
+	const char *name = NULL;
+	const struct vqn_guest_sm *sm = &g->sm;
+	int ret;
 
-	if (gs->flags & ~(VQNOTIFY_GUEST_SET_LABEL | VQNOTIFY_GUEST_SET_BUDGET))
+	if (gs->flags & ~(VQNOTIFY_GUEST_SET_LABEL | VQNOTIFY_GUEST_SET_BUDGET |
+			  VQNOTIFY_GUEST_SET_NAME |
+			  VQNOTIFY_GUEST_SET_RUN_STATE))
 		return -EOPNOTSUPP;
-	if (gs->__reserved)
+	if ((gs->flags & VQNOTIFY_GUEST_SET_LABEL) &&
+	    (gs->flags & VQNOTIFY_GUEST_SET_NAME))
 		return -EINVAL;
-	if ((gs->flags & VQNOTIFY_GUEST_SET_LABEL) && !vqn_label_ok(gs->label))
+	if (gs->flags & VQNOTIFY_GUEST_SET_RUN_STATE) {
+		if (gs->run_state > VQNOTIFY_RUN_STOPPED)
+			return -EINVAL;
+	} else if (gs->run_state) {
 		return -EINVAL;
+	}
+	if (gs->flags & VQNOTIFY_GUEST_SET_LABEL)
+		ret = vqn_name_dup(gs->label, sizeof(gs->label), &name);
+	else if (gs->flags & VQNOTIFY_GUEST_SET_NAME)
+		ret = vqn_name_dup(gs->name, sizeof(gs->name), &name);
+	else
+		ret = 0;
+	if (ret)
+		return ret;
 
 	mutex_lock(&g->lock);
-	if (gs->flags & VQNOTIFY_GUEST_SET_LABEL)
-		strscpy(g->label, gs->label, sizeof(g->label));
-	if (gs->flags & VQNOTIFY_GUEST_SET_BUDGET) {
-		g->sm.own_budget = gs->budget;
-		vqn_sm_reconfigure(&g->sm);
-	}
+	if (name)
+		swap(g->name, name);
+	if (gs->flags & VQNOTIFY_GUEST_SET_RUN_STATE)
+		vqn_sm_set_run_state(&g->sm, gs->run_state);
+	if (gs->flags & VQNOTIFY_GUEST_SET_BUDGET)
+		vqn_sm_set_limits(&g->sm, sm->admin_budget, gs->budget,
+				  sm->vhost_reserve, sm->threshold);
+	if (gs->flags & (VQNOTIFY_GUEST_SET_LABEL | VQNOTIFY_GUEST_SET_NAME |
+			 VQNOTIFY_GUEST_SET_RUN_STATE))
+		vqn_nl_notify_guest(g, VQNOTIFY_CMD_GUEST_CHANGE_NTF);
 	mutex_unlock(&g->lock);
+	if (name)
+		vqn_name_free(name);
 	return 0;
 }
 
@@ -490,7 +607,7 @@ static int vqn_ioctl_dev_add(struct vqn_guest *g, void *arg)
 	u32 id;
 	int ret;
 
-	if (da->flags)
+	if (da->flags & ~VQNOTIFY_DEV_ADD_NAME)
 		return -EOPNOTSUPP;
 	if (da->__reserved || da->out_dev_id)
 		return -EINVAL;
@@ -499,15 +616,20 @@ static int vqn_ioctl_dev_add(struct vqn_guest *g, void *arg)
 		return -EINVAL;
 	if (!da->num_queues || da->num_queues > VQNOTIFY_MAX_QUEUES)
 		return -EINVAL;
-	if (!vqn_label_ok(da->label))
-		return -EINVAL;
 
 	d = kvzalloc(struct_size(d, vqs, da->num_queues), GFP_KERNEL_ACCOUNT);
 	if (!d)
 		return -ENOMEM;
 	d->transport = da->transport;
 	d->num_queues = da->num_queues;
-	strscpy(d->label, da->label, sizeof(d->label));
+	if (da->flags & VQNOTIFY_DEV_ADD_NAME)
+		ret = vqn_name_dup(da->name, sizeof(da->name), &d->name);
+	else
+		ret = vqn_name_dup(da->label, sizeof(da->label), &d->name);
+	if (ret) {
+		kvfree(d);
+		return ret;
+	}
 
 	mutex_lock(&g->lock);
 	if (g->nr_devices >= max_devices) {
@@ -529,7 +651,7 @@ static int vqn_ioctl_dev_add(struct vqn_guest *g, void *arg)
 
 err_unlock:
 	mutex_unlock(&g->lock);
-	kvfree(d);
+	vqn_dev_free(d);
 	return ret;
 }
 
@@ -657,21 +779,18 @@ static int vqn_ioctl_dev_op(struct vqn_guest *g, void *arg, unsigned int cmd)
 				  have_ready ? ready : NULL);
 		break;
 	case VQNOTIFY_DEV_RESET:
-		d->used = true;
-		vqn_sm_reset(&g->sm, d, VQNOTIFY_REASON_RESET);
-		vqn_sm_promote(&g->sm);
+		vqn_sm_dev_reset(&g->sm, d);
 		break;
 	case VQNOTIFY_DEV_REMOVE:
-		vqn_sm_reset(&g->sm, d, VQNOTIFY_REASON_REMOVED);
+		vqn_sm_dev_remove(&g->sm, d);
 		xa_erase(&g->devs, d->id);
 		g->nr_devices--;
 		vqn_nl_notify_dev(g, d, false);
-		vqn_sm_promote(&g->sm);
 		break;
 	}
 	vqn_call_end(g);
 	if (cmd == VQNOTIFY_DEV_REMOVE)
-		kvfree(d);
+		vqn_dev_free(d);
 out:
 	if (ret) {
 		kvfree(call.res);
@@ -693,6 +812,94 @@ static int vqn_ioctl_dev_reset(struct vqn_guest *g, void *arg)
 static int vqn_ioctl_dev_remove(struct vqn_guest *g, void *arg)
 {
 	return vqn_ioctl_dev_op(g, arg, VQNOTIFY_DEV_REMOVE);
+}
+
+/* ACQUIRE, RELEASE and SET_HOST_NOTIFIERS: a call on a set of queues. */
+static int vqn_ioctl_queues(struct vqn_guest *g, void *arg, unsigned int cmd)
+{
+	DECLARE_BITMAP(queues, VQNOTIFY_MAX_QUEUES);
+	struct vqnotify_queues *q = arg;
+	struct vqn_call call;
+	struct vqn_dev *d;
+	u32 allowed, nq;
+	u8 reason;
+	int ret;
+
+	switch (cmd) {
+	case VQNOTIFY_QUEUES_RELEASE:
+		allowed = VQNOTIFY_QUEUES_KVM_REFUSED | VQNOTIFY_QUEUES_RESET;
+		break;
+	case VQNOTIFY_SET_HOST_NOTIFIERS:
+		allowed = VQNOTIFY_HOST_NOTIFIER_ENABLE;
+		break;
+	default:
+		allowed = 0;
+	}
+	if (q->flags & ~allowed)
+		return -EOPNOTSUPP;
+	if (q->__reserved || !q->nr_queues ||
+	    q->nr_queues > VQNOTIFY_MAX_QUEUES)
+		return -EINVAL;
+
+	ret = vqn_call_prepare(g, q->dev_id, q->results, q->nr_results, &call,
+			       &nq);
+	if (ret)
+		return ret;
+	bitmap_zero(queues, VQNOTIFY_MAX_QUEUES);
+	if (q->nr_queues > nq)
+		ret = -EINVAL;
+	else
+		ret = vqn_get_bitmap(queues, q->queues, q->nr_queues);
+	if (!ret && bitmap_empty(queues, q->nr_queues))
+		ret = -EINVAL;
+	if (ret)
+		goto out;
+
+	d = vqn_call_begin(g, q->dev_id, nq, &call);
+	if (!d) {
+		ret = -ENOENT;
+		goto out;
+	}
+	switch (cmd) {
+	case VQNOTIFY_QUEUES_ACQUIRE:
+		ret = vqn_sm_queues_acquire(&g->sm, d, queues);
+		break;
+	case VQNOTIFY_QUEUES_RELEASE:
+		reason = q->flags & VQNOTIFY_QUEUES_KVM_REFUSED ?
+			 VQNOTIFY_REASON_KVM_REFUSED :
+			 VQNOTIFY_REASON_RELEASED;
+		ret = vqn_sm_queues_release(&g->sm, d, queues, reason,
+					    q->flags & VQNOTIFY_QUEUES_RESET);
+		break;
+	case VQNOTIFY_SET_HOST_NOTIFIERS:
+		if (q->flags & VQNOTIFY_HOST_NOTIFIER_ENABLE)
+			ret = vqn_sm_vhost_on(&g->sm, d, queues);
+		else
+			vqn_sm_vhost_off(&g->sm, d, queues);
+		break;
+	}
+	vqn_call_end(g);
+out:
+	if (ret) {
+		kvfree(call.res);
+		return ret;
+	}
+	return vqn_call_finish(&call, q->results, &q->nr_results);
+}
+
+static int vqn_ioctl_queues_acquire(struct vqn_guest *g, void *arg)
+{
+	return vqn_ioctl_queues(g, arg, VQNOTIFY_QUEUES_ACQUIRE);
+}
+
+static int vqn_ioctl_queues_release(struct vqn_guest *g, void *arg)
+{
+	return vqn_ioctl_queues(g, arg, VQNOTIFY_QUEUES_RELEASE);
+}
+
+static int vqn_ioctl_host_notifiers(struct vqn_guest *g, void *arg)
+{
+	return vqn_ioctl_queues(g, arg, VQNOTIFY_SET_HOST_NOTIFIERS);
 }
 
 static int vqn_ioctl_host_notifier(struct vqn_guest *g, void *arg)
@@ -731,12 +938,12 @@ out:
 }
 
 static void vqn_fill_vq_info(struct vqnotify_vq_info *vi,
-			     const struct vqn_vq *vq)
+			     const struct vqn_guest *g, const struct vqn_vq *vq)
 {
 	vi->state = vq->state;
 	vi->reason = vq->reason;
 	vi->label = vq->label;
-	vi->flags = vq->flags;
+	vi->flags = vqn_sm_vq_flags(&g->sm, vq);
 	vi->assign_seq = vq->assign_seq;
 }
 
@@ -755,7 +962,7 @@ static int vqn_ioctl_queue_get(struct vqn_guest *g, void *arg)
 	else if (qg->queue >= d->num_queues)
 		ret = -EINVAL;
 	else
-		vqn_fill_vq_info(&qg->info, &d->vqs[qg->queue]);
+		vqn_fill_vq_info(&qg->info, g, &d->vqs[qg->queue]);
 	mutex_unlock(&g->lock);
 	return ret;
 }
@@ -789,10 +996,11 @@ static int vqn_ioctl_dev_get(struct vqn_guest *g, void *arg)
 	dg->status = d->status;
 	dg->transport = d->transport;
 	dg->num_queues = d->num_queues;
-	memcpy(dg->label, d->label, sizeof(dg->label));
+	strscpy(dg->label, d->name, sizeof(dg->label));
+	strscpy(dg->name, d->name, sizeof(dg->name));
 	n = min(n, d->num_queues);
 	for (i = 0; i < n; i++)
-		vqn_fill_vq_info(&vi[i], &d->vqs[i]);
+		vqn_fill_vq_info(&vi[i], g, &d->vqs[i]);
 	mutex_unlock(&g->lock);
 
 	dg->nr_queues = n;
@@ -970,14 +1178,13 @@ static int vqn_ioctl_dev_load(struct vqn_guest *g, void *arg)
 	if (!d) {
 		ret = -ENOENT;
 	} else {
-		if (d->used)
+		if (!vqn_sm_dev_quiescent(d))
 			ret = -EBUSY;
 		else if (d->num_queues != le32_to_cpu(h->num_queues) ||
 			 d->transport != le32_to_cpu(h->transport))
 			ret = -EINVAL;
 		else
-			vqn_sm_load(&g->sm, d, le32_to_cpu(h->status), ready,
-				    vhost);
+			vqn_sm_load(&g->sm, d, le32_to_cpu(h->status), ready);
 		vqn_call_end(g);
 	}
 	if (ret)
@@ -999,30 +1206,42 @@ union vqn_ioctl_buffer {
 	struct vqnotify_queue_get queue_get;
 	struct vqnotify_dev_get dev_get;
 	struct vqnotify_migration migration;
+	struct vqnotify_queues queues;
 };
 
+/*
+ * @min_size: the API 1 size of the structure (or its first size): smaller
+ * is EINVAL. @write: the call changes state, so the file must be open for
+ * writing (EBADF otherwise): an O_RDONLY fd may query, for monitoring.
+ */
 struct vqn_ioctl_op {
 	unsigned int size;
 	unsigned int min_size;
+	bool write;
 	int (*execute)(struct vqn_guest *g, void *arg);
 };
 
-#define VQN_IOCTL_OP(_ioctl, _fn, _struct, _last)			\
+#define VQN_IOCTL(_ioctl, _fn, _struct, _last, _write)			\
 	[_IOC_NR(_ioctl) - VQNOTIFY_CMD_BASE] = {			\
 		.size = sizeof(_struct) +				\
 			BUILD_BUG_ON_ZERO(sizeof(union vqn_ioctl_buffer) < \
 					  sizeof(_struct)),		\
 		.min_size = offsetofend(_struct, _last),		\
+		.write = _write,					\
 		.execute = _fn,						\
 	}
+#define VQN_IOCTL_OP(_ioctl, _fn, _struct, _last)			\
+	VQN_IOCTL(_ioctl, _fn, _struct, _last, true)
+#define VQN_IOCTL_GET(_ioctl, _fn, _struct, _last)			\
+	VQN_IOCTL(_ioctl, _fn, _struct, _last, false)
 
 static const struct vqn_ioctl_op vqn_ioctl_ops[] = {
-	VQN_IOCTL_OP(VQNOTIFY_GET_INFO, vqn_ioctl_get_info,
-		     struct vqnotify_info, features),
+	VQN_IOCTL_GET(VQNOTIFY_GET_INFO, vqn_ioctl_get_info,
+		      struct vqnotify_info, features),
 	VQN_IOCTL_OP(VQNOTIFY_GUEST_SET, vqn_ioctl_guest_set,
 		     struct vqnotify_guest_set, label),
-	VQN_IOCTL_OP(VQNOTIFY_GUEST_GET, vqn_ioctl_guest_get,
-		     struct vqnotify_guest_info, label),
+	VQN_IOCTL_GET(VQNOTIFY_GUEST_GET, vqn_ioctl_guest_get,
+		      struct vqnotify_guest_info, label),
 	VQN_IOCTL_OP(VQNOTIFY_DEV_ADD, vqn_ioctl_dev_add,
 		     struct vqnotify_dev_add, label),
 	VQN_IOCTL_OP(VQNOTIFY_SET_STATUS, vqn_ioctl_set_status,
@@ -1033,14 +1252,20 @@ static const struct vqn_ioctl_op vqn_ioctl_ops[] = {
 		     struct vqnotify_dev_op, __reserved),
 	VQN_IOCTL_OP(VQNOTIFY_SET_HOST_NOTIFIER, vqn_ioctl_host_notifier,
 		     struct vqnotify_host_notifier, __reserved2),
-	VQN_IOCTL_OP(VQNOTIFY_QUEUE_GET, vqn_ioctl_queue_get,
-		     struct vqnotify_queue_get, info),
-	VQN_IOCTL_OP(VQNOTIFY_DEV_GET, vqn_ioctl_dev_get,
-		     struct vqnotify_dev_get, label),
-	VQN_IOCTL_OP(VQNOTIFY_DEV_SAVE, vqn_ioctl_dev_save,
-		     struct vqnotify_migration, __reserved),
+	VQN_IOCTL_GET(VQNOTIFY_QUEUE_GET, vqn_ioctl_queue_get,
+		      struct vqnotify_queue_get, info),
+	VQN_IOCTL_GET(VQNOTIFY_DEV_GET, vqn_ioctl_dev_get,
+		      struct vqnotify_dev_get, label),
+	VQN_IOCTL_GET(VQNOTIFY_DEV_SAVE, vqn_ioctl_dev_save,
+		      struct vqnotify_migration, __reserved),
 	VQN_IOCTL_OP(VQNOTIFY_DEV_LOAD, vqn_ioctl_dev_load,
 		     struct vqnotify_migration, __reserved),
+	VQN_IOCTL_OP(VQNOTIFY_QUEUES_ACQUIRE, vqn_ioctl_queues_acquire,
+		     struct vqnotify_queues, __reserved),
+	VQN_IOCTL_OP(VQNOTIFY_QUEUES_RELEASE, vqn_ioctl_queues_release,
+		     struct vqnotify_queues, __reserved),
+	VQN_IOCTL_OP(VQNOTIFY_SET_HOST_NOTIFIERS, vqn_ioctl_host_notifiers,
+		     struct vqnotify_queues, __reserved),
 };
 
 static long vqn_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -1059,6 +1284,8 @@ static long vqn_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	op = &vqn_ioctl_ops[nr - VQNOTIFY_CMD_BASE];
 	if (!op->execute)
 		return -ENOTTY;
+	if (op->write && !(file->f_mode & FMODE_WRITE))
+		return -EBADF;
 
 	if (get_user(usize, (u32 __user *)uarg))
 		return -EFAULT;

@@ -285,14 +285,15 @@ static int vqn_nl_put_guest(struct sk_buff *skb, struct vqn_guest *g,
 
 	/* A label's counter has the label's value as attribute type. */
 	BUILD_BUG_ON((int)VQNOTIFY_A_LABEL_COUNTS_A != (int)VQNOTIFY_LABEL_A);
-	BUILD_BUG_ON((int)VQNOTIFY_A_LABEL_COUNTS_S != (int)VQNOTIFY_LABEL_S);
+	BUILD_BUG_ON((int)VQNOTIFY_A_LABEL_COUNTS_X != (int)VQNOTIFY_LABEL_X);
 	BUILD_BUG_ON((int)VQNOTIFY_A_LABEL_COUNTS_MAX !=
 		     (int)VQNOTIFY_LABEL_MAX - 1);
 
 	/* The same numbers and flags as VQNOTIFY_GUEST_GET. */
 	vqn_guest_fill_info(g, &gi);
 	if (nla_put_u32(skb, VQNOTIFY_A_GUEST_ID, g->id) ||
-	    nla_put_string(skb, VQNOTIFY_A_GUEST_LABEL, g->label) ||
+	    nla_put_string(skb, VQNOTIFY_A_GUEST_NAME, g->name) ||
+	    nla_put_u32(skb, VQNOTIFY_A_GUEST_RUN_STATE, gi.run_state) ||
 	    nla_put_u32(skb, VQNOTIFY_A_GUEST_PID,
 			pid_nr_ns(g->pid, v->pid_ns)) ||
 	    nla_put_u32(skb, VQNOTIFY_A_GUEST_UID,
@@ -336,7 +337,7 @@ static int vqn_nl_put_dev(struct sk_buff *skb, struct vqn_guest *g,
 	lockdep_assert_held(&g->lock);
 	if (nla_put_u32(skb, VQNOTIFY_A_DEV_GUEST_ID, g->id) ||
 	    nla_put_u32(skb, VQNOTIFY_A_DEV_ID, d->id) ||
-	    nla_put_string(skb, VQNOTIFY_A_DEV_LABEL, d->label) ||
+	    nla_put_string(skb, VQNOTIFY_A_DEV_NAME, d->name) ||
 	    nla_put_u32(skb, VQNOTIFY_A_DEV_TRANSPORT, d->transport) ||
 	    nla_put_u32(skb, VQNOTIFY_A_DEV_STATUS, d->status) ||
 	    nla_put_u32(skb, VQNOTIFY_A_DEV_NUM_QUEUES, d->num_queues))
@@ -356,7 +357,8 @@ static int vqn_nl_put_queue(struct sk_buff *skb, struct vqn_guest *g,
 	    nla_put_u32(skb, VQNOTIFY_A_QUEUE_STATE, vq->state) ||
 	    nla_put_u32(skb, VQNOTIFY_A_QUEUE_REASON, vq->reason) ||
 	    nla_put_u32(skb, VQNOTIFY_A_QUEUE_LABEL, vq->label) ||
-	    nla_put_u32(skb, VQNOTIFY_A_QUEUE_FLAGS, vq->flags) ||
+	    nla_put_u32(skb, VQNOTIFY_A_QUEUE_FLAGS,
+			vqn_sm_vq_flags(&g->sm, vq)) ||
 	    nla_put_u32(skb, VQNOTIFY_A_QUEUE_ASSIGN_SEQ, vq->assign_seq))
 		return -EMSGSIZE;
 	return 0;
@@ -960,12 +962,10 @@ void vqn_nl_notify_transition(struct vqn_guest *g, struct vqn_vq *vq, u8 old,
 	vqn_nl_multicast(msg);
 }
 
-void vqn_nl_notify_guest(struct vqn_guest *g, bool add)
+/* @cmd: GUEST_ADD_NTF, GUEST_DEL_NTF or GUEST_CHANGE_NTF */
+void vqn_nl_notify_guest(struct vqn_guest *g, u8 cmd)
 {
-	const struct vqn_nl_msg m = {
-		.cmd = add ? VQNOTIFY_CMD_GUEST_ADD_NTF :
-			     VQNOTIFY_CMD_GUEST_DEL_NTF,
-	};
+	const struct vqn_nl_msg m = { .cmd = cmd };
 	struct sk_buff *msg;
 
 	lockdep_assert_held(&g->lock);

@@ -31,7 +31,7 @@ TRACE_EVENT(vq_transition,
 				       { 1, "assigned" }, { 2, "offlimits" }),
 		      __print_symbolic(__entry->new, { 0, "deassigned" },
 				       { 1, "assigned" }, { 2, "offlimits" }),
-		      "-abcdefgprs"[__entry->label < 11 ? __entry->label : 0],
+		      "-abcdefgprsqx"[__entry->label < 13 ? __entry->label : 0],
 		      __entry->reason)
 );
 

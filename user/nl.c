@@ -406,7 +406,7 @@ void guest_usage(FILE *f)
 static void guest_json(struct jw *w, const struct nl_guest *g)
 {
 	static const char *const names[] = { "", "a", "b", "c", "d", "e",
-					     "f", "g", "p", "r", "s" };
+					     "f", "g", "p", "r", "s", "q", "x" };
 	unsigned int l;
 
 	jw_obj_open(w, NULL);

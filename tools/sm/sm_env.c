@@ -24,6 +24,7 @@ static const char * const label_names[] = {
 	[VQNOTIFY_LABEL_E] = "e", [VQNOTIFY_LABEL_F] = "f",
 	[VQNOTIFY_LABEL_G] = "g", [VQNOTIFY_LABEL_P] = "p",
 	[VQNOTIFY_LABEL_R] = "r", [VQNOTIFY_LABEL_S] = "s",
+	[VQNOTIFY_LABEL_Q] = "q", [VQNOTIFY_LABEL_X] = "x",
 };
 
 static const char * const reason_names[] = {
@@ -41,6 +42,8 @@ static const char * const reason_names[] = {
 	[VQNOTIFY_REASON_PREEMPT_BUDGET] = "PREEMPT_BUDGET",
 	[VQNOTIFY_REASON_STOPPED] = "STOPPED",
 	[VQNOTIFY_REASON_PROMOTED] = "PROMOTED",
+	[VQNOTIFY_REASON_RELEASED] = "RELEASED",
+	[VQNOTIFY_REASON_KVM_REFUSED] = "KVM_REFUSED",
 };
 
 static const char *name_of(const char * const *names, size_t n, unsigned int i)
@@ -96,6 +99,7 @@ bool sm_edge_legal(u8 old, u8 new, u8 label, bool async)
 	case VQNOTIFY_LABEL_NONE:
 		return old == D && new == D;
 	case VQNOTIFY_LABEL_B:
+	case VQNOTIFY_LABEL_Q:
 	case VQNOTIFY_LABEL_R:
 		return old == D && new == A;
 	case VQNOTIFY_LABEL_C:
@@ -110,6 +114,7 @@ bool sm_edge_legal(u8 old, u8 new, u8 label, bool async)
 		return (old == A || old == O) && new == D;
 	case VQNOTIFY_LABEL_P:
 	case VQNOTIFY_LABEL_S:
+	case VQNOTIFY_LABEL_X:
 		return old == A && new == D;
 	default:
 		return false;	/* (a) is never reported */
@@ -166,13 +171,22 @@ void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_vq *vq, u8 old,
 	r->async = async;
 }
 
+/* As the module's vqn_host_may_take(): no overtaking of waiting guests. */
 bool vqn_env_host_take(struct vqn_guest_sm *sm)
 {
-	struct sm_host *h = guest_of(sm)->host;
+	struct sm_guest *g = guest_of(sm);
+	struct sm_host *h = g->host;
 
+	if (h->waiters) {
+		if (g->host_serving ? !g->host_quota :
+		    !(h->waiters == 1 && g->host_waiting))
+			return false;
+	}
 	if (h->used >= h->cap)
 		return false;
 	h->used++;
+	if (g->host_serving && g->host_quota)
+		g->host_quota--;
 	return true;
 }
 
@@ -194,10 +208,20 @@ void vqn_env_host_wait(struct vqn_guest_sm *sm)
 {
 	struct sm_guest *g = guest_of(sm);
 
+	struct sm_host *h = g->host;
+
 	if (g->host_waiting)
 		return;
+	if (g->host_serving && g->host_quota) {
+		/* Stopped by the cap in its own turn: back at the head. */
+		memmove(&h->waitq[1], &h->waitq[0],
+			h->waiters * sizeof(h->waitq[0]));
+		h->waitq[0] = g;
+	} else {
+		h->waitq[h->waiters] = g;
+	}
 	g->host_waiting = true;
-	g->host->waiters++;
+	h->waiters++;
 	/* As the module: a slot freed just before is not missed. */
 	if (g->host->used < g->host->cap)
 		g->host->work_pending = true;
@@ -229,30 +253,45 @@ void sm_host_set_cap(struct sm_host *h, u32 cap)
 	h->work_pending = true;
 }
 
+static void host_unwait(struct sm_guest *g)
+{
+	struct sm_host *h = g->host;
+	unsigned int i;
+
+	if (!g->host_waiting)
+		return;
+	for (i = 0; i < h->waiters; i++)
+		if (h->waitq[i] == g)
+			break;
+	memmove(&h->waitq[i], &h->waitq[i + 1],
+		(h->waiters - i - 1) * sizeof(h->waitq[0]));
+	h->waiters--;
+	g->host_waiting = false;
+}
+
 /*
- * The module's vqn_host_promote_fn(): promote the waiting guests in turn
- * until one is blocked by the cap again. Returns whether the work was
- * pending.
+ * The module's vqn_host_promote_fn(): serve the waiting guests
+ * round-robin, one host slot each, until the cap stops a guest in its
+ * turn. Returns whether the work was pending.
  */
 bool sm_host_run_work(struct sm_host *h)
 {
-	unsigned int i;
+	bool stop = false;
 
 	if (!h->work_pending)
 		return false;
 	h->work_pending = false;
-	for (i = 0; i < SM_MAX_GUESTS; i++) {
-		struct sm_guest *g = h->guests[i];
+	while (!stop && h->used < h->cap && h->waiters) {
+		struct sm_guest *g = h->waitq[0];
 
-		if (!g || !g->host_waiting)
-			continue;
-		g->host_waiting = false;
-		h->waiters--;
+		host_unwait(g);
+		g->host_serving = true;
+		g->host_quota = 1;
 		call_begin(g, NULL);
 		vqn_sm_promote(&g->sm);
 		call_end(g);
-		if (g->host_waiting)
-			break;
+		stop = g->host_quota && g->host_waiting;
+		g->host_serving = false;
 	}
 	return true;
 }
@@ -283,10 +322,7 @@ void sm_guest_close(struct sm_guest *g)
 	for (i = 0; i < SM_MAX_GUESTS; i++)
 		if (h->guests[i] == g)
 			h->guests[i] = NULL;
-	if (g->host_waiting) {
-		g->host_waiting = false;
-		h->waiters--;
-	}
+	host_unwait(g);
 	g->call_any = true;
 	for (i = 0; i < SM_MAX_DEVS; i++) {
 		if (!g->devs[i])
@@ -313,28 +349,49 @@ static void reconfigure(struct sm_guest *g)
 	call_end(g);
 }
 
+static void set_limits(struct sm_guest *g, u32 admin, u32 own, u32 reserve,
+		       u32 threshold)
+{
+	call_begin(g, NULL);
+	vqn_sm_set_limits(&g->sm, admin, own, reserve, threshold);
+	call_end(g);
+}
+
 void sm_set_own_budget(struct sm_guest *g, u32 budget)
 {
-	g->sm.own_budget = budget;
-	reconfigure(g);
+	const struct vqn_guest_sm *sm = &g->sm;
+
+	set_limits(g, sm->admin_budget, budget, sm->vhost_reserve,
+		   sm->threshold);
 }
 
 void sm_set_admin_budget(struct sm_guest *g, u32 budget)
 {
-	g->sm.admin_budget = budget;
-	reconfigure(g);
+	const struct vqn_guest_sm *sm = &g->sm;
+
+	set_limits(g, budget, sm->own_budget, sm->vhost_reserve,
+		   sm->threshold);
 }
 
 void sm_set_reserve(struct sm_guest *g, u32 reserve)
 {
-	g->sm.vhost_reserve = reserve;
-	reconfigure(g);
+	const struct vqn_guest_sm *sm = &g->sm;
+
+	set_limits(g, sm->admin_budget, sm->own_budget, reserve,
+		   sm->threshold);
 }
 
 void sm_set_threshold(struct sm_guest *g, u32 threshold)
 {
-	g->sm.threshold = threshold;
-	reconfigure(g);
+	const struct vqn_guest_sm *sm = &g->sm;
+
+	set_limits(g, sm->admin_budget, sm->own_budget, sm->vhost_reserve,
+		   threshold);
+}
+
+void sm_set_run_state(struct sm_guest *g, u32 run_state)
+{
+	vqn_sm_set_run_state(&g->sm, run_state);
 }
 
 /* Device ids are the slot + 1; a freed slot is reused. */
@@ -357,10 +414,11 @@ struct vqn_dev *sm_dev_add(struct sm_guest *g, u32 num_queues)
 	d->id = i + 1;
 	d->transport = VQNOTIFY_TRANSPORT_MMIO;
 	d->num_queues = num_queues;
-	snprintf(d->label, sizeof(d->label), "dev%u", d->id);
+	d->name = "dev";
 	vqn_sm_dev_init(&g->sm, d);
 	g->counts[VQNOTIFY_LABEL_A] += num_queues;
 	g->devs[i] = d;
+	g->acquired[i] = false;
 	return d;
 }
 
@@ -374,9 +432,8 @@ struct vqn_dev *sm_dev_find(struct sm_guest *g, u32 id)
 void sm_dev_remove(struct sm_guest *g, struct vqn_dev *d)
 {
 	call_begin(g, d);
-	vqn_sm_reset(&g->sm, d, VQNOTIFY_REASON_REMOVED);
+	vqn_sm_dev_remove(&g->sm, d);
 	g->devs[d->id - 1] = NULL;
-	vqn_sm_promote(&g->sm);
 	call_end(g);
 	free(d);
 }
@@ -384,9 +441,8 @@ void sm_dev_remove(struct sm_guest *g, struct vqn_dev *d)
 void sm_dev_reset(struct sm_guest *g, struct vqn_dev *d)
 {
 	call_begin(g, d);
-	d->used = true;
-	vqn_sm_reset(&g->sm, d, VQNOTIFY_REASON_RESET);
-	vqn_sm_promote(&g->sm);
+	vqn_sm_dev_reset(&g->sm, d);
+	g->acquired[d->id - 1] = false;
 	call_end(g);
 }
 
@@ -395,7 +451,47 @@ void sm_set_status(struct sm_guest *g, struct vqn_dev *d, u32 status,
 {
 	call_begin(g, d);
 	vqn_sm_set_status(&g->sm, d, status, ready);
+	if (!status)
+		g->acquired[d->id - 1] = false;
 	call_end(g);
+}
+
+int sm_host_notifiers(struct sm_guest *g, struct vqn_dev *d,
+		      const unsigned long *queues, bool enable)
+{
+	int ret = 0;
+
+	call_begin(g, d);
+	if (enable)
+		ret = vqn_sm_vhost_on(&g->sm, d, queues);
+	else
+		vqn_sm_vhost_off(&g->sm, d, queues);
+	call_end(g);
+	return ret;
+}
+
+int sm_queues_acquire(struct sm_guest *g, struct vqn_dev *d,
+		      const unsigned long *queues)
+{
+	int ret;
+
+	call_begin(g, d);
+	ret = vqn_sm_queues_acquire(&g->sm, d, queues);
+	if (!ret)
+		g->acquired[d->id - 1] = true;
+	call_end(g);
+	return ret;
+}
+
+int sm_queues_release(struct sm_guest *g, struct vqn_dev *d,
+		      const unsigned long *queues, u8 reason, bool reset)
+{
+	int ret;
+
+	call_begin(g, d);
+	ret = vqn_sm_queues_release(&g->sm, d, queues, reason, reset);
+	call_end(g);
+	return ret;
 }
 
 int sm_host_notifier(struct sm_guest *g, struct vqn_dev *d, u32 queue,
@@ -423,7 +519,7 @@ void sm_load(struct sm_guest *g, struct vqn_dev *d, u32 status,
 	     const unsigned long *ready, const unsigned long *vhost)
 {
 	call_begin(g, d);
-	vqn_sm_load(&g->sm, d, status, ready, vhost);
+	vqn_sm_load(&g->sm, d, status, ready);
 	call_end(g);
 }
 
@@ -483,13 +579,13 @@ static bool label_fits_state(u8 state, u8 label)
 	switch (state) {
 	case VQNOTIFY_VQ_ASSIGNED:
 		return label == VQNOTIFY_LABEL_B || label == VQNOTIFY_LABEL_E ||
-		       label == VQNOTIFY_LABEL_R;
+		       label == VQNOTIFY_LABEL_R || label == VQNOTIFY_LABEL_Q;
 	case VQNOTIFY_VQ_OFFLIMITS:
 		return label == VQNOTIFY_LABEL_C || label == VQNOTIFY_LABEL_D;
 	case VQNOTIFY_VQ_DEASSIGNED:
 		return label == VQNOTIFY_LABEL_A || label == VQNOTIFY_LABEL_F ||
 		       label == VQNOTIFY_LABEL_G || label == VQNOTIFY_LABEL_P ||
-		       label == VQNOTIFY_LABEL_S;
+		       label == VQNOTIFY_LABEL_S || label == VQNOTIFY_LABEL_X;
 	}
 	return false;
 }
@@ -506,7 +602,9 @@ static bool reason_waits(u8 reason)
 static int check_queue(const struct sm_guest *g, const struct vqn_dev *d,
 		       const struct vqn_vq *vq, char *msg, size_t len)
 {
-	bool driver_ok = d->status & VQNOTIFY_STATUS_DRIVER_OK;
+	/* A per-queue acquire works in any device status. */
+	bool driver_ok = d->status & VQNOTIFY_STATUS_DRIVER_OK ||
+			 g->acquired[d->id - 1];
 	bool waiting = vq->flags & VQNOTIFY_VQ_WAITING;
 	bool assigned = vq->state == VQNOTIFY_VQ_ASSIGNED;
 	u32 q = vqn_vq_index(vq);
@@ -525,7 +623,7 @@ static int check_queue(const struct sm_guest *g, const struct vqn_dev *d,
 		return broken(msg, len, "dev %u q %u: assign_seq %u beyond %u", d->id, q,
 		     vq->assign_seq, g->sm.assign_seq);
 	if (vq->state == VQNOTIFY_VQ_ASSIGNED && !driver_ok)
-		return broken(msg, len, "dev %u q %u: ASSIGNED on a device without DRIVER_OK",
+		return broken(msg, len, "dev %u q %u: ASSIGNED on a device without DRIVER_OK or acquire",
 		     d->id, q);
 	if (vq->state == VQNOTIFY_VQ_ASSIGNED &&
 	    !(vq->flags & VQNOTIFY_VQ_INITIALISED))

@@ -50,9 +50,10 @@ struct sm_guest;
  * struct sm_host - the host-wide part of the module
  * @cap: host-wide slot cap
  * @used: slots taken host-wide
- * @waiters: guests with @host_waiting set
+ * @waiters: guests with @host_waiting set: the first @waiters of @waitq
  * @work_pending: the host-wide promotion work is scheduled
- * @guests: open guests, promoted in this order
+ * @guests: open guests
+ * @waitq: guests waiting for a host slot, in the order they started
  */
 struct sm_host {
 	u32 cap;
@@ -60,6 +61,7 @@ struct sm_host {
 	u32 waiters;
 	bool work_pending;
 	struct sm_guest *guests[SM_MAX_GUESTS];
+	struct sm_guest *waitq[SM_MAX_GUESTS];
 };
 
 /**
@@ -67,7 +69,11 @@ struct sm_host {
  * @sm: the state machine's per-guest state
  * @host: the host it lives on
  * @host_waiting: queues wait for a host-wide slot
+ * @host_serving: the promotion work serves this guest (@host_quota slots)
+ * @host_quota: host slots the work lets this guest take
  * @devs: devices, by slot (id is the slot + 1)
+ * @acquired: the device had a per-queue acquire since its last reset: its
+ *            queues may be ASSIGNED without DRIVER_OK
  * @counts: transitions by label, counted from reports and dev adds
  * @reports: reports since the last sm_reports_clear()
  * @nr_reports: entries in @reports
@@ -82,7 +88,10 @@ struct sm_guest {
 	struct vqn_guest_sm sm;
 	struct sm_host *host;
 	bool host_waiting;
+	bool host_serving;
+	u32 host_quota;
 	struct vqn_dev *devs[SM_MAX_DEVS];
+	bool acquired[SM_MAX_DEVS];
 	u64 counts[VQNOTIFY_NR_COUNTERS];
 	struct sm_report *reports;
 	unsigned int nr_reports;
@@ -114,6 +123,13 @@ void sm_set_status(struct sm_guest *g, struct vqn_dev *d, u32 status,
 		   const unsigned long *ready);
 int sm_host_notifier(struct sm_guest *g, struct vqn_dev *d, u32 queue,
 		     bool enable);
+int sm_host_notifiers(struct sm_guest *g, struct vqn_dev *d,
+		      const unsigned long *queues, bool enable);
+int sm_queues_acquire(struct sm_guest *g, struct vqn_dev *d,
+		      const unsigned long *queues);
+int sm_queues_release(struct sm_guest *g, struct vqn_dev *d,
+		      const unsigned long *queues, u8 reason, bool reset);
+void sm_set_run_state(struct sm_guest *g, u32 run_state);
 void sm_load(struct sm_guest *g, struct vqn_dev *d, u32 status,
 	     const unsigned long *ready, const unsigned long *vhost);
 

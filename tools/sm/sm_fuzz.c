@@ -63,6 +63,11 @@ enum op {
 	OP_HOST_CAP,
 	OP_HOST_PROMOTE,
 	OP_REOPEN,
+	OP_ACQUIRE,
+	OP_RELEASE,
+	OP_VHOST_BATCH,
+	OP_RUN_STATE,
+	OP_LOAD_AFTER_RESET,
 	OP_MAX,
 };
 
@@ -75,6 +80,9 @@ static const char * const op_names[OP_MAX] = {
 	[OP_ADMIN_BUDGET] = "admin_budget", [OP_RESERVE] = "reserve",
 	[OP_THRESHOLD] = "threshold", [OP_HOST_CAP] = "host_cap",
 	[OP_HOST_PROMOTE] = "host_promote", [OP_REOPEN] = "reopen",
+	[OP_ACQUIRE] = "acquire", [OP_RELEASE] = "release",
+	[OP_VHOST_BATCH] = "vhost_batch", [OP_RUN_STATE] = "run_state",
+	[OP_LOAD_AFTER_RESET] = "load_after_reset",
 };
 
 static char trace_buf[TRACE_LINES][TRACE_LEN];
@@ -327,9 +335,12 @@ static void op_vhost(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 	u8 old = vq->state;
 	u32 used = g->sm.used, host_used = w->host.used;
 	u32 budget = vqn_sm_budget(&g->sm);
-	bool host_full = w->host.used >= w->host.cap;
+	/* Full, or others wait for a host slot first (fairness). */
+	bool host_full = w->host.used >= w->host.cap ||
+			 (w->host.waiters &&
+			  !(w->host.waiters == 1 && g->host_waiting));
 	bool had_grants = !list_empty(&g->sm.assigned);
-	bool dev_used = d->used;
+	bool dev_quiescent = vqn_sm_dev_quiescent(d);
 	u64 counts[VQNOTIFY_NR_COUNTERS];
 	unsigned int first = g->nr_reports;
 	int ret, want = 0;
@@ -356,7 +367,7 @@ static void op_vhost(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 		seen_enospc += ret == -ENOSPC;
 		if (g->nr_reports != first || g->sm.used != used ||
 		    w->host.used != host_used || vq->state != old ||
-		    d->used != dev_used ||
+		    vqn_sm_dev_quiescent(d) != dev_quiescent ||
 		    memcmp(counts, g->sm.counts, sizeof(counts)))
 			fail(w, "failed host notifier call changed something");
 		return;
@@ -378,19 +389,31 @@ static void op_vhost(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 	check_preemption_order(w, g, first);
 }
 
-static void op_load(struct world *w, struct sm_guest *g, struct input *in)
+/*
+ * LOAD onto a new device, or (@d set) onto a device QEMU-style: reset at
+ * machine init, then loaded. Either is quiescent.
+ */
+static void op_load(struct world *w, struct sm_guest *g, struct input *in,
+		    struct vqn_dev *d)
 {
 	unsigned long rbm[SM_BITMAP_LONGS], vbm[SM_BITMAP_LONGS];
 	u32 nq = take_queues(in), status = take_status(in), i;
 	unsigned long *ready, *vhost;
 	unsigned int first;
-	struct vqn_dev *d;
 
-	if (nr_devs(g) >= FUZZ_DEVS)
-		return;
-	d = sm_dev_add(g, nq);
-	if (!d)
-		fail(w, "dev_add failed");
+	if (d) {
+		sm_set_status(g, d, 0, NULL);
+		sm_set_status(g, d, 0, NULL);
+		nq = d->num_queues;
+	} else {
+		if (nr_devs(g) >= FUZZ_DEVS)
+			return;
+		d = sm_dev_add(g, nq);
+		if (!d)
+			fail(w, "dev_add failed");
+	}
+	if (!vqn_sm_dev_quiescent(d))
+		fail(w, "dev %u not quiescent for LOAD", d->id);
 	ready = take_bitmap(in, rbm, nq, false);
 	vhost = take_bitmap(in, vbm, nq, false);
 	/* The module refuses a blob where vhost holds an unready queue. */
@@ -409,12 +432,112 @@ static void op_load(struct world *w, struct sm_guest *g, struct input *in)
 			fail(w, "load dev %u q %u: %u results, want %u",
 			     d->id, i, n, want);
 		if (r && test_bit(i, vhost) &&
-		    (r->label != VQNOTIFY_LABEL_NONE ||
-		     r->reason != VQNOTIFY_REASON_VHOST))
-			fail(w, "load dev %u q %u: vhost's queue got (%s) %s",
-			     d->id, i, sm_label_name(r->label),
-			     sm_reason_name(r->reason));
+		    r->reason == VQNOTIFY_REASON_NOT_READY)
+			fail(w, "load dev %u q %u: vhost's queue not ready",
+			     d->id, i);
 	}
+}
+
+static bool any_offlimits(const struct vqn_dev *d, const unsigned long *bm)
+{
+	u32 i;
+
+	for (i = 0; i < d->num_queues; i++)
+		if (test_bit(i, bm) && d->vqs[i].state == VQNOTIFY_VQ_OFFLIMITS)
+			return true;
+	return false;
+}
+
+/* ACQUIRE (q) and RELEASE (x): EBUSY on vhost's queues, else as asked. */
+static void op_queues(struct world *w, struct sm_guest *g, struct vqn_dev *d,
+		      struct input *in, bool acquire)
+{
+	unsigned long bm[SM_BITMAP_LONGS];
+	u8 old[VQNOTIFY_MAX_QUEUES];
+	u8 how = take(in);
+	u8 reason = how & 1 ? VQNOTIFY_REASON_KVM_REFUSED :
+			      VQNOTIFY_REASON_RELEASED;
+	bool busy, reset = how & 2;
+	unsigned int first = g->nr_reports;
+	u32 i, used = g->sm.used;
+	int ret;
+
+	take_bitmap(in, bm, d->num_queues, false);
+	busy = any_offlimits(d, bm);
+	for (i = 0; i < d->num_queues; i++)
+		old[i] = d->vqs[i].state;
+	if (acquire)
+		ret = sm_queues_acquire(g, d, bm);
+	else
+		ret = sm_queues_release(g, d, bm, reason, reset);
+	trace("%s dev %u bm %#lx%s = %d", acquire ? "acquire" : "release",
+	      d->id, bm[0], reset ? " reset" : "", ret);
+	if (ret != (busy ? -EBUSY : 0))
+		fail(w, "%s dev %u returned %d, busy %d",
+		     acquire ? "acquire" : "release", d->id, ret, busy);
+	if (ret) {
+		if (g->nr_reports != first || g->sm.used != used)
+			fail(w, "failed acquire/release changed something");
+		return;
+	}
+	for (i = 0; i < d->num_queues; i++) {
+		const struct vqn_vq *vq = &d->vqs[i];
+
+		if (!test_bit(i, bm)) {
+			/* Only promotions (r) may touch the others. */
+			if (old[i] != vq->state &&
+			    !(old[i] == VQNOTIFY_VQ_DEASSIGNED &&
+			      vq->label == VQNOTIFY_LABEL_R))
+				fail(w, "%s moved unlisted dev %u q %u",
+				     acquire ? "acquire" : "release", d->id, i);
+			continue;
+		}
+		if (!acquire && vq->state != VQNOTIFY_VQ_DEASSIGNED &&
+		    vq->label != VQNOTIFY_LABEL_R)
+			fail(w, "release left dev %u q %u %s", d->id, i,
+			     sm_state_name(vq->state));
+		if (!acquire && old[i] == VQNOTIFY_VQ_ASSIGNED &&
+		    vq->reason != reason && vq->label != VQNOTIFY_LABEL_R)
+			fail(w, "release dev %u q %u: reason %s", d->id, i,
+			     sm_reason_name(vq->reason));
+		if (acquire && !(vq->flags & VQNOTIFY_VQ_INITIALISED))
+			fail(w, "acquire left dev %u q %u uninitialised",
+			     d->id, i);
+	}
+}
+
+/* SET_HOST_NOTIFIERS: all or nothing. */
+static void op_vhost_batch(struct world *w, struct sm_guest *g,
+			   struct vqn_dev *d, struct input *in)
+{
+	unsigned long bm[SM_BITMAP_LONGS];
+	bool enable = take(in) & 1;
+	unsigned int first = g->nr_reports;
+	u32 i, used = g->sm.used, host_used = w->host.used;
+	u64 counts[VQNOTIFY_NR_COUNTERS];
+	int ret;
+
+	take_bitmap(in, bm, d->num_queues, false);
+	memcpy(counts, g->sm.counts, sizeof(counts));
+	ret = sm_host_notifiers(g, d, bm, enable);
+	trace("vhost_batch_%s dev %u bm %#lx = %d", enable ? "on" : "off",
+	      d->id, bm[0], ret);
+	if (ret && (ret != -ENOSPC || !enable))
+		fail(w, "vhost batch returned %d", ret);
+	if (ret) {
+		seen_enospc++;
+		if (g->nr_reports != first || g->sm.used != used ||
+		    w->host.used != host_used ||
+		    memcmp(counts, g->sm.counts, sizeof(counts)))
+			fail(w, "failed vhost batch changed something");
+		return;
+	}
+	for (i = 0; i < d->num_queues; i++)
+		if (test_bit(i, bm) &&
+		    (d->vqs[i].state == VQNOTIFY_VQ_OFFLIMITS) != enable)
+			fail(w, "vhost batch %s left dev %u q %u %s",
+			     enable ? "on" : "off", d->id, i,
+			     sm_state_name(d->vqs[i].state));
 }
 
 static void op_reconfigure(struct world *w, struct sm_guest *g,
@@ -521,7 +644,28 @@ static void step(struct world *w, struct input *in)
 		sm_dev_reset(g, d);
 		break;
 	case OP_LOAD:
-		op_load(w, g, in);
+		op_load(w, g, in, NULL);
+		break;
+	case OP_LOAD_AFTER_RESET:
+		d = pick_dev(g, in);
+		if (d)
+			op_load(w, g, in, d);
+		break;
+	case OP_ACQUIRE:
+	case OP_RELEASE:
+		d = pick_dev(g, in);
+		if (d)
+			op_queues(w, g, d, in, op == OP_ACQUIRE);
+		break;
+	case OP_VHOST_BATCH:
+		d = pick_dev(g, in);
+		if (d)
+			op_vhost_batch(w, g, d, in);
+		break;
+	case OP_RUN_STATE:
+		v = take(in) % 2;
+		trace("g%u run_state %u", gi, v);
+		sm_set_run_state(g, v);
 		break;
 	case OP_OWN_BUDGET:
 	case OP_ADMIN_BUDGET:

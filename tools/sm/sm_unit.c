@@ -129,6 +129,8 @@ static const struct {
 	{ A, D, VQNOTIFY_LABEL_P, true },
 	{ D, A, VQNOTIFY_LABEL_R, true },
 	{ A, D, VQNOTIFY_LABEL_S, false },
+	{ D, A, VQNOTIFY_LABEL_Q, false },
+	{ A, D, VQNOTIFY_LABEL_X, false },
 };
 
 static bool in_legal_edges(unsigned int old, unsigned int new,
@@ -198,7 +200,7 @@ TEST_F(sm, a_new_queues_start_deassigned)
 	EXPECT_EQ(4, self->g.sm.counts[VQNOTIFY_LABEL_A]);
 	EXPECT_EQ(0, self->g.nr_reports);
 	EXPECT_EQ(0, self->g.sm.used);
-	EXPECT_FALSE(d->used);
+	EXPECT_TRUE(vqn_sm_dev_quiescent(d));
 	check_invariants(_metadata, self);
 }
 
@@ -222,7 +224,7 @@ TEST_F(sm, b_driver_ok_assigns_initialised_queues)
 	EXPECT_EQ(3, self->g.sm.nr_assigned);
 	EXPECT_EQ(3, self->host.used);
 	EXPECT_EQ(3, self->g.sm.counts[VQNOTIFY_LABEL_B]);
-	EXPECT_TRUE(d->used);
+	EXPECT_FALSE(vqn_sm_dev_quiescent(d));
 	check_invariants(_metadata, self);
 }
 
@@ -325,7 +327,7 @@ TEST_F(sm, c_vhost_takes_a_free_slot)
 	EXPECT_EQ(1, self->g.sm.used);
 	EXPECT_EQ(1, self->g.sm.nr_offlimits);
 	EXPECT_EQ(1, self->host.used);
-	EXPECT_TRUE(d->used);
+	EXPECT_FALSE(vqn_sm_dev_quiescent(d));
 	check_invariants(_metadata, self);
 }
 
@@ -449,7 +451,7 @@ TEST_F(sm, c_at_host_cap_with_nothing_to_preempt_is_enospc)
 	d = sm_dev_add(&self->g, 1);
 	ASSERT_NE(NULL, d);
 	EXPECT_EQ(-ENOSPC, sm_host_notifier(&self->g, d, 0, true));
-	EXPECT_FALSE(d->used);	/* still fresh: LOAD may target it */
+	EXPECT_TRUE(vqn_sm_dev_quiescent(d));	/* LOAD may target it */
 	EXPECT_EQ(0, self->g.nr_reports);
 	EXPECT_EQ(0, self->g.sm.used);
 	EXPECT_EQ(1, self->host.used);
@@ -1137,19 +1139,37 @@ TEST_F(sm, load_with_driver_ok)
 
 	ASSERT_NE(NULL, d);
 	sm_load(&self->g, d, OK_STATUS, ready, vhost);
-	EXPECT_TRUE(d->used);
+	EXPECT_FALSE(vqn_sm_dev_quiescent(d));
 	EXPECT_EQ(OK_STATUS, d->status);
 	REPORT(&d->vqs[0], D, D, NONE, NOT_READY, false);
-	REPORT(&d->vqs[1], D, D, NONE, VHOST, false);
+	/* vhost's queue wants a slot like any other (API 2)... */
+	REPORT(&d->vqs[1], D, A, B, GRANTED, false);
 	REPORT(&d->vqs[2], D, A, B, GRANTED, false);
 	REPORT(&d->vqs[3], D, A, B, GRANTED, false);
-	EXPECT_FALSE(waiting(&d->vqs[1]));
 	check_invariants(_metadata, self);
 
-	/* vhost takes its queue back itself. */
+	/* ...and vhost on the destination takes it from ASSIGNED (d). */
 	sm_reports_clear(&self->g);
 	ASSERT_EQ(0, sm_host_notifier(&self->g, d, 1, true));
-	REPORT(&d->vqs[1], D, O, C, VHOST, false);
+	REPORT(&d->vqs[1], A, O, D, VHOST, false);
+	check_invariants(_metadata, self);
+}
+
+/*
+ * A destination without vhost: vhost's queue keeps working with a slot
+ * instead of trapping until the next reset; one vhost held uninitialised
+ * wants none.
+ */
+TEST_F(sm, load_vhost_queue_without_vhost)
+{
+	unsigned long ready[SM_BITMAP_LONGS] = { 0x1 };
+	unsigned long vhost[SM_BITMAP_LONGS] = { 0x3 };
+	struct vqn_dev *d = sm_dev_add(&self->g, 2);
+
+	ASSERT_NE(NULL, d);
+	sm_load(&self->g, d, OK_STATUS, ready, vhost);
+	REPORT(&d->vqs[0], D, A, B, GRANTED, false);
+	REPORT(&d->vqs[1], D, D, NONE, NOT_READY, false);
 	check_invariants(_metadata, self);
 }
 
@@ -1161,7 +1181,7 @@ TEST_F(sm, load_without_driver_ok)
 
 	ASSERT_NE(NULL, d);
 	sm_load(&self->g, d, STOP_STATUS, ready, vhost);
-	EXPECT_TRUE(d->used);
+	EXPECT_FALSE(vqn_sm_dev_quiescent(d));
 	EXPECT_EQ(0, self->g.nr_reports);
 	EXPECT_EQ(0, self->g.sm.used);
 	EXPECT_TRUE(d->vqs[0].flags & VQNOTIFY_VQ_INITIALISED);

@@ -26,6 +26,8 @@ static const char *const labels[] = {
 	[VQNOTIFY_LABEL_P] = "p",
 	[VQNOTIFY_LABEL_R] = "r",
 	[VQNOTIFY_LABEL_S] = "s",
+	[VQNOTIFY_LABEL_Q] = "q",
+	[VQNOTIFY_LABEL_X] = "x",
 };
 
 static const char *const label_descs[] = {
@@ -40,6 +42,8 @@ static const char *const label_descs[] = {
 	[VQNOTIFY_LABEL_P] = "preemption",
 	[VQNOTIFY_LABEL_R] = "promotion",
 	[VQNOTIFY_LABEL_S] = "DRIVER_OK cleared",
+	[VQNOTIFY_LABEL_Q] = "acquire",
+	[VQNOTIFY_LABEL_X] = "release",
 };
 
 static const char *const reasons[] = {
@@ -57,6 +61,8 @@ static const char *const reasons[] = {
 	[VQNOTIFY_REASON_PREEMPT_BUDGET] = "preempt-budget",
 	[VQNOTIFY_REASON_STOPPED] = "stopped",
 	[VQNOTIFY_REASON_PROMOTED] = "promoted",
+	[VQNOTIFY_REASON_RELEASED] = "released",
+	[VQNOTIFY_REASON_KVM_REFUSED] = "kvm-refused",
 };
 
 static const char *const transports[] = {

@@ -24,7 +24,7 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
-#define VQNOTIFY_API_VERSION	1
+#define VQNOTIFY_API_VERSION	2
 
 /*
  * 0xBA: unused in Documentation/userspace-api/ioctl/ioctl-number.rst (6.12:
@@ -38,7 +38,32 @@
 #define VQNOTIFY_CMD_BASE	0x80
 
 #define VQNOTIFY_MAX_QUEUES	1024	/* VIRTIO_QUEUE_MAX */
-#define VQNOTIFY_LABEL_LEN	32
+#define VQNOTIFY_LABEL_LEN	32	/* the v1 name fields, see @name */
+#define VQNOTIFY_NAME_LEN	128	/* names, NUL included (API 2) */
+
+/**
+ * enum vqnotify_ioctl_nr - command numbers of the ioctls below
+ *
+ * Every ioctl is _IO(VQNOTIFY_TYPE, nr): the size of its structure travels
+ * in the structure's @size field.
+ */
+enum vqnotify_ioctl_nr {
+	VQNOTIFY_IOC_GET_INFO = VQNOTIFY_CMD_BASE,
+	VQNOTIFY_IOC_GUEST_SET,
+	VQNOTIFY_IOC_GUEST_GET,
+	VQNOTIFY_IOC_DEV_ADD,
+	VQNOTIFY_IOC_SET_STATUS,
+	VQNOTIFY_IOC_DEV_RESET,
+	VQNOTIFY_IOC_DEV_REMOVE,
+	VQNOTIFY_IOC_SET_HOST_NOTIFIER,
+	VQNOTIFY_IOC_QUEUE_GET,
+	VQNOTIFY_IOC_DEV_GET,
+	VQNOTIFY_IOC_DEV_SAVE,
+	VQNOTIFY_IOC_DEV_LOAD,
+	VQNOTIFY_IOC_QUEUES_ACQUIRE,
+	VQNOTIFY_IOC_QUEUES_RELEASE,
+	VQNOTIFY_IOC_SET_HOST_NOTIFIERS,
+};
 
 /**
  * enum vqnotify_vq_state - state of one virtqueue's notification slot
@@ -69,6 +94,10 @@ enum vqnotify_vq_state {
  * @VQNOTIFY_LABEL_S: (s) DRIVER_OK cleared without reset: ASSIGNED ->
  *                    DEASSIGNED (QEMU stops its ioeventfds; vhost keeps
  *                    its notifiers).
+ * @VQNOTIFY_LABEL_Q: (q) per-queue acquire (VQNOTIFY_QUEUES_ACQUIRE):
+ *                    DEASSIGNED -> ASSIGNED. API 2.
+ * @VQNOTIFY_LABEL_X: (x) per-queue release (VQNOTIFY_QUEUES_RELEASE):
+ *                    ASSIGNED -> DEASSIGNED. API 2.
  * @VQNOTIFY_LABEL_MAX: number of labels.
  */
 enum vqnotify_label {
@@ -83,6 +112,8 @@ enum vqnotify_label {
 	VQNOTIFY_LABEL_P,
 	VQNOTIFY_LABEL_R,
 	VQNOTIFY_LABEL_S,
+	VQNOTIFY_LABEL_Q,
+	VQNOTIFY_LABEL_X,
 	VQNOTIFY_LABEL_MAX,
 };
 
@@ -109,6 +140,11 @@ enum vqnotify_label {
  * @VQNOTIFY_REASON_PREEMPT_BUDGET: preempted by a lowered budget.
  * @VQNOTIFY_REASON_STOPPED: DRIVER_OK was cleared.
  * @VQNOTIFY_REASON_PROMOTED: a freed slot was granted to a waiting queue.
+ * @VQNOTIFY_REASON_RELEASED: the VMM released the queue
+ *                            (VQNOTIFY_QUEUES_RELEASE). API 2.
+ * @VQNOTIFY_REASON_KVM_REFUSED: KVM refused the queue's ioeventfd and the
+ *                               VMM released it; it does not wait for
+ *                               promotion. API 2.
  * @VQNOTIFY_REASON_MAX: number of reasons.
  */
 enum vqnotify_reason {
@@ -126,6 +162,8 @@ enum vqnotify_reason {
 	VQNOTIFY_REASON_PREEMPT_BUDGET,
 	VQNOTIFY_REASON_STOPPED,
 	VQNOTIFY_REASON_PROMOTED,
+	VQNOTIFY_REASON_RELEASED,
+	VQNOTIFY_REASON_KVM_REFUSED,
 	VQNOTIFY_REASON_MAX,
 };
 
@@ -199,30 +237,71 @@ struct vqnotify_info {
 
 #define VQNOTIFY_FEATURE_SAVE_LOAD	(1ULL << 0)
 #define VQNOTIFY_FEATURE_NETLINK	(1ULL << 1)
-#define VQNOTIFY_GET_INFO	_IO(VQNOTIFY_TYPE, VQNOTIFY_CMD_BASE + 0)
+/* API 2: LOAD takes any quiescent device, vhost-held queues want slots */
+#define VQNOTIFY_FEATURE_LOAD_QUIESCENT	(1ULL << 2)
+/* API 2: VQNOTIFY_GUEST_SET_RUN_STATE */
+#define VQNOTIFY_FEATURE_RUN_STATE	(1ULL << 3)
+/* API 2: VQNOTIFY_QUEUES_ACQUIRE and VQNOTIFY_QUEUES_RELEASE */
+#define VQNOTIFY_FEATURE_QUEUE_OPS	(1ULL << 4)
+/* API 2: VQNOTIFY_SET_HOST_NOTIFIERS */
+#define VQNOTIFY_FEATURE_HOST_NOTIFIERS	(1ULL << 5)
+/* API 2: @name fields of VQNOTIFY_NAME_LEN, printable ASCII only */
+#define VQNOTIFY_FEATURE_NAMES		(1ULL << 6)
+/* API 2: freed host slots go round-robin to the guests waiting for them */
+#define VQNOTIFY_FEATURE_FAIR		(1ULL << 7)
+#define VQNOTIFY_GET_INFO	_IO(VQNOTIFY_TYPE, VQNOTIFY_IOC_GET_INFO)
+
+/**
+ * enum vqnotify_run_state - whether the VM runs (VQNOTIFY_GUEST_SET)
+ * @VQNOTIFY_RUN_RUNNING: the VM runs: the VMM holds an ioeventfd for every
+ *                        ASSIGNED queue. A new guest runs.
+ * @VQNOTIFY_RUN_STOPPED: the VM is stopped (QEMU's `stop`, a migration
+ *                        source after the final pass, a destination before
+ *                        `cont`): the VMM holds no ioeventfd, but every slot
+ *                        stays reserved, so resuming never lacks a slot the
+ *                        guest had. ASSIGNED queues carry
+ *                        VQNOTIFY_VQ_PARKED.
+ */
+enum vqnotify_run_state {
+	VQNOTIFY_RUN_RUNNING = 0,
+	VQNOTIFY_RUN_STOPPED = 1,
+};
 
 /**
  * struct vqnotify_guest_set - VQNOTIFY_GUEST_SET
  * @size: sizeof(struct vqnotify_guest_set)
- * @flags: which fields to apply: VQNOTIFY_GUEST_SET_LABEL and/or
- *         VQNOTIFY_GUEST_SET_BUDGET
+ * @flags: which fields to apply: VQNOTIFY_GUEST_SET_LABEL,
+ *         VQNOTIFY_GUEST_SET_BUDGET, VQNOTIFY_GUEST_SET_NAME (API 2),
+ *         VQNOTIFY_GUEST_SET_RUN_STATE (API 2)
  * @budget: the VMM's own limit on its budget. The effective budget is the
  *          smaller of this and the admin's budget; lowering it preempts
  *          ASSIGNED queues newest first (p). 0 means no own limit.
- * @__reserved: must be 0
- * @label: NUL-terminated name of the guest (e.g. the VM name)
+ * @run_state: with VQNOTIFY_GUEST_SET_RUN_STATE: enum vqnotify_run_state;
+ *             must be 0 otherwise (it was __reserved in API 1)
+ * @label: with VQNOTIFY_GUEST_SET_LABEL: the guest's name, at most 31
+ *         bytes (API 1; prefer @name)
+ * @name: with VQNOTIFY_GUEST_SET_NAME: NUL-terminated name of the guest
+ *        (e.g. a VM UUID or a QOM path), printable ASCII (0x20-0x7e)
+ *
+ * Setting a name or the run state sends a GUEST_CHANGE_NTF to netlink
+ * monitors. Errors: EOPNOTSUPP (unknown flag), EINVAL (both name flags,
+ * unterminated or non-printable name, unknown run state, @run_state set
+ * without its flag), EBADF (the file is not open for writing), ENOMEM.
  */
 struct vqnotify_guest_set {
 	__u32 size;
 	__u32 flags;
 	__u32 budget;
-	__u32 __reserved;
+	__u32 run_state;
 	char label[VQNOTIFY_LABEL_LEN];
+	char name[VQNOTIFY_NAME_LEN];
 };
 
 #define VQNOTIFY_GUEST_SET_LABEL	(1U << 0)
 #define VQNOTIFY_GUEST_SET_BUDGET	(1U << 1)
-#define VQNOTIFY_GUEST_SET	_IO(VQNOTIFY_TYPE, VQNOTIFY_CMD_BASE + 1)
+#define VQNOTIFY_GUEST_SET_NAME		(1U << 2)
+#define VQNOTIFY_GUEST_SET_RUN_STATE	(1U << 3)
+#define VQNOTIFY_GUEST_SET	_IO(VQNOTIFY_TYPE, VQNOTIFY_IOC_GUEST_SET)
 
 /**
  * struct vqnotify_guest_info - VQNOTIFY_GUEST_GET
@@ -241,7 +320,12 @@ struct vqnotify_guest_set {
  * @out_flags: out: VQNOTIFY_GUEST_LIMITED, VQNOTIFY_GUEST_OVER_BUDGET
  * @__reserved: must be 0
  * @counts: out: transitions counted by enum vqnotify_label
- * @label: out: the guest's label
+ * @label: out: the guest's name, cut to 31 bytes (API 1)
+ * @run_state: out: enum vqnotify_run_state (API 2)
+ * @__reserved2: must be 0
+ * @name: out: the guest's name (API 2)
+ *
+ * Errors: EOPNOTSUPP (flags), EINVAL (reserved fields).
  */
 struct vqnotify_guest_info {
 	__u32 size;
@@ -260,25 +344,34 @@ struct vqnotify_guest_info {
 	__u32 __reserved;
 	__aligned_u64 counts[VQNOTIFY_NR_COUNTERS];
 	char label[VQNOTIFY_LABEL_LEN];
+	__u32 run_state;
+	__u32 __reserved2;
+	char name[VQNOTIFY_NAME_LEN];
 };
 
 #define VQNOTIFY_GUEST_LIMITED		(1U << 0)
 #define VQNOTIFY_GUEST_OVER_BUDGET	(1U << 1)
-#define VQNOTIFY_GUEST_GET	_IO(VQNOTIFY_TYPE, VQNOTIFY_CMD_BASE + 2)
+#define VQNOTIFY_GUEST_GET	_IO(VQNOTIFY_TYPE, VQNOTIFY_IOC_GUEST_GET)
 
 /**
  * struct vqnotify_dev_add - VQNOTIFY_DEV_ADD
  * @size: sizeof(struct vqnotify_dev_add)
- * @flags: must be 0
+ * @flags: 0, or VQNOTIFY_DEV_ADD_NAME (API 2) to take the name from @name
  * @transport: enum vqnotify_transport
- * @num_queues: 1..VQNOTIFY_MAX_QUEUES
+ * @num_queues: 1..VQNOTIFY_MAX_QUEUES. A device whose queue count grows
+ *              after it exists (virtio-net multiqueue) is added with its
+ *              largest count: queues never initialised never hold a slot.
  * @out_dev_id: out: id of the new device, unique within the guest
  * @__reserved: must be 0
- * @label: NUL-terminated name (e.g. "virtio-net-pci.0")
+ * @label: without VQNOTIFY_DEV_ADD_NAME: NUL-terminated name, at most 31
+ *         bytes (API 1)
+ * @name: with VQNOTIFY_DEV_ADD_NAME: NUL-terminated name (e.g. the QOM
+ *        path "/machine/peripheral/net0/virtio-backend")
  *
- * Every queue starts DEASSIGNED (a). Errors: EINVAL (bad transport, queue
- * count, unterminated label), EMFILE (guest has max_devices devices),
- * ENOMEM.
+ * Every queue starts DEASSIGNED (a). Names are printable ASCII. Errors:
+ * EOPNOTSUPP (flags), EINVAL (bad transport, queue count, unterminated or
+ * non-printable name), EMFILE (guest has max_devices devices), EBADF (not
+ * open for writing), ENOMEM.
  */
 struct vqnotify_dev_add {
 	__u32 size;
@@ -288,9 +381,11 @@ struct vqnotify_dev_add {
 	__u32 out_dev_id;
 	__u32 __reserved;
 	char label[VQNOTIFY_LABEL_LEN];
+	char name[VQNOTIFY_NAME_LEN];
 };
 
-#define VQNOTIFY_DEV_ADD	_IO(VQNOTIFY_TYPE, VQNOTIFY_CMD_BASE + 3)
+#define VQNOTIFY_DEV_ADD_NAME	(1U << 0)
+#define VQNOTIFY_DEV_ADD	_IO(VQNOTIFY_TYPE, VQNOTIFY_IOC_DEV_ADD)
 
 /**
  * struct vqnotify_dev_op - device-wide lifecycle calls
@@ -314,7 +409,10 @@ struct vqnotify_dev_add {
  *
  * Results list the queues the call changed, and the queues (b) refused.
  * Preemptions and promotions of other queues caused by the call arrive as
- * events. Errors: ENOENT (no such device), EINVAL, EFAULT, ENOMEM.
+ * events. Errors: EOPNOTSUPP (flags), ENOENT (no such device), EINVAL
+ * (status above 0xff, @nr_results below num_queues, a bit set past
+ * num_queues, reserved fields), EFAULT, EBADF (not open for writing),
+ * ENOMEM.
  */
 struct vqnotify_dev_op {
 	__u32 size;
@@ -327,9 +425,9 @@ struct vqnotify_dev_op {
 	__u32 __reserved;
 };
 
-#define VQNOTIFY_SET_STATUS	_IO(VQNOTIFY_TYPE, VQNOTIFY_CMD_BASE + 4)
-#define VQNOTIFY_DEV_RESET	_IO(VQNOTIFY_TYPE, VQNOTIFY_CMD_BASE + 5)
-#define VQNOTIFY_DEV_REMOVE	_IO(VQNOTIFY_TYPE, VQNOTIFY_CMD_BASE + 6)
+#define VQNOTIFY_SET_STATUS	_IO(VQNOTIFY_TYPE, VQNOTIFY_IOC_SET_STATUS)
+#define VQNOTIFY_DEV_RESET	_IO(VQNOTIFY_TYPE, VQNOTIFY_IOC_DEV_RESET)
+#define VQNOTIFY_DEV_REMOVE	_IO(VQNOTIFY_TYPE, VQNOTIFY_IOC_DEV_REMOVE)
 
 /**
  * struct vqnotify_host_notifier - VQNOTIFY_SET_HOST_NOTIFIER
@@ -342,8 +440,11 @@ struct vqnotify_dev_op {
  * @__reserved: must be 0
  *
  * Enabling preempts an ASSIGNED queue of the same guest (p) when no slot is
- * free. Errors: ENOENT, EINVAL (queue out of range), ENOSPC (no slot and
- * nothing to preempt; nothing changed), EALREADY (already in that state).
+ * free. VQNOTIFY_SET_HOST_NOTIFIERS (API 2) does the same for many queues
+ * in one call. Errors: EOPNOTSUPP (flags), ENOENT, EINVAL (queue out of
+ * range, reserved fields), ENOSPC (no slot and nothing to preempt; nothing
+ * changed), EALREADY (already in that state), EBADF (not open for
+ * writing).
  */
 struct vqnotify_host_notifier {
 	__u32 size;
@@ -356,14 +457,15 @@ struct vqnotify_host_notifier {
 };
 
 #define VQNOTIFY_HOST_NOTIFIER_ENABLE	(1U << 0)
-#define VQNOTIFY_SET_HOST_NOTIFIER	_IO(VQNOTIFY_TYPE, VQNOTIFY_CMD_BASE + 7)
+#define VQNOTIFY_SET_HOST_NOTIFIER	_IO(VQNOTIFY_TYPE, \
+					    VQNOTIFY_IOC_SET_HOST_NOTIFIER)
 
 /**
  * struct vqnotify_vq_info - state of one queue
  * @state: enum vqnotify_vq_state
  * @reason: enum vqnotify_reason of the last change or refusal
  * @label: enum vqnotify_label of the last transition
- * @flags: VQNOTIFY_VQ_INITIALISED, VQNOTIFY_VQ_WAITING
+ * @flags: VQNOTIFY_VQ_INITIALISED, VQNOTIFY_VQ_WAITING, VQNOTIFY_VQ_PARKED
  * @assign_seq: order of the last slot grant within the guest (newest is
  *              preempted first); 0 when DEASSIGNED
  */
@@ -377,6 +479,8 @@ struct vqnotify_vq_info {
 
 #define VQNOTIFY_VQ_INITIALISED	(1U << 0)
 #define VQNOTIFY_VQ_WAITING	(1U << 1)
+/* API 2: ASSIGNED in a stopped guest: slot reserved, no ioeventfd held */
+#define VQNOTIFY_VQ_PARKED	(1U << 2)
 
 /**
  * struct vqnotify_queue_get - VQNOTIFY_QUEUE_GET
@@ -385,6 +489,8 @@ struct vqnotify_vq_info {
  * @dev_id: the device
  * @queue: the queue index
  * @info: out: its state
+ *
+ * Errors: EOPNOTSUPP (flags), ENOENT, EINVAL (queue out of range).
  */
 struct vqnotify_queue_get {
 	__u32 size;
@@ -394,7 +500,7 @@ struct vqnotify_queue_get {
 	struct vqnotify_vq_info info;
 };
 
-#define VQNOTIFY_QUEUE_GET	_IO(VQNOTIFY_TYPE, VQNOTIFY_CMD_BASE + 8)
+#define VQNOTIFY_QUEUE_GET	_IO(VQNOTIFY_TYPE, VQNOTIFY_IOC_QUEUE_GET)
 
 /**
  * struct vqnotify_dev_get - VQNOTIFY_DEV_GET
@@ -408,7 +514,11 @@ struct vqnotify_queue_get {
  * @nr_queues: in: capacity of @queues; out: entries written
  *             (min(capacity, num_queues))
  * @__reserved: must be 0
- * @label: out: the device's label
+ * @label: out: the device's name, cut to 31 bytes (API 1)
+ * @name: out: the device's name (API 2)
+ *
+ * Errors: EOPNOTSUPP (flags), EINVAL (reserved fields), ENOENT, EFAULT,
+ * ENOMEM.
  */
 struct vqnotify_dev_get {
 	__u32 size;
@@ -421,9 +531,10 @@ struct vqnotify_dev_get {
 	__u32 nr_queues;
 	__u32 __reserved;
 	char label[VQNOTIFY_LABEL_LEN];
+	char name[VQNOTIFY_NAME_LEN];
 };
 
-#define VQNOTIFY_DEV_GET	_IO(VQNOTIFY_TYPE, VQNOTIFY_CMD_BASE + 9)
+#define VQNOTIFY_DEV_GET	_IO(VQNOTIFY_TYPE, VQNOTIFY_IOC_DEV_GET)
 
 /**
  * struct vqnotify_migration - VQNOTIFY_DEV_SAVE and VQNOTIFY_DEV_LOAD
@@ -439,11 +550,17 @@ struct vqnotify_dev_get {
  *
  * The blob is versioned and self-describing (magic, version, length,
  * checksum): device status, queue count, initialised queues and the queues
- * vhost held. LOAD targets a device that was just added with the same
- * transport and queue count and never used (EBUSY otherwise); it validates
- * the whole blob first (EINVAL on corrupt, truncated or foreign data,
- * changing nothing), then derives the states: all DEASSIGNED (a), then (b)
- * if DRIVER_OK. vhost re-enables its notifiers itself after load.
+ * vhost held. LOAD targets a quiescent device of the same transport and
+ * queue count: status 0, no queue holding a slot or waiting for one, as
+ * right after DEV_ADD or any reset (API 1 wanted a device that never saw a
+ * call, which QEMU's reset at machine init defeats). It validates the
+ * whole blob first (EINVAL on corrupt, truncated or foreign data, changing
+ * nothing), then derives the states: all DEASSIGNED (a), then (b) if
+ * DRIVER_OK for every initialised queue, and for every queue vhost held:
+ * vhost on the destination takes those back with its notifiers (d); without
+ * vhost they keep their slot. Errors: EOPNOTSUPP (flags), EINVAL, ENOENT,
+ * EBUSY (not quiescent), EMSGSIZE (SAVE: @len too small; @len says the
+ * size), EFAULT, EBADF (LOAD: not open for writing), ENOMEM.
  */
 struct vqnotify_migration {
 	__u32 size;
@@ -456,8 +573,71 @@ struct vqnotify_migration {
 	__u32 __reserved;
 };
 
-#define VQNOTIFY_DEV_SAVE	_IO(VQNOTIFY_TYPE, VQNOTIFY_CMD_BASE + 10)
-#define VQNOTIFY_DEV_LOAD	_IO(VQNOTIFY_TYPE, VQNOTIFY_CMD_BASE + 11)
+#define VQNOTIFY_DEV_SAVE	_IO(VQNOTIFY_TYPE, VQNOTIFY_IOC_DEV_SAVE)
+#define VQNOTIFY_DEV_LOAD	_IO(VQNOTIFY_TYPE, VQNOTIFY_IOC_DEV_LOAD)
+
+/**
+ * struct vqnotify_queues - per-queue calls on a set of queues (API 2)
+ * @size: sizeof(struct vqnotify_queues)
+ * @flags: VQNOTIFY_QUEUES_ACQUIRE: must be 0. VQNOTIFY_QUEUES_RELEASE:
+ *         VQNOTIFY_QUEUES_KVM_REFUSED, VQNOTIFY_QUEUES_RESET.
+ *         VQNOTIFY_SET_HOST_NOTIFIERS: VQNOTIFY_HOST_NOTIFIER_ENABLE.
+ * @dev_id: the device
+ * @nr_queues: bits in @queues: 1..num_queues of the device
+ * @queues: user pointer to a bitmap of (@nr_queues + 63) / 64 __u64 words,
+ *          bit n set for queue n; no bit at or past @nr_queues
+ * @results: user pointer to an array of @nr_results struct
+ *           vqnotify_vq_result, or 0 for no results
+ * @nr_results: in: capacity of @results (at least @nr_queues when @results
+ *              is set); out: number of queues changed or refused
+ * @__reserved: must be 0
+ *
+ * VQNOTIFY_QUEUES_ACQUIRE: the VMM wants an ioeventfd for these queues
+ * (QEMU's virtio_bus_set_host_notifier(true) outside vhost: dataplane
+ * start, a queue enabled after a per-queue reset). Each listed DEASSIGNED
+ * queue is marked initialised and tries to get a slot (q), in any device
+ * status; a refusal (LIMITED, NO_SLOT, HOST_CAP) waits for promotion (r).
+ * ASSIGNED queues are left as they are.
+ *
+ * VQNOTIFY_QUEUES_RELEASE: the VMM gives the queues' ioeventfds up (x):
+ * ASSIGNED -> DEASSIGNED with reason RELEASED, or KVM_REFUSED with that
+ * flag (KVM refused the KVM_IOEVENTFD: the queue does not wait for a
+ * promotion that KVM would refuse again). DEASSIGNED queues stop waiting.
+ * With VQNOTIFY_QUEUES_RESET (virtio 1.2 per-queue reset) the queues are
+ * no longer initialised. Nothing but the listed queues changes, except
+ * that the freed slots go to waiting queues (r).
+ *
+ * VQNOTIFY_SET_HOST_NOTIFIERS: vhost takes (c, d) or gives back (e, f) the
+ * host notifiers of the listed queues at once, as QEMU's
+ * vhost_dev_enable_notifiers() does in one memory transaction. Enabling
+ * is all-or-nothing: when the batch cannot get its slots, even by
+ * preempting (p) the guest's ASSIGNED queues outside the batch, the call
+ * fails with ENOSPC and changes nothing. Queues already in the wanted
+ * state are left as they are.
+ *
+ * Errors: EOPNOTSUPP (flags), EINVAL (@nr_queues, bits past it, empty
+ * bitmap, @nr_results too small, reserved fields), ENOENT (no such
+ * device), EBUSY (ACQUIRE, RELEASE: a listed queue is OFFLIMITS: vhost
+ * holds it; nothing changed), ENOSPC (SET_HOST_NOTIFIERS), EFAULT, EBADF
+ * (not open for writing), ENOMEM.
+ */
+struct vqnotify_queues {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 nr_queues;
+	__aligned_u64 queues;
+	__aligned_u64 results;
+	__u32 nr_results;
+	__u32 __reserved;
+};
+
+#define VQNOTIFY_QUEUES_KVM_REFUSED	(1U << 0)
+#define VQNOTIFY_QUEUES_RESET		(1U << 1)
+#define VQNOTIFY_QUEUES_ACQUIRE	_IO(VQNOTIFY_TYPE, VQNOTIFY_IOC_QUEUES_ACQUIRE)
+#define VQNOTIFY_QUEUES_RELEASE	_IO(VQNOTIFY_TYPE, VQNOTIFY_IOC_QUEUES_RELEASE)
+#define VQNOTIFY_SET_HOST_NOTIFIERS	_IO(VQNOTIFY_TYPE, \
+					    VQNOTIFY_IOC_SET_HOST_NOTIFIERS)
 
 /**
  * enum vqnotify_event_type - kind of a struct vqnotify_event
@@ -538,6 +718,8 @@ struct vqnotify_event {
  * @VQNOTIFY_A_LABEL_COUNTS_P: (p) preemption
  * @VQNOTIFY_A_LABEL_COUNTS_R: (r) promotion
  * @VQNOTIFY_A_LABEL_COUNTS_S: (s) DRIVER_OK cleared
+ * @VQNOTIFY_A_LABEL_COUNTS_Q: (q) per-queue acquire
+ * @VQNOTIFY_A_LABEL_COUNTS_X: (x) per-queue release
  * @__VQNOTIFY_A_LABEL_COUNTS_MAX: highest attribute plus one
  * @VQNOTIFY_A_LABEL_COUNTS_MAX: highest attribute
  */
@@ -552,6 +734,8 @@ enum vqnotify_label_counts_attrs {
 	VQNOTIFY_A_LABEL_COUNTS_P,
 	VQNOTIFY_A_LABEL_COUNTS_R,
 	VQNOTIFY_A_LABEL_COUNTS_S,
+	VQNOTIFY_A_LABEL_COUNTS_Q,
+	VQNOTIFY_A_LABEL_COUNTS_X,
 
 	__VQNOTIFY_A_LABEL_COUNTS_MAX,
 	VQNOTIFY_A_LABEL_COUNTS_MAX = (__VQNOTIFY_A_LABEL_COUNTS_MAX - 1)
@@ -561,7 +745,8 @@ enum vqnotify_label_counts_attrs {
  * enum vqnotify_guest_attrs - a guest (GUEST_GET, GUEST_SET, GUEST_*_NTF)
  * @VQNOTIFY_A_GUEST_ID: u32: host-wide id, as guest_id of
  *                       struct vqnotify_guest_info
- * @VQNOTIFY_A_GUEST_LABEL: string: the name the VMM gave the guest
+ * @VQNOTIFY_A_GUEST_NAME: string: the name the VMM gave the guest
+ *                         (printable ASCII, at most VQNOTIFY_NAME_LEN - 1)
  * @VQNOTIFY_A_GUEST_PID: u32: the opener, in the requester's pid namespace
  *                        (the initial one in notifications); 0 if not
  *                        visible there
@@ -586,12 +771,13 @@ enum vqnotify_label_counts_attrs {
  * @VQNOTIFY_A_GUEST_OVER_BUDGET: flag: vhost holds more slots than the
  *                                budget
  * @VQNOTIFY_A_GUEST_COUNTS: nest of enum vqnotify_label_counts_attrs
+ * @VQNOTIFY_A_GUEST_RUN_STATE: u32: enum vqnotify_run_state
  * @__VQNOTIFY_A_GUEST_MAX: highest attribute plus one
  * @VQNOTIFY_A_GUEST_MAX: highest attribute
  */
 enum vqnotify_guest_attrs {
 	VQNOTIFY_A_GUEST_ID = 1,
-	VQNOTIFY_A_GUEST_LABEL,
+	VQNOTIFY_A_GUEST_NAME,
 	VQNOTIFY_A_GUEST_PID,
 	VQNOTIFY_A_GUEST_UID,
 	VQNOTIFY_A_GUEST_BUDGET,
@@ -607,6 +793,7 @@ enum vqnotify_guest_attrs {
 	VQNOTIFY_A_GUEST_LIMITED,
 	VQNOTIFY_A_GUEST_OVER_BUDGET,
 	VQNOTIFY_A_GUEST_COUNTS,
+	VQNOTIFY_A_GUEST_RUN_STATE,
 
 	__VQNOTIFY_A_GUEST_MAX,
 	VQNOTIFY_A_GUEST_MAX = (__VQNOTIFY_A_GUEST_MAX - 1)
@@ -616,7 +803,7 @@ enum vqnotify_guest_attrs {
  * enum vqnotify_dev_attrs - a device (DEV_GET, DEV_*_NTF)
  * @VQNOTIFY_A_DEV_GUEST_ID: u32: the device's guest
  * @VQNOTIFY_A_DEV_ID: u32: id within the guest
- * @VQNOTIFY_A_DEV_LABEL: string: the name the VMM gave the device
+ * @VQNOTIFY_A_DEV_NAME: string: the name the VMM gave the device
  * @VQNOTIFY_A_DEV_TRANSPORT: u32: enum vqnotify_transport
  * @VQNOTIFY_A_DEV_STATUS: u32: virtio device status byte
  * @VQNOTIFY_A_DEV_NUM_QUEUES: u32: number of queues
@@ -626,7 +813,7 @@ enum vqnotify_guest_attrs {
 enum vqnotify_dev_attrs {
 	VQNOTIFY_A_DEV_GUEST_ID = 1,
 	VQNOTIFY_A_DEV_ID,
-	VQNOTIFY_A_DEV_LABEL,
+	VQNOTIFY_A_DEV_NAME,
 	VQNOTIFY_A_DEV_TRANSPORT,
 	VQNOTIFY_A_DEV_STATUS,
 	VQNOTIFY_A_DEV_NUM_QUEUES,
@@ -644,7 +831,8 @@ enum vqnotify_dev_attrs {
  * @VQNOTIFY_A_QUEUE_REASON: u32: enum vqnotify_reason of the last change
  *                           or refusal
  * @VQNOTIFY_A_QUEUE_LABEL: u32: enum vqnotify_label of the last transition
- * @VQNOTIFY_A_QUEUE_FLAGS: u32: VQNOTIFY_VQ_INITIALISED, VQNOTIFY_VQ_WAITING
+ * @VQNOTIFY_A_QUEUE_FLAGS: u32: VQNOTIFY_VQ_INITIALISED, VQNOTIFY_VQ_WAITING,
+ *                          VQNOTIFY_VQ_PARKED
  * @VQNOTIFY_A_QUEUE_ASSIGN_SEQ: u32: order of the last grant within the
  *                               guest (newest is preempted first); 0
  *                               unless ASSIGNED
@@ -748,6 +936,8 @@ enum vqnotify_transition_attrs {
  *                            guest closed
  * @VQNOTIFY_CMD_QUEUE_NTF: monitor: a queue transition, one per transition
  *                          (enum vqnotify_transition_attrs)
+ * @VQNOTIFY_CMD_GUEST_CHANGE_NTF: monitor: a guest's name or run state
+ *                                 changed (API 2)
  * @__VQNOTIFY_CMD_MAX: highest command plus one
  * @VQNOTIFY_CMD_MAX: highest command
  */
@@ -763,6 +953,7 @@ enum vqnotify_cmd {
 	VQNOTIFY_CMD_DEV_ADD_NTF,
 	VQNOTIFY_CMD_DEV_DEL_NTF,
 	VQNOTIFY_CMD_QUEUE_NTF,
+	VQNOTIFY_CMD_GUEST_CHANGE_NTF,
 
 	__VQNOTIFY_CMD_MAX,
 	VQNOTIFY_CMD_MAX = (__VQNOTIFY_CMD_MAX - 1)
@@ -770,6 +961,10 @@ enum vqnotify_cmd {
 
 #define VQNOTIFY_MCGRP_MONITOR	"monitor"
 /* YNL-GEN END */
+
+/* API 1 names of the name attributes. */
+#define VQNOTIFY_A_GUEST_LABEL	VQNOTIFY_A_GUEST_NAME
+#define VQNOTIFY_A_DEV_LABEL	VQNOTIFY_A_DEV_NAME
 
 /* Aliases of the family name and version. */
 #define VQNOTIFY_GENL_NAME	VQNOTIFY_FAMILY_NAME
