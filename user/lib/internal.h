@@ -32,6 +32,8 @@ struct vqn_guest {
 	int notify;		/* eventfd: readable while events are pending */
 	int vm_fd;		/* attached KVM VM, or -1 */
 	uint32_t event_size;
+	uint64_t features;	/* VQNOTIFY_FEATURE_* of the module */
+	bool stopped;		/* run state: no ioeventfd in KVM */
 	struct vqn_dev *devs;
 
 	/* Decoded events waiting for vqn_read_events(), a ring. */
@@ -56,11 +58,15 @@ int vqn_q_apply(struct vqn_guest *g, struct vqn_dev *d, uint32_t qi,
 int vqn_kvm_fallback(struct vqn_guest *g);
 int vqn_kvm_ioeventfd(int vm_fd, const struct vqn_kvm_notify *n,
 		      bool assign);
+void vqn_kvm_run_state(struct vqn_guest *g, bool running);
 
 /* libvqnotify.c, for kvm.c */
 int vqn_raw_set_status(struct vqn_guest *g, struct vqn_dev *d,
 		       uint32_t status, const uint64_t *ready,
 		       struct vqn_result *res, unsigned int cap);
+int vqn_raw_queues(struct vqn_guest *g, struct vqn_dev *d, unsigned long cmd,
+		   uint32_t flags, const uint64_t *queues, uint32_t nr_queues,
+		   struct vqn_result *res, unsigned int cap);
 int vqn_resync_dev(struct vqn_guest *g, struct vqn_dev *d);
 int vqn_settle(struct vqn_guest *g);
 

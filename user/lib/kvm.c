@@ -5,13 +5,18 @@
  *
  * When KVM refuses an assign (EEXIST on an address someone else holds,
  * ENOMEM, ...), the guest keeps running with that queue trapping to the
- * VMM: the library reports it DEASSIGNED and tells the module, which only
- * knows device-wide calls, by restarting the device without it: DRIVER_OK
- * is cleared (s) and set again (b) with the refused queue left out of the
- * ready bitmap. The module then holds no slot for it (DEASSIGNED,
- * not-ready), and later DRIVER_OKs keep it out until it is bound again.
- * The device's other queues come back as the module decides; those that
- * end up elsewhere than before are reported as library events.
+ * VMM: the library reports it DEASSIGNED and tells the module. A module
+ * with VQNOTIFY_FEATURE_QUEUE_OPS gets VQNOTIFY_QUEUES_RELEASE with
+ * VQNOTIFY_QUEUES_KVM_REFUSED for exactly the refused queues (x): nothing
+ * else of the device changes. An API 1 module only knows device-wide calls:
+ * the device is restarted without the queue, DRIVER_OK cleared (s) and set
+ * again (b) with the refused queue left out of the ready bitmap, which
+ * moves the device's other queues too; those that end up elsewhere than
+ * before are reported as library events. Either way later DRIVER_OKs keep
+ * the queue out until it is bound again.
+ *
+ * While the guest is stopped (vqn_set_run_state()), no queue has an
+ * ioeventfd in KVM; the module keeps the slots reserved.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -57,7 +62,8 @@ int vqn_q_apply(struct vqn_guest *g, struct vqn_dev *d, uint32_t qi,
 	int ret;
 
 	q->state = state;
-	want = state == VQNOTIFY_VQ_ASSIGNED && q->bound && g->vm_fd >= 0;
+	want = state == VQNOTIFY_VQ_ASSIGNED && q->bound && g->vm_fd >= 0 &&
+	       !g->stopped;
 	if (want == q->kvm_on)
 		return 0;
 	ret = vqn_kvm_ioeventfd(g->vm_fd, &q->n, want);
@@ -80,6 +86,42 @@ int vqn_q_apply(struct vqn_guest *g, struct vqn_dev *d, uint32_t qi,
 	d->fallback = true;
 	g->fallback = true;
 	return ret;
+}
+
+/* Release exactly the refused queues the module still has ASSIGNED. */
+static int release_refused(struct vqn_guest *g, struct vqn_dev *d)
+{
+	uint32_t nq = d->num_queues, i, n = 0;
+	struct vqnotify_vq_info *vi;
+	struct vqnotify_dev_get dg;
+	uint64_t *bm;
+	int ret = -ENOMEM;
+
+	d->fallback = false;
+	vi = calloc(nq, sizeof(*vi));
+	bm = calloc((nq + 63) / 64, sizeof(*bm));
+	if (!vi || !bm)
+		goto out;
+	ret = vqn_dev_get(g, d->id, &dg, vi, nq);
+	if (ret < 0)
+		goto out;
+	for (i = 0; i < nq; i++) {
+		if (d->q[i].refused && vi[i].state == VQNOTIFY_VQ_ASSIGNED) {
+			bm[i / 64] |= 1ULL << (i % 64);
+			n++;
+		}
+	}
+	ret = 0;
+	if (n)
+		ret = vqn_raw_queues(g, d, VQNOTIFY_QUEUES_RELEASE,
+				     VQNOTIFY_QUEUES_KVM_REFUSED, bm, nq, NULL,
+				     0);
+out:
+	if (ret < 0)
+		d->resync = true;
+	free(bm);
+	free(vi);
+	return ret < 0 ? ret : 0;
 }
 
 /* Restart one device without its refused queues; see the top comment. */
@@ -163,7 +205,10 @@ int vqn_kvm_fallback(struct vqn_guest *g)
 	for (d = g->devs; d; d = d->next) {
 		if (!d->fallback)
 			continue;
-		r = fallback_dev(g, d);
+		if (g->features & VQNOTIFY_FEATURE_QUEUE_OPS)
+			r = release_refused(g, d);
+		else
+			r = fallback_dev(g, d);
 		if (r && !ret)
 			ret = r;
 	}
@@ -186,6 +231,18 @@ int vqn_kvm_attach(struct vqn_guest *g, int vm_fd)
 		for (i = 0; i < d->num_queues; i++)
 			vqn_q_apply(g, d, i, d->q[i].state);
 	return vqn_settle(g);
+}
+
+/* Stopped: every ioeventfd leaves KVM; running: ASSIGNED queues return. */
+void vqn_kvm_run_state(struct vqn_guest *g, bool running)
+{
+	struct vqn_dev *d;
+	uint32_t i;
+
+	g->stopped = !running;
+	for (d = g->devs; d; d = d->next)
+		for (i = 0; i < d->num_queues; i++)
+			vqn_q_apply(g, d, i, d->q[i].state);
 }
 
 VQN_EXPORT

@@ -30,11 +30,12 @@ static int xioctl(int fd, unsigned long cmd, void *arg)
 	return ioctl(fd, cmd, arg) ? -errno : 0;
 }
 
-static int copy_label(char *dst, const char *src)
+/* Copy a name into a field of @size bytes, NUL included. */
+static int copy_name(char *dst, size_t size, const char *src)
 {
 	size_t n = strlen(src);
 
-	if (n >= VQNOTIFY_LABEL_LEN)
+	if (n >= size)
 		return -ENAMETOOLONG;
 	memcpy(dst, src, n + 1);
 	return 0;
@@ -329,6 +330,7 @@ int vqn_open_path(struct vqn_guest **gp, const char *path, const char *label)
 		goto err;
 	}
 	g->event_size = info.event_size;
+	g->features = info.features;
 	g->evbuf = malloc(g->event_size * VQN_EV_BATCH);
 	if (!g->evbuf) {
 		ret = -ENOMEM;
@@ -418,14 +420,52 @@ int vqn_guest_get(struct vqn_guest *g, struct vqnotify_guest_info *gi)
 VQN_EXPORT
 int vqn_set_label(struct vqn_guest *g, const char *label)
 {
+	return vqn_set_name(g, label);
+}
+
+/* Names of up to VQNOTIFY_NAME_LEN - 1 bytes where the module has them. */
+VQN_EXPORT
+int vqn_set_name(struct vqn_guest *g, const char *name)
+{
 	struct vqnotify_guest_set gs = {
 		.size = sizeof(gs),
 		.flags = VQNOTIFY_GUEST_SET_LABEL,
 	};
 	int ret;
 
-	ret = copy_label(gs.label, label);
+	if (g->features & VQNOTIFY_FEATURE_NAMES) {
+		gs.flags = VQNOTIFY_GUEST_SET_NAME;
+		ret = copy_name(gs.name, sizeof(gs.name), name);
+	} else {
+		ret = copy_name(gs.label, sizeof(gs.label), name);
+	}
 	return ret ? ret : xioctl(g->fd, VQNOTIFY_GUEST_SET, &gs);
+}
+
+/*
+ * The VM stops or runs again: slots stay reserved while it is stopped;
+ * the caller holds no ioeventfd then (vqn_kvm_* removes and re-adds them).
+ */
+VQN_EXPORT
+int vqn_set_run_state(struct vqn_guest *g, enum vqnotify_run_state state)
+{
+	struct vqnotify_guest_set gs = {
+		.size = sizeof(gs),
+		.flags = VQNOTIFY_GUEST_SET_RUN_STATE,
+		.run_state = state,
+	};
+	int ret, ret2;
+
+	if (!(g->features & VQNOTIFY_FEATURE_RUN_STATE))
+		return -EOPNOTSUPP;
+	ret = drain(g);
+	if (ret)
+		return ret;
+	ret = xioctl(g->fd, VQNOTIFY_GUEST_SET, &gs);
+	if (!ret)
+		vqn_kvm_run_state(g, state == VQNOTIFY_RUN_RUNNING);
+	ret2 = vqn_settle(g);
+	return ret ? ret : ret2;
 }
 
 VQN_EXPORT
@@ -482,8 +522,13 @@ int vqn_dev_add(struct vqn_guest *g, enum vqnotify_transport transport,
 	};
 	int ret;
 
-	if (label) {
-		ret = copy_label(da.label, label);
+	if (label && g->features & VQNOTIFY_FEATURE_NAMES) {
+		da.flags = VQNOTIFY_DEV_ADD_NAME;
+		ret = copy_name(da.name, sizeof(da.name), label);
+		if (ret)
+			return ret;
+	} else if (label) {
+		ret = copy_name(da.label, sizeof(da.label), label);
 		if (ret)
 			return ret;
 	}
@@ -681,6 +726,77 @@ int vqn_host_notifier(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 	}
 	ret2 = vqn_settle(g);
 	return ret ? ret : ret2;
+}
+
+/* A call on a set of queues of @d (API 2); results applied to the view. */
+int vqn_raw_queues(struct vqn_guest *g, struct vqn_dev *d, unsigned long cmd,
+		   uint32_t flags, const uint64_t *queues, uint32_t nr_queues,
+		   struct vqn_result *res, unsigned int cap)
+{
+	struct vqnotify_queues q = {
+		.size = sizeof(q),
+		.flags = flags,
+		.dev_id = d->id,
+		.nr_queues = nr_queues,
+		.queues = (uintptr_t)queues,
+		.results = (uintptr_t)g->rbuf,
+		.nr_results = g->rbuf_cap,
+	};
+	int ret;
+
+	ret = xioctl(g->fd, cmd, &q);
+	if (ret)
+		return ret;
+	return apply_results(g, d, q.nr_results, res, cap);
+}
+
+static int queues_call(struct vqn_guest *g, uint32_t dev_id, unsigned long cmd,
+		       uint32_t flags, const uint64_t *queues,
+		       uint32_t nr_queues, struct vqn_result *res,
+		       unsigned int cap)
+{
+	struct vqn_dev *d;
+	int ret, ret2;
+
+	if (!(g->features & VQNOTIFY_FEATURE_QUEUE_OPS))
+		return -EOPNOTSUPP;
+	ret = drain(g);
+	if (!ret)
+		ret = dev_lookup(g, dev_id, &d);
+	if (ret)
+		return ret;
+	ret = vqn_raw_queues(g, d, cmd, flags, queues, nr_queues, res, cap);
+	ret2 = vqn_settle(g);
+	return ret < 0 ? ret : ret2 < 0 ? ret2 : ret;
+}
+
+VQN_EXPORT
+int vqn_queues_acquire(struct vqn_guest *g, uint32_t dev_id,
+		       const uint64_t *queues, uint32_t nr_queues,
+		       struct vqn_result *res, unsigned int cap)
+{
+	return queues_call(g, dev_id, VQNOTIFY_QUEUES_ACQUIRE, 0, queues,
+			   nr_queues, res, cap);
+}
+
+VQN_EXPORT
+int vqn_queues_release(struct vqn_guest *g, uint32_t dev_id,
+		       const uint64_t *queues, uint32_t nr_queues,
+		       uint32_t flags, struct vqn_result *res,
+		       unsigned int cap)
+{
+	return queues_call(g, dev_id, VQNOTIFY_QUEUES_RELEASE, flags, queues,
+			   nr_queues, res, cap);
+}
+
+VQN_EXPORT
+int vqn_host_notifiers(struct vqn_guest *g, uint32_t dev_id,
+		       const uint64_t *queues, uint32_t nr_queues,
+		       bool enable, struct vqn_result *res, unsigned int cap)
+{
+	return queues_call(g, dev_id, VQNOTIFY_SET_HOST_NOTIFIERS,
+			   enable ? VQNOTIFY_HOST_NOTIFIER_ENABLE : 0, queues,
+			   nr_queues, res, cap);
 }
 
 VQN_EXPORT

@@ -67,6 +67,14 @@ int vqn_fd(const struct vqn_guest *g);
 int vqn_get_info(struct vqn_guest *g, struct vqnotify_info *info);
 int vqn_guest_get(struct vqn_guest *g, struct vqnotify_guest_info *gi);
 int vqn_set_label(struct vqn_guest *g, const char *label);
+/* API 2: up to VQNOTIFY_NAME_LEN - 1 printable bytes (31 on API 1). */
+int vqn_set_name(struct vqn_guest *g, const char *name);
+/*
+ * API 2: the VM stops (QEMU's stop, the final migration pass) or runs
+ * again. The slots stay reserved; with a KVM VM attached the library
+ * removes every ioeventfd while stopped and adds the ASSIGNED ones back.
+ */
+int vqn_set_run_state(struct vqn_guest *g, enum vqnotify_run_state state);
 /* The VMM's own budget limit; 0 removes it. May preempt (events follow). */
 int vqn_set_budget(struct vqn_guest *g, uint32_t budget);
 
@@ -91,6 +99,28 @@ int vqn_dev_reset(struct vqn_guest *g, uint32_t dev_id,
 /* vhost takes (@enable) or gives back one queue's host notifier. */
 int vqn_host_notifier(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 		      bool enable, struct vqn_result *res);
+
+/*
+ * API 2, calls on a set of queues: @queues is a bitmap of @nr_queues bits
+ * (1..num_queues) in __u64 words, queue n is bit n % 64 of word n / 64.
+ * Return the number of results (as vqn_set_status()) or -errno; -EOPNOTSUPP
+ * from a module without VQNOTIFY_FEATURE_QUEUE_OPS.
+ *
+ * vqn_queues_acquire(): the VMM wants ioeventfds for these queues (q);
+ * vqn_queues_release(): it gives them up (x), @flags VQNOTIFY_QUEUES_*;
+ * vqn_host_notifiers(): vhost takes (c, d) or gives back (e, f) the host
+ * notifiers of these queues at once, all or nothing (-ENOSPC).
+ */
+int vqn_queues_acquire(struct vqn_guest *g, uint32_t dev_id,
+		       const uint64_t *queues, uint32_t nr_queues,
+		       struct vqn_result *res, unsigned int cap);
+int vqn_queues_release(struct vqn_guest *g, uint32_t dev_id,
+		       const uint64_t *queues, uint32_t nr_queues,
+		       uint32_t flags, struct vqn_result *res,
+		       unsigned int cap);
+int vqn_host_notifiers(struct vqn_guest *g, uint32_t dev_id,
+		       const uint64_t *queues, uint32_t nr_queues,
+		       bool enable, struct vqn_result *res, unsigned int cap);
 
 /*
  * Migration. vqn_dev_save(): *@len is the capacity of @buf; on return (also
