@@ -141,6 +141,13 @@ struct fz_cmd {
 #define T_QG struct vqnotify_queue_get
 #define T_DG struct vqnotify_dev_get
 #define T_MG struct vqnotify_migration
+#define T_QS struct vqnotify_queues
+#define FZ_QUEUES_CMD(_cmd, _name)					\
+	{ _cmd, _name, sizeof(T_QS), {					\
+		F(T_QS, flags, K_FLAGS), F(T_QS, dev_id, K_DEVID),	\
+		F(T_QS, nr_queues, K_NR), F(T_QS, queues, K_PTR_READY),	\
+		F(T_QS, results, K_PTR_RES), F(T_QS, nr_results, K_NR),	\
+		F(T_QS, __reserved, K_RSVD) } }
 
 static const struct fz_cmd fz_cmds[] = {
 	{ VQNOTIFY_GET_INFO, "GET_INFO", sizeof(T_INFO), {
@@ -148,14 +155,16 @@ static const struct fz_cmd fz_cmds[] = {
 		F(T_INFO, host_used, K_OUT), F(T_INFO, features, K_OUT) } },
 	{ VQNOTIFY_GUEST_SET, "GUEST_SET", sizeof(T_GS), {
 		F(T_GS, flags, K_FLAGS), F(T_GS, budget, K_BUDGET),
-		F(T_GS, __reserved, K_RSVD), F(T_GS, label, K_LABEL) } },
+		F(T_GS, run_state, K_RSVD), F(T_GS, label, K_LABEL),
+		F(T_GS, name, K_LABEL) } },
 	{ VQNOTIFY_GUEST_GET, "GUEST_GET", sizeof(T_GI), {
 		F(T_GI, flags, K_FLAGS), F(T_GI, __reserved, K_RSVD),
 		F(T_GI, used, K_OUT), F(T_GI, label, K_OUT) } },
 	{ VQNOTIFY_DEV_ADD, "DEV_ADD", sizeof(T_DA), {
 		F(T_DA, flags, K_FLAGS), F(T_DA, transport, K_TRANSPORT),
 		F(T_DA, num_queues, K_NUMQ), F(T_DA, out_dev_id, K_RSVD),
-		F(T_DA, __reserved, K_RSVD), F(T_DA, label, K_LABEL) } },
+		F(T_DA, __reserved, K_RSVD), F(T_DA, label, K_LABEL),
+		F(T_DA, name, K_LABEL) } },
 	{ VQNOTIFY_SET_STATUS, "SET_STATUS", sizeof(T_OP), {
 		F(T_OP, flags, K_FLAGS), F(T_OP, dev_id, K_DEVID),
 		F(T_OP, status, K_STATUS), F(T_OP, ready, K_PTR_READY),
@@ -193,6 +202,9 @@ static const struct fz_cmd fz_cmds[] = {
 		F(T_MG, len, K_LEN), F(T_MG, data, K_PTR_DATA),
 		F(T_MG, results, K_PTR_RES), F(T_MG, nr_results, K_NR),
 		F(T_MG, __reserved, K_RSVD) } },
+	FZ_QUEUES_CMD(VQNOTIFY_QUEUES_ACQUIRE, "QUEUES_ACQUIRE"),
+	FZ_QUEUES_CMD(VQNOTIFY_QUEUES_RELEASE, "QUEUES_RELEASE"),
+	FZ_QUEUES_CMD(VQNOTIFY_SET_HOST_NOTIFIERS, "SET_HOST_NOTIFIERS"),
 };
 
 #define FZ_NCMDS	VH_ARRAY_SIZE(fz_cmds)

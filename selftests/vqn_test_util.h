@@ -179,6 +179,39 @@ static inline int vqn_host_notifier(int fd, uint32_t id, uint32_t queue,
 	return ret;
 }
 
+/* API 2: QUEUES_ACQUIRE, QUEUES_RELEASE, SET_HOST_NOTIFIERS. */
+static inline int vqn_queues(int fd, unsigned long cmd, uint32_t flags,
+			     uint32_t id, const uint64_t *bm, uint32_t nbits,
+			     struct vqnotify_vq_result *res, uint32_t *nr)
+{
+	struct vqnotify_queues q = {
+		.size = sizeof(q),
+		.flags = flags,
+		.dev_id = id,
+		.nr_queues = nbits,
+		.queues = (uintptr_t)bm,
+		.results = (uintptr_t)res,
+		.nr_results = nr ? *nr : 0,
+	};
+	int ret = vqn_ioctl(fd, cmd, &q);
+
+	if (!ret && nr)
+		*nr = q.nr_results;
+	return ret;
+}
+
+/* API 2: the guest's run state. */
+static inline int vqn_set_run_state(int fd, uint32_t state)
+{
+	struct vqnotify_guest_set gs = {
+		.size = sizeof(gs),
+		.flags = VQNOTIFY_GUEST_SET_RUN_STATE,
+		.run_state = state,
+	};
+
+	return vqn_ioctl(fd, VQNOTIFY_GUEST_SET, &gs);
+}
+
 static inline int vqn_queue_get(int fd, uint32_t id, uint32_t queue,
 				struct vqnotify_vq_info *vi)
 {

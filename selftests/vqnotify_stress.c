@@ -276,9 +276,30 @@ static void op_budget(struct worker *w)
 }
 
 /*
+ * A device LOAD takes (API 2): status 0, no queue holding a slot or
+ * waiting for one. Stable between this look and the LOAD: promotions only
+ * move waiting queues, and the worker is the guest's only caller.
+ */
+static bool quiescent(struct worker *w, uint32_t id)
+{
+	struct vqnotify_vq_info vi[MAX_Q];
+	struct vqnotify_dev_get dg;
+	uint32_t q;
+
+	if (vqn_dev_get(w->fd, id, &dg, vi, MAX_Q))
+		fail(w, "dev_get %u", id);
+	if (dg.status)
+		return false;
+	for (q = 0; q < dg.nr_queues; q++)
+		if (vi[q].state != VQN_S_DEASSIGNED ||
+		    vi[q].flags & VQNOTIFY_VQ_WAITING)
+			return false;
+	return true;
+}
+
+/*
  * Save a device and load it into a fresh copy; or, with no room for a
- * copy, into a device of the guest: EBUSY once it saw a lifecycle call
- * (a failed call included only if it changed something, which none may).
+ * copy, into a device of the guest: EBUSY unless it is quiescent.
  */
 static void op_migrate(struct worker *w)
 {
@@ -303,13 +324,14 @@ static void op_migrate(struct worker *w)
 	} else {
 		j = i;
 	}
+	w->used[j] = !quiescent(w, w->ids[j]);
 	ret = vqn_load(w->fd, w->ids[j], blob, len, res, &nr);
 	if (ret != (w->used[j] ? -EBUSY : 0))
 		fail(w, "device %u (%s): %s", w->ids[j],
-		     w->used[j] ? "used" : "unused", strerror(-ret));
+		     w->used[j] ? "not quiescent" : "quiescent",
+		     strerror(-ret));
 	if (!ret)
 		check_results(w, res, nr, w->nq[j]);
-	w->used[j] = true;
 }
 
 /* Drain events: seq increases by one unless an overflow said otherwise. */

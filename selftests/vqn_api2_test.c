@@ -1,0 +1,755 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * uAPI 2: what a real VMM's lifecycle needs beyond API 1, call by call,
+ * transition by transition, errno by errno: LOAD after QEMU's reset at
+ * machine init, the run state, per-queue acquire and release (with KVM
+ * refusal), batched host notifiers, names, read-only files, and fair
+ * promotion across guests waiting for the host cap.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "vqn_test_util.h"
+
+#define NQ	8
+#define ST_OK	VQN_STATUS_OK
+#define ST_FEAT	VQN_STATUS_FEATURES
+
+static const uint64_t all_q = (1ULL << NQ) - 1;
+
+static uint8_t q_state(int fd, uint32_t id, uint32_t q)
+{
+	struct vqnotify_vq_info vi;
+
+	if (vqn_queue_get(fd, id, q, &vi))
+		return 0xff;
+	return vi.state;
+}
+
+static struct vqnotify_vq_info q_info(int fd, uint32_t id, uint32_t q)
+{
+	struct vqnotify_vq_info vi = { .state = 0xff };
+
+	vqn_queue_get(fd, id, q, &vi);
+	return vi;
+}
+
+static struct vqnotify_guest_info g_info(int fd)
+{
+	struct vqnotify_guest_info gi = { 0 };
+
+	vqn_guest_get(fd, &gi);
+	return gi;
+}
+
+/* Wait up to @ms for the guest's file to have events; read them. */
+static int wait_events(int fd, struct vqnotify_event *ev, int max, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	if (poll(&pfd, 1, ms) < 0)
+		return -errno;
+	return vqn_read_events(fd, ev, max);
+}
+
+FIXTURE(api2) {
+	int fd;
+	uint32_t id;
+	struct vqnotify_info info;
+};
+
+FIXTURE_SETUP(api2)
+{
+	self->fd = -1;
+	if (!vqn_present())
+		SKIP(return, "%s not present", VQN_DEV_PATH);
+	self->fd = vqn_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, vqn_get_info(self->fd, &self->info));
+	if (self->info.api_version < 2)
+		SKIP(return, "API %u module", self->info.api_version);
+	ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, NQ, "d",
+				 &self->id));
+}
+
+FIXTURE_TEARDOWN(api2)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+TEST_F(api2, info_says_version_2_and_features)
+{
+	const uint64_t want = VQNOTIFY_FEATURE_LOAD_QUIESCENT |
+			      VQNOTIFY_FEATURE_RUN_STATE |
+			      VQNOTIFY_FEATURE_QUEUE_OPS |
+			      VQNOTIFY_FEATURE_HOST_NOTIFIERS |
+			      VQNOTIFY_FEATURE_NAMES | VQNOTIFY_FEATURE_FAIR;
+
+	EXPECT_EQ(2U, self->info.api_version);
+	EXPECT_EQ(want, self->info.features & want);
+}
+
+/* QEMU: add, reset at machine init (twice with -incoming), then LOAD. */
+TEST_F(api2, load_after_the_reset_qemu_always_does)
+{
+	struct vqnotify_vq_result res[NQ];
+	uint32_t src, nr = NQ, len = 512;
+	uint8_t blob[512];
+
+	ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, NQ, "s",
+				 &src));
+	ASSERT_EQ(0, vqn_set_status(self->fd, src, ST_OK, NULL, NULL, NULL));
+	ASSERT_EQ(0, vqn_save(self->fd, src, blob, &len));
+
+	ASSERT_EQ(0, vqn_set_status(self->fd, self->id, 0, NULL, NULL, NULL));
+	ASSERT_EQ(0, vqn_set_status(self->fd, self->id, 0, NULL, NULL, NULL));
+	ASSERT_EQ(0, vqn_load(self->fd, self->id, blob, len, res, &nr));
+	EXPECT_EQ((uint32_t)NQ, nr);
+	for (int q = 0; q < NQ; q++)
+		EXPECT_EQ(VQN_S_ASSIGNED, q_state(self->fd, self->id, q));
+}
+
+TEST_F(api2, load_after_a_used_device_was_reset)
+{
+	uint32_t len = 512;
+	uint8_t blob[512];
+
+	ASSERT_EQ(0, vqn_set_status(self->fd, self->id, ST_OK, NULL, NULL,
+				    NULL));
+	ASSERT_EQ(0, vqn_save(self->fd, self->id, blob, &len));
+	ASSERT_EQ(0, vqn_dev_reset(self->fd, self->id, NULL, NULL));
+	EXPECT_EQ(0, vqn_load(self->fd, self->id, blob, len, NULL, NULL));
+	EXPECT_EQ(VQN_S_ASSIGNED, q_state(self->fd, self->id, 0));
+}
+
+TEST_F(api2, load_refuses_a_device_with_a_status)
+{
+	uint32_t len = 512;
+	uint8_t blob[512];
+
+	ASSERT_EQ(0, vqn_save(self->fd, self->id, blob, &len));
+	ASSERT_EQ(0, vqn_set_status(self->fd, self->id, ST_FEAT, NULL, NULL,
+				    NULL));
+	EXPECT_EQ(-EBUSY, vqn_load(self->fd, self->id, blob, len, NULL, NULL));
+}
+
+TEST_F(api2, load_refuses_a_device_holding_a_slot)
+{
+	uint32_t len = 512;
+	uint8_t blob[512];
+
+	ASSERT_EQ(0, vqn_save(self->fd, self->id, blob, &len));
+	ASSERT_EQ(0, vqn_host_notifier(self->fd, self->id, 0, true, NULL));
+	EXPECT_EQ(-EBUSY, vqn_load(self->fd, self->id, blob, len, NULL, NULL));
+	EXPECT_EQ(VQN_S_OFFLIMITS, q_state(self->fd, self->id, 0));
+}
+
+/* (7) vhost's queues come back wanting a slot; vhost then takes them (d). */
+TEST_F(api2, load_gives_vhost_queues_a_slot)
+{
+	struct vqnotify_vq_result r;
+	uint32_t src, dst, len = 512;
+	uint8_t blob[512];
+
+	ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, 2, "s",
+				 &src));
+	ASSERT_EQ(0, vqn_set_status(self->fd, src, ST_OK, NULL, NULL, NULL));
+	ASSERT_EQ(0, vqn_host_notifier(self->fd, src, 1, true, NULL));
+	ASSERT_EQ(0, vqn_save(self->fd, src, blob, &len));
+	ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, 2, "t",
+				 &dst));
+	ASSERT_EQ(0, vqn_load(self->fd, dst, blob, len, NULL, NULL));
+	EXPECT_EQ(VQN_S_ASSIGNED, q_state(self->fd, dst, 1));
+	ASSERT_EQ(0, vqn_host_notifier(self->fd, dst, 1, true, &r));
+	EXPECT_EQ(VQNOTIFY_LABEL_D, r.label);
+	EXPECT_EQ(VQN_S_OFFLIMITS, q_state(self->fd, dst, 1));
+}
+
+/* Run state: slots stay reserved while stopped, queues show PARKED. */
+TEST_F(api2, run_state_stopped_keeps_slots_parked)
+{
+	struct vqnotify_guest_info gi;
+	struct vqnotify_vq_info vi;
+
+	ASSERT_EQ(0, vqn_set_status(self->fd, self->id, ST_OK, NULL, NULL,
+				    NULL));
+	ASSERT_EQ(0, vqn_host_notifier(self->fd, self->id, 1, true, NULL));
+	ASSERT_EQ(0, vqn_set_run_state(self->fd, VQNOTIFY_RUN_STOPPED));
+	gi = g_info(self->fd);
+	EXPECT_EQ((uint32_t)VQNOTIFY_RUN_STOPPED, gi.run_state);
+	EXPECT_EQ((uint32_t)NQ, gi.used);
+	vi = q_info(self->fd, self->id, 0);
+	EXPECT_EQ(VQN_S_ASSIGNED, vi.state);
+	EXPECT_TRUE(vi.flags & VQNOTIFY_VQ_PARKED);
+	vi = q_info(self->fd, self->id, 1);
+	EXPECT_FALSE(vi.flags & VQNOTIFY_VQ_PARKED);	/* vhost's */
+
+	ASSERT_EQ(0, vqn_set_run_state(self->fd, VQNOTIFY_RUN_RUNNING));
+	gi = g_info(self->fd);
+	EXPECT_EQ((uint32_t)VQNOTIFY_RUN_RUNNING, gi.run_state);
+	EXPECT_EQ((uint32_t)NQ, gi.used);
+	vi = q_info(self->fd, self->id, 0);
+	EXPECT_FALSE(vi.flags & VQNOTIFY_VQ_PARKED);
+}
+
+/* A migration destination: DRIVER_OK at LOAD while stopped, parked. */
+TEST_F(api2, run_state_stopped_guest_still_decides)
+{
+	ASSERT_EQ(0, vqn_set_run_state(self->fd, VQNOTIFY_RUN_STOPPED));
+	ASSERT_EQ(0, vqn_set_status(self->fd, self->id, ST_OK, NULL, NULL,
+				    NULL));
+	EXPECT_EQ(VQN_S_ASSIGNED, q_state(self->fd, self->id, 0));
+	EXPECT_TRUE(q_info(self->fd, self->id, 0).flags & VQNOTIFY_VQ_PARKED);
+}
+
+TEST_F(api2, run_state_errors)
+{
+	struct vqnotify_guest_set gs = {
+		.size = sizeof(gs),
+		.flags = VQNOTIFY_GUEST_SET_RUN_STATE,
+		.run_state = 2,
+	};
+
+	EXPECT_EQ(-EINVAL, vqn_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
+	gs.flags = VQNOTIFY_GUEST_SET_BUDGET;
+	gs.run_state = VQNOTIFY_RUN_STOPPED;
+	EXPECT_EQ(-EINVAL, vqn_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
+	EXPECT_EQ((uint32_t)VQNOTIFY_RUN_RUNNING, g_info(self->fd).run_state);
+}
+
+/* (q) in any status: virtio-blk's dataplane at status 11. */
+TEST_F(api2, acquire_q_before_driver_ok)
+{
+	struct vqnotify_vq_result res[NQ];
+	uint64_t bm = 0x3;
+	uint32_t nr = NQ;
+
+	ASSERT_EQ(0, vqn_set_status(self->fd, self->id, ST_FEAT, NULL, NULL,
+				    NULL));
+	ASSERT_EQ(0, vqn_queues(self->fd, VQNOTIFY_QUEUES_ACQUIRE, 0,
+				self->id, &bm, NQ, res, &nr));
+	ASSERT_EQ(2U, nr);
+	for (uint32_t i = 0; i < nr; i++) {
+		EXPECT_EQ(i, res[i].queue);
+		EXPECT_EQ(VQNOTIFY_LABEL_Q, res[i].label);
+		EXPECT_EQ(VQN_S_ASSIGNED, res[i].new_state);
+		EXPECT_EQ(VQNOTIFY_REASON_GRANTED, res[i].reason);
+	}
+	EXPECT_TRUE(q_info(self->fd, self->id, 0).flags &
+		    VQNOTIFY_VQ_INITIALISED);
+	EXPECT_EQ(VQN_S_DEASSIGNED, q_state(self->fd, self->id, 2));
+	EXPECT_EQ(2U, g_info(self->fd).used);
+}
+
+TEST_F(api2, acquire_refused_waits_then_promoted)
+{
+	struct vqnotify_vq_result res[NQ];
+	struct vqnotify_event ev[4];
+	uint64_t one = 0x1, two = 0x2;
+	uint32_t nr = NQ, budget;
+
+	budget = self->info.threshold + self->info.vhost_reserve + 1;
+	ASSERT_EQ(0, vqn_set_budget(self->fd, budget));
+	/* Fill the budget with another device's queues. */
+	{
+		uint32_t other;
+
+		ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO,
+					 budget, "o", &other));
+		ASSERT_EQ(0, vqn_set_status(self->fd, other, ST_OK, NULL,
+					    NULL, NULL));
+		ASSERT_EQ(budget - self->info.vhost_reserve,
+			  g_info(self->fd).nr_assigned);
+		ASSERT_EQ(0, vqn_queues(self->fd, VQNOTIFY_QUEUES_ACQUIRE, 0,
+					self->id, &two, NQ, res, &nr));
+		ASSERT_EQ(1U, nr);
+		EXPECT_EQ(VQNOTIFY_LABEL_NONE, res[0].label);
+		EXPECT_EQ(VQNOTIFY_REASON_NO_SLOT, res[0].reason);
+		EXPECT_TRUE(q_info(self->fd, self->id, 1).flags &
+			    VQNOTIFY_VQ_WAITING);
+		/* Freeing one slot of the other device promotes it (r). */
+		nr = NQ;
+		ASSERT_EQ(0, vqn_queues(self->fd, VQNOTIFY_QUEUES_RELEASE, 0,
+					other, &one, budget, res, &nr));
+		ASSERT_EQ(1, wait_events(self->fd, ev, 4, 1000));
+		EXPECT_EQ(VQNOTIFY_LABEL_R, ev[0].label);
+		EXPECT_EQ(self->id, ev[0].dev_id);
+		EXPECT_EQ(1U, ev[0].queue);
+	}
+}
+
+/* (x): only the listed queues move; nothing like (s) elsewhere. */
+TEST_F(api2, release_x_touches_nothing_else)
+{
+	struct vqnotify_vq_result res[NQ];
+	struct vqnotify_guest_info gi;
+	uint64_t bm = 0x4;
+	uint32_t nr = NQ;
+
+	ASSERT_EQ(0, vqn_set_status(self->fd, self->id, ST_OK, NULL, NULL,
+				    NULL));
+	gi = g_info(self->fd);
+	ASSERT_EQ(0, vqn_queues(self->fd, VQNOTIFY_QUEUES_RELEASE,
+				VQNOTIFY_QUEUES_KVM_REFUSED, self->id, &bm, NQ,
+				res, &nr));
+	ASSERT_EQ(1U, nr);
+	EXPECT_EQ(2U, res[0].queue);
+	EXPECT_EQ(VQNOTIFY_LABEL_X, res[0].label);
+	EXPECT_EQ(VQNOTIFY_REASON_KVM_REFUSED, res[0].reason);
+	EXPECT_EQ(VQN_S_DEASSIGNED, res[0].new_state);
+	for (int q = 0; q < NQ; q++)
+		EXPECT_EQ(q == 2 ? VQN_S_DEASSIGNED : VQN_S_ASSIGNED,
+			  q_state(self->fd, self->id, q));
+	EXPECT_FALSE(q_info(self->fd, self->id, 2).flags &
+		     VQNOTIFY_VQ_WAITING);
+	EXPECT_EQ(gi.counts[VQNOTIFY_LABEL_S],
+		  g_info(self->fd).counts[VQNOTIFY_LABEL_S]);
+	EXPECT_EQ(gi.used - 1, g_info(self->fd).used);
+}
+
+TEST_F(api2, release_reason_released_and_reset_flag)
+{
+	struct vqnotify_vq_result res[NQ];
+	uint64_t bm = 0x1;
+	uint32_t nr = NQ;
+
+	ASSERT_EQ(0, vqn_set_status(self->fd, self->id, ST_OK, NULL, NULL,
+				    NULL));
+	ASSERT_EQ(0, vqn_queues(self->fd, VQNOTIFY_QUEUES_RELEASE,
+				VQNOTIFY_QUEUES_RESET, self->id, &bm, NQ, res,
+				&nr));
+	ASSERT_EQ(1U, nr);
+	EXPECT_EQ(VQNOTIFY_REASON_RELEASED, res[0].reason);
+	EXPECT_FALSE(q_info(self->fd, self->id, 0).flags &
+		     VQNOTIFY_VQ_INITIALISED);
+	/* Acquire brings it back (q). */
+	nr = NQ;
+	ASSERT_EQ(0, vqn_queues(self->fd, VQNOTIFY_QUEUES_ACQUIRE, 0,
+				self->id, &bm, NQ, res, &nr));
+	ASSERT_EQ(1U, nr);
+	EXPECT_EQ(VQNOTIFY_LABEL_Q, res[0].label);
+}
+
+/* Errors: each one changes nothing. */
+FIXTURE(qerr) {
+	int fd;
+	uint32_t id;
+};
+
+FIXTURE_VARIANT(qerr) {
+	unsigned long cmd;
+	uint32_t good_flags;
+};
+
+FIXTURE_VARIANT_ADD(qerr, acquire) {
+	.cmd = VQNOTIFY_QUEUES_ACQUIRE,
+	.good_flags = 0,
+};
+
+FIXTURE_VARIANT_ADD(qerr, release) {
+	.cmd = VQNOTIFY_QUEUES_RELEASE,
+	.good_flags = VQNOTIFY_QUEUES_KVM_REFUSED | VQNOTIFY_QUEUES_RESET,
+};
+
+FIXTURE_VARIANT_ADD(qerr, host_notifiers) {
+	.cmd = VQNOTIFY_SET_HOST_NOTIFIERS,
+	.good_flags = VQNOTIFY_HOST_NOTIFIER_ENABLE,
+};
+
+FIXTURE_SETUP(qerr)
+{
+	struct vqnotify_info info;
+
+	self->fd = -1;
+	if (!vqn_present())
+		SKIP(return, "%s not present", VQN_DEV_PATH);
+	self->fd = vqn_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, vqn_get_info(self->fd, &info));
+	if (info.api_version < 2)
+		SKIP(return, "API %u module", info.api_version);
+	ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, 70, "e",
+				 &self->id));
+	ASSERT_EQ(0, vqn_set_status(self->fd, self->id, ST_OK, NULL, NULL,
+				    NULL));
+}
+
+FIXTURE_TEARDOWN(qerr)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+static void expect_err(struct __test_metadata *_metadata, int fd,
+		       unsigned long cmd, struct vqnotify_queues *q, int err)
+{
+	struct vqnotify_guest_info a, b;
+
+	ASSERT_EQ(0, vqn_guest_get(fd, &a));
+	EXPECT_EQ(err, vqn_ioctl(fd, cmd, q));
+	ASSERT_EQ(0, vqn_guest_get(fd, &b));
+	EXPECT_EQ(0, memcmp(a.counts, b.counts, sizeof(a.counts)));
+	EXPECT_EQ(a.used, b.used);
+}
+
+#define QERR(_field, _val, _err) do {					\
+	struct vqnotify_queues _q = base;				\
+	_q._field = _val;						\
+	expect_err(_metadata, self->fd, variant->cmd, &_q, _err);	\
+} while (0)
+
+TEST_F(qerr, each_error)
+{
+	uint64_t bm[2] = { 0x1, 0 };
+	struct vqnotify_vq_result res[70];
+	const struct vqnotify_queues base = {
+		.size = sizeof(base),
+		.flags = variant->good_flags & VQNOTIFY_QUEUES_KVM_REFUSED,
+		.dev_id = self->id,
+		.nr_queues = 70,
+		.queues = (uintptr_t)bm,
+		.results = (uintptr_t)res,
+		.nr_results = 70,
+	};
+
+	QERR(dev_id, self->id + 100, -ENOENT);
+	QERR(flags, variant->good_flags ? variant->good_flags << 2 : 1,
+	     -EOPNOTSUPP);
+	QERR(flags, 1U << 31, -EOPNOTSUPP);
+	QERR(__reserved, 1, -EINVAL);
+	QERR(nr_queues, 0, -EINVAL);
+	QERR(nr_queues, 71, -EINVAL);
+	QERR(nr_queues, VQNOTIFY_MAX_QUEUES + 1, -EINVAL);
+	QERR(nr_results, 69, -EINVAL);
+	QERR(queues, 0, -EFAULT);
+	QERR(queues, (uintptr_t)-4096, -EFAULT);
+	QERR(results, (uintptr_t)-4096, -EFAULT);
+	/* A bit past nr_queues. */
+	bm[0] = 0x1 | 1ULL << 40;
+	QERR(nr_queues, 40, -EINVAL);
+	/* No bit at all. */
+	bm[0] = 0;
+	QERR(nr_queues, 70, -EINVAL);
+	QERR(size, 8, -EINVAL);
+}
+
+/* ACQUIRE and RELEASE leave vhost's queues alone: EBUSY, nothing moves. */
+TEST_F(qerr, vhost_queue_is_busy)
+{
+	uint64_t bm[2] = { 0x3, 0 };
+	const struct vqnotify_queues base = {
+		.size = sizeof(base),
+		.dev_id = self->id,
+		.nr_queues = 70,
+		.queues = (uintptr_t)bm,
+	};
+	struct vqnotify_queues q = base;
+
+	if (variant->cmd == VQNOTIFY_SET_HOST_NOTIFIERS)
+		SKIP(return, "not applicable");
+	ASSERT_EQ(0, vqn_host_notifier(self->fd, self->id, 1, true, NULL));
+	expect_err(_metadata, self->fd, variant->cmd, &q, -EBUSY);
+	EXPECT_EQ(VQN_S_ASSIGNED, q_state(self->fd, self->id, 0));
+	EXPECT_EQ(VQN_S_OFFLIMITS, q_state(self->fd, self->id, 1));
+}
+
+TEST_F(qerr, read_only_file_is_ebadf)
+{
+	uint64_t bm[2] = { 0x1, 0 };
+	struct vqnotify_queues q = {
+		.size = sizeof(q),
+		.dev_id = self->id,
+		.nr_queues = 70,
+		.queues = (uintptr_t)bm,
+	};
+	int ro = open(VQN_DEV_PATH, O_RDONLY | O_CLOEXEC);
+
+	ASSERT_LE(0, ro);
+	EXPECT_EQ(-EBADF, vqn_ioctl(ro, variant->cmd, &q));
+	close(ro);
+}
+
+/* (c, d) at once; (e, f) at once. */
+TEST_F(api2, host_notifiers_batch_on_and_off)
+{
+	struct vqnotify_vq_result res[NQ];
+	uint64_t bm = 0x6;	/* 1 ASSIGNED, 2 ASSIGNED after DRIVER_OK */
+	uint32_t nr = NQ, id2;
+
+	ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, NQ, "v",
+				 &id2));
+	ASSERT_EQ(0, vqn_set_status(self->fd, self->id, ST_OK, NULL, NULL,
+				    NULL));
+	ASSERT_EQ(0, vqn_queues(self->fd, VQNOTIFY_SET_HOST_NOTIFIERS,
+				VQNOTIFY_HOST_NOTIFIER_ENABLE, self->id, &bm,
+				NQ, res, &nr));
+	ASSERT_EQ(2U, nr);
+	EXPECT_EQ(VQNOTIFY_LABEL_D, res[0].label);
+	EXPECT_EQ(VQNOTIFY_LABEL_D, res[1].label);
+	/* Before DRIVER_OK: (c). */
+	nr = NQ;
+	ASSERT_EQ(0, vqn_queues(self->fd, VQNOTIFY_SET_HOST_NOTIFIERS,
+				VQNOTIFY_HOST_NOTIFIER_ENABLE, id2, &bm, NQ,
+				res, &nr));
+	ASSERT_EQ(2U, nr);
+	EXPECT_EQ(VQNOTIFY_LABEL_C, res[0].label);
+	/* Already OFFLIMITS: left alone. */
+	nr = NQ;
+	ASSERT_EQ(0, vqn_queues(self->fd, VQNOTIFY_SET_HOST_NOTIFIERS,
+				VQNOTIFY_HOST_NOTIFIER_ENABLE, id2, &bm, NQ,
+				res, &nr));
+	EXPECT_EQ(0U, nr);
+	/* Off: (e) on the DRIVER_OK device, (f) on the other. */
+	nr = NQ;
+	ASSERT_EQ(0, vqn_queues(self->fd, VQNOTIFY_SET_HOST_NOTIFIERS, 0,
+				self->id, &bm, NQ, res, &nr));
+	ASSERT_EQ(2U, nr);
+	EXPECT_EQ(VQNOTIFY_LABEL_E, res[0].label);
+	nr = NQ;
+	ASSERT_EQ(0, vqn_queues(self->fd, VQNOTIFY_SET_HOST_NOTIFIERS, 0, id2,
+				&bm, NQ, res, &nr));
+	ASSERT_EQ(2U, nr);
+	EXPECT_EQ(VQNOTIFY_LABEL_F, res[0].label);
+}
+
+/* All or nothing: the batch that does not fit changes nothing. */
+TEST_F(api2, host_notifiers_batch_enospc_changes_nothing)
+{
+	struct vqnotify_guest_info a, b;
+	uint64_t bm = all_q;
+	uint32_t v;
+
+	ASSERT_EQ(0, vqn_set_budget(self->fd, 4));
+	ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, NQ, "v",
+				 &v));
+	a = g_info(self->fd);
+	EXPECT_EQ(-ENOSPC, vqn_queues(self->fd, VQNOTIFY_SET_HOST_NOTIFIERS,
+				      VQNOTIFY_HOST_NOTIFIER_ENABLE, v, &bm,
+				      NQ, NULL, NULL));
+	b = g_info(self->fd);
+	EXPECT_EQ(a.used, b.used);
+	EXPECT_EQ(0, memcmp(a.counts, b.counts, sizeof(a.counts)));
+	/* Four fit. */
+	bm = 0xf;
+	EXPECT_EQ(0, vqn_queues(self->fd, VQNOTIFY_SET_HOST_NOTIFIERS,
+				VQNOTIFY_HOST_NOTIFIER_ENABLE, v, &bm, NQ,
+				NULL, NULL));
+	EXPECT_EQ(4U, g_info(self->fd).nr_offlimits);
+}
+
+/* vhost has priority: the batch preempts userspace queues (p). */
+TEST_F(api2, host_notifiers_batch_preempts)
+{
+	struct vqnotify_event ev[NQ];
+	uint64_t bm = 0x3;
+	uint32_t v, budget;
+	int n;
+
+	budget = self->info.threshold + self->info.vhost_reserve + 1;
+	if (budget > NQ)
+		SKIP(return, "threshold too high for this test");
+	ASSERT_EQ(0, vqn_set_budget(self->fd, budget));
+	ASSERT_EQ(0, vqn_set_status(self->fd, self->id, ST_OK, NULL, NULL,
+				    NULL));
+	ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, 2, "v",
+				 &v));
+	ASSERT_EQ(0, vqn_queues(self->fd, VQNOTIFY_SET_HOST_NOTIFIERS,
+				VQNOTIFY_HOST_NOTIFIER_ENABLE, v, &bm, 2, NULL,
+				NULL));
+	n = vqn_read_events(self->fd, ev, NQ);
+	ASSERT_LE(1, n);
+	for (int i = 0; i < n; i++)
+		EXPECT_EQ(VQNOTIFY_LABEL_P, ev[i].label);
+	EXPECT_EQ(2U, g_info(self->fd).nr_offlimits);
+}
+
+/* Names: 127 bytes, printable only. */
+TEST_F(api2, names_long_and_printable)
+{
+	struct vqnotify_guest_set gs = {
+		.size = sizeof(gs),
+		.flags = VQNOTIFY_GUEST_SET_NAME,
+	};
+	struct vqnotify_dev_add da = {
+		.size = sizeof(da),
+		.flags = VQNOTIFY_DEV_ADD_NAME,
+		.transport = VQNOTIFY_TRANSPORT_PIO,
+		.num_queues = 1,
+	};
+	struct vqnotify_dev_get dg;
+	struct vqnotify_guest_info gi;
+
+	memset(gs.name, 'n', sizeof(gs.name) - 1);
+	ASSERT_EQ(0, vqn_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
+	gi = g_info(self->fd);
+	EXPECT_EQ(127U, strlen(gi.name));
+	EXPECT_EQ(31U, strlen(gi.label));
+
+	strcpy(da.name, "/machine/peripheral/net0/virtio-backend");
+	ASSERT_EQ(0, vqn_ioctl(self->fd, VQNOTIFY_DEV_ADD, &da));
+	ASSERT_EQ(0, vqn_dev_get(self->fd, da.out_dev_id, &dg, NULL, 0));
+	EXPECT_STREQ("/machine/peripheral/net0/virtio-backend", dg.name);
+	EXPECT_EQ(0, strncmp(dg.label, dg.name, 31));
+}
+
+TEST_F(api2, names_errors)
+{
+	struct vqnotify_guest_set gs = {
+		.size = sizeof(gs),
+		.flags = VQNOTIFY_GUEST_SET_NAME,
+	};
+	struct vqnotify_dev_add da = {
+		.size = sizeof(da),
+		.flags = VQNOTIFY_DEV_ADD_NAME,
+		.transport = VQNOTIFY_TRANSPORT_PIO,
+		.num_queues = 1,
+	};
+
+	memset(gs.name, 'n', sizeof(gs.name));	/* unterminated */
+	EXPECT_EQ(-EINVAL, vqn_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
+	strcpy(gs.name, "a\n1     prod-db");	/* a forged row */
+	EXPECT_EQ(-EINVAL, vqn_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
+	strcpy(gs.name, "caf\xc3\xa9");
+	EXPECT_EQ(-EINVAL, vqn_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
+	strcpy(gs.name, "ok");
+	gs.flags |= VQNOTIFY_GUEST_SET_LABEL;
+	EXPECT_EQ(-EINVAL, vqn_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
+	EXPECT_STREQ("", g_info(self->fd).name);
+	strcpy(da.name, "tab\there");
+	EXPECT_EQ(-EINVAL, vqn_ioctl(self->fd, VQNOTIFY_DEV_ADD, &da));
+	strcpy(da.label, "x\x7f");
+	da.flags = 0;
+	EXPECT_EQ(-EINVAL, vqn_ioctl(self->fd, VQNOTIFY_DEV_ADD, &da));
+}
+
+/* An O_RDONLY file may look, for monitoring tools, but not change. */
+TEST_F(api2, read_only_file_queries_only)
+{
+	struct vqnotify_dev_add da = {
+		.size = sizeof(da),
+		.transport = VQNOTIFY_TRANSPORT_PIO,
+		.num_queues = 1,
+	};
+	struct vqnotify_guest_info gi;
+	struct vqnotify_info info;
+	int ro = open(VQN_DEV_PATH, O_RDONLY | O_CLOEXEC);
+
+	ASSERT_LE(0, ro);
+	EXPECT_EQ(0, vqn_get_info(ro, &info));
+	EXPECT_EQ(0, vqn_guest_get(ro, &gi));
+	EXPECT_EQ(-EBADF, vqn_ioctl(ro, VQNOTIFY_DEV_ADD, &da));
+	EXPECT_EQ(-EBADF, vqn_set_budget(ro, 5));
+	EXPECT_EQ(-EBADF, vqn_set_run_state(ro, VQNOTIFY_RUN_STOPPED));
+	EXPECT_EQ(0U, vqn_guest_get(ro, &gi) ? 1 : gi.nr_devices);
+	close(ro);
+}
+
+/*
+ * Fairness: three guests wait for the host cap, A first, then B, then C,
+ * two queues each. Three freed slots go one to each, not two to A.
+ */
+TEST(fair_round_robin_across_guests)
+{
+	struct vqnotify_info info;
+	struct vqn_nl nl;
+	int fd[3], i;
+	uint32_t id[3], used, cap;
+	struct vqnotify_event ev[8];
+
+	if (!vqn_present())
+		SKIP(return, "%s not present", VQN_DEV_PATH);
+	if (geteuid())
+		SKIP(return, "needs CAP_NET_ADMIN for the host cap");
+	ASSERT_EQ(0, vqn_nl_open(&nl));
+	for (i = 0; i < 3; i++) {
+		fd[i] = vqn_open();
+		ASSERT_LE(0, fd[i]);
+		ASSERT_EQ(0, vqn_dev_add(fd[i], VQNOTIFY_TRANSPORT_MMIO, 2,
+					 "f", &id[i]));
+	}
+	ASSERT_EQ(0, vqn_get_info(fd[0], &info));
+	used = info.host_used;
+	cap = info.host_cap;
+	ASSERT_EQ(0, vqn_nl_config_set(&nl, VQNOTIFY_A_CONFIG_HOST_CAP,
+				       used ? used : 1));
+	if (!used) {
+		uint32_t filler;
+
+		ASSERT_EQ(0, vqn_dev_add(fd[0], VQNOTIFY_TRANSPORT_MMIO, 1,
+					 "x", &filler));
+		ASSERT_EQ(0, vqn_set_status(fd[0], filler, ST_OK, NULL, NULL,
+					    NULL));
+		used = 1;
+	}
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, vqn_set_status(fd[i], id[i], ST_OK, NULL, NULL,
+					    NULL));
+		EXPECT_EQ(2U, g_info(fd[i]).nr_waiting);
+	}
+	ASSERT_EQ(0, vqn_nl_config_set(&nl, VQNOTIFY_A_CONFIG_HOST_CAP,
+				       used + 3));
+	for (i = 0; i < 3; i++) {
+		int n = wait_events(fd[i], ev, 8, 2000);
+
+		EXPECT_EQ(1, n) TH_LOG("guest %d got %d promotions", i, n);
+		EXPECT_EQ(1U, g_info(fd[i]).nr_assigned);
+		EXPECT_EQ(1U, g_info(fd[i]).nr_waiting);
+	}
+	ASSERT_EQ(0, vqn_nl_config_set(&nl, VQNOTIFY_A_CONFIG_HOST_CAP, cap));
+	for (i = 0; i < 3; i++)
+		close(fd[i]);
+	vqn_nl_close(&nl);
+}
+
+/* A guest that asks later waits behind the guests already waiting. */
+TEST(fair_no_overtaking)
+{
+	struct vqnotify_info info;
+	struct vqn_nl nl;
+	int a, b, n;
+	uint32_t ida, idb, idb2, cap, used;
+	struct vqnotify_event ev[4];
+
+	if (!vqn_present())
+		SKIP(return, "%s not present", VQN_DEV_PATH);
+	if (geteuid())
+		SKIP(return, "needs CAP_NET_ADMIN for the host cap");
+	ASSERT_EQ(0, vqn_nl_open(&nl));
+	a = vqn_open();
+	b = vqn_open();
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, vqn_dev_add(a, VQNOTIFY_TRANSPORT_MMIO, 1, "a", &ida));
+	ASSERT_EQ(0, vqn_dev_add(b, VQNOTIFY_TRANSPORT_MMIO, 1, "b", &idb));
+	ASSERT_EQ(0, vqn_dev_add(b, VQNOTIFY_TRANSPORT_MMIO, 1, "b2", &idb2));
+	ASSERT_EQ(0, vqn_set_status(b, idb, ST_OK, NULL, NULL, NULL));
+	ASSERT_EQ(0, vqn_get_info(a, &info));
+	cap = info.host_cap;
+	used = info.host_used;
+	ASSERT_EQ(0, vqn_nl_config_set(&nl, VQNOTIFY_A_CONFIG_HOST_CAP, used));
+	/* A waits for the host cap. */
+	ASSERT_EQ(0, vqn_set_status(a, ida, ST_OK, NULL, NULL, NULL));
+	EXPECT_EQ(1U, g_info(a).nr_waiting);
+	/* B frees a slot and asks for one at once: A was first. */
+	ASSERT_EQ(0, vqn_dev_reset(b, idb, NULL, NULL));
+	ASSERT_EQ(0, vqn_set_status(b, idb2, ST_OK, NULL, NULL, NULL));
+	n = wait_events(a, ev, 4, 2000);
+	EXPECT_EQ(1, n);
+	EXPECT_EQ(1U, g_info(a).nr_assigned);
+	EXPECT_EQ(1U, g_info(b).nr_waiting);
+	EXPECT_EQ(0U, g_info(b).nr_assigned);
+	ASSERT_EQ(0, vqn_nl_config_set(&nl, VQNOTIFY_A_CONFIG_HOST_CAP, cap));
+	close(a);
+	close(b);
+	vqn_nl_close(&nl);
+}
+
+TEST_HARNESS_MAIN
