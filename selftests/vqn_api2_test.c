@@ -660,7 +660,7 @@ TEST(fair_round_robin_across_guests)
 {
 	struct vqnotify_info info;
 	struct vqn_nl nl;
-	int fd[3], i;
+	int fd[3], i, filler_fd = -1;
 	uint32_t id[3], used, cap;
 	struct vqnotify_event ev[8];
 
@@ -683,10 +683,13 @@ TEST(fair_round_robin_across_guests)
 	if (!used) {
 		uint32_t filler;
 
-		ASSERT_EQ(0, vqn_dev_add(fd[0], VQNOTIFY_TRANSPORT_MMIO, 1,
+		/* A guest of its own fills the one slot the cap allows. */
+		filler_fd = vqn_open();
+		ASSERT_LE(0, filler_fd);
+		ASSERT_EQ(0, vqn_dev_add(filler_fd, VQNOTIFY_TRANSPORT_MMIO, 1,
 					 "x", &filler));
-		ASSERT_EQ(0, vqn_set_status(fd[0], filler, ST_OK, NULL, NULL,
-					    NULL));
+		ASSERT_EQ(0, vqn_set_status(filler_fd, filler, ST_OK, NULL,
+					    NULL, NULL));
 		used = 1;
 	}
 	for (i = 0; i < 3; i++) {
@@ -706,6 +709,8 @@ TEST(fair_round_robin_across_guests)
 	ASSERT_EQ(0, vqn_nl_config_set(&nl, VQNOTIFY_A_CONFIG_HOST_CAP, cap));
 	for (i = 0; i < 3; i++)
 		close(fd[i]);
+	if (filler_fd >= 0)
+		close(filler_fd);
 	vqn_nl_close(&nl);
 }
 

@@ -335,9 +335,12 @@ TEST_F(kvm, refused_falls_back)
 	EXPECT_EQ(-EEXIST, v.kvm_err);
 	ASSERT_EQ(0, vqn_queue_get(self->g, self->dev[0], 1, &info));
 	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, info.state);
-	EXPECT_EQ(VQNOTIFY_REASON_NOT_READY, info.reason);
+	/* API 2: released alone (x), not by a DRIVER_OK restart. */
+	EXPECT_EQ(VQNOTIFY_REASON_KVM_REFUSED, info.reason);
+	EXPECT_EQ(VQNOTIFY_LABEL_X, info.label);
 	ASSERT_EQ(0, vqn_guest_get(self->g, &gi));
 	EXPECT_EQ(3u, gi.used);
+	EXPECT_EQ(0u, gi.counts[VQNOTIFY_LABEL_S]);
 	for (i = 0; i < NQ; i++)
 		if (i != 1)
 			EXPECT_EQ(1, kvm_has(self->vm, &self->n[0][i]));

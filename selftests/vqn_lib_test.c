@@ -124,13 +124,17 @@ TEST_F(lib, info_and_label)
 	EXPECT_STREQ("renamed", gi.label);
 }
 
+/* API 2 names: 127 bytes fit, 128 do not. */
 TEST_F(lib, label_too_long)
 {
-	char label[VQNOTIFY_LABEL_LEN + 1];
+	char label[VQNOTIFY_NAME_LEN + 1];
 
 	memset(label, 'x', sizeof(label) - 1);
 	label[sizeof(label) - 1] = '\0';
 	EXPECT_EQ(-ENAMETOOLONG, vqn_set_label(self->g, label));
+	label[VQNOTIFY_NAME_LEN - 1] = '\0';
+	EXPECT_EQ(0, vqn_set_name(self->g, label));
+	label[VQNOTIFY_NAME_LEN - 1] = 'x';
 	EXPECT_EQ(-ENAMETOOLONG, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_PIO,
 					     1, label, NULL));
 }
