@@ -10,7 +10,9 @@
  * taken before a guest's lock, never after it. A guest's lock covers its
  * devices and queues and is the only lock of the ioctl hot path; host-wide
  * slot accounting is a lockless counter. ev_lock (a spinlock) nests inside
- * the guest's lock and protects only the event ring.
+ * the guest's lock and protects only the event ring. vqn_host_wait_lock (a
+ * spinlock) nests inside a guest's lock and protects the line of guests
+ * waiting for a host-wide slot.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
