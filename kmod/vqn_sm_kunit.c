@@ -168,12 +168,71 @@ static void vqn_sm_test_reset(struct kunit *test)
 	check(test, e);
 }
 
+/* (q) in any status, (x) with KVM_REFUSED: only the listed queue moves. */
+static void vqn_sm_test_acquire_release(struct kunit *test)
+{
+	unsigned long bm[BITS_TO_LONGS(NQ)] = { 0x3 };
+	struct vqn_kunit_env *e = new_env(test, 64);
+	struct vqn_dev *d = new_dev(test, e);
+
+	vqn_sm_set_status(&e->g, d, 0x0b, NULL);
+	KUNIT_EXPECT_EQ(test, vqn_sm_queues_acquire(&e->g, d, bm), 0);
+	KUNIT_EXPECT_EQ(test, d->vqs[1].state, VQNOTIFY_VQ_ASSIGNED);
+	KUNIT_EXPECT_EQ(test, d->vqs[1].label, VQNOTIFY_LABEL_Q);
+	bm[0] = 0x2;
+	KUNIT_EXPECT_EQ(test, vqn_sm_queues_release(&e->g, d, bm,
+						    VQNOTIFY_REASON_KVM_REFUSED,
+						    false), 0);
+	KUNIT_EXPECT_EQ(test, d->vqs[1].state, VQNOTIFY_VQ_DEASSIGNED);
+	KUNIT_EXPECT_EQ(test, d->vqs[1].label, VQNOTIFY_LABEL_X);
+	KUNIT_EXPECT_EQ(test, d->vqs[1].reason, VQNOTIFY_REASON_KVM_REFUSED);
+	KUNIT_EXPECT_EQ(test, d->vqs[0].state, VQNOTIFY_VQ_ASSIGNED);
+	KUNIT_EXPECT_EQ(test, e->g.nr_waiting, 0U);
+	check(test, e);
+}
+
+/* A batch of vhost notifiers that does not fit changes nothing. */
+static void vqn_sm_test_vhost_batch(struct kunit *test)
+{
+	unsigned long bm[BITS_TO_LONGS(NQ)] = { 0xff };
+	struct vqn_kunit_env *e = new_env(test, 4);
+	struct vqn_dev *d = new_dev(test, e);
+	u32 reports = e->reports;
+
+	KUNIT_EXPECT_EQ(test, vqn_sm_vhost_on(&e->g, d, bm), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, e->reports, reports);
+	KUNIT_EXPECT_EQ(test, e->g.used, 0U);
+	bm[0] = 0xf;
+	KUNIT_EXPECT_EQ(test, vqn_sm_vhost_on(&e->g, d, bm), 0);
+	KUNIT_EXPECT_EQ(test, e->g.nr_offlimits, 4U);
+	vqn_sm_vhost_off(&e->g, d, bm);
+	KUNIT_EXPECT_EQ(test, e->g.used, 0U);
+	check(test, e);
+}
+
+/* LOAD wants a quiescent device: any reset gives one. */
+static void vqn_sm_test_quiescent(struct kunit *test)
+{
+	struct vqn_kunit_env *e = new_env(test, 64);
+	struct vqn_dev *d = new_dev(test, e);
+
+	KUNIT_EXPECT_TRUE(test, vqn_sm_dev_quiescent(d));
+	vqn_sm_set_status(&e->g, d, 0x0f, NULL);
+	KUNIT_EXPECT_FALSE(test, vqn_sm_dev_quiescent(d));
+	vqn_sm_dev_reset(&e->g, d);
+	KUNIT_EXPECT_TRUE(test, vqn_sm_dev_quiescent(d));
+	check(test, e);
+}
+
 static struct kunit_case vqn_sm_test_cases[] = {
 	KUNIT_CASE(vqn_sm_test_driver_ok_budget),
 	KUNIT_CASE(vqn_sm_test_vhost_preempts),
 	KUNIT_CASE(vqn_sm_test_limited),
 	KUNIT_CASE(vqn_sm_test_enospc),
 	KUNIT_CASE(vqn_sm_test_reset),
+	KUNIT_CASE(vqn_sm_test_acquire_release),
+	KUNIT_CASE(vqn_sm_test_vhost_batch),
+	KUNIT_CASE(vqn_sm_test_quiescent),
 	{}
 };
 
