@@ -503,6 +503,235 @@ TEST_F(ctl, replay_expect_error_mismatch)
 	free(r);
 }
 
+/* API 2 in replay */
+
+/* The example replay of a QEMU 7.2 lifecycle: its expect lines are a test. */
+static const char *example(const char *name, char *buf, size_t len)
+{
+	const char *dir = getenv("VQN_EXAMPLES");
+
+	snprintf(buf, len, "%s/%s", dir && *dir ? dir : "/examples", name);
+	return buf;
+}
+
+TEST_F(ctl, replay_qemu_lifecycle)
+{
+	char path[256];
+	struct run *r;
+
+	if (!have_module())
+		SKIP(return, "no /dev/vqnotify");
+	example("qemu-lifecycle.vqn", path, sizeof(path));
+	ASSERT_EQ(0, access(path, R_OK)) TH_LOG("%s: %s", path,
+						strerror(errno));
+	r = RUN("replay", path);
+	EXPECT_EQ(0, r->status) TH_LOG("%s\n%s", r->out, r->err);
+	EXPECT_STREQ("", r->err);
+	EXPECT_TRUE(has(r->out, "(x) kvm-refused"));
+	EXPECT_TRUE(has(r->out, "(x) released"));
+	EXPECT_TRUE(has(r->out, "(q) granted"));
+	EXPECT_TRUE(has(r->out, "ASSIGNED   -> OFFLIMITS  (d) vhost"));
+	EXPECT_TRUE(has(r->out, "src: stopped, slots kept"));
+	EXPECT_TRUE(has(r->out, "failed as expected: EBUSY"));
+	EXPECT_TRUE(has(r->out, "dst \"vm1 8d2a5c1e-"));
+	EXPECT_TRUE(has(r->out, "== 11. quit"));
+	free(r);
+
+	r = RUN("-j", "replay", path);
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_TRUE(json_lines(r->out)) TH_LOG("%s", r->out);
+	EXPECT_TRUE(has(r->out, "\"run_state\":\"stopped\""));
+	EXPECT_TRUE(has(r->out, "\"reason\":\"kvm-refused\""));
+	free(r);
+}
+
+/* acquire, release (kvm-refused, reset) and batched vhost, each errno. */
+TEST_F(ctl, replay_queue_ops)
+{
+	struct run *r;
+
+	if (!have_module())
+		SKIP(return, "no /dev/vqnotify");
+	r = RUN("replay", script(self->path,
+		"guest vm budget 8\n"
+		"dev vm blk mmio 4\n"
+		"dev vm net mmio 10\n"
+		"status blk 0x0b\n"
+		"acquire blk 0,2\n"
+		"expect blk 0,2 assigned granted initialised=1\n"
+		"expect blk 1 deassigned initialised=0\n"
+		"release blk 0 kvm-refused\n"
+		"expect blk 0 deassigned kvm-refused\n"
+		"release blk 2 reset\n"
+		"expect blk 2 deassigned released initialised=0\n"
+		"expect guest vm used=0 s=0 q=2 x=2\n"
+		"expect-error ENOSPC vhost net all on\n"
+		"expect guest vm used=0 offlimits=0\n"
+		"driver-ok blk\n"
+		"expect guest vm used=4 assigned=4 b=4\n"
+		"vhost net 0-5 on\n"
+		"expect net 0-5 offlimits vhost\n"
+		"expect blk 2-3 deassigned preempt-vhost waiting=1\n"
+		"expect guest vm used=8 offlimits=6 assigned=2 waiting=2 p=2\n"
+		"expect-error EBUSY release net 0-1\n"
+		"expect-error EBUSY acquire net 3\n"
+		"vhost net 0-5 off\n"
+		"expect-error EALREADY vhost net 0 off\n"
+		"expect blk all assigned\n"
+		"expect guest vm used=4 waiting=0 r=2\n"
+		"expect-error EINVAL acquire blk none\n"
+		"expect-error EINVAL release blk 4\n"
+		"release blk 2-3\n"
+		"expect blk 2-3 deassigned released waiting=0\n"
+		"expect guest vm used=2 waiting=0\n"
+		"close vm\n"));
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_TRUE(has(r->out, "(q) granted"));
+	EXPECT_TRUE(has(r->out, "(x) kvm-refused"));
+	EXPECT_TRUE(has(r->out, "failed as expected: ENOSPC"));
+	free(r);
+}
+
+/* run-state: PARKED slots while stopped, the guest line says so. */
+TEST_F(ctl, replay_run_state)
+{
+	struct run *r;
+
+	if (!have_module())
+		SKIP(return, "no /dev/vqnotify");
+	r = RUN("replay", script(self->path,
+		"guest vm\n"
+		"dev vm d mmio 3\n"
+		"driver-ok d ready 0-1\n"
+		"vhost d 1 on\n"
+		"run-state vm stopped\n"
+		"expect d 0 assigned parked=1\n"
+		"expect d 1 offlimits parked=0\n"
+		"expect d 2 deassigned parked=0\n"
+		"expect guest vm used=2 run-state=stopped\n"
+		"show\n"
+		"run-state vm running\n"
+		"expect d 0 assigned parked=0\n"
+		"expect guest vm run-state=running\n"));
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_TRUE(has(r->out, "STOPPED (slots parked)"));
+	EXPECT_TRUE(has(r->out, "vm: running"));
+	free(r);
+
+	/* An expectation that does not hold fails the step. */
+	r = RUN("replay", script(self->path,
+		"guest vm\n"
+		"dev vm d mmio 1\n"
+		"driver-ok d\n"
+		"expect d 0 assigned parked=1\n"));
+	EXPECT_EQ(1, r->status);
+	EXPECT_TRUE(has(r->err, ":4: error: expected d q0 parked=1, it is not"))
+		TH_LOG("%s", r->err);
+	free(r);
+}
+
+/* Names of 127 bytes (API 2); 128 is ENAMETOOLONG. */
+TEST_F(ctl, replay_long_names)
+{
+	char text[2048], n127[128], n128[129];
+	struct run *r;
+
+	if (!have_module())
+		SKIP(return, "no /dev/vqnotify");
+	memset(n127, 'n', 127);
+	n127[127] = '\0';
+	memcpy(n127, "/machine/peripheral/net0 ", 25);
+	memset(n128, 'x', 128);
+	n128[128] = '\0';
+	snprintf(text, sizeof(text),
+		 "guest vm name \"%s\"\n"
+		 "show\n"
+		 "dev vm d mmio 1 name \"%s\"\n"
+		 "expect-error ENAMETOOLONG name vm \"%s\"\n"
+		 "expect-error ENAMETOOLONG dev vm e mmio 1 name \"%s\"\n"
+		 "guest %.127s\n"
+		 "name vm \"uuid 8d2a5c1e\"\n"
+		 "show\n", n127, n127, n128, n128, n128);
+	r = RUN("replay", script(self->path, text));
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	snprintf(text, sizeof(text), "vm \"%s\": budget", n127);
+	EXPECT_TRUE(has(r->out, text)) TH_LOG("%s", r->out);
+	EXPECT_TRUE(has(r->out, "vm \"uuid 8d2a5c1e\": budget"));
+	free(r);
+}
+
+/* The module's defaults again, whatever a test left. */
+static void restore_host_cap(uint32_t cap)
+{
+	char v[16];
+
+	snprintf(v, sizeof(v), "%u", cap);
+	free(RUN("config", "set", "host-cap", v));
+}
+
+/*
+ * host-cap, guest and host totals, settle: a guest closing frees host
+ * slots, and the module's work item promotes another guest's queues.
+ */
+TEST_F(ctl, replay_host_cap_settle)
+{
+	struct vqnotify_info i = { .size = sizeof(i) };
+	char text[2048];
+	struct run *r;
+	int fd;
+
+	if (!have_module())
+		SKIP(return, "no /dev/vqnotify");
+	fd = open("/dev/vqnotify", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, VQNOTIFY_GET_INFO, &i));
+	close(fd);
+	i.nr_guests--;		/* that was us */
+	snprintf(text, sizeof(text),
+		 "expect host used=%u cap=%u guests=%u\n"
+		 "host-cap %u\n"
+		 "guest a\n"
+		 "guest b\n"
+		 "dev a x mmio 4\n"
+		 "driver-ok x\n"
+		 "dev b y mmio 3\n"
+		 "driver-ok y\n"
+		 "expect y all deassigned host-cap waiting=1\n"
+		 "expect guest b used=0 waiting=3\n"
+		 "expect host used=%u guests=%u\n"
+		 "close a\n"
+		 "settle 5000\n"
+		 "expect y all assigned promoted\n"
+		 "expect guest b used=3 assigned=3 waiting=0 r=3\n"
+		 "expect host used=%u guests=%u\n"
+		 "host-cap %u\n"
+		 "expect host cap=%u\n",
+		 i.host_used, i.host_cap, i.nr_guests, i.host_used + 4,
+		 i.host_used + 4, i.nr_guests + 2, i.host_used + 3,
+		 i.nr_guests + 1, i.host_cap, i.host_cap);
+	r = RUN("replay", script(self->path, text));
+	restore_host_cap(i.host_cap);
+	EXPECT_EQ(0, r->status) TH_LOG("%s\n%s", r->out, r->err);
+	EXPECT_TRUE(has(r->out, "host cap now"));
+	EXPECT_TRUE(has(r->out, "(r) promoted  [event]"));
+	EXPECT_TRUE(has(r->out, "settled: no event for 200 ms"));
+	free(r);
+
+	/* Totals that do not hold fail the step; the host cap is admin's. */
+	r = RUN("replay", script(self->path,
+		"guest vm\n"
+		"expect guest vm used=1\n"));
+	EXPECT_EQ(1, r->status);
+	EXPECT_TRUE(has(r->err, ":2: error: expected vm used=1, it is 0"))
+		TH_LOG("%s", r->err);
+	free(r);
+	r = run_as(NOBODY, "expect-error EPERM host-cap 1\n",
+		   (const char *[]){ "replay", "-", NULL });
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_TRUE(has(r->out, "failed as expected: EPERM"));
+	free(r);
+}
+
 /* Malformed scripts: FILE:LINE: error, exit 2, nothing run at all. */
 FIXTURE(malformed) {
 	char path[64];
@@ -572,6 +801,45 @@ FIXTURE_VARIANT_ADD(malformed, unterminated_quote) {
 };
 FIXTURE_VARIANT_ADD(malformed, too_few_args) {
 	.line = "dev vm", .msg = "usage: dev GUEST NAME",
+};
+FIXTURE_VARIANT_ADD(malformed, run_state_value) {
+	.line = "run-state vm paused",
+	.msg = "usage: run-state GUEST stopped|running",
+};
+FIXTURE_VARIANT_ADD(malformed, release_word) {
+	.line = "release d 0 later",
+	.msg = "usage: release DEV LIST [kvm-refused] [reset]",
+};
+FIXTURE_VARIANT_ADD(malformed, acquire_range) {
+	.line = "acquire d 0-2", .msg = "queue list '0-2': out of range 0-1",
+};
+FIXTURE_VARIANT_ADD(malformed, vhost_list) {
+	.line = "vhost d 1,x on", .msg = "bad queue list '1,x'",
+};
+FIXTURE_VARIANT_ADD(malformed, guest_key) {
+	.line = "expect guest vm slots=1", .msg = "unknown guest key 'slots'",
+};
+FIXTURE_VARIANT_ADD(malformed, host_key) {
+	.line = "expect host slots=1", .msg = "unknown host key 'slots'",
+};
+FIXTURE_VARIANT_ADD(malformed, run_state_key) {
+	.line = "expect guest vm run-state=paused",
+	.msg = "run-state: running or stopped, not 'paused'",
+};
+FIXTURE_VARIANT_ADD(malformed, vq_flag) {
+	.line = "expect d 0 assigned parked=2", .msg = "bad flag 'parked=2'",
+};
+FIXTURE_VARIANT_ADD(malformed, long_name) {
+	.line = "name vm \"" "0123456789012345678901234567890123456789"
+		"0123456789012345678901234567890123456789"
+		"0123456789012345678901234567890123456789" "01234567\"",
+	.msg = "bad name \"0123456789",
+};
+FIXTURE_VARIANT_ADD(malformed, host_cap_number) {
+	.line = "host-cap lots", .msg = "host cap: 'lots' is not a number",
+};
+FIXTURE_VARIANT_ADD(malformed, settle_args) {
+	.line = "settle 1 2", .msg = "usage: settle [TIMEOUT_MS]",
 };
 
 FIXTURE_SETUP(malformed)
