@@ -676,9 +676,9 @@ static void restore_host_cap(uint32_t cap)
 TEST_F(ctl, replay_host_cap_settle)
 {
 	struct vqnotify_info i = { .size = sizeof(i) };
-	char text[2048];
+	char text[2048], *settled, *p;
 	struct run *r;
-	int fd;
+	int fd, n;
 
 	if (!have_module())
 		SKIP(return, "no /dev/vqnotify");
@@ -687,34 +687,46 @@ TEST_F(ctl, replay_host_cap_settle)
 	ASSERT_EQ(0, ioctl(fd, VQNOTIFY_GET_INFO, &i));
 	close(fd);
 	i.nr_guests--;		/* that was us */
+	/*
+	 * 16 host slots held by a, 24 queues of b, c, d waiting for them: a
+	 * closes, the work item hands the 16 out round-robin in the order the
+	 * guests started waiting (6, 5, 5) while the replay goes on.
+	 */
 	snprintf(text, sizeof(text),
 		 "expect host used=%u cap=%u guests=%u\n"
 		 "host-cap %u\n"
 		 "guest a\n"
-		 "guest b\n"
-		 "dev a x mmio 4\n"
+		 "dev a x mmio 16\n"
 		 "driver-ok x\n"
-		 "dev b y mmio 3\n"
-		 "driver-ok y\n"
-		 "expect y all deassigned host-cap waiting=1\n"
-		 "expect guest b used=0 waiting=3\n"
+		 "guest b\nguest c\nguest d\n"
+		 "dev b yb mmio 8\ndev c yc mmio 8\ndev d yd mmio 8\n"
+		 "driver-ok yb\ndriver-ok yc\ndriver-ok yd\n"
+		 "expect yb all deassigned host-cap waiting=1\n"
+		 "expect guest b used=0 waiting=8\n"
 		 "expect host used=%u guests=%u\n"
 		 "close a\n"
-		 "settle 5000\n"
-		 "expect y all assigned promoted\n"
-		 "expect guest b used=3 assigned=3 waiting=0 r=3\n"
+		 "settle 10000\n"
+		 "expect guest b used=6 assigned=6 waiting=2 r=6\n"
+		 "expect guest c used=5 waiting=3 r=5\n"
+		 "expect guest d used=5 waiting=3 r=5\n"
+		 "expect yb 0-5 assigned promoted\n"
 		 "expect host used=%u guests=%u\n"
 		 "host-cap %u\n"
 		 "expect host cap=%u\n",
-		 i.host_used, i.host_cap, i.nr_guests, i.host_used + 4,
-		 i.host_used + 4, i.nr_guests + 2, i.host_used + 3,
-		 i.nr_guests + 1, i.host_cap, i.host_cap);
+		 i.host_used, i.host_cap, i.nr_guests, i.host_used + 16,
+		 i.host_used + 16, i.nr_guests + 4, i.host_used + 16,
+		 i.nr_guests + 3, i.host_cap, i.host_cap);
 	r = RUN("replay", script(self->path, text));
 	restore_host_cap(i.host_cap);
 	EXPECT_EQ(0, r->status) TH_LOG("%s\n%s", r->out, r->err);
 	EXPECT_TRUE(has(r->out, "host cap now"));
-	EXPECT_TRUE(has(r->out, "(r) promoted  [event]"));
-	EXPECT_TRUE(has(r->out, "settled: no event for 200 ms"));
+	/* settle printed all 16 promotions before it returned. */
+	settled = strstr(r->out, "settled: no event for 200 ms");
+	ASSERT_TRUE(settled != NULL) TH_LOG("%s", r->out);
+	for (p = r->out, n = 0; (p = strstr(p, "(r) promoted  [event]")) &&
+	     p < settled; p++)
+		n++;
+	EXPECT_EQ(16, n) TH_LOG("%s", r->out);
 	free(r);
 
 	/* Totals that do not hold fail the step; the host cap is admin's. */
