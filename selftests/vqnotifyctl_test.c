@@ -669,6 +669,76 @@ static void restore_host_cap(uint32_t cap)
 	free(RUN("config", "set", "host-cap", v));
 }
 
+/* A guest of the test's own holding @nq host slots; its fd or -errno. */
+static int hold_slots(uint32_t nq)
+{
+	struct vqnotify_dev_add da = {
+		.size = sizeof(da),
+		.transport = VQNOTIFY_TRANSPORT_MMIO,
+		.num_queues = nq,
+	};
+	struct vqnotify_dev_op op = { .size = sizeof(op), .status = 0x0f };
+	int fd = open("/dev/vqnotify", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, VQNOTIFY_DEV_ADD, &da)) {
+		close(fd);
+		return -errno;
+	}
+	op.dev_id = da.out_dev_id;
+	if (ioctl(fd, VQNOTIFY_SET_STATUS, &op)) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/*
+ * Replay @text from stdin, its output read from a pipe as it comes; close
+ * @fd 50 ms after the output holds @when (well inside settle's 200 ms of
+ * quiet, well after a settle that does not wait has returned). stderr
+ * goes with stdout.
+ */
+static struct run *run_closing(const char *text, const char *when, int fd)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	int in = memfd_create("in", 0), out[2], st;
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (write(in, text, strlen(text)) < 0 || pipe(out))
+		return r;
+	lseek(in, 0, SEEK_SET);
+	pid = fork();
+	if (!pid) {
+		dup2(in, 0);
+		dup2(out[1], 1);
+		dup2(out[1], 2);
+		execlp(ctl(), ctl(), "replay", "-", (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	close(in);
+	while (len < OUT_MAX - 1 &&
+	       (n = read(out[0], r->out + len, OUT_MAX - 1 - len)) > 0) {
+		len += n;
+		r->out[len] = '\0';
+		if (fd >= 0 && strstr(r->out, when)) {
+			usleep(50000);
+			close(fd);
+			fd = -1;
+		}
+	}
+	close(out[0]);
+	if (fd >= 0)
+		close(fd);
+	waitpid(pid, &st, 0);
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return r;
+}
+
 /*
  * host-cap, guest and host totals, settle: a guest closing frees host
  * slots, and the module's work item promotes another guest's queues.
@@ -727,6 +797,27 @@ TEST_F(ctl, replay_host_cap_settle)
 	     p < settled; p++)
 		n++;
 	EXPECT_EQ(16, n) TH_LOG("%s", r->out);
+	free(r);
+
+	/*
+	 * Another process frees the host slots while the replay is in
+	 * settle: settle must wait for the promotions it did not cause
+	 * itself, or the next line finds the queues still waiting.
+	 */
+	snprintf(text, sizeof(text), "%u", i.host_used + 16);
+	free(RUN("config", "set", "host-cap", text));
+	fd = hold_slots(16);
+	ASSERT_LE(0, fd) TH_LOG("%s", strerror(-fd));
+	r = run_closing("guest b\n"
+			"dev b y mmio 8\n"
+			"driver-ok y\n"
+			"expect y all deassigned host-cap waiting=1\n"
+			"settle 5000\n"
+			"expect guest b used=8 assigned=8 waiting=0 r=8\n",
+			"> settle", fd);
+	restore_host_cap(i.host_cap);
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->out);
+	EXPECT_TRUE(has(r->out, "settled:")) TH_LOG("%s", r->out);
 	free(r);
 
 	/* Totals that do not hold fail the step; the host cap is admin's. */

@@ -1085,6 +1085,8 @@ static int c_settle(struct rctx *c, int argc, char **argv)
 	pfd = calloc(c->nr_guests + 1, sizeof(*pfd));
 	if (!pfd)
 		return -ENOMEM;
+	/* Whoever reads a pipe sees what we wait for. */
+	fflush(stdout);
 	start = last = now_ms();
 	for (;;) {
 		print_events(c);
