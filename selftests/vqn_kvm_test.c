@@ -400,6 +400,232 @@ TEST_F(kvm, refused_promotion_falls_back)
 	close(foreign);
 }
 
+/*
+ * The admin's view (VQNOTIFY_DEV_GET) of device @d agrees with KVM: a
+ * queue the module has ASSIGNED has the library's ioeventfd (EEXIST on a
+ * second assign, its own eventfd deassigns), any other has none of the
+ * library's (ENOENT). The ioeventfd found is put back.
+ */
+#define EXPECT_ADMIN_VIEW(d) do {					\
+	struct vqnotify_vq_info _vi[MAX_Q];				\
+	struct vqnotify_dev_get _dg;					\
+	int _n, _q;							\
+									\
+	_n = vqn_dev_get(self->g, self->dev[d], &_dg, _vi, MAX_Q);	\
+	ASSERT_EQ((int)self->nq[d], _n);				\
+	for (_q = 0; _q < _n; _q++) {					\
+		struct vqn_kvm_notify *_k = &self->n[d][_q];		\
+		int _r = kvm_ioeventfd(self->vm, _k, _k->fd, true);	\
+									\
+		if (_vi[_q].state == VQNOTIFY_VQ_ASSIGNED &&		\
+		    !(_vi[_q].flags & VQNOTIFY_VQ_PARKED)) {		\
+			EXPECT_EQ(0, _r) TH_LOG("dev %d q%d: module "	\
+				"ASSIGNED, KVM has none", d, _q);	\
+			if (!_r)					\
+				ASSERT_EQ(0, kvm_ioeventfd(self->vm, _k, \
+							   _k->fd, false)); \
+		} else {						\
+			EXPECT_EQ(-ENOENT, _r) TH_LOG("dev %d q%d: "	\
+				"module %s, KVM has one", d, _q,	\
+				vqn_state_name(_vi[_q].state));		\
+		}							\
+	}								\
+} while (0)
+
+/* The counter of transition @label in the guest's counts. */
+static uint64_t count_of(struct vqn_guest *g, unsigned int label)
+{
+	struct vqnotify_guest_info gi;
+
+	return vqn_guest_get(g, &gi) ? ~0ULL : gi.counts[label];
+}
+
+/*
+ * Issue 8 item 4: KVM refuses one queue's KVM_IOEVENTFD at DRIVER_OK.
+ * Only that queue is released (x, KVM_REFUSED, not waiting); the
+ * device's other queues keep the slot (b) gave them, no (s) is counted
+ * (API 1's fallback cleared and set DRIVER_OK), another device is not
+ * touched, and the admin view agrees with what KVM holds.
+ */
+TEST_F(kvm, kvm_refused_only_that_queue)
+{
+	struct vqnotify_vq_info before[MAX_Q], after[MAX_Q], info;
+	int foreign = eventfd(0, EFD_CLOEXEC);
+	struct vqnotify_guest_info gi;
+	struct vqnotify_dev_get dg;
+	struct vqn_view v;
+	int n, i;
+
+	add_bound_dev(_metadata, self, variant->pio, 1, 4);
+	ASSERT_EQ(4, vqn_set_status(self->g, self->dev[1], STATUS_OK, NULL,
+				    NULL, 0));
+	ASSERT_EQ(4, vqn_dev_get(self->g, self->dev[1], &dg, before, MAX_Q));
+
+	/* Someone else holds blk q2's address: KVM says EEXIST. */
+	ASSERT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][2], foreign, false));
+	n = vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL, self->res,
+			   MAX_Q);
+	ASSERT_EQ(NQ, n);
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(self->res[i].queue == 2 ? -EEXIST : 0,
+			  self->res[i].kvm_err) TH_LOG("q%u",
+						       self->res[i].queue);
+
+	for (i = 0; i < NQ; i++) {
+		ASSERT_EQ(0, vqn_queue_get(self->g, self->dev[0], i, &info));
+		if (i == 2) {
+			EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, info.state);
+			EXPECT_EQ(VQNOTIFY_REASON_KVM_REFUSED, info.reason);
+			EXPECT_EQ(VQNOTIFY_LABEL_X, info.label);
+			EXPECT_FALSE(!!(info.flags & VQNOTIFY_VQ_WAITING));
+			continue;
+		}
+		EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, info.state) TH_LOG("q%d", i);
+		EXPECT_EQ(VQNOTIFY_LABEL_B, info.label) TH_LOG("q%d", i);
+		EXPECT_EQ(VQNOTIFY_REASON_GRANTED, info.reason);
+	}
+	ASSERT_EQ(0, vqn_queue_view(self->g, self->dev[0], 2, &v));
+	EXPECT_TRUE(v.refused);
+	EXPECT_EQ(-EEXIST, v.kvm_err);
+
+	/* The other device: same states, same grants (assign_seq). */
+	ASSERT_EQ(4, vqn_dev_get(self->g, self->dev[1], &dg, after, MAX_Q));
+	for (i = 0; i < 4; i++) {
+		EXPECT_EQ(before[i].state, after[i].state);
+		EXPECT_EQ(before[i].label, after[i].label);
+		EXPECT_EQ(before[i].reason, after[i].reason);
+		EXPECT_EQ(before[i].assign_seq, after[i].assign_seq);
+	}
+
+	/* What the guest did, counted: 8 x (b), one (x), nothing else. */
+	ASSERT_EQ(0, vqn_guest_get(self->g, &gi));
+	EXPECT_EQ(0u, gi.counts[VQNOTIFY_LABEL_S]);
+	EXPECT_EQ(1u, gi.counts[VQNOTIFY_LABEL_X]);
+	EXPECT_EQ(8u, gi.counts[VQNOTIFY_LABEL_B]);
+	EXPECT_EQ(0u, gi.counts[VQNOTIFY_LABEL_G]);
+	EXPECT_EQ(0u, gi.counts[VQNOTIFY_LABEL_P]);
+	EXPECT_EQ(0u, gi.counts[VQNOTIFY_LABEL_R]);
+	EXPECT_EQ(7u, gi.used);
+	EXPECT_EQ(7u, gi.nr_assigned);
+	EXPECT_EQ(0u, gi.nr_waiting);
+
+	/* The foreign ioeventfd is the only one at q2's address. */
+	EXPECT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][2], foreign, true));
+	EXPECT_ADMIN_VIEW(0);
+	EXPECT_ADMIN_VIEW(1);
+	close(foreign);
+}
+
+/*
+ * The same when KVM refuses a queue acquired later (the dataplane starts
+ * it, VQNOTIFY_QUEUES_ACQUIRE): the device's running queues keep the
+ * very grants they had (assign_seq), no (s), no (b) again.
+ */
+TEST_F(kvm, kvm_refused_on_acquire)
+{
+	struct vqnotify_vq_info before[MAX_Q], after[MAX_Q];
+	int foreign = eventfd(0, EFD_CLOEXEC);
+	uint64_t ready = 0xb, q2 = 1ULL << 2;	/* q2 starts later */
+	struct vqnotify_dev_get dg;
+	int n, i;
+
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev[0], STATUS_OK, &ready,
+				     NULL, 0));
+	ASSERT_EQ(NQ, vqn_dev_get(self->g, self->dev[0], &dg, before, MAX_Q));
+	ASSERT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][2], foreign, false));
+
+	n = vqn_queues_acquire(self->g, self->dev[0], &q2, NQ, self->res,
+			       MAX_Q);
+	ASSERT_EQ(1, n);
+	EXPECT_EQ(2u, self->res[0].queue);
+	EXPECT_EQ(VQNOTIFY_LABEL_Q, self->res[0].label);
+	EXPECT_EQ(-EEXIST, self->res[0].kvm_err);
+	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, self->res[0].new_state);
+
+	ASSERT_EQ(NQ, vqn_dev_get(self->g, self->dev[0], &dg, after, MAX_Q));
+	EXPECT_EQ((uint32_t)STATUS_OK, dg.status);
+	for (i = 0; i < NQ; i++) {
+		if (i == 2)
+			continue;
+		EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, after[i].state);
+		EXPECT_EQ(before[i].assign_seq, after[i].assign_seq)
+			TH_LOG("q%d lost and got back its slot", i);
+		EXPECT_EQ(VQNOTIFY_LABEL_B, after[i].label);
+	}
+	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, after[2].state);
+	EXPECT_EQ(VQNOTIFY_REASON_KVM_REFUSED, after[2].reason);
+	EXPECT_FALSE(!!(after[2].flags & VQNOTIFY_VQ_WAITING));
+	EXPECT_EQ(0u, count_of(self->g, VQNOTIFY_LABEL_S));
+	EXPECT_EQ(3u, count_of(self->g, VQNOTIFY_LABEL_B));
+	EXPECT_EQ(1u, count_of(self->g, VQNOTIFY_LABEL_Q));
+	EXPECT_EQ(1u, count_of(self->g, VQNOTIFY_LABEL_X));
+	EXPECT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][2], foreign, true));
+	EXPECT_ADMIN_VIEW(0);
+	close(foreign);
+}
+
+/*
+ * Run state: stopped, the library removes every ioeventfd from KVM (a
+ * second VMM could now register the very same ones: no EEXIST) while the
+ * module keeps the slots (ASSIGNED, PARKED); a device that reaches
+ * DRIVER_OK meanwhile gets slots but no ioeventfd. Running again puts
+ * them all in KVM.
+ */
+TEST_F(kvm, run_state_stopped_removes_running_restores)
+{
+	struct vqnotify_guest_info gi;
+	struct vqnotify_vq_info info;
+	struct vqn_view v;
+	int q;
+
+	add_bound_dev(_metadata, self, variant->pio, 1, 3);
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL,
+				     NULL, 0));
+	for (q = 0; q < NQ; q++)
+		ASSERT_EQ(1, kvm_has(self->vm, &self->n[0][q]));
+
+	ASSERT_EQ(0, vqn_set_run_state(self->g, VQNOTIFY_RUN_STOPPED));
+	ASSERT_EQ(0, vqn_guest_get(self->g, &gi));
+	EXPECT_EQ((uint32_t)VQNOTIFY_RUN_STOPPED, gi.run_state);
+	EXPECT_EQ((uint32_t)NQ, gi.used);
+	for (q = 0; q < NQ; q++) {
+		/* Registering the same ioeventfd now succeeds: none there. */
+		EXPECT_EQ(0, kvm_has(self->vm, &self->n[0][q]))
+			TH_LOG("q%d still in KVM while stopped", q);
+		ASSERT_EQ(0, vqn_queue_get(self->g, self->dev[0], q, &info));
+		EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, info.state);
+		EXPECT_TRUE(!!(info.flags & VQNOTIFY_VQ_PARKED));
+		ASSERT_EQ(0, vqn_queue_view(self->g, self->dev[0], q, &v));
+		EXPECT_FALSE(v.kvm_assigned);
+	}
+	ASSERT_EQ(3, vqn_set_status(self->g, self->dev[1], STATUS_OK, NULL,
+				    NULL, 0));
+	for (q = 0; q < 3; q++) {
+		EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED,
+			  state_of(self->g, self->dev[1], q));
+		EXPECT_EQ(0, kvm_has(self->vm, &self->n[1][q]));
+	}
+	EXPECT_ADMIN_VIEW(0);
+	EXPECT_ADMIN_VIEW(1);
+
+	ASSERT_EQ(0, vqn_set_run_state(self->g, VQNOTIFY_RUN_RUNNING));
+	for (q = 0; q < NQ; q++) {
+		EXPECT_EQ(1, kvm_has(self->vm, &self->n[0][q]))
+			TH_LOG("q%d not back in KVM", q);
+		ASSERT_EQ(0, vqn_queue_get(self->g, self->dev[0], q, &info));
+		EXPECT_FALSE(!!(info.flags & VQNOTIFY_VQ_PARKED));
+	}
+	for (q = 0; q < 3; q++)
+		EXPECT_EQ(1, kvm_has(self->vm, &self->n[1][q]));
+	EXPECT_EXACT(0);
+	EXPECT_EXACT(1);
+	EXPECT_ADMIN_VIEW(0);
+	EXPECT_ADMIN_VIEW(1);
+	ASSERT_EQ(0, vqn_guest_get(self->g, &gi));
+	EXPECT_EQ((uint32_t)VQNOTIFY_RUN_RUNNING, gi.run_state);
+	EXPECT_EQ(0u, gi.counts[VQNOTIFY_LABEL_S]);
+}
+
 TEST_F(kvm, detach_and_attach)
 {
 	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL,

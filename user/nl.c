@@ -874,6 +874,26 @@ static int config_show(struct nl *n)
 	return EXIT_OK;
 }
 
+/* One host-wide setting, for replay's host-cap: 0 or a negative errno. */
+int config_set_u32(int attr, uint32_t v)
+{
+	struct nl_msg *msg;
+	struct nl n;
+	int ret;
+
+	ret = ctl_nl_open(&n);
+	if (ret)
+		return ret;
+	msg = nl_new(&n, VQNOTIFY_CMD_CONFIG_SET, false);
+	if (msg && nla_put_u32(msg, attr, v)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	ret = nl_request(&n, msg, NULL, NULL);
+	ctl_nl_close(&n);
+	return ret;
+}
+
 int cmd_config(int argc, char **argv)
 {
 	static const char *const cmds[] = { "show", "set", NULL };

@@ -11,14 +11,20 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "vqnotifyctl.h"
 
 #define MAX_ARGS	16
-#define NAME_MAX_LEN	(VQNOTIFY_LABEL_LEN - 1)
+#define NAME_MAX_LEN	(VQNOTIFY_NAME_LEN - 1)
+/* settle: quiet this long (at most the timeout) means settled. */
+#define SETTLE_QUIET_MS		200
+#define SETTLE_TIMEOUT_MS	2000
 #define STATUS_DRIVER_UP	0x0f	/* ACKNOWLEDGE|DRIVER|FEATURES_OK|DRIVER_OK */
 /* A step's check or run failed; its message has been printed. */
 #define STEP_FAILED	(-100000)
@@ -77,28 +83,45 @@ void replay_usage(FILE *f)
 		"number of guests, printing each transition. One command a line;\n"
 		"'#' starts a comment. NAMEs: letters, digits, '_', '-', '.'.\n"
 		"\n"
-		"  guest NAME [budget N]           open a guest (own budget N)\n"
+		"  guest NAME [budget N] [name TEXT]\n"
+		"                                  open a guest (own budget N)\n"
+		"  name GUEST TEXT                 the guest's name\n"
 		"  budget GUEST N                  the guest's own budget (0: none)\n"
-		"  dev GUEST NAME pio|mmio|ccw QUEUES\n"
+		"  run-state GUEST stopped|running the VM stops (slots parked)/runs\n"
+		"  dev GUEST NAME pio|mmio|ccw QUEUES [name TEXT]\n"
 		"                                  add a device\n"
 		"  status DEV VALUE [ready LIST]   set the virtio status byte\n"
 		"  driver-ok DEV [ready LIST]      status 0x0f (DRIVER_OK set)\n"
-		"  vhost DEV Q on|off              vhost takes/returns a queue\n"
+		"  vhost DEV Q|LIST on|off         vhost takes/returns queues\n"
+		"  acquire DEV LIST                the VMM wants ioeventfds (q)\n"
+		"  release DEV LIST [kvm-refused] [reset]\n"
+		"                                  the VMM gives them up (x)\n"
 		"  reset DEV                       device reset\n"
 		"  remove DEV                      unplug the device\n"
 		"  save DEV VAR                    keep its migration blob in VAR\n"
 		"  load DEV VAR                    load VAR into a new device\n"
 		"  close GUEST                     close the guest's file\n"
+		"  host-cap N                      host-wide cap (CAP_NET_ADMIN)\n"
+		"  settle [TIMEOUT_MS]             wait until no event comes\n"
 		"  show [GUEST]                    the per-queue table\n"
 		"  autoshow on|off                 a state grid after each step\n"
-		"  expect DEV Q STATE [REASON]     fail unless the queue is so\n"
+		"  expect DEV Q|LIST STATE [REASON] [FLAG=0|1]...\n"
+		"                                  fail unless the queues are so\n"
+		"  expect guest GUEST KEY=N...     fail unless the guest's totals\n"
+		"  expect host KEY=N...            ... or the host's are so\n"
 		"  expect-error ERRNO COMMAND...   fail unless COMMAND fails so\n"
 		"  echo TEXT...                    print TEXT\n"
 		"\n"
 		"LIST: all | none | N[-M][,...]. STATE: deassigned | assigned |\n"
-		"offlimits. ERRNO: a name such as ENOSPC.\n"
+		"offlimits. FLAG: initialised | waiting | parked. Guest KEYs: used,\n"
+		"assigned, offlimits, waiting, devices, budget, run-state=stopped|\n"
+		"running, and a label letter (a..x) for its count. Host KEYs: used,\n"
+		"cap, guests. TEXT: 1-%d printable characters (quote blanks).\n"
+		"ERRNO: a name such as ENOSPC. settle: quiet for %d ms, at most\n"
+		"TIMEOUT_MS (default %d).\n"
 		"Exit status: 0 success, 1 a step failed, 2 malformed script or\n"
-		"usage error (nothing was run).\n", prog);
+		"usage error (nothing was run).\n", prog, NAME_MAX_LEN,
+		SETTLE_QUIET_MS, SETTLE_TIMEOUT_MS);
 }
 
 static int step_error(struct rctx *c, const char *fmt, ...)
@@ -248,6 +271,59 @@ static int parse_list(struct rctx *c, const char *s, uint32_t nq,
 	return ret;
 }
 
+/* A name given as TEXT: printable ASCII, as the module wants it. */
+static int check_text(struct rctx *c, const char *s)
+{
+	size_t n = strlen(s);
+	const char *p;
+
+	if (c->in_expect)
+		return 0;
+	for (p = s; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			break;
+	if (!n || n > NAME_MAX_LEN || *p)
+		return step_error(c, "bad name \"%s\": 1-%d printable characters",
+				  s, NAME_MAX_LEN);
+	return 0;
+}
+
+/*
+ * Q or LIST of device @di into @bm. A plain number is one queue (*one,
+ * else UINT32_MAX), checked as before lists existed; "all" is every queue.
+ */
+static int parse_queues(struct rctx *c, const char *s, int di, uint64_t *bm,
+			uint32_t *one)
+{
+	const struct r_dev *d = &c->devs[di];
+	uint32_t q;
+	bool all;
+
+	*one = UINT32_MAX;
+	if (!parse_u32(s, &q)) {
+		if (!c->in_expect && q >= d->nq)
+			return step_error(c, "device '%s' has no queue %u",
+					  d->name, q);
+		memset(bm, 0, (VQNOTIFY_MAX_QUEUES / 64) * sizeof(*bm));
+		if (q < VQNOTIFY_MAX_QUEUES)
+			bm[q / 64] |= 1ULL << (q % 64);
+		*one = q;
+		return 0;
+	}
+	if (strcmp(s, "all") && strcmp(s, "none") && !strpbrk(s, ",-"))
+		return step_error(c, "queue: '%s' is not a number", s);
+	if (parse_list(c, s, d->nq, bm, &all))
+		return STEP_FAILED;
+	for (q = 0; all && q < d->nq; q++)
+		bm[q / 64] |= 1ULL << (q % 64);
+	return 0;
+}
+
+static bool bm_test(const uint64_t *bm, uint32_t q)
+{
+	return q < VQNOTIFY_MAX_QUEUES && bm[q / 64] & (1ULL << (q % 64));
+}
+
 /* Output */
 
 static void print_result(struct rctx *c, const struct r_dev *d,
@@ -359,11 +435,16 @@ static void print_guest_line(struct rctx *c, int gi)
 
 	if (vqn_guest_get(c->guests[gi].g, &info))
 		return;
-	printf("%s: budget %u, used %u (%u assigned, %u offlimits), "
-	       "%u waiting", c->guests[gi].name, info.budget, info.used,
+	printf("%s", c->guests[gi].name);
+	if (info.name[0] && strcmp(info.name, c->guests[gi].name))
+		printf(" \"%.*s\"", (int)sizeof(info.name), info.name);
+	printf(": budget %u, used %u (%u assigned, %u offlimits), "
+	       "%u waiting", info.budget, info.used,
 	       info.nr_assigned, info.nr_offlimits, info.nr_waiting);
 	if (info.out_flags & VQNOTIFY_GUEST_LIMITED)
 		printf(", LIMITED (budget < threshold %u)", info.threshold);
+	if (info.run_state == VQNOTIFY_RUN_STOPPED)
+		printf(", STOPPED (slots parked)");
 	printf("\n");
 }
 
@@ -465,16 +546,28 @@ static void show_grid(struct rctx *c)
 
 static int c_guest(struct rctx *c, int argc, char **argv)
 {
+	const char *name = NULL;
 	uint32_t budget = 0;
 	struct r_guest *g;
 	int i, ret;
 
-	if (argc != 1 && !(argc == 3 && !strcmp(argv[1], "budget")))
-		return step_error(c, "usage: guest NAME [budget N]");
+	if (argc < 1 || argc % 2 == 0)
+		return step_error(c, "usage: guest NAME [budget N] [name TEXT]");
 	if (!valid_name(argv[0]))
 		return step_error(c, "bad guest name '%s'", argv[0]);
-	if (argc == 3 && number(c, argv[2], "budget", &budget))
-		return STEP_FAILED;
+	for (i = 1; i < argc; i += 2) {
+		if (!strcmp(argv[i], "budget")) {
+			if (number(c, argv[i + 1], "budget", &budget))
+				return STEP_FAILED;
+		} else if (!strcmp(argv[i], "name")) {
+			if (check_text(c, argv[i + 1]))
+				return STEP_FAILED;
+			name = argv[i + 1];
+		} else {
+			return step_error(c,
+				"usage: guest NAME [budget N] [name TEXT]");
+		}
+	}
 	i = guest_find(c, argv[0]);
 	if (i < 0) {
 		c->guests = grow(c->guests, c->nr_guests, sizeof(*c->guests));
@@ -488,7 +581,7 @@ static int c_guest(struct rctx *c, int argc, char **argv)
 		g->alive = !c->in_expect;
 		return 0;
 	}
-	ret = vqn_open(&g->g, argv[0]);
+	ret = vqn_open(&g->g, name ? name : argv[0]);
 	if (ret == -ENOENT)
 		return step_error(c, "%s: %s (is the vqnotify module loaded?)",
 				  VQN_DEVICE_PATH, strerror(-ret));
@@ -505,6 +598,58 @@ static int c_guest(struct rctx *c, int argc, char **argv)
 	g->alive = true;
 	if (!c->jw && !c->autoshow)
 		print_guest_line(c, i);
+	return 0;
+}
+
+static int c_name(struct rctx *c, int argc, char **argv)
+{
+	int gi;
+
+	if (argc != 2)
+		return step_error(c, "usage: name GUEST TEXT");
+	gi = guest_get(c, argv[0], true);
+	if (gi < 0)
+		return gi;
+	if (check_text(c, argv[1]))
+		return STEP_FAILED;
+	if (c->checking)
+		return 0;
+	if (!c->guests[gi].g)
+		return -EBADF;
+	return vqn_set_name(c->guests[gi].g, argv[1]);
+}
+
+static int c_run_state(struct rctx *c, int argc, char **argv)
+{
+	bool stop;
+	int gi, ret;
+
+	if (argc != 2 ||
+	    (strcmp(argv[1], "stopped") && strcmp(argv[1], "running")))
+		return step_error(c, "usage: run-state GUEST stopped|running");
+	gi = guest_get(c, argv[0], true);
+	if (gi < 0)
+		return gi;
+	stop = !strcmp(argv[1], "stopped");
+	if (c->checking)
+		return 0;
+	if (!c->guests[gi].g)
+		return -EBADF;
+	ret = vqn_set_run_state(c->guests[gi].g, stop ? VQNOTIFY_RUN_STOPPED :
+				VQNOTIFY_RUN_RUNNING);
+	if (ret)
+		return ret;
+	if (c->jw) {
+		jw_obj_open(c->jw, NULL);
+		jw_uint(c->jw, "line", c->cur->line);
+		jw_str(c->jw, "guest", argv[0]);
+		jw_str(c->jw, "run_state", argv[1]);
+		jw_obj_close(c->jw);
+		jw_end(c->jw);
+	} else {
+		printf("  %s: %s%s\n", argv[0], argv[1],
+		       stop ? ", slots kept, no ioeventfd in KVM" : "");
+	}
 	return 0;
 }
 
@@ -533,14 +678,16 @@ static int c_dev(struct rctx *c, int argc, char **argv)
 	int gi, t, di, ret;
 	struct r_dev *d;
 
-	if (argc != 4)
+	if (argc != 4 && !(argc == 6 && !strcmp(argv[4], "name")))
 		return step_error(c,
-				  "usage: dev GUEST NAME pio|mmio|ccw QUEUES");
+			"usage: dev GUEST NAME pio|mmio|ccw QUEUES [name TEXT]");
 	gi = guest_get(c, argv[0], true);
 	if (gi < 0)
 		return gi;
 	if (!valid_name(argv[1]))
 		return step_error(c, "bad device name '%s'", argv[1]);
+	if (argc == 6 && check_text(c, argv[5]))
+		return STEP_FAILED;
 	t = vqn_transport_from_name(argv[2]);
 	if (t < 0)
 		return step_error(c, "bad transport '%s' (pio, mmio or ccw)",
@@ -567,7 +714,8 @@ static int c_dev(struct rctx *c, int argc, char **argv)
 	}
 	if (!c->guests[gi].g)
 		return -EBADF;
-	ret = vqn_dev_add(c->guests[gi].g, t, nq, argv[1], &id);
+	ret = vqn_dev_add(c->guests[gi].g, t, nq, argc == 6 ? argv[5] : argv[1],
+			  &id);
 	if (ret)
 		return ret;
 	d->guest = gi;
@@ -629,8 +777,13 @@ static int c_set_status(struct rctx *c, int argc, char **argv)
 	return c_status(c, argc, argv, false);
 }
 
+/*
+ * vhost DEV Q on|off: one queue, API 1's SET_HOST_NOTIFIER; vhost DEV LIST
+ * on|off: SET_HOST_NOTIFIERS, all or nothing, as QEMU batches them.
+ */
 static int c_vhost(struct rctx *c, int argc, char **argv)
 {
+	static uint64_t bm[VQNOTIFY_MAX_QUEUES / 64];
 	struct vqn_result r;
 	uint32_t q;
 	bool on;
@@ -641,20 +794,79 @@ static int c_vhost(struct rctx *c, int argc, char **argv)
 	di = dev_get(c, argv[0]);
 	if (di < 0)
 		return di;
-	if (number(c, argv[1], "queue", &q))
+	if (parse_queues(c, argv[1], di, bm, &q))
 		return STEP_FAILED;
-	if (!c->in_expect && q >= c->devs[di].nq)
-		return step_error(c, "device '%s' has no queue %u", argv[0], q);
 	on = !strcmp(argv[2], "on");
 	if (c->checking)
 		return 0;
 	if (!dev_guest(c, di))
 		return -EBADF;
+	if (q == UINT32_MAX) {
+		ret = vqn_host_notifiers(dev_guest(c, di), c->devs[di].id, bm,
+					 c->devs[di].nq, on, c->res,
+					 VQNOTIFY_MAX_QUEUES);
+		if (ret < 0)
+			return ret;
+		print_results(c, &c->devs[di], ret);
+		return 0;
+	}
 	ret = vqn_host_notifier(dev_guest(c, di), c->devs[di].id, q, on, &r);
 	if (ret)
 		return ret;
 	print_result(c, &c->devs[di], &r, false);
 	return 0;
+}
+
+/* acquire DEV LIST; release DEV LIST [kvm-refused] [reset] */
+static int c_queues(struct rctx *c, int argc, char **argv, bool acquire)
+{
+	static uint64_t bm[VQNOTIFY_MAX_QUEUES / 64];
+	uint32_t flags = 0, one;
+	int di, i, ret;
+
+	if (argc < 2 || (acquire && argc != 2))
+		return step_error(c, acquire ? "usage: acquire DEV LIST" :
+			"usage: release DEV LIST [kvm-refused] [reset]");
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "kvm-refused"))
+			flags |= VQNOTIFY_QUEUES_KVM_REFUSED;
+		else if (!strcmp(argv[i], "reset"))
+			flags |= VQNOTIFY_QUEUES_RESET;
+		else
+			return step_error(c,
+				"usage: release DEV LIST [kvm-refused] [reset]");
+	}
+	di = dev_get(c, argv[0]);
+	if (di < 0)
+		return di;
+	if (parse_queues(c, argv[1], di, bm, &one))
+		return STEP_FAILED;
+	if (c->checking)
+		return 0;
+	if (!dev_guest(c, di))
+		return -EBADF;
+	if (acquire)
+		ret = vqn_queues_acquire(dev_guest(c, di), c->devs[di].id, bm,
+					 c->devs[di].nq, c->res,
+					 VQNOTIFY_MAX_QUEUES);
+	else
+		ret = vqn_queues_release(dev_guest(c, di), c->devs[di].id, bm,
+					 c->devs[di].nq, flags, c->res,
+					 VQNOTIFY_MAX_QUEUES);
+	if (ret < 0)
+		return ret;
+	print_results(c, &c->devs[di], ret);
+	return 0;
+}
+
+static int c_acquire(struct rctx *c, int argc, char **argv)
+{
+	return c_queues(c, argc, argv, true);
+}
+
+static int c_release(struct rctx *c, int argc, char **argv)
+{
+	return c_queues(c, argc, argv, false);
 }
 
 static int c_reset_remove(struct rctx *c, int argc, char **argv,
@@ -816,44 +1028,328 @@ static int c_autoshow(struct rctx *c, int argc, char **argv)
 	return 0;
 }
 
+static int c_host_cap(struct rctx *c, int argc, char **argv)
+{
+	uint32_t cap;
+	int ret;
+
+	if (argc != 1)
+		return step_error(c, "usage: host-cap N");
+	if (number(c, argv[0], "host cap", &cap))
+		return STEP_FAILED;
+	if (c->checking)
+		return 0;
+	ret = config_set_u32(VQNOTIFY_A_CONFIG_HOST_CAP, cap);
+	if (ret)
+		return ret;
+	if (c->jw) {
+		jw_obj_open(c->jw, NULL);
+		jw_uint(c->jw, "line", c->cur->line);
+		jw_uint(c->jw, "host_cap", cap);
+		jw_obj_close(c->jw);
+		jw_end(c->jw);
+	} else {
+		printf("  host cap now %u\n", cap);
+	}
+	return 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * settle [TIMEOUT_MS]: promotions that free host slots cause in other
+ * guests run asynchronously in the module. Print events as they come until
+ * no guest has had one for SETTLE_QUIET_MS (or TIMEOUT_MS if shorter); fail
+ * with ETIMEDOUT if they still come at TIMEOUT_MS.
+ */
+static int c_settle(struct rctx *c, int argc, char **argv)
+{
+	uint32_t timeout = SETTLE_TIMEOUT_MS, quiet;
+	int64_t start, last, now, wait;
+	struct pollfd *pfd;
+	int gi, n, ret = 0;
+
+	if (argc > 1)
+		return step_error(c, "usage: settle [TIMEOUT_MS]");
+	if (argc == 1 && number(c, argv[0], "timeout", &timeout))
+		return STEP_FAILED;
+	if (c->checking)
+		return 0;
+	quiet = timeout < SETTLE_QUIET_MS ? timeout : SETTLE_QUIET_MS;
+	pfd = calloc(c->nr_guests + 1, sizeof(*pfd));
+	if (!pfd)
+		return -ENOMEM;
+	/* Whoever reads a pipe sees what we wait for. */
+	fflush(stdout);
+	start = last = now_ms();
+	for (;;) {
+		print_events(c);
+		now = now_ms();
+		if (now - last >= quiet)
+			break;
+		if (now - start >= timeout) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		for (gi = 0, n = 0; gi < c->nr_guests; gi++) {
+			if (!c->guests[gi].alive || !c->guests[gi].g)
+				continue;
+			pfd[n].fd = vqn_event_fd(c->guests[gi].g);
+			pfd[n++].events = POLLIN;
+		}
+		wait = quiet - (now - last);
+		if (wait > timeout - (now - start))
+			wait = timeout - (now - start);
+		n = poll(pfd, n, (int)wait);
+		if (n < 0 && errno != EINTR) {
+			ret = -errno;
+			break;
+		}
+		if (n > 0)
+			last = now_ms();
+	}
+	free(pfd);
+	if (ret)
+		return ret;
+	if (!c->jw)
+		printf("  settled: no event for %u ms (%lld ms in all)\n", quiet,
+		       (long long)(now - start));
+	return 0;
+}
+
+/* expect guest GUEST KEY=N... and expect host KEY=N... */
+static const struct {
+	const char *key;
+	size_t off;
+} guest_keys[] = {
+	{ "used", offsetof(struct vqnotify_guest_info, used) },
+	{ "assigned", offsetof(struct vqnotify_guest_info, nr_assigned) },
+	{ "offlimits", offsetof(struct vqnotify_guest_info, nr_offlimits) },
+	{ "waiting", offsetof(struct vqnotify_guest_info, nr_waiting) },
+	{ "devices", offsetof(struct vqnotify_guest_info, nr_devices) },
+	{ "budget", offsetof(struct vqnotify_guest_info, budget) },
+	{ "run-state", offsetof(struct vqnotify_guest_info, run_state) },
+}, host_keys[] = {
+	{ "used", offsetof(struct vqnotify_info, host_used) },
+	{ "cap", offsetof(struct vqnotify_info, host_cap) },
+	{ "guests", offsetof(struct vqnotify_info, nr_guests) },
+};
+
+#define NR_GUEST_KEYS	(sizeof(guest_keys) / sizeof(guest_keys[0]))
+#define NR_HOST_KEYS	(sizeof(host_keys) / sizeof(host_keys[0]))
+
+/* Label counters follow the fields: index NR_GUEST_KEYS + label. */
+static int guest_key(const char *key)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_GUEST_KEYS; i++)
+		if (!strcmp(key, guest_keys[i].key))
+			return i;
+	for (i = VQNOTIFY_LABEL_A; i < VQNOTIFY_LABEL_MAX; i++)
+		if (!strcmp(key, vqn_label_name(i)))
+			return NR_GUEST_KEYS + i;
+	return -1;
+}
+
+static int host_key(const char *key)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_HOST_KEYS; i++)
+		if (!strcmp(key, host_keys[i].key))
+			return i;
+	return -1;
+}
+
+/* KEY=VALUE; run-state takes stopped|running. */
+static int key_value(struct rctx *c, char *arg, bool host, int *k,
+		     uint32_t *v)
+{
+	char *eq = strchr(arg, '=');
+	int ret;
+
+	if (!eq)
+		return step_error(c, "expected KEY=N, not '%s'", arg);
+	*eq = '\0';
+	*k = host ? host_key(arg) : guest_key(arg);
+	if (*k < 0)
+		ret = step_error(c, "unknown %s key '%s'",
+				 host ? "host" : "guest", arg);
+	else if (!host && !strcmp(arg, "run-state"))
+		ret = !strcmp(eq + 1, "running") ?
+			(*v = VQNOTIFY_RUN_RUNNING, 0) :
+		      !strcmp(eq + 1, "stopped") ?
+			(*v = VQNOTIFY_RUN_STOPPED, 0) :
+			step_error(c, "run-state: running or stopped, not '%s'",
+				   eq + 1);
+	else
+		ret = number(c, eq + 1, arg, v);
+	*eq = '=';
+	return ret;
+}
+
+static int expect_totals(struct rctx *c, int argc, char **argv, bool host)
+{
+	struct vqnotify_guest_info gi;
+	struct vqnotify_info info;
+	int i, k, first = host ? 0 : 1, g = -1, ret;
+	const char *what = host ? "host" : argv[0];
+	bool probe = false;
+	uint32_t want, is;
+
+	if (argc <= first)
+		return step_error(c, host ? "usage: expect host KEY=N..." :
+				  "usage: expect guest GUEST KEY=N...");
+	if (!host) {
+		g = guest_get(c, argv[0], true);
+		if (g < 0)
+			return g;
+	}
+	for (i = first; i < argc; i++)
+		if (key_value(c, argv[i], host, &k, &want))
+			return STEP_FAILED;
+	if (c->checking)
+		return 0;
+	if (!host) {
+		ret = vqn_guest_get(c->guests[g].g, &gi);
+	} else {
+		/* Any open guest of ours can ask; else a probe of our own. */
+		for (i = 0; i < c->nr_guests; i++)
+			if (c->guests[i].alive && c->guests[i].g)
+				break;
+		if (i < c->nr_guests) {
+			ret = vqn_get_info(c->guests[i].g, &info);
+		} else {
+			struct vqn_guest *pg;
+
+			ret = vqn_open(&pg, NULL);
+			if (!ret) {
+				ret = vqn_get_info(pg, &info);
+				vqn_close(pg);
+				probe = true;
+			}
+		}
+		info.nr_guests -= probe;
+	}
+	if (ret)
+		return ret;
+	for (i = first; i < argc; i++) {
+		key_value(c, argv[i], host, &k, &want);
+		if (host)
+			is = *(uint32_t *)((char *)&info + host_keys[k].off);
+		else if (k >= (int)NR_GUEST_KEYS)
+			is = gi.counts[k - NR_GUEST_KEYS];
+		else
+			is = *(uint32_t *)((char *)&gi + guest_keys[k].off);
+		if (is != want)
+			return step_error(c, "expected %s %s, it is %u", what,
+					  argv[i], is);
+	}
+	if (!c->jw) {
+		printf("  ok: %s", what);
+		for (i = first; i < argc; i++)
+			printf(" %s", argv[i]);
+		printf("\n");
+	}
+	return 0;
+}
+
+static const struct {
+	const char *key;
+	uint8_t flag;
+} vq_flags[] = {
+	{ "initialised", VQNOTIFY_VQ_INITIALISED },
+	{ "waiting", VQNOTIFY_VQ_WAITING },
+	{ "parked", VQNOTIFY_VQ_PARKED },
+};
+
+/* FLAG=0|1: bit 8 of the return says set, the low byte is the flag. */
+static int vq_flag(struct rctx *c, const char *arg)
+{
+	size_t n = strcspn(arg, "=");
+	unsigned int i;
+
+	for (i = 0; i < sizeof(vq_flags) / sizeof(vq_flags[0]); i++)
+		if (strlen(vq_flags[i].key) == n &&
+		    !strncmp(arg, vq_flags[i].key, n) &&
+		    (!strcmp(arg + n, "=0") || !strcmp(arg + n, "=1")))
+			return vq_flags[i].flag | (arg[n + 1] == '1') << 8;
+	return step_error(c, "bad flag '%s' (initialised, waiting or "
+			  "parked =0 or =1)", arg);
+}
+
 static int c_expect(struct rctx *c, int argc, char **argv)
 {
+	static uint64_t bm[VQNOTIFY_MAX_QUEUES / 64];
+	int di, state, reason = -1, ret, i, f[4], nf = 0;
 	struct vqnotify_vq_info info;
-	int di, state, reason = -1, ret;
-	uint32_t q;
+	uint32_t one, q;
 
-	if (argc != 3 && argc != 4)
-		return step_error(c, "usage: expect DEV Q STATE [REASON]");
+	if (argc >= 2 && !strcmp(argv[0], "host") && strchr(argv[1], '='))
+		return expect_totals(c, argc - 1, argv + 1, true);
+	if (argc >= 3 && !strcmp(argv[0], "guest") && strchr(argv[2], '='))
+		return expect_totals(c, argc - 1, argv + 1, false);
+	if (argc < 3)
+		return step_error(c, "usage: expect DEV Q|LIST STATE [REASON] "
+				  "[FLAG=0|1]...");
 	di = dev_get(c, argv[0]);
 	if (di < 0)
 		return di;
-	if (number(c, argv[1], "queue", &q))
+	if (parse_queues(c, argv[1], di, bm, &one))
 		return STEP_FAILED;
-	if (q >= c->devs[di].nq)
-		return step_error(c, "device '%s' has no queue %u", argv[0], q);
 	state = vqn_state_from_name(argv[2]);
 	if (state < 0)
 		return step_error(c, "bad state '%s'", argv[2]);
-	if (argc == 4) {
-		reason = vqn_reason_from_name(argv[3]);
-		if (reason < 0)
-			return step_error(c, "bad reason '%s'", argv[3]);
+	for (i = 3; i < argc; i++) {
+		if (i == 3 && !strchr(argv[i], '=')) {
+			reason = vqn_reason_from_name(argv[3]);
+			if (reason < 0)
+				return step_error(c, "bad reason '%s'",
+						  argv[3]);
+		} else if (nf == 4) {
+			return step_error(c, "too many flags");
+		} else {
+			f[nf] = vq_flag(c, argv[i]);
+			if (f[nf++] < 0)
+				return STEP_FAILED;
+		}
 	}
 	if (c->checking)
 		return 0;
-	ret = vqn_queue_get(dev_guest(c, di), c->devs[di].id, q, &info);
-	if (ret)
-		return ret;
-	if (info.state != state || (reason >= 0 && info.reason != reason))
-		return step_error(c, "expected %s q%u %s%s%s, it is %s (%s)",
-				  argv[0], q, vqn_state_name(state),
-				  reason >= 0 ? " " : "",
-				  reason >= 0 ? vqn_reason_name(reason) : "",
-				  vqn_state_name(info.state),
-				  vqn_reason_name(info.reason));
-	if (!c->jw)
-		printf("  ok: %s q%u is %s (%s)\n", argv[0], q,
-		       vqn_state_name(info.state), vqn_reason_name(info.reason));
+	for (q = 0; q < c->devs[di].nq; q++) {
+		if (!bm_test(bm, q))
+			continue;
+		ret = vqn_queue_get(dev_guest(c, di), c->devs[di].id, q,
+				    &info);
+		if (ret)
+			return ret;
+		if (info.state != state ||
+		    (reason >= 0 && info.reason != reason))
+			return step_error(c,
+				"expected %s q%u %s%s%s, it is %s (%s)",
+				argv[0], q, vqn_state_name(state),
+				reason >= 0 ? " " : "",
+				reason >= 0 ? vqn_reason_name(reason) : "",
+				vqn_state_name(info.state),
+				vqn_reason_name(info.reason));
+		for (i = 0; i < nf; i++)
+			if (!(info.flags & (f[i] & 0xff)) != !(f[i] >> 8))
+				return step_error(c,
+					"expected %s q%u %s, it is not (flags 0x%x)",
+					argv[0], q, argv[3 + (reason >= 0) + i],
+					info.flags);
+		if (!c->jw)
+			printf("  ok: %s q%u is %s (%s)\n", argv[0], q,
+			       vqn_state_name(info.state),
+			       vqn_reason_name(info.reason));
+	}
 	return 0;
 }
 
@@ -893,16 +1389,22 @@ struct rcmd {
 
 static const struct rcmd rcmds[] = {
 	{ "guest", c_guest, true, true },
+	{ "name", c_name, false, true },
 	{ "budget", c_budget, true, true },
+	{ "run-state", c_run_state, true, true },
 	{ "dev", c_dev, true, true },
 	{ "status", c_set_status, true, true },
 	{ "driver-ok", c_driver_ok, true, true },
 	{ "vhost", c_vhost, true, true },
+	{ "acquire", c_acquire, true, true },
+	{ "release", c_release, true, true },
 	{ "reset", c_reset, true, true },
 	{ "remove", c_remove, true, true },
 	{ "save", c_save, false, true },
 	{ "load", c_load, true, true },
 	{ "close", c_close, true, true },
+	{ "host-cap", c_host_cap, true, true },
+	{ "settle", c_settle, true, false },
 	{ "show", c_show, false, false },
 	{ "autoshow", c_autoshow, false, false },
 	{ "expect", c_expect, false, false },
@@ -1135,7 +1637,8 @@ int cmd_replay(int argc, char **argv)
 
 			printf("%4d>", steps[i].line);
 			for (j = 0; j < steps[i].argc; j++)
-				printf(" %s", steps[i].argv[j]);
+				printf(strchr(steps[i].argv[j], ' ') ?
+				       " \"%s\"" : " %s", steps[i].argv[j]);
 			printf("\n");
 		}
 		if (do_step(&c, &steps[i])) {

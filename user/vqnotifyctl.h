@@ -75,6 +75,8 @@ int cmd_queue(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+/* CONFIG_SET of one VQNOTIFY_A_CONFIG_* value: 0 or a negative errno. */
+int config_set_u32(int attr, uint32_t v);
 void guest_usage(FILE *f);
 void dev_usage(FILE *f);
 void queue_usage(FILE *f);
