@@ -9,7 +9,7 @@
  * DRIVER_OK set and cleared with random ready bitmaps, resets, vhost
  * notifiers on and off, own budget changes (limited included), events
  * drained. After every step the guest must satisfy the invariant
- * (vqn_check_guest(): used == assigned + offlimits, the over-budget and
+ * (tk_check_guest(): used == assigned + offlimits, the over-budget and
  * limited flags, the per-queue states of every device summing to the
  * counters) and the call must have returned an allowed error consistent
  * with the queue's state.
@@ -27,37 +27,15 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "vqn_test_util.h"
-#include "kselftest_harness.h"
+#include "vqn_abuse_utils.h"
 
 #define MAX_DEVS	8
 #define MAX_Q		64
 
-static unsigned long env_ul(const char *name, unsigned long def)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? strtoul(v, NULL, 0) : def;
-}
-
-static uint64_t rng_next(uint64_t *s)
-{
-	/* xorshift64* */
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545f4914f6cdd1dULL;
-}
-
-static uint32_t rnd(uint64_t *s, uint32_t n)
-{
-	return n ? (uint32_t)(rng_next(s) >> 32) % n : 0;
-}
-
 struct worker {
 	int fd;
 	int idx;
-	uint64_t rng;
+	struct tk_rng rng;
 	struct vqnotify_info info;
 	uint32_t ids[MAX_DEVS];
 	uint32_t nq[MAX_DEVS];
@@ -108,13 +86,13 @@ static void forget_dev(struct worker *w, int i)
 
 static void op_dev_add(struct worker *w)
 {
-	uint32_t nq = rnd(&w->rng, 4) ? 1 + rnd(&w->rng, 8) :
-					 1 + rnd(&w->rng, MAX_Q);
-	uint32_t tr = 1 + rnd(&w->rng, 3), id;
+	uint32_t nq = tk_below(&w->rng, 4) ? 1 + tk_below(&w->rng, 8) :
+					 1 + tk_below(&w->rng, MAX_Q);
+	uint32_t tr = 1 + tk_below(&w->rng, 3), id;
 	int ret;
 
 	w->op = "dev_add";
-	ret = vqn_dev_add(w->fd, tr, nq, "stress", &id);
+	ret = _test_ioctl_dev_add(w->fd, tr, nq, "stress", &id);
 	if (ret)
 		fail(w, "%s", strerror(-ret));
 	remember_dev(w, id, nq, tr);
@@ -144,18 +122,18 @@ static void check_results(struct worker *w, const struct vqnotify_vq_result *r,
 static void op_dev_remove(struct worker *w)
 {
 	struct vqnotify_vq_result res[MAX_Q];
-	int i = rnd(&w->rng, w->ndev);
+	int i = tk_below(&w->rng, w->ndev);
 	uint32_t nr = MAX_Q, k;
 	int ret;
 
 	w->op = "dev_remove";
-	ret = vqn_dev_remove(w->fd, w->ids[i], res, &nr);
+	ret = _test_ioctl_dev_remove(w->fd, w->ids[i], res, &nr);
 	if (ret)
 		fail(w, "%s", strerror(-ret));
 	check_results(w, res, nr, w->nq[i]);
 	for (k = 0; k < nr; k++)
 		if (res[k].label != VQNOTIFY_LABEL_G ||
-		    res[k].new_state != VQN_S_DEASSIGNED)
+		    res[k].new_state != DEASS)
 			fail(w, "queue %u: label %u state %u", res[k].queue,
 			     res[k].label, res[k].new_state);
 	forget_dev(w, i);
@@ -164,19 +142,19 @@ static void op_dev_remove(struct worker *w)
 static void op_set_status(struct worker *w)
 {
 	static const uint32_t st[] = {
-		VQN_STATUS_OK, VQN_STATUS_OK, VQN_STATUS_FEATURES, 0,
+		TK_STATUS_OK, TK_STATUS_OK, TK_STATUS_FEATURES, 0,
 	};
 	struct vqnotify_vq_result res[MAX_Q];
-	int i = rnd(&w->rng, w->ndev);
-	uint32_t nr = MAX_Q, status = st[rnd(&w->rng, 4)];
-	uint64_t ready = rng_next(&w->rng);
+	int i = tk_below(&w->rng, w->ndev);
+	uint32_t nr = MAX_Q, status = st[tk_below(&w->rng, 4)];
+	uint64_t ready = tk_rand(&w->rng);
 	int ret;
 
 	w->op = "set_status";
 	if (w->nq[i] < 64)
 		ready &= (1ULL << w->nq[i]) - 1;
-	ret = vqn_set_status(w->fd, w->ids[i], status,
-			     rnd(&w->rng, 2) ? &ready : NULL, res, &nr);
+	ret = _test_ioctl_set_status(w->fd, w->ids[i], status,
+			     tk_below(&w->rng, 2) ? &ready : NULL, res, &nr);
 	if (ret)
 		fail(w, "status %#x: %s", status, strerror(-ret));
 	check_results(w, res, nr, w->nq[i]);
@@ -186,12 +164,12 @@ static void op_set_status(struct worker *w)
 static void op_reset(struct worker *w)
 {
 	struct vqnotify_vq_result res[MAX_Q];
-	int i = rnd(&w->rng, w->ndev);
+	int i = tk_below(&w->rng, w->ndev);
 	uint32_t nr = MAX_Q;
 	int ret;
 
 	w->op = "dev_reset";
-	ret = vqn_dev_reset(w->fd, w->ids[i], res, &nr);
+	ret = _test_ioctl_dev_reset(w->fd, w->ids[i], res, &nr);
 	if (ret)
 		fail(w, "%s", strerror(-ret));
 	check_results(w, res, nr, w->nq[i]);
@@ -201,23 +179,23 @@ static void op_reset(struct worker *w)
 /* vhost on or off, with the result checked against the queue's state. */
 static void op_host_notifier(struct worker *w)
 {
-	int i = rnd(&w->rng, w->ndev);
-	uint32_t id = w->ids[i], q = rnd(&w->rng, w->nq[i]);
-	bool on = rnd(&w->rng, 3) != 0;
+	int i = tk_below(&w->rng, w->ndev);
+	uint32_t id = w->ids[i], q = tk_below(&w->rng, w->nq[i]);
+	bool on = tk_below(&w->rng, 3) != 0;
 	struct vqnotify_vq_info before, after;
 	struct vqnotify_guest_info gi;
 	struct vqnotify_vq_result r = {};
 	int ret;
 
 	w->op = on ? "vhost_on" : "vhost_off";
-	if (vqn_queue_get(w->fd, id, q, &before) ||
-	    vqn_guest_get(w->fd, &gi))
+	if (_test_ioctl_queue_get(w->fd, id, q, &before) ||
+	    _test_ioctl_guest_get(w->fd, &gi))
 		fail(w, "query before");
-	ret = vqn_host_notifier(w->fd, id, q, on, &r);
-	if (vqn_queue_get(w->fd, id, q, &after))
+	ret = _test_ioctl_host_notifier(w->fd, id, q, on, &r);
+	if (_test_ioctl_queue_get(w->fd, id, q, &after))
 		fail(w, "query after");
 	if (ret == -EALREADY) {
-		if (on != (before.state == VQN_S_OFFLIMITS))
+		if (on != (before.state == OFFL))
 			fail(w, "EALREADY in state %u", before.state);
 	} else if (ret == -ENOSPC) {
 		if (!on || gi.used < gi.budget || gi.nr_assigned)
@@ -226,9 +204,9 @@ static void op_host_notifier(struct worker *w)
 	} else if (ret) {
 		fail(w, "%s", strerror(-ret));
 	} else {
-		uint8_t lb = on ? (before.state == VQN_S_ASSIGNED ?
+		uint8_t lb = on ? (before.state == ASSIG ?
 				   VQNOTIFY_LABEL_D : VQNOTIFY_LABEL_C) :
-				  (after.state == VQN_S_ASSIGNED ?
+				  (after.state == ASSIG ?
 				   VQNOTIFY_LABEL_E : VQNOTIFY_LABEL_F);
 
 		if (r.queue != q || r.old_state != before.state ||
@@ -237,7 +215,7 @@ static void op_host_notifier(struct worker *w)
 			fail(w, "queue %u: result %u->%u label %u, queue %u->%u label %u",
 			     q, r.old_state, r.new_state, r.label,
 			     before.state, after.state, after.label);
-		if (on != (after.state == VQN_S_OFFLIMITS))
+		if (on != (after.state == OFFL))
 			fail(w, "state %u after vhost %s", after.state,
 			     on ? "on" : "off");
 		w->used[i] = true;
@@ -253,7 +231,7 @@ static void op_budget(struct worker *w)
 	int ret;
 
 	w->op = "set_budget";
-	switch (rnd(&w->rng, 5)) {
+	switch (tk_below(&w->rng, 5)) {
 	case 0:
 		b = 0;
 		break;
@@ -264,13 +242,13 @@ static void op_budget(struct worker *w)
 		b = thr;
 		break;
 	case 3:
-		b = thr + rnd(&w->rng, 24);
+		b = thr + tk_below(&w->rng, 24);
 		break;
 	default:
-		b = 1 + rnd(&w->rng, 96);
+		b = 1 + tk_below(&w->rng, 96);
 		break;
 	}
-	ret = vqn_set_budget(w->fd, b);
+	ret = _test_ioctl_set_budget(w->fd, b);
 	if (ret)
 		fail(w, "budget %u: %s", b, strerror(-ret));
 }
@@ -286,13 +264,12 @@ static bool quiescent(struct worker *w, uint32_t id)
 	struct vqnotify_dev_get dg;
 	uint32_t q;
 
-	if (vqn_dev_get(w->fd, id, &dg, vi, MAX_Q))
+	if (_test_ioctl_dev_get(w->fd, id, &dg, vi, MAX_Q))
 		fail(w, "dev_get %u", id);
 	if (dg.status)
 		return false;
 	for (q = 0; q < dg.nr_queues; q++)
-		if (vi[q].state != VQN_S_DEASSIGNED ||
-		    vi[q].flags & VQNOTIFY_VQ_WAITING)
+		if (vi[q].state != DEASS || vi[q].flags & VQNOTIFY_VQ_WAITING)
 			return false;
 	return true;
 }
@@ -304,18 +281,18 @@ static bool quiescent(struct worker *w, uint32_t id)
 static void op_migrate(struct worker *w)
 {
 	struct vqnotify_vq_result res[MAX_Q];
-	int i = rnd(&w->rng, w->ndev), j;
+	int i = tk_below(&w->rng, w->ndev), j;
 	uint32_t len = 1024, nr = MAX_Q, id;
 	uint8_t blob[1024];
 	int ret;
 
 	w->op = "save";
-	ret = vqn_save(w->fd, w->ids[i], blob, &len);
+	ret = _test_ioctl_dev_save(w->fd, w->ids[i], blob, &len);
 	if (ret)
 		fail(w, "%s", strerror(-ret));
 	w->op = "load";
 	if (w->ndev < MAX_DEVS) {
-		ret = vqn_dev_add(w->fd, w->transport[i], w->nq[i], "copy",
+		ret = _test_ioctl_dev_add(w->fd, w->transport[i], w->nq[i], "copy",
 				  &id);
 		if (ret)
 			fail(w, "dev_add: %s", strerror(-ret));
@@ -325,7 +302,7 @@ static void op_migrate(struct worker *w)
 		j = i;
 	}
 	w->used[j] = !quiescent(w, w->ids[j]);
-	ret = vqn_load(w->fd, w->ids[j], blob, len, res, &nr);
+	ret = _test_ioctl_dev_load(w->fd, w->ids[j], blob, len, res, &nr);
 	if (ret != (w->used[j] ? -EBUSY : 0))
 		fail(w, "device %u (%s): %s", w->ids[j],
 		     w->used[j] ? "not quiescent" : "quiescent",
@@ -341,7 +318,7 @@ static void op_events(struct worker *w)
 	int n, k;
 
 	w->op = "read";
-	n = vqn_read_events(w->fd, ev, 64);
+	n = tk_read_events(w->fd, ev, 64);
 	if (n < 0)
 		fail(w, "%s", strerror(-n));
 	for (k = 0; k < n; k++) {
@@ -373,7 +350,7 @@ static const char *const op_names[] = {
 
 static void worker_step(struct worker *w)
 {
-	uint32_t r = rnd(&w->rng, 100);
+	uint32_t r = tk_below(&w->rng, 100);
 	int op;
 
 	if (!w->ndev || (r < 8 && w->ndev < MAX_DEVS))
@@ -430,23 +407,22 @@ static void worker_main(int idx, uint64_t seed, unsigned long iters, int rep,
 {
 	struct worker w = { .idx = idx };
 	struct vqnotify_guest_info gi;
-	char why[256], c;
+	struct tk_why why;
+	char c;
 	unsigned int k;
 
-	w.rng = seed ^ (0x9e3779b97f4a7c15ULL * (idx + 1));
-	if (!w.rng)
-		w.rng = 1;
-	w.fd = vqn_open();
-	if (w.fd < 0 || vqn_get_info(w.fd, &w.info))
+	w.rng.s = seed ^ (0x9e3779b97f4a7c15ULL * (idx + 1));
+	w.fd = tk_open(0);
+	if (w.fd < 0 || _test_ioctl_get_info(w.fd, &w.info))
 		fail(&w, "open: %s", strerror(w.fd < 0 ? -w.fd : errno));
 	for (w.iter = 0; w.iter < iters; w.iter++) {
 		worker_step(&w);
-		if (vqn_check_guest(w.fd, w.ids, w.ndev, why, sizeof(why)))
-			fail(&w, "invariant: %s", why);
+		if (tk_check_guest(w.fd, w.ids, w.ndev, &why))
+			fail(&w, "invariant: %s", why.msg);
 	}
 	w.op = "report";
 	op_events(&w);
-	if (vqn_guest_get(w.fd, &gi))
+	if (_test_ioctl_guest_get(w.fd, &gi))
 		fail(&w, "GUEST_GET");
 	if (idx == 0) {
 		printf("# proc 0:");
@@ -479,39 +455,27 @@ static unsigned long default_iters(void)
 	return 10000;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 FIXTURE(stress) {
 	int fd;
+	struct vqnotify_info info;
+	long host0;
 };
 
 FIXTURE_SETUP(stress)
 {
-	self->fd = -1;
-	if (!vqn_present())
-		SKIP(return, "%s not present (module not loaded)",
-		     VQN_DEV_PATH);
-	self->fd = vqn_open();
-	ASSERT_LE(0, self->fd);
+	tk_setup_guest(self);
 }
 
 FIXTURE_TEARDOWN(stress)
 {
-	if (self->fd >= 0)
-		close(self->fd);
+	tk_teardown_guest(self);
 }
 
 TEST_F_TIMEOUT(stress, lifecycle, 900)
 {
-	unsigned long procs = env_ul("VQN_STRESS_PROCS", 8);
-	unsigned long iters = env_ul("VQN_STRESS_ITERS", default_iters());
-	uint64_t seed = env_ul("VQN_STRESS_SEED", 0);
+	unsigned long procs = tk_env_ull("VQN_STRESS_PROCS", 8);
+	unsigned long iters = tk_env_ull("VQN_STRESS_ITERS", default_iters());
+	uint64_t seed = tk_env_ull("VQN_STRESS_SEED", 0);
 	pid_t pids[64];
 	uint32_t used, sum = 0;
 	long base, during;
@@ -526,11 +490,11 @@ TEST_F_TIMEOUT(stress, lifecycle, 900)
 	       (unsigned long long)seed, (unsigned long long)seed, procs,
 	       iters);
 	fflush(stdout);
-	base = vqn_host_used(self->fd);
+	base = tk_host_used(self->fd);
 	ASSERT_LE(0, base);
 	ASSERT_EQ(0, pipe(rep));
 	ASSERT_EQ(0, pipe(go));
-	t0 = now();
+	t0 = tk_now();
 	for (i = 0; i < procs; i++) {
 		pids[i] = fork();
 		ASSERT_LE(0, pids[i]);
@@ -550,7 +514,7 @@ TEST_F_TIMEOUT(stress, lifecycle, 900)
 		sum += used;
 		reported++;
 	}
-	during = vqn_host_used(self->fd);
+	during = tk_host_used(self->fd);
 	close(go[1]);
 	for (i = 0; i < procs; i++) {
 		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
@@ -558,7 +522,7 @@ TEST_F_TIMEOUT(stress, lifecycle, 900)
 			failed++;
 	}
 	close(rep[0]);
-	printf("# %lu x %lu steps in %.1f s\n", procs, iters, now() - t0);
+	printf("# %lu x %lu steps in %.1f s\n", procs, iters, tk_now() - t0);
 	EXPECT_EQ(0UL, failed) TH_LOG("seed %llu", (unsigned long long)seed);
 	EXPECT_EQ(procs, reported);
 	/* Quiesced, all guests open: the host count is theirs. */
@@ -566,7 +530,7 @@ TEST_F_TIMEOUT(stress, lifecycle, 900)
 		TH_LOG("seed %llu: guests hold %u", (unsigned long long)seed,
 		       sum);
 	/* All closed: back to where it was. */
-	EXPECT_EQ(base, vqn_host_used(self->fd));
+	EXPECT_EQ(base, tk_host_used(self->fd));
 }
 
 TEST_HARNESS_MAIN

@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vqn_abuse_utils.h: the toolkit's part for tests that abuse the module
+ * (fuzz, failslab, crash, load, security, stress): environment knobs, a
+ * seeded PRNG, memory that faults in known ways, a "still usable" probe
+ * and snapshots of a guest for "a call that fails changes nothing".
+ *
+ * Built on vqn_utils.h; nothing here asserts, so it runs in forked children
+ * too, and reports a failure as -1 plus a reason in a struct tk_why.
+ */
+#ifndef _VQN_ABUSE_UTILS_H
+#define _VQN_ABUSE_UTILS_H
+
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "vqn_utils.h"
+
+/* Environment knobs, time and a seeded PRNG */
+
+static inline unsigned long long tk_env_ull(const char *name,
+					    unsigned long long def)
+{
+	const char *v = getenv(name);
+	char *end;
+	unsigned long long n;
+
+	if (!v || !*v)
+		return def;
+	errno = 0;
+	n = strtoull(v, &end, 0);
+	if (errno || *end)
+		return def;
+	return n;
+}
+
+static inline double tk_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* splitmix64, so a seed reproduces a run exactly. */
+struct tk_rng {
+	uint64_t s;
+};
+
+static inline uint64_t tk_rand(struct tk_rng *r)
+{
+	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static inline uint32_t tk_below(struct tk_rng *r, uint32_t n)
+{
+	return n ? (uint32_t)(tk_rand(r) % n) : 0;
+}
+
+/* true with probability pct / 100 */
+static inline bool tk_chance(struct tk_rng *r, unsigned int pct)
+{
+	return tk_below(r, 100) < pct;
+}
+
+/* Seed from @env, or from the clock; the caller prints it. */
+static inline uint64_t tk_seed(const char *env)
+{
+	struct timespec ts;
+
+	if (getenv(env) && *getenv(env))
+		return tk_env_ull(env, 0);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000007ULL ^ ts.tv_nsec ^
+	       ((uint64_t)getpid() << 32);
+}
+
+/*
+ * The harness's per-test timeout is a compile-time constant; a test whose
+ * length comes from the environment moves it from main().
+ */
+#define TK_SET_TIMEOUT_F(fixture, test, secs) \
+	(_##fixture##_##test##_object->timeout = (secs))
+#define TK_SET_TIMEOUT(test, secs) (_##test##_object.timeout = (secs))
+
+/*
+ * Memory for pointer abuse: @rw is TK_MEM_PAGES pages, read-write and
+ * prefaulted; @ro maps the same pages read-only (write a struct through
+ * @rw, hand @ro to the kernel); @hole is the page right after @rw, which is
+ * unmapped (mmap then munmap), so a buffer ending at @hole is cut short;
+ * @none is a large PROT_NONE reservation for "random" user pointers that
+ * can never hit live memory.
+ */
+#define TK_MEM_PAGES	32
+#define TK_NONE_SIZE	(1UL << 24)
+
+struct tk_mem {
+	size_t page;
+	size_t len;
+	uint8_t *rw;
+	uint8_t *ro;
+	uint8_t *hole;
+	uint8_t *none;
+};
+
+static inline int tk_mem_init(struct tk_mem *m)
+{
+	uint8_t *base;
+	int fd;
+
+	m->page = sysconf(_SC_PAGESIZE);
+	m->len = TK_MEM_PAGES * m->page;
+	fd = syscall(SYS_memfd_create, "vqn-hostile", 0);
+	if (fd < 0 || ftruncate(fd, m->len))
+		return -1;
+	/* [rw x N][hole][PROT_NONE fence], so nothing lands in the hole. */
+	base = mmap(NULL, m->len + 2 * m->page, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED)
+		return -1;
+	m->rw = mmap(base, m->len, PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_FIXED, fd, 0);
+	m->ro = mmap(NULL, m->len, PROT_READ, MAP_SHARED, fd, 0);
+	m->none = mmap(NULL, TK_NONE_SIZE, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	close(fd);
+	if (m->rw == MAP_FAILED || m->ro == MAP_FAILED ||
+	    m->none == MAP_FAILED)
+		return -1;
+	m->hole = m->rw + m->len;
+	if (munmap(m->hole, m->page))
+		return -1;
+	/* Prefault both aliases: no page fault may allocate in a test. */
+	memset(m->rw, 0, m->len);
+	for (size_t i = 0; i < m->len; i += m->page)
+		(void)__atomic_load_n(m->ro + i, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* @n bytes that end exactly where the hole begins. */
+static inline void *tk_mem_edge(struct tk_mem *m, size_t n)
+{
+	return m->hole - n;
+}
+
+/* A kernel address: access_ok() refuses it. */
+#define TK_KERNEL_PTR	0xffffffff81000000ULL
+
+/*
+ * A guest that went through abuse still works: with its own limit lifted,
+ * a new device reaches DRIVER_OK with one result per queue, QUEUE_GET,
+ * DEV_GET and SAVE agree, vhost can take and return a queue, and the device
+ * goes away again. @max_id bounds the device ids scanned when the guest is
+ * full and one device must go first.
+ */
+static inline int tk_check_usable(int fd, uint32_t max_id, struct tk_why *w)
+{
+	struct vqnotify_vq_result res[4], r;
+	struct vqnotify_vq_info vi[4], v = { 0 };
+	struct vqnotify_dev_get dg;
+	uint8_t blob[TK_BLOB_MAX];
+	uint32_t id, nr = 4, len = sizeof(blob), q, seen = 0;
+	int ret;
+
+	ret = _test_ioctl_set_budget(fd, 0);
+	if (ret)
+		return tk_fail(w, "GUEST_SET budget 0: %s", strerror(-ret));
+	ret = _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 4, "usable", &id);
+	for (uint32_t old = max_id; ret == -EMFILE && old; old--) {
+		if (_test_ioctl_dev_remove(fd, old, NULL, NULL))
+			continue;
+		ret = _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 4, "usable",
+				 &id);
+	}
+	if (ret)
+		return tk_fail(w, "DEV_ADD: %s", strerror(-ret));
+	ret = _test_ioctl_set_status(fd, id, TK_STATUS_OK, NULL, res, &nr);
+	if (ret)
+		return tk_fail(w, "SET_STATUS DRIVER_OK: %s", strerror(-ret));
+	if (nr != 4)
+		return tk_fail(w, "SET_STATUS DRIVER_OK: %u results for 4 queues",
+			       nr);
+	for (uint32_t i = 0; i < nr; i++) {
+		r = res[i];
+		if (r.queue >= 4 || seen & (1U << r.queue))
+			return tk_fail(w, "result %u: queue %u", i, r.queue);
+		seen |= 1U << r.queue;
+		if (r.old_state != VQNOTIFY_VQ_DEASSIGNED ||
+		    !((r.new_state == VQNOTIFY_VQ_ASSIGNED &&
+		       r.label == VQNOTIFY_LABEL_B &&
+		       r.reason == VQNOTIFY_REASON_GRANTED) ||
+		      (r.new_state == VQNOTIFY_VQ_DEASSIGNED &&
+		       r.label == VQNOTIFY_LABEL_NONE &&
+		       (r.reason == VQNOTIFY_REASON_LIMITED ||
+			r.reason == VQNOTIFY_REASON_NO_SLOT ||
+			r.reason == VQNOTIFY_REASON_HOST_CAP))))
+			return tk_fail(w, "queue %u: %u -> %u label %u reason %u after DRIVER_OK",
+				       r.queue, r.old_state, r.new_state,
+				       r.label, r.reason);
+		ret = _test_ioctl_queue_get(fd, id, r.queue, &v);
+		if (ret || v.state != r.new_state || v.reason != r.reason)
+			return tk_fail(w, "QUEUE_GET %u: %s, state %u reason %u, result said %u %u",
+				       r.queue, strerror(-ret), v.state,
+				       v.reason, r.new_state, r.reason);
+	}
+	ret = _test_ioctl_dev_get(fd, id, &dg, vi, 4);
+	if (ret || dg.num_queues != 4 || dg.nr_queues != 4 ||
+	    dg.status != TK_STATUS_OK || strcmp(dg.label, "usable"))
+		return tk_fail(w, "DEV_GET: %s (nq %u status %#x label %.32s)",
+			       strerror(-ret), dg.num_queues, dg.status,
+			       dg.label);
+	ret = _test_ioctl_dev_save(fd, id, blob, &len);
+	if (ret || len > sizeof(blob))
+		return tk_fail(w, "SAVE: %s, len %u", strerror(-ret), len);
+	ret = _test_ioctl_host_notifier(fd, id, 0, true, &r);
+	if (ret && ret != -ENOSPC)
+		return tk_fail(w, "HOST_NOTIFIER on: %s", strerror(-ret));
+	if (!ret) {
+		if (r.new_state != VQNOTIFY_VQ_OFFLIMITS)
+			return tk_fail(w, "HOST_NOTIFIER on: new state %u",
+				       r.new_state);
+		ret = _test_ioctl_host_notifier(fd, id, 0, false, &r);
+		if (ret)
+			return tk_fail(w, "HOST_NOTIFIER off: %s",
+				       strerror(-ret));
+	}
+	for (q = 0; q < 4; q++) {
+		ret = _test_ioctl_queue_get(fd, id, q, &v);
+		if (ret)
+			return tk_fail(w, "QUEUE_GET %u: %s", q,
+				       strerror(-ret));
+	}
+	ret = _test_ioctl_dev_remove(fd, id, NULL, NULL);
+	if (ret)
+		return tk_fail(w, "DEV_REMOVE: %s", strerror(-ret));
+	ret = _test_ioctl_dev_get(fd, id, &dg, NULL, 0);
+	if (ret != -ENOENT)
+		return tk_fail(w, "DEV_GET after DEV_REMOVE: %s",
+			       strerror(-ret));
+	return 0;
+}
+
+/*
+ * Everything ioctls show of a guest: GUEST_GET, and DEV_GET with every
+ * queue of the devices with ids 1..max_id. For "a call that fails changes
+ * nothing".
+ */
+struct tk_snap_dev {
+	struct vqnotify_dev_get dg;
+	struct vqnotify_vq_info *vi;
+};
+
+struct tk_snap {
+	struct vqnotify_guest_info gi;
+	uint32_t ndev;
+	struct tk_snap_dev *dev;
+};
+
+static inline void tk_snap_free(struct tk_snap *s)
+{
+	for (uint32_t i = 0; i < s->ndev; i++)
+		free(s->dev[i].vi);
+	free(s->dev);
+	memset(s, 0, sizeof(*s));
+}
+
+static inline int tk_snap_take(int fd, uint32_t max_id, struct tk_snap *s)
+{
+	struct vqnotify_dev_get dg;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	ret = _test_ioctl_guest_get(fd, &s->gi);
+	if (ret)
+		return ret;
+	s->dev = calloc(max_id + 1, sizeof(*s->dev));
+	if (!s->dev)
+		return -ENOMEM;
+	for (uint32_t id = 1; id <= max_id; id++) {
+		struct tk_snap_dev *d = &s->dev[s->ndev];
+
+		ret = _test_ioctl_dev_get(fd, id, &dg, NULL, 0);
+		if (ret == -ENOENT)
+			continue;
+		if (ret)
+			return ret;
+		d->vi = calloc(dg.num_queues, sizeof(*d->vi));
+		if (!d->vi)
+			return -ENOMEM;
+		ret = _test_ioctl_dev_get(fd, id, &d->dg, d->vi, dg.num_queues);
+		if (ret)
+			return ret;
+		d->dg.queues = 0;	/* where this copy lives */
+		s->ndev++;
+	}
+	return 0;
+}
+
+/* 0 when @a and @b are the same, else -1 and what differs. */
+static inline int tk_snap_cmp(const struct tk_snap *a, const struct tk_snap *b,
+			      struct tk_why *w)
+{
+	const struct vqnotify_guest_info *x = &a->gi, *y = &b->gi;
+
+	if (x->used != y->used || x->nr_assigned != y->nr_assigned ||
+	    x->nr_offlimits != y->nr_offlimits ||
+	    x->nr_waiting != y->nr_waiting || x->nr_devices != y->nr_devices ||
+	    x->budget != y->budget || x->out_flags != y->out_flags)
+		return tk_fail(w, "guest: used %u/%u assigned %u/%u offlimits %u/%u waiting %u/%u devices %u/%u budget %u/%u flags %#x/%#x",
+			       x->used, y->used, x->nr_assigned,
+			       y->nr_assigned, x->nr_offlimits,
+			       y->nr_offlimits, x->nr_waiting, y->nr_waiting,
+			       x->nr_devices, y->nr_devices, x->budget,
+			       y->budget, x->out_flags, y->out_flags);
+	for (int l = 0; l < VQNOTIFY_NR_COUNTERS; l++)
+		if (x->counts[l] != y->counts[l])
+			return tk_fail(w, "guest: counts[%d] %llu then %llu", l,
+				       (unsigned long long)x->counts[l],
+				       (unsigned long long)y->counts[l]);
+	if (memcmp(x, y, sizeof(*x)))
+		return tk_fail(w, "guest: GUEST_GET differs");
+	if (a->ndev != b->ndev)
+		return tk_fail(w, "%u devices, then %u", a->ndev, b->ndev);
+	for (uint32_t i = 0; i < a->ndev; i++) {
+		const struct tk_snap_dev *d = &a->dev[i], *e = &b->dev[i];
+
+		if (memcmp(&d->dg, &e->dg, sizeof(d->dg)))
+			return tk_fail(w, "device %u: DEV_GET differs (status %#x/%#x)",
+				       d->dg.dev_id, d->dg.status,
+				       e->dg.status);
+		for (uint32_t q = 0; q < d->dg.num_queues; q++)
+			if (memcmp(&d->vi[q], &e->vi[q], sizeof(d->vi[q])))
+				return tk_fail(w, "device %u queue %u: state %u/%u reason %u/%u label %u/%u flags %#x/%#x",
+					       d->dg.dev_id, q, d->vi[q].state,
+					       e->vi[q].state, d->vi[q].reason,
+					       e->vi[q].reason, d->vi[q].label,
+					       e->vi[q].label, d->vi[q].flags,
+					       e->vi[q].flags);
+	}
+	return 0;
+}
+
+/* Host-wide usage through a throwaway guest. */
+static inline int tk_host_usage(uint32_t *used, uint32_t *guests)
+{
+	struct vqnotify_info info;
+	int fd = tk_open(0), ret;
+
+	if (fd < 0)
+		return fd;
+	ret = _test_ioctl_get_info(fd, &info);
+	close(fd);
+	if (ret)
+		return ret;
+	*used = info.host_used;
+	*guests = info.nr_guests - 1;	/* not counting the probe */
+	return 0;
+}
+
+#endif /* _VQN_ABUSE_UTILS_H */
