@@ -11,10 +11,18 @@
 #ifndef _VQN_ABUSE_UTILS_H
 #define _VQN_ABUSE_UTILS_H
 
+#include <grp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/capability.h>
 
 #include "vqn_utils.h"
+
+#ifndef fallthrough
+#define fallthrough		__attribute__((__fallthrough__))
+#endif
 
 /* Environment knobs, time and a seeded PRNG */
 
@@ -86,6 +94,54 @@ static inline uint64_t tk_seed(const char *env)
 #define TK_SET_TIMEOUT_F(fixture, test, secs) \
 	(_##fixture##_##test##_object->timeout = (secs))
 #define TK_SET_TIMEOUT(test, secs) (_##test##_object.timeout = (secs))
+
+/* Memory that faults */
+
+static inline unsigned long tk_page_size(void)
+{
+	return (unsigned long)sysconf(_SC_PAGESIZE);
+}
+
+/* A read-only page holding a copy of @len bytes of @src (zeroes else). */
+static inline void *tk_ro_copy(const void *src, size_t len)
+{
+	void *p = mmap(NULL, tk_page_size(), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (len)
+		memcpy(p, src, len);
+	mprotect(p, tk_page_size(), PROT_READ);
+	return p;
+}
+
+#define tk_ro_page() tk_ro_copy(NULL, 0)
+
+/* An address with nothing mapped at it. */
+static inline void *tk_unmapped_addr(void)
+{
+	void *p = mmap(NULL, tk_page_size(), PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	munmap(p, tk_page_size());
+	return p;
+}
+
+/* Two pages: the second one unmapped, so a struct can straddle into it. */
+static inline void *tk_page_before_hole(void)
+{
+	char *p = mmap(NULL, 2 * tk_page_size(), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	munmap(p + tk_page_size(), tk_page_size());
+	memset(p, 0, tk_page_size());
+	return p;
+}
 
 /*
  * Memory for pointer abuse: @rw is TK_MEM_PAGES pages, read-write and
@@ -359,6 +415,93 @@ static inline int tk_host_usage(uint32_t *used, uint32_t *guests)
 	*used = info.host_used;
 	*guests = info.nr_guests - 1;	/* not counting the probe */
 	return 0;
+}
+
+/* Privileges */
+
+#define TK_NOBODY	65534
+#define TK_CAP_DAC	(1ULL << CAP_DAC_OVERRIDE)	/* to open /dev/vqnotify */
+
+static inline int tk_capset(uint64_t caps)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2] = { 0 };
+
+	d[0].effective = d[0].permitted = (uint32_t)caps;
+	d[1].effective = d[1].permitted = caps >> 32;
+	return syscall(SYS_capset, &h, d);
+}
+
+static inline int tk_capget(uint64_t *eff, uint64_t *perm)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2] = { 0 };
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	*eff = d[0].effective | (uint64_t)d[1].effective << 32;
+	*perm = d[0].permitted | (uint64_t)d[1].permitted << 32;
+	return 0;
+}
+
+/*
+ * Become uid/gid 65534 without supplementary groups, with only @keep among
+ * the capabilities (effective and permitted), an empty bounding set except
+ * @keep, no ambient capabilities, and no_new_privs.
+ */
+static inline int tk_become_nobody(uint64_t keep)
+{
+	uint64_t eff, perm;
+	int last = 40;
+	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "r");
+
+	if (f) {
+		if (fscanf(f, "%d", &last) != 1)
+			last = 40;
+		fclose(f);
+	}
+	for (int c = 0; c <= last; c++)
+		if (!(keep & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0))
+			return -1;
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (keep && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0))
+		return -1;
+	if (setgroups(0, NULL) || setresgid(TK_NOBODY, TK_NOBODY, TK_NOBODY) ||
+	    setresuid(TK_NOBODY, TK_NOBODY, TK_NOBODY))
+		return -1;
+	if (tk_capset(keep) || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -1;
+	if (tk_capget(&eff, &perm) || eff != keep || perm != keep ||
+	    getuid() != TK_NOBODY || geteuid() != TK_NOBODY || getgid() != TK_NOBODY ||
+	    getgroups(0, NULL) != 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Run @fn as nobody (keeping @keep) in a child; returns its exit status,
+ * 100 when dropping privileges failed, -1 when it died.
+ */
+static inline int tk_run_as_nobody(uint64_t keep, int (*fn)(void *),
+				   void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		if (tk_become_nobody(keep))
+			_exit(100);
+		_exit(fn(arg));
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
 }
 
 #endif /* _VQN_ABUSE_UTILS_H */

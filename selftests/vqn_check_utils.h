@@ -1,0 +1,521 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vqn_check_utils.h: part of the toolkit, included by vqn_utils.h (include
+ * that): the one invariant checker, the common fixture setup and the
+ * expectations that log the caller's line.
+ */
+#ifndef _VQN_CHECK_UTILS_H
+#define _VQN_CHECK_UTILS_H
+
+#include "vqn_utils.h"
+
+/* The accounting invariant, checked from outside */
+
+/* What the checker counted. */
+struct tk_tally {
+	uint32_t devices;
+	uint32_t assigned;
+	uint32_t offlimits;
+	uint32_t waiting;
+	uint32_t queues;
+	uint32_t max_id;	/* highest device id found */
+};
+
+#define TK_UNSTABLE	(-2)	/* the guest changed during the check */
+
+/*
+ * Device @id of the guest @gi describes: a sane record, and every queue
+ * consistent with its device, its guest and the state machine's rules.
+ * Adds it to @t. Returns 0, 1 when there is no such device, else -1.
+ */
+static inline int tk_check_dev(int fd, uint32_t id,
+			       const struct vqnotify_guest_info *gi,
+			       struct tk_tally *t, struct tk_why *w)
+{
+	static __thread struct vqnotify_vq_info vi[VQNOTIFY_MAX_QUEUES];
+	struct vqnotify_dev_get dg;
+	uint32_t q;
+	int ret;
+
+	ret = _test_ioctl_dev_get(fd, id, &dg, vi, VQNOTIFY_MAX_QUEUES);
+	if (ret == -ENOENT)
+		return 1;
+	if (ret)
+		return tk_fail(w, "DEV_GET %u: %s", id, strerror(-ret));
+	if (dg.num_queues < 1 || dg.num_queues > VQNOTIFY_MAX_QUEUES ||
+	    dg.nr_queues != dg.num_queues || dg.status > 0xff ||
+	    dg.transport < VQNOTIFY_TRANSPORT_PIO ||
+	    dg.transport > VQNOTIFY_TRANSPORT_CCW ||
+	    !memchr(dg.label, 0, sizeof(dg.label)))
+		return tk_fail(w, "DEV_GET %u: bad device record (nq %u nr %u status %#x transport %u)",
+			       id, dg.num_queues, dg.nr_queues, dg.status,
+			       dg.transport);
+	t->devices++;
+	t->max_id = id > t->max_id ? id : t->max_id;
+	t->queues += dg.num_queues;
+	for (q = 0; q < dg.num_queues; q++) {
+		const struct vqnotify_vq_info *v = &vi[q];
+		bool user = v->state == ASSIG || (v->flags & WAIT);
+
+		if (v->state > OFFL || v->label >= L(MAX) ||
+		    v->reason >= R(MAX) ||
+		    v->flags & ~(INIT | WAIT | VQNOTIFY_VQ_PARKED))
+			goto bad;
+		if ((v->state == ASSIG) != (v->assign_seq != 0))
+			goto bad;
+		if ((v->flags & WAIT) && v->state != DEASS)
+			goto bad;
+		/* PARKED: exactly the ASSIGNED queues of a stopped guest. */
+		if (!!(v->flags & VQNOTIFY_VQ_PARKED) !=
+		    (v->state == ASSIG &&
+		     gi->run_state == VQNOTIFY_RUN_STOPPED))
+			goto bad;
+		/* Userspace holds (or waits for) initialised queues only
+		 * (SET_STATUS or QUEUES_ACQUIRE made them so), and none
+		 * while the guest is limited.
+		 */
+		if (user && !(v->flags & INIT))
+			goto bad;
+		if (v->state == ASSIG && gi->budget < gi->threshold)
+			goto bad;
+		t->assigned += v->state == ASSIG;
+		t->offlimits += v->state == OFFL;
+		t->waiting += !!(v->flags & WAIT);
+		continue;
+bad:
+		return tk_fail(w, "dev %u (status %#x) q %u: state %u reason %u label %u flags %#x seq %u",
+			       id, dg.status, q, v->state, v->reason, v->label,
+			       v->flags, v->assign_seq);
+	}
+	return 0;
+}
+
+/* The guest's own counters and flags, and against the queues counted. */
+static inline int tk_check_counters(const struct vqnotify_guest_info *gi,
+				    const struct tk_tally *t,
+				    struct tk_why *w)
+{
+	if (gi->used != gi->nr_assigned + gi->nr_offlimits)
+		return tk_fail(w, "guest %u: used %u != assigned %u + offlimits %u",
+			       gi->guest_id, gi->used, gi->nr_assigned,
+			       gi->nr_offlimits);
+	if ((gi->used > gi->budget) !=
+	    !!(gi->out_flags & VQNOTIFY_GUEST_OVER_BUDGET))
+		return tk_fail(w, "guest %u: used %u budget %u but out_flags %#x",
+			       gi->guest_id, gi->used, gi->budget,
+			       gi->out_flags);
+	if ((gi->budget < gi->threshold) !=
+	    !!(gi->out_flags & VQNOTIFY_GUEST_LIMITED))
+		return tk_fail(w, "guest %u: budget %u threshold %u but out_flags %#x",
+			       gi->guest_id, gi->budget, gi->threshold,
+			       gi->out_flags);
+	if (t->devices != gi->nr_devices || t->assigned != gi->nr_assigned ||
+	    t->offlimits != gi->nr_offlimits || t->waiting != gi->nr_waiting)
+		return tk_fail(w, "guest %u: counters devices %u assigned %u offlimits %u waiting %u, queues say %u %u %u %u",
+			       gi->guest_id, gi->nr_devices, gi->nr_assigned,
+			       gi->nr_offlimits, gi->nr_waiting, t->devices,
+			       t->assigned, t->offlimits, t->waiting);
+	return 0;
+}
+
+/*
+ * The invariant of a guest whose devices are exactly @ids: 0, or -1 and
+ * why. For a guest nobody else changes meanwhile.
+ */
+static inline int tk_check_guest(int fd, const uint32_t *ids, int nids,
+				 struct tk_why *w)
+{
+	struct vqnotify_guest_info gi;
+	struct tk_tally t = { 0 };
+	int i, ret;
+
+	ret = _test_ioctl_guest_get(fd, &gi);
+	if (ret)
+		return tk_fail(w, "GUEST_GET: %s", strerror(-ret));
+	for (i = 0; i < nids; i++) {
+		ret = tk_check_dev(fd, ids[i], &gi, &t, w);
+		if (ret > 0)
+			return tk_fail(w, "device %u is gone", ids[i]);
+		if (ret)
+			return ret;
+	}
+	return tk_check_counters(&gi, &t, w);
+}
+
+/*
+ * The same for whatever devices ids 1..@max_id hold, what they add up to
+ * in @t (may be NULL). TK_UNSTABLE (and why) when the guest's counters
+ * moved during the scan: someone else used it.
+ */
+static inline int tk_check_guest_scan(int fd, uint32_t max_id,
+				      struct tk_tally *t, struct tk_why *w)
+{
+	struct vqnotify_guest_info gi, gi2;
+	struct tk_tally tl = { 0 };
+	uint32_t id;
+	int ret;
+
+	ret = _test_ioctl_guest_get(fd, &gi);
+	if (ret)
+		return tk_fail(w, "GUEST_GET: %s", strerror(-ret));
+	for (id = 1; id <= max_id && id; id++) {
+		/* Cheap probe first: most ids of a long run are free. */
+		ret = _test_ioctl_dev_get(fd, id, NULL, NULL, 0);
+		if (ret == -ENOENT)
+			continue;
+		ret = tk_check_dev(fd, id, &gi, &tl, w);
+		if (ret < 0)
+			return ret;
+	}
+	ret = _test_ioctl_guest_get(fd, &gi2);
+	if (ret)
+		return tk_fail(w, "GUEST_GET: %s", strerror(-ret));
+	if (memcmp(&gi, &gi2, sizeof(gi))) {
+		tk_fail(w, "guest %u changed during the scan", gi.guest_id);
+		return TK_UNSTABLE;
+	}
+	ret = tk_check_counters(&gi, &tl, w);
+	if (!ret && t)
+		*t = tl;
+	return ret;
+}
+
+#define test_check_guest(fd, ids, n) do {				\
+	struct tk_why _why;						\
+	ASSERT_EQ(0, tk_check_guest(fd, ids, n, &_why))		\
+		TH_LOG("invariant: %s", _why.msg);			\
+} while (0)
+
+/* Fixtures */
+
+/*
+ * The tests adapt to the module's threshold, reserve and budget, but need
+ * room: a default budget well above threshold + reserve, and host slots.
+ * A host config left shrunk by an earlier program would make them fail
+ * for no fault of the module; say so plainly instead.
+ */
+#define TK_ASSERT_CONFIG_USABLE(i)					\
+	ASSERT_TRUE((i)->default_budget >= (i)->threshold +		\
+		    (i)->vhost_reserve + 128 &&				\
+		    (i)->host_cap >= (i)->host_used + 2048)		\
+		TH_LOG("host config unusable (left by an earlier test?): "	\
+		       "threshold %u reserve %u default budget %u host cap %u used %u", \
+		       (i)->threshold, (i)->vhost_reserve,		\
+		       (i)->default_budget, (i)->host_cap, (i)->host_used)
+
+/*
+ * The start of most fixtures, whose data begin with
+ *	int fd; struct vqnotify_info info; long host0;
+ * Skips without the module; opens a guest into self->fd, its GET_INFO into
+ * self->info and the host-wide slots in use into self->host0.
+ */
+#define tk_setup_guest(self) do {					\
+	(self)->fd = -1;						\
+	if (!tk_present())						\
+		SKIP(return, "%s not present (module not loaded)",	\
+		     TK_DEV_PATH);					\
+	(self)->fd = tk_open(0);					\
+	ASSERT_LE(0, (self)->fd) TH_LOG("open: %s", strerror(-(self)->fd)); \
+	ASSERT_EQ(0, _test_ioctl_get_info((self)->fd, &(self)->info));	\
+	TK_ASSERT_CONFIG_USABLE(&(self)->info);				\
+	(self)->host0 = (self)->info.host_used;				\
+} while (0)
+
+#define tk_teardown_guest(self) do {					\
+	if ((self)->fd >= 0)						\
+		close((self)->fd);					\
+} while (0)
+
+/* A fixture @name with a guest of its own and nothing else. */
+#define TK_GUEST_FIXTURE(name)						\
+	FIXTURE(name) {							\
+		int fd;							\
+		struct vqnotify_info info;				\
+		long host0;						\
+	};								\
+	FIXTURE_SETUP(name)						\
+	{								\
+		tk_setup_guest(self);					\
+	}								\
+	FIXTURE_TEARDOWN(name)						\
+	{								\
+		tk_teardown_guest(self);				\
+	}
+
+/* A device with queues 0-3 ASSIGNED and 4 OFFLIMITS; 8 queues. */
+static inline uint32_t tk_busy_dev(struct __test_metadata *_metadata, int fd)
+{
+	uint32_t id;
+
+	ASSERT_EQ(0, _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 8, "busy",
+					 &id));
+	ASSERT_EQ(0, _test_ioctl_set_status(fd, id, TK_STATUS_OK,
+					    (uint64_t []){ 0x1f }, NULL, NULL));
+	ASSERT_EQ(0, _test_ioctl_host_notifier(fd, id, 4, true, NULL));
+	return id;
+}
+
+/*
+ * Migration blobs. The format is the module's business; the tests that
+ * forge a blob with a valid CRC (to reach the checks behind the CRC) use
+ * this header layout and first check that it still matches what SAVE
+ * produced.
+ */
+#define TK_BLOB_BUF		1024	/* room for any blob */
+#define TK_BLOB_MAGIC		0
+#define TK_BLOB_VERSION		4
+#define TK_BLOB_HDR_LEN		32
+
+/* SAVE device @id into @blob (TK_BLOB_BUF bytes): the blob's length. */
+static inline uint32_t tk_save_blob(struct __test_metadata *_metadata, int fd,
+				    uint32_t id, uint8_t *blob)
+{
+	uint32_t len = TK_BLOB_BUF;
+
+	ASSERT_EQ(0, _test_ioctl_dev_save(fd, id, blob, &len));
+	ASSERT_LT((uint32_t)TK_BLOB_HDR_LEN, len);
+	ASSERT_GE((uint32_t)TK_BLOB_BUF, len);
+	return len;
+}
+
+/* Status and per-queue state, reason and flags of two devices agree. */
+static inline void tk_expect_same_dev(struct __test_metadata *_metadata,
+				      int fd1, uint32_t id1, int fd2,
+				      uint32_t id2)
+{
+	static struct vqnotify_vq_info v1[VQNOTIFY_MAX_QUEUES],
+		v2[VQNOTIFY_MAX_QUEUES];
+	struct vqnotify_dev_get d1, d2;
+	uint32_t q;
+
+	ASSERT_EQ(0, _test_ioctl_dev_get(fd1, id1, &d1, v1,
+					 VQNOTIFY_MAX_QUEUES));
+	ASSERT_EQ(0, _test_ioctl_dev_get(fd2, id2, &d2, v2,
+					 VQNOTIFY_MAX_QUEUES));
+	EXPECT_EQ(d1.status, d2.status);
+	EXPECT_EQ(d1.transport, d2.transport);
+	ASSERT_EQ(d1.num_queues, d2.num_queues);
+	for (q = 0; q < d1.num_queues; q++) {
+		EXPECT_EQ(v1[q].state, v2[q].state) TH_LOG("queue %u", q);
+		EXPECT_EQ(v1[q].reason, v2[q].reason) TH_LOG("queue %u", q);
+		EXPECT_EQ(v1[q].flags, v2[q].flags) TH_LOG("queue %u", q);
+	}
+}
+
+/*
+ * What a failed call must not change: the guest (counters, budget, label)
+ * and every queue of the devices listed, plus the host-wide count.
+ */
+#define TK_STATE_DEVS	4
+#define TK_STATE_QUEUES	16
+
+struct tk_state {
+	struct vqnotify_guest_info gi;
+	int ret[TK_STATE_DEVS];
+	struct vqnotify_dev_get dg[TK_STATE_DEVS];
+	struct vqnotify_vq_info vi[TK_STATE_DEVS][TK_STATE_QUEUES];
+	long host_used;
+};
+
+static inline void tk_state_take(struct __test_metadata *_metadata, int fd,
+				 const uint32_t *ids, int n,
+				 struct tk_state *s)
+{
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	ASSERT_GE(TK_STATE_DEVS, n);
+	ASSERT_EQ(0, _test_ioctl_guest_get(fd, &s->gi));
+	for (i = 0; i < n; i++) {
+		s->ret[i] = _test_ioctl_dev_get(fd, ids[i], &s->dg[i],
+						s->vi[i], TK_STATE_QUEUES);
+		s->dg[i].queues = 0;
+	}
+	s->host_used = tk_host_used(fd);
+}
+
+/* @host: the host-wide count must not change either. */
+static inline void tk_expect_same_state(struct __test_metadata *_metadata,
+					int line, const struct tk_state *a,
+					const struct tk_state *b, bool host)
+{
+	int i;
+
+	if (!memcmp(&a->gi, &b->gi, sizeof(a->gi)) &&
+	    !memcmp(a->ret, b->ret, sizeof(a->ret)) &&
+	    !memcmp(a->dg, b->dg, sizeof(a->dg)) &&
+	    !memcmp(a->vi, b->vi, sizeof(a->vi)) &&
+	    (!host || a->host_used == b->host_used))
+		return;
+	TH_LOG("line %d: state changed by a failed call", line);
+	TH_LOG("guest: used %u->%u devices %u->%u budget %u->%u label '%s'->'%s'",
+	       a->gi.used, b->gi.used, a->gi.nr_devices, b->gi.nr_devices,
+	       a->gi.budget, b->gi.budget, a->gi.label, b->gi.label);
+	for (i = 0; i < VQNOTIFY_NR_COUNTERS; i++)
+		if (a->gi.counts[i] != b->gi.counts[i])
+			TH_LOG("counts[%d] %llu->%llu", i,
+			       (unsigned long long)a->gi.counts[i],
+			       (unsigned long long)b->gi.counts[i]);
+	for (i = 0; i < TK_STATE_DEVS; i++)
+		if (a->ret[i] != b->ret[i] ||
+		    memcmp(&a->dg[i], &b->dg[i], sizeof(a->dg[i])) ||
+		    memcmp(a->vi[i], b->vi[i], sizeof(a->vi[i])))
+			TH_LOG("device %d: ret %d->%d status %#x->%#x", i,
+			       a->ret[i], b->ret[i], a->dg[i].status,
+			       b->dg[i].status);
+	TH_LOG("host_used %ld->%ld", a->host_used, b->host_used);
+	_metadata->exit_code = KSFT_FAIL;
+}
+
+#define __EXPECT_SAME(fd, ids, n, err, call, host) do {			\
+	struct tk_state _a, _b;						\
+	tk_state_take(_metadata, fd, ids, n, &_a);			\
+	EXPECT_EQ(err, (call));						\
+	tk_state_take(_metadata, fd, ids, n, &_b);			\
+	tk_expect_same_state(_metadata, __LINE__, &_a, &_b, host);	\
+} while (0)
+
+/*
+ * Run @call; it must return @err and leave guest @fd, its devices @ids and
+ * the host-wide count untouched.
+ */
+#define EXPECT_NO_CHANGE(fd, ids, n, err, call) \
+	__EXPECT_SAME(fd, ids, n, err, call, true)
+
+/* The same, for a call on another guest that may change the host count. */
+#define EXPECT_GUEST_UNCHANGED(fd, ids, n, err, call) \
+	__EXPECT_SAME(fd, ids, n, err, call, false)
+
+/* Slots this guest added host-wide since tk_setup_guest(). */
+#define HOST_DELTA() (tk_host_used(self->fd) - self->host0)
+
+/* Expectations with the caller's line in the log */
+
+/* counts[] index of a label letter as used in CHECK_COUNTS() specs. */
+static inline int tk_label_index(char c)
+{
+	static const char letters[] = "abcdefgprs";
+	const char *p = strchr(letters, c);
+
+	return p && c ? L(A) + (int)(p - letters) : -1;
+}
+
+/*
+ * The guest's counts[] must be exactly @fmt: "a4 b2" means four (a), two
+ * (b) and zero of every other label.
+ */
+static inline void __printf(4, 5)
+tk_check_counts(struct __test_metadata *_metadata, int line, int fd,
+		const char *fmt, ...)
+{
+	static const char *const names[VQNOTIFY_NR_COUNTERS] = {
+		"NONE", "a", "b", "c", "d", "e", "f", "g", "p", "r", "s",
+	};
+	uint64_t want[VQNOTIFY_NR_COUNTERS] = {};
+	struct vqnotify_guest_info gi;
+	char spec[128], *p = spec;
+	va_list ap;
+	int i;
+
+	va_start(ap, fmt);
+	vsnprintf(spec, sizeof(spec), fmt, ap);
+	va_end(ap);
+	while (*p) {
+		char *end;
+
+		if (*p == ' ') {
+			p++;
+			continue;
+		}
+		i = tk_label_index(*p++);
+		ASSERT_LE(0, i) TH_LOG("bad counts spec '%s'", spec);
+		want[i] = strtoull(p, &end, 10);
+		p = end;
+	}
+	ASSERT_EQ(0, _test_ioctl_guest_get(fd, &gi));
+	for (i = 0; i < VQNOTIFY_NR_COUNTERS; i++)
+		EXPECT_EQ(want[i], gi.counts[i])
+			TH_LOG("line %d: counts[%s], want '%s'", line,
+			       i < L(MAX) ? names[i] : "?", spec);
+}
+
+#define CHECK_COUNTS(fd, ...) \
+	tk_check_counts(_metadata, __LINE__, fd, __VA_ARGS__)
+
+static inline void tk_expect_res(struct __test_metadata *_metadata, int line,
+				 const struct vqnotify_vq_result *r,
+				 unsigned int q, unsigned int os,
+				 unsigned int ns, unsigned int lb,
+				 unsigned int rs)
+{
+	EXPECT_EQ(q, r->queue) TH_LOG("line %d", line);
+	EXPECT_EQ(os, (unsigned int)r->old_state)
+		TH_LOG("line %d: queue %u old_state", line, q);
+	EXPECT_EQ(ns, (unsigned int)r->new_state)
+		TH_LOG("line %d: queue %u new_state", line, q);
+	EXPECT_EQ(lb, (unsigned int)r->label)
+		TH_LOG("line %d: queue %u label", line, q);
+	EXPECT_EQ(rs, (unsigned int)r->reason)
+		TH_LOG("line %d: queue %u reason", line, q);
+}
+
+/* A result: queue, old state, new state, label, reason. */
+#define EXPECT_RES(r, q, os, ns, lb, rs) \
+	tk_expect_res(_metadata, __LINE__, &(r), q, os, ns, lb, rs)
+
+static inline struct vqnotify_vq_info
+tk_expect_vq(struct __test_metadata *_metadata, int line, int fd, uint32_t id,
+	     uint32_t q, unsigned int st, unsigned int rs, unsigned int lb)
+{
+	struct vqnotify_vq_info vi = {};
+
+	EXPECT_EQ(0, _test_ioctl_queue_get(fd, id, q, &vi))
+		TH_LOG("line %d: QUEUE_GET dev %u queue %u", line, id, q);
+	EXPECT_EQ(st, (unsigned int)vi.state)
+		TH_LOG("line %d: dev %u queue %u state", line, id, q);
+	EXPECT_EQ(rs, (unsigned int)vi.reason)
+		TH_LOG("line %d: dev %u queue %u reason", line, id, q);
+	EXPECT_EQ(lb, (unsigned int)vi.label)
+		TH_LOG("line %d: dev %u queue %u label", line, id, q);
+	/* assign_seq is set exactly while ASSIGNED. */
+	EXPECT_EQ(st == ASSIG, vi.assign_seq != 0)
+		TH_LOG("line %d: dev %u queue %u assign_seq %u", line, id, q,
+		       vi.assign_seq);
+	return vi;
+}
+
+/* A queue from QUEUE_GET: state, reason, label; returns the info. */
+#define EXPECT_VQ(fd, id, q, st, rs, lb) \
+	tk_expect_vq(_metadata, __LINE__, fd, id, q, st, rs, lb)
+
+static inline void tk_expect_ev(struct __test_metadata *_metadata, int line,
+				const struct vqnotify_event *e, uint32_t dev,
+				uint32_t q, unsigned int os, unsigned int ns,
+				unsigned int lb, unsigned int rs)
+{
+	EXPECT_EQ((uint32_t)VQNOTIFY_EVENT_TRANSITION, e->type)
+		TH_LOG("line %d: event seq %llu", line,
+		       (unsigned long long)e->seq);
+	EXPECT_EQ(dev, e->dev_id) TH_LOG("line %d", line);
+	EXPECT_EQ(q, e->queue) TH_LOG("line %d", line);
+	EXPECT_EQ(os, (unsigned int)e->old_state) TH_LOG("line %d", line);
+	EXPECT_EQ(ns, (unsigned int)e->new_state) TH_LOG("line %d", line);
+	EXPECT_EQ(lb, (unsigned int)e->label) TH_LOG("line %d", line);
+	EXPECT_EQ(rs, (unsigned int)e->reason) TH_LOG("line %d", line);
+	EXPECT_EQ(0U, e->value) TH_LOG("line %d", line);
+	EXPECT_EQ(0U, e->__reserved) TH_LOG("line %d", line);
+}
+
+/* An event: device, queue, old state, new state, label, reason. */
+#define EXPECT_EV(e, dev, q, os, ns, lb, rs) \
+	tk_expect_ev(_metadata, __LINE__, &(e), dev, q, os, ns, lb, rs)
+
+/* No event may be queued. */
+#define EXPECT_NO_EVENTS(fd) do {					\
+	struct vqnotify_event _e;					\
+	EXPECT_EQ(0, tk_read_events(fd, &_e, 1))			\
+		TH_LOG("unexpected event seq %llu type %u label %u",	\
+		       (unsigned long long)_e.seq, _e.type, _e.label);	\
+} while (0)
+
+#endif /* _VQN_CHECK_UTILS_H */

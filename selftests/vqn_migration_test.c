@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vqn_migration_test: SAVE and LOAD refuse what they must (corrupt,
+ * truncated, foreign blobs, wrong devices, bad buffers) and change nothing
+ * when they do. Round trips are in vqn_transition_test.
+ *
+ * The module is loaded afresh for each test binary; host-wide figures are
+ * still compared as deltas, and budgets derived from the threshold and vhost
+ * reserve the module reports. Each test opens its own guest(s). Without
+ * /dev/vqnotify every test is skipped. Written on the toolkit vqn_utils.h.
+ */
+#define _GNU_SOURCE
+#include "vqn_abuse_utils.h"
+
+TK_GUEST_FIXTURE(guest)
+
+/*
+ * Migration errors. The source is an 8-queue PIO device, DRIVER_OK, queue
+ * 7 held by vhost; the target a fresh 8-queue PIO device of the same guest.
+ */
+struct mig {
+	uint32_t src, dst, len;
+	uint8_t blob[TK_BLOB_BUF];
+};
+
+static void mig_setup(struct __test_metadata *_metadata, int fd,
+		      struct mig *m)
+{
+	ASSERT_EQ(0, _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_PIO, 8, "src",
+				 &m->src));
+	ASSERT_EQ(0, _test_ioctl_set_status(fd, m->src, TK_STATUS_OK, NULL, NULL,
+				    NULL));
+	ASSERT_EQ(0, _test_ioctl_host_notifier(fd, m->src, 7, true, NULL));
+	m->len = tk_save_blob(_metadata, fd, m->src, m->blob);
+	ASSERT_EQ(0, _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_PIO, 8, "dst",
+				 &m->dst));
+}
+
+/* The failed LOAD changed nothing: the target is fresh and loadable. */
+static void mig_check_untouched(struct __test_metadata *_metadata, int fd,
+				struct mig *m)
+{
+	struct vqnotify_vq_info vi[8];
+	struct vqnotify_dev_get dg;
+	uint32_t q, nr = 8;
+	struct vqnotify_vq_result res[8];
+
+	ASSERT_EQ(0, _test_ioctl_dev_get(fd, m->dst, &dg, vi, 8));
+	EXPECT_EQ(0U, dg.status);
+	for (q = 0; q < 8; q++) {
+		EXPECT_EQ(DEASS, vi[q].state);
+		EXPECT_EQ(L(A), vi[q].label);
+		EXPECT_EQ(R(NONE), vi[q].reason);
+		EXPECT_EQ(0, vi[q].flags);
+	}
+	ASSERT_EQ(0, _test_ioctl_dev_load(fd, m->dst, m->blob, m->len, res, &nr));
+	EXPECT_EQ(8U, nr);
+	ASSERT_EQ(0, _test_ioctl_host_notifier(fd, m->dst, 7, true, NULL));
+	tk_expect_same_dev(_metadata, fd, m->src, fd, m->dst);
+}
+
+/* Flipping any byte of the blob is caught (CRC): EINVAL, no change. */
+TEST_F(guest, load_corrupt)
+{
+	struct mig m;
+	uint32_t i;
+
+	mig_setup(_metadata, self->fd, &m);
+	for (i = 0; i < m.len; i++) {
+		m.blob[i] ^= 0x10;
+		test_err_dev_load(EINVAL, m.dst, m.blob, m.len, NULL, NULL)
+			TH_LOG("byte %u flipped", i);
+		m.blob[i] ^= 0x10;
+	}
+	CHECK_COUNTS(self->fd, "a16 b8 d1");
+	mig_check_untouched(_metadata, self->fd, &m);
+}
+
+TEST_F(guest, load_truncated)
+{
+	uint32_t lens[] = { 0, 4, TK_BLOB_HDR_LEN - 1, TK_BLOB_HDR_LEN, 0, 0 };
+	struct mig m;
+	uint32_t i;
+
+	mig_setup(_metadata, self->fd, &m);
+	lens[4] = m.len - 1;
+	lens[5] = m.len - 8;
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		uint32_t len = lens[i];
+
+		test_err_dev_load(EINVAL, m.dst, m.blob, len, NULL, NULL)
+			TH_LOG("len %u of %u", len, m.len);
+	}
+	/* Trailing garbage is no better. */
+	memset(m.blob + m.len, 0, 8);
+	test_err_dev_load(EINVAL, m.dst, m.blob, m.len + 8, NULL, NULL);
+	mig_check_untouched(_metadata, self->fd, &m);
+}
+
+/* Foreign data with a valid CRC: bad magic, then a bad version. */
+TEST_F(guest, load_foreign)
+{
+	uint32_t crc;
+	struct mig m;
+
+	mig_setup(_metadata, self->fd, &m);
+	memcpy(&crc, m.blob + TK_BLOB_CRC, 4);
+	ASSERT_EQ(crc, tk_blob_crc(m.blob, m.len))
+		TH_LOG("blob layout changed: update the BLOB_* offsets");
+
+	m.blob[TK_BLOB_MAGIC] ^= 0xff;
+	tk_blob_reseal(m.blob, m.len);
+	test_err_dev_load(EINVAL, m.dst, m.blob, m.len, NULL, NULL);
+	m.blob[TK_BLOB_MAGIC] ^= 0xff;
+
+	m.blob[TK_BLOB_VERSION] += 1;
+	tk_blob_reseal(m.blob, m.len);
+	test_err_dev_load(EINVAL, m.dst, m.blob, m.len, NULL, NULL);
+	m.blob[TK_BLOB_VERSION] -= 1;
+	tk_blob_reseal(m.blob, m.len);
+	mig_check_untouched(_metadata, self->fd, &m);
+}
+
+TEST_F(guest, load_wrong_queue_count)
+{
+	uint32_t d4, d16;
+	struct mig m;
+
+	mig_setup(_metadata, self->fd, &m);
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_PIO, 4, "4", &d4);
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_PIO, 16, "16", &d16);
+	test_err_dev_load(EINVAL, d4, m.blob, m.len, NULL, NULL);
+	test_err_dev_load(EINVAL, d16, m.blob, m.len, NULL, NULL);
+	EXPECT_VQ(self->fd, d4, 0, DEASS, R(NONE), L(A));
+	EXPECT_VQ(self->fd, d16, 0, DEASS, R(NONE), L(A));
+	mig_check_untouched(_metadata, self->fd, &m);
+}
+
+TEST_F(guest, load_wrong_transport)
+{
+	struct mig m;
+	uint32_t d;
+
+	mig_setup(_metadata, self->fd, &m);
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 8, "mmio", &d);
+	test_err_dev_load(EINVAL, d, m.blob, m.len, NULL, NULL);
+	EXPECT_VQ(self->fd, d, 0, DEASS, R(NONE), L(A));
+	mig_check_untouched(_metadata, self->fd, &m);
+}
+
+/* LOAD wants a device that never saw a lifecycle call: EBUSY otherwise. */
+TEST_F(guest, load_ebusy)
+{
+	struct vqnotify_dev_get dg;
+	uint32_t d[4], i;
+	struct mig m;
+
+	mig_setup(_metadata, self->fd, &m);
+	for (i = 0; i < 4; i++)
+		test_cmd_dev_add(VQNOTIFY_TRANSPORT_PIO, 8, "busy", &d[i]);
+	test_cmd_set_status(d[0], TK_STATUS_FEATURES, NULL, NULL, NULL);
+	test_cmd_host_notifier(d[1], 0, true, NULL);
+	test_cmd_dev_reset(d[2], NULL, NULL);
+	test_cmd_dev_load(d[3], m.blob, m.len, NULL, NULL);
+	/* API 2: a reset leaves a quiescent device, which LOAD takes. */
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(i == 2 ? 0 : -EBUSY,
+			  _test_ioctl_dev_load(self->fd, d[i], m.blob, m.len,
+					       NULL, NULL))
+			TH_LOG("device %u", i);
+	EXPECT_VQ(self->fd, d[1], 0, OFFL, R(VHOST), L(C));
+	/* Queries do not count as use. */
+	test_cmd_dev_get(m.dst, &dg, NULL, 0);
+	mig_check_untouched(_metadata, self->fd, &m);
+}
+
+/* SAVE into a short buffer: EMSGSIZE with the needed length, no write. */
+TEST_F(guest, save_emsgsize)
+{
+	uint8_t buf[TK_BLOB_BUF];
+	uint32_t len, i, bad = 0;
+	struct mig m;
+
+	mig_setup(_metadata, self->fd, &m);
+	memset(buf, 0xaa, sizeof(buf));
+	len = 0;
+	test_err_dev_save(EMSGSIZE, m.src, buf, &len);
+	EXPECT_EQ(m.len, len);
+	len = m.len - 1;
+	test_err_dev_save(EMSGSIZE, m.src, buf, &len);
+	EXPECT_EQ(m.len, len);
+	for (i = 0; i < sizeof(buf); i++)
+		bad += buf[i] != 0xaa;
+	EXPECT_EQ(0U, bad);
+	/* A larger buffer is fine; len says what was written. */
+	len = sizeof(buf);
+	test_cmd_dev_save(m.src, buf, &len);
+	EXPECT_EQ(m.len, len);
+	EXPECT_EQ(0, memcmp(buf, m.blob, m.len));
+	EXPECT_EQ(0xaa, buf[m.len]);
+}
+
+TEST_F(guest, save_data_efault)
+{
+	uint32_t len;
+	struct mig m;
+
+	mig_setup(_metadata, self->fd, &m);
+	len = m.len;
+	test_err_dev_save(EFAULT, m.src, NULL, &len);
+	len = m.len;
+	test_err_dev_save(EFAULT, m.src, tk_unmapped_addr(), &len);
+	len = m.len;
+	test_err_dev_save(EFAULT, m.src, tk_ro_page(), &len);
+}
+
+/* SAVE has no results: the fields must be zero. */
+TEST_F(guest, save_results_nonzero)
+{
+	struct vqnotify_migration mg;
+	struct mig m;
+
+	mig_setup(_metadata, self->fd, &m);
+	memset(&mg, 0, sizeof(mg));
+	mg.size = sizeof(mg);
+	mg.dev_id = m.src;
+	mg.len = TK_BLOB_BUF;
+	mg.data = (uintptr_t)m.blob;
+	mg.results = (uintptr_t)m.blob;
+	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_DEV_SAVE, &mg));
+	mg.results = 0;
+	mg.nr_results = 8;
+	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_DEV_SAVE, &mg));
+	mg.nr_results = 0;
+	EXPECT_EQ(0, _test_ioctl(self->fd, VQNOTIFY_DEV_SAVE, &mg));
+}
+
+TEST_F(guest, load_data_efault)
+{
+	struct mig m;
+
+	mig_setup(_metadata, self->fd, &m);
+	test_err_dev_load(EFAULT, m.dst, NULL, m.len, NULL, NULL);
+	test_err_dev_load(EFAULT, m.dst, tk_unmapped_addr(), m.len, NULL, NULL);
+	mig_check_untouched(_metadata, self->fd, &m);
+}
+
+TEST_F(guest, load_len_too_big)
+{
+	static uint8_t big[1 << 16];
+	struct mig m;
+
+	mig_setup(_metadata, self->fd, &m);
+	memcpy(big, m.blob, m.len);
+	test_err_dev_load(EINVAL, m.dst, big, sizeof(big), NULL, NULL);
+	test_err_dev_load(EINVAL, m.dst, big, ~0U, NULL, NULL);
+	mig_check_untouched(_metadata, self->fd, &m);
+}
+
+TEST_F(guest, load_results_short)
+{
+	struct vqnotify_vq_result res[8];
+	uint32_t nr = 7;
+	struct mig m;
+
+	mig_setup(_metadata, self->fd, &m);
+	test_err_dev_load(EINVAL, m.dst, m.blob, m.len, res, &nr);
+	mig_check_untouched(_metadata, self->fd, &m);
+}
+
+TEST_F(guest, load_results_efault)
+{
+	uint32_t nr = 8;
+	struct mig m;
+
+	mig_setup(_metadata, self->fd, &m);
+	test_err_dev_load(EFAULT, m.dst, m.blob, m.len, tk_unmapped_addr(), &nr);
+	test_err_dev_load(EFAULT, m.dst, m.blob, m.len, tk_ro_page(), &nr);
+	mig_check_untouched(_metadata, self->fd, &m);
+}
+
+TEST_HARNESS_MAIN
