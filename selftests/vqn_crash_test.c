@@ -27,7 +27,8 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
-#include "vqn_hostile.h"
+#include "vqn_abuse_utils.h"
+#include "vqn_nl_utils.h"
 
 #define CR_GUESTS	2
 
@@ -41,7 +42,7 @@ struct cr_shared {
 struct cr_vmm {
 	struct cr_shared *sh;
 	int fd[CR_GUESTS];
-	struct vh_rng rng;
+	struct tk_rng rng;
 };
 
 /* Reads guest 0's events one by one, slowly: the rest stay queued. */
@@ -76,52 +77,50 @@ static void *cr_reader(void *arg)
 static void cr_burst(struct cr_vmm *v)
 {
 	static struct vqnotify_vq_result res[VQNOTIFY_MAX_QUEUES];
-	static uint8_t blob[VH_BLOB_MAX];
+	static uint8_t blob[TK_BLOB_MAX];
 	uint32_t ids[CR_GUESTS][16] = { { 1, 2, 3 }, { 1 } };
 	uint32_t nids[CR_GUESTS] = { 3, 1 };
-	struct vh_rng *r = &v->rng;
+	struct tk_rng *r = &v->rng;
 
 	for (;;) {
-		int g = vh_below(r, 4) ? 0 : 1, fd = v->fd[g];
-		uint32_t i = vh_below(r, nids[g]), id = ids[g][i];
+		int g = tk_below(r, 4) ? 0 : 1, fd = v->fd[g];
+		uint32_t i = tk_below(r, nids[g]), id = ids[g][i];
 		uint32_t nr = VQNOTIFY_MAX_QUEUES, len = sizeof(blob), nid;
 
-		switch (vh_below(r, 10)) {
+		switch (tk_below(r, 10)) {
 		case 0:
 		case 1:
-			vh_set_status(fd, id, vh_chance(r, 70) ? VH_STATUS_OK :
-				      vh_chance(r, 50) ? VH_STATUS_STOPPED : 0,
-				      res, &nr);
+			_test_ioctl_set_status(fd, id, tk_chance(r, 70) ? TK_STATUS_OK : tk_chance(r, 50) ? TK_STATUS_FEATURES : 0, NULL, res, &nr);
 			break;
 		case 2:
 		case 3:
-			vh_host_notifier(fd, id, vh_below(r, 8),
-					 vh_chance(r, 60), NULL);
+			_test_ioctl_host_notifier(fd, id, tk_below(r, 8),
+					 tk_chance(r, 60), NULL);
 			break;
 		case 4:
 		case 5:
 			/* Lowering preempts: events for the poller. */
-			vh_set_budget(fd, vh_chance(r, 50) ? 0 :
-				      1 + vh_below(r, 24));
+			_test_ioctl_set_budget(fd, tk_chance(r, 50) ? 0 :
+				      1 + tk_below(r, 24));
 			break;
 		case 6:
-			vh_dev_op(fd, VQNOTIFY_DEV_RESET, id, 0, NULL, res, &nr);
+			_test_ioctl_dev_op(fd, VQNOTIFY_DEV_RESET, id, 0, NULL, res, &nr);
 			break;
 		case 7:
 			if (nids[g] < 16 &&
-			    !vh_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 8, "hot",
+			    !_test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 8, "hot",
 					&nid))
 				ids[g][nids[g]++] = nid;
 			break;
 		case 8:
-			if (nids[g] > 1 && !vh_dev_remove(fd, id))
+			if (nids[g] > 1 && !_test_ioctl_dev_remove(fd, id, NULL, NULL))
 				ids[g][i] = ids[g][--nids[g]];
 			break;
 		default:
-			if (!vh_save(fd, id, blob, &len) &&
-			    !vh_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 8, "dst",
+			if (!_test_ioctl_dev_save(fd, id, blob, &len) &&
+			    !_test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 8, "dst",
 					&nid)) {
-				vh_load(fd, nid, blob, len, res, &nr);
+				_test_ioctl_dev_load(fd, nid, blob, len, res, &nr);
 				if (nids[g] < 16)
 					ids[g][nids[g]++] = nid;
 			}
@@ -140,18 +139,18 @@ static void __attribute__((noreturn)) cr_vmm_main(struct cr_shared *sh,
 	uint32_t nr = 0;
 
 	for (int g = 0; g < CR_GUESTS; g++) {
-		v.fd[g] = vh_open();
-		if (v.fd[g] < 0 || vh_guest_get(v.fd[g], &gi))
+		v.fd[g] = tk_open(0);
+		if (v.fd[g] < 0 || _test_ioctl_guest_get(v.fd[g], &gi))
 			_exit(2);
 		sh->guest_id[g] = gi.guest_id;
 	}
 	/* Guest 0: 24 assigned queues; guest 1: one queue held by vhost. */
 	for (uint32_t id = 1; id <= 3; id++)
-		if (vh_dev_add(v.fd[0], VQNOTIFY_TRANSPORT_MMIO, 8, "q8", NULL) ||
-		    vh_set_status(v.fd[0], id, VH_STATUS_OK, NULL, &nr))
+		if (_test_ioctl_dev_add(v.fd[0], VQNOTIFY_TRANSPORT_MMIO, 8, "q8", NULL) ||
+		    _test_ioctl_set_status(v.fd[0], id, TK_STATUS_OK, NULL, NULL, &nr))
 			_exit(3);
-	if (vh_dev_add(v.fd[1], VQNOTIFY_TRANSPORT_PIO, 8, "vhost", NULL) ||
-	    vh_host_notifier(v.fd[1], 1, 0, true, NULL))
+	if (_test_ioctl_dev_add(v.fd[1], VQNOTIFY_TRANSPORT_PIO, 8, "vhost", NULL) ||
+	    _test_ioctl_host_notifier(v.fd[1], 1, 0, true, NULL))
 		_exit(4);
 	if (pthread_create(&t, NULL, cr_poller, &v) ||
 	    pthread_create(&t, NULL, cr_reader, &v))
@@ -163,7 +162,7 @@ static void __attribute__((noreturn)) cr_vmm_main(struct cr_shared *sh,
 
 /* The monitor group: GUEST_DEL notifications seen, by guest id. */
 struct cr_monitor {
-	struct vh_nl nl;
+	struct tk_nl nl;
 	bool on;
 	bool lost;		/* ENOBUFS: notifications were dropped */
 	uint32_t ndel;
@@ -189,21 +188,21 @@ static void cr_monitor_drain(struct cr_monitor *m)
 		}
 		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, n);
 		     h = NLMSG_NEXT(h, n)) {
-			struct nlattr *tb[VQNOTIFY_A_GUEST_MAX + 1];
+			struct tk_nl_attrs at;
 			struct genlmsghdr *gh = NLMSG_DATA(h);
 
 			if (h->nlmsg_type != m->nl.family ||
 			    gh->cmd != VQNOTIFY_CMD_GUEST_DEL_NTF ||
-			    m->ndel == VH_ARRAY_SIZE(m->del_id))
+			    m->ndel == TK_ARRAY_SIZE(m->del_id))
 				continue;
-			vh_nl_parse(h, tb, VQNOTIFY_A_GUEST_MAX);
-			if (!tb[VQNOTIFY_A_GUEST_ID])
+			tk_nl_parse_msg(&at, h);
+			if (!at.tb[VQNOTIFY_A_GUEST_ID])
 				continue;
-			m->del_id[m->ndel] = vh_nla_u32(tb[VQNOTIFY_A_GUEST_ID]);
-			m->del_used[m->ndel] = tb[VQNOTIFY_A_GUEST_USED] ?
-				vh_nla_u32(tb[VQNOTIFY_A_GUEST_USED]) : ~0U;
-			m->del_devs[m->ndel] = tb[VQNOTIFY_A_GUEST_NR_DEVICES] ?
-				vh_nla_u32(tb[VQNOTIFY_A_GUEST_NR_DEVICES]) :
+			m->del_id[m->ndel] = tk_nla_u32(at.tb[VQNOTIFY_A_GUEST_ID]);
+			m->del_used[m->ndel] = at.tb[VQNOTIFY_A_GUEST_USED] ?
+				tk_nla_u32(at.tb[VQNOTIFY_A_GUEST_USED]) : ~0U;
+			m->del_devs[m->ndel] = at.tb[VQNOTIFY_A_GUEST_NR_DEVICES] ?
+				tk_nla_u32(at.tb[VQNOTIFY_A_GUEST_NR_DEVICES]) :
 				~0U;
 			m->ndel++;
 		}
@@ -212,30 +211,30 @@ static void cr_monitor_drain(struct cr_monitor *m)
 
 TEST(kill_vmm)
 {
-	unsigned long cycles = vh_env_ull("VQN_CRASH_CYCLES", 300);
-	double seconds = vh_env_ull("VQN_CRASH_SECONDS", 25);
-	uint64_t seed = vh_seed("VQN_CRASH_SEED");
-	struct vh_rng rng = { seed };
+	unsigned long cycles = tk_env_ull("VQN_CRASH_CYCLES", 300);
+	double seconds = tk_env_ull("VQN_CRASH_SECONDS", 25);
+	uint64_t seed = tk_seed("VQN_CRASH_SEED");
+	struct tk_rng rng = { seed };
 	struct cr_shared *sh;
 	struct cr_monitor mon = { 0 };
-	struct vh_nl_ids *base = NULL, *now = NULL;
-	struct vh_nl nl;
+	struct tk_nl_guests *base = NULL, *now = NULL;
+	struct tk_nl nl;
 	bool have_nl;
 	uint32_t used0, guests0, used, guests;
 	unsigned long done = 0, early = 0, mid = 0, late_ok = 0, ntf = 0;
 	uint64_t ops = 0, evs = 0;
-	double t0 = vh_now();
+	double t0 = tk_now();
 
-	if (access(VH_DEV, F_OK))
-		SKIP(return, "no %s (module not loaded)", VH_DEV);
+	if (access(TK_DEV_PATH, F_OK))
+		SKIP(return, "no %s (module not loaded)", TK_DEV_PATH);
 	ksft_print_msg("crash: seed %#llx, up to %lu cycles or %.0f s (VQN_CRASH_SEED, VQN_CRASH_CYCLES, VQN_CRASH_SECONDS)\n",
 		       (unsigned long long)seed, cycles, seconds);
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, sh);
-	ASSERT_EQ(0, vh_host_usage(&used0, &guests0));
+	ASSERT_EQ(0, tk_host_usage(&used0, &guests0));
 
-	have_nl = !vh_nl_open(&nl, VQNOTIFY_FAMILY_NAME);
+	have_nl = !tk_nl_open(&nl);
 	if (have_nl) {
 		int sz = 8 << 20;
 
@@ -243,22 +242,22 @@ TEST(kill_vmm)
 		now = malloc(sizeof(*now));
 		ASSERT_NE(NULL, base);
 		ASSERT_NE(NULL, now);
-		ASSERT_EQ(0, vh_nl_guest_ids(&nl, base));
-		ASSERT_EQ(0, vh_nl_open(&mon.nl, VQNOTIFY_FAMILY_NAME));
-		ASSERT_NE(0, mon.nl.mcgrp);
+		ASSERT_EQ(0, _test_nl_guest_dump(&nl, base));
+		ASSERT_EQ(0, tk_nl_open(&mon.nl));
+		ASSERT_NE(0, mon.nl.monitor);
 		setsockopt(mon.nl.fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz,
 			   sizeof(sz));
 		ASSERT_EQ(0, setsockopt(mon.nl.fd, SOL_NETLINK,
-					NETLINK_ADD_MEMBERSHIP, &mon.nl.mcgrp,
-					sizeof(mon.nl.mcgrp)));
+					NETLINK_ADD_MEMBERSHIP, &mon.nl.monitor,
+					sizeof(mon.nl.monitor)));
 		mon.on = true;
 	}
 
-	for (done = 0; done < cycles && vh_now() - t0 < seconds; done++) {
-		uint64_t cseed = vh_rand(&rng);
-		bool wait_ready = vh_chance(&rng, 85);
-		useconds_t delay = wait_ready ? vh_below(&rng, 20000) :
-						vh_below(&rng, 3000);
+	for (done = 0; done < cycles && tk_now() - t0 < seconds; done++) {
+		uint64_t cseed = tk_rand(&rng);
+		bool wait_ready = tk_chance(&rng, 85);
+		useconds_t delay = wait_ready ? tk_below(&rng, 20000) :
+						tk_below(&rng, 3000);
 		int status;
 		pid_t pid;
 
@@ -270,10 +269,10 @@ TEST(kill_vmm)
 		if (!pid)
 			cr_vmm_main(sh, cseed);
 		if (wait_ready) {
-			double t = vh_now();
+			double t = tk_now();
 
 			while (!__atomic_load_n(&sh->ready, __ATOMIC_SEQ_CST) &&
-			       vh_now() - t < 10)
+			       tk_now() - t < 10)
 				usleep(200);
 			ASSERT_TRUE(sh->ready) {
 				TH_LOG("cycle %lu (seed %#llx): VMM never ready",
@@ -295,12 +294,12 @@ TEST(kill_vmm)
 		evs += sh->events_read;
 
 		/* At once: the reaped VMM's file is released. */
-		ASSERT_EQ(0, vh_host_usage(&used, &guests));
+		ASSERT_EQ(0, tk_host_usage(&used, &guests));
 		if (used != used0 || guests != guests0) {
 			uint32_t u2 = 0, g2 = 0;
 
 			usleep(500000);
-			vh_host_usage(&u2, &g2);
+			tk_host_usage(&u2, &g2);
 			late_ok = u2 == used0 && g2 == guests0;
 		}
 		ASSERT_EQ(used0, used) {
@@ -317,7 +316,7 @@ TEST(kill_vmm)
 		if (!have_nl)
 			continue;
 
-		ASSERT_EQ(0, vh_nl_guest_ids(&nl, now));
+		ASSERT_EQ(0, _test_nl_guest_dump(&nl, now));
 		ASSERT_EQ(base->n, now->n) {
 			TH_LOG("cycle %lu (seed %#llx): %u guests in the dump, %u before",
 			       done, (unsigned long long)seed, now->n, base->n);
@@ -327,7 +326,7 @@ TEST(kill_vmm)
 
 			if (!id)
 				continue;
-			ASSERT_FALSE(vh_nl_ids_has(now, id)) {
+			ASSERT_FALSE(tk_nl_guests_has(now, id)) {
 				TH_LOG("cycle %lu: dead guest %u still dumped",
 				       done, id);
 			}
@@ -352,13 +351,13 @@ TEST(kill_vmm)
 		}
 	}
 	ksft_print_msg("crash: %lu kill cycles in %.1f s: %lu during setup, %lu mid-burst; %llu lifecycle calls and %llu events read before the kills; %lu GUEST_DEL notifications checked\n",
-		       done, vh_now() - t0, early, mid,
+		       done, tk_now() - t0, early, mid,
 		       (unsigned long long)ops, (unsigned long long)evs, ntf);
 	EXPECT_LT(0UL, done);
 }
 
 int main(int argc, char **argv)
 {
-	VH_SET_TIMEOUT(kill_vmm, vh_env_ull("VQN_CRASH_SECONDS", 25) + 60);
+	TK_SET_TIMEOUT(kill_vmm, tk_env_ull("VQN_CRASH_SECONDS", 25) + 60);
 	return test_harness_run(argc, argv);
 }

@@ -23,7 +23,8 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
-#include "vqn_hostile.h"
+#include "vqn_abuse_utils.h"
+#include "vqn_nl_utils.h"
 
 #define FS_MAX_NTH	2000
 #define FS_DBG		"/sys/kernel/debug/"
@@ -43,16 +44,16 @@ struct fs_ctx {
 	uint32_t nq;
 	uint32_t guest_id;
 	uint32_t blob_len;
-	uint8_t blob[VH_BLOB_MAX];
-	uint64_t ready[VH_WORDS(VQNOTIFY_MAX_QUEUES)];
+	uint8_t blob[TK_BLOB_MAX];
+	uint64_t ready[TK_BITMAP_WORDS(VQNOTIFY_MAX_QUEUES)];
 	struct vqnotify_vq_result res[VQNOTIFY_MAX_QUEUES];
 	struct vqnotify_vq_info vi[VQNOTIFY_MAX_QUEUES];
 	struct vqnotify_event ev[8];
-	struct vh_nl nl;
+	struct tk_nl nl;
 	bool have_nl;
-	struct vh_nl_config cfg;
-	struct vh_nl_ids ids;
-	struct vh_nl mon;	/* joined the monitor group */
+	struct tk_nl_config cfg;
+	struct tk_nl_guests ids;
+	struct tk_nl mon;	/* joined the monitor group */
 	bool have_mon;
 };
 
@@ -184,11 +185,11 @@ static int fs_fresh_guest(struct fs_ctx *c)
 
 	if (c->fd >= 0)
 		close(c->fd);
-	c->fd = vh_open();
+	c->fd = tk_open(0);
 	if (c->fd < 0)
 		return c->fd;
 	fcntl(c->fd, F_SETFL, O_NONBLOCK);
-	ret = vh_guest_get(c->fd, &gi);
+	ret = _test_ioctl_guest_get(c->fd, &gi);
 	c->guest_id = gi.guest_id;
 	/* Prefault every buffer a call hands the kernel. */
 	memset(c->res, 0, sizeof(c->res));
@@ -209,10 +210,10 @@ static int fs_prep_dev(struct fs_ctx *c)
 
 	/* A neighbour, so the device under test is not the first. */
 	if (!ret)
-		ret = vh_dev_add(c->fd, VQNOTIFY_TRANSPORT_PIO, 2, "other",
+		ret = _test_ioctl_dev_add(c->fd, VQNOTIFY_TRANSPORT_PIO, 2, "other",
 				 NULL);
 	if (!ret)
-		ret = vh_dev_add(c->fd, VQNOTIFY_TRANSPORT_MMIO, c->nq, "dut",
+		ret = _test_ioctl_dev_add(c->fd, VQNOTIFY_TRANSPORT_MMIO, c->nq, "dut",
 				 &c->dev);
 	return ret;
 }
@@ -223,10 +224,10 @@ static int fs_prep_dev_ok(struct fs_ctx *c)
 	int ret = fs_prep_dev(c);
 
 	if (!ret)
-		ret = vh_set_status(c->fd, c->dev, VH_STATUS_OK, NULL, &nr);
+		ret = _test_ioctl_set_status(c->fd, c->dev, TK_STATUS_OK, NULL, NULL, &nr);
 	/* One queue with vhost: OFFLIMITS goes through the paths too. */
 	if (!ret)
-		ret = vh_host_notifier(c->fd, c->dev, 0, true, NULL);
+		ret = _test_ioctl_host_notifier(c->fd, c->dev, 0, true, NULL);
 	return ret;
 }
 
@@ -237,9 +238,9 @@ static int fs_prep_load(struct fs_ctx *c)
 
 	c->blob_len = sizeof(c->blob);
 	if (!ret)
-		ret = vh_save(c->fd, c->dev, c->blob, &c->blob_len);
+		ret = _test_ioctl_dev_save(c->fd, c->dev, c->blob, &c->blob_len);
 	if (!ret)
-		ret = vh_dev_add(c->fd, VQNOTIFY_TRANSPORT_MMIO, c->nq, "dst",
+		ret = _test_ioctl_dev_add(c->fd, VQNOTIFY_TRANSPORT_MMIO, c->nq, "dst",
 				 &c->dev);
 	return ret;
 }
@@ -250,7 +251,7 @@ static int fs_prep_events(struct fs_ctx *c)
 	int ret = fs_prep_dev_ok(c);
 
 	if (!ret)
-		ret = vh_set_budget(c->fd, 1);
+		ret = _test_ioctl_set_budget(c->fd, 1);
 	return ret;
 }
 
@@ -258,7 +259,7 @@ static int fs_prep_events(struct fs_ctx *c)
 
 static int fs_call_open(struct fs_ctx *c)
 {
-	c->newfd = open(VH_DEV, O_RDWR | O_CLOEXEC);
+	c->newfd = open(TK_DEV_PATH, O_RDWR | O_CLOEXEC);
 	return c->newfd < 0 ? -errno : 0;
 }
 
@@ -279,26 +280,26 @@ static int fs_call_guest_set(struct fs_ctx *c)
 		.label = "faulty",
 	};
 
-	return vh_io(c->fd, VQNOTIFY_GUEST_SET, &gs);
+	return _test_ioctl(c->fd, VQNOTIFY_GUEST_SET, &gs);
 }
 
 static int fs_call_guest_get(struct fs_ctx *c)
 {
 	struct vqnotify_guest_info gi;
 
-	return vh_guest_get(c->fd, &gi);
+	return _test_ioctl_guest_get(c->fd, &gi);
 }
 
 static int fs_call_get_info(struct fs_ctx *c)
 {
 	struct vqnotify_info info;
 
-	return vh_info(c->fd, &info);
+	return _test_ioctl_get_info(c->fd, &info);
 }
 
 static int fs_call_dev_add(struct fs_ctx *c)
 {
-	return vh_dev_add(c->fd, VQNOTIFY_TRANSPORT_CCW, c->nq, "new", NULL);
+	return _test_ioctl_dev_add(c->fd, VQNOTIFY_TRANSPORT_CCW, c->nq, "new", NULL);
 }
 
 static int fs_call_set_status(struct fs_ctx *c)
@@ -307,9 +308,9 @@ static int fs_call_set_status(struct fs_ctx *c)
 
 	/* Every queue but the last is initialised. */
 	memset(c->ready, 0xff, sizeof(c->ready));
-	for (uint32_t q = c->nq - 1; q < VH_WORDS(c->nq) * 64; q++)
+	for (uint32_t q = c->nq - 1; q < TK_BITMAP_WORDS(c->nq) * 64; q++)
 		c->ready[q / 64] &= ~(1ULL << (q % 64));
-	return vh_dev_op(c->fd, VQNOTIFY_SET_STATUS, c->dev, VH_STATUS_OK,
+	return _test_ioctl_dev_op(c->fd, VQNOTIFY_SET_STATUS, c->dev, TK_STATUS_OK,
 			 c->ready, c->res, &nr);
 }
 
@@ -317,14 +318,14 @@ static int fs_call_stop(struct fs_ctx *c)
 {
 	uint32_t nr = VQNOTIFY_MAX_QUEUES;
 
-	return vh_set_status(c->fd, c->dev, VH_STATUS_STOPPED, c->res, &nr);
+	return _test_ioctl_set_status(c->fd, c->dev, TK_STATUS_FEATURES, NULL, c->res, &nr);
 }
 
 static int fs_call_reset(struct fs_ctx *c)
 {
 	uint32_t nr = VQNOTIFY_MAX_QUEUES;
 
-	return vh_dev_op(c->fd, VQNOTIFY_DEV_RESET, c->dev, 0, NULL, c->res,
+	return _test_ioctl_dev_op(c->fd, VQNOTIFY_DEV_RESET, c->dev, 0, NULL, c->res,
 			 &nr);
 }
 
@@ -332,44 +333,44 @@ static int fs_call_remove(struct fs_ctx *c)
 {
 	uint32_t nr = VQNOTIFY_MAX_QUEUES;
 
-	return vh_dev_op(c->fd, VQNOTIFY_DEV_REMOVE, c->dev, 0, NULL, c->res,
+	return _test_ioctl_dev_op(c->fd, VQNOTIFY_DEV_REMOVE, c->dev, 0, NULL, c->res,
 			 &nr);
 }
 
 static int fs_call_vhost_on(struct fs_ctx *c)
 {
-	return vh_host_notifier(c->fd, c->dev, 1, true, NULL);
+	return _test_ioctl_host_notifier(c->fd, c->dev, 1, true, NULL);
 }
 
 static int fs_call_vhost_off(struct fs_ctx *c)
 {
-	return vh_host_notifier(c->fd, c->dev, 0, false, NULL);
+	return _test_ioctl_host_notifier(c->fd, c->dev, 0, false, NULL);
 }
 
 static int fs_call_queue_get(struct fs_ctx *c)
 {
-	return vh_queue_get(c->fd, c->dev, c->nq - 1, NULL);
+	return _test_ioctl_queue_get(c->fd, c->dev, c->nq - 1, NULL);
 }
 
 static int fs_call_dev_get(struct fs_ctx *c)
 {
 	struct vqnotify_dev_get dg;
 
-	return vh_dev_get(c->fd, c->dev, &dg, c->vi, VQNOTIFY_MAX_QUEUES);
+	return _test_ioctl_dev_get(c->fd, c->dev, &dg, c->vi, VQNOTIFY_MAX_QUEUES);
 }
 
 static int fs_call_save(struct fs_ctx *c)
 {
 	uint32_t len = sizeof(c->blob);
 
-	return vh_save(c->fd, c->dev, c->blob, &len);
+	return _test_ioctl_dev_save(c->fd, c->dev, c->blob, &len);
 }
 
 static int fs_call_load(struct fs_ctx *c)
 {
 	uint32_t nr = VQNOTIFY_MAX_QUEUES;
 
-	return vh_load(c->fd, c->dev, c->blob, c->blob_len, c->res, &nr);
+	return _test_ioctl_dev_load(c->fd, c->dev, c->blob, c->blob_len, c->res, &nr);
 }
 
 static int fs_call_read(struct fs_ctx *c)
@@ -381,77 +382,77 @@ static int fs_call_read(struct fs_ctx *c)
 
 static int fs_call_budget_down(struct fs_ctx *c)
 {
-	return vh_set_budget(c->fd, 1);
+	return _test_ioctl_set_budget(c->fd, 1);
 }
 
 /* Netlink requests: the kernel runs them in sendmsg(), i.e. in this task. */
 
 static int fs_call_nl_guest_get(struct fs_ctx *c)
 {
-	struct vh_nl_attr a = { VQNOTIFY_A_GUEST_ID, c->guest_id };
+	struct tk_nl_attr a = { VQNOTIFY_A_GUEST_ID, c->guest_id };
 
-	return vh_nl_call(&c->nl, VQNOTIFY_CMD_GUEST_GET, false, &a, 1, NULL,
+	return tk_nl_call(&c->nl, VQNOTIFY_CMD_GUEST_GET, false, &a, 1, NULL,
 			  NULL);
 }
 
 static int fs_call_nl_guest_dump(struct fs_ctx *c)
 {
-	return vh_nl_guest_ids(&c->nl, &c->ids);
+	return _test_nl_guest_dump(&c->nl, &c->ids);
 }
 
 static int fs_call_nl_dev_get(struct fs_ctx *c)
 {
-	struct vh_nl_attr a[] = {
+	struct tk_nl_attr a[] = {
 		{ VQNOTIFY_A_DEV_GUEST_ID, c->guest_id },
 		{ VQNOTIFY_A_DEV_ID, c->dev },
 	};
 
-	return vh_nl_call(&c->nl, VQNOTIFY_CMD_DEV_GET, false, a, 2, NULL,
+	return tk_nl_call(&c->nl, VQNOTIFY_CMD_DEV_GET, false, a, 2, NULL,
 			  NULL);
 }
 
 static int fs_call_nl_dev_dump(struct fs_ctx *c)
 {
-	return vh_nl_call(&c->nl, VQNOTIFY_CMD_DEV_GET, true, NULL, 0, NULL,
+	return tk_nl_call(&c->nl, VQNOTIFY_CMD_DEV_GET, true, NULL, 0, NULL,
 			  NULL);
 }
 
 static int fs_call_nl_queue_get(struct fs_ctx *c)
 {
-	struct vh_nl_attr a[] = {
+	struct tk_nl_attr a[] = {
 		{ VQNOTIFY_A_QUEUE_GUEST_ID, c->guest_id },
 		{ VQNOTIFY_A_QUEUE_DEV_ID, c->dev },
 		{ VQNOTIFY_A_QUEUE_INDEX, 0 },
 	};
 
-	return vh_nl_call(&c->nl, VQNOTIFY_CMD_QUEUE_GET, false, a, 3, NULL,
+	return tk_nl_call(&c->nl, VQNOTIFY_CMD_QUEUE_GET, false, a, 3, NULL,
 			  NULL);
 }
 
 static int fs_call_nl_queue_dump(struct fs_ctx *c)
 {
-	struct vh_nl_attr a = { VQNOTIFY_A_QUEUE_GUEST_ID, c->guest_id };
+	struct tk_nl_attr a = { VQNOTIFY_A_QUEUE_GUEST_ID, c->guest_id };
 
-	return vh_nl_call(&c->nl, VQNOTIFY_CMD_QUEUE_GET, true, &a, 1, NULL,
+	return tk_nl_call(&c->nl, VQNOTIFY_CMD_QUEUE_GET, true, &a, 1, NULL,
 			  NULL);
 }
 
 static int fs_call_nl_config_get(struct fs_ctx *c)
 {
-	struct vh_nl_config cfg;
+	struct tk_nl_config cfg;
 
-	return vh_nl_config_get(&c->nl, &cfg);
+	return _test_nl_config_get(&c->nl, &cfg);
 }
 
 static int fs_call_nl_guest_set(struct fs_ctx *c)
 {
-	struct vh_nl_attr a[] = {
+	struct tk_nl_attr a[] = {
 		{ VQNOTIFY_A_GUEST_ID, c->guest_id },
 		{ VQNOTIFY_A_GUEST_ADMIN_BUDGET, 2 },
 		{ VQNOTIFY_A_GUEST_VHOST_RESERVE, 1 },
 	};
 
-	return vh_nl_call(&c->nl, VQNOTIFY_CMD_GUEST_SET, false, a, 3, NULL,
+	return tk_nl_call(&c->nl, VQNOTIFY_CMD_GUEST_SET, false, a, 3, NULL,
 			  NULL);
 }
 
@@ -459,20 +460,20 @@ static int fs_prep_config(struct fs_ctx *c)
 {
 	int ret = fs_prep_dev_ok(c);
 
-	return ret ? ret : vh_nl_config_get(&c->nl, &c->cfg);
+	return ret ? ret : _test_nl_config_get(&c->nl, &c->cfg);
 }
 
 /* The same values again: every guest is walked, nothing moves. */
 static int fs_call_nl_config_set(struct fs_ctx *c)
 {
-	return vh_nl_config_set(&c->nl, &c->cfg);
+	return _test_nl_config_set(&c->nl, &c->cfg);
 }
 
 /* Everything a failed call must not have changed. */
 struct fs_state {
-	struct vh_snap snap;
+	struct tk_snap snap;
 	struct vqnotify_info info;
-	struct vh_nl_config cfg;
+	struct tk_nl_config cfg;
 };
 
 FIXTURE(failslab) {
@@ -552,7 +553,7 @@ static void fs_knob(struct __test_metadata *_metadata,
 	struct fs_knob *k = &self->knobs[self->nknobs];
 	int ret;
 
-	ASSERT_LT(self->nknobs, (int)VH_ARRAY_SIZE(self->knobs));
+	ASSERT_LT(self->nknobs, (int)TK_ARRAY_SIZE(self->knobs));
 	k->path = path;
 	ret = fs_knob_set(k, val);
 	if (ret == -ENOENT && !required)
@@ -569,8 +570,8 @@ FIXTURE_SETUP(failslab)
 	char a[32], b[32];
 
 	self->nknobs = 0;
-	if (access(VH_DEV, F_OK))
-		SKIP(return, "no %s (module not loaded)", VH_DEV);
+	if (access(TK_DEV_PATH, F_OK))
+		SKIP(return, "no %s (module not loaded)", TK_DEV_PATH);
 	fs_nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
 	if (fs_nth_fd < 0)
 		SKIP(return, "no /proc/thread-self/fail-nth (CONFIG_FAULT_INJECTION)");
@@ -613,19 +614,19 @@ FIXTURE_SETUP(failslab)
 	self->c = calloc(1, sizeof(*self->c));
 	ASSERT_NE(NULL, self->c);
 	self->c->fd = self->c->newfd = -1;
-	self->c->probe = vh_open();
+	self->c->probe = tk_open(0);
 	ASSERT_LE(0, self->c->probe);
-	self->c->have_nl = !vh_nl_open(&self->c->nl, VQNOTIFY_FAMILY_NAME);
+	self->c->have_nl = !tk_nl_open(&self->c->nl);
 	if (variant->op.monitor && self->c->have_nl &&
-	    !vh_nl_open(&self->c->mon, VQNOTIFY_FAMILY_NAME)) {
+	    !tk_nl_open(&self->c->mon)) {
 		int sz = 8 << 20;
 
 		setsockopt(self->c->mon.fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz,
 			   sizeof(sz));
 		ASSERT_EQ(0, setsockopt(self->c->mon.fd, SOL_NETLINK,
 					NETLINK_ADD_MEMBERSHIP,
-					&self->c->mon.mcgrp,
-					sizeof(self->c->mon.mcgrp)));
+					&self->c->mon.monitor,
+					sizeof(self->c->mon.monitor)));
 		self->c->have_mon = true;
 	}
 }
@@ -683,25 +684,25 @@ static int fs_state(struct fs_ctx *c, struct fs_state *s)
 
 	memset(s, 0, sizeof(*s));
 	if (c->fd >= 0)
-		ret = vh_snap_take(c->fd, 8, &s->snap);
+		ret = tk_snap_take(c->fd, 8, &s->snap);
 	if (!ret)
-		ret = vh_info(c->probe, &s->info);
+		ret = _test_ioctl_get_info(c->probe, &s->info);
 	if (!ret && c->have_nl)
-		ret = vh_nl_config_get(&c->nl, &s->cfg);
+		ret = _test_nl_config_get(&c->nl, &s->cfg);
 	return ret;
 }
 
 static int fs_state_cmp(struct fs_state *a, struct fs_state *b,
-			struct vh_why *w)
+			struct tk_why *w)
 {
 	if (a->info.host_used != b->info.host_used ||
 	    a->info.nr_guests != b->info.nr_guests)
-		return vh_fail(w, "host_used %u/%u nr_guests %u/%u",
+		return tk_fail(w, "host_used %u/%u nr_guests %u/%u",
 			       a->info.host_used, b->info.host_used,
 			       a->info.nr_guests, b->info.nr_guests);
 	if (memcmp(&a->cfg, &b->cfg, sizeof(a->cfg)))
-		return vh_fail(w, "netlink config changed");
-	return vh_snap_cmp(&a->snap, &b->snap, w);
+		return tk_fail(w, "netlink config changed");
+	return tk_snap_cmp(&a->snap, &b->snap, w);
 }
 
 TEST_F_TIMEOUT(failslab, each_allocation_fails, 240)
@@ -710,7 +711,7 @@ TEST_F_TIMEOUT(failslab, each_allocation_fails, 240)
 	struct fs_ctx *c = self->c;
 	unsigned int nth, enomem = 0, absorbed = 0, lost = 0, silent = 0;
 	struct fs_state before, after;
-	struct vh_why w;
+	struct tk_why w;
 	int ret;
 
 	if (op->netlink && !c->have_nl)
@@ -735,7 +736,7 @@ TEST_F_TIMEOUT(failslab, each_allocation_fails, 240)
 
 			ASSERT_EQ(0, fs_state(c, &after));
 			want = fs_mon_expected(&before, &after);
-			vh_snap_free(&after.snap);
+			tk_snap_free(&after.snap);
 			if (got != want && got >= 0 && !silent++)
 				TH_LOG("fault point %u (%s): listener got %d notifications for %d changes, and no overrun",
 				       fired ? nth : 0,
@@ -763,7 +764,7 @@ TEST_F_TIMEOUT(failslab, each_allocation_fails, 240)
 				TH_LOG("fault point %u failed the call but changed: %s",
 				       nth, w.msg);
 			}
-			vh_snap_free(&after.snap);
+			tk_snap_free(&after.snap);
 		} else {
 			absorbed++;
 		}
@@ -773,14 +774,14 @@ TEST_F_TIMEOUT(failslab, each_allocation_fails, 240)
 		}
 		/* Either way: sound and usable. */
 		if (c->fd >= 0) {
-			EXPECT_EQ(0, vh_check_guest(c->fd, 8, NULL, &w)) {
+			EXPECT_EQ(0, tk_check_guest_scan(c->fd, 8, NULL, &w)) {
 				TH_LOG("fault point %u: %s", nth, w.msg);
 			}
-			EXPECT_EQ(0, vh_check_usable(c->fd, 8, &w)) {
+			EXPECT_EQ(0, tk_check_usable(c->fd, 8, &w)) {
 				TH_LOG("fault point %u: %s", nth, w.msg);
 			}
 		}
-		vh_snap_free(&before.snap);
+		tk_snap_free(&before.snap);
 		if (!__test_passed(_metadata))
 			break;
 	}
@@ -825,7 +826,7 @@ TEST_F_TIMEOUT(failslab, all_allocations_fail, 120)
 	struct fs_state before, after;
 	char times[32] = "";
 	unsigned long left;
-	struct vh_why w;
+	struct tk_why w;
 	int mif, ret;
 
 	if (op->netlink && !c->have_nl)
@@ -864,10 +865,10 @@ TEST_F_TIMEOUT(failslab, all_allocations_fail, 120)
 	if (c->newfd >= 0)
 		close(c->newfd);
 	if (c->fd >= 0) {
-		EXPECT_EQ(0, vh_check_guest(c->fd, 8, NULL, &w)) {
+		EXPECT_EQ(0, tk_check_guest_scan(c->fd, 8, NULL, &w)) {
 			TH_LOG("%s", w.msg);
 		}
-		EXPECT_EQ(0, vh_check_usable(c->fd, 8, &w)) {
+		EXPECT_EQ(0, tk_check_usable(c->fd, 8, &w)) {
 			TH_LOG("%s", w.msg);
 		}
 	}

@@ -33,13 +33,14 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
-#include "vqn_hostile.h"
+#include "vqn_abuse_utils.h"
+#include "vqn_nl_utils.h"
 
 #define FZ_MAX_PROCS	16
 #define FZ_OWN		2
 #define FZ_IDS		32
 
-/* Offsets in the read-write scratch memory (struct vh_mem). */
+/* Offsets in the read-write scratch memory (struct tk_mem). */
 #define FZ_ARG		0x0000	/* the ioctl structure, tail included */
 #define FZ_RESULTS	0x2000	/* VQNOTIFY_MAX_QUEUES results */
 #define FZ_QUEUES	0x4000	/* VQNOTIFY_MAX_QUEUES vq_info */
@@ -90,16 +91,16 @@ struct fz_trace {
 };
 
 struct fz {
-	struct vh_rng rng;
-	struct vh_mem mem;
+	struct tk_rng rng;
+	struct tk_mem mem;
 	struct fz_guest g[FZ_OWN + 1];
 	struct fz_shared *sh;
 	struct fz_report *rep;
-	struct vh_nl nl;	/* requests */
-	struct vh_nl mon;	/* the monitor group, drained */
+	struct tk_nl nl;	/* requests */
+	struct tk_nl mon;	/* the monitor group, drained */
 	bool have_nl;
 	bool have_mon;
-	uint8_t blob[VH_BLOB_MAX];
+	uint8_t blob[TK_BLOB_MAX];
 	uint32_t blob_len;
 	uint32_t blob_nq;
 	uint32_t blob_transport;
@@ -207,19 +208,11 @@ static const struct fz_cmd fz_cmds[] = {
 	FZ_QUEUES_CMD(VQNOTIFY_SET_HOST_NOTIFIERS, "SET_HOST_NOTIFIERS"),
 };
 
-#define FZ_NCMDS	VH_ARRAY_SIZE(fz_cmds)
+#define FZ_NCMDS	TK_ARRAY_SIZE(fz_cmds)
 #define FZ_MAXSIZE	sizeof(struct vqnotify_guest_info)
 
 union fz_arg {
-	struct vqnotify_info info;
-	struct vqnotify_guest_set gs;
-	struct vqnotify_guest_info gi;
-	struct vqnotify_dev_add da;
-	struct vqnotify_dev_op op;
-	struct vqnotify_host_notifier hn;
-	struct vqnotify_queue_get qg;
-	struct vqnotify_dev_get dg;
-	struct vqnotify_migration mg;
+	TK_IOCTL_ARG_MEMBERS;
 	uint8_t b[2 * FZ_MAXSIZE + 64];
 };
 
@@ -238,7 +231,7 @@ static bool fz_errno_ok(int err)
 static void fz_trace(struct fz *f, unsigned long cmd, uint32_t size,
 		     int guest, int ret)
 {
-	struct fz_trace *t = &f->trace[f->tpos++ % VH_ARRAY_SIZE(f->trace)];
+	struct fz_trace *t = &f->trace[f->tpos++ % TK_ARRAY_SIZE(f->trace)];
 
 	t->cmd = cmd;
 	t->size = size;
@@ -266,9 +259,9 @@ static void fz_fail(struct fz *f, const char *fmt, ...)
 	n += vsnprintf(r->why + n, sizeof(r->why) - n, fmt, ap);
 	va_end(ap);
 	n += snprintf(r->why + n, sizeof(r->why) - n, "; last calls:");
-	for (unsigned int i = 0; i < VH_ARRAY_SIZE(f->trace) && n < sizeof(r->why); i++) {
+	for (unsigned int i = 0; i < TK_ARRAY_SIZE(f->trace) && n < sizeof(r->why); i++) {
 		struct fz_trace *t = &f->trace[(f->tpos + i) %
-					       VH_ARRAY_SIZE(f->trace)];
+					       TK_ARRAY_SIZE(f->trace)];
 
 		if (!t->cmd)
 			continue;
@@ -283,25 +276,25 @@ static void fz_fail(struct fz *f, const char *fmt, ...)
 /* A user pointer for a buffer of @need bytes at scratch offset @off. */
 static uint64_t fz_uptr(struct fz *f, size_t off, size_t need)
 {
-	struct vh_mem *m = &f->mem;
+	struct tk_mem *m = &f->mem;
 
-	switch (vh_below(&f->rng, 16)) {
+	switch (tk_below(&f->rng, 16)) {
 	case 0:
 		return 0;
 	case 1:
 		return (uintptr_t)(m->ro + off);
 	case 2:
-		return (uintptr_t)(m->hole + vh_below(&f->rng, m->page));
+		return (uintptr_t)(m->hole + tk_below(&f->rng, m->page));
 	case 3:
-		return (uintptr_t)vh_mem_edge(m, vh_below(&f->rng, need + 1));
+		return (uintptr_t)tk_mem_edge(m, tk_below(&f->rng, need + 1));
 	case 4:
-		return VH_KERNEL_PTR + vh_below(&f->rng, 1 << 20);
+		return TK_KERNEL_PTR + tk_below(&f->rng, 1 << 20);
 	case 5:
-		return (uintptr_t)(m->none + vh_below(&f->rng, VH_NONE_SIZE));
+		return (uintptr_t)(m->none + tk_below(&f->rng, TK_NONE_SIZE));
 	case 6:
-		return (uintptr_t)(m->rw + off + 1 + vh_below(&f->rng, 7));
+		return (uintptr_t)(m->rw + off + 1 + tk_below(&f->rng, 7));
 	case 7:
-		return vh_rand(&f->rng) | (1ULL << 63);
+		return tk_rand(&f->rng) | (1ULL << 63);
 	default:
 		return (uintptr_t)(m->rw + off);
 	}
@@ -314,16 +307,16 @@ static uint32_t fz_u32_edge(struct fz *f)
 		0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff,
 	};
 
-	if (vh_chance(&f->rng, 25))
-		return (uint32_t)vh_rand(&f->rng);
-	return v[vh_below(&f->rng, VH_ARRAY_SIZE(v))];
+	if (tk_chance(&f->rng, 25))
+		return (uint32_t)tk_rand(&f->rng);
+	return v[tk_below(&f->rng, TK_ARRAY_SIZE(v))];
 }
 
 /* Guests and devices */
 
 static struct fz_guest *fz_pick_guest(struct fz *f, int *idx)
 {
-	*idx = vh_below(&f->rng, FZ_OWN + 1);
+	*idx = tk_below(&f->rng, FZ_OWN + 1);
 	return &f->g[*idx];
 }
 
@@ -332,10 +325,10 @@ static int fz_pick_dev(struct fz *f, struct fz_guest *g, uint32_t *nq)
 	unsigned int i;
 
 	if (!g->nids) {
-		*nq = 1 + vh_below(&f->rng, 8);
-		return g->shared ? 1 + vh_below(&f->rng, 64) : 0;
+		*nq = 1 + tk_below(&f->rng, 8);
+		return g->shared ? 1 + tk_below(&f->rng, 64) : 0;
 	}
-	i = vh_below(&f->rng, g->nids);
+	i = tk_below(&f->rng, g->nids);
 	*nq = g->nq[i];
 	return g->ids[i];
 }
@@ -382,14 +375,14 @@ static void fz_count_add(struct fz *f, struct fz_guest *g)
 static int fz_open_guest(struct fz *f, struct fz_guest *g)
 {
 	struct vqnotify_guest_info gi;
-	int fd = vh_open();
+	int fd = tk_open(0);
 
 	memset(g, 0, sizeof(*g));
 	g->fd = fd;
 	if (fd < 0)
 		return fd;
 	fcntl(fd, F_SETFL, O_NONBLOCK);
-	if (!vh_guest_get(fd, &gi))
+	if (!_test_ioctl_guest_get(fd, &gi))
 		f->sh->guest_ids[(f->rep - f->sh->rep) * FZ_OWN +
 				 (g - f->g)] = gi.guest_id;
 	return 0;
@@ -464,8 +457,8 @@ static void fz_read(struct fz *f)
 	int gi, err;
 
 	g = fz_pick_guest(f, &gi);
-	size = sizes[vh_below(&f->rng, VH_ARRAY_SIZE(sizes))];
-	switch (vh_below(&f->rng, 12)) {
+	size = sizes[tk_below(&f->rng, TK_ARRAY_SIZE(sizes))];
+	switch (tk_below(&f->rng, 12)) {
 	case 0:
 		buf = f->mem.ro + FZ_READBUF;
 		break;
@@ -474,13 +467,13 @@ static void fz_read(struct fz *f)
 		break;
 	case 2:
 		/* Room for part of the records asked for. */
-		buf = vh_mem_edge(&f->mem, vh_below(&f->rng, size + 1));
+		buf = tk_mem_edge(&f->mem, tk_below(&f->rng, size + 1));
 		break;
 	case 3:
-		buf = (uint8_t *)(uintptr_t)VH_KERNEL_PTR;
+		buf = (uint8_t *)(uintptr_t)TK_KERNEL_PTR;
 		break;
 	case 4:
-		size = (size_t)-1 >> vh_below(&f->rng, 40);
+		size = (size_t)-1 >> tk_below(&f->rng, 40);
 		break;
 	}
 	f->rep->reads++;
@@ -511,7 +504,7 @@ static void fz_read(struct fz *f)
 static void fz_poll(struct fz *f)
 {
 	struct pollfd p[FZ_OWN + 1];
-	int n, gi = vh_below(&f->rng, FZ_OWN);
+	int n, gi = tk_below(&f->rng, FZ_OWN);
 
 	for (int i = 0; i <= FZ_OWN; i++)
 		p[i] = (struct pollfd){ .fd = f->g[i].fd, .events = POLLIN };
@@ -548,7 +541,7 @@ static void fz_poll(struct fz *f)
 static void fz_build(struct fz *f, unsigned int c, struct fz_guest *g,
 		     union fz_arg *a)
 {
-	struct vh_mem *m = &f->mem;
+	struct tk_mem *m = &f->mem;
 	uint64_t *ready = (uint64_t *)(m->rw + FZ_READY);
 	uint32_t nq, id = fz_pick_dev(f, g, &nq);
 
@@ -556,89 +549,89 @@ static void fz_build(struct fz *f, unsigned int c, struct fz_guest *g,
 	a->info.size = fz_cmds[c].size;
 	switch (fz_cmds[c].cmd) {
 	case VQNOTIFY_GUEST_SET:
-		a->gs.flags = vh_below(&f->rng, 4);
-		a->gs.budget = vh_chance(&f->rng, 30) ? 0 :
-			       vh_chance(&f->rng, 50) ? vh_below(&f->rng, 12) :
+		a->gs.flags = tk_below(&f->rng, 4);
+		a->gs.budget = tk_chance(&f->rng, 30) ? 0 :
+			       tk_chance(&f->rng, 50) ? tk_below(&f->rng, 12) :
 			       fz_u32_edge(f);
 		snprintf(a->gs.label, sizeof(a->gs.label), "fz-%llx",
-			 (unsigned long long)vh_rand(&f->rng));
+			 (unsigned long long)tk_rand(&f->rng));
 		break;
 	case VQNOTIFY_DEV_ADD:
-		a->da.transport = 1 + vh_below(&f->rng, 3);
-		a->da.num_queues = vh_chance(&f->rng, 3) ?
-				   1 + vh_below(&f->rng, VQNOTIFY_MAX_QUEUES) :
-				   1 + vh_below(&f->rng, 16);
+		a->da.transport = 1 + tk_below(&f->rng, 3);
+		a->da.num_queues = tk_chance(&f->rng, 3) ?
+				   1 + tk_below(&f->rng, VQNOTIFY_MAX_QUEUES) :
+				   1 + tk_below(&f->rng, 16);
 		snprintf(a->da.label, sizeof(a->da.label), "virtio-%u",
-			 vh_below(&f->rng, 1000));
+			 tk_below(&f->rng, 1000));
 		break;
 	case VQNOTIFY_SET_STATUS:
-		switch (vh_below(&f->rng, 5)) {
+		switch (tk_below(&f->rng, 5)) {
 		case 0:
 			a->op.status = 0;
 			break;
 		case 1:
-			a->op.status = VH_STATUS_STOPPED;
+			a->op.status = TK_STATUS_FEATURES;
 			break;
 		case 2:
-			a->op.status = vh_below(&f->rng, 256);
+			a->op.status = tk_below(&f->rng, 256);
 			break;
 		default:
-			a->op.status = VH_STATUS_OK;
+			a->op.status = TK_STATUS_OK;
 		}
-		if (vh_chance(&f->rng, 50) && a->op.status) {
-			for (uint32_t w = 0; w < VH_WORDS(nq); w++)
-				ready[w] = vh_rand(&f->rng);
+		if (tk_chance(&f->rng, 50) && a->op.status) {
+			for (uint32_t w = 0; w < TK_BITMAP_WORDS(nq); w++)
+				ready[w] = tk_rand(&f->rng);
 			if (nq % 64)
-				ready[VH_WORDS(nq) - 1] &= (1ULL << nq % 64) - 1;
+				ready[TK_BITMAP_WORDS(nq) - 1] &= (1ULL << nq % 64) - 1;
 			a->op.ready = (uintptr_t)ready;
 		}
 		fallthrough;
 	case VQNOTIFY_DEV_RESET:
 	case VQNOTIFY_DEV_REMOVE:
 		a->op.dev_id = id;
-		if (vh_chance(&f->rng, 70)) {
+		if (tk_chance(&f->rng, 70)) {
 			a->op.results = (uintptr_t)(m->rw + FZ_RESULTS);
 			a->op.nr_results = VQNOTIFY_MAX_QUEUES;
 		}
 		break;
 	case VQNOTIFY_SET_HOST_NOTIFIER:
-		a->hn.flags = vh_below(&f->rng, 2);
+		a->hn.flags = tk_below(&f->rng, 2);
 		a->hn.dev_id = id;
-		a->hn.queue = vh_below(&f->rng, nq);
+		a->hn.queue = tk_below(&f->rng, nq);
 		break;
 	case VQNOTIFY_QUEUE_GET:
 		a->qg.dev_id = id;
-		a->qg.queue = vh_below(&f->rng, nq);
+		a->qg.queue = tk_below(&f->rng, nq);
 		break;
 	case VQNOTIFY_DEV_GET:
 		a->dg.dev_id = id;
-		if (vh_chance(&f->rng, 80)) {
+		if (tk_chance(&f->rng, 80)) {
 			a->dg.queues = (uintptr_t)(m->rw + FZ_QUEUES);
-			a->dg.nr_queues = vh_chance(&f->rng, 70) ?
+			a->dg.nr_queues = tk_chance(&f->rng, 70) ?
 					  VQNOTIFY_MAX_QUEUES :
-					  vh_below(&f->rng, nq + 2);
+					  tk_below(&f->rng, nq + 2);
 		}
 		break;
 	case VQNOTIFY_DEV_SAVE:
 		a->mg.dev_id = id;
 		a->mg.data = (uintptr_t)(m->rw + FZ_DATA);
-		a->mg.len = vh_chance(&f->rng, 80) ? VH_BLOB_MAX :
-			    vh_below(&f->rng, 64);
+		a->mg.len = tk_chance(&f->rng, 80) ? TK_BLOB_MAX :
+			    tk_below(&f->rng, 64);
 		break;
 	case VQNOTIFY_DEV_LOAD:
 		a->mg.dev_id = id;
 		a->mg.data = (uintptr_t)(m->rw + FZ_DATA);
 		a->mg.len = f->blob_len;
 		memcpy(m->rw + FZ_DATA, f->blob, f->blob_len);
-		if (f->blob_len && vh_chance(&f->rng, 50)) {
+		if (f->blob_len && tk_chance(&f->rng, 50)) {
 			uint8_t *p = m->rw + FZ_DATA;
 
-			p[vh_below(&f->rng, f->blob_len)] ^=
-				1 << vh_below(&f->rng, 8);
-			if (vh_chance(&f->rng, 70))
-				vh_blob_reseal(p, f->blob_len);
+			p[tk_below(&f->rng, f->blob_len)] ^=
+				1 << tk_below(&f->rng, 8);
+			if (tk_chance(&f->rng, 70))
+				tk_blob_reseal(p, f->blob_len);
 		}
-		if (vh_chance(&f->rng, 70)) {
+		if (tk_chance(&f->rng, 70)) {
 			a->mg.results = (uintptr_t)(m->rw + FZ_RESULTS);
 			a->mg.nr_results = VQNOTIFY_MAX_QUEUES;
 		}
@@ -657,12 +650,12 @@ static void fz_put(uint8_t *p, const struct fz_field *fl, uint64_t v)
 static void fz_mutate_field(struct fz *f, union fz_arg *a,
 			    const struct fz_field *fl)
 {
-	struct vh_rng *r = &f->rng;
+	struct tk_rng *r = &f->rng;
 	uint8_t *p = a->b;
 
 	switch (fl->kind) {
 	case K_FLAGS:
-		fz_put(p, fl, vh_chance(r, 50) ? 1U << vh_below(r, 32) :
+		fz_put(p, fl, tk_chance(r, 50) ? 1U << tk_below(r, 32) :
 						 fz_u32_edge(f));
 		break;
 	case K_RSVD:
@@ -673,21 +666,21 @@ static void fz_mutate_field(struct fz *f, union fz_arg *a,
 	case K_NR:
 	case K_DEVID:
 	case K_QUEUE:
-		fz_put(p, fl, fl->size == 8 ? vh_rand(r) : fz_u32_edge(f));
+		fz_put(p, fl, fl->size == 8 ? tk_rand(r) : fz_u32_edge(f));
 		break;
 	case K_STATUS:
-		fz_put(p, fl, vh_chance(r, 50) ? vh_below(r, 512) :
+		fz_put(p, fl, tk_chance(r, 50) ? tk_below(r, 512) :
 						 fz_u32_edge(f));
 		break;
 	case K_TRANSPORT:
-		fz_put(p, fl, vh_below(r, 6));
+		fz_put(p, fl, tk_below(r, 6));
 		break;
 	case K_LABEL:
 		/* Unterminated, or garbage after the NUL. */
 		for (unsigned int i = 0; i < fl->size; i++)
-			p[fl->off + i] = 1 + vh_below(r, 255);
-		if (vh_chance(r, 50))
-			p[fl->off + vh_below(r, fl->size)] = 0;
+			p[fl->off + i] = 1 + tk_below(r, 255);
+		if (tk_chance(r, 50))
+			p[fl->off + tk_below(r, fl->size)] = 0;
 		break;
 	case K_PTR_RES:
 		fz_put(p, fl, fz_uptr(f, FZ_RESULTS,
@@ -696,7 +689,7 @@ static void fz_mutate_field(struct fz *f, union fz_arg *a,
 		break;
 	case K_PTR_READY:
 		fz_put(p, fl, fz_uptr(f, FZ_READY,
-				      VH_WORDS(VQNOTIFY_MAX_QUEUES) * 8));
+				      TK_BITMAP_WORDS(VQNOTIFY_MAX_QUEUES) * 8));
 		break;
 	case K_PTR_QUEUES:
 		fz_put(p, fl, fz_uptr(f, FZ_QUEUES,
@@ -704,7 +697,7 @@ static void fz_mutate_field(struct fz *f, union fz_arg *a,
 				      sizeof(struct vqnotify_vq_info)));
 		break;
 	case K_PTR_DATA:
-		fz_put(p, fl, fz_uptr(f, FZ_DATA, VH_BLOB_MAX));
+		fz_put(p, fl, fz_uptr(f, FZ_DATA, TK_BLOB_MAX));
 		break;
 	}
 }
@@ -712,18 +705,18 @@ static void fz_mutate_field(struct fz *f, union fz_arg *a,
 /* Size field, then tail bytes beyond the structure. */
 static uint32_t fz_mutate_size(struct fz *f, union fz_arg *a, uint32_t size)
 {
-	struct vh_rng *r = &f->rng;
+	struct tk_rng *r = &f->rng;
 	uint32_t usize;
 
-	switch (vh_below(r, 10)) {
+	switch (tk_below(r, 10)) {
 	case 0:
-		usize = vh_below(r, 9);
+		usize = tk_below(r, 9);
 		break;
 	case 1:
-		usize = size - 1 - vh_below(r, size < 8 ? 1 : 8);
+		usize = size - 1 - tk_below(r, size < 8 ? 1 : 8);
 		break;
 	case 2:
-		usize = size + 1 + vh_below(r, 16);
+		usize = size + 1 + tk_below(r, 16);
 		break;
 	case 3:
 		usize = 2 * size;
@@ -732,17 +725,17 @@ static uint32_t fz_mutate_size(struct fz *f, union fz_arg *a, uint32_t size)
 		usize = 0xffffffff;
 		break;
 	case 5:
-		usize = (uint32_t)vh_rand(r);
+		usize = (uint32_t)tk_rand(r);
 		break;
 	default:
-		usize = size + 8 * vh_below(r, size / 8 + 1);
+		usize = size + 8 * tk_below(r, size / 8 + 1);
 	}
 	a->info.size = usize;
-	if (usize > size && vh_chance(r, 40)) {
+	if (usize > size && tk_chance(r, 40)) {
 		uint32_t room = sizeof(*a) - size;
 		uint32_t span = usize - size < room ? usize - size : room;
 
-		a->b[size + vh_below(r, span)] = 1 + vh_below(r, 255);
+		a->b[size + tk_below(r, span)] = 1 + tk_below(r, 255);
 	}
 	return usize;
 }
@@ -751,28 +744,28 @@ static uint32_t fz_mutate_size(struct fz *f, union fz_arg *a, uint32_t size)
 static void *fz_place(struct fz *f, union fz_arg *a, uint32_t usize,
 		      uint32_t size)
 {
-	struct vh_mem *m = &f->mem;
+	struct tk_mem *m = &f->mem;
 	size_t len = usize < sizeof(*a) ? (usize > size ? usize : size) :
 					  sizeof(*a);
 	size_t cut;
 
 	memset(m->rw + FZ_ARG, 0, 2 * m->page);
-	switch (vh_below(&f->rng, 50)) {
+	switch (tk_below(&f->rng, 50)) {
 	case 0:
 	case 1:
 		memcpy(m->rw + FZ_ARG, a, len);
 		return m->ro + FZ_ARG;
 	case 2:
 	case 3:
-		cut = vh_below(&f->rng, len);
-		memcpy(vh_mem_edge(m, cut), a, cut);
-		return vh_mem_edge(m, cut);
+		cut = tk_below(&f->rng, len);
+		memcpy(tk_mem_edge(m, cut), a, cut);
+		return tk_mem_edge(m, cut);
 	case 4:
 		return m->hole;
 	case 5:
 		return NULL;
 	case 6:
-		return (void *)(uintptr_t)VH_KERNEL_PTR;
+		return (void *)(uintptr_t)TK_KERNEL_PTR;
 	case 7:
 		memcpy(m->rw + FZ_ARG + 3, a, len);
 		return m->rw + FZ_ARG + 3;
@@ -794,10 +787,10 @@ static unsigned long fz_random_cmd(struct fz *f)
 	uint32_t cmd;
 
 	do {
-		cmd = vh_rand(&f->rng);
-		switch (vh_below(&f->rng, 3)) {
+		cmd = tk_rand(&f->rng);
+		switch (tk_below(&f->rng, 3)) {
 		case 0:
-			cmd = _IO(VQNOTIFY_TYPE, vh_below(&f->rng, 256));
+			cmd = _IO(VQNOTIFY_TYPE, tk_below(&f->rng, 256));
 			break;
 		case 1:
 			cmd = (cmd & ~0xff00U) | VQNOTIFY_TYPE << 8;
@@ -822,7 +815,7 @@ static void fz_after_ok(struct fz *f, struct fz_guest *g, unsigned long cmd,
 		fz_dev_gone(g, sent->op.dev_id);
 		break;
 	case VQNOTIFY_DEV_SAVE:
-		if (back->mg.len <= VH_BLOB_MAX &&
+		if (back->mg.len <= TK_BLOB_MAX &&
 		    sent->mg.data == (uintptr_t)(f->mem.rw + FZ_DATA)) {
 			memcpy(f->blob, f->mem.rw + FZ_DATA, back->mg.len);
 			f->blob_len = back->mg.len;
@@ -837,16 +830,16 @@ static void fz_after_ok(struct fz *f, struct fz_guest *g, unsigned long cmd,
  */
 static void fz_flip(struct fz *f, unsigned int c, union fz_arg *a)
 {
-	uint32_t at = vh_below(&f->rng, fz_cmds[c].size);
+	uint32_t at = tk_below(&f->rng, fz_cmds[c].size);
 
-	for (unsigned int k = 0; k < VH_ARRAY_SIZE(fz_cmds[c].f); k++) {
+	for (unsigned int k = 0; k < TK_ARRAY_SIZE(fz_cmds[c].f); k++) {
 		const struct fz_field *fl = &fz_cmds[c].f[k];
 
 		if (fl->kind >= K_PTR_RES && fl->size &&
 		    at >= fl->off && at < fl->off + fl->size)
 			return;
 	}
-	a->b[at] ^= 1 << vh_below(&f->rng, 8);
+	a->b[at] ^= 1 << tk_below(&f->rng, 8);
 }
 
 /*
@@ -858,9 +851,9 @@ static void fz_flip(struct fz *f, unsigned int c, union fz_arg *a)
 static void fz_sanitize(struct fz *f, union fz_arg *a)
 {
 	static const unsigned int offs[] = { 16, 24 };
-	const struct vh_mem *m = &f->mem;
+	const struct tk_mem *m = &f->mem;
 
-	for (unsigned int i = 0; i < VH_ARRAY_SIZE(offs); i++) {
+	for (unsigned int i = 0; i < TK_ARRAY_SIZE(offs); i++) {
 		uint64_t v;
 
 		memcpy(&v, a->b + offs[i], 8);
@@ -869,9 +862,9 @@ static void fz_sanitize(struct fz *f, union fz_arg *a)
 		     v < (uintptr_t)m->hole + m->page) ||
 		    (v >= (uintptr_t)m->ro && v < (uintptr_t)m->ro + m->len) ||
 		    (v >= (uintptr_t)m->none &&
-		     v < (uintptr_t)m->none + VH_NONE_SIZE))
+		     v < (uintptr_t)m->none + TK_NONE_SIZE))
 			continue;
-		v = (uintptr_t)m->none + v % VH_NONE_SIZE;
+		v = (uintptr_t)m->none + v % TK_NONE_SIZE;
 		memcpy(a->b + offs[i], &v, 8);
 	}
 }
@@ -881,7 +874,7 @@ static void fz_ioctl(struct fz *f, bool mutate)
 {
 	union fz_arg a;
 	struct fz_guest *g;
-	unsigned int c = vh_below(&f->rng, FZ_NCMDS);
+	unsigned int c = tk_below(&f->rng, FZ_NCMDS);
 	unsigned long cmd = fz_cmds[c].cmd;
 	uint32_t size = fz_cmds[c].size, usize = size;
 	void *uarg;
@@ -890,20 +883,20 @@ static void fz_ioctl(struct fz *f, bool mutate)
 	g = fz_pick_guest(f, &gi);
 	fz_build(f, c, g, &a);
 	if (mutate) {
-		unsigned int n = 1 + vh_below(&f->rng, 3);
+		unsigned int n = 1 + tk_below(&f->rng, 3);
 
 		for (unsigned int i = 0; i < n; i++) {
-			unsigned int k = vh_below(&f->rng, 8);
+			unsigned int k = tk_below(&f->rng, 8);
 
-			if (k < VH_ARRAY_SIZE(fz_cmds[c].f) &&
+			if (k < TK_ARRAY_SIZE(fz_cmds[c].f) &&
 			    fz_cmds[c].f[k].size)
 				fz_mutate_field(f, &a, &fz_cmds[c].f[k]);
-			else if (vh_chance(&f->rng, 50))
+			else if (tk_chance(&f->rng, 50))
 				usize = fz_mutate_size(f, &a, size);
 			else
 				fz_flip(f, c, &a);
 		}
-		if (vh_chance(&f->rng, 4))
+		if (tk_chance(&f->rng, 4))
 			cmd = fz_random_cmd(f);
 		fz_sanitize(f, &a);
 	}
@@ -941,13 +934,13 @@ static void fz_drive(struct fz *f)
 
 	g = fz_pick_guest(f, &gi);
 	id = fz_pick_dev(f, g, &nq);
-	switch (vh_below(&f->rng, 10)) {
+	switch (tk_below(&f->rng, 10)) {
 	case 0:
 		what = VQNOTIFY_DEV_ADD;
-		nq = vh_chance(&f->rng, 2) ? VQNOTIFY_MAX_QUEUES :
-					     1 + vh_below(&f->rng, 24);
+		nq = tk_chance(&f->rng, 2) ? VQNOTIFY_MAX_QUEUES :
+					     1 + tk_below(&f->rng, 24);
 		fz_count_add(f, g);
-		ret = vh_dev_add(g->fd, 1 + vh_below(&f->rng, 3), nq, "drv",
+		ret = _test_ioctl_dev_add(g->fd, 1 + tk_below(&f->rng, 3), nq, "drv",
 				 &id);
 		if (!ret)
 			fz_dev_added(g, id, nq);
@@ -955,37 +948,35 @@ static void fz_drive(struct fz *f)
 	case 1:
 	case 2:
 		what = VQNOTIFY_SET_STATUS;
-		ret = vh_set_status(g->fd, id, vh_chance(&f->rng, 70) ?
-				    VH_STATUS_OK : vh_chance(&f->rng, 50) ?
-				    VH_STATUS_STOPPED : 0, res, &nr);
+		ret = _test_ioctl_set_status(g->fd, id, tk_chance(&f->rng, 70) ? TK_STATUS_OK : tk_chance(&f->rng, 50) ? TK_STATUS_FEATURES : 0, NULL, res, &nr);
 		break;
 	case 3:
 	case 4:
 		what = VQNOTIFY_SET_HOST_NOTIFIER;
-		ret = vh_host_notifier(g->fd, id, vh_below(&f->rng, nq),
-				       vh_chance(&f->rng, 60), NULL);
+		ret = _test_ioctl_host_notifier(g->fd, id, tk_below(&f->rng, nq),
+				       tk_chance(&f->rng, 60), NULL);
 		break;
 	case 5:
 		what = VQNOTIFY_GUEST_SET;
-		ret = vh_set_budget(g->fd, vh_chance(&f->rng, 40) ? 0 :
-				    vh_below(&f->rng, 40));
+		ret = _test_ioctl_set_budget(g->fd, tk_chance(&f->rng, 40) ? 0 :
+				    tk_below(&f->rng, 40));
 		break;
 	case 6:
 		what = VQNOTIFY_DEV_RESET;
-		ret = vh_dev_op(g->fd, what, id, 0, NULL, res, &nr);
+		ret = _test_ioctl_dev_op(g->fd, what, id, 0, NULL, res, &nr);
 		break;
 	case 7:
 		what = VQNOTIFY_DEV_REMOVE;
-		if (g->nids < 4 && vh_chance(&f->rng, 70))
+		if (g->nids < 4 && tk_chance(&f->rng, 70))
 			return;
-		ret = vh_dev_op(g->fd, what, id, 0, NULL, res, &nr);
+		ret = _test_ioctl_dev_op(g->fd, what, id, 0, NULL, res, &nr);
 		if (!ret)
 			fz_dev_gone(g, id);
 		break;
 	case 8:
 		what = VQNOTIFY_DEV_SAVE;
 		len = sizeof(f->blob);
-		ret = vh_save(g->fd, id, f->blob, &len);
+		ret = _test_ioctl_dev_save(g->fd, id, f->blob, &len);
 		f->blob_len = ret ? 0 : len;
 		f->blob_nq = nq;
 		break;
@@ -997,11 +988,11 @@ static void fz_drive(struct fz *f)
 		memcpy(&f->blob_transport, f->blob + 20, 4);
 		memcpy(&nq, f->blob + 24, 4);
 		fz_count_add(f, g);
-		ret = vh_dev_add(g->fd, f->blob_transport, nq, "dst", &id);
+		ret = _test_ioctl_dev_add(g->fd, f->blob_transport, nq, "dst", &id);
 		if (ret)
 			break;
 		fz_dev_added(g, id, nq);
-		ret = vh_load(g->fd, id, f->blob, f->blob_len, res, &nr);
+		ret = _test_ioctl_dev_load(g->fd, id, f->blob, f->blob_len, res, &nr);
 		break;
 	}
 	fz_trace(f, what, 0, gi, ret);
@@ -1023,9 +1014,9 @@ static void fz_other_fops(struct fz *f)
 	void *p;
 
 	g = fz_pick_guest(f, &gi);
-	switch (vh_below(&f->rng, 3)) {
+	switch (tk_below(&f->rng, 3)) {
 	case 0:
-		if (write(g->fd, f->mem.rw, vh_below(&f->rng, 64)) >= 0 ||
+		if (write(g->fd, f->mem.rw, tk_below(&f->rng, 64)) >= 0 ||
 		    errno != EINVAL)
 			fz_fail(f, "write on guest %d did not fail EINVAL",
 				gi);
@@ -1038,7 +1029,7 @@ static void fz_other_fops(struct fz *f)
 		}
 		break;
 	default:
-		lseek(g->fd, vh_rand(&f->rng) >> 1, SEEK_SET);
+		lseek(g->fd, tk_rand(&f->rng) >> 1, SEEK_SET);
 		break;
 	}
 }
@@ -1046,12 +1037,12 @@ static void fz_other_fops(struct fz *f)
 /* Own guest closed and opened again, checked first. */
 static void fz_reopen(struct fz *f)
 {
-	int gi = vh_below(&f->rng, FZ_OWN);
+	int gi = tk_below(&f->rng, FZ_OWN);
 	struct fz_guest *g = &f->g[gi];
-	struct vh_why w;
+	struct tk_why w;
 
 	/* Other fuzzers' netlink admin calls may change it meanwhile. */
-	if (vh_check_guest(g->fd, fz_max_id(f, g), NULL, &w) == -1)
+	if (tk_check_guest_scan(g->fd, fz_max_id(f, g), NULL, &w) == -1)
 		fz_fail(f, "own guest %d before reopen: %s", gi, w.msg);
 	close(g->fd);
 	f->rep->reopen++;
@@ -1063,9 +1054,9 @@ static void fz_netlink(struct fz *f);
 
 static void fz_run(struct fz *f)
 {
-	while (!f->rep->failed && vh_now() < f->deadline &&
+	while (!f->rep->failed && tk_now() < f->deadline &&
 	       (!f->max_iters || f->rep->iters < f->max_iters)) {
-		unsigned int pick = vh_below(&f->rng, 1000);
+		unsigned int pick = tk_below(&f->rng, 1000);
 
 		f->rep->iters++;
 		if (pick < 350)
@@ -1106,67 +1097,67 @@ static void fz_nl_drain(struct fz *f)
 /* A guest id some fuzzer may hold, or a random one. */
 static uint32_t fz_nl_guest_id(struct fz *f)
 {
-	uint32_t n = VH_ARRAY_SIZE(f->sh->guest_ids);
+	uint32_t n = TK_ARRAY_SIZE(f->sh->guest_ids);
 
-	if (vh_chance(&f->rng, 20))
-		return vh_chance(&f->rng, 50) ? f->sh->shared_id :
+	if (tk_chance(&f->rng, 20))
+		return tk_chance(&f->rng, 50) ? f->sh->shared_id :
 						fz_u32_edge(f);
-	return __atomic_load_n(&f->sh->guest_ids[vh_below(&f->rng, n)],
+	return __atomic_load_n(&f->sh->guest_ids[tk_below(&f->rng, n)],
 			       __ATOMIC_RELAXED);
 }
 
 /* A request the family accepts, with values that stress the guests. */
 static void fz_nl_valid(struct fz *f)
 {
-	struct vh_rng *r = &f->rng;
-	struct vh_nl_attr a[4];
+	struct tk_rng *r = &f->rng;
+	struct tk_nl_attr a[4];
 	int n = 0, ret;
-	uint8_t cmd = 1 + vh_below(r, VQNOTIFY_CMD_CONFIG_SET);
+	uint8_t cmd = 1 + tk_below(r, VQNOTIFY_CMD_CONFIG_SET);
 	bool dump = false;
 
 	switch (cmd) {
 	case VQNOTIFY_CMD_GUEST_GET:
-		dump = vh_chance(r, 50);
+		dump = tk_chance(r, 50);
 		if (!dump)
-			a[n++] = (struct vh_nl_attr){ VQNOTIFY_A_GUEST_ID,
+			a[n++] = (struct tk_nl_attr){ VQNOTIFY_A_GUEST_ID,
 						      fz_nl_guest_id(f) };
 		break;
 	case VQNOTIFY_CMD_GUEST_SET:
-		a[n++] = (struct vh_nl_attr){ VQNOTIFY_A_GUEST_ID,
+		a[n++] = (struct tk_nl_attr){ VQNOTIFY_A_GUEST_ID,
 					      fz_nl_guest_id(f) };
-		if (vh_chance(r, 70))
-			a[n++] = (struct vh_nl_attr){
+		if (tk_chance(r, 70))
+			a[n++] = (struct tk_nl_attr){
 				VQNOTIFY_A_GUEST_ADMIN_BUDGET,
-				vh_chance(r, 50) ? vh_below(r, 40) : 1024 };
-		if (!n || vh_chance(r, 40))
-			a[n++] = (struct vh_nl_attr){
+				tk_chance(r, 50) ? tk_below(r, 40) : 1024 };
+		if (!n || tk_chance(r, 40))
+			a[n++] = (struct tk_nl_attr){
 				VQNOTIFY_A_GUEST_VHOST_RESERVE,
-				vh_below(r, 8) };
+				tk_below(r, 8) };
 		break;
 	case VQNOTIFY_CMD_DEV_GET:
 	case VQNOTIFY_CMD_QUEUE_GET:
-		dump = vh_chance(r, 50);
-		if (!dump || vh_chance(r, 50))
-			a[n++] = (struct vh_nl_attr){ 1, fz_nl_guest_id(f) };
-		if (!dump || vh_chance(r, 30))
-			a[n++] = (struct vh_nl_attr){ 2,
-						      1 + vh_below(r, 64) };
+		dump = tk_chance(r, 50);
+		if (!dump || tk_chance(r, 50))
+			a[n++] = (struct tk_nl_attr){ 1, fz_nl_guest_id(f) };
+		if (!dump || tk_chance(r, 30))
+			a[n++] = (struct tk_nl_attr){ 2,
+						      1 + tk_below(r, 64) };
 		if (cmd == VQNOTIFY_CMD_QUEUE_GET && !dump)
-			a[n++] = (struct vh_nl_attr){ VQNOTIFY_A_QUEUE_INDEX,
-						      vh_below(r, 24) };
+			a[n++] = (struct tk_nl_attr){ VQNOTIFY_A_QUEUE_INDEX,
+						      tk_below(r, 24) };
 		break;
 	case VQNOTIFY_CMD_CONFIG_GET:
 		break;
 	case VQNOTIFY_CMD_CONFIG_SET:
 		/* Host cap and threshold at values that bite. */
-		a[n++] = (struct vh_nl_attr){
-			1 + vh_below(r, VQNOTIFY_A_CONFIG_HOST_CAP),
-			vh_chance(r, 50) ? 1 + vh_below(r, 64) :
-					   1 + vh_below(r, 4096) };
+		a[n++] = (struct tk_nl_attr){
+			1 + tk_below(r, VQNOTIFY_A_CONFIG_HOST_CAP),
+			tk_chance(r, 50) ? 1 + tk_below(r, 64) :
+					   1 + tk_below(r, 4096) };
 		break;
 	}
 	f->rep->nl_msgs++;
-	ret = vh_nl_call(&f->nl, cmd, dump, a, n, NULL, NULL);
+	ret = tk_nl_call(&f->nl, cmd, dump, a, n, NULL, NULL);
 	fz_trace(f, 0x4e4c0000 | cmd, n, -1, ret);
 	if (ret && ret != -ENOENT && ret != -EINVAL && ret != -ENOMEM &&
 	    ret != -ENOBUFS)
@@ -1181,54 +1172,54 @@ static void fz_netlink(struct fz *f)
 		struct genlmsghdr g;
 		uint8_t attrs[1024];
 	} *req = (void *)(f->mem.rw + FZ_NLBUF);
-	struct vh_rng *r = &f->rng;
+	struct tk_rng *r = &f->rng;
 	size_t off = 0;
-	unsigned int nattr = vh_below(r, 6);
+	unsigned int nattr = tk_below(r, 6);
 	uint32_t v;
 	int ret;
 
-	if (vh_chance(r, 50)) {
+	if (tk_chance(r, 50)) {
 		fz_nl_valid(f);
 		return;
 	}
 	memset(req, 0, sizeof(*req));
 	req->n.nlmsg_type = f->nl.family;
-	req->n.nlmsg_flags = NLM_F_REQUEST | (vh_chance(r, 30) ? NLM_F_DUMP : 0) |
-			     (vh_chance(r, 50) ? NLM_F_ACK : 0);
-	req->n.nlmsg_seq = vh_below(r, 1000);
-	req->g.cmd = vh_chance(r, 90) ? 1 + vh_below(r, VQNOTIFY_CMD_MAX + 1) :
-					vh_below(r, 256);
-	req->g.version = vh_chance(r, 90) ? 1 : vh_below(r, 256);
+	req->n.nlmsg_flags = NLM_F_REQUEST | (tk_chance(r, 30) ? NLM_F_DUMP : 0) |
+			     (tk_chance(r, 50) ? NLM_F_ACK : 0);
+	req->n.nlmsg_seq = tk_below(r, 1000);
+	req->g.cmd = tk_chance(r, 90) ? 1 + tk_below(r, VQNOTIFY_CMD_MAX + 1) :
+					tk_below(r, 256);
+	req->g.version = tk_chance(r, 90) ? 1 : tk_below(r, 256);
 	for (unsigned int i = 0; i < nattr && off < 900; i++) {
-		uint16_t type = vh_chance(r, 85) ? 1 + vh_below(r, 17) :
-						   vh_below(r, 0x10000);
+		uint16_t type = tk_chance(r, 85) ? 1 + tk_below(r, 17) :
+						   tk_below(r, 0x10000);
 		uint8_t data[40];
 		uint16_t len;
 
-		if (vh_chance(r, 60)) {
+		if (tk_chance(r, 60)) {
 			/* u32 with an interesting value. */
-			v = vh_chance(r, 50) ? vh_below(r, 2000) :
+			v = tk_chance(r, 50) ? tk_below(r, 2000) :
 					       fz_u32_edge(f);
-			len = vh_chance(r, 90) ? 4 : vh_below(r, 9);
+			len = tk_chance(r, 90) ? 4 : tk_below(r, 9);
 			memset(data, 0, sizeof(data));
 			memcpy(data, &v, 4);
 		} else {
-			len = vh_below(r, sizeof(data));
+			len = tk_below(r, sizeof(data));
 			for (uint16_t k = 0; k < len; k++)
-				data[k] = vh_rand(r);
+				data[k] = tk_rand(r);
 		}
-		vh_nla_put(req->attrs, &off, type, data, len);
-		if (vh_chance(r, 5)) {
+		tk_nla_put(req->attrs, &off, type, data, len);
+		if (tk_chance(r, 5)) {
 			/* A lying attribute length. */
 			struct nlattr *last = (struct nlattr *)
 				(req->attrs + off - NLA_ALIGN(NLA_HDRLEN + len));
 
-			last->nla_len = vh_below(r, 0x10000);
+			last->nla_len = tk_below(r, 0x10000);
 		}
 	}
 	req->n.nlmsg_len = NLMSG_HDRLEN + GENL_HDRLEN + off;
-	if (vh_chance(r, 3))
-		req->n.nlmsg_len = vh_below(r, req->n.nlmsg_len + 8);
+	if (tk_chance(r, 3))
+		req->n.nlmsg_len = tk_below(r, req->n.nlmsg_len + 8);
 	f->rep->nl_msgs++;
 	/* Garbage may be refused by send() itself: any errno will do. */
 	ret = send(f->nl.fd, req, req->n.nlmsg_len, MSG_DONTWAIT);
@@ -1242,16 +1233,16 @@ static void fz_child(struct fz_shared *sh, int idx, int shared_fd,
 		     uint64_t seed, double seconds, uint64_t max_iters)
 {
 	struct fz f = { 0 };
-	struct vh_why w;
+	struct tk_why w;
 	int i;
 
 	f.sh = sh;
 	f.rep = &sh->rep[idx];
 	f.rep->seed = seed;
 	f.rng.s = seed + idx * 0x632be59bd9b4e019ULL;
-	f.deadline = vh_now() + seconds;
+	f.deadline = tk_now() + seconds;
 	f.max_iters = max_iters;
-	if (vh_mem_init(&f.mem)) {
+	if (tk_mem_init(&f.mem)) {
 		fz_fail(&f, "scratch memory: %s", strerror(errno));
 		return;
 	}
@@ -1262,13 +1253,13 @@ static void fz_child(struct fz_shared *sh, int idx, int shared_fd,
 		}
 	}
 	f.g[FZ_OWN] = (struct fz_guest){ .fd = shared_fd, .shared = true };
-	f.have_nl = !vh_nl_open(&f.nl, VQNOTIFY_FAMILY_NAME);
+	f.have_nl = !tk_nl_open(&f.nl);
 	/* Half the fuzzers listen: notifications are built only then. */
-	if (f.have_nl && f.nl.mcgrp && vh_chance(&f.rng, 50) &&
-	    !vh_nl_open(&f.mon, VQNOTIFY_FAMILY_NAME))
+	if (f.have_nl && f.nl.monitor && tk_chance(&f.rng, 50) &&
+	    !tk_nl_open(&f.mon))
 		f.have_mon = !setsockopt(f.mon.fd, SOL_NETLINK,
-					 NETLINK_ADD_MEMBERSHIP, &f.mon.mcgrp,
-					 sizeof(f.mon.mcgrp));
+					 NETLINK_ADD_MEMBERSHIP, &f.mon.monitor,
+					 sizeof(f.mon.monitor));
 
 	fz_run(&f);
 	/* Wait until every fuzzer stopped and the admin state is back. */
@@ -1282,9 +1273,9 @@ static void fz_child(struct fz_shared *sh, int idx, int shared_fd,
 	for (i = 0; i < FZ_OWN; i++) {
 		struct fz_guest *g = &f.g[i];
 
-		if (vh_check_guest(g->fd, fz_max_id(&f, g), NULL, &w) ||
-		    vh_check_usable(g->fd, fz_max_id(&f, g), &w) ||
-		    vh_check_guest(g->fd, fz_max_id(&f, g) + 1, NULL, &w)) {
+		if (tk_check_guest_scan(g->fd, fz_max_id(&f, g), NULL, &w) ||
+		    tk_check_usable(g->fd, fz_max_id(&f, g), &w) ||
+		    tk_check_guest_scan(g->fd, fz_max_id(&f, g) + 1, NULL, &w)) {
 			fz_fail(&f, "own guest %d after fuzzing: %s", i,
 				w.msg);
 			return;
@@ -1296,52 +1287,52 @@ static void fz_child(struct fz_shared *sh, int idx, int shared_fd,
 /* Run the fuzzer with the configured knobs. */
 TEST(fuzz)
 {
-	double seconds = vh_env_ull("VQN_FUZZ_SECONDS", 60);
-	unsigned int procs = vh_env_ull("VQN_FUZZ_PROCS", 4);
-	uint64_t max_iters = vh_env_ull("VQN_FUZZ_ITERS", 0);
-	uint64_t seed = vh_seed("VQN_FUZZ_SEED");
+	double seconds = tk_env_ull("VQN_FUZZ_SECONDS", 60);
+	unsigned int procs = tk_env_ull("VQN_FUZZ_PROCS", 4);
+	uint64_t max_iters = tk_env_ull("VQN_FUZZ_ITERS", 0);
+	uint64_t seed = tk_seed("VQN_FUZZ_SEED");
 	struct fz_shared *sh;
 	struct vqnotify_info info;
 	uint32_t used0, guests0, used1, guests1;
 	uint64_t iters = 0, ioctls = 0, ok = 0, reads = 0, events = 0,
 		 nls = 0, reopen = 0;
 	pid_t pids[FZ_MAX_PROCS];
-	struct vh_nl_config cfg;
-	struct vh_nl nl;
+	struct tk_nl_config cfg;
+	struct tk_nl nl;
 	bool have_nl;
-	struct vh_why w;
+	struct tk_why w;
 	double t0;
 	int shared_fd, status;
 	unsigned int i;
 
-	if (access(VH_DEV, F_OK))
-		SKIP(return, "no %s (module not loaded)", VH_DEV);
+	if (access(TK_DEV_PATH, F_OK))
+		SKIP(return, "no %s (module not loaded)", TK_DEV_PATH);
 	if (procs < 1 || procs > FZ_MAX_PROCS)
 		procs = 4;
 	ksft_print_msg("fuzz: seed %#llx, %u processes, %.0f s (VQN_FUZZ_SEED, VQN_FUZZ_PROCS, VQN_FUZZ_SECONDS)\n",
 		       (unsigned long long)seed, procs, seconds);
-	ASSERT_EQ(0, vh_host_usage(&used0, &guests0));
+	ASSERT_EQ(0, tk_host_usage(&used0, &guests0));
 
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, sh);
-	shared_fd = vh_open();
+	shared_fd = tk_open(0);
 	ASSERT_LE(0, shared_fd);
 	fcntl(shared_fd, F_SETFL, O_NONBLOCK);
-	ASSERT_EQ(0, vh_info(shared_fd, &info));
+	ASSERT_EQ(0, _test_ioctl_get_info(shared_fd, &info));
 
 	/* Fuzzers may change the host-wide settings as root: kept here. */
-	have_nl = !vh_nl_open(&nl, VQNOTIFY_FAMILY_NAME);
+	have_nl = !tk_nl_open(&nl);
 	if (have_nl)
-		ASSERT_EQ(0, vh_nl_config_get(&nl, &cfg));
+		ASSERT_EQ(0, _test_nl_config_get(&nl, &cfg));
 	{
 		struct vqnotify_guest_info gi;
 
-		ASSERT_EQ(0, vh_guest_get(shared_fd, &gi));
+		ASSERT_EQ(0, _test_ioctl_guest_get(shared_fd, &gi));
 		sh->shared_id = gi.guest_id;
 	}
 
-	t0 = vh_now();
+	t0 = tk_now();
 	for (i = 0; i < procs; i++) {
 		pids[i] = fork();
 		ASSERT_LE(0, pids[i]);
@@ -1360,7 +1351,7 @@ TEST(fuzz)
 		usleep(10000);
 	}
 	if (have_nl) {
-		EXPECT_EQ(0, vh_nl_config_set(&nl, &cfg));
+		EXPECT_EQ(0, _test_nl_config_set(&nl, &cfg));
 		/* Host-cap promotion work the restore may have queued. */
 		usleep(200000);
 	}
@@ -1385,24 +1376,24 @@ TEST(fuzz)
 		reopen += r->reopen;
 	}
 	ksft_print_msg("fuzz: %llu iterations in %.1f s (%.0f/s): %llu ioctls (%llu succeeded), %llu reads (%llu events), %llu netlink messages, %llu guest reopens\n",
-		       (unsigned long long)iters, vh_now() - t0,
-		       iters / (vh_now() - t0), (unsigned long long)ioctls,
+		       (unsigned long long)iters, tk_now() - t0,
+		       iters / (tk_now() - t0), (unsigned long long)ioctls,
 		       (unsigned long long)ok, (unsigned long long)reads,
 		       (unsigned long long)events, (unsigned long long)nls,
 		       (unsigned long long)reopen);
 
 	/* The shared guest, now that nobody else uses it. */
-	EXPECT_EQ(0, vh_check_guest(shared_fd, sh->shared_adds + 1, NULL, &w)) {
+	EXPECT_EQ(0, tk_check_guest_scan(shared_fd, sh->shared_adds + 1, NULL, &w)) {
 		TH_LOG("shared guest (seed %#llx): %s",
 		       (unsigned long long)seed, w.msg);
 	}
-	EXPECT_EQ(0, vh_check_usable(shared_fd, sh->shared_adds + 1, &w)) {
+	EXPECT_EQ(0, tk_check_usable(shared_fd, sh->shared_adds + 1, &w)) {
 		TH_LOG("shared guest (seed %#llx): %s",
 		       (unsigned long long)seed, w.msg);
 	}
 	close(shared_fd);
 
-	ASSERT_EQ(0, vh_host_usage(&used1, &guests1));
+	ASSERT_EQ(0, tk_host_usage(&used1, &guests1));
 	EXPECT_EQ(used0, used1) {
 		TH_LOG("host_used %u before, %u after every fuzzer is gone (seed %#llx)",
 		       used0, used1, (unsigned long long)seed);
@@ -1415,6 +1406,6 @@ TEST(fuzz)
 
 int main(int argc, char **argv)
 {
-	VH_SET_TIMEOUT(fuzz, vh_env_ull("VQN_FUZZ_SECONDS", 60) + 120);
+	TK_SET_TIMEOUT(fuzz, tk_env_ull("VQN_FUZZ_SECONDS", 60) + 120);
 	return test_harness_run(argc, argv);
 }

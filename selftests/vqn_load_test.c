@@ -26,7 +26,8 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
-#include "vqn_hostile.h"
+#include "vqn_abuse_utils.h"
+#include "vqn_nl_utils.h"
 
 #define LD_MAX_PROCS	64
 #define LD_DEVS		6
@@ -124,53 +125,51 @@ static void ld_worker_main(struct ld_shared *sh, int idx, int fd,
 {
 	static struct vqnotify_vq_result res[VQNOTIFY_MAX_QUEUES];
 	static struct vqnotify_vq_info vi[VQNOTIFY_MAX_QUEUES];
-	static uint8_t blob[VH_BLOB_MAX];
+	static uint8_t blob[TK_BLOB_MAX];
 	struct ld_worker *w = &sh->w[idx];
-	struct vh_rng r = { seed + idx * 0x9e3779b97f4a7c15ULL };
+	struct tk_rng r = { seed + idx * 0x9e3779b97f4a7c15ULL };
 	struct ld_seq seq = { 0 };
 	uint32_t ids[LD_DEVS], max_id = 0;
 	struct vqnotify_dev_get dg;
-	struct vh_why why;
+	struct tk_why why;
 	int ret;
 
 	for (int d = 0; d < LD_DEVS; d++) {
-		if (vh_dev_add(fd, 1 + d % 3, LD_QUEUES, "load", &ids[d])) {
+		if (_test_ioctl_dev_add(fd, 1 + d % 3, LD_QUEUES, "load", &ids[d])) {
 			ld_fail(w, "DEV_ADD: %s", strerror(errno));
 			return;
 		}
 		max_id = ids[d];
 	}
 	while (!__atomic_load_n(&sh->stop, __ATOMIC_RELAXED) && !w->failed) {
-		int d = vh_below(&r, LD_DEVS);
+		int d = tk_below(&r, LD_DEVS);
 		uint32_t id = ids[d], nr = VQNOTIFY_MAX_QUEUES, len;
 		const char *what;
 
-		switch (vh_below(&r, 12)) {
+		switch (tk_below(&r, 12)) {
 		case 0:
 		case 1:
 		case 2:
 			what = "SET_STATUS";
-			ret = vh_set_status(fd, id, vh_chance(&r, 70) ?
-					    VH_STATUS_OK : vh_chance(&r, 50) ?
-					    VH_STATUS_STOPPED : 0, res, &nr);
+			ret = _test_ioctl_set_status(fd, id, tk_chance(&r, 70) ? TK_STATUS_OK : tk_chance(&r, 50) ? TK_STATUS_FEATURES : 0, NULL, res, &nr);
 			break;
 		case 3:
 		case 4:
 		case 5:
 			what = "SET_HOST_NOTIFIER";
-			ret = vh_host_notifier(fd, id, vh_below(&r, LD_QUEUES),
-					       vh_chance(&r, 55), NULL);
+			ret = _test_ioctl_host_notifier(fd, id, tk_below(&r, LD_QUEUES),
+					       tk_chance(&r, 55), NULL);
 			break;
 		case 6:
 			what = "DEV_RESET";
-			ret = vh_dev_op(fd, VQNOTIFY_DEV_RESET, id, 0, NULL, res,
+			ret = _test_ioctl_dev_op(fd, VQNOTIFY_DEV_RESET, id, 0, NULL, res,
 					&nr);
 			break;
 		case 7:
 			what = "DEV_REMOVE+ADD";
-			ret = vh_dev_remove(fd, id);
+			ret = _test_ioctl_dev_remove(fd, id, NULL, NULL);
 			if (!ret)
-				ret = vh_dev_add(fd, 1 + d % 3, LD_QUEUES, "load",
+				ret = _test_ioctl_dev_add(fd, 1 + d % 3, LD_QUEUES, "load",
 						 &ids[d]);
 			max_id = ids[d] > max_id ? ids[d] : max_id;
 			break;
@@ -178,24 +177,24 @@ static void ld_worker_main(struct ld_shared *sh, int idx, int fd,
 			/* Migrate the device into a new one, then drop it. */
 			what = "SAVE+LOAD";
 			len = sizeof(blob);
-			ret = vh_save(fd, id, blob, &len);
+			ret = _test_ioctl_dev_save(fd, id, blob, &len);
 			if (!ret)
-				ret = vh_dev_add(fd, 1 + d % 3, LD_QUEUES, "mig",
+				ret = _test_ioctl_dev_add(fd, 1 + d % 3, LD_QUEUES, "mig",
 						 &ids[d]);
 			if (!ret) {
 				max_id = ids[d];
-				ret = vh_load(fd, ids[d], blob, len, res, &nr);
-				vh_dev_remove(fd, id);
+				ret = _test_ioctl_dev_load(fd, ids[d], blob, len, res, &nr);
+				_test_ioctl_dev_remove(fd, id, NULL, NULL);
 			}
 			break;
 		case 9:
 			what = "GUEST_SET";
-			ret = vh_set_budget(fd, vh_chance(&r, 50) ? 0 :
-					    vh_below(&r, LD_DEVS * LD_QUEUES));
+			ret = _test_ioctl_set_budget(fd, tk_chance(&r, 50) ? 0 :
+					    tk_below(&r, LD_DEVS * LD_QUEUES));
 			break;
 		case 10:
 			what = "DEV_GET";
-			ret = vh_dev_get(fd, id, &dg, vi, LD_QUEUES);
+			ret = _test_ioctl_dev_get(fd, id, &dg, vi, LD_QUEUES);
 			if (!ret && dg.nr_queues != LD_QUEUES)
 				ld_fail(w, "DEV_GET %u: %u queues", id,
 					dg.nr_queues);
@@ -219,8 +218,8 @@ static void ld_worker_main(struct ld_shared *sh, int idx, int fd,
 	ld_drain(fd, &seq, w);
 	if (w->failed)
 		return;
-	if (vh_check_guest(fd, max_id, NULL, &why) ||
-	    vh_check_usable(fd, max_id, &why))
+	if (tk_check_guest_scan(fd, max_id, NULL, &why) ||
+	    tk_check_usable(fd, max_id, &why))
 		ld_fail(w, "after the load: %s", why.msg);
 }
 
@@ -228,44 +227,44 @@ static void ld_worker_main(struct ld_shared *sh, int idx, int fd,
 static void ld_admin_main(struct ld_shared *sh, int *fds, int n,
 			  uint64_t seed)
 {
-	struct vh_rng r = { seed ^ 0xad01 };
-	struct vh_nl nl;
-	bool have_nl = !vh_nl_open(&nl, VQNOTIFY_FAMILY_NAME);
+	struct tk_rng r = { seed ^ 0xad01 };
+	struct tk_nl nl;
+	bool have_nl = !tk_nl_open(&nl);
 
 	while (!__atomic_load_n(&sh->stop, __ATOMIC_RELAXED)) {
-		int i = vh_below(&r, n);
+		int i = tk_below(&r, n);
 
-		if (!have_nl || vh_chance(&r, 50)) {
-			vh_set_budget(fds[i], vh_chance(&r, 40) ? 0 :
-				      vh_below(&r, LD_DEVS * LD_QUEUES));
+		if (!have_nl || tk_chance(&r, 50)) {
+			_test_ioctl_set_budget(fds[i], tk_chance(&r, 40) ? 0 :
+				      tk_below(&r, LD_DEVS * LD_QUEUES));
 			sh->admin_ops++;
-		} else if (vh_chance(&r, 80)) {
-			struct vh_nl_attr a[] = {
+		} else if (tk_chance(&r, 80)) {
+			struct tk_nl_attr a[] = {
 				{ VQNOTIFY_A_GUEST_ID, sh->guest_id[i] },
 				{ VQNOTIFY_A_GUEST_ADMIN_BUDGET,
-				  vh_chance(&r, 30) ? 1024 :
-				  vh_below(&r, LD_DEVS * LD_QUEUES) },
+				  tk_chance(&r, 30) ? 1024 :
+				  tk_below(&r, LD_DEVS * LD_QUEUES) },
 				{ VQNOTIFY_A_GUEST_VHOST_RESERVE,
-				  vh_below(&r, 6) },
+				  tk_below(&r, 6) },
 			};
 
-			vh_nl_call(&nl, VQNOTIFY_CMD_GUEST_SET, false, a,
-				   2 + vh_chance(&r, 30), NULL, NULL);
+			tk_nl_call(&nl, VQNOTIFY_CMD_GUEST_SET, false, a,
+				   2 + tk_chance(&r, 30), NULL, NULL);
 			sh->admin_nl_ops++;
 		} else {
 			/* Threshold or a host cap that bites, briefly. */
-			struct vh_nl_attr a = vh_chance(&r, 50) ?
-				(struct vh_nl_attr){ VQNOTIFY_A_CONFIG_THRESHOLD,
-						     4 + vh_below(&r, 8) } :
-				(struct vh_nl_attr){ VQNOTIFY_A_CONFIG_HOST_CAP,
-						     1 + vh_below(&r,
+			struct tk_nl_attr a = tk_chance(&r, 50) ?
+				(struct tk_nl_attr){ VQNOTIFY_A_CONFIG_THRESHOLD,
+						     4 + tk_below(&r, 8) } :
+				(struct tk_nl_attr){ VQNOTIFY_A_CONFIG_HOST_CAP,
+						     1 + tk_below(&r,
 						     n * LD_DEVS * LD_QUEUES) };
 
-			vh_nl_call(&nl, VQNOTIFY_CMD_CONFIG_SET, false, &a, 1,
+			tk_nl_call(&nl, VQNOTIFY_CMD_CONFIG_SET, false, &a, 1,
 				   NULL, NULL);
 			sh->admin_nl_ops++;
 		}
-		usleep(vh_below(&r, 1000));
+		usleep(tk_below(&r, 1000));
 	}
 }
 
@@ -273,14 +272,14 @@ static void ld_admin_main(struct ld_shared *sh, int *fds, int n,
 static void ld_monitor_main(struct ld_shared *sh)
 {
 	static char buf[65536];
-	struct vh_nl nl;
+	struct tk_nl nl;
 	int sz = 4 << 20;
 
-	if (vh_nl_open(&nl, VQNOTIFY_FAMILY_NAME))
+	if (tk_nl_open(&nl))
 		return;
 	setsockopt(nl.fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
-	if (setsockopt(nl.fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &nl.mcgrp,
-		       sizeof(nl.mcgrp))) {
+	if (setsockopt(nl.fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &nl.monitor,
+		       sizeof(nl.monitor))) {
 		sh->mon_failed = 1;
 		snprintf(sh->mon_why, sizeof(sh->mon_why), "join: %s",
 			 strerror(errno));
@@ -301,21 +300,21 @@ static void ld_monitor_main(struct ld_shared *sh)
 		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, n);
 		     h = NLMSG_NEXT(h, n)) {
 			struct genlmsghdr *g = NLMSG_DATA(h);
-			struct nlattr *tb[VQNOTIFY_A_TRANSITION_MAX + 1];
+			struct tk_nl_attrs at;
 			bool ok = h->nlmsg_type == nl.family &&
 				  g->cmd >= VQNOTIFY_CMD_GUEST_ADD_NTF &&
 				  g->cmd <= VQNOTIFY_CMD_QUEUE_NTF;
 
 			sh->mon_msgs++;
 			if (ok && g->cmd == VQNOTIFY_CMD_QUEUE_NTF) {
-				vh_nl_parse(h, tb, VQNOTIFY_A_TRANSITION_MAX);
+				tk_nl_parse_msg(&at, h);
 				for (int a = 1; a <= VQNOTIFY_A_TRANSITION_MAX;
 				     a++)
-					ok &= !!tb[a];
+					ok &= !!at.tb[a];
 				ok = ok &&
-				     vh_nla_u32(tb[VQNOTIFY_A_TRANSITION_OLD_STATE]) <= 2 &&
-				     vh_nla_u32(tb[VQNOTIFY_A_TRANSITION_NEW_STATE]) <= 2 &&
-				     vh_nla_u32(tb[VQNOTIFY_A_TRANSITION_LABEL]) <
+				     tk_nla_u32(at.tb[VQNOTIFY_A_TRANSITION_OLD_STATE]) <= 2 &&
+				     tk_nla_u32(at.tb[VQNOTIFY_A_TRANSITION_NEW_STATE]) <= 2 &&
+				     tk_nla_u32(at.tb[VQNOTIFY_A_TRANSITION_LABEL]) <
 				     VQNOTIFY_LABEL_MAX;
 			}
 			if (!ok && !sh->mon_failed) {
@@ -331,46 +330,46 @@ static void ld_monitor_main(struct ld_shared *sh)
 TEST(load)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned int procs = vh_env_ull("VQN_LOAD_PROCS", 4 * cpus);
-	double seconds = vh_env_ull("VQN_LOAD_SECONDS", 20);
-	uint64_t seed = vh_seed("VQN_LOAD_SEED");
+	unsigned int procs = tk_env_ull("VQN_LOAD_PROCS", 4 * cpus);
+	double seconds = tk_env_ull("VQN_LOAD_SECONDS", 20);
+	uint64_t seed = tk_seed("VQN_LOAD_SEED");
 	int fds[LD_MAX_PROCS], status;
 	pid_t pids[LD_MAX_PROCS + 2];
 	uint32_t used0, guests0, used1, guests1;
 	uint64_t ops = 0, events = 0, overflows = 0, budget_events = 0;
-	struct vh_nl_config cfg;
+	struct tk_nl_config cfg;
 	struct ld_shared *sh;
-	struct vh_nl nl;
+	struct tk_nl nl;
 	bool have_nl;
 	double t0, dt;
 	unsigned int i;
 
-	if (access(VH_DEV, F_OK))
-		SKIP(return, "no %s (module not loaded)", VH_DEV);
+	if (access(TK_DEV_PATH, F_OK))
+		SKIP(return, "no %s (module not loaded)", TK_DEV_PATH);
 	if (procs < 1 || procs > LD_MAX_PROCS)
 		procs = procs < 1 ? 1 : LD_MAX_PROCS;
 	ksft_print_msg("load: seed %#llx, %u workers x %d devices x %d queues, %.0f s (VQN_LOAD_SEED, VQN_LOAD_PROCS, VQN_LOAD_SECONDS)\n",
 		       (unsigned long long)seed, procs, LD_DEVS, LD_QUEUES,
 		       seconds);
-	ASSERT_EQ(0, vh_host_usage(&used0, &guests0));
+	ASSERT_EQ(0, tk_host_usage(&used0, &guests0));
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, sh);
-	have_nl = !vh_nl_open(&nl, VQNOTIFY_FAMILY_NAME);
+	have_nl = !tk_nl_open(&nl);
 	if (have_nl)
-		ASSERT_EQ(0, vh_nl_config_get(&nl, &cfg));
+		ASSERT_EQ(0, _test_nl_config_get(&nl, &cfg));
 
 	for (i = 0; i < procs; i++) {
 		struct vqnotify_guest_info gi;
 
-		fds[i] = vh_open();
+		fds[i] = tk_open(0);
 		ASSERT_LE(0, fds[i]);
 		fcntl(fds[i], F_SETFL, O_NONBLOCK);
-		ASSERT_EQ(0, vh_guest_get(fds[i], &gi));
+		ASSERT_EQ(0, _test_ioctl_guest_get(fds[i], &gi));
 		sh->guest_id[i] = gi.guest_id;
 	}
 
-	t0 = vh_now();
+	t0 = tk_now();
 	for (i = 0; i < procs + 2; i++) {
 		pids[i] = fork();
 		ASSERT_LE(0, pids[i]);
@@ -393,14 +392,14 @@ TEST(load)
 
 	usleep(seconds * 1e6);
 	__atomic_store_n(&sh->stop, 1, __ATOMIC_SEQ_CST);
-	dt = vh_now() - t0;
+	dt = tk_now() - t0;
 	/* Admin and monitor first; then the settings go back. */
 	for (i = procs; i < procs + 2; i++) {
 		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
 		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
 	}
 	if (have_nl) {
-		EXPECT_EQ(0, vh_nl_config_set(&nl, &cfg));
+		EXPECT_EQ(0, _test_nl_config_set(&nl, &cfg));
 		usleep(200000);	/* host-cap promotion work */
 	}
 	__atomic_store_n(&sh->quiet, 1, __ATOMIC_SEQ_CST);
@@ -433,7 +432,7 @@ TEST(load)
 		       (unsigned long long)sh->mon_msgs,
 		       (unsigned long long)sh->mon_lost);
 
-	ASSERT_EQ(0, vh_host_usage(&used1, &guests1));
+	ASSERT_EQ(0, tk_host_usage(&used1, &guests1));
 	EXPECT_EQ(used0, used1);
 	EXPECT_EQ(guests0, guests1);
 }
@@ -461,19 +460,18 @@ FIXTURE_SETUP(readers)
 	uint32_t nr = 0;
 
 	self->fd = -1;
-	if (access(VH_DEV, F_OK))
-		SKIP(return, "no %s (module not loaded)", VH_DEV);
+	if (access(TK_DEV_PATH, F_OK))
+		SKIP(return, "no %s (module not loaded)", TK_DEV_PATH);
 	self->zero = mmap(NULL, 2 * sizeof(uint64_t), PROT_READ | PROT_WRITE,
 			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->zero);
 	self->got = self->zero + 1;
-	self->fd = vh_open();
+	self->fd = tk_open(0);
 	ASSERT_LE(0, self->fd);
 	if (variant->nonblock)
 		fcntl(self->fd, F_SETFL, O_NONBLOCK);
-	ASSERT_EQ(0, vh_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, 16, "r",
-				NULL));
-	ASSERT_EQ(0, vh_set_status(self->fd, 1, VH_STATUS_OK, NULL, &nr));
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 16, "r", NULL);
+	test_cmd_set_status(1, TK_STATUS_OK, NULL, NULL, &nr);
 }
 
 FIXTURE_TEARDOWN(readers)
@@ -484,7 +482,7 @@ FIXTURE_TEARDOWN(readers)
 
 TEST_F_TIMEOUT(readers, never_eof, 60)
 {
-	double seconds = 3, t0 = vh_now();
+	double seconds = 3, t0 = tk_now();
 	pid_t pids[3];
 	int status;
 
@@ -506,9 +504,9 @@ TEST_F_TIMEOUT(readers, never_eof, 60)
 		}
 	}
 	/* One event at a time: each budget flip preempts or promotes one. */
-	while (vh_now() - t0 < seconds) {
-		vh_set_budget(self->fd, 15);
-		vh_set_budget(self->fd, 0);
+	while (tk_now() - t0 < seconds) {
+		_test_ioctl_set_budget(self->fd, 15);
+		_test_ioctl_set_budget(self->fd, 0);
 	}
 	for (int i = 0; i < 3; i++) {
 		kill(pids[i], SIGKILL);
@@ -523,6 +521,6 @@ TEST_F_TIMEOUT(readers, never_eof, 60)
 
 int main(int argc, char **argv)
 {
-	VH_SET_TIMEOUT(load, vh_env_ull("VQN_LOAD_SECONDS", 20) + 90);
+	TK_SET_TIMEOUT(load, tk_env_ull("VQN_LOAD_SECONDS", 20) + 90);
 	return test_harness_run(argc, argv);
 }

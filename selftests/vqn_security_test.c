@@ -32,10 +32,8 @@
 #include <linux/userfaultfd.h>
 
 #include "kselftest_harness.h"
-#include "vqn_hostile.h"
-
-#define NOBODY		65534
-#define CAP_DAC_BIT	(1ULL << CAP_DAC_OVERRIDE)
+#include "vqn_abuse_utils.h"
+#include "vqn_nl_utils.h"
 
 /* What an unprivileged child saw, for the parent to judge. */
 struct vs_shared {
@@ -51,90 +49,9 @@ static struct vs_shared *vs_shared_new(void)
 
 	if (sh == MAP_FAILED)
 		return NULL;
-	for (unsigned int i = 0; i < VH_ARRAY_SIZE(sh->ret); i++)
+	for (unsigned int i = 0; i < TK_ARRAY_SIZE(sh->ret); i++)
 		sh->ret[i] = 1;	/* "never ran" */
 	return sh;
-}
-
-static int vs_capset(uint64_t caps)
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[2] = { 0 };
-
-	d[0].effective = d[0].permitted = (uint32_t)caps;
-	d[1].effective = d[1].permitted = caps >> 32;
-	return syscall(SYS_capset, &h, d);
-}
-
-static int vs_capget(uint64_t *eff, uint64_t *perm)
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct d[2] = { 0 };
-
-	if (syscall(SYS_capget, &h, d))
-		return -1;
-	*eff = d[0].effective | (uint64_t)d[1].effective << 32;
-	*perm = d[0].permitted | (uint64_t)d[1].permitted << 32;
-	return 0;
-}
-
-/*
- * Become uid/gid 65534 without supplementary groups, with only @keep among
- * the capabilities (effective and permitted), an empty bounding set except
- * @keep, no ambient capabilities, and no_new_privs.
- */
-static int vs_become_nobody(uint64_t keep)
-{
-	uint64_t eff, perm;
-	int last = 40;
-	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "r");
-
-	if (f) {
-		if (fscanf(f, "%d", &last) != 1)
-			last = 40;
-		fclose(f);
-	}
-	for (int c = 0; c <= last; c++)
-		if (!(keep & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0))
-			return -1;
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	if (keep && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0))
-		return -1;
-	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
-	    setresuid(NOBODY, NOBODY, NOBODY))
-		return -1;
-	if (vs_capset(keep) || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		return -1;
-	if (vs_capget(&eff, &perm) || eff != keep || perm != keep ||
-	    getuid() != NOBODY || geteuid() != NOBODY || getgid() != NOBODY ||
-	    getgroups(0, NULL) != 0)
-		return -1;
-	return 0;
-}
-
-/*
- * Run @fn as nobody (keeping @keep) in a child; returns its exit status,
- * 100 when dropping privileges failed, -1 when it died.
- */
-static int vs_run_as_nobody(uint64_t keep, int (*fn)(void *), void *arg)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -1;
-	if (!pid) {
-		if (vs_become_nobody(keep))
-			_exit(100);
-		_exit(fn(arg));
-	}
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
 }
 
 /* SCM_RIGHTS */
@@ -194,12 +111,12 @@ TEST(dev_node_mode_0660)
 {
 	struct stat st;
 
-	if (access(VH_DEV, F_OK))
-		SKIP(return, "no %s (module not loaded)", VH_DEV);
-	ASSERT_EQ(0, stat(VH_DEV, &st));
+	if (access(TK_DEV_PATH, F_OK))
+		SKIP(return, "no %s (module not loaded)", TK_DEV_PATH);
+	ASSERT_EQ(0, stat(TK_DEV_PATH, &st));
 	EXPECT_TRUE(S_ISCHR(st.st_mode));
 	EXPECT_EQ(0660U, st.st_mode & 07777) {
-		TH_LOG("%s has mode %04o", VH_DEV, st.st_mode & 07777);
+		TH_LOG("%s has mode %04o", TK_DEV_PATH, st.st_mode & 07777);
 	}
 	EXPECT_EQ(0U, st.st_uid);
 }
@@ -207,7 +124,7 @@ TEST(dev_node_mode_0660)
 static int vs_try_open(void *arg)
 {
 	struct vs_shared *sh = arg;
-	int fd = open(VH_DEV, O_RDWR);
+	int fd = open(TK_DEV_PATH, O_RDWR);
 
 	sh->ret[0] = fd < 0 ? -errno : 0;
 	return 0;
@@ -217,10 +134,10 @@ TEST(nobody_cannot_open)
 {
 	struct vs_shared *sh = vs_shared_new();
 
-	if (access(VH_DEV, F_OK))
-		SKIP(return, "no %s (module not loaded)", VH_DEV);
+	if (access(TK_DEV_PATH, F_OK))
+		SKIP(return, "no %s (module not loaded)", TK_DEV_PATH);
 	ASSERT_NE(NULL, sh);
-	ASSERT_EQ(0, vs_run_as_nobody(0, vs_try_open, sh));
+	ASSERT_EQ(0, tk_run_as_nobody(0, vs_try_open, sh));
 	EXPECT_EQ(-EACCES, sh->ret[0]);
 }
 
@@ -235,14 +152,14 @@ static int vs_use_inherited(void *arg)
 	struct vs_inherit *in = arg;
 	struct vqnotify_vq_result res[2];
 	struct vqnotify_guest_info gi;
-	uint32_t id, nr = 2;
+	uint32_t id = 0, nr = 2;
 
-	in->sh->ret[0] = vh_guest_get(in->fd, &gi);
-	in->sh->ret[1] = vh_dev_add(in->fd, VQNOTIFY_TRANSPORT_PIO, 2, "inh",
+	in->sh->ret[0] = _test_ioctl_guest_get(in->fd, &gi);
+	in->sh->ret[1] = _test_ioctl_dev_add(in->fd, VQNOTIFY_TRANSPORT_PIO, 2, "inh",
 				    &id);
-	in->sh->ret[2] = vh_set_status(in->fd, id, VH_STATUS_OK, res, &nr);
+	in->sh->ret[2] = _test_ioctl_set_status(in->fd, id, TK_STATUS_OK, NULL, res, &nr);
 	in->sh->val[0] = nr;
-	in->sh->ret[3] = open(VH_DEV, O_RDWR) < 0 ? -errno : 0;
+	in->sh->ret[3] = open(TK_DEV_PATH, O_RDWR) < 0 ? -errno : 0;
 	return 0;
 }
 
@@ -251,18 +168,18 @@ TEST(nobody_keeps_inherited_guest)
 	struct vs_inherit in = { .sh = vs_shared_new() };
 	struct vqnotify_guest_info gi;
 
-	if (access(VH_DEV, F_OK))
-		SKIP(return, "no %s (module not loaded)", VH_DEV);
+	if (access(TK_DEV_PATH, F_OK))
+		SKIP(return, "no %s (module not loaded)", TK_DEV_PATH);
 	ASSERT_NE(NULL, in.sh);
-	in.fd = vh_open();
+	in.fd = tk_open(0);
 	ASSERT_LE(0, in.fd);
-	ASSERT_EQ(0, vs_run_as_nobody(0, vs_use_inherited, &in));
+	ASSERT_EQ(0, tk_run_as_nobody(0, vs_use_inherited, &in));
 	EXPECT_EQ(0, in.sh->ret[0]);
 	EXPECT_EQ(0, in.sh->ret[1]);
 	EXPECT_EQ(0, in.sh->ret[2]);
 	EXPECT_EQ(2U, in.sh->val[0]);
 	EXPECT_EQ(-EACCES, in.sh->ret[3]);
-	ASSERT_EQ(0, vh_guest_get(in.fd, &gi));
+	ASSERT_EQ(0, _test_ioctl_guest_get(in.fd, &gi));
 	EXPECT_EQ(1U, gi.nr_devices);
 	close(in.fd);
 }
@@ -277,7 +194,7 @@ TEST(nobody_keeps_inherited_guest)
 struct vs_stall {
 	int fd;
 	void *buf;
-	struct vh_nl nl;
+	struct tk_nl nl;
 	ssize_t read_ret;
 	int dump_ret;
 };
@@ -293,9 +210,9 @@ static void *vs_stall_reader(void *arg)
 static void *vs_stall_dumper(void *arg)
 {
 	struct vs_stall *st = arg;
-	struct vh_nl_ids *ids = malloc(sizeof(*ids));
+	struct tk_nl_guests *ids = malloc(sizeof(*ids));
 
-	st->dump_ret = ids ? vh_nl_guest_ids(&st->nl, ids) : -ENOMEM;
+	st->dump_ret = ids ? _test_nl_guest_dump(&st->nl, ids) : -ENOMEM;
 	free(ids);
 	return NULL;
 }
@@ -307,7 +224,7 @@ static bool vs_open_completes(int ms, pid_t *pid)
 
 	*pid = fork();
 	if (!*pid) {
-		int fd = vh_open();
+		int fd = tk_open(0);
 
 		_exit(fd < 0);
 	}
@@ -336,9 +253,9 @@ TEST(stalled_read_holds_no_host_lock)
 	pid_t opener;
 	int uffd;
 
-	if (access(VH_DEV, F_OK))
-		SKIP(return, "no %s (module not loaded)", VH_DEV);
-	if (vh_nl_open(&st.nl, VQNOTIFY_FAMILY_NAME))
+	if (access(TK_DEV_PATH, F_OK))
+		SKIP(return, "no %s (module not loaded)", TK_DEV_PATH);
+	if (tk_nl_open(&st.nl))
 		SKIP(return, "no vqnotify netlink family");
 	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (uffd < 0)
@@ -352,11 +269,11 @@ TEST(stalled_read_holds_no_host_lock)
 	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
 
 	/* A guest with events queued: its queues preempted. */
-	st.fd = vh_open();
+	st.fd = tk_open(0);
 	ASSERT_LE(0, st.fd);
-	ASSERT_EQ(0, vh_dev_add(st.fd, VQNOTIFY_TRANSPORT_MMIO, 4, "s", NULL));
-	ASSERT_EQ(0, vh_set_status(st.fd, 1, VH_STATUS_OK, NULL, &nr));
-	ASSERT_EQ(0, vh_set_budget(st.fd, 1));
+	ASSERT_EQ(0, _test_ioctl_dev_add(st.fd, VQNOTIFY_TRANSPORT_MMIO, 4, "s", NULL));
+	ASSERT_EQ(0, _test_ioctl_set_status(st.fd, 1, TK_STATUS_OK, NULL, NULL, &nr));
+	ASSERT_EQ(0, _test_ioctl_set_budget(st.fd, 1));
 
 	/* The reader stalls in copy_to_user(). */
 	ASSERT_EQ(0, pthread_create(&reader, NULL, vs_stall_reader, &st));
@@ -397,29 +314,29 @@ struct vs_guest_attrs {
 	uint32_t reserve;
 };
 
-static void vs_guest_cb(struct nlmsghdr *h, void *arg)
+static void vs_guest_cb(const struct nlmsghdr *h, void *arg)
 {
-	struct nlattr *tb[VQNOTIFY_A_GUEST_MAX + 1];
+	struct tk_nl_attrs at;
 	struct vs_guest_attrs *ga = arg;
 
-	vh_nl_parse(h, tb, VQNOTIFY_A_GUEST_MAX);
+	tk_nl_parse_msg(&at, h);
 	ga->found = true;
-	if (tb[VQNOTIFY_A_GUEST_UID])
-		ga->uid = vh_nla_u32(tb[VQNOTIFY_A_GUEST_UID]);
-	if (tb[VQNOTIFY_A_GUEST_ADMIN_BUDGET])
+	if (at.tb[VQNOTIFY_A_GUEST_UID])
+		ga->uid = tk_nla_u32(at.tb[VQNOTIFY_A_GUEST_UID]);
+	if (at.tb[VQNOTIFY_A_GUEST_ADMIN_BUDGET])
 		ga->admin_budget =
-			vh_nla_u32(tb[VQNOTIFY_A_GUEST_ADMIN_BUDGET]);
-	if (tb[VQNOTIFY_A_GUEST_VHOST_RESERVE])
-		ga->reserve = vh_nla_u32(tb[VQNOTIFY_A_GUEST_VHOST_RESERVE]);
+			tk_nla_u32(at.tb[VQNOTIFY_A_GUEST_ADMIN_BUDGET]);
+	if (at.tb[VQNOTIFY_A_GUEST_VHOST_RESERVE])
+		ga->reserve = tk_nla_u32(at.tb[VQNOTIFY_A_GUEST_VHOST_RESERVE]);
 }
 
-static int vs_nl_guest(struct vh_nl *nl, uint32_t id,
+static int vs_nl_guest(struct tk_nl *nl, uint32_t id,
 		       struct vs_guest_attrs *ga)
 {
-	struct vh_nl_attr a = { VQNOTIFY_A_GUEST_ID, id };
+	struct tk_nl_attr a = { VQNOTIFY_A_GUEST_ID, id };
 
 	memset(ga, 0, sizeof(*ga));
-	return vh_nl_call(nl, VQNOTIFY_CMD_GUEST_GET, false, &a, 1,
+	return tk_nl_call(nl, VQNOTIFY_CMD_GUEST_GET, false, &a, 1,
 			  vs_guest_cb, ga);
 }
 
@@ -429,14 +346,14 @@ struct vs_dump {
 	uint32_t guest[256];
 };
 
-static void vs_dump_cb(struct nlmsghdr *h, void *arg)
+static void vs_dump_cb(const struct nlmsghdr *h, void *arg)
 {
-	struct nlattr *tb[2];
+	struct tk_nl_attrs at;
 	struct vs_dump *d = arg;
 
-	vh_nl_parse(h, tb, 1);
-	if (d->n < VH_ARRAY_SIZE(d->guest))
-		d->guest[d->n] = tb[1] ? vh_nla_u32(tb[1]) : 0;
+	tk_nl_parse_msg(&at, h);
+	if (d->n < TK_ARRAY_SIZE(d->guest))
+		d->guest[d->n] = at.tb[1] ? tk_nla_u32(at.tb[1]) : 0;
 	d->n++;
 }
 
@@ -445,7 +362,7 @@ FIXTURE(nl) {
 	int own_fd;		/* guest opened by nobody */
 	uint32_t root_id;
 	uint32_t own_id;
-	struct vh_nl nl;	/* root's socket */
+	struct tk_nl nl;	/* root's socket */
 	struct vs_shared *sh;
 };
 
@@ -455,13 +372,13 @@ static int vs_open_as_nobody(void *arg)
 	int sock = *(int *)arg, fd;
 	uint64_t eff, perm;
 
-	fd = vh_open();		/* CAP_DAC_OVERRIDE: the node is root's */
+	fd = tk_open(0);		/* CAP_DAC_OVERRIDE: the node is root's */
 	if (fd < 0)
 		return 1;
-	if (vs_capset(0) || vs_capget(&eff, &perm) || eff || perm)
+	if (tk_capset(0) || tk_capget(&eff, &perm) || eff || perm)
 		return 2;
-	if (vh_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 3, "own", NULL) ||
-	    vh_set_label(fd, "nobody-vm"))
+	if (_test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 3, "own", NULL) ||
+	    _test_ioctl_set_name(fd, "nobody-vm"))
 		return 3;
 	return vs_send_fd(sock, fd) ? 4 : 0;
 }
@@ -473,30 +390,30 @@ FIXTURE_SETUP(nl)
 
 	self->root_fd = self->own_fd = -1;
 	self->nl.fd = -1;
-	if (access(VH_DEV, F_OK))
-		SKIP(return, "no %s (module not loaded)", VH_DEV);
-	if (vh_nl_open(&self->nl, VQNOTIFY_FAMILY_NAME))
+	if (access(TK_DEV_PATH, F_OK))
+		SKIP(return, "no %s (module not loaded)", TK_DEV_PATH);
+	if (tk_nl_open(&self->nl))
 		SKIP(return, "no vqnotify netlink family");
 	self->sh = vs_shared_new();
 	ASSERT_NE(NULL, self->sh);
 
-	self->root_fd = vh_open();
+	self->root_fd = tk_open(0);
 	ASSERT_LE(0, self->root_fd);
-	ASSERT_EQ(0, vh_set_label(self->root_fd, "root-vm"));
-	ASSERT_EQ(0, vh_dev_add(self->root_fd, VQNOTIFY_TRANSPORT_MMIO, 2,
+	ASSERT_EQ(0, _test_ioctl_set_name(self->root_fd, "root-vm"));
+	ASSERT_EQ(0, _test_ioctl_dev_add(self->root_fd, VQNOTIFY_TRANSPORT_MMIO, 2,
 				"root0", NULL));
-	ASSERT_EQ(0, vh_dev_add(self->root_fd, VQNOTIFY_TRANSPORT_MMIO, 2,
+	ASSERT_EQ(0, _test_ioctl_dev_add(self->root_fd, VQNOTIFY_TRANSPORT_MMIO, 2,
 				"root1", NULL));
-	ASSERT_EQ(0, vh_guest_get(self->root_fd, &gi));
+	ASSERT_EQ(0, _test_ioctl_guest_get(self->root_fd, &gi));
 	self->root_id = gi.guest_id;
 
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
-	ASSERT_EQ(0, vs_run_as_nobody(CAP_DAC_BIT, vs_open_as_nobody, &sv[1]));
+	ASSERT_EQ(0, tk_run_as_nobody(TK_CAP_DAC, vs_open_as_nobody, &sv[1]));
 	self->own_fd = vs_recv_fd(sv[0]);
 	ASSERT_LE(0, self->own_fd);
 	close(sv[0]);
 	close(sv[1]);
-	ASSERT_EQ(0, vh_guest_get(self->own_fd, &gi));
+	ASSERT_EQ(0, _test_ioctl_guest_get(self->own_fd, &gi));
 	self->own_id = gi.guest_id;
 }
 
@@ -513,31 +430,31 @@ FIXTURE_TEARDOWN(nl)
 /* Runs as nobody with @nl its own fresh socket. */
 struct vs_nl_ctx {
 	FIXTURE_DATA(nl) *self;
-	int (*fn)(struct vs_nl_ctx *c, struct vh_nl *nl);
+	int (*fn)(struct vs_nl_ctx *c, struct tk_nl *nl);
 	bool root_socket;
 };
 
 static int vs_nl_child(void *arg)
 {
 	struct vs_nl_ctx *c = arg;
-	struct vh_nl nl;
+	struct tk_nl nl;
 
 	if (c->root_socket)
 		nl = c->self->nl;
-	else if (vh_nl_open(&nl, VQNOTIFY_FAMILY_NAME))
+	else if (tk_nl_open(&nl))
 		return 10;
 	return c->fn(c, &nl);
 }
 
 static int vs_nl_as_nobody(FIXTURE_DATA(nl) *self,
-			   int (*fn)(struct vs_nl_ctx *, struct vh_nl *),
+			   int (*fn)(struct vs_nl_ctx *, struct tk_nl *),
 			   bool root_socket)
 {
 	struct vs_nl_ctx c = {
 		.self = self, .fn = fn, .root_socket = root_socket,
 	};
 
-	return vs_run_as_nobody(0, vs_nl_child, &c);
+	return tk_run_as_nobody(0, vs_nl_child, &c);
 }
 
 TEST_F(nl, guest_uid_recorded)
@@ -547,24 +464,24 @@ TEST_F(nl, guest_uid_recorded)
 	ASSERT_EQ(0, vs_nl_guest(&self->nl, self->root_id, &ga));
 	EXPECT_EQ(0U, ga.uid);
 	ASSERT_EQ(0, vs_nl_guest(&self->nl, self->own_id, &ga));
-	EXPECT_EQ((uint32_t)NOBODY, ga.uid);
+	EXPECT_EQ((uint32_t)TK_NOBODY, ga.uid);
 }
 
-static int vs_guest_set(struct vs_nl_ctx *c, struct vh_nl *nl)
+static int vs_guest_set(struct vs_nl_ctx *c, struct tk_nl *nl)
 {
-	struct vh_nl_attr root[] = {
+	struct tk_nl_attr root[] = {
 		{ VQNOTIFY_A_GUEST_ID, c->self->root_id },
 		{ VQNOTIFY_A_GUEST_ADMIN_BUDGET, 3 },
 	};
-	struct vh_nl_attr own[] = {
+	struct tk_nl_attr own[] = {
 		{ VQNOTIFY_A_GUEST_ID, c->self->own_id },
 		{ VQNOTIFY_A_GUEST_ADMIN_BUDGET, 100000 },
 		{ VQNOTIFY_A_GUEST_VHOST_RESERVE, 5 },
 	};
 
-	c->self->sh->ret[0] = vh_nl_call(nl, VQNOTIFY_CMD_GUEST_SET, false,
+	c->self->sh->ret[0] = tk_nl_call(nl, VQNOTIFY_CMD_GUEST_SET, false,
 					 root, 2, NULL, NULL);
-	c->self->sh->ret[1] = vh_nl_call(nl, VQNOTIFY_CMD_GUEST_SET, false,
+	c->self->sh->ret[1] = tk_nl_call(nl, VQNOTIFY_CMD_GUEST_SET, false,
 					 own, 3, NULL, NULL);
 	return 0;
 }
@@ -585,52 +502,52 @@ TEST_F(nl, guest_set_eperm)
 	EXPECT_EQ(o0.reserve, o1.reserve);
 }
 
-static int vs_config_set(struct vs_nl_ctx *c, struct vh_nl *nl)
+static int vs_config_set(struct vs_nl_ctx *c, struct tk_nl *nl)
 {
-	struct vh_nl_attr a[] = {
+	struct tk_nl_attr a[] = {
 		{ VQNOTIFY_A_CONFIG_HOST_CAP, 1 },
 		{ VQNOTIFY_A_CONFIG_THRESHOLD, 1000 },
 	};
 
-	c->self->sh->ret[0] = vh_nl_call(nl, VQNOTIFY_CMD_CONFIG_SET, false,
+	c->self->sh->ret[0] = tk_nl_call(nl, VQNOTIFY_CMD_CONFIG_SET, false,
 					 a, 1, NULL, NULL);
-	c->self->sh->ret[1] = vh_nl_call(nl, VQNOTIFY_CMD_CONFIG_SET, false,
+	c->self->sh->ret[1] = tk_nl_call(nl, VQNOTIFY_CMD_CONFIG_SET, false,
 					 a + 1, 1, NULL, NULL);
 	return 0;
 }
 
 TEST_F(nl, config_set_eperm)
 {
-	struct vh_nl_config c0, c1;
+	struct tk_nl_config c0, c1;
 
-	ASSERT_EQ(0, vh_nl_config_get(&self->nl, &c0));
+	test_cmd_nl_config_get(&c0);
 	ASSERT_EQ(0, vs_nl_as_nobody(self, vs_config_set, false));
 	EXPECT_EQ(-EPERM, self->sh->ret[0]);
 	EXPECT_EQ(-EPERM, self->sh->ret[1]);
-	ASSERT_EQ(0, vh_nl_config_get(&self->nl, &c1));
-	EXPECT_EQ(c0.v[VQNOTIFY_A_CONFIG_HOST_CAP],
-		  c1.v[VQNOTIFY_A_CONFIG_HOST_CAP]);
-	EXPECT_EQ(c0.v[VQNOTIFY_A_CONFIG_THRESHOLD],
-		  c1.v[VQNOTIFY_A_CONFIG_THRESHOLD]);
+	test_cmd_nl_config_get(&c1);
+	EXPECT_EQ(c0.host_cap,
+		  c1.host_cap);
+	EXPECT_EQ(c0.threshold,
+		  c1.threshold);
 }
 
 /* A socket root opened lends nobody none of root's rights. */
 TEST_F(nl, root_socket_after_drop_eperm)
 {
-	struct vh_nl_config c0, c1;
+	struct tk_nl_config c0, c1;
 
-	ASSERT_EQ(0, vh_nl_config_get(&self->nl, &c0));
+	test_cmd_nl_config_get(&c0);
 	ASSERT_EQ(0, vs_nl_as_nobody(self, vs_config_set, true));
 	EXPECT_EQ(-EPERM, self->sh->ret[0]);
 	EXPECT_EQ(-EPERM, self->sh->ret[1]);
-	ASSERT_EQ(0, vh_nl_config_get(&self->nl, &c1));
-	EXPECT_EQ(c0.v[VQNOTIFY_A_CONFIG_HOST_CAP],
-		  c1.v[VQNOTIFY_A_CONFIG_HOST_CAP]);
+	test_cmd_nl_config_get(&c1);
+	EXPECT_EQ(c0.host_cap,
+		  c1.host_cap);
 }
 
-static int vs_join_monitor(struct vs_nl_ctx *c, struct vh_nl *nl)
+static int vs_join_monitor(struct vs_nl_ctx *c, struct tk_nl *nl)
 {
-	uint32_t grp = nl->mcgrp;
+	uint32_t grp = nl->monitor;
 
 	c->self->sh->val[0] = grp;
 	c->self->sh->ret[0] = setsockopt(nl->fd, SOL_NETLINK,
@@ -646,13 +563,13 @@ TEST_F(nl, monitor_join_eperm)
 	EXPECT_EQ(-EPERM, self->sh->ret[0]);
 }
 
-static int vs_guest_dump(struct vs_nl_ctx *c, struct vh_nl *nl)
+static int vs_guest_dump(struct vs_nl_ctx *c, struct tk_nl *nl)
 {
-	struct vh_nl_ids *ids = malloc(sizeof(*ids));
+	struct tk_nl_guests *ids = malloc(sizeof(*ids));
 
-	c->self->sh->ret[0] = vh_nl_guest_ids(nl, ids);
-	c->self->sh->ret[1] = vh_nl_ids_has(ids, c->self->root_id);
-	c->self->sh->ret[2] = vh_nl_ids_has(ids, c->self->own_id);
+	c->self->sh->ret[0] = _test_nl_guest_dump(nl, ids);
+	c->self->sh->ret[1] = tk_nl_guests_has(ids, c->self->root_id);
+	c->self->sh->ret[2] = tk_nl_guests_has(ids, c->self->own_id);
 	c->self->sh->val[0] = ids->n;
 	return 0;
 }
@@ -675,7 +592,7 @@ TEST_F(nl, root_socket_dump_hides_others)
 	EXPECT_TRUE(self->sh->ret[2]);
 }
 
-static int vs_guest_get(struct vs_nl_ctx *c, struct vh_nl *nl)
+static int vs_guest_get(struct vs_nl_ctx *c, struct tk_nl *nl)
 {
 	struct vs_guest_attrs ga;
 
@@ -693,22 +610,22 @@ TEST_F(nl, guest_get_other_enoent)
 	EXPECT_EQ(0, self->sh->ret[1]);
 }
 
-static int vs_dev_get(struct vs_nl_ctx *c, struct vh_nl *nl)
+static int vs_dev_get(struct vs_nl_ctx *c, struct tk_nl *nl)
 {
-	struct vh_nl_attr root[] = {
+	struct tk_nl_attr root[] = {
 		{ VQNOTIFY_A_DEV_GUEST_ID, c->self->root_id },
 		{ VQNOTIFY_A_DEV_ID, 1 },
 	};
-	struct vh_nl_attr own[] = {
+	struct tk_nl_attr own[] = {
 		{ VQNOTIFY_A_DEV_GUEST_ID, c->self->own_id },
 		{ VQNOTIFY_A_DEV_ID, 1 },
 	};
 	struct vs_dump d = { 0 };
 
-	c->self->sh->ret[0] = vh_nl_call(nl, VQNOTIFY_CMD_DEV_GET, false, root,
+	c->self->sh->ret[0] = tk_nl_call(nl, VQNOTIFY_CMD_DEV_GET, false, root,
 					 2, vs_dump_cb, &d);
 	c->self->sh->val[0] = d.n;
-	c->self->sh->ret[1] = vh_nl_call(nl, VQNOTIFY_CMD_DEV_GET, false, own,
+	c->self->sh->ret[1] = tk_nl_call(nl, VQNOTIFY_CMD_DEV_GET, false, own,
 					 2, NULL, NULL);
 	return 0;
 }
@@ -721,24 +638,24 @@ TEST_F(nl, dev_get_other_enoent)
 	EXPECT_EQ(0, self->sh->ret[1]);
 }
 
-static int vs_queue_get(struct vs_nl_ctx *c, struct vh_nl *nl)
+static int vs_queue_get(struct vs_nl_ctx *c, struct tk_nl *nl)
 {
-	struct vh_nl_attr root[] = {
+	struct tk_nl_attr root[] = {
 		{ VQNOTIFY_A_QUEUE_GUEST_ID, c->self->root_id },
 		{ VQNOTIFY_A_QUEUE_DEV_ID, 1 },
 		{ VQNOTIFY_A_QUEUE_INDEX, 0 },
 	};
-	struct vh_nl_attr own[] = {
+	struct tk_nl_attr own[] = {
 		{ VQNOTIFY_A_QUEUE_GUEST_ID, c->self->own_id },
 		{ VQNOTIFY_A_QUEUE_DEV_ID, 1 },
 		{ VQNOTIFY_A_QUEUE_INDEX, 0 },
 	};
 	struct vs_dump d = { 0 };
 
-	c->self->sh->ret[0] = vh_nl_call(nl, VQNOTIFY_CMD_QUEUE_GET, false,
+	c->self->sh->ret[0] = tk_nl_call(nl, VQNOTIFY_CMD_QUEUE_GET, false,
 					 root, 3, vs_dump_cb, &d);
 	c->self->sh->val[0] = d.n;
-	c->self->sh->ret[1] = vh_nl_call(nl, VQNOTIFY_CMD_QUEUE_GET, false,
+	c->self->sh->ret[1] = tk_nl_call(nl, VQNOTIFY_CMD_QUEUE_GET, false,
 					 own, 3, NULL, NULL);
 	return 0;
 }
@@ -755,7 +672,7 @@ TEST_F(nl, queue_get_other_enoent)
  * Dumps of devices and queues: unfiltered, only the own guest's objects;
  * filtered on root's guest, nothing.
  */
-static int vs_dumps(struct vs_nl_ctx *c, struct vh_nl *nl)
+static int vs_dumps(struct vs_nl_ctx *c, struct tk_nl *nl)
 {
 	static const uint8_t cmds[] = {
 		VQNOTIFY_CMD_DEV_GET, VQNOTIFY_CMD_QUEUE_GET,
@@ -763,19 +680,19 @@ static int vs_dumps(struct vs_nl_ctx *c, struct vh_nl *nl)
 	struct vs_shared *sh = c->self->sh;
 
 	for (int i = 0; i < 2; i++) {
-		struct vh_nl_attr root = { 1, c->self->root_id };
+		struct tk_nl_attr root = { 1, c->self->root_id };
 		struct vs_dump d = { 0 };
 		uint32_t foreign = 0;
 
-		sh->ret[4 * i] = vh_nl_call(nl, cmds[i], true, NULL, 0,
+		sh->ret[4 * i] = tk_nl_call(nl, cmds[i], true, NULL, 0,
 					    vs_dump_cb, &d);
-		for (uint32_t k = 0; k < d.n && k < VH_ARRAY_SIZE(d.guest);
+		for (uint32_t k = 0; k < d.n && k < TK_ARRAY_SIZE(d.guest);
 		     k++)
 			foreign += d.guest[k] != c->self->own_id;
 		sh->val[4 * i] = d.n;
 		sh->val[4 * i + 1] = foreign;
 		memset(&d, 0, sizeof(d));
-		sh->ret[4 * i + 1] = vh_nl_call(nl, cmds[i], true, &root, 1,
+		sh->ret[4 * i + 1] = tk_nl_call(nl, cmds[i], true, &root, 1,
 						vs_dump_cb, &d);
 		sh->val[4 * i + 2] = d.n;
 	}
@@ -799,12 +716,12 @@ TEST_F(nl, dev_and_queue_dumps_hide_others)
 	EXPECT_EQ(0U, self->sh->val[6]);
 }
 
-static int vs_config_get(struct vs_nl_ctx *c, struct vh_nl *nl)
+static int vs_config_get(struct vs_nl_ctx *c, struct tk_nl *nl)
 {
-	struct vh_nl_config cfg;
+	struct tk_nl_config cfg;
 
-	c->self->sh->ret[0] = vh_nl_config_get(nl, &cfg);
-	c->self->sh->val[0] = cfg.v[VQNOTIFY_A_CONFIG_HOST_CAP];
+	c->self->sh->ret[0] = _test_nl_config_get(nl, &cfg);
+	c->self->sh->val[0] = cfg.host_cap;
 	return 0;
 }
 
@@ -824,8 +741,8 @@ struct scm_data {
 	int b;			/* not passed: SCM_OTHER_DEVS devices */
 	uint32_t a_id;
 	struct vs_shared *sh;
-	struct vh_snap snap_a;
-	struct vh_snap snap_b;
+	struct tk_snap snap_a;
+	struct tk_snap snap_b;
 };
 
 static void scm_data_setup(struct __test_metadata *_metadata, struct scm_data *d)
@@ -833,26 +750,26 @@ static void scm_data_setup(struct __test_metadata *_metadata, struct scm_data *d
 	struct vqnotify_guest_info gi;
 
 	d->a = d->b = -1;
-	if (access(VH_DEV, F_OK))
-		SKIP(return, "no %s (module not loaded)", VH_DEV);
+	if (access(TK_DEV_PATH, F_OK))
+		SKIP(return, "no %s (module not loaded)", TK_DEV_PATH);
 	d->sh = vs_shared_new();
 	ASSERT_NE(NULL, d->sh);
-	d->a = vh_open();
-	d->b = vh_open();
+	d->a = tk_open(0);
+	d->b = tk_open(0);
 	ASSERT_LE(0, d->a);
 	ASSERT_LE(0, d->b);
-	ASSERT_EQ(0, vh_dev_add(d->a, VQNOTIFY_TRANSPORT_PIO, 4, "a0", NULL));
+	ASSERT_EQ(0, _test_ioctl_dev_add(d->a, VQNOTIFY_TRANSPORT_PIO, 4, "a0", NULL));
 	for (int i = 0; i < SCM_OTHER_DEVS; i++) {
 		uint32_t id, nr = 0;
 
-		ASSERT_EQ(0, vh_dev_add(d->b, VQNOTIFY_TRANSPORT_MMIO, 4, "b",
+		ASSERT_EQ(0, _test_ioctl_dev_add(d->b, VQNOTIFY_TRANSPORT_MMIO, 4, "b",
 					&id));
-		ASSERT_EQ(0, vh_set_status(d->b, id, VH_STATUS_OK, NULL, &nr));
+		ASSERT_EQ(0, _test_ioctl_set_status(d->b, id, TK_STATUS_OK, NULL, NULL, &nr));
 	}
-	ASSERT_EQ(0, vh_guest_get(d->a, &gi));
+	ASSERT_EQ(0, _test_ioctl_guest_get(d->a, &gi));
 	d->a_id = gi.guest_id;
-	ASSERT_EQ(0, vh_snap_take(d->a, 16, &d->snap_a));
-	ASSERT_EQ(0, vh_snap_take(d->b, 16, &d->snap_b));
+	ASSERT_EQ(0, tk_snap_take(d->a, 16, &d->snap_a));
+	ASSERT_EQ(0, tk_snap_take(d->b, 16, &d->snap_b));
 }
 
 static void scm_data_teardown(struct scm_data *d)
@@ -911,32 +828,32 @@ static int vs_call_dev(int fd, unsigned long cmd, uint32_t id)
 {
 	static struct vqnotify_vq_result res[VQNOTIFY_MAX_QUEUES];
 	static struct vqnotify_vq_info vi[VQNOTIFY_MAX_QUEUES];
-	static uint8_t blob[VH_BLOB_MAX];
+	static uint8_t blob[TK_BLOB_MAX];
 	struct vqnotify_dev_get dg;
 	uint32_t nr = VQNOTIFY_MAX_QUEUES, len = sizeof(blob);
 
 	switch (cmd) {
 	case VQNOTIFY_SET_STATUS:
-		return vh_set_status(fd, id, VH_STATUS_OK, res, &nr);
+		return _test_ioctl_set_status(fd, id, TK_STATUS_OK, NULL, res, &nr);
 	case VQNOTIFY_DEV_RESET:
 	case VQNOTIFY_DEV_REMOVE:
-		return vh_dev_op(fd, cmd, id, 0, NULL, res, &nr);
+		return _test_ioctl_dev_op(fd, cmd, id, 0, NULL, res, &nr);
 	case VQNOTIFY_SET_HOST_NOTIFIER:
-		return vh_host_notifier(fd, id, 0, true, NULL);
+		return _test_ioctl_host_notifier(fd, id, 0, true, NULL);
 	case VQNOTIFY_QUEUE_GET:
-		return vh_queue_get(fd, id, 0, NULL);
+		return _test_ioctl_queue_get(fd, id, 0, NULL);
 	case VQNOTIFY_DEV_GET:
-		return vh_dev_get(fd, id, &dg, vi, VQNOTIFY_MAX_QUEUES);
+		return _test_ioctl_dev_get(fd, id, &dg, vi, VQNOTIFY_MAX_QUEUES);
 	case VQNOTIFY_DEV_SAVE:
-		return vh_save(fd, id, blob, &len);
+		return _test_ioctl_dev_save(fd, id, blob, &len);
 	case VQNOTIFY_DEV_LOAD:
 		/* A blob that would load into a fresh 4-queue MMIO device. */
-		if (vh_save(fd, 1, blob, &len))
+		if (_test_ioctl_dev_save(fd, 1, blob, &len))
 			return -EIO;
-		blob[16] = VH_STATUS_OK;
+		blob[16] = TK_STATUS_OK;
 		blob[20] = VQNOTIFY_TRANSPORT_MMIO;
-		vh_blob_reseal(blob, len);
-		return vh_load(fd, id, blob, len, res, &nr);
+		tk_blob_reseal(blob, len);
+		return _test_ioctl_dev_load(fd, id, blob, len, res, &nr);
 	}
 	return -EIO;
 }
@@ -959,7 +876,7 @@ static int vs_scm_pass(struct scm_data *d, unsigned long cmd,
 	c.sock = sv[1];
 	ret = vs_send_fd(sv[0], d->a);
 	if (!ret)
-		ret = vs_run_as_nobody(0, fn, &c);
+		ret = tk_run_as_nobody(0, fn, &c);
 	close(sv[0]);
 	close(sv[1]);
 	return ret;
@@ -974,7 +891,7 @@ static int vs_scm_receiver(void *arg)
 
 	if (fd < 0)
 		return 10;
-	sh->ret[0] = vh_guest_get(fd, &gi);
+	sh->ret[0] = _test_ioctl_guest_get(fd, &gi);
 	sh->val[0] = gi.guest_id;
 	sh->val[1] = gi.owner_pid;
 	/* Ids 2..: devices of guest b only. */
@@ -986,8 +903,8 @@ static int vs_scm_receiver(void *arg)
 TEST_F(scm_foreign, foreign_dev_id_enoent)
 {
 	struct scm_data *d = &self->d;
-	struct vh_snap a, b;
-	struct vh_why w;
+	struct tk_snap a, b;
+	struct tk_why w;
 
 	ASSERT_EQ(0, vs_scm_pass(d, variant->cmd, vs_scm_receiver));
 	EXPECT_EQ(0, d->sh->ret[0]);
@@ -998,12 +915,12 @@ TEST_F(scm_foreign, foreign_dev_id_enoent)
 			TH_LOG("device id %u", id);
 		}
 	}
-	ASSERT_EQ(0, vh_snap_take(d->a, 16, &a));
-	ASSERT_EQ(0, vh_snap_take(d->b, 16, &b));
-	EXPECT_EQ(0, vh_snap_cmp(&d->snap_a, &a, &w)) {
+	ASSERT_EQ(0, tk_snap_take(d->a, 16, &a));
+	ASSERT_EQ(0, tk_snap_take(d->b, 16, &b));
+	EXPECT_EQ(0, tk_snap_cmp(&d->snap_a, &a, &w)) {
 		TH_LOG("guest a: %s", w.msg);
 	}
-	EXPECT_EQ(0, vh_snap_cmp(&d->snap_b, &b, &w)) {
+	EXPECT_EQ(0, tk_snap_cmp(&d->snap_b, &b, &w)) {
 		TH_LOG("guest b: %s", w.msg);
 	}
 }
@@ -1016,7 +933,7 @@ static int vs_scm_use(void *arg)
 
 	if (fd < 0)
 		return 10;
-	c->d->sh->ret[0] = vh_dev_add(fd, VQNOTIFY_TRANSPORT_CCW, 2,
+	c->d->sh->ret[0] = _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_CCW, 2,
 				      "passed", NULL);
 	c->d->sh->ret[1] = vs_call_dev(fd, VQNOTIFY_SET_STATUS, 1);
 	return 0;
@@ -1026,17 +943,17 @@ TEST_F(scm, passed_fd_changes_own_guest_only)
 {
 	struct scm_data *d = &self->d;
 	struct vqnotify_guest_info gi;
-	struct vh_snap b;
-	struct vh_why w;
+	struct tk_snap b;
+	struct tk_why w;
 
 	ASSERT_EQ(0, vs_scm_pass(d, 0, vs_scm_use));
 	EXPECT_EQ(0, d->sh->ret[0]);
 	EXPECT_EQ(0, d->sh->ret[1]);
-	ASSERT_EQ(0, vh_guest_get(d->a, &gi));
+	ASSERT_EQ(0, _test_ioctl_guest_get(d->a, &gi));
 	EXPECT_EQ(2U, gi.nr_devices);
 	EXPECT_EQ(4U, gi.nr_assigned);
-	ASSERT_EQ(0, vh_snap_take(d->b, 16, &b));
-	EXPECT_EQ(0, vh_snap_cmp(&d->snap_b, &b, &w)) {
+	ASSERT_EQ(0, tk_snap_take(d->b, 16, &b));
+	EXPECT_EQ(0, tk_snap_cmp(&d->snap_b, &b, &w)) {
 		TH_LOG("guest b: %s", w.msg);
 	}
 }
@@ -1068,9 +985,9 @@ TEST_F(scm, passed_fd_reads_own_events_only)
 	 * Own limits below the threshold: guest b's 20 queues and guest a's
 	 * 4 are all preempted, an event each.
 	 */
-	ASSERT_EQ(0, vh_set_budget(d->b, 1));
-	ASSERT_EQ(0, vh_set_status(d->a, 1, VH_STATUS_OK, NULL, &nr));
-	ASSERT_EQ(0, vh_set_budget(d->a, 3));
+	ASSERT_EQ(0, _test_ioctl_set_budget(d->b, 1));
+	ASSERT_EQ(0, _test_ioctl_set_status(d->a, 1, TK_STATUS_OK, NULL, NULL, &nr));
+	ASSERT_EQ(0, _test_ioctl_set_budget(d->a, 3));
 	ASSERT_EQ(0, vs_scm_pass(d, 0, vs_scm_events));
 	EXPECT_EQ((int)(4 * sizeof(ev[0])), d->sh->ret[0]);
 	EXPECT_EQ((uint32_t)VQNOTIFY_EVENT_TRANSITION, d->sh->val[0]);
@@ -1086,8 +1003,8 @@ FIXTURE(ovf) {
 	int fd;
 	uint32_t dev;		/* OVF_NQ queues, never used */
 	uint32_t live;		/* OVF_NQ queues, DRIVER_OK */
-	struct vh_mem mem;
-	struct vh_snap before;
+	struct tk_mem mem;
+	struct tk_snap before;
 };
 
 FIXTURE_SETUP(ovf)
@@ -1095,18 +1012,15 @@ FIXTURE_SETUP(ovf)
 	uint32_t nr = 0;
 
 	self->fd = -1;
-	if (access(VH_DEV, F_OK))
-		SKIP(return, "no %s (module not loaded)", VH_DEV);
-	ASSERT_EQ(0, vh_mem_init(&self->mem));
-	self->fd = vh_open();
+	if (access(TK_DEV_PATH, F_OK))
+		SKIP(return, "no %s (module not loaded)", TK_DEV_PATH);
+	ASSERT_EQ(0, tk_mem_init(&self->mem));
+	self->fd = tk_open(0);
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, vh_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, OVF_NQ,
-				"fresh", &self->dev));
-	ASSERT_EQ(0, vh_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, OVF_NQ,
-				"live", &self->live));
-	ASSERT_EQ(0, vh_set_status(self->fd, self->live, VH_STATUS_OK, NULL,
-				   &nr));
-	ASSERT_EQ(0, vh_snap_take(self->fd, 8, &self->before));
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, OVF_NQ, "fresh", &self->dev);
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, OVF_NQ, "live", &self->live);
+	test_cmd_set_status(self->live, TK_STATUS_OK, NULL, NULL, &nr);
+	ASSERT_EQ(0, tk_snap_take(self->fd, 8, &self->before));
 }
 
 FIXTURE_TEARDOWN(ovf)
@@ -1118,27 +1032,27 @@ FIXTURE_TEARDOWN(ovf)
 static void ovf_unchanged(struct __test_metadata *_metadata,
 			  FIXTURE_DATA(ovf) *self)
 {
-	struct vh_snap after;
-	struct vh_why w;
+	struct tk_snap after;
+	struct tk_why w;
 
-	ASSERT_EQ(0, vh_snap_take(self->fd, 8, &after));
-	EXPECT_EQ(0, vh_snap_cmp(&self->before, &after, &w)) {
+	ASSERT_EQ(0, tk_snap_take(self->fd, 8, &after));
+	EXPECT_EQ(0, tk_snap_cmp(&self->before, &after, &w)) {
 		TH_LOG("changed: %s", w.msg);
 	}
-	vh_snap_free(&after);
+	tk_snap_free(&after);
 }
 
 TEST_F(ovf, dev_add_num_queues_u32_max)
 {
-	EXPECT_EQ(-EINVAL, vh_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO,
-				      0xffffffff, "huge", NULL));
+	test_err_dev_add(EINVAL, VQNOTIFY_TRANSPORT_MMIO, 0xffffffff, "huge",
+			 NULL);
 	ovf_unchanged(_metadata, self);
 }
 
 TEST_F(ovf, dev_add_num_queues_max_plus_one)
 {
-	EXPECT_EQ(-EINVAL, vh_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO,
-				      VQNOTIFY_MAX_QUEUES + 1, "big", NULL));
+	test_err_dev_add(EINVAL, VQNOTIFY_TRANSPORT_MMIO,
+			 VQNOTIFY_MAX_QUEUES + 1, "big", NULL);
 	ovf_unchanged(_metadata, self);
 }
 
@@ -1154,18 +1068,18 @@ static int ovf_short_results(FIXTURE_DATA(ovf) *self, unsigned long cmd,
 		.size = sizeof(op),
 		.dev_id = id,
 		.status = status,
-		.results = (uintptr_t)vh_mem_edge(&self->mem,
+		.results = (uintptr_t)tk_mem_edge(&self->mem,
 					sizeof(struct vqnotify_vq_result)),
 		.nr_results = 0xffffffff,
 	};
 
-	return vh_io(self->fd, cmd, &op);
+	return _test_ioctl(self->fd, cmd, &op);
 }
 
 TEST_F(ovf, set_status_nr_results_u32_max_short_buffer)
 {
 	EXPECT_EQ(-EFAULT, ovf_short_results(self, VQNOTIFY_SET_STATUS,
-					     self->dev, VH_STATUS_OK));
+					     self->dev, TK_STATUS_OK));
 	ovf_unchanged(_metadata, self);
 }
 
@@ -1186,16 +1100,16 @@ TEST_F(ovf, dev_remove_nr_results_u32_max_short_buffer)
 /* A good blob for self->dev: SAVE of the live device. */
 static uint32_t ovf_blob(FIXTURE_DATA(ovf) *self, uint8_t *blob)
 {
-	uint32_t len = VH_BLOB_MAX;
+	uint32_t len = TK_BLOB_MAX;
 
-	if (vh_save(self->fd, self->live, blob, &len))
+	if (_test_ioctl_dev_save(self->fd, self->live, blob, &len))
 		return 0;
 	return len;
 }
 
 TEST_F(ovf, load_nr_results_u32_max_short_buffer)
 {
-	uint8_t blob[VH_BLOB_MAX];
+	uint8_t blob[TK_BLOB_MAX];
 	struct vqnotify_vq_result res[OVF_NQ];
 	uint32_t len = ovf_blob(self, blob), nr = OVF_NQ;
 	struct vqnotify_migration m = {
@@ -1203,25 +1117,24 @@ TEST_F(ovf, load_nr_results_u32_max_short_buffer)
 		.dev_id = self->dev,
 		.len = len,
 		.data = (uintptr_t)blob,
-		.results = (uintptr_t)vh_mem_edge(&self->mem, sizeof(res[0])),
+		.results = (uintptr_t)tk_mem_edge(&self->mem, sizeof(res[0])),
 		.nr_results = 0xffffffff,
 	};
 
 	ASSERT_NE(0U, len);
-	EXPECT_EQ(-EFAULT, vh_io(self->fd, VQNOTIFY_DEV_LOAD, &m));
+	EXPECT_EQ(-EFAULT, _test_ioctl(self->fd, VQNOTIFY_DEV_LOAD, &m));
 	ovf_unchanged(_metadata, self);
 	/* Still never used: the same LOAD with room succeeds. */
-	EXPECT_EQ(0, vh_load(self->fd, self->dev, blob, len, res, &nr));
+	test_cmd_dev_load(self->dev, blob, len, res, &nr);
 }
 
 TEST_F(ovf, load_len_u32_max)
 {
-	uint8_t blob[VH_BLOB_MAX];
+	uint8_t blob[TK_BLOB_MAX];
 	uint32_t len = ovf_blob(self, blob);
 
 	ASSERT_NE(0U, len);
-	EXPECT_EQ(-EINVAL, vh_load(self->fd, self->dev, blob, 0xffffffff,
-				   NULL, NULL));
+	test_err_dev_load(EINVAL, self->dev, blob, 0xffffffff, NULL, NULL);
 	ovf_unchanged(_metadata, self);
 }
 
@@ -1231,10 +1144,10 @@ TEST_F(ovf, save_len_u32_max_short_buffer)
 		.size = sizeof(m),
 		.dev_id = self->live,
 		.len = 0xffffffff,
-		.data = (uintptr_t)vh_mem_edge(&self->mem, 8),
+		.data = (uintptr_t)tk_mem_edge(&self->mem, 8),
 	};
 
-	EXPECT_EQ(-EFAULT, vh_io(self->fd, VQNOTIFY_DEV_SAVE, &m));
+	EXPECT_EQ(-EFAULT, _test_ioctl(self->fd, VQNOTIFY_DEV_SAVE, &m));
 	ovf_unchanged(_metadata, self);
 }
 
@@ -1243,12 +1156,12 @@ TEST_F(ovf, dev_get_nr_queues_u32_max_short_buffer)
 	struct vqnotify_dev_get dg = {
 		.size = sizeof(dg),
 		.dev_id = self->live,
-		.queues = (uintptr_t)vh_mem_edge(&self->mem,
+		.queues = (uintptr_t)tk_mem_edge(&self->mem,
 					sizeof(struct vqnotify_vq_info)),
 		.nr_queues = 0xffffffff,
 	};
 
-	EXPECT_EQ(-EFAULT, vh_io(self->fd, VQNOTIFY_DEV_GET, &dg));
+	EXPECT_EQ(-EFAULT, _test_ioctl(self->fd, VQNOTIFY_DEV_GET, &dg));
 	ovf_unchanged(_metadata, self);
 }
 
@@ -1261,14 +1174,13 @@ TEST_F(ovf, host_notifier_queue_u32_max)
 		.queue = 0xffffffff,
 	};
 
-	EXPECT_EQ(-EINVAL, vh_io(self->fd, VQNOTIFY_SET_HOST_NOTIFIER, &hn));
+	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_SET_HOST_NOTIFIER, &hn));
 	ovf_unchanged(_metadata, self);
 }
 
 TEST_F(ovf, queue_get_queue_u32_max)
 {
-	EXPECT_EQ(-EINVAL, vh_queue_get(self->fd, self->live, 0xffffffff,
-					NULL));
+	test_err_queue_get(EINVAL, self->live, 0xffffffff, NULL);
 	ovf_unchanged(_metadata, self);
 }
 
@@ -1276,8 +1188,7 @@ TEST_F(ovf, set_status_status_u32_max)
 {
 	uint32_t nr = 0;
 
-	EXPECT_EQ(-EINVAL, vh_set_status(self->fd, self->dev, 0xffffffff,
-					 NULL, &nr));
+	test_err_set_status(EINVAL, self->dev, 0xffffffff, NULL, NULL, &nr);
 	ovf_unchanged(_metadata, self);
 }
 
@@ -1286,8 +1197,8 @@ TEST_F(ovf, guest_set_budget_u32_max)
 {
 	struct vqnotify_guest_info gi;
 
-	ASSERT_EQ(0, vh_set_budget(self->fd, 0xffffffff));
-	ASSERT_EQ(0, vh_guest_get(self->fd, &gi));
+	test_cmd_set_budget(0xffffffff);
+	test_cmd_guest_get(&gi);
 	EXPECT_EQ(self->before.gi.budget, gi.budget);
 	EXPECT_EQ(self->before.gi.out_flags, gi.out_flags);
 	ovf_unchanged(_metadata, self);
@@ -1300,11 +1211,11 @@ TEST_F(ovf, guest_set_budget_u32_max)
 TEST_F(ovf, read_count_u32_max_short_buffer)
 {
 	struct vqnotify_event ev[2];
-	uint8_t *buf = vh_mem_edge(&self->mem, sizeof(ev[0]) * 3 / 2);
+	uint8_t *buf = tk_mem_edge(&self->mem, sizeof(ev[0]) * 3 / 2);
 	ssize_t n;
 
 	/* Four events: the live queues preempted as the guest is limited. */
-	ASSERT_EQ(0, vh_set_budget(self->fd, 2));
+	test_cmd_set_budget(2);
 	n = read(self->fd, buf, 0xffffffff);
 	EXPECT_EQ((ssize_t)sizeof(ev[0]), n) {
 		TH_LOG("read: %zd (%s)", n, n < 0 ? strerror(errno) : "");
@@ -1321,8 +1232,8 @@ TEST_F(ovf, read_count_u32_max_short_buffer)
 FIXTURE(ovf_size) {
 	int fd;
 	uint32_t dev;
-	struct vh_mem mem;
-	struct vh_snap before;
+	struct tk_mem mem;
+	struct tk_snap before;
 };
 
 FIXTURE_VARIANT(ovf_size) {
@@ -1352,16 +1263,14 @@ FIXTURE_SETUP(ovf_size)
 	uint32_t nr = 0;
 
 	self->fd = -1;
-	if (access(VH_DEV, F_OK))
-		SKIP(return, "no %s (module not loaded)", VH_DEV);
-	ASSERT_EQ(0, vh_mem_init(&self->mem));
-	self->fd = vh_open();
+	if (access(TK_DEV_PATH, F_OK))
+		SKIP(return, "no %s (module not loaded)", TK_DEV_PATH);
+	ASSERT_EQ(0, tk_mem_init(&self->mem));
+	self->fd = tk_open(0);
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, vh_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, OVF_NQ,
-				"d", &self->dev));
-	ASSERT_EQ(0, vh_set_status(self->fd, self->dev, VH_STATUS_OK, NULL,
-				   &nr));
-	ASSERT_EQ(0, vh_snap_take(self->fd, 8, &self->before));
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, OVF_NQ, "d", &self->dev);
+	test_cmd_set_status(self->dev, TK_STATUS_OK, NULL, NULL, &nr);
+	ASSERT_EQ(0, tk_snap_take(self->fd, 8, &self->before));
 }
 
 FIXTURE_TEARDOWN(ovf_size)
@@ -1377,15 +1286,9 @@ FIXTURE_TEARDOWN(ovf_size)
 static void ovf_size_build(FIXTURE_DATA(ovf_size) *self,
 			   const FIXTURE_VARIANT(ovf_size) *v, uint8_t *p)
 {
-	static uint8_t blob[VH_BLOB_MAX];
+	static uint8_t blob[TK_BLOB_MAX];
 	union {
-		struct vqnotify_guest_set gs;
-		struct vqnotify_dev_add da;
-		struct vqnotify_dev_op op;
-		struct vqnotify_host_notifier hn;
-		struct vqnotify_queue_get qg;
-		struct vqnotify_dev_get dg;
-		struct vqnotify_migration mg;
+		TK_IOCTL_ARG_MEMBERS;
 		uint8_t b[sizeof(struct vqnotify_guest_info)];
 	} u = { 0 };
 	uint32_t len = sizeof(blob);
@@ -1420,7 +1323,7 @@ static void ovf_size_build(FIXTURE_DATA(ovf_size) *self,
 		u.mg.data = (uintptr_t)blob;
 		break;
 	case VQNOTIFY_DEV_LOAD:
-		vh_save(self->fd, self->dev, blob, &len);
+		_test_ioctl_dev_save(self->fd, self->dev, blob, &len);
 		u.mg.dev_id = self->dev;
 		u.mg.len = len;
 		u.mg.data = (uintptr_t)blob;
@@ -1433,14 +1336,14 @@ static void ovf_size_build(FIXTURE_DATA(ovf_size) *self,
 static void ovf_size_unchanged(struct __test_metadata *_metadata,
 			       FIXTURE_DATA(ovf_size) *self)
 {
-	struct vh_snap after;
-	struct vh_why w;
+	struct tk_snap after;
+	struct tk_why w;
 
-	ASSERT_EQ(0, vh_snap_take(self->fd, 8, &after));
-	EXPECT_EQ(0, vh_snap_cmp(&self->before, &after, &w)) {
+	ASSERT_EQ(0, tk_snap_take(self->fd, 8, &after));
+	EXPECT_EQ(0, tk_snap_cmp(&self->before, &after, &w)) {
 		TH_LOG("changed: %s", w.msg);
 	}
-	vh_snap_free(&after);
+	tk_snap_free(&after);
 }
 
 /* Right after the structure, a non-zero byte: E2BIG, nothing changed. */
@@ -1451,17 +1354,17 @@ TEST_F(ovf_size, size_u32_max_dirty_tail)
 	memset(p, 0, 2 * variant->size);
 	ovf_size_build(self, variant, p);
 	p[variant->size + 3] = 1;
-	EXPECT_EQ(-E2BIG, vh_io(self->fd, variant->cmd, p));
+	EXPECT_EQ(-E2BIG, _test_ioctl(self->fd, variant->cmd, p));
 	ovf_size_unchanged(_metadata, self);
 }
 
 /* The structure ends where the mapping ends: EFAULT, nothing changed. */
 TEST_F(ovf_size, size_u32_max_end_of_mapping)
 {
-	uint8_t *p = vh_mem_edge(&self->mem, variant->size);
+	uint8_t *p = tk_mem_edge(&self->mem, variant->size);
 
 	ovf_size_build(self, variant, p);
-	EXPECT_EQ(-EFAULT, vh_io(self->fd, variant->cmd, p));
+	EXPECT_EQ(-EFAULT, _test_ioctl(self->fd, variant->cmd, p));
 	ovf_size_unchanged(_metadata, self);
 }
 
