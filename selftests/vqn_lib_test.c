@@ -12,10 +12,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "kselftest_harness.h"
-#include "../user/lib/libvqnotify.h"
+#include "vqn_lib_utils.h"
 
-#define STATUS_OK	0x0f	/* ACKNOWLEDGE|DRIVER|FEATURES_OK|DRIVER_OK */
 #define NQ		4
 
 static bool have_module(void)
@@ -50,26 +48,6 @@ static bool event_fd_readable(struct vqn_guest *g)
 
 	return poll(&p, 1, 0) == 1;
 }
-
-/*
- * The tests assume the module's defaults: threshold 7, no vhost reserve,
- * budget and host cap to spare. A test killed before restoring the
- * host-wide config (netlink CONFIG_SET) would fail every test here in
- * ways that point nowhere: say so instead.
- */
-#define ASSERT_HOST_DEFAULTS(g) do {					\
-	struct vqnotify_info _i;					\
-									\
-	ASSERT_EQ(0, vqn_get_info(g, &_i));				\
-	ASSERT_TRUE(_i.threshold == 7 && !_i.vhost_reserve &&		\
-		    _i.default_budget >= 64 &&				\
-		    _i.host_cap >= _i.host_used + 64)			\
-		TH_LOG("host config is not the module's defaults (left " \
-		       "by an earlier test?): threshold %u reserve %u " \
-		       "default budget %u host cap %u used %u",		\
-		       _i.threshold, _i.vhost_reserve,			\
-		       _i.default_budget, _i.host_cap, _i.host_used);	\
-} while (0)
 
 FIXTURE(lib) {
 	struct vqn_guest *g;
