@@ -19,8 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kselftest_harness.h"
-#include "../include/uapi/linux/vqnotify.h"
+#include "vqn_utils.h"
 
 #define OUT_MAX		65536
 #define NOBODY		65534
@@ -61,7 +60,7 @@ static bool have_ctl(void)
 
 static bool have_module(void)
 {
-	return access("/dev/vqnotify", F_OK) == 0;
+	return tk_present();
 }
 
 /*
@@ -71,17 +70,17 @@ static bool have_module(void)
  */
 static bool host_defaults(char *why, size_t len)
 {
-	struct vqnotify_info i = { .size = sizeof(i) };
-	int fd = open("/dev/vqnotify", O_RDWR | O_CLOEXEC);
+	struct vqnotify_info i;
+	int fd = tk_open(0), ret;
 	bool ok;
 
-	if (fd < 0 || ioctl(fd, VQNOTIFY_GET_INFO, &i)) {
-		snprintf(why, len, "GET_INFO: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	ret = fd < 0 ? fd : _test_ioctl_get_info(fd, &i);
+	if (fd >= 0)
+		close(fd);
+	if (ret) {
+		snprintf(why, len, "GET_INFO: %s", strerror(-ret));
 		return false;
 	}
-	close(fd);
 	ok = i.threshold == 7 && !i.vhost_reserve && i.default_budget >= 64 &&
 	     i.host_cap >= i.host_used + 64;
 	snprintf(why, len, "host config is not the module's defaults (left by "
@@ -988,35 +987,27 @@ FIXTURE(nl) {
 	char id[16];
 };
 
-static int open_guest(const char *label, uint32_t *id)
+static int open_guest(const char *name, uint32_t *id)
 {
-	struct vqnotify_guest_set gs = {
-		.size = sizeof(gs),
-		.flags = VQNOTIFY_GUEST_SET_LABEL,
-	};
-	struct vqnotify_guest_info gi = { .size = sizeof(gi) };
-	struct vqnotify_dev_add da = {
-		.size = sizeof(da),
-		.transport = VQNOTIFY_TRANSPORT_MMIO,
-		.num_queues = 2,
-	};
-	struct vqnotify_dev_op op = {
-		.size = sizeof(op),
-		.status = 0x0f,
-	};
-	int fd = open("/dev/vqnotify", O_RDWR | O_CLOEXEC);
+	struct vqnotify_guest_info gi;
+	int fd = tk_open(0), ret;
+	uint32_t dev;
 
 	if (fd < 0)
-		return -errno;
-	strcpy(gs.label, label);
-	strcpy(da.label, "ctl-dev");
-	if (ioctl(fd, VQNOTIFY_GUEST_SET, &gs) ||
-	    ioctl(fd, VQNOTIFY_GUEST_GET, &gi) ||
-	    ioctl(fd, VQNOTIFY_DEV_ADD, &da))
-		return -errno;
-	op.dev_id = da.out_dev_id;
-	if (ioctl(fd, VQNOTIFY_SET_STATUS, &op))
-		return -errno;
+		return fd;
+	ret = _test_ioctl_set_name(fd, name);
+	if (!ret)
+		ret = _test_ioctl_guest_get(fd, &gi);
+	if (!ret)
+		ret = _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 2,
+					  "ctl-dev", &dev);
+	if (!ret)
+		ret = _test_ioctl_set_status(fd, dev, TK_STATUS_OK, NULL, NULL,
+					     NULL);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
 	*id = gi.guest_id;
 	return fd;
 }
