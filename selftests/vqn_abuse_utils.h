@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * vqn_abuse_utils.h: the toolkit's part for tests that abuse the module
- * (fuzz, failslab, crash, load, security, stress): environment knobs, a
- * seeded PRNG, memory that faults in known ways, a "still usable" probe
- * and snapshots of a guest for "a call that fails changes nothing".
+ * (fuzz, failslab, crash, load, security, overflow, fdpass, stress):
+ * environment knobs and time (tk_env_ull, tk_now, TK_SET_TIMEOUT), a
+ * seeded PRNG (struct tk_rng, tk_seed, tk_below, tk_chance), memory that
+ * faults in known ways (tk_ro_page, tk_unmapped_addr, tk_page_before_hole,
+ * struct tk_mem), a "still usable" probe (tk_check_usable), snapshots of
+ * a whole guest (struct tk_snap), privilege drops (tk_become_nobody,
+ * tk_run_as_nobody), results shared with a child (struct tk_shared) and
+ * fd passing (tk_send_fd, tk_recv_fd).
  *
  * Built on vqn_utils.h; nothing here asserts, so it runs in forked children
  * too, and reports a failure as -1 plus a reason in a struct tk_why.
@@ -14,6 +19,8 @@
 #include <grp.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/capability.h>
@@ -502,6 +509,76 @@ static inline int tk_run_as_nobody(uint64_t keep, int (*fn)(void *),
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status);
+}
+
+/* What an unprivileged child saw, for the parent to judge. */
+struct tk_shared {
+	int ret[16];
+	uint32_t val[16];
+	char why[512];
+};
+
+static inline struct tk_shared *tk_shared_new(void)
+{
+	struct tk_shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+				    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (sh == MAP_FAILED)
+		return NULL;
+	for (unsigned int i = 0; i < TK_ARRAY_SIZE(sh->ret); i++)
+		sh->ret[i] = 1;	/* "never ran" */
+	return sh;
+}
+
+/* Pass an fd over a unix socket (SCM_RIGHTS): 0 or -1; the fd, or -1. */
+
+static inline int tk_send_fd(int sock, int fd)
+{
+	char c = 'F';
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u = { 0 };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.buf,
+		.msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+static inline int tk_recv_fd(int sock)
+{
+	char c;
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.buf,
+		.msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cm;
+	int fd;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
 }
 
 #endif /* _VQN_ABUSE_UTILS_H */

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * vqn_utils.h: the selftests' toolkit for /dev/vqnotify, on the pattern of
- * the kernel's tools/testing/selftests/iommu/iommufd_utils.h.
+ * the kernel's tools/testing/selftests/iommu/iommufd_utils.h. A test
+ * includes this header (and vqn_nl_utils.h for netlink, vqn_abuse_utils.h
+ * for hostile tests); the harness comes with it.
  *
  * For every ioctl X of include/uapi/linux/vqnotify.h there are three forms:
  *
@@ -14,19 +16,26 @@
  *                           succeeds (a TH_LOG() may follow).
  *   test_err_X(E, ...)      EXPECTs that it fails with errno E.
  *
- * Beside them: tk_open() (a guest, or -errno), tk_read_events() (what is
- * queued, without blocking), tk_crc32_le() and tk_blob_reseal() for
- * migration blobs, one invariant checker (tk_check_guest() for given
- * devices, tk_check_guest_scan() for ids 1..max_id; test_check_guest()
- * asserts it), tk_setup_guest()/tk_teardown_guest() for the fixture every
- * test file starts from (int fd; struct vqnotify_info info; long host0),
- * the assertion helpers CHECK_COUNTS, EXPECT_RES, EXPECT_VQ, EXPECT_EV,
- * EXPECT_NO_EVENTS, and a seeded PRNG. Helpers that cannot assert report a
- * failure as -1 plus a reason in a struct tk_why.
+ * X is get_info, guest_set (and set_budget, set_name), guest_get, dev_add,
+ * set_status, dev_reset, dev_remove, host_notifier, queue_get, dev_get,
+ * dev_save, dev_load; _test_ioctl() takes any struct the caller built.
+ * Beside them: tk_open() (a guest, or -errno), tk_host_used(),
+ * tk_read_events() (what is queued, without blocking), tk_crc32_le() and
+ * tk_blob_reseal() for migration blobs.
  *
- * The generic netlink client is vqn_nl_utils.h, memory and snapshot helpers
- * for the hostile tests vqn_abuse_utils.h. Names never reuse libvqnotify's:
- * tests of the library link it and include its header instead.
+ * vqn_check_utils.h (included at the end) adds the one invariant checker
+ * (tk_check_guest() for given devices, tk_check_guest_scan() for ids
+ * 1..max_id; test_check_guest() asserts it), the fixtures
+ * (TK_GUEST_FIXTURE(name), or tk_setup_guest(self) for a fixture that
+ * starts with int fd; struct vqnotify_info info; long host0;), and the
+ * expectations that log the caller's line: CHECK_COUNTS, EXPECT_RES,
+ * EXPECT_VQ, EXPECT_EV, EXPECT_NO_EVENTS, EXPECT_NO_CHANGE,
+ * EXPECT_GUEST_UNCHANGED, plus tk_busy_dev(), tk_save_blob() and
+ * tk_expect_same_dev(). Helpers that cannot assert report a failure as -1
+ * plus a reason in a struct tk_why.
+ *
+ * Names never reuse libvqnotify's (vqn_*): tests of the library link it
+ * and use vqn_lib_utils.h instead.
  */
 #ifndef _VQN_UTILS_H
 #define _VQN_UTILS_H
