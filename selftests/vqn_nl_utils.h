@@ -11,391 +11,23 @@
  *   test_cmd_nl_X(...)     ASSERTs that _test_nl_X(&self->nl, ...) succeeds;
  *   test_err_nl_X(E, ...)  EXPECTs that it fails with errno E.
  *
- * Below them: tk_nl_open()/tk_nl_close(), requests built by hand
- * (tk_nl_req(), tk_nlreq_u32(), tk_nlreq_str(), tk_nl_talk() or
- * tk_nl_xfer() for a struct nlmsghdr the caller laid out), tk_nl_call()
- * for any command with u32 attributes, attribute parsing (struct
- * tk_nl_attrs), the monitor group (tk_nl_join(), tk_nl_ntfs()).
+ * X is guest_get, guest_dump, guest_set, guest_set_one, dev_get,
+ * queue_get, config_get, config_set, config_set_one. Records of each
+ * object (struct tk_nl_guest, tk_nl_dev, tk_nl_queue, tk_nl_config) have
+ * every absent field at ~0. The monitor group: tk_nl_join(), tk_nl_ntfs().
+ * TK_NL_FIXTURE(name) is a fixture with a socket, a guest and the
+ * host-wide config reset to the defaults and restored.
+ *
+ * The wire layer is vqn_nl_raw.h: tk_nl_open()/tk_nl_close(), requests
+ * built by hand (tk_nl_req(), tk_nlreq_u32(), tk_nlreq_str(), then
+ * tk_nl_talk(), or tk_nl_xfer() for a struct nlmsghdr the caller laid
+ * out), tk_nl_call() for any command with u32 attributes, and attribute
+ * parsing (struct tk_nl_attrs, tk_nl_parse_msg(), tk_nl_get_u32()).
  */
 #ifndef _VQN_NL_UTILS_H
 #define _VQN_NL_UTILS_H
 
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <linux/genetlink.h>
-#include <linux/netlink.h>
-
-#include "vqn_utils.h"
-
-#define TK_NL_BUF	(64 * 1024)
-#define TK_NL_MAX_ATTR	32
-
-struct tk_nl {
-	int fd;
-	uint16_t family;
-	uint32_t version;
-	uint32_t monitor;	/* multicast group id of "monitor" */
-	uint32_t seq;
-	int nr_recv;		/* recv() calls of the last request */
-	char ext_msg[128];	/* extack message of the last error */
-};
-
-/* Building requests */
-
-struct tk_nlreq {
-	union {
-		struct nlmsghdr nlh;
-		char buf[1024];
-	};
-};
-
-static inline void tk_nlreq_init(struct tk_nlreq *r, uint16_t type,
-				 uint16_t flags, uint8_t cmd, uint8_t version)
-{
-	struct genlmsghdr *g;
-
-	memset(r, 0, sizeof(*r));
-	r->nlh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
-	r->nlh.nlmsg_type = type;
-	r->nlh.nlmsg_flags = NLM_F_REQUEST | flags;
-	g = NLMSG_DATA(&r->nlh);
-	g->cmd = cmd;
-	g->version = version;
-}
-
-/* Append attribute @type with @len bytes of @data at @buf + *@off. */
-static inline void tk_nla_put(void *buf, size_t *off, uint16_t type,
-			      const void *data, uint16_t len)
-{
-	struct nlattr *nla = (struct nlattr *)((char *)buf + *off);
-
-	nla->nla_type = type;
-	nla->nla_len = NLA_HDRLEN + len;
-	if (len)
-		memcpy((char *)nla + NLA_HDRLEN, data, len);
-	memset((char *)nla + NLA_HDRLEN + len, 0, NLA_ALIGN(len) - len);
-	*off += NLA_ALIGN(nla->nla_len);
-}
-
-static inline void tk_nlreq_put(struct tk_nlreq *r, uint16_t type,
-				const void *data, uint16_t len)
-{
-	size_t off = NLMSG_ALIGN(r->nlh.nlmsg_len);
-
-	tk_nla_put(r->buf, &off, type, data, len);
-	r->nlh.nlmsg_len = off;
-}
-
-static inline void tk_nlreq_u32(struct tk_nlreq *r, uint16_t type, uint32_t v)
-{
-	tk_nlreq_put(r, type, &v, sizeof(v));
-}
-
-static inline void tk_nlreq_str(struct tk_nlreq *r, uint16_t type,
-				const char *s)
-{
-	tk_nlreq_put(r, type, s, strlen(s) + 1);
-}
-
-/* Parsing */
-
-struct tk_nl_attrs {
-	const struct nlattr *tb[TK_NL_MAX_ATTR + 1];
-};
-
-static inline const void *tk_nla_data(const struct nlattr *a)
-{
-	return (const char *)a + NLA_HDRLEN;
-}
-
-static inline int tk_nla_len(const struct nlattr *a)
-{
-	return a->nla_len - NLA_HDRLEN;
-}
-
-/* The value of a u32 attribute @a. */
-static inline uint32_t tk_nla_u32(const struct nlattr *a)
-{
-	uint32_t v;
-
-	memcpy(&v, tk_nla_data(a), sizeof(v));
-	return v;
-}
-
-static inline void tk_nl_parse(struct tk_nl_attrs *a, const void *data,
-			       int len)
-{
-	const struct nlattr *nla = data;
-
-	memset(a, 0, sizeof(*a));
-	while (len >= NLA_HDRLEN && nla->nla_len >= NLA_HDRLEN &&
-	       nla->nla_len <= len) {
-		int type = nla->nla_type & NLA_TYPE_MASK;
-
-		if (type <= TK_NL_MAX_ATTR)
-			a->tb[type] = nla;
-		len -= NLA_ALIGN(nla->nla_len);
-		nla = (const void *)((const char *)nla +
-				     NLA_ALIGN(nla->nla_len));
-	}
-}
-
-/* The attributes of a generic netlink message. */
-static inline void tk_nl_parse_msg(struct tk_nl_attrs *a,
-				   const struct nlmsghdr *nlh)
-{
-	tk_nl_parse(a, (const char *)NLMSG_DATA(nlh) + GENL_HDRLEN,
-		    nlh->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN));
-}
-
-/* A u32 attribute, or ~0 when absent (or not 4 bytes). */
-static inline uint32_t tk_nl_get_u32(const struct tk_nl_attrs *a, int type)
-{
-	if (!a->tb[type] || tk_nla_len(a->tb[type]) != sizeof(uint32_t))
-		return ~0U;
-	return tk_nla_u32(a->tb[type]);
-}
-
-/* A uint (4 or 8 bytes), or ~0 when absent. */
-static inline uint64_t tk_nl_get_uint(const struct tk_nl_attrs *a, int type)
-{
-	uint64_t v64;
-
-	if (!a->tb[type])
-		return ~0ULL;
-	if (tk_nla_len(a->tb[type]) == sizeof(uint32_t))
-		return tk_nla_u32(a->tb[type]);
-	if (tk_nla_len(a->tb[type]) == sizeof(v64)) {
-		memcpy(&v64, tk_nla_data(a->tb[type]), sizeof(v64));
-		return v64;
-	}
-	return ~0ULL;
-}
-
-static inline uint8_t tk_nl_msg_cmd(const struct nlmsghdr *nlh)
-{
-	return ((const struct genlmsghdr *)NLMSG_DATA(nlh))->cmd;
-}
-
-/* Talking */
-
-/* The errno of an NLMSG_ERROR, keeping its extack message. */
-static inline int tk_nl_error(struct tk_nl *nl, const struct nlmsghdr *nlh)
-{
-	const struct nlmsgerr *e = NLMSG_DATA(nlh);
-	const struct nlattr *msg;
-	struct tk_nl_attrs ext;
-	int off;
-
-	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-		off = sizeof(*e);
-		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-			off += e->msg.nlmsg_len - sizeof(e->msg);
-		tk_nl_parse(&ext, (const char *)e + off,
-			    nlh->nlmsg_len - NLMSG_HDRLEN - off);
-		msg = ext.tb[NLMSGERR_ATTR_MSG];
-		if (msg)
-			snprintf(nl->ext_msg, sizeof(nl->ext_msg), "%s",
-				 (const char *)tk_nla_data(msg));
-	}
-	return e->error;
-}
-
-typedef void (*tk_nl_cb)(const struct nlmsghdr *nlh, void *arg);
-
-/*
- * Send @msg (a struct nlmsghdr the caller laid out; its sequence number
- * is set here, and NLM_F_REQUEST | NLM_F_ACK) and read until its ACK,
- * error or dump end, passing each data message to @cb. Returns 0, the
- * request's -errno, a socket's -errno, or -ETIMEDOUT after 10 s without
- * a reply. Notifications on a monitor socket are skipped (sequence 0).
- */
-static inline int tk_nl_xfer(struct tk_nl *nl, struct nlmsghdr *msg,
-			     tk_nl_cb cb, void *arg)
-{
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	static char buf[TK_NL_BUF];
-	bool dump = msg->nlmsg_flags & NLM_F_DUMP;
-
-	msg->nlmsg_seq = ++nl->seq;
-	msg->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	nl->nr_recv = 0;
-	nl->ext_msg[0] = 0;
-	if (sendto(nl->fd, msg, msg->nlmsg_len, 0,
-		   (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
-		return -errno;
-	for (;;) {
-		struct nlmsghdr *nlh;
-		ssize_t n = recv(nl->fd, buf, sizeof(buf), 0);
-
-		if (n < 0)
-			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		nl->nr_recv++;
-		for (nlh = (void *)buf; NLMSG_OK(nlh, n);
-		     nlh = NLMSG_NEXT(nlh, n)) {
-			if (nlh->nlmsg_seq != nl->seq)
-				continue;
-			if (nlh->nlmsg_type == NLMSG_ERROR)
-				return tk_nl_error(nl, nlh);
-			if (nlh->nlmsg_type == NLMSG_DONE)
-				return dump ? *(int *)NLMSG_DATA(nlh) : 0;
-			if (cb)
-				cb(nlh, arg);
-		}
-	}
-}
-
-static inline int tk_nl_talk(struct tk_nl *nl, struct tk_nlreq *r,
-			     tk_nl_cb cb, void *arg)
-{
-	return tk_nl_xfer(nl, &r->nlh, cb, arg);
-}
-
-/* A bound socket with extended ACKs and a 10 s receive timeout. */
-static inline int tk_nl_socket(void)
-{
-	struct sockaddr_nl local = { .nl_family = AF_NETLINK };
-	struct timeval tmo = { .tv_sec = 10 };
-	int one = 1;
-	int fd;
-
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
-	if (bind(fd, (struct sockaddr *)&local, sizeof(local))) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
-/* What CTRL_CMD_GETFAMILY says about the family. */
-struct tk_nl_family {
-	uint16_t id;
-	int64_t version;
-	uint32_t monitor;
-	bool monitor_found;
-	int64_t op_flags[VQNOTIFY_CMD_MAX + 1];
-};
-
-static inline void tk_nl_family_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	struct tk_nl_family *fi = arg;
-	const struct nlattr *n;
-	struct tk_nl_attrs a, g, o;
-	int rem;
-
-	tk_nl_parse_msg(&a, nlh);
-	if (a.tb[CTRL_ATTR_FAMILY_ID])
-		memcpy(&fi->id, tk_nla_data(a.tb[CTRL_ATTR_FAMILY_ID]), 2);
-	fi->version = tk_nl_get_u32(&a, CTRL_ATTR_VERSION);
-	if (a.tb[CTRL_ATTR_MCAST_GROUPS]) {
-		n = tk_nla_data(a.tb[CTRL_ATTR_MCAST_GROUPS]);
-		rem = tk_nla_len(a.tb[CTRL_ATTR_MCAST_GROUPS]);
-		for (; rem >= NLA_HDRLEN && n->nla_len <= rem;
-		     rem -= NLA_ALIGN(n->nla_len),
-		     n = (const void *)((const char *)n +
-					NLA_ALIGN(n->nla_len))) {
-			tk_nl_parse(&g, tk_nla_data(n), tk_nla_len(n));
-			if (g.tb[CTRL_ATTR_MCAST_GRP_NAME] &&
-			    !strcmp(tk_nla_data(g.tb[CTRL_ATTR_MCAST_GRP_NAME]),
-				    VQNOTIFY_MCGRP_MONITOR)) {
-				fi->monitor = tk_nl_get_u32(&g,
-							    CTRL_ATTR_MCAST_GRP_ID);
-				fi->monitor_found = 1;
-			}
-		}
-	}
-	if (a.tb[CTRL_ATTR_OPS]) {
-		n = tk_nla_data(a.tb[CTRL_ATTR_OPS]);
-		rem = tk_nla_len(a.tb[CTRL_ATTR_OPS]);
-		for (; rem >= NLA_HDRLEN && n->nla_len <= rem;
-		     rem -= NLA_ALIGN(n->nla_len),
-		     n = (const void *)((const char *)n +
-					NLA_ALIGN(n->nla_len))) {
-			uint32_t cmd;
-
-			tk_nl_parse(&o, tk_nla_data(n), tk_nla_len(n));
-			cmd = tk_nl_get_u32(&o, CTRL_ATTR_OP_ID);
-			if (cmd <= VQNOTIFY_CMD_MAX)
-				fi->op_flags[cmd] =
-					tk_nl_get_u32(&o, CTRL_ATTR_OP_FLAGS);
-		}
-	}
-}
-
-static inline int tk_nl_family(struct tk_nl *nl, struct tk_nl_family *fi)
-{
-	struct tk_nlreq r;
-
-	memset(fi, 0, sizeof(*fi));
-	tk_nlreq_init(&r, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY, 1);
-	tk_nlreq_str(&r, CTRL_ATTR_FAMILY_NAME, VQNOTIFY_FAMILY_NAME);
-	return tk_nl_talk(nl, &r, tk_nl_family_cb, fi);
-}
-
-/* Open a socket and resolve the vqnotify family: 0 or -errno. */
-static inline int tk_nl_open(struct tk_nl *nl)
-{
-	struct tk_nl_family fi;
-	int ret;
-
-	memset(nl, 0, sizeof(*nl));
-	nl->fd = tk_nl_socket();
-	if (nl->fd < 0)
-		return nl->fd;
-	ret = tk_nl_family(nl, &fi);
-	if (!ret && !fi.id)
-		ret = -ENOENT;
-	if (ret) {
-		close(nl->fd);
-		nl->fd = -1;
-		return ret;
-	}
-	nl->family = fi.id;
-	nl->version = fi.version;
-	nl->monitor = fi.monitor;
-	return 0;
-}
-
-static inline void tk_nl_close(struct tk_nl *nl)
-{
-	if (nl->fd >= 0)
-		close(nl->fd);
-	nl->fd = -1;
-}
-
-/* A request of the vqnotify family; add attributes, then tk_nl_talk(). */
-static inline void tk_nl_req(struct tk_nl *nl, struct tk_nlreq *r,
-			     uint8_t cmd, bool dump)
-{
-	tk_nlreq_init(r, nl->family, NLM_F_ACK | (dump ? NLM_F_DUMP : 0), cmd,
-		      VQNOTIFY_FAMILY_VERSION);
-}
-
-struct tk_nl_attr {
-	uint16_t type;
-	uint32_t val;
-};
-
-/* Command @cmd (a dump when @dump) with the u32 attributes @a. */
-static inline int tk_nl_call(struct tk_nl *nl, uint8_t cmd, bool dump,
-			     const struct tk_nl_attr *a, int n,
-			     tk_nl_cb cb, void *arg)
-{
-	struct tk_nlreq r;
-	int i;
-
-	tk_nl_req(nl, &r, cmd, dump);
-	for (i = 0; i < n; i++)
-		tk_nlreq_u32(&r, a[i].type, a[i].val);
-	return tk_nl_talk(nl, &r, cb, arg);
-}
+#include "vqn_nl_raw.h"
 
 /* Records; every field is ~0 (-1 when signed) when absent */
 
@@ -827,5 +459,97 @@ static inline int tk_nl_ntfs(struct tk_nl *nl, struct tk_nl_ntf *out, int cap)
 		}
 	}
 }
+
+/*
+ * The netlink fixture: a socket in self->nl, a guest of our own in
+ * self->fd (non-blocking) with its id in self->guest, and the host-wide
+ * config as found in self->saved. As root, every test starts from the
+ * module's defaults (self->start) and the config found is put back in
+ * teardown; otherwise self->start is what was found.
+ */
+static inline struct tk_nl_config tk_nl_defaults(void)
+{
+	return (struct tk_nl_config){
+		.default_budget = 1024,
+		.threshold = 7,
+		.vhost_reserve = 0,
+		.host_cap = 1 << 20,
+	};
+}
+
+static inline bool tk_nl_config_is(const struct tk_nl_config *a,
+				   const struct tk_nl_config *b)
+{
+	return a->default_budget == b->default_budget &&
+	       a->threshold == b->threshold &&
+	       a->vhost_reserve == b->vhost_reserve &&
+	       a->host_cap == b->host_cap;
+}
+
+static inline void tk_nl_fixture_setup(struct __test_metadata *_metadata,
+				       struct tk_nl *nl, int *fd,
+				       uint32_t *guest,
+				       struct tk_nl_config *saved,
+				       struct tk_nl_config *start,
+				       bool *restore)
+{
+	const struct tk_nl_config defaults = tk_nl_defaults();
+	struct vqnotify_guest_info gi;
+	int ret;
+
+	ret = tk_nl_open(nl);
+	ASSERT_EQ(0, ret) TH_LOG("family %s: %s", VQNOTIFY_FAMILY_NAME,
+				 strerror(-ret));
+	ASSERT_EQ(0, _test_nl_config_get(nl, saved));
+	*start = *saved;
+	if (!geteuid()) {
+		/* Whatever an earlier test (or binary) left behind. */
+		if (!tk_nl_config_is(saved, &defaults))
+			TH_LOG("config left at %lld/%lld/%lld/%lld%s",
+			       (long long)saved->default_budget,
+			       (long long)saved->threshold,
+			       (long long)saved->vhost_reserve,
+			       (long long)saved->host_cap,
+			       " (budget/threshold/reserve/cap)");
+		ASSERT_EQ(0, _test_nl_config_set(nl, &defaults));
+		*start = defaults;
+		*restore = true;
+	}
+	*fd = tk_open(O_NONBLOCK);
+	ASSERT_LE(0, *fd) TH_LOG("open %s: %s", TK_DEV_PATH, strerror(-*fd));
+	ASSERT_EQ(0, _test_ioctl_guest_get(*fd, &gi));
+	*guest = gi.guest_id;
+}
+
+#define TK_NL_FIXTURE(name)						\
+	FIXTURE(name) {							\
+		struct tk_nl nl;					\
+		int fd;							\
+		uint32_t guest;						\
+		struct tk_nl_config saved;				\
+		struct tk_nl_config start;				\
+		bool restore;						\
+	};								\
+	FIXTURE_SETUP(name)						\
+	{								\
+		self->fd = -1;						\
+		self->nl.fd = -1;					\
+		self->restore = false;					\
+		if (!tk_present())					\
+			SKIP(return, "%s not present (module not loaded)", \
+			     TK_DEV_PATH);				\
+		tk_nl_fixture_setup(_metadata, &self->nl, &self->fd,	\
+				    &self->guest, &self->saved,		\
+				    &self->start, &self->restore);	\
+	}								\
+	FIXTURE_TEARDOWN(name)						\
+	{								\
+		if (self->fd >= 0)					\
+			close(self->fd);				\
+		if (self->restore)					\
+			EXPECT_EQ(0, _test_nl_config_set(&self->nl,	\
+							 &self->saved)); \
+		tk_nl_close(&self->nl);					\
+	}
 
 #endif /* _VQN_NL_UTILS_H */
