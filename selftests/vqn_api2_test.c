@@ -15,12 +15,12 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "kselftest_harness.h"
-#include "vqn_test_util.h"
+#include "vqn_utils.h"
+#include "vqn_nl_utils.h"
 
 #define NQ	8
-#define ST_OK	VQN_STATUS_OK
-#define ST_FEAT	VQN_STATUS_FEATURES
+#define ST_OK	TK_STATUS_OK
+#define ST_FEAT	TK_STATUS_FEATURES
 
 static const uint64_t all_q = (1ULL << NQ) - 1;
 
@@ -28,7 +28,7 @@ static uint8_t q_state(int fd, uint32_t id, uint32_t q)
 {
 	struct vqnotify_vq_info vi;
 
-	if (vqn_queue_get(fd, id, q, &vi))
+	if (_test_ioctl_queue_get(fd, id, q, &vi))
 		return 0xff;
 	return vi.state;
 }
@@ -37,7 +37,7 @@ static struct vqnotify_vq_info q_info(int fd, uint32_t id, uint32_t q)
 {
 	struct vqnotify_vq_info vi = { .state = 0xff };
 
-	vqn_queue_get(fd, id, q, &vi);
+	_test_ioctl_queue_get(fd, id, q, &vi);
 	return vi;
 }
 
@@ -45,7 +45,7 @@ static struct vqnotify_guest_info g_info(int fd)
 {
 	struct vqnotify_guest_info gi = { 0 };
 
-	vqn_guest_get(fd, &gi);
+	_test_ioctl_guest_get(fd, &gi);
 	return gi;
 }
 
@@ -56,33 +56,27 @@ static int wait_events(int fd, struct vqnotify_event *ev, int max, int ms)
 
 	if (poll(&pfd, 1, ms) < 0)
 		return -errno;
-	return vqn_read_events(fd, ev, max);
+	return tk_read_events(fd, ev, max);
 }
 
 FIXTURE(api2) {
 	int fd;
-	uint32_t id;
 	struct vqnotify_info info;
+	long host0;
+	uint32_t id;
 };
 
 FIXTURE_SETUP(api2)
 {
-	self->fd = -1;
-	if (!vqn_present())
-		SKIP(return, "%s not present", VQN_DEV_PATH);
-	self->fd = vqn_open();
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, vqn_get_info(self->fd, &self->info));
+	tk_setup_guest(self);
 	if (self->info.api_version < 2)
 		SKIP(return, "API %u module", self->info.api_version);
-	ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, NQ, "d",
-				 &self->id));
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, NQ, "d", &self->id);
 }
 
 FIXTURE_TEARDOWN(api2)
 {
-	if (self->fd >= 0)
-		close(self->fd);
+	tk_teardown_guest(self);
 }
 
 TEST_F(api2, info_says_version_2_and_features)
@@ -104,17 +98,16 @@ TEST_F(api2, load_after_the_reset_qemu_always_does)
 	uint32_t src, nr = NQ, len = 512;
 	uint8_t blob[512];
 
-	ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, NQ, "s",
-				 &src));
-	ASSERT_EQ(0, vqn_set_status(self->fd, src, ST_OK, NULL, NULL, NULL));
-	ASSERT_EQ(0, vqn_save(self->fd, src, blob, &len));
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, NQ, "s", &src);
+	test_cmd_set_status(src, ST_OK, NULL, NULL, NULL);
+	test_cmd_dev_save(src, blob, &len);
 
-	ASSERT_EQ(0, vqn_set_status(self->fd, self->id, 0, NULL, NULL, NULL));
-	ASSERT_EQ(0, vqn_set_status(self->fd, self->id, 0, NULL, NULL, NULL));
-	ASSERT_EQ(0, vqn_load(self->fd, self->id, blob, len, res, &nr));
+	test_cmd_set_status(self->id, 0, NULL, NULL, NULL);
+	test_cmd_set_status(self->id, 0, NULL, NULL, NULL);
+	test_cmd_dev_load(self->id, blob, len, res, &nr);
 	EXPECT_EQ((uint32_t)NQ, nr);
 	for (int q = 0; q < NQ; q++)
-		EXPECT_EQ(VQN_S_ASSIGNED, q_state(self->fd, self->id, q));
+		EXPECT_EQ(ASSIG, q_state(self->fd, self->id, q));
 }
 
 TEST_F(api2, load_after_a_used_device_was_reset)
@@ -122,12 +115,11 @@ TEST_F(api2, load_after_a_used_device_was_reset)
 	uint32_t len = 512;
 	uint8_t blob[512];
 
-	ASSERT_EQ(0, vqn_set_status(self->fd, self->id, ST_OK, NULL, NULL,
-				    NULL));
-	ASSERT_EQ(0, vqn_save(self->fd, self->id, blob, &len));
-	ASSERT_EQ(0, vqn_dev_reset(self->fd, self->id, NULL, NULL));
-	EXPECT_EQ(0, vqn_load(self->fd, self->id, blob, len, NULL, NULL));
-	EXPECT_EQ(VQN_S_ASSIGNED, q_state(self->fd, self->id, 0));
+	test_cmd_set_status(self->id, ST_OK, NULL, NULL, NULL);
+	test_cmd_dev_save(self->id, blob, &len);
+	test_cmd_dev_reset(self->id, NULL, NULL);
+	test_cmd_dev_load(self->id, blob, len, NULL, NULL);
+	EXPECT_EQ(ASSIG, q_state(self->fd, self->id, 0));
 }
 
 TEST_F(api2, load_refuses_a_device_with_a_status)
@@ -135,10 +127,9 @@ TEST_F(api2, load_refuses_a_device_with_a_status)
 	uint32_t len = 512;
 	uint8_t blob[512];
 
-	ASSERT_EQ(0, vqn_save(self->fd, self->id, blob, &len));
-	ASSERT_EQ(0, vqn_set_status(self->fd, self->id, ST_FEAT, NULL, NULL,
-				    NULL));
-	EXPECT_EQ(-EBUSY, vqn_load(self->fd, self->id, blob, len, NULL, NULL));
+	test_cmd_dev_save(self->id, blob, &len);
+	test_cmd_set_status(self->id, ST_FEAT, NULL, NULL, NULL);
+	test_err_dev_load(EBUSY, self->id, blob, len, NULL, NULL);
 }
 
 TEST_F(api2, load_refuses_a_device_holding_a_slot)
@@ -146,10 +137,10 @@ TEST_F(api2, load_refuses_a_device_holding_a_slot)
 	uint32_t len = 512;
 	uint8_t blob[512];
 
-	ASSERT_EQ(0, vqn_save(self->fd, self->id, blob, &len));
-	ASSERT_EQ(0, vqn_host_notifier(self->fd, self->id, 0, true, NULL));
-	EXPECT_EQ(-EBUSY, vqn_load(self->fd, self->id, blob, len, NULL, NULL));
-	EXPECT_EQ(VQN_S_OFFLIMITS, q_state(self->fd, self->id, 0));
+	test_cmd_dev_save(self->id, blob, &len);
+	test_cmd_host_notifier(self->id, 0, true, NULL);
+	test_err_dev_load(EBUSY, self->id, blob, len, NULL, NULL);
+	EXPECT_EQ(OFFL, q_state(self->fd, self->id, 0));
 }
 
 /* (7) vhost's queues come back wanting a slot; vhost then takes them (d). */
@@ -159,18 +150,16 @@ TEST_F(api2, load_gives_vhost_queues_a_slot)
 	uint32_t src, dst, len = 512;
 	uint8_t blob[512];
 
-	ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, 2, "s",
-				 &src));
-	ASSERT_EQ(0, vqn_set_status(self->fd, src, ST_OK, NULL, NULL, NULL));
-	ASSERT_EQ(0, vqn_host_notifier(self->fd, src, 1, true, NULL));
-	ASSERT_EQ(0, vqn_save(self->fd, src, blob, &len));
-	ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, 2, "t",
-				 &dst));
-	ASSERT_EQ(0, vqn_load(self->fd, dst, blob, len, NULL, NULL));
-	EXPECT_EQ(VQN_S_ASSIGNED, q_state(self->fd, dst, 1));
-	ASSERT_EQ(0, vqn_host_notifier(self->fd, dst, 1, true, &r));
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 2, "s", &src);
+	test_cmd_set_status(src, ST_OK, NULL, NULL, NULL);
+	test_cmd_host_notifier(src, 1, true, NULL);
+	test_cmd_dev_save(src, blob, &len);
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 2, "t", &dst);
+	test_cmd_dev_load(dst, blob, len, NULL, NULL);
+	EXPECT_EQ(ASSIG, q_state(self->fd, dst, 1));
+	test_cmd_host_notifier(dst, 1, true, &r);
 	EXPECT_EQ(VQNOTIFY_LABEL_D, r.label);
-	EXPECT_EQ(VQN_S_OFFLIMITS, q_state(self->fd, dst, 1));
+	EXPECT_EQ(OFFL, q_state(self->fd, dst, 1));
 }
 
 /* Run state: slots stay reserved while stopped, queues show PARKED. */
@@ -179,20 +168,19 @@ TEST_F(api2, run_state_stopped_keeps_slots_parked)
 	struct vqnotify_guest_info gi;
 	struct vqnotify_vq_info vi;
 
-	ASSERT_EQ(0, vqn_set_status(self->fd, self->id, ST_OK, NULL, NULL,
-				    NULL));
-	ASSERT_EQ(0, vqn_host_notifier(self->fd, self->id, 1, true, NULL));
-	ASSERT_EQ(0, vqn_set_run_state(self->fd, VQNOTIFY_RUN_STOPPED));
+	test_cmd_set_status(self->id, ST_OK, NULL, NULL, NULL);
+	test_cmd_host_notifier(self->id, 1, true, NULL);
+	test_cmd_set_run_state(VQNOTIFY_RUN_STOPPED);
 	gi = g_info(self->fd);
 	EXPECT_EQ((uint32_t)VQNOTIFY_RUN_STOPPED, gi.run_state);
 	EXPECT_EQ((uint32_t)NQ, gi.used);
 	vi = q_info(self->fd, self->id, 0);
-	EXPECT_EQ(VQN_S_ASSIGNED, vi.state);
+	EXPECT_EQ(ASSIG, vi.state);
 	EXPECT_TRUE(vi.flags & VQNOTIFY_VQ_PARKED);
 	vi = q_info(self->fd, self->id, 1);
 	EXPECT_FALSE(vi.flags & VQNOTIFY_VQ_PARKED);	/* vhost's */
 
-	ASSERT_EQ(0, vqn_set_run_state(self->fd, VQNOTIFY_RUN_RUNNING));
+	test_cmd_set_run_state(VQNOTIFY_RUN_RUNNING);
 	gi = g_info(self->fd);
 	EXPECT_EQ((uint32_t)VQNOTIFY_RUN_RUNNING, gi.run_state);
 	EXPECT_EQ((uint32_t)NQ, gi.used);
@@ -203,10 +191,9 @@ TEST_F(api2, run_state_stopped_keeps_slots_parked)
 /* A migration destination: DRIVER_OK at LOAD while stopped, parked. */
 TEST_F(api2, run_state_stopped_guest_still_decides)
 {
-	ASSERT_EQ(0, vqn_set_run_state(self->fd, VQNOTIFY_RUN_STOPPED));
-	ASSERT_EQ(0, vqn_set_status(self->fd, self->id, ST_OK, NULL, NULL,
-				    NULL));
-	EXPECT_EQ(VQN_S_ASSIGNED, q_state(self->fd, self->id, 0));
+	test_cmd_set_run_state(VQNOTIFY_RUN_STOPPED);
+	test_cmd_set_status(self->id, ST_OK, NULL, NULL, NULL);
+	EXPECT_EQ(ASSIG, q_state(self->fd, self->id, 0));
 	EXPECT_TRUE(q_info(self->fd, self->id, 0).flags & VQNOTIFY_VQ_PARKED);
 }
 
@@ -218,10 +205,10 @@ TEST_F(api2, run_state_errors)
 		.run_state = 2,
 	};
 
-	EXPECT_EQ(-EINVAL, vqn_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
+	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
 	gs.flags = VQNOTIFY_GUEST_SET_BUDGET;
 	gs.run_state = VQNOTIFY_RUN_STOPPED;
-	EXPECT_EQ(-EINVAL, vqn_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
+	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
 	EXPECT_EQ((uint32_t)VQNOTIFY_RUN_RUNNING, g_info(self->fd).run_state);
 }
 
@@ -232,20 +219,18 @@ TEST_F(api2, acquire_q_before_driver_ok)
 	uint64_t bm = 0x3;
 	uint32_t nr = NQ;
 
-	ASSERT_EQ(0, vqn_set_status(self->fd, self->id, ST_FEAT, NULL, NULL,
-				    NULL));
-	ASSERT_EQ(0, vqn_queues(self->fd, VQNOTIFY_QUEUES_ACQUIRE, 0,
-				self->id, &bm, NQ, res, &nr));
+	test_cmd_set_status(self->id, ST_FEAT, NULL, NULL, NULL);
+	test_cmd_queues_acquire(self->id, &bm, NQ, res, &nr);
 	ASSERT_EQ(2U, nr);
 	for (uint32_t i = 0; i < nr; i++) {
 		EXPECT_EQ(i, res[i].queue);
 		EXPECT_EQ(VQNOTIFY_LABEL_Q, res[i].label);
-		EXPECT_EQ(VQN_S_ASSIGNED, res[i].new_state);
+		EXPECT_EQ(ASSIG, res[i].new_state);
 		EXPECT_EQ(VQNOTIFY_REASON_GRANTED, res[i].reason);
 	}
 	EXPECT_TRUE(q_info(self->fd, self->id, 0).flags &
 		    VQNOTIFY_VQ_INITIALISED);
-	EXPECT_EQ(VQN_S_DEASSIGNED, q_state(self->fd, self->id, 2));
+	EXPECT_EQ(DEASS, q_state(self->fd, self->id, 2));
 	EXPECT_EQ(2U, g_info(self->fd).used);
 }
 
@@ -257,19 +242,16 @@ TEST_F(api2, acquire_refused_waits_then_promoted)
 	uint32_t nr = NQ, budget;
 
 	budget = self->info.threshold + self->info.vhost_reserve + 1;
-	ASSERT_EQ(0, vqn_set_budget(self->fd, budget));
+	test_cmd_set_budget(budget);
 	/* Fill the budget with another device's queues. */
 	{
 		uint32_t other;
 
-		ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO,
-					 budget, "o", &other));
-		ASSERT_EQ(0, vqn_set_status(self->fd, other, ST_OK, NULL,
-					    NULL, NULL));
+		test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, budget, "o", &other);
+		test_cmd_set_status(other, ST_OK, NULL, NULL, NULL);
 		ASSERT_EQ(budget - self->info.vhost_reserve,
 			  g_info(self->fd).nr_assigned);
-		ASSERT_EQ(0, vqn_queues(self->fd, VQNOTIFY_QUEUES_ACQUIRE, 0,
-					self->id, &two, NQ, res, &nr));
+		test_cmd_queues_acquire(self->id, &two, NQ, res, &nr);
 		ASSERT_EQ(1U, nr);
 		EXPECT_EQ(VQNOTIFY_LABEL_NONE, res[0].label);
 		EXPECT_EQ(VQNOTIFY_REASON_NO_SLOT, res[0].reason);
@@ -277,8 +259,7 @@ TEST_F(api2, acquire_refused_waits_then_promoted)
 			    VQNOTIFY_VQ_WAITING);
 		/* Freeing one slot of the other device promotes it (r). */
 		nr = NQ;
-		ASSERT_EQ(0, vqn_queues(self->fd, VQNOTIFY_QUEUES_RELEASE, 0,
-					other, &one, budget, res, &nr));
+		test_cmd_queues_release(0, other, &one, budget, res, &nr);
 		ASSERT_EQ(1, wait_events(self->fd, ev, 4, 1000));
 		EXPECT_EQ(VQNOTIFY_LABEL_R, ev[0].label);
 		EXPECT_EQ(self->id, ev[0].dev_id);
@@ -294,19 +275,17 @@ TEST_F(api2, release_x_touches_nothing_else)
 	uint64_t bm = 0x4;
 	uint32_t nr = NQ;
 
-	ASSERT_EQ(0, vqn_set_status(self->fd, self->id, ST_OK, NULL, NULL,
-				    NULL));
+	test_cmd_set_status(self->id, ST_OK, NULL, NULL, NULL);
 	gi = g_info(self->fd);
-	ASSERT_EQ(0, vqn_queues(self->fd, VQNOTIFY_QUEUES_RELEASE,
-				VQNOTIFY_QUEUES_KVM_REFUSED, self->id, &bm, NQ,
-				res, &nr));
+	test_cmd_queues_release(VQNOTIFY_QUEUES_KVM_REFUSED, self->id, &bm, NQ,
+				res, &nr);
 	ASSERT_EQ(1U, nr);
 	EXPECT_EQ(2U, res[0].queue);
 	EXPECT_EQ(VQNOTIFY_LABEL_X, res[0].label);
 	EXPECT_EQ(VQNOTIFY_REASON_KVM_REFUSED, res[0].reason);
-	EXPECT_EQ(VQN_S_DEASSIGNED, res[0].new_state);
+	EXPECT_EQ(DEASS, res[0].new_state);
 	for (int q = 0; q < NQ; q++)
-		EXPECT_EQ(q == 2 ? VQN_S_DEASSIGNED : VQN_S_ASSIGNED,
+		EXPECT_EQ(q == 2 ? DEASS : ASSIG,
 			  q_state(self->fd, self->id, q));
 	EXPECT_FALSE(q_info(self->fd, self->id, 2).flags &
 		     VQNOTIFY_VQ_WAITING);
@@ -321,19 +300,16 @@ TEST_F(api2, release_reason_released_and_reset_flag)
 	uint64_t bm = 0x1;
 	uint32_t nr = NQ;
 
-	ASSERT_EQ(0, vqn_set_status(self->fd, self->id, ST_OK, NULL, NULL,
-				    NULL));
-	ASSERT_EQ(0, vqn_queues(self->fd, VQNOTIFY_QUEUES_RELEASE,
-				VQNOTIFY_QUEUES_RESET, self->id, &bm, NQ, res,
-				&nr));
+	test_cmd_set_status(self->id, ST_OK, NULL, NULL, NULL);
+	test_cmd_queues_release(VQNOTIFY_QUEUES_RESET, self->id, &bm, NQ, res,
+				&nr);
 	ASSERT_EQ(1U, nr);
 	EXPECT_EQ(VQNOTIFY_REASON_RELEASED, res[0].reason);
 	EXPECT_FALSE(q_info(self->fd, self->id, 0).flags &
 		     VQNOTIFY_VQ_INITIALISED);
 	/* Acquire brings it back (q). */
 	nr = NQ;
-	ASSERT_EQ(0, vqn_queues(self->fd, VQNOTIFY_QUEUES_ACQUIRE, 0,
-				self->id, &bm, NQ, res, &nr));
+	test_cmd_queues_acquire(self->id, &bm, NQ, res, &nr);
 	ASSERT_EQ(1U, nr);
 	EXPECT_EQ(VQNOTIFY_LABEL_Q, res[0].label);
 }
@@ -369,17 +345,15 @@ FIXTURE_SETUP(qerr)
 	struct vqnotify_info info;
 
 	self->fd = -1;
-	if (!vqn_present())
-		SKIP(return, "%s not present", VQN_DEV_PATH);
-	self->fd = vqn_open();
+	if (!tk_present())
+		SKIP(return, "%s not present", TK_DEV_PATH);
+	self->fd = tk_open(0);
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, vqn_get_info(self->fd, &info));
+	test_cmd_get_info(&info);
 	if (info.api_version < 2)
 		SKIP(return, "API %u module", info.api_version);
-	ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, 70, "e",
-				 &self->id));
-	ASSERT_EQ(0, vqn_set_status(self->fd, self->id, ST_OK, NULL, NULL,
-				    NULL));
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 70, "e", &self->id);
+	test_cmd_set_status(self->id, ST_OK, NULL, NULL, NULL);
 }
 
 FIXTURE_TEARDOWN(qerr)
@@ -393,9 +367,9 @@ static void expect_err(struct __test_metadata *_metadata, int fd,
 {
 	struct vqnotify_guest_info a, b;
 
-	ASSERT_EQ(0, vqn_guest_get(fd, &a));
-	EXPECT_EQ(err, vqn_ioctl(fd, cmd, q));
-	ASSERT_EQ(0, vqn_guest_get(fd, &b));
+	ASSERT_EQ(0, _test_ioctl_guest_get(fd, &a));
+	EXPECT_EQ(err, _test_ioctl(fd, cmd, q));
+	ASSERT_EQ(0, _test_ioctl_guest_get(fd, &b));
 	EXPECT_EQ(0, memcmp(a.counts, b.counts, sizeof(a.counts)));
 	EXPECT_EQ(a.used, b.used);
 }
@@ -455,10 +429,10 @@ TEST_F(qerr, vhost_queue_is_busy)
 
 	if (variant->cmd == VQNOTIFY_SET_HOST_NOTIFIERS)
 		SKIP(return, "not applicable");
-	ASSERT_EQ(0, vqn_host_notifier(self->fd, self->id, 1, true, NULL));
+	test_cmd_host_notifier(self->id, 1, true, NULL);
 	expect_err(_metadata, self->fd, variant->cmd, &q, -EBUSY);
-	EXPECT_EQ(VQN_S_ASSIGNED, q_state(self->fd, self->id, 0));
-	EXPECT_EQ(VQN_S_OFFLIMITS, q_state(self->fd, self->id, 1));
+	EXPECT_EQ(ASSIG, q_state(self->fd, self->id, 0));
+	EXPECT_EQ(OFFL, q_state(self->fd, self->id, 1));
 }
 
 TEST_F(qerr, read_only_file_is_ebadf)
@@ -470,10 +444,10 @@ TEST_F(qerr, read_only_file_is_ebadf)
 		.nr_queues = 70,
 		.queues = (uintptr_t)bm,
 	};
-	int ro = open(VQN_DEV_PATH, O_RDONLY | O_CLOEXEC);
+	int ro = open(TK_DEV_PATH, O_RDONLY | O_CLOEXEC);
 
 	ASSERT_LE(0, ro);
-	EXPECT_EQ(-EBADF, vqn_ioctl(ro, variant->cmd, &q));
+	EXPECT_EQ(-EBADF, _test_ioctl(ro, variant->cmd, &q));
 	close(ro);
 }
 
@@ -484,38 +458,28 @@ TEST_F(api2, host_notifiers_batch_on_and_off)
 	uint64_t bm = 0x6;	/* 1 ASSIGNED, 2 ASSIGNED after DRIVER_OK */
 	uint32_t nr = NQ, id2;
 
-	ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, NQ, "v",
-				 &id2));
-	ASSERT_EQ(0, vqn_set_status(self->fd, self->id, ST_OK, NULL, NULL,
-				    NULL));
-	ASSERT_EQ(0, vqn_queues(self->fd, VQNOTIFY_SET_HOST_NOTIFIERS,
-				VQNOTIFY_HOST_NOTIFIER_ENABLE, self->id, &bm,
-				NQ, res, &nr));
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, NQ, "v", &id2);
+	test_cmd_set_status(self->id, ST_OK, NULL, NULL, NULL);
+	test_cmd_host_notifiers(self->id, &bm, NQ, true, res, &nr);
 	ASSERT_EQ(2U, nr);
 	EXPECT_EQ(VQNOTIFY_LABEL_D, res[0].label);
 	EXPECT_EQ(VQNOTIFY_LABEL_D, res[1].label);
 	/* Before DRIVER_OK: (c). */
 	nr = NQ;
-	ASSERT_EQ(0, vqn_queues(self->fd, VQNOTIFY_SET_HOST_NOTIFIERS,
-				VQNOTIFY_HOST_NOTIFIER_ENABLE, id2, &bm, NQ,
-				res, &nr));
+	test_cmd_host_notifiers(id2, &bm, NQ, true, res, &nr);
 	ASSERT_EQ(2U, nr);
 	EXPECT_EQ(VQNOTIFY_LABEL_C, res[0].label);
 	/* Already OFFLIMITS: left alone. */
 	nr = NQ;
-	ASSERT_EQ(0, vqn_queues(self->fd, VQNOTIFY_SET_HOST_NOTIFIERS,
-				VQNOTIFY_HOST_NOTIFIER_ENABLE, id2, &bm, NQ,
-				res, &nr));
+	test_cmd_host_notifiers(id2, &bm, NQ, true, res, &nr);
 	EXPECT_EQ(0U, nr);
 	/* Off: (e) on the DRIVER_OK device, (f) on the other. */
 	nr = NQ;
-	ASSERT_EQ(0, vqn_queues(self->fd, VQNOTIFY_SET_HOST_NOTIFIERS, 0,
-				self->id, &bm, NQ, res, &nr));
+	test_cmd_host_notifiers(self->id, &bm, NQ, false, res, &nr);
 	ASSERT_EQ(2U, nr);
 	EXPECT_EQ(VQNOTIFY_LABEL_E, res[0].label);
 	nr = NQ;
-	ASSERT_EQ(0, vqn_queues(self->fd, VQNOTIFY_SET_HOST_NOTIFIERS, 0, id2,
-				&bm, NQ, res, &nr));
+	test_cmd_host_notifiers(id2, &bm, NQ, false, res, &nr);
 	ASSERT_EQ(2U, nr);
 	EXPECT_EQ(VQNOTIFY_LABEL_F, res[0].label);
 }
@@ -527,21 +491,16 @@ TEST_F(api2, host_notifiers_batch_enospc_changes_nothing)
 	uint64_t bm = all_q;
 	uint32_t v;
 
-	ASSERT_EQ(0, vqn_set_budget(self->fd, 4));
-	ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, NQ, "v",
-				 &v));
+	test_cmd_set_budget(4);
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, NQ, "v", &v);
 	a = g_info(self->fd);
-	EXPECT_EQ(-ENOSPC, vqn_queues(self->fd, VQNOTIFY_SET_HOST_NOTIFIERS,
-				      VQNOTIFY_HOST_NOTIFIER_ENABLE, v, &bm,
-				      NQ, NULL, NULL));
+	test_err_host_notifiers(ENOSPC, v, &bm, NQ, true, NULL, NULL);
 	b = g_info(self->fd);
 	EXPECT_EQ(a.used, b.used);
 	EXPECT_EQ(0, memcmp(a.counts, b.counts, sizeof(a.counts)));
 	/* Four fit. */
 	bm = 0xf;
-	EXPECT_EQ(0, vqn_queues(self->fd, VQNOTIFY_SET_HOST_NOTIFIERS,
-				VQNOTIFY_HOST_NOTIFIER_ENABLE, v, &bm, NQ,
-				NULL, NULL));
+	test_cmd_host_notifiers(v, &bm, NQ, true, NULL, NULL);
 	EXPECT_EQ(4U, g_info(self->fd).nr_offlimits);
 }
 
@@ -556,15 +515,11 @@ TEST_F(api2, host_notifiers_batch_preempts)
 	budget = self->info.threshold + self->info.vhost_reserve + 1;
 	if (budget > NQ)
 		SKIP(return, "threshold too high for this test");
-	ASSERT_EQ(0, vqn_set_budget(self->fd, budget));
-	ASSERT_EQ(0, vqn_set_status(self->fd, self->id, ST_OK, NULL, NULL,
-				    NULL));
-	ASSERT_EQ(0, vqn_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, 2, "v",
-				 &v));
-	ASSERT_EQ(0, vqn_queues(self->fd, VQNOTIFY_SET_HOST_NOTIFIERS,
-				VQNOTIFY_HOST_NOTIFIER_ENABLE, v, &bm, 2, NULL,
-				NULL));
-	n = vqn_read_events(self->fd, ev, NQ);
+	test_cmd_set_budget(budget);
+	test_cmd_set_status(self->id, ST_OK, NULL, NULL, NULL);
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 2, "v", &v);
+	test_cmd_host_notifiers(v, &bm, 2, true, NULL, NULL);
+	n = tk_read_events(self->fd, ev, NQ);
 	ASSERT_LE(1, n);
 	for (int i = 0; i < n; i++)
 		EXPECT_EQ(VQNOTIFY_LABEL_P, ev[i].label);
@@ -588,14 +543,14 @@ TEST_F(api2, names_long_and_printable)
 	struct vqnotify_guest_info gi;
 
 	memset(gs.name, 'n', sizeof(gs.name) - 1);
-	ASSERT_EQ(0, vqn_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
+	ASSERT_EQ(0, _test_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
 	gi = g_info(self->fd);
 	EXPECT_EQ(127U, strlen(gi.name));
 	EXPECT_EQ(31U, strlen(gi.label));
 
 	strcpy(da.name, "/machine/peripheral/net0/virtio-backend");
-	ASSERT_EQ(0, vqn_ioctl(self->fd, VQNOTIFY_DEV_ADD, &da));
-	ASSERT_EQ(0, vqn_dev_get(self->fd, da.out_dev_id, &dg, NULL, 0));
+	ASSERT_EQ(0, _test_ioctl(self->fd, VQNOTIFY_DEV_ADD, &da));
+	test_cmd_dev_get(da.out_dev_id, &dg, NULL, 0);
 	EXPECT_STREQ("/machine/peripheral/net0/virtio-backend", dg.name);
 	EXPECT_EQ(0, strncmp(dg.label, dg.name, 31));
 }
@@ -614,20 +569,20 @@ TEST_F(api2, names_errors)
 	};
 
 	memset(gs.name, 'n', sizeof(gs.name));	/* unterminated */
-	EXPECT_EQ(-EINVAL, vqn_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
+	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
 	strcpy(gs.name, "a\n1     prod-db");	/* a forged row */
-	EXPECT_EQ(-EINVAL, vqn_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
+	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
 	strcpy(gs.name, "caf\xc3\xa9");
-	EXPECT_EQ(-EINVAL, vqn_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
+	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
 	strcpy(gs.name, "ok");
 	gs.flags |= VQNOTIFY_GUEST_SET_LABEL;
-	EXPECT_EQ(-EINVAL, vqn_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
+	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
 	EXPECT_STREQ("", g_info(self->fd).name);
 	strcpy(da.name, "tab\there");
-	EXPECT_EQ(-EINVAL, vqn_ioctl(self->fd, VQNOTIFY_DEV_ADD, &da));
+	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_DEV_ADD, &da));
 	strcpy(da.label, "x\x7f");
 	da.flags = 0;
-	EXPECT_EQ(-EINVAL, vqn_ioctl(self->fd, VQNOTIFY_DEV_ADD, &da));
+	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_DEV_ADD, &da));
 }
 
 /* An O_RDONLY file may look, for monitoring tools, but not change. */
@@ -640,15 +595,15 @@ TEST_F(api2, read_only_file_queries_only)
 	};
 	struct vqnotify_guest_info gi;
 	struct vqnotify_info info;
-	int ro = open(VQN_DEV_PATH, O_RDONLY | O_CLOEXEC);
+	int ro = open(TK_DEV_PATH, O_RDONLY | O_CLOEXEC);
 
 	ASSERT_LE(0, ro);
-	EXPECT_EQ(0, vqn_get_info(ro, &info));
-	EXPECT_EQ(0, vqn_guest_get(ro, &gi));
-	EXPECT_EQ(-EBADF, vqn_ioctl(ro, VQNOTIFY_DEV_ADD, &da));
-	EXPECT_EQ(-EBADF, vqn_set_budget(ro, 5));
-	EXPECT_EQ(-EBADF, vqn_set_run_state(ro, VQNOTIFY_RUN_STOPPED));
-	EXPECT_EQ(0U, vqn_guest_get(ro, &gi) ? 1 : gi.nr_devices);
+	EXPECT_EQ(0, _test_ioctl_get_info(ro, &info));
+	EXPECT_EQ(0, _test_ioctl_guest_get(ro, &gi));
+	EXPECT_EQ(-EBADF, _test_ioctl(ro, VQNOTIFY_DEV_ADD, &da));
+	EXPECT_EQ(-EBADF, _test_ioctl_set_budget(ro, 5));
+	EXPECT_EQ(-EBADF, _test_ioctl_set_run_state(ro, VQNOTIFY_RUN_STOPPED));
+	EXPECT_EQ(0U, _test_ioctl_guest_get(ro, &gi) ? 1 : gi.nr_devices);
 	close(ro);
 }
 
@@ -659,45 +614,45 @@ TEST_F(api2, read_only_file_queries_only)
 TEST(fair_round_robin_across_guests)
 {
 	struct vqnotify_info info;
-	struct vqn_nl nl;
+	struct tk_nl nl;
 	int fd[3], i, filler_fd = -1;
 	uint32_t id[3], used, cap;
 	struct vqnotify_event ev[8];
 
-	if (!vqn_present())
-		SKIP(return, "%s not present", VQN_DEV_PATH);
+	if (!tk_present())
+		SKIP(return, "%s not present", TK_DEV_PATH);
 	if (geteuid())
 		SKIP(return, "needs CAP_NET_ADMIN for the host cap");
-	ASSERT_EQ(0, vqn_nl_open(&nl));
+	ASSERT_EQ(0, tk_nl_open(&nl));
 	for (i = 0; i < 3; i++) {
-		fd[i] = vqn_open();
+		fd[i] = tk_open(0);
 		ASSERT_LE(0, fd[i]);
-		ASSERT_EQ(0, vqn_dev_add(fd[i], VQNOTIFY_TRANSPORT_MMIO, 2,
+		ASSERT_EQ(0, _test_ioctl_dev_add(fd[i], VQNOTIFY_TRANSPORT_MMIO, 2,
 					 "f", &id[i]));
 	}
-	ASSERT_EQ(0, vqn_get_info(fd[0], &info));
+	ASSERT_EQ(0, _test_ioctl_get_info(fd[0], &info));
 	used = info.host_used;
 	cap = info.host_cap;
-	ASSERT_EQ(0, vqn_nl_config_set(&nl, VQNOTIFY_A_CONFIG_HOST_CAP,
+	ASSERT_EQ(0, _test_nl_config_set_one(&nl, VQNOTIFY_A_CONFIG_HOST_CAP,
 				       used ? used : 1));
 	if (!used) {
 		uint32_t filler;
 
 		/* A guest of its own fills the one slot the cap allows. */
-		filler_fd = vqn_open();
+		filler_fd = tk_open(0);
 		ASSERT_LE(0, filler_fd);
-		ASSERT_EQ(0, vqn_dev_add(filler_fd, VQNOTIFY_TRANSPORT_MMIO, 1,
+		ASSERT_EQ(0, _test_ioctl_dev_add(filler_fd, VQNOTIFY_TRANSPORT_MMIO, 1,
 					 "x", &filler));
-		ASSERT_EQ(0, vqn_set_status(filler_fd, filler, ST_OK, NULL,
+		ASSERT_EQ(0, _test_ioctl_set_status(filler_fd, filler, ST_OK, NULL,
 					    NULL, NULL));
 		used = 1;
 	}
 	for (i = 0; i < 3; i++) {
-		ASSERT_EQ(0, vqn_set_status(fd[i], id[i], ST_OK, NULL, NULL,
+		ASSERT_EQ(0, _test_ioctl_set_status(fd[i], id[i], ST_OK, NULL, NULL,
 					    NULL));
 		EXPECT_EQ(2U, g_info(fd[i]).nr_waiting);
 	}
-	ASSERT_EQ(0, vqn_nl_config_set(&nl, VQNOTIFY_A_CONFIG_HOST_CAP,
+	ASSERT_EQ(0, _test_nl_config_set_one(&nl, VQNOTIFY_A_CONFIG_HOST_CAP,
 				       used + 3));
 	for (i = 0; i < 3; i++) {
 		int n = wait_events(fd[i], ev, 8, 2000);
@@ -706,55 +661,55 @@ TEST(fair_round_robin_across_guests)
 		EXPECT_EQ(1U, g_info(fd[i]).nr_assigned);
 		EXPECT_EQ(1U, g_info(fd[i]).nr_waiting);
 	}
-	ASSERT_EQ(0, vqn_nl_config_set(&nl, VQNOTIFY_A_CONFIG_HOST_CAP, cap));
+	ASSERT_EQ(0, _test_nl_config_set_one(&nl, VQNOTIFY_A_CONFIG_HOST_CAP, cap));
 	for (i = 0; i < 3; i++)
 		close(fd[i]);
 	if (filler_fd >= 0)
 		close(filler_fd);
-	vqn_nl_close(&nl);
+	tk_nl_close(&nl);
 }
 
 /* A guest that asks later waits behind the guests already waiting. */
 TEST(fair_no_overtaking)
 {
 	struct vqnotify_info info;
-	struct vqn_nl nl;
+	struct tk_nl nl;
 	int a, b, n;
 	uint32_t ida, idb, idb2, cap, used;
 	struct vqnotify_event ev[4];
 
-	if (!vqn_present())
-		SKIP(return, "%s not present", VQN_DEV_PATH);
+	if (!tk_present())
+		SKIP(return, "%s not present", TK_DEV_PATH);
 	if (geteuid())
 		SKIP(return, "needs CAP_NET_ADMIN for the host cap");
-	ASSERT_EQ(0, vqn_nl_open(&nl));
-	a = vqn_open();
-	b = vqn_open();
+	ASSERT_EQ(0, tk_nl_open(&nl));
+	a = tk_open(0);
+	b = tk_open(0);
 	ASSERT_LE(0, a);
 	ASSERT_LE(0, b);
-	ASSERT_EQ(0, vqn_dev_add(a, VQNOTIFY_TRANSPORT_MMIO, 1, "a", &ida));
-	ASSERT_EQ(0, vqn_dev_add(b, VQNOTIFY_TRANSPORT_MMIO, 1, "b", &idb));
-	ASSERT_EQ(0, vqn_dev_add(b, VQNOTIFY_TRANSPORT_MMIO, 1, "b2", &idb2));
-	ASSERT_EQ(0, vqn_set_status(b, idb, ST_OK, NULL, NULL, NULL));
-	ASSERT_EQ(0, vqn_get_info(a, &info));
+	ASSERT_EQ(0, _test_ioctl_dev_add(a, VQNOTIFY_TRANSPORT_MMIO, 1, "a", &ida));
+	ASSERT_EQ(0, _test_ioctl_dev_add(b, VQNOTIFY_TRANSPORT_MMIO, 1, "b", &idb));
+	ASSERT_EQ(0, _test_ioctl_dev_add(b, VQNOTIFY_TRANSPORT_MMIO, 1, "b2", &idb2));
+	ASSERT_EQ(0, _test_ioctl_set_status(b, idb, ST_OK, NULL, NULL, NULL));
+	ASSERT_EQ(0, _test_ioctl_get_info(a, &info));
 	cap = info.host_cap;
 	used = info.host_used;
-	ASSERT_EQ(0, vqn_nl_config_set(&nl, VQNOTIFY_A_CONFIG_HOST_CAP, used));
+	ASSERT_EQ(0, _test_nl_config_set_one(&nl, VQNOTIFY_A_CONFIG_HOST_CAP, used));
 	/* A waits for the host cap. */
-	ASSERT_EQ(0, vqn_set_status(a, ida, ST_OK, NULL, NULL, NULL));
+	ASSERT_EQ(0, _test_ioctl_set_status(a, ida, ST_OK, NULL, NULL, NULL));
 	EXPECT_EQ(1U, g_info(a).nr_waiting);
 	/* B frees a slot and asks for one at once: A was first. */
-	ASSERT_EQ(0, vqn_dev_reset(b, idb, NULL, NULL));
-	ASSERT_EQ(0, vqn_set_status(b, idb2, ST_OK, NULL, NULL, NULL));
+	ASSERT_EQ(0, _test_ioctl_dev_reset(b, idb, NULL, NULL));
+	ASSERT_EQ(0, _test_ioctl_set_status(b, idb2, ST_OK, NULL, NULL, NULL));
 	n = wait_events(a, ev, 4, 2000);
 	EXPECT_EQ(1, n);
 	EXPECT_EQ(1U, g_info(a).nr_assigned);
 	EXPECT_EQ(1U, g_info(b).nr_waiting);
 	EXPECT_EQ(0U, g_info(b).nr_assigned);
-	ASSERT_EQ(0, vqn_nl_config_set(&nl, VQNOTIFY_A_CONFIG_HOST_CAP, cap));
+	ASSERT_EQ(0, _test_nl_config_set_one(&nl, VQNOTIFY_A_CONFIG_HOST_CAP, cap));
 	close(a);
 	close(b);
-	vqn_nl_close(&nl);
+	tk_nl_close(&nl);
 }
 
 TEST_HARNESS_MAIN

@@ -175,7 +175,7 @@ TEST_F(guest, guest_set_label)
 	memset(gs.label, 'v', sizeof(gs.label));
 	EXPECT_NO_CHANGE(self->fd, NULL, 0, -EINVAL,
 			 _test_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
-	test_cmd_set_name("vm-one");
+	test_cmd_set_label("vm-one");
 	test_cmd_guest_get(&gi);
 	EXPECT_STREQ("vm-one", gi.label);
 	/* Without its flag the label is not looked at, nor applied. */

@@ -38,7 +38,8 @@ struct tk_nl_guest {
 	int64_t threshold, used, nr_assigned, nr_offlimits, nr_waiting;
 	int64_t nr_devices;
 	bool limited, over_budget, has_counts;
-	char label[VQNOTIFY_LABEL_LEN];
+	int64_t run_state;
+	char name[VQNOTIFY_NAME_LEN];
 	uint64_t counts[VQNOTIFY_LABEL_MAX];
 };
 
@@ -65,9 +66,10 @@ static inline void tk_nl_guest_fill(struct tk_nl_guest *g,
 	g->nr_devices = tk_nl_get_u32(a, VQNOTIFY_A_GUEST_NR_DEVICES);
 	g->limited = a->tb[VQNOTIFY_A_GUEST_LIMITED];
 	g->over_budget = a->tb[VQNOTIFY_A_GUEST_OVER_BUDGET];
-	if (a->tb[VQNOTIFY_A_GUEST_LABEL])
-		snprintf(g->label, sizeof(g->label), "%s", (const char *)
-			 tk_nla_data(a->tb[VQNOTIFY_A_GUEST_LABEL]));
+	g->run_state = tk_nl_get_u32(a, VQNOTIFY_A_GUEST_RUN_STATE);
+	if (a->tb[VQNOTIFY_A_GUEST_NAME])
+		snprintf(g->name, sizeof(g->name), "%s", (const char *)
+			 tk_nla_data(a->tb[VQNOTIFY_A_GUEST_NAME]));
 	if (a->tb[VQNOTIFY_A_GUEST_COUNTS]) {
 		g->has_counts = true;
 		tk_nl_parse(&c, tk_nla_data(a->tb[VQNOTIFY_A_GUEST_COUNTS]),
@@ -198,7 +200,7 @@ static inline int _test_nl_guest_set_one(struct tk_nl *nl, uint32_t id,
 /* A device (DEV_GET, DEV_*_NTF). */
 struct tk_nl_dev {
 	int64_t guest, id, transport, status, num_queues;
-	char label[VQNOTIFY_LABEL_LEN];
+	char name[VQNOTIFY_NAME_LEN];
 };
 
 /* The devices of a dump or do (the first 16; n counts them all). */
@@ -224,9 +226,9 @@ static inline void tk_nl_devs_cb(const struct nlmsghdr *nlh, void *arg)
 	d->transport = tk_nl_get_u32(&a, VQNOTIFY_A_DEV_TRANSPORT);
 	d->status = tk_nl_get_u32(&a, VQNOTIFY_A_DEV_STATUS);
 	d->num_queues = tk_nl_get_u32(&a, VQNOTIFY_A_DEV_NUM_QUEUES);
-	if (a.tb[VQNOTIFY_A_DEV_LABEL])
-		snprintf(d->label, sizeof(d->label), "%s", (const char *)
-			 tk_nla_data(a.tb[VQNOTIFY_A_DEV_LABEL]));
+	if (a.tb[VQNOTIFY_A_DEV_NAME])
+		snprintf(d->name, sizeof(d->name), "%s", (const char *)
+			 tk_nla_data(a.tb[VQNOTIFY_A_DEV_NAME]));
 }
 
 /*
@@ -434,6 +436,7 @@ static inline void tk_nl_ntf_fill(struct tk_nl_ntf *f,
 		break;
 	case VQNOTIFY_CMD_GUEST_ADD_NTF:
 	case VQNOTIFY_CMD_GUEST_DEL_NTF:
+	case VQNOTIFY_CMD_GUEST_CHANGE_NTF:
 		f->guest = tk_nl_get_u32(&a, VQNOTIFY_A_GUEST_ID);
 		break;
 	}

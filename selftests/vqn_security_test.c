@@ -300,7 +300,7 @@ static int vs_open_as_nobody(void *arg)
 	if (tk_capset(0) || tk_capget(&eff, &perm) || eff || perm)
 		return 2;
 	if (_test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 3, "own", NULL) ||
-	    _test_ioctl_set_name(fd, "nobody-vm"))
+	    _test_ioctl_set_label(fd, "nobody-vm"))
 		return 3;
 	return tk_send_fd(sock, fd) ? 4 : 0;
 }
@@ -321,7 +321,7 @@ FIXTURE_SETUP(nl)
 
 	self->root_fd = tk_open(0);
 	ASSERT_LE(0, self->root_fd);
-	ASSERT_EQ(0, _test_ioctl_set_name(self->root_fd, "root-vm"));
+	ASSERT_EQ(0, _test_ioctl_set_label(self->root_fd, "root-vm"));
 	ASSERT_EQ(0, _test_ioctl_dev_add(self->root_fd, VQNOTIFY_TRANSPORT_MMIO, 2,
 				"root0", NULL));
 	ASSERT_EQ(0, _test_ioctl_dev_add(self->root_fd, VQNOTIFY_TRANSPORT_MMIO, 2,

@@ -16,9 +16,14 @@
  *                           succeeds (a TH_LOG() may follow).
  *   test_err_X(E, ...)      EXPECTs that it fails with errno E.
  *
- * X is get_info, guest_set (and set_budget, set_name), guest_get, dev_add,
- * set_status, dev_reset, dev_remove, host_notifier, queue_get, dev_get,
- * dev_save, dev_load; _test_ioctl() takes any struct the caller built.
+ * X is get_info; guest_set, and set_budget, set_label (API 1), set_name
+ * and set_run_state (API 2) for one field; guest_get; dev_add (v1 label)
+ * and dev_add_flags (VQNOTIFY_DEV_ADD_NAME); set_status, dev_reset,
+ * dev_remove (_test_ioctl_dev_op for any of them); host_notifier;
+ * queue_get; dev_get; dev_save; dev_load; and API 2's queues_acquire,
+ * queues_release, host_notifiers (_test_ioctl_queues for any of them).
+ * _test_ioctl() takes any struct the caller built; TK_IOCTL_ARG_MEMBERS
+ * lists every argument struct for a union.
  * Beside them: tk_open() (a guest, or -errno), tk_host_used(),
  * tk_read_events() (what is queued, without blocking), tk_crc32_le() and
  * tk_blob_reseal() for migration blobs.
@@ -125,7 +130,8 @@ static inline int tk_open(int flags)
 	struct vqnotify_host_notifier hn;				\
 	struct vqnotify_queue_get qg;					\
 	struct vqnotify_dev_get dg;					\
-	struct vqnotify_migration mg
+	struct vqnotify_migration mg;					\
+	struct vqnotify_queues qs
 
 /* Any command with a struct the caller built: 0 or -errno. */
 static inline int _test_ioctl(int fd, unsigned long cmd, void *arg)
@@ -162,26 +168,35 @@ static inline long tk_host_used(int fd)
 	return ret ? ret : (long)info.host_used;
 }
 
-/* VQNOTIFY_GUEST_SET: @flags VQNOTIFY_GUEST_SET_*; @name may be NULL. */
+/*
+ * VQNOTIFY_GUEST_SET: @flags VQNOTIFY_GUEST_SET_*; @name (may be NULL)
+ * goes to the v1 label with VQNOTIFY_GUEST_SET_LABEL, else to the API 2
+ * name; @run_state is enum vqnotify_run_state.
+ */
 static inline int _test_ioctl_guest_set(int fd, uint32_t flags,
-					uint32_t budget, const char *name)
+					uint32_t budget, uint32_t run_state,
+					const char *name)
 {
 	struct vqnotify_guest_set gs = {
 		.size = sizeof(gs),
 		.flags = flags,
 		.budget = budget,
+		.run_state = run_state,
 	};
 
-	if (name)
+	if (name && (flags & VQNOTIFY_GUEST_SET_LABEL))
 		snprintf(gs.label, sizeof(gs.label), "%s", name);
+	else if (name)
+		snprintf(gs.name, sizeof(gs.name), "%s", name);
 	return _test_ioctl(fd, VQNOTIFY_GUEST_SET, &gs);
 }
 
-#define test_cmd_guest_set(flags, budget, name) \
-	ASSERT_EQ(0, _test_ioctl_guest_set(self->fd, flags, budget, name))
-#define test_err_guest_set(_errno, flags, budget, name) \
-	EXPECT_EQ(-(_errno), \
-		  _test_ioctl_guest_set(self->fd, flags, budget, name))
+#define test_cmd_guest_set(flags, budget, run_state, name) \
+	ASSERT_EQ(0, _test_ioctl_guest_set(self->fd, flags, budget, \
+					   run_state, name))
+#define test_err_guest_set(_errno, flags, budget, run_state, name) \
+	EXPECT_EQ(-(_errno), _test_ioctl_guest_set(self->fd, flags, budget, \
+						   run_state, name))
 
 /* A budget comfortably above the threshold and reserve of @info. */
 static inline uint32_t tk_budget_above(const struct vqnotify_info *info,
@@ -193,7 +208,7 @@ static inline uint32_t tk_budget_above(const struct vqnotify_info *info,
 /* GUEST_SET of the own budget alone (0: no own limit). */
 static inline int _test_ioctl_set_budget(int fd, uint32_t budget)
 {
-	return _test_ioctl_guest_set(fd, VQNOTIFY_GUEST_SET_BUDGET, budget,
+	return _test_ioctl_guest_set(fd, VQNOTIFY_GUEST_SET_BUDGET, budget, 0,
 				     NULL);
 }
 
@@ -202,16 +217,40 @@ static inline int _test_ioctl_set_budget(int fd, uint32_t budget)
 #define test_err_set_budget(_errno, budget) \
 	EXPECT_EQ(-(_errno), _test_ioctl_set_budget(self->fd, budget))
 
-/* GUEST_SET of the guest's name alone. */
+/* GUEST_SET of the guest's v1 label alone (at most 31 bytes). */
+static inline int _test_ioctl_set_label(int fd, const char *label)
+{
+	return _test_ioctl_guest_set(fd, VQNOTIFY_GUEST_SET_LABEL, 0, 0,
+				     label);
+}
+
+#define test_cmd_set_label(label) \
+	ASSERT_EQ(0, _test_ioctl_set_label(self->fd, label))
+#define test_err_set_label(_errno, label) \
+	EXPECT_EQ(-(_errno), _test_ioctl_set_label(self->fd, label))
+
+/* GUEST_SET of the guest's name alone (API 2: VQNOTIFY_NAME_LEN). */
 static inline int _test_ioctl_set_name(int fd, const char *name)
 {
-	return _test_ioctl_guest_set(fd, VQNOTIFY_GUEST_SET_LABEL, 0, name);
+	return _test_ioctl_guest_set(fd, VQNOTIFY_GUEST_SET_NAME, 0, 0, name);
 }
 
 #define test_cmd_set_name(name) \
 	ASSERT_EQ(0, _test_ioctl_set_name(self->fd, name))
 #define test_err_set_name(_errno, name) \
 	EXPECT_EQ(-(_errno), _test_ioctl_set_name(self->fd, name))
+
+/* GUEST_SET of the run state alone (API 2): VQNOTIFY_RUN_*. */
+static inline int _test_ioctl_set_run_state(int fd, uint32_t run_state)
+{
+	return _test_ioctl_guest_set(fd, VQNOTIFY_GUEST_SET_RUN_STATE, 0,
+				     run_state, NULL);
+}
+
+#define test_cmd_set_run_state(run_state) \
+	ASSERT_EQ(0, _test_ioctl_set_run_state(self->fd, run_state))
+#define test_err_set_run_state(_errno, run_state) \
+	EXPECT_EQ(-(_errno), _test_ioctl_set_run_state(self->fd, run_state))
 
 /* VQNOTIFY_GUEST_GET */
 static inline int _test_ioctl_guest_get(int fd, struct vqnotify_guest_info *gi)
@@ -229,23 +268,46 @@ static inline int _test_ioctl_guest_get(int fd, struct vqnotify_guest_info *gi)
 #define test_err_guest_get(_errno, gi) \
 	EXPECT_EQ(-(_errno), _test_ioctl_guest_get(self->fd, gi))
 
-/* VQNOTIFY_DEV_ADD: the new device's id in *@id; @name may be NULL. */
-static inline int _test_ioctl_dev_add(int fd, uint32_t transport, uint32_t nq,
-				      const char *name, uint32_t *id)
+/*
+ * VQNOTIFY_DEV_ADD with @flags (0 or VQNOTIFY_DEV_ADD_NAME); @name (may be
+ * NULL) goes to the API 2 name with VQNOTIFY_DEV_ADD_NAME, else to the v1
+ * label (at most 31 bytes). The new device's id in *@id.
+ */
+static inline int _test_ioctl_dev_add_flags(int fd, uint32_t flags,
+					    uint32_t transport, uint32_t nq,
+					    const char *name, uint32_t *id)
 {
 	struct vqnotify_dev_add da = {
 		.size = sizeof(da),
+		.flags = flags,
 		.transport = transport,
 		.num_queues = nq,
 	};
 	int ret;
 
-	if (name)
+	if (name && (flags & VQNOTIFY_DEV_ADD_NAME))
+		snprintf(da.name, sizeof(da.name), "%s", name);
+	else if (name)
 		snprintf(da.label, sizeof(da.label), "%s", name);
 	ret = _test_ioctl(fd, VQNOTIFY_DEV_ADD, &da);
 	if (!ret && id)
 		*id = da.out_dev_id;
 	return ret;
+}
+
+#define test_cmd_dev_add_flags(flags, transport, nq, name, id) \
+	ASSERT_EQ(0, _test_ioctl_dev_add_flags(self->fd, flags, transport, \
+					       nq, name, id))
+#define test_err_dev_add_flags(_errno, flags, transport, nq, name, id) \
+	EXPECT_EQ(-(_errno), _test_ioctl_dev_add_flags(self->fd, flags, \
+						       transport, nq, name, \
+						       id))
+
+/* VQNOTIFY_DEV_ADD with a v1 label (@name may be NULL). */
+static inline int _test_ioctl_dev_add(int fd, uint32_t transport, uint32_t nq,
+				      const char *name, uint32_t *id)
+{
+	return _test_ioctl_dev_add_flags(fd, 0, transport, nq, name, id);
 }
 
 #define test_cmd_dev_add(transport, nq, name, id) \
@@ -348,6 +410,91 @@ static inline int _test_ioctl_host_notifier(int fd, uint32_t id,
 #define test_err_host_notifier(_errno, id, queue, enable, res) \
 	EXPECT_EQ(-(_errno), _test_ioctl_host_notifier(self->fd, id, queue, \
 						       enable, res))
+
+/*
+ * The per-queue calls of API 2 (struct vqnotify_queues): QUEUES_ACQUIRE,
+ * QUEUES_RELEASE, SET_HOST_NOTIFIERS on the queues whose bits are set in
+ * @bm (@nbits bits, TK_BITMAP_WORDS(@nbits) words). @res may be NULL;
+ * otherwise *@nr is its capacity on entry and the number of results on
+ * return.
+ */
+static inline int _test_ioctl_queues(int fd, unsigned long cmd,
+				     uint32_t flags, uint32_t id,
+				     const uint64_t *bm, uint32_t nbits,
+				     struct vqnotify_vq_result *res,
+				     uint32_t *nr)
+{
+	struct vqnotify_queues q = {
+		.size = sizeof(q),
+		.flags = flags,
+		.dev_id = id,
+		.nr_queues = nbits,
+		.queues = (uintptr_t)bm,
+		.results = (uintptr_t)res,
+		.nr_results = nr ? *nr : 0,
+	};
+	int ret = _test_ioctl(fd, cmd, &q);
+
+	if (!ret && nr)
+		*nr = q.nr_results;
+	return ret;
+}
+
+/* VQNOTIFY_QUEUES_ACQUIRE: (q) for each listed queue. */
+static inline int _test_ioctl_queues_acquire(int fd, uint32_t id,
+					     const uint64_t *bm,
+					     uint32_t nbits,
+					     struct vqnotify_vq_result *res,
+					     uint32_t *nr)
+{
+	return _test_ioctl_queues(fd, VQNOTIFY_QUEUES_ACQUIRE, 0, id, bm,
+				  nbits, res, nr);
+}
+
+#define test_cmd_queues_acquire(id, bm, nbits, res, nr) \
+	ASSERT_EQ(0, _test_ioctl_queues_acquire(self->fd, id, bm, nbits, \
+						res, nr))
+#define test_err_queues_acquire(_errno, id, bm, nbits, res, nr) \
+	EXPECT_EQ(-(_errno), _test_ioctl_queues_acquire(self->fd, id, bm, \
+							nbits, res, nr))
+
+/* VQNOTIFY_QUEUES_RELEASE: (x); @flags VQNOTIFY_QUEUES_KVM_REFUSED/RESET. */
+static inline int _test_ioctl_queues_release(int fd, uint32_t flags,
+					     uint32_t id, const uint64_t *bm,
+					     uint32_t nbits,
+					     struct vqnotify_vq_result *res,
+					     uint32_t *nr)
+{
+	return _test_ioctl_queues(fd, VQNOTIFY_QUEUES_RELEASE, flags, id, bm,
+				  nbits, res, nr);
+}
+
+#define test_cmd_queues_release(flags, id, bm, nbits, res, nr) \
+	ASSERT_EQ(0, _test_ioctl_queues_release(self->fd, flags, id, bm, \
+						nbits, res, nr))
+#define test_err_queues_release(_errno, flags, id, bm, nbits, res, nr) \
+	EXPECT_EQ(-(_errno), _test_ioctl_queues_release(self->fd, flags, id, \
+							bm, nbits, res, nr))
+
+/* VQNOTIFY_SET_HOST_NOTIFIERS: vhost takes (@enable) or returns a batch. */
+static inline int _test_ioctl_host_notifiers(int fd, uint32_t id,
+					     const uint64_t *bm,
+					     uint32_t nbits, bool enable,
+					     struct vqnotify_vq_result *res,
+					     uint32_t *nr)
+{
+	return _test_ioctl_queues(fd, VQNOTIFY_SET_HOST_NOTIFIERS,
+				  enable ? VQNOTIFY_HOST_NOTIFIER_ENABLE : 0,
+				  id, bm, nbits, res, nr);
+}
+
+#define test_cmd_host_notifiers(id, bm, nbits, enable, res, nr) \
+	ASSERT_EQ(0, _test_ioctl_host_notifiers(self->fd, id, bm, nbits, \
+						enable, res, nr))
+#define test_err_host_notifiers(_errno, id, bm, nbits, enable, res, nr) \
+	EXPECT_EQ(-(_errno), _test_ioctl_host_notifiers(self->fd, id, bm, \
+							nbits, enable, res, \
+							nr))
 
 /* VQNOTIFY_QUEUE_GET */
 static inline int _test_ioctl_queue_get(int fd, uint32_t id, uint32_t queue,

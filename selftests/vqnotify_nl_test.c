@@ -86,7 +86,7 @@ TEST_F(genl, guest_get_do)
 	test_cmd_nl_guest_get(self->guest, &g);
 	ASSERT_TRUE(g.found);
 	EXPECT_EQ(self->guest, g.id);
-	EXPECT_STREQ("nl-test-guest", g.label);
+	EXPECT_STREQ("nl-test-guest", g.name);
 	EXPECT_EQ((uint32_t)getpid(), g.pid);
 	EXPECT_EQ(geteuid(), g.uid);
 	EXPECT_EQ(gi.budget, g.budget);
@@ -146,7 +146,7 @@ TEST_F(genl, dev_get_do_and_dump)
 	EXPECT_EQ(3, dr.d[0].num_queues);
 	EXPECT_EQ(0, dr.d[0].status);
 	EXPECT_EQ(VQNOTIFY_TRANSPORT_MMIO, dr.d[0].transport);
-	EXPECT_STREQ("blk0", dr.d[0].label);
+	EXPECT_STREQ("blk0", dr.d[0].name);
 	EXPECT_EQ(d2, dr.d[1].id);
 	EXPECT_EQ(17, dr.d[1].num_queues);
 	EXPECT_EQ(TK_STATUS_OK, dr.d[1].status);
@@ -158,7 +158,7 @@ TEST_F(genl, dev_get_do_and_dump)
 	ASSERT_EQ(0, tk_nl_talk(&self->nl, &r, tk_nl_devs_cb, &dr));
 	ASSERT_EQ(1, dr.n);
 	EXPECT_EQ(d2, dr.d[0].id);
-	EXPECT_STREQ("net1", dr.d[0].label);
+	EXPECT_STREQ("net1", dr.d[0].name);
 
 	/* Unfiltered: ours are among everyone's. */
 	memset(&dr, 0, sizeof(dr));

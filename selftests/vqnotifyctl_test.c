@@ -995,7 +995,7 @@ static int open_guest(const char *name, uint32_t *id)
 
 	if (fd < 0)
 		return fd;
-	ret = _test_ioctl_set_name(fd, name);
+	ret = _test_ioctl_set_label(fd, name);
 	if (!ret)
 		ret = _test_ioctl_guest_get(fd, &gi);
 	if (!ret)
