@@ -365,24 +365,18 @@ static void restore_host_cap(uint32_t cap)
 /* A guest of the test's own holding @nq host slots; its fd or -errno. */
 static int hold_slots(uint32_t nq)
 {
-	struct vqnotify_dev_add da = {
-		.size = sizeof(da),
-		.transport = VQNOTIFY_TRANSPORT_MMIO,
-		.num_queues = nq,
-	};
-	struct vqnotify_dev_op op = { .size = sizeof(op), .status = 0x0f };
-	int fd = open("/dev/vqnotify", O_RDWR | O_CLOEXEC);
+	int fd = tk_open(0), ret;
+	uint32_t id;
 
 	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, VQNOTIFY_DEV_ADD, &da)) {
+		return fd;
+	ret = _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, nq, NULL, &id);
+	if (!ret)
+		ret = _test_ioctl_set_status(fd, id, TK_STATUS_OK, NULL, NULL,
+					     NULL);
+	if (ret) {
 		close(fd);
-		return -errno;
-	}
-	op.dev_id = da.out_dev_id;
-	if (ioctl(fd, VQNOTIFY_SET_STATUS, &op)) {
-		close(fd);
-		return -errno;
+		return ret;
 	}
 	return fd;
 }
@@ -438,16 +432,16 @@ static struct run *run_closing(const char *text, const char *when, int fd)
  */
 TEST_F(ctl, replay_host_cap_settle)
 {
-	struct vqnotify_info i = { .size = sizeof(i) };
+	struct vqnotify_info i;
 	char text[2048], *settled, *p;
 	struct run *r;
 	int fd, n;
 
 	if (!have_module())
 		SKIP(return, "no /dev/vqnotify");
-	fd = open("/dev/vqnotify", O_RDWR | O_CLOEXEC);
+	fd = tk_open(0);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ioctl(fd, VQNOTIFY_GET_INFO, &i));
+	ASSERT_EQ(0, _test_ioctl_get_info(fd, &i));
 	close(fd);
 	i.nr_guests--;		/* that was us */
 	/*
