@@ -16,31 +16,6 @@ FIXTURE(nl) {
 	char id[16];
 };
 
-static int open_guest(const char *name, uint32_t *id)
-{
-	struct vqnotify_guest_info gi;
-	int fd = tk_open(0), ret;
-	uint32_t dev;
-
-	if (fd < 0)
-		return fd;
-	ret = _test_ioctl_set_label(fd, name);
-	if (!ret)
-		ret = _test_ioctl_guest_get(fd, &gi);
-	if (!ret)
-		ret = _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 2,
-					  "ctl-dev", &dev);
-	if (!ret)
-		ret = _test_ioctl_set_status(fd, dev, TK_STATUS_OK, NULL, NULL,
-					     NULL);
-	if (ret) {
-		close(fd);
-		return ret;
-	}
-	*id = gi.guest_id;
-	return fd;
-}
-
 FIXTURE_SETUP(nl)
 {
 	struct run *r;
@@ -54,7 +29,7 @@ FIXTURE_SETUP(nl)
 		SKIP(return, "module without the vqnotify genetlink family");
 	}
 	free(r);
-	self->fd = open_guest("ctltest", &self->guest_id);
+	self->fd = ctl_open_guest("ctltest", 2, &self->guest_id);
 	ASSERT_LE(0, self->fd);
 	snprintf(self->id, sizeof(self->id), "%u", self->guest_id);
 }
@@ -243,7 +218,7 @@ TEST_F(nl, monitor)
 	/* Until it has joined the group, events go unseen: repeat. */
 	for (i = 0; i < 100; i++) {
 		uint32_t id;
-		int g = open_guest("mon", &id);
+		int g = ctl_open_guest("mon", 2, &id);
 
 		if (g >= 0)
 			close(g);

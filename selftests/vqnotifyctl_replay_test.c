@@ -362,25 +362,6 @@ static void restore_host_cap(uint32_t cap)
 	free(RUN("config", "set", "host-cap", v));
 }
 
-/* A guest of the test's own holding @nq host slots; its fd or -errno. */
-static int hold_slots(uint32_t nq)
-{
-	int fd = tk_open(0), ret;
-	uint32_t id;
-
-	if (fd < 0)
-		return fd;
-	ret = _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, nq, NULL, &id);
-	if (!ret)
-		ret = _test_ioctl_set_status(fd, id, TK_STATUS_OK, NULL, NULL,
-					     NULL);
-	if (ret) {
-		close(fd);
-		return ret;
-	}
-	return fd;
-}
-
 /*
  * Replay @text from stdin, its output read from a pipe as it comes; close
  * @fd 50 ms after the output holds @when (well inside settle's 200 ms of
@@ -493,7 +474,7 @@ TEST_F(ctl, replay_host_cap_settle)
 	 */
 	snprintf(text, sizeof(text), "%u", i.host_used + 16);
 	free(RUN("config", "set", "host-cap", text));
-	fd = hold_slots(16);
+	fd = ctl_open_guest(NULL, 16, NULL);
 	ASSERT_LE(0, fd) TH_LOG("%s", strerror(-fd));
 	r = run_closing("guest b\n"
 			"dev b y mmio 8\n"

@@ -170,6 +170,39 @@ static inline bool json_lines(const char *s)
 	return true;
 }
 
+/*
+ * A guest of the test's own, named @name (unless NULL), with one DRIVER_OK
+ * device of @nq queues "ctl-dev": it holds their host slots. Its fd, or
+ * -errno; its id in *@guest_id (unless NULL).
+ */
+static inline int ctl_open_guest(const char *name, uint32_t nq,
+				 uint32_t *guest_id)
+{
+	struct vqnotify_guest_info gi;
+	int fd = tk_open(0), ret = 0;
+	uint32_t dev;
+
+	if (fd < 0)
+		return fd;
+	if (name)
+		ret = _test_ioctl_set_label(fd, name);
+	if (!ret)
+		ret = _test_ioctl_guest_get(fd, &gi);
+	if (!ret)
+		ret = _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, nq,
+					  "ctl-dev", &dev);
+	if (!ret)
+		ret = _test_ioctl_set_status(fd, dev, TK_STATUS_OK, NULL, NULL,
+					     NULL);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	if (guest_id)
+		*guest_id = gi.guest_id;
+	return fd;
+}
+
 /* The fixture of the tests that need vqnotifyctl: @path a script to drop. */
 #define CTL_FIXTURE(name)						\
 	FIXTURE(name) {							\
