@@ -450,6 +450,31 @@ static ssize_t read_request(int fd, char *buf, bool *big)
 	}
 }
 
+/*
+ * "METHOD /target HTTP/1.x" and the end of the line, or -1. The method is
+ * upper-case letters, the target a path without spaces or controls.
+ */
+static int parse_request_line(const char *req, char *method, char *target)
+{
+	size_t m = strspn(req, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"), t;
+	const char *p;
+
+	if (!m || m > 7 || req[m] != ' ' || req[m + 1] != '/')
+		return -1;
+	p = req + m + 1;
+	for (t = 0; p[t] > ' ' && p[t] < 0x7f; t++)
+		;
+	if (t > 255 || strncmp(p + t, " HTTP/1.", 8) ||
+	    (p[t + 8] != '0' && p[t + 8] != '1') ||
+	    (p[t + 9] != '\r' && p[t + 9] != '\n'))
+		return -1;
+	memcpy(method, req, m);
+	method[m] = '\0';
+	memcpy(target, p, t);
+	target[t] = '\0';
+	return 0;
+}
+
 /* Does the request ask for OpenMetrics (Accept: application/openmetrics-text)? */
 static bool wants_openmetrics(const char *req)
 {
@@ -482,7 +507,7 @@ static void serve_one(int fd)
 				   "");
 		return;
 	}
-	if (sscanf(req, "%7s %255s HTTP/1.%*c", method, target) != 2) {
+	if (parse_request_line(req, method, target)) {
 		error_page(fd, "400 Bad Request", "");
 		return;
 	}

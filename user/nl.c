@@ -1011,6 +1011,13 @@ enum {
 	EV_ALL = 15,
 };
 
+/* A guest's or device's name, as the monitor knows it. */
+struct mon_name {
+	uint32_t guest, dev;	/* dev: UINT32_MAX for the guest itself */
+	bool dumped;		/* from a dump: the newest name there was */
+	char name[VQNOTIFY_LABEL_LEN];
+};
+
 struct mon {
 	struct jw *w;
 	uint32_t left;		/* events to go; 0: no limit */
@@ -1018,71 +1025,77 @@ struct mon {
 	const char *guest_sel;	/* id or name; NULL: any */
 	const char *dev_sel;
 	struct nl lookup;	/* a second socket, for names */
-	struct vec guests;	/* names of guests and devices seen */
-	struct vec devs;
+	struct vec names;	/* struct mon_name */
 };
 
-static struct nl_guest *mon_guest(struct mon *m, uint32_t id)
+#define MON_GUEST UINT32_MAX
+
+static struct mon_name *mon_find(struct mon *m, uint32_t guest, uint32_t dev)
 {
-	struct nl_guest *g = m->guests.v;
+	struct mon_name *n = m->names.v;
 	size_t i;
 
-	for (i = 0; i < m->guests.nr; i++)
-		if (g[i].id == id)
-			return &g[i];
+	for (i = 0; i < m->names.nr; i++)
+		if (n[i].guest == guest && n[i].dev == dev)
+			return &n[i];
 	return NULL;
 }
 
-static struct nl_dev *mon_dev(struct mon *m, uint32_t guest, uint32_t id)
+/* Remember a name (from a notification, or a dump when @dumped). */
+static struct mon_name *mon_set(struct mon *m, uint32_t guest, uint32_t dev,
+				const char *name, bool dumped)
 {
-	struct nl_dev *d = m->devs.v;
+	struct mon_name *n = mon_find(m, guest, dev);
+
+	if (!n) {
+		m->names.size = sizeof(*n);
+		n = vec_add(&m->names);
+		if (!n)
+			return NULL;
+		n->guest = guest;
+		n->dev = dev;
+	}
+	n->dumped = dumped;
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	return n;
+}
+
+static void mon_dump_names(struct mon *m)
+{
+	struct vec guests = { 0 }, devs = { 0 };
+	struct nl_guest *g;
+	struct nl_dev *d;
 	size_t i;
 
-	for (i = 0; i < m->devs.nr; i++)
-		if (d[i].guest_id == guest && d[i].id == id)
-			return &d[i];
-	return NULL;
+	dump_guests(&m->lookup, -1, &guests);
+	dump_devs(&m->lookup, -1, &devs);
+	for (i = 0, g = guests.v; i < guests.nr; i++)
+		mon_set(m, g[i].id, MON_GUEST, g[i].label, true);
+	for (i = 0, d = devs.v; i < devs.nr; i++)
+		mon_set(m, d[i].guest_id, d[i].id, d[i].label, true);
+	free(guests.v);
+	free(devs.v);
 }
 
 /*
- * Names beside ids: kept from the add notifications, and from a dump when
- * an event names an object not seen yet (opened before the monitor, or
- * renamed: a guest's name can be set after the open). An object the dump
- * does not have either is remembered without a name.
+ * The name of a guest (@dev MON_GUEST) or device: from the notifications
+ * seen, else from a dump, for an object opened before the monitor or
+ * named after it was added (a VMM sets its guest's name after the open).
+ * An object the dump does not name either is not looked up again.
  */
-static void mon_names(struct mon *m, uint32_t guest, int64_t dev,
-		      const char **gname, const char **dname)
+static const char *mon_name(struct mon *m, uint32_t guest, uint32_t dev)
 {
-	struct nl_guest *g = mon_guest(m, guest);
-	struct nl_dev *d = dev >= 0 ? mon_dev(m, guest, dev) : NULL;
+	struct mon_name *n = mon_find(m, guest, dev);
 
-	if (!g || (dev >= 0 && !d)) {
-		free(m->guests.v);
-		free(m->devs.v);
-		memset(&m->guests, 0, sizeof(m->guests));
-		memset(&m->devs, 0, sizeof(m->devs));
-		dump_guests(&m->lookup, -1, &m->guests);
-		dump_devs(&m->lookup, -1, &m->devs);
-		g = mon_guest(m, guest);
-		d = dev >= 0 ? mon_dev(m, guest, dev) : NULL;
-		if (!g) {
-			m->guests.size = sizeof(*g);
-			g = vec_add(&m->guests);
-			if (g)
-				g->id = guest;
-		}
-		if (dev >= 0 && !d) {
-			m->devs.size = sizeof(*d);
-			d = vec_add(&m->devs);
-			if (d) {
-				d->guest_id = guest;
-				d->id = dev;
-			}
-		}
+	if (!n || (!n->name[0] && !n->dumped)) {
+		mon_dump_names(m);
+		n = mon_find(m, guest, dev);
+		if (!n)
+			n = mon_set(m, guest, dev, "", true);
+		else if (!n->name[0])
+			n->dumped = true;
 	}
-	*gname = g ? g->label : "";
-	if (dname)
-		*dname = d ? d->label : "";
+	return n ? n->name : "";
 }
 
 /* Does an id and name match a selector (an id, or a name)? */
@@ -1145,16 +1158,10 @@ static void mon_end(struct mon *m)
 
 static bool mon_guest_event(struct mon *m, struct nlattr **tb, bool add)
 {
-	struct nl_guest g = { 0 }, *c;
+	struct nl_guest g = { 0 };
 
 	parse_guest(tb, &g);
-	c = mon_guest(m, g.id);
-	if (add && !c) {
-		m->guests.size = sizeof(g);
-		c = vec_add(&m->guests);
-	}
-	if (c)
-		*c = g;
+	mon_set(m, g.id, MON_GUEST, g.label, false);
 	if (!(m->events & EV_GUEST) || !selected(m->guest_sel, g.id, g.label) ||
 	    m->dev_sel)
 		return false;
@@ -1174,18 +1181,12 @@ static bool mon_guest_event(struct mon *m, struct nlattr **tb, bool add)
 
 static bool mon_dev_event(struct mon *m, struct nlattr **tb, bool add)
 {
-	struct nl_dev d = { 0 }, *c;
+	struct nl_dev d = { 0 };
 	const char *gname;
 
 	parse_dev(tb, &d);
-	c = mon_dev(m, d.guest_id, d.id);
-	if (add && !c) {
-		m->devs.size = sizeof(d);
-		c = vec_add(&m->devs);
-	}
-	if (c)
-		*c = d;
-	mon_names(m, d.guest_id, -1, &gname, NULL);
+	mon_set(m, d.guest_id, d.id, d.label, false);
+	gname = mon_name(m, d.guest_id, MON_GUEST);
 	if (!(m->events & EV_DEV) ||
 	    !selected(m->guest_sel, d.guest_id, gname) ||
 	    !selected(m->dev_sel, d.id, d.label))
@@ -1225,7 +1226,8 @@ static bool mon_queue_event(struct mon *m, struct nlattr **tb, bool refusal)
 
 	if (!(m->events & (refusal ? EV_REFUSAL : EV_QUEUE)))
 		return false;
-	mon_names(m, guest, dev, &gname, &dname);
+	gname = mon_name(m, guest, MON_GUEST);
+	dname = mon_name(m, guest, dev);
 	if (!selected(m->guest_sel, guest, gname) ||
 	    !selected(m->dev_sel, dev, dname))
 		return false;
@@ -1424,8 +1426,7 @@ int cmd_monitor(int argc, char **argv)
 	}
 out:
 	jw_free(m.w);
-	free(m.guests.v);
-	free(m.devs.v);
+	free(m.names.v);
 	ctl_nl_close(&m.lookup);
 	ctl_nl_close(&n);
 	return ret ? EXIT_RUNTIME : EXIT_OK;
