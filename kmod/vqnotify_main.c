@@ -133,6 +133,9 @@ void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_vq *vq, u8 old,
 		trace_vq_transition(g->id, vq->dev->id, queue, old, vq->state,
 				    label, vq->reason);
 		vqn_nl_notify_transition(g, vq, old, label);
+	} else {
+		trace_vq_refusal(g->id, vq->dev->id, queue, vq->state,
+				 vq->reason);
 	}
 
 	if (async) {

@@ -177,6 +177,14 @@ for t in $TESTS; do
 	cp "$TESTBIN/$t" tests/
 done
 [ -x "$CTL" ] && cp "$CTL" bin/vqnotifyctl
+# trace-cmd (scripts/deps.sh) and its shared libraries, for vqn_trace_test.
+if [ -x /usr/bin/trace-cmd ]; then
+	cp /usr/bin/trace-cmd bin/trace-cmd
+	for l in $(ldd /usr/bin/trace-cmd | grep -o '/[^ ]*'); do
+		mkdir -p ".$(dirname "$l")"
+		cp -L "$l" ".$l"
+	done
+fi
 [ -d "$TOP/examples" ] && cp -a "$TOP/examples/." examples/
 if [ $mode = demo ]; then
 	[ -x bin/vqnotifyctl ] || early_fail "demo needs $CTL (make -C user)"
