@@ -31,6 +31,7 @@ from prometheus_client.parser import \
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCHEMA = os.path.join(TOP, "Documentation", "vqnotifyctl.schema.json")
+DASHBOARD = os.path.join(TOP, "Documentation", "grafana-vqnotify.json")
 
 # Records that must be there (probe_kvm needs /dev/kvm in the guest).
 REQUIRED = {("names", "tenants"), ("json", "guest_show"), ("json", "dev_show"),
@@ -58,6 +59,7 @@ COUNTER_FAMILIES = {
 }
 
 results = []
+families_seen = set()
 
 
 def report(ok, what, why=""):
@@ -206,8 +208,25 @@ def check_prom(kind, name, body, names):
             if prom_name(n) not in dev:
                 return report(False, what, "device name %r not escaped as %r" %
                               (n, prom_name(n)))
+    families_seen.update(f.name + ("_total" if f.type == "counter" else "")
+                         for f in fams)
     report(True, what, "%d families%s" %
            (len(fams), ", host counters" if have else ""))
+
+
+def check_dashboard():
+    """Every metric the Grafana dashboard queries is one the output has."""
+    try:
+        with open(DASHBOARD) as f:
+            dash = json.load(f)
+        exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
+    except (OSError, ValueError, KeyError) as e:
+        return report(False, "dashboard", str(e))
+    used = set(re.findall(r"\bvqnotify_[a-z_]+", " ".join(exprs)))
+    unknown = sorted(used - families_seen)
+    report(not unknown and bool(used), "dashboard",
+           "queries metrics nothing exports: %s" % unknown if unknown else
+           "%d queries, %d metrics, all exported" % (len(exprs), len(used)))
 
 
 def main():
@@ -233,6 +252,8 @@ def main():
             check_prom(kind, name, body, names)
         elif kind != "names":
             report(False, "%s %s" % (kind, name), "unknown kind")
+    if families_seen:
+        check_dashboard()
     # The tenants' names, as JSON must give them back once parsed.
     for key, want in ((("json", "stats"), names[:3]),
                       (("json", "dev_show"), names[3:])):

@@ -317,10 +317,46 @@ int get_config(struct nl *n, struct nl_config *c)
 			  cb_config, c);
 }
 
+static int cb_stats(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[ATTR_MAX + 1], *a;
+	struct nl_stats *st = arg;
+	int rem;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, VQNOTIFY_A_CONFIG_MAX, NULL) ||
+	    !tb[VQNOTIFY_A_CONFIG_TRANSITIONS])
+		return NL_SKIP;
+	st->valid = true;
+	nla_for_each_nested(a, tb[VQNOTIFY_A_CONFIG_TRANSITIONS], rem)
+		if (nla_type(a) < VQNOTIFY_LABEL_MAX)
+			st->transitions[nla_type(a)] = get_uint(a);
+	if (tb[VQNOTIFY_A_CONFIG_REFUSALS])
+		nla_for_each_nested(a, tb[VQNOTIFY_A_CONFIG_REFUSALS], rem) {
+			if (nla_type(a) >= VQNOTIFY_REASON_MAX)
+				continue;
+			st->refusals[nla_type(a)] = get_uint(a);
+			st->refusal_valid[nla_type(a)] = true;
+		}
+	if (tb[VQNOTIFY_A_CONFIG_EVENTS_DROPPED])
+		st->events_dropped = get_uint(tb[VQNOTIFY_A_CONFIG_EVENTS_DROPPED]);
+	if (tb[VQNOTIFY_A_CONFIG_GUESTS_OPENED])
+		st->guests_opened = get_uint(tb[VQNOTIFY_A_CONFIG_GUESTS_OPENED]);
+	if (tb[VQNOTIFY_A_CONFIG_GUESTS_CLOSED])
+		st->guests_closed = get_uint(tb[VQNOTIFY_A_CONFIG_GUESTS_CLOSED]);
+	st->preemptions = st->transitions[VQNOTIFY_LABEL_P];
+	st->promotions = st->transitions[VQNOTIFY_LABEL_R];
+	return NL_OK;
+}
+
+/* The host-wide counters of the CONFIG_GET reply. */
 int get_stats(struct nl *n, struct nl_stats *st)
 {
+	int ret;
+
 	memset(st, 0, sizeof(*st));
-	return -EOPNOTSUPP;
+	ret = nl_request(n, nl_new(n, VQNOTIFY_CMD_CONFIG_GET, false),
+			 cb_stats, st);
+	return ret ? ret : st->valid ? 0 : -EOPNOTSUPP;
 }
 
 /*
@@ -753,6 +789,29 @@ int cmd_queue(int argc, char **argv)
 
 /* stats */
 
+/* The host-wide counters, as "counters" of stats -j. */
+static void stats_json(struct jw *w, const struct nl_stats *st)
+{
+	unsigned int i;
+
+	jw_obj_open(w, "counters");
+	jw_obj_open(w, "transitions");
+	for (i = VQNOTIFY_LABEL_A; i < VQNOTIFY_LABEL_MAX; i++)
+		jw_uint(w, transition_key(i), st->transitions[i]);
+	jw_obj_close(w);
+	jw_obj_open(w, "refusals");
+	for (i = 0; i < VQNOTIFY_REASON_MAX; i++)
+		if (st->refusal_valid[i])
+			jw_uint(w, vqn_reason_name(i), st->refusals[i]);
+	jw_obj_close(w);
+	jw_uint(w, "preemptions", st->preemptions);
+	jw_uint(w, "promotions", st->promotions);
+	jw_uint(w, "events_dropped", st->events_dropped);
+	jw_uint(w, "guests_opened", st->guests_opened);
+	jw_uint(w, "guests_closed", st->guests_closed);
+	jw_obj_close(w);
+}
+
 void stats_usage(FILE *f)
 {
 	fprintf(f,
@@ -764,6 +823,7 @@ void stats_usage(FILE *f)
 int cmd_stats(int argc, char **argv)
 {
 	struct vec guests = { 0 };
+	struct nl_stats st;
 	struct nl_config c;
 	struct nl_guest *g;
 	struct nl n;
@@ -782,6 +842,8 @@ int cmd_stats(int argc, char **argv)
 	ret = get_config(&n, &c);
 	if (!ret)
 		ret = dump_guests(&n, -1, &guests);
+	if (!ret)
+		get_stats(&n, &st);
 	ctl_nl_close(&n);
 	if (ret) {
 		free(guests.v);
@@ -795,6 +857,8 @@ int cmd_stats(int argc, char **argv)
 		jw_uint(w, "host_used", c.v[VQNOTIFY_A_CONFIG_HOST_USED]);
 		jw_uint(w, "host_cap", c.v[VQNOTIFY_A_CONFIG_HOST_CAP]);
 		jw_uint(w, "nr_guests", c.v[VQNOTIFY_A_CONFIG_NR_GUESTS]);
+		if (st.valid)
+			stats_json(w, &st);
 		jw_arr_open(w, "guests");
 		for (i = 0; i < guests.nr; i++)
 			guest_json(w, &g[i]);
@@ -808,10 +872,28 @@ int cmd_stats(int argc, char **argv)
 	printf("slots in use %u of host cap %u, %u guests\n",
 	       c.v[VQNOTIFY_A_CONFIG_HOST_USED], c.v[VQNOTIFY_A_CONFIG_HOST_CAP],
 	       c.v[VQNOTIFY_A_CONFIG_NR_GUESTS]);
+	if (st.valid) {
+		printf("since the module was loaded: %llu guests opened, %llu closed, %llu events dropped\n",
+		       (unsigned long long)st.guests_opened,
+		       (unsigned long long)st.guests_closed,
+		       (unsigned long long)st.events_dropped);
+		printf("refused:");
+		for (l = 0; l < VQNOTIFY_REASON_MAX; l++)
+			if (st.refusal_valid[l])
+				printf(" %s %llu", vqn_reason_name(l),
+				       (unsigned long long)st.refusals[l]);
+		printf("\n");
+	}
 	printf("%-5s %-16s", "ID", "LABEL");
 	for (l = VQNOTIFY_LABEL_A; l < VQNOTIFY_LABEL_MAX; l++)
 		printf(" %6s", vqn_label_name(l));
 	printf("\n");
+	if (st.valid) {
+		printf("%-5s %-16s", "host", "(all, ever)");
+		for (l = VQNOTIFY_LABEL_A; l < VQNOTIFY_LABEL_MAX; l++)
+			printf(" %6llu", (unsigned long long)st.transitions[l]);
+		printf("\n");
+	}
 	for (i = 0; i < guests.nr; i++) {
 		printf("%-5u %-16s", g[i].id, tname(g[i].label));
 		for (l = VQNOTIFY_LABEL_A; l < VQNOTIFY_LABEL_MAX; l++)
@@ -1186,6 +1268,9 @@ static bool mon_dev_event(struct mon *m, struct nlattr **tb, bool add)
 
 	parse_dev(tb, &d);
 	mon_set(m, d.guest_id, d.id, d.label, false);
+	if (tb[VQNOTIFY_A_DEV_GUEST_NAME])
+		mon_set(m, d.guest_id, MON_GUEST,
+			nla_get_string(tb[VQNOTIFY_A_DEV_GUEST_NAME]), false);
 	gname = mon_name(m, d.guest_id, MON_GUEST);
 	if (!(m->events & EV_DEV) ||
 	    !selected(m->guest_sel, d.guest_id, gname) ||
@@ -1226,6 +1311,15 @@ static bool mon_queue_event(struct mon *m, struct nlattr **tb, bool refusal)
 
 	if (!(m->events & (refusal ? EV_REFUSAL : EV_QUEUE)))
 		return false;
+	/* Modules that send the names with the event: as they were then. */
+	if (tb[VQNOTIFY_A_TRANSITION_GUEST_NAME])
+		mon_set(m, guest, MON_GUEST,
+			nla_get_string(tb[VQNOTIFY_A_TRANSITION_GUEST_NAME]),
+			false);
+	if (tb[VQNOTIFY_A_TRANSITION_DEV_NAME])
+		mon_set(m, guest, dev,
+			nla_get_string(tb[VQNOTIFY_A_TRANSITION_DEV_NAME]),
+			false);
 	gname = mon_name(m, guest, MON_GUEST);
 	dname = mon_name(m, guest, dev);
 	if (!selected(m->guest_sel, guest, gname) ||
@@ -1290,11 +1384,9 @@ static int cb_monitor(struct nl_msg *msg, void *arg)
 	case VQNOTIFY_CMD_QUEUE_NTF:
 		shown = mon_queue_event(m, tb, false);
 		break;
-#ifdef VQNOTIFY_HAVE_REFUSAL_NTF
 	case VQNOTIFY_CMD_REFUSAL_NTF:
 		shown = mon_queue_event(m, tb, true);
 		break;
-#endif
 	default:
 		return NL_SKIP;
 	}

@@ -148,6 +148,7 @@ struct nl_config {
 
 /* Host-wide counters, kept by the module across guests' lives. */
 struct nl_stats {
+	bool valid;		/* the module keeps them */
 	uint64_t transitions[VQNOTIFY_LABEL_MAX];
 	uint64_t refusals[VQNOTIFY_REASON_MAX];
 	bool refusal_valid[VQNOTIFY_REASON_MAX];	/* reported */
