@@ -885,6 +885,20 @@ TEST_F(mon, refusals)
 		TH_LOG("%s", self->out);
 }
 
+/* A refusal as JSON, for the schema. */
+TEST_F(mon, refusals_json)
+{
+	struct mon_run m;
+
+	mon_start(&m, (const char *[]){ "-j", "monitor", "events", "refusal",
+					"guest", "mon-r", "count", "1", NULL });
+	ASSERT_EQ(0, mon_wait(&m, mon_refuse, self->out))
+		TH_LOG("no refusal seen: %s", self->out);
+	EXPECT_TRUE(has(self->out, "\"event\":\"refusal\"")) TH_LOG("%s", self->out);
+	EXPECT_TRUE(has(self->out, "\"reason\":\"no-slot\"")) TH_LOG("%s", self->out);
+	out_record("jsonl", "monitor", self->out, strlen(self->out));
+}
+
 TEST(monitor_bad_args)
 {
 	static const char *const bad[][4] = {
