@@ -1055,10 +1055,21 @@ static void vqn_nl_notify_queue(struct vqn_guest *g, struct vqn_vq *vq,
 }
 
 /*
+ * A report without a label is a refusal (limited, no-slot, host-cap,
+ * not-ready, and any refusal reason to come), unless the queue only stays
+ * with vhost (a migration's load) or its VMM released it while it waited.
+ */
+static bool vqn_nl_refused(u8 reason)
+{
+	return reason != VQNOTIFY_REASON_VHOST &&
+	       reason != VQNOTIFY_REASON_RELEASED &&
+	       reason != VQNOTIFY_REASON_KVM_REFUSED;
+}
+
+/*
  * What the observers make of one report of the state machine
  * (vqn_env_report()): the host-wide counters, a tracepoint and the
- * monitor group's notification. A report without a label is a refusal,
- * except for a queue that only stays with vhost (a migration's load).
+ * monitor group's notification.
  */
 void vqn_nl_report(struct vqn_guest *g, struct vqn_vq *vq, u8 old, u8 label)
 {
@@ -1070,7 +1081,7 @@ void vqn_nl_report(struct vqn_guest *g, struct vqn_vq *vq, u8 old, u8 label)
 			this_cpu_inc(vqn_nl_stats.transitions[label]);
 		trace_vq_transition(g->id, vq->dev->id, queue, old, vq->state,
 				    label, vq->reason);
-	} else if (vq->reason != VQNOTIFY_REASON_VHOST) {
+	} else if (vqn_nl_refused(vq->reason)) {
 		if (vq->reason < VQNOTIFY_REASON_MAX)
 			this_cpu_inc(vqn_nl_stats.refusals[vq->reason]);
 		trace_vq_refusal(g->id, vq->dev->id, queue, vq->state,

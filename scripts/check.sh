@@ -104,6 +104,8 @@ check sparse mk -s sparse
 check spec "$VQN_SCRIPTS/check-spec.sh"
 # vqnotifyctl's bash completion, in bash (host only).
 check completion "$VQN_SCRIPTS/check-completion.sh"
+# The escaping of tenants' names by every vqnotifyctl printer (host only).
+host_suite escape user
 [ -f tools/sm/Makefile ] && host_suite sm tools/sm
 
 for k in $KERNELS; do

@@ -1238,8 +1238,12 @@ static void mon_end(struct mon *m)
 	}
 }
 
-static bool mon_guest_event(struct mon *m, struct nlattr **tb, bool add)
+/* @what: add, del or change (its name or run state). */
+static bool mon_guest_event(struct mon *m, struct nlattr **tb,
+			    const char *what)
 {
+	char event[16];
+
 	struct nl_guest g = { 0 };
 
 	parse_guest(tb, &g);
@@ -1247,15 +1251,16 @@ static bool mon_guest_event(struct mon *m, struct nlattr **tb, bool add)
 	if (!(m->events & EV_GUEST) || !selected(m->guest_sel, g.id, g.label) ||
 	    m->dev_sel)
 		return false;
-	mon_begin(m, add ? "guest_add" : "guest_del", "guest");
+	snprintf(event, sizeof(event), "guest_%s", what);
+	mon_begin(m, event, "guest");
 	if (m->w) {
 		jw_uint(m->w, "guest_id", g.id);
 		jw_str(m->w, "guest", g.label);
 		jw_uint(m->w, "pid", g.pid);
 		jw_uint(m->w, "uid", g.uid);
 	} else {
-		printf("%s guest %u (%s) pid %u uid %u", add ? "add" : "del",
-		       g.id, tname(g.label), g.pid, g.uid);
+		printf("%s guest %u (%s) pid %u uid %u", what, g.id,
+		       tname(g.label), g.pid, g.uid);
 	}
 	mon_end(m);
 	return true;
@@ -1363,7 +1368,8 @@ static int cb_monitor(struct nl_msg *msg, void *arg)
 	bool shown;
 
 	if (gh->cmd == VQNOTIFY_CMD_GUEST_ADD_NTF ||
-	    gh->cmd == VQNOTIFY_CMD_GUEST_DEL_NTF)
+	    gh->cmd == VQNOTIFY_CMD_GUEST_DEL_NTF ||
+	    gh->cmd == VQNOTIFY_CMD_GUEST_CHANGE_NTF)
 		max = VQNOTIFY_A_GUEST_MAX;
 	else if (gh->cmd == VQNOTIFY_CMD_DEV_ADD_NTF ||
 		 gh->cmd == VQNOTIFY_CMD_DEV_DEL_NTF)
@@ -1372,9 +1378,13 @@ static int cb_monitor(struct nl_msg *msg, void *arg)
 		return NL_SKIP;
 	switch (gh->cmd) {
 	case VQNOTIFY_CMD_GUEST_ADD_NTF:
+		shown = mon_guest_event(m, tb, "add");
+		break;
 	case VQNOTIFY_CMD_GUEST_DEL_NTF:
-		shown = mon_guest_event(m, tb,
-					gh->cmd == VQNOTIFY_CMD_GUEST_ADD_NTF);
+		shown = mon_guest_event(m, tb, "del");
+		break;
+	case VQNOTIFY_CMD_GUEST_CHANGE_NTF:
+		shown = mon_guest_event(m, tb, "change");
 		break;
 	case VQNOTIFY_CMD_DEV_ADD_NTF:
 	case VQNOTIFY_CMD_DEV_DEL_NTF:

@@ -120,7 +120,7 @@ void put_escaped(FILE *f, const char *s, enum esc_mode mode)
 		} else if (mode == ESC_PROM) {
 			fputs(cp == '\n' ? "\\n" : replacement, f);
 		} else {
-			fprintf(f, cp < 0x100 ? "\\x%02x" : "\\u%04x", cp);
+			fprintf(f, cp < 0x80 ? "\\x%02x" : "\\u%04x", cp);
 		}
 	}
 }
