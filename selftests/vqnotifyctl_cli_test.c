@@ -295,28 +295,23 @@ TEST_F(tenants, json_outputs)
 		{ "json", "stats", { "-j", "stats" } },
 		{ "json", "stats", { "-j", "-p", "stats" } },
 		{ "json", "config_show", { "-j", "config", "show" } },
+		{ "json", "probe_kvm", { "-j", "probe-kvm" } },
 	};
 	unsigned int i;
 
 	record_names(self);
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		struct run *r = run_as(0, NULL, cmds[i].argv);
+		struct run *r;
+
+		if (!strcmp(cmds[i].argv[1], "probe-kvm") &&
+		    access("/dev/kvm", R_OK))
+			continue;	/* a kernel without kvm */
+		r = run_as(0, NULL, cmds[i].argv);
 
 		EXPECT_EQ(0, r->status) TH_LOG("%s: %s", cmds[i].name, r->err);
 		out_record(cmds[i].kind, cmds[i].name, r->out, strlen(r->out));
 		free(r);
 	}
-}
-
-TEST_F(tenants, json_probe_kvm)
-{
-	struct run *r = RUN("-j", "probe-kvm");
-
-	if (access("/dev/kvm", R_OK))
-		SKIP(free(r); return, "no /dev/kvm");
-	EXPECT_EQ(0, r->status);
-	out_record("json", "probe_kvm", r->out, strlen(r->out));
-	free(r);
 }
 
 /* replay -j: every line names the guest by its real host-wide id. */

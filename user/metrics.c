@@ -170,6 +170,22 @@ static void write_host(struct mw *w, struct snapshot *s)
 static void write_counters(struct mw *w, struct snapshot *s)
 {
 	const struct nl_stats *st = &s->st;
+	const struct {
+		const char *name;
+		const uint64_t *v;
+		const char *help;
+	} scalars[] = {
+		{ "vqnotify_preemptions_total", &st->preemptions,
+		  "Slots taken back from userspace queues (p)." },
+		{ "vqnotify_promotions_total", &st->promotions,
+		  "Waiting queues granted a freed slot (r)." },
+		{ "vqnotify_events_dropped_total", &st->events_dropped,
+		  "Events a guest's VMM lost to a full event queue." },
+		{ "vqnotify_guests_opened_total", &st->guests_opened,
+		  "Guests opened since the module was loaded." },
+		{ "vqnotify_guests_closed_total", &st->guests_closed,
+		  "Guests closed since the module was loaded." },
+	};
 	unsigned int i;
 
 	if (!s->have_stats)
@@ -186,21 +202,10 @@ static void write_counters(struct mw *w, struct snapshot *s)
 		if (st->refusal_valid[i])
 			sample(w, "vqnotify_refusals_total", st->refusals[i],
 			       1, "reason", vqn_reason_name(i));
-	family(w, "vqnotify_preemptions_total", "counter",
-	       "Slots taken back from userspace queues (p).");
-	sample(w, "vqnotify_preemptions_total", st->preemptions, 0);
-	family(w, "vqnotify_promotions_total", "counter",
-	       "Waiting queues granted a freed slot (r).");
-	sample(w, "vqnotify_promotions_total", st->promotions, 0);
-	family(w, "vqnotify_events_dropped_total", "counter",
-	       "Events a guest's VMM lost to a full event queue.");
-	sample(w, "vqnotify_events_dropped_total", st->events_dropped, 0);
-	family(w, "vqnotify_guests_opened_total", "counter",
-	       "Guests opened since the module was loaded.");
-	sample(w, "vqnotify_guests_opened_total", st->guests_opened, 0);
-	family(w, "vqnotify_guests_closed_total", "counter",
-	       "Guests closed since the module was loaded.");
-	sample(w, "vqnotify_guests_closed_total", st->guests_closed, 0);
+	for (i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++) {
+		family(w, scalars[i].name, "counter", scalars[i].help);
+		sample(w, scalars[i].name, *scalars[i].v, 0);
+	}
 }
 
 static void write_guests(struct mw *w, struct snapshot *s)
