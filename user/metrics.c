@@ -605,7 +605,7 @@ int cmd_metrics(int argc, char **argv)
 		}
 		if (i + 1 == argc)
 			return usage_error(metrics_usage,
-					   "metrics: unexpected '%s'", a);
+					   "metrics: '%s' without a value", a);
 		if (!strcmp(a, "--listen") || !matches(a, "listen")) {
 			listen_at = argv[++i];
 		} else if (!matches(a, "count")) {
