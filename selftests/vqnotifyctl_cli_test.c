@@ -877,10 +877,13 @@ TEST_F(mon, refusals)
 {
 	struct mon_run m;
 
-	mon_start(&m, (const char *[]){ "monitor", "events", "refusal",
-					"count", "1", NULL });
+	mon_start(&m, (const char *[]){ "-timestamp", "monitor", "events",
+					"refusal", "count", "1", NULL });
 	ASSERT_EQ(0, mon_wait(&m, mon_refuse, self->out))
 		TH_LOG("no refusal seen: %s", self->out);
+	/* -t: a line "Timestamp: Wed Dec  2 02:38:55 2026 496241 usec" first. */
+	EXPECT_EQ(0, strncmp(self->out, "Timestamp: ", 11)) TH_LOG("%s", self->out);
+	EXPECT_TRUE(has(self->out, " usec\n[refusal] ")) TH_LOG("%s", self->out);
 	EXPECT_TRUE(has(self->out, "[refusal] guest ")) TH_LOG("%s", self->out);
 	EXPECT_TRUE(has(self->out, "(mon-r) dev ")) TH_LOG("%s", self->out);
 	EXPECT_TRUE(has(self->out, "(rdev) q7 DEASSIGNED refused: no-slot"))
