@@ -327,7 +327,10 @@ TEST_F(tenants, json_replay_guest_id)
 		"dev vmx d mmio 2\n"
 		"driver-ok d\n"
 		"vhost d 1 on\n"
+		"run-state vmx stopped\n"
 		"show\n"
+		"run-state vmx running\n"
+		"host-cap 1048576\n"
 		"echo done\n"
 		"close vmx\n"));
 	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
@@ -341,6 +344,19 @@ TEST_F(tenants, json_replay_guest_id)
 	snprintf(want, sizeof(want), "\"guest_id\":%lu", id);
 	for (p = r->out; (p = strstr(p, "\"guest_id\":")); p++)
 		EXPECT_EQ(0, strncmp(p, want, strlen(want)));
+	free(r);
+}
+
+/* The QEMU lifecycle example, as JSON: every kind of replay line. */
+TEST_F(tenants, json_replay_qemu_lifecycle)
+{
+	struct run *r;
+
+	if (access("/examples/qemu-lifecycle.vqn", R_OK))
+		SKIP(return, "no /examples/qemu-lifecycle.vqn");
+	r = RUN("-j", "replay", "/examples/qemu-lifecycle.vqn");
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	out_record("jsonl", "replay", r->out, strlen(r->out));
 	free(r);
 }
 

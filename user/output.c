@@ -310,6 +310,7 @@ void queue_json(struct jw *w, const struct queue_row *r)
 	jw_str(w, "reason", vqn_reason_name(r->reason));
 	jw_bool(w, "initialised", r->flags & VQNOTIFY_VQ_INITIALISED);
 	jw_bool(w, "waiting", r->flags & VQNOTIFY_VQ_WAITING);
+	jw_bool(w, "parked", r->flags & VQNOTIFY_VQ_PARKED);
 	if (r->kvm >= 0)
 		jw_bool(w, "kvm_ioeventfd", r->kvm);
 	jw_obj_close(w);

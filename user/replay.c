@@ -657,6 +657,7 @@ static int c_run_state(struct rctx *c, int argc, char **argv)
 		jw_obj_open(c->jw, NULL);
 		jw_uint(c->jw, "line", c->cur->line);
 		jw_str(c->jw, "guest", argv[0]);
+		jw_uint(c->jw, "guest_id", c->guests[gi].id);
 		jw_str(c->jw, "run_state", argv[1]);
 		jw_obj_close(c->jw);
 		jw_end(c->jw);
