@@ -8,8 +8,9 @@
  * The HTTP server is deliberately small and dependency-free (Debian has
  * libmicrohttpd and libprom, but one static binary that answers one GET
  * does not need them): one connection at a time, a request of at most
- * REQ_MAX bytes read within REQ_TIMEOUT_MS, GET and HEAD of /metrics only,
- * and every answer closes the connection. What it shows is what netlink
+ * REQ_MAX bytes read within REQ_TIMEOUT_MS, an answer a client does not
+ * read given up after as long, GET and HEAD of /metrics only, and every
+ * answer closes the connection. What it shows is what netlink
  * shows the caller: run it as root (CAP_NET_ADMIN) to see every guest.
  */
 #define _GNU_SOURCE
@@ -544,6 +545,7 @@ static void serve_one(int fd)
 static int serve(const char *addr, uint32_t count)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
+	struct timeval send_timeout = { .tv_sec = REQ_TIMEOUT_MS / 1000 };
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int one = 1, fd, ret = EXIT_OK;
@@ -552,7 +554,8 @@ static int serve(const char *addr, uint32_t count)
 		return usage_error(metrics_usage,
 				   "metrics: bad listen address '%s' (ADDR:PORT)",
 				   addr);
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: a client gone between poll() and accept() blocks no one. */
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 16)) {
@@ -579,6 +582,9 @@ static int serve(const char *addr, uint32_t count)
 		c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 		if (c < 0)
 			continue;
+		/* A client that does not read its answer holds us 5 s at most. */
+		setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &send_timeout,
+			   sizeof(send_timeout));
 		serve_one(c);
 		shutdown(c, SHUT_WR);
 		close(c);
