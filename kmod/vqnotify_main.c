@@ -93,9 +93,11 @@ static void vqn_event_push(struct vqn_guest *g, struct vqnotify_event *ev)
 	ev->seq = g->ev_seq++;
 	if (g->ev_overflow) {
 		spin_unlock(&g->ev_lock);
+		vqn_nl_event_dropped();
 		return;
 	}
 	if (g->ev_count == g->ev_depth - 1) {
+		vqn_nl_event_dropped();
 		/* As inotify: the last free record says what was lost. */
 		memset(ev, 0, sizeof(*ev));
 		ev->seq = g->ev_seq - 1;
@@ -129,11 +131,7 @@ void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_vq *vq, u8 old,
 	struct vqn_call *call = g->call;
 
 	lockdep_assert_held(&g->lock);
-	if (label != VQNOTIFY_LABEL_NONE) {
-		trace_vq_transition(g->id, vq->dev->id, queue, old, vq->state,
-				    label, vq->reason);
-		vqn_nl_notify_transition(g, vq, old, label);
-	}
+	vqn_nl_report(g, vq, old, label);
 
 	if (async) {
 		struct vqnotify_event ev = {

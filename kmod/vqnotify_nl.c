@@ -25,6 +25,7 @@
 
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/percpu.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched.h>
 #include <linux/uidgid.h>
@@ -34,6 +35,7 @@
 
 #include "compat.h"
 #include "vqnotify.h"
+#include "vqnotify_trace.h"
 
 static int vqnotify_nl_dump_start(struct netlink_callback *cb);
 static int vqnotify_nl_guest_get_doit(struct sk_buff *skb,
@@ -274,6 +276,85 @@ static bool vqn_nl_visible(const struct vqn_nl_viewer *v,
 	return v->admin || uid_eq(v->euid, g->uid);
 }
 
+/*
+ * Host-wide counters, in the CONFIG_GET reply: they outlive the guests they
+ * counted (a guest's own counters end with it) and reset only with the
+ * module. Per CPU, so that every guest's hot path increments its own CPU's
+ * copy; a reader sums them (on 32-bit a sum may see a torn increment).
+ */
+struct vqn_nl_stats {
+	u64 transitions[VQNOTIFY_LABEL_MAX];
+	u64 refusals[VQNOTIFY_REASON_MAX];
+	u64 events_dropped;
+	u64 guests_opened;
+	u64 guests_closed;
+};
+
+static DEFINE_PER_CPU(struct vqn_nl_stats, vqn_nl_stats);
+
+static void vqn_nl_stats_sum(struct vqn_nl_stats *sum)
+{
+	unsigned int i;
+	int cpu;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		const struct vqn_nl_stats *s = per_cpu_ptr(&vqn_nl_stats, cpu);
+
+		for (i = 0; i < VQNOTIFY_LABEL_MAX; i++)
+			sum->transitions[i] += READ_ONCE(s->transitions[i]);
+		for (i = 0; i < VQNOTIFY_REASON_MAX; i++)
+			sum->refusals[i] += READ_ONCE(s->refusals[i]);
+		sum->events_dropped += READ_ONCE(s->events_dropped);
+		sum->guests_opened += READ_ONCE(s->guests_opened);
+		sum->guests_closed += READ_ONCE(s->guests_closed);
+	}
+}
+
+/* An event a guest's VMM will not read (its ring is full). */
+void vqn_nl_event_dropped(void)
+{
+	this_cpu_inc(vqn_nl_stats.events_dropped);
+}
+
+static int vqn_nl_put_stats(struct sk_buff *skb)
+{
+	struct vqn_nl_stats sum;
+	struct nlattr *nest;
+	unsigned int i;
+
+	/* A counter's attribute type is its label's or reason's value. */
+	BUILD_BUG_ON((int)VQNOTIFY_A_REASON_COUNTS_LIMITED !=
+		     (int)VQNOTIFY_REASON_LIMITED);
+	BUILD_BUG_ON((int)VQNOTIFY_A_REASON_COUNTS_NOT_READY !=
+		     (int)VQNOTIFY_REASON_NOT_READY);
+
+	vqn_nl_stats_sum(&sum);
+	nest = nla_nest_start(skb, VQNOTIFY_A_CONFIG_TRANSITIONS);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = VQNOTIFY_LABEL_A; i < VQNOTIFY_LABEL_MAX; i++)
+		if (nla_put_uint(skb, i, sum.transitions[i]))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	nest = nla_nest_start(skb, VQNOTIFY_A_CONFIG_REFUSALS);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = VQNOTIFY_A_REASON_COUNTS_LIMITED;
+	     i <= VQNOTIFY_A_REASON_COUNTS_MAX; i++)
+		if (nla_put_uint(skb, i, sum.refusals[i]))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	if (nla_put_uint(skb, VQNOTIFY_A_CONFIG_EVENTS_DROPPED,
+			 sum.events_dropped) ||
+	    nla_put_uint(skb, VQNOTIFY_A_CONFIG_GUESTS_OPENED,
+			 sum.guests_opened) ||
+	    nla_put_uint(skb, VQNOTIFY_A_CONFIG_GUESTS_CLOSED,
+			 sum.guests_closed))
+		return -EMSGSIZE;
+	return 0;
+}
+
 /* Message fillers; the caller holds the guest's lock */
 
 static int vqn_nl_put_guest(struct sk_buff *skb, struct vqn_guest *g,
@@ -340,7 +421,8 @@ static int vqn_nl_put_dev(struct sk_buff *skb, struct vqn_guest *g,
 	    nla_put_string(skb, VQNOTIFY_A_DEV_NAME, d->name) ||
 	    nla_put_u32(skb, VQNOTIFY_A_DEV_TRANSPORT, d->transport) ||
 	    nla_put_u32(skb, VQNOTIFY_A_DEV_STATUS, d->status) ||
-	    nla_put_u32(skb, VQNOTIFY_A_DEV_NUM_QUEUES, d->num_queues))
+	    nla_put_u32(skb, VQNOTIFY_A_DEV_NUM_QUEUES, d->num_queues) ||
+	    nla_put_string(skb, VQNOTIFY_A_DEV_GUEST_NAME, g->name))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -850,6 +932,8 @@ static int vqnotify_nl_config_get_doit(struct sk_buff *skb,
 		goto err;
 	}
 	mutex_unlock(&vqn_guests_lock);
+	if (vqn_nl_put_stats(msg))
+		goto err;
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
 
@@ -933,33 +1017,79 @@ static void vqn_nl_multicast(struct sk_buff *msg)
 			  GFP_KERNEL);
 }
 
-void vqn_nl_notify_transition(struct vqn_guest *g, struct vqn_vq *vq, u8 old,
-			      u8 label)
+/* QUEUE_NTF for a transition, REFUSAL_NTF (no label) for a refusal. */
+static void vqn_nl_notify_queue(struct vqn_guest *g, struct vqn_vq *vq,
+				u8 old, u8 label)
 {
+	u8 cmd = label != VQNOTIFY_LABEL_NONE ? VQNOTIFY_CMD_QUEUE_NTF :
+						VQNOTIFY_CMD_REFUSAL_NTF;
 	struct sk_buff *msg;
 	void *hdr;
 
 	lockdep_assert_held(&g->lock);
 	if (!vqn_nl_listened())
 		return;
-	msg = genlmsg_new(7 * nla_total_size(sizeof(u32)), GFP_KERNEL);
+	/* The names too, as they are now: the guest may be gone when read. */
+	msg = genlmsg_new(7 * nla_total_size(sizeof(u32)) +
+			  2 * nla_total_size(VQNOTIFY_LABEL_LEN), GFP_KERNEL);
 	if (!msg)
 		return vqn_nl_lost(NULL);
-	hdr = genlmsg_put(msg, 0, 0, &vqnotify_nl_family, 0,
-			  VQNOTIFY_CMD_QUEUE_NTF);
+	hdr = genlmsg_put(msg, 0, 0, &vqnotify_nl_family, 0, cmd);
 	if (!hdr ||
 	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_GUEST_ID, g->id) ||
 	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_DEV_ID, vq->dev->id) ||
 	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_QUEUE, vqn_vq_index(vq)) ||
 	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_OLD_STATE, old) ||
 	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_NEW_STATE, vq->state) ||
-	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_LABEL, label) ||
-	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_REASON, vq->reason)) {
+	    (label != VQNOTIFY_LABEL_NONE &&
+	     nla_put_u32(msg, VQNOTIFY_A_TRANSITION_LABEL, label)) ||
+	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_REASON, vq->reason) ||
+	    nla_put_string(msg, VQNOTIFY_A_TRANSITION_GUEST_NAME, g->name) ||
+	    nla_put_string(msg, VQNOTIFY_A_TRANSITION_DEV_NAME,
+			   vq->dev->name)) {
 		vqn_nl_lost(msg);
 		return;
 	}
 	genlmsg_end(msg, hdr);
 	vqn_nl_multicast(msg);
+}
+
+/*
+ * A report without a label is a refusal (limited, no-slot, host-cap,
+ * not-ready, and any refusal reason to come), unless the queue only stays
+ * with vhost (a migration's load) or its VMM released it while it waited.
+ */
+static bool vqn_nl_refused(u8 reason)
+{
+	return reason != VQNOTIFY_REASON_VHOST &&
+	       reason != VQNOTIFY_REASON_RELEASED &&
+	       reason != VQNOTIFY_REASON_KVM_REFUSED;
+}
+
+/*
+ * What the observers make of one report of the state machine
+ * (vqn_env_report()): the host-wide counters, a tracepoint and the
+ * monitor group's notification.
+ */
+void vqn_nl_report(struct vqn_guest *g, struct vqn_vq *vq, u8 old, u8 label)
+{
+	u32 queue = vqn_vq_index(vq);
+
+	lockdep_assert_held(&g->lock);
+	if (label != VQNOTIFY_LABEL_NONE) {
+		if (label < VQNOTIFY_LABEL_MAX)
+			this_cpu_inc(vqn_nl_stats.transitions[label]);
+		trace_vq_transition(g->id, vq->dev->id, queue, old, vq->state,
+				    label, vq->reason);
+	} else if (vqn_nl_refused(vq->reason)) {
+		if (vq->reason < VQNOTIFY_REASON_MAX)
+			this_cpu_inc(vqn_nl_stats.refusals[vq->reason]);
+		trace_vq_refusal(g->id, vq->dev->id, queue, vq->state,
+				 vq->reason);
+	} else {
+		return;
+	}
+	vqn_nl_notify_queue(g, vq, old, label);
 }
 
 /* @cmd: GUEST_ADD_NTF, GUEST_DEL_NTF or GUEST_CHANGE_NTF */
@@ -969,6 +1099,11 @@ void vqn_nl_notify_guest(struct vqn_guest *g, u8 cmd)
 	struct sk_buff *msg;
 
 	lockdep_assert_held(&g->lock);
+	/* Called once per open and once per close: counted here. */
+	if (cmd == VQNOTIFY_CMD_GUEST_ADD_NTF)
+		this_cpu_inc(vqn_nl_stats.guests_opened);
+	else if (cmd == VQNOTIFY_CMD_GUEST_DEL_NTF)
+		this_cpu_inc(vqn_nl_stats.guests_closed);
 	if (!vqn_nl_listened())
 		return;
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);

@@ -102,6 +102,10 @@ check sparse mk -s sparse
 # The netlink spec validates against YNL's schema and matches the uAPI
 # header and the module's tables (the kernel's own YNL tooling).
 check spec "$VQN_SCRIPTS/check-spec.sh"
+# vqnotifyctl's bash completion, in bash (host only).
+check completion "$VQN_SCRIPTS/check-completion.sh"
+# The escaping of tenants' names by every vqnotifyctl printer (host only).
+host_suite escape user
 [ -f tools/sm/Makefile ] && host_suite sm tools/sm
 
 for k in $KERNELS; do
@@ -113,6 +117,12 @@ for k in $KERNELS; do
 	"$VQN_SCRIPTS/vm-test.sh" "$k" || true
 	[ -f "$results/$k" ] || record "$k" 0 1 0
 	order="$order $k"
+	# What vqnotifyctl_cli_test wrote on the guest's second serial port
+	# (every -j command's JSON, the metrics), judged by real parsers here.
+	case " $TESTS " in
+	*" vqnotifyctl_cli_test "*)
+		check "$k-out" "$VQN_SCRIPTS/check-output.py" "$BUILD/logs/$k.out" ;;
+	esac
 done
 
 summary

@@ -177,6 +177,14 @@ for t in $TESTS; do
 	cp "$TESTBIN/$t" tests/
 done
 [ -x "$CTL" ] && cp "$CTL" bin/vqnotifyctl
+# trace-cmd (scripts/deps.sh) and its shared libraries, for vqn_trace_test.
+if [ -x /usr/bin/trace-cmd ]; then
+	cp /usr/bin/trace-cmd bin/trace-cmd
+	for l in $(ldd /usr/bin/trace-cmd | grep -o '/[^ ]*'); do
+		mkdir -p ".$(dirname "$l")"
+		cp -L "$l" ".$l"
+	done
+fi
 [ -d "$TOP/examples" ] && cp -a "$TOP/examples/." examples/
 if [ $mode = demo ]; then
 	[ -x bin/vqnotifyctl ] || early_fail "demo needs $CTL (make -C user)"
@@ -212,11 +220,17 @@ cd "$TOP"
 
 # 3. Boot.
 append="console=ttyS0 panic=-1 quiet log_buf_len=4M $CMDLINE"
+# The guest's second serial port (/dev/ttyS1) goes to $outf: output the
+# selftests hand to host-side checks (scripts/check-output.py), apart from
+# the console and its kernel messages.
+outf=$BUILD/logs/$tag.out
+rm -f "$outf"
 echo "$tag: booting $KVER ($(echo $TESTS | wc -w) test binaries), console log: $logf"
 start=$(date +%s)
 set -- timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 -accel "$QEMU_ACCEL" -cpu "$QEMU_CPU" \
 	-smp "$QEMU_SMP" -m "$QEMU_MEM" -nographic -no-reboot -nic none \
-	-kernel "$VMLINUZ" -initrd "$work/initramfs.cpio.gz" -append "$append"
+	-kernel "$VMLINUZ" -initrd "$work/initramfs.cpio.gz" -append "$append" \
+	-serial mon:stdio -serial "file:$outf"
 rc=0
 if [ "$V" = 1 ]; then
 	{ "$@" </dev/null 2>&1 || echo "VQN-HOST: qemu exited $?"; } | tee "$logf"

@@ -50,7 +50,7 @@ TEST_F(nl, guest_show)
 	r = RUN("-j", "guest", "show", self->id);
 	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
 	EXPECT_TRUE(json_lines(r->out));
-	EXPECT_TRUE(has(r->out, "\"label\":\"ctltest\""));
+	EXPECT_TRUE(has(r->out, "\"name\":\"ctltest\""));
 	EXPECT_TRUE(has(r->out, "\"assigned\":2"));
 	free(r);
 }
@@ -112,7 +112,7 @@ TEST_F(nl, dev_show)
 	free(r);
 	r = RUN("-j", "-p", "dev", "show");
 	EXPECT_EQ(0, r->status);
-	EXPECT_TRUE(has(r->out, "\"label\": \"ctl-dev\""));
+	EXPECT_TRUE(has(r->out, "\"name\": \"ctl-dev\""));
 	free(r);
 }
 

@@ -10,41 +10,15 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
+#include <linux/netlink.h>
 
 #include "vqnotifyctl.h"
 
-struct nl {
-	struct nl_sock *sk;
-	int family;
-};
-
-struct nl_guest {
-	uint32_t id, pid, uid, budget, admin_budget, own_budget, reserve;
-	uint32_t threshold, used, nr_assigned, nr_offlimits, nr_waiting;
-	uint32_t nr_devices;
-	bool limited, over_budget;
-	uint64_t counts[VQNOTIFY_NR_COUNTERS];
-	char label[VQNOTIFY_LABEL_LEN];
-};
-
-struct nl_dev {
-	uint32_t guest_id, id, transport, status, num_queues;
-	char label[VQNOTIFY_LABEL_LEN];
-};
-
-struct nl_queue {
-	uint32_t guest_id, dev_id, index, state, reason, label, flags, seq;
-};
-
 /* Growing arrays filled by dump callbacks. */
-struct vec {
-	void *v;
-	size_t nr, size;
-};
-
-static void *vec_add(struct vec *a)
+void *vec_add(struct vec *a)
 {
 	void *n = realloc(a->v, (a->nr + 1) * a->size);
 
@@ -55,7 +29,10 @@ static void *vec_add(struct vec *a)
 	return (char *)n + a->nr++ * a->size;
 }
 
-static int ctl_nl_open(struct nl *n)
+/* The kernel's extack message of the last failed request, if any. */
+static char nl_extack[256];
+
+int ctl_nl_open(struct nl *n)
 {
 	int ret;
 
@@ -66,6 +43,11 @@ static int ctl_nl_open(struct nl *n)
 	}
 	ret = genl_connect(n->sk);
 	if (!ret) {
+		int one = 1, fd = nl_socket_get_fd(n->sk);
+
+		/* Error messages (extack), without the request echoed. */
+		setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+		setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 		n->family = genl_ctrl_resolve(n->sk, VQNOTIFY_FAMILY_NAME);
 		if (n->family < 0) {
 			err_msg("generic netlink family '%s' not found: is the vqnotify module loaded?",
@@ -80,14 +62,37 @@ static int ctl_nl_open(struct nl *n)
 	return -EIO;
 }
 
-static void ctl_nl_close(struct nl *n)
+void ctl_nl_close(struct nl *n)
 {
 	nl_socket_free(n->sk);
 }
 
+/*
+ * libnl hands over the nlmsgerr inside its message; the extended ack's
+ * attributes follow it (and the echoed request, unless capped), as
+ * iproute2's nl_dump_ext_ack() reads them.
+ */
 static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 {
+	struct nlmsghdr *h = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	size_t off = sizeof(*e);
+	char *end = (char *)h + h->nlmsg_len;
+	char *start;
+
 	*(int *)arg = e->error;
+	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
+		return NL_STOP;
+	if (!(h->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+	start = (char *)e + NLMSG_ALIGN(off);
+	if (start >= end ||
+	    nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)start,
+		      end - start, NULL) || !tb[NLMSGERR_ATTR_MSG])
+		return NL_STOP;
+	snprintf(nl_extack, sizeof(nl_extack), "%.*s",
+		 nla_len(tb[NLMSGERR_ATTR_MSG]),
+		 (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
 	return NL_STOP;
 }
 
@@ -103,7 +108,7 @@ static int on_ack(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
-static struct nl_msg *nl_new(struct nl *n, uint8_t cmd, bool dump)
+struct nl_msg *nl_new(struct nl *n, uint8_t cmd, bool dump)
 {
 	struct nl_msg *msg = nlmsg_alloc();
 
@@ -117,7 +122,7 @@ static struct nl_msg *nl_new(struct nl *n, uint8_t cmd, bool dump)
 }
 
 /* Send @msg (consumed), feed every reply to @parse; 0 or negative errno. */
-static int nl_request(struct nl *n, struct nl_msg *msg,
+int nl_request(struct nl *n, struct nl_msg *msg,
 		      int (*parse)(struct nl_msg *, void *), void *arg)
 {
 	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
@@ -128,6 +133,7 @@ static int nl_request(struct nl *n, struct nl_msg *msg,
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
+	nl_extack[0] = '\0';
 	ret = nl_send_auto(n->sk, msg);
 	nlmsg_free(msg);
 	if (ret < 0) {
@@ -148,7 +154,7 @@ static int nl_request(struct nl *n, struct nl_msg *msg,
 	return err;
 }
 
-static uint32_t get_u32(struct nlattr **tb, int a)
+uint32_t get_u32(struct nlattr **tb, int a)
 {
 	return tb[a] ? nla_get_u32(tb[a]) : 0;
 }
@@ -257,10 +263,6 @@ static int cb_queue(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-struct nl_config {
-	uint32_t v[VQNOTIFY_A_CONFIG_MAX + 1];
-};
-
 static int cb_config(struct nl_msg *msg, void *arg)
 {
 	struct nlattr *tb[ATTR_MAX + 1];
@@ -275,7 +277,7 @@ static int cb_config(struct nl_msg *msg, void *arg)
 }
 
 /* guest: -1 for all; dev: -1 for all of the guest. */
-static int dump_guests(struct nl *n, int64_t id, struct vec *out)
+int dump_guests(struct nl *n, int64_t id, struct vec *out)
 {
 	struct nl_msg *msg = nl_new(n, VQNOTIFY_CMD_GUEST_GET, id < 0);
 
@@ -285,7 +287,7 @@ static int dump_guests(struct nl *n, int64_t id, struct vec *out)
 	return nl_request(n, msg, cb_guest, out);
 }
 
-static int dump_devs(struct nl *n, int64_t guest, struct vec *out)
+int dump_devs(struct nl *n, int64_t guest, struct vec *out)
 {
 	struct nl_msg *msg = nl_new(n, VQNOTIFY_CMD_DEV_GET, true);
 
@@ -295,7 +297,7 @@ static int dump_devs(struct nl *n, int64_t guest, struct vec *out)
 	return nl_request(n, msg, cb_dev, out);
 }
 
-static int dump_queues(struct nl *n, int64_t guest, int64_t dev,
+int dump_queues(struct nl *n, int64_t guest, int64_t dev,
 		       struct vec *out)
 {
 	struct nl_msg *msg = nl_new(n, VQNOTIFY_CMD_QUEUE_GET, true);
@@ -308,15 +310,87 @@ static int dump_queues(struct nl *n, int64_t guest, int64_t dev,
 	return nl_request(n, msg, cb_queue, out);
 }
 
-static int get_config(struct nl *n, struct nl_config *c)
+int get_config(struct nl *n, struct nl_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	return nl_request(n, nl_new(n, VQNOTIFY_CMD_CONFIG_GET, false),
 			  cb_config, c);
 }
 
-static int fail(const char *what, int err)
+static int cb_stats(struct nl_msg *msg, void *arg)
 {
+	struct nlattr *tb[ATTR_MAX + 1], *a;
+	struct nl_stats *st = arg;
+	int rem;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, VQNOTIFY_A_CONFIG_MAX, NULL) ||
+	    !tb[VQNOTIFY_A_CONFIG_TRANSITIONS])
+		return NL_SKIP;
+	st->valid = true;
+	nla_for_each_nested(a, tb[VQNOTIFY_A_CONFIG_TRANSITIONS], rem)
+		if (nla_type(a) < VQNOTIFY_LABEL_MAX)
+			st->transitions[nla_type(a)] = get_uint(a);
+	if (tb[VQNOTIFY_A_CONFIG_REFUSALS])
+		nla_for_each_nested(a, tb[VQNOTIFY_A_CONFIG_REFUSALS], rem) {
+			if (nla_type(a) >= VQNOTIFY_REASON_MAX)
+				continue;
+			st->refusals[nla_type(a)] = get_uint(a);
+			st->refusal_valid[nla_type(a)] = true;
+		}
+	if (tb[VQNOTIFY_A_CONFIG_EVENTS_DROPPED])
+		st->events_dropped = get_uint(tb[VQNOTIFY_A_CONFIG_EVENTS_DROPPED]);
+	if (tb[VQNOTIFY_A_CONFIG_GUESTS_OPENED])
+		st->guests_opened = get_uint(tb[VQNOTIFY_A_CONFIG_GUESTS_OPENED]);
+	if (tb[VQNOTIFY_A_CONFIG_GUESTS_CLOSED])
+		st->guests_closed = get_uint(tb[VQNOTIFY_A_CONFIG_GUESTS_CLOSED]);
+	st->preemptions = st->transitions[VQNOTIFY_LABEL_P];
+	st->promotions = st->transitions[VQNOTIFY_LABEL_R];
+	return NL_OK;
+}
+
+/* The host-wide counters of the CONFIG_GET reply. */
+int get_stats(struct nl *n, struct nl_stats *st)
+{
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	ret = nl_request(n, nl_new(n, VQNOTIFY_CMD_CONFIG_GET, false),
+			 cb_stats, st);
+	return ret ? ret : st->valid ? 0 : -EOPNOTSUPP;
+}
+
+/*
+ * The guest (and device) a show names must exist: ENOENT, with the
+ * kernel's message, as for guest show ID, not an empty table.
+ */
+static int check_exists(struct nl *n, int64_t guest, int64_t dev)
+{
+	struct nl_msg *msg;
+
+	if (guest < 0)
+		return 0;
+	msg = nl_new(n, dev < 0 ? VQNOTIFY_CMD_GUEST_GET :
+			  VQNOTIFY_CMD_DEV_GET, false);
+	if (msg && dev < 0)
+		nla_put_u32(msg, VQNOTIFY_A_GUEST_ID, guest);
+	if (msg && dev >= 0) {
+		nla_put_u32(msg, VQNOTIFY_A_DEV_GUEST_ID, guest);
+		nla_put_u32(msg, VQNOTIFY_A_DEV_ID, dev);
+	}
+	return nl_request(n, msg, NULL, NULL);
+}
+
+/*
+ * A failed request, as ip(8) and devlink(8) say it: the kernel's own
+ * message first ("Error: ..."), then what failed and the errno.
+ */
+int fail(const char *what, int err)
+{
+	if (nl_extack[0]) {
+		fprintf(stderr, "Error: %s%s\n", nl_extack,
+			nl_extack[strlen(nl_extack) - 1] == '.' ? "" : ".");
+		nl_extack[0] = '\0';
+	}
 	err_msg("%s: %s (%s)", what, strerror(-err), errno_name(err));
 	return EXIT_RUNTIME;
 }
@@ -342,12 +416,15 @@ static int parse_ids(int argc, char **argv, int max, int64_t *ids,
 }
 
 /*
- * The command word, show by default. Returns 0, EXIT_USAGE, or -1 when
- * "help" anywhere made it print the usage.
+ * The command word, as ip(8) reads it: show by default; "list", "lst",
+ * "ls" and every prefix of "show" (s, sh) show; a prefix of "set" of at
+ * least two letters sets. Returns 0 with *@cmd the full word, EXIT_USAGE,
+ * or -1 when "help" anywhere made it print the usage.
  */
 static int subcommand(int argc, char **argv, void (*usage)(FILE *f),
 		      const char *const *allowed, const char **cmd)
 {
+	const char *w;
 	int i;
 
 	for (i = 1; i < argc; i++) {
@@ -356,11 +433,17 @@ static int subcommand(int argc, char **argv, void (*usage)(FILE *f),
 			return -1;
 		}
 	}
-	*cmd = argc > 1 ? argv[1] : allowed[0];
-	for (i = 0; allowed[i]; i++)
-		if (!strcmp(*cmd, allowed[i]))
+	w = argc > 1 ? argv[1] : "show";
+	if (!matches(w, "list") || !matches(w, "lst"))
+		w = "show";
+	for (i = 0; allowed[i]; i++) {
+		if (!matches(w, allowed[i]) &&
+		    (strlen(w) > 1 || !strcmp(allowed[i], "show"))) {
+			*cmd = allowed[i];
 			return 0;
-	return usage_error(usage, "%s: unknown command '%s'", argv[0], *cmd);
+		}
+	}
+	return usage_error(usage, "%s: unknown command '%s'", argv[0], w);
 }
 
 static const char *guest_label(struct vec *guests, uint32_t id)
@@ -370,8 +453,8 @@ static const char *guest_label(struct vec *guests, uint32_t id)
 
 	for (i = 0; i < guests->nr; i++)
 		if (g[i].id == id)
-			return g[i].label[0] ? g[i].label : "-";
-	return "?";
+			return g[i].label;
+	return "";
 }
 
 static const char *dev_label(struct vec *devs, uint32_t guest, uint32_t id,
@@ -383,11 +466,11 @@ static const char *dev_label(struct vec *devs, uint32_t guest, uint32_t id,
 	for (i = 0; i < devs->nr; i++) {
 		if (d[i].guest_id == guest && d[i].id == id) {
 			*transport = d[i].transport;
-			return d[i].label[0] ? d[i].label : "-";
+			return d[i].label;
 		}
 	}
 	*transport = 0;
-	return "?";
+	return "";
 }
 
 /* guest */
@@ -405,13 +488,11 @@ void guest_usage(FILE *f)
 
 static void guest_json(struct jw *w, const struct nl_guest *g)
 {
-	static const char *const names[] = { "", "a", "b", "c", "d", "e",
-					     "f", "g", "p", "r", "s", "q", "x" };
 	unsigned int l;
 
 	jw_obj_open(w, NULL);
 	jw_uint(w, "id", g->id);
-	jw_str(w, "label", g->label);
+	jw_str(w, "name", g->label);
 	jw_uint(w, "pid", g->pid);
 	jw_uint(w, "uid", g->uid);
 	jw_uint(w, "budget", g->budget);
@@ -428,7 +509,7 @@ static void guest_json(struct jw *w, const struct nl_guest *g)
 	jw_bool(w, "over_budget", g->over_budget);
 	jw_obj_open(w, "transitions");
 	for (l = VQNOTIFY_LABEL_A; l < VQNOTIFY_LABEL_MAX; l++)
-		jw_uint(w, names[l], g->counts[l]);
+		jw_uint(w, transition_key(l), g->counts[l]);
 	jw_obj_close(w);
 	jw_obj_close(w);
 }
@@ -459,7 +540,7 @@ static int guest_show(struct nl *n, int64_t id)
 		       "OFFL", "WAIT", "DEVS", "FLAGS");
 		for (i = 0; i < guests.nr; i++)
 			printf("%-5u %-16s %7u %7u %7u %5u %5u %5u %5u %4u %s%s\n",
-			       g[i].id, g[i].label[0] ? g[i].label : "-",
+			       g[i].id, tname(g[i].label),
 			       g[i].pid, g[i].budget, g[i].reserve, g[i].used,
 			       g[i].nr_assigned, g[i].nr_offlimits,
 			       g[i].nr_waiting, g[i].nr_devices,
@@ -571,7 +652,9 @@ int cmd_dev(int argc, char **argv)
 		return ret;
 	if (ctl_nl_open(&n))
 		return EXIT_RUNTIME;
-	ret = dump_guests(&n, -1, &guests);
+	ret = check_exists(&n, id[0], -1);
+	if (!ret)
+		ret = dump_guests(&n, -1, &guests);
 	if (!ret)
 		ret = dump_devs(&n, id[0], &devs);
 	ctl_nl_close(&n);
@@ -590,7 +673,7 @@ int cmd_dev(int argc, char **argv)
 			jw_uint(w, "guest_id", d[i].guest_id);
 			jw_str(w, "guest", guest_label(&guests, d[i].guest_id));
 			jw_uint(w, "id", d[i].id);
-			jw_str(w, "label", d[i].label);
+			jw_str(w, "name", d[i].label);
 			jw_str(w, "transport",
 			       vqn_transport_name(d[i].transport));
 			jw_uint(w, "status", d[i].status);
@@ -607,9 +690,9 @@ int cmd_dev(int argc, char **argv)
 		       "LABEL", "DEV", "DEVICE", "TRAN", "STATUS", "QUEUES");
 		for (i = 0; i < devs.nr; i++)
 			printf("%-5u %-12s %-5u %-16s %-4s 0x%02x%s %u\n",
-			       d[i].guest_id, guest_label(&guests,
-							  d[i].guest_id),
-			       d[i].id, d[i].label[0] ? d[i].label : "-",
+			       d[i].guest_id,
+			       tname(guest_label(&guests, d[i].guest_id)),
+			       d[i].id, tname(d[i].label),
 			       vqn_transport_name(d[i].transport),
 			       d[i].status,
 			       d[i].status & VQNOTIFY_STATUS_DRIVER_OK ?
@@ -651,7 +734,9 @@ int cmd_queue(int argc, char **argv)
 		return ret;
 	if (ctl_nl_open(&n))
 		return EXIT_RUNTIME;
-	ret = dump_guests(&n, -1, &guests);
+	ret = check_exists(&n, id[0], id[1]);
+	if (!ret)
+		ret = dump_guests(&n, -1, &guests);
 	if (!ret)
 		ret = dump_devs(&n, id[0], &devs);
 	if (!ret)
@@ -704,6 +789,29 @@ int cmd_queue(int argc, char **argv)
 
 /* stats */
 
+/* The host-wide counters, as "counters" of stats -j. */
+static void stats_json(struct jw *w, const struct nl_stats *st)
+{
+	unsigned int i;
+
+	jw_obj_open(w, "counters");
+	jw_obj_open(w, "transitions");
+	for (i = VQNOTIFY_LABEL_A; i < VQNOTIFY_LABEL_MAX; i++)
+		jw_uint(w, transition_key(i), st->transitions[i]);
+	jw_obj_close(w);
+	jw_obj_open(w, "refusals");
+	for (i = 0; i < VQNOTIFY_REASON_MAX; i++)
+		if (st->refusal_valid[i])
+			jw_uint(w, vqn_reason_name(i), st->refusals[i]);
+	jw_obj_close(w);
+	jw_uint(w, "preemptions", st->preemptions);
+	jw_uint(w, "promotions", st->promotions);
+	jw_uint(w, "events_dropped", st->events_dropped);
+	jw_uint(w, "guests_opened", st->guests_opened);
+	jw_uint(w, "guests_closed", st->guests_closed);
+	jw_obj_close(w);
+}
+
 void stats_usage(FILE *f)
 {
 	fprintf(f,
@@ -715,6 +823,7 @@ void stats_usage(FILE *f)
 int cmd_stats(int argc, char **argv)
 {
 	struct vec guests = { 0 };
+	struct nl_stats st;
 	struct nl_config c;
 	struct nl_guest *g;
 	struct nl n;
@@ -733,6 +842,8 @@ int cmd_stats(int argc, char **argv)
 	ret = get_config(&n, &c);
 	if (!ret)
 		ret = dump_guests(&n, -1, &guests);
+	if (!ret)
+		get_stats(&n, &st);
 	ctl_nl_close(&n);
 	if (ret) {
 		free(guests.v);
@@ -745,8 +856,10 @@ int cmd_stats(int argc, char **argv)
 		jw_obj_open(w, NULL);
 		jw_uint(w, "host_used", c.v[VQNOTIFY_A_CONFIG_HOST_USED]);
 		jw_uint(w, "host_cap", c.v[VQNOTIFY_A_CONFIG_HOST_CAP]);
-		jw_uint(w, "guests", c.v[VQNOTIFY_A_CONFIG_NR_GUESTS]);
-		jw_arr_open(w, "guest");
+		jw_uint(w, "nr_guests", c.v[VQNOTIFY_A_CONFIG_NR_GUESTS]);
+		if (st.valid)
+			stats_json(w, &st);
+		jw_arr_open(w, "guests");
 		for (i = 0; i < guests.nr; i++)
 			guest_json(w, &g[i]);
 		jw_arr_close(w);
@@ -759,12 +872,30 @@ int cmd_stats(int argc, char **argv)
 	printf("slots in use %u of host cap %u, %u guests\n",
 	       c.v[VQNOTIFY_A_CONFIG_HOST_USED], c.v[VQNOTIFY_A_CONFIG_HOST_CAP],
 	       c.v[VQNOTIFY_A_CONFIG_NR_GUESTS]);
+	if (st.valid) {
+		printf("since the module was loaded: %llu guests opened, %llu closed, %llu events dropped\n",
+		       (unsigned long long)st.guests_opened,
+		       (unsigned long long)st.guests_closed,
+		       (unsigned long long)st.events_dropped);
+		printf("refused:");
+		for (l = 0; l < VQNOTIFY_REASON_MAX; l++)
+			if (st.refusal_valid[l])
+				printf(" %s %llu", vqn_reason_name(l),
+				       (unsigned long long)st.refusals[l]);
+		printf("\n");
+	}
 	printf("%-5s %-16s", "ID", "LABEL");
 	for (l = VQNOTIFY_LABEL_A; l < VQNOTIFY_LABEL_MAX; l++)
 		printf(" %6s", vqn_label_name(l));
 	printf("\n");
+	if (st.valid) {
+		printf("%-5s %-16s", "host", "(all, ever)");
+		for (l = VQNOTIFY_LABEL_A; l < VQNOTIFY_LABEL_MAX; l++)
+			printf(" %6llu", (unsigned long long)st.transitions[l]);
+		printf("\n");
+	}
 	for (i = 0; i < guests.nr; i++) {
-		printf("%-5u %-16s", g[i].id, g[i].label[0] ? g[i].label : "-");
+		printf("%-5u %-16s", g[i].id, tname(g[i].label));
 		for (l = VQNOTIFY_LABEL_A; l < VQNOTIFY_LABEL_MAX; l++)
 			printf(" %6llu", (unsigned long long)g[i].counts[l]);
 		printf("\n");
@@ -775,20 +906,37 @@ int cmd_stats(int argc, char **argv)
 
 /* config */
 
+/* The words of config set and show; the JSON keys are snake_case. */
 static const struct {
 	const char *name;
+	const char *key;
 	int attr;
 	bool settable;
 } config_keys[] = {
-	{ "default-budget", VQNOTIFY_A_CONFIG_DEFAULT_BUDGET, true },
-	{ "threshold", VQNOTIFY_A_CONFIG_THRESHOLD, true },
-	{ "vhost-reserve", VQNOTIFY_A_CONFIG_VHOST_RESERVE, true },
-	{ "host-cap", VQNOTIFY_A_CONFIG_HOST_CAP, true },
-	{ "host-used", VQNOTIFY_A_CONFIG_HOST_USED, false },
-	{ "guests", VQNOTIFY_A_CONFIG_NR_GUESTS, false },
+	{ "default-budget", "default_budget",
+	  VQNOTIFY_A_CONFIG_DEFAULT_BUDGET, true },
+	{ "threshold", "threshold", VQNOTIFY_A_CONFIG_THRESHOLD, true },
+	{ "vhost-reserve", "vhost_reserve", VQNOTIFY_A_CONFIG_VHOST_RESERVE,
+	  true },
+	{ "host-cap", "host_cap", VQNOTIFY_A_CONFIG_HOST_CAP, true },
+	{ "host-used", "host_used", VQNOTIFY_A_CONFIG_HOST_USED, false },
+	{ "guests", "nr_guests", VQNOTIFY_A_CONFIG_NR_GUESTS, false },
 };
 
 #define NR_CONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+/* A settable key by its word, or its JSON key (host_cap as host-cap). */
+static int config_key(const char *word)
+{
+	unsigned int k;
+
+	for (k = 0; k < NR_CONFIG_KEYS; k++)
+		if (config_keys[k].settable &&
+		    (!strcmp(word, config_keys[k].name) ||
+		     !strcmp(word, config_keys[k].key)))
+			return k;
+	return -1;
+}
 
 void config_usage(FILE *f)
 {
@@ -811,10 +959,7 @@ static int config_set(struct nl *n, int argc, char **argv)
 	if (!msg)
 		return fail("config set", -ENOMEM);
 	for (i = 2; i < argc; i += 2) {
-		for (k = 0; k < NR_CONFIG_KEYS; k++)
-			if (config_keys[k].settable &&
-			    !strcmp(argv[i], config_keys[k].name))
-				break;
+		k = config_key(argv[i]);
 		parse_u32(argv[i + 1], &v);
 		nla_put_u32(msg, config_keys[k].attr, v);
 	}
@@ -824,18 +969,13 @@ static int config_set(struct nl *n, int argc, char **argv)
 
 static int config_check(int argc, char **argv)
 {
-	unsigned int k;
 	uint32_t v;
 	int i;
 
 	if (argc < 4 || argc % 2)
 		return usage_error(config_usage, "config set: expected KEY N");
 	for (i = 2; i < argc; i += 2) {
-		for (k = 0; k < NR_CONFIG_KEYS; k++)
-			if (config_keys[k].settable &&
-			    !strcmp(argv[i], config_keys[k].name))
-				break;
-		if (k == NR_CONFIG_KEYS)
+		if (config_key(argv[i]) < 0)
 			return usage_error(config_usage,
 					   "config set: unknown key '%s'",
 					   argv[i]);
@@ -861,7 +1001,7 @@ static int config_show(struct nl *n)
 
 		jw_obj_open(w, NULL);
 		for (k = 0; k < NR_CONFIG_KEYS; k++)
-			jw_uint(w, config_keys[k].name,
+			jw_uint(w, config_keys[k].key,
 				c.v[config_keys[k].attr]);
 		jw_obj_close(w);
 		jw_end(w);
@@ -925,11 +1065,17 @@ int cmd_config(int argc, char **argv)
 void monitor_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: %s [-j] monitor [count N]\n"
+		"Usage: %s [-j] [-t|-ts] monitor [events LIST] [guest G] [dev D]\n"
+		"                                [count N]\n"
+		"LIST := { all | guest | dev | queue | refusal }[,...]\n"
 		"Prints one line (with -j one JSON object) per guest or device\n"
-		"added or removed and per queue transition, host-wide, until\n"
-		"interrupted or, with count, after N events. Needs\n"
-		"CAP_NET_ADMIN.\n", prog);
+		"added or removed, per queue transition and per refused queue,\n"
+		"host-wide, with the guest's and device's names beside their\n"
+		"ids, until interrupted or, with count, after N events shown.\n"
+		"events: only these kinds; guest G: only the guest of id or name\n"
+		"G; dev D: only its device of id or name D. -t: a Timestamp:\n"
+		"line before each event, -ts: a short [timestamp] prefix (as\n"
+		"ip -t monitor). Needs CAP_NET_ADMIN.\n", prog);
 }
 
 static volatile sig_atomic_t stop;
@@ -939,111 +1085,382 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+enum {
+	EV_GUEST = 1,
+	EV_DEV = 2,
+	EV_QUEUE = 4,
+	EV_REFUSAL = 8,
+	EV_ALL = 15,
+};
+
+/* A guest's or device's name, as the monitor knows it. */
+struct mon_name {
+	uint32_t guest, dev;	/* dev: UINT32_MAX for the guest itself */
+	bool dumped;		/* from a dump: the newest name there was */
+	char name[VQNOTIFY_LABEL_LEN];
+};
+
 struct mon {
 	struct jw *w;
 	uint32_t left;		/* events to go; 0: no limit */
+	unsigned int events;	/* EV_* shown */
+	const char *guest_sel;	/* id or name; NULL: any */
+	const char *dev_sel;
+	struct nl lookup;	/* a second socket, for names */
+	struct vec names;	/* struct mon_name */
 };
+
+#define MON_GUEST UINT32_MAX
+
+static struct mon_name *mon_find(struct mon *m, uint32_t guest, uint32_t dev)
+{
+	struct mon_name *n = m->names.v;
+	size_t i;
+
+	for (i = 0; i < m->names.nr; i++)
+		if (n[i].guest == guest && n[i].dev == dev)
+			return &n[i];
+	return NULL;
+}
+
+/* Remember a name (from a notification, or a dump when @dumped). */
+static struct mon_name *mon_set(struct mon *m, uint32_t guest, uint32_t dev,
+				const char *name, bool dumped)
+{
+	struct mon_name *n = mon_find(m, guest, dev);
+
+	if (!n) {
+		m->names.size = sizeof(*n);
+		n = vec_add(&m->names);
+		if (!n)
+			return NULL;
+		n->guest = guest;
+		n->dev = dev;
+	}
+	n->dumped = dumped;
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	return n;
+}
+
+static void mon_dump_names(struct mon *m)
+{
+	struct vec guests = { 0 }, devs = { 0 };
+	struct nl_guest *g;
+	struct nl_dev *d;
+	size_t i;
+
+	dump_guests(&m->lookup, -1, &guests);
+	dump_devs(&m->lookup, -1, &devs);
+	for (i = 0, g = guests.v; i < guests.nr; i++)
+		mon_set(m, g[i].id, MON_GUEST, g[i].label, true);
+	for (i = 0, d = devs.v; i < devs.nr; i++)
+		mon_set(m, d[i].guest_id, d[i].id, d[i].label, true);
+	free(guests.v);
+	free(devs.v);
+}
+
+/*
+ * The name of a guest (@dev MON_GUEST) or device: from the notifications
+ * seen, else from a dump, for an object opened before the monitor or
+ * named after it was added (a VMM sets its guest's name after the open).
+ * An object the dump does not name either is not looked up again.
+ */
+static const char *mon_name(struct mon *m, uint32_t guest, uint32_t dev)
+{
+	struct mon_name *n = mon_find(m, guest, dev);
+
+	if (!n || (!n->name[0] && !n->dumped)) {
+		mon_dump_names(m);
+		n = mon_find(m, guest, dev);
+		if (!n)
+			n = mon_set(m, guest, dev, "", true);
+		else if (!n->name[0])
+			n->dumped = true;
+	}
+	return n ? n->name : "";
+}
+
+/* Does an id and name match a selector (an id, or a name)? */
+static bool selected(const char *sel, uint32_t id, const char *name)
+{
+	uint32_t v;
+
+	if (!sel)
+		return true;
+	if (!parse_u32(sel, &v))
+		return v == id;
+	return !strcmp(sel, name);
+}
+
+static void mon_timestamp(struct mon *m)
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[64];
+
+	if (!opts.timestamp)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (m->w) {
+		jw_double(m->w, "timestamp", ts.tv_sec + ts.tv_nsec / 1e9);
+		return;
+	}
+	localtime_r(&ts.tv_sec, &tm);
+	if (opts.timestamp == TS_SHORT) {
+		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+		printf("[%s.%06ld] ", buf, ts.tv_nsec / 1000);
+	} else {
+		strftime(buf, sizeof(buf), "%a %b %e %H:%M:%S %Y", &tm);
+		printf("Timestamp: %s %06ld usec\n", buf, ts.tv_nsec / 1000);
+	}
+}
+
+/* The start of one event: its timestamp and kind. */
+static void mon_begin(struct mon *m, const char *event, const char *tag)
+{
+	if (m->w) {
+		jw_obj_open(m->w, NULL);
+		jw_str(m->w, "event", event);
+		mon_timestamp(m);
+	} else {
+		mon_timestamp(m);
+		printf("[%s] ", tag);
+	}
+}
+
+static void mon_end(struct mon *m)
+{
+	if (m->w) {
+		jw_obj_close(m->w);
+		jw_end(m->w);
+	} else {
+		putchar('\n');
+	}
+}
+
+/* @what: add, del or change (its name or run state). */
+static bool mon_guest_event(struct mon *m, struct nlattr **tb,
+			    const char *what)
+{
+	char event[16];
+
+	struct nl_guest g = { 0 };
+
+	parse_guest(tb, &g);
+	mon_set(m, g.id, MON_GUEST, g.label, false);
+	if (!(m->events & EV_GUEST) || !selected(m->guest_sel, g.id, g.label) ||
+	    m->dev_sel)
+		return false;
+	snprintf(event, sizeof(event), "guest_%s", what);
+	mon_begin(m, event, "guest");
+	if (m->w) {
+		jw_uint(m->w, "guest_id", g.id);
+		jw_str(m->w, "guest", g.label);
+		jw_uint(m->w, "pid", g.pid);
+		jw_uint(m->w, "uid", g.uid);
+	} else {
+		printf("%s guest %u (%s) pid %u uid %u", what, g.id,
+		       tname(g.label), g.pid, g.uid);
+	}
+	mon_end(m);
+	return true;
+}
+
+static bool mon_dev_event(struct mon *m, struct nlattr **tb, bool add)
+{
+	struct nl_dev d = { 0 };
+	const char *gname;
+
+	parse_dev(tb, &d);
+	mon_set(m, d.guest_id, d.id, d.label, false);
+	if (tb[VQNOTIFY_A_DEV_GUEST_NAME])
+		mon_set(m, d.guest_id, MON_GUEST,
+			nla_get_string(tb[VQNOTIFY_A_DEV_GUEST_NAME]), false);
+	gname = mon_name(m, d.guest_id, MON_GUEST);
+	if (!(m->events & EV_DEV) ||
+	    !selected(m->guest_sel, d.guest_id, gname) ||
+	    !selected(m->dev_sel, d.id, d.label))
+		return false;
+	mon_begin(m, add ? "dev_add" : "dev_del", "dev");
+	if (m->w) {
+		jw_uint(m->w, "guest_id", d.guest_id);
+		jw_str(m->w, "guest", gname);
+		jw_uint(m->w, "dev_id", d.id);
+		jw_str(m->w, "dev", d.label);
+		jw_str(m->w, "transport", vqn_transport_name(d.transport));
+		jw_uint(m->w, "queues", d.num_queues);
+	} else {
+		printf("%s guest %u (%s) dev %u (%s) %s %u queues",
+		       add ? "add" : "del", d.guest_id, tname(gname), d.id,
+		       tname(d.label), vqn_transport_name(d.transport),
+		       d.num_queues);
+	}
+	mon_end(m);
+	return true;
+}
+
+/* A transition, or (@refusal) a queue refused a slot. */
+static bool mon_queue_event(struct mon *m, struct nlattr **tb, bool refusal)
+{
+	uint32_t guest = get_u32(tb, VQNOTIFY_A_TRANSITION_GUEST_ID);
+	uint32_t dev = get_u32(tb, VQNOTIFY_A_TRANSITION_DEV_ID);
+	uint32_t q = get_u32(tb, VQNOTIFY_A_TRANSITION_QUEUE);
+	const char *old = vqn_state_name(get_u32(tb,
+				VQNOTIFY_A_TRANSITION_OLD_STATE));
+	const char *new = vqn_state_name(get_u32(tb,
+				VQNOTIFY_A_TRANSITION_NEW_STATE));
+	unsigned int label = get_u32(tb, VQNOTIFY_A_TRANSITION_LABEL);
+	const char *reason = vqn_reason_name(get_u32(tb,
+				VQNOTIFY_A_TRANSITION_REASON));
+	const char *gname, *dname;
+
+	if (!(m->events & (refusal ? EV_REFUSAL : EV_QUEUE)))
+		return false;
+	/* Modules that send the names with the event: as they were then. */
+	if (tb[VQNOTIFY_A_TRANSITION_GUEST_NAME])
+		mon_set(m, guest, MON_GUEST,
+			nla_get_string(tb[VQNOTIFY_A_TRANSITION_GUEST_NAME]),
+			false);
+	if (tb[VQNOTIFY_A_TRANSITION_DEV_NAME])
+		mon_set(m, guest, dev,
+			nla_get_string(tb[VQNOTIFY_A_TRANSITION_DEV_NAME]),
+			false);
+	gname = mon_name(m, guest, MON_GUEST);
+	dname = mon_name(m, guest, dev);
+	if (!selected(m->guest_sel, guest, gname) ||
+	    !selected(m->dev_sel, dev, dname))
+		return false;
+	mon_begin(m, refusal ? "refusal" : "transition",
+		  refusal ? "refusal" : "queue");
+	if (m->w) {
+		jw_uint(m->w, "guest_id", guest);
+		jw_str(m->w, "guest", gname);
+		jw_uint(m->w, "dev_id", dev);
+		jw_str(m->w, "dev", dname);
+		jw_uint(m->w, "queue", q);
+		if (refusal) {
+			jw_str(m->w, "state", old);
+		} else {
+			jw_str(m->w, "old", old);
+			jw_str(m->w, "new", new);
+			jw_str(m->w, "label", vqn_label_name(label));
+			jw_str(m->w, "transition", transition_key(label));
+		}
+		jw_str(m->w, "reason", reason);
+	} else if (refusal) {
+		printf("guest %u (%s) dev %u (%s) q%u %s refused: %s", guest,
+		       tname(gname), dev, tname(dname), q, old, reason);
+	} else {
+		printf("guest %u (%s) dev %u (%s) q%u %s -> %s (%s) %s", guest,
+		       tname(gname), dev, tname(dname), q, old, new,
+		       vqn_label_name(label), reason);
+	}
+	mon_end(m);
+	return true;
+}
 
 static int cb_monitor(struct nl_msg *msg, void *arg)
 {
 	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
 	struct nlattr *tb[ATTR_MAX + 1];
 	struct mon *m = arg;
-	struct nl_guest g = { 0 };
-	struct nl_dev d = { 0 };
-	bool add;
+	int max = VQNOTIFY_A_TRANSITION_MAX;
+	bool shown;
 
+	if (gh->cmd == VQNOTIFY_CMD_GUEST_ADD_NTF ||
+	    gh->cmd == VQNOTIFY_CMD_GUEST_DEL_NTF ||
+	    gh->cmd == VQNOTIFY_CMD_GUEST_CHANGE_NTF)
+		max = VQNOTIFY_A_GUEST_MAX;
+	else if (gh->cmd == VQNOTIFY_CMD_DEV_ADD_NTF ||
+		 gh->cmd == VQNOTIFY_CMD_DEV_DEL_NTF)
+		max = VQNOTIFY_A_DEV_MAX;
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, max, NULL))
+		return NL_SKIP;
 	switch (gh->cmd) {
 	case VQNOTIFY_CMD_GUEST_ADD_NTF:
+		shown = mon_guest_event(m, tb, "add");
+		break;
 	case VQNOTIFY_CMD_GUEST_DEL_NTF:
-		add = gh->cmd == VQNOTIFY_CMD_GUEST_ADD_NTF;
-		if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, VQNOTIFY_A_GUEST_MAX,
-				  NULL))
-			return NL_SKIP;
-		parse_guest(tb, &g);
-		if (m->w) {
-			jw_obj_open(m->w, NULL);
-			jw_str(m->w, "event", add ? "guest-add" : "guest-del");
-			jw_uint(m->w, "guest_id", g.id);
-			jw_str(m->w, "label", g.label);
-			jw_uint(m->w, "pid", g.pid);
-			jw_obj_close(m->w);
-			jw_end(m->w);
-		} else {
-			printf("[guest] %s %u %s pid %u\n", add ? "add" : "del",
-			       g.id, g.label[0] ? g.label : "-", g.pid);
-		}
+		shown = mon_guest_event(m, tb, "del");
+		break;
+	case VQNOTIFY_CMD_GUEST_CHANGE_NTF:
+		shown = mon_guest_event(m, tb, "change");
 		break;
 	case VQNOTIFY_CMD_DEV_ADD_NTF:
 	case VQNOTIFY_CMD_DEV_DEL_NTF:
-		add = gh->cmd == VQNOTIFY_CMD_DEV_ADD_NTF;
-		if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, VQNOTIFY_A_DEV_MAX,
-				  NULL))
-			return NL_SKIP;
-		parse_dev(tb, &d);
-		if (m->w) {
-			jw_obj_open(m->w, NULL);
-			jw_str(m->w, "event", add ? "dev-add" : "dev-del");
-			jw_uint(m->w, "guest_id", d.guest_id);
-			jw_uint(m->w, "dev_id", d.id);
-			jw_str(m->w, "label", d.label);
-			jw_str(m->w, "transport",
-			       vqn_transport_name(d.transport));
-			jw_uint(m->w, "queues", d.num_queues);
-			jw_obj_close(m->w);
-			jw_end(m->w);
-		} else {
-			printf("[dev] %s guest %u dev %u %s %s %u queues\n",
-			       add ? "add" : "del", d.guest_id, d.id,
-			       d.label[0] ? d.label : "-",
-			       vqn_transport_name(d.transport), d.num_queues);
-		}
+		shown = mon_dev_event(m, tb,
+				      gh->cmd == VQNOTIFY_CMD_DEV_ADD_NTF);
 		break;
 	case VQNOTIFY_CMD_QUEUE_NTF:
-		if (genlmsg_parse(nlmsg_hdr(msg), 0, tb,
-				  VQNOTIFY_A_TRANSITION_MAX, NULL))
-			return NL_SKIP;
-		if (m->w) {
-			jw_obj_open(m->w, NULL);
-			jw_str(m->w, "event", "transition");
-			jw_uint(m->w, "guest_id",
-				get_u32(tb, VQNOTIFY_A_TRANSITION_GUEST_ID));
-			jw_uint(m->w, "dev_id",
-				get_u32(tb, VQNOTIFY_A_TRANSITION_DEV_ID));
-			jw_uint(m->w, "queue",
-				get_u32(tb, VQNOTIFY_A_TRANSITION_QUEUE));
-			jw_str(m->w, "old", vqn_state_name(get_u32(tb,
-			       VQNOTIFY_A_TRANSITION_OLD_STATE)));
-			jw_str(m->w, "new", vqn_state_name(get_u32(tb,
-			       VQNOTIFY_A_TRANSITION_NEW_STATE)));
-			jw_str(m->w, "label", vqn_label_name(get_u32(tb,
-			       VQNOTIFY_A_TRANSITION_LABEL)));
-			jw_str(m->w, "reason", vqn_reason_name(get_u32(tb,
-			       VQNOTIFY_A_TRANSITION_REASON)));
-			jw_obj_close(m->w);
-			jw_end(m->w);
-		} else {
-			printf("[queue] guest %u dev %u q%u %s -> %s (%s) %s\n",
-			       get_u32(tb, VQNOTIFY_A_TRANSITION_GUEST_ID),
-			       get_u32(tb, VQNOTIFY_A_TRANSITION_DEV_ID),
-			       get_u32(tb, VQNOTIFY_A_TRANSITION_QUEUE),
-			       vqn_state_name(get_u32(tb,
-					VQNOTIFY_A_TRANSITION_OLD_STATE)),
-			       vqn_state_name(get_u32(tb,
-					VQNOTIFY_A_TRANSITION_NEW_STATE)),
-			       vqn_label_name(get_u32(tb,
-					VQNOTIFY_A_TRANSITION_LABEL)),
-			       vqn_reason_name(get_u32(tb,
-					VQNOTIFY_A_TRANSITION_REASON)));
-		}
+		shown = mon_queue_event(m, tb, false);
+		break;
+	case VQNOTIFY_CMD_REFUSAL_NTF:
+		shown = mon_queue_event(m, tb, true);
 		break;
 	default:
 		return NL_SKIP;
 	}
 	fflush(stdout);
-	if (m->left && !--m->left)
+	if (shown && m->left && !--m->left)
 		stop = 1;
 	return NL_OK;
+}
+
+/* events LIST, guest G, dev D, count N: 0 or EXIT_USAGE. */
+static int monitor_args(struct mon *m, int argc, char **argv)
+{
+	int i;
+
+	m->events = EV_ALL;
+	for (i = 1; i < argc; i += 2) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!v)
+			return usage_error(monitor_usage,
+					   "monitor: '%s' needs a value",
+					   argv[i]);
+		if (!matches(argv[i], "count")) {
+			if (parse_u32(v, &m->left) || !m->left)
+				return usage_error(monitor_usage,
+						   "monitor: bad count '%s'",
+						   v);
+		} else if (!matches(argv[i], "guest")) {
+			m->guest_sel = v;
+		} else if (!matches(argv[i], "dev")) {
+			m->dev_sel = v;
+		} else if (!matches(argv[i], "events")) {
+			char *copy = strdup(v), *tok, *save = NULL;
+
+			m->events = 0;
+			for (tok = strtok_r(copy, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save)) {
+				if (!strcmp(tok, "all"))
+					m->events |= EV_ALL;
+				else if (!strcmp(tok, "guest"))
+					m->events |= EV_GUEST;
+				else if (!strcmp(tok, "dev"))
+					m->events |= EV_DEV;
+				else if (!strcmp(tok, "queue"))
+					m->events |= EV_QUEUE;
+				else if (!strcmp(tok, "refusal"))
+					m->events |= EV_REFUSAL;
+				else
+					break;
+			}
+			free(copy);
+			if (tok || !m->events)
+				return usage_error(monitor_usage,
+						   "monitor: bad events '%s'",
+						   v);
+		} else {
+			return usage_error(monitor_usage,
+					   "monitor: unexpected '%s'", argv[i]);
+		}
+	}
+	if (m->dev_sel && !m->guest_sel)
+		return usage_error(monitor_usage,
+				   "monitor: dev needs guest");
+	return 0;
 }
 
 int cmd_monitor(int argc, char **argv)
@@ -1058,30 +1475,28 @@ int cmd_monitor(int argc, char **argv)
 		monitor_usage(stdout);
 		return EXIT_OK;
 	}
-	if (argc == 3 && !strcmp(argv[1], "count")) {
-		if (parse_u32(argv[2], &m.left) || !m.left)
-			return usage_error(monitor_usage,
-					   "monitor: bad count '%s'", argv[2]);
-	} else if (argc > 1) {
-		return usage_error(monitor_usage, "monitor: unexpected '%s'",
-				   argv[1]);
-	}
+	ret = monitor_args(&m, argc, argv);
+	if (ret)
+		return ret;
 	if (ctl_nl_open(&n))
 		return EXIT_RUNTIME;
+	if (ctl_nl_open(&m.lookup)) {
+		ctl_nl_close(&n);
+		return EXIT_RUNTIME;
+	}
 	grp = genl_ctrl_resolve_grp(n.sk, VQNOTIFY_FAMILY_NAME,
 				    VQNOTIFY_MCGRP_MONITOR);
 	if (grp < 0) {
-		ctl_nl_close(&n);
 		err_msg("monitor: no multicast group '%s'",
 			VQNOTIFY_MCGRP_MONITOR);
-		return EXIT_RUNTIME;
+		ret = -ENOENT;
+		goto out;
 	}
 	ret = nl_socket_add_membership(n.sk, grp);
 	if (ret) {
-		ctl_nl_close(&n);
 		err_msg("monitor: cannot join '%s': %s",
 			VQNOTIFY_MCGRP_MONITOR, nl_geterror(ret));
-		return EXIT_RUNTIME;
+		goto out;
 	}
 	nl_socket_disable_seq_check(n.sk);
 	nl_socket_modify_cb(n.sk, NL_CB_VALID, NL_CB_CUSTOM, cb_monitor, &m);
@@ -1111,7 +1526,10 @@ int cmd_monitor(int argc, char **argv)
 		}
 		ret = 0;
 	}
+out:
 	jw_free(m.w);
+	free(m.names.v);
+	ctl_nl_close(&m.lookup);
 	ctl_nl_close(&n);
 	return ret ? EXIT_RUNTIME : EXIT_OK;
 }

@@ -2,6 +2,7 @@
 /* vqnotifyctl: JSON writer and the queue table, shared by all commands. */
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "vqnotifyctl.h"
 
@@ -42,19 +43,116 @@ static void indent(struct jw *w)
 		fputs("    ", w->f);
 }
 
+/*
+ * Tenant-supplied strings (guest and device names) are printed escaped
+ * everywhere: the kernel checks them for NUL termination only (older
+ * modules), so they may hold control characters, a newline that forges a
+ * table row, terminal escapes, bidi overrides or invalid UTF-8.
+ */
+
+/*
+ * The code point of the valid UTF-8 sequence at @s and its length (1-4),
+ * or 0: an invalid, overlong or truncated sequence, a surrogate.
+ */
+static int utf8_seq(const unsigned char *s, uint32_t *cp)
+{
+	uint32_t c = s[0], min;
+	int n, i;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if ((c & 0xe0) == 0xc0)
+		n = 2, c &= 0x1f, min = 0x80;
+	else if ((c & 0xf0) == 0xe0)
+		n = 3, c &= 0x0f, min = 0x800;
+	else if ((c & 0xf8) == 0xf0)
+		n = 4, c &= 0x07, min = 0x10000;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/*
+ * Code points no printer passes through: C0 and C1 controls, DEL, the line
+ * and paragraph separators, and the bidi embeddings, overrides and
+ * isolates that make text display in another order than it is stored.
+ */
+static bool unsafe_cp(uint32_t c)
+{
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 ||
+	       c == 0x2029 || (c >= 0x202a && c <= 0x202e) ||
+	       (c >= 0x2066 && c <= 0x2069);
+}
+
+static const char replacement[] = "\xef\xbf\xbd";	/* U+FFFD */
+
+/* Write @s to @f escaped for @mode (see vqnotifyctl.h). */
+void put_escaped(FILE *f, const char *s, enum esc_mode mode)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
+	int n;
+
+	for (; *p; p += n) {
+		n = utf8_seq(p, &cp);
+		if (!n) {
+			n = 1;
+			if (mode == ESC_TEXT)
+				fprintf(f, "\\x%02x", *p);
+			else
+				fputs(replacement, f);
+		} else if (cp == '\\' || (cp == '"' && mode != ESC_TEXT)) {
+			fprintf(f, "\\%c", (int)cp);
+		} else if (!unsafe_cp(cp)) {
+			fwrite(p, 1, n, f);
+		} else if (mode == ESC_JSON) {
+			fprintf(f, "\\u%04x", cp);
+		} else if (mode == ESC_PROM) {
+			fputs(cp == '\n' ? "\\n" : replacement, f);
+		} else {
+			fprintf(f, cp < 0x80 ? "\\x%02x" : "\\u%04x", cp);
+		}
+	}
+}
+
+/*
+ * A name for a text table: escaped, "-" when empty. Returns one of a few
+ * rotating buffers, so that several fit in one printf().
+ */
+const char *tname(const char *s)
+{
+	static char bufs[8][VQNOTIFY_LABEL_LEN * 6 + 1];
+	static unsigned int next;
+	char *buf = bufs[next++ % 8];
+	FILE *f;
+
+	if (!s || !*s)
+		return "-";
+	f = fmemopen(buf, sizeof(bufs[0]), "w");
+	if (!f)
+		return "?";
+	setbuf(f, NULL);
+	put_escaped(f, s, ESC_TEXT);
+	fputc('\0', f);
+	fclose(f);
+	buf[sizeof(bufs[0]) - 1] = '\0';
+	return buf;
+}
+
 static void quoted(FILE *f, const char *s)
 {
 	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
+	put_escaped(f, s, ESC_JSON);
 	fputc('"', f);
 }
 
@@ -130,6 +228,12 @@ void jw_int(struct jw *w, const char *key, int64_t val)
 	fprintf(w->f, "%" PRId64, val);
 }
 
+void jw_double(struct jw *w, const char *key, double val)
+{
+	member(w, key);
+	fprintf(w->f, "%.6f", val);
+}
+
 void jw_bool(struct jw *w, const char *key, bool val)
 {
 	member(w, key);
@@ -144,6 +248,33 @@ void jw_end(struct jw *w)
 	fflush(w->f);
 }
 
+/*
+ * The JSON and metrics name of each transition label: what happened, in
+ * snake_case; the letter stays in "label" (Documentation/vqnotify.rst).
+ */
+const char *transition_key(unsigned int label)
+{
+	static const char *const keys[] = {
+		[VQNOTIFY_LABEL_NONE] = "none",
+		[VQNOTIFY_LABEL_A] = "added",
+		[VQNOTIFY_LABEL_B] = "driver_ok",
+		[VQNOTIFY_LABEL_C] = "vhost_on_deassigned",
+		[VQNOTIFY_LABEL_D] = "vhost_on_assigned",
+		[VQNOTIFY_LABEL_E] = "vhost_off_assigned",
+		[VQNOTIFY_LABEL_F] = "vhost_off_deassigned",
+		[VQNOTIFY_LABEL_G] = "reset",
+		[VQNOTIFY_LABEL_P] = "preempted",
+		[VQNOTIFY_LABEL_R] = "promoted",
+		[VQNOTIFY_LABEL_S] = "stopped",
+		[VQNOTIFY_LABEL_Q] = "acquired",
+		[VQNOTIFY_LABEL_X] = "released",
+	};
+
+	_Static_assert(sizeof(keys) / sizeof(keys[0]) == VQNOTIFY_LABEL_MAX,
+		       "a label has no key");
+	return label < VQNOTIFY_LABEL_MAX ? keys[label] : "unknown";
+}
+
 void queue_table_header(FILE *f, bool kvm)
 {
 	fprintf(f, "%-12s %-16s %-4s %3s  %-10s %-5s %-14s%s\n", "GUEST",
@@ -156,7 +287,8 @@ void queue_table_row(FILE *f, const struct queue_row *r, bool kvm)
 	char label[8];
 
 	snprintf(label, sizeof(label), "(%s)", vqn_label_name(r->label));
-	fprintf(f, "%-12s %-16s %-4s %3u  %-10s %-5s %-14s", r->guest, r->dev,
+	fprintf(f, "%-12s %-16s %-4s %3u  %-10s %-5s %-14s", tname(r->guest),
+		tname(r->dev),
 		r->transport, r->queue, vqn_state_name(r->state),
 		r->label ? label : "-", vqn_reason_name(r->reason));
 	if (kvm)
@@ -167,9 +299,9 @@ void queue_table_row(FILE *f, const struct queue_row *r, bool kvm)
 void queue_json(struct jw *w, const struct queue_row *r)
 {
 	jw_obj_open(w, NULL);
-	jw_str(w, "guest", r->guest);
+	jw_str(w, "guest", r->guest ? r->guest : "");
 	jw_uint(w, "guest_id", r->guest_id);
-	jw_str(w, "dev", r->dev);
+	jw_str(w, "dev", r->dev ? r->dev : "");
 	jw_uint(w, "dev_id", r->dev_id);
 	jw_str(w, "transport", r->transport);
 	jw_uint(w, "queue", r->queue);
@@ -178,6 +310,7 @@ void queue_json(struct jw *w, const struct queue_row *r)
 	jw_str(w, "reason", vqn_reason_name(r->reason));
 	jw_bool(w, "initialised", r->flags & VQNOTIFY_VQ_INITIALISED);
 	jw_bool(w, "waiting", r->flags & VQNOTIFY_VQ_WAITING);
+	jw_bool(w, "parked", r->flags & VQNOTIFY_VQ_PARKED);
 	if (r->kvm >= 0)
 		jw_bool(w, "kvm_ioeventfd", r->kvm);
 	jw_obj_close(w);

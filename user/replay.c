@@ -31,6 +31,7 @@
 
 struct r_guest {
 	char *name;
+	uint32_t id;		/* host-wide, once open */
 	bool alive;
 	struct vqn_guest *g;
 };
@@ -336,7 +337,9 @@ static void print_result(struct rctx *c, const struct r_dev *d,
 		jw_uint(c->jw, "line", c->cur->line);
 		jw_str(c->jw, "type", event ? "event" : "result");
 		jw_str(c->jw, "guest", g);
+		jw_uint(c->jw, "guest_id", c->guests[d->guest].id);
 		jw_str(c->jw, "dev", d->name);
+		jw_uint(c->jw, "dev_id", d->id);
 		jw_uint(c->jw, "queue", r->queue);
 		jw_str(c->jw, "old", vqn_state_name(r->old_state));
 		jw_str(c->jw, "new", vqn_state_name(r->new_state));
@@ -412,6 +415,7 @@ static void print_events(struct rctx *c)
 					jw_uint(c->jw, "line", c->cur->line);
 					jw_str(c->jw, "type", "event");
 					jw_str(c->jw, "guest", g->name);
+					jw_uint(c->jw, "guest_id", g->id);
 					jw_str(c->jw, "event",
 					       vqn_event_type_name(ev[i].type));
 					jw_uint(c->jw, "value", ev[i].value);
@@ -482,6 +486,7 @@ static int show_table(struct rctx *c, int only)
 			for (q = 0; q < n; q++) {
 				struct queue_row r = {
 					.guest = c->guests[gi].name,
+					.guest_id = c->guests[gi].id,
 					.dev = d->name,
 					.dev_id = d->id,
 					.transport = vqn_transport_name(
@@ -544,6 +549,14 @@ static void show_grid(struct rctx *c)
 /* Commands. Each checks its arguments (c->checking: and stops there) and
  * runs, returning 0, a negative errno from the library, or STEP_FAILED. */
 
+/* The host-wide id of a guest (as netlink shows it), 0 if unknown. */
+static uint32_t guest_id_of(struct vqn_guest *g)
+{
+	struct vqnotify_guest_info info;
+
+	return vqn_guest_get(g, &info) ? 0 : info.guest_id;
+}
+
 static int c_guest(struct rctx *c, int argc, char **argv)
 {
 	const char *name = NULL;
@@ -596,6 +609,7 @@ static int c_guest(struct rctx *c, int argc, char **argv)
 		}
 	}
 	g->alive = true;
+	g->id = guest_id_of(g->g);
 	if (!c->jw && !c->autoshow)
 		print_guest_line(c, i);
 	return 0;
@@ -643,6 +657,7 @@ static int c_run_state(struct rctx *c, int argc, char **argv)
 		jw_obj_open(c->jw, NULL);
 		jw_uint(c->jw, "line", c->cur->line);
 		jw_str(c->jw, "guest", argv[0]);
+		jw_uint(c->jw, "guest_id", c->guests[gi].id);
 		jw_str(c->jw, "run_state", argv[1]);
 		jw_obj_close(c->jw);
 		jw_end(c->jw);

@@ -9,7 +9,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,16 +92,20 @@ static void main_usage(FILE *f)
 	fprintf(f,
 		"Usage: %s [OPTIONS] OBJECT COMMAND [ARGS]\n"
 		"       %s [OPTIONS] OBJECT help\n"
-		"OBJECT := { guest | dev | queue | stats | monitor | config |\n"
-		"            replay | probe-kvm }\n"
-		"OPTIONS := { -j[son] | -p[retty] | -V[ersion] | -h[elp] }\n"
+		"OBJECT := { guest | dev | queue | stats | monitor | metrics |\n"
+		"            config | replay | probe-kvm }\n"
+		"OPTIONS := { -j[son] | -p[retty] | -t[imestamp] | -ts[hort] |\n"
+		"             -V[ersion] | -h[elp] }\n"
+		"Objects and commands may be abbreviated: g ls, q sh 3.\n"
 		"\n"
-		"  guest show [ID]                 guests host-wide\n"
+		"  guest show [ID]                 guests host-wide (show, list, ls)\n"
 		"  guest set ID { budget N | reserve N }\n"
 		"  dev show [GUEST_ID]             devices\n"
 		"  queue show [GUEST_ID [DEV_ID]]  queues and their slots\n"
 		"  stats                           host-wide usage and transitions\n"
-		"  monitor                         one line per event until ^C\n"
+		"  monitor [events LIST] [guest G] [dev D] [count N]\n"
+		"                                  one line per event until ^C\n"
+		"  metrics [--listen ADDR:PORT]    Prometheus text format\n"
 		"  config show\n"
 		"  config set { default-budget | threshold | vhost-reserve |\n"
 		"               host-cap } N\n"
@@ -170,52 +173,83 @@ struct object {
 	void (*usage)(FILE *f);
 };
 
+/* In the order an abbreviation is tried: "m" is monitor, "me" metrics. */
 static const struct object objects[] = {
 	{ "guest", cmd_guest, guest_usage },
 	{ "dev", cmd_dev, dev_usage },
 	{ "queue", cmd_queue, queue_usage },
 	{ "stats", cmd_stats, stats_usage },
 	{ "monitor", cmd_monitor, monitor_usage },
+	{ "metrics", cmd_metrics, metrics_usage },
 	{ "config", cmd_config, config_usage },
 	{ "replay", cmd_replay, replay_usage },
 	{ "probe-kvm", cmd_probe_kvm, probe_usage },
 };
 
-int main(int argc, char **argv)
+/* As iproute2's: 0 when @prefix is a non-empty prefix of @word. */
+int matches(const char *prefix, const char *word)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "pretty", no_argument, NULL, 'p' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	unsigned int i;
-	int c;
+	size_t n = strlen(prefix);
 
-	/* Options come before OBJECT only: stop at the first non-option. */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+jpVh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
+	return n && n <= strlen(word) && !memcmp(prefix, word, n) ? 0 : 1;
+}
+
+/*
+ * Global options, as ip(8) takes them: one word each, abbreviated, with
+ * one or two dashes (-j, -json, --json; -t, -ts). Old clusters of single
+ * letters (-jp) still work. Sets *@n to the index of the first word
+ * that is not an option; returns -1 to go on, or the exit status.
+ */
+static int global_options(int argc, char **argv, int *n)
+{
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		const char *opt = argv[i];
+
+		if (!strcmp(opt, "--")) {
+			i++;
+			break;
+		}
+		if (opt[1] == '-')
+			opt++;
+		if (!matches(opt, "-json")) {
 			opts.json = true;
-			break;
-		case 'p':
+		} else if (!matches(opt, "-pretty")) {
 			opts.pretty = true;
-			break;
-		case 'V':
+		} else if (!matches(opt, "-timestamp")) {
+			opts.timestamp = TS_LONG;
+		} else if (!matches(opt, "-tshort")) {
+			opts.timestamp = TS_SHORT;
+		} else if (!matches(opt, "-Version")) {
 			printf("%s %s\n", prog, VQNOTIFYCTL_VERSION);
 			return EXIT_OK;
-		case 'h':
+		} else if (!matches(opt, "-help")) {
 			main_usage(stdout);
 			return EXIT_OK;
-		default:
+		} else if (argv[i][1] != '-' &&
+			   strspn(opt + 1, "jp") == strlen(opt + 1)) {
+			opts.json |= !!strchr(opt, 'j');
+			opts.pretty |= !!strchr(opt, 'p');
+		} else {
 			return usage_error(main_usage, "unknown option '%s'",
-					   argv[optind - 1]);
+					   argv[i]);
 		}
 	}
-	argc -= optind;
-	argv += optind;
+	*n = i;
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int i;
+	int n = 1, ret;
+
+	ret = global_options(argc, argv, &n);
+	if (ret >= 0)
+		return ret;
+	argc -= n;
+	argv += n;
 	if (!argc)
 		return usage_error(main_usage, "no OBJECT given");
 	if (is_help(argv[0])) {
@@ -223,7 +257,7 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	for (i = 0; i < sizeof(objects) / sizeof(objects[0]); i++)
-		if (!strcmp(argv[0], objects[i].name))
+		if (!matches(argv[0], objects[i].name))
 			return objects[i].run(argc, argv);
 	return usage_error(main_usage, "unknown object '%s'", argv[0]);
 }

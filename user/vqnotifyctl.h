@@ -17,9 +17,12 @@
 extern const char *prog;
 
 /* Global options. */
+enum { TS_NONE, TS_LONG, TS_SHORT };
+
 struct ctl_opts {
 	bool json;
 	bool pretty;
+	int timestamp;		/* monitor: TS_LONG (-t), TS_SHORT (-ts) */
 };
 extern struct ctl_opts opts;
 
@@ -27,6 +30,7 @@ void err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int usage_error(void (*usage)(FILE *f), const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 bool is_help(const char *arg);
+int matches(const char *prefix, const char *word);
 int parse_u32(const char *s, uint32_t *v);
 const char *errno_name(int err);
 int errno_from_name(const char *name);
@@ -43,8 +47,28 @@ void jw_str(struct jw *w, const char *key, const char *val);
 void jw_uint(struct jw *w, const char *key, uint64_t val);
 void jw_int(struct jw *w, const char *key, int64_t val);
 void jw_bool(struct jw *w, const char *key, bool val);
+void jw_double(struct jw *w, const char *key, double val);
 /* End of a top-level value: newline, ready for the next one. */
 void jw_end(struct jw *w);
+
+/*
+ * Escaping of tenant-supplied strings (guest and device names):
+ *   ESC_TEXT  tables and lines: C0 controls and DEL as \xNN; C1
+ *             controls, line separators and bidi controls as \uNNNN;
+ *             invalid UTF-8 bytes as \xNN, a backslash doubled;
+ *   ESC_JSON  a JSON string's contents: always valid UTF-8; '"' and '\'
+ *             escaped, unsafe code points as \uNNNN, invalid bytes U+FFFD;
+ *   ESC_PROM  a Prometheus label value: '"', '\' and newline escaped as
+ *             the text format defines, other unsafe code points and
+ *             invalid bytes U+FFFD.
+ */
+enum esc_mode { ESC_TEXT, ESC_JSON, ESC_PROM };
+void put_escaped(FILE *f, const char *s, enum esc_mode mode);
+/* Escaped (ESC_TEXT) for a table, "-" if empty; a rotating static buffer. */
+const char *tname(const char *s);
+
+/* "driver_ok" for (b): the JSON key and metrics label of a transition. */
+const char *transition_key(unsigned int label);
 
 /* One row of a queue table, whatever its source (ioctl or netlink). */
 struct queue_row {
@@ -83,5 +107,70 @@ void queue_usage(FILE *f);
 void stats_usage(FILE *f);
 void monitor_usage(FILE *f);
 void config_usage(FILE *f);
+
+/* nl.c: the generic netlink family, for the commands of nl.c, metrics.c */
+struct nl_sock;
+struct nl_msg;
+struct nlattr;
+
+struct nl {
+	struct nl_sock *sk;
+	int family;
+};
+
+struct nl_guest {
+	uint32_t id, pid, uid, budget, admin_budget, own_budget, reserve;
+	uint32_t threshold, used, nr_assigned, nr_offlimits, nr_waiting;
+	uint32_t nr_devices;
+	bool limited, over_budget;
+	uint64_t counts[VQNOTIFY_NR_COUNTERS];
+	char label[VQNOTIFY_LABEL_LEN];
+};
+
+struct nl_dev {
+	uint32_t guest_id, id, transport, status, num_queues;
+	char label[VQNOTIFY_LABEL_LEN];
+};
+
+struct nl_queue {
+	uint32_t guest_id, dev_id, index, state, reason, label, flags, seq;
+};
+
+/* Growing arrays filled by dump callbacks. */
+struct vec {
+	void *v;
+	size_t nr, size;
+};
+
+struct nl_config {
+	uint32_t v[VQNOTIFY_A_CONFIG_MAX + 1];
+};
+
+/* Host-wide counters, kept by the module across guests' lives. */
+struct nl_stats {
+	bool valid;		/* the module keeps them */
+	uint64_t transitions[VQNOTIFY_LABEL_MAX];
+	uint64_t refusals[VQNOTIFY_REASON_MAX];
+	bool refusal_valid[VQNOTIFY_REASON_MAX];	/* reported */
+	uint64_t preemptions, promotions, events_dropped;
+	uint64_t guests_opened, guests_closed;
+};
+
+void *vec_add(struct vec *a);
+int ctl_nl_open(struct nl *n);
+void ctl_nl_close(struct nl *n);
+/* id -1: all; the dumps fill @out with struct nl_guest, nl_dev, nl_queue. */
+int dump_guests(struct nl *n, int64_t id, struct vec *out);
+int dump_devs(struct nl *n, int64_t guest, struct vec *out);
+int dump_queues(struct nl *n, int64_t guest, int64_t dev, struct vec *out);
+int get_config(struct nl *n, struct nl_config *c);
+/* -EOPNOTSUPP: a module without host-wide counters. */
+int get_stats(struct nl *n, struct nl_stats *st);
+/* Print a failed request (with the kernel's extack); EXIT_RUNTIME. */
+int fail(const char *what, int err);
+
+/* metrics.c */
+int cmd_metrics(int argc, char **argv);
+void metrics_usage(FILE *f);
 
 #endif /* _VQNOTIFYCTL_H */

@@ -742,6 +742,29 @@ enum vqnotify_label_counts_attrs {
 };
 
 /**
+ * enum vqnotify_reason_counts_attrs - refusals by reason
+ *
+ * A nest in VQNOTIFY_A_CONFIG_REFUSALS. The type of each counter equals
+ * the value of its enum vqnotify_reason (VQNOTIFY_A_REASON_COUNTS_LIMITED
+ * == VQNOTIFY_REASON_LIMITED...). Counters are uint: 4 or 8 bytes.
+ * @VQNOTIFY_A_REASON_COUNTS_LIMITED: the guest is limited
+ * @VQNOTIFY_A_REASON_COUNTS_NO_SLOT: the guest's budget was spent
+ * @VQNOTIFY_A_REASON_COUNTS_HOST_CAP: the host-wide cap was reached
+ * @VQNOTIFY_A_REASON_COUNTS_NOT_READY: the queue was not initialised
+ * @__VQNOTIFY_A_REASON_COUNTS_MAX: highest attribute plus one
+ * @VQNOTIFY_A_REASON_COUNTS_MAX: highest attribute
+ */
+enum vqnotify_reason_counts_attrs {
+	VQNOTIFY_A_REASON_COUNTS_LIMITED = 2,
+	VQNOTIFY_A_REASON_COUNTS_NO_SLOT,
+	VQNOTIFY_A_REASON_COUNTS_HOST_CAP,
+	VQNOTIFY_A_REASON_COUNTS_NOT_READY,
+
+	__VQNOTIFY_A_REASON_COUNTS_MAX,
+	VQNOTIFY_A_REASON_COUNTS_MAX = (__VQNOTIFY_A_REASON_COUNTS_MAX - 1)
+};
+
+/**
  * enum vqnotify_guest_attrs - a guest (GUEST_GET, GUEST_SET, GUEST_*_NTF)
  * @VQNOTIFY_A_GUEST_ID: u32: host-wide id, as guest_id of
  *                       struct vqnotify_guest_info
@@ -807,6 +830,7 @@ enum vqnotify_guest_attrs {
  * @VQNOTIFY_A_DEV_TRANSPORT: u32: enum vqnotify_transport
  * @VQNOTIFY_A_DEV_STATUS: u32: virtio device status byte
  * @VQNOTIFY_A_DEV_NUM_QUEUES: u32: number of queues
+ * @VQNOTIFY_A_DEV_GUEST_NAME: string: the name of the device's guest
  * @__VQNOTIFY_A_DEV_MAX: highest attribute plus one
  * @VQNOTIFY_A_DEV_MAX: highest attribute
  */
@@ -817,6 +841,7 @@ enum vqnotify_dev_attrs {
 	VQNOTIFY_A_DEV_TRANSPORT,
 	VQNOTIFY_A_DEV_STATUS,
 	VQNOTIFY_A_DEV_NUM_QUEUES,
+	VQNOTIFY_A_DEV_GUEST_NAME,
 
 	__VQNOTIFY_A_DEV_MAX,
 	VQNOTIFY_A_DEV_MAX = (__VQNOTIFY_A_DEV_MAX - 1)
@@ -868,6 +893,17 @@ enum vqnotify_queue_attrs {
  *                              queues; lowering it revokes nothing
  * @VQNOTIFY_A_CONFIG_HOST_USED: u32: slots in use host-wide (get only)
  * @VQNOTIFY_A_CONFIG_NR_GUESTS: u32: open guests host-wide (get only)
+ * @VQNOTIFY_A_CONFIG_TRANSITIONS: nest: transitions host-wide since the
+ *                                 module was loaded, by label (enum
+ *                                 vqnotify_label_counts_attrs); kept when
+ *                                 guests close (get only)
+ * @VQNOTIFY_A_CONFIG_REFUSALS: nest: queues refused a slot host-wide, by
+ *                              reason (enum vqnotify_reason_counts_attrs)
+ *                              (get only)
+ * @VQNOTIFY_A_CONFIG_EVENTS_DROPPED: uint: events lost to full event
+ *                                    queues host-wide (get only)
+ * @VQNOTIFY_A_CONFIG_GUESTS_OPENED: uint: guests opened (get only)
+ * @VQNOTIFY_A_CONFIG_GUESTS_CLOSED: uint: guests closed (get only)
  * @__VQNOTIFY_A_CONFIG_MAX: highest attribute plus one
  * @VQNOTIFY_A_CONFIG_MAX: highest attribute
  */
@@ -878,6 +914,11 @@ enum vqnotify_config_attrs {
 	VQNOTIFY_A_CONFIG_HOST_CAP,
 	VQNOTIFY_A_CONFIG_HOST_USED,
 	VQNOTIFY_A_CONFIG_NR_GUESTS,
+	VQNOTIFY_A_CONFIG_TRANSITIONS,
+	VQNOTIFY_A_CONFIG_REFUSALS,
+	VQNOTIFY_A_CONFIG_EVENTS_DROPPED,
+	VQNOTIFY_A_CONFIG_GUESTS_OPENED,
+	VQNOTIFY_A_CONFIG_GUESTS_CLOSED,
 
 	__VQNOTIFY_A_CONFIG_MAX,
 	VQNOTIFY_A_CONFIG_MAX = (__VQNOTIFY_A_CONFIG_MAX - 1)
@@ -892,6 +933,9 @@ enum vqnotify_config_attrs {
  * @VQNOTIFY_A_TRANSITION_NEW_STATE: u32: enum vqnotify_vq_state after
  * @VQNOTIFY_A_TRANSITION_LABEL: u32: enum vqnotify_label
  * @VQNOTIFY_A_TRANSITION_REASON: u32: enum vqnotify_reason
+ * @VQNOTIFY_A_TRANSITION_GUEST_NAME: string: the name of the queue's guest
+ *                                    when the event happened
+ * @VQNOTIFY_A_TRANSITION_DEV_NAME: string: the name of its device
  * @__VQNOTIFY_A_TRANSITION_MAX: highest attribute plus one
  * @VQNOTIFY_A_TRANSITION_MAX: highest attribute
  */
@@ -903,6 +947,8 @@ enum vqnotify_transition_attrs {
 	VQNOTIFY_A_TRANSITION_NEW_STATE,
 	VQNOTIFY_A_TRANSITION_LABEL,
 	VQNOTIFY_A_TRANSITION_REASON,
+	VQNOTIFY_A_TRANSITION_GUEST_NAME,
+	VQNOTIFY_A_TRANSITION_DEV_NAME,
 
 	__VQNOTIFY_A_TRANSITION_MAX,
 	VQNOTIFY_A_TRANSITION_MAX = (__VQNOTIFY_A_TRANSITION_MAX - 1)
@@ -938,6 +984,9 @@ enum vqnotify_transition_attrs {
  *                          (enum vqnotify_transition_attrs)
  * @VQNOTIFY_CMD_GUEST_CHANGE_NTF: monitor: a guest's name or run state
  *                                 changed (API 2)
+ * @VQNOTIFY_CMD_REFUSAL_NTF: monitor: a queue refused a slot, one per
+ *                            refused queue (enum vqnotify_transition_attrs,
+ *                            without a label)
  * @__VQNOTIFY_CMD_MAX: highest command plus one
  * @VQNOTIFY_CMD_MAX: highest command
  */
@@ -954,6 +1003,7 @@ enum vqnotify_cmd {
 	VQNOTIFY_CMD_DEV_DEL_NTF,
 	VQNOTIFY_CMD_QUEUE_NTF,
 	VQNOTIFY_CMD_GUEST_CHANGE_NTF,
+	VQNOTIFY_CMD_REFUSAL_NTF,
 
 	__VQNOTIFY_CMD_MAX,
 	VQNOTIFY_CMD_MAX = (__VQNOTIFY_CMD_MAX - 1)

@@ -1,0 +1,645 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vqnotifyctl metrics: the host's slots, guests, devices and counters in
+ * the Prometheus text exposition format (0.0.4), or OpenMetrics 1.0, on
+ * stdout (for node_exporter's textfile collector) or served over HTTP at
+ * /metrics for a scrape.
+ *
+ * The HTTP server is deliberately small and dependency-free (Debian has
+ * libmicrohttpd and libprom, but one static binary that answers one GET
+ * does not need them): one connection at a time, a request of at most
+ * REQ_MAX bytes read within REQ_TIMEOUT_MS, an answer a client does not
+ * read given up after as long, GET and HEAD of /metrics only, and every
+ * answer closes the connection. What it shows is what netlink
+ * shows the caller: run it as root (CAP_NET_ADMIN) to see every guest.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vqnotifyctl.h"
+
+#define REQ_MAX		8192
+#define REQ_TIMEOUT_MS	5000
+
+#define CT_PROMETHEUS	"text/plain; version=0.0.4; charset=utf-8"
+#define CT_OPENMETRICS	"application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+void metrics_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s metrics [format { prometheus | openmetrics }]\n"
+		"       %s metrics { listen | --listen } ADDR:PORT [count N]\n"
+		"The host's notification slots, guests, devices and counters\n"
+		"in the Prometheus text format (default; for node_exporter's\n"
+		"textfile collector: redirect to a *.prom file) or OpenMetrics.\n"
+		"listen: serve GET /metrics over HTTP on ADDR:PORT (numeric,\n"
+		"IPv6 in brackets: [::1]:9617), one connection at a time, in\n"
+		"OpenMetrics when the scraper accepts it; count: exit after N\n"
+		"requests. Run as root to see every guest. Metric names are in\n"
+		"Documentation/admin-guide.rst.\n", prog, prog);
+}
+
+/* Writer */
+
+struct mw {
+	FILE *f;
+	bool om;	/* OpenMetrics: counter families without _total */
+};
+
+static void family(struct mw *w, const char *name, const char *type,
+		   const char *help)
+{
+	size_t n = strlen(name);
+
+	if (w->om && !strcmp(type, "counter") && n > 6 &&
+	    !strcmp(name + n - 6, "_total"))
+		n -= 6;
+	fprintf(w->f, "# HELP %.*s %s\n# TYPE %.*s %s\n", (int)n, name, help,
+		(int)n, name, type);
+}
+
+/* One sample: NAME{k="v",...} VALUE; @nl (key, value) label pairs. */
+static void sample(struct mw *w, const char *name, uint64_t v, int nl, ...)
+{
+	va_list ap;
+	int i;
+
+	fputs(name, w->f);
+	va_start(ap, nl);
+	for (i = 0; i < nl; i++) {
+		const char *k = va_arg(ap, const char *);
+		const char *val = va_arg(ap, const char *);
+
+		fprintf(w->f, "%s%s=\"", i ? "," : "{", k);
+		put_escaped(w->f, val, ESC_PROM);
+		fputc('"', w->f);
+	}
+	va_end(ap);
+	fprintf(w->f, "%s %llu\n", nl ? "}" : "", (unsigned long long)v);
+}
+
+struct snapshot {
+	struct nl_config c;
+	struct vec guests, devs, queues;
+	struct nl_stats st;
+	bool have_stats;
+};
+
+static void snapshot_free(struct snapshot *s)
+{
+	free(s->guests.v);
+	free(s->devs.v);
+	free(s->queues.v);
+}
+
+static int snapshot_take(struct snapshot *s)
+{
+	struct nl n;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	if (ctl_nl_open(&n))
+		return -ENOENT;
+	ret = get_config(&n, &s->c);
+	if (!ret)
+		ret = dump_guests(&n, -1, &s->guests);
+	if (!ret)
+		ret = dump_devs(&n, -1, &s->devs);
+	if (!ret)
+		ret = dump_queues(&n, -1, -1, &s->queues);
+	if (!ret)
+		s->have_stats = !get_stats(&n, &s->st);
+	ctl_nl_close(&n);
+	if (ret)
+		snapshot_free(s);
+	return ret;
+}
+
+static const char *guest_name(struct snapshot *s, uint32_t id)
+{
+	struct nl_guest *g = s->guests.v;
+	size_t i;
+
+	for (i = 0; i < s->guests.nr; i++)
+		if (g[i].id == id)
+			return g[i].label;
+	return "";
+}
+
+static void write_host(struct mw *w, struct snapshot *s)
+{
+	static const struct {
+		const char *name;
+		int attr;
+		const char *help;
+	} host[] = {
+		{ "vqnotify_host_slots_used", VQNOTIFY_A_CONFIG_HOST_USED,
+		  "Notification slots (KVM ioeventfds) in use host-wide." },
+		{ "vqnotify_host_slots_cap", VQNOTIFY_A_CONFIG_HOST_CAP,
+		  "Host-wide cap on notification slots in use." },
+		{ "vqnotify_guests", VQNOTIFY_A_CONFIG_NR_GUESTS,
+		  "Open guests host-wide." },
+		{ "vqnotify_default_budget_slots",
+		  VQNOTIFY_A_CONFIG_DEFAULT_BUDGET,
+		  "Budget of a new guest." },
+		{ "vqnotify_threshold_slots", VQNOTIFY_A_CONFIG_THRESHOLD,
+		  "Many-ioeventfds threshold: a guest with a budget below it is limited." },
+		{ "vqnotify_default_vhost_reserve_slots",
+		  VQNOTIFY_A_CONFIG_VHOST_RESERVE,
+		  "vhost reserve of a new guest." },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(host) / sizeof(host[0]); i++) {
+		family(w, host[i].name, "gauge", host[i].help);
+		sample(w, host[i].name, s->c.v[host[i].attr], 0);
+	}
+}
+
+/* The host-wide counters, kept by the module across guests' lives. */
+static void write_counters(struct mw *w, struct snapshot *s)
+{
+	const struct nl_stats *st = &s->st;
+	const struct {
+		const char *name;
+		const uint64_t *v;
+		const char *help;
+	} scalars[] = {
+		{ "vqnotify_preemptions_total", &st->preemptions,
+		  "Slots taken back from userspace queues (p)." },
+		{ "vqnotify_promotions_total", &st->promotions,
+		  "Waiting queues granted a freed slot (r)." },
+		{ "vqnotify_events_dropped_total", &st->events_dropped,
+		  "Events a guest's VMM lost to a full event queue." },
+		{ "vqnotify_guests_opened_total", &st->guests_opened,
+		  "Guests opened since the module was loaded." },
+		{ "vqnotify_guests_closed_total", &st->guests_closed,
+		  "Guests closed since the module was loaded." },
+	};
+	unsigned int i;
+
+	if (!s->have_stats)
+		return;
+	family(w, "vqnotify_transitions_total", "counter",
+	       "Queue transitions host-wide since the module was loaded, by label.");
+	for (i = VQNOTIFY_LABEL_A; i < VQNOTIFY_LABEL_MAX; i++)
+		sample(w, "vqnotify_transitions_total", st->transitions[i], 2,
+		       "label", vqn_label_name(i), "transition",
+		       transition_key(i));
+	family(w, "vqnotify_refusals_total", "counter",
+	       "Queues refused a slot host-wide since the module was loaded, by reason.");
+	for (i = 0; i < VQNOTIFY_REASON_MAX; i++)
+		if (st->refusal_valid[i])
+			sample(w, "vqnotify_refusals_total", st->refusals[i],
+			       1, "reason", vqn_reason_name(i));
+	for (i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++) {
+		family(w, scalars[i].name, "counter", scalars[i].help);
+		sample(w, scalars[i].name, *scalars[i].v, 0);
+	}
+}
+
+static void write_guests(struct mw *w, struct snapshot *s)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+		const char *help;
+	} gauges[] = {
+#define G(n, f, h) { n, offsetof(struct nl_guest, f), h }
+		G("vqnotify_guest_budget_slots", budget,
+		  "The guest's effective budget."),
+		G("vqnotify_guest_vhost_reserve_slots", reserve,
+		  "Slots of the guest kept for vhost."),
+		G("vqnotify_guest_slots_used", used,
+		  "Slots the guest holds (assigned and offlimits queues)."),
+		G("vqnotify_guest_queues_assigned", nr_assigned,
+		  "Queues of the guest with a slot for userspace (ASSIGNED)."),
+		G("vqnotify_guest_queues_offlimits", nr_offlimits,
+		  "Queues of the guest whose slot vhost holds (OFFLIMITS)."),
+		G("vqnotify_guest_queues_waiting", nr_waiting,
+		  "Queues of the guest refused a slot, waiting for one."),
+		G("vqnotify_guest_devices", nr_devices,
+		  "Devices of the guest."),
+#undef G
+	};
+	struct nl_guest *g = s->guests.v;
+	unsigned int k, l;
+	char id[16], pid[16], uid[16];
+	size_t i;
+
+	family(w, "vqnotify_guest_info", "gauge",
+	       "Always 1: the guest's name, opener's pid and uid.");
+	for (i = 0; i < s->guests.nr; i++) {
+		snprintf(id, sizeof(id), "%u", g[i].id);
+		snprintf(pid, sizeof(pid), "%u", g[i].pid);
+		snprintf(uid, sizeof(uid), "%u", g[i].uid);
+		sample(w, "vqnotify_guest_info", 1, 4, "guest", id, "name",
+		       g[i].label, "pid", pid, "uid", uid);
+	}
+	for (k = 0; k < sizeof(gauges) / sizeof(gauges[0]); k++) {
+		family(w, gauges[k].name, "gauge", gauges[k].help);
+		for (i = 0; i < s->guests.nr; i++) {
+			snprintf(id, sizeof(id), "%u", g[i].id);
+			sample(w, gauges[k].name,
+			       *(uint32_t *)((char *)&g[i] + gauges[k].off), 2,
+			       "guest", id, "name", g[i].label);
+		}
+	}
+	family(w, "vqnotify_guest_limited", "gauge",
+	       "1 when the guest's budget is below the threshold.");
+	for (i = 0; i < s->guests.nr; i++) {
+		snprintf(id, sizeof(id), "%u", g[i].id);
+		sample(w, "vqnotify_guest_limited", g[i].limited, 2, "guest",
+		       id, "name", g[i].label);
+	}
+	family(w, "vqnotify_guest_over_budget", "gauge",
+	       "1 when vhost holds more slots than the guest's budget.");
+	for (i = 0; i < s->guests.nr; i++) {
+		snprintf(id, sizeof(id), "%u", g[i].id);
+		sample(w, "vqnotify_guest_over_budget", g[i].over_budget, 2,
+		       "guest", id, "name", g[i].label);
+	}
+	family(w, "vqnotify_guest_transitions_total", "counter",
+	       "Transitions of the guest's queues since it was opened, by label.");
+	for (i = 0; i < s->guests.nr; i++) {
+		snprintf(id, sizeof(id), "%u", g[i].id);
+		for (l = VQNOTIFY_LABEL_A; l < VQNOTIFY_LABEL_MAX; l++)
+			sample(w, "vqnotify_guest_transitions_total",
+			       g[i].counts[l], 4, "guest", id, "name",
+			       g[i].label, "label", vqn_label_name(l),
+			       "transition", transition_key(l));
+	}
+}
+
+static void write_devices(struct mw *w, struct snapshot *s)
+{
+	static const char *const states[] = { "deassigned", "assigned",
+					      "offlimits" };
+	struct nl_dev *d = s->devs.v;
+	struct nl_queue *q = s->queues.v;
+	char gid[16], did[16];
+	size_t i, j;
+
+	family(w, "vqnotify_device_queues", "gauge",
+	       "Queues of the device, by state.");
+	for (i = 0; i < s->devs.nr; i++) {
+		uint64_t n[3] = { 0 };
+		unsigned int st;
+
+		for (j = 0; j < s->queues.nr; j++)
+			if (q[j].guest_id == d[i].guest_id &&
+			    q[j].dev_id == d[i].id && q[j].state < 3)
+				n[q[j].state]++;
+		snprintf(gid, sizeof(gid), "%u", d[i].guest_id);
+		snprintf(did, sizeof(did), "%u", d[i].id);
+		for (st = 0; st < 3; st++)
+			sample(w, "vqnotify_device_queues", n[st], 6, "guest",
+			       gid, "name", guest_name(s, d[i].guest_id),
+			       "dev", did, "device", d[i].label, "transport",
+			       vqn_transport_name(d[i].transport), "state",
+			       states[st]);
+	}
+}
+
+/* The whole exposition into @f; 0 or a negative errno (nothing written). */
+static int write_metrics(FILE *f, bool om)
+{
+	struct mw w = { .f = f, .om = om };
+	struct snapshot s;
+	int ret;
+
+	ret = snapshot_take(&s);
+	if (ret)
+		return ret;
+	write_host(&w, &s);
+	write_counters(&w, &s);
+	write_guests(&w, &s);
+	write_devices(&w, &s);
+	if (om)
+		fputs("# EOF\n", f);
+	snapshot_free(&s);
+	return 0;
+}
+
+/* HTTP */
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+/* "1.2.3.4:9617" or "[::1]:9617" (numeric only: no resolver). */
+static int parse_listen(const char *s, struct sockaddr_storage *ss,
+			socklen_t *len)
+{
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *colon;
+	uint32_t port;
+	size_t n;
+
+	memset(ss, 0, sizeof(*ss));
+	if (*s == '[') {
+		colon = strstr(s, "]:");
+		if (!colon)
+			return -EINVAL;
+		n = colon - s - 1;
+		s++;
+		colon++;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return -EINVAL;
+		n = colon - s;
+	}
+	if (n >= sizeof(host) || parse_u32(colon + 1, &port) || port > 65535)
+		return -EINVAL;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		*len = sizeof(*s4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		*len = sizeof(*s6);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void send_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= n;
+	}
+}
+
+static void respond(int fd, const char *status, const char *type,
+		    const char *extra, const char *body, size_t len, bool head)
+{
+	char hdr[512];
+	int n;
+
+	n = snprintf(hdr, sizeof(hdr),
+		     "HTTP/1.1 %s\r\nContent-Type: %s\r\n%s"
+		     "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+		     status, type, extra, len);
+	send_all(fd, hdr, n);
+	if (!head)
+		send_all(fd, body, len);
+}
+
+static void error_page(int fd, const char *status, const char *extra)
+{
+	char body[128];
+
+	snprintf(body, sizeof(body), "%s\n", status);
+	respond(fd, status, "text/plain; charset=utf-8", extra, body,
+		strlen(body), false);
+}
+
+/*
+ * Read the request head (up to the blank line) within the deadline:
+ * its length, or -1 (timed out, closed, or REQ_MAX reached: *@big).
+ */
+static ssize_t read_request(int fd, char *buf, bool *big)
+{
+	struct timespec t0, now;
+	size_t len = 0;
+
+	*big = false;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		long left;
+		ssize_t n;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = REQ_TIMEOUT_MS - ((now.tv_sec - t0.tv_sec) * 1000 +
+					 (now.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0 || poll(&p, 1, left) <= 0)
+			return -1;
+		n = recv(fd, buf + len, REQ_MAX - len, 0);
+		if (n <= 0)
+			return -1;
+		len += n;
+		buf[len] = '\0';
+		if (strstr(buf, "\r\n\r\n") || strstr(buf, "\n\n"))
+			return len;
+		if (len == REQ_MAX) {
+			*big = true;
+			return -1;
+		}
+	}
+}
+
+/*
+ * "METHOD /target HTTP/1.x" and the end of the line, or -1. The method is
+ * upper-case letters, the target a path without spaces or controls.
+ */
+static int parse_request_line(const char *req, char *method, char *target)
+{
+	size_t m = strspn(req, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"), t;
+	const char *p;
+
+	if (!m || m > 7 || req[m] != ' ' || req[m + 1] != '/')
+		return -1;
+	p = req + m + 1;
+	for (t = 0; p[t] > ' ' && p[t] < 0x7f; t++)
+		;
+	if (t > 255 || strncmp(p + t, " HTTP/1.", 8) ||
+	    (p[t + 8] != '0' && p[t + 8] != '1') ||
+	    (p[t + 9] != '\r' && p[t + 9] != '\n'))
+		return -1;
+	memcpy(method, req, m);
+	method[m] = '\0';
+	memcpy(target, p, t);
+	target[t] = '\0';
+	return 0;
+}
+
+/* Does the request ask for OpenMetrics (Accept: application/openmetrics-text)? */
+static bool wants_openmetrics(const char *req)
+{
+	const char *p = req;
+
+	while ((p = strchr(p, '\n'))) {
+		p++;
+		if (!strncasecmp(p, "accept:", 7)) {
+			const char *eol = strchr(p, '\n');
+			const char *om = strcasestr(p, "application/openmetrics-text");
+
+			return om && (!eol || om < eol);
+		}
+	}
+	return false;
+}
+
+static void serve_one(int fd)
+{
+	char req[REQ_MAX + 1], method[8], target[256];
+	char *body = NULL;
+	size_t len = 0;
+	bool big, head, om;
+	FILE *f;
+	int ret;
+
+	if (read_request(fd, req, &big) < 0) {
+		if (big)
+			error_page(fd, "431 Request Header Fields Too Large",
+				   "");
+		return;
+	}
+	if (parse_request_line(req, method, target)) {
+		error_page(fd, "400 Bad Request", "");
+		return;
+	}
+	head = !strcmp(method, "HEAD");
+	if (!head && strcmp(method, "GET")) {
+		error_page(fd, "405 Method Not Allowed", "Allow: GET, HEAD\r\n");
+		return;
+	}
+	if (strcmp(target, "/metrics") && strncmp(target, "/metrics?", 9)) {
+		error_page(fd, "404 Not Found", "");
+		return;
+	}
+	om = wants_openmetrics(req);
+	f = open_memstream(&body, &len);
+	if (!f) {
+		error_page(fd, "500 Internal Server Error", "");
+		return;
+	}
+	ret = write_metrics(f, om);
+	fclose(f);
+	if (ret)
+		error_page(fd, "503 Service Unavailable", "");
+	else
+		respond(fd, "200 OK", om ? CT_OPENMETRICS : CT_PROMETHEUS, "",
+			body, len, head);
+	free(body);
+}
+
+static int serve(const char *addr, uint32_t count)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct timeval send_timeout = { .tv_sec = REQ_TIMEOUT_MS / 1000 };
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int one = 1, fd, ret = EXIT_OK;
+
+	if (parse_listen(addr, &ss, &len))
+		return usage_error(metrics_usage,
+				   "metrics: bad listen address '%s' (ADDR:PORT)",
+				   addr);
+	/* Non-blocking: a client gone between poll() and accept() blocks no one. */
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 16)) {
+		err_msg("metrics: listen on %s: %s", addr, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return EXIT_RUNTIME;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	fprintf(stderr, "%s: serving /metrics on %s\n", prog, addr);
+	while (!stop) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int c;
+
+		if (poll(&p, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			err_msg("metrics: poll: %s", strerror(errno));
+			ret = EXIT_RUNTIME;
+			break;
+		}
+		c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		if (c < 0)
+			continue;
+		/* A client that does not read its answer holds us 5 s at most. */
+		setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &send_timeout,
+			   sizeof(send_timeout));
+		serve_one(c);
+		shutdown(c, SHUT_WR);
+		close(c);
+		if (count && !--count)
+			break;
+	}
+	close(fd);
+	return ret;
+}
+
+int cmd_metrics(int argc, char **argv)
+{
+	const char *listen_at = NULL;
+	uint32_t count = 0;
+	bool om = false;
+	int i, ret;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (is_help(a)) {
+			metrics_usage(stdout);
+			return EXIT_OK;
+		}
+		if (i + 1 == argc)
+			return usage_error(metrics_usage,
+					   "metrics: '%s' without a value", a);
+		if (!strcmp(a, "--listen") || !matches(a, "listen")) {
+			listen_at = argv[++i];
+		} else if (!matches(a, "count")) {
+			if (parse_u32(argv[++i], &count) || !count)
+				return usage_error(metrics_usage,
+						   "metrics: bad count '%s'",
+						   argv[i]);
+		} else if (!matches(a, "format")) {
+			a = argv[++i];
+			if (!strcmp(a, "openmetrics"))
+				om = true;
+			else if (strcmp(a, "prometheus"))
+				return usage_error(metrics_usage,
+						   "metrics: unknown format '%s'",
+						   a);
+		} else {
+			return usage_error(metrics_usage,
+					   "metrics: unexpected '%s'", a);
+		}
+	}
+	if (listen_at)
+		return serve(listen_at, count);
+	if (count)
+		return usage_error(metrics_usage, "metrics: count needs listen");
+	ret = write_metrics(stdout, om);
+	if (ret == -ENOENT)
+		return EXIT_RUNTIME;
+	if (ret)
+		return fail("metrics", ret);
+	return fflush(stdout) ? EXIT_RUNTIME : EXIT_OK;
+}

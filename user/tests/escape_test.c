@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit test of the escaping of tenants' names (user/output.c): every
+ * printer, fed the bytes a hostile tenant could get past an older module
+ * (uAPI 2 modules take printable ASCII only). Each mode's output must be
+ * exactly what vqnotifyctl.h promises, and what the JSON writer and the
+ * metrics writer make of them must pass python3's json module and
+ * prometheus_client's parser with the names coming back as they should.
+ * Ends with "N passed, N failed" (make -C user check).
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "../vqnotifyctl.h"
+
+static int passed, failed;
+
+static void check(bool ok, const char *what, const char *got)
+{
+	if (ok) {
+		passed++;
+		return;
+	}
+	failed++;
+	printf("FAIL %s: got '%s'\n", what, got ? got : "");
+}
+
+static char *escaped(const char *in, enum esc_mode mode)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	put_escaped(f, in, mode);
+	fclose(f);
+	return buf;
+}
+
+static const struct {
+	enum esc_mode mode;
+	const char *in, *want;
+} cases[] = {
+	{ ESC_TEXT, "evil\n1     prod-db", "evil\\x0a1     prod-db" },
+	{ ESC_TEXT, "\x1b[2J\"q\\\x7f", "\\x1b[2J\"q\\\\\\x7f" },
+	{ ESC_TEXT, "caf\xc3\xa9\xe2\x80\xae!", "caf\xc3\xa9\\u202e!" },
+	{ ESC_TEXT, "\xc2\x85|\xe2\x81\xa6|\xe2\x80\xa8", "\\u0085|\\u2066|\\u2028" },
+	{ ESC_TEXT, "\xff\xc3(", "\\xff\\xc3(" },
+	{ ESC_TEXT, "\xe2\x80", "\\xe2\\x80" },			/* truncated */
+	{ ESC_TEXT, "\xed\xa0\x80", "\\xed\\xa0\\x80" },	/* surrogate */
+	{ ESC_TEXT, "\xc0\xaf", "\\xc0\\xaf" },			/* overlong */
+	{ ESC_TEXT, "\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80" },	/* > U+10FFFF */
+	{ ESC_TEXT, "\xf0\x9f\x98\x80 ok", "\xf0\x9f\x98\x80 ok" },
+	{ ESC_JSON, "a\"b\\c\n\t\x7f", "a\\\"b\\\\c\\u000a\\u0009\\u007f" },
+	{ ESC_JSON, "\xc2\x85\xe2\x80\xa8\xe2\x80\xae", "\\u0085\\u2028\\u202e" },
+	{ ESC_JSON, "x\xffy\xc3", "x\xef\xbf\xbdy\xef\xbf\xbd" },
+	{ ESC_PROM, "a\"b\\c\nd", "a\\\"b\\\\c\\nd" },
+	{ ESC_PROM, "\r\x1b\x7f\xff", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+	{ ESC_PROM, "caf\xc3\xa9", "caf\xc3\xa9" },
+};
+
+/* Feed @text to python3 running @script; its exit status. */
+static int python(const char *script, const char *text)
+{
+	char cmd[4096];
+	FILE *p;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 -c '%s'", script);
+	p = popen(cmd, "w");
+	if (!p)
+		return -1;
+	fputs(text, p);
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Every name of @names through the JSON writer: strict UTF-8, valid JSON. */
+static void json_round_trip(const char *const *names, int n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct jw *w = jw_new(f, false);
+	int i;
+
+	jw_arr_open(w, NULL);
+	for (i = 0; i < n; i++) {
+		jw_obj_open(w, NULL);
+		jw_str(w, names[i], names[i]);	/* a key too */
+		jw_obj_close(w);
+	}
+	jw_arr_close(w);
+	jw_end(w);
+	jw_free(w);
+	fclose(f);
+	/* Each key and value: the name, invalid bytes as U+FFFD. */
+	check(!python(
+		"import json, sys\n"
+		"docs = json.loads(sys.stdin.buffer.read().decode(\"utf-8\"))\n"
+		"want = [\"evil\\n1     prod-db\", \"\\x1b[2J\\\"q\\\\\\x7f\\ufffd\\ufffd(\",\n"
+		"        \"caf\\u00e9\\u202e!\", \"\\x00\"[1:] + \"d\\r\\t\\x01x\"]\n"
+		"got = [list(d.items())[0] for d in docs]\n"
+		"sys.exit(0 if got == [(n, n) for n in want] else print(got) or 1)\n",
+		buf), "json: python3 parses it, names round-trip", buf);
+	free(buf);
+}
+
+/* A metrics sample with each name as a label value: prometheus_client. */
+static void prom_round_trip(const char *const *names, int n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int i;
+
+	fputs("# HELP t_info A test.\n# TYPE t_info gauge\n", f);
+	for (i = 0; i < n; i++) {
+		fprintf(f, "t_info{i=\"%d\",name=\"", i);
+		put_escaped(f, names[i], ESC_PROM);
+		fputs("\"} 1\n", f);
+	}
+	fclose(f);
+	check(!python(
+		"import sys\n"
+		"from prometheus_client.parser import text_string_to_metric_families as p\n"
+		"s = [x for f in p(sys.stdin.buffer.read().decode(\"utf-8\")) for x in f.samples]\n"
+		"want = [\"evil\\n1     prod-db\", \"\\ufffd[2J\\\"q\\\\\\ufffd\\ufffd\\ufffd(\",\n"
+		"        \"caf\\u00e9\\ufffd!\", \"d\\ufffd\\ufffd\\ufffdx\"]\n"
+		"got = [x.labels[\"name\"] for x in s]\n"
+		"sys.exit(0 if got == want else print(got) or 1)\n",
+		buf), "prometheus: prometheus_client parses it, names round-trip",
+	      buf);
+	free(buf);
+}
+
+int main(void)
+{
+	static const char *const names[] = {
+		"evil\n1     prod-db", "\x1b[2J\"q\\\x7f\xff\xc3(",
+		"caf\xc3\xa9\xe2\x80\xae!", "d\r\t\x01x",
+	};
+	char long_name[VQNOTIFY_LABEL_LEN];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = escaped(cases[i].in, cases[i].mode);
+		char what[64];
+
+		snprintf(what, sizeof(what), "case %u", i);
+		check(!strcmp(got, cases[i].want), what, got);
+		free(got);
+	}
+	check(!strcmp(tname(""), "-"), "tname: empty is -", tname(""));
+	/* The longest name, all of it escaped, fits the table's buffer. */
+	memset(long_name, 0xff, sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	check(strlen(tname(long_name)) == 4 * (sizeof(long_name) - 1),
+	      "tname: a whole name of invalid bytes", tname(long_name));
+	json_round_trip(names, 4);
+	prom_round_trip(names, 4);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
