@@ -42,9 +42,17 @@ TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 # From the command line only: a BUILD in the environment may mean anything.
 BUILD := $(if $(filter command line,$(origin BUILD)),$(abspath $(BUILD)),$(TOP)/build)
 
-KDIR ?= $(or $(wildcard /lib/modules/$(shell uname -r)/build),$(shell \
-	ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | grep -v -- -rt- | \
-	sort -V | tail -n 1))
+# The running kernel's build tree, and no other unless KDIR= says so: a
+# module built for another kernel would not load here.
+KDIR ?= /lib/modules/$(shell uname -r)/build
+# The release KDIR builds for, as in the module's vermagic (Debian's
+# kernel.release says 6.1.192 where uname -r says 6.1.0-57-amd64); the
+# module goes to /lib/modules/$(KREL).
+KREL = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+# Kbuild runs in a copy of the sources (scripts/kbuild.sh): none of its
+# objects land in the source tree.
+KBUILD_OUT = $(BUILD)/module/$(KREL)
 KMOD ?= $(TOP)/kmod
 SELFTESTS ?= $(TOP)/selftests
 KERNELS ?= 6.1 6.12 6.12-rt debug
@@ -60,8 +68,16 @@ SELFTESTS_MAKE = $(MAKE) --no-print-directory -C $(TOP)/selftests \
 all: module user selftests
 
 module:
-	@test -n "$(KDIR)" || { echo "no kernel headers: make deps, or KDIR=..." >&2; exit 1; }
-	$(MAKE) -C $(KDIR) M=$(abspath $(KMOD)) modules
+	@test -f $(KDIR)/Makefile || { \
+		echo "vqnotify: no kernel build tree at $(KDIR)." >&2; \
+		if [ "$(KDIR)" = /lib/modules/$$(uname -r)/build ]; then \
+			echo "  Install the running kernel's headers (Debian:" \
+				"apt-get install linux-headers-$$(uname -r))," >&2; \
+			echo "  or build for another kernel: make KDIR=/path/to/its/build" >&2; fi; \
+		exit 1; }
+	@test -n "$(KREL)" || { echo "vqnotify: $(KDIR) has no include/generated/utsrelease.h" >&2; exit 1; }
+	@$(TOP)/scripts/kbuild.sh $(KDIR) $(KBUILD_OUT) modules
+	@echo "vqnotify: built $(KBUILD_OUT)/vqnotify.ko for $(KREL)"
 
 user:
 	@if [ -f $(TOP)/user/Makefile ]; then \
@@ -119,7 +135,5 @@ fuzz: deps selftests
 
 clean:
 	rm -rf $(BUILD)
-	@if [ -n "$(KDIR)" ] && [ -d "$(KDIR)" ]; then \
-		$(MAKE) -C $(KDIR) M=$(abspath $(KMOD)) clean; fi
 
 .PHONY: all module user selftests selftests-list selftests-timeouts deps style sparse check demo bench fuzz clean

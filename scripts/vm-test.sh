@@ -3,8 +3,9 @@
 # (see kernel.sh).
 #
 #  1. fetch the kernel (scripts/kernel.sh) and build vqnotify.ko against its
-#     headers in $BUILD/NAME/ (a copy of $KMOD and include/; runs for the
-#     same NAME in one $BUILD take turns);
+#     headers in $BUILD/NAME/module (scripts/kbuild.sh: a copy of Kbuild,
+#     $KMOD and the uAPI header; runs for the same NAME in one $BUILD take
+#     turns);
 #  2. pack an initramfs: busybox-static, /init (scripts/guest-init.sh), the
 #     kernel's own kvm modules and their dependencies (decompressed), the
 #     module, the selftest binaries in /tests, vqnotifyctl, examples/;
@@ -18,7 +19,7 @@
 #
 # Environment (the top-level Makefile sets these; all optional):
 #   BUILD         build directory (default: build/ at the top of the repo)
-#   KMOD          module sources: a Kbuild and *.c, *.h (default: kmod/)
+#   KMOD          the module's *.c, *.h (default: kmod/; Kbuild is at the top)
 #   TESTBIN       directory of the selftest binaries (default: $BUILD/selftests)
 #   TESTS         names of the binaries to run (default: all in TESTBIN)
 #   CTL           vqnotifyctl binary (default: $BUILD/user/vqnotifyctl, if any)
@@ -56,6 +57,7 @@ name=$1
 
 BUILD=${BUILD:-$TOP/build}
 KMOD=${KMOD:-$TOP/kmod}
+export KMOD
 TESTBIN=${TESTBIN:-$BUILD/selftests}
 CTL=${CTL:-$BUILD/user/vqnotifyctl}
 TEST_TIMEOUT=${TEST_TIMEOUT:-300}
@@ -94,20 +96,15 @@ early_fail() {
 kenv=$("$VQN_SCRIPTS/kernel.sh" "$name") || early_fail "kernel $name unavailable"
 eval "$kenv"
 
-[ -f "$KMOD/Kbuild" ] || [ -f "$KMOD/Makefile" ] || early_fail "no module sources in $KMOD"
-rm -rf "$work/kmod" "$work/include"
-cp -a "$KMOD" "$work/kmod"
-[ -d "$TOP/include" ] && cp -a "$TOP/include" "$work/include"
-# Drop objects of an earlier in-tree build (`make` at the top builds in kmod/).
-find "$work/kmod" \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o \
-	-name '*.mod.c' -o -name '.*.cmd' -o -name modules.order -o \
-	-name Module.symvers \) -exec rm -f {} +
+ls "$KMOD"/*.c >/dev/null 2>&1 || early_fail "no module sources in $KMOD"
 echo "$tag: building vqnotify.ko for $KVER"
-if ! make -C "$KDIR" M="$work/kmod" modules >"$work/kbuild.log" 2>&1; then
+# In a copy of the sources ($work/module), warnings as errors.
+if ! VQN_WERROR=1 "$VQN_SCRIPTS/kbuild.sh" "$KDIR" "$work/module" modules \
+	>"$work/kbuild.log" 2>&1; then
 	tail -n 40 "$work/kbuild.log"
 	early_fail "module build against $KDIR (log: $work/kbuild.log)"
 fi
-ko=$work/kmod/vqnotify.ko
+ko=$work/module/vqnotify.ko
 [ -f "$ko" ] || early_fail "module build made no vqnotify.ko"
 
 # 2. Initramfs.
@@ -152,7 +149,7 @@ chmod 755 init
 mknod -m 600 dev/console c 5 1 2>/dev/null || true
 cp "$ko" vqnotify.ko
 # The state machine's KUnit suite, built where the kernel has KUnit.
-[ -f "$work/kmod/vqnotify_kunit.ko" ] && cp "$work/kmod/vqnotify_kunit.ko" .
+[ -f "$work/module/vqnotify_kunit.ko" ] && cp "$work/module/vqnotify_kunit.ko" .
 
 # kvm-amd and what it needs, in load order, as plain .ko for busybox insmod.
 base=${MODDIR%/lib/modules/*}
