@@ -133,7 +133,89 @@ fuzz: deps selftests
 			$(TOP)/scripts/vm-test.sh --tag fuzz $(KERNEL); \
 	else echo "fuzz: no selftests/*fuzz*.c yet"; fi
 
+# --- Installing (Documentation/admin-guide.rst, "Installing") ------------
+# make install [DESTDIR=] [PREFIX=/usr/local]: the module into
+# /lib/modules/$(KREL)/updates (then depmod, unless DESTDIR is set), the
+# library, headers, vqnotify.pc, vqnotifyctl and man pages (user/Makefile),
+# the udev rule, the modules-load.d file, a modprobe.d example and the
+# examples (docs). make uninstall removes exactly what install put down.
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' $(TOP)/dkms.conf)
+PREFIX ?= /usr/local
+DATADIR ?= $(PREFIX)/share
+DOCDIR ?= $(DATADIR)/doc/vqnotify
+# Where udev and systemd-modules-load look under /usr/local and /usr.
+UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
+MODULESLOADDIR ?= $(PREFIX)/lib/modules-load.d
+MODULEDIR = /lib/modules/$(KREL)/updates
+DKMSDIR ?= /usr/src/vqnotify-$(VERSION)
+USER_MAKE = $(MAKE) --no-print-directory -C $(TOP)/user O=$(BUILD)/user PREFIX=$(PREFIX)
+
+DATA_FILES := $(UDEVRULESDIR)/60-vqnotify.rules \
+	$(MODULESLOADDIR)/vqnotify.conf $(DOCDIR)/README.md \
+	$(DOCDIR)/admin-guide.rst $(DOCDIR)/examples/demo.vqn \
+	$(DOCDIR)/examples/vqn-hello.c $(DOCDIR)/examples/modprobe.d/vqnotify.conf
+# The module's sources as DKMS builds them (and the vqnotify-dkms package).
+DKMS_FILES := dkms.conf Kbuild Kconfig include/uapi/linux/vqnotify.h \
+	$(patsubst $(TOP)/%,%,$(wildcard $(TOP)/kmod/*.[ch]))
+
+install: install-module install-user install-data
+
+install-module: module
+	install -D -m 0644 $(KBUILD_OUT)/vqnotify.ko $(DESTDIR)$(MODULEDIR)/vqnotify.ko
+	@if [ -z "$(DESTDIR)" ]; then echo "depmod -a $(KREL)"; depmod -a $(KREL); fi
+
+install-user: user
+	@$(USER_MAKE) install
+
+install-data:
+	install -D -m 0644 $(TOP)/udev/60-vqnotify.rules $(DESTDIR)$(UDEVRULESDIR)/60-vqnotify.rules
+	install -D -m 0644 $(TOP)/conf/modules-load.d/vqnotify.conf $(DESTDIR)$(MODULESLOADDIR)/vqnotify.conf
+	install -D -m 0644 $(TOP)/README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -D -m 0644 $(TOP)/Documentation/admin-guide.rst $(DESTDIR)$(DOCDIR)/admin-guide.rst
+	install -D -m 0644 $(TOP)/examples/demo.vqn $(DESTDIR)$(DOCDIR)/examples/demo.vqn
+	install -D -m 0644 $(TOP)/examples/vqn-hello.c $(DESTDIR)$(DOCDIR)/examples/vqn-hello.c
+	install -D -m 0644 $(TOP)/conf/modprobe.d/vqnotify.conf \
+		$(DESTDIR)$(DOCDIR)/examples/modprobe.d/vqnotify.conf
+
+# The sources DKMS builds, in $(DKMSDIR); then, unless DESTDIR is set,
+# `dkms install vqnotify/$(VERSION)` (add, build, install for the running
+# kernel, and for new kernels as they come: AUTOINSTALL).
+install-dkms:
+	cd $(TOP) && for f in $(DKMS_FILES); do \
+		install -D -m 0644 $$f $(DESTDIR)$(DKMSDIR)/$$f || exit 1; done
+	@if [ -z "$(DESTDIR)" ]; then echo "dkms install vqnotify/$(VERSION)"; \
+		dkms install vqnotify/$(VERSION); fi
+
+uninstall: uninstall-module uninstall-user uninstall-data
+
+uninstall-module:
+	@test -n "$(KREL)" || { echo "vqnotify: which kernel? KDIR=" >&2; exit 1; }
+	rm -f $(DESTDIR)$(MODULEDIR)/vqnotify.ko
+	@if [ -z "$(DESTDIR)" ]; then echo "depmod -a $(KREL)"; depmod -a $(KREL); fi
+
+uninstall-user:
+	@$(USER_MAKE) uninstall
+
+uninstall-data:
+	rm -f $(addprefix $(DESTDIR),$(DATA_FILES))
+	-rmdir $(DESTDIR)$(DOCDIR)/examples/modprobe.d $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(DOCDIR) 2>/dev/null
+
+uninstall-dkms:
+	@if [ -z "$(DESTDIR)" ]; then echo "dkms remove vqnotify/$(VERSION) --all"; \
+		dkms remove vqnotify/$(VERSION) --all || :; fi
+	cd $(DESTDIR)$(DKMSDIR) 2>/dev/null && rm -f $(DKMS_FILES) || :
+	-cd $(DESTDIR)$(DKMSDIR) 2>/dev/null && rmdir -p include/uapi/linux kmod 2>/dev/null
+	-rmdir $(DESTDIR)$(DKMSDIR) 2>/dev/null
+
+# Debian packages (debian/), built in a copy of the tree, into build/deb/.
+deb: deps
+	@$(TOP)/scripts/deb.sh
+
 clean:
 	rm -rf $(BUILD)
 
+.PHONY: install install-module install-user install-data install-dkms uninstall
+.PHONY: uninstall-module uninstall-user uninstall-data uninstall-dkms
+.PHONY: deb
 .PHONY: all module user selftests selftests-list selftests-timeouts deps style sparse check demo bench fuzz clean
