@@ -120,5 +120,46 @@ dkms)
 	[ ! -e "$work/dkms/vqnotify/$ver" ] || fail "dkms remove left $work/dkms/vqnotify/$ver"
 	echo "dkms: removed vqnotify/$ver"
 	;;
+smoke)
+	kernel 6.1
+	ko=$BUILD/pkg/dkms/vqnotify-$KVER.ko
+	[ -f "$ko" ] || fail "$ko missing: the dkms step builds it"
+	rm -rf "$work"
+	root=$work/root
+	mkdir -p "$root/tests" "$root/smoke" "$root/etc"
+	for p in vqnotify-dkms vqnotify-utils libvqnotify1 libvqnotify-dev; do
+		dpkg -x "$(deb_of "$p")" "$root"
+	done
+	# As dkms install would put it, then depmod (on the host, into $root).
+	install -D -m 0644 "$ko" "$root/lib/modules/$KVER/updates/dkms/vqnotify.ko"
+	# (Its warnings: no modules.order or modules.builtin in this tree.)
+	depmod -b "$root" "$KVER" 2>/dev/null
+	grep -q 'family-vqnotify vqnotify$' "$root/lib/modules/$KVER/modules.alias" ||
+		fail "depmod wrote no genl family alias"
+	# The example of libvqnotify-dev, built as its users would, against the
+	# unpacked packages only (the sysroot prefixes pkg-config's paths).
+	triplet=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+	pcflags=$(PKG_CONFIG_SYSROOT_DIR=$root \
+		PKG_CONFIG_LIBDIR=$root/usr/lib/$triplet/pkgconfig \
+		pkg-config --cflags --libs vqnotify) || fail "pkg-config vqnotify"
+	echo "smoke: cc vqn-hello.c $pcflags"
+	# shellcheck disable=SC2086 # pkg-config's output is a list of flags
+	cc -O2 -Wall -o "$root/smoke/vqn-hello" \
+		"$root/usr/share/doc/libvqnotify-dev/examples/vqn-hello.c" $pcflags ||
+		fail "vqn-hello does not build against libvqnotify-dev"
+	# The shared libraries they need (libc, libnl) from this Debian host,
+	# at their own paths, and an ld.so.cache for the guest.
+	for bin in "$root/smoke/vqn-hello" "$root/usr/sbin/vqnotifyctl"; do
+		LD_LIBRARY_PATH=$root/usr/lib/$triplet ldd "$bin" |
+			sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p'
+	done | sort -u | while read -r lib; do
+		case $lib in "$root"/*) continue ;; esac
+		install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+	done
+	printf '/lib/%s\n/usr/lib/%s\n' "$triplet" "$triplet" >"$root/etc/ld.so.conf"
+	ldconfig -r "$root"
+	cp "$VQN_SCRIPTS/pkg-smoke-guest.sh" "$root/tests/vqn_pkg_smoke"
+	"$VQN_SCRIPTS/vm-test.sh" --smoke "$root" 6.1
+	;;
 *) die "unknown step $step" ;;
 esac

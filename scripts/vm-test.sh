@@ -16,6 +16,10 @@
 # With --demo the guest runs `vqnotifyctl replay /examples/demo.vqn` instead
 # of the tests and its output is printed. --tag TAG names the log and result
 # TAG-NAME instead of NAME (demo: demo-NAME), e.g. for `make bench`.
+# With --smoke DIR (scripts/pkg-check.sh smoke) nothing is built: DIR, a
+# tree of unpacked packages with the DKMS-built module, is copied over the
+# initramfs, and the programs in DIR/tests run without the rig loading the
+# module (they load it); log and result are named smoke-NAME.
 #
 # Environment (the top-level Makefile sets these; all optional):
 #   BUILD         build directory (default: build/ at the top of the repo)
@@ -44,15 +48,17 @@ TOP=$(cd "$VQN_SCRIPTS/.." && pwd)
 
 mode=test
 prefix=
+overlay=
 while [ $# -gt 1 ]; do
 	case $1 in
 	--demo) mode=demo prefix=demo- ;;
 	--tag) prefix=$2- && shift ;;
+	--smoke) mode=smoke prefix=smoke- overlay=$2 && shift ;;
 	*) break ;;
 	esac
 	shift
 done
-[ $# -eq 1 ] || die "usage: $0 [--demo] [--tag TAG] 6.1|6.12|6.12-rt|debug"
+[ $# -eq 1 ] || die "usage: $0 [--demo | --smoke DIR] [--tag TAG] 6.1|6.12|6.12-rt|debug"
 name=$1
 
 BUILD=${BUILD:-$TOP/build}
@@ -96,16 +102,22 @@ early_fail() {
 kenv=$("$VQN_SCRIPTS/kernel.sh" "$name") || early_fail "kernel $name unavailable"
 eval "$kenv"
 
-ls "$KMOD"/*.c >/dev/null 2>&1 || early_fail "no module sources in $KMOD"
-echo "$tag: building vqnotify.ko for $KVER"
-# In a copy of the sources ($work/module), warnings as errors.
-if ! VQN_WERROR=1 "$VQN_SCRIPTS/kbuild.sh" "$KDIR" "$work/module" modules \
-	>"$work/kbuild.log" 2>&1; then
-	tail -n 40 "$work/kbuild.log"
-	early_fail "module build against $KDIR (log: $work/kbuild.log)"
+if [ $mode = smoke ]; then
+	[ -d "$overlay/tests" ] || early_fail "no $overlay/tests"
+	TESTBIN=$overlay/tests
+	TESTS=
+else
+	ls "$KMOD"/*.c >/dev/null 2>&1 || early_fail "no module sources in $KMOD"
+	echo "$tag: building vqnotify.ko for $KVER"
+	# In a copy of the sources ($work/module), warnings as errors.
+	if ! VQN_WERROR=1 "$VQN_SCRIPTS/kbuild.sh" "$KDIR" "$work/module" modules \
+		>"$work/kbuild.log" 2>&1; then
+		tail -n 40 "$work/kbuild.log"
+		early_fail "module build against $KDIR (log: $work/kbuild.log)"
+	fi
+	ko=$work/module/vqnotify.ko
+	[ -f "$ko" ] || early_fail "module build made no vqnotify.ko"
 fi
-ko=$work/module/vqnotify.ko
-[ -f "$ko" ] || early_fail "module build made no vqnotify.ko"
 
 # 2. Initramfs.
 if [ $mode = demo ]; then
@@ -147,9 +159,13 @@ cp "$VQN_SCRIPTS/guest-init.sh" init
 chmod 755 init
 # The kernel opens /dev/console for /init before devtmpfs is mounted.
 mknod -m 600 dev/console c 5 1 2>/dev/null || true
-cp "$ko" vqnotify.ko
-# The state machine's KUnit suite, built where the kernel has KUnit.
-[ -f "$work/module/vqnotify_kunit.ko" ] && cp "$work/module/vqnotify_kunit.ko" .
+if [ $mode = smoke ]; then
+	cp -a "$overlay/." .
+else
+	cp "$ko" vqnotify.ko
+	# The state machine's KUnit suite, built where the kernel has KUnit.
+	[ -f "$work/module/vqnotify_kunit.ko" ] && cp "$work/module/vqnotify_kunit.ko" .
+fi
 
 # kvm-amd and what it needs, in load order, as plain .ko for busybox insmod.
 base=${MODDIR%/lib/modules/*}
