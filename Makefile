@@ -2,7 +2,8 @@
 #
 # vqnotify: module, userspace and selftests, and the VM test rig.
 #
-#   make            build kmod/vqnotify.ko (against KDIR), user/ and selftests/
+#   make            build vqnotify.ko (against KDIR, in build/module/KREL),
+#                   user/ and selftests/
 #   make demo       boot Debian's kernel in QEMU and replay examples/demo.vqn
 #   make check      style, sparse, then module + selftests in a VM per kernel;
 #                   ends with "N passed, N failed[, N skipped]"
@@ -11,11 +12,16 @@
 #   make bench      run the bench/*.c programs in a VM (when they exist)
 #   make fuzz       run the *fuzz* selftests in a VM (when they exist)
 #   make deps       install the Debian packages all this needs
+#   make install    module (KDIR), library, tool, udev rule, docs; uninstall
+#                   removes exactly those (DESTDIR, PREFIX; see "Installing"
+#                   in Documentation/admin-guide.rst); install-dkms: DKMS
+#   make deb        Debian packages into build/deb (and lintian)
+#   make docs       Documentation/ with Sphinx, warnings as errors
 #   make clean
 #
 # Variables (make VAR=value):
 #   KDIR          kernel build tree for `make` (default: the running kernel's,
-#                 else the newest installed Debian linux-headers-*-amd64)
+#                 /lib/modules/$(uname -r)/build; nothing else)
 #   KERNELS       kernels for `make check` (default: 6.1 6.12 6.12-rt debug;
 #                 debug is left out while scripts/debug-kernel.sh is missing)
 #   KERNEL        kernel for demo, bench and fuzz (default: 6.1)
@@ -101,6 +107,9 @@ style:
 
 sparse:
 	@$(TOP)/scripts/sparse.sh 6.1
+
+# The project's own checks: warnings are errors there (not in users' builds).
+check demo bench fuzz style sparse: export VQN_WERROR := 1
 
 check: deps
 	@$(TOP)/scripts/check.sh
@@ -212,10 +221,17 @@ uninstall-dkms:
 deb: deps
 	@$(TOP)/scripts/deb.sh
 
+# Documentation/ with Sphinx (Documentation/conf.py), warnings as errors,
+# into build/docs/html.
+docs: deps
+	@sphinx-build -q -W -n --keep-going -b html -d $(BUILD)/docs/.doctrees \
+		$(TOP)/Documentation $(BUILD)/docs/html && \
+		echo "docs: built $(BUILD)/docs/html without warnings"
+
 clean:
 	rm -rf $(BUILD)
 
 .PHONY: install install-module install-user install-data install-dkms uninstall
 .PHONY: uninstall-module uninstall-user uninstall-data uninstall-dkms
-.PHONY: deb
+.PHONY: deb docs
 .PHONY: all module user selftests selftests-list selftests-timeouts deps style sparse check demo bench fuzz clean

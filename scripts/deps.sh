@@ -13,7 +13,8 @@ PKGS="build-essential bc bison flex kmod pkg-config xz-utils cpio
       qemu-system-x86 busybox-static sparse ccache
       libnl-3-dev libnl-genl-3-dev
       python3-yaml python3-jsonschema
-      clang libclang-rt-14-dev"
+      clang libclang-rt-14-dev
+      dkms dh-dkms debhelper lintian python3-sphinx"
 
 missing=
 for p in $PKGS; do
