@@ -175,6 +175,7 @@ install-module: module
 
 install-user: user
 	@$(USER_MAKE) install
+	@if [ -z "$(DESTDIR)" ]; then echo ldconfig; ldconfig; fi
 
 install-data:
 	install -D -m 0644 $(TOP)/udev/60-vqnotify.rules $(DESTDIR)$(UDEVRULESDIR)/60-vqnotify.rules
@@ -204,6 +205,7 @@ uninstall-module:
 
 uninstall-user:
 	@$(USER_MAKE) uninstall
+	@if [ -z "$(DESTDIR)" ]; then echo ldconfig; ldconfig; fi
 
 uninstall-data:
 	rm -f $(addprefix $(DESTDIR),$(DATA_FILES))
@@ -218,12 +220,14 @@ uninstall-dkms:
 	-rmdir $(DESTDIR)$(DKMSDIR) 2>/dev/null
 
 # Debian packages (debian/), built in a copy of the tree, into build/deb/.
-deb: deps
+deb:
 	@$(TOP)/scripts/deb.sh
 
 # Documentation/ with Sphinx (Documentation/conf.py), warnings as errors,
 # into build/docs/html.
-docs: deps
+docs:
+	@command -v sphinx-build >/dev/null || \
+		{ echo "docs: sphinx-build missing: apt-get install python3-sphinx" >&2; exit 1; }
 	@sphinx-build -q -W -n --keep-going -b html -d $(BUILD)/docs/.doctrees \
 		$(TOP)/Documentation $(BUILD)/docs/html && \
 		echo "docs: built $(BUILD)/docs/html without warnings"

@@ -13,7 +13,8 @@ TOP=$(cd "$VQN_SCRIPTS/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 
 command -v dpkg-buildpackage >/dev/null && command -v lintian >/dev/null &&
-	command -v dh_dkms >/dev/null || die "debhelper, dh-dkms, lintian missing: run scripts/deps.sh"
+	command -v dh_dkms >/dev/null ||
+	die "missing: the build dependencies (apt-get build-dep ./) and lintian"
 ver=$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)
 out=$BUILD/deb
 src=$out/vqnotify-$ver

@@ -55,7 +55,7 @@ install)
 	rm -rf "$work"
 	dest=$work/root
 	mkdir -p "$dest"
-	make -s --no-print-directory -C "$TOP" install install-dkms DESTDIR="$dest" KDIR="$KDIR" \
+	make -s --no-print-directory -C "$TOP" BUILD="$BUILD" install install-dkms DESTDIR="$dest" KDIR="$KDIR" \
 		>"$work/install.log" 2>&1 || { tail -n 20 "$work/install.log"; fail "make install"; }
 	files "$dest" >"$work/installed"
 	sed 's/^/install: installed /' "$work/installed"
@@ -66,7 +66,7 @@ install)
 		./usr/src/vqnotify-$ver/dkms.conf ./usr/src/vqnotify-$ver/Kbuild; do
 		grep -qxF "$f" "$work/installed" || fail "make install did not install $f"
 	done
-	make -s --no-print-directory -C "$TOP" uninstall uninstall-dkms DESTDIR="$dest" KDIR="$KDIR" \
+	make -s --no-print-directory -C "$TOP" BUILD="$BUILD" uninstall uninstall-dkms DESTDIR="$dest" KDIR="$KDIR" \
 		>"$work/uninstall.log" 2>&1 || { tail -n 20 "$work/uninstall.log"; fail "make uninstall"; }
 	left=$(files "$dest"; cd "$dest" && find . -type d -name '*vqnotify*')
 	[ -z "$left" ] || fail "make uninstall left:" $left
