@@ -5,7 +5,8 @@
 #   make            build vqnotify.ko (against KDIR, in build/module/KREL),
 #                   user/ and selftests/
 #   make demo       boot Debian's kernel in QEMU and replay examples/demo.vqn
-#   make check      style, sparse, then module + selftests in a VM per kernel;
+#   make check      style, sparse, spec, docs, install, deb, dkms, the packages
+#                   in a VM, then module + selftests in a VM per kernel;
 #                   ends with "N passed, N failed[, N skipped]"
 #   make style      checkpatch.pl --strict over kmod/ and the uAPI header
 #   make sparse     build the module with C=2 against the 6.1 headers
