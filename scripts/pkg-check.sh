@@ -43,10 +43,11 @@ kernel() {
 # files DIR: every file and link under DIR, relative, sorted.
 files() { (cd "$1" && find . ! -type d | LC_ALL=C sort); }
 
+# deb_of PACKAGE: sets deb to the package file make deb built, or fails.
 deb_of() {
 	set -- "$debs/$1"_"$ver"_*.deb
 	[ -f "$1" ] || fail "$1 missing: make deb first"
-	echo "$1"
+	deb=$1
 }
 
 case $step in
@@ -76,7 +77,8 @@ dkms)
 	command -v dkms >/dev/null || fail "dkms missing: run scripts/deps.sh"
 	rm -rf "$work"
 	mkdir -p "$work/dkms"
-	dpkg -x "$(deb_of vqnotify-dkms)" "$work/root"
+	deb_of vqnotify-dkms
+	dpkg -x "$deb" "$work/root"
 	# A private DKMS tree and source tree: nothing under /var/lib/dkms or
 	# /usr/src, no root needed; no signing key made (sign_file unset).
 	dkms() {
@@ -85,7 +87,7 @@ dkms)
 	}
 	dkms add "vqnotify/$ver" >"$work/add.log" 2>&1 ||
 		{ cat "$work/add.log"; fail "dkms add vqnotify/$ver"; }
-	echo "dkms: added vqnotify/$ver from $(basename "$(deb_of vqnotify-dkms)")"
+	echo "dkms: added vqnotify/$ver from ${deb##*/}"
 	clog=$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)
 	for k in 6.1 6.12; do
 		kernel "$k"
@@ -128,7 +130,8 @@ smoke)
 	root=$work/root
 	mkdir -p "$root/tests" "$root/smoke" "$root/etc"
 	for p in vqnotify-dkms vqnotify-utils libvqnotify1 libvqnotify-dev; do
-		dpkg -x "$(deb_of "$p")" "$root"
+		deb_of "$p"
+		dpkg -x "$deb" "$root"
 	done
 	# As dkms install would put it, then depmod (on the host, into $root).
 	install -D -m 0644 "$ko" "$root/lib/modules/$KVER/updates/dkms/vqnotify.ko"
