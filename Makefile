@@ -160,9 +160,11 @@ MODULEDIR = /lib/modules/$(KREL)/updates
 DKMSDIR ?= /usr/src/vqnotify-$(VERSION)
 USER_MAKE = $(MAKE) --no-print-directory -C $(TOP)/user O=$(BUILD)/user PREFIX=$(PREFIX)
 
+# The replay scripts of examples/ (vqnotifyctl replay FILE).
+EXAMPLES_VQN := $(notdir $(wildcard $(TOP)/examples/*.vqn))
 DATA_FILES := $(UDEVRULESDIR)/60-vqnotify.rules \
 	$(MODULESLOADDIR)/vqnotify.conf $(DOCDIR)/README.md \
-	$(DOCDIR)/admin-guide.rst $(DOCDIR)/examples/demo.vqn \
+	$(DOCDIR)/admin-guide.rst $(addprefix $(DOCDIR)/examples/,$(EXAMPLES_VQN)) \
 	$(DOCDIR)/examples/vqn-hello.c $(DOCDIR)/examples/modprobe.d/vqnotify.conf
 # The module's sources as DKMS builds them (and the vqnotify-dkms package).
 DKMS_FILES := dkms.conf Kbuild Kconfig include/uapi/linux/vqnotify.h \
@@ -183,7 +185,8 @@ install-data:
 	install -D -m 0644 $(TOP)/conf/modules-load.d/vqnotify.conf $(DESTDIR)$(MODULESLOADDIR)/vqnotify.conf
 	install -D -m 0644 $(TOP)/README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -D -m 0644 $(TOP)/Documentation/admin-guide.rst $(DESTDIR)$(DOCDIR)/admin-guide.rst
-	install -D -m 0644 $(TOP)/examples/demo.vqn $(DESTDIR)$(DOCDIR)/examples/demo.vqn
+	for f in $(EXAMPLES_VQN); do install -D -m 0644 $(TOP)/examples/$$f \
+		$(DESTDIR)$(DOCDIR)/examples/$$f || exit 1; done
 	install -D -m 0644 $(TOP)/examples/vqn-hello.c $(DESTDIR)$(DOCDIR)/examples/vqn-hello.c
 	install -D -m 0644 $(TOP)/conf/modprobe.d/vqnotify.conf \
 		$(DESTDIR)$(DOCDIR)/examples/modprobe.d/vqnotify.conf
