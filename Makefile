@@ -2,20 +2,27 @@
 #
 # vqnotify: module, userspace and selftests, and the VM test rig.
 #
-#   make            build kmod/vqnotify.ko (against KDIR), user/ and selftests/
+#   make            build vqnotify.ko (against KDIR, in build/module/KREL),
+#                   user/ and selftests/
 #   make demo       boot Debian's kernel in QEMU and replay examples/demo.vqn
-#   make check      style, sparse, then module + selftests in a VM per kernel;
+#   make check      style, sparse, spec, docs, install, deb, dkms, the packages
+#                   in a VM, then module + selftests in a VM per kernel;
 #                   ends with "N passed, N failed[, N skipped]"
 #   make style      checkpatch.pl --strict over kmod/ and the uAPI header
 #   make sparse     build the module with C=2 against the 6.1 headers
 #   make bench      run the bench/*.c programs in a VM (when they exist)
 #   make fuzz       run the *fuzz* selftests in a VM (when they exist)
 #   make deps       install the Debian packages all this needs
+#   make install    module (KDIR), library, tool, udev rule, docs; uninstall
+#                   removes exactly those (DESTDIR, PREFIX; see "Installing"
+#                   in Documentation/admin-guide.rst); install-dkms: DKMS
+#   make deb        Debian packages into build/deb (and lintian)
+#   make docs       Documentation/ with Sphinx, warnings as errors
 #   make clean
 #
 # Variables (make VAR=value):
 #   KDIR          kernel build tree for `make` (default: the running kernel's,
-#                 else the newest installed Debian linux-headers-*-amd64)
+#                 /lib/modules/$(uname -r)/build; nothing else)
 #   KERNELS       kernels for `make check` (default: 6.1 6.12 6.12-rt debug;
 #                 debug is left out while scripts/debug-kernel.sh is missing)
 #   KERNEL        kernel for demo, bench and fuzz (default: 6.1)
@@ -42,9 +49,17 @@ TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 # From the command line only: a BUILD in the environment may mean anything.
 BUILD := $(if $(filter command line,$(origin BUILD)),$(abspath $(BUILD)),$(TOP)/build)
 
-KDIR ?= $(or $(wildcard /lib/modules/$(shell uname -r)/build),$(shell \
-	ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | grep -v -- -rt- | \
-	sort -V | tail -n 1))
+# The running kernel's build tree, and no other unless KDIR= says so: a
+# module built for another kernel would not load here.
+KDIR ?= /lib/modules/$(shell uname -r)/build
+# The release KDIR builds for, as in the module's vermagic (Debian's
+# kernel.release says 6.1.192 where uname -r says 6.1.0-57-amd64); the
+# module goes to /lib/modules/$(KREL).
+KREL = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+# Kbuild runs in a copy of the sources (scripts/kbuild.sh): none of its
+# objects land in the source tree.
+KBUILD_OUT = $(BUILD)/module/$(KREL)
 KMOD ?= $(TOP)/kmod
 SELFTESTS ?= $(TOP)/selftests
 KERNELS ?= 6.1 6.12 6.12-rt debug
@@ -60,8 +75,16 @@ SELFTESTS_MAKE = $(MAKE) --no-print-directory -C $(TOP)/selftests \
 all: module user selftests
 
 module:
-	@test -n "$(KDIR)" || { echo "no kernel headers: make deps, or KDIR=..." >&2; exit 1; }
-	$(MAKE) -C $(KDIR) M=$(abspath $(KMOD)) modules
+	@test -f $(KDIR)/Makefile || { \
+		echo "vqnotify: no kernel build tree at $(KDIR)." >&2; \
+		if [ "$(KDIR)" = /lib/modules/$$(uname -r)/build ]; then \
+			echo "  Install the running kernel's headers (Debian:" \
+				"apt-get install linux-headers-$$(uname -r))," >&2; \
+			echo "  or build for another kernel: make KDIR=/path/to/its/build" >&2; fi; \
+		exit 1; }
+	@test -n "$(KREL)" || { echo "vqnotify: $(KDIR) has no include/generated/utsrelease.h" >&2; exit 1; }
+	@$(TOP)/scripts/kbuild.sh $(KDIR) $(KBUILD_OUT) modules
+	@echo "vqnotify: built $(KBUILD_OUT)/vqnotify.ko for $(KREL)"
 
 user:
 	@if [ -f $(TOP)/user/Makefile ]; then \
@@ -85,6 +108,9 @@ style:
 
 sparse:
 	@$(TOP)/scripts/sparse.sh 6.1
+
+# The project's own checks: warnings are errors there (not in users' builds).
+check demo bench fuzz style sparse: export VQN_WERROR := 1
 
 check: deps
 	@$(TOP)/scripts/check.sh
@@ -117,9 +143,103 @@ fuzz: deps selftests
 			$(TOP)/scripts/vm-test.sh --tag fuzz $(KERNEL); \
 	else echo "fuzz: no selftests/*fuzz*.c yet"; fi
 
+# --- Installing (Documentation/admin-guide.rst, "Installing") ------------
+# make install [DESTDIR=] [PREFIX=/usr/local]: the module into
+# /lib/modules/$(KREL)/updates (then depmod, unless DESTDIR is set), the
+# library, headers, vqnotify.pc, vqnotifyctl and man pages (user/Makefile),
+# the udev rule, the modules-load.d file, a modprobe.d example and the
+# examples (docs). make uninstall removes exactly what install put down.
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' $(TOP)/dkms.conf)
+PREFIX ?= /usr/local
+DATADIR ?= $(PREFIX)/share
+DOCDIR ?= $(DATADIR)/doc/vqnotify
+# Where udev and systemd-modules-load look under /usr/local and /usr.
+UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
+MODULESLOADDIR ?= $(PREFIX)/lib/modules-load.d
+MODULEDIR = /lib/modules/$(KREL)/updates
+DKMSDIR ?= /usr/src/vqnotify-$(VERSION)
+USER_MAKE = $(MAKE) --no-print-directory -C $(TOP)/user O=$(BUILD)/user PREFIX=$(PREFIX)
+
+# The replay scripts of examples/ (vqnotifyctl replay FILE).
+EXAMPLES_VQN := $(notdir $(wildcard $(TOP)/examples/*.vqn))
+DATA_FILES := $(UDEVRULESDIR)/60-vqnotify.rules \
+	$(MODULESLOADDIR)/vqnotify.conf $(DOCDIR)/README.md \
+	$(DOCDIR)/admin-guide.rst $(addprefix $(DOCDIR)/examples/,$(EXAMPLES_VQN)) \
+	$(DOCDIR)/examples/vqn-hello.c $(DOCDIR)/examples/modprobe.d/vqnotify.conf
+# The module's sources as DKMS builds them (and the vqnotify-dkms package).
+DKMS_FILES := dkms.conf Kbuild Kconfig include/uapi/linux/vqnotify.h \
+	$(patsubst $(TOP)/%,%,$(wildcard $(TOP)/kmod/*.[ch]))
+
+install: install-module install-user install-data
+
+install-module: module
+	install -D -m 0644 $(KBUILD_OUT)/vqnotify.ko $(DESTDIR)$(MODULEDIR)/vqnotify.ko
+	@if [ -z "$(DESTDIR)" ]; then echo "depmod -a $(KREL)"; depmod -a $(KREL); fi
+
+install-user: user
+	@$(USER_MAKE) install
+	@if [ -z "$(DESTDIR)" ]; then echo ldconfig; ldconfig; fi
+
+install-data:
+	install -D -m 0644 $(TOP)/udev/60-vqnotify.rules $(DESTDIR)$(UDEVRULESDIR)/60-vqnotify.rules
+	install -D -m 0644 $(TOP)/conf/modules-load.d/vqnotify.conf $(DESTDIR)$(MODULESLOADDIR)/vqnotify.conf
+	install -D -m 0644 $(TOP)/README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -D -m 0644 $(TOP)/Documentation/admin-guide.rst $(DESTDIR)$(DOCDIR)/admin-guide.rst
+	for f in $(EXAMPLES_VQN); do install -D -m 0644 $(TOP)/examples/$$f \
+		$(DESTDIR)$(DOCDIR)/examples/$$f || exit 1; done
+	install -D -m 0644 $(TOP)/examples/vqn-hello.c $(DESTDIR)$(DOCDIR)/examples/vqn-hello.c
+	install -D -m 0644 $(TOP)/conf/modprobe.d/vqnotify.conf \
+		$(DESTDIR)$(DOCDIR)/examples/modprobe.d/vqnotify.conf
+
+# The sources DKMS builds, in $(DKMSDIR); then, unless DESTDIR is set,
+# `dkms install vqnotify/$(VERSION)` (add, build, install for the running
+# kernel, and for new kernels as they come: AUTOINSTALL).
+install-dkms:
+	cd $(TOP) && for f in $(DKMS_FILES); do \
+		install -D -m 0644 $$f $(DESTDIR)$(DKMSDIR)/$$f || exit 1; done
+	@if [ -z "$(DESTDIR)" ]; then echo "dkms install vqnotify/$(VERSION)"; \
+		dkms install vqnotify/$(VERSION); fi
+
+uninstall: uninstall-module uninstall-user uninstall-data
+
+uninstall-module:
+	@test -n "$(KREL)" || { echo "vqnotify: which kernel? KDIR=" >&2; exit 1; }
+	rm -f $(DESTDIR)$(MODULEDIR)/vqnotify.ko
+	@if [ -z "$(DESTDIR)" ]; then echo "depmod -a $(KREL)"; depmod -a $(KREL); fi
+
+uninstall-user:
+	@$(USER_MAKE) uninstall
+	@if [ -z "$(DESTDIR)" ]; then echo ldconfig; ldconfig; fi
+
+uninstall-data:
+	rm -f $(addprefix $(DESTDIR),$(DATA_FILES))
+	-rmdir $(DESTDIR)$(DOCDIR)/examples/modprobe.d $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(DOCDIR) 2>/dev/null
+
+uninstall-dkms:
+	@if [ -z "$(DESTDIR)" ]; then echo "dkms remove vqnotify/$(VERSION) --all"; \
+		dkms remove vqnotify/$(VERSION) --all || :; fi
+	cd $(DESTDIR)$(DKMSDIR) 2>/dev/null && rm -f $(DKMS_FILES) || :
+	-cd $(DESTDIR)$(DKMSDIR) 2>/dev/null && rmdir -p include/uapi/linux kmod 2>/dev/null
+	-rmdir $(DESTDIR)$(DKMSDIR) 2>/dev/null
+
+# Debian packages (debian/), built in a copy of the tree, into build/deb/.
+deb:
+	@$(TOP)/scripts/deb.sh
+
+# Documentation/ with Sphinx (Documentation/conf.py), warnings as errors,
+# into build/docs/html.
+docs:
+	@command -v sphinx-build >/dev/null || \
+		{ echo "docs: sphinx-build missing: apt-get install python3-sphinx" >&2; exit 1; }
+	@sphinx-build -q -W -n --keep-going -b html -d $(BUILD)/docs/.doctrees \
+		$(TOP)/Documentation $(BUILD)/docs/html && \
+		echo "docs: built $(BUILD)/docs/html without warnings"
+
 clean:
 	rm -rf $(BUILD)
-	@if [ -n "$(KDIR)" ] && [ -d "$(KDIR)" ]; then \
-		$(MAKE) -C $(KDIR) M=$(abspath $(KMOD)) clean; fi
 
+.PHONY: install install-module install-user install-data install-dkms uninstall
+.PHONY: uninstall-module uninstall-user uninstall-data uninstall-dkms
+.PHONY: deb docs
 .PHONY: all module user selftests selftests-list selftests-timeouts deps style sparse check demo bench fuzz clean

@@ -2,8 +2,8 @@
 /*
  * Compatibility with older kernels, and the only file that knows about them.
  *
- * Every shim is keyed on a VQN_HAVE_* feature that kmod/Kbuild probes in the
- * kernel tree being built against, never on a version number: stable and
+ * Every shim is keyed on a VQN_HAVE_* feature that the top-level Kbuild probes
+ * in the kernel tree being built against, never on a version number: stable and
  * distribution kernels backport. The rest of the module is written for the
  * newest interfaces; a shim here provides them, or an equivalent, where the
  * kernel lacks them.

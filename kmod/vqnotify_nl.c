@@ -1146,3 +1146,5 @@ void vqn_nl_exit(void)
 {
 	vqn_genl_unregister_family(&vqnotify_nl_family);
 }
+
+MODULE_ALIAS_GENL_FAMILY(VQNOTIFY_FAMILY_NAME);

@@ -107,6 +107,15 @@ check completion "$VQN_SCRIPTS/check-completion.sh"
 # The escaping of tenants' names by every vqnotifyctl printer (host only).
 host_suite escape user
 [ -f tools/sm/Makefile ] && host_suite sm tools/sm
+# Documentation builds; make install/uninstall; the packages (lintian); DKMS
+# builds from them for 6.1 and 6.12; the packages in a 6.1 VM (pkg-check.sh).
+check docs mk -s docs
+check install "$VQN_SCRIPTS/pkg-check.sh" install
+check deb mk -s deb
+check dkms "$VQN_SCRIPTS/pkg-check.sh" dkms
+"$VQN_SCRIPTS/pkg-check.sh" smoke || true
+[ -f "$results/smoke-6.1" ] || record smoke-6.1 0 1 0
+order="$order smoke-6.1"
 
 for k in $KERNELS; do
 	if [ "$k" = debug ] && [ ! -e "$VQN_SCRIPTS/debug-kernel.sh" ]; then

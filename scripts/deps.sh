@@ -12,9 +12,10 @@ PKGS="build-essential bc bison flex kmod pkg-config xz-utils cpio
       linux-source-6.12 linux-source-6.1
       qemu-system-x86 busybox-static sparse ccache
       libnl-3-dev libnl-genl-3-dev
-      python3-yaml python3-jsonschema python3-prometheus-client
-      bash-completion trace-cmd
-      clang libclang-rt-14-dev"
+	python3-yaml python3-jsonschema python3-prometheus-client
+	bash-completion trace-cmd
+	clang libclang-rt-14-dev
+	dkms dh-dkms debhelper lintian python3-sphinx"
 
 missing=
 for p in $PKGS; do

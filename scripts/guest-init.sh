@@ -117,7 +117,14 @@ if [ -f /vqnotify_kunit.ko ] && [ "$VQN_RIG_MODE" != demo ]; then
 fi
 
 loaded=
-if load; then
+if [ "$VQN_RIG_MODE" = smoke ]; then
+	# The package smoke test (scripts/pkg-check.sh smoke): the module comes
+	# from the unpacked packages and the test loads it itself.
+	for t in $VQN_TESTS; do
+		run_test "$t"
+	done
+	grep -q '^vqnotify ' /proc/modules && loaded=1
+elif load; then
 	loaded=1
 	mark "MODLOAD ok"
 else
@@ -126,6 +133,7 @@ fi
 
 if [ -n "$loaded" ]; then
 	case $VQN_RIG_MODE in
+	smoke) ;;
 	demo)
 		mark "DEMO BEGIN"
 		vqnotifyctl replay /examples/demo.vqn

@@ -10,6 +10,7 @@ TOP=$(cd "$VQN_SCRIPTS/.." && pwd)
 name=${1:-6.1}
 BUILD=${BUILD:-$TOP/build}
 KMOD=${KMOD:-$TOP/kmod}
+export KMOD
 command -v sparse >/dev/null || die "sparse missing: run scripts/deps.sh"
 kenv=$("$VQN_SCRIPTS/kernel.sh" "$name") || exit 1
 eval "$kenv"
@@ -17,12 +18,10 @@ eval "$kenv"
 work=$BUILD/sparse-$name
 rm -rf "$work"
 mkdir -p "$work"
-cp -a "$KMOD" "$work/kmod"
-[ -d "$TOP/include" ] && cp -a "$TOP/include" "$work/include"
-find "$work/kmod" \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' \) -exec rm -f {} +
 
 st=0
-make -C "$KDIR" M="$work/kmod" C=2 modules >"$work/sparse.log" 2>&1 || st=$?
+VQN_WERROR=1 "$VQN_SCRIPTS/kbuild.sh" "$KDIR" "$work/module" C=2 modules \
+	>"$work/sparse.log" 2>&1 || st=$?
 if [ $st -ne 0 ] || grep -qE '(warning|error):' "$work/sparse.log"; then
 	grep -E '(warning|error):' "$work/sparse.log" || tail -n 30 "$work/sparse.log"
 	echo "sparse: FAIL against $KVER (log: $work/sparse.log)"

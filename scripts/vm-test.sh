@@ -3,8 +3,9 @@
 # (see kernel.sh).
 #
 #  1. fetch the kernel (scripts/kernel.sh) and build vqnotify.ko against its
-#     headers in $BUILD/NAME/ (a copy of $KMOD and include/; runs for the
-#     same NAME in one $BUILD take turns);
+#     headers in $BUILD/NAME/module (scripts/kbuild.sh: a copy of Kbuild,
+#     $KMOD and the uAPI header; runs for the same NAME in one $BUILD take
+#     turns);
 #  2. pack an initramfs: busybox-static, /init (scripts/guest-init.sh), the
 #     kernel's own kvm modules and their dependencies (decompressed), the
 #     module, the selftest binaries in /tests, vqnotifyctl, examples/;
@@ -15,10 +16,14 @@
 # With --demo the guest runs `vqnotifyctl replay /examples/demo.vqn` instead
 # of the tests and its output is printed. --tag TAG names the log and result
 # TAG-NAME instead of NAME (demo: demo-NAME), e.g. for `make bench`.
+# With --smoke DIR (scripts/pkg-check.sh smoke) nothing is built: DIR, a
+# tree of unpacked packages with the DKMS-built module, is copied over the
+# initramfs, and the programs in DIR/tests run without the rig loading the
+# module (they load it); log and result are named smoke-NAME.
 #
 # Environment (the top-level Makefile sets these; all optional):
 #   BUILD         build directory (default: build/ at the top of the repo)
-#   KMOD          module sources: a Kbuild and *.c, *.h (default: kmod/)
+#   KMOD          the module's *.c, *.h (default: kmod/; Kbuild is at the top)
 #   TESTBIN       directory of the selftest binaries (default: $BUILD/selftests)
 #   TESTS         names of the binaries to run (default: all in TESTBIN)
 #   CTL           vqnotifyctl binary (default: $BUILD/user/vqnotifyctl, if any)
@@ -43,19 +48,22 @@ TOP=$(cd "$VQN_SCRIPTS/.." && pwd)
 
 mode=test
 prefix=
+overlay=
 while [ $# -gt 1 ]; do
 	case $1 in
 	--demo) mode=demo prefix=demo- ;;
 	--tag) prefix=$2- && shift ;;
+	--smoke) mode=smoke prefix=smoke- overlay=$2 && shift ;;
 	*) break ;;
 	esac
 	shift
 done
-[ $# -eq 1 ] || die "usage: $0 [--demo] [--tag TAG] 6.1|6.12|6.12-rt|debug"
+[ $# -eq 1 ] || die "usage: $0 [--demo | --smoke DIR] [--tag TAG] 6.1|6.12|6.12-rt|debug"
 name=$1
 
 BUILD=${BUILD:-$TOP/build}
 KMOD=${KMOD:-$TOP/kmod}
+export KMOD
 TESTBIN=${TESTBIN:-$BUILD/selftests}
 CTL=${CTL:-$BUILD/user/vqnotifyctl}
 TEST_TIMEOUT=${TEST_TIMEOUT:-300}
@@ -94,21 +102,22 @@ early_fail() {
 kenv=$("$VQN_SCRIPTS/kernel.sh" "$name") || early_fail "kernel $name unavailable"
 eval "$kenv"
 
-[ -f "$KMOD/Kbuild" ] || [ -f "$KMOD/Makefile" ] || early_fail "no module sources in $KMOD"
-rm -rf "$work/kmod" "$work/include"
-cp -a "$KMOD" "$work/kmod"
-[ -d "$TOP/include" ] && cp -a "$TOP/include" "$work/include"
-# Drop objects of an earlier in-tree build (`make` at the top builds in kmod/).
-find "$work/kmod" \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o \
-	-name '*.mod.c' -o -name '.*.cmd' -o -name modules.order -o \
-	-name Module.symvers \) -exec rm -f {} +
-echo "$tag: building vqnotify.ko for $KVER"
-if ! make -C "$KDIR" M="$work/kmod" modules >"$work/kbuild.log" 2>&1; then
-	tail -n 40 "$work/kbuild.log"
-	early_fail "module build against $KDIR (log: $work/kbuild.log)"
+if [ $mode = smoke ]; then
+	[ -d "$overlay/tests" ] || early_fail "no $overlay/tests"
+	TESTBIN=$overlay/tests
+	TESTS=
+else
+	ls "$KMOD"/*.c >/dev/null 2>&1 || early_fail "no module sources in $KMOD"
+	echo "$tag: building vqnotify.ko for $KVER"
+	# In a copy of the sources ($work/module), warnings as errors.
+	if ! VQN_WERROR=1 "$VQN_SCRIPTS/kbuild.sh" "$KDIR" "$work/module" modules \
+		>"$work/kbuild.log" 2>&1; then
+		tail -n 40 "$work/kbuild.log"
+		early_fail "module build against $KDIR (log: $work/kbuild.log)"
+	fi
+	ko=$work/module/vqnotify.ko
+	[ -f "$ko" ] || early_fail "module build made no vqnotify.ko"
 fi
-ko=$work/kmod/vqnotify.ko
-[ -f "$ko" ] || early_fail "module build made no vqnotify.ko"
 
 # 2. Initramfs.
 if [ $mode = demo ]; then
@@ -150,9 +159,13 @@ cp "$VQN_SCRIPTS/guest-init.sh" init
 chmod 755 init
 # The kernel opens /dev/console for /init before devtmpfs is mounted.
 mknod -m 600 dev/console c 5 1 2>/dev/null || true
-cp "$ko" vqnotify.ko
-# The state machine's KUnit suite, built where the kernel has KUnit.
-[ -f "$work/kmod/vqnotify_kunit.ko" ] && cp "$work/kmod/vqnotify_kunit.ko" .
+if [ $mode = smoke ]; then
+	cp -a "$overlay/." .
+else
+	cp "$ko" vqnotify.ko
+	# The state machine's KUnit suite, built where the kernel has KUnit.
+	[ -f "$work/module/vqnotify_kunit.ko" ] && cp "$work/module/vqnotify_kunit.ko" .
+fi
 
 # kvm-amd and what it needs, in load order, as plain .ko for busybox insmod.
 base=${MODDIR%/lib/modules/*}

@@ -1,0 +1,168 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# pkg-check.sh STEP: the installation checks of `make check` (each is one
+# check line there; all run on the host, only smoke boots a VM):
+#
+#   install  make install install-dkms into a DESTDIR (module for the 6.1
+#            headers), list the files, make uninstall uninstall-dkms, list
+#            again: nothing may remain
+#   dkms     from the built vqnotify-dkms package's /usr/src tree: dkms add,
+#            dkms build for the 6.1 and 6.12 headers (--kernelsourcedir: no
+#            kernel image, no /lib/modules/KREL/build), modinfo of both
+#            modules (vermagic, version = dkms.conf = debian/changelog,
+#            genl alias, every parameter described and in the modprobe.d
+#            example), dkms remove; the 6.1 module is kept for smoke
+#   smoke    the packages unpacked into the 6.1 VM's initramfs, with that
+#            DKMS-built module in /lib/modules/KREL/updates/dkms: the
+#            netlink family autoloads it, vqnotifyctl runs, and vqn-hello
+#            (the libvqnotify-dev example, compiled here through pkg-config
+#            against the unpacked packages) registers a guest
+#
+# dkms and smoke use the packages `make deb` built in $BUILD/deb (run it
+# first; make check does). Work directories: $BUILD/pkg/STEP.
+set -eu
+VQN_SCRIPTS=$(cd "$(dirname "$0")" && pwd)
+. "$VQN_SCRIPTS/lib.sh"
+TOP=$(cd "$VQN_SCRIPTS/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+export BUILD
+
+[ $# -eq 1 ] || die "usage: $0 install|dkms|smoke"
+step=$1
+work=$BUILD/pkg/$step
+debs=$BUILD/deb
+ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$TOP/dkms.conf")
+fail() { echo "$step: FAIL: $*"; exit 1; }
+
+# kernel NAME: KVER, KDIR... of rig kernel NAME (scripts/kernel.sh).
+kernel() {
+	kenv=$("$VQN_SCRIPTS/kernel.sh" "$1") || fail "kernel $1 unavailable"
+	eval "$kenv"
+}
+
+# files DIR: every file and link under DIR, relative, sorted.
+files() { (cd "$1" && find . ! -type d | LC_ALL=C sort); }
+
+# deb_of PACKAGE: sets deb to the package file make deb built, or fails.
+deb_of() {
+	set -- "$debs/$1"_"$ver"_*.deb
+	[ -f "$1" ] || fail "$1 missing: make deb first"
+	deb=$1
+}
+
+case $step in
+install)
+	kernel 6.1
+	rm -rf "$work"
+	dest=$work/root
+	mkdir -p "$dest"
+	make -s --no-print-directory -C "$TOP" BUILD="$BUILD" install install-dkms DESTDIR="$dest" KDIR="$KDIR" \
+		>"$work/install.log" 2>&1 || { tail -n 20 "$work/install.log"; fail "make install"; }
+	files "$dest" >"$work/installed"
+	sed 's/^/install: installed /' "$work/installed"
+	for f in ./lib/modules/$KVER/updates/vqnotify.ko ./usr/local/sbin/vqnotifyctl \
+		./usr/local/lib/libvqnotify.so.1 ./usr/local/lib/pkgconfig/vqnotify.pc \
+		./usr/local/lib/udev/rules.d/60-vqnotify.rules \
+		./usr/local/share/doc/vqnotify/examples/modprobe.d/vqnotify.conf \
+		./usr/src/vqnotify-$ver/dkms.conf ./usr/src/vqnotify-$ver/Kbuild; do
+		grep -qxF "$f" "$work/installed" || fail "make install did not install $f"
+	done
+	make -s --no-print-directory -C "$TOP" BUILD="$BUILD" uninstall uninstall-dkms DESTDIR="$dest" KDIR="$KDIR" \
+		>"$work/uninstall.log" 2>&1 || { tail -n 20 "$work/uninstall.log"; fail "make uninstall"; }
+	left=$(files "$dest"; cd "$dest" && find . -type d -name '*vqnotify*')
+	[ -z "$left" ] || fail "make uninstall left:" $left
+	echo "install: $(wc -l <"$work/installed") files installed, none left after uninstall"
+	;;
+dkms)
+	command -v dkms >/dev/null || fail "dkms missing: run scripts/deps.sh"
+	rm -rf "$work"
+	mkdir -p "$work/dkms"
+	deb_of vqnotify-dkms
+	dpkg -x "$deb" "$work/root"
+	# A private DKMS tree and source tree: nothing under /var/lib/dkms or
+	# /usr/src, no root needed; no signing key made (sign_file unset).
+	dkms() {
+		sign_file=/nonexistent command dkms "$@" --dkmstree "$work/dkms" \
+			--sourcetree "$work/root/usr/src"
+	}
+	dkms add "vqnotify/$ver" >"$work/add.log" 2>&1 ||
+		{ cat "$work/add.log"; fail "dkms add vqnotify/$ver"; }
+	echo "dkms: added vqnotify/$ver from ${deb##*/}"
+	clog=$(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)
+	for k in 6.1 6.12; do
+		kernel "$k"
+		t0=$(date +%s)
+		if ! dkms build "vqnotify/$ver" -k "$KVER" --kernelsourcedir "$KDIR" \
+			>"$work/build-$k.log" 2>&1; then
+			cat "$work/build-$k.log"
+			cat "$work/dkms/vqnotify/$ver/build/make.log" 2>/dev/null | tail -n 30
+			fail "dkms build for $KVER"
+		fi
+		ko=$work/dkms/vqnotify/$ver/$KVER/x86_64/module/vqnotify.ko
+		[ -f "$ko" ] || ko=$ko.xz
+		[ -f "$ko" ] || fail "dkms build for $KVER made no vqnotify.ko"
+		m=$(modinfo -F vermagic "$ko" | cut -d' ' -f1)
+		[ "$m" = "$KVER" ] || fail "$ko: vermagic $m, not $KVER"
+		v=$(modinfo -F version "$ko")
+		[ "$v" = "$ver" ] && [ "$clog" = "$ver" ] ||
+			fail "versions differ: module $v, dkms.conf $ver, debian/changelog $clog"
+		modinfo -F alias "$ko" | grep -qx 'net-pf-16-proto-16-family-vqnotify' ||
+			fail "$ko: no genl family alias"
+		modinfo -F parm "$ko" | sed 's/:.*//' | LC_ALL=C sort >"$work/parms"
+		modinfo -F parm "$ko" | grep -v '^[a-z_]*:.* (' >"$work/undescribed" || :
+		[ ! -s "$work/undescribed" ] || fail "parameters without a description:" $(cat "$work/undescribed")
+		sed -n 's/^#*options vqnotify \([a-z_]*\)=.*/\1/p' "$TOP/conf/modprobe.d/vqnotify.conf" |
+			LC_ALL=C sort | diff -u "$work/parms" - >"$work/parms.diff" ||
+			{ cat "$work/parms.diff"; fail "conf/modprobe.d/vqnotify.conf and the module's parameters differ"; }
+		[ "$k" = 6.1 ] && cp "$ko" "$work/vqnotify-$KVER.ko"
+		echo "dkms: built for $KVER in $(($(date +%s) - t0))s: version $v, $(wc -l <"$work/parms") parameters"
+	done
+	dkms remove "vqnotify/$ver" --all >"$work/remove.log" 2>&1 ||
+		{ cat "$work/remove.log"; fail "dkms remove"; }
+	[ ! -e "$work/dkms/vqnotify/$ver" ] || fail "dkms remove left $work/dkms/vqnotify/$ver"
+	echo "dkms: removed vqnotify/$ver"
+	;;
+smoke)
+	kernel 6.1
+	ko=$BUILD/pkg/dkms/vqnotify-$KVER.ko
+	[ -f "$ko" ] || fail "$ko missing: the dkms step builds it"
+	rm -rf "$work"
+	root=$work/root
+	mkdir -p "$root/tests" "$root/smoke" "$root/etc"
+	for p in vqnotify-dkms vqnotify-utils libvqnotify1 libvqnotify-dev; do
+		deb_of "$p"
+		dpkg -x "$deb" "$root"
+	done
+	# As dkms install would put it, then depmod (on the host, into $root).
+	install -D -m 0644 "$ko" "$root/lib/modules/$KVER/updates/dkms/vqnotify.ko"
+	# (Its warnings: no modules.order or modules.builtin in this tree.)
+	depmod -b "$root" "$KVER" 2>/dev/null
+	grep -q 'family-vqnotify vqnotify$' "$root/lib/modules/$KVER/modules.alias" ||
+		fail "depmod wrote no genl family alias"
+	# The example of libvqnotify-dev, built as its users would, against the
+	# unpacked packages only (the sysroot prefixes pkg-config's paths).
+	triplet=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+	pcflags=$(PKG_CONFIG_SYSROOT_DIR=$root \
+		PKG_CONFIG_LIBDIR=$root/usr/lib/$triplet/pkgconfig \
+		pkg-config --cflags --libs vqnotify) || fail "pkg-config vqnotify"
+	echo "smoke: cc vqn-hello.c $pcflags"
+	# shellcheck disable=SC2086 # pkg-config's output is a list of flags
+	cc -O2 -Wall -o "$root/smoke/vqn-hello" \
+		"$root/usr/share/doc/libvqnotify-dev/examples/vqn-hello.c" $pcflags ||
+		fail "vqn-hello does not build against libvqnotify-dev"
+	# The shared libraries they need (libc, libnl) from this Debian host,
+	# at their own paths, and an ld.so.cache for the guest.
+	for bin in "$root/smoke/vqn-hello" "$root/usr/sbin/vqnotifyctl"; do
+		LD_LIBRARY_PATH=$root/usr/lib/$triplet ldd "$bin" |
+			sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p'
+	done | sort -u | while read -r lib; do
+		case $lib in "$root"/*) continue ;; esac
+		install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+	done
+	printf '/lib/%s\n/usr/lib/%s\n' "$triplet" "$triplet" >"$root/etc/ld.so.conf"
+	ldconfig -r "$root"
+	cp "$VQN_SCRIPTS/pkg-smoke-guest.sh" "$root/tests/vqn_pkg_smoke"
+	"$VQN_SCRIPTS/vm-test.sh" --smoke "$root" 6.1
+	;;
+*) die "unknown step $step" ;;
+esac
