@@ -17,7 +17,8 @@
  *
  * Environment: VQN_BENCH_SMOKE=1 runs a seconds-long version (few trials,
  * few guests, no wait for memory statistics to settle) so the program is
- * exercised by `make check`; VQN_BENCH_TRIALS overrides the trial count.
+ * exercised by `make check`; VQN_BENCH_TRIALS overrides the trial count;
+ * VQN_BENCH_ONLY="core,memory" runs only the named groups of figures.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -1212,12 +1213,29 @@ static void read_line(const char *path, char *buf, size_t len)
 	}
 }
 
+/* VQN_BENCH_ONLY="core,kvm" runs only these groups of figures. */
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} groups[] = {
+	{ "core", bench_core },
+	{ "kvm", bench_kvm },
+	{ "monitor", bench_monitor },
+	{ "trace", bench_trace },
+	{ "memory", bench_memory },
+	{ "guests", bench_guests },
+	{ "promotion", bench_promotion },
+	{ "scale", bench_scale },
+};
+
 int main(void)
 {
 	struct rlimit rl = { 8192, 8192 };
 	const char *s = getenv("VQN_BENCH_SMOKE");
+	const char *only = getenv("VQN_BENCH_ONLY");
 	char clk[64];
 	struct utsname u;
+	unsigned int i;
 	int fd;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1252,11 +1270,11 @@ int main(void)
 	}
 	null_fig = fig_new("null_enotty", "ENOTTY ioctl on a /dev/vqnotify fd (the denominator), ns", "ns");
 	{
-		int i;
+		int k;
 
-		for (i = 0; i < warm; i++)
+		for (k = 0; k < warm; k++)
 			null_trial(fd);
-		for (i = 0; i < trials; i++) {
+		for (k = 0; k < trials; k++) {
 			double a = null_trial(fd);
 
 			fig_push(null_fig, a, null_trial(fd));
@@ -1269,21 +1287,12 @@ int main(void)
 
 	printf("# kernel %s, clocksource %s, %d trials after %d warm-up%s\n",
 	       u.release, clk, trials, warm, smoke ? ", smoke run" : "");
-	bench_core();
-	printf("# core figures done\n");
-	bench_kvm();
-	printf("# kvm done\n");
-	bench_monitor();
-	printf("# monitor done\n");
-	bench_trace();
-	printf("# tracepoint done\n");
-	bench_memory();
-	printf("# memory done\n");
-	bench_guests();
-	printf("# guests and dump done\n");
-	bench_promotion();
-	printf("# promotion done\n");
-	bench_scale();
+	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		if (only && !strstr(only, groups[i].name))
+			continue;
+		groups[i].fn();
+		printf("# %s done\n", groups[i].name);
+	}
 
 	printf("bench: vqnotify bench, kernel %s, clocksource %s, %d trials after %d warm-up%s; ratios are min/min against the ENOTTY ioctl\n",
 	       u.release, clk, trials, warm, smoke ? " (SMOKE: not figures to quote)" : "");
