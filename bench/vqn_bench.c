@@ -373,6 +373,17 @@ static double trial_brk_onoff(void *p)
 	return t;
 }
 
+/* GET_INFO, PAIR_BATCH times: ns per call. */
+static double trial_info(void *p)
+{
+	int fd = *(int *)p, i;
+	double t = now_ns();
+
+	for (i = 0; i < PAIR_BATCH; i++)
+		get_info(fd);
+	return (now_ns() - t) / PAIR_BATCH;
+}
+
 /* DRIVER_OK of a 1024-queue device with results, after an untimed reset. */
 struct drv_ok {
 	int fd;
@@ -487,6 +498,13 @@ static void bench_core(void)
 	fig_target(f_cf, "x null", f_cf->xnull, "<= 1.5x", 1.5, 1);
 	fig_target(f_ev_brk, "broker/vqnotify", f_ev_brk->s.min / f_de->s.min,
 		   ">= 20x", 20, -1);
+	{
+		struct fig *f[] = { fig_new("get_info", "GET_INFO, ns per call (no target)", "ns") };
+		trial_fn fn[] = { trial_info };
+		void *ctx[] = { &fd };
+
+		run_figs(fd, 1, f, fn, ctx);
+	}
 
 	/* DRIVER_OK of 1024 queues: module, same code in-process, broker. */
 	dok.fd = fd_ok;
