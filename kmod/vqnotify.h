@@ -102,6 +102,8 @@ void vqn_host_promote_all(void);
 /* Netlink family, vqnotify_nl.c */
 int vqn_nl_init(void);
 void vqn_nl_exit(void);
+bool vqn_nl_listened(void);
+/* The caller checks vqn_nl_listened() first, once per call. */
 void vqn_nl_notify_transition(struct vqn_guest *g, struct vqn_vq *vq, u8 old,
 			      u8 label);
 void vqn_nl_notify_guest(struct vqn_guest *g, u8 cmd);

@@ -909,7 +909,7 @@ static int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 
 /* Notifications to the monitor group, called with the guest's lock held */
 
-static bool vqn_nl_listened(void)
+bool vqn_nl_listened(void)
 {
 	return genl_has_listeners(&vqnotify_nl_family, &init_net,
 				  VQNOTIFY_NLGRP_MONITOR);
@@ -940,8 +940,6 @@ void vqn_nl_notify_transition(struct vqn_guest *g, struct vqn_vq *vq, u8 old,
 	void *hdr;
 
 	lockdep_assert_held(&g->lock);
-	if (!vqn_nl_listened())
-		return;
 	msg = genlmsg_new(7 * nla_total_size(sizeof(u32)), GFP_KERNEL);
 	if (!msg)
 		return vqn_nl_lost(NULL);
