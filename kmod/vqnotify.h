@@ -49,8 +49,9 @@ struct vqn_config {
  * @host_quota: host slots the work lets this guest take, see above
  * @read_lock: serialises readers of the event ring
  * @ev_lock: protects the event ring
- * @ev: event ring of @ev_depth records
- * @ev_depth: capacity of @ev
+ * @ev: event ring of @ev_cap records
+ * @ev_cap: capacity of @ev, doubled as events queue up, up to @ev_depth
+ * @ev_depth: events queued before an overflow (event_depth)
  * @ev_head: index of the oldest queued event
  * @ev_count: events queued
  * @ev_seq: sequence number of the next event
@@ -76,6 +77,7 @@ struct vqn_guest {
 	struct mutex read_lock; /* see above */
 	spinlock_t ev_lock; /* see above */
 	struct vqnotify_event *ev;
+	u32 ev_cap;
 	u32 ev_depth;
 	u32 ev_head;
 	u32 ev_count;

@@ -92,22 +92,59 @@ struct vqn_call {
 
 /* Event ring */
 
+/*
+ * A guest's event ring starts with this many records and doubles, up to
+ * event_depth, as events queue up: most guests never see one, and a ring
+ * of event_depth records was 82 of the 143 bytes per queue of a guest with
+ * 25 devices of 4 queues.
+ */
+#define VQN_EV_MIN	8
+
+/*
+ * Only pushers grow the ring or add records, and they hold the guest's
+ * lock: the count read before ev_lock can only have dropped since. A failed
+ * allocation keeps the ring as it is, which then overflows sooner: the
+ * reader reads the overflow record, as with a full ring.
+ */
+static void vqn_event_grow(struct vqn_guest *g)
+{
+	u32 cap = min(2 * g->ev_cap, g->ev_depth), i;
+	struct vqnotify_event *ev, *old;
+
+	ev = kvmalloc_array(cap, sizeof(*ev),
+			    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!ev)
+		return;
+	spin_lock(&g->ev_lock);
+	for (i = 0; i < g->ev_count; i++)
+		ev[i] = g->ev[(g->ev_head + i) % g->ev_cap];
+	old = g->ev;
+	g->ev = ev;
+	g->ev_cap = cap;
+	g->ev_head = 0;
+	spin_unlock(&g->ev_lock);
+	kvfree(old);
+}
+
 static void vqn_event_push(struct vqn_guest *g, struct vqnotify_event *ev)
 {
+	lockdep_assert_held(&g->lock);
+	if (READ_ONCE(g->ev_count) >= g->ev_cap - 1 && g->ev_cap < g->ev_depth)
+		vqn_event_grow(g);
 	spin_lock(&g->ev_lock);
 	ev->seq = g->ev_seq++;
 	if (g->ev_overflow) {
 		spin_unlock(&g->ev_lock);
 		return;
 	}
-	if (g->ev_count == g->ev_depth - 1) {
+	if (g->ev_count == g->ev_cap - 1) {
 		/* As inotify: the last free record says what was lost. */
 		memset(ev, 0, sizeof(*ev));
 		ev->seq = g->ev_seq - 1;
 		ev->type = VQNOTIFY_EVENT_OVERFLOW;
 		g->ev_overflow = true;
 	}
-	g->ev[(g->ev_head + g->ev_count) % g->ev_depth] = *ev;
+	g->ev[(g->ev_head + g->ev_count) % g->ev_cap] = *ev;
 	g->ev_count++;
 	spin_unlock(&g->ev_lock);
 	wake_up_interruptible_poll(&g->wq, EPOLLIN | EPOLLRDNORM);
@@ -364,7 +401,8 @@ static int vqn_open(struct inode *inode, struct file *file)
 	if (!g)
 		return -ENOMEM;
 	g->ev_depth = event_depth;
-	g->ev = kvcalloc(g->ev_depth, sizeof(*g->ev), GFP_KERNEL_ACCOUNT);
+	g->ev_cap = min_t(u32, VQN_EV_MIN, g->ev_depth);
+	g->ev = kvcalloc(g->ev_cap, sizeof(*g->ev), GFP_KERNEL_ACCOUNT);
 	if (!g->ev) {
 		ret = -ENOMEM;
 		goto err_free;
@@ -489,7 +527,7 @@ again:
 			break;
 		}
 		spin_lock(&g->ev_lock);
-		g->ev_head = (g->ev_head + 1) % g->ev_depth;
+		g->ev_head = (g->ev_head + 1) % g->ev_cap;
 		g->ev_count--;
 		if (ev.type == VQNOTIFY_EVENT_OVERFLOW)
 			g->ev_overflow = false;
