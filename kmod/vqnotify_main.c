@@ -26,6 +26,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 
 #include "vqnotify.h"
@@ -646,6 +647,22 @@ static int vqn_ioctl_guest_get(struct vqn_guest *g, void *arg)
 	return 0;
 }
 
+/*
+ * A device and its queues are one allocation. Above a page, kmalloc rounds
+ * up to a power of two: a device of 1024 queues, 32,824 B, took 64 KiB.
+ * Whole pages from vmalloc instead, when that saves at least one (36 KiB).
+ */
+static struct vqn_dev *vqn_dev_alloc(u32 nq)
+{
+	struct vqn_dev *d;
+	size_t size = struct_size(d, vqs, nq);
+
+	if (size > PAGE_SIZE &&
+	    kmalloc_size_roundup(size) >= PAGE_ALIGN(size) + PAGE_SIZE)
+		return __vmalloc(size, GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	return kvzalloc(size, GFP_KERNEL_ACCOUNT);
+}
+
 static int vqn_ioctl_dev_add(struct vqn_guest *g, void *arg)
 {
 	struct vqnotify_dev_add *da = arg;
@@ -663,7 +680,7 @@ static int vqn_ioctl_dev_add(struct vqn_guest *g, void *arg)
 	if (!da->num_queues || da->num_queues > VQNOTIFY_MAX_QUEUES)
 		return -EINVAL;
 
-	d = kvzalloc(struct_size(d, vqs, da->num_queues), GFP_KERNEL_ACCOUNT);
+	d = vqn_dev_alloc(da->num_queues);
 	if (!d)
 		return -ENOMEM;
 	d->transport = da->transport;
