@@ -15,7 +15,8 @@
 
 /**
  * struct vqn_config - host-wide settings, from module parameters, changed
- * by the admin over netlink (under vqn_guests_lock)
+ * by the admin over netlink (under vqn_guests_lock, with WRITE_ONCE: GET_INFO
+ * reads them without it)
  * @default_budget: budget of a new guest
  * @threshold: many-ioeventfds threshold
  * @vhost_reserve: vhost reserve of a new guest

@@ -62,7 +62,10 @@ module_param(event_depth, uint, 0444);
 MODULE_PARM_DESC(event_depth,
 		 "Events queued per guest before an overflow (default 256)");
 
-/* Protects vqn_guests, vqn_nr_guests and vqn_cfg; see the top. */
+/*
+ * Protects vqn_guests, vqn_nr_guests and vqn_cfg; see the top. GET_INFO and
+ * vqn_env_host_take() read vqn_cfg and vqn_nr_guests without it.
+ */
 DEFINE_MUTEX(vqn_guests_lock);
 DEFINE_XARRAY_ALLOC1(vqn_guests);
 static u32 vqn_next_guest_id;
@@ -430,7 +433,7 @@ static int vqn_open(struct inode *inode, struct file *file)
 			      &vqn_next_guest_id, GFP_KERNEL);
 	if (ret < 0)
 		goto err_unlock;
-	vqn_nr_guests++;
+	WRITE_ONCE(vqn_nr_guests, vqn_nr_guests + 1);
 	mutex_lock(&g->lock);
 	vqn_nl_notify_guest(g, VQNOTIFY_CMD_GUEST_ADD_NTF);
 	mutex_unlock(&g->lock);
@@ -458,7 +461,7 @@ static int vqn_release(struct inode *inode, struct file *file)
 	/* Under vqn_guests_lock: the promotion work is not serving @g. */
 	mutex_lock(&vqn_guests_lock);
 	xa_erase(&vqn_guests, g->id);
-	vqn_nr_guests--;
+	WRITE_ONCE(vqn_nr_guests, vqn_nr_guests - 1);
 	spin_lock(&vqn_host_wait_lock);
 	vqn_host_unwait(g);
 	spin_unlock(&vqn_host_wait_lock);
@@ -571,13 +574,15 @@ static int vqn_ioctl_get_info(struct vqn_guest *g, void *arg)
 	info->max_devices = max_devices;
 	info->event_size = sizeof(struct vqnotify_event);
 	info->event_depth = g->ev_depth;
-	mutex_lock(&vqn_guests_lock);
-	info->default_budget = vqn_cfg.default_budget;
-	info->threshold = vqn_cfg.threshold;
-	info->vhost_reserve = vqn_cfg.vhost_reserve;
-	info->host_cap = vqn_cfg.host_cap;
-	info->nr_guests = vqn_nr_guests;
-	mutex_unlock(&vqn_guests_lock);
+	/*
+	 * No global lock for a VMM's call: each value as it was at some
+	 * moment of the call (the writers hold vqn_guests_lock).
+	 */
+	info->default_budget = READ_ONCE(vqn_cfg.default_budget);
+	info->threshold = READ_ONCE(vqn_cfg.threshold);
+	info->vhost_reserve = READ_ONCE(vqn_cfg.vhost_reserve);
+	info->host_cap = READ_ONCE(vqn_cfg.host_cap);
+	info->nr_guests = READ_ONCE(vqn_nr_guests);
 	info->host_used = atomic_read(&vqn_host_used);
 	info->features = VQNOTIFY_FEATURE_SAVE_LOAD | VQNOTIFY_FEATURE_NETLINK |
 			 VQNOTIFY_FEATURE_LOAD_QUIESCENT |

@@ -877,11 +877,11 @@ static int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 
 	mutex_lock(&vqn_guests_lock);
 	if (tb[VQNOTIFY_A_CONFIG_DEFAULT_BUDGET])
-		vqn_cfg.default_budget =
-			nla_get_u32(tb[VQNOTIFY_A_CONFIG_DEFAULT_BUDGET]);
+		WRITE_ONCE(vqn_cfg.default_budget,
+			   nla_get_u32(tb[VQNOTIFY_A_CONFIG_DEFAULT_BUDGET]));
 	if (tb[VQNOTIFY_A_CONFIG_VHOST_RESERVE])
-		vqn_cfg.vhost_reserve =
-			nla_get_u32(tb[VQNOTIFY_A_CONFIG_VHOST_RESERVE]);
+		WRITE_ONCE(vqn_cfg.vhost_reserve,
+			   nla_get_u32(tb[VQNOTIFY_A_CONFIG_VHOST_RESERVE]));
 	if (tb[VQNOTIFY_A_CONFIG_HOST_CAP]) {
 		/* Read locklessly by vqn_env_host_take(). */
 		val = nla_get_u32(tb[VQNOTIFY_A_CONFIG_HOST_CAP]);
@@ -890,7 +890,7 @@ static int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 	}
 	if (tb[VQNOTIFY_A_CONFIG_THRESHOLD]) {
 		val = nla_get_u32(tb[VQNOTIFY_A_CONFIG_THRESHOLD]);
-		vqn_cfg.threshold = val;
+		WRITE_ONCE(vqn_cfg.threshold, val);
 		xa_for_each(&vqn_guests, id, g) {
 			mutex_lock(&g->lock);
 			if (g->sm.threshold != val) {
