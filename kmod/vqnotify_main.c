@@ -1338,6 +1338,40 @@ static const struct vqn_ioctl_op vqn_ioctl_ops[] = {
 		     struct vqnotify_queues, __reserved),
 };
 
+/*
+ * The struct is written back after the call: a read-only one fails now,
+ * before the call changes anything, not after. Always inlined, so that with
+ * a constant @size every copy has a constant size, which hardened usercopy
+ * checks at build time instead of walking the stack frame at run time.
+ */
+static __always_inline long vqn_ioctl_call(struct vqn_guest *g,
+					   const struct vqn_ioctl_op *op,
+					   void __user *uarg,
+					   union vqn_ioctl_buffer *buf,
+					   u32 size)
+{
+	long ret;
+
+	if (copy_to_user(uarg, buf, size))
+		return -EFAULT;
+	ret = op->execute(g, buf);
+	if ((!ret || ret == -EMSGSIZE) && copy_to_user(uarg, buf, size))
+		ret = -EFAULT;
+	return ret;
+}
+
+/* A struct of exactly the size this module knows: no tail to check. */
+static __always_inline long vqn_ioctl_exact(struct vqn_guest *g,
+					    const struct vqn_ioctl_op *op,
+					    void __user *uarg,
+					    union vqn_ioctl_buffer *buf,
+					    u32 size)
+{
+	if (copy_from_user(buf, uarg, size))
+		return -EFAULT;
+	return vqn_ioctl_call(g, op, uarg, buf, size);
+}
+
 static long vqn_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct vqn_guest *g = file->private_data;
@@ -1359,24 +1393,22 @@ static long vqn_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	if (get_user(usize, (u32 __user *)uarg))
 		return -EFAULT;
+
+	/* The calls of a VMM's hot path, as this module knows them. */
+	if (cmd == VQNOTIFY_SET_HOST_NOTIFIER &&
+	    usize == sizeof(buf.host_notifier))
+		return vqn_ioctl_exact(g, op, uarg, &buf,
+				       sizeof(buf.host_notifier));
+	if ((cmd == VQNOTIFY_SET_STATUS || cmd == VQNOTIFY_DEV_RESET) &&
+	    usize == sizeof(buf.dev_op))
+		return vqn_ioctl_exact(g, op, uarg, &buf, sizeof(buf.dev_op));
+
 	if (usize < op->min_size)
 		return -EINVAL;
 	ret = copy_struct_from_user(&buf, op->size, uarg, usize);
 	if (ret)
 		return ret;
-
-	/*
-	 * The struct is written back after the call: fail a read-only one
-	 * now, before the call changes anything, not after.
-	 */
-	if (copy_to_user(uarg, &buf, min_t(u32, op->size, usize)))
-		return -EFAULT;
-
-	ret = op->execute(g, &buf);
-	if ((!ret || ret == -EMSGSIZE) &&
-	    copy_to_user(uarg, &buf, min_t(u32, op->size, usize)))
-		ret = -EFAULT;
-	return ret;
+	return vqn_ioctl_call(g, op, uarg, &buf, min_t(u32, op->size, usize));
 }
 
 static const struct file_operations vqn_fops = {
