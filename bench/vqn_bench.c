@@ -348,6 +348,43 @@ static double trial_onoff(void *p)
 	return t;
 }
 
+/* The same with API 2's SET_HOST_NOTIFIERS, a bitmap of one queue. */
+static uint8_t host_notifiers(int fd, uint32_t dev, int on)
+{
+	static uint64_t one = 1;
+	struct vqnotify_vq_result r = { 0 };
+	struct vqnotify_queues qs = {
+		.size = sizeof(qs),
+		.flags = on ? VQNOTIFY_HOST_NOTIFIER_ENABLE : 0,
+		.dev_id = dev,
+		.nr_queues = 1,
+		.queues = (uintptr_t)&one,
+		.results = (uintptr_t)&r,
+		.nr_results = 1,
+	};
+
+	if (ioctl(fd, VQNOTIFY_SET_HOST_NOTIFIERS, &qs) || qs.nr_results != 1)
+		die("SET_HOST_NOTIFIERS %d", on);
+	return r.label;
+}
+
+static double trial_onoff_bitmap(void *p)
+{
+	struct onoff *c = p;
+	uint8_t bad = 0;
+	double t = now_ns();
+	int i;
+
+	for (i = 0; i < PAIR_BATCH; i++) {
+		bad |= host_notifiers(c->fd, c->dev, 1) ^ c->on_label;
+		bad |= host_notifiers(c->fd, c->dev, 0) ^ c->off_label;
+	}
+	t = (now_ns() - t) / (2 * PAIR_BATCH);
+	if (bad)
+		die("vhost on/off (bitmap): unexpected transition labels");
+	return t;
+}
+
 /* The same through the broker. */
 struct brk_onoff {
 	int sock;
@@ -454,13 +491,13 @@ static double trial_brk_ok(void *p)
 
 /* Figures: one queue, 1024 queues, the broker */
 
-static struct fig *f_de, *f_cf, *f_ok, *f_user, *f_brk, *f_ev_brk;
+static struct fig *f_de, *f_cf, *f_bm, *f_ok, *f_user, *f_brk, *f_ev_brk;
 
 static void bench_core(void)
 {
 	static struct user_ok uok;
 	static struct drv_ok dok;
-	struct onoff de, cf;
+	struct onoff de, cf, bm;
 	struct brk_onoff bo;
 	struct brk_ok bok;
 	static struct brk_rep rep;
@@ -478,6 +515,10 @@ static void bench_core(void)
 	/* (c)/(f): a queue of a device the driver has not started. */
 	cf = (struct onoff){ fd, dev_add(fd, 1), 0, VQNOTIFY_LABEL_C,
 			     VQNOTIFY_LABEL_F };
+	/* (d)/(e) through API 2's bitmap call. */
+	bm = (struct onoff){ fd, dev_add(fd, 1), 0, VQNOTIFY_LABEL_D,
+			     VQNOTIFY_LABEL_E };
+	set_status(fd, bm.dev, STATUS_OK, NULL, 0);
 	bo.sock = sock;
 	bo.dev = brk_call(sock, BRK_DEV_ADD, 0, 1, 0, &rep);
 	if ((int)bo.dev < 0 ||
@@ -486,14 +527,17 @@ static void bench_core(void)
 
 	f_de = fig_new("vhost_on_off_de", "vhost on/off, one queue: (d)/(e), ns per call", "ns");
 	f_cf = fig_new("vhost_on_off_cf", "vhost on/off, one queue: (c)/(f), ns per call", "ns");
+	f_bm = fig_new("vhost_on_off_bitmap", "(d)/(e) with SET_HOST_NOTIFIERS, a bitmap of one queue, ns per call", "ns");
 	f_ev_brk = fig_new("event_broker", "(d)/(e) through the userspace broker, ns per call", "ns");
 	{
-		struct fig *f[] = { f_de, f_cf, f_ev_brk };
-		trial_fn fn[] = { trial_onoff, trial_onoff, trial_brk_onoff };
-		void *ctx[] = { &de, &cf, &bo };
+		struct fig *f[] = { f_de, f_cf, f_bm, f_ev_brk };
+		trial_fn fn[] = { trial_onoff, trial_onoff, trial_onoff_bitmap,
+				  trial_brk_onoff };
+		void *ctx[] = { &de, &cf, &bm, &bo };
 
-		run_figs(fd, 3, f, fn, ctx);
+		run_figs(fd, 4, f, fn, ctx);
 	}
+	fig_target(f_bm, "x null", f_bm->xnull, "<= 1.5x", 1.5, 1);
 	fig_target(f_de, "x null", f_de->xnull, "<= 1.5x", 1.5, 1);
 	fig_target(f_cf, "x null", f_cf->xnull, "<= 1.5x", 1.5, 1);
 	fig_target(f_ev_brk, "broker/vqnotify", f_ev_brk->s.min / f_de->s.min,
