@@ -1395,13 +1395,26 @@ static long vqn_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return -EFAULT;
 
 	/* The calls of a VMM's hot path, as this module knows them. */
-	if (cmd == VQNOTIFY_SET_HOST_NOTIFIER &&
-	    usize == sizeof(buf.host_notifier))
-		return vqn_ioctl_exact(g, op, uarg, &buf,
-				       sizeof(buf.host_notifier));
-	if ((cmd == VQNOTIFY_SET_STATUS || cmd == VQNOTIFY_DEV_RESET) &&
-	    usize == sizeof(buf.dev_op))
-		return vqn_ioctl_exact(g, op, uarg, &buf, sizeof(buf.dev_op));
+	switch (cmd) {
+	case VQNOTIFY_SET_HOST_NOTIFIER:
+		if (usize == sizeof(buf.host_notifier))
+			return vqn_ioctl_exact(g, op, uarg, &buf,
+					       sizeof(buf.host_notifier));
+		break;
+	case VQNOTIFY_SET_STATUS:
+	case VQNOTIFY_DEV_RESET:
+		if (usize == sizeof(buf.dev_op))
+			return vqn_ioctl_exact(g, op, uarg, &buf,
+					       sizeof(buf.dev_op));
+		break;
+	case VQNOTIFY_SET_HOST_NOTIFIERS:
+	case VQNOTIFY_QUEUES_ACQUIRE:
+	case VQNOTIFY_QUEUES_RELEASE:
+		if (usize == sizeof(buf.queues))
+			return vqn_ioctl_exact(g, op, uarg, &buf,
+					       sizeof(buf.queues));
+		break;
+	}
 
 	if (usize < op->min_size)
 		return -EINVAL;
