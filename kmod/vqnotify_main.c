@@ -92,6 +92,7 @@ struct vqn_call {
 	struct vqnotify_vq_result *res;
 	u32 cap;
 	u32 nr;
+	struct vqnotify_vq_result small[8];
 };
 
 /* Event ring */
@@ -747,7 +748,12 @@ static int vqn_call_prepare(struct vqn_guest *g, u32 dev_id, u64 ures,
 		return -EINVAL;
 	if (clear_user(u64_to_user_ptr(ures), *nq * sizeof(*call->res)))
 		return -EFAULT;
-	call->res = kvcalloc(*nq, sizeof(*call->res), GFP_KERNEL_ACCOUNT);
+	/* A device of a few queues needs no allocation for its results. */
+	if (*nq <= ARRAY_SIZE(call->small))
+		call->res = call->small;
+	else
+		call->res = kvcalloc(*nq, sizeof(*call->res),
+				     GFP_KERNEL_ACCOUNT);
 	if (!call->res)
 		return -ENOMEM;
 	call->cap = *nq;
@@ -778,6 +784,12 @@ static void vqn_call_end(struct vqn_guest *g)
 	mutex_unlock(&g->lock);
 }
 
+static void vqn_call_free(struct vqn_call *call)
+{
+	if (call->res != call->small)
+		kvfree(call->res);
+}
+
 static int vqn_call_finish(struct vqn_call *call, u64 ures, u32 *nr_results)
 {
 	int ret = 0;
@@ -787,7 +799,7 @@ static int vqn_call_finish(struct vqn_call *call, u64 ures, u32 *nr_results)
 	    copy_to_user(u64_to_user_ptr(ures), call->res,
 			 call->nr * sizeof(*call->res)))
 		ret = -EFAULT;
-	kvfree(call->res);
+	vqn_call_free(call);
 	return ret;
 }
 
@@ -862,7 +874,7 @@ static int vqn_ioctl_dev_op(struct vqn_guest *g, void *arg, unsigned int cmd)
 		vqn_dev_free(d);
 out:
 	if (ret) {
-		kvfree(call.res);
+		vqn_call_free(&call);
 		return ret;
 	}
 	return vqn_call_finish(&call, op->results, &op->nr_results);
@@ -950,7 +962,7 @@ static int vqn_ioctl_queues(struct vqn_guest *g, void *arg, unsigned int cmd)
 	vqn_call_end(g);
 out:
 	if (ret) {
-		kvfree(call.res);
+		vqn_call_free(&call);
 		return ret;
 	}
 	return vqn_call_finish(&call, q->results, &q->nr_results);
@@ -1258,7 +1270,7 @@ static int vqn_ioctl_dev_load(struct vqn_guest *g, void *arg)
 		vqn_call_end(g);
 	}
 	if (ret)
-		kvfree(call.res);
+		vqn_call_free(&call);
 	else
 		ret = vqn_call_finish(&call, m->results, &m->nr_results);
 out_free:
