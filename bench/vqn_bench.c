@@ -324,23 +324,32 @@ static void run_figs(int fd, int n, struct fig **f, trial_fn *fn, void **ctx)
 		fig_done(f[j]);
 }
 
-/* One queue handed to vhost and back, PAIR_BATCH times: ns per call. */
+/*
+ * One queue handed to vhost and back, PAIR_BATCH times: ns per call, with
+ * SET_HOST_NOTIFIER or (@bitmap) API 2's SET_HOST_NOTIFIERS.
+ */
 struct onoff {
 	int fd;
 	uint32_t dev, q;
 	uint8_t on_label, off_label;
+	bool bitmap;
 };
+
+static uint8_t host_notifiers(int fd, uint32_t dev, uint32_t q, int on);
 
 static double trial_onoff(void *p)
 {
+	uint8_t (*call)(int, uint32_t, uint32_t, int);
 	struct onoff *c = p;
 	uint8_t bad = 0;
-	double t = now_ns();
+	double t;
 	int i;
 
+	call = c->bitmap ? host_notifiers : host_notifier;
+	t = now_ns();
 	for (i = 0; i < PAIR_BATCH; i++) {
-		bad |= host_notifier(c->fd, c->dev, c->q, 1) ^ c->on_label;
-		bad |= host_notifier(c->fd, c->dev, c->q, 0) ^ c->off_label;
+		bad |= call(c->fd, c->dev, c->q, 1) ^ c->on_label;
+		bad |= call(c->fd, c->dev, c->q, 0) ^ c->off_label;
 	}
 	t = (now_ns() - t) / (2 * PAIR_BATCH);
 	if (bad)
@@ -348,16 +357,16 @@ static double trial_onoff(void *p)
 	return t;
 }
 
-/* The same with API 2's SET_HOST_NOTIFIERS, a bitmap of one queue. */
-static uint8_t host_notifiers(int fd, uint32_t dev, int on)
+/* API 2's SET_HOST_NOTIFIERS for a bitmap of one queue (q < 64). */
+static uint8_t host_notifiers(int fd, uint32_t dev, uint32_t q, int on)
 {
-	static uint64_t one = 1;
+	uint64_t one = 1ULL << q;
 	struct vqnotify_vq_result r = { 0 };
 	struct vqnotify_queues qs = {
 		.size = sizeof(qs),
 		.flags = on ? VQNOTIFY_HOST_NOTIFIER_ENABLE : 0,
 		.dev_id = dev,
-		.nr_queues = 1,
+		.nr_queues = q + 1,
 		.queues = (uintptr_t)&one,
 		.results = (uintptr_t)&r,
 		.nr_results = 1,
@@ -368,33 +377,17 @@ static uint8_t host_notifiers(int fd, uint32_t dev, int on)
 	return r.label;
 }
 
-static double trial_onoff_bitmap(void *p)
-{
-	struct onoff *c = p;
-	uint8_t bad = 0;
-	double t = now_ns();
-	int i;
-
-	for (i = 0; i < PAIR_BATCH; i++) {
-		bad |= host_notifiers(c->fd, c->dev, 1) ^ c->on_label;
-		bad |= host_notifiers(c->fd, c->dev, 0) ^ c->off_label;
-	}
-	t = (now_ns() - t) / (2 * PAIR_BATCH);
-	if (bad)
-		die("vhost on/off (bitmap): unexpected transition labels");
-	return t;
-}
-
-/* The same through the broker. */
-struct brk_onoff {
+/* A device of the broker's. */
+struct brk_dev {
 	int sock;
 	uint32_t dev;
 };
 
+/* vhost on/off through the broker. */
 static double trial_brk_onoff(void *p)
 {
 	static struct brk_rep rep;
-	struct brk_onoff *c = p;
+	struct brk_dev *c = p;
 	double t = now_ns();
 	int i, bad = 0;
 
@@ -421,12 +414,25 @@ static double trial_info(void *p)
 	return (now_ns() - t) / PAIR_BATCH;
 }
 
-/* DRIVER_OK of a 1024-queue device with results, after an untimed reset. */
+/*
+ * DRIVER_OK of a 1024-queue device with results, after an untimed reset:
+ * through the module, or (@user) the same decision in-process, vqn_sm.c
+ * compiled into this program.
+ */
 struct drv_ok {
 	int fd;
 	uint32_t dev;
+	struct bsm_guest *user;
 	struct vqnotify_vq_result res[NQ];
 };
+
+static uint32_t drv_status(struct drv_ok *c, uint32_t status,
+			   struct vqnotify_vq_result *res)
+{
+	if (c->user)
+		return bsm_set_status(c->user, c->dev, status, res, NQ);
+	return set_status(c->fd, c->dev, status, res, NQ);
+}
 
 static double trial_driver_ok(void *p)
 {
@@ -434,48 +440,21 @@ static double trial_driver_ok(void *p)
 	uint32_t nr;
 	double t;
 
-	set_status(c->fd, c->dev, 0, NULL, 0);
+	drv_status(c, 0, NULL);
 	t = now_ns();
-	nr = set_status(c->fd, c->dev, STATUS_OK, c->res, NQ);
+	nr = drv_status(c, STATUS_OK, c->res);
 	t = now_ns() - t;
 	if (nr != NQ || c->res[NQ - 1].label != VQNOTIFY_LABEL_B)
-		die("DRIVER_OK: %u results, last label %u", nr,
-		    c->res[NQ - 1].label);
-	return t;
-}
-
-/* The same decision in-process: vqn_sm.c compiled into this program. */
-struct user_ok {
-	struct bsm_guest g;
-	int dev;
-	struct vqnotify_vq_result res[NQ];
-};
-
-static double trial_user_ok(void *p)
-{
-	struct user_ok *c = p;
-	int nr;
-	double t;
-
-	bsm_set_status(&c->g, c->dev, 0, NULL, 0);
-	t = now_ns();
-	nr = bsm_set_status(&c->g, c->dev, STATUS_OK, c->res, NQ);
-	t = now_ns() - t;
-	if (nr != NQ || c->res[NQ - 1].label != VQNOTIFY_LABEL_B)
-		die("userspace DRIVER_OK: %d results", nr);
+		die("%sDRIVER_OK: %u results, last label %u",
+		    c->user ? "userspace " : "", nr, c->res[NQ - 1].label);
 	return t;
 }
 
 /* And through the broker: request, decision, reply with the results. */
-struct brk_ok {
-	int sock;
-	uint32_t dev;
-};
-
 static double trial_brk_ok(void *p)
 {
 	static struct brk_rep rep;
-	struct brk_ok *c = p;
+	struct brk_dev *c = p;
 	double t;
 	int nr;
 
@@ -495,11 +474,10 @@ static struct fig *f_de, *f_cf, *f_bm, *f_ok, *f_user, *f_brk, *f_ev_brk;
 
 static void bench_core(void)
 {
-	static struct user_ok uok;
-	static struct drv_ok dok;
+	static struct drv_ok dok, uok;
+	static struct bsm_guest ug;
 	struct onoff de, cf, bm;
-	struct brk_onoff bo;
-	struct brk_ok bok;
+	struct brk_dev bo, bok;
 	static struct brk_rep rep;
 	int fd = vq_open(), fd_ok = vq_open();
 	pid_t broker;
@@ -510,14 +488,14 @@ static void bench_core(void)
 
 	/* (d)/(e): an ASSIGNED queue of a DRIVER_OK device. */
 	de = (struct onoff){ fd, dev_add(fd, 1), 0, VQNOTIFY_LABEL_D,
-			     VQNOTIFY_LABEL_E };
+			     VQNOTIFY_LABEL_E, false };
 	set_status(fd, de.dev, STATUS_OK, NULL, 0);
 	/* (c)/(f): a queue of a device the driver has not started. */
 	cf = (struct onoff){ fd, dev_add(fd, 1), 0, VQNOTIFY_LABEL_C,
-			     VQNOTIFY_LABEL_F };
+			     VQNOTIFY_LABEL_F, false };
 	/* (d)/(e) through API 2's bitmap call. */
 	bm = (struct onoff){ fd, dev_add(fd, 1), 0, VQNOTIFY_LABEL_D,
-			     VQNOTIFY_LABEL_E };
+			     VQNOTIFY_LABEL_E, true };
 	set_status(fd, bm.dev, STATUS_OK, NULL, 0);
 	bo.sock = sock;
 	bo.dev = brk_call(sock, BRK_DEV_ADD, 0, 1, 0, &rep);
@@ -531,7 +509,7 @@ static void bench_core(void)
 	f_ev_brk = fig_new("event_broker", "(d)/(e) through the userspace broker, ns per call", "ns");
 	{
 		struct fig *f[] = { f_de, f_cf, f_bm, f_ev_brk };
-		trial_fn fn[] = { trial_onoff, trial_onoff, trial_onoff_bitmap,
+		trial_fn fn[] = { trial_onoff, trial_onoff, trial_onoff,
 				  trial_brk_onoff };
 		void *ctx[] = { &de, &cf, &bm, &bo };
 
@@ -553,18 +531,19 @@ static void bench_core(void)
 	/* DRIVER_OK of 1024 queues: module, same code in-process, broker. */
 	dok.fd = fd_ok;
 	dok.dev = dev_add(fd_ok, NQ);
-	bsm_init(&uok.g);
-	uok.dev = bsm_dev_add(&uok.g, NQ);
+	bsm_init(&ug);
+	uok.user = &ug;
+	uok.dev = bsm_dev_add(&ug, NQ);
 	bok.sock = sock;
 	bok.dev = brk_call(sock, BRK_DEV_ADD, 0, NQ, 0, &rep);
-	if (uok.dev < 0 || (int)bok.dev < 0)
+	if ((int)uok.dev < 0 || (int)bok.dev < 0)
 		die("userspace device");
 	f_ok = fig_new("driver_ok_1024", "DRIVER_OK of a 1024-queue device, one call with results, ns", "ns");
 	f_user = fig_new("driver_ok_1024_sm_user", "the same decision, vqn_sm.c in-process (no syscall), ns", "ns");
 	f_brk = fig_new("driver_ok_1024_broker", "the same through the userspace broker (AF_UNIX seqpacket), ns", "ns");
 	{
 		struct fig *f[] = { f_ok, f_user, f_brk };
-		trial_fn fn[] = { trial_driver_ok, trial_user_ok, trial_brk_ok };
+		trial_fn fn[] = { trial_driver_ok, trial_driver_ok, trial_brk_ok };
 		void *ctx[] = { &dok, &uok, &bok };
 
 		run_figs(fd_ok, 3, f, fn, ctx);
@@ -960,7 +939,7 @@ static void bench_guests(void)
 	struct fig *fd_ = fig_new("netlink_dump", "netlink dump of every queue, ns per queue", "ns");
 	int reps = smoke ? 1 : 3, n = guests_big, r, i, nl, family, group;
 	long expect = (long)n * BIG_DEVS * BIG_QUEUES;
-	struct onoff de;
+	struct onoff de = { 0 };
 	int per = (trials + reps - 1) / reps;
 	int save = trials;
 
