@@ -119,7 +119,8 @@ demo: deps user
 	@$(TOP)/scripts/vm-test.sh --demo $(KERNEL)
 
 # bench/*.c: programs built like the selftests and run in the VM the same
-# way (they print TAP too); the figures are in build/logs/bench-$(KERNEL).log.
+# way (they print TAP too); the figures are in build/logs/bench-$(KERNEL).log,
+# the table is printed and the JSON kept in build/bench-$(KERNEL).json.
 BENCH_MAKE = $(MAKE) --no-print-directory -C $(TOP)/selftests \
 	SRCDIR=$(TOP)/bench OUT=$(BUILD)/bench
 
@@ -129,7 +130,10 @@ bench: deps user
 		$(BENCH_MAKE) && \
 		TESTBIN=$(BUILD)/bench TESTS="$$t" \
 			$(TOP)/scripts/vm-test.sh --tag bench $(KERNEL) && \
-		grep -ah '^bench: ' $(BUILD)/logs/bench-$(KERNEL).log | tr -d '\r'; \
+		grep -ah '^bench: ' $(BUILD)/logs/bench-$(KERNEL).log | tr -d '\r' && \
+		{ sed -n 's/^bench-json: //p' $(BUILD)/logs/bench-$(KERNEL).log | \
+			tr -d '\r' >$(BUILD)/bench-$(KERNEL).json; \
+		echo "bench: JSON in $(BUILD)/bench-$(KERNEL).json"; }; \
 	else echo "bench: no bench/*.c yet"; fi
 
 # The state machine's libFuzzer run on the host, then the *fuzz* selftests

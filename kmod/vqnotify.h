@@ -15,7 +15,8 @@
 
 /**
  * struct vqn_config - host-wide settings, from module parameters, changed
- * by the admin over netlink (under vqn_guests_lock)
+ * by the admin over netlink (under vqn_guests_lock, with WRITE_ONCE: GET_INFO
+ * reads them without it)
  * @default_budget: budget of a new guest
  * @threshold: many-ioeventfds threshold
  * @vhost_reserve: vhost reserve of a new guest
@@ -49,8 +50,9 @@ struct vqn_config {
  * @host_quota: host slots the work lets this guest take, see above
  * @read_lock: serialises readers of the event ring
  * @ev_lock: protects the event ring
- * @ev: event ring of @ev_depth records
- * @ev_depth: capacity of @ev
+ * @ev: event ring of @ev_cap records
+ * @ev_cap: capacity of @ev, doubled as events queue up, up to @ev_depth
+ * @ev_depth: events queued before an overflow (event_depth)
  * @ev_head: index of the oldest queued event
  * @ev_count: events queued
  * @ev_seq: sequence number of the next event
@@ -76,6 +78,7 @@ struct vqn_guest {
 	struct mutex read_lock; /* see above */
 	spinlock_t ev_lock; /* see above */
 	struct vqnotify_event *ev;
+	u32 ev_cap;
 	u32 ev_depth;
 	u32 ev_head;
 	u32 ev_count;
@@ -102,7 +105,10 @@ void vqn_host_promote_all(void);
 /* Netlink family, vqnotify_nl.c */
 int vqn_nl_init(void);
 void vqn_nl_exit(void);
-void vqn_nl_report(struct vqn_guest *g, struct vqn_vq *vq, u8 old, u8 label);
+bool vqn_nl_listened(void);
+/* @listened: vqn_nl_listened(), asked once per call by the caller. */
+void vqn_nl_report(struct vqn_guest *g, struct vqn_vq *vq, u8 old, u8 label,
+		   bool listened);
 void vqn_nl_event_dropped(void);
 void vqn_nl_notify_guest(struct vqn_guest *g, u8 cmd);
 void vqn_nl_notify_dev(struct vqn_guest *g, struct vqn_dev *d, bool add);

@@ -26,6 +26,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 
 #include "vqnotify.h"
@@ -61,7 +62,10 @@ module_param(event_depth, uint, 0444);
 MODULE_PARM_DESC(event_depth,
 		 "Events queued per guest before an overflow (default 256)");
 
-/* Protects vqn_guests, vqn_nr_guests and vqn_cfg; see the top. */
+/*
+ * Protects vqn_guests, vqn_nr_guests and vqn_cfg; see the top. GET_INFO and
+ * vqn_env_host_take() read vqn_cfg and vqn_nr_guests without it.
+ */
 DEFINE_MUTEX(vqn_guests_lock);
 DEFINE_XARRAY_ALLOC1(vqn_guests);
 static u32 vqn_next_guest_id;
@@ -77,18 +81,61 @@ static atomic_t vqn_host_waiters = ATOMIC_INIT(0);
 
 static const char vqn_empty_name[] = "";
 
-/* Results of the lifecycle call in progress on a guest. */
+/*
+ * Results of the lifecycle call in progress on a guest. @nl: a monitor
+ * listened when the call began; asked once per call, not per transition
+ * (a DRIVER_OK of 1024 queues asked 1024 times: 40% of the call).
+ */
 struct vqn_call {
+	bool nl;
 	struct vqn_dev *dev;
 	struct vqnotify_vq_result *res;
 	u32 cap;
 	u32 nr;
+	struct vqnotify_vq_result small[8];
 };
 
 /* Event ring */
 
+/*
+ * A guest's event ring starts with this many records and doubles, up to
+ * event_depth, as events queue up: most guests never see one, and a ring
+ * of event_depth records was 82 of the 143 bytes per queue of a guest with
+ * 25 devices of 4 queues.
+ */
+#define VQN_EV_MIN	8
+
+/*
+ * Only pushers grow the ring or add records, and they hold the guest's
+ * lock: the count read before ev_lock can only have dropped since. A failed
+ * allocation keeps the ring as it is, which then overflows sooner: the
+ * reader reads the overflow record, as with a full ring.
+ */
+static void vqn_event_grow(struct vqn_guest *g)
+{
+	u32 cap = min(2 * g->ev_cap, g->ev_depth), i;
+	struct vqnotify_event *ev, *old;
+
+	ev = kvmalloc_array(cap, sizeof(*ev),
+			    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!ev)
+		return;
+	spin_lock(&g->ev_lock);
+	for (i = 0; i < g->ev_count; i++)
+		ev[i] = g->ev[(g->ev_head + i) % g->ev_cap];
+	old = g->ev;
+	g->ev = ev;
+	g->ev_cap = cap;
+	g->ev_head = 0;
+	spin_unlock(&g->ev_lock);
+	kvfree(old);
+}
+
 static void vqn_event_push(struct vqn_guest *g, struct vqnotify_event *ev)
 {
+	lockdep_assert_held(&g->lock);
+	if (READ_ONCE(g->ev_count) >= g->ev_cap - 1 && g->ev_cap < g->ev_depth)
+		vqn_event_grow(g);
 	spin_lock(&g->ev_lock);
 	ev->seq = g->ev_seq++;
 	if (g->ev_overflow) {
@@ -96,7 +143,7 @@ static void vqn_event_push(struct vqn_guest *g, struct vqnotify_event *ev)
 		vqn_nl_event_dropped();
 		return;
 	}
-	if (g->ev_count == g->ev_depth - 1) {
+	if (g->ev_count == g->ev_cap - 1) {
 		vqn_nl_event_dropped();
 		/* As inotify: the last free record says what was lost. */
 		memset(ev, 0, sizeof(*ev));
@@ -104,7 +151,7 @@ static void vqn_event_push(struct vqn_guest *g, struct vqnotify_event *ev)
 		ev->type = VQNOTIFY_EVENT_OVERFLOW;
 		g->ev_overflow = true;
 	}
-	g->ev[(g->ev_head + g->ev_count) % g->ev_depth] = *ev;
+	g->ev[(g->ev_head + g->ev_count) % g->ev_cap] = *ev;
 	g->ev_count++;
 	spin_unlock(&g->ev_lock);
 	wake_up_interruptible_poll(&g->wq, EPOLLIN | EPOLLRDNORM);
@@ -131,7 +178,7 @@ void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_vq *vq, u8 old,
 	struct vqn_call *call = g->call;
 
 	lockdep_assert_held(&g->lock);
-	vqn_nl_report(g, vq, old, label);
+	vqn_nl_report(g, vq, old, label, call ? call->nl : vqn_nl_listened());
 
 	if (async) {
 		struct vqnotify_event ev = {
@@ -356,7 +403,8 @@ static int vqn_open(struct inode *inode, struct file *file)
 	if (!g)
 		return -ENOMEM;
 	g->ev_depth = event_depth;
-	g->ev = kvcalloc(g->ev_depth, sizeof(*g->ev), GFP_KERNEL_ACCOUNT);
+	g->ev_cap = min_t(u32, VQN_EV_MIN, g->ev_depth);
+	g->ev = kvcalloc(g->ev_cap, sizeof(*g->ev), GFP_KERNEL_ACCOUNT);
 	if (!g->ev) {
 		ret = -ENOMEM;
 		goto err_free;
@@ -383,7 +431,7 @@ static int vqn_open(struct inode *inode, struct file *file)
 			      &vqn_next_guest_id, GFP_KERNEL);
 	if (ret < 0)
 		goto err_unlock;
-	vqn_nr_guests++;
+	WRITE_ONCE(vqn_nr_guests, vqn_nr_guests + 1);
 	mutex_lock(&g->lock);
 	vqn_nl_notify_guest(g, VQNOTIFY_CMD_GUEST_ADD_NTF);
 	mutex_unlock(&g->lock);
@@ -411,7 +459,7 @@ static int vqn_release(struct inode *inode, struct file *file)
 	/* Under vqn_guests_lock: the promotion work is not serving @g. */
 	mutex_lock(&vqn_guests_lock);
 	xa_erase(&vqn_guests, g->id);
-	vqn_nr_guests--;
+	WRITE_ONCE(vqn_nr_guests, vqn_nr_guests - 1);
 	spin_lock(&vqn_host_wait_lock);
 	vqn_host_unwait(g);
 	spin_unlock(&vqn_host_wait_lock);
@@ -481,7 +529,7 @@ again:
 			break;
 		}
 		spin_lock(&g->ev_lock);
-		g->ev_head = (g->ev_head + 1) % g->ev_depth;
+		g->ev_head = (g->ev_head + 1) % g->ev_cap;
 		g->ev_count--;
 		if (ev.type == VQNOTIFY_EVENT_OVERFLOW)
 			g->ev_overflow = false;
@@ -524,13 +572,15 @@ static int vqn_ioctl_get_info(struct vqn_guest *g, void *arg)
 	info->max_devices = max_devices;
 	info->event_size = sizeof(struct vqnotify_event);
 	info->event_depth = g->ev_depth;
-	mutex_lock(&vqn_guests_lock);
-	info->default_budget = vqn_cfg.default_budget;
-	info->threshold = vqn_cfg.threshold;
-	info->vhost_reserve = vqn_cfg.vhost_reserve;
-	info->host_cap = vqn_cfg.host_cap;
-	info->nr_guests = vqn_nr_guests;
-	mutex_unlock(&vqn_guests_lock);
+	/*
+	 * No global lock for a VMM's call: each value as it was at some
+	 * moment of the call (the writers hold vqn_guests_lock).
+	 */
+	info->default_budget = READ_ONCE(vqn_cfg.default_budget);
+	info->threshold = READ_ONCE(vqn_cfg.threshold);
+	info->vhost_reserve = READ_ONCE(vqn_cfg.vhost_reserve);
+	info->host_cap = READ_ONCE(vqn_cfg.host_cap);
+	info->nr_guests = READ_ONCE(vqn_nr_guests);
 	info->host_used = atomic_read(&vqn_host_used);
 	info->features = VQNOTIFY_FEATURE_SAVE_LOAD | VQNOTIFY_FEATURE_NETLINK |
 			 VQNOTIFY_FEATURE_LOAD_QUIESCENT |
@@ -600,6 +650,22 @@ static int vqn_ioctl_guest_get(struct vqn_guest *g, void *arg)
 	return 0;
 }
 
+/*
+ * A device and its queues are one allocation. Above a page, kmalloc rounds
+ * up to a power of two: a device of 1024 queues, 32,824 B, took 64 KiB.
+ * Whole pages from vmalloc instead, when that saves at least one (36 KiB).
+ */
+static struct vqn_dev *vqn_dev_alloc(u32 nq)
+{
+	struct vqn_dev *d;
+	size_t size = struct_size(d, vqs, nq);
+
+	if (size > PAGE_SIZE &&
+	    kmalloc_size_roundup(size) >= PAGE_ALIGN(size) + PAGE_SIZE)
+		return __vmalloc(size, GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	return kvzalloc(size, GFP_KERNEL_ACCOUNT);
+}
+
 static int vqn_ioctl_dev_add(struct vqn_guest *g, void *arg)
 {
 	struct vqnotify_dev_add *da = arg;
@@ -617,7 +683,7 @@ static int vqn_ioctl_dev_add(struct vqn_guest *g, void *arg)
 	if (!da->num_queues || da->num_queues > VQNOTIFY_MAX_QUEUES)
 		return -EINVAL;
 
-	d = kvzalloc(struct_size(d, vqs, da->num_queues), GFP_KERNEL_ACCOUNT);
+	d = vqn_dev_alloc(da->num_queues);
 	if (!d)
 		return -ENOMEM;
 	d->transport = da->transport;
@@ -679,7 +745,12 @@ static int vqn_call_prepare(struct vqn_guest *g, u32 dev_id, u64 ures,
 		return -EINVAL;
 	if (clear_user(u64_to_user_ptr(ures), *nq * sizeof(*call->res)))
 		return -EFAULT;
-	call->res = kvcalloc(*nq, sizeof(*call->res), GFP_KERNEL_ACCOUNT);
+	/* A device of a few queues needs no allocation for its results. */
+	if (*nq <= ARRAY_SIZE(call->small))
+		call->res = call->small;
+	else
+		call->res = kvcalloc(*nq, sizeof(*call->res),
+				     GFP_KERNEL_ACCOUNT);
 	if (!call->res)
 		return -ENOMEM;
 	call->cap = *nq;
@@ -699,6 +770,7 @@ static struct vqn_dev *vqn_call_begin(struct vqn_guest *g, u32 dev_id, u32 nq,
 		return NULL;
 	}
 	call->dev = d;
+	call->nl = vqn_nl_listened();
 	g->call = call;
 	return d;
 }
@@ -707,6 +779,12 @@ static void vqn_call_end(struct vqn_guest *g)
 {
 	g->call = NULL;
 	mutex_unlock(&g->lock);
+}
+
+static void vqn_call_free(struct vqn_call *call)
+{
+	if (call->res != call->small)
+		kvfree(call->res);
 }
 
 static int vqn_call_finish(struct vqn_call *call, u64 ures, u32 *nr_results)
@@ -718,7 +796,7 @@ static int vqn_call_finish(struct vqn_call *call, u64 ures, u32 *nr_results)
 	    copy_to_user(u64_to_user_ptr(ures), call->res,
 			 call->nr * sizeof(*call->res)))
 		ret = -EFAULT;
-	kvfree(call->res);
+	vqn_call_free(call);
 	return ret;
 }
 
@@ -793,7 +871,7 @@ static int vqn_ioctl_dev_op(struct vqn_guest *g, void *arg, unsigned int cmd)
 		vqn_dev_free(d);
 out:
 	if (ret) {
-		kvfree(call.res);
+		vqn_call_free(&call);
 		return ret;
 	}
 	return vqn_call_finish(&call, op->results, &op->nr_results);
@@ -881,7 +959,7 @@ static int vqn_ioctl_queues(struct vqn_guest *g, void *arg, unsigned int cmd)
 	vqn_call_end(g);
 out:
 	if (ret) {
-		kvfree(call.res);
+		vqn_call_free(&call);
 		return ret;
 	}
 	return vqn_call_finish(&call, q->results, &q->nr_results);
@@ -928,6 +1006,7 @@ static int vqn_ioctl_host_notifier(struct vqn_guest *g, void *arg)
 	}
 	vq = &d->vqs[hn->queue];
 	call.dev = d;
+	call.nl = vqn_nl_listened();
 	g->call = &call;
 	ret = vqn_sm_host_notifier(&g->sm, d, vq,
 				   hn->flags & VQNOTIFY_HOST_NOTIFIER_ENABLE);
@@ -1188,7 +1267,7 @@ static int vqn_ioctl_dev_load(struct vqn_guest *g, void *arg)
 		vqn_call_end(g);
 	}
 	if (ret)
-		kvfree(call.res);
+		vqn_call_free(&call);
 	else
 		ret = vqn_call_finish(&call, m->results, &m->nr_results);
 out_free:
@@ -1268,6 +1347,40 @@ static const struct vqn_ioctl_op vqn_ioctl_ops[] = {
 		     struct vqnotify_queues, __reserved),
 };
 
+/*
+ * The struct is written back after the call: a read-only one fails now,
+ * before the call changes anything, not after. Always inlined, so that with
+ * a constant @size every copy has a constant size, which hardened usercopy
+ * checks at build time instead of walking the stack frame at run time.
+ */
+static __always_inline long vqn_ioctl_call(struct vqn_guest *g,
+					   const struct vqn_ioctl_op *op,
+					   void __user *uarg,
+					   union vqn_ioctl_buffer *buf,
+					   u32 size)
+{
+	long ret;
+
+	if (copy_to_user(uarg, buf, size))
+		return -EFAULT;
+	ret = op->execute(g, buf);
+	if ((!ret || ret == -EMSGSIZE) && copy_to_user(uarg, buf, size))
+		ret = -EFAULT;
+	return ret;
+}
+
+/* A struct of exactly the size this module knows: no tail to check. */
+static __always_inline long vqn_ioctl_exact(struct vqn_guest *g,
+					    const struct vqn_ioctl_op *op,
+					    void __user *uarg,
+					    union vqn_ioctl_buffer *buf,
+					    u32 size)
+{
+	if (copy_from_user(buf, uarg, size))
+		return -EFAULT;
+	return vqn_ioctl_call(g, op, uarg, buf, size);
+}
+
 static long vqn_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct vqn_guest *g = file->private_data;
@@ -1289,24 +1402,35 @@ static long vqn_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	if (get_user(usize, (u32 __user *)uarg))
 		return -EFAULT;
+
+	/* The calls of a VMM's hot path, as this module knows them. */
+	switch (cmd) {
+	case VQNOTIFY_SET_HOST_NOTIFIER:
+		if (usize == sizeof(buf.host_notifier))
+			return vqn_ioctl_exact(g, op, uarg, &buf,
+					       sizeof(buf.host_notifier));
+		break;
+	case VQNOTIFY_SET_STATUS:
+	case VQNOTIFY_DEV_RESET:
+		if (usize == sizeof(buf.dev_op))
+			return vqn_ioctl_exact(g, op, uarg, &buf,
+					       sizeof(buf.dev_op));
+		break;
+	case VQNOTIFY_SET_HOST_NOTIFIERS:
+	case VQNOTIFY_QUEUES_ACQUIRE:
+	case VQNOTIFY_QUEUES_RELEASE:
+		if (usize == sizeof(buf.queues))
+			return vqn_ioctl_exact(g, op, uarg, &buf,
+					       sizeof(buf.queues));
+		break;
+	}
+
 	if (usize < op->min_size)
 		return -EINVAL;
 	ret = copy_struct_from_user(&buf, op->size, uarg, usize);
 	if (ret)
 		return ret;
-
-	/*
-	 * The struct is written back after the call: fail a read-only one
-	 * now, before the call changes anything, not after.
-	 */
-	if (copy_to_user(uarg, &buf, min_t(u32, op->size, usize)))
-		return -EFAULT;
-
-	ret = op->execute(g, &buf);
-	if ((!ret || ret == -EMSGSIZE) &&
-	    copy_to_user(uarg, &buf, min_t(u32, op->size, usize)))
-		ret = -EFAULT;
-	return ret;
+	return vqn_ioctl_call(g, op, uarg, &buf, min_t(u32, op->size, usize));
 }
 
 static const struct file_operations vqn_fops = {

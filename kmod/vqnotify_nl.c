@@ -961,11 +961,11 @@ static int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 
 	mutex_lock(&vqn_guests_lock);
 	if (tb[VQNOTIFY_A_CONFIG_DEFAULT_BUDGET])
-		vqn_cfg.default_budget =
-			nla_get_u32(tb[VQNOTIFY_A_CONFIG_DEFAULT_BUDGET]);
+		WRITE_ONCE(vqn_cfg.default_budget,
+			   nla_get_u32(tb[VQNOTIFY_A_CONFIG_DEFAULT_BUDGET]));
 	if (tb[VQNOTIFY_A_CONFIG_VHOST_RESERVE])
-		vqn_cfg.vhost_reserve =
-			nla_get_u32(tb[VQNOTIFY_A_CONFIG_VHOST_RESERVE]);
+		WRITE_ONCE(vqn_cfg.vhost_reserve,
+			   nla_get_u32(tb[VQNOTIFY_A_CONFIG_VHOST_RESERVE]));
 	if (tb[VQNOTIFY_A_CONFIG_HOST_CAP]) {
 		/* Read locklessly by vqn_env_host_take(). */
 		val = nla_get_u32(tb[VQNOTIFY_A_CONFIG_HOST_CAP]);
@@ -974,7 +974,7 @@ static int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 	}
 	if (tb[VQNOTIFY_A_CONFIG_THRESHOLD]) {
 		val = nla_get_u32(tb[VQNOTIFY_A_CONFIG_THRESHOLD]);
-		vqn_cfg.threshold = val;
+		WRITE_ONCE(vqn_cfg.threshold, val);
 		xa_for_each(&vqn_guests, id, g) {
 			mutex_lock(&g->lock);
 			if (g->sm.threshold != val) {
@@ -993,7 +993,7 @@ static int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 
 /* Notifications to the monitor group, called with the guest's lock held */
 
-static bool vqn_nl_listened(void)
+bool vqn_nl_listened(void)
 {
 	return genl_has_listeners(&vqnotify_nl_family, &init_net,
 				  VQNOTIFY_NLGRP_MONITOR);
@@ -1027,11 +1027,9 @@ static void vqn_nl_notify_queue(struct vqn_guest *g, struct vqn_vq *vq,
 	void *hdr;
 
 	lockdep_assert_held(&g->lock);
-	if (!vqn_nl_listened())
-		return;
 	/* The names too, as they are now: the guest may be gone when read. */
 	msg = genlmsg_new(7 * nla_total_size(sizeof(u32)) +
-			  2 * nla_total_size(VQNOTIFY_LABEL_LEN), GFP_KERNEL);
+			  2 * nla_total_size(VQNOTIFY_NAME_LEN), GFP_KERNEL);
 	if (!msg)
 		return vqn_nl_lost(NULL);
 	hdr = genlmsg_put(msg, 0, 0, &vqnotify_nl_family, 0, cmd);
@@ -1071,7 +1069,8 @@ static bool vqn_nl_refused(u8 reason)
  * (vqn_env_report()): the host-wide counters, a tracepoint and the
  * monitor group's notification.
  */
-void vqn_nl_report(struct vqn_guest *g, struct vqn_vq *vq, u8 old, u8 label)
+void vqn_nl_report(struct vqn_guest *g, struct vqn_vq *vq, u8 old, u8 label,
+		   bool listened)
 {
 	u32 queue = vqn_vq_index(vq);
 
@@ -1089,7 +1088,8 @@ void vqn_nl_report(struct vqn_guest *g, struct vqn_vq *vq, u8 old, u8 label)
 	} else {
 		return;
 	}
-	vqn_nl_notify_queue(g, vq, old, label);
+	if (listened)
+		vqn_nl_notify_queue(g, vq, old, label);
 }
 
 /* @cmd: GUEST_ADD_NTF, GUEST_DEL_NTF or GUEST_CHANGE_NTF */

@@ -87,6 +87,33 @@ TEST_F(guest, event_seq_consecutive)
 	}
 }
 
+/*
+ * The ring starts small and grows as events queue up: growing while the
+ * oldest record is not at the start of the ring (some were read, the ring
+ * wrapped) keeps every record, in order.
+ */
+TEST_F(guest, event_ring_grows_across_wrap)
+{
+	struct vqnotify_event ev[64];
+	uint64_t next = 0;
+	struct gen g;
+	int i, n;
+
+	gen_setup(_metadata, self->fd, &self->info, &g);
+	for (i = 0; i < 6; i++)
+		gen_toggle(_metadata, self->fd, &g);
+	ASSERT_EQ(5, tk_read_events(self->fd, ev, 5));
+	next = 5;
+	for (i = 0; i < 40; i++)
+		gen_toggle(_metadata, self->fd, &g);
+	n = tk_read_events(self->fd, ev, 64);
+	ASSERT_EQ(41, n);
+	for (i = 0; i < n; i++, next++) {
+		EXPECT_EQ(next, ev[i].seq);
+		EXPECT_EQ(next % 2 ? L(R) : L(P), ev[i].label);
+	}
+}
+
 /* read() returns whole records only, as many as fit. */
 TEST_F(guest, event_read_whole_records)
 {
