@@ -348,18 +348,6 @@ TEST_F(lib, events_budget_lowered)
 	EXPECT_TRUE(view_agrees(self->g, self->dev, NQ));
 }
 
-/* Own budget through a raw ioctl, behind the library's back. */
-static int raw_budget(int fd, uint32_t budget)
-{
-	struct vqnotify_guest_set gs = {
-		.size = sizeof(gs),
-		.flags = VQNOTIFY_GUEST_SET_BUDGET,
-		.budget = budget,
-	};
-
-	return ioctl(fd, VQNOTIFY_GUEST_SET, &gs) ? -errno : 0;
-}
-
 /*
  * Raw ioctls overflow the module's event ring; the library reports
  * OVERFLOW, resynchronises its view, and the next event tells how many
@@ -384,11 +372,11 @@ TEST_F(lib, events_overflow_resync)
 	ASSERT_EQ(4, vqn_set_status(self->g, d2, STATUS_OK, NULL, NULL, 0));
 	/* Each round: 8 promotes the waiting queue (r), 7 preempts it (p). */
 	for (round = 0; round < info.event_depth; round++) {
-		ASSERT_EQ(0, raw_budget(fd, 8));
-		ASSERT_EQ(0, raw_budget(fd, 7));
+		ASSERT_EQ(0, _test_ioctl_set_budget(fd, 8));
+		ASSERT_EQ(0, _test_ioctl_set_budget(fd, 7));
 	}
 	/* Dropped: the ring is full. */
-	ASSERT_EQ(0, raw_budget(fd, 8));
+	ASSERT_EQ(0, _test_ioctl_set_budget(fd, 8));
 	while ((n = vqn_read_events(self->g, ev, 64)) > 0) {
 		for (i = 0; i < n; i++) {
 			if (ev[i].type == (uint32_t)VQNOTIFY_EVENT_OVERFLOW)
@@ -399,7 +387,7 @@ TEST_F(lib, events_overflow_resync)
 	EXPECT_TRUE(view_agrees(self->g, self->dev, NQ));
 	EXPECT_TRUE(view_agrees(self->g, d2, 4));
 	/* The module dropped events after the overflow: a seq gap. */
-	ASSERT_EQ(0, raw_budget(fd, 7));
+	ASSERT_EQ(0, _test_ioctl_set_budget(fd, 7));
 	n = vqn_read_events(self->g, ev, 64);
 	ASSERT_EQ(1, n);
 	EXPECT_EQ(VQNOTIFY_LABEL_P, ev[0].label);

@@ -2,13 +2,16 @@
 /*
  * vqn_lib_utils.h: what the tests of libvqnotify (vqn_lib_test,
  * vqn_kvm_test) share. They test the library, so they reach the module
- * through it and not through vqn_utils.h.
+ * through it; only what they do behind the library's back goes through
+ * the toolkit, whose names (tk_*, _test_ioctl_*, test_cmd_*) cannot clash
+ * with the library's (vqn_*).
  */
 #ifndef _VQN_LIB_UTILS_H
 #define _VQN_LIB_UTILS_H
 
 #include "kselftest_harness.h"
 #include "../user/lib/libvqnotify.h"
+#include "vqn_utils.h"
 
 #define STATUS_OK	0x0f	/* ACKNOWLEDGE|DRIVER|FEATURES_OK|DRIVER_OK */
 

@@ -982,9 +982,6 @@ TEST(host_counters_outlive_guests)
 {
 	static const char *const names[] = { M_OPENED, M_CLOSED, M_DRIVER_OK,
 					     M_NO_SLOT, M_PREEMPT, M_DROPPED };
-	struct vqnotify_guest_set gs = {
-		.size = sizeof(gs), .flags = VQNOTIFY_GUEST_SET_BUDGET,
-	};
 	long long before[6], after[6];
 	struct vqn_result res[8];
 	struct vqn_guest *g;
@@ -1005,10 +1002,8 @@ TEST(host_counters_outlive_guests)
 	ASSERT_EQ(0, vqn_set_budget(g, 7));
 	ASSERT_EQ(0, vqn_dev_add(g, VQNOTIFY_TRANSPORT_MMIO, 8, "cdev", &dev));
 	ASSERT_EQ(8, vqn_set_status(g, dev, 0x0f, NULL, res, 8));
-	for (i = 0; i < 40; i++) {
-		gs.budget = i % 2 ? 7 : 1;
-		ASSERT_EQ(0, ioctl(vqn_fd(g), VQNOTIFY_GUEST_SET, &gs));
-	}
+	for (i = 0; i < 40; i++)
+		ASSERT_EQ(0, _test_ioctl_set_budget(vqn_fd(g), i % 2 ? 7 : 1));
 	vqn_close(g);
 	r = RUN("metrics");
 	ASSERT_EQ(0, r->status);
