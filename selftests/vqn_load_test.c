@@ -301,9 +301,10 @@ static void ld_monitor_main(struct ld_shared *sh)
 		     h = NLMSG_NEXT(h, n)) {
 			struct genlmsghdr *g = NLMSG_DATA(h);
 			struct tk_nl_attrs at;
+			/* Every command from GUEST_ADD_NTF on is a notification. */
 			bool ok = h->nlmsg_type == nl.family &&
 				  g->cmd >= VQNOTIFY_CMD_GUEST_ADD_NTF &&
-				  g->cmd <= VQNOTIFY_CMD_QUEUE_NTF;
+				  g->cmd <= VQNOTIFY_CMD_MAX;
 
 			sh->mon_msgs++;
 			if (ok && g->cmd == VQNOTIFY_CMD_QUEUE_NTF) {
