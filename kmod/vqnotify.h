@@ -5,6 +5,7 @@
 
 #include <linux/atomic.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/pid.h>
 #include <linux/spinlock.h>
 #include <linux/uidgid.h>
@@ -102,13 +103,28 @@ void vqn_guest_fill_info(struct vqn_guest *g, struct vqnotify_guest_info *gi);
 void vqn_guest_event_budget(struct vqn_guest *g);
 void vqn_host_promote_all(void);
 
+/*
+ * Host-wide counters, in the CONFIG_GET reply (vqnotify_nl.c): they outlive
+ * the guests they counted. Per CPU, so that every guest's hot path
+ * increments its own CPU's copy; a reader sums them.
+ */
+struct vqn_nl_stats {
+	u64 transitions[VQNOTIFY_LABEL_MAX];
+	u64 refusals[VQNOTIFY_REASON_MAX];
+	u64 events_dropped;
+	u64 guests_opened;
+	u64 guests_closed;
+};
+
+DECLARE_PER_CPU(struct vqn_nl_stats, vqn_nl_stats);
+
 /* Netlink family, vqnotify_nl.c */
 int vqn_nl_init(void);
 void vqn_nl_exit(void);
 bool vqn_nl_listened(void);
-/* @listened: vqn_nl_listened(), asked once per call by the caller. */
-void vqn_nl_report(struct vqn_guest *g, struct vqn_vq *vq, u8 old, u8 label,
-		   bool listened);
+/* The caller checked vqn_nl_listened(), once per call. */
+void vqn_nl_notify_queue(struct vqn_guest *g, struct vqn_vq *vq, u8 old,
+			 u8 label);
 void vqn_nl_event_dropped(void);
 void vqn_nl_notify_guest(struct vqn_guest *g, u8 cmd);
 void vqn_nl_notify_dev(struct vqn_guest *g, struct vqn_dev *d, bool add);

@@ -170,6 +170,41 @@ void vqn_guest_event_budget(struct vqn_guest *g)
 
 /* The state machine's environment */
 
+static bool vqn_refused(u8 reason)
+{
+	return reason != VQNOTIFY_REASON_VHOST &&
+	       reason != VQNOTIFY_REASON_RELEASED &&
+	       reason != VQNOTIFY_REASON_KVM_REFUSED;
+}
+
+/*
+ * What the observers make of one report of the state machine: the
+ * host-wide counters, a tracepoint and, when @listened, the monitor group's
+ * notification. Here, beside its one caller, so that it is inlined: as a
+ * call into vqnotify_nl.c it cost 42 ns per queue of a DRIVER_OK.
+ */
+static void vqn_observe(struct vqn_guest *g, struct vqn_vq *vq, u8 old,
+			u8 label, bool listened)
+{
+	u32 queue = vqn_vq_index(vq);
+
+	if (label != VQNOTIFY_LABEL_NONE) {
+		if (label < VQNOTIFY_LABEL_MAX)
+			this_cpu_inc(vqn_nl_stats.transitions[label]);
+		trace_vq_transition(g->id, vq->dev->id, queue, old, vq->state,
+				    label, vq->reason);
+	} else if (vqn_refused(vq->reason)) {
+		if (vq->reason < VQNOTIFY_REASON_MAX)
+			this_cpu_inc(vqn_nl_stats.refusals[vq->reason]);
+		trace_vq_refusal(g->id, vq->dev->id, queue, vq->state,
+				 vq->reason);
+	} else {
+		return;
+	}
+	if (listened)
+		vqn_nl_notify_queue(g, vq, old, label);
+}
+
 void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_vq *vq, u8 old,
 		    u8 label, bool async)
 {
@@ -178,7 +213,7 @@ void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_vq *vq, u8 old,
 	struct vqn_call *call = g->call;
 
 	lockdep_assert_held(&g->lock);
-	vqn_nl_report(g, vq, old, label, call ? call->nl : vqn_nl_listened());
+	vqn_observe(g, vq, old, label, call ? call->nl : vqn_nl_listened());
 
 	if (async) {
 		struct vqnotify_event ev = {

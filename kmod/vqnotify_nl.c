@@ -282,15 +282,7 @@ static bool vqn_nl_visible(const struct vqn_nl_viewer *v,
  * module. Per CPU, so that every guest's hot path increments its own CPU's
  * copy; a reader sums them (on 32-bit a sum may see a torn increment).
  */
-struct vqn_nl_stats {
-	u64 transitions[VQNOTIFY_LABEL_MAX];
-	u64 refusals[VQNOTIFY_REASON_MAX];
-	u64 events_dropped;
-	u64 guests_opened;
-	u64 guests_closed;
-};
-
-static DEFINE_PER_CPU(struct vqn_nl_stats, vqn_nl_stats);
+DEFINE_PER_CPU(struct vqn_nl_stats, vqn_nl_stats);
 
 static void vqn_nl_stats_sum(struct vqn_nl_stats *sum)
 {
@@ -1018,8 +1010,8 @@ static void vqn_nl_multicast(struct sk_buff *msg)
 }
 
 /* QUEUE_NTF for a transition, REFUSAL_NTF (no label) for a refusal. */
-static void vqn_nl_notify_queue(struct vqn_guest *g, struct vqn_vq *vq,
-				u8 old, u8 label)
+void vqn_nl_notify_queue(struct vqn_guest *g, struct vqn_vq *vq, u8 old,
+			 u8 label)
 {
 	u8 cmd = label != VQNOTIFY_LABEL_NONE ? VQNOTIFY_CMD_QUEUE_NTF :
 						VQNOTIFY_CMD_REFUSAL_NTF;
@@ -1057,40 +1049,6 @@ static void vqn_nl_notify_queue(struct vqn_guest *g, struct vqn_vq *vq,
  * not-ready, and any refusal reason to come), unless the queue only stays
  * with vhost (a migration's load) or its VMM released it while it waited.
  */
-static bool vqn_nl_refused(u8 reason)
-{
-	return reason != VQNOTIFY_REASON_VHOST &&
-	       reason != VQNOTIFY_REASON_RELEASED &&
-	       reason != VQNOTIFY_REASON_KVM_REFUSED;
-}
-
-/*
- * What the observers make of one report of the state machine
- * (vqn_env_report()): the host-wide counters, a tracepoint and the
- * monitor group's notification.
- */
-void vqn_nl_report(struct vqn_guest *g, struct vqn_vq *vq, u8 old, u8 label,
-		   bool listened)
-{
-	u32 queue = vqn_vq_index(vq);
-
-	lockdep_assert_held(&g->lock);
-	if (label != VQNOTIFY_LABEL_NONE) {
-		if (label < VQNOTIFY_LABEL_MAX)
-			this_cpu_inc(vqn_nl_stats.transitions[label]);
-		trace_vq_transition(g->id, vq->dev->id, queue, old, vq->state,
-				    label, vq->reason);
-	} else if (vqn_nl_refused(vq->reason)) {
-		if (vq->reason < VQNOTIFY_REASON_MAX)
-			this_cpu_inc(vqn_nl_stats.refusals[vq->reason]);
-		trace_vq_refusal(g->id, vq->dev->id, queue, vq->state,
-				 vq->reason);
-	} else {
-		return;
-	}
-	if (listened)
-		vqn_nl_notify_queue(g, vq, old, label);
-}
 
 /* @cmd: GUEST_ADD_NTF, GUEST_DEL_NTF or GUEST_CHANGE_NTF */
 void vqn_nl_notify_guest(struct vqn_guest *g, u8 cmd)
