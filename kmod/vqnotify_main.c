@@ -545,10 +545,19 @@ again:
 	/*
 	 * Readers are serialised by a mutex of their own, never the guest
 	 * lock: a reader may stall in copy_to_user() as long as its buffer's
-	 * page fault takes, and must not hold up the guest's other calls, nor
-	 * whoever walks the guests under vqn_guests_lock. Pushers only append.
+	 * page fault takes (userfaultfd, FUSE), and must not hold up the
+	 * guest's other calls, nor whoever walks the guests under
+	 * vqn_guests_lock. Pushers only append. The other readers of the
+	 * guest wait for the stalled one as they would for an empty ring:
+	 * O_NONBLOCK gets EAGAIN, a blocking reader sleeps interruptibly
+	 * (never in state D, and a signal ends the wait).
 	 */
-	mutex_lock(&g->read_lock);
+	if (file->f_flags & O_NONBLOCK) {
+		if (!mutex_trylock(&g->read_lock))
+			return -EAGAIN;
+	} else if (mutex_lock_interruptible(&g->read_lock)) {
+		return -ERESTARTSYS;
+	}
 	while (count - done >= sizeof(ev)) {
 		spin_lock(&g->ev_lock);
 		if (!g->ev_count) {
