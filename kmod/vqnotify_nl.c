@@ -919,7 +919,8 @@ static int vqnotify_nl_config_get_doit(struct sk_buff *skb,
 	    nla_put_u32(msg, VQNOTIFY_A_CONFIG_HOST_CAP, vqn_cfg.host_cap) ||
 	    nla_put_u32(msg, VQNOTIFY_A_CONFIG_HOST_USED,
 			atomic_read(&vqn_host_used)) ||
-	    nla_put_u32(msg, VQNOTIFY_A_CONFIG_NR_GUESTS, vqn_nr_guests)) {
+	    nla_put_u32(msg, VQNOTIFY_A_CONFIG_NR_GUESTS,
+			atomic_read(&vqn_nr_guests))) {
 		mutex_unlock(&vqn_guests_lock);
 		goto err;
 	}

@@ -44,6 +44,7 @@ static const char * const reason_names[] = {
 	[VQNOTIFY_REASON_PROMOTED] = "PROMOTED",
 	[VQNOTIFY_REASON_RELEASED] = "RELEASED",
 	[VQNOTIFY_REASON_KVM_REFUSED] = "KVM_REFUSED",
+	[VQNOTIFY_REASON_QUOTA] = "QUOTA",
 };
 
 static const char *name_of(const char * const *names, size_t n, unsigned int i)
@@ -172,7 +173,7 @@ void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_vq *vq, u8 old,
 }
 
 /* As the module's vqn_host_may_take(): no overtaking of waiting guests. */
-bool vqn_env_host_take(struct vqn_guest_sm *sm)
+u8 vqn_env_host_take(struct vqn_guest_sm *sm)
 {
 	struct sm_guest *g = guest_of(sm);
 	struct sm_host *h = g->host;
@@ -180,14 +181,14 @@ bool vqn_env_host_take(struct vqn_guest_sm *sm)
 	if (h->waiters) {
 		if (g->host_serving ? !g->host_quota :
 		    !(h->waiters == 1 && g->host_waiting))
-			return false;
+			return VQNOTIFY_REASON_HOST_CAP;
 	}
 	if (h->used >= h->cap)
-		return false;
+		return VQNOTIFY_REASON_HOST_CAP;
 	h->used++;
 	if (g->host_serving && g->host_quota)
 		g->host_quota--;
-	return true;
+	return VQNOTIFY_REASON_GRANTED;
 }
 
 void vqn_env_host_give(struct vqn_guest_sm *sm)

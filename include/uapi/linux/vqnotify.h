@@ -145,6 +145,9 @@ enum vqnotify_label {
  * @VQNOTIFY_REASON_KVM_REFUSED: KVM refused the queue's ioeventfd and the
  *                               VMM released it; it does not wait for
  *                               promotion. API 2.
+ * @VQNOTIFY_REASON_QUOTA: refused: the user who opened the guest holds its
+ *                         quota of slots (per-user accounting). The queue
+ *                         waits for promotion (r). API 2.
  * @VQNOTIFY_REASON_MAX: number of reasons.
  */
 enum vqnotify_reason {
@@ -164,6 +167,7 @@ enum vqnotify_reason {
 	VQNOTIFY_REASON_PROMOTED,
 	VQNOTIFY_REASON_RELEASED,
 	VQNOTIFY_REASON_KVM_REFUSED,
+	VQNOTIFY_REASON_QUOTA,
 	VQNOTIFY_REASON_MAX,
 };
 
