@@ -16,6 +16,7 @@
 
 #include "vqn_user.h"
 
+/* The table of users and the policies; see the top. */
 DEFINE_MUTEX(vqn_users_lock);
 DEFINE_XARRAY(vqn_users);
 u32 vqn_user_defaults[VQN_NR_LIMITS];
