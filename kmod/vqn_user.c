@@ -22,6 +22,8 @@ DEFINE_XARRAY(vqn_users);
 u32 vqn_user_defaults[VQN_NR_LIMITS];
 static LIST_HEAD(vqn_policies);
 static unsigned int vqn_nr_policies;
+/* The slot default follows the host cap until the admin sets it. */
+static bool vqn_user_slots_auto = true;
 
 /*
  * Defaults that leave room for others: one user may take a quarter of the
@@ -36,6 +38,22 @@ void vqn_user_init_defaults(u32 max_guests, u32 host_cap)
 	vqn_user_defaults[VQN_LIMIT_DEVICES] = 4096;
 	vqn_user_defaults[VQN_LIMIT_QUEUES] = 65536;
 	vqn_user_defaults[VQN_LIMIT_SLOTS] = max(host_cap / 4, 1U);
+}
+
+/* The admin's default for @l; the caller serialises settings changes. */
+void vqn_user_set_default(enum vqn_limit l, u32 max)
+{
+	if (l == VQN_LIMIT_SLOTS)
+		vqn_user_slots_auto = false;
+	WRITE_ONCE(vqn_user_defaults[l], max);
+}
+
+/* A quarter of the new cap, unless the admin chose the slot default. */
+void vqn_user_host_cap_changed(u32 host_cap)
+{
+	if (vqn_user_slots_auto)
+		WRITE_ONCE(vqn_user_defaults[VQN_LIMIT_SLOTS],
+			   max(host_cap / 4, 1U));
 }
 
 static unsigned long vqn_uid_index(kuid_t uid)

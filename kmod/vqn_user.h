@@ -61,6 +61,8 @@ extern struct xarray vqn_users;
 extern u32 vqn_user_defaults[VQN_NR_LIMITS];
 
 void vqn_user_init_defaults(u32 max_guests, u32 host_cap);
+void vqn_user_set_default(enum vqn_limit l, u32 max);
+void vqn_user_host_cap_changed(u32 host_cap);
 struct vqn_user *vqn_user_get(kuid_t uid);
 void vqn_user_put(struct vqn_user *u);
 u32 vqn_user_max(const struct vqn_user *u, enum vqn_limit l);

@@ -1169,6 +1169,7 @@ static int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 		val = nla_get_u32(tb[VQNOTIFY_A_CONFIG_HOST_CAP]);
 		raised = val > vqn_cfg.host_cap;
 		WRITE_ONCE(vqn_cfg.host_cap, val);
+		vqn_user_host_cap_changed(val);
 	}
 	for (l = 0; l < VQN_NR_LIMITS; l++) {
 		struct nlattr *lim = tb[VQNOTIFY_A_CONFIG_USER_MAX_GUESTS + l];
@@ -1177,7 +1178,7 @@ static int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 			continue;
 		val = nla_get_u32(lim);
 		raised |= val > vqn_user_defaults[l];
-		WRITE_ONCE(vqn_user_defaults[l], val);
+		vqn_user_set_default(l, val);
 	}
 	if (tb[VQNOTIFY_A_CONFIG_THRESHOLD]) {
 		val = nla_get_u32(tb[VQNOTIFY_A_CONFIG_THRESHOLD]);

@@ -917,7 +917,8 @@ enum vqnotify_queue_attrs {
  *                                     (EDQUOT beyond); default 65536
  * @VQNOTIFY_A_CONFIG_USER_MAX_SLOTS: u32: slots per user at most (reason
  *                                    VQNOTIFY_REASON_QUOTA beyond);
- *                                    default host_cap/4 at load
+ *                                    until set, a quarter of the host
+ *                                    cap (following its changes)
  * @__VQNOTIFY_A_CONFIG_MAX: highest attribute plus one
  * @VQNOTIFY_A_CONFIG_MAX: highest attribute
  */
