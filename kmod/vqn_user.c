@@ -20,40 +20,57 @@
 DEFINE_MUTEX(vqn_users_lock);
 DEFINE_XARRAY(vqn_users);
 u32 vqn_user_defaults[VQN_NR_LIMITS];
+/* The admin's defaults (0: the formula below), and what the formula uses. */
+static u32 vqn_user_admin[VQN_NR_LIMITS];
+static u32 vqn_user_max_guests, vqn_user_host_cap;
 static LIST_HEAD(vqn_policies);
 static unsigned int vqn_nr_policies;
-/* The slot default follows the host cap until the admin sets it. */
-static bool vqn_user_slots_auto = true;
 
 /*
  * Defaults that leave room for others: one user may take a quarter of the
- * host's guests and of its slots, so that even three users exhausting
- * their quotas leave a quarter for everyone else. Devices and queues bound
- * the kernel memory a user pins: 4096 devices and 65536 queues are 16
- * guests' worth of full virtio-net devices, about 4 MiB of queue state.
+ * host's guests and of its slots (of the host cap as it is now), so that
+ * even three users exhausting their quotas leave a quarter for everyone
+ * else. Devices and queues bound the kernel memory a user pins: 4096
+ * devices and 65536 queues are 64 full (1024-queue) devices, about 4 MiB
+ * of queue state.
  */
+static void vqn_user_recompute(void)
+{
+	u32 formula[VQN_NR_LIMITS] = {
+		[VQN_LIMIT_GUESTS] = max(vqn_user_max_guests / 4, 1U),
+		[VQN_LIMIT_DEVICES] = 4096,
+		[VQN_LIMIT_QUEUES] = 65536,
+		[VQN_LIMIT_SLOTS] = max(vqn_user_host_cap / 4, 1U),
+	};
+	int l;
+
+	for (l = 0; l < VQN_NR_LIMITS; l++)
+		WRITE_ONCE(vqn_user_defaults[l],
+			   vqn_user_admin[l] ? vqn_user_admin[l] : formula[l]);
+}
+
 void vqn_user_init_defaults(u32 max_guests, u32 host_cap)
 {
-	vqn_user_defaults[VQN_LIMIT_GUESTS] = max(max_guests / 4, 1U);
-	vqn_user_defaults[VQN_LIMIT_DEVICES] = 4096;
-	vqn_user_defaults[VQN_LIMIT_QUEUES] = 65536;
-	vqn_user_defaults[VQN_LIMIT_SLOTS] = max(host_cap / 4, 1U);
+	vqn_user_max_guests = max_guests;
+	vqn_user_host_cap = host_cap;
+	vqn_user_recompute();
 }
 
-/* The admin's default for @l; the caller serialises settings changes. */
+/*
+ * The admin's default for @l, 0 for the formula again; the caller
+ * serialises settings changes.
+ */
 void vqn_user_set_default(enum vqn_limit l, u32 max)
 {
-	if (l == VQN_LIMIT_SLOTS)
-		vqn_user_slots_auto = false;
-	WRITE_ONCE(vqn_user_defaults[l], max);
+	vqn_user_admin[l] = max;
+	vqn_user_recompute();
 }
 
-/* A quarter of the new cap, unless the admin chose the slot default. */
+/* The slot default follows the host cap, unless the admin set it. */
 void vqn_user_host_cap_changed(u32 host_cap)
 {
-	if (vqn_user_slots_auto)
-		WRITE_ONCE(vqn_user_defaults[VQN_LIMIT_SLOTS],
-			   max(host_cap / 4, 1U));
+	vqn_user_host_cap = host_cap;
+	vqn_user_recompute();
 }
 
 static unsigned long vqn_uid_index(kuid_t uid)

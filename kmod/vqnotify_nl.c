@@ -106,25 +106,21 @@ vqnotify_a_config_host_cap_range = {
 
 static VQN_NLA_RANGE_RO struct netlink_range_validation
 vqnotify_a_config_user_max_guests_range = {
-	.min	= 1ULL,
 	.max	= S32_MAX,
 };
 
 static VQN_NLA_RANGE_RO struct netlink_range_validation
 vqnotify_a_config_user_max_devices_range = {
-	.min	= 1ULL,
 	.max	= S32_MAX,
 };
 
 static VQN_NLA_RANGE_RO struct netlink_range_validation
 vqnotify_a_config_user_max_queues_range = {
-	.min	= 1ULL,
 	.max	= S32_MAX,
 };
 
 static VQN_NLA_RANGE_RO struct netlink_range_validation
 vqnotify_a_config_user_max_slots_range = {
-	.min	= 1ULL,
 	.max	= S32_MAX,
 };
 
@@ -1176,9 +1172,9 @@ static int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 
 		if (!lim)
 			continue;
-		val = nla_get_u32(lim);
-		raised |= val > vqn_user_defaults[l];
-		vqn_user_set_default(l, val);
+		val = vqn_user_defaults[l];
+		vqn_user_set_default(l, nla_get_u32(lim));
+		raised |= vqn_user_defaults[l] > val;
 	}
 	if (tb[VQNOTIFY_A_CONFIG_THRESHOLD]) {
 		val = nla_get_u32(tb[VQNOTIFY_A_CONFIG_THRESHOLD]);

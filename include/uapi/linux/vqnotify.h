@@ -918,7 +918,8 @@ enum vqnotify_queue_attrs {
  * @VQNOTIFY_A_CONFIG_USER_MAX_SLOTS: u32: slots per user at most (reason
  *                                    VQNOTIFY_REASON_QUOTA beyond);
  *                                    until set, a quarter of the host
- *                                    cap (following its changes)
+ *                                    cap (following its changes). 0
+ *                                    sets any user-max-* to its default
  * @__VQNOTIFY_A_CONFIG_MAX: highest attribute plus one
  * @VQNOTIFY_A_CONFIG_MAX: highest attribute
  */
