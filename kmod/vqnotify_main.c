@@ -257,6 +257,10 @@ void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_vq *vq, u8 old,
  * waits behind the guests of its own user, and behind every guest waiting
  * for the host cap; guests waiting for their user's quota hold up no other
  * user. A guest that is the only one waiting serves itself.
+ *
+ * Behind its own user's guests a guest waits for the host cap only while
+ * the host is full: otherwise for its user's share (QUOTA), which holds up
+ * no other user.
  */
 static u8 vqn_host_may_take(struct vqn_guest *g)
 {
@@ -264,14 +268,14 @@ static u8 vqn_host_may_take(struct vqn_guest *g)
 	bool self = READ_ONCE(g->host_waiting);
 	bool self_cap = self && g->host_wait_reason == VQNOTIFY_REASON_HOST_CAP;
 
+	/* Its turn is over: it waits again for what it waited for. */
 	if (g->host_serving)
 		return g->host_quota ? VQNOTIFY_REASON_GRANTED :
-				       VQNOTIFY_REASON_HOST_CAP;
+				       g->host_wait_reason;
 	if (atomic_read(&u->nr_waiting) > self) {
-		if (!g->quota_exempt && atomic_read(&u->used[VQN_LIMIT_SLOTS]) >=
-					vqn_user_max(u, VQN_LIMIT_SLOTS))
-			return VQNOTIFY_REASON_QUOTA;
-		return VQNOTIFY_REASON_HOST_CAP;
+		if (atomic_read(&vqn_host_used) >= READ_ONCE(vqn_cfg.host_cap))
+			return VQNOTIFY_REASON_HOST_CAP;
+		return VQNOTIFY_REASON_QUOTA;
 	}
 	if (atomic_read(&vqn_host_waiters) > self_cap)
 		return VQNOTIFY_REASON_HOST_CAP;
