@@ -41,6 +41,7 @@ enum vqn_limit {
  *             (owned by vqnotify_main.c, under its wait lock)
  * @waitq: this user's guests waiting for a slot, in order (ditto)
  * @nr_waiting: entries on @waitq, read locklessly
+ * @nr_capped: those waiting for the host cap (the others wait for @max)
  */
 struct vqn_user {
 	kuid_t uid;
@@ -51,6 +52,7 @@ struct vqn_user {
 	struct list_head wait_node;
 	struct list_head waitq;
 	atomic_t nr_waiting;
+	atomic_t nr_capped;
 };
 
 /* Protects vqn_users and the policies; a leaf lock, held briefly. */

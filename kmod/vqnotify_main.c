@@ -258,9 +258,10 @@ void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_vq *vq, u8 old,
  * for the host cap; guests waiting for their user's quota hold up no other
  * user. A guest that is the only one waiting serves itself.
  *
- * Behind its own user's guests a guest waits for the host cap only while
- * the host is full: otherwise for its user's share (QUOTA), which holds up
- * no other user.
+ * Behind its own user's guests a guest waits for what they wait for: the
+ * host cap if any of them does, else its user's quota, which holds up no
+ * other user. A guest whose turn in the promotion work is over waits
+ * again for what it waited for.
  */
 static u8 vqn_host_may_take(struct vqn_guest *g)
 {
@@ -268,15 +269,12 @@ static u8 vqn_host_may_take(struct vqn_guest *g)
 	bool self = READ_ONCE(g->host_waiting);
 	bool self_cap = self && g->host_wait_reason == VQNOTIFY_REASON_HOST_CAP;
 
-	/* Its turn is over: it waits again for what it waited for. */
 	if (g->host_serving)
 		return g->host_quota ? VQNOTIFY_REASON_GRANTED :
 				       g->host_wait_reason;
-	if (atomic_read(&u->nr_waiting) > self) {
-		if (atomic_read(&vqn_host_used) >= READ_ONCE(vqn_cfg.host_cap))
-			return VQNOTIFY_REASON_HOST_CAP;
-		return VQNOTIFY_REASON_QUOTA;
-	}
+	if (atomic_read(&u->nr_waiting) > self)
+		return atomic_read(&u->nr_capped) ? VQNOTIFY_REASON_HOST_CAP :
+						    VQNOTIFY_REASON_QUOTA;
 	if (atomic_read(&vqn_host_waiters) > self_cap)
 		return VQNOTIFY_REASON_HOST_CAP;
 	return VQNOTIFY_REASON_GRANTED;
@@ -359,10 +357,13 @@ void vqn_env_host_wait(struct vqn_guest_sm *sm)
 	if (g->host_waiting) {
 		/* Still waiting, maybe now for the other reason. */
 		if (g->host_wait_reason != reason &&
-		    reason == VQNOTIFY_REASON_HOST_CAP)
+		    reason == VQNOTIFY_REASON_HOST_CAP) {
 			atomic_inc(&vqn_host_waiters);
-		else if (g->host_wait_reason != reason)
+			atomic_inc(&u->nr_capped);
+		} else if (g->host_wait_reason != reason) {
 			atomic_dec(&vqn_host_waiters);
+			atomic_dec(&u->nr_capped);
+		}
 	} else {
 		front = g->host_serving && g->host_quota;
 		if (front)
@@ -375,8 +376,10 @@ void vqn_env_host_wait(struct vqn_guest_sm *sm)
 			list_add_tail(&u->wait_node, &vqn_host_users);
 		WRITE_ONCE(g->host_waiting, true);
 		atomic_inc(&u->nr_waiting);
-		if (reason == VQNOTIFY_REASON_HOST_CAP)
+		if (reason == VQNOTIFY_REASON_HOST_CAP) {
 			atomic_inc(&vqn_host_waiters);
+			atomic_inc(&u->nr_capped);
+		}
 		atomic_inc(&vqn_host_nr_waiting);
 	}
 	g->host_wait_reason = reason;
@@ -400,8 +403,10 @@ static void vqn_host_unwait(struct vqn_guest *g)
 		list_del_init(&u->wait_node);
 	WRITE_ONCE(g->host_waiting, false);
 	atomic_dec(&u->nr_waiting);
-	if (g->host_wait_reason == VQNOTIFY_REASON_HOST_CAP)
+	if (g->host_wait_reason == VQNOTIFY_REASON_HOST_CAP) {
 		atomic_dec(&vqn_host_waiters);
+		atomic_dec(&u->nr_capped);
+	}
 	atomic_dec(&vqn_host_nr_waiting);
 }
 
