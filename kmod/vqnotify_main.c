@@ -9,10 +9,12 @@
  * Locking: vqn_guests_lock (host-wide: the guest table, vqn_cfg) may be
  * taken before a guest's lock, never after it. A guest's lock covers its
  * devices and queues and is the only lock of the ioctl hot path; host-wide
- * slot accounting is a lockless counter. ev_lock (a spinlock) nests inside
- * the guest's lock and protects only the event ring. vqn_host_wait_lock (a
- * spinlock) nests inside a guest's lock and protects the line of guests
- * waiting for a host-wide slot.
+ * and per-user slot accounting are lockless counters. ev_lock (a spinlock)
+ * nests inside the guest's lock and protects only the event ring.
+ * vqn_host_wait_lock (a spinlock) nests inside a guest's lock and protects
+ * the lines of guests waiting for a slot. vqn_users_lock (vqn_user.c) is a
+ * leaf: nothing is taken under it. vqn_open() takes no lock but the guest
+ * table's own, for the id allocation.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
