@@ -7,7 +7,8 @@
  *
  *  f1  a reader stalled in copy_to_user() hangs no other reader: O_NONBLOCK
  *      gets EAGAIN, a blocking one sleeps interruptibly and dies on SIGKILL
- *  f2  one user cannot take every guest: EDQUOT at its quota, others open
+ *  f2  one user cannot take every guest: EDQUOT at its quota, others open;
+ *      a uid policy sets one user's limits
  *  f3  one user cannot take every slot: QUOTA at its quota; freed slots go
  *      round-robin by user, not to the user with the most waiting guests
  *  f4  one user cannot pin unbounded memory: EDQUOT at its queue quota
@@ -293,6 +294,35 @@ TEST_F(tn, f2_one_user_cannot_take_every_guest)
 	EXPECT_EQ(u.v[VQNOTIFY_A_USER_MAX_GUESTS], (uint64_t)c->n);
 	EXPECT_LE(1, u.v[VQNOTIFY_A_USER_NR_QUOTA]);
 	tn_agent_stop(&hostile);
+}
+
+/* A uid policy sets one user's limits, at once and for later guests. */
+TEST_F(tn, f2_uid_policy_sets_one_users_limits)
+{
+	struct tn_count *c = tn_shared(sizeof(*c));
+	struct tn_req r = { .cmd = VQNOTIFY_CMD_POLICY_SET };
+	struct tn_user u;
+
+	ASSERT_NE(NULL, c);
+	tn_req_u32(&r, VQNOTIFY_A_POLICY_UID, TN_VMM);
+	tn_req_u32(&r, VQNOTIFY_A_POLICY_MAX_GUESTS, 3);
+	ASSERT_EQ(0, tn_nl(&self->nl, &r));
+	c->n = 10;
+	ASSERT_EQ(0, tn_run_as(TN_VMM, tn_open_all, c));
+	EXPECT_EQ(3, c->n);
+	EXPECT_EQ(EDQUOT, c->err);
+	/* Another user keeps the default. */
+	c->n = 10;
+	ASSERT_EQ(0, tn_run_as(TN_HOSTILE, tn_open_all, c));
+	EXPECT_EQ(10, c->n);
+	EXPECT_EQ(-ENOENT, tn_user_get(&self->nl, TN_VMM, &u));
+
+	/* Removed: the default again. */
+	ASSERT_EQ(0, tn_policy(&self->nl, VQNOTIFY_CMD_POLICY_DEL, NULL,
+			       TN_VMM, -1, -1, NULL, 0));
+	c->n = 10;
+	ASSERT_EQ(0, tn_run_as(TN_VMM, tn_open_all, c));
+	EXPECT_EQ(10, c->n);
 }
 
 /* f3: slots */
