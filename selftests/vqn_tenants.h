@@ -5,7 +5,7 @@
  * them, processes that act as one of them step by step, and the admin's
  * netlink requests with their extack messages.
  *
- * Built on vqn_hostile.h (included, not changed).
+ * Built on vqn_tenants_raw.h (raw ioctl and netlink helpers).
  */
 #ifndef _VQN_TENANTS_H
 #define _VQN_TENANTS_H
@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "vqn_hostile.h"
+#include "vqn_tenants_raw.h"
 
 /* The two tenants: a hostile one and a well-behaved VMM. */
 #define TN_HOSTILE	65534
