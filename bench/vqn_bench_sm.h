@@ -63,14 +63,14 @@ void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_vq *vq, u8 old,
 	g->nr++;
 }
 
-bool vqn_env_host_take(struct vqn_guest_sm *sm)
+u8 vqn_env_host_take(struct vqn_guest_sm *sm)
 {
 	struct bsm_guest *g = bsm_of(sm);
 
 	if (g->host_used >= g->host_cap)
-		return false;
+		return VQNOTIFY_REASON_HOST_CAP;
 	g->host_used++;
-	return true;
+	return VQNOTIFY_REASON_GRANTED;
 }
 
 void vqn_env_host_give(struct vqn_guest_sm *sm)

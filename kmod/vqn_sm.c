@@ -64,6 +64,13 @@ static bool user_fits(const struct vqn_guest_sm *g, u32 held, u32 offlimits)
 	return (u64)held + reserve_left <= vqn_sm_budget(g);
 }
 
+/* Refusals of the environment: the host cap, or the owner's quota. */
+static bool reason_host(u8 reason)
+{
+	return reason == VQNOTIFY_REASON_HOST_CAP ||
+	       reason == VQNOTIFY_REASON_QUOTA;
+}
+
 static void waiting_del(struct vqn_guest_sm *g, struct vqn_vq *vq)
 {
 	if (!(vq->flags & VQNOTIFY_VQ_WAITING))
@@ -81,7 +88,7 @@ static void waiting_add(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 reason)
 	list_add_tail(&vq->node, &g->waiting);
 	vq->flags |= VQNOTIFY_VQ_WAITING;
 	g->nr_waiting++;
-	if (reason == VQNOTIFY_REASON_HOST_CAP)
+	if (reason_host(reason))
 		vqn_env_host_wait(g);
 }
 
@@ -137,9 +144,7 @@ static u8 user_slot_take(struct vqn_guest_sm *g)
 		return VQNOTIFY_REASON_LIMITED;
 	if (!user_fits(g, g->used + 1, g->nr_offlimits))
 		return VQNOTIFY_REASON_NO_SLOT;
-	if (!vqn_env_host_take(g))
-		return VQNOTIFY_REASON_HOST_CAP;
-	return VQNOTIFY_REASON_GRANTED;
+	return vqn_env_host_take(g);
 }
 
 /*
@@ -149,8 +154,7 @@ static u8 user_slot_take(struct vqn_guest_sm *g)
 static bool reason_waits(u8 reason)
 {
 	return reason == VQNOTIFY_REASON_NO_SLOT ||
-	       reason == VQNOTIFY_REASON_HOST_CAP ||
-	       reason == VQNOTIFY_REASON_LIMITED;
+	       reason_host(reason) || reason == VQNOTIFY_REASON_LIMITED;
 }
 
 /* (p): take the newest grant away; its queue waits for promotion. */
@@ -325,7 +329,7 @@ int vqn_sm_vhost_on(struct vqn_guest_sm *g, struct vqn_dev *d,
 		    d->vqs[i].state == VQNOTIFY_VQ_ASSIGNED)
 			preemptible--;
 	while (taken < need && g->used + taken < vqn_sm_budget(g) &&
-	       vqn_env_host_take(g))
+	       vqn_env_host_take(g) == VQNOTIFY_REASON_GRANTED)
 		taken++;
 	if (need - taken > preemptible) {
 		while (taken--)
@@ -603,7 +607,7 @@ void vqn_sm_promote(struct vqn_guest_sm *g)
 		u8 reason = user_slot_take(g);
 
 		if (reason != VQNOTIFY_REASON_GRANTED) {
-			if (reason == VQNOTIFY_REASON_HOST_CAP)
+			if (reason_host(reason))
 				vqn_env_host_wait(g);
 			return;
 		}

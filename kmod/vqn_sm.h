@@ -128,13 +128,15 @@ int vqn_sm_check(const struct vqn_guest_sm *g);
  * (b) refused (then @label is VQNOTIFY_LABEL_NONE and the state did not
  * change). @async is true for (p) and (r): changes the owner did not ask for.
  *
- * vqn_env_host_take() takes one host-wide slot and returns false when the
- * host cap is reached; vqn_env_host_give() returns one. vqn_env_host_wait()
- * tells the environment the guest has queues waiting for a host slot.
+ * vqn_env_host_take() takes one host-wide slot: VQNOTIFY_REASON_GRANTED, or
+ * VQNOTIFY_REASON_HOST_CAP when the host cap is reached, or
+ * VQNOTIFY_REASON_QUOTA when the guest's owner holds its quota of slots;
+ * vqn_env_host_give() returns one. vqn_env_host_wait() tells the environment
+ * the guest has queues waiting for a slot it refused (the last refusal).
  */
 void vqn_env_report(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 old,
 		    u8 label, bool async);
-bool vqn_env_host_take(struct vqn_guest_sm *g);
+u8 vqn_env_host_take(struct vqn_guest_sm *g);
 void vqn_env_host_give(struct vqn_guest_sm *g);
 void vqn_env_host_wait(struct vqn_guest_sm *g);
 

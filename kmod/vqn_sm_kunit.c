@@ -36,14 +36,14 @@ void vqn_env_report(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 old,
 	e->last_label = label;
 }
 
-bool vqn_env_host_take(struct vqn_guest_sm *g)
+u8 vqn_env_host_take(struct vqn_guest_sm *g)
 {
 	struct vqn_kunit_env *e = env_of(g);
 
 	if (e->host_used >= e->host_cap)
-		return false;
+		return VQNOTIFY_REASON_HOST_CAP;
 	e->host_used++;
-	return true;
+	return VQNOTIFY_REASON_GRANTED;
 }
 
 void vqn_env_host_give(struct vqn_guest_sm *g)

@@ -13,6 +13,7 @@
 #include <linux/xarray.h>
 
 #include "vqn_sm.h"
+#include "vqn_user.h"
 
 /**
  * struct vqn_config - host-wide settings, from module parameters, changed
@@ -40,11 +41,16 @@ struct vqn_config {
  * @id: host-wide id (vqn_guests)
  * @pid: the opener
  * @uid: effective uid of the opener (netlink shows the guest to this uid)
+ * @user: the opener's accounting: what the guest holds is charged to it
+ * @quota_exempt: the opener had CAP_SYS_RESOURCE: counted, never refused
  * @name: NUL-terminated name (kmalloc'ed, or the empty string)
  * @call: results collector of the ioctl in progress, under @lock
- * @host_waiting: queues wait for a host-wide slot: @host_node is on
- *                vqn_host_waitq (both under vqn_host_wait_lock)
- * @host_node: entry on vqn_host_waitq
+ * @host_waiting: queues wait for a slot the host cap or the user's quota
+ *                refused: @host_node is on @user's waitq (both under
+ *                vqn_host_wait_lock)
+ * @host_node: entry on @user's waitq
+ * @host_wait_reason: VQNOTIFY_REASON_HOST_CAP or _QUOTA: why it waits
+ * @host_refused: the last refusal of vqn_env_host_take() (under @lock)
  * @host_serving: the host-wide promotion work serves this guest: it may
  *                take @host_quota host slots although others wait (under
  *                @lock)
@@ -69,10 +75,14 @@ struct vqn_guest {
 	u32 id;
 	struct pid *pid;
 	kuid_t uid;
+	struct vqn_user *user;
+	bool quota_exempt;
 	const char *name;
 	struct vqn_call *call;
 	bool host_waiting;
 	struct list_head host_node;
+	u8 host_wait_reason;
+	u8 host_refused;
 	bool host_serving;
 	u32 host_quota;
 
@@ -92,7 +102,8 @@ extern struct vqn_config vqn_cfg;
 extern struct mutex vqn_guests_lock;
 extern struct xarray vqn_guests;
 extern atomic_t vqn_host_used;
-extern unsigned int vqn_nr_guests;
+extern atomic_t vqn_nr_guests;
+extern unsigned int vqn_max_guests;
 
 static inline struct vqn_guest *vqn_guest_of(struct vqn_guest_sm *sm)
 {
@@ -102,6 +113,7 @@ static inline struct vqn_guest *vqn_guest_of(struct vqn_guest_sm *sm)
 void vqn_guest_fill_info(struct vqn_guest *g, struct vqnotify_guest_info *gi);
 void vqn_guest_event_budget(struct vqn_guest *g);
 void vqn_host_promote_all(void);
+void vqn_guests_apply_policy(const char *name, kuid_t uid);
 
 /*
  * Host-wide counters, in the CONFIG_GET reply (vqnotify_nl.c): they outlive

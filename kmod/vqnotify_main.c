@@ -9,10 +9,12 @@
  * Locking: vqn_guests_lock (host-wide: the guest table, vqn_cfg) may be
  * taken before a guest's lock, never after it. A guest's lock covers its
  * devices and queues and is the only lock of the ioctl hot path; host-wide
- * slot accounting is a lockless counter. ev_lock (a spinlock) nests inside
- * the guest's lock and protects only the event ring. vqn_host_wait_lock (a
- * spinlock) nests inside a guest's lock and protects the line of guests
- * waiting for a host-wide slot.
+ * and per-user slot accounting are lockless counters. ev_lock (a spinlock)
+ * nests inside the guest's lock and protects only the event ring.
+ * vqn_host_wait_lock (a spinlock) nests inside a guest's lock and protects
+ * the lines of guests waiting for a slot. vqn_users_lock (vqn_user.c) is a
+ * leaf: nothing is taken under it. vqn_open() takes no lock but the guest
+ * table's own, for the id allocation.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -51,8 +53,8 @@ MODULE_PARM_DESC(vhost_reserve,
 module_param_named(host_cap, vqn_cfg.host_cap, uint, 0444);
 MODULE_PARM_DESC(host_cap, "Slots in use host-wide at most (default 1048576)");
 
-static unsigned int max_guests = 4096;
-module_param(max_guests, uint, 0444);
+unsigned int vqn_max_guests = 4096;
+module_param_named(max_guests, vqn_max_guests, uint, 0444);
 MODULE_PARM_DESC(max_guests, "Open guests host-wide at most (default 4096)");
 static unsigned int max_devices = 256;
 module_param(max_devices, uint, 0444);
@@ -63,21 +65,27 @@ MODULE_PARM_DESC(event_depth,
 		 "Events queued per guest before an overflow (default 256)");
 
 /*
- * Protects vqn_guests, vqn_nr_guests and vqn_cfg; see the top. GET_INFO and
- * vqn_env_host_take() read vqn_cfg and vqn_nr_guests without it.
+ * Protects vqn_cfg and keeps the guests of vqn_guests alive for whoever
+ * walks them (they leave the table under it); see the top. vqn_open()
+ * does not take it: misc_open() calls it under the global misc_mtx, so it
+ * takes nothing held longer than an id allocation (the xarray's lock).
  */
 DEFINE_MUTEX(vqn_guests_lock);
 DEFINE_XARRAY_ALLOC1(vqn_guests);
 static u32 vqn_next_guest_id;
-unsigned int vqn_nr_guests;
+atomic_t vqn_nr_guests = ATOMIC_INIT(0);
 atomic_t vqn_host_used = ATOMIC_INIT(0);
 /*
- * Guests waiting for a host-wide slot, in the order they started waiting,
- * and how many there are (read locklessly on the hot path).
+ * Guests waiting for a slot the host cap or their user's quota refused:
+ * each user's waiting guests in the order they started waiting (its
+ * waitq), and the users with waiting guests in turn (vqn_host_users).
+ * Counters read locklessly on the hot path: guests waiting for the host
+ * cap (they stop others from overtaking them), and guests waiting at all.
  */
 static DEFINE_SPINLOCK(vqn_host_wait_lock);
-static LIST_HEAD(vqn_host_waitq);
+static LIST_HEAD(vqn_host_users);
 static atomic_t vqn_host_waiters = ATOMIC_INIT(0);
+static atomic_t vqn_host_nr_waiting = ATOMIC_INIT(0);
 
 static const char vqn_empty_name[] = "";
 
@@ -245,95 +253,192 @@ void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_vq *vq, u8 old,
 }
 
 /*
- * Fairness: while guests wait for a host-wide slot, freed slots go to them
- * in turn, one each, by vqn_host_promote_fn(); a guest that asks later
- * waits behind them. A guest that is the only one waiting serves itself.
+ * Fairness: while guests wait for a slot, freed slots go to them in turn
+ * by vqn_host_promote_fn(): round-robin over the users whose guests wait,
+ * then over each user's guests, one slot each. A guest that asks later
+ * waits behind the guests of its own user, and behind every guest waiting
+ * for the host cap; guests waiting for their user's quota hold up no other
+ * user. A guest that is the only one waiting serves itself.
+ *
+ * Behind its own user's guests a guest waits for what they wait for: the
+ * host cap if any of them does, else its user's quota, which holds up no
+ * other user. A guest whose turn in the promotion work is over waits
+ * again for what it waited for.
  */
-static bool vqn_host_may_take(struct vqn_guest *g)
+static u8 vqn_host_may_take(struct vqn_guest *g)
 {
-	int waiters = atomic_read(&vqn_host_waiters);
+	struct vqn_user *u = g->user;
+	bool self = READ_ONCE(g->host_waiting);
+	bool self_cap = self && g->host_wait_reason == VQNOTIFY_REASON_HOST_CAP;
 
-	if (!waiters)
-		return true;
 	if (g->host_serving)
-		return g->host_quota;
-	return waiters == 1 && READ_ONCE(g->host_waiting);
+		return g->host_quota ? VQNOTIFY_REASON_GRANTED :
+				       g->host_wait_reason;
+	if (atomic_read(&u->nr_waiting) > self)
+		return atomic_read(&u->nr_capped) ? VQNOTIFY_REASON_HOST_CAP :
+						    VQNOTIFY_REASON_QUOTA;
+	if (atomic_read(&vqn_host_waiters) > self_cap)
+		return VQNOTIFY_REASON_HOST_CAP;
+	return VQNOTIFY_REASON_GRANTED;
 }
 
-bool vqn_env_host_take(struct vqn_guest_sm *sm)
+/* One slot, charged to the user and to the host. */
+u8 vqn_env_host_take(struct vqn_guest_sm *sm)
 {
 	struct vqn_guest *g = vqn_guest_of(sm);
 	int used = atomic_read(&vqn_host_used);
+	u8 reason;
 
-	if (!vqn_host_may_take(g))
-		return false;
+	lockdep_assert_held(&g->lock);
+	reason = vqn_host_may_take(g);
+	if (reason != VQNOTIFY_REASON_GRANTED)
+		goto refused;
+	if (!vqn_user_charge(g->user, VQN_LIMIT_SLOTS, 1, !g->quota_exempt)) {
+		reason = VQNOTIFY_REASON_QUOTA;
+		goto refused;
+	}
 	do {
-		if (used >= READ_ONCE(vqn_cfg.host_cap))
-			return false;
+		if (used >= READ_ONCE(vqn_cfg.host_cap)) {
+			vqn_user_uncharge(g->user, VQN_LIMIT_SLOTS, 1);
+			reason = VQNOTIFY_REASON_HOST_CAP;
+			goto refused;
+		}
 	} while (!atomic_try_cmpxchg(&vqn_host_used, &used, used + 1));
 	if (g->host_serving && g->host_quota)
 		g->host_quota--;
-	return true;
+	return VQNOTIFY_REASON_GRANTED;
+
+refused:
+	g->host_refused = reason;
+	return reason;
 }
 
 static void vqn_host_promote_fn(struct work_struct *work);
 static DECLARE_WORK(vqn_host_work, vqn_host_promote_fn);
 
 /*
- * A giver decrements vqn_host_used then reads vqn_host_waiters; a waiter
- * increments vqn_host_waiters then reads vqn_host_used. With a full barrier
- * on both sides one of them sees the other, so no freed slot is missed by
- * a guest that failed to take one just before.
+ * A giver decrements the counters then reads vqn_host_nr_waiting; a waiter
+ * increments vqn_host_nr_waiting then reads the counters. With a full
+ * barrier on both sides one of them sees the other, so no freed slot is
+ * missed by a guest that failed to take one just before.
  */
 void vqn_env_host_give(struct vqn_guest_sm *sm)
 {
+	struct vqn_guest *g = vqn_guest_of(sm);
+
+	vqn_user_uncharge(g->user, VQN_LIMIT_SLOTS, 1);
 	atomic_dec(&vqn_host_used);
 	smp_mb__after_atomic(); /* pairs with vqn_env_host_wait() */
-	if (atomic_read(&vqn_host_waiters))
+	if (atomic_read(&vqn_host_nr_waiting))
 		schedule_work(&vqn_host_work);
 }
 
+/* May a guest of @u take a slot its quota allows, if the host has one? */
+static bool vqn_host_user_room(struct vqn_user *u, struct vqn_guest *g)
+{
+	return g->quota_exempt || atomic_read(&u->used[VQN_LIMIT_SLOTS]) <
+				  vqn_user_max(u, VQN_LIMIT_SLOTS);
+}
+
 /*
- * The guest has queues waiting for a host-wide slot: it joins the line at
- * the tail, or keeps its place at the head when the cap stopped it during
- * its own turn.
+ * The guest has queues waiting for a slot (the last refusal says why): it
+ * joins its user's line at the tail, and its user the host's line, or
+ * keeps its place at the head when the cap stopped it during its own turn.
  */
 void vqn_env_host_wait(struct vqn_guest_sm *sm)
 {
 	struct vqn_guest *g = vqn_guest_of(sm);
+	struct vqn_user *u = g->user;
+	u8 reason = g->host_refused;
+	bool front;
 
 	lockdep_assert_held(&g->lock);
-	if (READ_ONCE(g->host_waiting))
+	if (READ_ONCE(g->host_waiting) && g->host_wait_reason == reason)
 		return;
 	spin_lock(&vqn_host_wait_lock);
-	if (g->host_serving && g->host_quota)
-		list_add(&g->host_node, &vqn_host_waitq);
-	else
-		list_add_tail(&g->host_node, &vqn_host_waitq);
-	WRITE_ONCE(g->host_waiting, true);
-	atomic_inc(&vqn_host_waiters);
+	if (g->host_waiting) {
+		/* Still waiting, maybe now for the other reason. */
+		if (g->host_wait_reason != reason &&
+		    reason == VQNOTIFY_REASON_HOST_CAP) {
+			atomic_inc(&vqn_host_waiters);
+			atomic_inc(&u->nr_capped);
+		} else if (g->host_wait_reason != reason) {
+			atomic_dec(&vqn_host_waiters);
+			atomic_dec(&u->nr_capped);
+		}
+	} else {
+		front = g->host_serving && g->host_quota;
+		if (front)
+			list_add(&g->host_node, &u->waitq);
+		else
+			list_add_tail(&g->host_node, &u->waitq);
+		if (front && reason == VQNOTIFY_REASON_HOST_CAP)
+			list_move(&u->wait_node, &vqn_host_users);
+		else if (list_empty(&u->wait_node))
+			list_add_tail(&u->wait_node, &vqn_host_users);
+		WRITE_ONCE(g->host_waiting, true);
+		atomic_inc(&u->nr_waiting);
+		if (reason == VQNOTIFY_REASON_HOST_CAP) {
+			atomic_inc(&vqn_host_waiters);
+			atomic_inc(&u->nr_capped);
+		}
+		atomic_inc(&vqn_host_nr_waiting);
+	}
+	g->host_wait_reason = reason;
 	spin_unlock(&vqn_host_wait_lock);
 	smp_mb__after_atomic(); /* pairs with vqn_env_host_give() */
-	if (atomic_read(&vqn_host_used) < READ_ONCE(vqn_cfg.host_cap))
+	if (atomic_read(&vqn_host_used) < READ_ONCE(vqn_cfg.host_cap) &&
+	    vqn_host_user_room(u, g))
 		schedule_work(&vqn_host_work);
 }
 
 /* Take @g out of the line; the caller holds vqn_host_wait_lock. */
 static void vqn_host_unwait(struct vqn_guest *g)
 {
+	struct vqn_user *u = g->user;
+
 	lockdep_assert_held(&vqn_host_wait_lock);
 	if (!g->host_waiting)
 		return;
 	list_del_init(&g->host_node);
+	if (list_empty(&u->waitq))
+		list_del_init(&u->wait_node);
 	WRITE_ONCE(g->host_waiting, false);
-	atomic_dec(&vqn_host_waiters);
+	atomic_dec(&u->nr_waiting);
+	if (g->host_wait_reason == VQNOTIFY_REASON_HOST_CAP) {
+		atomic_dec(&vqn_host_waiters);
+		atomic_dec(&u->nr_capped);
+	}
+	atomic_dec(&vqn_host_nr_waiting);
 }
 
 /*
- * Host-wide slots came free while guests wait for them: serve the guests
- * round-robin, one slot each in the order they started waiting (a guest
- * with more waiting queues goes back to the tail), until the cap stops
- * us. O(1) per slot handed out. vqn_guests_lock keeps the guests alive.
+ * The next guest to serve: the first waiting guest of the first user in
+ * line with room in its quota; that user goes to the tail of the line.
+ * O(users in line) per slot handed out.
+ */
+static struct vqn_guest *vqn_host_next(void)
+{
+	struct vqn_guest *g;
+	struct vqn_user *u;
+
+	lockdep_assert_held(&vqn_host_wait_lock);
+	list_for_each_entry(u, &vqn_host_users, wait_node) {
+		g = list_first_entry(&u->waitq, struct vqn_guest, host_node);
+		if (vqn_host_user_room(u, g)) {
+			list_move_tail(&u->wait_node, &vqn_host_users);
+			vqn_host_unwait(g);
+			return g;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Slots came free while guests wait for them: serve the waiting guests in
+ * turn, one slot each (a guest with more waiting queues goes back to the
+ * tail of its user's line), until the cap stops us or no user with room
+ * in its quota waits. vqn_guests_lock keeps the guests alive.
  */
 static void vqn_host_promote_fn(struct work_struct *work)
 {
@@ -344,10 +449,7 @@ static void vqn_host_promote_fn(struct work_struct *work)
 	while (!stop &&
 	       atomic_read(&vqn_host_used) < READ_ONCE(vqn_cfg.host_cap)) {
 		spin_lock(&vqn_host_wait_lock);
-		g = list_first_entry_or_null(&vqn_host_waitq, struct vqn_guest,
-					     host_node);
-		if (g)
-			vqn_host_unwait(g);
+		g = vqn_host_next();
 		spin_unlock(&vqn_host_wait_lock);
 		if (!g)
 			break;
@@ -357,7 +459,8 @@ static void vqn_host_promote_fn(struct work_struct *work)
 		g->host_quota = 1;
 		vqn_sm_promote(&g->sm);
 		/* The cap stopped it before it took its slot: stop too. */
-		stop = g->host_quota && g->host_waiting;
+		stop = g->host_quota && g->host_waiting &&
+		       g->host_wait_reason == VQNOTIFY_REASON_HOST_CAP;
 		g->host_serving = false;
 		mutex_unlock(&g->lock);
 		cond_resched();
@@ -423,26 +526,81 @@ static void vqn_name_free(const char *name)
 		kfree(name);
 }
 
-static void vqn_dev_free(struct vqn_dev *d)
+static void vqn_dev_free(struct vqn_guest *g, struct vqn_dev *d)
 {
+	vqn_user_uncharge(g->user, VQN_LIMIT_QUEUES, d->num_queues);
+	vqn_user_uncharge(g->user, VQN_LIMIT_DEVICES, 1);
 	vqn_name_free(d->name);
 	kvfree(d);
 }
 
+/*
+ * The admin's policies for the guest's name and user, if any: budget and
+ * reserve follow the VM (its name) and the user, not the open file.
+ */
+static void vqn_guest_apply_policy(struct vqn_guest *g, bool renamed)
+{
+	u32 budget = g->sm.admin_budget, reserve = g->sm.vhost_reserve;
+	u32 found;
+
+	lockdep_assert_held(&g->lock);
+	found = vqn_policy_resolve(g->name, g->uid, &budget, &reserve);
+	/* A new name without a policy changes nothing: no escape by name. */
+	if (!found || (renamed && !(found & VQN_POL_NAMED)) ||
+	    (budget == g->sm.admin_budget && reserve == g->sm.vhost_reserve))
+		return;
+	vqn_sm_set_limits(&g->sm, budget, g->sm.own_budget, reserve,
+			  g->sm.threshold);
+	vqn_guest_event_budget(g);
+}
+
+/* A policy for @name (or for @uid if @name is NULL) changed: apply it. */
+void vqn_guests_apply_policy(const char *name, kuid_t uid)
+{
+	struct vqn_guest *g;
+	unsigned long id;
+
+	mutex_lock(&vqn_guests_lock);
+	xa_for_each(&vqn_guests, id, g) {
+		mutex_lock(&g->lock);
+		if (name ? !strcmp(g->name, name) : uid_eq(g->uid, uid))
+			vqn_guest_apply_policy(g, false);
+		mutex_unlock(&g->lock);
+	}
+	mutex_unlock(&vqn_guests_lock);
+}
+
 static int vqn_open(struct inode *inode, struct file *file)
 {
+	u32 budget, reserve;
 	struct vqn_guest *g;
 	int ret;
 
 	g = kzalloc(sizeof(*g), GFP_KERNEL_ACCOUNT);
 	if (!g)
 		return -ENOMEM;
+	g->uid = current_euid();
+	g->quota_exempt = ns_capable_noaudit(&init_user_ns, CAP_SYS_RESOURCE);
+	g->user = vqn_user_get(g->uid);
+	if (!g->user) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	/* The user's quota, then the host's table: EDQUOT, then ENOSPC. */
+	if (!vqn_user_charge(g->user, VQN_LIMIT_GUESTS, 1, !g->quota_exempt)) {
+		ret = -EDQUOT;
+		goto err_user;
+	}
+	if (!atomic_add_unless(&vqn_nr_guests, 1, vqn_max_guests)) {
+		ret = -ENOSPC;
+		goto err_charged;
+	}
 	g->ev_depth = event_depth;
 	g->ev_cap = min_t(u32, VQN_EV_MIN, g->ev_depth);
 	g->ev = kvcalloc(g->ev_cap, sizeof(*g->ev), GFP_KERNEL_ACCOUNT);
 	if (!g->ev) {
 		ret = -ENOMEM;
-		goto err_free;
+		goto err_counted;
 	}
 	mutex_init(&g->lock);
 	mutex_init(&g->read_lock);
@@ -452,33 +610,36 @@ static int vqn_open(struct inode *inode, struct file *file)
 	spin_lock_init(&g->ev_lock);
 	init_waitqueue_head(&g->wq);
 	g->pid = get_pid(task_tgid(current));
-	g->uid = current_euid();
 
-	mutex_lock(&vqn_guests_lock);
-	if (vqn_nr_guests >= max_guests) {
-		ret = -ENOSPC;
-		goto err_unlock;
-	}
-	vqn_sm_guest_init(&g->sm, vqn_cfg.default_budget,
-			  vqn_cfg.vhost_reserve, vqn_cfg.threshold);
-	/* The guest table is shared: not charged to this guest's cgroup. */
+	/* Settings change under vqn_guests_lock: a snapshot is enough. */
+	budget = READ_ONCE(vqn_cfg.default_budget);
+	reserve = READ_ONCE(vqn_cfg.vhost_reserve);
+	vqn_policy_resolve(NULL, g->uid, &budget, &reserve);
+	vqn_sm_guest_init(&g->sm, budget, reserve, READ_ONCE(vqn_cfg.threshold));
+	/*
+	 * Visible to walkers from here on, complete. The guest table is
+	 * shared: not charged to this guest's cgroup.
+	 */
 	ret = xa_alloc_cyclic(&vqn_guests, &g->id, g, xa_limit_31b,
 			      &vqn_next_guest_id, GFP_KERNEL);
 	if (ret < 0)
-		goto err_unlock;
-	WRITE_ONCE(vqn_nr_guests, vqn_nr_guests + 1);
+		goto err_pid;
 	mutex_lock(&g->lock);
 	vqn_nl_notify_guest(g, VQNOTIFY_CMD_GUEST_ADD_NTF);
 	mutex_unlock(&g->lock);
-	mutex_unlock(&vqn_guests_lock);
 
 	file->private_data = g;
 	return 0;
 
-err_unlock:
-	mutex_unlock(&vqn_guests_lock);
+err_pid:
 	put_pid(g->pid);
 	kvfree(g->ev);
+err_counted:
+	atomic_dec(&vqn_nr_guests);
+err_charged:
+	vqn_user_uncharge(g->user, VQN_LIMIT_GUESTS, 1);
+err_user:
+	vqn_user_put(g->user);
 err_free:
 	kfree(g);
 	return ret;
@@ -494,7 +655,6 @@ static int vqn_release(struct inode *inode, struct file *file)
 	/* Under vqn_guests_lock: the promotion work is not serving @g. */
 	mutex_lock(&vqn_guests_lock);
 	xa_erase(&vqn_guests, g->id);
-	WRITE_ONCE(vqn_nr_guests, vqn_nr_guests - 1);
 	spin_lock(&vqn_host_wait_lock);
 	vqn_host_unwait(g);
 	spin_unlock(&vqn_host_wait_lock);
@@ -506,7 +666,7 @@ static int vqn_release(struct inode *inode, struct file *file)
 		xa_erase(&g->devs, id);
 		g->nr_devices--;
 		vqn_nl_notify_dev(g, d, false);
-		vqn_dev_free(d);
+		vqn_dev_free(g, d);
 	}
 	WARN_ON(vqn_sm_check(&g->sm) || g->sm.used || g->host_waiting);
 	vqn_nl_notify_guest(g, VQNOTIFY_CMD_GUEST_DEL_NTF);
@@ -518,6 +678,9 @@ static int vqn_release(struct inode *inode, struct file *file)
 	put_pid(g->pid);
 	vqn_name_free(g->name);
 	kvfree(g->ev);
+	atomic_dec(&vqn_nr_guests);
+	vqn_user_uncharge(g->user, VQN_LIMIT_GUESTS, 1);
+	vqn_user_put(g->user);
 	kfree(g);
 	return 0;
 }
@@ -545,10 +708,19 @@ again:
 	/*
 	 * Readers are serialised by a mutex of their own, never the guest
 	 * lock: a reader may stall in copy_to_user() as long as its buffer's
-	 * page fault takes, and must not hold up the guest's other calls, nor
-	 * whoever walks the guests under vqn_guests_lock. Pushers only append.
+	 * page fault takes (userfaultfd, FUSE), and must not hold up the
+	 * guest's other calls, nor whoever walks the guests under
+	 * vqn_guests_lock. Pushers only append. The other readers of the
+	 * guest wait for the stalled one as they would for an empty ring:
+	 * O_NONBLOCK gets EAGAIN, a blocking reader sleeps interruptibly
+	 * (never in state D, and a signal ends the wait).
 	 */
-	mutex_lock(&g->read_lock);
+	if (file->f_flags & O_NONBLOCK) {
+		if (!mutex_trylock(&g->read_lock))
+			return -EAGAIN;
+	} else if (mutex_lock_interruptible(&g->read_lock)) {
+		return -ERESTARTSYS;
+	}
 	while (count - done >= sizeof(ev)) {
 		spin_lock(&g->ev_lock);
 		if (!g->ev_count) {
@@ -615,7 +787,7 @@ static int vqn_ioctl_get_info(struct vqn_guest *g, void *arg)
 	info->threshold = READ_ONCE(vqn_cfg.threshold);
 	info->vhost_reserve = READ_ONCE(vqn_cfg.vhost_reserve);
 	info->host_cap = READ_ONCE(vqn_cfg.host_cap);
-	info->nr_guests = READ_ONCE(vqn_nr_guests);
+	info->nr_guests = atomic_read(&vqn_nr_guests);
 	info->host_used = atomic_read(&vqn_host_used);
 	info->features = VQNOTIFY_FEATURE_SAVE_LOAD | VQNOTIFY_FEATURE_NETLINK |
 			 VQNOTIFY_FEATURE_LOAD_QUIESCENT |
@@ -655,8 +827,10 @@ static int vqn_ioctl_guest_set(struct vqn_guest *g, void *arg)
 		return ret;
 
 	mutex_lock(&g->lock);
-	if (name)
+	if (name) {
 		swap(g->name, name);
+		vqn_guest_apply_policy(g, true);
+	}
 	if (gs->flags & VQNOTIFY_GUEST_SET_RUN_STATE)
 		vqn_sm_set_run_state(&g->sm, gs->run_state);
 	if (gs->flags & VQNOTIFY_GUEST_SET_BUDGET)
@@ -718,9 +892,20 @@ static int vqn_ioctl_dev_add(struct vqn_guest *g, void *arg)
 	if (!da->num_queues || da->num_queues > VQNOTIFY_MAX_QUEUES)
 		return -EINVAL;
 
+	/* Charged before anything is allocated: EDQUOT costs the host nothing. */
+	if (!vqn_user_charge(g->user, VQN_LIMIT_DEVICES, 1, !g->quota_exempt))
+		return -EDQUOT;
+	if (!vqn_user_charge(g->user, VQN_LIMIT_QUEUES, da->num_queues,
+			     !g->quota_exempt)) {
+		vqn_user_uncharge(g->user, VQN_LIMIT_DEVICES, 1);
+		return -EDQUOT;
+	}
 	d = vqn_dev_alloc(da->num_queues);
-	if (!d)
+	if (!d) {
+		vqn_user_uncharge(g->user, VQN_LIMIT_QUEUES, da->num_queues);
+		vqn_user_uncharge(g->user, VQN_LIMIT_DEVICES, 1);
 		return -ENOMEM;
+	}
 	d->transport = da->transport;
 	d->num_queues = da->num_queues;
 	if (da->flags & VQNOTIFY_DEV_ADD_NAME)
@@ -728,7 +913,8 @@ static int vqn_ioctl_dev_add(struct vqn_guest *g, void *arg)
 	else
 		ret = vqn_name_dup(da->label, sizeof(da->label), &d->name);
 	if (ret) {
-		kvfree(d);
+		d->name = vqn_empty_name;
+		vqn_dev_free(g, d);
 		return ret;
 	}
 
@@ -752,7 +938,7 @@ static int vqn_ioctl_dev_add(struct vqn_guest *g, void *arg)
 
 err_unlock:
 	mutex_unlock(&g->lock);
-	vqn_dev_free(d);
+	vqn_dev_free(g, d);
 	return ret;
 }
 
@@ -903,7 +1089,7 @@ static int vqn_ioctl_dev_op(struct vqn_guest *g, void *arg, unsigned int cmd)
 	}
 	vqn_call_end(g);
 	if (cmd == VQNOTIFY_DEV_REMOVE)
-		vqn_dev_free(d);
+		vqn_dev_free(g, d);
 out:
 	if (ret) {
 		vqn_call_free(&call);
@@ -1490,11 +1676,17 @@ static int __init vqn_init(void)
 {
 	int ret;
 
+	/* The rules CONFIG_SET applies (vqnotify_nl.c), and the sizes. */
 	if (event_depth < 2 || event_depth > 65536 || !max_devices ||
-	    !max_guests || !vqn_cfg.host_cap) {
+	    !vqn_max_guests || vqn_max_guests > S32_MAX ||
+	    vqn_cfg.default_budget > S32_MAX || !vqn_cfg.threshold ||
+	    vqn_cfg.threshold > S32_MAX || !vqn_cfg.host_cap ||
+	    vqn_cfg.host_cap > S32_MAX ||
+	    vqn_cfg.vhost_reserve > vqn_cfg.default_budget) {
 		pr_err("invalid module parameters\n");
 		return -EINVAL;
 	}
+	vqn_user_init_defaults(vqn_max_guests, vqn_cfg.host_cap);
 	ret = vqn_nl_init();
 	if (ret)
 		return ret;
@@ -1512,6 +1704,7 @@ static void __exit vqn_exit(void)
 	vqn_nl_exit();
 	cancel_work_sync(&vqn_host_work);
 	WARN_ON(atomic_read(&vqn_host_used));
+	vqn_user_exit();
 }
 
 module_init(vqn_init);

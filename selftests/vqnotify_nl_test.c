@@ -33,6 +33,11 @@ TEST_F(genl, family_registration)
 		{ VQNOTIFY_CMD_QUEUE_GET, GENL_CMD_CAP_DO | GENL_CMD_CAP_DUMP },
 		{ VQNOTIFY_CMD_CONFIG_GET, GENL_CMD_CAP_DO },
 		{ VQNOTIFY_CMD_CONFIG_SET, GENL_CMD_CAP_DO | GENL_ADMIN_PERM },
+		{ VQNOTIFY_CMD_USER_GET, GENL_CMD_CAP_DO | GENL_CMD_CAP_DUMP },
+		{ VQNOTIFY_CMD_POLICY_SET, GENL_CMD_CAP_DO | GENL_ADMIN_PERM },
+		{ VQNOTIFY_CMD_POLICY_GET,
+		  GENL_CMD_CAP_DO | GENL_CMD_CAP_DUMP | GENL_ADMIN_PERM },
+		{ VQNOTIFY_CMD_POLICY_DEL, GENL_CMD_CAP_DO | GENL_ADMIN_PERM },
 	};
 	struct tk_nl_family fi;
 	unsigned int i;
@@ -44,7 +49,8 @@ TEST_F(genl, family_registration)
 		EXPECT_EQ(want[i].flags, fi.op_flags[want[i].cmd] & caps)
 			TH_LOG("cmd %u", want[i].cmd);
 	/* Notifications are not requests. */
-	for (i = VQNOTIFY_CMD_GUEST_ADD_NTF; i <= VQNOTIFY_CMD_MAX; i++)
+	for (i = VQNOTIFY_CMD_GUEST_ADD_NTF; i <= VQNOTIFY_CMD_GUEST_CHANGE_NTF;
+	     i++)
 		EXPECT_EQ(0, fi.op_flags[i]) TH_LOG("cmd %u", i);
 }
 

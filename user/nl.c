@@ -921,6 +921,14 @@ static const struct {
 	{ "host-cap", "host_cap", VQNOTIFY_A_CONFIG_HOST_CAP, true },
 	{ "host-used", "host_used", VQNOTIFY_A_CONFIG_HOST_USED, false },
 	{ "guests", "nr_guests", VQNOTIFY_A_CONFIG_NR_GUESTS, false },
+	{ "user-max-guests", "user_max_guests",
+	  VQNOTIFY_A_CONFIG_USER_MAX_GUESTS, true },
+	{ "user-max-devices", "user_max_devices",
+	  VQNOTIFY_A_CONFIG_USER_MAX_DEVICES, true },
+	{ "user-max-queues", "user_max_queues",
+	  VQNOTIFY_A_CONFIG_USER_MAX_QUEUES, true },
+	{ "user-max-slots", "user_max_slots",
+	  VQNOTIFY_A_CONFIG_USER_MAX_SLOTS, true },
 };
 
 #define NR_CONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -943,10 +951,13 @@ void config_usage(FILE *f)
 	fprintf(f,
 		"Usage: %s [-j] [-p] config show\n"
 		"       %s config set KEY N [KEY N]...\n"
-		"KEY := { default-budget | threshold | vhost-reserve | host-cap }\n"
+		"KEY := { default-budget | threshold | vhost-reserve | host-cap |\n"
+		"         user-max-guests | user-max-devices | user-max-queues |\n"
+		"         user-max-slots }\n"
 		"set needs CAP_NET_ADMIN. A threshold change applies to every\n"
 		"guest at once; default-budget and vhost-reserve to guests\n"
-		"opened later.\n", prog, prog);
+		"opened later; user-max-* (per-user limits, 0: the default) at\n"
+		"once.\n", prog, prog);
 }
 
 static int config_set(struct nl *n, int argc, char **argv)

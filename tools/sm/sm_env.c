@@ -44,6 +44,7 @@ static const char * const reason_names[] = {
 	[VQNOTIFY_REASON_PROMOTED] = "PROMOTED",
 	[VQNOTIFY_REASON_RELEASED] = "RELEASED",
 	[VQNOTIFY_REASON_KVM_REFUSED] = "KVM_REFUSED",
+	[VQNOTIFY_REASON_QUOTA] = "QUOTA",
 };
 
 static const char *name_of(const char * const *names, size_t n, unsigned int i)
@@ -171,60 +172,133 @@ void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_vq *vq, u8 old,
 	r->async = async;
 }
 
-/* As the module's vqn_host_may_take(): no overtaking of waiting guests. */
-bool vqn_env_host_take(struct vqn_guest_sm *sm)
+/*
+ * As the module's vqn_host_may_take(): no overtaking of the guests of its
+ * own user, nor of guests waiting for the host cap; behind its own user it
+ * waits for what they wait for; served, for what it waited for.
+ */
+static u8 host_may_take(const struct sm_guest *g)
+{
+	const struct sm_host *h = g->host;
+	const struct sm_user *u = &h->users[g->user];
+	bool self = g->host_waiting;
+	bool self_cap = self && g->host_wait_reason == VQNOTIFY_REASON_HOST_CAP;
+
+	if (g->host_serving)
+		return g->host_quota ? VQNOTIFY_REASON_GRANTED :
+				       g->host_wait_reason;
+	if (u->nr_waiting > self)
+		return u->nr_capped ? VQNOTIFY_REASON_HOST_CAP :
+				      VQNOTIFY_REASON_QUOTA;
+	if (h->capped > self_cap)
+		return VQNOTIFY_REASON_HOST_CAP;
+	return VQNOTIFY_REASON_GRANTED;
+}
+
+u8 vqn_env_host_take(struct vqn_guest_sm *sm)
 {
 	struct sm_guest *g = guest_of(sm);
 	struct sm_host *h = g->host;
+	struct sm_user *u = &h->users[g->user];
+	u8 reason = host_may_take(g);
 
-	if (h->waiters) {
-		if (g->host_serving ? !g->host_quota :
-		    !(h->waiters == 1 && g->host_waiting))
-			return false;
+	if (reason == VQNOTIFY_REASON_GRANTED && u->used >= u->max)
+		reason = VQNOTIFY_REASON_QUOTA;
+	if (reason == VQNOTIFY_REASON_GRANTED && h->used >= h->cap)
+		reason = VQNOTIFY_REASON_HOST_CAP;
+	if (reason != VQNOTIFY_REASON_GRANTED) {
+		g->host_refused = reason;
+		return reason;
 	}
-	if (h->used >= h->cap)
-		return false;
 	h->used++;
+	u->used++;
 	if (g->host_serving && g->host_quota)
 		g->host_quota--;
-	return true;
+	return VQNOTIFY_REASON_GRANTED;
 }
 
 void vqn_env_host_give(struct vqn_guest_sm *sm)
 {
 	struct sm_guest *g = guest_of(sm);
 	struct sm_host *h = g->host;
+	struct sm_user *u = &h->users[g->user];
 
-	if (!h->used) {
+	if (!h->used || !u->used) {
 		guest_error(g, "host slot given back while none is taken");
 		return;
 	}
 	h->used--;
+	u->used--;
 	if (h->waiters)
 		h->work_pending = true;
+}
+
+static void uline_del(struct sm_host *h, unsigned int user)
+{
+	unsigned int i;
+
+	for (i = 0; i < h->nr_uline; i++)
+		if (h->uline[i] == user)
+			break;
+	if (i == h->nr_uline)
+		return;
+	memmove(&h->uline[i], &h->uline[i + 1], h->nr_uline - i - 1);
+	h->nr_uline--;
+}
+
+static bool uline_has(const struct sm_host *h, unsigned int user)
+{
+	for (unsigned int i = 0; i < h->nr_uline; i++)
+		if (h->uline[i] == user)
+			return true;
+	return false;
 }
 
 void vqn_env_host_wait(struct vqn_guest_sm *sm)
 {
 	struct sm_guest *g = guest_of(sm);
-
 	struct sm_host *h = g->host;
+	struct sm_user *u = &h->users[g->user];
+	u8 reason = g->host_refused;
+	int d = (reason == VQNOTIFY_REASON_HOST_CAP) -
+		(g->host_wait_reason == VQNOTIFY_REASON_HOST_CAP);
 
-	if (g->host_waiting)
+	if (g->host_waiting) {
+		/* Still waiting, maybe now for the other reason. */
+		h->capped += d;
+		u->nr_capped += d;
+		g->host_wait_reason = reason;
 		return;
+	}
 	if (g->host_serving && g->host_quota) {
-		/* Stopped by the cap in its own turn: back at the head. */
-		memmove(&h->waitq[1], &h->waitq[0],
-			h->waiters * sizeof(h->waitq[0]));
-		h->waitq[0] = g;
+		/* Stopped in its own turn: back at the head of its user's. */
+		memmove(&u->waitq[1], &u->waitq[0],
+			u->nr_waiting * sizeof(u->waitq[0]));
+		u->waitq[0] = g;
 	} else {
-		h->waitq[h->waiters] = g;
+		u->waitq[u->nr_waiting] = g;
+	}
+	if (g->host_serving && g->host_quota &&
+	    reason == VQNOTIFY_REASON_HOST_CAP) {
+		/* ... and its user at the head of the line, by the cap. */
+		uline_del(h, g->user);
+		memmove(&h->uline[1], &h->uline[0], h->nr_uline);
+		h->uline[0] = g->user;
+		h->nr_uline++;
+	} else if (!uline_has(h, g->user)) {
+		h->uline[h->nr_uline++] = g->user;
 	}
 	g->host_waiting = true;
+	g->host_wait_reason = reason;
+	u->nr_waiting++;
 	h->waiters++;
+	if (reason == VQNOTIFY_REASON_HOST_CAP) {
+		u->nr_capped++;
+		h->capped++;
+	}
 	/* As the module: a slot freed just before is not missed. */
-	if (g->host->used < g->host->cap)
-		g->host->work_pending = true;
+	if (h->used < h->cap && u->used < u->max)
+		h->work_pending = true;
 }
 
 static void call_begin(struct sm_guest *g, struct vqn_dev *d)
@@ -242,8 +316,19 @@ static void call_end(struct sm_guest *g)
 
 void sm_host_init(struct sm_host *h, u32 cap)
 {
+	unsigned int i;
+
 	memset(h, 0, sizeof(*h));
 	h->cap = cap;
+	for (i = 0; i < SM_MAX_USERS; i++)
+		h->users[i].max = UINT32_MAX;
+}
+
+/* As the admin changing a user's slot limit. */
+void sm_host_set_quota(struct sm_host *h, unsigned int user, u32 max)
+{
+	h->users[user].max = max;
+	h->work_pending = true;
 }
 
 /* As the admin changing host_cap: schedule a host-wide promotion. */
@@ -256,23 +341,55 @@ void sm_host_set_cap(struct sm_host *h, u32 cap)
 static void host_unwait(struct sm_guest *g)
 {
 	struct sm_host *h = g->host;
+	struct sm_user *u = &h->users[g->user];
 	unsigned int i;
 
 	if (!g->host_waiting)
 		return;
-	for (i = 0; i < h->waiters; i++)
-		if (h->waitq[i] == g)
+	for (i = 0; i < u->nr_waiting; i++)
+		if (u->waitq[i] == g)
 			break;
-	memmove(&h->waitq[i], &h->waitq[i + 1],
-		(h->waiters - i - 1) * sizeof(h->waitq[0]));
+	memmove(&u->waitq[i], &u->waitq[i + 1],
+		(u->nr_waiting - i - 1) * sizeof(u->waitq[0]));
+	u->nr_waiting--;
+	if (!u->nr_waiting)
+		uline_del(h, g->user);
 	h->waiters--;
+	if (g->host_wait_reason == VQNOTIFY_REASON_HOST_CAP) {
+		u->nr_capped--;
+		h->capped--;
+	}
 	g->host_waiting = false;
 }
 
 /*
- * The module's vqn_host_promote_fn(): serve the waiting guests
- * round-robin, one host slot each, until the cap stops a guest in its
- * turn. Returns whether the work was pending.
+ * As the module's vqn_host_next(): the first waiting guest of the first
+ * user in line with room in its quota; that user goes to the tail.
+ */
+static struct sm_guest *host_next(struct sm_host *h)
+{
+	unsigned int i;
+
+	for (i = 0; i < h->nr_uline; i++) {
+		unsigned int user = h->uline[i];
+		struct sm_user *u = &h->users[user];
+		struct sm_guest *g = u->waitq[0];
+
+		if (u->used >= u->max)
+			continue;
+		memmove(&h->uline[i], &h->uline[i + 1], h->nr_uline - i - 1);
+		h->uline[h->nr_uline - 1] = user;
+		host_unwait(g);
+		return g;
+	}
+	return NULL;
+}
+
+/*
+ * The module's vqn_host_promote_fn(): serve the waiting guests in turn,
+ * round-robin by user then by guest, one slot each, until the cap stops
+ * a guest in its turn or no user with room waits. Returns whether the
+ * work was pending.
  */
 bool sm_host_run_work(struct sm_host *h)
 {
@@ -281,16 +398,18 @@ bool sm_host_run_work(struct sm_host *h)
 	if (!h->work_pending)
 		return false;
 	h->work_pending = false;
-	while (!stop && h->used < h->cap && h->waiters) {
-		struct sm_guest *g = h->waitq[0];
+	while (!stop && h->used < h->cap) {
+		struct sm_guest *g = host_next(h);
 
-		host_unwait(g);
+		if (!g)
+			break;
 		g->host_serving = true;
 		g->host_quota = 1;
 		call_begin(g, NULL);
 		vqn_sm_promote(&g->sm);
 		call_end(g);
-		stop = g->host_quota && g->host_waiting;
+		stop = g->host_quota && g->host_waiting &&
+		       g->host_wait_reason == VQNOTIFY_REASON_HOST_CAP;
 		g->host_serving = false;
 	}
 	return true;
@@ -594,6 +713,7 @@ static bool reason_waits(u8 reason)
 {
 	return reason == VQNOTIFY_REASON_NO_SLOT ||
 	       reason == VQNOTIFY_REASON_HOST_CAP ||
+	       reason == VQNOTIFY_REASON_QUOTA ||
 	       reason == VQNOTIFY_REASON_LIMITED ||
 	       reason == VQNOTIFY_REASON_PREEMPT_VHOST ||
 	       reason == VQNOTIFY_REASON_PREEMPT_BUDGET;
@@ -711,7 +831,9 @@ int sm_check_guest(const struct sm_guest *g, char *msg, size_t len)
 			return broken(msg, len, "%u wait, budget %u/%u reserve %u, no host wait",
 			     sm->nr_waiting, sm->used, vqn_sm_budget(sm),
 			     sm->vhost_reserve);
-		if (g->host->used < g->host->cap && !g->host->work_pending)
+		if (g->host->used < g->host->cap &&
+		    g->host->users[g->user].used < g->host->users[g->user].max &&
+		    !g->host->work_pending)
 			return broken(msg, len, "%u wait, host used %u/%u, no promotion scheduled",
 			     sm->nr_waiting, g->host->used, g->host->cap);
 	}
@@ -720,7 +842,8 @@ int sm_check_guest(const struct sm_guest *g, char *msg, size_t len)
 
 int sm_check_host(const struct sm_host *h, char *msg, size_t len)
 {
-	u32 used = 0, waiters = 0;
+	u32 used = 0, waiters = 0, capped = 0;
+	u32 uused[SM_MAX_USERS] = { 0 }, uwait[SM_MAX_USERS] = { 0 };
 	unsigned int i;
 	int ret;
 
@@ -738,7 +861,23 @@ int sm_check_host(const struct sm_host *h, char *msg, size_t len)
 		}
 		used += g->sm.used;
 		waiters += g->host_waiting;
+		capped += g->host_waiting &&
+			  g->host_wait_reason == VQNOTIFY_REASON_HOST_CAP;
+		uused[g->user] += g->sm.used;
+		uwait[g->user] += g->host_waiting;
 	}
+	for (i = 0; i < SM_MAX_USERS; i++) {
+		if (uused[i] != h->users[i].used)
+			return broken(msg, len, "user %u used %u, its guests hold %u",
+			     i, h->users[i].used, uused[i]);
+		if (uwait[i] != h->users[i].nr_waiting ||
+		    !uwait[i] != !uline_has(h, i))
+			return broken(msg, len, "user %u: %u waiting, %u guests wait",
+			     i, h->users[i].nr_waiting, uwait[i]);
+	}
+	if (capped != h->capped)
+		return broken(msg, len, "%u wait for the host cap, %u counted",
+		     capped, h->capped);
 	if (used != h->used)
 		return broken(msg, len, "host used %u, guests hold %u", h->used, used);
 	if (waiters != h->waiters)

@@ -18,6 +18,7 @@
 #endif
 
 #define SM_MAX_GUESTS	8
+#define SM_MAX_USERS	4
 #define SM_MAX_DEVS	16
 #define SM_ERR_LEN	512
 #define SM_BITMAP_LONGS	BITS_TO_LONGS(VQNOTIFY_MAX_QUEUES)
@@ -47,28 +48,54 @@ struct sm_report {
 struct sm_guest;
 
 /**
+ * struct sm_user - the module's per-user accounting (kmod/vqn_user.c)
+ * @used: slots its guests hold
+ * @max: its slot quota (UINT32_MAX: none, the default)
+ * @nr_waiting: its guests waiting for a slot: the first of @waitq
+ * @nr_capped: those waiting for the host cap (the others for @max)
+ * @waitq: its waiting guests, in the order they started waiting
+ */
+struct sm_user {
+	u32 used;
+	u32 max;
+	u32 nr_waiting;
+	u32 nr_capped;
+	struct sm_guest *waitq[SM_MAX_GUESTS];
+};
+
+/**
  * struct sm_host - the host-wide part of the module
  * @cap: host-wide slot cap
  * @used: slots taken host-wide
- * @waiters: guests with @host_waiting set: the first @waiters of @waitq
+ * @waiters: guests with @host_waiting set
+ * @capped: those waiting for the host cap (vqn_host_waiters)
  * @work_pending: the host-wide promotion work is scheduled
  * @guests: open guests
- * @waitq: guests waiting for a host slot, in the order they started
+ * @users: users, by index (a guest belongs to user 0 unless told)
+ * @uline: users with waiting guests, in turn: the first @nr_uline
+ * @nr_uline: entries of @uline
  */
 struct sm_host {
 	u32 cap;
 	u32 used;
 	u32 waiters;
+	u32 capped;
 	bool work_pending;
 	struct sm_guest *guests[SM_MAX_GUESTS];
-	struct sm_guest *waitq[SM_MAX_GUESTS];
+	struct sm_user users[SM_MAX_USERS];
+	u8 uline[SM_MAX_USERS];
+	u32 nr_uline;
 };
 
 /**
  * struct sm_guest - one open guest
  * @sm: the state machine's per-guest state
  * @host: the host it lives on
- * @host_waiting: queues wait for a host-wide slot
+ * @host_waiting: queues wait for a slot the host cap or the user's quota
+ *                refused
+ * @host_wait_reason: HOST_CAP or QUOTA: what it waits for
+ * @host_refused: the last refusal of vqn_env_host_take()
+ * @user: index of its user in the host's users
  * @host_serving: the promotion work serves this guest (@host_quota slots)
  * @host_quota: host slots the work lets this guest take
  * @devs: devices, by slot (id is the slot + 1)
@@ -88,6 +115,9 @@ struct sm_guest {
 	struct vqn_guest_sm sm;
 	struct sm_host *host;
 	bool host_waiting;
+	u8 host_wait_reason;
+	u8 host_refused;
+	u8 user;
 	bool host_serving;
 	u32 host_quota;
 	struct vqn_dev *devs[SM_MAX_DEVS];
@@ -105,6 +135,7 @@ struct sm_guest {
 
 void sm_host_init(struct sm_host *h, u32 cap);
 void sm_host_set_cap(struct sm_host *h, u32 cap);
+void sm_host_set_quota(struct sm_host *h, unsigned int user, u32 max);
 bool sm_host_run_work(struct sm_host *h);
 
 int sm_guest_open(struct sm_host *h, struct sm_guest *g, u32 budget,

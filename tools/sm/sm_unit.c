@@ -1246,4 +1246,76 @@ TEST_F(sm, close_releases_every_slot)
 	check_invariants(_metadata, self);
 }
 
+/*
+ * Per-user accounting (kmod/vqn_user.c): a user at its slot quota has its
+ * queues refused with QUOTA; they wait, and hold up no other user.
+ */
+TEST_F(sm, user_quota_refuses_and_holds_up_no_other_user)
+{
+	struct vqn_dev *d, *d2;
+
+	sm_host_set_quota(&self->host, 0, 3);
+	sm_host_run_work(&self->host);
+	open_g2(_metadata, self, 16);
+	self->g2.user = 1;
+	d = dev_ok(_metadata, &self->g, 5);
+	EXPECT_EQ(3, self->g.sm.nr_assigned);
+	EXPECT_EQ(VQNOTIFY_REASON_QUOTA, d->vqs[3].reason);
+	EXPECT_EQ(VQNOTIFY_REASON_QUOTA, d->vqs[4].reason);
+	EXPECT_TRUE(self->g.host_waiting);
+	EXPECT_EQ(0, self->host.capped);
+	d2 = dev_ok(_metadata, &self->g2, 4);
+	EXPECT_EQ(4, self->g2.sm.nr_assigned);
+	check_invariants(_metadata, self);
+
+	/* The quota raised: the waiting queues are promoted. */
+	sm_host_set_quota(&self->host, 0, 10);
+	EXPECT_TRUE(sm_host_run_work(&self->host));
+	EXPECT_EQ(A, d->vqs[4].state);
+	EXPECT_EQ(VQNOTIFY_REASON_PROMOTED, d->vqs[4].reason);
+	EXPECT_EQ(0, self->host.waiters);
+	check_invariants(_metadata, self);
+	(void)d2;
+}
+
+/*
+ * Freed host slots go round-robin by user, then by guest: user 0's two
+ * waiting guests started first, user 1's one after; of four slots user 1
+ * gets two.
+ */
+TEST_F(sm, freed_slots_round_robin_by_user)
+{
+	struct sm_guest g3, g4;
+	struct vqn_dev *a;
+
+	sm_host_set_cap(&self->host, 8);
+	sm_host_run_work(&self->host);
+	a = dev_ok(_metadata, &self->g, 4);
+	dev_ok(_metadata, &self->g, 4);
+	ASSERT_EQ(0, sm_guest_open(&self->host, &g3, 16, 0, 7));
+	ASSERT_EQ(0, sm_guest_open(&self->host, &g4, 16, 0, 7));
+	dev_ok(_metadata, &g3, 2);
+	dev_ok(_metadata, &g4, 2);
+	open_g2(_metadata, self, 16);
+	self->g2.user = 1;
+	dev_ok(_metadata, &self->g2, 4);
+	EXPECT_EQ(3, self->host.capped);
+	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP,
+		  self->g2.sm.waiting.next == &self->g2.sm.waiting ? 0 :
+		  list_first_entry(&self->g2.sm.waiting, struct vqn_vq,
+				   node)->reason);
+	check_invariants(_metadata, self);
+
+	sm_dev_reset(&self->g, a);
+	EXPECT_TRUE(sm_host_run_work(&self->host));
+	EXPECT_EQ(8, self->host.used);
+	EXPECT_EQ(2, self->g2.sm.nr_assigned);
+	EXPECT_EQ(1, g3.sm.nr_assigned);
+	EXPECT_EQ(1, g4.sm.nr_assigned);
+	check_invariants(_metadata, self);
+	sm_guest_close(&g3);
+	sm_guest_close(&g4);
+	EXPECT_EQ(0, g3.errors + g4.errors);
+}
+
 TEST_HARNESS_MAIN

@@ -63,6 +63,7 @@ static const char *const reasons[] = {
 	[VQNOTIFY_REASON_PROMOTED] = "promoted",
 	[VQNOTIFY_REASON_RELEASED] = "released",
 	[VQNOTIFY_REASON_KVM_REFUSED] = "kvm-refused",
+	[VQNOTIFY_REASON_QUOTA] = "quota",
 };
 
 static const char *const transports[] = {

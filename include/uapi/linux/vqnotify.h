@@ -145,6 +145,9 @@ enum vqnotify_label {
  * @VQNOTIFY_REASON_KVM_REFUSED: KVM refused the queue's ioeventfd and the
  *                               VMM released it; it does not wait for
  *                               promotion. API 2.
+ * @VQNOTIFY_REASON_QUOTA: refused: the user who opened the guest holds its
+ *                         quota of slots (per-user accounting). The queue
+ *                         waits for promotion (r). API 2.
  * @VQNOTIFY_REASON_MAX: number of reasons.
  */
 enum vqnotify_reason {
@@ -164,6 +167,7 @@ enum vqnotify_reason {
 	VQNOTIFY_REASON_PROMOTED,
 	VQNOTIFY_REASON_RELEASED,
 	VQNOTIFY_REASON_KVM_REFUSED,
+	VQNOTIFY_REASON_QUOTA,
 	VQNOTIFY_REASON_MAX,
 };
 
@@ -885,9 +889,9 @@ enum vqnotify_queue_attrs {
  * @VQNOTIFY_A_CONFIG_THRESHOLD: u32: many-ioeventfds threshold; a guest
  *                               whose budget is below it is limited.
  *                               Setting it applies to every guest at once
- *                               (at most S32_MAX)
+ *                               (1 to S32_MAX)
  * @VQNOTIFY_A_CONFIG_VHOST_RESERVE: u32: vhost reserve of guests opened
- *                                   later (at most S32_MAX)
+ *                                   later (at most the default budget)
  * @VQNOTIFY_A_CONFIG_HOST_CAP: u32: host-wide cap on slots in use, 1 to
  *                              S32_MAX. Raising it promotes waiting
  *                              queues; lowering it revokes nothing
@@ -904,6 +908,18 @@ enum vqnotify_queue_attrs {
  *                                    queues host-wide (get only)
  * @VQNOTIFY_A_CONFIG_GUESTS_OPENED: uint: guests opened (get only)
  * @VQNOTIFY_A_CONFIG_GUESTS_CLOSED: uint: guests closed (get only)
+ * @VQNOTIFY_A_CONFIG_USER_MAX_GUESTS: u32: open guests per user at most
+ *                                     (EDQUOT beyond), unless a uid policy
+ *                                     says otherwise; default max_guests/4
+ * @VQNOTIFY_A_CONFIG_USER_MAX_DEVICES: u32: devices per user at most
+ *                                      (EDQUOT beyond); default 4096
+ * @VQNOTIFY_A_CONFIG_USER_MAX_QUEUES: u32: queues per user at most
+ *                                     (EDQUOT beyond); default 65536
+ * @VQNOTIFY_A_CONFIG_USER_MAX_SLOTS: u32: slots per user at most (reason
+ *                                    VQNOTIFY_REASON_QUOTA beyond);
+ *                                    until set, a quarter of the host
+ *                                    cap (following its changes). 0
+ *                                    sets any user-max-* to its default
  * @__VQNOTIFY_A_CONFIG_MAX: highest attribute plus one
  * @VQNOTIFY_A_CONFIG_MAX: highest attribute
  */
@@ -919,9 +935,75 @@ enum vqnotify_config_attrs {
 	VQNOTIFY_A_CONFIG_EVENTS_DROPPED,
 	VQNOTIFY_A_CONFIG_GUESTS_OPENED,
 	VQNOTIFY_A_CONFIG_GUESTS_CLOSED,
+	VQNOTIFY_A_CONFIG_USER_MAX_GUESTS,
+	VQNOTIFY_A_CONFIG_USER_MAX_DEVICES,
+	VQNOTIFY_A_CONFIG_USER_MAX_QUEUES,
+	VQNOTIFY_A_CONFIG_USER_MAX_SLOTS,
 
 	__VQNOTIFY_A_CONFIG_MAX,
 	VQNOTIFY_A_CONFIG_MAX = (__VQNOTIFY_A_CONFIG_MAX - 1)
+};
+
+/**
+ * enum vqnotify_user_attrs - one user's usage and limits (USER_GET)
+ * @VQNOTIFY_A_USER_UID: u32: the user (effective uid of the openers)
+ * @VQNOTIFY_A_USER_NR_GUESTS: u32: open guests of the user
+ * @VQNOTIFY_A_USER_NR_DEVICES: u32: devices of those guests
+ * @VQNOTIFY_A_USER_NR_QUEUES: u32: queues of those devices
+ * @VQNOTIFY_A_USER_NR_SLOTS: u32: slots those guests hold
+ * @VQNOTIFY_A_USER_MAX_GUESTS: u32: the user's limit on guests
+ * @VQNOTIFY_A_USER_MAX_DEVICES: u32: the user's limit on devices
+ * @VQNOTIFY_A_USER_MAX_QUEUES: u32: the user's limit on queues
+ * @VQNOTIFY_A_USER_MAX_SLOTS: u32: the user's limit on slots
+ * @VQNOTIFY_A_USER_NR_QUOTA: uint: refusals because a limit was reached
+ * @__VQNOTIFY_A_USER_MAX: highest attribute plus one
+ * @VQNOTIFY_A_USER_MAX: highest attribute
+ */
+enum vqnotify_user_attrs {
+	VQNOTIFY_A_USER_UID = 1,
+	VQNOTIFY_A_USER_NR_GUESTS,
+	VQNOTIFY_A_USER_NR_DEVICES,
+	VQNOTIFY_A_USER_NR_QUEUES,
+	VQNOTIFY_A_USER_NR_SLOTS,
+	VQNOTIFY_A_USER_MAX_GUESTS,
+	VQNOTIFY_A_USER_MAX_DEVICES,
+	VQNOTIFY_A_USER_MAX_QUEUES,
+	VQNOTIFY_A_USER_MAX_SLOTS,
+	VQNOTIFY_A_USER_NR_QUOTA,
+
+	__VQNOTIFY_A_USER_MAX,
+	VQNOTIFY_A_USER_MAX = (__VQNOTIFY_A_USER_MAX - 1)
+};
+
+/**
+ * enum vqnotify_policy_attrs - the admin's policy for a guest name or a uid
+ * @VQNOTIFY_A_POLICY_NAME: string: the guest name it applies to (a name
+ *                          policy; printable ASCII, up to 127 bytes)
+ * @VQNOTIFY_A_POLICY_UID: u32: the user it applies to (a uid policy)
+ * @VQNOTIFY_A_POLICY_BUDGET: u32: admin budget of those guests; with a
+ *                            name and a uid policy the lower applies
+ * @VQNOTIFY_A_POLICY_VHOST_RESERVE: u32: vhost reserve of those guests (at
+ *                                   most the budget); the name policy's
+ *                                   wins
+ * @VQNOTIFY_A_POLICY_MAX_GUESTS: u32: uid policy: the user's guest limit
+ * @VQNOTIFY_A_POLICY_MAX_DEVICES: u32: uid policy: the user's device limit
+ * @VQNOTIFY_A_POLICY_MAX_QUEUES: u32: uid policy: the user's queue limit
+ * @VQNOTIFY_A_POLICY_MAX_SLOTS: u32: uid policy: the user's slot limit
+ * @__VQNOTIFY_A_POLICY_MAX: highest attribute plus one
+ * @VQNOTIFY_A_POLICY_MAX: highest attribute
+ */
+enum vqnotify_policy_attrs {
+	VQNOTIFY_A_POLICY_NAME = 1,
+	VQNOTIFY_A_POLICY_UID,
+	VQNOTIFY_A_POLICY_BUDGET,
+	VQNOTIFY_A_POLICY_VHOST_RESERVE,
+	VQNOTIFY_A_POLICY_MAX_GUESTS,
+	VQNOTIFY_A_POLICY_MAX_DEVICES,
+	VQNOTIFY_A_POLICY_MAX_QUEUES,
+	VQNOTIFY_A_POLICY_MAX_SLOTS,
+
+	__VQNOTIFY_A_POLICY_MAX,
+	VQNOTIFY_A_POLICY_MAX = (__VQNOTIFY_A_POLICY_MAX - 1)
 };
 
 /**
@@ -987,6 +1069,15 @@ enum vqnotify_transition_attrs {
  * @VQNOTIFY_CMD_REFUSAL_NTF: monitor: a queue refused a slot, one per
  *                            refused queue (enum vqnotify_transition_attrs,
  *                            without a label)
+ * @VQNOTIFY_CMD_USER_GET: do: one user by VQNOTIFY_A_USER_UID; dump: the
+ *                         users with open guests (others than the
+ *                         requester's to CAP_NET_ADMIN only)
+ * @VQNOTIFY_CMD_POLICY_SET: do, CAP_NET_ADMIN: create or update the policy
+ *                           of a guest name or a uid; applies at once to
+ *                           the open guests it matches
+ * @VQNOTIFY_CMD_POLICY_GET: do, CAP_NET_ADMIN: the policy of a name or a
+ *                           uid; dump: every policy
+ * @VQNOTIFY_CMD_POLICY_DEL: do, CAP_NET_ADMIN: remove a policy
  * @__VQNOTIFY_CMD_MAX: highest command plus one
  * @VQNOTIFY_CMD_MAX: highest command
  */
@@ -1004,6 +1095,10 @@ enum vqnotify_cmd {
 	VQNOTIFY_CMD_QUEUE_NTF,
 	VQNOTIFY_CMD_GUEST_CHANGE_NTF,
 	VQNOTIFY_CMD_REFUSAL_NTF,
+	VQNOTIFY_CMD_USER_GET,
+	VQNOTIFY_CMD_POLICY_SET,
+	VQNOTIFY_CMD_POLICY_GET,
+	VQNOTIFY_CMD_POLICY_DEL,
 
 	__VQNOTIFY_CMD_MAX,
 	VQNOTIFY_CMD_MAX = (__VQNOTIFY_CMD_MAX - 1)

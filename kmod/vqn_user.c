@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vqnotify: per-user accounting and the admin's policies (vqn_user.h).
+ *
+ * A user's usage counters are atomics, charged and uncharged without a
+ * lock on the hot path (a slot is one cmpxchg loop). vqn_users_lock covers
+ * the table of users and the policies only: it is a leaf (no other lock is
+ * taken under it), held for a lookup, an insertion or a walk; objects are
+ * allocated before it is taken, only the table's own nodes under it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/user_namespace.h>
+
+#include "vqn_user.h"
+
+/* The table of users and the policies; see the top. */
+DEFINE_MUTEX(vqn_users_lock);
+DEFINE_XARRAY(vqn_users);
+u32 vqn_user_defaults[VQN_NR_LIMITS];
+/* The admin's defaults (0: the formula below), and what the formula uses. */
+static u32 vqn_user_admin[VQN_NR_LIMITS];
+static u32 vqn_user_max_guests, vqn_user_host_cap;
+static LIST_HEAD(vqn_policies);
+static unsigned int vqn_nr_policies;
+
+/*
+ * Defaults that leave room for others: one user may take a quarter of the
+ * host's guests and of its slots (of the host cap as it is now), so that
+ * even three users exhausting their quotas leave a quarter for everyone
+ * else. Devices and queues bound the kernel memory a user pins: 4096
+ * devices and 65536 queues are 64 full (1024-queue) devices, about 4 MiB
+ * of queue state.
+ */
+static void vqn_user_recompute(void)
+{
+	u32 formula[VQN_NR_LIMITS] = {
+		[VQN_LIMIT_GUESTS] = max(vqn_user_max_guests / 4, 1U),
+		[VQN_LIMIT_DEVICES] = 4096,
+		[VQN_LIMIT_QUEUES] = 65536,
+		[VQN_LIMIT_SLOTS] = max(vqn_user_host_cap / 4, 1U),
+	};
+	int l;
+
+	for (l = 0; l < VQN_NR_LIMITS; l++)
+		WRITE_ONCE(vqn_user_defaults[l],
+			   vqn_user_admin[l] ? vqn_user_admin[l] : formula[l]);
+}
+
+void vqn_user_init_defaults(u32 max_guests, u32 host_cap)
+{
+	vqn_user_max_guests = max_guests;
+	vqn_user_host_cap = host_cap;
+	vqn_user_recompute();
+}
+
+/*
+ * The admin's default for @l, 0 for the formula again; the caller
+ * serialises settings changes.
+ */
+void vqn_user_set_default(enum vqn_limit l, u32 max)
+{
+	vqn_user_admin[l] = max;
+	vqn_user_recompute();
+}
+
+/* The slot default follows the host cap, unless the admin set it. */
+void vqn_user_host_cap_changed(u32 host_cap)
+{
+	vqn_user_host_cap = host_cap;
+	vqn_user_recompute();
+}
+
+static unsigned long vqn_uid_index(kuid_t uid)
+{
+	return from_kuid(&init_user_ns, uid);
+}
+
+static struct vqn_policy *vqn_policy_find(const char *name, kuid_t uid)
+{
+	struct vqn_policy *p;
+
+	lockdep_assert_held(&vqn_users_lock);
+	list_for_each_entry(p, &vqn_policies, node) {
+		if (name ? p->name && !strcmp(p->name, name) :
+		    !p->name && uid_eq(p->uid, uid))
+			return p;
+	}
+	return NULL;
+}
+
+/* A user's limits come from its uid policy, if any. */
+static void vqn_user_apply_policy(struct vqn_user *u,
+				  const struct vqn_policy *p)
+{
+	int l;
+
+	lockdep_assert_held(&vqn_users_lock);
+	for (l = 0; l < VQN_NR_LIMITS; l++)
+		WRITE_ONCE(u->max[l], p && (p->set & VQN_POL_MAX(l)) ?
+			   p->max[l] : 0);
+}
+
+/* The user @uid, created on first use; NULL when out of memory. */
+struct vqn_user *vqn_user_get(kuid_t uid)
+{
+	unsigned long idx = vqn_uid_index(uid);
+	struct vqn_user *u, *old;
+
+	mutex_lock(&vqn_users_lock);
+	u = xa_load(&vqn_users, idx);
+	if (u)
+		refcount_inc(&u->ref);
+	mutex_unlock(&vqn_users_lock);
+	if (u)
+		return u;
+
+	u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
+	if (!u)
+		return NULL;
+	u->uid = uid;
+	refcount_set(&u->ref, 1);
+	INIT_LIST_HEAD(&u->wait_node);
+	INIT_LIST_HEAD(&u->waitq);
+
+	mutex_lock(&vqn_users_lock);
+	old = xa_load(&vqn_users, idx);
+	if (old) {
+		refcount_inc(&old->ref);
+		mutex_unlock(&vqn_users_lock);
+		kfree(u);
+		return old;
+	}
+	vqn_user_apply_policy(u, vqn_policy_find(NULL, uid));
+	if (xa_err(xa_store(&vqn_users, idx, u, GFP_KERNEL))) {
+		mutex_unlock(&vqn_users_lock);
+		kfree(u);
+		return NULL;
+	}
+	mutex_unlock(&vqn_users_lock);
+	return u;
+}
+
+void vqn_user_put(struct vqn_user *u)
+{
+	if (!refcount_dec_and_mutex_lock(&u->ref, &vqn_users_lock))
+		return;
+	xa_erase(&vqn_users, vqn_uid_index(u->uid));
+	mutex_unlock(&vqn_users_lock);
+	WARN_ON(!list_empty(&u->wait_node) || !list_empty(&u->waitq));
+	kfree(u);
+}
+
+u32 vqn_user_max(const struct vqn_user *u, enum vqn_limit l)
+{
+	u32 max = READ_ONCE(u->max[l]);
+
+	return max ? max : READ_ONCE(vqn_user_defaults[l]);
+}
+
+/*
+ * Charge @n of @l to @u: false, with nothing charged, when that would take
+ * the user past its limit and the limit is enforced on this guest.
+ */
+bool vqn_user_charge(struct vqn_user *u, enum vqn_limit l, u32 n,
+		     bool enforce)
+{
+	int used = atomic_read(&u->used[l]);
+
+	do {
+		if (enforce && (u64)used + n > vqn_user_max(u, l)) {
+			atomic64_inc(&u->nr_quota);
+			return false;
+		}
+	} while (!atomic_try_cmpxchg(&u->used[l], &used, used + n));
+	return true;
+}
+
+void vqn_user_uncharge(struct vqn_user *u, enum vqn_limit l, u32 n)
+{
+	WARN_ON_ONCE(atomic_sub_return(n, &u->used[l]) < 0);
+}
+
+/* Policies */
+
+static void vqn_policy_free(struct vqn_policy *p)
+{
+	kfree(p->name);
+	kfree(p);
+}
+
+/*
+ * Create or update the policy for @tmpl's name or uid with the fields
+ * @tmpl sets; a uid policy's limits apply to the user at once.
+ */
+int vqn_policy_set(const struct vqn_policy *tmpl)
+{
+	struct vqn_policy *p, *new = NULL;
+	struct vqn_user *u;
+	int l;
+
+	/* Allocated beforehand: the lock is not held across reclaim. */
+	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+	if (!new)
+		return -ENOMEM;
+	if (tmpl->name) {
+		new->name = kstrdup(tmpl->name, GFP_KERNEL_ACCOUNT);
+		if (!new->name) {
+			kfree(new);
+			return -ENOMEM;
+		}
+	}
+	new->uid = tmpl->uid;
+
+	mutex_lock(&vqn_users_lock);
+	p = vqn_policy_find(tmpl->name, tmpl->uid);
+	if (!p) {
+		if (vqn_nr_policies >= VQN_MAX_POLICIES) {
+			mutex_unlock(&vqn_users_lock);
+			vqn_policy_free(new);
+			return -ENOSPC;
+		}
+		p = new;
+		new = NULL;
+		list_add_tail(&p->node, &vqn_policies);
+		vqn_nr_policies++;
+	}
+	if (tmpl->set & VQN_POL_BUDGET)
+		p->budget = tmpl->budget;
+	if (tmpl->set & VQN_POL_RESERVE)
+		p->reserve = tmpl->reserve;
+	for (l = 0; l < VQN_NR_LIMITS; l++)
+		if (tmpl->set & VQN_POL_MAX(l))
+			p->max[l] = tmpl->max[l];
+	p->set |= tmpl->set;
+	if (!p->name) {
+		u = xa_load(&vqn_users, vqn_uid_index(p->uid));
+		if (u)
+			vqn_user_apply_policy(u, p);
+	}
+	mutex_unlock(&vqn_users_lock);
+	if (new)
+		vqn_policy_free(new);
+	return 0;
+}
+
+/* Remove the policy of @name (or of @uid when @name is NULL). */
+int vqn_policy_del(const char *name, kuid_t uid)
+{
+	struct vqn_policy *p;
+	struct vqn_user *u;
+
+	mutex_lock(&vqn_users_lock);
+	p = vqn_policy_find(name, uid);
+	if (p) {
+		list_del(&p->node);
+		vqn_nr_policies--;
+		if (!name) {
+			u = xa_load(&vqn_users, vqn_uid_index(uid));
+			if (u)
+				vqn_user_apply_policy(u, NULL);
+		}
+	}
+	mutex_unlock(&vqn_users_lock);
+	if (!p)
+		return -ENOENT;
+	vqn_policy_free(p);
+	return 0;
+}
+
+/*
+ * The budget and reserve the admin set for a guest named @name (may be
+ * NULL or empty) opened by @uid. Returns the VQN_POL_BUDGET/RESERVE fields
+ * found: where both policies set a budget the lower one applies, so that
+ * a VMM cannot leave its user's budget behind by choosing a name; the name
+ * policy's reserve wins, being the more specific.
+ */
+u32 vqn_policy_resolve(const char *name, kuid_t uid, u32 *budget,
+		       u32 *reserve)
+{
+	struct vqn_policy *by_name = NULL, *by_uid;
+	u32 found = 0;
+
+	mutex_lock(&vqn_users_lock);
+	if (name && *name)
+		by_name = vqn_policy_find(name, uid);
+	by_uid = vqn_policy_find(NULL, uid);
+	if (by_uid && (by_uid->set & VQN_POL_BUDGET)) {
+		*budget = by_uid->budget;
+		found |= VQN_POL_BUDGET;
+	}
+	if (by_name && (by_name->set & VQN_POL_BUDGET)) {
+		*budget = found ? min(*budget, by_name->budget) :
+			  by_name->budget;
+		found |= VQN_POL_BUDGET | VQN_POL_NAMED;
+	}
+	if (by_name && (by_name->set & VQN_POL_RESERVE)) {
+		*reserve = by_name->reserve;
+		found |= VQN_POL_RESERVE | VQN_POL_NAMED;
+	} else if (by_uid && (by_uid->set & VQN_POL_RESERVE)) {
+		*reserve = by_uid->reserve;
+		found |= VQN_POL_RESERVE;
+	}
+	mutex_unlock(&vqn_users_lock);
+	return found;
+}
+
+/*
+ * Call @fn on the policies from position *@pos on (a dump resumes there),
+ * under the lock; stops at @fn's first error, with *@pos at that policy.
+ */
+int vqn_policy_walk(unsigned int *pos,
+		    int (*fn)(const struct vqn_policy *p, void *arg),
+		    void *arg)
+{
+	struct vqn_policy *p;
+	unsigned int i = 0;
+	int ret = 0;
+
+	mutex_lock(&vqn_users_lock);
+	list_for_each_entry(p, &vqn_policies, node) {
+		if (i++ < *pos)
+			continue;
+		ret = fn(p, arg);
+		if (ret)
+			break;
+		(*pos)++;
+	}
+	mutex_unlock(&vqn_users_lock);
+	return ret;
+}
+
+void vqn_user_exit(void)
+{
+	struct vqn_policy *p, *tmp;
+
+	list_for_each_entry_safe(p, tmp, &vqn_policies, node)
+		vqn_policy_free(p);
+	WARN_ON(!xa_empty(&vqn_users));
+	xa_destroy(&vqn_users);
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per-user accounting and the admin's policies.
+ *
+ * Every guest is charged to the user (effective uid) that opened it:
+ * guests, devices, queues and slots, each with a per-user limit (the
+ * host-wide default, or the user's uid policy). Policies are the admin's
+ * budgets by guest name or by uid; they outlive every open file.
+ *
+ * This file knows nothing of guests: vqnotify_main.c and vqnotify_nl.c use
+ * it, never the other way round.
+ */
+#ifndef _VQN_USER_H
+#define _VQN_USER_H
+
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/xarray.h>
+
+enum vqn_limit {
+	VQN_LIMIT_GUESTS,
+	VQN_LIMIT_DEVICES,
+	VQN_LIMIT_QUEUES,
+	VQN_LIMIT_SLOTS,
+	VQN_NR_LIMITS,
+};
+
+/**
+ * struct vqn_user - one user's guests, and what they hold
+ * @uid: the user, as the initial user namespace sees it
+ * @ref: one per guest, one per lookup in progress
+ * @used: what the user's guests hold, by enum vqn_limit
+ * @max: the user's limits from its uid policy, by enum vqn_limit; 0 means
+ *       the host-wide default (vqn_user_defaults)
+ * @nr_quota: refusals because a limit was reached
+ * @wait_node: on the host-wide line of users whose guests wait for a slot
+ *             (owned by vqnotify_main.c, under its wait lock)
+ * @waitq: this user's guests waiting for a slot, in order (ditto)
+ * @nr_waiting: entries on @waitq, read locklessly
+ * @nr_capped: those waiting for the host cap (the others wait for @max)
+ */
+struct vqn_user {
+	kuid_t uid;
+	refcount_t ref;
+	atomic_t used[VQN_NR_LIMITS];
+	u32 max[VQN_NR_LIMITS];
+	atomic64_t nr_quota;
+	struct list_head wait_node;
+	struct list_head waitq;
+	atomic_t nr_waiting;
+	atomic_t nr_capped;
+};
+
+/* Protects vqn_users and the policies; a leaf lock, held briefly. */
+extern struct mutex vqn_users_lock;
+/* Users with at least one open guest, by uid in the initial namespace. */
+extern struct xarray vqn_users;
+/* Host-wide default limits per user, by enum vqn_limit (under the lock). */
+extern u32 vqn_user_defaults[VQN_NR_LIMITS];
+
+void vqn_user_init_defaults(u32 max_guests, u32 host_cap);
+void vqn_user_set_default(enum vqn_limit l, u32 max);
+void vqn_user_host_cap_changed(u32 host_cap);
+struct vqn_user *vqn_user_get(kuid_t uid);
+void vqn_user_put(struct vqn_user *u);
+u32 vqn_user_max(const struct vqn_user *u, enum vqn_limit l);
+bool vqn_user_charge(struct vqn_user *u, enum vqn_limit l, u32 n,
+		     bool enforce);
+void vqn_user_uncharge(struct vqn_user *u, enum vqn_limit l, u32 n);
+
+/* Fields a policy sets */
+#define VQN_POL_BUDGET		BIT(0)
+#define VQN_POL_RESERVE		BIT(1)
+#define VQN_POL_MAX(l)		BIT(2 + (l))
+#define VQN_POL_ALL		(BIT(2 + VQN_NR_LIMITS) - 1)
+/* vqn_policy_resolve(): a policy for the name contributed */
+#define VQN_POL_NAMED		BIT(31)
+
+/**
+ * struct vqn_policy - the admin's settings for a guest name or a uid
+ * @node: on the list of policies
+ * @name: the guest name it applies to (printable), or NULL: a uid policy
+ * @uid: the user it applies to, for a uid policy
+ * @set: VQN_POL_* fields set below
+ * @budget: admin budget of the guests it applies to
+ * @reserve: vhost reserve of those guests
+ * @max: a uid policy's per-user limits, by enum vqn_limit
+ */
+struct vqn_policy {
+	struct list_head node;
+	const char *name;
+	kuid_t uid;
+	u32 set;
+	u32 budget;
+	u32 reserve;
+	u32 max[VQN_NR_LIMITS];
+};
+
+#define VQN_MAX_POLICIES	4096
+
+int vqn_policy_set(const struct vqn_policy *p);
+int vqn_policy_del(const char *name, kuid_t uid);
+u32 vqn_policy_resolve(const char *name, kuid_t uid, u32 *budget,
+		       u32 *reserve);
+int vqn_policy_walk(unsigned int *pos,
+		    int (*fn)(const struct vqn_policy *p, void *arg),
+		    void *arg);
+
+void vqn_user_exit(void);
+
+#endif /* _VQN_USER_H */

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Two tenants under load (issue 11): a hostile user of the kvm group
+ * takes every guest, device, queue and slot its quotas let it have and
+ * churns them, while a well-behaved VMM (another user) starts and stops
+ * guests the way QEMU does. Every call of the VMM must succeed, and every
+ * one of its userspace queues must get a slot at once: its quota and the
+ * host have room, whatever the other user does.
+ *
+ * The host cap is lowered to 8192, so that the hostile user's quarter
+ * (2048 slots) is reached with its queue quota (65536) to spare: it ends
+ * up with queues waiting for its quota, the promotion work busy with them.
+ * VQN_LOAD_SECONDS (default 20) is how long the churn lasts.
+ */
+#define _GNU_SOURCE
+#include "kselftest_harness.h"
+#include "vqn_tenants.h"
+
+struct tl_stats {
+	/* hostile */
+	uint32_t guests, devices, queues, granted, quota;
+	int guest_err, dev_err;
+	uint64_t churns;
+	/* VMM */
+	uint64_t rounds, calls, failures;
+	char first_failure[160];
+	double worst_round;
+	int done;
+};
+
+static struct tl_stats *tl;
+
+#define TL_HOSTILE_GUESTS	2048	/* more than its quota */
+
+static int tl_hostile(void *arg, int step)
+{
+	static int fds[TL_HOSTILE_GUESTS];
+	static uint32_t devs[TL_HOSTILE_GUESTS][4];
+	static uint32_t ndev[TL_HOSTILE_GUESTS];
+	uint32_t n = 0, i, g;
+	int fd, ret;
+
+	/* Every guest it may have, */
+	for (i = 0; i < TL_HOSTILE_GUESTS; i++) {
+		fd = vh_open();
+		if (fd < 0) {
+			tl->guest_err = -fd;
+			break;
+		}
+		fds[n++] = fd;
+	}
+	tl->guests = n;
+	/* every queue (full devices, spread over its guests), every slot, */
+	for (g = 0; n && !tl->dev_err; g = (g + 1) % n) {
+		if (ndev[g] == 4)
+			break;
+		ret = tn_dev_up(fds[g], VQNOTIFY_MAX_QUEUES, &devs[g][ndev[g]],
+				&tl->granted, &tl->quota, NULL);
+		if (ret) {
+			tl->dev_err = -ret;
+			break;
+		}
+		ndev[g]++;
+		tl->devices++;
+		tl->queues += VQNOTIFY_MAX_QUEUES;
+	}
+	/* then churn: slots freed and wanted again, guests beyond quota. */
+	while (!__atomic_load_n(&tl->done, __ATOMIC_ACQUIRE)) {
+		for (g = 0; g < n && !tl->done; g++) {
+			for (i = 0; i < ndev[g]; i++) {
+				vh_dev_op(fds[g], VQNOTIFY_DEV_RESET,
+					  devs[g][i], 0, NULL, NULL, NULL);
+				vh_set_status(fds[g], devs[g][i], VH_STATUS_OK,
+					      NULL, NULL);
+			}
+			fd = vh_open();
+			if (fd >= 0)
+				close(fd);
+			tl->churns++;
+		}
+	}
+	return 0;
+}
+
+static void tl_fail(const char *what, int err)
+{
+	if (!tl->failures++)
+		snprintf(tl->first_failure, sizeof(tl->first_failure),
+			 "round %" PRIu64 ": %s: %s", tl->rounds, what,
+			 strerror(err));
+}
+
+#define TL_CALL(what, expr) do {				\
+	int _r = (expr);					\
+								\
+	tl->calls++;						\
+	if (_r)							\
+		tl_fail(what, -_r);				\
+} while (0)
+
+/* One VM's life: a vhost-net NIC (2 queues in vhost, control queue in
+ * userspace) and a virtio-blk disk of 4 queues, DRIVER_OK, events, exit. */
+static void tl_vmm_round(void)
+{
+	struct vqnotify_vq_result res[8];
+	struct vqnotify_guest_info gi;
+	struct vqnotify_event ev[16];
+	uint32_t net, blk, nr;
+	int fd = vh_open();
+
+	tl->calls++;
+	if (fd < 0) {
+		tl_fail("open", -fd);
+		return;
+	}
+	TL_CALL("name", tn_set_name(fd, "vmm-guest"));
+	TL_CALL("dev_add net", vh_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 3,
+					  "net", &net));
+	TL_CALL("dev_add blk", vh_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 4,
+					  "blk", &blk));
+	nr = 3;
+	TL_CALL("status net", vh_set_status(fd, net, VH_STATUS_OK, res, &nr));
+	for (uint32_t i = 0; i < nr; i++)
+		if (res[i].new_state != VQNOTIFY_VQ_ASSIGNED)
+			tl_fail("net queue not assigned", EAGAIN);
+	for (uint32_t q = 0; q < 2; q++)
+		TL_CALL("vhost on", vh_host_notifier(fd, net, q, true, NULL));
+	nr = 4;
+	TL_CALL("status blk", vh_set_status(fd, blk, VH_STATUS_OK, res, &nr));
+	for (uint32_t i = 0; i < nr; i++)
+		if (res[i].new_state != VQNOTIFY_VQ_ASSIGNED)
+			tl_fail("blk queue not assigned", EAGAIN);
+	TL_CALL("guest_get", vh_guest_get(fd, &gi));
+	if (gi.used != 7)
+		tl_fail("slots held", EAGAIN);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	if (read(fd, ev, sizeof(ev)) < 0 && errno != EAGAIN)
+		tl_fail("read", errno);
+	TL_CALL("vhost off", vh_host_notifier(fd, net, 0, false, NULL));
+	TL_CALL("reset blk", vh_dev_op(fd, VQNOTIFY_DEV_RESET, blk, 0, NULL,
+				       NULL, NULL));
+	TL_CALL("remove net", vh_dev_remove(fd, net));
+	close(fd);
+}
+
+static int tl_vmm(void *arg, int step)
+{
+	double end = vh_now() + *(unsigned long long *)arg;
+
+	while (vh_now() < end) {
+		double t0 = vh_now();
+
+		tl_vmm_round();
+		tl->rounds++;
+		if (vh_now() - t0 > tl->worst_round)
+			tl->worst_round = vh_now() - t0;
+	}
+	return 0;
+}
+
+FIXTURE(tl) {
+	struct vh_nl nl;
+	struct vh_nl_config saved;
+};
+
+FIXTURE_SETUP(tl)
+{
+	if (access(VH_DEV, F_OK))
+		SKIP(return, "no %s (module not loaded)", VH_DEV);
+	ASSERT_EQ(0, vh_nl_open(&self->nl, VQNOTIFY_FAMILY_NAME));
+	ASSERT_EQ(0, vh_nl_config_get(&self->nl, &self->saved));
+	ASSERT_EQ(0, tn_dev_setup());
+	tl = tn_shared(sizeof(*tl));
+	ASSERT_NE(NULL, tl);
+}
+
+FIXTURE_TEARDOWN(tl)
+{
+	if (self->nl.fd <= 0)
+		return;
+	EXPECT_EQ(0, tn_config_restore(&self->nl, &self->saved));
+	close(self->nl.fd);
+}
+
+TEST_F_TIMEOUT(tl, hostile_and_wellbehaved, 240)
+{
+	unsigned long long secs = vh_env_ull("VQN_LOAD_SECONDS", 20);
+	struct tn_agent hostile, vmm;
+	struct tn_user hu, vu;
+	struct vh_nl_config c;
+
+	ASSERT_EQ(0, tn_config_set(&self->nl, VQNOTIFY_A_CONFIG_HOST_CAP, 8192,
+				   NULL, 0));
+	ASSERT_EQ(0, vh_nl_config_get(&self->nl, &c));
+
+	/* The hostile user takes what it can, then churns until told. */
+	ASSERT_EQ(0, tn_agent_start(&hostile, TN_HOSTILE, tl_hostile, NULL));
+	ASSERT_EQ(0, write(hostile.cmd, "\1", 1) == 1 ? 0 : -1);
+	for (int t = 0; t < 1200 && !tl->churns; t++)
+		usleep(100000);
+	ASSERT_NE(0, tl->churns) {
+		TH_LOG("the hostile user did not get to churning");
+	}
+	TH_LOG("hostile: %u guests (then %s), %u devices, %u queues (then %s), %u slots, %u quota refusals",
+	       tl->guests, strerror(tl->guest_err), tl->devices, tl->queues,
+	       strerror(tl->dev_err), tl->granted, tl->quota);
+	EXPECT_EQ(0, tn_user_get(&self->nl, TN_HOSTILE, &hu));
+
+	/* The VMM meanwhile. */
+	ASSERT_EQ(0, tn_agent_start(&vmm, TN_VMM, tl_vmm, &secs));
+	EXPECT_EQ(0, tn_step(&vmm, 1));
+	tn_agent_stop(&vmm);
+	__atomic_store_n(&tl->done, 1, __ATOMIC_RELEASE);
+	EXPECT_EQ(0, tn_user_get(&self->nl, TN_HOSTILE, &hu));
+	EXPECT_EQ(-ENOENT, tn_user_get(&self->nl, TN_VMM, &vu));
+	tn_agent_stop(&hostile);
+
+	TH_LOG("VMM: %" PRIu64 " rounds, %" PRIu64 " calls, %" PRIu64
+	       " failures in %llu s, slowest round %.3f s; hostile churned %"
+	       PRIu64 " guests",
+	       tl->rounds, tl->calls, tl->failures, secs, tl->worst_round,
+	       tl->churns);
+	EXPECT_EQ(0, tl->failures) {
+		TH_LOG("first failure: %s", tl->first_failure);
+	}
+	EXPECT_LE(10, tl->rounds);
+	/* The hostile user was held to its quotas. */
+	EXPECT_EQ(EDQUOT, tl->guest_err);
+	EXPECT_EQ(hu.v[VQNOTIFY_A_USER_MAX_GUESTS], tl->guests);
+	EXPECT_EQ(EDQUOT, tl->dev_err);
+	EXPECT_GE(hu.v[VQNOTIFY_A_USER_MAX_QUEUES], tl->queues);
+	EXPECT_EQ(c.v[VQNOTIFY_A_CONFIG_USER_MAX_SLOTS], tl->granted);
+	EXPECT_GE(hu.v[VQNOTIFY_A_USER_MAX_SLOTS],
+		  hu.v[VQNOTIFY_A_USER_NR_SLOTS]);
+	EXPECT_LT(0, tl->quota);
+}
+
+TEST_HARNESS_MAIN
