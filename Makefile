@@ -5,6 +5,8 @@
 #   make            build vqnotify.ko (against KDIR, in build/module/KREL),
 #                   user/ and selftests/
 #   make demo       boot Debian's kernel in QEMU and replay examples/demo.vqn
+#   make qemu       build (or find in the cache) the patched QEMU of
+#                   integrations/qemu/ from Debian's source; prints its path
 #   make check      style, sparse, spec, docs, install, deb, dkms, the packages
 #                   in a VM, then module + selftests in a VM per kernel;
 #                   ends with "N passed, N failed[, N skipped]"
@@ -117,6 +119,9 @@ check: deps
 
 demo: deps user
 	@$(TOP)/scripts/vm-test.sh --demo $(KERNEL)
+
+qemu: deps
+	@$(TOP)/scripts/qemu.sh
 
 # bench/*.c: programs built like the selftests and run in the VM the same
 # way (they print TAP too); the figures are in build/logs/bench-$(KERNEL).log,
@@ -246,4 +251,4 @@ clean:
 .PHONY: install install-module install-user install-data install-dkms uninstall
 .PHONY: uninstall-module uninstall-user uninstall-data uninstall-dkms
 .PHONY: deb docs
-.PHONY: all module user selftests selftests-list selftests-timeouts deps style sparse check demo bench fuzz clean
+.PHONY: all module user selftests selftests-list selftests-timeouts deps style sparse check demo qemu bench fuzz clean
