@@ -12,6 +12,7 @@
 #                                 busybox initramfs with virtio_pci, virtio_blk,
 #                                 virtio_net (integrations/qemu/tests/nested-init)
 #   /bin/vqn-qmp                  the QMP client the test drives QEMU with
+#   /lib/vqn-qemu/lib.sh          the test's and the demo's shell functions
 #
 # QEMU=path uses that binary instead of building one.
 set -eu
@@ -67,3 +68,4 @@ done
 cp "$VMLINUZ" "$root/nested/vmlinuz"
 
 cc -O2 -Wall -Wextra -Werror -static -o "$root/bin/vqn-qmp" "$tests/vqn-qmp.c"
+cp "$tests/qemu-lib.sh" "$root/lib/vqn-qemu/lib.sh"
