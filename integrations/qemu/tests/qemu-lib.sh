@@ -72,7 +72,7 @@ start_guest() {
 		-vga none -display none -L /usr/share/qemu -no-reboot -name "$_g" \
 		-object vqnotify,id=vqn,name="$_g" \
 		-kernel /nested/vmlinuz -initrd /nested/initrd.gz \
-		-append "'console=ttyS0 quiet nokaslr panic=-1'" \
+		-append "'console=ttyS0 quiet nokaslr rodata=off panic=-1'" \
 		-serial pipe:"$T/$_g.ser" \
 		-qmp unix:"$T/$_g.qmp",server=on,wait=off \
 		-msg timestamp=on -trace kvm_set_ioeventfd_mmio \
