@@ -91,7 +91,7 @@ echo "== build: user/ and selftests"
 # -k: one test that does not build must not keep the others from running.
 built=1
 mk -k selftests || built=0
-if [ -z "${TESTS:-}" ]; then
+if [ -z "${TESTS:-}" ] && [ $selftests_run = 1 ]; then
 	TESTS= missing=
 	for t in $(mk -s selftests-list); do
 		if [ -x "$BUILD/selftests/$t" ]; then
