@@ -72,7 +72,7 @@ start_guest() {
 		-vga none -display none -L /usr/share/qemu -no-reboot -name "$_g" \
 		-object vqnotify,id=vqn,name="$_g" \
 		-kernel /nested/vmlinuz -initrd /nested/initrd.gz \
-		-append "'console=ttyS0 quiet nokaslr rodata=off panic=-1'" \
+		-append "'console=ttyS0 quiet nokaslr panic=-1'" \
 		-serial pipe:"$T/$_g.ser" \
 		-qmp unix:"$T/$_g.qmp",server=on,wait=off \
 		-msg timestamp=on -trace kvm_set_ioeventfd_mmio \
@@ -145,8 +145,8 @@ nested() {
 # The nested vCPU spins in native_queued_spin_lock_slowpath with IRQs off
 # and no request outstanding on any queue: a single-vCPU guest waiting for
 # a lock word that never changes (seen with and without vqnotify, at boot
-# and later, also with legacy-only devices; kvm-amd npt=0 panics the nested
-# guest instead). A notification vqnotify's QEMU lost would leave a request
+# and later, also with legacy-only devices, rodata=off, -cpu qemu64, the
+# nested QEMU pinned to one CPU; kvm-amd npt=0 panics the nested guest). A notification vqnotify's QEMU lost would leave a request
 # in flight (inuse > 0) and is judged a failure.
 rig_stall() {
 	grep -q 'RIP is in native_queued_spin_lock_slowpath' "$1" &&
