@@ -114,6 +114,15 @@ if [ $built = 0 ] && [ -z "$order" ]; then
 fi
 echo "selftests:$TESTS"
 
+# The patched QEMU builds (first run only, ~10 CPU-minutes) on one core
+# while the other checks and the kernels' VMs (TCG, one host thread) run.
+[ $qemu_test = 1 ] || QEMU_KERNELS=
+if [ -n "$QEMU_KERNELS" ]; then
+	mkdir -p "$BUILD/logs"
+	VQNOTIFY_JOBS=1 "$VQN_SCRIPTS/qemu.sh" >"$BUILD/logs/qemu-build.log" 2>&1 &
+	qemu_build=$!
+fi
+
 check style mk -s style
 check sparse mk -s sparse
 # The netlink spec validates against YNL's schema and matches the uAPI
@@ -134,14 +143,6 @@ check dkms "$VQN_SCRIPTS/pkg-check.sh" dkms
 [ -f "$results/smoke-6.1" ] || record smoke-6.1 0 1 0
 order="$order smoke-6.1"
 
-# The patched QEMU builds (first run only, ~10 CPU-minutes) on one core
-# while the kernels' VMs run (TCG, one host thread) on the other.
-[ $qemu_test = 1 ] || QEMU_KERNELS=
-if [ -n "$QEMU_KERNELS" ]; then
-	mkdir -p "$BUILD/logs"
-	VQNOTIFY_JOBS=1 "$VQN_SCRIPTS/qemu.sh" >"$BUILD/logs/qemu-build.log" 2>&1 &
-	qemu_build=$!
-fi
 [ $selftests_run = 1 ] || KERNELS=
 for k in $KERNELS; do
 	if [ "$k" = debug ] && [ ! -e "$VQN_SCRIPTS/debug-kernel.sh" ]; then
