@@ -5,6 +5,10 @@
 #   make            build vqnotify.ko (against KDIR, in build/module/KREL),
 #                   user/ and selftests/
 #   make demo       boot Debian's kernel in QEMU and replay examples/demo.vqn
+#   make qemu       build (or find in the cache) the patched QEMU of
+#                   integrations/qemu/ from Debian's source; prints its path
+#   make demo-qemu  a VM under that QEMU, nested in the rig, is refused a
+#                   slot and gets it when the admin raises its budget
 #   make check      style, sparse, spec, docs, install, deb, dkms, the packages
 #                   in a VM, then module + selftests in a VM per kernel;
 #                   ends with "N passed, N failed[, N skipped]"
@@ -117,6 +121,21 @@ check: deps
 
 demo: deps user
 	@$(TOP)/scripts/vm-test.sh --demo $(KERNEL)
+
+qemu: deps
+	@$(TOP)/scripts/qemu.sh
+
+# The patched QEMU nested in the rig (Documentation/qemu.rst): a real VM's
+# disk is refused a slot, keeps running, gets its slot when the admin
+# raises the budget; vqnotifyctl monitor and QEMU's KVM calls beside it.
+demo-qemu: deps user
+	@TESTBIN=$(TOP)/integrations/qemu/tests TESTS=vqn_qemu_demo \
+		VM_EXTRA=$(TOP)/scripts/qemu-rig.sh QEMU_MEM=$${QEMU_MEM:-1536} \
+		VQN_TIMEOUT_vqn_qemu_demo=$${VQN_TIMEOUT_vqn_qemu_demo:-600} \
+		$(TOP)/scripts/vm-test.sh --tag demo-qemu $(KERNEL); st=$$?; \
+	tr -d '\r' <$(BUILD)/logs/demo-qemu-$(KERNEL).log | sed -n \
+		'/TEST vqn_qemu_demo BEGIN/,/TEST vqn_qemu_demo END/{/^VQN-RIG/d;/^\[ *[0-9.]*\]/d;p}'; \
+	exit $$st
 
 # bench/*.c: programs built like the selftests and run in the VM the same
 # way (they print TAP too); the figures are in build/logs/bench-$(KERNEL).log,
@@ -246,4 +265,4 @@ clean:
 .PHONY: install install-module install-user install-data install-dkms uninstall
 .PHONY: uninstall-module uninstall-user uninstall-data uninstall-dkms
 .PHONY: deb docs
-.PHONY: all module user selftests selftests-list selftests-timeouts deps style sparse check demo bench fuzz clean
+.PHONY: all module user selftests selftests-list selftests-timeouts deps style sparse check demo qemu demo-qemu bench fuzz clean

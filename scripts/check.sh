@@ -70,11 +70,28 @@ summary() {
 	exit
 }
 
+# vqn_qemu_test (integrations/qemu/tests) is not a selftest binary: it runs
+# once per kernel of QEMU_KERNELS (default: 6.1 and 6.12 when in KERNELS)
+# with the patched QEMU nested. TESTS naming only it skips the selftests.
+qemu_test=1 selftests_run=1
+if [ -n "${TESTS:-}" ]; then
+	case " $TESTS " in
+	*" vqn_qemu_test "*)
+		TESTS=$(echo " $TESTS " | sed 's/ vqn_qemu_test / /; s/^ *//; s/ *$//')
+		[ -n "$TESTS" ] || selftests_run=0
+		;;
+	*) qemu_test=0 ;;
+	esac
+fi
+QEMU_KERNELS=${QEMU_KERNELS-$(for k in $KERNELS; do
+	case $k in 6.1 | 6.12) echo "$k" ;; esac
+done)}
+
 echo "== build: user/ and selftests"
 # -k: one test that does not build must not keep the others from running.
 built=1
 mk -k selftests || built=0
-if [ -z "${TESTS:-}" ]; then
+if [ -z "${TESTS:-}" ] && [ $selftests_run = 1 ]; then
 	TESTS= missing=
 	for t in $(mk -s selftests-list); do
 		if [ -x "$BUILD/selftests/$t" ]; then
@@ -97,6 +114,15 @@ if [ $built = 0 ] && [ -z "$order" ]; then
 fi
 echo "selftests:$TESTS"
 
+# The patched QEMU builds (first run only, ~10 CPU-minutes) on one core
+# while the other checks and the kernels' VMs (TCG, one host thread) run.
+[ $qemu_test = 1 ] || QEMU_KERNELS=
+if [ -n "$QEMU_KERNELS" ]; then
+	mkdir -p "$BUILD/logs"
+	VQNOTIFY_JOBS=1 "$VQN_SCRIPTS/qemu.sh" >"$BUILD/logs/qemu-build.log" 2>&1 &
+	qemu_build=$!
+fi
+
 check style mk -s style
 check sparse mk -s sparse
 # The netlink spec validates against YNL's schema and matches the uAPI
@@ -117,6 +143,7 @@ check dkms "$VQN_SCRIPTS/pkg-check.sh" dkms
 [ -f "$results/smoke-6.1" ] || record smoke-6.1 0 1 0
 order="$order smoke-6.1"
 
+[ $selftests_run = 1 ] || KERNELS=
 for k in $KERNELS; do
 	if [ "$k" = debug ] && [ ! -e "$VQN_SCRIPTS/debug-kernel.sh" ]; then
 		echo "== debug: not run (scripts/debug-kernel.sh does not exist yet)"
@@ -132,6 +159,22 @@ for k in $KERNELS; do
 	*" vqnotifyctl_cli_test "*)
 		check "$k-out" "$VQN_SCRIPTS/check-output.py" "$BUILD/logs/$k.out" ;;
 	esac
+done
+
+# The patched QEMU (scripts/qemu.sh builds it from Debian's source the first
+# time, then it is cached) nested in the rig: Documentation/qemu.rst.
+if [ -n "$QEMU_KERNELS" ]; then
+	echo "== qemu: waiting for scripts/qemu.sh (log: $BUILD/logs/qemu-build.log)"
+	wait "$qemu_build" || tail -n 20 "$BUILD/logs/qemu-build.log"
+fi
+for k in $QEMU_KERNELS; do
+	echo "== qemu-$k"
+	TESTBIN=$TOP/integrations/qemu/tests TESTS=vqn_qemu_test \
+		VM_EXTRA=$VQN_SCRIPTS/qemu-rig.sh QEMU_MEM=${QEMU_MEM:-1536} \
+		VQN_TIMEOUT_vqn_qemu_test=${VQN_TIMEOUT_vqn_qemu_test:-900} \
+		"$VQN_SCRIPTS/vm-test.sh" --tag qemu "$k" || true
+	[ -f "$results/qemu-$k" ] || record "qemu-$k" 0 1 0
+	order="$order qemu-$k"
 done
 
 summary

@@ -3,7 +3,10 @@
 # Idempotent and quiet: does nothing when every package is already present.
 # The 6.12 headers are not installed here: their packages depend on the
 # kernel image, which must never be installed on the host; scripts/kernel.sh
-# unpacks them into the cache.
+# unpacks them into the cache.  meson .. zlib1g-dev build the minimal patched
+# QEMU of scripts/qemu.sh (its source comes from deb-src, fetched there with a
+# private apt configuration); seabios and ipxe-qemu are the nested guests'
+# firmware.
 set -eu
 
 PKGS="build-essential bc bison flex kmod pkg-config xz-utils cpio
@@ -15,7 +18,9 @@ PKGS="build-essential bc bison flex kmod pkg-config xz-utils cpio
 	python3-yaml python3-jsonschema python3-prometheus-client
 	bash-completion trace-cmd
 	clang libclang-rt-14-dev
-	dkms dh-dkms debhelper lintian python3-sphinx"
+	dkms dh-dkms debhelper lintian python3-sphinx
+	dpkg-dev meson ninja-build libglib2.0-dev libpixman-1-dev libfdt-dev
+	libslirp-dev zlib1g-dev seabios ipxe-qemu"
 
 missing=
 for p in $PKGS; do

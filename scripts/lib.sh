@@ -38,6 +38,30 @@ pkg_version() {
 		awk '$3 == "installed" { print $4 }'
 }
 
+# ko_plain KO DIR: copy kernel module KO into DIR as a plain .ko (busybox
+# insmod cannot read .ko.xz/.zst/.gz) and print its new name.
+ko_plain() {
+	_n=$(basename "$1")
+	case $1 in
+	*.ko.xz) xz -dc "$1" >"$2/${_n%.xz}" ;;
+	*.ko.zst) zstd -qdc "$1" >"$2/${_n%.zst}" ;;
+	*.ko.gz) gzip -dc "$1" >"$2/${_n%.gz}" ;;
+	*) cp "$1" "$2/$_n" ;;
+	esac
+	echo "${_n%.ko*}.ko"
+}
+
+# ko_deps BASE KVER MODULE...: the .ko files MODULE... need, in load order
+# (modprobe's own order, duplicates dropped), from BASE/lib/modules/KVER.
+ko_deps() {
+	_b=$1 _k=$2
+	shift 2
+	for _m in "$@"; do
+		modprobe --show-depends -d "$_b" -S "$_k" "$_m" 2>/dev/null |
+			sed -n 's/^insmod \([^ ]*\).*/\1/p'
+	done | awk '!seen[$0]++'
+}
+
 # ksrc_extract DEST FILE...: extract FILEs (paths relative to the top of the
 # kernel tree, e.g. scripts/checkpatch.pl) from Debian's linux-source-6.12
 # tarball into DEST, in one pass over the tarball, keeping the tree layout.

@@ -38,6 +38,9 @@
 #   CMDLINE       extra kernel command line
 #   MODPARAMS     parameters for `insmod vqnotify.ko`
 #   V=1           show the guest console live
+#   VM_EXTRA      a command adding files to the initramfs: it is run with the
+#                 root directory as its last argument, KVER, VMLINUZ, MODDIR
+#                 set (scripts/qemu-rig.sh: the nested QEMU and its guests)
 #   VQN_*         every such variable is exported to the guest (/etc/vqn-env),
 #                 e.g. VQN_FUZZ_SECONDS=60, VQN_TIMEOUT_<test>=600
 # Exit status: 0 when the kernel passed.
@@ -172,17 +175,9 @@ base=${MODDIR%/lib/modules/*}
 if [ ! -f "$MODDIR/modules.dep" ] && [ -d "$MODDIR/kernel" ]; then
 	depmod -b "$base" "$KVER" 2>/dev/null || true
 fi
-modprobe --show-depends -d "$base" -S "$KVER" kvm-amd 2>/dev/null |
-	sed -n 's/^insmod \([^ ]*\).*/\1/p' >"$work/kvm.list" || true
+ko_deps "$base" "$KVER" kvm-amd >"$work/kvm.list" || true
 while read -r m; do
-	ko_name=$(basename "$m")
-	case $m in
-	*.ko.xz) xz -dc "$m" >"lib/vqn-kvm/${ko_name%.xz}" ;;
-	*.ko.zst) zstd -qdc "$m" >"lib/vqn-kvm/${ko_name%.zst}" ;;
-	*.ko.gz) gzip -dc "$m" >"lib/vqn-kvm/${ko_name%.gz}" ;;
-	*) cp "$m" "lib/vqn-kvm/$ko_name" ;;
-	esac
-	echo "${ko_name%.ko*}.ko" >>lib/vqn-kvm/order
+	ko_plain "$m" lib/vqn-kvm >>lib/vqn-kvm/order
 done <"$work/kvm.list"
 
 for t in $TESTS; do
@@ -199,6 +194,12 @@ if [ -x /usr/bin/trace-cmd ]; then
 	done
 fi
 [ -d "$TOP/examples" ] && cp -a "$TOP/examples/." examples/
+# More files for a kind of test (scripts/qemu-rig.sh: a nested QEMU): the
+# command VM_EXTRA runs with the initramfs root as its argument.
+if [ -n "${VM_EXTRA:-}" ]; then
+	KVER=$KVER VMLINUZ=$VMLINUZ MODDIR=$MODDIR $VM_EXTRA "$root" ||
+		early_fail "VM_EXTRA ($VM_EXTRA) failed"
+fi
 if [ $mode = demo ]; then
 	[ -x bin/vqnotifyctl ] || early_fail "demo needs $CTL (make -C user)"
 	[ -f examples/demo.vqn ] || early_fail "demo needs examples/demo.vqn"
