@@ -255,7 +255,7 @@ deb:
 docs:
 	@command -v sphinx-build >/dev/null || \
 		{ echo "docs: sphinx-build missing: apt-get install python3-sphinx" >&2; exit 1; }
-	@sphinx-build -q -W -n --keep-going -b html -d $(BUILD)/docs/.doctrees \
+	@sphinx-build -q -E -W -n --keep-going -b html -d $(BUILD)/docs/.doctrees \
 		$(TOP)/Documentation $(BUILD)/docs/html && \
 		echo "docs: built $(BUILD)/docs/html without warnings"
 
