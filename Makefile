@@ -12,6 +12,9 @@
 #   make check      style, sparse, spec, docs, install, deb, dkms, the packages
 #                   in a VM, then module + selftests in a VM per kernel;
 #                   ends with "N passed, N failed[, N skipped]"
+#   make check QEMU_KERNELS="6.1 6.12"   also the patched QEMU nested, its
+#                   KVM registrations against vqnotify (opt-in: the rig's
+#                   nested guests stall, see Documentation/qemu.rst)
 #   make style      checkpatch.pl --strict over kmod/ and the uAPI header
 #   make sparse     build the module with C=2 against the 6.1 headers
 #   make bench      run the bench/*.c programs in a VM (when they exist)

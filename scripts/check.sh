@@ -71,8 +71,11 @@ summary() {
 }
 
 # vqn_qemu_test (integrations/qemu/tests) is not a selftest binary: it runs
-# once per kernel of QEMU_KERNELS (default: 6.1 and 6.12 when in KERNELS)
-# with the patched QEMU nested. TESTS naming only it skips the selftests.
+# once per kernel of QEMU_KERNELS with the patched QEMU nested. TESTS naming
+# only it skips the selftests. Opt-in (QEMU_KERNELS="6.1 6.12") until the
+# rig's nested guests stop stalling: most of them hang in their own kernel
+# under this rig's TCG-emulated SVM (Documentation/qemu.rst), and a check
+# that fails for the rig's sake would hide every other result.
 qemu_test=1 selftests_run=1
 if [ -n "${TESTS:-}" ]; then
 	case " $TESTS " in
@@ -83,9 +86,7 @@ if [ -n "${TESTS:-}" ]; then
 	*) qemu_test=0 ;;
 	esac
 fi
-QEMU_KERNELS=${QEMU_KERNELS-$(for k in $KERNELS; do
-	case $k in 6.1 | 6.12) echo "$k" ;; esac
-done)}
+QEMU_KERNELS=${QEMU_KERNELS-}
 
 echo "== build: user/ and selftests"
 # -k: one test that does not build must not keep the others from running.
