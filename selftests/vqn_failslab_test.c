@@ -648,9 +648,12 @@ static int fs_mon_count(struct fs_ctx *c)
 			overrun = true;
 			continue;
 		}
+		/* A refusal is no change of state: not counted here. */
 		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, n);
 		     h = NLMSG_NEXT(h, n))
-			count += h->nlmsg_type == c->mon.family;
+			count += h->nlmsg_type == c->mon.family &&
+				 ((struct genlmsghdr *)NLMSG_DATA(h))->cmd !=
+				 VQNOTIFY_CMD_REFUSAL_NTF;
 	}
 	return overrun ? -1 : count;
 }
