@@ -250,6 +250,10 @@ def main():
             check_json(kind, name, body, schema, strings)
         elif kind in ("prom", "om"):
             check_prom(kind, name, body, names)
+        elif kind == "skip":
+            # The guest could not make these records, and said why (the
+            # debug kernel has no IPv4 to serve metrics over HTTP).
+            print("skip %s: %s" % (name, body.decode(errors="replace")))
         elif kind != "names":
             report(False, "%s %s" % (kind, name), "unknown kind")
     if families_seen:
@@ -262,7 +266,10 @@ def main():
                (bad, [json_name(n) for n in bad]) if bad else
                "%d tenants' names round-trip" % len(want))
     seen = {(k, n) for k, n, _ in recs}
+    skipped = {n for k, n, _ in recs if k == "skip"}
     for k, n in sorted(REQUIRED - seen):
+        if n in skipped:
+            continue
         report(False, "%s %s" % (k, n), "missing: did vqnotifyctl_cli_test run?")
     print("%d passed, %d failed" % (results.count(True), results.count(False)))
     sys.exit(0 if all(results) else 1)
