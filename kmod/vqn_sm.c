@@ -316,18 +316,21 @@ void vqn_sm_set_status(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
 int vqn_sm_vhost_on(struct vqn_guest_sm *g, struct vqn_dev *d,
 		    const unsigned long *queues)
 {
-	u32 i, need = 0, taken = 0, preemptible;
+	u32 i, need = 0, taken = 0, preemptible = g->nr_assigned;
 
-	for (i = 0; i < d->num_queues; i++)
-		if (test_bit(i, queues) &&
-		    d->vqs[i].state == VQNOTIFY_VQ_DEASSIGNED)
+	/*
+	 * Count first, in one pass: ENOSPC must leave everything as it was.
+	 * The batch's own ASSIGNED queues bring their slots, so they are
+	 * not there to preempt.
+	 */
+	for (i = 0; i < d->num_queues; i++) {
+		if (!test_bit(i, queues))
+			continue;
+		if (d->vqs[i].state == VQNOTIFY_VQ_DEASSIGNED)
 			need++;
-	/* Count first: ENOSPC must leave everything as it was. */
-	preemptible = g->nr_assigned;
-	for (i = 0; i < d->num_queues; i++)
-		if (test_bit(i, queues) &&
-		    d->vqs[i].state == VQNOTIFY_VQ_ASSIGNED)
+		else if (d->vqs[i].state == VQNOTIFY_VQ_ASSIGNED)
 			preemptible--;
+	}
 	while (taken < need && g->used + taken < vqn_sm_budget(g) &&
 	       vqn_env_host_take(g) == VQNOTIFY_REASON_GRANTED)
 		taken++;
