@@ -128,6 +128,11 @@ demo: deps user
 qemu: deps
 	@$(TOP)/scripts/qemu.sh
 
+# The README's package commands in a fresh Debian 12 chroot (root, network
+# to Debian's archive, about 4 min): not part of check.
+check-fresh-install:
+	@$(TOP)/scripts/fresh-install.sh
+
 # The patched QEMU nested in the rig (Documentation/qemu.rst): a real VM's
 # disk is refused a slot, keeps running, gets its slot when the admin
 # raises the budget; vqnotifyctl monitor and QEMU's KVM calls beside it.
@@ -267,5 +272,5 @@ clean:
 
 .PHONY: install install-module install-user install-data install-dkms uninstall
 .PHONY: uninstall-module uninstall-user uninstall-data uninstall-dkms
-.PHONY: deb docs
+.PHONY: deb docs check-fresh-install
 .PHONY: all module user selftests selftests-list selftests-timeouts deps style sparse check demo qemu demo-qemu bench fuzz clean
