@@ -7,8 +7,8 @@
  * host-wide default, or the user's uid policy). Policies are the admin's
  * budgets by guest name or by uid; they outlive every open file.
  *
- * This file knows nothing of guests: vqnotify_main.c and vqnotify_nl.c use
- * it, never the other way round.
+ * This file knows nothing of guests: the files above it (vqn_pool.c,
+ * vqn_guest.c, the netlink family) use it, never the other way round.
  */
 #ifndef _VQN_USER_H
 #define _VQN_USER_H
@@ -38,7 +38,7 @@ enum vqn_limit {
  *       the host-wide default (vqn_user_defaults)
  * @nr_quota: refusals because a limit was reached
  * @wait_node: on the host-wide line of users whose guests wait for a slot
- *             (owned by vqnotify_main.c, under its wait lock)
+ *             (owned by vqn_pool.c, under its wait lock)
  * @waitq: this user's guests waiting for a slot, in order (ditto)
  * @nr_waiting: entries on @waitq, read locklessly
  * @nr_capped: those waiting for the host cap (the others wait for @max)

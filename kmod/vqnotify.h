@@ -4,9 +4,11 @@
 #define _VQNOTIFY_H
 
 #include <linux/atomic.h>
+#include <linux/fs.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/pid.h>
+#include <linux/poll.h>
 #include <linux/spinlock.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
@@ -16,9 +18,43 @@
 #include "vqn_user.h"
 
 /**
+ * DOC: Layout
+ *
+ * The module's files, each using only the files below it (a call never
+ * goes up; what the netlink family reports from the misc device's calls
+ * reaches it through struct vqn_monitor_ops, registered from above):
+ *
+ * ====================  =====================================================
+ * vqnotify_main.c       module init and exit, nothing else
+ * vqn_misc.c            the misc device /dev/vqnotify: vqn_fops_*, the ioctl
+ *                       table and its dispatch
+ * vqn_ioctl.c           the ioctls that change or query a guest's devices
+ * vqn_migration.c       DEV_SAVE and DEV_LOAD: the migration blob
+ * vqn_nl_guest.c        netlink: GUEST_GET, GUEST_SET, DEV_GET, QUEUE_GET
+ * vqn_nl_admin.c        netlink: CONFIG_*, USER_GET, POLICY_*
+ * vqn_nl.c              netlink: the family, its policies and ops (as the
+ *                       YNL spec has them), its messages, the monitor
+ *                       group's notifications (struct vqn_monitor_ops)
+ * vqn_guest.c           a guest (one open file): creation, destruction,
+ *                       names, devices, the admin's policies applied
+ * vqn_event.c           a guest's event ring; the state machine's reports
+ *                       (vqn_env_report()): results sink, host-wide counters,
+ *                       tracepoints, the monitor hook
+ * vqn_pool.c            host-wide: settings (module parameters, vqn_cfg),
+ *                       the guest table, the slot pool and its waiting lines
+ *                       (vqn_env_host_*())
+ * vqn_user.c            per-user accounting and the admin's policies
+ * vqn_sm.c              the state machine: pure logic, no locks
+ * ====================  =====================================================
+ *
+ * The ops table of vqn_nl.c names the handlers of vqn_nl_guest.c and
+ * vqn_nl_admin.c, as any genetlink family's table does; only the netlink
+ * core calls them.
+ */
+
+/**
  * struct vqn_config - host-wide settings, from module parameters, changed
- * by the admin over netlink (under vqn_guests_lock, with WRITE_ONCE: GET_INFO
- * reads them without it)
+ * by the admin over netlink (see "Locking")
  * @default_budget: budget of a new guest
  * @threshold: many-ioeventfds threshold
  * @vhost_reserve: vhost reserve of a new guest
@@ -31,8 +67,11 @@ struct vqn_config {
 	u32 host_cap;
 };
 
+struct vqn_call;
+
 /**
- * struct vqn_guest - one open file of /dev/vqnotify
+ * struct vqn_kguest - one open file of /dev/vqnotify (the library's
+ * struct vqn_guest is the VMM's handle on it)
  * @sm: state machine accounting, under @lock
  * @lock: protects @sm, @devs, @name and the devices' queues
  * @devs: devices by id
@@ -46,8 +85,7 @@ struct vqn_config {
  * @name: NUL-terminated name (kmalloc'ed, or the empty string)
  * @call: results collector of the ioctl in progress, under @lock
  * @host_waiting: queues wait for a slot the host cap or the user's quota
- *                refused: @host_node is on @user's waitq (both under
- *                vqn_host_wait_lock)
+ *                refused: @host_node is on @user's waitq
  * @host_node: entry on @user's waitq
  * @host_wait_reason: VQNOTIFY_REASON_HOST_CAP or _QUOTA: why it waits
  * @host_refused: the last refusal of vqn_env_host_take() (under @lock)
@@ -66,7 +104,7 @@ struct vqn_config {
  * @ev_overflow: an overflow record is queued, further events are dropped
  * @wq: readers and pollers
  */
-struct vqn_guest {
+struct vqn_kguest {
 	struct vqn_guest_sm sm;
 	struct mutex lock; /* see above */
 	struct xarray devs;
@@ -98,29 +136,49 @@ struct vqn_guest {
 	wait_queue_head_t wq;
 };
 
+static inline struct vqn_kguest *vqn_kguest_of(struct vqn_guest_sm *sm)
+{
+	return container_of(sm, struct vqn_kguest, sm);
+}
+
+/*
+ * Results of the lifecycle call in progress on a guest. @nl: a monitor
+ * listened when the call began; asked once per call, not per transition
+ * (a DRIVER_OK of 1024 queues asked 1024 times: 40% of the call).
+ */
+struct vqn_call {
+	bool nl;
+	struct vqn_dev *dev;
+	struct vqnotify_vq_result *res;
+	u32 cap;
+	u32 nr;
+	struct vqnotify_vq_result small[8];
+};
+
+/* vqn_pool.c: settings, the guest table, the slot pool */
 extern struct vqn_config vqn_cfg;
+extern unsigned int vqn_max_guests;
+extern unsigned int vqn_max_devices;
+extern unsigned int vqn_event_depth;
 extern struct mutex vqn_guests_lock;
 extern struct xarray vqn_guests;
 extern atomic_t vqn_host_used;
 extern atomic_t vqn_nr_guests;
-extern unsigned int vqn_max_guests;
 
-static inline struct vqn_guest *vqn_guest_of(struct vqn_guest_sm *sm)
-{
-	return container_of(sm, struct vqn_guest, sm);
-}
-
-void vqn_guest_fill_info(struct vqn_guest *g, struct vqnotify_guest_info *gi);
-void vqn_guest_event_budget(struct vqn_guest *g);
+int vqn_pool_init(void);
+void vqn_pool_exit(void);
+int vqn_pool_guest_add(struct vqn_kguest *g);
+void vqn_pool_guest_del(struct vqn_kguest *g);
 void vqn_host_promote_all(void);
-void vqn_guests_apply_policy(const char *name, kuid_t uid);
+
+/* vqn_event.c: the event ring, the state machine's reports */
 
 /*
- * Host-wide counters, in the CONFIG_GET reply (vqnotify_nl.c): they outlive
- * the guests they counted. Per CPU, so that every guest's hot path
- * increments its own CPU's copy; a reader sums them.
+ * Host-wide counters, in the CONFIG_GET reply: they outlive the guests they
+ * counted. Per CPU, so that every guest's hot path increments its own CPU's
+ * copy; a reader sums them.
  */
-struct vqn_nl_stats {
+struct vqn_stats {
 	u64 transitions[VQNOTIFY_LABEL_MAX];
 	u64 refusals[VQNOTIFY_REASON_MAX];
 	u64 events_dropped;
@@ -128,17 +186,48 @@ struct vqn_nl_stats {
 	u64 guests_closed;
 };
 
-DECLARE_PER_CPU(struct vqn_nl_stats, vqn_nl_stats);
+/**
+ * struct vqn_monitor_ops - who tells monitors about changes (the netlink
+ * family, vqn_nl.c); called with the guest's lock held
+ * @listened: does anyone listen now? Asked once per call
+ * @queue: a queue's transition, or its refusal (@label VQNOTIFY_LABEL_NONE);
+ *         only when @listened said so at the start of the call
+ * @guest: GUEST_ADD_NTF, GUEST_DEL_NTF or GUEST_CHANGE_NTF for @g
+ * @dev: a device was added (@add) or removed
+ */
+struct vqn_monitor_ops {
+	bool (*listened)(void);
+	void (*queue)(struct vqn_kguest *g, struct vqn_vq *vq, u8 old,
+		      u8 label);
+	void (*guest)(struct vqn_kguest *g, u8 cmd);
+	void (*dev)(struct vqn_kguest *g, struct vqn_dev *d, bool add);
+};
 
-/* Netlink family, vqnotify_nl.c */
-int vqn_nl_init(void);
-void vqn_nl_exit(void);
-bool vqn_nl_listened(void);
-/* The caller checked vqn_nl_listened(), once per call. */
-void vqn_nl_notify_queue(struct vqn_guest *g, struct vqn_vq *vq, u8 old,
-			 u8 label);
-void vqn_nl_event_dropped(void);
-void vqn_nl_notify_guest(struct vqn_guest *g, u8 cmd);
-void vqn_nl_notify_dev(struct vqn_guest *g, struct vqn_dev *d, bool add);
+void vqn_monitor_set(const struct vqn_monitor_ops *ops);
+bool vqn_monitor_listened(void);
+void vqn_monitor_guest(struct vqn_kguest *g, u8 cmd);
+void vqn_monitor_dev(struct vqn_kguest *g, struct vqn_dev *d, bool add);
+void vqn_stats_sum(struct vqn_stats *sum);
+
+int vqn_event_init(struct vqn_kguest *g);
+void vqn_event_free(struct vqn_kguest *g);
+void vqn_event_budget(struct vqn_kguest *g);
+ssize_t vqn_event_read(struct vqn_kguest *g, char __user *buf, size_t count,
+		       bool nonblock);
+__poll_t vqn_event_poll(struct vqn_kguest *g, struct file *file,
+			poll_table *wait);
+
+/* vqn_guest.c: guests */
+struct vqn_kguest *vqn_kguest_create(void);
+void vqn_kguest_destroy(struct vqn_kguest *g);
+void vqn_kguest_fill_info(struct vqn_kguest *g,
+			  struct vqnotify_guest_info *gi);
+void vqn_kguest_apply_policy(struct vqn_kguest *g, bool renamed);
+void vqn_kguests_apply_policy(const char *name, kuid_t uid);
+int vqn_name_dup(const char *src, size_t size, const char **out);
+void vqn_name_free(const char *name);
+struct vqn_dev *vqn_kdev_alloc(u32 nq);
+void vqn_kdev_free(struct vqn_kguest *g, struct vqn_dev *d);
+struct vqn_dev *vqn_kdev_find(struct vqn_kguest *g, u32 dev_id);
 
 #endif /* _VQNOTIFY_H */

@@ -12,7 +12,7 @@
 #     equals `ynl-gen-c.py --mode uapi` output (kernel-doc comments aside),
 #     and kernel-doc finds every enumerator of that section documented;
 #  3. the policy ranges, policies, ops table and multicast groups of
-#     kmod/vqnotify_nl.c equal `ynl-gen-c.py --mode kernel --source` output
+#     kmod/vqn_nl.c equal `ynl-gen-c.py --mode kernel --source` output
 #     (whitespace aside), and the groups carry the spec's flags.
 # --print-uapi / --print-kernel print the generator's output and exit, to
 # update the header or the module after changing the spec.
@@ -169,7 +169,7 @@ else:
             fail('kernel-doc: line %s: %s' % (k.group(1), k.group(2)))
 
 # 3. Kernel tables.
-nl = code(open(os.path.join(top, 'kmod/vqnotify_nl.c')).read())
+nl = code(open(os.path.join(top, 'kmod/vqn_nl.c')).read())
 kern = code(open(os.path.join(stage, 'kernel.c')).read())
 # compat.h: VQN_NLA_RANGE_RO is const where the kernel allows it.
 nl = nl.replace('VQN_NLA_RANGE_RO', 'const')
@@ -208,9 +208,9 @@ for key in sorted(set(ours) | set(theirs)):
     if key == 'mcgrps':
         continue
     if key not in ours:
-        fail('kmod/vqnotify_nl.c lacks %s' % key)
+        fail('kmod/vqn_nl.c lacks %s' % key)
     elif key not in theirs:
-        fail('kmod/vqnotify_nl.c has %s, which the spec does not' % key)
+        fail('kmod/vqn_nl.c has %s, which the spec does not' % key)
     elif ours[key] != theirs[key]:
         if key == 'ops':
             for i in range(max(len(ours[key]), len(theirs[key]))):
@@ -234,6 +234,6 @@ for grp in family.yaml.get('mcast-groups', {}).get('list', []):
 
 if failed:
     sys.exit(1)
-print('check-spec: %s validates; uAPI and kmod/vqnotify_nl.c agree with it'
+print('check-spec: %s validates; uAPI and kmod/vqn_nl.c agree with it'
       % os.path.relpath(spec_path, stage))
 EOF

@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vqnotify: what the state machine reports, and where it goes.
+ *
+ * vqn_env_report() gets every transition and refusal of a guest's queues.
+ * It counts them host-wide (struct vqn_stats), traces them (the
+ * tracepoints of vqnotify_trace.h are defined here), hands them to the
+ * monitor (struct vqn_monitor_ops: the netlink family registers itself at
+ * init, so that nothing here calls up into it), and then either adds them
+ * to the results of the call in progress (struct vqn_call) or, for changes
+ * the VMM did not ask for, queues an event on the guest's ring, which the
+ * VMM reads from its file.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "vqnotify.h"
+
+#define CREATE_TRACE_POINTS
+#include "vqnotify_trace.h"
+
+/*
+ * Host-wide counters, in the CONFIG_GET reply: they outlive the guests they
+ * counted (a guest's own counters end with it) and reset only with the
+ * module. Per CPU, so that every guest's hot path increments its own CPU's
+ * copy; a reader sums them (on 32-bit a sum may see a torn increment).
+ */
+static DEFINE_PER_CPU(struct vqn_stats, vqn_stats);
+
+void vqn_stats_sum(struct vqn_stats *sum)
+{
+	unsigned int i;
+	int cpu;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		const struct vqn_stats *s = per_cpu_ptr(&vqn_stats, cpu);
+
+		for (i = 0; i < VQNOTIFY_LABEL_MAX; i++)
+			sum->transitions[i] += READ_ONCE(s->transitions[i]);
+		for (i = 0; i < VQNOTIFY_REASON_MAX; i++)
+			sum->refusals[i] += READ_ONCE(s->refusals[i]);
+		sum->events_dropped += READ_ONCE(s->events_dropped);
+		sum->guests_opened += READ_ONCE(s->guests_opened);
+		sum->guests_closed += READ_ONCE(s->guests_closed);
+	}
+}
+
+/* Set before the misc device exists, and never changed while it does. */
+static const struct vqn_monitor_ops *vqn_monitor __read_mostly;
+
+void vqn_monitor_set(const struct vqn_monitor_ops *ops)
+{
+	vqn_monitor = ops;
+}
+
+bool vqn_monitor_listened(void)
+{
+	return vqn_monitor->listened();
+}
+
+/* @cmd: GUEST_ADD_NTF, GUEST_DEL_NTF or GUEST_CHANGE_NTF */
+void vqn_monitor_guest(struct vqn_kguest *g, u8 cmd)
+{
+	lockdep_assert_held(&g->lock);
+	/* Called once per open and once per close: counted here. */
+	if (cmd == VQNOTIFY_CMD_GUEST_ADD_NTF)
+		this_cpu_inc(vqn_stats.guests_opened);
+	else if (cmd == VQNOTIFY_CMD_GUEST_DEL_NTF)
+		this_cpu_inc(vqn_stats.guests_closed);
+	vqn_monitor->guest(g, cmd);
+}
+
+void vqn_monitor_dev(struct vqn_kguest *g, struct vqn_dev *d, bool add)
+{
+	lockdep_assert_held(&g->lock);
+	vqn_monitor->dev(g, d, add);
+}
+
+/* Event ring */
+
+/*
+ * A guest's event ring starts with this many records and doubles, up to
+ * event_depth, as events queue up: most guests never see one, and a ring
+ * of event_depth records was 82 of the 143 bytes per queue of a guest with
+ * 25 devices of 4 queues.
+ */
+#define VQN_EV_MIN	8
+
+/*
+ * Only pushers grow the ring or add records, and they hold the guest's
+ * lock: the count read before ev_lock can only have dropped since. A failed
+ * allocation keeps the ring as it is, which then overflows sooner: the
+ * reader reads the overflow record, as with a full ring.
+ */
+static void vqn_event_grow(struct vqn_kguest *g)
+{
+	u32 cap = min(2 * g->ev_cap, g->ev_depth), i;
+	struct vqnotify_event *ev, *old;
+
+	ev = kvmalloc_array(cap, sizeof(*ev),
+			    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!ev)
+		return;
+	spin_lock(&g->ev_lock);
+	for (i = 0; i < g->ev_count; i++)
+		ev[i] = g->ev[(g->ev_head + i) % g->ev_cap];
+	old = g->ev;
+	g->ev = ev;
+	g->ev_cap = cap;
+	g->ev_head = 0;
+	spin_unlock(&g->ev_lock);
+	kvfree(old);
+}
+
+static void vqn_event_push(struct vqn_kguest *g, struct vqnotify_event *ev)
+{
+	lockdep_assert_held(&g->lock);
+	if (READ_ONCE(g->ev_count) >= g->ev_cap - 1 && g->ev_cap < g->ev_depth)
+		vqn_event_grow(g);
+	spin_lock(&g->ev_lock);
+	ev->seq = g->ev_seq++;
+	if (g->ev_overflow) {
+		spin_unlock(&g->ev_lock);
+		this_cpu_inc(vqn_stats.events_dropped);
+		return;
+	}
+	if (g->ev_count == g->ev_cap - 1) {
+		this_cpu_inc(vqn_stats.events_dropped);
+		/* As inotify: the last free record says what was lost. */
+		memset(ev, 0, sizeof(*ev));
+		ev->seq = g->ev_seq - 1;
+		ev->type = VQNOTIFY_EVENT_OVERFLOW;
+		g->ev_overflow = true;
+	}
+	g->ev[(g->ev_head + g->ev_count) % g->ev_cap] = *ev;
+	g->ev_count++;
+	spin_unlock(&g->ev_lock);
+	wake_up_interruptible_poll(&g->wq, EPOLLIN | EPOLLRDNORM);
+}
+
+void vqn_event_budget(struct vqn_kguest *g)
+{
+	struct vqnotify_event ev = {
+		.type = VQNOTIFY_EVENT_BUDGET,
+		.value = vqn_sm_budget(&g->sm),
+	};
+
+	lockdep_assert_held(&g->lock);
+	vqn_event_push(g, &ev);
+}
+
+int vqn_event_init(struct vqn_kguest *g)
+{
+	g->ev_depth = vqn_event_depth;
+	g->ev_cap = min_t(u32, VQN_EV_MIN, g->ev_depth);
+	g->ev = kvcalloc(g->ev_cap, sizeof(*g->ev), GFP_KERNEL_ACCOUNT);
+	if (!g->ev)
+		return -ENOMEM;
+	mutex_init(&g->read_lock);
+	spin_lock_init(&g->ev_lock);
+	init_waitqueue_head(&g->wq);
+	return 0;
+}
+
+void vqn_event_free(struct vqn_kguest *g)
+{
+	mutex_destroy(&g->read_lock);
+	kvfree(g->ev);
+}
+
+/* read() of the guest's file: whole records, at least one. */
+ssize_t vqn_event_read(struct vqn_kguest *g, char __user *buf, size_t count,
+		       bool nonblock)
+{
+	struct vqnotify_event ev;
+	ssize_t done = 0;
+	int ret;
+
+	if (count < sizeof(ev))
+		return -EINVAL;
+
+again:
+	while (!READ_ONCE(g->ev_count)) {
+		if (nonblock)
+			return -EAGAIN;
+		ret = wait_event_interruptible(g->wq, READ_ONCE(g->ev_count));
+		if (ret)
+			return ret;
+	}
+
+	/*
+	 * Readers are serialised by a mutex of their own, never the guest
+	 * lock: a reader may stall in copy_to_user() as long as its buffer's
+	 * page fault takes (userfaultfd, FUSE), and must not hold up the
+	 * guest's other calls, nor whoever walks the guests under
+	 * vqn_guests_lock. Pushers only append. The other readers of the
+	 * guest wait for the stalled one as they would for an empty ring:
+	 * O_NONBLOCK gets EAGAIN, a blocking reader sleeps interruptibly
+	 * (never in state D, and a signal ends the wait).
+	 */
+	if (nonblock) {
+		if (!mutex_trylock(&g->read_lock))
+			return -EAGAIN;
+	} else if (mutex_lock_interruptible(&g->read_lock)) {
+		return -ERESTARTSYS;
+	}
+	while (count - done >= sizeof(ev)) {
+		spin_lock(&g->ev_lock);
+		if (!g->ev_count) {
+			spin_unlock(&g->ev_lock);
+			break;
+		}
+		ev = g->ev[g->ev_head];
+		spin_unlock(&g->ev_lock);
+
+		if (copy_to_user(buf + done, &ev, sizeof(ev))) {
+			if (!done)
+				done = -EFAULT;
+			break;
+		}
+		spin_lock(&g->ev_lock);
+		g->ev_head = (g->ev_head + 1) % g->ev_cap;
+		g->ev_count--;
+		if (ev.type == VQNOTIFY_EVENT_OVERFLOW)
+			g->ev_overflow = false;
+		spin_unlock(&g->ev_lock);
+		done += sizeof(ev);
+	}
+	mutex_unlock(&g->read_lock);
+	/* Another reader took the records that woke us: 0 would mean EOF. */
+	if (!done)
+		goto again;
+	return done;
+}
+
+__poll_t vqn_event_poll(struct vqn_kguest *g, struct file *file,
+			poll_table *wait)
+{
+	poll_wait(file, &g->wq, wait);
+	return READ_ONCE(g->ev_count) ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+/* The state machine's environment */
+
+static bool vqn_refused(u8 reason)
+{
+	return reason != VQNOTIFY_REASON_VHOST &&
+	       reason != VQNOTIFY_REASON_RELEASED &&
+	       reason != VQNOTIFY_REASON_KVM_REFUSED;
+}
+
+/*
+ * What the observers make of one report of the state machine: the
+ * host-wide counters, a tracepoint and, when @listened, the monitor group's
+ * notification. Here, beside its one caller, so that it is inlined: as a
+ * call into another file it cost 42 ns per queue of a DRIVER_OK.
+ */
+static void vqn_observe(struct vqn_kguest *g, struct vqn_vq *vq, u8 old,
+			u8 label, bool listened)
+{
+	u32 queue = vqn_vq_index(vq);
+
+	if (label != VQNOTIFY_LABEL_NONE) {
+		if (label < VQNOTIFY_LABEL_MAX)
+			this_cpu_inc(vqn_stats.transitions[label]);
+		trace_vq_transition(g->id, vq->dev->id, queue, old, vq->state,
+				    label, vq->reason);
+	} else if (vqn_refused(vq->reason)) {
+		if (vq->reason < VQNOTIFY_REASON_MAX)
+			this_cpu_inc(vqn_stats.refusals[vq->reason]);
+		trace_vq_refusal(g->id, vq->dev->id, queue, vq->state,
+				 vq->reason);
+	} else {
+		return;
+	}
+	if (listened)
+		vqn_monitor->queue(g, vq, old, label);
+}
+
+void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_vq *vq, u8 old,
+		    u8 label, bool async)
+{
+	struct vqn_kguest *g = vqn_kguest_of(sm);
+	u32 queue = vqn_vq_index(vq);
+	struct vqn_call *call = g->call;
+
+	lockdep_assert_held(&g->lock);
+	vqn_observe(g, vq, old, label, call ? call->nl : vqn_monitor_listened());
+
+	if (async) {
+		struct vqnotify_event ev = {
+			.type = VQNOTIFY_EVENT_TRANSITION,
+			.dev_id = vq->dev->id,
+			.queue = queue,
+			.old_state = old,
+			.new_state = vq->state,
+			.label = label,
+			.reason = vq->reason,
+		};
+
+		vqn_event_push(g, &ev);
+		return;
+	}
+
+	if (!call || call->dev != vq->dev)
+		return;
+	if (call->res && !WARN_ON_ONCE(call->nr >= call->cap)) {
+		struct vqnotify_vq_result *r = &call->res[call->nr];
+
+		r->queue = queue;
+		r->old_state = old;
+		r->new_state = vq->state;
+		r->label = label;
+		r->reason = vq->reason;
+	}
+	call->nr++;
+}

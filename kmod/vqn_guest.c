@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vqnotify: a guest, one open file of /dev/vqnotify (struct vqn_kguest).
+ *
+ * Its creation and destruction, the names of guests and devices, the
+ * allocation of devices, the admin's policies applied to it, and what
+ * GUEST_GET and the netlink family show of it. The misc device (vqn_misc.c)
+ * and the netlink family call this; it calls down only: the slot pool
+ * (vqn_pool.c), the event ring and the monitor hook (vqn_event.c), per-user
+ * accounting and the state machine.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cred.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "vqnotify.h"
+
+static const char vqn_empty_name[] = "";
+
+void vqn_kguest_fill_info(struct vqn_kguest *g, struct vqnotify_guest_info *gi)
+{
+	const struct vqn_guest_sm *sm = &g->sm;
+
+	lockdep_assert_held(&g->lock);
+	gi->guest_id = g->id;
+	gi->owner_pid = pid_vnr(g->pid);
+	gi->budget = vqn_sm_budget(sm);
+	gi->vhost_reserve = sm->vhost_reserve;
+	gi->threshold = sm->threshold;
+	gi->used = sm->used;
+	gi->nr_assigned = sm->nr_assigned;
+	gi->nr_offlimits = sm->nr_offlimits;
+	gi->nr_waiting = sm->nr_waiting;
+	gi->nr_devices = g->nr_devices;
+	gi->run_state = sm->run_state;
+	gi->out_flags = 0;
+	if (vqn_sm_limited(sm))
+		gi->out_flags |= VQNOTIFY_GUEST_LIMITED;
+	if (sm->used > vqn_sm_budget(sm))
+		gi->out_flags |= VQNOTIFY_GUEST_OVER_BUDGET;
+	BUILD_BUG_ON(sizeof(gi->counts) != sizeof(sm->counts));
+	memcpy(gi->counts, sm->counts, sizeof(gi->counts));
+	strscpy(gi->label, g->name, sizeof(gi->label));
+	strscpy(gi->name, g->name, sizeof(gi->name));
+}
+
+/* Names are printable ASCII: whoever prints them cannot be deceived. */
+int vqn_name_dup(const char *src, size_t size, const char **out)
+{
+	size_t len = strnlen(src, size), i;
+
+	if (len == size)
+		return -EINVAL;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)src[i] < 0x20 || (unsigned char)src[i] > 0x7e)
+			return -EINVAL;
+	if (!len) {
+		*out = vqn_empty_name;
+		return 0;
+	}
+	*out = kmemdup_nul(src, len, GFP_KERNEL_ACCOUNT);
+	return *out ? 0 : -ENOMEM;
+}
+
+void vqn_name_free(const char *name)
+{
+	if (name != vqn_empty_name)
+		kfree(name);
+}
+
+/*
+ * A device and its queues are one allocation. Above a page, kmalloc rounds
+ * up to a power of two: a device of 1024 queues, 32,824 B, took 64 KiB.
+ * Whole pages from vmalloc instead, when that saves at least one (36 KiB).
+ */
+struct vqn_dev *vqn_kdev_alloc(u32 nq)
+{
+	struct vqn_dev *d;
+	size_t size = struct_size(d, vqs, nq);
+
+	if (size > PAGE_SIZE &&
+	    kmalloc_size_roundup(size) >= PAGE_ALIGN(size) + PAGE_SIZE)
+		return __vmalloc(size, GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	return kvzalloc(size, GFP_KERNEL_ACCOUNT);
+}
+
+void vqn_kdev_free(struct vqn_kguest *g, struct vqn_dev *d)
+{
+	vqn_user_uncharge(g->user, VQN_LIMIT_QUEUES, d->num_queues);
+	vqn_user_uncharge(g->user, VQN_LIMIT_DEVICES, 1);
+	vqn_name_free(d->name);
+	kvfree(d);
+}
+
+struct vqn_dev *vqn_kdev_find(struct vqn_kguest *g, u32 dev_id)
+{
+	lockdep_assert_held(&g->lock);
+	return xa_load(&g->devs, dev_id);
+}
+
+/*
+ * The admin's policies for the guest's name and user, if any: budget and
+ * reserve follow the VM (its name) and the user, not the open file.
+ */
+void vqn_kguest_apply_policy(struct vqn_kguest *g, bool renamed)
+{
+	u32 budget = g->sm.admin_budget, reserve = g->sm.vhost_reserve;
+	u32 found;
+
+	lockdep_assert_held(&g->lock);
+	found = vqn_policy_resolve(g->name, g->uid, &budget, &reserve);
+	/* A new name without a policy changes nothing: no escape by name. */
+	if (!found || (renamed && !(found & VQN_POL_NAMED)) ||
+	    (budget == g->sm.admin_budget && reserve == g->sm.vhost_reserve))
+		return;
+	vqn_sm_set_limits(&g->sm, budget, g->sm.own_budget, reserve,
+			  g->sm.threshold);
+	vqn_event_budget(g);
+}
+
+/* A policy for @name (or for @uid if @name is NULL) changed: apply it. */
+void vqn_kguests_apply_policy(const char *name, kuid_t uid)
+{
+	struct vqn_kguest *g;
+	unsigned long id;
+
+	mutex_lock(&vqn_guests_lock);
+	xa_for_each(&vqn_guests, id, g) {
+		mutex_lock(&g->lock);
+		if (name ? !strcmp(g->name, name) : uid_eq(g->uid, uid))
+			vqn_kguest_apply_policy(g, false);
+		mutex_unlock(&g->lock);
+	}
+	mutex_unlock(&vqn_guests_lock);
+}
+
+/* A new guest, for a new open file of the misc device. */
+struct vqn_kguest *vqn_kguest_create(void)
+{
+	u32 budget, reserve;
+	struct vqn_kguest *g;
+	int ret;
+
+	g = kzalloc(sizeof(*g), GFP_KERNEL_ACCOUNT);
+	if (!g)
+		return ERR_PTR(-ENOMEM);
+	g->uid = current_euid();
+	g->quota_exempt = ns_capable_noaudit(&init_user_ns, CAP_SYS_RESOURCE);
+	g->user = vqn_user_get(g->uid);
+	if (!g->user) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	/* The user's quota, then the host's table: EDQUOT, then ENOSPC. */
+	if (!vqn_user_charge(g->user, VQN_LIMIT_GUESTS, 1, !g->quota_exempt)) {
+		ret = -EDQUOT;
+		goto err_user;
+	}
+	if (!atomic_add_unless(&vqn_nr_guests, 1, vqn_max_guests)) {
+		ret = -ENOSPC;
+		goto err_charged;
+	}
+	ret = vqn_event_init(g);
+	if (ret)
+		goto err_counted;
+	mutex_init(&g->lock);
+	INIT_LIST_HEAD(&g->host_node);
+	g->name = vqn_empty_name;
+	xa_init_flags(&g->devs, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	g->pid = get_pid(task_tgid(current));
+
+	/* Settings change under vqn_guests_lock: a snapshot is enough. */
+	budget = READ_ONCE(vqn_cfg.default_budget);
+	reserve = READ_ONCE(vqn_cfg.vhost_reserve);
+	vqn_policy_resolve(NULL, g->uid, &budget, &reserve);
+	vqn_sm_guest_init(&g->sm, budget, reserve, READ_ONCE(vqn_cfg.threshold));
+	ret = vqn_pool_guest_add(g);
+	if (ret)
+		goto err_pid;
+	mutex_lock(&g->lock);
+	vqn_monitor_guest(g, VQNOTIFY_CMD_GUEST_ADD_NTF);
+	mutex_unlock(&g->lock);
+	return g;
+
+err_pid:
+	put_pid(g->pid);
+	vqn_event_free(g);
+err_counted:
+	atomic_dec(&vqn_nr_guests);
+err_charged:
+	vqn_user_uncharge(g->user, VQN_LIMIT_GUESTS, 1);
+err_user:
+	vqn_user_put(g->user);
+err_free:
+	kfree(g);
+	return ERR_PTR(ret);
+}
+
+/* Closing the file, or the VMM dying, releases every slot the guest held. */
+void vqn_kguest_destroy(struct vqn_kguest *g)
+{
+	struct vqn_dev *d;
+	unsigned long id;
+
+	vqn_pool_guest_del(g);
+
+	mutex_lock(&g->lock);
+	xa_for_each(&g->devs, id, d) {
+		vqn_sm_reset(&g->sm, d, VQNOTIFY_REASON_REMOVED);
+		xa_erase(&g->devs, id);
+		g->nr_devices--;
+		vqn_monitor_dev(g, d, false);
+		vqn_kdev_free(g, d);
+	}
+	WARN_ON(vqn_sm_check(&g->sm) || g->sm.used || g->host_waiting);
+	vqn_monitor_guest(g, VQNOTIFY_CMD_GUEST_DEL_NTF);
+	mutex_unlock(&g->lock);
+
+	xa_destroy(&g->devs);
+	mutex_destroy(&g->lock);
+	put_pid(g->pid);
+	vqn_name_free(g->name);
+	vqn_event_free(g);
+	atomic_dec(&vqn_nr_guests);
+	vqn_user_uncharge(g->user, VQN_LIMIT_GUESTS, 1);
+	vqn_user_put(g->user);
+	kfree(g);
+}

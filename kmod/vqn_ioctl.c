@@ -1,0 +1,546 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vqnotify: the ioctls of /dev/vqnotify that change or query a guest and
+ * its devices (the table and the dispatch are in vqn_misc.c; DEV_SAVE and
+ * DEV_LOAD in vqn_migration.c).
+ *
+ * A lifecycle call takes the guest's lock around one call of the state
+ * machine, whose reports about the device in question are collected as the
+ * call's results (struct vqn_call, vqn_env_report()).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "vqnotify.h"
+#include "vqn_ioctl.h"
+
+int vqn_ioctl_get_info(struct vqn_kguest *g, void *arg)
+{
+	struct vqnotify_info *info = arg;
+
+	if (info->flags)
+		return -EOPNOTSUPP;
+	if (info->__reserved)
+		return -EINVAL;
+	info->api_version = VQNOTIFY_API_VERSION;
+	info->max_queues = VQNOTIFY_MAX_QUEUES;
+	info->max_devices = vqn_max_devices;
+	info->event_size = sizeof(struct vqnotify_event);
+	info->event_depth = g->ev_depth;
+	/*
+	 * No global lock for a VMM's call: each value as it was at some
+	 * moment of the call (the writers hold vqn_guests_lock).
+	 */
+	info->default_budget = READ_ONCE(vqn_cfg.default_budget);
+	info->threshold = READ_ONCE(vqn_cfg.threshold);
+	info->vhost_reserve = READ_ONCE(vqn_cfg.vhost_reserve);
+	info->host_cap = READ_ONCE(vqn_cfg.host_cap);
+	info->nr_guests = atomic_read(&vqn_nr_guests);
+	info->host_used = atomic_read(&vqn_host_used);
+	info->features = VQNOTIFY_FEATURE_SAVE_LOAD | VQNOTIFY_FEATURE_NETLINK |
+			 VQNOTIFY_FEATURE_LOAD_QUIESCENT |
+			 VQNOTIFY_FEATURE_RUN_STATE | VQNOTIFY_FEATURE_QUEUE_OPS |
+			 VQNOTIFY_FEATURE_HOST_NOTIFIERS |
+			 VQNOTIFY_FEATURE_NAMES | VQNOTIFY_FEATURE_FAIR;
+	return 0;
+}
+
+int vqn_ioctl_guest_set(struct vqn_kguest *g, void *arg)
+{
+	struct vqnotify_guest_set *gs = arg;
+	const char *name = NULL;
+	const struct vqn_guest_sm *sm = &g->sm;
+	int ret;
+
+	if (gs->flags & ~(VQNOTIFY_GUEST_SET_LABEL | VQNOTIFY_GUEST_SET_BUDGET |
+			  VQNOTIFY_GUEST_SET_NAME |
+			  VQNOTIFY_GUEST_SET_RUN_STATE))
+		return -EOPNOTSUPP;
+	if ((gs->flags & VQNOTIFY_GUEST_SET_LABEL) &&
+	    (gs->flags & VQNOTIFY_GUEST_SET_NAME))
+		return -EINVAL;
+	if (gs->flags & VQNOTIFY_GUEST_SET_RUN_STATE) {
+		if (gs->run_state > VQNOTIFY_RUN_STOPPED)
+			return -EINVAL;
+	} else if (gs->run_state) {
+		return -EINVAL;
+	}
+	if (gs->flags & VQNOTIFY_GUEST_SET_LABEL)
+		ret = vqn_name_dup(gs->label, sizeof(gs->label), &name);
+	else if (gs->flags & VQNOTIFY_GUEST_SET_NAME)
+		ret = vqn_name_dup(gs->name, sizeof(gs->name), &name);
+	else
+		ret = 0;
+	if (ret)
+		return ret;
+
+	mutex_lock(&g->lock);
+	if (name) {
+		swap(g->name, name);
+		vqn_kguest_apply_policy(g, true);
+	}
+	if (gs->flags & VQNOTIFY_GUEST_SET_RUN_STATE)
+		vqn_sm_set_run_state(&g->sm, gs->run_state);
+	if (gs->flags & VQNOTIFY_GUEST_SET_BUDGET)
+		vqn_sm_set_limits(&g->sm, sm->admin_budget, gs->budget,
+				  sm->vhost_reserve, sm->threshold);
+	if (gs->flags & (VQNOTIFY_GUEST_SET_LABEL | VQNOTIFY_GUEST_SET_NAME |
+			 VQNOTIFY_GUEST_SET_RUN_STATE))
+		vqn_monitor_guest(g, VQNOTIFY_CMD_GUEST_CHANGE_NTF);
+	mutex_unlock(&g->lock);
+	if (name)
+		vqn_name_free(name);
+	return 0;
+}
+
+int vqn_ioctl_guest_get(struct vqn_kguest *g, void *arg)
+{
+	struct vqnotify_guest_info *gi = arg;
+
+	if (gi->flags)
+		return -EOPNOTSUPP;
+	if (gi->__reserved)
+		return -EINVAL;
+	mutex_lock(&g->lock);
+	vqn_kguest_fill_info(g, gi);
+	mutex_unlock(&g->lock);
+	return 0;
+}
+
+int vqn_ioctl_dev_add(struct vqn_kguest *g, void *arg)
+{
+	struct vqnotify_dev_add *da = arg;
+	struct vqn_dev *d;
+	u32 id;
+	int ret;
+
+	if (da->flags & ~VQNOTIFY_DEV_ADD_NAME)
+		return -EOPNOTSUPP;
+	if (da->__reserved || da->out_dev_id)
+		return -EINVAL;
+	if (da->transport < VQNOTIFY_TRANSPORT_PIO ||
+	    da->transport > VQNOTIFY_TRANSPORT_CCW)
+		return -EINVAL;
+	if (!da->num_queues || da->num_queues > VQNOTIFY_MAX_QUEUES)
+		return -EINVAL;
+
+	/* Charged before anything is allocated: EDQUOT costs the host nothing. */
+	if (!vqn_user_charge(g->user, VQN_LIMIT_DEVICES, 1, !g->quota_exempt))
+		return -EDQUOT;
+	if (!vqn_user_charge(g->user, VQN_LIMIT_QUEUES, da->num_queues,
+			     !g->quota_exempt)) {
+		vqn_user_uncharge(g->user, VQN_LIMIT_DEVICES, 1);
+		return -EDQUOT;
+	}
+	d = vqn_kdev_alloc(da->num_queues);
+	if (!d) {
+		vqn_user_uncharge(g->user, VQN_LIMIT_QUEUES, da->num_queues);
+		vqn_user_uncharge(g->user, VQN_LIMIT_DEVICES, 1);
+		return -ENOMEM;
+	}
+	d->transport = da->transport;
+	d->num_queues = da->num_queues;
+	if (da->flags & VQNOTIFY_DEV_ADD_NAME)
+		ret = vqn_name_dup(da->name, sizeof(da->name), &d->name);
+	else
+		ret = vqn_name_dup(da->label, sizeof(da->label), &d->name);
+	if (ret) {
+		vqn_kdev_free(g, d);
+		return ret;
+	}
+
+	mutex_lock(&g->lock);
+	if (g->nr_devices >= vqn_max_devices) {
+		ret = -EMFILE;
+		goto err_unlock;
+	}
+	ret = xa_alloc_cyclic(&g->devs, &id, d, xa_limit_31b, &g->next_dev_id,
+			      GFP_KERNEL_ACCOUNT);
+	if (ret < 0)
+		goto err_unlock;
+	d->id = id;
+	g->nr_devices++;
+	vqn_sm_dev_init(&g->sm, d);
+	vqn_monitor_dev(g, d, true);
+	mutex_unlock(&g->lock);
+
+	da->out_dev_id = id;
+	return 0;
+
+err_unlock:
+	mutex_unlock(&g->lock);
+	vqn_kdev_free(g, d);
+	return ret;
+}
+
+/*
+ * Everything a device-wide call may fail on is checked before any state
+ * changes: the device, the caller's results buffer (zeroed to prove it is
+ * writable) and the kernel's results array.
+ */
+int vqn_call_prepare(struct vqn_kguest *g, u32 dev_id, u64 ures, u32 cap,
+		     struct vqn_call *call, u32 *nq)
+{
+	struct vqn_dev *d;
+
+	mutex_lock(&g->lock);
+	d = vqn_kdev_find(g, dev_id);
+	*nq = d ? d->num_queues : 0;
+	mutex_unlock(&g->lock);
+	if (!d)
+		return -ENOENT;
+
+	memset(call, 0, sizeof(*call));
+	if (!ures)
+		return 0;
+	if (cap < *nq)
+		return -EINVAL;
+	if (clear_user(u64_to_user_ptr(ures), *nq * sizeof(*call->res)))
+		return -EFAULT;
+	/* A device of a few queues needs no allocation for its results. */
+	if (*nq <= ARRAY_SIZE(call->small))
+		call->res = call->small;
+	else
+		call->res = kvcalloc(*nq, sizeof(*call->res),
+				     GFP_KERNEL_ACCOUNT);
+	if (!call->res)
+		return -ENOMEM;
+	call->cap = *nq;
+	return 0;
+}
+
+/* Look the device up again under the lock: it may have gone meanwhile. */
+struct vqn_dev *vqn_call_begin(struct vqn_kguest *g, u32 dev_id, u32 nq,
+			       struct vqn_call *call)
+{
+	struct vqn_dev *d;
+
+	mutex_lock(&g->lock);
+	d = vqn_kdev_find(g, dev_id);
+	if (!d || d->num_queues != nq) {
+		mutex_unlock(&g->lock);
+		return NULL;
+	}
+	call->dev = d;
+	call->nl = vqn_monitor_listened();
+	g->call = call;
+	return d;
+}
+
+void vqn_call_end(struct vqn_kguest *g)
+{
+	g->call = NULL;
+	mutex_unlock(&g->lock);
+}
+
+void vqn_call_free(struct vqn_call *call)
+{
+	if (call->res != call->small)
+		kvfree(call->res);
+}
+
+int vqn_call_finish(struct vqn_call *call, u64 ures, u32 *nr_results)
+{
+	int ret = 0;
+
+	*nr_results = call->nr;
+	if (ures && call->nr &&
+	    copy_to_user(u64_to_user_ptr(ures), call->res,
+			 call->nr * sizeof(*call->res)))
+		ret = -EFAULT;
+	vqn_call_free(call);
+	return ret;
+}
+
+/* Copy a user bitmap of @nbits bits in __u64 words; no bit past @nbits. */
+static int vqn_get_bitmap(unsigned long *dst, u64 uptr, u32 nbits)
+{
+	u64 words[BITS_TO_U64(VQNOTIFY_MAX_QUEUES)];
+	u32 n = BITS_TO_U64(nbits);
+
+	if (copy_from_user(words, u64_to_user_ptr(uptr), n * sizeof(u64)))
+		return -EFAULT;
+	if (nbits % 64 && words[n - 1] >> (nbits % 64))
+		return -EINVAL;
+	bitmap_from_arr64(dst, words, nbits);
+	return 0;
+}
+
+static int vqn_ioctl_dev_op(struct vqn_kguest *g, void *arg, unsigned int cmd)
+{
+	DECLARE_BITMAP(ready, VQNOTIFY_MAX_QUEUES);
+	struct vqnotify_dev_op *op = arg;
+	bool have_ready = false;
+	struct vqn_call call;
+	struct vqn_dev *d;
+	u32 nq;
+	int ret;
+
+	if (op->flags)
+		return -EOPNOTSUPP;
+	if (op->__reserved)
+		return -EINVAL;
+	if (cmd == VQNOTIFY_SET_STATUS) {
+		if (op->status > 0xff)
+			return -EINVAL;
+	} else if (op->status || op->ready) {
+		return -EINVAL;
+	}
+
+	ret = vqn_call_prepare(g, op->dev_id, op->results, op->nr_results,
+			       &call, &nq);
+	if (ret)
+		return ret;
+	if (op->ready) {
+		ret = vqn_get_bitmap(ready, op->ready, nq);
+		if (ret)
+			goto out;
+		have_ready = true;
+	}
+
+	d = vqn_call_begin(g, op->dev_id, nq, &call);
+	if (!d) {
+		ret = -ENOENT;
+		goto out;
+	}
+	switch (cmd) {
+	case VQNOTIFY_SET_STATUS:
+		vqn_sm_set_status(&g->sm, d, op->status,
+				  have_ready ? ready : NULL);
+		break;
+	case VQNOTIFY_DEV_RESET:
+		vqn_sm_dev_reset(&g->sm, d);
+		break;
+	case VQNOTIFY_DEV_REMOVE:
+		vqn_sm_dev_remove(&g->sm, d);
+		xa_erase(&g->devs, d->id);
+		g->nr_devices--;
+		vqn_monitor_dev(g, d, false);
+		break;
+	}
+	vqn_call_end(g);
+	if (cmd == VQNOTIFY_DEV_REMOVE)
+		vqn_kdev_free(g, d);
+out:
+	if (ret) {
+		vqn_call_free(&call);
+		return ret;
+	}
+	return vqn_call_finish(&call, op->results, &op->nr_results);
+}
+
+int vqn_ioctl_set_status(struct vqn_kguest *g, void *arg)
+{
+	return vqn_ioctl_dev_op(g, arg, VQNOTIFY_SET_STATUS);
+}
+
+int vqn_ioctl_dev_reset(struct vqn_kguest *g, void *arg)
+{
+	return vqn_ioctl_dev_op(g, arg, VQNOTIFY_DEV_RESET);
+}
+
+int vqn_ioctl_dev_remove(struct vqn_kguest *g, void *arg)
+{
+	return vqn_ioctl_dev_op(g, arg, VQNOTIFY_DEV_REMOVE);
+}
+
+/* ACQUIRE, RELEASE and SET_HOST_NOTIFIERS: a call on a set of queues. */
+static int vqn_ioctl_queues(struct vqn_kguest *g, void *arg, unsigned int cmd)
+{
+	DECLARE_BITMAP(queues, VQNOTIFY_MAX_QUEUES);
+	struct vqnotify_queues *q = arg;
+	struct vqn_call call;
+	struct vqn_dev *d;
+	u32 allowed, nq;
+	u8 reason;
+	int ret;
+
+	switch (cmd) {
+	case VQNOTIFY_QUEUES_RELEASE:
+		allowed = VQNOTIFY_QUEUES_KVM_REFUSED | VQNOTIFY_QUEUES_RESET;
+		break;
+	case VQNOTIFY_SET_HOST_NOTIFIERS:
+		allowed = VQNOTIFY_HOST_NOTIFIER_ENABLE;
+		break;
+	default:
+		allowed = 0;
+	}
+	if (q->flags & ~allowed)
+		return -EOPNOTSUPP;
+	if (q->__reserved || !q->nr_queues ||
+	    q->nr_queues > VQNOTIFY_MAX_QUEUES)
+		return -EINVAL;
+
+	ret = vqn_call_prepare(g, q->dev_id, q->results, q->nr_results, &call,
+			       &nq);
+	if (ret)
+		return ret;
+	bitmap_zero(queues, VQNOTIFY_MAX_QUEUES);
+	if (q->nr_queues > nq)
+		ret = -EINVAL;
+	else
+		ret = vqn_get_bitmap(queues, q->queues, q->nr_queues);
+	if (!ret && bitmap_empty(queues, q->nr_queues))
+		ret = -EINVAL;
+	if (ret)
+		goto out;
+
+	d = vqn_call_begin(g, q->dev_id, nq, &call);
+	if (!d) {
+		ret = -ENOENT;
+		goto out;
+	}
+	switch (cmd) {
+	case VQNOTIFY_QUEUES_ACQUIRE:
+		ret = vqn_sm_queues_acquire(&g->sm, d, queues);
+		break;
+	case VQNOTIFY_QUEUES_RELEASE:
+		reason = q->flags & VQNOTIFY_QUEUES_KVM_REFUSED ?
+			 VQNOTIFY_REASON_KVM_REFUSED :
+			 VQNOTIFY_REASON_RELEASED;
+		ret = vqn_sm_queues_release(&g->sm, d, queues, reason,
+					    q->flags & VQNOTIFY_QUEUES_RESET);
+		break;
+	case VQNOTIFY_SET_HOST_NOTIFIERS:
+		if (q->flags & VQNOTIFY_HOST_NOTIFIER_ENABLE)
+			ret = vqn_sm_vhost_on(&g->sm, d, queues);
+		else
+			vqn_sm_vhost_off(&g->sm, d, queues);
+		break;
+	}
+	vqn_call_end(g);
+out:
+	if (ret) {
+		vqn_call_free(&call);
+		return ret;
+	}
+	return vqn_call_finish(&call, q->results, &q->nr_results);
+}
+
+int vqn_ioctl_queues_acquire(struct vqn_kguest *g, void *arg)
+{
+	return vqn_ioctl_queues(g, arg, VQNOTIFY_QUEUES_ACQUIRE);
+}
+
+int vqn_ioctl_queues_release(struct vqn_kguest *g, void *arg)
+{
+	return vqn_ioctl_queues(g, arg, VQNOTIFY_QUEUES_RELEASE);
+}
+
+int vqn_ioctl_host_notifiers(struct vqn_kguest *g, void *arg)
+{
+	return vqn_ioctl_queues(g, arg, VQNOTIFY_SET_HOST_NOTIFIERS);
+}
+
+int vqn_ioctl_host_notifier(struct vqn_kguest *g, void *arg)
+{
+	struct vqnotify_host_notifier *hn = arg;
+	struct vqn_call call = { .res = &hn->result, .cap = 1 };
+	struct vqn_vq *vq;
+	struct vqn_dev *d;
+	int ret;
+
+	if (hn->flags & ~VQNOTIFY_HOST_NOTIFIER_ENABLE)
+		return -EOPNOTSUPP;
+	if (hn->__reserved || hn->__reserved2)
+		return -EINVAL;
+	memset(&hn->result, 0, sizeof(hn->result));
+
+	mutex_lock(&g->lock);
+	d = vqn_kdev_find(g, hn->dev_id);
+	if (!d) {
+		ret = -ENOENT;
+		goto out;
+	}
+	if (hn->queue >= d->num_queues) {
+		ret = -EINVAL;
+		goto out;
+	}
+	vq = &d->vqs[hn->queue];
+	call.dev = d;
+	call.nl = vqn_monitor_listened();
+	g->call = &call;
+	ret = vqn_sm_host_notifier(&g->sm, d, vq,
+				   hn->flags & VQNOTIFY_HOST_NOTIFIER_ENABLE);
+	g->call = NULL;
+out:
+	mutex_unlock(&g->lock);
+	return ret;
+}
+
+static void vqn_fill_vq_info(struct vqnotify_vq_info *vi,
+			     const struct vqn_kguest *g, const struct vqn_vq *vq)
+{
+	vi->state = vq->state;
+	vi->reason = vq->reason;
+	vi->label = vq->label;
+	vi->flags = vqn_sm_vq_flags(&g->sm, vq);
+	vi->assign_seq = vq->assign_seq;
+}
+
+int vqn_ioctl_queue_get(struct vqn_kguest *g, void *arg)
+{
+	struct vqnotify_queue_get *qg = arg;
+	struct vqn_dev *d;
+	int ret = 0;
+
+	if (qg->flags)
+		return -EOPNOTSUPP;
+	mutex_lock(&g->lock);
+	d = vqn_kdev_find(g, qg->dev_id);
+	if (!d)
+		ret = -ENOENT;
+	else if (qg->queue >= d->num_queues)
+		ret = -EINVAL;
+	else
+		vqn_fill_vq_info(&qg->info, g, &d->vqs[qg->queue]);
+	mutex_unlock(&g->lock);
+	return ret;
+}
+
+int vqn_ioctl_dev_get(struct vqn_kguest *g, void *arg)
+{
+	struct vqnotify_dev_get *dg = arg;
+	struct vqnotify_vq_info *vi = NULL;
+	struct vqn_dev *d;
+	u32 i, n = 0;
+	int ret = 0;
+
+	if (dg->flags)
+		return -EOPNOTSUPP;
+	if (dg->__reserved)
+		return -EINVAL;
+	if (dg->queues && dg->nr_queues) {
+		n = min_t(u32, dg->nr_queues, VQNOTIFY_MAX_QUEUES);
+		vi = kvcalloc(n, sizeof(*vi), GFP_KERNEL_ACCOUNT);
+		if (!vi)
+			return -ENOMEM;
+	}
+
+	mutex_lock(&g->lock);
+	d = vqn_kdev_find(g, dg->dev_id);
+	if (!d) {
+		mutex_unlock(&g->lock);
+		ret = -ENOENT;
+		goto out;
+	}
+	dg->status = d->status;
+	dg->transport = d->transport;
+	dg->num_queues = d->num_queues;
+	strscpy(dg->label, d->name, sizeof(dg->label));
+	strscpy(dg->name, d->name, sizeof(dg->name));
+	n = min(n, d->num_queues);
+	for (i = 0; i < n; i++)
+		vqn_fill_vq_info(&vi[i], g, &d->vqs[i]);
+	mutex_unlock(&g->lock);
+
+	dg->nr_queues = n;
+	if (n && copy_to_user(u64_to_user_ptr(dg->queues), vi, n * sizeof(*vi)))
+		ret = -EFAULT;
+out:
+	kvfree(vi);
+	return ret;
+}

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vqnotify: the misc device /dev/vqnotify. One open file is one guest
+ * (vqn_guest.c); its ioctls forward a guest's virtio device lifecycle to
+ * the state machine (vqn_ioctl.c, vqn_migration.c); read() and poll()
+ * deliver the changes the VMM did not cause itself (vqn_event.c).
+ *
+ * This file owns the file operations (vqn_fops_*) and the ioctl table:
+ * which command, which structure and sizes, whether the file must be open
+ * for writing, and the copies in and out.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/uaccess.h>
+
+#include "vqnotify.h"
+#include "vqn_ioctl.h"
+#include "vqn_misc.h"
+
+/*
+ * misc_open() calls this under the global misc_mtx: it takes no lock held
+ * longer than the guest id allocation (the guest table's xarray lock).
+ */
+static int vqn_fops_open(struct inode *inode, struct file *file)
+{
+	struct vqn_kguest *g = vqn_kguest_create();
+
+	if (IS_ERR(g))
+		return PTR_ERR(g);
+	file->private_data = g;
+	return 0;
+}
+
+static int vqn_fops_release(struct inode *inode, struct file *file)
+{
+	vqn_kguest_destroy(file->private_data);
+	return 0;
+}
+
+static ssize_t vqn_fops_read(struct file *file, char __user *buf,
+			     size_t count, loff_t *ppos)
+{
+	return vqn_event_read(file->private_data, buf, count,
+			      file->f_flags & O_NONBLOCK);
+}
+
+static __poll_t vqn_fops_poll(struct file *file, poll_table *wait)
+{
+	return vqn_event_poll(file->private_data, file, wait);
+}
+
+/* ioctls */
+
+union vqn_ioctl_buffer {
+	struct vqnotify_info info;
+	struct vqnotify_guest_set guest_set;
+	struct vqnotify_guest_info guest_info;
+	struct vqnotify_dev_add dev_add;
+	struct vqnotify_dev_op dev_op;
+	struct vqnotify_host_notifier host_notifier;
+	struct vqnotify_queue_get queue_get;
+	struct vqnotify_dev_get dev_get;
+	struct vqnotify_migration migration;
+	struct vqnotify_queues queues;
+};
+
+/*
+ * @min_size: the API 1 size of the structure (or its first size): smaller
+ * is EINVAL. @write: the call changes state, so the file must be open for
+ * writing (EBADF otherwise): an O_RDONLY fd may query, for monitoring.
+ */
+struct vqn_ioctl_op {
+	unsigned int size;
+	unsigned int min_size;
+	bool write;
+	int (*execute)(struct vqn_kguest *g, void *arg);
+};
+
+#define VQN_IOCTL(_ioctl, _fn, _struct, _last, _write)			\
+	[_IOC_NR(_ioctl) - VQNOTIFY_CMD_BASE] = {			\
+		.size = sizeof(_struct) +				\
+			BUILD_BUG_ON_ZERO(sizeof(union vqn_ioctl_buffer) < \
+					  sizeof(_struct)),		\
+		.min_size = offsetofend(_struct, _last),		\
+		.write = _write,					\
+		.execute = _fn,						\
+	}
+#define VQN_IOCTL_OP(_ioctl, _fn, _struct, _last)			\
+	VQN_IOCTL(_ioctl, _fn, _struct, _last, true)
+#define VQN_IOCTL_GET(_ioctl, _fn, _struct, _last)			\
+	VQN_IOCTL(_ioctl, _fn, _struct, _last, false)
+
+static const struct vqn_ioctl_op vqn_ioctl_ops[] = {
+	VQN_IOCTL_GET(VQNOTIFY_GET_INFO, vqn_ioctl_get_info,
+		      struct vqnotify_info, features),
+	VQN_IOCTL_OP(VQNOTIFY_GUEST_SET, vqn_ioctl_guest_set,
+		     struct vqnotify_guest_set, label),
+	VQN_IOCTL_GET(VQNOTIFY_GUEST_GET, vqn_ioctl_guest_get,
+		      struct vqnotify_guest_info, label),
+	VQN_IOCTL_OP(VQNOTIFY_DEV_ADD, vqn_ioctl_dev_add,
+		     struct vqnotify_dev_add, label),
+	VQN_IOCTL_OP(VQNOTIFY_SET_STATUS, vqn_ioctl_set_status,
+		     struct vqnotify_dev_op, __reserved),
+	VQN_IOCTL_OP(VQNOTIFY_DEV_RESET, vqn_ioctl_dev_reset,
+		     struct vqnotify_dev_op, __reserved),
+	VQN_IOCTL_OP(VQNOTIFY_DEV_REMOVE, vqn_ioctl_dev_remove,
+		     struct vqnotify_dev_op, __reserved),
+	VQN_IOCTL_OP(VQNOTIFY_SET_HOST_NOTIFIER, vqn_ioctl_host_notifier,
+		     struct vqnotify_host_notifier, __reserved2),
+	VQN_IOCTL_GET(VQNOTIFY_QUEUE_GET, vqn_ioctl_queue_get,
+		      struct vqnotify_queue_get, info),
+	VQN_IOCTL_GET(VQNOTIFY_DEV_GET, vqn_ioctl_dev_get,
+		      struct vqnotify_dev_get, label),
+	VQN_IOCTL_GET(VQNOTIFY_DEV_SAVE, vqn_ioctl_dev_save,
+		      struct vqnotify_migration, __reserved),
+	VQN_IOCTL_OP(VQNOTIFY_DEV_LOAD, vqn_ioctl_dev_load,
+		     struct vqnotify_migration, __reserved),
+	VQN_IOCTL_OP(VQNOTIFY_QUEUES_ACQUIRE, vqn_ioctl_queues_acquire,
+		     struct vqnotify_queues, __reserved),
+	VQN_IOCTL_OP(VQNOTIFY_QUEUES_RELEASE, vqn_ioctl_queues_release,
+		     struct vqnotify_queues, __reserved),
+	VQN_IOCTL_OP(VQNOTIFY_SET_HOST_NOTIFIERS, vqn_ioctl_host_notifiers,
+		     struct vqnotify_queues, __reserved),
+};
+
+/*
+ * The struct is written back after the call: a read-only one fails now,
+ * before the call changes anything, not after. Always inlined, so that with
+ * a constant @size every copy has a constant size, which hardened usercopy
+ * checks at build time instead of walking the stack frame at run time.
+ */
+static __always_inline long vqn_ioctl_call(struct vqn_kguest *g,
+					   const struct vqn_ioctl_op *op,
+					   void __user *uarg,
+					   union vqn_ioctl_buffer *buf,
+					   u32 size)
+{
+	long ret;
+
+	if (copy_to_user(uarg, buf, size))
+		return -EFAULT;
+	ret = op->execute(g, buf);
+	if ((!ret || ret == -EMSGSIZE) && copy_to_user(uarg, buf, size))
+		ret = -EFAULT;
+	return ret;
+}
+
+/* A struct of exactly the size this module knows: no tail to check. */
+static __always_inline long vqn_ioctl_exact(struct vqn_kguest *g,
+					    const struct vqn_ioctl_op *op,
+					    void __user *uarg,
+					    union vqn_ioctl_buffer *buf,
+					    u32 size)
+{
+	if (copy_from_user(buf, uarg, size))
+		return -EFAULT;
+	return vqn_ioctl_call(g, op, uarg, buf, size);
+}
+
+static long vqn_fops_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	struct vqn_kguest *g = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	const struct vqn_ioctl_op *op;
+	union vqn_ioctl_buffer buf;
+	unsigned int nr = _IOC_NR(cmd);
+	u32 usize;
+	int ret;
+
+	if (cmd != _IO(VQNOTIFY_TYPE, nr) || nr < VQNOTIFY_CMD_BASE ||
+	    nr - VQNOTIFY_CMD_BASE >= ARRAY_SIZE(vqn_ioctl_ops))
+		return -ENOTTY;
+	op = &vqn_ioctl_ops[nr - VQNOTIFY_CMD_BASE];
+	if (!op->execute)
+		return -ENOTTY;
+	if (op->write && !(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+
+	/* The calls of a VMM's hot path, as this module knows them. */
+	switch (cmd) {
+	case VQNOTIFY_SET_HOST_NOTIFIER:
+		if (usize == sizeof(buf.host_notifier))
+			return vqn_ioctl_exact(g, op, uarg, &buf,
+					       sizeof(buf.host_notifier));
+		break;
+	case VQNOTIFY_SET_STATUS:
+	case VQNOTIFY_DEV_RESET:
+		if (usize == sizeof(buf.dev_op))
+			return vqn_ioctl_exact(g, op, uarg, &buf,
+					       sizeof(buf.dev_op));
+		break;
+	case VQNOTIFY_SET_HOST_NOTIFIERS:
+	case VQNOTIFY_QUEUES_ACQUIRE:
+	case VQNOTIFY_QUEUES_RELEASE:
+		if (usize == sizeof(buf.queues))
+			return vqn_ioctl_exact(g, op, uarg, &buf,
+					       sizeof(buf.queues));
+		break;
+	}
+
+	if (usize < op->min_size)
+		return -EINVAL;
+	ret = copy_struct_from_user(&buf, op->size, uarg, usize);
+	if (ret)
+		return ret;
+	return vqn_ioctl_call(g, op, uarg, &buf, min_t(u32, op->size, usize));
+}
+
+static const struct file_operations vqn_fops = {
+	.owner = THIS_MODULE,
+	.open = vqn_fops_open,
+	.release = vqn_fops_release,
+	.read = vqn_fops_read,
+	.poll = vqn_fops_poll,
+	.unlocked_ioctl = vqn_fops_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice vqn_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "vqnotify",
+	.fops = &vqn_fops,
+	.mode = 0660,
+};
+
+int vqn_misc_init(void)
+{
+	return misc_register(&vqn_misc);
+}
+
+void vqn_misc_exit(void)
+{
+	misc_deregister(&vqn_misc);
+}

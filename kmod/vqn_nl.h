@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The netlink family's internals (vqn_nl.c), shared by its handlers
+ * (vqn_nl_guest.c, vqn_nl_admin.c).
+ */
+#ifndef _VQN_NL_H
+#define _VQN_NL_H
+
+#include <net/genetlink.h>
+#include <net/netlink.h>
+
+#include "compat.h"
+#include "vqnotify.h"
+
+extern struct genl_family vqnotify_nl_family;
+
+/* Who asks: decides what is visible and in which namespaces ids are shown */
+struct vqn_nl_viewer {
+	bool admin;
+	kuid_t euid;
+	struct pid_namespace *pid_ns;
+	struct user_namespace *user_ns;
+};
+
+void vqn_nl_viewer_of(struct vqn_nl_viewer *v, struct sk_buff *skb);
+extern const struct vqn_nl_viewer vqn_nl_monitor;
+bool vqn_nl_visible(const struct vqn_nl_viewer *v,
+		    const struct vqn_kguest *g);
+
+/* One whole message; on error nothing of it is left in @skb. */
+struct vqn_nl_msg {
+	u32 portid;
+	u32 seq;
+	int flags;
+	u8 cmd;
+};
+
+void vqn_nl_msg_reply(struct vqn_nl_msg *m, struct genl_info *info);
+void vqn_nl_msg_dump(struct vqn_nl_msg *m, struct netlink_callback *cb);
+int vqn_nl_msg_guest(struct sk_buff *skb, const struct vqn_nl_msg *m,
+		     struct vqn_kguest *g, const struct vqn_nl_viewer *v);
+int vqn_nl_msg_dev(struct sk_buff *skb, const struct vqn_nl_msg *m,
+		   struct vqn_kguest *g, struct vqn_dev *d);
+int vqn_nl_msg_queue(struct sk_buff *skb, const struct vqn_nl_msg *m,
+		     struct vqn_kguest *g, struct vqn_dev *d, u32 index);
+
+/* Lookups for do requests; the caller holds vqn_guests_lock */
+struct vqn_kguest *vqn_nl_guest_find(struct genl_info *info,
+				     const struct vqn_nl_viewer *v, int attr);
+struct vqn_dev *vqn_nl_dev_find(struct genl_info *info, struct vqn_kguest *g,
+				int attr);
+
+/*
+ * Where a dump resumes: the guest, device and queue the next message is
+ * about, and its filters. Dumps go by increasing ids; objects that appear
+ * or go away between two skbs may be missed, never repeated.
+ */
+struct vqn_nl_dump_ctx {
+	u32 guest_id;
+	u32 dev_id;
+	u32 index;
+	u32 want_guest;
+	u32 want_dev;
+	bool guest_filter;
+	bool dev_filter;
+	bool admin;
+	kuid_t euid;
+};
+
+static inline struct vqn_nl_dump_ctx *
+vqn_nl_dump_ctx(struct netlink_callback *cb)
+{
+	NL_ASSERT_DUMP_CTX_FITS(struct vqn_nl_dump_ctx);
+	return (struct vqn_nl_dump_ctx *)cb->ctx;
+}
+
+/* A full skb ends this part of the dump; the next part resumes. */
+static inline int vqn_nl_dump_ret(struct sk_buff *skb, int ret)
+{
+	if (ret == -EMSGSIZE && skb->len)
+		return skb->len;
+	return ret;
+}
+
+/* The handlers the ops table names */
+int vqnotify_nl_dump_start(struct netlink_callback *cb);
+int vqnotify_nl_guest_get_doit(struct sk_buff *skb, struct genl_info *info);
+int vqnotify_nl_guest_get_dumpit(struct sk_buff *skb,
+				 struct netlink_callback *cb);
+int vqnotify_nl_guest_set_doit(struct sk_buff *skb, struct genl_info *info);
+int vqnotify_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info);
+int vqnotify_nl_dev_get_dumpit(struct sk_buff *skb,
+			       struct netlink_callback *cb);
+int vqnotify_nl_queue_get_doit(struct sk_buff *skb, struct genl_info *info);
+int vqnotify_nl_queue_get_dumpit(struct sk_buff *skb,
+				 struct netlink_callback *cb);
+int vqnotify_nl_config_get_doit(struct sk_buff *skb, struct genl_info *info);
+int vqnotify_nl_config_set_doit(struct sk_buff *skb, struct genl_info *info);
+int vqnotify_nl_user_get_doit(struct sk_buff *skb, struct genl_info *info);
+int vqnotify_nl_user_get_dumpit(struct sk_buff *skb,
+				struct netlink_callback *cb);
+int vqnotify_nl_policy_set_doit(struct sk_buff *skb, struct genl_info *info);
+int vqnotify_nl_policy_get_doit(struct sk_buff *skb, struct genl_info *info);
+int vqnotify_nl_policy_get_dumpit(struct sk_buff *skb,
+				  struct netlink_callback *cb);
+int vqnotify_nl_policy_del_doit(struct sk_buff *skb, struct genl_info *info);
+
+int vqn_nl_init(void);
+void vqn_nl_exit(void);
+
+#endif /* _VQN_NL_H */

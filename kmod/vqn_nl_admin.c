@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vqnotify netlink: the admin's CONFIG_GET and CONFIG_SET, USER_GET, and
+ * POLICY_SET, POLICY_GET and POLICY_DEL. The family and its messages are
+ * vqn_nl.c's.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cred.h>
+#include <linux/user_namespace.h>
+
+#include "vqn_nl.h"
+
+/* CONFIG_GET, CONFIG_SET */
+
+static int vqn_nl_put_stats(struct sk_buff *skb)
+{
+	struct vqn_stats sum;
+	struct nlattr *nest;
+	unsigned int i;
+
+	/* A counter's attribute type is its label's or reason's value. */
+	BUILD_BUG_ON((int)VQNOTIFY_A_REASON_COUNTS_LIMITED !=
+		     (int)VQNOTIFY_REASON_LIMITED);
+	BUILD_BUG_ON((int)VQNOTIFY_A_REASON_COUNTS_NOT_READY !=
+		     (int)VQNOTIFY_REASON_NOT_READY);
+
+	vqn_stats_sum(&sum);
+	nest = nla_nest_start(skb, VQNOTIFY_A_CONFIG_TRANSITIONS);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = VQNOTIFY_LABEL_A; i < VQNOTIFY_LABEL_MAX; i++)
+		if (nla_put_uint(skb, i, sum.transitions[i]))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	nest = nla_nest_start(skb, VQNOTIFY_A_CONFIG_REFUSALS);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = VQNOTIFY_A_REASON_COUNTS_LIMITED;
+	     i <= VQNOTIFY_A_REASON_COUNTS_MAX; i++)
+		if (nla_put_uint(skb, i, sum.refusals[i]))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	if (nla_put_uint(skb, VQNOTIFY_A_CONFIG_EVENTS_DROPPED,
+			 sum.events_dropped) ||
+	    nla_put_uint(skb, VQNOTIFY_A_CONFIG_GUESTS_OPENED,
+			 sum.guests_opened) ||
+	    nla_put_uint(skb, VQNOTIFY_A_CONFIG_GUESTS_CLOSED,
+			 sum.guests_closed))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/*
+ * The four limits, by enum vqn_limit, as consecutive attributes from
+ * @first (config and user attributes list them in that order).
+ */
+static int vqn_nl_put_limits(struct sk_buff *skb, int first, const u32 *max)
+{
+	int l;
+
+	for (l = 0; l < VQN_NR_LIMITS; l++)
+		if (nla_put_u32(skb, first + l, READ_ONCE(max[l])))
+			return -EMSGSIZE;
+	return 0;
+}
+
+int vqnotify_nl_config_get_doit(struct sk_buff *skb,
+				struct genl_info *info)
+{
+	struct vqn_nl_msg m;
+	struct sk_buff *msg;
+	void *hdr;
+
+	vqn_nl_msg_reply(&m, info);
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put(msg, m.portid, m.seq, &vqnotify_nl_family, m.flags,
+			  m.cmd);
+	if (!hdr)
+		goto err;
+
+	mutex_lock(&vqn_guests_lock);
+	if (nla_put_u32(msg, VQNOTIFY_A_CONFIG_DEFAULT_BUDGET,
+			vqn_cfg.default_budget) ||
+	    nla_put_u32(msg, VQNOTIFY_A_CONFIG_THRESHOLD, vqn_cfg.threshold) ||
+	    nla_put_u32(msg, VQNOTIFY_A_CONFIG_VHOST_RESERVE,
+			vqn_cfg.vhost_reserve) ||
+	    nla_put_u32(msg, VQNOTIFY_A_CONFIG_HOST_CAP, vqn_cfg.host_cap) ||
+	    nla_put_u32(msg, VQNOTIFY_A_CONFIG_HOST_USED,
+			atomic_read(&vqn_host_used)) ||
+	    nla_put_u32(msg, VQNOTIFY_A_CONFIG_NR_GUESTS,
+			atomic_read(&vqn_nr_guests)) ||
+	    vqn_nl_put_limits(msg, VQNOTIFY_A_CONFIG_USER_MAX_GUESTS,
+			      vqn_user_defaults)) {
+		mutex_unlock(&vqn_guests_lock);
+		goto err;
+	}
+	mutex_unlock(&vqn_guests_lock);
+	if (vqn_nl_put_stats(msg))
+		goto err;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+int vqnotify_nl_config_set_doit(struct sk_buff *skb,
+				struct genl_info *info)
+{
+	struct nlattr *rsv = info->attrs[VQNOTIFY_A_CONFIG_VHOST_RESERVE];
+	struct nlattr *bud = info->attrs[VQNOTIFY_A_CONFIG_DEFAULT_BUDGET];
+	struct nlattr **tb = info->attrs;
+	bool raised = false, any = false;
+	struct vqn_kguest *g;
+	unsigned long id;
+	u32 val;
+	int a, l;
+
+	for (a = VQNOTIFY_A_CONFIG_DEFAULT_BUDGET; a <= VQNOTIFY_A_CONFIG_MAX;
+	     a++)
+		any |= !!tb[a];
+	if (!any) {
+		GENL_SET_ERR_MSG(info, "nothing to set");
+		return -EINVAL;
+	}
+	if (tb[VQNOTIFY_A_CONFIG_HOST_USED] || tb[VQNOTIFY_A_CONFIG_NR_GUESTS]) {
+		GENL_SET_ERR_MSG(info, "host-used and nr-guests are read-only");
+		return -EINVAL;
+	}
+
+	mutex_lock(&vqn_guests_lock);
+	/* Checked as a whole before anything changes. */
+	if ((rsv ? nla_get_u32(rsv) : vqn_cfg.vhost_reserve) >
+	    (bud ? nla_get_u32(bud) : vqn_cfg.default_budget)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, rsv ? rsv : bud,
+				    "the vhost reserve may not exceed the default budget");
+		mutex_unlock(&vqn_guests_lock);
+		return -EINVAL;
+	}
+	/* Read locklessly by vqn_kguest_create() and vqn_env_host_take(). */
+	if (bud)
+		WRITE_ONCE(vqn_cfg.default_budget, nla_get_u32(bud));
+	if (rsv)
+		WRITE_ONCE(vqn_cfg.vhost_reserve, nla_get_u32(rsv));
+	if (tb[VQNOTIFY_A_CONFIG_HOST_CAP]) {
+		val = nla_get_u32(tb[VQNOTIFY_A_CONFIG_HOST_CAP]);
+		raised = val > vqn_cfg.host_cap;
+		WRITE_ONCE(vqn_cfg.host_cap, val);
+		vqn_user_host_cap_changed(val);
+	}
+	for (l = 0; l < VQN_NR_LIMITS; l++) {
+		struct nlattr *lim = tb[VQNOTIFY_A_CONFIG_USER_MAX_GUESTS + l];
+
+		if (!lim)
+			continue;
+		val = vqn_user_defaults[l];
+		vqn_user_set_default(l, nla_get_u32(lim));
+		raised |= vqn_user_defaults[l] > val;
+	}
+	if (tb[VQNOTIFY_A_CONFIG_THRESHOLD]) {
+		val = nla_get_u32(tb[VQNOTIFY_A_CONFIG_THRESHOLD]);
+		WRITE_ONCE(vqn_cfg.threshold, val);
+		xa_for_each(&vqn_guests, id, g) {
+			mutex_lock(&g->lock);
+			if (g->sm.threshold != val) {
+				g->sm.threshold = val;
+				vqn_sm_reconfigure(&g->sm);
+				vqn_event_budget(g);
+			}
+			mutex_unlock(&g->lock);
+		}
+	}
+	mutex_unlock(&vqn_guests_lock);
+	if (raised)
+		vqn_host_promote_all();
+	return 0;
+}
+
+/* USER_GET */
+
+static bool vqn_nl_user_visible(const struct vqn_nl_viewer *v,
+				const struct vqn_user *u)
+{
+	return v->admin || uid_eq(v->euid, u->uid);
+}
+
+static int vqn_nl_msg_user(struct sk_buff *skb, const struct vqn_nl_msg *m,
+			   struct vqn_user *u, struct user_namespace *ns)
+{
+	u32 max[VQN_NR_LIMITS];
+	void *hdr;
+	int l;
+
+	lockdep_assert_held(&vqn_users_lock);
+	for (l = 0; l < VQN_NR_LIMITS; l++)
+		max[l] = vqn_user_max(u, l);
+	hdr = genlmsg_put(skb, m->portid, m->seq, &vqnotify_nl_family,
+			  m->flags, m->cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, VQNOTIFY_A_USER_UID,
+			from_kuid_munged(ns, u->uid)) ||
+	    nla_put_u32(skb, VQNOTIFY_A_USER_NR_GUESTS,
+			atomic_read(&u->used[VQN_LIMIT_GUESTS])) ||
+	    nla_put_u32(skb, VQNOTIFY_A_USER_NR_DEVICES,
+			atomic_read(&u->used[VQN_LIMIT_DEVICES])) ||
+	    nla_put_u32(skb, VQNOTIFY_A_USER_NR_QUEUES,
+			atomic_read(&u->used[VQN_LIMIT_QUEUES])) ||
+	    nla_put_u32(skb, VQNOTIFY_A_USER_NR_SLOTS,
+			atomic_read(&u->used[VQN_LIMIT_SLOTS])) ||
+	    vqn_nl_put_limits(skb, VQNOTIFY_A_USER_MAX_GUESTS, max) ||
+	    nla_put_uint(skb, VQNOTIFY_A_USER_NR_QUOTA,
+			 atomic64_read(&u->nr_quota))) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+int vqnotify_nl_user_get_doit(struct sk_buff *skb,
+			      struct genl_info *info)
+{
+	struct nlattr *attr = info->attrs[VQNOTIFY_A_USER_UID];
+	struct vqn_nl_viewer v;
+	struct vqn_nl_msg m;
+	struct vqn_user *u;
+	struct sk_buff *msg;
+	int ret = -ENOENT;
+	kuid_t uid;
+
+	if (GENL_REQ_ATTR_CHECK(info, VQNOTIFY_A_USER_UID))
+		return -EINVAL;
+	vqn_nl_viewer_of(&v, skb);
+	vqn_nl_msg_reply(&m, info);
+	uid = make_kuid(v.user_ns, nla_get_u32(attr));
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&vqn_users_lock);
+	u = uid_valid(uid) ? xa_load(&vqn_users, from_kuid(&init_user_ns, uid)) :
+			     NULL;
+	if (u && vqn_nl_user_visible(&v, u))
+		ret = vqn_nl_msg_user(msg, &m, u, v.user_ns);
+	else
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "no such user with open guests");
+	mutex_unlock(&vqn_users_lock);
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+int vqnotify_nl_user_get_dumpit(struct sk_buff *skb,
+				struct netlink_callback *cb)
+{
+	struct vqn_nl_dump_ctx *ctx = vqn_nl_dump_ctx(cb);
+	struct vqn_nl_viewer v = { .admin = ctx->admin, .euid = ctx->euid };
+	unsigned long idx = ctx->index;
+	struct vqn_nl_msg m;
+	struct vqn_user *u;
+	int ret = 0;
+
+	/* ctx->index: the next uid; ctx->dev_filter: the last one is done */
+	if (ctx->dev_filter)
+		return 0;
+	vqn_nl_msg_dump(&m, cb);
+	mutex_lock(&vqn_users_lock);
+	xa_for_each_start(&vqn_users, idx, u, ctx->index) {
+		if (!vqn_nl_user_visible(&v, u))
+			continue;
+		ret = vqn_nl_msg_user(skb, &m, u, current_user_ns());
+		if (ret)
+			break;
+		if (idx == U32_MAX)
+			ctx->dev_filter = true;
+		ctx->index = idx + 1;
+	}
+	mutex_unlock(&vqn_users_lock);
+	return vqn_nl_dump_ret(skb, ret);
+}
+
+/* POLICY_SET, POLICY_GET, POLICY_DEL */
+
+/* Which policy a request is about: a name or a uid, exactly one. */
+static int vqn_nl_policy_key(struct genl_info *info, const char **name,
+			     kuid_t *uid)
+{
+	struct nlattr *n = info->attrs[VQNOTIFY_A_POLICY_NAME];
+	struct nlattr *u = info->attrs[VQNOTIFY_A_POLICY_UID];
+	const char *s;
+
+	*name = NULL;
+	*uid = INVALID_UID;
+	if (!n == !u) {
+		GENL_SET_ERR_MSG(info, "give exactly one of a name and a uid");
+		return -EINVAL;
+	}
+	if (u) {
+		*uid = make_kuid(current_user_ns(), nla_get_u32(u));
+		if (!uid_valid(*uid)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, u,
+					    "no such uid in this user namespace");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	s = nla_data(n);
+	if (!*s) {
+		NL_SET_ERR_MSG_ATTR(info->extack, n, "the name is empty");
+		return -EINVAL;
+	}
+	for (*name = s; *s; s++) {
+		if (*s < 0x20 || *s > 0x7e) {
+			NL_SET_ERR_MSG_ATTR(info->extack, n,
+					    "names are printable ASCII");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int vqnotify_nl_policy_set_doit(struct sk_buff *skb,
+				struct genl_info *info)
+{
+	struct nlattr *bud = info->attrs[VQNOTIFY_A_POLICY_BUDGET];
+	struct nlattr *rsv = info->attrs[VQNOTIFY_A_POLICY_VHOST_RESERVE];
+	struct vqn_policy p = { };
+	int ret, l;
+
+	ret = vqn_nl_policy_key(info, &p.name, &p.uid);
+	if (ret)
+		return ret;
+	if (bud) {
+		p.budget = nla_get_u32(bud);
+		p.set |= VQN_POL_BUDGET;
+	}
+	if (rsv) {
+		p.reserve = nla_get_u32(rsv);
+		p.set |= VQN_POL_RESERVE;
+	}
+	if (bud && rsv && p.reserve > p.budget) {
+		NL_SET_ERR_MSG_ATTR(info->extack, rsv,
+				    "the vhost reserve may not exceed the budget");
+		return -EINVAL;
+	}
+	for (l = 0; l < VQN_NR_LIMITS; l++) {
+		struct nlattr *lim =
+			info->attrs[VQNOTIFY_A_POLICY_MAX_GUESTS + l];
+
+		if (!lim)
+			continue;
+		if (p.name) {
+			NL_SET_ERR_MSG_ATTR(info->extack, lim,
+					    "per-user limits belong in a uid policy");
+			return -EINVAL;
+		}
+		p.max[l] = nla_get_u32(lim);
+		p.set |= VQN_POL_MAX(l);
+	}
+	if (!p.set) {
+		GENL_SET_ERR_MSG(info, "nothing to set");
+		return -EINVAL;
+	}
+	ret = vqn_policy_set(&p);
+	if (ret == -ENOSPC)
+		GENL_SET_ERR_MSG(info, "too many policies");
+	if (ret)
+		return ret;
+	vqn_kguests_apply_policy(p.name, p.uid);
+	/* A raised slot limit may let waiting queues in. */
+	if (!p.name)
+		vqn_host_promote_all();
+	return 0;
+}
+
+static int vqn_nl_put_policy(struct sk_buff *skb, const struct vqn_policy *p)
+{
+	int l;
+
+	if (p->name ? nla_put_string(skb, VQNOTIFY_A_POLICY_NAME, p->name) :
+	    nla_put_u32(skb, VQNOTIFY_A_POLICY_UID,
+			from_kuid_munged(current_user_ns(), p->uid)))
+		return -EMSGSIZE;
+	if ((p->set & VQN_POL_BUDGET) &&
+	    nla_put_u32(skb, VQNOTIFY_A_POLICY_BUDGET, p->budget))
+		return -EMSGSIZE;
+	if ((p->set & VQN_POL_RESERVE) &&
+	    nla_put_u32(skb, VQNOTIFY_A_POLICY_VHOST_RESERVE, p->reserve))
+		return -EMSGSIZE;
+	for (l = 0; l < VQN_NR_LIMITS; l++)
+		if ((p->set & VQN_POL_MAX(l)) &&
+		    nla_put_u32(skb, VQNOTIFY_A_POLICY_MAX_GUESTS + l,
+				p->max[l]))
+			return -EMSGSIZE;
+	return 0;
+}
+
+struct vqn_nl_policy_arg {
+	struct sk_buff *skb;
+	struct vqn_nl_msg m;
+	const char *name;	/* do: the one wanted */
+	kuid_t uid;
+	bool found;
+};
+
+static int vqn_nl_policy_fill(const struct vqn_policy *p, void *arg)
+{
+	struct vqn_nl_policy_arg *a = arg;
+	void *hdr;
+
+	if (a->name && (!p->name || strcmp(a->name, p->name)))
+		return 0;
+	if (!a->name && uid_valid(a->uid) &&
+	    (p->name || !uid_eq(a->uid, p->uid)))
+		return 0;
+	hdr = genlmsg_put(a->skb, a->m.portid, a->m.seq, &vqnotify_nl_family,
+			  a->m.flags, a->m.cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (vqn_nl_put_policy(a->skb, p)) {
+		genlmsg_cancel(a->skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(a->skb, hdr);
+	a->found = true;
+	return 0;
+}
+
+int vqnotify_nl_policy_get_doit(struct sk_buff *skb,
+				struct genl_info *info)
+{
+	struct vqn_nl_policy_arg a = { };
+	unsigned int pos = 0;
+	int ret;
+
+	ret = vqn_nl_policy_key(info, &a.name, &a.uid);
+	if (ret)
+		return ret;
+	vqn_nl_msg_reply(&a.m, info);
+	a.skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!a.skb)
+		return -ENOMEM;
+	ret = vqn_policy_walk(&pos, vqn_nl_policy_fill, &a);
+	if (!ret && !a.found) {
+		GENL_SET_ERR_MSG(info, "no such policy");
+		ret = -ENOENT;
+	}
+	if (ret) {
+		nlmsg_free(a.skb);
+		return ret;
+	}
+	return genlmsg_reply(a.skb, info);
+}
+
+int vqnotify_nl_policy_get_dumpit(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	struct vqn_nl_dump_ctx *ctx = vqn_nl_dump_ctx(cb);
+	struct vqn_nl_policy_arg a = { .skb = skb, .uid = INVALID_UID };
+	int ret;
+
+	vqn_nl_msg_dump(&a.m, cb);
+	ret = vqn_policy_walk(&ctx->index, vqn_nl_policy_fill, &a);
+	return vqn_nl_dump_ret(skb, ret);
+}
+
+int vqnotify_nl_policy_del_doit(struct sk_buff *skb,
+				struct genl_info *info)
+{
+	const char *name;
+	kuid_t uid;
+	int ret;
+
+	ret = vqn_nl_policy_key(info, &name, &uid);
+	if (ret)
+		return ret;
+	ret = vqn_policy_del(name, uid);
+	if (ret) {
+		GENL_SET_ERR_MSG(info, "no such policy");
+		return ret;
+	}
+	/* The user's limits are the defaults again: maybe higher. */
+	if (!name)
+		vqn_host_promote_all();
+	return 0;
+}
