@@ -48,13 +48,17 @@ static inline int nla_put_uint(struct sk_buff *skb, int attrtype, u64 value)
 #endif
 
 /*
- * 6.2 made nla_policy::range point to const. Before, a range is writable
- * data: keep it read-only after init.
+ * 6.2 made nla_policy::range point to const. The generated policies
+ * (netlink-gen.c) point it at const ranges, which the netlink core never
+ * writes: before 6.2, cast the const away.
  */
-#ifdef VQN_HAVE_NLA_RANGE_CONST
-#define VQN_NLA_RANGE_RO const
-#else
-#define VQN_NLA_RANGE_RO __ro_after_init
+#ifndef VQN_HAVE_NLA_RANGE_CONST
+#undef NLA_POLICY_FULL_RANGE
+#define NLA_POLICY_FULL_RANGE(tp, _range) {				\
+	.type = NLA_ENSURE_UINT_OR_BINARY_TYPE(tp),			\
+	.validation_type = NLA_VALIDATE_RANGE_PTR,			\
+	.range = (struct netlink_range_validation *)(_range),		\
+}
 #endif
 
 #ifdef VQN_HAVE_GENL_SPLIT_OPS

@@ -9,13 +9,15 @@
  * through struct vqn_monitor_ops. The handlers are in vqn_nl_guest.c
  * (guests, devices, queues) and vqn_nl_admin.c (settings, users, policies).
  *
- * Documentation/netlink/specs/vqnotify.yaml is the source of truth. The
- * policies, the ops table and the multicast groups below are written as
- * tools/net/ynl/ynl-gen-c.py --mode kernel would generate them from it (same
- * names, same entries), and scripts/check-spec.sh compares them with that
- * output. They are not a generated file because this module builds on
- * kernels that predate split ops (compat.h) and restricts the monitor group,
- * which the 6.12 generator cannot express.
+ * Documentation/netlink/specs/vqnotify.yaml is the source of truth: the
+ * policies and the ops table are netlink-gen.c, ynl-gen-c.py's output
+ * (scripts/check-spec.sh regenerates it and fails when it is stale). The
+ * family and its multicast group are defined here, not generated: the
+ * family lives in the initial network namespace only, the monitor group is
+ * restricted (which the 6.12 generator cannot express), and the module
+ * registers its split ops on kernels that predate them (compat.h). The ops
+ * table is handed down at init (vqn_nl_init()), so that nothing here names
+ * what is above it.
  *
  * Visibility: a guest, its devices and queues are shown to CAP_NET_ADMIN and
  * to the effective uid that opened the guest; to anyone else they do not
@@ -41,327 +43,11 @@
 
 #include "vqn_nl.h"
 
-/* Policies, ops and groups: as ynl-gen-c renders the spec (check-spec.sh) */
-
-/* Integer value ranges */
-static VQN_NLA_RANGE_RO struct netlink_range_validation
-vqnotify_a_guest_admin_budget_range = {
-	.max	= S32_MAX,
-};
-
-static VQN_NLA_RANGE_RO struct netlink_range_validation
-vqnotify_a_guest_vhost_reserve_range = {
-	.max	= S32_MAX,
-};
-
-static VQN_NLA_RANGE_RO struct netlink_range_validation
-vqnotify_a_config_default_budget_range = {
-	.max	= S32_MAX,
-};
-
-static VQN_NLA_RANGE_RO struct netlink_range_validation
-vqnotify_a_config_threshold_range = {
-	.min	= 1ULL,
-	.max	= S32_MAX,
-};
-
-static VQN_NLA_RANGE_RO struct netlink_range_validation
-vqnotify_a_config_vhost_reserve_range = {
-	.max	= S32_MAX,
-};
-
-static VQN_NLA_RANGE_RO struct netlink_range_validation
-vqnotify_a_config_host_cap_range = {
-	.min	= 1ULL,
-	.max	= S32_MAX,
-};
-
-static VQN_NLA_RANGE_RO struct netlink_range_validation
-vqnotify_a_config_user_max_guests_range = {
-	.max	= S32_MAX,
-};
-
-static VQN_NLA_RANGE_RO struct netlink_range_validation
-vqnotify_a_config_user_max_devices_range = {
-	.max	= S32_MAX,
-};
-
-static VQN_NLA_RANGE_RO struct netlink_range_validation
-vqnotify_a_config_user_max_queues_range = {
-	.max	= S32_MAX,
-};
-
-static VQN_NLA_RANGE_RO struct netlink_range_validation
-vqnotify_a_config_user_max_slots_range = {
-	.max	= S32_MAX,
-};
-
-static VQN_NLA_RANGE_RO struct netlink_range_validation
-vqnotify_a_policy_budget_range = {
-	.max	= S32_MAX,
-};
-
-static VQN_NLA_RANGE_RO struct netlink_range_validation
-vqnotify_a_policy_vhost_reserve_range = {
-	.max	= S32_MAX,
-};
-
-static VQN_NLA_RANGE_RO struct netlink_range_validation
-vqnotify_a_policy_max_guests_range = {
-	.min	= 1ULL,
-	.max	= S32_MAX,
-};
-
-static VQN_NLA_RANGE_RO struct netlink_range_validation
-vqnotify_a_policy_max_devices_range = {
-	.min	= 1ULL,
-	.max	= S32_MAX,
-};
-
-static VQN_NLA_RANGE_RO struct netlink_range_validation
-vqnotify_a_policy_max_queues_range = {
-	.min	= 1ULL,
-	.max	= S32_MAX,
-};
-
-static VQN_NLA_RANGE_RO struct netlink_range_validation
-vqnotify_a_policy_max_slots_range = {
-	.min	= 1ULL,
-	.max	= S32_MAX,
-};
-
-/* VQNOTIFY_CMD_GUEST_GET - do */
-static const struct nla_policy
-vqnotify_guest_get_nl_policy[VQNOTIFY_A_GUEST_ID + 1] = {
-	[VQNOTIFY_A_GUEST_ID] = { .type = NLA_U32, },
-};
-
-/* VQNOTIFY_CMD_GUEST_SET - do */
-static const struct nla_policy
-vqnotify_guest_set_nl_policy[VQNOTIFY_A_GUEST_VHOST_RESERVE + 1] = {
-	[VQNOTIFY_A_GUEST_ID] = { .type = NLA_U32, },
-	[VQNOTIFY_A_GUEST_ADMIN_BUDGET] =
-		NLA_POLICY_FULL_RANGE(NLA_U32,
-				      &vqnotify_a_guest_admin_budget_range),
-	[VQNOTIFY_A_GUEST_VHOST_RESERVE] =
-		NLA_POLICY_FULL_RANGE(NLA_U32,
-				      &vqnotify_a_guest_vhost_reserve_range),
-};
-
-/* VQNOTIFY_CMD_DEV_GET - do */
-static const struct nla_policy
-vqnotify_dev_get_do_nl_policy[VQNOTIFY_A_DEV_ID + 1] = {
-	[VQNOTIFY_A_DEV_GUEST_ID] = { .type = NLA_U32, },
-	[VQNOTIFY_A_DEV_ID] = { .type = NLA_U32, },
-};
-
-/* VQNOTIFY_CMD_DEV_GET - dump */
-static const struct nla_policy
-vqnotify_dev_get_dump_nl_policy[VQNOTIFY_A_DEV_GUEST_ID + 1] = {
-	[VQNOTIFY_A_DEV_GUEST_ID] = { .type = NLA_U32, },
-};
-
-/* VQNOTIFY_CMD_QUEUE_GET - do */
-static const struct nla_policy
-vqnotify_queue_get_do_nl_policy[VQNOTIFY_A_QUEUE_INDEX + 1] = {
-	[VQNOTIFY_A_QUEUE_GUEST_ID] = { .type = NLA_U32, },
-	[VQNOTIFY_A_QUEUE_DEV_ID] = { .type = NLA_U32, },
-	[VQNOTIFY_A_QUEUE_INDEX] = { .type = NLA_U32, },
-};
-
-/* VQNOTIFY_CMD_QUEUE_GET - dump */
-static const struct nla_policy
-vqnotify_queue_get_dump_nl_policy[VQNOTIFY_A_QUEUE_DEV_ID + 1] = {
-	[VQNOTIFY_A_QUEUE_GUEST_ID] = { .type = NLA_U32, },
-	[VQNOTIFY_A_QUEUE_DEV_ID] = { .type = NLA_U32, },
-};
-
-/* VQNOTIFY_CMD_CONFIG_SET - do */
-static const struct nla_policy
-vqnotify_config_set_nl_policy[VQNOTIFY_A_CONFIG_USER_MAX_SLOTS + 1] = {
-	[VQNOTIFY_A_CONFIG_DEFAULT_BUDGET] =
-		NLA_POLICY_FULL_RANGE(NLA_U32,
-				      &vqnotify_a_config_default_budget_range),
-	[VQNOTIFY_A_CONFIG_THRESHOLD] =
-		NLA_POLICY_FULL_RANGE(NLA_U32,
-				      &vqnotify_a_config_threshold_range),
-	[VQNOTIFY_A_CONFIG_VHOST_RESERVE] =
-		NLA_POLICY_FULL_RANGE(NLA_U32,
-				      &vqnotify_a_config_vhost_reserve_range),
-	[VQNOTIFY_A_CONFIG_HOST_CAP] =
-		NLA_POLICY_FULL_RANGE(NLA_U32,
-				      &vqnotify_a_config_host_cap_range),
-	[VQNOTIFY_A_CONFIG_USER_MAX_GUESTS] =
-		NLA_POLICY_FULL_RANGE(NLA_U32,
-				      &vqnotify_a_config_user_max_guests_range),
-	[VQNOTIFY_A_CONFIG_USER_MAX_DEVICES] =
-		NLA_POLICY_FULL_RANGE(NLA_U32,
-				      &vqnotify_a_config_user_max_devices_range),
-	[VQNOTIFY_A_CONFIG_USER_MAX_QUEUES] =
-		NLA_POLICY_FULL_RANGE(NLA_U32,
-				      &vqnotify_a_config_user_max_queues_range),
-	[VQNOTIFY_A_CONFIG_USER_MAX_SLOTS] =
-		NLA_POLICY_FULL_RANGE(NLA_U32,
-				      &vqnotify_a_config_user_max_slots_range),
-};
-
-/* VQNOTIFY_CMD_USER_GET - do */
-static const struct nla_policy
-vqnotify_user_get_nl_policy[VQNOTIFY_A_USER_UID + 1] = {
-	[VQNOTIFY_A_USER_UID] = { .type = NLA_U32, },
-};
-
-/* VQNOTIFY_CMD_POLICY_SET - do */
-static const struct nla_policy
-vqnotify_policy_set_nl_policy[VQNOTIFY_A_POLICY_MAX_SLOTS + 1] = {
-	[VQNOTIFY_A_POLICY_NAME] = { .type = NLA_NUL_STRING, .len = 127, },
-	[VQNOTIFY_A_POLICY_UID] = { .type = NLA_U32, },
-	[VQNOTIFY_A_POLICY_BUDGET] =
-		NLA_POLICY_FULL_RANGE(NLA_U32,
-				      &vqnotify_a_policy_budget_range),
-	[VQNOTIFY_A_POLICY_VHOST_RESERVE] =
-		NLA_POLICY_FULL_RANGE(NLA_U32,
-				      &vqnotify_a_policy_vhost_reserve_range),
-	[VQNOTIFY_A_POLICY_MAX_GUESTS] =
-		NLA_POLICY_FULL_RANGE(NLA_U32,
-				      &vqnotify_a_policy_max_guests_range),
-	[VQNOTIFY_A_POLICY_MAX_DEVICES] =
-		NLA_POLICY_FULL_RANGE(NLA_U32,
-				      &vqnotify_a_policy_max_devices_range),
-	[VQNOTIFY_A_POLICY_MAX_QUEUES] =
-		NLA_POLICY_FULL_RANGE(NLA_U32,
-				      &vqnotify_a_policy_max_queues_range),
-	[VQNOTIFY_A_POLICY_MAX_SLOTS] =
-		NLA_POLICY_FULL_RANGE(NLA_U32,
-				      &vqnotify_a_policy_max_slots_range),
-};
-
-/* VQNOTIFY_CMD_POLICY_GET - do */
-static const struct nla_policy
-vqnotify_policy_get_nl_policy[VQNOTIFY_A_POLICY_UID + 1] = {
-	[VQNOTIFY_A_POLICY_NAME] = { .type = NLA_NUL_STRING, .len = 127, },
-	[VQNOTIFY_A_POLICY_UID] = { .type = NLA_U32, },
-};
-
-/* VQNOTIFY_CMD_POLICY_DEL - do */
-static const struct nla_policy
-vqnotify_policy_del_nl_policy[VQNOTIFY_A_POLICY_UID + 1] = {
-	[VQNOTIFY_A_POLICY_NAME] = { .type = NLA_NUL_STRING, .len = 127, },
-	[VQNOTIFY_A_POLICY_UID] = { .type = NLA_U32, },
-};
-
-/* Ops table for vqnotify */
-static const struct genl_split_ops vqnotify_nl_ops[] = {
-	{
-		.cmd		= VQNOTIFY_CMD_GUEST_GET,
-		.doit		= vqnotify_nl_guest_get_doit,
-		.policy		= vqnotify_guest_get_nl_policy,
-		.maxattr	= VQNOTIFY_A_GUEST_ID,
-		.flags		= GENL_CMD_CAP_DO,
-	},
-	{
-		.cmd	= VQNOTIFY_CMD_GUEST_GET,
-		.start	= vqnotify_nl_dump_start,
-		.dumpit	= vqnotify_nl_guest_get_dumpit,
-		.flags	= GENL_CMD_CAP_DUMP,
-	},
-	{
-		.cmd		= VQNOTIFY_CMD_GUEST_SET,
-		.doit		= vqnotify_nl_guest_set_doit,
-		.policy		= vqnotify_guest_set_nl_policy,
-		.maxattr	= VQNOTIFY_A_GUEST_VHOST_RESERVE,
-		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
-	},
-	{
-		.cmd		= VQNOTIFY_CMD_DEV_GET,
-		.doit		= vqnotify_nl_dev_get_doit,
-		.policy		= vqnotify_dev_get_do_nl_policy,
-		.maxattr	= VQNOTIFY_A_DEV_ID,
-		.flags		= GENL_CMD_CAP_DO,
-	},
-	{
-		.cmd		= VQNOTIFY_CMD_DEV_GET,
-		.start		= vqnotify_nl_dump_start,
-		.dumpit		= vqnotify_nl_dev_get_dumpit,
-		.policy		= vqnotify_dev_get_dump_nl_policy,
-		.maxattr	= VQNOTIFY_A_DEV_GUEST_ID,
-		.flags		= GENL_CMD_CAP_DUMP,
-	},
-	{
-		.cmd		= VQNOTIFY_CMD_QUEUE_GET,
-		.doit		= vqnotify_nl_queue_get_doit,
-		.policy		= vqnotify_queue_get_do_nl_policy,
-		.maxattr	= VQNOTIFY_A_QUEUE_INDEX,
-		.flags		= GENL_CMD_CAP_DO,
-	},
-	{
-		.cmd		= VQNOTIFY_CMD_QUEUE_GET,
-		.start		= vqnotify_nl_dump_start,
-		.dumpit		= vqnotify_nl_queue_get_dumpit,
-		.policy		= vqnotify_queue_get_dump_nl_policy,
-		.maxattr	= VQNOTIFY_A_QUEUE_DEV_ID,
-		.flags		= GENL_CMD_CAP_DUMP,
-	},
-	{
-		.cmd	= VQNOTIFY_CMD_CONFIG_GET,
-		.doit	= vqnotify_nl_config_get_doit,
-		.flags	= GENL_CMD_CAP_DO,
-	},
-	{
-		.cmd		= VQNOTIFY_CMD_CONFIG_SET,
-		.doit		= vqnotify_nl_config_set_doit,
-		.policy		= vqnotify_config_set_nl_policy,
-		.maxattr	= VQNOTIFY_A_CONFIG_USER_MAX_SLOTS,
-		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
-	},
-	{
-		.cmd		= VQNOTIFY_CMD_USER_GET,
-		.doit		= vqnotify_nl_user_get_doit,
-		.policy		= vqnotify_user_get_nl_policy,
-		.maxattr	= VQNOTIFY_A_USER_UID,
-		.flags		= GENL_CMD_CAP_DO,
-	},
-	{
-		.cmd	= VQNOTIFY_CMD_USER_GET,
-		.start	= vqnotify_nl_dump_start,
-		.dumpit	= vqnotify_nl_user_get_dumpit,
-		.flags	= GENL_CMD_CAP_DUMP,
-	},
-	{
-		.cmd		= VQNOTIFY_CMD_POLICY_SET,
-		.doit		= vqnotify_nl_policy_set_doit,
-		.policy		= vqnotify_policy_set_nl_policy,
-		.maxattr	= VQNOTIFY_A_POLICY_MAX_SLOTS,
-		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
-	},
-	{
-		.cmd		= VQNOTIFY_CMD_POLICY_GET,
-		.doit		= vqnotify_nl_policy_get_doit,
-		.policy		= vqnotify_policy_get_nl_policy,
-		.maxattr	= VQNOTIFY_A_POLICY_UID,
-		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
-	},
-	{
-		.cmd	= VQNOTIFY_CMD_POLICY_GET,
-		.start	= vqnotify_nl_dump_start,
-		.dumpit	= vqnotify_nl_policy_get_dumpit,
-		.flags	= GENL_ADMIN_PERM | GENL_CMD_CAP_DUMP,
-	},
-	{
-		.cmd		= VQNOTIFY_CMD_POLICY_DEL,
-		.doit		= vqnotify_nl_policy_del_doit,
-		.policy		= vqnotify_policy_del_nl_policy,
-		.maxattr	= VQNOTIFY_A_POLICY_UID,
-		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
-	},
-};
-
-enum {
-	VQNOTIFY_NLGRP_MONITOR,
-};
-
-/* The spec's admin-perm flag, rendered as newer ynl-gen-c versions do. */
-static const struct genl_multicast_group vqnotify_nl_mcgrps[] = {
+/*
+ * The spec's groups (netlink-gen.h numbers them) with its admin-perm flag,
+ * rendered as newer ynl-gen-c versions do; check-spec.sh compares them.
+ */
+static const struct genl_multicast_group vqn_nl_mcgrps[] = {
 	[VQNOTIFY_NLGRP_MONITOR] = {
 		"monitor", .flags = GENL_MCAST_CAP_NET_ADMIN,
 	},
@@ -377,9 +63,13 @@ struct genl_family vqnotify_nl_family __ro_after_init = {
 	.netnsok	= false,
 	.parallel_ops	= true,
 	.module		= THIS_MODULE,
-	.mcgrps		= vqnotify_nl_mcgrps,
-	.n_mcgrps	= ARRAY_SIZE(vqnotify_nl_mcgrps),
+	.mcgrps		= vqn_nl_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(vqn_nl_mcgrps),
 };
+
+/* The ops table (netlink-gen.c), as registered: the dumps check by it. */
+static const struct genl_split_ops *vqn_nl_ops;
+static unsigned int vqn_nl_n_ops;
 
 /* Who asks: decides what is visible and in which namespaces ids are shown */
 
@@ -597,8 +287,7 @@ int vqnotify_nl_dump_start(struct netlink_callback *cb)
 	struct nlattr **attrs;
 	int ret;
 
-	ret = vqn_genl_dump_check(cb, vqnotify_nl_ops,
-				  ARRAY_SIZE(vqnotify_nl_ops));
+	ret = vqn_genl_dump_check(cb, vqn_nl_ops, vqn_nl_n_ops);
 	if (ret)
 		return ret;
 
@@ -756,12 +445,18 @@ static const struct vqn_monitor_ops vqn_nl_monitor_ops = {
 	.dev = vqn_nl_notify_dev,
 };
 
-int vqn_nl_init(void)
+/*
+ * @ops: the family's ops table (netlink-gen.c), from the module's init:
+ * registered with the family, and the misc device's reports reach the
+ * monitor group from then on.
+ */
+int vqn_nl_init(const struct genl_split_ops *ops, unsigned int n_ops)
 {
 	int ret;
 
-	ret = vqn_genl_register_family(&vqnotify_nl_family, vqnotify_nl_ops,
-				       ARRAY_SIZE(vqnotify_nl_ops));
+	vqn_nl_ops = ops;
+	vqn_nl_n_ops = n_ops;
+	ret = vqn_genl_register_family(&vqnotify_nl_family, ops, n_ops);
 	if (!ret)
 		vqn_monitor_set(&vqn_nl_monitor_ops);
 	return ret;

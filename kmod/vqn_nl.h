@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The netlink family's internals (vqn_nl.c), shared by its handlers
- * (vqn_nl_guest.c, vqn_nl_admin.c).
+ * (vqn_nl_guest.c, vqn_nl_admin.c), whose prototypes netlink-gen.h has.
  */
 #ifndef _VQN_NL_H
 #define _VQN_NL_H
@@ -10,6 +10,7 @@
 #include <net/netlink.h>
 
 #include "compat.h"
+#include "netlink-gen.h"
 #include "vqnotify.h"
 
 extern struct genl_family vqnotify_nl_family;
@@ -82,30 +83,7 @@ static inline int vqn_nl_dump_ret(struct sk_buff *skb, int ret)
 	return ret;
 }
 
-/* The handlers the ops table names */
-int vqnotify_nl_dump_start(struct netlink_callback *cb);
-int vqnotify_nl_guest_get_doit(struct sk_buff *skb, struct genl_info *info);
-int vqnotify_nl_guest_get_dumpit(struct sk_buff *skb,
-				 struct netlink_callback *cb);
-int vqnotify_nl_guest_set_doit(struct sk_buff *skb, struct genl_info *info);
-int vqnotify_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info);
-int vqnotify_nl_dev_get_dumpit(struct sk_buff *skb,
-			       struct netlink_callback *cb);
-int vqnotify_nl_queue_get_doit(struct sk_buff *skb, struct genl_info *info);
-int vqnotify_nl_queue_get_dumpit(struct sk_buff *skb,
-				 struct netlink_callback *cb);
-int vqnotify_nl_config_get_doit(struct sk_buff *skb, struct genl_info *info);
-int vqnotify_nl_config_set_doit(struct sk_buff *skb, struct genl_info *info);
-int vqnotify_nl_user_get_doit(struct sk_buff *skb, struct genl_info *info);
-int vqnotify_nl_user_get_dumpit(struct sk_buff *skb,
-				struct netlink_callback *cb);
-int vqnotify_nl_policy_set_doit(struct sk_buff *skb, struct genl_info *info);
-int vqnotify_nl_policy_get_doit(struct sk_buff *skb, struct genl_info *info);
-int vqnotify_nl_policy_get_dumpit(struct sk_buff *skb,
-				  struct netlink_callback *cb);
-int vqnotify_nl_policy_del_doit(struct sk_buff *skb, struct genl_info *info);
-
-int vqn_nl_init(void);
+int vqn_nl_init(const struct genl_split_ops *ops, unsigned int n_ops);
 void vqn_nl_exit(void);
 
 #endif /* _VQN_NL_H */

@@ -28,12 +28,13 @@
  * vqnotify_main.c       module init and exit, nothing else
  * vqn_misc.c            the misc device /dev/vqnotify: vqn_fops_*, the ioctl
  *                       table and its dispatch
- * vqn_ioctl.c           the ioctls that change or query a guest's devices
  * vqn_migration.c       DEV_SAVE and DEV_LOAD: the migration blob
+ * vqn_ioctl.c           the ioctls that change or query a guest's devices
+ * netlink-gen.c         netlink: the policies and the ops table, generated
+ *                       from the YNL spec (scripts/check-spec.sh)
  * vqn_nl_guest.c        netlink: GUEST_GET, GUEST_SET, DEV_GET, QUEUE_GET
  * vqn_nl_admin.c        netlink: CONFIG_*, USER_GET, POLICY_*
- * vqn_nl.c              netlink: the family, its policies and ops (as the
- *                       YNL spec has them), its messages, the monitor
+ * vqn_nl.c              netlink: the family, its messages, the monitor
  *                       group's notifications (struct vqn_monitor_ops)
  * vqn_guest.c           a guest (one open file): creation, destruction,
  *                       names, devices, the admin's policies applied
@@ -47,9 +48,12 @@
  * vqn_sm.c              the state machine: pure logic, no locks
  * ====================  =====================================================
  *
- * The ops table of vqn_nl.c names the handlers of vqn_nl_guest.c and
- * vqn_nl_admin.c, as any genetlink family's table does; only the netlink
- * core calls them.
+ * Two things look up without being calls of this module's: the ops table
+ * of netlink-gen.c names the netlink handlers, as any genetlink family's
+ * table does (the module's init hands the table down to vqn_nl.c; the
+ * netlink core calls the handlers); and the state machine reaches its
+ * environment through the vqn_env_*() functions vqn_sm.h declares and
+ * vqn_event.c (reports) and vqn_pool.c (slots) provide.
  */
 
 /**

@@ -3,7 +3,8 @@
  * vqnotify: host-wide arbitration of virtqueue notification slots.
  *
  * Module init and exit only: the settings are checked (vqn_pool.c), the
- * netlink family is registered (vqn_nl.c), then the misc device
+ * netlink family is registered (vqn_nl.c) with its ops table
+ * (netlink-gen.c), then the misc device
  * (vqn_misc.c), which makes guests possible; exit undoes that in reverse.
  * "DOC: Layout" in vqnotify.h says which file does what.
  */
@@ -22,7 +23,7 @@ static int __init vqn_init(void)
 	ret = vqn_pool_init();
 	if (ret)
 		return ret;
-	ret = vqn_nl_init();
+	ret = vqn_nl_init(vqnotify_nl_ops, ARRAY_SIZE(vqnotify_nl_ops));
 	if (ret)
 		return ret;
 	ret = vqn_misc_init();

@@ -1,5 +1,5 @@
 #!/bin/sh
-# check-spec.sh [--print-uapi | --print-kernel]: prove that the netlink spec
+# check-spec.sh [--print-uapi | --print-kernel | --write-kernel]: prove that the netlink spec
 # Documentation/netlink/specs/vqnotify.yaml, the uAPI header and the module
 # agree, with the kernel's own YNL tooling (tools/net/ynl and the genetlink
 # schemas of Debian's linux-source, extracted once into the cache; set
@@ -11,11 +11,14 @@
 #  2. the code between YNL-GEN BEGIN and END in include/uapi/linux/vqnotify.h
 #     equals `ynl-gen-c.py --mode uapi` output (kernel-doc comments aside),
 #     and kernel-doc finds every enumerator of that section documented;
-#  3. the policy ranges, policies, ops table and multicast groups of
-#     kmod/vqn_nl.c equal `ynl-gen-c.py --mode kernel --source` output
-#     (whitespace aside), and the groups carry the spec's flags.
+#  3. kmod/netlink-gen.c and kmod/netlink-gen.h are exactly what
+#     `ynl-gen-c.py --mode kernel --source/--header` makes of the spec
+#     (committed verbatim, as drivers/net/ovpn/netlink-gen.c), and the
+#     multicast groups kmod/vqn_nl.c defines (the 6.12 generator renders no
+#     group flags) are the spec's, with its flags.
 # --print-uapi / --print-kernel print the generator's output and exit, to
-# update the header or the module after changing the spec.
+# update the header after changing the spec; --write-kernel writes
+# kmod/netlink-gen.[ch].
 # Exits non-zero, saying what differs, when anything disagrees.
 set -eu
 VQN_SCRIPTS=$(cd "$(dirname "$0")" && pwd)
@@ -26,8 +29,9 @@ print=
 case ${1:-} in
 --print-uapi) print=uapi ;;
 --print-kernel) print=kernel ;;
+--write-kernel) print=write ;;
 '') ;;
-*) die "usage: $0 [--print-uapi | --print-kernel]" ;;
+*) die "usage: $0 [--print-uapi | --print-kernel | --write-kernel]" ;;
 esac
 
 command -v python3 >/dev/null || die "python3 missing: run scripts/deps.sh"
@@ -94,11 +98,20 @@ except Exception as e:
 EOF
 python3 "$gen" --mode uapi --header --spec "$spec" -o uapi.h >gen.log 2>&1 ||
 	{ cat gen.log; die "ynl-gen-c.py --mode uapi failed on $spec"; }
-python3 "$gen" --mode kernel --source --spec "$spec" -o kernel.c >gen.log 2>&1 ||
-	{ cat gen.log; die "ynl-gen-c.py --mode kernel failed on $spec"; }
+# Named as in kmod/: the source includes its header by name.
+for part in source header; do
+	out=netlink-gen.c
+	[ $part = header ] && out=netlink-gen.h
+	python3 "$gen" --mode kernel --$part --spec "$spec" -o "$out" >gen.log 2>&1 ||
+		{ cat gen.log; die "ynl-gen-c.py --mode kernel --$part failed on $spec"; }
+done
 case $print in
 uapi) cat uapi.h; exit 0 ;;
-kernel) cat kernel.c; exit 0 ;;
+kernel) cat netlink-gen.c; exit 0 ;;
+write)
+	cp netlink-gen.c netlink-gen.h "$TOP/kmod/"
+	echo "check-spec: wrote kmod/netlink-gen.c and kmod/netlink-gen.h"
+	exit 0 ;;
 esac
 
 kdoc=$ksrc/scripts/kernel-doc
@@ -168,72 +181,44 @@ else:
         if k and first <= int(k.group(1)) <= last:
             fail('kernel-doc: line %s: %s' % (k.group(1), k.group(2)))
 
-# 3. Kernel tables.
+# 3. The generated kernel files, verbatim; the groups of kmod/vqn_nl.c.
+for name in ('netlink-gen.c', 'netlink-gen.h'):
+    ours_path = os.path.join(top, 'kmod', name)
+    theirs = open(os.path.join(stage, name)).read()
+    ours = open(ours_path).read() if os.path.exists(ours_path) else ''
+    if ours != theirs:
+        import difflib
+        print(''.join(difflib.unified_diff(
+            theirs.splitlines(True), ours.splitlines(True),
+            'ynl-gen-c --mode kernel', 'kmod/' + name)))
+        fail('kmod/%s is not what ynl-gen-c makes of the spec '
+             '(scripts/check-spec.sh --write-kernel regenerates it)' % name)
+
 nl = code(open(os.path.join(top, 'kmod/vqn_nl.c')).read())
-kern = code(open(os.path.join(stage, 'kernel.c')).read())
-# compat.h: VQN_NLA_RANGE_RO is const where the kernel allows it.
-nl = nl.replace('VQN_NLA_RANGE_RO', 'const')
+gen_src = code(open(os.path.join(stage, 'netlink-gen.c')).read())
 
 
-def tables(src):
-    t = {}
-    for m in re.finditer(r'static\s+const\s+struct\s+'
-                         r'netlink_range_validation(?:_signed)?\s+(\w+)\s*='
-                         r'\s*\{(.*?)\};', src, re.S):
-        t['range ' + m.group(1)] = squash(m.group(2))
-    for m in re.finditer(r'static\s+const\s+struct\s+nla_policy\s+(\w+)'
-                         r'\s*\[([^\]]*)\]\s*=\s*\{(.*?)\};', src, re.S):
-        body = squash(m.group(3))
-        parts = re.split(r'\[(\w+)\]=', body)[1:]
-        entries = {parts[i]: parts[i + 1].rstrip(',')
-                   for i in range(0, len(parts), 2)}
-        t['policy ' + m.group(1)] = (squash(m.group(2)), entries)
-    m = re.search(r'struct\s+genl_split_ops\s+\w+_nl_ops\s*\[\s*\]\s*=\s*'
-                  r'\{(.*?)\};', src, re.S)
-    ops = []
-    if m:
-        for o in re.finditer(r'\{(.*?)\}', m.group(1), re.S):
-            ops.append(dict(kv.split('=', 1) for kv in
-                            squash(o.group(1)).split(',') if kv))
-    t['ops'] = ops
-    m = re.search(r'struct\s+genl_multicast_group\s+\w+_nl_mcgrps\s*\[\s*\]'
+def mcgrps(src):
+    m = re.search(r'struct\s+genl_multicast_group\s+\w+_mcgrps\s*\[\s*\]'
                   r'\s*=\s*\{(.*?)\};', src, re.S)
-    t['mcgrps'] = re.findall(r'\[(\w+)\]=\{"([^"]+)"(?:,\.flags=(\w+))?',
-                             squash(m.group(1))) if m else []
-    return t
+    return re.findall(r'\[(\w+)\]=\{"([^"]+)"(?:,\.flags=(\w+))?',
+                      squash(m.group(1))) if m else []
 
 
-ours, theirs = tables(nl), tables(kern)
-for key in sorted(set(ours) | set(theirs)):
-    if key == 'mcgrps':
-        continue
-    if key not in ours:
-        fail('kmod/vqn_nl.c lacks %s' % key)
-    elif key not in theirs:
-        fail('kmod/vqn_nl.c has %s, which the spec does not' % key)
-    elif ours[key] != theirs[key]:
-        if key == 'ops':
-            for i in range(max(len(ours[key]), len(theirs[key]))):
-                a = ours[key][i] if i < len(ours[key]) else None
-                b = theirs[key][i] if i < len(theirs[key]) else None
-                if a != b:
-                    fail('ops entry %d: module %s, spec %s' % (i, a, b))
-        else:
-            fail('%s: module %s, spec %s' % (key, ours[key], theirs[key]))
-if [(i, n) for i, n, _ in ours['mcgrps']] != \
-        [(i, n) for i, n, _ in theirs['mcgrps']]:
-    fail('multicast groups: module %s, spec %s' % (ours['mcgrps'],
-                                                   theirs['mcgrps']))
+ours, theirs = mcgrps(nl), mcgrps(gen_src)
+if [(i, n) for i, n, _ in ours] != [(i, n) for i, n, _ in theirs]:
+    fail('multicast groups: kmod/vqn_nl.c %s, spec %s' % (ours, theirs))
 flag_of = {'admin-perm': 'GENL_MCAST_CAP_NET_ADMIN'}
 for grp in family.yaml.get('mcast-groups', {}).get('list', []):
     want = '|'.join(flag_of.get(f, f) for f in grp.get('flags', []))
-    have = [f for _, n, f in ours['mcgrps'] if n == grp['name']]
+    have = [f for _, n, f in ours if n == grp['name']]
     if have and have[0] != want:
         fail('multicast group %s: flags %r, the spec says %r' %
              (grp['name'], have[0], want))
 
 if failed:
     sys.exit(1)
-print('check-spec: %s validates; uAPI and kmod/vqn_nl.c agree with it'
+print('check-spec: %s validates; uAPI, kmod/netlink-gen.[ch] and kmod/vqn_nl.c '
+      'agree with it'
       % os.path.relpath(spec_path, stage))
 EOF
