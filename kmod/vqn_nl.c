@@ -276,6 +276,39 @@ struct vqn_dev *vqn_nl_dev_find(struct genl_info *info, struct vqn_kguest *g,
 }
 
 /*
+ * The one lookup of every do request about a guest: the guest @guest_attr
+ * names, visible to @v, and, when @dev_attr is not 0, its device @dev_attr
+ * names, found and locked (vqn_guests_lock, then the guest's lock). ENOENT,
+ * said in the extack, when there is no such thing. On success the caller
+ * ends with vqn_nl_unlock().
+ */
+int vqn_nl_lock(struct genl_info *info, const struct vqn_nl_viewer *v,
+		int guest_attr, int dev_attr, struct vqn_nl_target *t)
+{
+	mutex_lock(&vqn_guests_lock);
+	t->g = vqn_nl_guest_find(info, v, guest_attr);
+	t->d = NULL;
+	if (!t->g)
+		goto err;
+	mutex_lock(&t->g->lock);
+	if (!dev_attr)
+		return 0;
+	t->d = vqn_nl_dev_find(info, t->g, dev_attr);
+	if (t->d)
+		return 0;
+	mutex_unlock(&t->g->lock);
+err:
+	mutex_unlock(&vqn_guests_lock);
+	return -ENOENT;
+}
+
+void vqn_nl_unlock(struct vqn_nl_target *t)
+{
+	mutex_unlock(&t->g->lock);
+	mutex_unlock(&vqn_guests_lock);
+}
+
+/*
  * Runs in the requester's context: note who asks (later parts of the dump
  * may run in whoever reads the socket) and the filters.
  */

@@ -51,6 +51,20 @@ struct vqn_kguest *vqn_nl_guest_find(struct genl_info *info,
 struct vqn_dev *vqn_nl_dev_find(struct genl_info *info, struct vqn_kguest *g,
 				int attr);
 
+/**
+ * struct vqn_nl_target - what a do request is about, found and locked
+ * @g: the guest
+ * @d: its device, if the request names one
+ */
+struct vqn_nl_target {
+	struct vqn_kguest *g;
+	struct vqn_dev *d;
+};
+
+int vqn_nl_lock(struct genl_info *info, const struct vqn_nl_viewer *v,
+		int guest_attr, int dev_attr, struct vqn_nl_target *t);
+void vqn_nl_unlock(struct vqn_nl_target *t);
+
 /*
  * Where a dump resumes: the guest, device and queue the next message is
  * about, and its filters. Dumps go by increasing ids; objects that appear

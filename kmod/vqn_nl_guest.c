@@ -2,6 +2,9 @@
 /*
  * vqnotify netlink: GUEST_GET, DEV_GET and QUEUE_GET (do and dump), and the
  * admin's GUEST_SET. The family and its messages are vqn_nl.c's.
+ *
+ * Every handler finds and locks what it is about the same way: a do request
+ * with vqn_nl_lock() and vqn_nl_unlock(), a dump with vqn_nl_dump_guests().
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -13,114 +16,78 @@
 
 /* do: GUEST_GET, DEV_GET, QUEUE_GET */
 
-int vqnotify_nl_guest_get_doit(struct sk_buff *skb,
-			       struct genl_info *info)
+/*
+ * The reply to a GET: one message about the guest (and device) @info names,
+ * of the command's kind; @index_attr names the queue of QUEUE_GET.
+ */
+static int vqn_nl_get_doit(struct sk_buff *skb, struct genl_info *info,
+			   int guest_attr, int dev_attr,
+			   struct nlattr *index_attr)
 {
+	struct vqn_nl_target t;
 	struct vqn_nl_viewer v;
 	struct vqn_nl_msg m;
-	struct vqn_kguest *g;
 	struct sk_buff *msg;
-	int ret = -ENOENT;
+	u32 index;
+	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, VQNOTIFY_A_GUEST_ID))
-		return -EINVAL;
 	vqn_nl_viewer_of(&v, skb);
 	vqn_nl_msg_reply(&m, info);
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 
-	mutex_lock(&vqn_guests_lock);
-	g = vqn_nl_guest_find(info, &v, VQNOTIFY_A_GUEST_ID);
-	if (g) {
-		mutex_lock(&g->lock);
-		ret = vqn_nl_msg_guest(msg, &m, g, &v);
-		mutex_unlock(&g->lock);
+	ret = vqn_nl_lock(info, &v, guest_attr, dev_attr, &t);
+	if (!ret) {
+		if (!t.d) {
+			ret = vqn_nl_msg_guest(msg, &m, t.g, &v);
+		} else if (!index_attr) {
+			ret = vqn_nl_msg_dev(msg, &m, t.g, t.d);
+		} else {
+			index = nla_get_u32(index_attr);
+			if (index < t.d->num_queues) {
+				ret = vqn_nl_msg_queue(msg, &m, t.g, t.d,
+						       index);
+			} else {
+				NL_SET_ERR_MSG_ATTR(info->extack, index_attr,
+						    "no such queue");
+				ret = -ENOENT;
+			}
+		}
+		vqn_nl_unlock(&t);
 	}
-	mutex_unlock(&vqn_guests_lock);
 	if (ret) {
 		nlmsg_free(msg);
 		return ret;
 	}
 	return genlmsg_reply(msg, info);
+}
+
+int vqnotify_nl_guest_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	if (GENL_REQ_ATTR_CHECK(info, VQNOTIFY_A_GUEST_ID))
+		return -EINVAL;
+	return vqn_nl_get_doit(skb, info, VQNOTIFY_A_GUEST_ID, 0, NULL);
 }
 
 int vqnotify_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct vqn_nl_viewer v;
-	struct vqn_nl_msg m;
-	struct vqn_kguest *g;
-	struct vqn_dev *d;
-	struct sk_buff *msg;
-	int ret = -ENOENT;
-
 	if (GENL_REQ_ATTR_CHECK(info, VQNOTIFY_A_DEV_GUEST_ID) ||
 	    GENL_REQ_ATTR_CHECK(info, VQNOTIFY_A_DEV_ID))
 		return -EINVAL;
-	vqn_nl_viewer_of(&v, skb);
-	vqn_nl_msg_reply(&m, info);
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-
-	mutex_lock(&vqn_guests_lock);
-	g = vqn_nl_guest_find(info, &v, VQNOTIFY_A_DEV_GUEST_ID);
-	if (g) {
-		mutex_lock(&g->lock);
-		d = vqn_nl_dev_find(info, g, VQNOTIFY_A_DEV_ID);
-		if (d)
-			ret = vqn_nl_msg_dev(msg, &m, g, d);
-		mutex_unlock(&g->lock);
-	}
-	mutex_unlock(&vqn_guests_lock);
-	if (ret) {
-		nlmsg_free(msg);
-		return ret;
-	}
-	return genlmsg_reply(msg, info);
+	return vqn_nl_get_doit(skb, info, VQNOTIFY_A_DEV_GUEST_ID,
+			       VQNOTIFY_A_DEV_ID, NULL);
 }
 
-int vqnotify_nl_queue_get_doit(struct sk_buff *skb,
-			       struct genl_info *info)
+int vqnotify_nl_queue_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct nlattr *index_attr = info->attrs[VQNOTIFY_A_QUEUE_INDEX];
-	struct vqn_nl_viewer v;
-	struct vqn_nl_msg m;
-	struct vqn_kguest *g;
-	struct vqn_dev *d;
-	struct sk_buff *msg;
-	int ret = -ENOENT;
-	u32 index;
-
 	if (GENL_REQ_ATTR_CHECK(info, VQNOTIFY_A_QUEUE_GUEST_ID) ||
 	    GENL_REQ_ATTR_CHECK(info, VQNOTIFY_A_QUEUE_DEV_ID) ||
 	    GENL_REQ_ATTR_CHECK(info, VQNOTIFY_A_QUEUE_INDEX))
 		return -EINVAL;
-	index = nla_get_u32(index_attr);
-	vqn_nl_viewer_of(&v, skb);
-	vqn_nl_msg_reply(&m, info);
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-
-	mutex_lock(&vqn_guests_lock);
-	g = vqn_nl_guest_find(info, &v, VQNOTIFY_A_QUEUE_GUEST_ID);
-	if (g) {
-		mutex_lock(&g->lock);
-		d = vqn_nl_dev_find(info, g, VQNOTIFY_A_QUEUE_DEV_ID);
-		if (d && index < d->num_queues)
-			ret = vqn_nl_msg_queue(msg, &m, g, d, index);
-		else if (d)
-			NL_SET_ERR_MSG_ATTR(info->extack, index_attr,
-					    "no such queue");
-		mutex_unlock(&g->lock);
-	}
-	mutex_unlock(&vqn_guests_lock);
-	if (ret) {
-		nlmsg_free(msg);
-		return ret;
-	}
-	return genlmsg_reply(msg, info);
+	return vqn_nl_get_doit(skb, info, VQNOTIFY_A_QUEUE_GUEST_ID,
+			       VQNOTIFY_A_QUEUE_DEV_ID,
+			       info->attrs[VQNOTIFY_A_QUEUE_INDEX]);
 }
 
 /* dump: GUEST_GET, DEV_GET, QUEUE_GET */
@@ -141,8 +108,19 @@ static bool vqn_nl_dump_guest(struct vqn_nl_dump_ctx *ctx, unsigned long id,
 	return true;
 }
 
-int vqnotify_nl_guest_get_dumpit(struct sk_buff *skb,
-				 struct netlink_callback *cb)
+/*
+ * @fill adds the messages about one guest, locked, from the cursor on, and
+ * moves the cursor past what it added.
+ */
+typedef int (*vqn_nl_dump_fill_t)(struct sk_buff *skb,
+				  struct vqn_nl_dump_ctx *ctx,
+				  const struct vqn_nl_msg *m,
+				  const struct vqn_nl_viewer *v,
+				  struct vqn_kguest *g);
+
+/* The requester's guests from the cursor on, one locked at a time. */
+static int vqn_nl_dump_guests(struct sk_buff *skb, struct netlink_callback *cb,
+			      vqn_nl_dump_fill_t fill)
 {
 	struct vqn_nl_dump_ctx *ctx = vqn_nl_dump_ctx(cb);
 	struct vqn_nl_viewer v = {
@@ -162,98 +140,104 @@ int vqnotify_nl_guest_get_dumpit(struct sk_buff *skb,
 		if (!vqn_nl_dump_guest(ctx, id, g))
 			continue;
 		mutex_lock(&g->lock);
-		ret = vqn_nl_msg_guest(skb, &m, g, &v);
+		ret = fill(skb, ctx, &m, &v, g);
 		mutex_unlock(&g->lock);
 		if (ret)
 			break;
-		ctx->guest_id = id + 1;
 	}
 	mutex_unlock(&vqn_guests_lock);
 	return vqn_nl_dump_ret(skb, ret);
 }
 
+static int vqn_nl_dump_fill_guest(struct sk_buff *skb,
+				  struct vqn_nl_dump_ctx *ctx,
+				  const struct vqn_nl_msg *m,
+				  const struct vqn_nl_viewer *v,
+				  struct vqn_kguest *g)
+{
+	int ret = vqn_nl_msg_guest(skb, m, g, v);
+
+	if (!ret)
+		ctx->guest_id = g->id + 1;
+	return ret;
+}
+
+int vqnotify_nl_guest_get_dumpit(struct sk_buff *skb,
+				 struct netlink_callback *cb)
+{
+	return vqn_nl_dump_guests(skb, cb, vqn_nl_dump_fill_guest);
+}
+
+static int vqn_nl_dump_fill_devs(struct sk_buff *skb,
+				 struct vqn_nl_dump_ctx *ctx,
+				 const struct vqn_nl_msg *m,
+				 const struct vqn_nl_viewer *v,
+				 struct vqn_kguest *g)
+{
+	unsigned long dev_id;
+	struct vqn_dev *d;
+	int ret;
+
+	xa_for_each_start(&g->devs, dev_id, d, ctx->dev_id) {
+		ret = vqn_nl_msg_dev(skb, m, g, d);
+		if (ret)
+			return ret;
+		ctx->dev_id = dev_id + 1;
+	}
+	return 0;
+}
+
 int vqnotify_nl_dev_get_dumpit(struct sk_buff *skb,
 			       struct netlink_callback *cb)
 {
-	struct vqn_nl_dump_ctx *ctx = vqn_nl_dump_ctx(cb);
-	struct vqn_nl_msg m;
-	struct vqn_kguest *g;
-	struct vqn_dev *d;
-	unsigned long id, dev_id;
-	int ret = 0;
-
-	vqn_nl_msg_dump(&m, cb);
-	mutex_lock(&vqn_guests_lock);
-	xa_for_each_start(&vqn_guests, id, g, ctx->guest_id) {
-		if (!vqn_nl_dump_guest(ctx, id, g))
-			continue;
-		mutex_lock(&g->lock);
-		xa_for_each_start(&g->devs, dev_id, d, ctx->dev_id) {
-			ret = vqn_nl_msg_dev(skb, &m, g, d);
-			if (ret)
-				break;
-			ctx->dev_id = dev_id + 1;
-		}
-		mutex_unlock(&g->lock);
-		if (ret)
-			break;
-	}
-	mutex_unlock(&vqn_guests_lock);
-	return vqn_nl_dump_ret(skb, ret);
+	return vqn_nl_dump_guests(skb, cb, vqn_nl_dump_fill_devs);
 }
 
 /*
  * One message per queue: a device of 1024 queues spans several skbs, so the
  * cursor is (guest, device, queue index).
  */
+static int vqn_nl_dump_fill_queues(struct sk_buff *skb,
+				   struct vqn_nl_dump_ctx *ctx,
+				   const struct vqn_nl_msg *m,
+				   const struct vqn_nl_viewer *v,
+				   struct vqn_kguest *g)
+{
+	unsigned long dev_id;
+	struct vqn_dev *d;
+	int ret;
+
+	xa_for_each_start(&g->devs, dev_id, d, ctx->dev_id) {
+		if (ctx->dev_filter && dev_id != ctx->want_dev)
+			break;
+		if (dev_id != ctx->dev_id) {
+			ctx->dev_id = dev_id;
+			ctx->index = 0;
+		}
+		for (; ctx->index < d->num_queues; ctx->index++) {
+			ret = vqn_nl_msg_queue(skb, m, g, d, ctx->index);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
 int vqnotify_nl_queue_get_dumpit(struct sk_buff *skb,
 				 struct netlink_callback *cb)
 {
-	struct vqn_nl_dump_ctx *ctx = vqn_nl_dump_ctx(cb);
-	struct vqn_nl_msg m;
-	struct vqn_kguest *g;
-	struct vqn_dev *d;
-	unsigned long id, dev_id;
-	int ret = 0;
-
-	vqn_nl_msg_dump(&m, cb);
-	mutex_lock(&vqn_guests_lock);
-	xa_for_each_start(&vqn_guests, id, g, ctx->guest_id) {
-		if (!vqn_nl_dump_guest(ctx, id, g))
-			continue;
-		mutex_lock(&g->lock);
-		xa_for_each_start(&g->devs, dev_id, d, ctx->dev_id) {
-			if (ctx->dev_filter && dev_id != ctx->want_dev)
-				break;
-			if (dev_id != ctx->dev_id) {
-				ctx->dev_id = dev_id;
-				ctx->index = 0;
-			}
-			for (; ctx->index < d->num_queues; ctx->index++) {
-				ret = vqn_nl_msg_queue(skb, &m, g, d,
-						       ctx->index);
-				if (ret)
-					break;
-			}
-			if (ret)
-				break;
-		}
-		mutex_unlock(&g->lock);
-		if (ret)
-			break;
-	}
-	mutex_unlock(&vqn_guests_lock);
-	return vqn_nl_dump_ret(skb, ret);
+	return vqn_nl_dump_guests(skb, cb, vqn_nl_dump_fill_queues);
 }
 
 /* Admin: GUEST_SET */
 
-int vqnotify_nl_guest_set_doit(struct sk_buff *skb,
-			       struct genl_info *info)
+int vqnotify_nl_guest_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *budget = info->attrs[VQNOTIFY_A_GUEST_ADMIN_BUDGET];
 	struct nlattr *reserve = info->attrs[VQNOTIFY_A_GUEST_VHOST_RESERVE];
+	struct vqn_nl_target t;
 	struct vqn_kguest *g;
+	int ret;
 
 	if (GENL_REQ_ATTR_CHECK(info, VQNOTIFY_A_GUEST_ID))
 		return -EINVAL;
@@ -262,28 +246,23 @@ int vqnotify_nl_guest_set_doit(struct sk_buff *skb,
 		return -EINVAL;
 	}
 
-	mutex_lock(&vqn_guests_lock);
-	g = vqn_nl_guest_find(info, &vqn_nl_monitor, VQNOTIFY_A_GUEST_ID);
-	if (!g) {
-		mutex_unlock(&vqn_guests_lock);
-		return -ENOENT;
-	}
-	mutex_lock(&g->lock);
+	ret = vqn_nl_lock(info, &vqn_nl_monitor, VQNOTIFY_A_GUEST_ID, 0, &t);
+	if (ret)
+		return ret;
+	g = t.g;
 	if ((reserve ? nla_get_u32(reserve) : g->sm.vhost_reserve) >
 	    (budget ? nla_get_u32(budget) : g->sm.admin_budget)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, reserve ? reserve : budget,
 				    "the vhost reserve may not exceed the admin budget");
-		mutex_unlock(&g->lock);
-		mutex_unlock(&vqn_guests_lock);
-		return -EINVAL;
+		ret = -EINVAL;
+	} else {
+		if (budget)
+			g->sm.admin_budget = nla_get_u32(budget);
+		if (reserve)
+			g->sm.vhost_reserve = nla_get_u32(reserve);
+		vqn_sm_reconfigure(&g->sm);
+		vqn_event_budget(g);
 	}
-	if (budget)
-		g->sm.admin_budget = nla_get_u32(budget);
-	if (reserve)
-		g->sm.vhost_reserve = nla_get_u32(reserve);
-	vqn_sm_reconfigure(&g->sm);
-	vqn_event_budget(g);
-	mutex_unlock(&g->lock);
-	mutex_unlock(&vqn_guests_lock);
-	return 0;
+	vqn_nl_unlock(&t);
+	return ret;
 }

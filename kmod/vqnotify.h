@@ -34,8 +34,9 @@
  *                       from the YNL spec (scripts/check-spec.sh)
  * vqn_nl_guest.c        netlink: GUEST_GET, GUEST_SET, DEV_GET, QUEUE_GET
  * vqn_nl_admin.c        netlink: CONFIG_*, USER_GET, POLICY_*
- * vqn_nl.c              netlink: the family, its messages, the monitor
- *                       group's notifications (struct vqn_monitor_ops)
+ * vqn_nl.c              netlink: the family, its messages, the lookup and
+ *                       lock of what a request names, the monitor group's
+ *                       notifications (struct vqn_monitor_ops)
  * vqn_guest.c           a guest (one open file): creation, destruction,
  *                       names, devices, the admin's policies applied
  * vqn_event.c           a guest's event ring; the state machine's reports
