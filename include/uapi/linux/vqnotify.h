@@ -10,13 +10,8 @@
  * VMM did not cause itself (preemption, promotion, admin changes) are read
  * from the file as struct vqnotify_event records.
  *
- * All ioctl structures start with __u32 size and __u32 flags. size is the
- * size of the structure as known to userspace; the kernel accepts smaller
- * (older) structures and larger ones whose unknown tail is zero (E2BIG
- * otherwise). Unknown flags fail with EOPNOTSUPP, non-zero reserved fields
- * with EINVAL. A call that fails changes nothing.
- *
- * See Documentation/vqnotify.rst for the state machine.
+ * "DOC: General ioctl format" below has the rules every call follows. See
+ * Documentation/vqnotify.rst for the state machine.
  */
 #ifndef _UAPI_LINUX_VQNOTIFY_H
 #define _UAPI_LINUX_VQNOTIFY_H
@@ -42,10 +37,63 @@
 #define VQNOTIFY_NAME_LEN	128	/* names, NUL included (API 2) */
 
 /**
+ * DOC: General ioctl format
+ *
+ * Every command is ``_IO(VQNOTIFY_TYPE, nr)`` with ``nr`` from enum
+ * vqnotify_ioctl_nr: like iommufd, the size of the structure travels in the
+ * structure. Every structure starts with ``__u32 size; __u32 flags;`` and
+ * every call follows the same rules:
+ *
+ * - ``size`` is the size of the structure as the caller knows it. Below the
+ *   structure's first (API 1) size: EINVAL. Above the size the module
+ *   knows: accepted when the unknown tail is zero, E2BIG otherwise. The
+ *   module reads and writes back only ``size`` bytes, so binaries built
+ *   against an older header keep working.
+ * - Unknown ``flags`` bits: EOPNOTSUPP. A reserved field that is not zero:
+ *   EINVAL. A command the module does not know: ENOTTY.
+ * - A call that changes state (every call but GET_INFO, GUEST_GET,
+ *   QUEUE_GET, DEV_GET and DEV_SAVE) needs the file open for writing:
+ *   EBADF otherwise. An O_RDONLY file is a guest of its own that can only
+ *   look, which is what a monitoring tool wants.
+ * - The structure or a buffer it points to cannot be read or written:
+ *   EFAULT. Kernel memory cannot be had: ENOMEM. Every allocation a guest
+ *   causes is charged to its memory cgroup.
+ * - A call that fails changes nothing. Everything a call can fail on is
+ *   checked before the state changes: the device, bitmaps, the caller's
+ *   results buffer (zeroed first to prove it is writable) and kernel
+ *   memory. Only a results copy that faults *after* the change (the caller
+ *   unmapped its own buffer meanwhile) returns EFAULT with the change made.
+ *
+ * The errors particular to a call are under "Errors:" in the description
+ * of its structure. open() of /dev/vqnotify fails with EDQUOT when the
+ * opener's user has its quota of guests open, and with ENOSPC when the
+ * host has max_guests guests open.
+ */
+
+/**
  * enum vqnotify_ioctl_nr - command numbers of the ioctls below
+ * @VQNOTIFY_IOC_GET_INFO: VQNOTIFY_GET_INFO, struct vqnotify_info
+ * @VQNOTIFY_IOC_GUEST_SET: VQNOTIFY_GUEST_SET, struct vqnotify_guest_set
+ * @VQNOTIFY_IOC_GUEST_GET: VQNOTIFY_GUEST_GET, struct vqnotify_guest_info
+ * @VQNOTIFY_IOC_DEV_ADD: VQNOTIFY_DEV_ADD, struct vqnotify_dev_add
+ * @VQNOTIFY_IOC_SET_STATUS: VQNOTIFY_SET_STATUS, struct vqnotify_dev_op
+ * @VQNOTIFY_IOC_DEV_RESET: VQNOTIFY_DEV_RESET, struct vqnotify_dev_op
+ * @VQNOTIFY_IOC_DEV_REMOVE: VQNOTIFY_DEV_REMOVE, struct vqnotify_dev_op
+ * @VQNOTIFY_IOC_SET_HOST_NOTIFIER: VQNOTIFY_SET_HOST_NOTIFIER,
+ *                                  struct vqnotify_host_notifier
+ * @VQNOTIFY_IOC_QUEUE_GET: VQNOTIFY_QUEUE_GET, struct vqnotify_queue_get
+ * @VQNOTIFY_IOC_DEV_GET: VQNOTIFY_DEV_GET, struct vqnotify_dev_get
+ * @VQNOTIFY_IOC_DEV_SAVE: VQNOTIFY_DEV_SAVE, struct vqnotify_migration
+ * @VQNOTIFY_IOC_DEV_LOAD: VQNOTIFY_DEV_LOAD, struct vqnotify_migration
+ * @VQNOTIFY_IOC_QUEUES_ACQUIRE: VQNOTIFY_QUEUES_ACQUIRE,
+ *                               struct vqnotify_queues (API 2)
+ * @VQNOTIFY_IOC_QUEUES_RELEASE: VQNOTIFY_QUEUES_RELEASE,
+ *                               struct vqnotify_queues (API 2)
+ * @VQNOTIFY_IOC_SET_HOST_NOTIFIERS: VQNOTIFY_SET_HOST_NOTIFIERS,
+ *                                   struct vqnotify_queues (API 2)
  *
  * Every ioctl is _IO(VQNOTIFY_TYPE, nr): the size of its structure travels
- * in the structure's @size field.
+ * in the structure's ``size`` field.
  */
 enum vqnotify_ioctl_nr {
 	VQNOTIFY_IOC_GET_INFO = VQNOTIFY_CMD_BASE,
@@ -194,6 +242,9 @@ enum vqnotify_transport {
  * @label: enum vqnotify_label of the transition.
  * @reason: enum vqnotify_reason of the new state (also set for a refusal,
  *          where old_state == new_state and @label is NONE).
+ *
+ * Written by the lifecycle calls into the caller's results buffer. Errors:
+ * those of the call (EFAULT when the buffer cannot be written).
  */
 struct vqnotify_vq_result {
 	__u32 queue;
@@ -220,6 +271,8 @@ struct vqnotify_vq_result {
  * @nr_guests: out: open guests host-wide
  * @__reserved: must be 0
  * @features: out: VQNOTIFY_FEATURE_* bits
+ *
+ * Errors: EOPNOTSUPP (flags), EINVAL (@__reserved).
  */
 struct vqnotify_info {
 	__u32 size;
@@ -374,8 +427,9 @@ struct vqnotify_guest_info {
  *
  * Every queue starts DEASSIGNED (a). Names are printable ASCII. Errors:
  * EOPNOTSUPP (flags), EINVAL (bad transport, queue count, unterminated or
- * non-printable name), EMFILE (guest has max_devices devices), EBADF (not
- * open for writing), ENOMEM.
+ * non-printable name), EMFILE (guest has max_devices devices), EDQUOT (the
+ * opener's user has its quota of devices or queues), EBADF (not open for
+ * writing), ENOMEM.
  */
 struct vqnotify_dev_add {
 	__u32 size;
@@ -442,6 +496,7 @@ struct vqnotify_dev_op {
  * @queue: the queue index
  * @result: out: what happened to @queue
  * @__reserved: must be 0
+ * @__reserved2: must be 0
  *
  * Enabling preempts an ASSIGNED queue of the same guest (p) when no slot is
  * free. VQNOTIFY_SET_HOST_NOTIFIERS (API 2) does the same for many queues
@@ -472,6 +527,9 @@ struct vqnotify_host_notifier {
  * @flags: VQNOTIFY_VQ_INITIALISED, VQNOTIFY_VQ_WAITING, VQNOTIFY_VQ_PARKED
  * @assign_seq: order of the last slot grant within the guest (newest is
  *              preempted first); 0 when DEASSIGNED
+ *
+ * Part of VQNOTIFY_QUEUE_GET and VQNOTIFY_DEV_GET. Errors: those of the
+ * call.
  */
 struct vqnotify_vq_info {
 	__u8 state;
@@ -671,8 +729,11 @@ enum vqnotify_event_type {
  * @value: BUDGET: the new effective budget
  * @__reserved: 0
  *
- * read() returns whole records only: EINVAL if the buffer is smaller than
- * one record, EAGAIN with O_NONBLOCK when none is queued.
+ * read() returns whole records only. Errors: EINVAL (the buffer is smaller
+ * than one record), EAGAIN (O_NONBLOCK: none is queued, or another reader
+ * of the guest is copying records out), EINTR or a restart (a signal ended
+ * the wait for records or for the other reader), EFAULT (the buffer cannot
+ * be written; records already copied are returned).
  */
 struct vqnotify_event {
 	__aligned_u64 seq;
