@@ -24,10 +24,8 @@
  * exist (ENOENT, skipped by dumps). Admin ops are GENL_ADMIN_PERM; joining
  * the monitor group needs CAP_NET_ADMIN.
  *
- * Locking: vqn_guests_lock, then a guest's lock. Dumps walk vqn_guests under
- * vqn_guests_lock, one guest lock at a time. Notifications are built and
- * sent by the core with the guest's lock held (never vqn_guests_lock taken
- * here), only when someone listens.
+ * Notifications are built and sent with the guest's lock held, only when
+ * someone listens; the locks are in "DOC: Locking" (vqnotify.h).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -44,12 +44,7 @@ module_param_named(event_depth, vqn_event_depth, uint, 0444);
 MODULE_PARM_DESC(event_depth,
 		 "Events queued per guest before an overflow (default 256)");
 
-/*
- * Protects vqn_cfg and keeps the guests of vqn_guests alive for whoever
- * walks them (they leave the table under it). vqn_fops_open() does not
- * take it: misc_open() calls it under the global misc_mtx, so it
- * takes nothing held longer than an id allocation (the xarray's lock).
- */
+/* The locks and what they protect: "DOC: Locking" in vqnotify.h. */
 DEFINE_MUTEX(vqn_guests_lock);
 DEFINE_XARRAY_ALLOC1(vqn_guests);
 static u32 vqn_next_guest_id;
@@ -59,8 +54,8 @@ atomic_t vqn_host_used = ATOMIC_INIT(0);
  * Guests waiting for a slot the host cap or their user's quota refused:
  * each user's waiting guests in the order they started waiting (its
  * waitq), and the users with waiting guests in turn (vqn_host_users).
- * Counters read locklessly on the hot path: guests waiting for the host
- * cap (they stop others from overtaking them), and guests waiting at all.
+ * Counters: guests waiting for the host cap (they stop others from
+ * overtaking them), and guests waiting at all.
  */
 static DEFINE_SPINLOCK(vqn_host_wait_lock);
 static LIST_HEAD(vqn_host_users);
@@ -131,12 +126,7 @@ refused:
 static void vqn_host_promote_fn(struct work_struct *work);
 static DECLARE_WORK(vqn_host_work, vqn_host_promote_fn);
 
-/*
- * A giver decrements the counters then reads vqn_host_nr_waiting; a waiter
- * increments vqn_host_nr_waiting then reads the counters. With a full
- * barrier on both sides one of them sees the other, so no freed slot is
- * missed by a guest that failed to take one just before.
- */
+/* The barrier pairs with vqn_env_host_wait()'s ("DOC: Locking"). */
 void vqn_env_host_give(struct vqn_guest_sm *sm)
 {
 	struct vqn_kguest *g = vqn_kguest_of(sm);

@@ -3,10 +3,9 @@
  * vqnotify: per-user accounting and the admin's policies (vqn_user.h).
  *
  * A user's usage counters are atomics, charged and uncharged without a
- * lock on the hot path (a slot is one cmpxchg loop). vqn_users_lock covers
- * the table of users and the policies only: it is a leaf (no other lock is
- * taken under it), held for a lookup, an insertion or a walk; objects are
- * allocated before it is taken, only the table's own nodes under it.
+ * lock on the hot path (a slot is one cmpxchg loop); objects are allocated
+ * before vqn_users_lock is taken, only the table's own nodes under it. The
+ * locks: "DOC: Locking" in vqnotify.h.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

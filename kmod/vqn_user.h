@@ -55,11 +55,11 @@ struct vqn_user {
 	atomic_t nr_capped;
 };
 
-/* Protects vqn_users and the policies; a leaf lock, held briefly. */
+/* Protects vqn_users and the policies ("DOC: Locking", vqnotify.h). */
 extern struct mutex vqn_users_lock;
 /* Users with at least one open guest, by uid in the initial namespace. */
 extern struct xarray vqn_users;
-/* Host-wide default limits per user, by enum vqn_limit (under the lock). */
+/* Host-wide default limits per user, by enum vqn_limit ("DOC: Locking"). */
 extern u32 vqn_user_defaults[VQN_NR_LIMITS];
 
 void vqn_user_init_defaults(u32 max_guests, u32 host_cap);

@@ -58,6 +58,91 @@
  */
 
 /**
+ * DOC: Locking
+ *
+ * The locks, outermost first; a lock is taken only after those above it,
+ * never before:
+ *
+ * =====================  ========  ==========================================
+ * lock                   kind      protects
+ * =====================  ========  ==========================================
+ * vqn_guests_lock        mutex     the writes of vqn_cfg and of the per-user
+ *                                  defaults (settings changes serialise on
+ *                                  it); the guests of vqn_guests stay alive
+ *                                  while it is held (they leave the table
+ *                                  under it): netlink requests, the admin's
+ *                                  changes and the promotion work walk or
+ *                                  serve guests under it
+ * vqn_kguest.lock        mutex     one guest: sm, devs, nr_devices,
+ *                                  next_dev_id, name, call, host_refused,
+ *                                  host_serving, host_quota and the queues
+ *                                  of its devices; the only lock of the
+ *                                  ioctl hot path, so guests never contend
+ * vqn_kguest.read_lock   mutex     serialises the readers of one guest's
+ *                                  event ring; never held with the guest's
+ *                                  lock (a reader may stall in its page
+ *                                  fault: only its own guest's readers wait)
+ * vqn_host_wait_lock     spinlock  the lines of guests waiting for a slot:
+ *                                  vqn_host_users, each user's waitq and
+ *                                  wait_node, a guest's host_node and
+ *                                  host_wait_reason, the writes of
+ *                                  host_waiting and of the waiting counters
+ * vqn_kguest.ev_lock     spinlock  one guest's event ring: ev, ev_cap,
+ *                                  ev_head, ev_count, ev_seq, ev_overflow
+ * vqn_users_lock         mutex     the table of users (vqn_users) and the
+ *                                  policies; a leaf, held for a lookup, an
+ *                                  insertion or a walk
+ * =====================  ========  ==========================================
+ *
+ * The nestings that occur: vqn_guests_lock, then a guest's lock (admin
+ * changes, netlink, one guest at a time), then vqn_host_wait_lock (a guest
+ * starts waiting), ev_lock (an event is queued) or vqn_users_lock (a
+ * policy is resolved); vqn_guests_lock, then vqn_host_wait_lock (the
+ * promotion work takes the next guest, a closing guest leaves its line; the
+ * work takes the served guest's lock only after dropping the spinlock); a
+ * guest's read_lock, then its ev_lock. The xarrays' own locks are innermost.
+ * open() runs under the misc core's global misc_mtx: it takes only
+ * vqn_users_lock, the guest table's xarray lock and the new guest's own
+ * lock, none of them held longer than a lookup or an allocation. Every
+ * lock is taken in process context, so the module behaves the same on
+ * PREEMPT_RT.
+ *
+ * What is read without the lock that protects its writes, and what makes
+ * that safe:
+ *
+ * - vqn_cfg: written with WRITE_ONCE() under vqn_guests_lock, read with
+ *   READ_ONCE() by open(), GET_INFO and the slot pool (each value as it was
+ *   at some moment: no call needs two of them to agree).
+ * - vqn_host_used: an atomic; vqn_env_host_take() takes a slot by
+ *   atomic_try_cmpxchg() below READ_ONCE(vqn_cfg.host_cap).
+ * - vqn_host_nr_waiting, vqn_host_waiters and each user's nr_waiting and
+ *   nr_capped: atomics changed under vqn_host_wait_lock, read without it.
+ *   vqn_env_host_give() decrements vqn_host_used, then
+ *   smp_mb__after_atomic(), then reads vqn_host_nr_waiting; a guest that
+ *   starts waiting increments vqn_host_nr_waiting, then
+ *   smp_mb__after_atomic(), then reads vqn_host_used (vqn_env_host_wait()):
+ *   one of the two sees the other, so no freed slot is missed.
+ * - vqn_kguest.host_waiting: written with WRITE_ONCE() under
+ *   vqn_host_wait_lock (the promotion work and a closing guest do so
+ *   without the guest's lock), read with READ_ONCE() under the guest's lock
+ *   as a hint, then again under vqn_host_wait_lock before it counts.
+ * - vqn_kguest.ev_count: read with READ_ONCE() by read() and poll() to
+ *   decide whether to sleep, and by a pusher (who holds the guest's lock,
+ *   so the count can only have dropped) to decide whether to grow the ring;
+ *   the pusher's wake_up_interruptible_poll() after ev_lock pairs with the
+ *   reader's wait_event_interruptible() (the wait queue's barriers).
+ * - each user's used: atomics charged by cmpxchg against vqn_user_max(),
+ *   which reads the user's max and vqn_user_defaults with READ_ONCE():
+ *   max is written with WRITE_ONCE() under vqn_users_lock, the defaults
+ *   with WRITE_ONCE() under vqn_guests_lock (a settings change).
+ * - vqn_stats: per-CPU counters incremented with this_cpu_inc(), summed
+ *   with READ_ONCE() (a 32-bit reader may see a torn increment).
+ * - vqn_nr_guests: an atomic, bounded by atomic_add_unless().
+ * - the monitor hook (vqn_monitor_set()): set at init before the misc
+ *   device exists, never changed while it does.
+ */
+
+/**
  * struct vqn_config - host-wide settings, from module parameters, changed
  * by the admin over netlink (see "Locking")
  * @default_budget: budget of a new guest
@@ -78,7 +163,7 @@ struct vqn_call;
  * struct vqn_kguest - one open file of /dev/vqnotify (the library's
  * struct vqn_guest is the VMM's handle on it)
  * @sm: state machine accounting, under @lock
- * @lock: protects @sm, @devs, @name and the devices' queues
+ * @lock: protects the guest ("Locking" says what)
  * @devs: devices by id
  * @nr_devices: entries in @devs
  * @next_dev_id: cyclic allocation hint for @devs
@@ -90,7 +175,7 @@ struct vqn_call;
  * @name: NUL-terminated name (kmalloc'ed, or the empty string)
  * @call: results collector of the ioctl in progress, under @lock
  * @host_waiting: queues wait for a slot the host cap or the user's quota
- *                refused: @host_node is on @user's waitq
+ *                refused: @host_node is on @user's waitq ("Locking")
  * @host_node: entry on @user's waitq
  * @host_wait_reason: VQNOTIFY_REASON_HOST_CAP or _QUOTA: why it waits
  * @host_refused: the last refusal of vqn_env_host_take() (under @lock)
@@ -98,8 +183,8 @@ struct vqn_call;
  *                take @host_quota host slots although others wait (under
  *                @lock)
  * @host_quota: host slots the work lets this guest take, see above
- * @read_lock: serialises readers of the event ring
- * @ev_lock: protects the event ring
+ * @read_lock: serialises readers of the event ring ("Locking")
+ * @ev_lock: protects the event ring ("Locking")
  * @ev: event ring of @ev_cap records
  * @ev_cap: capacity of @ev, doubled as events queue up, up to @ev_depth
  * @ev_depth: events queued before an overflow (event_depth)
