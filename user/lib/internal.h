@@ -26,6 +26,25 @@ struct vqn_dev {
 	struct vqn_q q[];
 };
 
+/*
+ * The KVM binding (kvm.c) sits on top of the core (libvqnotify.c): the core
+ * calls it only through these, which the binding's entry points install
+ * (vqn_kvm_attach(), vqn_kvm_bind()); without them the core keeps the view
+ * alone.
+ * @apply: the module put queue @qi in @state: the view and KVM follow it;
+ *         the negative errno of an assign KVM refused
+ * @fallback: restart the devices that have queues KVM refused
+ * @run_state: the run state changed (vqn_guest.stopped): follow it in KVM
+ * @detach: remove every ioeventfd from KVM (the guest closes)
+ */
+struct vqn_binding {
+	int (*apply)(struct vqn_guest *g, struct vqn_dev *d, uint32_t qi,
+		     uint8_t state);
+	int (*fallback)(struct vqn_guest *g);
+	void (*run_state)(struct vqn_guest *g);
+	void (*detach)(struct vqn_guest *g);
+};
+
 struct vqn_guest {
 	int fd;
 	int epfd;		/* vqn_event_fd(): fd + notify */
@@ -34,6 +53,7 @@ struct vqn_guest {
 	uint32_t event_size;
 	uint64_t features;	/* VQNOTIFY_FEATURE_* of the module */
 	bool stopped;		/* run state: no ioeventfd in KVM */
+	const struct vqn_binding *binding;	/* KVM, once used */
 	struct vqn_dev *devs;
 
 	/* Decoded events waiting for vqn_read_events(), a ring. */
@@ -51,14 +71,6 @@ struct vqn_guest {
 
 struct vqn_dev *vqn_dev_find(struct vqn_guest *g, uint32_t id);
 int vqn_pend_push(struct vqn_guest *g, const struct vqn_event *ev);
-
-/* kvm.c */
-int vqn_q_apply(struct vqn_guest *g, struct vqn_dev *d, uint32_t qi,
-		uint8_t state);
-int vqn_kvm_fallback(struct vqn_guest *g);
-int vqn_kvm_ioeventfd(int vm_fd, const struct vqn_kvm_notify *n,
-		      bool assign);
-void vqn_kvm_run_state(struct vqn_guest *g, bool running);
 
 /* libvqnotify.c, for kvm.c */
 int vqn_raw_set_status(struct vqn_guest *g, struct vqn_dev *d,

@@ -17,6 +17,10 @@
  *
  * While the guest is stopped (vqn_set_run_state()), no queue has an
  * ioeventfd in KVM; the module keeps the slots reserved.
+ *
+ * The binding sits on top of the core (libvqnotify.c): it calls the core's
+ * calls, and the core reaches it only through struct vqn_binding, which
+ * vqn_kvm_attach() and vqn_kvm_bind() install in the guest.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,8 +37,8 @@ _Static_assert(VQN_KVM_DATAMATCH == KVM_IOEVENTFD_FLAG_DATAMATCH, "flags");
 _Static_assert(VQN_KVM_PIO == KVM_IOEVENTFD_FLAG_PIO, "flags");
 _Static_assert(VQN_KVM_CCW == KVM_IOEVENTFD_FLAG_VIRTIO_CCW_NOTIFY, "flags");
 
-int vqn_kvm_ioeventfd(int vm_fd, const struct vqn_kvm_notify *n,
-		      bool assign)
+static int vqn_kvm_ioeventfd(int vm_fd, const struct vqn_kvm_notify *n,
+			     bool assign)
 {
 	struct kvm_ioeventfd k = {
 		.datamatch = n->datamatch,
@@ -54,8 +58,8 @@ int vqn_kvm_ioeventfd(int vm_fd, const struct vqn_kvm_notify *n,
  * Returns 0, or the negative errno of an assign KVM refused, in which case
  * the view says DEASSIGNED and the device awaits vqn_kvm_fallback().
  */
-int vqn_q_apply(struct vqn_guest *g, struct vqn_dev *d, uint32_t qi,
-		uint8_t state)
+static int vqn_q_apply(struct vqn_guest *g, struct vqn_dev *d, uint32_t qi,
+		       uint8_t state)
 {
 	struct vqn_q *q = &d->q[qi];
 	bool want;
@@ -196,7 +200,7 @@ out:
 	return ret;
 }
 
-int vqn_kvm_fallback(struct vqn_guest *g)
+static int vqn_kvm_fallback(struct vqn_guest *g)
 {
 	struct vqn_dev *d;
 	int ret = 0, r;
@@ -215,6 +219,16 @@ int vqn_kvm_fallback(struct vqn_guest *g)
 	return ret;
 }
 
+static void vqn_kvm_run_state(struct vqn_guest *g);
+
+/* What the core calls of the binding, once the binding is used. */
+static const struct vqn_binding vqn_kvm_binding = {
+	.apply = vqn_q_apply,
+	.fallback = vqn_kvm_fallback,
+	.run_state = vqn_kvm_run_state,
+	.detach = vqn_kvm_detach,
+};
+
 VQN_EXPORT
 int vqn_kvm_attach(struct vqn_guest *g, int vm_fd)
 {
@@ -225,6 +239,7 @@ int vqn_kvm_attach(struct vqn_guest *g, int vm_fd)
 		return -EBADF;
 	if (g->vm_fd >= 0)
 		return -EBUSY;
+	g->binding = &vqn_kvm_binding;
 	g->vm_fd = vm_fd;
 	/* Queues bound before the VM was attached get their ioeventfds. */
 	for (d = g->devs; d; d = d->next)
@@ -234,12 +249,11 @@ int vqn_kvm_attach(struct vqn_guest *g, int vm_fd)
 }
 
 /* Stopped: every ioeventfd leaves KVM; running: ASSIGNED queues return. */
-void vqn_kvm_run_state(struct vqn_guest *g, bool running)
+static void vqn_kvm_run_state(struct vqn_guest *g)
 {
 	struct vqn_dev *d;
 	uint32_t i;
 
-	g->stopped = !running;
 	for (d = g->devs; d; d = d->next)
 		for (i = 0; i < d->num_queues; i++)
 			vqn_q_apply(g, d, i, d->q[i].state);
@@ -297,6 +311,7 @@ int vqn_kvm_bind(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 		return -ENOENT;
 	if (queue >= d->num_queues || (n && !notify_valid(n)))
 		return -EINVAL;
+	g->binding = &vqn_kvm_binding;
 	q = &d->q[queue];
 	if (q->kvm_on) {
 		vqn_kvm_ioeventfd(g->vm_fd, &q->n, false);

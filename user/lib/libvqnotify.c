@@ -51,6 +51,20 @@ struct vqn_dev *vqn_dev_find(struct vqn_guest *g, uint32_t id)
 	return NULL;
 }
 
+/*
+ * The module put queue @qi in @state: the view follows it, and so does KVM
+ * when the KVM binding is in use (it returns the negative errno of an
+ * assign KVM refused).
+ */
+static int view_set(struct vqn_guest *g, struct vqn_dev *d, uint32_t qi,
+		    uint8_t state)
+{
+	if (g->binding)
+		return g->binding->apply(g, d, qi, state);
+	d->q[qi].state = state;
+	return 0;
+}
+
 static int rbuf_reserve(struct vqn_guest *g, uint32_t nq)
 {
 	struct vqnotify_vq_result *r;
@@ -91,7 +105,7 @@ static void dev_forget(struct vqn_guest *g, struct vqn_dev *d)
 
 	/* The module has dropped the device: drop its ioeventfds too. */
 	for (i = 0; i < d->num_queues; i++)
-		vqn_q_apply(g, d, i, VQNOTIFY_VQ_DEASSIGNED);
+		view_set(g, d, i, VQNOTIFY_VQ_DEASSIGNED);
 	for (pp = &g->devs; *pp; pp = &(*pp)->next) {
 		if (*pp == d) {
 			*pp = d->next;
@@ -186,7 +200,7 @@ int vqn_resync_dev(struct vqn_guest *g, struct vqn_dev *d)
 			.reason = vi[i].reason,
 		};
 
-		ev.kvm_err = vqn_q_apply(g, d, i, vi[i].state);
+		ev.kvm_err = view_set(g, d, i, vi[i].state);
 		ev.new_state = d->q[i].state;
 		if (ev.new_state != ev.old_state || ev.kvm_err)
 			ret = vqn_pend_push(g, &ev);
@@ -222,7 +236,7 @@ static int decode_event(struct vqn_guest *g, const struct vqnotify_event *k)
 			break;
 		if (view_stale(&d->q[k->queue], k->old_state))
 			d->resync = true;
-		ev.kvm_err = vqn_q_apply(g, d, k->queue, k->new_state);
+		ev.kvm_err = view_set(g, d, k->queue, k->new_state);
 		ev.new_state = d->q[k->queue].state;
 		break;
 	case VQNOTIFY_EVENT_OVERFLOW:
@@ -278,7 +292,7 @@ int vqn_settle(struct vqn_guest *g)
 		if (ret)
 			break;
 		if (g->fallback) {
-			ret = vqn_kvm_fallback(g);
+			ret = g->binding->fallback(g);
 			if (ret)
 				break;
 			continue;
@@ -377,7 +391,8 @@ void vqn_close(struct vqn_guest *g)
 
 	if (!g)
 		return;
-	vqn_kvm_detach(g);
+	if (g->binding)
+		g->binding->detach(g);
 	while ((d = g->devs)) {
 		g->devs = d->next;
 		free(d);
@@ -444,7 +459,8 @@ int vqn_set_name(struct vqn_guest *g, const char *name)
 
 /*
  * The VM stops or runs again: slots stay reserved while it is stopped;
- * the caller holds no ioeventfd then (vqn_kvm_* removes and re-adds them).
+ * the caller holds no ioeventfd then (the KVM binding removes and re-adds
+ * them).
  */
 VQN_EXPORT
 int vqn_set_run_state(struct vqn_guest *g, enum vqnotify_run_state state)
@@ -462,8 +478,11 @@ int vqn_set_run_state(struct vqn_guest *g, enum vqnotify_run_state state)
 	if (ret)
 		return ret;
 	ret = xioctl(g->fd, VQNOTIFY_GUEST_SET, &gs);
-	if (!ret)
-		vqn_kvm_run_state(g, state == VQNOTIFY_RUN_RUNNING);
+	if (!ret) {
+		g->stopped = state != VQNOTIFY_RUN_RUNNING;
+		if (g->binding)
+			g->binding->run_state(g);
+	}
 	ret2 = vqn_settle(g);
 	return ret ? ret : ret2;
 }
@@ -564,7 +583,7 @@ static int apply_results(struct vqn_guest *g, struct vqn_dev *d, uint32_t nr,
 			continue;
 		if (view_stale(&d->q[r->queue], r->old_state))
 			d->resync = true;
-		kerr = vqn_q_apply(g, d, r->queue, r->new_state);
+		kerr = view_set(g, d, r->queue, r->new_state);
 		if (i < cap) {
 			res[i] = (struct vqn_result) {
 				.dev_id = d->id,
