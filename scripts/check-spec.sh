@@ -42,18 +42,8 @@ python3 -c 'import yaml, jsonschema' 2>/dev/null ||
 if [ -n "${YNL_SRC:-}" ]; then
 	ksrc=$YNL_SRC
 else
-	ver=$(pkg_version linux-source-6.12)
-	[ -n "$ver" ] || die "linux-source-6.12 is not installed: run scripts/deps.sh"
-	ksrc=$VQN_CACHE/ynl/$(printf '%s' "$ver" | tr -c 'A-Za-z0-9._+-' '_')
-	if [ ! -e "$ksrc/.complete" ]; then
-		with_lock "$VQN_CACHE/ynl.lock" sh -c '
-			. "$0"
-			[ -e "$1/.complete" ] && exit 0
-			ksrc_extract "$1" Documentation/netlink tools/net/ynl \
-				scripts/kernel-doc
-			touch "$1/.complete"
-		' "$VQN_LIB" "$ksrc" || exit 1
-	fi
+	ksrc=$(ksrc_cached ynl Documentation/netlink tools/net/ynl \
+		scripts/kernel-doc)
 fi
 
 # ynl-gen-c.py (6.12) or pyynl/ynl_gen_c.py (6.15+), and its library.

@@ -10,17 +10,5 @@ set -eu
 VQN_SCRIPTS=$(cd "$(dirname "$0")" && pwd)
 . "$VQN_SCRIPTS/lib.sh"
 
-ver=$(pkg_version linux-source-6.12)
-[ -n "$ver" ] || die "linux-source-6.12 is not installed: run scripts/deps.sh"
-dir=$VQN_CACHE/kdoc/$(printf '%s' "$ver" | tr -c 'A-Za-z0-9._+-' '_')
-if [ ! -e "$dir/.complete" ]; then
-	with_lock "$VQN_CACHE/kdoc.lock" sh -c '
-		. "$0"
-		[ -e "$1/.complete" ] && exit 0
-		ksrc_extract "$1" scripts/kernel-doc \
-			Documentation/sphinx/kerneldoc.py \
-			Documentation/sphinx/kernellog.py
-		touch "$1/.complete"
-	' "$VQN_LIB" "$dir" >&2 || exit 1
-fi
-echo "$dir"
+ksrc_cached kdoc scripts/kernel-doc Documentation/sphinx/kerneldoc.py \
+	Documentation/sphinx/kernellog.py

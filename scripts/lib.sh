@@ -85,6 +85,28 @@ ksrc_extract() {
 	rm -rf "$_tmp"
 }
 
+# ksrc_cached NAME FILE...: FILEs (as for ksrc_extract) of Debian's
+# linux-source-6.12, extracted once, under a lock, into
+# $VQN_CACHE/NAME/<its version>; prints that directory.
+ksrc_cached() {
+	_name=$1
+	shift
+	_ver=$(pkg_version linux-source-6.12)
+	[ -n "$_ver" ] || die "linux-source-6.12 is not installed: run scripts/deps.sh"
+	_dir=$VQN_CACHE/$_name/$(printf '%s' "$_ver" | tr -c 'A-Za-z0-9._+-' '_')
+	if [ ! -e "$_dir/.complete" ]; then
+		with_lock "$VQN_CACHE/$_name.lock" sh -c '
+			. "$0"
+			_d=$1
+			shift
+			[ -e "$_d/.complete" ] && exit 0
+			ksrc_extract "$_d" "$@"
+			touch "$_d/.complete"
+		' "$VQN_LIB" "$_dir" "$@" >&2 || exit 1
+	fi
+	echo "$_dir"
+}
+
 # Everything the rig takes from linux-source-6.12, extracted together so the
 # ~5 s decompression happens once per source version. Prints the directory.
 ksrc_files() {
