@@ -20,7 +20,9 @@ _kdoc = os.environ.get('VQN_KDOC') or subprocess.check_output(
     [os.path.join(_top, 'scripts', 'kdoc-src.sh')], text=True).strip()
 sys.path.insert(0, os.path.join(_kdoc, 'Documentation', 'sphinx'))
 extensions = ['kerneldoc']
-kerneldoc_bin = os.path.join(_kdoc, 'scripts', 'kernel-doc')
+# kernel-doc through a wrapper that fails when it warns: its warnings (an
+# undocumented member, a DOC block that is not there) fail the build too.
+os.environ['VQN_KERNEL_DOC'] = os.path.join(_kdoc, 'scripts', 'kernel-doc')
+kerneldoc_bin = os.path.join(_top, 'scripts', 'kernel-doc-strict.sh')
 kerneldoc_srctree = _top
-# kernel-doc's own warnings (an undocumented member) are printed.
 kerneldoc_verbosity = 1
