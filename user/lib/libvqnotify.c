@@ -316,7 +316,7 @@ out:
 /* Open and close */
 
 VQN_EXPORT
-int vqn_open_path(struct vqn_guest **gp, const char *path, const char *label)
+int vqn_open_path(struct vqn_guest **gp, const char *path, const char *name)
 {
 	struct vqnotify_info info = { .size = sizeof(info) };
 	struct epoll_event ee = { .events = EPOLLIN };
@@ -366,8 +366,8 @@ int vqn_open_path(struct vqn_guest **gp, const char *path, const char *label)
 		ret = -errno;
 		goto err;
 	}
-	if (label) {
-		ret = vqn_set_label(g, label);
+	if (name) {
+		ret = vqn_set_name(g, name);
 		if (ret)
 			goto err;
 	}
@@ -379,9 +379,9 @@ err:
 }
 
 VQN_EXPORT
-int vqn_open(struct vqn_guest **gp, const char *label)
+int vqn_open(struct vqn_guest **gp, const char *name)
 {
-	return vqn_open_path(gp, VQN_DEVICE_PATH, label);
+	return vqn_open_path(gp, VQN_DEVICE_PATH, name);
 }
 
 VQN_EXPORT
@@ -433,9 +433,9 @@ int vqn_guest_get(struct vqn_guest *g, struct vqnotify_guest_info *gi)
 }
 
 VQN_EXPORT
-int vqn_set_label(struct vqn_guest *g, const char *label)
+int vqn_set_label(struct vqn_guest *g, const char *name)
 {
-	return vqn_set_name(g, label);
+	return vqn_set_name(g, name);
 }
 
 /* Names of up to VQNOTIFY_NAME_LEN - 1 bytes where the module has them. */
@@ -532,7 +532,7 @@ static int dev_lookup(struct vqn_guest *g, uint32_t id, struct vqn_dev **dp)
 
 VQN_EXPORT
 int vqn_dev_add(struct vqn_guest *g, enum vqnotify_transport transport,
-		uint32_t num_queues, const char *label, uint32_t *dev_id)
+		uint32_t num_queues, const char *name, uint32_t *dev_id)
 {
 	struct vqnotify_dev_add da = {
 		.size = sizeof(da),
@@ -541,13 +541,13 @@ int vqn_dev_add(struct vqn_guest *g, enum vqnotify_transport transport,
 	};
 	int ret;
 
-	if (label && g->features & VQNOTIFY_FEATURE_NAMES) {
+	if (name && g->features & VQNOTIFY_FEATURE_NAMES) {
 		da.flags = VQNOTIFY_DEV_ADD_NAME;
-		ret = copy_name(da.name, sizeof(da.name), label);
+		ret = copy_name(da.name, sizeof(da.name), name);
 		if (ret)
 			return ret;
-	} else if (label) {
-		ret = copy_name(da.label, sizeof(da.label), label);
+	} else if (name) {
+		ret = copy_name(da.label, sizeof(da.label), name);
 		if (ret)
 			return ret;
 	}

@@ -56,9 +56,9 @@ struct vqn_result {
 	int kvm_err;
 };
 
-/* Open /dev/vqnotify (or @path) as a new guest named @label (may be NULL). */
-int vqn_open(struct vqn_guest **gp, const char *label);
-int vqn_open_path(struct vqn_guest **gp, const char *path, const char *label);
+/* Open /dev/vqnotify (or @path) as a new guest named @name (may be NULL). */
+int vqn_open(struct vqn_guest **gp, const char *name);
+int vqn_open_path(struct vqn_guest **gp, const char *path, const char *name);
 /* Remove the library's KVM ioeventfds, then close: the module frees all. */
 void vqn_close(struct vqn_guest *g);
 /* The /dev/vqnotify file descriptor, for callers that need raw ioctls. */
@@ -66,9 +66,10 @@ int vqn_fd(const struct vqn_guest *g);
 
 int vqn_get_info(struct vqn_guest *g, struct vqnotify_info *info);
 int vqn_guest_get(struct vqn_guest *g, struct vqnotify_guest_info *gi);
-int vqn_set_label(struct vqn_guest *g, const char *label);
 /* API 2: up to VQNOTIFY_NAME_LEN - 1 printable bytes (31 on API 1). */
 int vqn_set_name(struct vqn_guest *g, const char *name);
+/* The same as vqn_set_name(), under its API 1 name. */
+int vqn_set_label(struct vqn_guest *g, const char *name);
 /*
  * API 2: the VM stops (QEMU's stop, the final migration pass) or runs
  * again. The slots stay reserved; with a KVM VM attached the library
@@ -84,7 +85,7 @@ int vqn_set_budget(struct vqn_guest *g, uint32_t budget);
  * queues (which may exceed @cap), or a negative errno.
  */
 int vqn_dev_add(struct vqn_guest *g, enum vqnotify_transport transport,
-		uint32_t num_queues, const char *label, uint32_t *dev_id);
+		uint32_t num_queues, const char *name, uint32_t *dev_id);
 int vqn_dev_remove(struct vqn_guest *g, uint32_t dev_id,
 		   struct vqn_result *res, unsigned int cap);
 /*
