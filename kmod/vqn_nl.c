@@ -184,55 +184,51 @@ static int vqn_nl_put_queue(struct sk_buff *skb, struct vqn_kguest *g,
 	return 0;
 }
 
-int vqn_nl_msg_guest(struct sk_buff *skb, const struct vqn_nl_msg *m,
-		     struct vqn_kguest *g, const struct vqn_nl_viewer *v)
+static void *vqn_nl_msg_start(struct sk_buff *skb, const struct vqn_nl_msg *m)
 {
-	void *hdr;
+	return genlmsg_put(skb, m->portid, m->seq, &vqnotify_nl_family,
+			   m->flags, m->cmd);
+}
 
-	hdr = genlmsg_put(skb, m->portid, m->seq, &vqnotify_nl_family,
-			  m->flags, m->cmd);
-	if (!hdr)
-		return -EMSGSIZE;
-	if (vqn_nl_put_guest(skb, g, v)) {
+/* Ends the message at @hdr, or takes it out of @skb when filling it failed. */
+static int vqn_nl_msg_end(struct sk_buff *skb, void *hdr, int err)
+{
+	if (err) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
 	genlmsg_end(skb, hdr);
 	return 0;
+}
+
+int vqn_nl_msg_guest(struct sk_buff *skb, const struct vqn_nl_msg *m,
+		     struct vqn_kguest *g, const struct vqn_nl_viewer *v)
+{
+	void *hdr = vqn_nl_msg_start(skb, m);
+
+	if (!hdr)
+		return -EMSGSIZE;
+	return vqn_nl_msg_end(skb, hdr, vqn_nl_put_guest(skb, g, v));
 }
 
 int vqn_nl_msg_dev(struct sk_buff *skb, const struct vqn_nl_msg *m,
 		   struct vqn_kguest *g, struct vqn_dev *d)
 {
-	void *hdr;
+	void *hdr = vqn_nl_msg_start(skb, m);
 
-	hdr = genlmsg_put(skb, m->portid, m->seq, &vqnotify_nl_family,
-			  m->flags, m->cmd);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (vqn_nl_put_dev(skb, g, d)) {
-		genlmsg_cancel(skb, hdr);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(skb, hdr);
-	return 0;
+	return vqn_nl_msg_end(skb, hdr, vqn_nl_put_dev(skb, g, d));
 }
 
 int vqn_nl_msg_queue(struct sk_buff *skb, const struct vqn_nl_msg *m,
 		     struct vqn_kguest *g, struct vqn_dev *d, u32 index)
 {
-	void *hdr;
+	void *hdr = vqn_nl_msg_start(skb, m);
 
-	hdr = genlmsg_put(skb, m->portid, m->seq, &vqnotify_nl_family,
-			  m->flags, m->cmd);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (vqn_nl_put_queue(skb, g, d, index)) {
-		genlmsg_cancel(skb, hdr);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(skb, hdr);
-	return 0;
+	return vqn_nl_msg_end(skb, hdr, vqn_nl_put_queue(skb, g, d, index));
 }
 
 void vqn_nl_msg_reply(struct vqn_nl_msg *m, struct genl_info *info)
