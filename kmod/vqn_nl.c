@@ -424,11 +424,12 @@ static void vqn_nl_notify_queue(struct vqn_kguest *g, struct vqn_vq *vq,
  * with vhost (a migration's load) or its VMM released it while it waited.
  */
 
-/* @cmd: GUEST_ADD_NTF, GUEST_DEL_NTF or GUEST_CHANGE_NTF */
-static void vqn_nl_notify_guest(struct vqn_kguest *g, u8 cmd)
+/* Notification @cmd about @g, or about its device @d if not NULL. */
+static void vqn_nl_notify(struct vqn_kguest *g, struct vqn_dev *d, u8 cmd)
 {
 	const struct vqn_nl_msg m = { .cmd = cmd };
 	struct sk_buff *msg;
+	int ret;
 
 	lockdep_assert_held(&g->lock);
 	if (!vqn_nl_listened())
@@ -436,32 +437,26 @@ static void vqn_nl_notify_guest(struct vqn_kguest *g, u8 cmd)
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return vqn_nl_lost(NULL);
-	if (vqn_nl_msg_guest(msg, &m, g, &vqn_nl_monitor)) {
+	ret = d ? vqn_nl_msg_dev(msg, &m, g, d) :
+		  vqn_nl_msg_guest(msg, &m, g, &vqn_nl_monitor);
+	if (ret) {
 		vqn_nl_lost(msg);
 		return;
 	}
 	vqn_nl_multicast(msg);
 }
 
+/* @cmd: GUEST_ADD_NTF, GUEST_DEL_NTF or GUEST_CHANGE_NTF */
+static void vqn_nl_notify_guest(struct vqn_kguest *g, u8 cmd)
+{
+	vqn_nl_notify(g, NULL, cmd);
+}
+
 static void vqn_nl_notify_dev(struct vqn_kguest *g, struct vqn_dev *d,
 			      bool add)
 {
-	const struct vqn_nl_msg m = {
-		.cmd = add ? VQNOTIFY_CMD_DEV_ADD_NTF : VQNOTIFY_CMD_DEV_DEL_NTF,
-	};
-	struct sk_buff *msg;
-
-	lockdep_assert_held(&g->lock);
-	if (!vqn_nl_listened())
-		return;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return vqn_nl_lost(NULL);
-	if (vqn_nl_msg_dev(msg, &m, g, d)) {
-		vqn_nl_lost(msg);
-		return;
-	}
-	vqn_nl_multicast(msg);
+	vqn_nl_notify(g, d, add ? VQNOTIFY_CMD_DEV_ADD_NTF :
+				  VQNOTIFY_CMD_DEV_DEL_NTF);
 }
 
 /* The misc device's reports reach the monitor group through these. */
