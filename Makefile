@@ -17,6 +17,7 @@
 #                   nested guests stall, see Documentation/qemu.rst)
 #   make style      checkpatch.pl --strict over kmod/ and the uAPI header
 #   make sparse     build the module with C=2 against the 6.1 headers
+#   make layers     sparse, then: each file of kmod/ uses only those below it
 #   make bench      run the bench/*.c programs in a VM (when they exist)
 #   make fuzz       run the *fuzz* selftests in a VM (when they exist)
 #   make deps       install the Debian packages all this needs
@@ -116,6 +117,10 @@ style:
 
 sparse:
 	@$(TOP)/scripts/sparse.sh 6.1
+
+# The module's files depend only downward (the order of vqnotify-y in Kbuild).
+layers: sparse
+	@$(TOP)/scripts/check-layers.sh $(BUILD)/sparse-6.1/module
 
 # The project's own checks: warnings are errors there (not in users' builds).
 check demo bench fuzz style sparse: export VQN_WERROR := 1
@@ -274,4 +279,4 @@ clean:
 .PHONY: install install-module install-user install-data install-dkms uninstall
 .PHONY: uninstall-module uninstall-user uninstall-data uninstall-dkms
 .PHONY: deb docs check-fresh-install
-.PHONY: all module user selftests selftests-list selftests-timeouts deps style sparse check demo qemu demo-qemu bench fuzz clean
+.PHONY: all module user selftests selftests-list selftests-timeouts deps style sparse layers check demo qemu demo-qemu bench fuzz clean
