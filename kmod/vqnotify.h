@@ -22,7 +22,9 @@
  *
  * The module's files, each using only the files below it (a call never
  * goes up; what the netlink family reports from the misc device's calls
- * reaches it through struct vqn_monitor_ops, registered from above):
+ * reaches it through struct vqn_monitor_ops, registered from above). The
+ * order is vqnotify-y's in Kbuild, and scripts/check-layers.sh (make
+ * check) fails on a symbol used from above:
  *
  * ====================  =====================================================
  * vqnotify_main.c       module init and exit, nothing else
