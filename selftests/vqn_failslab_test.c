@@ -22,40 +22,9 @@
 #define _GNU_SOURCE
 #include <sys/wait.h>
 
-#include "kselftest_harness.h"
-#include "vqn_abuse_utils.h"
-#include "vqn_nl_utils.h"
+#include "vqn_failslab.h"
 
 #define FS_MAX_NTH	2000
-#define FS_DBG		"/sys/kernel/debug/"
-
-/* debugfs knobs set for the test and put back after it. */
-struct fs_knob {
-	const char *path;
-	char saved[64];
-	bool set;
-};
-
-struct fs_ctx {
-	int fd;			/* guest under test */
-	int probe;		/* host-wide counters */
-	int newfd;		/* open: the new guest */
-	uint32_t dev;
-	uint32_t nq;
-	uint32_t guest_id;
-	uint32_t blob_len;
-	uint8_t blob[TK_BLOB_MAX];
-	uint64_t ready[TK_BITMAP_WORDS(VQNOTIFY_MAX_QUEUES)];
-	struct vqnotify_vq_result res[VQNOTIFY_MAX_QUEUES];
-	struct vqnotify_vq_info vi[VQNOTIFY_MAX_QUEUES];
-	struct vqnotify_event ev[8];
-	struct tk_nl nl;
-	bool have_nl;
-	struct tk_nl_config cfg;
-	struct tk_nl_guests ids;
-	struct tk_nl mon;	/* joined the monitor group */
-	bool have_mon;
-};
 
 struct fs_op {
 	const char *name;
@@ -67,114 +36,6 @@ struct fs_op {
 	bool netlink;
 	bool monitor;	/* a listener on the monitor group must miss nothing */
 };
-
-static int fs_read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	return 0;
-}
-
-static int fs_write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -EIO;
-}
-
-static int fs_knob_set(struct fs_knob *k, const char *val)
-{
-	if (!k->set && fs_read_file(k->path, k->saved, sizeof(k->saved)))
-		return -ENOENT;
-	k->set = true;
-	return fs_write_file(k->path, val);
-}
-
-/* vqnotify's text, from /proc/kallsyms: [start, end). */
-static int fs_module_text(unsigned long *start, unsigned long *end)
-{
-	FILE *f = fopen("/proc/kallsyms", "r");
-	char line[512], type, name[256], mod[64];
-	unsigned long a;
-
-	*start = ~0UL;
-	*end = 0;
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx %c %255s [%63[^]]]", &a, &type, name,
-			   mod) != 4 || strcmp(mod, "vqnotify") ||
-		    (type != 't' && type != 'T'))
-			continue;
-		if (a < *start)
-			*start = a;
-		if (a > *end)
-			*end = a;
-	}
-	fclose(f);
-	if (!*end || !*start)
-		return -ENOENT;	/* no module, or addresses hidden */
-	*end += 0x2000;		/* the last function's length */
-	return 0;
-}
-
-/* Totals over all tests, printed when the harness exits. */
-struct fs_totals {
-	unsigned int calls;
-	unsigned int points;
-	unsigned int enomem;
-	unsigned int absorbed;
-};
-
-static struct fs_totals *fs_totals;
-
-static void fs_print_totals(void)
-{
-	if (fs_totals && fs_totals->calls)
-		ksft_print_msg("failslab: %u fault points over %u calls: %u failed with ENOMEM, %u absorbed\n",
-			       fs_totals->points, fs_totals->calls,
-			       fs_totals->enomem, fs_totals->absorbed);
-}
-
-/* fail-nth of this thread */
-
-static int fs_nth_fd = -1;
-
-static void fs_arm(unsigned int nth)
-{
-	char buf[16];
-	int n = snprintf(buf, sizeof(buf), "%u", nth);
-
-	if (pwrite(fs_nth_fd, buf, n, 0) != n)
-		abort();
-}
-
-/* Disarm; true when the fault fired. */
-static bool fs_disarm(void)
-{
-	char buf[16] = "";
-	bool fired;
-
-	if (pread(fs_nth_fd, buf, sizeof(buf) - 1, 0) <= 0)
-		abort();
-	fired = atoi(buf) == 0;
-	if (pwrite(fs_nth_fd, "0", 1, 0) != 1)
-		abort();
-	return fired;
-}
 
 /* Preparations: each starts from a fresh guest. */
 
@@ -469,13 +330,6 @@ static int fs_call_nl_config_set(struct fs_ctx *c)
 	return _test_nl_config_set(&c->nl, &c->cfg);
 }
 
-/* Everything a failed call must not have changed. */
-struct fs_state {
-	struct tk_snap snap;
-	struct vqnotify_info info;
-	struct tk_nl_config cfg;
-};
-
 FIXTURE(failslab) {
 	struct fs_knob knobs[32];
 	int nknobs;
@@ -631,46 +485,6 @@ FIXTURE_SETUP(failslab)
 	}
 }
 
-/* Notifications the listener got since the last call; -1 on an overrun. */
-static int fs_mon_count(struct fs_ctx *c)
-{
-	static char buf[65536];
-	int count = 0;
-	bool overrun = false;
-	ssize_t n;
-
-	while ((n = recv(c->mon.fd, buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
-		struct nlmsghdr *h;
-
-		if (n < 0) {
-			if (errno != ENOBUFS)
-				break;
-			overrun = true;
-			continue;
-		}
-		/* A refusal is no change of state: not counted here. */
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, n);
-		     h = NLMSG_NEXT(h, n))
-			count += h->nlmsg_type == c->mon.family &&
-				 ((struct genlmsghdr *)NLMSG_DATA(h))->cmd !=
-				 VQNOTIFY_CMD_REFUSAL_NTF;
-	}
-	return overrun ? -1 : count;
-}
-
-/* What a listener should have been told between two states. */
-static int fs_mon_expected(const struct fs_state *a, const struct fs_state *b)
-{
-	const struct vqnotify_guest_info *x = &a->snap.gi, *y = &b->snap.gi;
-	int n = 0;
-
-	/* (a) is counted per queue but is no transition: DEV_ADD says it. */
-	for (int l = VQNOTIFY_LABEL_B; l < VQNOTIFY_LABEL_MAX; l++)
-		n += y->counts[l] - x->counts[l];
-	n += abs((int)y->nr_devices - (int)x->nr_devices);
-	return n;
-}
-
 FIXTURE_TEARDOWN(failslab)
 {
 	if (fs_nth_fd >= 0 && pwrite(fs_nth_fd, "0", 1, 0) != 1)
@@ -678,34 +492,6 @@ FIXTURE_TEARDOWN(failslab)
 	/* Put back in reverse order: require-start before require-end. */
 	for (int i = self->nknobs - 1; i >= 0; i--)
 		fs_write_file(self->knobs[i].path, self->knobs[i].saved);
-}
-
-
-static int fs_state(struct fs_ctx *c, struct fs_state *s)
-{
-	int ret = 0;
-
-	memset(s, 0, sizeof(*s));
-	if (c->fd >= 0)
-		ret = tk_snap_take(c->fd, 8, &s->snap);
-	if (!ret)
-		ret = _test_ioctl_get_info(c->probe, &s->info);
-	if (!ret && c->have_nl)
-		ret = _test_nl_config_get(&c->nl, &s->cfg);
-	return ret;
-}
-
-static int fs_state_cmp(struct fs_state *a, struct fs_state *b,
-			struct tk_why *w)
-{
-	if (a->info.host_used != b->info.host_used ||
-	    a->info.nr_guests != b->info.nr_guests)
-		return tk_fail(w, "host_used %u/%u nr_guests %u/%u",
-			       a->info.host_used, b->info.host_used,
-			       a->info.nr_guests, b->info.nr_guests);
-	if (memcmp(&a->cfg, &b->cfg, sizeof(a->cfg)))
-		return tk_fail(w, "netlink config changed");
-	return tk_snap_cmp(&a->snap, &b->snap, w);
 }
 
 TEST_F_TIMEOUT(failslab, each_allocation_fails, 240)
