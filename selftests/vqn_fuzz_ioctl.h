@@ -46,26 +46,22 @@ struct fz_cmd {
 #define T_DG struct vqnotify_dev_get
 #define T_MG struct vqnotify_migration
 #define T_QS struct vqnotify_queues
-/* DEV_RESET, DEV_REMOVE and SET_STATUS share struct vqnotify_dev_op. */
+/*
+ * The commands that take a device and hand back results: flags, dev_id,
+ * a value and a pointer of their own, results, nr_results, reserved.
+ */
+#define FZ_RESULTS_CMD(_cmd, _name, T, val, val_kind, ptr, ptr_kind)	\
+	{ _cmd, _name, sizeof(T), {					\
+		F(T, flags, K_FLAGS), F(T, dev_id, K_DEVID),		\
+		F(T, val, val_kind), F(T, ptr, ptr_kind),		\
+		F(T, results, K_PTR_RES), F(T, nr_results, K_NR),	\
+		F(T, __reserved, K_RSVD) } }
 #define FZ_DEV_OP_CMD(_cmd, _name)					\
-	{ _cmd, _name, sizeof(T_OP), {					\
-		F(T_OP, flags, K_FLAGS), F(T_OP, dev_id, K_DEVID),	\
-		F(T_OP, status, K_STATUS), F(T_OP, ready, K_PTR_READY),	\
-		F(T_OP, results, K_PTR_RES), F(T_OP, nr_results, K_NR),	\
-		F(T_OP, __reserved, K_RSVD) } }
-/* DEV_SAVE and DEV_LOAD share struct vqnotify_migration. */
+	FZ_RESULTS_CMD(_cmd, _name, T_OP, status, K_STATUS, ready, K_PTR_READY)
 #define FZ_MIGRATION_CMD(_cmd, _name)					\
-	{ _cmd, _name, sizeof(T_MG), {					\
-		F(T_MG, flags, K_FLAGS), F(T_MG, dev_id, K_DEVID),	\
-		F(T_MG, len, K_LEN), F(T_MG, data, K_PTR_DATA),		\
-		F(T_MG, results, K_PTR_RES), F(T_MG, nr_results, K_NR),	\
-		F(T_MG, __reserved, K_RSVD) } }
+	FZ_RESULTS_CMD(_cmd, _name, T_MG, len, K_LEN, data, K_PTR_DATA)
 #define FZ_QUEUES_CMD(_cmd, _name)					\
-	{ _cmd, _name, sizeof(T_QS), {					\
-		F(T_QS, flags, K_FLAGS), F(T_QS, dev_id, K_DEVID),	\
-		F(T_QS, nr_queues, K_NR), F(T_QS, queues, K_PTR_READY),	\
-		F(T_QS, results, K_PTR_RES), F(T_QS, nr_results, K_NR),	\
-		F(T_QS, __reserved, K_RSVD) } }
+	FZ_RESULTS_CMD(_cmd, _name, T_QS, nr_queues, K_NR, queues, K_PTR_READY)
 
 static const struct fz_cmd fz_cmds[] = {
 	{ VQNOTIFY_GET_INFO, "GET_INFO", sizeof(T_INFO), {
