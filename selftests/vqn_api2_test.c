@@ -608,52 +608,96 @@ TEST_F(api2, read_only_file_queries_only)
 }
 
 /*
- * Fairness: three guests wait for the host cap, A first, then B, then C,
- * two queues each. Three freed slots go one to each, not two to A.
+ * Fairness between guests waiting for the host cap. The fixture puts the
+ * host cap back, whatever the test did; fair_fill_host_cap() sets it to
+ * what the host uses now, so that the next queue to ask waits.
  */
-TEST(fair_round_robin_across_guests)
-{
-	struct vqnotify_info info;
+FIXTURE(fair) {
 	struct tk_nl nl;
-	int fd[3], i, filler_fd = -1;
-	uint32_t id[3], used, cap;
-	struct vqnotify_event ev[8];
+	struct tk_nl_config cfg;	/* as found: put back */
+	int filler_fd;
+};
 
+FIXTURE_SETUP(fair)
+{
+	self->nl.fd = self->filler_fd = -1;
 	if (!tk_present())
 		SKIP(return, "%s not present", TK_DEV_PATH);
 	if (geteuid())
 		SKIP(return, "needs CAP_NET_ADMIN for the host cap");
-	ASSERT_EQ(0, tk_nl_open(&nl));
+	ASSERT_EQ(0, tk_nl_open(&self->nl));
+	ASSERT_EQ(0, _test_nl_config_get(&self->nl, &self->cfg));
+}
+
+FIXTURE_TEARDOWN(fair)
+{
+	if (self->nl.fd >= 0) {
+		EXPECT_EQ(0, _test_nl_config_set_one(&self->nl,
+						     VQNOTIFY_A_CONFIG_HOST_CAP,
+						     self->cfg.host_cap));
+	}
+	if (self->filler_fd >= 0)
+		close(self->filler_fd);
+	tk_nl_close(&self->nl);
+}
+
+/*
+ * The host cap at the slots the host uses now, at least one: when none is
+ * used, a guest of the fixture's own fills the one slot the cap allows.
+ * Returns the cap set.
+ */
+static uint32_t fair_fill_host_cap(struct __test_metadata *_metadata,
+				   FIXTURE_DATA(fair) *self)
+{
+	struct vqnotify_info info;
+	uint32_t filler, used;
+	int fd = tk_open(0);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, _test_ioctl_get_info(fd, &info));
+	close(fd);
+	used = info.host_used;
+	ASSERT_EQ(0, _test_nl_config_set_one(&self->nl,
+					     VQNOTIFY_A_CONFIG_HOST_CAP,
+					     used ? used : 1));
+	if (used)
+		return used;
+	self->filler_fd = tk_open(0);
+	ASSERT_LE(0, self->filler_fd);
+	ASSERT_EQ(0, _test_ioctl_dev_add(self->filler_fd,
+					 VQNOTIFY_TRANSPORT_MMIO, 1, "x",
+					 &filler));
+	ASSERT_EQ(0, _test_ioctl_set_status(self->filler_fd, filler, ST_OK,
+					    NULL, NULL, NULL));
+	EXPECT_EQ(1U, g_info(self->filler_fd).nr_assigned);
+	return 1;
+}
+
+/*
+ * Three guests wait for the host cap, A first, then B, then C, two queues
+ * each. Three freed slots go one to each, not two to A.
+ */
+TEST_F(fair, round_robin_across_guests)
+{
+	int fd[3], i;
+	uint32_t id[3], used;
+	struct vqnotify_event ev[8];
+
 	for (i = 0; i < 3; i++) {
 		fd[i] = tk_open(0);
 		ASSERT_LE(0, fd[i]);
 		ASSERT_EQ(0, _test_ioctl_dev_add(fd[i], VQNOTIFY_TRANSPORT_MMIO, 2,
 					 "f", &id[i]));
 	}
-	ASSERT_EQ(0, _test_ioctl_get_info(fd[0], &info));
-	used = info.host_used;
-	cap = info.host_cap;
-	ASSERT_EQ(0, _test_nl_config_set_one(&nl, VQNOTIFY_A_CONFIG_HOST_CAP,
-				       used ? used : 1));
-	if (!used) {
-		uint32_t filler;
-
-		/* A guest of its own fills the one slot the cap allows. */
-		filler_fd = tk_open(0);
-		ASSERT_LE(0, filler_fd);
-		ASSERT_EQ(0, _test_ioctl_dev_add(filler_fd, VQNOTIFY_TRANSPORT_MMIO, 1,
-					 "x", &filler));
-		ASSERT_EQ(0, _test_ioctl_set_status(filler_fd, filler, ST_OK, NULL,
-					    NULL, NULL));
-		used = 1;
-	}
+	used = fair_fill_host_cap(_metadata, self);
 	for (i = 0; i < 3; i++) {
 		ASSERT_EQ(0, _test_ioctl_set_status(fd[i], id[i], ST_OK, NULL, NULL,
 					    NULL));
 		EXPECT_EQ(2U, g_info(fd[i]).nr_waiting);
 	}
-	ASSERT_EQ(0, _test_nl_config_set_one(&nl, VQNOTIFY_A_CONFIG_HOST_CAP,
-				       used + 3));
+	ASSERT_EQ(0, _test_nl_config_set_one(&self->nl,
+					     VQNOTIFY_A_CONFIG_HOST_CAP,
+					     used + 3));
 	for (i = 0; i < 3; i++) {
 		int n = wait_events(fd[i], ev, 8, 2000);
 
@@ -661,28 +705,17 @@ TEST(fair_round_robin_across_guests)
 		EXPECT_EQ(1U, g_info(fd[i]).nr_assigned);
 		EXPECT_EQ(1U, g_info(fd[i]).nr_waiting);
 	}
-	ASSERT_EQ(0, _test_nl_config_set_one(&nl, VQNOTIFY_A_CONFIG_HOST_CAP, cap));
 	for (i = 0; i < 3; i++)
 		close(fd[i]);
-	if (filler_fd >= 0)
-		close(filler_fd);
-	tk_nl_close(&nl);
 }
 
 /* A guest that asks later waits behind the guests already waiting. */
-TEST(fair_no_overtaking)
+TEST_F(fair, no_overtaking)
 {
-	struct vqnotify_info info;
-	struct tk_nl nl;
 	int a, b, n;
-	uint32_t ida, idb, idb2, cap, used;
+	uint32_t ida, idb, idb2;
 	struct vqnotify_event ev[4];
 
-	if (!tk_present())
-		SKIP(return, "%s not present", TK_DEV_PATH);
-	if (geteuid())
-		SKIP(return, "needs CAP_NET_ADMIN for the host cap");
-	ASSERT_EQ(0, tk_nl_open(&nl));
 	a = tk_open(0);
 	b = tk_open(0);
 	ASSERT_LE(0, a);
@@ -691,10 +724,8 @@ TEST(fair_no_overtaking)
 	ASSERT_EQ(0, _test_ioctl_dev_add(b, VQNOTIFY_TRANSPORT_MMIO, 1, "b", &idb));
 	ASSERT_EQ(0, _test_ioctl_dev_add(b, VQNOTIFY_TRANSPORT_MMIO, 1, "b2", &idb2));
 	ASSERT_EQ(0, _test_ioctl_set_status(b, idb, ST_OK, NULL, NULL, NULL));
-	ASSERT_EQ(0, _test_ioctl_get_info(a, &info));
-	cap = info.host_cap;
-	used = info.host_used;
-	ASSERT_EQ(0, _test_nl_config_set_one(&nl, VQNOTIFY_A_CONFIG_HOST_CAP, used));
+	EXPECT_EQ(1U, g_info(b).nr_assigned);
+	fair_fill_host_cap(_metadata, self);
 	/* A waits for the host cap. */
 	ASSERT_EQ(0, _test_ioctl_set_status(a, ida, ST_OK, NULL, NULL, NULL));
 	EXPECT_EQ(1U, g_info(a).nr_waiting);
@@ -706,10 +737,8 @@ TEST(fair_no_overtaking)
 	EXPECT_EQ(1U, g_info(a).nr_assigned);
 	EXPECT_EQ(1U, g_info(b).nr_waiting);
 	EXPECT_EQ(0U, g_info(b).nr_assigned);
-	ASSERT_EQ(0, _test_nl_config_set_one(&nl, VQNOTIFY_A_CONFIG_HOST_CAP, cap));
 	close(a);
 	close(b);
-	tk_nl_close(&nl);
 }
 
 TEST_HARNESS_MAIN
