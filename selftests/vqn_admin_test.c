@@ -200,7 +200,6 @@ TEST_F(admin, host_cap)
 	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
 	struct vqnotify_event ev[8];
 	struct vqnotify_guest_info gi;
-	struct vqnotify_vq_info vi;
 	uint32_t id, vh, other, q, nr = 4;
 	long base = tk_host_used(self->fd);
 	int fd2, fd3;
@@ -222,9 +221,7 @@ TEST_F(admin, host_cap)
 			EXPECT_RES(res[q], q, DEASS, ASSIG, L(B), R(GRANTED));
 			continue;
 		}
-		EXPECT_RES(res[q], q, DEASS, DEASS, L(NONE), R(HOST_CAP));
-		vi = EXPECT_VQ(self->fd, id, q, DEASS, R(HOST_CAP), L(A));
-		EXPECT_EQ(INIT | WAIT, vi.flags);
+		EXPECT_WAITING(self->fd, res[q], id, q, R(HOST_CAP));
 	}
 	EXPECT_EQ(base + 3, tk_host_used(self->fd));
 

@@ -128,16 +128,11 @@ TEST_F(budget, p_vhost_preempts_newest)
 			       R(PREEMPT_VHOST), L(P));
 		EXPECT_EQ(INIT | WAIT, vi.flags);
 	}
+	/* The preempted slots passed straight to vhost: used is B. */
+	EXPECT_GUEST(self->nq - 2, self->reserve + 2, 2, "a%u b%u c%u p2",
+		     self->budget + 2, self->nq, self->reserve + 2);
 	test_cmd_guest_get(&gi);
-	EXPECT_EQ(self->budget, gi.used);
-	EXPECT_EQ(self->nq - 2, gi.nr_assigned);
-	EXPECT_EQ(self->reserve + 2, gi.nr_offlimits);
-	EXPECT_EQ(2U, gi.nr_waiting);
 	EXPECT_EQ(0U, gi.out_flags);
-	CHECK_COUNTS(self->fd, "a%u b%u c%u p2", self->budget + 2, self->nq,
-		     self->reserve + 2);
-	/* The preempted slots passed straight to vhost. */
-	EXPECT_EQ((long)self->budget, tk_host_used(self->fd) - self->host0);
 }
 
 /* (r) when vhost gives its queues back (f): FIFO, with events. */
@@ -145,7 +140,6 @@ TEST_F(budget, r_promote_on_vhost_off)
 {
 	struct vqnotify_event ev[4];
 	struct vqnotify_vq_result r;
-	struct vqnotify_guest_info gi;
 	uint32_t user, vh, q, i;
 	uint32_t ids[2];
 
@@ -169,11 +163,9 @@ TEST_F(budget, r_promote_on_vhost_off)
 		EXPECT_VQ(self->fd, user, self->nq - 1 - i, ASSIG,
 			  R(PROMOTED), L(R));
 	}
-	test_cmd_guest_get(&gi);
-	EXPECT_EQ(self->nq, gi.nr_assigned);
-	EXPECT_EQ(0U, gi.nr_waiting);
-	CHECK_COUNTS(self->fd, "a%u b%u c%u f2 p2 r2", self->budget + 2,
-		     self->nq, self->reserve + 2);
+	/* vhost still holds the reserve. */
+	EXPECT_GUEST(self->nq, self->reserve, 0, "a%u b%u c%u f2 p2 r2",
+		     self->budget + 2, self->nq, self->reserve + 2);
 	ids[0] = user;
 	ids[1] = vh;
 	test_check_guest(self->fd, ids, 2);
@@ -184,7 +176,6 @@ TEST_F(budget, r_promote_on_reset)
 {
 	struct vqnotify_vq_result res[2];
 	struct vqnotify_event ev[4];
-	struct vqnotify_guest_info gi;
 	struct vqnotify_vq_info vi;
 	uint32_t user, w, q, nr = 2;
 
@@ -192,13 +183,9 @@ TEST_F(budget, r_promote_on_reset)
 	test_cmd_dev_add(VQNOTIFY_TRANSPORT_PIO, 2, "wait", &w);
 	test_cmd_set_status(w, TK_STATUS_OK, NULL, res, &nr);
 	ASSERT_EQ(2U, nr);
-	for (q = 0; q < 2; q++) {
-		EXPECT_RES(res[q], q, DEASS, DEASS, L(NONE), R(NO_SLOT));
-		vi = EXPECT_VQ(self->fd, w, q, DEASS, R(NO_SLOT), L(A));
-		EXPECT_EQ(INIT | WAIT, vi.flags);
-	}
-	test_cmd_guest_get(&gi);
-	EXPECT_EQ(2U, gi.nr_waiting);
+	for (q = 0; q < 2; q++)
+		EXPECT_WAITING(self->fd, res[q], w, q, R(NO_SLOT));
+	EXPECT_GUEST(self->nq, 0, 2, "a%u b%u", self->nq + 2, self->nq);
 
 	test_cmd_dev_reset(user, NULL, NULL);
 	ASSERT_EQ(2, tk_read_events(self->fd, ev, 4));
@@ -208,10 +195,7 @@ TEST_F(budget, r_promote_on_reset)
 		vi = EXPECT_VQ(self->fd, w, q, ASSIG, R(PROMOTED), L(R));
 		EXPECT_EQ(INIT, vi.flags);
 	}
-	test_cmd_guest_get(&gi);
-	EXPECT_EQ(0U, gi.nr_waiting);
-	EXPECT_EQ(2U, gi.used);
-	CHECK_COUNTS(self->fd, "a%u b%u g%u r2", self->nq + 2, self->nq,
+	EXPECT_GUEST(2, 0, 0, "a%u b%u g%u r2", self->nq + 2, self->nq,
 		     self->nq);
 }
 
@@ -236,21 +220,17 @@ TEST_F(budget, lower_preempts_newest_first)
 	}
 	EXPECT_VQ(self->fd, user, self->nq - 1 - cut, ASSIG, R(GRANTED),
 		  L(B));
+	EXPECT_GUEST(self->nq - cut, 0, cut, "a%u b%u p%u", self->nq,
+		     self->nq, cut);
 	test_cmd_guest_get(&gi);
 	EXPECT_EQ(self->budget - cut, gi.budget);
-	EXPECT_EQ(self->nq - cut, gi.used);
-	EXPECT_EQ(cut, gi.nr_waiting);
 	EXPECT_EQ(0U, gi.out_flags);
-	CHECK_COUNTS(self->fd, "a%u b%u p%u", self->nq, self->nq, cut);
-	EXPECT_EQ((long)(self->nq - cut),
-		  tk_host_used(self->fd) - self->host0);
 }
 
 /* Raising it again promotes the preempted queues, FIFO (r). */
 TEST_F(budget, raise_promotes_fifo)
 {
 	struct vqnotify_event ev[128];
-	struct vqnotify_guest_info gi;
 	uint32_t user, i, cut = variant->cut;
 
 	user = fill_user(_metadata, self);
@@ -266,12 +246,8 @@ TEST_F(budget, raise_promotes_fifo)
 		EXPECT_VQ(self->fd, user, self->nq - 1 - i, ASSIG,
 			  R(PROMOTED), L(R));
 	}
-	test_cmd_guest_get(&gi);
-	EXPECT_EQ(self->nq, gi.used);
-	EXPECT_EQ(0U, gi.nr_waiting);
-	CHECK_COUNTS(self->fd, "a%u b%u p%u r%u", self->nq, self->nq, cut,
-		     cut);
-	EXPECT_EQ((long)self->nq, tk_host_used(self->fd) - self->host0);
+	EXPECT_GUEST(self->nq, 0, 0, "a%u b%u p%u r%u", self->nq, self->nq,
+		     cut, cut);
 }
 
 /* Own budget 0 means no own limit: the admin's budget applies again. */
@@ -364,7 +340,6 @@ TEST_F(budget, offlimits_not_revoked)
 TEST_F(budget, vhost_reserve)
 {
 	struct vqnotify_vq_result res[VQNOTIFY_MAX_QUEUES], r;
-	struct vqnotify_guest_info gi;
 	uint32_t id, q, nr = self->budget, granted = 0, waiting = 0;
 
 	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, self->budget, "rsv", &id);
@@ -388,10 +363,9 @@ TEST_F(budget, vhost_reserve)
 		EXPECT_RES(r, q, DEASS, OFFL, L(C), R(VHOST));
 	}
 	EXPECT_NO_EVENTS(self->fd);
-	test_cmd_guest_get(&gi);
-	EXPECT_EQ(self->budget, gi.used);
-	EXPECT_EQ(granted, gi.nr_assigned);
-	EXPECT_EQ(0U, gi.nr_waiting);
+	/* used is B: granted + the reserve vhost took. */
+	EXPECT_GUEST(granted, self->reserve, 0, "a%u b%u c%u", self->budget,
+		     self->nq, self->reserve);
 }
 
 /*
@@ -417,9 +391,8 @@ TEST_F(budget, lower_to_limited_preempts_all)
 	}
 	test_cmd_guest_get(&gi);
 	EXPECT_EQ((uint32_t)VQNOTIFY_GUEST_LIMITED, gi.out_flags);
-	EXPECT_EQ(0U, gi.used);
-	EXPECT_EQ(self->nq, gi.nr_waiting);
-	EXPECT_EQ(0, tk_host_used(self->fd) - self->host0);
+	EXPECT_GUEST(0, 0, self->nq, "a%u b%u p%u", self->nq, self->nq,
+		     self->nq);
 
 	/* Out of limited mode: promoted in the order they were preempted. */
 	test_cmd_set_budget(self->budget);
@@ -431,9 +404,8 @@ TEST_F(budget, lower_to_limited_preempts_all)
 	}
 	test_cmd_guest_get(&gi);
 	EXPECT_EQ(0U, gi.out_flags);
-	EXPECT_EQ(self->nq, gi.used);
-	EXPECT_EQ(0U, gi.nr_waiting);
-	EXPECT_EQ((long)self->nq, tk_host_used(self->fd) - self->host0);
+	EXPECT_GUEST(self->nq, 0, 0, "a%u b%u p%u r%u", self->nq, self->nq,
+		     self->nq, self->nq);
 }
 
 /*
@@ -485,21 +457,14 @@ TEST_F(limited, b_refused)
 {
 	struct vqnotify_vq_result res[4];
 	struct vqnotify_guest_info gi;
-	struct vqnotify_vq_info vi;
 	uint32_t id, q, nr = 4;
 
 	test_cmd_dev_add(VQNOTIFY_TRANSPORT_PIO, 4, "l", &id);
 	test_cmd_set_status(id, TK_STATUS_OK, NULL, res, &nr);
 	ASSERT_EQ(4U, nr);
-	for (q = 0; q < 4; q++) {
-		EXPECT_RES(res[q], q, DEASS, DEASS, L(NONE), R(LIMITED));
-		vi = EXPECT_VQ(self->fd, id, q, DEASS, R(LIMITED), L(A));
-		EXPECT_EQ(INIT | WAIT, vi.flags);
-	}
-	test_cmd_guest_get(&gi);
-	EXPECT_EQ(0U, gi.used);
-	EXPECT_EQ(4U, gi.nr_waiting);
-	CHECK_COUNTS(self->fd, "a4");
+	for (q = 0; q < 4; q++)
+		EXPECT_WAITING(self->fd, res[q], id, q, R(LIMITED));
+	EXPECT_GUEST(0, 0, 4, "a4");
 	/* A reset frees nothing and stops the waiting: nothing promoted. */
 	test_cmd_dev_reset(id, NULL, NULL);
 	EXPECT_NO_EVENTS(self->fd);
@@ -512,7 +477,6 @@ TEST_F(limited, b_refused)
 TEST_F(limited, unlimited_again_promotes)
 {
 	struct vqnotify_event ev[4];
-	struct vqnotify_guest_info gi;
 	uint32_t id, q;
 
 	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 4, "l", &id);
@@ -524,11 +488,7 @@ TEST_F(limited, unlimited_again_promotes)
 		EXPECT_EV(ev[q], id, q, DEASS, ASSIG, L(R), R(PROMOTED));
 		EXPECT_VQ(self->fd, id, q, ASSIG, R(PROMOTED), L(R));
 	}
-	test_cmd_guest_get(&gi);
-	EXPECT_EQ(4U, gi.used);
-	EXPECT_EQ(0U, gi.nr_waiting);
-	CHECK_COUNTS(self->fd, "a4 r4");
-	EXPECT_EQ(4, tk_host_used(self->fd) - self->host0);
+	EXPECT_GUEST(4, 0, 0, "a4 r4");
 }
 
 /* vhost still gets every slot of the budget, then ENOSPC. */
@@ -542,25 +502,21 @@ TEST_F(limited, vhost_gets_slots)
 	test_cmd_set_status(id, TK_STATUS_OK, NULL, NULL, NULL);
 	for (q = 0; q < self->budget; q++) {
 		test_cmd_host_notifier(id, q, true, &r);
-		EXPECT_RES(r, q, DEASS, OFFL, L(C), R(VHOST));
-		EXPECT_VQ(self->fd, id, q, OFFL, R(VHOST), L(C));
+		EXPECT_MOVED(self->fd, r, id, q, DEASS, OFFL, L(C), R(VHOST));
 	}
 	test_err_host_notifier(ENOSPC, id, q, true, &r);
 	EXPECT_VQ(self->fd, id, q, DEASS, R(LIMITED), L(A));
+	/* The two queues vhost does not hold still wait. */
+	EXPECT_GUEST(0, self->budget, 2, "a%u c%u", n, self->budget);
 	test_cmd_guest_get(&gi);
-	EXPECT_EQ(self->budget, gi.used);
-	EXPECT_EQ(self->budget, gi.nr_offlimits);
 	EXPECT_EQ((uint32_t)VQNOTIFY_GUEST_LIMITED, gi.out_flags);
-	CHECK_COUNTS(self->fd, "a%u c%u", n, self->budget);
 	EXPECT_NO_EVENTS(self->fd);
-	EXPECT_EQ((long)self->budget, tk_host_used(self->fd) - self->host0);
 }
 
 /* vhost off on a DRIVER_OK device of a limited guest: (f), not (e). */
 TEST_F(limited, e_becomes_f)
 {
 	struct vqnotify_vq_result r;
-	struct vqnotify_guest_info gi;
 	struct vqnotify_vq_info vi;
 	uint32_t id;
 
@@ -568,14 +524,9 @@ TEST_F(limited, e_becomes_f)
 	test_cmd_set_status(id, TK_STATUS_OK, NULL, NULL, NULL);
 	test_cmd_host_notifier(id, 0, true, NULL);
 	test_cmd_host_notifier(id, 0, false, &r);
-	EXPECT_RES(r, 0, OFFL, DEASS, L(F), R(LIMITED));
-	vi = EXPECT_VQ(self->fd, id, 0, DEASS, R(LIMITED), L(F));
+	vi = EXPECT_MOVED(self->fd, r, id, 0, OFFL, DEASS, L(F), R(LIMITED));
 	EXPECT_EQ(INIT | WAIT, vi.flags);
-	test_cmd_guest_get(&gi);
-	EXPECT_EQ(0U, gi.used);
-	EXPECT_EQ(2U, gi.nr_waiting);
-	CHECK_COUNTS(self->fd, "a2 c1 f1");
-	EXPECT_EQ(0, tk_host_used(self->fd) - self->host0);
+	EXPECT_GUEST(0, 0, 2, "a2 c1 f1");
 }
 
 /* A limited guest's migrated device loads with every queue refused. */

@@ -510,6 +510,56 @@ static inline void tk_expect_ev(struct __test_metadata *_metadata, int line,
 #define EXPECT_EV(e, dev, q, os, ns, lb, rs) \
 	tk_expect_ev(_metadata, __LINE__, &(e), dev, q, os, ns, lb, rs)
 
+/*
+ * A result and the queue it left: the queue has the result's new state,
+ * reason and label. Returns the queue's info.
+ */
+#define EXPECT_MOVED(fd, r, id, q, os, ns, lb, rs) ({			\
+	EXPECT_RES(r, q, os, ns, lb, rs);				\
+	EXPECT_VQ(fd, id, q, ns, rs, lb);				\
+})
+
+/*
+ * Queue @q of a new device, refused a slot at DRIVER_OK for @rs (the
+ * result @r): it keeps its label and waits for one.
+ */
+#define EXPECT_WAITING(fd, r, id, q, rs) do {				\
+	struct vqnotify_vq_info _vi;					\
+									\
+	EXPECT_RES(r, q, DEASS, DEASS, L(NONE), rs);			\
+	_vi = EXPECT_VQ(fd, id, q, DEASS, rs, L(A));			\
+	EXPECT_EQ(INIT | WAIT, _vi.flags);				\
+} while (0)
+
+static inline void tk_expect_slots(struct __test_metadata *_metadata,
+				   int line, int fd, long host0,
+				   uint32_t assigned, uint32_t offlimits,
+				   uint32_t waiting)
+{
+	struct vqnotify_guest_info gi;
+
+	ASSERT_EQ(0, _test_ioctl_guest_get(fd, &gi)) TH_LOG("line %d", line);
+	EXPECT_EQ(assigned + offlimits, gi.used) TH_LOG("line %d: used", line);
+	EXPECT_EQ(assigned, gi.nr_assigned) TH_LOG("line %d: assigned", line);
+	EXPECT_EQ(offlimits, gi.nr_offlimits)
+		TH_LOG("line %d: offlimits", line);
+	EXPECT_EQ(waiting, gi.nr_waiting) TH_LOG("line %d: waiting", line);
+	EXPECT_EQ((long)gi.used, tk_host_used(fd) - host0)
+		TH_LOG("line %d: host slots added", line);
+}
+
+/*
+ * The fixture's guest after a step (a tk_setup_guest() fixture whose guest
+ * alone takes host slots): its assigned, offlimits and waiting queues,
+ * used as their sum, the host's slots up by exactly that since the setup,
+ * and its counts by label as CHECK_COUNTS' spec says ("a4 b2").
+ */
+#define EXPECT_GUEST(assigned, offlimits, waiting, ...) do {		\
+	tk_expect_slots(_metadata, __LINE__, self->fd, self->host0,	\
+			assigned, offlimits, waiting);			\
+	CHECK_COUNTS(self->fd, __VA_ARGS__);				\
+} while (0)
+
 /* No event may be queued. */
 #define EXPECT_NO_EVENTS(fd) do {					\
 	struct vqnotify_event _e;					\

@@ -54,7 +54,6 @@ FIXTURE_TEARDOWN(trans)
 TEST_F(trans, a_dev_add)
 {
 	struct vqnotify_vq_info vi[5];
-	struct vqnotify_guest_info gi;
 	struct vqnotify_dev_get dg;
 	uint32_t id = 0, q;
 
@@ -77,18 +76,14 @@ TEST_F(trans, a_dev_add)
 	}
 	/* Only min(capacity, num_queues) records are written. */
 	EXPECT_EQ(0xa5, vi[4].state);
-	CHECK_COUNTS(self->fd, "a4");
-	test_cmd_guest_get(&gi);
-	EXPECT_EQ(1U, gi.nr_devices);
-	EXPECT_EQ(0U, gi.used);
-	EXPECT_EQ(0, HOST_DELTA());
+	EXPECT_GUEST(0, 0, 0, "a4");
+	test_check_guest(self->fd, &id, 1);	/* one device */
 }
 
 /* (b): DRIVER_OK assigns every initialised queue, in queue order. */
 TEST_F(trans, b_driver_ok)
 {
 	struct vqnotify_vq_result res[4];
-	struct vqnotify_guest_info gi;
 	struct vqnotify_vq_info vi;
 	uint32_t id, q, nr = 4, prev = 0;
 
@@ -96,18 +91,13 @@ TEST_F(trans, b_driver_ok)
 	test_cmd_set_status(id, TK_STATUS_OK, NULL, res, &nr);
 	ASSERT_EQ(4U, nr);
 	for (q = 0; q < 4; q++) {
-		EXPECT_RES(res[q], q, DEASS, ASSIG, L(B), R(GRANTED));
-		vi = EXPECT_VQ(self->fd, id, q, ASSIG, R(GRANTED), L(B));
+		vi = EXPECT_MOVED(self->fd, res[q], id, q, DEASS, ASSIG, L(B),
+				  R(GRANTED));
 		EXPECT_EQ(INIT, vi.flags);
 		EXPECT_LT(prev, vi.assign_seq);
 		prev = vi.assign_seq;
 	}
-	CHECK_COUNTS(self->fd, "a4 b4");
-	test_cmd_guest_get(&gi);
-	EXPECT_EQ(4U, gi.used);
-	EXPECT_EQ(4U, gi.nr_assigned);
-	EXPECT_EQ(0U, gi.nr_waiting);
-	EXPECT_EQ(4, HOST_DELTA());
+	EXPECT_GUEST(4, 0, 0, "a4 b4");
 
 	/* DRIVER_OK again is not a new DRIVER_OK: nothing changes. */
 	nr = 4;
@@ -121,7 +111,6 @@ TEST_F(trans, b_not_ready)
 {
 	struct vqnotify_vq_result res[4];
 	uint64_t ready = 0x5;	/* queues 0 and 2 */
-	struct vqnotify_guest_info gi;
 	struct vqnotify_vq_info vi;
 	uint32_t id, q, nr = 4;
 
@@ -130,9 +119,8 @@ TEST_F(trans, b_not_ready)
 	ASSERT_EQ(4U, nr);
 	for (q = 0; q < 4; q++) {
 		if (q % 2 == 0) {
-			EXPECT_RES(res[q], q, DEASS, ASSIG, L(B), R(GRANTED));
-			vi = EXPECT_VQ(self->fd, id, q, ASSIG, R(GRANTED),
-				       L(B));
+			vi = EXPECT_MOVED(self->fd, res[q], id, q, DEASS,
+					  ASSIG, L(B), R(GRANTED));
 			EXPECT_EQ(INIT, vi.flags);
 		} else {
 			EXPECT_RES(res[q], q, DEASS, DEASS, L(NONE),
@@ -142,31 +130,20 @@ TEST_F(trans, b_not_ready)
 			EXPECT_EQ(0, vi.flags);
 		}
 	}
-	CHECK_COUNTS(self->fd, "a4 b2");
-	test_cmd_guest_get(&gi);
-	EXPECT_EQ(2U, gi.used);
-	EXPECT_EQ(0U, gi.nr_waiting);
-	EXPECT_EQ(2, HOST_DELTA());
+	EXPECT_GUEST(2, 0, 0, "a4 b2");
 }
 
 /* (c): vhost takes a DEASSIGNED queue. */
 TEST_F(trans, c_vhost_on_deassigned)
 {
 	struct vqnotify_vq_result r;
-	struct vqnotify_guest_info gi;
 	uint32_t id;
 
 	test_cmd_dev_add(variant->transport, 2, "c", &id);
 	test_cmd_host_notifier(id, 0, true, &r);
-	EXPECT_RES(r, 0, DEASS, OFFL, L(C), R(VHOST));
-	EXPECT_VQ(self->fd, id, 0, OFFL, R(VHOST), L(C));
+	EXPECT_MOVED(self->fd, r, id, 0, DEASS, OFFL, L(C), R(VHOST));
 	EXPECT_VQ(self->fd, id, 1, DEASS, R(NONE), L(A));
-	CHECK_COUNTS(self->fd, "a2 c1");
-	test_cmd_guest_get(&gi);
-	EXPECT_EQ(1U, gi.used);
-	EXPECT_EQ(1U, gi.nr_offlimits);
-	EXPECT_EQ(0U, gi.nr_assigned);
-	EXPECT_EQ(1, HOST_DELTA());
+	EXPECT_GUEST(0, 1, 0, "a2 c1");
 	EXPECT_NO_EVENTS(self->fd);
 }
 
@@ -174,21 +151,14 @@ TEST_F(trans, c_vhost_on_deassigned)
 TEST_F(trans, d_vhost_on_assigned)
 {
 	struct vqnotify_vq_result r;
-	struct vqnotify_guest_info gi;
 	uint32_t id;
 
 	test_cmd_dev_add(variant->transport, 2, "d", &id);
 	test_cmd_set_status(id, TK_STATUS_OK, NULL, NULL, NULL);
 	test_cmd_host_notifier(id, 1, true, &r);
-	EXPECT_RES(r, 1, ASSIG, OFFL, L(D), R(VHOST));
-	EXPECT_VQ(self->fd, id, 1, OFFL, R(VHOST), L(D));
+	EXPECT_MOVED(self->fd, r, id, 1, ASSIG, OFFL, L(D), R(VHOST));
 	EXPECT_VQ(self->fd, id, 0, ASSIG, R(GRANTED), L(B));
-	CHECK_COUNTS(self->fd, "a2 b2 d1");
-	test_cmd_guest_get(&gi);
-	EXPECT_EQ(2U, gi.used);
-	EXPECT_EQ(1U, gi.nr_assigned);
-	EXPECT_EQ(1U, gi.nr_offlimits);
-	EXPECT_EQ(2, HOST_DELTA());
+	EXPECT_GUEST(1, 1, 0, "a2 b2 d1");
 	EXPECT_NO_EVENTS(self->fd);
 }
 
@@ -197,31 +167,23 @@ TEST_F(trans, e_vhost_off_assigned)
 {
 	struct vqnotify_vq_info v0, v1;
 	struct vqnotify_vq_result r;
-	struct vqnotify_guest_info gi;
 	uint32_t id;
 
 	test_cmd_dev_add(variant->transport, 2, "e", &id);
 	test_cmd_set_status(id, TK_STATUS_OK, NULL, NULL, NULL);
 	test_cmd_host_notifier(id, 1, true, NULL);
 	test_cmd_host_notifier(id, 1, false, &r);
-	EXPECT_RES(r, 1, OFFL, ASSIG, L(E), R(VHOST_OFF));
-	v1 = EXPECT_VQ(self->fd, id, 1, ASSIG, R(VHOST_OFF), L(E));
+	v1 = EXPECT_MOVED(self->fd, r, id, 1, OFFL, ASSIG, L(E), R(VHOST_OFF));
 	v0 = EXPECT_VQ(self->fd, id, 0, ASSIG, R(GRANTED), L(B));
 	/* A new grant: the newest, preempted first. */
 	EXPECT_LT(v0.assign_seq, v1.assign_seq);
-	CHECK_COUNTS(self->fd, "a2 b2 d1 e1");
-	test_cmd_guest_get(&gi);
-	EXPECT_EQ(2U, gi.used);
-	EXPECT_EQ(2U, gi.nr_assigned);
-	EXPECT_EQ(0U, gi.nr_offlimits);
-	EXPECT_EQ(2, HOST_DELTA());
+	EXPECT_GUEST(2, 0, 0, "a2 b2 d1 e1");
 }
 
 /* (f): vhost gives back a queue of a device that is not DRIVER_OK. */
 TEST_F(trans, f_vhost_off_not_driver_ok)
 {
 	struct vqnotify_vq_result r;
-	struct vqnotify_guest_info gi;
 	struct vqnotify_vq_info vi;
 	uint32_t id;
 
@@ -229,14 +191,9 @@ TEST_F(trans, f_vhost_off_not_driver_ok)
 	test_cmd_set_status(id, TK_STATUS_FEATURES, NULL, NULL, NULL);
 	test_cmd_host_notifier(id, 0, true, NULL);
 	test_cmd_host_notifier(id, 0, false, &r);
-	EXPECT_RES(r, 0, OFFL, DEASS, L(F), R(VHOST_OFF));
-	vi = EXPECT_VQ(self->fd, id, 0, DEASS, R(VHOST_OFF), L(F));
+	vi = EXPECT_MOVED(self->fd, r, id, 0, OFFL, DEASS, L(F), R(VHOST_OFF));
 	EXPECT_EQ(0U, vi.flags & WAIT);
-	CHECK_COUNTS(self->fd, "a2 c1 f1");
-	test_cmd_guest_get(&gi);
-	EXPECT_EQ(0U, gi.used);
-	EXPECT_EQ(0U, gi.nr_waiting);
-	EXPECT_EQ(0, HOST_DELTA());
+	EXPECT_GUEST(0, 0, 0, "a2 c1 f1");
 	EXPECT_NO_EVENTS(self->fd);
 }
 
@@ -244,7 +201,6 @@ TEST_F(trans, f_vhost_off_not_driver_ok)
 TEST_F(trans, f_vhost_off_uninitialised)
 {
 	struct vqnotify_vq_result r;
-	struct vqnotify_guest_info gi;
 	struct vqnotify_vq_info vi;
 	uint64_t ready = 0x1;	/* queue 1 not initialised */
 	uint32_t id;
@@ -254,14 +210,9 @@ TEST_F(trans, f_vhost_off_uninitialised)
 	test_cmd_host_notifier(id, 1, true, &r);
 	EXPECT_RES(r, 1, DEASS, OFFL, L(C), R(VHOST));
 	test_cmd_host_notifier(id, 1, false, &r);
-	EXPECT_RES(r, 1, OFFL, DEASS, L(F), R(NOT_READY));
-	vi = EXPECT_VQ(self->fd, id, 1, DEASS, R(NOT_READY), L(F));
+	vi = EXPECT_MOVED(self->fd, r, id, 1, OFFL, DEASS, L(F), R(NOT_READY));
 	EXPECT_EQ(0, vi.flags);
-	CHECK_COUNTS(self->fd, "a2 b1 c1 f1");
-	test_cmd_guest_get(&gi);
-	EXPECT_EQ(1U, gi.used);
-	EXPECT_EQ(0U, gi.nr_waiting);
-	EXPECT_EQ(1, HOST_DELTA());
+	EXPECT_GUEST(1, 0, 0, "a2 b1 c1 f1");
 	EXPECT_NO_EVENTS(self->fd);
 }
 
@@ -270,7 +221,6 @@ static void g_check(struct __test_metadata *_metadata,
 		    const struct vqnotify_vq_result *res, uint32_t nr,
 		    unsigned int reason)
 {
-	struct vqnotify_guest_info gi;
 	struct vqnotify_dev_get dg;
 	struct vqnotify_vq_info vi;
 	uint32_t q;
@@ -278,18 +228,13 @@ static void g_check(struct __test_metadata *_metadata,
 	ASSERT_EQ(4U, nr);
 	for (q = 0; q < 4; q++) {
 		/* OFFLIMITS too: the VMM learns vhost held queue 3. */
-		EXPECT_RES(res[q], q, q == 3 ? OFFL : ASSIG, DEASS, L(G),
-			   reason);
-		vi = EXPECT_VQ(self->fd, id, q, DEASS, reason, L(G));
+		vi = EXPECT_MOVED(self->fd, res[q], id, q,
+				  q == 3 ? OFFL : ASSIG, DEASS, L(G), reason);
 		EXPECT_EQ(0, vi.flags);
 	}
 	test_cmd_dev_get(id, &dg, NULL, 0);
 	EXPECT_EQ(0U, dg.status);
-	CHECK_COUNTS(self->fd, "a4 b4 d1 g4");
-	test_cmd_guest_get(&gi);
-	EXPECT_EQ(0U, gi.used);
-	EXPECT_EQ(0U, gi.nr_offlimits);
-	EXPECT_EQ(0, HOST_DELTA());
+	EXPECT_GUEST(0, 0, 0, "a4 b4 d1 g4");
 	EXPECT_NO_EVENTS(self->fd);
 }
 
@@ -331,7 +276,6 @@ TEST_F(trans, g_status_zero)
 TEST_F(trans, g_dev_remove)
 {
 	struct vqnotify_vq_result res[4];
-	struct vqnotify_guest_info gi;
 	struct vqnotify_dev_get dg;
 	struct vqnotify_vq_info vi;
 	uint32_t id, q, nr = 4;
@@ -346,18 +290,14 @@ TEST_F(trans, g_dev_remove)
 	test_err_dev_get(ENOENT, id, &dg, NULL, 0);
 	test_err_queue_get(ENOENT, id, 0, &vi);
 	test_err_dev_remove(ENOENT, id, NULL, NULL);
-	CHECK_COUNTS(self->fd, "a4 b4 d1 g4");
-	test_cmd_guest_get(&gi);
-	EXPECT_EQ(0U, gi.nr_devices);
-	EXPECT_EQ(0U, gi.used);
-	EXPECT_EQ(0, HOST_DELTA());
+	EXPECT_GUEST(0, 0, 0, "a4 b4 d1 g4");
+	test_check_guest(self->fd, NULL, 0);	/* no device */
 }
 
 /* (s): DRIVER_OK cleared without reset; vhost keeps its queue. */
 TEST_F(trans, s_driver_ok_cleared)
 {
 	struct vqnotify_vq_result res[3];
-	struct vqnotify_guest_info gi;
 	struct vqnotify_dev_get dg;
 	struct vqnotify_vq_info vi;
 	uint32_t id, q, nr = 3;
@@ -368,17 +308,14 @@ TEST_F(trans, s_driver_ok_cleared)
 	test_cmd_set_status(id, TK_STATUS_FEATURES, NULL, res, &nr);
 	ASSERT_EQ(2U, nr);
 	for (q = 0; q < 2; q++) {
-		EXPECT_RES(res[q], q, ASSIG, DEASS, L(S), R(STOPPED));
-		vi = EXPECT_VQ(self->fd, id, q, DEASS, R(STOPPED), L(S));
+		vi = EXPECT_MOVED(self->fd, res[q], id, q, ASSIG, DEASS, L(S),
+				  R(STOPPED));
 		EXPECT_EQ(0U, vi.flags & WAIT);
 	}
 	EXPECT_VQ(self->fd, id, 2, OFFL, R(VHOST), L(D));
 	test_cmd_dev_get(id, &dg, NULL, 0);
 	EXPECT_EQ((uint32_t)TK_STATUS_FEATURES, dg.status);
-	CHECK_COUNTS(self->fd, "a3 b3 d1 s2");
-	test_cmd_guest_get(&gi);
-	EXPECT_EQ(1U, gi.used);
-	EXPECT_EQ(1, HOST_DELTA());
+	EXPECT_GUEST(0, 1, 0, "a3 b3 d1 s2");
 
 	/* DRIVER_OK again: (b) for the two queues, vhost's is left alone. */
 	nr = 3;
@@ -386,8 +323,7 @@ TEST_F(trans, s_driver_ok_cleared)
 	ASSERT_EQ(2U, nr);
 	EXPECT_RES(res[0], 0, DEASS, ASSIG, L(B), R(GRANTED));
 	EXPECT_RES(res[1], 1, DEASS, ASSIG, L(B), R(GRANTED));
-	CHECK_COUNTS(self->fd, "a3 b5 d1 s2");
-	EXPECT_EQ(3, HOST_DELTA());
+	EXPECT_GUEST(2, 1, 0, "a3 b5 d1 s2");
 }
 
 /* A status without DRIVER_OK on a fresh device changes no queue. */
@@ -403,7 +339,7 @@ TEST_F(trans, status_without_driver_ok)
 	test_cmd_dev_get(id, &dg, NULL, 0);
 	EXPECT_EQ((uint32_t)TK_STATUS_FEATURES, dg.status);
 	EXPECT_VQ(self->fd, id, 0, DEASS, R(NONE), L(A));
-	CHECK_COUNTS(self->fd, "a2");
+	EXPECT_GUEST(0, 0, 0, "a2");
 }
 
 /* One DRIVER_OK call covers a whole 1024-queue device. */
@@ -423,8 +359,7 @@ TEST_F(trans, b_max_queues_one_call)
 		bad += res[q].queue != q || res[q].new_state != ASSIG ||
 		       res[q].label != L(B);
 	EXPECT_EQ(0U, bad);
-	CHECK_COUNTS(self->fd, "a1024 b1024");
-	EXPECT_EQ(VQNOTIFY_MAX_QUEUES, HOST_DELTA());
+	EXPECT_GUEST(VQNOTIFY_MAX_QUEUES, 0, 0, "a1024 b1024");
 }
 
 /*

@@ -34,7 +34,9 @@
  * (TK_GUEST_FIXTURE(name), or tk_setup_guest(self) for a fixture that
  * starts with int fd; struct vqnotify_info info; long host0;), and the
  * expectations that log the caller's line: CHECK_COUNTS, EXPECT_RES,
- * EXPECT_VQ, EXPECT_EV, EXPECT_NO_EVENTS, EXPECT_NO_CHANGE,
+ * EXPECT_VQ, EXPECT_MOVED (both), EXPECT_WAITING (a queue refused at
+ * DRIVER_OK), EXPECT_GUEST (slots, host delta and counts), EXPECT_EV,
+ * EXPECT_NO_EVENTS, EXPECT_NO_CHANGE,
  * EXPECT_GUEST_UNCHANGED, plus tk_busy_dev(), tk_save_blob() and
  * tk_expect_same_dev(). Helpers that cannot assert report a failure as -1
  * plus a reason in a struct tk_why.
