@@ -529,28 +529,20 @@ TEST_F(api2, host_notifiers_batch_preempts)
 /* Names: 127 bytes, printable only. */
 TEST_F(api2, names_long_and_printable)
 {
-	struct vqnotify_guest_set gs = {
-		.size = sizeof(gs),
-		.flags = VQNOTIFY_GUEST_SET_NAME,
-	};
-	struct vqnotify_dev_add da = {
-		.size = sizeof(da),
-		.flags = VQNOTIFY_DEV_ADD_NAME,
-		.transport = VQNOTIFY_TRANSPORT_PIO,
-		.num_queues = 1,
-	};
+	char name[VQNOTIFY_NAME_LEN] = "";
 	struct vqnotify_dev_get dg;
 	struct vqnotify_guest_info gi;
+	uint32_t id;
 
-	memset(gs.name, 'n', sizeof(gs.name) - 1);
-	ASSERT_EQ(0, _test_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
+	memset(name, 'n', sizeof(name) - 1);
+	test_cmd_set_name(name);
 	gi = g_info(self->fd);
 	EXPECT_EQ(127U, strlen(gi.name));
 	EXPECT_EQ(31U, strlen(gi.label));
 
-	strcpy(da.name, "/machine/peripheral/net0/virtio-backend");
-	ASSERT_EQ(0, _test_ioctl(self->fd, VQNOTIFY_DEV_ADD, &da));
-	test_cmd_dev_get(da.out_dev_id, &dg, NULL, 0);
+	test_cmd_dev_add_flags(VQNOTIFY_DEV_ADD_NAME, VQNOTIFY_TRANSPORT_PIO, 1,
+			       "/machine/peripheral/net0/virtio-backend", &id);
+	test_cmd_dev_get(id, &dg, NULL, 0);
 	EXPECT_STREQ("/machine/peripheral/net0/virtio-backend", dg.name);
 	EXPECT_EQ(0, strncmp(dg.label, dg.name, 31));
 }
@@ -560,12 +552,6 @@ TEST_F(api2, names_errors)
 	struct vqnotify_guest_set gs = {
 		.size = sizeof(gs),
 		.flags = VQNOTIFY_GUEST_SET_NAME,
-	};
-	struct vqnotify_dev_add da = {
-		.size = sizeof(da),
-		.flags = VQNOTIFY_DEV_ADD_NAME,
-		.transport = VQNOTIFY_TRANSPORT_PIO,
-		.num_queues = 1,
 	};
 
 	memset(gs.name, 'n', sizeof(gs.name));	/* unterminated */
@@ -578,21 +564,15 @@ TEST_F(api2, names_errors)
 	gs.flags |= VQNOTIFY_GUEST_SET_LABEL;
 	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
 	EXPECT_STREQ("", g_info(self->fd).name);
-	strcpy(da.name, "tab\there");
-	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_DEV_ADD, &da));
-	strcpy(da.label, "x\x7f");
-	da.flags = 0;
-	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_DEV_ADD, &da));
+	test_err_dev_add_flags(EINVAL, VQNOTIFY_DEV_ADD_NAME,
+			       VQNOTIFY_TRANSPORT_PIO, 1, "tab\there", NULL);
+	/* The v1 label, printable too; the API 2 name left empty. */
+	test_err_dev_add(EINVAL, VQNOTIFY_TRANSPORT_PIO, 1, "x\x7f", NULL);
 }
 
 /* An O_RDONLY file may look, for monitoring tools, but not change. */
 TEST_F(api2, read_only_file_queries_only)
 {
-	struct vqnotify_dev_add da = {
-		.size = sizeof(da),
-		.transport = VQNOTIFY_TRANSPORT_PIO,
-		.num_queues = 1,
-	};
 	struct vqnotify_guest_info gi;
 	struct vqnotify_info info;
 	int ro = open(TK_DEV_PATH, O_RDONLY | O_CLOEXEC);
@@ -600,7 +580,8 @@ TEST_F(api2, read_only_file_queries_only)
 	ASSERT_LE(0, ro);
 	EXPECT_EQ(0, _test_ioctl_get_info(ro, &info));
 	EXPECT_EQ(0, _test_ioctl_guest_get(ro, &gi));
-	EXPECT_EQ(-EBADF, _test_ioctl(ro, VQNOTIFY_DEV_ADD, &da));
+	EXPECT_EQ(-EBADF, _test_ioctl_dev_add(ro, VQNOTIFY_TRANSPORT_PIO, 1,
+					      NULL, NULL));
 	EXPECT_EQ(-EBADF, _test_ioctl_set_budget(ro, 5));
 	EXPECT_EQ(-EBADF, _test_ioctl_set_run_state(ro, VQNOTIFY_RUN_STOPPED));
 	EXPECT_EQ(0U, _test_ioctl_guest_get(ro, &gi) ? 1 : gi.nr_devices);
