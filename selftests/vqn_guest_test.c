@@ -207,9 +207,24 @@ TEST_F(guest, close_releases_all)
 	EXPECT_EQ(info.nr_guests, after.nr_guests);
 }
 
-/* A child that holds slots and sleeps in poll() on its guest. */
+static void *poll_forever(void *arg)
+{
+	struct pollfd p = { .fd = *(int *)arg, .events = POLLIN };
+
+	for (;;)
+		poll(&p, 1, -1);
+	return NULL;
+}
+
+/*
+ * A child that holds slots on @fd (on a guest of its own, filled by
+ * hold_slots(), when @fd < 0), lowers its own budget to @budget first when
+ * that is not 0 (one (p): an event left unread), tells the slots it uses
+ * in *@used and sleeps in poll() on the guest; with @thread a second
+ * thread polls while the child pauses, as a VMM's main loop would.
+ */
 static pid_t spawn_poller(struct __test_metadata *_metadata, int fd,
-			  uint32_t *used)
+			  uint32_t budget, bool thread, uint32_t *used)
 {
 	int pfd[2];
 	pid_t pid;
@@ -220,6 +235,7 @@ static pid_t spawn_poller(struct __test_metadata *_metadata, int fd,
 	if (pid == 0) {
 		struct vqnotify_guest_info gi;
 		struct pollfd p = { .events = POLLIN };
+		pthread_t t;
 
 		close(pfd[0]);
 		if (fd < 0) {
@@ -228,12 +244,16 @@ static pid_t spawn_poller(struct __test_metadata *_metadata, int fd,
 				_exit(1);
 			hold_slots(_metadata, fd);
 		}
-		if (_test_ioctl_guest_get(fd, &gi))
-			_exit(1);
-		p.fd = fd;
-		if (write(pfd[1], &gi.used, sizeof(gi.used)) != 4)
+		if ((budget && _test_ioctl_set_budget(fd, budget)) ||
+		    (thread && pthread_create(&t, NULL, poll_forever, &fd)) ||
+		    _test_ioctl_guest_get(fd, &gi) ||
+		    write(pfd[1], &gi.used, sizeof(gi.used)) != 4)
 			_exit(1);
 		close(pfd[1]);
+		if (thread)
+			for (;;)
+				pause();
+		p.fd = fd;
 		poll(&p, 1, 30000);
 		_exit(2);
 	}
@@ -261,7 +281,7 @@ TEST_F(guest, close_with_other_guest_polling)
 	pid_t pid;
 	int fd2;
 
-	pid = spawn_poller(_metadata, -1, &child_used);
+	pid = spawn_poller(_metadata, -1, 0, false, &child_used);
 	EXPECT_EQ(17U, child_used);
 	fd2 = tk_open(0);
 	ASSERT_LE(0, fd2);
@@ -289,21 +309,12 @@ TEST_F(guest, close_shared_fd_with_poller)
 	fd2 = tk_open(0);
 	ASSERT_LE(0, fd2);
 	hold_slots(_metadata, fd2);
-	pid = spawn_poller(_metadata, fd2, &used);
+	pid = spawn_poller(_metadata, fd2, 0, false, &used);
 	EXPECT_EQ(17U, used);
 	close(fd2);
 	EXPECT_EQ(base + 17, tk_host_used(self->fd));
 	kill_reap(_metadata, pid);
 	EXPECT_EQ(base, tk_host_used(self->fd));
-}
-
-static void *poll_forever(void *arg)
-{
-	struct pollfd p = { .fd = *(int *)arg, .events = POLLIN };
-
-	for (;;)
-		poll(&p, 1, -1);
-	return NULL;
 }
 
 /*
@@ -314,33 +325,10 @@ TEST_F(guest, sigkill_releases)
 {
 	long base = tk_host_used(self->fd);
 	uint32_t used = 0;
-	int pfd[2];
 	pid_t pid;
 
-	ASSERT_EQ(0, pipe(pfd));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		struct vqnotify_guest_info gi;
-		pthread_t t;
-		int fd = tk_open(0);
-
-		close(pfd[0]);
-		if (fd < 0)
-			_exit(1);
-		hold_slots(_metadata, fd);
-		/* One preemption (p): an event left unread. */
-		if (_test_ioctl_set_budget(fd, 16) ||
-		    pthread_create(&t, NULL, poll_forever, &fd) ||
-		    _test_ioctl_guest_get(fd, &gi) ||
-		    write(pfd[1], &gi.used, 4) != 4)
-			_exit(1);
-		for (;;)
-			pause();
-	}
-	close(pfd[1]);
-	ASSERT_EQ(4, read(pfd[0], &used, 4));
-	close(pfd[0]);
+	/* Budget 16 under the 17 slots held: one (p), its event unread. */
+	pid = spawn_poller(_metadata, -1, 16, true, &used);
 	EXPECT_EQ(16U, used);
 	EXPECT_EQ(base + used, tk_host_used(self->fd));
 	kill_reap(_metadata, pid);
