@@ -46,18 +46,22 @@ FIXTURE_TEARDOWN(ovf)
 	tk_teardown_guest(self);
 }
 
-static void ovf_unchanged(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(ovf) *self)
+/* The guest of @fd is as it was in @before, to the last queue. */
+static void expect_unchanged(struct __test_metadata *_metadata, int fd,
+			     const struct tk_snap *before)
 {
 	struct tk_snap after;
 	struct tk_why w;
 
-	ASSERT_EQ(0, tk_snap_take(self->fd, 8, &after));
-	EXPECT_EQ(0, tk_snap_cmp(&self->before, &after, &w)) {
+	ASSERT_EQ(0, tk_snap_take(fd, 8, &after));
+	EXPECT_EQ(0, tk_snap_cmp(before, &after, &w)) {
 		TH_LOG("changed: %s", w.msg);
 	}
 	tk_snap_free(&after);
 }
+
+#define ovf_unchanged(_metadata, self) \
+	expect_unchanged(_metadata, (self)->fd, &(self)->before)
 
 TEST_F(ovf, dev_add_num_queues_u32_max)
 {
@@ -347,19 +351,6 @@ static void ovf_size_build(FIXTURE_DATA(ovf_size) *self,
 	memset(p, 0xff, 4);	/* size = 0xffffffff */
 }
 
-static void ovf_size_unchanged(struct __test_metadata *_metadata,
-			       FIXTURE_DATA(ovf_size) *self)
-{
-	struct tk_snap after;
-	struct tk_why w;
-
-	ASSERT_EQ(0, tk_snap_take(self->fd, 8, &after));
-	EXPECT_EQ(0, tk_snap_cmp(&self->before, &after, &w)) {
-		TH_LOG("changed: %s", w.msg);
-	}
-	tk_snap_free(&after);
-}
-
 /* Right after the structure, a non-zero byte: E2BIG, nothing changed. */
 TEST_F(ovf_size, size_u32_max_dirty_tail)
 {
@@ -369,7 +360,7 @@ TEST_F(ovf_size, size_u32_max_dirty_tail)
 	ovf_size_build(self, variant, p);
 	p[variant->size + 3] = 1;
 	EXPECT_EQ(-E2BIG, _test_ioctl(self->fd, variant->cmd, p));
-	ovf_size_unchanged(_metadata, self);
+	ovf_unchanged(_metadata, self);
 }
 
 /* The structure ends where the mapping ends: EFAULT, nothing changed. */
@@ -379,7 +370,7 @@ TEST_F(ovf_size, size_u32_max_end_of_mapping)
 
 	ovf_size_build(self, variant, p);
 	EXPECT_EQ(-EFAULT, _test_ioctl(self->fd, variant->cmd, p));
-	ovf_size_unchanged(_metadata, self);
+	ovf_unchanged(_metadata, self);
 }
 
 TEST_HARNESS_MAIN
