@@ -228,18 +228,29 @@ TEST_F(kvm, vhost_takes_and_returns)
 	EXPECT_EXACT(0);
 }
 
+/*
+ * Budget 7, and a second device ("net", 4 queues) beside the first (NQ):
+ * both DRIVER_OK, the first device's queues and three of net's hold the
+ * seven slots, and net's queue 3 waits for one.
+ */
+static void fill_budget(struct __test_metadata *_metadata,
+			FIXTURE_DATA(kvm) *self, bool pio)
+{
+	ASSERT_EQ(0, vqn_set_budget(self->g, 7));
+	add_bound_dev(_metadata, self, pio, 1, 4);
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL,
+				     NULL, 0));
+	ASSERT_EQ(4, vqn_set_status(self->g, self->dev[1], STATUS_OK, NULL,
+				    NULL, 0));
+}
+
 /* vhost needs a slot in a full budget: the newest grant's goes (p). */
 TEST_F(kvm, preemption_removes)
 {
 	struct vqn_event ev[8];
 	int n;
 
-	ASSERT_EQ(0, vqn_set_budget(self->g, 7));
-	add_bound_dev(_metadata, self, variant->pio, 1, 4);
-	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL,
-				     NULL, 0));
-	ASSERT_EQ(4, vqn_set_status(self->g, self->dev[1], STATUS_OK, NULL,
-				    NULL, 0));
+	fill_budget(_metadata, self, variant->pio);
 	EXPECT_EXACT(0);
 	EXPECT_EXACT(1);
 	EXPECT_EQ(1, kvm_has(self->vm, &self->n[1][2]));
@@ -344,12 +355,7 @@ TEST_F(kvm, refused_promotion_falls_back)
 	bool seen = false;
 	int n, i;
 
-	ASSERT_EQ(0, vqn_set_budget(self->g, 7));
-	add_bound_dev(_metadata, self, variant->pio, 1, 4);
-	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL,
-				     NULL, 0));
-	ASSERT_EQ(4, vqn_set_status(self->g, self->dev[1], STATUS_OK, NULL,
-				    NULL, 0));
+	fill_budget(_metadata, self, variant->pio);
 	/* net q3 waits for a slot; its address is taken meanwhile. */
 	ASSERT_EQ(VQNOTIFY_VQ_DEASSIGNED, state_of(self->g, self->dev[1], 3));
 	ASSERT_EQ(0, kvm_ioeventfd(self->vm, &self->n[1][3], foreign, false));
