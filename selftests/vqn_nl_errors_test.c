@@ -181,10 +181,7 @@ TEST_F(genl, nobody_sees_own_guest)
 
 TEST_F(genl, guest_get_no_id_einval)
 {
-	struct tk_nlreq r;
-
-	tk_nl_req(&self->nl, &r, VQNOTIFY_CMD_GUEST_GET, false);
-	EXPECT_EQ(-EINVAL, tk_nl_talk(&self->nl, &r, NULL, NULL));
+	test_err_nl_call(EINVAL, VQNOTIFY_CMD_GUEST_GET, false);
 }
 
 TEST_F(genl, guest_get_short_id_einval)
@@ -199,72 +196,51 @@ TEST_F(genl, guest_get_short_id_einval)
 
 TEST_F(genl, guest_get_unknown_attr_einval)
 {
-	struct tk_nlreq r;
-
-	tk_nl_req(&self->nl, &r, VQNOTIFY_CMD_GUEST_GET, false);
-	tk_nlreq_u32(&r, VQNOTIFY_A_GUEST_ID, self->guest);
-	tk_nlreq_u32(&r, VQNOTIFY_A_GUEST_MAX + 10, 1);
-	EXPECT_EQ(-EINVAL, tk_nl_talk(&self->nl, &r, NULL, NULL));
+	test_err_nl_call(EINVAL, VQNOTIFY_CMD_GUEST_GET, false,
+			 { VQNOTIFY_A_GUEST_ID, self->guest },
+			 { VQNOTIFY_A_GUEST_MAX + 10, 1 });
 }
 
 /* An attribute of the set, but not of this request. */
 TEST_F(genl, guest_get_foreign_attr_einval)
 {
-	struct tk_nlreq r;
-
-	tk_nl_req(&self->nl, &r, VQNOTIFY_CMD_GUEST_GET, false);
-	tk_nlreq_u32(&r, VQNOTIFY_A_GUEST_ID, self->guest);
-	tk_nlreq_u32(&r, VQNOTIFY_A_GUEST_BUDGET, 1);
-	EXPECT_EQ(-EINVAL, tk_nl_talk(&self->nl, &r, NULL, NULL));
+	test_err_nl_call(EINVAL, VQNOTIFY_CMD_GUEST_GET, false,
+			 { VQNOTIFY_A_GUEST_ID, self->guest },
+			 { VQNOTIFY_A_GUEST_BUDGET, 1 });
 }
 
 TEST_F(genl, guest_dump_attr_einval)
 {
-	struct tk_nlreq r;
-
-	tk_nl_req(&self->nl, &r, VQNOTIFY_CMD_GUEST_GET, true);
-	tk_nlreq_u32(&r, VQNOTIFY_A_GUEST_ID, self->guest);
-	EXPECT_EQ(-EINVAL, tk_nl_talk(&self->nl, &r, NULL, NULL));
+	test_err_nl_call(EINVAL, VQNOTIFY_CMD_GUEST_GET, true,
+			 { VQNOTIFY_A_GUEST_ID, self->guest });
 }
 
 /* dev-id belongs to dev-get's do request, not to its dump. */
 TEST_F(genl, dev_dump_dev_id_einval)
 {
-	struct tk_nlreq r;
-
-	tk_nl_req(&self->nl, &r, VQNOTIFY_CMD_DEV_GET, true);
-	tk_nlreq_u32(&r, VQNOTIFY_A_DEV_GUEST_ID, self->guest);
-	tk_nlreq_u32(&r, VQNOTIFY_A_DEV_ID, 1);
-	EXPECT_EQ(-EINVAL, tk_nl_talk(&self->nl, &r, NULL, NULL));
+	test_err_nl_call(EINVAL, VQNOTIFY_CMD_DEV_GET, true,
+			 { VQNOTIFY_A_DEV_GUEST_ID, self->guest },
+			 { VQNOTIFY_A_DEV_ID, 1 });
 }
 
 TEST_F(genl, queue_dump_dev_without_guest_einval)
 {
-	struct tk_nlreq r;
-
-	tk_nl_req(&self->nl, &r, VQNOTIFY_CMD_QUEUE_GET, true);
-	tk_nlreq_u32(&r, VQNOTIFY_A_QUEUE_DEV_ID, 1);
-	EXPECT_EQ(-EINVAL, tk_nl_talk(&self->nl, &r, NULL, NULL));
+	test_err_nl_call(EINVAL, VQNOTIFY_CMD_QUEUE_GET, true,
+			 { VQNOTIFY_A_QUEUE_DEV_ID, 1 });
 }
 
 TEST_F(genl, queue_get_no_index_einval)
 {
-	struct tk_nlreq r;
-
-	tk_nl_req(&self->nl, &r, VQNOTIFY_CMD_QUEUE_GET, false);
-	tk_nlreq_u32(&r, VQNOTIFY_A_QUEUE_GUEST_ID, self->guest);
-	tk_nlreq_u32(&r, VQNOTIFY_A_QUEUE_DEV_ID, 1);
-	EXPECT_EQ(-EINVAL, tk_nl_talk(&self->nl, &r, NULL, NULL));
+	test_err_nl_call(EINVAL, VQNOTIFY_CMD_QUEUE_GET, false,
+			 { VQNOTIFY_A_QUEUE_GUEST_ID, self->guest },
+			 { VQNOTIFY_A_QUEUE_DEV_ID, 1 });
 }
 
 TEST_F(genl, config_set_empty_einval)
 {
-	struct tk_nlreq r;
-
 	if (geteuid())
 		SKIP(return, "needs root");
-	tk_nl_req(&self->nl, &r, VQNOTIFY_CMD_CONFIG_SET, false);
-	EXPECT_EQ(-EINVAL, tk_nl_talk(&self->nl, &r, NULL, NULL));
+	test_err_nl_call(EINVAL, VQNOTIFY_CMD_CONFIG_SET, false);
 }
 
 TEST_F(genl, config_set_host_cap_zero_erange)
@@ -294,28 +270,23 @@ TEST_F(genl, config_set_threshold_too_big_erange)
 TEST_F(genl, config_set_partly_bad_changes_nothing)
 {
 	struct tk_nl_config c;
-	struct tk_nlreq r;
 
 	if (geteuid())
 		SKIP(return, "needs root");
-	tk_nl_req(&self->nl, &r, VQNOTIFY_CMD_CONFIG_SET, false);
-	tk_nlreq_u32(&r, VQNOTIFY_A_CONFIG_DEFAULT_BUDGET,
-		self->start.default_budget + 1);
-	tk_nlreq_u32(&r, VQNOTIFY_A_CONFIG_HOST_CAP, 0);
-	EXPECT_EQ(-ERANGE, tk_nl_talk(&self->nl, &r, NULL, NULL));
+	test_err_nl_call(ERANGE, VQNOTIFY_CMD_CONFIG_SET, false,
+			 { VQNOTIFY_A_CONFIG_DEFAULT_BUDGET,
+			   self->start.default_budget + 1 },
+			 { VQNOTIFY_A_CONFIG_HOST_CAP, 0 });
 	test_cmd_nl_config_get(&c);
 	EXPECT_EQ(self->start.default_budget, c.default_budget);
 }
 
 TEST_F(genl, guest_set_nothing_einval)
 {
-	struct tk_nlreq r;
-
 	if (geteuid())
 		SKIP(return, "needs root");
-	tk_nl_req(&self->nl, &r, VQNOTIFY_CMD_GUEST_SET, false);
-	tk_nlreq_u32(&r, VQNOTIFY_A_GUEST_ID, self->guest);
-	EXPECT_EQ(-EINVAL, tk_nl_talk(&self->nl, &r, NULL, NULL));
+	test_err_nl_call(EINVAL, VQNOTIFY_CMD_GUEST_SET, false,
+			 { VQNOTIFY_A_GUEST_ID, self->guest });
 }
 
 TEST_F(genl, guest_set_budget_too_big_erange)
@@ -328,10 +299,7 @@ TEST_F(genl, guest_set_budget_too_big_erange)
 
 TEST_F(genl, unknown_cmd_eopnotsupp)
 {
-	struct tk_nlreq r;
-
-	tk_nl_req(&self->nl, &r, VQNOTIFY_CMD_QUEUE_NTF, false);
-	EXPECT_EQ(-EOPNOTSUPP, tk_nl_talk(&self->nl, &r, NULL, NULL));
+	test_err_nl_call(EOPNOTSUPP, VQNOTIFY_CMD_QUEUE_NTF, false);
 }
 
 /* Unknown objects: ENOENT */
@@ -348,36 +316,28 @@ TEST_F(genl, guest_get_unknown_enoent)
 
 TEST_F(genl, dev_get_unknown_guest_enoent)
 {
-	struct tk_nlreq r;
-
-	tk_nl_req(&self->nl, &r, VQNOTIFY_CMD_DEV_GET, false);
-	tk_nlreq_u32(&r, VQNOTIFY_A_DEV_GUEST_ID, NO_GUEST);
-	tk_nlreq_u32(&r, VQNOTIFY_A_DEV_ID, 1);
-	EXPECT_EQ(-ENOENT, tk_nl_talk(&self->nl, &r, NULL, NULL));
+	test_err_nl_call(ENOENT, VQNOTIFY_CMD_DEV_GET, false,
+			 { VQNOTIFY_A_DEV_GUEST_ID, NO_GUEST },
+			 { VQNOTIFY_A_DEV_ID, 1 });
 }
 
 TEST_F(genl, dev_get_unknown_dev_enoent)
 {
-	struct tk_nlreq r;
-
-	tk_nl_req(&self->nl, &r, VQNOTIFY_CMD_DEV_GET, false);
-	tk_nlreq_u32(&r, VQNOTIFY_A_DEV_GUEST_ID, self->guest);
-	tk_nlreq_u32(&r, VQNOTIFY_A_DEV_ID, 12345);
-	EXPECT_EQ(-ENOENT, tk_nl_talk(&self->nl, &r, NULL, NULL));
+	test_err_nl_call(ENOENT, VQNOTIFY_CMD_DEV_GET, false,
+			 { VQNOTIFY_A_DEV_GUEST_ID, self->guest },
+			 { VQNOTIFY_A_DEV_ID, 12345 });
 	EXPECT_STREQ("no such device", self->nl.ext_msg);
 }
 
 TEST_F(genl, queue_get_unknown_index_enoent)
 {
-	struct tk_nlreq r;
 	uint32_t dev;
 
 	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 4, "net0", &dev);
-	tk_nl_req(&self->nl, &r, VQNOTIFY_CMD_QUEUE_GET, false);
-	tk_nlreq_u32(&r, VQNOTIFY_A_QUEUE_GUEST_ID, self->guest);
-	tk_nlreq_u32(&r, VQNOTIFY_A_QUEUE_DEV_ID, dev);
-	tk_nlreq_u32(&r, VQNOTIFY_A_QUEUE_INDEX, 4);
-	EXPECT_EQ(-ENOENT, tk_nl_talk(&self->nl, &r, NULL, NULL));
+	test_err_nl_call(ENOENT, VQNOTIFY_CMD_QUEUE_GET, false,
+			 { VQNOTIFY_A_QUEUE_GUEST_ID, self->guest },
+			 { VQNOTIFY_A_QUEUE_DEV_ID, dev },
+			 { VQNOTIFY_A_QUEUE_INDEX, 4 });
 	EXPECT_STREQ("no such queue", self->nl.ext_msg);
 }
 

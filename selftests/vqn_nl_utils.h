@@ -12,7 +12,9 @@
  *   test_err_nl_X(E, ...)  EXPECTs that it fails with errno E.
  *
  * X is guest_get, guest_dump, guest_set, guest_set_one, dev_get,
- * queue_get, config_get, config_set, config_set_one. Records of each
+ * queue_get, config_get, config_set, config_set_one; test_err_nl_call(E,
+ * cmd, dump, { type, value }, ...) sends any command with u32
+ * attributes and expects errno E (a malformed request). Records of each
  * object (struct tk_nl_guest, tk_nl_dev, tk_nl_queue, tk_nl_config) have
  * every absent field at ~0. The monitor group: tk_nl_join(), tk_nl_ntfs().
  * TK_NL_FIXTURE(name) is a fixture with a socket, a guest and the
@@ -28,6 +30,17 @@
 #define _VQN_NL_UTILS_H
 
 #include "vqn_nl_raw.h"
+
+/*
+ * Command @cmd (a dump when @dump) on self->nl, with the u32 attributes
+ * given as { type, value } pairs (none: a bare request), must fail with
+ * errno @_errno.
+ */
+#define test_err_nl_call(_errno, cmd, dump, ...) do {			\
+	const struct tk_nl_attr _a[] = { __VA_ARGS__ };			\
+	EXPECT_EQ(-(_errno), tk_nl_call(&self->nl, cmd, dump, _a,	\
+					TK_ARRAY_SIZE(_a), NULL, NULL));\
+} while (0)
 
 /* Records; every field is ~0 (-1 when signed) when absent */
 
