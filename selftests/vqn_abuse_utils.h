@@ -3,7 +3,8 @@
  * vqn_abuse_utils.h: the toolkit's part for tests that abuse the module
  * (fuzz, failslab, crash, load, security, overflow, fdpass, stress):
  * environment knobs and time (tk_env_ull, tk_now, TK_SET_TIMEOUT), a
- * seeded PRNG (struct tk_rng, tk_seed, tk_below, tk_chance), memory that
+ * seeded PRNG (struct tk_rng, tk_seed, tk_below, tk_chance), the order of
+ * a guest's event records (struct tk_seq, tk_seq_check), memory that
  * faults in known ways (tk_ro_page, tk_unmapped_addr, tk_page_before_hole,
  * struct tk_mem), a "still usable" probe (tk_check_usable), snapshots of
  * a whole guest (struct tk_snap), privilege drops (tk_become_nobody,
@@ -414,6 +415,36 @@ static inline int tk_snap_cmp(const struct tk_snap *a, const struct tk_snap *b,
 					       e->vi[q].flags);
 	}
 	return 0;
+}
+
+/*
+ * The order of one guest's event records, read by one reader: each seq
+ * follows the one before, except after an OVERFLOW record (records were
+ * lost), where it may jump ahead but never back.
+ */
+struct tk_seq {
+	bool known;
+	bool after_overflow;
+	uint64_t next;
+};
+
+/* 0, or -1 and why when @e is out of order; then @e is the last seen. */
+static inline int tk_seq_check(struct tk_seq *s,
+			       const struct vqnotify_event *e,
+			       struct tk_why *w)
+{
+	int ret = 0;
+
+	if (s->known && (s->after_overflow ? e->seq < s->next :
+					     e->seq != s->next))
+		ret = tk_fail(w, "event seq %llu, expected %s%llu",
+			      (unsigned long long)e->seq,
+			      s->after_overflow ? ">= " : "",
+			      (unsigned long long)s->next);
+	s->known = true;
+	s->next = e->seq + 1;
+	s->after_overflow = e->type == VQNOTIFY_EVENT_OVERFLOW;
+	return ret;
 }
 
 /* Host-wide usage through a throwaway guest. */

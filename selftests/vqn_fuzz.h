@@ -63,9 +63,7 @@ struct fz_guest {
 	uint32_t ids[FZ_IDS];
 	uint32_t nq[FZ_IDS];
 	unsigned int nids;
-	bool seq_known;
-	uint64_t next_seq;
-	bool after_overflow;
+	struct tk_seq seq;	/* events of an own guest */
 };
 
 struct fz_trace {

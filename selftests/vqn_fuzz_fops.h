@@ -15,6 +15,8 @@
 static void fz_check_events(struct fz *f, struct fz_guest *g, int gi,
 			    const struct vqnotify_event *ev, size_t n)
 {
+	struct tk_why w;
+
 	for (size_t i = 0; i < n; i++, ev++) {
 		const struct vqnotify_event *e = ev;
 		bool ok = !e->__reserved;
@@ -51,18 +53,10 @@ static void fz_check_events(struct fz *f, struct fz_guest *g, int gi,
 		}
 		if (g->shared)
 			continue;
-		if (g->seq_known &&
-		    (g->after_overflow ? e->seq < g->next_seq :
-					 e->seq != g->next_seq)) {
-			fz_fail(f, "guest %d: event seq %llu, expected %s%llu",
-				gi, (unsigned long long)e->seq,
-				g->after_overflow ? ">= " : "",
-				(unsigned long long)g->next_seq);
+		if (tk_seq_check(&g->seq, e, &w)) {
+			fz_fail(f, "guest %d: %s", gi, w.msg);
 			return;
 		}
-		g->seq_known = true;
-		g->next_seq = e->seq + 1;
-		g->after_overflow = e->type == VQNOTIFY_EVENT_OVERFLOW;
 	}
 }
 

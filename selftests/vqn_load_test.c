@@ -69,15 +69,10 @@ static void ld_fail(struct ld_worker *w, const char *fmt, ...)
 }
 
 /* Events of the worker's own guest: sane, and consecutive in seq. */
-struct ld_seq {
-	bool known;
-	bool after_overflow;
-	uint64_t next;
-};
-
-static void ld_drain(int fd, struct ld_seq *s, struct ld_worker *w)
+static void ld_drain(int fd, struct tk_seq *s, struct ld_worker *w)
 {
 	struct vqnotify_event ev[64];
+	struct tk_why why;
 	ssize_t n;
 
 	while ((n = read(fd, ev, sizeof(ev))) > 0) {
@@ -95,17 +90,10 @@ static void ld_drain(int fd, struct ld_seq *s, struct ld_worker *w)
 					e->label);
 				return;
 			}
-			if (s->known && (s->after_overflow ? e->seq < s->next :
-							     e->seq != s->next)) {
-				ld_fail(w, "event seq %llu, expected %s%llu",
-					(unsigned long long)e->seq,
-					s->after_overflow ? ">= " : "",
-					(unsigned long long)s->next);
+			if (tk_seq_check(s, e, &why)) {
+				ld_fail(w, "%s", why.msg);
 				return;
 			}
-			s->known = true;
-			s->next = e->seq + 1;
-			s->after_overflow = e->type == VQNOTIFY_EVENT_OVERFLOW;
 			w->overflows += s->after_overflow;
 			w->budget_events += e->type == VQNOTIFY_EVENT_BUDGET;
 		}
@@ -128,7 +116,7 @@ static void ld_worker_main(struct ld_shared *sh, int idx, int fd,
 	static uint8_t blob[TK_BLOB_MAX];
 	struct ld_worker *w = &sh->w[idx];
 	struct tk_rng r = { seed + idx * 0x9e3779b97f4a7c15ULL };
-	struct ld_seq seq = { 0 };
+	struct tk_seq seq = { 0 };
 	uint32_t ids[LD_DEVS], max_id = 0;
 	struct vqnotify_dev_get dg;
 	struct tk_why why;
