@@ -229,39 +229,6 @@ TEST(stalled_read_holds_no_host_lock)
 
 /* nl: the netlink family, unprivileged */
 
-struct vs_guest_attrs {
-	bool found;
-	uint32_t uid;
-	uint32_t admin_budget;
-	uint32_t reserve;
-};
-
-static void vs_guest_cb(const struct nlmsghdr *h, void *arg)
-{
-	struct tk_nl_attrs at;
-	struct vs_guest_attrs *ga = arg;
-
-	tk_nl_parse_msg(&at, h);
-	ga->found = true;
-	if (at.tb[VQNOTIFY_A_GUEST_UID])
-		ga->uid = tk_nla_u32(at.tb[VQNOTIFY_A_GUEST_UID]);
-	if (at.tb[VQNOTIFY_A_GUEST_ADMIN_BUDGET])
-		ga->admin_budget =
-			tk_nla_u32(at.tb[VQNOTIFY_A_GUEST_ADMIN_BUDGET]);
-	if (at.tb[VQNOTIFY_A_GUEST_VHOST_RESERVE])
-		ga->reserve = tk_nla_u32(at.tb[VQNOTIFY_A_GUEST_VHOST_RESERVE]);
-}
-
-static int vs_nl_guest(struct tk_nl *nl, uint32_t id,
-		       struct vs_guest_attrs *ga)
-{
-	struct tk_nl_attr a = { VQNOTIFY_A_GUEST_ID, id };
-
-	memset(ga, 0, sizeof(*ga));
-	return tk_nl_call(nl, VQNOTIFY_CMD_GUEST_GET, false, &a, 1,
-			  vs_guest_cb, ga);
-}
-
 /* Guest ids (attribute 1 of every reply) a dump returned. */
 struct vs_dump {
 	uint32_t n;
@@ -381,12 +348,12 @@ static int vs_nl_as_nobody(FIXTURE_DATA(nl) *self,
 
 TEST_F(nl, guest_uid_recorded)
 {
-	struct vs_guest_attrs ga;
+	struct tk_nl_guest g;
 
-	ASSERT_EQ(0, vs_nl_guest(&self->nl, self->root_id, &ga));
-	EXPECT_EQ(0U, ga.uid);
-	ASSERT_EQ(0, vs_nl_guest(&self->nl, self->own_id, &ga));
-	EXPECT_EQ((uint32_t)TK_NOBODY, ga.uid);
+	test_cmd_nl_guest_get(self->root_id, &g);
+	EXPECT_EQ(0, g.uid);
+	test_cmd_nl_guest_get(self->own_id, &g);
+	EXPECT_EQ(TK_NOBODY, g.uid);
 }
 
 static int vs_guest_set(struct vs_nl_ctx *c, struct tk_nl *nl)
@@ -410,15 +377,15 @@ static int vs_guest_set(struct vs_nl_ctx *c, struct tk_nl *nl)
 
 TEST_F(nl, guest_set_eperm)
 {
-	struct vs_guest_attrs r0, o0, r1, o1;
+	struct tk_nl_guest r0, o0, r1, o1;
 
-	ASSERT_EQ(0, vs_nl_guest(&self->nl, self->root_id, &r0));
-	ASSERT_EQ(0, vs_nl_guest(&self->nl, self->own_id, &o0));
+	test_cmd_nl_guest_get(self->root_id, &r0);
+	test_cmd_nl_guest_get(self->own_id, &o0);
 	ASSERT_EQ(0, vs_nl_as_nobody(self, vs_guest_set, false));
 	EXPECT_EQ(-EPERM, self->sh->ret[0]);
 	EXPECT_EQ(-EPERM, self->sh->ret[1]);
-	ASSERT_EQ(0, vs_nl_guest(&self->nl, self->root_id, &r1));
-	ASSERT_EQ(0, vs_nl_guest(&self->nl, self->own_id, &o1));
+	test_cmd_nl_guest_get(self->root_id, &r1);
+	test_cmd_nl_guest_get(self->own_id, &o1);
 	EXPECT_EQ(r0.admin_budget, r1.admin_budget);
 	EXPECT_EQ(o0.admin_budget, o1.admin_budget);
 	EXPECT_EQ(o0.reserve, o1.reserve);
@@ -516,11 +483,11 @@ TEST_F(nl, root_socket_dump_hides_others)
 
 static int vs_guest_get(struct vs_nl_ctx *c, struct tk_nl *nl)
 {
-	struct vs_guest_attrs ga;
+	struct tk_nl_guest g;
 
-	c->self->sh->ret[0] = vs_nl_guest(nl, c->self->root_id, &ga);
-	c->self->sh->val[0] = ga.found;
-	c->self->sh->ret[1] = vs_nl_guest(nl, c->self->own_id, &ga);
+	c->self->sh->ret[0] = _test_nl_guest_get(nl, c->self->root_id, &g);
+	c->self->sh->val[0] = g.found;
+	c->self->sh->ret[1] = _test_nl_guest_get(nl, c->self->own_id, &g);
 	return 0;
 }
 
