@@ -236,8 +236,6 @@ TEST(kill_vmm)
 
 	have_nl = !tk_nl_open(&nl);
 	if (have_nl) {
-		int sz = 8 << 20;
-
 		base = malloc(sizeof(*base));
 		now = malloc(sizeof(*now));
 		ASSERT_NE(NULL, base);
@@ -245,11 +243,7 @@ TEST(kill_vmm)
 		ASSERT_EQ(0, _test_nl_guest_dump(&nl, base));
 		ASSERT_EQ(0, tk_nl_open(&mon.nl));
 		ASSERT_NE(0, mon.nl.monitor);
-		setsockopt(mon.nl.fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz,
-			   sizeof(sz));
-		ASSERT_EQ(0, setsockopt(mon.nl.fd, SOL_NETLINK,
-					NETLINK_ADD_MEMBERSHIP, &mon.nl.monitor,
-					sizeof(mon.nl.monitor)));
+		ASSERT_EQ(0, tk_nl_join_buf(&mon.nl, mon.nl.monitor, 8 << 20));
 		mon.on = true;
 	}
 

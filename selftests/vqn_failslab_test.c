@@ -473,14 +473,8 @@ FIXTURE_SETUP(failslab)
 	self->c->have_nl = !tk_nl_open(&self->c->nl);
 	if (variant->op.monitor && self->c->have_nl &&
 	    !tk_nl_open(&self->c->mon)) {
-		int sz = 8 << 20;
-
-		setsockopt(self->c->mon.fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz,
-			   sizeof(sz));
-		ASSERT_EQ(0, setsockopt(self->c->mon.fd, SOL_NETLINK,
-					NETLINK_ADD_MEMBERSHIP,
-					&self->c->mon.monitor,
-					sizeof(self->c->mon.monitor)));
+		ASSERT_EQ(0, tk_nl_join_buf(&self->c->mon,
+					    self->c->mon.monitor, 8 << 20));
 		self->c->have_mon = true;
 	}
 }

@@ -104,9 +104,7 @@ static void fz_child(struct fz_shared *sh, int idx, int shared_fd,
 	/* Half the fuzzers listen: notifications are built only then. */
 	if (f.have_nl && f.nl.monitor && tk_chance(&f.rng, 50) &&
 	    !tk_nl_open(&f.mon))
-		f.have_mon = !setsockopt(f.mon.fd, SOL_NETLINK,
-					 NETLINK_ADD_MEMBERSHIP, &f.mon.monitor,
-					 sizeof(f.mon.monitor));
+		f.have_mon = !tk_nl_join_buf(&f.mon, f.mon.monitor, 0);
 
 	fz_run(&f);
 	/* Wait until every fuzzer stopped and the admin state is back. */

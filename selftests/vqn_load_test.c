@@ -261,16 +261,15 @@ static void ld_monitor_main(struct ld_shared *sh)
 {
 	static char buf[65536];
 	struct tk_nl nl;
-	int sz = 4 << 20;
+	int ret;
 
 	if (tk_nl_open(&nl))
 		return;
-	setsockopt(nl.fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
-	if (setsockopt(nl.fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &nl.monitor,
-		       sizeof(nl.monitor))) {
+	ret = tk_nl_join(&nl, nl.monitor);
+	if (ret) {
 		sh->mon_failed = 1;
 		snprintf(sh->mon_why, sizeof(sh->mon_why), "join: %s",
-			 strerror(errno));
+			 strerror(-ret));
 		return;
 	}
 	while (!__atomic_load_n(&sh->stop, __ATOMIC_RELAXED)) {

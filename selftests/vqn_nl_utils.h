@@ -16,7 +16,8 @@
  * cmd, dump, { type, value }, ...) sends any command with u32
  * attributes and expects errno E (a malformed request). Records of each
  * object (struct tk_nl_guest, tk_nl_dev, tk_nl_queue, tk_nl_config) have
- * every absent field at ~0. The monitor group: tk_nl_join(), tk_nl_ntfs().
+ * every absent field at ~0. The monitor group: tk_nl_join() (or
+ * tk_nl_join_buf() for another receive buffer), tk_nl_ntfs().
  * TK_NL_FIXTURE(name) is a fixture with a socket, a guest and the
  * host-wide config reset to the defaults and restored.
  *
@@ -404,16 +405,26 @@ static inline int _test_nl_config_set_one(struct tk_nl *nl, uint16_t attr,
 
 /* The monitor group */
 
-/* Join group @group (with a large receive buffer): 0 or -errno. */
-static inline int tk_nl_join(struct tk_nl *nl, uint32_t group)
+/*
+ * Join group @group with a receive buffer of @bytes (0: the default, as
+ * a flood that may overrun wants it): 0 or -errno.
+ */
+static inline int tk_nl_join_buf(struct tk_nl *nl, uint32_t group,
+				 int bytes)
 {
-	int size = 4 << 20;
-
-	setsockopt(nl->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	if (bytes)
+		setsockopt(nl->fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes,
+			   sizeof(bytes));
 	if (setsockopt(nl->fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group,
 		       sizeof(group)))
 		return -errno;
 	return 0;
+}
+
+/* Join group @group with a large (4 MiB) receive buffer: 0 or -errno. */
+static inline int tk_nl_join(struct tk_nl *nl, uint32_t group)
+{
+	return tk_nl_join_buf(nl, group, 4 << 20);
 }
 
 /* A notification; the fields its command does not carry are -1. */

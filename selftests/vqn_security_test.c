@@ -436,12 +436,8 @@ TEST_F(nl, root_socket_after_drop_eperm)
 
 static int vs_join_monitor(struct vs_nl_ctx *c, struct tk_nl *nl)
 {
-	uint32_t grp = nl->monitor;
-
-	c->self->sh->val[0] = grp;
-	c->self->sh->ret[0] = setsockopt(nl->fd, SOL_NETLINK,
-					 NETLINK_ADD_MEMBERSHIP, &grp,
-					 sizeof(grp)) ? -errno : 0;
+	c->self->sh->val[0] = nl->monitor;
+	c->self->sh->ret[0] = tk_nl_join_buf(nl, nl->monitor, 0);
 	return 0;
 }
 
