@@ -171,42 +171,31 @@ struct cr_monitor {
 	uint32_t del_devs[64];
 };
 
+/* A GUEST_DEL_NTF: the guest's id, used slots and devices, kept. */
+static void cr_monitor_cb(const struct nlmsghdr *h, void *arg)
+{
+	struct cr_monitor *m = arg;
+	struct genlmsghdr *gh = NLMSG_DATA(h);
+	struct tk_nl_attrs at;
+
+	if (h->nlmsg_type != m->nl.family ||
+	    gh->cmd != VQNOTIFY_CMD_GUEST_DEL_NTF ||
+	    m->ndel == TK_ARRAY_SIZE(m->del_id))
+		return;
+	tk_nl_parse_msg(&at, h);
+	if (!at.tb[VQNOTIFY_A_GUEST_ID])
+		return;
+	m->del_id[m->ndel] = tk_nla_u32(at.tb[VQNOTIFY_A_GUEST_ID]);
+	m->del_used[m->ndel] = at.tb[VQNOTIFY_A_GUEST_USED] ?
+		tk_nla_u32(at.tb[VQNOTIFY_A_GUEST_USED]) : ~0U;
+	m->del_devs[m->ndel] = at.tb[VQNOTIFY_A_GUEST_NR_DEVICES] ?
+		tk_nla_u32(at.tb[VQNOTIFY_A_GUEST_NR_DEVICES]) : ~0U;
+	m->ndel++;
+}
+
 static void cr_monitor_drain(struct cr_monitor *m)
 {
-	static char buf[65536];
-	ssize_t n;
-
-	while ((n = recv(m->nl.fd, buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
-		struct nlmsghdr *h;
-
-		if (n < 0) {
-			if (errno == ENOBUFS) {
-				m->lost = true;
-				continue;
-			}
-			break;
-		}
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, n);
-		     h = NLMSG_NEXT(h, n)) {
-			struct tk_nl_attrs at;
-			struct genlmsghdr *gh = NLMSG_DATA(h);
-
-			if (h->nlmsg_type != m->nl.family ||
-			    gh->cmd != VQNOTIFY_CMD_GUEST_DEL_NTF ||
-			    m->ndel == TK_ARRAY_SIZE(m->del_id))
-				continue;
-			tk_nl_parse_msg(&at, h);
-			if (!at.tb[VQNOTIFY_A_GUEST_ID])
-				continue;
-			m->del_id[m->ndel] = tk_nla_u32(at.tb[VQNOTIFY_A_GUEST_ID]);
-			m->del_used[m->ndel] = at.tb[VQNOTIFY_A_GUEST_USED] ?
-				tk_nla_u32(at.tb[VQNOTIFY_A_GUEST_USED]) : ~0U;
-			m->del_devs[m->ndel] = at.tb[VQNOTIFY_A_GUEST_NR_DEVICES] ?
-				tk_nla_u32(at.tb[VQNOTIFY_A_GUEST_NR_DEVICES]) :
-				~0U;
-			m->ndel++;
-		}
-	}
+	tk_nl_drain(&m->nl, cr_monitor_cb, m, &m->lost);
 }
 
 TEST(kill_vmm)

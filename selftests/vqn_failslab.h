@@ -189,30 +189,28 @@ static int fs_state_cmp(struct fs_state *a, struct fs_state *b,
 }
 
 /* Notifications the listener got since the last call; -1 on an overrun. */
+struct fs_mon_tally {
+	uint16_t family;
+	int count;
+};
+
+/* A refusal is no change of state: not counted here. */
+static void fs_mon_cb(const struct nlmsghdr *h, void *arg)
+{
+	struct fs_mon_tally *t = arg;
+
+	t->count += h->nlmsg_type == t->family &&
+		    ((struct genlmsghdr *)NLMSG_DATA(h))->cmd !=
+		    VQNOTIFY_CMD_REFUSAL_NTF;
+}
+
 static int fs_mon_count(struct fs_ctx *c)
 {
-	static char buf[65536];
-	int count = 0;
+	struct fs_mon_tally t = { .family = c->mon.family };
 	bool overrun = false;
-	ssize_t n;
 
-	while ((n = recv(c->mon.fd, buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
-		struct nlmsghdr *h;
-
-		if (n < 0) {
-			if (errno != ENOBUFS)
-				break;
-			overrun = true;
-			continue;
-		}
-		/* A refusal is no change of state: not counted here. */
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, n);
-		     h = NLMSG_NEXT(h, n))
-			count += h->nlmsg_type == c->mon.family &&
-				 ((struct genlmsghdr *)NLMSG_DATA(h))->cmd !=
-				 VQNOTIFY_CMD_REFUSAL_NTF;
-	}
-	return overrun ? -1 : count;
+	tk_nl_drain(&c->mon, fs_mon_cb, &t, &overrun);
+	return overrun ? -1 : t.count;
 }
 
 /* What a listener should have been told between two states. */

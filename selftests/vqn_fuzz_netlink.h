@@ -12,16 +12,10 @@
 
 static void fz_nl_drain(struct fz *f)
 {
-	char buf[8192];
-
-	while (recv(f->nl.fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
-		;
-	while (f->have_mon) {
-		ssize_t n = recv(f->mon.fd, buf, sizeof(buf), MSG_DONTWAIT);
-
-		if (n <= 0 && !(n < 0 && errno == ENOBUFS))
-			break;	/* overruns are expected: it is a flood */
-	}
+	tk_nl_drain(&f->nl, NULL, NULL, NULL);
+	/* Overruns are expected: it is a flood. */
+	if (f->have_mon)
+		tk_nl_drain(&f->mon, NULL, NULL, NULL);
 }
 
 /* A guest id some fuzzer may hold, or a random one. */

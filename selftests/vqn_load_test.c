@@ -257,9 +257,44 @@ static void ld_admin_main(struct ld_shared *sh, int *fds, int n,
 }
 
 /* The monitor group: every notification well formed. */
+struct ld_mon {
+	struct ld_shared *sh;
+	uint16_t family;
+};
+
+static void ld_monitor_cb(const struct nlmsghdr *h, void *arg)
+{
+	const struct ld_mon *m = arg;
+	struct ld_shared *sh = m->sh;
+	struct genlmsghdr *g = NLMSG_DATA(h);
+	struct tk_nl_attrs at;
+	/* Every command from GUEST_ADD_NTF on is a notification. */
+	bool ok = h->nlmsg_type == m->family &&
+		  g->cmd >= VQNOTIFY_CMD_GUEST_ADD_NTF &&
+		  g->cmd <= VQNOTIFY_CMD_MAX;
+
+	sh->mon_msgs++;
+	if (ok && g->cmd == VQNOTIFY_CMD_QUEUE_NTF) {
+		tk_nl_parse_msg(&at, h);
+		for (int a = 1; a <= VQNOTIFY_A_TRANSITION_MAX; a++)
+			ok &= !!at.tb[a];
+		ok = ok &&
+		     tk_nla_u32(at.tb[VQNOTIFY_A_TRANSITION_OLD_STATE]) <= 2 &&
+		     tk_nla_u32(at.tb[VQNOTIFY_A_TRANSITION_NEW_STATE]) <= 2 &&
+		     tk_nla_u32(at.tb[VQNOTIFY_A_TRANSITION_LABEL]) <
+		     VQNOTIFY_LABEL_MAX;
+	}
+	if (!ok && !sh->mon_failed) {
+		sh->mon_failed = 1;
+		snprintf(sh->mon_why, sizeof(sh->mon_why),
+			 "bad notification type %u cmd %u", h->nlmsg_type,
+			 g->cmd);
+	}
+}
+
 static void ld_monitor_main(struct ld_shared *sh)
 {
-	static char buf[65536];
+	struct ld_mon m = { .sh = sh };
 	struct tk_nl nl;
 	int ret;
 
@@ -272,46 +307,15 @@ static void ld_monitor_main(struct ld_shared *sh)
 			 strerror(-ret));
 		return;
 	}
+	m.family = nl.family;
 	while (!__atomic_load_n(&sh->stop, __ATOMIC_RELAXED)) {
 		struct pollfd p = { .fd = nl.fd, .events = POLLIN };
-		struct nlmsghdr *h;
-		ssize_t n;
+		bool overrun = false;
 
 		if (poll(&p, 1, 100) <= 0)
 			continue;
-		n = recv(nl.fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n < 0) {
-			sh->mon_lost += errno == ENOBUFS;
-			continue;
-		}
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, n);
-		     h = NLMSG_NEXT(h, n)) {
-			struct genlmsghdr *g = NLMSG_DATA(h);
-			struct tk_nl_attrs at;
-			/* Every command from GUEST_ADD_NTF on is a notification. */
-			bool ok = h->nlmsg_type == nl.family &&
-				  g->cmd >= VQNOTIFY_CMD_GUEST_ADD_NTF &&
-				  g->cmd <= VQNOTIFY_CMD_MAX;
-
-			sh->mon_msgs++;
-			if (ok && g->cmd == VQNOTIFY_CMD_QUEUE_NTF) {
-				tk_nl_parse_msg(&at, h);
-				for (int a = 1; a <= VQNOTIFY_A_TRANSITION_MAX;
-				     a++)
-					ok &= !!at.tb[a];
-				ok = ok &&
-				     tk_nla_u32(at.tb[VQNOTIFY_A_TRANSITION_OLD_STATE]) <= 2 &&
-				     tk_nla_u32(at.tb[VQNOTIFY_A_TRANSITION_NEW_STATE]) <= 2 &&
-				     tk_nla_u32(at.tb[VQNOTIFY_A_TRANSITION_LABEL]) <
-				     VQNOTIFY_LABEL_MAX;
-			}
-			if (!ok && !sh->mon_failed) {
-				sh->mon_failed = 1;
-				snprintf(sh->mon_why, sizeof(sh->mon_why),
-					 "bad notification type %u cmd %u",
-					 h->nlmsg_type, g->cmd);
-			}
-		}
+		tk_nl_drain(&nl, ld_monitor_cb, &m, &overrun);
+		sh->mon_lost += overrun;
 	}
 }
 

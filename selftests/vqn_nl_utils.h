@@ -17,7 +17,8 @@
  * attributes and expects errno E (a malformed request). Records of each
  * object (struct tk_nl_guest, tk_nl_dev, tk_nl_queue, tk_nl_config) have
  * every absent field at ~0. The monitor group: tk_nl_join() (or
- * tk_nl_join_buf() for another receive buffer), tk_nl_ntfs().
+ * tk_nl_join_buf() for another receive buffer), tk_nl_ntfs() (parsed
+ * notifications), tk_nl_drain() (each message to a callback).
  * TK_NL_FIXTURE(name) is a fixture with a socket, a guest and the
  * host-wide config reset to the defaults and restored.
  *
@@ -425,6 +426,40 @@ static inline int tk_nl_join_buf(struct tk_nl *nl, uint32_t group,
 static inline int tk_nl_join(struct tk_nl *nl, uint32_t group)
 {
 	return tk_nl_join_buf(nl, group, 4 << 20);
+}
+
+/*
+ * Read what @nl holds now, without blocking, and call @cb (may be NULL)
+ * for each message. An overrun (ENOBUFS: messages were lost) sets
+ * *@overrun (may be NULL) and reading goes on. Returns the number of
+ * messages read, or -errno on another error.
+ */
+static inline int tk_nl_drain(struct tk_nl *nl, tk_nl_cb cb, void *arg,
+			      bool *overrun)
+{
+	static char buf[TK_NL_BUF];
+	int n = 0;
+
+	for (;;) {
+		struct nlmsghdr *nlh;
+		ssize_t len = recv(nl->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (len < 0 && errno == ENOBUFS) {
+			if (overrun)
+				*overrun = true;
+			continue;
+		}
+		if (len < 0)
+			return errno == EAGAIN ? n : -errno;
+		if (!len)
+			return n;
+		for (nlh = (void *)buf; NLMSG_OK(nlh, len);
+		     nlh = NLMSG_NEXT(nlh, len)) {
+			if (cb)
+				cb(nlh, arg);
+			n++;
+		}
+	}
 }
 
 /* A notification; the fields its command does not carry are -1. */
