@@ -3,9 +3,20 @@
 #ifndef _VQN_INTERNAL_H
 #define _VQN_INTERNAL_H
 
+#include <errno.h>
+#include <sys/ioctl.h>
+
 #include "libvqnotify.h"
 
 #define VQN_EXPORT __attribute__((visibility("default")))
+
+/* Module records read per read() call. */
+#define VQN_EV_BATCH	64
+
+static inline int vqn_xioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
 
 /* One queue as the library sees it. */
 struct vqn_q {
@@ -17,8 +28,8 @@ struct vqn_q {
 	struct vqn_kvm_notify n;
 };
 
-struct vqn_dev {
-	struct vqn_dev *next;
+struct vqn_view_dev {
+	struct vqn_view_dev *next;
 	uint32_t id;
 	uint32_t num_queues;
 	bool resync;		/* a result disagreed with the view */
@@ -38,7 +49,7 @@ struct vqn_dev {
  * @detach: remove every ioeventfd from KVM (the guest closes)
  */
 struct vqn_binding {
-	int (*apply)(struct vqn_guest *g, struct vqn_dev *d, uint32_t qi,
+	int (*apply)(struct vqn_guest *g, struct vqn_view_dev *d, uint32_t qi,
 		     uint8_t state);
 	int (*fallback)(struct vqn_guest *g);
 	void (*run_state)(struct vqn_guest *g);
@@ -54,7 +65,7 @@ struct vqn_guest {
 	uint64_t features;	/* VQNOTIFY_FEATURE_* of the module */
 	bool stopped;		/* run state: no ioeventfd in KVM */
 	const struct vqn_binding *binding;	/* KVM, once used */
-	struct vqn_dev *devs;
+	struct vqn_view_dev *devs;
 
 	/* Decoded events waiting for vqn_read_events(), a ring. */
 	struct vqn_event *pend;
@@ -69,17 +80,26 @@ struct vqn_guest {
 	void *evbuf;
 };
 
-struct vqn_dev *vqn_dev_find(struct vqn_guest *g, uint32_t id);
+/* view.c: the library's view of the queues, and the event queue */
+struct vqn_view_dev *vqn_view_dev_find(struct vqn_guest *g, uint32_t id);
+struct vqn_view_dev *vqn_dev_track(struct vqn_guest *g, uint32_t id,
+				   uint32_t nq);
+void vqn_dev_forget(struct vqn_guest *g, struct vqn_view_dev *d);
+int vqn_view_set(struct vqn_guest *g, struct vqn_view_dev *d, uint32_t qi,
+		 uint8_t state);
+bool vqn_view_stale(const struct vqn_q *q, uint8_t old);
+void vqn_notify_update(struct vqn_guest *g);
 int vqn_pend_push(struct vqn_guest *g, const struct vqn_event *ev);
+int vqn_resync_dev(struct vqn_guest *g, struct vqn_view_dev *d);
+int vqn_drain(struct vqn_guest *g);
+int vqn_settle(struct vqn_guest *g);
 
 /* libvqnotify.c, for kvm.c */
-int vqn_raw_set_status(struct vqn_guest *g, struct vqn_dev *d,
+int vqn_raw_set_status(struct vqn_guest *g, struct vqn_view_dev *d,
 		       uint32_t status, const uint64_t *ready,
 		       struct vqn_result *res, unsigned int cap);
-int vqn_raw_queues(struct vqn_guest *g, struct vqn_dev *d, unsigned long cmd,
-		   uint32_t flags, const uint64_t *queues, uint32_t nr_queues,
-		   struct vqn_result *res, unsigned int cap);
-int vqn_resync_dev(struct vqn_guest *g, struct vqn_dev *d);
-int vqn_settle(struct vqn_guest *g);
+int vqn_raw_queues(struct vqn_guest *g, struct vqn_view_dev *d,
+		   unsigned long cmd, uint32_t flags, const uint64_t *queues,
+		   uint32_t nr_queues, struct vqn_result *res, unsigned int cap);
 
 #endif /* _VQN_INTERNAL_H */

@@ -58,7 +58,7 @@ static int vqn_kvm_ioeventfd(int vm_fd, const struct vqn_kvm_notify *n,
  * Returns 0, or the negative errno of an assign KVM refused, in which case
  * the view says DEASSIGNED and the device awaits vqn_kvm_fallback().
  */
-static int vqn_q_apply(struct vqn_guest *g, struct vqn_dev *d, uint32_t qi,
+static int vqn_q_apply(struct vqn_guest *g, struct vqn_view_dev *d, uint32_t qi,
 		       uint8_t state)
 {
 	struct vqn_q *q = &d->q[qi];
@@ -93,7 +93,7 @@ static int vqn_q_apply(struct vqn_guest *g, struct vqn_dev *d, uint32_t qi,
 }
 
 /* Release exactly the refused queues the module still has ASSIGNED. */
-static int release_refused(struct vqn_guest *g, struct vqn_dev *d)
+static int release_refused(struct vqn_guest *g, struct vqn_view_dev *d)
 {
 	uint32_t nq = d->num_queues, i, n = 0;
 	struct vqnotify_vq_info *vi;
@@ -129,7 +129,7 @@ out:
 }
 
 /* Restart one device without its refused queues; see the top comment. */
-static int fallback_dev(struct vqn_guest *g, struct vqn_dev *d)
+static int fallback_dev(struct vqn_guest *g, struct vqn_view_dev *d)
 {
 	uint32_t nq = d->num_queues, words = (nq + 63) / 64, i, round;
 	struct vqnotify_vq_info *vi;
@@ -202,7 +202,7 @@ out:
 
 static int vqn_kvm_fallback(struct vqn_guest *g)
 {
-	struct vqn_dev *d;
+	struct vqn_view_dev *d;
 	int ret = 0, r;
 
 	g->fallback = false;
@@ -232,7 +232,7 @@ static const struct vqn_binding vqn_kvm_binding = {
 VQN_EXPORT
 int vqn_kvm_attach(struct vqn_guest *g, int vm_fd)
 {
-	struct vqn_dev *d;
+	struct vqn_view_dev *d;
 	uint32_t i;
 
 	if (vm_fd < 0)
@@ -251,7 +251,7 @@ int vqn_kvm_attach(struct vqn_guest *g, int vm_fd)
 /* Stopped: every ioeventfd leaves KVM; running: ASSIGNED queues return. */
 static void vqn_kvm_run_state(struct vqn_guest *g)
 {
-	struct vqn_dev *d;
+	struct vqn_view_dev *d;
 	uint32_t i;
 
 	for (d = g->devs; d; d = d->next)
@@ -262,7 +262,7 @@ static void vqn_kvm_run_state(struct vqn_guest *g)
 VQN_EXPORT
 void vqn_kvm_detach(struct vqn_guest *g)
 {
-	struct vqn_dev *d;
+	struct vqn_view_dev *d;
 	uint32_t i;
 
 	if (g->vm_fd < 0)
@@ -303,7 +303,7 @@ VQN_EXPORT
 int vqn_kvm_bind(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 		 const struct vqn_kvm_notify *n)
 {
-	struct vqn_dev *d = vqn_dev_find(g, dev_id);
+	struct vqn_view_dev *d = vqn_view_dev_find(g, dev_id);
 	struct vqn_q *q;
 	int ret;
 

@@ -1,13 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * libvqnotify: the ioctls of /dev/vqnotify, the library's view of every
- * queue, and the event queue.
- *
- * Order matters for the view: before a call, the events already queued by
- * the module are applied; after it, the call's results, then the events
- * the call caused. A result whose old state disagrees with the view (an
- * event raced with the call) marks the device for a resynchronisation
- * from VQNOTIFY_DEV_GET once the events are applied.
+ * libvqnotify: the calls of /dev/vqnotify. Each applies the events the
+ * module has queued, makes its ioctl, and applies its results to the
+ * library's view (view.c, which says in what order and why).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,14 +17,6 @@
 
 #include "internal.h"
 
-/* Module records read per read() call. */
-#define VQN_EV_BATCH	64
-
-static int xioctl(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) ? -errno : 0;
-}
-
 /* Copy a name into a field of @size bytes, NUL included. */
 static int copy_name(char *dst, size_t size, const char *src)
 {
@@ -39,278 +26,6 @@ static int copy_name(char *dst, size_t size, const char *src)
 		return -ENAMETOOLONG;
 	memcpy(dst, src, n + 1);
 	return 0;
-}
-
-struct vqn_dev *vqn_dev_find(struct vqn_guest *g, uint32_t id)
-{
-	struct vqn_dev *d;
-
-	for (d = g->devs; d; d = d->next)
-		if (d->id == id)
-			return d;
-	return NULL;
-}
-
-/*
- * The module put queue @qi in @state: the view follows it, and so does KVM
- * when the KVM binding is in use (it returns the negative errno of an
- * assign KVM refused).
- */
-static int view_set(struct vqn_guest *g, struct vqn_dev *d, uint32_t qi,
-		    uint8_t state)
-{
-	if (g->binding)
-		return g->binding->apply(g, d, qi, state);
-	d->q[qi].state = state;
-	return 0;
-}
-
-static int rbuf_reserve(struct vqn_guest *g, uint32_t nq)
-{
-	struct vqnotify_vq_result *r;
-
-	if (nq <= g->rbuf_cap)
-		return 0;
-	r = realloc(g->rbuf, nq * sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	g->rbuf = r;
-	g->rbuf_cap = nq;
-	return 0;
-}
-
-static struct vqn_dev *dev_track(struct vqn_guest *g, uint32_t id,
-				 uint32_t nq)
-{
-	struct vqn_dev *d, **pp;
-
-	if (rbuf_reserve(g, nq))
-		return NULL;
-	d = calloc(1, sizeof(*d) + nq * sizeof(d->q[0]));
-	if (!d)
-		return NULL;
-	d->id = id;
-	d->num_queues = nq;
-	for (pp = &g->devs; *pp && (*pp)->id < id; pp = &(*pp)->next)
-		;
-	d->next = *pp;
-	*pp = d;
-	return d;
-}
-
-static void dev_forget(struct vqn_guest *g, struct vqn_dev *d)
-{
-	struct vqn_dev **pp;
-	uint32_t i;
-
-	/* The module has dropped the device: drop its ioeventfds too. */
-	for (i = 0; i < d->num_queues; i++)
-		view_set(g, d, i, VQNOTIFY_VQ_DEASSIGNED);
-	for (pp = &g->devs; *pp; pp = &(*pp)->next) {
-		if (*pp == d) {
-			*pp = d->next;
-			break;
-		}
-	}
-	free(d);
-}
-
-/*
- * Does the module's old state of a queue disagree with the view? A queue
- * KVM refused is DEASSIGNED in the view while the module, until the
- * fallback, still has it ASSIGNED: that is no disagreement.
- */
-static bool view_stale(const struct vqn_q *q, uint8_t old)
-{
-	if (q->state == old)
-		return false;
-	return !(q->refused && old == VQNOTIFY_VQ_ASSIGNED);
-}
-
-/* Pending events */
-
-static void notify_update(struct vqn_guest *g)
-{
-	uint64_t v = 1;
-
-	if (g->pend_nr && !g->notified) {
-		if (write(g->notify, &v, sizeof(v)) == sizeof(v))
-			g->notified = true;
-	} else if (!g->pend_nr && g->notified) {
-		if (read(g->notify, &v, sizeof(v)) == sizeof(v))
-			g->notified = false;
-	}
-}
-
-int vqn_pend_push(struct vqn_guest *g, const struct vqn_event *ev)
-{
-	if (g->pend_nr == g->pend_cap) {
-		unsigned int cap = g->pend_cap ? 2 * g->pend_cap : 64;
-		struct vqn_event *p = malloc(cap * sizeof(*p));
-		unsigned int i;
-
-		if (!p)
-			return -ENOMEM;
-		for (i = 0; i < g->pend_nr; i++)
-			p[i] = g->pend[(g->pend_head + i) % g->pend_cap];
-		free(g->pend);
-		g->pend = p;
-		g->pend_cap = cap;
-		g->pend_head = 0;
-	}
-	g->pend[(g->pend_head + g->pend_nr) % g->pend_cap] = *ev;
-	g->pend_nr++;
-	return 0;
-}
-
-/*
- * Bring a device's view (and its ioeventfds) to what the module says,
- * reporting each queue that changed as a library event.
- */
-int vqn_resync_dev(struct vqn_guest *g, struct vqn_dev *d)
-{
-	struct vqnotify_dev_get dg = {
-		.size = sizeof(dg),
-		.dev_id = d->id,
-		.nr_queues = d->num_queues,
-	};
-	struct vqnotify_vq_info *vi;
-	uint32_t i;
-	int ret;
-
-	d->resync = false;
-	vi = calloc(d->num_queues, sizeof(*vi));
-	if (!vi)
-		return -ENOMEM;
-	dg.queues = (uintptr_t)vi;
-	ret = xioctl(g->fd, VQNOTIFY_DEV_GET, &dg);
-	if (ret == -ENOENT) {
-		dev_forget(g, d);
-		ret = 0;
-	}
-	for (i = 0; !ret && i < dg.nr_queues; i++) {
-		struct vqn_event ev = {
-			.seq = g->next_seq ? g->next_seq - 1 : 0,
-			.type = VQNOTIFY_EVENT_TRANSITION,
-			.flags = VQN_EVENT_F_LIBRARY,
-			.dev_id = d->id,
-			.queue = i,
-			.old_state = d->q[i].state,
-			.label = vi[i].label,
-			.reason = vi[i].reason,
-		};
-
-		ev.kvm_err = view_set(g, d, i, vi[i].state);
-		ev.new_state = d->q[i].state;
-		if (ev.new_state != ev.old_state || ev.kvm_err)
-			ret = vqn_pend_push(g, &ev);
-	}
-	free(vi);
-	return ret;
-}
-
-static int decode_event(struct vqn_guest *g, const struct vqnotify_event *k)
-{
-	struct vqn_event ev = {
-		.seq = k->seq,
-		.type = k->type,
-		.dev_id = k->dev_id,
-		.queue = k->queue,
-		.old_state = k->old_state,
-		.new_state = k->new_state,
-		.label = k->label,
-		.reason = k->reason,
-		.value = k->value,
-	};
-	struct vqn_dev *d;
-	int ret;
-
-	if (k->seq > g->next_seq)
-		ev.lost = k->seq - g->next_seq;
-	g->next_seq = k->seq + 1;
-
-	switch (k->type) {
-	case VQNOTIFY_EVENT_TRANSITION:
-		d = vqn_dev_find(g, k->dev_id);
-		if (!d || k->queue >= d->num_queues)
-			break;
-		if (view_stale(&d->q[k->queue], k->old_state))
-			d->resync = true;
-		ev.kvm_err = view_set(g, d, k->queue, k->new_state);
-		ev.new_state = d->q[k->queue].state;
-		break;
-	case VQNOTIFY_EVENT_OVERFLOW:
-		/* The record took the seq of the first event lost. */
-		g->next_seq = k->seq;
-		ret = vqn_pend_push(g, &ev);
-		if (ret)
-			return ret;
-		for (d = g->devs; d; d = d->next)
-			d->resync = true;
-		return 0;
-	default:
-		break;
-	}
-	return vqn_pend_push(g, &ev);
-}
-
-/* Apply every event the module has queued, without blocking. */
-static int drain(struct vqn_guest *g)
-{
-	for (;;) {
-		ssize_t n = read(g->fd, g->evbuf, g->event_size * VQN_EV_BATCH);
-		ssize_t off;
-		int ret;
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno == EAGAIN ? 0 : -errno;
-		}
-		if (!n)
-			return 0;
-		for (off = 0; off + (ssize_t)g->event_size <= n;
-		     off += g->event_size) {
-			ret = decode_event(g, (void *)((char *)g->evbuf + off));
-			if (ret)
-				return ret;
-		}
-	}
-}
-
-/*
- * After a call: apply the events it caused, tell the module about queues
- * KVM refused, resynchronise devices whose view was found stale.
- */
-int vqn_settle(struct vqn_guest *g)
-{
-	struct vqn_dev *d, *next;
-	int ret = 0, i;
-
-	for (i = 0; i < 64; i++) {
-		ret = drain(g);
-		if (ret)
-			break;
-		if (g->fallback) {
-			ret = g->binding->fallback(g);
-			if (ret)
-				break;
-			continue;
-		}
-		for (d = g->devs; d; d = next) {
-			next = d->next;
-			if (d->resync) {
-				ret = vqn_resync_dev(g, d);
-				if (ret)
-					goto out;
-			}
-		}
-		if (!g->fallback)
-			break;
-	}
-out:
-	notify_update(g);
-	return ret;
 }
 
 /* Open and close */
@@ -334,7 +49,7 @@ int vqn_open_path(struct vqn_guest **gp, const char *path, const char *name)
 		free(g);
 		return ret;
 	}
-	ret = xioctl(g->fd, VQNOTIFY_GET_INFO, &info);
+	ret = vqn_xioctl(g->fd, VQNOTIFY_GET_INFO, &info);
 	if (ret)
 		goto err;
 	if (info.api_version < 1 ||
@@ -387,7 +102,7 @@ int vqn_open(struct vqn_guest **gp, const char *name)
 VQN_EXPORT
 void vqn_close(struct vqn_guest *g)
 {
-	struct vqn_dev *d;
+	struct vqn_view_dev *d;
 
 	if (!g)
 		return;
@@ -421,7 +136,7 @@ int vqn_get_info(struct vqn_guest *g, struct vqnotify_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->size = sizeof(*info);
-	return xioctl(g->fd, VQNOTIFY_GET_INFO, info);
+	return vqn_xioctl(g->fd, VQNOTIFY_GET_INFO, info);
 }
 
 VQN_EXPORT
@@ -429,7 +144,7 @@ int vqn_guest_get(struct vqn_guest *g, struct vqnotify_guest_info *gi)
 {
 	memset(gi, 0, sizeof(*gi));
 	gi->size = sizeof(*gi);
-	return xioctl(g->fd, VQNOTIFY_GUEST_GET, gi);
+	return vqn_xioctl(g->fd, VQNOTIFY_GUEST_GET, gi);
 }
 
 VQN_EXPORT
@@ -454,7 +169,7 @@ int vqn_set_name(struct vqn_guest *g, const char *name)
 	} else {
 		ret = copy_name(gs.label, sizeof(gs.label), name);
 	}
-	return ret ? ret : xioctl(g->fd, VQNOTIFY_GUEST_SET, &gs);
+	return ret ? ret : vqn_xioctl(g->fd, VQNOTIFY_GUEST_SET, &gs);
 }
 
 /*
@@ -474,10 +189,10 @@ int vqn_set_run_state(struct vqn_guest *g, enum vqnotify_run_state state)
 
 	if (!(g->features & VQNOTIFY_FEATURE_RUN_STATE))
 		return -EOPNOTSUPP;
-	ret = drain(g);
+	ret = vqn_drain(g);
 	if (ret)
 		return ret;
-	ret = xioctl(g->fd, VQNOTIFY_GUEST_SET, &gs);
+	ret = vqn_xioctl(g->fd, VQNOTIFY_GUEST_SET, &gs);
 	if (!ret) {
 		g->stopped = state != VQNOTIFY_RUN_RUNNING;
 		if (g->binding)
@@ -497,10 +212,10 @@ int vqn_set_budget(struct vqn_guest *g, uint32_t budget)
 	};
 	int ret, ret2;
 
-	ret = drain(g);
+	ret = vqn_drain(g);
 	if (ret)
 		return ret;
-	ret = xioctl(g->fd, VQNOTIFY_GUEST_SET, &gs);
+	ret = vqn_xioctl(g->fd, VQNOTIFY_GUEST_SET, &gs);
 	ret2 = vqn_settle(g);
 	return ret ? ret : ret2;
 }
@@ -508,17 +223,18 @@ int vqn_set_budget(struct vqn_guest *g, uint32_t budget)
 /* Devices */
 
 /* A device added behind the library's back (raw ioctls) is adopted. */
-static int dev_lookup(struct vqn_guest *g, uint32_t id, struct vqn_dev **dp)
+static int dev_lookup(struct vqn_guest *g, uint32_t id,
+		      struct vqn_view_dev **dp)
 {
 	struct vqnotify_dev_get dg = { .size = sizeof(dg), .dev_id = id };
-	struct vqn_dev *d = vqn_dev_find(g, id);
+	struct vqn_view_dev *d = vqn_view_dev_find(g, id);
 	int ret;
 
 	if (!d) {
-		ret = xioctl(g->fd, VQNOTIFY_DEV_GET, &dg);
+		ret = vqn_xioctl(g->fd, VQNOTIFY_DEV_GET, &dg);
 		if (ret)
 			return ret;
-		d = dev_track(g, id, dg.num_queues);
+		d = vqn_dev_track(g, id, dg.num_queues);
 		if (!d)
 			return -ENOMEM;
 		d->resync = true;
@@ -551,17 +267,17 @@ int vqn_dev_add(struct vqn_guest *g, enum vqnotify_transport transport,
 		if (ret)
 			return ret;
 	}
-	ret = xioctl(g->fd, VQNOTIFY_DEV_ADD, &da);
+	ret = vqn_xioctl(g->fd, VQNOTIFY_DEV_ADD, &da);
 	if (ret)
 		return ret;
-	if (!dev_track(g, da.out_dev_id, num_queues)) {
+	if (!vqn_dev_track(g, da.out_dev_id, num_queues)) {
 		struct vqnotify_dev_op op = {
 			.size = sizeof(op),
 			.dev_id = da.out_dev_id,
 		};
 
 		/* Fresh and untouched: removing it changes nothing else. */
-		xioctl(g->fd, VQNOTIFY_DEV_REMOVE, &op);
+		vqn_xioctl(g->fd, VQNOTIFY_DEV_REMOVE, &op);
 		return -ENOMEM;
 	}
 	if (dev_id)
@@ -570,8 +286,8 @@ int vqn_dev_add(struct vqn_guest *g, enum vqnotify_transport transport,
 }
 
 /* Apply the module's results of a call on @d; copy them out to @res. */
-static int apply_results(struct vqn_guest *g, struct vqn_dev *d, uint32_t nr,
-			 struct vqn_result *res, unsigned int cap)
+static int apply_results(struct vqn_guest *g, struct vqn_view_dev *d,
+			 uint32_t nr, struct vqn_result *res, unsigned int cap)
 {
 	uint32_t i;
 
@@ -581,9 +297,9 @@ static int apply_results(struct vqn_guest *g, struct vqn_dev *d, uint32_t nr,
 
 		if (r->queue >= d->num_queues)
 			continue;
-		if (view_stale(&d->q[r->queue], r->old_state))
+		if (vqn_view_stale(&d->q[r->queue], r->old_state))
 			d->resync = true;
-		kerr = view_set(g, d, r->queue, r->new_state);
+		kerr = vqn_view_set(g, d, r->queue, r->new_state);
 		if (i < cap) {
 			res[i] = (struct vqn_result) {
 				.dev_id = d->id,
@@ -599,8 +315,8 @@ static int apply_results(struct vqn_guest *g, struct vqn_dev *d, uint32_t nr,
 	return nr;
 }
 
-static int dev_op(struct vqn_guest *g, struct vqn_dev *d, unsigned long cmd,
-		  struct vqnotify_dev_op *op, struct vqn_result *res,
+static int dev_op(struct vqn_guest *g, struct vqn_view_dev *d,
+		  unsigned long cmd, struct vqnotify_dev_op *op, struct vqn_result *res,
 		  unsigned int cap)
 {
 	int ret;
@@ -609,13 +325,13 @@ static int dev_op(struct vqn_guest *g, struct vqn_dev *d, unsigned long cmd,
 	op->dev_id = d->id;
 	op->results = (uintptr_t)g->rbuf;
 	op->nr_results = g->rbuf_cap;
-	ret = xioctl(g->fd, cmd, op);
+	ret = vqn_xioctl(g->fd, cmd, op);
 	if (ret)
 		return ret;
 	return apply_results(g, d, op->nr_results, res, cap);
 }
 
-int vqn_raw_set_status(struct vqn_guest *g, struct vqn_dev *d,
+int vqn_raw_set_status(struct vqn_guest *g, struct vqn_view_dev *d,
 		       uint32_t status, const uint64_t *ready,
 		       struct vqn_result *res, unsigned int cap)
 {
@@ -628,7 +344,7 @@ int vqn_raw_set_status(struct vqn_guest *g, struct vqn_dev *d,
 }
 
 /* The caller's ready bitmap less the queues KVM refused, or NULL. */
-static uint64_t *ready_filter(struct vqn_dev *d, const uint64_t *ready,
+static uint64_t *ready_filter(struct vqn_view_dev *d, const uint64_t *ready,
 			      int *err)
 {
 	uint32_t i, words = (d->num_queues + 63) / 64;
@@ -663,11 +379,11 @@ int vqn_set_status(struct vqn_guest *g, uint32_t dev_id, uint8_t status,
 		   const uint64_t *ready, struct vqn_result *res,
 		   unsigned int cap)
 {
-	struct vqn_dev *d;
+	struct vqn_view_dev *d;
 	uint64_t *filtered;
 	int ret, ret2;
 
-	ret = drain(g);
+	ret = vqn_drain(g);
 	if (!ret)
 		ret = dev_lookup(g, dev_id, &d);
 	if (ret)
@@ -687,10 +403,10 @@ int vqn_dev_reset(struct vqn_guest *g, uint32_t dev_id,
 		  struct vqn_result *res, unsigned int cap)
 {
 	struct vqnotify_dev_op op = { 0 };
-	struct vqn_dev *d;
+	struct vqn_view_dev *d;
 	int ret, ret2;
 
-	ret = drain(g);
+	ret = vqn_drain(g);
 	if (!ret)
 		ret = dev_lookup(g, dev_id, &d);
 	if (ret)
@@ -705,17 +421,17 @@ int vqn_dev_remove(struct vqn_guest *g, uint32_t dev_id,
 		   struct vqn_result *res, unsigned int cap)
 {
 	struct vqnotify_dev_op op = { 0 };
-	struct vqn_dev *d;
+	struct vqn_view_dev *d;
 	int ret, ret2;
 
-	ret = drain(g);
+	ret = vqn_drain(g);
 	if (!ret)
 		ret = dev_lookup(g, dev_id, &d);
 	if (ret)
 		return ret;
 	ret = dev_op(g, d, VQNOTIFY_DEV_REMOVE, &op, res, cap);
 	if (ret >= 0)
-		dev_forget(g, d);
+		vqn_dev_forget(g, d);
 	ret2 = vqn_settle(g);
 	return ret < 0 ? ret : ret2 ? ret2 : ret;
 }
@@ -730,15 +446,15 @@ int vqn_host_notifier(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 		.dev_id = dev_id,
 		.queue = queue,
 	};
-	struct vqn_dev *d;
+	struct vqn_view_dev *d;
 	int ret, ret2;
 
-	ret = drain(g);
+	ret = vqn_drain(g);
 	if (!ret)
 		ret = dev_lookup(g, dev_id, &d);
 	if (ret)
 		return ret;
-	ret = xioctl(g->fd, VQNOTIFY_SET_HOST_NOTIFIER, &hn);
+	ret = vqn_xioctl(g->fd, VQNOTIFY_SET_HOST_NOTIFIER, &hn);
 	if (!ret) {
 		g->rbuf[0] = hn.result;
 		apply_results(g, d, 1, res, res ? 1 : 0);
@@ -748,9 +464,9 @@ int vqn_host_notifier(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 }
 
 /* A call on a set of queues of @d (API 2); results applied to the view. */
-int vqn_raw_queues(struct vqn_guest *g, struct vqn_dev *d, unsigned long cmd,
-		   uint32_t flags, const uint64_t *queues, uint32_t nr_queues,
-		   struct vqn_result *res, unsigned int cap)
+int vqn_raw_queues(struct vqn_guest *g, struct vqn_view_dev *d,
+		   unsigned long cmd, uint32_t flags, const uint64_t *queues,
+		   uint32_t nr_queues, struct vqn_result *res, unsigned int cap)
 {
 	struct vqnotify_queues q = {
 		.size = sizeof(q),
@@ -763,7 +479,7 @@ int vqn_raw_queues(struct vqn_guest *g, struct vqn_dev *d, unsigned long cmd,
 	};
 	int ret;
 
-	ret = xioctl(g->fd, cmd, &q);
+	ret = vqn_xioctl(g->fd, cmd, &q);
 	if (ret)
 		return ret;
 	return apply_results(g, d, q.nr_results, res, cap);
@@ -774,12 +490,12 @@ static int queues_call(struct vqn_guest *g, uint32_t dev_id, unsigned long cmd,
 		       uint32_t nr_queues, struct vqn_result *res,
 		       unsigned int cap)
 {
-	struct vqn_dev *d;
+	struct vqn_view_dev *d;
 	int ret, ret2;
 
 	if (!(g->features & VQNOTIFY_FEATURE_QUEUE_OPS))
 		return -EOPNOTSUPP;
-	ret = drain(g);
+	ret = vqn_drain(g);
 	if (!ret)
 		ret = dev_lookup(g, dev_id, &d);
 	if (ret)
@@ -830,7 +546,7 @@ int vqn_dev_save(struct vqn_guest *g, uint32_t dev_id, void *buf,
 	};
 	int ret;
 
-	ret = xioctl(g->fd, VQNOTIFY_DEV_SAVE, &m);
+	ret = vqn_xioctl(g->fd, VQNOTIFY_DEV_SAVE, &m);
 	if (!ret || ret == -EMSGSIZE)
 		*len = m.len;
 	return ret;
@@ -846,17 +562,17 @@ int vqn_dev_load(struct vqn_guest *g, uint32_t dev_id, const void *buf,
 		.len = len > UINT32_MAX ? UINT32_MAX : len,
 		.data = (uintptr_t)buf,
 	};
-	struct vqn_dev *d;
+	struct vqn_view_dev *d;
 	int ret, ret2;
 
-	ret = drain(g);
+	ret = vqn_drain(g);
 	if (!ret)
 		ret = dev_lookup(g, dev_id, &d);
 	if (ret)
 		return ret;
 	m.results = (uintptr_t)g->rbuf;
 	m.nr_results = g->rbuf_cap;
-	ret = xioctl(g->fd, VQNOTIFY_DEV_LOAD, &m);
+	ret = vqn_xioctl(g->fd, VQNOTIFY_DEV_LOAD, &m);
 	if (!ret)
 		ret = apply_results(g, d, m.nr_results, res, cap);
 	ret2 = vqn_settle(g);
@@ -876,7 +592,7 @@ int vqn_queue_get(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 	};
 	int ret;
 
-	ret = xioctl(g->fd, VQNOTIFY_QUEUE_GET, &qg);
+	ret = vqn_xioctl(g->fd, VQNOTIFY_QUEUE_GET, &qg);
 	if (!ret)
 		*info = qg.info;
 	return ret;
@@ -894,7 +610,7 @@ int vqn_dev_get(struct vqn_guest *g, uint32_t dev_id,
 	dev->dev_id = dev_id;
 	dev->queues = (uintptr_t)queues;
 	dev->nr_queues = queues ? cap : 0;
-	ret = xioctl(g->fd, VQNOTIFY_DEV_GET, dev);
+	ret = vqn_xioctl(g->fd, VQNOTIFY_DEV_GET, dev);
 	dev->queues = 0;
 	return ret ? ret : (int)dev->nr_queues;
 }
@@ -902,7 +618,7 @@ int vqn_dev_get(struct vqn_guest *g, uint32_t dev_id,
 VQN_EXPORT
 int vqn_dev_list(struct vqn_guest *g, uint32_t *ids, unsigned int cap)
 {
-	struct vqn_dev *d;
+	struct vqn_view_dev *d;
 	int n = 0;
 
 	for (d = g->devs; d; d = d->next, n++)
@@ -915,7 +631,7 @@ VQN_EXPORT
 int vqn_queue_view(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 		   struct vqn_view *view)
 {
-	struct vqn_dev *d = vqn_dev_find(g, dev_id);
+	struct vqn_view_dev *d = vqn_view_dev_find(g, dev_id);
 	const struct vqn_q *q;
 
 	if (!d)
@@ -954,7 +670,7 @@ int vqn_read_events(struct vqn_guest *g, struct vqn_event *ev,
 		g->pend_head = (g->pend_head + 1) % g->pend_cap;
 		g->pend_nr--;
 	}
-	notify_update(g);
+	vqn_notify_update(g);
 	return n ? (int)n : ret;
 }
 

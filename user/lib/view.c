@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libvqnotify: the library's view of every queue, and the event queue.
+ *
+ * Order matters for the view: before a call, the events already queued by
+ * the module are applied; after it, the call's results, then the events
+ * the call caused. A result whose old state disagrees with the view (an
+ * event raced with the call) marks the device for a resynchronisation
+ * from VQNOTIFY_DEV_GET once the events are applied.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct vqn_view_dev *vqn_view_dev_find(struct vqn_guest *g, uint32_t id)
+{
+	struct vqn_view_dev *d;
+
+	for (d = g->devs; d; d = d->next)
+		if (d->id == id)
+			return d;
+	return NULL;
+}
+
+/*
+ * The module put queue @qi in @state: the view follows it, and so does KVM
+ * when the KVM binding is in use (it returns the negative errno of an
+ * assign KVM refused).
+ */
+int vqn_view_set(struct vqn_guest *g, struct vqn_view_dev *d, uint32_t qi,
+		 uint8_t state)
+{
+	if (g->binding)
+		return g->binding->apply(g, d, qi, state);
+	d->q[qi].state = state;
+	return 0;
+}
+
+static int rbuf_reserve(struct vqn_guest *g, uint32_t nq)
+{
+	struct vqnotify_vq_result *r;
+
+	if (nq <= g->rbuf_cap)
+		return 0;
+	r = realloc(g->rbuf, nq * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	g->rbuf = r;
+	g->rbuf_cap = nq;
+	return 0;
+}
+
+struct vqn_view_dev *vqn_dev_track(struct vqn_guest *g, uint32_t id,
+				   uint32_t nq)
+{
+	struct vqn_view_dev *d, **pp;
+
+	if (rbuf_reserve(g, nq))
+		return NULL;
+	d = calloc(1, sizeof(*d) + nq * sizeof(d->q[0]));
+	if (!d)
+		return NULL;
+	d->id = id;
+	d->num_queues = nq;
+	for (pp = &g->devs; *pp && (*pp)->id < id; pp = &(*pp)->next)
+		;
+	d->next = *pp;
+	*pp = d;
+	return d;
+}
+
+void vqn_dev_forget(struct vqn_guest *g, struct vqn_view_dev *d)
+{
+	struct vqn_view_dev **pp;
+	uint32_t i;
+
+	/* The module has dropped the device: drop its ioeventfds too. */
+	for (i = 0; i < d->num_queues; i++)
+		vqn_view_set(g, d, i, VQNOTIFY_VQ_DEASSIGNED);
+	for (pp = &g->devs; *pp; pp = &(*pp)->next) {
+		if (*pp == d) {
+			*pp = d->next;
+			break;
+		}
+	}
+	free(d);
+}
+
+/*
+ * Does the module's old state of a queue disagree with the view? A queue
+ * KVM refused is DEASSIGNED in the view while the module, until the
+ * fallback, still has it ASSIGNED: that is no disagreement.
+ */
+bool vqn_view_stale(const struct vqn_q *q, uint8_t old)
+{
+	if (q->state == old)
+		return false;
+	return !(q->refused && old == VQNOTIFY_VQ_ASSIGNED);
+}
+
+/* Pending events */
+
+void vqn_notify_update(struct vqn_guest *g)
+{
+	uint64_t v = 1;
+
+	if (g->pend_nr && !g->notified) {
+		if (write(g->notify, &v, sizeof(v)) == sizeof(v))
+			g->notified = true;
+	} else if (!g->pend_nr && g->notified) {
+		if (read(g->notify, &v, sizeof(v)) == sizeof(v))
+			g->notified = false;
+	}
+}
+
+int vqn_pend_push(struct vqn_guest *g, const struct vqn_event *ev)
+{
+	if (g->pend_nr == g->pend_cap) {
+		unsigned int cap = g->pend_cap ? 2 * g->pend_cap : 64;
+		struct vqn_event *p = malloc(cap * sizeof(*p));
+		unsigned int i;
+
+		if (!p)
+			return -ENOMEM;
+		for (i = 0; i < g->pend_nr; i++)
+			p[i] = g->pend[(g->pend_head + i) % g->pend_cap];
+		free(g->pend);
+		g->pend = p;
+		g->pend_cap = cap;
+		g->pend_head = 0;
+	}
+	g->pend[(g->pend_head + g->pend_nr) % g->pend_cap] = *ev;
+	g->pend_nr++;
+	return 0;
+}
+
+/*
+ * Bring a device's view (and its ioeventfds) to what the module says,
+ * reporting each queue that changed as a library event.
+ */
+int vqn_resync_dev(struct vqn_guest *g, struct vqn_view_dev *d)
+{
+	struct vqnotify_dev_get dg = {
+		.size = sizeof(dg),
+		.dev_id = d->id,
+		.nr_queues = d->num_queues,
+	};
+	struct vqnotify_vq_info *vi;
+	uint32_t i;
+	int ret;
+
+	d->resync = false;
+	vi = calloc(d->num_queues, sizeof(*vi));
+	if (!vi)
+		return -ENOMEM;
+	dg.queues = (uintptr_t)vi;
+	ret = vqn_xioctl(g->fd, VQNOTIFY_DEV_GET, &dg);
+	if (ret == -ENOENT) {
+		vqn_dev_forget(g, d);
+		ret = 0;
+	}
+	for (i = 0; !ret && i < dg.nr_queues; i++) {
+		struct vqn_event ev = {
+			.seq = g->next_seq ? g->next_seq - 1 : 0,
+			.type = VQNOTIFY_EVENT_TRANSITION,
+			.flags = VQN_EVENT_F_LIBRARY,
+			.dev_id = d->id,
+			.queue = i,
+			.old_state = d->q[i].state,
+			.label = vi[i].label,
+			.reason = vi[i].reason,
+		};
+
+		ev.kvm_err = vqn_view_set(g, d, i, vi[i].state);
+		ev.new_state = d->q[i].state;
+		if (ev.new_state != ev.old_state || ev.kvm_err)
+			ret = vqn_pend_push(g, &ev);
+	}
+	free(vi);
+	return ret;
+}
+
+static int decode_event(struct vqn_guest *g, const struct vqnotify_event *k)
+{
+	struct vqn_event ev = {
+		.seq = k->seq,
+		.type = k->type,
+		.dev_id = k->dev_id,
+		.queue = k->queue,
+		.old_state = k->old_state,
+		.new_state = k->new_state,
+		.label = k->label,
+		.reason = k->reason,
+		.value = k->value,
+	};
+	struct vqn_view_dev *d;
+	int ret;
+
+	if (k->seq > g->next_seq)
+		ev.lost = k->seq - g->next_seq;
+	g->next_seq = k->seq + 1;
+
+	switch (k->type) {
+	case VQNOTIFY_EVENT_TRANSITION:
+		d = vqn_view_dev_find(g, k->dev_id);
+		if (!d || k->queue >= d->num_queues)
+			break;
+		if (vqn_view_stale(&d->q[k->queue], k->old_state))
+			d->resync = true;
+		ev.kvm_err = vqn_view_set(g, d, k->queue, k->new_state);
+		ev.new_state = d->q[k->queue].state;
+		break;
+	case VQNOTIFY_EVENT_OVERFLOW:
+		/* The record took the seq of the first event lost. */
+		g->next_seq = k->seq;
+		ret = vqn_pend_push(g, &ev);
+		if (ret)
+			return ret;
+		for (d = g->devs; d; d = d->next)
+			d->resync = true;
+		return 0;
+	default:
+		break;
+	}
+	return vqn_pend_push(g, &ev);
+}
+
+/* Apply every event the module has queued, without blocking. */
+int vqn_drain(struct vqn_guest *g)
+{
+	for (;;) {
+		ssize_t n = read(g->fd, g->evbuf, g->event_size * VQN_EV_BATCH);
+		ssize_t off;
+		int ret;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN ? 0 : -errno;
+		}
+		if (!n)
+			return 0;
+		for (off = 0; off + (ssize_t)g->event_size <= n;
+		     off += g->event_size) {
+			ret = decode_event(g, (void *)((char *)g->evbuf + off));
+			if (ret)
+				return ret;
+		}
+	}
+}
+
+/*
+ * After a call: apply the events it caused, tell the module about queues
+ * KVM refused, resynchronise devices whose view was found stale.
+ */
+int vqn_settle(struct vqn_guest *g)
+{
+	struct vqn_view_dev *d, *next;
+	int ret = 0, i;
+
+	for (i = 0; i < 64; i++) {
+		ret = vqn_drain(g);
+		if (ret)
+			break;
+		if (g->fallback) {
+			ret = g->binding->fallback(g);
+			if (ret)
+				break;
+			continue;
+		}
+		for (d = g->devs; d; d = next) {
+			next = d->next;
+			if (d->resync) {
+				ret = vqn_resync_dev(g, d);
+				if (ret)
+					goto out;
+			}
+		}
+		if (!g->fallback)
+			break;
+	}
+out:
+	vqn_notify_update(g);
+	return ret;
+}
