@@ -72,12 +72,12 @@ start_guest() {
 		-vga none -display none -L /usr/share/qemu -no-reboot -name "$_g" \
 		-object vqnotify,id=vqn,name="$_g" \
 		-kernel /nested/vmlinuz -initrd /nested/initrd.gz \
-		-append "'console=ttyS0 quiet nokaslr panic=-1'" \
+		-append "'console=ttyS0 quiet nokaslr panic=-1 ${VQN_NESTED_APPEND:-}'" \
 		-serial pipe:"$T/$_g.ser" \
 		-qmp unix:"$T/$_g.qmp",server=on,wait=off \
 		-msg timestamp=on -trace kvm_set_ioeventfd_mmio \
 		-trace kvm_set_ioeventfd_pio -trace "'virtio_vqn_*'" \
-		-D "$T/$_g.trace" $_in $_args '2>"$T/$_g.err" &'
+		-D "$T/$_g.trace" ${VQN_NESTED_QEMU:-} $_in $_args '2>"$T/$_g.err" &'
 	echo $! >"$T/$_g.pid"
 	cat "$T/$_g.ser.out" >>"$T/$_g.log" &
 }
@@ -164,17 +164,40 @@ tap_nested() {
 	fi
 }
 
-# rip_symbol NAME: the kernel function the nested vCPU is in. The nested
-# guest runs this VM's own kernel with nokaslr: its address minus the
-# default _text is an offset into this kernel's /proc/kallsyms.
+# ksyms ADDR...: "ADDR symbol+offset" for each ADDR (16 hex digits, no
+# 0x) in the nested guest's kernel text. The nested guest runs this VM's own
+# kernel with nokaslr: its address minus the default _text is an offset
+# into this kernel's /proc/kallsyms.
+ksyms() {
+	[ -s "$T/kallsyms" ] || sort /proc/kallsyms >"$T/kallsyms"
+	_text=$(awk '$3 == "_text" { print $1; exit }' "$T/kallsyms")
+	[ -n "$_text" ] || return 0
+	for _v in "$@"; do
+		printf '%s %016x\n' "$_v" $((0x$_v - 0xffffffff81000000 + 0x$_text))
+	done | awk -v ks="$T/kallsyms" '
+		BEGIN { while ((getline l < ks) > 0) { split(l, f, " "); a[++n] = f[1]; s[n] = f[3] } }
+		{	# 16-digit hex addresses compare as strings
+			lo = 1; hi = n
+			if ($2 < a[1] || $2 > a[n]) next
+			while (lo < hi) { m = int((lo + hi + 1) / 2); if (a[m] <= $2) lo = m; else hi = m - 1 }
+			print $1, s[lo] }'
+}
+
+# rip_symbol NAME: the kernel function the nested vCPU is in, and the
+# kernel text addresses on its stack (a backtrace, with stale entries)
 rip_symbol() {
-	_rip=$(qmp "$1" info registers 2>/dev/null | sed -n 's/^RIP=\([0-9a-f]*\).*/\1/p')
-	_text=$(awk '$3 == "_text" { print $1; exit }' /proc/kallsyms)
-	[ -n "$_rip" ] && [ -n "$_text" ] || return 0
-	_a=$(printf '%016x' $((0x$_rip - 0xffffffff81000000 + 0x$_text)))
-	# 16-digit hex addresses compare as strings
-	sort /proc/kallsyms | awk -v r="$_a" '$1 > r { exit } { s = $3 }
-		END { print "#   nested RIP is in " s }'
+	qmp "$1" info registers 2>/dev/null >"$T/$1.regs"
+	_rip=$(sed -n 's/^RIP=\([0-9a-f]*\).*/\1/p' "$T/$1.regs")
+	_rsp=$(sed -n 's/.*RSP=\([0-9a-f]*\).*/\1/p' "$T/$1.regs")
+	[ -n "$_rip" ] || return 0
+	ksyms "$_rip" | awk '{ print "#   nested RIP is in " $2 }'
+	grep -o 'CR[234]=[0-9a-f]*' "$T/$1.regs" | tr '\n' ' ' | sed 's/^/#   /'
+	echo
+	[ -n "$_rsp" ] || return 0
+	# shellcheck disable=SC2046
+	ksyms $(qmp "$1" x/96gx "0x$_rsp" 2>/dev/null | tr ' ' '\n' |
+		sed -n 's/^0xffffffff\([89][0-9a-f]*\)$/ffffffff\1/p') |
+		awk '{ printf "%s ", $2 } END { print "" }' | sed 's/^/#   stack: /'
 }
 
 # diag NAME: where a nested guest that stopped answering is: its console,
@@ -208,7 +231,7 @@ diag() {
 
 guest_id() { # the vqnotify guest id of NAME
 	vqnotifyctl -j guest show | sed 's/},{/}\n{/g' |
-		sed -n "s/.*\"id\":\([0-9]*\),.*\"label\":\"$1\".*/\1/p"
+		sed -n "s/.*\"id\":\([0-9]*\),\"name\":\"$1\".*/\1/p"
 }
 
 # states NAME: "dev queue state reason waiting" for each queue of NAME
