@@ -92,9 +92,9 @@ wait_log() {
 	done
 }
 
-# boot NAME DEV...: start and wait for the nested guest's "up" (21-46 s
-# here); a boot that stalls (rig_stall: once in 13 runs in earlier
-# experiments, more often under load) is killed after 90 s, with its
+# boot NAME DEV...: start and wait for the nested guest's "up" (16-18 s
+# here under load); a boot that stalls (rig_stall: 9 of 10 with two vCPUs
+# in the rig's VM, none of 10 with one) is killed after 90 s, with its
 # diagnosis, and started again, twice at most.
 boot() {
 	_t0=$(date +%s)
