@@ -95,8 +95,8 @@ wait_log() {
 	done
 }
 
-# boot NAME DEV...: start and wait for the nested guest's "up" (16-18 s
-# here, 87 s at a load average of 10). Every 30 s without it, diag looks at
+# boot NAME DEV...: start and wait for the nested guest's "up" (10-87 s
+# here, the longest at a load average of 10). Every 30 s without it, diag looks at
 # the nested vCPU: a boot in the rig's stall (rig_stall: 9 of 10 with two
 # vCPUs in the rig's VM, none of 10 with one), a QEMU that died, or one
 # still not up after 300 s is killed, with its diagnosis, and started
@@ -179,8 +179,8 @@ tap_nested() {
 	fi
 }
 
-# ksyms ADDR...: "ADDR symbol+offset" for each ADDR (16 hex digits, no
-# 0x) in the nested guest's kernel text. The nested guest runs this VM's own
+# ksyms ADDR...: "ADDR symbol" for each ADDR (16 hex digits, no 0x) in the
+# nested guest's kernel text. The nested guest runs this VM's own
 # kernel with nokaslr: its address minus the default _text is an offset
 # into this kernel's /proc/kallsyms.
 ksyms() {
