@@ -145,7 +145,7 @@ check-fresh-install:
 demo-qemu: deps user
 	@TESTBIN=$(TOP)/integrations/qemu/tests TESTS=vqn_qemu_demo \
 		VM_EXTRA=$(TOP)/scripts/qemu-rig.sh QEMU_MEM=$${QEMU_MEM:-1536} \
-		QEMU_SMP=$${QEMU_NESTED_SMP:-1} \
+		QEMU_SMP=$${NESTED_SMP:-1} \
 		VQN_TIMEOUT_vqn_qemu_demo=$${VQN_TIMEOUT_vqn_qemu_demo:-600} \
 		$(TOP)/scripts/vm-test.sh --tag demo-qemu $(KERNEL); st=$$?; \
 	tr -d '\r' <$(BUILD)/logs/demo-qemu-$(KERNEL).log | sed -n \

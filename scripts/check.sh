@@ -185,7 +185,7 @@ for k in $QEMU_KERNELS; do
 	echo "== qemu-$k"
 	TESTBIN=$TOP/integrations/qemu/tests TESTS=vqn_qemu_test \
 		VM_EXTRA=$VQN_SCRIPTS/qemu-rig.sh QEMU_MEM=${QEMU_MEM:-1536} \
-		QEMU_SMP=${QEMU_NESTED_SMP:-1} \
+		QEMU_SMP=${NESTED_SMP:-1} \
 		VQN_TIMEOUT_vqn_qemu_test=${VQN_TIMEOUT_vqn_qemu_test:-900} \
 		"$VQN_SCRIPTS/vm-test.sh" --tag qemu "$k" || true
 	[ -f "$results/qemu-$k" ] || record "qemu-$k" 0 1 0
