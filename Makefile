@@ -10,11 +10,11 @@
 #   make demo-qemu  a VM under that QEMU, nested in the rig, is refused a
 #                   slot and gets it when the admin raises its budget
 #   make check      style, sparse, spec, docs, install, deb, dkms, the packages
-#                   in a VM, then module + selftests in a VM per kernel;
+#                   in a VM, then module + selftests in a VM per kernel,
+#                   then the patched QEMU nested, its KVM registrations
+#                   against vqnotify (QEMU_KERNELS, default 6.1 6.12;
+#                   QEMU_KERNELS= leaves it out: Documentation/qemu.rst);
 #                   ends with "N passed, N failed[, N skipped]"
-#   make check QEMU_KERNELS="6.1 6.12"   also the patched QEMU nested, its
-#                   KVM registrations against vqnotify (opt-in: the rig's
-#                   nested guests stall, see Documentation/qemu.rst)
 #   make style      checkpatch.pl --strict over kmod/ and the uAPI header
 #   make sparse     build the module with C=2 against the 6.1 headers
 #   make layers     sparse, then: each file of kmod/ uses only those below it
@@ -145,6 +145,7 @@ check-fresh-install:
 demo-qemu: deps user
 	@TESTBIN=$(TOP)/integrations/qemu/tests TESTS=vqn_qemu_demo \
 		VM_EXTRA=$(TOP)/scripts/qemu-rig.sh QEMU_MEM=$${QEMU_MEM:-1536} \
+		QEMU_SMP=$${NESTED_SMP:-1} \
 		VQN_TIMEOUT_vqn_qemu_demo=$${VQN_TIMEOUT_vqn_qemu_demo:-600} \
 		$(TOP)/scripts/vm-test.sh --tag demo-qemu $(KERNEL); st=$$?; \
 	tr -d '\r' <$(BUILD)/logs/demo-qemu-$(KERNEL).log | sed -n \

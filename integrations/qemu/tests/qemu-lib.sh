@@ -63,6 +63,9 @@ start_guest() {
 			;;
 		esac
 	done
+	# VQN_NESTED_VQN=0: without -object vqnotify (vqn_qemu_stall only)
+	_obj="-object vqnotify,id=vqn,name=$_g"
+	[ "${VQN_NESTED_VQN:-1}" = 0 ] && _obj=
 	rm -f "$T/$_g.ser.in" "$T/$_g.ser.out"
 	mkfifo "$T/$_g.ser.in" "$T/$_g.ser.out"
 	: >"$T/$_g.log"
@@ -70,14 +73,14 @@ start_guest() {
 	# shellcheck disable=SC2086
 	eval qemu-system-x86_64 -accel kvm -cpu host -m 128 -smp 1 -nodefaults \
 		-vga none -display none -L /usr/share/qemu -no-reboot -name "$_g" \
-		-object vqnotify,id=vqn,name="$_g" \
+		$_obj \
 		-kernel /nested/vmlinuz -initrd /nested/initrd.gz \
-		-append "'console=ttyS0 quiet nokaslr panic=-1'" \
+		-append "'console=ttyS0 quiet nokaslr panic=-1 ${VQN_NESTED_APPEND:-}'" \
 		-serial pipe:"$T/$_g.ser" \
 		-qmp unix:"$T/$_g.qmp",server=on,wait=off \
 		-msg timestamp=on -trace kvm_set_ioeventfd_mmio \
 		-trace kvm_set_ioeventfd_pio -trace "'virtio_vqn_*'" \
-		-D "$T/$_g.trace" $_in $_args '2>"$T/$_g.err" &'
+		-D "$T/$_g.trace" ${VQN_NESTED_QEMU:-} $_in $_args '2>"$T/$_g.err" &'
 	echo $! >"$T/$_g.pid"
 	cat "$T/$_g.ser.out" >>"$T/$_g.log" &
 }
@@ -92,23 +95,30 @@ wait_log() {
 	done
 }
 
-# boot NAME DEV...: start and wait for the nested guest's "up" (21-46 s
-# here); a boot that stalls (rig_stall: once in 13 runs in earlier
-# experiments, more often under load) is killed after 90 s, with its
-# diagnosis, and started again, twice at most.
+# boot NAME DEV...: start and wait for the nested guest's "up" (10-87 s
+# here, the longest at a load average of 10). Every 30 s without it, diag looks at
+# the nested vCPU: a boot in the rig's stall (rig_stall: 9 of 10 with two
+# vCPUs in the rig's VM, none of 10 with one), a QEMU that died, or one
+# still not up after 300 s is killed, with its diagnosis, and started
+# again, twice at most; a slow boot is waited for.
 boot() {
 	_t0=$(date +%s)
-	_try=1
+	_try=1 _waited=0
 	start_guest "$@"
-	while ! wait_log "$1" "NESTED: up" 90; do
-		note "$1: no 'NESTED: up' in 90 s (try $_try)"
-		tail -n 3 "$T/$1.log" "$T/$1.err" 2>/dev/null | sed 's/^/#   /'
-		qmp "$1" info registers 2>&1 | grep -E 'RIP|CR0' | sed 's/^/#   /'
-		rip_symbol "$1"
-		kill -9 "$(cat "$T/$1.pid")"
+	while ! wait_log "$1" "NESTED: up" 30; do
+		_waited=$((_waited + 30))
+		if kill -0 "$(cat "$T/$1.pid")" 2>/dev/null; then
+			diag "$1" >"$T/$1.diag" 2>&1
+			rig_stall "$T/$1.diag" || [ $_waited -ge 300 ] || continue
+		fi
+		note "$1: no 'NESTED: up' in $_waited s (try $_try)"
+		tail -n 3 "$T/$1.err" 2>/dev/null | sed 's/^/#   /'
+		cat "$T/$1.diag" 2>/dev/null
+		kill -9 "$(cat "$T/$1.pid")" 2>/dev/null
 		[ $_try -ge 3 ] && return 1
-		_try=$((_try + 1))
+		_try=$((_try + 1)) _waited=0
 		sleep 1
+		rm -f "$T/$1.diag"
 		start_guest "$@"
 	done
 	note "$1: nested Linux up in $(($(date +%s) - _t0)) s (try $_try)"
@@ -128,7 +138,7 @@ nested() {
 		note "$1: not asked '$2': it hung before"
 		return 2
 	fi
-	if ! wait_log "$1" "NESTED: done $_k " 60; then
+	if ! wait_log "$1" "NESTED: done $_k " 120; then
 		note "$1: no answer to '$2'"
 		diag "$1" | tee "$T/$1.diag"
 		# The rig's own stall (see rig_stall) is not a verdict on vqnotify.
@@ -142,14 +152,19 @@ nested() {
 }
 
 # rig_stall DIAG: did diag find the nested-virtualization stall of this rig?
-# The nested vCPU spins in native_queued_spin_lock_slowpath with IRQs off
-# and no request outstanding on any queue: a single-vCPU guest waiting for
-# a lock word that never changes (seen with and without vqnotify, at boot
-# and later, also with legacy-only devices, rodata=off, -cpu qemu64, the
-# nested QEMU pinned to one CPU; kvm-amd npt=0 panics the nested guest). A notification vqnotify's QEMU lost would leave a request
-# in flight (inuse > 0) and is judged a failure.
+# The nested vCPU spins with IRQs off (IF clear in RFL) on a lock or a
+# seqcount its own interrupted code holds: an APIC timer interrupt on top
+# of another one's IRQ-off section on its stack (the interrupt reached the
+# nested guest while it had IF=0), and no request outstanding on any queue.
+# Seen in most boots under load with a 2-vCPU rig VM, also without
+# -object vqnotify, in none with one vCPU (Documentation/qemu.rst). A
+# notification vqnotify's QEMU lost would leave a request in flight
+# (inuse > 0) and is judged a failure.
 rig_stall() {
-	grep -q 'RIP is in native_queued_spin_lock_slowpath' "$1" &&
+	_rfl=$(sed -n 's/.*RFL=\([0-9a-f]*\).*/\1/p' "$1" | head -n 1)
+	[ -n "$_rfl" ] && [ $((0x$_rfl & 0x200)) = 0 ] &&
+		[ "$(grep 'stack:' "$1" | grep -o asm_sysvec_apic_timer_interrupt |
+			wc -l)" -ge 2 ] &&
 		! grep 'queue 0:' "$1" | grep -qv 'inuse: 0 '
 }
 
@@ -164,17 +179,40 @@ tap_nested() {
 	fi
 }
 
-# rip_symbol NAME: the kernel function the nested vCPU is in. The nested
-# guest runs this VM's own kernel with nokaslr: its address minus the
-# default _text is an offset into this kernel's /proc/kallsyms.
+# ksyms ADDR...: "ADDR symbol" for each ADDR (16 hex digits, no 0x) in the
+# nested guest's kernel text. The nested guest runs this VM's own
+# kernel with nokaslr: its address minus the default _text is an offset
+# into this kernel's /proc/kallsyms.
+ksyms() {
+	[ -s "$T/kallsyms" ] || sort /proc/kallsyms >"$T/kallsyms"
+	_text=$(awk '$3 == "_text" { print $1; exit }' "$T/kallsyms")
+	[ -n "$_text" ] || return 0
+	for _v in "$@"; do
+		printf '%s %016x\n' "$_v" $((0x$_v - 0xffffffff81000000 + 0x$_text))
+	done | awk -v ks="$T/kallsyms" '
+		BEGIN { while ((getline l < ks) > 0) { split(l, f, " "); a[++n] = f[1]; s[n] = f[3] } }
+		{	# 16-digit hex addresses compare as strings
+			lo = 1; hi = n
+			if ($2 < a[1] || $2 > a[n]) next
+			while (lo < hi) { m = int((lo + hi + 1) / 2); if (a[m] <= $2) lo = m; else hi = m - 1 }
+			print $1, s[lo] }'
+}
+
+# rip_symbol NAME: the kernel function the nested vCPU is in, and the
+# kernel text addresses on its stack (a backtrace, with stale entries)
 rip_symbol() {
-	_rip=$(qmp "$1" info registers 2>/dev/null | sed -n 's/^RIP=\([0-9a-f]*\).*/\1/p')
-	_text=$(awk '$3 == "_text" { print $1; exit }' /proc/kallsyms)
-	[ -n "$_rip" ] && [ -n "$_text" ] || return 0
-	_a=$(printf '%016x' $((0x$_rip - 0xffffffff81000000 + 0x$_text)))
-	# 16-digit hex addresses compare as strings
-	sort /proc/kallsyms | awk -v r="$_a" '$1 > r { exit } { s = $3 }
-		END { print "#   nested RIP is in " s }'
+	qmp "$1" info registers 2>/dev/null >"$T/$1.regs"
+	_rip=$(sed -n 's/^RIP=\([0-9a-f]*\).*/\1/p' "$T/$1.regs")
+	_rsp=$(sed -n 's/.*RSP=\([0-9a-f]*\).*/\1/p' "$T/$1.regs")
+	[ -n "$_rip" ] || return 0
+	ksyms "$_rip" | awk '{ print "#   nested RIP is in " $2 }'
+	grep -o 'CR[234]=[0-9a-f]*' "$T/$1.regs" | tr '\n' ' ' | sed 's/^/#   /'
+	echo
+	[ -n "$_rsp" ] || return 0
+	# shellcheck disable=SC2046
+	ksyms $(qmp "$1" x/96gx "0x$_rsp" 2>/dev/null | tr ' ' '\n' |
+		sed -n 's/^0xffffffff\([89][0-9a-f]*\)$/ffffffff\1/p') |
+		awk '{ printf "%s ", $2 } END { print "" }' | sed 's/^/#   stack: /'
 }
 
 # diag NAME: where a nested guest that stopped answering is: its console,
@@ -208,7 +246,7 @@ diag() {
 
 guest_id() { # the vqnotify guest id of NAME
 	vqnotifyctl -j guest show | sed 's/},{/}\n{/g' |
-		sed -n "s/.*\"id\":\([0-9]*\),.*\"label\":\"$1\".*/\1/p"
+		sed -n "s/.*\"id\":\([0-9]*\),\"name\":\"$1\".*/\1/p"
 }
 
 # states NAME: "dev queue state reason waiting" for each queue of NAME
