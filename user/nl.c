@@ -163,7 +163,7 @@ static void get_str(struct nlattr **tb, int a, char *dst)
 {
 	dst[0] = '\0';
 	if (tb[a])
-		snprintf(dst, VQNOTIFY_LABEL_LEN, "%s", nla_get_string(tb[a]));
+		snprintf(dst, VQNOTIFY_NAME_LEN, "%s", nla_get_string(tb[a]));
 }
 
 /* uint: 4 or 8 bytes, by length. */
@@ -1108,7 +1108,7 @@ enum {
 struct mon_name {
 	uint32_t guest, dev;	/* dev: UINT32_MAX for the guest itself */
 	bool dumped;		/* from a dump: the newest name there was */
-	char name[VQNOTIFY_LABEL_LEN];
+	char name[VQNOTIFY_NAME_LEN];
 };
 
 struct mon {

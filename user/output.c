@@ -131,7 +131,7 @@ void put_escaped(FILE *f, const char *s, enum esc_mode mode)
  */
 const char *tname(const char *s)
 {
-	static char bufs[8][VQNOTIFY_LABEL_LEN * 6 + 1];
+	static char bufs[8][VQNOTIFY_NAME_LEN * 6 + 1];
 	static unsigned int next;
 	char *buf = bufs[next++ % 8];
 	FILE *f;

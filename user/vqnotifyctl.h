@@ -124,12 +124,12 @@ struct nl_guest {
 	uint32_t nr_devices;
 	bool limited, over_budget;
 	uint64_t counts[VQNOTIFY_NR_COUNTERS];
-	char label[VQNOTIFY_LABEL_LEN];
+	char label[VQNOTIFY_NAME_LEN];
 };
 
 struct nl_dev {
 	uint32_t guest_id, id, transport, status, num_queues;
-	char label[VQNOTIFY_LABEL_LEN];
+	char label[VQNOTIFY_NAME_LEN];
 };
 
 struct nl_queue {
