@@ -123,7 +123,7 @@ struct nl_msg *nl_new(struct nl *n, uint8_t cmd, bool dump)
 
 /* Send @msg (consumed), feed every reply to @parse; 0 or negative errno. */
 int nl_request(struct nl *n, struct nl_msg *msg,
-		      int (*parse)(struct nl_msg *, void *), void *arg)
+	       int (*parse)(struct nl_msg *, void *), void *arg)
 {
 	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
 	int err = 1, ret;
@@ -167,7 +167,7 @@ static void get_str(struct nlattr **tb, int a, char *dst)
 }
 
 /* uint: 4 or 8 bytes, by length. */
-static uint64_t get_uint(const struct nlattr *a)
+uint64_t get_uint(const struct nlattr *a)
 {
 	return nla_len(a) == 8 ? nla_get_u64((struct nlattr *)a) :
 				 nla_get_u32((struct nlattr *)a);
@@ -396,8 +396,8 @@ int fail(const char *what, int err)
 }
 
 /* Optional numeric arguments: at most @max of them, all u32. */
-static int parse_ids(int argc, char **argv, int max, int64_t *ids,
-		     void (*usage)(FILE *f))
+int parse_ids(int argc, char **argv, int max, int64_t *ids,
+	      void (*usage)(FILE *f))
 {
 	uint32_t v;
 	int i;
@@ -421,8 +421,8 @@ static int parse_ids(int argc, char **argv, int max, int64_t *ids,
  * least two letters sets. Returns 0 with *@cmd the full word, EXIT_USAGE,
  * or -1 when "help" anywhere made it print the usage.
  */
-static int subcommand(int argc, char **argv, void (*usage)(FILE *f),
-		      const char *const *allowed, const char **cmd)
+int subcommand(int argc, char **argv, void (*usage)(FILE *f),
+	       const char *const *allowed, const char **cmd)
 {
 	const char *w;
 	int i;

@@ -93,7 +93,7 @@ static void main_usage(FILE *f)
 		"Usage: %s [OPTIONS] OBJECT COMMAND [ARGS]\n"
 		"       %s [OPTIONS] OBJECT help\n"
 		"OBJECT := { guest | dev | queue | stats | monitor | metrics |\n"
-		"            config | replay | probe-kvm }\n"
+		"            config | policy | user | replay | probe-kvm }\n"
 		"OPTIONS := { -j[son] | -p[retty] | -t[imestamp] | -ts[hort] |\n"
 		"             -V[ersion] | -h[elp] }\n"
 		"Objects and commands may be abbreviated: g ls, q sh 3.\n"
@@ -110,6 +110,14 @@ static void main_usage(FILE *f)
 		"  config set { default-budget | threshold | vhost-reserve |\n"
 		"               host-cap | user-max-guests | user-max-devices |\n"
 		"               user-max-queues | user-max-slots } N\n"
+		"  policy show [name NAME | uid UID]\n"
+		"  policy set { name NAME | uid UID } { budget | reserve |\n"
+		"             max-guests | max-devices | max-queues |\n"
+		"             max-slots } N ...\n"
+		"  policy delete { name NAME | uid UID }\n"
+		"                                  the admin's budgets and limits\n"
+		"                                  by guest name or by user\n"
+		"  user show [uid UID]             per-user usage and limits\n"
 		"  replay FILE|-                   drive guests with a script\n"
 		"  probe-kvm                       KVM's ioeventfd capabilities\n"
 		"\n"
@@ -185,6 +193,8 @@ static const struct object objects[] = {
 	{ "config", cmd_config, config_usage },
 	{ "replay", cmd_replay, replay_usage },
 	{ "probe-kvm", cmd_probe_kvm, probe_usage },
+	{ "policy", cmd_policy, policy_usage },
+	{ "user", cmd_user, user_usage },
 };
 
 /* As iproute2's: 0 when @prefix is a non-empty prefix of @word. */

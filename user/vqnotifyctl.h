@@ -168,6 +168,26 @@ int get_config(struct nl *n, struct nl_config *c);
 int get_stats(struct nl *n, struct nl_stats *st);
 /* Print a failed request (with the kernel's extack); EXIT_RUNTIME. */
 int fail(const char *what, int err);
+/* A request of the family (a dump when @dump), to fill and nl_request(). */
+struct nl_msg *nl_new(struct nl *n, uint8_t cmd, bool dump);
+/* Send @msg (consumed), feed every reply to @parse: 0 or -errno. */
+int nl_request(struct nl *n, struct nl_msg *msg,
+	       int (*parse)(struct nl_msg *, void *), void *arg);
+/* A u32 attribute, 0 when absent; a uint (4 or 8 bytes). */
+uint32_t get_u32(struct nlattr **tb, int a);
+uint64_t get_uint(const struct nlattr *a);
+/* The command word of an object (show by default, as ip reads it). */
+int subcommand(int argc, char **argv, void (*usage)(FILE *f),
+	       const char *const *allowed, const char **cmd);
+/* Up to @max optional u32 ids into @ids (-1 when absent). */
+int parse_ids(int argc, char **argv, int max, int64_t *ids,
+	      void (*usage)(FILE *f));
+
+/* policy.c: the admin's policies and the per-user accounting */
+int cmd_policy(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+void policy_usage(FILE *f);
+void user_usage(FILE *f);
 
 /* metrics.c */
 int cmd_metrics(int argc, char **argv);
