@@ -42,7 +42,7 @@ static int tl_hostile(void *arg, int step)
 
 	/* Every guest it may have, */
 	for (i = 0; i < TL_HOSTILE_GUESTS; i++) {
-		fd = vh_open();
+		fd = tk_open(0);
 		if (fd < 0) {
 			tl->guest_err = -fd;
 			break;
@@ -68,12 +68,13 @@ static int tl_hostile(void *arg, int step)
 	while (!__atomic_load_n(&tl->done, __ATOMIC_ACQUIRE)) {
 		for (g = 0; g < n && !tl->done; g++) {
 			for (i = 0; i < ndev[g]; i++) {
-				vh_dev_op(fds[g], VQNOTIFY_DEV_RESET,
-					  devs[g][i], 0, NULL, NULL, NULL);
-				vh_set_status(fds[g], devs[g][i], VH_STATUS_OK,
-					      NULL, NULL);
+				_test_ioctl_dev_reset(fds[g], devs[g][i], NULL,
+						      NULL);
+				_test_ioctl_set_status(fds[g], devs[g][i],
+						       TK_STATUS_OK, NULL,
+						       NULL, NULL);
 			}
-			fd = vh_open();
+			fd = tk_open(0);
 			if (fd >= 0)
 				close(fd);
 			tl->churns++;
@@ -106,69 +107,72 @@ static void tl_vmm_round(void)
 	struct vqnotify_guest_info gi;
 	struct vqnotify_event ev[16];
 	uint32_t net, blk, nr;
-	int fd = vh_open();
+	int fd = tk_open(0);
 
 	tl->calls++;
 	if (fd < 0) {
 		tl_fail("open", -fd);
 		return;
 	}
-	TL_CALL("name", tn_set_name(fd, "vmm-guest"));
-	TL_CALL("dev_add net", vh_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 3,
+	TL_CALL("name", _test_ioctl_set_name(fd, "vmm-guest"));
+	TL_CALL("dev_add net", _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 3,
 					  "net", &net));
-	TL_CALL("dev_add blk", vh_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 4,
+	TL_CALL("dev_add blk", _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 4,
 					  "blk", &blk));
 	nr = 3;
-	TL_CALL("status net", vh_set_status(fd, net, VH_STATUS_OK, res, &nr));
+	TL_CALL("status net", _test_ioctl_set_status(fd, net, TK_STATUS_OK,
+						     NULL, res, &nr));
 	for (uint32_t i = 0; i < nr; i++)
 		if (res[i].new_state != VQNOTIFY_VQ_ASSIGNED)
 			tl_fail("net queue not assigned", EAGAIN);
 	for (uint32_t q = 0; q < 2; q++)
-		TL_CALL("vhost on", vh_host_notifier(fd, net, q, true, NULL));
+		TL_CALL("vhost on", _test_ioctl_host_notifier(fd, net, q, true, NULL));
 	nr = 4;
-	TL_CALL("status blk", vh_set_status(fd, blk, VH_STATUS_OK, res, &nr));
+	TL_CALL("status blk", _test_ioctl_set_status(fd, blk, TK_STATUS_OK,
+						     NULL, res, &nr));
 	for (uint32_t i = 0; i < nr; i++)
 		if (res[i].new_state != VQNOTIFY_VQ_ASSIGNED)
 			tl_fail("blk queue not assigned", EAGAIN);
-	TL_CALL("guest_get", vh_guest_get(fd, &gi));
+	TL_CALL("guest_get", _test_ioctl_guest_get(fd, &gi));
 	if (gi.used != 7)
 		tl_fail("slots held", EAGAIN);
 	fcntl(fd, F_SETFL, O_NONBLOCK);
 	if (read(fd, ev, sizeof(ev)) < 0 && errno != EAGAIN)
 		tl_fail("read", errno);
-	TL_CALL("vhost off", vh_host_notifier(fd, net, 0, false, NULL));
-	TL_CALL("reset blk", vh_dev_op(fd, VQNOTIFY_DEV_RESET, blk, 0, NULL,
-				       NULL, NULL));
-	TL_CALL("remove net", vh_dev_remove(fd, net));
+	TL_CALL("vhost off", _test_ioctl_host_notifier(fd, net, 0, false,
+						       NULL));
+	TL_CALL("reset blk", _test_ioctl_dev_reset(fd, blk, NULL, NULL));
+	TL_CALL("remove net", _test_ioctl_dev_remove(fd, net, NULL, NULL));
 	close(fd);
 }
 
 static int tl_vmm(void *arg, int step)
 {
-	double end = vh_now() + *(unsigned long long *)arg;
+	double end = tk_now() + *(unsigned long long *)arg;
 
-	while (vh_now() < end) {
-		double t0 = vh_now();
+	while (tk_now() < end) {
+		double t0 = tk_now();
 
 		tl_vmm_round();
 		tl->rounds++;
-		if (vh_now() - t0 > tl->worst_round)
-			tl->worst_round = vh_now() - t0;
+		if (tk_now() - t0 > tl->worst_round)
+			tl->worst_round = tk_now() - t0;
 	}
 	return 0;
 }
 
 FIXTURE(tl) {
-	struct vh_nl nl;
-	struct vh_nl_config saved;
+	struct tk_nl nl;
+	struct tk_nl_config saved;
 };
 
 FIXTURE_SETUP(tl)
 {
-	if (access(VH_DEV, F_OK))
-		SKIP(return, "no %s (module not loaded)", VH_DEV);
-	ASSERT_EQ(0, vh_nl_open(&self->nl, VQNOTIFY_FAMILY_NAME));
-	ASSERT_EQ(0, vh_nl_config_get(&self->nl, &self->saved));
+	self->nl.fd = -1;
+	if (!tk_present())
+		SKIP(return, "no %s (module not loaded)", TK_DEV_PATH);
+	ASSERT_EQ(0, tk_nl_open(&self->nl));
+	ASSERT_EQ(0, _test_nl_config_get(&self->nl, &self->saved));
 	ASSERT_EQ(0, tn_dev_setup());
 	tl = tn_shared(sizeof(*tl));
 	ASSERT_NE(NULL, tl);
@@ -176,22 +180,21 @@ FIXTURE_SETUP(tl)
 
 FIXTURE_TEARDOWN(tl)
 {
-	if (self->nl.fd <= 0)
+	if (self->nl.fd < 0)
 		return;
 	EXPECT_EQ(0, tn_config_restore(&self->nl, &self->saved));
-	close(self->nl.fd);
+	tk_nl_close(&self->nl);
 }
 
 TEST_F_TIMEOUT(tl, hostile_and_wellbehaved, 240)
 {
-	unsigned long long secs = vh_env_ull("VQN_LOAD_SECONDS", 20);
+	unsigned long long secs = tk_env_ull("VQN_LOAD_SECONDS", 20);
 	struct tn_agent hostile, vmm;
-	struct tn_user hu, vu;
-	struct vh_nl_config c;
+	struct tk_nl_user hu, vu;
+	struct tk_nl_config c;
 
-	ASSERT_EQ(0, tn_config_set(&self->nl, VQNOTIFY_A_CONFIG_HOST_CAP, 8192,
-				   NULL, 0));
-	ASSERT_EQ(0, vh_nl_config_get(&self->nl, &c));
+	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_HOST_CAP, 8192);
+	ASSERT_EQ(0, _test_nl_config_get(&self->nl, &c));
 
 	/* The hostile user takes what it can, then churns until told. */
 	ASSERT_EQ(0, tn_agent_start(&hostile, TN_HOSTILE, tl_hostile, NULL));
@@ -204,15 +207,15 @@ TEST_F_TIMEOUT(tl, hostile_and_wellbehaved, 240)
 	TH_LOG("hostile: %u guests (then %s), %u devices, %u queues (then %s), %u slots, %u quota refusals",
 	       tl->guests, strerror(tl->guest_err), tl->devices, tl->queues,
 	       strerror(tl->dev_err), tl->granted, tl->quota);
-	EXPECT_EQ(0, tn_user_get(&self->nl, TN_HOSTILE, &hu));
+	EXPECT_EQ(0, _test_nl_user_get(&self->nl, TN_HOSTILE, &hu));
 
 	/* The VMM meanwhile. */
 	ASSERT_EQ(0, tn_agent_start(&vmm, TN_VMM, tl_vmm, &secs));
 	EXPECT_EQ(0, tn_step(&vmm, 1));
 	tn_agent_stop(&vmm);
 	__atomic_store_n(&tl->done, 1, __ATOMIC_RELEASE);
-	EXPECT_EQ(0, tn_user_get(&self->nl, TN_HOSTILE, &hu));
-	EXPECT_EQ(-ENOENT, tn_user_get(&self->nl, TN_VMM, &vu));
+	EXPECT_EQ(0, _test_nl_user_get(&self->nl, TN_HOSTILE, &hu));
+	EXPECT_EQ(-ENOENT, _test_nl_user_get(&self->nl, TN_VMM, &vu));
 	tn_agent_stop(&hostile);
 
 	TH_LOG("VMM: %" PRIu64 " rounds, %" PRIu64 " calls, %" PRIu64
@@ -226,12 +229,12 @@ TEST_F_TIMEOUT(tl, hostile_and_wellbehaved, 240)
 	EXPECT_LE(10, tl->rounds);
 	/* The hostile user was held to its quotas. */
 	EXPECT_EQ(EDQUOT, tl->guest_err);
-	EXPECT_EQ(hu.v[VQNOTIFY_A_USER_MAX_GUESTS], tl->guests);
+	EXPECT_EQ(hu.max_guests, tl->guests);
 	EXPECT_EQ(EDQUOT, tl->dev_err);
-	EXPECT_GE(hu.v[VQNOTIFY_A_USER_MAX_QUEUES], tl->queues);
-	EXPECT_EQ(c.v[VQNOTIFY_A_CONFIG_USER_MAX_SLOTS], tl->granted);
-	EXPECT_GE(hu.v[VQNOTIFY_A_USER_MAX_SLOTS],
-		  hu.v[VQNOTIFY_A_USER_NR_SLOTS]);
+	EXPECT_GE(hu.max_queues, tl->queues);
+	EXPECT_EQ(c.user_max_slots, tl->granted);
+	EXPECT_GE(hu.max_slots,
+		  hu.nr_slots);
 	EXPECT_LT(0, tl->quota);
 }
 

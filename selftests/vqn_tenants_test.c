@@ -29,29 +29,28 @@
 #define TN_NAME		"vm-7c1e0b2a"
 
 FIXTURE(tn) {
-	struct vh_nl nl;
-	struct vh_nl_config saved;
+	struct tk_nl nl;
+	struct tk_nl_config saved;
 };
 
 FIXTURE_SETUP(tn)
 {
-	if (access(VH_DEV, F_OK))
-		SKIP(return, "no %s (module not loaded)", VH_DEV);
-	ASSERT_EQ(0, vh_nl_open(&self->nl, VQNOTIFY_FAMILY_NAME));
-	ASSERT_EQ(0, vh_nl_config_get(&self->nl, &self->saved));
+	self->nl.fd = -1;
+	if (!tk_present())
+		SKIP(return, "no %s (module not loaded)", TK_DEV_PATH);
+	ASSERT_EQ(0, tk_nl_open(&self->nl));
+	test_cmd_nl_config_get(&self->saved);
 	ASSERT_EQ(0, tn_dev_setup());
 }
 
 FIXTURE_TEARDOWN(tn)
 {
-	if (self->nl.fd <= 0)
+	if (self->nl.fd < 0)
 		return;
 	EXPECT_EQ(0, tn_config_restore(&self->nl, &self->saved));
-	tn_policy(&self->nl, VQNOTIFY_CMD_POLICY_DEL, TN_NAME, 0, -1, -1,
-		  NULL, 0);
-	tn_policy(&self->nl, VQNOTIFY_CMD_POLICY_DEL, NULL, TN_VMM, -1, -1,
-		  NULL, 0);
-	close(self->nl.fd);
+	_test_nl_policy_del(&self->nl, TN_NAME, 0);
+	_test_nl_policy_del(&self->nl, NULL, TN_VMM);
+	tk_nl_close(&self->nl);
 }
 
 /* f1: the read path */
@@ -97,11 +96,11 @@ static const char *tn_stall_start(struct tn_stall *st)
 	reg.range.len = page;
 	if (st->page == MAP_FAILED || ioctl(st->uffd, UFFDIO_REGISTER, &reg))
 		return "UFFDIO_REGISTER failed";
-	st->fd = vh_open();
+	st->fd = tk_open(0);
 	if (st->fd < 0 ||
-	    vh_dev_add(st->fd, VQNOTIFY_TRANSPORT_MMIO, 4, "s", NULL) ||
-	    vh_set_status(st->fd, 1, VH_STATUS_OK, NULL, &nr) ||
-	    vh_set_budget(st->fd, 1))	/* preemptions: events queued */
+	    _test_ioctl_dev_add(st->fd, VQNOTIFY_TRANSPORT_MMIO, 4, "s", NULL) ||
+	    _test_ioctl_set_status(st->fd, 1, TK_STATUS_OK, NULL, NULL, &nr) ||
+	    _test_ioctl_set_budget(st->fd, 1))	/* preemptions: events queued */
 		return "no guest with events";
 	st->ret = -2;
 	if (pthread_create(&st->reader, NULL, tn_stall_read, st))
@@ -244,7 +243,7 @@ static int tn_open_all(void *arg, int step)
 	c->n = 0;
 	c->err = 0;
 	while (c->n < max) {
-		fd = vh_open();
+		fd = tk_open(0);
 		if (fd < 0) {
 			c->err = -fd;
 			break;
@@ -256,7 +255,7 @@ static int tn_open_all(void *arg, int step)
 
 static int tn_open_one(void *arg, int step)
 {
-	int fd = vh_open();
+	int fd = tk_open(0);
 
 	*(int *)arg = fd < 0 ? -fd : 0;
 	return 0;
@@ -266,7 +265,7 @@ TEST_F(tn, f2_one_user_cannot_take_every_guest)
 {
 	struct tn_count *c = tn_shared(sizeof(*c));
 	struct tn_agent hostile;
-	struct tn_user u;
+	struct tk_nl_user u;
 	int *vmm_err = tn_shared(sizeof(int));
 	int fd;
 
@@ -283,16 +282,16 @@ TEST_F(tn, f2_one_user_cannot_take_every_guest)
 	EXPECT_EQ(0, *vmm_err) {
 		TH_LOG("the VMM's open() failed: %s", strerror(*vmm_err));
 	}
-	fd = vh_open();
+	fd = tk_open(0);
 	EXPECT_LE(0, fd);
 	if (fd >= 0)
 		close(fd);
 
 	EXPECT_EQ(EDQUOT, c->err);
-	ASSERT_EQ(0, tn_user_get(&self->nl, TN_HOSTILE, &u));
-	EXPECT_EQ((uint64_t)c->n, u.v[VQNOTIFY_A_USER_NR_GUESTS]);
-	EXPECT_EQ(u.v[VQNOTIFY_A_USER_MAX_GUESTS], (uint64_t)c->n);
-	EXPECT_LE(1, u.v[VQNOTIFY_A_USER_NR_QUOTA]);
+	ASSERT_EQ(0, _test_nl_user_get(&self->nl, TN_HOSTILE, &u));
+	EXPECT_EQ((uint64_t)c->n, u.nr_guests);
+	EXPECT_EQ(u.max_guests, (uint64_t)c->n);
+	EXPECT_LE(1, u.nr_quota);
 	tn_agent_stop(&hostile);
 }
 
@@ -300,13 +299,11 @@ TEST_F(tn, f2_one_user_cannot_take_every_guest)
 TEST_F(tn, f2_uid_policy_sets_one_users_limits)
 {
 	struct tn_count *c = tn_shared(sizeof(*c));
-	struct tn_req r = { .cmd = VQNOTIFY_CMD_POLICY_SET };
-	struct tn_user u;
+	struct tk_nl_user u;
 
 	ASSERT_NE(NULL, c);
-	tn_req_u32(&r, VQNOTIFY_A_POLICY_UID, TN_VMM);
-	tn_req_u32(&r, VQNOTIFY_A_POLICY_MAX_GUESTS, 3);
-	ASSERT_EQ(0, tn_nl(&self->nl, &r));
+	test_cmd_nl_policy_set_one(NULL, TN_VMM, VQNOTIFY_A_POLICY_MAX_GUESTS,
+				   3);
 	c->n = 10;
 	ASSERT_EQ(0, tn_run_as(TN_VMM, tn_open_all, c));
 	EXPECT_EQ(3, c->n);
@@ -315,11 +312,10 @@ TEST_F(tn, f2_uid_policy_sets_one_users_limits)
 	c->n = 10;
 	ASSERT_EQ(0, tn_run_as(TN_HOSTILE, tn_open_all, c));
 	EXPECT_EQ(10, c->n);
-	EXPECT_EQ(-ENOENT, tn_user_get(&self->nl, TN_VMM, &u));
+	EXPECT_EQ(-ENOENT, _test_nl_user_get(&self->nl, TN_VMM, &u));
 
 	/* Removed: the default again. */
-	ASSERT_EQ(0, tn_policy(&self->nl, VQNOTIFY_CMD_POLICY_DEL, NULL,
-			       TN_VMM, -1, -1, NULL, 0));
+	test_cmd_nl_policy_del(NULL, TN_VMM);
 	c->n = 10;
 	ASSERT_EQ(0, tn_run_as(TN_VMM, tn_open_all, c));
 	EXPECT_EQ(10, c->n);
@@ -336,7 +332,7 @@ struct tn_slots {
 static int tn_take_slots(void *arg, int step)
 {
 	struct tn_slots *s = arg;
-	int fd = vh_open();
+	int fd = tk_open(0);
 
 	s->granted = s->quota = s->host_cap = 0;
 	s->err = fd < 0 ? fd : tn_dev_up(fd, s->nq, NULL, &s->granted,
@@ -349,16 +345,15 @@ TEST_F(tn, f3_one_user_cannot_take_every_slot)
 	struct tn_slots *h = tn_shared(sizeof(*h));
 	struct tn_slots *v = tn_shared(sizeof(*v));
 	struct tn_agent hostile, vmm;
-	struct vh_nl_config c;
-	struct tn_user u;
+	struct tk_nl_config c;
+	struct tk_nl_user u;
 
 	ASSERT_NE(NULL, h);
 	ASSERT_NE(NULL, v);
 	/* A host of 64 slots: a user gets a quarter unless told otherwise. */
-	ASSERT_EQ(0, tn_config_set(&self->nl, VQNOTIFY_A_CONFIG_HOST_CAP, 64,
-				   NULL, 0));
-	ASSERT_EQ(0, vh_nl_config_get(&self->nl, &c));
-	EXPECT_EQ(16, c.v[VQNOTIFY_A_CONFIG_USER_MAX_SLOTS]);
+	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_HOST_CAP, 64);
+	ASSERT_EQ(0, _test_nl_config_get(&self->nl, &c));
+	EXPECT_EQ(16, c.user_max_slots);
 
 	h->nq = 64;
 	ASSERT_EQ(0, tn_agent_start(&hostile, TN_HOSTILE, tn_take_slots, h));
@@ -378,10 +373,10 @@ TEST_F(tn, f3_one_user_cannot_take_every_slot)
 		       v->granted, v->host_cap);
 	}
 
-	ASSERT_EQ(0, tn_user_get(&self->nl, TN_HOSTILE, &u));
-	EXPECT_EQ(16, u.v[VQNOTIFY_A_USER_NR_SLOTS]);
-	EXPECT_EQ(64, u.v[VQNOTIFY_A_USER_NR_QUEUES]);
-	EXPECT_LE(48, u.v[VQNOTIFY_A_USER_NR_QUOTA]);
+	ASSERT_EQ(0, _test_nl_user_get(&self->nl, TN_HOSTILE, &u));
+	EXPECT_EQ(16, u.nr_slots);
+	EXPECT_EQ(64, u.nr_queues);
+	EXPECT_LE(48, u.nr_quota);
 	tn_agent_stop(&vmm);
 	tn_agent_stop(&hostile);
 }
@@ -405,10 +400,9 @@ static int tn_rr_hostile(void *arg, int step)
 	int i;
 
 	if (step == 2)	/* free four slots */
-		return vh_dev_op(r->fd[0], VQNOTIFY_DEV_RESET, r->dev_a, 0,
-				 NULL, NULL, NULL) ? 1 : 0;
+		return _test_ioctl_dev_reset(r->fd[0], r->dev_a, NULL, NULL) ? 1 : 0;
 	for (i = 0; i < 5; i++) {
-		r->fd[i] = vh_open();
+		r->fd[i] = tk_open(0);
 		if (r->fd[i] < 0)
 			return 2;
 	}
@@ -426,7 +420,7 @@ static int tn_rr_hostile(void *arg, int step)
 static int tn_rr_vmm(void *arg, int step)
 {
 	uint32_t granted = 0, capped = 0;
-	int fd = vh_open();
+	int fd = tk_open(0);
 
 	if (fd < 0 || tn_dev_up(fd, 4, NULL, &granted, NULL, &capped))
 		return 1;
@@ -438,18 +432,17 @@ TEST_F(tn, f3_freed_slots_go_round_robin_by_user)
 	struct tn_rr *r = tn_shared(sizeof(*r));
 	struct tn_agent hostile, vmm;
 	struct tn_guests hg, vg;
-	struct vh_nl_config c;
+	struct tk_nl_config c;
 	int t;
 
 	ASSERT_NE(NULL, r);
-	ASSERT_EQ(0, tn_config_set(&self->nl, VQNOTIFY_A_CONFIG_HOST_CAP, 8,
-				   NULL, 0));
+	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_HOST_CAP, 8);
 	/*
 	 * The host cap binds here, not the users' quotas (a module without
 	 * quotas refuses the attribute: the test still says what it does).
 	 */
-	tn_config_set(&self->nl, VQNOTIFY_A_CONFIG_USER_MAX_SLOTS, 1000, NULL,
-		      0);
+	_test_nl_config_set_one(&self->nl, VQNOTIFY_A_CONFIG_USER_MAX_SLOTS,
+				1000);
 	ASSERT_EQ(0, tn_agent_start(&hostile, TN_HOSTILE, tn_rr_hostile, r));
 	ASSERT_EQ(0, tn_step(&hostile, 1));
 	ASSERT_EQ(0, tn_agent_start(&vmm, TN_VMM, tn_rr_vmm, NULL));
@@ -458,12 +451,12 @@ TEST_F(tn, f3_freed_slots_go_round_robin_by_user)
 	ASSERT_EQ(0, tn_step(&hostile, 2));
 	/* Promotion is asynchronous: until the four slots are taken again. */
 	for (t = 0; t < 300; t++) {
-		ASSERT_EQ(0, vh_nl_config_get(&self->nl, &c));
-		if (c.v[VQNOTIFY_A_CONFIG_HOST_USED] == 8)
+		ASSERT_EQ(0, _test_nl_config_get(&self->nl, &c));
+		if (c.host_used == 8)
 			break;
 		usleep(10000);
 	}
-	EXPECT_EQ(8, c.v[VQNOTIFY_A_CONFIG_HOST_USED]);
+	EXPECT_EQ(8, c.host_used);
 	ASSERT_EQ(0, tn_guests_of(&self->nl, TN_VMM, &vg));
 	ASSERT_EQ(0, tn_guests_of(&self->nl, TN_HOSTILE, &hg));
 	TH_LOG("after 4 slots were freed: VMM %u assigned, hostile %u",
@@ -491,13 +484,13 @@ static int tn_fill_devices(void *arg, int step)
 	m->err = 0;
 	while (m->devices < 80) {
 		if (!(m->devices % 200)) {
-			fd = vh_open();
+			fd = tk_open(0);
 			if (fd < 0) {
 				m->err = -fd;
 				break;
 			}
 		}
-		ret = vh_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO,
+		ret = _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO,
 				 VQNOTIFY_MAX_QUEUES, "m", NULL);
 		if (ret) {
 			m->err = -ret;
@@ -511,10 +504,10 @@ static int tn_fill_devices(void *arg, int step)
 
 static int tn_one_device(void *arg, int step)
 {
-	int fd = vh_open();
+	int fd = tk_open(0);
 
 	*(int *)arg = fd < 0 ? -fd :
-		      -vh_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO,
+		      -_test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO,
 				  VQNOTIFY_MAX_QUEUES, "m", NULL);
 	return 0;
 }
@@ -524,7 +517,7 @@ TEST_F(tn, f4_one_user_cannot_pin_unbounded_memory)
 	struct tn_mem *m = tn_shared(sizeof(*m));
 	int *vmm_err = tn_shared(sizeof(int));
 	struct tn_agent hostile;
-	struct tn_user u;
+	struct tk_nl_user u;
 
 	ASSERT_NE(NULL, m);
 	ASSERT_NE(NULL, vmm_err);
@@ -533,10 +526,10 @@ TEST_F(tn, f4_one_user_cannot_pin_unbounded_memory)
 	TH_LOG("hostile: %u devices, %u queues, then %s", m->devices,
 	       m->queues, m->err ? strerror(m->err) : "stopped at 80");
 	EXPECT_EQ(EDQUOT, m->err);
-	ASSERT_EQ(0, tn_user_get(&self->nl, TN_HOSTILE, &u));
-	EXPECT_EQ(m->queues, u.v[VQNOTIFY_A_USER_NR_QUEUES]);
-	EXPECT_GE(u.v[VQNOTIFY_A_USER_MAX_QUEUES], m->queues);
-	EXPECT_LT(u.v[VQNOTIFY_A_USER_MAX_QUEUES],
+	ASSERT_EQ(0, _test_nl_user_get(&self->nl, TN_HOSTILE, &u));
+	EXPECT_EQ(m->queues, u.nr_queues);
+	EXPECT_GE(u.max_queues, m->queues);
+	EXPECT_LT(u.max_queues,
 		  m->queues + VQNOTIFY_MAX_QUEUES);
 
 	EXPECT_EQ(0, tn_run_as(TN_VMM, tn_one_device, vmm_err));
@@ -544,7 +537,7 @@ TEST_F(tn, f4_one_user_cannot_pin_unbounded_memory)
 	tn_agent_stop(&hostile);
 
 	/* Everything uncharged when the guests closed. */
-	EXPECT_EQ(-ENOENT, tn_user_get(&self->nl, TN_HOSTILE, &u));
+	EXPECT_EQ(-ENOENT, _test_nl_user_get(&self->nl, TN_HOSTILE, &u));
 }
 
 /* f5: budgets that follow the VM */
@@ -559,14 +552,14 @@ struct tn_budget {
 static int tn_budget_of(void *arg, int step)
 {
 	struct tn_budget *b = arg;
-	struct vqnotify_guest_info gi;
-	int fd = vh_open();
+	struct vqnotify_guest_info gi = { 0 };
+	int fd = tk_open(0);
 
 	b->err = fd < 0 ? fd : 0;
 	if (!b->err && b->name)
-		b->err = tn_set_name(fd, b->name);
+		b->err = _test_ioctl_set_name(fd, b->name);
 	if (!b->err)
-		b->err = vh_guest_get(fd, &gi);
+		b->err = _test_ioctl_guest_get(fd, &gi);
 	b->budget = gi.budget;
 	if (fd >= 0)
 		close(fd);
@@ -577,14 +570,14 @@ static int tn_budget_of(void *arg, int step)
 static int tn_rename(void *arg, int step)
 {
 	struct tn_budget *b = arg;
-	struct vqnotify_guest_info gi;
-	int fd = vh_open();
+	struct vqnotify_guest_info gi = { 0 };
+	int fd = tk_open(0);
 
-	b->err = fd < 0 ? fd : tn_set_name(fd, TN_NAME);
+	b->err = fd < 0 ? fd : _test_ioctl_set_name(fd, TN_NAME);
 	if (!b->err)
-		b->err = tn_set_name(fd, "escape");
+		b->err = _test_ioctl_set_name(fd, "escape");
 	if (!b->err)
-		b->err = vh_guest_get(fd, &gi);
+		b->err = _test_ioctl_guest_get(fd, &gi);
 	b->budget = gi.budget;
 	return 0;
 }
@@ -603,14 +596,13 @@ static uint32_t tn_budget_as(struct __test_metadata *_metadata, uid_t uid,
 TEST_F(tn, f5_budget_follows_the_vm_and_the_user)
 {
 	struct tn_budget *b = tn_shared(sizeof(*b));
-	uint32_t def = self->saved.v[VQNOTIFY_A_CONFIG_DEFAULT_BUDGET];
-	struct tn_req r = { .cmd = VQNOTIFY_CMD_POLICY_GET, .dump = true };
-	char msg[256];
+	uint32_t def = self->saved.default_budget;
+	struct tk_nl_policies pr;
+	struct tk_nl_policy p;
 
 	ASSERT_NE(NULL, b);
 	/* By name: every guest that takes the name, reopened or restarted. */
-	ASSERT_EQ(0, tn_policy(&self->nl, VQNOTIFY_CMD_POLICY_SET, TN_NAME, 0,
-			       4, -1, msg, sizeof(msg)));
+	test_cmd_nl_policy_set(TN_NAME, 0, 4, -1);
 	EXPECT_EQ(4, tn_budget_as(_metadata, TN_VMM, TN_NAME));
 	EXPECT_EQ(4, tn_budget_as(_metadata, TN_VMM, TN_NAME));
 	EXPECT_EQ(4, tn_budget_as(_metadata, TN_HOSTILE, TN_NAME));
@@ -622,19 +614,24 @@ TEST_F(tn, f5_budget_follows_the_vm_and_the_user)
 	}
 
 	/* By uid: every guest of the user; with both, the lower. */
-	ASSERT_EQ(0, tn_policy(&self->nl, VQNOTIFY_CMD_POLICY_SET, NULL,
-			       TN_VMM, 6, -1, NULL, 0));
+	test_cmd_nl_policy_set(NULL, TN_VMM, 6, -1);
 	EXPECT_EQ(6, tn_budget_as(_metadata, TN_VMM, NULL));
 	EXPECT_EQ(4, tn_budget_as(_metadata, TN_VMM, TN_NAME));
 	EXPECT_EQ(def, tn_budget_as(_metadata, TN_HOSTILE, NULL));
 
-	/* Listed; removed; gone. */
-	EXPECT_EQ(0, tn_nl(&self->nl, &r));
-	EXPECT_EQ(0, tn_policy(&self->nl, VQNOTIFY_CMD_POLICY_DEL, NULL,
-			       TN_VMM, -1, -1, NULL, 0));
-	EXPECT_EQ(-ENOENT, tn_policy(&self->nl, VQNOTIFY_CMD_POLICY_DEL, NULL,
-				     TN_VMM, -1, -1, msg, sizeof(msg)));
-	EXPECT_STRNE("", msg);
+	/* Listed, each with what it sets; removed; gone. */
+	test_cmd_nl_policy_dump(&pr);
+	EXPECT_EQ(2, pr.n);
+	test_cmd_nl_policy_get(TN_NAME, 0, &p);
+	EXPECT_STREQ(TN_NAME, p.name);
+	EXPECT_EQ(4, p.budget);
+	EXPECT_EQ(~0U, p.reserve);
+	test_cmd_nl_policy_get(NULL, TN_VMM, &p);
+	EXPECT_EQ(TN_VMM, p.uid);
+	EXPECT_EQ(6, p.budget);
+	test_cmd_nl_policy_del(NULL, TN_VMM);
+	test_err_nl_policy_del(ENOENT, NULL, TN_VMM);
+	EXPECT_STRNE("", self->nl.ext_msg);
 	EXPECT_EQ(def, tn_budget_as(_metadata, TN_VMM, NULL));
 }
 
@@ -646,45 +643,51 @@ static int tn_named_guest(void *arg, int step)
 	struct tn_budget *b = arg;
 
 	if (step == 1) {
-		fd = vh_open();
-		return fd < 0 || tn_set_name(fd, TN_NAME);
+		fd = tk_open(0);
+		return fd < 0 || _test_ioctl_set_name(fd, TN_NAME);
 	}
-	b->err = vh_guest_get(fd, &gi);
+	b->err = _test_ioctl_guest_get(fd, &gi);
 	b->budget = gi.budget;
 	return 0;
 }
 
+/* A tenant sets, lists and removes policies: what each call returned. */
 static int tn_policy_as_tenant(void *arg, int step)
 {
-	struct vh_nl nl;
+	static struct tk_nl_policies pr;
+	int *err = arg;
+	struct tk_nl nl;
 
-	if (vh_nl_open(&nl, VQNOTIFY_FAMILY_NAME))
+	if (tk_nl_open(&nl))
 		return 1;
-	*(int *)arg = tn_policy(&nl, VQNOTIFY_CMD_POLICY_SET, TN_NAME, 0,
-				1000, -1, NULL, 0);
-	close(nl.fd);
+	err[0] = _test_nl_policy_set(&nl, TN_NAME, 0, 1000, -1);
+	err[1] = _test_nl_policy_dump(&nl, &pr);
+	err[2] = _test_nl_policy_del(&nl, TN_NAME, 0);
+	tk_nl_close(&nl);
 	return 0;
 }
 
 TEST_F(tn, f5_policy_applies_to_open_guests_and_needs_admin)
 {
 	struct tn_budget *b = tn_shared(sizeof(*b));
-	int *err = tn_shared(sizeof(int));
+	int *err = tn_shared(3 * sizeof(int));
 	struct tn_agent vmm;
 
 	ASSERT_NE(NULL, b);
 	ASSERT_NE(NULL, err);
 	ASSERT_EQ(0, tn_agent_start(&vmm, TN_VMM, tn_named_guest, b));
 	ASSERT_EQ(0, tn_step(&vmm, 1));
-	ASSERT_EQ(0, tn_policy(&self->nl, VQNOTIFY_CMD_POLICY_SET, TN_NAME, 0,
-			       3, -1, NULL, 0));
+	test_cmd_nl_policy_set(TN_NAME, 0, 3, -1);
 	ASSERT_EQ(0, tn_step(&vmm, 2));
 	EXPECT_EQ(0, b->err);
 	EXPECT_EQ(3, b->budget);
 	tn_agent_stop(&vmm);
 
+	/* GENL_ADMIN_PERM: a tenant may not set, list or remove them. */
 	EXPECT_EQ(0, tn_run_as(TN_HOSTILE, tn_policy_as_tenant, err));
-	EXPECT_EQ(-EPERM, *err);
+	EXPECT_EQ(-EPERM, err[0]);
+	EXPECT_EQ(-EPERM, err[1]);
+	EXPECT_EQ(-EPERM, err[2]);
 }
 
 /* f6: names */
@@ -693,7 +696,7 @@ static int tn_bad_names(void *arg, int step)
 {
 	static const char *const bad[] = { "a\nb", "tab\there", "\x7f",
 					   "\x1b[2J", "caf\xc3\xa9" };
-	int fd = vh_open(), fails = 0;
+	int fd = tk_open(0), fails = 0;
 	struct vqnotify_dev_add da = {
 		.size = sizeof(da),
 		.flags = VQNOTIFY_DEV_ADD_NAME,
@@ -703,23 +706,20 @@ static int tn_bad_names(void *arg, int step)
 
 	if (fd < 0)
 		return 1;
-	for (size_t i = 0; i < VH_ARRAY_SIZE(bad); i++) {
-		fails += tn_set_name(fd, bad[i]) != -EINVAL;
+	for (size_t i = 0; i < TK_ARRAY_SIZE(bad); i++) {
+		fails += _test_ioctl_set_name(fd, bad[i]) != -EINVAL;
 		snprintf(da.name, sizeof(da.name), "%s", bad[i]);
-		fails += vh_io(fd, VQNOTIFY_DEV_ADD, &da) != -EINVAL;
+		fails += _test_ioctl(fd, VQNOTIFY_DEV_ADD, &da) != -EINVAL;
 	}
-	fails += tn_set_name(fd, "prod-db 01 (ok)") != 0;
+	fails += _test_ioctl_set_name(fd, "prod-db 01 (ok)") != 0;
 	return fails ? 2 : 0;
 }
 
 TEST_F(tn, f6_names_are_printable)
 {
-	char msg[256];
-
 	EXPECT_EQ(0, tn_run_as(TN_HOSTILE, tn_bad_names, NULL));
-	EXPECT_EQ(-EINVAL, tn_policy(&self->nl, VQNOTIFY_CMD_POLICY_SET,
-				     "x\ny", 0, 4, -1, msg, sizeof(msg)));
-	EXPECT_STRNE("", msg);
+	test_err_nl_policy_set(EINVAL, "x\ny", 0, 4, -1);
+	EXPECT_STRNE("", self->nl.ext_msg);
 }
 
 /* f7: read-only fds */
@@ -728,16 +728,17 @@ static int tn_readonly(void *arg, int step)
 {
 	struct vqnotify_guest_info gi;
 	struct vqnotify_info info;
-	int fd = open(VH_DEV, O_RDONLY | O_CLOEXEC), bad = 0;
+	int fd = open(TK_DEV_PATH, O_RDONLY | O_CLOEXEC), bad = 0;
 
 	if (fd < 0)
 		return 1;
-	bad += vh_info(fd, &info) != 0;
-	bad += vh_guest_get(fd, &gi) != 0;
-	bad += vh_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 2, "ro", NULL) !=
-	       -EBADF;
-	bad += vh_set_budget(fd, 2) != -EBADF;
-	bad += vh_set_status(fd, 1, VH_STATUS_OK, NULL, NULL) != -EBADF;
+	bad += _test_ioctl_get_info(fd, &info) != 0;
+	bad += _test_ioctl_guest_get(fd, &gi) != 0;
+	bad += _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 2, "ro",
+				   NULL) != -EBADF;
+	bad += _test_ioctl_set_budget(fd, 2) != -EBADF;
+	bad += _test_ioctl_set_status(fd, 1, TK_STATUS_OK, NULL, NULL,
+				      NULL) != -EBADF;
 	return bad ? 2 : 0;
 }
 
@@ -757,21 +758,21 @@ TEST_F(tn, f8_every_config_value_checked_with_extack)
 		{ VQNOTIFY_A_CONFIG_THRESHOLD, 0 },
 		{ VQNOTIFY_A_CONFIG_HOST_CAP, 0 },
 		{ VQNOTIFY_A_CONFIG_VHOST_RESERVE,
-		  self->saved.v[VQNOTIFY_A_CONFIG_DEFAULT_BUDGET] + 1 },
+		  self->saved.default_budget + 1 },
 		{ VQNOTIFY_A_CONFIG_DEFAULT_BUDGET, 1U << 31 },
 		{ VQNOTIFY_A_CONFIG_USER_MAX_GUESTS, 1U << 31 },
 		{ VQNOTIFY_A_CONFIG_HOST_USED, 5 },
 	};
-	struct tn_req r = { .cmd = VQNOTIFY_CMD_CONFIG_SET };
-	struct vh_nl_config after;
+	const char *msg = self->nl.ext_msg;
 	struct vqnotify_guest_info gi;
-	char msg[256];
+	struct tk_nl_config after;
+	struct tk_nlreq r;
 	int fd;
 
 	/* Out of the spec's range: ERANGE from the policy, else EINVAL. */
-	for (size_t i = 0; i < VH_ARRAY_SIZE(bad); i++) {
-		int ret = tn_config_set(&self->nl, bad[i].attr, bad[i].val,
-					msg, sizeof(msg));
+	for (size_t i = 0; i < TK_ARRAY_SIZE(bad); i++) {
+		int ret = _test_nl_config_set_one(&self->nl, bad[i].attr,
+						  bad[i].val);
 
 		EXPECT_TRUE(ret == -EINVAL || ret == -ERANGE) {
 			TH_LOG("attribute %u = %u accepted (%d)", bad[i].attr,
@@ -784,42 +785,35 @@ TEST_F(tn, f8_every_config_value_checked_with_extack)
 		TH_LOG("attribute %u = %u: %s", bad[i].attr, bad[i].val, msg);
 	}
 	/* A reserve and a budget refused together, nothing changed. */
-	tn_req_u32(&r, VQNOTIFY_A_CONFIG_DEFAULT_BUDGET, 4);
-	tn_req_u32(&r, VQNOTIFY_A_CONFIG_VHOST_RESERVE, 5);
-	tn_req_u32(&r, VQNOTIFY_A_CONFIG_HOST_CAP, 77);
-	EXPECT_EQ(-EINVAL, tn_nl(&self->nl, &r));
-	EXPECT_STRNE("", r.extack);
-	r.n = 0;
-	EXPECT_EQ(-EINVAL, tn_nl(&self->nl, &r));	/* nothing to set */
-	EXPECT_STRNE("", r.extack);
-	ASSERT_EQ(0, vh_nl_config_get(&self->nl, &after));
+	tk_nl_req(&self->nl, &r, VQNOTIFY_CMD_CONFIG_SET, false);
+	tk_nlreq_u32(&r, VQNOTIFY_A_CONFIG_DEFAULT_BUDGET, 4);
+	tk_nlreq_u32(&r, VQNOTIFY_A_CONFIG_VHOST_RESERVE, 5);
+	tk_nlreq_u32(&r, VQNOTIFY_A_CONFIG_HOST_CAP, 77);
+	EXPECT_EQ(-EINVAL, tk_nl_talk(&self->nl, &r, NULL, NULL));
+	EXPECT_STRNE("", msg);
+	tk_nl_req(&self->nl, &r, VQNOTIFY_CMD_CONFIG_SET, false);
+	EXPECT_EQ(-EINVAL, tk_nl_talk(&self->nl, &r, NULL, NULL));
+	EXPECT_STRNE("", msg);		/* nothing to set */
+	test_cmd_nl_config_get(&after);
 	EXPECT_EQ(0, memcmp(&after, &self->saved, sizeof(after)));
 
 	/* A guest's reserve above its budget. */
-	fd = vh_open();
+	fd = tk_open(0);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, vh_guest_get(fd, &gi));
-	r = (struct tn_req){ .cmd = VQNOTIFY_CMD_GUEST_SET };
-	tn_req_u32(&r, VQNOTIFY_A_GUEST_ID, gi.guest_id);
-	tn_req_u32(&r, VQNOTIFY_A_GUEST_ADMIN_BUDGET, 2);
-	tn_req_u32(&r, VQNOTIFY_A_GUEST_VHOST_RESERVE, 3);
-	EXPECT_EQ(-EINVAL, tn_nl(&self->nl, &r));
-	EXPECT_STRNE("", r.extack);
+	ASSERT_EQ(0, _test_ioctl_guest_get(fd, &gi));
+	test_err_nl_guest_set(EINVAL, gi.guest_id, 2, 3);
+	EXPECT_STRNE("", msg);
 	close(fd);
 
 	/* Policies: a name or a uid, a reserve within the budget. */
-	r = (struct tn_req){ .cmd = VQNOTIFY_CMD_POLICY_SET,
-			     .str_type = VQNOTIFY_A_POLICY_NAME,
-			     .str = TN_NAME };
-	tn_req_u32(&r, VQNOTIFY_A_POLICY_UID, TN_VMM);
-	tn_req_u32(&r, VQNOTIFY_A_POLICY_BUDGET, 4);
-	EXPECT_EQ(-EINVAL, tn_nl(&self->nl, &r));
-	EXPECT_STRNE("", r.extack);
-	EXPECT_EQ(-EINVAL, tn_policy(&self->nl, VQNOTIFY_CMD_POLICY_SET,
-				     TN_NAME, 0, 4, 5, msg, sizeof(msg)));
+	tk_nl_policy_req(&self->nl, &r, VQNOTIFY_CMD_POLICY_SET, TN_NAME, 0);
+	tk_nlreq_u32(&r, VQNOTIFY_A_POLICY_UID, TN_VMM);
+	tk_nlreq_u32(&r, VQNOTIFY_A_POLICY_BUDGET, 4);
+	EXPECT_EQ(-EINVAL, tk_nl_talk(&self->nl, &r, NULL, NULL));
 	EXPECT_STRNE("", msg);
-	EXPECT_EQ(-EINVAL, tn_policy(&self->nl, VQNOTIFY_CMD_POLICY_SET,
-				     TN_NAME, 0, -1, -1, msg, sizeof(msg)));
+	test_err_nl_policy_set(EINVAL, TN_NAME, 0, 4, 5);
+	EXPECT_STRNE("", msg);
+	test_err_nl_policy_set(EINVAL, TN_NAME, 0, -1, -1);
 	EXPECT_STRNE("", msg);
 }
 
