@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
-"""check-output.py FILE: judge what selftests/vqnotifyctl_cli_test wrote on
-the guest's second serial port (build/logs/KERNEL.out), with real parsers:
+"""check-output.py [--tests "NAME..."] FILE: judge what the
+selftests/vqnotifyctl_cli*_test programs wrote on the guest's second serial
+port (build/logs/KERNEL.out), with real parsers:
 
   json, jsonl  vqnotifyctl -j output: strict UTF-8, no duplicate keys,
                valid against Documentation/vqnotifyctl.schema.json (the
@@ -13,6 +14,9 @@ the guest's second serial port (build/logs/KERNEL.out), with real parsers:
                values they must be;
   om           OpenMetrics, parsed by prometheus_client's strict parser;
   names        the tenants' names (hex), for the round trips above.
+
+--tests: the selftests that ran (as make check's TESTS); only the records
+of those among them are required (RECORDS). Without it, all are.
 
 Debian's interpreter on purpose: deps.sh installs python3-jsonschema and
 python3-prometheus-client for it. Prints one line per check and ends with
@@ -33,11 +37,16 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCHEMA = os.path.join(TOP, "Documentation", "vqnotifyctl.schema.json")
 DASHBOARD = os.path.join(TOP, "Documentation", "grafana-vqnotify.json")
 
-# Records that must be there (probe_kvm needs /dev/kvm in the guest).
-REQUIRED = {("names", "tenants"), ("json", "guest_show"), ("json", "dev_show"),
-            ("json", "queue_show"), ("json", "stats"), ("json", "config_show"),
-            ("jsonl", "replay"), ("jsonl", "monitor"), ("prom", "metrics"),
-            ("om", "metrics"), ("prom", "http"), ("om", "http")}
+# Records that must be there, by the program that makes them (probe_kvm
+# needs /dev/kvm in the guest).
+RECORDS = {
+    "vqnotifyctl_cli_test": {
+        ("names", "tenants"), ("json", "guest_show"), ("json", "dev_show"),
+        ("json", "queue_show"), ("json", "stats"), ("json", "config_show"),
+        ("jsonl", "replay"), ("prom", "metrics"), ("om", "metrics")},
+    "vqnotifyctl_cli_mon_test": {("jsonl", "monitor")},
+    "vqnotifyctl_cli_metrics_test": {("prom", "http"), ("om", "http")},
+}
 # The record's name -> the schema's definition.
 DEFINITION = {"replay": "replay_line", "monitor": "monitor_event"}
 FAMILIES = {
@@ -230,20 +239,29 @@ def check_dashboard():
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: check-output.py FILE")
+    args = sys.argv[1:]
+    tests = set(RECORDS)
+    if len(args) == 3 and args[0] == "--tests":
+        tests = set(args[1].split())
+        args = args[2:]
+    if len(args) != 1:
+        sys.exit('usage: check-output.py [--tests "NAME..."] FILE')
+    path = args[0]
+    required = set().union(*(RECORDS[t] for t in tests if t in RECORDS))
     with open(SCHEMA) as f:
         schema = json.load(f)
     Draft7Validator.check_schema(schema)
     try:
-        with open(sys.argv[1], "rb") as f:
+        with open(path, "rb") as f:
             recs = records(f.read())
     except (OSError, ValueError) as e:
-        report(False, sys.argv[1], str(e))
+        report(False, path, str(e))
         recs = []
-    names, strings = [], {}
+    names, policy_names, strings = [], [], {}
     for kind, name, body in recs:
-        if kind == "names":
+        if kind == "names" and name == "policy":
+            policy_names = [bytes.fromhex(h) for h in body.decode().split()]
+        elif kind == "names":
             names = [bytes.fromhex(h) for h in body.decode().split()]
     for kind, name, body in recs:
         if kind in ("json", "jsonl"):
@@ -260,17 +278,22 @@ def main():
         check_dashboard()
     # The tenants' names, as JSON must give them back once parsed.
     for key, want in ((("json", "stats"), names[:3]),
-                      (("json", "dev_show"), names[3:])):
+                      (("json", "dev_show"), names[3:]),
+                      (("json", "policy_show"), policy_names)):
+        if key[1] == "policy_show" and not want:
+            continue
         bad = [n for n in want if json_name(n) not in strings.get(key, ())]
         report(not bad, "%s %s: names" % key, "%r not as escaped: %r" %
                (bad, [json_name(n) for n in bad]) if bad else
                "%d tenants' names round-trip" % len(want))
     seen = {(k, n) for k, n, _ in recs}
     skipped = {n for k, n, _ in recs if k == "skip"}
-    for k, n in sorted(REQUIRED - seen):
+    for k, n in sorted(required - seen):
         if n in skipped:
             continue
-        report(False, "%s %s" % (k, n), "missing: did vqnotifyctl_cli_test run?")
+        report(False, "%s %s" % (k, n), "missing: did %s run?" %
+               " or ".join(t for t in sorted(tests) if (k, n) in
+                           RECORDS.get(t, ())))
     print("%d passed, %d failed" % (results.count(True), results.count(False)))
     sys.exit(0 if all(results) else 1)
 

@@ -167,11 +167,13 @@ for k in $KERNELS; do
 	"$VQN_SCRIPTS/vm-test.sh" "$k" || true
 	[ -f "$results/$k" ] || record "$k" 0 1 0
 	order="$order $k"
-	# What vqnotifyctl_cli_test wrote on the guest's second serial port
-	# (every -j command's JSON, the metrics), judged by real parsers here.
+	# What the vqnotifyctl_cli*_test programs wrote on the guest's second
+	# serial port (every -j command's JSON, the metrics), judged by real
+	# parsers here: the records of those that ran.
 	case " $TESTS " in
-	*" vqnotifyctl_cli_test "*)
-		check "$k-out" "$VQN_SCRIPTS/check-output.py" "$BUILD/logs/$k.out" ;;
+	*" vqnotifyctl_cli"*)
+		check "$k-out" "$VQN_SCRIPTS/check-output.py" --tests "$TESTS" \
+			"$BUILD/logs/$k.out" ;;
 	esac
 done
 

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vqnotifyctl metrics as Prometheus scrapes it: over HTTP (the text
+ * format, OpenMetrics by Accept, HEAD, 404, 405, 400, 431, a client that
+ * says nothing), its real output recorded for the host's parsers
+ * (vqnotifyctl_cli.h), and host-wide counters that outlive the guests
+ * they counted.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "libvqnotify.h"
+#include "vqnotifyctl_cli.h"
+
+#define HTTP_PORT	9617
+
+/* HTTP */
+
+static int http_connect(void)
+{
+	struct sockaddr_in a = {
+		.sin_family = AF_INET,
+		.sin_port = htons(HTTP_PORT),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	struct timeval tv = { .tv_sec = 20 };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Send @req, read the whole answer into @buf (OUT_MAX); its length. */
+static ssize_t http(const char *req, size_t len, char *buf)
+{
+	ssize_t n, got = 0;
+	int fd = http_connect();
+
+	if (fd < 0)
+		return -1;
+	if (len && send(fd, req, len, MSG_NOSIGNAL) < 0) {
+		close(fd);
+		return -1;
+	}
+	while (got < OUT_MAX - 1 &&
+	       (n = recv(fd, buf + got, OUT_MAX - 1 - got, 0)) > 0)
+		got += n;
+	buf[got] = '\0';
+	close(fd);
+	return got;
+}
+
+FIXTURE(http) {
+	pid_t server;
+	char *buf;
+};
+
+FIXTURE_SETUP(http)
+{
+	int i, fd;
+
+	self->server = 0;
+	self->buf = malloc(OUT_MAX);
+	if (!have_ctl() || !have_module())
+		SKIP(return, "no vqnotifyctl or no /dev/vqnotify");
+	/* The debug kernel has no IPv4 (CONFIG_INET): nothing to listen on. */
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		const char *why = strerror(errno);
+
+		/* Tell the host check why it gets no http records. */
+		out_record("skip", "http", why, strlen(why));
+		SKIP(return, "no IPv4 in this kernel: %s", why);
+	}
+	close(fd);
+	self->server = fork();
+	if (!self->server) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 2);
+		execlp(ctl(), ctl(), "metrics", "--listen", "127.0.0.1:9617",
+		       NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 100; i++) {
+		fd = http_connect();
+		if (fd >= 0) {
+			close(fd);
+			break;
+		}
+		usleep(50000);
+	}
+	ASSERT_LT(i, 100) TH_LOG("the server never listened");
+}
+
+FIXTURE_TEARDOWN(http)
+{
+	int st;
+
+	if (self->server > 0) {
+		kill(self->server, SIGTERM);
+		waitpid(self->server, &st, 0);
+		EXPECT_TRUE(WIFEXITED(st) && !WEXITSTATUS(st))
+			TH_LOG("the server did not exit 0 on SIGTERM");
+	}
+	free(self->buf);
+}
+
+#define GET(path, extra) "GET " path " HTTP/1.1\r\nHost: x\r\n" extra "\r\n"
+
+TEST_F(http, get_metrics)
+{
+	static const char req[] = GET("/metrics", "");
+	char *body;
+
+	ASSERT_LT(0, http(req, sizeof(req) - 1, self->buf));
+	EXPECT_EQ(0, strncmp(self->buf, "HTTP/1.1 200 OK\r\n", 17))
+		TH_LOG("%.200s", self->buf);
+	EXPECT_TRUE(has(self->buf,
+			"Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
+	body = strstr(self->buf, "\r\n\r\n");
+	ASSERT_NE(NULL, body);
+	body += 4;
+	EXPECT_TRUE(has(body, "# TYPE vqnotify_host_slots_cap gauge\n"));
+	out_record("prom", "http", body, strlen(body));
+}
+
+TEST_F(http, get_openmetrics)
+{
+	static const char req[] = GET("/metrics",
+		"Accept: application/openmetrics-text;version=1.0.0,text/plain;q=0.5\r\n");
+	char *body;
+
+	ASSERT_LT(0, http(req, sizeof(req) - 1, self->buf));
+	EXPECT_TRUE(has(self->buf, "Content-Type: application/openmetrics-text; version=1.0.0"));
+	body = strstr(self->buf, "\r\n\r\n");
+	ASSERT_NE(NULL, body);
+	out_record("om", "http", body + 4, strlen(body + 4));
+}
+
+TEST_F(http, head_has_no_body)
+{
+	static const char req[] = "HEAD /metrics HTTP/1.0\r\n\r\n";
+	char *end;
+
+	ASSERT_LT(0, http(req, sizeof(req) - 1, self->buf));
+	EXPECT_EQ(0, strncmp(self->buf, "HTTP/1.1 200 OK", 15));
+	end = strstr(self->buf, "\r\n\r\n");
+	ASSERT_NE(NULL, end);
+	EXPECT_EQ('\0', end[4]);
+}
+
+TEST_F(http, errors)
+{
+	static const char nf[] = GET("/", ""), post[] = "POST /metrics HTTP/1.1\r\n\r\n";
+	static const char junk[] = "\x16\x03\x01 hello\r\n\r\n";
+	char *big = malloc(10000);
+
+	ASSERT_LT(0, http(nf, sizeof(nf) - 1, self->buf));
+	EXPECT_EQ(0, strncmp(self->buf, "HTTP/1.1 404 ", 13));
+	ASSERT_LT(0, http(post, sizeof(post) - 1, self->buf));
+	EXPECT_EQ(0, strncmp(self->buf, "HTTP/1.1 405 ", 13));
+	EXPECT_TRUE(has(self->buf, "Allow: GET, HEAD\r\n"));
+	ASSERT_LT(0, http(junk, sizeof(junk) - 1, self->buf));
+	EXPECT_EQ(0, strncmp(self->buf, "HTTP/1.1 400 ", 13));
+	/* A request head over 8 KiB is refused, not buffered. */
+	memcpy(big, "GET /metrics HTTP/1.1\r\nX: ", 26);
+	memset(big + 26, 'a', 10000 - 26);
+	ASSERT_LT(0, http(big, 10000, self->buf));
+	EXPECT_EQ(0, strncmp(self->buf, "HTTP/1.1 431 ", 13));
+	free(big);
+	/* And it still serves. */
+	ASSERT_LT(0, http(GET("/metrics", ""), sizeof(GET("/metrics", "")) - 1,
+			  self->buf));
+	EXPECT_EQ(0, strncmp(self->buf, "HTTP/1.1 200 ", 13));
+}
+
+/* A client that says nothing holds the server 5 s at most. */
+TEST_F(http, silent_client_times_out)
+{
+	struct timespec t0, t1;
+	int idle = http_connect();
+	double s;
+
+	ASSERT_LE(0, idle);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_LT(0, http(GET("/metrics", ""), sizeof(GET("/metrics", "")) - 1,
+			  self->buf));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s = t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	EXPECT_EQ(0, strncmp(self->buf, "HTTP/1.1 200 ", 13));
+	EXPECT_LT(s, 9.0) TH_LOG("served after %.1f s", s);
+	close(idle);
+}
+
+/* Host-wide counters */
+
+/* The value of the sample @name (with its labels) in metrics @text. */
+static long long metric(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+	const char *l;
+
+	for (l = text; l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (!strncmp(l, name, n) && l[n] == ' ')
+			return atoll(l + n + 1);
+	return -1;
+}
+
+#define M_OPENED	"vqnotify_guests_opened_total"
+#define M_CLOSED	"vqnotify_guests_closed_total"
+#define M_DRIVER_OK	"vqnotify_transitions_total{label=\"b\",transition=\"driver_ok\"}"
+#define M_NO_SLOT	"vqnotify_refusals_total{reason=\"no-slot\"}"
+#define M_PREEMPT	"vqnotify_preemptions_total"
+#define M_DROPPED	"vqnotify_events_dropped_total"
+
+/*
+ * They outlive the guest they counted: seven grants, a refusal, and
+ * preemptions enough to overflow its event queue (the budget changed
+ * behind libvqnotify's back, so nobody reads the events), then a close.
+ */
+TEST(host_counters_outlive_guests)
+{
+	static const char *const names[] = { M_OPENED, M_CLOSED, M_DRIVER_OK,
+					     M_NO_SLOT, M_PREEMPT, M_DROPPED };
+	long long before[6], after[6];
+	struct vqn_result res[8];
+	struct vqn_guest *g;
+	struct run *r;
+	uint32_t dev;
+	int i;
+
+	if (!have_ctl() || !have_module())
+		SKIP(return, "no vqnotifyctl or no /dev/vqnotify");
+	r = RUN("metrics");
+	ASSERT_EQ(0, r->status);
+	for (i = 0; i < 6; i++) {
+		before[i] = metric(r->out, names[i]);
+		ASSERT_LE(0, before[i]) TH_LOG("no %s in:\n%s", names[i], r->out);
+	}
+	free(r);
+	ASSERT_EQ(0, vqn_open(&g, "counted"));
+	ASSERT_EQ(0, vqn_set_budget(g, 7));
+	ASSERT_EQ(0, vqn_dev_add(g, VQNOTIFY_TRANSPORT_MMIO, 8, "cdev", &dev));
+	ASSERT_EQ(8, vqn_set_status(g, dev, 0x0f, NULL, res, 8));
+	for (i = 0; i < 40; i++)
+		ASSERT_EQ(0, _test_ioctl_set_budget(vqn_fd(g), i % 2 ? 7 : 1));
+	vqn_close(g);
+	r = RUN("metrics");
+	ASSERT_EQ(0, r->status);
+	for (i = 0; i < 6; i++)
+		after[i] = metric(r->out, names[i]);
+	free(r);
+	EXPECT_EQ(before[0] + 1, after[0]);
+	EXPECT_EQ(before[1] + 1, after[1]);
+	EXPECT_EQ(before[2] + 7, after[2]);
+	EXPECT_EQ(before[3] + 1, after[3]);
+	EXPECT_LE(before[4] + 7 * 20, after[4]);
+	EXPECT_LT(before[5], after[5]);
+}
+
+TEST_HARNESS_MAIN
