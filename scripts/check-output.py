@@ -46,6 +46,9 @@ RECORDS = {
         ("jsonl", "replay"), ("prom", "metrics"), ("om", "metrics")},
     "vqnotifyctl_cli_mon_test": {("jsonl", "monitor")},
     "vqnotifyctl_cli_metrics_test": {("prom", "http"), ("om", "http")},
+    "vqnotifyctl_cli_policy_test": {
+        ("names", "policy"), ("json", "policy_show"), ("json", "user_show"),
+        ("json", "queue_show")},
 }
 # The record's name -> the schema's definition.
 DEFINITION = {"replay": "replay_line", "monitor": "monitor_event"}
