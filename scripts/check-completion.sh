@@ -11,7 +11,7 @@ pass=0 fail=0
 # cases: the words typed (the last one being completed) | words the
 # completion must offer (all of them) | words it must not offer
 cases=(
-	"vqnotifyctl ''|guest dev queue stats monitor metrics config replay probe-kvm|"
+	"vqnotifyctl ''|guest dev queue stats monitor metrics config replay probe-kvm policy user|"
 	"vqnotifyctl g|guest|dev"
 	"vqnotifyctl -j co|config|"
 	"vqnotifyctl -|-json -pretty -timestamp -tshort|guest"
@@ -27,6 +27,15 @@ cases=(
 	"vqnotifyctl metrics ''|format --listen count|"
 	"vqnotifyctl me format o|openmetrics|prometheus"
 	"vqnotifyctl replay $TOP/examples/de|$TOP/examples/demo.vqn|"
+	"vqnotifyctl c set user-|user-max-guests user-max-devices user-max-queues user-max-slots|"
+	"vqnotifyctl po ''|show set delete help|"
+	"vqnotifyctl policy set ''|name uid|budget"
+	"vqnotifyctl policy set uid 5 max-|max-guests max-devices max-queues max-slots|"
+	"vqnotifyctl policy set name vm1 ''|budget reserve|max-guests"
+	"vqnotifyctl po set uid 5 budget 4 r|reserve|"
+	"vqnotifyctl po del ''|name uid|"
+	"vqnotifyctl user ''|show help|"
+	"vqnotifyctl u show ''|uid|"
 )
 
 run() {
