@@ -551,28 +551,46 @@ static int guest_show(struct nl *n, int64_t id)
 	return EXIT_OK;
 }
 
+/*
+ * KEY N pairs from argv[@first] on, at least one: each KEY one @key_of
+ * knows (its index; -1 for none), each N a u32. 0, or EXIT_USAGE with
+ * the message printed (@what: the command, as "guest set").
+ */
+int check_pairs(int argc, char **argv, int first, int (*key_of)(const char *),
+		void (*usage)(FILE *f), const char *what)
+{
+	uint32_t v;
+	int i;
+
+	if (argc <= first || (argc - first) % 2)
+		return usage_error(usage, "%s: expected KEY N", what);
+	for (i = first; i < argc; i += 2) {
+		if (key_of(argv[i]) < 0)
+			return usage_error(usage, "%s: unknown key '%s'", what,
+					   argv[i]);
+		if (parse_u32(argv[i + 1], &v))
+			return usage_error(usage, "%s: '%s' is not a number",
+					   what, argv[i + 1]);
+	}
+	return 0;
+}
+
+static int guest_key(const char *word)
+{
+	return !strcmp(word, "budget") ? 0 : !strcmp(word, "reserve") ? 1 : -1;
+}
+
 /* guest set ID KEY N...: 0, or EXIT_USAGE with the message printed. */
 static int guest_set_check(int argc, char **argv)
 {
 	uint32_t v;
-	int i;
 
 	if (argc < 5 || !(argc % 2))
 		return usage_error(guest_usage, "guest set: expected ID and "
 				   "budget N and/or reserve N");
 	if (parse_u32(argv[2], &v))
 		return usage_error(guest_usage, "'%s' is not an id", argv[2]);
-	for (i = 3; i < argc; i += 2) {
-		if (strcmp(argv[i], "budget") && strcmp(argv[i], "reserve"))
-			return usage_error(guest_usage,
-					   "guest set: unknown key '%s'",
-					   argv[i]);
-		if (parse_u32(argv[i + 1], &v))
-			return usage_error(guest_usage,
-					   "guest set: '%s' is not a number",
-					   argv[i + 1]);
-	}
-	return 0;
+	return check_pairs(argc, argv, 3, guest_key, guest_usage, "guest set");
 }
 
 static int guest_set(struct nl *n, int argc, char **argv)
@@ -980,22 +998,8 @@ static int config_set(struct nl *n, int argc, char **argv)
 
 static int config_check(int argc, char **argv)
 {
-	uint32_t v;
-	int i;
-
-	if (argc < 4 || argc % 2)
-		return usage_error(config_usage, "config set: expected KEY N");
-	for (i = 2; i < argc; i += 2) {
-		if (config_key(argv[i]) < 0)
-			return usage_error(config_usage,
-					   "config set: unknown key '%s'",
-					   argv[i]);
-		if (parse_u32(argv[i + 1], &v))
-			return usage_error(config_usage,
-					   "config set: '%s' is not a number",
-					   argv[i + 1]);
-	}
-	return 0;
+	return check_pairs(argc, argv, 2, config_key, config_usage,
+			   "config set");
 }
 
 static int config_show(struct nl *n)

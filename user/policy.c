@@ -128,27 +128,10 @@ static int policy_selector(int argc, char **argv, struct nl_msg *msg)
 /* policy set SEL KEY N...: 0, or EXIT_USAGE with the message printed. */
 static int policy_set_check(int argc, char **argv)
 {
-	uint32_t v;
-	int i, ret;
+	int ret = policy_selector(argc - 2, argv + 2, NULL);
 
-	ret = policy_selector(argc - 2, argv + 2, NULL);
-	if (ret)
-		return ret;
-	if (argc < 6 || argc % 2)
-		return usage_error(policy_usage,
-				   "policy set: expected KEY N after the %s",
-				   argv[2]);
-	for (i = 4; i < argc; i += 2) {
-		if (policy_key(argv[i]) < 0)
-			return usage_error(policy_usage,
-					   "policy set: unknown key '%s'",
-					   argv[i]);
-		if (parse_u32(argv[i + 1], &v))
-			return usage_error(policy_usage,
-					   "policy set: '%s' is not a number",
-					   argv[i + 1]);
-	}
-	return 0;
+	return ret ? ret : check_pairs(argc, argv, 4, policy_key, policy_usage,
+				       "policy set");
 }
 
 static int policy_set(struct nl *n, int argc, char **argv)

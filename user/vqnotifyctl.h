@@ -179,6 +179,9 @@ uint64_t get_uint(const struct nlattr *a);
 /* The command word of an object (show by default, as ip reads it). */
 int subcommand(int argc, char **argv, void (*usage)(FILE *f),
 	       const char *const *allowed, const char **cmd);
+/* KEY N pairs from argv[@first]: 0, or EXIT_USAGE with the message. */
+int check_pairs(int argc, char **argv, int first, int (*key_of)(const char *),
+		void (*usage)(FILE *f), const char *what);
 /* Up to @max optional u32 ids into @ids (-1 when absent). */
 int parse_ids(int argc, char **argv, int max, int64_t *ids,
 	      void (*usage)(FILE *f));
