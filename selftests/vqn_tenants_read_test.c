@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Many tenants on one host (issue 11), finding 1: the read path. A
+ * tenant's reader stalled in copy_to_user() hangs no other reader of the
+ * guest: O_NONBLOCK gets EAGAIN, a blocking one sleeps interruptibly and
+ * dies on SIGKILL. Everything runs as the tenant (TN_HOSTILE, group kvm);
+ * skipped where the kernel has no userfaultfd. The other findings are in
+ * vqn_tenants_test.c.
+ */
+#define _GNU_SOURCE
+#include <poll.h>
+#include <pthread.h>
+#include <linux/userfaultfd.h>
+
+#include "kselftest_harness.h"
+#include "vqn_tenants.h"
+
+#define TN_UFFD_SYSCTL	"/proc/sys/vm/unprivileged_userfaultfd"
+
+FIXTURE(rd) {
+	int uffd_sysctl;	/* to put back; -1: untouched */
+};
+
+FIXTURE_SETUP(rd)
+{
+	self->uffd_sysctl = -1;
+	if (!tk_present())
+		SKIP(return, "no %s (module not loaded)", TK_DEV_PATH);
+	ASSERT_EQ(0, tn_dev_setup());
+}
+
+FIXTURE_TEARDOWN(rd)
+{
+	FILE *f;
+
+	if (self->uffd_sysctl < 0)
+		return;
+	f = fopen(TN_UFFD_SYSCTL, "w");
+	if (f) {
+		fprintf(f, "%d\n", self->uffd_sysctl);
+		fclose(f);
+	}
+}
+
+/*
+ * The tenant's side of f1, run in an agent as TN_HOSTILE of group kvm: a
+ * guest with events queued whose first reader is stuck in copy_to_user()
+ * on a userfaultfd page that never resolves (a FUSE-backed page does the
+ * same for any user; userfaultfd needs vm.unprivileged_userfaultfd=1,
+ * which the test sets), then a second reader of the same open file. The
+ * agent reports what it saw; the test judges.
+ */
+struct tn_f1 {
+	bool blocking;		/* in: the second reader blocks */
+	char skip[64];		/* out: why it could not run */
+	char fail[64];		/* out: what went wrong setting it up */
+	int status;		/* out: the second reader's wait status, or
+				 * -1 while the stalled reader held on */
+	char state;		/* out: blocking: its state before SIGKILL */
+	ssize_t stalled;	/* out: what the stalled read() returned */
+};
+
+struct tn_stall {
+	int fd;
+	int uffd;
+	void *page;
+	pthread_t reader;
+	bool reading;
+	ssize_t ret;
+};
+
+static void *tn_stall_read(void *arg)
+{
+	struct tn_stall *st = arg;
+
+	st->ret = read(st->fd, st->page, sizeof(struct vqnotify_event));
+	return NULL;
+}
+
+/* The stalled reader: 0, else -1 with f->skip or f->fail set. */
+static int tn_stall_start(struct tn_stall *st, struct tn_f1 *f)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	size_t page = sysconf(_SC_PAGESIZE);
+	struct uffd_msg msg;
+	struct pollfd p;
+	uint32_t nr = 0;
+
+	st->fd = st->uffd = -1;
+	st->uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (st->uffd < 0) {
+		snprintf(f->skip, sizeof(f->skip), "no userfaultfd for a user: %s",
+			 strerror(errno));
+		return -1;
+	}
+	st->page = mmap(NULL, page, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	reg.range.start = (uintptr_t)st->page;
+	reg.range.len = page;
+	if (ioctl(st->uffd, UFFDIO_API, &api) || st->page == MAP_FAILED ||
+	    ioctl(st->uffd, UFFDIO_REGISTER, &reg)) {
+		snprintf(f->fail, sizeof(f->fail), "userfaultfd: %s",
+			 strerror(errno));
+		return -1;
+	}
+	st->fd = tk_open(0);
+	if (st->fd < 0 ||
+	    _test_ioctl_dev_add(st->fd, VQNOTIFY_TRANSPORT_MMIO, 4, "s", NULL) ||
+	    _test_ioctl_set_status(st->fd, 1, TK_STATUS_OK, NULL, NULL, &nr) ||
+	    _test_ioctl_set_budget(st->fd, 1)) {	/* preemptions: events */
+		snprintf(f->fail, sizeof(f->fail), "no guest with events");
+		return -1;
+	}
+	st->ret = -2;
+	if (pthread_create(&st->reader, NULL, tn_stall_read, st)) {
+		snprintf(f->fail, sizeof(f->fail), "no thread");
+		return -1;
+	}
+	st->reading = true;
+	p = (struct pollfd){ .fd = st->uffd, .events = POLLIN };
+	if (poll(&p, 1, 5000) != 1 ||
+	    read(st->uffd, &msg, sizeof(msg)) != sizeof(msg) ||
+	    msg.event != UFFD_EVENT_PAGEFAULT) {
+		snprintf(f->fail, sizeof(f->fail), "the reader did not fault");
+		return -1;
+	}
+	return 0;
+}
+
+/* Resolve the fault, whatever happened, and let the reader finish. */
+static void tn_stall_end(struct tn_stall *st)
+{
+	struct uffdio_zeropage zp = { 0 };
+
+	zp.range.start = (uintptr_t)st->page;
+	zp.range.len = sysconf(_SC_PAGESIZE);
+	if (st->uffd >= 0)
+		ioctl(st->uffd, UFFDIO_ZEROPAGE, &zp);
+	if (st->reading)
+		pthread_join(st->reader, NULL);
+	if (st->fd >= 0)
+		close(st->fd);
+	if (st->uffd >= 0)
+		close(st->uffd);
+}
+
+/* The state letter of /proc/PID/stat, '?' if unknown. */
+static char tn_proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return '?';
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* Wait up to @ms for @pid to end: its wait status, or -1 if it did not. */
+static int tn_wait_ms(pid_t pid, int ms)
+{
+	int status;
+
+	for (int t = 0; t <= ms; t += 10) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/*
+ * The second reader, beside the stalled one: O_NONBLOCK must fail with
+ * EAGAIN at once; a blocking one must sleep interruptibly (S) and end on
+ * SIGKILL, both while the first still holds on.
+ */
+static int tn_f1_tenant(void *arg, int step)
+{
+	struct tn_stall st = { 0 };
+	struct tn_f1 *f = arg;
+	pid_t pid;
+
+	f->status = -1;
+	if (tn_stall_start(&st, f)) {
+		tn_stall_end(&st);
+		return 0;
+	}
+	if (!f->blocking)
+		fcntl(st.fd, F_SETFL, O_NONBLOCK);	/* the same open file */
+	pid = fork();
+	if (!pid) {
+		struct vqnotify_event ev;
+		ssize_t r = read(st.fd, &ev, sizeof(ev));
+
+		_exit(f->blocking ? r < 0 : !(r < 0 && errno == EAGAIN));
+	}
+	if (f->blocking) {
+		usleep(300000);
+		f->state = tn_proc_state(pid);
+		kill(pid, SIGKILL);
+	}
+	f->status = tn_wait_ms(pid, 3000);
+	tn_stall_end(&st);
+	if (f->status < 0)		/* it waited: collect it now */
+		tn_wait_ms(pid, 10000);
+	f->stalled = st.ret;
+	return 0;
+}
+
+/* Run tn_f1_tenant() as a tenant, userfaultfd allowed to users for it. */
+static struct tn_f1 *tn_f1_run(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(rd) *self, bool blocking)
+{
+	struct tn_f1 *f = tn_shared(sizeof(*f));
+	FILE *uffd;
+
+	if (!f)
+		return NULL;
+	f->blocking = blocking;
+	uffd = fopen(TN_UFFD_SYSCTL, "r+");
+	if (uffd) {
+		if (fscanf(uffd, "%d", &self->uffd_sysctl) != 1)
+			self->uffd_sysctl = -1;
+		rewind(uffd);
+		fputs("1\n", uffd);
+		fclose(uffd);
+	}
+	EXPECT_EQ(0, tn_run_as(TN_HOSTILE, tn_f1_tenant, f));
+	EXPECT_STREQ("", f->fail);
+	return f;
+}
+
+TEST_F(rd, f1_nonblocking_reader_gets_eagain_beside_a_stalled_one)
+{
+	struct tn_f1 *f = tn_f1_run(_metadata, self, false);
+
+	ASSERT_NE(NULL, f);
+	if (f->skip[0])
+		SKIP(return, "%s", f->skip);
+	EXPECT_NE(-1, f->status) {
+		TH_LOG("an O_NONBLOCK read() waited for another reader's page fault");
+	}
+	EXPECT_TRUE(WIFEXITED(f->status) && !WEXITSTATUS(f->status)) {
+		TH_LOG("O_NONBLOCK read() did not fail with EAGAIN");
+	}
+	EXPECT_EQ((ssize_t)sizeof(struct vqnotify_event), f->stalled);
+}
+
+TEST_F(rd, f1_blocked_reader_sleeps_interruptibly_and_dies_on_sigkill)
+{
+	struct tn_f1 *f = tn_f1_run(_metadata, self, true);
+
+	ASSERT_NE(NULL, f);
+	if (f->skip[0])
+		SKIP(return, "%s", f->skip);
+	EXPECT_EQ('S', f->state) {
+		TH_LOG("the second reader sleeps in state %c", f->state);
+	}
+	EXPECT_NE(-1, f->status) {
+		TH_LOG("SIGKILL did not end a reader waiting for a stalled one");
+	}
+	EXPECT_TRUE(WIFSIGNALED(f->status) && WTERMSIG(f->status) == SIGKILL);
+	EXPECT_EQ((ssize_t)sizeof(struct vqnotify_event), f->stalled);
+}
+
+TEST_HARNESS_MAIN
