@@ -112,7 +112,10 @@ FIXTURE_TEARDOWN(mon)
 
 /*
  * -ts, a guest filter by name, names beside ids. (The guest's add event
- * has no name yet: libvqnotify names a guest after opening it.)
+ * has no name yet: libvqnotify names a guest after opening it.) The
+ * monitor joins its group at any point of a mon_act() cycle, which has at
+ * most 9 events of mon-a (guest add and change, dev add, two queues' (b),
+ * their (g), dev and guest del): 16 in a row hold a whole cycle.
  */
 TEST_F(mon, filter_names_timestamps)
 {
@@ -120,7 +123,7 @@ TEST_F(mon, filter_names_timestamps)
 	char *l;
 
 	mon_start(&m, (const char *[]){ "-ts", "monitor", "guest", "mon-a",
-					"count", "4", NULL });
+					"count", "16", NULL });
 	ASSERT_EQ(0, mon_wait(&m, mon_act, self->out)) TH_LOG("%s", self->out);
 	EXPECT_FALSE(has(self->out, "mon-b")) TH_LOG("%s", self->out);
 	EXPECT_TRUE(has(self->out, "[dev] add guest ")) TH_LOG("%s", self->out);
