@@ -24,6 +24,8 @@ static int vqn_nl_put_stats(struct sk_buff *skb)
 		     (int)VQNOTIFY_REASON_LIMITED);
 	BUILD_BUG_ON((int)VQNOTIFY_A_REASON_COUNTS_NOT_READY !=
 		     (int)VQNOTIFY_REASON_NOT_READY);
+	BUILD_BUG_ON((int)VQNOTIFY_A_REASON_COUNTS_QUOTA !=
+		     (int)VQNOTIFY_REASON_QUOTA);
 
 	vqn_stats_sum(&sum);
 	nest = nla_nest_start(skb, VQNOTIFY_A_CONFIG_TRANSITIONS);
@@ -36,10 +38,14 @@ static int vqn_nl_put_stats(struct sk_buff *skb)
 	nest = nla_nest_start(skb, VQNOTIFY_A_CONFIG_REFUSALS);
 	if (!nest)
 		return -EMSGSIZE;
+	/* Limited to not-ready are consecutive; quota comes later. */
 	for (i = VQNOTIFY_A_REASON_COUNTS_LIMITED;
-	     i <= VQNOTIFY_A_REASON_COUNTS_MAX; i++)
+	     i <= VQNOTIFY_A_REASON_COUNTS_NOT_READY; i++)
 		if (nla_put_uint(skb, i, sum.refusals[i]))
 			return -EMSGSIZE;
+	if (nla_put_uint(skb, VQNOTIFY_A_REASON_COUNTS_QUOTA,
+			 sum.refusals[VQNOTIFY_REASON_QUOTA]))
+		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	if (nla_put_uint(skb, VQNOTIFY_A_CONFIG_EVENTS_DROPPED,
 			 sum.events_dropped) ||

@@ -401,6 +401,15 @@ TEST_F(pol, user_show_usage_and_quota)
 	EXPECT_TRUE(has(r->out, " 1/1 ")) TH_LOG("%s", r->out);
 	free(r);
 
+	/* Host-wide: the quota refusal is counted by reason. */
+	r = RUN("-j", "stats");
+	EXPECT_TRUE(has(r->out, "\"quota\":1")) TH_LOG("%s", r->out);
+	free(r);
+	r = RUN("metrics");
+	EXPECT_TRUE(has(r->out, "vqnotify_refusals_total{reason=\"quota\"} 1\n"))
+		TH_LOG("%s", r->out);
+	free(r);
+
 	/* The refused queue says why, in the schema's words. */
 	r = RUN_JSON("queue_show", "-j", "queue", "show", id);
 	EXPECT_TRUE(has(r->out, "\"reason\":\"quota\"")) TH_LOG("%s", r->out);

@@ -816,6 +816,7 @@ enum vqnotify_label_counts_attrs {
  * @VQNOTIFY_A_REASON_COUNTS_NO_SLOT: the guest's budget was spent
  * @VQNOTIFY_A_REASON_COUNTS_HOST_CAP: the host-wide cap was reached
  * @VQNOTIFY_A_REASON_COUNTS_NOT_READY: the queue was not initialised
+ * @VQNOTIFY_A_REASON_COUNTS_QUOTA: the user's slot quota was reached
  * @__VQNOTIFY_A_REASON_COUNTS_MAX: highest attribute plus one
  * @VQNOTIFY_A_REASON_COUNTS_MAX: highest attribute
  */
@@ -824,6 +825,7 @@ enum vqnotify_reason_counts_attrs {
 	VQNOTIFY_A_REASON_COUNTS_NO_SLOT,
 	VQNOTIFY_A_REASON_COUNTS_HOST_CAP,
 	VQNOTIFY_A_REASON_COUNTS_NOT_READY,
+	VQNOTIFY_A_REASON_COUNTS_QUOTA = 16,
 
 	__VQNOTIFY_A_REASON_COUNTS_MAX,
 	VQNOTIFY_A_REASON_COUNTS_MAX = (__VQNOTIFY_A_REASON_COUNTS_MAX - 1)
