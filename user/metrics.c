@@ -133,7 +133,7 @@ static const char *guest_name(struct snapshot *s, uint32_t id)
 
 	for (i = 0; i < s->guests.nr; i++)
 		if (g[i].id == id)
-			return g[i].label;
+			return g[i].name;
 	return "";
 }
 
@@ -245,7 +245,7 @@ static void write_guests(struct mw *w, struct snapshot *s)
 		snprintf(pid, sizeof(pid), "%u", g[i].pid);
 		snprintf(uid, sizeof(uid), "%u", g[i].uid);
 		sample(w, "vqnotify_guest_info", 1, 4, "guest", id, "name",
-		       g[i].label, "pid", pid, "uid", uid);
+		       g[i].name, "pid", pid, "uid", uid);
 	}
 	for (k = 0; k < sizeof(gauges) / sizeof(gauges[0]); k++) {
 		family(w, gauges[k].name, "gauge", gauges[k].help);
@@ -253,7 +253,7 @@ static void write_guests(struct mw *w, struct snapshot *s)
 			snprintf(id, sizeof(id), "%u", g[i].id);
 			sample(w, gauges[k].name,
 			       *(uint32_t *)((char *)&g[i] + gauges[k].off), 2,
-			       "guest", id, "name", g[i].label);
+			       "guest", id, "name", g[i].name);
 		}
 	}
 	family(w, "vqnotify_guest_limited", "gauge",
@@ -261,14 +261,14 @@ static void write_guests(struct mw *w, struct snapshot *s)
 	for (i = 0; i < s->guests.nr; i++) {
 		snprintf(id, sizeof(id), "%u", g[i].id);
 		sample(w, "vqnotify_guest_limited", g[i].limited, 2, "guest",
-		       id, "name", g[i].label);
+		       id, "name", g[i].name);
 	}
 	family(w, "vqnotify_guest_over_budget", "gauge",
 	       "1 when vhost holds more slots than the guest's budget.");
 	for (i = 0; i < s->guests.nr; i++) {
 		snprintf(id, sizeof(id), "%u", g[i].id);
 		sample(w, "vqnotify_guest_over_budget", g[i].over_budget, 2,
-		       "guest", id, "name", g[i].label);
+		       "guest", id, "name", g[i].name);
 	}
 	family(w, "vqnotify_guest_transitions_total", "counter",
 	       "Transitions of the guest's queues since it was opened, by label.");
@@ -277,7 +277,7 @@ static void write_guests(struct mw *w, struct snapshot *s)
 		for (l = VQNOTIFY_LABEL_A; l < VQNOTIFY_LABEL_MAX; l++)
 			sample(w, "vqnotify_guest_transitions_total",
 			       g[i].counts[l], 4, "guest", id, "name",
-			       g[i].label, "label", vqn_label_name(l),
+			       g[i].name, "label", vqn_label_name(l),
 			       "transition", transition_key(l));
 	}
 }
@@ -306,7 +306,7 @@ static void write_devices(struct mw *w, struct snapshot *s)
 		for (st = 0; st < 3; st++)
 			sample(w, "vqnotify_device_queues", n[st], 6, "guest",
 			       gid, "name", guest_name(s, d[i].guest_id),
-			       "dev", did, "device", d[i].label, "transport",
+			       "dev", did, "device", d[i].name, "transport",
 			       vqn_transport_name(d[i].transport), "state",
 			       states[st]);
 	}

@@ -92,7 +92,7 @@ void queue_json(struct jw *w, const struct queue_row *r);
 int cmd_replay(int argc, char **argv);
 void replay_usage(FILE *f);
 
-/* nl.c: everything over the generic netlink family. */
+/* objects.c and monitor.c: the commands over the generic netlink family */
 int cmd_guest(int argc, char **argv);
 int cmd_dev(int argc, char **argv);
 int cmd_queue(int argc, char **argv);
@@ -108,10 +108,13 @@ void stats_usage(FILE *f);
 void monitor_usage(FILE *f);
 void config_usage(FILE *f);
 
-/* nl.c: the generic netlink family, for the commands of nl.c, metrics.c */
+/* nl.c: the generic netlink family, for every command that uses it */
 struct nl_sock;
 struct nl_msg;
 struct nlattr;
+
+/* Attributes parsed from one message: above every attribute set's max. */
+#define ATTR_MAX 32
 
 struct nl {
 	struct nl_sock *sk;
@@ -124,12 +127,12 @@ struct nl_guest {
 	uint32_t nr_devices;
 	bool limited, over_budget;
 	uint64_t counts[VQNOTIFY_NR_COUNTERS];
-	char label[VQNOTIFY_NAME_LEN];
+	char name[VQNOTIFY_NAME_LEN];
 };
 
 struct nl_dev {
 	uint32_t guest_id, id, transport, status, num_queues;
-	char label[VQNOTIFY_NAME_LEN];
+	char name[VQNOTIFY_NAME_LEN];
 };
 
 struct nl_queue {
@@ -176,6 +179,11 @@ int nl_request(struct nl *n, struct nl_msg *msg,
 /* A u32 attribute, 0 when absent; a uint (4 or 8 bytes). */
 uint32_t get_u32(struct nlattr **tb, int a);
 uint64_t get_uint(const struct nlattr *a);
+/* A guest's or device's attributes, as GUEST_GET and DEV_GET give them. */
+void parse_guest(struct nlattr **tb, struct nl_guest *g);
+void parse_dev(struct nlattr **tb, struct nl_dev *d);
+/* 0 when the guest (and the device, unless -1) exist; ENOENT with extack. */
+int check_exists(struct nl *n, int64_t guest, int64_t dev);
 /* The command word of an object (show by default, as ip reads it). */
 int subcommand(int argc, char **argv, void (*usage)(FILE *f),
 	       const char *const *allowed, const char **cmd);

@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vqnotifyctl monitor: the module's notifications as they come, with the
+ * names of guests and devices, filters and timestamps.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <linux/netlink.h>
+
+#include "vqnotifyctl.h"
+
+void monitor_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s [-j] [-t|-ts] monitor [events LIST] [guest G] [dev D]\n"
+		"                                [count N]\n"
+		"LIST := { all | guest | dev | queue | refusal }[,...]\n"
+		"Prints one line (with -j one JSON object) per guest or device\n"
+		"added or removed, per queue transition and per refused queue,\n"
+		"host-wide, with the guest's and device's names beside their\n"
+		"ids, until interrupted or, with count, after N events shown.\n"
+		"events: only these kinds; guest G: only the guest of id or name\n"
+		"G; dev D: only its device of id or name D. -t: a Timestamp:\n"
+		"line before each event, -ts: a short [timestamp] prefix (as\n"
+		"ip -t monitor). Needs CAP_NET_ADMIN.\n", prog);
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+enum {
+	EV_GUEST = 1,
+	EV_DEV = 2,
+	EV_QUEUE = 4,
+	EV_REFUSAL = 8,
+	EV_ALL = 15,
+};
+
+/* A guest's or device's name, as the monitor knows it. */
+struct mon_name {
+	uint32_t guest, dev;	/* dev: UINT32_MAX for the guest itself */
+	bool dumped;		/* from a dump: the newest name there was */
+	char name[VQNOTIFY_NAME_LEN];
+};
+
+struct mon {
+	struct jw *w;
+	uint32_t left;		/* events to go; 0: no limit */
+	unsigned int events;	/* EV_* shown */
+	const char *guest_sel;	/* id or name; NULL: any */
+	const char *dev_sel;
+	struct nl lookup;	/* a second socket, for names */
+	struct vec names;	/* struct mon_name */
+};
+
+#define MON_GUEST UINT32_MAX
+
+static struct mon_name *mon_find(struct mon *m, uint32_t guest, uint32_t dev)
+{
+	struct mon_name *n = m->names.v;
+	size_t i;
+
+	for (i = 0; i < m->names.nr; i++)
+		if (n[i].guest == guest && n[i].dev == dev)
+			return &n[i];
+	return NULL;
+}
+
+/* Remember a name (from a notification, or a dump when @dumped). */
+static struct mon_name *mon_set(struct mon *m, uint32_t guest, uint32_t dev,
+				const char *name, bool dumped)
+{
+	struct mon_name *n = mon_find(m, guest, dev);
+
+	if (!n) {
+		m->names.size = sizeof(*n);
+		n = vec_add(&m->names);
+		if (!n)
+			return NULL;
+		n->guest = guest;
+		n->dev = dev;
+	}
+	n->dumped = dumped;
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	return n;
+}
+
+static void mon_dump_names(struct mon *m)
+{
+	struct vec guests = { 0 }, devs = { 0 };
+	struct nl_guest *g;
+	struct nl_dev *d;
+	size_t i;
+
+	dump_guests(&m->lookup, -1, &guests);
+	dump_devs(&m->lookup, -1, &devs);
+	for (i = 0, g = guests.v; i < guests.nr; i++)
+		mon_set(m, g[i].id, MON_GUEST, g[i].name, true);
+	for (i = 0, d = devs.v; i < devs.nr; i++)
+		mon_set(m, d[i].guest_id, d[i].id, d[i].name, true);
+	free(guests.v);
+	free(devs.v);
+}
+
+/*
+ * The name of a guest (@dev MON_GUEST) or device: from the notifications
+ * seen, else from a dump, for an object opened before the monitor or
+ * named after it was added (a VMM sets its guest's name after the open).
+ * An object the dump does not name either is not looked up again.
+ */
+static const char *mon_name(struct mon *m, uint32_t guest, uint32_t dev)
+{
+	struct mon_name *n = mon_find(m, guest, dev);
+
+	if (!n || (!n->name[0] && !n->dumped)) {
+		mon_dump_names(m);
+		n = mon_find(m, guest, dev);
+		if (!n)
+			n = mon_set(m, guest, dev, "", true);
+		else if (!n->name[0])
+			n->dumped = true;
+	}
+	return n ? n->name : "";
+}
+
+/* Does an id and name match a selector (an id, or a name)? */
+static bool selected(const char *sel, uint32_t id, const char *name)
+{
+	uint32_t v;
+
+	if (!sel)
+		return true;
+	if (!parse_u32(sel, &v))
+		return v == id;
+	return !strcmp(sel, name);
+}
+
+static void mon_timestamp(struct mon *m)
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[64];
+
+	if (!opts.timestamp)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (m->w) {
+		jw_double(m->w, "timestamp", ts.tv_sec + ts.tv_nsec / 1e9);
+		return;
+	}
+	localtime_r(&ts.tv_sec, &tm);
+	if (opts.timestamp == TS_SHORT) {
+		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+		printf("[%s.%06ld] ", buf, ts.tv_nsec / 1000);
+	} else {
+		strftime(buf, sizeof(buf), "%a %b %e %H:%M:%S %Y", &tm);
+		printf("Timestamp: %s %06ld usec\n", buf, ts.tv_nsec / 1000);
+	}
+}
+
+/* The start of one event: its timestamp and kind. */
+static void mon_begin(struct mon *m, const char *event, const char *tag)
+{
+	if (m->w) {
+		jw_obj_open(m->w, NULL);
+		jw_str(m->w, "event", event);
+		mon_timestamp(m);
+	} else {
+		mon_timestamp(m);
+		printf("[%s] ", tag);
+	}
+}
+
+static void mon_end(struct mon *m)
+{
+	if (m->w) {
+		jw_obj_close(m->w);
+		jw_end(m->w);
+	} else {
+		putchar('\n');
+	}
+}
+
+/* @what: add, del or change (its name or run state). */
+static bool mon_guest_event(struct mon *m, struct nlattr **tb,
+			    const char *what)
+{
+	char event[16];
+
+	struct nl_guest g = { 0 };
+
+	parse_guest(tb, &g);
+	mon_set(m, g.id, MON_GUEST, g.name, false);
+	if (!(m->events & EV_GUEST) || !selected(m->guest_sel, g.id, g.name) ||
+	    m->dev_sel)
+		return false;
+	snprintf(event, sizeof(event), "guest_%s", what);
+	mon_begin(m, event, "guest");
+	if (m->w) {
+		jw_uint(m->w, "guest_id", g.id);
+		jw_str(m->w, "guest", g.name);
+		jw_uint(m->w, "pid", g.pid);
+		jw_uint(m->w, "uid", g.uid);
+	} else {
+		printf("%s guest %u (%s) pid %u uid %u", what, g.id,
+		       tname(g.name), g.pid, g.uid);
+	}
+	mon_end(m);
+	return true;
+}
+
+static bool mon_dev_event(struct mon *m, struct nlattr **tb, bool add)
+{
+	struct nl_dev d = { 0 };
+	const char *gname;
+
+	parse_dev(tb, &d);
+	mon_set(m, d.guest_id, d.id, d.name, false);
+	if (tb[VQNOTIFY_A_DEV_GUEST_NAME])
+		mon_set(m, d.guest_id, MON_GUEST,
+			nla_get_string(tb[VQNOTIFY_A_DEV_GUEST_NAME]), false);
+	gname = mon_name(m, d.guest_id, MON_GUEST);
+	if (!(m->events & EV_DEV) ||
+	    !selected(m->guest_sel, d.guest_id, gname) ||
+	    !selected(m->dev_sel, d.id, d.name))
+		return false;
+	mon_begin(m, add ? "dev_add" : "dev_del", "dev");
+	if (m->w) {
+		jw_uint(m->w, "guest_id", d.guest_id);
+		jw_str(m->w, "guest", gname);
+		jw_uint(m->w, "dev_id", d.id);
+		jw_str(m->w, "dev", d.name);
+		jw_str(m->w, "transport", vqn_transport_name(d.transport));
+		jw_uint(m->w, "queues", d.num_queues);
+	} else {
+		printf("%s guest %u (%s) dev %u (%s) %s %u queues",
+		       add ? "add" : "del", d.guest_id, tname(gname), d.id,
+		       tname(d.name), vqn_transport_name(d.transport),
+		       d.num_queues);
+	}
+	mon_end(m);
+	return true;
+}
+
+/* A transition, or (@refusal) a queue refused a slot. */
+static bool mon_queue_event(struct mon *m, struct nlattr **tb, bool refusal)
+{
+	uint32_t guest = get_u32(tb, VQNOTIFY_A_TRANSITION_GUEST_ID);
+	uint32_t dev = get_u32(tb, VQNOTIFY_A_TRANSITION_DEV_ID);
+	uint32_t q = get_u32(tb, VQNOTIFY_A_TRANSITION_QUEUE);
+	const char *old = vqn_state_name(get_u32(tb,
+				VQNOTIFY_A_TRANSITION_OLD_STATE));
+	const char *new = vqn_state_name(get_u32(tb,
+				VQNOTIFY_A_TRANSITION_NEW_STATE));
+	unsigned int label = get_u32(tb, VQNOTIFY_A_TRANSITION_LABEL);
+	const char *reason = vqn_reason_name(get_u32(tb,
+				VQNOTIFY_A_TRANSITION_REASON));
+	const char *gname, *dname;
+
+	if (!(m->events & (refusal ? EV_REFUSAL : EV_QUEUE)))
+		return false;
+	/* Modules that send the names with the event: as they were then. */
+	if (tb[VQNOTIFY_A_TRANSITION_GUEST_NAME])
+		mon_set(m, guest, MON_GUEST,
+			nla_get_string(tb[VQNOTIFY_A_TRANSITION_GUEST_NAME]),
+			false);
+	if (tb[VQNOTIFY_A_TRANSITION_DEV_NAME])
+		mon_set(m, guest, dev,
+			nla_get_string(tb[VQNOTIFY_A_TRANSITION_DEV_NAME]),
+			false);
+	gname = mon_name(m, guest, MON_GUEST);
+	dname = mon_name(m, guest, dev);
+	if (!selected(m->guest_sel, guest, gname) ||
+	    !selected(m->dev_sel, dev, dname))
+		return false;
+	mon_begin(m, refusal ? "refusal" : "transition",
+		  refusal ? "refusal" : "queue");
+	if (m->w) {
+		jw_uint(m->w, "guest_id", guest);
+		jw_str(m->w, "guest", gname);
+		jw_uint(m->w, "dev_id", dev);
+		jw_str(m->w, "dev", dname);
+		jw_uint(m->w, "queue", q);
+		if (refusal) {
+			jw_str(m->w, "state", old);
+		} else {
+			jw_str(m->w, "old", old);
+			jw_str(m->w, "new", new);
+			jw_str(m->w, "label", vqn_label_name(label));
+			jw_str(m->w, "transition", transition_key(label));
+		}
+		jw_str(m->w, "reason", reason);
+	} else if (refusal) {
+		printf("guest %u (%s) dev %u (%s) q%u %s refused: %s", guest,
+		       tname(gname), dev, tname(dname), q, old, reason);
+	} else {
+		printf("guest %u (%s) dev %u (%s) q%u %s -> %s (%s) %s", guest,
+		       tname(gname), dev, tname(dname), q, old, new,
+		       vqn_label_name(label), reason);
+	}
+	mon_end(m);
+	return true;
+}
+
+static int cb_monitor(struct nl_msg *msg, void *arg)
+{
+	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
+	struct nlattr *tb[ATTR_MAX + 1];
+	struct mon *m = arg;
+	int max = VQNOTIFY_A_TRANSITION_MAX;
+	bool shown;
+
+	if (gh->cmd == VQNOTIFY_CMD_GUEST_ADD_NTF ||
+	    gh->cmd == VQNOTIFY_CMD_GUEST_DEL_NTF ||
+	    gh->cmd == VQNOTIFY_CMD_GUEST_CHANGE_NTF)
+		max = VQNOTIFY_A_GUEST_MAX;
+	else if (gh->cmd == VQNOTIFY_CMD_DEV_ADD_NTF ||
+		 gh->cmd == VQNOTIFY_CMD_DEV_DEL_NTF)
+		max = VQNOTIFY_A_DEV_MAX;
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, max, NULL))
+		return NL_SKIP;
+	switch (gh->cmd) {
+	case VQNOTIFY_CMD_GUEST_ADD_NTF:
+		shown = mon_guest_event(m, tb, "add");
+		break;
+	case VQNOTIFY_CMD_GUEST_DEL_NTF:
+		shown = mon_guest_event(m, tb, "del");
+		break;
+	case VQNOTIFY_CMD_GUEST_CHANGE_NTF:
+		shown = mon_guest_event(m, tb, "change");
+		break;
+	case VQNOTIFY_CMD_DEV_ADD_NTF:
+	case VQNOTIFY_CMD_DEV_DEL_NTF:
+		shown = mon_dev_event(m, tb,
+				      gh->cmd == VQNOTIFY_CMD_DEV_ADD_NTF);
+		break;
+	case VQNOTIFY_CMD_QUEUE_NTF:
+		shown = mon_queue_event(m, tb, false);
+		break;
+	case VQNOTIFY_CMD_REFUSAL_NTF:
+		shown = mon_queue_event(m, tb, true);
+		break;
+	default:
+		return NL_SKIP;
+	}
+	fflush(stdout);
+	if (shown && m->left && !--m->left)
+		stop = 1;
+	return NL_OK;
+}
+
+/* events LIST, guest G, dev D, count N: 0 or EXIT_USAGE. */
+static int monitor_args(struct mon *m, int argc, char **argv)
+{
+	int i;
+
+	m->events = EV_ALL;
+	for (i = 1; i < argc; i += 2) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!v)
+			return usage_error(monitor_usage,
+					   "monitor: '%s' needs a value",
+					   argv[i]);
+		if (!matches(argv[i], "count")) {
+			if (parse_u32(v, &m->left) || !m->left)
+				return usage_error(monitor_usage,
+						   "monitor: bad count '%s'",
+						   v);
+		} else if (!matches(argv[i], "guest")) {
+			m->guest_sel = v;
+		} else if (!matches(argv[i], "dev")) {
+			m->dev_sel = v;
+		} else if (!matches(argv[i], "events")) {
+			char *copy = strdup(v), *tok, *save = NULL;
+
+			m->events = 0;
+			for (tok = strtok_r(copy, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save)) {
+				if (!strcmp(tok, "all"))
+					m->events |= EV_ALL;
+				else if (!strcmp(tok, "guest"))
+					m->events |= EV_GUEST;
+				else if (!strcmp(tok, "dev"))
+					m->events |= EV_DEV;
+				else if (!strcmp(tok, "queue"))
+					m->events |= EV_QUEUE;
+				else if (!strcmp(tok, "refusal"))
+					m->events |= EV_REFUSAL;
+				else
+					break;
+			}
+			free(copy);
+			if (tok || !m->events)
+				return usage_error(monitor_usage,
+						   "monitor: bad events '%s'",
+						   v);
+		} else {
+			return usage_error(monitor_usage,
+					   "monitor: unexpected '%s'", argv[i]);
+		}
+	}
+	if (m->dev_sel && !m->guest_sel)
+		return usage_error(monitor_usage,
+				   "monitor: dev needs guest");
+	return 0;
+}
+
+int cmd_monitor(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct pollfd pfd = { .events = POLLIN };
+	struct mon m = { 0 };
+	struct nl n;
+	int grp, ret;
+
+	if (argc > 1 && is_help(argv[1])) {
+		monitor_usage(stdout);
+		return EXIT_OK;
+	}
+	ret = monitor_args(&m, argc, argv);
+	if (ret)
+		return ret;
+	if (ctl_nl_open(&n))
+		return EXIT_RUNTIME;
+	if (ctl_nl_open(&m.lookup)) {
+		ctl_nl_close(&n);
+		return EXIT_RUNTIME;
+	}
+	grp = genl_ctrl_resolve_grp(n.sk, VQNOTIFY_FAMILY_NAME,
+				    VQNOTIFY_MCGRP_MONITOR);
+	if (grp < 0) {
+		err_msg("monitor: no multicast group '%s'",
+			VQNOTIFY_MCGRP_MONITOR);
+		ret = -ENOENT;
+		goto out;
+	}
+	ret = nl_socket_add_membership(n.sk, grp);
+	if (ret) {
+		err_msg("monitor: cannot join '%s': %s",
+			VQNOTIFY_MCGRP_MONITOR, nl_geterror(ret));
+		goto out;
+	}
+	nl_socket_disable_seq_check(n.sk);
+	nl_socket_modify_cb(n.sk, NL_CB_VALID, NL_CB_CUSTOM, cb_monitor, &m);
+	if (opts.json)
+		m.w = jw_new(stdout, false);
+	/*
+	 * libnl retries a receive interrupted by a signal: wait in poll(),
+	 * which ^C does interrupt, and receive without blocking.
+	 */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	nl_socket_set_nonblocking(n.sk);
+	pfd.fd = nl_socket_get_fd(n.sk);
+	ret = 0;
+	while (!stop) {
+		if (poll(&pfd, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			err_msg("monitor: poll: %s", strerror(errno));
+			break;
+		}
+		ret = nl_recvmsgs_default(n.sk);
+		if (ret < 0 && ret != -NLE_AGAIN && ret != -NLE_INTR) {
+			err_msg("monitor: %s", nl_geterror(ret));
+			break;
+		}
+		ret = 0;
+	}
+out:
+	jw_free(m.w);
+	free(m.names.v);
+	ctl_nl_close(&m.lookup);
+	ctl_nl_close(&n);
+	return ret ? EXIT_RUNTIME : EXIT_OK;
+}
