@@ -2,8 +2,8 @@
 /*
  * The state machine the module runs (kmod/vqn_sm.c, unchanged) compiled into
  * the bench, with an environment that does what the module's does around it:
- * results of the call in progress written to a caller's array, a host-wide
- * slot counter. Used twice: called in-process (the decision alone, no
+ * the call's results in a sink on the caller's array, a host-wide slot
+ * counter. Used twice: called in-process (the decision alone, no
  * syscall) and behind a userspace broker, a process answering requests on an
  * AF_UNIX SOCK_SEQPACKET socket: one thread, blocking recv()/send(), static
  * buffers, the results sent back in the reply, as a daemon doing vqnotify's
@@ -31,10 +31,6 @@ unsigned long vqn_shim_warnings;
 struct bsm_guest {
 	struct vqn_guest_sm sm;
 	struct vqn_dev *devs[BSM_MAX_DEVS];
-	/* The call in progress, as the module's struct vqn_call. */
-	struct vqn_dev *call_dev;
-	struct vqnotify_vq_result *res;
-	u32 cap, nr;
 	/* The host-wide slot counter (one guest here). */
 	u32 host_used, host_cap;
 };
@@ -44,33 +40,23 @@ static struct bsm_guest *bsm_of(struct vqn_guest_sm *sm)
 	return container_of(sm, struct bsm_guest, sm);
 }
 
+/* Events (p, r): none in the bench's calls, and nobody to tell. */
 void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_vq *vq, u8 old,
 		    u8 label, bool async)
 {
-	struct bsm_guest *g = bsm_of(sm);
-	struct vqnotify_vq_result *r;
-
-	if (async || vq->dev != g->call_dev)
-		return;
-	if (g->res && g->nr < g->cap) {
-		r = &g->res[g->nr];
-		r->queue = vqn_vq_index(vq);
-		r->old_state = old;
-		r->new_state = vq->state;
-		r->label = label;
-		r->reason = vq->reason;
-	}
-	g->nr++;
 }
 
-u8 vqn_env_host_take(struct vqn_guest_sm *sm)
+u32 vqn_env_host_take_n(struct vqn_guest_sm *sm, u32 n, u8 *reason)
 {
 	struct bsm_guest *g = bsm_of(sm);
+	u32 got = g->host_cap - g->host_used;
 
-	if (g->host_used >= g->host_cap)
-		return VQNOTIFY_REASON_HOST_CAP;
-	g->host_used++;
-	return VQNOTIFY_REASON_GRANTED;
+	if (got >= n)
+		got = n;
+	else
+		*reason = VQNOTIFY_REASON_HOST_CAP;
+	g->host_used += got;
+	return got;
 }
 
 void vqn_env_host_give(struct vqn_guest_sm *sm)
@@ -113,27 +99,17 @@ static int bsm_dev_add(struct bsm_guest *g, u32 nq)
 	return i;
 }
 
-static void bsm_call_begin(struct bsm_guest *g, struct vqn_dev *d,
-			   struct vqnotify_vq_result *res, u32 cap)
-{
-	g->call_dev = d;
-	g->res = res;
-	g->cap = cap;
-	g->nr = 0;
-}
-
 /* VQNOTIFY_SET_STATUS: returns the number of results, or -errno. */
 static int bsm_set_status(struct bsm_guest *g, u32 dev, u32 status,
 			  struct vqnotify_vq_result *res, u32 cap)
 {
 	struct vqn_dev *d = dev < BSM_MAX_DEVS ? g->devs[dev] : NULL;
+	struct vqn_sink s = { .res = res, .cap = cap };
 
 	if (!d)
 		return -ENOENT;
-	bsm_call_begin(g, d, res, cap);
-	vqn_sm_set_status(&g->sm, d, status, NULL);
-	g->call_dev = NULL;
-	return g->nr;
+	vqn_sm_set_status_to(&g->sm, d, status, NULL, &s);
+	return s.nr;
 }
 
 /* VQNOTIFY_SET_HOST_NOTIFIER: 0 or -errno, the queue's result in @res. */
@@ -141,16 +117,13 @@ static int bsm_host_notifier(struct bsm_guest *g, u32 dev, u32 q, bool on,
 			     struct vqnotify_vq_result *res)
 {
 	struct vqn_dev *d = dev < BSM_MAX_DEVS ? g->devs[dev] : NULL;
-	int ret;
+	struct vqn_sink s = { .res = res, .cap = 1 };
 
 	if (!d)
 		return -ENOENT;
 	if (q >= d->num_queues)
 		return -EINVAL;
-	bsm_call_begin(g, d, res, 1);
-	ret = vqn_sm_host_notifier(&g->sm, d, &d->vqs[q], on);
-	g->call_dev = NULL;
-	return ret;
+	return vqn_sm_host_notifier_to(&g->sm, d, &d->vqs[q], on, &s);
 }
 
 /* The broker's protocol: one request, one reply, each one datagram. */

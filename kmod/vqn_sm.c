@@ -27,11 +27,27 @@
  * ioeventfd for them until the guest runs again).
  */
 #ifdef __KERNEL__
+#include <linux/bitmap.h>
 #include <linux/bitops.h>
 #include <linux/minmax.h>
 #include <linux/string.h>
 #endif
 #include "vqn_sm.h"
+
+#if defined(__KERNEL__) && !defined(VQN_ENV_HAS_TAKE_N)
+/* Until the module's glue takes slots n at a time: one by one. */
+u32 vqn_env_host_take_n(struct vqn_guest_sm *g, u32 n, u8 *reason)
+{
+	u32 taken;
+
+	for (taken = 0; taken < n; taken++) {
+		*reason = vqn_env_host_take(g);
+		if (*reason != VQNOTIFY_REASON_GRANTED)
+			break;
+	}
+	return taken;
+}
+#endif
 
 static bool vq_holds_slot(u8 state)
 {
@@ -80,25 +96,34 @@ static void waiting_del(struct vqn_guest_sm *g, struct vqn_vq *vq)
 	g->nr_waiting--;
 }
 
-static void waiting_add(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 reason)
+/* @vq waits for promotion; returns whether it joined the line now. */
+static bool waiting_add_quiet(struct vqn_guest_sm *g, struct vqn_vq *vq,
+			      u8 reason)
 {
 	vq->reason = reason;
 	if (vq->flags & VQNOTIFY_VQ_WAITING)
-		return;
+		return false;
 	list_add_tail(&vq->node, &g->waiting);
 	vq->flags |= VQNOTIFY_VQ_WAITING;
 	g->nr_waiting++;
-	if (reason_host(reason))
+	return true;
+}
+
+/* ... and tells the environment when it waits for a host slot. */
+static void waiting_add(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 reason)
+{
+	if (waiting_add_quiet(g, vq, reason) && reason_host(reason))
 		vqn_env_host_wait(g);
 }
 
 /*
  * Move @vq to @state. Accounting of the guest follows; the host-wide slot
  * is returned when the queue stops holding one, unless @keep_host_slot (the
- * slot is handed to another queue of the same guest by the caller).
+ * slot is handed to another queue of the same guest by the caller). The
+ * caller reports the move. Returns the old state.
  */
-static void vq_move(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 state,
-		    u8 label, u8 reason, bool async, bool keep_host_slot)
+static u8 vq_move(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 state,
+		  u8 label, u8 reason, bool keep_host_slot)
 {
 	u8 old = vq->state;
 
@@ -131,20 +156,71 @@ static void vq_move(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 state,
 	vq->label = label;
 	vq->reason = reason;
 	g->counts[label]++;
-	vqn_env_report(g, vq, old, label, async);
+	return old;
 }
 
 /*
- * Try to give a DEASSIGNED userspace queue a slot. Returns
- * VQNOTIFY_REASON_GRANTED with the host slot taken, or why not.
+ * A result of the call for queue @queue: a transition from @old (@label),
+ * or a refusal (label NONE). Into the sink, or without one to the
+ * environment.
  */
-static u8 user_slot_take(struct vqn_guest_sm *g)
+static void put_result(struct vqn_guest_sm *g, struct vqn_sink *s,
+		       struct vqn_vq *vq, u32 queue, u8 old, u8 label)
 {
-	if (vqn_sm_limited(g))
-		return VQNOTIFY_REASON_LIMITED;
-	if (!user_fits(g, g->used + 1, g->nr_offlimits))
-		return VQNOTIFY_REASON_NO_SLOT;
-	return vqn_env_host_take(g);
+	struct vqnotify_vq_result *r;
+
+	if (!s) {
+		vqn_env_report(g, vq, old, label, false);
+		return;
+	}
+	if (label != VQNOTIFY_LABEL_NONE)
+		s->labels[label]++;
+	else
+		s->refusals[vq->reason]++;
+	if (s->res && s->nr < s->cap) {
+		r = &s->res[s->nr];
+		r->queue = queue;
+		r->old_state = old;
+		r->new_state = vq->state;
+		r->label = label;
+		r->reason = vq->reason;
+	}
+	s->nr++;
+}
+
+/* A result that is a transition of queue @i of @d. */
+static void move_result(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
+			u8 state, u8 label, u8 reason, struct vqn_sink *s)
+{
+	struct vqn_vq *vq = &d->vqs[i];
+	u8 old = vq_move(g, vq, state, label, reason, false);
+
+	put_result(g, s, vq, i, old, label);
+}
+
+/* A transition the call did not ask for: (p) or (r). */
+static void move_async(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 state,
+		       u8 label, u8 reason, bool keep_host_slot)
+{
+	u8 old = vq_move(g, vq, state, label, reason, keep_host_slot);
+
+	vqn_env_report(g, vq, old, label, true);
+}
+
+/*
+ * How many more slots userspace queues may hold: the most that leaves the
+ * guest's unused vhost reserve free and the guest within its budget.
+ */
+static u32 user_room(const struct vqn_guest_sm *g)
+{
+	u32 budget = vqn_sm_budget(g);
+	u32 reserve_left = 0;
+
+	if (g->vhost_reserve > g->nr_offlimits)
+		reserve_left = g->vhost_reserve - g->nr_offlimits;
+	if ((u64)g->used + reserve_left >= budget)
+		return 0;
+	return budget - reserve_left - g->used;
 }
 
 /*
@@ -157,20 +233,31 @@ static bool reason_waits(u8 reason)
 	       reason_host(reason) || reason == VQNOTIFY_REASON_LIMITED;
 }
 
-/* (p): take the newest grant away; its queue waits for promotion. */
-static struct vqn_vq *preempt_newest(struct vqn_guest_sm *g, u8 reason,
-				     bool keep_host_slot)
+/*
+ * The newest grant of the guest, or NULL: (p) takes it away. Queues of @d
+ * in @batch are passed over: a vhost call brings their slots itself.
+ */
+static struct vqn_vq *newest_grant(struct vqn_guest_sm *g,
+				   const struct vqn_dev *d,
+				   const unsigned long *batch)
 {
-	struct vqn_vq *victim;
+	struct vqn_vq *vq;
 
-	if (list_empty(&g->assigned))
-		return NULL;
-	victim = list_last_entry(&g->assigned, struct vqn_vq, node);
-	vq_move(g, victim, VQNOTIFY_VQ_DEASSIGNED, VQNOTIFY_LABEL_P, reason,
-		true, keep_host_slot);
+	list_for_each_entry_reverse(vq, &g->assigned, node)
+		if (!batch || vq->dev != d ||
+		    !test_bit(vqn_vq_index(vq), batch))
+			return vq;
+	return NULL;
+}
+
+/* (p): take a grant away; its queue waits for promotion. */
+static void preempt(struct vqn_guest_sm *g, struct vqn_vq *victim, u8 reason,
+		    bool keep_host_slot)
+{
+	move_async(g, victim, VQNOTIFY_VQ_DEASSIGNED, VQNOTIFY_LABEL_P, reason,
+		   keep_host_slot);
 	if (victim->dev->status & VQNOTIFY_STATUS_DRIVER_OK)
 		waiting_add(g, victim, reason);
-	return victim;
 }
 
 void vqn_sm_set_run_state(struct vqn_guest_sm *g, u32 run_state)
@@ -213,47 +300,97 @@ void vqn_sm_dev_init(struct vqn_guest_sm *g, struct vqn_dev *d)
 		vq->state = VQNOTIFY_VQ_DEASSIGNED;
 		vq->reason = VQNOTIFY_REASON_NONE;
 		vq->label = VQNOTIFY_LABEL_A;
-		g->counts[VQNOTIFY_LABEL_A]++;
 	}
+	g->counts[VQNOTIFY_LABEL_A] += d->num_queues;
+}
+
+/* A queue that wants a slot at (b) or (q), and has not asked yet. */
+static bool wants_slot(const struct vqn_vq *vq)
+{
+	return vq->state == VQNOTIFY_VQ_DEASSIGNED &&
+	       (vq->flags & (VQNOTIFY_VQ_INITIALISED | VQNOTIFY_VQ_WAITING)) ==
+	       VQNOTIFY_VQ_INITIALISED;
 }
 
 /*
- * (b) or (q) for one queue: try to get a slot, or say why not. A queue
- * that already waits keeps its place in the line.
+ * (b) or (q) for a batch of queues, decided for the whole call at once:
+ * want_begin() with the number of queues that want a slot (wants_slot())
+ * computes the room the budget leaves and takes the host slots for it in
+ * one go; want_queue() for each queue of the batch in order gives the
+ * first ones the slots and has the others wait for promotion, with the
+ * reason the first refused one got; want_end() tells the environment once
+ * when they wait for the host. A DEASSIGNED queue that cannot have a slot
+ * says why; one that already waits keeps its place in the line.
  */
-static void want_slot(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 label)
+
+/**
+ * struct want - a batch of (b) or (q) in progress
+ * @got: host slots taken and not yet handed to a queue
+ * @why: why the queues past those wait
+ * @host_wait: some wait for the host
+ */
+struct want {
+	u32 got;
+	u8 why;
+	bool host_wait;
+};
+
+static void want_begin(struct vqn_guest_sm *g, u32 want, struct want *w)
 {
-	u8 reason;
+	u32 n;
+
+	w->got = 0;
+	w->host_wait = false;
+	if (vqn_sm_limited(g)) {
+		w->why = VQNOTIFY_REASON_LIMITED;
+		return;
+	}
+	w->why = VQNOTIFY_REASON_NO_SLOT;
+	n = min(want, user_room(g));
+	if (n)
+		w->got = vqn_env_host_take_n(g, n, &w->why);
+	if (w->got == n && n < want)
+		w->why = VQNOTIFY_REASON_NO_SLOT;
+}
+
+static void want_queue(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
+		       u8 label, struct want *w, struct vqn_sink *s)
+{
+	struct vqn_vq *vq = &d->vqs[i];
 
 	if (vq->state != VQNOTIFY_VQ_DEASSIGNED)
 		return;
 	if (!(vq->flags & VQNOTIFY_VQ_INITIALISED)) {
 		vq->reason = VQNOTIFY_REASON_NOT_READY;
 	} else if (!(vq->flags & VQNOTIFY_VQ_WAITING)) {
-		reason = user_slot_take(g);
-		if (reason == VQNOTIFY_REASON_GRANTED) {
-			vq_move(g, vq, VQNOTIFY_VQ_ASSIGNED, label, reason,
-				false, false);
+		if (w->got) {
+			w->got--;
+			move_result(g, d, i, VQNOTIFY_VQ_ASSIGNED, label,
+				    VQNOTIFY_REASON_GRANTED, s);
 			return;
 		}
-		if (reason_waits(reason))
-			waiting_add(g, vq, reason);
-		else
-			vq->reason = reason;
+		waiting_add_quiet(g, vq, w->why);
+		w->host_wait |= reason_host(w->why);
 	}
-	vqn_env_report(g, vq, vq->state, VQNOTIFY_LABEL_NONE, false);
+	put_result(g, s, vq, i, vq->state, VQNOTIFY_LABEL_NONE);
+}
+
+static void want_end(struct vqn_guest_sm *g, struct want *w)
+{
+	if (w->host_wait)
+		vqn_env_host_wait(g);
 }
 
 /*
  * The VMM says which queues are initialised; one that is not no longer
  * waits for a slot (it may have, after a per-queue acquire). A queue that
  * userspace holds a slot for stays initialised: only a reset takes that
- * back.
+ * back. Returns how many queues want a slot.
  */
-static void set_initialised(struct vqn_guest_sm *g, struct vqn_dev *d,
-			    const unsigned long *ready)
+static u32 set_initialised(struct vqn_guest_sm *g, struct vqn_dev *d,
+			   const unsigned long *ready)
 {
-	u32 i;
+	u32 i, want = 0;
 
 	for (i = 0; i < d->num_queues; i++) {
 		struct vqn_vq *vq = &d->vqs[i];
@@ -261,31 +398,45 @@ static void set_initialised(struct vqn_guest_sm *g, struct vqn_dev *d,
 		if (!ready || test_bit(i, ready) ||
 		    vq->state == VQNOTIFY_VQ_ASSIGNED) {
 			vq->flags |= VQNOTIFY_VQ_INITIALISED;
+			want += wants_slot(vq);
 		} else {
 			waiting_del(g, vq);
 			vq->flags &= ~VQNOTIFY_VQ_INITIALISED;
 		}
 	}
+	return want;
 }
 
-void vqn_sm_set_status(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
-		       const unsigned long *ready)
+/* (b) for every queue of @d, @want of them wanting a slot. */
+static void want_all(struct vqn_guest_sm *g, struct vqn_dev *d, u32 want,
+		     struct vqn_sink *s)
+{
+	struct want w;
+	u32 i;
+
+	want_begin(g, want, &w);
+	for (i = 0; i < d->num_queues; i++)
+		want_queue(g, d, i, VQNOTIFY_LABEL_B, &w, s);
+	want_end(g, &w);
+}
+
+void vqn_sm_set_status_to(struct vqn_guest_sm *g, struct vqn_dev *d,
+			  u32 status, const unsigned long *ready,
+			  struct vqn_sink *s)
 {
 	bool was_ok = d->status & VQNOTIFY_STATUS_DRIVER_OK;
 	bool is_ok = status & VQNOTIFY_STATUS_DRIVER_OK;
 	u32 i;
 
 	if (!status) {
-		vqn_sm_dev_reset(g, d);
+		vqn_sm_dev_reset_to(g, d, s);
 		return;
 	}
 	d->status = status;
 
 	if (is_ok && !was_ok) {
 		/* (b) each initialised queue tries to get a slot. */
-		set_initialised(g, d, ready);
-		for (i = 0; i < d->num_queues; i++)
-			want_slot(g, &d->vqs[i], VQNOTIFY_LABEL_B);
+		want_all(g, d, set_initialised(g, d, ready), s);
 	} else if (!is_ok && was_ok) {
 		/* (s) userspace stops its ioeventfds; vhost keeps its own. */
 		for (i = 0; i < d->num_queues; i++) {
@@ -296,9 +447,9 @@ void vqn_sm_set_status(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
 				vq->reason = VQNOTIFY_REASON_STOPPED;
 			waiting_del(g, vq);
 			if (vq->state == VQNOTIFY_VQ_ASSIGNED)
-				vq_move(g, vq, VQNOTIFY_VQ_DEASSIGNED,
-					VQNOTIFY_LABEL_S,
-					VQNOTIFY_REASON_STOPPED, false, false);
+				move_result(g, d, i, VQNOTIFY_VQ_DEASSIGNED,
+					    VQNOTIFY_LABEL_S,
+					    VQNOTIFY_REASON_STOPPED, s);
 		}
 		vqn_sm_promote(g);
 	}
@@ -311,53 +462,52 @@ void vqn_sm_set_status(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
  * userspace grant of this guest outside the batch (p), whose host slot
  * passes straight to vhost: vhost has priority. Held by vhost, a slot
  * counts against the vhost reserve, which may leave one free for a waiting
- * queue (r).
+ * queue (r). O(words of @queues + queues in it), not O(queues of @d).
  */
-int vqn_sm_vhost_on(struct vqn_guest_sm *g, struct vqn_dev *d,
-		    const unsigned long *queues)
+int vqn_sm_vhost_on_to(struct vqn_guest_sm *g, struct vqn_dev *d,
+		       const unsigned long *queues, struct vqn_sink *s)
 {
 	u32 i, need = 0, taken = 0, preemptible = g->nr_assigned;
+	u32 budget = vqn_sm_budget(g);
+	u8 why;
 
 	/*
-	 * Count first, in one pass: ENOSPC must leave everything as it was.
-	 * The batch's own ASSIGNED queues bring their slots, so they are
-	 * not there to preempt.
+	 * Count first: ENOSPC must leave everything as it was. The batch's
+	 * own ASSIGNED queues bring their slots, so they are not there to
+	 * preempt.
 	 */
-	for (i = 0; i < d->num_queues; i++) {
-		if (!test_bit(i, queues))
-			continue;
+	for_each_set_bit(i, queues, d->num_queues) {
 		if (d->vqs[i].state == VQNOTIFY_VQ_DEASSIGNED)
 			need++;
 		else if (d->vqs[i].state == VQNOTIFY_VQ_ASSIGNED)
 			preemptible--;
 	}
-	while (taken < need && g->used + taken < vqn_sm_budget(g) &&
-	       vqn_env_host_take(g) == VQNOTIFY_REASON_GRANTED)
-		taken++;
+	if (need && g->used < budget)
+		taken = vqn_env_host_take_n(g, min(need, budget - g->used),
+					    &why);
 	if (need - taken > preemptible) {
 		while (taken--)
 			vqn_env_host_give(g);
 		return -ENOSPC;
 	}
 
-	/* (d) first: what is left on the assigned list is outside the batch. */
-	for (i = 0; i < d->num_queues; i++)
-		if (test_bit(i, queues) &&
-		    d->vqs[i].state == VQNOTIFY_VQ_ASSIGNED)
-			vq_move(g, &d->vqs[i], VQNOTIFY_VQ_OFFLIMITS,
-				VQNOTIFY_LABEL_D, VQNOTIFY_REASON_VHOST, false,
-				false);
-	for (i = 0; i < d->num_queues; i++) {
+	for_each_set_bit(i, queues, d->num_queues) {
 		struct vqn_vq *vq = &d->vqs[i];
 
-		if (!test_bit(i, queues) || vq->state != VQNOTIFY_VQ_DEASSIGNED)
+		if (vq->state == VQNOTIFY_VQ_ASSIGNED) {
+			move_result(g, d, i, VQNOTIFY_VQ_OFFLIMITS,
+				    VQNOTIFY_LABEL_D, VQNOTIFY_REASON_VHOST, s);
+			continue;
+		}
+		if (vq->state != VQNOTIFY_VQ_DEASSIGNED)
 			continue;
 		if (taken)
 			taken--;
 		else
-			preempt_newest(g, VQNOTIFY_REASON_PREEMPT_VHOST, true);
-		vq_move(g, vq, VQNOTIFY_VQ_OFFLIMITS, VQNOTIFY_LABEL_C,
-			VQNOTIFY_REASON_VHOST, false, false);
+			preempt(g, newest_grant(g, d, queues),
+				VQNOTIFY_REASON_PREEMPT_VHOST, true);
+		move_result(g, d, i, VQNOTIFY_VQ_OFFLIMITS, VQNOTIFY_LABEL_C,
+			    VQNOTIFY_REASON_VHOST, s);
 	}
 	/*
 	 * A queue preempted because of the host cap waits for a host slot,
@@ -368,20 +518,21 @@ int vqn_sm_vhost_on(struct vqn_guest_sm *g, struct vqn_dev *d,
 }
 
 /*
- * (e) vhost gives a queue back to userspace, keeping the slot, if it may
+ * (e) vhost gives queue @i back to userspace, keeping the slot, if it may
  * hold one: as at (b), an initialised queue of a DRIVER_OK device. (f)
  * otherwise the slot is freed.
  */
-static void vhost_off_queue(struct vqn_guest_sm *g, struct vqn_dev *d,
-			    struct vqn_vq *vq)
+static void vhost_off_queue(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
+			    struct vqn_sink *s)
 {
+	struct vqn_vq *vq = &d->vqs[i];
 	u8 reason;
 
 	if (d->status & VQNOTIFY_STATUS_DRIVER_OK &&
 	    vq->flags & VQNOTIFY_VQ_INITIALISED && !vqn_sm_limited(g) &&
 	    user_fits(g, g->used, g->nr_offlimits - 1)) {
-		vq_move(g, vq, VQNOTIFY_VQ_ASSIGNED, VQNOTIFY_LABEL_E,
-			VQNOTIFY_REASON_VHOST_OFF, false, false);
+		move_result(g, d, i, VQNOTIFY_VQ_ASSIGNED, VQNOTIFY_LABEL_E,
+			    VQNOTIFY_REASON_VHOST_OFF, s);
 		return;
 	}
 	reason = VQNOTIFY_REASON_VHOST_OFF;
@@ -393,38 +544,40 @@ static void vhost_off_queue(struct vqn_guest_sm *g, struct vqn_dev *d,
 		else
 			reason = VQNOTIFY_REASON_NO_SLOT;
 	}
-	vq_move(g, vq, VQNOTIFY_VQ_DEASSIGNED, VQNOTIFY_LABEL_F, reason,
-		false, false);
+	move_result(g, d, i, VQNOTIFY_VQ_DEASSIGNED, VQNOTIFY_LABEL_F, reason,
+		    s);
 	if (reason_waits(reason))
 		waiting_add(g, vq, reason);
 }
 
 /* (e, f) vhost gives back the host notifiers of @queues it holds. */
-void vqn_sm_vhost_off(struct vqn_guest_sm *g, struct vqn_dev *d,
-		      const unsigned long *queues)
+void vqn_sm_vhost_off_to(struct vqn_guest_sm *g, struct vqn_dev *d,
+			 const unsigned long *queues, struct vqn_sink *s)
 {
 	u32 i;
 
-	for (i = 0; i < d->num_queues; i++)
-		if (test_bit(i, queues) &&
-		    d->vqs[i].state == VQNOTIFY_VQ_OFFLIMITS)
-			vhost_off_queue(g, d, &d->vqs[i]);
+	for_each_set_bit(i, queues, d->num_queues)
+		if (d->vqs[i].state == VQNOTIFY_VQ_OFFLIMITS)
+			vhost_off_queue(g, d, i, s);
 	vqn_sm_promote(g);
 }
 
 /* API 1's single-queue call: EALREADY when there is nothing to do. */
-int vqn_sm_host_notifier(struct vqn_guest_sm *g, struct vqn_dev *d,
-			 struct vqn_vq *vq, bool enable)
+int vqn_sm_host_notifier_to(struct vqn_guest_sm *g, struct vqn_dev *d,
+			    struct vqn_vq *vq, bool enable, struct vqn_sink *s)
 {
-	unsigned long one[BITS_TO_LONGS(VQNOTIFY_MAX_QUEUES)] = { 0 };
+	unsigned long one[BITS_TO_LONGS(VQNOTIFY_MAX_QUEUES)];
 	bool vhost_holds = vq->state == VQNOTIFY_VQ_OFFLIMITS;
+	u32 i = vqn_vq_index(vq);
 
 	if (enable == vhost_holds)
 		return -EALREADY;
-	__set_bit(vqn_vq_index(vq), one);
+	/* Only the words of the device's queues are read. */
+	memset(one, 0, BITS_TO_LONGS(d->num_queues) * sizeof(one[0]));
+	__set_bit(i, one);
 	if (enable)
-		return vqn_sm_vhost_on(g, d, one);
-	vqn_sm_vhost_off(g, d, one);
+		return vqn_sm_vhost_on_to(g, d, one, s);
+	vqn_sm_vhost_off_to(g, d, one, s);
 	return 0;
 }
 
@@ -434,9 +587,8 @@ static int check_not_vhost(const struct vqn_dev *d,
 {
 	u32 i;
 
-	for (i = 0; i < d->num_queues; i++)
-		if (test_bit(i, queues) &&
-		    d->vqs[i].state == VQNOTIFY_VQ_OFFLIMITS)
+	for_each_set_bit(i, queues, d->num_queues)
+		if (d->vqs[i].state == VQNOTIFY_VQ_OFFLIMITS)
 			return -EBUSY;
 	return 0;
 }
@@ -446,21 +598,24 @@ static int check_not_vhost(const struct vqn_dev *d,
  * virtio-blk dataplane restarts them at status 11 after a bus-master
  * clear): each is initialised from now on and wants a slot as at (b).
  */
-int vqn_sm_queues_acquire(struct vqn_guest_sm *g, struct vqn_dev *d,
-			  const unsigned long *queues)
+int vqn_sm_queues_acquire_to(struct vqn_guest_sm *g, struct vqn_dev *d,
+			     const unsigned long *queues, struct vqn_sink *s)
 {
-	u32 i;
+	u32 i, want = 0;
+	struct want w;
 	int ret;
 
 	ret = check_not_vhost(d, queues);
 	if (ret)
 		return ret;
-	for (i = 0; i < d->num_queues; i++) {
-		if (!test_bit(i, queues))
-			continue;
+	for_each_set_bit(i, queues, d->num_queues) {
 		d->vqs[i].flags |= VQNOTIFY_VQ_INITIALISED;
-		want_slot(g, &d->vqs[i], VQNOTIFY_LABEL_Q);
+		want += wants_slot(&d->vqs[i]);
 	}
+	want_begin(g, want, &w);
+	for_each_set_bit(i, queues, d->num_queues)
+		want_queue(g, d, i, VQNOTIFY_LABEL_Q, &w, s);
+	want_end(g, &w);
 	return 0;
 }
 
@@ -470,8 +625,9 @@ int vqn_sm_queues_acquire(struct vqn_guest_sm *g, struct vqn_dev *d,
  * not wait for promotion; those that waited stop. @reset: a per-queue reset
  * also makes them uninitialised. The freed slots go to waiting queues (r).
  */
-int vqn_sm_queues_release(struct vqn_guest_sm *g, struct vqn_dev *d,
-			  const unsigned long *queues, u8 reason, bool reset)
+int vqn_sm_queues_release_to(struct vqn_guest_sm *g, struct vqn_dev *d,
+			     const unsigned long *queues, u8 reason,
+			     bool reset, struct vqn_sink *s)
 {
 	u32 i;
 	int ret;
@@ -479,21 +635,18 @@ int vqn_sm_queues_release(struct vqn_guest_sm *g, struct vqn_dev *d,
 	ret = check_not_vhost(d, queues);
 	if (ret)
 		return ret;
-	for (i = 0; i < d->num_queues; i++) {
+	for_each_set_bit(i, queues, d->num_queues) {
 		struct vqn_vq *vq = &d->vqs[i];
 
-		if (!test_bit(i, queues))
-			continue;
 		if (reset)
 			vq->flags &= ~VQNOTIFY_VQ_INITIALISED;
 		if (vq->state == VQNOTIFY_VQ_ASSIGNED) {
-			vq_move(g, vq, VQNOTIFY_VQ_DEASSIGNED, VQNOTIFY_LABEL_X,
-				reason, false, false);
+			move_result(g, d, i, VQNOTIFY_VQ_DEASSIGNED,
+				    VQNOTIFY_LABEL_X, reason, s);
 		} else if (vq->flags & VQNOTIFY_VQ_WAITING) {
 			waiting_del(g, vq);
 			vq->reason = reason;
-			vqn_env_report(g, vq, vq->state, VQNOTIFY_LABEL_NONE,
-				       false);
+			put_result(g, s, vq, i, vq->state, VQNOTIFY_LABEL_NONE);
 		}
 	}
 	vqn_sm_promote(g);
@@ -503,9 +656,10 @@ int vqn_sm_queues_release(struct vqn_guest_sm *g, struct vqn_dev *d,
 /*
  * (g) every queue of the device to DEASSIGNED, OFFLIMITS included, and
  * nothing else: this alone is what a closing guest does to its devices.
- * vqn_sm_dev_reset() and vqn_sm_dev_remove() also promote (r).
+ * vqn_sm_dev_reset_to() and vqn_sm_dev_remove_to() also promote (r).
  */
-void vqn_sm_reset(struct vqn_guest_sm *g, struct vqn_dev *d, u8 reason)
+void vqn_sm_reset_to(struct vqn_guest_sm *g, struct vqn_dev *d, u8 reason,
+		     struct vqn_sink *s)
 {
 	u32 i;
 
@@ -516,24 +670,26 @@ void vqn_sm_reset(struct vqn_guest_sm *g, struct vqn_dev *d, u8 reason)
 		waiting_del(g, vq);
 		vq->flags &= ~VQNOTIFY_VQ_INITIALISED;
 		if (vq->state != VQNOTIFY_VQ_DEASSIGNED)
-			vq_move(g, vq, VQNOTIFY_VQ_DEASSIGNED, VQNOTIFY_LABEL_G,
-				reason, false, false);
+			move_result(g, d, i, VQNOTIFY_VQ_DEASSIGNED,
+				    VQNOTIFY_LABEL_G, reason, s);
 		else
 			vq->reason = reason;
 	}
 }
 
 /* (g) then (r): VQNOTIFY_DEV_RESET, and SET_STATUS with status 0. */
-void vqn_sm_dev_reset(struct vqn_guest_sm *g, struct vqn_dev *d)
+void vqn_sm_dev_reset_to(struct vqn_guest_sm *g, struct vqn_dev *d,
+			 struct vqn_sink *s)
 {
-	vqn_sm_reset(g, d, VQNOTIFY_REASON_RESET);
+	vqn_sm_reset_to(g, d, VQNOTIFY_REASON_RESET, s);
 	vqn_sm_promote(g);
 }
 
 /* (g) then (r): the device goes; the caller frees it. */
-void vqn_sm_dev_remove(struct vqn_guest_sm *g, struct vqn_dev *d)
+void vqn_sm_dev_remove_to(struct vqn_guest_sm *g, struct vqn_dev *d,
+			  struct vqn_sink *s)
 {
-	vqn_sm_reset(g, d, VQNOTIFY_REASON_REMOVED);
+	vqn_sm_reset_to(g, d, VQNOTIFY_REASON_REMOVED, s);
 	vqn_sm_promote(g);
 }
 
@@ -562,17 +718,15 @@ bool vqn_sm_dev_quiescent(const struct vqn_dev *d)
  * ASSIGNED (d). Without vhost there, they simply keep their slot. (The
  * blob's vhost bitmap says what vhost held; the states need it no more.)
  */
-void vqn_sm_load(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
-		 const unsigned long *ready)
+void vqn_sm_load_to(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
+		    const unsigned long *ready, struct vqn_sink *s)
 {
-	u32 i;
+	u32 want;
 
 	d->status = status;
-	set_initialised(g, d, ready);
-	if (!(status & VQNOTIFY_STATUS_DRIVER_OK))
-		return;
-	for (i = 0; i < d->num_queues; i++)
-		want_slot(g, &d->vqs[i], VQNOTIFY_LABEL_B);
+	want = set_initialised(g, d, ready);
+	if (status & VQNOTIFY_STATUS_DRIVER_OK)
+		want_all(g, d, want, s);
 }
 
 /* The admin's or the VMM's limits changed: apply them (p, r). */
@@ -597,26 +751,32 @@ void vqn_sm_reconfigure(struct vqn_guest_sm *g)
 {
 	while (!list_empty(&g->assigned) &&
 	       (vqn_sm_limited(g) || !user_fits(g, g->used, g->nr_offlimits)))
-		preempt_newest(g, VQNOTIFY_REASON_PREEMPT_BUDGET, false);
+		preempt(g, newest_grant(g, NULL, NULL),
+			VQNOTIFY_REASON_PREEMPT_BUDGET, false);
 	vqn_sm_promote(g);
 }
 
-/* (r) work-conserving: hand free slots to waiting queues, FIFO. */
+/*
+ * (r) work-conserving: hand free slots to waiting queues, FIFO; the host
+ * slots for as many as the budget has room for taken in one go.
+ */
 void vqn_sm_promote(struct vqn_guest_sm *g)
 {
-	while (!list_empty(&g->waiting)) {
-		struct vqn_vq *vq = list_first_entry(&g->waiting,
-						     struct vqn_vq, node);
-		u8 reason = user_slot_take(g);
+	u32 i, n, got;
+	u8 why;
 
-		if (reason != VQNOTIFY_REASON_GRANTED) {
-			if (reason_host(reason))
-				vqn_env_host_wait(g);
-			return;
-		}
-		vq_move(g, vq, VQNOTIFY_VQ_ASSIGNED, VQNOTIFY_LABEL_R,
-			VQNOTIFY_REASON_PROMOTED, true, false);
-	}
+	if (list_empty(&g->waiting) || vqn_sm_limited(g))
+		return;
+	n = min(g->nr_waiting, user_room(g));
+	if (!n)
+		return;
+	got = vqn_env_host_take_n(g, n, &why);
+	for (i = 0; i < got; i++)
+		move_async(g, list_first_entry(&g->waiting, struct vqn_vq, node),
+			   VQNOTIFY_VQ_ASSIGNED, VQNOTIFY_LABEL_R,
+			   VQNOTIFY_REASON_PROMOTED, false);
+	if (got < n && reason_host(why))
+		vqn_env_host_wait(g);
 }
 
 /*

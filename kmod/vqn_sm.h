@@ -89,6 +89,29 @@ struct vqn_guest_sm {
 	u64 counts[VQNOTIFY_NR_COUNTERS];
 };
 
+/**
+ * struct vqn_sink - where an entry point puts the results of its call
+ * @res: the results, in the order the queues changed or were refused; NULL
+ *       when the caller wants only the counts
+ * @cap: entries of @res; results past it are counted, not written
+ * @nr: results of the call (may exceed @cap)
+ * @labels: transitions of the call by enum vqnotify_label
+ * @refusals: refusals of the call (label NONE) by enum vqnotify_reason
+ *
+ * A result is a transition of one of the call's queues that the caller
+ * asked for, or a refusal; changes it did not ask for (p, r) go to
+ * vqn_env_report() as they happen. The caller zeroes the sink (but @res's
+ * contents) before the call, and reads it after the state machine returns:
+ * it can report the call as a whole, after dropping the guest's lock.
+ */
+struct vqn_sink {
+	struct vqnotify_vq_result *res;
+	u32 cap;
+	u32 nr;
+	u32 labels[VQNOTIFY_LABEL_MAX];
+	u32 refusals[VQNOTIFY_REASON_MAX];
+};
+
 void vqn_sm_guest_init(struct vqn_guest_sm *g, u32 budget, u32 reserve,
 		       u32 threshold);
 u32 vqn_sm_budget(const struct vqn_guest_sm *g);
@@ -98,25 +121,35 @@ void vqn_sm_set_limits(struct vqn_guest_sm *g, u32 admin_budget,
 void vqn_sm_set_run_state(struct vqn_guest_sm *g, u32 run_state);
 u8 vqn_sm_vq_flags(const struct vqn_guest_sm *g, const struct vqn_vq *vq);
 
+/*
+ * The entry points that are a call on one device put its results in @s
+ * (NULL: vqn_env_report() gets them, as it gets the events).
+ */
 void vqn_sm_dev_init(struct vqn_guest_sm *g, struct vqn_dev *d);
-void vqn_sm_set_status(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
-		       const unsigned long *ready);
-void vqn_sm_dev_reset(struct vqn_guest_sm *g, struct vqn_dev *d);
-void vqn_sm_dev_remove(struct vqn_guest_sm *g, struct vqn_dev *d);
-void vqn_sm_reset(struct vqn_guest_sm *g, struct vqn_dev *d, u8 reason);
-int vqn_sm_vhost_on(struct vqn_guest_sm *g, struct vqn_dev *d,
-		    const unsigned long *queues);
-void vqn_sm_vhost_off(struct vqn_guest_sm *g, struct vqn_dev *d,
-		      const unsigned long *queues);
-int vqn_sm_host_notifier(struct vqn_guest_sm *g, struct vqn_dev *d,
-			 struct vqn_vq *vq, bool enable);
-int vqn_sm_queues_acquire(struct vqn_guest_sm *g, struct vqn_dev *d,
-			  const unsigned long *queues);
-int vqn_sm_queues_release(struct vqn_guest_sm *g, struct vqn_dev *d,
-			  const unsigned long *queues, u8 reason, bool reset);
+void vqn_sm_set_status_to(struct vqn_guest_sm *g, struct vqn_dev *d,
+			  u32 status, const unsigned long *ready,
+			  struct vqn_sink *s);
+void vqn_sm_dev_reset_to(struct vqn_guest_sm *g, struct vqn_dev *d,
+			 struct vqn_sink *s);
+void vqn_sm_dev_remove_to(struct vqn_guest_sm *g, struct vqn_dev *d,
+			  struct vqn_sink *s);
+void vqn_sm_reset_to(struct vqn_guest_sm *g, struct vqn_dev *d, u8 reason,
+		     struct vqn_sink *s);
+int vqn_sm_vhost_on_to(struct vqn_guest_sm *g, struct vqn_dev *d,
+		       const unsigned long *queues, struct vqn_sink *s);
+void vqn_sm_vhost_off_to(struct vqn_guest_sm *g, struct vqn_dev *d,
+			 const unsigned long *queues, struct vqn_sink *s);
+int vqn_sm_host_notifier_to(struct vqn_guest_sm *g, struct vqn_dev *d,
+			    struct vqn_vq *vq, bool enable,
+			    struct vqn_sink *s);
+int vqn_sm_queues_acquire_to(struct vqn_guest_sm *g, struct vqn_dev *d,
+			     const unsigned long *queues, struct vqn_sink *s);
+int vqn_sm_queues_release_to(struct vqn_guest_sm *g, struct vqn_dev *d,
+			     const unsigned long *queues, u8 reason,
+			     bool reset, struct vqn_sink *s);
+void vqn_sm_load_to(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
+		    const unsigned long *ready, struct vqn_sink *s);
 bool vqn_sm_dev_quiescent(const struct vqn_dev *d);
-void vqn_sm_load(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
-		 const unsigned long *ready);
 void vqn_sm_reconfigure(struct vqn_guest_sm *g);
 void vqn_sm_promote(struct vqn_guest_sm *g);
 int vqn_sm_check(const struct vqn_guest_sm *g);
@@ -124,21 +157,95 @@ int vqn_sm_check(const struct vqn_guest_sm *g);
 /*
  * Provided by the environment.
  *
- * vqn_env_report() is called for every transition and for every queue that
- * (b) refused (then @label is VQNOTIFY_LABEL_NONE and the state did not
- * change). @async is true for (p) and (r): changes the owner did not ask for.
+ * vqn_env_report() is called for every transition the call did not ask
+ * for (@async: (p) and (r)) and, when the entry point got no sink, for
+ * every result: each transition and each queue that (b) or (q) refused
+ * (then @label is VQNOTIFY_LABEL_NONE and the state did not change).
  *
- * vqn_env_host_take() takes one host-wide slot: VQNOTIFY_REASON_GRANTED, or
- * VQNOTIFY_REASON_HOST_CAP when the host cap is reached, or
- * VQNOTIFY_REASON_QUOTA when the guest's owner holds its quota of slots;
- * vqn_env_host_give() returns one. vqn_env_host_wait() tells the environment
- * the guest has queues waiting for a slot it refused (the last refusal).
+ * vqn_env_host_take_n() takes up to @n host-wide slots at once and returns
+ * how many it took; when fewer than @n, *@reason says why the next was
+ * refused: VQNOTIFY_REASON_HOST_CAP when the host cap is reached, or
+ * VQNOTIFY_REASON_QUOTA when the guest's owner holds its quota of slots.
+ * vqn_env_host_give() returns one. vqn_env_host_wait() tells the
+ * environment the guest has queues waiting for a slot it refused (the
+ * last refusal).
  */
 void vqn_env_report(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 old,
 		    u8 label, bool async);
-u8 vqn_env_host_take(struct vqn_guest_sm *g);
+u32 vqn_env_host_take_n(struct vqn_guest_sm *g, u32 n, u8 *reason);
 void vqn_env_host_give(struct vqn_guest_sm *g);
 void vqn_env_host_wait(struct vqn_guest_sm *g);
+
+/*
+ * Until the module's glue passes a sink and takes slots n at a time: the
+ * entry points as it calls them, and the one-slot hook it provides
+ * (vqn_sm.c builds vqn_env_host_take_n() on it for the module alone).
+ */
+u8 vqn_env_host_take(struct vqn_guest_sm *g);
+
+static inline void vqn_sm_set_status(struct vqn_guest_sm *g,
+				     struct vqn_dev *d, u32 status,
+				     const unsigned long *ready)
+{
+	vqn_sm_set_status_to(g, d, status, ready, NULL);
+}
+
+static inline void vqn_sm_dev_reset(struct vqn_guest_sm *g, struct vqn_dev *d)
+{
+	vqn_sm_dev_reset_to(g, d, NULL);
+}
+
+static inline void vqn_sm_dev_remove(struct vqn_guest_sm *g,
+				     struct vqn_dev *d)
+{
+	vqn_sm_dev_remove_to(g, d, NULL);
+}
+
+static inline void vqn_sm_reset(struct vqn_guest_sm *g, struct vqn_dev *d,
+				u8 reason)
+{
+	vqn_sm_reset_to(g, d, reason, NULL);
+}
+
+static inline int vqn_sm_vhost_on(struct vqn_guest_sm *g, struct vqn_dev *d,
+				  const unsigned long *queues)
+{
+	return vqn_sm_vhost_on_to(g, d, queues, NULL);
+}
+
+static inline void vqn_sm_vhost_off(struct vqn_guest_sm *g, struct vqn_dev *d,
+				    const unsigned long *queues)
+{
+	vqn_sm_vhost_off_to(g, d, queues, NULL);
+}
+
+static inline int vqn_sm_host_notifier(struct vqn_guest_sm *g,
+				       struct vqn_dev *d, struct vqn_vq *vq,
+				       bool enable)
+{
+	return vqn_sm_host_notifier_to(g, d, vq, enable, NULL);
+}
+
+static inline int vqn_sm_queues_acquire(struct vqn_guest_sm *g,
+					struct vqn_dev *d,
+					const unsigned long *queues)
+{
+	return vqn_sm_queues_acquire_to(g, d, queues, NULL);
+}
+
+static inline int vqn_sm_queues_release(struct vqn_guest_sm *g,
+					struct vqn_dev *d,
+					const unsigned long *queues, u8 reason,
+					bool reset)
+{
+	return vqn_sm_queues_release_to(g, d, queues, reason, reset, NULL);
+}
+
+static inline void vqn_sm_load(struct vqn_guest_sm *g, struct vqn_dev *d,
+			       u32 status, const unsigned long *ready)
+{
+	vqn_sm_load_to(g, d, status, ready, NULL);
+}
 
 static inline u32 vqn_vq_index(const struct vqn_vq *vq)
 {

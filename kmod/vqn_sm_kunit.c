@@ -8,6 +8,8 @@
 #include <kunit/test.h>
 #include <linux/slab.h>
 
+/* This environment takes host slots n at a time itself. */
+#define VQN_ENV_HAS_TAKE_N
 #include "vqn_sm.c"
 
 #define NQ 8
@@ -17,6 +19,7 @@ struct vqn_kunit_env {
 	u32 host_used;
 	u32 host_cap;
 	u32 reports;
+	u32 takes;
 	u32 async;
 	u8 last_label;
 };
@@ -36,14 +39,16 @@ void vqn_env_report(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 old,
 	e->last_label = label;
 }
 
-u8 vqn_env_host_take(struct vqn_guest_sm *g)
+u32 vqn_env_host_take_n(struct vqn_guest_sm *g, u32 n, u8 *reason)
 {
 	struct vqn_kunit_env *e = env_of(g);
+	u32 got = min(n, e->host_cap - min(e->host_cap, e->host_used));
 
-	if (e->host_used >= e->host_cap)
-		return VQNOTIFY_REASON_HOST_CAP;
-	e->host_used++;
-	return VQNOTIFY_REASON_GRANTED;
+	e->takes++;
+	e->host_used += got;
+	if (got < n)
+		*reason = VQNOTIFY_REASON_HOST_CAP;
+	return got;
 }
 
 void vqn_env_host_give(struct vqn_guest_sm *g)
@@ -224,7 +229,58 @@ static void vqn_sm_test_quiescent(struct kunit *test)
 	check(test, e);
 }
 
+/*
+ * A whole DRIVER_OK decided at once: one call for the host slots, the
+ * results in the sink in queue order, nothing through vqn_env_report().
+ */
+static void vqn_sm_test_sink_driver_ok(struct kunit *test)
+{
+	struct vqnotify_vq_result res[NQ];
+	struct vqn_kunit_env *e = new_env(test, 5);
+	struct vqn_dev *d = new_dev(test, e);
+	struct vqn_sink s = { .res = res, .cap = NQ };
+	u32 i;
+
+	e->host_cap = 3;
+	vqn_sm_set_status_to(&e->g, d, 0x0f, NULL, &s);
+	KUNIT_EXPECT_EQ(test, e->takes, 1U);
+	KUNIT_EXPECT_EQ(test, e->reports, 0U);
+	KUNIT_ASSERT_EQ(test, s.nr, (u32)NQ);
+	KUNIT_EXPECT_EQ(test, s.labels[VQNOTIFY_LABEL_B], 3U);
+	KUNIT_EXPECT_EQ(test, s.refusals[VQNOTIFY_REASON_HOST_CAP], 5U);
+	for (i = 0; i < NQ; i++) {
+		KUNIT_EXPECT_EQ(test, res[i].queue, i);
+		KUNIT_EXPECT_EQ(test, res[i].label,
+				i < 3 ? VQNOTIFY_LABEL_B : VQNOTIFY_LABEL_NONE);
+		KUNIT_EXPECT_EQ(test, res[i].reason,
+				i < 3 ? VQNOTIFY_REASON_GRANTED :
+					VQNOTIFY_REASON_HOST_CAP);
+	}
+	KUNIT_EXPECT_EQ(test, e->g.nr_waiting, 5U);
+	check(test, e);
+}
+
+/* One queue of a batch on a big device: its one result, the sink full. */
+static void vqn_sm_test_sink_vhost_one(struct kunit *test)
+{
+	struct vqnotify_vq_result res[1];
+	struct vqn_kunit_env *e = new_env(test, 64);
+	struct vqn_dev *d = new_dev(test, e);
+	struct vqn_sink s = { .res = res, .cap = 1 };
+
+	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier_to(&e->g, d, &d->vqs[NQ - 1],
+						      true, &s), 0);
+	KUNIT_EXPECT_EQ(test, s.nr, 1U);
+	KUNIT_EXPECT_EQ(test, res[0].queue, (u32)NQ - 1);
+	KUNIT_EXPECT_EQ(test, res[0].label, VQNOTIFY_LABEL_C);
+	KUNIT_EXPECT_EQ(test, s.labels[VQNOTIFY_LABEL_C], 1U);
+	KUNIT_EXPECT_EQ(test, e->reports, 0U);
+	check(test, e);
+}
+
 static struct kunit_case vqn_sm_test_cases[] = {
+	KUNIT_CASE(vqn_sm_test_sink_driver_ok),
+	KUNIT_CASE(vqn_sm_test_sink_vhost_one),
 	KUNIT_CASE(vqn_sm_test_driver_ok_budget),
 	KUNIT_CASE(vqn_sm_test_vhost_preempts),
 	KUNIT_CASE(vqn_sm_test_limited),

@@ -56,6 +56,59 @@ static inline void __clear_bit(unsigned long nr, unsigned long *addr)
 	addr[BIT_WORD(nr)] &= ~BIT_MASK(nr);
 }
 
+/* The first set bit of @addr at or after @start, or @size. */
+static inline unsigned long find_next_bit(const unsigned long *addr,
+					  unsigned long size,
+					  unsigned long start)
+{
+	unsigned long w;
+
+	if (start >= size)
+		return size;
+	w = addr[BIT_WORD(start)] & (~0UL << (start % BITS_PER_LONG));
+	for (;;) {
+		if (w) {
+			start = BIT_WORD(start) * BITS_PER_LONG +
+				__builtin_ctzl(w);
+			return start < size ? start : size;
+		}
+		start = (BIT_WORD(start) + 1) * BITS_PER_LONG;
+		if (start >= size)
+			return size;
+		w = addr[BIT_WORD(start)];
+	}
+}
+
+/* for_each_set_bit() over a u32 @bit, naming each argument once. */
+struct vqn_bit_iter {
+	const unsigned long *addr;
+	unsigned long size;
+	unsigned long next;
+	u32 *bit;
+};
+
+static inline struct vqn_bit_iter
+vqn_bit_iter_init(const unsigned long *addr, unsigned long size, u32 *bit)
+{
+	struct vqn_bit_iter it = { .addr = addr, .size = size, .bit = bit };
+
+	return it;
+}
+
+static inline bool vqn_bit_iter_next(struct vqn_bit_iter *it)
+{
+	it->next = find_next_bit(it->addr, it->size, it->next);
+	if (it->next >= it->size)
+		return false;
+	*it->bit = it->next++;
+	return true;
+}
+
+#define for_each_set_bit(bit, addr, size)				\
+	for (struct vqn_bit_iter __bit =				\
+		vqn_bit_iter_init((addr), (size), &(bit));		\
+	     vqn_bit_iter_next(&__bit);)
+
 /* Type-checked like the kernel's: comparing different types warns. */
 #define min(x, y) ({				\
 	typeof(x) _min1 = (x);			\
@@ -144,16 +197,19 @@ struct vqn_list_iter {
 	const struct list_head *cur;
 	size_t offset;
 	void **pos;
+	bool reverse;
 };
 
 static inline struct vqn_list_iter
-vqn_list_iter_init(const struct list_head *head, void **pos, size_t offset)
+vqn_list_iter_init(const struct list_head *head, void **pos, size_t offset,
+		   bool reverse)
 {
 	struct vqn_list_iter it = {
 		.head = head,
 		.cur = head,
 		.offset = offset,
 		.pos = pos,
+		.reverse = reverse,
 	};
 
 	return it;
@@ -161,17 +217,24 @@ vqn_list_iter_init(const struct list_head *head, void **pos, size_t offset)
 
 static inline bool vqn_list_iter_next(struct vqn_list_iter *it)
 {
-	it->cur = it->cur->next;
+	it->cur = it->reverse ? it->cur->prev : it->cur->next;
 	if (it->cur == it->head)
 		return false;
 	*it->pos = (char *)it->cur - it->offset;
 	return true;
 }
 
-#define list_for_each_entry(pos, head, member)				\
+#define vqn_list_for_each(pos, head, member, reverse)			\
 	for (struct vqn_list_iter __it =				\
 		vqn_list_iter_init((head), (void **)&(pos),		\
-				   offsetof(typeof(*(typeof(pos))0), member)); \
+				   offsetof(typeof(*(typeof(pos))0), member), \
+				   (reverse));				\
 	     vqn_list_iter_next(&__it);)
+
+#define list_for_each_entry(pos, head, member)				\
+	vqn_list_for_each(pos, head, member, false)
+
+#define list_for_each_entry_reverse(pos, head, member)			\
+	vqn_list_for_each(pos, head, member, true)
 
 #endif /* _VQN_USER_SHIM_H */

@@ -122,22 +122,21 @@ bool sm_edge_legal(u8 old, u8 new, u8 label, bool async)
 	}
 }
 
-void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_vq *vq, u8 old,
-		    u8 label, bool async)
+/*
+ * One report: @new_state and @reason are the queue's when it happened
+ * (results reach us after the call, from the sink).
+ */
+static void record(struct sm_guest *g, struct vqn_vq *vq, u8 old,
+		   u8 new_state, u8 label, u8 reason, bool async)
 {
-	struct sm_guest *g = guest_of(sm);
 	struct sm_report *r;
 	unsigned int i;
 
-	if (!sm_edge_legal(old, vq->state, label, async))
+	if (!sm_edge_legal(old, new_state, label, async))
 		guest_error(g, "illegal report dev %u q %u: %s -> %s (%s)%s",
 			    vq->dev->id, vqn_vq_index(vq), sm_state_name(old),
-			    sm_state_name(vq->state), sm_label_name(label),
+			    sm_state_name(new_state), sm_label_name(label),
 			    async ? " async" : "");
-	if (label != VQNOTIFY_LABEL_NONE && vq->label != label)
-		guest_error(g, "dev %u q %u reported (%s) but its label is (%s)",
-			    vq->dev->id, vqn_vq_index(vq), sm_label_name(label),
-			    sm_label_name(vq->label));
 	if (!async && !g->call_any) {
 		/* A result: the module drops those of other devices. */
 		if (vq->dev != g->call_dev)
@@ -166,10 +165,52 @@ void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_vq *vq, u8 old,
 	r->dev_id = vq->dev->id;
 	r->queue = vqn_vq_index(vq);
 	r->old_state = old;
-	r->new_state = vq->state;
+	r->new_state = new_state;
 	r->label = label;
-	r->reason = vq->reason;
+	r->reason = reason;
 	r->async = async;
+}
+
+/* The sink's results so far into @reports, in the order they came. */
+static void sink_flush(struct sm_guest *g)
+{
+	struct vqn_sink *s = &g->sink;
+	const struct vqnotify_vq_result *r;
+
+	if (!g->call_dev)
+		return;
+	if (s->nr > s->cap) {
+		guest_error(g, "%u results on dev %u of %u queues", s->nr,
+			    g->call_dev->id, s->cap);
+		return;
+	}
+	for (; g->sunk < s->nr; g->sunk++) {
+		r = &s->res[g->sunk];
+		if (r->queue >= g->call_dev->num_queues) {
+			guest_error(g, "result for queue %u of dev %u", r->queue,
+				    g->call_dev->id);
+			return;
+		}
+		record(g, &g->call_dev->vqs[r->queue], r->old_state,
+		       r->new_state, r->label, r->reason, false);
+	}
+}
+
+void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_vq *vq, u8 old,
+		    u8 label, bool async)
+{
+	struct sm_guest *g = guest_of(sm);
+
+	if (label != VQNOTIFY_LABEL_NONE && vq->label != label)
+		guest_error(g, "dev %u q %u reported (%s) but its label is (%s)",
+			    vq->dev->id, vqn_vq_index(vq), sm_label_name(label),
+			    sm_label_name(vq->label));
+	if (!async && g->call_dev && !g->call_any)
+		guest_error(g, "result for dev %u q %u not in the call's sink",
+			    vq->dev->id, vqn_vq_index(vq));
+	/* The results before this event came before it. */
+	sink_flush(g);
+	record(g, vq, old, vq->state, label, vq->reason, async);
 }
 
 /*
@@ -195,9 +236,8 @@ static u8 host_may_take(const struct sm_guest *g)
 	return VQNOTIFY_REASON_GRANTED;
 }
 
-u8 vqn_env_host_take(struct vqn_guest_sm *sm)
+static u8 host_take(struct sm_guest *g)
 {
-	struct sm_guest *g = guest_of(sm);
 	struct sm_host *h = g->host;
 	struct sm_user *u = &h->users[g->user];
 	u8 reason = host_may_take(g);
@@ -215,6 +255,22 @@ u8 vqn_env_host_take(struct vqn_guest_sm *sm)
 	if (g->host_serving && g->host_quota)
 		g->host_quota--;
 	return VQNOTIFY_REASON_GRANTED;
+}
+
+/* As the module: what one slot at a time would give, at once. */
+u32 vqn_env_host_take_n(struct vqn_guest_sm *sm, u32 n, u8 *reason)
+{
+	struct sm_guest *g = guest_of(sm);
+	u32 taken;
+
+	if (!n)
+		guest_error(g, "zero host slots asked for");
+	for (taken = 0; taken < n; taken++) {
+		*reason = host_take(g);
+		if (*reason != VQNOTIFY_REASON_GRANTED)
+			break;
+	}
+	return taken;
 }
 
 void vqn_env_host_give(struct vqn_guest_sm *sm)
@@ -305,10 +361,41 @@ static void call_begin(struct sm_guest *g, struct vqn_dev *d)
 {
 	g->call_dev = d;
 	g->call_first = g->nr_reports;
+	memset(&g->sink, 0, sizeof(g->sink));
+	g->sink.res = g->res;
+	g->sink.cap = d ? d->num_queues : 0;
+	g->sunk = 0;
+}
+
+/* The sink's counts agree with its results. */
+static void sink_check(struct sm_guest *g)
+{
+	const struct vqn_sink *s = &g->sink;
+	unsigned int i, n = 0, labels[VQNOTIFY_LABEL_MAX] = { 0 };
+	unsigned int refusals[VQNOTIFY_REASON_MAX] = { 0 };
+
+	for (i = 0; i < s->nr && i < s->cap; i++) {
+		if (s->res[i].label)
+			labels[s->res[i].label]++;
+		else
+			refusals[s->res[i].reason]++;
+	}
+	for (i = 0; i < VQNOTIFY_LABEL_MAX; i++)
+		n += s->labels[i];
+	for (i = 0; i < VQNOTIFY_REASON_MAX; i++)
+		n += s->refusals[i];
+	if (n != s->nr || s->labels[VQNOTIFY_LABEL_NONE] ||
+	    memcmp(labels, s->labels, sizeof(labels)) ||
+	    memcmp(refusals, s->refusals, sizeof(refusals)))
+		guest_error(g, "the sink counts %u results of %u", n, s->nr);
 }
 
 static void call_end(struct sm_guest *g)
 {
+	if (g->call_dev) {
+		sink_flush(g);
+		sink_check(g);
+	}
 	g->call_dev = NULL;
 	g->call_any = false;
 	g->call_first = g->nr_reports;
@@ -551,7 +638,7 @@ struct vqn_dev *sm_dev_find(struct sm_guest *g, u32 id)
 void sm_dev_remove(struct sm_guest *g, struct vqn_dev *d)
 {
 	call_begin(g, d);
-	vqn_sm_dev_remove(&g->sm, d);
+	vqn_sm_dev_remove_to(&g->sm, d, &g->sink);
 	g->devs[d->id - 1] = NULL;
 	call_end(g);
 	free(d);
@@ -560,7 +647,7 @@ void sm_dev_remove(struct sm_guest *g, struct vqn_dev *d)
 void sm_dev_reset(struct sm_guest *g, struct vqn_dev *d)
 {
 	call_begin(g, d);
-	vqn_sm_dev_reset(&g->sm, d);
+	vqn_sm_dev_reset_to(&g->sm, d, &g->sink);
 	g->acquired[d->id - 1] = false;
 	call_end(g);
 }
@@ -569,7 +656,7 @@ void sm_set_status(struct sm_guest *g, struct vqn_dev *d, u32 status,
 		   const unsigned long *ready)
 {
 	call_begin(g, d);
-	vqn_sm_set_status(&g->sm, d, status, ready);
+	vqn_sm_set_status_to(&g->sm, d, status, ready, &g->sink);
 	if (!status)
 		g->acquired[d->id - 1] = false;
 	call_end(g);
@@ -582,9 +669,9 @@ int sm_host_notifiers(struct sm_guest *g, struct vqn_dev *d,
 
 	call_begin(g, d);
 	if (enable)
-		ret = vqn_sm_vhost_on(&g->sm, d, queues);
+		ret = vqn_sm_vhost_on_to(&g->sm, d, queues, &g->sink);
 	else
-		vqn_sm_vhost_off(&g->sm, d, queues);
+		vqn_sm_vhost_off_to(&g->sm, d, queues, &g->sink);
 	call_end(g);
 	return ret;
 }
@@ -595,7 +682,7 @@ int sm_queues_acquire(struct sm_guest *g, struct vqn_dev *d,
 	int ret;
 
 	call_begin(g, d);
-	ret = vqn_sm_queues_acquire(&g->sm, d, queues);
+	ret = vqn_sm_queues_acquire_to(&g->sm, d, queues, &g->sink);
 	if (!ret)
 		g->acquired[d->id - 1] = true;
 	call_end(g);
@@ -608,7 +695,8 @@ int sm_queues_release(struct sm_guest *g, struct vqn_dev *d,
 	int ret;
 
 	call_begin(g, d);
-	ret = vqn_sm_queues_release(&g->sm, d, queues, reason, reset);
+	ret = vqn_sm_queues_release_to(&g->sm, d, queues, reason, reset,
+				       &g->sink);
 	call_end(g);
 	return ret;
 }
@@ -622,7 +710,8 @@ int sm_host_notifier(struct sm_guest *g, struct vqn_dev *d, u32 queue,
 	if (queue >= d->num_queues)
 		return -EINVAL;
 	call_begin(g, d);
-	ret = vqn_sm_host_notifier(&g->sm, d, &d->vqs[queue], enable);
+	ret = vqn_sm_host_notifier_to(&g->sm, d, &d->vqs[queue], enable,
+				      &g->sink);
 	call_end(g);
 	/* One result at most: the module has room for exactly one. */
 	for (i = first; i < g->nr_reports; i++)
@@ -638,7 +727,7 @@ void sm_load(struct sm_guest *g, struct vqn_dev *d, u32 status,
 	     const unsigned long *ready, const unsigned long *vhost)
 {
 	call_begin(g, d);
-	vqn_sm_load(&g->sm, d, status, ready);
+	vqn_sm_load_to(&g->sm, d, status, ready, &g->sink);
 	call_end(g);
 }
 

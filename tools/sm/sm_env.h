@@ -108,6 +108,9 @@ struct sm_host {
  * @call_dev: device of the call in progress, NULL for none
  * @call_any: the call may report on any device (release)
  * @call_first: index in @reports of the first report of the call
+ * @sink: the results of the call in progress, in @res
+ * @sunk: results of @sink already copied into @reports
+ * @res: room for a call's results, one per queue of a device
  * @errors: misbehaviour seen by the environment itself
  * @err: description of the first error
  */
@@ -129,6 +132,9 @@ struct sm_guest {
 	struct vqn_dev *call_dev;
 	bool call_any;
 	unsigned int call_first;
+	struct vqn_sink sink;
+	unsigned int sunk;
+	struct vqnotify_vq_result res[VQNOTIFY_MAX_QUEUES];
 	unsigned int errors;
 	char err[SM_ERR_LEN];
 };
