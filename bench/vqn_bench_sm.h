@@ -59,9 +59,9 @@ u32 vqn_env_host_take_n(struct vqn_guest_sm *sm, u32 n, u8 *reason)
 	return got;
 }
 
-void vqn_env_host_give(struct vqn_guest_sm *sm)
+void vqn_env_host_give_n(struct vqn_guest_sm *sm, u32 n)
 {
-	bsm_of(sm)->host_used--;
+	bsm_of(sm)->host_used -= n;
 }
 
 void vqn_env_host_wait(struct vqn_guest_sm *sm)

@@ -47,6 +47,12 @@ u32 vqn_env_host_take_n(struct vqn_guest_sm *g, u32 n, u8 *reason)
 	}
 	return taken;
 }
+
+void vqn_env_host_give_n(struct vqn_guest_sm *g, u32 n)
+{
+	while (n--)
+		vqn_env_host_give(g);
+}
 #endif
 
 static bool vq_holds_slot(u8 state)
@@ -118,12 +124,12 @@ static void waiting_add(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 reason)
 
 /*
  * Move @vq to @state. Accounting of the guest follows; the host-wide slot
- * is returned when the queue stops holding one, unless @keep_host_slot (the
- * slot is handed to another queue of the same guest by the caller). The
- * caller reports the move. Returns the old state.
+ * is returned when the queue stops holding one, if @give (else the caller
+ * hands it to another queue of the same guest, or returns it with others
+ * at once). The caller reports the move. Returns the old state.
  */
 static u8 vq_move(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 state,
-		  u8 label, u8 reason, bool keep_host_slot)
+		  u8 label, u8 reason, bool give)
 {
 	u8 old = vq->state;
 
@@ -146,8 +152,8 @@ static u8 vq_move(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 state,
 
 	if (vq_holds_slot(old) && !vq_holds_slot(state)) {
 		g->used--;
-		if (!keep_host_slot)
-			vqn_env_host_give(g);
+		if (give)
+			vqn_env_host_give_n(g, 1);
 	} else if (!vq_holds_slot(old) && vq_holds_slot(state)) {
 		g->used++;
 	}
@@ -188,21 +194,32 @@ static void put_result(struct vqn_guest_sm *g, struct vqn_sink *s,
 	s->nr++;
 }
 
-/* A result that is a transition of queue @i of @d. */
-static void move_result(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
-			u8 state, u8 label, u8 reason, struct vqn_sink *s)
+/*
+ * A result that is a transition of queue @i of @d. Returns 1 when it freed
+ * a slot, which the caller returns to the host with the others of the call.
+ */
+static u32 move_result(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
+		       u8 state, u8 label, u8 reason, struct vqn_sink *s)
 {
 	struct vqn_vq *vq = &d->vqs[i];
 	u8 old = vq_move(g, vq, state, label, reason, false);
 
 	put_result(g, s, vq, i, old, label);
+	return vq_holds_slot(old) && !vq_holds_slot(state);
+}
+
+/* The slots the call's transitions freed go back to the host at once. */
+static void give_back(struct vqn_guest_sm *g, u32 freed)
+{
+	if (freed)
+		vqn_env_host_give_n(g, freed);
 }
 
 /* A transition the call did not ask for: (p) or (r). */
 static void move_async(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 state,
-		       u8 label, u8 reason, bool keep_host_slot)
+		       u8 label, u8 reason, bool give)
 {
-	u8 old = vq_move(g, vq, state, label, reason, keep_host_slot);
+	u8 old = vq_move(g, vq, state, label, reason, give);
 
 	vqn_env_report(g, vq, old, label, true);
 }
@@ -250,12 +267,15 @@ static struct vqn_vq *newest_grant(struct vqn_guest_sm *g,
 	return NULL;
 }
 
-/* (p): take a grant away; its queue waits for promotion. */
+/*
+ * (p): take a grant away; its queue waits for promotion. Its host slot is
+ * returned, unless @keep: vhost takes it over.
+ */
 static void preempt(struct vqn_guest_sm *g, struct vqn_vq *victim, u8 reason,
-		    bool keep_host_slot)
+		    bool keep)
 {
 	move_async(g, victim, VQNOTIFY_VQ_DEASSIGNED, VQNOTIFY_LABEL_P, reason,
-		   keep_host_slot);
+		   !keep);
 	if (victim->dev->status & VQNOTIFY_STATUS_DRIVER_OK)
 		waiting_add(g, victim, reason);
 }
@@ -326,20 +346,27 @@ static bool wants_slot(const struct vqn_vq *vq)
 /**
  * struct want - a batch of (b) or (q) in progress
  * @got: host slots taken and not yet handed to a queue
+ * @granted: queues given a slot so far
+ * @label: the batch's transition, VQNOTIFY_LABEL_B or VQNOTIFY_LABEL_Q
  * @why: why the queues past those wait
  * @host_wait: some wait for the host
  */
 struct want {
 	u32 got;
+	u32 granted;
+	u8 label;
 	u8 why;
 	bool host_wait;
 };
 
-static void want_begin(struct vqn_guest_sm *g, u32 want, struct want *w)
+static void want_begin(struct vqn_guest_sm *g, u32 want, u8 label,
+		       struct want *w)
 {
 	u32 n;
 
 	w->got = 0;
+	w->granted = 0;
+	w->label = label;
 	w->host_wait = false;
 	if (vqn_sm_limited(g)) {
 		w->why = VQNOTIFY_REASON_LIMITED;
@@ -353,8 +380,39 @@ static void want_begin(struct vqn_guest_sm *g, u32 want, struct want *w)
 		w->why = VQNOTIFY_REASON_NO_SLOT;
 }
 
+/*
+ * The common case, once per queue of a DRIVER_OK: a slot taken already
+ * goes to a queue that wants one. The counters follow in want_end().
+ */
+static void want_grant(struct vqn_guest_sm *g, struct vqn_vq *vq, u32 i,
+		       struct want *w, struct vqn_sink *s)
+{
+	struct vqnotify_vq_result *r;
+
+	vq->state = VQNOTIFY_VQ_ASSIGNED;
+	vq->label = w->label;
+	vq->reason = VQNOTIFY_REASON_GRANTED;
+	vq->assign_seq = ++g->assign_seq;
+	list_add_tail(&vq->node, &g->assigned);
+	w->got--;
+	w->granted++;
+	if (!s) {
+		vqn_env_report(g, vq, VQNOTIFY_VQ_DEASSIGNED, w->label, false);
+		return;
+	}
+	if (s->res && s->nr < s->cap) {
+		r = &s->res[s->nr];
+		r->queue = i;
+		r->old_state = VQNOTIFY_VQ_DEASSIGNED;
+		r->new_state = VQNOTIFY_VQ_ASSIGNED;
+		r->label = w->label;
+		r->reason = VQNOTIFY_REASON_GRANTED;
+	}
+	s->nr++;
+}
+
 static void want_queue(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
-		       u8 label, struct want *w, struct vqn_sink *s)
+		       struct want *w, struct vqn_sink *s)
 {
 	struct vqn_vq *vq = &d->vqs[i];
 
@@ -364,9 +422,7 @@ static void want_queue(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
 		vq->reason = VQNOTIFY_REASON_NOT_READY;
 	} else if (!(vq->flags & VQNOTIFY_VQ_WAITING)) {
 		if (w->got) {
-			w->got--;
-			move_result(g, d, i, VQNOTIFY_VQ_ASSIGNED, label,
-				    VQNOTIFY_REASON_GRANTED, s);
+			want_grant(g, vq, i, w, s);
 			return;
 		}
 		waiting_add_quiet(g, vq, w->why);
@@ -375,8 +431,14 @@ static void want_queue(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
 	put_result(g, s, vq, i, vq->state, VQNOTIFY_LABEL_NONE);
 }
 
-static void want_end(struct vqn_guest_sm *g, struct want *w)
+static void want_end(struct vqn_guest_sm *g, struct want *w,
+		     struct vqn_sink *s)
 {
+	g->used += w->granted;
+	g->nr_assigned += w->granted;
+	g->counts[w->label] += w->granted;
+	if (s)
+		s->labels[w->label] += w->granted;
 	if (w->host_wait)
 		vqn_env_host_wait(g);
 }
@@ -414,10 +476,10 @@ static void want_all(struct vqn_guest_sm *g, struct vqn_dev *d, u32 want,
 	struct want w;
 	u32 i;
 
-	want_begin(g, want, &w);
+	want_begin(g, want, VQNOTIFY_LABEL_B, &w);
 	for (i = 0; i < d->num_queues; i++)
-		want_queue(g, d, i, VQNOTIFY_LABEL_B, &w, s);
-	want_end(g, &w);
+		want_queue(g, d, i, &w, s);
+	want_end(g, &w, s);
 }
 
 void vqn_sm_set_status_to(struct vqn_guest_sm *g, struct vqn_dev *d,
@@ -426,7 +488,7 @@ void vqn_sm_set_status_to(struct vqn_guest_sm *g, struct vqn_dev *d,
 {
 	bool was_ok = d->status & VQNOTIFY_STATUS_DRIVER_OK;
 	bool is_ok = status & VQNOTIFY_STATUS_DRIVER_OK;
-	u32 i;
+	u32 i, freed = 0;
 
 	if (!status) {
 		vqn_sm_dev_reset_to(g, d, s);
@@ -447,10 +509,12 @@ void vqn_sm_set_status_to(struct vqn_guest_sm *g, struct vqn_dev *d,
 				vq->reason = VQNOTIFY_REASON_STOPPED;
 			waiting_del(g, vq);
 			if (vq->state == VQNOTIFY_VQ_ASSIGNED)
-				move_result(g, d, i, VQNOTIFY_VQ_DEASSIGNED,
-					    VQNOTIFY_LABEL_S,
-					    VQNOTIFY_REASON_STOPPED, s);
+				freed += move_result(g, d, i,
+						     VQNOTIFY_VQ_DEASSIGNED,
+						     VQNOTIFY_LABEL_S,
+						     VQNOTIFY_REASON_STOPPED, s);
 		}
+		give_back(g, freed);
 		vqn_sm_promote(g);
 	}
 }
@@ -486,8 +550,7 @@ int vqn_sm_vhost_on_to(struct vqn_guest_sm *g, struct vqn_dev *d,
 		taken = vqn_env_host_take_n(g, min(need, budget - g->used),
 					    &why);
 	if (need - taken > preemptible) {
-		while (taken--)
-			vqn_env_host_give(g);
+		give_back(g, taken);
 		return -ENOSPC;
 	}
 
@@ -520,10 +583,10 @@ int vqn_sm_vhost_on_to(struct vqn_guest_sm *g, struct vqn_dev *d,
 /*
  * (e) vhost gives queue @i back to userspace, keeping the slot, if it may
  * hold one: as at (b), an initialised queue of a DRIVER_OK device. (f)
- * otherwise the slot is freed.
+ * otherwise the slot is freed: returns 1 then.
  */
-static void vhost_off_queue(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
-			    struct vqn_sink *s)
+static u32 vhost_off_queue(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
+			   struct vqn_sink *s)
 {
 	struct vqn_vq *vq = &d->vqs[i];
 	u8 reason;
@@ -531,9 +594,9 @@ static void vhost_off_queue(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
 	if (d->status & VQNOTIFY_STATUS_DRIVER_OK &&
 	    vq->flags & VQNOTIFY_VQ_INITIALISED && !vqn_sm_limited(g) &&
 	    user_fits(g, g->used, g->nr_offlimits - 1)) {
-		move_result(g, d, i, VQNOTIFY_VQ_ASSIGNED, VQNOTIFY_LABEL_E,
-			    VQNOTIFY_REASON_VHOST_OFF, s);
-		return;
+		return move_result(g, d, i, VQNOTIFY_VQ_ASSIGNED,
+				   VQNOTIFY_LABEL_E, VQNOTIFY_REASON_VHOST_OFF,
+				   s);
 	}
 	reason = VQNOTIFY_REASON_VHOST_OFF;
 	if (d->status & VQNOTIFY_STATUS_DRIVER_OK) {
@@ -548,17 +611,19 @@ static void vhost_off_queue(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
 		    s);
 	if (reason_waits(reason))
 		waiting_add(g, vq, reason);
+	return 1;
 }
 
 /* (e, f) vhost gives back the host notifiers of @queues it holds. */
 void vqn_sm_vhost_off_to(struct vqn_guest_sm *g, struct vqn_dev *d,
 			 const unsigned long *queues, struct vqn_sink *s)
 {
-	u32 i;
+	u32 i, freed = 0;
 
 	for_each_set_bit(i, queues, d->num_queues)
 		if (d->vqs[i].state == VQNOTIFY_VQ_OFFLIMITS)
-			vhost_off_queue(g, d, i, s);
+			freed += vhost_off_queue(g, d, i, s);
+	give_back(g, freed);
 	vqn_sm_promote(g);
 }
 
@@ -612,10 +677,10 @@ int vqn_sm_queues_acquire_to(struct vqn_guest_sm *g, struct vqn_dev *d,
 		d->vqs[i].flags |= VQNOTIFY_VQ_INITIALISED;
 		want += wants_slot(&d->vqs[i]);
 	}
-	want_begin(g, want, &w);
+	want_begin(g, want, VQNOTIFY_LABEL_Q, &w);
 	for_each_set_bit(i, queues, d->num_queues)
-		want_queue(g, d, i, VQNOTIFY_LABEL_Q, &w, s);
-	want_end(g, &w);
+		want_queue(g, d, i, &w, s);
+	want_end(g, &w, s);
 	return 0;
 }
 
@@ -629,7 +694,7 @@ int vqn_sm_queues_release_to(struct vqn_guest_sm *g, struct vqn_dev *d,
 			     const unsigned long *queues, u8 reason,
 			     bool reset, struct vqn_sink *s)
 {
-	u32 i;
+	u32 i, freed = 0;
 	int ret;
 
 	ret = check_not_vhost(d, queues);
@@ -641,14 +706,15 @@ int vqn_sm_queues_release_to(struct vqn_guest_sm *g, struct vqn_dev *d,
 		if (reset)
 			vq->flags &= ~VQNOTIFY_VQ_INITIALISED;
 		if (vq->state == VQNOTIFY_VQ_ASSIGNED) {
-			move_result(g, d, i, VQNOTIFY_VQ_DEASSIGNED,
-				    VQNOTIFY_LABEL_X, reason, s);
+			freed += move_result(g, d, i, VQNOTIFY_VQ_DEASSIGNED,
+					     VQNOTIFY_LABEL_X, reason, s);
 		} else if (vq->flags & VQNOTIFY_VQ_WAITING) {
 			waiting_del(g, vq);
 			vq->reason = reason;
 			put_result(g, s, vq, i, vq->state, VQNOTIFY_LABEL_NONE);
 		}
 	}
+	give_back(g, freed);
 	vqn_sm_promote(g);
 	return 0;
 }
@@ -661,7 +727,7 @@ int vqn_sm_queues_release_to(struct vqn_guest_sm *g, struct vqn_dev *d,
 void vqn_sm_reset_to(struct vqn_guest_sm *g, struct vqn_dev *d, u8 reason,
 		     struct vqn_sink *s)
 {
-	u32 i;
+	u32 i, freed = 0;
 
 	d->status = 0;
 	for (i = 0; i < d->num_queues; i++) {
@@ -670,11 +736,12 @@ void vqn_sm_reset_to(struct vqn_guest_sm *g, struct vqn_dev *d, u8 reason,
 		waiting_del(g, vq);
 		vq->flags &= ~VQNOTIFY_VQ_INITIALISED;
 		if (vq->state != VQNOTIFY_VQ_DEASSIGNED)
-			move_result(g, d, i, VQNOTIFY_VQ_DEASSIGNED,
-				    VQNOTIFY_LABEL_G, reason, s);
+			freed += move_result(g, d, i, VQNOTIFY_VQ_DEASSIGNED,
+					     VQNOTIFY_LABEL_G, reason, s);
 		else
 			vq->reason = reason;
 	}
+	give_back(g, freed);
 }
 
 /* (g) then (r): VQNOTIFY_DEV_RESET, and SET_STATUS with status 0. */
@@ -774,7 +841,7 @@ void vqn_sm_promote(struct vqn_guest_sm *g)
 	for (i = 0; i < got; i++)
 		move_async(g, list_first_entry(&g->waiting, struct vqn_vq, node),
 			   VQNOTIFY_VQ_ASSIGNED, VQNOTIFY_LABEL_R,
-			   VQNOTIFY_REASON_PROMOTED, false);
+			   VQNOTIFY_REASON_PROMOTED, true);
 	if (got < n && reason_host(why))
 		vqn_env_host_wait(g);
 }

@@ -166,22 +166,23 @@ int vqn_sm_check(const struct vqn_guest_sm *g);
  * how many it took; when fewer than @n, *@reason says why the next was
  * refused: VQNOTIFY_REASON_HOST_CAP when the host cap is reached, or
  * VQNOTIFY_REASON_QUOTA when the guest's owner holds its quota of slots.
- * vqn_env_host_give() returns one. vqn_env_host_wait() tells the
- * environment the guest has queues waiting for a slot it refused (the
+ * vqn_env_host_give_n() returns @n (> 0) at once. vqn_env_host_wait() tells
+ * the environment the guest has queues waiting for a slot it refused (the
  * last refusal).
  */
 void vqn_env_report(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 old,
 		    u8 label, bool async);
 u32 vqn_env_host_take_n(struct vqn_guest_sm *g, u32 n, u8 *reason);
-void vqn_env_host_give(struct vqn_guest_sm *g);
+void vqn_env_host_give_n(struct vqn_guest_sm *g, u32 n);
 void vqn_env_host_wait(struct vqn_guest_sm *g);
 
 /*
  * Until the module's glue passes a sink and takes slots n at a time: the
- * entry points as it calls them, and the one-slot hook it provides
- * (vqn_sm.c builds vqn_env_host_take_n() on it for the module alone).
+ * entry points as it calls them, and the one-slot hooks it provides
+ * (vqn_sm.c builds the n-slot hooks on them for the module alone).
  */
 u8 vqn_env_host_take(struct vqn_guest_sm *g);
+void vqn_env_host_give(struct vqn_guest_sm *g);
 
 static inline void vqn_sm_set_status(struct vqn_guest_sm *g,
 				     struct vqn_dev *d, u32 status,

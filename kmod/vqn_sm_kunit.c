@@ -51,9 +51,9 @@ u32 vqn_env_host_take_n(struct vqn_guest_sm *g, u32 n, u8 *reason)
 	return got;
 }
 
-void vqn_env_host_give(struct vqn_guest_sm *g)
+void vqn_env_host_give_n(struct vqn_guest_sm *g, u32 n)
 {
-	env_of(g)->host_used--;
+	env_of(g)->host_used -= n;
 }
 
 void vqn_env_host_wait(struct vqn_guest_sm *g)

@@ -273,18 +273,19 @@ u32 vqn_env_host_take_n(struct vqn_guest_sm *sm, u32 n, u8 *reason)
 	return taken;
 }
 
-void vqn_env_host_give(struct vqn_guest_sm *sm)
+void vqn_env_host_give_n(struct vqn_guest_sm *sm, u32 n)
 {
 	struct sm_guest *g = guest_of(sm);
 	struct sm_host *h = g->host;
 	struct sm_user *u = &h->users[g->user];
 
-	if (!h->used || !u->used) {
-		guest_error(g, "host slot given back while none is taken");
+	if (!n || h->used < n || u->used < n) {
+		guest_error(g, "%u host slots given back while %u are taken",
+			    n, u->used);
 		return;
 	}
-	h->used--;
-	u->used--;
+	h->used -= n;
+	u->used -= n;
 	if (h->waiters)
 		h->work_pending = true;
 }
