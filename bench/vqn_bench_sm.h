@@ -108,7 +108,7 @@ static int bsm_set_status(struct bsm_guest *g, u32 dev, u32 status,
 
 	if (!d)
 		return -ENOENT;
-	vqn_sm_set_status_to(&g->sm, d, status, NULL, &s);
+	vqn_sm_set_status(&g->sm, d, status, NULL, &s);
 	return s.nr;
 }
 
@@ -123,7 +123,7 @@ static int bsm_host_notifier(struct bsm_guest *g, u32 dev, u32 q, bool on,
 		return -ENOENT;
 	if (q >= d->num_queues)
 		return -EINVAL;
-	return vqn_sm_host_notifier_to(&g->sm, d, &d->vqs[q], on, &s);
+	return vqn_sm_host_notifier(&g->sm, d, &d->vqs[q], on, &s);
 }
 
 /* The broker's protocol: one request, one reply, each one datagram. */

@@ -282,41 +282,76 @@ static void vqn_observe(struct vqn_kguest *g, struct vqn_vq *vq, u8 old,
 		vqn_monitor->queue(g, vq, old, label);
 }
 
+/*
+ * Changes the VMM did not ask for ((p), (r)): counted, traced, told to the
+ * monitor and queued on the guest's ring as they happen. A closing guest's
+ * resets come here too, without a sink: they are observed, and nobody
+ * reads events any more.
+ */
 void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_vq *vq, u8 old,
 		    u8 label, bool async)
 {
 	struct vqn_kguest *g = vqn_kguest_of(sm);
-	u32 queue = vqn_vq_index(vq);
 	struct vqn_call *call = g->call;
+	struct vqnotify_event ev = {
+		.type = VQNOTIFY_EVENT_TRANSITION,
+		.dev_id = vq->dev->id,
+		.queue = vqn_vq_index(vq),
+		.old_state = old,
+		.new_state = vq->state,
+		.label = label,
+		.reason = vq->reason,
+	};
 
 	lockdep_assert_held(&g->lock);
 	vqn_observe(g, vq, old, label, call ? call->nl : vqn_monitor_listened());
-
-	if (async) {
-		struct vqnotify_event ev = {
-			.type = VQNOTIFY_EVENT_TRANSITION,
-			.dev_id = vq->dev->id,
-			.queue = queue,
-			.old_state = old,
-			.new_state = vq->state,
-			.label = label,
-			.reason = vq->reason,
-		};
-
+	if (async)
 		vqn_event_push(g, &ev);
-		return;
-	}
+}
 
-	if (!call || call->dev != vq->dev)
-		return;
-	if (call->res && !WARN_ON_ONCE(call->nr >= call->cap)) {
-		struct vqnotify_vq_result *r = &call->res[call->nr];
+/* Does an observer want each result of a call (not only their counts)? */
+bool vqn_call_observed(void)
+{
+	return vqn_monitor_listened() || trace_vq_transition_enabled() ||
+	       trace_vq_refusal_enabled();
+}
 
-		r->queue = queue;
-		r->old_state = old;
-		r->new_state = vq->state;
-		r->label = label;
-		r->reason = vq->reason;
+/*
+ * The results of a call, from its sink, under the guest's lock: counted
+ * host-wide, and when an observer wants them, traced and told to the
+ * monitor one by one.
+ */
+void vqn_call_report(struct vqn_kguest *g, struct vqn_call *call)
+{
+	const struct vqn_sink *s = &call->sink;
+	const struct vqnotify_vq_result *r;
+	struct vqn_dev *d = call->dev;
+	u32 i;
+
+	lockdep_assert_held(&g->lock);
+	if (call->reported || !s->nr)
+		return;
+	call->reported = true;
+	for (i = 1; i < VQNOTIFY_LABEL_MAX; i++)
+		if (s->labels[i])
+			this_cpu_add(vqn_stats.transitions[i], s->labels[i]);
+	for (i = 0; i < VQNOTIFY_REASON_MAX; i++)
+		if (s->refusals[i] && vqn_refused(i))
+			this_cpu_add(vqn_stats.refusals[i], s->refusals[i]);
+	if (!s->res)
+		return;
+	for (r = s->res; r < s->res + min(s->nr, s->cap); r++) {
+		if (r->label != VQNOTIFY_LABEL_NONE)
+			trace_vq_transition(g->id, d->id, r->queue,
+					    r->old_state, r->new_state,
+					    r->label, r->reason);
+		else if (vqn_refused(r->reason))
+			trace_vq_refusal(g->id, d->id, r->queue, r->new_state,
+					 r->reason);
+		else
+			continue;
+		if (call->nl)
+			vqn_monitor->queue(g, &d->vqs[r->queue], r->old_state,
+					   r->label);
 	}
-	call->nr++;
 }

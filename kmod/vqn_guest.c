@@ -210,7 +210,7 @@ void vqn_kguest_destroy(struct vqn_kguest *g)
 
 	mutex_lock(&g->lock);
 	xa_for_each(&g->devs, id, d) {
-		vqn_sm_reset(&g->sm, d, VQNOTIFY_REASON_REMOVED);
+		vqn_sm_reset(&g->sm, d, VQNOTIFY_REASON_REMOVED, NULL);
 		xa_erase(&g->devs, id);
 		g->nr_devices--;
 		vqn_monitor_dev(g, d, false);

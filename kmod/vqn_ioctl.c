@@ -194,21 +194,25 @@ int vqn_call_prepare(struct vqn_kguest *g, u32 dev_id, u64 ures, u32 cap,
 		return -ENOENT;
 
 	memset(call, 0, sizeof(*call));
-	if (!ures)
+	if (ures) {
+		if (cap < *nq)
+			return -EINVAL;
+		if (clear_user(u64_to_user_ptr(ures),
+			       *nq * sizeof(*call->sink.res)))
+			return -EFAULT;
+	} else if (!vqn_call_observed()) {
+		/* The sink counts the results; nobody wants them. */
 		return 0;
-	if (cap < *nq)
-		return -EINVAL;
-	if (clear_user(u64_to_user_ptr(ures), *nq * sizeof(*call->res)))
-		return -EFAULT;
+	}
 	/* A device of a few queues needs no allocation for its results. */
 	if (*nq <= ARRAY_SIZE(call->small))
-		call->res = call->small;
+		call->sink.res = call->small;
 	else
-		call->res = kvcalloc(*nq, sizeof(*call->res),
-				     GFP_KERNEL_ACCOUNT);
-	if (!call->res)
+		call->sink.res = kvcalloc(*nq, sizeof(*call->sink.res),
+					  GFP_KERNEL_ACCOUNT);
+	if (!call->sink.res)
 		return -ENOMEM;
-	call->cap = *nq;
+	call->sink.cap = *nq;
 	return 0;
 }
 
@@ -230,26 +234,31 @@ struct vqn_dev *vqn_call_begin(struct vqn_kguest *g, u32 dev_id, u32 nq,
 	return d;
 }
 
-void vqn_call_end(struct vqn_kguest *g)
+/* The call's results go to the observers, then the guest is unlocked. */
+void vqn_call_end(struct vqn_kguest *g, struct vqn_call *call)
 {
+	vqn_call_report(g, call);
 	g->call = NULL;
 	mutex_unlock(&g->lock);
 }
 
 void vqn_call_free(struct vqn_call *call)
 {
-	if (call->res != call->small)
-		kvfree(call->res);
+	if (call->sink.res != call->small)
+		kvfree(call->sink.res);
 }
 
 int vqn_call_finish(struct vqn_call *call, u64 ures, u32 *nr_results)
 {
+	u32 nr = call->sink.nr;
 	int ret = 0;
 
-	*nr_results = call->nr;
-	if (ures && call->nr &&
-	    copy_to_user(u64_to_user_ptr(ures), call->res,
-			 call->nr * sizeof(*call->res)))
+	/* The array has room for every queue, and each has one result. */
+	WARN_ON_ONCE(call->sink.res && nr > call->sink.cap);
+	*nr_results = nr;
+	if (ures && nr &&
+	    copy_to_user(u64_to_user_ptr(ures), call->sink.res,
+			 nr * sizeof(*call->sink.res)))
 		ret = -EFAULT;
 	vqn_call_free(call);
 	return ret;
@@ -309,19 +318,21 @@ static int vqn_ioctl_dev_op(struct vqn_kguest *g, void *arg, unsigned int cmd)
 	switch (cmd) {
 	case VQNOTIFY_SET_STATUS:
 		vqn_sm_set_status(&g->sm, d, op->status,
-				  have_ready ? ready : NULL);
+				  have_ready ? ready : NULL, &call.sink);
 		break;
 	case VQNOTIFY_DEV_RESET:
-		vqn_sm_dev_reset(&g->sm, d);
+		vqn_sm_dev_reset(&g->sm, d, &call.sink);
 		break;
 	case VQNOTIFY_DEV_REMOVE:
-		vqn_sm_dev_remove(&g->sm, d);
+		vqn_sm_dev_remove(&g->sm, d, &call.sink);
 		xa_erase(&g->devs, d->id);
 		g->nr_devices--;
+		/* Its queues' last results first, then the device goes. */
+		vqn_call_report(g, &call);
 		vqn_monitor_dev(g, d, false);
 		break;
 	}
-	vqn_call_end(g);
+	vqn_call_end(g, &call);
 	if (cmd == VQNOTIFY_DEV_REMOVE)
 		vqn_kdev_free(g, d);
 out:
@@ -395,23 +406,24 @@ static int vqn_ioctl_queues(struct vqn_kguest *g, void *arg, unsigned int cmd)
 	}
 	switch (cmd) {
 	case VQNOTIFY_QUEUES_ACQUIRE:
-		ret = vqn_sm_queues_acquire(&g->sm, d, queues);
+		ret = vqn_sm_queues_acquire(&g->sm, d, queues, &call.sink);
 		break;
 	case VQNOTIFY_QUEUES_RELEASE:
 		reason = q->flags & VQNOTIFY_QUEUES_KVM_REFUSED ?
 			 VQNOTIFY_REASON_KVM_REFUSED :
 			 VQNOTIFY_REASON_RELEASED;
 		ret = vqn_sm_queues_release(&g->sm, d, queues, reason,
-					    q->flags & VQNOTIFY_QUEUES_RESET);
+					    q->flags & VQNOTIFY_QUEUES_RESET,
+					    &call.sink);
 		break;
 	case VQNOTIFY_SET_HOST_NOTIFIERS:
 		if (q->flags & VQNOTIFY_HOST_NOTIFIER_ENABLE)
-			ret = vqn_sm_vhost_on(&g->sm, d, queues);
+			ret = vqn_sm_vhost_on(&g->sm, d, queues, &call.sink);
 		else
-			vqn_sm_vhost_off(&g->sm, d, queues);
+			vqn_sm_vhost_off(&g->sm, d, queues, &call.sink);
 		break;
 	}
-	vqn_call_end(g);
+	vqn_call_end(g, &call);
 out:
 	if (ret) {
 		vqn_call_free(&call);
@@ -438,8 +450,7 @@ int vqn_ioctl_host_notifiers(struct vqn_kguest *g, void *arg)
 int vqn_ioctl_host_notifier(struct vqn_kguest *g, void *arg)
 {
 	struct vqnotify_host_notifier *hn = arg;
-	struct vqn_call call = { .res = &hn->result, .cap = 1 };
-	struct vqn_vq *vq;
+	struct vqn_call call = { .sink = { .res = &hn->result, .cap = 1 } };
 	struct vqn_dev *d;
 	int ret;
 
@@ -459,13 +470,14 @@ int vqn_ioctl_host_notifier(struct vqn_kguest *g, void *arg)
 		ret = -EINVAL;
 		goto out;
 	}
-	vq = &d->vqs[hn->queue];
 	call.dev = d;
 	call.nl = vqn_monitor_listened();
 	g->call = &call;
-	ret = vqn_sm_host_notifier(&g->sm, d, vq,
-				   hn->flags & VQNOTIFY_HOST_NOTIFIER_ENABLE);
-	g->call = NULL;
+	ret = vqn_sm_host_notifier(&g->sm, d, &d->vqs[hn->queue],
+				   hn->flags & VQNOTIFY_HOST_NOTIFIER_ENABLE,
+				   &call.sink);
+	vqn_call_end(g, &call);
+	return ret;
 out:
 	mutex_unlock(&g->lock);
 	return ret;

@@ -30,7 +30,7 @@ int vqn_call_prepare(struct vqn_kguest *g, u32 dev_id, u64 ures, u32 cap,
 		     struct vqn_call *call, u32 *nq);
 struct vqn_dev *vqn_call_begin(struct vqn_kguest *g, u32 dev_id, u32 nq,
 			       struct vqn_call *call);
-void vqn_call_end(struct vqn_kguest *g);
+void vqn_call_end(struct vqn_kguest *g, struct vqn_call *call);
 void vqn_call_free(struct vqn_call *call);
 int vqn_call_finish(struct vqn_call *call, u64 ures, u32 *nr_results);
 

@@ -185,8 +185,9 @@ int vqn_ioctl_dev_load(struct vqn_kguest *g, void *arg)
 			 d->transport != le32_to_cpu(h->transport))
 			ret = -EINVAL;
 		else
-			vqn_sm_load(&g->sm, d, le32_to_cpu(h->status), ready);
-		vqn_call_end(g);
+			vqn_sm_load(&g->sm, d, le32_to_cpu(h->status), ready,
+				    &call.sink);
+		vqn_call_end(g, &call);
 	}
 	if (ret)
 		vqn_call_free(&call);

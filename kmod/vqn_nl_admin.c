@@ -147,7 +147,7 @@ int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 		mutex_unlock(&vqn_guests_lock);
 		return -EINVAL;
 	}
-	/* Read locklessly by vqn_kguest_create() and vqn_env_host_take(). */
+	/* Read locklessly by vqn_kguest_create() and vqn_env_host_take_n(). */
 	if (bud)
 		WRITE_ONCE(vqn_cfg.default_budget, nla_get_u32(bud));
 	if (rsv)

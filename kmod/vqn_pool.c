@@ -92,47 +92,81 @@ static u8 vqn_host_may_take(struct vqn_kguest *g)
 	return VQNOTIFY_REASON_GRANTED;
 }
 
-/* One slot, charged to the user and to the host. */
-u8 vqn_env_host_take(struct vqn_guest_sm *sm)
+/*
+ * Up to @n units of @v below @max (any number unless @enforce), in one
+ * atomic: returns how many were taken.
+ */
+static u32 vqn_take_upto(atomic_t *v, u32 n, u32 max, bool enforce)
+{
+	int used = atomic_read(v);
+	u32 got;
+
+	do {
+		got = n;
+		if (enforce && (u64)used + n > max)
+			got = (u32)used < max ? max - used : 0;
+		if (!got)
+			return 0;
+	} while (!atomic_try_cmpxchg(v, &used, used + got));
+	return got;
+}
+
+/*
+ * Up to @n slots, charged to the user and to the host: as many as the
+ * user's quota and then the host cap leave, one atomic on each counter
+ * whatever @n (a DRIVER_OK of 1024 queues took 1024 cmpxchg loops on the
+ * host-wide counter). In its turn of the promotion work a guest takes at
+ * most its turn's quota. What one slot at a time would give: the quota
+ * and the cap refuse alike every slot after the first they refuse.
+ */
+u32 vqn_env_host_take_n(struct vqn_guest_sm *sm, u32 n, u8 *reason)
 {
 	struct vqn_kguest *g = vqn_kguest_of(sm);
-	int used = atomic_read(&vqn_host_used);
-	u8 reason;
+	struct vqn_user *u = g->user;
+	u32 want = n, got = 0, charged;
 
 	lockdep_assert_held(&g->lock);
-	reason = vqn_host_may_take(g);
-	if (reason != VQNOTIFY_REASON_GRANTED)
+	*reason = vqn_host_may_take(g);
+	if (*reason != VQNOTIFY_REASON_GRANTED)
 		goto refused;
-	if (!vqn_user_charge(g->user, VQN_LIMIT_SLOTS, 1, !g->quota_exempt)) {
-		reason = VQNOTIFY_REASON_QUOTA;
-		goto refused;
+	if (g->host_serving) {
+		n = min(n, g->host_quota);
+		*reason = g->host_wait_reason;
 	}
-	do {
-		if (used >= READ_ONCE(vqn_cfg.host_cap)) {
-			vqn_user_uncharge(g->user, VQN_LIMIT_SLOTS, 1);
-			reason = VQNOTIFY_REASON_HOST_CAP;
-			goto refused;
-		}
-	} while (!atomic_try_cmpxchg(&vqn_host_used, &used, used + 1));
-	if (g->host_serving && g->host_quota)
-		g->host_quota--;
-	return VQNOTIFY_REASON_GRANTED;
-
+	charged = vqn_take_upto(&u->used[VQN_LIMIT_SLOTS], n,
+				vqn_user_max(u, VQN_LIMIT_SLOTS),
+				!g->quota_exempt);
+	if (charged < n) {
+		/* As vqn_user_charge(): a refusal by the quota is counted. */
+		atomic64_add(n - charged, &u->nr_quota);
+		*reason = VQNOTIFY_REASON_QUOTA;
+	}
+	if (charged)
+		got = vqn_take_upto(&vqn_host_used, charged,
+				    READ_ONCE(vqn_cfg.host_cap), true);
+	if (got < charged) {
+		vqn_user_uncharge(u, VQN_LIMIT_SLOTS, charged - got);
+		*reason = VQNOTIFY_REASON_HOST_CAP;
+	}
+	if (g->host_serving)
+		g->host_quota -= got;
+	if (got == want)
+		return got;
 refused:
-	g->host_refused = reason;
-	return reason;
+	g->host_refused = *reason;
+	return got;
 }
 
 static void vqn_host_promote_fn(struct work_struct *work);
 static DECLARE_WORK(vqn_host_work, vqn_host_promote_fn);
 
 /* The barrier pairs with vqn_env_host_wait()'s ("DOC: Locking"). */
-void vqn_env_host_give(struct vqn_guest_sm *sm)
+void vqn_env_host_give_n(struct vqn_guest_sm *sm, u32 n)
 {
 	struct vqn_kguest *g = vqn_kguest_of(sm);
 
-	vqn_user_uncharge(g->user, VQN_LIMIT_SLOTS, 1);
-	atomic_dec(&vqn_host_used);
+	vqn_user_uncharge(g->user, VQN_LIMIT_SLOTS, n);
+	atomic_sub(n, &vqn_host_used);
 	smp_mb__after_atomic(); /* pairs with vqn_env_host_wait() */
 	if (atomic_read(&vqn_host_nr_waiting))
 		schedule_work(&vqn_host_work);
@@ -191,7 +225,7 @@ void vqn_env_host_wait(struct vqn_guest_sm *sm)
 	}
 	g->host_wait_reason = reason;
 	spin_unlock(&vqn_host_wait_lock);
-	smp_mb__after_atomic(); /* pairs with vqn_env_host_give() */
+	smp_mb__after_atomic(); /* pairs with vqn_env_host_give_n() */
 	if (atomic_read(&vqn_host_used) < READ_ONCE(vqn_cfg.host_cap) &&
 	    vqn_host_user_room(u, g))
 		schedule_work(&vqn_host_work);

@@ -34,27 +34,6 @@
 #endif
 #include "vqn_sm.h"
 
-#if defined(__KERNEL__) && !defined(VQN_ENV_HAS_TAKE_N)
-/* Until the module's glue takes slots n at a time: one by one. */
-u32 vqn_env_host_take_n(struct vqn_guest_sm *g, u32 n, u8 *reason)
-{
-	u32 taken;
-
-	for (taken = 0; taken < n; taken++) {
-		*reason = vqn_env_host_take(g);
-		if (*reason != VQNOTIFY_REASON_GRANTED)
-			break;
-	}
-	return taken;
-}
-
-void vqn_env_host_give_n(struct vqn_guest_sm *g, u32 n)
-{
-	while (n--)
-		vqn_env_host_give(g);
-}
-#endif
-
 static bool vq_holds_slot(u8 state)
 {
 	return state != VQNOTIFY_VQ_DEASSIGNED;
@@ -482,16 +461,16 @@ static void want_all(struct vqn_guest_sm *g, struct vqn_dev *d, u32 want,
 	want_end(g, &w, s);
 }
 
-void vqn_sm_set_status_to(struct vqn_guest_sm *g, struct vqn_dev *d,
-			  u32 status, const unsigned long *ready,
-			  struct vqn_sink *s)
+void vqn_sm_set_status(struct vqn_guest_sm *g, struct vqn_dev *d,
+		       u32 status, const unsigned long *ready,
+		       struct vqn_sink *s)
 {
 	bool was_ok = d->status & VQNOTIFY_STATUS_DRIVER_OK;
 	bool is_ok = status & VQNOTIFY_STATUS_DRIVER_OK;
 	u32 i, freed = 0;
 
 	if (!status) {
-		vqn_sm_dev_reset_to(g, d, s);
+		vqn_sm_dev_reset(g, d, s);
 		return;
 	}
 	d->status = status;
@@ -528,8 +507,8 @@ void vqn_sm_set_status_to(struct vqn_guest_sm *g, struct vqn_dev *d,
  * counts against the vhost reserve, which may leave one free for a waiting
  * queue (r). O(words of @queues + queues in it), not O(queues of @d).
  */
-int vqn_sm_vhost_on_to(struct vqn_guest_sm *g, struct vqn_dev *d,
-		       const unsigned long *queues, struct vqn_sink *s)
+int vqn_sm_vhost_on(struct vqn_guest_sm *g, struct vqn_dev *d,
+		    const unsigned long *queues, struct vqn_sink *s)
 {
 	u32 i, need = 0, taken = 0, preemptible = g->nr_assigned;
 	u32 budget = vqn_sm_budget(g);
@@ -615,8 +594,8 @@ static u32 vhost_off_queue(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
 }
 
 /* (e, f) vhost gives back the host notifiers of @queues it holds. */
-void vqn_sm_vhost_off_to(struct vqn_guest_sm *g, struct vqn_dev *d,
-			 const unsigned long *queues, struct vqn_sink *s)
+void vqn_sm_vhost_off(struct vqn_guest_sm *g, struct vqn_dev *d,
+		      const unsigned long *queues, struct vqn_sink *s)
 {
 	u32 i, freed = 0;
 
@@ -628,8 +607,8 @@ void vqn_sm_vhost_off_to(struct vqn_guest_sm *g, struct vqn_dev *d,
 }
 
 /* API 1's single-queue call: EALREADY when there is nothing to do. */
-int vqn_sm_host_notifier_to(struct vqn_guest_sm *g, struct vqn_dev *d,
-			    struct vqn_vq *vq, bool enable, struct vqn_sink *s)
+int vqn_sm_host_notifier(struct vqn_guest_sm *g, struct vqn_dev *d,
+			 struct vqn_vq *vq, bool enable, struct vqn_sink *s)
 {
 	unsigned long one[BITS_TO_LONGS(VQNOTIFY_MAX_QUEUES)];
 	bool vhost_holds = vq->state == VQNOTIFY_VQ_OFFLIMITS;
@@ -641,8 +620,8 @@ int vqn_sm_host_notifier_to(struct vqn_guest_sm *g, struct vqn_dev *d,
 	memset(one, 0, BITS_TO_LONGS(d->num_queues) * sizeof(one[0]));
 	__set_bit(i, one);
 	if (enable)
-		return vqn_sm_vhost_on_to(g, d, one, s);
-	vqn_sm_vhost_off_to(g, d, one, s);
+		return vqn_sm_vhost_on(g, d, one, s);
+	vqn_sm_vhost_off(g, d, one, s);
 	return 0;
 }
 
@@ -663,8 +642,8 @@ static int check_not_vhost(const struct vqn_dev *d,
  * virtio-blk dataplane restarts them at status 11 after a bus-master
  * clear): each is initialised from now on and wants a slot as at (b).
  */
-int vqn_sm_queues_acquire_to(struct vqn_guest_sm *g, struct vqn_dev *d,
-			     const unsigned long *queues, struct vqn_sink *s)
+int vqn_sm_queues_acquire(struct vqn_guest_sm *g, struct vqn_dev *d,
+			  const unsigned long *queues, struct vqn_sink *s)
 {
 	u32 i, want = 0;
 	struct want w;
@@ -690,9 +669,9 @@ int vqn_sm_queues_acquire_to(struct vqn_guest_sm *g, struct vqn_dev *d,
  * not wait for promotion; those that waited stop. @reset: a per-queue reset
  * also makes them uninitialised. The freed slots go to waiting queues (r).
  */
-int vqn_sm_queues_release_to(struct vqn_guest_sm *g, struct vqn_dev *d,
-			     const unsigned long *queues, u8 reason,
-			     bool reset, struct vqn_sink *s)
+int vqn_sm_queues_release(struct vqn_guest_sm *g, struct vqn_dev *d,
+			  const unsigned long *queues, u8 reason,
+			  bool reset, struct vqn_sink *s)
 {
 	u32 i, freed = 0;
 	int ret;
@@ -722,10 +701,10 @@ int vqn_sm_queues_release_to(struct vqn_guest_sm *g, struct vqn_dev *d,
 /*
  * (g) every queue of the device to DEASSIGNED, OFFLIMITS included, and
  * nothing else: this alone is what a closing guest does to its devices.
- * vqn_sm_dev_reset_to() and vqn_sm_dev_remove_to() also promote (r).
+ * vqn_sm_dev_reset() and vqn_sm_dev_remove() also promote (r).
  */
-void vqn_sm_reset_to(struct vqn_guest_sm *g, struct vqn_dev *d, u8 reason,
-		     struct vqn_sink *s)
+void vqn_sm_reset(struct vqn_guest_sm *g, struct vqn_dev *d, u8 reason,
+		  struct vqn_sink *s)
 {
 	u32 i, freed = 0;
 
@@ -745,18 +724,18 @@ void vqn_sm_reset_to(struct vqn_guest_sm *g, struct vqn_dev *d, u8 reason,
 }
 
 /* (g) then (r): VQNOTIFY_DEV_RESET, and SET_STATUS with status 0. */
-void vqn_sm_dev_reset_to(struct vqn_guest_sm *g, struct vqn_dev *d,
-			 struct vqn_sink *s)
+void vqn_sm_dev_reset(struct vqn_guest_sm *g, struct vqn_dev *d,
+		      struct vqn_sink *s)
 {
-	vqn_sm_reset_to(g, d, VQNOTIFY_REASON_RESET, s);
+	vqn_sm_reset(g, d, VQNOTIFY_REASON_RESET, s);
 	vqn_sm_promote(g);
 }
 
 /* (g) then (r): the device goes; the caller frees it. */
-void vqn_sm_dev_remove_to(struct vqn_guest_sm *g, struct vqn_dev *d,
-			  struct vqn_sink *s)
+void vqn_sm_dev_remove(struct vqn_guest_sm *g, struct vqn_dev *d,
+		       struct vqn_sink *s)
 {
-	vqn_sm_reset_to(g, d, VQNOTIFY_REASON_REMOVED, s);
+	vqn_sm_reset(g, d, VQNOTIFY_REASON_REMOVED, s);
 	vqn_sm_promote(g);
 }
 
@@ -785,8 +764,8 @@ bool vqn_sm_dev_quiescent(const struct vqn_dev *d)
  * ASSIGNED (d). Without vhost there, they simply keep their slot. (The
  * blob's vhost bitmap says what vhost held; the states need it no more.)
  */
-void vqn_sm_load_to(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
-		    const unsigned long *ready, struct vqn_sink *s)
+void vqn_sm_load(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
+		 const unsigned long *ready, struct vqn_sink *s)
 {
 	u32 want;
 

@@ -123,32 +123,33 @@ u8 vqn_sm_vq_flags(const struct vqn_guest_sm *g, const struct vqn_vq *vq);
 
 /*
  * The entry points that are a call on one device put its results in @s
- * (NULL: vqn_env_report() gets them, as it gets the events).
+ * (NULL: vqn_env_report() gets them, as it gets the events: a closing
+ * guest's resets).
  */
 void vqn_sm_dev_init(struct vqn_guest_sm *g, struct vqn_dev *d);
-void vqn_sm_set_status_to(struct vqn_guest_sm *g, struct vqn_dev *d,
-			  u32 status, const unsigned long *ready,
-			  struct vqn_sink *s);
-void vqn_sm_dev_reset_to(struct vqn_guest_sm *g, struct vqn_dev *d,
+void vqn_sm_set_status(struct vqn_guest_sm *g, struct vqn_dev *d,
+		       u32 status, const unsigned long *ready,
+		       struct vqn_sink *s);
+void vqn_sm_dev_reset(struct vqn_guest_sm *g, struct vqn_dev *d,
+		      struct vqn_sink *s);
+void vqn_sm_dev_remove(struct vqn_guest_sm *g, struct vqn_dev *d,
+		       struct vqn_sink *s);
+void vqn_sm_reset(struct vqn_guest_sm *g, struct vqn_dev *d, u8 reason,
+		  struct vqn_sink *s);
+int vqn_sm_vhost_on(struct vqn_guest_sm *g, struct vqn_dev *d,
+		    const unsigned long *queues, struct vqn_sink *s);
+void vqn_sm_vhost_off(struct vqn_guest_sm *g, struct vqn_dev *d,
+		      const unsigned long *queues, struct vqn_sink *s);
+int vqn_sm_host_notifier(struct vqn_guest_sm *g, struct vqn_dev *d,
+			 struct vqn_vq *vq, bool enable,
 			 struct vqn_sink *s);
-void vqn_sm_dev_remove_to(struct vqn_guest_sm *g, struct vqn_dev *d,
-			  struct vqn_sink *s);
-void vqn_sm_reset_to(struct vqn_guest_sm *g, struct vqn_dev *d, u8 reason,
-		     struct vqn_sink *s);
-int vqn_sm_vhost_on_to(struct vqn_guest_sm *g, struct vqn_dev *d,
-		       const unsigned long *queues, struct vqn_sink *s);
-void vqn_sm_vhost_off_to(struct vqn_guest_sm *g, struct vqn_dev *d,
-			 const unsigned long *queues, struct vqn_sink *s);
-int vqn_sm_host_notifier_to(struct vqn_guest_sm *g, struct vqn_dev *d,
-			    struct vqn_vq *vq, bool enable,
-			    struct vqn_sink *s);
-int vqn_sm_queues_acquire_to(struct vqn_guest_sm *g, struct vqn_dev *d,
-			     const unsigned long *queues, struct vqn_sink *s);
-int vqn_sm_queues_release_to(struct vqn_guest_sm *g, struct vqn_dev *d,
-			     const unsigned long *queues, u8 reason,
-			     bool reset, struct vqn_sink *s);
-void vqn_sm_load_to(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
-		    const unsigned long *ready, struct vqn_sink *s);
+int vqn_sm_queues_acquire(struct vqn_guest_sm *g, struct vqn_dev *d,
+			  const unsigned long *queues, struct vqn_sink *s);
+int vqn_sm_queues_release(struct vqn_guest_sm *g, struct vqn_dev *d,
+			  const unsigned long *queues, u8 reason,
+			  bool reset, struct vqn_sink *s);
+void vqn_sm_load(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
+		 const unsigned long *ready, struct vqn_sink *s);
 bool vqn_sm_dev_quiescent(const struct vqn_dev *d);
 void vqn_sm_reconfigure(struct vqn_guest_sm *g);
 void vqn_sm_promote(struct vqn_guest_sm *g);
@@ -175,78 +176,6 @@ void vqn_env_report(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 old,
 u32 vqn_env_host_take_n(struct vqn_guest_sm *g, u32 n, u8 *reason);
 void vqn_env_host_give_n(struct vqn_guest_sm *g, u32 n);
 void vqn_env_host_wait(struct vqn_guest_sm *g);
-
-/*
- * Until the module's glue passes a sink and takes slots n at a time: the
- * entry points as it calls them, and the one-slot hooks it provides
- * (vqn_sm.c builds the n-slot hooks on them for the module alone).
- */
-u8 vqn_env_host_take(struct vqn_guest_sm *g);
-void vqn_env_host_give(struct vqn_guest_sm *g);
-
-static inline void vqn_sm_set_status(struct vqn_guest_sm *g,
-				     struct vqn_dev *d, u32 status,
-				     const unsigned long *ready)
-{
-	vqn_sm_set_status_to(g, d, status, ready, NULL);
-}
-
-static inline void vqn_sm_dev_reset(struct vqn_guest_sm *g, struct vqn_dev *d)
-{
-	vqn_sm_dev_reset_to(g, d, NULL);
-}
-
-static inline void vqn_sm_dev_remove(struct vqn_guest_sm *g,
-				     struct vqn_dev *d)
-{
-	vqn_sm_dev_remove_to(g, d, NULL);
-}
-
-static inline void vqn_sm_reset(struct vqn_guest_sm *g, struct vqn_dev *d,
-				u8 reason)
-{
-	vqn_sm_reset_to(g, d, reason, NULL);
-}
-
-static inline int vqn_sm_vhost_on(struct vqn_guest_sm *g, struct vqn_dev *d,
-				  const unsigned long *queues)
-{
-	return vqn_sm_vhost_on_to(g, d, queues, NULL);
-}
-
-static inline void vqn_sm_vhost_off(struct vqn_guest_sm *g, struct vqn_dev *d,
-				    const unsigned long *queues)
-{
-	vqn_sm_vhost_off_to(g, d, queues, NULL);
-}
-
-static inline int vqn_sm_host_notifier(struct vqn_guest_sm *g,
-				       struct vqn_dev *d, struct vqn_vq *vq,
-				       bool enable)
-{
-	return vqn_sm_host_notifier_to(g, d, vq, enable, NULL);
-}
-
-static inline int vqn_sm_queues_acquire(struct vqn_guest_sm *g,
-					struct vqn_dev *d,
-					const unsigned long *queues)
-{
-	return vqn_sm_queues_acquire_to(g, d, queues, NULL);
-}
-
-static inline int vqn_sm_queues_release(struct vqn_guest_sm *g,
-					struct vqn_dev *d,
-					const unsigned long *queues, u8 reason,
-					bool reset)
-{
-	return vqn_sm_queues_release_to(g, d, queues, reason, reset, NULL);
-}
-
-static inline void vqn_sm_load(struct vqn_guest_sm *g, struct vqn_dev *d,
-			       u32 status, const unsigned long *ready)
-{
-	vqn_sm_load_to(g, d, status, ready, NULL);
-}
 
 static inline u32 vqn_vq_index(const struct vqn_vq *vq)
 {

@@ -8,8 +8,6 @@
 #include <kunit/test.h>
 #include <linux/slab.h>
 
-/* This environment takes host slots n at a time itself. */
-#define VQN_ENV_HAS_TAKE_N
 #include "vqn_sm.c"
 
 #define NQ 8
@@ -95,7 +93,7 @@ static void vqn_sm_test_driver_ok_budget(struct kunit *test)
 	struct vqn_dev *d = new_dev(test, e);
 
 	KUNIT_EXPECT_EQ(test, d->vqs[0].label, VQNOTIFY_LABEL_A);
-	vqn_sm_set_status(&e->g, d, 0x0f, NULL);
+	vqn_sm_set_status(&e->g, d, 0x0f, NULL, NULL);
 	KUNIT_EXPECT_EQ(test, e->g.nr_assigned, 7U);
 	KUNIT_EXPECT_EQ(test, e->g.nr_waiting, 1U);
 	KUNIT_EXPECT_EQ(test, d->vqs[7].reason, VQNOTIFY_REASON_NO_SLOT);
@@ -109,9 +107,9 @@ static void vqn_sm_test_vhost_preempts(struct kunit *test)
 	struct vqn_kunit_env *e = new_env(test, 7);
 	struct vqn_dev *d = new_dev(test, e);
 
-	vqn_sm_set_status(&e->g, d, 0x0f, NULL);
-	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, &d->vqs[7], true),
-			0);
+	vqn_sm_set_status(&e->g, d, 0x0f, NULL, NULL);
+	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, &d->vqs[7], true,
+						   NULL), 0);
 	KUNIT_EXPECT_EQ(test, d->vqs[7].state, VQNOTIFY_VQ_OFFLIMITS);
 	KUNIT_EXPECT_EQ(test, d->vqs[6].state, VQNOTIFY_VQ_DEASSIGNED);
 	KUNIT_EXPECT_EQ(test, d->vqs[6].label, VQNOTIFY_LABEL_P);
@@ -119,7 +117,8 @@ static void vqn_sm_test_vhost_preempts(struct kunit *test)
 	check(test, e);
 
 	KUNIT_EXPECT_EQ(test,
-			vqn_sm_host_notifier(&e->g, d, &d->vqs[7], false), 0);
+			vqn_sm_host_notifier(&e->g, d, &d->vqs[7], false,
+					     NULL), 0);
 	KUNIT_EXPECT_EQ(test, d->vqs[7].label, VQNOTIFY_LABEL_E);
 	KUNIT_EXPECT_EQ(test, d->vqs[6].state, VQNOTIFY_VQ_DEASSIGNED);
 	check(test, e);
@@ -131,13 +130,14 @@ static void vqn_sm_test_limited(struct kunit *test)
 	struct vqn_kunit_env *e = new_env(test, 6);
 	struct vqn_dev *d = new_dev(test, e);
 
-	vqn_sm_set_status(&e->g, d, 0x0f, NULL);
+	vqn_sm_set_status(&e->g, d, 0x0f, NULL, NULL);
 	KUNIT_EXPECT_EQ(test, e->g.used, 0U);
 	KUNIT_EXPECT_EQ(test, d->vqs[0].reason, VQNOTIFY_REASON_LIMITED);
-	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, &d->vqs[0], true),
-			0);
+	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, &d->vqs[0], true,
+						   NULL), 0);
 	KUNIT_EXPECT_EQ(test,
-			vqn_sm_host_notifier(&e->g, d, &d->vqs[0], false), 0);
+			vqn_sm_host_notifier(&e->g, d, &d->vqs[0], false,
+					     NULL), 0);
 	KUNIT_EXPECT_EQ(test, d->vqs[0].label, VQNOTIFY_LABEL_F);
 	check(test, e);
 }
@@ -149,11 +149,11 @@ static void vqn_sm_test_enospc(struct kunit *test)
 	struct vqn_dev *d = new_dev(test, e);
 	u32 reports;
 
-	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, &d->vqs[0], true),
-			0);
+	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, &d->vqs[0], true,
+						   NULL), 0);
 	reports = e->reports;
-	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, &d->vqs[1], true),
-			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, &d->vqs[1], true,
+						   NULL), -ENOSPC);
 	KUNIT_EXPECT_EQ(test, e->reports, reports);
 	KUNIT_EXPECT_EQ(test, d->vqs[1].state, VQNOTIFY_VQ_DEASSIGNED);
 	check(test, e);
@@ -165,9 +165,9 @@ static void vqn_sm_test_reset(struct kunit *test)
 	struct vqn_kunit_env *e = new_env(test, 64);
 	struct vqn_dev *d = new_dev(test, e);
 
-	vqn_sm_set_status(&e->g, d, 0x0f, NULL);
-	vqn_sm_host_notifier(&e->g, d, &d->vqs[0], true);
-	vqn_sm_reset(&e->g, d, VQNOTIFY_REASON_RESET);
+	vqn_sm_set_status(&e->g, d, 0x0f, NULL, NULL);
+	vqn_sm_host_notifier(&e->g, d, &d->vqs[0], true, NULL);
+	vqn_sm_reset(&e->g, d, VQNOTIFY_REASON_RESET, NULL);
 	KUNIT_EXPECT_EQ(test, e->g.used, 0U);
 	KUNIT_EXPECT_EQ(test, e->g.counts[VQNOTIFY_LABEL_G], (u64)NQ);
 	check(test, e);
@@ -180,14 +180,14 @@ static void vqn_sm_test_acquire_release(struct kunit *test)
 	struct vqn_kunit_env *e = new_env(test, 64);
 	struct vqn_dev *d = new_dev(test, e);
 
-	vqn_sm_set_status(&e->g, d, 0x0b, NULL);
-	KUNIT_EXPECT_EQ(test, vqn_sm_queues_acquire(&e->g, d, bm), 0);
+	vqn_sm_set_status(&e->g, d, 0x0b, NULL, NULL);
+	KUNIT_EXPECT_EQ(test, vqn_sm_queues_acquire(&e->g, d, bm, NULL), 0);
 	KUNIT_EXPECT_EQ(test, d->vqs[1].state, VQNOTIFY_VQ_ASSIGNED);
 	KUNIT_EXPECT_EQ(test, d->vqs[1].label, VQNOTIFY_LABEL_Q);
 	bm[0] = 0x2;
 	KUNIT_EXPECT_EQ(test, vqn_sm_queues_release(&e->g, d, bm,
 						    VQNOTIFY_REASON_KVM_REFUSED,
-						    false), 0);
+						    false, NULL), 0);
 	KUNIT_EXPECT_EQ(test, d->vqs[1].state, VQNOTIFY_VQ_DEASSIGNED);
 	KUNIT_EXPECT_EQ(test, d->vqs[1].label, VQNOTIFY_LABEL_X);
 	KUNIT_EXPECT_EQ(test, d->vqs[1].reason, VQNOTIFY_REASON_KVM_REFUSED);
@@ -204,13 +204,13 @@ static void vqn_sm_test_vhost_batch(struct kunit *test)
 	struct vqn_dev *d = new_dev(test, e);
 	u32 reports = e->reports;
 
-	KUNIT_EXPECT_EQ(test, vqn_sm_vhost_on(&e->g, d, bm), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, vqn_sm_vhost_on(&e->g, d, bm, NULL), -ENOSPC);
 	KUNIT_EXPECT_EQ(test, e->reports, reports);
 	KUNIT_EXPECT_EQ(test, e->g.used, 0U);
 	bm[0] = 0xf;
-	KUNIT_EXPECT_EQ(test, vqn_sm_vhost_on(&e->g, d, bm), 0);
+	KUNIT_EXPECT_EQ(test, vqn_sm_vhost_on(&e->g, d, bm, NULL), 0);
 	KUNIT_EXPECT_EQ(test, e->g.nr_offlimits, 4U);
-	vqn_sm_vhost_off(&e->g, d, bm);
+	vqn_sm_vhost_off(&e->g, d, bm, NULL);
 	KUNIT_EXPECT_EQ(test, e->g.used, 0U);
 	check(test, e);
 }
@@ -222,9 +222,9 @@ static void vqn_sm_test_quiescent(struct kunit *test)
 	struct vqn_dev *d = new_dev(test, e);
 
 	KUNIT_EXPECT_TRUE(test, vqn_sm_dev_quiescent(d));
-	vqn_sm_set_status(&e->g, d, 0x0f, NULL);
+	vqn_sm_set_status(&e->g, d, 0x0f, NULL, NULL);
 	KUNIT_EXPECT_FALSE(test, vqn_sm_dev_quiescent(d));
-	vqn_sm_dev_reset(&e->g, d);
+	vqn_sm_dev_reset(&e->g, d, NULL);
 	KUNIT_EXPECT_TRUE(test, vqn_sm_dev_quiescent(d));
 	check(test, e);
 }
@@ -242,7 +242,7 @@ static void vqn_sm_test_sink_driver_ok(struct kunit *test)
 	u32 i;
 
 	e->host_cap = 3;
-	vqn_sm_set_status_to(&e->g, d, 0x0f, NULL, &s);
+	vqn_sm_set_status(&e->g, d, 0x0f, NULL, &s);
 	KUNIT_EXPECT_EQ(test, e->takes, 1U);
 	KUNIT_EXPECT_EQ(test, e->reports, 0U);
 	KUNIT_ASSERT_EQ(test, s.nr, (u32)NQ);
@@ -254,7 +254,7 @@ static void vqn_sm_test_sink_driver_ok(struct kunit *test)
 				i < 3 ? VQNOTIFY_LABEL_B : VQNOTIFY_LABEL_NONE);
 		KUNIT_EXPECT_EQ(test, res[i].reason,
 				i < 3 ? VQNOTIFY_REASON_GRANTED :
-					VQNOTIFY_REASON_HOST_CAP);
+				VQNOTIFY_REASON_HOST_CAP);
 	}
 	KUNIT_EXPECT_EQ(test, e->g.nr_waiting, 5U);
 	check(test, e);
@@ -268,8 +268,8 @@ static void vqn_sm_test_sink_vhost_one(struct kunit *test)
 	struct vqn_dev *d = new_dev(test, e);
 	struct vqn_sink s = { .res = res, .cap = 1 };
 
-	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier_to(&e->g, d, &d->vqs[NQ - 1],
-						      true, &s), 0);
+	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, &d->vqs[NQ - 1],
+						   true, &s), 0);
 	KUNIT_EXPECT_EQ(test, s.nr, 1U);
 	KUNIT_EXPECT_EQ(test, res[0].queue, (u32)NQ - 1);
 	KUNIT_EXPECT_EQ(test, res[0].label, VQNOTIFY_LABEL_C);

@@ -115,11 +115,11 @@
  * - vqn_cfg: written with WRITE_ONCE() under vqn_guests_lock, read with
  *   READ_ONCE() by open(), GET_INFO and the slot pool (each value as it was
  *   at some moment: no call needs two of them to agree).
- * - vqn_host_used: an atomic; vqn_env_host_take() takes a slot by
+ * - vqn_host_used: an atomic; vqn_env_host_take_n() takes slots by
  *   atomic_try_cmpxchg() below READ_ONCE(vqn_cfg.host_cap).
  * - vqn_host_nr_waiting, vqn_host_waiters and each user's nr_waiting and
  *   nr_capped: atomics changed under vqn_host_wait_lock, read without it.
- *   vqn_env_host_give() decrements vqn_host_used, then
+ *   vqn_env_host_give_n() decrements vqn_host_used, then
  *   smp_mb__after_atomic(), then reads vqn_host_nr_waiting; a guest that
  *   starts waiting increments vqn_host_nr_waiting, then
  *   smp_mb__after_atomic(), then reads vqn_host_used (vqn_env_host_wait()):
@@ -180,7 +180,7 @@ struct vqn_call;
  *                refused: @host_node is on @user's waitq ("Locking")
  * @host_node: entry on @user's waitq
  * @host_wait_reason: VQNOTIFY_REASON_HOST_CAP or _QUOTA: why it waits
- * @host_refused: the last refusal of vqn_env_host_take() (under @lock)
+ * @host_refused: the last refusal of vqn_env_host_take_n() (under @lock)
  * @host_serving: the host-wide promotion work serves this guest: it may
  *                take @host_quota host slots although others wait (under
  *                @lock)
@@ -234,16 +234,18 @@ static inline struct vqn_kguest *vqn_kguest_of(struct vqn_guest_sm *sm)
 }
 
 /*
- * Results of the lifecycle call in progress on a guest. @nl: a monitor
- * listened when the call began; asked once per call, not per transition
- * (a DRIVER_OK of 1024 queues asked 1024 times: 40% of the call).
+ * The lifecycle call in progress on a guest: the state machine writes its
+ * results into @sink (in @small for a device of a few queues, else in an
+ * array allocated for the call when the caller or an observer wants them).
+ * @nl: a monitor listened when the call began; asked once per call, not
+ * per transition (a DRIVER_OK of 1024 queues asked 1024 times: 40% of the
+ * call). @reported: vqn_call_report() is done with it.
  */
 struct vqn_call {
 	bool nl;
+	bool reported;
 	struct vqn_dev *dev;
-	struct vqnotify_vq_result *res;
-	u32 cap;
-	u32 nr;
+	struct vqn_sink sink;
 	struct vqnotify_vq_result small[8];
 };
 
@@ -299,6 +301,8 @@ void vqn_monitor_set(const struct vqn_monitor_ops *ops);
 bool vqn_monitor_listened(void);
 void vqn_monitor_guest(struct vqn_kguest *g, u8 cmd);
 void vqn_monitor_dev(struct vqn_kguest *g, struct vqn_dev *d, bool add);
+bool vqn_call_observed(void);
+void vqn_call_report(struct vqn_kguest *g, struct vqn_call *call);
 void vqn_stats_sum(struct vqn_stats *sum);
 
 int vqn_event_init(struct vqn_kguest *g);

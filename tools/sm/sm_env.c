@@ -534,7 +534,7 @@ void sm_guest_close(struct sm_guest *g)
 	for (i = 0; i < SM_MAX_DEVS; i++) {
 		if (!g->devs[i])
 			continue;
-		vqn_sm_reset(&g->sm, g->devs[i], VQNOTIFY_REASON_REMOVED);
+		vqn_sm_reset(&g->sm, g->devs[i], VQNOTIFY_REASON_REMOVED, NULL);
 		free(g->devs[i]);
 		g->devs[i] = NULL;
 	}
@@ -639,7 +639,7 @@ struct vqn_dev *sm_dev_find(struct sm_guest *g, u32 id)
 void sm_dev_remove(struct sm_guest *g, struct vqn_dev *d)
 {
 	call_begin(g, d);
-	vqn_sm_dev_remove_to(&g->sm, d, &g->sink);
+	vqn_sm_dev_remove(&g->sm, d, &g->sink);
 	g->devs[d->id - 1] = NULL;
 	call_end(g);
 	free(d);
@@ -648,7 +648,7 @@ void sm_dev_remove(struct sm_guest *g, struct vqn_dev *d)
 void sm_dev_reset(struct sm_guest *g, struct vqn_dev *d)
 {
 	call_begin(g, d);
-	vqn_sm_dev_reset_to(&g->sm, d, &g->sink);
+	vqn_sm_dev_reset(&g->sm, d, &g->sink);
 	g->acquired[d->id - 1] = false;
 	call_end(g);
 }
@@ -657,7 +657,7 @@ void sm_set_status(struct sm_guest *g, struct vqn_dev *d, u32 status,
 		   const unsigned long *ready)
 {
 	call_begin(g, d);
-	vqn_sm_set_status_to(&g->sm, d, status, ready, &g->sink);
+	vqn_sm_set_status(&g->sm, d, status, ready, &g->sink);
 	if (!status)
 		g->acquired[d->id - 1] = false;
 	call_end(g);
@@ -670,9 +670,9 @@ int sm_host_notifiers(struct sm_guest *g, struct vqn_dev *d,
 
 	call_begin(g, d);
 	if (enable)
-		ret = vqn_sm_vhost_on_to(&g->sm, d, queues, &g->sink);
+		ret = vqn_sm_vhost_on(&g->sm, d, queues, &g->sink);
 	else
-		vqn_sm_vhost_off_to(&g->sm, d, queues, &g->sink);
+		vqn_sm_vhost_off(&g->sm, d, queues, &g->sink);
 	call_end(g);
 	return ret;
 }
@@ -683,7 +683,7 @@ int sm_queues_acquire(struct sm_guest *g, struct vqn_dev *d,
 	int ret;
 
 	call_begin(g, d);
-	ret = vqn_sm_queues_acquire_to(&g->sm, d, queues, &g->sink);
+	ret = vqn_sm_queues_acquire(&g->sm, d, queues, &g->sink);
 	if (!ret)
 		g->acquired[d->id - 1] = true;
 	call_end(g);
@@ -696,8 +696,8 @@ int sm_queues_release(struct sm_guest *g, struct vqn_dev *d,
 	int ret;
 
 	call_begin(g, d);
-	ret = vqn_sm_queues_release_to(&g->sm, d, queues, reason, reset,
-				       &g->sink);
+	ret = vqn_sm_queues_release(&g->sm, d, queues, reason, reset,
+				    &g->sink);
 	call_end(g);
 	return ret;
 }
@@ -711,8 +711,8 @@ int sm_host_notifier(struct sm_guest *g, struct vqn_dev *d, u32 queue,
 	if (queue >= d->num_queues)
 		return -EINVAL;
 	call_begin(g, d);
-	ret = vqn_sm_host_notifier_to(&g->sm, d, &d->vqs[queue], enable,
-				      &g->sink);
+	ret = vqn_sm_host_notifier(&g->sm, d, &d->vqs[queue], enable,
+				   &g->sink);
 	call_end(g);
 	/* One result at most: the module has room for exactly one. */
 	for (i = first; i < g->nr_reports; i++)
@@ -728,7 +728,7 @@ void sm_load(struct sm_guest *g, struct vqn_dev *d, u32 status,
 	     const unsigned long *ready, const unsigned long *vhost)
 {
 	call_begin(g, d);
-	vqn_sm_load_to(&g->sm, d, status, ready, &g->sink);
+	vqn_sm_load(&g->sm, d, status, ready, &g->sink);
 	call_end(g);
 }
 
@@ -825,34 +825,34 @@ static int check_queue(const struct sm_guest *g, const struct vqn_dev *d,
 		return broken(msg, len, "dev %u q %u: state %u", d->id, q, vq->state);
 	if (!label_fits_state(vq->state, vq->label))
 		return broken(msg, len, "dev %u q %u: %s after (%s)", d->id, q,
-		     sm_state_name(vq->state), sm_label_name(vq->label));
+			      sm_state_name(vq->state), sm_label_name(vq->label));
 	if (assigned == !vq->assign_seq)
 		return broken(msg, len, "dev %u q %u: %s with assign_seq %u", d->id, q,
-		     sm_state_name(vq->state), vq->assign_seq);
+			      sm_state_name(vq->state), vq->assign_seq);
 	if (vq->assign_seq > g->sm.assign_seq)
 		return broken(msg, len, "dev %u q %u: assign_seq %u beyond %u", d->id, q,
-		     vq->assign_seq, g->sm.assign_seq);
+			      vq->assign_seq, g->sm.assign_seq);
 	if (vq->state == VQNOTIFY_VQ_ASSIGNED && !driver_ok)
 		return broken(msg, len, "dev %u q %u: ASSIGNED on a device without DRIVER_OK or acquire",
-		     d->id, q);
+			      d->id, q);
 	if (vq->state == VQNOTIFY_VQ_ASSIGNED &&
 	    !(vq->flags & VQNOTIFY_VQ_INITIALISED))
 		return broken(msg, len, "dev %u q %u: ASSIGNED but not initialised", d->id, q);
 	if (waiting && (vq->state != VQNOTIFY_VQ_DEASSIGNED || !driver_ok ||
 			!(vq->flags & VQNOTIFY_VQ_INITIALISED)))
 		return broken(msg, len, "dev %u q %u: waiting as %s on %s device, flags %#x",
-		     d->id, q, sm_state_name(vq->state),
-		     driver_ok ? "a DRIVER_OK" : "a stopped", vq->flags);
+			      d->id, q, sm_state_name(vq->state),
+			      driver_ok ? "a DRIVER_OK" : "a stopped", vq->flags);
 	if (waiting && !reason_waits(vq->reason))
 		return broken(msg, len, "dev %u q %u: waiting with reason %s", d->id, q,
-		     sm_reason_name(vq->reason));
+			      sm_reason_name(vq->reason));
 	/* The uAPI: NO_SLOT, HOST_CAP, LIMITED mean "waits for promotion". */
 	if (!waiting && vq->state == VQNOTIFY_VQ_DEASSIGNED &&
 	    (vq->reason == VQNOTIFY_REASON_NO_SLOT ||
 	     vq->reason == VQNOTIFY_REASON_HOST_CAP ||
 	     vq->reason == VQNOTIFY_REASON_LIMITED))
 		return broken(msg, len, "dev %u q %u: reason %s but not waiting", d->id, q,
-		     sm_reason_name(vq->reason));
+			      sm_reason_name(vq->reason));
 	return 0;
 }
 
@@ -869,8 +869,8 @@ int sm_check_guest(const struct sm_guest *g, char *msg, size_t len)
 		return broken(msg, len, "%s%s", g->err, g->errors > 1 ? " (and more)" : "");
 	if (vqn_sm_check(sm))
 		return broken(msg, len, "vqn_sm_check(): used %u = %u A + %u O, %u waiting",
-		     sm->used, sm->nr_assigned, sm->nr_offlimits,
-		     sm->nr_waiting);
+			      sm->used, sm->nr_assigned, sm->nr_offlimits,
+			      sm->nr_waiting);
 	for (i = 0; i < SM_MAX_DEVS; i++) {
 		const struct vqn_dev *d = g->devs[i];
 
@@ -889,28 +889,28 @@ int sm_check_guest(const struct sm_guest *g, char *msg, size_t len)
 	if (nr_a != sm->nr_assigned || nr_o != sm->nr_offlimits ||
 	    nr_a + nr_o != sm->used || nr_w != sm->nr_waiting)
 		return broken(msg, len, "seen %u A + %u O, %u waiting; used %u = %u + %u, %u w",
-		     nr_a, nr_o, nr_w, sm->used, sm->nr_assigned,
-		     sm->nr_offlimits, sm->nr_waiting);
+			      nr_a, nr_o, nr_w, sm->used, sm->nr_assigned,
+			      sm->nr_offlimits, sm->nr_waiting);
 	/* Grants are listed oldest first: (p) takes the newest. */
 	list_for_each_entry(vq, &sm->assigned, node) {
 		if (vq->assign_seq <= last_seq)
 			return broken(msg, len, "assigned list out of grant order: %u after %u",
-			     vq->assign_seq, last_seq);
+				      vq->assign_seq, last_seq);
 		last_seq = vq->assign_seq;
 	}
 	if (vqn_sm_limited(sm) && sm->nr_assigned)
 		return broken(msg, len, "limited (budget %u < threshold %u): %u A",
-		     vqn_sm_budget(sm), sm->threshold, sm->nr_assigned);
+			      vqn_sm_budget(sm), sm->threshold, sm->nr_assigned);
 	/* Only OFFLIMITS queues may put a guest over its budget. */
 	if (sm->nr_assigned && !sm_user_fits(sm, sm->used, sm->nr_offlimits))
 		return broken(msg, len, "over budget: used %u (%u A) reserve %u budget %u",
-		     sm->used, sm->nr_assigned, sm->vhost_reserve,
-		     vqn_sm_budget(sm));
+			      sm->used, sm->nr_assigned, sm->vhost_reserve,
+			      vqn_sm_budget(sm));
 	for (i = 0; i < VQNOTIFY_NR_COUNTERS; i++)
 		if (sm->counts[i] != g->counts[i])
 			return broken(msg, len, "counts[%s] is %llu, %llu transitions seen",
-			     sm_label_name(i), (unsigned long long)sm->counts[i],
-			     (unsigned long long)g->counts[i]);
+				      sm_label_name(i), (unsigned long long)sm->counts[i],
+				      (unsigned long long)g->counts[i]);
 	/*
 	 * Work-conserving: a waiting queue that fits the budget is blocked by
 	 * the host cap, and the guest is known to wait for a host slot.
@@ -919,13 +919,13 @@ int sm_check_guest(const struct sm_guest *g, char *msg, size_t len)
 	    sm_user_fits(sm, sm->used + 1, sm->nr_offlimits)) {
 		if (!g->host_waiting)
 			return broken(msg, len, "%u wait, budget %u/%u reserve %u, no host wait",
-			     sm->nr_waiting, sm->used, vqn_sm_budget(sm),
-			     sm->vhost_reserve);
+				      sm->nr_waiting, sm->used, vqn_sm_budget(sm),
+				      sm->vhost_reserve);
 		if (g->host->used < g->host->cap &&
 		    g->host->users[g->user].used < g->host->users[g->user].max &&
 		    !g->host->work_pending)
 			return broken(msg, len, "%u wait, host used %u/%u, no promotion scheduled",
-			     sm->nr_waiting, g->host->used, g->host->cap);
+				      sm->nr_waiting, g->host->used, g->host->cap);
 	}
 	return 0;
 }
@@ -959,15 +959,15 @@ int sm_check_host(const struct sm_host *h, char *msg, size_t len)
 	for (i = 0; i < SM_MAX_USERS; i++) {
 		if (uused[i] != h->users[i].used)
 			return broken(msg, len, "user %u used %u, its guests hold %u",
-			     i, h->users[i].used, uused[i]);
+				      i, h->users[i].used, uused[i]);
 		if (uwait[i] != h->users[i].nr_waiting ||
 		    !uwait[i] != !uline_has(h, i))
 			return broken(msg, len, "user %u: %u waiting, %u guests wait",
-			     i, h->users[i].nr_waiting, uwait[i]);
+				      i, h->users[i].nr_waiting, uwait[i]);
 	}
 	if (capped != h->capped)
 		return broken(msg, len, "%u wait for the host cap, %u counted",
-		     capped, h->capped);
+			      capped, h->capped);
 	if (used != h->used)
 		return broken(msg, len, "host used %u, guests hold %u", h->used, used);
 	if (waiters != h->waiters)
