@@ -41,8 +41,8 @@ static struct bsm_guest *bsm_of(struct vqn_guest_sm *sm)
 }
 
 /* Events (p, r): none in the bench's calls, and nobody to tell. */
-void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_vq *vq, u8 old,
-		    u8 label, bool async)
+void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_dev *d, u32 queue,
+		    u8 old, u8 label, bool async)
 {
 }
 
@@ -76,6 +76,8 @@ static void bsm_init(struct bsm_guest *g)
 {
 	memset(g, 0, sizeof(*g));
 	vqn_sm_guest_init(&g->sm, 4096, 0, 7);
+	g->sm.devs = g->devs;
+	g->sm.nr_dev_slots = BSM_MAX_DEVS;
 	g->host_cap = 1 << 20;
 }
 
@@ -94,8 +96,7 @@ static int bsm_dev_add(struct bsm_guest *g, u32 nq)
 	d->id = i;
 	d->num_queues = nq;
 	d->transport = VQNOTIFY_TRANSPORT_MMIO;
-	vqn_sm_dev_init(&g->sm, d);
-	g->devs[i] = d;
+	vqn_sm_dev_init(&g->sm, d, i);
 	return i;
 }
 
@@ -123,7 +124,7 @@ static int bsm_host_notifier(struct bsm_guest *g, u32 dev, u32 q, bool on,
 		return -ENOENT;
 	if (q >= d->num_queues)
 		return -EINVAL;
-	return vqn_sm_host_notifier(&g->sm, d, &d->vqs[q], on, &s);
+	return vqn_sm_host_notifier(&g->sm, d, q, on, &s);
 }
 
 /* The broker's protocol: one request, one reply, each one datagram. */

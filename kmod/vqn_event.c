@@ -260,26 +260,25 @@ static bool vqn_refused(u8 reason)
  * notification. Here, beside its one caller, so that it is inlined: as a
  * call into another file it cost 42 ns per queue of a DRIVER_OK.
  */
-static void vqn_observe(struct vqn_kguest *g, struct vqn_vq *vq, u8 old,
-			u8 label, bool listened)
+static void vqn_observe(struct vqn_kguest *g, struct vqn_dev *d, u32 queue,
+			u8 old, u8 label, bool listened)
 {
-	u32 queue = vqn_vq_index(vq);
+	const struct vqn_vq *vq = &d->vqs[queue];
 
 	if (label != VQNOTIFY_LABEL_NONE) {
 		if (label < VQNOTIFY_LABEL_MAX)
 			this_cpu_inc(vqn_stats.transitions[label]);
-		trace_vq_transition(g->id, vq->dev->id, queue, old, vq->state,
+		trace_vq_transition(g->id, d->id, queue, old, vq->state,
 				    label, vq->reason);
 	} else if (vqn_refused(vq->reason)) {
 		if (vq->reason < VQNOTIFY_REASON_MAX)
 			this_cpu_inc(vqn_stats.refusals[vq->reason]);
-		trace_vq_refusal(g->id, vq->dev->id, queue, vq->state,
-				 vq->reason);
+		trace_vq_refusal(g->id, d->id, queue, vq->state, vq->reason);
 	} else {
 		return;
 	}
 	if (listened)
-		vqn_monitor->queue(g, vq, old, label);
+		vqn_monitor->queue(g, d, queue, old, label);
 }
 
 /*
@@ -288,15 +287,16 @@ static void vqn_observe(struct vqn_kguest *g, struct vqn_vq *vq, u8 old,
  * resets come here too, without a sink: they are observed, and nobody
  * reads events any more.
  */
-void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_vq *vq, u8 old,
-		    u8 label, bool async)
+void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_dev *d, u32 queue,
+		    u8 old, u8 label, bool async)
 {
 	struct vqn_kguest *g = vqn_kguest_of(sm);
+	const struct vqn_vq *vq = &d->vqs[queue];
 	struct vqn_call *call = g->call;
 	struct vqnotify_event ev = {
 		.type = VQNOTIFY_EVENT_TRANSITION,
-		.dev_id = vq->dev->id,
-		.queue = vqn_vq_index(vq),
+		.dev_id = d->id,
+		.queue = queue,
 		.old_state = old,
 		.new_state = vq->state,
 		.label = label,
@@ -304,7 +304,8 @@ void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_vq *vq, u8 old,
 	};
 
 	lockdep_assert_held(&g->lock);
-	vqn_observe(g, vq, old, label, call ? call->nl : vqn_monitor_listened());
+	vqn_observe(g, d, queue, old, label,
+		    call ? call->nl : vqn_monitor_listened());
 	if (async)
 		vqn_event_push(g, &ev);
 }
@@ -351,7 +352,7 @@ void vqn_call_report(struct vqn_kguest *g, struct vqn_call *call)
 		else
 			continue;
 		if (call->nl)
-			vqn_monitor->queue(g, &d->vqs[r->queue], r->old_state,
+			vqn_monitor->queue(g, d, r->queue, r->old_state,
 					   r->label);
 	}
 }

@@ -221,6 +221,7 @@ void vqn_kguest_destroy(struct vqn_kguest *g)
 	mutex_unlock(&g->lock);
 
 	xa_destroy(&g->devs);
+	kfree(g->sm.devs);
 	mutex_destroy(&g->lock);
 	put_pid(g->pid);
 	vqn_name_free(g->name);

@@ -110,11 +110,43 @@ int vqn_ioctl_guest_get(struct vqn_kguest *g, void *arg)
 	return 0;
 }
 
+/*
+ * A free entry of the state machine's table of the guest's devices (its
+ * lists name a queue by its device's entry: struct vqn_vq is 16 bytes),
+ * which grows by doubling from 8 entries.
+ */
+static int vqn_kdev_slot(struct vqn_kguest *g, u32 *slot)
+{
+	struct vqn_guest_sm *sm = &g->sm;
+	struct vqn_dev **devs;
+	u32 i, n;
+
+	lockdep_assert_held(&g->lock);
+	for (i = 0; i < sm->nr_dev_slots; i++) {
+		if (!sm->devs[i]) {
+			*slot = i;
+			return 0;
+		}
+	}
+	n = max(8U, 2 * sm->nr_dev_slots);
+	if (n > VQN_MAX_DEV_SLOTS)
+		return -EMFILE;
+	devs = krealloc(sm->devs, array_size(n, sizeof(*devs)),
+			GFP_KERNEL_ACCOUNT);
+	if (!devs)
+		return -ENOMEM;
+	memset(devs + i, 0, (n - i) * sizeof(*devs));
+	sm->devs = devs;
+	sm->nr_dev_slots = n;
+	*slot = i;
+	return 0;
+}
+
 int vqn_ioctl_dev_add(struct vqn_kguest *g, void *arg)
 {
 	struct vqnotify_dev_add *da = arg;
 	struct vqn_dev *d;
-	u32 id;
+	u32 id, slot;
 	int ret;
 
 	if (da->flags & ~VQNOTIFY_DEV_ADD_NAME)
@@ -157,13 +189,16 @@ int vqn_ioctl_dev_add(struct vqn_kguest *g, void *arg)
 		ret = -EMFILE;
 		goto err_unlock;
 	}
+	ret = vqn_kdev_slot(g, &slot);
+	if (ret)
+		goto err_unlock;
 	ret = xa_alloc_cyclic(&g->devs, &id, d, xa_limit_31b, &g->next_dev_id,
 			      GFP_KERNEL_ACCOUNT);
 	if (ret < 0)
 		goto err_unlock;
 	d->id = id;
 	g->nr_devices++;
-	vqn_sm_dev_init(&g->sm, d);
+	vqn_sm_dev_init(&g->sm, d, slot);
 	vqn_monitor_dev(g, d, true);
 	mutex_unlock(&g->lock);
 
@@ -473,7 +508,7 @@ int vqn_ioctl_host_notifier(struct vqn_kguest *g, void *arg)
 	call.dev = d;
 	call.nl = vqn_monitor_listened();
 	g->call = &call;
-	ret = vqn_sm_host_notifier(&g->sm, d, &d->vqs[hn->queue],
+	ret = vqn_sm_host_notifier(&g->sm, d, hn->queue,
 				   hn->flags & VQNOTIFY_HOST_NOTIFIER_ENABLE,
 				   &call.sink);
 	vqn_call_end(g, &call);

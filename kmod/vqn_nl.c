@@ -384,9 +384,10 @@ static void vqn_nl_multicast(struct sk_buff *msg)
 }
 
 /* QUEUE_NTF for a transition, REFUSAL_NTF (no label) for a refusal. */
-static void vqn_nl_notify_queue(struct vqn_kguest *g, struct vqn_vq *vq,
-				u8 old, u8 label)
+static void vqn_nl_notify_queue(struct vqn_kguest *g, struct vqn_dev *d,
+				u32 queue, u8 old, u8 label)
 {
+	const struct vqn_vq *vq = &d->vqs[queue];
 	u8 cmd = label != VQNOTIFY_LABEL_NONE ? VQNOTIFY_CMD_QUEUE_NTF :
 						VQNOTIFY_CMD_REFUSAL_NTF;
 	struct sk_buff *msg;
@@ -401,8 +402,8 @@ static void vqn_nl_notify_queue(struct vqn_kguest *g, struct vqn_vq *vq,
 	hdr = genlmsg_put(msg, 0, 0, &vqnotify_nl_family, 0, cmd);
 	if (!hdr ||
 	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_GUEST_ID, g->id) ||
-	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_DEV_ID, vq->dev->id) ||
-	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_QUEUE, vqn_vq_index(vq)) ||
+	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_DEV_ID, d->id) ||
+	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_QUEUE, queue) ||
 	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_OLD_STATE, old) ||
 	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_NEW_STATE, vq->state) ||
 	    (label != VQNOTIFY_LABEL_NONE &&
@@ -410,7 +411,7 @@ static void vqn_nl_notify_queue(struct vqn_kguest *g, struct vqn_vq *vq,
 	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_REASON, vq->reason) ||
 	    nla_put_string(msg, VQNOTIFY_A_TRANSITION_GUEST_NAME, g->name) ||
 	    nla_put_string(msg, VQNOTIFY_A_TRANSITION_DEV_NAME,
-			   vq->dev->name)) {
+			   d->name)) {
 		vqn_nl_lost(msg);
 		return;
 	}

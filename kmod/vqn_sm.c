@@ -72,49 +72,108 @@ static bool reason_host(u8 reason)
 	       reason == VQNOTIFY_REASON_QUOTA;
 }
 
+/* The name of queue @i of @d, and back (see VQN_QUEUE_BITS). */
+static u32 vq_name(const struct vqn_dev *d, u32 i)
+{
+	return d->slot << VQN_QUEUE_BITS | i;
+}
+
+static struct vqn_dev *name_dev(const struct vqn_guest_sm *g, u32 name)
+{
+	return g->devs[name >> VQN_QUEUE_BITS];
+}
+
+static u32 name_index(u32 name)
+{
+	return name & (VQNOTIFY_MAX_QUEUES - 1);
+}
+
+static struct vqn_vq *name_vq(const struct vqn_guest_sm *g, u32 name)
+{
+	return vqn_sm_queue(g, name);
+}
+
+static void queues_init(struct vqn_queues *l)
+{
+	l->first = VQN_NIL;
+	l->last = VQN_NIL;
+}
+
+static void queues_add_tail(struct vqn_guest_sm *g, struct vqn_queues *l,
+			    struct vqn_vq *vq, u32 name)
+{
+	vq->next = VQN_NIL;
+	vq->prev = l->last;
+	if (l->last == VQN_NIL)
+		l->first = name;
+	else
+		name_vq(g, l->last)->next = name;
+	l->last = name;
+}
+
+static void queues_del(struct vqn_guest_sm *g, struct vqn_queues *l,
+		       struct vqn_vq *vq)
+{
+	if (vq->prev == VQN_NIL)
+		l->first = vq->next;
+	else
+		name_vq(g, vq->prev)->next = vq->next;
+	if (vq->next == VQN_NIL)
+		l->last = vq->prev;
+	else
+		name_vq(g, vq->next)->prev = vq->prev;
+	vq->next = VQN_NIL;
+	vq->prev = VQN_NIL;
+}
+
 static void waiting_del(struct vqn_guest_sm *g, struct vqn_vq *vq)
 {
 	if (!(vq->flags & VQNOTIFY_VQ_WAITING))
 		return;
-	list_del_init(&vq->node);
+	queues_del(g, &g->waiting, vq);
 	vq->flags &= ~VQNOTIFY_VQ_WAITING;
 	g->nr_waiting--;
 }
 
-/* @vq waits for promotion; returns whether it joined the line now. */
-static bool waiting_add_quiet(struct vqn_guest_sm *g, struct vqn_vq *vq,
-			      u8 reason)
+/* Queue @i of @d waits for promotion; returns whether it joined now. */
+static bool waiting_add_quiet(struct vqn_guest_sm *g, struct vqn_dev *d,
+			      u32 i, u8 reason)
 {
+	struct vqn_vq *vq = &d->vqs[i];
+
 	vq->reason = reason;
 	if (vq->flags & VQNOTIFY_VQ_WAITING)
 		return false;
-	list_add_tail(&vq->node, &g->waiting);
+	queues_add_tail(g, &g->waiting, vq, vq_name(d, i));
 	vq->flags |= VQNOTIFY_VQ_WAITING;
 	g->nr_waiting++;
 	return true;
 }
 
 /* ... and tells the environment when it waits for a host slot. */
-static void waiting_add(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 reason)
+static void waiting_add(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
+			u8 reason)
 {
-	if (waiting_add_quiet(g, vq, reason) && reason_host(reason))
+	if (waiting_add_quiet(g, d, i, reason) && reason_host(reason))
 		vqn_env_host_wait(g);
 }
 
 /*
- * Move @vq to @state. Accounting of the guest follows; the host-wide slot
- * is returned when the queue stops holding one, if @give (else the caller
- * hands it to another queue of the same guest, or returns it with others
- * at once). The caller reports the move. Returns the old state.
+ * Move queue @i of @d to @state. Accounting of the guest follows; the
+ * host-wide slot is returned when the queue stops holding one, if @give
+ * (else the caller hands it to another queue of the same guest, or returns
+ * it with others at once). The caller reports the move. Returns the old
+ * state.
  */
-static u8 vq_move(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 state,
+static u8 vq_move(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i, u8 state,
 		  u8 label, u8 reason, bool give)
 {
+	struct vqn_vq *vq = &d->vqs[i];
 	u8 old = vq->state;
 
 	waiting_del(g, vq);
 	if (old == VQNOTIFY_VQ_ASSIGNED) {
-		list_del_init(&vq->node);
+		queues_del(g, &g->assigned, vq);
 		g->nr_assigned--;
 	} else if (old == VQNOTIFY_VQ_OFFLIMITS) {
 		g->nr_offlimits--;
@@ -122,7 +181,7 @@ static u8 vq_move(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 state,
 
 	vq->assign_seq = 0;
 	if (state == VQNOTIFY_VQ_ASSIGNED) {
-		list_add_tail(&vq->node, &g->assigned);
+		queues_add_tail(g, &g->assigned, vq, vq_name(d, i));
 		g->nr_assigned++;
 		vq->assign_seq = ++g->assign_seq;
 	} else if (state == VQNOTIFY_VQ_OFFLIMITS) {
@@ -145,17 +204,18 @@ static u8 vq_move(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 state,
 }
 
 /*
- * A result of the call for queue @queue: a transition from @old (@label),
- * or a refusal (label NONE). Into the sink, or without one to the
- * environment.
+ * A result of the call for queue @queue of @d: a transition from @old
+ * (@label), or a refusal (label NONE). Into the sink, or without one to
+ * the environment.
  */
 static void put_result(struct vqn_guest_sm *g, struct vqn_sink *s,
-		       struct vqn_vq *vq, u32 queue, u8 old, u8 label)
+		       struct vqn_dev *d, u32 queue, u8 old, u8 label)
 {
+	struct vqn_vq *vq = &d->vqs[queue];
 	struct vqnotify_vq_result *r;
 
 	if (!s) {
-		vqn_env_report(g, vq, old, label, false);
+		vqn_env_report(g, d, queue, old, label, false);
 		return;
 	}
 	if (label != VQNOTIFY_LABEL_NONE)
@@ -180,10 +240,9 @@ static void put_result(struct vqn_guest_sm *g, struct vqn_sink *s,
 static u32 move_result(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
 		       u8 state, u8 label, u8 reason, struct vqn_sink *s)
 {
-	struct vqn_vq *vq = &d->vqs[i];
-	u8 old = vq_move(g, vq, state, label, reason, false);
+	u8 old = vq_move(g, d, i, state, label, reason, false);
 
-	put_result(g, s, vq, i, old, label);
+	put_result(g, s, d, i, old, label);
 	return vq_holds_slot(old) && !vq_holds_slot(state);
 }
 
@@ -195,12 +254,12 @@ static void give_back(struct vqn_guest_sm *g, u32 freed)
 }
 
 /* A transition the call did not ask for: (p) or (r). */
-static void move_async(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 state,
-		       u8 label, u8 reason, bool give)
+static void move_async(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
+		       u8 state, u8 label, u8 reason, bool give)
 {
-	u8 old = vq_move(g, vq, state, label, reason, give);
+	u8 old = vq_move(g, d, i, state, label, reason, give);
 
-	vqn_env_report(g, vq, old, label, true);
+	vqn_env_report(g, d, i, old, label, true);
 }
 
 /*
@@ -230,33 +289,36 @@ static bool reason_waits(u8 reason)
 }
 
 /*
- * The newest grant of the guest, or NULL: (p) takes it away. Queues of @d
- * in @batch are passed over: a vhost call brings their slots itself.
+ * The name of the newest grant of the guest: (p) takes it away. Queues of
+ * @d in @batch are passed over: a vhost call brings their slots itself.
+ * The caller knows there is one.
  */
-static struct vqn_vq *newest_grant(struct vqn_guest_sm *g,
-				   const struct vqn_dev *d,
-				   const unsigned long *batch)
+static u32 newest_grant(const struct vqn_guest_sm *g, const struct vqn_dev *d,
+			const unsigned long *batch)
 {
-	struct vqn_vq *vq;
+	u32 name;
 
-	list_for_each_entry_reverse(vq, &g->assigned, node)
-		if (!batch || vq->dev != d ||
-		    !test_bit(vqn_vq_index(vq), batch))
-			return vq;
-	return NULL;
+	for (name = g->assigned.last; name != VQN_NIL;
+	     name = name_vq(g, name)->prev)
+		if (!batch || name_dev(g, name) != d ||
+		    !test_bit(name_index(name), batch))
+			break;
+	return name;
 }
 
 /*
- * (p): take a grant away; its queue waits for promotion. Its host slot is
- * returned, unless @keep: vhost takes it over.
+ * (p): take the grant of queue @victim away; it waits for promotion. Its
+ * host slot is returned, unless @keep: vhost takes it over.
  */
-static void preempt(struct vqn_guest_sm *g, struct vqn_vq *victim, u8 reason,
-		    bool keep)
+static void preempt(struct vqn_guest_sm *g, u32 victim, u8 reason, bool keep)
 {
-	move_async(g, victim, VQNOTIFY_VQ_DEASSIGNED, VQNOTIFY_LABEL_P, reason,
+	struct vqn_dev *d = name_dev(g, victim);
+	u32 i = name_index(victim);
+
+	move_async(g, d, i, VQNOTIFY_VQ_DEASSIGNED, VQNOTIFY_LABEL_P, reason,
 		   !keep);
-	if (victim->dev->status & VQNOTIFY_STATUS_DRIVER_OK)
-		waiting_add(g, victim, reason);
+	if (d->status & VQNOTIFY_STATUS_DRIVER_OK)
+		waiting_add(g, d, i, reason);
 }
 
 void vqn_sm_set_run_state(struct vqn_guest_sm *g, u32 run_state)
@@ -282,20 +344,27 @@ void vqn_sm_guest_init(struct vqn_guest_sm *g, u32 budget, u32 reserve,
 	g->admin_budget = budget;
 	g->vhost_reserve = reserve;
 	g->threshold = threshold;
-	INIT_LIST_HEAD(&g->assigned);
-	INIT_LIST_HEAD(&g->waiting);
+	queues_init(&g->assigned);
+	queues_init(&g->waiting);
 }
 
-/* (a) a new device's queues start DEASSIGNED. */
-void vqn_sm_dev_init(struct vqn_guest_sm *g, struct vqn_dev *d)
+/*
+ * (a) a new device's queues start DEASSIGNED. It takes @slot of the
+ * guest's devices, which the environment found free.
+ */
+void vqn_sm_dev_init(struct vqn_guest_sm *g, struct vqn_dev *d, u32 slot)
 {
 	u32 i;
 
+	WARN_ON(slot >= g->nr_dev_slots || slot >= VQN_MAX_DEV_SLOTS ||
+		g->devs[slot]);
+	d->slot = slot;
+	g->devs[slot] = d;
 	for (i = 0; i < d->num_queues; i++) {
 		struct vqn_vq *vq = &d->vqs[i];
 
-		INIT_LIST_HEAD(&vq->node);
-		vq->dev = d;
+		vq->next = VQN_NIL;
+		vq->prev = VQN_NIL;
 		vq->state = VQNOTIFY_VQ_DEASSIGNED;
 		vq->reason = VQNOTIFY_REASON_NONE;
 		vq->label = VQNOTIFY_LABEL_A;
@@ -363,20 +432,22 @@ static void want_begin(struct vqn_guest_sm *g, u32 want, u8 label,
  * The common case, once per queue of a DRIVER_OK: a slot taken already
  * goes to a queue that wants one. The counters follow in want_end().
  */
-static void want_grant(struct vqn_guest_sm *g, struct vqn_vq *vq, u32 i,
+static void want_grant(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
 		       struct want *w, struct vqn_sink *s)
 {
+	struct vqn_vq *vq = &d->vqs[i];
 	struct vqnotify_vq_result *r;
 
 	vq->state = VQNOTIFY_VQ_ASSIGNED;
 	vq->label = w->label;
 	vq->reason = VQNOTIFY_REASON_GRANTED;
 	vq->assign_seq = ++g->assign_seq;
-	list_add_tail(&vq->node, &g->assigned);
+	queues_add_tail(g, &g->assigned, vq, vq_name(d, i));
 	w->got--;
 	w->granted++;
 	if (!s) {
-		vqn_env_report(g, vq, VQNOTIFY_VQ_DEASSIGNED, w->label, false);
+		vqn_env_report(g, d, i, VQNOTIFY_VQ_DEASSIGNED, w->label,
+			       false);
 		return;
 	}
 	if (s->res && s->nr < s->cap) {
@@ -401,13 +472,13 @@ static void want_queue(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
 		vq->reason = VQNOTIFY_REASON_NOT_READY;
 	} else if (!(vq->flags & VQNOTIFY_VQ_WAITING)) {
 		if (w->got) {
-			want_grant(g, vq, i, w, s);
+			want_grant(g, d, i, w, s);
 			return;
 		}
-		waiting_add_quiet(g, vq, w->why);
+		waiting_add_quiet(g, d, i, w->why);
 		w->host_wait |= reason_host(w->why);
 	}
-	put_result(g, s, vq, i, vq->state, VQNOTIFY_LABEL_NONE);
+	put_result(g, s, d, i, vq->state, VQNOTIFY_LABEL_NONE);
 }
 
 static void want_end(struct vqn_guest_sm *g, struct want *w,
@@ -589,7 +660,7 @@ static u32 vhost_off_queue(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
 	move_result(g, d, i, VQNOTIFY_VQ_DEASSIGNED, VQNOTIFY_LABEL_F, reason,
 		    s);
 	if (reason_waits(reason))
-		waiting_add(g, vq, reason);
+		waiting_add(g, d, i, reason);
 	return 1;
 }
 
@@ -608,11 +679,10 @@ void vqn_sm_vhost_off(struct vqn_guest_sm *g, struct vqn_dev *d,
 
 /* API 1's single-queue call: EALREADY when there is nothing to do. */
 int vqn_sm_host_notifier(struct vqn_guest_sm *g, struct vqn_dev *d,
-			 struct vqn_vq *vq, bool enable, struct vqn_sink *s)
+			 u32 i, bool enable, struct vqn_sink *s)
 {
 	unsigned long one[BITS_TO_LONGS(VQNOTIFY_MAX_QUEUES)];
-	bool vhost_holds = vq->state == VQNOTIFY_VQ_OFFLIMITS;
-	u32 i = vqn_vq_index(vq);
+	bool vhost_holds = d->vqs[i].state == VQNOTIFY_VQ_OFFLIMITS;
 
 	if (enable == vhost_holds)
 		return -EALREADY;
@@ -690,7 +760,7 @@ int vqn_sm_queues_release(struct vqn_guest_sm *g, struct vqn_dev *d,
 		} else if (vq->flags & VQNOTIFY_VQ_WAITING) {
 			waiting_del(g, vq);
 			vq->reason = reason;
-			put_result(g, s, vq, i, vq->state, VQNOTIFY_LABEL_NONE);
+			put_result(g, s, d, i, vq->state, VQNOTIFY_LABEL_NONE);
 		}
 	}
 	give_back(g, freed);
@@ -731,11 +801,12 @@ void vqn_sm_dev_reset(struct vqn_guest_sm *g, struct vqn_dev *d,
 	vqn_sm_promote(g);
 }
 
-/* (g) then (r): the device goes; the caller frees it. */
+/* (g) then (r): the device goes, its slot is free; the caller frees it. */
 void vqn_sm_dev_remove(struct vqn_guest_sm *g, struct vqn_dev *d,
 		       struct vqn_sink *s)
 {
 	vqn_sm_reset(g, d, VQNOTIFY_REASON_REMOVED, s);
+	g->devs[d->slot] = NULL;
 	vqn_sm_promote(g);
 }
 
@@ -795,7 +866,7 @@ void vqn_sm_set_limits(struct vqn_guest_sm *g, u32 admin_budget,
  */
 void vqn_sm_reconfigure(struct vqn_guest_sm *g)
 {
-	while (!list_empty(&g->assigned) &&
+	while (g->assigned.first != VQN_NIL &&
 	       (vqn_sm_limited(g) || !user_fits(g, g->used, g->nr_offlimits)))
 		preempt(g, newest_grant(g, NULL, NULL),
 			VQNOTIFY_REASON_PREEMPT_BUDGET, false);
@@ -811,18 +882,45 @@ void vqn_sm_promote(struct vqn_guest_sm *g)
 	u32 i, n, got;
 	u8 why;
 
-	if (list_empty(&g->waiting) || vqn_sm_limited(g))
+	if (g->waiting.first == VQN_NIL || vqn_sm_limited(g))
 		return;
 	n = min(g->nr_waiting, user_room(g));
 	if (!n)
 		return;
 	got = vqn_env_host_take_n(g, n, &why);
 	for (i = 0; i < got; i++)
-		move_async(g, list_first_entry(&g->waiting, struct vqn_vq, node),
-			   VQNOTIFY_VQ_ASSIGNED, VQNOTIFY_LABEL_R,
-			   VQNOTIFY_REASON_PROMOTED, true);
+		move_async(g, name_dev(g, g->waiting.first),
+			   name_index(g->waiting.first), VQNOTIFY_VQ_ASSIGNED,
+			   VQNOTIFY_LABEL_R, VQNOTIFY_REASON_PROMOTED, true);
 	if (got < n && reason_host(why))
 		vqn_env_host_wait(g);
+}
+
+/*
+ * A list's links agree both ways, and each queue on it is in the state the
+ * list says. Returns its length, or U32_MAX when broken.
+ */
+static u32 queues_check(const struct vqn_guest_sm *g,
+			const struct vqn_queues *l, bool waiting)
+{
+	u32 name, prev = VQN_NIL, n = 0;
+	const struct vqn_vq *vq;
+
+	for (name = l->first; name != VQN_NIL; name = vq->next) {
+		if (name >> VQN_QUEUE_BITS >= g->nr_dev_slots ||
+		    !name_dev(g, name) ||
+		    name_index(name) >= name_dev(g, name)->num_queues)
+			return U32_MAX;
+		vq = name_vq(g, name);
+		if (vq->prev != prev || n++ > g->used + g->nr_waiting)
+			return U32_MAX;
+		if (waiting ? vq->state != VQNOTIFY_VQ_DEASSIGNED ||
+		    !(vq->flags & VQNOTIFY_VQ_WAITING) :
+		    vq->state != VQNOTIFY_VQ_ASSIGNED)
+			return U32_MAX;
+		prev = name;
+	}
+	return l->last == prev ? n : U32_MAX;
 }
 
 /*
@@ -831,21 +929,8 @@ void vqn_sm_promote(struct vqn_guest_sm *g)
  */
 int vqn_sm_check(const struct vqn_guest_sm *g)
 {
-	const struct vqn_vq *vq;
-	u32 n = 0, w = 0;
-
-	list_for_each_entry(vq, &g->assigned, node) {
-		if (vq->state != VQNOTIFY_VQ_ASSIGNED)
-			return -EUCLEAN;
-		n++;
-	}
-	list_for_each_entry(vq, &g->waiting, node) {
-		if (vq->state != VQNOTIFY_VQ_DEASSIGNED ||
-		    !(vq->flags & VQNOTIFY_VQ_WAITING))
-			return -EUCLEAN;
-		w++;
-	}
-	if (n != g->nr_assigned || w != g->nr_waiting ||
+	if (queues_check(g, &g->assigned, false) != g->nr_assigned ||
+	    queues_check(g, &g->waiting, true) != g->nr_waiting ||
 	    g->used != g->nr_assigned + g->nr_offlimits)
 		return -EUCLEAN;
 	return 0;

@@ -11,18 +11,29 @@
 
 #ifdef __KERNEL__
 #include <linux/types.h>
-#include <linux/list.h>
+#include <linux/limits.h>
 #include <linux/bug.h>
 #else
 #include "vqn_user_shim.h"
 #endif
 #include <uapi/linux/vqnotify.h>
 
+/*
+ * A queue is named within its guest by a u32: its device's slot in
+ * vqn_guest_sm.devs, then its index. The lists of queues link such names,
+ * which keeps a queue at 16 bytes (a struct list_head and a device pointer
+ * alone took 24).
+ */
+#define VQN_QUEUE_BITS	10	/* VQNOTIFY_MAX_QUEUES == 1 << VQN_QUEUE_BITS */
+#define VQN_MAX_DEV_SLOTS	(1U << (32 - VQN_QUEUE_BITS))
+#define VQN_NIL		U32_MAX	/* no queue: the end of a list */
+
 /**
  * struct vqn_vq - one virtqueue
- * @node: on vqn_guest_sm.assigned when ASSIGNED, on vqn_guest_sm.waiting
- *        when waiting for promotion, else empty
- * @dev: the device the queue belongs to
+ * @next: the next queue on its list (VQN_NIL at the end): on
+ *        vqn_guest_sm.assigned when ASSIGNED, on vqn_guest_sm.waiting when
+ *        waiting for promotion, else unused
+ * @prev: the previous one (VQN_NIL at the start)
  * @assign_seq: guest-wide order of the last grant (0 unless ASSIGNED)
  * @state: enum vqnotify_vq_state
  * @reason: enum vqnotify_reason
@@ -30,8 +41,8 @@
  * @flags: VQNOTIFY_VQ_INITIALISED | VQNOTIFY_VQ_WAITING
  */
 struct vqn_vq {
-	struct list_head node;
-	struct vqn_dev *dev;
+	u32 next;
+	u32 prev;
 	u32 assign_seq;
 	u8 state;
 	u8 reason;
@@ -45,6 +56,7 @@ struct vqn_vq {
  * @status: virtio device status byte
  * @transport: enum vqnotify_transport
  * @num_queues: number of entries in @vqs
+ * @slot: its entry in vqn_guest_sm.devs
  * @name: NUL-terminated name, owned by the environment
  * @vqs: the queues
  */
@@ -53,8 +65,19 @@ struct vqn_dev {
 	u32 status;
 	u32 transport;
 	u32 num_queues;
+	u32 slot;
 	const char *name;
 	struct vqn_vq vqs[];
+};
+
+/**
+ * struct vqn_queues - a list of queues, linked by their names
+ * @first: the first queue, VQN_NIL when empty
+ * @last: the last one
+ */
+struct vqn_queues {
+	u32 first;
+	u32 last;
 };
 
 /**
@@ -69,8 +92,12 @@ struct vqn_dev {
  * @nr_waiting: entries on @waiting
  * @assign_seq: last grant number handed out
  * @run_state: enum vqnotify_run_state; slots stay reserved while stopped
+ * @nr_dev_slots: entries of @devs
  * @assigned: ASSIGNED queues, oldest grant first
  * @waiting: DEASSIGNED queues refused for lack of slots, FIFO
+ * @devs: the guest's devices by slot, NULL for a free slot: the
+ *        environment's array (it grows it before vqn_sm_dev_init() with a
+ *        slot past its end, and frees it)
  * @counts: transitions by enum vqnotify_label
  */
 struct vqn_guest_sm {
@@ -84,8 +111,10 @@ struct vqn_guest_sm {
 	u32 nr_waiting;
 	u32 assign_seq;
 	u32 run_state;
-	struct list_head assigned;
-	struct list_head waiting;
+	u32 nr_dev_slots;
+	struct vqn_queues assigned;
+	struct vqn_queues waiting;
+	struct vqn_dev **devs;
 	u64 counts[VQNOTIFY_NR_COUNTERS];
 };
 
@@ -126,7 +155,7 @@ u8 vqn_sm_vq_flags(const struct vqn_guest_sm *g, const struct vqn_vq *vq);
  * (NULL: vqn_env_report() gets them, as it gets the events: a closing
  * guest's resets).
  */
-void vqn_sm_dev_init(struct vqn_guest_sm *g, struct vqn_dev *d);
+void vqn_sm_dev_init(struct vqn_guest_sm *g, struct vqn_dev *d, u32 slot);
 void vqn_sm_set_status(struct vqn_guest_sm *g, struct vqn_dev *d,
 		       u32 status, const unsigned long *ready,
 		       struct vqn_sink *s);
@@ -141,8 +170,7 @@ int vqn_sm_vhost_on(struct vqn_guest_sm *g, struct vqn_dev *d,
 void vqn_sm_vhost_off(struct vqn_guest_sm *g, struct vqn_dev *d,
 		      const unsigned long *queues, struct vqn_sink *s);
 int vqn_sm_host_notifier(struct vqn_guest_sm *g, struct vqn_dev *d,
-			 struct vqn_vq *vq, bool enable,
-			 struct vqn_sink *s);
+			 u32 queue, bool enable, struct vqn_sink *s);
 int vqn_sm_queues_acquire(struct vqn_guest_sm *g, struct vqn_dev *d,
 			  const unsigned long *queues, struct vqn_sink *s);
 int vqn_sm_queues_release(struct vqn_guest_sm *g, struct vqn_dev *d,
@@ -161,7 +189,8 @@ int vqn_sm_check(const struct vqn_guest_sm *g);
  * vqn_env_report() is called for every transition the call did not ask
  * for (@async: (p) and (r)) and, when the entry point got no sink, for
  * every result: each transition and each queue that (b) or (q) refused
- * (then @label is VQNOTIFY_LABEL_NONE and the state did not change).
+ * (then @label is VQNOTIFY_LABEL_NONE and the state did not change). The
+ * queue is @d->vqs[@queue].
  *
  * vqn_env_host_take_n() takes up to @n host-wide slots at once and returns
  * how many it took; when fewer than @n, *@reason says why the next was
@@ -171,15 +200,18 @@ int vqn_sm_check(const struct vqn_guest_sm *g);
  * the environment the guest has queues waiting for a slot it refused (the
  * last refusal).
  */
-void vqn_env_report(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 old,
-		    u8 label, bool async);
+void vqn_env_report(struct vqn_guest_sm *g, struct vqn_dev *d, u32 queue,
+		    u8 old, u8 label, bool async);
 u32 vqn_env_host_take_n(struct vqn_guest_sm *g, u32 n, u8 *reason);
 void vqn_env_host_give_n(struct vqn_guest_sm *g, u32 n);
 void vqn_env_host_wait(struct vqn_guest_sm *g);
 
-static inline u32 vqn_vq_index(const struct vqn_vq *vq)
+/* The queue named @name (see VQN_QUEUE_BITS). */
+static inline struct vqn_vq *vqn_sm_queue(const struct vqn_guest_sm *g,
+					  u32 name)
 {
-	return vq - vq->dev->vqs;
+	return &g->devs[name >> VQN_QUEUE_BITS]->vqs[name &
+						     (VQNOTIFY_MAX_QUEUES - 1)];
 }
 
 #endif /* _VQN_SM_H */

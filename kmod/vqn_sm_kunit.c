@@ -14,6 +14,7 @@
 
 struct vqn_kunit_env {
 	struct vqn_guest_sm g;
+	struct vqn_dev *devs[2];
 	u32 host_used;
 	u32 host_cap;
 	u32 reports;
@@ -27,8 +28,8 @@ static struct vqn_kunit_env *env_of(struct vqn_guest_sm *g)
 	return container_of(g, struct vqn_kunit_env, g);
 }
 
-void vqn_env_report(struct vqn_guest_sm *g, struct vqn_vq *vq, u8 old,
-		    u8 label, bool async)
+void vqn_env_report(struct vqn_guest_sm *g, struct vqn_dev *d, u32 queue,
+		    u8 old, u8 label, bool async)
 {
 	struct vqn_kunit_env *e = env_of(g);
 
@@ -66,7 +67,7 @@ static struct vqn_dev *new_dev(struct kunit *test, struct vqn_kunit_env *e)
 	KUNIT_ASSERT_NOT_NULL(test, d);
 	d->num_queues = NQ;
 	d->transport = VQNOTIFY_TRANSPORT_MMIO;
-	vqn_sm_dev_init(&e->g, d);
+	vqn_sm_dev_init(&e->g, d, e->devs[0] ? 1 : 0);
 	return d;
 }
 
@@ -76,6 +77,8 @@ static struct vqn_kunit_env *new_env(struct kunit *test, u32 budget)
 
 	KUNIT_ASSERT_NOT_NULL(test, e);
 	vqn_sm_guest_init(&e->g, budget, 0, 7);
+	e->g.devs = e->devs;
+	e->g.nr_dev_slots = ARRAY_SIZE(e->devs);
 	e->host_cap = 1000;
 	return e;
 }
@@ -108,7 +111,7 @@ static void vqn_sm_test_vhost_preempts(struct kunit *test)
 	struct vqn_dev *d = new_dev(test, e);
 
 	vqn_sm_set_status(&e->g, d, 0x0f, NULL, NULL);
-	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, &d->vqs[7], true,
+	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, 7, true,
 						   NULL), 0);
 	KUNIT_EXPECT_EQ(test, d->vqs[7].state, VQNOTIFY_VQ_OFFLIMITS);
 	KUNIT_EXPECT_EQ(test, d->vqs[6].state, VQNOTIFY_VQ_DEASSIGNED);
@@ -117,7 +120,7 @@ static void vqn_sm_test_vhost_preempts(struct kunit *test)
 	check(test, e);
 
 	KUNIT_EXPECT_EQ(test,
-			vqn_sm_host_notifier(&e->g, d, &d->vqs[7], false,
+			vqn_sm_host_notifier(&e->g, d, 7, false,
 					     NULL), 0);
 	KUNIT_EXPECT_EQ(test, d->vqs[7].label, VQNOTIFY_LABEL_E);
 	KUNIT_EXPECT_EQ(test, d->vqs[6].state, VQNOTIFY_VQ_DEASSIGNED);
@@ -133,10 +136,10 @@ static void vqn_sm_test_limited(struct kunit *test)
 	vqn_sm_set_status(&e->g, d, 0x0f, NULL, NULL);
 	KUNIT_EXPECT_EQ(test, e->g.used, 0U);
 	KUNIT_EXPECT_EQ(test, d->vqs[0].reason, VQNOTIFY_REASON_LIMITED);
-	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, &d->vqs[0], true,
+	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, 0, true,
 						   NULL), 0);
 	KUNIT_EXPECT_EQ(test,
-			vqn_sm_host_notifier(&e->g, d, &d->vqs[0], false,
+			vqn_sm_host_notifier(&e->g, d, 0, false,
 					     NULL), 0);
 	KUNIT_EXPECT_EQ(test, d->vqs[0].label, VQNOTIFY_LABEL_F);
 	check(test, e);
@@ -149,10 +152,10 @@ static void vqn_sm_test_enospc(struct kunit *test)
 	struct vqn_dev *d = new_dev(test, e);
 	u32 reports;
 
-	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, &d->vqs[0], true,
+	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, 0, true,
 						   NULL), 0);
 	reports = e->reports;
-	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, &d->vqs[1], true,
+	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, 1, true,
 						   NULL), -ENOSPC);
 	KUNIT_EXPECT_EQ(test, e->reports, reports);
 	KUNIT_EXPECT_EQ(test, d->vqs[1].state, VQNOTIFY_VQ_DEASSIGNED);
@@ -166,7 +169,7 @@ static void vqn_sm_test_reset(struct kunit *test)
 	struct vqn_dev *d = new_dev(test, e);
 
 	vqn_sm_set_status(&e->g, d, 0x0f, NULL, NULL);
-	vqn_sm_host_notifier(&e->g, d, &d->vqs[0], true, NULL);
+	vqn_sm_host_notifier(&e->g, d, 0, true, NULL);
 	vqn_sm_reset(&e->g, d, VQNOTIFY_REASON_RESET, NULL);
 	KUNIT_EXPECT_EQ(test, e->g.used, 0U);
 	KUNIT_EXPECT_EQ(test, e->g.counts[VQNOTIFY_LABEL_G], (u64)NQ);
@@ -268,8 +271,8 @@ static void vqn_sm_test_sink_vhost_one(struct kunit *test)
 	struct vqn_dev *d = new_dev(test, e);
 	struct vqn_sink s = { .res = res, .cap = 1 };
 
-	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, &d->vqs[NQ - 1],
-						   true, &s), 0);
+	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, NQ - 1, true,
+						   &s), 0);
 	KUNIT_EXPECT_EQ(test, s.nr, 1U);
 	KUNIT_EXPECT_EQ(test, res[0].queue, (u32)NQ - 1);
 	KUNIT_EXPECT_EQ(test, res[0].label, VQNOTIFY_LABEL_C);

@@ -31,6 +31,8 @@ typedef __u64 u64;
 typedef __s32 s32;
 typedef __s64 s64;
 
+#define U32_MAX		((u32)~0U)
+
 /* errno values the state machine returns; glibc's errno.h has them all. */
 #ifndef EUCLEAN
 #define EUCLEAN		117

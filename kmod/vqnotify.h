@@ -291,8 +291,8 @@ struct vqn_stats {
  */
 struct vqn_monitor_ops {
 	bool (*listened)(void);
-	void (*queue)(struct vqn_kguest *g, struct vqn_vq *vq, u8 old,
-		      u8 label);
+	void (*queue)(struct vqn_kguest *g, struct vqn_dev *d, u32 queue,
+		      u8 old, u8 label);
 	void (*guest)(struct vqn_kguest *g, u8 cmd);
 	void (*dev)(struct vqn_kguest *g, struct vqn_dev *d, bool add);
 };

@@ -126,27 +126,28 @@ bool sm_edge_legal(u8 old, u8 new, u8 label, bool async)
  * One report: @new_state and @reason are the queue's when it happened
  * (results reach us after the call, from the sink).
  */
-static void record(struct sm_guest *g, struct vqn_vq *vq, u8 old,
+static void record(struct sm_guest *g, struct vqn_dev *d, u32 q, u8 old,
 		   u8 new_state, u8 label, u8 reason, bool async)
 {
+	struct vqn_vq *vq = &d->vqs[q];
 	struct sm_report *r;
 	unsigned int i;
 
 	if (!sm_edge_legal(old, new_state, label, async))
 		guest_error(g, "illegal report dev %u q %u: %s -> %s (%s)%s",
-			    vq->dev->id, vqn_vq_index(vq), sm_state_name(old),
+			    d->id, q, sm_state_name(old),
 			    sm_state_name(new_state), sm_label_name(label),
 			    async ? " async" : "");
 	if (!async && !g->call_any) {
 		/* A result: the module drops those of other devices. */
-		if (vq->dev != g->call_dev)
+		if (d != g->call_dev)
 			guest_error(g, "result for dev %u q %u outside a call on dev %d",
-				    vq->dev->id, vqn_vq_index(vq),
+				    d->id, q,
 				    g->call_dev ? (int)g->call_dev->id : -1);
 		for (i = g->call_first; i < g->nr_reports; i++)
 			if (g->reports[i].vq == vq && !g->reports[i].async)
 				guest_error(g, "two results for dev %u q %u in one call",
-					    vq->dev->id, vqn_vq_index(vq));
+					    d->id, q);
 	}
 	if (label != VQNOTIFY_LABEL_NONE)
 		g->counts[label]++;
@@ -162,8 +163,8 @@ static void record(struct sm_guest *g, struct vqn_vq *vq, u8 old,
 	}
 	r = &g->reports[g->nr_reports++];
 	r->vq = vq;
-	r->dev_id = vq->dev->id;
-	r->queue = vqn_vq_index(vq);
+	r->dev_id = d->id;
+	r->queue = q;
 	r->old_state = old;
 	r->new_state = new_state;
 	r->label = label;
@@ -191,26 +192,30 @@ static void sink_flush(struct sm_guest *g)
 				    g->call_dev->id);
 			return;
 		}
-		record(g, &g->call_dev->vqs[r->queue], r->old_state,
-		       r->new_state, r->label, r->reason, false);
+		record(g, g->call_dev, r->queue, r->old_state, r->new_state,
+		       r->label, r->reason, false);
 	}
 }
 
-void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_vq *vq, u8 old,
-		    u8 label, bool async)
+void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_dev *d, u32 q,
+		    u8 old, u8 label, bool async)
 {
 	struct sm_guest *g = guest_of(sm);
+	struct vqn_vq *vq = &d->vqs[q];
 
+	if (q >= d->num_queues || sm->devs[d->slot] != d)
+		guest_error(g, "report for dev %u q %u of %u, slot %u",
+			    d->id, q, d->num_queues, d->slot);
 	if (label != VQNOTIFY_LABEL_NONE && vq->label != label)
 		guest_error(g, "dev %u q %u reported (%s) but its label is (%s)",
-			    vq->dev->id, vqn_vq_index(vq), sm_label_name(label),
+			    d->id, q, sm_label_name(label),
 			    sm_label_name(vq->label));
 	if (!async && g->call_dev && !g->call_any)
 		guest_error(g, "result for dev %u q %u not in the call's sink",
-			    vq->dev->id, vqn_vq_index(vq));
+			    d->id, q);
 	/* The results before this event came before it. */
 	sink_flush(g);
-	record(g, vq, old, vq->state, label, vq->reason, async);
+	record(g, d, q, old, vq->state, label, vq->reason, async);
 }
 
 /*
@@ -515,6 +520,8 @@ int sm_guest_open(struct sm_host *h, struct sm_guest *g, u32 budget,
 		return -ENOSPC;
 	memset(g, 0, sizeof(*g));
 	vqn_sm_guest_init(&g->sm, budget, reserve, threshold);
+	g->sm.devs = g->devs;
+	g->sm.nr_dev_slots = SM_MAX_DEVS;
 	g->host = h;
 	h->guests[i] = g;
 	return 0;
@@ -622,9 +629,10 @@ struct vqn_dev *sm_dev_add(struct sm_guest *g, u32 num_queues)
 	d->transport = VQNOTIFY_TRANSPORT_MMIO;
 	d->num_queues = num_queues;
 	d->name = "dev";
-	vqn_sm_dev_init(&g->sm, d);
+	vqn_sm_dev_init(&g->sm, d, i);
 	g->counts[VQNOTIFY_LABEL_A] += num_queues;
-	g->devs[i] = d;
+	if (g->devs[i] != d)
+		guest_error(g, "dev %u not in its slot %u", d->id, i);
 	g->acquired[i] = false;
 	return d;
 }
@@ -711,8 +719,7 @@ int sm_host_notifier(struct sm_guest *g, struct vqn_dev *d, u32 queue,
 	if (queue >= d->num_queues)
 		return -EINVAL;
 	call_begin(g, d);
-	ret = vqn_sm_host_notifier(&g->sm, d, &d->vqs[queue], enable,
-				   &g->sink);
+	ret = vqn_sm_host_notifier(&g->sm, d, queue, enable, &g->sink);
 	call_end(g);
 	/* One result at most: the module has room for exactly one. */
 	for (i = first; i < g->nr_reports; i++)
@@ -817,10 +824,11 @@ static int check_queue(const struct sm_guest *g, const struct vqn_dev *d,
 			 g->acquired[d->id - 1];
 	bool waiting = vq->flags & VQNOTIFY_VQ_WAITING;
 	bool assigned = vq->state == VQNOTIFY_VQ_ASSIGNED;
-	u32 q = vqn_vq_index(vq);
+	u32 q = vq - d->vqs;
 
-	if (vq->dev != d)
-		return broken(msg, len, "dev %u q %u: wrong device", d->id, q);
+	if (g->sm.devs[d->slot] != d)
+		return broken(msg, len, "dev %u: not in its slot %u", d->id,
+			      d->slot);
 	if (vq->state > VQNOTIFY_VQ_OFFLIMITS)
 		return broken(msg, len, "dev %u q %u: state %u", d->id, q, vq->state);
 	if (!label_fits_state(vq->state, vq->label))
@@ -860,7 +868,7 @@ static int check_queue(const struct sm_guest *g, const struct vqn_dev *d,
 int sm_check_guest(const struct sm_guest *g, char *msg, size_t len)
 {
 	const struct vqn_guest_sm *sm = &g->sm;
-	u32 nr_a = 0, nr_o = 0, nr_w = 0, last_seq = 0;
+	u32 nr_a = 0, nr_o = 0, nr_w = 0, last_seq = 0, n;
 	const struct vqn_vq *vq;
 	unsigned int i, q;
 	int ret;
@@ -892,7 +900,8 @@ int sm_check_guest(const struct sm_guest *g, char *msg, size_t len)
 			      nr_a, nr_o, nr_w, sm->used, sm->nr_assigned,
 			      sm->nr_offlimits, sm->nr_waiting);
 	/* Grants are listed oldest first: (p) takes the newest. */
-	list_for_each_entry(vq, &sm->assigned, node) {
+	for (n = sm->assigned.first; n != VQN_NIL; n = vq->next) {
+		vq = vqn_sm_queue(sm, n);
 		if (vq->assign_seq <= last_seq)
 			return broken(msg, len, "assigned list out of grant order: %u after %u",
 				      vq->assign_seq, last_seq);

@@ -225,11 +225,12 @@ static struct vqn_dev *pick_dev(struct sm_guest *g, struct input *in)
 
 static void snapshot_grants(struct world *w, struct sm_guest *g)
 {
-	struct vqn_vq *vq;
+	u32 n;
 
 	w->nr_grants = 0;
-	list_for_each_entry(vq, &g->sm.assigned, node)
-		w->grants[w->nr_grants++] = vq;
+	for (n = g->sm.assigned.first; n != VQN_NIL;
+	     n = vqn_sm_queue(&g->sm, n)->next)
+		w->grants[w->nr_grants++] = vqn_sm_queue(&g->sm, n);
 }
 
 /* (p) takes the newest grants: the victims are the newest before the call. */
@@ -330,8 +331,8 @@ static void op_set_status(struct world *w, struct sm_guest *g,
 static void op_vhost(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 		     struct input *in, bool enable)
 {
-	struct vqn_vq *vq = &d->vqs[take(in) % d->num_queues];
-	u32 q = vqn_vq_index(vq);
+	u32 q = take(in) % d->num_queues;
+	struct vqn_vq *vq = &d->vqs[q];
 	u8 old = vq->state;
 	u32 used = g->sm.used, host_used = w->host.used;
 	u32 budget = vqn_sm_budget(&g->sm);
@@ -339,7 +340,7 @@ static void op_vhost(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 	bool host_full = w->host.used >= w->host.cap ||
 			 (w->host.waiters &&
 			  !(w->host.waiters == 1 && g->host_waiting));
-	bool had_grants = !list_empty(&g->sm.assigned);
+	bool had_grants = g->sm.assigned.first != VQN_NIL;
 	bool dev_quiescent = vqn_sm_dev_quiescent(d);
 	u64 counts[VQNOTIFY_NR_COUNTERS];
 	unsigned int first = g->nr_reports;

@@ -79,11 +79,9 @@ static const struct sm_report *only_report(struct __test_metadata *_metadata,
 {
 	const struct sm_report *r = sm_report_find(g, vq, 0);
 
-	ASSERT_NE(NULL, r) TH_LOG("no report for dev %u q %u",
-				  vq->dev->id, vqn_vq_index(vq));
+	ASSERT_NE(NULL, r) TH_LOG("no report for queue %p", vq);
 	ASSERT_EQ(NULL, sm_report_find(g, vq, 1))
-		TH_LOG("two reports for dev %u q %u",
-		       vq->dev->id, vqn_vq_index(vq));
+		TH_LOG("two reports for dev %u q %u", r->dev_id, r->queue);
 	return r;
 }
 
@@ -1301,9 +1299,8 @@ TEST_F(sm, freed_slots_round_robin_by_user)
 	dev_ok(_metadata, &self->g2, 4);
 	EXPECT_EQ(3, self->host.capped);
 	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP,
-		  self->g2.sm.waiting.next == &self->g2.sm.waiting ? 0 :
-		  list_first_entry(&self->g2.sm.waiting, struct vqn_vq,
-				   node)->reason);
+		  self->g2.sm.waiting.first == VQN_NIL ? 0 :
+		  vqn_sm_queue(&self->g2.sm, self->g2.sm.waiting.first)->reason);
 	check_invariants(_metadata, self);
 
 	sm_dev_reset(&self->g, a);
