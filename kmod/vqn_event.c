@@ -313,14 +313,55 @@ void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_dev *d, u32 queue,
 /* Does an observer want each result of a call (not only their counts)? */
 bool vqn_call_observed(void)
 {
-	return vqn_monitor_listened() || trace_vq_transition_enabled() ||
-	       trace_vq_refusal_enabled();
+	return vqn_monitor_listened() || trace_vq_call_enabled() ||
+	       trace_vq_transition_enabled() || trace_vq_refusal_enabled();
+}
+
+#define VQN_TRACE_RUNS	64	/* per vq_call event: 512 bytes */
+
+/*
+ * A call's results as vq_call events: runs of consecutive queues changed
+ * alike, 64 runs an event (a DRIVER_OK of 1024 queues is one run; 1024
+ * vq_transition events took 4.5x the call's time).
+ */
+static void vqn_call_trace(struct vqn_kguest *g, const struct vqn_call *call)
+{
+	const struct vqn_sink *s = &call->sink;
+	struct vqn_trace_run runs[VQN_TRACE_RUNS], *run = NULL;
+	u32 i, n = 0, nr = min(s->nr, s->cap), first = 0;
+
+	for (i = 0; i < nr; i++) {
+		const struct vqnotify_vq_result *r = &s->res[i];
+
+		if (run && r->queue == run->first + run->count &&
+		    r->old_state == run->old_state &&
+		    r->new_state == run->new_state &&
+		    r->label == run->label && r->reason == run->reason) {
+			run->count++;
+			continue;
+		}
+		if (n == VQN_TRACE_RUNS) {
+			trace_vq_call(g->id, call->dev->id, i - first, runs, n);
+			first = i;
+			n = 0;
+		}
+		run = &runs[n++];
+		run->first = r->queue;
+		run->count = 1;
+		run->old_state = r->old_state;
+		run->new_state = r->new_state;
+		run->label = r->label;
+		run->reason = r->reason;
+	}
+	if (n)
+		trace_vq_call(g->id, call->dev->id, nr - first, runs, n);
 }
 
 /*
  * The results of a call, from its sink, under the guest's lock: counted
- * host-wide, and when an observer wants them, traced and told to the
- * monitor one by one.
+ * host-wide, and when an observer wants them, traced (as vq_call events,
+ * and one by one for who enabled vq_transition or vq_refusal) and told to
+ * the monitor one by one.
  */
 void vqn_call_report(struct vqn_kguest *g, struct vqn_call *call)
 {
@@ -340,6 +381,11 @@ void vqn_call_report(struct vqn_kguest *g, struct vqn_call *call)
 		if (s->refusals[i] && vqn_refused(i))
 			this_cpu_add(vqn_stats.refusals[i], s->refusals[i]);
 	if (!s->res)
+		return;
+	if (trace_vq_call_enabled())
+		vqn_call_trace(g, call);
+	if (!call->nl && !trace_vq_transition_enabled() &&
+	    !trace_vq_refusal_enabled())
 		return;
 	for (r = s->res; r < s->res + min(s->nr, s->cap); r++) {
 		if (r->label != VQNOTIFY_LABEL_NONE)

