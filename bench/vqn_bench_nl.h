@@ -74,8 +74,8 @@ static int nl_send(int fd, struct nl_req *r)
 	     (char *)a + a->nla_len <= (char *)(start) + (len);		\
 	     a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len)))
 
-/* Family id of "vqnotify" and the id of its "monitor" group, or -1. */
-static int nl_resolve(int fd, int *family, int *monitor)
+/* Family id of "vqnotify" and the id of its group @gname, or -1. */
+static int nl_resolve(int fd, int *family, int *monitor, const char *gname)
 {
 	static char buf[8192];
 	struct nlattr *a, *g, *f;
@@ -111,7 +111,7 @@ static int nl_resolve(int fd, int *family, int *monitor)
 				if (f->nla_type == CTRL_ATTR_MCAST_GRP_ID)
 					id = *(uint32_t *)((char *)f + NLA_HDRLEN);
 			}
-			if (name && !strcmp(name, VQNOTIFY_MCGRP_MONITOR))
+			if (name && !strcmp(name, gname))
 				*monitor = id;
 		}
 	}

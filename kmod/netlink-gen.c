@@ -272,4 +272,5 @@ const struct genl_split_ops vqnotify_nl_ops[15] = {
 
 static const struct genl_multicast_group vqnotify_nl_mcgrps[] = {
 	[VQNOTIFY_NLGRP_MONITOR] = { "monitor", },
+	[VQNOTIFY_NLGRP_CALLS] = { "calls", },
 };

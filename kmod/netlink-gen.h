@@ -45,6 +45,7 @@ int vqnotify_nl_policy_del_doit(struct sk_buff *skb, struct genl_info *info);
 
 enum {
 	VQNOTIFY_NLGRP_MONITOR,
+	VQNOTIFY_NLGRP_CALLS,
 };
 
 #endif /* _LINUX_VQNOTIFY_GEN_H */

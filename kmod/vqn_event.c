@@ -313,8 +313,22 @@ void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_dev *d, u32 queue,
 /* Does an observer want each result of a call (not only their counts)? */
 bool vqn_call_observed(void)
 {
-	return vqn_monitor_listened() || trace_vq_call_enabled() ||
-	       trace_vq_transition_enabled() || trace_vq_refusal_enabled();
+	return vqn_monitor_listened() || vqn_monitor_calls_listened() ||
+	       trace_vq_call_enabled() || trace_vq_transition_enabled() ||
+	       trace_vq_refusal_enabled();
+}
+
+bool vqn_monitor_calls_listened(void)
+{
+	return vqn_monitor->calls_listened();
+}
+
+/* A call's results in one message; the guest is unlocked. */
+void vqn_monitor_call(u32 guest_id, const char *guest_name, u32 dev_id,
+		      const char *dev_name,
+		      const struct vqnotify_vq_result *res, u32 nr)
+{
+	vqn_monitor->call(guest_id, guest_name, dev_id, dev_name, res, nr);
 }
 
 #define VQN_TRACE_RUNS	64	/* per vq_call event: 512 bytes */

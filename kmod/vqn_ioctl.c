@@ -265,16 +265,33 @@ struct vqn_dev *vqn_call_begin(struct vqn_kguest *g, u32 dev_id, u32 nq,
 	}
 	call->dev = d;
 	call->nl = vqn_monitor_listened();
+	call->calls = vqn_monitor_calls_listened();
 	g->call = call;
 	return d;
 }
 
-/* The call's results go to the observers, then the guest is unlocked. */
+/*
+ * The call's results go to the observers, then the guest is unlocked; the
+ * calls group's one message is built and sent after that (with the names
+ * as they were: the device may be freed, the guest renamed, meanwhile).
+ */
 void vqn_call_end(struct vqn_kguest *g, struct vqn_call *call)
 {
+	char gname[VQNOTIFY_NAME_LEN], dname[VQNOTIFY_NAME_LEN];
+	const struct vqn_sink *s = &call->sink;
+	bool calls = call->calls && s->res && s->nr;
+	u32 dev_id = call->dev->id;
+
 	vqn_call_report(g, call);
+	if (calls) {
+		strscpy(gname, g->name, sizeof(gname));
+		strscpy(dname, call->dev->name, sizeof(dname));
+	}
 	g->call = NULL;
 	mutex_unlock(&g->lock);
+	if (calls)
+		vqn_monitor_call(g->id, gname, dev_id, dname, s->res,
+				 min(s->nr, s->cap));
 }
 
 void vqn_call_free(struct vqn_call *call)
@@ -507,6 +524,7 @@ int vqn_ioctl_host_notifier(struct vqn_kguest *g, void *arg)
 	}
 	call.dev = d;
 	call.nl = vqn_monitor_listened();
+	call.calls = vqn_monitor_calls_listened();
 	g->call = &call;
 	ret = vqn_sm_host_notifier(&g->sm, d, hn->queue,
 				   hn->flags & VQNOTIFY_HOST_NOTIFIER_ENABLE,

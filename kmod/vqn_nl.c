@@ -49,6 +49,9 @@ static const struct genl_multicast_group vqn_nl_mcgrps[] = {
 	[VQNOTIFY_NLGRP_MONITOR] = {
 		"monitor", .flags = GENL_MCAST_CAP_NET_ADMIN,
 	},
+	[VQNOTIFY_NLGRP_CALLS] = {
+		"calls", .flags = GENL_MCAST_CAP_NET_ADMIN,
+	},
 };
 
 /*
@@ -367,14 +370,18 @@ static bool vqn_nl_listened(void)
 
 /*
  * A notification that cannot be built is not dropped silently: like
- * rtnetlink, every listener gets ENOBUFS (an overrun) and resynchronises
- * with a dump.
+ * rtnetlink, every listener of @group gets ENOBUFS (an overrun) and
+ * resynchronises with a dump.
  */
-static void vqn_nl_lost(struct sk_buff *msg)
+static void vqn_nl_lost_group(struct sk_buff *msg, unsigned int group)
 {
 	nlmsg_free(msg);
-	genl_set_err(&vqnotify_nl_family, &init_net, 0,
-		     VQNOTIFY_NLGRP_MONITOR, -ENOBUFS);
+	genl_set_err(&vqnotify_nl_family, &init_net, 0, group, -ENOBUFS);
+}
+
+static void vqn_nl_lost(struct sk_buff *msg)
+{
+	vqn_nl_lost_group(msg, VQNOTIFY_NLGRP_MONITOR);
 }
 
 static void vqn_nl_multicast(struct sk_buff *msg)
@@ -460,10 +467,48 @@ static void vqn_nl_notify_dev(struct vqn_kguest *g, struct vqn_dev *d,
 				  VQNOTIFY_CMD_DEV_DEL_NTF);
 }
 
-/* The misc device's reports reach the monitor group through these. */
+static bool vqn_nl_calls_listened(void)
+{
+	return genl_has_listeners(&vqnotify_nl_family, &init_net,
+				  VQNOTIFY_NLGRP_CALLS);
+}
+
+/* CALL_NTF: a call's results in one message, without the guest's lock. */
+static void vqn_nl_notify_call(u32 guest_id, const char *guest_name,
+			       u32 dev_id, const char *dev_name,
+			       const struct vqnotify_vq_result *res, u32 nr)
+{
+	size_t len = nr * sizeof(*res);
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(2 * nla_total_size(sizeof(u32)) +
+			  2 * nla_total_size(VQNOTIFY_NAME_LEN) +
+			  nla_total_size(len), GFP_KERNEL);
+	if (!msg)
+		return vqn_nl_lost_group(NULL, VQNOTIFY_NLGRP_CALLS);
+	hdr = genlmsg_put(msg, 0, 0, &vqnotify_nl_family, 0,
+			  VQNOTIFY_CMD_CALL_NTF);
+	if (!hdr ||
+	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_GUEST_ID, guest_id) ||
+	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_DEV_ID, dev_id) ||
+	    nla_put_string(msg, VQNOTIFY_A_TRANSITION_GUEST_NAME, guest_name) ||
+	    nla_put_string(msg, VQNOTIFY_A_TRANSITION_DEV_NAME, dev_name) ||
+	    nla_put(msg, VQNOTIFY_A_TRANSITION_RESULTS, len, res)) {
+		vqn_nl_lost_group(msg, VQNOTIFY_NLGRP_CALLS);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&vqnotify_nl_family, msg, 0, VQNOTIFY_NLGRP_CALLS,
+			  GFP_KERNEL);
+}
+
+/* The misc device's reports reach the monitor groups through these. */
 static const struct vqn_monitor_ops vqn_nl_monitor_ops = {
 	.listened = vqn_nl_listened,
 	.queue = vqn_nl_notify_queue,
+	.calls_listened = vqn_nl_calls_listened,
+	.call = vqn_nl_notify_call,
 	.guest = vqn_nl_notify_guest,
 	.dev = vqn_nl_notify_dev,
 };

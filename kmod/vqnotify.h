@@ -239,10 +239,12 @@ static inline struct vqn_kguest *vqn_kguest_of(struct vqn_guest_sm *sm)
  * array allocated for the call when the caller or an observer wants them).
  * @nl: a monitor listened when the call began; asked once per call, not
  * per transition (a DRIVER_OK of 1024 queues asked 1024 times: 40% of the
- * call). @reported: vqn_call_report() is done with it.
+ * call). @calls: the same for the calls group. @reported:
+ * vqn_call_report() is done with it.
  */
 struct vqn_call {
 	bool nl;
+	bool calls;
 	bool reported;
 	struct vqn_dev *dev;
 	struct vqn_sink sink;
@@ -286,6 +288,11 @@ struct vqn_stats {
  * @listened: does anyone listen now? Asked once per call
  * @queue: a queue's transition, or its refusal (@label VQNOTIFY_LABEL_NONE);
  *         only when @listened said so at the start of the call
+ * @calls_listened: does anyone listen to whole calls now? Asked once per
+ *                  call
+ * @call: the @nr results of a call on device @dev_id of guest @guest_id,
+ *        in one message; called after the guest is unlocked, only when
+ *        @calls_listened said so at the start of the call
  * @guest: GUEST_ADD_NTF, GUEST_DEL_NTF or GUEST_CHANGE_NTF for @g
  * @dev: a device was added (@add) or removed
  */
@@ -293,6 +300,10 @@ struct vqn_monitor_ops {
 	bool (*listened)(void);
 	void (*queue)(struct vqn_kguest *g, struct vqn_dev *d, u32 queue,
 		      u8 old, u8 label);
+	bool (*calls_listened)(void);
+	void (*call)(u32 guest_id, const char *guest_name, u32 dev_id,
+		     const char *dev_name,
+		     const struct vqnotify_vq_result *res, u32 nr);
 	void (*guest)(struct vqn_kguest *g, u8 cmd);
 	void (*dev)(struct vqn_kguest *g, struct vqn_dev *d, bool add);
 };
@@ -302,7 +313,11 @@ bool vqn_monitor_listened(void);
 void vqn_monitor_guest(struct vqn_kguest *g, u8 cmd);
 void vqn_monitor_dev(struct vqn_kguest *g, struct vqn_dev *d, bool add);
 bool vqn_call_observed(void);
+bool vqn_monitor_calls_listened(void);
 void vqn_call_report(struct vqn_kguest *g, struct vqn_call *call);
+void vqn_monitor_call(u32 guest_id, const char *guest_name, u32 dev_id,
+		      const char *dev_name,
+		      const struct vqnotify_vq_result *res, u32 nr);
 void vqn_stats_sum(struct vqn_stats *sum);
 
 int vqn_event_init(struct vqn_kguest *g);

@@ -1081,6 +1081,8 @@ enum vqnotify_policy_attrs {
  * @VQNOTIFY_A_TRANSITION_GUEST_NAME: string: the name of the queue's guest
  *                                    when the event happened
  * @VQNOTIFY_A_TRANSITION_DEV_NAME: string: the name of its device
+ * @VQNOTIFY_A_TRANSITION_RESULTS: binary (CALL_NTF): the call's results,
+ *                                 struct vqnotify_vq_result each
  * @__VQNOTIFY_A_TRANSITION_MAX: highest attribute plus one
  * @VQNOTIFY_A_TRANSITION_MAX: highest attribute
  */
@@ -1094,6 +1096,7 @@ enum vqnotify_transition_attrs {
 	VQNOTIFY_A_TRANSITION_REASON,
 	VQNOTIFY_A_TRANSITION_GUEST_NAME,
 	VQNOTIFY_A_TRANSITION_DEV_NAME,
+	VQNOTIFY_A_TRANSITION_RESULTS,
 
 	__VQNOTIFY_A_TRANSITION_MAX,
 	VQNOTIFY_A_TRANSITION_MAX = (__VQNOTIFY_A_TRANSITION_MAX - 1)
@@ -1141,6 +1144,8 @@ enum vqnotify_transition_attrs {
  * @VQNOTIFY_CMD_POLICY_GET: do, CAP_NET_ADMIN: the policy of a name or a
  *                           uid; dump: every policy
  * @VQNOTIFY_CMD_POLICY_DEL: do, CAP_NET_ADMIN: remove a policy
+ * @VQNOTIFY_CMD_CALL_NTF: the results of one call on a device, in one
+ *                         notification to the "calls" group
  * @__VQNOTIFY_CMD_MAX: highest command plus one
  * @VQNOTIFY_CMD_MAX: highest command
  */
@@ -1162,12 +1167,14 @@ enum vqnotify_cmd {
 	VQNOTIFY_CMD_POLICY_SET,
 	VQNOTIFY_CMD_POLICY_GET,
 	VQNOTIFY_CMD_POLICY_DEL,
+	VQNOTIFY_CMD_CALL_NTF,
 
 	__VQNOTIFY_CMD_MAX,
 	VQNOTIFY_CMD_MAX = (__VQNOTIFY_CMD_MAX - 1)
 };
 
 #define VQNOTIFY_MCGRP_MONITOR	"monitor"
+#define VQNOTIFY_MCGRP_CALLS	"calls"
 /* YNL-GEN END */
 
 /* API 1 names of the name attributes. */
