@@ -143,22 +143,24 @@ static int nl_set_host_cap(int fd, int family, uint32_t cap)
 }
 
 /*
- * Dump every queue of every guest. Returns the number of queues the dump
- * described, or -errno. One message per queue today; a message that packs
- * several queues would be counted by its entries here.
+ * Dump every queue of every guest, with @cmd: QUEUE_GET (a message per
+ * queue) or QUEUES_GET (a message per device, its states packed: counted
+ * by their entries). Returns the number of queues the dump described, or
+ * -errno.
  */
-static long nl_dump_queues(int fd, int family)
+static long nl_dump_queues(int fd, int family, int cmd)
 {
 	static char buf[NL_BUF];
 	struct nl_req r;
 	long queues = 0;
 
-	nl_req_init(&r, family, VQNOTIFY_CMD_QUEUE_GET, NLM_F_DUMP);
+	nl_req_init(&r, family, cmd, NLM_F_DUMP);
 	if (nl_send(fd, &r))
 		return -errno;
 	for (;;) {
 		ssize_t len = recv(fd, buf, sizeof(buf), 0);
 		struct nlmsghdr *n;
+		struct nlattr *a;
 
 		if (len < 0)
 			return -errno;
@@ -168,7 +170,15 @@ static long nl_dump_queues(int fd, int family)
 				return queues;
 			if (n->nlmsg_type == NLMSG_ERROR)
 				return ((struct nlmsgerr *)NLMSG_DATA(n))->error;
-			queues++;
+			if (cmd == VQNOTIFY_CMD_QUEUE_GET) {
+				queues++;
+				continue;
+			}
+			nla_for_each(a, (char *)NLMSG_DATA(n) + GENL_HDRLEN,
+				     n->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN))
+				if (a->nla_type == VQNOTIFY_A_QUEUE_STATES)
+					queues += (a->nla_len - NLA_HDRLEN) /
+						  sizeof(struct vqnotify_vq_info);
 		}
 	}
 }

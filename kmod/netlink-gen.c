@@ -164,8 +164,14 @@ static const struct nla_policy vqnotify_policy_del_nl_policy[VQNOTIFY_A_POLICY_U
 	[VQNOTIFY_A_POLICY_UID] = { .type = NLA_U32, },
 };
 
+/* VQNOTIFY_CMD_QUEUES_GET - dump */
+static const struct nla_policy vqnotify_queues_get_nl_policy[VQNOTIFY_A_QUEUE_DEV_ID + 1] = {
+	[VQNOTIFY_A_QUEUE_GUEST_ID] = { .type = NLA_U32, },
+	[VQNOTIFY_A_QUEUE_DEV_ID] = { .type = NLA_U32, },
+};
+
 /* Ops table for vqnotify */
-const struct genl_split_ops vqnotify_nl_ops[15] = {
+const struct genl_split_ops vqnotify_nl_ops[16] = {
 	{
 		.cmd		= VQNOTIFY_CMD_GUEST_GET,
 		.doit		= vqnotify_nl_guest_get_doit,
@@ -267,6 +273,14 @@ const struct genl_split_ops vqnotify_nl_ops[15] = {
 		.policy		= vqnotify_policy_del_nl_policy,
 		.maxattr	= VQNOTIFY_A_POLICY_UID,
 		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= VQNOTIFY_CMD_QUEUES_GET,
+		.start		= vqnotify_nl_dump_start,
+		.dumpit		= vqnotify_nl_queues_get_dumpit,
+		.policy		= vqnotify_queues_get_nl_policy,
+		.maxattr	= VQNOTIFY_A_QUEUE_DEV_ID,
+		.flags		= GENL_CMD_CAP_DUMP,
 	},
 };
 

@@ -18,7 +18,7 @@
 #include <linux/vqnotify.h>
 
 /* Ops table for vqnotify */
-extern const struct genl_split_ops vqnotify_nl_ops[15];
+extern const struct genl_split_ops vqnotify_nl_ops[16];
 
 int vqnotify_nl_dump_start(struct netlink_callback *cb);
 
@@ -42,6 +42,8 @@ int vqnotify_nl_policy_get_doit(struct sk_buff *skb, struct genl_info *info);
 int vqnotify_nl_policy_get_dumpit(struct sk_buff *skb,
 				  struct netlink_callback *cb);
 int vqnotify_nl_policy_del_doit(struct sk_buff *skb, struct genl_info *info);
+int vqnotify_nl_queues_get_dumpit(struct sk_buff *skb,
+				  struct netlink_callback *cb);
 
 enum {
 	VQNOTIFY_NLGRP_MONITOR,

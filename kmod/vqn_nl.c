@@ -234,6 +234,46 @@ int vqn_nl_msg_queue(struct sk_buff *skb, const struct vqn_nl_msg *m,
 	return vqn_nl_msg_end(skb, hdr, vqn_nl_put_queue(skb, g, d, index));
 }
 
+/* QUEUES_GET: the states of queues @first .. @first + @n - 1 of @d. */
+int vqn_nl_msg_states(struct sk_buff *skb, const struct vqn_nl_msg *m,
+		      struct vqn_kguest *g, struct vqn_dev *d, u32 first,
+		      u32 n)
+{
+	struct vqnotify_vq_info *vi;
+	const struct vqn_vq *vq;
+	struct nlattr *a;
+	void *hdr;
+	u32 i;
+
+	lockdep_assert_held(&g->lock);
+	hdr = genlmsg_put(skb, m->portid, m->seq, &vqnotify_nl_family,
+			  m->flags, m->cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, VQNOTIFY_A_QUEUE_GUEST_ID, g->id) ||
+	    nla_put_u32(skb, VQNOTIFY_A_QUEUE_DEV_ID, d->id) ||
+	    nla_put_u32(skb, VQNOTIFY_A_QUEUE_INDEX, first))
+		goto cancel;
+	a = nla_reserve(skb, VQNOTIFY_A_QUEUE_STATES, n * sizeof(*vi));
+	if (!a)
+		goto cancel;
+	vi = nla_data(a);
+	for (i = 0; i < n; i++) {
+		vq = &d->vqs[first + i];
+		vi[i].state = vq->state;
+		vi[i].reason = vq->reason;
+		vi[i].label = vq->label;
+		vi[i].flags = vqn_sm_vq_flags(&g->sm, vq);
+		vi[i].assign_seq = vq->assign_seq;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
 void vqn_nl_msg_reply(struct vqn_nl_msg *m, struct genl_info *info)
 {
 	m->portid = info->snd_portid;
@@ -330,7 +370,8 @@ int vqnotify_nl_dump_start(struct netlink_callback *cb)
 		return 0;
 	if (hdr->cmd == VQNOTIFY_CMD_DEV_GET) {
 		guest = attrs[VQNOTIFY_A_DEV_GUEST_ID];
-	} else if (hdr->cmd == VQNOTIFY_CMD_QUEUE_GET) {
+	} else if (hdr->cmd == VQNOTIFY_CMD_QUEUE_GET ||
+		   hdr->cmd == VQNOTIFY_CMD_QUEUES_GET) {
 		guest = attrs[VQNOTIFY_A_QUEUE_GUEST_ID];
 		dev = attrs[VQNOTIFY_A_QUEUE_DEV_ID];
 		if (dev && !guest) {

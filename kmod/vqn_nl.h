@@ -44,6 +44,9 @@ int vqn_nl_msg_dev(struct sk_buff *skb, const struct vqn_nl_msg *m,
 		   struct vqn_kguest *g, struct vqn_dev *d);
 int vqn_nl_msg_queue(struct sk_buff *skb, const struct vqn_nl_msg *m,
 		     struct vqn_kguest *g, struct vqn_dev *d, u32 index);
+int vqn_nl_msg_states(struct sk_buff *skb, const struct vqn_nl_msg *m,
+		      struct vqn_kguest *g, struct vqn_dev *d, u32 first,
+		      u32 n);
 
 /* Lookups for do requests; the caller holds vqn_guests_lock */
 struct vqn_kguest *vqn_nl_guest_find(struct genl_info *info,

@@ -229,6 +229,49 @@ int vqnotify_nl_queue_get_dumpit(struct sk_buff *skb,
 	return vqn_nl_dump_guests(skb, cb, vqn_nl_dump_fill_queues);
 }
 
+#define VQN_NL_STATES	256	/* queues per QUEUES_GET message: 2 KiB */
+
+/*
+ * QUEUES_GET: one message per device, per 256 queues of a bigger one
+ * (2 KiB of states, as the cursor of QUEUE_GET's dump: guest, device,
+ * first queue of the next message).
+ */
+static int vqn_nl_dump_fill_states(struct sk_buff *skb,
+				   struct vqn_nl_dump_ctx *ctx,
+				   const struct vqn_nl_msg *m,
+				   const struct vqn_nl_viewer *v,
+				   struct vqn_kguest *g)
+{
+	unsigned long dev_id;
+	struct vqn_dev *d;
+	u32 n;
+	int ret;
+
+	xa_for_each_start(&g->devs, dev_id, d, ctx->dev_id) {
+		if (ctx->dev_filter && dev_id != ctx->want_dev)
+			break;
+		if (dev_id != ctx->dev_id) {
+			ctx->dev_id = dev_id;
+			ctx->index = 0;
+		}
+		while (ctx->index < d->num_queues) {
+			n = min_t(u32, d->num_queues - ctx->index,
+				  VQN_NL_STATES);
+			ret = vqn_nl_msg_states(skb, m, g, d, ctx->index, n);
+			if (ret)
+				return ret;
+			ctx->index += n;
+		}
+	}
+	return 0;
+}
+
+int vqnotify_nl_queues_get_dumpit(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	return vqn_nl_dump_guests(skb, cb, vqn_nl_dump_fill_states);
+}
+
 /* Admin: GUEST_SET */
 
 int vqnotify_nl_guest_set_doit(struct sk_buff *skb, struct genl_info *info)

@@ -928,6 +928,8 @@ enum vqnotify_dev_attrs {
  * @VQNOTIFY_A_QUEUE_ASSIGN_SEQ: u32: order of the last grant within the
  *                               guest (newest is preempted first); 0
  *                               unless ASSIGNED
+ * @VQNOTIFY_A_QUEUE_STATES: binary (QUEUES_GET): queues @INDEX, @INDEX + 1,
+ *                           ... of the device, struct vqnotify_vq_info each
  * @__VQNOTIFY_A_QUEUE_MAX: highest attribute plus one
  * @VQNOTIFY_A_QUEUE_MAX: highest attribute
  */
@@ -940,6 +942,7 @@ enum vqnotify_queue_attrs {
 	VQNOTIFY_A_QUEUE_LABEL,
 	VQNOTIFY_A_QUEUE_FLAGS,
 	VQNOTIFY_A_QUEUE_ASSIGN_SEQ,
+	VQNOTIFY_A_QUEUE_STATES,
 
 	__VQNOTIFY_A_QUEUE_MAX,
 	VQNOTIFY_A_QUEUE_MAX = (__VQNOTIFY_A_QUEUE_MAX - 1)
@@ -1146,6 +1149,8 @@ enum vqnotify_transition_attrs {
  * @VQNOTIFY_CMD_POLICY_DEL: do, CAP_NET_ADMIN: remove a policy
  * @VQNOTIFY_CMD_CALL_NTF: the results of one call on a device, in one
  *                         notification to the "calls" group
+ * @VQNOTIFY_CMD_QUEUES_GET: dump: the queues' states packed, one message
+ *                           per device (per 256 queues)
  * @__VQNOTIFY_CMD_MAX: highest command plus one
  * @VQNOTIFY_CMD_MAX: highest command
  */
@@ -1168,6 +1173,7 @@ enum vqnotify_cmd {
 	VQNOTIFY_CMD_POLICY_GET,
 	VQNOTIFY_CMD_POLICY_DEL,
 	VQNOTIFY_CMD_CALL_NTF,
+	VQNOTIFY_CMD_QUEUES_GET,
 
 	__VQNOTIFY_CMD_MAX,
 	VQNOTIFY_CMD_MAX = (__VQNOTIFY_CMD_MAX - 1)
