@@ -388,12 +388,23 @@ void vqn_call_report(struct vqn_kguest *g, struct vqn_call *call)
 	if (call->reported || !s->nr)
 		return;
 	call->reported = true;
-	for (i = 1; i < VQNOTIFY_LABEL_MAX; i++)
-		if (s->labels[i])
-			this_cpu_add(vqn_stats.transitions[i], s->labels[i]);
-	for (i = 0; i < VQNOTIFY_REASON_MAX; i++)
-		if (s->refusals[i] && vqn_refused(i))
-			this_cpu_add(vqn_stats.refusals[i], s->refusals[i]);
+	if (s->res && s->nr <= 2) {
+		/* A call on a queue or two: count its results. */
+		for (r = s->res; r < s->res + s->nr; r++)
+			if (r->label != VQNOTIFY_LABEL_NONE)
+				this_cpu_inc(vqn_stats.transitions[r->label]);
+			else if (vqn_refused(r->reason))
+				this_cpu_inc(vqn_stats.refusals[r->reason]);
+	} else {
+		for (i = 1; i < VQNOTIFY_LABEL_MAX; i++)
+			if (s->labels[i])
+				this_cpu_add(vqn_stats.transitions[i],
+					     s->labels[i]);
+		for (i = 0; i < VQNOTIFY_REASON_MAX; i++)
+			if (s->refusals[i] && vqn_refused(i))
+				this_cpu_add(vqn_stats.refusals[i],
+					     s->refusals[i]);
+	}
 	if (!s->res)
 		return;
 	if (trace_vq_call_enabled())

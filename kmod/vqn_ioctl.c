@@ -502,7 +502,7 @@ int vqn_ioctl_host_notifiers(struct vqn_kguest *g, void *arg)
 int vqn_ioctl_host_notifier(struct vqn_kguest *g, void *arg)
 {
 	struct vqnotify_host_notifier *hn = arg;
-	struct vqn_call call = { .sink = { .res = &hn->result, .cap = 1 } };
+	struct vqn_call call;	/* its results in @hn: @small is not used */
 	struct vqn_dev *d;
 	int ret;
 
@@ -522,9 +522,13 @@ int vqn_ioctl_host_notifier(struct vqn_kguest *g, void *arg)
 		ret = -EINVAL;
 		goto out;
 	}
+	memset(&call.sink, 0, sizeof(call.sink));
+	call.sink.res = &hn->result;
+	call.sink.cap = 1;
 	call.dev = d;
 	call.nl = vqn_monitor_listened();
 	call.calls = vqn_monitor_calls_listened();
+	call.reported = false;
 	g->call = &call;
 	ret = vqn_sm_host_notifier(&g->sm, d, hn->queue,
 				   hn->flags & VQNOTIFY_HOST_NOTIFIER_ENABLE,

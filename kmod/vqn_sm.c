@@ -577,51 +577,73 @@ void vqn_sm_set_status(struct vqn_guest_sm *g, struct vqn_dev *d,
  * passes straight to vhost: vhost has priority. Held by vhost, a slot
  * counts against the vhost reserve, which may leave one free for a waiting
  * queue (r). O(words of @queues + queues in it), not O(queues of @d).
+ *
+ * Counted first: ENOSPC must leave everything as it was. The batch's own
+ * ASSIGNED queues bring their slots, so they are not there to preempt.
  */
-int vqn_sm_vhost_on(struct vqn_guest_sm *g, struct vqn_dev *d,
-		    const unsigned long *queues, struct vqn_sink *s)
+static void vhost_on_count(const struct vqn_vq *vq, u32 *need,
+			   u32 *preemptible)
 {
-	u32 i, need = 0, taken = 0, preemptible = g->nr_assigned;
+	if (vq->state == VQNOTIFY_VQ_DEASSIGNED)
+		(*need)++;
+	else if (vq->state == VQNOTIFY_VQ_ASSIGNED)
+		(*preemptible)--;
+}
+
+/* The free slots of the budget for @need queues, or ENOSPC. */
+static int vhost_on_take(struct vqn_guest_sm *g, u32 need, u32 preemptible,
+			 u32 *taken)
+{
 	u32 budget = vqn_sm_budget(g);
 	u8 why;
 
-	/*
-	 * Count first: ENOSPC must leave everything as it was. The batch's
-	 * own ASSIGNED queues bring their slots, so they are not there to
-	 * preempt.
-	 */
-	for_each_set_bit(i, queues, d->num_queues) {
-		if (d->vqs[i].state == VQNOTIFY_VQ_DEASSIGNED)
-			need++;
-		else if (d->vqs[i].state == VQNOTIFY_VQ_ASSIGNED)
-			preemptible--;
-	}
+	*taken = 0;
 	if (need && g->used < budget)
-		taken = vqn_env_host_take_n(g, min(need, budget - g->used),
-					    &why);
-	if (need - taken > preemptible) {
-		give_back(g, taken);
+		*taken = vqn_env_host_take_n(g, min(need, budget - g->used),
+					     &why);
+	if (need - *taken > preemptible) {
+		give_back(g, *taken);
 		return -ENOSPC;
 	}
+	return 0;
+}
 
-	for_each_set_bit(i, queues, d->num_queues) {
-		struct vqn_vq *vq = &d->vqs[i];
+/* (d) or (c) for queue @i of the batch @queues (NULL: @i alone). */
+static void vhost_on_queue(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
+			   const unsigned long *queues, u32 *taken,
+			   struct vqn_sink *s)
+{
+	struct vqn_vq *vq = &d->vqs[i];
 
-		if (vq->state == VQNOTIFY_VQ_ASSIGNED) {
-			move_result(g, d, i, VQNOTIFY_VQ_OFFLIMITS,
-				    VQNOTIFY_LABEL_D, VQNOTIFY_REASON_VHOST, s);
-			continue;
-		}
-		if (vq->state != VQNOTIFY_VQ_DEASSIGNED)
-			continue;
-		if (taken)
-			taken--;
-		else
-			preempt(g, newest_grant(g, d, queues),
-				VQNOTIFY_REASON_PREEMPT_VHOST, true);
-		move_result(g, d, i, VQNOTIFY_VQ_OFFLIMITS, VQNOTIFY_LABEL_C,
+	if (vq->state == VQNOTIFY_VQ_ASSIGNED) {
+		move_result(g, d, i, VQNOTIFY_VQ_OFFLIMITS, VQNOTIFY_LABEL_D,
 			    VQNOTIFY_REASON_VHOST, s);
+		return;
 	}
+	if (vq->state != VQNOTIFY_VQ_DEASSIGNED)
+		return;
+	if (*taken)
+		(*taken)--;
+	else
+		preempt(g, newest_grant(g, d, queues),
+			VQNOTIFY_REASON_PREEMPT_VHOST, true);
+	move_result(g, d, i, VQNOTIFY_VQ_OFFLIMITS, VQNOTIFY_LABEL_C,
+		    VQNOTIFY_REASON_VHOST, s);
+}
+
+int vqn_sm_vhost_on(struct vqn_guest_sm *g, struct vqn_dev *d,
+		    const unsigned long *queues, struct vqn_sink *s)
+{
+	u32 i, need = 0, taken, preemptible = g->nr_assigned;
+	int ret;
+
+	for_each_set_bit(i, queues, d->num_queues)
+		vhost_on_count(&d->vqs[i], &need, &preemptible);
+	ret = vhost_on_take(g, need, preemptible, &taken);
+	if (ret)
+		return ret;
+	for_each_set_bit(i, queues, d->num_queues)
+		vhost_on_queue(g, d, i, queues, &taken, s);
 	/*
 	 * A queue preempted because of the host cap waits for a host slot,
 	 * and the reserve may have left a slot free: promote.
@@ -677,21 +699,29 @@ void vqn_sm_vhost_off(struct vqn_guest_sm *g, struct vqn_dev *d,
 	vqn_sm_promote(g);
 }
 
-/* API 1's single-queue call: EALREADY when there is nothing to do. */
+/*
+ * API 1's single-queue call: EALREADY when there is nothing to do. The
+ * batch calls' steps on queue @i alone, without a bitmap to walk.
+ */
 int vqn_sm_host_notifier(struct vqn_guest_sm *g, struct vqn_dev *d,
 			 u32 i, bool enable, struct vqn_sink *s)
 {
-	unsigned long one[BITS_TO_LONGS(VQNOTIFY_MAX_QUEUES)];
 	bool vhost_holds = d->vqs[i].state == VQNOTIFY_VQ_OFFLIMITS;
+	u32 need = 0, taken, preemptible = g->nr_assigned;
+	int ret;
 
 	if (enable == vhost_holds)
 		return -EALREADY;
-	/* Only the words of the device's queues are read. */
-	memset(one, 0, BITS_TO_LONGS(d->num_queues) * sizeof(one[0]));
-	__set_bit(i, one);
-	if (enable)
-		return vqn_sm_vhost_on(g, d, one, s);
-	vqn_sm_vhost_off(g, d, one, s);
+	if (enable) {
+		vhost_on_count(&d->vqs[i], &need, &preemptible);
+		ret = vhost_on_take(g, need, preemptible, &taken);
+		if (ret)
+			return ret;
+		vhost_on_queue(g, d, i, NULL, &taken, s);
+	} else {
+		give_back(g, vhost_off_queue(g, d, i, s));
+	}
+	vqn_sm_promote(g);
 	return 0;
 }
 

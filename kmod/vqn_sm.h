@@ -137,8 +137,8 @@ struct vqn_sink {
 	struct vqnotify_vq_result *res;
 	u32 cap;
 	u32 nr;
-	u32 labels[VQNOTIFY_LABEL_MAX];
-	u32 refusals[VQNOTIFY_REASON_MAX];
+	u16 labels[VQNOTIFY_LABEL_MAX];
+	u16 refusals[VQNOTIFY_REASON_MAX];
 };
 
 void vqn_sm_guest_init(struct vqn_guest_sm *g, u32 budget, u32 reserve,

@@ -249,8 +249,8 @@ static void vqn_sm_test_sink_driver_ok(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, e->takes, 1U);
 	KUNIT_EXPECT_EQ(test, e->reports, 0U);
 	KUNIT_ASSERT_EQ(test, s.nr, (u32)NQ);
-	KUNIT_EXPECT_EQ(test, s.labels[VQNOTIFY_LABEL_B], 3U);
-	KUNIT_EXPECT_EQ(test, s.refusals[VQNOTIFY_REASON_HOST_CAP], 5U);
+	KUNIT_EXPECT_EQ(test, s.labels[VQNOTIFY_LABEL_B], (u16)3);
+	KUNIT_EXPECT_EQ(test, s.refusals[VQNOTIFY_REASON_HOST_CAP], (u16)5);
 	for (i = 0; i < NQ; i++) {
 		KUNIT_EXPECT_EQ(test, res[i].queue, i);
 		KUNIT_EXPECT_EQ(test, res[i].label,
@@ -276,7 +276,7 @@ static void vqn_sm_test_sink_vhost_one(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s.nr, 1U);
 	KUNIT_EXPECT_EQ(test, res[0].queue, (u32)NQ - 1);
 	KUNIT_EXPECT_EQ(test, res[0].label, VQNOTIFY_LABEL_C);
-	KUNIT_EXPECT_EQ(test, s.labels[VQNOTIFY_LABEL_C], 1U);
+	KUNIT_EXPECT_EQ(test, s.labels[VQNOTIFY_LABEL_C], (u16)1);
 	KUNIT_EXPECT_EQ(test, e->reports, 0U);
 	check(test, e);
 }
