@@ -176,7 +176,7 @@ static long nl_dump_queues(int fd, int family, int cmd)
 			}
 			nla_for_each(a, (char *)NLMSG_DATA(n) + GENL_HDRLEN,
 				     n->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN))
-				if (a->nla_type == VQNOTIFY_A_QUEUE_STATES)
+				if (a->nla_type == VQNOTIFY_A_QUEUE_STATES_STATES)
 					queues += (a->nla_len - NLA_HDRLEN) /
 						  sizeof(struct vqnotify_vq_info);
 		}

@@ -165,9 +165,9 @@ static const struct nla_policy vqnotify_policy_del_nl_policy[VQNOTIFY_A_POLICY_U
 };
 
 /* VQNOTIFY_CMD_QUEUES_GET - dump */
-static const struct nla_policy vqnotify_queues_get_nl_policy[VQNOTIFY_A_QUEUE_DEV_ID + 1] = {
-	[VQNOTIFY_A_QUEUE_GUEST_ID] = { .type = NLA_U32, },
-	[VQNOTIFY_A_QUEUE_DEV_ID] = { .type = NLA_U32, },
+static const struct nla_policy vqnotify_queues_get_nl_policy[VQNOTIFY_A_QUEUE_STATES_DEV_ID + 1] = {
+	[VQNOTIFY_A_QUEUE_STATES_GUEST_ID] = { .type = NLA_U32, },
+	[VQNOTIFY_A_QUEUE_STATES_DEV_ID] = { .type = NLA_U32, },
 };
 
 /* Ops table for vqnotify */
@@ -279,7 +279,7 @@ const struct genl_split_ops vqnotify_nl_ops[16] = {
 		.start		= vqnotify_nl_dump_start,
 		.dumpit		= vqnotify_nl_queues_get_dumpit,
 		.policy		= vqnotify_queues_get_nl_policy,
-		.maxattr	= VQNOTIFY_A_QUEUE_DEV_ID,
+		.maxattr	= VQNOTIFY_A_QUEUE_STATES_DEV_ID,
 		.flags		= GENL_CMD_CAP_DUMP,
 	},
 };

@@ -250,11 +250,11 @@ int vqn_nl_msg_states(struct sk_buff *skb, const struct vqn_nl_msg *m,
 			  m->flags, m->cmd);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (nla_put_u32(skb, VQNOTIFY_A_QUEUE_GUEST_ID, g->id) ||
-	    nla_put_u32(skb, VQNOTIFY_A_QUEUE_DEV_ID, d->id) ||
-	    nla_put_u32(skb, VQNOTIFY_A_QUEUE_INDEX, first))
+	if (nla_put_u32(skb, VQNOTIFY_A_QUEUE_STATES_GUEST_ID, g->id) ||
+	    nla_put_u32(skb, VQNOTIFY_A_QUEUE_STATES_DEV_ID, d->id) ||
+	    nla_put_u32(skb, VQNOTIFY_A_QUEUE_STATES_INDEX, first))
 		goto cancel;
-	a = nla_reserve(skb, VQNOTIFY_A_QUEUE_STATES, n * sizeof(*vi));
+	a = nla_reserve(skb, VQNOTIFY_A_QUEUE_STATES_STATES, n * sizeof(*vi));
 	if (!a)
 		goto cancel;
 	vi = nla_data(a);
@@ -370,15 +370,17 @@ int vqnotify_nl_dump_start(struct netlink_callback *cb)
 		return 0;
 	if (hdr->cmd == VQNOTIFY_CMD_DEV_GET) {
 		guest = attrs[VQNOTIFY_A_DEV_GUEST_ID];
-	} else if (hdr->cmd == VQNOTIFY_CMD_QUEUE_GET ||
-		   hdr->cmd == VQNOTIFY_CMD_QUEUES_GET) {
+	} else if (hdr->cmd == VQNOTIFY_CMD_QUEUE_GET) {
 		guest = attrs[VQNOTIFY_A_QUEUE_GUEST_ID];
 		dev = attrs[VQNOTIFY_A_QUEUE_DEV_ID];
-		if (dev && !guest) {
-			NL_SET_ERR_MSG_ATTR(cb->extack, dev,
-					    "a device filter needs a guest id");
-			return -EINVAL;
-		}
+	} else if (hdr->cmd == VQNOTIFY_CMD_QUEUES_GET) {
+		guest = attrs[VQNOTIFY_A_QUEUE_STATES_GUEST_ID];
+		dev = attrs[VQNOTIFY_A_QUEUE_STATES_DEV_ID];
+	}
+	if (dev && !guest) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, dev,
+				    "a device filter needs a guest id");
+		return -EINVAL;
 	}
 	if (guest) {
 		ctx->guest_filter = true;
@@ -531,11 +533,11 @@ static void vqn_nl_notify_call(u32 guest_id, const char *guest_name,
 	hdr = genlmsg_put(msg, 0, 0, &vqnotify_nl_family, 0,
 			  VQNOTIFY_CMD_CALL_NTF);
 	if (!hdr ||
-	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_GUEST_ID, guest_id) ||
-	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_DEV_ID, dev_id) ||
-	    nla_put_string(msg, VQNOTIFY_A_TRANSITION_GUEST_NAME, guest_name) ||
-	    nla_put_string(msg, VQNOTIFY_A_TRANSITION_DEV_NAME, dev_name) ||
-	    nla_put(msg, VQNOTIFY_A_TRANSITION_RESULTS, len, res)) {
+	    nla_put_u32(msg, VQNOTIFY_A_CALL_GUEST_ID, guest_id) ||
+	    nla_put_u32(msg, VQNOTIFY_A_CALL_DEV_ID, dev_id) ||
+	    nla_put_string(msg, VQNOTIFY_A_CALL_GUEST_NAME, guest_name) ||
+	    nla_put_string(msg, VQNOTIFY_A_CALL_DEV_NAME, dev_name) ||
+	    nla_put(msg, VQNOTIFY_A_CALL_RESULTS, len, res)) {
 		vqn_nl_lost_group(msg, VQNOTIFY_NLGRP_CALLS);
 		return;
 	}

@@ -928,8 +928,6 @@ enum vqnotify_dev_attrs {
  * @VQNOTIFY_A_QUEUE_ASSIGN_SEQ: u32: order of the last grant within the
  *                               guest (newest is preempted first); 0
  *                               unless ASSIGNED
- * @VQNOTIFY_A_QUEUE_STATES: binary (QUEUES_GET): queues @INDEX, @INDEX + 1,
- *                           ... of the device, struct vqnotify_vq_info each
  * @__VQNOTIFY_A_QUEUE_MAX: highest attribute plus one
  * @VQNOTIFY_A_QUEUE_MAX: highest attribute
  */
@@ -942,7 +940,6 @@ enum vqnotify_queue_attrs {
 	VQNOTIFY_A_QUEUE_LABEL,
 	VQNOTIFY_A_QUEUE_FLAGS,
 	VQNOTIFY_A_QUEUE_ASSIGN_SEQ,
-	VQNOTIFY_A_QUEUE_STATES,
 
 	__VQNOTIFY_A_QUEUE_MAX,
 	VQNOTIFY_A_QUEUE_MAX = (__VQNOTIFY_A_QUEUE_MAX - 1)
@@ -1084,8 +1081,6 @@ enum vqnotify_policy_attrs {
  * @VQNOTIFY_A_TRANSITION_GUEST_NAME: string: the name of the queue's guest
  *                                    when the event happened
  * @VQNOTIFY_A_TRANSITION_DEV_NAME: string: the name of its device
- * @VQNOTIFY_A_TRANSITION_RESULTS: binary (CALL_NTF): the call's results,
- *                                 struct vqnotify_vq_result each
  * @__VQNOTIFY_A_TRANSITION_MAX: highest attribute plus one
  * @VQNOTIFY_A_TRANSITION_MAX: highest attribute
  */
@@ -1099,10 +1094,54 @@ enum vqnotify_transition_attrs {
 	VQNOTIFY_A_TRANSITION_REASON,
 	VQNOTIFY_A_TRANSITION_GUEST_NAME,
 	VQNOTIFY_A_TRANSITION_DEV_NAME,
-	VQNOTIFY_A_TRANSITION_RESULTS,
 
 	__VQNOTIFY_A_TRANSITION_MAX,
 	VQNOTIFY_A_TRANSITION_MAX = (__VQNOTIFY_A_TRANSITION_MAX - 1)
+};
+
+/**
+ * enum vqnotify_call_attrs - the results of one call (CALL_NTF)
+ * @VQNOTIFY_A_CALL_GUEST_ID: u32: the device's guest
+ * @VQNOTIFY_A_CALL_DEV_ID: u32: the device
+ * @VQNOTIFY_A_CALL_GUEST_NAME: string: the name of the guest, when the call
+ *                              was made
+ * @VQNOTIFY_A_CALL_DEV_NAME: string: the name of the device, when the call
+ *                            was made
+ * @VQNOTIFY_A_CALL_RESULTS: binary: the call's results, struct
+ *                           vqnotify_vq_result each, in order
+ * @__VQNOTIFY_A_CALL_MAX: highest attribute plus one
+ * @VQNOTIFY_A_CALL_MAX: highest attribute
+ */
+enum vqnotify_call_attrs {
+	VQNOTIFY_A_CALL_GUEST_ID = 1,
+	VQNOTIFY_A_CALL_DEV_ID,
+	VQNOTIFY_A_CALL_GUEST_NAME,
+	VQNOTIFY_A_CALL_DEV_NAME,
+	VQNOTIFY_A_CALL_RESULTS,
+
+	__VQNOTIFY_A_CALL_MAX,
+	VQNOTIFY_A_CALL_MAX = (__VQNOTIFY_A_CALL_MAX - 1)
+};
+
+/**
+ * enum vqnotify_queue_states_attrs - queues of a device, packed
+ *                                    (QUEUES_GET)
+ * @VQNOTIFY_A_QUEUE_STATES_GUEST_ID: u32: the device's guest
+ * @VQNOTIFY_A_QUEUE_STATES_DEV_ID: u32: the device
+ * @VQNOTIFY_A_QUEUE_STATES_INDEX: u32: index of the first queue in @STATES
+ * @VQNOTIFY_A_QUEUE_STATES_STATES: binary: queues @INDEX, @INDEX + 1, ...,
+ *                                  struct vqnotify_vq_info each
+ * @__VQNOTIFY_A_QUEUE_STATES_MAX: highest attribute plus one
+ * @VQNOTIFY_A_QUEUE_STATES_MAX: highest attribute
+ */
+enum vqnotify_queue_states_attrs {
+	VQNOTIFY_A_QUEUE_STATES_GUEST_ID = 1,
+	VQNOTIFY_A_QUEUE_STATES_DEV_ID,
+	VQNOTIFY_A_QUEUE_STATES_INDEX,
+	VQNOTIFY_A_QUEUE_STATES_STATES,
+
+	__VQNOTIFY_A_QUEUE_STATES_MAX,
+	VQNOTIFY_A_QUEUE_STATES_MAX = (__VQNOTIFY_A_QUEUE_STATES_MAX - 1)
 };
 
 /**
