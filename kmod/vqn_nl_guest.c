@@ -194,57 +194,21 @@ int vqnotify_nl_dev_get_dumpit(struct sk_buff *skb,
 }
 
 /*
- * One message per queue: a device of 1024 queues spans several skbs, so the
- * cursor is (guest, device, queue index).
+ * QUEUE_GET: one message per queue; QUEUES_GET (@packed): one per device,
+ * per 256 queues of a bigger one (2 KiB of states). A device of 1024
+ * queues spans several skbs, so the cursor is (guest, device, index of
+ * the next message's first queue).
  */
-static int vqn_nl_dump_fill_queues(struct sk_buff *skb,
-				   struct vqn_nl_dump_ctx *ctx,
-				   const struct vqn_nl_msg *m,
-				   const struct vqn_nl_viewer *v,
-				   struct vqn_kguest *g)
+#define VQN_NL_STATES	256
+
+static int vqn_nl_dump_fill_devq(struct sk_buff *skb,
+				 struct vqn_nl_dump_ctx *ctx,
+				 const struct vqn_nl_msg *m,
+				 struct vqn_kguest *g, bool packed)
 {
 	unsigned long dev_id;
 	struct vqn_dev *d;
-	int ret;
-
-	xa_for_each_start(&g->devs, dev_id, d, ctx->dev_id) {
-		if (ctx->dev_filter && dev_id != ctx->want_dev)
-			break;
-		if (dev_id != ctx->dev_id) {
-			ctx->dev_id = dev_id;
-			ctx->index = 0;
-		}
-		for (; ctx->index < d->num_queues; ctx->index++) {
-			ret = vqn_nl_msg_queue(skb, m, g, d, ctx->index);
-			if (ret)
-				return ret;
-		}
-	}
-	return 0;
-}
-
-int vqnotify_nl_queue_get_dumpit(struct sk_buff *skb,
-				 struct netlink_callback *cb)
-{
-	return vqn_nl_dump_guests(skb, cb, vqn_nl_dump_fill_queues);
-}
-
-#define VQN_NL_STATES	256	/* queues per QUEUES_GET message: 2 KiB */
-
-/*
- * QUEUES_GET: one message per device, per 256 queues of a bigger one
- * (2 KiB of states, as the cursor of QUEUE_GET's dump: guest, device,
- * first queue of the next message).
- */
-static int vqn_nl_dump_fill_states(struct sk_buff *skb,
-				   struct vqn_nl_dump_ctx *ctx,
-				   const struct vqn_nl_msg *m,
-				   const struct vqn_nl_viewer *v,
-				   struct vqn_kguest *g)
-{
-	unsigned long dev_id;
-	struct vqn_dev *d;
-	u32 n;
+	u32 n = 1;
 	int ret;
 
 	xa_for_each_start(&g->devs, dev_id, d, ctx->dev_id) {
@@ -255,15 +219,45 @@ static int vqn_nl_dump_fill_states(struct sk_buff *skb,
 			ctx->index = 0;
 		}
 		while (ctx->index < d->num_queues) {
-			n = min_t(u32, d->num_queues - ctx->index,
-				  VQN_NL_STATES);
-			ret = vqn_nl_msg_states(skb, m, g, d, ctx->index, n);
+			if (packed) {
+				n = min_t(u32, d->num_queues - ctx->index,
+					  VQN_NL_STATES);
+				ret = vqn_nl_msg_states(skb, m, g, d,
+							ctx->index, n);
+			} else {
+				ret = vqn_nl_msg_queue(skb, m, g, d,
+						       ctx->index);
+			}
 			if (ret)
 				return ret;
 			ctx->index += n;
 		}
 	}
 	return 0;
+}
+
+static int vqn_nl_dump_fill_queues(struct sk_buff *skb,
+				   struct vqn_nl_dump_ctx *ctx,
+				   const struct vqn_nl_msg *m,
+				   const struct vqn_nl_viewer *v,
+				   struct vqn_kguest *g)
+{
+	return vqn_nl_dump_fill_devq(skb, ctx, m, g, false);
+}
+
+int vqnotify_nl_queue_get_dumpit(struct sk_buff *skb,
+				 struct netlink_callback *cb)
+{
+	return vqn_nl_dump_guests(skb, cb, vqn_nl_dump_fill_queues);
+}
+
+static int vqn_nl_dump_fill_states(struct sk_buff *skb,
+				   struct vqn_nl_dump_ctx *ctx,
+				   const struct vqn_nl_msg *m,
+				   const struct vqn_nl_viewer *v,
+				   struct vqn_kguest *g)
+{
+	return vqn_nl_dump_fill_devq(skb, ctx, m, g, true);
 }
 
 int vqnotify_nl_queues_get_dumpit(struct sk_buff *skb,
