@@ -3,10 +3,11 @@
  * A userspace environment for the vqnotify state machine (kmod/vqn_sm.c):
  * a host with a slot cap, guests with devices, and a log of every report.
  *
- * The sm_*() wrappers do what kmod/vqnotify_main.c does around each
- * vqn_sm_*() call (promotion after a reset or removal, the host-wide
- * promotion work, release on close), and record which device the call is
- * about, so the checks can tell results from events.
+ * The sm_*() wrappers call the vqn_sm_*() entry points as the module's
+ * glue does (kmod/vqn_ioctl.c, vqn_guest.c, vqn_pool.c): with a results
+ * sink for the call, which they record beside the events so the checks can
+ * tell results from events; the host-wide promotion work and the resets of
+ * a closing guest are the environment's, as in vqn_pool.c and vqn_guest.c.
  */
 #ifndef _SM_ENV_H
 #define _SM_ENV_H
