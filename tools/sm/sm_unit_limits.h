@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Unit tests of the limits: the vhost reserve, the host cap, limited mode,
+ * LOAD, the counters, close, and the per-user quota and round robin.
+ * Included once, by sm_unit.c: the kselftest harness registers the tests of
+ * one program, in the order they are included.
+ */
+#ifndef _SM_UNIT_LIMITS_H
+#define _SM_UNIT_LIMITS_H
+
+TEST_F(sm, reserve_is_kept_free_for_vhost)
+{
+	struct vqn_dev *d, *v;
+
+	sm_set_admin_budget(&self->g, 8);
+	sm_set_reserve(&self->g, 2);
+	d = dev_ok(_metadata, &self->g, 8);
+	EXPECT_EQ(6, self->g.sm.nr_assigned);
+	REPORT(&d->vqs[6], D, D, NONE, NO_SLOT, false);
+	EXPECT_EQ(2, self->g.sm.nr_waiting);
+
+	/* vhost takes the reserve, without preempting anyone. */
+	v = sm_dev_add(&self->g, 3);
+	ASSERT_NE(NULL, v);
+	sm_reports_clear(&self->g);
+	ASSERT_EQ(0, sm_host_notifier(&self->g, v, 0, true));
+	ASSERT_EQ(0, sm_host_notifier(&self->g, v, 1, true));
+	EXPECT_EQ(0, sm_reports_count(&self->g, VQNOTIFY_LABEL_P, true));
+	EXPECT_EQ(0, sm_reports_count(&self->g, VQNOTIFY_LABEL_R, true));
+	EXPECT_EQ(8, self->g.sm.used);
+	/* The budget is full now: the third one preempts. */
+	ASSERT_EQ(0, sm_host_notifier(&self->g, v, 2, true));
+	EXPECT_EQ(1, sm_reports_count(&self->g, VQNOTIFY_LABEL_P, true));
+	check_invariants(_metadata, self);
+}
+
+TEST_F(sm, reserve_raised_preempts_lowered_promotes)
+{
+	struct vqn_dev *d;
+
+	sm_set_admin_budget(&self->g, 8);
+	d = dev_ok(_metadata, &self->g, 8);
+	sm_reports_clear(&self->g);
+	sm_set_reserve(&self->g, 2);
+	EXPECT_EQ(2, sm_reports_count(&self->g, VQNOTIFY_LABEL_P, true));
+	EXPECT_EQ(6, self->g.sm.used);
+	sm_reports_clear(&self->g);
+	sm_set_reserve(&self->g, 1);
+	EXPECT_EQ(1, sm_reports_count(&self->g, VQNOTIFY_LABEL_R, true));
+	EXPECT_EQ(7, self->g.sm.used);
+	check_invariants(_metadata, self);
+	(void)d;
+}
+
+TEST_F(sm, reserve_offlimits_counts_against_it)
+{
+	struct vqn_dev *d, *v;
+
+	/* An OFFLIMITS queue fills the reserve: userspace gets the rest. */
+	sm_set_admin_budget(&self->g, 8);
+	sm_set_reserve(&self->g, 1);
+	v = sm_dev_add(&self->g, 1);
+	ASSERT_NE(NULL, v);
+	ASSERT_EQ(0, sm_host_notifier(&self->g, v, 0, true));
+	d = dev_ok(_metadata, &self->g, 8);
+	EXPECT_EQ(7, self->g.sm.nr_assigned);
+	EXPECT_EQ(8, self->g.sm.used);
+	EXPECT_TRUE(waiting(&d->vqs[7]));
+	check_invariants(_metadata, self);
+}
+
+TEST_F(sm, host_cap_promotion_in_guest_order)
+{
+	struct vqn_dev *d, *d2;
+
+	sm_host_set_cap(&self->host, 4);
+	sm_host_run_work(&self->host);
+	open_g2(_metadata, self, 16);
+	d = dev_ok(_metadata, &self->g, 6);
+	d2 = dev_ok(_metadata, &self->g2, 2);
+	EXPECT_EQ(2, self->g.sm.nr_waiting);
+	EXPECT_EQ(2, self->g2.sm.nr_waiting);
+	EXPECT_EQ(2, self->host.waiters);
+	check_invariants(_metadata, self);
+
+	/* One more slot: the first guest takes it and blocks the walk. */
+	sm_host_set_cap(&self->host, 5);
+	EXPECT_TRUE(sm_host_run_work(&self->host));
+	EXPECT_EQ(A, d->vqs[4].state);
+	EXPECT_EQ(D, d->vqs[5].state);
+	EXPECT_EQ(0, self->g2.sm.nr_assigned);
+	check_invariants(_metadata, self);
+
+	sm_host_set_cap(&self->host, 100);
+	EXPECT_TRUE(sm_host_run_work(&self->host));
+	EXPECT_EQ(A, d->vqs[5].state);
+	EXPECT_EQ(A, d2->vqs[1].state);
+	EXPECT_EQ(VQNOTIFY_REASON_PROMOTED, d2->vqs[1].reason);
+	EXPECT_EQ(0, self->host.waiters);
+	EXPECT_EQ(8, self->host.used);
+	check_invariants(_metadata, self);
+}
+
+TEST_F(sm, host_slot_freed_by_another_guest)
+{
+	struct vqn_dev *d;
+
+	sm_host_set_cap(&self->host, 3);
+	sm_host_run_work(&self->host);
+	open_g2(_metadata, self, 16);
+	dev_ok(_metadata, &self->g2, 2);
+	d = dev_ok(_metadata, &self->g, 2);
+	EXPECT_TRUE(waiting(&d->vqs[1]));
+	EXPECT_FALSE(self->host.work_pending);
+
+	sm_guest_close(&self->g2);
+	self->g2_open = false;
+	EXPECT_EQ(1, self->host.used);
+	EXPECT_TRUE(self->host.work_pending);
+	check_invariants(_metadata, self);
+	sm_reports_clear(&self->g);
+	sm_host_run_work(&self->host);
+	REPORT(&d->vqs[1], D, A, R, PROMOTED, true);
+	EXPECT_FALSE(self->g.host_waiting);
+	check_invariants(_metadata, self);
+}
+
+TEST_F(sm, host_cap_lowered_revokes_nothing)
+{
+	struct vqn_dev *d = dev_ok(_metadata, &self->g, 4);
+	struct vqn_dev *e;
+
+	sm_host_set_cap(&self->host, 2);
+	sm_host_run_work(&self->host);
+	EXPECT_EQ(4, self->host.used);
+	EXPECT_EQ(4, self->g.sm.nr_assigned);
+	e = dev_ok(_metadata, &self->g, 1);
+	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, e->vqs[0].reason);
+	EXPECT_TRUE(waiting(&e->vqs[0]));
+	check_invariants(_metadata, self);
+	(void)d;
+}
+
+TEST_F(sm, limited_vhost_gets_slots_userspace_never)
+{
+	struct vqn_dev *d, *v;
+	u32 i;
+
+	/* The seed's case: 6 slots, below the many-ioeventfds threshold. */
+	sm_set_admin_budget(&self->g, 6);
+	d = dev_ok(_metadata, &self->g, 4);
+	EXPECT_EQ(0, self->g.sm.used);
+	v = sm_dev_add(&self->g, 4);
+	ASSERT_NE(NULL, v);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, sm_host_notifier(&self->g, d, i, true));
+	ASSERT_EQ(0, sm_host_notifier(&self->g, v, 0, true));
+	ASSERT_EQ(0, sm_host_notifier(&self->g, v, 1, true));
+	EXPECT_EQ(6, self->g.sm.nr_offlimits);
+	EXPECT_EQ(-ENOSPC, sm_host_notifier(&self->g, v, 2, true));
+	sm_reports_clear(&self->g);
+
+	/* vhost gives one back: no userspace queue takes it; it waits. */
+	ASSERT_EQ(0, sm_host_notifier(&self->g, d, 0, false));
+	REPORT(&d->vqs[0], O, D, F, LIMITED, false);
+	EXPECT_EQ(1, self->g.nr_reports);
+	EXPECT_EQ(0, self->g.sm.nr_assigned);
+	EXPECT_EQ(1, self->g.sm.nr_waiting);
+	check_invariants(_metadata, self);
+}
+
+TEST_F(sm, limited_by_a_lowered_budget_preempts_everything)
+{
+	static const u32 order[] = { 8, 9, 7, 6, 5, 4, 3 };
+	struct vqn_dev *d;
+	u32 i;
+
+	sm_set_admin_budget(&self->g, 8);
+	d = dev_ok(_metadata, &self->g, 10);
+	ASSERT_EQ(0, sm_host_notifier(&self->g, d, 0, true));
+	sm_reports_clear(&self->g);
+
+	sm_set_own_budget(&self->g, 6);
+	EXPECT_TRUE(vqn_sm_limited(&self->g.sm));
+	EXPECT_EQ(7, sm_reports_count(&self->g, VQNOTIFY_LABEL_P, true));
+	for (i = 1; i < 8; i++) {
+		EXPECT_EQ(D, d->vqs[i].state);
+		EXPECT_EQ(VQNOTIFY_REASON_PREEMPT_BUDGET, d->vqs[i].reason);
+		EXPECT_TRUE(waiting(&d->vqs[i]));
+	}
+	/* Queues that waited for a slot go on waiting. */
+	EXPECT_TRUE(waiting(&d->vqs[8]));
+	EXPECT_TRUE(waiting(&d->vqs[9]));
+	EXPECT_EQ(O, d->vqs[0].state);
+	EXPECT_EQ(1, self->g.sm.used);
+	EXPECT_EQ(9, self->g.sm.nr_waiting);
+	check_invariants(_metadata, self);
+
+	/* Budget back: promotion (r) in FIFO order up to the budget. */
+	sm_reports_clear(&self->g);
+	sm_set_own_budget(&self->g, 8);
+	EXPECT_EQ(7, sm_reports_count(&self->g, VQNOTIFY_LABEL_R, true));
+	for (i = 0; i < ARRAY_SIZE(order); i++)
+		EXPECT_EQ(A, d->vqs[order[i]].state);
+	EXPECT_TRUE(waiting(&d->vqs[2]));
+	EXPECT_TRUE(waiting(&d->vqs[1]));
+	EXPECT_EQ(8, self->g.sm.used);
+	check_invariants(_metadata, self);
+}
+
+TEST_F(sm, limited_by_a_raised_threshold)
+{
+	dev_ok(_metadata, &self->g, 3);
+	sm_reports_clear(&self->g);
+	sm_set_threshold(&self->g, 17);
+	EXPECT_TRUE(vqn_sm_limited(&self->g.sm));
+	EXPECT_EQ(3, sm_reports_count(&self->g, VQNOTIFY_LABEL_P, true));
+	EXPECT_EQ(0, self->g.sm.used);
+	EXPECT_EQ(0, self->host.used);
+	check_invariants(_metadata, self);
+}
+
+TEST_F(sm, load_with_driver_ok)
+{
+	unsigned long ready[SM_BITMAP_LONGS] = { 0xe };	/* 1, 2, 3 */
+	unsigned long vhost[SM_BITMAP_LONGS] = { 0x2 };	/* 1 */
+	struct vqn_dev *d = sm_dev_add(&self->g, 4);
+
+	ASSERT_NE(NULL, d);
+	sm_load(&self->g, d, OK_STATUS, ready, vhost);
+	EXPECT_FALSE(vqn_sm_dev_quiescent(d));
+	EXPECT_EQ(OK_STATUS, d->status);
+	REPORT(&d->vqs[0], D, D, NONE, NOT_READY, false);
+	/* vhost's queue wants a slot like any other (API 2)... */
+	REPORT(&d->vqs[1], D, A, B, GRANTED, false);
+	REPORT(&d->vqs[2], D, A, B, GRANTED, false);
+	REPORT(&d->vqs[3], D, A, B, GRANTED, false);
+	check_invariants(_metadata, self);
+
+	/* ...and vhost on the destination takes it from ASSIGNED (d). */
+	sm_reports_clear(&self->g);
+	ASSERT_EQ(0, sm_host_notifier(&self->g, d, 1, true));
+	REPORT(&d->vqs[1], A, O, D, VHOST, false);
+	check_invariants(_metadata, self);
+}
+
+/*
+ * A destination without vhost: vhost's queue keeps working with a slot
+ * instead of trapping until the next reset; one vhost held uninitialised
+ * wants none.
+ */
+TEST_F(sm, load_vhost_queue_without_vhost)
+{
+	unsigned long ready[SM_BITMAP_LONGS] = { 0x1 };
+	unsigned long vhost[SM_BITMAP_LONGS] = { 0x3 };
+	struct vqn_dev *d = sm_dev_add(&self->g, 2);
+
+	ASSERT_NE(NULL, d);
+	sm_load(&self->g, d, OK_STATUS, ready, vhost);
+	REPORT(&d->vqs[0], D, A, B, GRANTED, false);
+	REPORT(&d->vqs[1], D, D, NONE, NOT_READY, false);
+	check_invariants(_metadata, self);
+}
+
+TEST_F(sm, load_without_driver_ok)
+{
+	unsigned long ready[SM_BITMAP_LONGS] = { 0x3 };
+	unsigned long vhost[SM_BITMAP_LONGS] = { 0x1 };
+	struct vqn_dev *d = sm_dev_add(&self->g, 3);
+
+	ASSERT_NE(NULL, d);
+	sm_load(&self->g, d, STOP_STATUS, ready, vhost);
+	EXPECT_FALSE(vqn_sm_dev_quiescent(d));
+	EXPECT_EQ(0, self->g.nr_reports);
+	EXPECT_EQ(0, self->g.sm.used);
+	EXPECT_TRUE(d->vqs[0].flags & VQNOTIFY_VQ_INITIALISED);
+	EXPECT_FALSE(d->vqs[2].flags & VQNOTIFY_VQ_INITIALISED);
+	check_invariants(_metadata, self);
+}
+
+TEST_F(sm, load_refusals_wait_like_driver_ok)
+{
+	unsigned long vhost[SM_BITMAP_LONGS] = { 0 };
+	struct vqn_dev *d;
+
+	sm_set_admin_budget(&self->g, 8);
+	dev_ok(_metadata, &self->g, 7);
+	d = sm_dev_add(&self->g, 3);
+	ASSERT_NE(NULL, d);
+	sm_reports_clear(&self->g);
+	sm_load(&self->g, d, OK_STATUS, NULL, vhost);
+	REPORT(&d->vqs[0], D, A, B, GRANTED, false);
+	REPORT(&d->vqs[1], D, D, NONE, NO_SLOT, false);
+	EXPECT_EQ(2, self->g.sm.nr_waiting);
+	check_invariants(_metadata, self);
+}
+
+TEST_F(sm, counts_follow_every_transition)
+{
+	struct vqn_dev *d = dev_ok(_metadata, &self->g, 3);
+	struct vqn_guest_sm *sm = &self->g.sm;
+
+	ASSERT_EQ(0, sm_host_notifier(&self->g, d, 0, true));	/* d */
+	ASSERT_EQ(0, sm_host_notifier(&self->g, d, 0, false));	/* e */
+	sm_set_status(&self->g, d, STOP_STATUS, NULL);		/* s x3 */
+	sm_set_status(&self->g, d, 0, NULL);
+	EXPECT_EQ(3, sm->counts[VQNOTIFY_LABEL_A]);
+	EXPECT_EQ(3, sm->counts[VQNOTIFY_LABEL_B]);
+	EXPECT_EQ(1, sm->counts[VQNOTIFY_LABEL_D]);
+	EXPECT_EQ(1, sm->counts[VQNOTIFY_LABEL_E]);
+	EXPECT_EQ(3, sm->counts[VQNOTIFY_LABEL_S]);
+	EXPECT_EQ(0, sm->counts[VQNOTIFY_LABEL_G]);
+	EXPECT_EQ(0, sm->counts[VQNOTIFY_LABEL_NONE]);
+	check_invariants(_metadata, self);
+}
+
+TEST_F(sm, close_releases_every_slot)
+{
+	struct vqn_dev *d;
+
+	sm_host_set_cap(&self->host, 6);
+	open_g2(_metadata, self, 8);
+	d = dev_ok(_metadata, &self->g2, 8);
+	ASSERT_EQ(0, sm_host_notifier(&self->g2, d, 0, true));
+	dev_ok(_metadata, &self->g, 2);
+	EXPECT_EQ(6, self->host.used);
+	EXPECT_TRUE(self->g.host_waiting);
+
+	sm_guest_close(&self->g2);
+	self->g2_open = false;
+	EXPECT_EQ(0, self->g2.errors) TH_LOG("%s", self->g2.err);
+	EXPECT_EQ(0, self->host.used);
+	sm_host_run_work(&self->host);
+	EXPECT_EQ(2, self->host.used);
+	check_invariants(_metadata, self);
+}
+
+/*
+ * Per-user accounting (kmod/vqn_user.c): a user at its slot quota has its
+ * queues refused with QUOTA; they wait, and hold up no other user.
+ */
+TEST_F(sm, user_quota_refuses_and_holds_up_no_other_user)
+{
+	struct vqn_dev *d, *d2;
+
+	sm_host_set_quota(&self->host, 0, 3);
+	sm_host_run_work(&self->host);
+	open_g2(_metadata, self, 16);
+	self->g2.user = 1;
+	d = dev_ok(_metadata, &self->g, 5);
+	EXPECT_EQ(3, self->g.sm.nr_assigned);
+	EXPECT_EQ(VQNOTIFY_REASON_QUOTA, d->vqs[3].reason);
+	EXPECT_EQ(VQNOTIFY_REASON_QUOTA, d->vqs[4].reason);
+	EXPECT_TRUE(self->g.host_waiting);
+	EXPECT_EQ(0, self->host.capped);
+	d2 = dev_ok(_metadata, &self->g2, 4);
+	EXPECT_EQ(4, self->g2.sm.nr_assigned);
+	check_invariants(_metadata, self);
+
+	/* The quota raised: the waiting queues are promoted. */
+	sm_host_set_quota(&self->host, 0, 10);
+	EXPECT_TRUE(sm_host_run_work(&self->host));
+	EXPECT_EQ(A, d->vqs[4].state);
+	EXPECT_EQ(VQNOTIFY_REASON_PROMOTED, d->vqs[4].reason);
+	EXPECT_EQ(0, self->host.waiters);
+	check_invariants(_metadata, self);
+	(void)d2;
+}
+
+/*
+ * Freed host slots go round-robin by user, then by guest: user 0's two
+ * waiting guests started first, user 1's one after; of four slots user 1
+ * gets two.
+ */
+TEST_F(sm, freed_slots_round_robin_by_user)
+{
+	struct sm_guest g3, g4;
+	struct vqn_dev *a;
+
+	sm_host_set_cap(&self->host, 8);
+	sm_host_run_work(&self->host);
+	a = dev_ok(_metadata, &self->g, 4);
+	dev_ok(_metadata, &self->g, 4);
+	ASSERT_EQ(0, sm_guest_open(&self->host, &g3, 16, 0, 7));
+	ASSERT_EQ(0, sm_guest_open(&self->host, &g4, 16, 0, 7));
+	dev_ok(_metadata, &g3, 2);
+	dev_ok(_metadata, &g4, 2);
+	open_g2(_metadata, self, 16);
+	self->g2.user = 1;
+	dev_ok(_metadata, &self->g2, 4);
+	EXPECT_EQ(3, self->host.capped);
+	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP,
+		  self->g2.sm.waiting.first == VQN_NIL ? 0 :
+		  vqn_sm_queue(&self->g2.sm, self->g2.sm.waiting.first)->reason);
+	check_invariants(_metadata, self);
+
+	sm_dev_reset(&self->g, a);
+	EXPECT_TRUE(sm_host_run_work(&self->host));
+	EXPECT_EQ(8, self->host.used);
+	EXPECT_EQ(2, self->g2.sm.nr_assigned);
+	EXPECT_EQ(1, g3.sm.nr_assigned);
+	EXPECT_EQ(1, g4.sm.nr_assigned);
+	check_invariants(_metadata, self);
+	sm_guest_close(&g3);
+	sm_guest_close(&g4);
+	EXPECT_EQ(0, g3.errors + g4.errors);
+}
+
+#endif /* _SM_UNIT_LIMITS_H */
