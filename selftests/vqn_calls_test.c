@@ -1,0 +1,661 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The per-call interfaces: the "calls" multicast group's CALL_NTF (one
+ * message per ioctl call, its results packed), the QUEUES_GET dump (a
+ * device's queue states packed) and the vqnotify:vq_call tracepoint (one
+ * event per call, runs of queues changed alike).
+ *
+ * A CALL_NTF carries exactly what the call returned to its caller, with
+ * the guest's and device's ids and names; a call refused before it changed
+ * anything (EINVAL, ENOENT, ENOSPC) sends nothing; nobody joins "calls"
+ * without CAP_NET_ADMIN. QUEUES_GET reports what DEV_GET and QUEUE_GET
+ * report, 256 queues a message. vq_call is read from tracefs directly.
+ */
+#define _GNU_SOURCE
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include "vqn_abuse_utils.h"
+#include "vqn_nl_utils.h"
+
+#define NTF_MAX		16
+#define TRACEFS		"/sys/kernel/tracing"
+
+/* The multicast group @name of the family, as the controller tells it. */
+struct calls_grp {
+	const char *name;
+	uint32_t id;
+};
+
+static void calls_grp_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct calls_grp *cg = arg;
+	const struct nlattr *n;
+	struct tk_nl_attrs a, g;
+	int rem;
+
+	tk_nl_parse_msg(&a, nlh);
+	if (!a.tb[CTRL_ATTR_MCAST_GROUPS])
+		return;
+	tk_nla_for_each_nested(n, a.tb[CTRL_ATTR_MCAST_GROUPS], rem) {
+		tk_nl_parse(&g, tk_nla_data(n), tk_nla_len(n));
+		if (g.tb[CTRL_ATTR_MCAST_GRP_NAME] &&
+		    !strcmp(tk_nla_data(g.tb[CTRL_ATTR_MCAST_GRP_NAME]),
+			    cg->name))
+			cg->id = tk_nl_get_u32(&g, CTRL_ATTR_MCAST_GRP_ID);
+	}
+}
+
+/* Open @nl and join "calls": 0 or -errno. */
+static int calls_join(struct tk_nl *nl)
+{
+	struct calls_grp cg = { VQNOTIFY_MCGRP_CALLS, 0 };
+	struct tk_nlreq r;
+	int ret = tk_nl_open(nl);
+
+	if (ret)
+		return ret;
+	tk_nlreq_init(&r, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY, 1);
+	tk_nlreq_str(&r, CTRL_ATTR_FAMILY_NAME, VQNOTIFY_FAMILY_NAME);
+	ret = tk_nl_talk(nl, &r, calls_grp_cb, &cg);
+	if (ret)
+		return ret;
+	if (!cg.id)
+		return -ENOENT;
+	return tk_nl_join(nl, cg.id);
+}
+
+/* A CALL_NTF as received; other commands are counted in @other. */
+struct calls_ntf {
+	int64_t guest, dev;
+	char gname[VQNOTIFY_NAME_LEN], dname[VQNOTIFY_NAME_LEN];
+	uint32_t nr;		/* results */
+	struct vqnotify_vq_result res[VQNOTIFY_MAX_QUEUES];
+};
+
+struct calls_ntfs {
+	int n, other;
+	bool bad_len;
+	struct calls_ntf f[NTF_MAX];
+};
+
+static void calls_ntf_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct calls_ntfs *cn = arg;
+	const struct nlattr *r;
+	struct calls_ntf *f;
+	struct tk_nl_attrs a;
+
+	if (tk_nl_msg_cmd(nlh) != VQNOTIFY_CMD_CALL_NTF) {
+		cn->other++;
+		return;
+	}
+	if (cn->n >= NTF_MAX) {
+		cn->n++;
+		return;
+	}
+	f = &cn->f[cn->n++];
+	memset(f, 0, sizeof(*f));
+	tk_nl_parse_msg(&a, nlh);
+	f->guest = tk_nl_get_u32(&a, VQNOTIFY_A_CALL_GUEST_ID);
+	f->dev = tk_nl_get_u32(&a, VQNOTIFY_A_CALL_DEV_ID);
+	if (a.tb[VQNOTIFY_A_CALL_GUEST_NAME])
+		snprintf(f->gname, sizeof(f->gname), "%s", (const char *)
+			 tk_nla_data(a.tb[VQNOTIFY_A_CALL_GUEST_NAME]));
+	if (a.tb[VQNOTIFY_A_CALL_DEV_NAME])
+		snprintf(f->dname, sizeof(f->dname), "%s", (const char *)
+			 tk_nla_data(a.tb[VQNOTIFY_A_CALL_DEV_NAME]));
+	r = a.tb[VQNOTIFY_A_CALL_RESULTS];
+	if (!r)
+		return;
+	if (tk_nla_len(r) % sizeof(f->res[0]) ||
+	    tk_nla_len(r) > (int)sizeof(f->res)) {
+		cn->bad_len = true;
+		return;
+	}
+	f->nr = tk_nla_len(r) / sizeof(f->res[0]);
+	memcpy(f->res, tk_nla_data(r), tk_nla_len(r));
+}
+
+/* What the calls socket holds now: number of CALL_NTFs, or -errno. */
+static int calls_read(struct tk_nl *mon, struct calls_ntfs *cn)
+{
+	bool overrun = false;
+	int ret;
+
+	cn->n = cn->other = 0;
+	cn->bad_len = false;
+	ret = tk_nl_drain(mon, calls_ntf_cb, cn, &overrun);
+	if (ret < 0)
+		return ret;
+	if (overrun || cn->bad_len)
+		return -EPROTO;
+	return cn->n;
+}
+
+TK_NL_FIXTURE(calls);
+
+/* The message's fields against the caller's own view of the call. */
+static void calls_expect(struct __test_metadata *_metadata,
+			 const struct calls_ntf *f, uint32_t guest,
+			 uint32_t dev, const char *dname,
+			 const struct vqnotify_vq_result *res, uint32_t nr)
+{
+	uint32_t i, bad = 0;
+
+	EXPECT_EQ(guest, f->guest);
+	EXPECT_EQ(dev, f->dev);
+	EXPECT_STREQ(dname, f->dname);
+	ASSERT_EQ(nr, f->nr);
+	for (i = 0; i < nr; i++) {
+		if (memcmp(&f->res[i], &res[i], sizeof(res[i])) && bad++ < 4)
+			TH_LOG("result %u: queue %u %u->%u label %u reason %u, call said queue %u %u->%u label %u reason %u",
+			       i, f->res[i].queue, f->res[i].old_state,
+			       f->res[i].new_state, f->res[i].label,
+			       f->res[i].reason, res[i].queue,
+			       res[i].old_state, res[i].new_state,
+			       res[i].label, res[i].reason);
+	}
+	EXPECT_EQ(0U, bad);
+}
+
+static struct calls_ntfs cn;
+static struct vqnotify_vq_result res[VQNOTIFY_MAX_QUEUES];
+
+/*
+ * DRIVER_OK of devices of 1, 8 and 1024 queues: one CALL_NTF each, whose
+ * results are the ioctl's own (with the budget of 1024 spent, the last
+ * device's queues are partly refused: label NONE, reason no-slot).
+ */
+TEST_F(calls, driver_ok_one_message_equal_results)
+{
+	static const uint32_t nqs[] = { 1, 8, 1024 };
+	struct vqnotify_guest_info gi;
+	struct tk_nl mon;
+	uint32_t dev, nr, i;
+	char name[16];
+
+	ASSERT_EQ(0, calls_join(&mon));
+	test_cmd_set_name("calls-vm");
+	test_cmd_guest_get(&gi);
+	for (i = 0; i < TK_ARRAY_SIZE(nqs); i++) {
+		snprintf(name, sizeof(name), "d%u", nqs[i]);
+		test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, nqs[i], name, &dev);
+		/* DEV_ADD is no call: the monitor group's, not ours. */
+		EXPECT_EQ(0, calls_read(&mon, &cn));
+		EXPECT_EQ(0, cn.other);
+		nr = nqs[i];
+		test_cmd_set_status(dev, TK_STATUS_OK, NULL, res, &nr);
+		ASSERT_EQ(nqs[i], nr);
+		ASSERT_EQ(1, calls_read(&mon, &cn)) TH_LOG("%u queues", nqs[i]);
+		EXPECT_EQ(0, cn.other);
+		calls_expect(_metadata, &cn.f[0], self->guest, dev, name, res,
+			     nr);
+		EXPECT_STREQ(gi.name, cn.f[0].gname);
+		EXPECT_STREQ("calls-vm", cn.f[0].gname);
+	}
+	/* The last device is partly refused: the refusals are results too. */
+	EXPECT_EQ(VQNOTIFY_LABEL_NONE, res[1023].label);
+	EXPECT_EQ(VQNOTIFY_REASON_NO_SLOT, res[1023].reason);
+	tk_nl_close(&mon);
+}
+
+/*
+ * One message per call, whatever the call: reset, vhost on one queue and
+ * on a bitmap, release and acquire, remove; each equal to its results.
+ */
+TEST_F(calls, one_message_per_call)
+{
+	struct vqnotify_vq_result one;
+	uint64_t bm[TK_BITMAP_WORDS(16)] = { 0xf0 };
+	struct tk_nl mon;
+	uint32_t dev, nr;
+
+	ASSERT_EQ(0, calls_join(&mon));
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 16, "net", &dev);
+	nr = 16;
+	test_cmd_set_status(dev, TK_STATUS_OK, NULL, res, &nr);
+	ASSERT_EQ(1, calls_read(&mon, &cn));
+	calls_expect(_metadata, &cn.f[0], self->guest, dev, "net", res, nr);
+
+	test_cmd_host_notifier(dev, 3, true, &one);
+	ASSERT_EQ(1, calls_read(&mon, &cn));
+	calls_expect(_metadata, &cn.f[0], self->guest, dev, "net", &one, 1);
+	EXPECT_EQ(VQNOTIFY_LABEL_D, one.label);
+
+	nr = 16;
+	test_cmd_host_notifiers(dev, bm, 16, true, res, &nr);
+	ASSERT_EQ(4U, nr);
+	ASSERT_EQ(1, calls_read(&mon, &cn));
+	calls_expect(_metadata, &cn.f[0], self->guest, dev, "net", res, nr);
+
+	nr = 16;
+	bm[0] = 0x3;
+	test_cmd_queues_release(0, dev, bm, 16, res, &nr);
+	ASSERT_EQ(2U, nr);
+	ASSERT_EQ(1, calls_read(&mon, &cn));
+	calls_expect(_metadata, &cn.f[0], self->guest, dev, "net", res, nr);
+	nr = 16;
+	test_cmd_queues_acquire(dev, bm, 16, res, &nr);
+	ASSERT_EQ(2U, nr);
+	ASSERT_EQ(1, calls_read(&mon, &cn));
+	calls_expect(_metadata, &cn.f[0], self->guest, dev, "net", res, nr);
+
+	nr = 16;
+	test_cmd_dev_reset(dev, res, &nr);
+	ASSERT_EQ(16U, nr);
+	ASSERT_EQ(1, calls_read(&mon, &cn));
+	calls_expect(_metadata, &cn.f[0], self->guest, dev, "net", res, nr);
+
+	/* Nothing to change: no results, no message. */
+	nr = 16;
+	test_cmd_dev_reset(dev, res, &nr);
+	ASSERT_EQ(0U, nr);
+	EXPECT_EQ(0, calls_read(&mon, &cn));
+
+	/* Removed: the results still name the device, gone by then. */
+	nr = 16;
+	test_cmd_set_status(dev, TK_STATUS_OK, NULL, res, &nr);
+	ASSERT_EQ(1, calls_read(&mon, &cn));
+	nr = 16;
+	test_cmd_dev_remove(dev, res, &nr);
+	ASSERT_EQ(16U, nr);
+	ASSERT_EQ(1, calls_read(&mon, &cn));
+	calls_expect(_metadata, &cn.f[0], self->guest, dev, "net", res, nr);
+	tk_nl_close(&mon);
+}
+
+/*
+ * A refused call changes nothing and sends nothing: results buffer too
+ * small (EINVAL), unknown device (ENOENT), queue out of range (EINVAL),
+ * vhost wanting more slots than the budget has and nothing to preempt
+ * (ENOSPC).
+ */
+TEST_F(calls, refused_call_sends_nothing)
+{
+	uint64_t bm[TK_BITMAP_WORDS(8)] = { 0xff };
+	struct vqnotify_dev_get dg;
+	struct vqnotify_vq_info vi[8];
+	struct tk_nl mon;
+	uint32_t dev, nr;
+	int i;
+
+	ASSERT_EQ(0, calls_join(&mon));
+	test_cmd_set_budget(7);
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 8, "ref", &dev);
+	EXPECT_EQ(0, calls_read(&mon, &cn));
+
+	nr = 7;
+	test_err_set_status(EINVAL, dev, TK_STATUS_OK, NULL, res, &nr);
+	EXPECT_EQ(0, calls_read(&mon, &cn));
+	nr = 8;
+	test_err_set_status(ENOENT, dev + 100, TK_STATUS_OK, NULL, res, &nr);
+	EXPECT_EQ(0, calls_read(&mon, &cn));
+	test_err_host_notifier(EINVAL, dev, 8, true, NULL);
+	EXPECT_EQ(0, calls_read(&mon, &cn));
+	nr = 8;
+	test_err_host_notifiers(ENOSPC, dev, bm, 8, true, res, &nr);
+	EXPECT_EQ(0, calls_read(&mon, &cn));
+	EXPECT_EQ(0, cn.other);
+
+	/* And nothing changed: every queue is as DEV_ADD left it. */
+	test_cmd_dev_get(dev, &dg, vi, 8);
+	for (i = 0; i < 8; i++)
+		EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, vi[i].state);
+	tk_nl_close(&mon);
+}
+
+/* The child: joining "calls" without CAP_NET_ADMIN; its -errno. */
+static int calls_join_as_nobody(void *arg)
+{
+	struct tk_nl nl;
+	int ret = calls_join(&nl);
+
+	tk_nl_close(&nl);
+	return ret < 0 ? -ret : 0;
+}
+
+/* The calls group is CAP_NET_ADMIN's, as the monitor group. */
+TEST_F(calls, unprivileged_join_eperm)
+{
+	struct tk_nl mon;
+
+	EXPECT_EQ(EPERM, tk_run_as_nobody(0, calls_join_as_nobody, NULL));
+	/* Root still can: the refusal is the capability's. */
+	EXPECT_EQ(0, calls_join(&mon));
+	tk_nl_close(&mon);
+}
+
+/* QUEUES_GET */
+
+struct states_dev {
+	int64_t dev;
+	uint32_t nq;		/* states received */
+	int msgs;
+	bool gap;		/* a message's index was not the next queue */
+	struct vqnotify_vq_info vi[VQNOTIFY_MAX_QUEUES];
+};
+
+struct states_dump {
+	int ndev, msgs, foreign;
+	int64_t guest;
+	struct states_dev d[4];
+};
+
+static void states_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct states_dump *sd = arg;
+	const struct nlattr *s;
+	struct states_dev *d = NULL;
+	struct tk_nl_attrs a;
+	uint32_t dev, index, n;
+	int i;
+
+	sd->msgs++;
+	tk_nl_parse_msg(&a, nlh);
+	if (tk_nl_get_u32(&a, VQNOTIFY_A_QUEUE_STATES_GUEST_ID) != sd->guest) {
+		sd->foreign++;
+		return;
+	}
+	dev = tk_nl_get_u32(&a, VQNOTIFY_A_QUEUE_STATES_DEV_ID);
+	index = tk_nl_get_u32(&a, VQNOTIFY_A_QUEUE_STATES_INDEX);
+	s = a.tb[VQNOTIFY_A_QUEUE_STATES_STATES];
+	for (i = 0; i < sd->ndev; i++)
+		if (sd->d[i].dev == dev)
+			d = &sd->d[i];
+	if (!d) {
+		if (sd->ndev >= (int)TK_ARRAY_SIZE(sd->d))
+			return;
+		d = &sd->d[sd->ndev++];
+		d->dev = dev;
+		d->nq = 0;
+		d->msgs = 0;
+		d->gap = false;
+	}
+	d->msgs++;
+	if (!s || index != d->nq || tk_nla_len(s) % sizeof(d->vi[0])) {
+		d->gap = true;
+		return;
+	}
+	n = tk_nla_len(s) / sizeof(d->vi[0]);
+	if (d->nq + n > VQNOTIFY_MAX_QUEUES) {
+		d->gap = true;
+		return;
+	}
+	memcpy(&d->vi[d->nq], tk_nla_data(s), tk_nla_len(s));
+	d->nq += n;
+}
+
+/* QUEUES_GET dump filtered by @guest (< 0: none) and @dev (< 0: none). */
+static int states_dump(struct tk_nl *nl, long guest, long dev, uint32_t own,
+		       struct states_dump *sd)
+{
+	struct tk_nl_attr a[2];
+	int n = 0;
+
+	memset(sd, 0, sizeof(*sd));
+	sd->guest = own;
+	if (guest >= 0)
+		a[n++] = (struct tk_nl_attr){ VQNOTIFY_A_QUEUE_STATES_GUEST_ID,
+					      (uint32_t)guest };
+	if (dev >= 0)
+		a[n++] = (struct tk_nl_attr){ VQNOTIFY_A_QUEUE_STATES_DEV_ID,
+					      (uint32_t)dev };
+	return tk_nl_call(nl, VQNOTIFY_CMD_QUEUES_GET, true, a, n, states_cb,
+			  sd);
+}
+
+/* Device @sd's states against DEV_GET's and QUEUE_GET's, queue by queue. */
+static void states_expect(struct __test_metadata *_metadata, int fd,
+			  const struct states_dev *sd, uint32_t dev,
+			  uint32_t nq)
+{
+	static struct vqnotify_vq_info vi[VQNOTIFY_MAX_QUEUES];
+	struct vqnotify_dev_get dg;
+	struct vqnotify_vq_info one;
+	uint32_t i, bad = 0, bad_q = 0;
+
+	ASSERT_EQ(dev, sd->dev);
+	EXPECT_FALSE(sd->gap);
+	ASSERT_EQ(nq, sd->nq);
+	EXPECT_EQ((int)((nq + 255) / 256), sd->msgs);
+	ASSERT_EQ(0, _test_ioctl_dev_get(fd, dev, &dg, vi, nq));
+	for (i = 0; i < nq; i++) {
+		if (memcmp(&sd->vi[i], &vi[i], sizeof(vi[i])) && bad++ < 4)
+			TH_LOG("dev %u queue %u: dump state %u reason %u label %u flags %u seq %u, DEV_GET %u %u %u %u %u",
+			       dev, i, sd->vi[i].state, sd->vi[i].reason,
+			       sd->vi[i].label, sd->vi[i].flags,
+			       sd->vi[i].assign_seq, vi[i].state,
+			       vi[i].reason, vi[i].label, vi[i].flags,
+			       vi[i].assign_seq);
+		ASSERT_EQ(0, _test_ioctl_queue_get(fd, dev, i, &one));
+		if (memcmp(&sd->vi[i], &one, sizeof(one)))
+			bad_q++;
+	}
+	EXPECT_EQ(0U, bad);
+	EXPECT_EQ(0U, bad_q);
+}
+
+static struct states_dump sd;
+
+/*
+ * Devices of 1, 64 and 1024 queues in every state: granted, vhost's
+ * (off-limits), released, refused for want of a slot (the budget of 1024
+ * is spent by the last device). A dump of the guest, then of each device.
+ */
+TEST_F(calls, queues_get_equals_dev_get)
+{
+	static const uint32_t nqs[] = { 1, 64, 1024 };
+	uint64_t bm[TK_BITMAP_WORDS(64)] = { 0x0f0 };
+	uint32_t dev[3], nr, i;
+	int other;
+
+	/* Another guest's device: never in a dump filtered by ours. */
+	other = tk_open(O_NONBLOCK);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, _test_ioctl_dev_add(other, VQNOTIFY_TRANSPORT_MMIO, 4,
+					 "other", NULL));
+
+	for (i = 0; i < 3; i++) {
+		test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, nqs[i], "s", &dev[i]);
+		nr = 0;
+		test_cmd_set_status(dev[i], TK_STATUS_OK, NULL, NULL, NULL);
+	}
+	test_cmd_host_notifier(dev[1], 1, true, NULL);
+	nr = 64;
+	test_cmd_queues_release(0, dev[1], bm, 64, res, &nr);
+
+	ASSERT_EQ(0, states_dump(&self->nl, self->guest, -1, self->guest,
+				 &sd));
+	EXPECT_EQ(0, sd.foreign);
+	ASSERT_EQ(3, sd.ndev);
+	EXPECT_EQ(1 + 1 + 4, sd.msgs);
+	for (i = 0; i < 3; i++)
+		states_expect(_metadata, self->fd, &sd.d[i], dev[i], nqs[i]);
+
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, states_dump(&self->nl, self->guest, dev[i],
+					 self->guest, &sd));
+		EXPECT_EQ(0, sd.foreign);
+		ASSERT_EQ(1, sd.ndev);
+		states_expect(_metadata, self->fd, &sd.d[0], dev[i], nqs[i]);
+	}
+	close(other);
+}
+
+/*
+ * A filtered dump of an unknown guest or device is empty, as every dump
+ * of the family (vqn_nl_errors_test: dump_unknown_guest_empty); a device
+ * filter without a guest is EINVAL, said in the extack.
+ */
+TEST_F(calls, queues_get_filters)
+{
+	uint32_t dev;
+
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 2, "f", &dev);
+	ASSERT_EQ(0, states_dump(&self->nl, 0x7ffffff0, -1, self->guest, &sd));
+	EXPECT_EQ(0, sd.msgs);
+	ASSERT_EQ(0, states_dump(&self->nl, self->guest, dev + 100,
+				 self->guest, &sd));
+	EXPECT_EQ(0, sd.msgs);
+	EXPECT_EQ(-EINVAL, states_dump(&self->nl, -1, dev, self->guest, &sd));
+	EXPECT_STREQ("a device filter needs a guest id", self->nl.ext_msg);
+}
+
+/* vqnotify:vq_call, read from tracefs */
+
+static int tracefs_write(const char *file, const char *val)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), TRACEFS "/%s", file);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static char trace_buf[1 << 20];
+
+static const char *tracefs_read(void)
+{
+	int fd = open(TRACEFS "/trace", O_RDONLY);
+	ssize_t n, got = 0;
+
+	trace_buf[0] = '\0';
+	if (fd < 0)
+		return trace_buf;
+	while (got < (ssize_t)sizeof(trace_buf) - 1 &&
+	       (n = read(fd, trace_buf + got, sizeof(trace_buf) - 1 - got)) > 0)
+		got += n;
+	trace_buf[got] = '\0';
+	close(fd);
+	return trace_buf;
+}
+
+/* The runs of a vq_call line's "runs=" hex, as struct bytes: how many. */
+static int trace_runs(const char *l, uint8_t *out, int cap)
+{
+	const char *p = strstr(l, "runs=");
+	int n = 0;
+	unsigned int b;
+
+	if (!p)
+		return -1;
+	for (p += 5; *p && *p != '\n' && n < cap; ) {
+		if (*p == ' ') {
+			p++;
+			continue;
+		}
+		if (sscanf(p, "%2x", &b) != 1)
+			break;
+		out[n++] = b;
+		p += 2;
+	}
+	return n;
+}
+
+FIXTURE(trace) {
+	int fd;
+	uint32_t guest;
+};
+
+FIXTURE_SETUP(trace)
+{
+	struct vqnotify_guest_info gi;
+	struct stat st;
+
+	self->fd = -1;
+	if (!tk_present())
+		SKIP(return, "%s not present (module not loaded)", TK_DEV_PATH);
+	if (stat(TRACEFS "/events", &st))
+		mount("tracefs", TRACEFS, "tracefs", 0, NULL);
+	if (access(TRACEFS "/events/vqnotify/vq_call/enable", F_OK))
+		SKIP(return, "no vqnotify:vq_call in tracefs");
+	ASSERT_EQ(0, tracefs_write("tracing_on", "0"));
+	ASSERT_EQ(0, tracefs_write("events/enable", "0"));
+	ASSERT_EQ(0, tracefs_write("trace", ""));
+	ASSERT_EQ(0, tracefs_write("events/vqnotify/vq_call/enable", "1"));
+	ASSERT_EQ(0, tracefs_write("tracing_on", "1"));
+	self->fd = tk_open(O_NONBLOCK);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, _test_ioctl_guest_get(self->fd, &gi));
+	self->guest = gi.guest_id;
+}
+
+FIXTURE_TEARDOWN(trace)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	tracefs_write("events/vqnotify/vq_call/enable", "0");
+	tracefs_write("trace", "");
+}
+
+/*
+ * Budget 7, eight queues: DRIVER_OK is one event of eight results in two
+ * runs (queues 0-6 granted, 7 refused for want of a slot); a reset, one
+ * event of seven results in one run.
+ */
+TEST_F(trace, vq_call_counts_and_runs)
+{
+	struct vqn_trace_run_le {
+		uint16_t first, count;
+		uint8_t old_state, new_state, label, reason;
+	} runs[8];
+	char want[96];
+	const char *t, *l;
+	uint32_t dev, nr;
+	int n, events = 0;
+
+	ASSERT_EQ(0, _test_ioctl_set_budget(self->fd, 7));
+	ASSERT_EQ(0, _test_ioctl_dev_add(self->fd, VQNOTIFY_TRANSPORT_MMIO, 8,
+					 "t", &dev));
+	nr = 8;
+	ASSERT_EQ(0, _test_ioctl_set_status(self->fd, dev, TK_STATUS_OK, NULL,
+					    res, &nr));
+	ASSERT_EQ(8U, nr);
+	nr = 8;
+	ASSERT_EQ(0, _test_ioctl_dev_reset(self->fd, dev, res, &nr));
+	ASSERT_EQ(7U, nr);
+	ASSERT_EQ(0, tracefs_write("tracing_on", "0"));
+	t = tracefs_read();
+
+	snprintf(want, sizeof(want), "vq_call: guest=%u dev=%u ", self->guest,
+		 dev);
+	for (l = t; (l = strstr(l, want)); l++)
+		events++;
+	EXPECT_EQ(2, events) TH_LOG("%s", t);
+
+	snprintf(want, sizeof(want), "vq_call: guest=%u dev=%u results=8 ",
+		 self->guest, dev);
+	l = strstr(t, want);
+	ASSERT_NE(NULL, l) TH_LOG("no '%s' in:\n%s", want, t);
+	n = trace_runs(l, (uint8_t *)runs, sizeof(runs));
+	ASSERT_EQ(2 * 8, n) TH_LOG("%.200s", l);
+	EXPECT_EQ(0, runs[0].first);
+	EXPECT_EQ(7, runs[0].count);
+	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, runs[0].old_state);
+	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, runs[0].new_state);
+	EXPECT_EQ(VQNOTIFY_LABEL_B, runs[0].label);
+	EXPECT_EQ(VQNOTIFY_REASON_GRANTED, runs[0].reason);
+	EXPECT_EQ(7, runs[1].first);
+	EXPECT_EQ(1, runs[1].count);
+	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, runs[1].new_state);
+	EXPECT_EQ(VQNOTIFY_LABEL_NONE, runs[1].label);
+	EXPECT_EQ(VQNOTIFY_REASON_NO_SLOT, runs[1].reason);
+
+	snprintf(want, sizeof(want), "vq_call: guest=%u dev=%u results=7 ",
+		 self->guest, dev);
+	l = strstr(t, want);
+	ASSERT_NE(NULL, l) TH_LOG("no '%s' in:\n%s", want, t);
+	n = trace_runs(l, (uint8_t *)runs, sizeof(runs));
+	ASSERT_EQ(8, n) TH_LOG("%.200s", l);
+	EXPECT_EQ(0, runs[0].first);
+	EXPECT_EQ(7, runs[0].count);
+	EXPECT_EQ(VQNOTIFY_LABEL_G, runs[0].label);
+}
+
+TEST_HARNESS_MAIN
