@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include "vqn_abuse_utils.h"
 #include "vqn_nl_utils.h"
 
@@ -482,6 +483,14 @@ TEST_F(calls, queues_get_equals_dev_get)
 	close(other);
 }
 
+/* Is this kernel 6.1.x? */
+static bool calls_kernel_61(void)
+{
+	struct utsname u;
+
+	return !uname(&u) && !strncmp(u.release, "6.1.", 4);
+}
+
 /*
  * A filtered dump of an unknown guest or device is empty, as every dump
  * of the family (vqn_nl_errors_test: dump_unknown_guest_empty); a device
@@ -498,7 +507,15 @@ TEST_F(calls, queues_get_filters)
 				 self->guest, &sd));
 	EXPECT_EQ(0, sd.msgs);
 	EXPECT_EQ(-EINVAL, states_dump(&self->nl, -1, dev, self->guest, &sd));
-	EXPECT_STREQ("a device filter needs a guest id", self->nl.ext_msg);
+	/*
+	 * 6.1's netlink core calls a dump's start without cb->extack (6.12
+	 * sets it): the module's message is lost there, only there.
+	 */
+	if (!self->nl.ext_msg[0] && calls_kernel_61())
+		TH_LOG("6.1: a dump's start has no extack; EINVAL without message");
+	else
+		EXPECT_STREQ("a device filter needs a guest id",
+			     self->nl.ext_msg);
 }
 
 /* vqnotify:vq_call, read from tracefs */
