@@ -168,6 +168,15 @@ TEST_F_TIMEOUT(trace, report_decodes_every_field, 240)
 		 gi.guest_id, dev);
 	EXPECT_NE(NULL, find_line(self->report, "vq_transition:", want))
 		TH_LOG("no '%s' in:\n%s", want, self->report);
+	/* One vq_call a call: DRIVER_OK's eight results, the reset's seven. */
+	snprintf(want, sizeof(want), "guest=%u dev=%u results=8 runs=",
+		 gi.guest_id, dev);
+	EXPECT_NE(NULL, find_line(self->report, "vq_call:", want))
+		TH_LOG("no '%s' in:\n%s", want, self->report);
+	snprintf(want, sizeof(want), "guest=%u dev=%u results=7 runs=",
+		 gi.guest_id, dev);
+	EXPECT_NE(NULL, find_line(self->report, "vq_call:", want))
+		TH_LOG("no '%s' in:\n%s", want, self->report);
 	/* A value __print_symbolic() does not know is printed in hex. */
 	for (l = self->report; (l = strstr(l, "vq_")); l++) {
 		const char *e = strchr(l, '\n');
