@@ -179,9 +179,12 @@ unsigned int sm_reports_count(const struct sm_guest *g, u8 label,
 			      bool async);
 
 bool sm_edge_legal(u8 old, u8 new, u8 label, bool async);
+/* sm_check.c */
 bool sm_user_fits(const struct vqn_guest_sm *sm, u32 held, u32 offlimits);
 int sm_check_guest(const struct sm_guest *g, char *msg, size_t len);
 int sm_check_host(const struct sm_host *h, char *msg, size_t len);
+/* Is @user in the host's round of users with waiting guests? */
+bool sm_uline_has(const struct sm_host *h, unsigned int user);
 
 const char *sm_state_name(u8 state);
 const char *sm_label_name(u8 label);

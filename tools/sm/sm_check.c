@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The invariants of the vqnotify state machine's userspace environment
+ * (sm_env.c), checked by sm_unit after every test and by sm_fuzz after
+ * every step: each queue's state, label and reason agree, each guest's
+ * and user's counters agree with its queues, the host's with its guests.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "sm_env.h"
+
+/* The state machine's user_fits(), restated for the checks. */
+bool sm_user_fits(const struct vqn_guest_sm *sm, u32 held, u32 offlimits)
+{
+	u64 reserve_left = 0;
+
+	if (sm->vhost_reserve > offlimits)
+		reserve_left = sm->vhost_reserve - offlimits;
+	return held + reserve_left <= vqn_sm_budget(sm);
+}
+
+/* Describe a broken invariant in @msg; returns -EUCLEAN. */
+static int broken(char *msg, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, len, fmt, ap);
+	va_end(ap);
+	return -EUCLEAN;
+}
+
+static bool label_fits_state(u8 state, u8 label)
+{
+	switch (state) {
+	case VQNOTIFY_VQ_ASSIGNED:
+		return label == VQNOTIFY_LABEL_B || label == VQNOTIFY_LABEL_E ||
+		       label == VQNOTIFY_LABEL_R || label == VQNOTIFY_LABEL_Q;
+	case VQNOTIFY_VQ_OFFLIMITS:
+		return label == VQNOTIFY_LABEL_C || label == VQNOTIFY_LABEL_D;
+	case VQNOTIFY_VQ_DEASSIGNED:
+		return label == VQNOTIFY_LABEL_A || label == VQNOTIFY_LABEL_F ||
+		       label == VQNOTIFY_LABEL_G || label == VQNOTIFY_LABEL_P ||
+		       label == VQNOTIFY_LABEL_S || label == VQNOTIFY_LABEL_X;
+	}
+	return false;
+}
+
+static bool reason_waits(u8 reason)
+{
+	return reason == VQNOTIFY_REASON_NO_SLOT ||
+	       reason == VQNOTIFY_REASON_HOST_CAP ||
+	       reason == VQNOTIFY_REASON_QUOTA ||
+	       reason == VQNOTIFY_REASON_LIMITED ||
+	       reason == VQNOTIFY_REASON_PREEMPT_VHOST ||
+	       reason == VQNOTIFY_REASON_PREEMPT_BUDGET;
+}
+
+static int check_queue(const struct sm_guest *g, const struct vqn_dev *d,
+		       const struct vqn_vq *vq, char *msg, size_t len)
+{
+	/* A per-queue acquire works in any device status. */
+	bool driver_ok = d->status & VQNOTIFY_STATUS_DRIVER_OK ||
+			 g->acquired[d->id - 1];
+	bool waiting = vq->flags & VQNOTIFY_VQ_WAITING;
+	bool assigned = vq->state == VQNOTIFY_VQ_ASSIGNED;
+	u32 q = vq - d->vqs;
+
+	if (g->sm.devs[d->slot] != d)
+		return broken(msg, len, "dev %u: not in its slot %u", d->id,
+			      d->slot);
+	if (vq->state > VQNOTIFY_VQ_OFFLIMITS)
+		return broken(msg, len, "dev %u q %u: state %u", d->id, q, vq->state);
+	if (!label_fits_state(vq->state, vq->label))
+		return broken(msg, len, "dev %u q %u: %s after (%s)", d->id, q,
+			      sm_state_name(vq->state), sm_label_name(vq->label));
+	if (assigned == !vq->assign_seq)
+		return broken(msg, len, "dev %u q %u: %s with assign_seq %u", d->id, q,
+			      sm_state_name(vq->state), vq->assign_seq);
+	if (vq->assign_seq > g->sm.assign_seq)
+		return broken(msg, len, "dev %u q %u: assign_seq %u beyond %u", d->id, q,
+			      vq->assign_seq, g->sm.assign_seq);
+	if (vq->state == VQNOTIFY_VQ_ASSIGNED && !driver_ok)
+		return broken(msg, len, "dev %u q %u: ASSIGNED on a device without DRIVER_OK or acquire",
+			      d->id, q);
+	if (vq->state == VQNOTIFY_VQ_ASSIGNED &&
+	    !(vq->flags & VQNOTIFY_VQ_INITIALISED))
+		return broken(msg, len, "dev %u q %u: ASSIGNED but not initialised", d->id, q);
+	if (waiting && (vq->state != VQNOTIFY_VQ_DEASSIGNED || !driver_ok ||
+			!(vq->flags & VQNOTIFY_VQ_INITIALISED)))
+		return broken(msg, len, "dev %u q %u: waiting as %s on %s device, flags %#x",
+			      d->id, q, sm_state_name(vq->state),
+			      driver_ok ? "a DRIVER_OK" : "a stopped", vq->flags);
+	if (waiting && !reason_waits(vq->reason))
+		return broken(msg, len, "dev %u q %u: waiting with reason %s", d->id, q,
+			      sm_reason_name(vq->reason));
+	/* The uAPI: NO_SLOT, HOST_CAP, LIMITED mean "waits for promotion". */
+	if (!waiting && vq->state == VQNOTIFY_VQ_DEASSIGNED &&
+	    (vq->reason == VQNOTIFY_REASON_NO_SLOT ||
+	     vq->reason == VQNOTIFY_REASON_HOST_CAP ||
+	     vq->reason == VQNOTIFY_REASON_LIMITED))
+		return broken(msg, len, "dev %u q %u: reason %s but not waiting", d->id, q,
+			      sm_reason_name(vq->reason));
+	return 0;
+}
+
+/* Every invariant of one guest; 0, or -EUCLEAN with @msg set. */
+int sm_check_guest(const struct sm_guest *g, char *msg, size_t len)
+{
+	const struct vqn_guest_sm *sm = &g->sm;
+	u32 nr_a = 0, nr_o = 0, nr_w = 0, last_seq = 0, n;
+	const struct vqn_vq *vq;
+	unsigned int i, q;
+	int ret;
+
+	if (g->errors)
+		return broken(msg, len, "%s%s", g->err, g->errors > 1 ? " (and more)" : "");
+	if (vqn_sm_check(sm))
+		return broken(msg, len, "vqn_sm_check(): used %u = %u A + %u O, %u waiting",
+			      sm->used, sm->nr_assigned, sm->nr_offlimits,
+			      sm->nr_waiting);
+	for (i = 0; i < SM_MAX_DEVS; i++) {
+		const struct vqn_dev *d = g->devs[i];
+
+		if (!d)
+			continue;
+		for (q = 0; q < d->num_queues; q++) {
+			vq = &d->vqs[q];
+			ret = check_queue(g, d, vq, msg, len);
+			if (ret)
+				return ret;
+			nr_a += vq->state == VQNOTIFY_VQ_ASSIGNED;
+			nr_o += vq->state == VQNOTIFY_VQ_OFFLIMITS;
+			nr_w += !!(vq->flags & VQNOTIFY_VQ_WAITING);
+		}
+	}
+	if (nr_a != sm->nr_assigned || nr_o != sm->nr_offlimits ||
+	    nr_a + nr_o != sm->used || nr_w != sm->nr_waiting)
+		return broken(msg, len, "seen %u A + %u O, %u waiting; used %u = %u + %u, %u w",
+			      nr_a, nr_o, nr_w, sm->used, sm->nr_assigned,
+			      sm->nr_offlimits, sm->nr_waiting);
+	/* Grants are listed oldest first: (p) takes the newest. */
+	for (n = sm->assigned.first; n != VQN_NIL; n = vq->next) {
+		vq = vqn_sm_queue(sm, n);
+		if (vq->assign_seq <= last_seq)
+			return broken(msg, len, "assigned list out of grant order: %u after %u",
+				      vq->assign_seq, last_seq);
+		last_seq = vq->assign_seq;
+	}
+	if (vqn_sm_limited(sm) && sm->nr_assigned)
+		return broken(msg, len, "limited (budget %u < threshold %u): %u A",
+			      vqn_sm_budget(sm), sm->threshold, sm->nr_assigned);
+	/* Only OFFLIMITS queues may put a guest over its budget. */
+	if (sm->nr_assigned && !sm_user_fits(sm, sm->used, sm->nr_offlimits))
+		return broken(msg, len, "over budget: used %u (%u A) reserve %u budget %u",
+			      sm->used, sm->nr_assigned, sm->vhost_reserve,
+			      vqn_sm_budget(sm));
+	for (i = 0; i < VQNOTIFY_NR_COUNTERS; i++)
+		if (sm->counts[i] != g->counts[i])
+			return broken(msg, len, "counts[%s] is %llu, %llu transitions seen",
+				      sm_label_name(i), (unsigned long long)sm->counts[i],
+				      (unsigned long long)g->counts[i]);
+	/*
+	 * Work-conserving: a waiting queue that fits the budget is blocked by
+	 * the host cap, and the guest is known to wait for a host slot.
+	 */
+	if (sm->nr_waiting && !vqn_sm_limited(sm) &&
+	    sm_user_fits(sm, sm->used + 1, sm->nr_offlimits)) {
+		if (!g->host_waiting)
+			return broken(msg, len, "%u wait, budget %u/%u reserve %u, no host wait",
+				      sm->nr_waiting, sm->used, vqn_sm_budget(sm),
+				      sm->vhost_reserve);
+		if (g->host->used < g->host->cap &&
+		    g->host->users[g->user].used < g->host->users[g->user].max &&
+		    !g->host->work_pending)
+			return broken(msg, len, "%u wait, host used %u/%u, no promotion scheduled",
+				      sm->nr_waiting, g->host->used, g->host->cap);
+	}
+	return 0;
+}
+
+int sm_check_host(const struct sm_host *h, char *msg, size_t len)
+{
+	u32 used = 0, waiters = 0, capped = 0;
+	u32 uused[SM_MAX_USERS] = { 0 }, uwait[SM_MAX_USERS] = { 0 };
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < SM_MAX_GUESTS; i++) {
+		const struct sm_guest *g = h->guests[i];
+
+		if (!g)
+			continue;
+		ret = sm_check_guest(g, msg, len);
+		if (ret) {
+			size_t n = strlen(msg);
+
+			snprintf(msg + n, len - n, " [guest %u]", i);
+			return ret;
+		}
+		used += g->sm.used;
+		waiters += g->host_waiting;
+		capped += g->host_waiting &&
+			  g->host_wait_reason == VQNOTIFY_REASON_HOST_CAP;
+		uused[g->user] += g->sm.used;
+		uwait[g->user] += g->host_waiting;
+	}
+	for (i = 0; i < SM_MAX_USERS; i++) {
+		if (uused[i] != h->users[i].used)
+			return broken(msg, len, "user %u used %u, its guests hold %u",
+				      i, h->users[i].used, uused[i]);
+		if (uwait[i] != h->users[i].nr_waiting ||
+		    !uwait[i] != !sm_uline_has(h, i))
+			return broken(msg, len, "user %u: %u waiting, %u guests wait",
+				      i, h->users[i].nr_waiting, uwait[i]);
+	}
+	if (capped != h->capped)
+		return broken(msg, len, "%u wait for the host cap, %u counted",
+			      capped, h->capped);
+	if (used != h->used)
+		return broken(msg, len, "host used %u, guests hold %u", h->used, used);
+	if (waiters != h->waiters)
+		return broken(msg, len, "host waiters %u, %u guests wait", h->waiters, waiters);
+	return 0;
+}
