@@ -12,6 +12,8 @@
 #                                 busybox initramfs with virtio_pci, virtio_blk,
 #                                 virtio_net (integrations/qemu/tests/nested-init)
 #   /bin/vqn-qmp                  the QMP client the test drives QEMU with
+#   /lib/vqn-qemu/kvm-refuse.so   LD_PRELOAD fault injection: KVM_IOEVENTFD
+#                                 refused in a range (vqn-kvm-refuse.c)
 #   /lib/vqn-qemu/lib.sh          the test's and the demo's shell functions
 #
 # QEMU=path uses that binary instead of building one.
@@ -68,4 +70,6 @@ done
 cp "$VMLINUZ" "$root/nested/vmlinuz"
 
 cc -O2 -Wall -Wextra -Werror -static -o "$root/bin/vqn-qmp" "$tests/vqn-qmp.c"
+cc -O2 -Wall -Wextra -Werror -shared -fPIC \
+	-o "$root/lib/vqn-qemu/kvm-refuse.so" "$tests/vqn-kvm-refuse.c"
 cp "$tests/qemu-lib.sh" "$root/lib/vqn-qemu/lib.sh"

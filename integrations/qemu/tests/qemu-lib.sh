@@ -70,8 +70,12 @@ start_guest() {
 	mkfifo "$T/$_g.ser.in" "$T/$_g.ser.out"
 	: >"$T/$_g.log"
 	: >"$T/$_g.cmds"
+	# $T/NAME.refuse, while it exists, makes KVM_IOEVENTFD fail for QEMU
+	# (kvm_refuse); without it the library passes every call through.
 	# shellcheck disable=SC2086
-	eval qemu-system-x86_64 -accel kvm -cpu host -m 128 -smp 1 -nodefaults \
+	eval LD_PRELOAD=/lib/vqn-qemu/kvm-refuse.so \
+		VQN_KVM_REFUSE="$T/$_g.refuse" \
+		qemu-system-x86_64 -accel kvm -cpu host -m 128 -smp 1 -nodefaults \
 		-vga none -display none -L /usr/share/qemu -no-reboot -name "$_g" \
 		$_obj \
 		-kernel /nested/vmlinuz -initrd /nested/initrd.gz \
@@ -254,6 +258,20 @@ states() {
 	vqnotifyctl -j queue show | sed 's/},{/}\n{/g' | sed -n "s/.*\"guest\":\"$1\",.*\"dev\":\"\([^\"]*\)\",.*\"queue\":\([0-9]*\),.*\"state\":\"\([A-Z]*\)\",.*\"reason\":\"\([^\"]*\)\",.*\"waiting\":\([a-z]*\).*/\1 \2 \3 \4 \5/p"
 }
 state_of() { states "$1" | awk -v d="$2" -v q="$3" '$1 == d && $2 == q { print $3 }'; }
+reason_of() { states "$1" | awk -v d="$2" -v q="$3" '$1 == d && $2 == q { print $4 }'; }
+
+# kvm_refuse NAME DEV|off: from now on the KVM_IOEVENTFD assignments of
+# QEMU NAME inside DEV's modern BAR fail with ENOMEM (vqn-kvm-refuse.c),
+# as KVM fails them when the VM's memory cgroup is full; off: no more
+kvm_refuse() {
+	if [ "$2" = off ]; then
+		rm -f "$T/$1.refuse"
+		return
+	fi
+	_b4=$(pci_map "$1" | awk -v d="$2" '$1 == d { print $4 }')
+	[ -n "$_b4" ] && [ "$_b4" != 0 ] || return 1
+	printf '%x %x\n' $((_b4)) $((_b4 + 0x4000)) >"$T/$1.refuse"
+}
 
 # kvm_regs NAME: what QEMU holds registered with KVM now, one
 # "mmio|pio ADDR DATAMATCH|-" per ioeventfd, replayed from its trace
