@@ -182,6 +182,8 @@ done
 if [ -n "$QEMU_KERNELS" ]; then
 	echo "== qemu: waiting for scripts/qemu.sh (log: $BUILD/logs/qemu-build.log)"
 	wait "$qemu_build" || tail -n 20 "$BUILD/logs/qemu-build.log"
+	# The series as QEMU takes patches: its own checkpatch.pl, clean.
+	check qemu-style "$VQN_SCRIPTS/qemu.sh" --checkpatch
 fi
 for k in $QEMU_KERNELS; do
 	echo "== qemu-$k"

@@ -6,6 +6,7 @@
 #   qemu=$(scripts/qemu.sh)          # prints the binary's path, nothing else
 #   scripts/qemu.sh --unpatched      # the same build without our patches
 #   scripts/qemu.sh --src            # prints the patched source tree's path
+#   scripts/qemu.sh --checkpatch     # QEMU's checkpatch.pl on every patch
 #
 # Source: `apt-get source --download-only qemu=<version>` through a private
 # APT_CONFIG (its own sources list with deb-src entries, lists and cache under
@@ -49,8 +50,9 @@ mode=patched
 case ${1:-} in
 --unpatched) mode=unpatched ;;
 --src) mode=src ;;
+--checkpatch) mode=checkpatch ;;
 "") ;;
-*) die "usage: $0 [--unpatched|--src]" ;;
+*) die "usage: $0 [--unpatched|--src|--checkpatch]" ;;
 esac
 
 for tool in apt-get dpkg-source patch meson ninja gcc pkg-config flock sha256sum; do
@@ -78,7 +80,10 @@ libsrc=
 [ -z "$patches" ] ||
 	libsrc=$(ls "$top"/user/lib/*.[ch] "$top"/include/uapi/linux/vqnotify.h)
 # shellcheck disable=SC2086
-key=$( { echo "$mode"; cat "$0" "$devices" $patches $libsrc; } |
+# --src and --checkpatch name the patched build's tree.
+keymode=patched
+[ "$mode" = unpatched ] && keymode=unpatched
+key=$( { echo "$keymode"; cat "$0" "$devices" $patches $libsrc; } |
 	sha256sum | cut -c1-12)
 
 cache=${VQNOTIFY_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/vqnotify}
@@ -96,11 +101,30 @@ if ! flock -n 9; then
 	flock 9
 fi
 
+# The answer: the binary's path, the tree's, or QEMU's checkpatch.pl (run
+# from the top of the patched tree, as it insists) on each patch.
+finish() {
+	case $mode in
+	src) echo "$src" >&3 ;;
+	checkpatch)
+		_st=0
+		for _p in $patches; do
+			_out=$(cd "$src" && perl scripts/checkpatch.pl "$_p" 2>&1) ||
+				_st=1
+			printf '%s: %s\n' "${_p##*/}" "$(printf '%s\n' "$_out" |
+				grep '^total:')" >&3
+			[ $_st = 0 ] || printf '%s\n' "$_out" >&3
+		done
+		exit $_st ;;
+	*) echo "$bin" >&3 ;;
+	esac
+	exit 0
+}
+
 if [ -f "$dir/.complete" ] && [ -x "$bin" ]; then
 	touch "$dir/.used"
 	log "reusing $dir"
-	[ "$mode" = src ] && echo "$src" >&3 || echo "$bin" >&3
-	exit 0
+	finish
 fi
 
 rm -rf "$dir"
@@ -206,4 +230,4 @@ find "$base" -mindepth 2 -maxdepth 2 -name .used -mtime +14 -printf '%h\n' \
 	rm -rf -- "$old"
 done
 
-[ "$mode" = src ] && echo "$src" >&3 || echo "$bin" >&3
+finish
