@@ -12,8 +12,9 @@
 #                                 busybox initramfs with virtio_pci, virtio_blk,
 #                                 virtio_net (integrations/qemu/tests/nested-init)
 #   /bin/vqn-qmp                  the QMP client the test drives QEMU with
-#   /lib/vqn-qemu/kvm-refuse.so   LD_PRELOAD fault injection: KVM_IOEVENTFD
-#                                 refused in a range (vqn-kvm-refuse.c)
+#   /lib/vqn-qemu/kvm-shim.so     LD_PRELOAD: QEMU's KVM_IOEVENTFD calls
+#                                 logged with KVM's answer, and refused in
+#                                 a range on demand (vqn-kvm-shim.c)
 #   /lib/vqn-qemu/lib.sh          the test's and the demo's shell functions
 #
 # QEMU=path uses that binary instead of building one.
@@ -71,5 +72,5 @@ cp "$VMLINUZ" "$root/nested/vmlinuz"
 
 cc -O2 -Wall -Wextra -Werror -static -o "$root/bin/vqn-qmp" "$tests/vqn-qmp.c"
 cc -O2 -Wall -Wextra -Werror -shared -fPIC \
-	-o "$root/lib/vqn-qemu/kvm-refuse.so" "$tests/vqn-kvm-refuse.c"
+	-o "$root/lib/vqn-qemu/kvm-shim.so" "$tests/vqn-kvm-shim.c"
 cp "$tests/qemu-lib.sh" "$root/lib/vqn-qemu/lib.sh"

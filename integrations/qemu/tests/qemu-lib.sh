@@ -70,11 +70,13 @@ start_guest() {
 	mkfifo "$T/$_g.ser.in" "$T/$_g.ser.out"
 	: >"$T/$_g.log"
 	: >"$T/$_g.cmds"
-	# $T/NAME.refuse, while it exists, makes KVM_IOEVENTFD fail for QEMU
-	# (kvm_refuse); without it the library passes every call through.
+	# kvm-shim.so logs QEMU's KVM_IOEVENTFD calls with KVM's answers to
+	# $T/NAME.kvm (kvm_regs) and, while $T/NAME.refuse exists, refuses
+	# some (kvm_refuse); everything else goes to KVM unchanged.
+	: >"$T/$_g.kvm"
 	# shellcheck disable=SC2086
-	eval LD_PRELOAD=/lib/vqn-qemu/kvm-refuse.so \
-		VQN_KVM_REFUSE="$T/$_g.refuse" \
+	eval LD_PRELOAD=/lib/vqn-qemu/kvm-shim.so \
+		VQN_KVM_LOG="$T/$_g.kvm" VQN_KVM_REFUSE="$T/$_g.refuse" \
 		qemu-system-x86_64 -accel kvm -cpu host -m 128 -smp 1 -nodefaults \
 		-vga none -display none -L /usr/share/qemu -no-reboot -name "$_g" \
 		$_obj \
@@ -261,7 +263,7 @@ state_of() { states "$1" | awk -v d="$2" -v q="$3" '$1 == d && $2 == q { print $
 reason_of() { states "$1" | awk -v d="$2" -v q="$3" '$1 == d && $2 == q { print $4 }'; }
 
 # kvm_refuse NAME DEV|off: from now on the KVM_IOEVENTFD assignments of
-# QEMU NAME inside DEV's modern BAR fail with ENOMEM (vqn-kvm-refuse.c),
+# QEMU NAME inside DEV's modern BAR fail with ENOMEM (vqn-kvm-shim.c),
 # as KVM fails them when the VM's memory cgroup is full; off: no more
 kvm_refuse() {
 	if [ "$2" = off ]; then
@@ -273,14 +275,15 @@ kvm_refuse() {
 	printf '%x %x\n' $((_b4)) $((_b4 + 0x4000)) >"$T/$1.refuse"
 }
 
-# kvm_regs NAME: what QEMU holds registered with KVM now, one
-# "mmio|pio ADDR DATAMATCH|-" per ioeventfd, replayed from its trace
+# kvm_regs NAME: what KVM holds registered for QEMU NAME now, one
+# "mmio|pio ADDR DATAMATCH|-" per ioeventfd: the calls KVM accepted, as
+# kvm-shim.so logged them at the ioctl (QEMU's own kvm_set_ioeventfd_*
+# trace is written before the call, whatever KVM answers)
 kvm_regs() {
-	sed -nE 's/.*kvm_set_ioeventfd_(mmio|pio) fd: [0-9]+ @(0x[0-9a-f]+) val=(0x[0-9a-f]+) assign: ([01]) size: [0-9]+ match: ([01]).*/\1 \2 \3 \4 \5/p' \
-		"$T/$1.trace" | awk '{
-			k = $1 " " $2 " " ($5 == 1 ? $3 : "-")
+	awk '$5 == 0 {
+			k = $1 " " $2 " " $3
 			if ($4 == 1) r[k] = 1; else delete r[k]
-		} END { for (k in r) print k }'
+		} END { for (k in r) print k }' "$T/$1.kvm"
 }
 
 # pci_map NAME: "id slot bar0 bar4" of each device with an id

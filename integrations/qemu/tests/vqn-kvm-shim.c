@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vqn-kvm-shim.so: QEMU's KVM_IOEVENTFD calls, seen and refused at the
+ * ioctl boundary, for vqn_qemu_test (LD_PRELOAD).
+ *
+ * $VQN_KVM_LOG: every KVM_IOEVENTFD call is appended there as one line
+ *   "mmio|pio ADDR DATAMATCH|- 1|0 ERRNO" (1: assign, 0: deassign; ERRNO 0
+ *   when KVM accepted it): what KVM really holds, independent of QEMU's
+ *   own trace events, which are emitted before the call.
+ * $VQN_KVM_REFUSE: while that file exists and holds "LO HI" (hexadecimal
+ *   guest-physical addresses), every assignment with LO <= addr < HI fails
+ *   with ENOMEM without reaching KVM. KVM refuses an ioeventfd only where a
+ *   test cannot set it up cleanly (ENOMEM when the VM's memory cgroup is
+ *   full, which the memcg OOM killer answers first; EEXIST for an
+ *   overlapping registration QEMU never makes).
+ * Every other call goes to KVM unchanged.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <linux/kvm.h>
+
+static int (*real_ioctl)(int fd, unsigned long req, ...);
+
+static int refused(const struct kvm_ioeventfd *e)
+{
+	const char *path = getenv("VQN_KVM_REFUSE");
+	uint64_t lo, hi;
+	FILE *f;
+	int n;
+
+	if (!path || (e->flags & KVM_IOEVENTFD_FLAG_DEASSIGN))
+		return 0;
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fscanf(f, "%" SCNx64 " %" SCNx64, &lo, &hi);
+	fclose(f);
+	return n == 2 && e->addr >= lo && e->addr < hi;
+}
+
+/* One line, one write(2) with O_APPEND: lines of threads do not mix. */
+static void log_call(const struct kvm_ioeventfd *e, int err)
+{
+	const char *path = getenv("VQN_KVM_LOG");
+	char line[128], match[24] = "-";
+	int fd, len;
+
+	if (!path)
+		return;
+	if (e->flags & KVM_IOEVENTFD_FLAG_DATAMATCH)
+		snprintf(match, sizeof(match), "0x%" PRIx64,
+			 (uint64_t)e->datamatch);
+	len = snprintf(line, sizeof(line), "%s 0x%" PRIx64 " %s %d %d\n",
+		       e->flags & KVM_IOEVENTFD_FLAG_PIO ? "pio" : "mmio",
+		       (uint64_t)e->addr, match,
+		       !(e->flags & KVM_IOEVENTFD_FLAG_DEASSIGN), err);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	if (write(fd, line, len) != len)
+		len = 0;
+	close(fd);
+}
+
+int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+	int ret, err;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (!real_ioctl)
+		real_ioctl = (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT,
+								     "ioctl");
+	if (req != KVM_IOEVENTFD)
+		return real_ioctl(fd, req, arg);
+	if (refused(arg)) {
+		ret = -1;
+		err = ENOMEM;
+	} else {
+		ret = real_ioctl(fd, req, arg);
+		err = ret < 0 ? errno : 0;
+	}
+	log_call(arg, err);
+	if (ret < 0)
+		errno = err;
+	return ret;
+}
