@@ -78,7 +78,7 @@ fi
 # What the build depends on besides the Debian source.
 libsrc=
 [ -z "$patches" ] ||
-	libsrc=$(ls "$top"/user/lib/*.[ch] "$top"/include/uapi/linux/vqnotify.h)
+	libsrc=$(ls "$top"/user/lib/*.[ch] "$top"/include/uapi/linux/*.h)
 # shellcheck disable=SC2086
 # --src and --checkpatch name the patched build's tree.
 keymode=patched
