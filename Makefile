@@ -110,7 +110,8 @@ selftests-timeouts:
 deps:
 	@$(TOP)/scripts/deps.sh
 
-# netlink-gen.[ch] are ynl-gen-c's output, verbatim: check-spec.sh checks them.
+# netlink-gen.[ch] and the uAPI vqnotify_netlink.h are ynl-gen-c's output,
+# verbatim: check-spec.sh checks them.
 style:
 	@$(TOP)/scripts/checkpatch.sh $(filter-out $(KMOD)/netlink-gen.%,$(wildcard $(KMOD)/*.[ch])) \
 		$(wildcard $(TOP)/include/uapi/linux/vqnotify.h) && echo "style: clean"
@@ -205,7 +206,8 @@ DATA_FILES := $(UDEVRULESDIR)/60-vqnotify.rules \
 	$(DOCDIR)/admin-guide.rst $(addprefix $(DOCDIR)/examples/,$(EXAMPLES_VQN)) \
 	$(DOCDIR)/examples/vqn-hello.c $(DOCDIR)/examples/modprobe.d/vqnotify.conf
 # The module's sources as DKMS builds them (and the vqnotify-dkms package).
-DKMS_FILES := dkms.conf Kbuild Kconfig include/uapi/linux/vqnotify.h \
+DKMS_FILES := dkms.conf Kbuild Kconfig \
+	$(patsubst $(TOP)/%,%,$(wildcard $(TOP)/include/uapi/linux/*.h)) \
 	$(patsubst $(TOP)/%,%,$(wildcard $(TOP)/kmod/*.[ch]))
 
 install: install-module install-user install-data

@@ -8,7 +8,7 @@
 
 #include "netlink-gen.h"
 
-#include <uapi/linux/vqnotify.h>
+#include <uapi/linux/vqnotify_netlink.h>
 #include <linux/vqnotify.h>
 #include <linux/vqnotify.h>
 #include <linux/vqnotify.h>

@@ -9,7 +9,7 @@
 #include <net/netlink.h>
 #include <net/genetlink.h>
 
-#include <uapi/linux/vqnotify.h>
+#include <uapi/linux/vqnotify_netlink.h>
 #include <linux/vqnotify.h>
 #include <linux/vqnotify.h>
 #include <linux/vqnotify.h>

@@ -4,8 +4,9 @@
  * userspace (unit tests and fuzzing under tools/sm/). vqn_sm.h includes it
  * when __KERNEL__ is not defined.
  *
- * Build with -I <top>/include so that <uapi/linux/vqnotify.h> resolves; that
- * header takes <linux/types.h> and <linux/ioctl.h> from linux-libc-dev.
+ * Build with -I <top>/include -I <top>/include/uapi so that
+ * <uapi/linux/vqnotify.h> and the <linux/vqnotify_netlink.h> it includes
+ * resolve; it takes <linux/types.h> and <linux/ioctl.h> from linux-libc-dev.
  */
 #ifndef _VQN_USER_SHIM_H
 #define _VQN_USER_SHIM_H

@@ -13,6 +13,7 @@
 #include <linux/uidgid.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
+#include <uapi/linux/vqnotify_netlink.h>
 
 #include "vqn_sm.h"
 #include "vqn_user.h"

@@ -1,24 +1,27 @@
 #!/bin/sh
-# check-spec.sh [--print-uapi | --print-kernel | --write-kernel]: prove that the netlink spec
-# Documentation/netlink/specs/vqnotify.yaml, the uAPI header and the module
-# agree, with the kernel's own YNL tooling (tools/net/ynl and the genetlink
-# schemas of Debian's linux-source, extracted once into the cache; set
-# YNL_SRC to the top of another kernel tree to use its tooling instead).
+# check-spec.sh [--print-uapi | --print-kernel | --print-rst | --write-kernel | --write]:
+# prove that the netlink spec Documentation/netlink/specs/vqnotify.yaml, the
+# uAPI header of the family and the module agree, with the kernel's own YNL
+# tooling (tools/net/ynl and the genetlink schemas of Debian's linux-source,
+# extracted once into the cache; set YNL_SRC to the top of another kernel
+# tree to use its tooling instead).
 #
 #  1. the spec validates against its schema (Documentation/netlink/
 #     genetlink.yaml, by the protocol the spec names) with YNL's own spec
-#     loader, the one tools/net/ynl/cli.py uses;
-#  2. the code between YNL-GEN BEGIN and END in include/uapi/linux/vqnotify.h
-#     equals `ynl-gen-c.py --mode uapi` output (kernel-doc comments aside),
-#     and kernel-doc finds every enumerator of that section documented;
+#     loader, the one tools/net/ynl/cli.py uses, and documents every
+#     definition, attribute set, attribute and operation (the documentation
+#     renders it with ynl-gen-rst: the generated header has no comments);
+#  2. include/uapi/linux/vqnotify_netlink.h is exactly what
+#     `ynl-gen-c.py --mode uapi` makes of the spec (committed verbatim, as
+#     include/uapi/linux/ovpn.h);
 #  3. kmod/netlink-gen.c and kmod/netlink-gen.h are exactly what
 #     `ynl-gen-c.py --mode kernel --source/--header` makes of the spec
 #     (committed verbatim, as drivers/net/ovpn/netlink-gen.c), and the
 #     multicast groups kmod/vqn_nl.c defines (the 6.12 generator renders no
 #     group flags) are the spec's, with its flags.
-# --print-uapi / --print-kernel print the generator's output and exit, to
-# update the header after changing the spec; --write-kernel writes
-# kmod/netlink-gen.[ch].
+# --print-uapi / --print-kernel / --print-rst print the generator's output
+# and exit; --write-kernel writes kmod/netlink-gen.[ch], --write those and
+# include/uapi/linux/vqnotify_netlink.h, after a change of the spec.
 # Exits non-zero, saying what differs, when anything disagrees.
 set -eu
 VQN_SCRIPTS=$(cd "$(dirname "$0")" && pwd)
@@ -29,9 +32,11 @@ print=
 case ${1:-} in
 --print-uapi) print=uapi ;;
 --print-kernel) print=kernel ;;
+--print-rst) print=rst ;;
 --write-kernel) print=write ;;
+--write) print=write-all ;;
 '') ;;
-*) die "usage: $0 [--print-uapi | --print-kernel | --write-kernel]" ;;
+*) die "usage: $0 [--print-uapi | --print-kernel | --print-rst | --write-kernel | --write]" ;;
 esac
 
 command -v python3 >/dev/null || die "python3 missing: run scripts/deps.sh"
@@ -86,6 +91,14 @@ except Exception as e:
           '%s%s' % (where + ': ' if where else '', msg))
     sys.exit(1)
 EOF
+if [ "$print" = rst ]; then
+	rst=$(dirname "$gen")/ynl-gen-rst.py
+	[ -f "$rst" ] || rst=$(dirname "$gen")/ynl_gen_rst.py	# 6.15+
+	python3 "$rst" -i "$spec" -o spec.rst >gen.log 2>&1 ||
+		{ cat gen.log; die "ynl-gen-rst.py failed on $spec"; }
+	cat spec.rst
+	exit 0
+fi
 python3 "$gen" --mode uapi --header --spec "$spec" -o uapi.h >gen.log 2>&1 ||
 	{ cat gen.log; die "ynl-gen-c.py --mode uapi failed on $spec"; }
 # Named as in kmod/: the source includes its header by name.
@@ -98,15 +111,15 @@ done
 case $print in
 uapi) cat uapi.h; exit 0 ;;
 kernel) cat netlink-gen.c; exit 0 ;;
-write)
+write | write-all)
 	cp netlink-gen.c netlink-gen.h "$TOP/kmod/"
 	echo "check-spec: wrote kmod/netlink-gen.c and kmod/netlink-gen.h"
+	if [ $print = write-all ]; then
+		cp uapi.h "$TOP/include/uapi/linux/vqnotify_netlink.h"
+		echo "check-spec: wrote include/uapi/linux/vqnotify_netlink.h"
+	fi
 	exit 0 ;;
 esac
-
-kdoc=$ksrc/scripts/kernel-doc
-[ -f "$kdoc" ] || die "no scripts/kernel-doc under $ksrc"
-perl "$kdoc" -none -Wall "$TOP/include/uapi/linux/vqnotify.h" >kdoc.log 2>&1 || true
 
 python3 - "$TOP" "$stage" "$(dirname "$gen")" <<'EOF'
 import os
@@ -144,45 +157,36 @@ def squash(text):
     return re.sub(r'\s+', '', text)
 
 
-# 2. uAPI section.
-hdr_path = os.path.join(top, 'include/uapi/linux/vqnotify.h')
-hdr = open(hdr_path).read()
-m = re.search(r'/\* YNL-GEN BEGIN \*/\n(.*?)/\* YNL-GEN END \*/', hdr, re.S)
-gen = open(os.path.join(stage, 'uapi.h')).read()
-g = re.search(r'#define _UAPI_LINUX_VQNOTIFY_H\n(.*)#endif', gen, re.S)
-if not m:
-    fail('no YNL-GEN BEGIN/END section in include/uapi/linux/vqnotify.h')
-elif not g:
-    fail('unexpected ynl-gen-c.py --mode uapi output')
-else:
-    ours = [l.rstrip() for l in code(m.group(1)).splitlines() if l.strip()]
-    theirs = [l.rstrip() for l in code(g.group(1)).splitlines() if l.strip()]
-    if ours != theirs:
-        import difflib
-        print(''.join(difflib.unified_diff(
-            [l + '\n' for l in theirs], [l + '\n' for l in ours],
-            'ynl-gen-c --mode uapi', 'include/uapi/linux/vqnotify.h')))
-        fail('uAPI section differs from the spec (scripts/check-spec.sh '
-             '--print-uapi shows what it should be)')
-    first = hdr[:m.start()].count('\n') + 1
-    last = hdr[:m.end()].count('\n') + 1
-    for line in open(os.path.join(stage, 'kdoc.log')):
-        k = re.search(r':(\d+): warning: (.*)', line)
-        if k and first <= int(k.group(1)) <= last:
-            fail('kernel-doc: line %s: %s' % (k.group(1), k.group(2)))
+# 1. Every part of the spec documented: the documentation renders the
+# spec, and the generated header carries no comment.
+for kind, items in (('definition', family.yaml.get('definitions', [])),
+                    ('attribute set', family.yaml['attribute-sets']),
+                    ('operation', family.yaml['operations']['list'])):
+    for item in items:
+        if not item.get('doc', '').strip():
+            fail('the spec documents no %s %s' % (kind, item['name']))
+for aset in family.yaml['attribute-sets']:
+    for attr in aset['attributes']:
+        if not attr.get('doc', '').strip():
+            fail('the spec documents no attribute %s of %s' %
+                 (attr['name'], aset['name']))
 
+# 2. The family's uAPI header, verbatim.
 # 3. The generated kernel files, verbatim; the groups of kmod/vqn_nl.c.
-for name in ('netlink-gen.c', 'netlink-gen.h'):
-    ours_path = os.path.join(top, 'kmod', name)
-    theirs = open(os.path.join(stage, name)).read()
+for gen_name, path, mode in (
+        ('uapi.h', 'include/uapi/linux/vqnotify_netlink.h', 'uapi'),
+        ('netlink-gen.c', 'kmod/netlink-gen.c', 'kernel'),
+        ('netlink-gen.h', 'kmod/netlink-gen.h', 'kernel')):
+    ours_path = os.path.join(top, path)
+    theirs = open(os.path.join(stage, gen_name)).read()
     ours = open(ours_path).read() if os.path.exists(ours_path) else ''
     if ours != theirs:
         import difflib
         print(''.join(difflib.unified_diff(
             theirs.splitlines(True), ours.splitlines(True),
-            'ynl-gen-c --mode kernel', 'kmod/' + name)))
-        fail('kmod/%s is not what ynl-gen-c makes of the spec '
-             '(scripts/check-spec.sh --write-kernel regenerates it)' % name)
+            'ynl-gen-c --mode ' + mode, path)))
+        fail('%s is not what ynl-gen-c makes of the spec '
+             '(scripts/check-spec.sh --write regenerates it)' % path)
 
 nl = code(open(os.path.join(top, 'kmod/vqn_nl.c')).read())
 gen_src = code(open(os.path.join(stage, 'netlink-gen.c')).read())
@@ -208,7 +212,8 @@ for grp in family.yaml.get('mcast-groups', {}).get('list', []):
 
 if failed:
     sys.exit(1)
-print('check-spec: %s validates; uAPI, kmod/netlink-gen.[ch] and kmod/vqn_nl.c '
-      'agree with it'
+print('check-spec: %s validates and is documented; '
+      'include/uapi/linux/vqnotify_netlink.h, kmod/netlink-gen.[ch] and '
+      'kmod/vqn_nl.c agree with it'
       % os.path.relpath(spec_path, stage))
 EOF

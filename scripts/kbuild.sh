@@ -29,7 +29,8 @@ copy_if_changed() {
 	cp "$1" "$2"
 }
 mkdir -p "$out/kmod"
-for f in Kbuild Kconfig include/uapi/linux/vqnotify.h; do
+for f in Kbuild Kconfig include/uapi/linux/vqnotify.h \
+	include/uapi/linux/vqnotify_netlink.h; do
 	copy_if_changed "$TOP/$f" "$out/$f"
 done
 for f in "$KMOD"/*.[ch]; do

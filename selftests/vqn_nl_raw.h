@@ -11,6 +11,7 @@
 #include <sys/time.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
+#include <linux/vqnotify_netlink.h>
 
 #include "vqn_utils.h"
 

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <linux/vqnotify_netlink.h>
+
 #include "lib/libvqnotify.h"
 
 /* Exit codes, as documented in vqnotifyctl(8). */
