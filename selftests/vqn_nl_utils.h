@@ -12,18 +12,20 @@
  *   test_err_nl_X(E, ...)  EXPECTs that it fails with errno E.
  *
  * X is guest_get, guest_dump, guest_set, guest_set_one, dev_get,
- * queue_get, config_get, config_set, config_set_one, user_get, and the
- * admin's policies by name or uid: policy_set, policy_set_one,
- * policy_get, policy_dump, policy_del; test_err_nl_call(E, cmd, dump,
- * { type, value }, ...) sends any command with u32 attributes and expects
- * errno E (a malformed request). Records of each object (struct
- * tk_nl_guest, tk_nl_dev, tk_nl_queue, tk_nl_config, tk_nl_user,
- * tk_nl_policy) have every absent field at ~0. The monitor group:
- * tk_nl_join() (or tk_nl_join_buf() for another receive buffer),
- * tk_nl_ntfs() (parsed notifications), tk_nl_drain() (each message to a
- * callback).
+ * queue_get, config_get, config_set, config_set_one here;
+ * test_err_nl_call(E, cmd, dump, { type, value }, ...) sends any command
+ * with u32 attributes and expects errno E (a malformed request). Records
+ * of each object (struct tk_nl_guest, tk_nl_dev, tk_nl_queue,
+ * tk_nl_config) have every absent field at ~0.
  * TK_NL_FIXTURE(name) is a fixture with a socket, a guest and the
  * host-wide config reset to the defaults and restored.
+ *
+ * Included at the end, by concern: vqn_nl_admin_utils.h, user_get and the
+ * admin's policies by name or uid (policy_set, policy_set_one, policy_get,
+ * policy_dump, policy_del; struct tk_nl_user, tk_nl_policy);
+ * vqn_nl_monitor_utils.h, the monitor group: tk_nl_join() (or
+ * tk_nl_join_buf() for another receive buffer), tk_nl_ntfs() (parsed
+ * notifications), tk_nl_drain() (each message to a callback).
  *
  * The wire layer is vqn_nl_raw.h: tk_nl_open()/tk_nl_close(), requests
  * built by hand (tk_nl_req(), tk_nlreq_u32(), tk_nlreq_str(), then
@@ -417,315 +419,6 @@ static inline int _test_nl_config_set_one(struct tk_nl *nl, uint16_t attr,
 #define test_err_nl_config_set_one(_errno, attr, val) \
 	EXPECT_EQ(-(_errno), _test_nl_config_set_one(&self->nl, attr, val))
 
-/* Per-user accounting (USER_GET) */
-
-struct tk_nl_user {
-	bool found;
-	int64_t uid, nr_guests, nr_devices, nr_queues, nr_slots;
-	int64_t max_guests, max_devices, max_queues, max_slots;
-	int64_t nr_quota;
-};
-
-static inline void tk_nl_user_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	struct tk_nl_user *u = arg;
-	struct tk_nl_attrs a;
-
-	tk_nl_parse_msg(&a, nlh);
-	u->found = true;
-	u->uid = tk_nl_get_u32(&a, VQNOTIFY_A_USER_UID);
-	u->nr_guests = tk_nl_get_u32(&a, VQNOTIFY_A_USER_NR_GUESTS);
-	u->nr_devices = tk_nl_get_u32(&a, VQNOTIFY_A_USER_NR_DEVICES);
-	u->nr_queues = tk_nl_get_u32(&a, VQNOTIFY_A_USER_NR_QUEUES);
-	u->nr_slots = tk_nl_get_u32(&a, VQNOTIFY_A_USER_NR_SLOTS);
-	u->max_guests = tk_nl_get_u32(&a, VQNOTIFY_A_USER_MAX_GUESTS);
-	u->max_devices = tk_nl_get_u32(&a, VQNOTIFY_A_USER_MAX_DEVICES);
-	u->max_queues = tk_nl_get_u32(&a, VQNOTIFY_A_USER_MAX_QUEUES);
-	u->max_slots = tk_nl_get_u32(&a, VQNOTIFY_A_USER_MAX_SLOTS);
-	u->nr_quota = tk_nl_get_uint(&a, VQNOTIFY_A_USER_NR_QUOTA);
-}
-
-/* USER_GET do: the usage and limits of user @uid (ENOENT: no guests). */
-static inline int _test_nl_user_get(struct tk_nl *nl, uint32_t uid,
-				    struct tk_nl_user *u)
-{
-	struct tk_nl_attr a = { VQNOTIFY_A_USER_UID, uid };
-
-	memset(u, 0xff, sizeof(*u));
-	u->found = false;
-	return tk_nl_call(nl, VQNOTIFY_CMD_USER_GET, false, &a, 1,
-			  tk_nl_user_cb, u);
-}
-
-#define test_cmd_nl_user_get(uid, u) \
-	ASSERT_EQ(0, _test_nl_user_get(&self->nl, uid, u))
-#define test_err_nl_user_get(_errno, uid, u) \
-	EXPECT_EQ(-(_errno), _test_nl_user_get(&self->nl, uid, u))
-
-/* The admin's policies (POLICY_*): by guest name, or by uid */
-
-struct tk_nl_policy {
-	bool found;
-	char name[VQNOTIFY_NAME_LEN];	/* "" for a uid policy */
-	int64_t uid;			/* ~0 for a name policy */
-	int64_t budget, reserve;
-	int64_t max_guests, max_devices, max_queues, max_slots;
-};
-
-/* The policies of a dump or do (the first 16; n counts them all). */
-struct tk_nl_policies {
-	int n;
-	struct tk_nl_policy p[16];
-};
-
-static inline void tk_nl_policies_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	struct tk_nl_policies *pr = arg;
-	struct tk_nl_policy *p;
-	struct tk_nl_attrs a;
-
-	if (pr->n >= (int)TK_ARRAY_SIZE(pr->p)) {
-		pr->n++;
-		return;
-	}
-	p = &pr->p[pr->n++];
-	tk_nl_parse_msg(&a, nlh);
-	p->found = true;
-	if (a.tb[VQNOTIFY_A_POLICY_NAME])
-		snprintf(p->name, sizeof(p->name), "%s", (const char *)
-			 tk_nla_data(a.tb[VQNOTIFY_A_POLICY_NAME]));
-	p->uid = tk_nl_get_u32(&a, VQNOTIFY_A_POLICY_UID);
-	p->budget = tk_nl_get_u32(&a, VQNOTIFY_A_POLICY_BUDGET);
-	p->reserve = tk_nl_get_u32(&a, VQNOTIFY_A_POLICY_VHOST_RESERVE);
-	p->max_guests = tk_nl_get_u32(&a, VQNOTIFY_A_POLICY_MAX_GUESTS);
-	p->max_devices = tk_nl_get_u32(&a, VQNOTIFY_A_POLICY_MAX_DEVICES);
-	p->max_queues = tk_nl_get_u32(&a, VQNOTIFY_A_POLICY_MAX_QUEUES);
-	p->max_slots = tk_nl_get_u32(&a, VQNOTIFY_A_POLICY_MAX_SLOTS);
-}
-
-/* A POLICY_* request for the policy of @name, or of @uid when NULL. */
-static inline void tk_nl_policy_req(struct tk_nl *nl, struct tk_nlreq *r,
-				    uint8_t cmd, const char *name,
-				    uint32_t uid)
-{
-	tk_nl_req(nl, r, cmd, false);
-	if (name)
-		tk_nlreq_str(r, VQNOTIFY_A_POLICY_NAME, name);
-	else
-		tk_nlreq_u32(r, VQNOTIFY_A_POLICY_UID, uid);
-}
-
-/* POLICY_SET of the budget and/or vhost reserve (-1: leave). */
-static inline int _test_nl_policy_set(struct tk_nl *nl, const char *name,
-				      uint32_t uid, long budget, long reserve)
-{
-	struct tk_nlreq r;
-
-	tk_nl_policy_req(nl, &r, VQNOTIFY_CMD_POLICY_SET, name, uid);
-	if (budget >= 0)
-		tk_nlreq_u32(&r, VQNOTIFY_A_POLICY_BUDGET, budget);
-	if (reserve >= 0)
-		tk_nlreq_u32(&r, VQNOTIFY_A_POLICY_VHOST_RESERVE, reserve);
-	return tk_nl_talk(nl, &r, NULL, NULL);
-}
-
-#define test_cmd_nl_policy_set(name, uid, budget, reserve) \
-	ASSERT_EQ(0, _test_nl_policy_set(&self->nl, name, uid, budget, reserve))
-#define test_err_nl_policy_set(_errno, name, uid, budget, reserve) \
-	EXPECT_EQ(-(_errno), \
-		  _test_nl_policy_set(&self->nl, name, uid, budget, reserve))
-
-/* POLICY_SET of one VQNOTIFY_A_POLICY_* setting, @attr = @val. */
-static inline int _test_nl_policy_set_one(struct tk_nl *nl, const char *name,
-					  uint32_t uid, uint16_t attr,
-					  uint32_t val)
-{
-	struct tk_nlreq r;
-
-	tk_nl_policy_req(nl, &r, VQNOTIFY_CMD_POLICY_SET, name, uid);
-	tk_nlreq_u32(&r, attr, val);
-	return tk_nl_talk(nl, &r, NULL, NULL);
-}
-
-#define test_cmd_nl_policy_set_one(name, uid, attr, val) \
-	ASSERT_EQ(0, _test_nl_policy_set_one(&self->nl, name, uid, attr, val))
-#define test_err_nl_policy_set_one(_errno, name, uid, attr, val) \
-	EXPECT_EQ(-(_errno), \
-		  _test_nl_policy_set_one(&self->nl, name, uid, attr, val))
-
-/* POLICY_GET do: the policy of @name (or @uid) into @p (may be NULL). */
-static inline int _test_nl_policy_get(struct tk_nl *nl, const char *name,
-				      uint32_t uid, struct tk_nl_policy *p)
-{
-	static struct tk_nl_policies pr;
-	struct tk_nlreq r;
-	int ret;
-
-	memset(&pr, 0xff, sizeof(pr));
-	pr.n = 0;
-	tk_nl_policy_req(nl, &r, VQNOTIFY_CMD_POLICY_GET, name, uid);
-	ret = tk_nl_talk(nl, &r, tk_nl_policies_cb, &pr);
-	if (p) {
-		memset(p, 0, sizeof(*p));
-		if (!ret && pr.n == 1)
-			*p = pr.p[0];
-	}
-	return ret;
-}
-
-#define test_cmd_nl_policy_get(name, uid, p) \
-	ASSERT_EQ(0, _test_nl_policy_get(&self->nl, name, uid, p))
-#define test_err_nl_policy_get(_errno, name, uid, p) \
-	EXPECT_EQ(-(_errno), _test_nl_policy_get(&self->nl, name, uid, p))
-
-/* POLICY_GET dump: every policy, into @pr. */
-static inline int _test_nl_policy_dump(struct tk_nl *nl,
-				       struct tk_nl_policies *pr)
-{
-	memset(pr, 0xff, sizeof(*pr));
-	pr->n = 0;
-	return tk_nl_call(nl, VQNOTIFY_CMD_POLICY_GET, true, NULL, 0,
-			  tk_nl_policies_cb, pr);
-}
-
-#define test_cmd_nl_policy_dump(pr) \
-	ASSERT_EQ(0, _test_nl_policy_dump(&self->nl, pr))
-#define test_err_nl_policy_dump(_errno, pr) \
-	EXPECT_EQ(-(_errno), _test_nl_policy_dump(&self->nl, pr))
-
-/* POLICY_DEL of the policy of @name, or of @uid when @name is NULL. */
-static inline int _test_nl_policy_del(struct tk_nl *nl, const char *name,
-				      uint32_t uid)
-{
-	struct tk_nlreq r;
-
-	tk_nl_policy_req(nl, &r, VQNOTIFY_CMD_POLICY_DEL, name, uid);
-	return tk_nl_talk(nl, &r, NULL, NULL);
-}
-
-#define test_cmd_nl_policy_del(name, uid) \
-	ASSERT_EQ(0, _test_nl_policy_del(&self->nl, name, uid))
-#define test_err_nl_policy_del(_errno, name, uid) \
-	EXPECT_EQ(-(_errno), _test_nl_policy_del(&self->nl, name, uid))
-
-/* The monitor group */
-
-/*
- * Join group @group with a receive buffer of @bytes (0: the default, as
- * a flood that may overrun wants it): 0 or -errno.
- */
-static inline int tk_nl_join_buf(struct tk_nl *nl, uint32_t group,
-				 int bytes)
-{
-	if (bytes)
-		setsockopt(nl->fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes,
-			   sizeof(bytes));
-	if (setsockopt(nl->fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group,
-		       sizeof(group)))
-		return -errno;
-	return 0;
-}
-
-/* Join group @group with a large (4 MiB) receive buffer: 0 or -errno. */
-static inline int tk_nl_join(struct tk_nl *nl, uint32_t group)
-{
-	return tk_nl_join_buf(nl, group, 4 << 20);
-}
-
-/*
- * Read what @nl holds now, without blocking, and call @cb (may be NULL)
- * for each message. An overrun (ENOBUFS: messages were lost) sets
- * *@overrun (may be NULL) and reading goes on. Returns the number of
- * messages read, or -errno on another error.
- */
-static inline int tk_nl_drain(struct tk_nl *nl, tk_nl_cb cb, void *arg,
-			      bool *overrun)
-{
-	static char buf[TK_NL_BUF];
-	int n = 0;
-
-	for (;;) {
-		struct nlmsghdr *nlh;
-		ssize_t len = recv(nl->fd, buf, sizeof(buf), MSG_DONTWAIT);
-
-		if (len < 0 && errno == ENOBUFS) {
-			if (overrun)
-				*overrun = true;
-			continue;
-		}
-		if (len < 0)
-			return errno == EAGAIN ? n : -errno;
-		if (!len)
-			return n;
-		for (nlh = (void *)buf; NLMSG_OK(nlh, len);
-		     nlh = NLMSG_NEXT(nlh, len)) {
-			if (cb)
-				cb(nlh, arg);
-			n++;
-		}
-	}
-}
-
-/* A notification; the fields its command does not carry are -1. */
-struct tk_nl_ntf {
-	uint8_t cmd;
-	int64_t guest, dev, queue, old, new, label, reason;
-	int64_t id, num_queues;
-};
-
-static inline void tk_nl_ntf_fill(struct tk_nl_ntf *f,
-				  const struct nlmsghdr *nlh)
-{
-	struct tk_nl_attrs a;
-
-	memset(f, 0xff, sizeof(*f));
-	f->cmd = tk_nl_msg_cmd(nlh);
-	tk_nl_parse_msg(&a, nlh);
-	switch (f->cmd) {
-	case VQNOTIFY_CMD_QUEUE_NTF:
-		f->guest = tk_nl_get_u32(&a, VQNOTIFY_A_TRANSITION_GUEST_ID);
-		f->dev = tk_nl_get_u32(&a, VQNOTIFY_A_TRANSITION_DEV_ID);
-		f->queue = tk_nl_get_u32(&a, VQNOTIFY_A_TRANSITION_QUEUE);
-		f->old = tk_nl_get_u32(&a, VQNOTIFY_A_TRANSITION_OLD_STATE);
-		f->new = tk_nl_get_u32(&a, VQNOTIFY_A_TRANSITION_NEW_STATE);
-		f->label = tk_nl_get_u32(&a, VQNOTIFY_A_TRANSITION_LABEL);
-		f->reason = tk_nl_get_u32(&a, VQNOTIFY_A_TRANSITION_REASON);
-		break;
-	case VQNOTIFY_CMD_DEV_ADD_NTF:
-	case VQNOTIFY_CMD_DEV_DEL_NTF:
-		f->guest = tk_nl_get_u32(&a, VQNOTIFY_A_DEV_GUEST_ID);
-		f->id = tk_nl_get_u32(&a, VQNOTIFY_A_DEV_ID);
-		f->num_queues = tk_nl_get_u32(&a, VQNOTIFY_A_DEV_NUM_QUEUES);
-		break;
-	case VQNOTIFY_CMD_GUEST_ADD_NTF:
-	case VQNOTIFY_CMD_GUEST_DEL_NTF:
-	case VQNOTIFY_CMD_GUEST_CHANGE_NTF:
-		f->guest = tk_nl_get_u32(&a, VQNOTIFY_A_GUEST_ID);
-		break;
-	}
-}
-
-/* The notifications queued on a monitor socket now: how many, or -errno. */
-static inline int tk_nl_ntfs(struct tk_nl *nl, struct tk_nl_ntf *out, int cap)
-{
-	static char buf[TK_NL_BUF];
-	int n = 0;
-
-	for (;;) {
-		struct nlmsghdr *nlh;
-		ssize_t len = recv(nl->fd, buf, sizeof(buf), MSG_DONTWAIT);
-
-		if (len < 0)
-			return errno == EAGAIN ? n : -errno;
-		for (nlh = (void *)buf; NLMSG_OK(nlh, len);
-		     nlh = NLMSG_NEXT(nlh, len)) {
-			if (n >= cap)
-				return -ENOSPC;
-			tk_nl_ntf_fill(&out[n++], nlh);
-		}
-	}
-}
-
 /*
  * The netlink fixture: a socket in self->nl, a guest of our own in
  * self->fd (non-blocking) with its id in self->guest, and the host-wide
@@ -817,5 +510,9 @@ static inline void tk_nl_fixture_setup(struct __test_metadata *_metadata,
 							 &self->saved)); \
 		tk_nl_close(&self->nl);					\
 	}
+
+/* The admin's per-user accounting and policies; the monitor group */
+#include "vqn_nl_admin_utils.h"
+#include "vqn_nl_monitor_utils.h"
 
 #endif /* _VQN_NL_UTILS_H */
