@@ -170,25 +170,16 @@ static int fallback_dev(struct vqn_guest *g, struct vqn_view_dev *d)
 	}
 	ret = 0;
 	for (i = 0; i < nq && !ret; i++) {
-		struct vqn_event ev = {
-			.seq = g->next_seq ? g->next_seq - 1 : 0,
-			.type = VQNOTIFY_EVENT_TRANSITION,
-			.flags = VQN_EVENT_F_LIBRARY,
-			.dev_id = d->id,
-			.queue = i,
-			.old_state = before[i],
-			.new_state = d->q[i].state,
-			.label = vi[i].label,
-			.reason = vi[i].reason,
-		};
+		uint8_t label = vi[i].label, reason = vi[i].reason;
 
 		if (before[i] == d->q[i].state)
 			continue;
 		if (vqn_queue_get(g, d->id, i, &vi[i]) == 0) {
-			ev.label = vi[i].label;
-			ev.reason = vi[i].reason;
+			label = vi[i].label;
+			reason = vi[i].reason;
 		}
-		ret = vqn_pend_push(g, &ev);
+		ret = vqn_pend_library_transition(g, d, i, before[i], label,
+						  reason, 0);
 	}
 out:
 	/* Whatever failed, the view holds no ioeventfd KVM refused. */

@@ -119,7 +119,7 @@ void vqn_notify_update(struct vqn_guest *g)
 	}
 }
 
-int vqn_pend_push(struct vqn_guest *g, const struct vqn_event *ev)
+static int vqn_pend_push(struct vqn_guest *g, const struct vqn_event *ev)
 {
 	if (g->pend_nr == g->pend_cap) {
 		unsigned int cap = g->pend_cap ? 2 * g->pend_cap : 64;
@@ -138,6 +138,32 @@ int vqn_pend_push(struct vqn_guest *g, const struct vqn_event *ev)
 	g->pend[(g->pend_head + g->pend_nr) % g->pend_cap] = *ev;
 	g->pend_nr++;
 	return 0;
+}
+
+/*
+ * Queue a TRANSITION event the library made, not the module: queue @qi of
+ * @d went from @old to the state the view holds now, for the module's
+ * @label and @reason; @kvm_err is KVM's refusal of the ioeventfd, or 0.
+ */
+int vqn_pend_library_transition(struct vqn_guest *g,
+				const struct vqn_view_dev *d, uint32_t qi,
+				uint8_t old, uint8_t label, uint8_t reason,
+				int kvm_err)
+{
+	struct vqn_event ev = {
+		.seq = g->next_seq ? g->next_seq - 1 : 0,
+		.type = VQNOTIFY_EVENT_TRANSITION,
+		.flags = VQN_EVENT_F_LIBRARY,
+		.dev_id = d->id,
+		.queue = qi,
+		.old_state = old,
+		.new_state = d->q[qi].state,
+		.label = label,
+		.reason = reason,
+		.kvm_err = kvm_err,
+	};
+
+	return vqn_pend_push(g, &ev);
 }
 
 /*
@@ -166,21 +192,14 @@ int vqn_resync_dev(struct vqn_guest *g, struct vqn_view_dev *d)
 		ret = 0;
 	}
 	for (i = 0; !ret && i < dg.nr_queues; i++) {
-		struct vqn_event ev = {
-			.seq = g->next_seq ? g->next_seq - 1 : 0,
-			.type = VQNOTIFY_EVENT_TRANSITION,
-			.flags = VQN_EVENT_F_LIBRARY,
-			.dev_id = d->id,
-			.queue = i,
-			.old_state = d->q[i].state,
-			.label = vi[i].label,
-			.reason = vi[i].reason,
-		};
+		uint8_t old = d->q[i].state;
+		int kvm_err = vqn_view_set(g, d, i, vi[i].state);
 
-		ev.kvm_err = vqn_view_set(g, d, i, vi[i].state);
-		ev.new_state = d->q[i].state;
-		if (ev.new_state != ev.old_state || ev.kvm_err)
-			ret = vqn_pend_push(g, &ev);
+		if (d->q[i].state != old || kvm_err)
+			ret = vqn_pend_library_transition(g, d, i, old,
+							  vi[i].label,
+							  vi[i].reason,
+							  kvm_err);
 	}
 	free(vi);
 	return ret;
