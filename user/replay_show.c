@@ -140,61 +140,98 @@ void rp_print_guest_line(struct rctx *c, int gi)
 	printf("\n");
 }
 
-/* show: every queue of the guest(s), one row each. */
-int rp_show_table(struct rctx *c, int only)
+/*
+ * Call @fn for every live guest (only guest @only when >= 0) with @d NULL,
+ * then for each of its live devices with the queues the module reports,
+ * vi[0] to vi[n - 1] (n < 0: the module's error). Returns 0, or the first
+ * negative value @fn returns.
+ */
+static int rp_walk_devs(struct rctx *c, int only,
+			int (*fn)(struct rctx *c, int gi, const struct r_dev *d,
+				  const struct vqnotify_vq_info *vi, int n,
+				  void *arg),
+			void *arg)
 {
 	static struct vqnotify_vq_info vi[VQNOTIFY_MAX_QUEUES];
-	bool header = false;
-	int gi, di, n, q;
+	int gi, di, n, ret;
 
-	if (c->jw) {
-		jw_obj_open(c->jw, NULL);
-		jw_uint(c->jw, "line", c->cur->line);
-		jw_arr_open(c->jw, "queues");
-	}
 	for (gi = 0; gi < c->nr_guests; gi++) {
 		if (!c->guests[gi].alive || (only >= 0 && gi != only))
 			continue;
-		if (!c->jw)
-			rp_print_guest_line(c, gi);
+		ret = fn(c, gi, NULL, NULL, 0, arg);
+		if (ret < 0)
+			return ret;
 		for (di = 0; di < c->nr_devs; di++) {
-			struct r_dev *d = &c->devs[di];
+			const struct r_dev *d = &c->devs[di];
 			struct vqnotify_dev_get dg;
 
 			if (!d->alive || d->guest != gi)
 				continue;
 			n = vqn_dev_get(c->guests[gi].g, d->id, &dg, vi,
 					VQNOTIFY_MAX_QUEUES);
-			if (n < 0)
-				return n;
-			if (!c->jw && !header) {
-				queue_table_header(stdout, false);
-				header = true;
-			}
-			for (q = 0; q < n; q++) {
-				struct queue_row r = {
-					.guest = c->guests[gi].name,
-					.guest_id = c->guests[gi].id,
-					.dev = d->name,
-					.dev_id = d->id,
-					.transport = vqn_transport_name(
-						d->transport),
-					.queue = q,
-					.state = vi[q].state,
-					.label = vi[q].label,
-					.reason = vi[q].reason,
-					.flags = vi[q].flags,
-					.kvm = -1,
-				};
-
-				if (c->jw)
-					queue_json(c->jw, &r);
-				else
-					queue_table_row(stdout, &r, false);
-			}
+			ret = fn(c, gi, d, vi, n, arg);
+			if (ret < 0)
+				return ret;
 		}
-		header = false;
 	}
+	return 0;
+}
+
+/* show's rows: @header says whether the guest's table has its header. */
+static int show_rows(struct rctx *c, int gi, const struct r_dev *d,
+		     const struct vqnotify_vq_info *vi, int n, void *header)
+{
+	int q;
+
+	if (!d) {
+		if (!c->jw)
+			rp_print_guest_line(c, gi);
+		*(bool *)header = false;
+		return 0;
+	}
+	if (n < 0)
+		return n;
+	if (!c->jw && !*(bool *)header) {
+		queue_table_header(stdout, false);
+		*(bool *)header = true;
+	}
+	for (q = 0; q < n; q++) {
+		struct queue_row r = {
+			.guest = c->guests[gi].name,
+			.guest_id = c->guests[gi].id,
+			.dev = d->name,
+			.dev_id = d->id,
+			.transport = vqn_transport_name(d->transport),
+			.queue = q,
+			.state = vi[q].state,
+			.label = vi[q].label,
+			.reason = vi[q].reason,
+			.flags = vi[q].flags,
+			.kvm = -1,
+		};
+
+		if (c->jw)
+			queue_json(c->jw, &r);
+		else
+			queue_table_row(stdout, &r, false);
+	}
+	return 0;
+}
+
+/* show: every queue of the guest(s), one row each. */
+int rp_show_table(struct rctx *c, int only)
+{
+	bool header = false;
+	int ret;
+
+	if (c->jw) {
+		jw_obj_open(c->jw, NULL);
+		jw_uint(c->jw, "line", c->cur->line);
+		jw_arr_open(c->jw, "queues");
+	}
+	ret = rp_walk_devs(c, only, show_rows, &header);
+	if (ret < 0)
+		return ret;
 	if (c->jw) {
 		jw_arr_close(c->jw);
 		jw_obj_close(c->jw);
@@ -203,35 +240,30 @@ int rp_show_table(struct rctx *c, int only)
 	return 0;
 }
 
+/* autoshow's grid: the guest's line, then a row of states per device. */
+static int grid_row(struct rctx *c, int gi, const struct r_dev *d,
+		    const struct vqnotify_vq_info *vi, int n, void *arg)
+{
+	int q;
+
+	if (!d) {
+		rp_print_guest_line(c, gi);
+		return 0;
+	}
+	for (q = 0; q < n; q++) {
+		if (q % 6 == 0)
+			printf(q ? "\n  %-8s " : "  %-8s ", q ? "" : d->name);
+		printf(" %2d:%-*s", q, q % 6 == 5 || q == n - 1 ? 0 : 10,
+		       vqn_state_name(vi[q].state));
+	}
+	printf("\n");
+	return 0;
+}
+
 /* autoshow: a compact grid, a row of queue states per device. */
 void rp_show_grid(struct rctx *c)
 {
-	static struct vqnotify_vq_info vi[VQNOTIFY_MAX_QUEUES];
-	int gi, di, n, q;
-
-	for (gi = 0; gi < c->nr_guests; gi++) {
-		if (!c->guests[gi].alive)
-			continue;
-		rp_print_guest_line(c, gi);
-		for (di = 0; di < c->nr_devs; di++) {
-			struct r_dev *d = &c->devs[di];
-			struct vqnotify_dev_get dg;
-
-			if (!d->alive || d->guest != gi)
-				continue;
-			n = vqn_dev_get(c->guests[gi].g, d->id, &dg, vi,
-					VQNOTIFY_MAX_QUEUES);
-			for (q = 0; q < n; q++) {
-				if (q % 6 == 0)
-					printf(q ? "\n  %-8s " : "  %-8s ",
-					       q ? "" : d->name);
-				printf(" %2d:%-*s", q,
-				       q % 6 == 5 || q == n - 1 ? 0 : 10,
-				       vqn_state_name(vi[q].state));
-			}
-			printf("\n");
-		}
-	}
+	rp_walk_devs(c, -1, grid_row, NULL);
 }
 
 int c_show(struct rctx *c, int argc, char **argv)
