@@ -212,7 +212,58 @@ int cmd_guest(int argc, char **argv)
 	return ret;
 }
 
-/* dev */
+/* dev and queue */
+
+/* What dev show and queue show print, and the guests and devices named. */
+struct shown {
+	struct vec guests, devs, queues;
+};
+
+static void shown_free(struct shown *o)
+{
+	free(o->guests.v);
+	free(o->devs.v);
+	free(o->queues.v);
+}
+
+/*
+ * dev show [GUEST_ID] (@nr_ids 1) and queue show [GUEST_ID [DEV_ID]]
+ * (@nr_ids 2), up to the printing: the command line, then the guests, the
+ * devices of the guest and, for queue show, the queues of the guest or
+ * device into @o. Returns 0, -1 when "help" printed the usage, or an exit
+ * code (@o freed).
+ */
+static int show_fetch(int argc, char **argv, void (*usage)(FILE *f),
+		      int nr_ids, const char *what, struct shown *o)
+{
+	static const char *const cmds[] = { "show", NULL };
+	int64_t id[2] = { -1, -1 };
+	const char *cmd;
+	struct nl n;
+	int ret;
+
+	ret = subcommand(argc, argv, usage, cmds, &cmd);
+	if (ret)
+		return ret;
+	ret = parse_ids(argc > 2 ? argc - 2 : 0, argv + 2, nr_ids, id, usage);
+	if (ret)
+		return ret;
+	if (ctl_nl_open(&n))
+		return EXIT_RUNTIME;
+	ret = check_exists(&n, id[0], id[1]);
+	if (!ret)
+		ret = dump_guests(&n, -1, &o->guests);
+	if (!ret)
+		ret = dump_devs(&n, id[0], &o->devs);
+	if (!ret && nr_ids == 2)
+		ret = dump_queues(&n, id[0], id[1], &o->queues);
+	ctl_nl_close(&n);
+	if (ret) {
+		shown_free(o);
+		return fail(what, ret);
+	}
+	return 0;
+}
 
 void dev_usage(FILE *f)
 {
@@ -223,43 +274,24 @@ void dev_usage(FILE *f)
 
 int cmd_dev(int argc, char **argv)
 {
-	static const char *const cmds[] = { "show", NULL };
-	struct vec guests = { 0 }, devs = { 0 };
+	struct shown o = { 0 };
+	struct vec *guests = &o.guests, *devs = &o.devs;
 	struct nl_dev *d;
-	const char *cmd;
-	int64_t id[1];
-	struct nl n;
 	size_t i;
 	int ret;
 
-	ret = subcommand(argc, argv, dev_usage, cmds, &cmd);
+	ret = show_fetch(argc, argv, dev_usage, 1, "dev show", &o);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
-	ret = parse_ids(argc > 2 ? argc - 2 : 0, argv + 2, 1, id, dev_usage);
-	if (ret)
-		return ret;
-	if (ctl_nl_open(&n))
-		return EXIT_RUNTIME;
-	ret = check_exists(&n, id[0], -1);
-	if (!ret)
-		ret = dump_guests(&n, -1, &guests);
-	if (!ret)
-		ret = dump_devs(&n, id[0], &devs);
-	ctl_nl_close(&n);
-	if (ret) {
-		free(guests.v);
-		free(devs.v);
-		return fail("dev show", ret);
-	}
-	d = devs.v;
+	d = devs->v;
 	if (opts.json) {
 		struct jw *w = jw_new(stdout, opts.pretty);
 
 		jw_arr_open(w, NULL);
-		for (i = 0; i < devs.nr; i++) {
+		for (i = 0; i < devs->nr; i++) {
 			jw_obj_open(w, NULL);
 			jw_uint(w, "guest_id", d[i].guest_id);
-			jw_str(w, "guest", guest_name_of(&guests, d[i].guest_id));
+			jw_str(w, "guest", guest_name_of(guests, d[i].guest_id));
 			jw_uint(w, "id", d[i].id);
 			jw_str(w, "name", d[i].name);
 			jw_str(w, "transport",
@@ -276,18 +308,17 @@ int cmd_dev(int argc, char **argv)
 	} else {
 		printf("%-5s %-12s %-5s %-16s %-4s %-6s %s\n", "GUEST",
 		       "LABEL", "DEV", "DEVICE", "TRAN", "STATUS", "QUEUES");
-		for (i = 0; i < devs.nr; i++)
+		for (i = 0; i < devs->nr; i++)
 			printf("%-5u %-12s %-5u %-16s %-4s 0x%02x%s %u\n",
 			       d[i].guest_id,
-			       tname(guest_name_of(&guests, d[i].guest_id)),
+			       tname(guest_name_of(guests, d[i].guest_id)),
 			       d[i].id, tname(d[i].name),
 			       vqn_transport_name(d[i].transport),
 			       d[i].status,
 			       d[i].status & VQNOTIFY_STATUS_DRIVER_OK ?
 			       " ok" : "   ", d[i].num_queues);
 	}
-	free(guests.v);
-	free(devs.v);
+	shown_free(&o);
 	return EXIT_OK;
 }
 
@@ -304,51 +335,29 @@ void queue_usage(FILE *f)
 
 int cmd_queue(int argc, char **argv)
 {
-	static const char *const cmds[] = { "show", NULL };
-	struct vec guests = { 0 }, devs = { 0 }, queues = { 0 };
+	struct shown o = { 0 };
 	struct nl_queue *q;
 	struct jw *w = NULL;
-	const char *cmd;
-	int64_t id[2];
-	struct nl n;
 	size_t i;
 	int ret;
 
-	ret = subcommand(argc, argv, queue_usage, cmds, &cmd);
+	ret = show_fetch(argc, argv, queue_usage, 2, "queue show", &o);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
-	ret = parse_ids(argc > 2 ? argc - 2 : 0, argv + 2, 2, id, queue_usage);
-	if (ret)
-		return ret;
-	if (ctl_nl_open(&n))
-		return EXIT_RUNTIME;
-	ret = check_exists(&n, id[0], id[1]);
-	if (!ret)
-		ret = dump_guests(&n, -1, &guests);
-	if (!ret)
-		ret = dump_devs(&n, id[0], &devs);
-	if (!ret)
-		ret = dump_queues(&n, id[0], id[1], &queues);
-	ctl_nl_close(&n);
-	if (ret) {
-		free(guests.v);
-		free(devs.v);
-		free(queues.v);
-		return fail("queue show", ret);
-	}
-	q = queues.v;
+	q = o.queues.v;
 	if (opts.json) {
 		w = jw_new(stdout, opts.pretty);
 		jw_arr_open(w, NULL);
 	} else {
 		queue_table_header(stdout, false);
 	}
-	for (i = 0; i < queues.nr; i++) {
+	for (i = 0; i < o.queues.nr; i++) {
 		uint32_t t;
 		struct queue_row r = {
-			.guest = guest_name_of(&guests, q[i].guest_id),
+			.guest = guest_name_of(&o.guests, q[i].guest_id),
 			.guest_id = q[i].guest_id,
-			.dev = dev_name_of(&devs, q[i].guest_id, q[i].dev_id, &t),
+			.dev = dev_name_of(&o.devs, q[i].guest_id, q[i].dev_id,
+					   &t),
 			.dev_id = q[i].dev_id,
 			.queue = q[i].index,
 			.state = q[i].state,
@@ -369,9 +378,7 @@ int cmd_queue(int argc, char **argv)
 		jw_end(w);
 		jw_free(w);
 	}
-	free(guests.v);
-	free(devs.v);
-	free(queues.v);
+	shown_free(&o);
 	return EXIT_OK;
 }
 
