@@ -6,7 +6,8 @@
  * seeded PRNG (struct tk_rng, tk_seed, tk_below, tk_chance), the order of
  * a guest's event records (struct tk_seq, tk_seq_check), memory that
  * faults in known ways (tk_ro_page, tk_unmapped_addr, tk_page_before_hole,
- * struct tk_mem), a "still usable" probe (tk_check_usable), snapshots of
+ * struct tk_mem), a reader stalled in copy_to_user() (struct tk_stall,
+ * tk_stall_start, tk_stall_end), a "still usable" probe (tk_check_usable), snapshots of
  * a whole guest (struct tk_snap), privilege drops (tk_become_nobody,
  * tk_run_as_nobody), results shared with a child (struct tk_shared) and
  * fd passing (tk_send_fd, tk_recv_fd).
@@ -18,6 +19,7 @@
 #define _VQN_ABUSE_UTILS_H
 
 #include <grp.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -25,6 +27,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/capability.h>
+#include <linux/userfaultfd.h>
 
 #include "vqn_utils.h"
 
@@ -213,6 +216,101 @@ static inline void *tk_mem_edge(struct tk_mem *m, size_t n)
 
 /* A kernel address: access_ok() refuses it. */
 #define TK_KERNEL_PTR	0xffffffff81000000ULL
+
+/*
+ * A reader stalled in copy_to_user(): a guest of its own (@fd) with events
+ * queued (its queues preempted), whose read() into @page faults on a
+ * userfaultfd page that never resolves until tk_stall_end() (a FUSE-backed
+ * page does the same for any user). @ret is what that read() returned, -2
+ * until it did.
+ */
+struct tk_stall {
+	int fd;
+	int uffd;
+	void *page;
+	pthread_t reader;
+	bool reading;
+	ssize_t ret;
+};
+
+static inline void *tk_stall_read(void *arg)
+{
+	struct tk_stall *st = arg;
+
+	st->ret = read(st->fd, st->page, sizeof(struct vqnotify_event));
+	return NULL;
+}
+
+/*
+ * Start @st's reader and return once it faulted: 0; 1 and why when there
+ * is no userfaultfd for the caller (a skip); -1 and why when anything else
+ * failed. tk_stall_end() either way.
+ */
+static inline int tk_stall_start(struct tk_stall *st, struct tk_why *w)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	size_t page = sysconf(_SC_PAGESIZE);
+	struct uffd_msg msg;
+	struct pollfd p;
+	uint32_t nr = 0;
+
+	st->fd = -1;
+	st->page = NULL;
+	st->reading = false;
+	st->ret = -2;
+	st->uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (st->uffd < 0) {
+		tk_fail(w, "no userfaultfd: %s", strerror(errno));
+		return 1;
+	}
+	st->page = mmap(NULL, page, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	reg.range.start = (uintptr_t)st->page;
+	reg.range.len = page;
+	if (ioctl(st->uffd, UFFDIO_API, &api) || st->page == MAP_FAILED ||
+	    ioctl(st->uffd, UFFDIO_REGISTER, &reg))
+		return tk_fail(w, "userfaultfd: %s", strerror(errno));
+	st->fd = tk_open(0);
+	if (st->fd < 0 ||
+	    _test_ioctl_dev_add(st->fd, VQNOTIFY_TRANSPORT_MMIO, 4, "s", NULL) ||
+	    _test_ioctl_set_status(st->fd, 1, TK_STATUS_OK, NULL, NULL, &nr) ||
+	    _test_ioctl_set_budget(st->fd, 1))	/* preemptions: events */
+		return tk_fail(w, "no guest with events");
+	if (pthread_create(&st->reader, NULL, tk_stall_read, st))
+		return tk_fail(w, "no thread");
+	st->reading = true;
+	p = (struct pollfd){ .fd = st->uffd, .events = POLLIN };
+	if (poll(&p, 1, 5000) != 1 ||
+	    read(st->uffd, &msg, sizeof(msg)) != sizeof(msg) ||
+	    msg.event != UFFD_EVENT_PAGEFAULT)
+		return tk_fail(w, "the reader did not fault");
+	return 0;
+}
+
+/*
+ * Resolve the fault, whatever happened, and let the reader finish: 0, or
+ * -errno when the fault could not be resolved.
+ */
+static inline int tk_stall_end(struct tk_stall *st)
+{
+	struct uffdio_zeropage zp = { 0 };
+	int ret = 0;
+
+	zp.range.start = (uintptr_t)st->page;
+	zp.range.len = sysconf(_SC_PAGESIZE);
+	if (st->uffd >= 0 && ioctl(st->uffd, UFFDIO_ZEROPAGE, &zp))
+		ret = -errno;
+	if (st->reading)
+		pthread_join(st->reader, NULL);
+	st->reading = false;
+	if (st->fd >= 0)
+		close(st->fd);
+	if (st->uffd >= 0)
+		close(st->uffd);
+	st->fd = st->uffd = -1;
+	return ret;
+}
 
 /*
  * A guest that went through abuse still works: with its own limit lifted,

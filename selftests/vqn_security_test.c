@@ -19,10 +19,8 @@
  */
 #define _GNU_SOURCE
 #include <grp.h>
-#include <poll.h>
 #include <pthread.h>
 #include <sys/stat.h>
-#include <linux/userfaultfd.h>
 
 #include "vqn_abuse_utils.h"
 #include "vqn_nl_utils.h"
@@ -113,28 +111,17 @@ TEST(nobody_keeps_inherited_guest)
  * guest dump running meanwhile (the tenant's own, or the admin's), opening
  * another guest must still complete.
  */
-struct vs_stall {
-	int fd;
-	void *buf;
+struct vs_dumper {
 	struct tk_nl nl;
-	ssize_t read_ret;
-	int dump_ret;
+	int ret;
 };
-
-static void *vs_stall_reader(void *arg)
-{
-	struct vs_stall *st = arg;
-
-	st->read_ret = read(st->fd, st->buf, sizeof(struct vqnotify_event));
-	return NULL;
-}
 
 static void *vs_stall_dumper(void *arg)
 {
-	struct vs_stall *st = arg;
+	struct vs_dumper *dump = arg;
 	struct tk_nl_guests *ids = malloc(sizeof(*ids));
 
-	st->dump_ret = ids ? _test_nl_guest_dump(&st->nl, ids) : -ENOMEM;
+	dump->ret = ids ? _test_nl_guest_dump(&dump->nl, ids) : -ENOMEM;
 	free(ids);
 	return NULL;
 }
@@ -162,58 +149,36 @@ static bool vs_open_completes(int ms, pid_t *pid)
 
 TEST(stalled_read_holds_no_host_lock)
 {
-	struct vs_stall st = { .read_ret = -2, .dump_ret = 1 };
-	size_t page = sysconf(_SC_PAGESIZE);
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
-	struct uffdio_zeropage zp = { 0 };
-	struct pollfd p;
-	struct uffd_msg msg;
-	pthread_t reader, dumper;
-	uint32_t nr = 0;
+	struct vs_dumper dump = { .ret = 1 };
+	struct tk_stall st;
+	struct tk_why why;
+	pthread_t dumper;
 	bool completed;
 	pid_t opener;
-	int uffd;
+	int ret;
 
 	if (access(TK_DEV_PATH, F_OK))
 		SKIP(return, "no %s (module not loaded)", TK_DEV_PATH);
-	if (tk_nl_open(&st.nl))
+	if (tk_nl_open(&dump.nl))
 		SKIP(return, "no vqnotify netlink family");
-	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (uffd < 0)
-		SKIP(return, "no userfaultfd: %s", strerror(errno));
-	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
-	st.buf = mmap(NULL, page, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, st.buf);
-	reg.range.start = (uintptr_t)st.buf;
-	reg.range.len = page;
-	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
-
-	/* A guest with events queued: its queues preempted. */
-	st.fd = tk_open(0);
-	ASSERT_LE(0, st.fd);
-	ASSERT_EQ(0, _test_ioctl_dev_add(st.fd, VQNOTIFY_TRANSPORT_MMIO, 4, "s", NULL));
-	ASSERT_EQ(0, _test_ioctl_set_status(st.fd, 1, TK_STATUS_OK, NULL, NULL, &nr));
-	ASSERT_EQ(0, _test_ioctl_set_budget(st.fd, 1));
-
-	/* The reader stalls in copy_to_user(). */
-	ASSERT_EQ(0, pthread_create(&reader, NULL, vs_stall_reader, &st));
-	p = (struct pollfd){ .fd = uffd, .events = POLLIN };
-	ASSERT_EQ(1, poll(&p, 1, 5000));
-	ASSERT_EQ((ssize_t)sizeof(msg), read(uffd, &msg, sizeof(msg)));
-	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	/* A guest with events queued whose reader stalls in copy_to_user(). */
+	ret = tk_stall_start(&st, &why);
+	if (ret > 0) {
+		tk_stall_end(&st);
+		SKIP(return, "%s", why.msg);
+	}
+	if (ret) {
+		tk_stall_end(&st);
+		ASSERT_EQ(0, ret) TH_LOG("%s", why.msg);
+	}
 
 	/* A dump meanwhile, then someone else opens a guest. */
-	ASSERT_EQ(0, pthread_create(&dumper, NULL, vs_stall_dumper, &st));
+	ASSERT_EQ(0, pthread_create(&dumper, NULL, vs_stall_dumper, &dump));
 	usleep(200000);
 	completed = vs_open_completes(3000, &opener);
 
 	/* Let the fault resolve, whatever happened. */
-	zp.range.start = (uintptr_t)st.buf;
-	zp.range.len = page;
-	ASSERT_EQ(0, ioctl(uffd, UFFDIO_ZEROPAGE, &zp));
-	pthread_join(reader, NULL);
+	EXPECT_EQ(0, tk_stall_end(&st));
 	pthread_join(dumper, NULL);
 	if (opener)
 		waitpid(opener, NULL, 0);
@@ -221,10 +186,9 @@ TEST(stalled_read_holds_no_host_lock)
 	EXPECT_TRUE(completed) {
 		TH_LOG("open() of another guest waited for a read() stalled in another guest's page fault");
 	}
-	EXPECT_EQ((ssize_t)sizeof(struct vqnotify_event), st.read_ret);
-	EXPECT_EQ(0, st.dump_ret);
-	close(st.fd);
-	close(uffd);
+	EXPECT_EQ((ssize_t)sizeof(struct vqnotify_event), st.ret);
+	EXPECT_EQ(0, dump.ret);
+	tk_nl_close(&dump.nl);
 }
 
 /* nl: the netlink family, unprivileged */

@@ -8,9 +8,6 @@
  * vqn_tenants_test.c.
  */
 #define _GNU_SOURCE
-#include <poll.h>
-#include <pthread.h>
-#include <linux/userfaultfd.h>
 
 #include "kselftest_harness.h"
 #include "vqn_tenants.h"
@@ -60,91 +57,6 @@ struct tn_f1 {
 	ssize_t stalled;	/* out: what the stalled read() returned */
 };
 
-struct tn_stall {
-	int fd;
-	int uffd;
-	void *page;
-	pthread_t reader;
-	bool reading;
-	ssize_t ret;
-};
-
-static void *tn_stall_read(void *arg)
-{
-	struct tn_stall *st = arg;
-
-	st->ret = read(st->fd, st->page, sizeof(struct vqnotify_event));
-	return NULL;
-}
-
-/* The stalled reader: 0, else -1 with f->skip or f->fail set. */
-static int tn_stall_start(struct tn_stall *st, struct tn_f1 *f)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
-	size_t page = sysconf(_SC_PAGESIZE);
-	struct uffd_msg msg;
-	struct pollfd p;
-	uint32_t nr = 0;
-
-	st->fd = st->uffd = -1;
-	st->uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (st->uffd < 0) {
-		snprintf(f->skip, sizeof(f->skip), "no userfaultfd for a user: %s",
-			 strerror(errno));
-		return -1;
-	}
-	st->page = mmap(NULL, page, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	reg.range.start = (uintptr_t)st->page;
-	reg.range.len = page;
-	if (ioctl(st->uffd, UFFDIO_API, &api) || st->page == MAP_FAILED ||
-	    ioctl(st->uffd, UFFDIO_REGISTER, &reg)) {
-		snprintf(f->fail, sizeof(f->fail), "userfaultfd: %s",
-			 strerror(errno));
-		return -1;
-	}
-	st->fd = tk_open(0);
-	if (st->fd < 0 ||
-	    _test_ioctl_dev_add(st->fd, VQNOTIFY_TRANSPORT_MMIO, 4, "s", NULL) ||
-	    _test_ioctl_set_status(st->fd, 1, TK_STATUS_OK, NULL, NULL, &nr) ||
-	    _test_ioctl_set_budget(st->fd, 1)) {	/* preemptions: events */
-		snprintf(f->fail, sizeof(f->fail), "no guest with events");
-		return -1;
-	}
-	st->ret = -2;
-	if (pthread_create(&st->reader, NULL, tn_stall_read, st)) {
-		snprintf(f->fail, sizeof(f->fail), "no thread");
-		return -1;
-	}
-	st->reading = true;
-	p = (struct pollfd){ .fd = st->uffd, .events = POLLIN };
-	if (poll(&p, 1, 5000) != 1 ||
-	    read(st->uffd, &msg, sizeof(msg)) != sizeof(msg) ||
-	    msg.event != UFFD_EVENT_PAGEFAULT) {
-		snprintf(f->fail, sizeof(f->fail), "the reader did not fault");
-		return -1;
-	}
-	return 0;
-}
-
-/* Resolve the fault, whatever happened, and let the reader finish. */
-static void tn_stall_end(struct tn_stall *st)
-{
-	struct uffdio_zeropage zp = { 0 };
-
-	zp.range.start = (uintptr_t)st->page;
-	zp.range.len = sysconf(_SC_PAGESIZE);
-	if (st->uffd >= 0)
-		ioctl(st->uffd, UFFDIO_ZEROPAGE, &zp);
-	if (st->reading)
-		pthread_join(st->reader, NULL);
-	if (st->fd >= 0)
-		close(st->fd);
-	if (st->uffd >= 0)
-		close(st->uffd);
-}
-
 /* The state letter of /proc/PID/stat, '?' if unknown. */
 static char tn_proc_state(pid_t pid)
 {
@@ -183,13 +95,19 @@ static int tn_wait_ms(pid_t pid, int ms)
  */
 static int tn_f1_tenant(void *arg, int step)
 {
-	struct tn_stall st = { 0 };
 	struct tn_f1 *f = arg;
+	struct tk_stall st;
+	struct tk_why why;
 	pid_t pid;
+	int ret;
 
 	f->status = -1;
-	if (tn_stall_start(&st, f)) {
-		tn_stall_end(&st);
+	ret = tk_stall_start(&st, &why);
+	if (ret) {
+		/* A skip (no userfaultfd for a user) or a failure. */
+		snprintf(ret > 0 ? f->skip : f->fail, sizeof(f->fail), "%.63s",
+			 why.msg);
+		tk_stall_end(&st);
 		return 0;
 	}
 	if (!f->blocking)
@@ -207,7 +125,7 @@ static int tn_f1_tenant(void *arg, int step)
 		kill(pid, SIGKILL);
 	}
 	f->status = tn_wait_ms(pid, 3000);
-	tn_stall_end(&st);
+	tk_stall_end(&st);
 	if (f->status < 0)		/* it waited: collect it now */
 		tn_wait_ms(pid, 10000);
 	f->stalled = st.ret;
