@@ -395,12 +395,8 @@ static int states_dump(struct tk_nl *nl, long guest, long dev, uint32_t own,
 
 	memset(sd, 0, sizeof(*sd));
 	sd->guest = own;
-	if (guest >= 0)
-		a[n++] = (struct tk_nl_attr){ VQNOTIFY_A_QUEUE_STATES_GUEST_ID,
-					      (uint32_t)guest };
-	if (dev >= 0)
-		a[n++] = (struct tk_nl_attr){ VQNOTIFY_A_QUEUE_STATES_DEV_ID,
-					      (uint32_t)dev };
+	tk_nl_attr_opt(a, &n, VQNOTIFY_A_QUEUE_STATES_GUEST_ID, guest);
+	tk_nl_attr_opt(a, &n, VQNOTIFY_A_QUEUE_STATES_DEV_ID, dev);
 	return tk_nl_call(nl, VQNOTIFY_CMD_QUEUES_GET, true, a, n, states_cb,
 			  sd);
 }

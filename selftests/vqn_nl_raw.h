@@ -369,6 +369,14 @@ struct tk_nl_attr {
 	uint32_t val;
 };
 
+/* Append attribute @type = @val at a[*n], unless @val < 0 (left out). */
+static inline void tk_nl_attr_opt(struct tk_nl_attr *a, int *n,
+				  uint16_t type, long val)
+{
+	if (val >= 0)
+		a[(*n)++] = (struct tk_nl_attr){ type, (uint32_t)val };
+}
+
 /* Command @cmd (a dump when @dump) with the u32 attributes @a. */
 static inline int tk_nl_call(struct tk_nl *nl, uint8_t cmd, bool dump,
 			     const struct tk_nl_attr *a, int n,

@@ -186,12 +186,8 @@ static inline int _test_nl_guest_set(struct tk_nl *nl, uint32_t id,
 	struct tk_nl_attr a[3] = { { VQNOTIFY_A_GUEST_ID, id } };
 	int n = 1;
 
-	if (budget >= 0)
-		a[n++] = (struct tk_nl_attr){ VQNOTIFY_A_GUEST_ADMIN_BUDGET,
-					      (uint32_t)budget };
-	if (reserve >= 0)
-		a[n++] = (struct tk_nl_attr){ VQNOTIFY_A_GUEST_VHOST_RESERVE,
-					      (uint32_t)reserve };
+	tk_nl_attr_opt(a, &n, VQNOTIFY_A_GUEST_ADMIN_BUDGET, budget);
+	tk_nl_attr_opt(a, &n, VQNOTIFY_A_GUEST_VHOST_RESERVE, reserve);
 	return tk_nl_call(nl, VQNOTIFY_CMD_GUEST_SET, false, a, n, NULL,
 			  NULL);
 }
@@ -262,11 +258,8 @@ static inline int _test_nl_dev_get(struct tk_nl *nl, long guest, long id,
 	int n = 0;
 
 	memset(dr, 0, sizeof(*dr));
-	if (guest >= 0)
-		a[n++] = (struct tk_nl_attr){ VQNOTIFY_A_DEV_GUEST_ID,
-					      (uint32_t)guest };
-	if (id >= 0)
-		a[n++] = (struct tk_nl_attr){ VQNOTIFY_A_DEV_ID, (uint32_t)id };
+	tk_nl_attr_opt(a, &n, VQNOTIFY_A_DEV_GUEST_ID, guest);
+	tk_nl_attr_opt(a, &n, VQNOTIFY_A_DEV_ID, id);
 	return tk_nl_call(nl, VQNOTIFY_CMD_DEV_GET, id < 0, a, n,
 			  tk_nl_devs_cb, dr);
 }
@@ -322,15 +315,9 @@ static inline int _test_nl_queue_get(struct tk_nl *nl, long guest, long dev,
 	int n = 0;
 
 	qr->n = 0;
-	if (guest >= 0)
-		a[n++] = (struct tk_nl_attr){ VQNOTIFY_A_QUEUE_GUEST_ID,
-					      (uint32_t)guest };
-	if (dev >= 0)
-		a[n++] = (struct tk_nl_attr){ VQNOTIFY_A_QUEUE_DEV_ID,
-					      (uint32_t)dev };
-	if (index >= 0)
-		a[n++] = (struct tk_nl_attr){ VQNOTIFY_A_QUEUE_INDEX,
-					      (uint32_t)index };
+	tk_nl_attr_opt(a, &n, VQNOTIFY_A_QUEUE_GUEST_ID, guest);
+	tk_nl_attr_opt(a, &n, VQNOTIFY_A_QUEUE_DEV_ID, dev);
+	tk_nl_attr_opt(a, &n, VQNOTIFY_A_QUEUE_INDEX, index);
 	return tk_nl_call(nl, VQNOTIFY_CMD_QUEUE_GET, index < 0, a, n,
 			  tk_nl_queues_cb, qr);
 }
