@@ -285,6 +285,41 @@ TEST_F(ctl, replay_queue_ops)
 	free(r);
 }
 
+/*
+ * autoshow: after each step that changes queues, each guest's line and a
+ * grid of its devices' queue states, six queues a row.
+ */
+TEST_F(ctl, replay_autoshow)
+{
+	struct run *r;
+
+	if (!have_module())
+		SKIP(return, "no /dev/vqnotify");
+	r = RUN("replay", script(self->path,
+		"autoshow on\n"
+		"guest vm1 budget 16\n"
+		"guest vm2 budget 16\n"
+		"dev vm1 net mmio 8\n"
+		"dev vm1 blk pio 1\n"
+		"dev vm2 rng mmio 2\n"
+		"driver-ok net ready 0-6\n"
+		"vhost rng 1 on\n"));
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_TRUE(has(r->out, "vm1: budget 16, used 7 (7 assigned, 0 offlimits)"))
+		TH_LOG("%s", r->out);
+	EXPECT_TRUE(has(r->out, "  net        0:ASSIGNED    1:ASSIGNED "))
+		TH_LOG("%s", r->out);
+	EXPECT_TRUE(has(r->out, "  5:ASSIGNED\n"
+				"             6:ASSIGNED    7:DEASSIGNED\n"
+				"  blk        0:DEASSIGNED\n"))
+		TH_LOG("%s", r->out);
+	EXPECT_TRUE(has(r->out, "vm2: budget 16, used 1 (0 assigned, 1 offlimits)"))
+		TH_LOG("%s", r->out);
+	EXPECT_TRUE(has(r->out, "  rng        0:DEASSIGNED  1:OFFLIMITS\n"))
+		TH_LOG("%s", r->out);
+	free(r);
+}
+
 /* run-state: PARKED slots while stopped, the guest line says so. */
 TEST_F(ctl, replay_run_state)
 {
