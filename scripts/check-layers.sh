@@ -20,8 +20,11 @@ order=$(sed -n '/^vqnotify-y :=/,/^$/p' "$TOP/Kbuild" |
 [ -n "$order" ] || die "no vqnotify-y list in $TOP/Kbuild"
 defs=$(mktemp "${TMPDIR:-/tmp}/vqn-layers.XXXXXX")
 trap 'rm -f "$defs"' EXIT
+# Before the pipeline: a die() inside it would end only its subshell.
 for o in $order; do
 	[ -f "$dir/$o.o" ] || die "$dir/$o.o missing: build the module first (make sparse)"
+done
+for o in $order; do
 	nm --defined-only -g "$dir/$o.o" | awk -v o="$o" 'NF == 3 { print $3, o }'
 done | sort >"$defs"
 
