@@ -173,8 +173,9 @@ int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 		xa_for_each(&vqn_guests, id, g) {
 			mutex_lock(&g->lock);
 			if (g->sm.threshold != val) {
-				g->sm.threshold = val;
-				vqn_sm_reconfigure(&g->sm);
+				vqn_sm_set_limits(&g->sm, g->sm.admin_budget,
+						  g->sm.own_budget,
+						  g->sm.vhost_reserve, val);
 				vqn_event_budget(g);
 			}
 			mutex_unlock(&g->lock);

@@ -293,11 +293,13 @@ int vqnotify_nl_guest_set_doit(struct sk_buff *skb, struct genl_info *info)
 				    "the vhost reserve may not exceed the admin budget");
 		ret = -EINVAL;
 	} else {
-		if (budget)
-			g->sm.admin_budget = nla_get_u32(budget);
-		if (reserve)
-			g->sm.vhost_reserve = nla_get_u32(reserve);
-		vqn_sm_reconfigure(&g->sm);
+		vqn_sm_set_limits(&g->sm,
+				  budget ? nla_get_u32(budget) :
+					   g->sm.admin_budget,
+				  g->sm.own_budget,
+				  reserve ? nla_get_u32(reserve) :
+					    g->sm.vhost_reserve,
+				  g->sm.threshold);
 		vqn_event_budget(g);
 	}
 	vqn_nl_unlock(&t);
