@@ -359,7 +359,7 @@ TEST_F(lib, events_overflow_resync)
 	struct vqn_event ev[64];
 	bool overflow = false, lost = false;
 	int n, i, fd = vqn_fd(self->g);
-	unsigned int round;
+	unsigned int round, lib_events = 0;
 	uint32_t d2;
 
 	ASSERT_EQ(0, vqn_get_info(self->g, &info));
@@ -381,8 +381,17 @@ TEST_F(lib, events_overflow_resync)
 		for (i = 0; i < n; i++) {
 			if (ev[i].type == (uint32_t)VQNOTIFY_EVENT_OVERFLOW)
 				overflow = true;
+			if (!(ev[i].flags & VQN_EVENT_F_LIBRARY))
+				continue;
+			/* The resync's own: a change it saw, or KVM's error. */
+			EXPECT_EQ(VQNOTIFY_EVENT_TRANSITION, ev[i].type);
+			EXPECT_TRUE(ev[i].old_state != ev[i].new_state ||
+				    ev[i].kvm_err);
+			lib_events++;
 		}
 	}
+	ksft_print_msg("%u events made by the library's resync\n",
+		       lib_events);
 	EXPECT_TRUE(overflow);
 	EXPECT_TRUE(view_agrees(self->g, self->dev, NQ));
 	EXPECT_TRUE(view_agrees(self->g, d2, 4));
