@@ -384,7 +384,7 @@ TEST_F(lib, events_overflow_resync)
 			if (!(ev[i].flags & VQN_EVENT_F_LIBRARY))
 				continue;
 			/* The resync's own: a change it saw, or KVM's error. */
-			EXPECT_EQ(VQNOTIFY_EVENT_TRANSITION, ev[i].type);
+			EXPECT_EQ((uint32_t)VQNOTIFY_EVENT_TRANSITION, ev[i].type);
 			EXPECT_TRUE(ev[i].old_state != ev[i].new_state ||
 				    ev[i].kvm_err);
 			lib_events++;
@@ -403,6 +403,41 @@ TEST_F(lib, events_overflow_resync)
 	lost = ev[0].lost > 0;
 	EXPECT_TRUE(lost);
 	EXPECT_TRUE(view_agrees(self->g, d2, 4));
+}
+
+/*
+ * A device added and started behind the library's back (raw ioctls) is
+ * adopted at the first library call that names it: the resync reports
+ * each queue it finds granted as an event of its own (F_LIBRARY), from
+ * the view's DEASSIGNED to the module's ASSIGNED, with the module's label
+ * and reason.
+ */
+TEST_F(lib, adopted_device_library_events)
+{
+	int i, n, fd = vqn_fd(self->g);
+	uint32_t id = 0, nr = 0;
+	struct vqn_event ev[8];
+
+	ASSERT_EQ(0, _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 3,
+					 "raw", &id));
+	ASSERT_EQ(0, _test_ioctl_set_status(fd, id, STATUS_OK, NULL, NULL,
+					    &nr));
+	ASSERT_EQ(3U, nr);
+	ASSERT_LE(0, vqn_set_status(self->g, id, STATUS_OK, NULL, NULL, 0));
+	n = vqn_read_events(self->g, ev, 8);
+	ASSERT_EQ(3, n);
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(VQN_EVENT_F_LIBRARY, ev[i].flags);
+		EXPECT_EQ((uint32_t)VQNOTIFY_EVENT_TRANSITION, ev[i].type);
+		EXPECT_EQ(id, ev[i].dev_id);
+		EXPECT_EQ((uint32_t)i, ev[i].queue);
+		EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, ev[i].old_state);
+		EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, ev[i].new_state);
+		EXPECT_EQ(VQNOTIFY_LABEL_B, ev[i].label);
+		EXPECT_EQ(VQNOTIFY_REASON_GRANTED, ev[i].reason);
+		EXPECT_EQ(0, ev[i].kvm_err);
+	}
+	EXPECT_TRUE(view_agrees(self->g, id, 3));
 }
 
 TEST_F(lib, reset_results)
