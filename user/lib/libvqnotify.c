@@ -173,6 +173,18 @@ int vqn_set_name(struct vqn_guest *g, const char *name)
 }
 
 /*
+ * The end of a call that returned @ret: what it changed settled (events
+ * read, KVM's refusals fallen back, stale devices resynchronised). @ret,
+ * unless it is an error or settling failed.
+ */
+static int call_end(struct vqn_guest *g, int ret)
+{
+	int ret2 = vqn_settle(g);
+
+	return ret < 0 ? ret : ret2 < 0 ? ret2 : ret;
+}
+
+/*
  * The VM stops or runs again: slots stay reserved while it is stopped;
  * the caller holds no ioeventfd then (the KVM binding removes and re-adds
  * them).
@@ -185,7 +197,7 @@ int vqn_set_run_state(struct vqn_guest *g, enum vqnotify_run_state state)
 		.flags = VQNOTIFY_GUEST_SET_RUN_STATE,
 		.run_state = state,
 	};
-	int ret, ret2;
+	int ret;
 
 	if (!(g->features & VQNOTIFY_FEATURE_RUN_STATE))
 		return -EOPNOTSUPP;
@@ -198,8 +210,7 @@ int vqn_set_run_state(struct vqn_guest *g, enum vqnotify_run_state state)
 		if (g->binding)
 			g->binding->run_state(g);
 	}
-	ret2 = vqn_settle(g);
-	return ret ? ret : ret2;
+	return call_end(g, ret);
 }
 
 VQN_EXPORT
@@ -210,14 +221,13 @@ int vqn_set_budget(struct vqn_guest *g, uint32_t budget)
 		.flags = VQNOTIFY_GUEST_SET_BUDGET,
 		.budget = budget,
 	};
-	int ret, ret2;
+	int ret;
 
 	ret = vqn_drain(g);
 	if (ret)
 		return ret;
 	ret = vqn_xioctl(g->fd, VQNOTIFY_GUEST_SET, &gs);
-	ret2 = vqn_settle(g);
-	return ret ? ret : ret2;
+	return call_end(g, ret);
 }
 
 /* Devices */
@@ -244,6 +254,18 @@ static int dev_lookup(struct vqn_guest *g, uint32_t id,
 	}
 	*dp = d;
 	return 0;
+}
+
+/*
+ * The start of a call on device @dev_id: the events pending read first,
+ * then the device found (or adopted). 0 or -errno.
+ */
+static int dev_call_begin(struct vqn_guest *g, uint32_t dev_id,
+			  struct vqn_view_dev **dp)
+{
+	int ret = vqn_drain(g);
+
+	return ret ? ret : dev_lookup(g, dev_id, dp);
 }
 
 VQN_EXPORT
@@ -381,11 +403,9 @@ int vqn_set_status(struct vqn_guest *g, uint32_t dev_id, uint8_t status,
 {
 	struct vqn_view_dev *d;
 	uint64_t *filtered;
-	int ret, ret2;
+	int ret;
 
-	ret = vqn_drain(g);
-	if (!ret)
-		ret = dev_lookup(g, dev_id, &d);
+	ret = dev_call_begin(g, dev_id, &d);
 	if (ret)
 		return ret;
 	filtered = ready_filter(d, ready, &ret);
@@ -394,8 +414,7 @@ int vqn_set_status(struct vqn_guest *g, uint32_t dev_id, uint8_t status,
 	ret = vqn_raw_set_status(g, d, status, filtered ? filtered : ready,
 				 res, cap);
 	free(filtered);
-	ret2 = vqn_settle(g);
-	return ret < 0 ? ret : ret2 ? ret2 : ret;
+	return call_end(g, ret);
 }
 
 VQN_EXPORT
@@ -404,16 +423,13 @@ int vqn_dev_reset(struct vqn_guest *g, uint32_t dev_id,
 {
 	struct vqnotify_dev_op op = { 0 };
 	struct vqn_view_dev *d;
-	int ret, ret2;
+	int ret;
 
-	ret = vqn_drain(g);
-	if (!ret)
-		ret = dev_lookup(g, dev_id, &d);
+	ret = dev_call_begin(g, dev_id, &d);
 	if (ret)
 		return ret;
 	ret = dev_op(g, d, VQNOTIFY_DEV_RESET, &op, res, cap);
-	ret2 = vqn_settle(g);
-	return ret < 0 ? ret : ret2 ? ret2 : ret;
+	return call_end(g, ret);
 }
 
 VQN_EXPORT
@@ -422,18 +438,15 @@ int vqn_dev_remove(struct vqn_guest *g, uint32_t dev_id,
 {
 	struct vqnotify_dev_op op = { 0 };
 	struct vqn_view_dev *d;
-	int ret, ret2;
+	int ret;
 
-	ret = vqn_drain(g);
-	if (!ret)
-		ret = dev_lookup(g, dev_id, &d);
+	ret = dev_call_begin(g, dev_id, &d);
 	if (ret)
 		return ret;
 	ret = dev_op(g, d, VQNOTIFY_DEV_REMOVE, &op, res, cap);
 	if (ret >= 0)
 		vqn_dev_forget(g, d);
-	ret2 = vqn_settle(g);
-	return ret < 0 ? ret : ret2 ? ret2 : ret;
+	return call_end(g, ret);
 }
 
 VQN_EXPORT
@@ -447,11 +460,9 @@ int vqn_host_notifier(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 		.queue = queue,
 	};
 	struct vqn_view_dev *d;
-	int ret, ret2;
+	int ret;
 
-	ret = vqn_drain(g);
-	if (!ret)
-		ret = dev_lookup(g, dev_id, &d);
+	ret = dev_call_begin(g, dev_id, &d);
 	if (ret)
 		return ret;
 	ret = vqn_xioctl(g->fd, VQNOTIFY_SET_HOST_NOTIFIER, &hn);
@@ -459,8 +470,7 @@ int vqn_host_notifier(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 		g->rbuf[0] = hn.result;
 		apply_results(g, d, 1, res, res ? 1 : 0);
 	}
-	ret2 = vqn_settle(g);
-	return ret ? ret : ret2;
+	return call_end(g, ret);
 }
 
 /* A call on a set of queues of @d (API 2); results applied to the view. */
@@ -491,18 +501,15 @@ static int queues_call(struct vqn_guest *g, uint32_t dev_id, unsigned long cmd,
 		       unsigned int cap)
 {
 	struct vqn_view_dev *d;
-	int ret, ret2;
+	int ret;
 
 	if (!(g->features & VQNOTIFY_FEATURE_QUEUE_OPS))
 		return -EOPNOTSUPP;
-	ret = vqn_drain(g);
-	if (!ret)
-		ret = dev_lookup(g, dev_id, &d);
+	ret = dev_call_begin(g, dev_id, &d);
 	if (ret)
 		return ret;
 	ret = vqn_raw_queues(g, d, cmd, flags, queues, nr_queues, res, cap);
-	ret2 = vqn_settle(g);
-	return ret < 0 ? ret : ret2 < 0 ? ret2 : ret;
+	return call_end(g, ret);
 }
 
 VQN_EXPORT
@@ -563,11 +570,9 @@ int vqn_dev_load(struct vqn_guest *g, uint32_t dev_id, const void *buf,
 		.data = (uintptr_t)buf,
 	};
 	struct vqn_view_dev *d;
-	int ret, ret2;
+	int ret;
 
-	ret = vqn_drain(g);
-	if (!ret)
-		ret = dev_lookup(g, dev_id, &d);
+	ret = dev_call_begin(g, dev_id, &d);
 	if (ret)
 		return ret;
 	m.results = (uintptr_t)g->rbuf;
@@ -575,8 +580,7 @@ int vqn_dev_load(struct vqn_guest *g, uint32_t dev_id, const void *buf,
 	ret = vqn_xioctl(g->fd, VQNOTIFY_DEV_LOAD, &m);
 	if (!ret)
 		ret = apply_results(g, d, m.nr_results, res, cap);
-	ret2 = vqn_settle(g);
-	return ret < 0 ? ret : ret2 ? ret2 : ret;
+	return call_end(g, ret);
 }
 
 /* Queries */
