@@ -118,13 +118,21 @@ static int bsm_host_notifier(struct bsm_guest *g, u32 dev, u32 q, bool on,
 			     struct vqnotify_vq_result *res)
 {
 	struct vqn_dev *d = dev < BSM_MAX_DEVS ? g->devs[dev] : NULL;
+	unsigned long one[BITS_TO_LONGS(VQNOTIFY_MAX_QUEUES)] = { 0 };
 	struct vqn_sink s = { .res = res, .cap = 1 };
 
 	if (!d)
 		return -ENOENT;
 	if (q >= d->num_queues)
 		return -EINVAL;
-	return vqn_sm_host_notifier(&g->sm, d, q, on, &s);
+	/* As the module's ioctl: API 1's EALREADY, then a bitmap of one. */
+	if (on == vqn_sm_vhost_holds(d, q))
+		return -EALREADY;
+	__set_bit(q, one);
+	if (on)
+		return vqn_sm_vhost_on(&g->sm, d, one, &s);
+	vqn_sm_vhost_off(&g->sm, d, one, &s);
+	return 0;
 }
 
 /* The broker's protocol: one request, one reply, each one datagram. */

@@ -2,14 +2,14 @@
 /*
  * vqnotify: what the state machine reports, and where it goes.
  *
- * vqn_env_report() gets every transition and refusal of a guest's queues.
- * It counts them host-wide (struct vqn_stats), traces them (the
- * tracepoints of vqnotify_trace.h are defined here), hands them to the
- * monitor (struct vqn_monitor_ops: the netlink family registers itself at
- * init, so that nothing here calls up into it), and then either adds them
- * to the results of the call in progress (struct vqn_call) or, for changes
- * the VMM did not ask for, queues an event on the guest's ring, which the
- * VMM reads from its file.
+ * A call's results (its sink, struct vqn_call) go to vqn_call_report()
+ * after the state machine returns; vqn_env_report() gets the transitions
+ * the VMM did not ask for. Both count them host-wide (struct vqn_stats),
+ * trace them (the tracepoints of vqnotify_trace.h are defined here) and
+ * hand them to the monitor (struct vqn_monitor_ops: the netlink family
+ * registers itself at init, so that nothing here calls up into it);
+ * vqn_env_report() then queues an event on the guest's ring, which the VMM
+ * reads from its file.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -56,11 +56,6 @@ static const struct vqn_monitor_ops *vqn_monitor __read_mostly;
 void vqn_monitor_set(const struct vqn_monitor_ops *ops)
 {
 	vqn_monitor = ops;
-}
-
-bool vqn_monitor_listened(void)
-{
-	return vqn_monitor->listened();
 }
 
 /* @cmd: GUEST_ADD_NTF, GUEST_DEL_NTF or GUEST_CHANGE_NTF */
@@ -292,7 +287,6 @@ void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_dev *d, u32 queue,
 {
 	struct vqn_kguest *g = vqn_kguest_of(sm);
 	const struct vqn_vq *vq = &d->vqs[queue];
-	struct vqn_call *call = g->call;
 	struct vqnotify_event ev = {
 		.type = VQNOTIFY_EVENT_TRANSITION,
 		.dev_id = d->id,
@@ -305,22 +299,23 @@ void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_dev *d, u32 queue,
 
 	lockdep_assert_held(&g->lock);
 	vqn_observe(g, d, queue, old, label,
-		    call ? call->nl : vqn_monitor_listened());
+		    vqn_monitor->listeners() & VQN_OBS_MONITOR);
 	if (async)
 		vqn_event_push(g, &ev);
 }
 
-/* Does an observer want each result of a call (not only their counts)? */
-bool vqn_call_observed(void)
+/*
+ * Who wants each result of a call (not only their counts), VQN_OBS_*: 0
+ * for nobody.
+ */
+unsigned int vqn_call_observers(void)
 {
-	return vqn_monitor_listened() || vqn_monitor_calls_listened() ||
-	       trace_vq_call_enabled() || trace_vq_transition_enabled() ||
-	       trace_vq_refusal_enabled();
-}
+	unsigned int obs = vqn_monitor->listeners();
 
-bool vqn_monitor_calls_listened(void)
-{
-	return vqn_monitor->calls_listened();
+	if (trace_vq_call_enabled() || trace_vq_transition_enabled() ||
+	    trace_vq_refusal_enabled())
+		obs |= VQN_OBS_TRACE;
+	return obs;
 }
 
 /* A call's results in one message; the guest is unlocked. */
@@ -409,7 +404,7 @@ void vqn_call_report(struct vqn_kguest *g, struct vqn_call *call)
 		return;
 	if (trace_vq_call_enabled())
 		vqn_call_trace(g, call);
-	if (!call->nl && !trace_vq_transition_enabled() &&
+	if (!(call->obs & VQN_OBS_MONITOR) && !trace_vq_transition_enabled() &&
 	    !trace_vq_refusal_enabled())
 		return;
 	for (r = s->res; r < s->res + min(s->nr, s->cap); r++) {
@@ -422,7 +417,7 @@ void vqn_call_report(struct vqn_kguest *g, struct vqn_call *call)
 					 r->reason);
 		else
 			continue;
-		if (call->nl)
+		if (call->obs & VQN_OBS_MONITOR)
 			vqn_monitor->queue(g, d, r->queue, r->old_state,
 					   r->label);
 	}

@@ -98,8 +98,25 @@ void vqn_kdev_free(struct vqn_kguest *g, struct vqn_dev *d)
 
 struct vqn_dev *vqn_kdev_find(struct vqn_kguest *g, u32 dev_id)
 {
+	struct vqn_dev *d = g->last_dev;
+
 	lockdep_assert_held(&g->lock);
-	return xa_load(&g->devs, dev_id);
+	if (d && d->id == dev_id)
+		return d;
+	d = xa_load(&g->devs, dev_id);
+	if (d)
+		g->last_dev = d;
+	return d;
+}
+
+/* The device leaves the guest's table; the caller frees it. */
+void vqn_kdev_erase(struct vqn_kguest *g, struct vqn_dev *d)
+{
+	lockdep_assert_held(&g->lock);
+	xa_erase(&g->devs, d->id);
+	g->nr_devices--;
+	if (g->last_dev == d)
+		g->last_dev = NULL;
 }
 
 /*
@@ -211,8 +228,7 @@ void vqn_kguest_destroy(struct vqn_kguest *g)
 	mutex_lock(&g->lock);
 	xa_for_each(&g->devs, id, d) {
 		vqn_sm_reset(&g->sm, d, VQNOTIFY_REASON_REMOVED, NULL);
-		xa_erase(&g->devs, id);
-		g->nr_devices--;
+		vqn_kdev_erase(g, d);
 		vqn_monitor_dev(g, d, false);
 		vqn_kdev_free(g, d);
 	}

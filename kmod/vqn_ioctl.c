@@ -5,8 +5,8 @@
  * DEV_LOAD in vqn_migration.c).
  *
  * A lifecycle call takes the guest's lock around one call of the state
- * machine, whose reports about the device in question are collected as the
- * call's results (struct vqn_call, vqn_env_report()).
+ * machine, which puts the call's results in its sink (struct vqn_call);
+ * they are reported when the call ends (vqn_call_end()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -229,13 +229,14 @@ int vqn_call_prepare(struct vqn_kguest *g, u32 dev_id, u64 ures, u32 cap,
 		return -ENOENT;
 
 	memset(call, 0, sizeof(*call));
+	call->obs = vqn_call_observers();
 	if (ures) {
 		if (cap < *nq)
 			return -EINVAL;
 		if (clear_user(u64_to_user_ptr(ures),
 			       *nq * sizeof(*call->sink.res)))
 			return -EFAULT;
-	} else if (!vqn_call_observed()) {
+	} else if (!call->obs) {
 		/* The sink counts the results; nobody wants them. */
 		return 0;
 	}
@@ -251,7 +252,10 @@ int vqn_call_prepare(struct vqn_kguest *g, u32 dev_id, u64 ures, u32 cap,
 	return 0;
 }
 
-/* Look the device up again under the lock: it may have gone meanwhile. */
+/*
+ * Look the device up again under the lock: it may have gone meanwhile. The
+ * observers asked by vqn_call_prepare() are those of the call.
+ */
 struct vqn_dev *vqn_call_begin(struct vqn_kguest *g, u32 dev_id, u32 nq,
 			       struct vqn_call *call)
 {
@@ -264,9 +268,6 @@ struct vqn_dev *vqn_call_begin(struct vqn_kguest *g, u32 dev_id, u32 nq,
 		return NULL;
 	}
 	call->dev = d;
-	call->nl = vqn_monitor_listened();
-	call->calls = vqn_monitor_calls_listened();
-	g->call = call;
 	return d;
 }
 
@@ -279,7 +280,7 @@ void vqn_call_end(struct vqn_kguest *g, struct vqn_call *call)
 {
 	char gname[VQNOTIFY_NAME_LEN], dname[VQNOTIFY_NAME_LEN];
 	const struct vqn_sink *s = &call->sink;
-	bool calls = call->calls && s->res && s->nr;
+	bool calls = call->obs & VQN_OBS_CALLS && s->res && s->nr;
 	u32 dev_id = call->dev->id;
 
 	vqn_call_report(g, call);
@@ -287,7 +288,6 @@ void vqn_call_end(struct vqn_kguest *g, struct vqn_call *call)
 		strscpy(gname, g->name, sizeof(gname));
 		strscpy(dname, call->dev->name, sizeof(dname));
 	}
-	g->call = NULL;
 	mutex_unlock(&g->lock);
 	if (calls)
 		vqn_monitor_call(g->id, gname, dev_id, dname, s->res,
@@ -377,8 +377,7 @@ static int vqn_ioctl_dev_op(struct vqn_kguest *g, void *arg, unsigned int cmd)
 		break;
 	case VQNOTIFY_DEV_REMOVE:
 		vqn_sm_dev_remove(&g->sm, d, &call.sink);
-		xa_erase(&g->devs, d->id);
-		g->nr_devices--;
+		vqn_kdev_erase(g, d);
 		/* Its queues' last results first, then the device goes. */
 		vqn_call_report(g, &call);
 		vqn_monitor_dev(g, d, false);
@@ -499,12 +498,19 @@ int vqn_ioctl_host_notifiers(struct vqn_kguest *g, void *arg)
 	return vqn_ioctl_queues(g, arg, VQNOTIFY_SET_HOST_NOTIFIERS);
 }
 
+/*
+ * API 1's one-queue call: EALREADY when vhost holds the queue already
+ * (enable) or does not (disable); else the bitmap call's steps on a bitmap
+ * of that queue.
+ */
 int vqn_ioctl_host_notifier(struct vqn_kguest *g, void *arg)
 {
 	struct vqnotify_host_notifier *hn = arg;
+	bool enable = hn->flags & VQNOTIFY_HOST_NOTIFIER_ENABLE;
+	DECLARE_BITMAP(one, VQNOTIFY_MAX_QUEUES);
 	struct vqn_call call;	/* its results in @hn: @small is not used */
 	struct vqn_dev *d;
-	int ret;
+	int ret = 0;
 
 	if (hn->flags & ~VQNOTIFY_HOST_NOTIFIER_ENABLE)
 		return -EOPNOTSUPP;
@@ -522,17 +528,23 @@ int vqn_ioctl_host_notifier(struct vqn_kguest *g, void *arg)
 		ret = -EINVAL;
 		goto out;
 	}
+	if (enable == vqn_sm_vhost_holds(d, hn->queue)) {
+		ret = -EALREADY;
+		goto out;
+	}
+	/* Only the words the state machine reads, those of the device. */
+	bitmap_zero(one, d->num_queues);
+	__set_bit(hn->queue, one);
 	memset(&call.sink, 0, sizeof(call.sink));
 	call.sink.res = &hn->result;
 	call.sink.cap = 1;
 	call.dev = d;
-	call.nl = vqn_monitor_listened();
-	call.calls = vqn_monitor_calls_listened();
+	call.obs = vqn_call_observers();
 	call.reported = false;
-	g->call = &call;
-	ret = vqn_sm_host_notifier(&g->sm, d, hn->queue,
-				   hn->flags & VQNOTIFY_HOST_NOTIFIER_ENABLE,
-				   &call.sink);
+	if (enable)
+		ret = vqn_sm_vhost_on(&g->sm, d, one, &call.sink);
+	else
+		vqn_sm_vhost_off(&g->sm, d, one, &call.sink);
 	vqn_call_end(g, &call);
 	return ret;
 out:

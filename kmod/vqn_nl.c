@@ -411,6 +411,14 @@ static bool vqn_nl_listened(void)
 				  VQNOTIFY_NLGRP_MONITOR);
 }
 
+/* Both groups in one call from the misc device's hot path. */
+static unsigned int vqn_nl_listeners(void)
+{
+	return (vqn_nl_listened() ? VQN_OBS_MONITOR : 0) |
+	       (genl_has_listeners(&vqnotify_nl_family, &init_net,
+				   VQNOTIFY_NLGRP_CALLS) ? VQN_OBS_CALLS : 0);
+}
+
 /*
  * A notification that cannot be built is not dropped silently: like
  * rtnetlink, every listener of @group gets ENOBUFS (an overrun) and
@@ -510,12 +518,6 @@ static void vqn_nl_notify_dev(struct vqn_kguest *g, struct vqn_dev *d,
 				  VQNOTIFY_CMD_DEV_DEL_NTF);
 }
 
-static bool vqn_nl_calls_listened(void)
-{
-	return genl_has_listeners(&vqnotify_nl_family, &init_net,
-				  VQNOTIFY_NLGRP_CALLS);
-}
-
 /* CALL_NTF: a call's results in one message, without the guest's lock. */
 static void vqn_nl_notify_call(u32 guest_id, const char *guest_name,
 			       u32 dev_id, const char *dev_name,
@@ -548,9 +550,8 @@ static void vqn_nl_notify_call(u32 guest_id, const char *guest_name,
 
 /* The misc device's reports reach the monitor groups through these. */
 static const struct vqn_monitor_ops vqn_nl_monitor_ops = {
-	.listened = vqn_nl_listened,
+	.listeners = vqn_nl_listeners,
 	.queue = vqn_nl_notify_queue,
-	.calls_listened = vqn_nl_calls_listened,
 	.call = vqn_nl_notify_call,
 	.guest = vqn_nl_notify_guest,
 	.dev = vqn_nl_notify_dev,

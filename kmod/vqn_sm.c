@@ -93,14 +93,35 @@ static struct vqn_vq *name_vq(const struct vqn_guest_sm *g, u32 name)
 	return vqn_sm_queue(g, name);
 }
 
+/*
+ * The first queue of @d at or after @i in the bitmap @queues, or
+ * @d->num_queues: a word at a time, inline (the kernel's for_each_set_bit()
+ * is a call per bit).
+ */
+static u32 next_queue(const struct vqn_dev *d, const unsigned long *queues,
+		      u32 i)
+{
+	u32 n = d->num_queues;
+	unsigned long bits;
+
+	while (i < n) {
+		bits = queues[i / BITS_PER_LONG] >> (i % BITS_PER_LONG);
+		if (bits)
+			return min(i + (u32)__ffs(bits), n);
+		i = (i / BITS_PER_LONG + 1) * BITS_PER_LONG;
+	}
+	return n;
+}
+
 static void queues_init(struct vqn_queues *l)
 {
 	l->first = VQN_NIL;
 	l->last = VQN_NIL;
 }
 
-static void queues_add_tail(struct vqn_guest_sm *g, struct vqn_queues *l,
-			    struct vqn_vq *vq, u32 name)
+static __always_inline void queues_add_tail(struct vqn_guest_sm *g,
+					    struct vqn_queues *l,
+					    struct vqn_vq *vq, u32 name)
 {
 	vq->next = VQN_NIL;
 	vq->prev = l->last;
@@ -111,8 +132,8 @@ static void queues_add_tail(struct vqn_guest_sm *g, struct vqn_queues *l,
 	l->last = name;
 }
 
-static void queues_del(struct vqn_guest_sm *g, struct vqn_queues *l,
-		       struct vqn_vq *vq)
+static __always_inline void queues_del(struct vqn_guest_sm *g,
+				       struct vqn_queues *l, struct vqn_vq *vq)
 {
 	if (vq->prev == VQN_NIL)
 		l->first = vq->next;
@@ -126,7 +147,8 @@ static void queues_del(struct vqn_guest_sm *g, struct vqn_queues *l,
 	vq->prev = VQN_NIL;
 }
 
-static void waiting_del(struct vqn_guest_sm *g, struct vqn_vq *vq)
+static __always_inline void waiting_del(struct vqn_guest_sm *g,
+					struct vqn_vq *vq)
 {
 	if (!(vq->flags & VQNOTIFY_VQ_WAITING))
 		return;
@@ -165,8 +187,9 @@ static void waiting_add(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
  * it with others at once). The caller reports the move. Returns the old
  * state.
  */
-static u8 vq_move(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i, u8 state,
-		  u8 label, u8 reason, bool give)
+static __always_inline u8 vq_move(struct vqn_guest_sm *g, struct vqn_dev *d,
+				  u32 i, u8 state, u8 label, u8 reason,
+				  bool give)
 {
 	struct vqn_vq *vq = &d->vqs[i];
 	u8 old = vq->state;
@@ -208,8 +231,9 @@ static u8 vq_move(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i, u8 state,
  * (@label), or a refusal (label NONE). Into the sink, or without one to
  * the environment.
  */
-static void put_result(struct vqn_guest_sm *g, struct vqn_sink *s,
-		       struct vqn_dev *d, u32 queue, u8 old, u8 label)
+static __always_inline void put_result(struct vqn_guest_sm *g,
+				       struct vqn_sink *s, struct vqn_dev *d,
+				       u32 queue, u8 old, u8 label)
 {
 	struct vqn_vq *vq = &d->vqs[queue];
 	struct vqnotify_vq_result *r;
@@ -237,8 +261,9 @@ static void put_result(struct vqn_guest_sm *g, struct vqn_sink *s,
  * A result that is a transition of queue @i of @d. Returns 1 when it freed
  * a slot, which the caller returns to the host with the others of the call.
  */
-static u32 move_result(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
-		       u8 state, u8 label, u8 reason, struct vqn_sink *s)
+static __always_inline u32 move_result(struct vqn_guest_sm *g,
+				       struct vqn_dev *d, u32 i, u8 state,
+				       u8 label, u8 reason, struct vqn_sink *s)
 {
 	u8 old = vq_move(g, d, i, state, label, reason, false);
 
@@ -260,6 +285,13 @@ static void move_async(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
 	u8 old = vq_move(g, d, i, state, label, reason, give);
 
 	vqn_env_report(g, d, i, old, label, true);
+}
+
+/* (r) when a queue waits: most calls find none. */
+static __always_inline void promote(struct vqn_guest_sm *g)
+{
+	if (g->waiting.first != VQN_NIL)
+		vqn_sm_promote(g);
 }
 
 /*
@@ -432,8 +464,9 @@ static void want_begin(struct vqn_guest_sm *g, u32 want, u8 label,
  * The common case, once per queue of a DRIVER_OK: a slot taken already
  * goes to a queue that wants one. The counters follow in want_end().
  */
-static void want_grant(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
-		       struct want *w, struct vqn_sink *s)
+static __always_inline void want_grant(struct vqn_guest_sm *g,
+				       struct vqn_dev *d, u32 i, struct want *w,
+				       struct vqn_sink *s)
 {
 	struct vqn_vq *vq = &d->vqs[i];
 	struct vqnotify_vq_result *r;
@@ -461,8 +494,9 @@ static void want_grant(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
 	s->nr++;
 }
 
-static void want_queue(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
-		       struct want *w, struct vqn_sink *s)
+static __always_inline void want_queue(struct vqn_guest_sm *g,
+				       struct vqn_dev *d, u32 i, struct want *w,
+				       struct vqn_sink *s)
 {
 	struct vqn_vq *vq = &d->vqs[i];
 
@@ -565,7 +599,7 @@ void vqn_sm_set_status(struct vqn_guest_sm *g, struct vqn_dev *d,
 						     VQNOTIFY_REASON_STOPPED, s);
 		}
 		give_back(g, freed);
-		vqn_sm_promote(g);
+		promote(g);
 	}
 }
 
@@ -608,7 +642,7 @@ static int vhost_on_take(struct vqn_guest_sm *g, u32 need, u32 preemptible,
 	return 0;
 }
 
-/* (d) or (c) for queue @i of the batch @queues (NULL: @i alone). */
+/* (d) or (c) for queue @i of the batch @queues. */
 static void vhost_on_queue(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
 			   const unsigned long *queues, u32 *taken,
 			   struct vqn_sink *s)
@@ -637,18 +671,18 @@ int vqn_sm_vhost_on(struct vqn_guest_sm *g, struct vqn_dev *d,
 	u32 i, need = 0, taken, preemptible = g->nr_assigned;
 	int ret;
 
-	for_each_set_bit(i, queues, d->num_queues)
+	for (i = 0; (i = next_queue(d, queues, i)) < d->num_queues; i++)
 		vhost_on_count(&d->vqs[i], &need, &preemptible);
 	ret = vhost_on_take(g, need, preemptible, &taken);
 	if (ret)
 		return ret;
-	for_each_set_bit(i, queues, d->num_queues)
+	for (i = 0; (i = next_queue(d, queues, i)) < d->num_queues; i++)
 		vhost_on_queue(g, d, i, queues, &taken, s);
 	/*
 	 * A queue preempted because of the host cap waits for a host slot,
 	 * and the reserve may have left a slot free: promote.
 	 */
-	vqn_sm_promote(g);
+	promote(g);
 	return 0;
 }
 
@@ -692,37 +726,11 @@ void vqn_sm_vhost_off(struct vqn_guest_sm *g, struct vqn_dev *d,
 {
 	u32 i, freed = 0;
 
-	for_each_set_bit(i, queues, d->num_queues)
+	for (i = 0; (i = next_queue(d, queues, i)) < d->num_queues; i++)
 		if (d->vqs[i].state == VQNOTIFY_VQ_OFFLIMITS)
 			freed += vhost_off_queue(g, d, i, s);
 	give_back(g, freed);
-	vqn_sm_promote(g);
-}
-
-/*
- * API 1's single-queue call: EALREADY when there is nothing to do. The
- * batch calls' steps on queue @i alone, without a bitmap to walk.
- */
-int vqn_sm_host_notifier(struct vqn_guest_sm *g, struct vqn_dev *d,
-			 u32 i, bool enable, struct vqn_sink *s)
-{
-	bool vhost_holds = d->vqs[i].state == VQNOTIFY_VQ_OFFLIMITS;
-	u32 need = 0, taken, preemptible = g->nr_assigned;
-	int ret;
-
-	if (enable == vhost_holds)
-		return -EALREADY;
-	if (enable) {
-		vhost_on_count(&d->vqs[i], &need, &preemptible);
-		ret = vhost_on_take(g, need, preemptible, &taken);
-		if (ret)
-			return ret;
-		vhost_on_queue(g, d, i, NULL, &taken, s);
-	} else {
-		give_back(g, vhost_off_queue(g, d, i, s));
-	}
-	vqn_sm_promote(g);
-	return 0;
+	promote(g);
 }
 
 /* ACQUIRE and RELEASE leave vhost's queues to vhost. */
@@ -731,7 +739,7 @@ static int check_not_vhost(const struct vqn_dev *d,
 {
 	u32 i;
 
-	for_each_set_bit(i, queues, d->num_queues)
+	for (i = 0; (i = next_queue(d, queues, i)) < d->num_queues; i++)
 		if (d->vqs[i].state == VQNOTIFY_VQ_OFFLIMITS)
 			return -EBUSY;
 	return 0;
@@ -752,12 +760,12 @@ int vqn_sm_queues_acquire(struct vqn_guest_sm *g, struct vqn_dev *d,
 	ret = check_not_vhost(d, queues);
 	if (ret)
 		return ret;
-	for_each_set_bit(i, queues, d->num_queues) {
+	for (i = 0; (i = next_queue(d, queues, i)) < d->num_queues; i++) {
 		d->vqs[i].flags |= VQNOTIFY_VQ_INITIALISED;
 		want += wants_slot(&d->vqs[i]);
 	}
 	want_begin(g, want, VQNOTIFY_LABEL_Q, &w);
-	for_each_set_bit(i, queues, d->num_queues)
+	for (i = 0; (i = next_queue(d, queues, i)) < d->num_queues; i++)
 		want_queue(g, d, i, &w, s);
 	want_end(g, &w, s);
 	return 0;
@@ -779,7 +787,7 @@ int vqn_sm_queues_release(struct vqn_guest_sm *g, struct vqn_dev *d,
 	ret = check_not_vhost(d, queues);
 	if (ret)
 		return ret;
-	for_each_set_bit(i, queues, d->num_queues) {
+	for (i = 0; (i = next_queue(d, queues, i)) < d->num_queues; i++) {
 		struct vqn_vq *vq = &d->vqs[i];
 
 		if (reset)
@@ -794,7 +802,7 @@ int vqn_sm_queues_release(struct vqn_guest_sm *g, struct vqn_dev *d,
 		}
 	}
 	give_back(g, freed);
-	vqn_sm_promote(g);
+	promote(g);
 	return 0;
 }
 
@@ -828,7 +836,7 @@ void vqn_sm_dev_reset(struct vqn_guest_sm *g, struct vqn_dev *d,
 		      struct vqn_sink *s)
 {
 	vqn_sm_reset(g, d, VQNOTIFY_REASON_RESET, s);
-	vqn_sm_promote(g);
+	promote(g);
 }
 
 /* (g) then (r): the device goes, its slot is free; the caller frees it. */
@@ -837,7 +845,7 @@ void vqn_sm_dev_remove(struct vqn_guest_sm *g, struct vqn_dev *d,
 {
 	vqn_sm_reset(g, d, VQNOTIFY_REASON_REMOVED, s);
 	g->devs[d->slot] = NULL;
-	vqn_sm_promote(g);
+	promote(g);
 }
 
 /*
@@ -900,7 +908,7 @@ void vqn_sm_reconfigure(struct vqn_guest_sm *g)
 	       (vqn_sm_limited(g) || !user_fits(g, g->used, g->nr_offlimits)))
 		preempt(g, newest_grant(g, NULL, NULL),
 			VQNOTIFY_REASON_PREEMPT_BUDGET, false);
-	vqn_sm_promote(g);
+	promote(g);
 }
 
 /*

@@ -169,8 +169,6 @@ int vqn_sm_vhost_on(struct vqn_guest_sm *g, struct vqn_dev *d,
 		    const unsigned long *queues, struct vqn_sink *s);
 void vqn_sm_vhost_off(struct vqn_guest_sm *g, struct vqn_dev *d,
 		      const unsigned long *queues, struct vqn_sink *s);
-int vqn_sm_host_notifier(struct vqn_guest_sm *g, struct vqn_dev *d,
-			 u32 queue, bool enable, struct vqn_sink *s);
 int vqn_sm_queues_acquire(struct vqn_guest_sm *g, struct vqn_dev *d,
 			  const unsigned long *queues, struct vqn_sink *s);
 int vqn_sm_queues_release(struct vqn_guest_sm *g, struct vqn_dev *d,
@@ -205,6 +203,12 @@ void vqn_env_report(struct vqn_guest_sm *g, struct vqn_dev *d, u32 queue,
 u32 vqn_env_host_take_n(struct vqn_guest_sm *g, u32 n, u8 *reason);
 void vqn_env_host_give_n(struct vqn_guest_sm *g, u32 n);
 void vqn_env_host_wait(struct vqn_guest_sm *g);
+
+/* vhost holds queue @i of @d: (c) or (d) put it there. */
+static inline bool vqn_sm_vhost_holds(const struct vqn_dev *d, u32 i)
+{
+	return d->vqs[i].state == VQNOTIFY_VQ_OFFLIMITS;
+}
 
 /* The queue named @name (see VQN_QUEUE_BITS). */
 static inline struct vqn_vq *vqn_sm_queue(const struct vqn_guest_sm *g,

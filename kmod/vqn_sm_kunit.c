@@ -83,6 +83,19 @@ static struct vqn_kunit_env *new_env(struct kunit *test, u32 budget)
 	return e;
 }
 
+/* vhost on (@enable) or off for queue @i of @d alone, as a bitmap call. */
+static int vhost_one(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
+		     bool enable, struct vqn_sink *s)
+{
+	DECLARE_BITMAP(one, NQ) = { 0 };
+
+	__set_bit(i, one);
+	if (enable)
+		return vqn_sm_vhost_on(g, d, one, s);
+	vqn_sm_vhost_off(g, d, one, s);
+	return 0;
+}
+
 static void check(struct kunit *test, struct vqn_kunit_env *e)
 {
 	KUNIT_EXPECT_EQ(test, vqn_sm_check(&e->g), 0);
@@ -111,8 +124,7 @@ static void vqn_sm_test_vhost_preempts(struct kunit *test)
 	struct vqn_dev *d = new_dev(test, e);
 
 	vqn_sm_set_status(&e->g, d, 0x0f, NULL, NULL);
-	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, 7, true,
-						   NULL), 0);
+	KUNIT_EXPECT_EQ(test, vhost_one(&e->g, d, 7, true, NULL), 0);
 	KUNIT_EXPECT_EQ(test, d->vqs[7].state, VQNOTIFY_VQ_OFFLIMITS);
 	KUNIT_EXPECT_EQ(test, d->vqs[6].state, VQNOTIFY_VQ_DEASSIGNED);
 	KUNIT_EXPECT_EQ(test, d->vqs[6].label, VQNOTIFY_LABEL_P);
@@ -120,8 +132,7 @@ static void vqn_sm_test_vhost_preempts(struct kunit *test)
 	check(test, e);
 
 	KUNIT_EXPECT_EQ(test,
-			vqn_sm_host_notifier(&e->g, d, 7, false,
-					     NULL), 0);
+			vhost_one(&e->g, d, 7, false, NULL), 0);
 	KUNIT_EXPECT_EQ(test, d->vqs[7].label, VQNOTIFY_LABEL_E);
 	KUNIT_EXPECT_EQ(test, d->vqs[6].state, VQNOTIFY_VQ_DEASSIGNED);
 	check(test, e);
@@ -136,11 +147,9 @@ static void vqn_sm_test_limited(struct kunit *test)
 	vqn_sm_set_status(&e->g, d, 0x0f, NULL, NULL);
 	KUNIT_EXPECT_EQ(test, e->g.used, 0U);
 	KUNIT_EXPECT_EQ(test, d->vqs[0].reason, VQNOTIFY_REASON_LIMITED);
-	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, 0, true,
-						   NULL), 0);
+	KUNIT_EXPECT_EQ(test, vhost_one(&e->g, d, 0, true, NULL), 0);
 	KUNIT_EXPECT_EQ(test,
-			vqn_sm_host_notifier(&e->g, d, 0, false,
-					     NULL), 0);
+			vhost_one(&e->g, d, 0, false, NULL), 0);
 	KUNIT_EXPECT_EQ(test, d->vqs[0].label, VQNOTIFY_LABEL_F);
 	check(test, e);
 }
@@ -152,11 +161,9 @@ static void vqn_sm_test_enospc(struct kunit *test)
 	struct vqn_dev *d = new_dev(test, e);
 	u32 reports;
 
-	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, 0, true,
-						   NULL), 0);
+	KUNIT_EXPECT_EQ(test, vhost_one(&e->g, d, 0, true, NULL), 0);
 	reports = e->reports;
-	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, 1, true,
-						   NULL), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, vhost_one(&e->g, d, 1, true, NULL), -ENOSPC);
 	KUNIT_EXPECT_EQ(test, e->reports, reports);
 	KUNIT_EXPECT_EQ(test, d->vqs[1].state, VQNOTIFY_VQ_DEASSIGNED);
 	check(test, e);
@@ -169,7 +176,7 @@ static void vqn_sm_test_reset(struct kunit *test)
 	struct vqn_dev *d = new_dev(test, e);
 
 	vqn_sm_set_status(&e->g, d, 0x0f, NULL, NULL);
-	vqn_sm_host_notifier(&e->g, d, 0, true, NULL);
+	vhost_one(&e->g, d, 0, true, NULL);
 	vqn_sm_reset(&e->g, d, VQNOTIFY_REASON_RESET, NULL);
 	KUNIT_EXPECT_EQ(test, e->g.used, 0U);
 	KUNIT_EXPECT_EQ(test, e->g.counts[VQNOTIFY_LABEL_G], (u64)NQ);
@@ -272,8 +279,7 @@ static void vqn_sm_test_sink_vhost_one(struct kunit *test)
 	struct vqn_dev *d = new_dev(test, e);
 	struct vqn_sink s = { .res = res, .cap = 1 };
 
-	KUNIT_EXPECT_EQ(test, vqn_sm_host_notifier(&e->g, d, NQ - 1, true,
-						   &s), 0);
+	KUNIT_EXPECT_EQ(test, vhost_one(&e->g, d, NQ - 1, true, &s), 0);
 	KUNIT_EXPECT_EQ(test, s.nr, 1U);
 	KUNIT_EXPECT_EQ(test, res[0].queue, (u32)NQ - 1);
 	KUNIT_EXPECT_EQ(test, res[0].label, VQNOTIFY_LABEL_C);

@@ -59,6 +59,12 @@ static inline void __clear_bit(unsigned long nr, unsigned long *addr)
 	addr[BIT_WORD(nr)] &= ~BIT_MASK(nr);
 }
 
+/* The lowest set bit of @word, which is not 0. */
+static inline unsigned long __ffs(unsigned long word)
+{
+	return __builtin_ctzl(word);
+}
+
 /* The first set bit of @addr at or after @start, or @size. */
 static inline unsigned long find_next_bit(const unsigned long *addr,
 					  unsigned long size,

@@ -176,7 +176,9 @@ struct vqn_call;
  * @user: the opener's accounting: what the guest holds is charged to it
  * @quota_exempt: the opener had CAP_SYS_RESOURCE: counted, never refused
  * @name: NUL-terminated name (kmalloc'ed, or the empty string)
- * @call: results collector of the ioctl in progress, under @lock
+ * @last_dev: the device vqn_kdev_find() found last, under @lock (a VMM's
+ *            calls come a device at a time; an xa_load() was a fifth of a
+ *            one-queue call under TCG)
  * @host_waiting: queues wait for a slot the host cap or the user's quota
  *                refused: @host_node is on @user's waitq ("Locking")
  * @host_node: entry on @user's waitq
@@ -209,7 +211,7 @@ struct vqn_kguest {
 	struct vqn_user *user;
 	bool quota_exempt;
 	const char *name;
-	struct vqn_call *call;
+	struct vqn_dev *last_dev;
 	bool host_waiting;
 	struct list_head host_node;
 	u8 host_wait_reason;
@@ -238,14 +240,13 @@ static inline struct vqn_kguest *vqn_kguest_of(struct vqn_guest_sm *sm)
  * The lifecycle call in progress on a guest: the state machine writes its
  * results into @sink (in @small for a device of a few queues, else in an
  * array allocated for the call when the caller or an observer wants them).
- * @nl: a monitor listened when the call began; asked once per call, not
- * per transition (a DRIVER_OK of 1024 queues asked 1024 times: 40% of the
- * call). @calls: the same for the calls group. @reported:
- * vqn_call_report() is done with it.
+ * @obs: who observed when the call began, VQN_OBS_*: asked once per call,
+ * in one call into the netlink family (a DRIVER_OK of 1024 queues asked
+ * 1024 times: 40% of the call; two questions a call were 8% of a one-queue
+ * call). @reported: vqn_call_report() is done with it.
  */
 struct vqn_call {
-	bool nl;
-	bool calls;
+	u8 obs;
 	bool reported;
 	struct vqn_dev *dev;
 	struct vqn_sink sink;
@@ -286,22 +287,20 @@ struct vqn_stats {
 /**
  * struct vqn_monitor_ops - who tells monitors about changes (the netlink
  * family, vqn_nl.c); called with the guest's lock held
- * @listened: does anyone listen now? Asked once per call
+ * @listeners: who listens now: VQN_OBS_MONITOR (the monitor group),
+ *             VQN_OBS_CALLS (the calls group). Asked once per call
  * @queue: a queue's transition, or its refusal (@label VQNOTIFY_LABEL_NONE);
- *         only when @listened said so at the start of the call
- * @calls_listened: does anyone listen to whole calls now? Asked once per
- *                  call
+ *         only when @listeners said VQN_OBS_MONITOR at the start of the call
  * @call: the @nr results of a call on device @dev_id of guest @guest_id,
  *        in one message; called after the guest is unlocked, only when
- *        @calls_listened said so at the start of the call
+ *        @listeners said VQN_OBS_CALLS at the start of the call
  * @guest: GUEST_ADD_NTF, GUEST_DEL_NTF or GUEST_CHANGE_NTF for @g
  * @dev: a device was added (@add) or removed
  */
 struct vqn_monitor_ops {
-	bool (*listened)(void);
+	unsigned int (*listeners)(void);
 	void (*queue)(struct vqn_kguest *g, struct vqn_dev *d, u32 queue,
 		      u8 old, u8 label);
-	bool (*calls_listened)(void);
 	void (*call)(u32 guest_id, const char *guest_name, u32 dev_id,
 		     const char *dev_name,
 		     const struct vqnotify_vq_result *res, u32 nr);
@@ -309,12 +308,15 @@ struct vqn_monitor_ops {
 	void (*dev)(struct vqn_kguest *g, struct vqn_dev *d, bool add);
 };
 
+/* Observers of a call: the monitor groups, and any vqnotify tracepoint. */
+#define VQN_OBS_MONITOR	BIT(0)
+#define VQN_OBS_CALLS	BIT(1)
+#define VQN_OBS_TRACE	BIT(2)
+
 void vqn_monitor_set(const struct vqn_monitor_ops *ops);
-bool vqn_monitor_listened(void);
 void vqn_monitor_guest(struct vqn_kguest *g, u8 cmd);
 void vqn_monitor_dev(struct vqn_kguest *g, struct vqn_dev *d, bool add);
-bool vqn_call_observed(void);
-bool vqn_monitor_calls_listened(void);
+unsigned int vqn_call_observers(void);
 void vqn_call_report(struct vqn_kguest *g, struct vqn_call *call);
 void vqn_monitor_call(u32 guest_id, const char *guest_name, u32 dev_id,
 		      const char *dev_name,
@@ -341,5 +343,6 @@ void vqn_name_free(const char *name);
 struct vqn_dev *vqn_kdev_alloc(u32 nq);
 void vqn_kdev_free(struct vqn_kguest *g, struct vqn_dev *d);
 struct vqn_dev *vqn_kdev_find(struct vqn_kguest *g, u32 dev_id);
+void vqn_kdev_erase(struct vqn_kguest *g, struct vqn_dev *d);
 
 #endif /* _VQNOTIFY_H */

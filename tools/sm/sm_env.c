@@ -710,13 +710,21 @@ int sm_queues_release(struct sm_guest *g, struct vqn_dev *d,
 int sm_host_notifier(struct sm_guest *g, struct vqn_dev *d, u32 queue,
 		     bool enable)
 {
+	unsigned long one[BITS_TO_LONGS(VQNOTIFY_MAX_QUEUES)] = { 0 };
 	unsigned int first = g->nr_reports, i, results = 0;
-	int ret;
+	int ret = 0;
 
 	if (queue >= d->num_queues)
 		return -EINVAL;
+	/* As the module's ioctl: API 1's EALREADY, then a bitmap of one. */
+	if (enable == vqn_sm_vhost_holds(d, queue))
+		return -EALREADY;
+	__set_bit(queue, one);
 	call_begin(g, d);
-	ret = vqn_sm_host_notifier(&g->sm, d, queue, enable, &g->sink);
+	if (enable)
+		ret = vqn_sm_vhost_on(&g->sm, d, one, &g->sink);
+	else
+		vqn_sm_vhost_off(&g->sm, d, one, &g->sink);
 	call_end(g);
 	/* One result at most: the module has room for exactly one. */
 	for (i = first; i < g->nr_reports; i++)
