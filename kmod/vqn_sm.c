@@ -427,55 +427,73 @@ static bool wants_slot(const struct vqn_vq *vq)
  * struct want - a batch of (b) or (q) in progress
  * @got: host slots taken and not yet handed to a queue
  * @granted: queues given a slot so far
+ * @seq: the guest's last grant number
+ * @last: the last queue of vqn_guest_sm.assigned
+ * @link: where the next grant is linked: its @next, or the list's first
  * @label: the batch's transition, VQNOTIFY_LABEL_B or VQNOTIFY_LABEL_Q
  * @why: why the queues past those wait
  * @host_wait: some wait for the host
+ *
+ * The guest's counters, grant number and list end are written back once,
+ * by want_end(): per queue a grant writes the queue and its result only.
  */
 struct want {
 	u32 got;
 	u32 granted;
+	u32 seq;
+	u32 last;
+	u32 *link;
 	u8 label;
 	u8 why;
 	bool host_wait;
 };
 
-static void want_begin(struct vqn_guest_sm *g, u32 want, u8 label,
-		       struct want *w)
+static __always_inline void want_begin(struct vqn_guest_sm *g, u32 want,
+				       u8 label, struct want *w)
 {
 	u32 n;
+	u8 why = VQNOTIFY_REASON_NO_SLOT;
 
 	w->got = 0;
 	w->granted = 0;
+	w->seq = g->assign_seq;
+	w->last = g->assigned.last;
+	w->link = w->last == VQN_NIL ? &g->assigned.first :
+		  &name_vq(g, w->last)->next;
 	w->label = label;
 	w->host_wait = false;
 	if (vqn_sm_limited(g)) {
 		w->why = VQNOTIFY_REASON_LIMITED;
 		return;
 	}
-	w->why = VQNOTIFY_REASON_NO_SLOT;
 	n = min(want, user_room(g));
 	if (n)
-		w->got = vqn_env_host_take_n(g, n, &w->why);
+		w->got = vqn_env_host_take_n(g, n, &why);
 	if (w->got == n && n < want)
-		w->why = VQNOTIFY_REASON_NO_SLOT;
+		why = VQNOTIFY_REASON_NO_SLOT;
+	w->why = why;
 }
 
 /*
  * The common case, once per queue of a DRIVER_OK: a slot taken already
- * goes to a queue that wants one. The counters follow in want_end().
+ * goes to a queue that wants one.
  */
 static __always_inline void want_grant(struct vqn_guest_sm *g,
 				       struct vqn_dev *d, u32 i, struct want *w,
 				       struct vqn_sink *s)
 {
 	struct vqn_vq *vq = &d->vqs[i];
-	struct vqnotify_vq_result *r;
+	u32 name = vq_name(d, i);
 
+	vq->next = VQN_NIL;
+	vq->prev = w->last;
+	vq->assign_seq = ++w->seq;
 	vq->state = VQNOTIFY_VQ_ASSIGNED;
-	vq->label = w->label;
 	vq->reason = VQNOTIFY_REASON_GRANTED;
-	vq->assign_seq = ++g->assign_seq;
-	queues_add_tail(g, &g->assigned, vq, vq_name(d, i));
+	vq->label = w->label;
+	*w->link = name;
+	w->link = &vq->next;
+	w->last = name;
 	w->got--;
 	w->granted++;
 	if (!s) {
@@ -483,14 +501,14 @@ static __always_inline void want_grant(struct vqn_guest_sm *g,
 			       false);
 		return;
 	}
-	if (s->res && s->nr < s->cap) {
-		r = &s->res[s->nr];
-		r->queue = i;
-		r->old_state = VQNOTIFY_VQ_DEASSIGNED;
-		r->new_state = VQNOTIFY_VQ_ASSIGNED;
-		r->label = w->label;
-		r->reason = VQNOTIFY_REASON_GRANTED;
-	}
+	if (s->res && s->nr < s->cap)
+		s->res[s->nr] = (struct vqnotify_vq_result){
+			.queue = i,
+			.old_state = VQNOTIFY_VQ_DEASSIGNED,
+			.new_state = VQNOTIFY_VQ_ASSIGNED,
+			.label = w->label,
+			.reason = VQNOTIFY_REASON_GRANTED,
+		};
 	s->nr++;
 }
 
@@ -500,24 +518,26 @@ static __always_inline void want_queue(struct vqn_guest_sm *g,
 {
 	struct vqn_vq *vq = &d->vqs[i];
 
+	if (w->got && wants_slot(vq)) {
+		want_grant(g, d, i, w, s);
+		return;
+	}
 	if (vq->state != VQNOTIFY_VQ_DEASSIGNED)
 		return;
 	if (!(vq->flags & VQNOTIFY_VQ_INITIALISED)) {
 		vq->reason = VQNOTIFY_REASON_NOT_READY;
 	} else if (!(vq->flags & VQNOTIFY_VQ_WAITING)) {
-		if (w->got) {
-			want_grant(g, d, i, w, s);
-			return;
-		}
 		waiting_add_quiet(g, d, i, w->why);
 		w->host_wait |= reason_host(w->why);
 	}
 	put_result(g, s, d, i, vq->state, VQNOTIFY_LABEL_NONE);
 }
 
-static void want_end(struct vqn_guest_sm *g, struct want *w,
-		     struct vqn_sink *s)
+static __always_inline void want_end(struct vqn_guest_sm *g, struct want *w,
+				     struct vqn_sink *s)
 {
+	g->assign_seq = w->seq;
+	g->assigned.last = w->last;
 	g->used += w->granted;
 	g->nr_assigned += w->granted;
 	g->counts[w->label] += w->granted;
