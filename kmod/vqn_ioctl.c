@@ -243,9 +243,9 @@ int vqn_call_prepare(struct vqn_kguest *g, u32 dev_id, u64 ures, u32 cap,
 	/* A device of a few queues needs no allocation for its results. */
 	if (*nq <= ARRAY_SIZE(call->small))
 		call->sink.res = call->small;
-	else
-		call->sink.res = kvcalloc(*nq, sizeof(*call->sink.res),
-					  GFP_KERNEL_ACCOUNT);
+	else	/* not zeroed: only the results written are read */
+		call->sink.res = kvmalloc_array(*nq, sizeof(*call->sink.res),
+						GFP_KERNEL_ACCOUNT);
 	if (!call->sink.res)
 		return -ENOMEM;
 	call->sink.cap = *nq;
