@@ -429,7 +429,8 @@ static bool wants_slot(const struct vqn_vq *vq)
  * @granted: queues given a slot so far
  * @seq: the guest's last grant number
  * @last: the last queue of vqn_guest_sm.assigned
- * @link: where the next grant is linked: its @next, or the list's first
+ * @link: where the next grant is linked: the last grant's @next (written
+ *        by the next grant, or want_end()), or the list's first
  * @label: the batch's transition, VQNOTIFY_LABEL_B or VQNOTIFY_LABEL_Q
  * @why: why the queues past those wait
  * @host_wait: some wait for the host
@@ -485,7 +486,6 @@ static __always_inline void want_grant(struct vqn_guest_sm *g,
 	struct vqn_vq *vq = &d->vqs[i];
 	u32 name = vq_name(d, i);
 
-	vq->next = VQN_NIL;
 	vq->prev = w->last;
 	vq->assign_seq = ++w->seq;
 	vq->state = VQNOTIFY_VQ_ASSIGNED;
@@ -536,6 +536,7 @@ static __always_inline void want_queue(struct vqn_guest_sm *g,
 static __always_inline void want_end(struct vqn_guest_sm *g, struct want *w,
 				     struct vqn_sink *s)
 {
+	*w->link = VQN_NIL;	/* the last grant's next, or the old end's */
 	g->assign_seq = w->seq;
 	g->assigned.last = w->last;
 	g->used += w->granted;
