@@ -28,8 +28,6 @@
  */
 #ifdef __KERNEL__
 #include <linux/bitmap.h>
-#include <linux/bitops.h>
-#include <linux/minmax.h>
 #include <linux/string.h>
 #endif
 #include "vqn_sm.h"
@@ -37,19 +35,6 @@
 static bool vq_holds_slot(u8 state)
 {
 	return state != VQNOTIFY_VQ_DEASSIGNED;
-}
-
-u32 vqn_sm_budget(const struct vqn_guest_sm *g)
-{
-	if (g->own_budget)
-		return min(g->admin_budget, g->own_budget);
-	return g->admin_budget;
-}
-
-/* The guest is limited: userspace queues never get a slot of their own. */
-bool vqn_sm_limited(const struct vqn_guest_sm *g)
-{
-	return vqn_sm_budget(g) < g->threshold;
 }
 
 /*
@@ -72,87 +57,12 @@ static bool reason_host(u8 reason)
 	       reason == VQNOTIFY_REASON_QUOTA;
 }
 
-/* The name of queue @i of @d, and back (see VQN_QUEUE_BITS). */
-static u32 vq_name(const struct vqn_dev *d, u32 i)
-{
-	return d->slot << VQN_QUEUE_BITS | i;
-}
-
-static struct vqn_dev *name_dev(const struct vqn_guest_sm *g, u32 name)
-{
-	return g->devs[name >> VQN_QUEUE_BITS];
-}
-
-static u32 name_index(u32 name)
-{
-	return name & (VQNOTIFY_MAX_QUEUES - 1);
-}
-
-static struct vqn_vq *name_vq(const struct vqn_guest_sm *g, u32 name)
-{
-	return vqn_sm_queue(g, name);
-}
-
-/*
- * The first queue of @d at or after @i in the bitmap @queues, or
- * @d->num_queues: a word at a time, inline (the kernel's for_each_set_bit()
- * is a call per bit).
- */
-static u32 next_queue(const struct vqn_dev *d, const unsigned long *queues,
-		      u32 i)
-{
-	u32 n = d->num_queues;
-	unsigned long bits;
-
-	while (i < n) {
-		bits = queues[i / BITS_PER_LONG] >> (i % BITS_PER_LONG);
-		if (bits)
-			return min(i + (u32)__ffs(bits), n);
-		i = (i / BITS_PER_LONG + 1) * BITS_PER_LONG;
-	}
-	return n;
-}
-
-static void queues_init(struct vqn_queues *l)
-{
-	l->first = VQN_NIL;
-	l->last = VQN_NIL;
-}
-
-static __always_inline void queues_add_tail(struct vqn_guest_sm *g,
-					    struct vqn_queues *l,
-					    struct vqn_vq *vq, u32 name)
-{
-	vq->next = VQN_NIL;
-	vq->prev = l->last;
-	if (l->last == VQN_NIL)
-		l->first = name;
-	else
-		name_vq(g, l->last)->next = name;
-	l->last = name;
-}
-
-static __always_inline void queues_del(struct vqn_guest_sm *g,
-				       struct vqn_queues *l, struct vqn_vq *vq)
-{
-	if (vq->prev == VQN_NIL)
-		l->first = vq->next;
-	else
-		name_vq(g, vq->prev)->next = vq->next;
-	if (vq->next == VQN_NIL)
-		l->last = vq->prev;
-	else
-		name_vq(g, vq->next)->prev = vq->prev;
-	vq->next = VQN_NIL;
-	vq->prev = VQN_NIL;
-}
-
 static __always_inline void waiting_del(struct vqn_guest_sm *g,
 					struct vqn_vq *vq)
 {
 	if (!(vq->flags & VQNOTIFY_VQ_WAITING))
 		return;
-	queues_del(g, &g->waiting, vq);
+	vqn_queues_del(g, &g->waiting, vq);
 	vq->flags &= ~VQNOTIFY_VQ_WAITING;
 	g->nr_waiting--;
 }
@@ -166,7 +76,7 @@ static bool waiting_add_quiet(struct vqn_guest_sm *g, struct vqn_dev *d,
 	vq->reason = reason;
 	if (vq->flags & VQNOTIFY_VQ_WAITING)
 		return false;
-	queues_add_tail(g, &g->waiting, vq, vq_name(d, i));
+	vqn_queues_add_tail(g, &g->waiting, vq, vqn_sm_name(d, i));
 	vq->flags |= VQNOTIFY_VQ_WAITING;
 	g->nr_waiting++;
 	return true;
@@ -196,7 +106,7 @@ static __always_inline u8 vq_move(struct vqn_guest_sm *g, struct vqn_dev *d,
 
 	waiting_del(g, vq);
 	if (old == VQNOTIFY_VQ_ASSIGNED) {
-		queues_del(g, &g->assigned, vq);
+		vqn_queues_del(g, &g->assigned, vq);
 		g->nr_assigned--;
 	} else if (old == VQNOTIFY_VQ_OFFLIMITS) {
 		g->nr_offlimits--;
@@ -204,20 +114,16 @@ static __always_inline u8 vq_move(struct vqn_guest_sm *g, struct vqn_dev *d,
 
 	vq->assign_seq = 0;
 	if (state == VQNOTIFY_VQ_ASSIGNED) {
-		queues_add_tail(g, &g->assigned, vq, vq_name(d, i));
+		vqn_queues_add_tail(g, &g->assigned, vq, vqn_sm_name(d, i));
 		g->nr_assigned++;
 		vq->assign_seq = ++g->assign_seq;
 	} else if (state == VQNOTIFY_VQ_OFFLIMITS) {
 		g->nr_offlimits++;
 	}
 
-	if (vq_holds_slot(old) && !vq_holds_slot(state)) {
-		g->used--;
-		if (give)
-			vqn_env_host_give_n(g, 1);
-	} else if (!vq_holds_slot(old) && vq_holds_slot(state)) {
-		g->used++;
-	}
+	g->used += vq_holds_slot(state) - vq_holds_slot(old);
+	if (give && vq_holds_slot(old) && !vq_holds_slot(state))
+		vqn_env_host_give_n(g, 1);
 
 	vq->state = state;
 	vq->label = label;
@@ -236,7 +142,6 @@ static __always_inline void put_result(struct vqn_guest_sm *g,
 				       u32 queue, u8 old, u8 label)
 {
 	struct vqn_vq *vq = &d->vqs[queue];
-	struct vqnotify_vq_result *r;
 
 	if (!s) {
 		vqn_env_report(g, d, queue, old, label, false);
@@ -246,14 +151,12 @@ static __always_inline void put_result(struct vqn_guest_sm *g,
 		s->labels[label]++;
 	else
 		s->refusals[vq->reason]++;
-	if (s->res && s->nr < s->cap) {
-		r = &s->res[s->nr];
-		r->queue = queue;
-		r->old_state = old;
-		r->new_state = vq->state;
-		r->label = label;
-		r->reason = vq->reason;
-	}
+	if (s->res && s->nr < s->cap)
+		s->res[s->nr] = (struct vqnotify_vq_result){
+			.queue = queue, .old_state = old,
+			.new_state = vq->state, .label = label,
+			.reason = vq->reason,
+		};
 	s->nr++;
 }
 
@@ -311,16 +214,6 @@ static u32 user_room(const struct vqn_guest_sm *g)
 }
 
 /*
- * Refusals that wait for promotion (r): lack of a slot, or a limited guest,
- * whose queues are promoted once its budget or the threshold lifts it.
- */
-static bool reason_waits(u8 reason)
-{
-	return reason == VQNOTIFY_REASON_NO_SLOT ||
-	       reason_host(reason) || reason == VQNOTIFY_REASON_LIMITED;
-}
-
-/*
  * The name of the newest grant of the guest: (p) takes it away. Queues of
  * @d in @batch are passed over: a vhost call brings their slots itself.
  * The caller knows there is one.
@@ -331,9 +224,9 @@ static u32 newest_grant(const struct vqn_guest_sm *g, const struct vqn_dev *d,
 	u32 name;
 
 	for (name = g->assigned.last; name != VQN_NIL;
-	     name = name_vq(g, name)->prev)
-		if (!batch || name_dev(g, name) != d ||
-		    !test_bit(name_index(name), batch))
+	     name = vqn_sm_queue(g, name)->prev)
+		if (!batch || vqn_sm_name_dev(g, name) != d ||
+		    !test_bit(vqn_sm_name_index(name), batch))
 			break;
 	return name;
 }
@@ -344,29 +237,13 @@ static u32 newest_grant(const struct vqn_guest_sm *g, const struct vqn_dev *d,
  */
 static void preempt(struct vqn_guest_sm *g, u32 victim, u8 reason, bool keep)
 {
-	struct vqn_dev *d = name_dev(g, victim);
-	u32 i = name_index(victim);
+	struct vqn_dev *d = vqn_sm_name_dev(g, victim);
+	u32 i = vqn_sm_name_index(victim);
 
 	move_async(g, d, i, VQNOTIFY_VQ_DEASSIGNED, VQNOTIFY_LABEL_P, reason,
 		   !keep);
 	if (d->status & VQNOTIFY_STATUS_DRIVER_OK)
 		waiting_add(g, d, i, reason);
-}
-
-void vqn_sm_set_run_state(struct vqn_guest_sm *g, u32 run_state)
-{
-	g->run_state = run_state;
-}
-
-/* The flags a queue shows: PARKED is derived from the run state. */
-u8 vqn_sm_vq_flags(const struct vqn_guest_sm *g, const struct vqn_vq *vq)
-{
-	u8 flags = vq->flags;
-
-	if (vq->state == VQNOTIFY_VQ_ASSIGNED &&
-	    g->run_state == VQNOTIFY_RUN_STOPPED)
-		flags |= VQNOTIFY_VQ_PARKED;
-	return flags;
 }
 
 void vqn_sm_guest_init(struct vqn_guest_sm *g, u32 budget, u32 reserve,
@@ -376,8 +253,8 @@ void vqn_sm_guest_init(struct vqn_guest_sm *g, u32 budget, u32 reserve,
 	g->admin_budget = budget;
 	g->vhost_reserve = reserve;
 	g->threshold = threshold;
-	queues_init(&g->assigned);
-	queues_init(&g->waiting);
+	vqn_queues_init(&g->assigned);
+	vqn_queues_init(&g->waiting);
 }
 
 /*
@@ -460,7 +337,7 @@ static __always_inline void want_begin(struct vqn_guest_sm *g, u32 want,
 	w->seq = g->assign_seq;
 	w->last = g->assigned.last;
 	w->link = w->last == VQN_NIL ? &g->assigned.first :
-		  &name_vq(g, w->last)->next;
+		  &vqn_sm_queue(g, w->last)->next;
 	w->label = label;
 	w->host_wait = false;
 	if (vqn_sm_limited(g)) {
@@ -484,7 +361,7 @@ static __always_inline void want_grant(struct vqn_guest_sm *g,
 				       struct vqn_sink *s)
 {
 	struct vqn_vq *vq = &d->vqs[i];
-	u32 name = vq_name(d, i);
+	u32 name = vqn_sm_name(d, i);
 
 	vq->prev = w->last;
 	vq->assign_seq = ++w->seq;
@@ -636,69 +513,45 @@ void vqn_sm_set_status(struct vqn_guest_sm *g, struct vqn_dev *d,
  * Counted first: ENOSPC must leave everything as it was. The batch's own
  * ASSIGNED queues bring their slots, so they are not there to preempt.
  */
-static void vhost_on_count(const struct vqn_vq *vq, u32 *need,
-			   u32 *preemptible)
-{
-	if (vq->state == VQNOTIFY_VQ_DEASSIGNED)
-		(*need)++;
-	else if (vq->state == VQNOTIFY_VQ_ASSIGNED)
-		(*preemptible)--;
-}
-
-/* The free slots of the budget for @need queues, or ENOSPC. */
-static int vhost_on_take(struct vqn_guest_sm *g, u32 need, u32 preemptible,
-			 u32 *taken)
-{
-	u32 budget = vqn_sm_budget(g);
-	u8 why;
-
-	*taken = 0;
-	if (need && g->used < budget)
-		*taken = vqn_env_host_take_n(g, min(need, budget - g->used),
-					     &why);
-	if (need - *taken > preemptible) {
-		give_back(g, *taken);
-		return -ENOSPC;
-	}
-	return 0;
-}
-
-/* (d) or (c) for queue @i of the batch @queues. */
-static void vhost_on_queue(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
-			   const unsigned long *queues, u32 *taken,
-			   struct vqn_sink *s)
-{
-	struct vqn_vq *vq = &d->vqs[i];
-
-	if (vq->state == VQNOTIFY_VQ_ASSIGNED) {
-		move_result(g, d, i, VQNOTIFY_VQ_OFFLIMITS, VQNOTIFY_LABEL_D,
-			    VQNOTIFY_REASON_VHOST, s);
-		return;
-	}
-	if (vq->state != VQNOTIFY_VQ_DEASSIGNED)
-		return;
-	if (*taken)
-		(*taken)--;
-	else
-		preempt(g, newest_grant(g, d, queues),
-			VQNOTIFY_REASON_PREEMPT_VHOST, true);
-	move_result(g, d, i, VQNOTIFY_VQ_OFFLIMITS, VQNOTIFY_LABEL_C,
-		    VQNOTIFY_REASON_VHOST, s);
-}
-
 int vqn_sm_vhost_on(struct vqn_guest_sm *g, struct vqn_dev *d,
 		    const unsigned long *queues, struct vqn_sink *s)
 {
-	u32 i, need = 0, taken, preemptible = g->nr_assigned;
-	int ret;
+	u32 i, need = 0, taken = 0, preemptible = g->nr_assigned;
+	u32 budget = vqn_sm_budget(g);
+	struct vqn_vq *vq;
+	u8 why;
 
-	for (i = 0; (i = next_queue(d, queues, i)) < d->num_queues; i++)
-		vhost_on_count(&d->vqs[i], &need, &preemptible);
-	ret = vhost_on_take(g, need, preemptible, &taken);
-	if (ret)
-		return ret;
-	for (i = 0; (i = next_queue(d, queues, i)) < d->num_queues; i++)
-		vhost_on_queue(g, d, i, queues, &taken, s);
+	for (i = 0; (i = vqn_sm_next_queue(d, queues, i)) < d->num_queues; i++)
+		if (d->vqs[i].state == VQNOTIFY_VQ_DEASSIGNED)
+			need++;
+		else if (d->vqs[i].state == VQNOTIFY_VQ_ASSIGNED)
+			preemptible--;
+	/* The free slots of the budget first, then preemption (p). */
+	if (need && g->used < budget)
+		taken = vqn_env_host_take_n(g, min(need, budget - g->used),
+					    &why);
+	if (need - taken > preemptible) {
+		give_back(g, taken);
+		return -ENOSPC;
+	}
+	for (i = 0; (i = vqn_sm_next_queue(d, queues, i)) < d->num_queues;
+	     i++) {
+		vq = &d->vqs[i];
+		if (vq->state == VQNOTIFY_VQ_ASSIGNED) {
+			move_result(g, d, i, VQNOTIFY_VQ_OFFLIMITS,
+				    VQNOTIFY_LABEL_D, VQNOTIFY_REASON_VHOST, s);
+			continue;
+		}
+		if (vq->state != VQNOTIFY_VQ_DEASSIGNED)
+			continue;
+		if (taken)
+			taken--;
+		else
+			preempt(g, newest_grant(g, d, queues),
+				VQNOTIFY_REASON_PREEMPT_VHOST, true);
+		move_result(g, d, i, VQNOTIFY_VQ_OFFLIMITS, VQNOTIFY_LABEL_C,
+			    VQNOTIFY_REASON_VHOST, s);
+	}
 	/*
 	 * A queue preempted because of the host cap waits for a host slot,
 	 * and the reserve may have left a slot free: promote.
@@ -736,8 +589,10 @@ static u32 vhost_off_queue(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
 	}
 	move_result(g, d, i, VQNOTIFY_VQ_DEASSIGNED, VQNOTIFY_LABEL_F, reason,
 		    s);
-	if (reason_waits(reason))
-		waiting_add(g, d, i, reason);
+	/* Waits for (r): a slot, or the budget or threshold to lift it. */
+	if (reason == VQNOTIFY_REASON_NO_SLOT ||
+	    reason == VQNOTIFY_REASON_LIMITED)
+		waiting_add_quiet(g, d, i, reason);
 	return 1;
 }
 
@@ -747,7 +602,7 @@ void vqn_sm_vhost_off(struct vqn_guest_sm *g, struct vqn_dev *d,
 {
 	u32 i, freed = 0;
 
-	for (i = 0; (i = next_queue(d, queues, i)) < d->num_queues; i++)
+	for (i = 0; (i = vqn_sm_next_queue(d, queues, i)) < d->num_queues; i++)
 		if (d->vqs[i].state == VQNOTIFY_VQ_OFFLIMITS)
 			freed += vhost_off_queue(g, d, i, s);
 	give_back(g, freed);
@@ -760,7 +615,7 @@ static int check_not_vhost(const struct vqn_dev *d,
 {
 	u32 i;
 
-	for (i = 0; (i = next_queue(d, queues, i)) < d->num_queues; i++)
+	for (i = 0; (i = vqn_sm_next_queue(d, queues, i)) < d->num_queues; i++)
 		if (d->vqs[i].state == VQNOTIFY_VQ_OFFLIMITS)
 			return -EBUSY;
 	return 0;
@@ -781,12 +636,12 @@ int vqn_sm_queues_acquire(struct vqn_guest_sm *g, struct vqn_dev *d,
 	ret = check_not_vhost(d, queues);
 	if (ret)
 		return ret;
-	for (i = 0; (i = next_queue(d, queues, i)) < d->num_queues; i++) {
+	for (i = 0; (i = vqn_sm_next_queue(d, queues, i)) < d->num_queues; i++) {
 		d->vqs[i].flags |= VQNOTIFY_VQ_INITIALISED;
 		want += wants_slot(&d->vqs[i]);
 	}
 	want_begin(g, want, VQNOTIFY_LABEL_Q, &w);
-	for (i = 0; (i = next_queue(d, queues, i)) < d->num_queues; i++)
+	for (i = 0; (i = vqn_sm_next_queue(d, queues, i)) < d->num_queues; i++)
 		want_queue(g, d, i, &w, s);
 	want_end(g, &w, s);
 	return 0;
@@ -808,7 +663,7 @@ int vqn_sm_queues_release(struct vqn_guest_sm *g, struct vqn_dev *d,
 	ret = check_not_vhost(d, queues);
 	if (ret)
 		return ret;
-	for (i = 0; (i = next_queue(d, queues, i)) < d->num_queues; i++) {
+	for (i = 0; (i = vqn_sm_next_queue(d, queues, i)) < d->num_queues; i++) {
 		struct vqn_vq *vq = &d->vqs[i];
 
 		if (reset)
@@ -948,49 +803,9 @@ void vqn_sm_promote(struct vqn_guest_sm *g)
 		return;
 	got = vqn_env_host_take_n(g, n, &why);
 	for (i = 0; i < got; i++)
-		move_async(g, name_dev(g, g->waiting.first),
-			   name_index(g->waiting.first), VQNOTIFY_VQ_ASSIGNED,
+		move_async(g, vqn_sm_name_dev(g, g->waiting.first),
+			   vqn_sm_name_index(g->waiting.first), VQNOTIFY_VQ_ASSIGNED,
 			   VQNOTIFY_LABEL_R, VQNOTIFY_REASON_PROMOTED, true);
 	if (got < n && reason_host(why))
 		vqn_env_host_wait(g);
-}
-
-/*
- * A list's links agree both ways, and each queue on it is in the state the
- * list says. Returns its length, or U32_MAX when broken.
- */
-static u32 queues_check(const struct vqn_guest_sm *g,
-			const struct vqn_queues *l, bool waiting)
-{
-	u32 name, prev = VQN_NIL, n = 0;
-	const struct vqn_vq *vq;
-
-	for (name = l->first; name != VQN_NIL; name = vq->next) {
-		if (name >> VQN_QUEUE_BITS >= g->nr_dev_slots ||
-		    !name_dev(g, name) ||
-		    name_index(name) >= name_dev(g, name)->num_queues)
-			return U32_MAX;
-		vq = name_vq(g, name);
-		if (vq->prev != prev || n++ > g->used + g->nr_waiting)
-			return U32_MAX;
-		if (waiting ? vq->state != VQNOTIFY_VQ_DEASSIGNED ||
-		    !(vq->flags & VQNOTIFY_VQ_WAITING) :
-		    vq->state != VQNOTIFY_VQ_ASSIGNED)
-			return U32_MAX;
-		prev = name;
-	}
-	return l->last == prev ? n : U32_MAX;
-}
-
-/*
- * Accounting invariants, for tests: the counters agree with the lists and
- * every listed queue is in the state its list says. Returns 0 or -EUCLEAN.
- */
-int vqn_sm_check(const struct vqn_guest_sm *g)
-{
-	if (queues_check(g, &g->assigned, false) != g->nr_assigned ||
-	    queues_check(g, &g->waiting, true) != g->nr_waiting ||
-	    g->used != g->nr_assigned + g->nr_offlimits)
-		return -EUCLEAN;
-	return 0;
 }

@@ -13,6 +13,8 @@
 #include <linux/types.h>
 #include <linux/limits.h>
 #include <linux/bug.h>
+#include <linux/bitops.h>
+#include <linux/minmax.h>
 #else
 #include "vqn_user_shim.h"
 #endif
@@ -143,12 +145,8 @@ struct vqn_sink {
 
 void vqn_sm_guest_init(struct vqn_guest_sm *g, u32 budget, u32 reserve,
 		       u32 threshold);
-u32 vqn_sm_budget(const struct vqn_guest_sm *g);
-bool vqn_sm_limited(const struct vqn_guest_sm *g);
 void vqn_sm_set_limits(struct vqn_guest_sm *g, u32 admin_budget,
 		       u32 own_budget, u32 reserve, u32 threshold);
-void vqn_sm_set_run_state(struct vqn_guest_sm *g, u32 run_state);
-u8 vqn_sm_vq_flags(const struct vqn_guest_sm *g, const struct vqn_vq *vq);
 
 /*
  * The entry points that are a call on one device put its results in @s
@@ -179,6 +177,7 @@ void vqn_sm_load(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
 bool vqn_sm_dev_quiescent(const struct vqn_dev *d);
 void vqn_sm_reconfigure(struct vqn_guest_sm *g);
 void vqn_sm_promote(struct vqn_guest_sm *g);
+/* vqn_sm_check.c: the invariants hold (0), or -EUCLEAN */
 int vqn_sm_check(const struct vqn_guest_sm *g);
 
 /*
@@ -210,12 +209,118 @@ static inline bool vqn_sm_vhost_holds(const struct vqn_dev *d, u32 i)
 	return d->vqs[i].state == VQNOTIFY_VQ_OFFLIMITS;
 }
 
-/* The queue named @name (see VQN_QUEUE_BITS). */
+/* The guest's queries and its run state, for the state machine and its glue */
+
+static inline u32 vqn_sm_budget(const struct vqn_guest_sm *g)
+{
+	if (g->own_budget)
+		return min(g->admin_budget, g->own_budget);
+	return g->admin_budget;
+}
+
+/* The guest is limited: userspace queues never get a slot of their own. */
+static inline bool vqn_sm_limited(const struct vqn_guest_sm *g)
+{
+	return vqn_sm_budget(g) < g->threshold;
+}
+
+/* The run state moves no queue (vqn_sm.c): see vqn_sm_vq_flags(). */
+static inline void vqn_sm_set_run_state(struct vqn_guest_sm *g, u32 run_state)
+{
+	g->run_state = run_state;
+}
+
+/* The flags a queue shows: PARKED is derived from the run state. */
+static inline u8 vqn_sm_vq_flags(const struct vqn_guest_sm *g,
+				 const struct vqn_vq *vq)
+{
+	u8 flags = vq->flags;
+
+	if (vq->state == VQNOTIFY_VQ_ASSIGNED &&
+	    g->run_state == VQNOTIFY_RUN_STOPPED)
+		flags |= VQNOTIFY_VQ_PARKED;
+	return flags;
+}
+
+/* The name of queue @i of @d, and back (see VQN_QUEUE_BITS). */
+static inline u32 vqn_sm_name(const struct vqn_dev *d, u32 i)
+{
+	return d->slot << VQN_QUEUE_BITS | i;
+}
+
+static inline struct vqn_dev *vqn_sm_name_dev(const struct vqn_guest_sm *g,
+					      u32 name)
+{
+	return g->devs[name >> VQN_QUEUE_BITS];
+}
+
+static inline u32 vqn_sm_name_index(u32 name)
+{
+	return name & (VQNOTIFY_MAX_QUEUES - 1);
+}
+
+/* The queue named @name. */
 static inline struct vqn_vq *vqn_sm_queue(const struct vqn_guest_sm *g,
 					  u32 name)
 {
-	return &g->devs[name >> VQN_QUEUE_BITS]->vqs[name &
-						     (VQNOTIFY_MAX_QUEUES - 1)];
+	return &vqn_sm_name_dev(g, name)->vqs[vqn_sm_name_index(name)];
+}
+
+/*
+ * The first queue of @d at or after @i in the bitmap @queues, or
+ * @d->num_queues: a word at a time, inline (the kernel's for_each_set_bit()
+ * is a call per bit).
+ */
+static inline u32 vqn_sm_next_queue(const struct vqn_dev *d,
+				    const unsigned long *queues, u32 i)
+{
+	u32 n = d->num_queues;
+	unsigned long bits;
+
+	while (i < n) {
+		bits = queues[i / BITS_PER_LONG] >> (i % BITS_PER_LONG);
+		if (bits)
+			return min(i + (u32)__ffs(bits), n);
+		i = (i / BITS_PER_LONG + 1) * BITS_PER_LONG;
+	}
+	return n;
+}
+
+/* The lists of queues (struct vqn_queues), linked by the queues' names */
+
+static inline void vqn_queues_init(struct vqn_queues *l)
+{
+	l->first = VQN_NIL;
+	l->last = VQN_NIL;
+}
+
+static __always_inline void vqn_queues_add_tail(struct vqn_guest_sm *g,
+						struct vqn_queues *l,
+						struct vqn_vq *vq, u32 name)
+{
+	vq->next = VQN_NIL;
+	vq->prev = l->last;
+	if (l->last == VQN_NIL)
+		l->first = name;
+	else
+		vqn_sm_queue(g, l->last)->next = name;
+	l->last = name;
+}
+
+static __always_inline void vqn_queues_del(struct vqn_guest_sm *g,
+					   struct vqn_queues *l,
+					   struct vqn_vq *vq)
+{
+	if (vq->prev == VQN_NIL)
+		l->first = vq->next;
+	else
+		vqn_sm_queue(g, vq->prev)->next = vq->next;
+	if (vq->next == VQN_NIL)
+		l->last = vq->prev;
+	else
+		vqn_sm_queue(g, vq->next)->prev = vq->prev;
+	vq->next = VQN_NIL;
+	vq->prev = VQN_NIL;
 }
 
 #endif /* _VQN_SM_H */

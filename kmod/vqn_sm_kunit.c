@@ -9,6 +9,7 @@
 #include <linux/slab.h>
 
 #include "vqn_sm.c"
+#include "vqn_sm_check.c"
 
 #define NQ 8
 

@@ -50,6 +50,7 @@
  *                       (vqn_env_host_*())
  * vqn_user.c            per-user accounting and the admin's policies
  * vqn_sm.c              the state machine: pure logic, no locks
+ * vqn_sm_check.c        its accounting invariants, checked (tests, teardown)
  * ====================  =====================================================
  *
  * Two things look up without being calls of this module's: the ops table
