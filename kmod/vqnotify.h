@@ -78,7 +78,7 @@
  *                                  changes and the promotion work walk or
  *                                  serve guests under it
  * vqn_kguest.lock        mutex     one guest: sm, devs, nr_devices,
- *                                  next_dev_id, name, call, host_refused,
+ *                                  next_dev_id, name, last_dev, host_refused,
  *                                  host_serving, host_quota and the queues
  *                                  of its devices; the only lock of the
  *                                  ioctl hot path, so guests never contend
