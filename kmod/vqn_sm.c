@@ -760,7 +760,14 @@ void vqn_sm_load(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
 		want_all(g, d, want, s);
 }
 
-/* The admin's or the VMM's limits changed: apply them (p, r). */
+/*
+ * The admin's or the VMM's limits changed (budget, reserve, threshold):
+ * preempt (p) userspace grants newest first until the guest fits (all of
+ * them when it became limited); they wait for promotion. Then promote (r)
+ * waiting queues into whatever is free, which a limited guest never does.
+ * OFFLIMITS queues are never revoked here; a guest they put over budget is
+ * reported as such.
+ */
 void vqn_sm_set_limits(struct vqn_guest_sm *g, u32 admin_budget,
 		       u32 own_budget, u32 reserve, u32 threshold)
 {
@@ -768,18 +775,6 @@ void vqn_sm_set_limits(struct vqn_guest_sm *g, u32 admin_budget,
 	g->own_budget = own_budget;
 	g->vhost_reserve = reserve;
 	g->threshold = threshold;
-	vqn_sm_reconfigure(g);
-}
-
-/*
- * The budget, reserve or threshold changed: preempt userspace grants newest
- * first until the guest fits (all of them when it became limited); they
- * wait for promotion. Then promote waiting queues into whatever is free,
- * which a limited guest never does. OFFLIMITS queues are never revoked
- * here; a guest they put over budget is reported as such.
- */
-void vqn_sm_reconfigure(struct vqn_guest_sm *g)
-{
 	while (g->assigned.first != VQN_NIL &&
 	       (vqn_sm_limited(g) || !user_fits(g, g->used, g->nr_offlimits)))
 		preempt(g, newest_grant(g, NULL, NULL),

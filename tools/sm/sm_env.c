@@ -531,7 +531,7 @@ int sm_guest_open(struct sm_host *h, struct sm_guest *g, u32 budget,
 	return 0;
 }
 
-/* As vqn_release(): every device goes, nothing is promoted in the guest. */
+/* As vqn_kguest_destroy(): every device goes, nothing is promoted. */
 void sm_guest_close(struct sm_guest *g)
 {
 	struct sm_host *h = g->host;
