@@ -263,8 +263,8 @@ state_of() { states "$1" | awk -v d="$2" -v q="$3" '$1 == d && $2 == q { print $
 reason_of() { states "$1" | awk -v d="$2" -v q="$3" '$1 == d && $2 == q { print $4 }'; }
 
 # kvm_refuse NAME DEV|off: from now on the KVM_IOEVENTFD assignments of
-# QEMU NAME inside DEV's modern BAR fail with ENOMEM (vqn-kvm-shim.c),
-# as KVM fails them when the VM's memory cgroup is full; off: no more
+# QEMU NAME inside DEV's modern BAR fail with ENOMEM without reaching KVM
+# (vqn-kvm-shim.c); off: no more
 kvm_refuse() {
 	if [ "$2" = off ]; then
 		rm -f "$T/$1.refuse"
