@@ -109,11 +109,13 @@ finish() {
 	checkpatch)
 		_st=0
 		for _p in $patches; do
+			_ok=1
 			_out=$(cd "$src" && perl scripts/checkpatch.pl "$_p" 2>&1) ||
-				_st=1
+				_ok=0 _st=1
 			printf '%s: %s\n' "${_p##*/}" "$(printf '%s\n' "$_out" |
 				grep '^total:')" >&3
-			[ $_st = 0 ] || printf '%s\n' "$_out" >&3
+			# The whole report of a patch that failed, and only of it.
+			[ $_ok = 1 ] || printf '%s\n' "$_out" >&3
 		done
 		exit $_st ;;
 	*) echo "$bin" >&3 ;;
