@@ -259,8 +259,12 @@ guest_id() { # the vqnotify guest id of NAME
 states() {
 	vqnotifyctl -j queue show | sed 's/},{/}\n{/g' | sed -n "s/.*\"guest\":\"$1\",.*\"dev\":\"\([^\"]*\)\",.*\"queue\":\([0-9]*\),.*\"state\":\"\([A-Z]*\)\",.*\"reason\":\"\([^\"]*\)\",.*\"waiting\":\([a-z]*\).*/\1 \2 \3 \4 \5/p"
 }
-state_of() { states "$1" | awk -v d="$2" -v q="$3" '$1 == d && $2 == q { print $3 }'; }
-reason_of() { states "$1" | awk -v d="$2" -v q="$3" '$1 == d && $2 == q { print $4 }'; }
+# queue_field NAME DEV Q COLUMN: one column of states' line for queue Q of DEV
+queue_field() {
+	states "$1" | awk -v d="$2" -v q="$3" -v c="$4" '$1 == d && $2 == q { print $c }'
+}
+state_of() { queue_field "$1" "$2" "$3" 3; }
+reason_of() { queue_field "$1" "$2" "$3" 4; }
 
 # kvm_refuse NAME DEV|off: from now on the KVM_IOEVENTFD assignments of
 # QEMU NAME inside DEV's modern BAR fail with ENOMEM without reaching KVM
