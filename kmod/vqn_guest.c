@@ -185,7 +185,7 @@ struct vqn_kguest *vqn_kguest_create(void)
 	if (ret)
 		goto err_counted;
 	mutex_init(&g->lock);
-	INIT_LIST_HEAD(&g->host_node);
+	INIT_LIST_HEAD(&g->line.node);
 	g->name = vqn_empty_name;
 	xa_init_flags(&g->devs, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	g->pid = get_pid(task_tgid(current));
@@ -232,7 +232,7 @@ void vqn_kguest_destroy(struct vqn_kguest *g)
 		vqn_monitor_dev(g, d, false);
 		vqn_kdev_free(g, d);
 	}
-	WARN_ON(vqn_sm_check(&g->sm) || g->sm.used || g->host_waiting);
+	WARN_ON(vqn_sm_check(&g->sm) || g->sm.used || g->line.waiting);
 	vqn_monitor_guest(g, VQNOTIFY_CMD_GUEST_DEL_NTF);
 	mutex_unlock(&g->lock);
 

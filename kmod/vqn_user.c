@@ -121,8 +121,7 @@ struct vqn_user *vqn_user_get(kuid_t uid)
 		return NULL;
 	u->uid = uid;
 	refcount_set(&u->ref, 1);
-	INIT_LIST_HEAD(&u->wait_node);
-	INIT_LIST_HEAD(&u->waitq);
+	vqn_line_user_init(&u->line);
 
 	mutex_lock(&vqn_users_lock);
 	old = xa_load(&vqn_users, idx);
@@ -148,7 +147,7 @@ void vqn_user_put(struct vqn_user *u)
 		return;
 	xa_erase(&vqn_users, vqn_uid_index(u->uid));
 	mutex_unlock(&vqn_users_lock);
-	WARN_ON(!list_empty(&u->wait_node) || !list_empty(&u->waitq));
+	WARN_ON(!list_empty(&u->line.node) || !list_empty(&u->line.waitq));
 	kfree(u);
 }
 

@@ -21,6 +21,8 @@
 #include <linux/uidgid.h>
 #include <linux/xarray.h>
 
+#include "vqn_pool_line.h"
+
 enum vqn_limit {
 	VQN_LIMIT_GUESTS,
 	VQN_LIMIT_DEVICES,
@@ -37,11 +39,9 @@ enum vqn_limit {
  * @max: the user's limits from its uid policy, by enum vqn_limit; 0 means
  *       the host-wide default (vqn_user_defaults)
  * @nr_quota: refusals because a limit was reached
- * @wait_node: on the host-wide line of users whose guests wait for a slot
- *             (owned by vqn_pool.c, under its wait lock)
- * @waitq: this user's guests waiting for a slot, in order (ditto)
- * @nr_waiting: entries on @waitq, read locklessly
- * @nr_capped: those waiting for the host cap (the others wait for @max)
+ * @line: this user's guests waiting for a slot, its place on the
+ *        host-wide line of users (vqn_pool_line.h; owned by vqn_pool.c,
+ *        under its wait lock)
  */
 struct vqn_user {
 	kuid_t uid;
@@ -49,10 +49,7 @@ struct vqn_user {
 	atomic_t used[VQN_NR_LIMITS];
 	u32 max[VQN_NR_LIMITS];
 	atomic64_t nr_quota;
-	struct list_head wait_node;
-	struct list_head waitq;
-	atomic_t nr_waiting;
-	atomic_t nr_capped;
+	struct vqn_line_user line;
 };
 
 /* Protects vqn_users and the policies ("DOC: Locking", vqnotify.h). */

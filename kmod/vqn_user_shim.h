@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Just enough of the kernel's headers for vqn_sm.c to build, unchanged, in
- * userspace (unit tests and fuzzing under tools/sm/). vqn_sm.h includes it
- * when __KERNEL__ is not defined.
+ * Just enough of the kernel's headers for the pure files, vqn_sm.c and
+ * vqn_pool_line.c, to build, unchanged, in userspace (unit tests and
+ * fuzzing under tools/sm/). vqn_sm.h and vqn_pool_line.h include it when
+ * __KERNEL__ is not defined.
  *
  * Build with -I <top>/include -I <top>/include/uapi so that
  * <uapi/linux/vqnotify.h> and the <linux/vqnotify_netlink.h> it includes
@@ -144,6 +145,10 @@ extern unsigned long vqn_shim_warnings;
 	_ret; })
 #define WARN_ON_ONCE(cond)	WARN_ON(cond)
 
+/* One thread, nothing to read concurrently: plain accesses. */
+#define READ_ONCE(x)		(x)
+#define WRITE_ONCE(x, val)	((x) = (val))
+
 /* Without the kernel's type check, which checkpatch would flag here. */
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
@@ -182,6 +187,19 @@ static inline void list_del_init(struct list_head *entry)
 	entry->next->prev = entry->prev;
 	entry->prev->next = entry->next;
 	INIT_LIST_HEAD(entry);
+}
+
+static inline void list_move(struct list_head *entry, struct list_head *head)
+{
+	list_del_init(entry);
+	list_add(entry, head);
+}
+
+static inline void list_move_tail(struct list_head *entry,
+				  struct list_head *head)
+{
+	list_del_init(entry);
+	list_add_tail(entry, head);
 }
 
 static inline int list_empty(const struct list_head *head)

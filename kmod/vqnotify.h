@@ -46,9 +46,12 @@
  *                       (vqn_env_report()): results sink, host-wide counters,
  *                       tracepoints, the monitor hook
  * vqn_pool.c            host-wide: settings (module parameters, vqn_cfg),
- *                       the guest table, the slot pool and its waiting lines
- *                       (vqn_env_host_*())
+ *                       the guest table, the slot pool: its counters, locks
+ *                       and promotion work (vqn_env_host_*())
  * vqn_user.c            per-user accounting and the admin's policies
+ * vqn_pool_line.c       the slot pool's policy: who may take a slot, the
+ *                       lines of waiting guests, whose turn it is; pure
+ *                       logic, no locks (tools/sm builds it too)
  * vqn_sm.c              the state machine: pure logic, no locks
  * vqn_sm_check.c        its accounting invariants, checked (tests, teardown)
  * ====================  =====================================================
@@ -56,9 +59,11 @@
  * Two things look up without being calls of this module's: the ops table
  * of netlink-gen.c names the netlink handlers, as any genetlink family's
  * table does (the module's init hands the table down to vqn_nl.c; the
- * netlink core calls the handlers); and the state machine reaches its
- * environment through the vqn_env_*() functions vqn_sm.h declares and
- * vqn_event.c (reports) and vqn_pool.c (slots) provide.
+ * netlink core calls the handlers); and the two pure files reach their
+ * environment through functions their headers declare: the state machine
+ * the vqn_env_*() of vqn_sm.h, which vqn_event.c (reports) and vqn_pool.c
+ * (slots) provide, the slot pool's policy the vqn_line_env_*() of
+ * vqn_pool_line.h (the counters of slots), which vqn_pool.c provides.
  */
 
 /**
@@ -78,8 +83,8 @@
  *                                  changes and the promotion work walk or
  *                                  serve guests under it
  * vqn_kguest.lock        mutex     one guest: sm, devs, nr_devices,
- *                                  next_dev_id, name, last_dev, host_refused,
- *                                  host_serving, host_quota and the queues
+ *                                  next_dev_id, name, last_dev, line.refused,
+ *                                  line.serving, line.quota and the queues
  *                                  of its devices; the only lock of the
  *                                  ioctl hot path, so guests never contend
  * vqn_kguest.read_lock   mutex     serialises the readers of one guest's
@@ -87,10 +92,12 @@
  *                                  lock (a reader may stall in its page
  *                                  fault: only its own guest's readers wait)
  * vqn_host_wait_lock     spinlock  the lines of guests waiting for a slot:
- *                                  vqn_host_users, each user's waitq and
- *                                  wait_node, a guest's host_node and
- *                                  host_wait_reason, the writes of
- *                                  host_waiting and of the waiting counters
+ *                                  vqn_host_line.users, each user's
+ *                                  line.waitq and line.node, a guest's
+ *                                  line.node, the writes of its
+ *                                  line.waiting and of the lines' counters;
+ *                                  line.wait_reason (written under the
+ *                                  guest's lock too)
  * vqn_kguest.ev_lock     spinlock  one guest's event ring: ev, ev_cap,
  *                                  ev_head, ev_count, ev_seq, ev_overflow
  * vqn_users_lock         mutex     the table of users (vqn_users) and the
@@ -119,14 +126,15 @@
  *   at some moment: no call needs two of them to agree).
  * - vqn_host_used: an atomic; vqn_env_host_take_n() takes slots by
  *   atomic_try_cmpxchg() below READ_ONCE(vqn_cfg.host_cap).
- * - vqn_host_nr_waiting, vqn_host_waiters and each user's nr_waiting and
- *   nr_capped: atomics changed under vqn_host_wait_lock, read without it.
- *   vqn_env_host_give_n() decrements vqn_host_used, then
- *   smp_mb__after_atomic(), then reads vqn_host_nr_waiting; a guest that
- *   starts waiting increments vqn_host_nr_waiting, then
- *   smp_mb__after_atomic(), then reads vqn_host_used (vqn_env_host_wait()):
+ * - the lines' counters, nr_waiting and nr_capped of vqn_host_line and of
+ *   each user's line (vqn_pool_line.c): plain fields written with
+ *   WRITE_ONCE() under vqn_host_wait_lock, read with READ_ONCE() without
+ *   it. vqn_env_host_give_n() decrements vqn_host_used, then
+ *   smp_mb__after_atomic(), then reads vqn_host_line.nr_waiting; a guest
+ *   that starts waiting increments vqn_host_line.nr_waiting, then (after
+ *   the spinlock) smp_mb(), then reads vqn_host_used (vqn_env_host_wait()):
  *   one of the two sees the other, so no freed slot is missed.
- * - vqn_kguest.host_waiting: written with WRITE_ONCE() under
+ * - vqn_kguest.line.waiting: written with WRITE_ONCE() under
  *   vqn_host_wait_lock (the promotion work and a closing guest do so
  *   without the guest's lock), read with READ_ONCE() under the guest's lock
  *   as a hint, then again under vqn_host_wait_lock before it counts.
@@ -180,15 +188,8 @@ struct vqn_call;
  * @last_dev: the device vqn_kdev_find() found last, under @lock (a VMM's
  *            calls come a device at a time; an xa_load() was a fifth of a
  *            one-queue call under TCG)
- * @host_waiting: queues wait for a slot the host cap or the user's quota
- *                refused: @host_node is on @user's waitq ("Locking")
- * @host_node: entry on @user's waitq
- * @host_wait_reason: VQNOTIFY_REASON_HOST_CAP or _QUOTA: why it waits
- * @host_refused: the last refusal of vqn_env_host_take_n() (under @lock)
- * @host_serving: the host-wide promotion work serves this guest: it may
- *                take @host_quota host slots although others wait (under
- *                @lock)
- * @host_quota: host slots the work lets this guest take, see above
+ * @line: its place in the line of guests waiting for a slot
+ *        (vqn_pool_line.h, "Locking")
  * @read_lock: serialises readers of the event ring ("Locking")
  * @ev_lock: protects the event ring ("Locking")
  * @ev: event ring of @ev_cap records
@@ -213,12 +214,7 @@ struct vqn_kguest {
 	bool quota_exempt;
 	const char *name;
 	struct vqn_dev *last_dev;
-	bool host_waiting;
-	struct list_head host_node;
-	u8 host_wait_reason;
-	u8 host_refused;
-	bool host_serving;
-	u32 host_quota;
+	struct vqn_line_guest line;
 
 	struct mutex read_lock; /* see above */
 	spinlock_t ev_lock; /* see above */

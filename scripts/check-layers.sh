@@ -3,9 +3,11 @@
 # only downward ("DOC: Layout" in kmod/vqnotify.h). The order is the one of
 # vqnotify-y in ./Kbuild, top to bottom: each kmod/X.o of the built module
 # (default: the sparse build, $BUILD/sparse-6.1/module) may use only
-# symbols that the objects after it define. One exception, by name: the
-# state machine (vqn_sm.o, the bottom) calls its environment, the
-# vqn_env_*() functions vqn_sm.h declares and the files above provide.
+# symbols that the objects after it define. The exceptions, by name: the
+# two pure files call their environment, the functions their headers
+# declare and the files above provide: the state machine (vqn_sm.o, the
+# bottom) the vqn_env_*() of vqn_sm.h, the slot pool's policy
+# (vqn_pool_line.o) the vqn_line_env_*() of vqn_pool_line.h.
 # Prints each file's dependencies; exits non-zero on a use that goes up.
 set -eu
 VQN_SCRIPTS=$(cd "$(dirname "$0")" && pwd)
@@ -45,6 +47,7 @@ for o in $order; do
 		if [ $r -le $rank ]; then
 			case $o:$sym in
 			kmod/vqn_sm:vqn_env_*) ;;
+			kmod/vqn_pool_line:vqn_line_env_*) ;;
 			*)
 				echo "check-layers: $o uses $sym of $by, which is above it"
 				st=1 ;;

@@ -30,17 +30,12 @@ set -eu -o pipefail
 # stdout is reserved for the final assignments: everything else to stderr.
 exec 3>&1 1>&2
 
-logfile=
-# Progress to stderr, and to build.log once there is one.
-log() {
-	printf 'debug-kernel: %s\n' "$*" >&2
-	if [ -n "$logfile" ] && [ -f "$logfile" ]; then
-		printf '### %s: %s\n' "$(date +%T)" "$*" >>"$logfile"
-	fi
-}
-die() { printf 'debug-kernel: error: %s\n' "$*" >&2; exit 1; }
+# log, die and run: lib.sh's; progress to build.log too once there is one.
+VQN_SCRIPTS=$(cd "$(dirname "$0")" && pwd)
+VQN_TAG=debug-kernel VQN_VERBOSE=${VQNOTIFY_DEBUG_KERNEL_VERBOSE:-0} VQN_BUILD_LOG=
+. "$VQN_SCRIPTS/lib.sh"
 
-here=$(cd "$(dirname "$0")" && pwd)
+here=$VQN_SCRIPTS
 fragment=$here/debug.config
 script=$here/$(basename "$0")
 series=${VQNOTIFY_DEBUG_KERNEL_SERIES:-6.12}
@@ -65,18 +60,18 @@ else
 fi
 key=$(cat "$fragment" "$script" | sha256sum | cut -c1-12)
 
-cache=${VQNOTIFY_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/vqnotify}
+cache=$VQN_CACHE
 base=$cache/debug-kernel
 src=$base/src/$srcver
 dir=$base/$srcver-$key
 build=$dir/build
 mods=$dir/mods
-logfile=$dir/build.log
+VQN_BUILD_LOG=$dir/build.log
 
 mkdir -p "$base/src" "$dir" || die "cannot create $dir"
 base=$(cd "$base" && pwd)
 src=$base/src/$srcver dir=$base/$srcver-$key
-build=$dir/build mods=$dir/mods logfile=$dir/build.log
+build=$dir/build mods=$dir/mods VQN_BUILD_LOG=$dir/build.log
 
 # One builder at a time (parallel `make check` runs, other worktrees).
 exec 9>"$base/.lock"
@@ -101,10 +96,10 @@ if [ -f "$dir/env" ]; then
 fi
 
 t0=$(date +%s)
-: >>"$logfile"
+: >>"$VQN_BUILD_LOG"
 log "building the debug kernel from linux-source-$series $pkgver into $dir"
 log "(first run only: ~10 CPU-minutes of compiling, ~2 min when ccache has" \
-	"this .config already; log: $logfile)"
+	"this .config already; log: $VQN_BUILD_LOG)"
 
 # A stray kernel-build variable from a calling make or the environment would
 # change what is built (ARCH, LOCALVERSION, O=, M=...): start clean.
@@ -122,25 +117,6 @@ if command -v ccache >/dev/null; then
 	kmake+=(CC="ccache gcc" HOSTCC="ccache gcc")
 	log "using ccache in $CCACHE_DIR"
 fi
-
-# run DESCRIPTION CMD...: CMD's output to the log (and stderr if verbose).
-run() {
-	local what=$1 rc=0 t
-	shift
-	t=$(date +%s)
-	log "$what"
-	printf '### %s\n' "$*" >>"$logfile"
-	if [ "${VQNOTIFY_DEBUG_KERNEL_VERBOSE:-0}" = 1 ]; then
-		"$@" 2>&1 | tee -a "$logfile" >&2 || rc=$?
-	else
-		"$@" >>"$logfile" 2>&1 || rc=$?
-	fi
-	if [ "$rc" -ne 0 ]; then
-		tail -n 40 "$logfile" >&2
-		die "$what failed (exit $rc); full log: $logfile"
-	fi
-	log "  done in $(($(date +%s) - t)) s"
-}
 
 # 1. Extract the source once per package version (1.3 GiB unpacked).
 if [ ! -f "$src/.extracted" ]; then

@@ -6,8 +6,37 @@
 VQN_CACHE=${VQNOTIFY_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/vqnotify}
 VQN_LIB=${VQN_SCRIPTS:-$(dirname "$0")}/lib.sh
 
-log() { echo "$(basename "$0"): $*" >&2; }
+# Progress and errors to stderr, prefixed with $VQN_TAG (default: the
+# script's name). The scripts that build into the cache with a log of their
+# own (debug-kernel.sh, qemu.sh) set VQN_BUILD_LOG: once that file exists,
+# progress goes there too, and run() runs the steps of the build into it.
+log() {
+	printf '%s: %s\n' "${VQN_TAG:-$(basename "$0")}" "$*" >&2
+	if [ -n "${VQN_BUILD_LOG:-}" ] && [ -f "$VQN_BUILD_LOG" ]; then
+		printf '### %s: %s\n' "$(date +%T)" "$*" >>"$VQN_BUILD_LOG"
+	fi
+}
 die() { log "$*"; exit 1; }
+
+# run WHAT CMD...: a step of a build, CMD's output into $VQN_BUILD_LOG (and
+# to stderr too when VQN_VERBOSE=1); when it fails, the log's last lines
+# and die. Run under `set -o pipefail` (bash) so that tee hides no failure.
+run() {
+	_what=$1 _rc=0 _t=$(date +%s)
+	shift
+	log "$_what"
+	printf '### %s\n' "$*" >>"$VQN_BUILD_LOG"
+	if [ "${VQN_VERBOSE:-0}" = 1 ]; then
+		"$@" 2>&1 | tee -a "$VQN_BUILD_LOG" >&2 || _rc=$?
+	else
+		"$@" >>"$VQN_BUILD_LOG" 2>&1 || _rc=$?
+	fi
+	if [ "$_rc" -ne 0 ]; then
+		tail -n 40 "$VQN_BUILD_LOG" >&2
+		die "$_what failed (exit $_rc); full log: $VQN_BUILD_LOG"
+	fi
+	log "  done in $(($(date +%s) - _t)) s"
+}
 
 # Run "$@" while holding an exclusive lock on $1 (a lock file), so that two
 # concurrent runs (e.g. two `make check` in different clones) never unpack

@@ -30,16 +30,12 @@ set -eu -o pipefail
 
 exec 3>&1 1>&2
 
-logfile=
-log() {
-	printf 'qemu: %s\n' "$*" >&2
-	if [ -n "$logfile" ] && [ -f "$logfile" ]; then
-		printf '### %s: %s\n' "$(date +%T)" "$*" >>"$logfile"
-	fi
-}
-die() { printf 'qemu: error: %s\n' "$*" >&2; exit 1; }
+# log, die and run: lib.sh's; progress to build.log too once there is one.
+VQN_SCRIPTS=$(cd "$(dirname "$0")" && pwd)
+VQN_TAG=qemu VQN_VERBOSE=${VQNOTIFY_QEMU_VERBOSE:-0} VQN_BUILD_LOG=
+. "$VQN_SCRIPTS/lib.sh"
 
-here=$(cd "$(dirname "$0")" && pwd)
+here=$VQN_SCRIPTS
 top=$(cd "$here/.." && pwd)
 patchdir=$top/integrations/qemu
 devices=$patchdir/vqnotify-devices.mak
@@ -86,7 +82,7 @@ keymode=patched
 key=$( { echo "$keymode"; cat "$0" "$devices" $patches $libsrc; } |
 	sha256sum | cut -c1-12)
 
-cache=${VQNOTIFY_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/vqnotify}
+cache=$VQN_CACHE
 base=$cache/qemu
 mkdir -p "$base" || die "cannot create $base"
 base=$(cd "$base" && pwd)
@@ -131,27 +127,9 @@ fi
 
 rm -rf "$dir"
 mkdir -p "$dir"
-logfile=$dir/build.log
-: >"$logfile"
+VQN_BUILD_LOG=$dir/build.log
+: >"$VQN_BUILD_LOG"
 t0=$(date +%s)
-
-run() {
-	local what=$1 rc=0 t
-	shift
-	t=$(date +%s)
-	log "$what"
-	printf '### %s\n' "$*" >>"$logfile"
-	if [ "${VQNOTIFY_QEMU_VERBOSE:-0}" = 1 ]; then
-		"$@" 2>&1 | tee -a "$logfile" >&2 || rc=$?
-	else
-		"$@" >>"$logfile" 2>&1 || rc=$?
-	fi
-	if [ "$rc" -ne 0 ]; then
-		tail -n 40 "$logfile" >&2
-		die "$what failed (exit $rc); full log: $logfile"
-	fi
-	log "  done in $(($(date +%s) - t)) s"
-}
 
 # 1. Debian's source package, once per version, with a private apt config.
 apt=$base/apt

@@ -167,7 +167,7 @@ int sm_check_guest(const struct sm_guest *g, char *msg, size_t len)
 	 */
 	if (sm->nr_waiting && !vqn_sm_limited(sm) &&
 	    sm_user_fits(sm, sm->used + 1, sm->nr_offlimits)) {
-		if (!g->host_waiting)
+		if (!g->line.waiting)
 			return broken(msg, len, "%u wait, budget %u/%u reserve %u, no host wait",
 				      sm->nr_waiting, sm->used, vqn_sm_budget(sm),
 				      sm->vhost_reserve);
@@ -200,27 +200,28 @@ int sm_check_host(const struct sm_host *h, char *msg, size_t len)
 			return ret;
 		}
 		used += g->sm.used;
-		waiters += g->host_waiting;
-		capped += g->host_waiting &&
-			  g->host_wait_reason == VQNOTIFY_REASON_HOST_CAP;
+		waiters += g->line.waiting;
+		capped += g->line.waiting &&
+			  g->line.wait_reason == VQNOTIFY_REASON_HOST_CAP;
 		uused[g->user] += g->sm.used;
-		uwait[g->user] += g->host_waiting;
+		uwait[g->user] += g->line.waiting;
 	}
 	for (i = 0; i < SM_MAX_USERS; i++) {
 		if (uused[i] != h->users[i].used)
 			return broken(msg, len, "user %u used %u, its guests hold %u",
 				      i, h->users[i].used, uused[i]);
-		if (uwait[i] != h->users[i].nr_waiting ||
-		    !uwait[i] != !sm_uline_has(h, i))
+		if (uwait[i] != h->users[i].line.nr_waiting ||
+		    !uwait[i] == !list_empty(&h->users[i].line.node))
 			return broken(msg, len, "user %u: %u waiting, %u guests wait",
-				      i, h->users[i].nr_waiting, uwait[i]);
+				      i, h->users[i].line.nr_waiting, uwait[i]);
 	}
-	if (capped != h->capped)
+	if (capped != h->line.nr_capped)
 		return broken(msg, len, "%u wait for the host cap, %u counted",
-			      capped, h->capped);
+			      capped, h->line.nr_capped);
 	if (used != h->used)
 		return broken(msg, len, "host used %u, guests hold %u", h->used, used);
-	if (waiters != h->waiters)
-		return broken(msg, len, "host waiters %u, %u guests wait", h->waiters, waiters);
+	if (waiters != h->line.nr_waiting)
+		return broken(msg, len, "host waiters %u, %u guests wait",
+			      h->line.nr_waiting, waiters);
 	return 0;
 }

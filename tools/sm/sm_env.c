@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Userspace environment of the vqnotify state machine: the host slot
- * counter, the host-wide promotion "work" and report recording, shared by
- * sm_unit and sm_fuzz; their invariant checks are in sm_check.c.
+ * Userspace environment of the vqnotify state machine and of the slot
+ * pool's policy (kmod/vqn_pool_line.c): the counters of slots, the
+ * host-wide promotion "work" and report recording, shared by sm_unit and
+ * sm_fuzz; their invariant checks are in sm_check.c.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -218,71 +219,71 @@ void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_dev *d, u32 q,
 	record(g, d, q, old, vq->state, label, vq->reason, async);
 }
 
+static struct sm_user *user_of(const struct sm_guest *g)
+{
+	return &g->host->users[g->user];
+}
+
+static struct sm_guest *guest_of_line(struct vqn_line_guest *lg)
+{
+	return container_of(lg, struct sm_guest, line);
+}
+
 /*
- * As the module's vqn_host_may_take(): no overtaking of the guests of its
- * own user, nor of guests waiting for the host cap; behind its own user it
- * waits for what they wait for; served, for what it waited for.
+ * The counters of slots the pool's policy (kmod/vqn_pool_line.c) charges,
+ * as the module's vqn_line_env_*(): no guest is exempt from its quota.
  */
-static u8 host_may_take(const struct sm_guest *g)
+u32 vqn_line_env_charge(struct vqn_line_guest *lg, u32 n)
 {
-	const struct sm_host *h = g->host;
-	const struct sm_user *u = &h->users[g->user];
-	bool self = g->host_waiting;
-	bool self_cap = self && g->host_wait_reason == VQNOTIFY_REASON_HOST_CAP;
+	struct sm_user *u = user_of(guest_of_line(lg));
+	u32 got = u->used < u->max ? min(n, u->max - u->used) : 0;
 
-	if (g->host_serving)
-		return g->host_quota ? VQNOTIFY_REASON_GRANTED :
-				       g->host_wait_reason;
-	if (u->nr_waiting > self)
-		return u->nr_capped ? VQNOTIFY_REASON_HOST_CAP :
-				      VQNOTIFY_REASON_QUOTA;
-	if (h->capped > self_cap)
-		return VQNOTIFY_REASON_HOST_CAP;
-	return VQNOTIFY_REASON_GRANTED;
+	u->used += got;
+	return got;
 }
 
-static u8 host_take(struct sm_guest *g)
+void vqn_line_env_uncharge(struct vqn_line_guest *lg, u32 n)
 {
-	struct sm_host *h = g->host;
-	struct sm_user *u = &h->users[g->user];
-	u8 reason = host_may_take(g);
+	struct sm_guest *g = guest_of_line(lg);
 
-	if (reason == VQNOTIFY_REASON_GRANTED && u->used >= u->max)
-		reason = VQNOTIFY_REASON_QUOTA;
-	if (reason == VQNOTIFY_REASON_GRANTED && h->used >= h->cap)
-		reason = VQNOTIFY_REASON_HOST_CAP;
-	if (reason != VQNOTIFY_REASON_GRANTED) {
-		g->host_refused = reason;
-		return reason;
-	}
-	h->used++;
-	u->used++;
-	if (g->host_serving && g->host_quota)
-		g->host_quota--;
-	return VQNOTIFY_REASON_GRANTED;
+	if (user_of(g)->used < n)
+		guest_error(g, "%u slots uncharged while the user holds %u",
+			    n, user_of(g)->used);
+	else
+		user_of(g)->used -= n;
 }
 
-/* As the module: what one slot at a time would give, at once. */
+u32 vqn_line_env_take(struct vqn_line_guest *lg, u32 n)
+{
+	struct sm_host *h = guest_of_line(lg)->host;
+	u32 got = h->used < h->cap ? min(n, h->cap - h->used) : 0;
+
+	h->used += got;
+	return got;
+}
+
+bool vqn_line_env_room(struct vqn_line_guest *lg)
+{
+	const struct sm_user *u = user_of(guest_of_line(lg));
+
+	return u->used < u->max;
+}
+
 u32 vqn_env_host_take_n(struct vqn_guest_sm *sm, u32 n, u8 *reason)
 {
 	struct sm_guest *g = guest_of(sm);
-	u32 taken;
 
 	if (!n)
 		guest_error(g, "zero host slots asked for");
-	for (taken = 0; taken < n; taken++) {
-		*reason = host_take(g);
-		if (*reason != VQNOTIFY_REASON_GRANTED)
-			break;
-	}
-	return taken;
+	return vqn_line_take_n(&g->host->line, &user_of(g)->line, &g->line, n,
+			       reason);
 }
 
 void vqn_env_host_give_n(struct vqn_guest_sm *sm, u32 n)
 {
 	struct sm_guest *g = guest_of(sm);
 	struct sm_host *h = g->host;
-	struct sm_user *u = &h->users[g->user];
+	struct sm_user *u = user_of(g);
 
 	if (!n || h->used < n || u->used < n) {
 		guest_error(g, "%u host slots given back while %u are taken",
@@ -291,75 +292,19 @@ void vqn_env_host_give_n(struct vqn_guest_sm *sm, u32 n)
 	}
 	h->used -= n;
 	u->used -= n;
-	if (h->waiters)
+	if (h->line.nr_waiting)
 		h->work_pending = true;
 }
 
-static void uline_del(struct sm_host *h, unsigned int user)
-{
-	unsigned int i;
-
-	for (i = 0; i < h->nr_uline; i++)
-		if (h->uline[i] == user)
-			break;
-	if (i == h->nr_uline)
-		return;
-	memmove(&h->uline[i], &h->uline[i + 1], h->nr_uline - i - 1);
-	h->nr_uline--;
-}
-
-bool sm_uline_has(const struct sm_host *h, unsigned int user)
-{
-	for (unsigned int i = 0; i < h->nr_uline; i++)
-		if (h->uline[i] == user)
-			return true;
-	return false;
-}
-
+/* As the module: a slot freed just before the guest waits is not missed. */
 void vqn_env_host_wait(struct vqn_guest_sm *sm)
 {
 	struct sm_guest *g = guest_of(sm);
 	struct sm_host *h = g->host;
-	struct sm_user *u = &h->users[g->user];
-	u8 reason = g->host_refused;
-	int d = (reason == VQNOTIFY_REASON_HOST_CAP) -
-		(g->host_wait_reason == VQNOTIFY_REASON_HOST_CAP);
 
-	if (g->host_waiting) {
-		/* Still waiting, maybe now for the other reason. */
-		h->capped += d;
-		u->nr_capped += d;
-		g->host_wait_reason = reason;
+	if (!vqn_line_wait(&h->line, &user_of(g)->line, &g->line))
 		return;
-	}
-	if (g->host_serving && g->host_quota) {
-		/* Stopped in its own turn: back at the head of its user's. */
-		memmove(&u->waitq[1], &u->waitq[0],
-			u->nr_waiting * sizeof(u->waitq[0]));
-		u->waitq[0] = g;
-	} else {
-		u->waitq[u->nr_waiting] = g;
-	}
-	if (g->host_serving && g->host_quota &&
-	    reason == VQNOTIFY_REASON_HOST_CAP) {
-		/* ... and its user at the head of the line, by the cap. */
-		uline_del(h, g->user);
-		memmove(&h->uline[1], &h->uline[0], h->nr_uline);
-		h->uline[0] = g->user;
-		h->nr_uline++;
-	} else if (!sm_uline_has(h, g->user)) {
-		h->uline[h->nr_uline++] = g->user;
-	}
-	g->host_waiting = true;
-	g->host_wait_reason = reason;
-	u->nr_waiting++;
-	h->waiters++;
-	if (reason == VQNOTIFY_REASON_HOST_CAP) {
-		u->nr_capped++;
-		h->capped++;
-	}
-	/* As the module: a slot freed just before is not missed. */
-	if (h->used < h->cap && u->used < u->max)
+	if (h->used < h->cap && vqn_line_env_room(&g->line))
 		h->work_pending = true;
 }
 
@@ -417,8 +362,11 @@ void sm_host_init(struct sm_host *h, u32 cap)
 
 	memset(h, 0, sizeof(*h));
 	h->cap = cap;
-	for (i = 0; i < SM_MAX_USERS; i++)
+	vqn_line_init(&h->line);
+	for (i = 0; i < SM_MAX_USERS; i++) {
 		h->users[i].max = UINT32_MAX;
+		vqn_line_user_init(&h->users[i].line);
+	}
 }
 
 /* As the admin changing a user's slot limit. */
@@ -435,79 +383,28 @@ void sm_host_set_cap(struct sm_host *h, u32 cap)
 	h->work_pending = true;
 }
 
-static void host_unwait(struct sm_guest *g)
-{
-	struct sm_host *h = g->host;
-	struct sm_user *u = &h->users[g->user];
-	unsigned int i;
-
-	if (!g->host_waiting)
-		return;
-	for (i = 0; i < u->nr_waiting; i++)
-		if (u->waitq[i] == g)
-			break;
-	memmove(&u->waitq[i], &u->waitq[i + 1],
-		(u->nr_waiting - i - 1) * sizeof(u->waitq[0]));
-	u->nr_waiting--;
-	if (!u->nr_waiting)
-		uline_del(h, g->user);
-	h->waiters--;
-	if (g->host_wait_reason == VQNOTIFY_REASON_HOST_CAP) {
-		u->nr_capped--;
-		h->capped--;
-	}
-	g->host_waiting = false;
-}
-
 /*
- * As the module's vqn_host_next(): the first waiting guest of the first
- * user in line with room in its quota; that user goes to the tail.
- */
-static struct sm_guest *host_next(struct sm_host *h)
-{
-	unsigned int i;
-
-	for (i = 0; i < h->nr_uline; i++) {
-		unsigned int user = h->uline[i];
-		struct sm_user *u = &h->users[user];
-		struct sm_guest *g = u->waitq[0];
-
-		if (u->used >= u->max)
-			continue;
-		memmove(&h->uline[i], &h->uline[i + 1], h->nr_uline - i - 1);
-		h->uline[h->nr_uline - 1] = user;
-		host_unwait(g);
-		return g;
-	}
-	return NULL;
-}
-
-/*
- * The module's vqn_host_promote_fn(): serve the waiting guests in turn,
- * round-robin by user then by guest, one slot each, until the cap stops
- * a guest in its turn or no user with room waits. Returns whether the
- * work was pending.
+ * The module's vqn_host_promote_fn(): serve the waiting guests in turn
+ * until the cap stops a guest in its turn or no user with room waits.
+ * Returns whether the work was pending.
  */
 bool sm_host_run_work(struct sm_host *h)
 {
+	struct vqn_line_guest *lg;
+	struct sm_guest *g;
 	bool stop = false;
 
 	if (!h->work_pending)
 		return false;
 	h->work_pending = false;
 	while (!stop && h->used < h->cap) {
-		struct sm_guest *g = host_next(h);
-
-		if (!g)
+		lg = vqn_line_next(&h->line);
+		if (!lg)
 			break;
-		g->host_serving = true;
-		g->host_quota = 1;
+		g = guest_of_line(lg);
 		call_begin(g, NULL);
-		vqn_sm_promote(&g->sm);
+		stop = vqn_line_serve(lg, &g->sm);
 		call_end(g);
-		stop = g->host_quota && g->host_waiting &&
-		       g->host_wait_reason == VQNOTIFY_REASON_HOST_CAP;
-		g->host_serving = false;
 	}
 	return true;
 }
@@ -526,6 +423,7 @@ int sm_guest_open(struct sm_host *h, struct sm_guest *g, u32 budget,
 	vqn_sm_guest_init(&g->sm, budget, reserve, threshold);
 	g->sm.devs = g->devs;
 	g->sm.nr_dev_slots = SM_MAX_DEVS;
+	INIT_LIST_HEAD(&g->line.node);
 	g->host = h;
 	h->guests[i] = g;
 	return 0;
@@ -540,7 +438,7 @@ void sm_guest_close(struct sm_guest *g)
 	for (i = 0; i < SM_MAX_GUESTS; i++)
 		if (h->guests[i] == g)
 			h->guests[i] = NULL;
-	host_unwait(g);
+	vqn_line_unwait(&h->line, &user_of(g)->line, &g->line);
 	g->call_any = true;
 	for (i = 0; i < SM_MAX_DEVS; i++) {
 		if (!g->devs[i])

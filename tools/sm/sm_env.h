@@ -8,11 +8,14 @@
  * sink for the call, which they record beside the events so the checks can
  * tell results from events; the host-wide promotion work and the resets of
  * a closing guest are the environment's, as in vqn_pool.c and vqn_guest.c.
+ * The slot pool's policy is the module's own kmod/vqn_pool_line.c: the
+ * environment keeps its counters of slots (vqn_line_env_*()).
  */
 #ifndef _SM_ENV_H
 #define _SM_ENV_H
 
 #include "vqn_sm.h"
+#include "vqn_pool_line.h"
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -52,53 +55,38 @@ struct sm_guest;
  * struct sm_user - the module's per-user accounting (kmod/vqn_user.c)
  * @used: slots its guests hold
  * @max: its slot quota (UINT32_MAX: none, the default)
- * @nr_waiting: its guests waiting for a slot: the first of @waitq
- * @nr_capped: those waiting for the host cap (the others for @max)
- * @waitq: its waiting guests, in the order they started waiting
+ * @line: its waiting guests (kmod/vqn_pool_line.h)
  */
 struct sm_user {
 	u32 used;
 	u32 max;
-	u32 nr_waiting;
-	u32 nr_capped;
-	struct sm_guest *waitq[SM_MAX_GUESTS];
+	struct vqn_line_user line;
 };
 
 /**
  * struct sm_host - the host-wide part of the module
  * @cap: host-wide slot cap
  * @used: slots taken host-wide
- * @waiters: guests with @host_waiting set
- * @capped: those waiting for the host cap (vqn_host_waiters)
  * @work_pending: the host-wide promotion work is scheduled
  * @guests: open guests
  * @users: users, by index (a guest belongs to user 0 unless told)
- * @uline: users with waiting guests, in turn: the first @nr_uline
- * @nr_uline: entries of @uline
+ * @line: the guests waiting for a slot, host-wide (vqn_host_line)
  */
 struct sm_host {
 	u32 cap;
 	u32 used;
-	u32 waiters;
-	u32 capped;
 	bool work_pending;
 	struct sm_guest *guests[SM_MAX_GUESTS];
 	struct sm_user users[SM_MAX_USERS];
-	u8 uline[SM_MAX_USERS];
-	u32 nr_uline;
+	struct vqn_line line;
 };
 
 /**
  * struct sm_guest - one open guest
  * @sm: the state machine's per-guest state
  * @host: the host it lives on
- * @host_waiting: queues wait for a slot the host cap or the user's quota
- *                refused
- * @host_wait_reason: HOST_CAP or QUOTA: what it waits for
- * @host_refused: the last refusal of vqn_env_host_take()
+ * @line: its place in the line of guests waiting for a slot
  * @user: index of its user in the host's users
- * @host_serving: the promotion work serves this guest (@host_quota slots)
- * @host_quota: host slots the work lets this guest take
  * @devs: devices, by slot (id is the slot + 1)
  * @acquired: the device had a per-queue acquire since its last reset: its
  *            queues may be ASSIGNED without DRIVER_OK
@@ -118,12 +106,8 @@ struct sm_host {
 struct sm_guest {
 	struct vqn_guest_sm sm;
 	struct sm_host *host;
-	bool host_waiting;
-	u8 host_wait_reason;
-	u8 host_refused;
+	struct vqn_line_guest line;
 	u8 user;
-	bool host_serving;
-	u32 host_quota;
 	struct vqn_dev *devs[SM_MAX_DEVS];
 	bool acquired[SM_MAX_DEVS];
 	u64 counts[VQNOTIFY_NR_COUNTERS];
@@ -183,8 +167,6 @@ bool sm_edge_legal(u8 old, u8 new, u8 label, bool async);
 bool sm_user_fits(const struct vqn_guest_sm *sm, u32 held, u32 offlimits);
 int sm_check_guest(const struct sm_guest *g, char *msg, size_t len);
 int sm_check_host(const struct sm_host *h, char *msg, size_t len);
-/* Is @user in the host's round of users with waiting guests? */
-bool sm_uline_has(const struct sm_host *h, unsigned int user);
 
 const char *sm_state_name(u8 state);
 const char *sm_label_name(u8 label);

@@ -336,8 +336,8 @@ static void op_vhost(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 	u32 budget = vqn_sm_budget(&g->sm);
 	/* Full, or others wait for a host slot first (fairness). */
 	bool host_full = w->host.used >= w->host.cap ||
-			 (w->host.waiters &&
-			  !(w->host.waiters == 1 && g->host_waiting));
+			 (w->host.line.nr_waiting &&
+			  !(w->host.line.nr_waiting == 1 && g->line.waiting));
 	bool had_grants = g->sm.assigned.first != VQN_NIL;
 	bool dev_quiescent = vqn_sm_dev_quiescent(d);
 	u64 counts[VQNOTIFY_NR_COUNTERS];
@@ -726,9 +726,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	for (i = 0; i < w.nr_guests; i++)
 		guest_close(&w, i);
-	if (w.host.used || w.host.waiters)
+	if (w.host.used || w.host.line.nr_waiting)
 		fail(&w, "all guests closed, host used %u waiters %u",
-		     w.host.used, w.host.waiters);
+		     w.host.used, w.host.line.nr_waiting);
 	return 0;
 }
 

@@ -134,7 +134,7 @@ TEST_F(sm, b_refused_for_lack_of_slots_waits)
 	EXPECT_TRUE(waiting(&d->vqs[8]));
 	EXPECT_TRUE(waiting(&d->vqs[9]));
 	EXPECT_EQ(2, self->g.sm.nr_waiting);
-	EXPECT_FALSE(self->g.host_waiting);
+	EXPECT_FALSE(self->g.line.waiting);
 	check_invariants(_metadata, self);
 }
 
@@ -176,8 +176,8 @@ TEST_F(sm, b_refused_at_host_cap_waits_for_the_host)
 	REPORT(&d->vqs[2], D, D, NONE, HOST_CAP, false);
 	REPORT(&d->vqs[3], D, D, NONE, HOST_CAP, false);
 	EXPECT_EQ(2, self->g.sm.nr_waiting);
-	EXPECT_TRUE(self->g.host_waiting);
-	EXPECT_EQ(1, self->host.waiters);
+	EXPECT_TRUE(self->g.line.waiting);
+	EXPECT_EQ(1, self->host.line.nr_waiting);
 	EXPECT_EQ(2, self->host.used);
 	check_invariants(_metadata, self);
 }

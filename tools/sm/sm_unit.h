@@ -45,7 +45,7 @@ FIXTURE_TEARDOWN(sm)
 		EXPECT_EQ(0, self->g2.errors) TH_LOG("%s", self->g2.err);
 	}
 	EXPECT_EQ(0, self->host.used);
-	EXPECT_EQ(0, self->host.waiters);
+	EXPECT_EQ(0, self->host.line.nr_waiting);
 	EXPECT_EQ(0, vqn_shim_warnings);
 }
 

@@ -80,7 +80,7 @@ TEST_F(sm, host_cap_promotion_in_guest_order)
 	d2 = dev_ok(_metadata, &self->g2, 2);
 	EXPECT_EQ(2, self->g.sm.nr_waiting);
 	EXPECT_EQ(2, self->g2.sm.nr_waiting);
-	EXPECT_EQ(2, self->host.waiters);
+	EXPECT_EQ(2, self->host.line.nr_waiting);
 	check_invariants(_metadata, self);
 
 	/* One more slot: the first guest takes it and blocks the walk. */
@@ -96,7 +96,7 @@ TEST_F(sm, host_cap_promotion_in_guest_order)
 	EXPECT_EQ(A, d->vqs[5].state);
 	EXPECT_EQ(A, d2->vqs[1].state);
 	EXPECT_EQ(VQNOTIFY_REASON_PROMOTED, d2->vqs[1].reason);
-	EXPECT_EQ(0, self->host.waiters);
+	EXPECT_EQ(0, self->host.line.nr_waiting);
 	EXPECT_EQ(8, self->host.used);
 	check_invariants(_metadata, self);
 }
@@ -121,7 +121,7 @@ TEST_F(sm, host_slot_freed_by_another_guest)
 	sm_reports_clear(&self->g);
 	sm_host_run_work(&self->host);
 	REPORT(&d->vqs[1], D, A, R, PROMOTED, true);
-	EXPECT_FALSE(self->g.host_waiting);
+	EXPECT_FALSE(self->g.line.waiting);
 	check_invariants(_metadata, self);
 }
 
@@ -324,7 +324,7 @@ TEST_F(sm, close_releases_every_slot)
 	ASSERT_EQ(0, sm_host_notifier(&self->g2, d, 0, true));
 	dev_ok(_metadata, &self->g, 2);
 	EXPECT_EQ(6, self->host.used);
-	EXPECT_TRUE(self->g.host_waiting);
+	EXPECT_TRUE(self->g.line.waiting);
 
 	sm_guest_close(&self->g2);
 	self->g2_open = false;
@@ -351,8 +351,8 @@ TEST_F(sm, user_quota_refuses_and_holds_up_no_other_user)
 	EXPECT_EQ(3, self->g.sm.nr_assigned);
 	EXPECT_EQ(VQNOTIFY_REASON_QUOTA, d->vqs[3].reason);
 	EXPECT_EQ(VQNOTIFY_REASON_QUOTA, d->vqs[4].reason);
-	EXPECT_TRUE(self->g.host_waiting);
-	EXPECT_EQ(0, self->host.capped);
+	EXPECT_TRUE(self->g.line.waiting);
+	EXPECT_EQ(0, self->host.line.nr_capped);
 	d2 = dev_ok(_metadata, &self->g2, 4);
 	EXPECT_EQ(4, self->g2.sm.nr_assigned);
 	check_invariants(_metadata, self);
@@ -362,7 +362,7 @@ TEST_F(sm, user_quota_refuses_and_holds_up_no_other_user)
 	EXPECT_TRUE(sm_host_run_work(&self->host));
 	EXPECT_EQ(A, d->vqs[4].state);
 	EXPECT_EQ(VQNOTIFY_REASON_PROMOTED, d->vqs[4].reason);
-	EXPECT_EQ(0, self->host.waiters);
+	EXPECT_EQ(0, self->host.line.nr_waiting);
 	check_invariants(_metadata, self);
 	(void)d2;
 }
@@ -388,7 +388,7 @@ TEST_F(sm, freed_slots_round_robin_by_user)
 	open_g2(_metadata, self, 16);
 	self->g2.user = 1;
 	dev_ok(_metadata, &self->g2, 4);
-	EXPECT_EQ(3, self->host.capped);
+	EXPECT_EQ(3, self->host.line.nr_capped);
 	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP,
 		  self->g2.sm.waiting.first == VQN_NIL ? 0 :
 		  vqn_sm_queue(&self->g2.sm, self->g2.sm.waiting.first)->reason);

@@ -121,7 +121,7 @@ TEST_F(sm, c_preemption_at_host_cap_waits_for_the_host)
 	ASSERT_EQ(0, sm_host_notifier(&self->g, v, 0, true));
 	ASSERT_TRUE(waiting(&d->vqs[1]));
 	/* ...so q1 waits for the host, and gets the next free host slot. */
-	EXPECT_TRUE(self->g.host_waiting);
+	EXPECT_TRUE(self->g.line.waiting);
 	sm_guest_close(&self->g2);
 	self->g2_open = false;
 	EXPECT_TRUE(self->host.work_pending);

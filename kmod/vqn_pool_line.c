@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The slot pool's policy (vqn_pool_line.h): pure logic, built by the module
+ * and, unchanged, by the userspace tests (tools/sm) through vqn_user_shim.h.
+ *
+ * Fairness: while guests wait for a slot, freed slots go to them in turn
+ * by the promotion work (vqn_line_next(), vqn_line_serve()): round-robin
+ * over the users whose guests wait, then over each user's guests, one slot
+ * each. A guest that asks later waits behind the guests of its own user,
+ * and behind every guest waiting for the host cap; guests waiting for
+ * their user's quota hold up no other user. A guest that is the only one
+ * waiting serves itself.
+ *
+ * Behind its own user's guests a guest waits for what they wait for: the
+ * host cap if any of them does, else its user's quota, which holds up no
+ * other user. A guest whose turn in the promotion work is over waits
+ * again for what it waited for.
+ */
+#include "vqn_sm.h"
+#include "vqn_pool_line.h"
+
+/* Without the line's lock: the counters are read with READ_ONCE(). */
+static u8 vqn_line_may_take(const struct vqn_line *line,
+			    const struct vqn_line_user *lu,
+			    const struct vqn_line_guest *lg)
+{
+	bool self = READ_ONCE(lg->waiting);
+	bool self_cap = self && lg->wait_reason == VQNOTIFY_REASON_HOST_CAP;
+
+	if (lg->serving)
+		return lg->quota ? VQNOTIFY_REASON_GRANTED : lg->wait_reason;
+	if (READ_ONCE(lu->nr_waiting) > self)
+		return READ_ONCE(lu->nr_capped) ? VQNOTIFY_REASON_HOST_CAP :
+						  VQNOTIFY_REASON_QUOTA;
+	if (READ_ONCE(line->nr_capped) > self_cap)
+		return VQNOTIFY_REASON_HOST_CAP;
+	return VQNOTIFY_REASON_GRANTED;
+}
+
+/*
+ * Up to @n slots, charged to the user and to the host: as many as the
+ * user's quota and then the host cap leave. In its turn of the promotion
+ * work a guest takes at most its turn's quota. What one slot at a time
+ * would give: the quota and the cap refuse alike every slot after the
+ * first they refuse. *@reason says why the next slot was refused.
+ */
+u32 vqn_line_take_n(struct vqn_line *line, struct vqn_line_user *lu,
+		    struct vqn_line_guest *lg, u32 n, u8 *reason)
+{
+	u32 want = n, got = 0, charged;
+
+	*reason = vqn_line_may_take(line, lu, lg);
+	if (*reason != VQNOTIFY_REASON_GRANTED)
+		goto refused;
+	if (lg->serving) {
+		n = min(n, lg->quota);
+		*reason = lg->wait_reason;
+	}
+	charged = vqn_line_env_charge(lg, n);
+	if (charged < n)
+		*reason = VQNOTIFY_REASON_QUOTA;
+	if (charged)
+		got = vqn_line_env_take(lg, charged);
+	if (got < charged) {
+		vqn_line_env_uncharge(lg, charged - got);
+		*reason = VQNOTIFY_REASON_HOST_CAP;
+	}
+	if (lg->serving)
+		lg->quota -= got;
+	if (got == want)
+		return got;
+refused:
+	lg->refused = *reason;
+	return got;
+}
+
+/* One guest of @lu more (@d 1) or less (-1) waits for the host cap. */
+static void vqn_line_capped(struct vqn_line *line, struct vqn_line_user *lu,
+			    int d)
+{
+	WRITE_ONCE(line->nr_capped, line->nr_capped + d);
+	WRITE_ONCE(lu->nr_capped, lu->nr_capped + d);
+}
+
+/*
+ * The guest has queues waiting for a slot (the last refusal says why): it
+ * joins its user's line at the tail, and its user the host's line, or
+ * keeps its place at the head when the cap stopped it during its own turn.
+ * False when it waits already for that reason: nothing changed.
+ */
+bool vqn_line_wait(struct vqn_line *line, struct vqn_line_user *lu,
+		   struct vqn_line_guest *lg)
+{
+	u8 reason = lg->refused;
+	bool cap = reason == VQNOTIFY_REASON_HOST_CAP;
+	bool front;
+
+	if (lg->waiting) {
+		if (lg->wait_reason == reason)
+			return false;
+		/* Still waiting, now for the other reason. */
+		vqn_line_capped(line, lu, cap ? 1 : -1);
+		lg->wait_reason = reason;
+		return true;
+	}
+	front = lg->serving && lg->quota;
+	if (front)
+		list_add(&lg->node, &lu->waitq);
+	else
+		list_add_tail(&lg->node, &lu->waitq);
+	if (front && cap)
+		list_move(&lu->node, &line->users);
+	else if (list_empty(&lu->node))
+		list_add_tail(&lu->node, &line->users);
+	WRITE_ONCE(lg->waiting, true);
+	lg->wait_reason = reason;
+	WRITE_ONCE(lu->nr_waiting, lu->nr_waiting + 1);
+	WRITE_ONCE(line->nr_waiting, line->nr_waiting + 1);
+	if (cap)
+		vqn_line_capped(line, lu, 1);
+	return true;
+}
+
+/* Take @lg, a guest of @lu, out of the line, if it waits. */
+void vqn_line_unwait(struct vqn_line *line, struct vqn_line_user *lu,
+		     struct vqn_line_guest *lg)
+{
+	if (!lg->waiting)
+		return;
+	list_del_init(&lg->node);
+	if (list_empty(&lu->waitq))
+		list_del_init(&lu->node);
+	WRITE_ONCE(lg->waiting, false);
+	WRITE_ONCE(lu->nr_waiting, lu->nr_waiting - 1);
+	WRITE_ONCE(line->nr_waiting, line->nr_waiting - 1);
+	if (lg->wait_reason == VQNOTIFY_REASON_HOST_CAP)
+		vqn_line_capped(line, lu, -1);
+}
+
+/*
+ * The next guest to serve, out of the line: the first waiting guest of the
+ * first user in line with room in its quota; that user goes to the tail of
+ * the line. O(users in line) per slot handed out. NULL: none.
+ */
+struct vqn_line_guest *vqn_line_next(struct vqn_line *line)
+{
+	struct vqn_line_guest *lg;
+	struct vqn_line_user *lu;
+
+	list_for_each_entry(lu, &line->users, node) {
+		lg = list_first_entry(&lu->waitq, struct vqn_line_guest, node);
+		if (vqn_line_env_room(lg)) {
+			list_move_tail(&lu->node, &line->users);
+			vqn_line_unwait(line, lu, lg);
+			return lg;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The turn of @lg, the guest of @sm, out of the line: one slot (a guest
+ * with more waiting queues goes back to the tail of its user's line).
+ * True when the cap stopped it before it took its slot: the promotion work
+ * stops too.
+ */
+bool vqn_line_serve(struct vqn_line_guest *lg, struct vqn_guest_sm *sm)
+{
+	bool stop;
+
+	lg->serving = true;
+	lg->quota = 1;
+	vqn_sm_promote(sm);
+	stop = lg->quota && lg->waiting &&
+	       lg->wait_reason == VQNOTIFY_REASON_HOST_CAP;
+	lg->serving = false;
+	return stop;
+}

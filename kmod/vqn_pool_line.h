@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The slot pool's policy: who may take a host-wide slot now, and the lines
+ * of guests waiting for one. Pure logic, like the state machine: no locks,
+ * no allocation, no work. The module (vqn_pool.c) and the userspace tests
+ * (tools/sm/sm_env.c) build the same vqn_pool_line.c; each is the
+ * environment: it holds the counters of slots, provides the vqn_line_env_*()
+ * functions declared at the end of this file, locks, orders and schedules.
+ *
+ * The caller of vqn_line_take_n() and vqn_line_serve() holds the guest's
+ * lock; of vqn_line_wait(), vqn_line_unwait() and vqn_line_next() the
+ * line's lock (and of vqn_line_wait() the guest's too). The counters of
+ * the line are written with WRITE_ONCE() under the line's lock and read
+ * without it with READ_ONCE() ("DOC: Locking" in vqnotify.h).
+ */
+#ifndef _VQN_POOL_LINE_H
+#define _VQN_POOL_LINE_H
+
+#ifdef __KERNEL__
+#include <linux/compiler.h>
+#include <linux/list.h>
+#include <linux/types.h>
+#else
+#include "vqn_user_shim.h"
+#endif
+
+struct vqn_guest_sm;
+
+/**
+ * struct vqn_line - the guests waiting for a slot, host-wide
+ * @users: the users with waiting guests, in turn (vqn_line_user.node)
+ * @nr_waiting: guests waiting
+ * @nr_capped: those waiting for the host cap: no guest overtakes them
+ */
+struct vqn_line {
+	struct list_head users;
+	u32 nr_waiting;
+	u32 nr_capped;
+};
+
+/**
+ * struct vqn_line_user - one user's guests waiting for a slot
+ * @node: on vqn_line.users while @waitq is not empty
+ * @waitq: its waiting guests, in the order they started waiting
+ * @nr_waiting: entries on @waitq
+ * @nr_capped: those waiting for the host cap (the others for the quota)
+ */
+struct vqn_line_user {
+	struct list_head node;
+	struct list_head waitq;
+	u32 nr_waiting;
+	u32 nr_capped;
+};
+
+/**
+ * struct vqn_line_guest - one guest's place
+ * @node: on its user's waitq while @waiting
+ * @quota: slots its turn lets it take, while @serving
+ * @waiting: queues wait for a slot the host cap or the user's quota refused
+ * @wait_reason: VQNOTIFY_REASON_HOST_CAP or _QUOTA: what it waits for
+ * @refused: the last refusal of vqn_line_take_n()
+ * @serving: the promotion work serves it: it may take @quota slots
+ *           although others wait
+ */
+struct vqn_line_guest {
+	struct list_head node;
+	u32 quota;
+	bool waiting;
+	u8 wait_reason;
+	u8 refused;
+	bool serving;
+};
+
+static inline void vqn_line_init(struct vqn_line *line)
+{
+	INIT_LIST_HEAD(&line->users);
+	line->nr_waiting = 0;
+	line->nr_capped = 0;
+}
+
+static inline void vqn_line_user_init(struct vqn_line_user *lu)
+{
+	INIT_LIST_HEAD(&lu->node);
+	INIT_LIST_HEAD(&lu->waitq);
+	lu->nr_waiting = 0;
+	lu->nr_capped = 0;
+}
+
+/* Does @lg wait already, for @reason? Without the line's lock: a hint. */
+static inline bool vqn_line_waits_for(const struct vqn_line_guest *lg,
+				      u8 reason)
+{
+	return READ_ONCE(lg->waiting) && lg->wait_reason == reason;
+}
+
+u32 vqn_line_take_n(struct vqn_line *line, struct vqn_line_user *lu,
+		    struct vqn_line_guest *lg, u32 n, u8 *reason);
+bool vqn_line_wait(struct vqn_line *line, struct vqn_line_user *lu,
+		   struct vqn_line_guest *lg);
+void vqn_line_unwait(struct vqn_line *line, struct vqn_line_user *lu,
+		     struct vqn_line_guest *lg);
+struct vqn_line_guest *vqn_line_next(struct vqn_line *line);
+bool vqn_line_serve(struct vqn_line_guest *lg, struct vqn_guest_sm *sm);
+
+/*
+ * Provided by the environment: the counters of slots.
+ *
+ * vqn_line_env_charge() charges up to @n slots to @lg's user, as many as
+ * its quota leaves (all of them when the quota does not apply to the
+ * guest), and returns how many; vqn_line_env_uncharge() gives @n back.
+ * vqn_line_env_take() takes up to @n host-wide slots below the host cap and
+ * returns how many. vqn_line_env_room(): may @lg take a slot its user's
+ * quota allows, if the host has one?
+ */
+u32 vqn_line_env_charge(struct vqn_line_guest *lg, u32 n);
+void vqn_line_env_uncharge(struct vqn_line_guest *lg, u32 n);
+u32 vqn_line_env_take(struct vqn_line_guest *lg, u32 n);
+bool vqn_line_env_room(struct vqn_line_guest *lg);
+
+#endif /* _VQN_POOL_LINE_H */
