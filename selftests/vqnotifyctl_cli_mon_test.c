@@ -383,6 +383,45 @@ TEST_F(mon, calls_group_same_lines)
 		free(out[i]);
 }
 
+/* DRIVER_OK of eight queues: one CALL_NTF of eight results. */
+static void mon_eight(void)
+{
+	struct vqn_result res[8];
+	struct vqn_guest *g;
+	uint32_t dev;
+
+	if (vqn_open(&g, "mon-c"))
+		return;
+	if (!vqn_dev_add(g, VQNOTIFY_TRANSPORT_MMIO, 8, "cdev", &dev))
+		vqn_set_status(g, dev, 0x0f, NULL, res, 8);
+	vqn_close(g);
+}
+
+/*
+ * count N shows N events, even when they came in one message (a call's
+ * results) or in one receive (a queue's each), from either group.
+ */
+TEST_F(mon, count_within_a_message)
+{
+	static const char *const group[2] = { "monitor", "calls" };
+	struct mon_run m;
+	int i, lines;
+	char *l;
+
+	for (i = 0; i < 2; i++) {
+		mon_start_group(&m, group[i], (const char *[]){ "monitor",
+				"events", "queue", "guest", "mon-c", "count",
+				"3", NULL });
+		ASSERT_EQ(0, mon_wait(&m, mon_eight, self->out))
+			TH_LOG("%s: %s", group[i], self->out);
+		for (lines = 0, l = self->out; (l = strchr(l, '\n')); l++)
+			lines++;
+		EXPECT_EQ(3, lines) TH_LOG("%s: %s", group[i], self->out);
+		EXPECT_TRUE(line_starts(self->out, "[queue] guest "))
+			TH_LOG("%s: %s", group[i], self->out);
+	}
+}
+
 /* A bad VQNOTIFYCTL_MONITOR_GROUP: an error, not a guess. */
 TEST(monitor_bad_group)
 {

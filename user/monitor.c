@@ -349,10 +349,10 @@ static bool mon_refused(uint32_t reason)
 
 /*
  * CALL_NTF: a call's results, or (async) transitions nobody called for,
- * packed; a line each, as the monitor group's QUEUE_NTF and REFUSAL_NTF.
- * Returns false when count is reached (the rest is not shown).
+ * packed; a line each, as the monitor group's QUEUE_NTF and REFUSAL_NTF,
+ * until count is reached (the rest is not shown).
  */
-static bool mon_call_event(struct mon *m, struct nlattr **tb)
+static void mon_call_event(struct mon *m, struct nlattr **tb)
 {
 	const struct nlattr *a = tb[VQNOTIFY_A_CALL_RESULTS];
 	struct vqnotify_vq_result r;
@@ -366,7 +366,7 @@ static bool mon_call_event(struct mon *m, struct nlattr **tb)
 	bool refusal;
 
 	if (!a)
-		return true;
+		return;
 	nr = nla_len(a) / sizeof(r);
 	for (i = 0; i < nr && !stop; i++) {
 		/* Records of 8 bytes, attribute data aligned to 4. */
@@ -383,7 +383,6 @@ static bool mon_call_event(struct mon *m, struct nlattr **tb)
 		if (mon_vq_event(m, &v, refusal) && m->left && !--m->left)
 			stop = 1;
 	}
-	return !stop;
 }
 
 static int cb_monitor(struct nl_msg *msg, void *arg)
@@ -394,6 +393,9 @@ static int cb_monitor(struct nl_msg *msg, void *arg)
 	int max = VQNOTIFY_A_TRANSITION_MAX;
 	bool shown;
 
+	/* count reached: not one more of the messages received with it */
+	if (stop)
+		return NL_STOP;
 	if (gh->cmd == VQNOTIFY_CMD_GUEST_ADD_NTF ||
 	    gh->cmd == VQNOTIFY_CMD_GUEST_DEL_NTF ||
 	    gh->cmd == VQNOTIFY_CMD_GUEST_CHANGE_NTF)
