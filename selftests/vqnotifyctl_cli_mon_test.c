@@ -89,19 +89,29 @@ static void mon_act(void)
 	vqn_close(g);
 }
 
-/* A queue refused: budget 7 (not limited), eight queues at DRIVER_OK. */
-static void mon_refuse(void)
+/*
+ * Guest @name, its own budget @budget (0: none set), a device @dname of
+ * eight queues at DRIVER_OK, closed.
+ */
+static void mon_eight_queues(const char *name, uint32_t budget,
+			     const char *dname)
 {
 	struct vqn_result res[8];
 	struct vqn_guest *g;
 	uint32_t dev;
 
-	if (vqn_open(&g, "mon-r"))
+	if (vqn_open(&g, name))
 		return;
-	if (!vqn_set_budget(g, 7) &&
-	    !vqn_dev_add(g, VQNOTIFY_TRANSPORT_MMIO, 8, "rdev", &dev))
+	if ((!budget || !vqn_set_budget(g, budget)) &&
+	    !vqn_dev_add(g, VQNOTIFY_TRANSPORT_MMIO, 8, dname, &dev))
 		vqn_set_status(g, dev, 0x0f, NULL, res, 8);
 	vqn_close(g);
+}
+
+/* A queue refused: budget 7 (not limited), eight queues at DRIVER_OK. */
+static void mon_refuse(void)
+{
+	mon_eight_queues("mon-r", 7, "rdev");
 }
 
 FIXTURE(mon) {
@@ -386,15 +396,7 @@ TEST_F(mon, calls_group_same_lines)
 /* DRIVER_OK of eight queues: one CALL_NTF of eight results. */
 static void mon_eight(void)
 {
-	struct vqn_result res[8];
-	struct vqn_guest *g;
-	uint32_t dev;
-
-	if (vqn_open(&g, "mon-c"))
-		return;
-	if (!vqn_dev_add(g, VQNOTIFY_TRANSPORT_MMIO, 8, "cdev", &dev))
-		vqn_set_status(g, dev, 0x0f, NULL, res, 8);
-	vqn_close(g);
+	mon_eight_queues("mon-c", 0, "cdev");
 }
 
 /*
