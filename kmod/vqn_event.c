@@ -9,7 +9,8 @@
  * hand them to the monitor (struct vqn_monitor_ops: the netlink family
  * registers itself at init, so that nothing here calls up into it);
  * vqn_env_report() then queues an event on the guest's ring, which the VMM
- * reads from its file.
+ * reads from its file, and holds the transitions for the calls group until
+ * what made them ends (vqn_monitor_flush()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -58,10 +59,75 @@ void vqn_monitor_set(const struct vqn_monitor_ops *ops)
 	vqn_monitor = ops;
 }
 
+/*
+ * The transitions no call asked for ((p), (r)) and a closing guest's
+ * resets (g), held for the calls group: one CALL_NTF with async per device
+ * for each call, promotion turn, change of limits or close that made them,
+ * where that ends (vqn_monitor_flush()), instead of one message each (the
+ * monitor group's). Under the guest's lock; allocated on first use.
+ */
+#define VQN_ASYNC_MAX	256	/* results a message: 2 KiB */
+
+struct vqn_async {
+	u32 dev_id;
+	u32 nr;
+	char dev_name[VQNOTIFY_NAME_LEN];
+	struct vqnotify_vq_result res[VQN_ASYNC_MAX];
+};
+
+/*
+ * What the guest holds for the calls group goes out, before whatever the
+ * caller reports next: the order of the monitor group's messages. Called
+ * where a call, a promotion turn or a change of limits ends, and before a
+ * guest's or device's notification.
+ */
+void vqn_monitor_flush(struct vqn_kguest *g)
+{
+	struct vqn_async *a = g->async;
+
+	lockdep_assert_held(&g->lock);
+	if (!a || !a->nr)
+		return;
+	vqn_monitor->call(g->id, g->name, a->dev_id, a->dev_name, a->res,
+			  a->nr, true);
+	a->nr = 0;
+}
+
+static void vqn_async_add(struct vqn_kguest *g, struct vqn_dev *d, u32 queue,
+			  u8 old, u8 label)
+{
+	const struct vqn_vq *vq = &d->vqs[queue];
+	struct vqnotify_vq_result r = {
+		.queue = queue, .old_state = old, .new_state = vq->state,
+		.label = label, .reason = vq->reason,
+	};
+	struct vqn_async *a = g->async;
+
+	if (!a) {
+		a = kmalloc(sizeof(*a), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		if (!a) {
+			/* Alone then (a failed message is an overrun). */
+			vqn_monitor->call(g->id, g->name, d->id, d->name, &r,
+					  1, true);
+			return;
+		}
+		a->nr = 0;
+		g->async = a;
+	}
+	if (a->nr && (a->dev_id != d->id || a->nr == VQN_ASYNC_MAX))
+		vqn_monitor_flush(g);
+	if (!a->nr) {
+		a->dev_id = d->id;
+		strscpy(a->dev_name, d->name, sizeof(a->dev_name));
+	}
+	a->res[a->nr++] = r;
+}
+
 /* @cmd: GUEST_ADD_NTF, GUEST_DEL_NTF or GUEST_CHANGE_NTF */
 void vqn_monitor_guest(struct vqn_kguest *g, u8 cmd)
 {
 	lockdep_assert_held(&g->lock);
+	vqn_monitor_flush(g);
 	/* Called once per open and once per close: counted here. */
 	if (cmd == VQNOTIFY_CMD_GUEST_ADD_NTF)
 		this_cpu_inc(vqn_stats.guests_opened);
@@ -73,6 +139,7 @@ void vqn_monitor_guest(struct vqn_kguest *g, u8 cmd)
 void vqn_monitor_dev(struct vqn_kguest *g, struct vqn_dev *d, bool add)
 {
 	lockdep_assert_held(&g->lock);
+	vqn_monitor_flush(g);
 	vqn_monitor->dev(g, d, add);
 }
 
@@ -138,6 +205,7 @@ static void vqn_event_push(struct vqn_kguest *g, struct vqnotify_event *ev)
 	wake_up_interruptible_poll(&g->wq, EPOLLIN | EPOLLRDNORM);
 }
 
+/* After a change of the guest's limits: its (p) and (r) go out too. */
 void vqn_event_budget(struct vqn_kguest *g)
 {
 	struct vqnotify_event ev = {
@@ -146,6 +214,7 @@ void vqn_event_budget(struct vqn_kguest *g)
 	};
 
 	lockdep_assert_held(&g->lock);
+	vqn_monitor_flush(g);
 	vqn_event_push(g, &ev);
 }
 
@@ -166,6 +235,7 @@ void vqn_event_free(struct vqn_kguest *g)
 {
 	mutex_destroy(&g->read_lock);
 	kvfree(g->ev);
+	kfree(g->async);
 }
 
 /* read() of the guest's file: whole records, at least one. */
@@ -278,9 +348,9 @@ static void vqn_observe(struct vqn_kguest *g, struct vqn_dev *d, u32 queue,
 
 /*
  * Changes the VMM did not ask for ((p), (r)): counted, traced, told to the
- * monitor and queued on the guest's ring as they happen. A closing guest's
- * resets come here too, without a sink: they are observed, and nobody
- * reads events any more.
+ * monitor group and queued on the guest's ring as they happen, held for
+ * the calls group. A closing guest's resets come here too, without a
+ * sink: they are observed, and nobody reads events any more.
  */
 void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_dev *d, u32 queue,
 		    u8 old, u8 label, bool async)
@@ -296,10 +366,20 @@ void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_dev *d, u32 queue,
 		.label = label,
 		.reason = vq->reason,
 	};
+	unsigned int obs = vqn_monitor->listeners();
 
 	lockdep_assert_held(&g->lock);
-	vqn_observe(g, d, queue, old, label,
-		    vqn_monitor->listeners() & VQN_OBS_MONITOR);
+	vqn_observe(g, d, queue, old, label, obs & VQN_OBS_MONITOR);
+	if (obs & VQN_OBS_CALLS &&
+	    (label != VQNOTIFY_LABEL_NONE || vqn_refused(vq->reason))) {
+		vqn_async_add(g, d, queue, old, label);
+		/*
+		 * A turn of the host-wide promotion work (vqn_pool.c, below
+		 * us: it cannot call vqn_monitor_flush()) is one (r).
+		 */
+		if (g->line.serving)
+			vqn_monitor_flush(g);
+	}
 	if (async)
 		vqn_event_push(g, &ev);
 }
@@ -323,7 +403,8 @@ void vqn_monitor_call(u32 guest_id, const char *guest_name, u32 dev_id,
 		      const char *dev_name,
 		      const struct vqnotify_vq_result *res, u32 nr)
 {
-	vqn_monitor->call(guest_id, guest_name, dev_id, dev_name, res, nr);
+	vqn_monitor->call(guest_id, guest_name, dev_id, dev_name, res, nr,
+			  false);
 }
 
 #define VQN_TRACE_RUNS	64	/* per vq_call event: 512 bytes */
@@ -370,7 +451,10 @@ static void vqn_call_trace(struct vqn_kguest *g, const struct vqn_call *call)
  * The results of a call, from its sink, under the guest's lock: counted
  * host-wide, and when an observer wants them, traced (as vq_call events,
  * and one by one for who enabled vq_transition or vq_refusal) and told to
- * the monitor one by one.
+ * the monitor one by one. The calls group gets first what the call did
+ * that it did not ask for; its results are vqn_call_end()'s, after the
+ * guest is unlocked, but those of a removed device go now, before its
+ * DEV_DEL_NTF, as the monitor group's do.
  */
 void vqn_call_report(struct vqn_kguest *g, struct vqn_call *call)
 {
@@ -380,6 +464,7 @@ void vqn_call_report(struct vqn_kguest *g, struct vqn_call *call)
 	u32 i;
 
 	lockdep_assert_held(&g->lock);
+	vqn_monitor_flush(g);
 	if (call->reported || !s->nr)
 		return;
 	call->reported = true;
@@ -402,6 +487,12 @@ void vqn_call_report(struct vqn_kguest *g, struct vqn_call *call)
 	}
 	if (!s->res)
 		return;
+	/* Removed: out of the state machine's table (vqn_sm_dev_remove()). */
+	if (call->obs & VQN_OBS_CALLS && g->sm.devs[d->slot] != d) {
+		vqn_monitor->call(g->id, g->name, d->id, d->name, s->res,
+				  min(s->nr, s->cap), false);
+		call->obs &= ~VQN_OBS_CALLS;	/* vqn_call_end(): sent */
+	}
 	if (trace_vq_call_enabled())
 		vqn_call_trace(g, call);
 	if (!(call->obs & VQN_OBS_MONITOR) && !trace_vq_transition_enabled() &&

@@ -90,6 +90,7 @@ int vqn_ioctl_guest_set(struct vqn_kguest *g, void *arg)
 	if (gs->flags & (VQNOTIFY_GUEST_SET_LABEL | VQNOTIFY_GUEST_SET_NAME |
 			 VQNOTIFY_GUEST_SET_RUN_STATE))
 		vqn_monitor_guest(g, VQNOTIFY_CMD_GUEST_CHANGE_NTF);
+	vqn_monitor_flush(g);	/* the (p) and (r) of a new budget */
 	mutex_unlock(&g->lock);
 	if (name)
 		vqn_name_free(name);

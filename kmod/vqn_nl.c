@@ -22,10 +22,15 @@
  * Visibility: a guest, its devices and queues are shown to CAP_NET_ADMIN and
  * to the effective uid that opened the guest; to anyone else they do not
  * exist (ENOENT, skipped by dumps). Admin ops are GENL_ADMIN_PERM; joining
- * the monitor group needs CAP_NET_ADMIN.
+ * the monitor or the calls group needs CAP_NET_ADMIN.
  *
  * Notifications are built and sent with the guest's lock held, only when
- * someone listens; the locks are in "DOC: Locking" (vqnotify.h).
+ * someone listens; the locks are in "DOC: Locking" (vqnotify.h). The
+ * exception is a call's CALL_NTF, built after the guest is unlocked. The
+ * calls group gets every guest and device notification too, and the
+ * transitions no call asked for as CALL_NTF with async (vqn_event.c holds
+ * them until what made them ends): all vqnotifyctl monitor shows, in a
+ * message per call where the monitor group sends one per queue.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -341,6 +346,7 @@ err:
 
 void vqn_nl_unlock(struct vqn_nl_target *t)
 {
+	vqn_monitor_flush(t->g);	/* what the request changed, told */
 	mutex_unlock(&t->g->lock);
 	mutex_unlock(&vqn_guests_lock);
 }
@@ -483,26 +489,51 @@ static void vqn_nl_notify_queue(struct vqn_kguest *g, struct vqn_dev *d,
  * with vhost (a migration's load) or its VMM released it while it waited.
  */
 
-/* Notification @cmd about @g, or about its device @d if not NULL. */
+/* Each group of @obs (VQN_OBS_*) loses a notification. */
+static void vqn_nl_lost_obs(struct sk_buff *msg, unsigned int obs)
+{
+	if (obs & VQN_OBS_MONITOR)
+		vqn_nl_lost(NULL);
+	if (obs & VQN_OBS_CALLS)
+		vqn_nl_lost_group(NULL, VQNOTIFY_NLGRP_CALLS);
+	nlmsg_free(msg);
+}
+
+/*
+ * Notification @cmd about @g, or about its device @d if not NULL, to the
+ * monitor group and to the calls group (which tells everything the monitor
+ * shows): one message, a clone of it for the second group.
+ */
 static void vqn_nl_notify(struct vqn_kguest *g, struct vqn_dev *d, u8 cmd)
 {
 	const struct vqn_nl_msg m = { .cmd = cmd };
-	struct sk_buff *msg;
+	unsigned int obs = vqn_nl_listeners();
+	struct sk_buff *msg, *calls = NULL;
 	int ret;
 
 	lockdep_assert_held(&g->lock);
-	if (!vqn_nl_listened())
+	if (!obs)
 		return;
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
-		return vqn_nl_lost(NULL);
+		return vqn_nl_lost_obs(NULL, obs);
 	ret = d ? vqn_nl_msg_dev(msg, &m, g, d) :
 		  vqn_nl_msg_guest(msg, &m, g, &vqn_nl_monitor);
-	if (ret) {
-		vqn_nl_lost(msg);
-		return;
+	if (ret)
+		return vqn_nl_lost_obs(msg, obs);
+	if ((obs & (VQN_OBS_MONITOR | VQN_OBS_CALLS)) ==
+	    (VQN_OBS_MONITOR | VQN_OBS_CALLS)) {
+		calls = skb_clone(msg, GFP_KERNEL);
+		if (!calls)
+			vqn_nl_lost_group(NULL, VQNOTIFY_NLGRP_CALLS);
+	} else if (obs & VQN_OBS_CALLS) {
+		swap(msg, calls);
 	}
-	vqn_nl_multicast(msg);
+	if (msg)
+		vqn_nl_multicast(msg);
+	if (calls)
+		genlmsg_multicast(&vqnotify_nl_family, calls, 0,
+				  VQNOTIFY_NLGRP_CALLS, GFP_KERNEL);
 }
 
 /* @cmd: GUEST_ADD_NTF, GUEST_DEL_NTF or GUEST_CHANGE_NTF */
@@ -518,10 +549,14 @@ static void vqn_nl_notify_dev(struct vqn_kguest *g, struct vqn_dev *d,
 				  VQNOTIFY_CMD_DEV_DEL_NTF);
 }
 
-/* CALL_NTF: a call's results in one message, without the guest's lock. */
+/*
+ * CALL_NTF: a call's results in one message, without the guest's lock; or
+ * (@async) transitions no call asked for, under it.
+ */
 static void vqn_nl_notify_call(u32 guest_id, const char *guest_name,
 			       u32 dev_id, const char *dev_name,
-			       const struct vqnotify_vq_result *res, u32 nr)
+			       const struct vqnotify_vq_result *res, u32 nr,
+			       bool async)
 {
 	size_t len = nr * sizeof(*res);
 	struct sk_buff *msg;
@@ -529,7 +564,7 @@ static void vqn_nl_notify_call(u32 guest_id, const char *guest_name,
 
 	msg = genlmsg_new(2 * nla_total_size(sizeof(u32)) +
 			  2 * nla_total_size(VQNOTIFY_NAME_LEN) +
-			  nla_total_size(len), GFP_KERNEL);
+			  nla_total_size(len) + nla_total_size(0), GFP_KERNEL);
 	if (!msg)
 		return vqn_nl_lost_group(NULL, VQNOTIFY_NLGRP_CALLS);
 	hdr = genlmsg_put(msg, 0, 0, &vqnotify_nl_family, 0,
@@ -539,7 +574,8 @@ static void vqn_nl_notify_call(u32 guest_id, const char *guest_name,
 	    nla_put_u32(msg, VQNOTIFY_A_CALL_DEV_ID, dev_id) ||
 	    nla_put_string(msg, VQNOTIFY_A_CALL_GUEST_NAME, guest_name) ||
 	    nla_put_string(msg, VQNOTIFY_A_CALL_DEV_NAME, dev_name) ||
-	    nla_put(msg, VQNOTIFY_A_CALL_RESULTS, len, res)) {
+	    nla_put(msg, VQNOTIFY_A_CALL_RESULTS, len, res) ||
+	    (async && nla_put_flag(msg, VQNOTIFY_A_CALL_ASYNC))) {
 		vqn_nl_lost_group(msg, VQNOTIFY_NLGRP_CALLS);
 		return;
 	}

@@ -99,7 +99,9 @@ int vqnotify_nl_config_get_doit(struct sk_buff *skb,
 	    nla_put_u32(msg, VQNOTIFY_A_CONFIG_NR_GUESTS,
 			atomic_read(&vqn_nr_guests)) ||
 	    vqn_nl_put_limits(msg, VQNOTIFY_A_CONFIG_USER_MAX_GUESTS,
-			      vqn_user_defaults)) {
+			      vqn_user_defaults) ||
+	    /* The calls group tells all the monitor group does. */
+	    nla_put_flag(msg, VQNOTIFY_A_CONFIG_CALLS_MONITOR)) {
 		mutex_unlock(&vqn_guests_lock);
 		goto err;
 	}
@@ -126,8 +128,13 @@ int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 	u32 val;
 	int a, l;
 
-	for (a = VQNOTIFY_A_CONFIG_DEFAULT_BUDGET; a <= VQNOTIFY_A_CONFIG_MAX;
-	     a++)
+	/*
+	 * info->attrs ends with the last attribute of config-set's policy
+	 * (netlink-gen.c), not at VQNOTIFY_A_CONFIG_MAX: get-only attributes
+	 * come after it.
+	 */
+	for (a = VQNOTIFY_A_CONFIG_DEFAULT_BUDGET;
+	     a <= VQNOTIFY_A_CONFIG_USER_MAX_SLOTS; a++)
 		any |= !!tb[a];
 	if (!any) {
 		GENL_SET_ERR_MSG(info, "nothing to set");

@@ -44,7 +44,8 @@
  *                       names, devices, the admin's policies applied
  * vqn_event.c           a guest's event ring; the state machine's reports
  *                       (vqn_env_report()): results sink, host-wide counters,
- *                       tracepoints, the monitor hook
+ *                       tracepoints, the monitor hook and what it holds for
+ *                       the calls group (vqn_monitor_flush())
  * vqn_pool.c            host-wide: settings (module parameters, vqn_cfg),
  *                       the guest table, the slot pool: its counters, locks
  *                       and promotion work (vqn_env_host_*())
@@ -84,9 +85,10 @@
  *                                  serve guests under it
  * vqn_kguest.lock        mutex     one guest: sm, devs, nr_devices,
  *                                  next_dev_id, name, last_dev, line.refused,
- *                                  line.serving, line.quota and the queues
- *                                  of its devices; the only lock of the
- *                                  ioctl hot path, so guests never contend
+ *                                  line.serving, line.quota, async and the
+ *                                  queues of its devices; the only lock of
+ *                                  the ioctl hot path, so guests never
+ *                                  contend
  * vqn_kguest.read_lock   mutex     serialises the readers of one guest's
  *                                  event ring; never held with the guest's
  *                                  lock (a reader may stall in its page
@@ -169,6 +171,7 @@ struct vqn_config {
 	u32 host_cap;
 };
 
+struct vqn_async;
 struct vqn_call;
 
 /**
@@ -190,6 +193,8 @@ struct vqn_call;
  *            one-queue call under TCG)
  * @line: its place in the line of guests waiting for a slot
  *        (vqn_pool_line.h, "Locking")
+ * @async: transitions no call asked for, held for the calls group until
+ *         vqn_monitor_flush() (under @lock; allocated on first use)
  * @read_lock: serialises readers of the event ring ("Locking")
  * @ev_lock: protects the event ring ("Locking")
  * @ev: event ring of @ev_cap records
@@ -215,6 +220,7 @@ struct vqn_kguest {
 	const char *name;
 	struct vqn_dev *last_dev;
 	struct vqn_line_guest line;
+	struct vqn_async *async;
 
 	struct mutex read_lock; /* see above */
 	spinlock_t ev_lock; /* see above */
@@ -290,7 +296,9 @@ struct vqn_stats {
  *         only when @listeners said VQN_OBS_MONITOR at the start of the call
  * @call: the @nr results of a call on device @dev_id of guest @guest_id,
  *        in one message; called after the guest is unlocked, only when
- *        @listeners said VQN_OBS_CALLS at the start of the call
+ *        @listeners said VQN_OBS_CALLS at the start of the call. With
+ *        @async, transitions of the device no call asked for (p, r, a
+ *        closing guest's g), under the guest's lock (vqn_monitor_flush())
  * @guest: GUEST_ADD_NTF, GUEST_DEL_NTF or GUEST_CHANGE_NTF for @g
  * @dev: a device was added (@add) or removed
  */
@@ -300,7 +308,7 @@ struct vqn_monitor_ops {
 		      u8 old, u8 label);
 	void (*call)(u32 guest_id, const char *guest_name, u32 dev_id,
 		     const char *dev_name,
-		     const struct vqnotify_vq_result *res, u32 nr);
+		     const struct vqnotify_vq_result *res, u32 nr, bool async);
 	void (*guest)(struct vqn_kguest *g, u8 cmd);
 	void (*dev)(struct vqn_kguest *g, struct vqn_dev *d, bool add);
 };
@@ -312,6 +320,7 @@ struct vqn_monitor_ops {
 
 void vqn_monitor_set(const struct vqn_monitor_ops *ops);
 void vqn_monitor_guest(struct vqn_kguest *g, u8 cmd);
+void vqn_monitor_flush(struct vqn_kguest *g);
 void vqn_monitor_dev(struct vqn_kguest *g, struct vqn_dev *d, bool add);
 unsigned int vqn_call_observers(void);
 void vqn_call_report(struct vqn_kguest *g, struct vqn_call *call);

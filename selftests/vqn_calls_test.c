@@ -8,7 +8,11 @@
  * A CALL_NTF carries exactly what the call returned to its caller, with
  * the guest's and device's ids and names; a call refused before it changed
  * anything (EINVAL, ENOENT, ENOSPC) sends nothing; nobody joins "calls"
- * without CAP_NET_ADMIN. QUEUES_GET reports what DEV_GET and QUEUE_GET
+ * without CAP_NET_ADMIN. The group also tells what the monitor group does
+ * (CONFIG_GET's calls-monitor): the guest and device notifications, and
+ * the transitions nobody called for packed in a CALL_NTF with async, one
+ * per change of limits, per call (before its results) and per turn of the
+ * host-wide promotion work. QUEUES_GET reports what DEV_GET and QUEUE_GET
  * report, 256 queues a message. vq_call is read from tracefs directly.
  */
 #define _GNU_SOURCE
@@ -69,12 +73,15 @@ static int calls_join(struct tk_nl *nl)
 struct calls_ntf {
 	int64_t guest, dev;
 	char gname[VQNOTIFY_NAME_LEN], dname[VQNOTIFY_NAME_LEN];
+	bool async;		/* no call's results */
 	uint32_t nr;		/* results */
 	struct vqnotify_vq_result res[VQNOTIFY_MAX_QUEUES];
 };
 
 struct calls_ntfs {
 	int n, other;
+	int other_at;		/* CALL_NTFs before the first other: -1 none */
+	uint8_t other_cmd[NTF_MAX];
 	bool bad_len;
 	struct calls_ntf f[NTF_MAX];
 };
@@ -87,6 +94,10 @@ static void calls_ntf_cb(const struct nlmsghdr *nlh, void *arg)
 	struct tk_nl_attrs a;
 
 	if (tk_nl_msg_cmd(nlh) != VQNOTIFY_CMD_CALL_NTF) {
+		if (cn->other_at < 0)
+			cn->other_at = cn->n;
+		if (cn->other < NTF_MAX)
+			cn->other_cmd[cn->other] = tk_nl_msg_cmd(nlh);
 		cn->other++;
 		return;
 	}
@@ -99,6 +110,7 @@ static void calls_ntf_cb(const struct nlmsghdr *nlh, void *arg)
 	tk_nl_parse_msg(&a, nlh);
 	f->guest = tk_nl_get_u32(&a, VQNOTIFY_A_CALL_GUEST_ID);
 	f->dev = tk_nl_get_u32(&a, VQNOTIFY_A_CALL_DEV_ID);
+	f->async = a.tb[VQNOTIFY_A_CALL_ASYNC];
 	if (a.tb[VQNOTIFY_A_CALL_GUEST_NAME])
 		snprintf(f->gname, sizeof(f->gname), "%s", (const char *)
 			 tk_nla_data(a.tb[VQNOTIFY_A_CALL_GUEST_NAME]));
@@ -124,6 +136,7 @@ static int calls_read(struct tk_nl *mon, struct calls_ntfs *cn)
 	int ret;
 
 	cn->n = cn->other = 0;
+	cn->other_at = -1;
 	cn->bad_len = false;
 	ret = tk_nl_drain(mon, calls_ntf_cb, cn, &overrun);
 	if (ret < 0)
@@ -146,6 +159,7 @@ static void calls_expect(struct __test_metadata *_metadata,
 	EXPECT_EQ(guest, f->guest);
 	EXPECT_EQ(dev, f->dev);
 	EXPECT_STREQ(dname, f->dname);
+	EXPECT_FALSE(f->async);
 	ASSERT_EQ(nr, f->nr);
 	for (i = 0; i < nr; i++) {
 		if (memcmp(&f->res[i], &res[i], sizeof(res[i])) && bad++ < 4)
@@ -181,9 +195,13 @@ TEST_F(calls, driver_ok_one_message_equal_results)
 	for (i = 0; i < TK_ARRAY_SIZE(nqs); i++) {
 		snprintf(name, sizeof(name), "d%u", nqs[i]);
 		test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, nqs[i], name, &dev);
-		/* DEV_ADD is no call: the monitor group's, not ours. */
+		/*
+		 * DEV_ADD is no call: its DEV_ADD_NTF only (the first after
+		 * the rename's GUEST_CHANGE_NTF).
+		 */
 		EXPECT_EQ(0, calls_read(&mon, &cn));
-		EXPECT_EQ(0, cn.other);
+		EXPECT_EQ(i ? 1 : 2, cn.other);
+		EXPECT_EQ(VQNOTIFY_CMD_DEV_ADD_NTF, cn.other_cmd[cn.other - 1]);
 		nr = nqs[i];
 		test_cmd_set_status(dev, TK_STATUS_OK, NULL, res, &nr);
 		ASSERT_EQ(nqs[i], nr);
@@ -302,6 +320,134 @@ TEST_F(calls, refused_call_sends_nothing)
 	test_cmd_dev_get(dev, &dg, vi, 8);
 	for (i = 0; i < 8; i++)
 		EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, vi[i].state);
+	tk_nl_close(&mon);
+}
+
+static void calls_monitor_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct tk_nl_attrs a;
+
+	tk_nl_parse_msg(&a, nlh);
+	*(bool *)arg = a.tb[VQNOTIFY_A_CONFIG_CALLS_MONITOR];
+}
+
+/*
+ * The calls group tells what the monitor group does, and CONFIG_GET says
+ * so: a device's add and removal, and the transitions nobody called for.
+ * The six (p) of a lower budget come in one async CALL_NTF; the (r) a
+ * release makes room for in one, before the release's own results; the
+ * (r) of the budget back in one; a removed device's results come before
+ * its DEV_DEL_NTF, as in the monitor group.
+ */
+TEST_F(calls, async_transitions_and_objects)
+{
+	uint64_t bm[TK_BITMAP_WORDS(16)] = { 0x1 };
+	bool calls_monitor = false;
+	struct tk_nl mon;
+	uint32_t dev, nr, i;
+
+	ASSERT_EQ(0, tk_nl_call(&self->nl, VQNOTIFY_CMD_CONFIG_GET, false,
+				NULL, 0, calls_monitor_cb, &calls_monitor));
+	EXPECT_TRUE(calls_monitor);
+	ASSERT_EQ(0, calls_join(&mon));
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 16, "as", &dev);
+	EXPECT_EQ(0, calls_read(&mon, &cn));
+	ASSERT_EQ(1, cn.other);
+	EXPECT_EQ(VQNOTIFY_CMD_DEV_ADD_NTF, cn.other_cmd[0]);
+	nr = 16;
+	test_cmd_set_status(dev, TK_STATUS_OK, NULL, res, &nr);
+	ASSERT_EQ(1, calls_read(&mon, &cn));
+	calls_expect(_metadata, &cn.f[0], self->guest, dev, "as", res, nr);
+
+	/* The VMM's own budget 10: six (p), in one message of the device. */
+	test_cmd_set_budget(10);
+	ASSERT_EQ(1, calls_read(&mon, &cn));
+	EXPECT_EQ(0, cn.other);
+	EXPECT_TRUE(cn.f[0].async);
+	EXPECT_EQ(self->guest, cn.f[0].guest);
+	EXPECT_EQ(dev, cn.f[0].dev);
+	EXPECT_STREQ("as", cn.f[0].dname);
+	ASSERT_EQ(6U, cn.f[0].nr);
+	for (i = 0; i < 6; i++) {
+		EXPECT_LE(10, cn.f[0].res[i].queue);
+		EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, cn.f[0].res[i].old_state);
+		EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, cn.f[0].res[i].new_state);
+		EXPECT_EQ(VQNOTIFY_LABEL_P, cn.f[0].res[i].label);
+		EXPECT_EQ(VQNOTIFY_REASON_PREEMPT_BUDGET,
+			  cn.f[0].res[i].reason);
+	}
+
+	/* Queue 0 released: its slot promotes a waiting queue, told first. */
+	nr = 16;
+	test_cmd_queues_release(0, dev, bm, 16, res, &nr);
+	ASSERT_EQ(1U, nr);
+	ASSERT_EQ(2, calls_read(&mon, &cn));
+	EXPECT_TRUE(cn.f[0].async);
+	ASSERT_EQ(1U, cn.f[0].nr);
+	EXPECT_EQ(VQNOTIFY_LABEL_R, cn.f[0].res[0].label);
+	EXPECT_EQ(VQNOTIFY_REASON_PROMOTED, cn.f[0].res[0].reason);
+	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, cn.f[0].res[0].new_state);
+	calls_expect(_metadata, &cn.f[1], self->guest, dev, "as", res, nr);
+
+	/* Budget 16 again: the five still waiting are promoted, one message. */
+	test_cmd_set_budget(16);
+	ASSERT_EQ(1, calls_read(&mon, &cn));
+	EXPECT_TRUE(cn.f[0].async);
+	ASSERT_EQ(5U, cn.f[0].nr);
+	for (i = 0; i < 5; i++)
+		EXPECT_EQ(VQNOTIFY_LABEL_R, cn.f[0].res[i].label);
+
+	/* Removed: its results, then its DEV_DEL_NTF. */
+	nr = 16;
+	test_cmd_dev_remove(dev, res, &nr);
+	ASSERT_EQ(1, calls_read(&mon, &cn));
+	calls_expect(_metadata, &cn.f[0], self->guest, dev, "as", res, nr);
+	ASSERT_EQ(1, cn.other);
+	EXPECT_EQ(VQNOTIFY_CMD_DEV_DEL_NTF, cn.other_cmd[0]);
+	EXPECT_EQ(1, cn.other_at);
+	tk_nl_close(&mon);
+}
+
+/*
+ * The host-wide promotion work serves a waiting guest a slot a turn: one
+ * async CALL_NTF a turn. With the host cap at the slots in use plus 2, a
+ * DRIVER_OK of 4 queues gets 2 and 2 wait for the host; the cap raised,
+ * the work promotes them in two turns.
+ */
+TEST_F(calls, promotion_work_one_message_a_turn)
+{
+	struct tk_nl_config c;
+	struct tk_nl mon;
+	uint32_t dev, nr;
+	int i, k, n, got = 0;
+
+	if (geteuid())
+		SKIP(return, "CONFIG_SET needs CAP_NET_ADMIN");
+	test_cmd_nl_config_get(&c);
+	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_HOST_CAP,
+				   c.host_used + 2);
+	ASSERT_EQ(0, calls_join(&mon));
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 4, "pw", &dev);
+	nr = 4;
+	test_cmd_set_status(dev, TK_STATUS_OK, NULL, res, &nr);
+	ASSERT_EQ(4U, nr);
+	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, res[3].reason);
+	ASSERT_EQ(1, calls_read(&mon, &cn));
+
+	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_HOST_CAP, c.host_cap);
+	for (i = 0; i < 100 && got < 2; i++) {
+		usleep(20000);
+		n = calls_read(&mon, &cn);
+		ASSERT_LE(0, n);
+		for (k = 0; k < n; k++) {
+			EXPECT_TRUE(cn.f[k].async);
+			EXPECT_EQ(dev, cn.f[k].dev);
+			ASSERT_EQ(1U, cn.f[k].nr);
+			EXPECT_EQ(VQNOTIFY_LABEL_R, cn.f[k].res[0].label);
+		}
+		got += n;
+	}
+	EXPECT_EQ(2, got);
 	tk_nl_close(&mon);
 }
 

@@ -3,7 +3,8 @@
  * vqnotifyctl monitor as ip monitor users use it: event kinds, filters by
  * guest name, names beside ids, -t and -ts timestamps, refusals, JSON
  * lines recorded for the host's schema check (vqnotifyctl_cli.h), bad
- * arguments.
+ * arguments; the same lines from the calls group (one message per call,
+ * its default) as from the monitor group (one per queue).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,7 +25,9 @@ struct mon_run {
 	int fd;
 };
 
-static void mon_start(struct mon_run *m, const char **argv)
+/* A monitor on @group (VQNOTIFYCTL_MONITOR_GROUP; NULL: its choice). */
+static void mon_start_group(struct mon_run *m, const char *group,
+			    const char **argv)
 {
 	const char *args[16] = { ctl() };
 	int i;
@@ -34,10 +37,17 @@ static void mon_start(struct mon_run *m, const char **argv)
 	m->fd = memfd_create("mon", 0);
 	m->pid = fork();
 	if (!m->pid) {
+		if (group)
+			setenv("VQNOTIFYCTL_MONITOR_GROUP", group, 1);
 		dup2(m->fd, 1);
 		execvp(args[0], (char **)args);
 		_exit(127);
 	}
+}
+
+static void mon_start(struct mon_run *m, const char **argv)
+{
+	mon_start_group(m, NULL, argv);
 }
 
 /*
@@ -79,19 +89,29 @@ static void mon_act(void)
 	vqn_close(g);
 }
 
-/* A queue refused: budget 7 (not limited), eight queues at DRIVER_OK. */
-static void mon_refuse(void)
+/*
+ * Guest @name, its own budget @budget (0: none set), a device @dname of
+ * eight queues at DRIVER_OK, closed.
+ */
+static void mon_eight_queues(const char *name, uint32_t budget,
+			     const char *dname)
 {
 	struct vqn_result res[8];
 	struct vqn_guest *g;
 	uint32_t dev;
 
-	if (vqn_open(&g, "mon-r"))
+	if (vqn_open(&g, name))
 		return;
-	if (!vqn_set_budget(g, 7) &&
-	    !vqn_dev_add(g, VQNOTIFY_TRANSPORT_MMIO, 8, "rdev", &dev))
+	if ((!budget || !vqn_set_budget(g, budget)) &&
+	    !vqn_dev_add(g, VQNOTIFY_TRANSPORT_MMIO, 8, dname, &dev))
 		vqn_set_status(g, dev, 0x0f, NULL, res, 8);
 	vqn_close(g);
+}
+
+/* A queue refused: budget 7 (not limited), eight queues at DRIVER_OK. */
+static void mon_refuse(void)
+{
+	mon_eight_queues("mon-r", 7, "rdev");
 }
 
 FIXTURE(mon) {
@@ -195,6 +215,228 @@ TEST_F(mon, refusals_json)
 	EXPECT_TRUE(has(self->out, "\"event\":\"refusal\"")) TH_LOG("%s", self->out);
 	EXPECT_TRUE(has(self->out, "\"reason\":\"no-slot\"")) TH_LOG("%s", self->out);
 	out_record("jsonl", "monitor", self->out, strlen(self->out));
+}
+
+/* The output so far (the monitor flushes each event); its length. */
+static size_t mon_peek(const struct mon_run *m, char *buf)
+{
+	ssize_t n = pread(m->fd, buf, OUT_MAX - 1, 0);
+
+	buf[n > 0 ? n : 0] = '\0';
+	return n > 0 ? n : 0;
+}
+
+/* Has @out a guest_del line (text or JSON) of the guest named @name? */
+static bool mon_saw_del(const char *out, const char *name)
+{
+	char text[48], json[48];
+	const char *l, *e;
+
+	snprintf(text, sizeof(text), "(%s) pid", name);
+	snprintf(json, sizeof(json), "\"guest\":\"%s\"", name);
+	for (l = out; *l; l = e + 1) {
+		char line[512];
+
+		e = strchr(l, '\n');
+		if (!e)
+			break;
+		snprintf(line, sizeof(line), "%.*s", (int)(e - l), l);
+		if ((has(line, "] del guest ") && has(line, text)) ||
+		    (has(line, "\"guest_del\"") && has(line, json)))
+			return true;
+	}
+	return false;
+}
+
+/* A guest opened, named and closed: three events. */
+static void mon_probe(const char *name)
+{
+	struct vqn_guest *g;
+
+	if (!vqn_open(&g, name))
+		vqn_close(g);
+}
+
+/* Run @cmd of vqnotifyctl (config set, guest set) as root. */
+static void mon_ctl(const char **argv)
+{
+	free(run_as(0, NULL, argv));
+}
+
+/*
+ * Everything the monitor shows, once: a guest's add and rename, devices
+ * added, DRIVER_OK (b), the admin's lower budget (p), a release (x) and the
+ * promotion (r) it makes room for, the VMM's own budget down (p) and up
+ * (r), refusals, vhost's preemption (p) of a grant and its (c), the
+ * host-wide promotion work's (r) once the host cap is raised again, a
+ * removal's (g) and the (r) it makes room for, the close's (g) and
+ * removals.
+ */
+static void mon_everything(void)
+{
+	const uint64_t q0 = 1;
+	struct vqnotify_guest_info gi;
+	struct vqnotify_info info;
+	struct vqn_result res[16];
+	char cap[16], id[16];
+	struct vqn_guest *g;
+	uint32_t a, b;
+	int i;
+
+	if (vqn_open(&g, "mon-s"))
+		return;
+	if (vqn_dev_add(g, VQNOTIFY_TRANSPORT_MMIO, 16, "sa", &a) ||
+	    vqn_dev_add(g, VQNOTIFY_TRANSPORT_MMIO, 4, "sb", &b) ||
+	    vqn_guest_get(g, &gi))
+		goto out;
+	vqn_set_status(g, a, 0x0f, NULL, res, 16);
+	snprintf(id, sizeof(id), "%u", gi.guest_id);
+	mon_ctl((const char *[]){ "guest", "set", id, "budget", "10", NULL });
+	vqn_queues_release(g, a, &q0, 16, 0, res, 16);
+	vqn_set_budget(g, 8);
+	vqn_set_budget(g, 9);
+	vqn_set_status(g, b, 0x0f, NULL, res, 4);
+	vqn_host_notifier(g, b, 0, true, res);
+
+	/* The host cap at the slots in use: the next grant waits for it. */
+	if (!vqn_get_info(g, &info)) {
+		snprintf(cap, sizeof(cap), "%u", info.host_used);
+		mon_ctl((const char *[]){ "config", "set", "host-cap", cap,
+					  NULL });
+		vqn_set_budget(g, 10);
+		snprintf(cap, sizeof(cap), "%u", info.host_cap);
+		mon_ctl((const char *[]){ "config", "set", "host-cap", cap,
+					  NULL });
+		/* The promotion work's turn: wait for it. */
+		for (i = 0; i < 100; i++) {
+			if (vqn_guest_get(g, &gi) || gi.used >= 10)
+				break;
+			usleep(20000);
+		}
+	}
+	vqn_dev_remove(g, a, res, 16);
+out:
+	vqn_close(g);
+}
+
+/*
+ * The calls group (the default) and the monitor group give the same
+ * lines, text and JSON, for everything the monitor shows. Four monitors
+ * at once; the events compared are those after every monitor has shown a
+ * probe guest's removal (each joins its group at some point after it
+ * starts), up to a last guest's removal.
+ */
+TEST_F(mon, calls_group_same_lines)
+{
+	static const char *const group[2] = { "monitor", "calls" };
+	struct mon_run m[4];
+	char *out[4], name[32], why[256];
+	bool ready = false, done = false;
+	size_t off[4];
+	int i, k, n;
+
+	if (!host_defaults(why, sizeof(why)))
+		SKIP(return, "%s", why);
+	for (i = 0; i < 4; i++) {
+		out[i] = malloc(OUT_MAX);
+		mon_start_group(&m[i], group[i % 2], i < 2 ?
+				(const char *[]){ "monitor", NULL } :
+				(const char *[]){ "-j", "monitor", NULL });
+	}
+	for (k = 0; k < 50 && !ready; k++) {
+		snprintf(name, sizeof(name), "mon-p%d", k);
+		mon_probe(name);
+		for (n = 0; n < 10 && !ready; n++) {
+			usleep(50000);
+			for (i = 0, ready = true; i < 4; i++) {
+				mon_peek(&m[i], out[i]);
+				ready = ready && mon_saw_del(out[i], name);
+			}
+		}
+	}
+	if (ready) {
+		for (i = 0; i < 4; i++)
+			off[i] = mon_peek(&m[i], out[i]);
+		mon_everything();
+		mon_probe("mon-end");
+		for (n = 0; n < 100 && !done; n++) {
+			usleep(50000);
+			for (i = 0, done = true; i < 4; i++) {
+				mon_peek(&m[i], out[i]);
+				done = done && mon_saw_del(out[i], "mon-end");
+			}
+		}
+	}
+	for (i = 0; i < 4; i++) {
+		kill(m[i].pid, SIGINT);
+		waitpid(m[i].pid, NULL, 0);
+		mon_peek(&m[i], out[i]);
+		close(m[i].fd);
+	}
+	ASSERT_TRUE(ready) TH_LOG("the monitors did not all join");
+	ASSERT_TRUE(done) TH_LOG("the last guest's removal not seen");
+	EXPECT_STREQ(out[0] + off[0], out[1] + off[1]);
+	EXPECT_STREQ(out[2] + off[2], out[3] + off[3]);
+	/* And the lines are there: every kind of transition. */
+	EXPECT_TRUE(has(out[1], "(b) granted")) TH_LOG("%s", out[1]);
+	EXPECT_TRUE(has(out[1], "(p) preempt-budget")) TH_LOG("%s", out[1]);
+	EXPECT_TRUE(has(out[1], "(p) preempt-vhost")) TH_LOG("%s", out[1]);
+	EXPECT_TRUE(has(out[1], "(r) promoted")) TH_LOG("%s", out[1]);
+	EXPECT_TRUE(has(out[1], "(x) released")) TH_LOG("%s", out[1]);
+	EXPECT_TRUE(has(out[1], "(c) vhost")) TH_LOG("%s", out[1]);
+	EXPECT_TRUE(has(out[1], "(g) removed")) TH_LOG("%s", out[1]);
+	EXPECT_TRUE(has(out[1], "refused: no-slot")) TH_LOG("%s", out[1]);
+	EXPECT_TRUE(has(out[1], "[dev] del guest ")) TH_LOG("%s", out[1]);
+	EXPECT_TRUE(json_lines(out[3]));
+	out_record("jsonl", "monitor", out[3] + off[3], strlen(out[3] + off[3]));
+	for (i = 0; i < 4; i++)
+		free(out[i]);
+}
+
+/* DRIVER_OK of eight queues: one CALL_NTF of eight results. */
+static void mon_eight(void)
+{
+	mon_eight_queues("mon-c", 0, "cdev");
+}
+
+/*
+ * count N shows N events, even when they came in one message (a call's
+ * results) or in one receive (a queue's each), from either group.
+ */
+TEST_F(mon, count_within_a_message)
+{
+	static const char *const group[2] = { "monitor", "calls" };
+	struct mon_run m;
+	int i, lines;
+	char *l;
+
+	for (i = 0; i < 2; i++) {
+		mon_start_group(&m, group[i], (const char *[]){ "monitor",
+				"events", "queue", "guest", "mon-c", "count",
+				"3", NULL });
+		ASSERT_EQ(0, mon_wait(&m, mon_eight, self->out))
+			TH_LOG("%s: %s", group[i], self->out);
+		for (lines = 0, l = self->out; (l = strchr(l, '\n')); l++)
+			lines++;
+		EXPECT_EQ(3, lines) TH_LOG("%s: %s", group[i], self->out);
+		EXPECT_TRUE(line_starts(self->out, "[queue] guest "))
+			TH_LOG("%s: %s", group[i], self->out);
+	}
+}
+
+/* A bad VQNOTIFYCTL_MONITOR_GROUP: an error, not a guess. */
+TEST(monitor_bad_group)
+{
+	struct run *r;
+
+	if (!have_ctl())
+		SKIP(return, "no vqnotifyctl");
+	setenv("VQNOTIFYCTL_MONITOR_GROUP", "frobs", 1);
+	r = RUN("monitor", "count", "1");
+	unsetenv("VQNOTIFYCTL_MONITOR_GROUP");
+	EXPECT_NE(0, r->status);
+	EXPECT_TRUE(has(r->err, "VQNOTIFYCTL_MONITOR_GROUP")) TH_LOG("%s", r->err);
+	free(r);
 }
 
 TEST(monitor_bad_args)

@@ -2,6 +2,14 @@
 /*
  * vqnotifyctl monitor: the module's notifications as they come, with the
  * names of guests and devices, filters and timestamps.
+ *
+ * It listens to the "calls" group where the module says that group tells
+ * everything (CONFIG_GET's calls-monitor): a call's results, and the
+ * transitions nobody called for, packed in one CALL_NTF, one line each
+ * here. Older modules tell them one message a queue on the "monitor"
+ * group only, which slows their guests' calls: the monitor joins it there.
+ * VQNOTIFYCTL_MONITOR_GROUP (calls or monitor) chooses the group. Both
+ * print the same lines.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -253,32 +261,29 @@ static bool mon_dev_event(struct mon *m, struct nlattr **tb, bool add)
 	return true;
 }
 
+/* One queue's transition or refusal, from either group's messages. */
+struct mon_vq {
+	uint32_t guest, dev, queue, old, new, label, reason;
+	struct nlattr *gname, *dname;	/* the names then, if sent */
+};
+
 /* A transition, or (@refusal) a queue refused a slot. */
-static bool mon_queue_event(struct mon *m, struct nlattr **tb, bool refusal)
+static bool mon_vq_event(struct mon *m, const struct mon_vq *v, bool refusal)
 {
-	uint32_t guest = get_u32(tb, VQNOTIFY_A_TRANSITION_GUEST_ID);
-	uint32_t dev = get_u32(tb, VQNOTIFY_A_TRANSITION_DEV_ID);
-	uint32_t q = get_u32(tb, VQNOTIFY_A_TRANSITION_QUEUE);
-	const char *old = vqn_state_name(get_u32(tb,
-				VQNOTIFY_A_TRANSITION_OLD_STATE));
-	const char *new = vqn_state_name(get_u32(tb,
-				VQNOTIFY_A_TRANSITION_NEW_STATE));
-	unsigned int label = get_u32(tb, VQNOTIFY_A_TRANSITION_LABEL);
-	const char *reason = vqn_reason_name(get_u32(tb,
-				VQNOTIFY_A_TRANSITION_REASON));
+	uint32_t guest = v->guest, dev = v->dev, q = v->queue;
+	const char *old = vqn_state_name(v->old);
+	const char *new = vqn_state_name(v->new);
+	unsigned int label = v->label;
+	const char *reason = vqn_reason_name(v->reason);
 	const char *gname, *dname;
 
 	if (!(m->events & (refusal ? EV_REFUSAL : EV_QUEUE)))
 		return false;
 	/* Modules that send the names with the event: as they were then. */
-	if (tb[VQNOTIFY_A_TRANSITION_GUEST_NAME])
-		mon_set(m, guest, MON_GUEST,
-			nla_get_string(tb[VQNOTIFY_A_TRANSITION_GUEST_NAME]),
-			false);
-	if (tb[VQNOTIFY_A_TRANSITION_DEV_NAME])
-		mon_set(m, guest, dev,
-			nla_get_string(tb[VQNOTIFY_A_TRANSITION_DEV_NAME]),
-			false);
+	if (v->gname)
+		mon_set(m, guest, MON_GUEST, nla_get_string(v->gname), false);
+	if (v->dname)
+		mon_set(m, guest, dev, nla_get_string(v->dname), false);
 	gname = mon_name(m, guest, MON_GUEST);
 	dname = mon_name(m, guest, dev);
 	if (!selected(m->guest_sel, guest, gname) ||
@@ -313,6 +318,73 @@ static bool mon_queue_event(struct mon *m, struct nlattr **tb, bool refusal)
 	return true;
 }
 
+/* QUEUE_NTF, or REFUSAL_NTF (@refusal): the monitor group's, one a queue. */
+static bool mon_queue_event(struct mon *m, struct nlattr **tb, bool refusal)
+{
+	const struct mon_vq v = {
+		.guest = get_u32(tb, VQNOTIFY_A_TRANSITION_GUEST_ID),
+		.dev = get_u32(tb, VQNOTIFY_A_TRANSITION_DEV_ID),
+		.queue = get_u32(tb, VQNOTIFY_A_TRANSITION_QUEUE),
+		.old = get_u32(tb, VQNOTIFY_A_TRANSITION_OLD_STATE),
+		.new = get_u32(tb, VQNOTIFY_A_TRANSITION_NEW_STATE),
+		.label = get_u32(tb, VQNOTIFY_A_TRANSITION_LABEL),
+		.reason = get_u32(tb, VQNOTIFY_A_TRANSITION_REASON),
+		.gname = tb[VQNOTIFY_A_TRANSITION_GUEST_NAME],
+		.dname = tb[VQNOTIFY_A_TRANSITION_DEV_NAME],
+	};
+
+	return mon_vq_event(m, &v, refusal);
+}
+
+/*
+ * A result without a label that the monitor group calls a refusal (the
+ * module's rule): not a queue left with vhost, nor one its VMM released.
+ */
+static bool mon_refused(uint32_t reason)
+{
+	return reason != VQNOTIFY_REASON_VHOST &&
+	       reason != VQNOTIFY_REASON_RELEASED &&
+	       reason != VQNOTIFY_REASON_KVM_REFUSED;
+}
+
+/*
+ * CALL_NTF: a call's results, or (async) transitions nobody called for,
+ * packed; a line each, as the monitor group's QUEUE_NTF and REFUSAL_NTF,
+ * until count is reached (the rest is not shown).
+ */
+static void mon_call_event(struct mon *m, struct nlattr **tb)
+{
+	const struct nlattr *a = tb[VQNOTIFY_A_CALL_RESULTS];
+	struct vqnotify_vq_result r;
+	struct mon_vq v = {
+		.guest = get_u32(tb, VQNOTIFY_A_CALL_GUEST_ID),
+		.dev = get_u32(tb, VQNOTIFY_A_CALL_DEV_ID),
+		.gname = tb[VQNOTIFY_A_CALL_GUEST_NAME],
+		.dname = tb[VQNOTIFY_A_CALL_DEV_NAME],
+	};
+	size_t i, nr;
+	bool refusal;
+
+	if (!a)
+		return;
+	nr = nla_len(a) / sizeof(r);
+	for (i = 0; i < nr && !stop; i++) {
+		/* Records of 8 bytes, attribute data aligned to 4. */
+		memcpy(&r, (const char *)nla_data(a) + i * sizeof(r),
+		       sizeof(r));
+		refusal = r.label == VQNOTIFY_LABEL_NONE;
+		if (refusal && !mon_refused(r.reason))
+			continue;
+		v.queue = r.queue;
+		v.old = r.old_state;
+		v.new = r.new_state;
+		v.label = r.label;
+		v.reason = r.reason;
+		if (mon_vq_event(m, &v, refusal) && m->left && !--m->left)
+			stop = 1;
+	}
+}
+
 static int cb_monitor(struct nl_msg *msg, void *arg)
 {
 	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
@@ -321,6 +393,9 @@ static int cb_monitor(struct nl_msg *msg, void *arg)
 	int max = VQNOTIFY_A_TRANSITION_MAX;
 	bool shown;
 
+	/* count reached: not one more of the messages received with it */
+	if (stop)
+		return NL_STOP;
 	if (gh->cmd == VQNOTIFY_CMD_GUEST_ADD_NTF ||
 	    gh->cmd == VQNOTIFY_CMD_GUEST_DEL_NTF ||
 	    gh->cmd == VQNOTIFY_CMD_GUEST_CHANGE_NTF)
@@ -328,9 +403,16 @@ static int cb_monitor(struct nl_msg *msg, void *arg)
 	else if (gh->cmd == VQNOTIFY_CMD_DEV_ADD_NTF ||
 		 gh->cmd == VQNOTIFY_CMD_DEV_DEL_NTF)
 		max = VQNOTIFY_A_DEV_MAX;
+	else if (gh->cmd == VQNOTIFY_CMD_CALL_NTF)
+		max = VQNOTIFY_A_CALL_MAX;
 	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, max, NULL))
 		return NL_SKIP;
 	switch (gh->cmd) {
+	case VQNOTIFY_CMD_CALL_NTF:
+		/* Counted as it is shown, a line at a time. */
+		mon_call_event(m, tb);
+		fflush(stdout);
+		return NL_OK;
 	case VQNOTIFY_CMD_GUEST_ADD_NTF:
 		shown = mon_guest_event(m, tb, "add");
 		break;
@@ -417,11 +499,45 @@ static int monitor_args(struct mon *m, int argc, char **argv)
 	return 0;
 }
 
+static int cb_calls_monitor(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[ATTR_MAX + 1];
+
+	if (!genlmsg_parse(nlmsg_hdr(msg), 0, tb, VQNOTIFY_A_CONFIG_MAX, NULL))
+		*(bool *)arg = tb[VQNOTIFY_A_CONFIG_CALLS_MONITOR];
+	return NL_OK;
+}
+
+/*
+ * The group to join: "calls" when the module says it tells everything
+ * the "monitor" group does (one message per call there, one per queue
+ * here), else "monitor"; VQNOTIFYCTL_MONITOR_GROUP chooses. NULL: a bad
+ * choice.
+ */
+static const char *mon_group(struct mon *m)
+{
+	const char *env = getenv("VQNOTIFYCTL_MONITOR_GROUP");
+	bool calls = false;
+
+	if (env && *env) {
+		if (!strcmp(env, VQNOTIFY_MCGRP_CALLS) ||
+		    !strcmp(env, VQNOTIFY_MCGRP_MONITOR))
+			return env;
+		err_msg("monitor: VQNOTIFYCTL_MONITOR_GROUP is '%s', not %s or %s",
+			env, VQNOTIFY_MCGRP_CALLS, VQNOTIFY_MCGRP_MONITOR);
+		return NULL;
+	}
+	nl_request(&m->lookup, nl_new(&m->lookup, VQNOTIFY_CMD_CONFIG_GET,
+				      false), cb_calls_monitor, &calls);
+	return calls ? VQNOTIFY_MCGRP_CALLS : VQNOTIFY_MCGRP_MONITOR;
+}
+
 int cmd_monitor(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct pollfd pfd = { .events = POLLIN };
 	struct mon m = { 0 };
+	const char *group;
 	struct nl n;
 	int grp, ret;
 
@@ -438,18 +554,21 @@ int cmd_monitor(int argc, char **argv)
 		ctl_nl_close(&n);
 		return EXIT_RUNTIME;
 	}
-	grp = genl_ctrl_resolve_grp(n.sk, VQNOTIFY_FAMILY_NAME,
-				    VQNOTIFY_MCGRP_MONITOR);
+	group = mon_group(&m);
+	if (!group) {
+		ret = -EINVAL;
+		goto out;
+	}
+	grp = genl_ctrl_resolve_grp(n.sk, VQNOTIFY_FAMILY_NAME, group);
 	if (grp < 0) {
-		err_msg("monitor: no multicast group '%s'",
-			VQNOTIFY_MCGRP_MONITOR);
+		err_msg("monitor: no multicast group '%s'", group);
 		ret = -ENOENT;
 		goto out;
 	}
 	ret = nl_socket_add_membership(n.sk, grp);
 	if (ret) {
-		err_msg("monitor: cannot join '%s': %s",
-			VQNOTIFY_MCGRP_MONITOR, nl_geterror(ret));
+		err_msg("monitor: cannot join '%s': %s", group,
+			nl_geterror(ret));
 		goto out;
 	}
 	nl_socket_disable_seq_check(n.sk);
