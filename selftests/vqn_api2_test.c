@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "vqn_utils.h"
@@ -524,6 +525,101 @@ TEST_F(api2, host_notifiers_batch_preempts)
 	for (int i = 0; i < n; i++)
 		EXPECT_EQ(VQNOTIFY_LABEL_P, ev[i].label);
 	EXPECT_EQ(2U, g_info(self->fd).nr_offlimits);
+}
+
+/*
+ * A device of up to 8 queues: the call's user accesses happen under the
+ * guest's lock with page faults disabled. Each error as on a big device
+ * (qerr), nothing changed.
+ */
+TEST_F(api2, queues_errors_small_device)
+{
+	uint64_t bm = 0x1;
+	struct vqnotify_vq_result res[NQ];
+	const struct vqnotify_queues base = {
+		.size = sizeof(base),
+		.dev_id = self->id,
+		.nr_queues = NQ,
+		.queues = (uintptr_t)&bm,
+		.results = (uintptr_t)res,
+		.nr_results = NQ,
+	};
+	const unsigned long cmd = VQNOTIFY_QUEUES_ACQUIRE;
+	struct vqnotify_queues q;
+
+#define QERR_SMALL(_field, _val, _err) do {				\
+	q = base;							\
+	q._field = _val;						\
+	expect_err(_metadata, self->fd, cmd, &q, _err);		\
+} while (0)
+	QERR_SMALL(dev_id, self->id + 100, -ENOENT);
+	QERR_SMALL(nr_results, NQ - 1, -EINVAL);
+	QERR_SMALL(nr_queues, NQ + 1, -EINVAL);
+	QERR_SMALL(queues, 0, -EFAULT);
+	QERR_SMALL(queues, (uintptr_t)-4096, -EFAULT);
+	QERR_SMALL(results, (uintptr_t)-4096, -EFAULT);
+	bm = 0x1 | 1ULL << 5;
+	QERR_SMALL(nr_queues, 5, -EINVAL);
+	bm = 0;
+	QERR_SMALL(nr_queues, NQ, -EINVAL);
+#undef QERR_SMALL
+	/* And the call itself. */
+	bm = 0x1;
+	q = base;
+	ASSERT_EQ(0, _test_ioctl(self->fd, cmd, &q));
+	ASSERT_EQ(1U, q.nr_results);
+	EXPECT_EQ(VQNOTIFY_LABEL_Q, res[0].label);
+}
+
+/*
+ * The results buffer and the bitmap in pages not mapped yet: a small
+ * device's call cannot take the fault under the guest's lock, so it goes
+ * the two-round way and succeeds, as on a big device.
+ */
+TEST_F(api2, queues_small_device_pages_not_mapped_yet)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uint64_t one = 0x1;
+	struct vqnotify_vq_result *res;
+	struct vqnotify_queues q = {
+		.size = sizeof(q),
+		.flags = VQNOTIFY_HOST_NOTIFIER_ENABLE,
+		.dev_id = self->id,
+		.nr_queues = NQ,
+		.queues = (uintptr_t)&one,
+		.nr_results = NQ,
+	};
+	uint64_t *bm;
+	int mfd;
+
+	test_cmd_set_status(self->id, ST_OK, NULL, NULL, NULL);
+	/* Results: an anonymous page never touched. */
+	res = mmap(NULL, pg, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, res);
+	q.results = (uintptr_t)res;
+	ASSERT_EQ(0, _test_ioctl(self->fd, VQNOTIFY_SET_HOST_NOTIFIERS, &q));
+	ASSERT_EQ(1U, q.nr_results);
+	EXPECT_EQ(VQNOTIFY_LABEL_D, res[0].label);
+	EXPECT_EQ(0U, res[0].queue);
+	/* The bitmap: a page of a memfd, written, not mapped in yet. */
+	mfd = memfd_create("vqn-bitmap", MFD_CLOEXEC);
+	ASSERT_LE(0, mfd);
+	one = 0x2;
+	ASSERT_EQ((ssize_t)sizeof(one), pwrite(mfd, &one, sizeof(one), 0));
+	ASSERT_EQ(0, ftruncate(mfd, pg));
+	bm = mmap(NULL, pg, PROT_READ, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, bm);
+	q.queues = (uintptr_t)bm;
+	q.nr_results = NQ;
+	ASSERT_EQ(0, _test_ioctl(self->fd, VQNOTIFY_SET_HOST_NOTIFIERS, &q));
+	ASSERT_EQ(1U, q.nr_results);
+	EXPECT_EQ(VQNOTIFY_LABEL_D, res[0].label);
+	EXPECT_EQ(1U, res[0].queue);
+	EXPECT_EQ(OFFL, q_state(self->fd, self->id, 1));
+	munmap(bm, pg);
+	munmap(res, pg);
+	close(mfd);
 }
 
 /* Names: 127 bytes, printable only. */
