@@ -218,6 +218,14 @@ err_free:
 }
 
 /* Closing the file, or the VMM dying, releases every slot the guest held. */
+void vqn_results_free(struct vqn_results *r)
+{
+	if (r) {
+		kvfree(r->res);
+		kfree(r);
+	}
+}
+
 void vqn_kguest_destroy(struct vqn_kguest *g)
 {
 	struct vqn_dev *d;
@@ -238,6 +246,7 @@ void vqn_kguest_destroy(struct vqn_kguest *g)
 
 	xa_destroy(&g->devs);
 	kfree(g->sm.devs);
+	vqn_results_free(g->res_cache);
 	mutex_destroy(&g->lock);
 	put_pid(g->pid);
 	vqn_name_free(g->name);

@@ -221,6 +221,8 @@ struct vqn_kguest {
 	struct vqn_dev *last_dev;
 	struct vqn_line_guest line;
 	struct vqn_async *async;
+	/* a big call's results array, for the next one (vqn_ioctl.c) */
+	struct vqn_results *res_cache;
 
 	struct mutex read_lock; /* see above */
 	spinlock_t ev_lock; /* see above */
@@ -240,9 +242,20 @@ static inline struct vqn_kguest *vqn_kguest_of(struct vqn_guest_sm *sm)
 }
 
 /*
+ * A big call's results array, which the guest keeps for its next big call
+ * (vqn_ioctl.c): @res has room for @cap results; @home is where it goes
+ * back. Allocated apart from @res: 8 KiB for 1024 queues, not a page more.
+ */
+struct vqn_results {
+	struct vqn_results **home;
+	struct vqnotify_vq_result *res;
+	u32 cap;
+};
+
+/*
  * The lifecycle call in progress on a guest: the state machine writes its
- * results into @sink (in @small for a device of a few queues, else in an
- * array allocated for the call when the caller or an observer wants them).
+ * results into @sink (in @small for a device of a few queues, else in @big,
+ * the guest's kept array, when the caller or an observer wants them).
  * @obs: who observed when the call began, VQN_OBS_*: asked once per call,
  * in one call into the netlink family (a DRIVER_OK of 1024 queues asked
  * 1024 times: 40% of the call; two questions a call were 8% of a one-queue
@@ -253,6 +266,7 @@ struct vqn_call {
 	bool reported;
 	struct vqn_dev *dev;
 	struct vqn_sink sink;
+	struct vqn_results *big;
 	struct vqnotify_vq_result small[8];
 };
 
@@ -340,6 +354,7 @@ __poll_t vqn_event_poll(struct vqn_kguest *g, struct file *file,
 /* vqn_guest.c: guests */
 struct vqn_kguest *vqn_kguest_create(void);
 void vqn_kguest_destroy(struct vqn_kguest *g);
+void vqn_results_free(struct vqn_results *r);
 void vqn_kguest_fill_info(struct vqn_kguest *g,
 			  struct vqnotify_guest_info *gi);
 void vqn_kguest_apply_policy(struct vqn_kguest *g, bool renamed);
