@@ -29,13 +29,6 @@
 #ifdef __KERNEL__
 #include <linux/bitmap.h>
 #include <linux/string.h>
-/*
- * This file's code starts a page of the module (its .text page aligned):
- * under QEMU TCG a jump across a page is not chained, so where the loops of
- * a big call land moved DRIVER_OK-1024 by a fifth whenever another file's
- * code grew (Documentation/performance.rst).
- */
-asm(".pushsection .text\n.balign 4096\n.popsection");
 #endif
 #include "vqn_sm.h"
 
