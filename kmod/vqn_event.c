@@ -88,8 +88,10 @@ void vqn_monitor_flush(struct vqn_kguest *g)
 	lockdep_assert_held(&g->lock);
 	if (!a || !a->nr)
 		return;
+	mutex_lock(&g->ntf_lock);
 	vqn_monitor->call(g->id, g->name, a->dev_id, a->dev_name, a->res,
 			  a->nr, true);
+	mutex_unlock(&g->ntf_lock);
 	a->nr = 0;
 }
 
@@ -107,8 +109,10 @@ static void vqn_async_add(struct vqn_kguest *g, struct vqn_dev *d, u32 queue,
 		a = kmalloc(sizeof(*a), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 		if (!a) {
 			/* Alone then (a failed message is an overrun). */
+			mutex_lock(&g->ntf_lock);
 			vqn_monitor->call(g->id, g->name, d->id, d->name, &r,
 					  1, true);
+			mutex_unlock(&g->ntf_lock);
 			return;
 		}
 		a->nr = 0;
@@ -133,14 +137,18 @@ void vqn_monitor_guest(struct vqn_kguest *g, u8 cmd)
 		this_cpu_inc(vqn_stats.guests_opened);
 	else if (cmd == VQNOTIFY_CMD_GUEST_DEL_NTF)
 		this_cpu_inc(vqn_stats.guests_closed);
+	mutex_lock(&g->ntf_lock);
 	vqn_monitor->guest(g, cmd);
+	mutex_unlock(&g->ntf_lock);
 }
 
 void vqn_monitor_dev(struct vqn_kguest *g, struct vqn_dev *d, bool add)
 {
 	lockdep_assert_held(&g->lock);
 	vqn_monitor_flush(g);
+	mutex_lock(&g->ntf_lock);
 	vqn_monitor->dev(g, d, add);
+	mutex_unlock(&g->ntf_lock);
 }
 
 /* Event ring */
@@ -226,6 +234,7 @@ int vqn_event_init(struct vqn_kguest *g)
 	if (!g->ev)
 		return -ENOMEM;
 	mutex_init(&g->read_lock);
+	mutex_init(&g->ntf_lock);
 	spin_lock_init(&g->ev_lock);
 	init_waitqueue_head(&g->wq);
 	return 0;
@@ -234,6 +243,7 @@ int vqn_event_init(struct vqn_kguest *g)
 void vqn_event_free(struct vqn_kguest *g)
 {
 	mutex_destroy(&g->read_lock);
+	mutex_destroy(&g->ntf_lock);
 	kvfree(g->ev);
 	kfree(g->async);
 }
@@ -398,13 +408,25 @@ unsigned int vqn_call_observers(void)
 	return obs;
 }
 
-/* A call's results in one message; the guest is unlocked. */
-void vqn_monitor_call(u32 guest_id, const char *guest_name, u32 dev_id,
-		      const char *dev_name,
+/*
+ * A call's results in one message, built and sent after the guest is
+ * unlocked, in their place among the guest's messages to the calls group:
+ * vqn_monitor_call_begin() takes @g's ntf_lock under its lock, before the
+ * unlock, and vqn_monitor_call() drops it once the message is sent, so a
+ * change made by the next holder of the guest's lock is told after it.
+ */
+void vqn_monitor_call_begin(struct vqn_kguest *g)
+{
+	lockdep_assert_held(&g->lock);
+	mutex_lock(&g->ntf_lock);
+}
+
+void vqn_monitor_call(struct vqn_kguest *g, const char *guest_name,
+		      u32 dev_id, const char *dev_name,
 		      const struct vqnotify_vq_result *res, u32 nr)
 {
-	vqn_monitor->call(guest_id, guest_name, dev_id, dev_name, res, nr,
-			  false);
+	vqn_monitor->call(g->id, guest_name, dev_id, dev_name, res, nr, false);
+	mutex_unlock(&g->ntf_lock);
 }
 
 #define VQN_TRACE_RUNS	64	/* per vq_call event: 512 bytes */
@@ -489,8 +511,10 @@ void vqn_call_report(struct vqn_kguest *g, struct vqn_call *call)
 		return;
 	/* Removed: out of the state machine's table (vqn_sm_dev_remove()). */
 	if (call->obs & VQN_OBS_CALLS && g->sm.devs[d->slot] != d) {
+		mutex_lock(&g->ntf_lock);
 		vqn_monitor->call(g->id, g->name, d->id, d->name, s->res,
 				  min(s->nr, s->cap), false);
+		mutex_unlock(&g->ntf_lock);
 		call->obs &= ~VQN_OBS_CALLS;	/* vqn_call_end(): sent */
 	}
 	if (trace_vq_call_enabled())

@@ -422,10 +422,11 @@ void vqn_call_end(struct vqn_kguest *g, struct vqn_call *call)
 	if (calls) {
 		strscpy(gname, g->name, sizeof(gname));
 		strscpy(dname, call->dev->name, sizeof(dname));
+		vqn_monitor_call_begin(g);
 	}
 	mutex_unlock(&g->lock);
 	if (calls)
-		vqn_monitor_call(g->id, gname, dev_id, dname, s->res,
+		vqn_monitor_call(g, gname, dev_id, dname, s->res,
 				 min(s->nr, s->cap));
 }
 

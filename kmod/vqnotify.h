@@ -89,6 +89,14 @@
  *                                  queues of its devices; the only lock of
  *                                  the ioctl hot path, so guests never
  *                                  contend
+ * vqn_kguest.ntf_lock    mutex     held while one guest's message to the
+ *                                  calls group is sent: taken under the
+ *                                  guest's lock, and for a call's results
+ *                                  held past its unlock until they are sent
+ *                                  (vqn_monitor_call()), so the group tells
+ *                                  a guest's changes in the order of its
+ *                                  lock; nests inside it, nothing is taken
+ *                                  under it
  * vqn_kguest.read_lock   mutex     serialises the readers of one guest's
  *                                  event ring; never held with the guest's
  *                                  lock (a reader may stall in its page
@@ -109,11 +117,13 @@
  *
  * The nestings that occur: vqn_guests_lock, then a guest's lock (admin
  * changes, netlink, one guest at a time), then vqn_host_wait_lock (a guest
- * starts waiting), ev_lock (an event is queued) or vqn_users_lock (a
- * policy is resolved); vqn_guests_lock, then vqn_host_wait_lock (the
- * promotion work takes the next guest, a closing guest leaves its line; the
- * work takes the served guest's lock only after dropping the spinlock); a
- * guest's read_lock, then its ev_lock. The xarrays' own locks are innermost.
+ * starts waiting), ev_lock (an event is queued), vqn_users_lock (a
+ * policy is resolved) or its ntf_lock (a message to the calls group; the
+ * netlink family's own locks below it); vqn_guests_lock, then
+ * vqn_host_wait_lock (the promotion work takes the next guest, a closing
+ * guest leaves its line; the work takes the served guest's lock only after
+ * dropping the spinlock); a guest's read_lock, then its ev_lock. The
+ * xarrays' own locks are innermost.
  * open() runs under the misc core's global misc_mtx: it takes only
  * vqn_users_lock, the guest table's xarray lock and the new guest's own
  * lock, none of them held longer than a lookup or an allocation. Every
@@ -201,6 +211,7 @@ struct vqn_call;
  *        (vqn_pool_line.h, "Locking")
  * @async: transitions no call asked for, held for the calls group until
  *         vqn_monitor_flush() (under @lock; allocated on first use)
+ * @ntf_lock: orders the guest's messages to the calls group ("Locking")
  * @read_lock: serialises readers of the event ring ("Locking")
  * @ev_lock: protects the event ring ("Locking")
  * @ev: event ring of @ev_cap records
@@ -227,6 +238,7 @@ struct vqn_kguest {
 	struct vqn_dev *last_dev;
 	struct vqn_line_guest line;
 	struct vqn_async *async;
+	struct mutex ntf_lock; /* see above */
 	/* a big call's results array, for the next one (vqn_ioctl.c) */
 	struct vqn_results *res_cache;
 
@@ -344,8 +356,9 @@ void vqn_monitor_flush(struct vqn_kguest *g);
 void vqn_monitor_dev(struct vqn_kguest *g, struct vqn_dev *d, bool add);
 unsigned int vqn_call_observers(void);
 void vqn_call_report(struct vqn_kguest *g, struct vqn_call *call);
-void vqn_monitor_call(u32 guest_id, const char *guest_name, u32 dev_id,
-		      const char *dev_name,
+void vqn_monitor_call_begin(struct vqn_kguest *g);
+void vqn_monitor_call(struct vqn_kguest *g, const char *guest_name,
+		      u32 dev_id, const char *dev_name,
 		      const struct vqnotify_vq_result *res, u32 nr);
 void vqn_stats_sum(struct vqn_stats *sum);
 

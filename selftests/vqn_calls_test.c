@@ -16,6 +16,7 @@
  * report, 256 queues a message. vq_call is read from tracefs directly.
  */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -452,6 +453,107 @@ TEST_F(calls, promotion_work_one_message_a_turn)
 }
 
 /* The child: joining "calls" without CAP_NET_ADMIN; its -errno. */
+/*
+ * Two threads of one VMM call on the same queue: each message of the calls
+ * group about it starts from the state the one before left (its old
+ * state), whichever thread's call sent it. A call's results are sent after
+ * the guest is unlocked; without the guest's ntf_lock the next holder of
+ * the lock could tell its change first.
+ */
+#define ORDER_ROUNDS	1500
+
+struct order_run {
+	int fd;
+	uint32_t dev;
+};
+
+static void *order_vhost(void *arg)
+{
+	const struct order_run *o = arg;
+	struct vqnotify_vq_result r;
+
+	for (int i = 0; i < ORDER_ROUNDS; i++) {
+		_test_ioctl_host_notifier(o->fd, o->dev, 0, true, &r);
+		_test_ioctl_host_notifier(o->fd, o->dev, 0, false, &r);
+	}
+	return NULL;
+}
+
+struct order_check {
+	uint32_t guest, dev;
+	int msgs, results, breaks, first_break;
+	int8_t last;		/* q0's state after the last message: -1 none */
+};
+
+static void order_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct order_check *oc = arg;
+	const struct vqnotify_vq_result *res;
+	const struct nlattr *r;
+	struct tk_nl_attrs a;
+	int i, n;
+
+	if (tk_nl_msg_cmd(nlh) != VQNOTIFY_CMD_CALL_NTF)
+		return;
+	tk_nl_parse_msg(&a, nlh);
+	r = a.tb[VQNOTIFY_A_CALL_RESULTS];
+	if (!r || tk_nl_get_u32(&a, VQNOTIFY_A_CALL_GUEST_ID) != oc->guest ||
+	    tk_nl_get_u32(&a, VQNOTIFY_A_CALL_DEV_ID) != oc->dev)
+		return;
+	oc->msgs++;
+	res = tk_nla_data(r);
+	n = tk_nla_len(r) / sizeof(*res);
+	for (i = 0; i < n; i++) {
+		if (res[i].queue || res[i].label == VQNOTIFY_LABEL_NONE)
+			continue;
+		oc->results++;
+		if (oc->last >= 0 && res[i].old_state != oc->last &&
+		    !oc->breaks++)
+			oc->first_break = oc->msgs;
+		oc->last = res[i].new_state;
+	}
+}
+
+TEST_F(calls, one_guest_in_lock_order)
+{
+	struct order_check oc = { .last = -1 };
+	struct vqnotify_vq_result res[1];
+	struct order_run o;
+	bool overrun = false;
+	int i, rcvbuf = 64 << 20;
+	struct tk_nl mon;
+	pthread_t t;
+	uint32_t nr;
+
+	if (geteuid())
+		SKIP(return, "the calls group is CAP_NET_ADMIN's");
+	ASSERT_EQ(0, calls_join(&mon));
+	ASSERT_EQ(0, setsockopt(mon.fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+				sizeof(rcvbuf)));
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 1, "order", &o.dev);
+	o.fd = self->fd;
+	oc.guest = self->guest;
+	oc.dev = o.dev;
+	ASSERT_EQ(0, pthread_create(&t, NULL, order_vhost, &o));
+	for (i = 0; i < ORDER_ROUNDS; i++) {
+		nr = 1;
+		_test_ioctl_set_status(self->fd, o.dev, TK_STATUS_OK, NULL,
+				       res, &nr);
+		nr = 1;
+		_test_ioctl_dev_reset(self->fd, o.dev, res, &nr);
+		if (!(i % 64))
+			tk_nl_drain(&mon, order_cb, &oc, &overrun);
+	}
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	ASSERT_LE(0, tk_nl_drain(&mon, order_cb, &oc, &overrun));
+	ASSERT_FALSE(overrun);
+	TH_LOG("%d messages, %d transitions of q0", oc.msgs, oc.results);
+	ASSERT_LT(ORDER_ROUNDS, oc.results);
+	EXPECT_EQ(0, oc.breaks) TH_LOG("first out of order: message %d",
+				       oc.first_break);
+	tk_nl_close(&mon);
+}
+
 static int calls_join_as_nobody(void *arg)
 {
 	struct tk_nl nl;
