@@ -295,8 +295,37 @@ static void vqn_results_keep(struct vqn_results *r)
 /*
  * Everything a device-wide call may fail on is checked before any state
  * changes: the device, the caller's results buffer (zeroed to prove it is
- * writable) and the kernel's results array.
+ * writable) and the kernel's results array; vqn_call_results() the last
+ * two, for a device of @nq queues.
  */
+static int vqn_call_results(struct vqn_kguest *g, u64 ures, u32 cap,
+			    struct vqn_call *call, u32 nq)
+{
+	memset(call, 0, sizeof(*call));
+	call->obs = vqn_call_observers();
+	if (ures) {
+		if (cap < nq)
+			return -EINVAL;
+		if (vqn_results_zero(ures, nq))
+			return -EFAULT;
+	} else if (!call->obs) {
+		/* The sink counts the results; nobody wants them. */
+		return 0;
+	}
+	/* A device of a few queues needs no allocation for its results. */
+	if (nq <= ARRAY_SIZE(call->small)) {
+		call->sink.res = call->small;
+	} else {
+		/* not zeroed: only the results written are read */
+		call->big = vqn_results_get(g, nq);
+		if (!call->big)
+			return -ENOMEM;
+		call->sink.res = call->big->res;
+	}
+	call->sink.cap = nq;
+	return 0;
+}
+
 int vqn_call_prepare(struct vqn_kguest *g, u32 dev_id, u64 ures, u32 cap,
 		     struct vqn_call *call, u32 *nq)
 {
@@ -308,30 +337,7 @@ int vqn_call_prepare(struct vqn_kguest *g, u32 dev_id, u64 ures, u32 cap,
 	mutex_unlock(&g->lock);
 	if (!d)
 		return -ENOENT;
-
-	memset(call, 0, sizeof(*call));
-	call->obs = vqn_call_observers();
-	if (ures) {
-		if (cap < *nq)
-			return -EINVAL;
-		if (vqn_results_zero(ures, *nq))
-			return -EFAULT;
-	} else if (!call->obs) {
-		/* The sink counts the results; nobody wants them. */
-		return 0;
-	}
-	/* A device of a few queues needs no allocation for its results. */
-	if (*nq <= ARRAY_SIZE(call->small)) {
-		call->sink.res = call->small;
-	} else {
-		/* not zeroed: only the results written are read */
-		call->big = vqn_results_get(g, *nq);
-		if (!call->big)
-			return -ENOMEM;
-		call->sink.res = call->big->res;
-	}
-	call->sink.cap = *nq;
-	return 0;
+	return vqn_call_results(g, ures, cap, call, *nq);
 }
 
 /*
@@ -359,7 +365,8 @@ struct vqn_dev *vqn_call_begin(struct vqn_kguest *g, u32 dev_id, u32 nq,
  * vqn_call_begin()'s two: the caller's results are zeroed under the lock
  * with page faults disabled, so no user access waits under it ("DOC:
  * Locking"); a page that would need a fault sends the call the two-round
- * way, nothing changed. The same checks in the same order as those two.
+ * way, nothing changed. The same checks in the same order as those two
+ * (vqn_call_results() for the results).
  *
  * Returns 0 with the guest locked and @call->dev set; 1 for the two-round
  * way, or an error, with the guest unlocked.
@@ -380,25 +387,13 @@ static int vqn_call_begin_small(struct vqn_kguest *g, u32 dev_id, u64 ures,
 	ret = 1;
 	if (*nq > ARRAY_SIZE(call->small))
 		goto unlock;
-	if (ures && cap < *nq) {
-		ret = -EINVAL;
+	pagefault_disable();
+	ret = vqn_call_results(g, ures, cap, call, *nq);
+	pagefault_enable();
+	if (ret == -EFAULT)
+		ret = 1;
+	if (ret)
 		goto unlock;
-	}
-	if (ures) {
-		pagefault_disable();
-		ret = vqn_results_zero(ures, *nq);
-		pagefault_enable();
-		if (ret) {
-			ret = 1;
-			goto unlock;
-		}
-	}
-	memset(call, 0, sizeof(*call));
-	call->obs = vqn_call_observers();
-	if (ures || call->obs) {
-		call->sink.res = call->small;
-		call->sink.cap = *nq;
-	}
 	call->dev = d;
 	return 0;
 unlock:
