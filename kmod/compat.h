@@ -239,4 +239,12 @@ static inline struct nlattr **vqn_genl_dump_attrs(struct netlink_callback *cb)
 #endif
 }
 
+/*
+ * 6.1.y has it (compiler_attributes.h); a kernel without it zeroes the
+ * variables it marks, as CONFIG_INIT_STACK_ALL_ZERO asks: slower, not wrong.
+ */
+#ifndef __uninitialized
+#define __uninitialized
+#endif
+
 #endif /* _VQN_COMPAT_H */

@@ -75,24 +75,34 @@ struct vqn_async {
 	struct vqnotify_vq_result res[VQN_ASYNC_MAX];
 };
 
-/*
- * What the guest holds for the calls group goes out, before whatever the
- * caller reports next: the order of the monitor group's messages. Called
- * where a call, a promotion turn or a change of limits ends, and before a
- * guest's or device's notification.
- */
-void vqn_monitor_flush(struct vqn_kguest *g)
+static noinline void vqn_async_send(struct vqn_kguest *g)
 {
 	struct vqn_async *a = g->async;
 
-	lockdep_assert_held(&g->lock);
-	if (!a || !a->nr)
-		return;
 	mutex_lock(&g->ntf_lock);
 	vqn_monitor->call(g->id, g->name, a->dev_id, a->dev_name, a->res,
 			  a->nr, true);
 	mutex_unlock(&g->ntf_lock);
 	a->nr = 0;
+}
+
+/*
+ * What the guest holds for the calls group goes out, before whatever the
+ * caller reports next: the order of the monitor group's messages. Called
+ * where a call, a promotion turn or a change of limits ends, and before a
+ * guest's or device's notification. Most find nothing held: the check is
+ * inline in this file's callers (vqn_call_report() is on every call's path).
+ */
+static __always_inline void vqn_async_flush(struct vqn_kguest *g)
+{
+	lockdep_assert_held(&g->lock);
+	if (g->async && g->async->nr)
+		vqn_async_send(g);
+}
+
+void vqn_monitor_flush(struct vqn_kguest *g)
+{
+	vqn_async_flush(g);
 }
 
 static void vqn_async_add(struct vqn_kguest *g, struct vqn_dev *d, u32 queue,
@@ -119,7 +129,7 @@ static void vqn_async_add(struct vqn_kguest *g, struct vqn_dev *d, u32 queue,
 		g->async = a;
 	}
 	if (a->nr && (a->dev_id != d->id || a->nr == VQN_ASYNC_MAX))
-		vqn_monitor_flush(g);
+		vqn_async_flush(g);
 	if (!a->nr) {
 		a->dev_id = d->id;
 		strscpy(a->dev_name, d->name, sizeof(a->dev_name));
@@ -131,7 +141,7 @@ static void vqn_async_add(struct vqn_kguest *g, struct vqn_dev *d, u32 queue,
 void vqn_monitor_guest(struct vqn_kguest *g, u8 cmd)
 {
 	lockdep_assert_held(&g->lock);
-	vqn_monitor_flush(g);
+	vqn_async_flush(g);
 	/* Called once per open and once per close: counted here. */
 	if (cmd == VQNOTIFY_CMD_GUEST_ADD_NTF)
 		this_cpu_inc(vqn_stats.guests_opened);
@@ -145,7 +155,7 @@ void vqn_monitor_guest(struct vqn_kguest *g, u8 cmd)
 void vqn_monitor_dev(struct vqn_kguest *g, struct vqn_dev *d, bool add)
 {
 	lockdep_assert_held(&g->lock);
-	vqn_monitor_flush(g);
+	vqn_async_flush(g);
 	mutex_lock(&g->ntf_lock);
 	vqn_monitor->dev(g, d, add);
 	mutex_unlock(&g->ntf_lock);
@@ -222,7 +232,7 @@ void vqn_event_budget(struct vqn_kguest *g)
 	};
 
 	lockdep_assert_held(&g->lock);
-	vqn_monitor_flush(g);
+	vqn_async_flush(g);
 	vqn_event_push(g, &ev);
 }
 
@@ -388,24 +398,10 @@ void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_dev *d, u32 queue,
 		 * us: it cannot call vqn_monitor_flush()) is one (r).
 		 */
 		if (g->line.serving)
-			vqn_monitor_flush(g);
+			vqn_async_flush(g);
 	}
 	if (async)
 		vqn_event_push(g, &ev);
-}
-
-/*
- * Who wants each result of a call (not only their counts), VQN_OBS_*: 0
- * for nobody.
- */
-unsigned int vqn_call_observers(void)
-{
-	unsigned int obs = vqn_monitor->listeners();
-
-	if (trace_vq_call_enabled() || trace_vq_transition_enabled() ||
-	    trace_vq_refusal_enabled())
-		obs |= VQN_OBS_TRACE;
-	return obs;
 }
 
 /*
@@ -486,7 +482,7 @@ void vqn_call_report(struct vqn_kguest *g, struct vqn_call *call)
 	u32 i;
 
 	lockdep_assert_held(&g->lock);
-	vqn_monitor_flush(g);
+	vqn_async_flush(g);
 	if (call->reported || !s->nr)
 		return;
 	call->reported = true;

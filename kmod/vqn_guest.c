@@ -96,13 +96,12 @@ void vqn_kdev_free(struct vqn_kguest *g, struct vqn_dev *d)
 	kvfree(d);
 }
 
-struct vqn_dev *vqn_kdev_find(struct vqn_kguest *g, u32 dev_id)
+/* vqn_kdev_find() when the device is not the last one found */
+struct vqn_dev *vqn_kdev_lookup(struct vqn_kguest *g, u32 dev_id)
 {
-	struct vqn_dev *d = g->last_dev;
+	struct vqn_dev *d;
 
 	lockdep_assert_held(&g->lock);
-	if (d && d->id == dev_id)
-		return d;
 	d = xa_load(&g->devs, dev_id);
 	if (d)
 		g->last_dev = d;

@@ -14,8 +14,11 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "compat.h"
 #include "vqnotify.h"
+#include "vqnotify_trace.h"
 #include "vqn_ioctl.h"
+#include "vqn_nl.h"
 
 int vqn_ioctl_get_info(struct vqn_kguest *g, void *arg)
 {
@@ -213,6 +216,20 @@ err_unlock:
 }
 
 /*
+ * Who wants each result of a call (not only their counts), VQN_OBS_*: 0
+ * for nobody. The netlink family is asked directly, the layer below.
+ */
+static __always_inline unsigned int vqn_call_observers(void)
+{
+	unsigned int obs = vqn_nl_listeners();
+
+	if (trace_vq_call_enabled() || trace_vq_transition_enabled() ||
+	    trace_vq_refusal_enabled())
+		obs |= VQN_OBS_TRACE;
+	return obs;
+}
+
+/*
  * A call's results in the caller's buffer: @n of them zeroed (to prove the
  * buffer writable before anything changes) or copied out, in one user
  * access, eight words a turn. clear_user() and copy_to_user() are string
@@ -301,7 +318,8 @@ static void vqn_results_keep(struct vqn_results *r)
 static int vqn_call_results(struct vqn_kguest *g, u64 ures, u32 cap,
 			    struct vqn_call *call, u32 nq)
 {
-	memset(call, 0, sizeof(*call));
+	/* not @small: only the results written are read */
+	memset(call, 0, offsetof(struct vqn_call, small));
 	call->obs = vqn_call_observers();
 	if (ures) {
 		if (cap < nq)
@@ -405,10 +423,15 @@ unlock:
  * The call's results go to the observers, then the guest is unlocked; the
  * calls group's one message is built and sent after that (with the names
  * as they were: the device may be freed, the guest renamed, meanwhile).
+ * Inline in this file's calls (vqn_call_end() for vqn_migration.c's): on a
+ * one-queue call, the calls and returns around the decision are most of its
+ * cost under TCG (Documentation/performance.rst).
  */
-void vqn_call_end(struct vqn_kguest *g, struct vqn_call *call)
+static __always_inline void __vqn_call_end(struct vqn_kguest *g,
+					   struct vqn_call *call)
 {
-	char gname[VQNOTIFY_NAME_LEN], dname[VQNOTIFY_NAME_LEN];
+	char gname[VQNOTIFY_NAME_LEN] __uninitialized;
+	char dname[VQNOTIFY_NAME_LEN] __uninitialized;
 	const struct vqn_sink *s = &call->sink;
 	bool calls = call->obs & VQN_OBS_CALLS && s->res && s->nr;
 	u32 dev_id = call->dev->id;
@@ -423,6 +446,11 @@ void vqn_call_end(struct vqn_kguest *g, struct vqn_call *call)
 	if (calls)
 		vqn_monitor_call(g, gname, dev_id, dname, s->res,
 				 min(s->nr, s->cap));
+}
+
+void vqn_call_end(struct vqn_kguest *g, struct vqn_call *call)
+{
+	__vqn_call_end(g, call);
 }
 
 void vqn_call_free(struct vqn_call *call)
@@ -451,7 +479,7 @@ int vqn_call_finish(struct vqn_call *call, u64 ures, u32 *nr_results)
  */
 static int vqn_get_bitmap(unsigned long *dst, u64 uptr, u32 nbits)
 {
-	u64 words[BITS_TO_U64(VQNOTIFY_MAX_QUEUES)];
+	u64 words[BITS_TO_U64(VQNOTIFY_MAX_QUEUES)] __uninitialized;
 	u64 __user *p = u64_to_user_ptr(uptr);
 	u32 i, n = BITS_TO_U64(nbits);
 
@@ -471,10 +499,10 @@ efault:
 
 static int vqn_ioctl_dev_op(struct vqn_kguest *g, void *arg, unsigned int cmd)
 {
-	DECLARE_BITMAP(ready, VQNOTIFY_MAX_QUEUES);
+	DECLARE_BITMAP(ready, VQNOTIFY_MAX_QUEUES) __uninitialized;
 	struct vqnotify_dev_op *op = arg;
 	bool have_ready = false;
-	struct vqn_call call;
+	struct vqn_call call __uninitialized;
 	struct vqn_dev *d;
 	u32 nq;
 	int ret;
@@ -522,7 +550,7 @@ static int vqn_ioctl_dev_op(struct vqn_kguest *g, void *arg, unsigned int cmd)
 		vqn_monitor_dev(g, d, false);
 		break;
 	}
-	vqn_call_end(g, &call);
+	__vqn_call_end(g, &call);
 	if (cmd == VQNOTIFY_DEV_REMOVE)
 		vqn_kdev_free(g, d);
 out:
@@ -548,15 +576,29 @@ int vqn_ioctl_dev_remove(struct vqn_kguest *g, void *arg)
 	return vqn_ioctl_dev_op(g, arg, VQNOTIFY_DEV_REMOVE);
 }
 
+/*
+ * A call's bitmap of queues, left uninitialised on the stack (where
+ * CONFIG_INIT_STACK_ALL_ZERO clears its 128 bytes on entry), made empty:
+ * the words the state machine reads, those of a device of @nq queues; one
+ * store, not a call to memset(), for most devices.
+ */
+static __always_inline void vqn_bitmap_clear_dev(unsigned long *b, u32 nq)
+{
+	if (nq <= BITS_PER_LONG)
+		b[0] = 0;
+	else
+		bitmap_zero(b, nq);
+}
+
 /* The queues of a call on a set of queues, of its device's @nq. */
 static int vqn_queues_bitmap(unsigned long *queues,
 			     const struct vqnotify_queues *q, u32 nq)
 {
 	int ret;
 
-	bitmap_zero(queues, VQNOTIFY_MAX_QUEUES);
 	if (q->nr_queues > nq)
 		return -EINVAL;
+	vqn_bitmap_clear_dev(queues, nq);
 	ret = vqn_get_bitmap(queues, q->queues, q->nr_queues);
 	if (!ret && bitmap_empty(queues, q->nr_queues))
 		ret = -EINVAL;
@@ -566,9 +608,9 @@ static int vqn_queues_bitmap(unsigned long *queues,
 /* ACQUIRE, RELEASE and SET_HOST_NOTIFIERS: a call on a set of queues. */
 static int vqn_ioctl_queues(struct vqn_kguest *g, void *arg, unsigned int cmd)
 {
-	DECLARE_BITMAP(queues, VQNOTIFY_MAX_QUEUES);
+	DECLARE_BITMAP(queues, VQNOTIFY_MAX_QUEUES) __uninitialized;
 	struct vqnotify_queues *q = arg;
-	struct vqn_call call;
+	struct vqn_call call __uninitialized;
 	struct vqn_dev *d;
 	u32 allowed, nq;
 	u8 reason;
@@ -638,7 +680,7 @@ static int vqn_ioctl_queues(struct vqn_kguest *g, void *arg, unsigned int cmd)
 			vqn_sm_vhost_off(&g->sm, d, queues, &call.sink);
 		break;
 	}
-	vqn_call_end(g, &call);
+	__vqn_call_end(g, &call);
 out:
 	if (ret) {
 		vqn_call_free(&call);
@@ -671,8 +713,8 @@ int vqn_ioctl_host_notifier(struct vqn_kguest *g, void *arg)
 {
 	struct vqnotify_host_notifier *hn = arg;
 	bool enable = hn->flags & VQNOTIFY_HOST_NOTIFIER_ENABLE;
-	DECLARE_BITMAP(one, VQNOTIFY_MAX_QUEUES);
-	struct vqn_call call;	/* its results in @hn: @small is not used */
+	DECLARE_BITMAP(one, VQNOTIFY_MAX_QUEUES) __uninitialized;
+	struct vqn_call call __uninitialized;	/* results in @hn, not @small */
 	struct vqn_dev *d;
 	int ret = 0;
 
@@ -696,8 +738,7 @@ int vqn_ioctl_host_notifier(struct vqn_kguest *g, void *arg)
 		ret = -EALREADY;
 		goto out;
 	}
-	/* Only the words the state machine reads, those of the device. */
-	bitmap_zero(one, d->num_queues);
+	vqn_bitmap_clear_dev(one, d->num_queues);
 	__set_bit(hn->queue, one);
 	memset(&call.sink, 0, sizeof(call.sink));
 	call.sink.res = &hn->result;
@@ -710,7 +751,7 @@ int vqn_ioctl_host_notifier(struct vqn_kguest *g, void *arg)
 		ret = vqn_sm_vhost_on(&g->sm, d, one, &call.sink);
 	else
 		vqn_sm_vhost_off(&g->sm, d, one, &call.sink);
-	vqn_call_end(g, &call);
+	__vqn_call_end(g, &call);
 	return ret;
 out:
 	mutex_unlock(&g->lock);

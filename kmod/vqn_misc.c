@@ -17,6 +17,7 @@
 #include <linux/poll.h>
 #include <linux/uaccess.h>
 
+#include "compat.h"
 #include "vqnotify.h"
 #include "vqn_ioctl.h"
 #include "vqn_misc.h"
@@ -206,7 +207,13 @@ static long vqn_fops_ioctl(struct file *file, unsigned int cmd,
 	struct vqn_kguest *g = file->private_data;
 	void __user *uarg = (void __user *)arg;
 	const struct vqn_ioctl_op *op;
-	union vqn_ioctl_buffer buf;
+	/*
+	 * Not zeroed on entry (CONFIG_INIT_STACK_ALL_ZERO clears all 352 bytes
+	 * before the command is checked, ENOTTY included): the call's struct
+	 * is copied in, the bytes of its size, and no more is read or copied
+	 * out.
+	 */
+	union vqn_ioctl_buffer buf __uninitialized;
 	unsigned int nr = _IOC_NR(cmd);
 	u32 usize;
 	long ret;

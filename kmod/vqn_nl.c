@@ -411,20 +411,6 @@ void vqn_nl_msg_dump(struct vqn_nl_msg *m, struct netlink_callback *cb)
 
 /* Notifications to the monitor group, called with the guest's lock held */
 
-static bool vqn_nl_listened(void)
-{
-	return genl_has_listeners(&vqnotify_nl_family, &init_net,
-				  VQNOTIFY_NLGRP_MONITOR);
-}
-
-/* Both groups in one call from the misc device's hot path. */
-static unsigned int vqn_nl_listeners(void)
-{
-	return (vqn_nl_listened() ? VQN_OBS_MONITOR : 0) |
-	       (genl_has_listeners(&vqnotify_nl_family, &init_net,
-				   VQNOTIFY_NLGRP_CALLS) ? VQN_OBS_CALLS : 0);
-}
-
 /*
  * A notification that cannot be built is not dropped silently: like
  * rtnetlink, every listener of @group gets ENOBUFS (an overrun) and
@@ -586,7 +572,7 @@ static void vqn_nl_notify_call(u32 guest_id, const char *guest_name,
 
 /* The misc device's reports reach the monitor groups through these. */
 static const struct vqn_monitor_ops vqn_nl_monitor_ops = {
-	.listeners = vqn_nl_listeners,
+	.listeners = vqn_nl_listeners,	/* its copy, for vqn_event.c */
 	.queue = vqn_nl_notify_queue,
 	.call = vqn_nl_notify_call,
 	.guest = vqn_nl_notify_guest,

@@ -15,6 +15,20 @@
 
 extern struct genl_family vqnotify_nl_family;
 
+/*
+ * Who listens to the monitor and calls groups now: VQN_OBS_MONITOR,
+ * VQN_OBS_CALLS. Inline, for the misc device's calls: asking through
+ * vqn_monitor_ops was three calls more on a one-queue call's path.
+ */
+static inline unsigned int vqn_nl_listeners(void)
+{
+	return (genl_has_listeners(&vqnotify_nl_family, &init_net,
+				   VQNOTIFY_NLGRP_MONITOR) ?
+		VQN_OBS_MONITOR : 0) |
+	       (genl_has_listeners(&vqnotify_nl_family, &init_net,
+				   VQNOTIFY_NLGRP_CALLS) ? VQN_OBS_CALLS : 0);
+}
+
 /* Who asks: decides what is visible and in which namespaces ids are shown */
 struct vqn_nl_viewer {
 	bool admin;

@@ -323,7 +323,8 @@ struct vqn_stats {
  * struct vqn_monitor_ops - who tells monitors about changes (the netlink
  * family, vqn_nl.c); called with the guest's lock held
  * @listeners: who listens now: VQN_OBS_MONITOR (the monitor group),
- *             VQN_OBS_CALLS (the calls group). Asked once per call
+ *             VQN_OBS_CALLS (the calls group), for a transition no call
+ *             asked for; a call asks once, directly (vqn_nl_listeners())
  * @queue: a queue's transition, or its refusal (@label VQNOTIFY_LABEL_NONE);
  *         only when @listeners said VQN_OBS_MONITOR at the start of the call
  * @call: the @nr results of a call on device @dev_id of guest @guest_id,
@@ -354,7 +355,6 @@ void vqn_monitor_set(const struct vqn_monitor_ops *ops);
 void vqn_monitor_guest(struct vqn_kguest *g, u8 cmd);
 void vqn_monitor_flush(struct vqn_kguest *g);
 void vqn_monitor_dev(struct vqn_kguest *g, struct vqn_dev *d, bool add);
-unsigned int vqn_call_observers(void);
 void vqn_call_report(struct vqn_kguest *g, struct vqn_call *call);
 void vqn_monitor_call_begin(struct vqn_kguest *g);
 void vqn_monitor_call(struct vqn_kguest *g, const char *guest_name,
@@ -382,7 +382,19 @@ int vqn_name_dup(const char *src, size_t size, const char **out);
 void vqn_name_free(const char *name);
 struct vqn_dev *vqn_kdev_alloc(u32 nq);
 void vqn_kdev_free(struct vqn_kguest *g, struct vqn_dev *d);
-struct vqn_dev *vqn_kdev_find(struct vqn_kguest *g, u32 dev_id);
+struct vqn_dev *vqn_kdev_lookup(struct vqn_kguest *g, u32 dev_id);
+
+/* Inline: the last device found is the one of most calls (@last_dev). */
+static inline struct vqn_dev *vqn_kdev_find(struct vqn_kguest *g, u32 dev_id)
+{
+	struct vqn_dev *d = g->last_dev;
+
+	lockdep_assert_held(&g->lock);
+	if (d && d->id == dev_id)
+		return d;
+	return vqn_kdev_lookup(g, dev_id);
+}
+
 void vqn_kdev_erase(struct vqn_kguest *g, struct vqn_dev *d);
 
 #endif /* _VQNOTIFY_H */
