@@ -11,6 +11,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
+#include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -230,11 +231,11 @@ static __always_inline unsigned int vqn_call_observers(void)
 }
 
 /*
- * A call's results in the caller's buffer: @n of them zeroed (to prove the
- * buffer writable before anything changes) or copied out, in one user
- * access, eight words a turn. clear_user() and copy_to_user() are string
- * instructions, which QEMU's TCG runs an iteration at a time, and a loop is
- * a jump back to a new block each turn: 1024 results were 2048 blocks.
+ * A call's results in the caller's buffer: @n of them copied out, or
+ * zeroed, in one user access, eight words a turn. clear_user() and
+ * copy_to_user() are string instructions, which QEMU's TCG runs an
+ * iteration at a time, and a loop is a jump back to a new block each turn:
+ * 1024 results were 2048 blocks.
  */
 static __always_inline int vqn_results_write(u64 ures, const u64 *src, u32 n,
 					     u32 step)
@@ -311,9 +312,12 @@ static void vqn_results_keep(struct vqn_results *r)
 
 /*
  * Everything a device-wide call may fail on is checked before any state
- * changes: the device, the caller's results buffer (zeroed to prove it is
- * writable) and the kernel's results array; vqn_call_results() the last
- * two, for a device of @nq queues.
+ * changes: the device, the caller's results buffer and the kernel's
+ * results array; vqn_call_results() the last two, for a device of @nq
+ * queues. The buffer is proved writable by a byte written in each of its
+ * pages (fault_in_writeable()), not by zeroing it all: vqn_call_finish()
+ * writes every entry, the results and zeros after them. Zeroing 1024
+ * entries first, then writing them again, was a pass of a DRIVER_OK's.
  */
 static int vqn_call_results(struct vqn_kguest *g, u64 ures, u32 cap,
 			    struct vqn_call *call, u32 nq)
@@ -324,7 +328,8 @@ static int vqn_call_results(struct vqn_kguest *g, u64 ures, u32 cap,
 	if (ures) {
 		if (cap < nq)
 			return -EINVAL;
-		if (vqn_results_zero(ures, nq))
+		if (fault_in_writeable(u64_to_user_ptr(ures),
+				       nq * sizeof(struct vqnotify_vq_result)))
 			return -EFAULT;
 	} else if (!call->obs) {
 		/* The sink counts the results; nobody wants them. */
@@ -380,10 +385,10 @@ struct vqn_dev *vqn_call_begin(struct vqn_kguest *g, u32 dev_id, u32 nq,
 /*
  * A call on a device of up to eight queues (its results fit in the call) in
  * one round of the guest's lock instead of vqn_call_prepare()'s and
- * vqn_call_begin()'s two: the caller's results are zeroed under the lock
- * with page faults disabled, so no user access waits under it ("DOC:
- * Locking"); a page that would need a fault sends the call the two-round
- * way, nothing changed. The same checks in the same order as those two
+ * vqn_call_begin()'s two: the caller's results buffer is proved writable
+ * under the lock with page faults disabled, so no user access waits under
+ * it ("DOC: Locking"); a page that would need a fault sends the call the
+ * two-round way, nothing changed. The same checks in the same order as those two
  * (vqn_call_results() for the results).
  *
  * Returns 0 with the guest locked and @call->dev set; 1 for the two-round
@@ -459,15 +464,23 @@ void vqn_call_free(struct vqn_call *call)
 		vqn_results_keep(call->big);
 }
 
+/*
+ * The caller's results buffer gets its device's entries (vqn_call_results()
+ * made @call->sink's array one per queue): the results, then zeros.
+ */
 int vqn_call_finish(struct vqn_call *call, u64 ures, u32 *nr_results)
 {
-	u32 nr = call->sink.nr;
+	const struct vqn_sink *s = &call->sink;
+	u32 nr = s->nr;
 	int ret = 0;
 
 	/* The array has room for every queue, and each has one result. */
-	WARN_ON_ONCE(call->sink.res && nr > call->sink.cap);
+	WARN_ON_ONCE(s->res && nr > s->cap);
 	*nr_results = nr;
-	if (ures && nr && vqn_results_put(ures, call->sink.res, nr))
+	if (ures && ((nr && vqn_results_put(ures, s->res, nr)) ||
+		     (nr < s->cap &&
+		      vqn_results_zero(ures + nr * sizeof(*s->res),
+				       s->cap - nr))))
 		ret = -EFAULT;
 	vqn_call_free(call);
 	return ret;

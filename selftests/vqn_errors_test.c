@@ -391,6 +391,41 @@ TEST_F(guest, results_efault)
 	}
 }
 
+/*
+ * A call that succeeds writes every entry of its device in the results
+ * buffer, the results then zeros: the module proves the buffer writable
+ * with a byte a page, not by zeroing it first. A device of 8 queues (the
+ * results on the stack) and one of 100 (the guest's results array).
+ */
+TEST_F(guest, results_zero_past_nr)
+{
+	static struct vqnotify_vq_result res[100], zero[100];
+	uint32_t nq[2] = { 8, 100 }, id, i;
+	uint64_t ready[2] = { 0x1, 0 };
+	struct vqnotify_dev_op op;
+
+	for (i = 0; i < 2; i++) {
+		test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, nq[i], NULL, &id);
+		ASSERT_EQ(0, dev_op_raw(self->fd, VQNOTIFY_SET_STATUS, id,
+					TK_STATUS_OK, (uintptr_t)ready, 0, 0));
+		/* Only queue 0 holds a slot: a reset has one result. */
+		memset(res, 0xa5, sizeof(res));
+		op = (struct vqnotify_dev_op){
+			.size = sizeof(op), .dev_id = id,
+			.results = (uintptr_t)res, .nr_results = nq[i],
+		};
+		ASSERT_EQ(0, _test_ioctl(self->fd, VQNOTIFY_DEV_RESET, &op));
+		ASSERT_EQ(1U, op.nr_results);
+		EXPECT_EQ(0U, res[0].queue);
+		EXPECT_EQ(VQNOTIFY_LABEL_G, res[0].label);
+		EXPECT_EQ(0, memcmp(&res[1], zero,
+				    (nq[i] - 1) * sizeof(res[0])));
+		/* Past the device's entries the buffer is the caller's. */
+		if (nq[i] < 100)
+			EXPECT_EQ(0xa5a5, res[nq[i]].queue & 0xffff);
+	}
+}
+
 TEST_F(guest, ready_efault)
 {
 	uint32_t id[2];

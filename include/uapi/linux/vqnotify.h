@@ -68,9 +68,11 @@
  *   causes is charged to its memory cgroup.
  * - A call that fails changes nothing. Everything a call can fail on is
  *   checked before the state changes: the device, bitmaps, the caller's
- *   results buffer (zeroed first to prove it is writable) and kernel
- *   memory. Only a results copy that faults *after* the change (the caller
- *   unmapped its own buffer meanwhile) returns EFAULT with the change made.
+ *   results buffer (a byte of each of its pages written first, to prove it
+ *   writable) and kernel memory. Only a results copy that faults *after*
+ *   the change (the caller unmapped its own buffer meanwhile) returns
+ *   EFAULT with the change made. A call that succeeds writes all
+ *   num_queues entries of the results buffer: its results, then zeros.
  *
  * The errors particular to a call are under "Errors:" in the description
  * of its structure. open() of /dev/vqnotify fails with EDQUOT when the
