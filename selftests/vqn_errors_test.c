@@ -422,7 +422,7 @@ TEST_F(guest, results_zero_past_nr)
 				    (nq[i] - 1) * sizeof(res[0])));
 		/* Past the device's entries the buffer is the caller's. */
 		if (nq[i] < 100)
-			EXPECT_EQ(0xa5a5, res[nq[i]].queue & 0xffff);
+			EXPECT_EQ(0xa5a5U, res[nq[i]].queue & 0xffff);
 	}
 }
 
