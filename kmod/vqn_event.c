@@ -488,7 +488,7 @@ void vqn_call_report(struct vqn_kguest *g, struct vqn_call *call)
 	call->reported = true;
 	if (s->res && s->nr <= 2) {
 		/* A call on a queue or two: count its results. */
-		for (r = s->res; r < s->res + s->nr; r++)
+		for (r = s->res; r < s->res + min(s->nr, s->cap); r++)
 			if (r->label != VQNOTIFY_LABEL_NONE)
 				this_cpu_inc(vqn_stats.transitions[r->label]);
 			else if (vqn_refused(r->reason))

@@ -475,8 +475,9 @@ int vqn_call_finish(struct vqn_call *call, u64 ures, u32 *nr_results)
 	int ret = 0;
 
 	/* The array has room for every queue, and each has one result. */
-	WARN_ON_ONCE(s->res && nr > s->cap);
-	*nr_results = nr;
+	if (WARN_ON_ONCE(s->res && nr > s->cap))
+		nr = s->cap;
+	*nr_results = s->nr;
 	if (ures && ((nr && vqn_results_put(ures, s->res, nr)) ||
 		     (nr < s->cap &&
 		      vqn_results_zero(ures + nr * sizeof(*s->res),

@@ -16,7 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vqn_utils.h"
+#include "vqn_abuse_utils.h"
 #include "vqn_nl_utils.h"
 
 #define NQ	8
@@ -534,8 +534,9 @@ TEST_F(api2, host_notifiers_batch_preempts)
  */
 TEST_F(api2, queues_errors_small_device)
 {
+	struct vqnotify_vq_result res[NQ + 1], zero[NQ] = {};
+	char *hole = tk_page_before_hole();
 	uint64_t bm = 0x1;
-	struct vqnotify_vq_result res[NQ];
 	const struct vqnotify_queues base = {
 		.size = sizeof(base),
 		.dev_id = self->id,
@@ -558,17 +559,28 @@ TEST_F(api2, queues_errors_small_device)
 	QERR_SMALL(queues, 0, -EFAULT);
 	QERR_SMALL(queues, (uintptr_t)-4096, -EFAULT);
 	QERR_SMALL(results, (uintptr_t)-4096, -EFAULT);
+	QERR_SMALL(results, (uintptr_t)tk_ro_page(), -EFAULT);
+	/* Writable for NQ - 1 results, not for the last. */
+	ASSERT_NE(NULL, hole);
+	QERR_SMALL(results, (uintptr_t)hole + tk_page_size() -
+		   (NQ - 1) * sizeof(res[0]), -EFAULT);
 	bm = 0x1 | 1ULL << 5;
 	QERR_SMALL(nr_queues, 5, -EINVAL);
 	bm = 0;
 	QERR_SMALL(nr_queues, NQ, -EINVAL);
 #undef QERR_SMALL
-	/* And the call itself. */
+	/*
+	 * And the call itself: the device's NQ entries written, its result
+	 * then zeros, and not the entry past them.
+	 */
 	bm = 0x1;
 	q = base;
+	memset(res, 0xa5, sizeof(res));
 	ASSERT_EQ(0, _test_ioctl(self->fd, cmd, &q));
 	ASSERT_EQ(1U, q.nr_results);
 	EXPECT_EQ(VQNOTIFY_LABEL_Q, res[0].label);
+	EXPECT_EQ(0, memcmp(&res[1], zero, (NQ - 1) * sizeof(res[0])));
+	EXPECT_EQ(0xa5a5a5a5U, res[NQ].queue);
 }
 
 /*

@@ -72,7 +72,8 @@
  *   writable) and kernel memory. Only a results copy that faults *after*
  *   the change (the caller unmapped its own buffer meanwhile) returns
  *   EFAULT with the change made. A call that succeeds writes all
- *   num_queues entries of the results buffer: its results, then zeros.
+ *   num_queues entries of the results buffer: its results, then zeros;
+ *   after a call that fails, zero bytes may have been written into it.
  *
  * The errors particular to a call are under "Errors:" in the description
  * of its structure. open() of /dev/vqnotify fails with EDQUOT when the
