@@ -319,8 +319,9 @@ static void vqn_results_keep(struct vqn_results *r)
  * writes every entry, the results and zeros after them. Zeroing 1024
  * entries first, then writing them again, was a pass of a DRIVER_OK's.
  */
-static int vqn_call_results(struct vqn_kguest *g, u64 ures, u32 cap,
-			    struct vqn_call *call, u32 nq)
+static __always_inline int vqn_call_results(struct vqn_kguest *g, u64 ures,
+					    u32 cap, struct vqn_call *call,
+					    u32 nq)
 {
 	/* not @small: only the results written are read */
 	memset(call, 0, offsetof(struct vqn_call, small));
@@ -466,9 +467,12 @@ void vqn_call_free(struct vqn_call *call)
 
 /*
  * The caller's results buffer gets its device's entries (vqn_call_results()
- * made @call->sink's array one per queue): the results, then zeros.
+ * made @call->sink's array one per queue): the results, then zeros. Inline
+ * in this file's calls, vqn_call_finish() for vqn_migration.c's, as
+ * __vqn_call_end().
  */
-int vqn_call_finish(struct vqn_call *call, u64 ures, u32 *nr_results)
+static __always_inline int __vqn_call_finish(struct vqn_call *call, u64 ures,
+					     u32 *nr_results)
 {
 	const struct vqn_sink *s = &call->sink;
 	u32 nr = s->nr;
@@ -485,6 +489,11 @@ int vqn_call_finish(struct vqn_call *call, u64 ures, u32 *nr_results)
 		ret = -EFAULT;
 	vqn_call_free(call);
 	return ret;
+}
+
+int vqn_call_finish(struct vqn_call *call, u64 ures, u32 *nr_results)
+{
+	return __vqn_call_finish(call, ures, nr_results);
 }
 
 /*
@@ -504,7 +513,11 @@ static int vqn_get_bitmap(unsigned long *dst, u64 uptr, u32 nbits)
 	user_access_end();
 	if (nbits % 64 && words[n - 1] >> (nbits % 64))
 		return -EINVAL;
-	bitmap_from_arr64(dst, words, nbits);
+	/* One word, most devices: no call to memcpy(). */
+	if (BITS_PER_LONG == 64 && n == 1)
+		dst[0] = words[0];
+	else
+		bitmap_from_arr64(dst, words, nbits);
 	return 0;
 efault:
 	user_access_end();
@@ -572,7 +585,7 @@ out:
 		vqn_call_free(&call);
 		return ret;
 	}
-	return vqn_call_finish(&call, op->results, &op->nr_results);
+	return __vqn_call_finish(&call, op->results, &op->nr_results);
 }
 
 int vqn_ioctl_set_status(struct vqn_kguest *g, void *arg)
@@ -614,7 +627,9 @@ static int vqn_queues_bitmap(unsigned long *queues,
 		return -EINVAL;
 	vqn_bitmap_clear_dev(queues, nq);
 	ret = vqn_get_bitmap(queues, q->queues, q->nr_queues);
-	if (!ret && bitmap_empty(queues, q->nr_queues))
+	/* No bit past nr_queues is set (vqn_get_bitmap()). */
+	if (!ret && (q->nr_queues <= BITS_PER_LONG ? !queues[0] :
+		     bitmap_empty(queues, q->nr_queues)))
 		ret = -EINVAL;
 	return ret;
 }
@@ -700,7 +715,7 @@ out:
 		vqn_call_free(&call);
 		return ret;
 	}
-	return vqn_call_finish(&call, q->results, &q->nr_results);
+	return __vqn_call_finish(&call, q->results, &q->nr_results);
 }
 
 int vqn_ioctl_queues_acquire(struct vqn_kguest *g, void *arg)
