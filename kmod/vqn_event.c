@@ -75,14 +75,27 @@ struct vqn_async {
 	struct vqnotify_vq_result res[VQN_ASYNC_MAX];
 };
 
+/*
+ * One message of @g's to the calls group, under its ntf_lock: in its place
+ * among the guest's messages ("Locking"). Results of a call sent after the
+ * guest is unlocked go through vqn_monitor_call_begin() and
+ * vqn_monitor_call() instead.
+ */
+static void vqn_calls_send(struct vqn_kguest *g, u32 dev_id,
+			   const char *dev_name,
+			   const struct vqnotify_vq_result *res, u32 nr,
+			   bool async)
+{
+	mutex_lock(&g->ntf_lock);
+	vqn_monitor->call(g->id, g->name, dev_id, dev_name, res, nr, async);
+	mutex_unlock(&g->ntf_lock);
+}
+
 static noinline void vqn_async_send(struct vqn_kguest *g)
 {
 	struct vqn_async *a = g->async;
 
-	mutex_lock(&g->ntf_lock);
-	vqn_monitor->call(g->id, g->name, a->dev_id, a->dev_name, a->res,
-			  a->nr, true);
-	mutex_unlock(&g->ntf_lock);
+	vqn_calls_send(g, a->dev_id, a->dev_name, a->res, a->nr, true);
 	a->nr = 0;
 }
 
@@ -119,10 +132,7 @@ static void vqn_async_add(struct vqn_kguest *g, struct vqn_dev *d, u32 queue,
 		a = kmalloc(sizeof(*a), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 		if (!a) {
 			/* Alone then (a failed message is an overrun). */
-			mutex_lock(&g->ntf_lock);
-			vqn_monitor->call(g->id, g->name, d->id, d->name, &r,
-					  1, true);
-			mutex_unlock(&g->ntf_lock);
+			vqn_calls_send(g, d->id, d->name, &r, 1, true);
 			return;
 		}
 		a->nr = 0;
@@ -507,10 +517,8 @@ void vqn_call_report(struct vqn_kguest *g, struct vqn_call *call)
 		return;
 	/* Removed: out of the state machine's table (vqn_sm_dev_remove()). */
 	if (call->obs & VQN_OBS_CALLS && g->sm.devs[d->slot] != d) {
-		mutex_lock(&g->ntf_lock);
-		vqn_monitor->call(g->id, g->name, d->id, d->name, s->res,
-				  min(s->nr, s->cap), false);
-		mutex_unlock(&g->ntf_lock);
+		vqn_calls_send(g, d->id, d->name, s->res, min(s->nr, s->cap),
+			       false);
 		call->obs &= ~VQN_OBS_CALLS;	/* vqn_call_end(): sent */
 	}
 	if (trace_vq_call_enabled())

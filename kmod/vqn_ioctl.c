@@ -389,8 +389,8 @@ struct vqn_dev *vqn_call_begin(struct vqn_kguest *g, u32 dev_id, u32 nq,
  * vqn_call_begin()'s two: the caller's results buffer is proved writable
  * under the lock with page faults disabled, so no user access waits under
  * it ("DOC: Locking"); a page that would need a fault sends the call the
- * two-round way, nothing changed. The same checks in the same order as those two
- * (vqn_call_results() for the results).
+ * two-round way, nothing changed. The same checks in the same order as
+ * those two (vqn_call_results() for the results).
  *
  * Returns 0 with the guest locked and @call->dev set; 1 for the two-round
  * way, or an error, with the guest unlocked.
