@@ -294,13 +294,24 @@ static void bench_core(void)
 	close(fd_ok);
 }
 
-/* A single (d)/(e) call against the KVM_IOEVENTFD call that follows it. */
+/*
+ * A single (d)/(e) call against the KVM_IOEVENTFD call that follows it, in
+ * the form the VMM issues. Judged on QEMU's virtio-pci form, the one its
+ * patched build issues for a modern driver (Documentation/qemu.rst): a
+ * zero-length MMIO ioeventfd, which KVM registers on two buses (MMIO and
+ * fast MMIO), waiting for SRCU on each. virtio-mmio's form (QEMU's
+ * virtio-mmio, Firecracker), 4 bytes with datamatch on the MMIO bus, is
+ * timed beside it: the cheapest KVM_IOEVENTFD a VMM issues.
+ */
 static void bench_kvm(void)
 {
 	struct fig *fv = fig_new("single_de", "one (d) or (e) call, timed alone, ns", "ns");
-	struct fig *fk = fig_new("kvm_ioeventfd_assign", "the KVM_IOEVENTFD assign that follows (e), ns", "ns");
-	struct fig *fdk = fig_new("kvm_ioeventfd_deassign", "the KVM_IOEVENTFD deassign that follows (d), ns", "ns");
-	struct kvm_ioeventfd io = { .addr = 0xfe000000, .len = 4 };
+	struct fig *fk = fig_new("kvm_ioeventfd_assign", "the KVM_IOEVENTFD assign that follows (e), virtio-pci (zero-length MMIO), ns", "ns");
+	struct fig *fdk = fig_new("kvm_ioeventfd_deassign", "the KVM_IOEVENTFD deassign that follows (d), virtio-pci, ns", "ns");
+	struct fig *fm = fig_new("kvm_ioeventfd_assign_mmio", "a KVM_IOEVENTFD assign, virtio-mmio (4 bytes, datamatch), ns", "ns");
+	struct kvm_ioeventfd pci = { .addr = 0xfe000000, .len = 0 };
+	struct kvm_ioeventfd mmio = { .addr = 0xfe100050, .len = 4,
+				      .flags = KVM_IOEVENTFD_FLAG_DATAMATCH };
 	int fd, kvm, vm, i, efd;
 	uint32_t dev;
 
@@ -310,6 +321,7 @@ static void bench_kvm(void)
 		fig_note(fk, "not measured: no /dev/kvm or KVM_CREATE_VM failed");
 		fv->hidden = 1;
 		fdk->hidden = 1;
+		fm->hidden = 1;
 		if (kvm >= 0)
 			close(kvm);
 		return;
@@ -318,31 +330,41 @@ static void bench_kvm(void)
 	fd = vq_open();
 	dev = dev_add(fd, 1);
 	set_status(fd, dev, STATUS_OK, NULL, 0);
-	io.fd = efd;
+	pci.fd = efd;
+	mmio.fd = efd;
 	/*
 	 * The VMM's order: (d) then its ioeventfd goes (deassign); (e) then
-	 * it comes back (assign). The queue starts ASSIGNED with one.
+	 * it comes back (assign). The queue starts ASSIGNED with one. The
+	 * virtio-mmio assign (and its deassign, not timed) follows, on the
+	 * same VM.
 	 */
-	if (ioctl(vm, KVM_IOEVENTFD, &io))
+	if (ioctl(vm, KVM_IOEVENTFD, &pci))
 		die("KVM_IOEVENTFD assign");
 	for (i = -warm; i < trials; i++) {
-		double t0, t1, t2, t3, t4, nul;
+		double t0, t1, t2, t3, t4, t5, nul;
 
 		t0 = now_ns();
 		if (host_notifier(fd, dev, 0, 1) != VQNOTIFY_LABEL_D)
 			die("(d)");
 		t1 = now_ns();
-		io.flags = KVM_IOEVENTFD_FLAG_DEASSIGN;
-		if (ioctl(vm, KVM_IOEVENTFD, &io))
+		pci.flags = KVM_IOEVENTFD_FLAG_DEASSIGN;
+		if (ioctl(vm, KVM_IOEVENTFD, &pci))
 			die("KVM_IOEVENTFD deassign");
 		t2 = now_ns();
 		if (host_notifier(fd, dev, 0, 0) != VQNOTIFY_LABEL_E)
 			die("(e)");
 		t3 = now_ns();
-		io.flags = 0;
-		if (ioctl(vm, KVM_IOEVENTFD, &io))
+		pci.flags = 0;
+		if (ioctl(vm, KVM_IOEVENTFD, &pci))
 			die("KVM_IOEVENTFD assign");
 		t4 = now_ns();
+		mmio.flags = KVM_IOEVENTFD_FLAG_DATAMATCH;
+		if (ioctl(vm, KVM_IOEVENTFD, &mmio))
+			die("KVM_IOEVENTFD assign (virtio-mmio)");
+		t5 = now_ns();
+		mmio.flags |= KVM_IOEVENTFD_FLAG_DEASSIGN;
+		if (ioctl(vm, KVM_IOEVENTFD, &mmio))
+			die("KVM_IOEVENTFD deassign (virtio-mmio)");
 		nul = null_trial(fd);
 		if (i < 0)
 			continue;
@@ -350,14 +372,19 @@ static void bench_kvm(void)
 		fig_push(fv, t3 - t2, nul);
 		fig_push(fdk, t2 - t1, nul);
 		fig_push(fk, t4 - t3, nul);
+		fig_push(fm, t5 - t4, nul);
 	}
 	fig_done(fv);
 	fig_done(fk);
 	fig_done(fdk);
+	fig_done(fm);
 	fdk->hidden = 1;
 	fig_target(fk, "vqnotify/kvm", fv->s.min / fk->s.min, "<= 4%", 0.04, 1);
 	fig_note(fk, "single (d) or (e) call min %.0f ns (one clock read included) vs assign min %.0f ns; deassign min %.0f ns",
 		 fv->s.min, fk->s.min, fdk->s.min);
+	fig_target(fm, "vqnotify/kvm", fv->s.min / fm->s.min, "-", 0, 0);
+	fig_note(fm, "the single call is %.2f%% of this assign; no target: the target is on the form QEMU's virtio-pci issues",
+		 100 * fv->s.min / fm->s.min);
 	close(fd);
 	close(efd);
 	close(vm);
@@ -384,7 +411,7 @@ static void fmt_value(char *buf, size_t len, const struct fig *f)
 {
 	if (!f->measured)
 		snprintf(buf, len, "-");
-	else if (!strcmp(f->target, "<= 4%"))
+	else if (!strcmp(f->metric, "vqnotify/kvm"))
 		snprintf(buf, len, "%.2f%%", 100 * f->value);
 	else if (!strcmp(f->metric, "queues/s"))
 		snprintf(buf, len, "%.0f/s", f->value);
