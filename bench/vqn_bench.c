@@ -34,6 +34,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -197,15 +198,23 @@ static double trial_driver_ok(void *p)
 static struct {
 	pid_t pid;
 	int to, from;
+	int cpu;	/* where it runs: 1, or 0 on a VM of one CPU */
 } sm_helpers[SM_HELPERS];
 
-/* The helper: "t" on @in times a DRIVER_OK, its ns go out on @out. */
+/*
+ * The helper: its CPU goes out on @out first; then "t" on @in times a
+ * DRIVER_OK, its ns go out on @out.
+ */
 static int sm_helper_main(int in, int out)
 {
 	static struct bsm_guest g;
 	static struct drv_ok c;
+	int cpu = sched_getcpu();
 	char cmd;
 
+	die_prefix = "vqn_bench --sm-helper";
+	if (write(out, &cpu, sizeof(cpu)) != sizeof(cpu))
+		return 1;
 	bsm_init(&g);
 	c.user = &g;
 	c.dev = bsm_dev_add(&g, NQ);
@@ -252,6 +261,10 @@ static void sm_helpers_start(void)
 		close(from[1]);
 		sm_helpers[i].to = to[1];
 		sm_helpers[i].from = from[0];
+		if (read(from[0], &sm_helpers[i].cpu, sizeof(int)) != sizeof(int)) {
+			errno = EPIPE;
+			die("userspace decision helper %d did not start", i);
+		}
 	}
 }
 
@@ -270,11 +283,17 @@ static double trial_sm_helper(void *p)
 {
 	static unsigned int next;
 	int i = next++ % SM_HELPERS;
+	ssize_t n;
 	double t;
 
-	if (write(sm_helpers[i].to, "t", 1) != 1 ||
-	    read(sm_helpers[i].from, &t, sizeof(t)) != sizeof(t))
+	if (write(sm_helpers[i].to, "t", 1) != 1)
 		die("userspace decision helper %d", i);
+	n = read(sm_helpers[i].from, &t, sizeof(t));
+	if (n != sizeof(t)) {
+		if (n >= 0)
+			errno = EPIPE;	/* it exited */
+		die("userspace decision helper %d", i);
+	}
 	return t;
 }
 
@@ -378,8 +397,8 @@ static void bench_core(void)
 	fig_note(f_ok, "%.1f ns/queue", f_ok->s.min / NQ);
 	fig_target(f_user, "kernel/user", f_ok->s.min / f_user->s.min,
 		   "<= 1.2x", 1.2, 1);
-	fig_note(f_user, "%.1f ns/queue in userspace; trials spread over %d processes",
-		 f_user->s.min / NQ, SM_HELPERS);
+	fig_note(f_user, "%.1f ns/queue in userspace; trials spread over %d processes on CPU %d",
+		 f_user->s.min / NQ, SM_HELPERS, sm_helpers[0].cpu);
 	fig_target(f_brk, "broker/vqnotify", f_brk->s.min / f_ok->s.min,
 		   ">= 2x", 2, -1);
 
@@ -521,7 +540,7 @@ static void print_table(void)
 {
 	int i;
 
-	printf("bench: %-24s %10s %10s %10s %8s  %-16s %10s %-11s %s\n",
+	printf("bench: %-25s %10s %10s %10s %8s  %-16s %10s %-11s %s\n",
 	       "figure", "min", "median", "p90", "x null", "judged on",
 	       "value", "target", "verdict");
 	for (i = 0; i < nfigs; i++) {
@@ -536,16 +555,16 @@ static void print_table(void)
 		else
 			snprintf(xn, sizeof(xn), "-");
 		if (f->measured && !strcmp(f->unit, "x"))
-			printf("bench: %-24s %9.2fx %9.2fx %9.2fx %8s  %-16s %10s %-11s %s\n",
+			printf("bench: %-25s %9.2fx %9.2fx %9.2fx %8s  %-16s %10s %-11s %s\n",
 			       f->name, f->s.min, f->s.med, f->s.p90, xn,
 			       f->metric, v, f->target, verdict(f));
 		else if (f->measured)
-			printf("bench: %-24s %8.0f%-2s %8.0f%-2s %8.0f%-2s %8s  %-16s %10s %-11s %s\n",
+			printf("bench: %-25s %8.0f%-2s %8.0f%-2s %8.0f%-2s %8s  %-16s %10s %-11s %s\n",
 			       f->name, f->s.min, f->unit, f->s.med, f->unit,
 			       f->s.p90, f->unit, xn, f->metric, v, f->target,
 			       verdict(f));
 		else
-			printf("bench: %-24s %10s %10s %10s %8s  %-16s %10s %-11s %s\n",
+			printf("bench: %-25s %10s %10s %10s %8s  %-16s %10s %-11s %s\n",
 			       f->name, "-", "-", "-", "-", f->metric, "-",
 			       f->target, "n/a");
 	}
@@ -620,6 +639,8 @@ int main(int argc, char **argv)
 	int fd;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* A helper or the broker gone: EPIPE and the TAP line, not a kill. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc == 4 && !strcmp(argv[1], "--sm-helper"))
 		return sm_helper_main(atoi(argv[2]), atoi(argv[3]));
 	printf("TAP version 13\n1..1\n");

@@ -130,11 +130,25 @@ static void fig_done(struct fig *f)
 	f->measured = 1;
 }
 
+/*
+ * Set in a helper process of the bench's: its failure goes to stderr, and
+ * the bench's one TAP result says the helper failed.
+ */
+static const char *die_prefix;
+
 /* Program failure: the one TAP result says so. */
 static void die(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (die_prefix) {
+		fprintf(stderr, "%s: ", die_prefix);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fprintf(stderr, " (errno %d: %s)\n", errno, strerror(errno));
+		exit(1);
+	}
 	printf("not ok 1 vqn_bench # ");
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
