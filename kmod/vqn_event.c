@@ -14,8 +14,10 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/memcontrol.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -118,6 +120,23 @@ void vqn_monitor_flush(struct vqn_kguest *g)
 	vqn_async_flush(g);
 }
 
+/*
+ * A guest's own allocations made in another's context: its ring growing and
+ * its held results, for events another tenant's call, the admin's change of
+ * limits or the module's promotion work made. They are charged to the
+ * guest's opener (@memcg), as fsnotify charges a group's events to the
+ * group's creator, not to whoever happened to cause them (or to nobody, from
+ * a kworker).
+ */
+static void *vqn_guest_alloc(struct vqn_kguest *g, size_t n, size_t size)
+{
+	struct mem_cgroup *old = set_active_memcg(g->memcg);
+	void *p = kvmalloc_array(n, size, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+
+	set_active_memcg(old);
+	return p;
+}
+
 static void vqn_async_add(struct vqn_kguest *g, struct vqn_dev *d, u32 queue,
 			  u8 old, u8 label)
 {
@@ -129,7 +148,7 @@ static void vqn_async_add(struct vqn_kguest *g, struct vqn_dev *d, u32 queue,
 	struct vqn_async *a = g->async;
 
 	if (!a) {
-		a = kmalloc(sizeof(*a), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		a = vqn_guest_alloc(g, 1, sizeof(*a));
 		if (!a) {
 			/* Alone then (a failed message is an overrun). */
 			vqn_calls_send(g, d->id, d->name, &r, 1, true);
@@ -192,8 +211,7 @@ static void vqn_event_grow(struct vqn_kguest *g)
 	u32 cap = min(2 * g->ev_cap, g->ev_depth), i;
 	struct vqnotify_event *ev, *old;
 
-	ev = kvmalloc_array(cap, sizeof(*ev),
-			    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	ev = vqn_guest_alloc(g, cap, sizeof(*ev));
 	if (!ev)
 		return;
 	spin_lock(&g->ev_lock);
@@ -265,7 +283,7 @@ void vqn_event_free(struct vqn_kguest *g)
 	mutex_destroy(&g->read_lock);
 	mutex_destroy(&g->ntf_lock);
 	kvfree(g->ev);
-	kfree(g->async);
+	kvfree(g->async);
 }
 
 /* read() of the guest's file: whole records, at least one. */

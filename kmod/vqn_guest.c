@@ -12,6 +12,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cred.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -164,6 +165,7 @@ struct vqn_kguest *vqn_kguest_create(void)
 	g = kzalloc(sizeof(*g), GFP_KERNEL_ACCOUNT);
 	if (!g)
 		return ERR_PTR(-ENOMEM);
+	g->memcg = get_mem_cgroup_from_mm(current->mm);
 	g->uid = current_euid();
 	g->quota_exempt = ns_capable_noaudit(&init_user_ns, CAP_SYS_RESOURCE);
 	g->user = vqn_user_get(g->uid);
@@ -212,6 +214,7 @@ err_charged:
 err_user:
 	vqn_user_put(g->user);
 err_free:
+	mem_cgroup_put(g->memcg);
 	kfree(g);
 	return ERR_PTR(ret);
 }
@@ -253,5 +256,6 @@ void vqn_kguest_destroy(struct vqn_kguest *g)
 	atomic_dec(&vqn_nr_guests);
 	vqn_user_uncharge(g->user, VQN_LIMIT_GUESTS, 1);
 	vqn_user_put(g->user);
+	mem_cgroup_put(g->memcg);
 	kfree(g);
 }

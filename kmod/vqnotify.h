@@ -202,6 +202,8 @@ struct vqn_call;
  * @pid: the opener
  * @uid: effective uid of the opener (netlink shows the guest to this uid)
  * @user: the opener's accounting: what the guest holds is charged to it
+ * @memcg: the opener's memory cgroup, charged for what the guest allocates
+ *         in another's context (vqn_event.c: its ring growing, @async)
  * @quota_exempt: the opener had CAP_SYS_RESOURCE: counted, never refused
  * @name: NUL-terminated name (kmalloc'ed, or the empty string)
  * @last_dev: the device vqn_kdev_find() found last, under @lock (a VMM's
@@ -233,6 +235,7 @@ struct vqn_kguest {
 	struct pid *pid;
 	kuid_t uid;
 	struct vqn_user *user;
+	struct mem_cgroup *memcg;
 	bool quota_exempt;
 	const char *name;
 	struct vqn_dev *last_dev;

@@ -10,6 +10,9 @@
  * /dev/vqnotify every test is skipped. Written on the toolkit vqn_utils.h.
  */
 #define _GNU_SOURCE
+#include <sys/mount.h>
+#include <sys/stat.h>
+
 #include "vqn_utils.h"
 #include "vqn_nl_utils.h"
 
@@ -298,6 +301,115 @@ TEST_F(admin, threshold)
 	EXPECT_EQ(0U, gi.out_flags);
 	EXPECT_EQ(4U, gi.used);
 	EXPECT_EQ(0U, gi.nr_waiting);
+}
+
+/*
+ * Memory cgroups of the test's own, under cgroup2's root (mounted if
+ * missing): tk_cg_make() makes one, tk_cg_enter() moves the calling
+ * process into it, tk_cg_kernel() reads its memory.stat "kernel" bytes
+ * after the 2 s statistics flush. 0 or -errno; -1 from tk_cg_kernel().
+ */
+#define TK_CG_ROOT "/sys/fs/cgroup"
+
+static int tk_cg_write(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int tk_cg_make(const char *name)
+{
+	char path[256];
+
+	if (access(TK_CG_ROOT "/cgroup.controllers", F_OK))
+		mount("cgroup2", TK_CG_ROOT, "cgroup2", 0, NULL);
+	if (tk_cg_write(TK_CG_ROOT "/cgroup.subtree_control", "+memory"))
+		return -EOPNOTSUPP;
+	snprintf(path, sizeof(path), TK_CG_ROOT "/%s", name);
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int tk_cg_enter(const char *name)
+{
+	char path[256], pid[32];
+
+	snprintf(path, sizeof(path), TK_CG_ROOT "/%s/cgroup.procs", name);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	return tk_cg_write(path, pid);
+}
+
+static long tk_cg_kernel(const char *name)
+{
+	char path[256], line[256];
+	long v = -1;
+	FILE *f;
+
+	usleep(2100 * 1000);
+	snprintf(path, sizeof(path), TK_CG_ROOT "/%s/memory.stat", name);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "kernel %ld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/*
+ * A guest's event ring grows as its events queue up, in the context of
+ * whoever made them: here the admin, a BUDGET event for each change of the
+ * guest's limits. The memory is the guest's: charged to the memory cgroup
+ * of the process that opened it, not to the admin's (nor, for the module's
+ * promotion work, to nobody). The guest is opened from one cgroup of ours,
+ * the admin's 200 changes come from another: its ring grows from 8 records
+ * to 256 (8 KiB), and only the opener's "kernel" memory grows by it.
+ */
+TEST_F(admin, ring_grown_by_admin_charged_to_opener)
+{
+	const char *opener = "vqn-test-opener", *admin = "vqn-test-admin";
+	struct vqnotify_event ev[256];
+	struct vqnotify_guest_info gi;
+	long o0, o1, a0, a1;
+	int fd, i, ret;
+
+	ret = tk_cg_make(opener);
+	if (ret)
+		SKIP(return, "no memory cgroup: %s", strerror(-ret));
+	ASSERT_EQ(0, tk_cg_make(admin));
+	ASSERT_EQ(0, tk_cg_enter(opener));
+	fd = tk_open(0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, _test_ioctl_guest_get(fd, &gi));
+	ASSERT_EQ(0, tk_cg_enter(admin));
+
+	o0 = tk_cg_kernel(opener);
+	a0 = tk_cg_kernel(admin);
+	ASSERT_LE(0, o0);
+	ASSERT_LE(0, a0);
+	for (i = 0; i < 200; i++)
+		ASSERT_EQ(0, _test_nl_guest_set(&self->nl, gi.guest_id,
+						1000 + i % 2, -1));
+	o1 = tk_cg_kernel(opener);
+	a1 = tk_cg_kernel(admin);
+	/* Every event queued: the ring has grown to 256 records. */
+	EXPECT_EQ(200, tk_read_events(fd, ev, 256));
+	TH_LOG("kernel memory: opener %+ld B, admin %+ld B", o1 - o0, a1 - a0);
+	EXPECT_LE(4096, o1 - o0);
+	EXPECT_GT(8192, a1 - a0);
+
+	close(fd);
+	tk_cg_enter("");
+	rmdir(TK_CG_ROOT "/vqn-test-opener");
+	rmdir(TK_CG_ROOT "/vqn-test-admin");
 }
 
 TEST_HARNESS_MAIN
