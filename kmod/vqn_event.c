@@ -14,7 +14,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/memcontrol.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
@@ -128,11 +127,20 @@ void vqn_monitor_flush(struct vqn_kguest *g)
  * group's creator, not to whoever happened to cause them (or to nobody, from
  * a kworker).
  */
-static void *vqn_guest_alloc(struct vqn_kguest *g, size_t n, size_t size)
+static void *vqn_kguest_alloc_array(struct vqn_kguest *g, size_t n,
+				    size_t size)
 {
-	struct mem_cgroup *old = set_active_memcg(g->memcg);
-	void *p = kvmalloc_array(n, size, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	struct mem_cgroup *old;
+	void *p;
 
+	/*
+	 * Not worth reclaim, let alone an OOM kill, in the opener's cgroup
+	 * for another's call: a ring that cannot grow overflows sooner, held
+	 * results go out one by one.
+	 */
+	old = set_active_memcg(g->memcg);
+	p = kvmalloc_array(n, size, GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL |
+			   __GFP_NOWARN);
 	set_active_memcg(old);
 	return p;
 }
@@ -148,7 +156,7 @@ static void vqn_async_add(struct vqn_kguest *g, struct vqn_dev *d, u32 queue,
 	struct vqn_async *a = g->async;
 
 	if (!a) {
-		a = vqn_guest_alloc(g, 1, sizeof(*a));
+		a = vqn_kguest_alloc_array(g, 1, sizeof(*a));
 		if (!a) {
 			/* Alone then (a failed message is an overrun). */
 			vqn_calls_send(g, d->id, d->name, &r, 1, true);
@@ -211,7 +219,7 @@ static void vqn_event_grow(struct vqn_kguest *g)
 	u32 cap = min(2 * g->ev_cap, g->ev_depth), i;
 	struct vqnotify_event *ev, *old;
 
-	ev = vqn_guest_alloc(g, cap, sizeof(*ev));
+	ev = vqn_kguest_alloc_array(g, cap, sizeof(*ev));
 	if (!ev)
 		return;
 	spin_lock(&g->ev_lock);

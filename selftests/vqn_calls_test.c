@@ -767,16 +767,9 @@ TEST_F(calls, queues_get_filters)
 static int tracefs_write(const char *file, const char *val)
 {
 	char path[128];
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), TRACEFS "/%s", file);
-	fd = open(path, O_WRONLY | O_TRUNC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return tk_write_file(path, val);
 }
 
 static char trace_buf[1 << 20];

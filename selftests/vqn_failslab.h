@@ -61,24 +61,12 @@ static int fs_read_file(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-static int fs_write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -EIO;
-}
-
 static int fs_knob_set(struct fs_knob *k, const char *val)
 {
 	if (!k->set && fs_read_file(k->path, k->saved, sizeof(k->saved)))
 		return -ENOENT;
 	k->set = true;
-	return fs_write_file(k->path, val);
+	return tk_write_file(k->path, val);
 }
 
 /* vqnotify's text, from /proc/kallsyms: [start, end). */

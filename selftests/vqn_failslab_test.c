@@ -485,7 +485,7 @@ FIXTURE_TEARDOWN(failslab)
 		TH_LOG("cannot disarm fail-nth");
 	/* Put back in reverse order: require-start before require-end. */
 	for (int i = self->nknobs - 1; i >= 0; i--)
-		fs_write_file(self->knobs[i].path, self->knobs[i].saved);
+		tk_write_file(self->knobs[i].path, self->knobs[i].saved);
 }
 
 TEST_F_TIMEOUT(failslab, each_allocation_fails, 240)

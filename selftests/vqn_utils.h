@@ -112,6 +112,27 @@ static inline bool tk_present(void)
 }
 
 /* A new guest: its fd, or -errno. @flags: extra open() flags. */
+/*
+ * Write @val to the file at @path (sysfs, debugfs, tracefs, cgroupfs, /proc),
+ * as `echo -n val > path` does, truncating it (which empties tracefs's
+ * "trace"): 0, or -errno (-EIO for a short write).
+ */
+static inline int tk_write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	if (n < 0)
+		return n;
+	return n == (ssize_t)strlen(val) ? 0 : -EIO;
+}
+
 static inline int tk_open(int flags)
 {
 	int fd = open(TK_DEV_PATH, O_RDWR | O_CLOEXEC | flags);
