@@ -350,8 +350,7 @@ static long cg_kernel(const char *dir)
 
 FIXTURE_SETUP(admin_memcg)
 {
-	char path[64], ctl[256] = "";
-	FILE *f;
+	char path[64], ctl[256];
 	int ret;
 
 	self->fd = -1;
@@ -366,11 +365,7 @@ FIXTURE_SETUP(admin_memcg)
 		SKIP(return, "cgroup2: %s", strerror(errno));
 	self->mounted = true;
 	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", self->mnt);
-	f = fopen(path, "re");
-	ASSERT_NE(NULL, f);
-	if (!fgets(ctl, sizeof(ctl), f))
-		ctl[0] = 0;
-	fclose(f);
+	ASSERT_EQ(0, tk_read_file(path, ctl, sizeof(ctl)));
 	if (!strstr(ctl, "memory")) {
 		ret = tk_write_file(path, "+memory");
 		if (ret)

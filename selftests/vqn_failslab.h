@@ -46,24 +46,9 @@ struct fs_ctx {
 	bool have_mon;
 };
 
-static int fs_read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	return 0;
-}
-
 static int fs_knob_set(struct fs_knob *k, const char *val)
 {
-	if (!k->set && fs_read_file(k->path, k->saved, sizeof(k->saved)))
+	if (!k->set && tk_read_file(k->path, k->saved, sizeof(k->saved)))
 		return -ENOENT;
 	k->set = true;
 	return tk_write_file(k->path, val);

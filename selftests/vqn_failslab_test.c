@@ -634,7 +634,7 @@ TEST_F_TIMEOUT(failslab, all_allocations_fail, 120)
 	ASSERT_EQ(1, pwrite(mif, "1", 1, 0));
 	ret = op->call(c);
 	ASSERT_EQ(1, pwrite(mif, "0", 1, 0));
-	ASSERT_EQ(0, fs_read_file(FS_DBG "failslab/times", times,
+	ASSERT_EQ(0, tk_read_file(FS_DBG "failslab/times", times,
 				  sizeof(times)));
 	left = strtoul(times, NULL, 0);
 

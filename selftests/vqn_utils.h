@@ -111,7 +111,6 @@ static inline bool tk_present(void)
 	return access(TK_DEV_PATH, F_OK) == 0;
 }
 
-/* A new guest: its fd, or -errno. @flags: extra open() flags. */
 /*
  * Write @val to the file at @path (sysfs, debugfs, tracefs, cgroupfs, /proc),
  * as `echo -n val > path` does, truncating it (which empties tracefs's
@@ -133,6 +132,28 @@ static inline int tk_write_file(const char *path, const char *val)
 	return n == (ssize_t)strlen(val) ? 0 : -EIO;
 }
 
+/*
+ * Read the file at @path into @buf, at most @len - 1 bytes, NUL-terminated:
+ * 0, or -errno.
+ */
+static inline int tk_read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	if (n < 0)
+		return n;
+	buf[n] = 0;
+	return 0;
+}
+
+/* A new guest: its fd, or -errno. @flags: extra open() flags. */
 static inline int tk_open(int flags)
 {
 	int fd = open(TK_DEV_PATH, O_RDWR | O_CLOEXEC | flags);
