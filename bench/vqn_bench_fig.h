@@ -139,21 +139,18 @@ static const char *die_prefix;
 /* Program failure: the one TAP result says so. */
 static void die(const char *fmt, ...)
 {
+	FILE *out = die_prefix ? stderr : stdout;
+	int err = errno;
 	va_list ap;
 
-	if (die_prefix) {
-		fprintf(stderr, "%s: ", die_prefix);
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fprintf(stderr, " (errno %d: %s)\n", errno, strerror(errno));
-		exit(1);
-	}
-	printf("not ok 1 vqn_bench # ");
+	if (die_prefix)
+		fprintf(out, "%s: ", die_prefix);
+	else
+		fprintf(out, "not ok 1 vqn_bench # ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vfprintf(out, fmt, ap);
 	va_end(ap);
-	printf(" (errno %d: %s)\n", errno, strerror(errno));
+	fprintf(out, " (errno %d: %s)\n", err, strerror(err));
 	exit(1);
 }
 

@@ -3,11 +3,11 @@
  * The state machine the module runs (kmod/vqn_sm.c, unchanged) compiled into
  * the bench, with an environment that does what the module's does around it:
  * the call's results in a sink on the caller's array, a host-wide slot
- * counter. Used twice: called directly (the decision alone, no syscall,
- * in helper processes of the bench's) and behind a userspace broker, a process answering requests on an
- * AF_UNIX SOCK_SEQPACKET socket: one thread, blocking recv()/send(), static
- * buffers, the results sent back in the reply, as a daemon doing vqnotify's
- * job without the kernel would.
+ * counter. Used twice: called directly (the decision alone, no syscall, in
+ * helper processes of the bench's) and behind a userspace broker, a process
+ * answering requests on an AF_UNIX SOCK_SEQPACKET socket: one thread,
+ * blocking recv()/send(), static buffers, the results sent back in the
+ * reply, as a daemon doing vqnotify's job without the kernel would.
  *
  * Built as tools/sm builds vqn_sm.c: through kmod/vqn_user_shim.h.
  */
