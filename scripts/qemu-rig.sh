@@ -14,7 +14,8 @@
 #   /bin/vqn-qmp                  the QMP client the test drives QEMU with
 #   /lib/vqn-qemu/kvm-shim.so     LD_PRELOAD: QEMU's KVM_IOEVENTFD calls
 #                                 logged with KVM's answer, and refused in
-#                                 a range on demand (vqn-kvm-shim.c)
+#                                 a range on demand; one eventfd() failed
+#                                 on demand (vqn-kvm-shim.c)
 #   /lib/vqn-qemu/lib.sh          the test's and the demo's shell functions
 #
 # QEMU=path uses that binary instead of building one.

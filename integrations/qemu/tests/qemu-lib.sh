@@ -72,11 +72,13 @@ start_guest() {
 	: >"$T/$_g.cmds"
 	# kvm-shim.so logs QEMU's KVM_IOEVENTFD calls with KVM's answers to
 	# $T/NAME.kvm (kvm_regs) and, while $T/NAME.refuse exists, refuses
-	# some (kvm_refuse); everything else goes to KVM unchanged.
+	# some (kvm_refuse); while $T/NAME.efd exists, one eventfd() fails
+	# (eventfd_fail); everything else goes to KVM unchanged.
 	: >"$T/$_g.kvm"
 	# shellcheck disable=SC2086
 	eval LD_PRELOAD=/lib/vqn-qemu/kvm-shim.so \
 		VQN_KVM_LOG="$T/$_g.kvm" VQN_KVM_REFUSE="$T/$_g.refuse" \
+		VQN_EVENTFD_FAIL="$T/$_g.efd" \
 		qemu-system-x86_64 -accel kvm -cpu host -m 128 -smp 1 -nodefaults \
 		-vga none -display none -L /usr/share/qemu -no-reboot -name "$_g" \
 		$_obj \
@@ -277,6 +279,16 @@ kvm_refuse() {
 	_b4=$(pci_map "$1" | awk -v d="$2" '$1 == d { print $4 }')
 	[ -n "$_b4" ] && [ "$_b4" != 0 ] || return 1
 	printf '%x %x\n' $((_b4)) $((_b4 + 0x4000)) >"$T/$1.refuse"
+}
+
+# eventfd_fail NAME N|off: the Nth eventfd() QEMU NAME creates from now
+# fails with EMFILE (vqn-kvm-shim.c); off: none
+eventfd_fail() {
+	if [ "$2" = off ]; then
+		rm -f "$T/$1.efd"
+	else
+		echo "$2" >"$T/$1.efd"
+	fi
 }
 
 # kvm_regs NAME: what KVM holds registered for QEMU NAME now, one

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vqn-kvm-shim.so: QEMU's KVM_IOEVENTFD calls, seen and refused at the
- * ioctl boundary, for vqn_qemu_test (LD_PRELOAD).
+ * ioctl boundary, and an eventfd() that fails on demand, for vqn_qemu_test
+ * (LD_PRELOAD).
  *
  * $VQN_KVM_LOG: every KVM_IOEVENTFD call is appended there as one line
  *   "mmio|pio ADDR DATAMATCH|- 1|0 ERRNO" (1: assign, 0: deassign; ERRNO 0
@@ -13,7 +14,12 @@
  *   test cannot set it up cleanly (ENOMEM when the VM's memory cgroup is
  *   full, which the memcg OOM killer answers first; EEXIST for an
  *   overlapping registration QEMU never makes).
- * Every other call goes to KVM unchanged.
+ * $VQN_EVENTFD_FAIL: while that file exists and holds N, the Nth call of
+ *   eventfd() from then fails with EMFILE (a full file table) and the file
+ *   goes; each call before it writes the count back, less one. That is how
+ *   a host notifier's event_notifier_init() fails, the one error a vhost
+ *   start meets after vqnotify granted its queues.
+ * Every other call goes to KVM or libc unchanged.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -24,10 +30,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 
 static int (*real_ioctl)(int fd, unsigned long req, ...);
+static int (*real_eventfd)(unsigned int initval, int flags);
 
 static int refused(const struct kvm_ioeventfd *e)
 {
@@ -95,4 +103,44 @@ int ioctl(int fd, unsigned long req, ...)
 	if (ret < 0)
 		errno = err;
 	return ret;
+}
+
+/* Is this eventfd() the one $VQN_EVENTFD_FAIL counts down to? */
+static int eventfd_fails(void)
+{
+	const char *path = getenv("VQN_EVENTFD_FAIL");
+	FILE *f;
+	int n;
+
+	if (!path)
+		return 0;
+	f = fopen(path, "r+e");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%d", &n) != 1 || n < 1) {
+		fclose(f);
+		return 0;
+	}
+	if (n == 1) {
+		fclose(f);
+		unlink(path);
+		return 1;
+	}
+	rewind(f);
+	if (ftruncate(fileno(f), 0) == 0)
+		fprintf(f, "%d\n", n - 1);
+	fclose(f);
+	return 0;
+}
+
+int eventfd(unsigned int initval, int flags)
+{
+	if (!real_eventfd)
+		real_eventfd = (int (*)(unsigned int, int))dlsym(RTLD_NEXT,
+								 "eventfd");
+	if (eventfd_fails()) {
+		errno = EMFILE;
+		return -1;
+	}
+	return real_eventfd(initval, flags);
 }
