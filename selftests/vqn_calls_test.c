@@ -26,50 +26,6 @@
 #define NTF_MAX		16
 #define TRACEFS		"/sys/kernel/tracing"
 
-/* The multicast group @name of the family, as the controller tells it. */
-struct calls_grp {
-	const char *name;
-	uint32_t id;
-};
-
-static void calls_grp_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	struct calls_grp *cg = arg;
-	const struct nlattr *n;
-	struct tk_nl_attrs a, g;
-	int rem;
-
-	tk_nl_parse_msg(&a, nlh);
-	if (!a.tb[CTRL_ATTR_MCAST_GROUPS])
-		return;
-	tk_nla_for_each_nested(n, a.tb[CTRL_ATTR_MCAST_GROUPS], rem) {
-		tk_nl_parse(&g, tk_nla_data(n), tk_nla_len(n));
-		if (g.tb[CTRL_ATTR_MCAST_GRP_NAME] &&
-		    !strcmp(tk_nla_data(g.tb[CTRL_ATTR_MCAST_GRP_NAME]),
-			    cg->name))
-			cg->id = tk_nl_get_u32(&g, CTRL_ATTR_MCAST_GRP_ID);
-	}
-}
-
-/* Open @nl and join "calls": 0 or -errno. */
-static int calls_join(struct tk_nl *nl)
-{
-	struct calls_grp cg = { VQNOTIFY_MCGRP_CALLS, 0 };
-	struct tk_nlreq r;
-	int ret = tk_nl_open(nl);
-
-	if (ret)
-		return ret;
-	tk_nlreq_init(&r, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY, 1);
-	tk_nlreq_str(&r, CTRL_ATTR_FAMILY_NAME, VQNOTIFY_FAMILY_NAME);
-	ret = tk_nl_talk(nl, &r, calls_grp_cb, &cg);
-	if (ret)
-		return ret;
-	if (!cg.id)
-		return -ENOENT;
-	return tk_nl_join(nl, cg.id);
-}
-
 /* A CALL_NTF as received; other commands are counted in @other. */
 struct calls_ntf {
 	int64_t guest, dev;
@@ -190,7 +146,7 @@ TEST_F(calls, driver_ok_one_message_equal_results)
 	uint32_t dev, nr, i;
 	char name[16];
 
-	ASSERT_EQ(0, calls_join(&mon));
+	ASSERT_EQ(0, tk_nl_open_calls(&mon));
 	test_cmd_set_name("calls-vm");
 	test_cmd_guest_get(&gi);
 	for (i = 0; i < TK_ARRAY_SIZE(nqs); i++) {
@@ -230,7 +186,7 @@ TEST_F(calls, one_message_per_call)
 	struct tk_nl mon;
 	uint32_t dev, nr;
 
-	ASSERT_EQ(0, calls_join(&mon));
+	ASSERT_EQ(0, tk_nl_open_calls(&mon));
 	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 16, "net", &dev);
 	nr = 16;
 	test_cmd_set_status(dev, TK_STATUS_OK, NULL, res, &nr);
@@ -299,7 +255,7 @@ TEST_F(calls, refused_call_sends_nothing)
 	uint32_t dev, nr;
 	int i;
 
-	ASSERT_EQ(0, calls_join(&mon));
+	ASSERT_EQ(0, tk_nl_open_calls(&mon));
 	test_cmd_set_budget(7);
 	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 8, "ref", &dev);
 	EXPECT_EQ(0, calls_read(&mon, &cn));
@@ -350,7 +306,7 @@ TEST_F(calls, async_transitions_and_objects)
 	ASSERT_EQ(0, tk_nl_call(&self->nl, VQNOTIFY_CMD_CONFIG_GET, false,
 				NULL, 0, calls_monitor_cb, &calls_monitor));
 	EXPECT_TRUE(calls_monitor);
-	ASSERT_EQ(0, calls_join(&mon));
+	ASSERT_EQ(0, tk_nl_open_calls(&mon));
 	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 16, "as", &dev);
 	EXPECT_EQ(0, calls_read(&mon, &cn));
 	ASSERT_EQ(1, cn.other);
@@ -427,7 +383,7 @@ TEST_F(calls, promotion_work_one_message_a_turn)
 	test_cmd_nl_config_get(&c);
 	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_HOST_CAP,
 				   c.host_used + 2);
-	ASSERT_EQ(0, calls_join(&mon));
+	ASSERT_EQ(0, tk_nl_open_calls(&mon));
 	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 4, "pw", &dev);
 	nr = 4;
 	test_cmd_set_status(dev, TK_STATUS_OK, NULL, res, &nr);
@@ -527,7 +483,7 @@ TEST_F(calls, one_guest_in_lock_order)
 
 	if (geteuid())
 		SKIP(return, "the calls group is CAP_NET_ADMIN's");
-	ASSERT_EQ(0, calls_join(&mon));
+	ASSERT_EQ(0, tk_nl_open_calls(&mon));
 	ASSERT_EQ(0, setsockopt(mon.fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
 				sizeof(rcvbuf)));
 	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 1, "order", &o.dev);
@@ -557,7 +513,7 @@ TEST_F(calls, one_guest_in_lock_order)
 static int calls_join_as_nobody(void *arg)
 {
 	struct tk_nl nl;
-	int ret = calls_join(&nl);
+	int ret = tk_nl_open_calls(&nl);
 
 	tk_nl_close(&nl);
 	return ret < 0 ? -ret : 0;
@@ -570,7 +526,7 @@ TEST_F(calls, unprivileged_join_eperm)
 
 	EXPECT_EQ(EPERM, tk_run_as_nobody(0, calls_join_as_nobody, NULL));
 	/* Root still can: the refusal is the capability's. */
-	EXPECT_EQ(0, calls_join(&mon));
+	EXPECT_EQ(0, tk_nl_open_calls(&mon));
 	tk_nl_close(&mon);
 }
 

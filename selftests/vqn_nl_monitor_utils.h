@@ -34,6 +34,22 @@ static inline int tk_nl_join(struct tk_nl *nl, uint32_t group)
 }
 
 /*
+ * Open @nl and join the "calls" group, with tk_nl_join()'s buffer: 0 or
+ * -errno (@nl closed then).
+ */
+static inline int tk_nl_open_calls(struct tk_nl *nl)
+{
+	int ret = tk_nl_open(nl);
+
+	if (ret)
+		return ret;
+	ret = nl->calls ? tk_nl_join(nl, nl->calls) : -ENOENT;
+	if (ret)
+		tk_nl_close(nl);
+	return ret;
+}
+
+/*
  * Read what @nl holds now, without blocking, and call @cb (may be NULL)
  * for each message. An overrun (ENOBUFS: messages were lost) sets
  * *@overrun (may be NULL) and reading goes on. Returns the number of

@@ -23,6 +23,7 @@ struct tk_nl {
 	uint16_t family;
 	uint32_t version;
 	uint32_t monitor;	/* multicast group id of "monitor" */
+	uint32_t calls;		/* multicast group id of "calls" */
 	uint32_t seq;
 	int nr_recv;		/* recv() calls of the last request */
 	char ext_msg[128];	/* extack message of the last error */
@@ -276,6 +277,7 @@ struct tk_nl_family {
 	int64_t version;
 	uint32_t monitor;
 	bool monitor_found;
+	uint32_t calls;
 	int64_t op_flags[VQNOTIFY_CMD_MAX + 1];
 };
 
@@ -292,13 +294,19 @@ static inline void tk_nl_family_cb(const struct nlmsghdr *nlh, void *arg)
 	fi->version = tk_nl_get_u32(&a, CTRL_ATTR_VERSION);
 	if (a.tb[CTRL_ATTR_MCAST_GROUPS]) {
 		tk_nla_for_each_nested(n, a.tb[CTRL_ATTR_MCAST_GROUPS], rem) {
+			const char *name;
+
 			tk_nl_parse(&g, tk_nla_data(n), tk_nla_len(n));
-			if (g.tb[CTRL_ATTR_MCAST_GRP_NAME] &&
-			    !strcmp(tk_nla_data(g.tb[CTRL_ATTR_MCAST_GRP_NAME]),
-				    VQNOTIFY_MCGRP_MONITOR)) {
+			if (!g.tb[CTRL_ATTR_MCAST_GRP_NAME])
+				continue;
+			name = tk_nla_data(g.tb[CTRL_ATTR_MCAST_GRP_NAME]);
+			if (!strcmp(name, VQNOTIFY_MCGRP_MONITOR)) {
 				fi->monitor = tk_nl_get_u32(&g,
 							    CTRL_ATTR_MCAST_GRP_ID);
 				fi->monitor_found = 1;
+			} else if (!strcmp(name, VQNOTIFY_MCGRP_CALLS)) {
+				fi->calls = tk_nl_get_u32(&g,
+							  CTRL_ATTR_MCAST_GRP_ID);
 			}
 		}
 	}
@@ -346,6 +354,7 @@ static inline int tk_nl_open(struct tk_nl *nl)
 	nl->family = fi.id;
 	nl->version = fi.version;
 	nl->monitor = fi.monitor;
+	nl->calls = fi.calls;
 	return 0;
 }
 
