@@ -464,4 +464,60 @@ TEST_F(admin_memcg, ring_grown_by_admin_charged_to_opener)
 	EXPECT_LE(4096, o1 - o0);
 }
 
+/*
+ * What a guest holds for the calls group, the transitions nobody called
+ * for (one array of 256 results, allocated on the first), is the guest's
+ * too. With a listener on "calls", the admin cuts the guest's budget from
+ * 16 to 15: one of its queues is preempted (p), and the array (over 2 KiB)
+ * is allocated in the admin's context, charged to the opener.
+ */
+TEST_F(admin_memcg, held_results_charged_to_opener)
+{
+	struct vqnotify_vq_result res[16];
+	struct vqnotify_guest_info gi;
+	struct tk_nl mon;
+	long o0, o1 = -1, a0, a1;
+	uint32_t dev, nr = 16, i, assigned = 0;
+	int ret;
+
+	ASSERT_EQ(0, cg_enter(self->opener));
+	self->fd = tk_open(0);
+	ASSERT_LE(0, self->fd);
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 16, "held", &dev);
+	ASSERT_EQ(0, cg_enter(self->admin));
+	ASSERT_EQ(0, _test_ioctl_guest_get(self->fd, &gi));
+	ret = _test_nl_guest_set(&self->nl, gi.guest_id, 16, -1);
+	if (ret == -EPERM)
+		SKIP(return, "no CAP_NET_ADMIN");
+	ASSERT_EQ(0, ret);
+	test_cmd_set_status(dev, TK_STATUS_OK, NULL, res, &nr);
+	for (i = 0; i < nr; i++)
+		assigned += res[i].new_state == VQNOTIFY_VQ_ASSIGNED;
+	ASSERT_EQ(16U, assigned);
+	ASSERT_EQ(0, tk_nl_open_calls(&mon));
+
+	/* memcg statistics flush every 2 s */
+	usleep(2500 * 1000);
+	o0 = cg_kernel(self->opener);
+	a0 = cg_kernel(self->admin);
+	ASSERT_LE(0, o0);
+	ASSERT_LE(0, a0);
+	ASSERT_EQ(0, _test_nl_guest_set(&self->nl, gi.guest_id, 15, -1));
+	/* Until a flush shows the array, 6 s at most. */
+	for (i = 0; i < 60; i++) {
+		o1 = cg_kernel(self->opener);
+		if (o1 < 0 || o1 - o0 >= 2048)
+			break;
+		usleep(100 * 1000);
+	}
+	a1 = cg_kernel(self->admin);
+	ASSERT_LE(0, o1);
+	ASSERT_LE(0, a1);
+	/* The preemption was held, then sent: one async CALL_NTF. */
+	EXPECT_EQ(1, tk_nl_drain(&mon, NULL, NULL, NULL));
+	tk_nl_close(&mon);
+	TH_LOG("kernel memory: opener %+ld B, admin %+ld B", o1 - o0, a1 - a0);
+	EXPECT_LE(2048, o1 - o0);
+}
+
 TEST_HARNESS_MAIN
