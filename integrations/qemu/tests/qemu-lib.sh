@@ -281,6 +281,12 @@ kvm_refuse() {
 	printf '%x %x\n' $((_b4)) $((_b4 + 0x4000)) >"$T/$1.refuse"
 }
 
+# vhost_started NAME DEV: "true" while vhost runs DEV's queues, else "false"
+vhost_started() {
+	qmp "$1" info virtio-status "/machine/peripheral/$2/virtio-backend" |
+		awk '/vhost_started:/ { print $2 }'
+}
+
 # eventfd_fail NAME N|off: the Nth eventfd() QEMU NAME creates from now
 # fails with EMFILE (vqn-kvm-shim.c); off: none
 eventfd_fail() {

@@ -17,8 +17,9 @@
  * $VQN_EVENTFD_FAIL: while that file exists and holds N, the Nth call of
  *   eventfd() from then fails with EMFILE (a full file table) and the file
  *   goes; each call before it writes the count back, less one. That is how
- *   a host notifier's event_notifier_init() fails, the one error a vhost
- *   start meets after vqnotify granted its queues.
+ *   a host notifier's event_notifier_init() fails, the one error
+ *   vhost_dev_enable_notifiers() meets on virtio-pci after vqnotify granted
+ *   vhost's queues.
  * Every other call goes to KVM or libc unchanged.
  */
 #define _GNU_SOURCE
