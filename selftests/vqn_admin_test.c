@@ -10,6 +10,7 @@
  * /dev/vqnotify every test is skipped. Written on the toolkit vqn_utils.h.
  */
 #define _GNU_SOURCE
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -468,18 +469,27 @@ TEST_F(admin_memcg, ring_grown_by_admin_charged_to_opener)
  * What a guest holds for the calls group, the transitions nobody called
  * for (one array of 256 results, allocated on the first), is the guest's
  * too. With a listener on "calls", the admin cuts the guest's budget from
- * 16 to 15: one of its queues is preempted (p), and the array (over 2 KiB)
- * is allocated in the admin's context, charged to the opener.
+ * 16 to 15: one of its queues is preempted (p), and the array (over 2 KiB,
+ * so a page at least) is allocated in the admin's context, charged to the
+ * opener. Its ring does not grow meanwhile (three events of eight). On one
+ * CPU: the admin's own allocations then replace any of the opener's
+ * precharged bytes there before the first reading, so the array cannot be
+ * served from them.
  */
 TEST_F(admin_memcg, held_results_charged_to_opener)
 {
 	struct vqnotify_vq_result res[16];
+	struct vqnotify_event ev[8];
 	struct vqnotify_guest_info gi;
 	struct tk_nl mon;
 	long o0, o1 = -1, a0, a1;
 	uint32_t dev, nr = 16, i, assigned = 0;
+	cpu_set_t one;
 	int ret;
 
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
 	ASSERT_EQ(0, cg_enter(self->opener));
 	self->fd = tk_open(0);
 	ASSERT_LE(0, self->fd);
@@ -513,9 +523,11 @@ TEST_F(admin_memcg, held_results_charged_to_opener)
 	a1 = cg_kernel(self->admin);
 	ASSERT_LE(0, o1);
 	ASSERT_LE(0, a1);
-	/* The preemption was held, then sent: one async CALL_NTF. */
+	/* The preemption was held, then sent: one CALL_NTF. */
 	EXPECT_EQ(1, tk_nl_drain(&mon, NULL, NULL, NULL));
 	tk_nl_close(&mon);
+	/* Two BUDGET events and the (p): the ring kept its 8 records. */
+	EXPECT_EQ(3, tk_read_events(self->fd, ev, 8));
 	TH_LOG("kernel memory: opener %+ld B, admin %+ld B", o1 - o0, a1 - a0);
 	EXPECT_LE(2048, o1 - o0);
 }

@@ -408,7 +408,6 @@ TEST_F(calls, promotion_work_one_message_a_turn)
 	tk_nl_close(&mon);
 }
 
-/* The child: joining "calls" without CAP_NET_ADMIN; its -errno. */
 /*
  * Two threads of one VMM call on the same queue: each message of the calls
  * group about it starts from the state the one before left (its old
@@ -510,6 +509,7 @@ TEST_F(calls, one_guest_in_lock_order)
 	tk_nl_close(&mon);
 }
 
+/* The child: joining "calls" without CAP_NET_ADMIN; its errno. */
 static int calls_join_as_nobody(void *arg)
 {
 	struct tk_nl nl;

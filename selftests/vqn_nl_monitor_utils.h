@@ -9,7 +9,7 @@
 
 #include "vqn_nl_utils.h"
 
-/* The monitor group */
+/* Multicast groups: monitor, calls */
 
 /*
  * Join group @group with a receive buffer of @bytes (0: the default, as

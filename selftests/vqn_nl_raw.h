@@ -303,7 +303,7 @@ static inline void tk_nl_family_cb(const struct nlmsghdr *nlh, void *arg)
 			if (!strcmp(name, VQNOTIFY_MCGRP_MONITOR)) {
 				fi->monitor = tk_nl_get_u32(&g,
 							    CTRL_ATTR_MCAST_GRP_ID);
-				fi->monitor_found = 1;
+				fi->monitor_found = true;
 			} else if (!strcmp(name, VQNOTIFY_MCGRP_CALLS)) {
 				fi->calls = tk_nl_get_u32(&g,
 							  CTRL_ATTR_MCAST_GRP_ID);

@@ -23,9 +23,10 @@
  * Included at the end, by concern: vqn_nl_admin_utils.h, user_get and the
  * admin's policies by name or uid (policy_set, policy_set_one, policy_get,
  * policy_dump, policy_del; struct tk_nl_user, tk_nl_policy);
- * vqn_nl_monitor_utils.h, the monitor group: tk_nl_join() (or
- * tk_nl_join_buf() for another receive buffer), tk_nl_ntfs() (parsed
- * notifications), tk_nl_drain() (each message to a callback).
+ * vqn_nl_monitor_utils.h, the multicast groups: tk_nl_join() (or
+ * tk_nl_join_buf() for another receive buffer) with nl->monitor or
+ * nl->calls, tk_nl_open_calls() (open and join "calls"), tk_nl_ntfs()
+ * (parsed notifications), tk_nl_drain() (each message to a callback).
  *
  * The wire layer is vqn_nl_raw.h: tk_nl_open()/tk_nl_close(), requests
  * built by hand (tk_nl_req(), tk_nlreq_u32(), tk_nlreq_str(), then

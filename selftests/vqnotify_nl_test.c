@@ -45,6 +45,7 @@ TEST_F(genl, family_registration)
 	ASSERT_EQ(0, tk_nl_family(&self->nl, &fi));
 	EXPECT_EQ(VQNOTIFY_GENL_VERSION, fi.version);
 	EXPECT_TRUE(fi.monitor_found);
+	EXPECT_NE(0U, fi.calls);
 	for (i = 0; i < ARRAY_SIZE(want); i++)
 		EXPECT_EQ(want[i].flags, fi.op_flags[want[i].cmd] & caps)
 			TH_LOG("cmd %u", want[i].cmd);
