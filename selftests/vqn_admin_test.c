@@ -349,6 +349,25 @@ static long cg_kernel(const char *dir)
 	return v;
 }
 
+/*
+ * The "kernel" bytes of the cgroup at @dir once they exceed @from by @by,
+ * or after 6 s (a flush shows them: memcg statistics flush every 2 s);
+ * -1 on error.
+ */
+static long cg_kernel_grown(const char *dir, long from, long by)
+{
+	long v = -1;
+	int i;
+
+	for (i = 0; i < 60; i++) {
+		v = cg_kernel(dir);
+		if (v < 0 || v - from >= by)
+			break;
+		usleep(100 * 1000);
+	}
+	return v;
+}
+
 FIXTURE_SETUP(admin_memcg)
 {
 	char path[64], ctl[256];
@@ -417,7 +436,7 @@ TEST_F(admin_memcg, ring_grown_by_admin_charged_to_opener)
 	struct vqnotify_event ev[256];
 	struct vqnotify_guest_info gi;
 	struct vqnotify_info info;
-	long o0, o1 = -1, a0, a1;
+	long o0, o1, a0, a1;
 	int i, ret;
 
 	ASSERT_EQ(0, cg_enter(self->opener));
@@ -445,13 +464,7 @@ TEST_F(admin_memcg, ring_grown_by_admin_charged_to_opener)
 	for (i = 0; i < 200; i++)
 		ASSERT_EQ(0, _test_nl_guest_set(&self->nl, gi.guest_id,
 						1000 + i % 2, -1));
-	/* Until a flush shows the ring, 6 s at most. */
-	for (i = 0; i < 60; i++) {
-		o1 = cg_kernel(self->opener);
-		if (o1 < 0 || o1 - o0 >= 4096)
-			break;
-		usleep(100 * 1000);
-	}
+	o1 = cg_kernel_grown(self->opener, o0, 4096);
 	a1 = cg_kernel(self->admin);
 	ASSERT_LE(0, o1);
 	ASSERT_LE(0, a1);
@@ -482,7 +495,7 @@ TEST_F(admin_memcg, held_results_charged_to_opener)
 	struct vqnotify_event ev[8];
 	struct vqnotify_guest_info gi;
 	struct tk_nl mon;
-	long o0, o1 = -1, a0, a1;
+	long o0, o1, a0, a1;
 	uint32_t dev, nr = 16, i, assigned = 0;
 	cpu_set_t one;
 	int ret;
@@ -513,13 +526,7 @@ TEST_F(admin_memcg, held_results_charged_to_opener)
 	ASSERT_LE(0, o0);
 	ASSERT_LE(0, a0);
 	ASSERT_EQ(0, _test_nl_guest_set(&self->nl, gi.guest_id, 15, -1));
-	/* Until a flush shows the array, 6 s at most. */
-	for (i = 0; i < 60; i++) {
-		o1 = cg_kernel(self->opener);
-		if (o1 < 0 || o1 - o0 >= 2048)
-			break;
-		usleep(100 * 1000);
-	}
+	o1 = cg_kernel_grown(self->opener, o0, 2048);
 	a1 = cg_kernel(self->admin);
 	ASSERT_LE(0, o1);
 	ASSERT_LE(0, a1);
