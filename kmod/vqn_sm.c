@@ -8,7 +8,7 @@
  *       ^  ^    <-------------------------------------------     |
  *       |  |   (p) preemption, (s) DRIVER_OK cleared, (x) release,
  *       |  |        (g) reset                                    |
- *       |  | (f) vhost off                         (d) vhost on |
+ *       |  | (f) vhost off, (x) KVM refused        (d) vhost on |
  *       |  +-------------------  OFFLIMITS  <--------------------+
  *       +-- (c) vhost on ------>  (g) reset -> DEASSIGNED
  *
@@ -609,7 +609,7 @@ void vqn_sm_vhost_off(struct vqn_guest_sm *g, struct vqn_dev *d,
 	promote(g);
 }
 
-/* ACQUIRE and RELEASE leave vhost's queues to vhost. */
+/* ACQUIRE and RELEASE (but KVM's refusal) leave vhost's queues to vhost. */
 static int check_not_vhost(const struct vqn_dev *d,
 			   const unsigned long *queues)
 {
@@ -652,6 +652,9 @@ int vqn_sm_queues_acquire(struct vqn_guest_sm *g, struct vqn_dev *d,
  * ioeventfd=off, KVM refused one: @reason RELEASED or KVM_REFUSED). They do
  * not wait for promotion; those that waited stop. @reset: a per-queue reset
  * also makes them uninitialised. The freed slots go to waiting queues (r).
+ * A vhost queue (OFFLIMITS) is given up only when KVM refused its
+ * ioeventfd: vhost keeps its host notifier and runs on trapped
+ * notifications, and giving that back later (e, f) changes nothing.
  */
 int vqn_sm_queues_release(struct vqn_guest_sm *g, struct vqn_dev *d,
 			  const unsigned long *queues, u8 reason,
@@ -660,15 +663,17 @@ int vqn_sm_queues_release(struct vqn_guest_sm *g, struct vqn_dev *d,
 	u32 i, freed = 0;
 	int ret;
 
-	ret = check_not_vhost(d, queues);
-	if (ret)
-		return ret;
+	if (reason != VQNOTIFY_REASON_KVM_REFUSED || reset) {
+		ret = check_not_vhost(d, queues);
+		if (ret)
+			return ret;
+	}
 	for (i = 0; (i = vqn_sm_next_queue(d, queues, i)) < d->num_queues; i++) {
 		struct vqn_vq *vq = &d->vqs[i];
 
 		if (reset)
 			vq->flags &= ~VQNOTIFY_VQ_INITIALISED;
-		if (vq->state == VQNOTIFY_VQ_ASSIGNED) {
+		if (vq_holds_slot(vq->state)) {
 			freed += move_result(g, d, i, VQNOTIFY_VQ_DEASSIGNED,
 					     VQNOTIFY_LABEL_X, reason, s);
 		} else if (vq->flags & VQNOTIFY_VQ_WAITING) {

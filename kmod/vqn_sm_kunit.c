@@ -207,6 +207,31 @@ static void vqn_sm_test_acquire_release(struct kunit *test)
 	check(test, e);
 }
 
+/* (x) with KVM_REFUSED alone takes a vhost queue too, else EBUSY. */
+static void vqn_sm_test_release_vhost(struct kunit *test)
+{
+	unsigned long bm[BITS_TO_LONGS(NQ)] = { 0x1 };
+	struct vqn_kunit_env *e = new_env(test, 64);
+	struct vqn_dev *d = new_dev(test, e);
+
+	vqn_sm_set_status(&e->g, d, 0x0f, NULL, NULL);
+	KUNIT_EXPECT_EQ(test, vhost_one(&e->g, d, 0, true, NULL), 0);
+	KUNIT_EXPECT_EQ(test, vqn_sm_queues_release(&e->g, d, bm,
+						    VQNOTIFY_REASON_RELEASED,
+						    false, NULL), -EBUSY);
+	KUNIT_EXPECT_EQ(test, vqn_sm_queues_release(&e->g, d, bm,
+						    VQNOTIFY_REASON_KVM_REFUSED,
+						    true, NULL), -EBUSY);
+	KUNIT_EXPECT_EQ(test, d->vqs[0].state, VQNOTIFY_VQ_OFFLIMITS);
+	KUNIT_EXPECT_EQ(test, vqn_sm_queues_release(&e->g, d, bm,
+						    VQNOTIFY_REASON_KVM_REFUSED,
+						    false, NULL), 0);
+	KUNIT_EXPECT_EQ(test, d->vqs[0].state, VQNOTIFY_VQ_DEASSIGNED);
+	KUNIT_EXPECT_EQ(test, d->vqs[0].label, VQNOTIFY_LABEL_X);
+	KUNIT_EXPECT_EQ(test, e->g.nr_offlimits, 0U);
+	check(test, e);
+}
+
 /* A batch of vhost notifiers that does not fit changes nothing. */
 static void vqn_sm_test_vhost_batch(struct kunit *test)
 {
@@ -298,6 +323,7 @@ static struct kunit_case vqn_sm_test_cases[] = {
 	KUNIT_CASE(vqn_sm_test_enospc),
 	KUNIT_CASE(vqn_sm_test_reset),
 	KUNIT_CASE(vqn_sm_test_acquire_release),
+	KUNIT_CASE(vqn_sm_test_release_vhost),
 	KUNIT_CASE(vqn_sm_test_vhost_batch),
 	KUNIT_CASE(vqn_sm_test_quiescent),
 	{}

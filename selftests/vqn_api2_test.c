@@ -86,7 +86,8 @@ TEST_F(api2, info_says_version_2_and_features)
 			      VQNOTIFY_FEATURE_RUN_STATE |
 			      VQNOTIFY_FEATURE_QUEUE_OPS |
 			      VQNOTIFY_FEATURE_HOST_NOTIFIERS |
-			      VQNOTIFY_FEATURE_NAMES | VQNOTIFY_FEATURE_FAIR;
+			      VQNOTIFY_FEATURE_NAMES | VQNOTIFY_FEATURE_FAIR |
+			      VQNOTIFY_FEATURE_RELEASE_VHOST;
 
 	EXPECT_EQ(2U, self->info.api_version);
 	EXPECT_EQ(want, self->info.features & want);
@@ -315,6 +316,67 @@ TEST_F(api2, release_reason_released_and_reset_flag)
 	EXPECT_EQ(VQNOTIFY_LABEL_Q, res[0].label);
 }
 
+/*
+ * KVM refused the ioeventfd of vhost's host notifier: RELEASE with
+ * KVM_REFUSED takes the OFFLIMITS queue too (x), its slot goes back; vhost
+ * giving it back later changes nothing, taking it again is (c).
+ */
+TEST_F(api2, release_kvm_refused_takes_a_vhost_queue)
+{
+	struct vqnotify_vq_result res[NQ];
+	struct vqnotify_guest_info gi;
+	uint64_t bm = 0x6;
+	uint32_t nr = NQ;
+
+	test_cmd_set_status(self->id, ST_OK, NULL, NULL, NULL);
+	test_cmd_host_notifier(self->id, 1, true, NULL);
+	gi = g_info(self->fd);
+	test_cmd_queues_release(VQNOTIFY_QUEUES_KVM_REFUSED, self->id, &bm, NQ,
+				res, &nr);
+	ASSERT_EQ(2U, nr);
+	EXPECT_EQ(1U, res[0].queue);
+	EXPECT_EQ(OFFL, res[0].old_state);
+	EXPECT_EQ(DEASS, res[0].new_state);
+	EXPECT_EQ(VQNOTIFY_LABEL_X, res[0].label);
+	EXPECT_EQ(VQNOTIFY_REASON_KVM_REFUSED, res[0].reason);
+	EXPECT_EQ(ASSIG, res[1].old_state);
+	EXPECT_EQ(VQNOTIFY_LABEL_X, res[1].label);
+	EXPECT_EQ(gi.used - 2, g_info(self->fd).used);
+	EXPECT_EQ(0U, g_info(self->fd).nr_offlimits);
+	/* vhost stops: nothing left to give back */
+	bm = 0x2;
+	nr = NQ;
+	test_cmd_host_notifiers(self->id, &bm, NQ, false, res, &nr);
+	EXPECT_EQ(0U, nr);
+	EXPECT_EQ(DEASS, q_state(self->fd, self->id, 1));
+	/* vhost starts again: (c) */
+	nr = NQ;
+	test_cmd_host_notifiers(self->id, &bm, NQ, true, res, &nr);
+	ASSERT_EQ(1U, nr);
+	EXPECT_EQ(VQNOTIFY_LABEL_C, res[0].label);
+	EXPECT_EQ(OFFL, q_state(self->fd, self->id, 1));
+}
+
+/* A per-queue reset of a queue vhost holds: EBUSY, KVM refused or not. */
+TEST_F(api2, release_reset_of_a_vhost_queue_is_busy)
+{
+	struct vqnotify_guest_info gi;
+	uint64_t bm = 0x3;
+
+	test_cmd_set_status(self->id, ST_OK, NULL, NULL, NULL);
+	test_cmd_host_notifier(self->id, 1, true, NULL);
+	gi = g_info(self->fd);
+	test_err_queues_release(EBUSY, VQNOTIFY_QUEUES_KVM_REFUSED |
+				VQNOTIFY_QUEUES_RESET, self->id, &bm, NQ, NULL,
+				NULL);
+	EXPECT_EQ(ASSIG, q_state(self->fd, self->id, 0));
+	EXPECT_EQ(OFFL, q_state(self->fd, self->id, 1));
+	EXPECT_TRUE(q_info(self->fd, self->id, 1).flags &
+		    VQNOTIFY_VQ_INITIALISED);
+	EXPECT_EQ(0, memcmp(gi.counts, g_info(self->fd).counts,
+			    sizeof(gi.counts)));
+}
+
 /* Errors: each one changes nothing. */
 FIXTURE(qerr) {
 	int fd;
@@ -416,7 +478,11 @@ TEST_F(qerr, each_error)
 	QERR(size, 8, -EINVAL);
 }
 
-/* ACQUIRE and RELEASE leave vhost's queues alone: EBUSY, nothing moves. */
+/*
+ * ACQUIRE and RELEASE leave vhost's queues alone: EBUSY, nothing moves
+ * (RELEASE with KVM_REFUSED alone takes them; with a reset too, it does
+ * not: above).
+ */
 TEST_F(qerr, vhost_queue_is_busy)
 {
 	uint64_t bm[2] = { 0x3, 0 };

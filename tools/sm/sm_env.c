@@ -116,8 +116,9 @@ bool sm_edge_legal(u8 old, u8 new, u8 label, bool async)
 		return (old == A || old == O) && new == D;
 	case VQNOTIFY_LABEL_P:
 	case VQNOTIFY_LABEL_S:
-	case VQNOTIFY_LABEL_X:
 		return old == A && new == D;
+	case VQNOTIFY_LABEL_X:
+		return (old == A || old == O) && new == D;
 	default:
 		return false;	/* (a) is never reported */
 	}

@@ -447,7 +447,10 @@ static bool any_offlimits(const struct vqn_dev *d, const unsigned long *bm)
 	return false;
 }
 
-/* ACQUIRE (q) and RELEASE (x): EBUSY on vhost's queues, else as asked. */
+/*
+ * ACQUIRE (q) and RELEASE (x): EBUSY on vhost's queues, else as asked; but
+ * for a release because KVM refused (not a reset), which takes them too.
+ */
 static void op_queues(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 		      struct input *in, bool acquire)
 {
@@ -462,7 +465,8 @@ static void op_queues(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 	int ret;
 
 	take_bitmap(in, bm, d->num_queues, false);
-	busy = any_offlimits(d, bm);
+	busy = any_offlimits(d, bm) &&
+	       (acquire || reason != VQNOTIFY_REASON_KVM_REFUSED || reset);
 	for (i = 0; i < d->num_queues; i++)
 		old[i] = d->vqs[i].state;
 	if (acquire)
@@ -495,7 +499,7 @@ static void op_queues(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 		    vq->label != VQNOTIFY_LABEL_R)
 			fail(w, "release left dev %u q %u %s", d->id, i,
 			     sm_state_name(vq->state));
-		if (!acquire && old[i] == VQNOTIFY_VQ_ASSIGNED &&
+		if (!acquire && old[i] != VQNOTIFY_VQ_DEASSIGNED &&
 		    vq->reason != reason && vq->label != VQNOTIFY_LABEL_R)
 			fail(w, "release dev %u q %u: reason %s", d->id, i,
 			     sm_reason_name(vq->reason));

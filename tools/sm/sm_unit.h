@@ -132,6 +132,7 @@ static const struct {
 	{ A, D, VQNOTIFY_LABEL_S, false },
 	{ D, A, VQNOTIFY_LABEL_Q, false },
 	{ A, D, VQNOTIFY_LABEL_X, false },
+	{ O, D, VQNOTIFY_LABEL_X, false },
 };
 
 static bool in_legal_edges(unsigned int old, unsigned int new,

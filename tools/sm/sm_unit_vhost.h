@@ -307,4 +307,53 @@ TEST_F(sm, f_vhost_off_without_a_user_slot_waits)
 	check_invariants(_metadata, self);
 }
 
+/*
+ * (x) takes a vhost queue only when KVM refused its ioeventfd: the slot
+ * goes back, and vhost giving the queue back later changes nothing; taking
+ * it again is (c).
+ */
+TEST_F(sm, x_kvm_refused_releases_a_vhost_queue)
+{
+	struct vqn_dev *d = dev_ok(_metadata, &self->g, 2);
+	unsigned long bm[SM_BITMAP_LONGS] = { 0x1 };
+
+	ASSERT_EQ(0, sm_host_notifier(&self->g, d, 0, true));
+	sm_reports_clear(&self->g);
+	ASSERT_EQ(0, sm_queues_release(&self->g, d, bm,
+				       VQNOTIFY_REASON_KVM_REFUSED, false));
+	REPORT(&d->vqs[0], O, D, X, KVM_REFUSED, false);
+	EXPECT_EQ(1, self->g.sm.used);
+	EXPECT_EQ(0, self->g.sm.nr_offlimits);
+	EXPECT_EQ(1, self->host.used);
+	EXPECT_FALSE(waiting(&d->vqs[0]));
+	sm_reports_clear(&self->g);
+	EXPECT_EQ(-EALREADY, sm_host_notifier(&self->g, d, 0, false));
+	EXPECT_EQ(0, sm_host_notifiers(&self->g, d, bm, false));
+	EXPECT_EQ(0, self->g.nr_reports);
+	ASSERT_EQ(0, sm_host_notifier(&self->g, d, 0, true));
+	REPORT(&d->vqs[0], D, O, C, VHOST, false);
+	EXPECT_EQ(2, self->g.sm.used);
+	check_invariants(_metadata, self);
+}
+
+/* A release for another reason, or with a reset, leaves vhost's queues. */
+TEST_F(sm, x_vhost_queue_is_busy_otherwise)
+{
+	struct vqn_dev *d = dev_ok(_metadata, &self->g, 2);
+	unsigned long bm[SM_BITMAP_LONGS] = { 0x3 };
+
+	ASSERT_EQ(0, sm_host_notifier(&self->g, d, 0, true));
+	sm_reports_clear(&self->g);
+	EXPECT_EQ(-EBUSY, sm_queues_release(&self->g, d, bm,
+					    VQNOTIFY_REASON_RELEASED, false));
+	EXPECT_EQ(-EBUSY, sm_queues_release(&self->g, d, bm,
+					    VQNOTIFY_REASON_KVM_REFUSED,
+					    true));
+	EXPECT_EQ(0, self->g.nr_reports);
+	EXPECT_EQ(O, d->vqs[0].state);
+	EXPECT_EQ(A, d->vqs[1].state);
+	EXPECT_EQ(2, self->g.sm.used);
+	check_invariants(_metadata, self);
+}
+
 #endif /* _SM_UNIT_VHOST_H */

@@ -156,7 +156,8 @@ enum vqnotify_vq_state {
  * @VQNOTIFY_LABEL_Q: (q) per-queue acquire (VQNOTIFY_QUEUES_ACQUIRE):
  *                    DEASSIGNED -> ASSIGNED. API 2.
  * @VQNOTIFY_LABEL_X: (x) per-queue release (VQNOTIFY_QUEUES_RELEASE):
- *                    ASSIGNED -> DEASSIGNED. API 2.
+ *                    ASSIGNED -> DEASSIGNED; OFFLIMITS -> DEASSIGNED when
+ *                    KVM refused vhost's ioeventfd. API 2.
  * @VQNOTIFY_LABEL_MAX: number of labels.
  */
 enum vqnotify_label {
@@ -317,6 +318,8 @@ struct vqnotify_info {
 #define VQNOTIFY_FEATURE_NAMES		(1ULL << 6)
 /* API 2: freed host slots go round-robin to the guests waiting for them */
 #define VQNOTIFY_FEATURE_FAIR		(1ULL << 7)
+/* API 2: VQNOTIFY_QUEUES_RELEASE with KVM_REFUSED takes vhost's queues */
+#define VQNOTIFY_FEATURE_RELEASE_VHOST	(1ULL << 8)
 #define VQNOTIFY_GET_INFO	_IO(VQNOTIFY_TYPE, VQNOTIFY_IOC_GET_INFO)
 
 /**
@@ -676,6 +679,10 @@ struct vqnotify_migration {
  * ASSIGNED -> DEASSIGNED with reason RELEASED, or KVM_REFUSED with that
  * flag (KVM refused the KVM_IOEVENTFD: the queue does not wait for a
  * promotion that KVM would refuse again). DEASSIGNED queues stop waiting.
+ * With VQNOTIFY_QUEUES_KVM_REFUSED alone, vhost's queues are released too,
+ * OFFLIMITS -> DEASSIGNED (VQNOTIFY_FEATURE_RELEASE_VHOST; EBUSY before):
+ * KVM refused the ioeventfd of vhost's host notifier, vhost runs on trapped
+ * notifications, and its giving the queue back later changes nothing.
  * With VQNOTIFY_QUEUES_RESET (virtio 1.2 per-queue reset) the queues are
  * no longer initialised. Nothing but the listed queues changes, except
  * that the freed slots go to waiting queues (r).
@@ -690,8 +697,8 @@ struct vqnotify_migration {
  *
  * Errors: EOPNOTSUPP (flags), EINVAL (@nr_queues, bits past it, empty
  * bitmap, @nr_results too small, reserved fields), ENOENT (no such
- * device), EBUSY (ACQUIRE, RELEASE: a listed queue is OFFLIMITS: vhost
- * holds it; nothing changed), ENOSPC (SET_HOST_NOTIFIERS), EFAULT, EBADF
+ * device), EBUSY (ACQUIRE, RELEASE but with KVM_REFUSED alone: a listed
+ * queue is OFFLIMITS: vhost holds it; nothing changed), ENOSPC (SET_HOST_NOTIFIERS), EFAULT, EBADF
  * (not open for writing), ENOMEM.
  */
 struct vqnotify_queues {
