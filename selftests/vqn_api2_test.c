@@ -324,13 +324,16 @@ TEST_F(api2, release_reason_released_and_reset_flag)
 TEST_F(api2, release_kvm_refused_takes_a_vhost_queue)
 {
 	struct vqnotify_vq_result res[NQ];
-	struct vqnotify_guest_info gi;
+	struct vqnotify_guest_info gi, gi2;
+	struct vqnotify_info info;
 	uint64_t bm = 0x6;
-	uint32_t nr = NQ;
+	uint32_t nr = NQ, host;
 
 	test_cmd_set_status(self->id, ST_OK, NULL, NULL, NULL);
 	test_cmd_host_notifier(self->id, 1, true, NULL);
 	gi = g_info(self->fd);
+	test_cmd_get_info(&info);
+	host = info.host_used;
 	test_cmd_queues_release(VQNOTIFY_QUEUES_KVM_REFUSED, self->id, &bm, NQ,
 				res, &nr);
 	ASSERT_EQ(2U, nr);
@@ -341,8 +344,16 @@ TEST_F(api2, release_kvm_refused_takes_a_vhost_queue)
 	EXPECT_EQ(VQNOTIFY_REASON_KVM_REFUSED, res[0].reason);
 	EXPECT_EQ(ASSIG, res[1].old_state);
 	EXPECT_EQ(VQNOTIFY_LABEL_X, res[1].label);
-	EXPECT_EQ(gi.used - 2, g_info(self->fd).used);
-	EXPECT_EQ(0U, g_info(self->fd).nr_offlimits);
+	gi2 = g_info(self->fd);
+	EXPECT_EQ(gi.used - 2, gi2.used);
+	EXPECT_EQ(0U, gi2.nr_offlimits);
+	test_cmd_get_info(&info);
+	EXPECT_EQ(host - 2, info.host_used);
+	/* Two (x), and no (e) or (f): vhost did not stop. */
+	EXPECT_EQ(gi.counts[VQNOTIFY_LABEL_X] + 2,
+		  gi2.counts[VQNOTIFY_LABEL_X]);
+	EXPECT_EQ(gi.counts[VQNOTIFY_LABEL_E], gi2.counts[VQNOTIFY_LABEL_E]);
+	EXPECT_EQ(gi.counts[VQNOTIFY_LABEL_F], gi2.counts[VQNOTIFY_LABEL_F]);
 	/* vhost stops: nothing left to give back */
 	bm = 0x2;
 	nr = NQ;

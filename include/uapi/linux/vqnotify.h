@@ -318,7 +318,7 @@ struct vqnotify_info {
 #define VQNOTIFY_FEATURE_NAMES		(1ULL << 6)
 /* API 2: freed host slots go round-robin to the guests waiting for them */
 #define VQNOTIFY_FEATURE_FAIR		(1ULL << 7)
-/* API 2: VQNOTIFY_QUEUES_RELEASE with KVM_REFUSED takes vhost's queues */
+/* API 2: RELEASE with KVM_REFUSED alone takes vhost's queues too */
 #define VQNOTIFY_FEATURE_RELEASE_VHOST	(1ULL << 8)
 #define VQNOTIFY_GET_INFO	_IO(VQNOTIFY_TYPE, VQNOTIFY_IOC_GET_INFO)
 
@@ -516,8 +516,9 @@ struct vqnotify_dev_op {
  * free. VQNOTIFY_SET_HOST_NOTIFIERS (API 2) does the same for many queues
  * in one call. Errors: EOPNOTSUPP (flags), ENOENT, EINVAL (queue out of
  * range, reserved fields), ENOSPC (no slot and nothing to preempt; nothing
- * changed), EALREADY (already in that state), EBADF (not open for
- * writing).
+ * changed), EALREADY (already in that state: also when vhost gives back a
+ * queue released because KVM refused its ioeventfd, see struct
+ * vqnotify_queues), EBADF (not open for writing).
  */
 struct vqnotify_host_notifier {
 	__u32 size;
@@ -697,9 +698,10 @@ struct vqnotify_migration {
  *
  * Errors: EOPNOTSUPP (flags), EINVAL (@nr_queues, bits past it, empty
  * bitmap, @nr_results too small, reserved fields), ENOENT (no such
- * device), EBUSY (ACQUIRE, RELEASE but with KVM_REFUSED alone: a listed
- * queue is OFFLIMITS: vhost holds it; nothing changed), ENOSPC (SET_HOST_NOTIFIERS), EFAULT, EBADF
- * (not open for writing), ENOMEM.
+ * device), EBUSY (ACQUIRE; RELEASE unless VQNOTIFY_QUEUES_KVM_REFUSED is
+ * its only flag: a listed queue is OFFLIMITS, vhost holds it; nothing
+ * changed), ENOSPC (SET_HOST_NOTIFIERS), EFAULT, EBADF (not open for
+ * writing), ENOMEM.
  */
 struct vqnotify_queues {
 	__u32 size;
