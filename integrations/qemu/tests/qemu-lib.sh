@@ -281,6 +281,14 @@ kvm_refuse() {
 	printf '%x %x\n' $((_b4)) $((_b4 + 0x4000)) >"$T/$1.refuse"
 }
 
+# vhost_off NAME: how many times vhost gave a queue of guest NAME back,
+# (e) and (f) together, as vqnotify counts them
+vhost_off() {
+	vqnotifyctl -j guest show | sed 's/},{/}\n{/g' | grep "\"name\":\"$1\"" |
+		sed -n 's/.*"vhost_off_assigned":\([0-9]*\),"vhost_off_deassigned":\([0-9]*\).*/\1 \2/p' |
+		awk '{ print $1 + $2 }'
+}
+
 # vhost_started NAME DEV: "true" while vhost runs DEV's queues, else "false"
 vhost_started() {
 	qmp "$1" info virtio-status "/machine/peripheral/$2/virtio-backend" |
