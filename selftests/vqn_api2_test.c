@@ -270,6 +270,18 @@ TEST_F(api2, acquire_refused_waits_then_promoted)
 }
 
 /* (x): only the listed queues move; nothing like (s) elsewhere. */
+/* @r is queue @q's (x) from @old because KVM refused it. */
+static void expect_x_refused(struct __test_metadata *_metadata,
+			     const struct vqnotify_vq_result *r, uint32_t q,
+			     uint8_t old)
+{
+	EXPECT_EQ(q, r->queue);
+	EXPECT_EQ(old, r->old_state);
+	EXPECT_EQ(DEASS, r->new_state);
+	EXPECT_EQ(VQNOTIFY_LABEL_X, r->label);
+	EXPECT_EQ(VQNOTIFY_REASON_KVM_REFUSED, r->reason);
+}
+
 TEST_F(api2, release_x_touches_nothing_else)
 {
 	struct vqnotify_vq_result res[NQ];
@@ -282,10 +294,7 @@ TEST_F(api2, release_x_touches_nothing_else)
 	test_cmd_queues_release(VQNOTIFY_QUEUES_KVM_REFUSED, self->id, &bm, NQ,
 				res, &nr);
 	ASSERT_EQ(1U, nr);
-	EXPECT_EQ(2U, res[0].queue);
-	EXPECT_EQ(VQNOTIFY_LABEL_X, res[0].label);
-	EXPECT_EQ(VQNOTIFY_REASON_KVM_REFUSED, res[0].reason);
-	EXPECT_EQ(DEASS, res[0].new_state);
+	expect_x_refused(_metadata, &res[0], 2, ASSIG);
 	for (int q = 0; q < NQ; q++)
 		EXPECT_EQ(q == 2 ? DEASS : ASSIG,
 			  q_state(self->fd, self->id, q));
@@ -337,13 +346,8 @@ TEST_F(api2, release_kvm_refused_takes_a_vhost_queue)
 	test_cmd_queues_release(VQNOTIFY_QUEUES_KVM_REFUSED, self->id, &bm, NQ,
 				res, &nr);
 	ASSERT_EQ(2U, nr);
-	EXPECT_EQ(1U, res[0].queue);
-	EXPECT_EQ(OFFL, res[0].old_state);
-	EXPECT_EQ(DEASS, res[0].new_state);
-	EXPECT_EQ(VQNOTIFY_LABEL_X, res[0].label);
-	EXPECT_EQ(VQNOTIFY_REASON_KVM_REFUSED, res[0].reason);
-	EXPECT_EQ(ASSIG, res[1].old_state);
-	EXPECT_EQ(VQNOTIFY_LABEL_X, res[1].label);
+	expect_x_refused(_metadata, &res[0], 1, OFFL);
+	expect_x_refused(_metadata, &res[1], 2, ASSIG);
 	gi2 = g_info(self->fd);
 	EXPECT_EQ(gi.used - 2, gi2.used);
 	EXPECT_EQ(0U, gi2.nr_offlimits);
