@@ -609,7 +609,7 @@ void vqn_sm_vhost_off(struct vqn_guest_sm *g, struct vqn_dev *d,
 	promote(g);
 }
 
-/* ACQUIRE and RELEASE (but KVM's refusal) leave vhost's queues to vhost. */
+/* ACQUIRE and RELEASE, KVM's refusal aside, leave vhost's queues alone. */
 static int check_not_vhost(const struct vqn_dev *d,
 			   const unsigned long *queues)
 {
