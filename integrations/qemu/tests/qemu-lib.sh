@@ -252,9 +252,13 @@ diag() {
 		END { print "" }' | sed 's/^/#   QEMU threads, ticks in 1 s: /'
 }
 
+# guest_json NAME: guest NAME's object in vqnotifyctl's JSON, on one line
+guest_json() {
+	vqnotifyctl -j guest show | sed 's/},{/}\n{/g' | grep "\"name\":\"$1\""
+}
+
 guest_id() { # the vqnotify guest id of NAME
-	vqnotifyctl -j guest show | sed 's/},{/}\n{/g' |
-		sed -n "s/.*\"id\":\([0-9]*\),\"name\":\"$1\".*/\1/p"
+	guest_json "$1" | sed -n "s/.*\"id\":\([0-9]*\),\"name\":\"$1\".*/\1/p"
 }
 
 # states NAME: "dev queue state reason waiting" for each queue of NAME
@@ -284,9 +288,18 @@ kvm_refuse() {
 # vhost_off NAME: how many times vhost gave a queue of guest NAME back,
 # (e) and (f) together, as vqnotify counts them
 vhost_off() {
-	vqnotifyctl -j guest show | sed 's/},{/}\n{/g' | grep "\"name\":\"$1\"" |
-		sed -n 's/.*"vhost_off_assigned":\([0-9]*\),"vhost_off_deassigned":\([0-9]*\).*/\1 \2/p' |
+	guest_json "$1" | sed -n 's/.*"vhost_off_assigned":\([0-9]*\),"vhost_off_deassigned":\([0-9]*\).*/\1 \2/p' |
 		awk '{ print $1 + $2 }'
+}
+
+# vhost_restart NAME DEV: link down, then up: vhost stops, then starts
+# again; true once DEV's rx and tx are OFFLIMITS
+vhost_restart() {
+	qmp "$1" set_link "$2" off >/dev/null
+	wait_state "$1" "$2" 0 ASSIGNED 10
+	qmp "$1" set_link "$2" on >/dev/null
+	wait_state "$1" "$2" 0 OFFLIMITS 10 &&
+		[ "$(state_of "$1" "$2" 1)" = OFFLIMITS ]
 }
 
 # vhost_started NAME DEV: "true" while vhost runs DEV's queues, else "false"
