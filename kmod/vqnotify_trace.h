@@ -86,6 +86,11 @@ TRACE_DEFINE_ENUM(VQNOTIFY_REASON_STOPPED);
 TRACE_DEFINE_ENUM(VQNOTIFY_REASON_PROMOTED);
 TRACE_DEFINE_ENUM(VQNOTIFY_REASON_RELEASED);
 TRACE_DEFINE_ENUM(VQNOTIFY_REASON_KVM_REFUSED);
+TRACE_DEFINE_ENUM(VQNOTIFY_REASON_QUOTA);
+
+/* A reason or label added to the uAPI gets its name here too. */
+static_assert(VQNOTIFY_REASON_MAX == VQNOTIFY_REASON_QUOTA + 1);
+static_assert(VQNOTIFY_LABEL_MAX == VQNOTIFY_LABEL_X + 1);
 
 #define vqn_show_reason(v)						\
 	__print_symbolic(v,						\
@@ -104,7 +109,8 @@ TRACE_DEFINE_ENUM(VQNOTIFY_REASON_KVM_REFUSED);
 			 { VQNOTIFY_REASON_STOPPED, "stopped" },	\
 			 { VQNOTIFY_REASON_PROMOTED, "promoted" },	\
 			 { VQNOTIFY_REASON_RELEASED, "released" },	\
-			 { VQNOTIFY_REASON_KVM_REFUSED, "kvm-refused" })
+			 { VQNOTIFY_REASON_KVM_REFUSED, "kvm-refused" }, \
+			 { VQNOTIFY_REASON_QUOTA, "quota" })
 
 TRACE_EVENT(vq_transition,
 	    TP_PROTO(u32 guest, u32 dev, u32 queue, u8 old, u8 new, u8 label,
