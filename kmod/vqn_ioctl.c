@@ -108,7 +108,7 @@ int vqn_ioctl_guest_get(struct vqn_kguest *g, void *arg)
 
 	if (gi->flags)
 		return -EOPNOTSUPP;
-	if (gi->__reserved)
+	if (gi->__reserved || gi->__reserved2)
 		return -EINVAL;
 	mutex_lock(&g->lock);
 	vqn_kguest_fill_info(g, gi);

@@ -173,6 +173,9 @@ IOC_VARIANT(guest_set, VQNOTIFY_GUEST_SET, vqnotify_guest_set,
 	    fill_guest_set);
 IOC_VARIANT(guest_get, VQNOTIFY_GUEST_GET, vqnotify_guest_info,
 	    RSV(vqnotify_guest_info), false, 1, fill_guest_get);
+IOC_VARIANT(guest_get_reserved2, VQNOTIFY_GUEST_GET, vqnotify_guest_info,
+	    offsetof(struct vqnotify_guest_info, __reserved2), false, 1,
+	    fill_guest_get);
 IOC_VARIANT(dev_add, VQNOTIFY_DEV_ADD, vqnotify_dev_add,
 	    RSV(vqnotify_dev_add), false, 1 << 1, fill_dev_add);
 IOC_VARIANT(set_status, VQNOTIFY_SET_STATUS, vqnotify_dev_op,
@@ -183,6 +186,10 @@ IOC_VARIANT(dev_remove, VQNOTIFY_DEV_REMOVE, vqnotify_dev_op,
 	    RSV(vqnotify_dev_op), true, 1, fill_dev_busy);
 IOC_VARIANT(host_notifier, VQNOTIFY_SET_HOST_NOTIFIER,
 	    vqnotify_host_notifier, RSV(vqnotify_host_notifier), true, 1 << 1,
+	    fill_host_notifier);
+IOC_VARIANT(host_notifier_reserved2, VQNOTIFY_SET_HOST_NOTIFIER,
+	    vqnotify_host_notifier,
+	    offsetof(struct vqnotify_host_notifier, __reserved2), true, 1 << 1,
 	    fill_host_notifier);
 IOC_VARIANT(queue_get, VQNOTIFY_QUEUE_GET, vqnotify_queue_get, -1, true, 1,
 	    fill_queue_get);
