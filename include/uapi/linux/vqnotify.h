@@ -665,8 +665,10 @@ struct vqnotify_migration {
  *          bit n set for queue n; no bit at or past @nr_queues
  * @results: user pointer to an array of @nr_results struct
  *           vqnotify_vq_result, or 0 for no results
- * @nr_results: in: capacity of @results (at least @nr_queues when @results
- *              is set); out: number of queues changed or refused
+ * @nr_results: in: capacity of @results (at least the device's num_queues
+ *              when @results is set: that many entries are written, the
+ *              results then zeros); out: number of queues changed or
+ *              refused
  * @__reserved: must be 0
  *
  * VQNOTIFY_QUEUES_ACQUIRE: the VMM wants an ioeventfd for these queues
