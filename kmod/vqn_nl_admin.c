@@ -385,6 +385,11 @@ int vqnotify_nl_policy_set_doit(struct sk_buff *skb,
 	ret = vqn_policy_set(&p);
 	if (ret == -ENOSPC)
 		GENL_SET_ERR_MSG(info, "too many policies");
+	if (ret == -ERANGE) {
+		GENL_SET_ERR_MSG(info,
+				 "the vhost reserve may not exceed the policy's budget");
+		ret = -EINVAL;
+	}
 	if (ret)
 		return ret;
 	vqn_kguests_apply_policy(p.name, p.uid);

@@ -189,9 +189,23 @@ static void vqn_policy_free(struct vqn_policy *p)
 	kfree(p);
 }
 
+/* @p with @tmpl's fields set over it has a reserve above its budget. */
+static bool vqn_policy_reserve_above_budget(const struct vqn_policy *p,
+					    const struct vqn_policy *tmpl)
+{
+	u32 set = p->set | tmpl->set;
+	u32 budget = tmpl->set & VQN_POL_BUDGET ? tmpl->budget : p->budget;
+	u32 reserve = tmpl->set & VQN_POL_RESERVE ? tmpl->reserve : p->reserve;
+
+	return (set & VQN_POL_BUDGET) && (set & VQN_POL_RESERVE) &&
+	       reserve > budget;
+}
+
 /*
  * Create or update the policy for @tmpl's name or uid with the fields
- * @tmpl sets; a uid policy's limits apply to the user at once.
+ * @tmpl sets; a uid policy's limits apply to the user at once. ERANGE,
+ * changing nothing, when the policy would then hold a vhost reserve above
+ * its budget (set by an earlier call), as GUEST_SET and CONFIG_SET refuse.
  */
 int vqn_policy_set(const struct vqn_policy *tmpl)
 {
@@ -214,6 +228,11 @@ int vqn_policy_set(const struct vqn_policy *tmpl)
 
 	mutex_lock(&vqn_users_lock);
 	p = vqn_policy_find(tmpl->name, tmpl->uid);
+	if (p && vqn_policy_reserve_above_budget(p, tmpl)) {
+		mutex_unlock(&vqn_users_lock);
+		vqn_policy_free(new);
+		return -ERANGE;
+	}
 	if (!p) {
 		if (vqn_nr_policies >= VQN_MAX_POLICIES) {
 			mutex_unlock(&vqn_users_lock);
@@ -273,7 +292,10 @@ int vqn_policy_del(const char *name, kuid_t uid)
  * NULL or empty) opened by @uid. Returns the VQN_POL_BUDGET/RESERVE fields
  * found: where both policies set a budget the lower one applies, so that
  * a VMM cannot leave its user's budget behind by choosing a name; the name
- * policy's reserve wins, being the more specific.
+ * policy's reserve wins, being the more specific. The reserve is part of
+ * the budget: one policy's reserve above another's (or the default) budget
+ * is cut to that budget, so that it cannot starve the guest's userspace
+ * queues of every slot.
  */
 u32 vqn_policy_resolve(const char *name, kuid_t uid, u32 *budget,
 		       u32 *reserve)
@@ -302,6 +324,8 @@ u32 vqn_policy_resolve(const char *name, kuid_t uid, u32 *budget,
 		found |= VQN_POL_RESERVE;
 	}
 	mutex_unlock(&vqn_users_lock);
+	if (*reserve > *budget)
+		*reserve = *budget;
 	return found;
 }
 

@@ -366,6 +366,7 @@ TEST_F(tn, f4_one_user_cannot_pin_unbounded_memory)
 struct tn_budget {
 	const char *name;	/* NULL: no name */
 	uint32_t budget;
+	uint32_t reserve;
 	int err;
 };
 
@@ -382,6 +383,7 @@ static int tn_budget_of(void *arg, int step)
 	if (!b->err)
 		b->err = _test_ioctl_guest_get(fd, &gi);
 	b->budget = gi.budget;
+	b->reserve = gi.vhost_reserve;
 	if (fd >= 0)
 		close(fd);
 	return 0;
@@ -454,6 +456,46 @@ TEST_F(tn, f5_budget_follows_the_vm_and_the_user)
 	test_err_nl_policy_del(ENOENT, NULL, TN_VMM);
 	EXPECT_STRNE("", self->nl.ext_msg);
 	EXPECT_EQ(def, tn_budget_as(_metadata, TN_VMM, NULL));
+}
+
+/*
+ * The vhost reserve is part of the budget: a policy never holds one above
+ * its own budget, whichever call set which (EINVAL, nothing changed), and
+ * a name policy's reserve above the budget a guest gets elsewhere (its
+ * user's policy, the default) is cut to that budget: userspace queues
+ * would otherwise never get a slot.
+ */
+TEST_F(tn, f5_policy_reserve_never_above_the_budget)
+{
+	struct tn_budget *b = tn_shared(sizeof(*b));
+	struct tk_nl_policy p;
+
+	ASSERT_NE(NULL, b);
+	test_cmd_nl_policy_set(TN_NAME, 0, 4, -1);
+	test_err_nl_policy_set(EINVAL, TN_NAME, 0, -1, 5);
+	EXPECT_STRNE("", self->nl.ext_msg);
+	test_cmd_nl_policy_get(TN_NAME, 0, &p);
+	EXPECT_EQ(4, p.budget);
+	EXPECT_EQ(~0U, p.reserve) {
+		TH_LOG("the refused reserve was stored");
+	}
+	test_cmd_nl_policy_set(TN_NAME, 0, -1, 4);
+	test_err_nl_policy_set(EINVAL, TN_NAME, 0, 3, -1);
+	test_cmd_nl_policy_get(TN_NAME, 0, &p);
+	EXPECT_EQ(4, p.budget);
+	EXPECT_EQ(4, p.reserve);
+
+	/* The name's reserve 4 against its user's budget 2: cut to 2. */
+	test_cmd_nl_policy_del(TN_NAME, 0);
+	test_cmd_nl_policy_set(TN_NAME, 0, -1, 4);
+	test_cmd_nl_policy_set(NULL, TN_VMM, 2, -1);
+	b->name = TN_NAME;
+	ASSERT_EQ(0, tn_run_as(TN_VMM, tn_budget_of, b));
+	ASSERT_EQ(0, b->err);
+	EXPECT_EQ(2, b->budget);
+	EXPECT_EQ(2, b->reserve) {
+		TH_LOG("a reserve above the guest's budget of %u", b->budget);
+	}
 }
 
 /* A policy set while the guest is open applies at once. */
