@@ -751,8 +751,10 @@ bool vqn_sm_dev_quiescent(const struct vqn_dev *d)
  * Migration onto a quiescent device: apply the saved status, then (b) if
  * DRIVER_OK for every initialised queue, vhost's included: they want a
  * slot like any other, and vhost on the destination takes them back from
- * ASSIGNED (d). Without vhost there, they simply keep their slot. (The
- * blob's vhost bitmap says what vhost held; the states need it no more.)
+ * ASSIGNED (d). Without vhost there, they simply keep their slot. A queue
+ * vhost held that was never initialised stays DEASSIGNED, as (f) on the
+ * source would leave it. (The blob's vhost bitmap says what vhost held;
+ * the states need it no more.)
  */
 void vqn_sm_load(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
 		 const unsigned long *ready, struct vqn_sink *s)

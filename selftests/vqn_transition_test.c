@@ -460,4 +460,31 @@ TEST_F(trans, save_load_vhost_on_uninitialised_queue)
 	close(fd2);
 }
 
+/*
+ * The same device loaded where vhost does not start: each queue as vhost
+ * giving it back on the source leaves it, the uninitialised one vhost held
+ * DEASSIGNED (not ready, (f)), not holding a slot nobody will use.
+ */
+TEST_F(trans, save_load_vhost_on_uninitialised_queue_without_vhost)
+{
+	struct vqnotify_vq_result res[4];
+	uint64_t ready = 0xd;	/* queue 1 not initialised */
+	uint8_t blob[TK_BLOB_BUF];
+	uint32_t src, dst, len, nr = 4;
+	int fd2;
+
+	test_cmd_dev_add(variant->transport, 4, "src", &src);
+	test_cmd_set_status(src, TK_STATUS_OK, &ready, NULL, NULL);
+	test_cmd_host_notifier(src, 1, true, NULL);
+	len = tk_save_blob(_metadata, self->fd, src, blob);
+	fd2 = tk_open(0);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, _test_ioctl_dev_add(fd2, variant->transport, 4, "dst", &dst));
+	ASSERT_EQ(0, _test_ioctl_dev_load(fd2, dst, blob, len, res, &nr));
+	test_cmd_host_notifier(src, 1, false, NULL);
+	tk_expect_same_dev(_metadata, self->fd, src, fd2, dst);
+	EXPECT_VQ(fd2, dst, 1, DEASS, R(NOT_READY), L(A));
+	close(fd2);
+}
+
 TEST_HARNESS_MAIN

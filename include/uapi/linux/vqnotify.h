@@ -633,9 +633,11 @@ struct vqnotify_dev_get {
  * call, which QEMU's reset at machine init defeats). It validates the
  * whole blob first (EINVAL on corrupt, truncated or foreign data, changing
  * nothing), then derives the states: all DEASSIGNED (a), then (b) if
- * DRIVER_OK for every initialised queue, and for every queue vhost held:
- * vhost on the destination takes those back with its notifiers (d); without
- * vhost they keep their slot. Errors: EOPNOTSUPP (flags), EINVAL, ENOENT,
+ * DRIVER_OK for every initialised queue, those vhost held included: vhost
+ * on the destination takes them back with its notifiers (d); without vhost
+ * they keep their slot. A queue vhost held that was not initialised stays
+ * DEASSIGNED (not ready), where vhost giving it back on the source (f)
+ * would have left it. Errors: EOPNOTSUPP (flags), EINVAL, ENOENT,
  * EBUSY (not quiescent), EMSGSIZE (SAVE: @len too small; @len says the
  * size), EFAULT, EBADF (LOAD: not open for writing), ENOMEM.
  */
