@@ -134,13 +134,17 @@ static void *vqn_kguest_alloc_array(struct vqn_kguest *g, size_t n,
 	void *p;
 
 	/*
-	 * Not worth reclaim, let alone an OOM kill, in the opener's cgroup
-	 * for another's call: a ring that cannot grow overflows sooner, held
-	 * results go out one by one.
+	 * Without waiting for memory: not worth reclaim, let alone an OOM
+	 * kill, in the opener's cgroup for another's call, made under
+	 * vqn_guests_lock by the promotion work and the admin's walks
+	 * (__GFP_RETRY_MAYFAIL would still reclaim there, up to 16 times, and
+	 * keep every other guest waiting). A ring that cannot grow overflows
+	 * sooner; held results go out one by one. kmalloc() only (kvmalloc()
+	 * does not vmalloc without blocking): a ring of the default depth is
+	 * 8 KiB at most.
 	 */
 	old = set_active_memcg(g->memcg);
-	p = kvmalloc_array(n, size, GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL |
-			   __GFP_NOWARN);
+	p = kvmalloc_array(n, size, GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN);
 	set_active_memcg(old);
 	return p;
 }
