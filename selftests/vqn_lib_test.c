@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -403,6 +404,61 @@ TEST_F(lib, events_overflow_resync)
 	lost = ev[0].lost > 0;
 	EXPECT_TRUE(lost);
 	EXPECT_TRUE(view_agrees(self->g, d2, 4));
+}
+
+/*
+ * A device removed behind the library's back (a raw DEV_REMOVE, which
+ * libvqnotify(3) allows) while the view is stale: the resync finds it gone
+ * and forgets it, and reports nothing of it. Freed memory is filled
+ * (M_PERTURB) so that a view used after it was freed shows, as library
+ * events of queues with states nobody set, or as a crash.
+ */
+TEST_F(lib, events_overflow_resync_removed_device)
+{
+	struct vqnotify_info info;
+	struct vqn_event ev[64];
+	struct vqn_view view;
+	int n, i, fd = vqn_fd(self->g);
+	unsigned int round, lib_events = 0;
+	bool overflow = false;
+	uint32_t d2;
+
+	ASSERT_EQ(1, mallopt(M_PERTURB, 0x5a));
+	ASSERT_EQ(0, vqn_get_info(self->g, &info));
+	ASSERT_EQ(0, vqn_set_budget(self->g, 7));
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev, STATUS_OK, NULL,
+				     NULL, 0));
+	ASSERT_EQ(0, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_MMIO, 4, "gone",
+				 &d2));
+	ASSERT_EQ(4, vqn_set_status(self->g, d2, STATUS_OK, NULL, NULL, 0));
+	for (round = 0; round <= info.event_depth; round++) {
+		ASSERT_EQ(0, _test_ioctl_set_budget(fd, 8));
+		ASSERT_EQ(0, _test_ioctl_set_budget(fd, 7));
+	}
+	ASSERT_EQ(0, _test_ioctl_dev_op(fd, VQNOTIFY_DEV_REMOVE, d2, 0, NULL,
+					NULL, NULL));
+	while ((n = vqn_read_events(self->g, ev, 64)) > 0) {
+		for (i = 0; i < n; i++) {
+			if (ev[i].type == (uint32_t)VQNOTIFY_EVENT_OVERFLOW)
+				overflow = true;
+			if (!(ev[i].flags & VQN_EVENT_F_LIBRARY))
+				continue;
+			lib_events++;
+			EXPECT_EQ(self->dev, ev[i].dev_id) {
+				TH_LOG("library event of device %#x, queue %u: %u -> %u",
+				       ev[i].dev_id, ev[i].queue,
+				       ev[i].old_state, ev[i].new_state);
+			}
+		}
+	}
+	ASSERT_LE(0, n);
+	ksft_print_msg("%u events made by the library's resync\n",
+		       lib_events);
+	EXPECT_TRUE(overflow);
+	EXPECT_EQ(-ENOENT, vqn_queue_view(self->g, d2, 0, &view));
+	EXPECT_EQ(1, vqn_dev_list(self->g, NULL, 0));
+	EXPECT_TRUE(view_agrees(self->g, self->dev, NQ));
+	mallopt(M_PERTURB, 0);
 }
 
 /*

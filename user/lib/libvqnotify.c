@@ -249,8 +249,8 @@ static int dev_lookup(struct vqn_guest *g, uint32_t id,
 			return -ENOMEM;
 		d->resync = true;
 		ret = vqn_resync_dev(g, d);
-		if (ret)
-			return ret;
+		if (ret)	/* 1: removed meanwhile, @d freed */
+			return ret < 0 ? ret : -ENOENT;
 	}
 	*dp = d;
 	return 0;

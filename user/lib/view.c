@@ -168,7 +168,9 @@ int vqn_pend_library_transition(struct vqn_guest *g,
 
 /*
  * Bring a device's view (and its ioeventfds) to what the module says,
- * reporting each queue that changed as a library event.
+ * reporting each queue that changed as a library event. Returns 0, or 1
+ * when the module no longer has the device (removed behind the library's
+ * back, with a raw DEV_REMOVE): the view forgot it, @d is freed.
  */
 int vqn_resync_dev(struct vqn_guest *g, struct vqn_view_dev *d)
 {
@@ -189,7 +191,8 @@ int vqn_resync_dev(struct vqn_guest *g, struct vqn_view_dev *d)
 	ret = vqn_xioctl(g->fd, VQNOTIFY_DEV_GET, &dg);
 	if (ret == -ENOENT) {
 		vqn_dev_forget(g, d);
-		ret = 0;
+		free(vi);
+		return 1;
 	}
 	for (i = 0; !ret && i < dg.nr_queues; i++) {
 		uint8_t old = d->q[i].state;
@@ -297,8 +300,9 @@ int vqn_settle(struct vqn_guest *g)
 			next = d->next;
 			if (d->resync) {
 				ret = vqn_resync_dev(g, d);
-				if (ret)
+				if (ret < 0)
 					goto out;
+				ret = 0;
 			}
 		}
 		if (!g->fallback)
