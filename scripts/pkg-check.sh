@@ -67,6 +67,20 @@ install)
 		./usr/src/vqnotify-$ver/dkms.conf ./usr/src/vqnotify-$ver/Kbuild; do
 		grep -qxF "$f" "$work/installed" || fail "make install did not install $f"
 	done
+	# Every symbol of every version node of libvqnotify.map is exported at
+	# that version: a program linked with an older library keeps the entry
+	# points it was linked with (vqn_guest_get@VQNOTIFY_1 fills API 1's
+	# struct, vqn_guest_get@@VQNOTIFY_2 today's).
+	objdump -T "$dest/usr/local/lib/libvqnotify.so.1" |
+		awk '$NF ~ /^vqn_/ { v = $(NF - 1); gsub(/[()]/, "", v); print v, $NF }' |
+		LC_ALL=C sort >"$work/exported"
+	awk '/^VQNOTIFY_[0-9]+ \{/ { n = $1 }
+	     /^\t\t[a-z0-9_]+;$/ { gsub(/[\t;]/, ""); print n, $0 }' \
+		"$TOP/user/lib/libvqnotify.map" | LC_ALL=C sort >"$work/versioned"
+	[ -s "$work/versioned" ] || fail "no symbols read from libvqnotify.map"
+	missing=$(LC_ALL=C comm -23 "$work/versioned" "$work/exported")
+	[ -z "$missing" ] || fail "libvqnotify.so.1 does not export:" $missing
+	echo "install: libvqnotify.so.1 exports the $(wc -l <"$work/versioned") symbol versions of libvqnotify.map"
 	make -s --no-print-directory -C "$TOP" BUILD="$BUILD" uninstall uninstall-dkms DESTDIR="$dest" KDIR="$KDIR" \
 		>"$work/uninstall.log" 2>&1 || { tail -n 20 "$work/uninstall.log"; fail "make uninstall"; }
 	left=$(files "$dest"; cd "$dest" && find . -type d -name '*vqnotify*')

@@ -407,6 +407,67 @@ TEST_F(lib, events_overflow_resync)
 }
 
 /*
+ * The entry points a program built against API 1's header was linked with
+ * (vqn_guest_get@VQNOTIFY_1, vqn_dev_get@VQNOTIFY_1): their structs were
+ * smaller then, and the library must fill no more of the caller's memory
+ * than that, with the values of today's calls.
+ */
+int vqn_guest_get_api1(struct vqn_guest *g, void *gi);
+int vqn_dev_get_api1(struct vqn_guest *g, uint32_t dev_id, void *dev,
+		     struct vqnotify_vq_info *queues, unsigned int cap);
+__asm__(".symver vqn_guest_get_api1, vqn_guest_get@VQNOTIFY_1");
+__asm__(".symver vqn_dev_get_api1, vqn_dev_get@VQNOTIFY_1");
+
+#define API1_GUARD	0xa5
+
+/* The first byte of @b past @from that is not API1_GUARD, or @len. */
+static size_t api1_written_past(const unsigned char *b, size_t from,
+				size_t len)
+{
+	while (from < len && b[from] == API1_GUARD)
+		from++;
+	return from;
+}
+
+TEST_F(lib, api1_symbols_fill_api1_sizes)
+{
+	union {
+		struct vqnotify_guest_info gi;
+		unsigned char b[sizeof(struct vqnotify_guest_info) + 64];
+	} g1;
+	union {
+		struct vqnotify_dev_get dg;
+		unsigned char b[sizeof(struct vqnotify_dev_get) + 64];
+	} d1;
+	struct vqnotify_vq_info vi[NQ];
+	struct vqnotify_guest_info gi;
+	struct vqnotify_dev_get dg;
+
+	memset(&g1, API1_GUARD, sizeof(g1));
+	ASSERT_EQ(0, vqn_guest_get_api1(self->g, &g1));
+	EXPECT_EQ(sizeof(g1), api1_written_past(g1.b,
+						VQNOTIFY_GUEST_INFO_SIZE_VER1,
+						sizeof(g1)));
+	EXPECT_EQ(VQNOTIFY_GUEST_INFO_SIZE_VER1, g1.gi.size);
+	ASSERT_EQ(0, vqn_guest_get(self->g, &gi));
+	EXPECT_EQ(gi.guest_id, g1.gi.guest_id);
+	EXPECT_EQ(1U, g1.gi.nr_devices);
+	/* Today's symbol fills today's struct: the name is API 2's. */
+	EXPECT_STREQ("libtest", gi.name);
+
+	memset(&d1, API1_GUARD, sizeof(d1));
+	ASSERT_EQ(NQ, vqn_dev_get_api1(self->g, self->dev, &d1, vi, NQ));
+	EXPECT_EQ(sizeof(d1), api1_written_past(d1.b,
+						VQNOTIFY_DEV_GET_SIZE_VER1,
+						sizeof(d1)));
+	EXPECT_EQ(VQNOTIFY_DEV_GET_SIZE_VER1, d1.dg.size);
+	EXPECT_EQ((uint32_t)NQ, d1.dg.num_queues);
+	EXPECT_STREQ("blk", d1.dg.label);
+	ASSERT_EQ(NQ, vqn_dev_get(self->g, self->dev, &dg, vi, NQ));
+	EXPECT_STREQ("blk", dg.name);
+}
+
+/*
  * A device removed behind the library's back (a raw DEV_REMOVE, which
  * libvqnotify(3) allows) while the view is stale: the resync finds it gone
  * and forgets it, and reports nothing of it. Freed memory is filled

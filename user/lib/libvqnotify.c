@@ -139,13 +139,40 @@ int vqn_get_info(struct vqn_guest *g, struct vqnotify_info *info)
 	return vqn_xioctl(g->fd, VQNOTIFY_GET_INFO, info);
 }
 
-VQN_EXPORT
-int vqn_guest_get(struct vqn_guest *g, struct vqnotify_guest_info *gi)
+/*
+ * The structs of vqn_guest_get() and vqn_dev_get() grew with API 2 (the
+ * names, the run state). A program keeps the symbol version it was linked
+ * with (libvqnotify.map): VQNOTIFY_1's fill the structs of API 1's header
+ * and not a byte past them (the module writes back no more than the size
+ * it is given), VQNOTIFY_2's (the default, for programs linked now) those
+ * of today's header. The _v1 and _v2 names stay local.
+ */
+#define VQN_SYMVER(impl, sym)	__asm__(".symver " #impl ", " sym)
+
+static int guest_get(struct vqn_guest *g, struct vqnotify_guest_info *gi,
+		     uint32_t size)
 {
-	memset(gi, 0, sizeof(*gi));
-	gi->size = sizeof(*gi);
+	memset(gi, 0, size);
+	gi->size = size;
 	return vqn_xioctl(g->fd, VQNOTIFY_GUEST_GET, gi);
 }
+
+VQN_EXPORT int vqn_guest_get_v1(struct vqn_guest *g,
+				struct vqnotify_guest_info *gi);
+VQN_EXPORT int vqn_guest_get_v2(struct vqn_guest *g,
+				struct vqnotify_guest_info *gi);
+
+int vqn_guest_get_v1(struct vqn_guest *g, struct vqnotify_guest_info *gi)
+{
+	return guest_get(g, gi, VQNOTIFY_GUEST_INFO_SIZE_VER1);
+}
+VQN_SYMVER(vqn_guest_get_v1, "vqn_guest_get@VQNOTIFY_1");
+
+int vqn_guest_get_v2(struct vqn_guest *g, struct vqnotify_guest_info *gi)
+{
+	return guest_get(g, gi, sizeof(*gi));
+}
+VQN_SYMVER(vqn_guest_get_v2, "vqn_guest_get@@VQNOTIFY_2");
 
 VQN_EXPORT
 int vqn_set_label(struct vqn_guest *g, const char *name)
@@ -602,15 +629,14 @@ int vqn_queue_get(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 	return ret;
 }
 
-VQN_EXPORT
-int vqn_dev_get(struct vqn_guest *g, uint32_t dev_id,
-		struct vqnotify_dev_get *dev, struct vqnotify_vq_info *queues,
-		unsigned int cap)
+static int dev_get(struct vqn_guest *g, uint32_t dev_id,
+		   struct vqnotify_dev_get *dev, struct vqnotify_vq_info *queues,
+		   unsigned int cap, uint32_t size)
 {
 	int ret;
 
-	memset(dev, 0, sizeof(*dev));
-	dev->size = sizeof(*dev);
+	memset(dev, 0, size);
+	dev->size = size;
 	dev->dev_id = dev_id;
 	dev->queues = (uintptr_t)queues;
 	dev->nr_queues = queues ? cap : 0;
@@ -618,6 +644,32 @@ int vqn_dev_get(struct vqn_guest *g, uint32_t dev_id,
 	dev->queues = 0;
 	return ret ? ret : (int)dev->nr_queues;
 }
+
+/* Versioned as vqn_guest_get() is, for the same reason. */
+VQN_EXPORT int vqn_dev_get_v1(struct vqn_guest *g, uint32_t dev_id,
+			      struct vqnotify_dev_get *dev,
+			      struct vqnotify_vq_info *queues,
+			      unsigned int cap);
+VQN_EXPORT int vqn_dev_get_v2(struct vqn_guest *g, uint32_t dev_id,
+			      struct vqnotify_dev_get *dev,
+			      struct vqnotify_vq_info *queues,
+			      unsigned int cap);
+
+int vqn_dev_get_v1(struct vqn_guest *g, uint32_t dev_id,
+		   struct vqnotify_dev_get *dev, struct vqnotify_vq_info *queues,
+		   unsigned int cap)
+{
+	return dev_get(g, dev_id, dev, queues, cap, VQNOTIFY_DEV_GET_SIZE_VER1);
+}
+VQN_SYMVER(vqn_dev_get_v1, "vqn_dev_get@VQNOTIFY_1");
+
+int vqn_dev_get_v2(struct vqn_guest *g, uint32_t dev_id,
+		   struct vqnotify_dev_get *dev, struct vqnotify_vq_info *queues,
+		   unsigned int cap)
+{
+	return dev_get(g, dev_id, dev, queues, cap, sizeof(*dev));
+}
+VQN_SYMVER(vqn_dev_get_v2, "vqn_dev_get@@VQNOTIFY_2");
 
 VQN_EXPORT
 int vqn_dev_list(struct vqn_guest *g, uint32_t *ids, unsigned int cap)

@@ -423,6 +423,8 @@ struct vqnotify_guest_info {
 #define VQNOTIFY_GUEST_LIMITED		(1U << 0)
 #define VQNOTIFY_GUEST_OVER_BUDGET	(1U << 1)
 #define VQNOTIFY_GUEST_GET	_IO(VQNOTIFY_TYPE, VQNOTIFY_IOC_GUEST_GET)
+/* The size API 1 had, up to @label: the module writes back no more. */
+#define VQNOTIFY_GUEST_INFO_SIZE_VER1	216
 
 /**
  * struct vqnotify_dev_add - VQNOTIFY_DEV_ADD
@@ -612,6 +614,8 @@ struct vqnotify_dev_get {
 };
 
 #define VQNOTIFY_DEV_GET	_IO(VQNOTIFY_TYPE, VQNOTIFY_IOC_DEV_GET)
+/* The size API 1 had, up to @label: the module writes back no more. */
+#define VQNOTIFY_DEV_GET_SIZE_VER1	72
 
 /**
  * struct vqnotify_migration - VQNOTIFY_DEV_SAVE and VQNOTIFY_DEV_LOAD
