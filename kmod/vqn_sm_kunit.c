@@ -118,7 +118,10 @@ static void vqn_sm_test_driver_ok_budget(struct kunit *test)
 	check(test, e);
 }
 
-/* (c) with a full budget preempts the newest grant (p); (f) promotes it. */
+/*
+ * (c) with a full budget preempts the newest grant (p); (e) gives the slot
+ * back to the vhost queue, and the preempted queue keeps waiting.
+ */
 static void vqn_sm_test_vhost_preempts(struct kunit *test)
 {
 	struct vqn_kunit_env *e = new_env(test, 7);
@@ -177,7 +180,7 @@ static void vqn_sm_test_reset(struct kunit *test)
 	struct vqn_dev *d = new_dev(test, e);
 
 	vqn_sm_set_status(&e->g, d, 0x0f, NULL, NULL);
-	vhost_one(&e->g, d, 0, true, NULL);
+	KUNIT_EXPECT_EQ(test, vhost_one(&e->g, d, 0, true, NULL), 0);
 	vqn_sm_reset(&e->g, d, VQNOTIFY_REASON_RESET, NULL);
 	KUNIT_EXPECT_EQ(test, e->g.used, 0U);
 	KUNIT_EXPECT_EQ(test, e->g.counts[VQNOTIFY_LABEL_G], (u64)NQ);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unit tests of the vqnotify state machine (kmod/vqn_sm.c), built in
- * userspace against tools/sm/sm_env.c: every transition (a)-(g), (p), (r),
- * (s), budgets, the vhost reserve, the host cap and limited mode. Every
+ * userspace against tools/sm/sm_env.c: every transition (a)-(g), (p), (q),
+ * (r), (s), (x), budgets, the vhost reserve, the host cap and limited mode. Every
  * test ends with the invariant checks the fuzzer runs after each step.
  *
  * One program in four files: this one has the oracle's own test, (a) and
@@ -15,7 +15,7 @@ TEST(edges_of_the_diagram)
 {
 	unsigned int e, old, new, label, async, n = 0;
 
-	/* Every (old, new, label, async) combination, 3 * 3 * 11 * 2. */
+	/* Every (old, new, label, async) combination, 3 * 3 * 13 * 2. */
 	for (e = 0; e < 3 * 3 * VQNOTIFY_LABEL_MAX * 2; e++) {
 		bool want;
 
