@@ -405,9 +405,11 @@ static inline void tk_expect_same_state(struct __test_metadata *_metadata,
 /* counts[] index of a label letter as used in CHECK_COUNTS() specs. */
 static inline int tk_label_index(char c)
 {
-	static const char letters[] = "abcdefgprs";
+	static const char letters[] = "abcdefgprsqx";	/* label order */
 	const char *p = strchr(letters, c);
 
+	_Static_assert(sizeof(letters) - 1 == L(MAX) - L(A),
+		       "a letter for every label");
 	return p && c ? L(A) + (int)(p - letters) : -1;
 }
 
@@ -420,7 +422,8 @@ tk_check_counts(struct __test_metadata *_metadata, int line, int fd,
 		const char *fmt, ...)
 {
 	static const char *const names[VQNOTIFY_NR_COUNTERS] = {
-		"NONE", "a", "b", "c", "d", "e", "f", "g", "p", "r", "s",
+		"NONE", "a", "b", "c", "d", "e", "f", "g", "p", "r", "s", "q",
+		"x",
 	};
 	uint64_t want[VQNOTIFY_NR_COUNTERS] = {};
 	struct vqnotify_guest_info gi;

@@ -38,6 +38,13 @@ TEST_F(genl, family_registration)
 		{ VQNOTIFY_CMD_POLICY_GET,
 		  GENL_CMD_CAP_DO | GENL_CMD_CAP_DUMP | GENL_ADMIN_PERM },
 		{ VQNOTIFY_CMD_POLICY_DEL, GENL_CMD_CAP_DO | GENL_ADMIN_PERM },
+		{ VQNOTIFY_CMD_QUEUES_GET, GENL_CMD_CAP_DUMP },
+	};
+	static const uint8_t ntf[] = {
+		VQNOTIFY_CMD_GUEST_ADD_NTF, VQNOTIFY_CMD_GUEST_DEL_NTF,
+		VQNOTIFY_CMD_DEV_ADD_NTF, VQNOTIFY_CMD_DEV_DEL_NTF,
+		VQNOTIFY_CMD_QUEUE_NTF, VQNOTIFY_CMD_GUEST_CHANGE_NTF,
+		VQNOTIFY_CMD_REFUSAL_NTF, VQNOTIFY_CMD_CALL_NTF,
 	};
 	struct tk_nl_family fi;
 	unsigned int i;
@@ -50,9 +57,13 @@ TEST_F(genl, family_registration)
 		EXPECT_EQ(want[i].flags, fi.op_flags[want[i].cmd] & caps)
 			TH_LOG("cmd %u", want[i].cmd);
 	/* Notifications are not requests. */
-	for (i = VQNOTIFY_CMD_GUEST_ADD_NTF; i <= VQNOTIFY_CMD_GUEST_CHANGE_NTF;
-	     i++)
-		EXPECT_EQ(0, fi.op_flags[i]) TH_LOG("cmd %u", i);
+	for (i = 0; i < ARRAY_SIZE(ntf); i++) {
+		uint8_t cmd = ntf[i];
+
+		EXPECT_EQ(0, fi.op_flags[cmd]) TH_LOG("cmd %u", cmd);
+	}
+	/* Every command is in one of the two lists. */
+	EXPECT_EQ(VQNOTIFY_CMD_MAX, ARRAY_SIZE(want) + ARRAY_SIZE(ntf));
 }
 
 TEST_F(genl, config_get)

@@ -335,8 +335,8 @@ TEST_F(mon, calls_group_same_lines)
 	size_t off[4];
 	int i, k, n;
 
-	if (!host_defaults(why, sizeof(why)))
-		SKIP(return, "%s", why);
+	/* The module answers (the fixture skipped otherwise): it must. */
+	ASSERT_TRUE(host_defaults(why, sizeof(why))) TH_LOG("%s", why);
 	for (i = 0; i < 4; i++) {
 		out[i] = malloc(OUT_MAX);
 		mon_start_group(&m[i], group[i % 2], i < 2 ?
