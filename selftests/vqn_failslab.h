@@ -132,6 +132,7 @@ struct fs_state {
 	struct tk_snap snap;
 	struct vqnotify_info info;
 	struct tk_nl_config cfg;
+	struct tk_nl_policies pol;
 };
 
 static int fs_state(struct fs_ctx *c, struct fs_state *s)
@@ -145,6 +146,8 @@ static int fs_state(struct fs_ctx *c, struct fs_state *s)
 		ret = _test_ioctl_get_info(c->probe, &s->info);
 	if (!ret && c->have_nl)
 		ret = _test_nl_config_get(&c->nl, &s->cfg);
+	if (!ret && c->have_nl)
+		ret = _test_nl_policy_dump(&c->nl, &s->pol);
 	return ret;
 }
 
@@ -158,6 +161,10 @@ static int fs_state_cmp(struct fs_state *a, struct fs_state *b,
 			       a->info.nr_guests, b->info.nr_guests);
 	if (memcmp(&a->cfg, &b->cfg, sizeof(a->cfg)))
 		return tk_fail(w, "netlink config changed");
+	if (a->pol.n != b->pol.n ||
+	    memcmp(a->pol.p, b->pol.p, sizeof(a->pol.p)))
+		return tk_fail(w, "policies changed (%d, then %d)", a->pol.n,
+			       b->pol.n);
 	return tk_snap_cmp(&a->snap, &b->snap, w);
 }
 
@@ -167,14 +174,34 @@ struct fs_mon_tally {
 	int count;
 };
 
-/* A refusal is no change of state: not counted here. */
+/*
+ * A refusal is no change of state: not counted here. A CALL_NTF (the
+ * calls group) counts the transitions among its results.
+ */
 static void fs_mon_cb(const struct nlmsghdr *h, void *arg)
 {
 	struct fs_mon_tally *t = arg;
+	const struct vqnotify_vq_result *r;
+	const struct nlattr *res;
+	struct tk_nl_attrs a;
+	uint8_t cmd;
+	int i, n;
 
-	t->count += h->nlmsg_type == t->family &&
-		    ((struct genlmsghdr *)NLMSG_DATA(h))->cmd !=
-		    VQNOTIFY_CMD_REFUSAL_NTF;
+	if (h->nlmsg_type != t->family)
+		return;
+	cmd = ((struct genlmsghdr *)NLMSG_DATA(h))->cmd;
+	if (cmd != VQNOTIFY_CMD_CALL_NTF) {
+		t->count += cmd != VQNOTIFY_CMD_REFUSAL_NTF;
+		return;
+	}
+	tk_nl_parse_msg(&a, h);
+	res = a.tb[VQNOTIFY_A_CALL_RESULTS];
+	if (!res)
+		return;
+	r = tk_nla_data(res);
+	n = tk_nla_len(res) / (int)sizeof(*r);
+	for (i = 0; i < n; i++)
+		t->count += r[i].label > VQNOTIFY_LABEL_A;
 }
 
 static int fs_mon_count(struct fs_ctx *c)

@@ -34,7 +34,14 @@ struct fs_op {
 	int (*call)(struct fs_ctx *c);
 	uint32_t nq;
 	bool netlink;
-	bool monitor;	/* a listener on the monitor group must miss nothing */
+	bool monitor;	/* a listener must miss nothing: */
+	bool calls;	/* on the calls group, not the monitor group */
+	/*
+	 * May succeed with every allocation failing: what it could not
+	 * allocate has a fallback the guest is told of (its event ring does
+	 * not grow and overflows sooner; held results go out one by one).
+	 */
+	bool absorbs;
 };
 
 /* Preparations: each starts from a fresh guest. */
@@ -104,6 +111,48 @@ static int fs_prep_load(struct fs_ctx *c)
 		ret = _test_ioctl_dev_add(c->fd, VQNOTIFY_TRANSPORT_MMIO, c->nq, "dst",
 				 &c->dev);
 	return ret;
+}
+
+/* Queues 1..7 of the device under test (0 is vhost's), in c->ready. */
+static void fs_batch(struct fs_ctx *c)
+{
+	memset(c->ready, 0, sizeof(c->ready));
+	for (uint32_t q = 1; q < c->nq && q < 8; q++)
+		c->ready[0] |= 1ULL << q;
+}
+
+/* The batch released (x): DEASSIGNED, waiting for nothing. */
+static int fs_prep_released(struct fs_ctx *c)
+{
+	int ret = fs_prep_dev_ok(c);
+
+	fs_batch(c);
+	if (!ret)
+		ret = _test_ioctl_queues_release(c->fd, 0, c->dev, c->ready,
+						 c->nq, NULL, NULL);
+	return ret;
+}
+
+#define FS_POLICY	"failslab-policy"
+
+/* No policy of FS_POLICY's (a call before may have set it). */
+static int fs_prep_no_policy(struct fs_ctx *c)
+{
+	int ret = fs_fresh_guest(c);
+
+	if (!ret && c->have_nl) {
+		ret = _test_nl_policy_del(&c->nl, FS_POLICY, 0);
+		if (ret == -ENOENT)
+			ret = 0;
+	}
+	return ret;
+}
+
+static int fs_prep_policy(struct fs_ctx *c)
+{
+	int ret = fs_prep_no_policy(c);
+
+	return ret ? ret : _test_nl_policy_set(&c->nl, FS_POLICY, 0, 4, 1);
 }
 
 /* Events queued: the guest limited itself, preempting its queues. */
@@ -246,6 +295,35 @@ static int fs_call_budget_down(struct fs_ctx *c)
 	return _test_ioctl_set_budget(c->fd, 1);
 }
 
+/* API 2's calls on a set of queues: results of the whole device. */
+
+static int fs_call_queues_acquire(struct fs_ctx *c)
+{
+	uint32_t nr = VQNOTIFY_MAX_QUEUES;
+
+	return _test_ioctl_queues_acquire(c->fd, c->dev, c->ready, c->nq,
+					  c->res, &nr);
+}
+
+static int fs_call_queues_release(struct fs_ctx *c)
+{
+	uint32_t nr = VQNOTIFY_MAX_QUEUES;
+
+	fs_batch(c);
+	return _test_ioctl_queues_release(c->fd, VQNOTIFY_QUEUES_KVM_REFUSED,
+					  c->dev, c->ready, c->nq, c->res,
+					  &nr);
+}
+
+static int fs_call_host_notifiers(struct fs_ctx *c)
+{
+	uint32_t nr = VQNOTIFY_MAX_QUEUES;
+
+	fs_batch(c);
+	return _test_ioctl_host_notifiers(c->fd, c->dev, c->ready, c->nq,
+					  true, c->res, &nr);
+}
+
 /* Netlink requests: the kernel runs them in sendmsg(), i.e. in this task. */
 
 static int fs_call_nl_guest_get(struct fs_ctx *c)
@@ -317,6 +395,36 @@ static int fs_call_nl_guest_set(struct fs_ctx *c)
 			  NULL);
 }
 
+static int fs_call_nl_queues_dump(struct fs_ctx *c)
+{
+	struct tk_nl_attr a = { VQNOTIFY_A_QUEUE_GUEST_ID, c->guest_id };
+
+	return tk_nl_call(&c->nl, VQNOTIFY_CMD_QUEUES_GET, true, &a, 1, NULL,
+			  NULL);
+}
+
+static int fs_call_nl_user_get(struct fs_ctx *c)
+{
+	struct tk_nl_user u;
+
+	return _test_nl_user_get(&c->nl, getuid(), &u);
+}
+
+static int fs_call_nl_policy_set(struct fs_ctx *c)
+{
+	return _test_nl_policy_set(&c->nl, FS_POLICY, 0, 4, 1);
+}
+
+static int fs_call_nl_policy_get(struct fs_ctx *c)
+{
+	return _test_nl_policy_get(&c->nl, FS_POLICY, 0, NULL);
+}
+
+static int fs_call_nl_policy_del(struct fs_ctx *c)
+{
+	return _test_nl_policy_del(&c->nl, FS_POLICY, 0);
+}
+
 static int fs_prep_config(struct fs_ctx *c)
 {
 	int ret = fs_prep_dev_ok(c);
@@ -347,12 +455,27 @@ FIXTURE_VARIANT(failslab) {
 			.nq = _nq, .netlink = _nl }, \
 	}
 
+/* An op whose allocations have a fallback (struct fs_op's absorbs). */
+#define FS_OP_ABSORBS(_name, _prep, _call, _nq, _nl) \
+	FIXTURE_VARIANT_ADD(failslab, _name) { \
+		.op = { .name = #_name, .prepare = _prep, .call = _call, \
+			.nq = _nq, .netlink = _nl, .absorbs = true }, \
+	}
+
 /* The same with a listener: notifications allocate too. */
 #define FS_OP_MON(_name, _prep, _call, _nq) \
 	FIXTURE_VARIANT_ADD(failslab, _name##_monitored) { \
 		.op = { .name = #_name "_monitored", .prepare = _prep, \
 			.call = _call, .nq = _nq, .netlink = true, \
 			.monitor = true }, \
+	}
+
+/* A listener of the calls group, which vqnotifyctl monitor uses. */
+#define FS_OP_CALLS(_name, _prep, _call, _nq) \
+	FIXTURE_VARIANT_ADD(failslab, _name##_calls) { \
+		.op = { .name = #_name "_calls", .prepare = _prep, \
+			.call = _call, .nq = _nq, .netlink = true, \
+			.monitor = true, .calls = true }, \
 	}
 
 FS_OP(open, fs_prep_guest, fs_call_open, 4, false);
@@ -390,8 +513,23 @@ FS_OP(nl_dev_dump, fs_prep_dev_ok, fs_call_nl_dev_dump, 8, true);
 FS_OP(nl_queue_get, fs_prep_dev_ok, fs_call_nl_queue_get, 8, true);
 FS_OP(nl_queue_dump, fs_prep_dev_ok, fs_call_nl_queue_dump, 8, true);
 FS_OP(nl_config_get, fs_prep_guest, fs_call_nl_config_get, 4, true);
-FS_OP(nl_guest_set, fs_prep_dev_ok, fs_call_nl_guest_set, 8, true);
+FS_OP_ABSORBS(nl_guest_set, fs_prep_dev_ok, fs_call_nl_guest_set, 8, true);
 FS_OP(nl_config_set, fs_prep_config, fs_call_nl_config_set, 8, true);
+FS_OP(queues_acquire, fs_prep_released, fs_call_queues_acquire, 8, false);
+FS_OP(queues_acquire_max_queues, fs_prep_released, fs_call_queues_acquire,
+      VQNOTIFY_MAX_QUEUES, false);
+FS_OP(queues_release, fs_prep_dev_ok, fs_call_queues_release, 8, false);
+FS_OP(queues_release_max_queues, fs_prep_dev_ok, fs_call_queues_release,
+      VQNOTIFY_MAX_QUEUES, false);
+FS_OP(host_notifiers, fs_prep_dev_ok, fs_call_host_notifiers, 8, false);
+FS_OP(host_notifiers_max_queues, fs_prep_dev_ok, fs_call_host_notifiers,
+      VQNOTIFY_MAX_QUEUES, false);
+FS_OP(nl_queues_dump, fs_prep_dev_ok, fs_call_nl_queues_dump,
+      VQNOTIFY_MAX_QUEUES, true);
+FS_OP(nl_user_get, fs_prep_dev_ok, fs_call_nl_user_get, 8, true);
+FS_OP(nl_policy_set, fs_prep_no_policy, fs_call_nl_policy_set, 8, true);
+FS_OP(nl_policy_get, fs_prep_policy, fs_call_nl_policy_get, 8, true);
+FS_OP(nl_policy_del, fs_prep_policy, fs_call_nl_policy_del, 8, true);
 FS_OP_MON(dev_add, fs_prep_dev, fs_call_dev_add, 8);
 FS_OP_MON(set_status, fs_prep_dev, fs_call_set_status, 8);
 FS_OP_MON(dev_reset, fs_prep_dev_ok, fs_call_reset, 8);
@@ -399,6 +537,16 @@ FS_OP_MON(dev_remove, fs_prep_dev_ok, fs_call_remove, 8);
 FS_OP_MON(vhost_on, fs_prep_dev_ok, fs_call_vhost_on, 8);
 FS_OP_MON(budget_down, fs_prep_dev_ok, fs_call_budget_down, 8);
 FS_OP_MON(nl_guest_set, fs_prep_dev_ok, fs_call_nl_guest_set, 8);
+FS_OP_MON(host_notifiers, fs_prep_dev_ok, fs_call_host_notifiers, 8);
+FS_OP_CALLS(dev_add, fs_prep_dev, fs_call_dev_add, 8);
+FS_OP_CALLS(set_status, fs_prep_dev, fs_call_set_status, 8);
+FS_OP_CALLS(set_status_max_queues, fs_prep_dev, fs_call_set_status,
+	    VQNOTIFY_MAX_QUEUES);
+FS_OP_CALLS(dev_remove, fs_prep_dev_ok, fs_call_remove, 8);
+FS_OP_CALLS(vhost_on, fs_prep_dev_ok, fs_call_vhost_on, 8);
+FS_OP_CALLS(host_notifiers, fs_prep_dev_ok, fs_call_host_notifiers, 8);
+FS_OP_CALLS(budget_down, fs_prep_dev_ok, fs_call_budget_down, 8);
+FS_OP_CALLS(nl_guest_set, fs_prep_dev_ok, fs_call_nl_guest_set, 8);
 
 static void fs_knob(struct __test_metadata *_metadata,
 		    FIXTURE_DATA(failslab) *self, const char *path,
@@ -473,8 +621,11 @@ FIXTURE_SETUP(failslab)
 	self->c->have_nl = !tk_nl_open(&self->c->nl);
 	if (variant->op.monitor && self->c->have_nl &&
 	    !tk_nl_open(&self->c->mon)) {
-		ASSERT_EQ(0, tk_nl_join_buf(&self->c->mon,
-					    self->c->mon.monitor, 8 << 20));
+		uint32_t group = variant->op.calls ? self->c->mon.calls :
+						     self->c->mon.monitor;
+
+		ASSERT_NE(0U, group);
+		ASSERT_EQ(0, tk_nl_join_buf(&self->c->mon, group, 8 << 20));
 		self->c->have_mon = true;
 	}
 }
@@ -483,6 +634,8 @@ FIXTURE_TEARDOWN(failslab)
 {
 	if (fs_nth_fd >= 0 && pwrite(fs_nth_fd, "0", 1, 0) != 1)
 		TH_LOG("cannot disarm fail-nth");
+	if (self->c && self->c->have_nl)
+		_test_nl_policy_del(&self->c->nl, FS_POLICY, 0);
 	/* Put back in reverse order: require-start before require-end. */
 	for (int i = self->nknobs - 1; i >= 0; i--)
 		tk_write_file(self->knobs[i].path, self->knobs[i].saved);
@@ -600,7 +753,9 @@ TEST_F_TIMEOUT(failslab, each_allocation_fails, 240)
  * Every allocation made on the module's behalf fails, fallbacks included
  * (a kvmalloc's vmalloc, an xarray's retry): make-it-fail with probability
  * 100 for this task only. The call must fail with ENOMEM and change
- * nothing, unless it needs no memory at all.
+ * nothing, unless it needs no memory at all (no allocation failed), or
+ * what failed has a fallback: a listener's notification (the listener is
+ * told: each_allocation_fails checks it), or an op's own (absorbs).
  */
 TEST_F_TIMEOUT(failslab, all_allocations_fail, 120)
 {
@@ -643,6 +798,11 @@ TEST_F_TIMEOUT(failslab, all_allocations_fail, 120)
 		ASSERT_EQ(0, fs_state(c, &after));
 		EXPECT_EQ(0, fs_state_cmp(&before, &after, &w)) {
 			TH_LOG("failed, yet changed: %s", w.msg);
+		}
+	} else {
+		EXPECT_TRUE(left == 1000000 || op->monitor || op->absorbs) {
+			TH_LOG("succeeded with %lu allocations failed",
+			       1000000 - left);
 		}
 	}
 	if (c->newfd >= 0)
