@@ -89,8 +89,8 @@ TRACE_DEFINE_ENUM(VQNOTIFY_REASON_KVM_REFUSED);
 TRACE_DEFINE_ENUM(VQNOTIFY_REASON_QUOTA);
 
 /* A reason or label added to the uAPI gets its name here too. */
-static_assert(VQNOTIFY_REASON_MAX == VQNOTIFY_REASON_QUOTA + 1);
-static_assert(VQNOTIFY_LABEL_MAX == VQNOTIFY_LABEL_X + 1);
+static_assert(VQNOTIFY_REASON_QUOTA + 1 == VQNOTIFY_REASON_MAX);
+static_assert(VQNOTIFY_LABEL_X + 1 == VQNOTIFY_LABEL_MAX);
 
 #define vqn_show_reason(v)						\
 	__print_symbolic(v,						\
