@@ -2,17 +2,20 @@
 /*
  * vqnotifyctl metrics as Prometheus scrapes it: over HTTP (the text
  * format, OpenMetrics by Accept, HEAD, 404, 405, 400, 431, a client that
- * says nothing), its real output recorded for the host's parsers
+ * says nothing, one that reads its answer a byte at a time), its real
+ * output recorded for the host's parsers
  * (vqnotifyctl_cli.h), and host-wide counters that outlive the guests
  * they counted.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,7 +28,8 @@
 
 /* HTTP */
 
-static int http_connect(void)
+/* A client socket; @rcvbuf: its receive buffer (0: the default). */
+static int http_connect_rcvbuf(int rcvbuf)
 {
 	struct sockaddr_in a = {
 		.sin_family = AF_INET,
@@ -38,11 +42,19 @@ static int http_connect(void)
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* Before connect(): the window it announces follows from it. */
+	if (rcvbuf)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+static int http_connect(void)
+{
+	return http_connect_rcvbuf(0);
 }
 
 /* Send @req, read the whole answer into @buf (OUT_MAX); its length. */
@@ -206,6 +218,83 @@ TEST_F(http, silent_client_times_out)
 	EXPECT_EQ(0, strncmp(self->buf, "HTTP/1.1 200 ", 13));
 	EXPECT_LT(s, 9.0) TH_LOG("served after %.1f s", s);
 	close(idle);
+}
+
+/* Set lo's MTU to @mtu; its old MTU, or -1. */
+static int lo_mtu(int mtu)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), old = -1;
+
+	if (fd < 0)
+		return -1;
+	if (!ioctl(fd, SIOCGIFMTU, &ifr)) {
+		old = ifr.ifr_mtu;
+		ifr.ifr_mtu = mtu;
+		if (ioctl(fd, SIOCSIFMTU, &ifr))
+			old = -1;
+	}
+	close(fd);
+	return old;
+}
+
+/*
+ * A client that reads its answer slowly holds the server no longer than
+ * one that says nothing: the connection has 5 s from its accept for
+ * everything. With SO_SNDTIMEO, which bounds each send(), a client
+ * reading 1 KiB a second held it as long as it went on. lo's MTU of 1500
+ * (a network's, where a scrape comes from) keeps the server's send buffer
+ * small (its autotuning follows the MSS, 64 KiB on lo), and 64 guests
+ * make the answer larger than it.
+ */
+TEST_F(http, slow_reader_times_out)
+{
+	static const char req[] = GET("/metrics", "");
+	struct timespec t0, t1;
+	int g[64], i, slow, mtu;
+	char chunk[1024];
+	pid_t reader;
+	ssize_t n;
+	double s;
+
+	for (i = 0; i < 64; i++) {
+		g[i] = tk_open(0);
+		ASSERT_LE(0, g[i]);
+	}
+	ASSERT_LT(0, http(req, sizeof(req) - 1, self->buf));
+	EXPECT_EQ(OUT_MAX - 1, strlen(self->buf)) {
+		TH_LOG("an answer of %zu bytes may fit in the sockets' buffers",
+		       strlen(self->buf));
+	}
+	mtu = lo_mtu(1500);
+	ASSERT_LT(0, mtu);
+	slow = http_connect_rcvbuf(4096);
+	ASSERT_LE(0, slow);
+	ASSERT_EQ((ssize_t)sizeof(req) - 1,
+		  send(slow, req, sizeof(req) - 1, MSG_NOSIGNAL));
+	reader = fork();
+	ASSERT_LE(0, reader);
+	if (!reader) {
+		/* 1 KiB a second for 15 s, or until the server gives up. */
+		for (i = 0; i < 15 && recv(slow, chunk, sizeof(chunk),
+					   MSG_WAITALL) > 0; i++)
+			sleep(1);
+		_exit(0);
+	}
+	usleep(200 * 1000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	n = http(req, sizeof(req) - 1, self->buf);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s = t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	EXPECT_LT(0, n) TH_LOG("no answer in %.1f s", s);
+	EXPECT_EQ(0, strncmp(self->buf, "HTTP/1.1 200 ", 13));
+	EXPECT_LT(s, 9.0) TH_LOG("served after %.1f s", s);
+	kill(reader, SIGKILL);
+	waitpid(reader, NULL, 0);
+	close(slow);
+	EXPECT_EQ(1500, lo_mtu(mtu));
+	for (i = 0; i < 64; i++)
+		close(g[i]);
 }
 
 /* Host-wide counters */

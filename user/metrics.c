@@ -7,10 +7,11 @@
  *
  * The HTTP server is deliberately small and dependency-free (Debian has
  * libmicrohttpd and libprom, but one static binary that answers one GET
- * does not need them): one connection at a time, a request of at most
- * REQ_MAX bytes read within REQ_TIMEOUT_MS, an answer a client does not
- * read given up after as long, GET and HEAD of /metrics only, and every
- * answer closes the connection. What it shows is what netlink
+ * does not need them): one connection at a time, which has REQ_TIMEOUT_MS
+ * from its accept() for its request (of at most REQ_MAX bytes) and its
+ * answer (a client that reads its answer slowly is given up on then, not
+ * held for as long as it keeps reading), GET and HEAD of /metrics only,
+ * and every answer closes the connection. What it shows is what netlink
  * shows the caller: run it as root (CAP_NET_ADMIN) to see every guest.
  */
 #define _GNU_SOURCE
@@ -385,11 +386,35 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss,
 	return -EINVAL;
 }
 
+/* When the connection being served was accepted: its deadline's start. */
+static struct timespec conn_t0;
+
+/* Milliseconds left of the connection's REQ_TIMEOUT_MS (<= 0: none). */
+static long conn_left(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return REQ_TIMEOUT_MS - ((now.tv_sec - conn_t0.tv_sec) * 1000 +
+				 (now.tv_nsec - conn_t0.tv_nsec) / 1000000);
+}
+
+/*
+ * Within the connection's deadline: SO_SNDTIMEO would bound each send(),
+ * and a client reading a byte now and then would hold the server forever.
+ */
 static void send_all(int fd, const char *buf, size_t len)
 {
 	while (len) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		long left = conn_left();
+		ssize_t n;
 
+		if (left <= 0 || poll(&p, 1, left) <= 0)
+			return;
+		n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
 		if (n <= 0)
 			return;
 		buf += n;
@@ -427,22 +452,19 @@ static void error_page(int fd, const char *status, const char *extra)
  */
 static ssize_t read_request(int fd, char *buf, bool *big)
 {
-	struct timespec t0, now;
 	size_t len = 0;
 
 	*big = false;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		long left;
+		long left = conn_left();
 		ssize_t n;
 
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = REQ_TIMEOUT_MS - ((now.tv_sec - t0.tv_sec) * 1000 +
-					 (now.tv_nsec - t0.tv_nsec) / 1000000);
 		if (left <= 0 || poll(&p, 1, left) <= 0)
 			return -1;
-		n = recv(fd, buf + len, REQ_MAX - len, 0);
+		n = recv(fd, buf + len, REQ_MAX - len, MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
 		if (n <= 0)
 			return -1;
 		len += n;
@@ -545,7 +567,6 @@ static void serve_one(int fd)
 static int serve(const char *addr, uint32_t count)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct timeval send_timeout = { .tv_sec = REQ_TIMEOUT_MS / 1000 };
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int one = 1, fd, ret = EXIT_OK;
@@ -582,9 +603,8 @@ static int serve(const char *addr, uint32_t count)
 		c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 		if (c < 0)
 			continue;
-		/* A client that does not read its answer holds us 5 s at most. */
-		setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &send_timeout,
-			   sizeof(send_timeout));
+		/* Request and answer: REQ_TIMEOUT_MS from now, all told. */
+		clock_gettime(CLOCK_MONOTONIC, &conn_t0);
 		serve_one(c);
 		shutdown(c, SHUT_WR);
 		close(c);
