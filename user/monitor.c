@@ -231,13 +231,15 @@ static bool mon_guest_event(struct mon *m, struct nlattr **tb,
 static bool mon_dev_event(struct mon *m, struct nlattr **tb, bool add)
 {
 	struct nl_dev d = { 0 };
+	char name[VQNOTIFY_NAME_LEN];
 	const char *gname;
 
 	parse_dev(tb, &d);
 	mon_set(m, d.guest_id, d.id, d.name, false);
-	if (tb[VQNOTIFY_A_DEV_GUEST_NAME])
-		mon_set(m, d.guest_id, MON_GUEST,
-			nla_get_string(tb[VQNOTIFY_A_DEV_GUEST_NAME]), false);
+	if (tb[VQNOTIFY_A_DEV_GUEST_NAME]) {
+		get_name(tb[VQNOTIFY_A_DEV_GUEST_NAME], name);
+		mon_set(m, d.guest_id, MON_GUEST, name, false);
+	}
 	gname = mon_name(m, d.guest_id, MON_GUEST);
 	if (!(m->events & EV_DEV) ||
 	    !selected(m->guest_sel, d.guest_id, gname) ||
@@ -275,15 +277,20 @@ static bool mon_vq_event(struct mon *m, const struct mon_vq *v, bool refusal)
 	const char *new = vqn_state_name(v->new);
 	unsigned int label = v->label;
 	const char *reason = vqn_reason_name(v->reason);
+	char name[VQNOTIFY_NAME_LEN];
 	const char *gname, *dname;
 
 	if (!(m->events & (refusal ? EV_REFUSAL : EV_QUEUE)))
 		return false;
 	/* Modules that send the names with the event: as they were then. */
-	if (v->gname)
-		mon_set(m, guest, MON_GUEST, nla_get_string(v->gname), false);
-	if (v->dname)
-		mon_set(m, guest, dev, nla_get_string(v->dname), false);
+	if (v->gname) {
+		get_name(v->gname, name);
+		mon_set(m, guest, MON_GUEST, name, false);
+	}
+	if (v->dname) {
+		get_name(v->dname, name);
+		mon_set(m, guest, dev, name, false);
+	}
 	gname = mon_name(m, guest, MON_GUEST);
 	dname = mon_name(m, guest, dev);
 	if (!selected(m->guest_sel, guest, gname) ||
@@ -396,6 +403,8 @@ static int cb_monitor(struct nl_msg *msg, void *arg)
 	/* count reached: not one more of the messages received with it */
 	if (stop)
 		return NL_STOP;
+	if (!genlmsg_valid_hdr(nlmsg_hdr(msg), 0))
+		return NL_SKIP;
 	if (gh->cmd == VQNOTIFY_CMD_GUEST_ADD_NTF ||
 	    gh->cmd == VQNOTIFY_CMD_GUEST_DEL_NTF ||
 	    gh->cmd == VQNOTIFY_CMD_GUEST_CHANGE_NTF)

@@ -155,23 +155,35 @@ int nl_request(struct nl *n, struct nl_msg *msg,
 	return err;
 }
 
+/*
+ * The attributes are parsed without a policy: their lengths are checked
+ * here, and a short one reads as absent (0, ""), never past its end.
+ */
 uint32_t get_u32(struct nlattr **tb, int a)
 {
-	return tb[a] ? nla_get_u32(tb[a]) : 0;
+	return tb[a] && nla_len(tb[a]) >= 4 ? nla_get_u32(tb[a]) : 0;
+}
+
+/* A name attribute into @dst (VQNOTIFY_NAME_LEN), NUL or not at its end. */
+void get_name(const struct nlattr *a, char *dst)
+{
+	dst[0] = '\0';
+	if (a && nla_len(a) > 0)
+		snprintf(dst, VQNOTIFY_NAME_LEN, "%.*s", nla_len(a),
+			 (const char *)nla_data(a));
 }
 
 static void get_str(struct nlattr **tb, int a, char *dst)
 {
-	dst[0] = '\0';
-	if (tb[a])
-		snprintf(dst, VQNOTIFY_NAME_LEN, "%s", nla_get_string(tb[a]));
+	get_name(tb[a], dst);
 }
 
 /* uint: 4 or 8 bytes, by length. */
 uint64_t get_uint(const struct nlattr *a)
 {
-	return nla_len(a) == 8 ? nla_get_u64((struct nlattr *)a) :
-				 nla_get_u32((struct nlattr *)a);
+	if (nla_len(a) >= 8)
+		return nla_get_u64((struct nlattr *)a);
+	return nla_len(a) >= 4 ? nla_get_u32((struct nlattr *)a) : 0;
 }
 
 void parse_guest(struct nlattr **tb, struct nl_guest *g)

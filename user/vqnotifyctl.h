@@ -180,6 +180,7 @@ int nl_request(struct nl *n, struct nl_msg *msg,
 	       int (*parse)(struct nl_msg *, void *), void *arg);
 /* A u32 attribute, 0 when absent; a uint (4 or 8 bytes). */
 uint32_t get_u32(struct nlattr **tb, int a);
+void get_name(const struct nlattr *a, char *dst);
 uint64_t get_uint(const struct nlattr *a);
 /* A guest's or device's attributes, as GUEST_GET and DEV_GET give them. */
 void parse_guest(struct nlattr **tb, struct nl_guest *g);
