@@ -37,7 +37,8 @@ rig_setup() {
 }
 qmp() { _g=$1; shift; vqn-qmp "$T/$_g.qmp" "$@"; }
 
-# start_guest NAME [-incoming FROM] DEV...: DEV is blk:ID or net:ID (vhost)
+# start_guest NAME [-incoming FROM] DEV...: DEV is blk:ID, net:ID (vhost) or
+# netmq:ID (vhost, two queue pairs: a vhost device each; QEMU makes the tap)
 start_guest() {
 	_g=$1 _args= _in=
 	shift
@@ -60,6 +61,10 @@ start_guest() {
 			ip link set "$_tap" up
 			_args="$_args -netdev tap,id=n$_id,ifname=$_tap,script=no,downscript=no,vhost=on"
 			_args="$_args -device virtio-net-pci,netdev=n$_id,id=$_id"
+			;;
+		netmq:*)
+			_args="$_args -netdev tap,id=n$_id,ifname=t$_g$_id,script=no,downscript=no,vhost=on,queues=2"
+			_args="$_args -device virtio-net-pci,netdev=n$_id,id=$_id,mq=on,vectors=6"
 			;;
 		esac
 	done
@@ -290,6 +295,12 @@ kvm_refuse() {
 vhost_off() {
 	guest_json "$1" | sed -n 's/.*"vhost_off_assigned":\([0-9]*\),"vhost_off_deassigned":\([0-9]*\).*/\1 \2/p' |
 		awk '{ print $1 + $2 }'
+}
+
+# count_of NAME KEY: guest NAME's count of the transitions KEY
+# (vqnotifyctl's JSON key of a label: vhost_on_assigned, released, ...)
+count_of() {
+	guest_json "$1" | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"
 }
 
 # vhost_restart NAME DEV: link down, then up: vhost stops, then starts
