@@ -366,32 +366,49 @@ TEST_F(lib, events_budget_lowered)
 }
 
 /*
+ * The module's event ring overflowed behind the library's back: budget 7
+ * for the fixture's device (4 queues) and a new one, @name (4 queues), so
+ * that one queue waits; raw budget changes then promote it (r) and preempt
+ * it (p) event_depth times, nobody reading. Returns the new device.
+ */
+static uint32_t overflow_ring(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(lib) *self, const char *name)
+{
+	struct vqnotify_info info;
+	int fd = vqn_fd(self->g);
+	unsigned int round;
+	uint32_t d2 = 0;
+
+	EXPECT_EQ(0, vqn_get_info(self->g, &info));
+	/* Budget 7: 4 + 3 grants, the 8th queue waits (NO_SLOT). */
+	EXPECT_EQ(0, vqn_set_budget(self->g, 7));
+	EXPECT_EQ(NQ, vqn_set_status(self->g, self->dev, STATUS_OK, NULL,
+				     NULL, 0));
+	EXPECT_EQ(0, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_MMIO, 4, name,
+				 &d2));
+	EXPECT_EQ(4, vqn_set_status(self->g, d2, STATUS_OK, NULL, NULL, 0));
+	/* Each round: 8 promotes the waiting queue (r), 7 preempts it (p). */
+	for (round = 0; round < info.event_depth; round++) {
+		EXPECT_EQ(0, _test_ioctl_set_budget(fd, 8));
+		EXPECT_EQ(0, _test_ioctl_set_budget(fd, 7));
+	}
+	return d2;
+}
+
+/*
  * Raw ioctls overflow the module's event ring; the library reports
  * OVERFLOW, resynchronises its view, and the next event tells how many
  * were lost.
  */
 TEST_F(lib, events_overflow_resync)
 {
-	struct vqnotify_info info;
 	struct vqn_event ev[64];
 	bool overflow = false, lost = false;
 	int n, i, fd = vqn_fd(self->g);
-	unsigned int round, lib_events = 0;
+	unsigned int lib_events = 0;
 	uint32_t d2;
 
-	ASSERT_EQ(0, vqn_get_info(self->g, &info));
-	/* Budget 7: 4 + 3 grants, the 8th queue waits (NO_SLOT). */
-	ASSERT_EQ(0, vqn_set_budget(self->g, 7));
-	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev, STATUS_OK, NULL,
-				     NULL, 0));
-	ASSERT_EQ(0, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_MMIO, 4, "fill",
-				 &d2));
-	ASSERT_EQ(4, vqn_set_status(self->g, d2, STATUS_OK, NULL, NULL, 0));
-	/* Each round: 8 promotes the waiting queue (r), 7 preempts it (p). */
-	for (round = 0; round < info.event_depth; round++) {
-		ASSERT_EQ(0, _test_ioctl_set_budget(fd, 8));
-		ASSERT_EQ(0, _test_ioctl_set_budget(fd, 7));
-	}
+	d2 = overflow_ring(_metadata, self, "fill");
 	/* Dropped: the ring is full. */
 	ASSERT_EQ(0, _test_ioctl_set_budget(fd, 8));
 	while ((n = vqn_read_events(self->g, ev, 64)) > 0) {
@@ -492,25 +509,14 @@ TEST_F(lib, api1_symbols_fill_api1_sizes)
  */
 TEST_F(lib, events_overflow_resync_removed_device)
 {
-	struct vqnotify_info info;
 	struct vqn_event ev[64];
 	struct vqn_view view;
 	int n, i, fd = vqn_fd(self->g);
-	unsigned int round, lib_events = 0;
+	unsigned int lib_events = 0;
 	bool overflow = false;
 	uint32_t d2;
 
-	ASSERT_EQ(0, vqn_get_info(self->g, &info));
-	ASSERT_EQ(0, vqn_set_budget(self->g, 7));
-	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev, STATUS_OK, NULL,
-				     NULL, 0));
-	ASSERT_EQ(0, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_MMIO, 4, "gone",
-				 &d2));
-	ASSERT_EQ(4, vqn_set_status(self->g, d2, STATUS_OK, NULL, NULL, 0));
-	for (round = 0; round <= info.event_depth; round++) {
-		ASSERT_EQ(0, _test_ioctl_set_budget(fd, 8));
-		ASSERT_EQ(0, _test_ioctl_set_budget(fd, 7));
-	}
+	d2 = overflow_ring(_metadata, self, "gone");
 	ASSERT_EQ(0, _test_ioctl_dev_op(fd, VQNOTIFY_DEV_REMOVE, d2, 0, NULL,
 					NULL, NULL));
 	while ((n = vqn_read_events(self->g, ev, 64)) > 0) {

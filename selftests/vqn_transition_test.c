@@ -436,51 +436,58 @@ TEST_F(trans, save_load_before_driver_ok)
 
 /*
  * vhost may hold a queue the VMM did not mark initialised at DRIVER_OK
- * (QEMU enables the notifiers of all of a vhost device's queues). What
- * SAVE produces for such a device, LOAD must take.
+ * (QEMU enables the notifiers of all of a vhost device's queues): queue 1
+ * of four here. The device saved, loaded into a new device (*@dst) of a
+ * second guest, whose fd is returned; *@src is the source.
  */
-TEST_F(trans, save_load_vhost_on_uninitialised_queue)
+static int load_vhost_uninitialised(struct __test_metadata *_metadata,
+				    FIXTURE_DATA(trans) *self,
+				    const FIXTURE_VARIANT(trans) *variant,
+				    uint32_t *src, uint32_t *dst)
 {
 	struct vqnotify_vq_result res[4];
 	uint64_t ready = 0xd;	/* queue 1 not initialised */
 	uint8_t blob[TK_BLOB_BUF];
-	uint32_t src, dst, len, nr = 4;
+	uint32_t len, nr = 4;
 	int fd2;
 
-	test_cmd_dev_add(variant->transport, 4, "src", &src);
-	test_cmd_set_status(src, TK_STATUS_OK, &ready, NULL, NULL);
-	test_cmd_host_notifier(src, 1, true, NULL);
-	len = tk_save_blob(_metadata, self->fd, src, blob);
+	test_cmd_dev_add(variant->transport, 4, "src", src);
+	test_cmd_set_status(*src, TK_STATUS_OK, &ready, NULL, NULL);
+	test_cmd_host_notifier(*src, 1, true, NULL);
+	len = tk_save_blob(_metadata, self->fd, *src, blob);
 	fd2 = tk_open(0);
+	EXPECT_LE(0, fd2);
+	EXPECT_EQ(0, _test_ioctl_dev_add(fd2, variant->transport, 4, "dst",
+					 dst));
+	EXPECT_EQ(0, _test_ioctl_dev_load(fd2, *dst, blob, len, res, &nr));
+	return fd2;
+}
+
+/* What SAVE produces for such a device, LOAD must take. */
+TEST_F(trans, save_load_vhost_on_uninitialised_queue)
+{
+	uint32_t src, dst;
+	int fd2 = load_vhost_uninitialised(_metadata, self, variant, &src,
+					   &dst);
+
 	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, _test_ioctl_dev_add(fd2, variant->transport, 4, "dst", &dst));
-	ASSERT_EQ(0, _test_ioctl_dev_load(fd2, dst, blob, len, res, &nr));
 	ASSERT_EQ(0, _test_ioctl_host_notifier(fd2, dst, 1, true, NULL));
 	tk_expect_same_dev(_metadata, self->fd, src, fd2, dst);
 	close(fd2);
 }
 
 /*
- * The same device loaded where vhost does not start: each queue as vhost
- * giving it back on the source leaves it, the uninitialised one vhost held
- * DEASSIGNED (not ready, (f)), not holding a slot nobody will use.
+ * Loaded where vhost does not start: each queue as vhost giving it back
+ * on the source leaves it, the uninitialised one DEASSIGNED (not ready,
+ * (f)), not holding a slot nobody will use.
  */
 TEST_F(trans, save_load_vhost_on_uninitialised_queue_without_vhost)
 {
-	struct vqnotify_vq_result res[4];
-	uint64_t ready = 0xd;	/* queue 1 not initialised */
-	uint8_t blob[TK_BLOB_BUF];
-	uint32_t src, dst, len, nr = 4;
-	int fd2;
+	uint32_t src, dst;
+	int fd2 = load_vhost_uninitialised(_metadata, self, variant, &src,
+					   &dst);
 
-	test_cmd_dev_add(variant->transport, 4, "src", &src);
-	test_cmd_set_status(src, TK_STATUS_OK, &ready, NULL, NULL);
-	test_cmd_host_notifier(src, 1, true, NULL);
-	len = tk_save_blob(_metadata, self->fd, src, blob);
-	fd2 = tk_open(0);
 	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, _test_ioctl_dev_add(fd2, variant->transport, 4, "dst", &dst));
-	ASSERT_EQ(0, _test_ioctl_dev_load(fd2, dst, blob, len, res, &nr));
 	test_cmd_host_notifier(src, 1, false, NULL);
 	tk_expect_same_dev(_metadata, self->fd, src, fd2, dst);
 	EXPECT_VQ(fd2, dst, 1, DEASS, R(NOT_READY), L(A));
