@@ -97,7 +97,11 @@ int vqn_set_status(struct vqn_guest *g, uint32_t dev_id, uint8_t status,
 		   unsigned int cap);
 int vqn_dev_reset(struct vqn_guest *g, uint32_t dev_id,
 		  struct vqn_result *res, unsigned int cap);
-/* vhost takes (@enable) or gives back one queue's host notifier. */
+/*
+ * vhost takes (@enable) or gives back one queue's host notifier: 0 (the
+ * queue's result in @res, which may be NULL), or a negative errno
+ * (-EALREADY: vhost holds it already, or does not).
+ */
 int vqn_host_notifier(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 		      bool enable, struct vqn_result *res);
 
