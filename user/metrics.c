@@ -8,10 +8,11 @@
  * The HTTP server is deliberately small and dependency-free (Debian has
  * libmicrohttpd and libprom, but one static binary that answers one GET
  * does not need them): one connection at a time, which has REQ_TIMEOUT_MS
- * from its accept() for its request (of at most REQ_MAX bytes) and its
- * answer (a client that reads its answer slowly is given up on then, not
- * held for as long as it keeps reading), GET and HEAD of /metrics only,
- * and every answer closes the connection. What it shows is what netlink
+ * from its accept() for its request (of at most REQ_MAX bytes), and as
+ * long for the whole of its answer once made (a client that reads its
+ * answer slowly is given up on then, not held for as long as it keeps
+ * reading), GET and HEAD of /metrics only, and every answer closes the
+ * connection. What it shows is what netlink
  * shows the caller: run it as root (CAP_NET_ADMIN) to see every guest.
  */
 #define _GNU_SOURCE
@@ -386,10 +387,13 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss,
 	return -EINVAL;
 }
 
-/* When the connection being served was accepted: its deadline's start. */
+/*
+ * The start of the deadline of the connection being served: its accept()
+ * for the request, the start of the answer for the answer.
+ */
 static struct timespec conn_t0;
 
-/* Milliseconds left of the connection's REQ_TIMEOUT_MS (<= 0: none). */
+/* Milliseconds left of the current REQ_TIMEOUT_MS (<= 0: none). */
 static long conn_left(void)
 {
 	struct timespec now;
@@ -432,6 +436,8 @@ static void respond(int fd, const char *status, const char *type,
 		     "HTTP/1.1 %s\r\nContent-Type: %s\r\n%s"
 		     "Content-Length: %zu\r\nConnection: close\r\n\r\n",
 		     status, type, extra, len);
+	/* The whole answer in REQ_TIMEOUT_MS, however long it took to make. */
+	clock_gettime(CLOCK_MONOTONIC, &conn_t0);
 	send_all(fd, hdr, n);
 	if (!head)
 		send_all(fd, body, len);
@@ -603,7 +609,7 @@ static int serve(const char *addr, uint32_t count)
 		c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 		if (c < 0)
 			continue;
-		/* Request and answer: REQ_TIMEOUT_MS from now, all told. */
+		/* The request: REQ_TIMEOUT_MS from now, all told. */
 		clock_gettime(CLOCK_MONOTONIC, &conn_t0);
 		serve_one(c);
 		shutdown(c, SHUT_WR);

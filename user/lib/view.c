@@ -168,9 +168,9 @@ int vqn_pend_library_transition(struct vqn_guest *g,
 
 /*
  * Bring a device's view (and its ioeventfds) to what the module says,
- * reporting each queue that changed as a library event. Returns 0, or 1
- * when the module no longer has the device (removed behind the library's
- * back, with a raw DEV_REMOVE): the view forgot it, @d is freed.
+ * reporting each queue that changed as a library event. Returns 0, 1 when
+ * the module no longer has the device (removed behind the library's back,
+ * with a raw DEV_REMOVE: the view forgot it, @d is freed), or -errno.
  */
 int vqn_resync_dev(struct vqn_guest *g, struct vqn_view_dev *d)
 {
