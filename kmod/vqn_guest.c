@@ -139,7 +139,10 @@ void vqn_kguest_apply_policy(struct vqn_kguest *g, bool renamed)
 	vqn_event_budget(g);
 }
 
-/* A policy for @name (or for @uid if @name is NULL) changed: apply it. */
+/*
+ * A policy for @name (for @uid's guests of that name only, when @uid is
+ * valid), or for @uid if @name is NULL, changed: apply it.
+ */
 void vqn_kguests_apply_policy(const char *name, kuid_t uid)
 {
 	struct vqn_kguest *g;
@@ -148,7 +151,9 @@ void vqn_kguests_apply_policy(const char *name, kuid_t uid)
 	mutex_lock(&vqn_guests_lock);
 	xa_for_each(&vqn_guests, id, g) {
 		mutex_lock(&g->lock);
-		if (name ? !strcmp(g->name, name) : uid_eq(g->uid, uid))
+		if (name ? !strcmp(g->name, name) &&
+			   (!uid_valid(uid) || uid_eq(g->uid, uid)) :
+			   uid_eq(g->uid, uid))
 			vqn_kguest_apply_policy(g, false);
 		mutex_unlock(&g->lock);
 	}

@@ -312,8 +312,8 @@ static int vqn_nl_policy_key(struct genl_info *info, const char **name,
 
 	*name = NULL;
 	*uid = INVALID_UID;
-	if (!n == !u) {
-		GENL_SET_ERR_MSG(info, "give exactly one of a name and a uid");
+	if (!n && !u) {
+		GENL_SET_ERR_MSG(info, "give a name, a uid, or both");
 		return -EINVAL;
 	}
 	if (u) {
@@ -323,8 +323,9 @@ static int vqn_nl_policy_key(struct genl_info *info, const char **name,
 					    "no such uid in this user namespace");
 			return -EINVAL;
 		}
-		return 0;
 	}
+	if (!n)
+		return 0;
 	s = nla_data(n);
 	if (!*s) {
 		NL_SET_ERR_MSG_ATTR(info->extack, n, "the name is empty");
@@ -403,9 +404,10 @@ static int vqn_nl_put_policy(struct sk_buff *skb, const struct vqn_policy *p)
 {
 	int l;
 
-	if (p->name ? nla_put_string(skb, VQNOTIFY_A_POLICY_NAME, p->name) :
-	    nla_put_u32(skb, VQNOTIFY_A_POLICY_UID,
-			from_kuid_munged(current_user_ns(), p->uid)))
+	if ((p->name && nla_put_string(skb, VQNOTIFY_A_POLICY_NAME, p->name)) ||
+	    (uid_valid(p->uid) &&
+	     nla_put_u32(skb, VQNOTIFY_A_POLICY_UID,
+			 from_kuid_munged(current_user_ns(), p->uid))))
 		return -EMSGSIZE;
 	if ((p->set & VQN_POL_BUDGET) &&
 	    nla_put_u32(skb, VQNOTIFY_A_POLICY_BUDGET, p->budget))
@@ -434,7 +436,9 @@ static int vqn_nl_policy_fill(const struct vqn_policy *p, void *arg)
 	struct vqn_nl_policy_arg *a = arg;
 	void *hdr;
 
-	if (a->name && (!p->name || strcmp(a->name, p->name)))
+	/* do: the policy of exactly that key (a dump has neither). */
+	if (a->name && (!p->name || strcmp(a->name, p->name) ||
+			!uid_eq(a->uid, p->uid)))
 		return 0;
 	if (!a->name && uid_valid(a->uid) &&
 	    (p->name || !uid_eq(a->uid, p->uid)))

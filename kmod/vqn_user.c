@@ -77,14 +77,18 @@ static unsigned long vqn_uid_index(kuid_t uid)
 	return from_kuid(&init_user_ns, uid);
 }
 
+/*
+ * The policy of exactly this key: a uid's (@name NULL), a name's for every
+ * user (@uid INVALID_UID), or a name's for one user's guests.
+ */
 static struct vqn_policy *vqn_policy_find(const char *name, kuid_t uid)
 {
 	struct vqn_policy *p;
 
 	lockdep_assert_held(&vqn_users_lock);
 	list_for_each_entry(p, &vqn_policies, node) {
-		if (name ? p->name && !strcmp(p->name, name) :
-		    !p->name && uid_eq(p->uid, uid))
+		if ((name ? p->name && !strcmp(p->name, name) : !p->name) &&
+		    uid_eq(p->uid, uid))
 			return p;
 	}
 	return NULL;
@@ -304,8 +308,10 @@ u32 vqn_policy_resolve(const char *name, kuid_t uid, u32 *budget,
 	u32 found = 0;
 
 	mutex_lock(&vqn_users_lock);
+	/* The name's policy for this user's guests, else for everyone's. */
 	if (name && *name)
-		by_name = vqn_policy_find(name, uid);
+		by_name = vqn_policy_find(name, uid) ?:
+			  vqn_policy_find(name, INVALID_UID);
 	by_uid = vqn_policy_find(NULL, uid);
 	if (by_uid && (by_uid->set & VQN_POL_BUDGET)) {
 		*budget = by_uid->budget;

@@ -63,6 +63,7 @@ FIXTURE_TEARDOWN(pol)
 	_test_nl_policy_del(&self->nl, PN_HOSTILE, 0);
 	_test_nl_policy_del(&self->nl, self->backslashes, 0);
 	_test_nl_policy_del(&self->nl, NULL, PN_UID);
+	_test_nl_policy_del_for(&self->nl, PN_UUID, PN_UID);
 	tk_nl_close(&self->nl);
 }
 
@@ -182,6 +183,40 @@ TEST_F(pol, set_show_delete_round_trip)
 	free(r);
 }
 
+/*
+ * A name's policy for one user's guests: set, shown ("both", the name and
+ * the uid; JSON with both keys) and deleted by both, in either order.
+ */
+TEST_F(pol, name_policy_for_one_user)
+{
+	struct run *r;
+
+	r = RUN("policy", "set", "name", PN_UUID, "uid", "65533", "budget",
+		"5");
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	free(r);
+	r = RUN_JSON("policy_show", "-j", "policy", "show", "uid", "65533",
+		     "name", PN_UUID);
+	EXPECT_STREQ("[{\"name\":\"" PN_UUID "\",\"uid\":65533,"
+		     "\"budget\":5}]\n", r->out);
+	free(r);
+	r = RUN("policy", "show");
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_TRUE(has(r->out, "\nboth " PN_UUID " uid 65533 ")) TH_LOG("%s",
+								     r->out);
+	free(r);
+	/* Not the name's policy for everyone. */
+	r = RUN("policy", "show", "name", PN_UUID);
+	EXPECT_EQ(1, r->status);
+	free(r);
+	r = RUN("policy", "delete", "name", PN_UUID, "uid", "65533");
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	free(r);
+	r = RUN("-j", "policy", "show");
+	EXPECT_STREQ("[]\n", r->out);
+	free(r);
+}
+
 TEST_F(pol, bad_arguments)
 {
 	static const char *const bad[][7] = {
@@ -192,7 +227,8 @@ TEST_F(pol, bad_arguments)
 		{ "policy", "set", "name", "a", "budget", "-1" },
 		{ "policy", "delete" },
 		{ "policy", "show", "name" },
-		{ "policy", "show", "uid", "1", "name", "a" },
+		{ "policy", "show", "uid", "1", "uid", "2" },
+		{ "policy", "delete", "name", "a", "uid", "x" },
 		{ "user", "show", "uid" },
 		{ "user", "show", "x" },
 	};

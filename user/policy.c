@@ -3,9 +3,10 @@
  * vqnotifyctl: the admin's policies and the per-user accounting, over the
  * generic netlink family (Documentation/admin-guide.rst, "Security model"):
  *
- *   policy show [ name NAME | uid UID ]
- *   policy set { name NAME | uid UID } KEY N [KEY N]...
- *   policy delete { name NAME | uid UID }
+ *   policy show [ SEL ]
+ *   policy set SEL KEY N [KEY N]...
+ *   policy delete SEL
+ *   SEL := { name NAME [uid UID] | uid UID [name NAME] }
  *   user show [ [uid] UID ]
  *
  * A policy's name is a tenant's string like any guest name: every printer
@@ -52,15 +53,18 @@ static int policy_key(const char *word)
 void policy_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: %s [-j] [-p] policy show [ name NAME | uid UID ]\n"
-		"       %s policy set { name NAME | uid UID } KEY N [KEY N]...\n"
-		"       %s policy delete { name NAME | uid UID }\n"
+		"Usage: %s [-j] [-p] policy show [ SEL ]\n"
+		"       %s policy set SEL KEY N [KEY N]...\n"
+		"       %s policy delete SEL\n"
+		"SEL := { name NAME [uid UID] | uid UID [name NAME] }\n"
 		"KEY := { budget | reserve | max-guests | max-devices |\n"
 		"         max-queues | max-slots }\n"
 		"The admin's settings (CAP_NET_ADMIN) for every guest that takes\n"
-		"the name NAME (GUEST_SET), or that user UID opens: they outlive\n"
-		"every open file, and apply at once to the open guests they\n"
-		"match. budget and reserve: the admin budget and vhost reserve\n"
+		"the name NAME (GUEST_SET), or that user UID opens, or that user\n"
+		"UID opens and names NAME (both: a name's policy for one user,\n"
+		"which another user's guest of that name does not get): they\n"
+		"outlive every open file, and apply at once to the open guests\n"
+		"they match. budget and reserve: the admin budget and vhost reserve\n"
 		"(with a name and a uid policy, the lower budget applies and\n"
 		"the name's reserve); max-*: the user's own limits (uid only).\n"
 		"set adds to a policy; delete removes it.\n", prog, prog, prog);
@@ -70,6 +74,7 @@ void policy_usage(FILE *f)
 struct policy {
 	char name[VQNOTIFY_NAME_LEN];
 	bool by_name;
+	bool has_uid;	/* a uid's, or a name's for that uid's guests */
 	uint32_t uid;
 	int64_t v[NR_POLICY_KEYS];
 };
@@ -91,6 +96,7 @@ static int cb_policy(struct nl_msg *msg, void *arg)
 			 nla_len(tb[VQNOTIFY_A_POLICY_NAME]),
 			 (char *)nla_data(tb[VQNOTIFY_A_POLICY_NAME]));
 	}
+	p->has_uid = tb[VQNOTIFY_A_POLICY_UID];
 	p->uid = get_u32(tb, VQNOTIFY_A_POLICY_UID);
 	for (k = 0; k < NR_POLICY_KEYS; k++)
 		p->v[k] = tb[policy_keys[k].attr] ?
@@ -99,39 +105,52 @@ static int cb_policy(struct nl_msg *msg, void *arg)
 }
 
 /*
- * The selector of a policy command, "name NAME" or "uid UID", at @argv:
- * puts it into @msg (when not NULL). 0, or EXIT_USAGE with the message.
+ * The selector of a policy command at @argv: "name NAME", "uid UID", or
+ * both (a name's policy for that user's guests), in either order. Puts it
+ * into @msg (when not NULL). The words it took (2 or 4), or -EXIT_USAGE
+ * with the message printed.
  */
 static int policy_selector(int argc, char **argv, struct nl_msg *msg)
 {
-	uint32_t uid;
+	bool name = false, uid = false;
+	uint32_t u;
+	int i;
 
-	if (argc < 2)
-		return usage_error(policy_usage,
-				   "policy: expected name NAME or uid UID");
-	if (!strcmp(argv[0], "name")) {
-		if (msg)
-			nla_put_string(msg, VQNOTIFY_A_POLICY_NAME, argv[1]);
-		return 0;
+	for (i = 0; i + 1 < argc && i < 4; i += 2) {
+		if (!strcmp(argv[i], "name") && !name) {
+			name = true;
+			if (msg)
+				nla_put_string(msg, VQNOTIFY_A_POLICY_NAME,
+					       argv[i + 1]);
+		} else if (!strcmp(argv[i], "uid") && !uid) {
+			uid = true;
+			if (parse_u32(argv[i + 1], &u))
+				return -usage_error(policy_usage,
+						    "'%s' is not a uid",
+						    argv[i + 1]);
+			if (msg)
+				nla_put_u32(msg, VQNOTIFY_A_POLICY_UID, u);
+		} else {
+			break;
+		}
 	}
-	if (strcmp(argv[0], "uid"))
-		return usage_error(policy_usage,
-				   "policy: expected name or uid, not '%s'",
-				   argv[0]);
-	if (parse_u32(argv[1], &uid))
-		return usage_error(policy_usage, "'%s' is not a uid", argv[1]);
-	if (msg)
-		nla_put_u32(msg, VQNOTIFY_A_POLICY_UID, uid);
-	return 0;
+	if (!i && argc < 2)
+		return -usage_error(policy_usage,
+				    "policy: expected name NAME or uid UID");
+	if (!i)
+		return -usage_error(policy_usage,
+				    "policy: expected name or uid, not '%s'",
+				    argv[0]);
+	return i;
 }
 
 /* policy set SEL KEY N...: 0, or EXIT_USAGE with the message printed. */
 static int policy_set_check(int argc, char **argv)
 {
-	int ret = policy_selector(argc - 2, argv + 2, NULL);
+	int n = policy_selector(argc - 2, argv + 2, NULL);
 
-	return ret ? ret : check_pairs(argc, argv, 4, policy_key, policy_usage,
-				       "policy set");
+	return n < 0 ? -n : check_pairs(argc, argv, 2 + n, policy_key,
+					policy_usage, "policy set");
 }
 
 static int policy_set(struct nl *n, int argc, char **argv)
@@ -142,8 +161,8 @@ static int policy_set(struct nl *n, int argc, char **argv)
 
 	if (!msg)
 		return fail("policy set", -ENOMEM);
-	policy_selector(argc - 2, argv + 2, msg);
-	for (i = 4; i < argc; i += 2) {
+	for (i = 2 + policy_selector(argc - 2, argv + 2, msg); i < argc;
+	     i += 2) {
 		parse_u32(argv[i + 1], &v);
 		nla_put_u32(msg, policy_keys[policy_key(argv[i])].attr, v);
 	}
@@ -170,7 +189,7 @@ static void policy_json(struct jw *w, const struct policy *p)
 	jw_obj_open(w, NULL);
 	if (p->by_name)
 		jw_str(w, "name", p->name);
-	else
+	if (p->has_uid)
 		jw_uint(w, "uid", p->uid);
 	for (k = 0; k < NR_POLICY_KEYS; k++)
 		if (p->v[k] >= 0)
@@ -188,15 +207,21 @@ static const char *policy_cell(const struct policy *p, unsigned int k,
 	return buf;
 }
 
-/* Uid policies first (by uid), then name policies (by name). */
+/*
+ * Uid policies first (by uid), then name policies (by name, the name's
+ * for everyone before those for one user, by uid).
+ */
 static int policy_cmp(const void *a, const void *b)
 {
 	const struct policy *x = a, *y = b;
+	int c;
 
 	if (x->by_name != y->by_name)
 		return x->by_name - y->by_name;
-	if (x->by_name)
-		return strcmp(x->name, y->name);
+	if (x->by_name && (c = strcmp(x->name, y->name)))
+		return c;
+	if (x->has_uid != y->has_uid)
+		return x->has_uid - y->has_uid;
 	return x->uid < y->uid ? -1 : x->uid > y->uid;
 }
 
@@ -235,12 +260,19 @@ static int policy_show(struct nl *n, int argc, char **argv)
 	       "BUDGET", "RESERVE", "MAX-GUESTS", "MAX-DEVICES", "MAX-QUEUES",
 	       "MAX-SLOTS");
 	for (i = 0; i < pols.nr; i++) {
-		char uid[16];
+		char match[800];
 
-		snprintf(uid, sizeof(uid), "%u", p[i].uid);
+		/* A name's policy for one user: "NAME uid UID", type both. */
+		if (p[i].by_name && p[i].has_uid)
+			snprintf(match, sizeof(match), "%s uid %u",
+				 tname(p[i].name), p[i].uid);
+		else if (p[i].by_name)
+			snprintf(match, sizeof(match), "%s", tname(p[i].name));
+		else
+			snprintf(match, sizeof(match), "%u", p[i].uid);
 		printf("%-4s %-24s %7s %7s %10s %11s %10s %9s\n",
-		       p[i].by_name ? "name" : "uid",
-		       p[i].by_name ? tname(p[i].name) : uid,
+		       !p[i].by_name ? "uid" : p[i].has_uid ? "both" : "name",
+		       match,
 		       policy_cell(&p[i], 0, cell[0], sizeof(cell[0])),
 		       policy_cell(&p[i], 1, cell[1], sizeof(cell[1])),
 		       policy_cell(&p[i], 2, cell[2], sizeof(cell[2])),
@@ -262,13 +294,18 @@ int cmd_policy(int argc, char **argv)
 	ret = subcommand(argc, argv, policy_usage, cmds, &cmd);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
-	if (!strcmp(cmd, "set"))
+	if (!strcmp(cmd, "set")) {
 		ret = policy_set_check(argc, argv);
-	else if (argc > 4)
-		ret = usage_error(policy_usage, "policy %s: unexpected '%s'",
-				  cmd, argv[4]);
-	else if (argc > 2 || !strcmp(cmd, "delete"))
-		ret = policy_selector(argc - 2, argv + 2, NULL);
+	} else if (argc > 2 || !strcmp(cmd, "delete")) {
+		int used = policy_selector(argc - 2, argv + 2, NULL);
+
+		if (used < 0)
+			ret = -used;
+		else if (2 + used < argc)
+			ret = usage_error(policy_usage,
+					  "policy %s: unexpected '%s'", cmd,
+					  argv[2 + used]);
+	}
 	if (ret)
 		return ret;
 	if (ctl_nl_open(&n))
