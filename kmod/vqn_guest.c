@@ -150,10 +150,13 @@ void vqn_kguests_apply_policy(const char *name, kuid_t uid)
 
 	mutex_lock(&vqn_guests_lock);
 	xa_for_each(&vqn_guests, id, g) {
+		bool match = uid_eq(g->uid, uid);
+
 		mutex_lock(&g->lock);
-		if (name ? !strcmp(g->name, name) &&
-			   (!uid_valid(uid) || uid_eq(g->uid, uid)) :
-			   uid_eq(g->uid, uid))
+		if (name)
+			match = !strcmp(g->name, name) &&
+				(!uid_valid(uid) || match);
+		if (match)
 			vqn_kguest_apply_policy(g, false);
 		mutex_unlock(&g->lock);
 	}
