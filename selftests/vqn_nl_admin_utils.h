@@ -110,21 +110,36 @@ static inline void tk_nl_policy_req(struct tk_nl *nl, struct tk_nlreq *r,
 
 /*
  * POLICY_SET of the budget and/or vhost reserve (-1: leave) of the policy
- * of @name for the guests of @uid only.
+ * of @name, or of @uid when NULL; with @both, of @name for the guests of
+ * @uid only.
  */
-static inline int _test_nl_policy_set_for(struct tk_nl *nl, const char *name,
-					  uint32_t uid, long budget,
-					  long reserve)
+static inline int __test_nl_policy_set(struct tk_nl *nl, const char *name,
+				       uint32_t uid, bool both, long budget,
+				       long reserve)
 {
 	struct tk_nlreq r;
 
 	tk_nl_policy_req(nl, &r, VQNOTIFY_CMD_POLICY_SET, name, uid);
-	tk_nlreq_u32(&r, VQNOTIFY_A_POLICY_UID, uid);
+	if (both)
+		tk_nlreq_u32(&r, VQNOTIFY_A_POLICY_UID, uid);
 	if (budget >= 0)
 		tk_nlreq_u32(&r, VQNOTIFY_A_POLICY_BUDGET, budget);
 	if (reserve >= 0)
 		tk_nlreq_u32(&r, VQNOTIFY_A_POLICY_VHOST_RESERVE, reserve);
 	return tk_nl_talk(nl, &r, NULL, NULL);
+}
+
+static inline int _test_nl_policy_set(struct tk_nl *nl, const char *name,
+				      uint32_t uid, long budget, long reserve)
+{
+	return __test_nl_policy_set(nl, name, uid, false, budget, reserve);
+}
+
+static inline int _test_nl_policy_set_for(struct tk_nl *nl, const char *name,
+					  uint32_t uid, long budget,
+					  long reserve)
+{
+	return __test_nl_policy_set(nl, name, uid, true, budget, reserve);
 }
 
 /* POLICY_DEL of the policy of @name for the guests of @uid only. */
@@ -135,20 +150,6 @@ static inline int _test_nl_policy_del_for(struct tk_nl *nl, const char *name,
 
 	tk_nl_policy_req(nl, &r, VQNOTIFY_CMD_POLICY_DEL, name, uid);
 	tk_nlreq_u32(&r, VQNOTIFY_A_POLICY_UID, uid);
-	return tk_nl_talk(nl, &r, NULL, NULL);
-}
-
-/* POLICY_SET of the budget and/or vhost reserve (-1: leave). */
-static inline int _test_nl_policy_set(struct tk_nl *nl, const char *name,
-				      uint32_t uid, long budget, long reserve)
-{
-	struct tk_nlreq r;
-
-	tk_nl_policy_req(nl, &r, VQNOTIFY_CMD_POLICY_SET, name, uid);
-	if (budget >= 0)
-		tk_nlreq_u32(&r, VQNOTIFY_A_POLICY_BUDGET, budget);
-	if (reserve >= 0)
-		tk_nlreq_u32(&r, VQNOTIFY_A_POLICY_VHOST_RESERVE, reserve);
 	return tk_nl_talk(nl, &r, NULL, NULL);
 }
 
