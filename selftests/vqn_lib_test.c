@@ -396,6 +396,32 @@ static uint32_t overflow_ring(struct __test_metadata *_metadata,
 }
 
 /*
+ * Read every event the library has now: whether one was OVERFLOW
+ * (*@overflow), and its own (VQN_EVENT_F_LIBRARY: a resync's) into @lib,
+ * at most @cap of them. The number of its own, or the read's -errno.
+ */
+static int read_library_events(struct vqn_guest *g, bool *overflow,
+			       struct vqn_event *lib, int cap)
+{
+	struct vqn_event ev[64];
+	int n, i, nr = 0;
+
+	*overflow = false;
+	while ((n = vqn_read_events(g, ev, 64)) > 0) {
+		for (i = 0; i < n; i++) {
+			if (ev[i].type == (uint32_t)VQNOTIFY_EVENT_OVERFLOW)
+				*overflow = true;
+			if (!(ev[i].flags & VQN_EVENT_F_LIBRARY))
+				continue;
+			if (nr < cap)
+				lib[nr] = ev[i];
+			nr++;
+		}
+	}
+	return n < 0 ? n : nr;
+}
+
+/*
  * Raw ioctls overflow the module's event ring; the library reports
  * OVERFLOW, resynchronises its view, and the next event tells how many
  * were lost.
@@ -403,29 +429,23 @@ static uint32_t overflow_ring(struct __test_metadata *_metadata,
 TEST_F(lib, events_overflow_resync)
 {
 	struct vqn_event ev[64];
-	bool overflow = false, lost = false;
+	bool overflow, lost = false;
 	int n, i, fd = vqn_fd(self->g);
-	unsigned int lib_events = 0;
 	uint32_t d2;
 
 	d2 = overflow_ring(_metadata, self, "fill");
 	/* Dropped: the ring is full. */
 	ASSERT_EQ(0, _test_ioctl_set_budget(fd, 8));
-	while ((n = vqn_read_events(self->g, ev, 64)) > 0) {
-		for (i = 0; i < n; i++) {
-			if (ev[i].type == (uint32_t)VQNOTIFY_EVENT_OVERFLOW)
-				overflow = true;
-			if (!(ev[i].flags & VQN_EVENT_F_LIBRARY))
-				continue;
-			/* The resync's own: a change it saw, or KVM's error. */
-			EXPECT_EQ((uint32_t)VQNOTIFY_EVENT_TRANSITION, ev[i].type);
-			EXPECT_TRUE(ev[i].old_state != ev[i].new_state ||
-				    ev[i].kvm_err);
-			lib_events++;
-		}
+	n = read_library_events(self->g, &overflow, ev, 64);
+	ASSERT_LE(0, n);
+	ASSERT_GE(64, n);
+	for (i = 0; i < n; i++) {
+		/* The resync's own: a change it saw, or KVM's error. */
+		EXPECT_EQ((uint32_t)VQNOTIFY_EVENT_TRANSITION, ev[i].type);
+		EXPECT_TRUE(ev[i].old_state != ev[i].new_state ||
+			    ev[i].kvm_err);
 	}
-	ksft_print_msg("%u events made by the library's resync\n",
-		       lib_events);
+	ksft_print_msg("%d events made by the library's resync\n", n);
 	EXPECT_TRUE(overflow);
 	EXPECT_TRUE(view_agrees(self->g, self->dev, NQ));
 	EXPECT_TRUE(view_agrees(self->g, d2, 4));
@@ -512,30 +532,23 @@ TEST_F(lib, events_overflow_resync_removed_device)
 	struct vqn_event ev[64];
 	struct vqn_view view;
 	int n, i, fd = vqn_fd(self->g);
-	unsigned int lib_events = 0;
-	bool overflow = false;
+	bool overflow;
 	uint32_t d2;
 
 	d2 = overflow_ring(_metadata, self, "gone");
 	ASSERT_EQ(0, _test_ioctl_dev_op(fd, VQNOTIFY_DEV_REMOVE, d2, 0, NULL,
 					NULL, NULL));
-	while ((n = vqn_read_events(self->g, ev, 64)) > 0) {
-		for (i = 0; i < n; i++) {
-			if (ev[i].type == (uint32_t)VQNOTIFY_EVENT_OVERFLOW)
-				overflow = true;
-			if (!(ev[i].flags & VQN_EVENT_F_LIBRARY))
-				continue;
-			lib_events++;
-			EXPECT_EQ(self->dev, ev[i].dev_id) {
-				TH_LOG("library event of device %#x, queue %u: %u -> %u",
-				       ev[i].dev_id, ev[i].queue,
-				       ev[i].old_state, ev[i].new_state);
-			}
+	n = read_library_events(self->g, &overflow, ev, 64);
+	ASSERT_LE(0, n);
+	ASSERT_GE(64, n);
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(self->dev, ev[i].dev_id) {
+			TH_LOG("library event of device %#x, queue %u: %u -> %u",
+			       ev[i].dev_id, ev[i].queue, ev[i].old_state,
+			       ev[i].new_state);
 		}
 	}
-	ASSERT_LE(0, n);
-	ksft_print_msg("%u events made by the library's resync\n",
-		       lib_events);
+	ksft_print_msg("%d events made by the library's resync\n", n);
 	EXPECT_TRUE(overflow);
 	EXPECT_EQ(-ENOENT, vqn_queue_view(self->g, d2, 0, &view));
 	EXPECT_EQ(1, vqn_dev_list(self->g, NULL, 0));

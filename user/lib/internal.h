@@ -96,6 +96,7 @@ int vqn_pend_library_transition(struct vqn_guest *g,
 int vqn_resync_dev(struct vqn_guest *g, struct vqn_view_dev *d);
 int vqn_drain(struct vqn_guest *g);
 int vqn_settle(struct vqn_guest *g);
+int vqn_call_end(struct vqn_guest *g, int ret);
 
 /* libvqnotify.c, for kvm.c */
 int vqn_raw_set_status(struct vqn_guest *g, struct vqn_view_dev *d,

@@ -296,7 +296,6 @@ int vqn_kvm_bind(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 {
 	struct vqn_view_dev *d = vqn_view_dev_find(g, dev_id);
 	struct vqn_q *q;
-	int ret, r;
 
 	if (!d)
 		return -ENOENT;
@@ -313,10 +312,7 @@ int vqn_kvm_bind(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 	q->kvm_err = 0;
 	if (n)
 		q->n = *n;
-	ret = vqn_q_apply(g, d, queue, q->state);
-	/* As every call ends: the fallback's error, if it failed, is told. */
-	r = vqn_settle(g);
-	return ret < 0 ? ret : r < 0 ? r : ret;
+	return vqn_call_end(g, vqn_q_apply(g, d, queue, q->state));
 }
 
 VQN_EXPORT

@@ -200,18 +200,6 @@ int vqn_set_name(struct vqn_guest *g, const char *name)
 }
 
 /*
- * The end of a call that returned @ret: what it changed settled (events
- * read, KVM's refusals fallen back, stale devices resynchronised). @ret,
- * unless it is an error or settling failed.
- */
-static int call_end(struct vqn_guest *g, int ret)
-{
-	int ret2 = vqn_settle(g);
-
-	return ret < 0 ? ret : ret2 < 0 ? ret2 : ret;
-}
-
-/*
  * The VM stops or runs again: slots stay reserved while it is stopped;
  * the caller holds no ioeventfd then (the KVM binding removes and re-adds
  * them).
@@ -237,7 +225,7 @@ int vqn_set_run_state(struct vqn_guest *g, enum vqnotify_run_state state)
 		if (g->binding)
 			g->binding->run_state(g);
 	}
-	return call_end(g, ret);
+	return vqn_call_end(g, ret);
 }
 
 VQN_EXPORT
@@ -254,7 +242,7 @@ int vqn_set_budget(struct vqn_guest *g, uint32_t budget)
 	if (ret)
 		return ret;
 	ret = vqn_xioctl(g->fd, VQNOTIFY_GUEST_SET, &gs);
-	return call_end(g, ret);
+	return vqn_call_end(g, ret);
 }
 
 /* Devices */
@@ -441,7 +429,7 @@ int vqn_set_status(struct vqn_guest *g, uint32_t dev_id, uint8_t status,
 	ret = vqn_raw_set_status(g, d, status, filtered ? filtered : ready,
 				 res, cap);
 	free(filtered);
-	return call_end(g, ret);
+	return vqn_call_end(g, ret);
 }
 
 VQN_EXPORT
@@ -456,7 +444,7 @@ int vqn_dev_reset(struct vqn_guest *g, uint32_t dev_id,
 	if (ret)
 		return ret;
 	ret = dev_op(g, d, VQNOTIFY_DEV_RESET, &op, res, cap);
-	return call_end(g, ret);
+	return vqn_call_end(g, ret);
 }
 
 VQN_EXPORT
@@ -473,7 +461,7 @@ int vqn_dev_remove(struct vqn_guest *g, uint32_t dev_id,
 	ret = dev_op(g, d, VQNOTIFY_DEV_REMOVE, &op, res, cap);
 	if (ret >= 0)
 		vqn_dev_forget(g, d);
-	return call_end(g, ret);
+	return vqn_call_end(g, ret);
 }
 
 VQN_EXPORT
@@ -497,7 +485,7 @@ int vqn_host_notifier(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 		g->rbuf[0] = hn.result;
 		apply_results(g, d, 1, res, res ? 1 : 0);
 	}
-	return call_end(g, ret);
+	return vqn_call_end(g, ret);
 }
 
 /* A call on a set of queues of @d (API 2); results applied to the view. */
@@ -536,7 +524,7 @@ static int queues_call(struct vqn_guest *g, uint32_t dev_id, unsigned long cmd,
 	if (ret)
 		return ret;
 	ret = vqn_raw_queues(g, d, cmd, flags, queues, nr_queues, res, cap);
-	return call_end(g, ret);
+	return vqn_call_end(g, ret);
 }
 
 VQN_EXPORT
@@ -607,7 +595,7 @@ int vqn_dev_load(struct vqn_guest *g, uint32_t dev_id, const void *buf,
 	ret = vqn_xioctl(g->fd, VQNOTIFY_DEV_LOAD, &m);
 	if (!ret)
 		ret = apply_results(g, d, m.nr_results, res, cap);
-	return call_end(g, ret);
+	return vqn_call_end(g, ret);
 }
 
 /* Queries */

@@ -312,3 +312,15 @@ out:
 	vqn_notify_update(g);
 	return ret;
 }
+
+/*
+ * The end of a call that returned @ret: what it changed settled (events
+ * read, KVM's refusals fallen back, stale devices resynchronised). @ret,
+ * unless it is an error or settling failed.
+ */
+int vqn_call_end(struct vqn_guest *g, int ret)
+{
+	int ret2 = vqn_settle(g);
+
+	return ret < 0 ? ret : ret2 < 0 ? ret2 : ret;
+}

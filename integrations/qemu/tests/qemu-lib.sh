@@ -290,17 +290,18 @@ kvm_refuse() {
 	printf '%x %x\n' $((_b4)) $((_b4 + 0x4000)) >"$T/$1.refuse"
 }
 
-# vhost_off NAME: how many times vhost gave a queue of guest NAME back,
-# (e) and (f) together, as vqnotify counts them
-vhost_off() {
-	guest_json "$1" | sed -n 's/.*"vhost_off_assigned":\([0-9]*\),"vhost_off_deassigned":\([0-9]*\).*/\1 \2/p' |
-		awk '{ print $1 + $2 }'
-}
-
 # count_of NAME KEY: guest NAME's count of the transitions KEY
 # (vqnotifyctl's JSON key of a label: vhost_on_assigned, released, ...)
 count_of() {
 	guest_json "$1" | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"
+}
+
+# vhost_off NAME: how many times vhost gave a queue of guest NAME back,
+# (e) and (f) together, as vqnotify counts them
+vhost_off() {
+	_e=$(count_of "$1" vhost_off_assigned)
+	_f=$(count_of "$1" vhost_off_deassigned)
+	[ -n "$_e" ] && [ -n "$_f" ] && echo $((_e + _f))
 }
 
 # vhost_restart NAME DEV: link down, then up: vhost stops, then starts
