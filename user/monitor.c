@@ -104,6 +104,18 @@ static struct mon_name *mon_set(struct mon *m, uint32_t guest, uint32_t dev,
 	return n;
 }
 
+/* mon_set() of a notification's name attribute @a, when it has one. */
+static void mon_set_attr(struct mon *m, uint32_t guest, uint32_t dev,
+			 const struct nlattr *a)
+{
+	char name[VQNOTIFY_NAME_LEN];
+
+	if (!a)
+		return;
+	get_name(a, name);
+	mon_set(m, guest, dev, name, false);
+}
+
 static void mon_dump_names(struct mon *m)
 {
 	struct vec guests = { 0 }, devs = { 0 };
@@ -231,15 +243,11 @@ static bool mon_guest_event(struct mon *m, struct nlattr **tb,
 static bool mon_dev_event(struct mon *m, struct nlattr **tb, bool add)
 {
 	struct nl_dev d = { 0 };
-	char name[VQNOTIFY_NAME_LEN];
 	const char *gname;
 
 	parse_dev(tb, &d);
 	mon_set(m, d.guest_id, d.id, d.name, false);
-	if (tb[VQNOTIFY_A_DEV_GUEST_NAME]) {
-		get_name(tb[VQNOTIFY_A_DEV_GUEST_NAME], name);
-		mon_set(m, d.guest_id, MON_GUEST, name, false);
-	}
+	mon_set_attr(m, d.guest_id, MON_GUEST, tb[VQNOTIFY_A_DEV_GUEST_NAME]);
 	gname = mon_name(m, d.guest_id, MON_GUEST);
 	if (!(m->events & EV_DEV) ||
 	    !selected(m->guest_sel, d.guest_id, gname) ||
@@ -277,20 +285,13 @@ static bool mon_vq_event(struct mon *m, const struct mon_vq *v, bool refusal)
 	const char *new = vqn_state_name(v->new);
 	unsigned int label = v->label;
 	const char *reason = vqn_reason_name(v->reason);
-	char name[VQNOTIFY_NAME_LEN];
 	const char *gname, *dname;
 
 	if (!(m->events & (refusal ? EV_REFUSAL : EV_QUEUE)))
 		return false;
 	/* Modules that send the names with the event: as they were then. */
-	if (v->gname) {
-		get_name(v->gname, name);
-		mon_set(m, guest, MON_GUEST, name, false);
-	}
-	if (v->dname) {
-		get_name(v->dname, name);
-		mon_set(m, guest, dev, name, false);
-	}
+	mon_set_attr(m, guest, MON_GUEST, v->gname);
+	mon_set_attr(m, guest, dev, v->dname);
 	gname = mon_name(m, guest, MON_GUEST);
 	dname = mon_name(m, guest, dev);
 	if (!selected(m->guest_sel, guest, gname) ||
