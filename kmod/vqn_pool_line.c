@@ -15,6 +15,13 @@
  * host cap if any of them does, else its user's quota, which holds up no
  * other user. A guest whose turn in the promotion work is over waits
  * again for what it waited for.
+ *
+ * A user whose quota is full waits for it first, whatever its guests were
+ * refused: the promotion work, which walks the users in line, finds it so
+ * (vqn_line_next()) and stops counting its guests waiting for the host cap
+ * against other users until it finds room again. Else a user served up to
+ * its quota, or whose quota the admin lowered, would leave guests counted
+ * as waiting for the cap and refuse every other user's slots for good.
  */
 #include "vqn_sm.h"
 #include "vqn_pool_line.h"
@@ -30,8 +37,8 @@ static u8 vqn_line_may_take(const struct vqn_line *line,
 	if (lg->serving)
 		return lg->quota ? VQNOTIFY_REASON_GRANTED : lg->wait_reason;
 	if (READ_ONCE(lu->nr_waiting) > self)
-		return READ_ONCE(lu->nr_capped) ? VQNOTIFY_REASON_HOST_CAP :
-						  VQNOTIFY_REASON_QUOTA;
+		return READ_ONCE(lu->nr_capped) && !READ_ONCE(lu->no_room) ?
+		       VQNOTIFY_REASON_HOST_CAP : VQNOTIFY_REASON_QUOTA;
 	if (READ_ONCE(line->nr_capped) > self_cap)
 		return VQNOTIFY_REASON_HOST_CAP;
 	return VQNOTIFY_REASON_GRANTED;
@@ -78,8 +85,20 @@ refused:
 static void vqn_line_capped(struct vqn_line *line, struct vqn_line_user *lu,
 			    int d)
 {
-	WRITE_ONCE(line->nr_capped, line->nr_capped + d);
+	if (!lu->no_room)
+		WRITE_ONCE(line->nr_capped, line->nr_capped + d);
 	WRITE_ONCE(lu->nr_capped, lu->nr_capped + d);
+}
+
+/* Has @lu room in its quota? Its guests waiting for the cap count if so. */
+static void vqn_line_room(struct vqn_line *line, struct vqn_line_user *lu,
+			  bool room)
+{
+	if (lu->no_room != room)
+		return;
+	WRITE_ONCE(lu->no_room, !room);
+	WRITE_ONCE(line->nr_capped, room ? line->nr_capped + lu->nr_capped :
+					   line->nr_capped - lu->nr_capped);
 }
 
 /*
@@ -128,28 +147,34 @@ void vqn_line_unwait(struct vqn_line *line, struct vqn_line_user *lu,
 	if (!lg->waiting)
 		return;
 	list_del_init(&lg->node);
-	if (list_empty(&lu->waitq))
-		list_del_init(&lu->node);
 	WRITE_ONCE(lg->waiting, false);
 	WRITE_ONCE(lu->nr_waiting, lu->nr_waiting - 1);
 	WRITE_ONCE(line->nr_waiting, line->nr_waiting - 1);
 	if (lg->wait_reason == VQNOTIFY_REASON_HOST_CAP)
 		vqn_line_capped(line, lu, -1);
+	if (list_empty(&lu->waitq)) {
+		list_del_init(&lu->node);
+		vqn_line_room(line, lu, true);
+	}
 }
 
 /*
  * The next guest to serve, out of the line: the first waiting guest of the
  * first user in line with room in its quota; that user goes to the tail of
- * the line. O(users in line) per slot handed out. NULL: none.
+ * the line. O(users in line) per slot handed out. NULL: none. Each user
+ * passed over has no room (vqn_line_room()).
  */
 struct vqn_line_guest *vqn_line_next(struct vqn_line *line)
 {
 	struct vqn_line_guest *lg;
 	struct vqn_line_user *lu;
+	bool room;
 
 	list_for_each_entry(lu, &line->users, node) {
 		lg = list_first_entry(&lu->waitq, struct vqn_line_guest, node);
-		if (vqn_line_env_room(lg)) {
+		room = vqn_line_env_room(lg);
+		vqn_line_room(line, lu, room);
+		if (room) {
 			list_move_tail(&lu->node, &line->users);
 			vqn_line_unwait(line, lu, lg);
 			return lg;

@@ -30,7 +30,8 @@ struct vqn_guest_sm;
  * struct vqn_line - the guests waiting for a slot, host-wide
  * @users: the users with waiting guests, in turn (vqn_line_user.node)
  * @nr_waiting: guests waiting
- * @nr_capped: those waiting for the host cap: no guest overtakes them
+ * @nr_capped: those waiting for the host cap, of users with room in their
+ *             quota (vqn_line_user.no_room): no guest overtakes them
  */
 struct vqn_line {
 	struct list_head users;
@@ -44,12 +45,16 @@ struct vqn_line {
  * @waitq: its waiting guests, in the order they started waiting
  * @nr_waiting: entries on @waitq
  * @nr_capped: those waiting for the host cap (the others for the quota)
+ * @no_room: the promotion work found its quota full (vqn_line_next()): its
+ *           guests wait for the quota first, and @nr_capped is not counted
+ *           in vqn_line.nr_capped until it has room again
  */
 struct vqn_line_user {
 	struct list_head node;
 	struct list_head waitq;
 	u32 nr_waiting;
 	u32 nr_capped;
+	bool no_room;
 };
 
 /**
@@ -84,6 +89,7 @@ static inline void vqn_line_user_init(struct vqn_line_user *lu)
 	INIT_LIST_HEAD(&lu->waitq);
 	lu->nr_waiting = 0;
 	lu->nr_capped = 0;
+	lu->no_room = false;
 }
 
 /* Does @lg wait already, for @reason? Without the line's lock: a hint. */

@@ -145,9 +145,9 @@
  * - vqn_host_used: an atomic; vqn_env_host_take_n() takes slots by
  *   atomic_try_cmpxchg() below READ_ONCE(vqn_cfg.host_cap).
  * - the lines' counters, nr_waiting and nr_capped of vqn_host_line and of
- *   each user's line (vqn_pool_line.c): plain fields written with
- *   WRITE_ONCE() under vqn_host_wait_lock, read with READ_ONCE() without
- *   it. vqn_env_host_give_n() decrements vqn_host_used, then
+ *   each user's line, and a user's no_room (vqn_pool_line.c): plain
+ *   fields written with WRITE_ONCE() under vqn_host_wait_lock, read with
+ *   READ_ONCE() without it. vqn_env_host_give_n() decrements vqn_host_used, then
  *   smp_mb__after_atomic(), then reads vqn_host_line.nr_waiting; a guest
  *   that starts waiting increments vqn_host_line.nr_waiting, then (after
  *   the spinlock) smp_mb(), then reads vqn_host_used (vqn_env_host_wait()):

@@ -9,7 +9,8 @@
  *  f2  one user cannot take every guest: EDQUOT at its quota, others open;
  *      a uid policy sets one user's limits
  *  f3  one user cannot take every slot: QUOTA at its quota; freed slots go
- *      round-robin by user, not to the user with the most waiting guests
+ *      round-robin by user, not to the user with the most waiting guests;
+ *      a user served up to its quota holds up no other user
  *  f4  one user cannot pin unbounded memory: EDQUOT at its queue quota
  *  f5  the admin's budget follows the VM (name) and the user (uid) across
  *      reopen, and a new name does not shed it
@@ -45,6 +46,7 @@ FIXTURE_TEARDOWN(tn)
 	EXPECT_EQ(0, tn_config_restore(&self->nl, &self->saved));
 	_test_nl_policy_del(&self->nl, TN_NAME, 0);
 	_test_nl_policy_del(&self->nl, NULL, TN_VMM);
+	_test_nl_policy_del(&self->nl, NULL, TN_HOSTILE);
 	_test_nl_policy_del_for(&self->nl, TN_NAME, TN_VMM);
 	tk_nl_close(&self->nl);
 }
@@ -287,6 +289,80 @@ TEST_F(tn, f3_freed_slots_go_round_robin_by_user)
 	EXPECT_EQ(6, hg.nr_assigned);
 	tn_agent_stop(&vmm);
 	tn_agent_stop(&hostile);
+}
+
+/*
+ * The hostile user's guest waits for more slots than its quota (4) lets it
+ * have, while root fills the host. Freed, the host serves it its 4; its
+ * guest still waits, for its quota now. The VMM's queues and vhost then
+ * get the free slots at once. The guest stayed counted as waiting for the
+ * host cap: every other user's slot was refused HOST_CAP and vhost's start
+ * ENOSPC on a host with free slots.
+ */
+static int tn_vmm_starts(void *arg, int step)
+{
+	struct tn_slots *s = arg;
+	uint64_t q0 = 1;
+	uint32_t dev;
+	int fd = tk_open(0);
+
+	s->granted = s->quota = s->host_cap = 0;
+	s->err = fd < 0 ? fd : tn_dev_up(fd, s->nq, NULL, &s->granted,
+					 &s->quota, &s->host_cap);
+	if (!s->err)
+		s->err = _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 1,
+					     "vhost", &dev);
+	if (!s->err)
+		s->err = _test_ioctl_host_notifiers(fd, dev, &q0, 1, true,
+						    NULL, NULL);
+	return 0;
+}
+
+TEST_F(tn, f3_user_at_its_quota_holds_up_no_other_user)
+{
+	struct tn_slots *h = tn_shared(sizeof(*h));
+	struct tn_slots *v = tn_shared(sizeof(*v));
+	uint32_t granted = 0, dev;
+	struct tn_agent hostile;
+	struct tk_nl_config c;
+	int fd, t;
+
+	ASSERT_NE(NULL, h);
+	ASSERT_NE(NULL, v);
+	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_HOST_CAP, 8);
+	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_USER_MAX_SLOTS, 1000);
+	test_cmd_nl_policy_set_one(NULL, TN_HOSTILE,
+				   VQNOTIFY_A_POLICY_MAX_SLOTS, 4);
+	fd = tk_open(0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, tn_dev_up(fd, 8, &dev, &granted, NULL, NULL));
+	ASSERT_EQ(8U, granted);
+
+	h->nq = 6;
+	ASSERT_EQ(0, tn_agent_start(&hostile, TN_HOSTILE, tn_take_slots, h));
+	ASSERT_EQ(0, tn_step(&hostile, 1));
+	ASSERT_EQ(0, h->err);
+	EXPECT_EQ(6, h->host_cap);
+
+	ASSERT_EQ(0, _test_ioctl_dev_reset(fd, dev, NULL, NULL));
+	/* Promotion is asynchronous: until the hostile user has its 4. */
+	for (t = 0; t < 300; t++) {
+		ASSERT_EQ(0, _test_nl_config_get(&self->nl, &c));
+		if (c.host_used == 4)
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(4, c.host_used);
+
+	v->nq = 2;
+	ASSERT_EQ(0, tn_run_as(TN_VMM, tn_vmm_starts, v));
+	EXPECT_EQ(0, v->err);
+	EXPECT_EQ(2, v->granted) {
+		TH_LOG("the VMM got %u of 2 queues on a host of 4 free slots, %u refused for the host cap",
+		       v->granted, v->host_cap);
+	}
+	tn_agent_stop(&hostile);
+	close(fd);
 }
 
 /* f4: memory */

@@ -184,6 +184,7 @@ int sm_check_host(const struct sm_host *h, char *msg, size_t len)
 {
 	u32 used = 0, waiters = 0, capped = 0;
 	u32 uused[SM_MAX_USERS] = { 0 }, uwait[SM_MAX_USERS] = { 0 };
+	u32 ucapped[SM_MAX_USERS] = { 0 };
 	unsigned int i;
 	int ret;
 
@@ -201,8 +202,12 @@ int sm_check_host(const struct sm_host *h, char *msg, size_t len)
 		}
 		used += g->sm.used;
 		waiters += g->line.waiting;
-		capped += g->line.waiting &&
-			  g->line.wait_reason == VQNOTIFY_REASON_HOST_CAP;
+		if (g->line.waiting &&
+		    g->line.wait_reason == VQNOTIFY_REASON_HOST_CAP) {
+			ucapped[g->user]++;
+			/* A user without room waits for its quota first. */
+			capped += !h->users[g->user].line.no_room;
+		}
 		uused[g->user] += g->sm.used;
 		uwait[g->user] += g->line.waiting;
 	}
@@ -214,6 +219,12 @@ int sm_check_host(const struct sm_host *h, char *msg, size_t len)
 		    !uwait[i] == !list_empty(&h->users[i].line.node))
 			return broken(msg, len, "user %u: %u waiting, %u guests wait",
 				      i, h->users[i].line.nr_waiting, uwait[i]);
+		if (ucapped[i] != h->users[i].line.nr_capped)
+			return broken(msg, len, "user %u: %u wait for the cap, %u counted",
+				      i, ucapped[i], h->users[i].line.nr_capped);
+		if (h->users[i].line.no_room && !uwait[i])
+			return broken(msg, len, "user %u out of line without room",
+				      i);
 	}
 	if (capped != h->line.nr_capped)
 		return broken(msg, len, "%u wait for the host cap, %u counted",

@@ -368,6 +368,68 @@ TEST_F(sm, user_quota_refuses_and_holds_up_no_other_user)
 }
 
 /*
+ * A user served up to its quota by the promotion work, its guest still
+ * waiting for more, waits for its quota: it holds up no other user. Its
+ * guest was counted as waiting for the host cap, and every other user's
+ * slot was refused HOST_CAP on a host with free slots (vhost's ENOSPC).
+ */
+TEST_F(sm, user_served_to_its_quota_holds_up_no_other_user)
+{
+	unsigned long q0[SM_BITMAP_LONGS] = { 0x1 };
+	struct vqn_dev *full, *k, *kv;
+	struct sm_guest g3;
+
+	sm_host_set_cap(&self->host, 10);
+	sm_host_set_quota(&self->host, 0, 6);
+	sm_host_run_work(&self->host);
+	open_g2(_metadata, self, 16);
+	self->g2.user = 1;
+	full = dev_ok(_metadata, &self->g2, 10);
+	dev_ok(_metadata, &self->g, 8);
+	EXPECT_EQ(0, self->g.sm.nr_assigned);
+	EXPECT_EQ(1, self->host.line.nr_capped);
+
+	/* Freed: user 0 is served its 6, and its guest waits for 2 more. */
+	sm_dev_reset(&self->g2, full);
+	while (sm_host_run_work(&self->host))
+		;
+	EXPECT_EQ(6, self->g.sm.nr_assigned);
+	EXPECT_EQ(6, self->host.used);
+	EXPECT_TRUE(self->g.line.waiting);
+	EXPECT_EQ(0, self->host.line.nr_capped);
+	check_invariants(_metadata, self);
+
+	/* Another user takes the free slots at once, vhost's included. */
+	ASSERT_EQ(0, sm_guest_open(&self->host, &g3, 16, 0, 7));
+	g3.user = 2;
+	k = dev_ok(_metadata, &g3, 2);
+	EXPECT_EQ(A, k->vqs[1].state);
+	EXPECT_EQ(VQNOTIFY_REASON_GRANTED, k->vqs[1].reason);
+	kv = sm_dev_add(&g3, 1);
+	ASSERT_NE(NULL, kv);
+	EXPECT_EQ(0, sm_host_notifiers(&g3, kv, q0, true));
+	EXPECT_EQ(O, kv->vqs[0].state);
+	EXPECT_EQ(9, self->host.used);
+	check_invariants(_metadata, self);
+
+	/* The quota raised: user 0 waits for the cap again, and is served. */
+	sm_host_set_quota(&self->host, 0, 10);
+	while (sm_host_run_work(&self->host))
+		;
+	EXPECT_EQ(7, self->g.sm.nr_assigned);
+	EXPECT_EQ(1, self->host.line.nr_capped);
+	check_invariants(_metadata, self);
+	sm_guest_close(&g3);
+	EXPECT_EQ(0, g3.errors) TH_LOG("%s", g3.err);
+	while (sm_host_run_work(&self->host))
+		;
+	EXPECT_EQ(8, self->g.sm.nr_assigned);
+	EXPECT_FALSE(self->g.line.waiting);
+	EXPECT_EQ(0, self->host.line.nr_capped);
+	check_invariants(_metadata, self);
+}
+
+/*
  * Freed host slots go round-robin by user, then by guest: user 0's two
  * waiting guests started first, user 1's one after; of four slots user 1
  * gets two.
