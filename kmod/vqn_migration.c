@@ -179,11 +179,12 @@ int vqn_ioctl_dev_load(struct vqn_kguest *g, void *arg)
 	if (!d) {
 		ret = -ENOENT;
 	} else {
-		if (!vqn_sm_dev_quiescent(d))
-			ret = -EBUSY;
-		else if (d->num_queues != le32_to_cpu(h->num_queues) ||
-			 d->transport != le32_to_cpu(h->transport))
+		/* The whole blob first: a foreign one is EINVAL, busy or not. */
+		if (d->num_queues != le32_to_cpu(h->num_queues) ||
+		    d->transport != le32_to_cpu(h->transport))
 			ret = -EINVAL;
+		else if (!vqn_sm_dev_quiescent(d))
+			ret = -EBUSY;
 		else
 			vqn_sm_load(&g->sm, d, le32_to_cpu(h->status), ready,
 				    &call.sink);
