@@ -45,8 +45,8 @@ void vqn_kguest_fill_info(struct vqn_kguest *g, struct vqnotify_guest_info *gi)
 		gi->out_flags |= VQNOTIFY_GUEST_OVER_BUDGET;
 	BUILD_BUG_ON(sizeof(gi->counts) != sizeof(sm->counts));
 	memcpy(gi->counts, sm->counts, sizeof(gi->counts));
-	strscpy(gi->label, g->name, sizeof(gi->label));
-	strscpy(gi->name, g->name, sizeof(gi->name));
+	strscpy_pad(gi->label, g->name, sizeof(gi->label));
+	strscpy_pad(gi->name, g->name, sizeof(gi->name));
 }
 
 /* Names are printable ASCII: whoever prints them cannot be deceived. */

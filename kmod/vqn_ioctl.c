@@ -67,6 +67,10 @@ int vqn_ioctl_guest_set(struct vqn_kguest *g, void *arg)
 	if ((gs->flags & VQNOTIFY_GUEST_SET_LABEL) &&
 	    (gs->flags & VQNOTIFY_GUEST_SET_NAME))
 		return -EINVAL;
+	/* A struct too short for @name would name the guest "". */
+	if (gs->flags & VQNOTIFY_GUEST_SET_NAME &&
+	    gs->size < offsetofend(struct vqnotify_guest_set, name))
+		return -EINVAL;
 	if (gs->flags & VQNOTIFY_GUEST_SET_RUN_STATE) {
 		if (gs->run_state > VQNOTIFY_RUN_STOPPED)
 			return -EINVAL;
@@ -158,6 +162,9 @@ int vqn_ioctl_dev_add(struct vqn_kguest *g, void *arg)
 	if (da->flags & ~VQNOTIFY_DEV_ADD_NAME)
 		return -EOPNOTSUPP;
 	if (da->__reserved || da->out_dev_id)
+		return -EINVAL;
+	if (da->flags & VQNOTIFY_DEV_ADD_NAME &&
+	    da->size < offsetofend(struct vqnotify_dev_add, name))
 		return -EINVAL;
 	if (da->transport < VQNOTIFY_TRANSPORT_PIO ||
 	    da->transport > VQNOTIFY_TRANSPORT_CCW)
@@ -847,8 +854,8 @@ int vqn_ioctl_dev_get(struct vqn_kguest *g, void *arg)
 	dg->status = d->status;
 	dg->transport = d->transport;
 	dg->num_queues = d->num_queues;
-	strscpy(dg->label, d->name, sizeof(dg->label));
-	strscpy(dg->name, d->name, sizeof(dg->name));
+	strscpy_pad(dg->label, d->name, sizeof(dg->label));
+	strscpy_pad(dg->name, d->name, sizeof(dg->name));
 	n = min(n, d->num_queues);
 	for (i = 0; i < n; i++)
 		vqn_fill_vq_info(&vi[i], g, &d->vqs[i]);

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -143,6 +144,23 @@ TEST_F(api2, load_refuses_a_device_holding_a_slot)
 	test_cmd_host_notifier(self->id, 0, true, NULL);
 	test_err_dev_load(EBUSY, self->id, blob, len, NULL, NULL);
 	EXPECT_EQ(OFFL, q_state(self->fd, self->id, 0));
+}
+
+/*
+ * The blob is checked before the device: a foreign one (another queue
+ * count) is EINVAL on a busy device too, not EBUSY, which would send the
+ * VMM to reset the device only to be refused again.
+ */
+TEST_F(api2, load_refuses_a_foreign_blob_before_a_busy_device)
+{
+	uint32_t other, len = 512;
+	uint8_t blob[512];
+
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, NQ + 1, "o", &other);
+	test_cmd_dev_save(other, blob, &len);
+	test_cmd_set_status(self->id, ST_OK, NULL, NULL, NULL);
+	test_err_dev_load(EINVAL, self->id, blob, len, NULL, NULL);
+	EXPECT_EQ(ASSIG, q_state(self->fd, self->id, 0));
 }
 
 /* (7) vhost's queues come back wanting a slot; vhost then takes them (d). */
@@ -736,6 +754,27 @@ TEST_F(api2, names_long_and_printable)
 	test_cmd_dev_get(id, &dg, NULL, 0);
 	EXPECT_STREQ("/machine/peripheral/net0/virtio-backend", dg.name);
 	EXPECT_EQ(0, strncmp(dg.label, dg.name, 31));
+
+	/* Names are padded with zeros: none of the caller's bytes is left. */
+	memset(&dg, 0, sizeof(dg));
+	memset(dg.label, 0xff, sizeof(dg.label));
+	memset(dg.name, 0xff, sizeof(dg.name));
+	dg.size = sizeof(dg);
+	dg.dev_id = id;
+	ASSERT_EQ(0, _test_ioctl(self->fd, VQNOTIFY_DEV_GET, &dg));
+	for (size_t i = strlen(dg.label); i < sizeof(dg.label); i++)
+		EXPECT_EQ(0, dg.label[i]);
+	for (size_t i = strlen(dg.name); i < sizeof(dg.name); i++)
+		EXPECT_EQ(0, dg.name[i]);
+	test_cmd_set_name("short");
+	memset(&gi, 0xff, sizeof(gi));
+	gi.size = sizeof(gi);
+	gi.flags = gi.__reserved = gi.__reserved2 = 0;
+	ASSERT_EQ(0, _test_ioctl(self->fd, VQNOTIFY_GUEST_GET, &gi));
+	for (size_t i = strlen(gi.name); i < sizeof(gi.name); i++)
+		EXPECT_EQ(0, gi.name[i]);
+	for (size_t i = strlen(gi.label); i < sizeof(gi.label); i++)
+		EXPECT_EQ(0, gi.label[i]);
 }
 
 TEST_F(api2, names_errors)
@@ -743,6 +782,12 @@ TEST_F(api2, names_errors)
 	struct vqnotify_guest_set gs = {
 		.size = sizeof(gs),
 		.flags = VQNOTIFY_GUEST_SET_NAME,
+	};
+	struct vqnotify_dev_add da = {
+		.size = offsetof(struct vqnotify_dev_add, name),
+		.flags = VQNOTIFY_DEV_ADD_NAME,
+		.transport = VQNOTIFY_TRANSPORT_PIO,
+		.num_queues = 1,
 	};
 
 	memset(gs.name, 'n', sizeof(gs.name));	/* unterminated */
@@ -757,6 +802,17 @@ TEST_F(api2, names_errors)
 	EXPECT_STREQ("", g_info(self->fd).name);
 	test_err_dev_add_flags(EINVAL, VQNOTIFY_DEV_ADD_NAME,
 			       VQNOTIFY_TRANSPORT_PIO, 1, "tab\there", NULL);
+	/* A name flag in a struct too short for the name: not named "". */
+	strcpy(gs.name, "ok");
+	gs.flags = VQNOTIFY_GUEST_SET_NAME;
+	gs.size = offsetof(struct vqnotify_guest_set, name);
+	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
+	gs.flags = VQNOTIFY_GUEST_SET_LABEL;
+	strcpy(gs.label, "short");
+	EXPECT_EQ(0, _test_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
+	EXPECT_STREQ("short", g_info(self->fd).name);
+	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_DEV_ADD, &da));
+	EXPECT_EQ(1U, g_info(self->fd).nr_devices);
 	/* The v1 label, printable too; the API 2 name left empty. */
 	test_err_dev_add(EINVAL, VQNOTIFY_TRANSPORT_PIO, 1, "x\x7f", NULL);
 }
