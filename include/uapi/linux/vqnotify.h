@@ -255,6 +255,10 @@ enum vqnotify_transport {
  * @reason: enum vqnotify_reason of the new state (also set for a refusal,
  *          where old_state == new_state and @label is NONE).
  *
+ * A result with @label NONE is a refusal (the reason says why), or, from
+ * VQNOTIFY_QUEUES_RELEASE, a DEASSIGNED queue that stopped waiting
+ * (reason RELEASED or KVM_REFUSED).
+ *
  * Written by the lifecycle calls into the caller's results buffer. Errors:
  * those of the call (EFAULT when the buffer cannot be written).
  */
@@ -274,7 +278,9 @@ struct vqnotify_vq_result {
  * @max_queues: out: largest queue count of a device (1024)
  * @max_devices: out: devices one guest may add
  * @event_size: out: sizeof(struct vqnotify_event)
- * @event_depth: out: events queued per guest before an overflow
+ * @event_depth: out: records the guest's event queue holds, the OVERFLOW
+ *               record included (it may overflow sooner when memory is
+ *               short: the queue grows as it fills)
  * @default_budget: out: budget of a new guest
  * @threshold: out: a guest whose budget is below this is limited
  * @vhost_reserve: out: default vhost reserve of a new guest
@@ -344,9 +350,10 @@ enum vqnotify_run_state {
  * @flags: which fields to apply: VQNOTIFY_GUEST_SET_LABEL,
  *         VQNOTIFY_GUEST_SET_BUDGET, VQNOTIFY_GUEST_SET_NAME (API 2),
  *         VQNOTIFY_GUEST_SET_RUN_STATE (API 2)
- * @budget: the VMM's own limit on its budget. The effective budget is the
- *          smaller of this and the admin's budget; lowering it preempts
- *          ASSIGNED queues newest first (p). 0 means no own limit.
+ * @budget: with VQNOTIFY_GUEST_SET_BUDGET: the VMM's own limit on its
+ *          budget. The effective budget is the smaller of this and the
+ *          admin's budget; lowering it preempts ASSIGNED queues newest
+ *          first (p). 0 means no own limit.
  * @run_state: with VQNOTIFY_GUEST_SET_RUN_STATE: enum vqnotify_run_state;
  *             must be 0 otherwise (it was __reserved in API 1)
  * @label: with VQNOTIFY_GUEST_SET_LABEL: the guest's name, at most 31
@@ -354,10 +361,13 @@ enum vqnotify_run_state {
  * @name: with VQNOTIFY_GUEST_SET_NAME: NUL-terminated name of the guest
  *        (e.g. a VM UUID or a QOM path), printable ASCII (0x20-0x7e)
  *
- * Setting a name or the run state sends a GUEST_CHANGE_NTF to netlink
- * monitors. Errors: EOPNOTSUPP (unknown flag), EINVAL (both name flags,
- * unterminated or non-printable name, unknown run state, @run_state set
- * without its flag), EBADF (the file is not open for writing), ENOMEM.
+ * Fields without their flag are ignored, as API 1 did, except @run_state
+ * (its __reserved). Setting a name or the run state sends a
+ * GUEST_CHANGE_NTF to netlink monitors. Errors: EOPNOTSUPP (unknown flag),
+ * EINVAL (both name flags, unterminated or non-printable name,
+ * VQNOTIFY_GUEST_SET_NAME with @size short of @name, unknown run state,
+ * @run_state set without its flag), EBADF (the file is not open for
+ * writing), ENOMEM.
  */
 struct vqnotify_guest_set {
 	__u32 size;
@@ -434,7 +444,8 @@ struct vqnotify_guest_info {
  * @num_queues: 1..VQNOTIFY_MAX_QUEUES. A device whose queue count grows
  *              after it exists (virtio-net multiqueue) is added with its
  *              largest count: queues never initialised never hold a slot.
- * @out_dev_id: out: id of the new device, unique within the guest
+ * @out_dev_id: out: id of the new device, unique within the guest; 0 on
+ *              input
  * @__reserved: must be 0
  * @label: without VQNOTIFY_DEV_ADD_NAME: NUL-terminated name, at most 31
  *         bytes (API 1)
@@ -442,10 +453,11 @@ struct vqnotify_guest_info {
  *        path "/machine/peripheral/net0/virtio-backend")
  *
  * Every queue starts DEASSIGNED (a). Names are printable ASCII. Errors:
- * EOPNOTSUPP (flags), EINVAL (bad transport, queue count, unterminated or
- * non-printable name), EMFILE (guest has max_devices devices), EDQUOT (the
- * opener's user has its quota of devices or queues), EBADF (not open for
- * writing), ENOMEM.
+ * EOPNOTSUPP (flags), EINVAL (@out_dev_id or @__reserved not 0, bad
+ * transport, queue count, unterminated or non-printable name,
+ * VQNOTIFY_DEV_ADD_NAME with @size short of @name), EMFILE (guest has
+ * max_devices devices), EDQUOT (the opener's user has its quota of devices
+ * or queues), EBADF (not open for writing), ENOMEM.
  */
 struct vqnotify_dev_add {
 	__u32 size;
@@ -466,10 +478,12 @@ struct vqnotify_dev_add {
  * @size: sizeof(struct vqnotify_dev_op)
  * @flags: must be 0
  * @dev_id: the device
- * @status: VQNOTIFY_SET_STATUS only: the new virtio device status byte
- * @ready: VQNOTIFY_SET_STATUS only: user pointer to a bitmap of
- *         (num_queues + 63) / 64 __u64 words, bit n set when queue n is
- *         initialised (size != 0); 0 means every queue is initialised.
+ * @status: VQNOTIFY_SET_STATUS only (0 otherwise: EINVAL): the new
+ *          virtio device status byte
+ * @ready: VQNOTIFY_SET_STATUS only (0 otherwise: EINVAL): user pointer to
+ *         a bitmap of (num_queues + 63) / 64 __u64 words, bit n set when
+ *         queue n is initialised (size != 0); 0 means every queue is
+ *         initialised.
  * @results: user pointer to an array of @nr_results struct
  *           vqnotify_vq_result, or 0 for no results
  * @nr_results: in: capacity of @results (at least num_queues when
@@ -543,7 +557,7 @@ struct vqnotify_host_notifier {
  * @label: enum vqnotify_label of the last transition
  * @flags: VQNOTIFY_VQ_INITIALISED, VQNOTIFY_VQ_WAITING, VQNOTIFY_VQ_PARKED
  * @assign_seq: order of the last slot grant within the guest (newest is
- *              preempted first); 0 when DEASSIGNED
+ *              preempted first); 0 unless ASSIGNED
  *
  * Part of VQNOTIFY_QUEUE_GET and VQNOTIFY_DEV_GET. Errors: those of the
  * call.
@@ -625,8 +639,9 @@ struct vqnotify_dev_get {
  * @len: SAVE: in: capacity of @data; out: length of the blob (also on
  *       EMSGSIZE, so a caller can size its buffer). LOAD: in: blob length.
  * @data: user pointer to the blob
- * @results: LOAD only: as in struct vqnotify_dev_op
- * @nr_results: LOAD only: as in struct vqnotify_dev_op
+ * @results: LOAD only (0 for SAVE: EINVAL): as in struct vqnotify_dev_op
+ * @nr_results: LOAD only (0 for SAVE: EINVAL): as in struct
+ *              vqnotify_dev_op
  * @__reserved: must be 0
  *
  * The blob is versioned and self-describing (magic, version, length,
@@ -673,8 +688,8 @@ struct vqnotify_migration {
  *           vqnotify_vq_result, or 0 for no results
  * @nr_results: in: capacity of @results (at least the device's num_queues
  *              when @results is set: that many entries are written, the
- *              results then zeros); out: number of queues changed or
- *              refused
+ *              results then zeros); out: number of results: queues
+ *              changed, refused, or (RELEASE) no longer waiting
  * @__reserved: must be 0
  *
  * VQNOTIFY_QUEUES_ACQUIRE: the VMM wants an ioeventfd for these queues
