@@ -14,6 +14,7 @@
 #include <linux/cred.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
+#include <linux/pid_namespace.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -22,13 +23,22 @@
 
 static const char vqn_empty_name[] = "";
 
+/*
+ * The opener's pid in @ns; 0 once its process is gone (the fd passed on,
+ * or inherited): the kernel may give its number to any other process.
+ */
+pid_t vqn_kguest_pid(struct vqn_kguest *g, struct pid_namespace *ns)
+{
+	return pid_has_task(g->pid, PIDTYPE_TGID) ? pid_nr_ns(g->pid, ns) : 0;
+}
+
 void vqn_kguest_fill_info(struct vqn_kguest *g, struct vqnotify_guest_info *gi)
 {
 	const struct vqn_guest_sm *sm = &g->sm;
 
 	lockdep_assert_held(&g->lock);
 	gi->guest_id = g->id;
-	gi->owner_pid = pid_vnr(g->pid);
+	gi->owner_pid = vqn_kguest_pid(g, task_active_pid_ns(current));
 	gi->budget = vqn_sm_budget(sm);
 	gi->vhost_reserve = sm->vhost_reserve;
 	gi->threshold = sm->threshold;

@@ -122,7 +122,7 @@ static int vqn_nl_put_guest(struct sk_buff *skb, struct vqn_kguest *g,
 	    nla_put_string(skb, VQNOTIFY_A_GUEST_NAME, g->name) ||
 	    nla_put_u32(skb, VQNOTIFY_A_GUEST_RUN_STATE, gi.run_state) ||
 	    nla_put_u32(skb, VQNOTIFY_A_GUEST_PID,
-			pid_nr_ns(g->pid, v->pid_ns)) ||
+			vqn_kguest_pid(g, v->pid_ns)) ||
 	    nla_put_u32(skb, VQNOTIFY_A_GUEST_UID,
 			from_kuid_munged(v->user_ns, g->uid)) ||
 	    nla_put_u32(skb, VQNOTIFY_A_GUEST_BUDGET, gi.budget) ||

@@ -377,6 +377,7 @@ __poll_t vqn_event_poll(struct vqn_kguest *g, struct file *file,
 struct vqn_kguest *vqn_kguest_create(void);
 void vqn_kguest_destroy(struct vqn_kguest *g);
 void vqn_results_free(struct vqn_results *r);
+pid_t vqn_kguest_pid(struct vqn_kguest *g, struct pid_namespace *ns);
 void vqn_kguest_fill_info(struct vqn_kguest *g,
 			  struct vqnotify_guest_info *gi);
 void vqn_kguest_apply_policy(struct vqn_kguest *g, bool renamed);

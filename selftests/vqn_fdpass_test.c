@@ -6,7 +6,8 @@
  * scm:    a guest fd passed over a unix socket (SCM_RIGHTS) to an
  *         unprivileged process still only reaches its own guest: ids that
  *         exist only in another guest are ENOENT for every ioctl taking a
- *         device id, and the other guest does not change.
+ *         device id, and the other guest does not change; once its opener
+ *         is gone, the guest names no pid.
  *
  * The module is loaded afresh for each test binary. Written on the
  * toolkit vqn_utils.h (vqn_abuse_utils.h for the privilege drop).
@@ -240,6 +241,40 @@ TEST_F(scm, passed_fd_changes_own_guest_only)
 	EXPECT_EQ(0, tk_snap_cmp(&d->snap_b, &b, &w)) {
 		TH_LOG("guest b: %s", w.msg);
 	}
+}
+
+/*
+ * The opener exited; its guest lives on in the fd it passed: GUEST_GET
+ * says pid 0, not a number the kernel may give any other process.
+ */
+TEST_F(scm, owner_pid_0_once_the_opener_is_gone)
+{
+	struct vqnotify_guest_info gi;
+	int sv[2], fd, status;
+	pid_t pid;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		fd = tk_open(0);
+		_exit(fd < 0 || tk_send_fd(sv[1], fd) ? 1 : 0);
+	}
+	fd = tk_recv_fd(sv[0]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, _test_ioctl_guest_get(fd, &gi));
+	EXPECT_EQ(0U, gi.owner_pid) {
+		TH_LOG("the opener %d is gone, the guest names pid %u", pid,
+		       gi.owner_pid);
+	}
+	/* While it lives, the opener: this process. */
+	ASSERT_EQ(0, _test_ioctl_guest_get(self->d.a, &gi));
+	EXPECT_EQ(getpid(), (pid_t)gi.owner_pid);
+	close(fd);
+	close(sv[0]);
+	close(sv[1]);
 }
 
 /* Events of guest a reach the receiver; b's stay with b. */

@@ -389,7 +389,8 @@ struct vqnotify_guest_set {
  * @size: sizeof(struct vqnotify_guest_info)
  * @flags: must be 0
  * @guest_id: out: host-wide id of this guest (as in netlink dumps)
- * @owner_pid: out: pid (in the caller's namespace) that opened the guest
+ * @owner_pid: out: pid (in the caller's namespace) that opened the guest;
+ *              0 once that process is gone, or not visible
  * @budget: out: effective budget (min of admin and own limit)
  * @vhost_reserve: out: slots kept free for vhost
  * @threshold: out: many-ioeventfds threshold in force
