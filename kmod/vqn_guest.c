@@ -150,6 +150,23 @@ void vqn_kguest_apply_policy(struct vqn_kguest *g, bool renamed)
 }
 
 /*
+ * Bumped by an admin's change of what a new guest starts with (a policy,
+ * the threshold) before its walk of the open guests: a guest opened
+ * meanwhile, which the walk may miss, sees it and applies the change
+ * itself (vqn_kguest_create()).
+ */
+static atomic_t vqn_limits_gen = ATOMIC_INIT(0);
+
+/*
+ * After the change is stored, before its walk; fully ordered: pairs with
+ * vqn_kguest_create()'s acquire and smp_mb().
+ */
+void vqn_kguests_limits_changed(void)
+{
+	atomic_inc_return(&vqn_limits_gen);
+}
+
+/*
  * A policy for @name (for @uid's guests of that name only, when @uid is
  * valid), or for @uid if @name is NULL, changed: apply it.
  */
@@ -158,6 +175,7 @@ void vqn_kguests_apply_policy(const char *name, kuid_t uid)
 	struct vqn_kguest *g;
 	unsigned long id;
 
+	vqn_kguests_limits_changed();
 	mutex_lock(&vqn_guests_lock);
 	xa_for_each(&vqn_guests, id, g) {
 		bool match = uid_eq(g->uid, uid);
@@ -176,9 +194,9 @@ void vqn_kguests_apply_policy(const char *name, kuid_t uid)
 /* A new guest, for a new open file of the misc device. */
 struct vqn_kguest *vqn_kguest_create(void)
 {
-	u32 budget, reserve;
+	u32 budget, reserve, threshold;
 	struct vqn_kguest *g;
-	int ret;
+	int ret, gen;
 
 	g = kzalloc(sizeof(*g), GFP_KERNEL_ACCOUNT);
 	if (!g)
@@ -209,7 +227,13 @@ struct vqn_kguest *vqn_kguest_create(void)
 	xa_init_flags(&g->devs, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	g->pid = get_pid(task_tgid(current));
 
-	/* Settings change under vqn_guests_lock: a snapshot is enough. */
+	/*
+	 * Settings change under vqn_guests_lock, which open() does not take
+	 * (misc_open() holds the misc devices' lock): a snapshot, and a
+	 * change made before the guest was in the table, which the change's
+	 * walk may have missed, applied once it is (vqn_limits_gen).
+	 */
+	gen = atomic_read_acquire(&vqn_limits_gen);
 	budget = READ_ONCE(vqn_cfg.default_budget);
 	reserve = READ_ONCE(vqn_cfg.vhost_reserve);
 	vqn_policy_resolve(NULL, g->uid, &budget, &reserve);
@@ -217,7 +241,16 @@ struct vqn_kguest *vqn_kguest_create(void)
 	ret = vqn_pool_guest_add(g);
 	if (ret)
 		goto err_pid;
+	smp_mb(); /* pairs with vqn_kguests_limits_changed() */
 	mutex_lock(&g->lock);
+	if (atomic_read(&vqn_limits_gen) != gen) {
+		vqn_kguest_apply_policy(g, false);
+		threshold = READ_ONCE(vqn_cfg.threshold);
+		if (g->sm.threshold != threshold)
+			vqn_sm_set_limits(&g->sm, g->sm.admin_budget,
+					  g->sm.own_budget, g->sm.vhost_reserve,
+					  threshold);
+	}
 	vqn_monitor_guest(g, VQNOTIFY_CMD_GUEST_ADD_NTF);
 	mutex_unlock(&g->lock);
 	return g;

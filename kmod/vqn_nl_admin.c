@@ -177,6 +177,7 @@ int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 	if (tb[VQNOTIFY_A_CONFIG_THRESHOLD]) {
 		val = nla_get_u32(tb[VQNOTIFY_A_CONFIG_THRESHOLD]);
 		WRITE_ONCE(vqn_cfg.threshold, val);
+		vqn_kguests_limits_changed();
 		xa_for_each(&vqn_guests, id, g) {
 			mutex_lock(&g->lock);
 			if (g->sm.threshold != val) {

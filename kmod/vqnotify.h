@@ -142,6 +142,10 @@
  * - vqn_cfg: written with WRITE_ONCE() under vqn_guests_lock, read with
  *   READ_ONCE() by open(), GET_INFO and the slot pool (each value as it was
  *   at some moment: no call needs two of them to agree).
+ * - vqn_limits_gen (vqn_guest.c): bumped, fully ordered, after an admin's
+ *   policy or threshold is stored and before its walk of the guests; open()
+ *   reads it (acquire) before it resolves its limits and, after the guest
+ *   is in the table, smp_mb(), again: a change the walk missed is seen.
  * - vqn_host_used: an atomic; vqn_env_host_take_n() takes slots by
  *   atomic_try_cmpxchg() below READ_ONCE(vqn_cfg.host_cap).
  * - the lines' counters, nr_waiting and nr_capped of vqn_host_line and of
@@ -381,6 +385,7 @@ pid_t vqn_kguest_pid(struct vqn_kguest *g, struct pid_namespace *ns);
 void vqn_kguest_fill_info(struct vqn_kguest *g,
 			  struct vqnotify_guest_info *gi);
 void vqn_kguest_apply_policy(struct vqn_kguest *g, bool renamed);
+void vqn_kguests_limits_changed(void);
 void vqn_kguests_apply_policy(const char *name, kuid_t uid);
 int vqn_name_dup(const char *src, size_t size, const char **out);
 void vqn_name_free(const char *name);
