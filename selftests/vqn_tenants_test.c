@@ -342,7 +342,7 @@ TEST_F(tn, f3_user_at_its_quota_holds_up_no_other_user)
 	ASSERT_EQ(0, tn_agent_start(&hostile, TN_HOSTILE, tn_take_slots, h));
 	ASSERT_EQ(0, tn_step(&hostile, 1));
 	ASSERT_EQ(0, h->err);
-	EXPECT_EQ(6, h->host_cap);
+	EXPECT_EQ(6U, h->host_cap);
 
 	ASSERT_EQ(0, _test_ioctl_dev_reset(fd, dev, NULL, NULL));
 	/* Promotion is asynchronous: until the hostile user has its 4. */
