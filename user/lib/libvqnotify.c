@@ -168,9 +168,17 @@ int vqn_guest_get_v1(struct vqn_guest *g, struct vqnotify_guest_info *gi)
 }
 VQN_SYMVER(vqn_guest_get_v1, "vqn_guest_get@VQNOTIFY_1");
 
+/*
+ * An API 1 module writes no name: the label is the name it has (cut to 31
+ * bytes), so "" means unnamed whatever the module.
+ */
 int vqn_guest_get_v2(struct vqn_guest *g, struct vqnotify_guest_info *gi)
 {
-	return guest_get(g, gi, sizeof(*gi));
+	int ret = guest_get(g, gi, sizeof(*gi));
+
+	if (!ret && !(g->features & VQNOTIFY_FEATURE_NAMES))
+		memcpy(gi->name, gi->label, sizeof(gi->label));
+	return ret;
 }
 VQN_SYMVER(vqn_guest_get_v2, "vqn_guest_get@@VQNOTIFY_2");
 
@@ -510,15 +518,16 @@ int vqn_raw_queues(struct vqn_guest *g, struct vqn_view_dev *d,
 	return apply_results(g, d, q.nr_results, res, cap);
 }
 
+/* A queue call, which the module offers when it has @feature. */
 static int queues_call(struct vqn_guest *g, uint32_t dev_id, unsigned long cmd,
-		       uint32_t flags, const uint64_t *queues,
-		       uint32_t nr_queues, struct vqn_result *res,
-		       unsigned int cap)
+		       uint64_t feature, uint32_t flags,
+		       const uint64_t *queues, uint32_t nr_queues,
+		       struct vqn_result *res, unsigned int cap)
 {
 	struct vqn_view_dev *d;
 	int ret;
 
-	if (!(g->features & VQNOTIFY_FEATURE_QUEUE_OPS))
+	if (!(g->features & feature))
 		return -EOPNOTSUPP;
 	ret = dev_call_begin(g, dev_id, &d);
 	if (ret)
@@ -532,8 +541,9 @@ int vqn_queues_acquire(struct vqn_guest *g, uint32_t dev_id,
 		       const uint64_t *queues, uint32_t nr_queues,
 		       struct vqn_result *res, unsigned int cap)
 {
-	return queues_call(g, dev_id, VQNOTIFY_QUEUES_ACQUIRE, 0, queues,
-			   nr_queues, res, cap);
+	return queues_call(g, dev_id, VQNOTIFY_QUEUES_ACQUIRE,
+			   VQNOTIFY_FEATURE_QUEUE_OPS, 0, queues, nr_queues,
+			   res, cap);
 }
 
 VQN_EXPORT
@@ -542,7 +552,8 @@ int vqn_queues_release(struct vqn_guest *g, uint32_t dev_id,
 		       uint32_t flags, struct vqn_result *res,
 		       unsigned int cap)
 {
-	return queues_call(g, dev_id, VQNOTIFY_QUEUES_RELEASE, flags, queues,
+	return queues_call(g, dev_id, VQNOTIFY_QUEUES_RELEASE,
+			   VQNOTIFY_FEATURE_QUEUE_OPS, flags, queues,
 			   nr_queues, res, cap);
 }
 
@@ -552,6 +563,7 @@ int vqn_host_notifiers(struct vqn_guest *g, uint32_t dev_id,
 		       bool enable, struct vqn_result *res, unsigned int cap)
 {
 	return queues_call(g, dev_id, VQNOTIFY_SET_HOST_NOTIFIERS,
+			   VQNOTIFY_FEATURE_HOST_NOTIFIERS,
 			   enable ? VQNOTIFY_HOST_NOTIFIER_ENABLE : 0, queues,
 			   nr_queues, res, cap);
 }
@@ -651,11 +663,16 @@ int vqn_dev_get_v1(struct vqn_guest *g, uint32_t dev_id,
 }
 VQN_SYMVER(vqn_dev_get_v1, "vqn_dev_get@VQNOTIFY_1");
 
+/* As vqn_guest_get(): the label of an API 1 module is the name. */
 int vqn_dev_get_v2(struct vqn_guest *g, uint32_t dev_id,
 		   struct vqnotify_dev_get *dev, struct vqnotify_vq_info *queues,
 		   unsigned int cap)
 {
-	return dev_get(g, dev_id, dev, queues, cap, sizeof(*dev));
+	int ret = dev_get(g, dev_id, dev, queues, cap, sizeof(*dev));
+
+	if (ret >= 0 && !(g->features & VQNOTIFY_FEATURE_NAMES))
+		memcpy(dev->name, dev->label, sizeof(dev->label));
+	return ret;
 }
 VQN_SYMVER(vqn_dev_get_v2, "vqn_dev_get@@VQNOTIFY_2");
 

@@ -129,8 +129,9 @@ int vqn_host_notifiers(struct vqn_guest *g, uint32_t dev_id,
 
 /*
  * Migration. vqn_dev_save(): *@len is the capacity of @buf; on return (also
- * on -EMSGSIZE) the blob's length. vqn_dev_load() targets a device just
- * added with the same transport and queue count.
+ * on -EMSGSIZE) the blob's length. vqn_dev_load() targets a quiescent
+ * device (status 0, no queue holding or waiting for a slot: just added or
+ * reset) with the same transport and queue count.
  */
 int vqn_dev_save(struct vqn_guest *g, uint32_t dev_id, void *buf,
 		 size_t *len);
