@@ -424,6 +424,46 @@ TEST_F(mon, count_within_a_message)
 	}
 }
 
+/*
+ * An unnamed guest's device of 1024 queues, ten DRIVER_OKs and resets in
+ * a burst: twenty messages of 1024 results.
+ */
+static void mon_unnamed_burst(void)
+{
+	struct vqn_guest *g;
+	uint32_t dev;
+	int i;
+
+	if (vqn_open(&g, NULL))
+		return;
+	if (!vqn_dev_add(g, VQNOTIFY_TRANSPORT_MMIO, 1024, NULL, &dev)) {
+		for (i = 0; i < 10; i++) {
+			vqn_set_status(g, dev, 0x0f, NULL, NULL, 0);
+			vqn_dev_reset(g, dev, NULL, 0);
+		}
+	}
+	vqn_close(g);
+}
+
+/*
+ * The monitor keeps up with unnamed guests and devices: the name a
+ * notification carries ("" here) is the name, not a reason to dump every
+ * guest and device of the host for each result line, which left the
+ * burst to overflow the socket; and an overflow is reported, not the end
+ * of the monitor ("Out of memory", exit 1).
+ */
+TEST_F(mon, unnamed_burst_keeps_up)
+{
+	struct mon_run m;
+
+	mon_start(&m, (const char *[]){ "monitor", "events", "queue",
+		  "count", "2048", NULL });
+	EXPECT_EQ(0, mon_wait(&m, mon_unnamed_burst, self->out))
+		TH_LOG("%.300s", self->out);
+	EXPECT_TRUE(line_starts(self->out, "[queue] guest "))
+		TH_LOG("%.300s", self->out);
+}
+
 /* A bad VQNOTIFYCTL_MONITOR_GROUP: an error, not a guess. */
 TEST(monitor_bad_group)
 {

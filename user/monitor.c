@@ -73,6 +73,8 @@ struct mon {
 };
 
 #define MON_GUEST UINT32_MAX
+/* The receive buffer asked for (the kernel caps it at net.core.rmem_max). */
+#define MON_RCVBUF (4 << 20)
 
 static struct mon_name *mon_find(struct mon *m, uint32_t guest, uint32_t dev)
 {
@@ -104,7 +106,12 @@ static struct mon_name *mon_set(struct mon *m, uint32_t guest, uint32_t dev,
 	return n;
 }
 
-/* mon_set() of a notification's name attribute @a, when it has one. */
+/*
+ * mon_set() of a notification's name attribute @a, when it has one: the
+ * module's name of the object as it sent it, "" included, so nothing to
+ * dump for (an unnamed guest's every result line cost two host-wide
+ * dumps).
+ */
 static void mon_set_attr(struct mon *m, uint32_t guest, uint32_t dev,
 			 const struct nlattr *a)
 {
@@ -113,7 +120,24 @@ static void mon_set_attr(struct mon *m, uint32_t guest, uint32_t dev,
 	if (!a)
 		return;
 	get_name(a, name);
-	mon_set(m, guest, dev, name, false);
+	mon_set(m, guest, dev, name, true);
+}
+
+/*
+ * A guest (@dev MON_GUEST: with its devices) or device was removed: its
+ * names go, or the table would grow with every guest the host ever had.
+ */
+static void mon_forget(struct mon *m, uint32_t guest, uint32_t dev)
+{
+	struct mon_name *n = m->names.v;
+	size_t i = 0;
+
+	while (i < m->names.nr) {
+		if (n[i].guest == guest && (dev == MON_GUEST || n[i].dev == dev))
+			n[i] = n[--m->names.nr];
+		else
+			i++;
+	}
 }
 
 static void mon_dump_names(struct mon *m)
@@ -428,6 +452,9 @@ static int cb_monitor(struct nl_msg *msg, void *arg)
 		break;
 	case VQNOTIFY_CMD_GUEST_DEL_NTF:
 		shown = mon_guest_event(m, tb, "del");
+		if (tb[VQNOTIFY_A_GUEST_ID])
+			mon_forget(m, get_u32(tb, VQNOTIFY_A_GUEST_ID),
+				   MON_GUEST);
 		break;
 	case VQNOTIFY_CMD_GUEST_CHANGE_NTF:
 		shown = mon_guest_event(m, tb, "change");
@@ -436,6 +463,10 @@ static int cb_monitor(struct nl_msg *msg, void *arg)
 	case VQNOTIFY_CMD_DEV_DEL_NTF:
 		shown = mon_dev_event(m, tb,
 				      gh->cmd == VQNOTIFY_CMD_DEV_ADD_NTF);
+		if (gh->cmd == VQNOTIFY_CMD_DEV_DEL_NTF &&
+		    tb[VQNOTIFY_A_DEV_GUEST_ID] && tb[VQNOTIFY_A_DEV_ID])
+			mon_forget(m, get_u32(tb, VQNOTIFY_A_DEV_GUEST_ID),
+				   get_u32(tb, VQNOTIFY_A_DEV_ID));
 		break;
 	case VQNOTIFY_CMD_QUEUE_NTF:
 		shown = mon_queue_event(m, tb, false);
@@ -582,6 +613,8 @@ int cmd_monitor(int argc, char **argv)
 		goto out;
 	}
 	nl_socket_disable_seq_check(n.sk);
+	/* A call of 1024 queues is one 8 KiB message: room for bursts. */
+	nl_socket_set_buffer_size(n.sk, MON_RCVBUF, 0);
 	nl_socket_modify_cb(n.sk, NL_CB_VALID, NL_CB_CUSTOM, cb_monitor, &m);
 	if (opts.json)
 		m.w = jw_new(stdout, false);
@@ -603,6 +636,15 @@ int cmd_monitor(int argc, char **argv)
 			break;
 		}
 		ret = nl_recvmsgs_default(n.sk);
+		/*
+		 * ENOBUFS (libnl's NLE_NOMEM): the socket overflowed and
+		 * events were lost; the monitor goes on, as ip monitor does.
+		 */
+		if (ret == -NLE_NOMEM) {
+			err_msg("monitor: events lost (the socket's buffer overflowed)");
+			ret = 0;
+			continue;
+		}
 		if (ret < 0 && ret != -NLE_AGAIN && ret != -NLE_INTR) {
 			err_msg("monitor: %s", nl_geterror(ret));
 			break;
