@@ -2,13 +2,16 @@
 /*
  * vqnotifyctl's command line as ip(8) and devlink(8) users expect it:
  * ENOENT with the kernel's message for a missing object in every show,
- * "Error: <extack>" on a refusal, abbreviations and option spellings that
+ * "Error: <extack>" on a refusal, ids in decimal or hexadecimal, a failed
+ * write to stdout as a failure, abbreviations and option spellings that
  * print what the full forms print, and bad abbreviations refused.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -95,6 +98,67 @@ TEST(extack)
 	EXPECT_EQ(0, strncmp(r->err, "Error: ", 7)) TH_LOG("%s", r->err);
 	EXPECT_TRUE(has(r->err, "range")) TH_LOG("%s", r->err);
 	free(r);
+}
+
+/*
+ * Ids are decimal or 0x hexadecimal, as the man page says: "0N" is N, not
+ * an octal number (strtoull's base 0 read "010" as guest 8). A guest id of
+ * at least 8 shows it: "0N" in octal is another number, or no number.
+ */
+TEST(ids_decimal_or_hex)
+{
+	struct vqn_guest *g[9] = { 0 };
+	struct vqnotify_guest_info gi = { 0 };
+	char id[24], want[32];
+	struct run *r;
+	int i;
+
+	if (!have_family())
+		SKIP(return, "no vqnotifyctl or module or its netlink family");
+	for (i = 0; i < 9 && gi.guest_id < 8; i++) {
+		ASSERT_EQ(0, vqn_open(&g[i], "ids"));
+		ASSERT_EQ(0, vqn_guest_get(g[i], &gi));
+	}
+	ASSERT_LE(8U, gi.guest_id);
+	snprintf(want, sizeof(want), "\"id\":%u,", gi.guest_id);
+	snprintf(id, sizeof(id), "00%u", gi.guest_id);
+	r = RUN("-j", "guest", "show", id);
+	EXPECT_EQ(0, r->status) TH_LOG("%s: %s", id, r->err);
+	EXPECT_TRUE(has(r->out, want)) TH_LOG("%s: %s", id, r->out);
+	free(r);
+	snprintf(id, sizeof(id), "0x%x", gi.guest_id);
+	r = RUN("-j", "guest", "show", id);
+	EXPECT_EQ(0, r->status) TH_LOG("%s: %s", id, r->err);
+	EXPECT_TRUE(has(r->out, want)) TH_LOG("%s: %s", id, r->out);
+	free(r);
+	r = RUN("guest", "show", "0x");
+	EXPECT_EQ(2, r->status);
+	free(r);
+	for (i = 0; i < 9; i++)
+		if (g[i])
+			vqn_close(g[i]);
+}
+
+/* Output that cannot be written (a full disk, here /dev/full) fails. */
+TEST(stdout_write_error_fails)
+{
+	int st, fd;
+	pid_t pid;
+
+	if (!have_family())
+		SKIP(return, "no vqnotifyctl or module or its netlink family");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		fd = open("/dev/full", O_WRONLY);
+		if (fd < 0 || dup2(fd, 1) < 0)
+			_exit(100);
+		execlp(ctl(), ctl(), "-j", "config", "show", (char *)NULL);
+		_exit(127);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(1, WEXITSTATUS(st));
 }
 
 /* Abbreviations and option spellings: the same output as the full form. */

@@ -431,7 +431,10 @@ int parse_ids(int argc, char **argv, int max, int64_t *ids,
  * The command word, as ip(8) reads it: show by default; "list", "lst",
  * "ls" and every prefix of "show" (s, sh) show; a prefix of "set" of at
  * least two letters sets. Returns 0 with *@cmd the full word, EXIT_USAGE,
- * or -1 when "help" anywhere made it print the usage.
+ * or -1 when "help" made it print the usage: as the command word, or
+ * right after it at the end ("policy set help"). Not further on, where it
+ * is a value: a guest may be named "help", and "policy set name help
+ * budget 3" must set that name's policy, not print the usage.
  */
 int subcommand(int argc, char **argv, void (*usage)(FILE *f),
 	       const char *const *allowed, const char **cmd)
@@ -439,11 +442,9 @@ int subcommand(int argc, char **argv, void (*usage)(FILE *f),
 	const char *w;
 	int i;
 
-	for (i = 1; i < argc; i++) {
-		if (is_help(argv[i])) {
-			usage(stdout);
-			return -1;
-		}
+	if ((argc > 1 && is_help(argv[1])) || (argc == 3 && is_help(argv[2]))) {
+		usage(stdout);
+		return -1;
 	}
 	w = argc > 1 ? argv[1] : "show";
 	if (!matches(w, "list") || !matches(w, "lst"))

@@ -8,6 +8,7 @@
  * Exit codes: 0 success, 1 runtime failure, 2 usage error.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -60,7 +61,17 @@ int parse_u32(const char *s, uint32_t *v)
 	if (!*s || *s == '-' || *s == '+')
 		return -EINVAL;
 	errno = 0;
-	n = strtoull(s, &end, 0);
+	/* Decimal or 0x hexadecimal, as documented: "010" is ten, not eight. */
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		if (!isxdigit((unsigned char)*s))
+			return -EINVAL;
+		n = strtoull(s, &end, 16);
+	} else {
+		if (!isdigit((unsigned char)*s))
+			return -EINVAL;
+		n = strtoull(s, &end, 10);
+	}
 	if (errno || *end || n > UINT32_MAX)
 		return -EINVAL;
 	*v = n;
@@ -267,8 +278,16 @@ int main(int argc, char **argv)
 		main_usage(stdout);
 		return EXIT_OK;
 	}
-	for (i = 0; i < sizeof(objects) / sizeof(objects[0]); i++)
-		if (!matches(argv[0], objects[i].name))
-			return objects[i].run(argc, argv);
+	for (i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
+		if (!matches(argv[0], objects[i].name)) {
+			ret = objects[i].run(argc, argv);
+			/* A full disk or a closed pipe is a failure, not output. */
+			if (fflush(stdout) || ferror(stdout)) {
+				err_msg("stdout: %s", strerror(errno ? errno : EIO));
+				return EXIT_RUNTIME;
+			}
+			return ret;
+		}
+	}
 	return usage_error(main_usage, "unknown object '%s'", argv[0]);
 }
