@@ -232,8 +232,10 @@ static u32 newest_grant(const struct vqn_guest_sm *g, const struct vqn_dev *d,
 }
 
 /*
- * (p): take the grant of queue @victim away; it waits for promotion. Its
- * host slot is returned, unless @keep: vhost takes it over.
+ * (p): take the grant of queue @victim away; it waits for promotion, in
+ * any device status: a queue acquired before DRIVER_OK (q) is preempted
+ * like any other, and the VMM that removed its ioeventfd waits for (r).
+ * Its host slot is returned, unless @keep: vhost takes it over.
  */
 static void preempt(struct vqn_guest_sm *g, u32 victim, u8 reason, bool keep)
 {
@@ -242,8 +244,7 @@ static void preempt(struct vqn_guest_sm *g, u32 victim, u8 reason, bool keep)
 
 	move_async(g, d, i, VQNOTIFY_VQ_DEASSIGNED, VQNOTIFY_LABEL_P, reason,
 		   !keep);
-	if (d->status & VQNOTIFY_STATUS_DRIVER_OK)
-		waiting_add(g, d, i, reason);
+	waiting_add(g, d, i, reason);
 }
 
 void vqn_sm_guest_init(struct vqn_guest_sm *g, u32 budget, u32 reserve,

@@ -167,6 +167,47 @@ TEST_F(sm, p_lowering_the_own_budget_preempts_newest_first)
 	check_invariants(_metadata, self);
 }
 
+/*
+ * A queue acquired before DRIVER_OK (q: a dataplane's after a bus-master
+ * clear) and preempted, by a budget cut or by vhost, waits for promotion
+ * as any preempted queue does: once the slot is free, (r). It did not
+ * wait, and stayed DEASSIGNED while its VMM waited for (r).
+ */
+TEST_F(sm, p_a_queue_acquired_before_driver_ok_waits_too)
+{
+	unsigned long both[SM_BITMAP_LONGS] = { 0x3 };
+	struct vqn_dev *d, *v;
+
+	sm_set_threshold(&self->g, 1);
+	d = sm_dev_add(&self->g, 2);
+	ASSERT_NE(NULL, d);
+	sm_set_status(&self->g, d, STOP_STATUS, NULL);
+	EXPECT_EQ(0, sm_queues_acquire(&self->g, d, both));
+	EXPECT_EQ(A, d->vqs[1].state);
+	sm_reports_clear(&self->g);
+
+	sm_set_own_budget(&self->g, 1);
+	REPORT(&d->vqs[1], A, D, P, PREEMPT_BUDGET, true);
+	EXPECT_TRUE(waiting(&d->vqs[1]));
+	sm_set_own_budget(&self->g, 0);
+	sm_host_run_work(&self->host);
+	EXPECT_EQ(A, d->vqs[1].state);
+	EXPECT_EQ(VQNOTIFY_REASON_PROMOTED, d->vqs[1].reason);
+	check_invariants(_metadata, self);
+
+	/* vhost takes the slot of the budget's last queue, then gives it. */
+	sm_set_own_budget(&self->g, 2);
+	v = sm_dev_add(&self->g, 1);
+	ASSERT_NE(NULL, v);
+	EXPECT_EQ(0, sm_host_notifier(&self->g, v, 0, true));
+	EXPECT_EQ(D, d->vqs[1].state);
+	EXPECT_TRUE(waiting(&d->vqs[1]));
+	EXPECT_EQ(0, sm_host_notifier(&self->g, v, 0, false));
+	sm_host_run_work(&self->host);
+	EXPECT_EQ(A, d->vqs[1].state);
+	check_invariants(_metadata, self);
+}
+
 TEST_F(sm, p_lowering_the_admin_budget_preempts)
 {
 	struct vqn_dev *d = dev_ok(_metadata, &self->g, 10);
