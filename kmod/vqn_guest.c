@@ -204,6 +204,7 @@ struct vqn_kguest *vqn_kguest_create(void)
 	g->memcg = get_mem_cgroup_from_mm(current->mm);
 	g->uid = current_euid();
 	g->quota_exempt = ns_capable_noaudit(&init_user_ns, CAP_SYS_RESOURCE);
+	g->line.exempt = g->quota_exempt;
 	g->user = vqn_user_get(g->uid);
 	if (!g->user) {
 		ret = -ENOMEM;

@@ -36,7 +36,8 @@ static u8 vqn_line_may_take(const struct vqn_line *line,
 
 	if (lg->serving)
 		return lg->quota ? VQNOTIFY_REASON_GRANTED : lg->wait_reason;
-	if (READ_ONCE(lu->nr_waiting) > self)
+	/* An exempt guest waits only for the host cap, as other users do. */
+	if (READ_ONCE(lu->nr_waiting) > self && !lg->exempt)
 		return READ_ONCE(lu->nr_capped) && !READ_ONCE(lu->no_room) ?
 		       VQNOTIFY_REASON_HOST_CAP : VQNOTIFY_REASON_QUOTA;
 	if (READ_ONCE(line->nr_capped) > self_cap)
@@ -159,10 +160,25 @@ void vqn_line_unwait(struct vqn_line *line, struct vqn_line_user *lu,
 }
 
 /*
+ * The first waiting guest of @lu that may take a slot: its first, unless
+ * the user's quota is full; then an exempt one behind it, if any.
+ */
+static struct vqn_line_guest *vqn_line_first(struct vqn_line_user *lu)
+{
+	struct vqn_line_guest *lg;
+
+	list_for_each_entry(lg, &lu->waitq, node)
+		if (vqn_line_env_room(lg))
+			return lg;
+	return NULL;
+}
+
+/*
  * The next guest to serve, out of the line: the first waiting guest of the
- * first user in line with room in its quota; that user goes to the tail of
- * the line. O(users in line) per slot handed out. NULL: none. Each user
- * passed over has no room (vqn_line_room()).
+ * first user in line with room in its quota (or an exempt guest of a user
+ * without); that user goes to the tail of the line. O(users in line) per
+ * slot handed out, plus a user's guests when its quota is full. NULL:
+ * none. Each user passed over has no room (vqn_line_room()).
  */
 struct vqn_line_guest *vqn_line_next(struct vqn_line *line)
 {
@@ -171,8 +187,8 @@ struct vqn_line_guest *vqn_line_next(struct vqn_line *line)
 	bool room;
 
 	list_for_each_entry(lu, &line->users, node) {
-		lg = list_first_entry(&lu->waitq, struct vqn_line_guest, node);
-		room = vqn_line_env_room(lg);
+		lg = vqn_line_first(lu);
+		room = !!lg;
 		vqn_line_room(line, lu, room);
 		if (room) {
 			list_move_tail(&lu->node, &line->users);

@@ -66,6 +66,9 @@ struct vqn_line_user {
  * @refused: the last refusal of vqn_line_take_n()
  * @serving: the promotion work serves it: it may take @quota slots
  *           although others wait
+ * @exempt: its user's quota does not apply to it (the opener had
+ *          CAP_SYS_RESOURCE), set once at open: it does not wait behind
+ *          its user's guests waiting for the quota
  */
 struct vqn_line_guest {
 	struct list_head node;
@@ -74,6 +77,7 @@ struct vqn_line_guest {
 	u8 wait_reason;
 	u8 refused;
 	bool serving;
+	bool exempt;
 };
 
 static inline void vqn_line_init(struct vqn_line *line)
@@ -116,7 +120,7 @@ bool vqn_line_serve(struct vqn_line_guest *lg, struct vqn_guest_sm *sm);
  * guest), and returns how many; vqn_line_env_uncharge() gives @n back.
  * vqn_line_env_take() takes up to @n host-wide slots below the host cap and
  * returns how many. vqn_line_env_room(): may @lg take a slot its user's
- * quota allows, if the host has one?
+ * quota allows, if the host has one? (Always, when @lg->exempt.)
  */
 u32 vqn_line_env_charge(struct vqn_line_guest *lg, u32 n);
 void vqn_line_env_uncharge(struct vqn_line_guest *lg, u32 n);

@@ -232,12 +232,14 @@ static struct sm_guest *guest_of_line(struct vqn_line_guest *lg)
 
 /*
  * The counters of slots the pool's policy (kmod/vqn_pool_line.c) charges,
- * as the module's vqn_line_env_*(): no guest is exempt from its quota.
+ * as the module's vqn_line_env_*(): a guest whose line says exempt is
+ * charged without its quota, as an opener with CAP_SYS_RESOURCE is.
  */
 u32 vqn_line_env_charge(struct vqn_line_guest *lg, u32 n)
 {
 	struct sm_user *u = user_of(guest_of_line(lg));
-	u32 got = u->used < u->max ? min(n, u->max - u->used) : 0;
+	u32 got = lg->exempt ? n :
+		  u->used < u->max ? min(n, u->max - u->used) : 0;
 
 	u->used += got;
 	return got;
@@ -267,7 +269,7 @@ bool vqn_line_env_room(struct vqn_line_guest *lg)
 {
 	const struct sm_user *u = user_of(guest_of_line(lg));
 
-	return u->used < u->max;
+	return lg->exempt || u->used < u->max;
 }
 
 u32 vqn_env_host_take_n(struct vqn_guest_sm *sm, u32 n, u8 *reason)

@@ -430,6 +430,46 @@ TEST_F(sm, user_served_to_its_quota_holds_up_no_other_user)
 }
 
 /*
+ * A guest exempt from its user's quota (opened with CAP_SYS_RESOURCE) is
+ * counted but never refused for it: it does not wait behind a guest of
+ * its user that waits for the quota, and the promotion work serves it
+ * although that guest is first in its user's line.
+ */
+TEST_F(sm, quota_exempt_guest_waits_behind_no_quota)
+{
+	struct vqn_dev *n, *e;
+	struct sm_guest g3;
+
+	sm_host_set_cap(&self->host, 3);
+	sm_host_set_quota(&self->host, 0, 1);
+	sm_host_run_work(&self->host);
+	n = dev_ok(_metadata, &self->g, 2);
+	EXPECT_EQ(A, n->vqs[0].state);
+	EXPECT_EQ(VQNOTIFY_REASON_QUOTA, n->vqs[1].reason);
+	EXPECT_TRUE(self->g.line.waiting);
+
+	ASSERT_EQ(0, sm_guest_open(&self->host, &g3, 16, 0, 7));
+	g3.line.exempt = true;
+	e = dev_ok(_metadata, &g3, 3);
+	EXPECT_EQ(A, e->vqs[0].state);
+	EXPECT_EQ(A, e->vqs[1].state);
+	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, e->vqs[2].reason);
+	EXPECT_EQ(3, self->host.users[0].used);
+	check_invariants(_metadata, self);
+
+	/* Behind its user's guest in the line, it is served all the same. */
+	sm_host_set_cap(&self->host, 4);
+	while (sm_host_run_work(&self->host))
+		;
+	EXPECT_EQ(A, e->vqs[2].state);
+	EXPECT_EQ(VQNOTIFY_REASON_PROMOTED, e->vqs[2].reason);
+	EXPECT_EQ(D, n->vqs[1].state);
+	check_invariants(_metadata, self);
+	sm_guest_close(&g3);
+	EXPECT_EQ(0, g3.errors) TH_LOG("%s", g3.err);
+}
+
+/*
  * Freed host slots go round-robin by user, then by guest: user 0's two
  * waiting guests started first, user 1's one after; of four slots user 1
  * gets two.
