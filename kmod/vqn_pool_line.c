@@ -32,7 +32,9 @@ static u8 vqn_line_may_take(const struct vqn_line *line,
 			    const struct vqn_line_guest *lg)
 {
 	bool self = READ_ONCE(lg->waiting);
-	bool self_cap = self && lg->wait_reason == VQNOTIFY_REASON_HOST_CAP;
+	/* Counted in line->nr_capped: its user has room (vqn_line_room()). */
+	bool self_cap = self && lg->wait_reason == VQNOTIFY_REASON_HOST_CAP &&
+			!READ_ONCE(lu->no_room);
 
 	if (lg->serving)
 		return lg->quota ? VQNOTIFY_REASON_GRANTED : lg->wait_reason;
