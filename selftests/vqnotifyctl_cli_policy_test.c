@@ -375,11 +375,11 @@ TEST_F(pol, names_escaped)
 	memset(esc, '\\', sizeof(esc) - 2);
 	esc[sizeof(esc) - 2] = '\0';
 
-	/* Text: a backslash doubled, the whole 127-byte name. */
+	/* Text: a backslash doubled, a space escaped, the whole name. */
 	r = RUN("policy", "show");
 	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
 	EXPECT_TRUE(clean_text(r->out, why, sizeof(why))) TH_LOG("%s", why);
-	EXPECT_TRUE(has(r->out, "\nname q\"uote\\\\back <b>&amp;'x "))
+	EXPECT_TRUE(has(r->out, "\nname q\"uote\\\\back\\x20<b>&amp;'x "))
 		TH_LOG("%s", r->out);
 	EXPECT_TRUE(has(r->out, esc)) TH_LOG("%s", r->out);
 	free(r);

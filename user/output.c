@@ -113,6 +113,9 @@ void put_escaped(FILE *f, const char *s, enum esc_mode mode)
 				fputs(replacement, f);
 		} else if (cp == '\\' || (cp == '"' && mode != ESC_TEXT)) {
 			fprintf(f, "\\%c", (int)cp);
+		} else if (cp == ' ' && mode == ESC_TEXT) {
+			/* A name is one field: no column or word to forge. */
+			fputs("\\x20", f);
 		} else if (!unsafe_cp(cp)) {
 			fwrite(p, 1, n, f);
 		} else if (mode == ESC_JSON) {

@@ -42,7 +42,8 @@ static const struct {
 	enum esc_mode mode;
 	const char *in, *want;
 } cases[] = {
-	{ ESC_TEXT, "evil\n1     prod-db", "evil\\x0a1     prod-db" },
+	{ ESC_TEXT, "evil\n1     prod-db",
+	  "evil\\x0a1\\x20\\x20\\x20\\x20\\x20prod-db" },
 	{ ESC_TEXT, "\x1b[2J\"q\\\x7f", "\\x1b[2J\"q\\\\\\x7f" },
 	{ ESC_TEXT, "caf\xc3\xa9\xe2\x80\xae!", "caf\xc3\xa9\\u202e!" },
 	{ ESC_TEXT, "\xc2\x85|\xe2\x81\xa6|\xe2\x80\xa8", "\\u0085|\\u2066|\\u2028" },
@@ -51,7 +52,7 @@ static const struct {
 	{ ESC_TEXT, "\xed\xa0\x80", "\\xed\\xa0\\x80" },	/* surrogate */
 	{ ESC_TEXT, "\xc0\xaf", "\\xc0\\xaf" },			/* overlong */
 	{ ESC_TEXT, "\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80" },	/* > U+10FFFF */
-	{ ESC_TEXT, "\xf0\x9f\x98\x80 ok", "\xf0\x9f\x98\x80 ok" },
+	{ ESC_TEXT, "\xf0\x9f\x98\x80 ok", "\xf0\x9f\x98\x80\\x20ok" },
 	{ ESC_JSON, "a\"b\\c\n\t\x7f", "a\\\"b\\\\c\\u000a\\u0009\\u007f" },
 	{ ESC_JSON, "\xc2\x85\xe2\x80\xa8\xe2\x80\xae", "\\u0085\\u2028\\u202e" },
 	{ ESC_JSON, "x\xffy\xc3", "x\xef\xbf\xbdy\xef\xbf\xbd" },
