@@ -168,6 +168,7 @@ TEST_F(http, get_openmetrics)
 TEST_F(http, head_has_no_body)
 {
 	static const char req[] = "HEAD /metrics HTTP/1.0\r\n\r\n";
+	static const char nf[] = "HEAD /nothing HTTP/1.0\r\n\r\n";
 	char *end;
 
 	ASSERT_LT(0, http(req, sizeof(req) - 1, self->buf));
@@ -175,6 +176,12 @@ TEST_F(http, head_has_no_body)
 	end = strstr(self->buf, "\r\n\r\n");
 	ASSERT_NE(NULL, end);
 	EXPECT_EQ('\0', end[4]);
+	/* Nor has an error's answer to HEAD. */
+	ASSERT_LT(0, http(nf, sizeof(nf) - 1, self->buf));
+	EXPECT_EQ(0, strncmp(self->buf, "HTTP/1.1 404 ", 13));
+	end = strstr(self->buf, "\r\n\r\n");
+	ASSERT_NE(NULL, end);
+	EXPECT_EQ('\0', end[4]) TH_LOG("%s", self->buf);
 }
 
 TEST_F(http, errors)

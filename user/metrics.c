@@ -443,13 +443,15 @@ static void respond(int fd, const char *status, const char *type,
 		send_all(fd, body, len);
 }
 
-static void error_page(int fd, const char *status, const char *extra)
+/* An error answer; to a HEAD request (@head), without its body. */
+static void error_page(int fd, const char *status, const char *extra,
+		       bool head)
 {
 	char body[128];
 
 	snprintf(body, sizeof(body), "%s\n", status);
 	respond(fd, status, "text/plain; charset=utf-8", extra, body,
-		strlen(body), false);
+		strlen(body), head);
 }
 
 /*
@@ -538,32 +540,33 @@ static void serve_one(int fd)
 	if (read_request(fd, req, &big) < 0) {
 		if (big)
 			error_page(fd, "431 Request Header Fields Too Large",
-				   "");
+				   "", false);
 		return;
 	}
 	if (parse_request_line(req, method, target)) {
-		error_page(fd, "400 Bad Request", "");
+		error_page(fd, "400 Bad Request", "", false);
 		return;
 	}
 	head = !strcmp(method, "HEAD");
 	if (!head && strcmp(method, "GET")) {
-		error_page(fd, "405 Method Not Allowed", "Allow: GET, HEAD\r\n");
+		error_page(fd, "405 Method Not Allowed", "Allow: GET, HEAD\r\n",
+			   false);
 		return;
 	}
 	if (strcmp(target, "/metrics") && strncmp(target, "/metrics?", 9)) {
-		error_page(fd, "404 Not Found", "");
+		error_page(fd, "404 Not Found", "", head);
 		return;
 	}
 	om = wants_openmetrics(req);
 	f = open_memstream(&body, &len);
 	if (!f) {
-		error_page(fd, "500 Internal Server Error", "");
+		error_page(fd, "500 Internal Server Error", "", head);
 		return;
 	}
 	ret = write_metrics(f, om);
 	fclose(f);
 	if (ret)
-		error_page(fd, "503 Service Unavailable", "");
+		error_page(fd, "503 Service Unavailable", "", head);
 	else
 		respond(fd, "200 OK", om ? CT_OPENMETRICS : CT_PROMETHEUS, "",
 			body, len, head);
