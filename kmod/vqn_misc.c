@@ -162,8 +162,7 @@ static __always_inline long vqn_ioctl_call(struct vqn_kguest *g,
  * path decides.
  */
 static __always_inline long vqn_ioctl_exact(struct vqn_kguest *g,
-					    int (*execute)(struct vqn_kguest *g,
-							   void *arg),
+					    const struct vqn_ioctl_op *op,
 					    void __user *uarg,
 					    union vqn_ioctl_buffer *buf,
 					    u32 size)
@@ -187,7 +186,7 @@ static __always_inline long vqn_ioctl_exact(struct vqn_kguest *g,
 		unsafe_put_user(w[i], p + i, efault);
 	user_access_end();
 
-	ret = execute(g, buf);
+	ret = op->execute(g, buf);
 	if (ret && ret != -EMSGSIZE)
 		return ret;
 	if (!user_access_begin(p, size))
@@ -228,35 +227,20 @@ static long vqn_fops_ioctl(struct file *file, unsigned int cmd,
 	if (op->write && !(file->f_mode & FMODE_WRITE))
 		return -EBADF;
 
-	/*
-	 * The calls of a VMM's hot path, as this module knows them, each
-	 * handler called directly: an indirect call through a retpoline
-	 * thunk, one more jump to look up under emulation, is not free.
-	 */
+	/* The calls of a VMM's hot path, as this module knows them. */
 	switch (cmd) {
 	case VQNOTIFY_SET_HOST_NOTIFIER:
-		ret = vqn_ioctl_exact(g, vqn_ioctl_host_notifier, uarg, &buf,
+		ret = vqn_ioctl_exact(g, op, uarg, &buf,
 				      sizeof(buf.host_notifier));
 		break;
 	case VQNOTIFY_SET_STATUS:
-		ret = vqn_ioctl_exact(g, vqn_ioctl_set_status, uarg, &buf,
-				      sizeof(buf.dev_op));
-		break;
 	case VQNOTIFY_DEV_RESET:
-		ret = vqn_ioctl_exact(g, vqn_ioctl_dev_reset, uarg, &buf,
-				      sizeof(buf.dev_op));
+		ret = vqn_ioctl_exact(g, op, uarg, &buf, sizeof(buf.dev_op));
 		break;
 	case VQNOTIFY_SET_HOST_NOTIFIERS:
-		ret = vqn_ioctl_exact(g, vqn_ioctl_host_notifiers, uarg, &buf,
-				      sizeof(buf.queues));
-		break;
 	case VQNOTIFY_QUEUES_ACQUIRE:
-		ret = vqn_ioctl_exact(g, vqn_ioctl_queues_acquire, uarg, &buf,
-				      sizeof(buf.queues));
-		break;
 	case VQNOTIFY_QUEUES_RELEASE:
-		ret = vqn_ioctl_exact(g, vqn_ioctl_queues_release, uarg, &buf,
-				      sizeof(buf.queues));
+		ret = vqn_ioctl_exact(g, op, uarg, &buf, sizeof(buf.queues));
 		break;
 	default:
 		ret = 1;
