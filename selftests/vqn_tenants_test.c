@@ -19,6 +19,8 @@
  *  f8  every configuration value is checked, with an extack message
  */
 #define _GNU_SOURCE
+#include <linux/capability.h>
+#include <sys/syscall.h>
 #include "kselftest_harness.h"
 #include "vqn_tenants.h"
 
@@ -363,6 +365,59 @@ TEST_F(tn, f3_user_at_its_quota_holds_up_no_other_user)
 	}
 	tn_agent_stop(&hostile);
 	close(fd);
+}
+
+/*
+ * A guest whose opener had CAP_SYS_RESOURCE is counted but never refused
+ * for its user's quota: it does not wait behind a guest of its user that
+ * waits for the quota. Root's guests are exempt; a root process without
+ * CAP_SYS_RESOURCE opens a guest held to the quota (1 slot here), whose
+ * second queue waits for it. The exempt guest then gets both its queues;
+ * it was refused QUOTA behind that guest, and never served.
+ */
+static int tn_drop_sys_resource(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	uint32_t bit = 1U << (CAP_SYS_RESOURCE % 32);
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	d[CAP_SYS_RESOURCE / 32].effective &= ~bit;
+	d[CAP_SYS_RESOURCE / 32].permitted &= ~bit;
+	return syscall(SYS_capset, &h, d);
+}
+
+static int tn_take_slots_unexempt(void *arg, int step)
+{
+	struct tn_slots *s = arg;
+
+	if (tn_drop_sys_resource())
+		return 1;
+	return tn_take_slots(arg, step) || s->err ? 2 : 0;
+}
+
+TEST_F(tn, f3_quota_exempt_guest_waits_behind_no_quota)
+{
+	struct tn_slots *n = tn_shared(sizeof(*n));
+	uint32_t granted = 0, quota = 0;
+	struct tn_agent plain;
+	int fd;
+
+	ASSERT_NE(NULL, n);
+	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_USER_MAX_SLOTS, 1);
+	n->nq = 2;
+	ASSERT_EQ(0, tn_agent_start(&plain, 0, tn_take_slots_unexempt, n));
+	ASSERT_EQ(0, tn_step(&plain, 1));
+	EXPECT_EQ(1U, n->granted);
+	EXPECT_EQ(1U, n->quota);
+
+	fd = tk_open(0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, tn_dev_up(fd, 2, NULL, &granted, &quota, NULL));
+	EXPECT_EQ(2U, granted) TH_LOG("%u refused for the quota", quota);
+	close(fd);
+	tn_agent_stop(&plain);
 }
 
 /* f4: memory */
