@@ -149,6 +149,17 @@ void vqn_kguest_apply_policy(struct vqn_kguest *g, bool renamed)
 	vqn_event_budget(g);
 }
 
+/* The host's threshold changed to @threshold: the guest's limits follow. */
+void vqn_kguest_set_threshold(struct vqn_kguest *g, u32 threshold)
+{
+	lockdep_assert_held(&g->lock);
+	if (g->sm.threshold == threshold)
+		return;
+	vqn_sm_set_limits(&g->sm, g->sm.admin_budget, g->sm.own_budget,
+			  g->sm.vhost_reserve, threshold);
+	vqn_event_budget(g);
+}
+
 /*
  * Bumped by an admin's change of what a new guest starts with (a policy,
  * the threshold) before its walk of the open guests: a guest opened
@@ -194,7 +205,7 @@ void vqn_kguests_apply_policy(const char *name, kuid_t uid)
 /* A new guest, for a new open file of the misc device. */
 struct vqn_kguest *vqn_kguest_create(void)
 {
-	u32 budget, reserve, threshold;
+	u32 budget, reserve;
 	struct vqn_kguest *g;
 	int ret, gen;
 
@@ -246,11 +257,7 @@ struct vqn_kguest *vqn_kguest_create(void)
 	mutex_lock(&g->lock);
 	if (atomic_read(&vqn_limits_gen) != gen) {
 		vqn_kguest_apply_policy(g, false);
-		threshold = READ_ONCE(vqn_cfg.threshold);
-		if (g->sm.threshold != threshold)
-			vqn_sm_set_limits(&g->sm, g->sm.admin_budget,
-					  g->sm.own_budget, g->sm.vhost_reserve,
-					  threshold);
+		vqn_kguest_set_threshold(g, READ_ONCE(vqn_cfg.threshold));
 	}
 	vqn_monitor_guest(g, VQNOTIFY_CMD_GUEST_ADD_NTF);
 	mutex_unlock(&g->lock);

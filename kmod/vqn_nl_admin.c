@@ -180,12 +180,7 @@ int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 		vqn_kguests_limits_changed();
 		xa_for_each(&vqn_guests, id, g) {
 			mutex_lock(&g->lock);
-			if (g->sm.threshold != val) {
-				vqn_sm_set_limits(&g->sm, g->sm.admin_budget,
-						  g->sm.own_budget,
-						  g->sm.vhost_reserve, val);
-				vqn_event_budget(g);
-			}
+			vqn_kguest_set_threshold(g, val);
 			mutex_unlock(&g->lock);
 		}
 	}

@@ -385,6 +385,7 @@ pid_t vqn_kguest_pid(struct vqn_kguest *g, struct pid_namespace *ns);
 void vqn_kguest_fill_info(struct vqn_kguest *g,
 			  struct vqnotify_guest_info *gi);
 void vqn_kguest_apply_policy(struct vqn_kguest *g, bool renamed);
+void vqn_kguest_set_threshold(struct vqn_kguest *g, u32 threshold);
 void vqn_kguests_limits_changed(void);
 void vqn_kguests_apply_policy(const char *name, kuid_t uid);
 int vqn_name_dup(const char *src, size_t size, const char **out);
