@@ -172,6 +172,28 @@ static inline int tn_config_restore(struct tk_nl *nl,
 	return ret;
 }
 
+/*
+ * Promotion is asynchronous: wait up to 3 s for the host to use @want
+ * slots. 0 with what it uses in *@used, or CONFIG_GET's error.
+ */
+static inline int tn_wait_host_used(struct tk_nl *nl, int64_t want,
+				    int64_t *used)
+{
+	struct tk_nl_config c;
+	int t, ret;
+
+	for (t = 0; t < 300; t++) {
+		ret = _test_nl_config_get(nl, &c);
+		if (ret)
+			return ret;
+		*used = c.host_used;
+		if (c.host_used == want)
+			break;
+		usleep(10000);
+	}
+	return 0;
+}
+
 /* The guests of one uid, as a dump shows them to the admin. */
 struct tn_guests {
 	uint32_t n;

@@ -258,8 +258,7 @@ TEST_F(tn, f3_freed_slots_go_round_robin_by_user)
 	struct tn_rr *r = tn_shared(sizeof(*r));
 	struct tn_agent hostile, vmm;
 	struct tn_guests hg, vg;
-	struct tk_nl_config c;
-	int t;
+	int64_t used;
 
 	ASSERT_NE(NULL, r);
 	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_HOST_CAP, 8);
@@ -275,14 +274,9 @@ TEST_F(tn, f3_freed_slots_go_round_robin_by_user)
 	ASSERT_EQ(0, tn_step(&vmm, 1));
 
 	ASSERT_EQ(0, tn_step(&hostile, 2));
-	/* Promotion is asynchronous: until the four slots are taken again. */
-	for (t = 0; t < 300; t++) {
-		ASSERT_EQ(0, _test_nl_config_get(&self->nl, &c));
-		if (c.host_used == 8)
-			break;
-		usleep(10000);
-	}
-	EXPECT_EQ(8, c.host_used);
+	/* Until the four slots are taken again. */
+	ASSERT_EQ(0, tn_wait_host_used(&self->nl, 8, &used));
+	EXPECT_EQ(8, used);
 	ASSERT_EQ(0, tn_guests_of(&self->nl, TN_VMM, &vg));
 	ASSERT_EQ(0, tn_guests_of(&self->nl, TN_HOSTILE, &hg));
 	TH_LOG("after 4 slots were freed: VMM %u assigned, hostile %u",
@@ -326,8 +320,8 @@ TEST_F(tn, f3_user_at_its_quota_holds_up_no_other_user)
 	struct tn_slots *v = tn_shared(sizeof(*v));
 	uint32_t granted = 0, dev;
 	struct tn_agent hostile;
-	struct tk_nl_config c;
-	int fd, t;
+	int64_t used;
+	int fd;
 
 	ASSERT_NE(NULL, h);
 	ASSERT_NE(NULL, v);
@@ -347,14 +341,9 @@ TEST_F(tn, f3_user_at_its_quota_holds_up_no_other_user)
 	EXPECT_EQ(6U, h->host_cap);
 
 	ASSERT_EQ(0, _test_ioctl_dev_reset(fd, dev, NULL, NULL));
-	/* Promotion is asynchronous: until the hostile user has its 4. */
-	for (t = 0; t < 300; t++) {
-		ASSERT_EQ(0, _test_nl_config_get(&self->nl, &c));
-		if (c.host_used == 4)
-			break;
-		usleep(10000);
-	}
-	EXPECT_EQ(4, c.host_used);
+	/* Until the hostile user has its 4. */
+	ASSERT_EQ(0, tn_wait_host_used(&self->nl, 4, &used));
+	EXPECT_EQ(4, used);
 
 	v->nq = 2;
 	ASSERT_EQ(0, tn_run_as(TN_VMM, tn_vmm_starts, v));
