@@ -123,7 +123,11 @@ int vqn_ioctl_guest_get(struct vqn_kguest *g, void *arg)
 /*
  * A free entry of the state machine's table of the guest's devices (its
  * lists name a queue by its device's entry: struct vqn_vq is 16 bytes),
- * which grows by doubling from 8 entries.
+ * which grows by doubling from 8 entries; EMFILE when the guest has
+ * max_devices devices. A bigger table is allocated with the guest's lock
+ * dropped ("DOC: Locking": nothing charged to the tenant's memory cgroup is
+ * allocated under it), then everything is looked at again: another call may
+ * have added a device or grown the table meanwhile.
  */
 static int vqn_kdev_slot(struct vqn_kguest *g, u32 *slot)
 {
@@ -132,24 +136,45 @@ static int vqn_kdev_slot(struct vqn_kguest *g, u32 *slot)
 	u32 i, n;
 
 	lockdep_assert_held(&g->lock);
-	for (i = 0; i < sm->nr_dev_slots; i++) {
-		if (!sm->devs[i]) {
-			*slot = i;
-			return 0;
+	for (;;) {
+		if (g->nr_devices >= vqn_max_devices)
+			return -EMFILE;
+		for (i = 0; i < sm->nr_dev_slots; i++) {
+			if (!sm->devs[i]) {
+				*slot = i;
+				return 0;
+			}
 		}
+		n = max(8U, 2 * sm->nr_dev_slots);
+		if (n > VQN_MAX_DEV_SLOTS)
+			return -EMFILE;
+		mutex_unlock(&g->lock);
+		devs = kcalloc(n, sizeof(*devs), GFP_KERNEL_ACCOUNT);
+		mutex_lock(&g->lock);
+		if (!devs)
+			return -ENOMEM;
+		if (sm->nr_dev_slots < n) {
+			if (sm->nr_dev_slots)
+				memcpy(devs, sm->devs,
+				       sm->nr_dev_slots * sizeof(*devs));
+			swap(sm->devs, devs);
+			sm->nr_dev_slots = n;
+		}
+		kfree(devs);
 	}
-	n = max(8U, 2 * sm->nr_dev_slots);
-	if (n > VQN_MAX_DEV_SLOTS)
-		return -EMFILE;
-	devs = krealloc(sm->devs, array_size(n, sizeof(*devs)),
-			GFP_KERNEL_ACCOUNT);
-	if (!devs)
-		return -ENOMEM;
-	memset(devs + i, 0, (n - i) * sizeof(*devs));
-	sm->devs = devs;
-	sm->nr_dev_slots = n;
-	*slot = i;
-	return 0;
+}
+
+/*
+ * A refused DEV_ADD gives back the id it reserved, and the allocation hint
+ * as it was unless another add moved it on: a refusal changes nothing.
+ */
+static void vqn_kdev_id_release(struct vqn_kguest *g, u32 id)
+{
+	xa_lock(&g->devs);
+	__xa_cmpxchg(&g->devs, id, XA_ZERO_ENTRY, NULL, 0);
+	if (g->next_dev_id == id + 1)
+		g->next_dev_id = id;
+	xa_unlock(&g->devs);
 }
 
 int vqn_ioctl_dev_add(struct vqn_kguest *g, void *arg)
@@ -197,19 +222,24 @@ int vqn_ioctl_dev_add(struct vqn_kguest *g, void *arg)
 		return ret;
 	}
 
+	/*
+	 * The id is reserved without the guest's lock ("DOC: Locking"): a
+	 * reserved entry reads as no device, and the store that fills it
+	 * allocates nothing.
+	 */
+	ret = xa_alloc_cyclic(&g->devs, &id, NULL, xa_limit_31b,
+			      &g->next_dev_id, GFP_KERNEL_ACCOUNT);
+	if (ret < 0)
+		goto err_free;
+
 	mutex_lock(&g->lock);
-	if (g->nr_devices >= vqn_max_devices) {
-		ret = -EMFILE;
-		goto err_unlock;
-	}
 	ret = vqn_kdev_slot(g, &slot);
 	if (ret)
 		goto err_unlock;
-	ret = xa_alloc_cyclic(&g->devs, &id, d, xa_limit_31b, &g->next_dev_id,
-			      GFP_KERNEL_ACCOUNT);
-	if (ret < 0)
-		goto err_unlock;
 	d->id = id;
+	ret = xa_err(xa_store(&g->devs, id, d, GFP_NOWAIT));
+	if (WARN_ON_ONCE(ret))
+		goto err_unlock;
 	g->nr_devices++;
 	vqn_sm_dev_init(&g->sm, d, slot);
 	vqn_monitor_dev(g, d, true);
@@ -220,6 +250,8 @@ int vqn_ioctl_dev_add(struct vqn_kguest *g, void *arg)
 
 err_unlock:
 	mutex_unlock(&g->lock);
+	vqn_kdev_id_release(g, id);
+err_free:
 	vqn_kdev_free(g, d);
 	return ret;
 }

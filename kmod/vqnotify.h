@@ -84,7 +84,7 @@
  *                                  changes and the promotion work walk or
  *                                  serve guests under it
  * vqn_kguest.lock        mutex     one guest: sm, devs, nr_devices,
- *                                  next_dev_id, name, last_dev, line.refused,
+ *                                  name, last_dev, line.refused,
  *                                  line.serving, line.quota, async and the
  *                                  queues of its devices; the only lock of
  *                                  the ioctl hot path, so guests never
@@ -134,7 +134,11 @@
  * block the netlink walks of every guest): the calls copy in before and out
  * after it. The one user access under it, that of a queue call on a device
  * of up to 8 queues (vqn_ioctl.c), runs with page faults disabled and goes
- * the unlocked way when a page is not present.
+ * the unlocked way when a page is not present. For the same reason nothing
+ * charged to the tenant's memory cgroup is allocated under it: the tenant
+ * can fill its cgroup, and every charge then reclaims there. DEV_ADD
+ * reserves the device's id and grows the table of devices with the lock
+ * dropped; messages to netlink listeners are not charged to the tenant.
  *
  * What is read without the lock that protects its writes, and what makes
  * that safe:
@@ -201,7 +205,8 @@ struct vqn_call;
  * @lock: protects the guest ("Locking" says what)
  * @devs: devices by id
  * @nr_devices: entries in @devs
- * @next_dev_id: cyclic allocation hint for @devs
+ * @next_dev_id: cyclic allocation hint for @devs, under @devs' own lock
+ *               (xa_alloc_cyclic())
  * @id: host-wide id (vqn_guests)
  * @pid: the opener
  * @uid: effective uid of the opener (netlink shows the guest to this uid)

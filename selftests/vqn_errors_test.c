@@ -134,10 +134,13 @@ TEST_F(guest, dev_add_out_dev_id_nonzero)
 			 dev_add_raw(self->fd, &da));
 }
 
-/* max_devices per guest, then EMFILE; removing one makes room. */
+/*
+ * max_devices per guest, then EMFILE; removing one makes room. The refused
+ * add took no id: ids come in turn, the next one is the last one's next.
+ */
 TEST_F(guest, dev_add_emfile)
 {
-	uint32_t i, id = 0, first = 0;
+	uint32_t i, id = 0, first = 0, last;
 	struct vqnotify_dev_add da;
 
 	for (i = 0; i < self->info.max_devices; i++) {
@@ -158,10 +161,12 @@ TEST_F(guest, dev_add_emfile)
 					 NULL));
 		close(fd2);
 	}
+	last = id;
 	test_cmd_dev_remove(first, NULL, NULL);
 	test_cmd_dev_add(VQNOTIFY_TRANSPORT_PIO, 1, NULL, &id);
 	/* Ids are not reused at once. */
 	EXPECT_NE(first, id);
+	EXPECT_EQ(last + 1, id);
 }
 
 TEST_F(guest, guest_set_label)

@@ -202,6 +202,93 @@ TEST_F_TIMEOUT(guest, threads_one_fd, 120)
 	EXPECT_EQ(base, tk_host_used(self->fd));
 }
 
+/*
+ * Threads add devices to one guest until it is full: the table of devices
+ * grows (8, 16, ... entries) with the guest's lock dropped, so a thread
+ * may find it grown or the guest full when it comes back. Exactly
+ * max_devices adds succeed, the rest get EMFILE; every id is distinct and
+ * names a device whose queues work.
+ */
+#define ADD_THREADS	4
+
+struct add_race {
+	int fd;
+	uint32_t max;
+	uint32_t *ids;
+	volatile uint32_t nr;
+	const char *bad;
+	int bad_ret;
+	pthread_mutex_t lock;
+};
+
+static void *add_race_fn(void *arg)
+{
+	struct add_race *a = arg;
+	uint32_t id;
+	int ret;
+
+	for (;;) {
+		ret = _test_ioctl_dev_add(a->fd, VQNOTIFY_TRANSPORT_PIO, 2,
+					  "race", &id);
+		pthread_mutex_lock(&a->lock);
+		if (ret == -EMFILE) {
+			pthread_mutex_unlock(&a->lock);
+			return NULL;
+		}
+		if (ret || a->nr >= a->max) {
+			if (!a->bad) {
+				a->bad = ret ? "dev_add" : "more than max_devices";
+				a->bad_ret = ret;
+			}
+			pthread_mutex_unlock(&a->lock);
+			return NULL;
+		}
+		a->ids[a->nr++] = id;
+		pthread_mutex_unlock(&a->lock);
+	}
+}
+
+TEST_F_TIMEOUT(guest, threads_dev_add_to_max_devices, 120)
+{
+	struct add_race a = {
+		.fd = tk_open(0),
+		.max = self->info.max_devices,
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+	};
+	struct vqnotify_vq_result res[2];
+	long base = tk_host_used(self->fd);
+	pthread_t t[ADD_THREADS];
+	uint32_t i, j, nr;
+	int n;
+
+	ASSERT_LE(0, a.fd);
+	a.ids = calloc(a.max, sizeof(*a.ids));
+	ASSERT_NE(NULL, a.ids);
+	for (n = 0; n < ADD_THREADS; n++)
+		ASSERT_EQ(0, pthread_create(&t[n], NULL, add_race_fn, &a));
+	for (n = 0; n < ADD_THREADS; n++)
+		pthread_join(t[n], NULL);
+	ASSERT_EQ(NULL, a.bad)
+		TH_LOG("%s: %s", a.bad, strerror(-a.bad_ret));
+	ASSERT_EQ(a.max, a.nr);
+	for (i = 0; i < a.nr; i++)
+		for (j = i + 1; j < a.nr; j++)
+			ASSERT_NE(a.ids[i], a.ids[j])
+				TH_LOG("devices %u and %u: id %u", i, j,
+				       a.ids[i]);
+	for (i = 0; i < a.nr; i++) {
+		nr = 2;
+		ASSERT_EQ(0, _test_ioctl_set_status(a.fd, a.ids[i],
+						    TK_STATUS_OK, NULL, res,
+						    &nr))
+			TH_LOG("device %u", a.ids[i]);
+	}
+	test_check_guest(a.fd, a.ids, a.nr);
+	close(a.fd);
+	free(a.ids);
+	EXPECT_EQ(base, tk_host_used(self->fd));
+}
+
 /* Many guests in many threads at once: each one's accounting holds. */
 static void *guest_thread(void *arg)
 {
