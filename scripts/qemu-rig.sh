@@ -72,6 +72,6 @@ done
 cp "$VMLINUZ" "$root/nested/vmlinuz"
 
 cc -O2 -Wall -Wextra -Werror -static -o "$root/bin/vqn-qmp" "$tests/vqn-qmp.c"
-cc -O2 -Wall -Wextra -Werror -shared -fPIC \
+cc -O2 -Wall -Wextra -Werror -shared -fPIC -I"$TOP/include/uapi" \
 	-o "$root/lib/vqn-qemu/kvm-shim.so" "$tests/vqn-kvm-shim.c"
 cp "$tests/qemu-lib.sh" "$root/lib/vqn-qemu/lib.sh"

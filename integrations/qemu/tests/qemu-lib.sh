@@ -78,12 +78,14 @@ start_guest() {
 	# kvm-shim.so logs QEMU's KVM_IOEVENTFD calls with KVM's answers to
 	# $T/NAME.kvm (kvm_regs) and, while $T/NAME.refuse exists, refuses
 	# some (kvm_refuse); while $T/NAME.efd exists, one eventfd() fails
-	# (eventfd_fail); everything else goes to KVM unchanged.
+	# (eventfd_fail); while $T/NAME.loadfail exists, the module's
+	# answer to a migrated device's state is EINVAL; everything else goes
+	# to KVM and the module unchanged.
 	: >"$T/$_g.kvm"
 	# shellcheck disable=SC2086
 	eval LD_PRELOAD=/lib/vqn-qemu/kvm-shim.so \
 		VQN_KVM_LOG="$T/$_g.kvm" VQN_KVM_REFUSE="$T/$_g.refuse" \
-		VQN_EVENTFD_FAIL="$T/$_g.efd" \
+		VQN_EVENTFD_FAIL="$T/$_g.efd" VQN_LOAD_FAIL="$T/$_g.loadfail" \
 		qemu-system-x86_64 -accel kvm -cpu host -m 128 -smp 1 -nodefaults \
 		-vga none -display none -L /usr/share/qemu -no-reboot -name "$_g" \
 		$_obj \
@@ -297,6 +299,21 @@ count_of() {
 }
 
 # vhost_off NAME: how many times vhost gave a queue of guest NAME back,
+# wait_incoming NAME: until QEMU NAME, started with -incoming, has loaded
+# the VM and waits paused (at most 300 s), or is gone; says which
+wait_incoming() {
+	_i=0
+	until qmp "$1" info status 2>/dev/null | grep 'VM status: paused' |
+		grep -qv inmigrate; do
+		_i=$((_i + 1))
+		[ $_i -gt 300 ] || ! kill -0 "$(cat "$T/$1.pid")" 2>/dev/null &&
+			break
+		sleep 1
+	done
+	note "$1: $(qmp "$1" info status 2>&1)"
+	[ -s "$T/$1.err" ] && sed "s/^/#   $1: /" "$T/$1.err" | tail -n 5
+}
+
 # (e) and (f) together, as vqnotify counts them
 vhost_off() {
 	_e=$(count_of "$1" vhost_off_assigned)

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vqn-kvm-shim.so: QEMU's KVM_IOEVENTFD calls, seen and refused at the
- * ioctl boundary, and an eventfd() that fails on demand, for vqn_qemu_test
- * (LD_PRELOAD).
+ * ioctl boundary, vqnotify refusing a migrated device's state, and an
+ * eventfd() that fails on demand, for vqn_qemu_test (LD_PRELOAD).
  *
  * $VQN_KVM_LOG: every KVM_IOEVENTFD call is appended there as one line
  *   "mmio|pio ADDR DATAMATCH|- 1|0 ERRNO" (1: assign, 0: deassign; ERRNO 0
@@ -14,6 +14,9 @@
  *   test cannot set it up cleanly (ENOMEM when the VM's memory cgroup is
  *   full, which the memcg OOM killer answers first; EEXIST for an
  *   overlapping registration QEMU never makes).
+ * $VQN_LOAD_FAIL: while that file exists, VQNOTIFY_DEV_LOAD fails with
+ *   EINVAL without reaching the module, as a module answers a blob of a
+ *   device of another shape or of a format it does not know.
  * $VQN_EVENTFD_FAIL: while that file exists and holds N, the Nth call of
  *   eventfd() from then fails with EMFILE (a full file table) and the file
  *   goes; each call before it writes the count back, less one. That is how
@@ -34,6 +37,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
+#include <linux/vqnotify.h>
 
 static int (*real_ioctl)(int fd, unsigned long req, ...);
 static int (*real_eventfd)(unsigned int initval, int flags);
@@ -53,6 +57,13 @@ static int refused(const struct kvm_ioeventfd *e)
 	n = fscanf(f, "%" SCNx64 " %" SCNx64, &lo, &hi);
 	fclose(f);
 	return n == 2 && e->addr >= lo && e->addr < hi;
+}
+
+static int load_fails(void)
+{
+	const char *path = getenv("VQN_LOAD_FAIL");
+
+	return path && !access(path, F_OK);
 }
 
 /* One line, one write(2) with O_APPEND: lines of threads do not mix. */
@@ -91,6 +102,10 @@ int ioctl(int fd, unsigned long req, ...)
 	if (!real_ioctl)
 		real_ioctl = (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT,
 								     "ioctl");
+	if (req == VQNOTIFY_DEV_LOAD && load_fails()) {
+		errno = EINVAL;
+		return -1;
+	}
 	if (req != KVM_IOEVENTFD)
 		return real_ioctl(fd, req, arg);
 	if (refused(arg)) {
