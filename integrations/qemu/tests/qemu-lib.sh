@@ -292,13 +292,6 @@ kvm_refuse() {
 	printf '%x %x\n' $((_b4)) $((_b4 + 0x4000)) >"$T/$1.refuse"
 }
 
-# count_of NAME KEY: guest NAME's count of the transitions KEY
-# (vqnotifyctl's JSON key of a label: vhost_on_assigned, released, ...)
-count_of() {
-	guest_json "$1" | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"
-}
-
-# vhost_off NAME: how many times vhost gave a queue of guest NAME back,
 # wait_incoming NAME: until QEMU NAME, started with -incoming, has loaded
 # the VM and waits paused (at most 300 s), or is gone; says which
 wait_incoming() {
@@ -314,6 +307,20 @@ wait_incoming() {
 	[ -s "$T/$1.err" ] && sed "s/^/#   $1: /" "$T/$1.err" | tail -n 5
 }
 
+# driver_ok NAME: how many of guest NAME's devices vqnotify knows to be
+# DRIVER_OK
+driver_ok() {
+	vqnotifyctl -j dev show | sed 's/},{/}\n{/g' |
+		grep -c "\"guest\":\"$1\",.*\"driver_ok\":true"
+}
+
+# count_of NAME KEY: guest NAME's count of the transitions KEY
+# (vqnotifyctl's JSON key of a label: vhost_on_assigned, released, ...)
+count_of() {
+	guest_json "$1" | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"
+}
+
+# vhost_off NAME: how many times vhost gave a queue of guest NAME back,
 # (e) and (f) together, as vqnotify counts them
 vhost_off() {
 	_e=$(count_of "$1" vhost_off_assigned)
