@@ -124,7 +124,7 @@ void vqn_kdev_erase(struct vqn_kguest *g, struct vqn_dev *d)
 {
 	lockdep_assert_held(&g->lock);
 	xa_erase(&g->devs, d->id);
-	g->nr_devices--;
+	WRITE_ONCE(g->nr_devices, g->nr_devices - 1);
 	if (g->last_dev == d)
 		g->last_dev = NULL;
 }

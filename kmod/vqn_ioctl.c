@@ -151,8 +151,11 @@ static int vqn_kdev_slot(struct vqn_kguest *g, u32 *slot)
 		mutex_unlock(&g->lock);
 		devs = kcalloc(n, sizeof(*devs), GFP_KERNEL_ACCOUNT);
 		mutex_lock(&g->lock);
-		if (!devs)
-			return -ENOMEM;
+		if (!devs) {
+			if (sm->nr_dev_slots < n)
+				return -ENOMEM;
+			continue;	/* another call grew it */
+		}
 		if (sm->nr_dev_slots < n) {
 			if (sm->nr_dev_slots)
 				memcpy(devs, sm->devs,
@@ -166,7 +169,8 @@ static int vqn_kdev_slot(struct vqn_kguest *g, u32 *slot)
 
 /*
  * A refused DEV_ADD gives back the id it reserved, and the allocation hint
- * as it was unless another add moved it on: a refusal changes nothing.
+ * back to that id unless another add moved it on: the next add gets the
+ * id this one would have had.
  */
 static void vqn_kdev_id_release(struct vqn_kguest *g, u32 id)
 {
@@ -222,6 +226,11 @@ int vqn_ioctl_dev_add(struct vqn_kguest *g, void *arg)
 		return ret;
 	}
 
+	/* A full guest is refused before anything is allocated for it. */
+	if (READ_ONCE(g->nr_devices) >= vqn_max_devices) {
+		ret = -EMFILE;
+		goto err_free;
+	}
 	/*
 	 * The id is reserved without the guest's lock ("DOC: Locking"): a
 	 * reserved entry reads as no device, and the store that fills it
@@ -240,7 +249,7 @@ int vqn_ioctl_dev_add(struct vqn_kguest *g, void *arg)
 	ret = xa_err(xa_store(&g->devs, id, d, GFP_NOWAIT));
 	if (WARN_ON_ONCE(ret))
 		goto err_unlock;
-	g->nr_devices++;
+	WRITE_ONCE(g->nr_devices, g->nr_devices + 1);
 	vqn_sm_dev_init(&g->sm, d, slot);
 	vqn_monitor_dev(g, d, true);
 	mutex_unlock(&g->lock);

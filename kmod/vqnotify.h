@@ -135,10 +135,12 @@
  * after it. The one user access under it, that of a queue call on a device
  * of up to 8 queues (vqn_ioctl.c), runs with page faults disabled and goes
  * the unlocked way when a page is not present. For the same reason nothing
- * charged to the tenant's memory cgroup is allocated under it: the tenant
- * can fill its cgroup, and every charge then reclaims there. DEV_ADD
- * reserves the device's id and grows the table of devices with the lock
- * dropped; messages to netlink listeners are not charged to the tenant.
+ * is allocated under it that may reclaim in the tenant's memory cgroup:
+ * the tenant can fill its cgroup, and every such charge then reclaims
+ * there. DEV_ADD reserves the device's id and grows the table of devices
+ * with the lock dropped; the event ring and the held results grow without
+ * waiting (GFP_NOWAIT, vqn_event.c); messages to netlink listeners are not
+ * charged to the tenant.
  *
  * What is read without the lock that protects its writes, and what makes
  * that safe:
@@ -164,6 +166,10 @@
  *   vqn_host_wait_lock (the promotion work and a closing guest do so
  *   without the guest's lock), read with READ_ONCE() under the guest's lock
  *   as a hint, then again under vqn_host_wait_lock before it counts.
+ * - vqn_kguest.nr_devices: written with WRITE_ONCE() under the guest's
+ *   lock, read with READ_ONCE() by DEV_ADD before it allocates, to refuse
+ *   a full guest early (EMFILE); read again under the lock before it
+ *   counts.
  * - vqn_kguest.ev_count: read with READ_ONCE() by read() and poll() to
  *   decide whether to sleep, and by a pusher (who holds the guest's lock,
  *   so the count can only have dropped) to decide whether to grow the ring;

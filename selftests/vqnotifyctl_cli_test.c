@@ -13,9 +13,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "libvqnotify.h"
@@ -297,6 +300,103 @@ TEST_F(tenants, metrics_stdout)
 }
 
 /* make demo: the per-queue tables, not only the summaries. */
+/*
+ * queue show and dev show are three dumps (queues, devices, guests): a
+ * guest and its device that come and go between them are shown whole or
+ * not at all, never without their names or transport ("?"). Two children
+ * on the other CPU keep rings going while the parent asks: one removes
+ * its guest's oldest device and adds a new one, the other closes its
+ * oldest guest and opens a new one with a device. This test's binary runs
+ * with no other guest, so every row is theirs.
+ */
+#define CHURN_RING	4
+
+static void churn_pin(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(1, &set);
+	sched_setaffinity(0, sizeof(set), &set);	/* one CPU: no matter */
+}
+
+static void churn_devs(void)
+{
+	uint32_t dev[CHURN_RING];
+	struct vqn_guest *g;
+	unsigned int i;
+
+	churn_pin();
+	if (vqn_open(&g, "churn-g"))
+		_exit(1);
+	for (i = 0; i < CHURN_RING; i++)
+		if (vqn_dev_add(g, VQNOTIFY_TRANSPORT_MMIO, 2, "churn", &dev[i]))
+			_exit(1);
+	for (i = 0;; i = (i + 1) % CHURN_RING) {
+		vqn_dev_remove(g, dev[i], NULL, 0);
+		if (vqn_dev_add(g, VQNOTIFY_TRANSPORT_MMIO, 2, "churn", &dev[i]))
+			_exit(1);
+	}
+}
+
+static void churn_guests(void)
+{
+	struct vqn_guest *g[CHURN_RING] = { NULL };
+	unsigned int i;
+	uint32_t dev;
+
+	churn_pin();
+	for (i = 0;; i = (i + 1) % CHURN_RING) {
+		if (g[i])
+			vqn_close(g[i]);
+		if (vqn_open(&g[i], "churn-h"))
+			_exit(1);
+		vqn_dev_add(g[i], VQNOTIFY_TRANSPORT_PIO, 1, "churn", &dev);
+	}
+}
+
+TEST(show_during_churn)
+{
+	static const char *const bad[] = {
+		"\"transport\":\"?\"", "\"dev\":\"\"", "\"name\":\"\"",
+		"\"guest\":\"\"",
+	};
+	unsigned int i, b, rows = 0;
+	const char *found = NULL;
+	pid_t pid[2];
+
+	if (!have_ctl() || !have_module())
+		SKIP(return, "no vqnotifyctl or module");
+	pid[0] = fork();
+	ASSERT_LE(0, pid[0]);
+	if (!pid[0])
+		churn_devs();
+	pid[1] = fork();
+	ASSERT_LE(0, pid[1]);
+	if (!pid[1])
+		churn_guests();
+	for (i = 0; i < 200 && !found; i++) {
+		struct run *r = RUN("-j", i % 2 ? "dev" : "queue", "show");
+
+		EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+		for (b = 0; b < sizeof(bad) / sizeof(bad[0]); b++)
+			if (has(r->out, bad[b]))
+				found = bad[b];
+		EXPECT_EQ(NULL, found)
+			TH_LOG("run %u: %s in %s", i, found, r->out);
+		rows += has(r->out, "\"churn\"");
+		free(r);
+	}
+	for (b = 0; b < 2; b++) {
+		kill(pid[b], SIGKILL);
+		waitpid(pid[b], NULL, 0);
+	}
+	/* The children's devices were caught in the dumps. */
+	EXPECT_LT(0U, rows);
+	ksft_print_msg("%u of %u runs showed the children's devices\n", rows,
+		       i);
+}
+
 TEST(demo)
 {
 	struct run *r;

@@ -226,6 +226,51 @@ static void shown_free(struct shown *o)
 	free(o->queues.v);
 }
 
+static bool guest_known(const struct vec *guests, uint32_t id)
+{
+	const struct nl_guest *g = guests->v;
+	size_t i;
+
+	for (i = 0; i < guests->nr; i++)
+		if (g[i].id == id)
+			return true;
+	return false;
+}
+
+static bool dev_known(const struct vec *devs, uint32_t guest, uint32_t id)
+{
+	const struct nl_dev *d = devs->v;
+	size_t i;
+
+	for (i = 0; i < devs->nr; i++)
+		if (d[i].guest_id == guest && d[i].id == id)
+			return true;
+	return false;
+}
+
+/*
+ * The dumps are three requests, the queues' first, then the devices',
+ * then the guests': everything shown existed from the first request it is
+ * in to the last. What went meanwhile (a device removed, a guest closed)
+ * is left out, instead of printed without its name or transport, and what
+ * came meanwhile is in no earlier dump, so never half-known.
+ */
+static void shown_prune(struct shown *o)
+{
+	struct nl_dev *d = o->devs.v;
+	struct nl_queue *q = o->queues.v;
+	size_t i, n = 0;
+
+	for (i = 0; i < o->devs.nr; i++)
+		if (guest_known(&o->guests, d[i].guest_id))
+			d[n++] = d[i];
+	o->devs.nr = n;
+	for (i = 0, n = 0; i < o->queues.nr; i++)
+		if (dev_known(&o->devs, q[i].guest_id, q[i].dev_id))
+			q[n++] = q[i];
+	o->queues.nr = n;
+}
+
 /*
  * dev show [GUEST_ID] (@nr_ids 1) and queue show [GUEST_ID [DEV_ID]]
  * (@nr_ids 2), up to the printing: the command line, then the guests, the
@@ -251,17 +296,18 @@ static int show_fetch(int argc, char **argv, void (*usage)(FILE *f),
 	if (ctl_nl_open(&n))
 		return EXIT_RUNTIME;
 	ret = check_exists(&n, id[0], id[1]);
-	if (!ret)
-		ret = dump_guests(&n, -1, &o->guests);
-	if (!ret)
-		ret = dump_devs(&n, id[0], &o->devs);
 	if (!ret && nr_ids == 2)
 		ret = dump_queues(&n, id[0], id[1], &o->queues);
+	if (!ret)
+		ret = dump_devs(&n, id[0], &o->devs);
+	if (!ret)
+		ret = dump_guests(&n, -1, &o->guests);
 	ctl_nl_close(&n);
 	if (ret) {
 		shown_free(o);
 		return fail(what, ret);
 	}
+	shown_prune(o);
 	return 0;
 }
 
