@@ -301,9 +301,10 @@ TEST_F(tenants, metrics_stdout)
 
 /* make demo: the per-queue tables, not only the summaries. */
 /*
- * queue show and dev show are three dumps (queues, devices, guests): a
- * guest and its device that come and go between them are shown whole or
- * not at all, never without their names or transport ("?"). Two children
+ * queue show, dev show and metrics are three dumps (queues, devices,
+ * guests): a guest and its device that come and go between them are shown
+ * whole or not at all, never without their names or transport ("?"), nor
+ * as a device of no queue. Two children
  * on the other CPU keep rings going while the parent asks: one removes
  * its guest's oldest device and adds a new one, the other closes its
  * oldest guest and opens a new one with a device. This test's binary runs
@@ -355,11 +356,51 @@ static void churn_guests(void)
 	}
 }
 
+/*
+ * What is wrong in the metrics of devices: a device without its guest's
+ * name, its own or its transport, or one counted with no queue (each
+ * device is three samples in a row, by state, which add up to its queue
+ * count). NULL when nothing is.
+ */
+static const char *churn_bad_metrics(const char *out)
+{
+	static const char prefix[] = "vqnotify_device_queues{";
+	const char *line, *end, *v;
+	unsigned long sum = 0;
+	unsigned int n = 0;
+
+	for (line = out; *line; line = *end ? end + 1 : end) {
+		end = strchrnul(line, '\n');
+		if (strncmp(line, prefix, sizeof(prefix) - 1))
+			continue;
+		if (memmem(line, end - line, "name=\"\"", 7))
+			return "name=\"\"";
+		if (memmem(line, end - line, "device=\"\"", 9))
+			return "device=\"\"";
+		if (memmem(line, end - line, "transport=\"?\"", 13))
+			return "transport=\"?\"";
+		v = memmem(line, end - line, "} ", 2);
+		if (!v)
+			return "a sample without a value";
+		sum += strtoul(v + 2, NULL, 10);
+		if (++n % 3)
+			continue;
+		if (!sum)
+			return "a device of no queue";
+		sum = 0;
+	}
+	return NULL;
+}
+
 TEST(show_during_churn)
 {
 	static const char *const bad[] = {
 		"\"transport\":\"?\"", "\"dev\":\"\"", "\"name\":\"\"",
 		"\"guest\":\"\"",
+	};
+	static const char *const cmd[][3] = {
+		{ "-j", "queue", "show" }, { "-j", "dev", "show" },
+		{ "metrics" },
 	};
 	unsigned int i, b, rows = 0;
 	const char *found = NULL;
@@ -375,16 +416,20 @@ TEST(show_during_churn)
 	ASSERT_LE(0, pid[1]);
 	if (!pid[1])
 		churn_guests();
-	for (i = 0; i < 200 && !found; i++) {
-		struct run *r = RUN("-j", i % 2 ? "dev" : "queue", "show");
+	for (i = 0; i < 300 && !found; i++) {
+		const char *const *c = cmd[i % 3];
+		struct run *r = c[1] ? RUN(c[0], c[1], c[2]) : RUN(c[0]);
 
 		EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
-		for (b = 0; b < sizeof(bad) / sizeof(bad[0]); b++)
+		if (!c[1])
+			found = churn_bad_metrics(r->out);
+		for (b = 0; c[1] && b < sizeof(bad) / sizeof(bad[0]); b++)
 			if (has(r->out, bad[b]))
 				found = bad[b];
 		EXPECT_EQ(NULL, found)
 			TH_LOG("run %u: %s in %s", i, found, r->out);
-		rows += has(r->out, "\"churn\"");
+		rows += has(r->out, "\"churn\"") ||
+			has(r->out, "device=\"churn\"");
 		free(r);
 	}
 	for (b = 0; b < 2; b++) {

@@ -114,17 +114,20 @@ static int snapshot_take(struct snapshot *s)
 	if (ctl_nl_open(&n))
 		return -ENOENT;
 	ret = get_config(&n, &s->c);
+	/* In this order, for dumps_prune() */
 	if (!ret)
-		ret = dump_guests(&n, -1, &s->guests);
+		ret = dump_queues(&n, -1, -1, &s->queues);
 	if (!ret)
 		ret = dump_devs(&n, -1, &s->devs);
 	if (!ret)
-		ret = dump_queues(&n, -1, -1, &s->queues);
+		ret = dump_guests(&n, -1, &s->guests);
 	if (!ret)
 		s->have_stats = !get_stats(&n, &s->st);
 	ctl_nl_close(&n);
 	if (ret)
 		snapshot_free(s);
+	else
+		dumps_prune(&s->guests, &s->devs, &s->queues);
 	return ret;
 }
 
@@ -295,13 +298,14 @@ static void write_devices(struct mw *w, struct snapshot *s)
 
 	family(w, "vqnotify_device_queues", "gauge",
 	       "Queues of the device, by state.");
-	for (i = 0; i < s->devs.nr; i++) {
+	/* Both sorted, every queue of a device shown (dumps_prune()). */
+	for (i = 0, j = 0; i < s->devs.nr; i++) {
 		uint64_t n[3] = { 0 };
 		unsigned int st;
 
-		for (j = 0; j < s->queues.nr; j++)
-			if (q[j].guest_id == d[i].guest_id &&
-			    q[j].dev_id == d[i].id && q[j].state < 3)
+		for (; j < s->queues.nr && q[j].guest_id == d[i].guest_id &&
+		       q[j].dev_id == d[i].id; j++)
+			if (q[j].state < 3)
 				n[q[j].state]++;
 		snprintf(gid, sizeof(gid), "%u", d[i].guest_id);
 		snprintf(did, sizeof(did), "%u", d[i].id);

@@ -322,6 +322,88 @@ int dump_queues(struct nl *n, int64_t guest, int64_t dev,
 	return nl_request(n, msg, cb_queue, out);
 }
 
+static int cmp_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+static int cmp_guest(const void *a, const void *b)
+{
+	return cmp_u32(((const struct nl_guest *)a)->id,
+		       ((const struct nl_guest *)b)->id);
+}
+
+/* Devices and queues by (guest, device): a queue's key is a device's. */
+static int cmp_dev(const void *a, const void *b)
+{
+	const struct nl_dev *x = a, *y = b;
+
+	return cmp_u32(x->guest_id, y->guest_id) ?: cmp_u32(x->id, y->id);
+}
+
+static int cmp_queue(const void *a, const void *b)
+{
+	const struct nl_queue *x = a, *y = b;
+
+	return cmp_u32(x->guest_id, y->guest_id) ?:
+	       cmp_u32(x->dev_id, y->dev_id) ?: cmp_u32(x->index, y->index);
+}
+
+static int cmp_queue_dev(const void *key, const void *elt)
+{
+	const struct nl_dev *d = key;
+	const struct nl_queue *q = elt;
+
+	return cmp_u32(d->guest_id, q->guest_id) ?: cmp_u32(d->id, q->dev_id);
+}
+
+static void vec_sort(struct vec *v, int (*cmp)(const void *, const void *))
+{
+	if (v->nr > 1)
+		qsort(v->v, v->nr, v->size, cmp);
+}
+
+static bool vec_has(const struct vec *v, const void *key,
+		    int (*cmp)(const void *, const void *))
+{
+	return v->nr && bsearch(key, v->v, v->nr, v->size, cmp);
+}
+
+/*
+ * Sorted (the kernel dumps in this order already), then merged: O(n log n)
+ * for a host of many guests.
+ */
+void dumps_prune(struct vec *guests, struct vec *devs, struct vec *queues)
+{
+	struct nl_dev *d = devs->v, key;
+	struct nl_guest gkey;
+	struct nl_queue *q;
+	size_t i, n = 0;
+
+	vec_sort(guests, cmp_guest);
+	vec_sort(devs, cmp_dev);
+	if (queues)
+		vec_sort(queues, cmp_queue);
+	for (i = 0; i < devs->nr; i++) {
+		gkey.id = d[i].guest_id;
+		if (!vec_has(guests, &gkey, cmp_guest) ||
+		    (queues && !vec_has(queues, &d[i], cmp_queue_dev)))
+			continue;
+		d[n++] = d[i];
+	}
+	devs->nr = n;
+	if (!queues)
+		return;
+	q = queues->v;
+	for (i = 0, n = 0; i < queues->nr; i++) {
+		key.guest_id = q[i].guest_id;
+		key.id = q[i].dev_id;
+		if (vec_has(devs, &key, cmp_dev))
+			q[n++] = q[i];
+	}
+	queues->nr = n;
+}
+
 int get_config(struct nl *n, struct nl_config *c)
 {
 	memset(c, 0, sizeof(*c));

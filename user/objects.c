@@ -226,58 +226,6 @@ static void shown_free(struct shown *o)
 	free(o->queues.v);
 }
 
-static bool guest_known(const struct vec *guests, uint32_t id)
-{
-	const struct nl_guest *g = guests->v;
-	size_t i;
-
-	for (i = 0; i < guests->nr; i++)
-		if (g[i].id == id)
-			return true;
-	return false;
-}
-
-static bool dev_known(const struct vec *devs, uint32_t guest, uint32_t id)
-{
-	const struct nl_dev *d = devs->v;
-	size_t i;
-
-	for (i = 0; i < devs->nr; i++)
-		if (d[i].guest_id == guest && d[i].id == id)
-			return true;
-	return false;
-}
-
-/*
- * The dumps are three requests, the queues' first, then the devices',
- * then the guests': everything shown existed from the first request it is
- * in to the last. What went meanwhile (a device removed, a guest closed)
- * is left out, instead of printed without its name or transport, and what
- * came meanwhile is in no earlier dump, so never half-known.
- */
-static void shown_prune(struct shown *o)
-{
-	struct nl_dev *d = o->devs.v;
-	struct nl_queue *q = o->queues.v;
-	size_t i, n = 0;
-
-	for (i = 0; i < o->devs.nr; i++)
-		if (guest_known(&o->guests, d[i].guest_id))
-			d[n++] = d[i];
-	o->devs.nr = n;
-	for (i = 0, n = 0; i < o->queues.nr; i++)
-		if (dev_known(&o->devs, q[i].guest_id, q[i].dev_id))
-			q[n++] = q[i];
-	o->queues.nr = n;
-}
-
-/*
- * dev show [GUEST_ID] (@nr_ids 1) and queue show [GUEST_ID [DEV_ID]]
- * (@nr_ids 2), up to the printing: the command line, then the guests, the
- * devices of the guest and, for queue show, the queues of the guest or
- * device into @o. Returns 0, -1 when "help" printed the usage, or an exit
- * code (@o freed).
- */
 static int show_fetch(int argc, char **argv, void (*usage)(FILE *f),
 		      int nr_ids, const char *what, struct shown *o)
 {
@@ -307,7 +255,7 @@ static int show_fetch(int argc, char **argv, void (*usage)(FILE *f),
 		shown_free(o);
 		return fail(what, ret);
 	}
-	shown_prune(o);
+	dumps_prune(&o->guests, &o->devs, nr_ids == 2 ? &o->queues : NULL);
 	return 0;
 }
 

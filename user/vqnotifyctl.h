@@ -169,6 +169,14 @@ void ctl_nl_close(struct nl *n);
 int dump_guests(struct nl *n, int64_t id, struct vec *out);
 int dump_devs(struct nl *n, int64_t guest, struct vec *out);
 int dump_queues(struct nl *n, int64_t guest, int64_t dev, struct vec *out);
+/*
+ * Dumps taken in the order queues (when @queues), devices, guests are
+ * made to agree: what went between two of them (a device removed, a
+ * guest closed) is left out, as is a device added after the queues' dump
+ * (it has none there), so no row lacks its guest's or device's name or
+ * its transport, and what came after the first is in no earlier dump.
+ */
+void dumps_prune(struct vec *guests, struct vec *devs, struct vec *queues);
 int get_config(struct nl *n, struct nl_config *c);
 /* -EOPNOTSUPP: a module without host-wide counters. */
 int get_stats(struct nl *n, struct nl_stats *st);
