@@ -125,9 +125,9 @@ int vqn_ioctl_guest_get(struct vqn_kguest *g, void *arg)
  * lists name a queue by its device's entry: struct vqn_vq is 16 bytes),
  * which grows by doubling from 8 entries; EMFILE when the guest has
  * max_devices devices. A bigger table is allocated with the guest's lock
- * dropped ("DOC: Locking": nothing charged to the tenant's memory cgroup is
- * allocated under it), then everything is looked at again: another call may
- * have added a device or grown the table meanwhile.
+ * dropped ("DOC: Locking": nothing that may reclaim in the tenant's memory
+ * cgroup is allocated under it), then everything is looked at again:
+ * another call may have added a device or grown the table meanwhile.
  */
 static int vqn_kdev_slot(struct vqn_kguest *g, u32 *slot)
 {

@@ -215,7 +215,7 @@ struct add_race {
 	int fd;
 	uint32_t max;
 	uint32_t *ids;
-	volatile uint32_t nr;
+	uint32_t nr;		/* under @lock */
 	const char *bad;
 	int bad_ret;
 	pthread_mutex_t lock;

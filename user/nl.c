@@ -370,8 +370,8 @@ static bool vec_has(const struct vec *v, const void *key,
 }
 
 /*
- * Sorted (the kernel dumps in this order already), then merged: O(n log n)
- * for a host of many guests.
+ * Sorted (the kernel dumps in this order already), then looked up by
+ * binary search: O(n log n) for a host of many guests.
  */
 void dumps_prune(struct vec *guests, struct vec *devs, struct vec *queues)
 {

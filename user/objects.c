@@ -226,6 +226,13 @@ static void shown_free(struct shown *o)
 	free(o->queues.v);
 }
 
+/*
+ * dev show [GUEST_ID] (@nr_ids 1) and queue show [GUEST_ID [DEV_ID]]
+ * (@nr_ids 2), up to the printing: the command line, then, for queue show,
+ * the queues of the guest or device, the devices of the guest and the
+ * guests into @o, in that order for dumps_prune(). Returns 0, -1 when
+ * "help" printed the usage, or an exit code (@o freed).
+ */
 static int show_fetch(int argc, char **argv, void (*usage)(FILE *f),
 		      int nr_ids, const char *what, struct shown *o)
 {
