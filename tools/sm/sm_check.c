@@ -96,15 +96,12 @@ static int check_queue(const struct sm_guest *g, const struct vqn_dev *d,
 		return broken(msg, len, "dev %u q %u: waiting with reason %s", d->id, q,
 			      sm_reason_name(vq->reason));
 	/*
-	 * The uAPI: NO_SLOT, HOST_CAP, LIMITED mean "waits for promotion",
-	 * and so does a preemption (p).
+	 * The uAPI: NO_SLOT, HOST_CAP, QUOTA, LIMITED mean "waits for
+	 * promotion", and so does a preemption (p): the same reasons as
+	 * above, both ways.
 	 */
 	if (!waiting && vq->state == VQNOTIFY_VQ_DEASSIGNED &&
-	    (vq->reason == VQNOTIFY_REASON_NO_SLOT ||
-	     vq->reason == VQNOTIFY_REASON_HOST_CAP ||
-	     vq->reason == VQNOTIFY_REASON_LIMITED ||
-	     vq->reason == VQNOTIFY_REASON_PREEMPT_VHOST ||
-	     vq->reason == VQNOTIFY_REASON_PREEMPT_BUDGET))
+	    reason_waits(vq->reason))
 		return broken(msg, len, "dev %u q %u: reason %s but not waiting", d->id, q,
 			      sm_reason_name(vq->reason));
 	return 0;
