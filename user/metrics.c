@@ -133,13 +133,9 @@ static int snapshot_take(struct snapshot *s)
 
 static const char *guest_name(struct snapshot *s, uint32_t id)
 {
-	struct nl_guest *g = s->guests.v;
-	size_t i;
+	const struct nl_guest *g = find_guest(&s->guests, id);
 
-	for (i = 0; i < s->guests.nr; i++)
-		if (g[i].id == id)
-			return g[i].name;
-	return "";
+	return g ? g->name : "";
 }
 
 static void write_host(struct mw *w, struct snapshot *s)

@@ -363,10 +363,25 @@ static void vec_sort(struct vec *v, int (*cmp)(const void *, const void *))
 		qsort(v->v, v->nr, v->size, cmp);
 }
 
-static bool vec_has(const struct vec *v, const void *key,
-		    int (*cmp)(const void *, const void *))
+static void *vec_find(const struct vec *v, const void *key,
+		      int (*cmp)(const void *, const void *))
 {
-	return v->nr && bsearch(key, v->v, v->nr, v->size, cmp);
+	return v->nr ? bsearch(key, v->v, v->nr, v->size, cmp) : NULL;
+}
+
+const struct nl_guest *find_guest(const struct vec *guests, uint32_t id)
+{
+	struct nl_guest key = { .id = id };
+
+	return vec_find(guests, &key, cmp_guest);
+}
+
+const struct nl_dev *find_dev(const struct vec *devs, uint32_t guest,
+			      uint32_t id)
+{
+	struct nl_dev key = { .guest_id = guest, .id = id };
+
+	return vec_find(devs, &key, cmp_dev);
 }
 
 /*
@@ -375,8 +390,7 @@ static bool vec_has(const struct vec *v, const void *key,
  */
 void dumps_prune(struct vec *guests, struct vec *devs, struct vec *queues)
 {
-	struct nl_dev *d = devs->v, key;
-	struct nl_guest gkey;
+	struct nl_dev *d = devs->v;
 	struct nl_queue *q;
 	size_t i, n = 0;
 
@@ -385,9 +399,8 @@ void dumps_prune(struct vec *guests, struct vec *devs, struct vec *queues)
 	if (queues)
 		vec_sort(queues, cmp_queue);
 	for (i = 0; i < devs->nr; i++) {
-		gkey.id = d[i].guest_id;
-		if (!vec_has(guests, &gkey, cmp_guest) ||
-		    (queues && !vec_has(queues, &d[i], cmp_queue_dev)))
+		if (!find_guest(guests, d[i].guest_id) ||
+		    (queues && !vec_find(queues, &d[i], cmp_queue_dev)))
 			continue;
 		d[n++] = d[i];
 	}
@@ -395,12 +408,9 @@ void dumps_prune(struct vec *guests, struct vec *devs, struct vec *queues)
 	if (!queues)
 		return;
 	q = queues->v;
-	for (i = 0, n = 0; i < queues->nr; i++) {
-		key.guest_id = q[i].guest_id;
-		key.id = q[i].dev_id;
-		if (vec_has(devs, &key, cmp_dev))
+	for (i = 0, n = 0; i < queues->nr; i++)
+		if (find_dev(devs, q[i].guest_id, q[i].dev_id))
 			q[n++] = q[i];
-	}
 	queues->nr = n;
 }
 

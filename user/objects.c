@@ -16,31 +16,21 @@
 
 #include "vqnotifyctl.h"
 
-static const char *guest_name_of(struct vec *guests, uint32_t id)
+/* Lookups in the dumps of show_fetch() (sorted by dumps_prune()) */
+static const char *guest_name_of(const struct vec *guests, uint32_t id)
 {
-	struct nl_guest *g = guests->v;
-	size_t i;
+	const struct nl_guest *g = find_guest(guests, id);
 
-	for (i = 0; i < guests->nr; i++)
-		if (g[i].id == id)
-			return g[i].name;
-	return "";
+	return g ? g->name : "";
 }
 
-static const char *dev_name_of(struct vec *devs, uint32_t guest, uint32_t id,
-				uint32_t *transport)
+static const char *dev_name_of(const struct vec *devs, uint32_t guest,
+			       uint32_t id, uint32_t *transport)
 {
-	struct nl_dev *d = devs->v;
-	size_t i;
+	const struct nl_dev *d = find_dev(devs, guest, id);
 
-	for (i = 0; i < devs->nr; i++) {
-		if (d[i].guest_id == guest && d[i].id == id) {
-			*transport = d[i].transport;
-			return d[i].name;
-		}
-	}
-	*transport = 0;
-	return "";
+	*transport = d ? d->transport : 0;
+	return d ? d->name : "";
 }
 
 /* guest */
