@@ -17,6 +17,7 @@
 #include <linux/kvm.h>
 
 #include "vqn_lib_utils.h"
+#include "vqn_api1_wrap.h"
 
 #define NQ		4
 #define MAX_Q		8
@@ -161,6 +162,7 @@ FIXTURE_TEARDOWN(kvm)
 {
 	int d, q;
 
+	vqn_api1 = false;
 	vqn_close(self->g);
 	for (d = 0; d < 2; d++)
 		for (q = 0; q < (int)self->nq[d]; q++)
@@ -545,6 +547,104 @@ TEST_F(kvm, kvm_refused_on_acquire)
 	EXPECT_EQ(1u, count_of(self->g, VQNOTIFY_LABEL_X));
 	EXPECT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][2], foreign, true));
 	EXPECT_ADMIN_VIEW(0);
+	close(foreign);
+}
+
+/*
+ * The fixture's guest and device 0 again, on an API 1 module (no
+ * per-queue calls): a queue KVM refuses is left out by restarting the
+ * device, DRIVER_OK cleared (s) and set again (b).
+ */
+static void reopen_api1(struct __test_metadata *_metadata,
+			FIXTURE_DATA(kvm) *self, bool pio)
+{
+	struct vqnotify_info info;
+	uint32_t q;
+
+	vqn_close(self->g);
+	for (q = 0; q < self->nq[0]; q++)
+		close(self->n[0][q].fd);
+	self->nq[0] = 0;
+	vqn_api1 = true;
+	ASSERT_EQ(0, vqn_open(&self->g, "kvmtest-api1"));
+	ASSERT_EQ(0, vqn_get_info(self->g, &info));
+	ASSERT_EQ(1u, info.api_version);
+	ASSERT_EQ(0, vqn_kvm_attach(self->g, self->vm));
+	add_bound_dev(_metadata, self, pio, 0, NQ);
+}
+
+/*
+ * API 1: KVM refuses queue 1 at DRIVER_OK. The device is restarted
+ * without it: one (s), the others' slots given again (b), queue 1
+ * DEASSIGNED and no longer initialised, the process goes on.
+ */
+TEST_F(kvm, api1_refused_restarts_device)
+{
+	int foreign = eventfd(0, EFD_CLOEXEC);
+	struct vqnotify_guest_info gi;
+	struct vqnotify_dev_get dg;
+	struct vqnotify_vq_info vi[MAX_Q];
+	int i;
+
+	reopen_api1(_metadata, self, variant->pio);
+	ASSERT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, false));
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL,
+				     self->res, MAX_Q));
+	ASSERT_EQ(NQ, vqn_dev_get(self->g, self->dev[0], &dg, vi, MAX_Q));
+	EXPECT_EQ((uint32_t)STATUS_OK, dg.status);
+	for (i = 0; i < NQ; i++) {
+		if (i == 1) {
+			EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, vi[i].state);
+			EXPECT_FALSE(!!(vi[i].flags & VQNOTIFY_VQ_INITIALISED));
+			continue;
+		}
+		EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, vi[i].state) TH_LOG("q%d", i);
+		EXPECT_EQ(VQNOTIFY_LABEL_B, vi[i].label) TH_LOG("q%d", i);
+	}
+	ASSERT_EQ(0, vqn_guest_get(self->g, &gi));
+	EXPECT_EQ(3u, gi.used);
+	/* (s) of the four (b) gave, then (b) again for three. */
+	EXPECT_EQ(4u, gi.counts[VQNOTIFY_LABEL_S]);
+	EXPECT_EQ(7u, gi.counts[VQNOTIFY_LABEL_B]);
+	EXPECT_EQ(0u, gi.counts[VQNOTIFY_LABEL_G]);
+	EXPECT_EQ(0u, gi.counts[VQNOTIFY_LABEL_X]);
+	EXPECT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, true));
+	EXPECT_EXACT(0);
+	close(foreign);
+}
+
+/*
+ * API 1, a device whose status is DRIVER_OK alone: clearing DRIVER_OK
+ * leaves 0, a reset (g). The restart must stop the device's ioeventfds
+ * (s) all the same, leaving vhost's queue with vhost.
+ */
+TEST_F(kvm, api1_refused_driver_ok_alone_keeps_vhost)
+{
+	int foreign = eventfd(0, EFD_CLOEXEC);
+	struct vqnotify_guest_info gi;
+	struct vqnotify_dev_get dg;
+	struct vqnotify_vq_info vi[MAX_Q];
+
+	reopen_api1(_metadata, self, variant->pio);
+	ASSERT_EQ(0, vqn_host_notifier(self->g, self->dev[0], 3, true, NULL));
+	ASSERT_EQ(VQNOTIFY_VQ_OFFLIMITS, state_of(self->g, self->dev[0], 3));
+	ASSERT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, false));
+	ASSERT_LE(0, vqn_set_status(self->g, self->dev[0],
+				    VQNOTIFY_STATUS_DRIVER_OK, NULL, self->res,
+				    MAX_Q));
+	ASSERT_EQ(NQ, vqn_dev_get(self->g, self->dev[0], &dg, vi, MAX_Q));
+	EXPECT_EQ((uint32_t)VQNOTIFY_STATUS_DRIVER_OK, dg.status);
+	EXPECT_EQ(VQNOTIFY_VQ_OFFLIMITS, vi[3].state)
+		TH_LOG("vhost's queue %s, label %u",
+		       vqn_state_name(vi[3].state), vi[3].label);
+	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, vi[1].state);
+	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, vi[0].state);
+	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, vi[2].state);
+	ASSERT_EQ(0, vqn_guest_get(self->g, &gi));
+	EXPECT_EQ(0u, gi.counts[VQNOTIFY_LABEL_G]);
+	EXPECT_EQ(3u, gi.used);
+	EXPECT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, true));
+	EXPECT_EXACT(0);
 	close(foreign);
 }
 

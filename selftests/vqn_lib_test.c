@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "vqn_lib_utils.h"
+#include "vqn_api1_wrap.h"
 
 #define NQ		4
 
@@ -31,44 +32,6 @@ void __wrap_free(void *p)
 	if (p)
 		memset(p, 0x5a, malloc_usable_size(p));
 	__real_free(p);
-}
-
-/*
- * An API 1 module, as the library sees it (lib_api1): GET_INFO offers no
- * feature of API 2, and GUEST_GET and DEV_GET write back no more than API
- * 1's structs. The library is linked in (libvqnotify.a) with
- * -Wl,--wrap=ioctl.
- */
-static bool lib_api1;
-
-int __real_ioctl(int fd, unsigned long req, void *arg);
-int __wrap_ioctl(int fd, unsigned long req, void *arg);
-
-int __wrap_ioctl(int fd, unsigned long req, void *arg)
-{
-	int ret = __real_ioctl(fd, req, arg);
-	size_t from = 0, to = 0;
-
-	if (!lib_api1 || ret)
-		return ret;
-	switch (req) {
-	case VQNOTIFY_GET_INFO:
-		((struct vqnotify_info *)arg)->api_version = 1;
-		((struct vqnotify_info *)arg)->features &=
-			VQNOTIFY_FEATURE_SAVE_LOAD | VQNOTIFY_FEATURE_NETLINK;
-		break;
-	case VQNOTIFY_GUEST_GET:
-		from = VQNOTIFY_GUEST_INFO_SIZE_VER1;
-		to = ((struct vqnotify_guest_info *)arg)->size;
-		break;
-	case VQNOTIFY_DEV_GET:
-		from = VQNOTIFY_DEV_GET_SIZE_VER1;
-		to = ((struct vqnotify_dev_get *)arg)->size;
-		break;
-	}
-	if (to > from)
-		memset((char *)arg + from, 0, to - from);
-	return ret;
 }
 
 static bool have_module(void)
@@ -571,19 +534,19 @@ TEST_F(lib, api1_module_names_from_labels)
 	struct vqn_guest *g;
 	uint32_t dev;
 
-	lib_api1 = true;
+	vqn_api1 = true;
 	ASSERT_EQ(0, vqn_open(&g, "api1-guest"));
-	lib_api1 = false;
+	vqn_api1 = false;
 	ASSERT_EQ(0, vqn_dev_add(g, VQNOTIFY_TRANSPORT_MMIO, NQ, "api1-blk",
 				 &dev));
-	lib_api1 = true;
+	vqn_api1 = true;
 	EXPECT_EQ(0, vqn_guest_get(g, &gi));
 	EXPECT_STREQ("api1-guest", gi.label);
 	EXPECT_STREQ("api1-guest", gi.name);
 	EXPECT_EQ(NQ, vqn_dev_get(g, dev, &dg, vi, NQ));
 	EXPECT_STREQ("api1-blk", dg.label);
 	EXPECT_STREQ("api1-blk", dg.name);
-	lib_api1 = false;
+	vqn_api1 = false;
 	vqn_close(g);
 }
 

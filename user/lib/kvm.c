@@ -37,6 +37,9 @@ _Static_assert(VQN_KVM_DATAMATCH == KVM_IOEVENTFD_FLAG_DATAMATCH, "flags");
 _Static_assert(VQN_KVM_PIO == KVM_IOEVENTFD_FLAG_PIO, "flags");
 _Static_assert(VQN_KVM_CCW == KVM_IOEVENTFD_FLAG_VIRTIO_CCW_NOTIFY, "flags");
 
+/* VIRTIO_CONFIG_S_ACKNOWLEDGE */
+#define VIRTIO_STATUS_ACKNOWLEDGE	0x01
+
 static int vqn_kvm_ioeventfd(int vm_fd, const struct vqn_kvm_notify *n,
 			     bool assign)
 {
@@ -128,6 +131,18 @@ out:
 	return ret < 0 ? ret : 0;
 }
 
+/*
+ * The status that stops the device's ioeventfds (s) and keeps the rest:
+ * @status without DRIVER_OK. A status of DRIVER_OK alone would leave 0,
+ * a reset (g), which would also take vhost's queues and every queue's
+ * initialised flag; virtio's ACKNOWLEDGE stands in for it.
+ */
+static uint32_t stopped_status(uint32_t status)
+{
+	status &= ~VQNOTIFY_STATUS_DRIVER_OK;
+	return status ? status : VIRTIO_STATUS_ACKNOWLEDGE;
+}
+
 /* Restart one device without its refused queues; see the top comment. */
 static int fallback_dev(struct vqn_guest *g, struct vqn_view_dev *d)
 {
@@ -159,8 +174,7 @@ static int fallback_dev(struct vqn_guest *g, struct vqn_view_dev *d)
 			if (vi[i].flags & VQNOTIFY_VQ_INITIALISED &&
 			    !d->q[i].refused)
 				ready[i / 64] |= 1ULL << (i % 64);
-		ret = vqn_raw_set_status(g, d, dg.status &
-					 ~VQNOTIFY_STATUS_DRIVER_OK,
+		ret = vqn_raw_set_status(g, d, stopped_status(dg.status),
 					 NULL, NULL, 0);
 		if (ret < 0)
 			goto out;

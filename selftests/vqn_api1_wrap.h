@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * An API 1 module, as libvqnotify sees it while vqn_api1 is set: GET_INFO
+ * offers no feature of API 2 (no per-queue calls, no names, no run state),
+ * and GUEST_GET and DEV_GET write back no more than API 1's structs. For
+ * the tests that link the library in (libvqnotify.a) with
+ * -Wl,--wrap=ioctl (selftests/Makefile); the library reads the features
+ * once, in vqn_open().
+ */
+#ifndef VQN_API1_WRAP_H
+#define VQN_API1_WRAP_H
+
+#include <stdbool.h>
+#include <string.h>
+
+#include <linux/vqnotify.h>
+
+static bool vqn_api1;
+
+int __real_ioctl(int fd, unsigned long req, void *arg);
+int __wrap_ioctl(int fd, unsigned long req, void *arg);
+
+int __wrap_ioctl(int fd, unsigned long req, void *arg)
+{
+	int ret = __real_ioctl(fd, req, arg);
+	size_t from = 0, to = 0;
+
+	if (!vqn_api1 || ret)
+		return ret;
+	switch (req) {
+	case VQNOTIFY_GET_INFO:
+		((struct vqnotify_info *)arg)->api_version = 1;
+		((struct vqnotify_info *)arg)->features &=
+			VQNOTIFY_FEATURE_SAVE_LOAD | VQNOTIFY_FEATURE_NETLINK;
+		break;
+	case VQNOTIFY_GUEST_GET:
+		from = VQNOTIFY_GUEST_INFO_SIZE_VER1;
+		to = ((struct vqnotify_guest_info *)arg)->size;
+		break;
+	case VQNOTIFY_DEV_GET:
+		from = VQNOTIFY_DEV_GET_SIZE_VER1;
+		to = ((struct vqnotify_dev_get *)arg)->size;
+		break;
+	}
+	if (to > from)
+		memset((char *)arg + from, 0, to - from);
+	return ret;
+}
+
+#endif /* VQN_API1_WRAP_H */
