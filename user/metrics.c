@@ -7,13 +7,12 @@
  *
  * The HTTP server is deliberately small and dependency-free (Debian has
  * libmicrohttpd and libprom, but one static binary that answers one GET
- * does not need them): one connection at a time, which has REQ_TIMEOUT_MS
- * from its accept() for its request (of at most REQ_MAX bytes), and as
- * long for the whole of its answer once made (a client that reads its
- * answer slowly is given up on then, not held for as long as it keeps
- * reading), GET and HEAD of /metrics only, and every answer closes the
- * connection. What it shows is what netlink
- * shows the caller: run it as root (CAP_NET_ADMIN) to see every guest.
+ * does not need them): up to MAX_CONNS connections in one poll() loop
+ * (serve()), each with REQ_TIMEOUT_MS from its accept() for its request
+ * (of at most REQ_MAX bytes) and as long for its answer, GET and HEAD of
+ * /metrics only, and every answer closes the connection. What it shows is
+ * what netlink shows the caller: run it as root (CAP_NET_ADMIN) to see
+ * every guest.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -46,9 +45,9 @@ void metrics_usage(FILE *f)
 		"in the Prometheus text format (default; for node_exporter's\n"
 		"textfile collector: redirect to a *.prom file) or OpenMetrics.\n"
 		"listen: serve GET /metrics over HTTP on ADDR:PORT (numeric,\n"
-		"IPv6 in brackets: [::1]:9617), one connection at a time, in\n"
+		"IPv6 in brackets: [::1]:9617), 16 connections at a time, in\n"
 		"OpenMetrics when the scraper accepts it; count: exit after N\n"
-		"requests. Run as root to see every guest. Metric names are in\n"
+		"answers. Run as root to see every guest. Metric names are in\n"
 		"Documentation/admin-guide.rst.\n", prog, prog);
 }
 
@@ -388,104 +387,80 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss,
 }
 
 /*
- * The start of the deadline of the connection being served: its accept()
- * for the request, the start of the answer for the answer.
+ * The server keeps up to MAX_CONNS connections in one poll() loop, so that
+ * a client that says nothing, or reads its answer slowly, delays no other.
+ * Each has REQ_TIMEOUT_MS from its accept() for its request head, and as
+ * long from the answer's making for the answer (a client that reads it
+ * slowly is given up on then, not held for as long as it keeps reading).
+ * A connection is read as soon as it is accepted: a scraper's request is
+ * usually there already, and answered at once. When every place is taken,
+ * a new connection takes the place of the oldest one still waiting for
+ * its request, else of the oldest answer: connections a local user holds
+ * open cannot keep a scrape out.
  */
-static struct timespec conn_t0;
+#define MAX_CONNS	16
 
-/* Milliseconds left of the current REQ_TIMEOUT_MS (<= 0: none). */
-static long conn_left(void)
+struct conn {
+	int fd;			/* -1: a free place */
+	struct timespec t0;	/* the deadline's start */
+	size_t len;		/* of the request head read so far */
+	char *out;		/* the answer, once made */
+	size_t out_len, out_off;
+	char req[REQ_MAX + 1];
+};
+
+/* Milliseconds left of @c's REQ_TIMEOUT_MS at @now (<= 0: none). */
+static long conn_left(const struct conn *c, const struct timespec *now)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return REQ_TIMEOUT_MS - ((now.tv_sec - conn_t0.tv_sec) * 1000 +
-				 (now.tv_nsec - conn_t0.tv_nsec) / 1000000);
+	return REQ_TIMEOUT_MS - ((now->tv_sec - c->t0.tv_sec) * 1000 +
+				 (now->tv_nsec - c->t0.tv_nsec) / 1000000);
 }
 
-/*
- * Within the connection's deadline: SO_SNDTIMEO would bound each send(),
- * and a client reading a byte now and then would hold the server forever.
- */
-static void send_all(int fd, const char *buf, size_t len)
+static void conn_close(struct conn *c)
 {
-	while (len) {
-		struct pollfd p = { .fd = fd, .events = POLLOUT };
-		long left = conn_left();
-		ssize_t n;
-
-		if (left <= 0 || poll(&p, 1, left) <= 0)
-			return;
-		n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (n <= 0)
-			return;
-		buf += n;
-		len -= n;
-	}
+	shutdown(c->fd, SHUT_WR);
+	close(c->fd);
+	free(c->out);
+	c->fd = -1;
+	c->out = NULL;
 }
 
-static void respond(int fd, const char *status, const char *type,
+/* The answer, into @c->out; sent by conn_send(). */
+static void respond(struct conn *c, const char *status, const char *type,
 		    const char *extra, const char *body, size_t len, bool head)
 {
-	char hdr[512];
-	int n;
+	FILE *f = open_memstream(&c->out, &c->out_len);
 
-	n = snprintf(hdr, sizeof(hdr),
-		     "HTTP/1.1 %s\r\nContent-Type: %s\r\n%s"
-		     "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-		     status, type, extra, len);
+	if (!f) {
+		c->out = NULL;
+		c->out_len = 0;
+	} else {
+		fprintf(f, "HTTP/1.1 %s\r\nContent-Type: %s\r\n%s"
+			"Content-Length: %zu\r\nConnection: close\r\n\r\n",
+			status, type, extra, len);
+		if (!head)
+			fwrite(body, 1, len, f);
+		if (fclose(f)) {
+			free(c->out);
+			c->out = NULL;
+			c->out_len = 0;
+		}
+	}
+	c->out_off = 0;
 	/* The whole answer in REQ_TIMEOUT_MS, however long it took to make. */
-	clock_gettime(CLOCK_MONOTONIC, &conn_t0);
-	send_all(fd, hdr, n);
-	if (!head)
-		send_all(fd, body, len);
+	clock_gettime(CLOCK_MONOTONIC, &c->t0);
 }
 
 /* An error answer; to a HEAD request (@head), without its body. */
-static void error_page(int fd, const char *status, const char *extra,
+static void error_page(struct conn *c, const char *status, const char *extra,
 		       bool head)
 {
 	char body[128];
 
 	snprintf(body, sizeof(body), "%s\n", status);
-	respond(fd, status, "text/plain; charset=utf-8", extra, body,
+	respond(c, status, "text/plain; charset=utf-8", extra, body,
 		strlen(body), head);
 }
-
-/*
- * Read the request head (up to the blank line) within the deadline:
- * its length, or -1 (timed out, closed, or REQ_MAX reached: *@big).
- */
-static ssize_t read_request(int fd, char *buf, bool *big)
-{
-	size_t len = 0;
-
-	*big = false;
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		long left = conn_left();
-		ssize_t n;
-
-		if (left <= 0 || poll(&p, 1, left) <= 0)
-			return -1;
-		n = recv(fd, buf + len, REQ_MAX - len, MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (n <= 0)
-			return -1;
-		len += n;
-		buf[len] = '\0';
-		if (strstr(buf, "\r\n\r\n") || strstr(buf, "\n\n"))
-			return len;
-		if (len == REQ_MAX) {
-			*big = true;
-			return -1;
-		}
-	}
-}
-
 /*
  * "METHOD /target HTTP/1.x" and the end of the line, or -1. The method is
  * upper-case letters, the target a path without spaces or controls.
@@ -528,62 +503,169 @@ static bool wants_openmetrics(const char *req)
 	return false;
 }
 
-static void serve_one(int fd)
+/* The answer to the request head in @c->req. */
+static void answer(struct conn *c)
 {
-	char req[REQ_MAX + 1], method[8], target[256];
+	char method[8], target[256];
 	char *body = NULL;
 	size_t len = 0;
-	bool big, head, om;
+	bool head, om;
 	FILE *f;
 	int ret;
 
-	if (read_request(fd, req, &big) < 0) {
-		if (big)
-			error_page(fd, "431 Request Header Fields Too Large",
-				   "", false);
-		return;
-	}
-	if (parse_request_line(req, method, target)) {
-		error_page(fd, "400 Bad Request", "", false);
+	if (parse_request_line(c->req, method, target)) {
+		error_page(c, "400 Bad Request", "", false);
 		return;
 	}
 	head = !strcmp(method, "HEAD");
 	if (!head && strcmp(method, "GET")) {
-		error_page(fd, "405 Method Not Allowed", "Allow: GET, HEAD\r\n",
+		error_page(c, "405 Method Not Allowed", "Allow: GET, HEAD\r\n",
 			   false);
 		return;
 	}
 	if (strcmp(target, "/metrics") && strncmp(target, "/metrics?", 9)) {
-		error_page(fd, "404 Not Found", "", head);
+		error_page(c, "404 Not Found", "", head);
 		return;
 	}
-	om = wants_openmetrics(req);
+	om = wants_openmetrics(c->req);
 	f = open_memstream(&body, &len);
 	if (!f) {
-		error_page(fd, "500 Internal Server Error", "", head);
+		error_page(c, "500 Internal Server Error", "", head);
 		return;
 	}
 	ret = write_metrics(f, om);
 	fclose(f);
 	if (ret)
-		error_page(fd, "503 Service Unavailable", "", head);
+		error_page(c, "503 Service Unavailable", "", head);
 	else
-		respond(fd, "200 OK", om ? CT_OPENMETRICS : CT_PROMETHEUS, "",
+		respond(c, "200 OK", om ? CT_OPENMETRICS : CT_PROMETHEUS, "",
 			body, len, head);
 	free(body);
+}
+
+/*
+ * Send what the socket takes of the answer. 1: all of it is sent, or the
+ * connection is done for; 0: more to send.
+ */
+static int conn_send(struct conn *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off,
+				 c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n <= 0)
+			return 1;
+		c->out_off += n;
+	}
+	return 1;
+}
+
+/*
+ * Read what came of the request head; answer it once whole. 1: the
+ * connection is done for (answered, closed by the client, or failed);
+ * 0: more to read or to send.
+ */
+static int conn_recv(struct conn *c)
+{
+	for (;;) {
+		ssize_t n = recv(c->fd, c->req + c->len, REQ_MAX - c->len,
+				 MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n <= 0)
+			return 1;
+		c->len += n;
+		c->req[c->len] = '\0';
+		if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
+			break;
+		if (c->len == REQ_MAX) {
+			error_page(c, "431 Request Header Fields Too Large",
+				   "", false);
+			return conn_send(c);
+		}
+	}
+	answer(c);
+	return conn_send(c);
+}
+
+/* A place for a new connection: a free one, or the one to give up. */
+static struct conn *conn_place(struct conn *conns)
+{
+	struct conn *victim = NULL;
+	int i;
+
+	for (i = 0; i < MAX_CONNS; i++) {
+		struct conn *c = &conns[i];
+
+		if (c->fd < 0)
+			return c;
+		/* Waiting for its request first, then the oldest. */
+		if (!victim || (!c->out && victim->out) ||
+		    (!c->out == !victim->out &&
+		     (c->t0.tv_sec < victim->t0.tv_sec ||
+		      (c->t0.tv_sec == victim->t0.tv_sec &&
+		       c->t0.tv_nsec < victim->t0.tv_nsec))))
+			victim = c;
+	}
+	conn_close(victim);
+	return victim;
+}
+
+/*
+ * Accept what waits on @lfd, as many as there are places at most (a
+ * client connecting without end keeps no other waiting); the number of
+ * answers made at once.
+ */
+static uint32_t conn_accept(int lfd, struct conn *conns)
+{
+	uint32_t answered = 0;
+	int fd, n;
+
+	for (n = 0; n < MAX_CONNS &&
+	     (fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0; n++) {
+		struct conn *c = conn_place(conns);
+
+		c->fd = fd;
+		c->len = 0;
+		c->req[0] = '\0';
+		clock_gettime(CLOCK_MONOTONIC, &c->t0);
+		if (conn_recv(c)) {
+			answered += !!c->out;
+			conn_close(c);
+		}
+	}
+	return answered;
 }
 
 static int serve(const char *addr, uint32_t count)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
+	struct pollfd p[MAX_CONNS + 1];
 	struct sockaddr_storage ss;
+	struct conn *conns;
 	socklen_t len;
-	int one = 1, fd, ret = EXIT_OK;
+	int one = 1, fd, i, ret = EXIT_OK;
+	uint32_t answered = 0;
 
 	if (parse_listen(addr, &ss, &len))
 		return usage_error(metrics_usage,
 				   "metrics: bad listen address '%s' (ADDR:PORT)",
 				   addr);
+	conns = calloc(MAX_CONNS, sizeof(*conns));
+	if (!conns) {
+		err_msg("metrics: %s", strerror(ENOMEM));
+		return EXIT_RUNTIME;
+	}
+	for (i = 0; i < MAX_CONNS; i++)
+		conns[i].fd = -1;
 	/* Non-blocking: a client gone between poll() and accept() blocks no one. */
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0 ||
@@ -592,34 +674,61 @@ static int serve(const char *addr, uint32_t count)
 		err_msg("metrics: listen on %s: %s", addr, strerror(errno));
 		if (fd >= 0)
 			close(fd);
+		free(conns);
 		return EXIT_RUNTIME;
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	fprintf(stderr, "%s: serving /metrics on %s\n", prog, addr);
-	while (!stop) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int c;
+	while (!stop && (!count || answered < count)) {
+		struct timespec now;
+		long timeout = -1;
 
-		if (poll(&p, 1, -1) < 0) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		p[0] = (struct pollfd){ .fd = fd, .events = POLLIN };
+		for (i = 0; i < MAX_CONNS; i++) {
+			struct conn *c = &conns[i];
+			long left;
+
+			p[i + 1] = (struct pollfd){ .fd = -1 };
+			if (c->fd < 0)
+				continue;
+			left = conn_left(c, &now);
+			if (left <= 0) {
+				conn_close(c);
+				continue;
+			}
+			if (timeout < 0 || left < timeout)
+				timeout = left;
+			p[i + 1].fd = c->fd;
+			p[i + 1].events = c->out ? POLLOUT : POLLIN;
+		}
+		if (poll(p, MAX_CONNS + 1, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			err_msg("metrics: poll: %s", strerror(errno));
 			ret = EXIT_RUNTIME;
 			break;
 		}
-		c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
-		if (c < 0)
-			continue;
-		/* The request: REQ_TIMEOUT_MS from now, all told. */
-		clock_gettime(CLOCK_MONOTONIC, &conn_t0);
-		serve_one(c);
-		shutdown(c, SHUT_WR);
-		close(c);
-		if (count && !--count)
-			break;
+		for (i = 0; i < MAX_CONNS; i++) {
+			struct conn *c = &conns[i];
+			bool had_answer = c->out;
+
+			if (p[i + 1].fd < 0 || !p[i + 1].revents)
+				continue;
+			if (had_answer ? conn_send(c) : conn_recv(c)) {
+				answered += !!c->out;
+				conn_close(c);
+			}
+		}
+		if (p[0].revents)
+			answered += conn_accept(fd, conns);
 	}
+	for (i = 0; i < MAX_CONNS; i++)
+		if (conns[i].fd >= 0)
+			conn_close(&conns[i]);
+	free(conns);
 	close(fd);
 	return ret;
 }
