@@ -650,6 +650,7 @@ static int serve(const char *addr, uint32_t count)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct pollfd p[MAX_CONNS + 1];
 	struct sockaddr_storage ss;
+	sigset_t block, waiting;
 	struct conn *conns;
 	socklen_t len;
 	int one = 1, fd, i, ret = EXIT_OK;
@@ -680,9 +681,17 @@ static int serve(const char *addr, uint32_t count)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * SIGINT and SIGTERM only while waiting in ppoll(): one that came
+	 * between the check of stop and the wait would be slept through.
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &waiting);
 	fprintf(stderr, "%s: serving /metrics on %s\n", prog, addr);
 	while (!stop && (!count || answered < count)) {
-		struct timespec now;
+		struct timespec now, wait;
 		long timeout = -1;
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
@@ -704,10 +713,13 @@ static int serve(const char *addr, uint32_t count)
 			p[i + 1].fd = c->fd;
 			p[i + 1].events = c->out ? POLLOUT : POLLIN;
 		}
-		if (poll(p, MAX_CONNS + 1, timeout) < 0) {
+		wait.tv_sec = timeout / 1000;
+		wait.tv_nsec = timeout % 1000 * 1000000;
+		if (ppoll(p, MAX_CONNS + 1, timeout < 0 ? NULL : &wait,
+			  &waiting) < 0) {
 			if (errno == EINTR)
 				continue;
-			err_msg("metrics: poll: %s", strerror(errno));
+			err_msg("metrics: ppoll: %s", strerror(errno));
 			ret = EXIT_RUNTIME;
 			break;
 		}
@@ -725,6 +737,7 @@ static int serve(const char *addr, uint32_t count)
 		if (p[0].revents)
 			answered += conn_accept(fd, conns);
 	}
+	sigprocmask(SIG_SETMASK, &waiting, NULL);
 	for (i = 0; i < MAX_CONNS; i++)
 		if (conns[i].fd >= 0)
 			conn_close(&conns[i]);
