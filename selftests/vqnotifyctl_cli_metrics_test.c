@@ -3,8 +3,7 @@
  * vqnotifyctl metrics as Prometheus scrapes it: over HTTP (the text
  * format, OpenMetrics by Accept, HEAD, 404, 405, 400, 431, clients that
  * say nothing, one that reads its answer slowly: none delays a scrape),
- * its real
- * output recorded for the host's parsers
+ * its real output recorded for the host's parsers
  * (vqnotifyctl_cli.h), and host-wide counters that outlive the guests
  * they counted.
  */
@@ -244,7 +243,10 @@ TEST_F(http, silent_client_times_out)
 	s = since(&t0);
 	EXPECT_EQ(0, strncmp(self->buf, "HTTP/1.1 200 ", 13));
 	EXPECT_LT(s, PROMPT_S) TH_LOG("served after %.1f s", s);
-	/* Closed by the server (its SO_RCVTIMEO is 20 s). */
+	/* Served while the silent one is still held, */
+	EXPECT_EQ(-1, recv(idle, &c, 1, MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	/* then that one is closed by the server (its SO_RCVTIMEO is 20 s). */
 	EXPECT_EQ(0, recv(idle, &c, 1, 0));
 	s = since(&t0);
 	EXPECT_GT(s, 4.0) TH_LOG("given up on after %.1f s", s);
@@ -253,28 +255,43 @@ TEST_F(http, silent_client_times_out)
 }
 
 /*
- * More silent clients than the server has places for (16), all accepted
- * before the scrape: each new one takes the place of the oldest, and the
- * scrape, read at its accept, is served at once.
+ * More silent clients than the server has places for (64): each of the
+ * 16 past them takes the place of the oldest once that is 100 ms old,
+ * and so does the scrape, read at its accept and served at once.
  */
+#define SILENT	80
+#define PLACES	64
+
 TEST_F(http, silent_clients_fill_places)
 {
 	static const char req[] = GET("/metrics", "");
 	struct timespec t0;
-	int idle[40], i;
+	int idle[SILENT], i;
+	char c;
 	double s;
 
-	for (i = 0; i < 40; i++) {
+	for (i = 0; i < SILENT; i++) {
 		idle[i] = http_connect();
 		ASSERT_LE(0, idle[i]) TH_LOG("connection %d: %s", i,
 					     strerror(errno));
+	}
+	/* The oldest ones given up on, in order (SO_RCVTIMEO is 20 s). */
+	for (i = 0; i < SILENT - PLACES; i++)
+		ASSERT_EQ(0, recv(idle[i], &c, 1, 0)) TH_LOG("connection %d", i);
+	for (i = SILENT - PLACES; i < SILENT; i++) {
+		ASSERT_EQ(-1, recv(idle[i], &c, 1, MSG_DONTWAIT))
+			TH_LOG("connection %d given up on", i);
+		ASSERT_EQ(EAGAIN, errno);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ASSERT_LT(0, http(req, sizeof(req) - 1, self->buf));
 	s = since(&t0);
 	EXPECT_EQ(0, strncmp(self->buf, "HTTP/1.1 200 ", 13));
 	EXPECT_LT(s, PROMPT_S) TH_LOG("served after %.1f s", s);
-	for (i = 0; i < 40; i++)
+	/* In the place of the oldest left. */
+	EXPECT_EQ(0, recv(idle[SILENT - PLACES], &c, 1, 0));
+	EXPECT_EQ(-1, recv(idle[SILENT - PLACES + 1], &c, 1, MSG_DONTWAIT));
+	for (i = 0; i < SILENT; i++)
 		close(idle[i]);
 }
 
@@ -385,11 +402,13 @@ TEST_F(http, slow_reader_times_out)
 	EXPECT_LT(0, n) TH_LOG("no answer in %.1f s", s);
 	EXPECT_EQ(0, strncmp(self->buf, "HTTP/1.1 200 ", 13));
 	EXPECT_LT(s, PROMPT_S) TH_LOG("served after %.1f s", s);
+	/* Served while the slow one is still held. */
+	EXPECT_LT(base, fds_of(self->server));
 	for (i = 0; i < 100 && fds_of(self->server) > base; i++)
 		usleep(100 * 1000);
 	s = since(&t0);
-	EXPECT_EQ(base, fds_of(self->server)) TH_LOG("still held after %.1f s",
-						      s);
+	EXPECT_EQ(base, fds_of(self->server))
+		TH_LOG("still held after %.1f s", s);
 	EXPECT_GT(s, 4.0) TH_LOG("given up on after %.1f s", s);
 	kill(reader, SIGKILL);
 	waitpid(reader, NULL, 0);

@@ -7,7 +7,7 @@
  *
  * The HTTP server is deliberately small and dependency-free (Debian has
  * libmicrohttpd and libprom, but one static binary that answers one GET
- * does not need them): up to MAX_CONNS connections in one poll() loop
+ * does not need them): up to MAX_CONNS connections in one ppoll() loop
  * (serve()), each with REQ_TIMEOUT_MS from its accept() for its request
  * (of at most REQ_MAX bytes) and as long for its answer, GET and HEAD of
  * /metrics only, and every answer closes the connection. What it shows is
@@ -45,7 +45,7 @@ void metrics_usage(FILE *f)
 		"in the Prometheus text format (default; for node_exporter's\n"
 		"textfile collector: redirect to a *.prom file) or OpenMetrics.\n"
 		"listen: serve GET /metrics over HTTP on ADDR:PORT (numeric,\n"
-		"IPv6 in brackets: [::1]:9617), 16 connections at a time, in\n"
+		"IPv6 in brackets: [::1]:9617), 64 connections at a time, in\n"
 		"OpenMetrics when the scraper accepts it; count: exit after N\n"
 		"answers. Run as root to see every guest. Metric names are in\n"
 		"Documentation/admin-guide.rst.\n", prog, prog);
@@ -387,18 +387,22 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss,
 }
 
 /*
- * The server keeps up to MAX_CONNS connections in one poll() loop, so that
- * a client that says nothing, or reads its answer slowly, delays no other.
- * Each has REQ_TIMEOUT_MS from its accept() for its request head, and as
- * long from the answer's making for the answer (a client that reads it
- * slowly is given up on then, not held for as long as it keeps reading).
- * A connection is read as soon as it is accepted: a scraper's request is
- * usually there already, and answered at once. When every place is taken,
- * a new connection takes the place of the oldest one still waiting for
- * its request, else of the oldest answer: connections a local user holds
- * open cannot keep a scrape out.
+ * The server keeps up to MAX_CONNS connections in one ppoll() loop, so
+ * that a client that says nothing, or reads its answer slowly, delays no
+ * other. Each has REQ_TIMEOUT_MS from its accept() for its request head,
+ * and as long from the answer's making for the answer (a client that
+ * reads it slowly is given up on then, not held for as long as it keeps
+ * reading). A connection is read as soon as it is accepted: a scraper's
+ * request is usually there already, and answered at once. When every
+ * place is taken, a new connection takes the place of the oldest one
+ * still waiting for its request, else of the oldest answer, but only of
+ * one GRACE_MS old at least (else accepting waits until one is): a flood
+ * of connections cannot evict a scrape before its request came. Accepts
+ * that fail for lack of files or memory pause accepting for PAUSE_MS.
  */
-#define MAX_CONNS	16
+#define MAX_CONNS	64
+#define GRACE_MS	100
+#define PAUSE_MS	100
 
 struct conn {
 	int fd;			/* -1: a free place */
@@ -409,13 +413,26 @@ struct conn {
 	char req[REQ_MAX + 1];
 };
 
+/* Answers made, for count N. */
+static uint32_t answers;
+
+static long ms_since(const struct timespec *t, const struct timespec *now)
+{
+	return (now->tv_sec - t->tv_sec) * 1000 +
+	       (now->tv_nsec - t->tv_nsec) / 1000000;
+}
+
 /* Milliseconds left of @c's REQ_TIMEOUT_MS at @now (<= 0: none). */
 static long conn_left(const struct conn *c, const struct timespec *now)
 {
-	return REQ_TIMEOUT_MS - ((now->tv_sec - c->t0.tv_sec) * 1000 +
-				 (now->tv_nsec - c->t0.tv_nsec) / 1000000);
+	return REQ_TIMEOUT_MS - ms_since(&c->t0, now);
 }
 
+/*
+ * Unread input makes close() send a reset, which may cut the answer
+ * short: only a client that sent more than its request head (pipelining,
+ * or a head over REQ_MAX) sees that.
+ */
 static void conn_close(struct conn *c)
 {
 	shutdown(c->fd, SHUT_WR);
@@ -447,6 +464,7 @@ static void respond(struct conn *c, const char *status, const char *type,
 		}
 	}
 	c->out_off = 0;
+	answers++;
 	/* The whole answer in REQ_TIMEOUT_MS, however long it took to make. */
 	clock_gettime(CLOCK_MONOTONIC, &c->t0);
 }
@@ -572,6 +590,8 @@ static int conn_send(struct conn *c)
  */
 static int conn_recv(struct conn *c)
 {
+	const char *from;
+
 	for (;;) {
 		ssize_t n = recv(c->fd, c->req + c->len, REQ_MAX - c->len,
 				 MSG_DONTWAIT);
@@ -582,9 +602,11 @@ static int conn_recv(struct conn *c)
 			return 0;
 		if (n <= 0)
 			return 1;
+		/* The head's end, looked for in what came and 3 bytes before. */
+		from = c->req + (c->len > 3 ? c->len - 3 : 0);
 		c->len += n;
 		c->req[c->len] = '\0';
-		if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
+		if (strstr(from, "\r\n\r\n") || strstr(from, "\n\n"))
 			break;
 		if (c->len == REQ_MAX) {
 			error_page(c, "431 Request Header Fields Too Large",
@@ -596,10 +618,15 @@ static int conn_recv(struct conn *c)
 	return conn_send(c);
 }
 
-/* A place for a new connection: a free one, or the one to give up. */
-static struct conn *conn_place(struct conn *conns)
+/*
+ * A place for a new connection: a free one, else the one to give up (not
+ * closed yet), else NULL and in *@wait_ms when one will be.
+ */
+static struct conn *conn_place(struct conn *conns,
+			       const struct timespec *now, long *wait_ms)
 {
 	struct conn *victim = NULL;
+	long age, oldest = -1;
 	int i;
 
 	for (i = 0; i < MAX_CONNS; i++) {
@@ -607,54 +634,71 @@ static struct conn *conn_place(struct conn *conns)
 
 		if (c->fd < 0)
 			return c;
+		age = ms_since(&c->t0, now);
+		if (age > oldest)
+			oldest = age;
+		if (age < GRACE_MS)
+			continue;
 		/* Waiting for its request first, then the oldest. */
 		if (!victim || (!c->out && victim->out) ||
 		    (!c->out == !victim->out &&
-		     (c->t0.tv_sec < victim->t0.tv_sec ||
-		      (c->t0.tv_sec == victim->t0.tv_sec &&
-		       c->t0.tv_nsec < victim->t0.tv_nsec))))
+		     age > ms_since(&victim->t0, now)))
 			victim = c;
 	}
-	conn_close(victim);
+	if (!victim)
+		*wait_ms = GRACE_MS - oldest;
 	return victim;
 }
 
 /*
  * Accept what waits on @lfd, as many as there are places at most (a
- * client connecting without end keeps no other waiting); the number of
- * answers made at once.
+ * client connecting without end keeps no other waiting). Returns 0, or
+ * how long to leave @lfd alone: no place to give up yet, or no file or
+ * memory for another connection.
  */
-static uint32_t conn_accept(int lfd, struct conn *conns)
+static long conn_accept(int lfd, struct conn *conns,
+			const struct timespec *now, uint32_t count)
 {
-	uint32_t answered = 0;
+	long wait_ms = 0;
 	int fd, n;
 
-	for (n = 0; n < MAX_CONNS &&
-	     (fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0; n++) {
-		struct conn *c = conn_place(conns);
+	for (n = 0; n < MAX_CONNS && !(count && answers >= count); n++) {
+		struct conn *c = conn_place(conns, now, &wait_ms);
 
+		if (!c)
+			return wait_ms;
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EMFILE && errno != ENFILE &&
+			    errno != ENOBUFS && errno != ENOMEM)
+				return 0;
+			/* A file freed for the next try, and a pause. */
+			if (c->fd >= 0)
+				conn_close(c);
+			return PAUSE_MS;
+		}
+		if (c->fd >= 0)
+			conn_close(c);
 		c->fd = fd;
 		c->len = 0;
 		c->req[0] = '\0';
 		clock_gettime(CLOCK_MONOTONIC, &c->t0);
-		if (conn_recv(c)) {
-			answered += !!c->out;
+		if (conn_recv(c))
 			conn_close(c);
-		}
 	}
-	return answered;
+	return 0;
 }
 
 static int serve(const char *addr, uint32_t count)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct pollfd p[MAX_CONNS + 1];
+	struct timespec paused = { 0 };
 	struct sockaddr_storage ss;
 	sigset_t block, waiting;
-	struct conn *conns;
+	struct conn *conns, *of[MAX_CONNS + 1];
 	socklen_t len;
 	int one = 1, fd, i, ret = EXIT_OK;
-	uint32_t answered = 0;
 
 	if (parse_listen(addr, &ss, &len))
 		return usage_error(metrics_usage,
@@ -671,7 +715,7 @@ static int serve(const char *addr, uint32_t count)
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 16)) {
+	    bind(fd, (struct sockaddr *)&ss, len) || listen(fd, SOMAXCONN)) {
 		err_msg("metrics: listen on %s: %s", addr, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -690,52 +734,69 @@ static int serve(const char *addr, uint32_t count)
 	sigaddset(&block, SIGTERM);
 	sigprocmask(SIG_BLOCK, &block, &waiting);
 	fprintf(stderr, "%s: serving /metrics on %s\n", prog, addr);
-	while (!stop && (!count || answered < count)) {
+	while (!stop) {
+		/* count N: no new request once N answers are made. */
+		bool done = count && answers >= count;
 		struct timespec now, wait;
-		long timeout = -1;
+		long timeout = -1, left;
+		int n = 0;
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		p[0] = (struct pollfd){ .fd = fd, .events = POLLIN };
+		/* Only the open files: ppoll() takes no more than RLIMIT_NOFILE. */
+		left = -ms_since(&paused, &now);
+		if (!done && left <= 0) {
+			p[n] = (struct pollfd){ .fd = fd, .events = POLLIN };
+			of[n++] = NULL;
+		} else if (!done) {
+			timeout = left;
+		}
 		for (i = 0; i < MAX_CONNS; i++) {
 			struct conn *c = &conns[i];
-			long left;
 
-			p[i + 1] = (struct pollfd){ .fd = -1 };
 			if (c->fd < 0)
 				continue;
 			left = conn_left(c, &now);
-			if (left <= 0) {
+			if (left <= 0 || (done && !c->out)) {
 				conn_close(c);
 				continue;
 			}
 			if (timeout < 0 || left < timeout)
 				timeout = left;
-			p[i + 1].fd = c->fd;
-			p[i + 1].events = c->out ? POLLOUT : POLLIN;
+			p[n] = (struct pollfd){
+				.fd = c->fd, .events = c->out ? POLLOUT : POLLIN,
+			};
+			of[n++] = c;
 		}
+		if (done && !n)
+			break;
 		wait.tv_sec = timeout / 1000;
 		wait.tv_nsec = timeout % 1000 * 1000000;
-		if (ppoll(p, MAX_CONNS + 1, timeout < 0 ? NULL : &wait,
-			  &waiting) < 0) {
+		if (ppoll(p, n, timeout < 0 ? NULL : &wait, &waiting) < 0) {
 			if (errno == EINTR)
 				continue;
 			err_msg("metrics: ppoll: %s", strerror(errno));
 			ret = EXIT_RUNTIME;
 			break;
 		}
-		for (i = 0; i < MAX_CONNS; i++) {
-			struct conn *c = &conns[i];
-			bool had_answer = c->out;
+		for (i = 0; i < n; i++) {
+			struct conn *c = of[i];
 
-			if (p[i + 1].fd < 0 || !p[i + 1].revents)
+			if (!c || !p[i].revents)
 				continue;
-			if (had_answer ? conn_send(c) : conn_recv(c)) {
-				answered += !!c->out;
+			if (c->out ? conn_send(c) : conn_recv(c))
 				conn_close(c);
+		}
+		if (n && !of[0] && p[0].revents) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			left = conn_accept(fd, conns, &now, count);
+			if (left > 0) {
+				paused = now;
+				paused.tv_nsec += left % 1000 * 1000000;
+				paused.tv_sec += left / 1000 +
+						 paused.tv_nsec / 1000000000;
+				paused.tv_nsec %= 1000000000;
 			}
 		}
-		if (p[0].revents)
-			answered += conn_accept(fd, conns);
 	}
 	sigprocmask(SIG_SETMASK, &waiting, NULL);
 	for (i = 0; i < MAX_CONNS; i++)
