@@ -577,6 +577,7 @@ int cmd_monitor(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct pollfd pfd = { .events = POLLIN };
+	sigset_t block, waiting;
 	struct mon m = { 0 };
 	const char *group;
 	struct nl n;
@@ -619,20 +620,27 @@ int cmd_monitor(int argc, char **argv)
 	if (opts.json)
 		m.w = jw_new(stdout, false);
 	/*
-	 * libnl retries a receive interrupted by a signal: wait in poll(),
-	 * which ^C does interrupt, and receive without blocking.
+	 * libnl retries a receive interrupted by a signal: wait in ppoll(),
+	 * which ^C does interrupt, and receive without blocking. SIGINT and
+	 * SIGTERM come only while waiting there: one that came between the
+	 * check of stop and the wait would be slept through until the next
+	 * message.
 	 */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &waiting);
 	nl_socket_set_nonblocking(n.sk);
 	pfd.fd = nl_socket_get_fd(n.sk);
 	ret = 0;
 	while (!stop) {
-		if (poll(&pfd, 1, -1) < 0) {
+		if (ppoll(&pfd, 1, NULL, &waiting) < 0) {
 			if (errno == EINTR)
 				continue;
 			ret = -errno;
-			err_msg("monitor: poll: %s", strerror(errno));
+			err_msg("monitor: ppoll: %s", strerror(errno));
 			break;
 		}
 		ret = nl_recvmsgs_default(n.sk);
@@ -651,6 +659,7 @@ int cmd_monitor(int argc, char **argv)
 		}
 		ret = 0;
 	}
+	sigprocmask(SIG_SETMASK, &waiting, NULL);
 out:
 	jw_free(m.w);
 	free(m.names.v);
