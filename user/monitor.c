@@ -622,25 +622,33 @@ int cmd_monitor(int argc, char **argv)
 	/*
 	 * libnl retries a receive interrupted by a signal: wait in ppoll(),
 	 * which ^C does interrupt, and receive without blocking. SIGINT and
-	 * SIGTERM come only while waiting there: one that came between the
-	 * check of stop and the wait would be slept through until the next
-	 * message.
+	 * SIGTERM are blocked from the check of stop into the wait (one that
+	 * came in between would be slept through until the next message),
+	 * and not while printing: a full pipe on stdout does not keep them
+	 * out.
 	 */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &waiting);
 	nl_socket_set_nonblocking(n.sk);
 	pfd.fd = nl_socket_get_fd(n.sk);
 	ret = 0;
-	while (!stop) {
-		if (ppoll(&pfd, 1, NULL, &waiting) < 0) {
-			if (errno == EINTR)
+	for (;;) {
+		int r, e;
+
+		sigprocmask(SIG_BLOCK, &block, &waiting);
+		if (stop)
+			break;
+		r = ppoll(&pfd, 1, NULL, &waiting);
+		e = errno;
+		sigprocmask(SIG_SETMASK, &waiting, NULL);
+		if (r < 0) {
+			if (e == EINTR)
 				continue;
-			ret = -errno;
-			err_msg("monitor: ppoll: %s", strerror(errno));
+			ret = -e;
+			err_msg("monitor: ppoll: %s", strerror(e));
 			break;
 		}
 		ret = nl_recvmsgs_default(n.sk);
