@@ -783,7 +783,10 @@ static int serve(const char *addr, uint32_t count)
 
 			if (!c || !p[i].revents)
 				continue;
-			if (c->out ? conn_send(c) : conn_recv(c))
+			/* N answers made this round: no new request read. */
+			if (!c->out && count && answers >= count)
+				conn_close(c);
+			else if (c->out ? conn_send(c) : conn_recv(c))
 				conn_close(c);
 		}
 		if (n && !of[0] && p[0].revents) {
