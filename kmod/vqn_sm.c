@@ -298,7 +298,9 @@ static bool wants_slot(const struct vqn_vq *vq)
  * first ones the slots and has the others wait for promotion, with the
  * reason the first refused one got; want_end() tells the environment once
  * when they wait for the host. A DEASSIGNED queue that cannot have a slot
- * says why; one that already waits keeps its place in the line.
+ * says why; one that already waits keeps its place in the line. While
+ * queues of the guest wait, the batch takes no slot: it waits behind them,
+ * and want_end() promotes (r) in line order.
  */
 
 /**
@@ -312,6 +314,7 @@ static bool wants_slot(const struct vqn_vq *vq)
  * @label: the batch's transition, VQNOTIFY_LABEL_B or VQNOTIFY_LABEL_Q
  * @why: why the queues past those wait
  * @host_wait: some wait for the host
+ * @behind: the batch waits behind the guest's waiting queues
  *
  * The guest's counters, grant number and list end are written back once,
  * by want_end(): per queue a grant writes the queue and its result only.
@@ -325,6 +328,7 @@ struct want {
 	u8 label;
 	u8 why;
 	bool host_wait;
+	bool behind;
 };
 
 static __always_inline void want_begin(struct vqn_guest_sm *g, u32 want,
@@ -341,8 +345,21 @@ static __always_inline void want_begin(struct vqn_guest_sm *g, u32 want,
 		  &vqn_sm_queue(g, w->last)->next;
 	w->label = label;
 	w->host_wait = false;
+	w->behind = false;
 	if (vqn_sm_limited(g)) {
 		w->why = VQNOTIFY_REASON_LIMITED;
+		return;
+	}
+	if (g->waiting.first != VQN_NIL) {
+		/*
+		 * FIFO within the guest: the batch waits behind the guest's
+		 * waiting queues, and want_end() promotes (r) in line order.
+		 * They wait for the host (a slot it freed may be theirs before
+		 * the promotion work ran), or the budget is full.
+		 */
+		why = vqn_sm_queue(g, g->waiting.first)->reason;
+		w->why = reason_host(why) ? why : VQNOTIFY_REASON_NO_SLOT;
+		w->behind = true;
 		return;
 	}
 	n = min(want, user_room(g));
@@ -424,6 +441,8 @@ static __always_inline void want_end(struct vqn_guest_sm *g, struct want *w,
 		s->labels[w->label] += w->granted;
 	if (w->host_wait)
 		vqn_env_host_wait(g);
+	if (w->behind)
+		vqn_sm_promote(g);
 }
 
 /*

@@ -182,6 +182,30 @@ TEST_F(sm, b_refused_at_host_cap_waits_for_the_host)
 	check_invariants(_metadata, self);
 }
 
+/*
+ * FIFO within the guest: the slot the host freed for the guest's waiting
+ * queue, before the promotion work ran, goes to that queue (r), not to a
+ * newer DRIVER_OK of the same guest, which waits behind it.
+ */
+TEST_F(sm, b_waits_behind_the_guests_waiting_queues)
+{
+	struct vqn_dev *d, *e;
+
+	sm_host_set_cap(&self->host, 2);
+	sm_host_run_work(&self->host);
+	d = dev_ok(_metadata, &self->g, 3);
+	EXPECT_TRUE(waiting(&d->vqs[2]));
+	sm_reports_clear(&self->g);
+	sm_host_set_cap(&self->host, 3);	/* the work has not run */
+	e = dev_ok(_metadata, &self->g, 1);
+	REPORT(&e->vqs[0], D, D, NONE, HOST_CAP, false);
+	REPORT(&d->vqs[2], D, A, R, PROMOTED, true);
+	EXPECT_TRUE(waiting(&e->vqs[0]));
+	EXPECT_EQ(1, self->g.sm.nr_waiting);
+	EXPECT_EQ(3, self->host.used);
+	check_invariants(_metadata, self);
+}
+
 #include "sm_unit_vhost.h"
 #include "sm_unit_reset.h"
 #include "sm_unit_limits.h"
