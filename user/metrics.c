@@ -416,6 +416,12 @@ struct conn {
 /* Answers made, for count N. */
 static uint32_t answers;
 
+/* count N: no new request is accepted or read once N answers are made. */
+static bool answered_all(uint32_t count)
+{
+	return count && answers >= count;
+}
+
 static long ms_since(const struct timespec *t, const struct timespec *now)
 {
 	return (now->tv_sec - t->tv_sec) * 1000 +
@@ -662,7 +668,7 @@ static long conn_accept(int lfd, struct conn *conns,
 	long wait_ms = 0;
 	int fd, n;
 
-	for (n = 0; n < MAX_CONNS && !(count && answers >= count); n++) {
+	for (n = 0; n < MAX_CONNS && !answered_all(count); n++) {
 		struct conn *c = conn_place(conns, now, &wait_ms);
 
 		if (!c)
@@ -691,9 +697,9 @@ static long conn_accept(int lfd, struct conn *conns,
 
 static int serve(const char *addr, uint32_t count)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct pollfd p[MAX_CONNS + 1];
-	struct timespec paused = { 0 };
+	struct timespec paused_at = { 0 };
+	long pause_ms = 0;
 	struct sockaddr_storage ss;
 	sigset_t block, waiting;
 	struct conn *conns, *of[MAX_CONNS + 1];
@@ -722,28 +728,19 @@ static int serve(const char *addr, uint32_t count)
 		free(conns);
 		return EXIT_RUNTIME;
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	stop_signals(on_signal, &block);
 	signal(SIGPIPE, SIG_IGN);
-	/*
-	 * SIGINT and SIGTERM only while waiting in ppoll(): one that came
-	 * between the check of stop and the wait would be slept through.
-	 */
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
 	sigprocmask(SIG_BLOCK, &block, &waiting);
 	fprintf(stderr, "%s: serving /metrics on %s\n", prog, addr);
 	while (!stop) {
-		/* count N: no new request once N answers are made. */
-		bool done = count && answers >= count;
+		bool done = answered_all(count);
 		struct timespec now, wait;
 		long timeout = -1, left;
 		int n = 0;
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		/* Only the open files: ppoll() takes no more than RLIMIT_NOFILE. */
-		left = -ms_since(&paused, &now);
+		left = pause_ms - ms_since(&paused_at, &now);
 		if (!done && left <= 0) {
 			p[n] = (struct pollfd){ .fd = fd, .events = POLLIN };
 			of[n++] = NULL;
@@ -784,21 +781,15 @@ static int serve(const char *addr, uint32_t count)
 			if (!c || !p[i].revents)
 				continue;
 			/* N answers made this round: no new request read. */
-			if (!c->out && count && answers >= count)
+			if (!c->out && answered_all(count))
 				conn_close(c);
 			else if (c->out ? conn_send(c) : conn_recv(c))
 				conn_close(c);
 		}
 		if (n && !of[0] && p[0].revents) {
 			clock_gettime(CLOCK_MONOTONIC, &now);
-			left = conn_accept(fd, conns, &now, count);
-			if (left > 0) {
-				paused = now;
-				paused.tv_nsec += left % 1000 * 1000000;
-				paused.tv_sec += left / 1000 +
-						 paused.tv_nsec / 1000000000;
-				paused.tv_nsec %= 1000000000;
-			}
+			pause_ms = conn_accept(fd, conns, &now, count);
+			paused_at = now;
 		}
 	}
 	sigprocmask(SIG_SETMASK, &waiting, NULL);

@@ -575,7 +575,6 @@ static const char *mon_group(struct mon *m)
 
 int cmd_monitor(int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct pollfd pfd = { .events = POLLIN };
 	sigset_t block, waiting;
 	struct mon m = { 0 };
@@ -627,11 +626,7 @@ int cmd_monitor(int argc, char **argv)
 	 * and not while printing: a full pipe on stdout does not keep them
 	 * out.
 	 */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
+	stop_signals(on_signal, &block);
 	nl_socket_set_nonblocking(n.sk);
 	pfd.fd = nl_socket_get_fd(n.sk);
 	ret = 0;

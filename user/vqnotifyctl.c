@@ -32,6 +32,17 @@ void err_msg(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void stop_signals(void (*handler)(int), sigset_t *set)
+{
+	struct sigaction sa = { .sa_handler = handler };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+}
+
 int usage_error(void (*usage)(FILE *f), const char *fmt, ...)
 {
 	va_list ap;

@@ -3,6 +3,7 @@
 #ifndef _VQNOTIFYCTL_H
 #define _VQNOTIFYCTL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,6 +37,12 @@ int matches(const char *prefix, const char *word);
 int parse_u32(const char *s, uint32_t *v);
 const char *errno_name(int err);
 int errno_from_name(const char *name);
+/*
+ * SIGINT and SIGTERM call @handler; *@set holds the two, for the caller to
+ * block but while it waits in ppoll(): one that came between its check of
+ * the stop flag and the wait would be slept through.
+ */
+void stop_signals(void (*handler)(int), sigset_t *set);
 
 /* output.c: a minimal JSON writer in the style of iproute2's. */
 struct jw;
