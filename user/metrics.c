@@ -130,13 +130,6 @@ static int snapshot_take(struct snapshot *s)
 	return ret;
 }
 
-static const char *guest_name(struct snapshot *s, uint32_t id)
-{
-	const struct nl_guest *g = find_guest(&s->guests, id);
-
-	return g ? g->name : "";
-}
-
 static void write_host(struct mw *w, struct snapshot *s)
 {
 	static const struct {
@@ -296,6 +289,7 @@ static void write_devices(struct mw *w, struct snapshot *s)
 	/* Both sorted, every queue of a device shown (dumps_prune()). */
 	for (i = 0, j = 0; i < s->devs.nr; i++) {
 		uint64_t n[3] = { 0 };
+		const char *gname;
 		unsigned int st;
 
 		for (; j < s->queues.nr && q[j].guest_id == d[i].guest_id &&
@@ -304,10 +298,10 @@ static void write_devices(struct mw *w, struct snapshot *s)
 				n[q[j].state]++;
 		snprintf(gid, sizeof(gid), "%u", d[i].guest_id);
 		snprintf(did, sizeof(did), "%u", d[i].id);
+		gname = guest_name_of(&s->guests, d[i].guest_id);
 		for (st = 0; st < 3; st++)
 			sample(w, "vqnotify_device_queues", n[st], 6, "guest",
-			       gid, "name", guest_name(s, d[i].guest_id),
-			       "dev", did, "device", d[i].name, "transport",
+			       gid, "name", gname, "dev", did, "device", d[i].name, "transport",
 			       vqn_transport_name(d[i].transport), "state",
 			       states[st]);
 	}

@@ -376,6 +376,13 @@ const struct nl_guest *find_guest(const struct vec *guests, uint32_t id)
 	return vec_find(guests, &key, cmp_guest);
 }
 
+const char *guest_name_of(const struct vec *guests, uint32_t id)
+{
+	const struct nl_guest *g = find_guest(guests, id);
+
+	return g ? g->name : "";
+}
+
 const struct nl_dev *find_dev(const struct vec *devs, uint32_t guest,
 			      uint32_t id)
 {

@@ -16,14 +16,7 @@
 
 #include "vqnotifyctl.h"
 
-/* Lookups in the dumps of show_fetch() (sorted by dumps_prune()) */
-static const char *guest_name_of(const struct vec *guests, uint32_t id)
-{
-	const struct nl_guest *g = find_guest(guests, id);
-
-	return g ? g->name : "";
-}
-
+/* A lookup in the dumps of show_fetch() (sorted by dumps_prune()) */
 static const char *dev_name_of(const struct vec *devs, uint32_t guest,
 			       uint32_t id, uint32_t *transport)
 {

@@ -186,6 +186,8 @@ int dump_queues(struct nl *n, int64_t guest, int64_t dev, struct vec *out);
 void dumps_prune(struct vec *guests, struct vec *devs, struct vec *queues);
 /* In dumps dumps_prune() sorted: the guest or device, or NULL. */
 const struct nl_guest *find_guest(const struct vec *guests, uint32_t id);
+/* Its name, or "" when the dumps hold no such guest. */
+const char *guest_name_of(const struct vec *guests, uint32_t id);
 const struct nl_dev *find_dev(const struct vec *devs, uint32_t guest,
 			      uint32_t id);
 int get_config(struct nl *n, struct nl_config *c);
