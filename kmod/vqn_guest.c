@@ -85,8 +85,9 @@ void vqn_name_free(const char *name)
 
 /*
  * A device and its queues are one allocation. Above a page, kmalloc rounds
- * up to a power of two: a device of 1024 queues, 32,824 B, took 64 KiB.
- * Whole pages from vmalloc instead, when that saves at least one (36 KiB).
+ * up to a power of two: a device of 1024 queues, 16,416 B, would take
+ * 32 KiB. Whole pages from vmalloc instead, when that saves at least one
+ * (20 KiB).
  */
 struct vqn_dev *vqn_kdev_alloc(u32 nq)
 {

@@ -30,7 +30,7 @@ static unsigned int vqn_nr_policies;
  * host's guests and of its slots (of the host cap as it is now), so that
  * even three users exhausting their quotas leave a quarter for everyone
  * else. Devices and queues bound the kernel memory a user pins: 4096
- * devices and 65536 queues are 64 full (1024-queue) devices, about 4 MiB
+ * devices and 65536 queues are 64 full (1024-queue) devices, about 1.3 MiB
  * of queue state.
  */
 static void vqn_user_recompute(void)

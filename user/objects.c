@@ -396,7 +396,7 @@ void stats_usage(FILE *f)
 	fprintf(f,
 		"Usage: %s [-j] [-p] stats\n"
 		"Host-wide slot usage and settings, and each visible guest's\n"
-		"transitions counted by label (a)-(s).\n", prog);
+		"transitions counted by label (a)-(x).\n", prog);
 }
 
 int cmd_stats(int argc, char **argv)

@@ -488,7 +488,8 @@ struct vqnotify_dev_add {
  * @results: user pointer to an array of @nr_results struct
  *           vqnotify_vq_result, or 0 for no results
  * @nr_results: in: capacity of @results (at least num_queues when
- *              @results is set); out: number of queues changed
+ *              @results is set); out: number of results: queues changed
+ *              or refused
  * @__reserved: must be 0
  *
  * VQNOTIFY_SET_STATUS: newly setting DRIVER_OK runs (b) for every
@@ -497,8 +498,10 @@ struct vqnotify_dev_add {
  * VQNOTIFY_DEV_REMOVE: (g) on every queue, then the device is freed.
  *
  * Results list the queues the call changed, and the queues (b) refused.
- * Preemptions and promotions of other queues caused by the call arrive as
- * events. Errors: EOPNOTSUPP (flags), ENOENT (no such device), EINVAL
+ * Preemptions and promotions caused by the call arrive as events: of other
+ * queues, and of the call's own refused queues when the guest had queues
+ * waiting already ((b) waits behind them, and the call promotes in line
+ * order). Errors: EOPNOTSUPP (flags), ENOENT (no such device), EINVAL
  * (status above 0xff, @nr_results below num_queues, a bit set past
  * num_queues, reserved fields), EFAULT, EBADF (not open for writing),
  * ENOMEM.
@@ -697,7 +700,8 @@ struct vqnotify_migration {
  * (QEMU's virtio_bus_set_host_notifier(true) outside vhost: dataplane
  * start, a queue enabled after a per-queue reset). Each listed DEASSIGNED
  * queue is marked initialised and tries to get a slot (q), in any device
- * status; a refusal (LIMITED, NO_SLOT, HOST_CAP) waits for promotion (r).
+ * status; a refusal (LIMITED, NO_SLOT, HOST_CAP, QUOTA) waits for promotion
+ * (r), and may be promoted by the call itself, by event (as (b)).
  * ASSIGNED queues are left as they are.
  *
  * VQNOTIFY_QUEUES_RELEASE: the VMM gives the queues' ioeventfds up (x):
@@ -748,7 +752,8 @@ struct vqnotify_queues {
 /**
  * enum vqnotify_event_type - kind of a struct vqnotify_event
  * @VQNOTIFY_EVENT_TRANSITION: a queue changed state without the owner
- *                             asking: preemption (p) or promotion (r).
+ *                             asking: preemption (p) or promotion (r),
+ *                             its own call's refused queues included.
  * @VQNOTIFY_EVENT_OVERFLOW: the event queue overflowed; events were lost.
  *                           Resynchronise with VQNOTIFY_DEV_GET.
  * @VQNOTIFY_EVENT_BUDGET: the admin changed the guest's budget, reserve or
