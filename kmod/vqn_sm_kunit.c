@@ -300,6 +300,31 @@ static void vqn_sm_test_sink_driver_ok(struct kunit *test)
 	check(test, e);
 }
 
+/*
+ * A sink with room for fewer results than the device has queues: the first
+ * are written, all are counted, nothing is written past its end.
+ */
+static void vqn_sm_test_sink_driver_ok_short(struct kunit *test)
+{
+	struct vqnotify_vq_result res[3];
+	struct vqn_kunit_env *e = new_env(test, 7);
+	struct vqn_dev *d = new_dev(test, e);
+	struct vqn_sink s = { .res = res, .cap = 2 };
+
+	memset(res, 0xff, sizeof(res));
+	e->host_cap = 3;
+	vqn_sm_set_status(&e->g, d, 0x0f, NULL, &s);
+	KUNIT_ASSERT_EQ(test, s.nr, (u32)NQ);
+	KUNIT_EXPECT_EQ(test, s.labels[VQNOTIFY_LABEL_B], (u16)3);
+	KUNIT_EXPECT_EQ(test, s.refusals[VQNOTIFY_REASON_HOST_CAP], (u16)5);
+	KUNIT_EXPECT_EQ(test, res[0].queue, 0U);
+	KUNIT_EXPECT_EQ(test, res[1].queue, 1U);
+	KUNIT_EXPECT_EQ(test, res[1].label, VQNOTIFY_LABEL_B);
+	KUNIT_EXPECT_EQ(test, res[2].queue, U32_MAX);
+	KUNIT_EXPECT_EQ(test, res[2].label, 0xff);
+	check(test, e);
+}
+
 /* One queue of a batch on a big device: its one result, the sink full. */
 static void vqn_sm_test_sink_vhost_one(struct kunit *test)
 {
@@ -319,6 +344,7 @@ static void vqn_sm_test_sink_vhost_one(struct kunit *test)
 
 static struct kunit_case vqn_sm_test_cases[] = {
 	KUNIT_CASE(vqn_sm_test_sink_driver_ok),
+	KUNIT_CASE(vqn_sm_test_sink_driver_ok_short),
 	KUNIT_CASE(vqn_sm_test_sink_vhost_one),
 	KUNIT_CASE(vqn_sm_test_driver_ok_budget),
 	KUNIT_CASE(vqn_sm_test_vhost_preempts),
