@@ -18,11 +18,22 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/*
+ * Each function of the copy starts a page, so none of its loops crosses
+ * one: QEMU's TCG chains a jump only to a block of the same guest page. In
+ * the rig, a build whose want_all() straddled two pages took 26.0-27.2 us
+ * for a DRIVER_OK-1024, the same code page-aligned 20.4-20.6 us (three runs
+ * each). The module's copy gets no such help: the reference is the code
+ * at its best.
+ */
+#pragma GCC push_options
+#pragma GCC optimize("align-functions=4096")
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wsign-compare"
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #include "../kmod/vqn_sm.c"
 #pragma GCC diagnostic pop
+#pragma GCC pop_options
 
 unsigned long vqn_shim_warnings;
 
