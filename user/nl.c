@@ -283,8 +283,10 @@ static int cb_config(struct nl_msg *msg, void *arg)
 	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, VQNOTIFY_A_CONFIG_MAX, NULL))
 		return NL_SKIP;
 	/* The u32s (a flag, as calls-monitor, has no value to read). */
-	for (i = 1; i <= VQNOTIFY_A_CONFIG_MAX; i++)
-		c->v[i] = tb[i] && nla_len(tb[i]) >= 4 ? get_u32(tb, i) : 0;
+	for (i = 1; i <= VQNOTIFY_A_CONFIG_MAX; i++) {
+		c->has[i] = tb[i] && nla_len(tb[i]) >= 4;
+		c->v[i] = c->has[i] ? get_u32(tb, i) : 0;
+	}
 	return NL_OK;
 }
 

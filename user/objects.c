@@ -577,16 +577,21 @@ static int config_show(struct nl *n)
 
 		jw_obj_open(w, NULL);
 		for (k = 0; k < NR_CONFIG_KEYS; k++)
-			jw_uint(w, config_keys[k].key,
-				c.v[config_keys[k].attr]);
+			if (c.has[config_keys[k].attr])
+				jw_uint(w, config_keys[k].key,
+					c.v[config_keys[k].attr]);
 		jw_obj_close(w);
 		jw_end(w);
 		jw_free(w);
 		return EXIT_OK;
 	}
+	/* An older module lacks the newer settings: "-", not a false 0. */
 	for (k = 0; k < NR_CONFIG_KEYS; k++)
-		printf("%-15s %u\n", config_keys[k].name,
-		       c.v[config_keys[k].attr]);
+		if (c.has[config_keys[k].attr])
+			printf("%-15s %u\n", config_keys[k].name,
+			       c.v[config_keys[k].attr]);
+		else
+			printf("%-15s -\n", config_keys[k].name);
 	return EXIT_OK;
 }
 

@@ -157,6 +157,7 @@ struct vec {
 
 struct nl_config {
 	uint32_t v[VQNOTIFY_A_CONFIG_MAX + 1];
+	bool has[VQNOTIFY_A_CONFIG_MAX + 1];	/* the module sent it */
 };
 
 /* Host-wide counters, kept by the module across guests' lives. */
