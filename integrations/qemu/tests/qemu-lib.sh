@@ -139,6 +139,25 @@ boot() {
 	note "$1: nested Linux up in $(($(date +%s) - _t0)) s (try $_try)"
 }
 
+# wait_up NAME: after a system_reset, wait for the nested Linux's "up"
+# again, as boot does without starting QEMU again: 0; 1 when it is not up
+# in 300 s or QEMU is gone; 2 when it hung in the rig's stall (rig_stall;
+# tap_nested skips)
+wait_up() {
+	_waited=0
+	while ! wait_log "$1" "NESTED: up" 30; do
+		_waited=$((_waited + 30))
+		kill -0 "$(cat "$T/$1.pid")" 2>/dev/null || return 1
+		diag "$1" >"$T/$1.diag" 2>&1
+		if rig_stall "$T/$1.diag"; then
+			: >"$T/$1.hung"
+			return 2
+		fi
+		[ $_waited -ge 300 ] && return 1
+	done
+	return 0
+}
+
 # nested NAME CMD: run CMD in the nested guest; its exit status
 nested() {
 	echo x >>"$T/$1.cmds"
