@@ -37,8 +37,9 @@ rig_setup() {
 }
 qmp() { _g=$1; shift; vqn-qmp "$T/$_g.qmp" "$@"; }
 
-# start_guest NAME [-incoming FROM] DEV...: DEV is blk:ID, net:ID (vhost) or
-# netmq:ID (vhost, two queue pairs: a vhost device each; QEMU makes the tap)
+# start_guest NAME [-incoming FROM] DEV...: DEV is blk:ID, blkio:ID (an
+# iothread's: virtio-blk dataplane), net:ID (vhost) or netmq:ID (vhost, two
+# queue pairs: a vhost device each; QEMU makes the tap)
 start_guest() {
 	_g=$1 _args= _in=
 	shift
@@ -49,11 +50,17 @@ start_guest() {
 	for _d in "$@"; do
 		_id=${_d#*:}
 		case $_d in
-		blk:*)
+		blk:* | blkio:*)
 			[ -f "$T/$_id.img" ] ||
 				dd if=/dev/zero of="$T/$_id.img" bs=1M count=2 2>/dev/null
 			_args="$_args -drive file=$T/$_id.img,if=none,format=raw,id=d$_id"
-			_args="$_args -device virtio-blk-pci,drive=d$_id,id=$_id"
+			_io=
+			case $_d in blkio:*)
+				_args="$_args -object iothread,id=io$_id"
+				_io=,iothread=io$_id
+				;;
+			esac
+			_args="$_args -device virtio-blk-pci,drive=d$_id,id=$_id$_io"
 			;;
 		net:*)
 			_tap=t$_g$_id
@@ -95,6 +102,7 @@ start_guest() {
 		-qmp unix:"$T/$_g.qmp",server=on,wait=off \
 		-msg timestamp=on -trace kvm_set_ioeventfd_mmio \
 		-trace kvm_set_ioeventfd_pio -trace "'virtio_vqn_*'" \
+		-trace "'virtio_blk_data_plane_*'" \
 		-D "$T/$_g.trace" ${VQN_NESTED_QEMU:-} $_in $_args '2>"$T/$_g.err" &'
 	echo $! >"$T/$_g.pid"
 	cat "$T/$_g.ser.out" >>"$T/$_g.log" &
