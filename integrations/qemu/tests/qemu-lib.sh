@@ -321,6 +321,25 @@ kvm_refuse() {
 
 # wait_incoming NAME: until QEMU NAME, started with -incoming, has loaded
 # the VM and waits paused (at most 300 s), or is gone; says which
+# migrate NAME: stop guest NAME and migrate it to $T/NAME.mig (one pass
+# over its RAM: TCG runs the nested QEMU slowly); true once completed, the
+# status in $T/NAME.migrate
+migrate() {
+	qmp "$1" stop >/dev/null
+	qmp "$1" migrate_set_parameter max-bandwidth 1G >/dev/null
+	# HMP takes the URI as one argument only when quoted.
+	qmp "$1" migrate "\"exec:cat > $T/$1.mig\"" >/dev/null
+	_i=0
+	until qmp "$1" info migrate | grep -q 'Migration status: \(completed\|failed\)'; do
+		_i=$((_i + 1))
+		[ $_i -gt 300 ] || ! kill -0 "$(cat "$T/$1.pid")" 2>/dev/null && break
+		sleep 1
+	done
+	qmp "$1" info migrate >"$T/$1.migrate" 2>&1
+	grep -q 'Migration status: completed' "$T/$1.migrate"
+}
+
+# wait_incoming NAME: until the -incoming guest NAME has loaded (paused)
 wait_incoming() {
 	_i=0
 	until qmp "$1" info status 2>/dev/null | grep 'VM status: paused' |
