@@ -319,8 +319,6 @@ kvm_refuse() {
 	printf '%x %x\n' $((_b4)) $((_b4 + 0x4000)) >"$T/$1.refuse"
 }
 
-# wait_incoming NAME: until QEMU NAME, started with -incoming, has loaded
-# the VM and waits paused (at most 300 s), or is gone; says which
 # migrate NAME: stop guest NAME and migrate it to $T/NAME.mig (one pass
 # over its RAM: TCG runs the nested QEMU slowly); true once completed, the
 # status in $T/NAME.migrate
@@ -339,7 +337,8 @@ migrate() {
 	grep -q 'Migration status: completed' "$T/$1.migrate"
 }
 
-# wait_incoming NAME: until the -incoming guest NAME has loaded (paused)
+# wait_incoming NAME: until QEMU NAME, started with -incoming, has loaded
+# the VM and waits paused (at most 300 s), or is gone; says which
 wait_incoming() {
 	_i=0
 	until qmp "$1" info status 2>/dev/null | grep 'VM status: paused' |
