@@ -394,22 +394,13 @@ static __always_inline void want_grant(struct vqn_guest_sm *g,
 	w->last = name;
 	w->got--;
 	w->granted++;
-	if (room) {
-		s->res[s->nr++] = (struct vqnotify_vq_result){
-			.queue = i,
-			.old_state = VQNOTIFY_VQ_DEASSIGNED,
-			.new_state = VQNOTIFY_VQ_ASSIGNED,
-			.label = w->label,
-			.reason = VQNOTIFY_REASON_GRANTED,
-		};
-		return;
-	}
-	if (!s) {
+	if (!room && !s) {
 		vqn_env_report(g, d, i, VQNOTIFY_VQ_DEASSIGNED, w->label,
 			       false);
 		return;
 	}
-	if (s->res && s->nr < s->cap)
+	/* @room is a constant: that copy of the loop writes unchecked. */
+	if (room || (s->res && s->nr < s->cap))
 		s->res[s->nr] = (struct vqnotify_vq_result){
 			.queue = i,
 			.old_state = VQNOTIFY_VQ_DEASSIGNED,
