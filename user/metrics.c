@@ -301,7 +301,8 @@ static void write_devices(struct mw *w, struct snapshot *s)
 		gname = guest_name_of(&s->guests, d[i].guest_id);
 		for (st = 0; st < 3; st++)
 			sample(w, "vqnotify_device_queues", n[st], 6, "guest",
-			       gid, "name", gname, "dev", did, "device", d[i].name, "transport",
+			       gid, "name", gname, "dev", did, "device",
+			       d[i].name, "transport",
 			       vqn_transport_name(d[i].transport), "state",
 			       states[st]);
 	}
