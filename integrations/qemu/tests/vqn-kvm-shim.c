@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vqn-kvm-shim.so: QEMU's KVM_IOEVENTFD calls, seen and refused at the
- * ioctl boundary, vqnotify refusing a migrated device's state, and an
- * eventfd() that fails on demand, for vqn_qemu_test (LD_PRELOAD).
+ * ioctl boundary, vqnotify refusing a migrated device's state, vhost
+ * without a device IOTLB, and an eventfd() that fails on demand, for
+ * vqn_qemu_test (LD_PRELOAD).
  *
  * $VQN_KVM_LOG: every KVM_IOEVENTFD call is appended there as one line
  *   "mmio|pio ADDR DATAMATCH|- 1|0 ERRNO" (1: assign, 0: deassign; ERRNO 0
@@ -23,6 +24,10 @@
  *   a host notifier's event_notifier_init() fails, the one error
  *   vhost_dev_enable_notifiers() meets on virtio-pci after vqnotify granted
  *   vhost's queues.
+ * $VQN_VHOST_NO_IOTLB: while that file exists, vhost's answer to
+ *   VHOST_GET_FEATURES lacks VIRTIO_F_ACCESS_PLATFORM, as a backend without
+ *   a device IOTLB answers. A vhost-net device with iommu_platform=on
+ *   on virtio-pci then fails its realize after the transport plugged it.
  * Every other call goes to KVM or libc unchanged.
  */
 #define _GNU_SOURCE
@@ -37,6 +42,8 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
+#include <linux/vhost.h>
+#include <linux/virtio_config.h>
 #include <linux/vqnotify.h>
 
 static int (*real_ioctl)(int fd, unsigned long req, ...);
@@ -59,9 +66,9 @@ static int refused(const struct kvm_ioeventfd *e)
 	return n == 2 && e->addr >= lo && e->addr < hi;
 }
 
-static int load_fails(void)
+static int exists(const char *var)
 {
-	const char *path = getenv("VQN_LOAD_FAIL");
+	const char *path = getenv(var);
 
 	return path && !access(path, F_OK);
 }
@@ -102,9 +109,15 @@ int ioctl(int fd, unsigned long req, ...)
 	if (!real_ioctl)
 		real_ioctl = (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT,
 								     "ioctl");
-	if (req == VQNOTIFY_DEV_LOAD && load_fails()) {
+	if (req == VQNOTIFY_DEV_LOAD && exists("VQN_LOAD_FAIL")) {
 		errno = EINVAL;
 		return -1;
+	}
+	if (req == VHOST_GET_FEATURES) {
+		ret = real_ioctl(fd, req, arg);
+		if (!ret && exists("VQN_VHOST_NO_IOTLB"))
+			*(__u64 *)arg &= ~(1ULL << VIRTIO_F_ACCESS_PLATFORM);
+		return ret;
 	}
 	if (req != KVM_IOEVENTFD)
 		return real_ioctl(fd, req, arg);
