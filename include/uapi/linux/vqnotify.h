@@ -721,8 +721,10 @@ struct vqnotify_migration {
  * vhost_dev_enable_notifiers() does in one memory transaction. Enabling
  * is all-or-nothing: when the batch cannot get its slots, even by
  * preempting (p) the guest's ASSIGNED queues outside the batch, the call
- * fails with ENOSPC and changes nothing. Queues already in the wanted
- * state are left as they are.
+ * fails with ENOSPC and changes nothing: those of its queues that wait for
+ * a slot go on waiting, and a promotion (r) makes them ASSIGNED, which a
+ * VMM whose vhost holds them hands over with another call (d). Queues
+ * already in the wanted state are left as they are.
  *
  * Errors: EOPNOTSUPP (flags), EINVAL (@nr_queues, bits past it, empty
  * bitmap, @nr_results too small, reserved fields), ENOENT (no such
