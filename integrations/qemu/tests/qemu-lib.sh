@@ -337,6 +337,33 @@ migrate() {
 	grep -q 'Migration status: completed' "$T/$1.migrate"
 }
 
+# kill_guest NAME: SIGKILL QEMU NAME; wait (at most 5 s) for its vqnotify
+# guest to go
+kill_guest() {
+	kill -9 "$(cat "$T/$1.pid")"
+	_i=0
+	while [ -n "$(guest_id "$1")" ] && [ $_i -lt 50 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+
+# land_vhost FROM TO BUDGET: QEMU FROM (blk:b0 net:b1), migrated, gives way
+# to a new QEMU TO loading $T/FROM.mig, whose guest gets the default budget
+# BUDGET; the host's end of the link moves to TO's tap (a new MAC: the
+# nested guest must forget the old one), and TO runs
+land_vhost() {
+	kill_guest "$1"
+	vqnotifyctl config set default-budget "$3" >/dev/null
+	start_guest "$2" -incoming "$T/$1.mig" blk:b0 net:b1
+	# The nested shell's command count came along with its memory.
+	cp "$T/$1.cmds" "$T/$2.cmds"
+	wait_incoming "$2"
+	ip addr flush dev "t${1}b1"
+	ip addr add 10.0.2.1/24 dev "t${2}b1"
+	qmp "$2" cont >/dev/null
+}
+
 # wait_incoming NAME: until QEMU NAME, started with -incoming, has loaded
 # the VM and waits paused (at most 300 s), or is gone; says which
 wait_incoming() {
