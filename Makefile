@@ -39,6 +39,8 @@
 #                 binary's NAME_TIMEOUT in selftests/Makefile overrides it)
 #   VM_TIMEOUT    hard limit per VM run in seconds (default: 600 + the
 #                 longest per-binary timeout)
+#   VM_HEARTBEAT  seconds without the guest's heartbeat before its VM is
+#                 killed and booted again (default: 240; 0: never)
 #   V=1           show the guest console live
 #   CMDLINE       extra guest kernel command line
 #   MODPARAMS     parameters for insmod vqnotify.ko in the VM
@@ -73,7 +75,7 @@ SELFTESTS ?= $(TOP)/selftests
 KERNELS ?= 6.1 6.12 6.12-rt debug
 KERNEL ?= 6.1
 
-export BUILD KMOD V TESTS TEST_TIMEOUT VM_TIMEOUT CMDLINE MODPARAMS
+export BUILD KMOD V TESTS TEST_TIMEOUT VM_TIMEOUT VM_HEARTBEAT CMDLINE MODPARAMS
 export QEMU_MEM QEMU_SMP QEMU_CPU QEMU_ACCEL KERNELS
 
 # selftests/Makefile builds the sources of $(SELFTESTS) into build/selftests.

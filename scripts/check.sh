@@ -156,6 +156,8 @@ check dkms "$VQN_SCRIPTS/pkg-check.sh" dkms
 "$VQN_SCRIPTS/pkg-check.sh" smoke || true
 [ -f "$results/smoke-6.1" ] || record smoke-6.1 0 1 0
 order="$order smoke-6.1"
+# A VM that stops whole is killed and booted again (vm-test.sh's heartbeat).
+check watchdog "$VQN_SCRIPTS/check-watchdog.sh"
 
 [ $selftests_run = 1 ] || KERNELS=
 for k in $KERNELS; do

@@ -18,6 +18,12 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 exec </dev/console >/dev/console 2>&1
+# The heartbeat: a byte every 10 s on the third serial port, whose silence
+# tells scripts/vm-test.sh on the host that the whole VM stopped.
+(while :; do
+	echo
+	sleep 10
+done >/dev/ttyS2 2>/dev/null) &
 ip link set lo up
 hostname vqn
 

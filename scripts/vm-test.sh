@@ -31,6 +31,9 @@
 #                 the selftests, NAME_TIMEOUT in selftests/Makefile wins
 #   VM_TIMEOUT    hard limit for the whole QEMU run, seconds (default 600 +
 #                 the longest per-binary timeout)
+#   VM_HEARTBEAT  seconds without the guest's heartbeat after which the VM
+#                 is killed (default 240, 0: never); booted again once when
+#                 nothing had failed before it went silent
 #   QEMU_MEM      guest memory in MiB (default 1024)
 #   QEMU_SMP      guest CPUs (default 2)
 #   QEMU_CPU      guest CPU model (default: EPYC with SVM, see below)
@@ -148,6 +151,7 @@ for t in $TESTS; do
 	[ "$secs" -gt "$longest" ] && longest=$secs
 done
 VM_TIMEOUT=${VM_TIMEOUT:-$((600 + longest))}
+VM_HEARTBEAT=${VM_HEARTBEAT:-240}
 
 root=$work/initramfs
 rm -rf "$root"
@@ -238,25 +242,79 @@ append="console=ttyS0 panic=-1 quiet log_buf_len=4M $CMDLINE"
 # selftests hand to host-side checks (scripts/check-output.py), apart from
 # the console and its kernel messages.
 outf=$BUILD/logs/$tag.out
-rm -f "$outf"
-echo "$tag: booting $KVER ($(echo $TESTS | wc -w) test binaries), console log: $logf"
-start=$(date +%s)
+# The third (/dev/ttyS2) gets the guest's heartbeat (guest-init.sh).
+hbf=$work/heartbeat
 set -- timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 -accel "$QEMU_ACCEL" -cpu "$QEMU_CPU" \
 	-smp "$QEMU_SMP" -m "$QEMU_MEM" -nographic -no-reboot -nic none \
 	-kernel "$VMLINUZ" -initrd "$work/initramfs.cpio.gz" -append "$append" \
-	-serial mon:stdio -serial "file:$outf"
-rc=0
-if [ "$V" = 1 ]; then
-	{ "$@" </dev/null 2>&1 || echo "VQN-HOST: qemu exited $?"; } | tee "$logf"
+	-serial mon:stdio -serial "file:$outf" -serial "file:$hbf" \
+	-pidfile "$work/qemu.pid"
+
+# boot: run QEMU ("$@") once, the console in $logf (and on the terminal
+# with V=1); rc its exit status. When the heartbeat stays silent for
+# VM_HEARTBEAT seconds (0: never), the whole VM has stopped (as a nested
+# run once did: the rig's QEMU idle, no in-guest timeout firing) and is
+# killed: silent is then the seconds it was silent.
+boot() {
+	rm -f "$outf" "$hbf" "$work/qemu.pid"
+	: >"$logf"
+	"$@" </dev/null >"$logf" 2>&1 &
+	qpid=$!
+	[ "$V" = 1 ] && tail -n +1 -f --pid="$qpid" "$logf" &
+	silent=0 heard=-1 since=$(date +%s)
+	while kill -0 "$qpid" 2>/dev/null; do
+		sleep 1
+		n=$(wc -c <"$hbf" 2>/dev/null) || n=0
+		now=$(date +%s)
+		if [ "$n" != "$heard" ]; then
+			heard=$n since=$now
+		elif [ "$VM_HEARTBEAT" -gt 0 ] && [ $((now - since)) -ge "$VM_HEARTBEAT" ]; then
+			silent=$((now - since))
+			kill -s TERM "$qpid" 2>/dev/null || :
+			break
+		fi
+	done
+	rc=0
+	# (the shell's "Terminated" for a killed QEMU: said below)
+	wait "$qpid" 2>/dev/null || rc=$?
+	wait
+}
+
+# say_rc: what QEMU's exit status says, when it was not killed for silence.
+say_rc() {
+	case $rc in
+	0) ;;
+	124 | 137) echo "$tag: QEMU killed by the hard timeout (VM_TIMEOUT=$VM_TIMEOUT s)" ;;
+	*) echo "$tag: QEMU exited with status $rc" ;;
+	esac
+}
+
+echo "$tag: booting $KVER ($(echo $TESTS | wc -w) test binaries), console log: $logf"
+start=$(date +%s)
+boot "$@"
+retried=
+if [ "$silent" -eq 0 ]; then
+	say_rc
 else
-	"$@" </dev/null >"$logf" 2>&1 || rc=$?
+	# Booted again only when nothing had failed before the VM stopped; the
+	# silent run's log stays beside the new one.
+	mv "$logf" "$logf.silent"
+	echo "$tag: the VM gave no heartbeat for $silent s and was killed (log: $logf.silent)"
+	if "$VQN_SCRIPTS/parse-log.sh" --cut "$logf.silent" "$tag" >/dev/null; then
+		retried="$tag: booted again after $silent s without heartbeat (log: $logf.silent)"
+		echo "$tag: nothing had failed before: booting again"
+		boot "$@"
+		if [ "$silent" -eq 0 ]; then
+			say_rc
+		else
+			echo "$tag: the VM gave no heartbeat for $silent s again and was killed"
+		fi
+	else
+		echo "$tag: something had failed before: not booted again"
+		cp "$logf.silent" "$logf"
+	fi
 fi
 elapsed=$(($(date +%s) - start))
-case $rc in
-0) ;;
-124 | 137) echo "$tag: QEMU killed by the hard timeout (VM_TIMEOUT=$VM_TIMEOUT s)" ;;
-*) echo "$tag: QEMU exited with status $rc" ;;
-esac
 
 if [ $mode = demo ]; then
 	tr -d '\r' <"$logf" | sed -n '/^VQN-RIG: DEMO BEGIN/,/^VQN-RIG: DEMO END/{/^VQN-RIG: /d;p}'
@@ -264,7 +322,10 @@ fi
 
 # 4. Verdict.
 st=0
-"$VQN_SCRIPTS/parse-log.sh" "$logf" "$tag" >"$result" || st=$?
+{
+	[ -z "$retried" ] || echo "$retried"
+	"$VQN_SCRIPTS/parse-log.sh" "$logf" "$tag" || st=$?
+} >"$result"
 grep -v '^RESULT ' "$result" || true
 set -- $(sed -n 's/^RESULT //p' "$result")
 if [ $mode = demo ]; then
