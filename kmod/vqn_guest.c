@@ -132,7 +132,11 @@ void vqn_kdev_erase(struct vqn_kguest *g, struct vqn_dev *d)
 
 /*
  * The admin's policies for the guest's name and user, if any: budget and
- * reserve follow the VM (its name) and the user, not the open file.
+ * reserve follow the VM (its name) and the user, not the open file. The
+ * admin's own word on this file (GUEST_SET over netlink) stands against
+ * the tenant's renames, its name taken again included: a name's policy may
+ * lower it, never raise it. The admin's next policy for the guest applies
+ * in full.
  */
 void vqn_kguest_apply_policy(struct vqn_kguest *g, bool renamed)
 {
@@ -141,6 +145,12 @@ void vqn_kguest_apply_policy(struct vqn_kguest *g, bool renamed)
 
 	lockdep_assert_held(&g->lock);
 	found = vqn_policy_resolve(g->name, g->uid, &budget, &reserve);
+	if (renamed && g->admin_set) {
+		budget = min(budget, g->sm.admin_budget);
+		reserve = min(reserve, g->sm.vhost_reserve);
+	} else if (found) {
+		g->admin_set = false;
+	}
 	/* A new name without a policy changes nothing: no escape by name. */
 	if (!found || (renamed && !(found & VQN_POL_NAMED)) ||
 	    (budget == g->sm.admin_budget && reserve == g->sm.vhost_reserve))

@@ -300,6 +300,7 @@ int vqnotify_nl_guest_set_doit(struct sk_buff *skb, struct genl_info *info)
 				  reserve ? nla_get_u32(reserve) :
 					    g->sm.vhost_reserve,
 				  g->sm.threshold);
+		g->admin_set = true;
 		vqn_event_budget(g);
 	}
 	vqn_nl_unlock(&t);

@@ -84,7 +84,7 @@
  *                                  changes and the promotion work walk or
  *                                  serve guests under it
  * vqn_kguest.lock        mutex     one guest: sm, devs, nr_devices,
- *                                  name, last_dev, line.refused,
+ *                                  name, admin_set, last_dev, line.refused,
  *                                  line.serving, line.quota, async and the
  *                                  queues of its devices; the only lock of
  *                                  the ioctl hot path, so guests never
@@ -252,6 +252,8 @@ struct vqn_kguest {
 	struct vqn_user *user;
 	struct mem_cgroup *memcg;
 	bool quota_exempt;
+	/* the admin's GUEST_SET is the last word on the limits (vqn_guest.c) */
+	bool admin_set;
 	const char *name;
 	struct vqn_dev *last_dev;
 	struct vqn_line_guest line;

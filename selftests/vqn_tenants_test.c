@@ -25,6 +25,7 @@
 #include "vqn_tenants.h"
 
 #define TN_NAME		"vm-7c1e0b2a"
+#define TN_NAME_BIG	"vm-big-3f9a"
 
 FIXTURE(tn) {
 	struct tk_nl nl;
@@ -47,6 +48,7 @@ FIXTURE_TEARDOWN(tn)
 		return;
 	EXPECT_EQ(0, tn_config_restore(&self->nl, &self->saved));
 	_test_nl_policy_del(&self->nl, TN_NAME, 0);
+	_test_nl_policy_del(&self->nl, TN_NAME_BIG, 0);
 	_test_nl_policy_del(&self->nl, NULL, TN_VMM);
 	_test_nl_policy_del(&self->nl, NULL, TN_HOSTILE);
 	_test_nl_policy_del_for(&self->nl, TN_NAME, TN_VMM);
@@ -577,6 +579,77 @@ TEST_F(tn, f5_budget_follows_the_vm_and_the_user)
 	test_err_nl_policy_del(ENOENT, NULL, TN_VMM);
 	EXPECT_STRNE("", self->nl.ext_msg);
 	EXPECT_EQ(def, tn_budget_as(_metadata, TN_VMM, NULL));
+}
+
+/* A guest kept open: step 1 opens it; each step takes a name and reads. */
+struct tn_cut {
+	int fd;
+	uint32_t id;
+	uint32_t budget;
+	uint32_t reserve;
+	int err;
+};
+
+static int tn_cut_vmm(void *arg, int step)
+{
+	static const char *const names[] = {
+		NULL, TN_NAME, TN_NAME, TN_NAME_BIG, NULL,
+	};
+	struct vqnotify_guest_info gi = { 0 };
+	struct tn_cut *c = arg;
+
+	if (step == 1)
+		c->fd = tk_open(0);
+	if (c->fd < 0 || step < 1 || step > 4)
+		return 1;
+	c->err = names[step] ? _test_ioctl_set_name(c->fd, names[step]) : 0;
+	if (!c->err)
+		c->err = _test_ioctl_guest_get(c->fd, &gi);
+	c->id = gi.guest_id;
+	c->budget = gi.budget;
+	c->reserve = gi.vhost_reserve;
+	return 0;
+}
+
+/*
+ * The admin's cut of one guest (GUEST_SET over netlink) stands against
+ * the tenant: taking its name again, or a name whose policy is bigger,
+ * gives nothing back; the admin's next policy for the guest's name does.
+ */
+TEST_F(tn, f5_rename_keeps_the_admins_cut)
+{
+	struct tn_cut *c = tn_shared(sizeof(*c));
+	struct tn_agent vmm;
+
+	ASSERT_NE(NULL, c);
+	test_cmd_nl_policy_set(TN_NAME, 0, 4, 2);
+	test_cmd_nl_policy_set(TN_NAME_BIG, 0, 8, 4);
+	ASSERT_EQ(0, tn_agent_start(&vmm, TN_VMM, tn_cut_vmm, c));
+	ASSERT_EQ(0, tn_step(&vmm, 1));
+	ASSERT_EQ(0, c->err);
+	EXPECT_EQ(4U, c->budget);
+	EXPECT_EQ(2U, c->reserve);
+
+	test_cmd_nl_guest_set(c->id, 1, 0);
+	ASSERT_EQ(0, tn_step(&vmm, 2));
+	ASSERT_EQ(0, c->err);
+	EXPECT_EQ(1U, c->budget) {
+		TH_LOG("taking its name again undid the admin's cut");
+	}
+	EXPECT_EQ(0U, c->reserve);
+	ASSERT_EQ(0, tn_step(&vmm, 3));
+	ASSERT_EQ(0, c->err);
+	EXPECT_EQ(1U, c->budget) {
+		TH_LOG("a name with a bigger policy undid the admin's cut");
+	}
+	EXPECT_EQ(0U, c->reserve);
+
+	test_cmd_nl_policy_set(TN_NAME_BIG, 0, 6, 3);
+	ASSERT_EQ(0, tn_step(&vmm, 4));
+	ASSERT_EQ(0, c->err);
+	EXPECT_EQ(6U, c->budget);
+	EXPECT_EQ(3U, c->reserve);
+	tn_agent_stop(&vmm);
 }
 
 /*
