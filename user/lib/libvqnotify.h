@@ -27,6 +27,18 @@
 #include <linux/vqnotify.h>
 #endif
 
+/*
+ * A program may include its own, older <linux/vqnotify.h> first (a VMM's
+ * copy of the uAPI). With API 1's, whose structs of vqn_guest_get() and
+ * vqn_dev_get() are smaller, its calls bind to those functions' VQNOTIFY_1
+ * versions, which fill no byte past API 1's structs; the versions linked
+ * by default fill today's.
+ */
+#if VQNOTIFY_API_VERSION < 2
+__asm__(".symver vqn_guest_get, vqn_guest_get@VQNOTIFY_1");
+__asm__(".symver vqn_dev_get, vqn_dev_get@VQNOTIFY_1");
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -75,7 +87,9 @@ int vqn_set_label(struct vqn_guest *g, const char *name);
  * again. The slots stay reserved; with a KVM VM attached the library
  * removes every ioeventfd while stopped and adds the ASSIGNED ones back.
  */
+#if VQNOTIFY_API_VERSION >= 2
 int vqn_set_run_state(struct vqn_guest *g, enum vqnotify_run_state state);
+#endif
 /* The VMM's own budget limit; 0 removes it. May preempt (events follow). */
 int vqn_set_budget(struct vqn_guest *g, uint32_t budget);
 
