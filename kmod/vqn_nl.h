@@ -97,6 +97,7 @@ struct vqn_nl_dump_ctx {
 	bool dev_filter;
 	bool admin;
 	kuid_t euid;
+	u64 policy_seq;
 };
 
 static inline struct vqn_nl_dump_ctx *

@@ -456,7 +456,7 @@ int vqnotify_nl_policy_get_doit(struct sk_buff *skb,
 				struct genl_info *info)
 {
 	struct vqn_nl_policy_arg a = { };
-	unsigned int pos = 0;
+	u64 from = 0;
 	int ret;
 
 	ret = vqn_nl_policy_key(info, &a.name, &a.uid);
@@ -466,7 +466,7 @@ int vqnotify_nl_policy_get_doit(struct sk_buff *skb,
 	a.skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!a.skb)
 		return -ENOMEM;
-	ret = vqn_policy_walk(&pos, vqn_nl_policy_fill, &a);
+	ret = vqn_policy_walk(&from, vqn_nl_policy_fill, &a);
 	if (!ret && !a.found) {
 		GENL_SET_ERR_MSG(info, "no such policy");
 		ret = -ENOENT;
@@ -486,7 +486,7 @@ int vqnotify_nl_policy_get_dumpit(struct sk_buff *skb,
 	int ret;
 
 	vqn_nl_msg_dump(&a.m, cb);
-	ret = vqn_policy_walk(&ctx->index, vqn_nl_policy_fill, &a);
+	ret = vqn_policy_walk(&ctx->policy_seq, vqn_nl_policy_fill, &a);
 	return vqn_nl_dump_ret(skb, ret);
 }
 

@@ -24,6 +24,8 @@ static u32 vqn_user_admin[VQN_NR_LIMITS];
 static u32 vqn_user_max_guests, vqn_user_host_cap;
 static LIST_HEAD(vqn_policies);
 static unsigned int vqn_nr_policies;
+/* the last policy's seq */
+static u64 vqn_policy_seq;
 
 /*
  * Defaults that leave room for others: one user may take a quarter of the
@@ -245,6 +247,7 @@ int vqn_policy_set(const struct vqn_policy *tmpl)
 		}
 		p = new;
 		new = NULL;
+		p->seq = ++vqn_policy_seq;
 		list_add_tail(&p->node, &vqn_policies);
 		vqn_nr_policies++;
 	}
@@ -336,25 +339,26 @@ u32 vqn_policy_resolve(const char *name, kuid_t uid, u32 *budget,
 }
 
 /*
- * Call @fn on the policies from position *@pos on (a dump resumes there),
- * under the lock; stops at @fn's first error, with *@pos at that policy.
+ * Call @fn on the policies created as *@from or later (a dump resumes
+ * there: a policy deleted meanwhile moves none of the others past the
+ * cursor), under the lock; stops at @fn's first error, with *@from at that
+ * policy.
  */
-int vqn_policy_walk(unsigned int *pos,
+int vqn_policy_walk(u64 *from,
 		    int (*fn)(const struct vqn_policy *p, void *arg),
 		    void *arg)
 {
 	struct vqn_policy *p;
-	unsigned int i = 0;
 	int ret = 0;
 
 	mutex_lock(&vqn_users_lock);
 	list_for_each_entry(p, &vqn_policies, node) {
-		if (i++ < *pos)
+		if (p->seq < *from)
 			continue;
 		ret = fn(p, arg);
 		if (ret)
 			break;
-		(*pos)++;
+		*from = p->seq + 1;
 	}
 	mutex_unlock(&vqn_users_lock);
 	return ret;

@@ -89,6 +89,8 @@ void vqn_user_uncharge(struct vqn_user *u, enum vqn_limit l, u32 n);
  */
 struct vqn_policy {
 	struct list_head node;
+	/* order of creation, increasing along vqn_policies: a dump's cursor */
+	u64 seq;
 	const char *name;
 	kuid_t uid;
 	u32 set;
@@ -103,7 +105,7 @@ int vqn_policy_set(const struct vqn_policy *p);
 int vqn_policy_del(const char *name, kuid_t uid);
 u32 vqn_policy_resolve(const char *name, kuid_t uid, u32 *budget,
 		       u32 *reserve);
-int vqn_policy_walk(unsigned int *pos,
+int vqn_policy_walk(u64 *from,
 		    int (*fn)(const struct vqn_policy *p, void *arg),
 		    void *arg);
 

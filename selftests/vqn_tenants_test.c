@@ -906,4 +906,88 @@ TEST_F(tn, f8_every_config_value_checked_with_extack)
 	EXPECT_STRNE("", msg);
 }
 
+#define TN_DUMP_POLICIES	1000
+
+/* Policy @i of the dump test: a long name, so that the dump takes parts. */
+static void tn_dump_name(char *buf, size_t len, int i)
+{
+	snprintf(buf, len, "dump-%04d-%0100d", i, 0);
+}
+
+/*
+ * A POLICY_GET dump over many messages, the first policy deleted by
+ * another socket once the dump's first message was read: every other
+ * policy comes exactly once, as the uAPI promises of dumps (only what
+ * appears or goes meanwhile may be missed). Last of the file: it leaves
+ * its policies behind when it fails half-way.
+ */
+TEST_F(tn, f5_policy_dump_misses_none_when_one_goes)
+{
+	static char buf[TK_NL_BUF];
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	unsigned char *seen = calloc(TN_DUMP_POLICIES, 1);
+	int i, n = 0, recvs = 0, dups = 0, missing = 0, err = 1;
+	struct tk_nl del = { .fd = -1 };
+	struct tk_nlreq r;
+	char name[128];
+
+	ASSERT_NE(NULL, seen);
+	for (i = 0; i < TN_DUMP_POLICIES; i++) {
+		tn_dump_name(name, sizeof(name), i);
+		ASSERT_EQ(0, _test_nl_policy_set(&self->nl, name, 0, 4, -1));
+	}
+	ASSERT_EQ(0, tk_nl_open(&del));
+
+	tk_nl_req(&self->nl, &r, VQNOTIFY_CMD_POLICY_GET, true);
+	r.nlh.nlmsg_seq = ++self->nl.seq;
+	r.nlh.nlmsg_flags |= NLM_F_REQUEST;
+	ASSERT_LE(0, sendto(self->nl.fd, &r.nlh, r.nlh.nlmsg_len, 0,
+			    (struct sockaddr *)&kernel, sizeof(kernel)));
+	while (err > 0) {
+		ssize_t len = recv(self->nl.fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *nlh;
+
+		ASSERT_LT(0, len);
+		if (!recvs++) {
+			tn_dump_name(name, sizeof(name), 0);
+			ASSERT_EQ(0, _test_nl_policy_del(&del, name, 0));
+		}
+		for (nlh = (void *)buf; NLMSG_OK(nlh, len);
+		     nlh = NLMSG_NEXT(nlh, len)) {
+			struct tk_nl_attrs a;
+
+			if (nlh->nlmsg_seq != self->nl.seq)
+				continue;
+			if (nlh->nlmsg_type == NLMSG_DONE ||
+			    nlh->nlmsg_type == NLMSG_ERROR) {
+				err = *(int *)NLMSG_DATA(nlh);
+				break;
+			}
+			tk_nl_parse_msg(&a, nlh);
+			if (!a.tb[VQNOTIFY_A_POLICY_NAME] ||
+			    sscanf(tk_nla_data(a.tb[VQNOTIFY_A_POLICY_NAME]),
+				   "dump-%d-", &i) != 1 ||
+			    i < 0 || i >= TN_DUMP_POLICIES)
+				continue;
+			dups += seen[i]++ > 0;
+			n++;
+		}
+	}
+	for (i = 1; i < TN_DUMP_POLICIES; i++)
+		missing += !seen[i];
+	TH_LOG("%d policies in %d datagrams, %d missing, %d twice", n, recvs,
+	       missing, dups);
+	EXPECT_EQ(0, err);
+	EXPECT_LT(2, recvs);
+	EXPECT_EQ(0, missing);
+	EXPECT_EQ(0, dups);
+
+	for (i = 1; i < TN_DUMP_POLICIES; i++) {
+		tn_dump_name(name, sizeof(name), i);
+		EXPECT_EQ(0, _test_nl_policy_del(&self->nl, name, 0));
+	}
+	tk_nl_close(&del);
+	free(seen);
+}
+
 TEST_HARNESS_MAIN
