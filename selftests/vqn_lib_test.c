@@ -9,8 +9,10 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "vqn_lib_utils.h"
@@ -291,6 +293,49 @@ TEST_F(lib, host_notifier_no_slot)
 		ASSERT_EQ(0, vqn_host_notifier(self->g, dev2, q, true, NULL));
 	EXPECT_EQ(-ENOSPC, vqn_host_notifier(self->g, dev2, 6, true, NULL));
 	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, state_of(self->g, dev2, 6));
+}
+
+static volatile int lib_ticks;
+
+/* SIGALRM: 200 ticks, then the timer stops (an old library's wait ends). */
+static void lib_tick(int sig)
+{
+	struct itimerval off = { 0 };
+
+	if (++lib_ticks == 200)
+		setitimer(ITIMER_REAL, &off, NULL);
+}
+
+/*
+ * A signal every 5 ms while nothing happens: the wait still ends after
+ * its 50 ms. (It restarted with the whole timeout after each, and ended
+ * only when the signals stopped, after a second.)
+ */
+TEST_F(lib, wait_events_timeout_despite_signals)
+{
+	struct itimerval every = {
+		.it_interval = { .tv_usec = 5000 },
+		.it_value = { .tv_usec = 5000 },
+	};
+	struct itimerval off = { 0 };
+	struct sigaction sa = { .sa_handler = lib_tick };
+	struct timespec t0, t1;
+	long ms;
+
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	lib_ticks = 0;
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &every, NULL));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	EXPECT_EQ(0, vqn_wait_events(self->g, 50));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	setitimer(ITIMER_REAL, &off, NULL);
+	signal(SIGALRM, SIG_DFL);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+	     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	TH_LOG("waited %ld ms, %d signals", ms, lib_ticks);
+	EXPECT_LE(50, ms);
+	EXPECT_GT(500, ms);
+	EXPECT_LT(0, lib_ticks);
 }
 
 /* vhost takes a slot from the newest grant: a (p) event, then (r). */

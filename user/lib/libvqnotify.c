@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -735,17 +736,37 @@ int vqn_read_events(struct vqn_guest *g, struct vqn_event *ev,
 	return n ? (int)n : ret;
 }
 
+static int64_t vqn_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* A signal does not restart the wait: it goes on for what is left. */
 VQN_EXPORT
 int vqn_wait_events(struct vqn_guest *g, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = g->epfd, .events = POLLIN };
+	int64_t end = timeout_ms > 0 ?
+		      vqn_now_ns() + (int64_t)timeout_ms * 1000000 : 0;
 	int ret;
 
 	if (g->pend_nr)
 		return 1;
-	do {
+	for (;;) {
 		ret = poll(&pfd, 1, timeout_ms);
-	} while (ret < 0 && errno == EINTR);
+		if (ret >= 0 || errno != EINTR)
+			break;
+		if (timeout_ms > 0) {
+			int64_t left = end - vqn_now_ns();
+
+			if (left <= 0)
+				return 0;
+			timeout_ms = (int)((left + 999999) / 1000000);
+		}
+	}
 	if (ret < 0)
 		return -errno;
 	return ret > 0;
