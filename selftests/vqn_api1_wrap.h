@@ -5,26 +5,35 @@
  * and GUEST_GET and DEV_GET write back no more than API 1's structs. For
  * the tests that link the library in (libvqnotify.a) with
  * -Wl,--wrap=ioctl (selftests/Makefile); the library reads the features
- * once, in vqn_open().
+ * once, in vqn_open(). While vqn_fail_req is set, that request fails
+ * with vqn_fail_errno instead, whatever vqn_api1 says.
  */
 #ifndef VQN_API1_WRAP_H
 #define VQN_API1_WRAP_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include <linux/vqnotify.h>
 
 static bool vqn_api1;
+static unsigned long vqn_fail_req;
+static int vqn_fail_errno;
 
 int __real_ioctl(int fd, unsigned long req, void *arg);
 int __wrap_ioctl(int fd, unsigned long req, void *arg);
 
 int __wrap_ioctl(int fd, unsigned long req, void *arg)
 {
-	int ret = __real_ioctl(fd, req, arg);
 	size_t from = 0, to = 0;
+	int ret;
 
+	if (vqn_fail_req && req == vqn_fail_req) {
+		errno = vqn_fail_errno;
+		return -1;
+	}
+	ret = __real_ioctl(fd, req, arg);
 	if (!vqn_api1 || ret)
 		return ret;
 	switch (req) {

@@ -506,6 +506,42 @@ TEST_F(lib, events_overflow_resync)
 }
 
 /*
+ * A call that succeeded returns its own result when what follows it fails
+ * (here the resync after an overflow: DEV_GET fails); vqn_read_events()
+ * returns that failure once, after the events before it, the event fd
+ * readable until then, and the next settling resynchronises the device
+ * left stale: budget 2 preempted two of the first device's queues among
+ * the events the module dropped. (The call returned the resync's -EIO,
+ * and the device stayed stale.)
+ */
+TEST_F(lib, settle_failure_after_a_call)
+{
+	struct vqn_event ev[64];
+	int n, last = 0, fd = vqn_fd(self->g);
+	uint32_t d2;
+
+	d2 = overflow_ring(_metadata, self, "fill");
+	ASSERT_EQ(0, _test_ioctl_set_budget(fd, 2));
+	vqn_fail_errno = EIO;
+	vqn_fail_req = VQNOTIFY_DEV_GET;
+	EXPECT_EQ(0, vqn_set_budget(self->g, 2)) {
+		TH_LOG("the call returned the resync's failure");
+	}
+	vqn_fail_req = 0;
+	EXPECT_TRUE(event_fd_readable(self->g));
+	while ((n = vqn_read_events(self->g, ev, 64)) > 0)
+		;
+	last = n;
+	EXPECT_EQ(-EIO, last);
+	EXPECT_EQ(0, vqn_read_events(self->g, ev, 64));
+	EXPECT_FALSE(event_fd_readable(self->g));
+	EXPECT_TRUE(view_agrees(self->g, self->dev, NQ)) {
+		TH_LOG("a device stayed stale after its resync failed");
+	}
+	EXPECT_TRUE(view_agrees(self->g, d2, 4));
+}
+
+/*
  * The entry points a program built against API 1's header was linked with
  * (vqn_guest_get@VQNOTIFY_1, vqn_dev_get@VQNOTIFY_1): their structs were
  * smaller then, and the library must fill no more of the caller's memory

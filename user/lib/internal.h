@@ -73,6 +73,7 @@ struct vqn_guest {
 	bool notified;
 	uint64_t next_seq;	/* expected seq of the next module event */
 	bool fallback;		/* some device needs a KVM fallback */
+	int settle_err;		/* settling failed: for vqn_read_events() */
 
 	/* Results buffer for the module, sized for the largest device. */
 	struct vqnotify_vq_result *rbuf;

@@ -732,6 +732,13 @@ int vqn_read_events(struct vqn_guest *g, struct vqn_event *ev,
 		g->pend_head = (g->pend_head + 1) % g->pend_cap;
 		g->pend_nr--;
 	}
+	/* A failure of settling once the events before it are read. */
+	if (ret < 0 && !g->settle_err)
+		g->settle_err = ret;
+	if (!n) {
+		ret = g->settle_err;
+		g->settle_err = 0;
+	}
 	vqn_notify_update(g);
 	return n ? (int)n : ret;
 }
@@ -753,7 +760,7 @@ int vqn_wait_events(struct vqn_guest *g, int timeout_ms)
 		      vqn_now_ns() + (int64_t)timeout_ms * 1000000 : 0;
 	int ret;
 
-	if (g->pend_nr)
+	if (g->pend_nr || g->settle_err)
 		return 1;
 	for (;;) {
 		ret = poll(&pfd, 1, timeout_ms);

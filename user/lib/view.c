@@ -110,10 +110,12 @@ void vqn_notify_update(struct vqn_guest *g)
 {
 	uint64_t v = 1;
 
-	if (g->pend_nr && !g->notified) {
+	bool pending = g->pend_nr || g->settle_err;
+
+	if (pending && !g->notified) {
 		if (write(g->notify, &v, sizeof(v)) == sizeof(v))
 			g->notified = true;
-	} else if (!g->pend_nr && g->notified) {
+	} else if (!pending && g->notified) {
 		if (read(g->notify, &v, sizeof(v)) == sizeof(v))
 			g->notified = false;
 	}
@@ -183,7 +185,6 @@ int vqn_resync_dev(struct vqn_guest *g, struct vqn_view_dev *d)
 	uint32_t i;
 	int ret;
 
-	d->resync = false;
 	vi = calloc(d->num_queues, sizeof(*vi));
 	if (!vi)
 		return -ENOMEM;
@@ -205,6 +206,8 @@ int vqn_resync_dev(struct vqn_guest *g, struct vqn_view_dev *d)
 							  kvm_err);
 	}
 	free(vi);
+	/* Stale until a resync went through: the next settling tries again. */
+	d->resync = ret < 0;
 	return ret;
 }
 
@@ -313,14 +316,23 @@ out:
 	return ret;
 }
 
+/* A failure of settling, kept for vqn_read_events() (the first one). */
+static void vqn_settle_failed(struct vqn_guest *g, int err)
+{
+	if (err < 0 && !g->settle_err)
+		g->settle_err = err;
+	vqn_notify_update(g);
+}
+
 /*
  * The end of a call that returned @ret: what it changed settled (events
  * read, KVM's refusals fallen back, stale devices resynchronised). @ret,
- * unless it is an error or settling failed.
+ * the call's own result whatever settling did: a call that succeeded
+ * changed the module's state. A failure of settling makes the event fd
+ * readable and is returned by vqn_read_events().
  */
 int vqn_call_end(struct vqn_guest *g, int ret)
 {
-	int ret2 = vqn_settle(g);
-
-	return ret < 0 ? ret : ret2 < 0 ? ret2 : ret;
+	vqn_settle_failed(g, vqn_settle(g));
+	return ret;
 }
