@@ -144,8 +144,9 @@ check layers "$VQN_SCRIPTS/check-layers.sh" "$BUILD/sparse-6.1/module"
 check spec "$VQN_SCRIPTS/check-spec.sh"
 # vqnotifyctl's bash completion, in bash (host only).
 check completion "$VQN_SCRIPTS/check-completion.sh"
-# The escaping of tenants' names by every vqnotifyctl printer (host only).
-host_suite escape user
+# user/tests: the escaping of tenants' names by every vqnotifyctl printer,
+# the end of a dump that failed (host only).
+host_suite user user
 [ -f tools/sm/Makefile ] && host_suite sm tools/sm
 # Documentation builds; make install/uninstall; the packages (lintian); DKMS
 # builds from them for 6.1 and 6.12; the packages in a 6.1 VM (pkg-check.sh).

@@ -23,8 +23,10 @@ void *vec_add(struct vec *a)
 {
 	void *n = realloc(a->v, (a->nr + 1) * a->size);
 
-	if (!n)
+	if (!n) {
+		a->err = -ENOMEM;
 		return NULL;
+	}
 	a->v = n;
 	memset((char *)n + a->nr * a->size, 0, a->size);
 	return (char *)n + a->nr++ * a->size;
@@ -73,33 +75,54 @@ void ctl_nl_close(struct nl *n)
  * attributes follow it (and the echoed request, unless capped), as
  * iproute2's nl_dump_ext_ack() reads them.
  */
+/* The extended ack's message, from its attributes at @start..@end. */
+static void nl_extack_parse(char *start, char *end)
+{
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+
+	if (start >= end ||
+	    nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)start,
+		      end - start, NULL) || !tb[NLMSGERR_ATTR_MSG])
+		return;
+	snprintf(nl_extack, sizeof(nl_extack), "%.*s",
+		 nla_len(tb[NLMSGERR_ATTR_MSG]),
+		 (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
+}
+
 static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 {
 	struct nlmsghdr *h = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
-	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
 	size_t off = sizeof(*e);
-	char *end = (char *)h + h->nlmsg_len;
-	char *start;
 
 	*(int *)arg = e->error;
 	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
 		return NL_STOP;
 	if (!(h->nlmsg_flags & NLM_F_CAPPED))
 		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
-	start = (char *)e + NLMSG_ALIGN(off);
-	if (start >= end ||
-	    nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)start,
-		      end - start, NULL) || !tb[NLMSGERR_ATTR_MSG])
-		return NL_STOP;
-	snprintf(nl_extack, sizeof(nl_extack), "%.*s",
-		 nla_len(tb[NLMSGERR_ATTR_MSG]),
-		 (char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
+	nl_extack_parse((char *)e + NLMSG_ALIGN(off),
+			(char *)h + h->nlmsg_len);
 	return NL_STOP;
 }
 
+int nl_done_error(struct nlmsghdr *h)
+{
+	int err = 0;
+
+	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(err)))
+		return 0;
+	memcpy(&err, NLMSG_DATA(h), sizeof(err));
+	if (err >= 0)
+		return 0;
+	if (h->nlmsg_flags & NLM_F_ACK_TLVS)
+		nl_extack_parse((char *)NLMSG_DATA(h) + NLMSG_ALIGN(sizeof(err)),
+				(char *)h + h->nlmsg_len);
+	return err;
+}
+
+/* A dump's end: libnl reads neither its error nor its extended ack. */
 static int on_finish(struct nl_msg *msg, void *arg)
 {
-	*(int *)arg = 0;
+	*(int *)arg = nl_done_error(nlmsg_hdr(msg));
 	return NL_SKIP;
 }
 
@@ -298,7 +321,7 @@ int dump_guests(struct nl *n, int64_t id, struct vec *out)
 	out->size = sizeof(struct nl_guest);
 	if (msg && id >= 0)
 		nla_put_u32(msg, VQNOTIFY_A_GUEST_ID, id);
-	return nl_request(n, msg, cb_guest, out);
+	return nl_request(n, msg, cb_guest, out) ?: out->err;
 }
 
 int dump_devs(struct nl *n, int64_t guest, struct vec *out)
@@ -308,7 +331,7 @@ int dump_devs(struct nl *n, int64_t guest, struct vec *out)
 	out->size = sizeof(struct nl_dev);
 	if (msg && guest >= 0)
 		nla_put_u32(msg, VQNOTIFY_A_DEV_GUEST_ID, guest);
-	return nl_request(n, msg, cb_dev, out);
+	return nl_request(n, msg, cb_dev, out) ?: out->err;
 }
 
 int dump_queues(struct nl *n, int64_t guest, int64_t dev,
@@ -321,7 +344,7 @@ int dump_queues(struct nl *n, int64_t guest, int64_t dev,
 		nla_put_u32(msg, VQNOTIFY_A_QUEUE_GUEST_ID, guest);
 	if (msg && dev >= 0)
 		nla_put_u32(msg, VQNOTIFY_A_QUEUE_DEV_ID, dev);
-	return nl_request(n, msg, cb_queue, out);
+	return nl_request(n, msg, cb_queue, out) ?: out->err;
 }
 
 static int cmp_u32(uint32_t a, uint32_t b)

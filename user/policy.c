@@ -89,7 +89,7 @@ static int cb_policy(struct nl_msg *msg, void *arg)
 		return NL_SKIP;
 	p = vec_add(arg);
 	if (!p)
-		return NL_STOP;
+		return NL_SKIP;	/* the dump is read to its end, then fails */
 	if (tb[VQNOTIFY_A_POLICY_NAME]) {
 		p->by_name = true;
 		snprintf(p->name, sizeof(p->name), "%.*s",
@@ -236,7 +236,7 @@ static int policy_show(struct nl *n, int argc, char **argv)
 
 	if (msg && argc >= 4)
 		policy_selector(argc - 2, argv + 2, msg);
-	ret = nl_request(n, msg, cb_policy, &pols);
+	ret = nl_request(n, msg, cb_policy, &pols) ?: pols.err;
 	if (ret) {
 		free(pols.v);
 		return fail("policy show", ret);
@@ -365,7 +365,7 @@ static int cb_user(struct nl_msg *msg, void *arg)
 		return NL_SKIP;
 	u = vec_add(arg);
 	if (!u)
-		return NL_STOP;
+		return NL_SKIP;	/* the dump is read to its end, then fails */
 	u->uid = get_u32(tb, VQNOTIFY_A_USER_UID);
 	for (c = 0; c < NR_USER_COLS; c++) {
 		u->used[c] = get_u32(tb, user_cols[c].attr);
@@ -387,7 +387,7 @@ static int user_show(struct nl *n, int64_t uid)
 
 	if (msg && uid >= 0)
 		nla_put_u32(msg, VQNOTIFY_A_USER_UID, uid);
-	ret = nl_request(n, msg, cb_user, &users);
+	ret = nl_request(n, msg, cb_user, &users) ?: users.err;
 	if (ret) {
 		free(users.v);
 		return fail("user show", ret);

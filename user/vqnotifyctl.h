@@ -153,6 +153,7 @@ struct nl_queue {
 struct vec {
 	void *v;
 	size_t nr, size;
+	int err;	/* -ENOMEM once an element could not be added */
 };
 
 struct nl_config {
@@ -201,6 +202,12 @@ struct nl_msg *nl_new(struct nl *n, uint8_t cmd, bool dump);
 /* Send @msg (consumed), feed every reply to @parse: 0 or -errno. */
 int nl_request(struct nl *n, struct nl_msg *msg,
 	       int (*parse)(struct nl_msg *, void *), void *arg);
+/*
+ * The error a dump's NLMSG_DONE carries (the dump failed part-way), 0 if
+ * none; its extended ack's message is kept for the error's report.
+ */
+struct nlmsghdr;
+int nl_done_error(struct nlmsghdr *h);
 /* A u32 attribute, 0 when absent; a uint (4 or 8 bytes). */
 uint32_t get_u32(struct nlattr **tb, int a);
 void get_name(const struct nlattr *a, char *dst);
