@@ -209,6 +209,7 @@ void vqn_kguests_apply_policy(const char *name, kuid_t uid)
 		if (match)
 			vqn_kguest_apply_policy(g, false);
 		mutex_unlock(&g->lock);
+		cond_resched();	/* a host of many guests */
 	}
 	mutex_unlock(&vqn_guests_lock);
 }

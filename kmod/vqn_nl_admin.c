@@ -182,6 +182,7 @@ int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 			mutex_lock(&g->lock);
 			vqn_kguest_set_threshold(g, val);
 			mutex_unlock(&g->lock);
+			cond_resched();	/* a host of many guests */
 		}
 	}
 	mutex_unlock(&vqn_guests_lock);
