@@ -84,14 +84,24 @@ static int utf8_seq(const unsigned char *s, uint32_t *cp)
 
 /*
  * Code points no printer passes through: C0 and C1 controls, DEL, the line
- * and paragraph separators, and the bidi embeddings, overrides and
- * isolates that make text display in another order than it is stored.
+ * and paragraph separators, every bidi control (the marks, embeddings,
+ * overrides and isolates that make text display in another order than it
+ * is stored), and the invisible ones (zero-width spaces and joiners, word
+ * joiner, invisible operators, BOM) that make two names look alike.
  */
 static bool unsafe_cp(uint32_t c)
 {
-	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 ||
-	       c == 0x2029 || (c >= 0x202a && c <= 0x202e) ||
-	       (c >= 0x2066 && c <= 0x2069);
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x061c ||
+	       (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) ||
+	       (c >= 0x2060 && c <= 0x2064) || (c >= 0x2066 && c <= 0x2069) ||
+	       c == 0xfeff;
+}
+
+/* Spaces (Unicode's Zs) but ASCII's, which the caller handles. */
+static bool space_cp(uint32_t c)
+{
+	return c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+	       c == 0x202f || c == 0x205f || c == 0x3000;
 }
 
 static const char replacement[] = "\xef\xbf\xbd";	/* U+FFFD */
@@ -113,9 +123,9 @@ void put_escaped(FILE *f, const char *s, enum esc_mode mode)
 				fputs(replacement, f);
 		} else if (cp == '\\' || (cp == '"' && mode != ESC_TEXT)) {
 			fprintf(f, "\\%c", (int)cp);
-		} else if (cp == ' ' && mode == ESC_TEXT) {
+		} else if ((cp == ' ' || space_cp(cp)) && mode == ESC_TEXT) {
 			/* A name is one field: no column or word to forge. */
-			fputs("\\x20", f);
+			fprintf(f, cp < 0x80 ? "\\x%02x" : "\\u%04x", cp);
 		} else if (!unsafe_cp(cp)) {
 			fwrite(p, 1, n, f);
 		} else if (mode == ESC_JSON) {

@@ -63,9 +63,9 @@ void jw_end(struct jw *w);
 /*
  * Escaping of tenant-supplied strings (guest and device names):
  *   ESC_TEXT  tables and lines: C0 controls, space and DEL as \xNN
- *             (a name is one field); C1 controls, line separators and
- *             bidi controls as \uNNNN; invalid UTF-8 bytes as \xNN, a
- *             backslash doubled;
+ *             (a name is one field); C1 controls, other spaces, line
+ *             separators, bidi controls and invisible code points as
+ *             \uNNNN; invalid UTF-8 bytes as \xNN, a backslash doubled;
  *   ESC_JSON  a JSON string's contents: always valid UTF-8; '"' and '\'
  *             escaped, unsafe code points as \uNNNN, invalid bytes U+FFFD;
  *   ESC_PROM  a Prometheus label value: '"', '\' and newline escaped as

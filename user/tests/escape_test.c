@@ -53,6 +53,14 @@ static const struct {
 	{ ESC_TEXT, "\xc0\xaf", "\\xc0\\xaf" },			/* overlong */
 	{ ESC_TEXT, "\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80" },	/* > U+10FFFF */
 	{ ESC_TEXT, "\xf0\x9f\x98\x80 ok", "\xf0\x9f\x98\x80\\x20ok" },
+	/* RLM, ALM, ZWSP, WJ, BOM: bidi marks and invisibles */
+	{ ESC_TEXT, "a\xe2\x80\x8f\xd8\x9c\xe2\x80\x8b\xe2\x81\xa0\xef\xbb\xbf""b",
+	  "a\\u200f\\u061c\\u200b\\u2060\\ufeffb" },
+	/* NBSP, EN SPACE, IDEOGRAPHIC SPACE: no column to forge */
+	{ ESC_TEXT, "evil\xc2\xa0""1\xe2\x80\x82""2\xe3\x80\x80""3",
+	  "evil\\u00a01\\u20022\\u30003" },
+	{ ESC_JSON, "\xe2\x80\x8e\xc2\xa0", "\\u200e\xc2\xa0" },
+	{ ESC_PROM, "\xe2\x80\x8f", "\xef\xbf\xbd" },
 	{ ESC_JSON, "a\"b\\c\n\t\x7f", "a\\\"b\\\\c\\u000a\\u0009\\u007f" },
 	{ ESC_JSON, "\xc2\x85\xe2\x80\xa8\xe2\x80\xae", "\\u0085\\u2028\\u202e" },
 	{ ESC_JSON, "x\xffy\xc3", "x\xef\xbf\xbdy\xef\xbf\xbd" },
