@@ -33,6 +33,15 @@ if ! (cd "$src" && dpkg-buildpackage -b -us -uc) >"$out/build.log" 2>&1; then
 fi
 ls "$out"/*.deb | sed "s|^$out/|deb: built |"
 
+# The module's package alone makes a usable /dev/vqnotify: the udev rule
+# that gives it to group kvm and the modules-load.d file come with it
+# (vqnotify-utils is only recommended).
+dpkg-deb -c "$out"/vqnotify-dkms_"$ver"_all.deb >"$out/dkms.contents"
+for f in ./lib/udev/rules.d/60-vqnotify.rules \
+	./usr/lib/modules-load.d/vqnotify.conf; do
+	grep -q " $f\$" "$out/dkms.contents" || die "vqnotify-dkms lacks $f"
+done
+
 # --fail-on error: warnings are listed, not fatal. Overrides in debian/
 # say why a tag does not apply.
 st=0
