@@ -242,7 +242,8 @@ install-dkms:
 	@if [ -z "$(DESTDIR)" ]; then echo "dkms install vqnotify/$(VERSION)"; \
 		dkms install vqnotify/$(VERSION); fi
 
-uninstall: uninstall-module uninstall-user uninstall-data
+# The module last: without KDIR's kernel it stops, the rest removed.
+uninstall: uninstall-user uninstall-data uninstall-module
 
 uninstall-module:
 	@test -n "$(KREL)" || { echo "vqnotify: which kernel? KDIR=" >&2; exit 1; }
