@@ -17,12 +17,12 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "vqn_guard.h"
 
-#define GUARD	0xa5
 #define NQ	4
 #define OK	0x0f
 
-/* Each structure sits in a buffer whose tail must stay GUARD. */
+/* Each structure sits in a buffer whose tail must stay VQN_GUARD. */
 union v1_buf {
 	struct vqnotify_info info;
 	struct vqnotify_guest_set gs;
@@ -43,15 +43,13 @@ static int v1_ioctl(int fd, unsigned long cmd, union v1_buf *b, size_t size)
 
 static bool guard_intact(const union v1_buf *b, size_t size)
 {
-	for (size_t i = size; i < sizeof(b->raw); i++)
-		if (b->raw[i] != GUARD)
-			return false;
-	return true;
+	return vqn_guard_written_past(b->raw, size, sizeof(b->raw)) ==
+	       sizeof(b->raw);
 }
 
 static void v1_clear(union v1_buf *b, size_t size)
 {
-	memset(b->raw, GUARD, sizeof(b->raw));
+	memset(b->raw, VQN_GUARD, sizeof(b->raw));
 	memset(b->raw, 0, size);
 }
 

@@ -14,17 +14,9 @@
 
 #include "libvqnotify.h"
 #include "kselftest_harness.h"
+#include "vqn_guard.h"
 
-#define GUARD	0xa5
 #define NQ	4
-
-/* The first byte of @b from @from on that is not GUARD, or @len. */
-static size_t written_past(const unsigned char *b, size_t from, size_t len)
-{
-	while (from < len && b[from] == GUARD)
-		from++;
-	return from;
-}
 
 TEST(api1_header_structs_not_overrun)
 {
@@ -44,18 +36,20 @@ TEST(api1_header_structs_not_overrun)
 	ASSERT_EQ(0, vqn_open(&vg, "api1-vmm"));
 	ASSERT_EQ(0, vqn_dev_add(vg, VQNOTIFY_TRANSPORT_MMIO, NQ, "blk", &dev));
 
-	memset(&g, GUARD, sizeof(g));
+	memset(&g, VQN_GUARD, sizeof(g));
 	ASSERT_EQ(0, vqn_guest_get(vg, &g.gi));
-	EXPECT_EQ(sizeof(g), written_past(g.b, sizeof(g.gi), sizeof(g))) {
+	EXPECT_EQ(sizeof(g),
+		  vqn_guard_written_past(g.b, sizeof(g.gi), sizeof(g))) {
 		TH_LOG("vqn_guest_get() wrote past API 1's %zu bytes",
 		       sizeof(g.gi));
 	}
 	EXPECT_EQ(sizeof(g.gi), g.gi.size);
 	EXPECT_EQ(1U, g.gi.nr_devices);
 
-	memset(&d, GUARD, sizeof(d));
+	memset(&d, VQN_GUARD, sizeof(d));
 	ASSERT_EQ(NQ, vqn_dev_get(vg, dev, &d.dg, vi, NQ));
-	EXPECT_EQ(sizeof(d), written_past(d.b, sizeof(d.dg), sizeof(d))) {
+	EXPECT_EQ(sizeof(d),
+		  vqn_guard_written_past(d.b, sizeof(d.dg), sizeof(d))) {
 		TH_LOG("vqn_dev_get() wrote past API 1's %zu bytes",
 		       sizeof(d.dg));
 	}

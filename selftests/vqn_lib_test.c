@@ -17,6 +17,7 @@
 
 #include "vqn_lib_utils.h"
 #include "vqn_api1_wrap.h"
+#include "vqn_guard.h"
 
 #define NQ		4
 
@@ -553,17 +554,6 @@ int vqn_dev_get_api1(struct vqn_guest *g, uint32_t dev_id, void *dev,
 __asm__(".symver vqn_guest_get_api1, vqn_guest_get@VQNOTIFY_1");
 __asm__(".symver vqn_dev_get_api1, vqn_dev_get@VQNOTIFY_1");
 
-#define API1_GUARD	0xa5
-
-/* The first byte of @b past @from that is not API1_GUARD, or @len. */
-static size_t api1_written_past(const unsigned char *b, size_t from,
-				size_t len)
-{
-	while (from < len && b[from] == API1_GUARD)
-		from++;
-	return from;
-}
-
 TEST_F(lib, api1_symbols_fill_api1_sizes)
 {
 	union {
@@ -578,11 +568,11 @@ TEST_F(lib, api1_symbols_fill_api1_sizes)
 	struct vqnotify_guest_info gi;
 	struct vqnotify_dev_get dg;
 
-	memset(&g1, API1_GUARD, sizeof(g1));
+	memset(&g1, VQN_GUARD, sizeof(g1));
 	ASSERT_EQ(0, vqn_guest_get_api1(self->g, &g1));
-	EXPECT_EQ(sizeof(g1), api1_written_past(g1.b,
-						VQNOTIFY_GUEST_INFO_SIZE_VER1,
-						sizeof(g1)));
+	EXPECT_EQ(sizeof(g1),
+		  vqn_guard_written_past(g1.b, VQNOTIFY_GUEST_INFO_SIZE_VER1,
+					 sizeof(g1)));
 	EXPECT_EQ((uint32_t)VQNOTIFY_GUEST_INFO_SIZE_VER1, g1.gi.size);
 	ASSERT_EQ(0, vqn_guest_get(self->g, &gi));
 	EXPECT_EQ(gi.guest_id, g1.gi.guest_id);
@@ -590,11 +580,11 @@ TEST_F(lib, api1_symbols_fill_api1_sizes)
 	/* Today's symbol fills today's struct: the name is API 2's. */
 	EXPECT_STREQ("libtest", gi.name);
 
-	memset(&d1, API1_GUARD, sizeof(d1));
+	memset(&d1, VQN_GUARD, sizeof(d1));
 	ASSERT_EQ(NQ, vqn_dev_get_api1(self->g, self->dev, &d1, vi, NQ));
-	EXPECT_EQ(sizeof(d1), api1_written_past(d1.b,
-						VQNOTIFY_DEV_GET_SIZE_VER1,
-						sizeof(d1)));
+	EXPECT_EQ(sizeof(d1),
+		  vqn_guard_written_past(d1.b, VQNOTIFY_DEV_GET_SIZE_VER1,
+					 sizeof(d1)));
 	EXPECT_EQ((uint32_t)VQNOTIFY_DEV_GET_SIZE_VER1, d1.dg.size);
 	EXPECT_EQ((uint32_t)NQ, d1.dg.num_queues);
 	EXPECT_STREQ("blk", d1.dg.label);
