@@ -97,11 +97,12 @@ static bool unsafe_cp(uint32_t c)
 	       c == 0xfeff;
 }
 
-/* Spaces (Unicode's Zs) but ASCII's, which the caller handles. */
+/* Spaces (Unicode's Zs, ASCII's included) */
 static bool space_cp(uint32_t c)
 {
-	return c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
-	       c == 0x202f || c == 0x205f || c == 0x3000;
+	return c == ' ' || c == 0xa0 || c == 0x1680 ||
+	       (c >= 0x2000 && c <= 0x200a) || c == 0x202f || c == 0x205f ||
+	       c == 0x3000;
 }
 
 static const char replacement[] = "\xef\xbf\xbd";	/* U+FFFD */
@@ -123,10 +124,9 @@ void put_escaped(FILE *f, const char *s, enum esc_mode mode)
 				fputs(replacement, f);
 		} else if (cp == '\\' || (cp == '"' && mode != ESC_TEXT)) {
 			fprintf(f, "\\%c", (int)cp);
-		} else if ((cp == ' ' || space_cp(cp)) && mode == ESC_TEXT) {
-			/* A name is one field: no column or word to forge. */
-			fprintf(f, cp < 0x80 ? "\\x%02x" : "\\u%04x", cp);
-		} else if (!unsafe_cp(cp)) {
+		} else if (!unsafe_cp(cp) &&
+			   /* A name is one field: no column or word to forge. */
+			   !(mode == ESC_TEXT && space_cp(cp))) {
 			fwrite(p, 1, n, f);
 		} else if (mode == ESC_JSON) {
 			fprintf(f, "\\u%04x", cp);
