@@ -178,6 +178,12 @@ int nl_request(struct nl *n, struct nl_msg *msg,
 	return err;
 }
 
+int nl_request_vec(struct nl *n, struct nl_msg *msg,
+		   int (*parse)(struct nl_msg *, void *), struct vec *out)
+{
+	return nl_request(n, msg, parse, out) ?: out->err;
+}
+
 /*
  * The attributes are parsed without a policy: their lengths are checked
  * here, and a short one reads as absent (0, ""), never past its end.
@@ -321,7 +327,7 @@ int dump_guests(struct nl *n, int64_t id, struct vec *out)
 	out->size = sizeof(struct nl_guest);
 	if (msg && id >= 0)
 		nla_put_u32(msg, VQNOTIFY_A_GUEST_ID, id);
-	return nl_request(n, msg, cb_guest, out) ?: out->err;
+	return nl_request_vec(n, msg, cb_guest, out);
 }
 
 int dump_devs(struct nl *n, int64_t guest, struct vec *out)
@@ -331,7 +337,7 @@ int dump_devs(struct nl *n, int64_t guest, struct vec *out)
 	out->size = sizeof(struct nl_dev);
 	if (msg && guest >= 0)
 		nla_put_u32(msg, VQNOTIFY_A_DEV_GUEST_ID, guest);
-	return nl_request(n, msg, cb_dev, out) ?: out->err;
+	return nl_request_vec(n, msg, cb_dev, out);
 }
 
 int dump_queues(struct nl *n, int64_t guest, int64_t dev,
@@ -344,7 +350,7 @@ int dump_queues(struct nl *n, int64_t guest, int64_t dev,
 		nla_put_u32(msg, VQNOTIFY_A_QUEUE_GUEST_ID, guest);
 	if (msg && dev >= 0)
 		nla_put_u32(msg, VQNOTIFY_A_QUEUE_DEV_ID, dev);
-	return nl_request(n, msg, cb_queue, out) ?: out->err;
+	return nl_request_vec(n, msg, cb_queue, out);
 }
 
 static int cmp_u32(uint32_t a, uint32_t b)

@@ -236,7 +236,7 @@ static int policy_show(struct nl *n, int argc, char **argv)
 
 	if (msg && argc >= 4)
 		policy_selector(argc - 2, argv + 2, msg);
-	ret = nl_request(n, msg, cb_policy, &pols) ?: pols.err;
+	ret = nl_request_vec(n, msg, cb_policy, &pols);
 	if (ret) {
 		free(pols.v);
 		return fail("policy show", ret);
@@ -387,7 +387,7 @@ static int user_show(struct nl *n, int64_t uid)
 
 	if (msg && uid >= 0)
 		nla_put_u32(msg, VQNOTIFY_A_USER_UID, uid);
-	ret = nl_request(n, msg, cb_user, &users) ?: users.err;
+	ret = nl_request_vec(n, msg, cb_user, &users);
 	if (ret) {
 		free(users.v);
 		return fail("user show", ret);

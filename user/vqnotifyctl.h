@@ -203,6 +203,12 @@ struct nl_msg *nl_new(struct nl *n, uint8_t cmd, bool dump);
 int nl_request(struct nl *n, struct nl_msg *msg,
 	       int (*parse)(struct nl_msg *, void *), void *arg);
 /*
+ * nl_request() whose @parse adds the rows to @out (vec_add()): -ENOMEM
+ * when a row could not be added, after the whole reply was read.
+ */
+int nl_request_vec(struct nl *n, struct nl_msg *msg,
+		   int (*parse)(struct nl_msg *, void *), struct vec *out);
+/*
  * The error a dump's NLMSG_DONE carries (the dump failed part-way), 0 if
  * none; its extended ack's message is kept for the error's report.
  */
