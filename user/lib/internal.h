@@ -97,6 +97,7 @@ int vqn_pend_library_transition(struct vqn_guest *g,
 int vqn_resync_dev(struct vqn_guest *g, struct vqn_view_dev *d);
 int vqn_drain(struct vqn_guest *g);
 int vqn_settle(struct vqn_guest *g);
+void vqn_settle_failed(struct vqn_guest *g, int err);
 int vqn_call_end(struct vqn_guest *g, int ret);
 
 /* libvqnotify.c, for kvm.c */

@@ -724,17 +724,15 @@ int vqn_read_events(struct vqn_guest *g, struct vqn_event *ev,
 		    unsigned int max)
 {
 	unsigned int n = 0;
-	int ret;
+	int ret = 0;
 
-	ret = vqn_settle(g);
+	vqn_settle_failed(g, vqn_settle(g));
 	for (; n < max && g->pend_nr; n++) {
 		ev[n] = g->pend[g->pend_head];
 		g->pend_head = (g->pend_head + 1) % g->pend_cap;
 		g->pend_nr--;
 	}
 	/* A failure of settling once the events before it are read. */
-	if (ret < 0 && !g->settle_err)
-		g->settle_err = ret;
 	if (!n) {
 		ret = g->settle_err;
 		g->settle_err = 0;

@@ -317,11 +317,10 @@ out:
 }
 
 /* A failure of settling, kept for vqn_read_events() (the first one). */
-static void vqn_settle_failed(struct vqn_guest *g, int err)
+void vqn_settle_failed(struct vqn_guest *g, int err)
 {
 	if (err < 0 && !g->settle_err)
 		g->settle_err = err;
-	vqn_notify_update(g);
 }
 
 /*
@@ -334,5 +333,6 @@ static void vqn_settle_failed(struct vqn_guest *g, int err)
 int vqn_call_end(struct vqn_guest *g, int ret)
 {
 	vqn_settle_failed(g, vqn_settle(g));
+	vqn_notify_update(g);
 	return ret;
 }
