@@ -86,13 +86,16 @@ start_guest() {
 	# $T/NAME.kvm (kvm_regs) and, while $T/NAME.refuse exists, refuses
 	# some (kvm_refuse); while $T/NAME.efd exists, one eventfd() fails
 	# (eventfd_fail); while $T/NAME.loadfail exists, the module's
-	# answer to a migrated device's state is EINVAL; everything else goes
-	# to KVM and the module unchanged.
+	# answer to a migrated device's state is EINVAL, while
+	# $T/NAME.savefail exists its answer to saving one ENOMEM; the device
+	# whose label $T/NAME.addfail holds is refused (EDQUOT) when added;
+	# everything else goes to KVM and the module unchanged.
 	: >"$T/$_g.kvm"
 	# shellcheck disable=SC2086
 	eval LD_PRELOAD=/lib/vqn-qemu/kvm-shim.so \
 		VQN_KVM_LOG="$T/$_g.kvm" VQN_KVM_REFUSE="$T/$_g.refuse" \
 		VQN_EVENTFD_FAIL="$T/$_g.efd" VQN_LOAD_FAIL="$T/$_g.loadfail" \
+		VQN_SAVE_FAIL="$T/$_g.savefail" VQN_ADD_FAIL="$T/$_g.addfail" \
 		qemu-system-x86_64 -accel kvm -cpu host -m 128 -smp 1 -nodefaults \
 		-vga none -display none -L /usr/share/qemu -no-reboot -name "$_g" \
 		$_obj \
@@ -319,14 +322,15 @@ kvm_refuse() {
 	printf '%x %x\n' $((_b4)) $((_b4 + 0x4000)) >"$T/$1.refuse"
 }
 
-# migrate NAME: stop guest NAME and migrate it to $T/NAME.mig (one pass
-# over its RAM: TCG runs the nested QEMU slowly); true once completed, the
-# status in $T/NAME.migrate
+# migrate NAME [FILE]: stop guest NAME and migrate it to FILE (default
+# $T/NAME.mig; one pass over its RAM: TCG runs the nested QEMU slowly);
+# true once completed, the status in $T/NAME.migrate. A guest migrated
+# already (postmigrate) may be migrated again.
 migrate() {
 	qmp "$1" stop >/dev/null
 	qmp "$1" migrate_set_parameter max-bandwidth 1G >/dev/null
 	# HMP takes the URI as one argument only when quoted.
-	qmp "$1" migrate "\"exec:cat > $T/$1.mig\"" >/dev/null
+	qmp "$1" migrate "\"exec:cat > ${2:-$T/$1.mig}\"" >/dev/null
 	_i=0
 	until qmp "$1" info migrate | grep -q 'Migration status: \(completed\|failed\)'; do
 		_i=$((_i + 1))

@@ -18,6 +18,12 @@
  * $VQN_LOAD_FAIL: while that file exists, VQNOTIFY_DEV_LOAD fails with
  *   EINVAL without reaching the module, as a module answers a blob of a
  *   device of another shape or of a format it does not know.
+ * $VQN_ADD_FAIL: while that file exists and holds a device's label (its
+ *   first line), VQNOTIFY_DEV_ADD of that device fails with EDQUOT without
+ *   reaching the module, as the module answers a user at its quota of
+ *   devices or queues (which root, exempt from quotas, never meets).
+ * $VQN_SAVE_FAIL: while that file exists, VQNOTIFY_DEV_SAVE fails with
+ *   ENOMEM without reaching the module, as a module out of memory answers.
  * $VQN_EVENTFD_FAIL: while that file exists and holds N, the Nth call of
  *   eventfd() from then fails with EMFILE (a full file table) and the file
  *   goes; each call before it writes the count back, less one. That is how
@@ -28,7 +34,7 @@
  *   VHOST_GET_FEATURES lacks VIRTIO_F_ACCESS_PLATFORM, as a backend without
  *   a device IOTLB answers. A vhost-net device with iommu_platform=on
  *   on virtio-pci then fails its realize after the transport plugged it.
- * Every other call goes to KVM or libc unchanged.
+ * Every other call goes to KVM, the module or libc unchanged.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -38,6 +44,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -71,6 +78,34 @@ static int exists(const char *var)
 	const char *path = getenv(var);
 
 	return path && !access(path, F_OK);
+}
+
+/* Is @da the device whose label $VQN_ADD_FAIL holds? */
+static int add_refused(const struct vqnotify_dev_add *da)
+{
+	const char *path = getenv("VQN_ADD_FAIL");
+	char want[VQNOTIFY_NAME_LEN];
+	const char *label;
+	size_t len, max;
+	FILE *f;
+
+	if (!path)
+		return 0;
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (!fgets(want, sizeof(want), f))
+		want[0] = 0;
+	fclose(f);
+	len = strcspn(want, "\n");
+	want[len] = 0;
+	label = da->label;
+	max = sizeof(da->label);
+	if (da->flags & VQNOTIFY_DEV_ADD_NAME) {
+		label = da->name;
+		max = sizeof(da->name);
+	}
+	return len && len < max && !strncmp(label, want, max);
 }
 
 /* One line, one write(2) with O_APPEND: lines of threads do not mix. */
@@ -111,6 +146,14 @@ int ioctl(int fd, unsigned long req, ...)
 								     "ioctl");
 	if (req == VQNOTIFY_DEV_LOAD && exists("VQN_LOAD_FAIL")) {
 		errno = EINVAL;
+		return -1;
+	}
+	if (req == VQNOTIFY_DEV_SAVE && exists("VQN_SAVE_FAIL")) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (req == VQNOTIFY_DEV_ADD && add_refused(arg)) {
+		errno = EDQUOT;
 		return -1;
 	}
 	if (req == VHOST_GET_FEATURES) {
