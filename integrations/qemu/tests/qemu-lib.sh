@@ -105,7 +105,8 @@ start_guest() {
 		-qmp unix:"$T/$_g.qmp",server=on,wait=off \
 		-msg timestamp=on -trace kvm_set_ioeventfd_mmio \
 		-trace kvm_set_ioeventfd_pio -trace "'virtio_vqn_*'" \
-		-trace "'virtio_blk_data_plane_*'" \
+		-trace "'virtio_blk_data_plane_*'" -trace handle_hmp_command \
+		-trace monitor_qmp_respond \
 		-D "$T/$_g.trace" ${VQN_NESTED_QEMU:-} $_in $_args '2>"$T/$_g.err" &'
 	echo $! >"$T/$_g.pid"
 	cat "$T/$_g.ser.out" >>"$T/$_g.log" &
@@ -504,6 +505,23 @@ reg_time() {
 	_addr=${_r%% *}
 	grep "kvm_set_ioeventfd_$_a fd: [0-9]* @$_addr .* assign: $3 " "$T/$1.trace" |
 		tail -n 1 | sed -n 's/^[0-9]*@\([0-9.]*\):.*/\1/p'
+}
+
+# in_reply NAME CMD KEY ASSIGN: QEMU NAME (un)registered KEY while it ran
+# the HMP command CMD (its last), before its reply: between the trace of
+# the command and that of the reply
+in_reply() {
+	_a=${3%% *} _r=${3#* }
+	awk -v cmd="cmdline: $2" \
+		-v pat="kvm_set_ioeventfd_$_a fd: [0-9]* @${_r%% *} .* assign: $4 " '
+		/handle_hmp_command/ && substr($0, length($0) - length(cmd) + 1) == cmd {
+			on = 1
+			seen = 0
+			next
+		}
+		on && /monitor_qmp_respond/ { on = 0; ok = seen }
+		on && $0 ~ pat { seen = 1 }
+		END { exit !ok }' "$T/$1.trace"
 }
 
 # wait_state NAME DEV Q STATE SECONDS
