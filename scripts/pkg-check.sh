@@ -4,8 +4,10 @@
 # check line there; all run on the host, only smoke boots a VM):
 #
 #   install  make install install-dkms into a DESTDIR (module for the 6.1
-#            headers), list the files, make uninstall uninstall-dkms, list
-#            again: nothing may remain
+#            headers), list the files, check that the module, vqnotifyctl -V,
+#            vqnotify.pc, the man pages and debian/changelog carry
+#            dkms.conf's version, make uninstall uninstall-dkms, list again:
+#            nothing may remain
 #   dkms     from the built vqnotify-dkms package's /usr/src tree: dkms add,
 #            dkms build for the 6.1 and 6.12 headers (--kernelsourcedir: no
 #            kernel image, no /lib/modules/KREL/build), modinfo of both
@@ -67,6 +69,20 @@ install)
 		./usr/src/vqnotify-$ver/dkms.conf ./usr/src/vqnotify-$ver/Kbuild; do
 		grep -qxF "$f" "$work/installed" || fail "make install did not install $f"
 	done
+	# One version everywhere it is written: dkms.conf's (user/Makefile
+	# takes it from there for vqnotify.pc and vqnotifyctl -V).
+	{
+		echo "module $(modinfo -F version "$dest/lib/modules/$KVER/updates/vqnotify.ko")"
+		echo "vqnotifyctl $("$dest/usr/local/sbin/vqnotifyctl" -V | cut -d' ' -f2)"
+		echo "vqnotify.pc $(sed -n 's/^Version: //p' "$dest/usr/local/lib/pkgconfig/vqnotify.pc")"
+		for m in "$dest"/usr/local/share/man/man*/*; do
+			echo "${m##*/} $(sed -n 's/^\.TH .*"vqnotify \([^"]*\)".*/\1/p' "$m")"
+		done
+		echo "debian/changelog $(dpkg-parsechangelog -l "$TOP/debian/changelog" -S Version)"
+	} >"$work/versions"
+	bad=$(awk -v v="$ver" 'NF != 2 || $2 != v' "$work/versions")
+	[ -z "$bad" ] || fail "versions differ from dkms.conf's $ver:" $bad
+	echo "install: version $ver in dkms.conf and in" $(cut -d' ' -f1 "$work/versions")
 	# Every symbol of every version node of libvqnotify.map is exported at
 	# that version: a program linked with an older library keeps the entry
 	# points it was linked with (vqn_guest_get@VQNOTIFY_1 fills API 1's

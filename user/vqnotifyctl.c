@@ -16,7 +16,10 @@
 
 #include "vqnotifyctl.h"
 
-#define VQNOTIFYCTL_VERSION	"1.0.0"
+/* From the build: dkms.conf's PACKAGE_VERSION (user/Makefile). */
+#ifndef VQNOTIFYCTL_VERSION
+#error "VQNOTIFYCTL_VERSION undefined: build with user/Makefile"
+#endif
 
 const char *prog = "vqnotifyctl";
 struct ctl_opts opts;
