@@ -470,7 +470,7 @@ compare() {
 			_bad=1
 			continue
 		fi
-		_m=$(printf 'mmio 0x%x -' $(($4 + 0x3000 + 4 * _q)))
+		_m=$(mmio_key "$4" "$_q")
 		_p=$(printf 'pio 0x%x 0x%x' $(($3 + 0x10)) "$_q")
 		_has=0
 		for _k in "$_m" "$_p"; do
@@ -498,12 +498,20 @@ compare() {
 	return $_bad
 }
 
+# mmio_key BAR4 Q: kvm_regs' key of queue Q's notify address, BAR4 + 0x3000
+# + 4 Q (QEMU's virtio-pci notify region, notify_off_multiplier 4)
+mmio_key() { printf 'mmio 0x%x -' $(($1 + 0x3000 + 4 * $2)); }
+
+# reg_pattern KEY ASSIGN: the trace line (grep and awk regex) of KVM
+# (un)registering kvm_regs' KEY
+reg_pattern() {
+	_r=${1#* }
+	printf 'kvm_set_ioeventfd_%s fd: [0-9]* @%s .* assign: %s ' "${1%% *}" "${_r%% *}" "$2"
+}
+
 # reg_time NAME KEY ASSIGN: time of the last trace line (un)registering KEY
 reg_time() {
-	set -- "$1" "$2" "$3"
-	_a=${2%% *} _r=${2#* }
-	_addr=${_r%% *}
-	grep "kvm_set_ioeventfd_$_a fd: [0-9]* @$_addr .* assign: $3 " "$T/$1.trace" |
+	grep "$(reg_pattern "$2" "$3")" "$T/$1.trace" |
 		tail -n 1 | sed -n 's/^[0-9]*@\([0-9.]*\):.*/\1/p'
 }
 
@@ -511,9 +519,7 @@ reg_time() {
 # the HMP command CMD (its last), before its reply: between the trace of
 # the command and that of the reply
 in_reply() {
-	_a=${3%% *} _r=${3#* }
-	awk -v cmd="cmdline: $2" \
-		-v pat="kvm_set_ioeventfd_$_a fd: [0-9]* @${_r%% *} .* assign: $4 " '
+	awk -v cmd="cmdline: $2" -v pat="$(reg_pattern "$3" "$4")" '
 		/handle_hmp_command/ && substr($0, length($0) - length(cmd) + 1) == cmd {
 			on = 1
 			seen = 0
@@ -538,7 +544,7 @@ wait_state() {
 wait_reg() {
 	# shellcheck disable=SC2046
 	set -- "$1" "$2" "$3" "$4" "$5" $(pci_map "$1" | awk -v d="$2" '$1 == d')
-	_key=$(printf 'mmio 0x%x -' $((${9:-0} + 0x3000 + 4 * $3)))
+	_key=$(mmio_key "${9:-0}" "$3")
 	_i=0
 	while :; do
 		if [ "$4" = 1 ]; then
