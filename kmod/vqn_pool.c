@@ -173,20 +173,34 @@ void vqn_env_host_wait(struct vqn_guest_sm *sm)
 }
 
 /*
+ * Turns one run of the promotion work serves at most: then it queues
+ * itself again and lets vqn_guests_lock go. However many queues wait
+ * host-wide, and however fast a tenant frees slots and asks for them
+ * again, a close (vqn_pool_guest_del()), a netlink request or an admin
+ * change waits for one batch, not for the line to empty.
+ */
+#define VQN_PROMOTE_BATCH	64
+
+/*
  * Slots came free while guests wait for them: serve the waiting guests in
  * turn (vqn_line_next(), vqn_line_serve()) until the cap stops us or no
- * user with room in its quota waits. vqn_guests_lock keeps the guests
- * alive.
+ * user with room in its quota waits, a batch a run. vqn_guests_lock keeps
+ * the guests alive.
  */
 static void vqn_host_promote_fn(struct work_struct *work)
 {
 	struct vqn_line_guest *lg;
 	struct vqn_kguest *g;
+	unsigned int turns = 0;
 	bool stop = false;
 
 	mutex_lock(&vqn_guests_lock);
 	while (!stop &&
 	       atomic_read(&vqn_host_used) < READ_ONCE(vqn_cfg.host_cap)) {
+		if (turns++ == VQN_PROMOTE_BATCH) {
+			schedule_work(&vqn_host_work);
+			break;
+		}
 		spin_lock(&vqn_host_wait_lock);
 		lg = vqn_line_next(&vqn_host_line);
 		spin_unlock(&vqn_host_wait_lock);

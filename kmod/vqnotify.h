@@ -82,7 +82,8 @@
  *                                  while it is held (they leave the table
  *                                  under it): netlink requests, the admin's
  *                                  changes and the promotion work walk or
- *                                  serve guests under it
+ *                                  serve guests under it (the work a batch
+ *                                  of VQN_PROMOTE_BATCH turns at a time)
  * vqn_kguest.lock        mutex     one guest: sm, devs, nr_devices,
  *                                  name, admin_set, last_dev, line.refused,
  *                                  line.serving, line.quota, async and the
