@@ -57,6 +57,7 @@ static __poll_t vqn_fops_poll(struct file *file, poll_table *wait)
 /* ioctls */
 
 union vqn_ioctl_buffer {
+	u32 size;	/* every structure's first field */
 	struct vqnotify_info info;
 	struct vqnotify_guest_set guest_set;
 	struct vqnotify_guest_info guest_info;
@@ -255,6 +256,13 @@ static long vqn_fops_ioctl(struct file *file, unsigned int cmd,
 	ret = copy_struct_from_user(&buf, op->size, uarg, usize);
 	if (ret)
 		return ret;
+	/*
+	 * The size checked above, not the second read of the copy, which
+	 * another thread of the caller may have changed in between: the
+	 * handlers' checks of the size (a struct too short for a name) must
+	 * see what was checked here.
+	 */
+	buf.size = usize;
 	return vqn_ioctl_call(g, op, uarg, &buf, min_t(u32, op->size, usize));
 }
 
