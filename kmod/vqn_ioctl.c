@@ -146,7 +146,11 @@ static int vqn_kdev_slot(struct vqn_kguest *g, u32 *slot)
 			}
 		}
 		n = max(8U, 2 * sm->nr_dev_slots);
-		if (n > VQN_MAX_DEV_SLOTS)
+		/*
+		 * The last queue of slot VQN_MAX_DEV_SLOTS - 1 would be named
+		 * VQN_NIL; vqn_pool_init() keeps max_devices below it.
+		 */
+		if (n >= VQN_MAX_DEV_SLOTS)
 			return -EMFILE;
 		mutex_unlock(&g->lock);
 		devs = kcalloc(n, sizeof(*devs), GFP_KERNEL_ACCOUNT);

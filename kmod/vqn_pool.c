@@ -253,7 +253,8 @@ int vqn_pool_init(void)
 	    vqn_cfg.default_budget > S32_MAX || !vqn_cfg.threshold ||
 	    vqn_cfg.threshold > S32_MAX || !vqn_cfg.host_cap ||
 	    vqn_cfg.host_cap > S32_MAX ||
-	    vqn_cfg.vhost_reserve > vqn_cfg.default_budget) {
+	    vqn_cfg.vhost_reserve > vqn_cfg.default_budget ||
+	    vqn_max_devices > VQN_MAX_DEV_SLOTS / 2) {
 		pr_err("invalid module parameters\n");
 		return -EINVAL;
 	}
