@@ -9,6 +9,8 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/hashtable.h>
+#include <linux/jhash.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/user_namespace.h>
@@ -23,6 +25,13 @@ u32 vqn_user_defaults[VQN_NR_LIMITS];
 static u32 vqn_user_admin[VQN_NR_LIMITS];
 static u32 vqn_user_max_guests, vqn_user_host_cap;
 static LIST_HEAD(vqn_policies);
+/*
+ * The same policies by key: a lookup (each open of a new user's first
+ * guest, each rename) costs the same with VQN_MAX_POLICIES policies as
+ * with one, so that no walk of them holds vqn_users_lock, which open()
+ * takes under the misc core's lock of every misc device.
+ */
+static DEFINE_HASHTABLE(vqn_policy_hash, 10);
 static unsigned int vqn_nr_policies;
 /* the last policy's seq */
 static u64 vqn_policy_seq;
@@ -79,6 +88,13 @@ static unsigned long vqn_uid_index(kuid_t uid)
 	return from_kuid(&init_user_ns, uid);
 }
 
+static u32 vqn_policy_key(const char *name, kuid_t uid)
+{
+	u32 key = __kuid_val(uid);
+
+	return name ? jhash(name, strlen(name), key) : key;
+}
+
 /*
  * The policy of exactly this key: a uid's (@name NULL), a name's for every
  * user (@uid INVALID_UID), or a name's for one user's guests.
@@ -88,7 +104,8 @@ static struct vqn_policy *vqn_policy_find(const char *name, kuid_t uid)
 	struct vqn_policy *p;
 
 	lockdep_assert_held(&vqn_users_lock);
-	list_for_each_entry(p, &vqn_policies, node) {
+	hash_for_each_possible(vqn_policy_hash, p, hnode,
+			       vqn_policy_key(name, uid)) {
 		if ((name ? p->name && !strcmp(p->name, name) : !p->name) &&
 		    uid_eq(p->uid, uid))
 			return p;
@@ -249,6 +266,8 @@ int vqn_policy_set(const struct vqn_policy *tmpl)
 		new = NULL;
 		p->seq = ++vqn_policy_seq;
 		list_add_tail(&p->node, &vqn_policies);
+		hash_add(vqn_policy_hash, &p->hnode,
+			 vqn_policy_key(p->name, p->uid));
 		vqn_nr_policies++;
 	}
 	if (tmpl->set & VQN_POL_BUDGET)
@@ -280,6 +299,7 @@ int vqn_policy_del(const char *name, kuid_t uid)
 	p = vqn_policy_find(name, uid);
 	if (p) {
 		list_del(&p->node);
+		hash_del(&p->hnode);
 		vqn_nr_policies--;
 		if (!name) {
 			u = xa_load(&vqn_users, vqn_uid_index(uid));

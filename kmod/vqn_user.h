@@ -80,6 +80,7 @@ void vqn_user_uncharge(struct vqn_user *u, enum vqn_limit l, u32 n);
 /**
  * struct vqn_policy - the admin's settings for a guest name or a uid
  * @node: on the list of policies
+ * @hnode: in the hash of policies by key (name and uid)
  * @name: the guest name it applies to (printable), or NULL: a uid policy
  * @uid: the user it applies to, for a uid policy
  * @set: VQN_POL_* fields set below
@@ -89,6 +90,7 @@ void vqn_user_uncharge(struct vqn_user *u, enum vqn_limit l, u32 n);
  */
 struct vqn_policy {
 	struct list_head node;
+	struct hlist_node hnode;
 	/* order of creation, increasing along vqn_policies: a dump's cursor */
 	u64 seq;
 	const char *name;
