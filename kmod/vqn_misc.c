@@ -253,6 +253,14 @@ static long vqn_fops_ioctl(struct file *file, unsigned int cmd,
 		return -EFAULT;
 	if (usize < op->min_size)
 		return -EINVAL;
+	/*
+	 * No structure will be that big, and its tail would be checked for
+	 * zeros (copy_struct_from_user()) without a reschedule: a GiB of
+	 * mapped zero pages held a CPU of the rig's VM for 0.28 s, and a size
+	 * may ask for 4 GiB. openat2 and clone3 refuse above a page too.
+	 */
+	if (usize > VQNOTIFY_SIZE_MAX)
+		return -E2BIG;
 	ret = copy_struct_from_user(&buf, op->size, uarg, usize);
 	if (ret)
 		return ret;

@@ -43,6 +43,7 @@
 #define VQNOTIFY_MAX_QUEUES	1024	/* VIRTIO_QUEUE_MAX */
 #define VQNOTIFY_LABEL_LEN	32	/* the v1 name fields, see @name */
 #define VQNOTIFY_NAME_LEN	128	/* names, NUL included (API 2) */
+#define VQNOTIFY_SIZE_MAX	4096	/* a structure's size at most */
 
 /**
  * DOC: General ioctl format
@@ -54,9 +55,10 @@
  *
  * - ``size`` is the size of the structure as the caller knows it. Below the
  *   structure's first (API 1) size: EINVAL. Above the size the module
- *   knows: accepted when the unknown tail is zero, E2BIG otherwise. The
- *   module reads and writes back only ``size`` bytes, so binaries built
- *   against an older header keep working.
+ *   knows: accepted when the unknown tail is zero, E2BIG otherwise. Above
+ *   VQNOTIFY_SIZE_MAX (4096), which no structure will reach: E2BIG, the
+ *   tail unread. The module reads and writes back only ``size`` bytes, so
+ *   binaries built against an older header keep working.
  * - Unknown ``flags`` bits: EOPNOTSUPP. A reserved field that is not zero:
  *   EINVAL. A command the module does not know: ENOTTY.
  * - A call that changes state (every call but GET_INFO, GUEST_GET,
