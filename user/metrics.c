@@ -2,8 +2,8 @@
 /*
  * vqnotifyctl metrics: the host's slots, guests, devices and counters in
  * the Prometheus text exposition format (0.0.4), or OpenMetrics 1.0, on
- * stdout (for node_exporter's textfile collector) or served over HTTP at
- * /metrics for a scrape.
+ * stdout or into a file replaced whole (for node_exporter's textfile
+ * collector), or served over HTTP at /metrics for a scrape.
  *
  * The HTTP server is deliberately small and dependency-free (Debian has
  * libmicrohttpd and libprom, but one static binary that answers one GET
@@ -17,6 +17,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,11 +41,13 @@
 void metrics_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: %s metrics [format { prometheus | openmetrics }]\n"
+		"Usage: %s metrics [format { prometheus | openmetrics }] [file FILE]\n"
 		"       %s metrics { listen | --listen } ADDR:PORT [count N]\n"
 		"The host's notification slots, guests, devices and counters\n"
-		"in the Prometheus text format (default; for node_exporter's\n"
-		"textfile collector: redirect to a *.prom file) or OpenMetrics.\n"
+		"in the Prometheus text format (default) or OpenMetrics.\n"
+		"file: into FILE (for node_exporter's textfile collector, a\n"
+		"*.prom file), replaced whole by a rename; a failed run\n"
+		"removes it, so no stale figures stay served.\n"
 		"listen: serve GET /metrics over HTTP on ADDR:PORT (numeric,\n"
 		"IPv6 in brackets: [::1]:9617), 64 connections at a time, in\n"
 		"OpenMetrics when the scraper accepts it; count: exit after N\n"
@@ -326,6 +330,63 @@ static int write_metrics(FILE *f, bool om)
 		fputs("# EOF\n", f);
 	snapshot_free(&s);
 	return 0;
+}
+
+/*
+ * metrics file PATH: written to PATH.XXXXXX beside it, then renamed over
+ * it, so that a reader (node_exporter's textfile collector, which reads
+ * only *.prom) sees all of this run or all of the last, never a part. A
+ * run that fails removes PATH as well: the series vanish rather than stay
+ * served as current (absent() alerts on them).
+ */
+static int write_file(const char *path, bool om)
+{
+	const char *what = NULL;	/* @path when a file operation failed */
+	char *tmp = NULL;
+	FILE *f = NULL;
+	int fd = -1, ret;
+
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
+		tmp = NULL;
+		ret = -ENOMEM;
+		goto out;
+	}
+	what = path;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	/* mkostemp() makes it 0600: the collector runs as another user. */
+	if (fd < 0 || fchmod(fd, 0644) || !(f = fdopen(fd, "w"))) {
+		ret = -errno;
+		goto out;
+	}
+	fd = -1;
+	what = NULL;
+	ret = write_metrics(f, om);
+	if (ret)
+		goto out;
+	what = path;
+	ret = fflush(f) ? -errno : 0;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	f = NULL;
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+out:
+	if (f)
+		fclose(f);
+	if (fd >= 0)
+		close(fd);
+	if (ret) {
+		if (tmp)
+			unlink(tmp);
+		unlink(path);
+	}
+	if (ret && what)
+		err_msg("metrics: %s: %s", what, strerror(-ret));
+	free(tmp);
+	if (!ret || what)
+		return ret ? EXIT_RUNTIME : EXIT_OK;
+	/* Said already when there is no module. */
+	return ret == -ENOENT ? EXIT_RUNTIME : fail("metrics", ret);
 }
 
 /* HTTP */
@@ -798,7 +859,7 @@ static int serve(const char *addr, uint32_t count)
 
 int cmd_metrics(int argc, char **argv)
 {
-	const char *listen_at = NULL;
+	const char *listen_at = NULL, *file = NULL;
 	uint32_t count = 0;
 	bool om = false;
 	int i, ret;
@@ -815,6 +876,8 @@ int cmd_metrics(int argc, char **argv)
 					   "metrics: '%s' without a value", a);
 		if (!strcmp(a, "--listen") || !matches(a, "listen")) {
 			listen_at = argv[++i];
+		} else if (!matches(a, "file")) {
+			file = argv[++i];
 		} else if (!matches(a, "count")) {
 			if (parse_u32(argv[++i], &count) || !count)
 				return usage_error(metrics_usage,
@@ -833,10 +896,15 @@ int cmd_metrics(int argc, char **argv)
 					   "metrics: unexpected '%s'", a);
 		}
 	}
+	if (listen_at && file)
+		return usage_error(metrics_usage,
+				   "metrics: listen or file, not both");
 	if (listen_at)
 		return serve(listen_at, count);
 	if (count)
 		return usage_error(metrics_usage, "metrics: count needs listen");
+	if (file)
+		return write_file(file, om);
 	ret = write_metrics(stdout, om);
 	if (ret == -ENOENT)
 		return EXIT_RUNTIME;
