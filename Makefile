@@ -188,15 +188,19 @@ fuzz: deps selftests
 # make install [DESTDIR=] [PREFIX=/usr/local]: the module into
 # /lib/modules/$(KREL)/updates (then depmod, unless DESTDIR is set), the
 # library, headers, vqnotify.pc, vqnotifyctl and man pages (user/Makefile),
-# the udev rule, the modules-load.d file, a modprobe.d example and the
-# examples (docs). make uninstall removes exactly what install put down.
+# the udev rule, the modules-load.d file, the metrics service and timer
+# (conf/systemd, not enabled), a modprobe.d example and the examples
+# (docs). make uninstall removes exactly what install put down.
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' $(TOP)/dkms.conf)
 PREFIX ?= /usr/local
 DATADIR ?= $(PREFIX)/share
 DOCDIR ?= $(DATADIR)/doc/vqnotify
-# Where udev and systemd-modules-load look under /usr/local and /usr.
+# Where udev, systemd-modules-load and systemd look under /usr/local and /usr.
 UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
 MODULESLOADDIR ?= $(PREFIX)/lib/modules-load.d
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+# vqnotifyctl's, as user/Makefile has it: the service runs it from there.
+BINDIR ?= $(PREFIX)/sbin
 MODULEDIR = /lib/modules/$(KREL)/updates
 DKMSDIR ?= /usr/src/vqnotify-$(VERSION)
 USER_MAKE = $(MAKE) --no-print-directory -C $(TOP)/user O=$(BUILD)/user PREFIX=$(PREFIX)
@@ -204,7 +208,9 @@ USER_MAKE = $(MAKE) --no-print-directory -C $(TOP)/user O=$(BUILD)/user PREFIX=$
 # The replay scripts of examples/ (vqnotifyctl replay FILE).
 EXAMPLES_VQN := $(notdir $(wildcard $(TOP)/examples/*.vqn))
 DATA_FILES := $(UDEVRULESDIR)/60-vqnotify.rules \
-	$(MODULESLOADDIR)/vqnotify.conf $(DOCDIR)/README.md \
+	$(MODULESLOADDIR)/vqnotify.conf \
+	$(SYSTEMDUNITDIR)/vqnotify-metrics.service \
+	$(SYSTEMDUNITDIR)/vqnotify-metrics.timer $(DOCDIR)/README.md \
 	$(DOCDIR)/admin-guide.rst $(addprefix $(DOCDIR)/examples/,$(EXAMPLES_VQN)) \
 	$(DOCDIR)/examples/vqn-hello.c $(DOCDIR)/examples/modprobe.d/vqnotify.conf
 # The module's sources as DKMS builds them (and the vqnotify-dkms package).
@@ -225,6 +231,11 @@ install-user: user
 install-data:
 	install -D -m 0644 $(TOP)/udev/60-vqnotify.rules $(DESTDIR)$(UDEVRULESDIR)/60-vqnotify.rules
 	install -D -m 0644 $(TOP)/conf/modules-load.d/vqnotify.conf $(DESTDIR)$(MODULESLOADDIR)/vqnotify.conf
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@SBINDIR@|$(BINDIR)|' $(TOP)/conf/systemd/vqnotify-metrics.service.in \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/vqnotify-metrics.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/vqnotify-metrics.service
+	install -m 0644 $(TOP)/conf/systemd/vqnotify-metrics.timer $(DESTDIR)$(SYSTEMDUNITDIR)/
 	install -D -m 0644 $(TOP)/README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -D -m 0644 $(TOP)/Documentation/admin-guide.rst $(DESTDIR)$(DOCDIR)/admin-guide.rst
 	for f in $(EXAMPLES_VQN); do install -D -m 0644 $(TOP)/examples/$$f \

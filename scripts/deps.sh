@@ -6,7 +6,7 @@
 # unpacks them into the cache.  meson .. zlib1g-dev build the minimal patched
 # QEMU of scripts/qemu.sh (its source comes from deb-src, fetched there with a
 # private apt configuration); seabios and ipxe-qemu are the nested guests'
-# firmware.
+# firmware. systemd for systemd-analyze, which checks the metrics units.
 set -eu
 
 PKGS="build-essential bc bison flex kmod pkg-config xz-utils cpio
@@ -16,7 +16,7 @@ PKGS="build-essential bc bison flex kmod pkg-config xz-utils cpio
       qemu-system-x86 busybox-static sparse ccache
       libnl-3-dev libnl-genl-3-dev
 	python3-yaml python3-jsonschema python3-prometheus-client
-	bash-completion trace-cmd
+	bash-completion trace-cmd systemd
 	clang libclang-rt-14-dev
 	dkms dh-dkms debhelper lintian python3-sphinx
 	dpkg-dev meson ninja-build libglib2.0-dev libpixman-1-dev libfdt-dev

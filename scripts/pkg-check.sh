@@ -6,8 +6,8 @@
 #   install  make install install-dkms into a DESTDIR (module for the 6.1
 #            headers), list the files, check that the module, vqnotifyctl -V,
 #            vqnotify.pc, the man pages and debian/changelog carry
-#            dkms.conf's version, make uninstall uninstall-dkms, list again:
-#            nothing may remain
+#            dkms.conf's version, systemd-analyze the metrics units, make
+#            uninstall uninstall-dkms, list again: nothing may remain
 #   dkms     from the built vqnotify-dkms package's /usr/src tree: dkms add,
 #            dkms build for the 6.1 and 6.12 headers (--kernelsourcedir: no
 #            kernel image, no /lib/modules/KREL/build), modinfo of both
@@ -65,6 +65,7 @@ install)
 	for f in ./lib/modules/$KVER/updates/vqnotify.ko ./usr/local/sbin/vqnotifyctl \
 		./usr/local/lib/libvqnotify.so.1 ./usr/local/lib/pkgconfig/vqnotify.pc \
 		./usr/local/lib/udev/rules.d/60-vqnotify.rules \
+		./usr/local/lib/systemd/system/vqnotify-metrics.timer \
 		./usr/local/share/doc/vqnotify/examples/modprobe.d/vqnotify.conf \
 		./usr/src/vqnotify-$ver/dkms.conf ./usr/src/vqnotify-$ver/Kbuild; do
 		grep -qxF "$f" "$work/installed" || fail "make install did not install $f"
@@ -83,6 +84,25 @@ install)
 	bad=$(awk -v v="$ver" 'NF != 2 || $2 != v' "$work/versions")
 	[ -z "$bad" ] || fail "versions differ from dkms.conf's $ver:" $bad
 	echo "install: version $ver in dkms.conf and in" $(cut -d' ' -f1 "$work/versions")
+	# The metrics units: not a word from systemd-analyze verify (its
+	# ExecStart pointed at the vqnotifyctl installed here, which it
+	# checks), and the service's exposure (systemd-analyze security) at
+	# most 2.0 of 10.
+	units=$dest/usr/local/lib/systemd/system
+	mkdir -p "$work/units"
+	sed "s|^ExecStart=/usr/local/sbin/vqnotifyctl |ExecStart=$dest/usr/local/sbin/vqnotifyctl |" \
+		"$units/vqnotify-metrics.service" >"$work/units/vqnotify-metrics.service"
+	grep -q "^ExecStart=$dest/" "$work/units/vqnotify-metrics.service" ||
+		fail "vqnotify-metrics.service does not run /usr/local/sbin/vqnotifyctl"
+	cp "$units/vqnotify-metrics.timer" "$work/units/"
+	systemd-analyze verify --man=no "$work/units/vqnotify-metrics.service" \
+		"$work/units/vqnotify-metrics.timer" >"$work/verify" 2>&1 || :
+	[ ! -s "$work/verify" ] || { cat "$work/verify"; fail "systemd-analyze verify"; }
+	systemd-analyze security --offline=yes --threshold=20 \
+		"$work/units/vqnotify-metrics.service" >"$work/security" 2>&1 ||
+		{ grep '✗' "$work/security"; tail -n 1 "$work/security"; fail "the metrics service's exposure"; }
+	echo "install: metrics service and timer verified," \
+		"$(sed -n 's/.*\(exposure level\) for .*: \([0-9.]*\).*/\1 \2/p' "$work/security")"
 	# Every symbol of every version node of libvqnotify.map is exported at
 	# that version: a program linked with an older library keeps the entry
 	# points it was linked with (vqn_guest_get@VQNOTIFY_1 fills API 1's
