@@ -515,6 +515,28 @@ TEST_F(lib, events_overflow_resync)
  * the events the module dropped. (The call returned the resync's -EIO,
  * and the device stayed stale.)
  */
+/*
+ * A call drains the module's events first; when it then fails (its device
+ * id gone stale, as in a hot-unplug race), the events it drained are still
+ * announced: the event fd is readable and they are read. The failed call
+ * kept them unannounced: a VMM that polls the fd never read them, nor fell
+ * back for a queue KVM refused among them.
+ */
+TEST_F(lib, events_announced_after_a_failed_call)
+{
+	struct vqn_event ev[8];
+
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev, STATUS_OK, NULL,
+				     NULL, 0));
+	/* Behind the library's back: limited, every grant goes (p). */
+	ASSERT_EQ(0, _test_ioctl_set_budget(vqn_fd(self->g), 6));
+	ASSERT_TRUE(event_fd_readable(self->g));
+	EXPECT_EQ(-ENOENT, vqn_dev_reset(self->g, self->dev + 1000, NULL, 0));
+	EXPECT_TRUE(event_fd_readable(self->g));
+	EXPECT_EQ(NQ, vqn_read_events(self->g, ev, 8));
+	EXPECT_TRUE(view_agrees(self->g, self->dev, NQ));
+}
+
 TEST_F(lib, settle_failure_after_a_call)
 {
 	struct vqn_event ev[64];

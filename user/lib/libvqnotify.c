@@ -227,7 +227,7 @@ int vqn_set_run_state(struct vqn_guest *g, enum vqnotify_run_state state)
 		return -EOPNOTSUPP;
 	ret = vqn_drain(g);
 	if (ret)
-		return ret;
+		return vqn_call_end(g, ret);
 	ret = vqn_xioctl(g->fd, VQNOTIFY_GUEST_SET, &gs);
 	if (!ret) {
 		g->stopped = state != VQNOTIFY_RUN_RUNNING;
@@ -249,7 +249,7 @@ int vqn_set_budget(struct vqn_guest *g, uint32_t budget)
 
 	ret = vqn_drain(g);
 	if (ret)
-		return ret;
+		return vqn_call_end(g, ret);
 	ret = vqn_xioctl(g->fd, VQNOTIFY_GUEST_SET, &gs);
 	return vqn_call_end(g, ret);
 }
@@ -282,7 +282,8 @@ static int dev_lookup(struct vqn_guest *g, uint32_t id,
 
 /*
  * The start of a call on device @dev_id: the events pending read first,
- * then the device found (or adopted). 0 or -errno.
+ * then the device found (or adopted). 0 or -errno; the caller ends the
+ * call with vqn_call_end() either way, for the events it read.
  */
 static int dev_call_begin(struct vqn_guest *g, uint32_t dev_id,
 			  struct vqn_view_dev **dp)
@@ -331,23 +332,30 @@ int vqn_dev_add(struct vqn_guest *g, enum vqnotify_transport transport,
 	return 0;
 }
 
-/* Apply the module's results of a call on @d; copy them out to @res. */
+/*
+ * Apply the module's results of a call on @d; copy them out to @res, as
+ * many as @cap holds. A result for a queue the view does not have (a view
+ * gone stale) is not counted, and the device is resynchronised. Returns
+ * the results counted.
+ */
 static int apply_results(struct vqn_guest *g, struct vqn_view_dev *d,
 			 uint32_t nr, struct vqn_result *res, unsigned int cap)
 {
-	uint32_t i;
+	uint32_t i, n = 0;
 
-	for (i = 0; i < nr && i < d->num_queues; i++) {
+	for (i = 0; i < nr && i < g->rbuf_cap; i++) {
 		const struct vqnotify_vq_result *r = &g->rbuf[i];
 		int kerr = 0;
 
-		if (r->queue >= d->num_queues)
+		if (r->queue >= d->num_queues) {
+			d->resync = true;
 			continue;
+		}
 		if (vqn_view_stale(&d->q[r->queue], r->old_state))
 			d->resync = true;
 		kerr = vqn_view_set(g, d, r->queue, r->new_state);
-		if (i < cap) {
-			res[i] = (struct vqn_result) {
+		if (n < cap) {
+			res[n] = (struct vqn_result) {
 				.dev_id = d->id,
 				.queue = r->queue,
 				.old_state = r->old_state,
@@ -357,8 +365,9 @@ static int apply_results(struct vqn_guest *g, struct vqn_view_dev *d,
 				.kvm_err = kerr,
 			};
 		}
+		n++;
 	}
-	return nr;
+	return n;
 }
 
 static int dev_op(struct vqn_guest *g, struct vqn_view_dev *d,
@@ -431,10 +440,10 @@ int vqn_set_status(struct vqn_guest *g, uint32_t dev_id, uint8_t status,
 
 	ret = dev_call_begin(g, dev_id, &d);
 	if (ret)
-		return ret;
+		return vqn_call_end(g, ret);
 	filtered = ready_filter(d, ready, &ret);
 	if (ret)
-		return ret;
+		return vqn_call_end(g, ret);
 	ret = vqn_raw_set_status(g, d, status, filtered ? filtered : ready,
 				 res, cap);
 	free(filtered);
@@ -451,7 +460,7 @@ int vqn_dev_reset(struct vqn_guest *g, uint32_t dev_id,
 
 	ret = dev_call_begin(g, dev_id, &d);
 	if (ret)
-		return ret;
+		return vqn_call_end(g, ret);
 	ret = dev_op(g, d, VQNOTIFY_DEV_RESET, &op, res, cap);
 	return vqn_call_end(g, ret);
 }
@@ -466,7 +475,7 @@ int vqn_dev_remove(struct vqn_guest *g, uint32_t dev_id,
 
 	ret = dev_call_begin(g, dev_id, &d);
 	if (ret)
-		return ret;
+		return vqn_call_end(g, ret);
 	ret = dev_op(g, d, VQNOTIFY_DEV_REMOVE, &op, res, cap);
 	if (ret >= 0)
 		vqn_dev_forget(g, d);
@@ -488,7 +497,7 @@ int vqn_host_notifier(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 
 	ret = dev_call_begin(g, dev_id, &d);
 	if (ret)
-		return ret;
+		return vqn_call_end(g, ret);
 	ret = vqn_xioctl(g->fd, VQNOTIFY_SET_HOST_NOTIFIER, &hn);
 	if (!ret) {
 		g->rbuf[0] = hn.result;
@@ -532,7 +541,7 @@ static int queues_call(struct vqn_guest *g, uint32_t dev_id, unsigned long cmd,
 		return -EOPNOTSUPP;
 	ret = dev_call_begin(g, dev_id, &d);
 	if (ret)
-		return ret;
+		return vqn_call_end(g, ret);
 	ret = vqn_raw_queues(g, d, cmd, flags, queues, nr_queues, res, cap);
 	return vqn_call_end(g, ret);
 }
@@ -602,7 +611,7 @@ int vqn_dev_load(struct vqn_guest *g, uint32_t dev_id, const void *buf,
 
 	ret = dev_call_begin(g, dev_id, &d);
 	if (ret)
-		return ret;
+		return vqn_call_end(g, ret);
 	m.results = (uintptr_t)g->rbuf;
 	m.nr_results = g->rbuf_cap;
 	ret = vqn_xioctl(g->fd, VQNOTIFY_DEV_LOAD, &m);
