@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -515,12 +516,14 @@ static const char *tf_entries(char *buf, size_t len)
  * metrics file: the collector reads a file replaced whole, by a rename
  * (another inode each run, mode 0644 for the collector's user, nothing
  * left beside it), and none after a run that failed, rather than the last
- * figures as if current: here the family is missing (a network namespace
- * of its own: the family lives in the initial one only).
+ * figures as if current: a write refused (a file size limit, as a full
+ * disk would), the family missing (a network namespace of its own: the
+ * family lives in the initial one only).
  */
 TEST(textfile_replaced_whole_or_removed)
 {
 	char got[OUT_MAX], names[256];
+	struct rlimit fsize, small;
 	struct stat st1, st2;
 	struct run *r;
 	ssize_t n;
@@ -552,6 +555,18 @@ TEST(textfile_replaced_whole_or_removed)
 	EXPECT_STREQ("# EOF\n", got + n - 6);
 	EXPECT_STREQ("vqnotify.prom", tf_entries(names, sizeof(names)));
 
+	ASSERT_EQ(0, getrlimit(RLIMIT_FSIZE, &fsize));
+	small = (struct rlimit){ .rlim_cur = 1024, .rlim_max = fsize.rlim_max };
+	signal(SIGXFSZ, SIG_IGN);
+	ASSERT_EQ(0, setrlimit(RLIMIT_FSIZE, &small));
+	r = RUN("metrics", "file", TF_FILE);
+	ASSERT_EQ(0, setrlimit(RLIMIT_FSIZE, &fsize));
+	signal(SIGXFSZ, SIG_DFL);
+	EXPECT_EQ(1, r->status);
+	EXPECT_NE(NULL, strstr(r->err, TF_FILE ": ")) TH_LOG("%s", r->err);
+	free(r);
+	EXPECT_STREQ("", tf_entries(names, sizeof(names)));
+
 	/* A directory that is not there: the path said, nothing made. */
 	r = RUN("metrics", "file", TF_DIR "/none/vqnotify.prom");
 	EXPECT_EQ(1, r->status);
@@ -559,6 +574,9 @@ TEST(textfile_replaced_whole_or_removed)
 		TH_LOG("%s", r->err);
 	free(r);
 
+	r = RUN("metrics", "file", TF_FILE);
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	free(r);
 	ASSERT_EQ(0, unshare(CLONE_NEWNET));
 	r = RUN("metrics", "file", TF_FILE);
 	EXPECT_EQ(1, r->status);

@@ -124,8 +124,13 @@ static int snapshot_take(struct snapshot *s)
 		ret = dump_devs(&n, -1, &s->devs);
 	if (!ret)
 		ret = dump_guests(&n, -1, &s->guests);
-	if (!ret)
-		s->have_stats = !get_stats(&n, &s->st);
+	/* A module without the counters: their families are left out. */
+	if (!ret) {
+		ret = get_stats(&n, &s->st);
+		s->have_stats = !ret;
+		if (ret == -EOPNOTSUPP)
+			ret = 0;
+	}
 	ctl_nl_close(&n);
 	if (ret)
 		snapshot_free(s);
@@ -364,7 +369,10 @@ static int write_file(const char *path, bool om)
 	if (ret)
 		goto out;
 	what = path;
-	ret = fflush(f) ? -errno : 0;
+	if (fflush(f))
+		ret = -errno;
+	else if (ferror(f))
+		ret = -EIO;	/* a write failed before: a full disk */
 	if (fclose(f) && !ret)
 		ret = -errno;
 	f = NULL;
@@ -614,7 +622,9 @@ static void answer(struct conn *c)
 		return;
 	}
 	ret = write_metrics(f, om);
-	fclose(f);
+	/* A stream out of memory has lost a part: not served as whole. */
+	if (fclose(f) && !ret)
+		ret = -ENOMEM;
 	if (ret)
 		error_page(c, "503 Service Unavailable", "", head);
 	else
@@ -910,5 +920,5 @@ int cmd_metrics(int argc, char **argv)
 		return EXIT_RUNTIME;
 	if (ret)
 		return fail("metrics", ret);
-	return fflush(stdout) ? EXIT_RUNTIME : EXIT_OK;
+	return fflush(stdout) || ferror(stdout) ? EXIT_RUNTIME : EXIT_OK;
 }
