@@ -236,6 +236,22 @@ static void mon_end(struct mon *m)
 	}
 }
 
+/*
+ * The socket's buffer overflowed: events were lost. Said in the output,
+ * where a JSON consumer looks (ip monitor says it on stderr only), and
+ * whatever the filters; the names learnt go, since a removal or rename
+ * among the lost would leave them stale.
+ */
+static void mon_lost(struct mon *m)
+{
+	m->names.nr = 0;
+	mon_begin(m, "lost", "lost");
+	if (!m->w)
+		printf("events lost: the socket's receive buffer overflowed");
+	mon_end(m);
+	fflush(stdout);
+}
+
 /* @what: add, del or change (its name or run state). */
 static bool mon_guest_event(struct mon *m, struct nlattr **tb,
 			    const char *what)
@@ -652,7 +668,7 @@ int cmd_monitor(int argc, char **argv)
 		 * events were lost; the monitor goes on, as ip monitor does.
 		 */
 		if (ret == -NLE_NOMEM) {
-			err_msg("monitor: events lost (the socket's buffer overflowed)");
+			mon_lost(&m);
 			ret = 0;
 			continue;
 		}
