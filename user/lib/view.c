@@ -211,6 +211,15 @@ int vqn_resync_dev(struct vqn_guest *g, struct vqn_view_dev *d)
 	return ret;
 }
 
+/* Every device's view is stale: the next settling reads them again. */
+static void vqn_resync_all(struct vqn_guest *g)
+{
+	struct vqn_view_dev *d;
+
+	for (d = g->devs; d; d = d->next)
+		d->resync = true;
+}
+
 static int decode_event(struct vqn_guest *g, const struct vqnotify_event *k)
 {
 	struct vqn_event ev = {
@@ -225,10 +234,16 @@ static int decode_event(struct vqn_guest *g, const struct vqnotify_event *k)
 		.value = k->value,
 	};
 	struct vqn_view_dev *d;
-	int ret;
 
-	if (k->seq > g->next_seq)
+	/*
+	 * Events the library never saw (another reader of the fd, or a batch
+	 * it could not decode whole): about any queue. An OVERFLOW says so
+	 * itself, its seq being the first event lost.
+	 */
+	if (k->seq > g->next_seq) {
 		ev.lost = k->seq - g->next_seq;
+		vqn_resync_all(g);
+	}
 	g->next_seq = k->seq + 1;
 
 	switch (k->type) {
@@ -244,12 +259,8 @@ static int decode_event(struct vqn_guest *g, const struct vqnotify_event *k)
 	case VQNOTIFY_EVENT_OVERFLOW:
 		/* The record took the seq of the first event lost. */
 		g->next_seq = k->seq;
-		ret = vqn_pend_push(g, &ev);
-		if (ret)
-			return ret;
-		for (d = g->devs; d; d = d->next)
-			d->resync = true;
-		return 0;
+		vqn_resync_all(g);
+		return vqn_pend_push(g, &ev);
 	default:
 		break;
 	}
@@ -274,8 +285,11 @@ int vqn_drain(struct vqn_guest *g)
 		for (off = 0; off + (ssize_t)g->event_size <= n;
 		     off += g->event_size) {
 			ret = decode_event(g, (void *)((char *)g->evbuf + off));
-			if (ret)
+			if (ret) {
+				/* The rest of the batch is read, not applied. */
+				vqn_resync_all(g);
 				return ret;
+			}
 		}
 	}
 }
