@@ -246,12 +246,19 @@ install-data:
 
 # The sources DKMS builds, in $(DKMSDIR); then, unless DESTDIR is set,
 # `dkms install vqnotify/$(VERSION)` (add, build, install for the running
-# kernel, and for new kernels as they come: AUTOINSTALL).
+# kernel, and for new kernels as they come: AUTOINSTALL). DKMS skips a
+# version it has built already, and the version stays the same from one
+# commit to the next: an earlier build of it is removed first, so that
+# these sources are the ones built.
+DKMS ?= dkms
 install-dkms:
+	@if [ -z "$(DESTDIR)" ] && [ -n "$$($(DKMS) status -m vqnotify -v $(VERSION))" ]; then \
+		echo "$(DKMS) remove vqnotify/$(VERSION) --all"; \
+		$(DKMS) remove vqnotify/$(VERSION) --all || exit 1; fi
 	cd $(TOP) && for f in $(DKMS_FILES); do \
 		install -D -m 0644 $$f $(DESTDIR)$(DKMSDIR)/$$f || exit 1; done
-	@if [ -z "$(DESTDIR)" ]; then echo "dkms install vqnotify/$(VERSION)"; \
-		dkms install vqnotify/$(VERSION); fi
+	@if [ -z "$(DESTDIR)" ]; then echo "$(DKMS) install vqnotify/$(VERSION)"; \
+		$(DKMS) install vqnotify/$(VERSION); fi
 
 # The module last: without KDIR's kernel it stops, the rest removed.
 uninstall: uninstall-user uninstall-data uninstall-module
@@ -271,8 +278,8 @@ uninstall-data:
 		$(DESTDIR)$(DOCDIR) 2>/dev/null
 
 uninstall-dkms:
-	@if [ -z "$(DESTDIR)" ]; then echo "dkms remove vqnotify/$(VERSION) --all"; \
-		dkms remove vqnotify/$(VERSION) --all || :; fi
+	@if [ -z "$(DESTDIR)" ]; then echo "$(DKMS) remove vqnotify/$(VERSION) --all"; \
+		$(DKMS) remove vqnotify/$(VERSION) --all || :; fi
 	cd $(DESTDIR)$(DKMSDIR) 2>/dev/null && rm -f $(DKMS_FILES) || :
 	-cd $(DESTDIR)$(DKMSDIR) 2>/dev/null && rmdir -p include/uapi/linux kmod 2>/dev/null
 	-rmdir $(DESTDIR)$(DKMSDIR) 2>/dev/null

@@ -122,6 +122,29 @@ install)
 	left=$(files "$dest"; cd "$dest" && find . -type d -name '*vqnotify*')
 	[ -z "$left" ] || fail "make uninstall left:" $left
 	echo "install: $(wc -l <"$work/installed") files installed, none left after uninstall"
+	# install-dkms run again removes the earlier build of the version
+	# first (DKMS would skip it), with a dkms that notes its calls: the
+	# sources go to $work/dkmssrc, nothing is built or installed.
+	cat >"$work/dkms" <<-EOF
+	#!/bin/sh
+	echo "\$*" >>"$work/dkms.log"
+	case \$1 in
+	status) [ ! -e "$work/dkms.built" ] || echo "vqnotify/$ver, 6.1, x86_64: installed" ;;
+	install) touch "$work/dkms.built" ;;
+	remove) rm -f "$work/dkms.built" ;;
+	esac
+	EOF
+	chmod +x "$work/dkms"
+	for i in 1 2; do
+		make -s --no-print-directory -C "$TOP" BUILD="$BUILD" install-dkms DKMS="$work/dkms" \
+			DKMSDIR="$work/dkmssrc" >>"$work/install-dkms.log" 2>&1 ||
+			{ tail -n 20 "$work/install-dkms.log"; fail "make install-dkms"; }
+	done
+	want="status -m vqnotify -v $ver;install vqnotify/$ver;status -m vqnotify -v $ver;remove vqnotify/$ver --all;install vqnotify/$ver;"
+	got=$(tr '\n' ';' <"$work/dkms.log")
+	[ "$got" = "$want" ] || fail "make install-dkms twice called dkms: $got"
+	[ -f "$work/dkmssrc/dkms.conf" ] || fail "make install-dkms put no sources in DKMSDIR"
+	echo "install: install-dkms run again removes the version's earlier build first"
 	;;
 dkms)
 	command -v dkms >/dev/null || fail "dkms missing: run scripts/deps.sh"
