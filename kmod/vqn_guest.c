@@ -318,7 +318,7 @@ void vqn_kguest_destroy(struct vqn_kguest *g)
 	mutex_unlock(&g->lock);
 
 	xa_destroy(&g->devs);
-	kfree(g->sm.devs);
+	kvfree(g->sm.devs);
 	vqn_results_free(g->res_cache);
 	mutex_destroy(&g->lock);
 	put_pid(g->pid);

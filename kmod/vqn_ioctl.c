@@ -153,7 +153,8 @@ static int vqn_kdev_slot(struct vqn_kguest *g, u32 *slot)
 		if (n >= VQN_MAX_DEV_SLOTS)
 			return -EMFILE;
 		mutex_unlock(&g->lock);
-		devs = kcalloc(n, sizeof(*devs), GFP_KERNEL_ACCOUNT);
+		/* Past 2^19 slots, more than kmalloc gives: vmalloc. */
+		devs = kvcalloc(n, sizeof(*devs), GFP_KERNEL_ACCOUNT);
 		mutex_lock(&g->lock);
 		if (!devs) {
 			if (sm->nr_dev_slots < n)
@@ -167,7 +168,7 @@ static int vqn_kdev_slot(struct vqn_kguest *g, u32 *slot)
 			swap(sm->devs, devs);
 			sm->nr_dev_slots = n;
 		}
-		kfree(devs);
+		kvfree(devs);
 	}
 }
 
