@@ -531,6 +531,12 @@ TEST(textfile_replaced_whole_or_removed)
 
 	if (!have_ctl() || !have_module())
 		SKIP(return, "no vqnotifyctl or no /dev/vqnotify");
+	/* "f" is format's, as it was before file came. */
+	r = RUN("metrics", "f", "openmetrics");
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_NE(NULL, strstr(r->out, "# EOF\n"));
+	free(r);
+
 	ASSERT_EQ(0, mkdir(TF_DIR, 0755) && errno != EEXIST);
 	unlink(TF_FILE);
 	r = RUN("metrics", "file", TF_FILE);

@@ -60,6 +60,13 @@ void metrics_usage(FILE *f)
 struct mw {
 	FILE *f;
 	bool om;	/* OpenMetrics: counter families without _total */
+	/*
+	 * A write failed. A memstream out of memory fails the write without
+	 * setting the stream's error flag (glibc): the writes are checked.
+	 * The last write of each line is checked, and every write after a
+	 * failure fails too.
+	 */
+	bool failed;
 };
 
 static void family(struct mw *w, const char *name, const char *type,
@@ -70,8 +77,9 @@ static void family(struct mw *w, const char *name, const char *type,
 	if (w->om && !strcmp(type, "counter") && n > 6 &&
 	    !strcmp(name + n - 6, "_total"))
 		n -= 6;
-	fprintf(w->f, "# HELP %.*s %s\n# TYPE %.*s %s\n", (int)n, name, help,
-		(int)n, name, type);
+	if (fprintf(w->f, "# HELP %.*s %s\n# TYPE %.*s %s\n", (int)n, name,
+		    help, (int)n, name, type) < 0)
+		w->failed = true;
 }
 
 /* One sample: NAME{k="v",...} VALUE; @nl (key, value) label pairs. */
@@ -91,7 +99,9 @@ static void sample(struct mw *w, const char *name, uint64_t v, int nl, ...)
 		fputc('"', w->f);
 	}
 	va_end(ap);
-	fprintf(w->f, "%s %llu\n", nl ? "}" : "", (unsigned long long)v);
+	if (fprintf(w->f, "%s %llu\n", nl ? "}" : "",
+		    (unsigned long long)v) < 0)
+		w->failed = true;
 }
 
 struct snapshot {
@@ -317,13 +327,17 @@ static void write_devices(struct mw *w, struct snapshot *s)
 	}
 }
 
-/* The whole exposition into @f; 0 or a negative errno (nothing written). */
-static int write_metrics(FILE *f, bool om)
+/*
+ * The whole exposition into @f; 0 or a negative errno of the snapshot
+ * (nothing written). *@failed: a write failed, what @f holds is a part.
+ */
+static int write_metrics(FILE *f, bool om, bool *failed)
 {
 	struct mw w = { .f = f, .om = om };
 	struct snapshot s;
 	int ret;
 
+	*failed = false;
 	ret = snapshot_take(&s);
 	if (ret)
 		return ret;
@@ -331,9 +345,10 @@ static int write_metrics(FILE *f, bool om)
 	write_counters(&w, &s);
 	write_guests(&w, &s);
 	write_devices(&w, &s);
-	if (om)
-		fputs("# EOF\n", f);
+	if (om && fputs("# EOF\n", f) == EOF)
+		w.failed = true;
 	snapshot_free(&s);
+	*failed = w.failed;
 	return 0;
 }
 
@@ -347,6 +362,7 @@ static int write_metrics(FILE *f, bool om)
 static int write_file(const char *path, bool om)
 {
 	const char *what = NULL;	/* @path when a file operation failed */
+	bool failed, made = false;
 	char *tmp = NULL;
 	FILE *f = NULL;
 	int fd = -1, ret;
@@ -358,6 +374,7 @@ static int write_file(const char *path, bool om)
 	}
 	what = path;
 	fd = mkostemp(tmp, O_CLOEXEC);
+	made = fd >= 0;
 	/* mkostemp() makes it 0600: the collector runs as another user. */
 	if (fd < 0 || fchmod(fd, 0644) || !(f = fdopen(fd, "w"))) {
 		ret = -errno;
@@ -365,13 +382,13 @@ static int write_file(const char *path, bool om)
 	}
 	fd = -1;
 	what = NULL;
-	ret = write_metrics(f, om);
+	ret = write_metrics(f, om, &failed);
 	if (ret)
 		goto out;
 	what = path;
 	if (fflush(f))
 		ret = -errno;
-	else if (ferror(f))
+	else if (failed || ferror(f))
 		ret = -EIO;	/* a write failed before: a full disk */
 	if (fclose(f) && !ret)
 		ret = -errno;
@@ -384,7 +401,7 @@ out:
 	if (fd >= 0)
 		close(fd);
 	if (ret) {
-		if (tmp)
+		if (made)
 			unlink(tmp);
 		unlink(path);
 	}
@@ -596,8 +613,8 @@ static void answer(struct conn *c)
 {
 	char method[8], target[256];
 	char *body = NULL;
+	bool head, om, failed;
 	size_t len = 0;
-	bool head, om;
 	FILE *f;
 	int ret;
 
@@ -621,9 +638,9 @@ static void answer(struct conn *c)
 		error_page(c, "500 Internal Server Error", "", head);
 		return;
 	}
-	ret = write_metrics(f, om);
+	ret = write_metrics(f, om, &failed);
 	/* A stream out of memory has lost a part: not served as whole. */
-	if (fclose(f) && !ret)
+	if ((fclose(f) || failed) && !ret)
 		ret = -ENOMEM;
 	if (ret)
 		error_page(c, "503 Service Unavailable", "", head);
@@ -870,8 +887,8 @@ static int serve(const char *addr, uint32_t count)
 int cmd_metrics(int argc, char **argv)
 {
 	const char *listen_at = NULL, *file = NULL;
+	bool om = false, failed;
 	uint32_t count = 0;
-	bool om = false;
 	int i, ret;
 
 	for (i = 1; i < argc; i++) {
@@ -886,8 +903,6 @@ int cmd_metrics(int argc, char **argv)
 					   "metrics: '%s' without a value", a);
 		if (!strcmp(a, "--listen") || !matches(a, "listen")) {
 			listen_at = argv[++i];
-		} else if (!matches(a, "file")) {
-			file = argv[++i];
 		} else if (!matches(a, "count")) {
 			if (parse_u32(argv[++i], &count) || !count)
 				return usage_error(metrics_usage,
@@ -901,6 +916,9 @@ int cmd_metrics(int argc, char **argv)
 				return usage_error(metrics_usage,
 						   "metrics: unknown format '%s'",
 						   a);
+		} else if (!matches(a, "file")) {
+			/* After format: "f" stays format's, as before. */
+			file = argv[++i];
 		} else {
 			return usage_error(metrics_usage,
 					   "metrics: unexpected '%s'", a);
@@ -915,10 +933,11 @@ int cmd_metrics(int argc, char **argv)
 		return usage_error(metrics_usage, "metrics: count needs listen");
 	if (file)
 		return write_file(file, om);
-	ret = write_metrics(stdout, om);
+	ret = write_metrics(stdout, om, &failed);
 	if (ret == -ENOENT)
 		return EXIT_RUNTIME;
 	if (ret)
 		return fail("metrics", ret);
-	return fflush(stdout) || ferror(stdout) ? EXIT_RUNTIME : EXIT_OK;
+	return fflush(stdout) || failed || ferror(stdout) ? EXIT_RUNTIME :
+							     EXIT_OK;
 }
