@@ -507,15 +507,6 @@ TEST_F(lib, events_overflow_resync)
 }
 
 /*
- * A call that succeeded returns its own result when what follows it fails
- * (here the resync after an overflow: DEV_GET fails); vqn_read_events()
- * returns that failure once, after the events before it, the event fd
- * readable until then, and the next settling resynchronises the device
- * left stale: budget 2 preempted two of the first device's queues among
- * the events the module dropped. (The call returned the resync's -EIO,
- * and the device stayed stale.)
- */
-/*
  * A call drains the module's events first; when it then fails (its device
  * id gone stale, as in a hot-unplug race), the events it drained are still
  * announced: the event fd is readable and they are read. The failed call
@@ -576,6 +567,15 @@ TEST_F(lib, events_gap_resync)
 	EXPECT_TRUE(view_agrees(self->g, d3, 2));
 }
 
+/*
+ * A call that succeeded returns its own result when what follows it fails
+ * (here the resync after an overflow: DEV_GET fails); vqn_read_events()
+ * returns that failure once, after the events before it, the event fd
+ * readable until then, and the next settling resynchronises the device
+ * left stale: budget 2 preempted two of the first device's queues among
+ * the events the module dropped. (The call returned the resync's -EIO,
+ * and the device stayed stale.)
+ */
 TEST_F(lib, settle_failure_after_a_call)
 {
 	struct vqn_event ev[64];

@@ -699,11 +699,6 @@ static int tn_cut_vmm(void *arg, int step)
 	return 0;
 }
 
-/*
- * The admin's cut of one guest (GUEST_SET over netlink) stands against
- * the tenant: taking its name again, or a name whose policy is bigger,
- * gives nothing back; the admin's next policy for the guest's name does.
- */
 /* The fastest of 200 renames of @fd, alternating two names: seconds. */
 static double tn_rename_min(int fd)
 {
@@ -753,6 +748,11 @@ TEST_F_TIMEOUT(tn, f5_many_policies_slow_no_rename, 120)
 	close(fd);
 }
 
+/*
+ * The admin's cut of one guest (GUEST_SET over netlink) stands against
+ * the tenant: taking its name again, or a name whose policy is bigger,
+ * gives nothing back; the admin's next policy for the guest's name does.
+ */
 TEST_F(tn, f5_rename_keeps_the_admins_cut)
 {
 	struct tn_cut *c = tn_shared(sizeof(*c));
