@@ -173,16 +173,16 @@ static inline int tn_config_restore(struct tk_nl *nl,
 }
 
 /*
- * Promotion is asynchronous: wait up to 3 s for the host to use @want
- * slots. 0 with what it uses in *@used, or CONFIG_GET's error.
+ * Promotion is asynchronous: wait up to @secs seconds for the host to use
+ * @want slots. 0 with what it uses in *@used, or CONFIG_GET's error.
  */
 static inline int tn_wait_host_used(struct tk_nl *nl, int64_t want,
-				    int64_t *used)
+				    int secs, int64_t *used)
 {
 	struct tk_nl_config c;
 	int t, ret;
 
-	for (t = 0; t < 300; t++) {
+	for (t = 0; t < secs * 100; t++) {
 		ret = _test_nl_config_get(nl, &c);
 		if (ret)
 			return ret;

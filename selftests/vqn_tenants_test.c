@@ -292,7 +292,7 @@ TEST_F(tn, f3_freed_slots_go_round_robin_by_user)
 
 	ASSERT_EQ(0, tn_step(&hostile, 2));
 	/* Until the four slots are taken again. */
-	ASSERT_EQ(0, tn_wait_host_used(&self->nl, 8, &used));
+	ASSERT_EQ(0, tn_wait_host_used(&self->nl, 8, 3, &used));
 	EXPECT_EQ(8, used);
 	ASSERT_EQ(0, tn_guests_of(&self->nl, TN_VMM, &vg));
 	ASSERT_EQ(0, tn_guests_of(&self->nl, TN_HOSTILE, &hg));
@@ -359,7 +359,7 @@ TEST_F(tn, f3_user_at_its_quota_holds_up_no_other_user)
 
 	ASSERT_EQ(0, _test_ioctl_dev_reset(fd, dev, NULL, NULL));
 	/* Until the hostile user has its 4. */
-	ASSERT_EQ(0, tn_wait_host_used(&self->nl, 4, &used));
+	ASSERT_EQ(0, tn_wait_host_used(&self->nl, 4, 3, &used));
 	EXPECT_EQ(4, used);
 
 	v->nq = 2;
@@ -452,8 +452,8 @@ TEST_F_TIMEOUT(tn, f3_long_promotion_holds_up_no_close, 120)
 	double t0, t1, closed, all;
 	struct tk_nl_config c;
 	cpu_set_t all_cpus, one;
+	int64_t base, used;
 	struct pollfd pfd;
-	int64_t base;
 
 	ASSERT_EQ(0, sched_getaffinity(0, sizeof(all_cpus), &all_cpus));
 	CPU_ZERO(&one);
@@ -483,15 +483,11 @@ TEST_F_TIMEOUT(tn, f3_long_promotion_holds_up_no_close, 120)
 	t1 = tk_now();
 	close(idle);
 	closed = tk_now() - t1;
-	test_cmd_nl_config_get(&c);
-	for (int t = 0; t < 6000 && c.host_used < base + waiting; t++) {
-		usleep(10000);
-		test_cmd_nl_config_get(&c);
-	}
+	ASSERT_EQ(0, tn_wait_host_used(&self->nl, base + waiting, 60, &used));
 	all = tk_now() - t0;
 	TH_LOG("%u queues promoted in %.1f ms; a close meanwhile took %.3f ms",
 	       waiting - 1, all * 1e3, closed * 1e3);
-	EXPECT_EQ(base + waiting, c.host_used);
+	EXPECT_EQ(base + waiting, used);
 	/* In us, for the harness's integer message. */
 	EXPECT_GT((long)(all * 1e6 / 4), (long)(closed * 1e6));
 	for (int i = 0; i < TN_LONG_GUESTS; i++)
