@@ -352,6 +352,23 @@ static int write_metrics(FILE *f, bool om, bool *failed)
 	return 0;
 }
 
+/* After write_metrics() into @f: 0, or -errno when @f holds a part. */
+static int write_flush(FILE *f, bool failed)
+{
+	if (fflush(f))
+		return -errno;
+	return failed || ferror(f) ? -EIO : 0;	/* EIO: a write failed before */
+}
+
+/*
+ * A failure of the run, not of a file (the snapshot): EXIT_RUNTIME, said
+ * here, or already when there is no module.
+ */
+static int run_failed(int err)
+{
+	return err == -ENOENT ? EXIT_RUNTIME : fail("metrics", err);
+}
+
 /*
  * metrics file PATH: written to PATH.XXXXXX beside it, then renamed over
  * it, so that a reader (node_exporter's textfile collector, which reads
@@ -386,10 +403,7 @@ static int write_file(const char *path, bool om)
 	if (ret)
 		goto out;
 	what = path;
-	if (fflush(f))
-		ret = -errno;
-	else if (failed || ferror(f))
-		ret = -EIO;	/* a write failed before: a full disk */
+	ret = write_flush(f, failed);
 	if (fclose(f) && !ret)
 		ret = -errno;
 	f = NULL;
@@ -405,13 +419,13 @@ out:
 			unlink(tmp);
 		unlink(path);
 	}
-	if (ret && what)
-		err_msg("metrics: %s: %s", what, strerror(-ret));
 	free(tmp);
-	if (!ret || what)
-		return ret ? EXIT_RUNTIME : EXIT_OK;
-	/* Said already when there is no module. */
-	return ret == -ENOENT ? EXIT_RUNTIME : fail("metrics", ret);
+	if (!ret)
+		return EXIT_OK;
+	if (!what)
+		return run_failed(ret);
+	err_msg("metrics: %s: %s", what, strerror(-ret));
+	return EXIT_RUNTIME;
 }
 
 /* HTTP */
@@ -934,10 +948,7 @@ int cmd_metrics(int argc, char **argv)
 	if (file)
 		return write_file(file, om);
 	ret = write_metrics(stdout, om, &failed);
-	if (ret == -ENOENT)
-		return EXIT_RUNTIME;
 	if (ret)
-		return fail("metrics", ret);
-	return fflush(stdout) || failed || ferror(stdout) ? EXIT_RUNTIME :
-							     EXIT_OK;
+		return run_failed(ret);
+	return write_flush(stdout, failed) ? EXIT_RUNTIME : EXIT_OK;
 }
