@@ -200,7 +200,9 @@ int vqn_queue_view(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
  * @label: TRANSITION: enum vqnotify_label
  * @reason: TRANSITION: enum vqnotify_reason
  * @value: BUDGET: the new effective budget
- * @lost: events the module dropped just before this one (seq gap)
+ * @lost: events just before this one that the caller never got (a seq
+ *        gap): dropped by the module, its ring full, or by the library,
+ *        without memory to queue them
  * @kvm_err: TRANSITION: negative errno of a refused KVM assign, or 0
  */
 struct vqn_event {

@@ -234,6 +234,7 @@ static int decode_event(struct vqn_guest *g, const struct vqnotify_event *k)
 		.value = k->value,
 	};
 	struct vqn_view_dev *d;
+	int ret;
 
 	/*
 	 * Events the library never saw (another reader of the fd, or a batch
@@ -260,11 +261,15 @@ static int decode_event(struct vqn_guest *g, const struct vqnotify_event *k)
 		/* The record took the seq of the first event lost. */
 		g->next_seq = k->seq;
 		vqn_resync_all(g);
-		return vqn_pend_push(g, &ev);
+		break;
 	default:
 		break;
 	}
-	return vqn_pend_push(g, &ev);
+	ret = vqn_pend_push(g, &ev);
+	/* Not queued (no memory): the next event the caller gets counts it. */
+	if (ret)
+		g->next_seq = k->seq;
+	return ret;
 }
 
 /* Apply every event the module has queued, without blocking. */
