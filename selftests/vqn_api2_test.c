@@ -259,32 +259,28 @@ TEST_F(api2, acquire_refused_waits_then_promoted)
 	struct vqnotify_vq_result res[NQ];
 	struct vqnotify_event ev[4];
 	uint64_t one = 0x1, two = 0x2;
-	uint32_t nr = NQ, budget;
+	uint32_t nr = NQ, budget, other;
 
 	budget = self->info.threshold + self->info.vhost_reserve + 1;
 	test_cmd_set_budget(budget);
 	/* Fill the budget with another device's queues. */
-	{
-		uint32_t other;
-
-		test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, budget, "o", &other);
-		test_cmd_set_status(other, ST_OK, NULL, NULL, NULL);
-		ASSERT_EQ(budget - self->info.vhost_reserve,
-			  g_info(self->fd).nr_assigned);
-		test_cmd_queues_acquire(self->id, &two, NQ, res, &nr);
-		ASSERT_EQ(1U, nr);
-		EXPECT_EQ(VQNOTIFY_LABEL_NONE, res[0].label);
-		EXPECT_EQ(VQNOTIFY_REASON_NO_SLOT, res[0].reason);
-		EXPECT_TRUE(q_info(self->fd, self->id, 1).flags &
-			    VQNOTIFY_VQ_WAITING);
-		/* Freeing one slot of the other device promotes it (r). */
-		nr = NQ;
-		test_cmd_queues_release(0, other, &one, budget, res, &nr);
-		ASSERT_EQ(1, wait_events(self->fd, ev, 4, 1000));
-		EXPECT_EQ(VQNOTIFY_LABEL_R, ev[0].label);
-		EXPECT_EQ(self->id, ev[0].dev_id);
-		EXPECT_EQ(1U, ev[0].queue);
-	}
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, budget, "o", &other);
+	test_cmd_set_status(other, ST_OK, NULL, NULL, NULL);
+	ASSERT_EQ(budget - self->info.vhost_reserve,
+		  g_info(self->fd).nr_assigned);
+	test_cmd_queues_acquire(self->id, &two, NQ, res, &nr);
+	ASSERT_EQ(1U, nr);
+	EXPECT_EQ(VQNOTIFY_LABEL_NONE, res[0].label);
+	EXPECT_EQ(VQNOTIFY_REASON_NO_SLOT, res[0].reason);
+	EXPECT_TRUE(q_info(self->fd, self->id, 1).flags &
+		    VQNOTIFY_VQ_WAITING);
+	/* Freeing one slot of the other device promotes it (r). */
+	nr = NQ;
+	test_cmd_queues_release(0, other, &one, budget, res, &nr);
+	ASSERT_EQ(1, wait_events(self->fd, ev, 4, 1000));
+	EXPECT_EQ(VQNOTIFY_LABEL_R, ev[0].label);
+	EXPECT_EQ(self->id, ev[0].dev_id);
+	EXPECT_EQ(1U, ev[0].queue);
 }
 
 /* @q fails with @err (-errno) and changes nothing. */

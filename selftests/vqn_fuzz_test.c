@@ -142,6 +142,7 @@ TEST(fuzz)
 	uint64_t max_iters = tk_env_ull("VQN_FUZZ_ITERS", 0);
 	uint64_t seed = tk_seed("VQN_FUZZ_SEED");
 	struct fz_shared *sh;
+	struct vqnotify_guest_info gi;
 	struct vqnotify_info info;
 	uint32_t used0, guests0, used1, guests1;
 	uint64_t iters = 0, ioctls = 0, ok = 0, reads = 0, events = 0,
@@ -175,12 +176,8 @@ TEST(fuzz)
 	have_nl = !tk_nl_open(&nl);
 	ASSERT_TRUE(have_nl) TH_LOG("no vqnotify netlink family");
 	ASSERT_EQ(0, _test_nl_config_get(&nl, &cfg));
-	{
-		struct vqnotify_guest_info gi;
-
-		ASSERT_EQ(0, _test_ioctl_guest_get(shared_fd, &gi));
-		sh->shared_id = gi.guest_id;
-	}
+	ASSERT_EQ(0, _test_ioctl_guest_get(shared_fd, &gi));
+	sh->shared_id = gi.guest_id;
 
 	t0 = tk_now();
 	for (i = 0; i < procs; i++) {
