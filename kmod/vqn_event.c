@@ -258,7 +258,7 @@ static void vqn_event_push(struct vqn_kguest *g, struct vqnotify_event *ev)
 		g->ev_overflow = true;
 	}
 	g->ev[(g->ev_head + g->ev_count) % g->ev_cap] = *ev;
-	g->ev_count++;
+	WRITE_ONCE(g->ev_count, g->ev_count + 1);
 	spin_unlock(&g->ev_lock);
 	wake_up_interruptible_poll(&g->wq, EPOLLIN | EPOLLRDNORM);
 }
@@ -350,7 +350,7 @@ again:
 		}
 		spin_lock(&g->ev_lock);
 		g->ev_head = (g->ev_head + 1) % g->ev_cap;
-		g->ev_count--;
+		WRITE_ONCE(g->ev_count, g->ev_count - 1);
 		if (ev.type == VQNOTIFY_EVENT_OVERFLOW)
 			g->ev_overflow = false;
 		spin_unlock(&g->ev_lock);

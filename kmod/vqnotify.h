@@ -171,9 +171,10 @@
  *   lock, read with READ_ONCE() by DEV_ADD before it allocates, to refuse
  *   a full guest early (EMFILE); read again under the lock before it
  *   counts.
- * - vqn_kguest.ev_count: read with READ_ONCE() by read() and poll() to
- *   decide whether to sleep, and by a pusher (who holds the guest's lock,
- *   so the count can only have dropped) to decide whether to grow the ring;
+ * - vqn_kguest.ev_count: written with WRITE_ONCE() under ev_lock, read
+ *   with READ_ONCE() by read() and poll() to decide whether to sleep, and
+ *   by a pusher (who holds the guest's lock, so the count can only have
+ *   dropped) to decide whether to grow the ring;
  *   the pusher's wake_up_interruptible_poll() after ev_lock pairs with the
  *   reader's wait_event_interruptible() (the wait queue's barriers).
  * - each user's used: atomics charged by cmpxchg against vqn_user_max(),
