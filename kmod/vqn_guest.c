@@ -246,6 +246,7 @@ struct vqn_kguest *vqn_kguest_create(void)
 	if (ret)
 		goto err_counted;
 	mutex_init(&g->lock);
+	refcount_set(&g->ref, 1);
 	INIT_LIST_HEAD(&g->line.node);
 	g->name = vqn_empty_name;
 	xa_init_flags(&g->devs, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
@@ -307,6 +308,7 @@ void vqn_kguest_destroy(struct vqn_kguest *g)
 	vqn_pool_guest_del(g);
 
 	mutex_lock(&g->lock);
+	g->gone = true;
 	xa_for_each(&g->devs, id, d) {
 		vqn_sm_reset(&g->sm, d, VQNOTIFY_REASON_REMOVED, NULL);
 		vqn_kdev_erase(g, d);
@@ -320,13 +322,26 @@ void vqn_kguest_destroy(struct vqn_kguest *g)
 	xa_destroy(&g->devs);
 	kvfree(g->sm.devs);
 	vqn_results_free(g->res_cache);
-	mutex_destroy(&g->lock);
-	put_pid(g->pid);
 	vqn_name_free(g->name);
 	vqn_event_free(g);
 	atomic_dec(&vqn_nr_guests);
 	vqn_user_uncharge(g->user, VQN_LIMIT_GUESTS, 1);
 	vqn_user_put(g->user);
 	mem_cgroup_put(g->memcg);
-	kfree(g);
+	vqn_kguest_put(g);
+}
+
+/*
+ * The struct, its lock and what netlink reads to decide whether a guest is
+ * visible (@uid, @pid) outlive the close while a netlink request that found
+ * the guest still holds it (it then sees @gone); the struct, a grace period
+ * more, for lookups under RCU.
+ */
+void vqn_kguest_put(struct vqn_kguest *g)
+{
+	if (refcount_dec_and_test(&g->ref)) {
+		put_pid(g->pid);
+		mutex_destroy(&g->lock);
+		kfree_rcu(g, rcu);
+	}
 }

@@ -92,7 +92,10 @@ int vqnotify_nl_queue_get_doit(struct sk_buff *skb, struct genl_info *info)
 
 /* dump: GUEST_GET, DEV_GET, QUEUE_GET */
 
-/* Should the dump include guest @id? Moves the cursor to a new guest. */
+/*
+ * Should the dump include guest @id (under RCU, referenced)? Moves the
+ * cursor to a new guest.
+ */
 static bool vqn_nl_dump_guest(struct vqn_nl_dump_ctx *ctx, unsigned long id,
 			      struct vqn_kguest *g)
 {
@@ -118,6 +121,29 @@ typedef int (*vqn_nl_dump_fill_t)(struct sk_buff *skb,
 				  const struct vqn_nl_viewer *v,
 				  struct vqn_kguest *g);
 
+struct vqn_nl_dump_walk {
+	struct sk_buff *skb;
+	struct vqn_nl_dump_ctx *ctx;
+	const struct vqn_nl_msg *m;
+	const struct vqn_nl_viewer *v;
+	vqn_nl_dump_fill_t fill;
+};
+
+static bool vqn_nl_dump_want(void *arg, unsigned long id,
+			     struct vqn_kguest *g)
+{
+	struct vqn_nl_dump_walk *w = arg;
+
+	return vqn_nl_dump_guest(w->ctx, id, g);
+}
+
+static int vqn_nl_dump_fill(void *arg, struct vqn_kguest *g)
+{
+	struct vqn_nl_dump_walk *w = arg;
+
+	return w->fill(w->skb, w->ctx, w->m, w->v, g);
+}
+
 /* The requester's guests from the cursor on, one locked at a time. */
 static int vqn_nl_dump_guests(struct sk_buff *skb, struct netlink_callback *cb,
 			      vqn_nl_dump_fill_t fill)
@@ -130,23 +156,12 @@ static int vqn_nl_dump_guests(struct sk_buff *skb, struct netlink_callback *cb,
 		.user_ns = current_user_ns(),
 	};
 	struct vqn_nl_msg m;
-	struct vqn_kguest *g;
-	unsigned long id;
-	int ret = 0;
+	struct vqn_nl_dump_walk w = { skb, ctx, &m, &v, fill };
+	unsigned long id = ctx->guest_id;
 
 	vqn_nl_msg_dump(&m, cb);
-	mutex_lock(&vqn_guests_lock);
-	xa_for_each_start(&vqn_guests, id, g, ctx->guest_id) {
-		if (!vqn_nl_dump_guest(ctx, id, g))
-			continue;
-		mutex_lock(&g->lock);
-		ret = fill(skb, ctx, &m, &v, g);
-		mutex_unlock(&g->lock);
-		if (ret)
-			break;
-	}
-	mutex_unlock(&vqn_guests_lock);
-	return vqn_nl_dump_ret(skb, ret);
+	return vqn_nl_dump_ret(skb, vqn_nl_dump_each(&id, vqn_nl_dump_want,
+						     vqn_nl_dump_fill, &w));
 }
 
 static int vqn_nl_dump_fill_guest(struct sk_buff *skb,

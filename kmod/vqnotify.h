@@ -9,6 +9,8 @@
 #include <linux/percpu.h>
 #include <linux/pid.h>
 #include <linux/poll.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
@@ -117,7 +119,7 @@
  * =====================  ========  ==========================================
  *
  * The nestings that occur: vqn_guests_lock, then a guest's lock (admin
- * changes, netlink, one guest at a time), then vqn_host_wait_lock (a guest
+ * changes, one guest at a time), then vqn_host_wait_lock (a guest
  * starts waiting), ev_lock (an event is queued), vqn_users_lock (a
  * policy is resolved) or its ntf_lock (a message to the calls group; the
  * netlink family's own locks below it); vqn_guests_lock, then
@@ -125,6 +127,10 @@
  * guest leaves its line; the work takes the served guest's lock only after
  * dropping the spinlock); a guest's read_lock, then its ev_lock. The
  * xarrays' own locks are innermost.
+ * Netlink requests and dumps about guests take no vqn_guests_lock: they
+ * find a guest under RCU, take a reference (vqn_kguest.ref) and only then
+ * wait for the guest's lock, whose holder may be the tenant (vqn_nl.c); a
+ * guest closed meanwhile is gone (vqn_kguest.gone) and found as no guest.
  * open() runs under the misc core's global misc_mtx: it takes only
  * vqn_users_lock, the guest table's xarray lock and the new guest's own
  * lock, none of them held longer than a lookup or an allocation. Every
@@ -241,6 +247,11 @@ struct vqn_call;
  * @ev_seq: sequence number of the next event
  * @ev_overflow: an overflow record is queued, further events are dropped
  * @wq: readers and pollers
+ * @ref: the open file's reference, and one per netlink request that
+ *       found the guest and waits for or holds @lock (vqn_kguest_put());
+ *       netlink finds guests under RCU, and takes one only while not 0
+ * @gone: closed, under @lock: what found it before then finds nothing
+ * @rcu: the struct is freed after a grace period
  */
 struct vqn_kguest {
 	struct vqn_guest_sm sm;
@@ -274,6 +285,9 @@ struct vqn_kguest {
 	u64 ev_seq;
 	bool ev_overflow;
 	wait_queue_head_t wq;
+	refcount_t ref;
+	bool gone;
+	struct rcu_head rcu;
 };
 
 static inline struct vqn_kguest *vqn_kguest_of(struct vqn_guest_sm *sm)
@@ -395,6 +409,7 @@ __poll_t vqn_event_poll(struct vqn_kguest *g, struct file *file,
 /* vqn_guest.c: guests */
 struct vqn_kguest *vqn_kguest_create(void);
 void vqn_kguest_destroy(struct vqn_kguest *g);
+void vqn_kguest_put(struct vqn_kguest *g);
 void vqn_results_free(struct vqn_results *r);
 pid_t vqn_kguest_pid(struct vqn_kguest *g, struct pid_namespace *ns);
 void vqn_kguest_fill_info(struct vqn_kguest *g,
