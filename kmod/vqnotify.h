@@ -82,10 +82,12 @@
  *                                  defaults (settings changes serialise on
  *                                  it); the guests of vqn_guests stay alive
  *                                  while it is held (they leave the table
- *                                  under it): netlink requests, the admin's
- *                                  changes and the promotion work walk or
- *                                  serve guests under it (the work a batch
- *                                  of VQN_PROMOTE_BATCH turns at a time)
+ *                                  under it): the admin's changes and the
+ *                                  promotion work walk or serve guests
+ *                                  under it (the work a batch of
+ *                                  VQN_PROMOTE_BATCH turns at a time);
+ *                                  netlink requests do not take it (RCU and
+ *                                  a reference, below)
  * vqn_kguest.lock        mutex     one guest: sm, devs, nr_devices,
  *                                  name, admin_set, last_dev, line.refused,
  *                                  line.serving, line.quota, async and the
