@@ -305,10 +305,17 @@ void vqn_kguest_destroy(struct vqn_kguest *g)
 	struct vqn_dev *d;
 	unsigned long id;
 
+	/*
+	 * Gone before it leaves the line: a netlink request that found it
+	 * (an admin's GUEST_SET raising its limits) could otherwise put it
+	 * back in the line once it left, and the line would keep a freed guest.
+	 */
+	mutex_lock(&g->lock);
+	g->gone = true;
+	mutex_unlock(&g->lock);
 	vqn_pool_guest_del(g);
 
 	mutex_lock(&g->lock);
-	g->gone = true;
 	xa_for_each(&g->devs, id, d) {
 		vqn_sm_reset(&g->sm, d, VQNOTIFY_REASON_REMOVED, NULL);
 		vqn_kdev_erase(g, d);

@@ -343,14 +343,11 @@ static struct vqn_kguest *vqn_nl_guest_get(unsigned long *id,
 {
 	struct vqn_kguest *g;
 
+	/* @want reads what never changes (the uid): no reference for it. */
 	rcu_read_lock();
-	xa_for_each_start(&vqn_guests, *id, g, *id) {
-		if (!refcount_inc_not_zero(&g->ref))
-			continue;
-		if (want(arg, *id, g))
+	xa_for_each_start(&vqn_guests, *id, g, *id)
+		if (want(arg, *id, g) && refcount_inc_not_zero(&g->ref))
 			break;
-		vqn_kguest_put(g);
-	}
 	rcu_read_unlock();
 	return g;
 }

@@ -93,8 +93,8 @@ int vqnotify_nl_queue_get_doit(struct sk_buff *skb, struct genl_info *info)
 /* dump: GUEST_GET, DEV_GET, QUEUE_GET */
 
 /*
- * Should the dump include guest @id (under RCU, referenced)? Moves the
- * cursor to a new guest.
+ * Should the dump include guest @id (under RCU: only its uid is read)? Moves
+ * the cursor to a new guest.
  */
 static bool vqn_nl_dump_guest(struct vqn_nl_dump_ctx *ctx, unsigned long id,
 			      struct vqn_kguest *g)

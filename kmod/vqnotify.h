@@ -140,7 +140,8 @@
  * PREEMPT_RT.
  *
  * No user memory is faulted in under a guest's lock (a stalled fault would
- * block the netlink walks of every guest): the calls copy in before and out
+ * block the netlink requests and dumps that reach the guest, and the
+ * admin's walks of every guest): the calls copy in before and out
  * after it. The one user access under it, that of a queue call on a device
  * of up to 8 queues (vqn_ioctl.c), runs with page faults disabled and goes
  * the unlocked way when a page is not present. For the same reason nothing
