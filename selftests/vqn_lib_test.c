@@ -431,20 +431,14 @@ TEST_F(lib, events_budget_lowered)
 }
 
 /*
- * The module's event ring overflowed behind the library's back: budget 7
- * for the fixture's device (4 queues) and a new one, @name (4 queues), so
- * that one queue waits; raw budget changes then promote it (r) and preempt
- * it (p) event_depth times, nobody reading. Returns the new device.
+ * Budget 7 for the fixture's device (4 queues) and a new one, @name (4
+ * queues), so that one queue waits. Returns the new device.
  */
-static uint32_t overflow_ring(struct __test_metadata *_metadata,
-			      FIXTURE_DATA(lib) *self, const char *name)
+static uint32_t one_queue_waits(struct __test_metadata *_metadata,
+				FIXTURE_DATA(lib) *self, const char *name)
 {
-	struct vqnotify_info info;
-	int fd = vqn_fd(self->g);
-	unsigned int round;
 	uint32_t d2 = 0;
 
-	EXPECT_EQ(0, vqn_get_info(self->g, &info));
 	/* Budget 7: 4 + 3 grants, the 8th queue waits (NO_SLOT). */
 	EXPECT_EQ(0, vqn_set_budget(self->g, 7));
 	EXPECT_EQ(NQ, vqn_set_status(self->g, self->dev, STATUS_OK, NULL,
@@ -452,11 +446,39 @@ static uint32_t overflow_ring(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_MMIO, 4, name,
 				 &d2));
 	EXPECT_EQ(4, vqn_set_status(self->g, d2, STATUS_OK, NULL, NULL, 0));
-	/* Each round: 8 promotes the waiting queue (r), 7 preempts it (p). */
-	for (round = 0; round < info.event_depth; round++) {
+	return d2;
+}
+
+/*
+ * Behind the library's back, raw budget changes promote the waiting queue
+ * (r) and preempt it (p) @rounds times: 2 events a round, nobody reading.
+ */
+static void promote_preempt(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(lib) *self, unsigned int rounds)
+{
+	int fd = vqn_fd(self->g);
+	unsigned int round;
+
+	for (round = 0; round < rounds; round++) {
 		EXPECT_EQ(0, _test_ioctl_set_budget(fd, 8));
 		EXPECT_EQ(0, _test_ioctl_set_budget(fd, 7));
 	}
+}
+
+/*
+ * The module's event ring overflowed behind the library's back: one queue
+ * waits (one_queue_waits()), and is promoted and preempted event_depth
+ * times. Returns the new device.
+ */
+static uint32_t overflow_ring(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(lib) *self, const char *name)
+{
+	struct vqnotify_info info;
+	uint32_t d2;
+
+	EXPECT_EQ(0, vqn_get_info(self->g, &info));
+	d2 = one_queue_waits(_metadata, self, name);
+	promote_preempt(_metadata, self, info.event_depth);
 	return d2;
 }
 
@@ -536,29 +558,20 @@ TEST_F(lib, events_lost_without_memory)
 {
 	struct vqn_event ev[16];
 	struct vqnotify_info info;
-	unsigned int round, rounds;
+	unsigned int rounds;
 	uint64_t next = 0;	/* the seq after the last one read */
 	int n, i, fd = vqn_fd(self->g), nomem = 0, got = 0;
 	uint32_t d2;
 
 	ASSERT_EQ(0, vqn_get_info(self->g, &info));
-	/* Budget 7 for 4 + 4 queues: the 8th waits. */
-	ASSERT_EQ(0, vqn_set_budget(self->g, 7));
-	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev, STATUS_OK, NULL,
-				     NULL, 0));
-	ASSERT_EQ(0, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_MMIO, 4, "d2",
-				 &d2));
-	ASSERT_EQ(4, vqn_set_status(self->g, d2, STATUS_OK, NULL, NULL, 0));
+	d2 = one_queue_waits(_metadata, self, "d2");
 	while ((n = vqn_read_events(self->g, ev, 16)) > 0)
 		;
 	ASSERT_EQ(0, n);
-	/* Behind the library's back: (r) and (p) each round, not overflowing. */
+	/* (r) and (p) each round, not overflowing. */
 	rounds = 60;
 	ASSERT_LT(4 * rounds, info.event_depth);
-	for (round = 0; round < rounds; round++) {
-		ASSERT_EQ(0, _test_ioctl_set_budget(fd, 8));
-		ASSERT_EQ(0, _test_ioctl_set_budget(fd, 7));
-	}
+	promote_preempt(_metadata, self, rounds);
 	fail_malloc_size = 128 * sizeof(struct vqn_event);
 	while ((n = vqn_read_events(self->g, ev, 16)) != 0) {
 		if (n == -ENOMEM) {

@@ -500,17 +500,15 @@ TEST_F_TIMEOUT(tn, f3_long_promotion_holds_up_no_close, 120)
  * and reset in a loop) while 32 processes of it ask netlink about that
  * guest (GUEST_GET): another user's close, which takes vqn_guests_lock to
  * leave the guest table, must not wait behind them. Each request found the
- * guest and waited for its lock holding vqn_guests_lock: in the rig's VM
- * the slowest of 200 closes took 323-645 ms (6.1, three runs) before the
- * fix, and 52 ms with the lock dropped before the wait but still taken for
- * the lookup. What counts is the time a close slept (its wall time less
- * its time on a CPU and waiting for one, /proc/thread-self/schedstat): a
- * close the scheduler preempts waits for 33 busy processes on two CPUs
- * (12-230 ms), which says nothing of the locks; the 32 run at nice 19. The same load asking by
- * ioctl (GUEST_GET, which never took vqn_guests_lock) is printed beside
- * it. The longest sleep was 913-1400 ms before the fix (6.1), 0.07-0.53
- * ms after it (6.1, 6.12-rt, debug), 0.09-0.66 ms beside the ioctls. The
- * tests run as root: the locks, not the quotas, are tried.
+ * guest and waited for its lock holding vqn_guests_lock. What counts is
+ * the time a close slept (its wall time less its time on a CPU and waiting
+ * for one, /proc/thread-self/schedstat): a close the scheduler preempts
+ * waits for 33 busy processes on two CPUs (12-230 ms), which says nothing
+ * of the locks; the 32 run at nice 19. The same load asking by ioctl
+ * (GUEST_GET, which never took vqn_guests_lock) is measured beside it. In
+ * the rig's VM the longest sleep was 913-1400 ms before the fix (6.1),
+ * 0.07-0.53 ms after it (6.1, 6.12-rt, debug), 0.09-0.66 ms beside the
+ * ioctls. The tests run as root: the locks, not the quotas, are tried.
  */
 #define TN_NL_GETTERS	32
 #define TN_NL_CLOSES	200
@@ -556,7 +554,8 @@ static double tn_sched_time(void)
  * The longest a close slept of TN_NL_CLOSES under that load, in s; -1: no
  * fork, open or schedstat.
  */
-static double tn_slowest_close(int fd, uint32_t dev, uint32_t guest, bool nl)
+static double tn_longest_close_sleep(int fd, uint32_t dev, uint32_t guest,
+				     bool nl)
 {
 	pid_t pids[TN_NL_GETTERS + 1];
 	double t0, s0, slowest = 0;
@@ -613,8 +612,8 @@ TEST_F_TIMEOUT(tn, f3_nl_requests_hold_up_no_close, 120)
 	ASSERT_EQ(0, _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO,
 					 VQNOTIFY_MAX_QUEUES, "busy", &dev));
 	ASSERT_EQ(0, _test_ioctl_guest_get(fd, &gi));
-	by_ioctl = tn_slowest_close(fd, dev, gi.guest_id, false);
-	by_nl = tn_slowest_close(fd, dev, gi.guest_id, true);
+	by_ioctl = tn_longest_close_sleep(fd, dev, gi.guest_id, false);
+	by_nl = tn_longest_close_sleep(fd, dev, gi.guest_id, true);
 	close(fd);
 	TH_LOG("the longest of %d closes slept %.3f ms beside ioctl requests, %.3f ms beside netlink requests",
 	       TN_NL_CLOSES, by_ioctl * 1e3, by_nl * 1e3);
