@@ -325,14 +325,16 @@ static bool mon_vq_event(struct mon *m, const struct mon_vq *v, bool refusal)
 	const char *new = vqn_state_name(v->new);
 	unsigned int label = v->label;
 	const char *reason = vqn_reason_name(v->reason);
-	const char *gname, *dname;
+	char gname[VQNOTIFY_NAME_LEN];
+	const char *dname;
 
 	if (!(m->events & (refusal ? EV_REFUSAL : EV_QUEUE)))
 		return false;
 	/* Modules that send the names with the event: as they were then. */
 	mon_set_attr(m, guest, MON_GUEST, v->gname);
 	mon_set_attr(m, guest, dev, v->dname);
-	gname = mon_name(m, guest, MON_GUEST);
+	/* A copy: the device's lookup may dump, and move the names. */
+	snprintf(gname, sizeof(gname), "%s", mon_name(m, guest, MON_GUEST));
 	dname = mon_name(m, guest, dev);
 	if (!selected(m->guest_sel, guest, gname) ||
 	    !selected(m->dev_sel, dev, dname))
