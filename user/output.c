@@ -86,15 +86,25 @@ static int utf8_seq(const unsigned char *s, uint32_t *cp)
  * Code points no printer passes through: C0 and C1 controls, DEL, the line
  * and paragraph separators, every bidi control (the marks, embeddings,
  * overrides and isolates that make text display in another order than it
- * is stored), and the invisible ones (zero-width spaces and joiners, word
- * joiner, invisible operators, BOM) that make two names look alike.
+ * is stored), and those that make two names look alike or a name look
+ * like columns: the invisible ones (zero-width spaces and joiners, word
+ * joiner, invisible operators and other format characters, BOM, soft
+ * hyphen, variation selectors, tags), the blank-looking fillers (Hangul,
+ * Mongolian, Khmer, the braille blank) and the main blocks of combining
+ * marks, which draw over the character before them.
  */
 static bool unsafe_cp(uint32_t c)
 {
-	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x061c ||
-	       (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) ||
-	       (c >= 0x2060 && c <= 0x2064) || (c >= 0x2066 && c <= 0x2069) ||
-	       c == 0xfeff;
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0xad ||
+	       (c >= 0x300 && c <= 0x36f) || c == 0x061c ||
+	       c == 0x115f || c == 0x1160 || c == 0x17b4 || c == 0x17b5 ||
+	       (c >= 0x180b && c <= 0x180f) || (c >= 0x1ab0 && c <= 0x1aff) ||
+	       (c >= 0x1dc0 && c <= 0x1dff) || (c >= 0x200b && c <= 0x200f) ||
+	       (c >= 0x2028 && c <= 0x202e) || (c >= 0x2060 && c <= 0x206f) ||
+	       (c >= 0x20d0 && c <= 0x20ff) || c == 0x2800 || c == 0x3164 ||
+	       (c >= 0xfe00 && c <= 0xfe0f) || (c >= 0xfe20 && c <= 0xfe2f) ||
+	       c == 0xfeff || c == 0xffa0 || (c >= 0xfff9 && c <= 0xfffb) ||
+	       (c >= 0x1d173 && c <= 0x1d17a) || (c >= 0xe0000 && c <= 0xe0fff);
 }
 
 /* Spaces (Unicode's Zs, ASCII's included) */
@@ -128,12 +138,18 @@ void put_escaped(FILE *f, const char *s, enum esc_mode mode)
 			   /* A name is one field: no column or word to forge. */
 			   !(mode == ESC_TEXT && space_cp(cp))) {
 			fwrite(p, 1, n, f);
+		} else if (mode == ESC_JSON && cp > 0xffff) {
+			/* JSON's \u is UTF-16: a surrogate pair */
+			cp -= 0x10000;
+			fprintf(f, "\\u%04x\\u%04x", 0xd800 + (cp >> 10),
+				0xdc00 + (cp & 0x3ff));
 		} else if (mode == ESC_JSON) {
 			fprintf(f, "\\u%04x", cp);
 		} else if (mode == ESC_PROM) {
 			fputs(cp == '\n' ? "\\n" : replacement, f);
 		} else {
-			fprintf(f, cp < 0x80 ? "\\x%02x" : "\\u%04x", cp);
+			fprintf(f, cp < 0x80 ? "\\x%02x" :
+				   cp < 0x10000 ? "\\u%04x" : "\\U%08x", cp);
 		}
 	}
 }

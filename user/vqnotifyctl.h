@@ -64,10 +64,13 @@ void jw_end(struct jw *w);
  * Escaping of tenant-supplied strings (guest and device names):
  *   ESC_TEXT  tables and lines: C0 controls, space and DEL as \xNN
  *             (a name is one field); C1 controls, other spaces, line
- *             separators, bidi controls and invisible code points as
- *             \uNNNN; invalid UTF-8 bytes as \xNN, a backslash doubled;
+ *             separators, bidi controls, invisible and blank-looking code
+ *             points and combining marks (output.c's unsafe_cp()) as
+ *             \uNNNN or \UNNNNNNNN; invalid UTF-8 bytes as \xNN, a
+ *             backslash doubled;
  *   ESC_JSON  a JSON string's contents: always valid UTF-8; '"' and '\'
- *             escaped, unsafe code points as \uNNNN, invalid bytes U+FFFD;
+ *             escaped, unsafe code points as \uNNNN (a surrogate pair
+ *             above U+FFFF), invalid bytes U+FFFD;
  *   ESC_PROM  a Prometheus label value: '"', '\' and newline escaped as
  *             the text format defines, other unsafe code points and
  *             invalid bytes U+FFFD.
@@ -129,6 +132,7 @@ struct nlattr;
 struct nl {
 	struct nl_sock *sk;
 	int family;
+	bool dump_intr;	/* the last request's dump had NLM_F_DUMP_INTR */
 };
 
 struct nl_guest {

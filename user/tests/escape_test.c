@@ -59,6 +59,14 @@ static const struct {
 	/* NBSP, EN SPACE, IDEOGRAPHIC SPACE: no column to forge */
 	{ ESC_TEXT, "evil\xc2\xa0""1\xe2\x80\x82""2\xe3\x80\x80""3",
 	  "evil\\u00a01\\u20022\\u30003" },
+	/*
+	 * Soft hyphen, combining long solidus overlay, braille blank,
+	 * Hangul filler, variation selector 16, tag A: look-alikes
+	 */
+	{ ESC_TEXT, "a\xc2\xad\xcc\xb8\xe2\xa0\x80\xe3\x85\xa4\xef\xb8\x8f\xf3\xa0\x81\x81""b",
+	  "a\\u00ad\\u0338\\u2800\\u3164\\ufe0f\\U000e0041b" },
+	{ ESC_JSON, "\xf3\xa0\x81\x81\xc2\xad", "\\udb40\\udc41\\u00ad" },
+	{ ESC_PROM, "\xf3\xa0\x81\x81", "\xef\xbf\xbd" },
 	{ ESC_JSON, "\xe2\x80\x8e\xc2\xa0", "\\u200e\xc2\xa0" },
 	{ ESC_PROM, "\xe2\x80\x8f", "\xef\xbf\xbd" },
 	{ ESC_JSON, "a\"b\\c\n\t\x7f", "a\\\"b\\\\c\\u000a\\u0009\\u007f" },
@@ -149,6 +157,7 @@ int main(void)
 	static const char *const names[] = {
 		"evil\n1     prod-db", "\x1b[2J\"q\\\x7f\xff\xc3(",
 		"caf\xc3\xa9\xe2\x80\xae!", "d\r\t\x01x",
+		"tag\xf3\xa0\x81\x81\xe2\xa0\x80",
 	};
 	char long_name[VQNOTIFY_LABEL_LEN];
 	unsigned int i;
