@@ -15,12 +15,15 @@ struct jw {
 	bool first[JW_MAX_DEPTH];
 };
 
+/* Never NULL: out of memory, the command ends there, as ip(8)'s -j does. */
 struct jw *jw_new(FILE *f, bool pretty)
 {
 	struct jw *w = calloc(1, sizeof(*w));
 
-	if (!w)
-		return NULL;
+	if (!w) {
+		fputs("vqnotifyctl: JSON writer: out of memory\n", stderr);
+		exit(EXIT_RUNTIME);
+	}
 	w->f = f;
 	w->pretty = pretty;
 	w->first[0] = true;
