@@ -6,6 +6,7 @@
 
 #include <linux/bitmap.h>
 #include <linux/crc32.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -16,6 +17,12 @@
  * Migration blob, little-endian: header, then the initialised-queues bitmap
  * and the vhost-held bitmap, each BITS_TO_U64(num_queues) words. The CRC
  * covers everything with the crc field zeroed.
+ *
+ * The envelope is the same in every version: magic, version, hdr_len,
+ * total_len and crc where they are, and the CRC computed as here. So a
+ * module can tell a blob of a version newer than its own (EOPNOTSUPP) from
+ * a corrupt or foreign one (EINVAL), whatever follows the envelope. No
+ * version's blob is longer than VQN_BLOB_LIMIT, which LOAD reads.
  */
 #define VQN_BLOB_MAGIC		0x534e5156	/* "VQNS" */
 #define VQN_BLOB_VERSION	1
@@ -39,6 +46,8 @@ static u32 vqn_blob_len(u32 nq)
 
 #define VQN_BLOB_MAX	(sizeof(struct vqn_blob_hdr) + \
 			 2 * BITS_TO_U64(VQNOTIFY_MAX_QUEUES) * sizeof(u64))
+
+#define VQN_BLOB_LIMIT	SZ_4K
 
 static u32 vqn_blob_crc(struct vqn_blob_hdr *h, u32 len)
 {
@@ -120,12 +129,16 @@ static int vqn_blob_parse(struct vqn_blob_hdr *h, u32 len,
 	u64 words[2 * BITS_TO_U64(VQNOTIFY_MAX_QUEUES)];
 	u32 n, i;
 
+	/* The envelope, first (see the top of the file). */
 	if (le32_to_cpu(h->magic) != VQN_BLOB_MAGIC ||
-	    le16_to_cpu(h->version) != VQN_BLOB_VERSION ||
-	    le16_to_cpu(h->hdr_len) != sizeof(*h) ||
-	    le32_to_cpu(h->total_len) != len || h->reserved ||
+	    le32_to_cpu(h->total_len) != len ||
+	    le32_to_cpu(h->crc) != vqn_blob_crc(h, len))
+		return -EINVAL;
+	if (le16_to_cpu(h->version) > VQN_BLOB_VERSION)
+		return -EOPNOTSUPP;
+	if (le16_to_cpu(h->version) != VQN_BLOB_VERSION ||
+	    le16_to_cpu(h->hdr_len) != sizeof(*h) || h->reserved ||
 	    !nq || nq > VQNOTIFY_MAX_QUEUES || vqn_blob_len(nq) != len ||
-	    le32_to_cpu(h->crc) != vqn_blob_crc(h, len) ||
 	    le32_to_cpu(h->status) > 0xff)
 		return -EINVAL;
 	n = BITS_TO_U64(nq);
@@ -158,7 +171,7 @@ int vqn_ioctl_dev_load(struct vqn_kguest *g, void *arg)
 		return -EOPNOTSUPP;
 	if (m->__reserved)
 		return -EINVAL;
-	if (m->len < sizeof(*h) || m->len > VQN_BLOB_MAX)
+	if (m->len < sizeof(*h) || m->len > VQN_BLOB_LIMIT)
 		return -EINVAL;
 	h = kmalloc(m->len, GFP_KERNEL_ACCOUNT);
 	if (!h)

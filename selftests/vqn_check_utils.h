@@ -275,6 +275,7 @@ static inline uint32_t tk_busy_dev(struct __test_metadata *_metadata, int fd)
 #define TK_BLOB_BUF		1024	/* room for any blob */
 #define TK_BLOB_MAGIC		0
 #define TK_BLOB_VERSION		4
+#define TK_BLOB_TOTAL_LEN	8	/* offset of the __u32 blob length */
 #define TK_BLOB_HDR_LEN		32
 
 /* SAVE device @id into @blob (TK_BLOB_BUF bytes): the blob's length. */

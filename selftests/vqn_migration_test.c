@@ -97,7 +97,7 @@ TEST_F(guest, load_truncated)
 	mig_check_untouched(_metadata, self->fd, &m);
 }
 
-/* Foreign data with a valid CRC: bad magic, then a bad version. */
+/* Foreign data with a valid CRC: bad magic, then version 0. */
 TEST_F(guest, load_foreign)
 {
 	uint32_t crc;
@@ -113,11 +113,51 @@ TEST_F(guest, load_foreign)
 	test_err_dev_load(EINVAL, m.dst, m.blob, m.len, NULL, NULL);
 	m.blob[TK_BLOB_MAGIC] ^= 0xff;
 
-	m.blob[TK_BLOB_VERSION] += 1;
+	m.blob[TK_BLOB_VERSION] = 0;
 	tk_blob_reseal(m.blob, m.len);
 	test_err_dev_load(EINVAL, m.dst, m.blob, m.len, NULL, NULL);
-	m.blob[TK_BLOB_VERSION] -= 1;
+	m.blob[TK_BLOB_VERSION] = 1;
 	tk_blob_reseal(m.blob, m.len);
+	mig_check_untouched(_metadata, self->fd, &m);
+}
+
+/*
+ * A blob a newer module saved: the same envelope (magic, version, lengths,
+ * CRC), a higher version and whatever that version puts behind it. It is
+ * EOPNOTSUPP, told apart from a corrupt one (EINVAL), and changes nothing.
+ */
+TEST_F(guest, load_newer_version)
+{
+	uint32_t total;
+	struct mig m;
+
+	mig_setup(_metadata, self->fd, &m);
+	ASSERT_EQ(1, m.blob[TK_BLOB_VERSION])
+		TH_LOG("blob version changed: update this test");
+
+	m.blob[TK_BLOB_VERSION] = 2;
+	tk_blob_reseal(m.blob, m.len);
+	test_err_dev_load(EOPNOTSUPP, m.dst, m.blob, m.len, NULL, NULL);
+
+	/*
+	 * With 8 more bytes of header (hdr_len: the __le16 after the
+	 * version), 1 KiB long: longer than any blob of this version.
+	 */
+	total = TK_BLOB_BUF;
+	ASSERT_LT(TK_BLOB_MAX, total);
+	memcpy(m.blob + TK_BLOB_TOTAL_LEN, &total, 4);
+	m.blob[TK_BLOB_VERSION + 2] += 8;
+	memset(m.blob + m.len, 0x5a, total - m.len);
+	tk_blob_reseal(m.blob, total);
+	test_err_dev_load(EOPNOTSUPP, m.dst, m.blob, total, NULL, NULL);
+
+	/* Corrupt, it is EINVAL like any other. */
+	m.blob[total - 1] ^= 1;
+	test_err_dev_load(EINVAL, m.dst, m.blob, total, NULL, NULL);
+	CHECK_COUNTS(self->fd, "a16 b8 d1");
+
+	/* The source's own blob, saved again, still loads. */
+	m.len = tk_save_blob(_metadata, self->fd, m.src, m.blob);
 	mig_check_untouched(_metadata, self->fd, &m);
 }
 

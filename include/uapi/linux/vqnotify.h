@@ -656,13 +656,15 @@ struct vqnotify_dev_get {
  * queue count: status 0, no queue holding a slot or waiting for one, as
  * right after DEV_ADD or any reset (API 1 wanted a device that never saw a
  * call, which QEMU's reset at machine init defeats). It validates the
- * whole blob first (EINVAL on corrupt, truncated or foreign data, changing
- * nothing), then derives the states: all DEASSIGNED (a), then (b) if
+ * whole blob first (EINVAL on corrupt, truncated or foreign data;
+ * EOPNOTSUPP on an intact blob of a newer version, from a newer module;
+ * changing nothing), then derives the states: all DEASSIGNED (a), then (b) if
  * DRIVER_OK for every initialised queue, those vhost held included: vhost
  * on the destination takes them back with its notifiers (d); without vhost
  * they keep their slot. A queue vhost held that was not initialised stays
  * DEASSIGNED (not ready), where vhost giving it back on the source (f)
- * would have left it. Errors: EOPNOTSUPP (flags), EINVAL, ENOENT,
+ * would have left it. Errors: EOPNOTSUPP (flags; LOAD: a newer blob
+ * version), EINVAL, ENOENT,
  * EBUSY (not quiescent), EMSGSIZE (SAVE: @len too small; @len says the
  * size), EFAULT, EBADF (LOAD: not open for writing), ENOMEM.
  */
