@@ -192,10 +192,18 @@ static int vqn_nl_put_queue(struct sk_buff *skb, struct vqn_kguest *g,
 	return 0;
 }
 
-static void *vqn_nl_msg_start(struct sk_buff *skb, const struct vqn_nl_msg *m)
+/*
+ * A message's header; in a dump, flagged NLM_F_DUMP_INTR when guests,
+ * devices, users or policies came or went since the dump's part before.
+ */
+void *vqn_nl_msg_put(struct sk_buff *skb, const struct vqn_nl_msg *m)
 {
-	return genlmsg_put(skb, m->portid, m->seq, &vqnotify_nl_family,
-			   m->flags, m->cmd);
+	void *hdr = genlmsg_put(skb, m->portid, m->seq, &vqnotify_nl_family,
+				m->flags, m->cmd);
+
+	if (hdr && m->cb)
+		genl_dump_check_consistent(m->cb, hdr);
+	return hdr;
 }
 
 /* Ends the message at @hdr, or takes it out of @skb when filling it failed. */
@@ -212,7 +220,7 @@ static int vqn_nl_msg_end(struct sk_buff *skb, void *hdr, int err)
 int vqn_nl_msg_guest(struct sk_buff *skb, const struct vqn_nl_msg *m,
 		     struct vqn_kguest *g, const struct vqn_nl_viewer *v)
 {
-	void *hdr = vqn_nl_msg_start(skb, m);
+	void *hdr = vqn_nl_msg_put(skb, m);
 
 	if (!hdr)
 		return -EMSGSIZE;
@@ -222,7 +230,7 @@ int vqn_nl_msg_guest(struct sk_buff *skb, const struct vqn_nl_msg *m,
 int vqn_nl_msg_dev(struct sk_buff *skb, const struct vqn_nl_msg *m,
 		   struct vqn_kguest *g, struct vqn_dev *d)
 {
-	void *hdr = vqn_nl_msg_start(skb, m);
+	void *hdr = vqn_nl_msg_put(skb, m);
 
 	if (!hdr)
 		return -EMSGSIZE;
@@ -232,7 +240,7 @@ int vqn_nl_msg_dev(struct sk_buff *skb, const struct vqn_nl_msg *m,
 int vqn_nl_msg_queue(struct sk_buff *skb, const struct vqn_nl_msg *m,
 		     struct vqn_kguest *g, struct vqn_dev *d, u32 index)
 {
-	void *hdr = vqn_nl_msg_start(skb, m);
+	void *hdr = vqn_nl_msg_put(skb, m);
 
 	if (!hdr)
 		return -EMSGSIZE;
@@ -251,8 +259,7 @@ int vqn_nl_msg_states(struct sk_buff *skb, const struct vqn_nl_msg *m,
 	u32 i;
 
 	lockdep_assert_held(&g->lock);
-	hdr = genlmsg_put(skb, m->portid, m->seq, &vqnotify_nl_family,
-			  m->flags, m->cmd);
+	hdr = vqn_nl_msg_put(skb, m);
 	if (!hdr)
 		return -EMSGSIZE;
 	if (nla_put_u32(skb, VQNOTIFY_A_QUEUE_STATES_GUEST_ID, g->id) ||
@@ -285,6 +292,7 @@ void vqn_nl_msg_reply(struct vqn_nl_msg *m, struct genl_info *info)
 	m->seq = info->snd_seq;
 	m->flags = 0;
 	m->cmd = info->genlhdr->cmd;
+	m->cb = NULL;
 }
 
 /* Lookups for do requests */
@@ -474,12 +482,15 @@ int vqnotify_nl_dump_start(struct netlink_callback *cb)
 	return 0;
 }
 
+/* Each part of a dump starts here: the objects' generation as it begins. */
 void vqn_nl_msg_dump(struct vqn_nl_msg *m, struct netlink_callback *cb)
 {
 	m->portid = NETLINK_CB(cb->skb).portid;
 	m->seq = cb->nlh->nlmsg_seq;
 	m->flags = NLM_F_MULTI;
 	m->cmd = ((struct genlmsghdr *)nlmsg_data(cb->nlh))->cmd;
+	m->cb = cb;
+	cb->seq = vqn_objects_gen_read();
 }
 
 /* Notifications to the monitor group, called with the guest's lock held */

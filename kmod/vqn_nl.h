@@ -48,10 +48,12 @@ struct vqn_nl_msg {
 	u32 seq;
 	int flags;
 	u8 cmd;
+	struct netlink_callback *cb;	/* a dump's, or NULL */
 };
 
 void vqn_nl_msg_reply(struct vqn_nl_msg *m, struct genl_info *info);
 void vqn_nl_msg_dump(struct vqn_nl_msg *m, struct netlink_callback *cb);
+void *vqn_nl_msg_put(struct sk_buff *skb, const struct vqn_nl_msg *m);
 int vqn_nl_msg_guest(struct sk_buff *skb, const struct vqn_nl_msg *m,
 		     struct vqn_kguest *g, const struct vqn_nl_viewer *v);
 int vqn_nl_msg_dev(struct sk_buff *skb, const struct vqn_nl_msg *m,

@@ -82,8 +82,7 @@ int vqnotify_nl_config_get_doit(struct sk_buff *skb,
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-	hdr = genlmsg_put(msg, m.portid, m.seq, &vqnotify_nl_family, m.flags,
-			  m.cmd);
+	hdr = vqn_nl_msg_put(msg, &m);
 	if (!hdr)
 		goto err;
 
@@ -209,8 +208,7 @@ static int vqn_nl_msg_user(struct sk_buff *skb, const struct vqn_nl_msg *m,
 	lockdep_assert_held(&vqn_users_lock);
 	for (l = 0; l < VQN_NR_LIMITS; l++)
 		max[l] = vqn_user_max(u, l);
-	hdr = genlmsg_put(skb, m->portid, m->seq, &vqnotify_nl_family,
-			  m->flags, m->cmd);
+	hdr = vqn_nl_msg_put(skb, m);
 	if (!hdr)
 		return -EMSGSIZE;
 	if (nla_put_u32(skb, VQNOTIFY_A_USER_UID,
@@ -440,8 +438,7 @@ static int vqn_nl_policy_fill(const struct vqn_policy *p, void *arg)
 	if (!a->name && uid_valid(a->uid) &&
 	    (p->name || !uid_eq(a->uid, p->uid)))
 		return 0;
-	hdr = genlmsg_put(a->skb, a->m.portid, a->m.seq, &vqnotify_nl_family,
-			  a->m.flags, a->m.cmd);
+	hdr = vqn_nl_msg_put(a->skb, &a->m);
 	if (!hdr)
 		return -EMSGSIZE;
 	if (vqn_nl_put_policy(a->skb, p)) {

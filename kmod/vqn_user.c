@@ -36,6 +36,14 @@ static DEFINE_HASHTABLE(vqn_policy_hash, 10);
 static unsigned int vqn_nr_policies;
 /* the last policy's seq */
 static u64 vqn_policy_seq;
+/* vqn_user.h */
+atomic_t vqn_objects_gen = ATOMIC_INIT(1);
+
+void vqn_objects_changed(void)
+{
+	if (unlikely(atomic_inc_return(&vqn_objects_gen) == 0))
+		atomic_inc(&vqn_objects_gen);
+}
 
 /*
  * Defaults that leave room for others: one user may take a quarter of the
@@ -161,6 +169,7 @@ struct vqn_user *vqn_user_get(kuid_t uid)
 		kfree(u);
 		return NULL;
 	}
+	vqn_objects_changed();
 	mutex_unlock(&vqn_users_lock);
 	return u;
 }
@@ -170,6 +179,7 @@ void vqn_user_put(struct vqn_user *u)
 	if (!refcount_dec_and_mutex_lock(&u->ref, &vqn_users_lock))
 		return;
 	xa_erase(&vqn_users, vqn_uid_index(u->uid));
+	vqn_objects_changed();
 	mutex_unlock(&vqn_users_lock);
 	WARN_ON(!list_empty(&u->line.node) || !list_empty(&u->line.waitq));
 	kfree(u);
@@ -270,6 +280,7 @@ int vqn_policy_set(const struct vqn_policy *tmpl)
 		hash_add(vqn_policy_hash, &p->hnode,
 			 vqn_policy_key(p->name, p->uid));
 		vqn_nr_policies++;
+		vqn_objects_changed();
 	}
 	if (tmpl->set & VQN_POL_BUDGET)
 		p->budget = tmpl->budget;
@@ -302,6 +313,7 @@ int vqn_policy_del(const char *name, kuid_t uid)
 		list_del(&p->node);
 		hash_del(&p->hnode);
 		vqn_nr_policies--;
+		vqn_objects_changed();
 		if (!name) {
 			u = xa_load(&vqn_users, vqn_uid_index(uid));
 			if (u)

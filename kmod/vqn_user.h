@@ -113,4 +113,17 @@ int vqn_policy_walk(u64 *from,
 
 void vqn_user_exit(void);
 
+/*
+ * The generation of the module's objects, for netlink dumps
+ * (NLM_F_DUMP_INTR): vqn_objects_changed() after a guest, device, user or
+ * policy came or went; never 0, which is "not tracked" to the netlink core.
+ */
+extern atomic_t vqn_objects_gen;
+void vqn_objects_changed(void);
+
+static inline u32 vqn_objects_gen_read(void)
+{
+	return atomic_read(&vqn_objects_gen) ?: 1;
+}
+
 #endif /* _VQN_USER_H */

@@ -275,6 +275,97 @@ TEST_F(genl, queue_dump_large)
 	EXPECT_EQ(0, bad);
 }
 
+/*
+ * Dump @r, read one recv() at a time, @change run after the first: the
+ * dump's messages (NLMSG_DONE included) that carry NLM_F_DUMP_INTR into
+ * *@intr, the recv() calls into *@parts.
+ */
+static void dump_intr_count(struct __test_metadata *_metadata,
+			    struct tk_nl *nl, struct tk_nlreq *r,
+			    void (*change)(struct __test_metadata *, int),
+			    int fd, int *intr, int *parts)
+{
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	static char buf[TK_NL_BUF];
+	struct nlmsghdr *nlh;
+	bool done = false;
+	ssize_t n;
+
+	*intr = 0;
+	*parts = 0;
+	r->nlh.nlmsg_seq = ++nl->seq;
+	ASSERT_LT(0, sendto(nl->fd, &r->nlh, r->nlh.nlmsg_len, 0,
+			    (struct sockaddr *)&kernel, sizeof(kernel)));
+	while (!done) {
+		n = recv(nl->fd, buf, sizeof(buf), 0);
+		ASSERT_LT(0, n) TH_LOG("recv: %s", strerror(errno));
+		if ((*parts)++ == 0 && change)
+			change(_metadata, fd);
+		for (nlh = (void *)buf; NLMSG_OK(nlh, n);
+		     nlh = NLMSG_NEXT(nlh, n)) {
+			if (nlh->nlmsg_seq != nl->seq)
+				continue;
+			ASSERT_NE(NLMSG_ERROR, nlh->nlmsg_type);
+			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+				(*intr)++;
+			if (nlh->nlmsg_type == NLMSG_DONE)
+				done = true;
+		}
+	}
+}
+
+static void change_add_dev(struct __test_metadata *_metadata, int fd)
+{
+	uint32_t id;
+
+	ASSERT_EQ(0, _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_PIO, 1, "late",
+					 &id));
+}
+
+static void change_open_guest(struct __test_metadata *_metadata, int fd)
+{
+	int g = tk_open(0);
+
+	ASSERT_LE(0, g);
+	close(g);
+}
+
+/*
+ * A dump in parts says when guests or devices came or went between two of
+ * its parts (NLM_F_DUMP_INTR, as rtnetlink's dumps do), and only then: a
+ * device added to the dumped guest, another guest opened and closed.
+ */
+TEST_F(genl, dump_interrupted_by_changes)
+{
+	uint32_t dev[BIG_DEVS];
+	int d, intr, parts;
+	struct tk_nlreq r;
+
+	for (d = 0; d < BIG_DEVS; d++)
+		test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, BIG_QUEUES, "big",
+				 &dev[d]);
+
+	tk_nl_req(&self->nl, &r, VQNOTIFY_CMD_QUEUE_GET, true);
+	tk_nlreq_u32(&r, VQNOTIFY_A_QUEUE_GUEST_ID, self->guest);
+	dump_intr_count(_metadata, &self->nl, &r, NULL, self->fd, &intr,
+			&parts);
+	ASSERT_LT(2, parts) TH_LOG("the dump must span three parts");
+	EXPECT_EQ(0, intr) TH_LOG("nothing changed");
+
+	dump_intr_count(_metadata, &self->nl, &r, change_add_dev, self->fd,
+			&intr, &parts);
+	EXPECT_LT(0, intr) TH_LOG("a device added, in %d parts", parts);
+
+	dump_intr_count(_metadata, &self->nl, &r, change_open_guest,
+			self->fd, &intr, &parts);
+	EXPECT_LT(0, intr) TH_LOG("a guest opened and closed, in %d parts",
+				  parts);
+
+	dump_intr_count(_metadata, &self->nl, &r, NULL, self->fd, &intr,
+			&parts);
+	EXPECT_EQ(0, intr) TH_LOG("nothing changed, again");
+}
+
 /* ioctls on /dev/vqnotify show up on the monitor group, in order. */
 TEST_F(genl, monitor_transitions)
 {

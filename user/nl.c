@@ -149,15 +149,19 @@ struct nl_msg *nl_new(struct nl *n, uint8_t cmd, bool dump)
 int nl_request(struct nl *n, struct nl_msg *msg,
 	       int (*parse)(struct nl_msg *, void *), void *arg)
 {
-	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	struct nl_cb *s_cb = nl_socket_get_cb(n->sk);
+	/* The socket's (NL_CB_DEFAULT), where a test may fake the kernel. */
+	struct nl_cb *cb = nl_cb_clone(s_cb);
 	int err = 1, ret;
 
+	nl_cb_put(s_cb);
 	if (!cb || !msg) {
 		nl_cb_put(cb);
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
 	nl_extack[0] = '\0';
+	n->dump_intr = false;
 	ret = nl_send_auto(n->sk, msg);
 	nlmsg_free(msg);
 	if (ret < 0) {
@@ -171,6 +175,12 @@ int nl_request(struct nl *n, struct nl_msg *msg,
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, &err);
 	while (err > 0) {
 		ret = nl_recvmsgs(n->sk, cb);
+		/*
+		 * Objects came or went between two parts of a dump: libnl
+		 * reads it to its end, then says so.
+		 */
+		if (ret == -NLE_DUMP_INTR)
+			n->dump_intr = true;
 		if (ret < 0 && err > 0)
 			err = -EIO;
 	}
@@ -178,10 +188,38 @@ int nl_request(struct nl *n, struct nl_msg *msg,
 	return err;
 }
 
+/*
+ * How many times a dump is asked again while guests, devices, users or
+ * policies keep coming and going between its parts (NLM_F_DUMP_INTR).
+ */
+#define NL_DUMP_TRIES	3
+
+/*
+ * A request whose replies @parse adds to @out. A dump that changes
+ * interrupted is asked again, from an empty @out; the last one is kept,
+ * with a warning, as iproute2 does.
+ */
 int nl_request_vec(struct nl *n, struct nl_msg *msg,
 		   int (*parse)(struct nl_msg *, void *), struct vec *out)
 {
-	return nl_request(n, msg, parse, out) ?: out->err;
+	int tries = 1, ret;
+
+	if (!msg)
+		return -ENOMEM;
+	for (;;) {
+		nlmsg_get(msg);	/* kept for asking again */
+		ret = nl_request(n, msg, parse, out) ?: out->err;
+		if (ret || !n->dump_intr || tries == NL_DUMP_TRIES)
+			break;
+		tries++;
+		out->nr = 0;
+		nlmsg_hdr(msg)->nlmsg_seq = NL_AUTO_SEQ;
+	}
+	nlmsg_free(msg);
+	if (!ret && n->dump_intr)
+		err_msg("warning: the module's objects changed during each of %d dumps: the last one may be inconsistent",
+			NL_DUMP_TRIES);
+	return ret;
 }
 
 /*

@@ -13,6 +13,9 @@
 #include <unistd.h>
 
 #include <linux/netlink.h>
+#include <netlink/genl/genl.h>
+#include <netlink/handlers.h>
+#include <netlink/socket.h>
 
 #include "../vqnotifyctl.h"
 
@@ -71,6 +74,120 @@ static char *fail_text(int err)
 	return out;
 }
 
+/*
+ * A fake module behind the socket's send and recv: each GUEST_GET dump it
+ * is asked gets one guest, whose id counts the requests, then its
+ * NLMSG_DONE; the first @fake_intr dumps have NLM_F_DUMP_INTR on both.
+ */
+static int fake_sends, fake_intr;
+static uint32_t fake_seq;
+
+static int fake_send(struct nl_sock *sk, struct nl_msg *msg)
+{
+	fake_sends++;
+	fake_seq = nlmsg_hdr(msg)->nlmsg_seq;
+	return 0;
+}
+
+static int fake_recv(struct nl_sock *sk, struct sockaddr_nl *nla,
+		     unsigned char **buf, struct ucred **creds)
+{
+	uint16_t flags = NLM_F_MULTI |
+			 (fake_sends <= fake_intr ? NLM_F_DUMP_INTR : 0);
+	struct nlmsghdr *h, *d;
+	struct genlmsghdr *g;
+	struct nlattr *a;
+	uint32_t id = fake_sends;
+	size_t len;
+
+	len = NLMSG_SPACE(GENL_HDRLEN + NLA_HDRLEN + 4) +
+	      NLMSG_SPACE(sizeof(int));
+	*buf = calloc(1, len);
+	if (!*buf)
+		return -NLE_NOMEM;
+	h = (struct nlmsghdr *)*buf;
+	h->nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN + NLA_HDRLEN + 4);
+	h->nlmsg_type = 42;	/* the family, as the test's socket has it */
+	h->nlmsg_flags = flags;
+	h->nlmsg_seq = fake_seq;
+	g = NLMSG_DATA(h);
+	g->cmd = VQNOTIFY_CMD_GUEST_GET;
+	a = (struct nlattr *)((char *)g + GENL_HDRLEN);
+	a->nla_type = VQNOTIFY_A_GUEST_ID;
+	a->nla_len = NLA_HDRLEN + 4;
+	memcpy((char *)a + NLA_HDRLEN, &id, 4);
+	d = (struct nlmsghdr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
+	d->nlmsg_len = NLMSG_LENGTH(sizeof(int));
+	d->nlmsg_type = NLMSG_DONE;
+	d->nlmsg_flags = flags;
+	d->nlmsg_seq = fake_seq;
+	memset(nla, 0, sizeof(*nla));
+	nla->nl_family = AF_NETLINK;
+	return len;
+}
+
+/* A dump of guests through the fake, with @intr interrupted answers. */
+static int fake_dump(int intr, struct vec *guests, char **err_text)
+{
+	static char out[512];
+	struct nl n = { .family = 42 };
+	struct nl_cb *cb;
+	FILE *f = tmpfile();
+	int saved = dup(2), ret;
+	size_t len;
+
+	n.sk = nl_socket_alloc();
+	cb = nl_socket_get_cb(n.sk);
+	nl_cb_overwrite_send(cb, fake_send);
+	nl_cb_overwrite_recv(cb, fake_recv);
+	nl_cb_put(cb);
+	fake_sends = 0;
+	fake_intr = intr;
+	memset(guests, 0, sizeof(*guests));
+	fflush(stderr);
+	dup2(fileno(f), 2);
+	ret = dump_guests(&n, -1, guests);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(f);
+	len = fread(out, 1, sizeof(out) - 1, f);
+	out[len] = '\0';
+	fclose(f);
+	*err_text = out;
+	nl_socket_free(n.sk);
+	return ret;
+}
+
+/*
+ * A dump that objects' changes interrupted (NLM_F_DUMP_INTR) is asked
+ * again, up to three times, and only the last answer is kept; after
+ * three, it is kept with a warning.
+ */
+static void check_dump_intr(void)
+{
+	struct vec v;
+	char *err;
+	int ret;
+
+	ret = fake_dump(0, &v, &err);
+	check(!ret && fake_sends == 1 && v.nr == 1 &&
+	      ((struct nl_guest *)v.v)[0].id == 1 && !*err,
+	      "a dump not interrupted: asked once");
+	free(v.v);
+	ret = fake_dump(2, &v, &err);
+	check(!ret && fake_sends == 3 && v.nr == 1 &&
+	      ((struct nl_guest *)v.v)[0].id == 3 && !*err,
+	      "a dump interrupted twice: asked again twice, the third kept");
+	free(v.v);
+	ret = fake_dump(5, &v, &err);
+	check(!ret && fake_sends == 3 && v.nr == 1 &&
+	      ((struct nl_guest *)v.v)[0].id == 3 &&
+	      strstr(err, "may be inconsistent"),
+	      "a dump interrupted each time: three asked, a warning");
+	free(v.v);
+}
+
 int main(void)
 {
 	static char buf[512];
@@ -90,6 +207,7 @@ int main(void)
 	h = done_msg(buf, -EIO, "cut");
 	h->nlmsg_len -= 4;
 	check(nl_done_error(h) == -EIO, "a cut extack: the error still");
+	check_dump_intr();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
