@@ -14,6 +14,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/nospec.h>
 #include <linux/poll.h>
 #include <linux/uaccess.h>
 
@@ -23,8 +24,13 @@
 #include "vqn_misc.h"
 
 /*
- * misc_open() calls this under the global misc_mtx: it takes no lock held
- * longer than the guest id allocation (the guest table's xarray lock).
+ * misc_open() calls this under the global misc_mtx, as it calls every misc
+ * device's open (/dev/kvm's, vhost-net's, tun's): it takes no lock held
+ * longer than the guest id allocation (the guest table's xarray lock). Its
+ * allocations are charged to the opener's memory cgroup and may reclaim
+ * there, so a tenant at its cgroup's limit slows other opens of misc
+ * devices while its own reclaim, as vhost-net's open, which allocates
+ * more, may too. Not fixed here: that is the misc core's lock.
  */
 static int vqn_fops_open(struct inode *inode, struct file *file)
 {
@@ -222,7 +228,9 @@ static long vqn_fops_ioctl(struct file *file, unsigned int cmd,
 	if (cmd != _IO(VQNOTIFY_TYPE, nr) || nr < VQNOTIFY_CMD_BASE ||
 	    nr - VQNOTIFY_CMD_BASE >= ARRAY_SIZE(vqn_ioctl_ops))
 		return -ENOTTY;
-	op = &vqn_ioctl_ops[nr - VQNOTIFY_CMD_BASE];
+	/* The index picks a function pointer: no speculation past the table. */
+	op = &vqn_ioctl_ops[array_index_nospec(nr - VQNOTIFY_CMD_BASE,
+					       ARRAY_SIZE(vqn_ioctl_ops))];
 	if (!op->execute)
 		return -ENOTTY;
 	if (op->write && !(file->f_mode & FMODE_WRITE))

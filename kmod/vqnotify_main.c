@@ -27,11 +27,16 @@ static int __init vqn_init(void)
 	if (ret)
 		return ret;
 	ret = vqn_misc_init();
-	if (ret) {
-		vqn_nl_exit();
-		return ret;
-	}
+	if (ret)
+		goto err_nl;
 	return 0;
+
+err_nl:
+	/* The family was up: an admin may have set policies meanwhile. */
+	vqn_nl_exit();
+	vqn_pool_exit();
+	vqn_user_exit();
+	return ret;
 }
 
 static void __exit vqn_exit(void)

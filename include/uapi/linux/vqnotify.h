@@ -488,7 +488,9 @@ struct vqnotify_dev_add {
  *         queue n is initialised (size != 0); 0 means every queue is
  *         initialised.
  * @results: user pointer to an array of @nr_results struct
- *           vqnotify_vq_result, or 0 for no results
+ *           vqnotify_vq_result, or 0 for no results; its first
+ *           num_queues entries are scratch to the call (they are proved
+ *           writable before anything changes): undefined after an error
  * @nr_results: in: capacity of @results (at least num_queues when
  *              @results is set); out: number of results: queues changed
  *              or refused
@@ -693,7 +695,8 @@ struct vqnotify_migration {
  * @queues: user pointer to a bitmap of (@nr_queues + 63) / 64 __u64 words,
  *          bit n set for queue n; no bit at or past @nr_queues
  * @results: user pointer to an array of @nr_results struct
- *           vqnotify_vq_result, or 0 for no results
+ *           vqnotify_vq_result, or 0 for no results; undefined after an
+ *           error, as in struct vqnotify_dev_op
  * @nr_results: in: capacity of @results (at least the device's num_queues
  *              when @results is set: that many entries are written, the
  *              results then zeros); out: number of results: queues
