@@ -135,10 +135,10 @@ static void *vqn_kguest_alloc_array(struct vqn_kguest *g, size_t n,
 
 	/*
 	 * Without waiting for memory: not worth reclaim, let alone an OOM
-	 * kill, in the opener's cgroup for another's call, made under
-	 * vqn_guests_lock by the promotion work and the admin's walks
-	 * (__GFP_RETRY_MAYFAIL would still reclaim there, up to 16 times, and
-	 * keep every other guest waiting). A ring that cannot grow overflows
+	 * kill, in the opener's cgroup for another's call, made by the
+	 * promotion work (which every waiting guest waits for) and the
+	 * admin's walks (__GFP_RETRY_MAYFAIL would still reclaim there, up to
+	 * 16 times, and keep every other guest waiting). A ring that cannot grow overflows
 	 * sooner; held results go out one by one. kmalloc() only (kvmalloc()
 	 * does not vmalloc without blocking): a ring of the default depth is
 	 * 8 KiB at most.
@@ -326,8 +326,8 @@ again:
 	 * Readers are serialised by a mutex of their own, never the guest
 	 * lock: a reader may stall in copy_to_user() as long as its buffer's
 	 * page fault takes (userfaultfd, FUSE), and must not hold up the
-	 * guest's other calls, nor whoever walks the guests under
-	 * vqn_guests_lock. Pushers only append. The other readers of the
+	 * guest's other calls, nor the promotion work and the walks that
+	 * wait for the guest's lock. Pushers only append. The other readers of the
 	 * guest wait for the stalled one as they would for an empty ring:
 	 * O_NONBLOCK gets EAGAIN, a blocking reader sleeps interruptibly
 	 * (never in state D, and a signal ends the wait).

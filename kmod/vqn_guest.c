@@ -192,25 +192,32 @@ void vqn_kguests_limits_changed(void)
  * A policy for @name (for @uid's guests of that name only, when @uid is
  * valid), or for @uid if @name is NULL, changed: apply it.
  */
+struct vqn_policy_change {
+	const char *name;
+	kuid_t uid;
+};
+
+static int vqn_kguest_policy_changed(void *arg, struct vqn_kguest *g)
+{
+	const struct vqn_policy_change *c = arg;
+	bool match = uid_eq(g->uid, c->uid);
+
+	if (c->name)
+		match = !strcmp(g->name, c->name) &&
+			(!uid_valid(c->uid) || match);
+	if (match)
+		vqn_kguest_apply_policy(g, false);
+	return 0;
+}
+
 void vqn_kguests_apply_policy(const char *name, kuid_t uid)
 {
-	struct vqn_kguest *g;
-	unsigned long id;
+	struct vqn_policy_change c = { name, uid };
+	unsigned long id = 0;
 
 	vqn_kguests_limits_changed();
 	mutex_lock(&vqn_guests_lock);
-	xa_for_each(&vqn_guests, id, g) {
-		bool match = uid_eq(g->uid, uid);
-
-		mutex_lock(&g->lock);
-		if (name)
-			match = !strcmp(g->name, name) &&
-				(!uid_valid(uid) || match);
-		if (match)
-			vqn_kguest_apply_policy(g, false);
-		mutex_unlock(&g->lock);
-		cond_resched();	/* a host of many guests */
-	}
+	vqn_guests_each(&id, NULL, vqn_kguest_policy_changed, &c);
 	mutex_unlock(&vqn_guests_lock);
 }
 
@@ -336,19 +343,4 @@ void vqn_kguest_destroy(struct vqn_kguest *g)
 	vqn_user_put(g->user);
 	mem_cgroup_put(g->memcg);
 	vqn_kguest_put(g);
-}
-
-/*
- * The struct, its lock and what netlink reads to decide whether a guest is
- * visible (@uid, @pid) outlive the close while a netlink request that found
- * the guest still holds it (it then sees @gone); the struct, a grace period
- * more, for lookups under RCU.
- */
-void vqn_kguest_put(struct vqn_kguest *g)
-{
-	if (refcount_dec_and_test(&g->ref)) {
-		put_pid(g->pid);
-		mutex_destroy(&g->lock);
-		kfree_rcu(g, rcu);
-	}
 }

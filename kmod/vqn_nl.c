@@ -333,44 +333,6 @@ struct vqn_dev *vqn_nl_dev_find(struct genl_info *info, struct vqn_kguest *g,
 }
 
 /*
- * The first guest from @*id on for which @want says yes (moving @*id to
- * it), found under RCU, with a reference; NULL when there is none. Netlink
- * does not take vqn_guests_lock to find a guest, nor holds it while it
- * waits for the guest's lock: a tenant keeps its own guest's lock busy as
- * long as it likes (its calls), and its netlink requests about that guest
- * waited for it holding, or queued for, the lock every other user's close,
- * the promotion work and the admin's changes need (a close took up to
- * 1.4 s behind 16 of them in the rig's VM; 52 ms behind 32 with only the
- * lookups under that lock: selftests, f3_nl_requests_hold_up_no_close).
- */
-static struct vqn_kguest *vqn_nl_guest_get(unsigned long *id,
-					   bool (*want)(void *arg,
-							unsigned long id,
-							struct vqn_kguest *g),
-					   void *arg)
-{
-	struct vqn_kguest *g;
-
-	/* @want reads what never changes (the uid): no reference for it. */
-	rcu_read_lock();
-	xa_for_each_start(&vqn_guests, *id, g, *id)
-		if (want(arg, *id, g) && refcount_inc_not_zero(&g->ref))
-			break;
-	rcu_read_unlock();
-	return g;
-}
-
-/* Locks a guest vqn_nl_guest_get() found; false, unlocked, when it closed. */
-static bool vqn_nl_guest_lock(struct vqn_kguest *g)
-{
-	mutex_lock(&g->lock);
-	if (!g->gone)
-		return true;
-	mutex_unlock(&g->lock);
-	return false;
-}
-
-/*
  * The one lookup of every do request about a guest: the guest @guest_attr
  * names, visible to @v, and, when @dev_attr is not 0, its device @dev_attr
  * names, found and locked (the guest's lock, and a reference to the guest).
@@ -384,7 +346,7 @@ int vqn_nl_lock(struct genl_info *info, const struct vqn_nl_viewer *v,
 	t->d = NULL;
 	if (!t->g)
 		return -ENOENT;
-	if (!vqn_nl_guest_lock(t->g)) {
+	if (!vqn_kguest_lock_live(t->g)) {
 		vqn_kguest_put(t->g);
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[guest_attr],
 				    "no such guest");
@@ -405,31 +367,6 @@ void vqn_nl_unlock(struct vqn_nl_target *t)
 	vqn_monitor_flush(t->g);	/* what the request changed, told */
 	mutex_unlock(&t->g->lock);
 	vqn_kguest_put(t->g);
-}
-
-/*
- * The guests of a dump from @*id on, for which @want says yes, each locked
- * in turn for @fill, which returns non-zero to stop (the part is full).
- * @*id moves past each guest @fill is done with.
- */
-int vqn_nl_dump_each(unsigned long *id,
-		     bool (*want)(void *arg, unsigned long id,
-				  struct vqn_kguest *g),
-		     int (*fill)(void *arg, struct vqn_kguest *g), void *arg)
-{
-	struct vqn_kguest *g;
-	int ret = 0;
-
-	while (!ret && (g = vqn_nl_guest_get(id, want, arg))) {
-		if (vqn_nl_guest_lock(g)) {
-			ret = fill(arg, g);
-			mutex_unlock(&g->lock);
-		}
-		vqn_kguest_put(g);
-		if (!ret)
-			(*id)++;
-	}
-	return ret;
 }
 
 /*

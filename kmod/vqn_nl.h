@@ -64,11 +64,6 @@ int vqn_nl_msg_states(struct sk_buff *skb, const struct vqn_nl_msg *m,
 		      struct vqn_kguest *g, struct vqn_dev *d, u32 first,
 		      u32 n);
 
-/* A dump's walk of the guests, each locked in turn (vqn_nl.c) */
-int vqn_nl_dump_each(unsigned long *id,
-		     bool (*want)(void *arg, unsigned long id,
-				  struct vqn_kguest *g),
-		     int (*fill)(void *arg, struct vqn_kguest *g), void *arg);
 struct vqn_dev *vqn_nl_dev_find(struct genl_info *info, struct vqn_kguest *g,
 				int attr);
 

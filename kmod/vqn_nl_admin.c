@@ -115,6 +115,12 @@ err:
 	return -EMSGSIZE;
 }
 
+static int vqn_nl_threshold_changed(void *arg, struct vqn_kguest *g)
+{
+	vqn_kguest_set_threshold(g, *(u32 *)arg);
+	return 0;
+}
+
 int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 				struct genl_info *info)
 {
@@ -122,8 +128,7 @@ int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 	struct nlattr *bud = info->attrs[VQNOTIFY_A_CONFIG_DEFAULT_BUDGET];
 	struct nlattr **tb = info->attrs;
 	bool raised = false, any = false;
-	struct vqn_kguest *g;
-	unsigned long id;
+	unsigned long id = 0;
 	u32 val;
 	int a, l;
 
@@ -177,12 +182,7 @@ int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 		val = nla_get_u32(tb[VQNOTIFY_A_CONFIG_THRESHOLD]);
 		WRITE_ONCE(vqn_cfg.threshold, val);
 		vqn_kguests_limits_changed();
-		xa_for_each(&vqn_guests, id, g) {
-			mutex_lock(&g->lock);
-			vqn_kguest_set_threshold(g, val);
-			mutex_unlock(&g->lock);
-			cond_resched();	/* a host of many guests */
-		}
+		vqn_guests_each(&id, NULL, vqn_nl_threshold_changed, &val);
 	}
 	mutex_unlock(&vqn_guests_lock);
 	if (raised)

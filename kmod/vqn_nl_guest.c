@@ -160,7 +160,7 @@ static int vqn_nl_dump_guests(struct sk_buff *skb, struct netlink_callback *cb,
 	unsigned long id = ctx->guest_id;
 
 	vqn_nl_msg_dump(&m, cb);
-	return vqn_nl_dump_ret(skb, vqn_nl_dump_each(&id, vqn_nl_dump_want,
+	return vqn_nl_dump_ret(skb, vqn_guests_each(&id, vqn_nl_dump_want,
 						     vqn_nl_dump_fill, &w));
 }
 

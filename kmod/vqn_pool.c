@@ -14,6 +14,7 @@
 
 #include <linux/module.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/workqueue.h>
 
 #include "vqnotify.h"
@@ -174,18 +175,21 @@ void vqn_env_host_wait(struct vqn_guest_sm *sm)
 
 /*
  * Turns one run of the promotion work serves at most: then it queues
- * itself again and lets vqn_guests_lock go. However many queues wait
- * host-wide, and however fast a tenant frees slots and asks for them
- * again, a close (vqn_pool_guest_del()), a netlink request or an admin
- * change waits for one batch, not for the line to empty.
+ * itself again, and other work of the system queue runs between. However
+ * many queues wait host-wide, and however fast a tenant frees slots and
+ * asks for them again, the work does not hold a worker for the line to
+ * empty.
  */
 #define VQN_PROMOTE_BATCH	64
 
 /*
  * Slots came free while guests wait for them: serve the waiting guests in
  * turn (vqn_line_next(), vqn_line_serve()) until the cap stops us or no
- * user with room in its quota waits, a batch a run. vqn_guests_lock keeps
- * the guests alive.
+ * user with room in its quota waits, a batch a run. The work holds no
+ * lock while it waits for a guest's: that guest's tenant may keep it busy
+ * (its own calls, its holder preempted or throttled), and only the line
+ * and that guest wait. A reference keeps the guest; one that closed
+ * meanwhile is gone, and out of the line.
  */
 static void vqn_host_promote_fn(struct work_struct *work)
 {
@@ -194,7 +198,6 @@ static void vqn_host_promote_fn(struct work_struct *work)
 	unsigned int turns = 0;
 	bool stop = false;
 
-	mutex_lock(&vqn_guests_lock);
 	while (!stop &&
 	       atomic_read(&vqn_host_used) < READ_ONCE(vqn_cfg.host_cap)) {
 		if (turns++ == VQN_PROMOTE_BATCH) {
@@ -203,17 +206,21 @@ static void vqn_host_promote_fn(struct work_struct *work)
 		}
 		spin_lock(&vqn_host_wait_lock);
 		lg = vqn_line_next(&vqn_host_line);
+		g = lg ? vqn_kguest_of_line(lg) : NULL;
+		/* In the line, not closed yet: its file holds a reference. */
+		if (g)
+			refcount_inc(&g->ref);
 		spin_unlock(&vqn_host_wait_lock);
-		if (!lg)
+		if (!g)
 			break;
 
-		g = vqn_kguest_of_line(lg);
-		mutex_lock(&g->lock);
-		stop = vqn_line_serve(lg, &g->sm);
-		mutex_unlock(&g->lock);
+		if (vqn_kguest_lock_live(g)) {
+			stop = vqn_line_serve(lg, &g->sm);
+			mutex_unlock(&g->lock);
+		}
+		vqn_kguest_put(g);
 		cond_resched();
 	}
-	mutex_unlock(&vqn_guests_lock);
 }
 
 void vqn_host_promote_all(void)
@@ -234,15 +241,95 @@ int vqn_pool_guest_add(struct vqn_kguest *g)
 	return ret < 0 ? ret : 0;
 }
 
-/* Under vqn_guests_lock: the promotion work is not serving @g. */
+/*
+ * A closing guest, already gone, leaves the table and the line. No walk
+ * serves it any more: the promotion work and the walks that found it
+ * before hold a reference and see it gone (vqn_kguest_lock_live()).
+ */
 void vqn_pool_guest_del(struct vqn_kguest *g)
 {
-	mutex_lock(&vqn_guests_lock);
 	xa_erase(&vqn_guests, g->id);
 	spin_lock(&vqn_host_wait_lock);
 	vqn_line_unwait(&vqn_host_line, &g->user->line, &g->line);
 	spin_unlock(&vqn_host_wait_lock);
-	mutex_unlock(&vqn_guests_lock);
+}
+
+/*
+ * The first guest of the table from @*id on (moving @*id to it) for which
+ * @want, when not NULL, says yes, found under RCU, with a reference; NULL
+ * when there is none. Whoever found it then waits for its lock holding
+ * nothing a close needs: a tenant keeps its own guest's lock busy as long
+ * as it likes (its calls). Netlink requests about a guest that found it,
+ * and waited for its lock, under vqn_guests_lock held up every close
+ * behind them (1.4 s behind 16 of them in the rig's VM; selftests,
+ * f3_nl_requests_hold_up_no_close).
+ */
+struct vqn_kguest *vqn_guests_get(unsigned long *id,
+				  bool (*want)(void *arg, unsigned long id,
+					       struct vqn_kguest *g),
+				  void *arg)
+{
+	struct vqn_kguest *g;
+
+	/* @want reads what never changes (the uid): no reference for it. */
+	rcu_read_lock();
+	xa_for_each_start(&vqn_guests, *id, g, *id)
+		if ((!want || want(arg, *id, g)) &&
+		    refcount_inc_not_zero(&g->ref))
+			break;
+	rcu_read_unlock();
+	return g;
+}
+
+/* Locks a guest found with a reference; false, unlocked, when it closed. */
+bool vqn_kguest_lock_live(struct vqn_kguest *g)
+{
+	mutex_lock(&g->lock);
+	if (!g->gone)
+		return true;
+	mutex_unlock(&g->lock);
+	return false;
+}
+
+/*
+ * The guests from @*id on for which @want (may be NULL) says yes, each
+ * locked in turn for @fill, which returns non-zero to stop (a dump's part
+ * is full). @*id moves past each guest @fill is done with.
+ */
+int vqn_guests_each(unsigned long *id,
+		    bool (*want)(void *arg, unsigned long id,
+				 struct vqn_kguest *g),
+		    int (*fill)(void *arg, struct vqn_kguest *g), void *arg)
+{
+	struct vqn_kguest *g;
+	int ret = 0;
+
+	while (!ret && (g = vqn_guests_get(id, want, arg))) {
+		if (vqn_kguest_lock_live(g)) {
+			ret = fill(arg, g);
+			mutex_unlock(&g->lock);
+		}
+		vqn_kguest_put(g);
+		if (!ret)
+			(*id)++;
+		cond_resched();	/* a host of many guests */
+	}
+	return ret;
+}
+
+/*
+ * The struct, its lock and what netlink reads to decide whether a guest is
+ * visible (@uid, @pid) outlive the close while a netlink request that found
+ * the guest still holds it (it then sees @gone); the struct, a grace period
+ * more, for lookups under RCU.
+ */
+void vqn_kguest_put(struct vqn_kguest *g)
+{
+	if (refcount_dec_and_test(&g->ref)) {
+		put_pid(g->pid);
+		mutex_destroy(&g->lock);
+		kfree_rcu(g, rcu);
+	}
 }
 
 int vqn_pool_init(void)

@@ -79,15 +79,12 @@
  * lock                   kind      protects
  * =====================  ========  ==========================================
  * vqn_guests_lock        mutex     the writes of vqn_cfg and of the per-user
- *                                  defaults (settings changes serialise on
- *                                  it); the guests of vqn_guests stay alive
- *                                  while it is held (they leave the table
- *                                  under it): the admin's changes and the
- *                                  promotion work walk or serve guests
- *                                  under it (the work a batch of
- *                                  VQN_PROMOTE_BATCH turns at a time);
- *                                  netlink requests do not take it (RCU and
- *                                  a reference, below)
+ *                                  defaults: the admin's changes serialise
+ *                                  on it, with their walks of the guests;
+ *                                  no tenant's call, close or netlink
+ *                                  request takes it, nor the promotion work
+ *                                  (guests are found under RCU with a
+ *                                  reference, below)
  * vqn_kguest.lock        mutex     one guest: sm, devs, nr_devices,
  *                                  name, admin_set, last_dev, line.refused,
  *                                  line.serving, line.quota, async and the
@@ -124,15 +121,16 @@
  * changes, one guest at a time), then vqn_host_wait_lock (a guest
  * starts waiting), ev_lock (an event is queued), vqn_users_lock (a
  * policy is resolved) or its ntf_lock (a message to the calls group; the
- * netlink family's own locks below it); vqn_guests_lock, then
- * vqn_host_wait_lock (the promotion work takes the next guest, a closing
- * guest leaves its line; the work takes the served guest's lock only after
- * dropping the spinlock); a guest's read_lock, then its ev_lock. The
- * xarrays' own locks are innermost.
- * Netlink requests and dumps about guests take no vqn_guests_lock: they
- * find a guest under RCU, take a reference (vqn_kguest.ref) and only then
- * wait for the guest's lock, whose holder may be the tenant (vqn_nl.c); a
- * guest closed meanwhile is gone (vqn_kguest.gone) and found as no guest.
+ * netlink family's own locks below it); a guest's read_lock, then its
+ * ev_lock. The xarrays' own locks are innermost.
+ * Whoever waits for a guest's lock other than its own calls holds no other
+ * lock meanwhile, since the holder may be the tenant: netlink requests and
+ * dumps, the promotion work and the admin's walks find the guest under
+ * RCU (vqn_guests_get()) or in the line (under vqn_host_wait_lock, which
+ * they drop first), take a reference (vqn_kguest.ref) and only then wait
+ * for its lock; a guest closed meanwhile is gone (vqn_kguest.gone) and
+ * skipped (vqn_kguest_lock_live()). The admin's walks wait so holding
+ * vqn_guests_lock, which only other admin changes need.
  * open() runs under the misc core's global misc_mtx: it takes only
  * vqn_users_lock, the guest table's xarray lock and the new guest's own
  * lock, none of them held longer than a lookup or an allocation. Every
@@ -250,9 +248,11 @@ struct vqn_call;
  * @ev_seq: sequence number of the next event
  * @ev_overflow: an overflow record is queued, further events are dropped
  * @wq: readers and pollers
- * @ref: the open file's reference, and one per netlink request that
- *       found the guest and waits for or holds @lock (vqn_kguest_put());
- *       netlink finds guests under RCU, and takes one only while not 0
+ * @ref: the open file's reference, and one per netlink request, admin
+ *       walk or turn of the promotion work that found the guest and waits
+ *       for or holds @lock (vqn_kguest_put()); they find guests under RCU
+ *       and take one only while not 0 (vqn_guests_get()), or in the line,
+ *       which a guest leaves before its file's reference goes
  * @gone: closed, under @lock: what found it before then finds nothing
  * @rcu: the struct is freed after a grace period
  */
@@ -341,6 +341,16 @@ int vqn_pool_init(void);
 void vqn_pool_exit(void);
 int vqn_pool_guest_add(struct vqn_kguest *g);
 void vqn_pool_guest_del(struct vqn_kguest *g);
+struct vqn_kguest *vqn_guests_get(unsigned long *id,
+				  bool (*want)(void *arg, unsigned long id,
+					       struct vqn_kguest *g),
+				  void *arg);
+bool vqn_kguest_lock_live(struct vqn_kguest *g);
+int vqn_guests_each(unsigned long *id,
+		    bool (*want)(void *arg, unsigned long id,
+				 struct vqn_kguest *g),
+		    int (*fill)(void *arg, struct vqn_kguest *g), void *arg);
+void vqn_kguest_put(struct vqn_kguest *g);
 void vqn_host_promote_all(void);
 
 /* vqn_event.c: the event ring, the state machine's reports */
@@ -412,7 +422,6 @@ __poll_t vqn_event_poll(struct vqn_kguest *g, struct file *file,
 /* vqn_guest.c: guests */
 struct vqn_kguest *vqn_kguest_create(void);
 void vqn_kguest_destroy(struct vqn_kguest *g);
-void vqn_kguest_put(struct vqn_kguest *g);
 void vqn_results_free(struct vqn_results *r);
 pid_t vqn_kguest_pid(struct vqn_kguest *g, struct pid_namespace *ns);
 void vqn_kguest_fill_info(struct vqn_kguest *g,

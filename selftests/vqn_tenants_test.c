@@ -429,12 +429,13 @@ TEST_F(tn, f3_quota_exempt_guest_waits_behind_no_quota)
 /*
  * 64 guests wait for the host cap with 1023 or 1024 queues each, and the
  * admin raises it: the promotion work hands out one slot a turn, round
- * robin. A guest closed while it runs (by any user: the close takes
- * vqn_guests_lock to leave the guest table) waits for one batch of turns,
- * not for the line to empty. The work served the whole line in one run
- * with the lock held: a tenant with queues waiting, or that freed slots as
- * fast as they came, held up every other user's close, netlink request and
- * admin change (a VMM's exit hung in D state). On one CPU with the work
+ * robin. A guest closed while it runs (by any user: the close took
+ * vqn_guests_lock to leave the guest table, which the work held) waits for
+ * no batch of turns, let alone for the line to empty. The work once
+ * served the whole line in one run with the lock held: a tenant with
+ * queues waiting, or that freed slots as fast as they came, held up every
+ * other user's close, netlink request and admin change (a VMM's exit hung
+ * in D state). On one CPU with the work
  * (queued on the CPU of the admin's request), so that its wait does not
  * depend on when the emulator runs another CPU. It still waits for the
  * scheduler to run it (a tick or two: ms), so the line is long enough for
@@ -498,7 +499,7 @@ TEST_F_TIMEOUT(tn, f3_long_promotion_holds_up_no_close, 120)
 /*
  * A tenant keeps its own guest's lock busy (a 1024-queue device's DRIVER_OK
  * and reset in a loop) while 32 processes of it ask netlink about that
- * guest (GUEST_GET): another user's close, which takes vqn_guests_lock to
+ * guest (GUEST_GET): another user's close, which took vqn_guests_lock to
  * leave the guest table, must not wait behind them. Each request found the
  * guest and waited for its lock holding vqn_guests_lock. The tenant is
  * TN_HOSTILE, a user of the kvm group, with the quotas it has by default;
