@@ -53,25 +53,43 @@ static struct nlmsghdr *done_msg(void *buf, int err, const char *msg)
 	return h;
 }
 
-/* What fail() prints for @err: its stderr, through a file. */
-static char *fail_text(int err)
+/* stderr into a file from capture_begin() to capture_end(): its text. */
+struct capture {
+	FILE *f;
+	int saved;
+};
+
+static void capture_begin(struct capture *c)
 {
-	static char out[256];
-	FILE *f = tmpfile();
-	int saved = dup(2);
+	c->f = tmpfile();
+	c->saved = dup(2);
+	fflush(stderr);
+	dup2(fileno(c->f), 2);
+}
+
+static char *capture_end(struct capture *c)
+{
+	static char out[512];
 	size_t n;
 
 	fflush(stderr);
-	dup2(fileno(f), 2);
-	fail("dump", err);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(f);
-	n = fread(out, 1, sizeof(out) - 1, f);
+	dup2(c->saved, 2);
+	close(c->saved);
+	rewind(c->f);
+	n = fread(out, 1, sizeof(out) - 1, c->f);
 	out[n] = '\0';
-	fclose(f);
+	fclose(c->f);
 	return out;
+}
+
+/* What fail() prints for @err. */
+static char *fail_text(int err)
+{
+	struct capture c;
+
+	capture_begin(&c);
+	fail("dump", err);
+	return capture_end(&c);
 }
 
 /*
@@ -129,12 +147,10 @@ static int fake_recv(struct nl_sock *sk, struct sockaddr_nl *nla,
 /* A dump of guests through the fake, with @intr interrupted answers. */
 static int fake_dump(int intr, struct vec *guests, char **err_text)
 {
-	static char out[512];
 	struct nl n = { .family = 42 };
+	struct capture c;
 	struct nl_cb *cb;
-	FILE *f = tmpfile();
-	int saved = dup(2), ret;
-	size_t len;
+	int ret;
 
 	n.sk = nl_socket_alloc();
 	cb = nl_socket_get_cb(n.sk);
@@ -144,17 +160,9 @@ static int fake_dump(int intr, struct vec *guests, char **err_text)
 	fake_sends = 0;
 	fake_intr = intr;
 	memset(guests, 0, sizeof(*guests));
-	fflush(stderr);
-	dup2(fileno(f), 2);
+	capture_begin(&c);
 	ret = dump_guests(&n, -1, guests);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(f);
-	len = fread(out, 1, sizeof(out) - 1, f);
-	out[len] = '\0';
-	fclose(f);
-	*err_text = out;
+	*err_text = capture_end(&c);
 	nl_socket_free(n.sk);
 	return ret;
 }
