@@ -203,6 +203,13 @@ def check_prom(kind, name, body, names):
         return report(False, what, "host counters missing: %s" %
                       sorted(COUNTER_FAMILIES - have))
 
+    # A guest's name (its tenant's to choose and change) is on the info
+    # series only: elsewhere each rename made new series.
+    for f in fams:
+        if f.name != "vqnotify_guest_info" and any(
+                "name" in s.labels for s in f.samples):
+            return report(False, what, "%s has a name label" % f.name)
+
     def total(fam):
         return sum(s.value for s in by_name[fam].samples)
     if total("vqnotify_host_slots_used") != total("vqnotify_guest_slots_used"):

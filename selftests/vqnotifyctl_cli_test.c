@@ -359,7 +359,7 @@ static void churn_guests(void)
 
 /*
  * What is wrong in the metrics of devices: a device without its guest's
- * name, its own or its transport, or one counted with no queue (each
+ * id, its name or its transport, or one counted with no queue (each
  * device is three samples in a row, by state, which add up to its queue
  * count). NULL when nothing is.
  */
@@ -374,8 +374,8 @@ static const char *churn_bad_metrics(const char *out)
 		end = strchrnul(line, '\n');
 		if (strncmp(line, prefix, sizeof(prefix) - 1))
 			continue;
-		if (memmem(line, end - line, "name=\"\"", 7))
-			return "name=\"\"";
+		if (memmem(line, end - line, "guest=\"\"", 8))
+			return "guest=\"\"";
 		if (memmem(line, end - line, "device=\"\"", 9))
 			return "device=\"\"";
 		if (memmem(line, end - line, "transport=\"?\"", 13))

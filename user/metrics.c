@@ -221,6 +221,13 @@ static void write_counters(struct mw *w, struct snapshot *s)
 	}
 }
 
+/*
+ * A guest's name, which its tenant chooses and may change at any time, is
+ * a label of vqnotify_guest_info only, as node_uname_info's are: on every
+ * series it made a new series per rename (unbounded series for the
+ * Prometheus server), and a tenant naming its guest like another's merged
+ * their series in any query by name. Queries join on the guest's id.
+ */
 static void write_guests(struct mw *w, struct snapshot *s)
 {
 	static const struct {
@@ -264,23 +271,23 @@ static void write_guests(struct mw *w, struct snapshot *s)
 		for (i = 0; i < s->guests.nr; i++) {
 			snprintf(id, sizeof(id), "%u", g[i].id);
 			sample(w, gauges[k].name,
-			       *(uint32_t *)((char *)&g[i] + gauges[k].off), 2,
-			       "guest", id, "name", g[i].name);
+			       *(uint32_t *)((char *)&g[i] + gauges[k].off), 1,
+			       "guest", id);
 		}
 	}
 	family(w, "vqnotify_guest_limited", "gauge",
 	       "1 when the guest's budget is below the threshold.");
 	for (i = 0; i < s->guests.nr; i++) {
 		snprintf(id, sizeof(id), "%u", g[i].id);
-		sample(w, "vqnotify_guest_limited", g[i].limited, 2, "guest",
-		       id, "name", g[i].name);
+		sample(w, "vqnotify_guest_limited", g[i].limited, 1, "guest",
+		       id);
 	}
 	family(w, "vqnotify_guest_over_budget", "gauge",
 	       "1 when vhost holds more slots than the guest's budget.");
 	for (i = 0; i < s->guests.nr; i++) {
 		snprintf(id, sizeof(id), "%u", g[i].id);
-		sample(w, "vqnotify_guest_over_budget", g[i].over_budget, 2,
-		       "guest", id, "name", g[i].name);
+		sample(w, "vqnotify_guest_over_budget", g[i].over_budget, 1,
+		       "guest", id);
 	}
 	family(w, "vqnotify_guest_transitions_total", "counter",
 	       "Transitions of the guest's queues since it was opened, by label.");
@@ -288,9 +295,9 @@ static void write_guests(struct mw *w, struct snapshot *s)
 		snprintf(id, sizeof(id), "%u", g[i].id);
 		for (l = VQNOTIFY_LABEL_A; l < VQNOTIFY_LABEL_MAX; l++)
 			sample(w, "vqnotify_guest_transitions_total",
-			       g[i].counts[l], 4, "guest", id, "name",
-			       g[i].name, "label", vqn_label_name(l),
-			       "transition", transition_key(l));
+			       g[i].counts[l], 3, "guest", id, "label",
+			       vqn_label_name(l), "transition",
+			       transition_key(l));
 	}
 }
 
@@ -308,7 +315,6 @@ static void write_devices(struct mw *w, struct snapshot *s)
 	/* Both sorted, every queue of a device shown (dumps_prune()). */
 	for (i = 0, j = 0; i < s->devs.nr; i++) {
 		uint64_t n[3] = { 0 };
-		const char *gname;
 		unsigned int st;
 
 		for (; j < s->queues.nr && q[j].guest_id == d[i].guest_id &&
@@ -317,13 +323,11 @@ static void write_devices(struct mw *w, struct snapshot *s)
 				n[q[j].state]++;
 		snprintf(gid, sizeof(gid), "%u", d[i].guest_id);
 		snprintf(did, sizeof(did), "%u", d[i].id);
-		gname = guest_name_of(&s->guests, d[i].guest_id);
 		for (st = 0; st < 3; st++)
-			sample(w, "vqnotify_device_queues", n[st], 6, "guest",
-			       gid, "name", gname, "dev", did, "device",
-			       d[i].name, "transport",
-			       vqn_transport_name(d[i].transport), "state",
-			       states[st]);
+			sample(w, "vqnotify_device_queues", n[st], 5, "guest",
+			       gid, "dev", did, "device", d[i].name,
+			       "transport", vqn_transport_name(d[i].transport),
+			       "state", states[st]);
 	}
 }
 
