@@ -139,6 +139,8 @@ check style mk -s style
 check sparse mk -s sparse
 # The objects sparse built: does every file of the module depend only downward?
 check layers "$VQN_SCRIPTS/check-layers.sh" "$BUILD/sparse-6.1/module"
+# The same objects: the guest's and the queue's structs keep their sizes.
+check sizes "$VQN_SCRIPTS/check-sizes.sh" "$BUILD/sparse-6.1/module"
 # The netlink spec validates against YNL's schema and matches the uAPI
 # header and the module's tables (the kernel's own YNL tooling).
 check spec "$VQN_SCRIPTS/check-spec.sh"
