@@ -188,10 +188,6 @@ void vqn_kguests_limits_changed(void)
 	atomic_inc_return(&vqn_limits_gen);
 }
 
-/*
- * A policy for @name (for @uid's guests of that name only, when @uid is
- * valid), or for @uid if @name is NULL, changed: apply it.
- */
 struct vqn_policy_change {
 	const char *name;
 	kuid_t uid;
@@ -210,6 +206,10 @@ static int vqn_kguest_policy_changed(void *arg, struct vqn_kguest *g)
 	return 0;
 }
 
+/*
+ * A policy for @name (for @uid's guests of that name only, when @uid is
+ * valid), or for @uid if @name is NULL, changed: apply it.
+ */
 void vqn_kguests_apply_policy(const char *name, kuid_t uid)
 {
 	struct vqn_policy_change c = { name, uid };
