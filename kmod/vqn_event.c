@@ -138,10 +138,10 @@ static void *vqn_kguest_alloc_array(struct vqn_kguest *g, size_t n,
 	 * kill, in the opener's cgroup for another's call, made by the
 	 * promotion work (which every waiting guest waits for) and the
 	 * admin's walks (__GFP_RETRY_MAYFAIL would still reclaim there, up to
-	 * 16 times, and keep every other guest waiting). A ring that cannot grow overflows
-	 * sooner; held results go out one by one. kmalloc() only (kvmalloc()
-	 * does not vmalloc without blocking): a ring of the default depth is
-	 * 8 KiB at most.
+	 * 16 times, and keep every other guest waiting). A ring that cannot
+	 * grow overflows sooner; held results go out one by one. kmalloc()
+	 * only (kvmalloc() does not vmalloc without blocking): a ring of the
+	 * default depth is 8 KiB at most.
 	 */
 	old = set_active_memcg(g->memcg);
 	p = kvmalloc_array(n, size, GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN);
@@ -327,9 +327,9 @@ again:
 	 * lock: a reader may stall in copy_to_user() as long as its buffer's
 	 * page fault takes (userfaultfd, FUSE), and must not hold up the
 	 * guest's other calls, nor the promotion work and the walks that
-	 * wait for the guest's lock. Pushers only append. The other readers of the
-	 * guest wait for the stalled one as they would for an empty ring:
-	 * O_NONBLOCK gets EAGAIN, a blocking reader sleeps interruptibly
+	 * wait for the guest's lock. Pushers only append. The other readers
+	 * of the guest wait for the stalled one as they would for an empty
+	 * ring: O_NONBLOCK gets EAGAIN, a blocking reader sleeps interruptibly
 	 * (never in state D, and a signal ends the wait).
 	 */
 	if (nonblock) {
