@@ -149,7 +149,7 @@ check completion "$VQN_SCRIPTS/check-completion.sh"
 # user/tests: the escaping of tenants' names by every vqnotifyctl printer,
 # the end of a dump that failed (host only).
 host_suite user user
-[ -f tools/sm/Makefile ] && host_suite sm tools/sm
+host_suite sm tools/sm
 # Documentation builds; make install/uninstall; the packages (lintian); DKMS
 # builds from them for 6.1 and 6.12; the packages in a 6.1 VM (pkg-check.sh).
 check docs mk -s docs
@@ -164,10 +164,6 @@ check watchdog "$VQN_SCRIPTS/check-watchdog.sh"
 
 [ $selftests_run = 1 ] || KERNELS=
 for k in $KERNELS; do
-	if [ "$k" = debug ] && [ ! -e "$VQN_SCRIPTS/debug-kernel.sh" ]; then
-		echo "== debug: not run (scripts/debug-kernel.sh does not exist yet)"
-		continue
-	fi
 	echo "== $k"
 	# The soaks run their whole time on 6.1 and the debug kernel; 6.12
 	# and 6.12-rt, the same module's code again, a third of the fuzz and

@@ -55,8 +55,14 @@ fi
 [ -c /dev/kvm ] && chgrp kvm /dev/kvm && chmod 660 /dev/kvm
 mark "KVM $kvm"
 
+# Loaded is not enough: without its device node every test would skip.
 # shellcheck disable=SC2086 # VQN_MODPARAMS is a list of name=value
-load() { insmod /vqnotify.ko $VQN_MODPARAMS; }
+load() {
+	insmod /vqnotify.ko $VQN_MODPARAMS || return
+	[ -c /dev/vqnotify ] && return
+	echo "vqnotify.ko loaded, but /dev/vqnotify is no character device"
+	return 99
+}
 unload() { rmmod vqnotify && ! grep -q '^vqnotify ' /proc/modules; }
 
 # group_alive: is any process of group $pg still running? (Zombies hold no
@@ -121,6 +127,10 @@ if [ -f /vqnotify_kunit.ko ] && [ "$VQN_RIG_MODE" != demo ]; then
 	rmmod vqnotify_kunit || rc=1
 	mark "TEST kunit END rc=$rc time=$(($(date +%s) - t0))s"
 fi
+
+# The binaries to run: scripts/parse-log.sh fails any that never began.
+# shellcheck disable=SC2086 # a list of names
+[ "$VQN_RIG_MODE" = demo ] || mark "TESTS" $VQN_TESTS
 
 loaded=
 if [ "$VQN_RIG_MODE" = smoke ]; then

@@ -9,13 +9,18 @@
 #   - a binary that timed out, crashed, exited non-zero without a "not ok",
 #     or printed no TAP result at all (exit 4, KSFT_SKIP, without a failed
 #     result is a skip: one skip if it printed no result);
-#   - kvm modules present but not loading, vqnotify.ko failing to load or to
+#   - a binary that exited 0 with fewer results than its TAP plan ("1..N");
+#   - a binary of the guest's list ("VQN-RIG: TESTS") that never began, and
+#     a list with nothing in it (nothing would be judged);
+#   - kvm modules present but not loading, no kvm at all (every rig kernel
+#     has it: its tests would skip), vqnotify.ko failing to load or to
 #     unload, the demo failing;
 #   - a kernel message (timestamped console line, the dmesg dump, kmemleak)
 #     starting with WARNING: (a WARN() or a lockdep report), or holding
 #     BUG:, "kernel BUG at", Oops, "Kernel panic", "unreferenced object",
 #     "possible recursive locking", "possible circular locking", "sleeping
-#     function called from invalid context", KASAN: or UBSAN:;
+#     function called from invalid context", KASAN:, UBSAN:, a hung task
+#     ("blocked for more than N seconds") or an RCU stall;
 #   - a taint other than O (4096, out-of-tree), E (8192, unsigned) and N
 #     (262144, KUnit tests ran);
 #   - lockdep turned off (debug_locks: 0), on kernels with lockdep;
@@ -46,6 +51,8 @@ function finish_test(how,    total, extra, rc) {
 		extra = " (cut off: the VM went silent in it)"
 	} else if (how !~ /^rc=/) {
 		tf++; extra = " (no end marker: the VM died or timed out in it)"
+	} else if (how == "rc=0" && plan != "" && total < plan + 0) {
+		tf++; extra = " (" total " results for a plan of " plan ")"
 	} else {
 		rc = substr(how, 4) + 0
 		if (rc == 4 && tf == 0) {
@@ -75,7 +82,7 @@ function scan(line) {
 	# WARN() and lockdep reports start the message with "WARNING:"; boot
 	# notes like "Speculative Return Stack Overflow: WARNING: ..." do not.
 	if (line ~ /(^|\] )WARNING:/ ||
-	    line ~ /BUG:|kernel BUG at|Oops|Kernel panic|unreferenced object|possible recursive locking|possible circular locking|sleeping function called from invalid context|KASAN:|UBSAN:/) {
+	    line ~ /BUG:|kernel BUG at|Oops|Kernel panic|unreferenced object|possible recursive locking|possible circular locking|sleeping function called from invalid context|KASAN:|UBSAN:|blocked for more than [0-9]+ seconds|detected stalls? on|self-detected stall/) {
 		nbad++
 		if (nbad <= 5)
 			problem("kernel: " line)
@@ -84,11 +91,17 @@ function scan(line) {
 BEGIN { taintnames = "PFSRMBUDAWCIOELKXTN" }
 /VQN-RIG: BEGIN/ { begun = 1; next }
 /^VQN-RIG: KVM FAIL/ { problem("kvm modules: " substr($0, 18)); next }
+/^VQN-RIG: KVM absent/ { problem("no kvm in the guest: its tests would skip"); next }
+/^VQN-RIG: TESTS/ {
+	listed = 1
+	for (i = 3; i <= NF; i++) want[$i] = 1
+	next
+}
 /^VQN-RIG: MODLOAD FAIL/ { problem("module load: " substr($0, 23)); next }
 /^VQN-RIG: RMMOD FAIL/ { problem("module unload: rmmod vqnotify failed" substr($0, 20)); next }
 /^VQN-RIG: TEST [^ ]+ BEGIN/ {
 	if (cur != "") finish_test("")
-	cur = $3; tp = tf = ts = nfailed = 0; next
+	cur = $3; tp = tf = ts = nfailed = 0; plan = ""; began[cur] = 1; next
 }
 /^VQN-RIG: TEST [^ ]+ END/ {
 	if (cur != $3) next
@@ -123,6 +136,7 @@ BEGIN { taintnames = "PFSRMBUDAWCIOELKXTN" }
 /^VQN-RIG: / { next }
 insect { scan($0); next }
 /^\[ *[0-9]+\.[0-9]+\]/ { scan($0); next }
+cur != "" && plan == "" && /^1\.\.[0-9]+$/ { plan = substr($0, 4); next }
 cur != "" && /^not ok [0-9]+/ {
 	tf++
 	if (nfailed < 20) failed[++nfailed] = $0
@@ -138,6 +152,14 @@ END {
 		# no verdict on what the host cut off
 	} else if (!begun) problem("the guest never ran /init (see " logfile ")")
 	else if (!ended) problem("no end marker: the guest crashed, hung or hit the hard timeout")
+	if (listed && !cut) {
+		n = 0
+		for (t in want) {
+			n++
+			if (!began[t]) problem(t ": never ran")
+		}
+		if (!n) problem("the guest was given no test to run")
+	}
 	if (nbad > 5) problem((nbad - 5) " more kernel message(s) of that kind")
 	fail += nprob
 	printf "RESULT %d %d %d\n", pass, fail, skip

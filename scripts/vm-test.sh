@@ -95,7 +95,8 @@ logf=$BUILD/logs/$tag.log
 result=$BUILD/results/$tag
 lock_or_wait "$BUILD/$tag.lock" "VM run of $tag"
 mkdir -p "$work" "$BUILD/logs" "$BUILD/results"
-rm -f "$result"
+# No log or output of an earlier run may be judged as this one's.
+rm -f "$result" "$logf" "$BUILD/logs/$tag.out"
 
 # Record a failure that happened before the guest could run, and stop.
 early_fail() {
@@ -170,8 +171,13 @@ if [ $mode = smoke ]; then
 	cp -a "$overlay/." .
 else
 	cp "$ko" vqnotify.ko
-	# The state machine's KUnit suite, built where the kernel has KUnit.
-	[ -f "$work/module/vqnotify_kunit.ko" ] && cp "$work/module/vqnotify_kunit.ko" .
+	# The state machine's KUnit suite, built where the kernel has KUnit:
+	# the debug kernel has, and its run must not lose the suite unseen.
+	if [ -f "$work/module/vqnotify_kunit.ko" ]; then
+		cp "$work/module/vqnotify_kunit.ko" .
+	elif [ "$name" = debug ]; then
+		early_fail "vqnotify_kunit.ko not built for the debug kernel"
+	fi
 fi
 
 # kvm-amd and what it needs, in load order, as plain .ko for busybox insmod.
