@@ -10,9 +10,12 @@
  * does not need them): up to MAX_CONNS connections in one ppoll() loop
  * (serve()), each with REQ_TIMEOUT_MS from its accept() for its request
  * (of at most REQ_MAX bytes) and as long for its answer, GET and HEAD of
- * /metrics only, and every answer closes the connection. What it shows is
- * what netlink shows the caller: run it as root (CAP_NET_ADMIN) to see
- * every guest.
+ * /metrics only, and every answer closes the connection. The answers made
+ * within BODY_MAX_AGE_MS of a snapshot share its body (struct body): the
+ * module is dumped at most once a second per format, and connections that
+ * hold their answers by reading slowly hold a few bodies between them, not
+ * a copy each. What it shows is what netlink shows the caller: run it as
+ * root (CAP_NET_ADMIN) to see every guest.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -27,6 +30,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -498,17 +502,54 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss,
  * one GRACE_MS old at least (else accepting waits until one is): a flood
  * of connections cannot evict a scrape before its request came. Accepts
  * that fail for lack of files or memory pause accepting for PAUSE_MS.
+ * A connection keeps only its answer's head (HEAD_MAX, with an error's
+ * page); a 200's body is shared (struct body), so that the memory the
+ * answers hold is bounded by the bodies alive, not by MAX_CONNS of them.
  */
 #define MAX_CONNS	64
 #define GRACE_MS	100
 #define PAUSE_MS	100
+#define HEAD_MAX	512
+
+/*
+ * A 200's body, shared by every connection answered with it. The body of
+ * each format is made again only once BODY_MAX_AGE_MS old: a scrape may
+ * see figures that old, and a flood of requests makes one dump of the
+ * module a second at most, whatever the number of guests. A body is
+ * given to answers for BODY_MAX_AGE_MS from its snapshot's start, and a
+ * connection holds it at most REQ_TIMEOUT_MS after its answer: about
+ * REQ_TIMEOUT_MS / BODY_MAX_AGE_MS + 1 bodies of a format (6) are alive at
+ * once at most, however many clients read however slowly.
+ */
+#define BODY_MAX_AGE_MS	1000
+
+struct body {
+	unsigned int refs;	/* connections sending it, +1 while current */
+	size_t len;
+	char *buf;
+};
+
+/*
+ * The last snapshot of each format ([om]): when it was started, and its
+ * body (current until the next), or its error's status line (no body),
+ * kept as long: a failure is not retried more often than a success.
+ */
+static struct snap_cache {
+	bool tried;
+	struct timespec at;
+	struct body *body;
+	const char *status;
+} cache[2];
 
 struct conn {
 	int fd;			/* -1: a free place */
 	struct timespec t0;	/* the deadline's start */
 	size_t len;		/* of the request head read so far */
-	char *out;		/* the answer, once made */
-	size_t out_len, out_off;
+	bool answered;		/* the answer is made: being sent */
+	struct body *body;	/* sent after head; NULL: none (error, HEAD) */
+	size_t head_len;
+	size_t out_off;		/* sent of head, then of body */
+	char head[HEAD_MAX];	/* status line, headers, an error's page */
 	char req[REQ_MAX + 1];
 };
 
@@ -533,6 +574,79 @@ static long conn_left(const struct conn *c, const struct timespec *now)
 	return REQ_TIMEOUT_MS - ms_since(&c->t0, now);
 }
 
+static void body_put(struct body *b)
+{
+	if (b && !--b->refs) {
+		free(b->buf);
+		free(b);
+	}
+}
+
+/*
+ * A new body of format @om into *@bp, its one reference the caller's:
+ * NULL, or the status line of the error.
+ */
+static const char *body_make(bool om, struct body **bp)
+{
+	struct body *b = calloc(1, sizeof(*b));
+	bool failed;
+	FILE *f;
+	int ret;
+
+	f = b ? open_memstream(&b->buf, &b->len) : NULL;
+	if (!f) {
+		free(b);
+		return "500 Internal Server Error";
+	}
+	ret = write_metrics(f, om, &failed);
+	/* A stream out of memory has lost a part: not served as whole. */
+	if ((fclose(f) || failed) && !ret)
+		ret = -ENOMEM;
+	if (ret) {
+		free(b->buf);
+		free(b);
+		return "503 Service Unavailable";
+	}
+	b->refs = 1;
+	*bp = b;
+	return NULL;
+}
+
+/*
+ * The current body of format @om, made again when BODY_MAX_AGE_MS old (the
+ * old one freed once its last connection is done); not referenced for the
+ * caller. NULL and the error's status line in *@status when the snapshot
+ * failed.
+ */
+static struct body *body_get(bool om, const char **status)
+{
+	struct snap_cache *sc = &cache[om];
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!sc->tried || ms_since(&sc->at, &now) >= BODY_MAX_AGE_MS) {
+		body_put(sc->body);
+		sc->body = NULL;
+		sc->tried = true;
+		/* Its age from the dump's start: no figure is older. */
+		sc->at = now;
+		sc->status = body_make(om, &sc->body);
+	}
+	*status = sc->status;
+	return sc->body;
+}
+
+/* The current bodies, at the server's end. */
+static void cache_drop(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		body_put(cache[i].body);
+		cache[i] = (struct snap_cache){ 0 };
+	}
+}
+
 /*
  * Unread input makes close() send a reset, which may cut the answer
  * short: only a client that sent more than its request head (pipelining,
@@ -542,33 +656,28 @@ static void conn_close(struct conn *c)
 {
 	shutdown(c->fd, SHUT_WR);
 	close(c->fd);
-	free(c->out);
+	body_put(c->body);
 	c->fd = -1;
-	c->out = NULL;
+	c->body = NULL;
+	c->answered = false;
 }
 
-/* The answer, into @c->out; sent by conn_send(). */
+/*
+ * The answer's head into @c->head, for a body of @len bytes: @text (an
+ * error's page) after it, or @c->body, or none (HEAD); sent by conn_send().
+ */
 static void respond(struct conn *c, const char *status, const char *type,
-		    const char *extra, const char *body, size_t len, bool head)
+		    const char *extra, size_t len, const char *text)
 {
-	FILE *f = open_memstream(&c->out, &c->out_len);
+	int n = snprintf(c->head, sizeof(c->head),
+			 "HTTP/1.1 %s\r\nContent-Type: %s\r\n%s"
+			 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+			 status, type, extra, len, text ? text : "");
 
-	if (!f) {
-		c->out = NULL;
-		c->out_len = 0;
-	} else {
-		fprintf(f, "HTTP/1.1 %s\r\nContent-Type: %s\r\n%s"
-			"Content-Length: %zu\r\nConnection: close\r\n\r\n",
-			status, type, extra, len);
-		if (!head)
-			fwrite(body, 1, len, f);
-		if (fclose(f)) {
-			free(c->out);
-			c->out = NULL;
-			c->out_len = 0;
-		}
-	}
+	/* Never cut short (our own strings): nothing sent rather than a part. */
+	c->head_len = n > 0 && n < (int)sizeof(c->head) ? n : 0;
 	c->out_off = 0;
+	c->answered = true;
 	answers++;
 	/* The whole answer in REQ_TIMEOUT_MS, however long it took to make. */
 	clock_gettime(CLOCK_MONOTONIC, &c->t0);
@@ -581,8 +690,8 @@ static void error_page(struct conn *c, const char *status, const char *extra,
 	char body[128];
 
 	snprintf(body, sizeof(body), "%s\n", status);
-	respond(c, status, "text/plain; charset=utf-8", extra, body,
-		strlen(body), head);
+	respond(c, status, "text/plain; charset=utf-8", extra, strlen(body),
+		head ? NULL : body);
 }
 /*
  * "METHOD /target HTTP/1.x" and the end of the line, or -1. The method is
@@ -630,11 +739,9 @@ static bool wants_openmetrics(const char *req)
 static void answer(struct conn *c)
 {
 	char method[8], target[256];
-	char *body = NULL;
-	bool head, om, failed;
-	size_t len = 0;
-	FILE *f;
-	int ret;
+	const char *status;
+	struct body *b;
+	bool head, om;
 
 	if (parse_request_line(c->req, method, target)) {
 		error_page(c, "400 Bad Request", "", false);
@@ -651,34 +758,50 @@ static void answer(struct conn *c)
 		return;
 	}
 	om = wants_openmetrics(c->req);
-	f = open_memstream(&body, &len);
-	if (!f) {
-		error_page(c, "500 Internal Server Error", "", head);
+	b = body_get(om, &status);
+	if (!b) {
+		error_page(c, status, "", head);
 		return;
 	}
-	ret = write_metrics(f, om, &failed);
-	/* A stream out of memory has lost a part: not served as whole. */
-	if ((fclose(f) || failed) && !ret)
-		ret = -ENOMEM;
-	if (ret)
-		error_page(c, "503 Service Unavailable", "", head);
-	else
-		respond(c, "200 OK", om ? CT_OPENMETRICS : CT_PROMETHEUS, "",
-			body, len, head);
-	free(body);
+	/* HEAD: the body's length only, nothing of it held. */
+	if (!head) {
+		b->refs++;
+		c->body = b;
+	}
+	respond(c, "200 OK", om ? CT_OPENMETRICS : CT_PROMETHEUS, "", b->len,
+		NULL);
 }
 
 /*
- * Send what the socket takes of the answer. 1: all of it is sent, or the
- * connection is done for; 0: more to send.
+ * Send what the socket takes of the answer: the rest of its head, then of
+ * its body, in one call. 1: all of it is sent, or the connection is done
+ * for; 0: more to send.
  */
 static int conn_send(struct conn *c)
 {
-	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_off,
-				 c->out_len - c->out_off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+	size_t blen = c->body ? c->body->len : 0;
 
+	/* No head (see respond()): no body either. */
+	if (!c->head_len)
+		return 1;
+	while (c->out_off < c->head_len + blen) {
+		struct iovec iov[2];
+		struct msghdr m = { .msg_iov = iov };
+		size_t off = c->out_off;
+		ssize_t n;
+
+		if (off < c->head_len) {
+			iov[0].iov_base = c->head + off;
+			iov[0].iov_len = c->head_len - off;
+			m.msg_iovlen = 1;
+			off = c->head_len;
+		}
+		if (blen) {
+			iov[m.msg_iovlen].iov_base = c->body->buf + off -
+						     c->head_len;
+			iov[m.msg_iovlen++].iov_len = c->head_len + blen - off;
+		}
+		n = sendmsg(c->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
@@ -747,8 +870,8 @@ static struct conn *conn_place(struct conn *conns,
 		if (age < GRACE_MS)
 			continue;
 		/* Waiting for its request first, then the oldest. */
-		if (!victim || (!c->out && victim->out) ||
-		    (!c->out == !victim->out &&
+		if (!victim || (!c->answered && victim->answered) ||
+		    (c->answered == victim->answered &&
 		     age > ms_since(&victim->t0, now)))
 			victim = c;
 	}
@@ -854,14 +977,15 @@ static int serve(const char *addr, uint32_t count)
 			if (c->fd < 0)
 				continue;
 			left = conn_left(c, &now);
-			if (left <= 0 || (done && !c->out)) {
+			if (left <= 0 || (done && !c->answered)) {
 				conn_close(c);
 				continue;
 			}
 			if (timeout < 0 || left < timeout)
 				timeout = left;
 			p[n] = (struct pollfd){
-				.fd = c->fd, .events = c->out ? POLLOUT : POLLIN,
+				.fd = c->fd,
+				.events = c->answered ? POLLOUT : POLLIN,
 			};
 			of[n++] = c;
 		}
@@ -882,9 +1006,9 @@ static int serve(const char *addr, uint32_t count)
 			if (!c || !p[i].revents)
 				continue;
 			/* N answers made this round: no new request read. */
-			if (!c->out && answered_all(count))
+			if (!c->answered && answered_all(count))
 				conn_close(c);
-			else if (c->out ? conn_send(c) : conn_recv(c))
+			else if (c->answered ? conn_send(c) : conn_recv(c))
 				conn_close(c);
 		}
 		if (n && !of[0] && p[0].revents) {
@@ -897,6 +1021,7 @@ static int serve(const char *addr, uint32_t count)
 	for (i = 0; i < MAX_CONNS; i++)
 		if (conns[i].fd >= 0)
 			conn_close(&conns[i]);
+	cache_drop();
 	free(conns);
 	close(fd);
 	return ret;
