@@ -2,8 +2,9 @@
 /*
  * vqnotifyctl metrics as Prometheus scrapes it: over HTTP (the text
  * format, OpenMetrics by Accept, HEAD, 404, 405, 400, 431, clients that
- * say nothing, one that reads its answer slowly: none delays a scrape),
- * its real output recorded for the host's parsers
+ * say nothing, one that reads its answer slowly: none delays a scrape;
+ * answers held unread share one body, answers within a second one
+ * snapshot), its real output recorded for the host's parsers
  * (vqnotifyctl_cli.h), host-wide counters that outlive the guests they
  * counted, and the textfile collector's file replaced whole or removed.
  */
@@ -80,6 +81,18 @@ static ssize_t http(const char *req, size_t len, char *buf)
 	buf[got] = '\0';
 	close(fd);
 	return got;
+}
+
+/* The value of the sample @name (with its labels) in metrics @text. */
+static long long metric(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+	const char *l;
+
+	for (l = text; l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (!strncmp(l, name, n) && l[n] == ' ')
+			return atoll(l + n + 1);
+	return -1;
 }
 
 FIXTURE(http) {
@@ -424,19 +437,147 @@ TEST_F(http, slow_reader_times_out)
 		close(g[i]);
 }
 
-/* Host-wide counters */
-
-/* The value of the sample @name (with its labels) in metrics @text. */
-static long long metric(const char *text, const char *name)
+/* Kilobytes of anonymous memory the process @pid has resident, or -1. */
+static long anon_kb(pid_t pid)
 {
-	size_t n = strlen(name);
-	const char *l;
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
 
-	for (l = text; l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
-		if (!strncmp(l, name, n) && l[n] == ' ')
-			return atoll(l + n + 1);
-	return -1;
+	/* Counted from the page tables: exact, unlike VmRSS's counters. */
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Anonymous: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
 }
+
+/* The Content-Length of the answer in @buf, or -1. */
+static long content_length(const char *buf)
+{
+	const char *p = strstr(buf, "\r\nContent-Length: ");
+
+	return p ? atol(p + 18) : -1;
+}
+
+/*
+ * 64 answers read by nobody hold one body between them, not one each:
+ * every connection made a snapshot and held a copy of it, so that a local
+ * user reading slowly held 64 copies of a body of megabytes (thousands of
+ * guests). 256 guests make a body of about 300 KiB; a receive buffer of
+ * 4 KiB and lo's MTU of 1500 keep almost all of each answer in the server
+ * (slow_reader_times_out). 64 answers of 404 first touch the memory of
+ * every connection's place, so that what grows is the answers' only.
+ */
+#define HELD_GUESTS	256
+
+TEST_F(http, held_answers_share_one_body)
+{
+	static const char req[] = GET("/metrics", ""), nf[] = GET("/metricz", "");
+	static const char head[] = "HEAD /metrics HTTP/1.0\r\n\r\n";
+	int g[HELD_GUESTS], fd[PLACES], i, mtu, base, held;
+	long body, before, after;
+
+	for (i = 0; i < HELD_GUESTS; i++) {
+		g[i] = tk_open(0);
+		ASSERT_LE(0, g[i]) TH_LOG("guest %d: %s", i, strerror(-g[i]));
+	}
+	ASSERT_LT(0, http(head, sizeof(head) - 1, self->buf));
+	body = content_length(self->buf);
+	ASSERT_LT(128 * 1024, body) TH_LOG("a body of %ld bytes", body);
+	for (i = 0; i < PLACES; i++) {
+		fd[i] = http_connect();
+		ASSERT_LE(0, fd[i]);
+		ASSERT_EQ((ssize_t)sizeof(nf) - 1,
+			  send(fd[i], nf, sizeof(nf) - 1, MSG_NOSIGNAL));
+	}
+	for (i = 0; i < PLACES; i++) {
+		while (recv(fd[i], self->buf, OUT_MAX, 0) > 0)
+			;
+		close(fd[i]);
+	}
+	base = idle_fds_of(self->server);
+	ASSERT_LT(0, base);
+	before = anon_kb(self->server);
+	ASSERT_LT(0, before);
+	mtu = lo_mtu(1500);
+	ASSERT_LT(0, mtu);
+	for (i = 0; i < PLACES; i++) {
+		fd[i] = http_connect_rcvbuf(4096);
+		ASSERT_LE(0, fd[i]);
+		ASSERT_EQ((ssize_t)sizeof(req) - 1,
+			  send(fd[i], req, sizeof(req) - 1, MSG_NOSIGNAL));
+	}
+	/* Every one answered, none given up on yet (5 s after its answer). */
+	for (i = 0; i < PLACES; i++)
+		ASSERT_EQ(1, poll(&(struct pollfd){ .fd = fd[i],
+						    .events = POLLIN }, 1, 4000))
+			TH_LOG("connection %d not answered", i);
+	after = anon_kb(self->server);
+	held = fds_of(self->server) - base;
+	EXPECT_EQ(PLACES, held) TH_LOG("not all answers held");
+	TH_LOG("body %ld KiB, server's anonymous memory %ld -> %ld KiB with %d answers held",
+	       body / 1024, before, after, PLACES);
+	EXPECT_LT(after - before, 4 * body / 1024);
+	for (i = 0; i < PLACES; i++)
+		close(fd[i]);
+	EXPECT_EQ(1500, lo_mtu(mtu));
+	for (i = 0; i < HELD_GUESTS; i++)
+		close(g[i]);
+}
+
+/*
+ * Answers within 1 s share one snapshot (a flood of requests makes one
+ * dump a second), HEAD's Content-Length included; one made later sees what
+ * changed since. The server's clock starts the snapshot after the first
+ * request is sent and the second answer is made before it is read: both
+ * in less than a second, they are one snapshot.
+ */
+TEST_F(http, snapshot_shared_for_a_second)
+{
+	static const char req[] = GET("/metrics", "");
+	static const char head[] = "HEAD /metrics HTTP/1.0\r\n\r\n";
+	long long guests;
+	struct timespec t0;
+	char *first, *body, *hbuf = malloc(OUT_MAX);
+	long len;
+	double s;
+	int g;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_LT(0, http(req, sizeof(req) - 1, self->buf));
+	first = strdup(self->buf);
+	ASSERT_NE(NULL, first);
+	body = strstr(first, "\r\n\r\n");
+	ASSERT_NE(NULL, body);
+	guests = metric(body + 4, "vqnotify_guests");
+	ASSERT_LE(0, guests) TH_LOG("%s", first);
+	g = tk_open(0);
+	ASSERT_LE(0, g);
+	ASSERT_LT(0, http(req, sizeof(req) - 1, self->buf));
+	ASSERT_LT(0, http(head, sizeof(head) - 1, hbuf));
+	len = content_length(hbuf);
+	s = since(&t0);
+	if (s < 0.99) {
+		EXPECT_STREQ(first, self->buf);
+		EXPECT_EQ((long)strlen(body + 4), len);
+	} else {
+		TH_LOG("answered in %.2f s: not one snapshot to compare", s);
+	}
+	usleep(1500 * 1000);
+	ASSERT_LT(0, http(req, sizeof(req) - 1, self->buf));
+	EXPECT_EQ(guests + 1, metric(self->buf, "vqnotify_guests"))
+		TH_LOG("%.300s", self->buf);
+	close(g);
+	free(first);
+	free(hbuf);
+}
+
+/* Host-wide counters */
 
 #define M_OPENED	"vqnotify_guests_opened_total"
 #define M_CLOSED	"vqnotify_guests_closed_total"
