@@ -71,9 +71,11 @@
  * - A call that fails changes nothing. Everything a call can fail on is
  *   checked before the state changes: the device, bitmaps, the caller's
  *   results buffer (a byte of each of its pages written first, to prove it
- *   writable) and kernel memory. Only a results copy that faults *after*
- *   the change (the caller unmapped its own buffer meanwhile) returns
- *   EFAULT with the change made. A call that succeeds writes all
+ *   writable) and kernel memory. Only a copy out that faults *after* the
+ *   change (the caller unmapped its own results buffer or structure
+ *   meanwhile: both were proven writable first) returns EFAULT with the
+ *   change made, and the structure's out fields lost (DEV_ADD's
+ *   out_dev_id: the device is there, its id lost with them). A call that succeeds writes all
  *   num_queues entries of the results buffer: its results, then zeros;
  *   after a call that fails, zero bytes may have been written into it.
  *
@@ -654,8 +656,10 @@ struct vqnotify_dev_get {
  *
  * The blob is versioned and self-describing (magic, version, length,
  * checksum): device status, queue count, initialised queues and the queues
- * vhost held. LOAD targets a quiescent device of the same transport and
- * queue count: status 0, no queue holding a slot or waiting for one, as
+ * vhost held. A blob of any version is at most 4096 bytes: LOAD refuses a
+ * longer @len with EINVAL before it reads the blob. LOAD targets a
+ * quiescent device of the same transport and queue count: status 0, no
+ * queue holding a slot or waiting for one, as
  * right after DEV_ADD or any reset (API 1 wanted a device that never saw a
  * call, which QEMU's reset at machine init defeats). It validates the
  * whole blob first (EINVAL on corrupt, truncated or foreign data;
