@@ -189,6 +189,7 @@ static void vqn_kdev_id_release(struct vqn_kguest *g, u32 id)
 int vqn_ioctl_dev_add(struct vqn_kguest *g, void *arg)
 {
 	struct vqnotify_dev_add *da = arg;
+	const char *name;
 	struct vqn_dev *d;
 	u32 id, slot;
 	int ret;
@@ -206,36 +207,42 @@ int vqn_ioctl_dev_add(struct vqn_kguest *g, void *arg)
 	if (!da->num_queues || da->num_queues > VQNOTIFY_MAX_QUEUES)
 		return -EINVAL;
 
-	/* Charged before anything is allocated: EDQUOT costs the host nothing. */
+	/*
+	 * What the caller got wrong, and a full guest, are refused before
+	 * anything is charged: a refused call charges its user nothing, not
+	 * even for a moment in which another of its guests could be refused
+	 * EDQUOT for it. The name is copied first for that (a few bytes).
+	 */
+	if (da->flags & VQNOTIFY_DEV_ADD_NAME)
+		ret = vqn_name_dup(da->name, sizeof(da->name), &name);
+	else
+		ret = vqn_name_dup(da->label, sizeof(da->label), &name);
+	if (ret)
+		return ret;
+	ret = -EMFILE;
+	if (READ_ONCE(g->nr_devices) >= vqn_max_devices)
+		goto err_name;
+
+	/* Charged before the device is allocated: EDQUOT costs nothing. */
+	ret = -EDQUOT;
 	if (!vqn_user_charge(g->user, VQN_LIMIT_DEVICES, 1, !g->quota_exempt))
-		return -EDQUOT;
+		goto err_name;
 	if (!vqn_user_charge(g->user, VQN_LIMIT_QUEUES, da->num_queues,
 			     !g->quota_exempt)) {
 		vqn_user_uncharge(g->user, VQN_LIMIT_DEVICES, 1);
-		return -EDQUOT;
+		goto err_name;
 	}
 	d = vqn_kdev_alloc(da->num_queues);
 	if (!d) {
 		vqn_user_uncharge(g->user, VQN_LIMIT_QUEUES, da->num_queues);
 		vqn_user_uncharge(g->user, VQN_LIMIT_DEVICES, 1);
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto err_name;
 	}
 	d->transport = da->transport;
 	d->num_queues = da->num_queues;
-	if (da->flags & VQNOTIFY_DEV_ADD_NAME)
-		ret = vqn_name_dup(da->name, sizeof(da->name), &d->name);
-	else
-		ret = vqn_name_dup(da->label, sizeof(da->label), &d->name);
-	if (ret) {
-		vqn_kdev_free(g, d);
-		return ret;
-	}
+	d->name = name;
 
-	/* A full guest is refused before anything is allocated for it. */
-	if (READ_ONCE(g->nr_devices) >= vqn_max_devices) {
-		ret = -EMFILE;
-		goto err_free;
-	}
 	/*
 	 * The id is reserved without the guest's lock ("DOC: Locking"): a
 	 * reserved entry reads as no device, and the store that fills it
@@ -267,6 +274,9 @@ err_unlock:
 	vqn_kdev_id_release(g, id);
 err_free:
 	vqn_kdev_free(g, d);
+	return ret;
+err_name:
+	vqn_name_free(name);
 	return ret;
 }
 

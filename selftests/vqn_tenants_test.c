@@ -12,7 +12,8 @@
  *      round-robin by user, not to the user with the most waiting guests;
  *      a user served up to its quota holds up no other user; a long
  *      promotion holds up no other guest's close
- *  f4  one user cannot pin unbounded memory: EDQUOT at its queue quota
+ *  f4  one user cannot pin unbounded memory: EDQUOT at its queue quota;
+ *      a refused DEV_ADD charges it nothing
  *  f5  the admin's budget follows the VM (name) and the user (uid) across
  *      reopen, and a new name does not shed it; the most policies slow no
  *      rename
@@ -747,6 +748,66 @@ TEST_F(tn, f4_one_user_cannot_pin_unbounded_memory)
 
 	/* Everything uncharged when the guests closed. */
 	EXPECT_EQ(-ENOENT, _test_nl_user_get(&self->nl, TN_HOSTILE, &u));
+}
+
+/*
+ * A user at its device quota adds on: a bad name is EINVAL and a full
+ * guest EMFILE, as anyone's, not EDQUOT; and neither counts as a quota
+ * refusal. Before, DEV_ADD charged the user first (and another of its
+ * guests could be refused EDQUOT for the moment a bad call held a charge).
+ */
+struct tn_refused {
+	uint32_t max_devices;	/* the guest's: GET_INFO */
+	uint32_t added;
+	int bad_name, full;
+};
+
+static int tn_refused_adds(void *arg, int step)
+{
+	struct tn_refused *r = arg;
+	int fd = tk_open(0);
+
+	if (fd < 0) {
+		r->bad_name = r->full = fd;
+		return 0;
+	}
+	for (r->added = 0; r->added < r->max_devices; r->added++)
+		if (_test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 1, "d",
+					NULL))
+			break;
+	r->bad_name = _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 1,
+					  "bad\x01", NULL);
+	r->full = _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 1, "d",
+				      NULL);
+	return 0;
+}
+
+TEST_F(tn, f4_refused_device_add_charges_nothing)
+{
+	struct tn_refused *r = tn_shared(sizeof(*r));
+	struct vqnotify_info info;
+	struct tn_agent vmm;
+	struct tk_nl_user u;
+	int fd = tk_open(0);
+
+	ASSERT_NE(NULL, r);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, _test_ioctl_get_info(fd, &info));
+	close(fd);
+	r->max_devices = info.max_devices;
+	/* The user's quota is exactly one full guest's devices. */
+	test_cmd_nl_policy_set_one(NULL, TN_VMM, VQNOTIFY_A_POLICY_MAX_DEVICES,
+				   info.max_devices);
+	ASSERT_EQ(0, tn_agent_start(&vmm, TN_VMM, tn_refused_adds, r));
+	ASSERT_EQ(0, tn_step(&vmm, 1));
+	EXPECT_EQ(info.max_devices, r->added);
+	EXPECT_EQ(-EINVAL, r->bad_name);
+	EXPECT_EQ(-EMFILE, r->full);
+	ASSERT_EQ(0, _test_nl_user_get(&self->nl, TN_VMM, &u));
+	EXPECT_EQ(info.max_devices, u.nr_devices);
+	EXPECT_EQ(info.max_devices, u.nr_queues);
+	EXPECT_EQ(0, u.nr_quota);
+	tn_agent_stop(&vmm);
 }
 
 /* f5: budgets that follow the VM */
