@@ -223,6 +223,7 @@ struct waiter {
 	bool use_read;
 	int ret;
 	struct vqnotify_event ev;
+	int done;
 };
 
 static void *waiter_fn(void *arg)
@@ -234,6 +235,7 @@ static void *waiter_fn(void *arg)
 		w->ret = read(w->fd, &w->ev, sizeof(w->ev));
 	else
 		w->ret = poll(&pfd, 1, 10000) == 1 ? pfd.revents : -1;
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -249,6 +251,8 @@ static void blocked_waiter(struct __test_metadata *_metadata,
 	gen_setup(_metadata, self->fd, &self->info, &g);
 	ASSERT_EQ(0, pthread_create(&t, NULL, waiter_fn, &w));
 	usleep(200000);
+	/* Still blocked: nothing was there to return at once. */
+	EXPECT_EQ(0, __atomic_load_n(&w.done, __ATOMIC_ACQUIRE));
 	t0 = tk_now();
 	gen_toggle(_metadata, self->fd, &g);
 	ASSERT_EQ(0, pthread_join(t, NULL));

@@ -226,7 +226,13 @@ TEST_F_TIMEOUT(tl, hostile_and_wellbehaved, 240)
 	EXPECT_EQ(0, tl->failures) {
 		TH_LOG("first failure: %s", tl->first_failure);
 	}
-	EXPECT_LE(10, tl->rounds);
+	/*
+	 * The VMM went on at its pace beside the hostile user: 2,111-63,341
+	 * rounds in 10-20 s in the rig (the debug kernel slowest, 105 a
+	 * second), the slowest 0.028-0.090 s. A starved VMM fails here.
+	 */
+	EXPECT_LE(20 * secs, tl->rounds);
+	EXPECT_GT(1.0, tl->worst_round);
 	/* The hostile user was held to its quotas. */
 	EXPECT_EQ(EDQUOT, tl->guest_err);
 	EXPECT_EQ(hu.max_guests, tl->guests);
