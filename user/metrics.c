@@ -513,13 +513,15 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss,
 
 /*
  * A 200's body, shared by every connection answered with it. The body of
- * each format is made again only once BODY_MAX_AGE_MS old: a scrape may
- * see figures that old, and a flood of requests makes one dump of the
- * module a second at most, whatever the number of guests. A body is
- * given to answers for BODY_MAX_AGE_MS from its snapshot's start, and a
- * connection holds it at most REQ_TIMEOUT_MS after its answer: about
- * REQ_TIMEOUT_MS / BODY_MAX_AGE_MS + 1 bodies of a format (6) are alive at
- * once at most, however many clients read however slowly.
+ * each format is made again only BODY_MAX_AGE_MS after the last was made:
+ * a scrape may see figures that much older than the dump took, and a
+ * flood of requests makes one dump of the module a second at most,
+ * however long a dump takes (counted from its start, a dump of a second
+ * or more would be made again for every request). A body is given to
+ * answers for BODY_MAX_AGE_MS, and a connection holds it at most
+ * REQ_TIMEOUT_MS after its answer: about REQ_TIMEOUT_MS / BODY_MAX_AGE_MS
+ * + 1 bodies of a format (6) are alive at once at most, however many
+ * clients read however slowly.
  */
 #define BODY_MAX_AGE_MS	1000
 
@@ -530,7 +532,7 @@ struct body {
 };
 
 /*
- * The last snapshot of each format ([om]): when it was started, and its
+ * The last snapshot of each format ([om]): when it was made, and its
  * body (current until the next), or its error's status line (no body),
  * kept as long: a failure is not retried more often than a success.
  */
@@ -628,9 +630,9 @@ static struct body *body_get(bool om, const char **status)
 		body_put(sc->body);
 		sc->body = NULL;
 		sc->tried = true;
-		/* Its age from the dump's start: no figure is older. */
-		sc->at = now;
 		sc->status = body_make(om, &sc->body);
+		/* From the dump's end: the next waits a second, not less. */
+		clock_gettime(CLOCK_MONOTONIC, &sc->at);
 	}
 	*status = sc->status;
 	return sc->body;
@@ -797,8 +799,8 @@ static int conn_send(struct conn *c)
 			off = c->head_len;
 		}
 		if (blen) {
-			iov[m.msg_iovlen].iov_base = c->body->buf + off -
-						     c->head_len;
+			iov[m.msg_iovlen].iov_base = c->body->buf +
+						     (off - c->head_len);
 			iov[m.msg_iovlen++].iov_len = c->head_len + blen - off;
 		}
 		n = sendmsg(c->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
