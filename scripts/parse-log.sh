@@ -10,6 +10,8 @@
 #     or printed no TAP result at all (exit 4, KSFT_SKIP, without a failed
 #     result is a skip: one skip if it printed no result);
 #   - a binary that exited 0 with fewer results than its TAP plan ("1..N");
+#   - a skip that scripts/allowed-skips does not allow for this log (by the
+#     log's NAME and the skip's reason), and a binary skipped whole;
 #   - a binary of the guest's list ("VQN-RIG: TESTS") that never began, and
 #     a list with nothing in it (nothing would be judged);
 #   - kvm modules present but not loading, no kvm at all (every rig kernel
@@ -37,7 +39,11 @@ cut=0
 log=$1
 name=${2:-$(basename "$log" .log)}
 
-tr -d '\r' <"$log" | awk -v name="$name" -v logfile="$log" -v cut="$cut" '
+allowed=$(dirname "$0")/allowed-skips
+[ -r "$allowed" ] || { echo "$0: $allowed missing" >&2; exit 2; }
+
+tr -d '\r' <"$log" | awk -v name="$name" -v logfile="$log" -v cut="$cut" \
+	-v allowfile="$allowed" '
 function problem(msg) {
 	nprob++
 	printf "%s: FAIL: %s\n", name, msg
@@ -57,7 +63,10 @@ function finish_test(how,    total, extra, rc) {
 		rc = substr(how, 4) + 0
 		if (rc == 4 && tf == 0) {
 			# KSFT_SKIP: the program could not run (ksft_exit_skip)
-			if (total == 0) ts++
+			if (total == 0) {
+				ts++
+				problem(cur ": skipped whole (exit 4)")
+			}
 			extra = " (exit 4: skipped)"
 		} else if (rc != 0 && tf == 0) {
 			tf++; extra = " (exit status " rc " without a failed TAP result)"
@@ -88,7 +97,24 @@ function scan(line) {
 			problem("kernel: " line)
 	}
 }
-BEGIN { taintnames = "PFSRMBUDAWCIOELKXTN" }
+# Is the skip on TAP line @line one scripts/allowed-skips allows for name?
+function skip_allowed(line,    why, i) {
+	why = line
+	sub(/^.*# [Ss][Kk][Ii][Pp] */, "", why)
+	for (i = 1; i <= nallow; i++)
+		if (name ~ allow_re[i] && index(why, allow_why[i]) == 1)
+			return 1
+	return 0
+}
+BEGIN {
+	taintnames = "PFSRMBUDAWCIOELKXTN"
+	while ((getline l < allowfile) > 0) {
+		if (l ~ /^#/ || l !~ /\t/) continue
+		nallow++
+		allow_re[nallow] = substr(l, 1, index(l, "\t") - 1)
+		allow_why[nallow] = substr(l, index(l, "\t") + 1)
+	}
+}
 /VQN-RIG: BEGIN/ { begun = 1; next }
 /^VQN-RIG: KVM FAIL/ { problem("kvm modules: " substr($0, 18)); next }
 /^VQN-RIG: KVM absent/ { problem("no kvm in the guest: its tests would skip"); next }
@@ -143,7 +169,12 @@ cur != "" && /^not ok [0-9]+/ {
 	next
 }
 cur != "" && /^ok [0-9]+/ {
-	if ($0 ~ /# [Ss][Kk][Ii][Pp]/) ts++; else tp++
+	if ($0 ~ /# [Ss][Kk][Ii][Pp]/) {
+		ts++
+		if (!skip_allowed($0)) problem(cur ": skip not allowed here (scripts/allowed-skips): " $0)
+	} else {
+		tp++
+	}
 	next
 }
 END {
