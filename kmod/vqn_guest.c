@@ -59,8 +59,11 @@ void vqn_kguest_fill_info(struct vqn_kguest *g, struct vqnotify_guest_info *gi)
 	strscpy_pad(gi->name, g->name, sizeof(gi->name));
 }
 
-/* Names are printable ASCII: whoever prints them cannot be deceived. */
-int vqn_name_dup(const char *src, size_t size, const char **out)
+/*
+ * Names are printable ASCII: whoever prints them cannot be deceived. The
+ * name's length, or -EINVAL: not terminated, or not printable.
+ */
+int vqn_name_check(const char *src, size_t size)
 {
 	size_t len = strnlen(src, size), i;
 
@@ -69,6 +72,15 @@ int vqn_name_dup(const char *src, size_t size, const char **out)
 	for (i = 0; i < len; i++)
 		if ((unsigned char)src[i] < 0x20 || (unsigned char)src[i] > 0x7e)
 			return -EINVAL;
+	return len;
+}
+
+int vqn_name_dup(const char *src, size_t size, const char **out)
+{
+	int len = vqn_name_check(src, size);
+
+	if (len < 0)
+		return len;
 	if (!len) {
 		*out = vqn_empty_name;
 		return 0;

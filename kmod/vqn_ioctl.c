@@ -189,9 +189,10 @@ static void vqn_kdev_id_release(struct vqn_kguest *g, u32 id)
 int vqn_ioctl_dev_add(struct vqn_kguest *g, void *arg)
 {
 	struct vqnotify_dev_add *da = arg;
-	const char *name;
 	struct vqn_dev *d;
+	const char *src;
 	u32 id, slot;
+	size_t size;
 	int ret;
 
 	if (da->flags & ~VQNOTIFY_DEV_ADD_NAME)
@@ -209,39 +210,39 @@ int vqn_ioctl_dev_add(struct vqn_kguest *g, void *arg)
 
 	/*
 	 * What the caller got wrong, and a full guest, are refused before
-	 * anything is charged: a refused call charges its user nothing, not
-	 * even for a moment in which another of its guests could be refused
-	 * EDQUOT for it. The name is copied first for that (a few bytes).
+	 * anything is charged or allocated: such a call charges its user
+	 * nothing, which another of its guests could be refused EDQUOT for
+	 * meanwhile. (The count under the lock, vqn_kdev_slot(), has the last
+	 * word: this one spares a full guest's charges.)
 	 */
-	if (da->flags & VQNOTIFY_DEV_ADD_NAME)
-		ret = vqn_name_dup(da->name, sizeof(da->name), &name);
-	else
-		ret = vqn_name_dup(da->label, sizeof(da->label), &name);
-	if (ret)
+	src = da->flags & VQNOTIFY_DEV_ADD_NAME ? da->name : da->label;
+	size = da->flags & VQNOTIFY_DEV_ADD_NAME ? sizeof(da->name) :
+						   sizeof(da->label);
+	ret = vqn_name_check(src, size);
+	if (ret < 0)
 		return ret;
-	ret = -EMFILE;
 	if (READ_ONCE(g->nr_devices) >= vqn_max_devices)
-		goto err_name;
+		return -EMFILE;
 
-	/* Charged before the device is allocated: EDQUOT costs nothing. */
-	ret = -EDQUOT;
+	/* Charged before anything is allocated: EDQUOT costs the host nothing. */
 	if (!vqn_user_charge(g->user, VQN_LIMIT_DEVICES, 1, !g->quota_exempt))
-		goto err_name;
+		return -EDQUOT;
 	if (!vqn_user_charge(g->user, VQN_LIMIT_QUEUES, da->num_queues,
 			     !g->quota_exempt)) {
 		vqn_user_uncharge(g->user, VQN_LIMIT_DEVICES, 1);
-		goto err_name;
+		return -EDQUOT;
 	}
 	d = vqn_kdev_alloc(da->num_queues);
 	if (!d) {
 		vqn_user_uncharge(g->user, VQN_LIMIT_QUEUES, da->num_queues);
 		vqn_user_uncharge(g->user, VQN_LIMIT_DEVICES, 1);
-		ret = -ENOMEM;
-		goto err_name;
+		return -ENOMEM;
 	}
 	d->transport = da->transport;
 	d->num_queues = da->num_queues;
-	d->name = name;
+	ret = vqn_name_dup(src, size, &d->name);
+	if (ret)
+		goto err_free;
 
 	/*
 	 * The id is reserved without the guest's lock ("DOC: Locking"): a
@@ -274,9 +275,6 @@ err_unlock:
 	vqn_kdev_id_release(g, id);
 err_free:
 	vqn_kdev_free(g, d);
-	return ret;
-err_name:
-	vqn_name_free(name);
 	return ret;
 }
 
