@@ -161,10 +161,10 @@ if [ -n "$loaded" ]; then
 		# after it proves it released everything.
 		for t in $VQN_TESTS; do
 			if [ -z "$loaded" ]; then
-				if ! load; then
+				load || {
 					mark "MODLOAD FAIL insmod before $t exited $?"
 					break
-				fi
+				}
 				loaded=1
 			fi
 			run_test "$t"

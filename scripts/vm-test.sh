@@ -48,6 +48,8 @@
 #                 e.g. VQN_FUZZ_SECONDS=60, VQN_TIMEOUT_<test>=600
 # Exit status: 0 when the kernel passed.
 set -eu
+# depmod and modinfo (the guest's kvm modules) live in sbin.
+PATH=$PATH:/usr/sbin:/sbin
 VQN_SCRIPTS=$(cd "$(dirname "$0")" && pwd)
 . "$VQN_SCRIPTS/lib.sh"
 TOP=$(cd "$VQN_SCRIPTS/.." && pwd)
@@ -96,7 +98,7 @@ result=$BUILD/results/$tag
 lock_or_wait "$BUILD/$tag.lock" "VM run of $tag"
 mkdir -p "$work" "$BUILD/logs" "$BUILD/results"
 # No log or output of an earlier run may be judged as this one's.
-rm -f "$result" "$logf" "$BUILD/logs/$tag.out"
+rm -f "$result" "$logf" "$logf.silent" "$BUILD/logs/$tag.out"
 
 # Record a failure that happened before the guest could run, and stop.
 early_fail() {
