@@ -75,9 +75,10 @@
  *   change (the caller unmapped its own results buffer or structure
  *   meanwhile: both were proven writable first) returns EFAULT with the
  *   change made, and the structure's out fields lost (DEV_ADD's
- *   out_dev_id: the device is there, its id lost with them). A call that succeeds writes all
- *   num_queues entries of the results buffer: its results, then zeros;
- *   after a call that fails, zero bytes may have been written into it.
+ *   out_dev_id: the device is there, its id lost with them). A call that
+ *   succeeds writes all num_queues entries of the results buffer: its
+ *   results, then zeros; after a call that fails, zero bytes may have been
+ *   written into it.
  *
  * The errors particular to a call are under "Errors:" in the description
  * of its structure. open() of /dev/vqnotify fails with EDQUOT when the
