@@ -334,19 +334,10 @@ static int cg_enter(const char *dir)
 /* memory.stat's "kernel" bytes of the cgroup at @dir, or -1. */
 static long cg_kernel(const char *dir)
 {
-	char path[128], line[128];
-	long v = -1;
-	FILE *f;
+	char path[128];
 
 	snprintf(path, sizeof(path), "%s/memory.stat", dir);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "kernel %ld", &v) == 1)
-			break;
-	fclose(f);
-	return v;
+	return tk_file_long(path, "kernel %ld");
 }
 
 /*

@@ -153,6 +153,26 @@ static inline int tk_read_file(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * The number on the first line of the file at @path that matches @fmt (a
+ * sscanf() format with one %ld, e.g. "kernel %ld" for memory.stat), or -1
+ * when the file cannot be read or no line matches.
+ */
+static inline long tk_file_long(const char *path, const char *fmt)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, fmt, &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
 /* A new guest: its fd, or -errno. @flags: extra open() flags. */
 static inline int tk_open(int flags)
 {

@@ -440,20 +440,11 @@ TEST_F(http, slow_reader_times_out)
 /* Kilobytes of anonymous memory the process @pid has resident, or -1. */
 static long anon_kb(pid_t pid)
 {
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
+	char path[64];
 
 	/* Counted from the page tables: exact, unlike VmRSS's counters. */
 	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Anonymous: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
+	return tk_file_long(path, "Anonymous: %ld kB");
 }
 
 /* The Content-Length of the answer in @buf, or -1. */
