@@ -440,8 +440,9 @@ TEST_F(tn, f3_quota_exempt_guest_waits_behind_no_quota)
  * request), so that its wait does not depend on when the emulator runs
  * another CPU. It still waits for the scheduler to run it (a tick or two:
  * ms), so the line is long enough for that to be a small part of it: the
- * close may take a quarter of the promotion at most. In the rig's VM it took 88 ms of 98 ms before the
- * fix (6.1), 0.3-7.7 ms of 94-128 ms after it (6.1, 6.12, 6.12-rt).
+ * close may take a quarter of the promotion at most. In the rig's VM it
+ * took 88 ms of 98 ms before the fix (6.1), 0.3-7.7 ms of 94-128 ms after
+ * it (6.1, 6.12, 6.12-rt).
  */
 #define TN_LONG_GUESTS	64
 
