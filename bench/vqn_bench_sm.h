@@ -57,7 +57,8 @@ void vqn_env_report(struct vqn_guest_sm *sm, struct vqn_dev *d, u32 queue,
 {
 }
 
-u32 vqn_env_host_take_n(struct vqn_guest_sm *sm, u32 n, u8 *reason)
+u32 vqn_env_host_take_n(struct vqn_guest_sm *sm, u32 n, u32 least,
+			u8 *reason)
 {
 	struct bsm_guest *g = bsm_of(sm);
 	u32 got = g->host_cap - g->host_used;
@@ -66,6 +67,8 @@ u32 vqn_env_host_take_n(struct vqn_guest_sm *sm, u32 n, u8 *reason)
 		got = n;
 	else
 		*reason = VQNOTIFY_REASON_HOST_CAP;
+	if (got < least)
+		got = 0;
 	g->host_used += got;
 	return got;
 }

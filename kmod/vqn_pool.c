@@ -72,12 +72,13 @@ static struct vqn_kguest *vqn_kguest_of_line(struct vqn_line_guest *lg)
 }
 
 /*
- * Up to @n units of @v below @max (any number unless @enforce), in one
- * atomic: returns how many were taken. One atomic on each counter whatever
- * @n (a DRIVER_OK of 1024 queues took 1024 cmpxchg loops on the host-wide
- * counter).
+ * Up to @n units of @v below @max (any number unless @enforce), but none
+ * unless at least @least, in one atomic: returns how many were taken. One
+ * atomic on each counter whatever @n (a DRIVER_OK of 1024 queues took 1024
+ * cmpxchg loops on the host-wide counter).
  */
-static u32 vqn_take_upto(atomic_t *v, u32 n, u32 max, bool enforce)
+static u32 vqn_take_upto(atomic_t *v, u32 n, u32 least, u32 max,
+			 bool enforce)
 {
 	int used = atomic_read(v);
 	u32 got;
@@ -86,20 +87,20 @@ static u32 vqn_take_upto(atomic_t *v, u32 n, u32 max, bool enforce)
 		got = n;
 		if (enforce && (u64)used + n > max)
 			got = (u32)used < max ? max - used : 0;
-		if (!got)
+		if (!got || got < least)
 			return 0;
 	} while (!atomic_try_cmpxchg(v, &used, used + got));
 	return got;
 }
 
 /* The counters of slots the pool's policy charges (vqn_pool_line.h). */
-u32 vqn_line_env_charge(struct vqn_line_guest *lg, u32 n)
+u32 vqn_line_env_charge(struct vqn_line_guest *lg, u32 n, u32 least)
 {
 	struct vqn_kguest *g = vqn_kguest_of_line(lg);
 	struct vqn_user *u = g->user;
 	u32 charged;
 
-	charged = vqn_take_upto(&u->used[VQN_LIMIT_SLOTS], n,
+	charged = vqn_take_upto(&u->used[VQN_LIMIT_SLOTS], n, least,
 				vqn_user_max(u, VQN_LIMIT_SLOTS),
 				!g->quota_exempt);
 	/* As vqn_user_charge(): a refusal by the quota is counted. */
@@ -113,10 +114,10 @@ void vqn_line_env_uncharge(struct vqn_line_guest *lg, u32 n)
 	vqn_user_uncharge(vqn_kguest_of_line(lg)->user, VQN_LIMIT_SLOTS, n);
 }
 
-u32 vqn_line_env_take(struct vqn_line_guest *lg, u32 n)
+u32 vqn_line_env_take(struct vqn_line_guest *lg, u32 n, u32 least)
 {
-	return vqn_take_upto(&vqn_host_used, n, READ_ONCE(vqn_cfg.host_cap),
-			     true);
+	return vqn_take_upto(&vqn_host_used, n, least,
+			     READ_ONCE(vqn_cfg.host_cap), true);
 }
 
 bool vqn_line_env_room(struct vqn_line_guest *lg)
@@ -128,13 +129,14 @@ bool vqn_line_env_room(struct vqn_line_guest *lg)
 	       vqn_user_max(g->user, VQN_LIMIT_SLOTS);
 }
 
-u32 vqn_env_host_take_n(struct vqn_guest_sm *sm, u32 n, u8 *reason)
+u32 vqn_env_host_take_n(struct vqn_guest_sm *sm, u32 n, u32 least,
+			u8 *reason)
 {
 	struct vqn_kguest *g = vqn_kguest_of(sm);
 
 	lockdep_assert_held(&g->lock);
 	return vqn_line_take_n(&vqn_host_line, &g->user->line, &g->line, n,
-			       reason);
+			       least, reason);
 }
 
 /* The barrier pairs with vqn_env_host_wait()'s ("DOC: Locking"). */

@@ -53,9 +53,14 @@ static u8 vqn_line_may_take(const struct vqn_line *line,
  * work a guest takes at most its turn's quota. What one slot at a time
  * would give: the quota and the cap refuse alike every slot after the
  * first they refuse. *@reason says why the next slot was refused.
+ *
+ * Fewer than @least slots are none: the host's counter never holds, even
+ * for a moment, the slots of a call that fails for want of them, which
+ * another user's guest could have been refused meanwhile. The user's may:
+ * its quota is charged first, and given back if the host refuses.
  */
 u32 vqn_line_take_n(struct vqn_line *line, struct vqn_line_user *lu,
-		    struct vqn_line_guest *lg, u32 n, u8 *reason)
+		    struct vqn_line_guest *lg, u32 n, u32 least, u8 *reason)
 {
 	u32 want = n, got = 0, charged;
 
@@ -66,11 +71,11 @@ u32 vqn_line_take_n(struct vqn_line *line, struct vqn_line_user *lu,
 		n = min(n, lg->quota);
 		*reason = lg->wait_reason;
 	}
-	charged = vqn_line_env_charge(lg, n);
+	charged = vqn_line_env_charge(lg, n, least);
 	if (charged < n)
 		*reason = VQNOTIFY_REASON_QUOTA;
 	if (charged)
-		got = vqn_line_env_take(lg, charged);
+		got = vqn_line_env_take(lg, charged, least);
 	if (got < charged) {
 		vqn_line_env_uncharge(lg, charged - got);
 		*reason = VQNOTIFY_REASON_HOST_CAP;

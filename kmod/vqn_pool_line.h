@@ -104,7 +104,7 @@ static inline bool vqn_line_waits_for(const struct vqn_line_guest *lg,
 }
 
 u32 vqn_line_take_n(struct vqn_line *line, struct vqn_line_user *lu,
-		    struct vqn_line_guest *lg, u32 n, u8 *reason);
+		    struct vqn_line_guest *lg, u32 n, u32 least, u8 *reason);
 bool vqn_line_wait(struct vqn_line *line, struct vqn_line_user *lu,
 		   struct vqn_line_guest *lg);
 void vqn_line_unwait(struct vqn_line *line, struct vqn_line_user *lu,
@@ -119,12 +119,13 @@ bool vqn_line_serve(struct vqn_line_guest *lg, struct vqn_guest_sm *sm);
  * its quota leaves (all of them when the quota does not apply to the
  * guest), and returns how many; vqn_line_env_uncharge() gives @n back.
  * vqn_line_env_take() takes up to @n host-wide slots below the host cap and
- * returns how many. vqn_line_env_room(): may @lg take a slot its user's
- * quota allows, if the host has one? (Always, when @lg->exempt.)
+ * returns how many. Both take none rather than fewer than @least (<= @n).
+ * vqn_line_env_room(): may @lg take a slot its user's quota allows, if the
+ * host has one? (Always, when @lg->exempt.)
  */
-u32 vqn_line_env_charge(struct vqn_line_guest *lg, u32 n);
+u32 vqn_line_env_charge(struct vqn_line_guest *lg, u32 n, u32 least);
 void vqn_line_env_uncharge(struct vqn_line_guest *lg, u32 n);
-u32 vqn_line_env_take(struct vqn_line_guest *lg, u32 n);
+u32 vqn_line_env_take(struct vqn_line_guest *lg, u32 n, u32 least);
 bool vqn_line_env_room(struct vqn_line_guest *lg);
 
 #endif /* _VQN_POOL_LINE_H */

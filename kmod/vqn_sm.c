@@ -364,7 +364,7 @@ static __always_inline void want_begin(struct vqn_guest_sm *g, u32 want,
 	}
 	n = min(want, user_room(g));
 	if (n)
-		w->got = vqn_env_host_take_n(g, n, &why);
+		w->got = vqn_env_host_take_n(g, n, 0, &why);
 	if (w->got == n && n < want)
 		why = VQNOTIFY_REASON_NO_SLOT;
 	w->why = why;
@@ -550,14 +550,16 @@ void vqn_sm_set_status(struct vqn_guest_sm *g, struct vqn_dev *d,
  * counts against the vhost reserve, which may leave one free for a waiting
  * queue (r). O(words of @queues + queues in it), not O(queues of @d).
  *
- * Counted first: ENOSPC must leave everything as it was. The batch's own
- * ASSIGNED queues bring their slots, so they are not there to preempt.
+ * Counted first: ENOSPC must leave everything as it was, and takes no host
+ * slot even for a moment (another guest could be refused it meanwhile).
+ * The batch's own ASSIGNED queues bring their slots, so they are not there
+ * to preempt.
  */
 int vqn_sm_vhost_on(struct vqn_guest_sm *g, struct vqn_dev *d,
 		    const unsigned long *queues, struct vqn_sink *s)
 {
 	u32 i, need = 0, taken = 0, preemptible = g->nr_assigned;
-	u32 budget = vqn_sm_budget(g);
+	u32 budget = vqn_sm_budget(g), room, least;
 	struct vqn_vq *vq;
 	u8 why;
 
@@ -566,14 +568,18 @@ int vqn_sm_vhost_on(struct vqn_guest_sm *g, struct vqn_dev *d,
 			need++;
 		else if (d->vqs[i].state == VQNOTIFY_VQ_ASSIGNED)
 			preemptible--;
-	/* The free slots of the budget first, then preemption (p). */
-	if (need && g->used < budget)
-		taken = vqn_env_host_take_n(g, min(need, budget - g->used),
-					    &why);
-	if (need - taken > preemptible) {
-		give_back(g, taken);
+	/*
+	 * The free slots of the budget first, then preemption (p): at least
+	 * the queues preemption cannot cover must get one.
+	 */
+	room = g->used < budget ? min(need, budget - g->used) : 0;
+	least = need > preemptible ? need - preemptible : 0;
+	if (least > room)
 		return -ENOSPC;
-	}
+	if (room)
+		taken = vqn_env_host_take_n(g, room, least, &why);
+	if (taken < least)
+		return -ENOSPC;	/* none taken */
 	for (i = 0; (i = vqn_sm_next_queue(d, queues, i)) < d->num_queues;
 	     i++) {
 		vq = &d->vqs[i];
@@ -843,7 +849,7 @@ void vqn_sm_promote(struct vqn_guest_sm *g)
 	n = min(g->nr_waiting, user_room(g));
 	if (!n)
 		return;
-	got = vqn_env_host_take_n(g, n, &why);
+	got = vqn_env_host_take_n(g, n, 0, &why);
 	for (i = 0; i < got; i++)
 		move_async(g, vqn_sm_name_dev(g, g->waiting.first),
 			   vqn_sm_name_index(g->waiting.first), VQNOTIFY_VQ_ASSIGNED,

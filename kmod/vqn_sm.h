@@ -188,9 +188,10 @@ int vqn_sm_check(const struct vqn_guest_sm *g);
  * (then @label is VQNOTIFY_LABEL_NONE and the state did not change). The
  * queue is @d->vqs[@queue].
  *
- * vqn_env_host_take_n() takes up to @n host-wide slots at once and returns
- * how many it took; when fewer than @n, *@reason says why the next was
- * refused: VQNOTIFY_REASON_HOST_CAP when the host cap is reached, or
+ * vqn_env_host_take_n() takes up to @n host-wide slots at once, but none
+ * rather than fewer than @least (<= @n), and returns how many it took; when
+ * fewer than @n, *@reason says why the next was refused:
+ * VQNOTIFY_REASON_HOST_CAP when the host cap is reached, or
  * VQNOTIFY_REASON_QUOTA when the guest's owner holds its quota of slots.
  * vqn_env_host_give_n() returns @n (> 0) at once. vqn_env_host_wait() tells
  * the environment the guest has queues waiting for a slot it refused (the
@@ -198,7 +199,8 @@ int vqn_sm_check(const struct vqn_guest_sm *g);
  */
 void vqn_env_report(struct vqn_guest_sm *g, struct vqn_dev *d, u32 queue,
 		    u8 old, u8 label, bool async);
-u32 vqn_env_host_take_n(struct vqn_guest_sm *g, u32 n, u8 *reason);
+u32 vqn_env_host_take_n(struct vqn_guest_sm *g, u32 n, u32 least,
+			u8 *reason);
 void vqn_env_host_give_n(struct vqn_guest_sm *g, u32 n);
 void vqn_env_host_wait(struct vqn_guest_sm *g);
 

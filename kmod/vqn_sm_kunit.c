@@ -20,6 +20,7 @@ struct vqn_kunit_env {
 	u32 host_cap;
 	u32 reports;
 	u32 takes;
+	u32 took;
 	u32 async;
 	u8 last_label;
 };
@@ -39,13 +40,17 @@ void vqn_env_report(struct vqn_guest_sm *g, struct vqn_dev *d, u32 queue,
 	e->last_label = label;
 }
 
-u32 vqn_env_host_take_n(struct vqn_guest_sm *g, u32 n, u8 *reason)
+u32 vqn_env_host_take_n(struct vqn_guest_sm *g, u32 n, u32 least,
+			u8 *reason)
 {
 	struct vqn_kunit_env *e = env_of(g);
 	u32 got = min(n, e->host_cap - min(e->host_cap, e->host_used));
 
 	e->takes++;
+	if (got < least)
+		got = 0;
 	e->host_used += got;
+	e->took += got;
 	if (got < n)
 		*reason = VQNOTIFY_REASON_HOST_CAP;
 	return got;
@@ -235,7 +240,10 @@ static void vqn_sm_test_release_vhost(struct kunit *test)
 	check(test, e);
 }
 
-/* A batch of vhost notifiers that does not fit changes nothing. */
+/*
+ * A batch of vhost notifiers that does not fit changes nothing, and takes
+ * no host slot even for a moment: not over the budget, nor over the host.
+ */
 static void vqn_sm_test_vhost_batch(struct kunit *test)
 {
 	unsigned long bm[BITS_TO_LONGS(NQ)] = { 0xff };
@@ -246,7 +254,13 @@ static void vqn_sm_test_vhost_batch(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vqn_sm_vhost_on(&e->g, d, bm, NULL), -ENOSPC);
 	KUNIT_EXPECT_EQ(test, e->reports, reports);
 	KUNIT_EXPECT_EQ(test, e->g.used, 0U);
+	KUNIT_EXPECT_EQ(test, e->took, 0U);
 	bm[0] = 0xf;
+	e->host_cap = 3;
+	KUNIT_EXPECT_EQ(test, vqn_sm_vhost_on(&e->g, d, bm, NULL), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, e->took, 0U);
+	KUNIT_EXPECT_EQ(test, e->host_used, 0U);
+	e->host_cap = 1000;
 	KUNIT_EXPECT_EQ(test, vqn_sm_vhost_on(&e->g, d, bm, NULL), 0);
 	KUNIT_EXPECT_EQ(test, e->g.nr_offlimits, 4U);
 	vqn_sm_vhost_off(&e->g, d, bm, NULL);

@@ -235,12 +235,14 @@ static struct sm_guest *guest_of_line(struct vqn_line_guest *lg)
  * as the module's vqn_line_env_*(): a guest whose line says exempt is
  * charged without its quota, as an opener with CAP_SYS_RESOURCE is.
  */
-u32 vqn_line_env_charge(struct vqn_line_guest *lg, u32 n)
+u32 vqn_line_env_charge(struct vqn_line_guest *lg, u32 n, u32 least)
 {
 	struct sm_user *u = user_of(guest_of_line(lg));
 	u32 got = lg->exempt ? n :
 		  u->used < u->max ? min(n, u->max - u->used) : 0;
 
+	if (got < least)
+		got = 0;
 	u->used += got;
 	return got;
 }
@@ -256,12 +258,15 @@ void vqn_line_env_uncharge(struct vqn_line_guest *lg, u32 n)
 		user_of(g)->used -= n;
 }
 
-u32 vqn_line_env_take(struct vqn_line_guest *lg, u32 n)
+u32 vqn_line_env_take(struct vqn_line_guest *lg, u32 n, u32 least)
 {
 	struct sm_host *h = guest_of_line(lg)->host;
 	u32 got = h->used < h->cap ? min(n, h->cap - h->used) : 0;
 
+	if (got < least)
+		got = 0;
 	h->used += got;
+	h->took += got;
 	return got;
 }
 
@@ -272,14 +277,16 @@ bool vqn_line_env_room(struct vqn_line_guest *lg)
 	return lg->exempt || u->used < u->max;
 }
 
-u32 vqn_env_host_take_n(struct vqn_guest_sm *sm, u32 n, u8 *reason)
+u32 vqn_env_host_take_n(struct vqn_guest_sm *sm, u32 n, u32 least,
+			u8 *reason)
 {
 	struct sm_guest *g = guest_of(sm);
 
-	if (!n)
-		guest_error(g, "zero host slots asked for");
+	if (!n || least > n)
+		guest_error(g, "%u host slots asked for, at least %u", n,
+			    least);
 	return vqn_line_take_n(&g->host->line, &user_of(g)->line, &g->line, n,
-			       reason);
+			       least, reason);
 }
 
 void vqn_env_host_give_n(struct vqn_guest_sm *sm, u32 n)

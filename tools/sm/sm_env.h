@@ -67,6 +67,7 @@ struct sm_user {
  * struct sm_host - the host-wide part of the module
  * @cap: host-wide slot cap
  * @used: slots taken host-wide
+ * @took: slots ever taken host-wide (a call that failed took none)
  * @work_pending: the host-wide promotion work is scheduled
  * @guests: open guests
  * @users: users, by index (a guest belongs to user 0 unless told)
@@ -75,6 +76,7 @@ struct sm_user {
 struct sm_host {
 	u32 cap;
 	u32 used;
+	u64 took;
 	bool work_pending;
 	struct sm_guest *guests[SM_MAX_GUESTS];
 	struct sm_user users[SM_MAX_USERS];

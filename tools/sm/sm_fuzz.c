@@ -333,6 +333,7 @@ static void op_vhost(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 	struct vqn_vq *vq = &d->vqs[q];
 	u8 old = vq->state;
 	u32 used = g->sm.used, host_used = w->host.used;
+	u64 host_took = w->host.took;
 	u32 budget = vqn_sm_budget(&g->sm);
 	/* Full, or others wait for a host slot first (fairness). */
 	bool host_full = w->host.used >= w->host.cap ||
@@ -366,6 +367,7 @@ static void op_vhost(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 		seen_enospc += ret == -ENOSPC;
 		if (g->nr_reports != first || g->sm.used != used ||
 		    w->host.used != host_used || vq->state != old ||
+		    w->host.took != host_took ||
 		    vqn_sm_dev_quiescent(d) != dev_quiescent ||
 		    memcmp(counts, g->sm.counts, sizeof(counts)))
 			fail(w, "failed host notifier call changed something");
@@ -517,6 +519,7 @@ static void op_vhost_batch(struct world *w, struct sm_guest *g,
 	bool enable = take(in) & 1;
 	unsigned int first = g->nr_reports;
 	u32 i, used = g->sm.used, host_used = w->host.used;
+	u64 host_took = w->host.took;
 	u64 counts[VQNOTIFY_NR_COUNTERS];
 	int ret;
 
@@ -530,7 +533,7 @@ static void op_vhost_batch(struct world *w, struct sm_guest *g,
 	if (ret) {
 		seen_enospc++;
 		if (g->nr_reports != first || g->sm.used != used ||
-		    w->host.used != host_used ||
+		    w->host.used != host_used || w->host.took != host_took ||
 		    memcmp(counts, g->sm.counts, sizeof(counts)))
 			fail(w, "failed vhost batch changed something");
 		return;

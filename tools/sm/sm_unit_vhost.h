@@ -149,6 +149,49 @@ TEST_F(sm, c_at_host_cap_with_nothing_to_preempt_is_enospc)
 	check_invariants(_metadata, self);
 }
 
+/*
+ * A batch that fails takes no host slot, even for a moment: another guest
+ * could be refused it meanwhile. Over the guest's budget...
+ */
+TEST_F(sm, c_batch_over_the_budget_takes_no_host_slot)
+{
+	unsigned long bm[SM_BITMAP_LONGS] = { 0xf };
+	struct vqn_dev *d;
+
+	sm_set_admin_budget(&self->g, 2);
+	d = sm_dev_add(&self->g, 4);
+	ASSERT_NE(NULL, d);
+	EXPECT_EQ(-ENOSPC, sm_host_notifiers(&self->g, d, bm, true));
+	EXPECT_EQ(0, self->host.took);
+	EXPECT_EQ(0, self->g.nr_reports);
+	check_invariants(_metadata, self);
+}
+
+/* ...or over the host cap, which another guest holds most of. */
+TEST_F(sm, c_batch_over_the_host_cap_takes_no_host_slot)
+{
+	unsigned long bm[SM_BITMAP_LONGS] = { 0xf };
+	struct vqn_dev *d;
+	u64 took;
+
+	sm_host_set_cap(&self->host, 3);
+	open_g2(_metadata, self, 16);
+	dev_ok(_metadata, &self->g2, 1);
+	d = sm_dev_add(&self->g, 4);
+	ASSERT_NE(NULL, d);
+	took = self->host.took;
+	EXPECT_EQ(-ENOSPC, sm_host_notifiers(&self->g, d, bm, true));
+	EXPECT_EQ(took, self->host.took);
+	EXPECT_EQ(1, self->host.used);
+	EXPECT_EQ(0, self->g.nr_reports);
+	/* Two fit: both take their slot. */
+	bm[0] = 0x3;
+	EXPECT_EQ(0, sm_host_notifiers(&self->g, d, bm, true));
+	EXPECT_EQ(took + 2, self->host.took);
+	EXPECT_EQ(3, self->host.used);
+	check_invariants(_metadata, self);
+}
+
 TEST_F(sm, c_on_a_waiting_queue)
 {
 	struct vqn_dev *d;
