@@ -191,7 +191,7 @@ fuzz: deps selftests
 # the udev rule, the modules-load.d file, the metrics service and timer
 # (conf/systemd, not enabled), a modprobe.d example and the examples
 # (docs). make uninstall removes exactly what install put down.
-VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' $(TOP)/dkms.conf)
+VERSION := $(shell $(TOP)/scripts/version.sh)
 PREFIX ?= /usr/local
 DATADIR ?= $(PREFIX)/share
 DOCDIR ?= $(DATADIR)/doc/vqnotify

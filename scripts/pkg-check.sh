@@ -33,7 +33,7 @@ export BUILD
 step=$1
 work=$BUILD/pkg/$step
 debs=$BUILD/deb
-ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$TOP/dkms.conf")
+ver=$("$VQN_SCRIPTS/version.sh")
 fail() { echo "$step: FAIL: $*"; exit 1; }
 
 # kernel NAME: KVER, KDIR... of rig kernel NAME (scripts/kernel.sh).
