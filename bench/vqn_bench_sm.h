@@ -78,7 +78,7 @@ void vqn_env_host_give_n(struct vqn_guest_sm *sm, u32 n)
 	bsm_of(sm)->host_used -= n;
 }
 
-void vqn_env_host_wait(struct vqn_guest_sm *sm)
+void vqn_env_host_wait(struct vqn_guest_sm *sm, u8 reason)
 {
 }
 

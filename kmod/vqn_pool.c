@@ -73,12 +73,13 @@ static struct vqn_kguest *vqn_kguest_of_line(struct vqn_line_guest *lg)
 
 /*
  * Up to @n units of @v below @max (any number unless @enforce), but none
- * unless at least @least, in one atomic: returns how many were taken. One
- * atomic on each counter whatever @n (a DRIVER_OK of 1024 queues took 1024
- * cmpxchg loops on the host-wide counter).
+ * rather than fewer than @least, in one atomic: returns how many were
+ * taken, and in *@room how many @max allowed. One atomic on each counter
+ * whatever @n (a DRIVER_OK of 1024 queues took 1024 cmpxchg loops on the
+ * host-wide counter).
  */
 static u32 vqn_take_upto(atomic_t *v, u32 n, u32 least, u32 max,
-			 bool enforce)
+			 bool enforce, u32 *room)
 {
 	int used = atomic_read(v);
 	u32 got;
@@ -87,6 +88,7 @@ static u32 vqn_take_upto(atomic_t *v, u32 n, u32 least, u32 max,
 		got = n;
 		if (enforce && (u64)used + n > max)
 			got = (u32)used < max ? max - used : 0;
+		*room = got;
 		if (!got || got < least)
 			return 0;
 	} while (!atomic_try_cmpxchg(v, &used, used + got));
@@ -98,26 +100,39 @@ u32 vqn_line_env_charge(struct vqn_line_guest *lg, u32 n, u32 least)
 {
 	struct vqn_kguest *g = vqn_kguest_of_line(lg);
 	struct vqn_user *u = g->user;
-	u32 charged;
+	u32 charged, room;
 
 	charged = vqn_take_upto(&u->used[VQN_LIMIT_SLOTS], n, least,
 				vqn_user_max(u, VQN_LIMIT_SLOTS),
-				!g->quota_exempt);
-	/* As vqn_user_charge(): a refusal by the quota is counted. */
-	if (charged < n)
-		atomic64_add(n - charged, &u->nr_quota);
+				!g->quota_exempt, &room);
+	/*
+	 * As vqn_user_charge(): the slots the quota refused are counted,
+	 * not those a call wanting @least gave up with them.
+	 */
+	if (room < n)
+		atomic64_add(n - room, &u->nr_quota);
 	return charged;
 }
 
+/*
+ * The host refused what the quota allowed. A guest of the user refused
+ * meanwhile may have found no room and not scheduled the promotion work:
+ * as vqn_env_host_give_n(), whose barrier pairs with vqn_env_host_wait()'s.
+ */
 void vqn_line_env_uncharge(struct vqn_line_guest *lg, u32 n)
 {
 	vqn_user_uncharge(vqn_kguest_of_line(lg)->user, VQN_LIMIT_SLOTS, n);
+	smp_mb__after_atomic(); /* pairs with vqn_env_host_wait() */
+	if (READ_ONCE(vqn_host_line.nr_waiting))
+		schedule_work(&vqn_host_work);
 }
 
 u32 vqn_line_env_take(struct vqn_line_guest *lg, u32 n, u32 least)
 {
+	u32 room;
+
 	return vqn_take_upto(&vqn_host_used, n, least,
-			     READ_ONCE(vqn_cfg.host_cap), true);
+			     READ_ONCE(vqn_cfg.host_cap), true, &room);
 }
 
 bool vqn_line_env_room(struct vqn_line_guest *lg)
@@ -156,16 +171,17 @@ void vqn_env_host_give_n(struct vqn_guest_sm *sm, u32 n)
  * counted there is not missed: the promotion work is scheduled if the host
  * and the user have room.
  */
-void vqn_env_host_wait(struct vqn_guest_sm *sm)
+void vqn_env_host_wait(struct vqn_guest_sm *sm, u8 reason)
 {
 	struct vqn_kguest *g = vqn_kguest_of(sm);
 	bool changed;
 
 	lockdep_assert_held(&g->lock);
-	if (vqn_line_waits_for(&g->line, g->line.refused))
+	if (vqn_line_waits_for(&g->line, reason))
 		return;
 	spin_lock(&vqn_host_wait_lock);
-	changed = vqn_line_wait(&vqn_host_line, &g->user->line, &g->line);
+	changed = vqn_line_wait(&vqn_host_line, &g->user->line, &g->line,
+				reason);
 	spin_unlock(&vqn_host_wait_lock);
 	if (!changed)
 		return;

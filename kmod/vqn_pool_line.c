@@ -56,17 +56,17 @@ static u8 vqn_line_may_take(const struct vqn_line *line,
  *
  * Fewer than @least slots are none: the host's counter never holds, even
  * for a moment, the slots of a call that fails for want of them, which
- * another user's guest could have been refused meanwhile. The user's may:
+ * another guest could have been refused meanwhile. The user's counter may:
  * its quota is charged first, and given back if the host refuses.
  */
 u32 vqn_line_take_n(struct vqn_line *line, struct vqn_line_user *lu,
 		    struct vqn_line_guest *lg, u32 n, u32 least, u8 *reason)
 {
-	u32 want = n, got = 0, charged;
+	u32 got = 0, charged;
 
 	*reason = vqn_line_may_take(line, lu, lg);
 	if (*reason != VQNOTIFY_REASON_GRANTED)
-		goto refused;
+		return 0;
 	if (lg->serving) {
 		n = min(n, lg->quota);
 		*reason = lg->wait_reason;
@@ -82,10 +82,6 @@ u32 vqn_line_take_n(struct vqn_line *line, struct vqn_line_user *lu,
 	}
 	if (lg->serving)
 		lg->quota -= got;
-	if (got == want)
-		return got;
-refused:
-	lg->refused = *reason;
 	return got;
 }
 
@@ -110,15 +106,14 @@ static void vqn_line_room(struct vqn_line *line, struct vqn_line_user *lu,
 }
 
 /*
- * The guest has queues waiting for a slot (the last refusal says why): it
- * joins its user's line at the tail, and its user the host's line, or
- * keeps its place at the head when the cap stopped it during its own turn.
- * False when it waits already for that reason: nothing changed.
+ * The guest has queues waiting for a slot, which @reason refused: it joins
+ * its user's line at the tail, and its user the host's line, or keeps its
+ * place at the head when the cap stopped it during its own turn. False
+ * when it waits already for that reason: nothing changed.
  */
 bool vqn_line_wait(struct vqn_line *line, struct vqn_line_user *lu,
-		   struct vqn_line_guest *lg)
+		   struct vqn_line_guest *lg, u8 reason)
 {
-	u8 reason = lg->refused;
 	bool cap = reason == VQNOTIFY_REASON_HOST_CAP;
 	bool front;
 

@@ -63,7 +63,6 @@ struct vqn_line_user {
  * @quota: slots its turn lets it take, while @serving
  * @waiting: queues wait for a slot the host cap or the user's quota refused
  * @wait_reason: VQNOTIFY_REASON_HOST_CAP or _QUOTA: what it waits for
- * @refused: the last refusal of vqn_line_take_n()
  * @serving: the promotion work serves it: it may take @quota slots
  *           although others wait
  * @exempt: its user's quota does not apply to it (the opener had
@@ -75,7 +74,6 @@ struct vqn_line_guest {
 	u32 quota;
 	bool waiting;
 	u8 wait_reason;
-	u8 refused;
 	bool serving;
 	bool exempt;
 };
@@ -106,7 +104,7 @@ static inline bool vqn_line_waits_for(const struct vqn_line_guest *lg,
 u32 vqn_line_take_n(struct vqn_line *line, struct vqn_line_user *lu,
 		    struct vqn_line_guest *lg, u32 n, u32 least, u8 *reason);
 bool vqn_line_wait(struct vqn_line *line, struct vqn_line_user *lu,
-		   struct vqn_line_guest *lg);
+		   struct vqn_line_guest *lg, u8 reason);
 void vqn_line_unwait(struct vqn_line *line, struct vqn_line_user *lu,
 		     struct vqn_line_guest *lg);
 struct vqn_line_guest *vqn_line_next(struct vqn_line *line);

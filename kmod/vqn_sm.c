@@ -87,7 +87,7 @@ static void waiting_add(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
 			u8 reason)
 {
 	if (waiting_add_quiet(g, d, i, reason) && reason_host(reason))
-		vqn_env_host_wait(g);
+		vqn_env_host_wait(g, reason);
 }
 
 /*
@@ -444,7 +444,7 @@ static __always_inline void want_end(struct vqn_guest_sm *g, struct want *w,
 	if (s)
 		s->labels[w->label] += w->granted;
 	if (w->host_wait)
-		vqn_env_host_wait(g);
+		vqn_env_host_wait(g, w->why);
 	if (w->behind)
 		vqn_sm_promote(g);
 }
@@ -578,8 +578,10 @@ int vqn_sm_vhost_on(struct vqn_guest_sm *g, struct vqn_dev *d,
 		return -ENOSPC;
 	if (room)
 		taken = vqn_env_host_take_n(g, room, least, &why);
-	if (taken < least)
-		return -ENOSPC;	/* none taken */
+	if (taken < least) {
+		give_back(g, taken);	/* none, from the module's pool */
+		return -ENOSPC;
+	}
 	for (i = 0; (i = vqn_sm_next_queue(d, queues, i)) < d->num_queues;
 	     i++) {
 		vq = &d->vqs[i];
@@ -855,5 +857,5 @@ void vqn_sm_promote(struct vqn_guest_sm *g)
 			   vqn_sm_name_index(g->waiting.first), VQNOTIFY_VQ_ASSIGNED,
 			   VQNOTIFY_LABEL_R, VQNOTIFY_REASON_PROMOTED, true);
 	if (got < n && reason_host(why))
-		vqn_env_host_wait(g);
+		vqn_env_host_wait(g, why);
 }

@@ -194,15 +194,15 @@ int vqn_sm_check(const struct vqn_guest_sm *g);
  * VQNOTIFY_REASON_HOST_CAP when the host cap is reached, or
  * VQNOTIFY_REASON_QUOTA when the guest's owner holds its quota of slots.
  * vqn_env_host_give_n() returns @n (> 0) at once. vqn_env_host_wait() tells
- * the environment the guest has queues waiting for a slot it refused (the
- * last refusal).
+ * the environment the guest has queues waiting for a slot that @reason
+ * (VQNOTIFY_REASON_HOST_CAP or VQNOTIFY_REASON_QUOTA) refused.
  */
 void vqn_env_report(struct vqn_guest_sm *g, struct vqn_dev *d, u32 queue,
 		    u8 old, u8 label, bool async);
 u32 vqn_env_host_take_n(struct vqn_guest_sm *g, u32 n, u32 least,
 			u8 *reason);
 void vqn_env_host_give_n(struct vqn_guest_sm *g, u32 n);
-void vqn_env_host_wait(struct vqn_guest_sm *g);
+void vqn_env_host_wait(struct vqn_guest_sm *g, u8 reason);
 
 /* vhost holds queue @i of @d: (c) or (d) put it there. */
 static inline bool vqn_sm_vhost_holds(const struct vqn_dev *d, u32 i)

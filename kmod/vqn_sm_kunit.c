@@ -61,7 +61,7 @@ void vqn_env_host_give_n(struct vqn_guest_sm *g, u32 n)
 	env_of(g)->host_used -= n;
 }
 
-void vqn_env_host_wait(struct vqn_guest_sm *g)
+void vqn_env_host_wait(struct vqn_guest_sm *g, u8 reason)
 {
 }
 

@@ -86,8 +86,8 @@
  *                                  (guests are found under RCU with a
  *                                  reference, below)
  * vqn_kguest.lock        mutex     one guest: sm, devs, nr_devices,
- *                                  name, admin_set, last_dev, line.refused,
- *                                  line.serving, line.quota, async and the
+ *                                  name, admin_set, last_dev, line.serving,
+ *                                  line.quota, async and the
  *                                  queues of its devices; the only lock of
  *                                  the ioctl hot path, so guests never
  *                                  contend
@@ -165,11 +165,13 @@
  * - the lines' counters, nr_waiting and nr_capped of vqn_host_line and of
  *   each user's line, and a user's no_room (vqn_pool_line.c): plain
  *   fields written with WRITE_ONCE() under vqn_host_wait_lock, read with
- *   READ_ONCE() without it. vqn_env_host_give_n() decrements vqn_host_used, then
+ *   READ_ONCE() without it. vqn_env_host_give_n() decrements vqn_host_used
+ *   and the user's slots (vqn_line_env_uncharge() the user's alone), then
  *   smp_mb__after_atomic(), then reads vqn_host_line.nr_waiting; a guest
  *   that starts waiting increments vqn_host_line.nr_waiting, then (after
- *   the spinlock) smp_mb(), then reads vqn_host_used (vqn_env_host_wait()):
- *   one of the two sees the other, so no freed slot is missed.
+ *   the spinlock) smp_mb(), then reads vqn_host_used and the user's slots
+ *   (vqn_env_host_wait()): one of the two sees the other, so no freed slot
+ *   is missed.
  * - vqn_kguest.line.waiting: written with WRITE_ONCE() under
  *   vqn_host_wait_lock (the promotion work and a closing guest do so
  *   without the guest's lock), read with READ_ONCE() under the guest's lock

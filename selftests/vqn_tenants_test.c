@@ -811,6 +811,54 @@ TEST_F(tn, f4_refused_device_add_charges_nothing)
 	tn_agent_stop(&vmm);
 }
 
+struct tn_batch {
+	int over, fits;
+};
+
+/* A batch of four vhost notifiers over a quota of two slots, then two. */
+static int tn_batches(void *arg, int step)
+{
+	struct tn_batch *b = arg;
+	uint64_t four = 0xf, two = 0x3;
+	int fd = tk_open(0);
+	uint32_t id;
+
+	if (fd < 0 || _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 4, "d",
+					  &id)) {
+		b->over = b->fits = fd < 0 ? fd : -EIO;
+		return 0;
+	}
+	/* The guest stays open: the agent's exit closes it. */
+	b->over = _test_ioctl_host_notifiers(fd, id, &four, 4, true, NULL,
+					     NULL);
+	b->fits = _test_ioctl_host_notifiers(fd, id, &two, 4, true, NULL,
+					     NULL);
+	return 0;
+}
+
+/*
+ * A vhost batch the quota refuses counts the slots the quota refused (two
+ * of four), not those the batch gave up with them, and holds none.
+ */
+TEST_F(tn, f4_refused_vhost_batch_counts_what_the_quota_refused)
+{
+	struct tn_batch *b = tn_shared(sizeof(*b));
+	struct tn_agent vmm;
+	struct tk_nl_user u;
+
+	ASSERT_NE(NULL, b);
+	test_cmd_nl_policy_set_one(NULL, TN_VMM, VQNOTIFY_A_POLICY_MAX_SLOTS,
+				   2);
+	ASSERT_EQ(0, tn_agent_start(&vmm, TN_VMM, tn_batches, b));
+	ASSERT_EQ(0, tn_step(&vmm, 1));
+	EXPECT_EQ(-ENOSPC, b->over);
+	EXPECT_EQ(0, b->fits);
+	ASSERT_EQ(0, _test_nl_user_get(&self->nl, TN_VMM, &u));
+	EXPECT_EQ(2, u.nr_slots);
+	EXPECT_EQ(2, u.nr_quota);
+	tn_agent_stop(&vmm);
+}
+
 /* f5: budgets that follow the VM */
 
 struct tn_budget {

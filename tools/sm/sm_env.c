@@ -244,6 +244,7 @@ u32 vqn_line_env_charge(struct vqn_line_guest *lg, u32 n, u32 least)
 	if (got < least)
 		got = 0;
 	u->used += got;
+	u->charged += got;
 	return got;
 }
 
@@ -307,12 +308,15 @@ void vqn_env_host_give_n(struct vqn_guest_sm *sm, u32 n)
 }
 
 /* As the module: a slot freed just before the guest waits is not missed. */
-void vqn_env_host_wait(struct vqn_guest_sm *sm)
+void vqn_env_host_wait(struct vqn_guest_sm *sm, u8 reason)
 {
 	struct sm_guest *g = guest_of(sm);
 	struct sm_host *h = g->host;
 
-	if (!vqn_line_wait(&h->line, &user_of(g)->line, &g->line))
+	if (reason != VQNOTIFY_REASON_HOST_CAP &&
+	    reason != VQNOTIFY_REASON_QUOTA)
+		guest_error(g, "waits for a host slot refused %u", reason);
+	if (!vqn_line_wait(&h->line, &user_of(g)->line, &g->line, reason))
 		return;
 	if (h->used < h->cap && vqn_line_env_room(&g->line))
 		h->work_pending = true;

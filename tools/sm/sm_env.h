@@ -60,6 +60,7 @@ struct sm_guest;
 struct sm_user {
 	u32 used;
 	u32 max;
+	u64 charged;
 	struct vqn_line_user line;
 };
 

@@ -192,6 +192,23 @@ TEST_F(sm, c_batch_over_the_host_cap_takes_no_host_slot)
 	check_invariants(_metadata, self);
 }
 
+/* ...or over the user's quota: nothing is charged to it either. */
+TEST_F(sm, c_batch_over_the_quota_charges_nothing)
+{
+	unsigned long bm[SM_BITMAP_LONGS] = { 0xf };
+	struct vqn_dev *d;
+
+	sm_host_set_quota(&self->host, 0, 2);
+	sm_host_run_work(&self->host);
+	d = sm_dev_add(&self->g, 4);
+	ASSERT_NE(NULL, d);
+	EXPECT_EQ(-ENOSPC, sm_host_notifiers(&self->g, d, bm, true));
+	EXPECT_EQ(0, self->host.users[0].charged);
+	EXPECT_EQ(0, self->host.took);
+	EXPECT_EQ(0, self->g.nr_reports);
+	check_invariants(_metadata, self);
+}
+
 TEST_F(sm, c_on_a_waiting_queue)
 {
 	struct vqn_dev *d;
