@@ -21,8 +21,9 @@
  * The envelope is the same in every version: magic, version, hdr_len,
  * total_len and crc where they are, and the CRC computed as here. So a
  * module can tell a blob of a version newer than its own (EOPNOTSUPP) from
- * a corrupt or foreign one (EINVAL), whatever follows the envelope. No
- * version's blob is longer than VQN_BLOB_LIMIT, which LOAD reads.
+ * a corrupt or foreign one (EINVAL), whatever follows the envelope, and
+ * however short the blob (down to the envelope). No version's blob is
+ * longer than VQN_BLOB_LIMIT, which LOAD reads.
  */
 #define VQN_BLOB_MAGIC		0x534e5156	/* "VQNS" */
 #define VQN_BLOB_VERSION	1
@@ -48,6 +49,9 @@ static u32 vqn_blob_len(u32 nq)
 			 2 * BITS_TO_U64(VQNOTIFY_MAX_QUEUES) * sizeof(u64))
 
 #define VQN_BLOB_LIMIT	SZ_4K
+
+/* The envelope: the header up to its crc, the same in every version. */
+#define VQN_BLOB_ENVELOPE	offsetof(struct vqn_blob_hdr, status)
 
 static u32 vqn_blob_crc(struct vqn_blob_hdr *h, u32 len)
 {
@@ -122,12 +126,17 @@ out:
 	return ret;
 }
 
+/*
+ * A blob of @len bytes (at least its envelope): its initialised queues in
+ * @ready. The vhost bitmap is checked, not kept: the states need it no
+ * more (vqn_sm_load()).
+ */
 static int vqn_blob_parse(struct vqn_blob_hdr *h, u32 len,
-			  unsigned long *ready, unsigned long *vhost)
+			  unsigned long *ready)
 {
-	u32 nq = le32_to_cpu(h->num_queues);
-	u64 words[2 * BITS_TO_U64(VQNOTIFY_MAX_QUEUES)];
-	u32 n, i;
+	u64 words[BITS_TO_U64(VQNOTIFY_MAX_QUEUES)];
+	const __le64 *src = (const __le64 *)(h + 1);
+	u32 nq, n, i;
 
 	/* The envelope, first (see the top of the file). */
 	if (le32_to_cpu(h->magic) != VQN_BLOB_MAGIC ||
@@ -136,30 +145,30 @@ static int vqn_blob_parse(struct vqn_blob_hdr *h, u32 len,
 		return -EINVAL;
 	if (le16_to_cpu(h->version) > VQN_BLOB_VERSION)
 		return -EOPNOTSUPP;
-	if (le16_to_cpu(h->version) != VQN_BLOB_VERSION ||
-	    le16_to_cpu(h->hdr_len) != sizeof(*h) || h->reserved ||
+	if (le16_to_cpu(h->version) != VQN_BLOB_VERSION || len < sizeof(*h))
+		return -EINVAL;
+	nq = le32_to_cpu(h->num_queues);
+	if (le16_to_cpu(h->hdr_len) != sizeof(*h) || h->reserved ||
 	    !nq || nq > VQNOTIFY_MAX_QUEUES || vqn_blob_len(nq) != len ||
 	    le32_to_cpu(h->status) > 0xff)
 		return -EINVAL;
 	n = BITS_TO_U64(nq);
-	for (i = 0; i < 2 * n; i++)
-		words[i] = le64_to_cpu(((__le64 *)(h + 1))[i]);
+	for (i = 0; i < n; i++)
+		words[i] = le64_to_cpu(src[i]);
 	/*
 	 * No bits past num_queues. vhost may hold a queue that was not
 	 * initialised at DRIVER_OK: SAVE records that, so LOAD takes it.
 	 */
 	if (nq % 64 && (words[n - 1] >> (nq % 64) ||
-			words[2 * n - 1] >> (nq % 64)))
+			le64_to_cpu(src[2 * n - 1]) >> (nq % 64)))
 		return -EINVAL;
 	bitmap_from_arr64(ready, words, nq);
-	bitmap_from_arr64(vhost, words + n, nq);
 	return 0;
 }
 
 int vqn_ioctl_dev_load(struct vqn_kguest *g, void *arg)
 {
 	DECLARE_BITMAP(ready, VQNOTIFY_MAX_QUEUES);
-	DECLARE_BITMAP(vhost, VQNOTIFY_MAX_QUEUES);
 	struct vqnotify_migration *m = arg;
 	struct vqn_blob_hdr *h;
 	struct vqn_call call;
@@ -171,7 +180,7 @@ int vqn_ioctl_dev_load(struct vqn_kguest *g, void *arg)
 		return -EOPNOTSUPP;
 	if (m->__reserved)
 		return -EINVAL;
-	if (m->len < sizeof(*h) || m->len > VQN_BLOB_LIMIT)
+	if (m->len < VQN_BLOB_ENVELOPE || m->len > VQN_BLOB_LIMIT)
 		return -EINVAL;
 	h = kmalloc(m->len, GFP_KERNEL_ACCOUNT);
 	if (!h)
@@ -180,7 +189,7 @@ int vqn_ioctl_dev_load(struct vqn_kguest *g, void *arg)
 		ret = -EFAULT;
 		goto out_free;
 	}
-	ret = vqn_blob_parse(h, m->len, ready, vhost);
+	ret = vqn_blob_parse(h, m->len, ready);
 	if (ret)
 		goto out_free;
 

@@ -128,6 +128,7 @@ TEST_F(guest, load_foreign)
  */
 TEST_F(guest, load_newer_version)
 {
+	uint8_t short_blob[24];
 	uint32_t total;
 	struct mig m;
 
@@ -156,9 +157,152 @@ TEST_F(guest, load_newer_version)
 	test_err_dev_load(EINVAL, m.dst, m.blob, total, NULL, NULL);
 	CHECK_COUNTS(self->fd, "a16 b8 d1");
 
-	/* The source's own blob, saved again, still loads. */
+	/*
+	 * Shorter than this version's header: the envelope alone (magic,
+	 * version, lengths, CRC: 16 bytes) and 8 bytes of whatever.
+	 */
 	m.len = tk_save_blob(_metadata, self->fd, m.src, m.blob);
+	memcpy(short_blob, m.blob, sizeof(short_blob));
+	short_blob[TK_BLOB_VERSION] = 2;
+	total = sizeof(short_blob);
+	memcpy(short_blob + TK_BLOB_TOTAL_LEN, &total, 4);
+	tk_blob_reseal(short_blob, total);
+	test_err_dev_load(EOPNOTSUPP, m.dst, short_blob, total, NULL, NULL);
+
+	/* The source's own blob, saved again, still loads. */
 	mig_check_untouched(_metadata, self->fd, &m);
+}
+
+/*
+ * One field of the source's blob set to @val (@width bytes at @off), the
+ * blob resealed, so that only that field's check can refuse it: EINVAL,
+ * nothing changed.
+ */
+static void mig_load_field(struct __test_metadata *_metadata, int fd,
+			   uint32_t off, uint32_t val, uint32_t width)
+{
+	uint8_t b[TK_BLOB_BUF];
+	struct mig m;
+
+	mig_setup(_metadata, fd, &m);
+	memcpy(b, m.blob, m.len);
+	memcpy(b + off, &val, width);
+	tk_blob_reseal(b, m.len);
+	EXPECT_EQ(-EINVAL, _test_ioctl_dev_load(fd, m.dst, b, m.len, NULL,
+						NULL));
+	mig_check_untouched(_metadata, fd, &m);
+}
+
+/* The header's offsets in version 1 (kmod/vqn_migration.c). */
+#define MIG_HDR_LEN	6
+#define MIG_STATUS	16
+#define MIG_TRANSPORT	20
+#define MIG_NUM_QUEUES	24
+#define MIG_RESERVED	28
+#define MIG_READY	32	/* the source's 8 queues: one word each */
+#define MIG_VHOST	40
+
+TEST_F(guest, load_header_length_wrong)
+{
+	mig_load_field(_metadata, self->fd, MIG_HDR_LEN, 40, 2);
+}
+
+TEST_F(guest, load_reserved_set)
+{
+	mig_load_field(_metadata, self->fd, MIG_RESERVED, 1, 4);
+}
+
+TEST_F(guest, load_status_over_a_byte)
+{
+	mig_load_field(_metadata, self->fd, MIG_STATUS, 0x100 | TK_STATUS_OK,
+		       4);
+}
+
+/* The source's queues are all ready: bit 8 is one too many. */
+TEST_F(guest, load_ready_bit_past_the_queues)
+{
+	mig_load_field(_metadata, self->fd, MIG_READY, 0x1ff, 4);
+}
+
+/* vhost held queue 7 on the source: bit 8 is one too many. */
+TEST_F(guest, load_vhost_bit_past_the_queues)
+{
+	mig_load_field(_metadata, self->fd, MIG_VHOST, 0x180, 4);
+}
+
+/* The blob's lengths agree, but are 8 bytes more than its queues need. */
+TEST_F(guest, load_length_past_the_queues)
+{
+	uint8_t b[TK_BLOB_BUF] = { 0 };
+	struct mig m;
+	uint32_t len;
+
+	mig_setup(_metadata, self->fd, &m);
+	memcpy(b, m.blob, m.len);
+	len = m.len + 8;
+	memcpy(b + TK_BLOB_TOTAL_LEN, &len, 4);
+	tk_blob_reseal(b, len);
+	test_err_dev_load(EINVAL, m.dst, b, len, NULL, NULL);
+	mig_check_untouched(_metadata, self->fd, &m);
+}
+
+/*
+ * More queues than a device may have, with the length they would need:
+ * the module must not copy their bitmap onto its stack, which has room
+ * for 1024 bits (the debug kernel's KASAN sees the overflow).
+ */
+TEST_F(guest, load_queues_over_the_maximum)
+{
+	uint8_t b[TK_BLOB_BUF] = { 0 };
+	uint32_t nq = VQNOTIFY_MAX_QUEUES + 1;
+	uint32_t len = TK_BLOB_HDR_LEN + 2 * ((nq + 63) / 64) * 8;
+	struct mig m;
+
+	mig_setup(_metadata, self->fd, &m);
+	ASSERT_GE(sizeof(b), len);
+	memcpy(b, m.blob, TK_BLOB_HDR_LEN);
+	memcpy(b + MIG_NUM_QUEUES, &nq, 4);
+	memcpy(b + TK_BLOB_TOTAL_LEN, &len, 4);
+	tk_blob_reseal(b, len);
+	test_err_dev_load(EINVAL, m.dst, b, len, NULL, NULL);
+	mig_check_untouched(_metadata, self->fd, &m);
+}
+
+/*
+ * A blob of a header alone, which says 1024 queues, on a device of 1024:
+ * the module must not read their bitmaps past the blob (the debug kernel's
+ * KASAN sees it, and their bits would make the device's queues ready).
+ */
+TEST_F(guest, load_queues_without_their_bitmaps)
+{
+	uint32_t nq = VQNOTIFY_MAX_QUEUES, len = TK_BLOB_HDR_LEN, big;
+	uint8_t b[TK_BLOB_HDR_LEN];
+	struct mig m;
+
+	mig_setup(_metadata, self->fd, &m);
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_PIO, nq, "big", &big);
+	memcpy(b, m.blob, sizeof(b));
+	memcpy(b + MIG_NUM_QUEUES, &nq, 4);
+	memcpy(b + TK_BLOB_TOTAL_LEN, &len, 4);
+	tk_blob_reseal(b, len);
+	test_err_dev_load(EINVAL, big, b, len, NULL, NULL);
+	EXPECT_VQ(self->fd, big, 0, DEASS, R(NONE), L(A));
+	EXPECT_VQ(self->fd, big, nq - 1, DEASS, R(NONE), L(A));
+	mig_check_untouched(_metadata, self->fd, &m);
+}
+
+/* A foreign blob is EINVAL on a busy device too, not EBUSY. */
+TEST_F(guest, load_foreign_on_a_busy_device)
+{
+	uint32_t mmio = VQNOTIFY_TRANSPORT_MMIO;
+	struct mig m;
+
+	mig_setup(_metadata, self->fd, &m);
+	memcpy(m.blob + MIG_TRANSPORT, &mmio, 4);
+	tk_blob_reseal(m.blob, m.len);
+	test_err_dev_load(EINVAL, m.src, m.blob, m.len, NULL, NULL);
+	test_err_dev_load(EINVAL, m.dst, m.blob, m.len, NULL, NULL);
+	CHECK_COUNTS(self->fd, "a16 b8 d1");
 }
 
 TEST_F(guest, load_wrong_queue_count)

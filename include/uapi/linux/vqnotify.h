@@ -657,23 +657,26 @@ struct vqnotify_dev_get {
  *
  * The blob is versioned and self-describing (magic, version, length,
  * checksum): device status, queue count, initialised queues and the queues
- * vhost held. A blob of any version is at most 4096 bytes: LOAD refuses a
- * longer @len with EINVAL before it reads the blob. LOAD targets a
- * quiescent device of the same transport and queue count: status 0, no
- * queue holding a slot or waiting for one, as
- * right after DEV_ADD or any reset (API 1 wanted a device that never saw a
- * call, which QEMU's reset at machine init defeats). It validates the
- * whole blob first (EINVAL on corrupt, truncated or foreign data;
- * EOPNOTSUPP on an intact blob of a newer version, from a newer module;
- * changing nothing), then derives the states: all DEASSIGNED (a), then (b) if
- * DRIVER_OK for every initialised queue, those vhost held included: vhost
- * on the destination takes them back with its notifiers (d); without vhost
- * they keep their slot. A queue vhost held that was not initialised stays
- * DEASSIGNED (not ready), where vhost giving it back on the source (f)
- * would have left it. Errors: EOPNOTSUPP (flags; LOAD: a newer blob
- * version), EINVAL, ENOENT,
- * EBUSY (not quiescent), EMSGSIZE (SAVE: @len too small; @len says the
- * size), EFAULT, EBADF (LOAD: not open for writing), ENOMEM.
+ * vhost held. A blob of any version is at most 4096 bytes and at least 16
+ * (the envelope every version shares: magic, version, lengths, checksum):
+ * LOAD refuses another @len with EINVAL before it reads the blob. LOAD
+ * targets a quiescent device of the same transport and queue count:
+ * status 0, no queue holding a slot or waiting for one, as right after
+ * DEV_ADD or any reset (API 1 wanted a device that never saw a call, which
+ * QEMU's reset at machine init defeats). It validates the whole blob first
+ * (EINVAL on corrupt, truncated or foreign data; EOPNOTSUPP on an intact
+ * blob of a newer version, from a newer module; changing nothing), then
+ * derives the states: all DEASSIGNED (a), then (b) if DRIVER_OK for every
+ * initialised queue, those vhost held included: vhost on the destination
+ * takes them back with its notifiers (d); without vhost they keep their
+ * slot. A queue vhost held that was not initialised stays DEASSIGNED (not
+ * ready), where vhost giving it back on the source (f) would have left it.
+ * Once vhost took its queues back the states are the source's; the labels
+ * may not be: with a vhost reserve, vhost's queues take userspace slots at
+ * (b), others wait, and (d) frees room for them: (r) where the source had
+ * (b). Errors: EOPNOTSUPP (flags; LOAD: a newer blob version), EINVAL,
+ * ENOENT, EBUSY (not quiescent), EMSGSIZE (SAVE: @len too small; @len says
+ * the size), EFAULT, EBADF (LOAD: not open for writing), ENOMEM.
  */
 struct vqnotify_migration {
 	__u32 size;
