@@ -252,18 +252,23 @@ struct vqn_kguest *vqn_kguest_create(void)
 		ret = -ENOMEM;
 		goto err_free;
 	}
-	/* The user's quota, then the host's table: EDQUOT, then ENOSPC. */
+	/*
+	 * The allocation the opener's memory cgroup may refuse first: a
+	 * failed open() holds no count another user's guest could be refused
+	 * for meanwhile. Then the user's quota and the host's table: EDQUOT,
+	 * then ENOSPC.
+	 */
+	ret = vqn_event_init(g);
+	if (ret)
+		goto err_user;
 	if (!vqn_user_charge(g->user, VQN_LIMIT_GUESTS, 1, !g->quota_exempt)) {
 		ret = -EDQUOT;
-		goto err_user;
+		goto err_event;
 	}
 	if (!atomic_add_unless(&vqn_nr_guests, 1, vqn_max_guests)) {
 		ret = -ENOSPC;
 		goto err_charged;
 	}
-	ret = vqn_event_init(g);
-	if (ret)
-		goto err_counted;
 	mutex_init(&g->lock);
 	refcount_set(&g->ref, 1);
 	INIT_LIST_HEAD(&g->line.node);
@@ -297,11 +302,11 @@ struct vqn_kguest *vqn_kguest_create(void)
 
 err_pid:
 	put_pid(g->pid);
-	vqn_event_free(g);
-err_counted:
 	atomic_dec(&vqn_nr_guests);
 err_charged:
 	vqn_user_uncharge(g->user, VQN_LIMIT_GUESTS, 1);
+err_event:
+	vqn_event_free(g);
 err_user:
 	vqn_user_put(g->user);
 err_free:
