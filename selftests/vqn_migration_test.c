@@ -332,7 +332,10 @@ TEST_F(guest, load_wrong_transport)
 	mig_check_untouched(_metadata, self->fd, &m);
 }
 
-/* LOAD wants a device that never saw a lifecycle call: EBUSY otherwise. */
+/*
+ * LOAD wants a quiescent device (status 0, no queue holding or waiting for
+ * a slot), as after DEV_ADD or a reset: EBUSY otherwise.
+ */
 TEST_F(guest, load_ebusy)
 {
 	struct vqnotify_dev_get dg;
