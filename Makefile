@@ -31,8 +31,7 @@
 # Variables (make VAR=value):
 #   KDIR          kernel build tree for `make` (default: the running kernel's,
 #                 /lib/modules/$(uname -r)/build; nothing else)
-#   KERNELS       kernels for `make check` (default: 6.1 6.12 6.12-rt debug;
-#                 debug is left out while scripts/debug-kernel.sh is missing)
+#   KERNELS       kernels for `make check` (default: 6.1 6.12 6.12-rt debug)
 #   KERNEL        kernel for demo, bench and fuzz (default: 6.1)
 #   TESTS         selftest binaries to run (default: all)
 #   TEST_TIMEOUT  seconds per selftest binary in the VM (default: 300; a
