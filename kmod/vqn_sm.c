@@ -570,17 +570,19 @@ int vqn_sm_vhost_on(struct vqn_guest_sm *g, struct vqn_dev *d,
 			preemptible--;
 	/*
 	 * The free slots of the budget first, then preemption (p): at least
-	 * the queues preemption cannot cover must get one.
+	 * the queues preemption cannot cover must get one. (d) needs none.
 	 */
-	room = g->used < budget ? min(need, budget - g->used) : 0;
-	least = need > preemptible ? need - preemptible : 0;
-	if (least > room)
-		return -ENOSPC;
-	if (room)
-		taken = vqn_env_host_take_n(g, room, least, &why);
-	if (taken < least) {
-		give_back(g, taken);	/* none, from the module's pool */
-		return -ENOSPC;
+	if (need) {
+		room = g->used < budget ? min(need, budget - g->used) : 0;
+		least = need > preemptible ? need - preemptible : 0;
+		if (least > room)
+			return -ENOSPC;
+		if (room)
+			taken = vqn_env_host_take_n(g, room, least, &why);
+		if (taken < least) {
+			give_back(g, taken);	/* none, from the pool */
+			return -ENOSPC;
+		}
 	}
 	for (i = 0; (i = vqn_sm_next_queue(d, queues, i)) < d->num_queues;
 	     i++) {
