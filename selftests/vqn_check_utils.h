@@ -278,6 +278,13 @@ static inline uint32_t tk_busy_dev(struct __test_metadata *_metadata, int fd)
 #define TK_BLOB_TOTAL_LEN	8	/* offset of the __u32 blob length */
 #define TK_BLOB_HDR_LEN		32
 
+/* A forged blob says it is @len bytes long, and is sealed for them. */
+static inline void tk_blob_seal_len(uint8_t *blob, uint32_t len)
+{
+	memcpy(blob + TK_BLOB_TOTAL_LEN, &len, 4);
+	tk_blob_reseal(blob, len);
+}
+
 /* SAVE device @id into @blob (TK_BLOB_BUF bytes): the blob's length. */
 static inline uint32_t tk_save_blob(struct __test_metadata *_metadata, int fd,
 				    uint32_t id, uint8_t *blob)

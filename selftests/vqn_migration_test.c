@@ -146,10 +146,9 @@ TEST_F(guest, load_newer_version)
 	 */
 	total = TK_BLOB_BUF;
 	ASSERT_LT(TK_BLOB_MAX, total);
-	memcpy(m.blob + TK_BLOB_TOTAL_LEN, &total, 4);
 	m.blob[TK_BLOB_VERSION + 2] += 8;
 	memset(m.blob + m.len, 0x5a, total - m.len);
-	tk_blob_reseal(m.blob, total);
+	tk_blob_seal_len(m.blob, total);
 	test_err_dev_load(EOPNOTSUPP, m.dst, m.blob, total, NULL, NULL);
 
 	/* Corrupt, it is EINVAL like any other. */
@@ -165,8 +164,7 @@ TEST_F(guest, load_newer_version)
 	memcpy(short_blob, m.blob, sizeof(short_blob));
 	short_blob[TK_BLOB_VERSION] = 2;
 	total = sizeof(short_blob);
-	memcpy(short_blob + TK_BLOB_TOTAL_LEN, &total, 4);
-	tk_blob_reseal(short_blob, total);
+	tk_blob_seal_len(short_blob, total);
 	test_err_dev_load(EOPNOTSUPP, m.dst, short_blob, total, NULL, NULL);
 
 	/* The source's own blob, saved again, still loads. */
@@ -240,8 +238,7 @@ TEST_F(guest, load_length_past_the_queues)
 	mig_setup(_metadata, self->fd, &m);
 	memcpy(b, m.blob, m.len);
 	len = m.len + 8;
-	memcpy(b + TK_BLOB_TOTAL_LEN, &len, 4);
-	tk_blob_reseal(b, len);
+	tk_blob_seal_len(b, len);
 	test_err_dev_load(EINVAL, m.dst, b, len, NULL, NULL);
 	mig_check_untouched(_metadata, self->fd, &m);
 }
@@ -262,8 +259,7 @@ TEST_F(guest, load_queues_over_the_maximum)
 	ASSERT_GE(sizeof(b), len);
 	memcpy(b, m.blob, TK_BLOB_HDR_LEN);
 	memcpy(b + MIG_NUM_QUEUES, &nq, 4);
-	memcpy(b + TK_BLOB_TOTAL_LEN, &len, 4);
-	tk_blob_reseal(b, len);
+	tk_blob_seal_len(b, len);
 	test_err_dev_load(EINVAL, m.dst, b, len, NULL, NULL);
 	mig_check_untouched(_metadata, self->fd, &m);
 }
@@ -283,8 +279,7 @@ TEST_F(guest, load_queues_without_their_bitmaps)
 	test_cmd_dev_add(VQNOTIFY_TRANSPORT_PIO, nq, "big", &big);
 	memcpy(b, m.blob, sizeof(b));
 	memcpy(b + MIG_NUM_QUEUES, &nq, 4);
-	memcpy(b + TK_BLOB_TOTAL_LEN, &len, 4);
-	tk_blob_reseal(b, len);
+	tk_blob_seal_len(b, len);
 	test_err_dev_load(EINVAL, big, b, len, NULL, NULL);
 	EXPECT_VQ(self->fd, big, 0, DEASS, R(NONE), L(A));
 	EXPECT_VQ(self->fd, big, nq - 1, DEASS, R(NONE), L(A));
