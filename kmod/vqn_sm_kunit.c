@@ -283,6 +283,66 @@ static void vqn_sm_test_quiescent(struct kunit *test)
 }
 
 /*
+ * LOAD onto a quiescent device with DRIVER_OK: (b) for the queues the blob
+ * says are initialised, as many as the host has room for, the rest wait; queues not in
+ * @ready stay uninitialised and ask for nothing. All in one host take.
+ */
+static void vqn_sm_test_load(struct kunit *test)
+{
+	unsigned long ready[BITS_TO_LONGS(NQ)] = { 0x3f };
+	struct vqn_kunit_env *e = new_env(test, 64);
+	struct vqn_dev *d = new_dev(test, e);
+	u32 i;
+
+	e->host_cap = 4;
+	vqn_sm_load(&e->g, d, 0x0f, ready, NULL);
+	KUNIT_EXPECT_EQ(test, d->status, 0x0fU);
+	KUNIT_EXPECT_EQ(test, e->takes, 1U);
+	KUNIT_EXPECT_EQ(test, e->g.nr_assigned, 4U);
+	KUNIT_EXPECT_EQ(test, e->g.nr_waiting, 2U);
+	for (i = 0; i < 4; i++) {
+		KUNIT_EXPECT_EQ(test, d->vqs[i].state, VQNOTIFY_VQ_ASSIGNED);
+		KUNIT_EXPECT_EQ(test, d->vqs[i].label, VQNOTIFY_LABEL_B);
+	}
+	for (i = 4; i < 6; i++)
+		KUNIT_EXPECT_TRUE(test,
+				  d->vqs[i].flags & VQNOTIFY_VQ_WAITING);
+	for (i = 6; i < NQ; i++) {
+		KUNIT_EXPECT_FALSE(test,
+				   d->vqs[i].flags & VQNOTIFY_VQ_INITIALISED);
+		KUNIT_EXPECT_EQ(test, d->vqs[i].state,
+				VQNOTIFY_VQ_DEASSIGNED);
+	}
+	check(test, e);
+}
+
+/*
+ * LOAD without DRIVER_OK takes nothing; the guest's DRIVER_OK after it is
+ * (b) for the loaded queues alone. A vhost queue then takes its slot back
+ * from ASSIGNED (d), as on the source.
+ */
+static void vqn_sm_test_load_then_driver_ok(struct kunit *test)
+{
+	unsigned long ready[BITS_TO_LONGS(NQ)] = { 0x5 };
+	struct vqn_kunit_env *e = new_env(test, 64);
+	struct vqn_dev *d = new_dev(test, e);
+
+	vqn_sm_load(&e->g, d, 0x0b, ready, NULL);
+	KUNIT_EXPECT_EQ(test, e->takes, 0U);
+	KUNIT_EXPECT_EQ(test, e->g.used, 0U);
+	KUNIT_EXPECT_TRUE(test, d->vqs[2].flags & VQNOTIFY_VQ_INITIALISED);
+	KUNIT_EXPECT_FALSE(test, d->vqs[1].flags & VQNOTIFY_VQ_INITIALISED);
+	vqn_sm_set_status(&e->g, d, 0x0f, ready, NULL);
+	KUNIT_EXPECT_EQ(test, e->g.nr_assigned, 2U);
+	KUNIT_EXPECT_EQ(test, d->vqs[1].state, VQNOTIFY_VQ_DEASSIGNED);
+	KUNIT_EXPECT_EQ(test, vhost_one(&e->g, d, 2, true, NULL), 0);
+	KUNIT_EXPECT_EQ(test, d->vqs[2].state, VQNOTIFY_VQ_OFFLIMITS);
+	KUNIT_EXPECT_EQ(test, d->vqs[2].label, VQNOTIFY_LABEL_D);
+	KUNIT_EXPECT_EQ(test, e->g.used, 2U);
+	check(test, e);
+}
+
+/*
  * A whole DRIVER_OK decided at once: one call for the host slots, the
  * results in the sink in queue order, nothing through vqn_env_report().
  */
@@ -369,6 +429,8 @@ static struct kunit_case vqn_sm_test_cases[] = {
 	KUNIT_CASE(vqn_sm_test_release_vhost),
 	KUNIT_CASE(vqn_sm_test_vhost_batch),
 	KUNIT_CASE(vqn_sm_test_quiescent),
+	KUNIT_CASE(vqn_sm_test_load),
+	KUNIT_CASE(vqn_sm_test_load_then_driver_ok),
 	{}
 };
 
