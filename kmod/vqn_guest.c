@@ -247,7 +247,7 @@ struct vqn_kguest *vqn_kguest_create(void)
 	g->uid = current_euid();
 	g->quota_exempt = ns_capable_noaudit(&init_user_ns, CAP_SYS_RESOURCE);
 	g->line.exempt = g->quota_exempt;
-	g->user = vqn_user_get(g->uid);
+	g->user = vqn_user_get(vqn_user_uid(current_cred()));
 	if (!g->user) {
 		ret = -ENOMEM;
 		goto err_free;

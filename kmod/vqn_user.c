@@ -9,6 +9,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cred.h>
 #include <linux/hashtable.h>
 #include <linux/jhash.h>
 #include <linux/slab.h>
@@ -132,6 +133,25 @@ static void vqn_user_apply_policy(struct vqn_user *u,
 	for (l = 0; l < VQN_NR_LIMITS; l++)
 		WRITE_ONCE(u->max[l], p && (p->set & VQN_POL_MAX(l)) ?
 			   p->max[l] : 0);
+}
+
+/*
+ * The user a guest of @cred's is charged to: its effective uid, or, in a
+ * user namespace, the owner of the outermost namespace below the initial
+ * one, the host user who made it. Every uid of that namespace tree (a
+ * subordinate range mapped with newuidmap(1), setresuid() inside it) is
+ * then one user to the quotas, as the kernel's own per-user counts
+ * (ucounts) charge a namespace's owner for what happens inside it.
+ */
+kuid_t vqn_user_uid(const struct cred *cred)
+{
+	const struct user_namespace *ns = cred->user_ns;
+
+	if (ns == &init_user_ns)
+		return cred->euid;
+	while (ns->parent != &init_user_ns)
+		ns = ns->parent;
+	return ns->owner;
 }
 
 /* The user @uid, created on first use; NULL when out of memory. */

@@ -2,7 +2,8 @@
 /*
  * Per-user accounting and the admin's policies.
  *
- * Every guest is charged to the user (effective uid) that opened it:
+ * Every guest is charged to the user that opened it (its effective uid,
+ * or the host user who made its user namespace: vqn_user_uid()):
  * guests, devices, queues and slots, each with a per-user limit (the
  * host-wide default, or the user's uid policy). Policies are the admin's
  * budgets by guest name or by uid; they outlive every open file.
@@ -22,6 +23,8 @@
 #include <linux/xarray.h>
 
 #include "vqn_pool_line.h"
+
+struct cred;
 
 enum vqn_limit {
 	VQN_LIMIT_GUESTS,
@@ -62,6 +65,7 @@ extern u32 vqn_user_defaults[VQN_NR_LIMITS];
 void vqn_user_init_defaults(u32 max_guests, u32 host_cap);
 void vqn_user_set_default(enum vqn_limit l, u32 max);
 void vqn_user_host_cap_changed(u32 host_cap);
+kuid_t vqn_user_uid(const struct cred *cred);
 struct vqn_user *vqn_user_get(kuid_t uid);
 void vqn_user_put(struct vqn_user *u);
 u32 vqn_user_max(const struct vqn_user *u, enum vqn_limit l);

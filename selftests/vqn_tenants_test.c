@@ -7,7 +7,8 @@
  *
  *  f1  the read path: vqn_tenants_read_test.c
  *  f2  one user cannot take every guest: EDQUOT at its quota, others open;
- *      a uid policy sets one user's limits
+ *      a uid policy sets one user's limits; the uids of a user namespace
+ *      are its owner's, however many it maps
  *  f3  one user cannot take every slot: QUOTA at its quota; freed slots go
  *      round-robin by user, not to the user with the most waiting guests;
  *      a user served up to its quota holds up no other user; a long
@@ -163,6 +164,134 @@ TEST_F(tn, f2_uid_policy_sets_one_users_limits)
 	c->n = 10;
 	ASSERT_EQ(0, tn_run_as(TN_VMM, tn_open_all, c));
 	EXPECT_EQ(10, c->n);
+}
+
+/*
+ * A user namespace whose uids 0..TN_NS_UIDS-1 are the subordinate range
+ * the admin gave its owner (/etc/subuid, newuidmap(1)): each of them opens
+ * guests, until refused, and keeps them open.
+ */
+#define TN_NS_UIDS	8
+#define TN_NS_BASE	300000
+
+struct tn_ns {
+	int unshare_err;
+	int opened[TN_NS_UIDS];
+	int err[TN_NS_UIDS];
+};
+
+static void tn_ns_owner(struct tn_ns *s, int ready, int go, int hold)
+{
+	char c = 0;
+	int i, done[2];
+
+	if (tn_become(TN_HOSTILE) || pipe(done))
+		_exit(100);
+	s->unshare_err = unshare(CLONE_NEWUSER) ? errno : 0;
+	if (write(ready, &c, 1) != 1 || s->unshare_err ||
+	    read(go, &c, 1) != 1)
+		_exit(0);
+	for (i = 0; i < TN_NS_UIDS; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			_exit(101);
+		if (!pid) {
+			int fd;
+
+			if (setresuid(i, i, i))
+				_exit(102);
+			while (s->opened[i] < 64) {
+				fd = tk_open(0);
+				if (fd < 0) {
+					s->err[i] = -fd;
+					break;
+				}
+				s->opened[i]++;
+			}
+			/* Held open until the test closes @hold. */
+			if (write(done[1], &c, 1) != 1 || read(hold, &c, 1))
+				_exit(103);
+			_exit(0);
+		}
+		if (read(done[0], &c, 1) != 1)
+			_exit(104);
+	}
+	if (write(ready, &c, 1) != 1)
+		_exit(105);
+	while (wait(NULL) > 0)
+		;
+	_exit(0);
+}
+
+static int tn_ns_map(pid_t pid, const char *file)
+{
+	char path[64], map[64];
+	int fd, len, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	len = snprintf(map, sizeof(map), "0 %d %d\n", TN_NS_BASE, TN_NS_UIDS);
+	fd = open(path, O_WRONLY);
+	if (fd < 0 || write(fd, map, len) != len)
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+TEST_F(tn, f2_user_namespace_is_its_owners_user)
+{
+	struct tn_ns *s = tn_shared(sizeof(*s));
+	int ready[2], go[2], hold[2], i, total = 0;
+	struct tk_nl_user u;
+	pid_t owner;
+	char c = 0;
+
+	ASSERT_NE(NULL, s);
+	test_cmd_nl_policy_set_one(NULL, TN_HOSTILE,
+				   VQNOTIFY_A_POLICY_MAX_GUESTS, 4);
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(hold));
+	owner = fork();
+	ASSERT_LE(0, owner);
+	if (!owner) {
+		close(hold[1]);
+		tn_ns_owner(s, ready[1], go[0], hold[0]);
+	}
+	close(hold[0]);
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	if (s->unshare_err) {
+		close(go[1]);
+		close(hold[1]);
+		waitpid(owner, NULL, 0);
+		SKIP(return, "unshare(CLONE_NEWUSER) as a user: %s",
+		     strerror(s->unshare_err));
+	}
+	/* As newuidmap(1) would, for the owner's subordinate range. */
+	ASSERT_EQ(0, tn_ns_map(owner, "uid_map"));
+	ASSERT_EQ(0, tn_ns_map(owner, "gid_map"));
+	ASSERT_EQ(1, write(go[1], &c, 1));
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+
+	for (i = 0; i < TN_NS_UIDS; i++) {
+		TH_LOG("uid %d (%d on the host): %d guests, then %s", i,
+		       TN_NS_BASE + i, s->opened[i],
+		       s->err[i] ? strerror(s->err[i]) : "none refused");
+		total += s->opened[i];
+	}
+	/* One user's quota for the whole namespace, charged to its owner. */
+	EXPECT_EQ(4, total);
+	EXPECT_EQ(4, s->opened[0]);
+	EXPECT_EQ(EDQUOT, s->err[0]);
+	for (i = 1; i < TN_NS_UIDS; i++)
+		EXPECT_EQ(EDQUOT, s->err[i]);
+	test_cmd_nl_user_get(TN_HOSTILE, &u);
+	EXPECT_EQ(4, u.nr_guests);
+	test_err_nl_user_get(ENOENT, TN_NS_BASE + 1, &u);
+	close(hold[1]);
+	close(go[1]);
+	waitpid(owner, NULL, 0);
 }
 
 /* f3: slots */
