@@ -201,20 +201,64 @@ void vqn_env_host_wait(struct vqn_guest_sm *sm, u8 reason)
 #define VQN_PROMOTE_BATCH	64
 
 /*
+ * A guest the promotion work found busy is tried again this long after
+ * the work came round the line back to it without serving anyone.
+ */
+#define VQN_PROMOTE_RETRY	1	/* jiffies */
+
+static void vqn_host_retry_fn(struct work_struct *work)
+{
+	schedule_work(&vqn_host_work);
+}
+
+static DECLARE_DELAYED_WORK(vqn_host_retry, vqn_host_retry_fn);
+
+/*
+ * The guest's lock, if free: 1 locked, 0 closed (unlocked), -EBUSY.
+ */
+static int vqn_kguest_trylock_live(struct vqn_kguest *g)
+{
+	if (!mutex_trylock(&g->lock))
+		return -EBUSY;
+	if (!g->gone)
+		return 1;
+	mutex_unlock(&g->lock);
+	return 0;
+}
+
+/*
+ * A guest taken out of the line whose lock was busy goes back, behind its
+ * user's other guests, for what it waited for; not if it closed (the close
+ * sets @gone before it leaves the line, under this lock after it) or its
+ * own call, which holds its lock, queued it again meanwhile.
+ */
+static void vqn_host_requeue(struct vqn_kguest *g)
+{
+	spin_lock(&vqn_host_wait_lock);
+	if (!READ_ONCE(g->gone) && !g->line.waiting)
+		vqn_line_wait(&vqn_host_line, &g->user->line, &g->line,
+			      g->line.wait_reason);
+	spin_unlock(&vqn_host_wait_lock);
+}
+
+/*
  * Slots came free while guests wait for them: serve the waiting guests in
  * turn (vqn_line_next(), vqn_line_serve()) until the cap stops us or no
- * user with room in its quota waits, a batch a run. The work holds no
- * lock while it waits for a guest's: that guest's tenant may keep it busy
- * (its own calls, its holder preempted or throttled), and only the line
- * and that guest wait. A reference keeps the guest; one that closed
- * meanwhile is gone, and out of the line.
+ * user with room in its quota waits, a batch a run. The work never waits
+ * for a guest's lock: that guest's tenant may keep it busy (its own calls,
+ * its holder preempted, or throttled inside the kernel by its cgroup's
+ * cpu.max for most of a second), and the work serves every other user.
+ * A busy guest goes back in line; when the work comes round to it again
+ * having served nobody since, it tries again a jiffy later. A reference
+ * keeps the guest; one that closed meanwhile is gone, and out of the line.
  */
 static void vqn_host_promote_fn(struct work_struct *work)
 {
+	struct vqn_kguest *g, *busy = NULL;
 	struct vqn_line_guest *lg;
-	struct vqn_kguest *g;
 	unsigned int turns = 0;
-	bool stop = false;
+	bool stop = false, served = false;
+	int locked;
 
 	while (!stop &&
 	       atomic_read(&vqn_host_used) < READ_ONCE(vqn_cfg.host_cap)) {
@@ -232,13 +276,30 @@ static void vqn_host_promote_fn(struct work_struct *work)
 		if (!g)
 			break;
 
-		if (vqn_kguest_lock_live(g)) {
+		locked = vqn_kguest_trylock_live(g);
+		if (locked > 0) {
 			stop = vqn_line_serve(lg, &g->sm);
 			mutex_unlock(&g->lock);
+			served = true;
+		} else if (locked < 0) {
+			vqn_host_requeue(g);
+			if (g == busy && !served) {
+				schedule_delayed_work(&vqn_host_retry,
+						      VQN_PROMOTE_RETRY);
+				stop = true;
+			} else if (g != busy) {
+				if (busy)
+					vqn_kguest_put(busy);
+				refcount_inc(&g->ref);
+				busy = g;
+			}
+			served = false;
 		}
 		vqn_kguest_put(g);
 		cond_resched();
 	}
+	if (busy)
+		vqn_kguest_put(busy);
 }
 
 void vqn_host_promote_all(void)
@@ -370,6 +431,8 @@ int vqn_pool_init(void)
 /* After the last guest is gone. */
 void vqn_pool_exit(void)
 {
+	/* With no guest left, neither requeues the other. */
+	cancel_delayed_work_sync(&vqn_host_retry);
 	cancel_work_sync(&vqn_host_work);
 	WARN_ON(atomic_read(&vqn_host_used));
 }

@@ -130,7 +130,10 @@
  * they drop first), take a reference (vqn_kguest.ref) and only then wait
  * for its lock; a guest closed meanwhile is gone (vqn_kguest.gone) and
  * skipped (vqn_kguest_lock_live()). The admin's walks wait so holding
- * vqn_guests_lock, which only other admin changes need.
+ * vqn_guests_lock, which only other admin changes need. The promotion
+ * work, which every waiting guest of every user waits for, does not wait
+ * at all: a guest whose lock is busy goes back in line and the work
+ * serves the others (vqn_host_promote_fn()).
  * open() runs under the misc core's global misc_mtx: it takes only
  * vqn_users_lock, the guest table's xarray lock and the new guest's own
  * lock, none of them held longer than a lookup or an allocation. Every
@@ -234,7 +237,7 @@ struct vqn_call;
  * @gone: closed, under @lock: what found it before then finds nothing
  * @ref: the open file's reference, and one per netlink request, admin
  *       walk or turn of the promotion work that found the guest and waits
- *       for or holds @lock (vqn_kguest_put()); they find guests under RCU
+ *       for, tries or holds @lock (vqn_kguest_put()); they find guests under RCU
  *       and take one only while not 0 (vqn_guests_get()), or in the line,
  *       which a guest leaves before its file's reference goes
  * @name: NUL-terminated name (kmalloc'ed, or the empty string)

@@ -250,4 +250,17 @@ static inline int tn_dev_up(int fd, uint32_t nq, uint32_t *id,
 	return 0;
 }
 
+/* DRIVER_OK again on device @dev, after its reset: *@granted counted. */
+static inline int tn_dev_up_again(int fd, uint32_t dev, uint32_t *granted)
+{
+	struct vqnotify_vq_result res[VQNOTIFY_MAX_QUEUES];
+	uint32_t nr = VQNOTIFY_MAX_QUEUES;
+	int ret;
+
+	ret = _test_ioctl_set_status(fd, dev, TK_STATUS_OK, NULL, res, &nr);
+	for (uint32_t i = 0; !ret && i < nr; i++)
+		*granted += res[i].new_state == VQNOTIFY_VQ_ASSIGNED;
+	return ret;
+}
+
 #endif /* _VQN_TENANTS_H */

@@ -12,7 +12,8 @@
  *  f3  one user cannot take every slot: QUOTA at its quota; freed slots go
  *      round-robin by user, not to the user with the most waiting guests;
  *      a user served up to its quota holds up no other user; a long
- *      promotion holds up no other guest's close
+ *      promotion holds up no other guest's close; a guest whose lock is
+ *      busy holds up no promotion, and gets its own
  *  f4  one user cannot pin unbounded memory: EDQUOT at its queue quota;
  *      a refused DEV_ADD charges it nothing
  *  f5  the admin's budget follows the VM (name) and the user (uid) across
@@ -499,6 +500,131 @@ TEST_F(tn, f3_user_at_its_quota_holds_up_no_other_user)
 		TH_LOG("the VMM got %u of 2 queues on a host of 4 free slots, %u refused for the host cap",
 		       v->granted, v->host_cap);
 	}
+	tn_agent_stop(&hostile);
+	close(fd);
+}
+
+/*
+ * The promotion work does not wait for a busy guest's lock: it serves the
+ * other users and comes back for it (a tenant's thread throttled inside a
+ * call by its cgroup's cpu.max held the lock, and the work, for most of a
+ * second). The hostile user's guest waits first, for the host cap, while
+ * a thread of the hostile user loops DEV_GET on it, holding its lock about
+ * half of the time; the VMM's guest waits behind it. Freed, the host's two
+ * slots must reach both, round after round: a busy guest that the work
+ * dropped from the line, or never tried again, would never get its slot.
+ */
+#define TN_BUSY_ROUNDS	16
+
+struct tn_busy {
+	int fd;
+	uint32_t dev, big;
+	pid_t hammer;
+};
+
+static int tn_busy_step(void *arg, int step)
+{
+	struct tn_busy *b = arg;
+	struct vqnotify_vq_result res[1];
+	uint32_t nr = 1, capped = 0;
+
+	if (step == 1) {	/* open, then wait for the host cap */
+		b->fd = tk_open(0);
+		if (b->fd < 0 ||
+		    tn_dev_up(b->fd, 1, &b->dev, NULL, NULL, &capped))
+			return 1;
+		return capped == 1 ? 0 : 2;
+	}
+	if (step == 2)		/* give the slot back */
+		return _test_ioctl_dev_reset(b->fd, b->dev, NULL, NULL) ? 3 : 0;
+	/* step 3: DRIVER_OK again, to wait for the host cap again */
+	if (_test_ioctl_set_status(b->fd, b->dev, TK_STATUS_OK, NULL, res,
+				   &nr))
+		return 4;
+	return nr == 1 && res[0].reason == VQNOTIFY_REASON_HOST_CAP ? 0 : 5;
+}
+
+/* The hostile user's: step 1 also starts a thread keeping its lock busy. */
+static int tn_busy_hostile(void *arg, int step)
+{
+	static struct vqnotify_vq_info vi[VQNOTIFY_MAX_QUEUES];
+	struct tn_busy *b = arg;
+	pid_t pid;
+	int ret;
+
+	if (step == 4) {	/* the hammer ends, its file closed */
+		kill(b->hammer, SIGKILL);
+		return waitpid(b->hammer, NULL, 0) == b->hammer ? 0 : 8;
+	}
+	ret = tn_busy_step(arg, step);
+	if (step != 1 || ret)
+		return ret;
+	if (_test_ioctl_dev_add(b->fd, VQNOTIFY_TRANSPORT_MMIO,
+				VQNOTIFY_MAX_QUEUES, "big", &b->big))
+		return 6;
+	/* @b is shared: only the agent writes the hammer's pid to it. */
+	pid = fork();
+	if (pid < 0)
+		return 7;
+	if (!pid) {
+		/* Ends with the agent, whatever the test does. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() == 1)
+			_exit(0);
+		for (;;)
+			_test_ioctl_dev_get(b->fd, b->big, NULL, vi,
+					    VQNOTIFY_MAX_QUEUES);
+	}
+	b->hammer = pid;
+	return 0;
+}
+
+TEST_F(tn, f3_busy_guest_holds_up_no_promotion)
+{
+	struct tn_busy *h = tn_shared(sizeof(*h));
+	struct tn_busy *v = tn_shared(sizeof(*v));
+	struct tn_agent hostile, vmm;
+	uint32_t granted = 0, dev;
+	struct tn_guests hg, vg;
+	int64_t used;
+	int fd, round;
+
+	ASSERT_NE(NULL, h);
+	ASSERT_NE(NULL, v);
+	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_HOST_CAP, 2);
+	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_USER_MAX_SLOTS, 1000);
+	fd = tk_open(0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, tn_dev_up(fd, 2, &dev, &granted, NULL, NULL));
+	ASSERT_EQ(2U, granted);
+	ASSERT_EQ(0, tn_agent_start(&hostile, TN_HOSTILE, tn_busy_hostile, h));
+	ASSERT_EQ(0, tn_step(&hostile, 1));
+	ASSERT_EQ(0, tn_agent_start(&vmm, TN_VMM, tn_busy_step, v));
+	ASSERT_EQ(0, tn_step(&vmm, 1));
+
+	for (round = 0; round < TN_BUSY_ROUNDS; round++) {
+		if (round) {
+			ASSERT_EQ(0, tn_step(&vmm, 2));
+			ASSERT_EQ(0, tn_step(&hostile, 2));
+			granted = 0;
+			ASSERT_EQ(0, tn_dev_up_again(fd, dev, &granted));
+			ASSERT_EQ(2U, granted);
+			ASSERT_EQ(0, tn_step(&hostile, 3));
+			ASSERT_EQ(0, tn_step(&vmm, 3));
+		}
+		ASSERT_EQ(0, _test_ioctl_dev_reset(fd, dev, NULL, NULL));
+		ASSERT_EQ(0, tn_wait_host_used(&self->nl, 2, 3, &used));
+		ASSERT_EQ(0, tn_guests_of(&self->nl, TN_HOSTILE, &hg));
+		ASSERT_EQ(0, tn_guests_of(&self->nl, TN_VMM, &vg));
+		EXPECT_EQ(1, hg.nr_assigned);
+		EXPECT_EQ(1, vg.nr_assigned);
+		if (used != 2 || hg.nr_assigned != 1 || vg.nr_assigned != 1) {
+			TH_LOG("round %d: %" PRId64 " slots used; hostile %u, VMM %u assigned",
+			       round, used, hg.nr_assigned, vg.nr_assigned);
+			break;
+		}
+	}
+	EXPECT_EQ(0, tn_step(&hostile, 4));
+	tn_agent_stop(&vmm);
 	tn_agent_stop(&hostile);
 	close(fd);
 }
