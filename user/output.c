@@ -90,23 +90,28 @@ static int utf8_seq(const unsigned char *s, uint32_t *cp)
  * and paragraph separators, every bidi control (the marks, embeddings,
  * overrides and isolates that make text display in another order than it
  * is stored), and those that make two names look alike or a name look
- * like columns: the invisible ones (zero-width spaces and joiners, word
- * joiner, invisible operators and other format characters, BOM, soft
- * hyphen, variation selectors, tags), the blank-looking fillers (Hangul,
- * Mongolian, Khmer, the braille blank) and the main blocks of combining
- * marks, which draw over the character before them.
+ * like columns: the invisible ones (every format character, Unicode's Cf
+ * as of 15.0: zero-width spaces and joiners, word joiner, invisible
+ * operators, BOM, soft hyphen, tags, the Arabic, Syriac and Kaithi number
+ * signs and marks, the Egyptian hieroglyph and shorthand format controls;
+ * and variation selectors), the blank-looking fillers (Hangul, Mongolian,
+ * Khmer, the braille blank) and the main blocks of combining marks, which
+ * draw over the character before them.
  */
 static bool unsafe_cp(uint32_t c)
 {
 	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0xad ||
-	       (c >= 0x300 && c <= 0x36f) || c == 0x061c ||
-	       c == 0x115f || c == 0x1160 || c == 0x17b4 || c == 0x17b5 ||
-	       (c >= 0x180b && c <= 0x180f) || (c >= 0x1ab0 && c <= 0x1aff) ||
-	       (c >= 0x1dc0 && c <= 0x1dff) || (c >= 0x200b && c <= 0x200f) ||
-	       (c >= 0x2028 && c <= 0x202e) || (c >= 0x2060 && c <= 0x206f) ||
-	       (c >= 0x20d0 && c <= 0x20ff) || c == 0x2800 || c == 0x3164 ||
-	       (c >= 0xfe00 && c <= 0xfe0f) || (c >= 0xfe20 && c <= 0xfe2f) ||
-	       c == 0xfeff || c == 0xffa0 || (c >= 0xfff9 && c <= 0xfffb) ||
+	       (c >= 0x300 && c <= 0x36f) || (c >= 0x600 && c <= 0x605) ||
+	       c == 0x61c || c == 0x6dd || c == 0x70f || c == 0x890 ||
+	       c == 0x891 || c == 0x8e2 || c == 0x115f || c == 0x1160 ||
+	       c == 0x17b4 || c == 0x17b5 || (c >= 0x180b && c <= 0x180f) ||
+	       (c >= 0x1ab0 && c <= 0x1aff) || (c >= 0x1dc0 && c <= 0x1dff) ||
+	       (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) ||
+	       (c >= 0x2060 && c <= 0x206f) || (c >= 0x20d0 && c <= 0x20ff) ||
+	       c == 0x2800 || c == 0x3164 || (c >= 0xfe00 && c <= 0xfe0f) ||
+	       (c >= 0xfe20 && c <= 0xfe2f) || c == 0xfeff || c == 0xffa0 ||
+	       (c >= 0xfff9 && c <= 0xfffb) || c == 0x110bd || c == 0x110cd ||
+	       (c >= 0x13430 && c <= 0x1343f) || (c >= 0x1bca0 && c <= 0x1bca3) ||
 	       (c >= 0x1d173 && c <= 0x1d17a) || (c >= 0xe0000 && c <= 0xe0fff);
 }
 

@@ -38,6 +38,12 @@ static char *escaped(const char *in, enum esc_mode mode)
 	return buf;
 }
 
+#define CF_ARABIC	"\xd8\x80\xd8\x85\xdb\x9d\xdc\x8f" \
+			"\xe0\xa2\x90\xe0\xa2\x91\xe0\xa3\xa2"
+#define CF_ASTRAL	"\xf0\x91\x82\xbd\xf0\x91\x83\x8d" \
+			"\xf0\x93\x90\xb0\xf0\x93\x90\xbf" \
+			"\xf0\x9b\xb2\xa0\xf0\x9b\xb2\xa3"
+
 static const struct {
 	enum esc_mode mode;
 	const char *in, *want;
@@ -75,6 +81,27 @@ static const struct {
 	{ ESC_PROM, "a\"b\\c\nd", "a\\\"b\\\\c\\nd" },
 	{ ESC_PROM, "\r\x1b\x7f\xff", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
 	{ ESC_PROM, "caf\xc3\xa9", "caf\xc3\xa9" },
+	/*
+	 * Format characters (Cf): Arabic number signs U+0600 and U+0605,
+	 * end of ayah U+06DD, Syriac abbreviation mark U+070F, U+0890-0891,
+	 * U+08E2; U+0606 is no format character.
+	 */
+	{ ESC_TEXT, CF_ARABIC "\xd8\x86",
+	  "\\u0600\\u0605\\u06dd\\u070f\\u0890\\u0891\\u08e2\xd8\x86" },
+	{ ESC_JSON, CF_ARABIC "\xd8\x86",
+	  "\\u0600\\u0605\\u06dd\\u070f\\u0890\\u0891\\u08e2\xd8\x86" },
+	/*
+	 * Kaithi number signs U+110BD and U+110CD, Egyptian hieroglyph
+	 * format controls U+13430 and U+1343F, shorthand format controls
+	 * U+1BCA0 and U+1BCA3
+	 */
+	{ ESC_TEXT, CF_ASTRAL,
+	  "\\U000110bd\\U000110cd\\U00013430\\U0001343f"
+	  "\\U0001bca0\\U0001bca3" },
+	{ ESC_JSON, CF_ASTRAL,
+	  "\\ud804\\udcbd\\ud804\\udccd\\ud80d\\udc30\\ud80d\\udc3f"
+	  "\\ud82f\\udca0\\ud82f\\udca3" },
+	{ ESC_PROM, "\xdb\x9d\xf0\x9b\xb2\xa3", "\xef\xbf\xbd\xef\xbf\xbd" },
 };
 
 /* Feed @text to python3 running @script; its exit status. */
