@@ -125,6 +125,26 @@ static bool space_cp(uint32_t c)
 
 static const char replacement[] = "\xef\xbf\xbd";	/* U+FFFD */
 
+bool text_utf8;
+
+/* Whether @cp (valid, not a quote or a backslash) goes out as it is. */
+static bool pass_cp(uint32_t cp, enum esc_mode mode)
+{
+	if (unsafe_cp(cp))
+		return false;
+	if (mode != ESC_TEXT)
+		return true;
+	/* A name is one field: no column or word to forge. */
+	if (space_cp(cp))
+		return false;
+	/*
+	 * On a terminal not in UTF-8 (LANG=C, the Linux console after
+	 * unicode_stop, a Latin-1 xterm) the bytes 0x80-0x9f of a sequence
+	 * are C1 controls: 0x9b is CSI, 0x9d OSC.
+	 */
+	return cp < 0x80 || text_utf8;
+}
+
 /* Write @s to @f escaped for @mode (see vqnotifyctl.h). */
 void put_escaped(FILE *f, const char *s, enum esc_mode mode)
 {
@@ -142,9 +162,7 @@ void put_escaped(FILE *f, const char *s, enum esc_mode mode)
 				fputs(replacement, f);
 		} else if (cp == '\\' || (cp == '"' && mode != ESC_TEXT)) {
 			fprintf(f, "\\%c", (int)cp);
-		} else if (!unsafe_cp(cp) &&
-			   /* A name is one field: no column or word to forge. */
-			   !(mode == ESC_TEXT && space_cp(cp))) {
+		} else if (pass_cp(cp, mode)) {
 			fwrite(p, 1, n, f);
 		} else if (mode == ESC_JSON && cp > 0xffff) {
 			/* JSON's \u is UTF-16: a surrogate pair */

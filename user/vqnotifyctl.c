@@ -10,6 +10,8 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,6 +284,15 @@ int main(int argc, char **argv)
 {
 	unsigned int i;
 	int n = 1, ret;
+
+	/*
+	 * All vqnotifyctl takes from the locale: whether the terminal is in
+	 * UTF-8, for the names in text output. Back to "C" after, so that
+	 * parsing and the rest do not depend on it.
+	 */
+	if (setlocale(LC_CTYPE, ""))
+		text_utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
+	setlocale(LC_CTYPE, "C");
 
 	ret = global_options(argc, argv, &n);
 	if (ret >= 0)

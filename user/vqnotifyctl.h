@@ -66,7 +66,8 @@ void jw_end(struct jw *w);
  *             (a name is one field); C1 controls, other spaces, line
  *             separators, bidi controls, invisible and blank-looking code
  *             points and combining marks (output.c's unsafe_cp()) as
- *             \uNNNN or \UNNNNNNNN; invalid UTF-8 bytes as \xNN, a
+ *             \uNNNN or \UNNNNNNNN, and so every non-ASCII code point
+ *             unless text_utf8; invalid UTF-8 bytes as \xNN, a
  *             backslash doubled;
  *   ESC_JSON  a JSON string's contents: always valid UTF-8; '"' and '\'
  *             escaped, unsafe code points as \uNNNN (a surrogate pair
@@ -76,6 +77,11 @@ void jw_end(struct jw *w);
  *             invalid bytes U+FFFD.
  */
 enum esc_mode { ESC_TEXT, ESC_JSON, ESC_PROM };
+/*
+ * Whether the terminal takes UTF-8, so that ESC_TEXT may pass non-ASCII
+ * through: false (escape) until main() asks the locale (LC_CTYPE).
+ */
+extern bool text_utf8;
 void put_escaped(FILE *f, const char *s, enum esc_mode mode);
 /* Escaped (ESC_TEXT) for a table, "-" if empty; a rotating static buffer. */
 const char *tname(const char *s);

@@ -44,6 +44,7 @@ static char *escaped(const char *in, enum esc_mode mode)
 			"\xf0\x93\x90\xb0\xf0\x93\x90\xbf" \
 			"\xf0\x9b\xb2\xa0\xf0\x9b\xb2\xa3"
 
+/* With text_utf8 true: a terminal in UTF-8. */
 static const struct {
 	enum esc_mode mode;
 	const char *in, *want;
@@ -102,6 +103,29 @@ static const struct {
 	  "\\ud804\\udcbd\\ud804\\udccd\\ud80d\\udc30\\ud80d\\udc3f"
 	  "\\ud82f\\udca0\\ud82f\\udca3" },
 	{ ESC_PROM, "\xdb\x9d\xf0\x9b\xb2\xa3", "\xef\xbf\xbd\xef\xbf\xbd" },
+};
+
+/*
+ * Text on a terminal not in UTF-8 (text_utf8 false): every non-ASCII code
+ * point escaped, for there the bytes 0x80-0x9f of a sequence are C1
+ * controls (0x9d: OSC, a window title; 0x9c: ST). JSON and metrics are
+ * for programs: unchanged.
+ */
+static const struct {
+	enum esc_mode mode;
+	const char *in, *want;
+} ascii_cases[] = {
+	{ ESC_TEXT, "\xc3\x9d", "\\u00dd" },
+	{ ESC_TEXT, "vm\xc3\x9d""2;pwned\xc3\x9cx",
+	  "vm\\u00dd2;pwned\\u00dcx" },
+	{ ESC_TEXT, "caf\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80!",
+	  "caf\\u00e9\\u20ac\\U0001f600!" },
+	{ ESC_TEXT, "\xe2\x80\xae\xc2\xa0\xc2\x9b",
+	  "\\u202e\\u00a0\\u009b" },
+	{ ESC_TEXT, "\xff\xc3(\x9d", "\\xff\\xc3(\\x9d" },
+	{ ESC_JSON, "caf\xc3\xa9\xc3\x9d\xe2\x80\xae",
+	  "caf\xc3\xa9\xc3\x9d\\u202e" },
+	{ ESC_PROM, "caf\xc3\xa9\xc3\x9d", "caf\xc3\xa9\xc3\x9d" },
 };
 
 /* Feed @text to python3 running @script; its exit status. */
@@ -188,15 +212,53 @@ int main(void)
 	};
 	char long_name[VQNOTIFY_LABEL_LEN];
 	unsigned int i;
+	char *got;
 
+	/* Until main() has asked the locale: a terminal not in UTF-8. */
+	got = escaped("\xc3\x9d", ESC_TEXT);
+	check(!text_utf8 && !strcmp(got, "\\u00dd"),
+	      "text_utf8: false by default", got);
+	free(got);
+
+	/* Never the environment's locale: each decision, explicitly. */
+	text_utf8 = false;
+	for (i = 0; i < sizeof(ascii_cases) / sizeof(ascii_cases[0]); i++) {
+		char what[64];
+		const unsigned char *p;
+
+		got = escaped(ascii_cases[i].in, ascii_cases[i].mode);
+		snprintf(what, sizeof(what), "non-UTF-8 case %u", i);
+		check(!strcmp(got, ascii_cases[i].want), what, got);
+		for (p = (unsigned char *)got;
+		     ascii_cases[i].mode == ESC_TEXT && *p; p++)
+			if (*p >= 0x80) {
+				snprintf(what, sizeof(what),
+					 "non-UTF-8 case %u: a byte 0x%02x", i,
+					 *p);
+				check(false, what, got);
+				break;
+			}
+		free(got);
+	}
+	/* The longest name, each byte "\u00dd"'s half, fits the buffer. */
+	for (i = 0; i + 2 < sizeof(long_name); i += 2)
+		memcpy(long_name + i, "\xc3\x9d", 2);
+	long_name[i] = '\0';
+	check(strlen(tname(long_name)) == 3 * i,
+	      "tname: non-UTF-8, a whole name of U+00DD", tname(long_name));
+
+	text_utf8 = true;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *got = escaped(cases[i].in, cases[i].mode);
 		char what[64];
 
+		got = escaped(cases[i].in, cases[i].mode);
 		snprintf(what, sizeof(what), "case %u", i);
 		check(!strcmp(got, cases[i].want), what, got);
 		free(got);
 	}
+	got = escaped("\xc3\x9d", ESC_TEXT);
+	check(!strcmp(got, "\xc3\x9d"), "UTF-8: U+00DD passes", got);
+	free(got);
 	check(!strcmp(tname(""), "-"), "tname: empty is -", tname(""));
 	/* The longest name, all of it escaped, fits the table's buffer. */
 	memset(long_name, 0xff, sizeof(long_name) - 1);
