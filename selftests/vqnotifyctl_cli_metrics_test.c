@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vqnotifyctl metrics as Prometheus scrapes it: over HTTP (the text
- * format, OpenMetrics by Accept, HEAD, 404, 405, 400, 431, clients that
- * say nothing, one that reads its answer slowly: none delays a scrape;
- * answers held unread share one body, answers within a second one
- * snapshot), its real output recorded for the host's parsers
+ * format, OpenMetrics by Accept and its q values, HEAD, 404, 405, 400,
+ * 431, clients that say nothing, one that reads its answer slowly: none
+ * delays a scrape; answers held unread share one body, answers within a
+ * second one snapshot), its real output recorded for the host's parsers
  * (vqnotifyctl_cli.h), host-wide counters that outlive the guests they
  * counted, and the textfile collector's file replaced whole or removed.
  */
@@ -181,6 +181,42 @@ TEST_F(http, get_openmetrics)
 	body = strstr(self->buf, "\r\n\r\n");
 	ASSERT_NE(NULL, body);
 	out_record("om", "http", body + 4, strlen(body + 4));
+}
+
+/* OpenMetrics only when Accept's q values prefer it to the text format. */
+TEST_F(http, accept_q_values)
+{
+	static const struct {
+		const char *accept;
+		bool om;
+	} cases[] = {
+		{ "text/plain;version=0.0.4;q=0.5,"
+		  "application/openmetrics-text;version=1.0.0;q=0.4", false },
+		{ "text/plain, application/openmetrics-text;q=0", false },
+		{ "*/*", false },
+		/* Prometheus's own */
+		{ "application/openmetrics-text;version=1.0.0;q=0.5,"
+		  "application/openmetrics-text;version=0.0.1;q=0.4,"
+		  "text/plain;version=0.0.4;q=0.3,*/*;q=0.2", true },
+	};
+	char req[512];
+	unsigned int i;
+	bool om;
+	int n;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = snprintf(req, sizeof(req), GET("/metrics", "Accept: %s\r\n"),
+			     cases[i].accept);
+		ASSERT_LT(0, http(req, n, self->buf));
+		EXPECT_EQ(0, strncmp(self->buf, "HTTP/1.1 200 OK\r\n", 17))
+			TH_LOG("%s: %.200s", cases[i].accept, self->buf);
+		om = has(self->buf,
+			 "Content-Type: application/openmetrics-text;");
+		EXPECT_EQ(cases[i].om, om)
+			TH_LOG("%s: %.200s", cases[i].accept, self->buf);
+		EXPECT_EQ(!om, has(self->buf, "Content-Type: text/plain;"))
+			TH_LOG("%s: %.200s", cases[i].accept, self->buf);
+	}
 }
 
 TEST_F(http, head_has_no_body)

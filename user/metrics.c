@@ -720,21 +720,92 @@ static int parse_request_line(const char *req, char *method, char *target)
 	return 0;
 }
 
-/* Does the request ask for OpenMetrics (Accept: application/openmetrics-text)? */
-static bool wants_openmetrics(const char *req)
+/* A q value ("0.5"): in thousandths, 0 (refused) when it is no number. */
+static int accept_q(const char *p)
 {
-	const char *p = req;
+	int q, i;
 
-	while ((p = strchr(p, '\n'))) {
-		p++;
-		if (!strncasecmp(p, "accept:", 7)) {
-			const char *eol = strchr(p, '\n');
-			const char *om = strcasestr(p, "application/openmetrics-text");
+	if (*p != '0' && *p != '1')
+		return 0;
+	q = (*p++ - '0') * 1000;
+	if (*p == '.')
+		for (p++, i = 100; i && *p >= '0' && *p <= '9'; p++, i /= 10)
+			q += (*p - '0') * i;
+	return q < 1000 ? q : 1000;
+}
 
-			return om && (!eol || om < eol);
+/* Not the end of an Accept header's line: CR, LF or NUL. */
+static bool in_line(char c)
+{
+	return c && c != '\r' && c != '\n';
+}
+
+/*
+ * The media range of an Accept header at @p: its type in @type (of @len
+ * bytes, not terminated), its q in thousandths (1000 unless said) in *@q.
+ * Returns its end: ',' before the next one, or the end of the line.
+ */
+static const char *accept_range(const char *p, const char **type,
+				size_t *len, int *q)
+{
+	p += strspn(p, " \t");
+	*type = p;
+	*len = strcspn(p, ",; \t\r\n");
+	*q = 1000;
+	for (p += *len; in_line(*p) && *p != ',';) {
+		if (*p == ';') {
+			p += 1 + strspn(p + 1, " \t");
+			if ((*p == 'q' || *p == 'Q') && p[1] == '=')
+				*q = accept_q(p + 2);
+		} else if (*p++ == '"') {
+			/* A quoted value may hold ',' and ';'. */
+			while (in_line(*p) && *p != '"')
+				p += *p == '\\' && in_line(p[1]) ? 2 : 1;
+			if (*p == '"')
+				p++;
 		}
 	}
-	return false;
+	return p;
+}
+
+static bool is_type(const char *type, size_t len, const char *name)
+{
+	return len == strlen(name) && !strncasecmp(type, name, len);
+}
+
+/*
+ * Does the request ask for OpenMetrics? Its Accept header must give
+ * application/openmetrics-text a q above 0 and no lower than the best q
+ * of the text format (served otherwise): that of text/plain or of the
+ * wildcard ranges that cover it, text/any and any/any.
+ */
+static bool wants_openmetrics(const char *req)
+{
+	const char *p = req, *type;
+	int om = 0, text = 0, q;
+	size_t len;
+
+	/* Each header line to the head's end: Accept may come twice. */
+	while ((p = strchr(p, '\n')) && in_line(*++p)) {
+		if (strncasecmp(p, "accept:", 7))
+			continue;
+		for (p += 7;; p++) {
+			p = accept_range(p, &type, &len, &q);
+			if (is_type(type, len,
+				    "application/openmetrics-text")) {
+				if (q > om)
+					om = q;
+			} else if (is_type(type, len, "text/plain") ||
+				   is_type(type, len, "text/*") ||
+				   is_type(type, len, "*/*")) {
+				if (q > text)
+					text = q;
+			}
+			if (*p != ',')
+				break;
+		}
+	}
+	return om && om >= text;
 }
 
 /* The answer to the request head in @c->req. */

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit test of how vqnotifyctl metrics --listen reads a request
+ * (user/metrics.c, #included for its static functions): which format the
+ * Accept header's q values choose. Ends with "N passed, N failed".
+ */
+#include "../metrics.c"
+
+static int passed, failed;
+
+static void check(bool ok, const char *what)
+{
+	if (ok) {
+		passed++;
+		return;
+	}
+	failed++;
+	printf("FAIL %s\n", what);
+}
+
+#define REQ(hdrs) "GET /metrics HTTP/1.1\r\nHost: x\r\n" hdrs "\r\n"
+
+/* Request heads, and whether each asks for OpenMetrics. */
+static const struct {
+	const char *req;
+	bool om;
+} accepts[] = {
+	{ REQ(""), false },
+	{ REQ("Accept: application/openmetrics-text\r\n"), true },
+	/* Prometheus's own */
+	{ REQ("Accept: application/openmetrics-text;version=1.0.0;q=0.5,"
+	      "application/openmetrics-text;version=0.0.1;q=0.4,"
+	      "text/plain;version=0.0.4;q=0.3,*/*;q=0.2\r\n"), true },
+	{ REQ("Accept: application/openmetrics-text;version=1.0.0,"
+	      "text/plain;q=0.5\r\n"), true },
+	/* The text format preferred */
+	{ REQ("Accept: text/plain;version=0.0.4;q=0.5,"
+	      "application/openmetrics-text;version=1.0.0;q=0.4\r\n"), false },
+	/* q=0: refused */
+	{ REQ("Accept: text/plain, application/openmetrics-text;q=0\r\n"),
+	  false },
+	{ REQ("Accept: application/openmetrics-text;q=0\r\n"), false },
+	{ REQ("Accept: application/openmetrics-text; q=0.000\r\n"), false },
+	/* A tie: OpenMetrics */
+	{ REQ("Accept: text/plain;q=0.5,"
+	      "application/openmetrics-text;q=0.50\r\n"), true },
+	/* Wildcards count for the text format, not for OpenMetrics. */
+	{ REQ("Accept: */*\r\n"), false },
+	{ REQ("Accept: */*;q=0.6, application/openmetrics-text;q=0.5\r\n"),
+	  false },
+	{ REQ("Accept: TEXT/*;Q=0.6, Application/OpenMetrics-Text;q=0.5\r\n"),
+	  false },
+	{ REQ("Accept: application/*, text/plain;q=0.1\r\n"), false },
+	{ REQ("Accept: text/html, application/openmetrics-text;q=0.1\r\n"),
+	  true },
+	/* Spaces, and q among other parameters */
+	{ REQ("Accept:text/plain ; q=0.2 ,  application/openmetrics-text ;"
+	      " version=1.0.0 ; q=0.3\r\n"), true },
+	/* A quoted value with ',' and ';' is one parameter. */
+	{ REQ("Accept: text/plain;x=\"a,b;q=0\\\",c\";q=0.9,"
+	      "application/openmetrics-text;q=0.8\r\n"), false },
+	/* An unterminated quote ends with the line. */
+	{ REQ("Accept: application/openmetrics-text;x=\"a,text/plain\r\n"),
+	  true },
+	/* Two Accept lines count as one list. */
+	{ REQ("Accept: application/openmetrics-text;q=0.5\r\n"
+	      "Accept: text/plain;q=0.9\r\n"), false },
+	/* Only a whole type counts, and only in an Accept header. */
+	{ REQ("Accept: application/openmetrics-textx\r\n"), false },
+	{ REQ("Accept: application/openmetrics\r\n"), false },
+	{ REQ("X-Accept: application/openmetrics-text\r\n"), false },
+	{ REQ("Accept-Encoding: application/openmetrics-text\r\n"), false },
+	/* Malformed q values: refused, whatever follows */
+	{ REQ("Accept: application/openmetrics-text;q=x\r\n"), false },
+	{ REQ("Accept: application/openmetrics-text;q=\r\n"), false },
+	/* q above 1 is 1. */
+	{ REQ("Accept: text/plain;q=1, application/openmetrics-text;q=1.5\r\n"),
+	  true },
+	/* Nothing after the head's end is a header. */
+	{ "GET /metrics HTTP/1.1\r\n\r\nAccept: application/openmetrics-text"
+	  "\r\n\r\n", false },
+	{ "GET /metrics HTTP/1.1\nAccept: application/openmetrics-text\n\n",
+	  true },
+	/* Truncated anywhere */
+	{ "GET /metrics HTTP/1.1\r\nAccept: application/openmetrics-text;q=",
+	  false },
+	{ "GET /metrics HTTP/1.1\r\nAccept: application/openmetrics-text;",
+	  true },
+	{ "GET /metrics HTTP/1.1\r\nAccept: text/plain;x=\"\\", false },
+};
+
+int main(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(accepts) / sizeof(accepts[0]); i++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "accept %u: %s", i,
+			 accepts[i].om ? "OpenMetrics" : "the text format");
+		check(wants_openmetrics(accepts[i].req) == accepts[i].om, what);
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
