@@ -242,6 +242,7 @@ TEST_F(http, errors)
 {
 	static const char nf[] = GET("/", ""), post[] = "POST /metrics HTTP/1.1\r\n\r\n";
 	static const char junk[] = "\x16\x03\x01 hello\r\n\r\n";
+	static const char nul[] = "GET /metrics HTTP/1.1\r\nX: \0\r\n\r\n";
 	char *big = malloc(10000);
 
 	ASSERT_LT(0, http(nf, sizeof(nf) - 1, self->buf));
@@ -250,6 +251,9 @@ TEST_F(http, errors)
 	EXPECT_EQ(0, strncmp(self->buf, "HTTP/1.1 405 ", 13));
 	EXPECT_TRUE(has(self->buf, "Allow: GET, HEAD\r\n"));
 	ASSERT_LT(0, http(junk, sizeof(junk) - 1, self->buf));
+	EXPECT_EQ(0, strncmp(self->buf, "HTTP/1.1 400 ", 13));
+	/* A NUL in the head: 400 at once, not silence until the timeout. */
+	ASSERT_LT(0, http(nul, sizeof(nul) - 1, self->buf));
 	EXPECT_EQ(0, strncmp(self->buf, "HTTP/1.1 400 ", 13));
 	/* A request head over 8 KiB is refused, not buffered. */
 	memcpy(big, "GET /metrics HTTP/1.1\r\nX: ", 26);

@@ -905,6 +905,15 @@ static int conn_recv(struct conn *c)
 			return 0;
 		if (n <= 0)
 			return 1;
+		/*
+		 * No NUL in a request: the string functions stop at one, so
+		 * the head's end after it would go unseen (the connection
+		 * held until its timeout), and so would headers.
+		 */
+		if (memchr(c->req + c->len, '\0', n)) {
+			error_page(c, "400 Bad Request", "", false);
+			return conn_send(c);
+		}
 		/* The head's end, looked for in what came and 3 bytes before. */
 		from = c->req + (c->len > 3 ? c->len - 3 : 0);
 		c->len += n;

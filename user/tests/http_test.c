@@ -2,7 +2,9 @@
 /*
  * Host unit test of how vqnotifyctl metrics --listen reads a request
  * (user/metrics.c, #included for its static functions): which format the
- * Accept header's q values choose. Ends with "N passed, N failed".
+ * Accept header's q values choose, and that a request with a NUL byte is
+ * answered 400 at once, not held until its timeout. Ends with "N passed,
+ * N failed".
  */
 #include "../metrics.c"
 
@@ -89,6 +91,77 @@ static const struct {
 	{ "GET /metrics HTTP/1.1\r\nAccept: text/plain;x=\"\\", false },
 };
 
+/*
+ * conn_recv() of a connection that got @n parts of @len[] bytes each of
+ * @req, one after the other: what it returned after the last, and what it
+ * sent into @out (@size bytes at most, terminated).
+ */
+static int recv_parts(const char *req, const size_t *len, int n, char *out,
+		      size_t size)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	int sv[2], ret = -1, i;
+	ssize_t got;
+
+	out[0] = '\0';
+	if (!c || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+		free(c);
+		return -1;
+	}
+	c->fd = sv[0];
+	for (i = 0; i < n; i++) {
+		if (write(sv[1], req, len[i]) != (ssize_t)len[i])
+			break;
+		req += len[i];
+		ret = conn_recv(c);
+		if (ret)
+			break;
+	}
+	got = recv(sv[1], out, size - 1, MSG_DONTWAIT);
+	out[got > 0 ? got : 0] = '\0';
+	close(sv[0]);
+	close(sv[1]);
+	free(c);
+	return i < n - 1 ? -1 : ret;
+}
+
+static const char bad_request[] = "HTTP/1.1 400 Bad Request\r\n";
+
+static void nul_requests(void)
+{
+	static const char nul[] = "GET /metrics HTTP/1.1\r\nX: \0\r\n\r\n";
+	static const char lead[] = "GET /metrics HTTP/1.1\r\n";
+	static const char part[] = "GET /metrics HTTP/1.1\r\nX: \0";
+	static const char late[] = "GET /metrics HTTP/1.1\r\n\r\n\0";
+	size_t len[2];
+	char out[512];
+
+	/* The reviewer's: 400 at once, not silence until the timeout. */
+	len[0] = sizeof(nul) - 1;
+	check(recv_parts(nul, len, 1, out, sizeof(out)) == 1 &&
+	      !strncmp(out, bad_request, strlen(bad_request)),
+	      "NUL in the head: 400 at once");
+	/* Incomplete but good so far: more to read, nothing sent. */
+	len[0] = sizeof(lead) - 1;
+	check(!recv_parts(lead, len, 1, out, sizeof(out)) && !out[0],
+	      "an incomplete head: waits for more");
+	/* The same head, the NUL in a second read. */
+	len[1] = sizeof(nul) - 1 - len[0];
+	check(recv_parts(nul, len, 2, out, sizeof(out)) == 1 &&
+	      !strncmp(out, bad_request, strlen(bad_request)),
+	      "NUL in the second read: 400 at once");
+	/* A NUL before any end of the head: 400, not a wait for more. */
+	len[0] = sizeof(part) - 1;
+	check(recv_parts(part, len, 1, out, sizeof(out)) == 1 &&
+	      !strncmp(out, bad_request, strlen(bad_request)),
+	      "NUL in an incomplete head: 400 at once");
+	/* After the head's end, in the same read: still a NUL in it. */
+	len[0] = sizeof(late) - 1;
+	check(recv_parts(late, len, 1, out, sizeof(out)) == 1 &&
+	      !strncmp(out, bad_request, strlen(bad_request)),
+	      "NUL after the head's end: 400");
+}
+
 int main(void)
 {
 	unsigned int i;
@@ -100,6 +173,7 @@ int main(void)
 			 accepts[i].om ? "OpenMetrics" : "the text format");
 		check(wants_openmetrics(accepts[i].req) == accepts[i].om, what);
 	}
+	nul_requests();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
