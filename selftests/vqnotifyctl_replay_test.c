@@ -73,6 +73,33 @@ TEST_F(ctl, replay_json)
 	free(r);
 }
 
+/*
+ * echo prints its whole text, -j too (which cut it at 511 bytes, there in
+ * the middle of a UTF-8 sequence): no module needed.
+ */
+TEST_F(ctl, replay_echo_whole)
+{
+	char text[1024], line[1100], want[1100];
+	struct run *r;
+	int i, n;
+
+	n = sprintf(text, "xy");
+	for (i = 0; i < 400; i++)
+		n += sprintf(text + n, "\xc3\xa9");
+	snprintf(line, sizeof(line), "echo \"%s\" end\n", text);
+	r = RUN("-j", "replay", script(self->path, line));
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_TRUE(json_lines(r->out)) TH_LOG("%s", r->out);
+	snprintf(want, sizeof(want), "\"echo\":\"%s end\"", text);
+	EXPECT_TRUE(has(r->out, want)) TH_LOG("%s", r->out);
+	free(r);
+	r = RUN("replay", self->path);
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	snprintf(want, sizeof(want), "%s end\n", text);
+	EXPECT_TRUE(has(r->out, want)) TH_LOG("%s", r->out);
+	free(r);
+}
+
 /* Preemption (p) and promotion (r) are printed as events. */
 TEST_F(ctl, replay_events)
 {

@@ -528,18 +528,25 @@ int c_echo(struct rctx *c, int argc, char **argv)
 	if (c->checking)
 		return 0;
 	if (c->jw) {
-		char buf[512] = "";
+		size_t len = 1;
+		char *buf, *p;
 
-		for (i = 0; i < argc; i++) {
-			if (i)
-				strncat(buf, " ", sizeof(buf) - strlen(buf) - 1);
-			strncat(buf, argv[i], sizeof(buf) - strlen(buf) - 1);
-		}
+		/* The whole text, words joined by a space, as without -j. */
+		for (i = 0; i < argc; i++)
+			len += strlen(argv[i]) + 1;
+		buf = malloc(len);
+		if (!buf)
+			return -ENOMEM;
+		p = buf;
+		*p = '\0';
+		for (i = 0; i < argc; i++)
+			p += sprintf(p, "%s%s", i ? " " : "", argv[i]);
 		jw_obj_open(c->jw, NULL);
 		jw_uint(c->jw, "line", c->cur->line);
 		jw_str(c->jw, "echo", buf);
 		jw_obj_close(c->jw);
 		jw_end(c->jw);
+		free(buf);
 		return 0;
 	}
 	for (i = 0; i < argc; i++)
