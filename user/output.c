@@ -132,10 +132,10 @@ static bool pass_cp(uint32_t cp, enum esc_mode mode)
 {
 	if (unsafe_cp(cp))
 		return false;
-	if (mode != ESC_TEXT)
+	if (mode != ESC_TEXT && mode != ESC_QUOTED)
 		return true;
 	/* A name is one field: no column or word to forge. */
-	if (space_cp(cp))
+	if (space_cp(cp) && !(mode == ESC_QUOTED && cp == ' '))
 		return false;
 	/*
 	 * On a terminal not in UTF-8 (LANG=C, the Linux console after
@@ -156,7 +156,7 @@ void put_escaped(FILE *f, const char *s, enum esc_mode mode)
 		n = utf8_seq(p, &cp);
 		if (!n) {
 			n = 1;
-			if (mode == ESC_TEXT)
+			if (mode == ESC_TEXT || mode == ESC_QUOTED)
 				fprintf(f, "\\x%02x", *p);
 			else
 				fputs(replacement, f);
@@ -181,27 +181,36 @@ void put_escaped(FILE *f, const char *s, enum esc_mode mode)
 }
 
 /*
- * A name for a text table: escaped, "-" when empty. Returns one of a few
- * rotating buffers, so that several fit in one printf().
+ * @s escaped for @mode in one of a few rotating buffers, so that several
+ * fit in one printf().
  */
-const char *tname(const char *s)
+static const char *escape_buf(const char *s, enum esc_mode mode)
 {
 	static char bufs[8][VQNOTIFY_NAME_LEN * 6 + 1];
 	static unsigned int next;
 	char *buf = bufs[next++ % 8];
 	FILE *f;
 
-	if (!s || !*s)
-		return "-";
 	f = fmemopen(buf, sizeof(bufs[0]), "w");
 	if (!f)
 		return "?";
 	setbuf(f, NULL);
-	put_escaped(f, s, ESC_TEXT);
+	put_escaped(f, s, mode);
 	fputc('\0', f);
 	fclose(f);
 	buf[sizeof(bufs[0]) - 1] = '\0';
 	return buf;
+}
+
+/* A name for a text table: escaped, "-" when empty. */
+const char *tname(const char *s)
+{
+	return s && *s ? escape_buf(s, ESC_TEXT) : "-";
+}
+
+const char *tquoted(const char *s)
+{
+	return escape_buf(s, ESC_QUOTED);
 }
 
 static void quoted(FILE *f, const char *s)

@@ -131,7 +131,7 @@ void rp_print_guest_line(struct rctx *c, int gi)
 	printf("%s", c->guests[gi].name);
 	/* The module's name for it, escaped as every printer has it. */
 	if (info.name[0] && strcmp(info.name, c->guests[gi].name))
-		printf(" \"%s\"", tname(info.name));
+		printf(" \"%s\"", tquoted(info.name));
 	printf(": budget %u, used %u (%u assigned, %u offlimits), "
 	       "%u waiting", info.budget, info.used,
 	       info.nr_assigned, info.nr_offlimits, info.nr_waiting);

@@ -69,6 +69,8 @@ void jw_end(struct jw *w);
  *             \uNNNN or \UNNNNNNNN, and so every non-ASCII code point
  *             unless text_utf8; invalid UTF-8 bytes as \xNN, a
  *             backslash doubled;
+ *   ESC_QUOTED a name between double quotes in a line: as ESC_TEXT, but
+ *             an ASCII space goes out as it is and '"' as \";
  *   ESC_JSON  a JSON string's contents: always valid UTF-8; '"' and '\'
  *             escaped, unsafe code points as \uNNNN (a surrogate pair
  *             above U+FFFF), invalid bytes U+FFFD;
@@ -76,7 +78,7 @@ void jw_end(struct jw *w);
  *             the text format defines, other unsafe code points and
  *             invalid bytes U+FFFD.
  */
-enum esc_mode { ESC_TEXT, ESC_JSON, ESC_PROM };
+enum esc_mode { ESC_TEXT, ESC_QUOTED, ESC_JSON, ESC_PROM };
 /*
  * Whether the terminal takes UTF-8, so that ESC_TEXT may pass non-ASCII
  * through: false (escape) until main() asks the locale (LC_CTYPE).
@@ -85,6 +87,8 @@ extern bool text_utf8;
 void put_escaped(FILE *f, const char *s, enum esc_mode mode);
 /* Escaped (ESC_TEXT) for a table, "-" if empty; a rotating static buffer. */
 const char *tname(const char *s);
+/* Escaped (ESC_QUOTED) between double quotes, as tname()'s buffers. */
+const char *tquoted(const char *s);
 
 /* "driver_ok" for (b): the JSON key and metrics label of a transition. */
 const char *transition_key(unsigned int label);

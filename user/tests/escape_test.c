@@ -52,6 +52,7 @@ static const struct {
 	{ ESC_TEXT, "evil\n1     prod-db",
 	  "evil\\x0a1\\x20\\x20\\x20\\x20\\x20prod-db" },
 	{ ESC_TEXT, "\x1b[2J\"q\\\x7f", "\\x1b[2J\"q\\\\\\x7f" },
+	{ ESC_QUOTED, "vm 1\"\n\xc2\xa0\xff\\", "vm 1\\\"\\x0a\\u00a0\\xff\\\\" },
 	{ ESC_TEXT, "caf\xc3\xa9\xe2\x80\xae!", "caf\xc3\xa9\\u202e!" },
 	{ ESC_TEXT, "\xc2\x85|\xe2\x81\xa6|\xe2\x80\xa8", "\\u0085|\\u2066|\\u2028" },
 	{ ESC_TEXT, "\xff\xc3(", "\\xff\\xc3(" },
