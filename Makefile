@@ -273,6 +273,8 @@ uninstall-user:
 
 uninstall-data:
 	rm -f $(addprefix $(DESTDIR),$(DATA_FILES))
+	@# what the metrics unit wrote: not to be served as current any more
+	rm -f $(DESTDIR)/var/lib/prometheus/node-exporter/vqnotify.prom
 	-rmdir $(DESTDIR)$(DOCDIR)/examples/modprobe.d $(DESTDIR)$(DOCDIR)/examples \
 		$(DESTDIR)$(DOCDIR) 2>/dev/null
 

@@ -9,14 +9,14 @@
 # the udev rule, modules-load.d file, vqnotifyctl, its man page and the
 # library's pkg-config file are where the packages say; lintian found no
 # error; `apt-get purge` of the four packages leaves no module, no DKMS
-# tree and no file of theirs behind.
+# tree, no file of theirs and no metrics file behind.
 #
 # Runs as root on the host (chroot; nothing is loaded, the host's kernel is
 # not touched), downloads from Debian's archive (about 250 MB), takes about
 # 4 min. Not part of `make check`: run it with `make check-fresh-install`.
-# The chroot's kernel is the host's: where `uname -r` names no Debian
-# kernel, `linux-headers-$(uname -r)` is replaced by linux-headers-amd64,
-# the headers of bookworm's kernel, which is what such a host would install.
+# The README installs linux-headers-amd64, the headers of bookworm's
+# kernel; should it name `linux-headers-$(uname -r)` again, that becomes
+# linux-headers-amd64 where the chroot's kernel, the host's, is not Debian's.
 set -eu
 VQN_SCRIPTS=$(cd "$(dirname "$0")" && pwd)
 . "$VQN_SCRIPTS/lib.sh"
@@ -90,8 +90,13 @@ vqnotifyctl guest show >/dev/null 2>&1 && err "vqnotifyctl without a module"
 grep -q '^E:' /root/vqnotify/build/deb/lintian.log && err "lintian errors"
 dpkg -L vqnotify-dkms vqnotify-utils libvqnotify1 libvqnotify-dev |
 	sort -u >/root/files
+# the metrics timer's file, as a host with node_exporter would have it
+mkdir -p /var/lib/prometheus/node-exporter
+echo 'vqnotify_host_slots_used 0' >/var/lib/prometheus/node-exporter/vqnotify.prom
 apt-get purge -y -qq vqnotify-dkms vqnotify-utils libvqnotify-dev \
 	libvqnotify1 >/dev/null
+[ -e /var/lib/prometheus/node-exporter/vqnotify.prom ] &&
+	err "metrics file left: node_exporter would serve it as current"
 ls /lib/modules/*/updates/dkms/vqnotify.ko 2>/dev/null && err "module left"
 ls -d /usr/src/vqnotify-* 2>/dev/null && err "DKMS source left"
 [ -e /var/lib/dkms/vqnotify ] && err "DKMS tree left"
