@@ -183,6 +183,7 @@ const struct genl_split_ops vqnotify_nl_ops[16] = {
 		.cmd	= VQNOTIFY_CMD_GUEST_GET,
 		.start	= vqnotify_nl_dump_start,
 		.dumpit	= vqnotify_nl_guest_get_dumpit,
+		.done	= vqnotify_nl_dump_done,
 		.flags	= GENL_CMD_CAP_DUMP,
 	},
 	{
@@ -203,6 +204,7 @@ const struct genl_split_ops vqnotify_nl_ops[16] = {
 		.cmd		= VQNOTIFY_CMD_DEV_GET,
 		.start		= vqnotify_nl_dump_start,
 		.dumpit		= vqnotify_nl_dev_get_dumpit,
+		.done		= vqnotify_nl_dump_done,
 		.policy		= vqnotify_dev_get_dump_nl_policy,
 		.maxattr	= VQNOTIFY_A_DEV_GUEST_ID,
 		.flags		= GENL_CMD_CAP_DUMP,
@@ -218,6 +220,7 @@ const struct genl_split_ops vqnotify_nl_ops[16] = {
 		.cmd		= VQNOTIFY_CMD_QUEUE_GET,
 		.start		= vqnotify_nl_dump_start,
 		.dumpit		= vqnotify_nl_queue_get_dumpit,
+		.done		= vqnotify_nl_dump_done,
 		.policy		= vqnotify_queue_get_dump_nl_policy,
 		.maxattr	= VQNOTIFY_A_QUEUE_DEV_ID,
 		.flags		= GENL_CMD_CAP_DUMP,
@@ -245,6 +248,7 @@ const struct genl_split_ops vqnotify_nl_ops[16] = {
 		.cmd	= VQNOTIFY_CMD_USER_GET,
 		.start	= vqnotify_nl_dump_start,
 		.dumpit	= vqnotify_nl_user_get_dumpit,
+		.done	= vqnotify_nl_dump_done,
 		.flags	= GENL_CMD_CAP_DUMP,
 	},
 	{
@@ -265,6 +269,7 @@ const struct genl_split_ops vqnotify_nl_ops[16] = {
 		.cmd	= VQNOTIFY_CMD_POLICY_GET,
 		.start	= vqnotify_nl_dump_start,
 		.dumpit	= vqnotify_nl_policy_get_dumpit,
+		.done	= vqnotify_nl_dump_done,
 		.flags	= GENL_ADMIN_PERM | GENL_CMD_CAP_DUMP,
 	},
 	{
@@ -278,6 +283,7 @@ const struct genl_split_ops vqnotify_nl_ops[16] = {
 		.cmd		= VQNOTIFY_CMD_QUEUES_GET,
 		.start		= vqnotify_nl_dump_start,
 		.dumpit		= vqnotify_nl_queues_get_dumpit,
+		.done		= vqnotify_nl_dump_done,
 		.policy		= vqnotify_queues_get_nl_policy,
 		.maxattr	= VQNOTIFY_A_QUEUE_STATES_DEV_ID,
 		.flags		= GENL_CMD_CAP_DUMP,

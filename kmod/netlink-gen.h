@@ -21,6 +21,7 @@
 extern const struct genl_split_ops vqnotify_nl_ops[16];
 
 int vqnotify_nl_dump_start(struct netlink_callback *cb);
+int vqnotify_nl_dump_done(struct netlink_callback *cb);
 
 int vqnotify_nl_guest_get_doit(struct sk_buff *skb, struct genl_info *info);
 int vqnotify_nl_guest_get_dumpit(struct sk_buff *skb,

@@ -369,25 +369,13 @@ void vqn_nl_unlock(struct vqn_nl_target *t)
 	vqn_kguest_put(t->g);
 }
 
-/*
- * Runs in the requester's context: note who asks (later parts of the dump
- * may run in whoever reads the socket) and the filters.
- */
-int vqnotify_nl_dump_start(struct netlink_callback *cb)
+/* A dump's filters, from its request's attributes, into @ctx. */
+static int vqn_nl_dump_filters(struct netlink_callback *cb,
+			       struct vqn_nl_dump_ctx *ctx)
 {
-	struct vqn_nl_dump_ctx *ctx = vqn_nl_dump_ctx(cb);
 	const struct genlmsghdr *hdr = nlmsg_data(cb->nlh);
 	struct nlattr *guest = NULL, *dev = NULL;
 	struct nlattr **attrs;
-	int ret;
-
-	ret = vqn_genl_dump_check(cb, vqn_nl_ops, vqn_nl_n_ops);
-	if (ret)
-		return ret;
-
-	memset(ctx, 0, sizeof(*ctx));
-	ctx->admin = netlink_capable(cb->skb, CAP_NET_ADMIN);
-	ctx->euid = current_euid();
 
 	attrs = vqn_genl_dump_attrs(cb);
 	if (!attrs)	/* a dump without a policy (GUEST_GET) */
@@ -416,6 +404,42 @@ int vqnotify_nl_dump_start(struct netlink_callback *cb)
 		ctx->want_dev = nla_get_u32(dev);
 		ctx->dev_id = ctx->want_dev;
 	}
+	return 0;
+}
+
+/*
+ * Runs in the requester's context: note who asks and in which namespaces
+ * (later parts of the dump run in whoever reads the socket), and the
+ * filters. The references to the namespaces are taken last, once nothing
+ * can fail: the core calls no done callback when start fails.
+ */
+int vqnotify_nl_dump_start(struct netlink_callback *cb)
+{
+	struct vqn_nl_dump_ctx *ctx = vqn_nl_dump_ctx(cb);
+	int ret;
+
+	ret = vqn_genl_dump_check(cb, vqn_nl_ops, vqn_nl_n_ops);
+	if (ret)
+		return ret;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->admin = netlink_capable(cb->skb, CAP_NET_ADMIN);
+	ctx->euid = current_euid();
+	ret = vqn_nl_dump_filters(cb, ctx);
+	if (ret)
+		return ret;
+	ctx->pid_ns = get_pid_ns(task_active_pid_ns(current));
+	ctx->user_ns = get_user_ns(current_user_ns());
+	return 0;
+}
+
+/* Every dump that started ends here, however it ends. */
+int vqnotify_nl_dump_done(struct netlink_callback *cb)
+{
+	struct vqn_nl_dump_ctx *ctx = vqn_nl_dump_ctx(cb);
+
+	put_user_ns(ctx->user_ns);
+	put_pid_ns(ctx->pid_ns);
 	return 0;
 }
 

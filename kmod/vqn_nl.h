@@ -84,19 +84,32 @@ void vqn_nl_unlock(struct vqn_nl_target *t);
 /*
  * Where a dump resumes: the guest, device and queue the next message is
  * about, and its filters. Dumps go by increasing ids; objects that appear
- * or go away between two skbs may be missed, never repeated.
+ * or go away between two skbs may be missed, never repeated. POLICY_GET's
+ * cursor is @policy_seq alone; USER_GET's is @index (and @dev_filter).
+ *
+ * Who asked (@admin, @euid) and the requester's namespaces, in which its
+ * pids and uids are shown: the parts of a dump after the first run in
+ * whoever reads the socket. vqnotify_nl_dump_start() takes a reference to
+ * each namespace, vqnotify_nl_dump_done() drops them. 48 bytes at most
+ * (cb->ctx).
  */
 struct vqn_nl_dump_ctx {
-	u32 guest_id;
-	u32 dev_id;
+	struct pid_namespace *pid_ns;
+	struct user_namespace *user_ns;
+	union {
+		struct {
+			u32 guest_id;
+			u32 dev_id;
+		};
+		u64 policy_seq;
+	};
 	u32 index;
 	u32 want_guest;
 	u32 want_dev;
+	kuid_t euid;
 	bool guest_filter;
 	bool dev_filter;
 	bool admin;
-	kuid_t euid;
-	u64 policy_seq;
 };
 
 static inline struct vqn_nl_dump_ctx *
@@ -104,6 +117,16 @@ vqn_nl_dump_ctx(struct netlink_callback *cb)
 {
 	NL_ASSERT_DUMP_CTX_FITS(struct vqn_nl_dump_ctx);
 	return (struct vqn_nl_dump_ctx *)cb->ctx;
+}
+
+/* Who asked for the dump, in its own namespaces. */
+static inline void vqn_nl_viewer_of_dump(struct vqn_nl_viewer *v,
+					 const struct vqn_nl_dump_ctx *ctx)
+{
+	v->admin = ctx->admin;
+	v->euid = ctx->euid;
+	v->pid_ns = ctx->pid_ns;
+	v->user_ns = ctx->user_ns;
 }
 
 /* A full skb ends this part of the dump; the next part resumes. */

@@ -270,8 +270,8 @@ int vqnotify_nl_user_get_dumpit(struct sk_buff *skb,
 				struct netlink_callback *cb)
 {
 	struct vqn_nl_dump_ctx *ctx = vqn_nl_dump_ctx(cb);
-	struct vqn_nl_viewer v = { .admin = ctx->admin, .euid = ctx->euid };
 	unsigned long idx = ctx->index;
+	struct vqn_nl_viewer v;
 	struct vqn_nl_msg m;
 	struct vqn_user *u;
 	int ret = 0;
@@ -279,12 +279,13 @@ int vqnotify_nl_user_get_dumpit(struct sk_buff *skb,
 	/* ctx->index: the next uid; ctx->dev_filter: the last one is done */
 	if (ctx->dev_filter)
 		return 0;
+	vqn_nl_viewer_of_dump(&v, ctx);
 	vqn_nl_msg_dump(&m, cb);
 	mutex_lock(&vqn_users_lock);
 	xa_for_each_start(&vqn_users, idx, u, ctx->index) {
 		if (!vqn_nl_user_visible(&v, u))
 			continue;
-		ret = vqn_nl_msg_user(skb, &m, u, current_user_ns());
+		ret = vqn_nl_msg_user(skb, &m, u, v.user_ns);
 		if (ret)
 			break;
 		if (idx == U32_MAX)
@@ -395,14 +396,16 @@ int vqnotify_nl_policy_set_doit(struct sk_buff *skb,
 	return 0;
 }
 
-static int vqn_nl_put_policy(struct sk_buff *skb, const struct vqn_policy *p)
+/* @p, its uid as seen in @ns, the requester's user namespace. */
+static int vqn_nl_put_policy(struct sk_buff *skb, const struct vqn_policy *p,
+			     struct user_namespace *ns)
 {
 	int l;
 
 	if ((p->name && nla_put_string(skb, VQNOTIFY_A_POLICY_NAME, p->name)) ||
 	    (uid_valid(p->uid) &&
 	     nla_put_u32(skb, VQNOTIFY_A_POLICY_UID,
-			 from_kuid_munged(current_user_ns(), p->uid))))
+			 from_kuid_munged(ns, p->uid))))
 		return -EMSGSIZE;
 	if ((p->set & VQN_POL_BUDGET) &&
 	    nla_put_u32(skb, VQNOTIFY_A_POLICY_BUDGET, p->budget))
@@ -421,6 +424,7 @@ static int vqn_nl_put_policy(struct sk_buff *skb, const struct vqn_policy *p)
 struct vqn_nl_policy_arg {
 	struct sk_buff *skb;
 	struct vqn_nl_msg m;
+	struct user_namespace *ns;	/* the requester's */
 	const char *name;	/* do: the one wanted */
 	kuid_t uid;
 	bool found;
@@ -441,7 +445,7 @@ static int vqn_nl_policy_fill(const struct vqn_policy *p, void *arg)
 	hdr = vqn_nl_msg_put(a->skb, &a->m);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (vqn_nl_put_policy(a->skb, p)) {
+	if (vqn_nl_put_policy(a->skb, p, a->ns)) {
 		genlmsg_cancel(a->skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -461,6 +465,7 @@ int vqnotify_nl_policy_get_doit(struct sk_buff *skb,
 	if (ret)
 		return ret;
 	vqn_nl_msg_reply(&a.m, info);
+	a.ns = current_user_ns();	/* a do runs in the sender's context */
 	a.skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!a.skb)
 		return -ENOMEM;
@@ -480,7 +485,9 @@ int vqnotify_nl_policy_get_dumpit(struct sk_buff *skb,
 				  struct netlink_callback *cb)
 {
 	struct vqn_nl_dump_ctx *ctx = vqn_nl_dump_ctx(cb);
-	struct vqn_nl_policy_arg a = { .skb = skb, .uid = INVALID_UID };
+	struct vqn_nl_policy_arg a = {
+		.skb = skb, .ns = ctx->user_ns, .uid = INVALID_UID,
+	};
 	int ret;
 
 	vqn_nl_msg_dump(&a.m, cb);

@@ -149,16 +149,12 @@ static int vqn_nl_dump_guests(struct sk_buff *skb, struct netlink_callback *cb,
 			      vqn_nl_dump_fill_t fill)
 {
 	struct vqn_nl_dump_ctx *ctx = vqn_nl_dump_ctx(cb);
-	struct vqn_nl_viewer v = {
-		.admin = ctx->admin,
-		.euid = ctx->euid,
-		.pid_ns = task_active_pid_ns(current),
-		.user_ns = current_user_ns(),
-	};
+	struct vqn_nl_viewer v;
 	struct vqn_nl_msg m;
 	struct vqn_nl_dump_walk w = { skb, ctx, &m, &v, fill };
 	unsigned long id = ctx->guest_id;
 
+	vqn_nl_viewer_of_dump(&v, ctx);
 	vqn_nl_msg_dump(&m, cb);
 	return vqn_nl_dump_ret(skb, vqn_guests_each(&id, vqn_nl_dump_want,
 						     vqn_nl_dump_fill, &w));

@@ -202,17 +202,12 @@ typedef void (*tk_nl_cb)(const struct nlmsghdr *nlh, void *arg);
 
 /*
  * Send @msg (a struct nlmsghdr the caller laid out; its sequence number
- * is set here, and NLM_F_REQUEST | NLM_F_ACK) and read until its ACK,
- * error or dump end, passing each data message to @cb. Returns 0, the
- * request's -errno, a socket's -errno, or -ETIMEDOUT after 10 s without
- * a reply. Notifications on a monitor socket are skipped (sequence 0).
+ * is set here, and NLM_F_REQUEST | NLM_F_ACK) without reading the reply
+ * (tk_nl_read() does): 0 or -errno.
  */
-static inline int tk_nl_xfer(struct tk_nl *nl, struct nlmsghdr *msg,
-			     tk_nl_cb cb, void *arg)
+static inline int tk_nl_send(struct tk_nl *nl, struct nlmsghdr *msg)
 {
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	static char buf[TK_NL_BUF];
-	bool dump = msg->nlmsg_flags & NLM_F_DUMP;
 
 	msg->nlmsg_seq = ++nl->seq;
 	msg->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
@@ -221,9 +216,24 @@ static inline int tk_nl_xfer(struct tk_nl *nl, struct nlmsghdr *msg,
 	if (sendto(nl->fd, msg, msg->nlmsg_len, 0,
 		   (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
 		return -errno;
+	return 0;
+}
+
+/*
+ * Read the replies to the last request sent (a dump when @dump), at most
+ * @len bytes (up to TK_NL_BUF) a recv(), until its ACK, error or dump end,
+ * passing each data message to @cb. Returns as tk_nl_xfer().
+ */
+static inline int tk_nl_read(struct tk_nl *nl, bool dump, size_t len,
+			     tk_nl_cb cb, void *arg)
+{
+	static char buf[TK_NL_BUF];
+
+	if (len > sizeof(buf))
+		len = sizeof(buf);
 	for (;;) {
 		struct nlmsghdr *nlh;
-		ssize_t n = recv(nl->fd, buf, sizeof(buf), 0);
+		ssize_t n = recv(nl->fd, buf, len, 0);
 
 		if (n < 0)
 			return errno == EAGAIN ? -ETIMEDOUT : -errno;
@@ -240,6 +250,23 @@ static inline int tk_nl_xfer(struct tk_nl *nl, struct nlmsghdr *msg,
 				cb(nlh, arg);
 		}
 	}
+}
+
+/*
+ * Send @msg (tk_nl_send()) and read until its ACK, error or dump end,
+ * passing each data message to @cb. Returns 0, the request's -errno, a
+ * socket's -errno, or -ETIMEDOUT after 10 s without a reply.
+ * Notifications on a monitor socket are skipped (sequence 0).
+ */
+static inline int tk_nl_xfer(struct tk_nl *nl, struct nlmsghdr *msg,
+			     tk_nl_cb cb, void *arg)
+{
+	int ret = tk_nl_send(nl, msg);
+
+	if (ret)
+		return ret;
+	return tk_nl_read(nl, msg->nlmsg_flags & NLM_F_DUMP, TK_NL_BUF, cb,
+			  arg);
 }
 
 static inline int tk_nl_talk(struct tk_nl *nl, struct tk_nlreq *r,

@@ -31,7 +31,9 @@
  * The wire layer is vqn_nl_raw.h: tk_nl_open()/tk_nl_close(), requests
  * built by hand (tk_nl_req(), tk_nlreq_u32(), tk_nlreq_str(), then
  * tk_nl_talk(), or tk_nl_xfer() for a struct nlmsghdr the caller laid
- * out), tk_nl_call() for any command with u32 attributes, and attribute
+ * out, or its halves tk_nl_send() and tk_nl_read() with a receive buffer
+ * of one's choice), tk_nl_call() for any command with u32 attributes, and
+ * attribute
  * parsing (struct tk_nl_attrs, tk_nl_parse_msg(), tk_nl_get_u32()).
  */
 #ifndef _VQN_NL_UTILS_H

@@ -11,10 +11,12 @@
  * host-wide config restore it in the teardown.
  */
 #define _GNU_SOURCE
+#include <sched.h>
 #include <sys/ioctl.h>
 
 #include "vqn_abuse_utils.h"
 #include "vqn_nl_utils.h"
+#include "vqn_tenants.h"
 
 TK_NL_FIXTURE(genl)
 
@@ -577,6 +579,117 @@ TEST_F(genl, guest_set_budget_and_reserve)
 	EXPECT_EQ(budget, g.admin_budget);
 	EXPECT_EQ(budget, g.budget);
 	EXPECT_EQ(1, g.reserve);
+}
+
+/*
+ * The parts of a dump after the first are filled as the socket is read, in
+ * the reader's context; pids and uids are still shown in the namespaces of
+ * whoever asked (the spec). A tenant (TN_VMM, not the overflow uid) with
+ * NS_GUESTS guests asks for a GUEST_GET dump on a socket it reads 4 KiB at
+ * a time (several parts), then moves into a user and a pid namespace of
+ * its own, where neither its uid nor its pid exist, and a child of it
+ * there reads the dump to its end: every guest must show the tenant's uid
+ * and pid, not 65534 and 0.
+ */
+#define NS_GUESTS	64
+#define NS_READ		4096
+
+struct ns_dump {
+	char skip[64];		/* why it could not run */
+	char fail[64];		/* what went wrong setting it up */
+	uint32_t uid, pid;	/* the tenant's, as the test sees them */
+	int ret, n, parts, bad_uid, bad_pid;
+	int64_t seen_uid, seen_pid;	/* the first wrong ones */
+};
+
+static void ns_dump_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct ns_dump *d = arg;
+	struct tk_nl_guest g;
+	struct tk_nl_attrs a;
+
+	tk_nl_parse_msg(&a, nlh);
+	tk_nl_guest_fill(&g, &a);
+	d->n++;
+	if (g.uid != d->uid && !d->bad_uid++)
+		d->seen_uid = g.uid;
+	if (g.pid != d->pid && !d->bad_pid++)
+		d->seen_pid = g.pid;
+}
+
+/* The tenant's side; what it saw in @arg (shared). */
+static int ns_dump_tenant(void *arg, int step)
+{
+	struct ns_dump *d = arg;
+	struct tk_nlreq r;
+	struct tk_nl nl;
+	int i, ret, status;
+	pid_t pid;
+
+	d->uid = geteuid();
+	d->pid = getpid();
+	for (i = 0; i < NS_GUESTS; i++) {
+		ret = tk_open(O_NONBLOCK);
+		if (ret < 0) {
+			snprintf(d->fail, sizeof(d->fail), "guest %d: %s", i,
+				 strerror(-ret));
+			return 0;
+		}
+	}
+	/*
+	 * A socket never read with a bigger buffer than NS_READ: the dump's
+	 * skbs are no bigger (netlink sizes them by the reads).
+	 */
+	if (tk_nl_open(&nl)) {
+		snprintf(d->fail, sizeof(d->fail), "no netlink family");
+		return 0;
+	}
+	close(nl.fd);
+	nl.fd = tk_nl_socket();
+	tk_nl_req(&nl, &r, VQNOTIFY_CMD_GUEST_GET, true);
+	ret = nl.fd < 0 ? nl.fd : tk_nl_send(&nl, &r.nlh);
+	if (ret) {
+		snprintf(d->fail, sizeof(d->fail), "dump request: %s",
+			 strerror(-ret));
+		return 0;
+	}
+	if (unshare(CLONE_NEWUSER | CLONE_NEWPID)) {
+		snprintf(errno == EPERM || errno == EINVAL ? d->skip : d->fail,
+			 sizeof(d->fail), "unshare: %s", strerror(errno));
+		return 0;
+	}
+	pid = fork();
+	if (!pid) {
+		d->ret = tk_nl_read(&nl, true, NS_READ, ns_dump_cb, d);
+		d->parts = nl.nr_recv;
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		snprintf(d->fail, sizeof(d->fail), "the reader failed");
+	return 0;
+}
+
+TEST_F(genl, dump_ids_in_the_requesters_namespaces)
+{
+	struct ns_dump *d = tn_shared(sizeof(*d));
+
+	if (geteuid())
+		SKIP(return, "not root: cannot act as a tenant");
+	ASSERT_NE(NULL, d);
+	ASSERT_EQ(0, tn_dev_setup());
+	ASSERT_EQ(0, tn_run_as(TN_VMM, ns_dump_tenant, d));
+	if (d->skip[0])
+		SKIP(return, "%s", d->skip);
+	ASSERT_STREQ("", d->fail);
+	TH_LOG("%d guests in %d reads of %d bytes", d->n, d->parts, NS_READ);
+	ASSERT_EQ(0, d->ret);
+	EXPECT_EQ(NS_GUESTS, d->n);
+	/* The first part was filled as the request was sent: not all. */
+	EXPECT_LT(2, d->parts);
+	EXPECT_EQ(0, d->bad_uid)
+		TH_LOG("uid %lld, not %u", (long long)d->seen_uid, d->uid);
+	EXPECT_EQ(0, d->bad_pid)
+		TH_LOG("pid %lld, not %u", (long long)d->seen_pid, d->pid);
 }
 
 TEST_HARNESS_MAIN
