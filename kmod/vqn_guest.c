@@ -220,13 +220,18 @@ static int vqn_kguest_policy_changed(void *arg, struct vqn_kguest *g)
 
 /*
  * A policy for @name (for @uid's guests of that name only, when @uid is
- * valid), or for @uid if @name is NULL, changed: apply it.
+ * valid), or for @uid if @name is NULL, changed the fields @set
+ * (VQN_POL_*): apply it. Only a change of its budget or reserve is the
+ * admin's next word on the guests' budgets; one of its quota limits alone
+ * leaves them (and a budget the admin set with GUEST_SET) as they are.
  */
-void vqn_kguests_apply_policy(const char *name, kuid_t uid)
+void vqn_kguests_apply_policy(const char *name, kuid_t uid, u32 set)
 {
 	struct vqn_policy_change c = { name, uid };
 	unsigned long id = 0;
 
+	if (!(set & (VQN_POL_BUDGET | VQN_POL_RESERVE)))
+		return;
 	vqn_kguests_limits_changed();
 	mutex_lock(&vqn_guests_lock);
 	vqn_guests_each(&id, NULL, vqn_kguest_policy_changed, &c);

@@ -389,7 +389,7 @@ int vqnotify_nl_policy_set_doit(struct sk_buff *skb,
 	}
 	if (ret)
 		return ret;
-	vqn_kguests_apply_policy(p.name, p.uid);
+	vqn_kguests_apply_policy(p.name, p.uid, p.set);
 	/* A raised slot limit may let waiting queues in. */
 	if (!p.name)
 		vqn_host_promote_all();

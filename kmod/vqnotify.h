@@ -438,7 +438,7 @@ void vqn_kguest_fill_info(struct vqn_kguest *g,
 void vqn_kguest_apply_policy(struct vqn_kguest *g, bool renamed);
 void vqn_kguest_set_threshold(struct vqn_kguest *g, u32 threshold);
 void vqn_kguests_limits_changed(void);
-void vqn_kguests_apply_policy(const char *name, kuid_t uid);
+void vqn_kguests_apply_policy(const char *name, kuid_t uid, u32 set);
 int vqn_name_check(const char *src, size_t size);
 int vqn_name_dup(const char *src, size_t size, const char **out);
 void vqn_name_free(const char *name);

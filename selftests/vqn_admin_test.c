@@ -66,6 +66,9 @@ FIXTURE_TEARDOWN(admin)
 					  VQNOTIFY_A_CONFIG_THRESHOLD,
 					  self->info.threshold);
 	}
+	/* uid_policy_*: the policy of our uid, if a failure left it behind. */
+	if (self->nl.fd >= 0)
+		_test_nl_policy_del(&self->nl, NULL, geteuid());
 	tk_nl_close(&self->nl);
 	if (self->fd >= 0)
 		close(self->fd);
@@ -302,6 +305,38 @@ TEST_F(admin, threshold)
 	EXPECT_EQ(0U, gi.out_flags);
 	EXPECT_EQ(4U, gi.used);
 	EXPECT_EQ(0U, gi.nr_waiting);
+}
+
+/*
+ * A uid policy's quota limits are the user's, not its guests' budgets:
+ * setting one alone leaves every guest's budget as it is, the one the admin
+ * gave a guest with GUEST_SET included (it stands until the admin's next
+ * policy budget or reserve for the guest). The guest is root's: the
+ * policy of uid 0, deleted at the end.
+ */
+TEST_F(admin, uid_policy_limits_keep_the_admins_guest_budget)
+{
+	uint32_t gid = self->gi.guest_id, uid = geteuid();
+	struct tk_nl_guest g;
+
+	test_cmd_nl_policy_set(NULL, uid, 64, -1);
+	test_cmd_nl_guest_get(gid, &g);
+	EXPECT_EQ(64, g.budget);
+	test_cmd_nl_guest_set(gid, 2, -1);
+	test_cmd_nl_guest_get(gid, &g);
+	EXPECT_EQ(2, g.budget);
+
+	test_cmd_nl_policy_set_one(NULL, uid, VQNOTIFY_A_POLICY_MAX_SLOTS,
+				   100000);
+	test_cmd_nl_guest_get(gid, &g);
+	EXPECT_EQ(2, g.budget);
+	EXPECT_EQ(2, g.admin_budget);
+
+	/* The admin's next policy budget for it applies in full. */
+	test_cmd_nl_policy_set(NULL, uid, 64, -1);
+	test_cmd_nl_guest_get(gid, &g);
+	EXPECT_EQ(64, g.budget);
+	test_cmd_nl_policy_del(NULL, uid);
 }
 
 /*
