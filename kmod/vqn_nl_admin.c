@@ -86,13 +86,25 @@ int vqnotify_nl_config_get_doit(struct sk_buff *skb,
 	if (!hdr)
 		goto err;
 
-	mutex_lock(&vqn_guests_lock);
+	/*
+	 * Any user may ask: no vqn_guests_lock, which an admin's change holds
+	 * through its walk of every guest, waiting for each guest's lock
+	 * (DOC: Locking). Each value is read whole, as it was at some moment
+	 * of the request, as GET_INFO reads them. The lock made them one
+	 * snapshot: beside a CONFIG_SET, a reply may now mix values from
+	 * before and after it (a new reserve with the old default budget,
+	 * above it; a user-max-slots of the formula for the old host cap).
+	 * Each was in force, and nothing takes two of them together; the
+	 * admin's own CONFIG_GET after its CONFIG_SET sees all of it.
+	 */
 	if (nla_put_u32(msg, VQNOTIFY_A_CONFIG_DEFAULT_BUDGET,
-			vqn_cfg.default_budget) ||
-	    nla_put_u32(msg, VQNOTIFY_A_CONFIG_THRESHOLD, vqn_cfg.threshold) ||
+			READ_ONCE(vqn_cfg.default_budget)) ||
+	    nla_put_u32(msg, VQNOTIFY_A_CONFIG_THRESHOLD,
+			READ_ONCE(vqn_cfg.threshold)) ||
 	    nla_put_u32(msg, VQNOTIFY_A_CONFIG_VHOST_RESERVE,
-			vqn_cfg.vhost_reserve) ||
-	    nla_put_u32(msg, VQNOTIFY_A_CONFIG_HOST_CAP, vqn_cfg.host_cap) ||
+			READ_ONCE(vqn_cfg.vhost_reserve)) ||
+	    nla_put_u32(msg, VQNOTIFY_A_CONFIG_HOST_CAP,
+			READ_ONCE(vqn_cfg.host_cap)) ||
 	    nla_put_u32(msg, VQNOTIFY_A_CONFIG_HOST_USED,
 			atomic_read(&vqn_host_used)) ||
 	    nla_put_u32(msg, VQNOTIFY_A_CONFIG_NR_GUESTS,
@@ -100,11 +112,8 @@ int vqnotify_nl_config_get_doit(struct sk_buff *skb,
 	    vqn_nl_put_limits(msg, VQNOTIFY_A_CONFIG_USER_MAX_GUESTS,
 			      vqn_user_defaults) ||
 	    /* The calls group tells all the monitor group does. */
-	    nla_put_flag(msg, VQNOTIFY_A_CONFIG_CALLS_MONITOR)) {
-		mutex_unlock(&vqn_guests_lock);
+	    nla_put_flag(msg, VQNOTIFY_A_CONFIG_CALLS_MONITOR))
 		goto err;
-	}
-	mutex_unlock(&vqn_guests_lock);
 	if (vqn_nl_put_stats(msg))
 		goto err;
 	genlmsg_end(msg, hdr);

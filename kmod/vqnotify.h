@@ -156,9 +156,10 @@
  * What is read without the lock that protects its writes, and what makes
  * that safe:
  *
- * - vqn_cfg: written with WRITE_ONCE() under vqn_guests_lock, read with
- *   READ_ONCE() by open(), GET_INFO and the slot pool (each value as it was
- *   at some moment: no call needs two of them to agree).
+ * - vqn_cfg and vqn_user_defaults: written with WRITE_ONCE() under
+ *   vqn_guests_lock, read with READ_ONCE() by open(), GET_INFO, CONFIG_GET
+ *   and the slot pool (each value as it was at some moment: no call needs
+ *   two of them to agree).
  * - vqn_limits_gen (vqn_guest.c): bumped, fully ordered, after an admin's
  *   policy or threshold is stored and before its walk of the guests; open()
  *   reads it (acquire) before it resolves its limits and, after the guest

@@ -158,6 +158,20 @@ static inline void *tn_shared(size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/* This thread's time on a CPU and waiting for one, in s; -1: unknown. */
+static inline double tn_sched_time(void)
+{
+	unsigned long long run, wait;
+	FILE *f = fopen("/proc/thread-self/schedstat", "re");
+	int n;
+
+	if (!f)
+		return -1;
+	n = fscanf(f, "%llu %llu", &run, &wait);
+	fclose(f);
+	return n == 2 ? (run + wait) / 1e9 : -1;
+}
+
 /* The admin's side */
 
 /* Put the settings of @c back, and the per-user limits to their defaults. */

@@ -850,20 +850,6 @@ fail:
 	_exit(1);
 }
 
-/* This thread's time on a CPU and waiting for one, in s; -1: unknown. */
-static double tn_sched_time(void)
-{
-	unsigned long long run, wait;
-	FILE *f = fopen("/proc/thread-self/schedstat", "re");
-	int n;
-
-	if (!f)
-		return -1;
-	n = fscanf(f, "%llu %llu", &run, &wait);
-	fclose(f);
-	return n == 2 ? (run + wait) / 1e9 : -1;
-}
-
 /*
  * The longest a close slept of TN_NL_CLOSES under the tenant's load, in
  * s; -1: the tenant could not start, or no open or schedstat.
