@@ -307,7 +307,10 @@ int vqnotify_nl_user_get_dumpit(struct sk_buff *skb,
 
 /* POLICY_SET, POLICY_GET, POLICY_DEL */
 
-/* Which policy a request is about: a name or a uid, exactly one. */
+/*
+ * Which policy a request is about: a name, a uid, or both (the name's
+ * policy for that uid's guests only); at least one.
+ */
 static int vqn_nl_policy_key(struct genl_info *info, const char **name,
 			     kuid_t *uid)
 {

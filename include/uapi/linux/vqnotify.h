@@ -67,7 +67,10 @@
  *   look, which is what a monitoring tool wants.
  * - The structure or a buffer it points to cannot be read or written:
  *   EFAULT. Kernel memory cannot be had: ENOMEM. Every allocation a guest
- *   causes is charged to its memory cgroup.
+ *   keeps (the guest, its devices and queues, its event ring, its held
+ *   results and names) is charged to its memory cgroup; the netlink
+ *   messages it causes and the nodes of the host-wide tables of guests and
+ *   users are not.
  * - A call that fails changes nothing. Everything a call can fail on is
  *   checked before the state changes: the device, bitmaps, the caller's
  *   results buffer (a byte of each of its pages written first, to prove it
