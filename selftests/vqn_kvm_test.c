@@ -744,4 +744,91 @@ TEST_F(kvm, close_leaves_none)
 						 self->n[0][q].fd, true));
 }
 
+/*
+ * The caller's eventfd is closed (or replaced, the same number given to
+ * a new eventfd) while the library holds the queue's ioeventfd. KVM
+ * removes an ioeventfd only for its own eventfd, which it finds from the
+ * fd: with the caller's number, the library's deassign failed (EBADF,
+ * ENOENT), was ignored, and KVM kept the address. The library holds its
+ * own duplicate of the eventfd from vqn_kvm_bind() on.
+ */
+static void close_caller_fd(FIXTURE_DATA(kvm) *self, int d, int q)
+{
+	close(self->n[d][q].fd);
+	self->n[d][q].fd = -1;
+}
+
+TEST_F(kvm, unbind_after_caller_closed_fd)
+{
+	struct vqn_view v;
+
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL,
+				     NULL, 0));
+	close_caller_fd(self, 0, 1);
+	EXPECT_EQ(0, vqn_kvm_bind(self->g, self->dev[0], 1, NULL));
+	EXPECT_EQ(0, kvm_has(self->vm, &self->n[0][1]))
+		TH_LOG("unbound, KVM still has the ioeventfd");
+	ASSERT_EQ(0, vqn_queue_view(self->g, self->dev[0], 1, &v));
+	EXPECT_FALSE(v.kvm_assigned);
+
+	/* Bound again with a new eventfd: registered, not refused. */
+	self->n[0][1].fd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, self->n[0][1].fd);
+	EXPECT_EQ(0, vqn_kvm_bind(self->g, self->dev[0], 1, &self->n[0][1]));
+	ASSERT_EQ(0, vqn_queue_view(self->g, self->dev[0], 1, &v));
+	EXPECT_FALSE(v.refused);
+	EXPECT_TRUE(v.kvm_assigned);
+	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, state_of(self->g, self->dev[0], 1));
+	EXPECT_EXACT(0);
+}
+
+/* A new eventfd, most likely under the old one's number, bound at once. */
+TEST_F(kvm, rebind_after_caller_replaced_fd)
+{
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL,
+				     NULL, 0));
+	close_caller_fd(self, 0, 2);
+	self->n[0][2].fd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, self->n[0][2].fd);
+	EXPECT_EQ(0, vqn_kvm_bind(self->g, self->dev[0], 2, &self->n[0][2]));
+	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, state_of(self->g, self->dev[0], 2));
+	EXPECT_EXACT(0);
+}
+
+TEST_F(kvm, remove_after_caller_closed_fd)
+{
+	int q;
+
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL,
+				     NULL, 0));
+	for (q = 0; q < NQ; q++)
+		close_caller_fd(self, 0, q);
+	ASSERT_EQ(NQ, vqn_dev_remove(self->g, self->dev[0], NULL, 0));
+	for (q = 0; q < NQ; q++) {
+		EXPECT_EQ(0, kvm_has(self->vm, &self->n[0][q]))
+			TH_LOG("q%d: removed, KVM still has it", q);
+	}
+}
+
+/* The caller may close its eventfd once bound: the library has its own. */
+TEST_F(kvm, caller_closes_fd_after_bind)
+{
+	int q, n, i;
+
+	for (q = 0; q < NQ; q++)
+		close_caller_fd(self, 0, q);
+	n = vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL, self->res,
+			   MAX_Q);
+	ASSERT_EQ(NQ, n);
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(0, self->res[i].kvm_err);
+		EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, self->res[i].new_state);
+	}
+	for (q = 0; q < NQ; q++)
+		EXPECT_EQ(1, kvm_has(self->vm, &self->n[0][q]));
+	ASSERT_EQ(NQ, vqn_dev_reset(self->g, self->dev[0], NULL, 0));
+	for (q = 0; q < NQ; q++)
+		EXPECT_EQ(0, kvm_has(self->vm, &self->n[0][q]));
+}
+
 TEST_HARNESS_MAIN

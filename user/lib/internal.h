@@ -25,7 +25,7 @@ struct vqn_q {
 	bool kvm_on;
 	bool refused;
 	int kvm_err;
-	struct vqn_kvm_notify n;
+	struct vqn_kvm_notify n;	/* bound: n.fd is the library's dup */
 };
 
 struct vqn_view_dev {
@@ -47,6 +47,7 @@ struct vqn_view_dev {
  * @fallback: restart the devices that have queues KVM refused
  * @run_state: the run state changed (vqn_guest.stopped): follow it in KVM
  * @detach: remove every ioeventfd from KVM (the guest closes)
+ * @release: the view forgets device @d: close the binding's fds of it
  */
 struct vqn_binding {
 	int (*apply)(struct vqn_guest *g, struct vqn_view_dev *d, uint32_t qi,
@@ -54,6 +55,7 @@ struct vqn_binding {
 	int (*fallback)(struct vqn_guest *g);
 	void (*run_state)(struct vqn_guest *g);
 	void (*detach)(struct vqn_guest *g);
+	void (*release)(struct vqn_guest *g, struct vqn_view_dev *d);
 };
 
 struct vqn_guest {

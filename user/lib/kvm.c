@@ -59,7 +59,13 @@ static int vqn_kvm_ioeventfd(int vm_fd, const struct vqn_kvm_notify *n,
 /*
  * The module put queue @qi in @state: follow it in the view and in KVM.
  * Returns 0, or the negative errno of an assign KVM refused, in which case
- * the view says DEASSIGNED and the device awaits vqn_kvm_fallback().
+ * the view says DEASSIGNED and the device awaits vqn_kvm_fallback(), or of
+ * a deassign that failed (not ENOENT: the ioeventfd is still there, and
+ * kvm_on says so).
+ *
+ * The library registers its own duplicate of the caller's eventfd (q->n.fd,
+ * vqn_kvm_bind()): KVM finds the ioeventfd to remove from the eventfd the
+ * fd names, and the caller may have closed or replaced its fd meanwhile.
  */
 static int vqn_q_apply(struct vqn_guest *g, struct vqn_view_dev *d, uint32_t qi,
 		       uint8_t state)
@@ -75,7 +81,12 @@ static int vqn_q_apply(struct vqn_guest *g, struct vqn_view_dev *d, uint32_t qi,
 		return 0;
 	ret = vqn_kvm_ioeventfd(g->vm_fd, &q->n, want);
 	if (!want) {
-		/* Gone either way; ENOENT means someone removed it. */
+		if (ret && ret != -ENOENT) {
+			/* Still in KVM: kept, tried again at the next change. */
+			q->kvm_err = ret;
+			return ret;
+		}
+		/* Gone; ENOENT means someone removed it. */
 		q->kvm_on = false;
 		if (ret)
 			q->kvm_err = ret;
@@ -225,6 +236,7 @@ static int vqn_kvm_fallback(struct vqn_guest *g)
 }
 
 static void vqn_kvm_run_state(struct vqn_guest *g);
+static void vqn_kvm_release(struct vqn_guest *g, struct vqn_view_dev *d);
 
 /* What the core calls of the binding, once the binding is used. */
 static const struct vqn_binding vqn_kvm_binding = {
@@ -232,6 +244,7 @@ static const struct vqn_binding vqn_kvm_binding = {
 	.fallback = vqn_kvm_fallback,
 	.run_state = vqn_kvm_run_state,
 	.detach = vqn_kvm_detach,
+	.release = vqn_kvm_release,
 };
 
 VQN_EXPORT
@@ -264,11 +277,17 @@ static void vqn_kvm_run_state(struct vqn_guest *g)
 			vqn_q_apply(g, d, i, d->q[i].state);
 }
 
+/*
+ * The VM is forgotten whatever KVM says: a deassign that fails (but for
+ * ENOENT: removed already) is the queue's kvm_err and vqn_read_events()'s.
+ * The queues stay bound, their eventfds kept for the next attach.
+ */
 VQN_EXPORT
 void vqn_kvm_detach(struct vqn_guest *g)
 {
 	struct vqn_view_dev *d;
 	uint32_t i;
+	int ret;
 
 	if (g->vm_fd < 0)
 		return;
@@ -276,12 +295,37 @@ void vqn_kvm_detach(struct vqn_guest *g)
 		for (i = 0; i < d->num_queues; i++) {
 			struct vqn_q *q = &d->q[i];
 
-			if (q->kvm_on)
-				vqn_kvm_ioeventfd(g->vm_fd, &q->n, false);
+			if (!q->kvm_on)
+				continue;
+			ret = vqn_kvm_ioeventfd(g->vm_fd, &q->n, false);
+			if (ret && ret != -ENOENT) {
+				q->kvm_err = ret;
+				vqn_settle_failed(g, ret);
+			}
 			q->kvm_on = false;
 		}
 	}
 	g->vm_fd = -1;
+	vqn_notify_update(g);
+}
+
+/*
+ * The view forgets device @d (removed, or the guest closes): the library's
+ * eventfds go. Its ioeventfds are gone from KVM already, or were left
+ * there by a deassign that failed, reported then.
+ */
+static void vqn_kvm_release(struct vqn_guest *g, struct vqn_view_dev *d)
+{
+	uint32_t i;
+
+	for (i = 0; i < d->num_queues; i++) {
+		struct vqn_q *q = &d->q[i];
+
+		if (q->bound)
+			close(q->n.fd);
+		q->bound = false;
+		q->kvm_on = false;
+	}
 }
 
 static bool notify_valid(const struct vqn_kvm_notify *n)
@@ -304,28 +348,50 @@ static bool notify_valid(const struct vqn_kvm_notify *n)
 	return false;
 }
 
+/*
+ * The library binds its own duplicate of @n->fd, closed once KVM no longer
+ * has it: the caller may close or replace its eventfd at any time. A
+ * previous binding's ioeventfd KVM fails to remove (but for ENOENT: gone
+ * already) stays, and so does that binding: the error is returned.
+ */
 VQN_EXPORT
 int vqn_kvm_bind(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 		 const struct vqn_kvm_notify *n)
 {
 	struct vqn_view_dev *d = vqn_view_dev_find(g, dev_id);
 	struct vqn_q *q;
+	int fd = -1, ret;
 
 	if (!d)
 		return -ENOENT;
 	if (queue >= d->num_queues || (n && !notify_valid(n)))
 		return -EINVAL;
+	if (n) {
+		fd = fcntl(n->fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+	}
 	g->binding = &vqn_kvm_binding;
 	q = &d->q[queue];
 	if (q->kvm_on) {
-		vqn_kvm_ioeventfd(g->vm_fd, &q->n, false);
+		ret = vqn_kvm_ioeventfd(g->vm_fd, &q->n, false);
+		if (ret && ret != -ENOENT) {
+			q->kvm_err = ret;
+			if (fd >= 0)
+				close(fd);
+			return ret;
+		}
 		q->kvm_on = false;
 	}
+	if (q->bound)
+		close(q->n.fd);
 	q->bound = n;
 	q->refused = false;
 	q->kvm_err = 0;
-	if (n)
+	if (n) {
 		q->n = *n;
+		q->n.fd = fd;
+	}
 	return vqn_call_end(g, vqn_q_apply(g, d, queue, q->state));
 }
 

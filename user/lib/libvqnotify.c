@@ -111,6 +111,8 @@ void vqn_close(struct vqn_guest *g)
 		g->binding->detach(g);
 	while ((d = g->devs)) {
 		g->devs = d->next;
+		if (g->binding)
+			g->binding->release(g, d);
 		free(d);
 	}
 	if (g->notify >= 0)

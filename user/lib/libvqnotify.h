@@ -56,7 +56,10 @@ struct vqn_guest;
  *             DEASSIGNED when KVM refused the ioeventfd (@kvm_err != 0)
  * @label: enum vqnotify_label of the module's transition (NONE: refused)
  * @reason: enum vqnotify_reason of the module's decision
- * @kvm_err: 0, or the negative errno of a KVM_IOEVENTFD assign KVM refused
+ * @kvm_err: 0, or the negative errno of a KVM_IOEVENTFD assign KVM refused,
+ *           or of a deassign that failed (the ioeventfd stays in KVM,
+ *           vqn_view.kvm_assigned; the library tries again at the queue's
+ *           next change)
  */
 struct vqn_result {
 	uint32_t dev_id;
@@ -250,7 +253,9 @@ int vqn_wait_events(struct vqn_guest *g, int timeout_ms);
  *             VQN_KVM_DATAMATCH
  * @len: access size: 0 (any; modern virtio-pci), 1, 2 (legacy PIO), 4, 8
  * @flags: VQN_KVM_*
- * @fd: the queue's eventfd; it stays owned by the caller
+ * @fd: the queue's eventfd; it stays owned by the caller, who may close
+ *      it once vqn_kvm_bind() returned: the library binds its own
+ *      duplicate, closed when KVM no longer has it
  */
 struct vqn_kvm_notify {
 	uint64_t addr;
@@ -268,12 +273,19 @@ struct vqn_kvm_notify {
  * calling vqn_host_notifier(.., false).
  */
 int vqn_kvm_attach(struct vqn_guest *g, int vm_fd);
-/* Remove every ioeventfd the library holds and forget the VM. */
+/*
+ * Remove every ioeventfd the library holds and forget the VM; the queues
+ * stay bound. A removal KVM fails is returned by vqn_read_events().
+ */
 void vqn_kvm_detach(struct vqn_guest *g);
 /*
  * Bind a queue's notify address (@n NULL: unbind, removing its ioeventfd).
  * Binding an ASSIGNED queue registers its ioeventfd at once; binding again
- * clears a previous refusal.
+ * clears a previous refusal. The library keeps a duplicate of @n->fd (it
+ * returns -EBADF for a closed one): the caller may close or replace its
+ * eventfd after the call. When KVM fails to remove the queue's ioeventfd
+ * (but for ENOENT: gone already), that error is returned and the queue
+ * keeps its binding and ioeventfd.
  */
 int vqn_kvm_bind(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 		 const struct vqn_kvm_notify *n);

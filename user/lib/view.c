@@ -80,9 +80,15 @@ void vqn_dev_forget(struct vqn_guest *g, struct vqn_view_dev *d)
 	struct vqn_view_dev **pp;
 	uint32_t i;
 
-	/* The module has dropped the device: drop its ioeventfds too. */
+	/*
+	 * The module has dropped the device: drop its ioeventfds too. One
+	 * KVM fails to remove is reported as a failure of settling.
+	 */
 	for (i = 0; i < d->num_queues; i++)
-		vqn_view_set(g, d, i, VQNOTIFY_VQ_DEASSIGNED);
+		vqn_settle_failed(g, vqn_view_set(g, d, i,
+						  VQNOTIFY_VQ_DEASSIGNED));
+	if (g->binding)
+		g->binding->release(g, d);
 	for (pp = &g->devs; *pp; pp = &(*pp)->next) {
 		if (*pp == d) {
 			*pp = d->next;
