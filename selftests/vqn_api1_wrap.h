@@ -6,7 +6,8 @@
  * the tests that link the library in (libvqnotify.a) with
  * -Wl,--wrap=ioctl (selftests/Makefile); the library reads the features
  * once, in vqn_open(). While vqn_fail_req is set, that request fails
- * with vqn_fail_errno instead, whatever vqn_api1 says.
+ * with vqn_fail_errno instead, whatever vqn_api1 says. Every request
+ * vqn_count_req made (failed or not) is counted in vqn_count.
  */
 #ifndef VQN_API1_WRAP_H
 #define VQN_API1_WRAP_H
@@ -20,6 +21,8 @@
 static bool vqn_api1;
 static unsigned long vqn_fail_req;
 static int vqn_fail_errno;
+static unsigned long vqn_count_req;
+static unsigned int vqn_count;
 
 int __real_ioctl(int fd, unsigned long req, void *arg);
 int __wrap_ioctl(int fd, unsigned long req, void *arg);
@@ -29,6 +32,8 @@ int __wrap_ioctl(int fd, unsigned long req, void *arg)
 	size_t from = 0, to = 0;
 	int ret;
 
+	if (vqn_count_req && req == vqn_count_req)
+		vqn_count++;
 	if (vqn_fail_req && req == vqn_fail_req) {
 		errno = vqn_fail_errno;
 		return -1;

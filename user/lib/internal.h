@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <sys/ioctl.h>
+#include <sys/types.h>
 
 #include "libvqnotify.h"
 
@@ -63,6 +64,7 @@ struct vqn_guest {
 	int epfd;		/* vqn_event_fd(): fd + notify */
 	int notify;		/* eventfd: readable while events are pending */
 	int vm_fd;		/* attached KVM VM, or -1 */
+	pid_t pid;		/* the opener: a forked child's KVM is not its */
 	uint32_t event_size;
 	uint64_t features;	/* VQNOTIFY_FEATURE_* of the module */
 	bool stopped;		/* run state: no ioeventfd in KVM */

@@ -44,6 +44,7 @@ int vqn_open_path(struct vqn_guest **gp, const char *path, const char *name)
 	if (!g)
 		return -ENOMEM;
 	g->epfd = g->notify = g->vm_fd = -1;
+	g->pid = getpid();
 	g->fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (g->fd < 0) {
 		ret = -errno;
@@ -100,6 +101,11 @@ int vqn_open(struct vqn_guest **gp, const char *name)
 	return vqn_open_path(gp, VQN_DEVICE_PATH, name);
 }
 
+/*
+ * A process forked from the opener (a VMM's device processes) has the
+ * guest's memory and fds, but the VM's ioeventfds are the opener's: its
+ * close frees its copies and leaves KVM alone.
+ */
 VQN_EXPORT
 void vqn_close(struct vqn_guest *g)
 {
@@ -107,7 +113,7 @@ void vqn_close(struct vqn_guest *g)
 
 	if (!g)
 		return;
-	if (g->binding)
+	if (g->binding && g->pid == getpid())
 		g->binding->detach(g);
 	while ((d = g->devs)) {
 		g->devs = d->next;

@@ -74,7 +74,11 @@ struct vqn_result {
 /* Open /dev/vqnotify (or @path) as a new guest named @name (may be NULL). */
 int vqn_open(struct vqn_guest **gp, const char *name);
 int vqn_open_path(struct vqn_guest **gp, const char *path, const char *name);
-/* Remove the library's KVM ioeventfds, then close: the module frees all. */
+/*
+ * Remove the library's KVM ioeventfds, then close: the module frees all.
+ * In a process forked from the one that opened @g, only that process's
+ * copies (memory, fds) are freed: the VM's ioeventfds stay the opener's.
+ */
 void vqn_close(struct vqn_guest *g);
 /* The /dev/vqnotify file descriptor, for callers that need raw ioctls. */
 int vqn_fd(const struct vqn_guest *g);
