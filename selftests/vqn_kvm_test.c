@@ -868,4 +868,28 @@ TEST_F(kvm, forked_child_close_keeps_ioeventfds)
 	EXPECT_EXACT(0);
 }
 
+/*
+ * A device removed with a raw ioctl on vqn_fd() behind the library's
+ * back: the next call naming it gets ENOENT, and the library forgets it,
+ * its ioeventfds with it. It stayed in the view, every call ENOENT, and
+ * KVM kept its addresses (the guest's notifications to nobody).
+ */
+TEST_F(kvm, raw_remove_forgets_device)
+{
+	struct vqn_view v;
+	int q;
+
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL,
+				     NULL, 0));
+	ASSERT_EQ(0, _test_ioctl_dev_op(vqn_fd(self->g), VQNOTIFY_DEV_REMOVE,
+					self->dev[0], 0, NULL, NULL, NULL));
+	EXPECT_EQ(-ENOENT, vqn_dev_reset(self->g, self->dev[0], NULL, 0));
+	EXPECT_EQ(0, vqn_dev_list(self->g, NULL, 0));
+	EXPECT_EQ(-ENOENT, vqn_queue_view(self->g, self->dev[0], 0, &v));
+	for (q = 0; q < NQ; q++) {
+		EXPECT_EQ(0, kvm_has(self->vm, &self->n[0][q]))
+			TH_LOG("q%d: device gone, KVM still has it", q);
+	}
+}
+
 TEST_HARNESS_MAIN

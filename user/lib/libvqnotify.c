@@ -378,6 +378,18 @@ static int apply_results(struct vqn_guest *g, struct vqn_view_dev *d,
 	return n;
 }
 
+/*
+ * A call on @d returned @ret: ENOENT says the module no longer has the
+ * device (removed with a raw ioctl on vqn_fd()), and the resync the call's
+ * settling makes forgets it, its ioeventfds with it. Returns @ret.
+ */
+static int dev_gone(struct vqn_view_dev *d, int ret)
+{
+	if (ret == -ENOENT)
+		d->resync = true;
+	return ret;
+}
+
 static int dev_op(struct vqn_guest *g, struct vqn_view_dev *d,
 		  unsigned long cmd, struct vqnotify_dev_op *op, struct vqn_result *res,
 		  unsigned int cap)
@@ -390,7 +402,7 @@ static int dev_op(struct vqn_guest *g, struct vqn_view_dev *d,
 	op->nr_results = g->rbuf_cap;
 	ret = vqn_xioctl(g->fd, cmd, op);
 	if (ret)
-		return ret;
+		return dev_gone(d, ret);
 	return apply_results(g, d, op->nr_results, res, cap);
 }
 
@@ -511,7 +523,7 @@ int vqn_host_notifier(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 		g->rbuf[0] = hn.result;
 		apply_results(g, d, 1, res, res ? 1 : 0);
 	}
-	return vqn_call_end(g, ret);
+	return vqn_call_end(g, dev_gone(d, ret));
 }
 
 /* A call on a set of queues of @d (API 2); results applied to the view. */
@@ -532,7 +544,7 @@ int vqn_raw_queues(struct vqn_guest *g, struct vqn_view_dev *d,
 
 	ret = vqn_xioctl(g->fd, cmd, &q);
 	if (ret)
-		return ret;
+		return dev_gone(d, ret);
 	return apply_results(g, d, q.nr_results, res, cap);
 }
 
@@ -625,7 +637,7 @@ int vqn_dev_load(struct vqn_guest *g, uint32_t dev_id, const void *buf,
 	ret = vqn_xioctl(g->fd, VQNOTIFY_DEV_LOAD, &m);
 	if (!ret)
 		ret = apply_results(g, d, m.nr_results, res, cap);
-	return vqn_call_end(g, ret);
+	return vqn_call_end(g, dev_gone(d, ret));
 }
 
 /* Queries */
