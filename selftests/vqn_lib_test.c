@@ -710,6 +710,33 @@ TEST_F(lib, settle_failure_after_a_call)
 }
 
 /*
+ * vqn_read_events() with room for no event while events are pending
+ * before a settling failure: nothing is returned, nothing is lost. It
+ * returned the failure, and cleared it: the events were read after it,
+ * and the failure never again.
+ */
+TEST_F(lib, read_events_none_keeps_settle_failure)
+{
+	struct vqn_event ev[64];
+	int n, fd = vqn_fd(self->g), got = 0;
+
+	overflow_ring(_metadata, self, "fill");
+	ASSERT_EQ(0, _test_ioctl_set_budget(fd, 2));
+	vqn_fail_errno = EIO;
+	vqn_fail_req = VQNOTIFY_DEV_GET;
+	EXPECT_EQ(0, vqn_set_budget(self->g, 2));
+	vqn_fail_req = 0;
+	EXPECT_EQ(0, vqn_read_events(self->g, ev, 0));
+	EXPECT_TRUE(event_fd_readable(self->g));
+	while ((n = vqn_read_events(self->g, ev, 64)) > 0)
+		got += n;
+	EXPECT_LT(0, got);
+	EXPECT_EQ(-EIO, n) TH_LOG("the failure was lost");
+	EXPECT_EQ(0, vqn_read_events(self->g, ev, 64));
+	EXPECT_FALSE(event_fd_readable(self->g));
+}
+
+/*
  * The entry points a program built against API 1's header was linked with
  * (vqn_guest_get@VQNOTIFY_1, vqn_dev_get@VQNOTIFY_1): their structs were
  * smaller then, and the library must fill no more of the caller's memory

@@ -762,7 +762,7 @@ int vqn_read_events(struct vqn_guest *g, struct vqn_event *ev,
 		g->pend_nr--;
 	}
 	/* A failure of settling once the events before it are read. */
-	if (!n) {
+	if (!n && !g->pend_nr) {
 		ret = g->settle_err;
 		g->settle_err = 0;
 	}

@@ -234,9 +234,11 @@ struct vqn_event {
 int vqn_event_fd(struct vqn_guest *g);
 /*
  * Decode up to @max pending events into @ev, without blocking. Returns the
- * number decoded (0: none). An OVERFLOW event means the module dropped
- * events: the library has already resynchronised its view (and KVM) with
- * the module, reporting each queue it corrected as a library event.
+ * number decoded (0: none), or, once no event is pending before it, a
+ * failure of what the library did after a call (-errno, returned once).
+ * An OVERFLOW event means the module dropped events: the library has
+ * already resynchronised its view (and KVM) with the module, reporting
+ * each queue it corrected as a library event.
  */
 int vqn_read_events(struct vqn_guest *g, struct vqn_event *ev,
 		    unsigned int max);
