@@ -737,6 +737,39 @@ TEST_F(lib, read_events_none_keeps_settle_failure)
 }
 
 /*
+ * A call whose reading of the pending events fails first (no memory to
+ * queue them) is still made, and returns its own result: the failure
+ * goes to vqn_read_events(). The call returned -ENOMEM unmade.
+ */
+TEST_F(lib, call_made_when_draining_fails)
+{
+	struct vqn_event ev[16];
+	int n, nomem = 0;
+	uint32_t d2;
+
+	d2 = one_queue_waits(_metadata, self, "d2");
+	while ((n = vqn_read_events(self->g, ev, 16)) > 0)
+		;
+	ASSERT_EQ(0, n);
+	/* 120 events pending: the library's queue cannot grow past 64. */
+	promote_preempt(_metadata, self, 60);
+	fail_malloc_size = 128 * sizeof(struct vqn_event);
+	EXPECT_EQ(NQ, vqn_dev_reset(self->g, self->dev, NULL, 0));
+	fail_malloc_size = 0;
+	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, state_of(self->g, self->dev, 0));
+	EXPECT_TRUE(event_fd_readable(self->g));
+	while ((n = vqn_read_events(self->g, ev, 16)) != 0) {
+		if (n == -ENOMEM)
+			nomem++;
+		else
+			ASSERT_LT(0, n);
+	}
+	EXPECT_EQ(1, nomem);
+	EXPECT_TRUE(view_agrees(self->g, self->dev, NQ));
+	EXPECT_TRUE(view_agrees(self->g, d2, 4));
+}
+
+/*
  * The entry points a program built against API 1's header was linked with
  * (vqn_guest_get@VQNOTIFY_1, vqn_dev_get@VQNOTIFY_1): their structs were
  * smaller then, and the library must fill no more of the caller's memory
