@@ -230,7 +230,11 @@ struct vqn_event {
  * fallback changed a queue the module did not report itself. */
 #define VQN_EVENT_F_LIBRARY	(1U << 0)
 
-/* Readable (EPOLLIN) while vqn_read_events() has something to return. */
+/*
+ * Readable (EPOLLIN) while vqn_read_events() has something to return:
+ * level-triggered. With EPOLLET, read until vqn_read_events() returns 0
+ * (or an error) at every wakeup: events left pending raise no new edge.
+ */
 int vqn_event_fd(struct vqn_guest *g);
 /*
  * Decode up to @max pending events into @ev, without blocking. Returns the
