@@ -8,17 +8,7 @@
  */
 #include "../metrics.c"
 
-static int passed, failed;
-
-static void check(bool ok, const char *what)
-{
-	if (ok) {
-		passed++;
-		return;
-	}
-	failed++;
-	printf("FAIL %s\n", what);
-}
+#include "check.h"
 
 #define REQ(hdrs) "GET /metrics HTTP/1.1\r\nHost: x\r\n" hdrs "\r\n"
 
@@ -174,6 +164,5 @@ int main(void)
 		check(wants_openmetrics(accepts[i].req) == accepts[i].om, what);
 	}
 	nul_requests();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	return check_summary();
 }

@@ -19,17 +19,7 @@
 
 #include "../vqnotifyctl.h"
 
-static int passed, failed;
-
-static void check(bool ok, const char *what)
-{
-	if (ok) {
-		passed++;
-		return;
-	}
-	failed++;
-	printf("FAIL %s\n", what);
-}
+#include "check.h"
 
 /* An NLMSG_DONE of @err, with the extack message @msg when not NULL. */
 static struct nlmsghdr *done_msg(void *buf, int err, const char *msg)
@@ -216,6 +206,5 @@ int main(void)
 	h->nlmsg_len -= 4;
 	check(nl_done_error(h) == -EIO, "a cut extack: the error still");
 	check_dump_intr();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	return check_summary();
 }
