@@ -248,8 +248,9 @@ static void vqn_host_requeue(struct vqn_kguest *g)
  * for a guest's lock: that guest's tenant may keep it busy (its own calls,
  * its holder preempted, or throttled inside the kernel by its cgroup's
  * cpu.max for most of a second), and the work serves every other user.
- * A busy guest goes back in line; when the work comes round to it again
- * having served nobody since, it tries again a jiffy later. A reference
+ * A busy guest goes back in line; when the work comes round to the first
+ * guest it found busy having served nobody since, it tries again a jiffy
+ * later. A reference
  * keeps the guest; one that closed meanwhile is gone, and out of the line.
  */
 static void vqn_host_promote_fn(struct work_struct *work)
@@ -283,17 +284,22 @@ static void vqn_host_promote_fn(struct work_struct *work)
 			served = true;
 		} else if (locked < 0) {
 			vqn_host_requeue(g);
+			/*
+			 * @busy: the first guest found busy since a guest was
+			 * served. Round to it again, nobody served: try later
+			 * (not in a loop, however many guests are busy).
+			 */
 			if (g == busy && !served) {
 				schedule_delayed_work(&vqn_host_retry,
 						      VQN_PROMOTE_RETRY);
 				stop = true;
-			} else if (g != busy) {
+			} else if (!busy || served) {
 				if (busy)
 					vqn_kguest_put(busy);
 				refcount_inc(&g->ref);
 				busy = g;
+				served = false;
 			}
-			served = false;
 		}
 		vqn_kguest_put(g);
 		cond_resched();
@@ -323,7 +329,9 @@ int vqn_pool_guest_add(struct vqn_kguest *g)
 /*
  * A closing guest, already gone, leaves the table and the line. No walk
  * serves it any more: the promotion work and the walks that found it
- * before hold a reference and see it gone (vqn_kguest_lock_live()).
+ * before hold a reference and see it gone (vqn_kguest_trylock_live(),
+ * vqn_kguest_lock_live()); the work puts it back in line only if it is
+ * not (vqn_host_requeue()).
  */
 void vqn_pool_guest_del(struct vqn_kguest *g)
 {
@@ -431,7 +439,12 @@ int vqn_pool_init(void)
 /* After the last guest is gone. */
 void vqn_pool_exit(void)
 {
-	/* With no guest left, neither requeues the other. */
+	/*
+	 * The work may still run, holding closed guests, and arm the retry
+	 * as it ends; the retry queues the work. With no guest left, neither
+	 * does so again after this.
+	 */
+	cancel_work_sync(&vqn_host_work);
 	cancel_delayed_work_sync(&vqn_host_retry);
 	cancel_work_sync(&vqn_host_work);
 	WARN_ON(atomic_read(&vqn_host_used));

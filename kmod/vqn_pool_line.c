@@ -33,7 +33,8 @@ static u8 vqn_line_may_take(const struct vqn_line *line,
 {
 	bool self = READ_ONCE(lg->waiting);
 	/* Counted in line->nr_capped: its user has room (vqn_line_room()). */
-	bool self_cap = self && lg->wait_reason == VQNOTIFY_REASON_HOST_CAP &&
+	bool self_cap = self &&
+			READ_ONCE(lg->wait_reason) == VQNOTIFY_REASON_HOST_CAP &&
 			!READ_ONCE(lu->no_room);
 
 	if (lg->serving)
@@ -122,7 +123,7 @@ bool vqn_line_wait(struct vqn_line *line, struct vqn_line_user *lu,
 			return false;
 		/* Still waiting, now for the other reason. */
 		vqn_line_capped(line, lu, cap ? 1 : -1);
-		lg->wait_reason = reason;
+		WRITE_ONCE(lg->wait_reason, reason);
 		return true;
 	}
 	front = lg->serving && lg->quota;
@@ -135,7 +136,7 @@ bool vqn_line_wait(struct vqn_line *line, struct vqn_line_user *lu,
 	else if (list_empty(&lu->node))
 		list_add_tail(&lu->node, &line->users);
 	WRITE_ONCE(lg->waiting, true);
-	lg->wait_reason = reason;
+	WRITE_ONCE(lg->wait_reason, reason);
 	WRITE_ONCE(lu->nr_waiting, lu->nr_waiting + 1);
 	WRITE_ONCE(line->nr_waiting, line->nr_waiting + 1);
 	if (cap)

@@ -9,9 +9,12 @@
  *
  * The caller of vqn_line_take_n() and vqn_line_serve() holds the guest's
  * lock; of vqn_line_wait(), vqn_line_unwait() and vqn_line_next() the
- * line's lock (and of vqn_line_wait() the guest's too). The counters of
- * the line are written with WRITE_ONCE() under the line's lock and read
- * without it with READ_ONCE() ("DOC: Locking" in vqnotify.h).
+ * line's lock (and of vqn_line_wait() the guest's too, but for the
+ * promotion work putting back, for its old reason, a guest it took out
+ * of the line and found busy: vqn_host_requeue()). The counters of the
+ * line, and a guest's @waiting and @wait_reason, are written with
+ * WRITE_ONCE() under the line's lock and read without it with READ_ONCE()
+ * ("DOC: Locking" in vqnotify.h).
  */
 #ifndef _VQN_POOL_LINE_H
 #define _VQN_POOL_LINE_H
@@ -98,7 +101,7 @@ static inline void vqn_line_user_init(struct vqn_line_user *lu)
 static inline bool vqn_line_waits_for(const struct vqn_line_guest *lg,
 				      u8 reason)
 {
-	return READ_ONCE(lg->waiting) && lg->wait_reason == reason;
+	return READ_ONCE(lg->waiting) && READ_ONCE(lg->wait_reason) == reason;
 }
 
 u32 vqn_line_take_n(struct vqn_line *line, struct vqn_line_user *lu,
