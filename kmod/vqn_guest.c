@@ -156,7 +156,7 @@ void vqn_kguest_apply_policy(struct vqn_kguest *g, bool renamed)
 	u32 found;
 
 	lockdep_assert_held(&g->lock);
-	found = vqn_policy_resolve(g->name, g->uid, &budget, &reserve);
+	found = vqn_policy_resolve(g->name, g->user->uid, &budget, &reserve);
 	if (renamed && g->admin_set) {
 		budget = min(budget, g->sm.admin_budget);
 		reserve = min(reserve, g->sm.vhost_reserve);
@@ -208,7 +208,7 @@ struct vqn_policy_change {
 static int vqn_kguest_policy_changed(void *arg, struct vqn_kguest *g)
 {
 	const struct vqn_policy_change *c = arg;
-	bool match = uid_eq(g->uid, c->uid);
+	bool match = uid_eq(g->user->uid, c->uid);
 
 	if (c->name)
 		match = !strcmp(g->name, c->name) &&
@@ -290,7 +290,7 @@ struct vqn_kguest *vqn_kguest_create(void)
 	gen = atomic_read_acquire(&vqn_limits_gen);
 	budget = READ_ONCE(vqn_cfg.default_budget);
 	reserve = READ_ONCE(vqn_cfg.vhost_reserve);
-	vqn_policy_resolve(NULL, g->uid, &budget, &reserve);
+	vqn_policy_resolve(NULL, g->user->uid, &budget, &reserve);
 	vqn_sm_guest_init(&g->sm, budget, reserve, READ_ONCE(vqn_cfg.threshold));
 	ret = vqn_pool_guest_add(g);
 	if (ret)

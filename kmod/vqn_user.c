@@ -136,22 +136,29 @@ static void vqn_user_apply_policy(struct vqn_user *u,
 }
 
 /*
- * The user a guest of @cred's is charged to: its effective uid, or, in a
- * user namespace, the owner of the outermost namespace below the initial
- * one, the host user who made it. Every uid of that namespace tree (a
- * subordinate range mapped with newuidmap(1), setresuid() inside it) is
- * then one user to the quotas, as the kernel's own per-user counts
- * (ucounts) charge a namespace's owner for what happens inside it.
+ * The user a guest of @cred's is charged to, for quotas and uid policies:
+ * its effective uid; in a user namespace, the host user who made the
+ * outermost namespace below the initial one, its owner. Every uid of that
+ * namespace tree (a subordinate range mapped with newuidmap(1), setresuid()
+ * inside it, namespaces nested in it) is one user, as the kernel's
+ * per-user counts (ucounts) charge a namespace's owner too. A namespace
+ * root made is a container manager's (LXD, a Kubernetes pod without host
+ * users): its uid 0, as the host sees it, is the user, one per container;
+ * root itself where it maps no uid 0.
  */
 kuid_t vqn_user_uid(const struct cred *cred)
 {
-	const struct user_namespace *ns = cred->user_ns;
+	struct user_namespace *ns = cred->user_ns;
+	kuid_t root;
 
 	if (ns == &init_user_ns)
 		return cred->euid;
 	while (ns->parent != &init_user_ns)
 		ns = ns->parent;
-	return ns->owner;
+	if (!uid_eq(ns->owner, GLOBAL_ROOT_UID))
+		return ns->owner;
+	root = make_kuid(ns, 0);
+	return uid_valid(root) ? root : ns->owner;
 }
 
 /* The user @uid, created on first use; NULL when out of memory. */

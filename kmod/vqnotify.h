@@ -231,7 +231,9 @@ struct vqn_call;
  * @id: host-wide id (vqn_guests)
  * @uid: effective uid of the opener (netlink shows the guest to this uid)
  * @pid: the opener
- * @user: the opener's accounting: what the guest holds is charged to it
+ * @user: the opener's accounting (vqn_user_uid(): in a user namespace, its
+ *        maker's): what the guest holds is charged to it, and its uid
+ *        policies apply
  * @memcg: the opener's memory cgroup, charged for what the guest allocates
  *         in another's context (vqn_event.c: its ring growing, @async)
  * @quota_exempt: the opener had CAP_SYS_RESOURCE: counted, never refused

@@ -37,6 +37,10 @@
 /* The most policies the module keeps (VQN_MAX_POLICIES), named so. */
 #define TN_MANY_POLICIES	4096
 #define TN_MANY_NAME		"tnp-%04d"
+/* The uids of a user namespace (f2), mapped from a host range */
+#define TN_NS_UIDS		8
+#define TN_NS_BASE		300000
+#define TN_NS_ROOT_BASE		310000	/* a namespace root made */
 
 FIXTURE(tn) {
 	struct tk_nl nl;
@@ -63,6 +67,7 @@ FIXTURE_TEARDOWN(tn)
 	_test_nl_policy_del(&self->nl, TN_NAME_BIG, 0);
 	_test_nl_policy_del(&self->nl, NULL, TN_VMM);
 	_test_nl_policy_del(&self->nl, NULL, TN_HOSTILE);
+	_test_nl_policy_del(&self->nl, NULL, TN_NS_ROOT_BASE);
 	_test_nl_policy_del_for(&self->nl, TN_NAME, TN_VMM);
 	for (int i = 0; i < self->many_policies; i++) {
 		char name[16];
@@ -172,21 +177,21 @@ TEST_F(tn, f2_uid_policy_sets_one_users_limits)
  * the admin gave its owner (/etc/subuid, newuidmap(1)): each of them opens
  * guests, until refused, and keeps them open.
  */
-#define TN_NS_UIDS	8
-#define TN_NS_BASE	300000
-
 struct tn_ns {
 	int unshare_err;
 	int opened[TN_NS_UIDS];
 	int err[TN_NS_UIDS];
 };
 
-static void tn_ns_owner(struct tn_ns *s, int ready, int go, int hold)
+static void tn_ns_owner(struct tn_ns *s, uid_t owner, int ready, int go,
+			int hold)
 {
+	gid_t kvm = tn_kvm_gid();
 	char c = 0;
 	int i, done[2];
 
-	if (tn_become(TN_HOSTILE) || pipe(done))
+	/* Root makes the namespace as a container manager does. */
+	if ((owner ? tn_become(owner) : setgroups(1, &kvm)) || pipe(done))
 		_exit(100);
 	s->unshare_err = unshare(CLONE_NEWUSER) ? errno : 0;
 	if (write(ready, &c, 1) != 1 || s->unshare_err ||
@@ -225,13 +230,13 @@ static void tn_ns_owner(struct tn_ns *s, int ready, int go, int hold)
 	_exit(0);
 }
 
-static int tn_ns_map(pid_t pid, const char *file)
+static int tn_ns_map(pid_t pid, const char *file, int base)
 {
 	char path[64], map[64];
 	int fd, len, ret = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
-	len = snprintf(map, sizeof(map), "0 %d %d\n", TN_NS_BASE, TN_NS_UIDS);
+	len = snprintf(map, sizeof(map), "0 %d %d\n", base, TN_NS_UIDS);
 	fd = open(path, O_WRONLY);
 	if (fd < 0 || write(fd, map, len) != len)
 		ret = -errno;
@@ -240,59 +245,79 @@ static int tn_ns_map(pid_t pid, const char *file)
 	return ret;
 }
 
-TEST_F(tn, f2_user_namespace_is_its_owners_user)
+/*
+ * The namespace's uids open guests, each until refused, under a limit of 4
+ * guests for @charged (a uid policy): the namespace is one user, @charged.
+ */
+static void tn_ns_check(struct __test_metadata *_metadata,
+			FIXTURE_DATA(tn) *self, uid_t owner, int base,
+			uid_t charged)
 {
 	struct tn_ns *s = tn_shared(sizeof(*s));
 	int ready[2], go[2], hold[2], i, total = 0;
 	struct tk_nl_user u;
-	pid_t owner;
+	pid_t pid;
 	char c = 0;
 
 	ASSERT_NE(NULL, s);
-	test_cmd_nl_policy_set_one(NULL, TN_HOSTILE,
-				   VQNOTIFY_A_POLICY_MAX_GUESTS, 4);
+	test_cmd_nl_policy_set_one(NULL, charged, VQNOTIFY_A_POLICY_MAX_GUESTS,
+				   4);
 	ASSERT_EQ(0, pipe(ready));
 	ASSERT_EQ(0, pipe(go));
 	ASSERT_EQ(0, pipe(hold));
-	owner = fork();
-	ASSERT_LE(0, owner);
-	if (!owner) {
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
 		close(hold[1]);
-		tn_ns_owner(s, ready[1], go[0], hold[0]);
+		tn_ns_owner(s, owner, ready[1], go[0], hold[0]);
 	}
 	close(hold[0]);
 	ASSERT_EQ(1, read(ready[0], &c, 1));
 	if (s->unshare_err) {
 		close(go[1]);
 		close(hold[1]);
-		waitpid(owner, NULL, 0);
-		SKIP(return, "unshare(CLONE_NEWUSER) as a user: %s",
+		waitpid(pid, NULL, 0);
+		SKIP(return, "unshare(CLONE_NEWUSER) as uid %u: %s", owner,
 		     strerror(s->unshare_err));
 	}
-	/* As newuidmap(1) would, for the owner's subordinate range. */
-	ASSERT_EQ(0, tn_ns_map(owner, "uid_map"));
-	ASSERT_EQ(0, tn_ns_map(owner, "gid_map"));
+	/* As newuidmap(1) would, or the container manager. */
+	ASSERT_EQ(0, tn_ns_map(pid, "uid_map", base));
+	ASSERT_EQ(0, tn_ns_map(pid, "gid_map", base));
 	ASSERT_EQ(1, write(go[1], &c, 1));
 	ASSERT_EQ(1, read(ready[0], &c, 1));
 
 	for (i = 0; i < TN_NS_UIDS; i++) {
 		TH_LOG("uid %d (%d on the host): %d guests, then %s", i,
-		       TN_NS_BASE + i, s->opened[i],
+		       base + i, s->opened[i],
 		       s->err[i] ? strerror(s->err[i]) : "none refused");
 		total += s->opened[i];
 	}
-	/* One user's quota for the whole namespace, charged to its owner. */
 	EXPECT_EQ(4, total);
 	EXPECT_EQ(4, s->opened[0]);
 	EXPECT_EQ(EDQUOT, s->err[0]);
 	for (i = 1; i < TN_NS_UIDS; i++)
 		EXPECT_EQ(EDQUOT, s->err[i]);
-	test_cmd_nl_user_get(TN_HOSTILE, &u);
+	test_cmd_nl_user_get(charged, &u);
 	EXPECT_EQ(4, u.nr_guests);
-	test_err_nl_user_get(ENOENT, TN_NS_BASE + 1, &u);
+	test_err_nl_user_get(ENOENT, base + 1, &u);
 	close(hold[1]);
 	close(go[1]);
-	waitpid(owner, NULL, 0);
+	waitpid(pid, NULL, 0);
+}
+
+/* A tenant's own namespace is the tenant, to quotas and uid policies. */
+TEST_F(tn, f2_user_namespace_is_its_owners_user)
+{
+	tn_ns_check(_metadata, self, TN_HOSTILE, TN_NS_BASE, TN_HOSTILE);
+}
+
+/*
+ * One root made (a container manager's) is its own root, as the host sees
+ * it: each container one user, not all of them root's.
+ */
+TEST_F(tn, f2_root_made_user_namespace_is_its_roots_user)
+{
+	tn_ns_check(_metadata, self, 0, TN_NS_ROOT_BASE, TN_NS_ROOT_BASE);
 }
 
 /* f3: slots */
