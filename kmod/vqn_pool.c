@@ -250,8 +250,8 @@ static void vqn_host_requeue(struct vqn_kguest *g)
  * cpu.max for most of a second), and the work serves every other user.
  * A busy guest goes back in line; when the work comes round to the first
  * guest it found busy having served nobody since, it tries again a jiffy
- * later. A reference
- * keeps the guest; one that closed meanwhile is gone, and out of the line.
+ * later. A reference keeps the guest; one that closed meanwhile is gone,
+ * and out of the line.
  */
 static void vqn_host_promote_fn(struct work_struct *work)
 {
