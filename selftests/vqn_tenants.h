@@ -236,20 +236,14 @@ static inline int tn_guests_of(struct tk_nl *nl, uid_t uid,
 	return ret;
 }
 
-/* A DRIVER_OK device of @nq queues: 0 or -errno; counts by reason. */
-static inline int tn_dev_up(int fd, uint32_t nq, uint32_t *id,
-			    uint32_t *granted, uint32_t *quota,
-			    uint32_t *host_cap)
+/* DRIVER_OK on device @dev: 0 or -errno; its results counted by reason. */
+static inline int tn_dev_ok(int fd, uint32_t dev, uint32_t *granted,
+			    uint32_t *quota, uint32_t *host_cap)
 {
 	struct vqnotify_vq_result res[VQNOTIFY_MAX_QUEUES];
-	uint32_t nr = nq, dev;
+	uint32_t nr = VQNOTIFY_MAX_QUEUES;
 	int ret;
 
-	ret = _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, nq, "t", &dev);
-	if (ret)
-		return ret;
-	if (id)
-		*id = dev;
 	ret = _test_ioctl_set_status(fd, dev, TK_STATUS_OK, NULL, res, &nr);
 	if (ret)
 		return ret;
@@ -264,17 +258,53 @@ static inline int tn_dev_up(int fd, uint32_t nq, uint32_t *id,
 	return 0;
 }
 
-/* DRIVER_OK again on device @dev, after its reset: *@granted counted. */
-static inline int tn_dev_up_again(int fd, uint32_t dev, uint32_t *granted)
+/* A DRIVER_OK device of @nq queues: 0 or -errno; counts by reason. */
+static inline int tn_dev_up(int fd, uint32_t nq, uint32_t *id,
+			    uint32_t *granted, uint32_t *quota,
+			    uint32_t *host_cap)
 {
-	struct vqnotify_vq_result res[VQNOTIFY_MAX_QUEUES];
-	uint32_t nr = VQNOTIFY_MAX_QUEUES;
+	uint32_t dev;
 	int ret;
 
-	ret = _test_ioctl_set_status(fd, dev, TK_STATUS_OK, NULL, res, &nr);
-	for (uint32_t i = 0; !ret && i < nr; i++)
-		*granted += res[i].new_state == VQNOTIFY_VQ_ASSIGNED;
-	return ret;
+	ret = _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, nq, "t", &dev);
+	if (ret)
+		return ret;
+	if (id)
+		*id = dev;
+	return tn_dev_ok(fd, dev, granted, quota, host_cap);
+}
+
+/* A guest's lock kept busy: DRIVER_OK and reset of device @dev, for ever. */
+static inline void tn_busy_calls(int fd, uint32_t dev)
+{
+	for (;;) {
+		_test_ioctl_set_status(fd, dev, TK_STATUS_OK, NULL, NULL, NULL);
+		_test_ioctl_dev_reset(fd, dev, NULL, NULL);
+	}
+}
+
+/*
+ * A tenant's load in a process group of its own (setpgid(0, 0)), its
+ * processes forked: tell the test it runs (*@ready 1), close the guest's
+ * @fd in this process and reap them, as SIGTERM to the group ends them;
+ * when this process exits, every file of the tenant is closed.
+ */
+static inline void tn_group_run(int *ready, int fd)
+{
+	signal(SIGTERM, SIG_IGN);
+	__atomic_store_n(ready, 1, __ATOMIC_RELEASE);
+	close(fd);
+	while (wait(NULL) > 0)
+		;
+	_exit(0);
+}
+
+/* It could not start: *@ready -1, and the group ends, this process too. */
+static inline void tn_group_fail(int *ready)
+{
+	__atomic_store_n(ready, -1, __ATOMIC_RELEASE);
+	kill(0, SIGKILL);
+	_exit(1);
 }
 
 #endif /* _VQN_TENANTS_H */

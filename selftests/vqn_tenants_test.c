@@ -550,8 +550,7 @@ struct tn_busy {
 static int tn_busy_step(void *arg, int step)
 {
 	struct tn_busy *b = arg;
-	struct vqnotify_vq_result res[1];
-	uint32_t nr = 1, capped = 0;
+	uint32_t capped = 0;
 
 	if (step == 1) {	/* open, then wait for the host cap */
 		b->fd = tk_open(0);
@@ -563,10 +562,9 @@ static int tn_busy_step(void *arg, int step)
 	if (step == 2)		/* give the slot back */
 		return _test_ioctl_dev_reset(b->fd, b->dev, NULL, NULL) ? 3 : 0;
 	/* step 3: DRIVER_OK again, to wait for the host cap again */
-	if (_test_ioctl_set_status(b->fd, b->dev, TK_STATUS_OK, NULL, res,
-				   &nr))
+	if (tn_dev_ok(b->fd, b->dev, NULL, NULL, &capped))
 		return 4;
-	return nr == 1 && res[0].reason == VQNOTIFY_REASON_HOST_CAP ? 0 : 5;
+	return capped == 1 ? 0 : 5;
 }
 
 /* The hostile user's: step 1 also starts a thread keeping its lock busy. */
@@ -631,7 +629,7 @@ TEST_F(tn, f3_busy_guest_holds_up_no_promotion)
 			ASSERT_EQ(0, tn_step(&vmm, 2));
 			ASSERT_EQ(0, tn_step(&hostile, 2));
 			granted = 0;
-			ASSERT_EQ(0, tn_dev_up_again(fd, dev, &granted));
+			ASSERT_EQ(0, tn_dev_ok(fd, dev, &granted, NULL, NULL));
 			ASSERT_EQ(2U, granted);
 			ASSERT_EQ(0, tn_step(&hostile, 3));
 			ASSERT_EQ(0, tn_step(&vmm, 3));
@@ -797,14 +795,6 @@ TEST_F_TIMEOUT(tn, f3_long_promotion_holds_up_no_close, 120)
 #define TN_NL_GETTERS	32
 #define TN_NL_CLOSES	200
 
-static void tn_busy_calls(int fd, uint32_t dev)
-{
-	for (;;) {
-		_test_ioctl_set_status(fd, dev, TK_STATUS_OK, NULL, NULL, NULL);
-		_test_ioctl_dev_reset(fd, dev, NULL, NULL);
-	}
-}
-
 /* What the tenant's side tells the test. */
 struct tn_nl_load {
 	int ready;		/* 1: all run; -1: something failed */
@@ -863,16 +853,9 @@ static void tn_nl_tenant(struct tn_nl_load *load, bool nl)
 			tn_getter(fd, gi.guest_id, nl, load);
 		}
 	}
-	signal(SIGTERM, SIG_IGN);
-	__atomic_store_n(&load->ready, 1, __ATOMIC_RELEASE);
-	close(fd);
-	while (wait(NULL) > 0)
-		;
-	_exit(0);
+	tn_group_run(&load->ready, fd);
 fail:
-	__atomic_store_n(&load->ready, -1, __ATOMIC_RELEASE);
-	kill(0, SIGKILL);	/* those forked already, and this process */
-	_exit(1);
+	tn_group_fail(&load->ready);
 }
 
 /*

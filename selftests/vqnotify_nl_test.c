@@ -752,22 +752,11 @@ static void cg_tenant(struct cg_load *load)
 			for (;;)
 				;
 		setpriority(PRIO_PROCESS, 0, 19);
-		for (;;) {
-			_test_ioctl_set_status(fd, dev, TK_STATUS_OK, NULL,
-					       NULL, NULL);
-			_test_ioctl_dev_reset(fd, dev, NULL, NULL);
-		}
+		tn_busy_calls(fd, dev);
 	}
-	signal(SIGTERM, SIG_IGN);
-	__atomic_store_n(&load->ready, 1, __ATOMIC_RELEASE);
-	close(fd);
-	while (wait(NULL) > 0)
-		;
-	_exit(0);
+	tn_group_run(&load->ready, fd);
 fail:
-	__atomic_store_n(&load->ready, -1, __ATOMIC_RELEASE);
-	kill(0, SIGKILL);
-	_exit(1);
+	tn_group_fail(&load->ready);
 }
 
 /* The admin: threshold changes until told to stop. */
