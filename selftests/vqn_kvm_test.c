@@ -191,6 +191,54 @@ TEST_F(kvm, attach_twice)
 	EXPECT_EQ(-EBUSY, vqn_kvm_attach(self->g, self->vm));
 }
 
+/*
+ * A second guest attached to @fd gets @err and stays unattached: it can
+ * attach its VM after.
+ */
+static void test_err_attach(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(kvm) *self, int fd, int err)
+{
+	struct vqn_guest *g;
+
+	ASSERT_EQ(0, vqn_open(&g, "kvmtest2"));
+	EXPECT_EQ(err, vqn_kvm_attach(g, fd));
+	EXPECT_EQ(0, vqn_kvm_attach(g, self->vm));
+	vqn_close(g);
+}
+
+TEST_F(kvm, attach_dev_kvm)
+{
+	test_err_attach(_metadata, self, self->kvm, -EINVAL);
+}
+
+TEST_F(kvm, attach_vcpu)
+{
+	int vcpu = ioctl(self->vm, KVM_CREATE_VCPU, 0);
+
+	ASSERT_LE(0, vcpu);
+	test_err_attach(_metadata, self, vcpu, -EINVAL);
+	close(vcpu);
+}
+
+TEST_F(kvm, attach_eventfd)
+{
+	int fd = eventfd(0, EFD_CLOEXEC);
+
+	ASSERT_LE(0, fd);
+	test_err_attach(_metadata, self, fd, -EINVAL);
+	close(fd);
+}
+
+/* Not the lowest free number: the second guest's own file would get it. */
+TEST_F(kvm, attach_closed_fd)
+{
+	const int fd = 1000;
+
+	ASSERT_EQ(-1, fcntl(fd, F_GETFD));
+	ASSERT_EQ(EBADF, errno);
+	test_err_attach(_metadata, self, fd, -EBADF);
+}
+
 TEST_F(kvm, none_before_driver_ok)
 {
 	EXPECT_EXACT(0);

@@ -247,16 +247,36 @@ static const struct vqn_binding vqn_kvm_binding = {
 	.release = vqn_kvm_release,
 };
 
+/*
+ * Is @fd a KVM VM's? A VM answers KVM_CHECK_EXTENSION but, unlike
+ * /dev/kvm, not KVM_GET_API_VERSION; any other file (a vCPU's too)
+ * answers neither. Attached to /dev/kvm, every assign would fail and
+ * every queue would trap, refused by KVM for no reason a VMM could see.
+ * Returns 0, -EBADF for a closed fd, or -EINVAL.
+ */
+static int vqn_kvm_check_vm(int fd)
+{
+	if (ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) < 0)
+		return errno == EBADF ? -EBADF : -EINVAL;
+	if (ioctl(fd, KVM_GET_API_VERSION, 0) >= 0)
+		return -EINVAL;
+	return 0;
+}
+
 VQN_EXPORT
 int vqn_kvm_attach(struct vqn_guest *g, int vm_fd)
 {
 	struct vqn_view_dev *d;
 	uint32_t i;
+	int ret;
 
 	if (vm_fd < 0)
 		return -EBADF;
 	if (g->vm_fd >= 0)
 		return -EBUSY;
+	ret = vqn_kvm_check_vm(vm_fd);
+	if (ret)
+		return ret;
 	g->binding = &vqn_kvm_binding;
 	g->vm_fd = vm_fd;
 	/* Queues bound before the VM was attached get their ioeventfds. */
