@@ -142,10 +142,15 @@ TEST_F(guest, fork_shares_only_own_guest)
 		    gb.guest_id == ga.guest_id ||
 		    gb.owner_pid != (uint32_t)getpid())
 			code |= 4;
-		/* B cannot reach A's device; A cannot reach B's. */
+		/*
+		 * B cannot reach A's device; A cannot reach B's. Ids are the
+		 * guest's own: B's first device has A's device's id, its
+		 * second one A has none of.
+		 */
 		if (_test_ioctl_dev_get(fdb, a_dev, &dg, NULL, 0) != -ENOENT)
 			code |= 8;
-		if (_test_ioctl_dev_add(fdb, VQNOTIFY_TRANSPORT_PIO, 2, "b", &b_dev) ||
+		if (_test_ioctl_dev_add(fdb, VQNOTIFY_TRANSPORT_PIO, 2, "b", NULL) ||
+		    _test_ioctl_dev_add(fdb, VQNOTIFY_TRANSPORT_PIO, 2, "b2", &b_dev) ||
 		    write(pfd[1], &b_dev, sizeof(b_dev)) != sizeof(b_dev))
 			code |= 16;
 		/* Hold B open until the parent has looked. */
@@ -156,8 +161,13 @@ TEST_F(guest, fork_shares_only_own_guest)
 	close(pfd[1]);
 	ASSERT_EQ((ssize_t)sizeof(b_dev), read(pfd[0], &b_dev, sizeof(b_dev)));
 	close(pfd[0]);
-	if (b_dev != a_dev)
-		test_err_dev_get(ENOENT, b_dev, &dg, NULL, 0);
+	ASSERT_NE(a_dev, b_dev);
+	test_err_dev_get(ENOENT, b_dev, &dg, NULL, 0);
+	/* A's id is A's device still, with B's device of that id open. */
+	test_cmd_dev_get(a_dev, &dg, NULL, 0);
+	EXPECT_EQ((uint32_t)VQNOTIFY_TRANSPORT_CCW, dg.transport);
+	EXPECT_EQ(4U, dg.num_queues);
+	EXPECT_STREQ("a", dg.name);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
