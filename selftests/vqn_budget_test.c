@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "vqn_utils.h"
+#include "vqn_nl_utils.h"
 
 /* A queue holds a userspace grant iff this model says the slot fits. */
 static bool user_fits(uint32_t reserve, uint32_t budget, uint32_t held,
@@ -23,20 +24,25 @@ static bool user_fits(uint32_t reserve, uint32_t budget, uint32_t held,
 /*
  * Budgets, preemption (p) and promotion (r). The guest's own budget is
  * B = threshold + vhost_reserve + extra, so it is never limited here even
- * after lowering it by @cut. Userspace queues fill B - reserve slots.
+ * after lowering it by @cut. Userspace queues fill B - reserve slots. The
+ * module's reserve is 0; @reserve, when not 0, is the guest's, set by the
+ * admin (netlink GUEST_SET).
  */
 FIXTURE(budget) {
 	int fd;
+	struct tk_nl nl;
 	struct vqnotify_info info;
 	long host0;
 	uint32_t budget;	/* B */
 	uint32_t reserve;
 	uint32_t nq;		/* B - reserve: what userspace may fill */
+	uint32_t seq0;		/* the tests' first event's seq */
 };
 
 FIXTURE_VARIANT(budget) {
 	uint32_t extra;
 	uint32_t cut;
+	uint32_t reserve;
 };
 
 FIXTURE_VARIANT_ADD(budget, small) {
@@ -47,24 +53,44 @@ FIXTURE_VARIANT_ADD(budget, small) {
 FIXTURE_VARIANT_ADD(budget, medium) {
 	.extra = 9,
 	.cut = 4,
+	.reserve = 2,
 };
 
 FIXTURE_VARIANT_ADD(budget, large) {
 	.extra = 120,
 	.cut = 100,
+	.reserve = 8,
 };
 
 FIXTURE_SETUP(budget)
 {
 	struct vqnotify_guest_info gi;
+	int ret;
 
+	self->nl.fd = -1;
 	tk_setup_guest(self);
 	test_cmd_guest_get(&gi);
 	/* A new guest gets the module's reserve and threshold. */
 	ASSERT_EQ(self->info.vhost_reserve, gi.vhost_reserve);
 	ASSERT_EQ(self->info.threshold, gi.threshold);
+	if (variant->reserve) {
+		ret = tk_nl_open(&self->nl);
+		ASSERT_EQ(0, ret) TH_LOG("genetlink family %s: %s",
+					 VQNOTIFY_FAMILY_NAME, strerror(-ret));
+		ret = _test_nl_guest_set(&self->nl, gi.guest_id, -1,
+					 variant->reserve);
+		if (ret == -EPERM)
+			SKIP(return, "no CAP_NET_ADMIN to set a reserve");
+		ASSERT_EQ(0, ret);
+		/* Its announcement is not the tests'. */
+		ret = tk_read_events(self->fd, (struct vqnotify_event[4]){}, 4);
+		ASSERT_LE(0, ret);
+		self->seq0 = ret;
+		test_cmd_guest_get(&gi);
+		ASSERT_EQ(variant->reserve, gi.vhost_reserve);
+	}
 	self->reserve = gi.vhost_reserve;
-	self->budget = tk_budget_above(&self->info, variant->extra);
+	self->budget = self->info.threshold + self->reserve + variant->extra;
 	if (self->budget > gi.budget)
 		SKIP(return, "admin budget %u below %u", gi.budget,
 		     self->budget);
@@ -78,6 +104,8 @@ FIXTURE_SETUP(budget)
 FIXTURE_TEARDOWN(budget)
 {
 	tk_teardown_guest(self);
+	if (self->nl.fd >= 0)
+		tk_nl_close(&self->nl);
 }
 
 /* A DRIVER_OK device whose queues fill every userspace slot. */
@@ -120,7 +148,7 @@ TEST_F(budget, p_vhost_preempts_newest)
 		test_cmd_host_notifier(vh, q, true, &r);
 		EXPECT_RES(r, q, DEASS, OFFL, L(C), R(VHOST));
 		ASSERT_EQ(1, tk_read_events(self->fd, ev, 4));
-		EXPECT_EQ(i, ev[0].seq);
+		EXPECT_EQ(self->seq0 + i, ev[0].seq);
 		/* Newest first: the last queue, then the one before. */
 		EXPECT_EV(ev[0], user, self->nq - 1 - i, ASSIG, DEASS, L(P),
 			  R(PREEMPT_VHOST));
@@ -156,7 +184,7 @@ TEST_F(budget, r_promote_on_vhost_off)
 		/* vh is not DRIVER_OK: (f), and the slot frees. */
 		EXPECT_RES(r, q, OFFL, DEASS, L(F), R(VHOST_OFF));
 		ASSERT_EQ(1, tk_read_events(self->fd, ev, 4));
-		EXPECT_EQ(2 + i, ev[0].seq);
+		EXPECT_EQ(self->seq0 + 2 + i, ev[0].seq);
 		/* FIFO: the first preempted is the first promoted. */
 		EXPECT_EV(ev[0], user, self->nq - 1 - i, DEASS, ASSIG, L(R),
 			  R(PROMOTED));
@@ -190,7 +218,7 @@ TEST_F(budget, r_promote_on_reset)
 	test_cmd_dev_reset(user, NULL, NULL);
 	ASSERT_EQ(2, tk_read_events(self->fd, ev, 4));
 	for (q = 0; q < 2; q++) {
-		EXPECT_EQ(q, ev[q].seq);
+		EXPECT_EQ(self->seq0 + q, ev[q].seq);
 		EXPECT_EV(ev[q], w, q, DEASS, ASSIG, L(R), R(PROMOTED));
 		vi = EXPECT_VQ(self->fd, w, q, ASSIG, R(PROMOTED), L(R));
 		EXPECT_EQ(INIT, vi.flags);
@@ -211,7 +239,7 @@ TEST_F(budget, lower_preempts_newest_first)
 	test_cmd_set_budget(self->budget - cut);
 	ASSERT_EQ((int)cut, tk_read_events(self->fd, ev, 128));
 	for (i = 0; i < cut; i++) {
-		EXPECT_EQ(i, ev[i].seq);
+		EXPECT_EQ(self->seq0 + i, ev[i].seq);
 		EXPECT_EV(ev[i], user, self->nq - 1 - i, ASSIG, DEASS, L(P),
 			  R(PREEMPT_BUDGET));
 		vi = EXPECT_VQ(self->fd, user, self->nq - 1 - i, DEASS,
@@ -239,7 +267,7 @@ TEST_F(budget, raise_promotes_fifo)
 	test_cmd_set_budget(self->budget);
 	ASSERT_EQ((int)cut, tk_read_events(self->fd, ev, 128));
 	for (i = 0; i < cut; i++) {
-		EXPECT_EQ(cut + i, ev[i].seq);
+		EXPECT_EQ(self->seq0 + cut + i, ev[i].seq);
 		/* Preempted newest first, so promoted in that order. */
 		EXPECT_EV(ev[i], user, self->nq - 1 - i, DEASS, ASSIG, L(R),
 			  R(PROMOTED));
@@ -271,14 +299,17 @@ TEST_F(budget, own_budget_zero_lifts_limit)
 /*
  * OFFLIMITS queues are never revoked by a budget change: the guest is
  * reported over budget. vhost giving queues back frees slots (f, waiting
- * NO_SLOT) until the guest fits; from then on (e) keeps the slot.
+ * NO_SLOT) until the guest fits; from then on (e) keeps the slot. With a
+ * reserve, each of the first queues vhost takes from userspace (d) uses
+ * up a reserved slot: a queue the reserve kept waiting is promoted (r).
  */
 TEST_F(budget, offlimits_not_revoked)
 {
+	struct vqnotify_event ev[16];
 	struct vqnotify_vq_result r;
 	struct vqnotify_guest_info gi;
 	struct vqnotify_vq_info vi;
-	uint32_t id, q, low = self->info.threshold;
+	uint32_t id, q, low = self->info.threshold + self->reserve;
 	uint32_t n = self->budget, e = 0, f = 0;
 
 	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, n, "vh", &id);
@@ -287,6 +318,10 @@ TEST_F(budget, offlimits_not_revoked)
 		test_cmd_host_notifier(id, q, true, NULL);
 	test_cmd_guest_get(&gi);
 	ASSERT_EQ(n, gi.nr_offlimits);
+	ASSERT_EQ((int)self->reserve, tk_read_events(self->fd, ev, 16));
+	for (q = 0; q < self->reserve; q++)
+		EXPECT_EV(ev[q], id, self->nq + q, DEASS, ASSIG, L(R),
+			  R(PROMOTED));
 	EXPECT_NO_EVENTS(self->fd);
 
 	test_cmd_set_budget(low);
@@ -296,9 +331,9 @@ TEST_F(budget, offlimits_not_revoked)
 	EXPECT_EQ(n, gi.used);
 	EXPECT_EQ(n, gi.nr_offlimits);
 	EXPECT_EQ((uint32_t)VQNOTIFY_GUEST_OVER_BUDGET, gi.out_flags);
+	/* The reserve's queues were promoted before vhost took them. */
 	for (q = 0; q < n; q++)
-		EXPECT_VQ(self->fd, id, q, OFFL, R(VHOST),
-			  q < self->nq ? L(D) : L(C));
+		EXPECT_VQ(self->fd, id, q, OFFL, R(VHOST), L(D));
 
 	for (q = 0; q < n; q++) {
 		bool fits;
@@ -331,11 +366,10 @@ TEST_F(budget, offlimits_not_revoked)
 }
 
 /*
- * vhost reserve: userspace queues leave vhost_reserve slots free. The
- * module's default reserve is 0 and it cannot be changed from here (module
- * parameter, admin netlink): with reserve 0 this checks that userspace can
- * fill the whole budget; with a reserve it checks the reserved slots go to
- * vhost without preemption.
+ * vhost reserve: userspace queues leave vhost_reserve slots free. With
+ * the module's reserve, 0 (small), userspace can fill the whole budget;
+ * with the admin's (medium, large), the reserved slots go to vhost without
+ * preemption.
  */
 TEST_F(budget, vhost_reserve)
 {
@@ -356,8 +390,7 @@ TEST_F(budget, vhost_reserve)
 		}
 	}
 	EXPECT_EQ(self->reserve, waiting);
-	if (!self->reserve)
-		TH_LOG("vhost_reserve is 0: reserved slots not exercised");
+	EXPECT_EQ(variant->reserve, self->reserve);
 	for (q = self->nq; q < self->budget; q++) {
 		test_cmd_host_notifier(id, q, true, &r);
 		EXPECT_RES(r, q, DEASS, OFFL, L(C), R(VHOST));
