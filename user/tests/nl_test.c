@@ -205,6 +205,8 @@ int main(void)
 	h = done_msg(buf, -EIO, "cut");
 	h->nlmsg_len -= 4;
 	check(nl_done_error(h) == -EIO, "a cut extack: the error still");
+	check(!strstr(fail_text(-EIO), "Error:"),
+	      "a cut extack: no message printed");
 	check_dump_intr();
 	return check_summary();
 }
