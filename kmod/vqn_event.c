@@ -87,9 +87,16 @@ static void vqn_calls_send(struct vqn_kguest *g, u32 dev_id,
 			   const struct vqnotify_vq_result *res, u32 nr,
 			   bool async)
 {
-	mutex_lock(&g->ntf_lock);
+	/* The promotion work holds it through the guest's turn (vqn_pool.c). */
+	bool turn = g->line.serving;
+
+	if (turn)
+		lockdep_assert_held(&g->ntf_lock);
+	else
+		mutex_lock(&g->ntf_lock);
 	vqn_monitor->call(g->id, g->name, dev_id, dev_name, res, nr, async);
-	mutex_unlock(&g->ntf_lock);
+	if (!turn)
+		mutex_unlock(&g->ntf_lock);
 }
 
 static noinline void vqn_async_send(struct vqn_kguest *g)

@@ -340,7 +340,7 @@ void vqn_kguest_destroy(struct vqn_kguest *g)
 	 * back in the line once it left, and the line would keep a freed guest.
 	 */
 	mutex_lock(&g->lock);
-	g->gone = true;
+	WRITE_ONCE(g->gone, true);
 	mutex_unlock(&g->lock);
 	vqn_pool_guest_del(g);
 

@@ -214,16 +214,32 @@ static void vqn_host_retry_fn(struct work_struct *work)
 static DECLARE_DELAYED_WORK(vqn_host_retry, vqn_host_retry_fn);
 
 /*
- * The guest's lock, if free: 1 locked, 0 closed (unlocked), -EBUSY.
+ * The guest's lock and its ntf_lock, if both are free: 1 locked, 0 closed
+ * (unlocked), -EBUSY. A turn may send the guest's message to the calls
+ * group (vqn_event.c), under its ntf_lock, which a tenant's thread holds
+ * without the guest's lock from the end of its call until its message is
+ * sent ("Locking"): the work would wait for that thread as for a busy
+ * guest lock.
  */
 static int vqn_kguest_trylock_live(struct vqn_kguest *g)
 {
 	if (!mutex_trylock(&g->lock))
 		return -EBUSY;
-	if (!g->gone)
-		return 1;
+	if (g->gone) {
+		mutex_unlock(&g->lock);
+		return 0;
+	}
+	if (!mutex_trylock(&g->ntf_lock)) {
+		mutex_unlock(&g->lock);
+		return -EBUSY;
+	}
+	return 1;
+}
+
+static void vqn_kguest_unlock_turn(struct vqn_kguest *g)
+{
+	mutex_unlock(&g->ntf_lock);
 	mutex_unlock(&g->lock);
-	return 0;
 }
 
 /*
@@ -245,26 +261,34 @@ static void vqn_host_requeue(struct vqn_kguest *g)
  * Slots came free while guests wait for them: serve the waiting guests in
  * turn (vqn_line_next(), vqn_line_serve()) until the cap stops us or no
  * user with room in its quota waits, a batch a run. The work never waits
- * for a guest's lock: that guest's tenant may keep it busy (its own calls,
- * its holder preempted, or throttled inside the kernel by its cgroup's
- * cpu.max for most of a second), and the work serves every other user.
- * A busy guest goes back in line; when the work comes round to the first
- * guest it found busy having served nobody since, it tries again a jiffy
- * later. A reference keeps the guest; one that closed meanwhile is gone,
- * and out of the line.
+ * for a guest's lock or ntf_lock: that guest's tenant may keep them busy
+ * (its own calls, its holder preempted, or throttled inside the kernel by
+ * its cgroup's cpu.max for most of a second), and the work serves every
+ * other user. A busy guest goes back in line; when the work comes round
+ * to the first guest it found busy having served nobody since, or a whole
+ * batch found only busy guests, it tries again a jiffy later. A reference
+ * keeps the guest; one that closed meanwhile is gone, and out of the line.
  */
 static void vqn_host_promote_fn(struct work_struct *work)
 {
 	struct vqn_kguest *g, *busy = NULL;
 	struct vqn_line_guest *lg;
 	unsigned int turns = 0;
-	bool stop = false, served = false;
+	bool stop = false, served = false, progress = false;
 	int locked;
 
 	while (!stop &&
 	       atomic_read(&vqn_host_used) < READ_ONCE(vqn_cfg.host_cap)) {
+		/*
+		 * A batch of busy guests only (more than a batch of them):
+		 * try later, as when the work came round to the first one.
+		 */
 		if (turns++ == VQN_PROMOTE_BATCH) {
-			schedule_work(&vqn_host_work);
+			if (progress)
+				schedule_work(&vqn_host_work);
+			else
+				schedule_delayed_work(&vqn_host_retry,
+						      VQN_PROMOTE_RETRY);
 			break;
 		}
 		spin_lock(&vqn_host_wait_lock);
@@ -278,9 +302,11 @@ static void vqn_host_promote_fn(struct work_struct *work)
 			break;
 
 		locked = vqn_kguest_trylock_live(g);
+		if (locked >= 0)
+			progress = true;
 		if (locked > 0) {
 			stop = vqn_line_serve(lg, &g->sm);
-			mutex_unlock(&g->lock);
+			vqn_kguest_unlock_turn(g);
 			served = true;
 		} else if (locked < 0) {
 			vqn_host_requeue(g);

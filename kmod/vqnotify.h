@@ -97,8 +97,10 @@
  *                                  held past its unlock until they are sent
  *                                  (vqn_monitor_call()), so the group tells
  *                                  a guest's changes in the order of its
- *                                  lock; nests inside it, nothing is taken
- *                                  under it
+ *                                  lock; nests inside it; nothing is taken
+ *                                  under it but by the promotion work,
+ *                                  which holds it (trylock) through a
+ *                                  guest's turn
  * vqn_kguest.read_lock   mutex     serialises the readers of one guest's
  *                                  event ring; never held with the guest's
  *                                  lock (a reader may stall in its page
@@ -132,8 +134,8 @@
  * skipped (vqn_kguest_lock_live()). The admin's walks wait so holding
  * vqn_guests_lock, which only other admin changes need. The promotion
  * work, which every waiting guest of every user waits for, does not wait
- * at all: a guest whose lock is busy goes back in line and the work
- * serves the others (vqn_host_promote_fn()).
+ * at all: a guest whose lock or ntf_lock is busy goes back in line and
+ * the work serves the others (vqn_host_promote_fn()).
  * open() runs under the misc core's global misc_mtx: it takes only
  * vqn_users_lock, the guest table's xarray lock and the new guest's own
  * lock, none of them held longer than a lookup or an allocation. Every
