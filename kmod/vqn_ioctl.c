@@ -11,6 +11,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
+#include <linux/nospec.h>
 #include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -808,6 +809,7 @@ int vqn_ioctl_host_notifier(struct vqn_kguest *g, void *arg)
 	struct vqn_call call __uninitialized;	/* results in @hn, not @small */
 	struct vqn_dev *d;
 	int ret = 0;
+	u32 q;
 
 	if (hn->flags & ~VQNOTIFY_HOST_NOTIFIER_ENABLE)
 		return -EOPNOTSUPP;
@@ -825,12 +827,14 @@ int vqn_ioctl_host_notifier(struct vqn_kguest *g, void *arg)
 		ret = -EINVAL;
 		goto out;
 	}
-	if (enable == vqn_sm_vhost_holds(d, hn->queue)) {
+	/* A user's index, into the queues and the stack's bitmap. */
+	q = array_index_nospec(hn->queue, d->num_queues);
+	if (enable == vqn_sm_vhost_holds(d, q)) {
 		ret = -EALREADY;
 		goto out;
 	}
 	vqn_bitmap_clear_dev(one, d->num_queues);
-	__set_bit(hn->queue, one);
+	__set_bit(q, one);
 	memset(&call.sink, 0, sizeof(call.sink));
 	call.sink.res = &hn->result;
 	call.sink.cap = 1;
@@ -874,7 +878,9 @@ int vqn_ioctl_queue_get(struct vqn_kguest *g, void *arg)
 	else if (qg->queue >= d->num_queues)
 		ret = -EINVAL;
 	else
-		vqn_fill_vq_info(&qg->info, g, &d->vqs[qg->queue]);
+		vqn_fill_vq_info(&qg->info, g,
+				 &d->vqs[array_index_nospec(qg->queue,
+							    d->num_queues)]);
 	mutex_unlock(&g->lock);
 	return ret;
 }

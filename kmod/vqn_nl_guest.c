@@ -9,6 +9,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cred.h>
+#include <linux/nospec.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched.h>
 
@@ -46,6 +47,8 @@ static int vqn_nl_get_doit(struct sk_buff *skb, struct genl_info *info,
 		} else {
 			index = nla_get_u32(index_attr);
 			if (index < t.d->num_queues) {
+				index = array_index_nospec(index,
+							   t.d->num_queues);
 				ret = vqn_nl_msg_queue(msg, &m, t.g, t.d,
 						       index);
 			} else {
