@@ -571,7 +571,10 @@ struct vqnotify_host_notifier {
  * @label: enum vqnotify_label of the last transition
  * @flags: VQNOTIFY_VQ_INITIALISED, VQNOTIFY_VQ_WAITING, VQNOTIFY_VQ_PARKED
  * @assign_seq: order of the last slot grant within the guest (newest is
- *              preempted first); 0 unless ASSIGNED
+ *              preempted first); 0 unless ASSIGNED. It wraps after 2^32
+ *              grants (then it is 0 once for an ASSIGNED queue too):
+ *              compare two as (__s32)(a - b), which orders grants fewer
+ *              than 2^31 apart
  *
  * Part of VQNOTIFY_QUEUE_GET and VQNOTIFY_DEV_GET. Errors: those of the
  * call.
@@ -674,10 +677,14 @@ struct vqnotify_dev_get {
  * takes them back with its notifiers (d); without vhost they keep their
  * slot. A queue vhost held that was not initialised stays DEASSIGNED (not
  * ready), where vhost giving it back on the source (f) would have left it.
- * Once vhost took its queues back the states are the source's; the labels
- * may not be: with a vhost reserve, vhost's queues take userspace slots at
- * (b), others wait, and (d) frees room for them: (r) where the source had
- * (b). Errors: EOPNOTSUPP (flags; LOAD: a newer blob version), EINVAL,
+ * Once vhost took its queues back the states are the source's, but for
+ * the per-queue calls, which the blob does not carry: a queue released
+ * (x) on the source gets a slot at (b) like any other (KVM on the
+ * destination decides again; its VMM releases it again if refused), and
+ * one acquired (q) before DRIVER_OK is DEASSIGNED until its VMM acquires
+ * it again. The labels may differ too: with a vhost reserve, vhost's
+ * queues take userspace slots at (b), others wait, and (d) frees room
+ * for them: (r) where the source had (b). Errors: EOPNOTSUPP (flags; LOAD: a newer blob version), EINVAL,
  * ENOENT, EBUSY (not quiescent), EMSGSIZE (SAVE: @len too small; @len says
  * the size), EFAULT, EBADF (LOAD: not open for writing), ENOMEM.
  */
