@@ -205,13 +205,14 @@ nested() {
 # Seen in most boots under load with a 2-vCPU rig VM, also without
 # -object vqnotify, in none with one vCPU (Documentation/qemu.rst). A
 # notification vqnotify's QEMU lost would leave a request in flight
-# (inuse > 0) and is judged a failure.
+# (inuse > 0) on some queue of some device and is judged a failure, as is
+# a queue whose status diag could not read.
 rig_stall() {
 	_rfl=$(sed -n 's/.*RFL=\([0-9a-f]*\).*/\1/p' "$1" | head -n 1)
 	[ -n "$_rfl" ] && [ $((0x$_rfl & 0x200)) = 0 ] &&
 		[ "$(grep 'stack:' "$1" | grep -o asm_sysvec_apic_timer_interrupt |
 			wc -l)" -ge 2 ] &&
-		! grep 'queue 0:' "$1" | grep -qv 'inuse: 0 '
+		! grep '^#   .* queue [0-9]*:' "$1" | grep -qv 'inuse: 0 '
 }
 
 # tap_nested STATUS DESCRIPTION: a step that needs the nested guest; status
@@ -262,7 +263,7 @@ rip_symbol() {
 }
 
 # diag NAME: where a nested guest that stopped answering is: its console,
-# its vCPU, and each queue's indexes (a notification QEMU missed shows as
+# its vCPU, and every queue's indexes (a notification QEMU missed shows as
 # a guest avail index ahead of last_avail_idx; an interrupt the guest
 # missed as used_idx ahead of what the driver consumed)
 diag() {
@@ -271,11 +272,20 @@ diag() {
 	qmp "$1" info registers 2>&1 | grep -E '^RIP|^EFL' | sed 's/^/#   /'
 	rip_symbol "$1"
 	pci_map "$1" | while read -r _id _rest; do
-		qmp "$1" info virtio-queue-status \
-			"/machine/peripheral/$_id/virtio-backend" 0 2>&1 |
-			grep -E 'inuse|last_avail|shadow|used_idx|signalled|avail_idx' |
-			tr -s ' \n' ' ' | sed "s/^/#   $_id queue 0: /"
-		echo
+		_q=0
+		while [ $_q -lt 64 ]; do
+			qmp "$1" info virtio-queue-status \
+				"/machine/peripheral/$_id/virtio-backend" $_q \
+				>"$T/$1.vq" 2>&1
+			grep -q 'Invalid virtqueue' "$T/$1.vq" && break
+			# A queue whose status QEMU did not give has no inuse:
+			# rig_stall() then finds no stall.
+			{ grep -E 'inuse|last_avail|shadow|used_idx|signalled|avail_idx' \
+				"$T/$1.vq" || head -n 1 "$T/$1.vq"; } |
+				tr -s ' \n' ' ' | sed "s/^/#   $_id queue $_q: /"
+			echo
+			_q=$((_q + 1))
+		done
 	done
 	grep virtio_vqn "$T/$1.trace" | tail -n 6 | sed 's/^/#   /'
 	# Is QEMU busy (a thread spinning) or idle? CPU ticks over 1 s.
