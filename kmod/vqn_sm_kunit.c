@@ -138,12 +138,18 @@ static void vqn_sm_test_vhost_preempts(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, d->vqs[6].state, VQNOTIFY_VQ_DEASSIGNED);
 	KUNIT_EXPECT_EQ(test, d->vqs[6].label, VQNOTIFY_LABEL_P);
 	KUNIT_EXPECT_EQ(test, e->async, 1U);
+	/* Queue 7 left the line for vhost; the preempted queue took it. */
+	KUNIT_EXPECT_FALSE(test, d->vqs[7].flags & VQNOTIFY_VQ_WAITING);
+	KUNIT_EXPECT_TRUE(test, d->vqs[6].flags & VQNOTIFY_VQ_WAITING);
+	KUNIT_EXPECT_EQ(test, e->g.nr_waiting, 1U);
 	check(test, e);
 
 	KUNIT_EXPECT_EQ(test,
 			vhost_one(&e->g, d, 7, false, NULL), 0);
 	KUNIT_EXPECT_EQ(test, d->vqs[7].label, VQNOTIFY_LABEL_E);
 	KUNIT_EXPECT_EQ(test, d->vqs[6].state, VQNOTIFY_VQ_DEASSIGNED);
+	KUNIT_EXPECT_TRUE(test, d->vqs[6].flags & VQNOTIFY_VQ_WAITING);
+	KUNIT_EXPECT_EQ(test, e->g.nr_waiting, 1U);
 	check(test, e);
 }
 
