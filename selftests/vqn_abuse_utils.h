@@ -8,7 +8,7 @@
  * faults in known ways (tk_ro_page, tk_unmapped_addr, tk_page_before_hole,
  * struct tk_mem), a reader stalled in copy_to_user() (struct tk_stall,
  * tk_stall_start, tk_stall_end), a "still usable" probe (tk_check_usable), snapshots of
- * a whole guest (struct tk_snap), privilege drops (tk_become_nobody,
+ * a whole guest (struct tk_snap, vqn_check_utils.h), privilege drops (tk_become_nobody,
  * tk_run_as_nobody), results shared with a child (struct tk_shared) and
  * fd passing (tk_send_fd, tk_recv_fd).
  *
@@ -412,106 +412,6 @@ static inline int tk_check_usable(int fd, uint32_t max_id, struct tk_why *w)
 	if (ret != -ENOENT)
 		return tk_fail(w, "DEV_GET after DEV_REMOVE: %s",
 			       strerror(-ret));
-	return 0;
-}
-
-/*
- * Everything ioctls show of a guest: GUEST_GET, and DEV_GET with every
- * queue of the devices with ids 1..max_id. For "a call that fails changes
- * nothing".
- */
-struct tk_snap_dev {
-	struct vqnotify_dev_get dg;
-	struct vqnotify_vq_info *vi;
-};
-
-struct tk_snap {
-	struct vqnotify_guest_info gi;
-	uint32_t ndev;
-	struct tk_snap_dev *dev;
-};
-
-static inline void tk_snap_free(struct tk_snap *s)
-{
-	for (uint32_t i = 0; i < s->ndev; i++)
-		free(s->dev[i].vi);
-	free(s->dev);
-	memset(s, 0, sizeof(*s));
-}
-
-static inline int tk_snap_take(int fd, uint32_t max_id, struct tk_snap *s)
-{
-	struct vqnotify_dev_get dg;
-	int ret;
-
-	memset(s, 0, sizeof(*s));
-	ret = _test_ioctl_guest_get(fd, &s->gi);
-	if (ret)
-		return ret;
-	s->dev = calloc(max_id + 1, sizeof(*s->dev));
-	if (!s->dev)
-		return -ENOMEM;
-	for (uint32_t id = 1; id <= max_id; id++) {
-		struct tk_snap_dev *d = &s->dev[s->ndev];
-
-		ret = _test_ioctl_dev_get(fd, id, &dg, NULL, 0);
-		if (ret == -ENOENT)
-			continue;
-		if (ret)
-			return ret;
-		d->vi = calloc(dg.num_queues, sizeof(*d->vi));
-		if (!d->vi)
-			return -ENOMEM;
-		ret = _test_ioctl_dev_get(fd, id, &d->dg, d->vi, dg.num_queues);
-		if (ret)
-			return ret;
-		d->dg.queues = 0;	/* where this copy lives */
-		s->ndev++;
-	}
-	return 0;
-}
-
-/* 0 when @a and @b are the same, else -1 and what differs. */
-static inline int tk_snap_cmp(const struct tk_snap *a, const struct tk_snap *b,
-			      struct tk_why *w)
-{
-	const struct vqnotify_guest_info *x = &a->gi, *y = &b->gi;
-
-	if (x->used != y->used || x->nr_assigned != y->nr_assigned ||
-	    x->nr_offlimits != y->nr_offlimits ||
-	    x->nr_waiting != y->nr_waiting || x->nr_devices != y->nr_devices ||
-	    x->budget != y->budget || x->out_flags != y->out_flags)
-		return tk_fail(w, "guest: used %u/%u assigned %u/%u offlimits %u/%u waiting %u/%u devices %u/%u budget %u/%u flags %#x/%#x",
-			       x->used, y->used, x->nr_assigned,
-			       y->nr_assigned, x->nr_offlimits,
-			       y->nr_offlimits, x->nr_waiting, y->nr_waiting,
-			       x->nr_devices, y->nr_devices, x->budget,
-			       y->budget, x->out_flags, y->out_flags);
-	for (int l = 0; l < VQNOTIFY_NR_COUNTERS; l++)
-		if (x->counts[l] != y->counts[l])
-			return tk_fail(w, "guest: counts[%d] %llu then %llu", l,
-				       (unsigned long long)x->counts[l],
-				       (unsigned long long)y->counts[l]);
-	if (memcmp(x, y, sizeof(*x)))
-		return tk_fail(w, "guest: GUEST_GET differs");
-	if (a->ndev != b->ndev)
-		return tk_fail(w, "%u devices, then %u", a->ndev, b->ndev);
-	for (uint32_t i = 0; i < a->ndev; i++) {
-		const struct tk_snap_dev *d = &a->dev[i], *e = &b->dev[i];
-
-		if (memcmp(&d->dg, &e->dg, sizeof(d->dg)))
-			return tk_fail(w, "device %u: DEV_GET differs (status %#x/%#x)",
-				       d->dg.dev_id, d->dg.status,
-				       e->dg.status);
-		for (uint32_t q = 0; q < d->dg.num_queues; q++)
-			if (memcmp(&d->vi[q], &e->vi[q], sizeof(d->vi[q])))
-				return tk_fail(w, "device %u queue %u: state %u/%u reason %u/%u label %u/%u flags %#x/%#x",
-					       d->dg.dev_id, q, d->vi[q].state,
-					       e->vi[q].state, d->vi[q].reason,
-					       e->vi[q].reason, d->vi[q].label,
-					       e->vi[q].label, d->vi[q].flags,
-					       e->vi[q].flags);
-	}
 	return 0;
 }
 

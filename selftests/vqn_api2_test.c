@@ -283,19 +283,6 @@ TEST_F(api2, acquire_refused_waits_then_promoted)
 	EXPECT_EQ(1U, ev[0].queue);
 }
 
-/* @q fails with @err (-errno) and changes nothing. */
-static void expect_err(struct __test_metadata *_metadata, int fd,
-		       unsigned long cmd, struct vqnotify_queues *q, int err)
-{
-	struct vqnotify_guest_info a, b;
-
-	ASSERT_EQ(0, _test_ioctl_guest_get(fd, &a));
-	EXPECT_EQ(err, _test_ioctl(fd, cmd, q));
-	ASSERT_EQ(0, _test_ioctl_guest_get(fd, &b));
-	EXPECT_EQ(0, memcmp(a.counts, b.counts, sizeof(a.counts)));
-	EXPECT_EQ(a.used, b.used);
-}
-
 /* @r is queue @q's (x) from @old because KVM refused it. */
 static void expect_x_refused(struct __test_metadata *_metadata,
 			     const struct vqnotify_vq_result *r, uint32_t q,
@@ -413,7 +400,8 @@ TEST_F(api2, release_reset_of_a_vhost_queue_is_busy)
 
 	test_cmd_set_status(self->id, ST_OK, NULL, NULL, NULL);
 	test_cmd_host_notifier(self->id, 1, true, NULL);
-	expect_err(_metadata, self->fd, VQNOTIFY_QUEUES_RELEASE, &q, -EBUSY);
+	EXPECT_NO_CHANGE(self->fd, &self->id, 1, -EBUSY,
+			 _test_ioctl(self->fd, VQNOTIFY_QUEUES_RELEASE, &q));
 	EXPECT_EQ(ASSIG, q_state(self->fd, self->id, 0));
 	EXPECT_EQ(OFFL, q_state(self->fd, self->id, 1));
 	EXPECT_TRUE(q_info(self->fd, self->id, 1).flags &
@@ -471,7 +459,8 @@ FIXTURE_TEARDOWN(qerr)
 #define QERR(_field, _val, _err) do {					\
 	struct vqnotify_queues _q = base;				\
 	_q._field = _val;						\
-	expect_err(_metadata, self->fd, variant->cmd, &_q, _err);	\
+	EXPECT_NO_CHANGE(self->fd, &self->id, 1, _err,			\
+			 _test_ioctl(self->fd, variant->cmd, &_q));	\
 } while (0)
 
 TEST_F(qerr, each_error)
@@ -528,7 +517,8 @@ TEST_F(qerr, vhost_queue_is_busy)
 	if (variant->cmd == VQNOTIFY_SET_HOST_NOTIFIERS)
 		SKIP(return, "not applicable");
 	test_cmd_host_notifier(self->id, 1, true, NULL);
-	expect_err(_metadata, self->fd, variant->cmd, &q, -EBUSY);
+	EXPECT_NO_CHANGE(self->fd, &self->id, 1, -EBUSY,
+			 _test_ioctl(self->fd, variant->cmd, &q));
 	EXPECT_EQ(ASSIG, q_state(self->fd, self->id, 0));
 	EXPECT_EQ(OFFL, q_state(self->fd, self->id, 1));
 }
@@ -648,7 +638,8 @@ TEST_F(api2, queues_errors_small_device)
 #define QERR_SMALL(_field, _val, _err) do {				\
 	q = base;							\
 	q._field = _val;						\
-	expect_err(_metadata, self->fd, cmd, &q, _err);		\
+	EXPECT_NO_CHANGE(self->fd, &self->id, 1, _err,			\
+			 _test_ioctl(self->fd, cmd, &q));			\
 } while (0)
 	QERR_SMALL(dev_id, self->id + 100, -ENOENT);
 	QERR_SMALL(nr_results, NQ - 1, -EINVAL);

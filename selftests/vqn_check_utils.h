@@ -322,81 +322,184 @@ static inline void tk_expect_same_dev(struct __test_metadata *_metadata,
 }
 
 /*
- * What a failed call must not change: the guest (counters, budget, label)
- * and every queue of the devices listed, plus the host-wide count.
+ * Everything ioctls show of a guest, for "a call that fails changes
+ * nothing": GUEST_GET (counters, nr_waiting, budget, label...), DEV_GET of
+ * each device with every one of its queues (state, reason, label, flags,
+ * assign_seq), and the host-wide count. Only what is compared here may be
+ * trusted unchanged: no device or queue is left out.
  */
-#define TK_STATE_DEVS	4
-#define TK_STATE_QUEUES	16
-
-struct tk_state {
-	struct vqnotify_guest_info gi;
-	int ret[TK_STATE_DEVS];
-	struct vqnotify_dev_get dg[TK_STATE_DEVS];
-	struct vqnotify_vq_info vi[TK_STATE_DEVS][TK_STATE_QUEUES];
-	long host_used;
+struct tk_snap_dev {
+	uint32_t id;
+	int ret;	/* DEV_GET's: an absent device stays absent */
+	struct vqnotify_dev_get dg;
+	struct vqnotify_vq_info *vi;
 };
 
-static inline void tk_state_take(struct __test_metadata *_metadata, int fd,
-				 const uint32_t *ids, int n,
-				 struct tk_state *s)
-{
-	int i;
+struct tk_snap {
+	struct vqnotify_guest_info gi;
+	long host_used;
+	uint32_t ndev;
+	struct tk_snap_dev *dev;
+};
 
+static inline void tk_snap_free(struct tk_snap *s)
+{
+	for (uint32_t i = 0; i < s->ndev; i++)
+		free(s->dev[i].vi);
+	free(s->dev);
 	memset(s, 0, sizeof(*s));
-	ASSERT_GE(TK_STATE_DEVS, n);
-	ASSERT_EQ(0, _test_ioctl_guest_get(fd, &s->gi));
-	for (i = 0; i < n; i++) {
-		s->ret[i] = _test_ioctl_dev_get(fd, ids[i], &s->dg[i],
-						s->vi[i], TK_STATE_QUEUES);
-		s->dg[i].queues = 0;
-	}
-	s->host_used = tk_host_used(fd);
 }
 
-/* @host: the host-wide count must not change either. */
-static inline void tk_expect_same_state(struct __test_metadata *_metadata,
-					int line, const struct tk_state *a,
-					const struct tk_state *b, bool host)
+/* Device @id, all its queues; 0, or -errno of anything but DEV_GET. */
+static inline int tk_snap_dev_take(int fd, uint32_t id, struct tk_snap_dev *d)
 {
-	int i;
+	memset(d, 0, sizeof(*d));
+	d->id = id;
+	d->vi = calloc(VQNOTIFY_MAX_QUEUES, sizeof(*d->vi));
+	if (!d->vi)
+		return -ENOMEM;
+	d->ret = _test_ioctl_dev_get(fd, id, &d->dg, d->vi,
+				     VQNOTIFY_MAX_QUEUES);
+	d->dg.queues = 0;	/* where this copy lives */
+	if (d->ret)
+		memset(&d->dg, 0, sizeof(d->dg));
+	return 0;
+}
 
-	if (!memcmp(&a->gi, &b->gi, sizeof(a->gi)) &&
-	    !memcmp(a->ret, b->ret, sizeof(a->ret)) &&
-	    !memcmp(a->dg, b->dg, sizeof(a->dg)) &&
-	    !memcmp(a->vi, b->vi, sizeof(a->vi)) &&
-	    (!host || a->host_used == b->host_used))
+static inline int tk_snap_guest(int fd, uint32_t max_dev, struct tk_snap *s)
+{
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	ret = _test_ioctl_guest_get(fd, &s->gi);
+	if (ret)
+		return ret;
+	s->host_used = tk_host_used(fd);
+	s->dev = calloc(max_dev + 1, sizeof(*s->dev));
+	return s->dev ? 0 : -ENOMEM;
+}
+
+/* The guest, and the devices @ids[0..n-1] (absent ones too: ENOENT). */
+static inline int tk_snap_take_ids(int fd, const uint32_t *ids, int n,
+				   struct tk_snap *s)
+{
+	int ret = tk_snap_guest(fd, n, s);
+
+	for (int i = 0; !ret && i < n; i++)
+		ret = tk_snap_dev_take(fd, ids[i], &s->dev[s->ndev++]);
+	return ret;
+}
+
+/* The guest, and every device it has with an id in 1..max_id. */
+static inline int tk_snap_take(int fd, uint32_t max_id, struct tk_snap *s)
+{
+	int ret = tk_snap_guest(fd, max_id, s);
+
+	for (uint32_t id = 1; !ret && id <= max_id; id++) {
+		struct tk_snap_dev *d = &s->dev[s->ndev];
+
+		ret = tk_snap_dev_take(fd, id, d);
+		if (ret)
+			break;
+		if (d->ret == -ENOENT) {
+			free(d->vi);
+			continue;
+		}
+		ret = d->ret;
+		s->ndev++;
+	}
+	return ret;
+}
+
+/*
+ * 0 when @a and @b are the same (the host-wide count too when @host), else
+ * -1 and the first difference.
+ */
+static inline int tk_snap_cmp_host(const struct tk_snap *a,
+				   const struct tk_snap *b, bool host,
+				   struct tk_why *w)
+{
+	const struct vqnotify_guest_info *x = &a->gi, *y = &b->gi;
+
+	if (x->used != y->used || x->nr_assigned != y->nr_assigned ||
+	    x->nr_offlimits != y->nr_offlimits ||
+	    x->nr_waiting != y->nr_waiting || x->nr_devices != y->nr_devices ||
+	    x->budget != y->budget || x->out_flags != y->out_flags)
+		return tk_fail(w, "guest: used %u/%u assigned %u/%u offlimits %u/%u waiting %u/%u devices %u/%u budget %u/%u flags %#x/%#x",
+			       x->used, y->used, x->nr_assigned,
+			       y->nr_assigned, x->nr_offlimits,
+			       y->nr_offlimits, x->nr_waiting, y->nr_waiting,
+			       x->nr_devices, y->nr_devices, x->budget,
+			       y->budget, x->out_flags, y->out_flags);
+	for (int l = 0; l < VQNOTIFY_NR_COUNTERS; l++)
+		if (x->counts[l] != y->counts[l])
+			return tk_fail(w, "guest: counts[%d] %llu then %llu", l,
+				       (unsigned long long)x->counts[l],
+				       (unsigned long long)y->counts[l]);
+	if (memcmp(x, y, sizeof(*x)))
+		return tk_fail(w, "guest: GUEST_GET differs (label '%s'/'%s')",
+			       x->label, y->label);
+	if (host && a->host_used != b->host_used)
+		return tk_fail(w, "host_used %ld then %ld", a->host_used,
+			       b->host_used);
+	if (a->ndev != b->ndev)
+		return tk_fail(w, "%u devices, then %u", a->ndev, b->ndev);
+	for (uint32_t i = 0; i < a->ndev; i++) {
+		const struct tk_snap_dev *d = &a->dev[i], *e = &b->dev[i];
+
+		if (d->id != e->id || d->ret != e->ret)
+			return tk_fail(w, "device %u: DEV_GET %d, then device %u: %d",
+				       d->id, d->ret, e->id, e->ret);
+		if (memcmp(&d->dg, &e->dg, sizeof(d->dg)))
+			return tk_fail(w, "device %u: DEV_GET differs (status %#x/%#x)",
+				       d->id, d->dg.status, e->dg.status);
+		for (uint32_t q = 0; q < d->dg.num_queues; q++)
+			if (memcmp(&d->vi[q], &e->vi[q], sizeof(d->vi[q])))
+				return tk_fail(w, "device %u queue %u: state %u/%u reason %u/%u label %u/%u flags %#x/%#x assign_seq %u/%u",
+					       d->id, q, d->vi[q].state,
+					       e->vi[q].state, d->vi[q].reason,
+					       e->vi[q].reason, d->vi[q].label,
+					       e->vi[q].label, d->vi[q].flags,
+					       e->vi[q].flags,
+					       d->vi[q].assign_seq,
+					       e->vi[q].assign_seq);
+	}
+	return 0;
+}
+
+/* The guest and its devices only: other guests may change the host. */
+static inline int tk_snap_cmp(const struct tk_snap *a, const struct tk_snap *b,
+			      struct tk_why *w)
+{
+	return tk_snap_cmp_host(a, b, false, w);
+}
+
+/* Expect @b to be @a (the host-wide count too when @host); log @line. */
+static inline void tk_expect_same_snap(struct __test_metadata *_metadata,
+				       int line, const struct tk_snap *a,
+				       const struct tk_snap *b, bool host)
+{
+	struct tk_why w;
+
+	if (!tk_snap_cmp_host(a, b, host, &w))
 		return;
-	TH_LOG("line %d: state changed by a failed call", line);
-	TH_LOG("guest: used %u->%u devices %u->%u budget %u->%u label '%s'->'%s'",
-	       a->gi.used, b->gi.used, a->gi.nr_devices, b->gi.nr_devices,
-	       a->gi.budget, b->gi.budget, a->gi.label, b->gi.label);
-	for (i = 0; i < VQNOTIFY_NR_COUNTERS; i++)
-		if (a->gi.counts[i] != b->gi.counts[i])
-			TH_LOG("counts[%d] %llu->%llu", i,
-			       (unsigned long long)a->gi.counts[i],
-			       (unsigned long long)b->gi.counts[i]);
-	for (i = 0; i < TK_STATE_DEVS; i++)
-		if (a->ret[i] != b->ret[i] ||
-		    memcmp(&a->dg[i], &b->dg[i], sizeof(a->dg[i])) ||
-		    memcmp(a->vi[i], b->vi[i], sizeof(a->vi[i])))
-			TH_LOG("device %d: ret %d->%d status %#x->%#x", i,
-			       a->ret[i], b->ret[i], a->dg[i].status,
-			       b->dg[i].status);
-	TH_LOG("host_used %ld->%ld", a->host_used, b->host_used);
+	TH_LOG("line %d: state changed by a failed call: %s", line, w.msg);
 	_metadata->exit_code = KSFT_FAIL;
 }
 
 #define __EXPECT_SAME(fd, ids, n, err, call, host) do {			\
-	struct tk_state _a, _b;						\
-	tk_state_take(_metadata, fd, ids, n, &_a);			\
+	struct tk_snap _a, _b;						\
+	ASSERT_EQ(0, tk_snap_take_ids(fd, ids, n, &_a));		\
 	EXPECT_EQ(err, (call));						\
-	tk_state_take(_metadata, fd, ids, n, &_b);			\
-	tk_expect_same_state(_metadata, __LINE__, &_a, &_b, host);	\
+	ASSERT_EQ(0, tk_snap_take_ids(fd, ids, n, &_b));		\
+	tk_expect_same_snap(_metadata, __LINE__, &_a, &_b, host);	\
+	tk_snap_free(&_a);						\
+	tk_snap_free(&_b);						\
 } while (0)
 
 /*
- * Run @call; it must return @err and leave guest @fd, its devices @ids and
- * the host-wide count untouched.
+ * Run @call; it must return @err and leave guest @fd (GUEST_GET), every
+ * queue of its devices @ids[0..n-1] and the host-wide count untouched.
  */
 #define EXPECT_NO_CHANGE(fd, ids, n, err, call) \
 	__EXPECT_SAME(fd, ids, n, err, call, true)

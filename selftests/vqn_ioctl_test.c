@@ -226,12 +226,14 @@ static void ioc_expect(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(ioc) *self, int line, unsigned long cmd,
 		       void *arg, int err)
 {
-	struct tk_state a, b;
+	struct tk_snap a, b;
 
-	tk_state_take(_metadata, self->fd, self->ids, 2, &a);
+	ASSERT_EQ(0, tk_snap_take_ids(self->fd, self->ids, 2, &a));
 	EXPECT_EQ(err, _test_ioctl(self->fd, cmd, arg)) TH_LOG("line %d", line);
-	tk_state_take(_metadata, self->fd, self->ids, 2, &b);
-	tk_expect_same_state(_metadata, line, &a, &b, true);
+	ASSERT_EQ(0, tk_snap_take_ids(self->fd, self->ids, 2, &b));
+	tk_expect_same_snap(_metadata, line, &a, &b, true);
+	tk_snap_free(&a);
+	tk_snap_free(&b);
 }
 
 #define IOC_EXPECT(cmd, arg, err) \

@@ -36,23 +36,25 @@ static void mig_setup(struct __test_metadata *_metadata, int fd,
 				 &m->dst));
 }
 
-/* The failed LOAD changed nothing: the target is fresh and loadable. */
-static void mig_check_untouched(struct __test_metadata *_metadata, int fd,
-				struct mig *m)
+/*
+ * LOAD of @len bytes at @buf into device @id fails with @_errno and changes
+ * nothing: not the guest, not the source, not the target, not device @id
+ * (every queue of each).
+ */
+#define mig_err_load(fd, m, _errno, id, buf, len, res, nr) do {		\
+	const uint32_t _ids[] = { (m)->src, (m)->dst, (id) };		\
+									\
+	EXPECT_NO_CHANGE(fd, _ids, 3, -(_errno),			\
+			 _test_ioctl_dev_load(fd, id, buf, len, res, nr)); \
+} while (0)
+
+/* After failed LOADs (each unchanged), the target still loads the blob. */
+static void mig_check_loadable(struct __test_metadata *_metadata, int fd,
+			       struct mig *m)
 {
-	struct vqnotify_vq_info vi[8];
-	struct vqnotify_dev_get dg;
-	uint32_t q, nr = 8;
+	uint32_t nr = 8;
 	struct vqnotify_vq_result res[8];
 
-	ASSERT_EQ(0, _test_ioctl_dev_get(fd, m->dst, &dg, vi, 8));
-	EXPECT_EQ(0U, dg.status);
-	for (q = 0; q < 8; q++) {
-		EXPECT_EQ(DEASS, vi[q].state);
-		EXPECT_EQ(L(A), vi[q].label);
-		EXPECT_EQ(R(NONE), vi[q].reason);
-		EXPECT_EQ(0, vi[q].flags);
-	}
 	ASSERT_EQ(0, _test_ioctl_dev_load(fd, m->dst, m->blob, m->len, res, &nr));
 	EXPECT_EQ(8U, nr);
 	ASSERT_EQ(0, _test_ioctl_host_notifier(fd, m->dst, 7, true, NULL));
@@ -68,12 +70,16 @@ TEST_F(guest, load_corrupt)
 	mig_setup(_metadata, self->fd, &m);
 	for (i = 0; i < m.len; i++) {
 		m.blob[i] ^= 0x10;
-		test_err_dev_load(EINVAL, m.dst, m.blob, m.len, NULL, NULL)
-			TH_LOG("byte %u flipped", i);
+		mig_err_load(self->fd, &m, EINVAL, m.dst, m.blob, m.len, NULL,
+			     NULL);
 		m.blob[i] ^= 0x10;
+		if (!__test_passed(_metadata)) {
+			TH_LOG("byte %u flipped", i);
+			break;
+		}
 	}
 	CHECK_COUNTS(self->fd, "a16 b8 d1");
-	mig_check_untouched(_metadata, self->fd, &m);
+	mig_check_loadable(_metadata, self->fd, &m);
 }
 
 TEST_F(guest, load_truncated)
@@ -88,13 +94,18 @@ TEST_F(guest, load_truncated)
 	for (i = 0; i < ARRAY_SIZE(lens); i++) {
 		uint32_t len = lens[i];
 
-		test_err_dev_load(EINVAL, m.dst, m.blob, len, NULL, NULL)
+		mig_err_load(self->fd, &m, EINVAL, m.dst, m.blob, len, NULL,
+			     NULL);
+		if (!__test_passed(_metadata)) {
 			TH_LOG("len %u of %u", len, m.len);
+			break;
+		}
 	}
 	/* Trailing garbage is no better. */
 	memset(m.blob + m.len, 0, 8);
-	test_err_dev_load(EINVAL, m.dst, m.blob, m.len + 8, NULL, NULL);
-	mig_check_untouched(_metadata, self->fd, &m);
+	mig_err_load(self->fd, &m, EINVAL, m.dst, m.blob, m.len + 8, NULL,
+		     NULL);
+	mig_check_loadable(_metadata, self->fd, &m);
 }
 
 /* Foreign data with a valid CRC: bad magic, then version 0. */
@@ -110,15 +121,15 @@ TEST_F(guest, load_foreign)
 
 	m.blob[TK_BLOB_MAGIC] ^= 0xff;
 	tk_blob_reseal(m.blob, m.len);
-	test_err_dev_load(EINVAL, m.dst, m.blob, m.len, NULL, NULL);
+	mig_err_load(self->fd, &m, EINVAL, m.dst, m.blob, m.len, NULL, NULL);
 	m.blob[TK_BLOB_MAGIC] ^= 0xff;
 
 	m.blob[TK_BLOB_VERSION] = 0;
 	tk_blob_reseal(m.blob, m.len);
-	test_err_dev_load(EINVAL, m.dst, m.blob, m.len, NULL, NULL);
+	mig_err_load(self->fd, &m, EINVAL, m.dst, m.blob, m.len, NULL, NULL);
 	m.blob[TK_BLOB_VERSION] = 1;
 	tk_blob_reseal(m.blob, m.len);
-	mig_check_untouched(_metadata, self->fd, &m);
+	mig_check_loadable(_metadata, self->fd, &m);
 }
 
 /*
@@ -138,7 +149,8 @@ TEST_F(guest, load_newer_version)
 
 	m.blob[TK_BLOB_VERSION] = 2;
 	tk_blob_reseal(m.blob, m.len);
-	test_err_dev_load(EOPNOTSUPP, m.dst, m.blob, m.len, NULL, NULL);
+	mig_err_load(self->fd, &m, EOPNOTSUPP, m.dst, m.blob, m.len, NULL,
+		     NULL);
 
 	/*
 	 * With 8 more bytes of header (hdr_len: the __le16 after the
@@ -149,11 +161,12 @@ TEST_F(guest, load_newer_version)
 	m.blob[TK_BLOB_VERSION + 2] += 8;
 	memset(m.blob + m.len, 0x5a, total - m.len);
 	tk_blob_seal_len(m.blob, total);
-	test_err_dev_load(EOPNOTSUPP, m.dst, m.blob, total, NULL, NULL);
+	mig_err_load(self->fd, &m, EOPNOTSUPP, m.dst, m.blob, total, NULL,
+		     NULL);
 
 	/* Corrupt, it is EINVAL like any other. */
 	m.blob[total - 1] ^= 1;
-	test_err_dev_load(EINVAL, m.dst, m.blob, total, NULL, NULL);
+	mig_err_load(self->fd, &m, EINVAL, m.dst, m.blob, total, NULL, NULL);
 	CHECK_COUNTS(self->fd, "a16 b8 d1");
 
 	/*
@@ -165,10 +178,11 @@ TEST_F(guest, load_newer_version)
 	short_blob[TK_BLOB_VERSION] = 2;
 	total = sizeof(short_blob);
 	tk_blob_seal_len(short_blob, total);
-	test_err_dev_load(EOPNOTSUPP, m.dst, short_blob, total, NULL, NULL);
+	mig_err_load(self->fd, &m, EOPNOTSUPP, m.dst, short_blob, total, NULL,
+		     NULL);
 
 	/* The source's own blob, saved again, still loads. */
-	mig_check_untouched(_metadata, self->fd, &m);
+	mig_check_loadable(_metadata, self->fd, &m);
 }
 
 /*
@@ -186,9 +200,8 @@ static void mig_load_field(struct __test_metadata *_metadata, int fd,
 	memcpy(b, m.blob, m.len);
 	memcpy(b + off, &val, width);
 	tk_blob_reseal(b, m.len);
-	EXPECT_EQ(-EINVAL, _test_ioctl_dev_load(fd, m.dst, b, m.len, NULL,
-						NULL));
-	mig_check_untouched(_metadata, fd, &m);
+	mig_err_load(fd, &m, EINVAL, m.dst, b, m.len, NULL, NULL);
+	mig_check_loadable(_metadata, fd, &m);
 }
 
 /* The header's offsets in version 1 (kmod/vqn_migration.c). */
@@ -239,8 +252,8 @@ TEST_F(guest, load_length_past_the_queues)
 	memcpy(b, m.blob, m.len);
 	len = m.len + 8;
 	tk_blob_seal_len(b, len);
-	test_err_dev_load(EINVAL, m.dst, b, len, NULL, NULL);
-	mig_check_untouched(_metadata, self->fd, &m);
+	mig_err_load(self->fd, &m, EINVAL, m.dst, b, len, NULL, NULL);
+	mig_check_loadable(_metadata, self->fd, &m);
 }
 
 /*
@@ -260,8 +273,8 @@ TEST_F(guest, load_queues_over_the_maximum)
 	memcpy(b, m.blob, TK_BLOB_HDR_LEN);
 	memcpy(b + MIG_NUM_QUEUES, &nq, 4);
 	tk_blob_seal_len(b, len);
-	test_err_dev_load(EINVAL, m.dst, b, len, NULL, NULL);
-	mig_check_untouched(_metadata, self->fd, &m);
+	mig_err_load(self->fd, &m, EINVAL, m.dst, b, len, NULL, NULL);
+	mig_check_loadable(_metadata, self->fd, &m);
 }
 
 /*
@@ -280,10 +293,10 @@ TEST_F(guest, load_queues_without_their_bitmaps)
 	memcpy(b, m.blob, sizeof(b));
 	memcpy(b + MIG_NUM_QUEUES, &nq, 4);
 	tk_blob_seal_len(b, len);
-	test_err_dev_load(EINVAL, big, b, len, NULL, NULL);
+	mig_err_load(self->fd, &m, EINVAL, big, b, len, NULL, NULL);
 	EXPECT_VQ(self->fd, big, 0, DEASS, R(NONE), L(A));
 	EXPECT_VQ(self->fd, big, nq - 1, DEASS, R(NONE), L(A));
-	mig_check_untouched(_metadata, self->fd, &m);
+	mig_check_loadable(_metadata, self->fd, &m);
 }
 
 /* A foreign blob is EINVAL on a busy device too, not EBUSY. */
@@ -295,8 +308,8 @@ TEST_F(guest, load_foreign_on_a_busy_device)
 	mig_setup(_metadata, self->fd, &m);
 	memcpy(m.blob + MIG_TRANSPORT, &mmio, 4);
 	tk_blob_reseal(m.blob, m.len);
-	test_err_dev_load(EINVAL, m.src, m.blob, m.len, NULL, NULL);
-	test_err_dev_load(EINVAL, m.dst, m.blob, m.len, NULL, NULL);
+	mig_err_load(self->fd, &m, EINVAL, m.src, m.blob, m.len, NULL, NULL);
+	mig_err_load(self->fd, &m, EINVAL, m.dst, m.blob, m.len, NULL, NULL);
 	CHECK_COUNTS(self->fd, "a16 b8 d1");
 }
 
@@ -308,11 +321,11 @@ TEST_F(guest, load_wrong_queue_count)
 	mig_setup(_metadata, self->fd, &m);
 	test_cmd_dev_add(VQNOTIFY_TRANSPORT_PIO, 4, "4", &d4);
 	test_cmd_dev_add(VQNOTIFY_TRANSPORT_PIO, 16, "16", &d16);
-	test_err_dev_load(EINVAL, d4, m.blob, m.len, NULL, NULL);
-	test_err_dev_load(EINVAL, d16, m.blob, m.len, NULL, NULL);
+	mig_err_load(self->fd, &m, EINVAL, d4, m.blob, m.len, NULL, NULL);
+	mig_err_load(self->fd, &m, EINVAL, d16, m.blob, m.len, NULL, NULL);
 	EXPECT_VQ(self->fd, d4, 0, DEASS, R(NONE), L(A));
 	EXPECT_VQ(self->fd, d16, 0, DEASS, R(NONE), L(A));
-	mig_check_untouched(_metadata, self->fd, &m);
+	mig_check_loadable(_metadata, self->fd, &m);
 }
 
 TEST_F(guest, load_wrong_transport)
@@ -322,9 +335,9 @@ TEST_F(guest, load_wrong_transport)
 
 	mig_setup(_metadata, self->fd, &m);
 	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 8, "mmio", &d);
-	test_err_dev_load(EINVAL, d, m.blob, m.len, NULL, NULL);
+	mig_err_load(self->fd, &m, EINVAL, d, m.blob, m.len, NULL, NULL);
 	EXPECT_VQ(self->fd, d, 0, DEASS, R(NONE), L(A));
-	mig_check_untouched(_metadata, self->fd, &m);
+	mig_check_loadable(_metadata, self->fd, &m);
 }
 
 /*
@@ -353,7 +366,7 @@ TEST_F(guest, load_ebusy)
 	EXPECT_VQ(self->fd, d[1], 0, OFFL, R(VHOST), L(C));
 	/* Queries do not count as use. */
 	test_cmd_dev_get(m.dst, &dg, NULL, 0);
-	mig_check_untouched(_metadata, self->fd, &m);
+	mig_check_loadable(_metadata, self->fd, &m);
 }
 
 /* SAVE into a short buffer: EMSGSIZE with the needed length, no write. */
@@ -422,9 +435,10 @@ TEST_F(guest, load_data_efault)
 	struct mig m;
 
 	mig_setup(_metadata, self->fd, &m);
-	test_err_dev_load(EFAULT, m.dst, NULL, m.len, NULL, NULL);
-	test_err_dev_load(EFAULT, m.dst, tk_unmapped_addr(), m.len, NULL, NULL);
-	mig_check_untouched(_metadata, self->fd, &m);
+	mig_err_load(self->fd, &m, EFAULT, m.dst, NULL, m.len, NULL, NULL);
+	mig_err_load(self->fd, &m, EFAULT, m.dst, tk_unmapped_addr(), m.len,
+		     NULL, NULL);
+	mig_check_loadable(_metadata, self->fd, &m);
 }
 
 TEST_F(guest, load_len_too_big)
@@ -434,9 +448,9 @@ TEST_F(guest, load_len_too_big)
 
 	mig_setup(_metadata, self->fd, &m);
 	memcpy(big, m.blob, m.len);
-	test_err_dev_load(EINVAL, m.dst, big, sizeof(big), NULL, NULL);
-	test_err_dev_load(EINVAL, m.dst, big, ~0U, NULL, NULL);
-	mig_check_untouched(_metadata, self->fd, &m);
+	mig_err_load(self->fd, &m, EINVAL, m.dst, big, sizeof(big), NULL, NULL);
+	mig_err_load(self->fd, &m, EINVAL, m.dst, big, ~0U, NULL, NULL);
+	mig_check_loadable(_metadata, self->fd, &m);
 }
 
 TEST_F(guest, load_results_short)
@@ -446,8 +460,8 @@ TEST_F(guest, load_results_short)
 	struct mig m;
 
 	mig_setup(_metadata, self->fd, &m);
-	test_err_dev_load(EINVAL, m.dst, m.blob, m.len, res, &nr);
-	mig_check_untouched(_metadata, self->fd, &m);
+	mig_err_load(self->fd, &m, EINVAL, m.dst, m.blob, m.len, res, &nr);
+	mig_check_loadable(_metadata, self->fd, &m);
 }
 
 TEST_F(guest, load_results_efault)
@@ -456,9 +470,11 @@ TEST_F(guest, load_results_efault)
 	struct mig m;
 
 	mig_setup(_metadata, self->fd, &m);
-	test_err_dev_load(EFAULT, m.dst, m.blob, m.len, tk_unmapped_addr(), &nr);
-	test_err_dev_load(EFAULT, m.dst, m.blob, m.len, tk_ro_page(), &nr);
-	mig_check_untouched(_metadata, self->fd, &m);
+	mig_err_load(self->fd, &m, EFAULT, m.dst, m.blob, m.len,
+		     tk_unmapped_addr(), &nr);
+	mig_err_load(self->fd, &m, EFAULT, m.dst, m.blob, m.len, tk_ro_page(),
+		     &nr);
+	mig_check_loadable(_metadata, self->fd, &m);
 }
 
 TEST_HARNESS_MAIN

@@ -36,8 +36,9 @@
  * expectations that log the caller's line: CHECK_COUNTS, EXPECT_RES,
  * EXPECT_VQ, EXPECT_MOVED (both), EXPECT_WAITING (a queue refused at
  * DRIVER_OK), EXPECT_GUEST (slots, host delta and counts), EXPECT_EV,
- * EXPECT_NO_EVENTS, EXPECT_NO_CHANGE,
- * EXPECT_GUEST_UNCHANGED, plus tk_busy_dev(), tk_save_blob() and
+ * EXPECT_NO_EVENTS, EXPECT_NO_CHANGE and EXPECT_GUEST_UNCHANGED (on the
+ * one snapshot of a guest, struct tk_snap: every queue of every device),
+ * plus tk_busy_dev(), tk_save_blob() and
  * tk_expect_same_dev(). Helpers that cannot assert report a failure as -1
  * plus a reason in a struct tk_why.
  *
