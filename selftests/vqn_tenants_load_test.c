@@ -227,12 +227,17 @@ TEST_F_TIMEOUT(tl, hostile_and_wellbehaved, 240)
 		TH_LOG("first failure: %s", tl->first_failure);
 	}
 	/*
-	 * The VMM went on at its pace beside the hostile user: 2,111-63,341
-	 * rounds in 10-20 s in the rig (the debug kernel slowest, 105 a
-	 * second), the slowest 0.028-0.090 s. A starved VMM fails here.
+	 * The VMM went on at its pace beside the hostile user. Measured in
+	 * the rig, three 20 s runs each: the debug kernel, the slowest,
+	 * 1,680-2,290 rounds (84-114 a second), its slowest round
+	 * 0.073-0.119 s; 6.12-rt 45,204-63,386 rounds (2,260-3,169 a
+	 * second), slowest round 0.033-0.046 s (earlier: 2,111-63,341 rounds
+	 * in 10-20 s, slowest round 0.028-0.090 s). The limits keep over 3x
+	 * of margin from the worst of these, 84 a second and 0.119 s: a
+	 * starved VMM fails here.
 	 */
-	EXPECT_LE(20 * secs, tl->rounds);
-	EXPECT_GT(1.0, tl->worst_round);
+	EXPECT_LE(25 * secs, tl->rounds);
+	EXPECT_GT(0.4, tl->worst_round);
 	/* The hostile user was held to its quotas. */
 	EXPECT_EQ(EDQUOT, tl->guest_err);
 	EXPECT_EQ(hu.max_guests, tl->guests);
