@@ -11,7 +11,8 @@
 #     result is a skip: one skip if it printed no result);
 #   - a binary that exited 0 with fewer results than its TAP plan ("1..N");
 #   - a skip that scripts/allowed-skips does not allow for this log (by the
-#     log's NAME and the skip's reason), and a binary skipped whole;
+#     log's NAME, the skip's reason and the test), and a binary skipped
+#     whole;
 #   - a binary of the guest's list ("VQN-RIG: TESTS") that never began, and
 #     a list with nothing in it (nothing would be judged);
 #   - kvm modules present but not loading, no kvm at all (every rig kernel
@@ -98,11 +99,15 @@ function scan(line) {
 	}
 }
 # Is the skip on TAP line @line one scripts/allowed-skips allows for name?
-function skip_allowed(line,    why, i) {
+function skip_allowed(line,    why, test, i) {
 	why = line
 	sub(/^.*# [Ss][Kk][Ii][Pp] */, "", why)
+	test = line
+	sub(/^ok [0-9]+ (- )?/, "", test)
+	sub(/ *# [Ss][Kk][Ii][Pp].*$/, "", test)
 	for (i = 1; i <= nallow; i++)
-		if (name ~ allow_re[i] && index(why, allow_why[i]) == 1)
+		if (name ~ allow_re[i] && index(why, allow_why[i]) == 1 &&
+		    test ~ allow_test[i])
 			return 1
 	return 0
 }
@@ -111,8 +116,10 @@ BEGIN {
 	while ((getline l < allowfile) > 0) {
 		if (l ~ /^#/ || l !~ /\t/) continue
 		nallow++
-		allow_re[nallow] = substr(l, 1, index(l, "\t") - 1)
-		allow_why[nallow] = substr(l, index(l, "\t") + 1)
+		split(l, f, "\t")
+		allow_re[nallow] = f[1]
+		allow_why[nallow] = f[2]
+		allow_test[nallow] = 3 in f && f[3] != "" ? f[3] : "."
 	}
 }
 /VQN-RIG: BEGIN/ { begun = 1; next }
