@@ -36,7 +36,8 @@
  *        vqn_guest_sm.assigned when ASSIGNED, on vqn_guest_sm.waiting when
  *        waiting for promotion, else unused
  * @prev: the previous one (VQN_NIL at the start)
- * @assign_seq: guest-wide order of the last grant (0 unless ASSIGNED)
+ * @assign_seq: guest-wide order of the last grant (0 unless ASSIGNED;
+ *              wraps, see struct vqnotify_vq_info)
  * @state: enum vqnotify_vq_state
  * @reason: enum vqnotify_reason
  * @label: enum vqnotify_label of the last transition

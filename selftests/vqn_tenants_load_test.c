@@ -233,11 +233,13 @@ TEST_F_TIMEOUT(tl, hostile_and_wellbehaved, 240)
 	 * 0.073-0.119 s; 6.12-rt 45,204-63,386 rounds (2,260-3,169 a
 	 * second), slowest round 0.033-0.046 s (earlier: 2,111-63,341 rounds
 	 * in 10-20 s, slowest round 0.028-0.090 s). The limits keep over 3x
-	 * of margin from the worst of these, 84 a second and 0.119 s: a
-	 * starved VMM fails here.
+	 * of margin from the worst of these, 84 a second, and 4x from 0.119
+	 * s for the slowest round, a tail that a host preempting the VM's
+	 * thread (make check builds QEMU on the other core) stretches: a
+	 * starved VMM, or one held for half a second, fails here.
 	 */
 	EXPECT_LE(25 * secs, tl->rounds);
-	EXPECT_GT(0.4, tl->worst_round);
+	EXPECT_GT(0.5, tl->worst_round);
 	/* The hostile user was held to its quotas. */
 	EXPECT_EQ(EDQUOT, tl->guest_err);
 	EXPECT_EQ(hu.max_guests, tl->guests);
