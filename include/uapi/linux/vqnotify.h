@@ -684,9 +684,10 @@ struct vqnotify_dev_get {
  * one acquired (q) before DRIVER_OK is DEASSIGNED until its VMM acquires
  * it again. The labels may differ too: with a vhost reserve, vhost's
  * queues take userspace slots at (b), others wait, and (d) frees room
- * for them: (r) where the source had (b). Errors: EOPNOTSUPP (flags; LOAD: a newer blob version), EINVAL,
- * ENOENT, EBUSY (not quiescent), EMSGSIZE (SAVE: @len too small; @len says
- * the size), EFAULT, EBADF (LOAD: not open for writing), ENOMEM.
+ * for them: (r) where the source had (b). Errors: EOPNOTSUPP (flags;
+ * LOAD: a newer blob version), EINVAL, ENOENT, EBUSY (not quiescent),
+ * EMSGSIZE (SAVE: @len too small; @len says the size), EFAULT, EBADF
+ * (LOAD: not open for writing), ENOMEM.
  */
 struct vqnotify_migration {
 	__u32 size;
