@@ -239,6 +239,28 @@ TEST_F(kvm, attach_closed_fd)
 	test_err_attach(_metadata, self, fd, -EBADF);
 }
 
+/* KVM serves a VM's ioctls to the process that created it only. */
+TEST_F(kvm, attach_other_process_vm)
+{
+	int status;
+	pid_t pid = fork();
+
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct vqn_guest *g;
+		int ret;
+
+		if (vqn_open(&g, "kvmtest2"))
+			_exit(100);
+		ret = vqn_kvm_attach(g, self->vm);
+		vqn_close(g);
+		_exit(ret == -EIO ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
 TEST_F(kvm, none_before_driver_ok)
 {
 	EXPECT_EXACT(0);

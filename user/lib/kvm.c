@@ -252,12 +252,13 @@ static const struct vqn_binding vqn_kvm_binding = {
  * /dev/kvm, not KVM_GET_API_VERSION; any other file (a vCPU's too)
  * answers neither. Attached to /dev/kvm, every assign would fail and
  * every queue would trap, refused by KVM for no reason a VMM could see.
- * Returns 0, -EBADF for a closed fd, or -EINVAL.
+ * Returns 0, -EBADF for a closed fd, -EIO for another process's VM (KVM
+ * serves only the process that created it), or -EINVAL.
  */
 static int vqn_kvm_check_vm(int fd)
 {
 	if (ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) < 0)
-		return errno == EBADF ? -EBADF : -EINVAL;
+		return errno == EBADF || errno == EIO ? -errno : -EINVAL;
 	if (ioctl(fd, KVM_GET_API_VERSION, 0) >= 0)
 		return -EINVAL;
 	return 0;

@@ -281,7 +281,8 @@ struct vqn_kvm_notify {
  * vhost's own notifiers (OFFLIMITS queues) are not the library's: register
  * them after vqn_host_notifier(.., true) returns and remove them before
  * calling vqn_host_notifier(.., false). Returns 0, -EBUSY when a VM is
- * attached already, -EBADF, or -EINVAL when @vm_fd is not a KVM VM's
+ * attached already, -EBADF, -EIO for a VM another process created (KVM
+ * serves only its creator), or -EINVAL when @vm_fd is not a KVM VM's
  * (/dev/kvm's, a vCPU's, any other file), with nothing changed.
  */
 int vqn_kvm_attach(struct vqn_guest *g, int vm_fd);
