@@ -319,7 +319,6 @@ static double trial_brk_ok(void *p)
 
 static struct fig *f_de, *f_cf, *f_bm, *f_ok, *f_user, *f_brk, *f_ev_brk;
 
-
 /*
  * Where the module's grant loop, want_all() in vqn_sm.c, landed: under
  * QEMU's TCG a jump across a guest page is not chained, and a build whose
