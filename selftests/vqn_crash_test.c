@@ -163,7 +163,6 @@ static void __attribute__((noreturn)) cr_vmm_main(struct cr_shared *sh,
 /* The monitor group: GUEST_DEL notifications seen, by guest id. */
 struct cr_monitor {
 	struct tk_nl nl;
-	bool on;
 	bool lost;		/* ENOBUFS: notifications were dropped */
 	uint32_t ndel;
 	uint32_t del_id[64];
@@ -235,7 +234,6 @@ TEST(kill_vmm)
 	ASSERT_EQ(0, tk_nl_open(&mon.nl));
 	ASSERT_NE(0, mon.nl.monitor);
 	ASSERT_EQ(0, tk_nl_join_buf(&mon.nl, mon.nl.monitor, 8 << 20));
-	mon.on = true;
 
 	for (done = 0; done < cycles && tk_now() - t0 < seconds; done++) {
 		uint64_t cseed = tk_rand(&rng);
