@@ -10,9 +10,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/kvm.h>
@@ -218,6 +221,73 @@ TEST_F(kvm, attach_vcpu)
 	ASSERT_LE(0, vcpu);
 	test_err_attach(_metadata, self, vcpu, -EINVAL);
 	close(vcpu);
+}
+
+/* A vCPU looping in its guest, "jmp ." at address 0 in real mode. */
+struct spin_vcpu {
+	int fd;
+	pthread_t thread;
+	bool running;
+	bool done;
+};
+
+static void on_stop(int sig)
+{
+	(void)sig;
+}
+
+static void *spin(void *arg)
+{
+	struct spin_vcpu *v = arg;
+
+	__atomic_store_n(&v->running, true, __ATOMIC_RELEASE);
+	ioctl(v->fd, KVM_RUN, 0);
+	__atomic_store_n(&v->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * A vCPU's ioctls wait for its KVM_RUN: asking the vCPU what it is would
+ * block the VMM for as long as the guest runs. The harness's timeout fails
+ * a library that asks.
+ */
+TEST_F(kvm, attach_running_vcpu)
+{
+	struct kvm_userspace_memory_region mr = { .memory_size = 4096 };
+	struct sigaction sa = { .sa_handler = on_stop };
+	struct kvm_regs regs = { .rflags = 2 };
+	struct spin_vcpu v = { .fd = -1 };
+	struct kvm_sregs sregs;
+	uint8_t *mem;
+
+	mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	mem[0] = 0xeb;
+	mem[1] = 0xfe;
+	mr.userspace_addr = (uintptr_t)mem;
+	ASSERT_EQ(0, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &mr));
+	v.fd = ioctl(self->vm, KVM_CREATE_VCPU, 0);
+	ASSERT_LE(0, v.fd);
+	ASSERT_EQ(0, ioctl(v.fd, KVM_GET_SREGS, &sregs));
+	sregs.cs.base = 0;
+	sregs.cs.selector = 0;
+	ASSERT_EQ(0, ioctl(v.fd, KVM_SET_SREGS, &sregs));
+	ASSERT_EQ(0, ioctl(v.fd, KVM_SET_REGS, &regs));
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	ASSERT_EQ(0, pthread_create(&v.thread, NULL, spin, &v));
+	while (!__atomic_load_n(&v.running, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	usleep(200 * 1000);	/* into KVM_RUN, holding the vCPU */
+	EXPECT_FALSE(__atomic_load_n(&v.done, __ATOMIC_ACQUIRE));
+	test_err_attach(_metadata, self, v.fd, -EINVAL);
+	while (!__atomic_load_n(&v.done, __ATOMIC_ACQUIRE)) {
+		pthread_kill(v.thread, SIGUSR1);
+		usleep(10 * 1000);
+	}
+	pthread_join(v.thread, NULL);
+	close(v.fd);
+	munmap(mem, 4096);
 }
 
 TEST_F(kvm, attach_eventfd)

@@ -25,6 +25,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -252,11 +253,22 @@ static const struct vqn_binding vqn_kvm_binding = {
  * /dev/kvm, not KVM_GET_API_VERSION; any other file (a vCPU's too)
  * answers neither. Attached to /dev/kvm, every assign would fail and
  * every queue would trap, refused by KVM for no reason a VMM could see.
- * Returns 0, -EBADF for a closed fd, -EIO for another process's VM (KVM
- * serves only the process that created it), or -EINVAL.
+ * A vCPU's ioctls wait for its KVM_RUN to return, which can be never: the
+ * file's name in /proc ("anon_inode:kvm-vm", KVM's since it began) turns
+ * every other file away before any ioctl; without /proc, the ioctls alone
+ * decide. Returns 0, -EBADF for a closed fd, -EIO for another process's VM
+ * (KVM serves only the process that created it), or -EINVAL.
  */
 static int vqn_kvm_check_vm(int fd)
 {
+	static const char vm_name[] = "anon_inode:kvm-vm";
+	char path[32], name[sizeof(vm_name) + 1];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, name, sizeof(name));
+	if (n >= 0 && (n != sizeof(vm_name) - 1 || memcmp(name, vm_name, n)))
+		return -EINVAL;
 	if (ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) < 0)
 		return errno == EBADF || errno == EIO ? -errno : -EINVAL;
 	if (ioctl(fd, KVM_GET_API_VERSION, 0) >= 0)

@@ -283,7 +283,8 @@ struct vqn_kvm_notify {
  * calling vqn_host_notifier(.., false). Returns 0, -EBUSY when a VM is
  * attached already, -EBADF, -EIO for a VM another process created (KVM
  * serves only its creator), or -EINVAL when @vm_fd is not a KVM VM's
- * (/dev/kvm's, a vCPU's, any other file), with nothing changed.
+ * (/dev/kvm's, a vCPU's, any other file), with nothing changed. A vCPU's
+ * file is refused without waiting for its KVM_RUN (where /proc is mounted).
  */
 int vqn_kvm_attach(struct vqn_guest *g, int vm_fd);
 /*
