@@ -139,6 +139,7 @@ bool vqn_line_wait(struct vqn_line *line, struct vqn_line_user *lu,
 	WRITE_ONCE(lg->wait_reason, reason);
 	WRITE_ONCE(lu->nr_waiting, lu->nr_waiting + 1);
 	WRITE_ONCE(line->nr_waiting, line->nr_waiting + 1);
+	lu->nr_exempt += lg->exempt;
 	if (cap)
 		vqn_line_capped(line, lu, 1);
 	return true;
@@ -154,6 +155,7 @@ void vqn_line_unwait(struct vqn_line *line, struct vqn_line_user *lu,
 	WRITE_ONCE(lg->waiting, false);
 	WRITE_ONCE(lu->nr_waiting, lu->nr_waiting - 1);
 	WRITE_ONCE(line->nr_waiting, line->nr_waiting - 1);
+	lu->nr_exempt -= lg->exempt;
 	if (lg->wait_reason == VQNOTIFY_REASON_HOST_CAP)
 		vqn_line_capped(line, lu, -1);
 	if (list_empty(&lu->waitq)) {
@@ -164,14 +166,21 @@ void vqn_line_unwait(struct vqn_line *line, struct vqn_line_user *lu,
 
 /*
  * The first waiting guest of @lu that may take a slot: its first, unless
- * the user's quota is full; then an exempt one behind it, if any.
+ * the user's quota is full; then an exempt one behind it, if any. The
+ * quota is the same for all the others: a user with a full quota and a
+ * long line is passed over at the cost of one guest, not of its line.
  */
 static struct vqn_line_guest *vqn_line_first(struct vqn_line_user *lu)
 {
 	struct vqn_line_guest *lg;
 
+	lg = list_first_entry(&lu->waitq, struct vqn_line_guest, node);
+	if (vqn_line_env_room(lg))
+		return lg;
+	if (!lu->nr_exempt)
+		return NULL;
 	list_for_each_entry(lg, &lu->waitq, node)
-		if (vqn_line_env_room(lg))
+		if (lg->exempt)
 			return lg;
 	return NULL;
 }
@@ -180,8 +189,9 @@ static struct vqn_line_guest *vqn_line_first(struct vqn_line_user *lu)
  * The next guest to serve, out of the line: the first waiting guest of the
  * first user in line with room in its quota (or an exempt guest of a user
  * without); that user goes to the tail of the line. O(users in line) per
- * slot handed out, plus a user's guests when its quota is full. NULL:
- * none. Each user passed over has no room (vqn_line_room()).
+ * slot handed out, plus a user's guests when its quota is full and some of
+ * them are exempt (opened with CAP_SYS_RESOURCE, never a tenant's alone).
+ * NULL: none. Each user passed over has no room (vqn_line_room()).
  */
 struct vqn_line_guest *vqn_line_next(struct vqn_line *line)
 {

@@ -48,6 +48,8 @@ struct vqn_line {
  * @waitq: its waiting guests, in the order they started waiting
  * @nr_waiting: entries on @waitq
  * @nr_capped: those waiting for the host cap (the others for the quota)
+ * @nr_exempt: those exempt from its quota (vqn_line_guest.exempt): without
+ *             them, when one guest has no room in the quota none has
  * @no_room: the promotion work found its quota full (vqn_line_next()): its
  *           guests wait for the quota first, and @nr_capped is not counted
  *           in vqn_line.nr_capped until it has room again
@@ -57,6 +59,7 @@ struct vqn_line_user {
 	struct list_head waitq;
 	u32 nr_waiting;
 	u32 nr_capped;
+	u32 nr_exempt;
 	bool no_room;
 };
 
@@ -94,6 +97,7 @@ static inline void vqn_line_user_init(struct vqn_line_user *lu)
 	INIT_LIST_HEAD(&lu->waitq);
 	lu->nr_waiting = 0;
 	lu->nr_capped = 0;
+	lu->nr_exempt = 0;
 	lu->no_room = false;
 }
 

@@ -186,7 +186,7 @@ int sm_check_host(const struct sm_host *h, char *msg, size_t len)
 {
 	u32 used = 0, waiters = 0, capped = 0;
 	u32 uused[SM_MAX_USERS] = { 0 }, uwait[SM_MAX_USERS] = { 0 };
-	u32 ucapped[SM_MAX_USERS] = { 0 };
+	u32 ucapped[SM_MAX_USERS] = { 0 }, uexempt[SM_MAX_USERS] = { 0 };
 	unsigned int i;
 	int ret;
 
@@ -212,6 +212,7 @@ int sm_check_host(const struct sm_host *h, char *msg, size_t len)
 		}
 		uused[g->user] += g->sm.used;
 		uwait[g->user] += g->line.waiting;
+		uexempt[g->user] += g->line.waiting && g->line.exempt;
 	}
 	for (i = 0; i < SM_MAX_USERS; i++) {
 		if (uused[i] != h->users[i].used)
@@ -224,6 +225,9 @@ int sm_check_host(const struct sm_host *h, char *msg, size_t len)
 		if (ucapped[i] != h->users[i].line.nr_capped)
 			return broken(msg, len, "user %u: %u wait for the cap, %u counted",
 				      i, ucapped[i], h->users[i].line.nr_capped);
+		if (uexempt[i] != h->users[i].line.nr_exempt)
+			return broken(msg, len, "user %u: %u exempt wait, %u counted",
+				      i, uexempt[i], h->users[i].line.nr_exempt);
 		if (h->users[i].line.no_room && !uwait[i])
 			return broken(msg, len, "user %u out of line without room",
 				      i);

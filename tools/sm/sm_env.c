@@ -275,6 +275,7 @@ bool vqn_line_env_room(struct vqn_line_guest *lg)
 {
 	const struct sm_user *u = user_of(guest_of_line(lg));
 
+	guest_of_line(lg)->host->room_asked++;
 	return lg->exempt || u->used < u->max;
 }
 

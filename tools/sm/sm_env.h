@@ -69,6 +69,7 @@ struct sm_user {
  * @cap: host-wide slot cap
  * @used: slots taken host-wide
  * @took: slots ever taken host-wide (a call that failed took none)
+ * @room_asked: vqn_line_env_room() calls: what the line's walks cost
  * @work_pending: the host-wide promotion work is scheduled
  * @guests: open guests
  * @users: users, by index (a guest belongs to user 0 unless told)
@@ -78,6 +79,7 @@ struct sm_host {
 	u32 cap;
 	u32 used;
 	u64 took;
+	u64 room_asked;
 	bool work_pending;
 	struct sm_guest *guests[SM_MAX_GUESTS];
 	struct sm_user users[SM_MAX_USERS];

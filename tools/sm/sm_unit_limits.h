@@ -470,6 +470,60 @@ TEST_F(sm, quota_exempt_guest_waits_behind_no_quota)
 }
 
 /*
+ * A user whose quota is full is passed over at the cost of one look at its
+ * line, however many of its guests wait: a tenant filling its quota and
+ * lining up guests does not make every promotion walk them. With an exempt
+ * guest in its line, the walk finds that one.
+ */
+TEST_F(sm, full_quota_user_passed_over_in_one_look)
+{
+	struct sm_guest more[SM_MAX_GUESTS - 1];
+	unsigned int i, n = 0;
+
+	sm_host_set_cap(&self->host, 64);
+	sm_host_set_quota(&self->host, 0, 1);
+	sm_host_run_work(&self->host);
+	dev_ok(_metadata, &self->g, 2);
+	EXPECT_TRUE(self->g.line.waiting);
+	for (i = 0; i < SM_MAX_GUESTS - 1; i++) {
+		if (sm_guest_open(&self->host, &more[i], 16, 0, 7))
+			break;
+		dev_ok(_metadata, &more[i], 1);
+		EXPECT_TRUE(more[i].line.waiting);
+		n++;
+	}
+	ASSERT_LE(4, n);
+	EXPECT_EQ(n + 1, self->host.users[0].line.nr_waiting);
+	check_invariants(_metadata, self);
+
+	self->host.room_asked = 0;
+	sm_host_set_cap(&self->host, 65);
+	EXPECT_TRUE(sm_host_run_work(&self->host));
+	EXPECT_EQ(1, self->host.room_asked);
+	EXPECT_EQ(n + 1, self->host.users[0].line.nr_waiting);
+	EXPECT_TRUE(self->host.users[0].line.no_room);
+
+	/* The last guest in line, exempt, is found and served. */
+	for (i = 0; i < n; i++)
+		sm_guest_close(&more[i]);
+	ASSERT_EQ(0, sm_guest_open(&self->host, &more[0], 16, 0, 7));
+	more[0].line.exempt = true;
+	sm_host_set_cap(&self->host, 1);
+	dev_ok(_metadata, &more[0], 1);
+	EXPECT_EQ(1, self->host.users[0].line.nr_exempt);
+	sm_host_set_cap(&self->host, 2);
+	while (sm_host_run_work(&self->host))
+		;
+	EXPECT_FALSE(more[0].line.waiting);
+	EXPECT_TRUE(self->g.line.waiting);
+	EXPECT_EQ(0, self->host.users[0].line.nr_exempt);
+	check_invariants(_metadata, self);
+	sm_guest_close(&more[0]);
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(0, more[i].errors) TH_LOG("%s", more[i].err);
+}
+
+/*
  * Freed host slots go round-robin by user, then by guest: user 0's two
  * waiting guests started first, user 1's one after; of four slots user 1
  * gets two.
