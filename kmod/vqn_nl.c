@@ -84,6 +84,7 @@ void vqn_nl_viewer_of(struct vqn_nl_viewer *v, struct sk_buff *skb)
 {
 	v->admin = netlink_capable(skb, CAP_NET_ADMIN);
 	v->euid = current_euid();
+	v->charged = vqn_user_uid(current_cred());
 	v->pid_ns = task_active_pid_ns(current);
 	v->user_ns = current_user_ns();
 }
@@ -425,6 +426,7 @@ int vqnotify_nl_dump_start(struct netlink_callback *cb)
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->admin = netlink_capable(cb->skb, CAP_NET_ADMIN);
 	ctx->euid = current_euid();
+	ctx->charged = vqn_user_uid(current_cred());
 	ret = vqn_nl_dump_filters(cb, ctx);
 	if (ret)
 		return ret;

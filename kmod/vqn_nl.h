@@ -29,10 +29,15 @@ static inline unsigned int vqn_nl_listeners(void)
 				   VQNOTIFY_NLGRP_CALLS) ? VQN_OBS_CALLS : 0);
 }
 
-/* Who asks: decides what is visible and in which namespaces ids are shown */
+/*
+ * Who asks: decides what is visible and in which namespaces ids are shown.
+ * @euid sees its own guests; @charged, the user its guests are charged to
+ * (vqn_user_uid()), is the one user it sees in USER_GET.
+ */
 struct vqn_nl_viewer {
 	bool admin;
 	kuid_t euid;
+	kuid_t charged;
 	struct pid_namespace *pid_ns;
 	struct user_namespace *user_ns;
 };
@@ -87,11 +92,11 @@ void vqn_nl_unlock(struct vqn_nl_target *t);
  * or go away between two skbs may be missed, never repeated. POLICY_GET's
  * cursor is @policy_seq alone; USER_GET's is @index (and @dev_filter).
  *
- * Who asked (@admin, @euid) and the requester's namespaces, in which its
- * pids and uids are shown: the parts of a dump after the first run in
- * whoever reads the socket. vqnotify_nl_dump_start() takes a reference to
- * each namespace, vqnotify_nl_dump_done() drops them. 48 bytes at most
- * (cb->ctx).
+ * Who asked (@admin, @euid, @charged) and the requester's namespaces, in
+ * which its pids and uids are shown: the parts of a dump after the first
+ * run in whoever reads the socket. vqnotify_nl_dump_start() takes a
+ * reference to each namespace, vqnotify_nl_dump_done() drops them. 48
+ * bytes at most (cb->ctx).
  */
 struct vqn_nl_dump_ctx {
 	struct pid_namespace *pid_ns;
@@ -107,6 +112,7 @@ struct vqn_nl_dump_ctx {
 	u32 want_guest;
 	u32 want_dev;
 	kuid_t euid;
+	kuid_t charged;
 	bool guest_filter;
 	bool dev_filter;
 	bool admin;
@@ -125,6 +131,7 @@ static inline void vqn_nl_viewer_of_dump(struct vqn_nl_viewer *v,
 {
 	v->admin = ctx->admin;
 	v->euid = ctx->euid;
+	v->charged = ctx->charged;
 	v->pid_ns = ctx->pid_ns;
 	v->user_ns = ctx->user_ns;
 }

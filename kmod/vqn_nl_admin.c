@@ -201,10 +201,14 @@ int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 
 /* USER_GET */
 
+/*
+ * A user sees itself: the user its guests are charged to, which for a uid
+ * of a user namespace is the namespace's (vqn_user_uid()).
+ */
 static bool vqn_nl_user_visible(const struct vqn_nl_viewer *v,
 				const struct vqn_user *u)
 {
-	return v->admin || uid_eq(v->euid, u->uid);
+	return v->admin || uid_eq(v->charged, u->uid);
 }
 
 static int vqn_nl_msg_user(struct sk_buff *skb, const struct vqn_nl_msg *m,
@@ -291,9 +295,20 @@ int vqnotify_nl_user_get_dumpit(struct sk_buff *skb,
 	vqn_nl_viewer_of_dump(&v, ctx);
 	vqn_nl_msg_dump(&m, cb);
 	mutex_lock(&vqn_users_lock);
+	/*
+	 * A user's dump is one entry at most: looked up, not found by a walk
+	 * of every user under the lock every open() takes.
+	 */
+	if (!v.admin) {
+		u = xa_load(&vqn_users, from_kuid(&init_user_ns, v.charged));
+		if (u)
+			ret = vqn_nl_msg_user(skb, &m, u, v.user_ns);
+		if (!ret)
+			ctx->dev_filter = true;
+		mutex_unlock(&vqn_users_lock);
+		return vqn_nl_dump_ret(skb, ret);
+	}
 	xa_for_each_start(&vqn_users, idx, u, ctx->index) {
-		if (!vqn_nl_user_visible(&v, u))
-			continue;
 		ret = vqn_nl_msg_user(skb, &m, u, v.user_ns);
 		if (ret)
 			break;

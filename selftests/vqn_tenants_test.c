@@ -177,11 +177,40 @@ TEST_F(tn, f2_uid_policy_sets_one_users_limits)
  * the admin gave its owner (/etc/subuid, newuidmap(1)): each of them opens
  * guests, until refused, and keeps them open.
  */
+/* USER_GET dumped: how many users, and the last one. */
+struct tn_users {
+	int n;
+	struct tk_nl_user u;
+};
+
+static void tn_users_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct tn_users *t = arg;
+
+	t->n++;
+	tk_nl_user_cb(nlh, &t->u);
+}
+
 struct tn_ns {
 	int unshare_err;
 	int opened[TN_NS_UIDS];
 	int err[TN_NS_UIDS];
+	int users_ret;
+	struct tn_users users;	/* dumped by the namespace's last uid */
 };
+
+/* As a uid of the namespace: the users its USER_GET dump shows. */
+static void tn_ns_users(struct tn_ns *s)
+{
+	struct tk_nl nl;
+
+	s->users_ret = tk_nl_open(&nl);
+	if (s->users_ret)
+		return;
+	s->users_ret = tk_nl_call(&nl, VQNOTIFY_CMD_USER_GET, true, NULL, 0,
+				  tn_users_cb, &s->users);
+	tk_nl_close(&nl);
+}
 
 static void tn_ns_owner(struct tn_ns *s, uid_t owner, int ready, int go,
 			int hold)
@@ -215,6 +244,8 @@ static void tn_ns_owner(struct tn_ns *s, uid_t owner, int ready, int go,
 				}
 				s->opened[i]++;
 			}
+			if (i == TN_NS_UIDS - 1)
+				tn_ns_users(s);
 			/* Held open until the test closes @hold. */
 			if (write(done[1], &c, 1) != 1 || read(hold, &c, 1))
 				_exit(103);
@@ -248,10 +279,11 @@ static int tn_ns_map(pid_t pid, const char *file, int base)
 /*
  * The namespace's uids open guests, each until refused, under a limit of 4
  * guests for @charged (a uid policy): the namespace is one user, @charged.
+ * Its last uid's USER_GET dump shows that user, as @seen in the namespace.
  */
 static void tn_ns_check(struct __test_metadata *_metadata,
 			FIXTURE_DATA(tn) *self, uid_t owner, int base,
-			uid_t charged)
+			uid_t charged, uid_t seen)
 {
 	struct tn_ns *s = tn_shared(sizeof(*s));
 	int ready[2], go[2], hold[2], i, total = 0;
@@ -300,15 +332,20 @@ static void tn_ns_check(struct __test_metadata *_metadata,
 	test_cmd_nl_user_get(charged, &u);
 	EXPECT_EQ(4, u.nr_guests);
 	test_err_nl_user_get(ENOENT, base + 1, &u);
+	EXPECT_EQ(0, s->users_ret);
+	EXPECT_EQ(1, s->users.n);
+	EXPECT_EQ(seen, s->users.u.uid);
+	EXPECT_EQ(4, s->users.u.nr_guests);
 	close(hold[1]);
 	close(go[1]);
 	waitpid(pid, NULL, 0);
 }
 
-/* A tenant's own namespace is the tenant, to quotas and uid policies. */
+/* A tenant's own namespace is the tenant, to quotas, uid policies, USER_GET. */
 TEST_F(tn, f2_user_namespace_is_its_owners_user)
 {
-	tn_ns_check(_metadata, self, TN_HOSTILE, TN_NS_BASE, TN_HOSTILE);
+	/* The owner is not mapped in the namespace: the overflow uid. */
+	tn_ns_check(_metadata, self, TN_HOSTILE, TN_NS_BASE, TN_HOSTILE, 65534);
 }
 
 /*
@@ -317,7 +354,7 @@ TEST_F(tn, f2_user_namespace_is_its_owners_user)
  */
 TEST_F(tn, f2_root_made_user_namespace_is_its_roots_user)
 {
-	tn_ns_check(_metadata, self, 0, TN_NS_ROOT_BASE, TN_NS_ROOT_BASE);
+	tn_ns_check(_metadata, self, 0, TN_NS_ROOT_BASE, TN_NS_ROOT_BASE, 0);
 }
 
 /* f3: slots */
