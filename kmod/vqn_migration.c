@@ -128,8 +128,9 @@ out:
 
 /*
  * A blob of @len bytes (at least its envelope): its initialised queues in
- * @ready. The vhost bitmap is checked, not kept: the states need it no
- * more (vqn_sm_load()).
+ * @ready. Of the vhost bitmap only the bits past num_queues are checked
+ * (refused); the rest is not used: the states need it no more
+ * (vqn_sm_load()).
  */
 static int vqn_blob_parse(struct vqn_blob_hdr *h, u32 len,
 			  unsigned long *ready)

@@ -126,22 +126,27 @@
  * netlink family's own locks below it; in a promotion turn, which holds
  * it throughout, vqn_host_wait_lock and ev_lock too); a guest's read_lock,
  * then its ev_lock. The xarrays' own locks are innermost.
- * Whoever waits for a guest's lock other than its own calls holds no other
- * lock meanwhile, since the holder may be the tenant: netlink requests and
- * dumps, the promotion work and the admin's walks find the guest under
- * RCU (vqn_guests_get()) or in the line (under vqn_host_wait_lock, which
- * they drop first), take a reference (vqn_kguest.ref) and only then wait
- * for its lock; a guest closed meanwhile is gone (vqn_kguest.gone) and
- * skipped (vqn_kguest_lock_live()). The admin's walks wait so holding
- * vqn_guests_lock, which only other admin changes need. The promotion
- * work, which every waiting guest of every user waits for, does not wait
- * at all: a guest whose lock or ntf_lock is busy goes back in line and
- * the work serves the others (vqn_host_promote_fn()).
+ * Whoever waits for a guest's lock other than its own calls holds none of
+ * the module's locks meanwhile, since the holder may be the tenant: netlink
+ * requests and dumps, the promotion work and the admin's walks find the
+ * guest under RCU (vqn_guests_get()) or in the line (under
+ * vqn_host_wait_lock, which they drop first), take a reference
+ * (vqn_kguest.ref) and only then wait for its lock; a guest closed
+ * meanwhile is gone (vqn_kguest.gone) and skipped (vqn_kguest_lock_live()).
+ * The admin's walks wait so holding vqn_guests_lock, which only other
+ * admin changes need. The promotion work, which every waiting guest of
+ * every user waits for, does not wait at all: a guest whose lock or
+ * ntf_lock is busy goes back in line and the work serves the others
+ * (vqn_host_promote_fn()). Not remedied: the genetlink core runs netlink
+ * requests and a dump's first part under its cb_lock, read side, so a
+ * family registering meanwhile (a module loaded) waits for a tenant's lock
+ * too, and every genetlink request after it.
  * open() runs under the misc core's global misc_mtx: it takes only
  * vqn_users_lock, the guest table's xarray lock and the new guest's own
- * lock, none of them held longer than a lookup or an allocation. Every
- * lock is taken in process context, so the module behaves the same on
- * PREEMPT_RT.
+ * lock, none of them held longer than a lookup or an allocation (a
+ * tenant's USER_GET holds vqn_users_lock for one lookup; only the admin's
+ * walks all users). Every lock is taken in process context, so the module
+ * behaves the same on PREEMPT_RT.
  *
  * No user memory is faulted in under a guest's lock (a stalled fault would
  * block the netlink requests and dumps that reach the guest, and the

@@ -492,7 +492,8 @@ struct vqnotify_dev_add {
  * @ready: VQNOTIFY_SET_STATUS only (0 otherwise: EINVAL): user pointer to
  *         a bitmap of (num_queues + 63) / 64 __u64 words, bit n set when
  *         queue n is initialised (size != 0); 0 means every queue is
- *         initialised.
+ *         initialised. Read and checked (no bit at or past num_queues) by
+ *         every SET_STATUS, used only by the one that sets DRIVER_OK (b).
  * @results: user pointer to an array of @nr_results struct
  *           vqnotify_vq_result, or 0 for no results; its first
  *           num_queues entries are scratch to the call (they are proved
@@ -622,7 +623,7 @@ struct vqnotify_queue_get {
  * @num_queues: out: number of queues
  * @queues: user pointer to @nr_queues struct vqnotify_vq_info, or 0
  * @nr_queues: in: capacity of @queues; out: entries written
- *             (min(capacity, num_queues))
+ *             (min(capacity, num_queues); 0 when @queues is 0)
  * @__reserved: must be 0
  * @label: out: the device's name, cut to 31 bytes (API 1)
  * @name: out: the device's name (API 2)
