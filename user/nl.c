@@ -562,13 +562,17 @@ int check_exists(struct nl *n, int64_t guest, int64_t dev)
 
 /*
  * A failed request, as ip(8) and devlink(8) say it: the kernel's own
- * message first ("Error: ..."), then what failed and the errno.
+ * message first ("Error: ..."), then what failed and the errno. The
+ * message is escaped as any string the kernel sends: no module of ours
+ * puts a tenant's bytes in one, but a terminal trusts none.
  */
 int fail(const char *what, int err)
 {
 	if (nl_extack[0]) {
-		fprintf(stderr, "Error: %s%s\n", nl_extack,
-			nl_extack[strlen(nl_extack) - 1] == '.' ? "" : ".");
+		fputs("Error: ", stderr);
+		put_escaped(stderr, nl_extack, ESC_QUOTED);
+		fputs(nl_extack[strlen(nl_extack) - 1] == '.' ? "\n" : ".\n",
+		      stderr);
 		nl_extack[0] = '\0';
 	}
 	err_msg("%s: %s (%s)", what, strerror(-err), errno_name(err));

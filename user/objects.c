@@ -75,8 +75,10 @@ static int guest_show(struct nl *n, int64_t id)
 	int ret;
 
 	ret = dump_guests(n, id, &guests);
-	if (ret)
+	if (ret) {
+		free(guests.v);
 		return fail("guest show", ret);
+	}
 	g = guests.v;
 	if (opts.json) {
 		struct jw *w = jw_new(stdout, opts.pretty);

@@ -39,7 +39,7 @@ void rp_print_result(struct rctx *c, const struct r_dev *d,
 		jw_end(c->jw);
 		return;
 	}
-	printf("  %-8s q%-3u ", d->name, r->queue);
+	printf("  %-8s q%-3u ", tname(d->name), r->queue);
 	if (r->label == VQNOTIFY_LABEL_NONE && r->old_state == r->new_state)
 		printf("%-10s    %-10s refused: %s", vqn_state_name(r->old_state),
 		       "", vqn_reason_name(r->reason));
@@ -111,9 +111,9 @@ void rp_print_events(struct rctx *c)
 					jw_end(c->jw);
 				} else if (ev[i].type == VQNOTIFY_EVENT_BUDGET) {
 					printf("  %s: budget now %u  [event]\n",
-					       g->name, ev[i].value);
+					       tname(g->name), ev[i].value);
 				} else {
-					printf("  %s: %s  [event]\n", g->name,
+					printf("  %s: %s  [event]\n", tname(g->name),
 					       vqn_event_type_name(ev[i].type));
 				}
 			}
@@ -128,7 +128,7 @@ void rp_print_guest_line(struct rctx *c, int gi)
 	if (vqn_guest_get(c->guests[gi].g, &info))
 		return;
 	info.name[sizeof(info.name) - 1] = '\0';
-	printf("%s", c->guests[gi].name);
+	printf("%s", tname(c->guests[gi].name));
 	/* The module's name for it, escaped as every printer has it. */
 	if (info.name[0] && strcmp(info.name, c->guests[gi].name))
 		printf(" \"%s\"", tquoted(info.name));
@@ -254,7 +254,7 @@ static int grid_row(struct rctx *c, int gi, const struct r_dev *d,
 	}
 	for (q = 0; q < n; q++) {
 		if (q % 6 == 0)
-			printf(q ? "\n  %-8s " : "  %-8s ", q ? "" : d->name);
+			printf(q ? "\n  %-8s " : "  %-8s ", q ? "" : tname(d->name));
 		printf(" %2d:%-*s", q, q % 6 == 5 || q == n - 1 ? 0 : 10,
 		       vqn_state_name(vi[q].state));
 	}
