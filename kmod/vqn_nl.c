@@ -445,15 +445,22 @@ int vqnotify_nl_dump_done(struct netlink_callback *cb)
 	return 0;
 }
 
-/* Each part of a dump starts here: the objects' generation as it begins. */
+/*
+ * Each part of a dump starts here: the generation of the objects the
+ * requester sees as it begins, the host's for an admin, its own euid's
+ * for a tenant (vqn_user.h).
+ */
 void vqn_nl_msg_dump(struct vqn_nl_msg *m, struct netlink_callback *cb)
 {
+	const struct vqn_nl_dump_ctx *ctx = vqn_nl_dump_ctx(cb);
+
 	m->portid = NETLINK_CB(cb->skb).portid;
 	m->seq = cb->nlh->nlmsg_seq;
 	m->flags = NLM_F_MULTI;
 	m->cmd = ((struct genlmsghdr *)nlmsg_data(cb->nlh))->cmd;
 	m->cb = cb;
-	cb->seq = vqn_objects_gen_read();
+	cb->seq = ctx->admin ? vqn_objects_gen_read() :
+			       vqn_uid_gen_read(ctx->euid);
 }
 
 /* Notifications to the monitor group, called with the guest's lock held */

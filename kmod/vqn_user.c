@@ -39,11 +39,24 @@ static unsigned int vqn_nr_policies;
 static u64 vqn_policy_seq;
 /* vqn_user.h */
 atomic_t vqn_objects_gen = ATOMIC_INIT(1);
+atomic_t vqn_uid_gen[1 << VQN_GEN_BITS];
+
+/* The next generation of @gen; 0 is skipped. */
+static void vqn_gen_next(atomic_t *gen)
+{
+	if (unlikely(atomic_inc_return(gen) == 0))
+		atomic_inc(gen);
+}
 
 void vqn_objects_changed(void)
 {
-	if (unlikely(atomic_inc_return(&vqn_objects_gen) == 0))
-		atomic_inc(&vqn_objects_gen);
+	vqn_gen_next(&vqn_objects_gen);
+}
+
+void vqn_objects_changed_of(kuid_t uid)
+{
+	vqn_gen_next(&vqn_uid_gen[hash_32(__kuid_val(uid), VQN_GEN_BITS)]);
+	vqn_gen_next(&vqn_objects_gen);
 }
 
 /*

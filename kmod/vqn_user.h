@@ -15,6 +15,7 @@
 #define _VQN_USER_H
 
 #include <linux/atomic.h>
+#include <linux/hash.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
@@ -119,15 +120,29 @@ void vqn_user_exit(void);
 
 /*
  * The generation of the module's objects, for netlink dumps
- * (NLM_F_DUMP_INTR): vqn_objects_changed() after a guest, device, user or
- * policy came or went; never 0, which is "not tracked" to the netlink core.
+ * (NLM_F_DUMP_INTR): vqn_objects_changed() after a user or policy came or
+ * went, vqn_objects_changed_of() after a guest or device of the euid @uid
+ * did; never 0, which is "not tracked" to the netlink core. An admin's
+ * dump follows the host's generation; a tenant's, which shows only its own
+ * euid's guests, that of its euid's bucket (VQN_GEN_BITS of a hash): no
+ * other tenant's churn marks it interrupted, but for a tenant sharing its
+ * bucket.
  */
+#define VQN_GEN_BITS	10
 extern atomic_t vqn_objects_gen;
+extern atomic_t vqn_uid_gen[1 << VQN_GEN_BITS];
 void vqn_objects_changed(void);
+void vqn_objects_changed_of(kuid_t uid);
 
 static inline u32 vqn_objects_gen_read(void)
 {
 	return atomic_read(&vqn_objects_gen) ?: 1;
+}
+
+static inline u32 vqn_uid_gen_read(kuid_t uid)
+{
+	return atomic_read(&vqn_uid_gen[hash_32(__kuid_val(uid),
+						 VQN_GEN_BITS)]) ?: 1;
 }
 
 #endif /* _VQN_USER_H */

@@ -369,6 +369,95 @@ TEST_F(genl, dump_interrupted_by_changes)
 	EXPECT_EQ(0, intr) TH_LOG("nothing changed, again");
 }
 
+/* The pipes to the root process that opens and closes a guest on demand. */
+static int other_ask = -1, other_done = -1;
+
+static void change_other_user(struct __test_metadata *_metadata, int fd)
+{
+	char c = 0;
+
+	ASSERT_EQ(1, write(other_ask, &c, 1));
+	ASSERT_EQ(1, read(other_done, &c, 1));
+}
+
+/*
+ * As a tenant (TN_VMM): its own guest of BIG_DEVS devices, dumped three
+ * times while another user opens and closes a guest between the parts,
+ * then once with a device of its own added. An exit code says what failed.
+ */
+static int tenant_dumps(struct __test_metadata *_metadata)
+{
+	struct vqnotify_guest_info gi;
+	int fd, d, i, intr, parts;
+	struct tk_nlreq r;
+	struct tk_nl nl;
+	uint32_t dev;
+
+	if (tn_become(TN_VMM))
+		return 10;
+	fd = tk_open(0);
+	if (fd < 0 || _test_ioctl_guest_get(fd, &gi))
+		return 11;
+	for (d = 0; d < BIG_DEVS; d++)
+		if (_test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO,
+					BIG_QUEUES, "big", &dev))
+			return 12;
+	if (tk_nl_open(&nl))
+		return 13;
+	tk_nl_req(&nl, &r, VQNOTIFY_CMD_QUEUE_GET, true);
+	tk_nlreq_u32(&r, VQNOTIFY_A_QUEUE_GUEST_ID, gi.guest_id);
+	for (i = 0; i < 3; i++) {
+		dump_intr_count(_metadata, &nl, &r, change_other_user, fd,
+				&intr, &parts);
+		if (parts < 3)
+			return 14;
+		if (intr)
+			return 15;
+	}
+	dump_intr_count(_metadata, &nl, &r, change_add_dev, fd, &intr, &parts);
+	return intr ? 0 : 16;
+}
+
+/*
+ * A tenant's dump shows its own guests only, and only changes to them mark
+ * it interrupted: another user opening and closing guests between its
+ * parts does not (it did: exit 15), its own device added does.
+ */
+TEST_F(genl, tenant_dump_not_interrupted_by_others)
+{
+	int ask[2], done[2], st, g;
+	pid_t pid;
+	char c;
+
+	if (geteuid())
+		SKIP(return, "not root: cannot act as a tenant");
+	ASSERT_EQ(0, tn_dev_setup());
+	ASSERT_EQ(0, pipe(ask));
+	ASSERT_EQ(0, pipe(done));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(ask[0]);
+		close(done[1]);
+		other_ask = ask[1];
+		other_done = done[0];
+		_exit(tenant_dumps(_metadata));
+	}
+	close(ask[1]);
+	close(done[0]);
+	while (read(ask[0], &c, 1) == 1) {
+		g = tk_open(0);
+		ASSERT_LE(0, g);
+		close(g);
+		ASSERT_EQ(1, write(done[1], &c, 1));
+	}
+	close(ask[0]);
+	close(done[1]);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+}
+
 /* ioctls on /dev/vqnotify show up on the monitor group, in order. */
 TEST_F(genl, monitor_transitions)
 {
