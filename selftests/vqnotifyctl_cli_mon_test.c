@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -466,6 +467,66 @@ TEST_F(mon, unnamed_burst_keeps_up)
 
 static void mon_noop(void)
 {
+}
+
+/* The kernel function @pid sleeps in ("" when running or unknown). */
+static void proc_wchan(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		n = read(fd, buf, len - 1);
+		close(fd);
+	}
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+/*
+ * ^C while the monitor is blocked writing to a pipe its consumer stopped
+ * reading ends it with status 0, as ^C at any other time: the write it
+ * interrupted is not an output error (it said "stdout: Interrupted system
+ * call" and exited 1).
+ */
+TEST_F(mon, sigint_while_output_blocked)
+{
+	char wchan[64] = "";
+	int p[2], st, i;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_LE(0, fcntl(p[1], F_SETPIPE_SZ, 4096));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		dup2(p[1], 1);
+		close(p[0]);
+		close(p[1]);
+		execlp(ctl(), ctl(), "-j", "monitor", NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	for (i = 0; i < 200; i++) {
+		mon_act();
+		usleep(20000);
+		proc_wchan(pid, wchan, sizeof(wchan));
+		if (!strcmp(wchan, "pipe_write"))
+			break;
+	}
+	if (i == 200)
+		kill(pid, SIGKILL);
+	ASSERT_GT(200, i) TH_LOG("the monitor never blocked on its output");
+	ASSERT_EQ(0, kill(pid, SIGINT));
+	usleep(100000);
+	while (read(p[0], self->out, OUT_MAX) > 0)
+		;
+	close(p[0]);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
 }
 
 /*

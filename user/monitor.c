@@ -681,6 +681,14 @@ int cmd_monitor(int argc, char **argv)
 		ret = 0;
 	}
 	sigprocmask(SIG_SETMASK, &waiting, NULL);
+	/*
+	 * A stop that interrupted a write to a full pipe failed it (EINTR):
+	 * stdio dropped that part of its buffer and marked the stream. The
+	 * user asked to stop; that is no output error. The last line may be
+	 * cut, as it would be by a monitor ^C kills.
+	 */
+	if (stop)
+		clearerr(stdout);
 out:
 	jw_free(m.w);
 	free(m.names.v);
