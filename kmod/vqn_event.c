@@ -197,7 +197,7 @@ void vqn_monitor_guest(struct vqn_kguest *g, u8 cmd)
 		this_cpu_inc(vqn_stats.guests_closed);
 	/* After the guest is in the table, or gone and out of it. */
 	if (cmd != VQNOTIFY_CMD_GUEST_CHANGE_NTF)
-		vqn_objects_changed_of(g->uid);
+		vqn_objects_changed_of(g->uid_gen);
 	mutex_lock(&g->ntf_lock);
 	vqn_monitor->guest(g, cmd);
 	mutex_unlock(&g->ntf_lock);
@@ -207,7 +207,7 @@ void vqn_monitor_dev(struct vqn_kguest *g, struct vqn_dev *d, bool add)
 {
 	lockdep_assert_held(&g->lock);
 	vqn_async_flush(g);
-	vqn_objects_changed_of(g->uid);
+	vqn_objects_changed_of(g->uid_gen);
 	mutex_lock(&g->ntf_lock);
 	vqn_monitor->dev(g, d, add);
 	mutex_unlock(&g->ntf_lock);

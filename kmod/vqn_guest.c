@@ -257,6 +257,11 @@ struct vqn_kguest *vqn_kguest_create(void)
 		ret = -ENOMEM;
 		goto err_free;
 	}
+	g->uid_gen = vqn_uid_gen_get(g->uid);
+	if (!g->uid_gen) {
+		ret = -ENOMEM;
+		goto err_user;
+	}
 	/*
 	 * The allocation the opener's memory cgroup may refuse first: a
 	 * failed open() holds no count another user's guest could be refused
@@ -265,7 +270,7 @@ struct vqn_kguest *vqn_kguest_create(void)
 	 */
 	ret = vqn_event_init(g);
 	if (ret)
-		goto err_user;
+		goto err_gen;
 	if (!vqn_user_charge(g->user, VQN_LIMIT_GUESTS, 1, !g->quota_exempt)) {
 		ret = -EDQUOT;
 		goto err_event;
@@ -312,6 +317,8 @@ err_charged:
 	vqn_user_uncharge(g->user, VQN_LIMIT_GUESTS, 1);
 err_event:
 	vqn_event_free(g);
+err_gen:
+	vqn_uid_gen_put(g->uid, g->uid_gen);
 err_user:
 	vqn_user_put(g->user);
 err_free:
@@ -362,6 +369,7 @@ void vqn_kguest_destroy(struct vqn_kguest *g)
 	vqn_event_free(g);
 	atomic_dec(&vqn_nr_guests);
 	vqn_user_uncharge(g->user, VQN_LIMIT_GUESTS, 1);
+	vqn_uid_gen_put(g->uid, g->uid_gen);
 	vqn_user_put(g->user);
 	mem_cgroup_put(g->memcg);
 	vqn_kguest_put(g);

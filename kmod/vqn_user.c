@@ -12,6 +12,7 @@
 #include <linux/cred.h>
 #include <linux/hashtable.h>
 #include <linux/jhash.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/user_namespace.h>
@@ -39,13 +40,25 @@ static unsigned int vqn_nr_policies;
 static u64 vqn_policy_seq;
 /* vqn_user.h */
 atomic_t vqn_objects_gen = ATOMIC_INIT(1);
-atomic_t vqn_uid_gen[1 << VQN_GEN_BITS];
 
-/* The next generation of @gen; 0 is skipped. */
-static void vqn_gen_next(atomic_t *gen)
+/* One euid's generation, while it has open guests (vqn_user.h). */
+struct vqn_uid_gen {
+	u32 nr_guests;		/* under vqn_users_lock */
+	atomic_t gen;
+	struct rcu_head rcu;
+};
+
+/* By euid in the initial namespace, as vqn_users. */
+static DEFINE_XARRAY(vqn_uid_gens);
+
+/* The next generation of @gen, which is returned; 0 is skipped. */
+static u32 vqn_gen_next(atomic_t *gen)
 {
-	if (unlikely(atomic_inc_return(gen) == 0))
-		atomic_inc(gen);
+	u32 v = atomic_inc_return(gen);
+
+	if (unlikely(!v))
+		v = atomic_inc_return(gen);
+	return v;
 }
 
 void vqn_objects_changed(void)
@@ -53,9 +66,9 @@ void vqn_objects_changed(void)
 	vqn_gen_next(&vqn_objects_gen);
 }
 
-void vqn_objects_changed_of(kuid_t uid)
+void vqn_objects_changed_of(struct vqn_uid_gen *e)
 {
-	vqn_gen_next(&vqn_uid_gen[hash_32(__kuid_val(uid), VQN_GEN_BITS)]);
+	vqn_gen_next(&e->gen);
 	vqn_gen_next(&vqn_objects_gen);
 }
 
@@ -223,6 +236,58 @@ void vqn_user_put(struct vqn_user *u)
 	mutex_unlock(&vqn_users_lock);
 	WARN_ON(!list_empty(&u->line.node) || !list_empty(&u->line.waitq));
 	kfree(u);
+}
+
+/* A guest of @uid more: its generation, created on first use; NULL: ENOMEM. */
+struct vqn_uid_gen *vqn_uid_gen_get(kuid_t uid)
+{
+	unsigned long idx = vqn_uid_index(uid);
+	struct vqn_uid_gen *e, *new;
+
+	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+	if (!new)
+		return NULL;
+	mutex_lock(&vqn_users_lock);
+	e = xa_load(&vqn_uid_gens, idx);
+	if (!e) {
+		atomic_set(&new->gen, vqn_gen_next(&vqn_objects_gen));
+		if (xa_err(xa_store(&vqn_uid_gens, idx, new,
+				    GFP_KERNEL_ACCOUNT))) {
+			mutex_unlock(&vqn_users_lock);
+			kfree(new);
+			return NULL;
+		}
+		swap(e, new);
+	}
+	e->nr_guests++;
+	mutex_unlock(&vqn_users_lock);
+	kfree(new);
+	return e;
+}
+
+/* A guest of @uid less; its last takes @e away. */
+void vqn_uid_gen_put(kuid_t uid, struct vqn_uid_gen *e)
+{
+	mutex_lock(&vqn_users_lock);
+	if (!--e->nr_guests) {
+		xa_erase(&vqn_uid_gens, vqn_uid_index(uid));
+		kfree_rcu(e, rcu);
+	}
+	mutex_unlock(&vqn_users_lock);
+}
+
+/* @uid's generation: 1 while it has no guest (no generation is 1 then). */
+u32 vqn_uid_gen_read(kuid_t uid)
+{
+	struct vqn_uid_gen *e;
+	u32 gen = 1;
+
+	rcu_read_lock();
+	e = xa_load(&vqn_uid_gens, vqn_uid_index(uid));
+	if (e)
+		gen = atomic_read(&e->gen) ?: 1;
+	rcu_read_unlock();
+	return gen;
 }
 
 u32 vqn_user_max(const struct vqn_user *u, enum vqn_limit l)
@@ -445,4 +510,6 @@ void vqn_user_exit(void)
 		vqn_policy_free(p);
 	WARN_ON(!xa_empty(&vqn_users));
 	xa_destroy(&vqn_users);
+	WARN_ON(!xa_empty(&vqn_uid_gens));
+	xa_destroy(&vqn_uid_gens);
 }

@@ -15,7 +15,6 @@
 #define _VQN_USER_H
 
 #include <linux/atomic.h>
-#include <linux/hash.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
@@ -120,29 +119,29 @@ void vqn_user_exit(void);
 
 /*
  * The generation of the module's objects, for netlink dumps
- * (NLM_F_DUMP_INTR): vqn_objects_changed() after a user or policy came or
- * went, vqn_objects_changed_of() after a guest or device of the euid @uid
- * did; never 0, which is "not tracked" to the netlink core. An admin's
- * dump follows the host's generation; a tenant's, which shows only its own
- * euid's guests, that of its euid's bucket (VQN_GEN_BITS of a hash): no
- * other tenant's churn marks it interrupted, but for a tenant sharing its
- * bucket.
+ * (NLM_F_DUMP_INTR); never 0, which is "not tracked" to the netlink core.
+ * An admin's dump follows the host's: vqn_objects_changed() after a user
+ * or policy came or went, and vqn_objects_changed_of() after a guest or
+ * device did. A tenant's dump, which shows only its own euid's guests,
+ * follows that euid's generation (vqn_uid_gen_read()), which only
+ * vqn_objects_changed_of() of its guests moves: no other user's churn,
+ * whatever its uids, marks it interrupted. An euid has a struct
+ * vqn_uid_gen while it has open guests (vqn_uid_gen_get(), _put(), under
+ * vqn_users_lock; freed after RCU); each starts at the host's next
+ * generation, so none repeats an earlier one's.
  */
-#define VQN_GEN_BITS	10
+struct vqn_uid_gen;
+
 extern atomic_t vqn_objects_gen;
-extern atomic_t vqn_uid_gen[1 << VQN_GEN_BITS];
 void vqn_objects_changed(void);
-void vqn_objects_changed_of(kuid_t uid);
+void vqn_objects_changed_of(struct vqn_uid_gen *e);
+struct vqn_uid_gen *vqn_uid_gen_get(kuid_t uid);
+void vqn_uid_gen_put(kuid_t uid, struct vqn_uid_gen *e);
+u32 vqn_uid_gen_read(kuid_t uid);
 
 static inline u32 vqn_objects_gen_read(void)
 {
 	return atomic_read(&vqn_objects_gen) ?: 1;
-}
-
-static inline u32 vqn_uid_gen_read(kuid_t uid)
-{
-	return atomic_read(&vqn_uid_gen[hash_32(__kuid_val(uid),
-						 VQN_GEN_BITS)]) ?: 1;
 }
 
 #endif /* _VQN_USER_H */

@@ -238,6 +238,8 @@ struct vqn_call;
  *               (xa_alloc_cyclic())
  * @id: host-wide id (vqn_guests)
  * @uid: effective uid of the opener (netlink shows the guest to this uid)
+ * @uid_gen: the generation of @uid's guests and devices, for its dumps
+ *           (vqn_user.h)
  * @pid: the opener
  * @user: the opener's accounting (vqn_user_uid(): in a user namespace, its
  *        maker's): what the guest holds is charged to it, and its uid
@@ -284,6 +286,7 @@ struct vqn_kguest {
 	u32 next_dev_id;
 	u32 id;
 	kuid_t uid;
+	struct vqn_uid_gen *uid_gen;
 	struct pid *pid;
 	struct vqn_user *user;
 	struct mem_cgroup *memcg;

@@ -369,7 +369,14 @@ TEST_F(genl, dump_interrupted_by_changes)
 	EXPECT_EQ(0, intr) TH_LOG("nothing changed, again");
 }
 
-/* The pipes to the root process that opens and closes a guest on demand. */
+/*
+ * Another user, whose guests a hash of 1024 buckets by euid would put in
+ * TN_VMM's (hash_32(uid, 10) is 387 for both): a tenant with a range of
+ * subordinate uids has such uids for every tenant.
+ */
+#define OTHER_UID	1454
+
+/* The pipes to the other user's process, which opens and closes a guest. */
 static int other_ask = -1, other_done = -1;
 
 static void change_other_user(struct __test_metadata *_metadata, int fd)
@@ -418,16 +425,35 @@ static int tenant_dumps(struct __test_metadata *_metadata)
 	return intr ? 0 : 16;
 }
 
+/* As OTHER_UID: a guest opened and closed for each byte on @ask. */
+static int other_user(int ask, int done)
+{
+	char c;
+	int g;
+
+	if (tn_become(OTHER_UID))
+		return 1;
+	while (read(ask, &c, 1) == 1) {
+		g = tk_open(0);
+		if (g < 0)
+			return 2;
+		close(g);
+		if (write(done, &c, 1) != 1)
+			return 3;
+	}
+	return 0;
+}
+
 /*
  * A tenant's dump shows its own guests only, and only changes to them mark
  * it interrupted: another user opening and closing guests between its
- * parts does not (it did: exit 15), its own device added does.
+ * parts does not (it did: exit 15; with buckets by euid, for OTHER_UID
+ * still), its own device added does.
  */
 TEST_F(genl, tenant_dump_not_interrupted_by_others)
 {
-	int ask[2], done[2], st, g;
-	pid_t pid;
-	char c;
+	int ask[2], done[2], st;
+	pid_t pid, other;
 
 	if (geteuid())
 		SKIP(return, "not root: cannot act as a tenant");
@@ -445,15 +471,16 @@ TEST_F(genl, tenant_dump_not_interrupted_by_others)
 	}
 	close(ask[1]);
 	close(done[0]);
-	while (read(ask[0], &c, 1) == 1) {
-		g = tk_open(0);
-		ASSERT_LE(0, g);
-		close(g);
-		ASSERT_EQ(1, write(done[1], &c, 1));
-	}
+	other = fork();
+	ASSERT_LE(0, other);
+	if (!other)
+		_exit(other_user(ask[0], done[1]));
 	close(ask[0]);
 	close(done[1]);
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	ASSERT_EQ(other, waitpid(other, &st, 0));
 	ASSERT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(0, WEXITSTATUS(st));
 }
