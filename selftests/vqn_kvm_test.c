@@ -226,14 +226,26 @@ TEST_F(kvm, attach_vcpu)
 /* A vCPU looping in its guest, "jmp ." at address 0 in real mode. */
 struct spin_vcpu {
 	int fd;
-	pthread_t thread;
+	pthread_t thread, prober;
 	bool running;
 	bool done;
+	bool probed;
 };
 
 static void on_stop(int sig)
 {
 	(void)sig;
+}
+
+/* A vCPU ioctl: it returns only once KVM_RUN has. */
+static void *probe(void *arg)
+{
+	struct spin_vcpu *v = arg;
+	struct kvm_regs regs;
+
+	ioctl(v->fd, KVM_GET_REGS, &regs);
+	__atomic_store_n(&v->probed, true, __ATOMIC_RELEASE);
+	return NULL;
 }
 
 static void *spin(void *arg)
@@ -249,7 +261,8 @@ static void *spin(void *arg)
 /*
  * A vCPU's ioctls wait for its KVM_RUN: asking the vCPU what it is would
  * block the VMM for as long as the guest runs. The harness's timeout fails
- * a library that asks.
+ * a library that asks. A vCPU ioctl of another thread, still blocked,
+ * shows that the vCPU is in KVM_RUN when the library is asked.
  */
 TEST_F(kvm, attach_running_vcpu)
 {
@@ -279,6 +292,10 @@ TEST_F(kvm, attach_running_vcpu)
 	while (!__atomic_load_n(&v.running, __ATOMIC_ACQUIRE))
 		usleep(1000);
 	usleep(200 * 1000);	/* into KVM_RUN, holding the vCPU */
+	ASSERT_EQ(0, pthread_create(&v.prober, NULL, probe, &v));
+	usleep(100 * 1000);
+	EXPECT_FALSE(__atomic_load_n(&v.probed, __ATOMIC_ACQUIRE))
+		TH_LOG("the vCPU was not in KVM_RUN: nothing tested");
 	EXPECT_FALSE(__atomic_load_n(&v.done, __ATOMIC_ACQUIRE));
 	test_err_attach(_metadata, self, v.fd, -EINVAL);
 	while (!__atomic_load_n(&v.done, __ATOMIC_ACQUIRE)) {
@@ -286,6 +303,7 @@ TEST_F(kvm, attach_running_vcpu)
 		usleep(10 * 1000);
 	}
 	pthread_join(v.thread, NULL);
+	pthread_join(v.prober, NULL);
 	close(v.fd);
 	munmap(mem, 4096);
 }

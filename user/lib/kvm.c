@@ -256,16 +256,18 @@ static const struct vqn_binding vqn_kvm_binding = {
  * A vCPU's ioctls wait for its KVM_RUN to return, which can be never: the
  * file's name in /proc ("anon_inode:kvm-vm", KVM's since it began) turns
  * every other file away before any ioctl; without /proc, the ioctls alone
- * decide. Returns 0, -EBADF for a closed fd, -EIO for another process's VM
- * (KVM serves only the process that created it), or -EINVAL.
+ * decide. The calling thread's files: /proc/self is the process leader's,
+ * another table after unshare(CLONE_FILES). Returns 0, -EBADF for a
+ * closed fd, -EIO for another process's VM (KVM serves only the process
+ * that created it), or -EINVAL.
  */
 static int vqn_kvm_check_vm(int fd)
 {
 	static const char vm_name[] = "anon_inode:kvm-vm";
-	char path[32], name[sizeof(vm_name) + 1];
+	char path[40], name[sizeof(vm_name) + 1];
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	snprintf(path, sizeof(path), "/proc/thread-self/fd/%d", fd);
 	n = readlink(path, name, sizeof(name));
 	if (n >= 0 && (n != sizeof(vm_name) - 1 || memcmp(name, vm_name, n)))
 		return -EINVAL;

@@ -284,7 +284,9 @@ struct vqn_kvm_notify {
  * attached already, -EBADF, -EIO for a VM another process created (KVM
  * serves only its creator), or -EINVAL when @vm_fd is not a KVM VM's
  * (/dev/kvm's, a vCPU's, any other file), with nothing changed. A vCPU's
- * file is refused without waiting for its KVM_RUN (where /proc is mounted).
+ * file is refused without waiting for its KVM_RUN, where /proc is mounted
+ * (by its name in /proc/thread-self/fd: seccomp filters must allow
+ * readlink).
  */
 int vqn_kvm_attach(struct vqn_guest *g, int vm_fd);
 /*
