@@ -113,7 +113,8 @@ void rp_print_events(struct rctx *c)
 					printf("  %s: budget now %u  [event]\n",
 					       tname(g->name), ev[i].value);
 				} else {
-					printf("  %s: %s  [event]\n", tname(g->name),
+					printf("  %s: %s  [event]\n",
+					       tname(g->name),
 					       vqn_event_type_name(ev[i].type));
 				}
 			}
@@ -254,7 +255,8 @@ static int grid_row(struct rctx *c, int gi, const struct r_dev *d,
 	}
 	for (q = 0; q < n; q++) {
 		if (q % 6 == 0)
-			printf(q ? "\n  %-8s " : "  %-8s ", q ? "" : tname(d->name));
+			printf(q ? "\n  %-8s " : "  %-8s ",
+			       q ? "" : tname(d->name));
 		printf(" %2d:%-*s", q, q % 6 == 5 || q == n - 1 ? 0 : 10,
 		       vqn_state_name(vi[q].state));
 	}

@@ -226,8 +226,9 @@ int sm_check_host(const struct sm_host *h, char *msg, size_t len)
 			return broken(msg, len, "user %u: %u wait for the cap, %u counted",
 				      i, ucapped[i], h->users[i].line.nr_capped);
 		if (uexempt[i] != h->users[i].line.nr_exempt)
-			return broken(msg, len, "user %u: %u exempt wait, %u counted",
-				      i, uexempt[i], h->users[i].line.nr_exempt);
+			return broken(msg, len,
+				      "user %u: %u exempt wait, %u counted", i,
+				      uexempt[i], h->users[i].line.nr_exempt);
 		if (h->users[i].line.no_room && !uwait[i])
 			return broken(msg, len, "user %u out of line without room",
 				      i);
