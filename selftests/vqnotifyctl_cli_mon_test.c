@@ -530,6 +530,41 @@ TEST_F(mon, sigint_while_output_blocked)
 }
 
 /*
+ * A monitor whose output cannot be written (a full disk, here /dev/full)
+ * fails, also when it stops at its count: only a signal's stop forgives
+ * the write it interrupted.
+ */
+TEST_F(mon, count_with_write_error_fails)
+{
+	int st, i;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int fd = open("/dev/full", O_WRONLY);
+
+		if (fd < 0 || dup2(fd, 1) < 0)
+			_exit(100);
+		execlp(ctl(), ctl(), "-j", "monitor", "count", "1", NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 100; i++) {
+		mon_act();
+		usleep(50000);
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			break;
+	}
+	if (i == 100) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+	ASSERT_GT(100, i) TH_LOG("the monitor did not stop at its count");
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(1, WEXITSTATUS(st));
+}
+
+/*
  * 64 DRIVER_OKs and resets of 1024 queues: 128 messages of 8 KiB. The
  * calls that succeeded, -errno of the first that failed.
  */

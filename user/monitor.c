@@ -40,11 +40,12 @@ void monitor_usage(FILE *f)
 		"ip -t monitor). Needs CAP_NET_ADMIN.\n", prog);
 }
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, signalled;
 
 static void on_signal(int sig)
 {
 	stop = 1;
+	signalled = 1;
 }
 
 enum {
@@ -595,6 +596,7 @@ int cmd_monitor(int argc, char **argv)
 {
 	struct pollfd pfd = { .events = POLLIN };
 	sigset_t block, waiting;
+	bool write_failed = false;
 	struct mon m = { 0 };
 	const char *group;
 	struct nl n;
@@ -665,6 +667,12 @@ int cmd_monitor(int argc, char **argv)
 			break;
 		}
 		ret = nl_recvmsgs_default(n.sk);
+		/* Output that cannot be written ends it (main() says so). */
+		if (ferror(stdout) && !signalled) {
+			write_failed = true;
+			ret = 0;
+			break;
+		}
 		/*
 		 * ENOBUFS (libnl's NLE_NOMEM): the socket overflowed and
 		 * events were lost; the monitor goes on, as ip monitor does.
@@ -682,12 +690,14 @@ int cmd_monitor(int argc, char **argv)
 	}
 	sigprocmask(SIG_SETMASK, &waiting, NULL);
 	/*
-	 * A stop that interrupted a write to a full pipe failed it (EINTR):
+	 * A signal that interrupted a write to a full pipe failed it (EINTR):
 	 * stdio dropped that part of its buffer and marked the stream. The
 	 * user asked to stop; that is no output error. The last line may be
-	 * cut, as it would be by a monitor ^C kills.
+	 * cut, as it would be by a monitor ^C kills. A stop at the count, or
+	 * a write that failed before the signal came, is still main()'s
+	 * output error.
 	 */
-	if (stop)
+	if (signalled && !write_failed)
 		clearerr(stdout);
 out:
 	jw_free(m.w);
