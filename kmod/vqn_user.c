@@ -43,7 +43,7 @@ atomic_t vqn_objects_gen = ATOMIC_INIT(1);
 
 /* One euid's generation, while it has open guests (vqn_user.h). */
 struct vqn_uid_gen {
-	u32 nr_guests;		/* under vqn_users_lock */
+	refcount_t ref;		/* its guests */
 	atomic_t gen;
 	struct rcu_head rcu;
 };
@@ -238,42 +238,54 @@ void vqn_user_put(struct vqn_user *u)
 	kfree(u);
 }
 
-/* A guest of @uid more: its generation, created on first use; NULL: ENOMEM. */
+/*
+ * A guest of @uid more: its generation, created on first use, as
+ * vqn_user_get() creates a user; NULL when out of memory.
+ */
 struct vqn_uid_gen *vqn_uid_gen_get(kuid_t uid)
 {
 	unsigned long idx = vqn_uid_index(uid);
-	struct vqn_uid_gen *e, *new;
+	struct vqn_uid_gen *e, *old;
 
-	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
-	if (!new)
-		return NULL;
 	mutex_lock(&vqn_users_lock);
 	e = xa_load(&vqn_uid_gens, idx);
-	if (!e) {
-		atomic_set(&new->gen, vqn_gen_next(&vqn_objects_gen));
-		if (xa_err(xa_store(&vqn_uid_gens, idx, new,
-				    GFP_KERNEL_ACCOUNT))) {
-			mutex_unlock(&vqn_users_lock);
-			kfree(new);
-			return NULL;
-		}
-		swap(e, new);
-	}
-	e->nr_guests++;
+	if (e)
+		refcount_inc(&e->ref);
 	mutex_unlock(&vqn_users_lock);
-	kfree(new);
+	if (e)
+		return e;
+
+	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
+	if (!e)
+		return NULL;
+	refcount_set(&e->ref, 1);
+
+	mutex_lock(&vqn_users_lock);
+	old = xa_load(&vqn_uid_gens, idx);
+	if (old) {
+		refcount_inc(&old->ref);
+		mutex_unlock(&vqn_users_lock);
+		kfree(e);
+		return old;
+	}
+	atomic_set(&e->gen, vqn_gen_next(&vqn_objects_gen));
+	if (xa_err(xa_store(&vqn_uid_gens, idx, e, GFP_KERNEL_ACCOUNT))) {
+		mutex_unlock(&vqn_users_lock);
+		kfree(e);
+		return NULL;
+	}
+	mutex_unlock(&vqn_users_lock);
 	return e;
 }
 
-/* A guest of @uid less; its last takes @e away. */
+/* A guest of @uid less; its last takes @e away, as vqn_user_put(). */
 void vqn_uid_gen_put(kuid_t uid, struct vqn_uid_gen *e)
 {
-	mutex_lock(&vqn_users_lock);
-	if (!--e->nr_guests) {
-		xa_erase(&vqn_uid_gens, vqn_uid_index(uid));
-		kfree_rcu(e, rcu);
-	}
+	if (!refcount_dec_and_mutex_lock(&e->ref, &vqn_users_lock))
+		return;
+	xa_erase(&vqn_uid_gens, vqn_uid_index(uid));
 	mutex_unlock(&vqn_users_lock);
+	kfree_rcu(e, rcu);
 }
 
 /* @uid's generation: 1 while it has no guest (no generation is 1 then). */
