@@ -26,16 +26,19 @@ struct mon_run {
 	int fd;
 };
 
-/* A monitor on @group (VQNOTIFYCTL_MONITOR_GROUP; NULL: its choice). */
-static void mon_start_group(struct mon_run *m, const char *group,
-			    const char **argv)
+/*
+ * A monitor on @group (VQNOTIFYCTL_MONITOR_GROUP; NULL: its choice), its
+ * output into @out (m->fd).
+ */
+static void mon_start_out(struct mon_run *m, const char *group, int out,
+			  const char **argv)
 {
 	const char *args[16] = { ctl() };
 	int i;
 
 	for (i = 0; argv[i] && i < 14; i++)
 		args[i + 1] = argv[i];
-	m->fd = memfd_create("mon", 0);
+	m->fd = out;
 	m->pid = fork();
 	if (!m->pid) {
 		if (group)
@@ -44,6 +47,13 @@ static void mon_start_group(struct mon_run *m, const char *group,
 		execvp(args[0], (char **)args);
 		_exit(127);
 	}
+}
+
+/* Its output in a memfd, which mon_peek() and mon_wait() read. */
+static void mon_start_group(struct mon_run *m, const char *group,
+			    const char **argv)
+{
+	mon_start_out(m, group, memfd_create("mon", 0), argv);
 }
 
 static void mon_start(struct mon_run *m, const char **argv)
@@ -493,38 +503,31 @@ static void proc_wchan(pid_t pid, char *buf, size_t len)
  */
 TEST_F(mon, sigint_while_output_blocked)
 {
+	struct mon_run m;
 	char wchan[64] = "";
 	int p[2], st, i;
-	pid_t pid;
 
 	ASSERT_EQ(0, pipe(p));
 	ASSERT_LE(0, fcntl(p[1], F_SETPIPE_SZ, 4096));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		dup2(p[1], 1);
-		close(p[0]);
-		close(p[1]);
-		execlp(ctl(), ctl(), "-j", "monitor", NULL);
-		_exit(127);
-	}
+	mon_start_out(&m, NULL, p[1], (const char *[]){ "-j", "monitor", NULL });
+	ASSERT_LE(0, m.pid);
 	close(p[1]);
 	for (i = 0; i < 200; i++) {
 		mon_act();
 		usleep(20000);
-		proc_wchan(pid, wchan, sizeof(wchan));
+		proc_wchan(m.pid, wchan, sizeof(wchan));
 		if (!strcmp(wchan, "pipe_write"))
 			break;
 	}
 	if (i == 200)
-		kill(pid, SIGKILL);
+		kill(m.pid, SIGKILL);
 	ASSERT_GT(200, i) TH_LOG("the monitor never blocked on its output");
-	ASSERT_EQ(0, kill(pid, SIGINT));
+	ASSERT_EQ(0, kill(m.pid, SIGINT));
 	usleep(100000);
 	while (read(p[0], self->out, OUT_MAX) > 0)
 		;
 	close(p[0]);
-	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_EQ(m.pid, waitpid(m.pid, &st, 0));
 	ASSERT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(0, WEXITSTATUS(st));
 }
@@ -536,32 +539,14 @@ TEST_F(mon, sigint_while_output_blocked)
  */
 TEST_F(mon, count_with_write_error_fails)
 {
-	int st, i;
-	pid_t pid;
+	int full = open("/dev/full", O_WRONLY);
+	struct mon_run m;
 
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		int fd = open("/dev/full", O_WRONLY);
-
-		if (fd < 0 || dup2(fd, 1) < 0)
-			_exit(100);
-		execlp(ctl(), ctl(), "-j", "monitor", "count", "1", NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 100; i++) {
-		mon_act();
-		usleep(50000);
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			break;
-	}
-	if (i == 100) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &st, 0);
-	}
-	ASSERT_GT(100, i) TH_LOG("the monitor did not stop at its count");
-	ASSERT_TRUE(WIFEXITED(st));
-	EXPECT_EQ(1, WEXITSTATUS(st));
+	ASSERT_LE(0, full);
+	mon_start_out(&m, NULL, full,
+		      (const char *[]){ "-j", "monitor", "count", "1", NULL });
+	ASSERT_LE(0, m.pid);
+	EXPECT_EQ(1, mon_wait(&m, mon_act, self->out));
 }
 
 /*
