@@ -44,7 +44,7 @@ jobs=${VQNOTIFY_JOBS:-$(nproc)}
 
 [ -r "$fragment" ] || die "missing config fragment $fragment"
 [ -r "$tarball" ] ||
-	die "$tarball not found: install linux-source-$series (run scripts/deps.sh as root)"
+	die "$tarball not found: install linux-source-$series (scripts/deps.sh installs 6.12's)"
 for tool in make gcc tar xz flock depmod bc flex bison sha256sum; do
 	command -v "$tool" >/dev/null ||
 		die "'$tool' not found: run scripts/deps.sh as root"

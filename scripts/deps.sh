@@ -3,16 +3,19 @@
 # Idempotent and quiet: does nothing when every package is already present.
 # The 6.12 headers are not installed here: their packages depend on the
 # kernel image, which must never be installed on the host; scripts/kernel.sh
-# unpacks them into the cache.  meson .. zlib1g-dev build the minimal patched
-# QEMU of scripts/qemu.sh (its source comes from deb-src, fetched there with a
-# private apt configuration); seabios and ipxe-qemu are the nested guests'
-# firmware. systemd for systemd-analyze, which checks the metrics units.
+# unpacks them into the cache. Only 6.12's source: checkpatch, the kselftest
+# harness, YNL and the debug kernel come from it (6.1's has no x86_64
+# FAULT_INJECTION_STACKTRACE_FILTER, so the debug kernel cannot be 6.1).
+# meson .. zlib1g-dev build the minimal patched QEMU of scripts/qemu.sh (its
+# source comes from deb-src, fetched there with a private apt configuration);
+# seabios and ipxe-qemu are the nested guests' firmware. systemd for
+# systemd-analyze, which checks the metrics units.
 set -eu
 
 PKGS="build-essential bc bison flex kmod pkg-config xz-utils cpio
       libelf-dev libssl-dev dwarves
       linux-headers-amd64
-      linux-source-6.12 linux-source-6.1
+      linux-source-6.12
       qemu-system-x86 busybox-static sparse ccache
       libnl-3-dev libnl-genl-3-dev
 	python3-yaml python3-jsonschema python3-prometheus-client
