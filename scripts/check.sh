@@ -128,10 +128,19 @@ echo "selftests:$TESTS"
 
 # The patched QEMU builds (first run only, ~10 CPU-minutes) on one core
 # while the other checks and the kernels' VMs (TCG, one host thread) run.
+# Its exit status goes to qemu-build.rc too, for the nested VMs' lane,
+# which is no child of this shell's and cannot wait for it.
 [ $qemu_test = 1 ] || QEMU_KERNELS=
+qemu_rc=$BUILD/logs/qemu-build.rc
 if [ -n "$QEMU_KERNELS" ]; then
 	mkdir -p "$BUILD/logs"
-	VQNOTIFY_JOBS=1 "$VQN_SCRIPTS/qemu.sh" >"$BUILD/logs/qemu-build.log" 2>&1 &
+	rm -f "$qemu_rc"
+	(
+		VQNOTIFY_JOBS=1 "$VQN_SCRIPTS/qemu.sh" >"$BUILD/logs/qemu-build.log" 2>&1
+		_rc=$?
+		echo "$_rc" >"$qemu_rc"
+		exit "$_rc"
+	) &
 	qemu_build=$!
 fi
 
@@ -162,8 +171,82 @@ order="$order smoke-6.1"
 # A VM that stops whole is killed and booted again (vm-test.sh's heartbeat).
 check watchdog "$VQN_SCRIPTS/check-watchdog.sh"
 
+# The patched QEMU (scripts/qemu.sh builds it from Debian's source the first
+# time, then it is cached) nested in the rig: Documentation/qemu.rst. Its
+# lane (QEMU's checkpatch, then the nested VMs one after the other) runs in
+# the background beside the last kernel's VM (the debug kernel's, the
+# longest), each TCG VM being about one host thread of the two; its output
+# goes to a log printed when it ends. NESTED_BESIDE=0 runs it after the
+# kernels instead, in the foreground. Its loops' variables are its own: it
+# starts inside the kernels' loop.
+qemu_lane=
+qemu_lane_log=$BUILD/logs/qemu-lane.log
+nested_lane() {
+	while [ ! -f "$qemu_rc" ]; do
+		sleep 5
+	done
+	if [ "$(cat "$qemu_rc")" != 0 ]; then
+		echo "== qemu: scripts/qemu.sh failed (log: $BUILD/logs/qemu-build.log)"
+		tail -n 20 "$BUILD/logs/qemu-build.log"
+	fi
+	# The series as QEMU takes patches: its own checkpatch.pl, clean.
+	echo "== qemu-style"
+	if "$VQN_SCRIPTS/qemu.sh" --checkpatch; then
+		record qemu-style 1 0 0
+	else
+		record qemu-style 0 1 0
+	fi
+	for _q in $QEMU_KERNELS; do
+		echo "== qemu-$_q"
+		TESTBIN=$TOP/integrations/qemu/tests TESTS=vqn_qemu_test \
+			VM_EXTRA=$VQN_SCRIPTS/qemu-rig.sh QEMU_MEM=${QEMU_MEM:-1536} \
+			QEMU_SMP=${NESTED_SMP:-1} \
+			VQN_TIMEOUT_vqn_qemu_test=${VQN_TIMEOUT_vqn_qemu_test:-900} \
+			"$VQN_SCRIPTS/vm-test.sh" --tag qemu "$_q" || true
+		[ -f "$results/qemu-$_q" ] || record "qemu-$_q" 0 1 0
+	done
+}
+# ^C or a TERM: the lane's VMs go too (a background job ignores SIGINT).
+# The lane first, so that it starts no other; then its QEMU, whose
+# vm-test.sh, seeing it gone, ends.
+stop_nested() {
+	[ -n "$qemu_lane" ] || return 0
+	kill "$qemu_lane" 2>/dev/null
+	for _q in $QEMU_KERNELS; do
+		_p=$(cat "$BUILD/qemu-$_q/qemu.pid" 2>/dev/null) || continue
+		case $(cat "/proc/$_p/comm" 2>/dev/null) in
+		qemu-system*) kill "$_p" 2>/dev/null ;;
+		esac
+	done
+}
+start_nested() {
+	[ -n "$QEMU_KERNELS" ] && [ -z "${nested_started:-}" ] || return 0
+	nested_started=1
+	order="$order qemu-style"
+	for _q in $QEMU_KERNELS; do
+		order="$order qemu-$_q"
+	done
+	if [ "${NESTED_BESIDE:-1}" = 0 ] || [ -z "$last" ]; then
+		nested_lane
+		return
+	fi
+	# The kernel first (a cold cache builds the debug kernel on every
+	# core): its VM, not its build, goes beside the lane.
+	"$VQN_SCRIPTS/kernel.sh" "$last" >/dev/null || :
+	echo "== qemu-style, qemu-$(echo $QEMU_KERNELS | sed 's/ / qemu-/g'): in the background (log: $qemu_lane_log)"
+	trap 'stop_nested; exit 130' INT
+	trap 'stop_nested; exit 143' TERM
+	nested_lane >"$qemu_lane_log" 2>&1 </dev/null &
+	qemu_lane=$!
+}
+
 [ $selftests_run = 1 ] || KERNELS=
+last=
 for k in $KERNELS; do
+	last=$k
+done
+for k in $KERNELS; do
+	[ "$k" != "$last" ] || [ "${NESTED_BESIDE:-1}" = 0 ] || start_nested
 	echo "== $k"
 	# The soaks run their whole time on 6.1 and the debug kernel; 6.12
 	# and 6.12-rt, the same module's code again, a third of the fuzz and
@@ -185,23 +268,14 @@ for k in $KERNELS; do
 	esac
 done
 
-# The patched QEMU (scripts/qemu.sh builds it from Debian's source the first
-# time, then it is cached) nested in the rig: Documentation/qemu.rst.
-if [ -n "$QEMU_KERNELS" ]; then
-	echo "== qemu: waiting for scripts/qemu.sh (log: $BUILD/logs/qemu-build.log)"
-	wait "$qemu_build" || tail -n 20 "$BUILD/logs/qemu-build.log"
-	# The series as QEMU takes patches: its own checkpatch.pl, clean.
-	check qemu-style "$VQN_SCRIPTS/qemu.sh" --checkpatch
+# No kernel ran, or NESTED_BESIDE=0: the lane now, in the foreground.
+start_nested
+if [ -n "$qemu_lane" ]; then
+	echo "== qemu: waiting for the nested VMs (log: $qemu_lane_log)"
+	wait "$qemu_lane"
+	trap - INT TERM
+	cat "$qemu_lane_log"
 fi
-for k in $QEMU_KERNELS; do
-	echo "== qemu-$k"
-	TESTBIN=$TOP/integrations/qemu/tests TESTS=vqn_qemu_test \
-		VM_EXTRA=$VQN_SCRIPTS/qemu-rig.sh QEMU_MEM=${QEMU_MEM:-1536} \
-		QEMU_SMP=${NESTED_SMP:-1} \
-		VQN_TIMEOUT_vqn_qemu_test=${VQN_TIMEOUT_vqn_qemu_test:-900} \
-		"$VQN_SCRIPTS/vm-test.sh" --tag qemu "$k" || true
-	[ -f "$results/qemu-$k" ] || record "qemu-$k" 0 1 0
-	order="$order qemu-$k"
-done
+[ -z "${qemu_build:-}" ] || wait "$qemu_build"
 
 summary
