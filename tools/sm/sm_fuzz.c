@@ -5,10 +5,12 @@
  * Each input builds a host with a few guests and devices, then applies the
  * event sequence it decodes to: devices added and removed, status changes
  * with random ready bitmaps, host notifiers on and off, resets, loads, the
- * VMM's and the admin's budgets, reserves and thresholds, host cap changes
- * and the host-wide promotion. After every step every invariant of
- * sm_check_host() must hold, and the call's results must be what the uAPI
- * promises; any breach aborts with a trace of the last steps.
+ * VMM's and the admin's budgets, reserves and thresholds, host cap changes,
+ * users' quotas (guests of a few users, some exempt from the quota as an
+ * opener with CAP_SYS_RESOURCE is) and the host-wide promotion. After every
+ * step every invariant of sm_check_host() must hold, and the call's results
+ * must be what the uAPI promises; after a promotion, nobody who could take
+ * a slot still waits; any breach aborts with a trace of the last steps.
  *
  * Built with clang -fsanitize=fuzzer,address,undefined (libFuzzer), or with
  * -DSM_FUZZ_STANDALONE and sm_fuzz_standalone.c, a seeded random driver
@@ -23,6 +25,7 @@
 
 #define FUZZ_GUESTS	3
 #define FUZZ_DEVS	6	/* per guest */
+#define FUZZ_USERS	2	/* of the host's SM_MAX_USERS */
 #define FUZZ_STEPS	400
 #define TRACE_LINES	48
 #define TRACE_LEN	160
@@ -66,6 +69,7 @@ enum op {
 	OP_VHOST_BATCH,
 	OP_RUN_STATE,
 	OP_LOAD_AFTER_RESET,
+	OP_USER_QUOTA,
 	OP_MAX,
 };
 
@@ -81,6 +85,7 @@ static const char * const op_names[OP_MAX] = {
 	[OP_ACQUIRE] = "acquire", [OP_RELEASE] = "release",
 	[OP_VHOST_BATCH] = "vhost_batch", [OP_RUN_STATE] = "run_state",
 	[OP_LOAD_AFTER_RESET] = "load_after_reset",
+	[OP_USER_QUOTA] = "user_quota",
 };
 
 static char trace_buf[TRACE_LINES][TRACE_LEN];
@@ -153,6 +158,14 @@ static u32 take_cap(struct input *in)
 	u8 b = take(in);
 
 	return b < 16 ? 1U << 20 : b % 40;
+}
+
+/* A user's quota: none (the default) a quarter of the time. */
+static u32 take_quota(struct input *in)
+{
+	u8 b = take(in);
+
+	return b < 64 ? UINT32_MAX : b % 24;
 }
 
 /* A bitmap of @nq queues: all, or bits from the input; or NULL for all. */
@@ -326,6 +339,58 @@ static void op_set_status(struct world *w, struct sm_guest *g,
 	}
 }
 
+/*
+ * Does the line of waiting guests refuse @g a slot now (kmod/vqn_pool_line.c,
+ * from the guests rather than the line's counters)? Others of its user wait
+ * before it, unless it is exempt from the quota they wait for; any other
+ * guest waits for the host cap, unless its user's quota is full (no_room:
+ * it waits for that first, and holds up no other user).
+ */
+static bool line_refuses(const struct world *w, const struct sm_guest *g)
+{
+	const struct sm_host *h = &w->host;
+	unsigned int i;
+
+	for (i = 0; i < SM_MAX_GUESTS; i++) {
+		const struct sm_guest *o = h->guests[i];
+
+		if (!o || o == g || !o->line.waiting)
+			continue;
+		if (o->user == g->user && !g->line.exempt)
+			return true;
+		if (o->line.wait_reason == VQNOTIFY_REASON_HOST_CAP &&
+		    !h->users[o->user].line.no_room)
+			return true;
+	}
+	return false;
+}
+
+/* @g's user has no slot left for it: its quota is full, unless exempt. */
+static bool quota_full(const struct world *w, const struct sm_guest *g)
+{
+	const struct sm_user *u = &w->host.users[g->user];
+
+	return !g->line.exempt && u->used >= u->max;
+}
+
+/*
+ * A slot taken by the step was within the quota (unless exempt) and the
+ * host cap: what a user or the host holds grows only below its limit (the
+ * admin may lower a limit below what is held).
+ */
+static void check_limits_kept(struct world *w, const struct sm_guest *g,
+			      u32 user_used, u32 host_used, const char *what)
+{
+	const struct sm_user *u = &w->host.users[g->user];
+
+	if (u->used > user_used && u->used > u->max && !g->line.exempt)
+		fail(w, "%s: user %u holds %u, quota %u (was %u)", what,
+		     g->user, u->used, u->max, user_used);
+	if (w->host.used > host_used && w->host.used > w->host.cap)
+		fail(w, "%s: host holds %u, cap %u (was %u)", what,
+		     w->host.used, w->host.cap, host_used);
+}
+
 static void op_vhost(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 		     struct input *in, bool enable)
 {
@@ -333,12 +398,15 @@ static void op_vhost(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 	struct vqn_vq *vq = &d->vqs[q];
 	u8 old = vq->state;
 	u32 used = g->sm.used, host_used = w->host.used;
+	u32 user_used = w->host.users[g->user].used;
 	u64 host_took = w->host.took;
 	u32 budget = vqn_sm_budget(&g->sm);
-	/* Full, or others wait for a host slot first (fairness). */
-	bool host_full = w->host.used >= w->host.cap ||
-			 (w->host.line.nr_waiting &&
-			  !(w->host.line.nr_waiting == 1 && g->line.waiting));
+	/*
+	 * No slot for the guest from the host: the cap, its user's quota, or
+	 * others waiting before it (fairness).
+	 */
+	bool host_full = w->host.used >= w->host.cap || quota_full(w, g) ||
+			 line_refuses(w, g);
 	bool had_grants = g->sm.assigned.first != VQN_NIL;
 	bool dev_quiescent = vqn_sm_dev_quiescent(d);
 	u64 counts[VQNOTIFY_NR_COUNTERS];
@@ -348,9 +416,10 @@ static void op_vhost(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 	memcpy(counts, g->sm.counts, sizeof(counts));
 	snapshot_grants(w, g);
 	ret = sm_host_notifier(g, d, q, enable);
-	trace("vhost_%s dev %u q %u (%s, used %u/%u, host %u/%u) = %d",
+	trace("vhost_%s dev %u q %u (%s, used %u/%u, user %u %u/%u%s, host %u/%u) = %d",
 	      enable ? "on" : "off", d->id, q, sm_state_name(old), used,
-	      budget, host_used, w->host.cap, ret);
+	      budget, g->user, user_used, w->host.users[g->user].max,
+	      g->line.exempt ? " exempt" : "", host_used, w->host.cap, ret);
 
 	if (enable && old == VQNOTIFY_VQ_OFFLIMITS)
 		want = -EALREADY;
@@ -367,6 +436,7 @@ static void op_vhost(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 		seen_enospc += ret == -ENOSPC;
 		if (g->nr_reports != first || g->sm.used != used ||
 		    w->host.used != host_used || vq->state != old ||
+		    w->host.users[g->user].used != user_used ||
 		    w->host.took != host_took ||
 		    vqn_sm_dev_quiescent(d) != dev_quiescent ||
 		    memcmp(counts, g->sm.counts, sizeof(counts)))
@@ -383,6 +453,7 @@ static void op_vhost(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 	    g->sm.used > used && used >= budget)
 		fail(w, "vhost took slot %u beyond budget %u", used + 1,
 		     budget);
+	check_limits_kept(w, g, user_used, host_used, "vhost");
 	if (count_label(g, first, VQNOTIFY_LABEL_P) > !!(used >= budget ||
 							 host_full))
 		fail(w, "vhost preempted with a free slot (used %u/%u, host %u/%u)",
@@ -519,6 +590,7 @@ static void op_vhost_batch(struct world *w, struct sm_guest *g,
 	bool enable = take(in) & 1;
 	unsigned int first = g->nr_reports;
 	u32 i, used = g->sm.used, host_used = w->host.used;
+	u32 user_used = w->host.users[g->user].used;
 	u64 host_took = w->host.took;
 	u64 counts[VQNOTIFY_NR_COUNTERS];
 	int ret;
@@ -534,10 +606,12 @@ static void op_vhost_batch(struct world *w, struct sm_guest *g,
 		seen_enospc++;
 		if (g->nr_reports != first || g->sm.used != used ||
 		    w->host.used != host_used || w->host.took != host_took ||
+		    w->host.users[g->user].used != user_used ||
 		    memcmp(counts, g->sm.counts, sizeof(counts)))
 			fail(w, "failed vhost batch changed something");
 		return;
 	}
+	check_limits_kept(w, g, user_used, host_used, "vhost batch");
 	for (i = 0; i < d->num_queues; i++)
 		if (test_bit(i, bm) &&
 		    (d->vqs[i].state == VQNOTIFY_VQ_OFFLIMITS) != enable)
@@ -577,17 +651,48 @@ static void op_reconfigure(struct world *w, struct sm_guest *g,
 		     op_names[op], value, g->sm.used, vqn_sm_budget(&g->sm));
 }
 
+/* A guest of one of FUZZ_USERS users, exempt from its quota one in eight. */
 static void guest_open(struct world *w, unsigned int i, struct input *in)
 {
 	u32 budget = take_budget(in);
 	u32 reserve = take(in) % 5;
 	u32 threshold = take(in) % 9;
+	u8 who = take(in);
 
 	if (sm_guest_open(&w->host, &w->g[i], budget, reserve, threshold))
 		fail(w, "cannot open guest %u", i);
+	/* As the module's open(): before any device, its user and privilege. */
+	w->g[i].user = who % FUZZ_USERS;
+	w->g[i].line.exempt = (who >> 4) % 8 == 0;
 	w->open[i] = true;
-	trace("open guest %u budget %u reserve %u threshold %u", i, budget,
+	trace("open guest %u user %u%s budget %u reserve %u threshold %u", i,
+	      w->g[i].user, w->g[i].line.exempt ? " exempt" : "", budget,
 	      reserve, threshold);
+}
+
+/*
+ * After a whole promotion (the cap stopped it, or nobody with room was
+ * left), nobody waits who could take a slot: a guest with a waiting queue
+ * its budget has room for waits only while the host is full or its user's
+ * quota is (exempt guests: the host only).
+ */
+static void check_promoted(struct world *w)
+{
+	const struct sm_host *h = &w->host;
+	unsigned int i;
+
+	for (i = 0; i < SM_MAX_GUESTS; i++) {
+		const struct sm_guest *g = h->guests[i];
+
+		if (!g || !g->sm.nr_waiting || vqn_sm_limited(&g->sm) ||
+		    !sm_user_fits(&g->sm, g->sm.used + 1, g->sm.nr_offlimits))
+			continue;
+		if (h->used < h->cap && !quota_full(w, g))
+			fail(w, "after the promotion guest %u (user %u%s) waits with %u, host %u/%u, user %u/%u",
+			     i, g->user, g->line.exempt ? " exempt" : "",
+			     g->sm.nr_waiting, h->used, h->cap,
+			     h->users[g->user].used, h->users[g->user].max);
+	}
 }
 
 static void guest_close(struct world *w, unsigned int i)
@@ -691,7 +796,15 @@ static void step(struct world *w, struct input *in)
 	case OP_HOST_PROMOTE:
 		trace("host_promote (pending %d, used %u/%u)",
 		      w->host.work_pending, w->host.used, w->host.cap);
-		sm_host_run_work(&w->host);
+		if (sm_host_run_work(&w->host))
+			check_promoted(w);
+		break;
+	case OP_USER_QUOTA:
+		gi = take(in) % FUZZ_USERS;
+		v = take_quota(in);
+		trace("user %u quota %u (used %u)", gi, v,
+		      w->host.users[gi].used);
+		sm_host_set_quota(&w->host, gi, v);
 		break;
 	case OP_REOPEN:
 		guest_close(w, gi);
@@ -716,6 +829,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	trace_next = 0;
 	sm_host_init(&w.host, take_cap(&in));
 	trace("host cap %u", w.host.cap);
+	for (i = 0; i < FUZZ_USERS; i++) {
+		sm_host_set_quota(&w.host, i, take_quota(&in));
+		trace("user %u quota %u", i, w.host.users[i].max);
+	}
 	w.nr_guests = 1 + take(&in) % FUZZ_GUESTS;
 	for (i = 0; i < w.nr_guests; i++)
 		guest_open(&w, i, &in);
