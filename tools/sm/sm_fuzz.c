@@ -343,8 +343,10 @@ static void op_set_status(struct world *w, struct sm_guest *g,
  * Does the line of waiting guests refuse @g a slot now (kmod/vqn_pool_line.c,
  * from the guests rather than the line's counters)? Others of its user wait
  * before it, unless it is exempt from the quota they wait for; any other
- * guest waits for the host cap, unless its user's quota is full (no_room:
- * it waits for that first, and holds up no other user).
+ * guest waits for the host cap, unless the promotion work last found its
+ * user's quota full (no_room: it waits for that first, and holds up no
+ * other user). That flag is the line's own, read here, not checked: a
+ * line that kept it stale would pass.
  */
 static bool line_refuses(const struct world *w, const struct sm_guest *g)
 {
