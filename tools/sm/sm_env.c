@@ -400,12 +400,21 @@ void sm_host_set_cap(struct sm_host *h, u32 cap)
 
 /*
  * The module's vqn_host_promote_fn(): serve the waiting guests in turn
- * until the cap stops a guest in its turn or no user with room waits.
+ * until the cap stops a guest in its turn or no user with room waits, at
+ * most SM_PROMOTE_BATCH turns a run (then the work is pending again).
+ *
+ * @between, if set, is what other CPUs do while the work has taken a guest
+ * out of the line and not yet locked it: the guest's own calls, other
+ * guests', the admin's. It returns true when the guest's lock is then
+ * found busy: the guest goes back in line, for what it waited for, unless
+ * its call queued it again meanwhile (vqn_host_requeue()).
  * Returns whether the work was pending.
  */
-bool sm_host_run_work(struct sm_host *h)
+bool sm_host_run_work_between(struct sm_host *h, sm_between_fn between,
+			      void *arg)
 {
 	struct vqn_line_guest *lg;
+	unsigned int turns = 0;
 	struct sm_guest *g;
 	bool stop = false;
 
@@ -413,15 +422,30 @@ bool sm_host_run_work(struct sm_host *h)
 		return false;
 	h->work_pending = false;
 	while (!stop && h->used < h->cap) {
+		if (turns++ == SM_PROMOTE_BATCH) {
+			h->work_pending = true;
+			break;
+		}
 		lg = vqn_line_next(&h->line);
 		if (!lg)
 			break;
 		g = guest_of_line(lg);
+		if (between && between(h, g, arg)) {
+			if (!g->line.waiting)
+				vqn_line_wait(&h->line, &user_of(g)->line, lg,
+					      lg->wait_reason);
+			continue;
+		}
 		call_begin(g, NULL);
 		stop = vqn_line_serve(lg, &g->sm);
 		call_end(g);
 	}
 	return true;
+}
+
+bool sm_host_run_work(struct sm_host *h)
+{
+	return sm_host_run_work_between(h, NULL, NULL);
 }
 
 int sm_guest_open(struct sm_host *h, struct sm_guest *g, u32 budget,

@@ -94,6 +94,7 @@ static bool verbose;
 static unsigned long long seen_labels[VQNOTIFY_LABEL_MAX];
 static unsigned long long seen_ops[OP_MAX];
 static unsigned long long seen_enospc;
+static unsigned long long seen_busy, seen_meanwhile;
 
 static void trace(const char *fmt, ...)
 {
@@ -712,14 +713,54 @@ static void guest_close(struct world *w, unsigned int i)
 		     i, used, host_used, w->host.used);
 }
 
-static void step(struct world *w, struct input *in)
+static void step(struct world *w, struct input *in, bool meanwhile);
+
+/* What the promotion work's run meets (sm_host_run_work_between()). */
+struct run_ctx {
+	struct world *w;
+	struct input *in;
+};
+
+/*
+ * Between a guest's way out of the line and its turn, other CPUs act: the
+ * guest found busy, or a step (any guest's call, the admin's), or nothing.
+ */
+static bool meanwhile(struct sm_host *h, struct sm_guest *g, void *arg)
+{
+	struct run_ctx *c = arg;
+
+	switch (take(c->in) % 4) {
+	case 1:
+		trace("  guest %ld busy", (long)(g - c->w->g));
+		seen_busy++;
+		return true;
+	case 2:
+		trace("  meanwhile, guest %ld out of line:", (long)(g - c->w->g));
+		seen_meanwhile++;
+		step(c->w, c->in, true);
+		return false;
+	default:
+		return false;
+	}
+}
+
+/*
+ * One step. @meanwhile: in the promotion work's run, with a guest out of
+ * the line: no guest opens or closes (the work holds a reference), no
+ * second run, and the host's invariants wait for the run's end (the guest
+ * out of the line may wait for a slot).
+ */
+static void step(struct world *w, struct input *in, bool meanwhile_)
 {
 	enum op op = take(in) % OP_MAX;
 	unsigned int gi;
 	struct sm_guest *g = pick_guest(w, in, &gi);
 	struct vqn_dev *d = NULL;
+	struct run_ctx ctx = { w, in };
 	u32 v;
 
+	if (meanwhile_ && (op == OP_REOPEN || op == OP_HOST_PROMOTE))
+		return;
 	seen_ops[op]++;
 	switch (op) {
 	case OP_DEV_ADD:
@@ -798,7 +839,8 @@ static void step(struct world *w, struct input *in)
 	case OP_HOST_PROMOTE:
 		trace("host_promote (pending %d, used %u/%u)",
 		      w->host.work_pending, w->host.used, w->host.cap);
-		if (sm_host_run_work(&w->host))
+		if (sm_host_run_work_between(&w->host, meanwhile, &ctx) &&
+		    !w->host.work_pending)
 			check_promoted(w);
 		break;
 	case OP_USER_QUOTA:
@@ -815,6 +857,8 @@ static void step(struct world *w, struct input *in)
 	default:
 		break;
 	}
+	if (meanwhile_)
+		return;
 	if (sm_check_host(&w->host, w->msg, sizeof(w->msg)))
 		fail(w, "%s", w->msg);
 	if (vqn_shim_warnings)
@@ -840,7 +884,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		guest_open(&w, i, &in);
 
 	for (w.step = 1; in.n && w.step <= FUZZ_STEPS; w.step++) {
-		step(&w, &in);
+		step(&w, &in, false);
 		for (i = 0; i < w.nr_guests; i++) {
 			struct sm_guest *g = &w.g[i];
 
@@ -866,7 +910,8 @@ static void print_coverage(void)
 	fprintf(stderr, "sm_fuzz: reports by label:");
 	for (i = 0; i < VQNOTIFY_LABEL_MAX; i++)
 		fprintf(stderr, " %s=%llu", sm_label_name(i), seen_labels[i]);
-	fprintf(stderr, "; ENOSPC=%llu\nsm_fuzz: steps by op:", seen_enospc);
+	fprintf(stderr, "; ENOSPC=%llu; in a promotion: busy=%llu meanwhile=%llu\nsm_fuzz: steps by op:",
+		seen_enospc, seen_busy, seen_meanwhile);
 	for (i = 0; i < OP_MAX; i++)
 		if (i != OP_SET_STATUS2 && i != OP_VHOST_ON2)
 			fprintf(stderr, " %s=%llu", op_names[i],
