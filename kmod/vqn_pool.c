@@ -144,14 +144,26 @@ bool vqn_line_env_room(struct vqn_line_guest *lg)
 	       vqn_user_max(g->user, VQN_LIMIT_SLOTS);
 }
 
+/*
+ * A guest in the line decides under the line's lock (vqn_line_may_take()):
+ * whether it waits changes only under its own lock, held here, so this
+ * test is exact.
+ */
 u32 vqn_env_host_take_n(struct vqn_guest_sm *sm, u32 n, u32 least,
 			u8 *reason)
 {
 	struct vqn_kguest *g = vqn_kguest_of(sm);
+	u32 got;
 
 	lockdep_assert_held(&g->lock);
-	return vqn_line_take_n(&vqn_host_line, &g->user->line, &g->line, n,
-			       least, reason);
+	if (!READ_ONCE(g->line.waiting))
+		return vqn_line_take_n(&vqn_host_line, &g->user->line,
+				       &g->line, n, least, reason);
+	spin_lock(&vqn_host_wait_lock);
+	got = vqn_line_take_n(&vqn_host_line, &g->user->line, &g->line, n,
+			      least, reason);
+	spin_unlock(&vqn_host_wait_lock);
+	return got;
 }
 
 /* The barrier pairs with vqn_env_host_wait()'s ("DOC: Locking"). */
@@ -243,17 +255,14 @@ static void vqn_kguest_unlock_turn(struct vqn_kguest *g)
 }
 
 /*
- * A guest taken out of the line whose lock was busy goes back, behind its
- * user's other guests, for what it waited for; not if it closed (the close
- * sets @gone before it leaves the line, under this lock after it) or its
- * own call, which holds its lock, queued it again meanwhile.
+ * The guest the work found busy keeps waiting, behind its user's other
+ * guests (vqn_line_pass()); not if it closed meanwhile (it left the line
+ * under this lock).
  */
-static void vqn_host_requeue(struct vqn_kguest *g)
+static void vqn_host_pass(struct vqn_kguest *g)
 {
 	spin_lock(&vqn_host_wait_lock);
-	if (!READ_ONCE(g->gone) && !g->line.waiting)
-		vqn_line_wait(&vqn_host_line, &g->user->line, &g->line,
-			      g->line.wait_reason);
+	vqn_line_pass(&g->user->line, &g->line);
 	spin_unlock(&vqn_host_wait_lock);
 }
 
@@ -264,10 +273,13 @@ static void vqn_host_requeue(struct vqn_kguest *g)
  * for a guest's lock or ntf_lock: that guest's tenant may keep them busy
  * (its own calls, its holder preempted, or throttled inside the kernel by
  * its cgroup's cpu.max for most of a second), and the work serves every
- * other user. A busy guest goes back in line; when the work comes round
- * to the first guest it found busy having served nobody since, or a whole
- * batch found only busy guests, it tries again a jiffy later. A reference
- * keeps the guest; one that closed meanwhile is gone, and out of the line.
+ * other user. A busy guest stays in line, passed over (vqn_host_pass());
+ * when the work comes round to the first guest it found busy having served
+ * nobody since, or a whole batch found only busy guests, it tries again a
+ * jiffy later. A reference keeps the guest; one that closed meanwhile is
+ * gone, and out of the line. A guest leaves the line for its turn only
+ * once its lock is taken: its own calls, which decide under that lock
+ * whether it waits (vqn_env_host_take_n()), never see it half moved.
  */
 static void vqn_host_promote_fn(struct work_struct *work)
 {
@@ -305,11 +317,15 @@ static void vqn_host_promote_fn(struct work_struct *work)
 		if (locked >= 0)
 			progress = true;
 		if (locked > 0) {
+			/* Out of the line under its lock (vqn_line_next()). */
+			spin_lock(&vqn_host_wait_lock);
+			vqn_line_unwait(&vqn_host_line, &g->user->line, lg);
+			spin_unlock(&vqn_host_wait_lock);
 			stop = vqn_line_serve(lg, &g->sm);
 			vqn_kguest_unlock_turn(g);
 			served = true;
 		} else if (locked < 0) {
-			vqn_host_requeue(g);
+			vqn_host_pass(g);
 			/*
 			 * @busy: the first guest found busy since a guest was
 			 * served. Round to it again, nobody served: try later
@@ -356,8 +372,8 @@ int vqn_pool_guest_add(struct vqn_kguest *g)
  * A closing guest, already gone, leaves the table and the line. No walk
  * serves it any more: the promotion work and the walks that found it
  * before hold a reference and see it gone (vqn_kguest_trylock_live(),
- * vqn_kguest_lock_live()); the work puts it back in line only if it is
- * not (vqn_host_requeue()).
+ * vqn_kguest_lock_live()); the work passes it over in line only if it is
+ * still there (vqn_host_pass()).
  */
 void vqn_pool_guest_del(struct vqn_kguest *g)
 {

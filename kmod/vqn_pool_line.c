@@ -26,7 +26,15 @@
 #include "vqn_sm.h"
 #include "vqn_pool_line.h"
 
-/* Without the line's lock: the counters are read with READ_ONCE(). */
+/*
+ * Under the line's lock when @lg waits (vqn_env_host_take_n()): its place
+ * in the line and the counters it discounts itself from must agree, and
+ * the promotion work changes its user's no_room, and with it
+ * line->nr_capped, without the guest's lock. Else without it, the
+ * counters read with READ_ONCE(): a guest out of the line stays out under
+ * its own call, and the others' comings and goings are each a moment of
+ * the read.
+ */
 static u8 vqn_line_may_take(const struct vqn_line *line,
 			    const struct vqn_line_user *lu,
 			    const struct vqn_line_guest *lg)
@@ -186,11 +194,14 @@ static struct vqn_line_guest *vqn_line_first(struct vqn_line_user *lu)
 }
 
 /*
- * The next guest to serve, out of the line: the first waiting guest of the
+ * The next guest to serve, left in the line: the first waiting guest of the
  * first user in line with room in its quota (or an exempt guest of a user
- * without); that user goes to the tail of the line. O(users in line) per
- * slot handed out, plus a user's guests when its quota is full and some of
- * them are exempt (opened with CAP_SYS_RESOURCE, never a tenant's alone).
+ * without); that user goes to the tail of the line. The guest leaves the
+ * line (vqn_line_unwait()) once its lock is taken, or is passed over
+ * (vqn_line_pass()): only under its lock does its place change, so its
+ * own calls see it in the line or out, whole. O(users in line) per slot
+ * handed out, plus a user's guests when its quota is full and some of them
+ * are exempt (opened with CAP_SYS_RESOURCE, never a tenant's alone).
  * NULL: none. Each user passed over has no room (vqn_line_room()).
  */
 struct vqn_line_guest *vqn_line_next(struct vqn_line *line)
@@ -205,7 +216,6 @@ struct vqn_line_guest *vqn_line_next(struct vqn_line *line)
 		vqn_line_room(line, lu, room);
 		if (room) {
 			list_move_tail(&lu->node, &line->users);
-			vqn_line_unwait(line, lu, lg);
 			return lg;
 		}
 	}
@@ -213,7 +223,19 @@ struct vqn_line_guest *vqn_line_next(struct vqn_line *line)
 }
 
 /*
- * The turn of @lg, the guest of @sm, out of the line: one slot (a guest
+ * @lg, which vqn_line_next() gave, was found busy (its lock held): it keeps
+ * waiting, for what it waited for, behind its user's other guests. Nothing
+ * is counted again. Not if it left the line meanwhile (it closed).
+ */
+void vqn_line_pass(struct vqn_line_user *lu, struct vqn_line_guest *lg)
+{
+	if (lg->waiting)
+		list_move_tail(&lg->node, &lu->waitq);
+}
+
+/*
+ * The turn of @lg, the guest of @sm, taken out of the line (vqn_line_unwait()
+ * under its lock): one slot (a guest
  * with more waiting queues goes back to the tail of its user's line).
  * True when the cap stopped it before it took its slot: the promotion work
  * stops too.

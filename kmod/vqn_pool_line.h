@@ -8,13 +8,14 @@
  * functions declared at the end of this file, locks, orders and schedules.
  *
  * The caller of vqn_line_take_n() and vqn_line_serve() holds the guest's
- * lock; of vqn_line_wait(), vqn_line_unwait() and vqn_line_next() the
- * line's lock (and of vqn_line_wait() the guest's too, but for the
- * promotion work putting back, for its old reason, a guest it took out
- * of the line and found busy: vqn_host_requeue()). The counters of the
- * line, and a guest's @waiting and @wait_reason, are written with
- * WRITE_ONCE() under the line's lock and read without it with READ_ONCE()
- * ("DOC: Locking" in vqnotify.h).
+ * lock, and of vqn_line_take_n() the line's too when the guest waits; of
+ * vqn_line_wait(), vqn_line_unwait(), vqn_line_next() and vqn_line_pass()
+ * the line's lock, and of vqn_line_wait() and vqn_line_unwait() the
+ * guest's too (but for a closing guest leaving the line): a guest's place
+ * in the line changes only under its own lock. The counters of the line,
+ * and a guest's @waiting and @wait_reason, are written with WRITE_ONCE()
+ * under the line's lock and read without it with READ_ONCE() ("DOC:
+ * Locking" in vqnotify.h).
  */
 #ifndef _VQN_POOL_LINE_H
 #define _VQN_POOL_LINE_H
@@ -115,6 +116,7 @@ bool vqn_line_wait(struct vqn_line *line, struct vqn_line_user *lu,
 void vqn_line_unwait(struct vqn_line *line, struct vqn_line_user *lu,
 		     struct vqn_line_guest *lg);
 struct vqn_line_guest *vqn_line_next(struct vqn_line *line);
+void vqn_line_pass(struct vqn_line_user *lu, struct vqn_line_guest *lg);
 bool vqn_line_serve(struct vqn_line_guest *lg, struct vqn_guest_sm *sm);
 
 /*

@@ -121,7 +121,7 @@
  *
  * The nestings that occur: vqn_guests_lock, then a guest's lock (admin
  * changes, one guest at a time), then vqn_host_wait_lock (a guest
- * starts waiting), ev_lock (an event is queued), vqn_users_lock (a
+ * starts waiting, or takes slots while it waits), ev_lock (an event is queued), vqn_users_lock (a
  * policy is resolved) or its ntf_lock (a message to the calls group; the
  * netlink family's own locks below it; in a promotion turn, which holds
  * it throughout, vqn_host_wait_lock and ev_lock too); a guest's read_lock,
@@ -136,8 +136,8 @@
  * The admin's walks wait so holding vqn_guests_lock, which only other
  * admin changes need. The promotion work, which every waiting guest of
  * every user waits for, does not wait at all: a guest whose lock or
- * ntf_lock is busy goes back in line and the work serves the others
- * (vqn_host_promote_fn()). Not remedied: the genetlink core runs netlink
+ * ntf_lock is busy stays in line, passed over, and the work serves the
+ * others (vqn_host_promote_fn()). Not remedied: the genetlink core runs netlink
  * requests and a dump's first part under its cb_lock, read side, so a
  * family registering meanwhile (a module loaded) waits for a tenant's lock
  * too, and every genetlink request after it.
@@ -185,9 +185,15 @@
  *   (vqn_env_host_wait()): one of the two sees the other, so no freed slot
  *   is missed.
  * - vqn_kguest.line.waiting: written with WRITE_ONCE() under
- *   vqn_host_wait_lock (the promotion work and a closing guest do so
- *   without the guest's lock), read with READ_ONCE() under the guest's lock
- *   as a hint, then again under vqn_host_wait_lock before it counts.
+ *   vqn_host_wait_lock and the guest's lock (a closing guest, which makes
+ *   no call any more, without the latter; the promotion work takes a guest
+ *   out of the line for its turn only once it holds its lock), so read
+ *   exactly under the guest's lock: a call of a waiting guest takes its
+ *   slots under vqn_host_wait_lock (vqn_env_host_take_n()), where its
+ *   place in the line and the counters it discounts itself from agree
+ *   (the work changes a user's no_room, and the line's nr_capped with it,
+ *   without the guest's lock); a call of a guest out of the line reads the
+ *   counters without it, each read a moment of the others' waiting.
  * - vqn_kguest.nr_devices: written with WRITE_ONCE() under the guest's
  *   lock, read with READ_ONCE() by DEV_ADD before it allocates, to refuse
  *   a full guest early (EMFILE); read again under the lock before it

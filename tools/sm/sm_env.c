@@ -403,11 +403,11 @@ void sm_host_set_cap(struct sm_host *h, u32 cap)
  * until the cap stops a guest in its turn or no user with room waits, at
  * most SM_PROMOTE_BATCH turns a run (then the work is pending again).
  *
- * @between, if set, is what other CPUs do while the work has taken a guest
- * out of the line and not yet locked it: the guest's own calls, other
- * guests', the admin's. It returns true when the guest's lock is then
- * found busy: the guest goes back in line, for what it waited for, unless
- * its call queued it again meanwhile (vqn_host_requeue()).
+ * @between, if set, is what other CPUs do while the work has picked a
+ * guest (vqn_line_next()) and not yet locked it: the guest's own calls,
+ * other guests', the admin's. It returns true when the guest's lock is
+ * then found busy: the guest stays in line, passed over (vqn_host_pass());
+ * else it leaves the line under its lock, for its turn.
  * Returns whether the work was pending.
  */
 bool sm_host_run_work_between(struct sm_host *h, sm_between_fn between,
@@ -431,11 +431,10 @@ bool sm_host_run_work_between(struct sm_host *h, sm_between_fn between,
 			break;
 		g = guest_of_line(lg);
 		if (between && between(h, g, arg)) {
-			if (!g->line.waiting)
-				vqn_line_wait(&h->line, &user_of(g)->line, lg,
-					      lg->wait_reason);
+			vqn_line_pass(&user_of(g)->line, lg);
 			continue;
 		}
+		vqn_line_unwait(&h->line, &user_of(g)->line, lg);
 		call_begin(g, NULL);
 		stop = vqn_line_serve(lg, &g->sm);
 		call_end(g);

@@ -722,33 +722,36 @@ struct run_ctx {
 };
 
 /*
- * Between a guest's way out of the line and its turn, other CPUs act: the
- * guest found busy, or a step (any guest's call, the admin's), or nothing.
+ * Between the work's pick of a guest and its turn, other CPUs act: the
+ * guest found busy, or a step (any guest's call, the admin's), or both,
+ * or nothing.
  */
 static bool meanwhile(struct sm_host *h, struct sm_guest *g, void *arg)
 {
 	struct run_ctx *c = arg;
 
-	switch (take(c->in) % 4) {
-	case 1:
-		trace("  guest %ld busy", (long)(g - c->w->g));
-		seen_busy++;
-		return true;
-	case 2:
-		trace("  meanwhile, guest %ld out of line:", (long)(g - c->w->g));
+	unsigned int gi = g - c->w->g;
+	u8 b = take(c->in) % 5;
+
+	if (b == 2 || b == 3) {
+		trace("  meanwhile, g%u picked:", gi);
 		seen_meanwhile++;
 		step(c->w, c->in, true);
-		return false;
-	default:
-		return false;
 	}
+	if (b == 1 || b == 3) {
+		trace("  g%u busy", gi);
+		seen_busy++;
+		return true;
+	}
+	return false;
 }
 
 /*
- * One step. @meanwhile: in the promotion work's run, with a guest out of
- * the line: no guest opens or closes (the work holds a reference), no
- * second run, and the host's invariants wait for the run's end (the guest
- * out of the line may wait for a slot).
+ * One step. @meanwhile: in the promotion work's run, a guest picked: no
+ * second run, no guest opens or closes (not modelled: the module skips a
+ * picked guest that closed, vqn_kguest_trylock_live()), and the host's
+ * invariants wait for the run's end (guests wait for slots the running
+ * work is about to hand out, with no promotion pending).
  */
 static void step(struct world *w, struct input *in, bool meanwhile_)
 {
