@@ -342,14 +342,17 @@ void vqn_kguest_destroy(struct vqn_kguest *g)
 	unsigned long id;
 
 	/*
-	 * Gone before it leaves the line: a netlink request that found it
-	 * (an admin's GUEST_SET raising its limits) could otherwise put it
-	 * back in the line once it left, and the line would keep a freed guest.
+	 * Gone, and out of the table and the line, under its lock: a netlink
+	 * request that found it (an admin's GUEST_SET raising its limits)
+	 * sees it gone and does not put it back in the line, which would
+	 * keep a freed guest; and the promotion work, which takes a guest it
+	 * picked out of the line only under its lock, never finds a closed
+	 * guest still there (it would pick it again and again).
 	 */
 	mutex_lock(&g->lock);
 	WRITE_ONCE(g->gone, true);
-	mutex_unlock(&g->lock);
 	vqn_pool_guest_del(g);
+	mutex_unlock(&g->lock);
 
 	mutex_lock(&g->lock);
 	xa_for_each(&g->devs, id, d) {

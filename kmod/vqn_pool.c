@@ -317,7 +317,7 @@ static void vqn_host_promote_fn(struct work_struct *work)
 		if (locked >= 0)
 			progress = true;
 		if (locked > 0) {
-			/* Out of the line under its lock (vqn_line_next()). */
+			/* vqn_line_next() left it in line: out, under its lock. */
 			spin_lock(&vqn_host_wait_lock);
 			vqn_line_unwait(&vqn_host_line, &g->user->line, lg);
 			spin_unlock(&vqn_host_wait_lock);
@@ -369,14 +369,16 @@ int vqn_pool_guest_add(struct vqn_kguest *g)
 }
 
 /*
- * A closing guest, already gone, leaves the table and the line. No walk
- * serves it any more: the promotion work and the walks that found it
- * before hold a reference and see it gone (vqn_kguest_trylock_live(),
- * vqn_kguest_lock_live()); the work passes it over in line only if it is
- * still there (vqn_host_pass()).
+ * A closing guest, already gone, leaves the table and the line, under its
+ * lock. No walk serves it any more: the promotion work and the walks that
+ * found it before hold a reference and see it gone
+ * (vqn_kguest_trylock_live(), vqn_kguest_lock_live()); the work passes it
+ * over in line only if it is still there (vqn_host_pass()), which, its
+ * lock having been busy, it may be no longer.
  */
 void vqn_pool_guest_del(struct vqn_kguest *g)
 {
+	lockdep_assert_held(&g->lock);
 	xa_erase(&vqn_guests, g->id);
 	spin_lock(&vqn_host_wait_lock);
 	vqn_line_unwait(&vqn_host_line, &g->user->line, &g->line);

@@ -234,11 +234,10 @@ void vqn_line_pass(struct vqn_line_user *lu, struct vqn_line_guest *lg)
 }
 
 /*
- * The turn of @lg, the guest of @sm, taken out of the line (vqn_line_unwait()
- * under its lock): one slot (a guest
- * with more waiting queues goes back to the tail of its user's line).
- * True when the cap stopped it before it took its slot: the promotion work
- * stops too.
+ * The turn of @lg, the guest of @sm, taken out of the line under its lock
+ * (vqn_line_unwait()): one slot (a guest with more waiting queues goes back
+ * to the tail of its user's line). True when the cap stopped it before it
+ * took its slot: the promotion work stops too.
  */
 bool vqn_line_serve(struct vqn_line_guest *lg, struct vqn_guest_sm *sm)
 {

@@ -11,8 +11,8 @@
  * lock, and of vqn_line_take_n() the line's too when the guest waits; of
  * vqn_line_wait(), vqn_line_unwait(), vqn_line_next() and vqn_line_pass()
  * the line's lock, and of vqn_line_wait() and vqn_line_unwait() the
- * guest's too (but for a closing guest leaving the line): a guest's place
- * in the line changes only under its own lock. The counters of the line,
+ * guest's too: a guest's place in the line changes only under its own
+ * lock. The counters of the line,
  * and a guest's @waiting and @wait_reason, are written with WRITE_ONCE()
  * under the line's lock and read without it with READ_ONCE() ("DOC:
  * Locking" in vqnotify.h).
@@ -102,7 +102,10 @@ static inline void vqn_line_user_init(struct vqn_line_user *lu)
 	lu->no_room = false;
 }
 
-/* Does @lg wait already, for @reason? Without the line's lock: a hint. */
+/*
+ * Does @lg wait already, for @reason? Under the guest's lock, without the
+ * line's: exact, since both change only under the guest's lock.
+ */
 static inline bool vqn_line_waits_for(const struct vqn_line_guest *lg,
 				      u8 reason)
 {

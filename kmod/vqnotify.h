@@ -120,12 +120,12 @@
  * =====================  ========  ==========================================
  *
  * The nestings that occur: vqn_guests_lock, then a guest's lock (admin
- * changes, one guest at a time), then vqn_host_wait_lock (a guest
- * starts waiting, or takes slots while it waits), ev_lock (an event is queued), vqn_users_lock (a
- * policy is resolved) or its ntf_lock (a message to the calls group; the
- * netlink family's own locks below it; in a promotion turn, which holds
- * it throughout, vqn_host_wait_lock and ev_lock too); a guest's read_lock,
- * then its ev_lock. The xarrays' own locks are innermost.
+ * changes, one guest at a time), then vqn_host_wait_lock (a guest starts
+ * waiting, takes slots while it waits, or closes), ev_lock (an event is
+ * queued), vqn_users_lock (a policy is resolved) or its ntf_lock (a
+ * message to the calls group; the netlink family's own locks below it; in
+ * a promotion turn, which holds it throughout, vqn_host_wait_lock and
+ * ev_lock too); a guest's read_lock, then its ev_lock. The xarrays' own locks are innermost.
  * Whoever waits for a guest's lock other than its own calls holds none of
  * the module's locks meanwhile, since the holder may be the tenant: netlink
  * requests and dumps, the promotion work and the admin's walks find the
@@ -185,9 +185,9 @@
  *   (vqn_env_host_wait()): one of the two sees the other, so no freed slot
  *   is missed.
  * - vqn_kguest.line.waiting: written with WRITE_ONCE() under
- *   vqn_host_wait_lock and the guest's lock (a closing guest, which makes
- *   no call any more, without the latter; the promotion work takes a guest
- *   out of the line for its turn only once it holds its lock), so read
+ *   vqn_host_wait_lock and the guest's lock (the promotion work takes a
+ *   guest out of the line for its turn only once it holds its lock, a
+ *   closing guest leaves it under its lock too), so read
  *   exactly under the guest's lock: a call of a waiting guest takes its
  *   slots under vqn_host_wait_lock (vqn_env_host_take_n()), where its
  *   place in the line and the counters it discounts itself from agree

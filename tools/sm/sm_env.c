@@ -404,10 +404,12 @@ void sm_host_set_cap(struct sm_host *h, u32 cap)
  * most SM_PROMOTE_BATCH turns a run (then the work is pending again).
  *
  * @between, if set, is what other CPUs do while the work has picked a
- * guest (vqn_line_next()) and not yet locked it: the guest's own calls,
- * other guests', the admin's. It returns true when the guest's lock is
- * then found busy: the guest stays in line, passed over (vqn_host_pass());
- * else it leaves the line under its lock, for its turn.
+ * guest (vqn_line_next()) and not yet locked it (@taken false): the
+ * guest's own calls, other guests', the admin's. It returns true when the
+ * guest's lock is then found busy: the guest stays in line, passed over
+ * (vqn_host_pass()); else it leaves the line under its lock, and
+ * @between is called again (@taken true) for what other guests' calls do
+ * before its turn takes its slot, the line's lock dropped.
  * Returns whether the work was pending.
  */
 bool sm_host_run_work_between(struct sm_host *h, sm_between_fn between,
@@ -430,11 +432,13 @@ bool sm_host_run_work_between(struct sm_host *h, sm_between_fn between,
 		if (!lg)
 			break;
 		g = guest_of_line(lg);
-		if (between && between(h, g, arg)) {
+		if (between && between(h, g, false, arg)) {
 			vqn_line_pass(&user_of(g)->line, lg);
 			continue;
 		}
 		vqn_line_unwait(&h->line, &user_of(g)->line, lg);
+		if (between)
+			between(h, g, true, arg);
 		call_begin(g, NULL);
 		stop = vqn_line_serve(lg, &g->sm);
 		call_end(g);

@@ -136,7 +136,7 @@ bool sm_host_run_work(struct sm_host *h);
 /* The module's batch of turns a run (VQN_PROMOTE_BATCH). */
 #define SM_PROMOTE_BATCH	64
 typedef bool (*sm_between_fn)(struct sm_host *h, struct sm_guest *g,
-			      void *arg);
+			      bool taken, void *arg);
 bool sm_host_run_work_between(struct sm_host *h, sm_between_fn between,
 			      void *arg);
 

@@ -721,17 +721,32 @@ struct run_ctx {
 	struct input *in;
 };
 
+/* The guest whose lock the promotion work holds: its calls wait. */
+static struct sm_guest *turn_guest;
+
 /*
  * Between the work's pick of a guest and its turn, other CPUs act: the
  * guest found busy, or a step (any guest's call, the admin's), or both,
- * or nothing.
+ * or nothing. Once the work holds its lock (@taken), before its turn takes
+ * a slot: another guest's step, or nothing.
  */
-static bool meanwhile(struct sm_host *h, struct sm_guest *g, void *arg)
+static bool meanwhile(struct sm_host *h, struct sm_guest *g, bool taken,
+		      void *arg)
 {
 	struct run_ctx *c = arg;
-
 	unsigned int gi = g - c->w->g;
 	u8 b = take(c->in) % 5;
+
+	if (taken) {
+		if (b != 2)
+			return false;
+		trace("  meanwhile, g%u out of line, locked:", gi);
+		seen_meanwhile++;
+		turn_guest = g;
+		step(c->w, c->in, true);
+		turn_guest = NULL;
+		return false;
+	}
 
 	if (b == 2 || b == 3) {
 		trace("  meanwhile, g%u picked:", gi);
@@ -749,7 +764,8 @@ static bool meanwhile(struct sm_host *h, struct sm_guest *g, void *arg)
 /*
  * One step. @meanwhile: in the promotion work's run, a guest picked: no
  * second run, no guest opens or closes (not modelled: the module skips a
- * picked guest that closed, vqn_kguest_trylock_live()), and the host's
+ * picked guest that closed, vqn_kguest_trylock_live(), which left the line
+ * under its lock), none of the guest whose turn it is, and the host's
  * invariants wait for the run's end (guests wait for slots the running
  * work is about to hand out, with no promotion pending).
  */
@@ -762,7 +778,8 @@ static void step(struct world *w, struct input *in, bool meanwhile_)
 	struct run_ctx ctx = { w, in };
 	u32 v;
 
-	if (meanwhile_ && (op == OP_REOPEN || op == OP_HOST_PROMOTE))
+	if (meanwhile_ && (op == OP_REOPEN || op == OP_HOST_PROMOTE ||
+			   g == turn_guest))
 		return;
 	seen_ops[op]++;
 	switch (op) {
