@@ -125,7 +125,8 @@
  * queued), vqn_users_lock (a policy is resolved) or its ntf_lock (a
  * message to the calls group; the netlink family's own locks below it; in
  * a promotion turn, which holds it throughout, vqn_host_wait_lock and
- * ev_lock too); a guest's read_lock, then its ev_lock. The xarrays' own locks are innermost.
+ * ev_lock too); a guest's read_lock, then its ev_lock. The xarrays' own
+ * locks are innermost.
  * Whoever waits for a guest's lock other than its own calls holds none of
  * the module's locks meanwhile, since the holder may be the tenant: netlink
  * requests and dumps, the promotion work and the admin's walks find the

@@ -728,7 +728,7 @@ static struct sm_guest *turn_guest;
  * Between the work's pick of a guest and its turn, other CPUs act: the
  * guest found busy, or a step (any guest's call, the admin's), or both,
  * or nothing. Once the work holds its lock (@taken), before its turn takes
- * a slot: another guest's step, or nothing.
+ * a slot: another guest's step or the admin's, or nothing.
  */
 static bool meanwhile(struct sm_host *h, struct sm_guest *g, bool taken,
 		      void *arg)
@@ -778,8 +778,10 @@ static void step(struct world *w, struct input *in, bool meanwhile_)
 	struct run_ctx ctx = { w, in };
 	u32 v;
 
+	/* The admin's cap and quotas need no guest's lock. */
 	if (meanwhile_ && (op == OP_REOPEN || op == OP_HOST_PROMOTE ||
-			   g == turn_guest))
+			   (g == turn_guest && op != OP_HOST_CAP &&
+			    op != OP_USER_QUOTA)))
 		return;
 	seen_ops[op]++;
 	switch (op) {
