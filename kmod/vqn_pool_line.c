@@ -27,8 +27,8 @@
 #include "vqn_pool_line.h"
 
 /*
- * Under the line's lock when @lg waits (vqn_env_host_take_n()): its place
- * in the line and the counters it discounts itself from must agree, and
+ * Under the line's lock when @lg waits (vqn_env_host_take_n()): whether
+ * it waits and the counters it discounts itself from must agree, and
  * the promotion work changes its user's no_room, and with it
  * line->nr_capped, without the guest's lock. Else without it, the
  * counters read with READ_ONCE(): a guest out of the line stays out under
@@ -198,7 +198,7 @@ static struct vqn_line_guest *vqn_line_first(struct vqn_line_user *lu)
  * first user in line with room in its quota (or an exempt guest of a user
  * without); that user goes to the tail of the line. The guest leaves the
  * line (vqn_line_unwait()) once its lock is taken, or is passed over
- * (vqn_line_pass()): only under its lock does its place change, so its
+ * (vqn_line_pass()): only under its lock does it leave the line, so its
  * own calls see it in the line or out, whole. O(users in line) per slot
  * handed out, plus a user's guests when its quota is full and some of them
  * are exempt (opened with CAP_SYS_RESOURCE, never a tenant's alone).
