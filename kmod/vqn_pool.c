@@ -204,15 +204,6 @@ void vqn_env_host_wait(struct vqn_guest_sm *sm, u8 reason)
 }
 
 /*
- * Turns one run of the promotion work serves at most: then it queues
- * itself again, and other work of the system queue runs between. However
- * many queues wait host-wide, and however fast a tenant frees slots and
- * asks for them again, the work does not hold a worker for the line to
- * empty.
- */
-#define VQN_PROMOTE_BATCH	64
-
-/*
  * A guest the promotion work found busy is tried again this long after
  * the work came round the line back to it without serving anyone.
  */

@@ -124,6 +124,15 @@ void vqn_line_pass(struct vqn_line_user *lu, struct vqn_line_guest *lg);
 bool vqn_line_serve(struct vqn_line_guest *lg, struct vqn_guest_sm *sm);
 
 /*
+ * Turns one run of the promotion work serves at most (vqn_pool.c, and
+ * tools/sm's copy of the work): then it queues itself again, and other
+ * work of the system queue runs between. However many queues wait
+ * host-wide, and however fast a tenant frees slots and asks for them
+ * again, the work does not hold a worker for the line to empty.
+ */
+#define VQN_PROMOTE_BATCH	64
+
+/*
  * Provided by the environment: the counters of slots.
  *
  * vqn_line_env_charge() charges up to @n slots to @lg's user, as many as

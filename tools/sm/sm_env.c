@@ -401,7 +401,7 @@ void sm_host_set_cap(struct sm_host *h, u32 cap)
 /*
  * The module's vqn_host_promote_fn(): serve the waiting guests in turn
  * until the cap stops a guest in its turn or no user with room waits, at
- * most SM_PROMOTE_BATCH turns a run (then the work is pending again).
+ * most VQN_PROMOTE_BATCH turns a run (then the work is pending again).
  *
  * @between, if set, is what other CPUs do while the work has picked a
  * guest (vqn_line_next()) and not yet locked it (@taken false): the
@@ -424,7 +424,7 @@ bool sm_host_run_work_between(struct sm_host *h, sm_between_fn between,
 		return false;
 	h->work_pending = false;
 	while (!stop && h->used < h->cap) {
-		if (turns++ == SM_PROMOTE_BATCH) {
+		if (turns++ == VQN_PROMOTE_BATCH) {
 			h->work_pending = true;
 			break;
 		}

@@ -133,8 +133,6 @@ void sm_host_init(struct sm_host *h, u32 cap);
 void sm_host_set_cap(struct sm_host *h, u32 cap);
 void sm_host_set_quota(struct sm_host *h, unsigned int user, u32 max);
 bool sm_host_run_work(struct sm_host *h);
-/* The module's batch of turns a run (VQN_PROMOTE_BATCH). */
-#define SM_PROMOTE_BATCH	64
 typedef bool (*sm_between_fn)(struct sm_host *h, struct sm_guest *g,
 			      bool taken, void *arg);
 bool sm_host_run_work_between(struct sm_host *h, sm_between_fn between,
