@@ -232,6 +232,24 @@ int sm_check_host(const struct sm_host *h, char *msg, size_t len)
 		if (h->users[i].line.no_room && !uwait[i])
 			return broken(msg, len, "user %u out of line without room",
 				      i);
+		/*
+		 * no_room is what the promotion work last found
+		 * (vqn_line_next(): neither a slot in the quota nor an
+		 * exempt guest in line) and lags until the work walks the
+		 * user again; but room comes back only with the work
+		 * scheduled (the quota raised, a slot given back while
+		 * guests wait, an exempt guest in line while the host has
+		 * room) or while the host is full. Else the flag was set
+		 * on a user with room, or outside a walk. (sm_fuzz.c
+		 * follows the walks for the rest.)
+		 */
+		if (h->users[i].line.no_room &&
+		    (h->users[i].used < h->users[i].max || uexempt[i]) &&
+		    !h->work_pending && h->used < h->cap)
+			return broken(msg, len,
+				      "user %u: no_room, but quota %u/%u, %u exempt wait; host %u/%u, no promotion scheduled",
+				      i, h->users[i].used, h->users[i].max,
+				      uexempt[i], h->used, h->cap);
 	}
 	if (capped != h->line.nr_capped)
 		return broken(msg, len, "%u wait for the host cap, %u counted",

@@ -10,7 +10,9 @@
  * opener with CAP_SYS_RESOURCE is) and the host-wide promotion. After every
  * step every invariant of sm_check_host() must hold, and the call's results
  * must be what the uAPI promises; after a promotion, nobody who could take
- * a slot still waits; any breach aborts with a trace of the last steps.
+ * a slot still waits; each user's no_room (its quota found full) is what
+ * the model derives wherever it can; any breach aborts with a trace of the
+ * last steps.
  *
  * Built with clang -fsanitize=fuzzer,address,undefined (libFuzzer), or with
  * -DSM_FUZZ_STANDALONE and sm_fuzz_standalone.c, a seeded random driver
@@ -35,6 +37,19 @@ struct input {
 	size_t n;
 };
 
+/*
+ * What the model knows of a user's vqn_line_user.no_room, which the
+ * promotion work sets when it walks the user (vqn_line_next()) and which
+ * lags until its next walk: known clear (the start, the user out of line,
+ * or picked), known set (the last walk of a run found nobody with room),
+ * or unknown (a walk may have passed over it, or stopped before it).
+ */
+enum room_seen {
+	ROOM_SEEN_CLEAR,
+	ROOM_SEEN_SET,
+	ROOM_SEEN_UNKNOWN,
+};
+
 struct world {
 	struct sm_host host;
 	struct sm_guest g[FUZZ_GUESTS];
@@ -44,6 +59,8 @@ struct world {
 	/* The guest's grants before the step, oldest first. */
 	struct vqn_vq *grants[FUZZ_DEVS * VQNOTIFY_MAX_QUEUES];
 	unsigned int nr_grants;
+	/* Each user's no_room as the model derives it (enum room_seen). */
+	u8 no_room[SM_MAX_USERS];
 	char msg[SM_ERR_LEN];
 };
 
@@ -95,6 +112,7 @@ static unsigned long long seen_labels[VQNOTIFY_LABEL_MAX];
 static unsigned long long seen_ops[OP_MAX];
 static unsigned long long seen_enospc;
 static unsigned long long seen_busy, seen_meanwhile;
+static unsigned long long seen_no_room_model, seen_no_room_flag;
 
 static void trace(const char *fmt, ...)
 {
@@ -341,13 +359,146 @@ static void op_set_status(struct world *w, struct sm_guest *g,
 }
 
 /*
+ * Has user @u room for the line (vqn_line_first())? A slot in its quota,
+ * or an exempt guest of it in line, which the walk finds behind the
+ * others. From the users' counters and the guests, not from the line.
+ */
+static bool user_room(const struct sm_host *h, unsigned int u)
+{
+	unsigned int i;
+
+	if (h->users[u].used < h->users[u].max)
+		return true;
+	for (i = 0; i < SM_MAX_GUESTS; i++)
+		if (h->guests[i] && h->guests[i]->user == u &&
+		    h->guests[i]->line.waiting && h->guests[i]->line.exempt)
+			return true;
+	return false;
+}
+
+static bool user_waits(const struct sm_host *h, unsigned int u)
+{
+	unsigned int i;
+
+	for (i = 0; i < SM_MAX_GUESTS; i++)
+		if (h->guests[i] && h->guests[i]->user == u &&
+		    h->guests[i]->line.waiting)
+			return true;
+	return false;
+}
+
+/*
+ * A user out of line has no_room clear: vqn_line_unwait() clears it as
+ * its last guest leaves. Called after every step and every turn's
+ * vqn_line_unwait(), the only ways out of the line (a guest's close, and
+ * its turn): no user leaves and comes back unseen.
+ */
+static void room_seen_left(struct world *w)
+{
+	unsigned int u;
+
+	for (u = 0; u < SM_MAX_USERS; u++)
+		if (!user_waits(&w->host, u))
+			w->no_room[u] = ROOM_SEEN_CLEAR;
+}
+
+/* The line's no_room agrees with the model wherever the model knows it. */
+static void room_seen_check(struct world *w, const char *when)
+{
+	const struct sm_host *h = &w->host;
+	unsigned int u;
+
+	for (u = 0; u < SM_MAX_USERS; u++) {
+		bool want = w->no_room[u] == ROOM_SEEN_SET;
+
+		if (w->no_room[u] == ROOM_SEEN_UNKNOWN ||
+		    h->users[u].line.no_room == want)
+			continue;
+		fail(w, "%s: user %u (quota %u/%u%s) no_room %d, want %d",
+		     when, u, h->users[u].used, h->users[u].max,
+		     user_waits(h, u) ? ", in line" : "",
+		     h->users[u].line.no_room, want);
+	}
+}
+
+/*
+ * The work's vqn_line_next() picked @g: the first user from the line's
+ * head with room, which it clears and sends to the tail; each user ahead
+ * of it had none, and is set. A user with room now is behind the picked
+ * one, not walked; a user set stays set; one clear without room may have
+ * been walked (the model does not keep the line's order): unknown.
+ */
+static void room_seen_picked(struct world *w, const struct sm_guest *g)
+{
+	const struct sm_host *h = &w->host;
+	const struct sm_user *pu = &h->users[g->user];
+	unsigned int u;
+
+	if (!g->line.waiting)
+		fail(w, "the work picked a guest of user %u out of line",
+		     g->user);
+	if (!g->line.exempt && pu->used >= pu->max)
+		fail(w, "the work picked a guest of user %u, quota %u/%u",
+		     g->user, pu->used, pu->max);
+	for (u = 0; u < SM_MAX_USERS; u++) {
+		if (u == g->user)
+			w->no_room[u] = ROOM_SEEN_CLEAR;
+		else if (user_waits(h, u) && !user_room(h, u) &&
+			 w->no_room[u] == ROOM_SEEN_CLEAR)
+			w->no_room[u] = ROOM_SEEN_UNKNOWN;
+	}
+	room_seen_check(w, "vqn_line_next()");
+}
+
+/*
+ * After a run of the work of @picks turns: when the host still has room
+ * and the work is not a batch short, its last vqn_line_next() walked the
+ * whole line and found nobody with room (the cap stops a turn only with
+ * the host full: the work takes with least 0). Every user in line is set,
+ * and has indeed no room.
+ */
+static void room_seen_run(struct world *w, unsigned int picks)
+{
+	const struct sm_host *h = &w->host;
+	unsigned int u;
+
+	if (picks >= VQN_PROMOTE_BATCH || h->used >= h->cap)
+		return;
+	for (u = 0; u < SM_MAX_USERS; u++) {
+		if (!user_waits(h, u))
+			continue;
+		if (user_room(h, u))
+			fail(w, "the work ended with user %u in line with room (quota %u/%u), host %u/%u",
+			     u, h->users[u].used, h->users[u].max, h->used,
+			     h->cap);
+		w->no_room[u] = ROOM_SEEN_SET;
+	}
+	room_seen_check(w, "the work's last walk");
+}
+
+/*
+ * Is user @u's quota full for the line, for the oracle below: the model's
+ * no_room where it knows it, else the line's own flag.
+ */
+static bool user_no_room(const struct world *w, unsigned int u)
+{
+	if (w->no_room[u] == ROOM_SEEN_UNKNOWN) {
+		seen_no_room_flag++;
+		return w->host.users[u].line.no_room;
+	}
+	seen_no_room_model++;
+	return w->no_room[u] == ROOM_SEEN_SET;
+}
+
+/*
  * Does the line of waiting guests refuse @g a slot now (kmod/vqn_pool_line.c,
  * from the guests rather than the line's counters)? Others of its user wait
  * before it, unless it is exempt from the quota they wait for; any other
  * guest waits for the host cap, unless the promotion work last found its
  * user's quota full (no_room: it waits for that first, and holds up no
- * other user). That flag is the line's own, read here, not checked: a
- * line that kept it stale would pass.
+ * other user). That flag is the model's (user_no_room()) where the model
+ * knows it; else the line's own, which the model only bounds
+ * (sm_check_host()).
  */
 static bool line_refuses(const struct world *w, const struct sm_guest *g)
 {
@@ -362,7 +513,7 @@ static bool line_refuses(const struct world *w, const struct sm_guest *g)
 		if (o->user == g->user && !g->line.exempt)
 			return true;
 		if (o->line.wait_reason == VQNOTIFY_REASON_HOST_CAP &&
-		    !h->users[o->user].line.no_room)
+		    !user_no_room(w, o->user))
 			return true;
 	}
 	return false;
@@ -719,6 +870,7 @@ static void step(struct world *w, struct input *in, bool meanwhile);
 struct run_ctx {
 	struct world *w;
 	struct input *in;
+	unsigned int picks;
 };
 
 /* The guest whose lock the promotion work holds: its calls wait. */
@@ -738,6 +890,9 @@ static bool meanwhile(struct sm_host *h, struct sm_guest *g, bool taken,
 	u8 b = take(c->in) % 5;
 
 	if (taken) {
+		/* Its user may have left the line with it. */
+		room_seen_left(c->w);
+		room_seen_check(c->w, "vqn_line_unwait()");
 		if (b != 2)
 			return false;
 		trace("  meanwhile, g%u out of line, locked:", gi);
@@ -748,6 +903,8 @@ static bool meanwhile(struct sm_host *h, struct sm_guest *g, bool taken,
 		return false;
 	}
 
+	c->picks++;
+	room_seen_picked(c->w, g);
 	if (b == 2 || b == 3) {
 		trace("  meanwhile, g%u picked:", gi);
 		seen_meanwhile++;
@@ -775,7 +932,7 @@ static void step(struct world *w, struct input *in, bool meanwhile_)
 	unsigned int gi;
 	struct sm_guest *g = pick_guest(w, in, &gi);
 	struct vqn_dev *d = NULL;
-	struct run_ctx ctx = { w, in };
+	struct run_ctx ctx = { w, in, 0 };
 	u32 v;
 
 	/* The admin's cap and quotas need no guest's lock. */
@@ -861,8 +1018,10 @@ static void step(struct world *w, struct input *in, bool meanwhile_)
 	case OP_HOST_PROMOTE:
 		trace("host_promote (pending %d, used %u/%u)",
 		      w->host.work_pending, w->host.used, w->host.cap);
-		if (sm_host_run_work_between(&w->host, meanwhile, &ctx) &&
-		    !w->host.work_pending)
+		if (!sm_host_run_work_between(&w->host, meanwhile, &ctx))
+			break;
+		room_seen_run(w, ctx.picks);
+		if (!w->host.work_pending)
 			check_promoted(w);
 		break;
 	case OP_USER_QUOTA:
@@ -879,6 +1038,12 @@ static void step(struct world *w, struct input *in, bool meanwhile_)
 	default:
 		break;
 	}
+	/*
+	 * Only the work's walks, followed above, change no_room, and a
+	 * user's leaving the line: it must still be what the model knows.
+	 */
+	room_seen_left(w);
+	room_seen_check(w, op_names[op]);
 	if (meanwhile_)
 		return;
 	if (sm_check_host(&w->host, w->msg, sizeof(w->msg)))
@@ -932,8 +1097,9 @@ static void print_coverage(void)
 	fprintf(stderr, "sm_fuzz: reports by label:");
 	for (i = 0; i < VQNOTIFY_LABEL_MAX; i++)
 		fprintf(stderr, " %s=%llu", sm_label_name(i), seen_labels[i]);
-	fprintf(stderr, "; ENOSPC=%llu; in a promotion: busy=%llu meanwhile=%llu\nsm_fuzz: steps by op:",
-		seen_enospc, seen_busy, seen_meanwhile);
+	fprintf(stderr, "; ENOSPC=%llu; in a promotion: busy=%llu meanwhile=%llu; no_room of a capped user: model=%llu flag=%llu\nsm_fuzz: steps by op:",
+		seen_enospc, seen_busy, seen_meanwhile, seen_no_room_model,
+		seen_no_room_flag);
 	for (i = 0; i < OP_MAX; i++)
 		if (i != OP_SET_STATUS2 && i != OP_VHOST_ON2)
 			fprintf(stderr, " %s=%llu", op_names[i],
