@@ -270,12 +270,16 @@ set -- timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 -accel "$QEMU_ACCEL" -cpu 
 # with V=1); rc its exit status. When the heartbeat stays silent for
 # VM_HEARTBEAT seconds (0: never), the whole VM has stopped (as a nested
 # run once did: the rig's QEMU idle, no in-guest timeout firing) and is
-# killed: silent is then the seconds it was silent.
+# killed: silent is then the seconds it was silent. ^C or TERM stops
+# QEMU too: timeout(1) runs it in a process group of its own, which the
+# terminal's ^C never reaches, and it would run on to VM_TIMEOUT.
 boot() {
 	rm -f "$outf" "$hbf" "$work/qemu.pid"
 	: >"$logf"
 	"$@" </dev/null >"$logf" 2>&1 &
 	qpid=$!
+	trap 'kill -s TERM "$qpid" 2>/dev/null; exit 130' INT
+	trap 'kill -s TERM "$qpid" 2>/dev/null; exit 143' TERM
 	[ "$V" = 1 ] && tail -n +1 -f --pid="$qpid" "$logf" &
 	silent=0 heard=-1 since=$(date +%s)
 	while kill -0 "$qpid" 2>/dev/null; do
@@ -293,6 +297,7 @@ boot() {
 	rc=0
 	# (the shell's "Terminated" for a killed QEMU: said below)
 	wait "$qpid" 2>/dev/null || rc=$?
+	trap - INT TERM
 	wait
 }
 
