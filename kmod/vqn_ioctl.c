@@ -280,6 +280,31 @@ err_free:
 }
 
 /*
+ * The id of the device DEV_ADD added could not be written out (another
+ * thread of the caller unmapped its structure after the call proved it
+ * writable): the device goes again, and the call that fails with EFAULT
+ * changes nothing. Unless a call of the guest has changed the device
+ * meanwhile: its caller knows the id, and the device stays.
+ */
+void vqn_ioctl_dev_add_undo(struct vqn_kguest *g, void *arg)
+{
+	struct vqnotify_dev_add *da = arg;
+	struct vqn_dev *d;
+
+	mutex_lock(&g->lock);
+	d = vqn_kdev_find(g, da->out_dev_id);
+	if (d && vqn_sm_dev_uninit(&g->sm, d)) {
+		vqn_kdev_erase(g, d);
+		vqn_monitor_dev(g, d, false);
+	} else {
+		d = NULL;
+	}
+	mutex_unlock(&g->lock);
+	if (d)
+		vqn_kdev_free(g, d);
+}
+
+/*
  * Who wants each result of a call (not only their counts), VQN_OBS_*: 0
  * for nobody. The netlink family is asked directly, the layer below.
  */

@@ -13,6 +13,7 @@ int vqn_ioctl_get_info(struct vqn_kguest *g, void *arg);
 int vqn_ioctl_guest_set(struct vqn_kguest *g, void *arg);
 int vqn_ioctl_guest_get(struct vqn_kguest *g, void *arg);
 int vqn_ioctl_dev_add(struct vqn_kguest *g, void *arg);
+void vqn_ioctl_dev_add_undo(struct vqn_kguest *g, void *arg);
 int vqn_ioctl_set_status(struct vqn_kguest *g, void *arg);
 int vqn_ioctl_dev_reset(struct vqn_kguest *g, void *arg);
 int vqn_ioctl_dev_remove(struct vqn_kguest *g, void *arg);

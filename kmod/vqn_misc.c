@@ -80,15 +80,18 @@ union vqn_ioctl_buffer {
  * @min_size: the API 1 size of the structure (or its first size): smaller
  * is EINVAL. @write: the call changes state, so the file must be open for
  * writing (EBADF otherwise): an O_RDONLY fd may query, for monitoring.
+ * @undo: takes back what @execute did when the structure cannot be written
+ * back after it (NULL: the change stands, "DOC: General ioctl format").
  */
 struct vqn_ioctl_op {
 	unsigned int size;
 	unsigned int min_size;
 	bool write;
 	int (*execute)(struct vqn_kguest *g, void *arg);
+	void (*undo)(struct vqn_kguest *g, void *arg);
 };
 
-#define VQN_IOCTL(_ioctl, _fn, _struct, _last, _write)			\
+#define VQN_IOCTL(_ioctl, _fn, _undo, _struct, _last, _write)		\
 	[_IOC_NR(_ioctl) - VQNOTIFY_CMD_BASE] = {			\
 		.size = sizeof(_struct) +				\
 			BUILD_BUG_ON_ZERO(sizeof(union vqn_ioctl_buffer) < \
@@ -96,11 +99,12 @@ struct vqn_ioctl_op {
 		.min_size = offsetofend(_struct, _last),		\
 		.write = _write,					\
 		.execute = _fn,						\
+		.undo = _undo,						\
 	}
 #define VQN_IOCTL_OP(_ioctl, _fn, _struct, _last)			\
-	VQN_IOCTL(_ioctl, _fn, _struct, _last, true)
+	VQN_IOCTL(_ioctl, _fn, NULL, _struct, _last, true)
 #define VQN_IOCTL_GET(_ioctl, _fn, _struct, _last)			\
-	VQN_IOCTL(_ioctl, _fn, _struct, _last, false)
+	VQN_IOCTL(_ioctl, _fn, NULL, _struct, _last, false)
 
 static const struct vqn_ioctl_op vqn_ioctl_ops[] = {
 	VQN_IOCTL_GET(VQNOTIFY_GET_INFO, vqn_ioctl_get_info,
@@ -109,8 +113,8 @@ static const struct vqn_ioctl_op vqn_ioctl_ops[] = {
 		     struct vqnotify_guest_set, label),
 	VQN_IOCTL_GET(VQNOTIFY_GUEST_GET, vqn_ioctl_guest_get,
 		      struct vqnotify_guest_info, label),
-	VQN_IOCTL_OP(VQNOTIFY_DEV_ADD, vqn_ioctl_dev_add,
-		     struct vqnotify_dev_add, label),
+	VQN_IOCTL(VQNOTIFY_DEV_ADD, vqn_ioctl_dev_add, vqn_ioctl_dev_add_undo,
+		  struct vqnotify_dev_add, label, true),
 	VQN_IOCTL_OP(VQNOTIFY_SET_STATUS, vqn_ioctl_set_status,
 		     struct vqnotify_dev_op, __reserved),
 	VQN_IOCTL_OP(VQNOTIFY_DEV_RESET, vqn_ioctl_dev_reset,
@@ -137,7 +141,9 @@ static const struct vqn_ioctl_op vqn_ioctl_ops[] = {
 
 /*
  * The struct is written back after the call: a read-only one fails now,
- * before the call changes anything, not after. Always inlined, so that with
+ * before the call changes anything, not after. A write-back that fails all
+ * the same (another thread unmapped the struct meanwhile) takes the change
+ * back where the op can (@undo). Always inlined, so that with
  * a constant @size every copy has a constant size, which hardened usercopy
  * checks at build time instead of walking the stack frame at run time.
  */
@@ -152,8 +158,11 @@ static __always_inline long vqn_ioctl_call(struct vqn_kguest *g,
 	if (copy_to_user(uarg, buf, size))
 		return -EFAULT;
 	ret = op->execute(g, buf);
-	if ((!ret || ret == -EMSGSIZE) && copy_to_user(uarg, buf, size))
+	if ((!ret || ret == -EMSGSIZE) && copy_to_user(uarg, buf, size)) {
+		if (!ret && op->undo)
+			op->undo(g, buf);
 		ret = -EFAULT;
+	}
 	return ret;
 }
 

@@ -282,6 +282,29 @@ void vqn_sm_dev_init(struct vqn_guest_sm *g, struct vqn_dev *d, u32 slot)
 	g->counts[VQNOTIFY_LABEL_A] += d->num_queues;
 }
 
+/*
+ * vqn_sm_dev_init() undone, for a device no call has changed since: status
+ * 0, every queue still as (a) left it. Returns false, changing nothing, for
+ * any other device.
+ */
+bool vqn_sm_dev_uninit(struct vqn_guest_sm *g, struct vqn_dev *d)
+{
+	u32 i;
+
+	if (d->status)
+		return false;
+	for (i = 0; i < d->num_queues; i++) {
+		const struct vqn_vq *vq = &d->vqs[i];
+
+		if (vq->state != VQNOTIFY_VQ_DEASSIGNED || vq->flags ||
+		    vq->label != VQNOTIFY_LABEL_A)
+			return false;
+	}
+	g->devs[d->slot] = NULL;
+	g->counts[VQNOTIFY_LABEL_A] -= d->num_queues;
+	return true;
+}
+
 /* A queue that wants a slot at (b) or (q), and has not asked yet. */
 static bool wants_slot(const struct vqn_vq *vq)
 {

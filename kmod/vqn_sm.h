@@ -155,6 +155,7 @@ void vqn_sm_set_limits(struct vqn_guest_sm *g, u32 admin_budget,
  * guest's resets).
  */
 void vqn_sm_dev_init(struct vqn_guest_sm *g, struct vqn_dev *d, u32 slot);
+bool vqn_sm_dev_uninit(struct vqn_guest_sm *g, struct vqn_dev *d);
 void vqn_sm_set_status(struct vqn_guest_sm *g, struct vqn_dev *d,
 		       u32 status, const unsigned long *ready,
 		       struct vqn_sink *s);

@@ -289,6 +289,37 @@ static void vqn_sm_test_quiescent(struct kunit *test)
 }
 
 /*
+ * A DEV_ADD whose id cannot be written out takes its device back: only a
+ * device no call has changed, and then as if it had never been added.
+ */
+static void vqn_sm_test_dev_uninit(struct kunit *test)
+{
+	struct vqn_kunit_env *e = new_env(test, 64);
+	struct vqn_dev *d = new_dev(test, e);
+	struct vqn_dev *d2;
+
+	KUNIT_EXPECT_TRUE(test, vqn_sm_dev_uninit(&e->g, d));
+	KUNIT_EXPECT_NULL(test, e->g.devs[0]);
+	KUNIT_EXPECT_EQ(test, e->g.counts[VQNOTIFY_LABEL_A], 0ULL);
+	check(test, e);
+
+	/* Added again: a reset leaves it quiescent, not untouched. */
+	vqn_sm_dev_init(&e->g, d, 0);
+	vqn_sm_set_status(&e->g, d, 0x0f, NULL, NULL);
+	vqn_sm_dev_reset(&e->g, d, NULL);
+	KUNIT_EXPECT_TRUE(test, vqn_sm_dev_quiescent(d));
+	KUNIT_EXPECT_FALSE(test, vqn_sm_dev_uninit(&e->g, d));
+	KUNIT_EXPECT_PTR_EQ(test, e->g.devs[0], d);
+	KUNIT_EXPECT_EQ(test, e->g.counts[VQNOTIFY_LABEL_A], (u64)NQ);
+
+	/* A status without DRIVER_OK is a change too. */
+	d2 = new_dev(test, e);
+	vqn_sm_set_status(&e->g, d2, 0x03, NULL, NULL);
+	KUNIT_EXPECT_FALSE(test, vqn_sm_dev_uninit(&e->g, d2));
+	check(test, e);
+}
+
+/*
  * LOAD onto a quiescent device with DRIVER_OK: (b) for the queues the blob
  * says are initialised, as many as the host has room for, the rest wait; queues not in
  * @ready stay uninitialised and ask for nothing. All in one host take.
@@ -435,6 +466,7 @@ static struct kunit_case vqn_sm_test_cases[] = {
 	KUNIT_CASE(vqn_sm_test_release_vhost),
 	KUNIT_CASE(vqn_sm_test_vhost_batch),
 	KUNIT_CASE(vqn_sm_test_quiescent),
+	KUNIT_CASE(vqn_sm_test_dev_uninit),
 	KUNIT_CASE(vqn_sm_test_load),
 	KUNIT_CASE(vqn_sm_test_load_then_driver_ok),
 	{}

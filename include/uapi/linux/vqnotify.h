@@ -77,8 +77,9 @@
  *   writable) and kernel memory. Only a copy out that faults *after* the
  *   change (the caller unmapped its own results buffer or structure
  *   meanwhile: both were proven writable first) returns EFAULT with the
- *   change made, and the structure's out fields lost (DEV_ADD's
- *   out_dev_id: the device is there, its id lost with them). A call that
+ *   change made, and the structure's out fields lost; but DEV_ADD, whose
+ *   out_dev_id would be lost, removes its device again (unless another
+ *   call of the guest has changed the device meanwhile). A call that
  *   succeeds writes all num_queues entries of the results buffer: its
  *   results, then zeros; after a call that fails, zero bytes may have been
  *   written into it.
