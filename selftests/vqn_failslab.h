@@ -38,6 +38,7 @@ struct fs_ctx {
 	struct vqnotify_vq_result res[VQNOTIFY_MAX_QUEUES];
 	struct vqnotify_vq_info vi[VQNOTIFY_MAX_QUEUES];
 	struct vqnotify_event ev[8];
+	int nread;		/* records the last read() returned */
 	struct tk_nl nl;
 	bool have_nl;
 	struct tk_nl_config cfg;

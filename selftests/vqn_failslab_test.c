@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Fault injection: every allocation the module makes for a call fails in
- * turn.
+ * turn; then every copy from or to userspace (each_copy_fails, below).
  *
  * With failslab (and fail_page_alloc when the kernel has it) told to fail
  * sleeping allocations too, and their stack filter aimed at vqnotify's
@@ -294,7 +294,18 @@ static int fs_call_read(struct fs_ctx *c)
 {
 	ssize_t n = read(c->fd, c->ev, sizeof(c->ev));
 
+	c->nread = n < 0 ? 0 : n / (ssize_t)sizeof(c->ev[0]);
 	return n < 0 ? -errno : 0;
+}
+
+/* Records left to read, read: until EAGAIN (the guest is O_NONBLOCK). */
+static int fs_read_all(struct fs_ctx *c)
+{
+	int n = 0;
+
+	while (!fs_call_read(c) && c->nread)
+		n += c->nread;
+	return n;
 }
 
 static int fs_call_budget_down(struct fs_ctx *c)
@@ -628,6 +639,13 @@ FIXTURE_SETUP(failslab)
 		self->filtered = true;
 	}
 
+	/*
+	 * Copies from and to userspace fail only in each_copy_fails: a range
+	 * of no text puts every copy out of fail-nth's count.
+	 */
+	fs_knob(_metadata, self, FS_DBG "fail_usercopy/require-end", "1",
+		false);
+
 	self->c = calloc(1, sizeof(*self->c));
 	ASSERT_NE(NULL, self->c);
 	self->c->fd = self->c->newfd = -1;
@@ -770,6 +788,207 @@ TEST_F_TIMEOUT(failslab, each_allocation_fails, 240)
 		__atomic_add_fetch(&fs_totals->absorbed, absorbed,
 				   __ATOMIC_RELAXED);
 	}
+}
+
+/*
+ * Ops whose structure is written back after their change (the general
+ * ioctl path): a fault of that copy leaves the change made, as "DOC:
+ * General ioctl format" says. DEV_ADD is not one: it takes its device back.
+ */
+static const char *const fs_late_copy[] = {
+	"guest_set", "budget_down", "dev_remove", "dev_load",
+};
+
+/*
+ * Ops that copy through copy_from_user() or copy_to_user(), where
+ * fail_usercopy can fault them: the general ioctl path (a structure of
+ * another size than the module's takes it too), a device's queues, a
+ * migration blob, read(). The hot path's calls copy with unsafe_get_user()
+ * and unsafe_put_user() in one user access, which it does not fault; a
+ * netlink request copies without vqnotify on the stack.
+ */
+static const char *const fs_copies[] = {
+	"get_info", "guest_set", "budget_down", "guest_get", "dev_add",
+	"dev_remove", "queue_get", "dev_get", "dev_save", "dev_load",
+	"read_events",
+};
+
+/* @name is @list's entry, or one followed by '_' and a variant's suffix. */
+static bool fs_op_in(const char *name, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(list[i]);
+
+		if (!strncmp(name, list[i], len) &&
+		    (!name[len] || name[len] == '_'))
+			return true;
+	}
+	return false;
+}
+
+/* fs_state_cmp() of the states of two guests: their ids differ. */
+static int fs_state_cmp_guests(struct fs_state *a, struct fs_state *b,
+			       struct tk_why *w)
+{
+	struct fs_state x = *a;
+
+	x.snap.gi.guest_id = b->snap.gi.guest_id;
+	return fs_state_cmp(&x, b, w);
+}
+
+/*
+ * Every copy from or to userspace made on the module's behalf fails in
+ * turn: fail_usercopy through fail-nth, aimed at vqnotify's text as
+ * failslab is above (and failslab and fail_page_alloc aimed at none). The
+ * call must fail with EFAULT and change nothing: what a call reads is read,
+ * and what it writes is proved writable, before its change. Two
+ * exceptions, each checked: the write-back of an fs_late_copy op's
+ * structure, after which the state must be what the call makes without a
+ * fault; and read(), which returns the records copied before the fault.
+ * Either way no record is lost or read twice, and the guest still works.
+ *
+ * Needs CONFIG_FAULT_INJECTION_USERCOPY: skipped without it.
+ */
+TEST_F_TIMEOUT(failslab, each_copy_fails, 240)
+{
+	const struct fs_op *op = &variant->op;
+	bool late = fs_op_in(op->name, fs_late_copy,
+			     TK_ARRAY_SIZE(fs_late_copy));
+	bool copies = fs_op_in(op->name, fs_copies, TK_ARRAY_SIZE(fs_copies));
+	bool reads = op->call == fs_call_read;
+	unsigned int nth, points = 0, efault = 0, changed = 0, changed_at = 0;
+	unsigned int short_reads = 0;
+	struct fs_ctx *c = self->c;
+	struct fs_state before, after, done;
+	int records = 0, ret;
+	unsigned long start, end;
+	char a[32], b[32];
+	struct tk_why w;
+
+	if (access(FS_DBG "fail_usercopy", F_OK))
+		SKIP(return, "no " FS_DBG "fail_usercopy (CONFIG_FAULT_INJECTION_USERCOPY)");
+	if (!self->filtered || fs_module_text(&start, &end))
+		SKIP(return, "no stack filter aimed at vqnotify");
+	if (op->netlink && !c->have_nl)
+		SKIP(return, "no vqnotify netlink family");
+	c->nq = op->nq;
+
+	snprintf(a, sizeof(a), "%#lx", start);
+	snprintf(b, sizeof(b), "%#lx", end);
+	fs_knob(_metadata, self, FS_DBG "failslab/require-end", "1", true);
+	fs_knob(_metadata, self, FS_DBG "fail_page_alloc/require-end", "1",
+		false);
+	fs_knob(_metadata, self, FS_DBG "fail_usercopy/verbose", "0", true);
+	fs_knob(_metadata, self, FS_DBG "fail_usercopy/require-end", b, true);
+	fs_knob(_metadata, self, FS_DBG "fail_usercopy/require-start", a, true);
+	fs_knob(_metadata, self, FS_DBG "fail_usercopy/stacktrace-depth", "32",
+		true);
+
+	/* What the call makes without a fault, and what a read finds. */
+	ASSERT_EQ(0, op->prepare(c));
+	if (reads) {
+		records = fs_read_all(c);
+		ASSERT_LT(0, records);
+		ASSERT_EQ(0, op->prepare(c));
+	}
+	ASSERT_EQ(0, op->call(c));
+	ASSERT_EQ(0, fs_state(c, &done));
+	if (c->newfd >= 0) {
+		close(c->newfd);
+		c->newfd = -1;
+	}
+
+	for (nth = 1; nth <= FS_MAX_NTH; nth++) {
+		bool fired;
+
+		ASSERT_EQ(0, op->prepare(c)) {
+			TH_LOG("nth %u: preparing", nth);
+		}
+		ASSERT_EQ(0, fs_state(c, &before));
+		if (c->have_mon)
+			fs_mon_count(c);	/* drained: not counted here */
+
+		fs_arm(nth);
+		ret = op->call(c);
+		fired = fs_disarm();
+		if (c->have_mon)
+			fs_mon_count(c);
+
+		if (!fired) {
+			ASSERT_EQ(0, ret) {
+				TH_LOG("nth %u: no fault, yet %s", nth,
+				       strerror(-ret));
+			}
+			tk_snap_free(&before.snap);
+			break;
+		}
+		points = nth;
+		if (reads) {
+			/* The records copied before the fault, then the rest. */
+			int got = ret ? 0 : c->nread;
+
+			EXPECT_TRUE(ret == -EFAULT || (!ret && got < records)) {
+				TH_LOG("fault point %u: %s, %d of %d records",
+				       nth, strerror(-ret), got, records);
+			}
+			short_reads += !ret;
+			EXPECT_EQ(records, got + fs_read_all(c)) {
+				TH_LOG("fault point %u: records lost or read twice",
+				       nth);
+			}
+		} else {
+			EXPECT_EQ(-EFAULT, ret) {
+				TH_LOG("fault point %u: %s", nth,
+				       strerror(-ret));
+			}
+		}
+		efault += ret == -EFAULT;
+		ASSERT_EQ(0, fs_state(c, &after));
+		if (fs_state_cmp(&before, &after, &w)) {
+			changed++;
+			changed_at = nth;
+			EXPECT_TRUE(late) {
+				TH_LOG("fault point %u failed the call but changed: %s",
+				       nth, w.msg);
+			}
+			EXPECT_EQ(0, fs_state_cmp_guests(&done, &after, &w)) {
+				TH_LOG("fault point %u: the change is not the call's: %s",
+				       nth, w.msg);
+			}
+		}
+		tk_snap_free(&after.snap);
+		tk_snap_free(&before.snap);
+		if (c->newfd >= 0) {
+			close(c->newfd);
+			c->newfd = -1;
+		}
+		if (c->fd >= 0) {
+			EXPECT_EQ(0, tk_check_guest_scan(c->fd, 8, NULL, &w)) {
+				TH_LOG("fault point %u: %s", nth, w.msg);
+			}
+			EXPECT_EQ(0, tk_check_usable(c->fd, 8, &w)) {
+				TH_LOG("fault point %u: %s", nth, w.msg);
+			}
+		}
+		if (!__test_passed(_metadata))
+			break;
+	}
+	tk_snap_free(&done.snap);
+	ASSERT_LE(nth, (unsigned int)FS_MAX_NTH) {
+		TH_LOG("still failing after %u fault points", FS_MAX_NTH);
+	}
+	/* Only the write-back, the last copy, may leave a change. */
+	EXPECT_TRUE(changed <= 1 && (!changed || changed_at == points)) {
+		TH_LOG("%u fault points changed the state, the last at %u of %u",
+		       changed, changed_at, points);
+	}
+	/* An op that copies met a fault point, or nothing was tested. */
+	EXPECT_TRUE(!copies || points) {
+		TH_LOG("%s: no copy failed with vqnotify on the stack",
+		       op->name);
+	}
+	ksft_print_msg("fail_usercopy %s: %u fault points: %u failed with EFAULT, %u short reads, %u after the change\n",
+		       op->name, points, efault, short_reads, changed);
 }
 
 /*
