@@ -127,8 +127,11 @@ struct vqn_dev *vqn_kdev_lookup(struct vqn_kguest *g, u32 dev_id)
 
 	lockdep_assert_held(&g->lock);
 	d = xa_load(&g->devs, dev_id);
-	if (d)
+	if (d) {
+		/* Named: a DEV_ADD that fails now leaves it (its undo). */
+		d->unnamed = false;
 		g->last_dev = d;
+	}
 	return d;
 }
 

@@ -260,6 +260,7 @@ int vqn_ioctl_dev_add(struct vqn_kguest *g, void *arg)
 	if (ret)
 		goto err_unlock;
 	d->id = id;
+	d->unnamed = true;
 	ret = xa_err(xa_store(&g->devs, id, d, GFP_NOWAIT));
 	if (WARN_ON_ONCE(ret))
 		goto err_unlock;
@@ -283,8 +284,11 @@ err_free:
  * The id of the device DEV_ADD added could not be written out (another
  * thread of the caller unmapped its structure after the call proved it
  * writable): the device goes again, and the call that fails with EFAULT
- * changes nothing. Unless a call of the guest has changed the device
- * meanwhile: its caller knows the id, and the device stays.
+ * leaves the guest as it was. Unless a call of the guest has named the
+ * device meanwhile (vqn_kdev_lookup(); an id is easy to guess): its caller
+ * knows the id, and the device stays. Not vqn_kdev_find() here, which
+ * would name it. The id is used up, as a removed device's: listeners saw
+ * it added, and see it removed.
  */
 void vqn_ioctl_dev_add_undo(struct vqn_kguest *g, void *arg)
 {
@@ -292,8 +296,8 @@ void vqn_ioctl_dev_add_undo(struct vqn_kguest *g, void *arg)
 	struct vqn_dev *d;
 
 	mutex_lock(&g->lock);
-	d = vqn_kdev_find(g, da->out_dev_id);
-	if (d && vqn_sm_dev_uninit(&g->sm, d)) {
+	d = xa_load(&g->devs, da->out_dev_id);
+	if (d && d->unnamed && vqn_sm_dev_uninit(&g->sm, d)) {
 		vqn_kdev_erase(g, d);
 		vqn_monitor_dev(g, d, false);
 	} else {

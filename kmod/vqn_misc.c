@@ -245,7 +245,10 @@ static long vqn_fops_ioctl(struct file *file, unsigned int cmd,
 	if (op->write && !(file->f_mode & FMODE_WRITE))
 		return -EBADF;
 
-	/* The calls of a VMM's hot path, as this module knows them. */
+	/*
+	 * The calls of a VMM's hot path, as this module knows them. None
+	 * has an @undo: vqn_ioctl_exact() calls none.
+	 */
 	switch (cmd) {
 	case VQNOTIFY_SET_HOST_NOTIFIER:
 		ret = vqn_ioctl_exact(g, op, uarg, &buf,

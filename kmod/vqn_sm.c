@@ -284,8 +284,8 @@ void vqn_sm_dev_init(struct vqn_guest_sm *g, struct vqn_dev *d, u32 slot)
 
 /*
  * vqn_sm_dev_init() undone, for a device no call has changed since: status
- * 0, every queue still as (a) left it. Returns false, changing nothing, for
- * any other device.
+ * 0, every queue still as (a) left it (a reset of such a device leaves
+ * its reason). Returns false, changing nothing, for any other device.
  */
 bool vqn_sm_dev_uninit(struct vqn_guest_sm *g, struct vqn_dev *d)
 {
@@ -297,7 +297,8 @@ bool vqn_sm_dev_uninit(struct vqn_guest_sm *g, struct vqn_dev *d)
 		const struct vqn_vq *vq = &d->vqs[i];
 
 		if (vq->state != VQNOTIFY_VQ_DEASSIGNED || vq->flags ||
-		    vq->label != VQNOTIFY_LABEL_A)
+		    vq->label != VQNOTIFY_LABEL_A ||
+		    vq->reason != VQNOTIFY_REASON_NONE)
 			return false;
 	}
 	g->devs[d->slot] = NULL;

@@ -60,6 +60,9 @@ struct vqn_vq {
  * @transport: enum vqnotify_transport
  * @num_queues: number of entries in @vqs
  * @slot: its entry in vqn_guest_sm.devs
+ * @unnamed: no call has named it by its id since it was added (the
+ *           environment's; a DEV_ADD that cannot tell its caller the id
+ *           takes back only such a device)
  * @name: NUL-terminated name, owned by the environment
  * @vqs: the queues
  */
@@ -69,6 +72,7 @@ struct vqn_dev {
 	u32 transport;
 	u32 num_queues;
 	u32 slot;
+	bool unnamed;
 	const char *name;
 	struct vqn_vq vqs[];
 };

@@ -303,9 +303,8 @@ static void vqn_sm_test_dev_uninit(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, e->g.counts[VQNOTIFY_LABEL_A], 0ULL);
 	check(test, e);
 
-	/* Added again: a reset leaves it quiescent, not untouched. */
+	/* Added again, and reset: quiescent, but no longer as added. */
 	vqn_sm_dev_init(&e->g, d, 0);
-	vqn_sm_set_status(&e->g, d, 0x0f, NULL, NULL);
 	vqn_sm_dev_reset(&e->g, d, NULL);
 	KUNIT_EXPECT_TRUE(test, vqn_sm_dev_quiescent(d));
 	KUNIT_EXPECT_FALSE(test, vqn_sm_dev_uninit(&e->g, d));

@@ -77,9 +77,10 @@
  *   writable) and kernel memory. Only a copy out that faults *after* the
  *   change (the caller unmapped its own results buffer or structure
  *   meanwhile: both were proven writable first) returns EFAULT with the
- *   change made, and the structure's out fields lost; but DEV_ADD, whose
- *   out_dev_id would be lost, removes its device again (unless another
- *   call of the guest has changed the device meanwhile). A call that
+ *   change made, and the structure's out fields lost or partly written.
+ *   DEV_ADD then removes its device again, unless another call of the
+ *   guest has named its id meanwhile: the id is used up, and listeners of
+ *   the monitor group see the device added, then removed. A call that
  *   succeeds writes all num_queues entries of the results buffer: its
  *   results, then zeros; after a call that fails, zero bytes may have been
  *   written into it.
