@@ -271,15 +271,16 @@ set -- timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 -accel "$QEMU_ACCEL" -cpu 
 # VM_HEARTBEAT seconds (0: never), the whole VM has stopped (as a nested
 # run once did: the rig's QEMU idle, no in-guest timeout firing) and is
 # killed: silent is then the seconds it was silent. ^C or TERM stops
-# QEMU too: timeout(1) runs it in a process group of its own, which the
-# terminal's ^C never reaches, and it would run on to VM_TIMEOUT.
+# QEMU too (boot_stop): timeout(1) runs it in a process group of its own,
+# which the terminal's ^C never reaches, and it would run on to VM_TIMEOUT.
 boot() {
 	rm -f "$outf" "$hbf" "$work/qemu.pid"
 	: >"$logf"
+	qpid=
+	trap 'boot_stop INT' INT
+	trap 'boot_stop TERM' TERM
 	"$@" </dev/null >"$logf" 2>&1 &
 	qpid=$!
-	trap 'kill -s TERM "$qpid" 2>/dev/null; exit 130' INT
-	trap 'kill -s TERM "$qpid" 2>/dev/null; exit 143' TERM
 	[ "$V" = 1 ] && tail -n +1 -f --pid="$qpid" "$logf" &
 	silent=0 heard=-1 since=$(date +%s)
 	while kill -0 "$qpid" 2>/dev/null; do
@@ -299,6 +300,18 @@ boot() {
 	wait "$qpid" 2>/dev/null || rc=$?
 	trap - INT TERM
 	wait
+}
+
+# boot_stop SIG: QEMU stopped and waited for, then this script dies of SIG
+# itself, not exits: a calling bash stops its loop only for a child that
+# died of the ^C.
+boot_stop() {
+	if [ -n "$qpid" ]; then
+		kill -s TERM "$qpid" 2>/dev/null || :
+		wait "$qpid" 2>/dev/null || :
+	fi
+	trap - "$1"
+	kill -s "$1" $$
 }
 
 # say_rc: what QEMU's exit status says, when it was not killed for silence.
