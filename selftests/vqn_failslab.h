@@ -39,6 +39,8 @@ struct fs_ctx {
 	struct vqnotify_vq_info vi[VQNOTIFY_MAX_QUEUES];
 	struct vqnotify_event ev[8];
 	int nread;		/* records the last read() returned */
+	uint64_t next_seq;	/* the seq read() must return next, 0: any */
+	bool seq_broken;	/* a record read out of sequence */
 	struct tk_nl nl;
 	bool have_nl;
 	struct tk_nl_config cfg;
@@ -134,6 +136,7 @@ struct fs_state {
 	struct vqnotify_info info;
 	struct tk_nl_config cfg;
 	struct tk_nl_policies pol;
+	struct tk_nl_user user;	/* the caller's: what it is charged */
 };
 
 static int fs_state(struct fs_ctx *c, struct fs_state *s)
@@ -149,6 +152,8 @@ static int fs_state(struct fs_ctx *c, struct fs_state *s)
 		ret = _test_nl_config_get(&c->nl, &s->cfg);
 	if (!ret && c->have_nl)
 		ret = _test_nl_policy_dump(&c->nl, &s->pol);
+	if (!ret && c->have_nl)
+		ret = _test_nl_user_get(&c->nl, getuid(), &s->user);
 	return ret;
 }
 
@@ -162,6 +167,19 @@ static int fs_state_cmp(struct fs_state *a, struct fs_state *b,
 			       a->info.nr_guests, b->info.nr_guests);
 	if (memcmp(&a->cfg, &b->cfg, sizeof(a->cfg)))
 		return tk_fail(w, "netlink config changed");
+	if (a->user.nr_guests != b->user.nr_guests ||
+	    a->user.nr_devices != b->user.nr_devices ||
+	    a->user.nr_queues != b->user.nr_queues ||
+	    a->user.nr_slots != b->user.nr_slots)
+		return tk_fail(w, "user charged guests %lld/%lld devices %lld/%lld queues %lld/%lld slots %lld/%lld",
+			       (long long)a->user.nr_guests,
+			       (long long)b->user.nr_guests,
+			       (long long)a->user.nr_devices,
+			       (long long)b->user.nr_devices,
+			       (long long)a->user.nr_queues,
+			       (long long)b->user.nr_queues,
+			       (long long)a->user.nr_slots,
+			       (long long)b->user.nr_slots);
 	if (a->pol.n != b->pol.n ||
 	    memcmp(a->pol.p, b->pol.p, sizeof(a->pol.p)))
 		return tk_fail(w, "policies changed (%d, then %d)", a->pol.n,
