@@ -3,7 +3,9 @@
  * The invariants of the vqnotify state machine's userspace environment
  * (sm_env.c), checked by sm_unit after every test and by sm_fuzz after
  * every step: each queue's state, label and reason agree, each guest's
- * and user's counters agree with its queues, the host's with its guests.
+ * and user's counters agree with its queues, the host's with its guests;
+ * and the line's with its waiting guests (sm_check_line(), which sm_fuzz
+ * also checks inside a run of the promotion work).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -182,11 +184,115 @@ int sm_check_guest(const struct sm_guest *g, char *msg, size_t len)
 	return 0;
 }
 
+/* Is @g one of @h's open guests (the module's table of guests)? */
+static bool guest_open(const struct sm_host *h, const struct sm_guest *g)
+{
+	unsigned int i;
+
+	for (i = 0; i < SM_MAX_GUESTS; i++)
+		if (h->guests[i] == g)
+			return true;
+	return false;
+}
+
+/*
+ * The line of waiting guests, against the guests and against itself: each
+ * user's waitq holds exactly its waiting guests, open ones only, and the
+ * host's line the users with a guest waiting; the counters count them.
+ * True whenever the line's lock is free, in a run of the promotion work
+ * too: a closing guest leaves the line at once (sm_guest_close_begin()),
+ * and a guest in its turn has left it. A closed guest left on a waitq,
+ * uncounted, would be picked after it is freed.
+ */
+int sm_check_line(const struct sm_host *h, char *msg, size_t len)
+{
+	u32 waiters = 0, capped = 0, nr_users = 0, n;
+	u32 uwait[SM_MAX_USERS] = { 0 }, ucapped[SM_MAX_USERS] = { 0 };
+	u32 uexempt[SM_MAX_USERS] = { 0 };
+	const struct list_head *p;
+	unsigned int i;
+
+	for (i = 0; i < SM_MAX_GUESTS; i++) {
+		const struct sm_guest *g = h->guests[i];
+
+		if (!g)
+			continue;
+		if (g->line.waiting == list_empty(&g->line.node))
+			return broken(msg, len, "guest %u %s, %s its user's line",
+				      i, g->line.waiting ? "waits" : "waits not",
+				      g->line.waiting ? "out of" : "in");
+		waiters += g->line.waiting;
+		if (g->line.waiting &&
+		    g->line.wait_reason == VQNOTIFY_REASON_HOST_CAP) {
+			ucapped[g->user]++;
+			/* A user without room waits for its quota first. */
+			capped += !h->users[g->user].line.no_room;
+		}
+		uwait[g->user] += g->line.waiting;
+		uexempt[g->user] += g->line.waiting && g->line.exempt;
+	}
+	for (i = 0; i < SM_MAX_USERS; i++) {
+		const struct vqn_line_user *lu = &h->users[i].line;
+
+		n = 0;
+		for (p = lu->waitq.next; p != &lu->waitq; p = p->next) {
+			const struct sm_guest *g =
+				container_of(p, struct sm_guest, line.node);
+
+			if (n++ == SM_MAX_GUESTS)
+				return broken(msg, len,
+					      "user %u: its line loops", i);
+			if (!guest_open(h, g) || !g->line.waiting ||
+			    g->user != i)
+				return broken(msg, len,
+					      "user %u: its line holds a guest %s",
+					      i, !guest_open(h, g) ? "closed" :
+					      !g->line.waiting ? "not waiting" :
+					      "of another user");
+		}
+		if (n != uwait[i] || uwait[i] != lu->nr_waiting ||
+		    !uwait[i] == !list_empty(&lu->node))
+			return broken(msg, len,
+				      "user %u: %u waiting, %u in its line, %u guests wait",
+				      i, lu->nr_waiting, n, uwait[i]);
+		nr_users += !!uwait[i];
+		if (ucapped[i] != lu->nr_capped)
+			return broken(msg, len, "user %u: %u wait for the cap, %u counted",
+				      i, ucapped[i], lu->nr_capped);
+		if (uexempt[i] != lu->nr_exempt)
+			return broken(msg, len,
+				      "user %u: %u exempt wait, %u counted", i,
+				      uexempt[i], lu->nr_exempt);
+		if (lu->no_room && !uwait[i])
+			return broken(msg, len, "user %u out of line without room",
+				      i);
+	}
+	n = 0;
+	for (p = h->line.users.next; p != &h->line.users; p = p->next) {
+		const struct sm_user *u =
+			container_of(p, struct sm_user, line.node);
+
+		if (n++ == SM_MAX_USERS || u < h->users ||
+		    u >= h->users + SM_MAX_USERS)
+			return broken(msg, len,
+				      "the host's line holds no user");
+	}
+	if (n != nr_users)
+		return broken(msg, len, "%u users in the host's line, %u wait",
+			      n, nr_users);
+	if (capped != h->line.nr_capped)
+		return broken(msg, len, "%u wait for the host cap, %u counted",
+			      capped, h->line.nr_capped);
+	if (waiters != h->line.nr_waiting)
+		return broken(msg, len, "host waiters %u, %u guests wait",
+			      h->line.nr_waiting, waiters);
+	return 0;
+}
+
 int sm_check_host(const struct sm_host *h, char *msg, size_t len)
 {
-	u32 used = 0, waiters = 0, capped = 0;
-	u32 uused[SM_MAX_USERS] = { 0 }, uwait[SM_MAX_USERS] = { 0 };
-	u32 ucapped[SM_MAX_USERS] = { 0 }, uexempt[SM_MAX_USERS] = { 0 };
+	u32 used = 0, uused[SM_MAX_USERS] = { 0 };
+	u32 uexempt[SM_MAX_USERS] = { 0 };
 	unsigned int i;
 	int ret;
 
@@ -203,35 +309,16 @@ int sm_check_host(const struct sm_host *h, char *msg, size_t len)
 			return ret;
 		}
 		used += g->sm.used;
-		waiters += g->line.waiting;
-		if (g->line.waiting &&
-		    g->line.wait_reason == VQNOTIFY_REASON_HOST_CAP) {
-			ucapped[g->user]++;
-			/* A user without room waits for its quota first. */
-			capped += !h->users[g->user].line.no_room;
-		}
 		uused[g->user] += g->sm.used;
-		uwait[g->user] += g->line.waiting;
 		uexempt[g->user] += g->line.waiting && g->line.exempt;
 	}
+	ret = sm_check_line(h, msg, len);
+	if (ret)
+		return ret;
 	for (i = 0; i < SM_MAX_USERS; i++) {
 		if (uused[i] != h->users[i].used)
 			return broken(msg, len, "user %u used %u, its guests hold %u",
 				      i, h->users[i].used, uused[i]);
-		if (uwait[i] != h->users[i].line.nr_waiting ||
-		    !uwait[i] == !list_empty(&h->users[i].line.node))
-			return broken(msg, len, "user %u: %u waiting, %u guests wait",
-				      i, h->users[i].line.nr_waiting, uwait[i]);
-		if (ucapped[i] != h->users[i].line.nr_capped)
-			return broken(msg, len, "user %u: %u wait for the cap, %u counted",
-				      i, ucapped[i], h->users[i].line.nr_capped);
-		if (uexempt[i] != h->users[i].line.nr_exempt)
-			return broken(msg, len,
-				      "user %u: %u exempt wait, %u counted", i,
-				      uexempt[i], h->users[i].line.nr_exempt);
-		if (h->users[i].line.no_room && !uwait[i])
-			return broken(msg, len, "user %u out of line without room",
-				      i);
 		/*
 		 * no_room is what the promotion work last found
 		 * (vqn_line_next(): neither a slot in the quota nor an
@@ -251,13 +338,7 @@ int sm_check_host(const struct sm_host *h, char *msg, size_t len)
 				      i, h->users[i].used, h->users[i].max,
 				      uexempt[i], h->used, h->cap);
 	}
-	if (capped != h->line.nr_capped)
-		return broken(msg, len, "%u wait for the host cap, %u counted",
-			      capped, h->line.nr_capped);
 	if (used != h->used)
 		return broken(msg, len, "host used %u, guests hold %u", h->used, used);
-	if (waiters != h->line.nr_waiting)
-		return broken(msg, len, "host waiters %u, %u guests wait",
-			      h->line.nr_waiting, waiters);
 	return 0;
 }

@@ -287,6 +287,13 @@ u32 vqn_env_host_take_n(struct vqn_guest_sm *sm, u32 n, u32 least,
 	if (!n || least > n)
 		guest_error(g, "%u host slots asked for, at least %u", n,
 			    least);
+	/*
+	 * Closing, it only gives slots back (vqn_kguest_destroy()): no call
+	 * of its own is left, and the promotion work, or anyone who found it,
+	 * sees it gone and does not serve it.
+	 */
+	if (g->gone)
+		guest_error(g, "closing, asks for %u host slots", n);
 	return vqn_line_take_n(&g->host->line, &user_of(g)->line, &g->line, n,
 			       least, reason);
 }
@@ -317,6 +324,9 @@ void vqn_env_host_wait(struct vqn_guest_sm *sm, u8 reason)
 	if (reason != VQNOTIFY_REASON_HOST_CAP &&
 	    reason != VQNOTIFY_REASON_QUOTA)
 		guest_error(g, "waits for a host slot refused %u", reason);
+	/* Back in the line, it would be picked after it is freed. */
+	if (g->gone)
+		guest_error(g, "closing, waits for a host slot");
 	if (!vqn_line_wait(&h->line, &user_of(g)->line, &g->line, reason))
 		return;
 	if (h->used < h->cap && vqn_line_env_room(&g->line))
@@ -403,13 +413,18 @@ void sm_host_set_cap(struct sm_host *h, u32 cap)
  * until the cap stops a guest in its turn or no user with room waits, at
  * most VQN_PROMOTE_BATCH turns a run (then the work is pending again).
  *
- * @between, if set, is what other CPUs do while the work has picked a
- * guest (vqn_line_next()) and not yet locked it (@taken false): the
- * guest's own calls, other guests', the admin's. It returns true when the
- * guest's lock is then found busy: the guest stays in line, passed over
- * (vqn_host_pass()); else it leaves the line under its lock, and
- * @between is called again (@taken true) for what other guests' calls do
- * before its turn takes its slot, the line's lock dropped.
+ * @between, if set, is what other CPUs do at the moments of a turn
+ * (enum sm_work_moment). SM_WORK_PICKED: the work has picked a guest
+ * (vqn_line_next()) and not yet tried its lock: the guest's own calls and
+ * its close, other guests' calls and closes, the admin's changes. It
+ * returns true when the guest's lock is then found busy: the guest stays
+ * in line, passed over (vqn_host_pass()), unless it left it meanwhile (it
+ * closed). Else the work holds the lock, and lets a guest found gone go
+ * unserved (vqn_kguest_trylock_live()): its close took it out of the line
+ * under that lock. A live one leaves the line under its lock, and
+ * @between is called again (SM_WORK_TAKEN) for what other guests' calls
+ * and closes and the admin do before its turn takes its slot, the line's
+ * lock dropped; and once more (SM_WORK_SERVED) after its turn.
  * Returns whether the work was pending.
  */
 bool sm_host_run_work_between(struct sm_host *h, sm_between_fn between,
@@ -418,6 +433,7 @@ bool sm_host_run_work_between(struct sm_host *h, sm_between_fn between,
 	struct vqn_line_guest *lg;
 	unsigned int turns = 0;
 	struct sm_guest *g;
+	struct sm_user *u;
 	bool stop = false;
 
 	if (!h->work_pending)
@@ -432,16 +448,22 @@ bool sm_host_run_work_between(struct sm_host *h, sm_between_fn between,
 		if (!lg)
 			break;
 		g = guest_of_line(lg);
-		if (between && between(h, g, false, arg)) {
-			vqn_line_pass(&user_of(g)->line, lg);
+		/* Not user_of(g): a guest closed meanwhile has no host. */
+		u = &h->users[g->user];
+		if (between && between(h, g, SM_WORK_PICKED, arg)) {
+			vqn_line_pass(&u->line, lg);
 			continue;
 		}
-		vqn_line_unwait(&h->line, &user_of(g)->line, lg);
+		if (g->gone)
+			continue;
+		vqn_line_unwait(&h->line, &u->line, lg);
 		if (between)
-			between(h, g, true, arg);
+			between(h, g, SM_WORK_TAKEN, arg);
 		call_begin(g, NULL);
 		stop = vqn_line_serve(lg, &g->sm);
 		call_end(g);
+		if (between)
+			between(h, g, SM_WORK_SERVED, arg);
 	}
 	return true;
 }
@@ -471,16 +493,29 @@ int sm_guest_open(struct sm_host *h, struct sm_guest *g, u32 budget,
 	return 0;
 }
 
-/* As vqn_kguest_destroy(): every device goes, nothing is promoted. */
-void sm_guest_close(struct sm_guest *g)
+/*
+ * As vqn_kguest_destroy()'s first hold of the guest's lock: gone, out of
+ * the table and of the line. Until sm_guest_close_end(), its second hold,
+ * the guest keeps its devices and slots; nobody but the promotion work,
+ * which finds it gone, reaches it meanwhile.
+ */
+void sm_guest_close_begin(struct sm_guest *g)
 {
 	struct sm_host *h = g->host;
 	unsigned int i;
 
+	g->gone = true;
 	for (i = 0; i < SM_MAX_GUESTS; i++)
 		if (h->guests[i] == g)
 			h->guests[i] = NULL;
 	vqn_line_unwait(&h->line, &user_of(g)->line, &g->line);
+}
+
+/* Its second hold: every device goes, nothing is promoted. */
+void sm_guest_close_end(struct sm_guest *g)
+{
+	unsigned int i;
+
 	g->call_any = true;
 	for (i = 0; i < SM_MAX_DEVS; i++) {
 		if (!g->devs[i])
@@ -490,14 +525,22 @@ void sm_guest_close(struct sm_guest *g)
 		g->devs[i] = NULL;
 	}
 	call_end(g);
-	if (vqn_sm_check(&g->sm) || g->sm.used || g->sm.nr_waiting)
-		guest_error(g, "guest closed with used %u waiting %u",
-			    g->sm.used, g->sm.nr_waiting);
+	if (vqn_sm_check(&g->sm) || g->sm.used || g->sm.nr_waiting ||
+	    g->line.waiting)
+		guest_error(g, "guest closed with used %u waiting %u%s",
+			    g->sm.used, g->sm.nr_waiting,
+			    g->line.waiting ? ", in line" : "");
 	free(g->reports);
 	g->reports = NULL;
 	g->nr_reports = 0;
 	g->max_reports = 0;
 	g->host = NULL;
+}
+
+void sm_guest_close(struct sm_guest *g)
+{
+	sm_guest_close_begin(g);
+	sm_guest_close_end(g);
 }
 
 static void set_limits(struct sm_guest *g, u32 admin, u32 own, u32 reserve,

@@ -92,6 +92,9 @@ struct sm_host {
  * @host: the host it lives on
  * @line: its place in the line of guests waiting for a slot
  * @user: index of its user in the host's users
+ * @gone: it is closing (vqn_kguest.gone): out of the host's table and the
+ *        line since sm_guest_close_begin(); its devices go at
+ *        sm_guest_close_end()
  * @devs: devices, by slot (id is the slot + 1)
  * @acquired: the device had a per-queue acquire since its last reset: its
  *            queues may be ASSIGNED without DRIVER_OK
@@ -113,6 +116,7 @@ struct sm_guest {
 	struct sm_host *host;
 	struct vqn_line_guest line;
 	u8 user;
+	bool gone;
 	struct vqn_dev *devs[SM_MAX_DEVS];
 	bool acquired[SM_MAX_DEVS];
 	u64 counts[VQNOTIFY_NR_COUNTERS];
@@ -133,14 +137,28 @@ void sm_host_init(struct sm_host *h, u32 cap);
 void sm_host_set_cap(struct sm_host *h, u32 cap);
 void sm_host_set_quota(struct sm_host *h, unsigned int user, u32 max);
 bool sm_host_run_work(struct sm_host *h);
+
+/*
+ * The moments of a turn of the promotion work (sm_host_run_work_between()):
+ * the guest picked, its lock not tried yet; out of the line, under its
+ * lock, its slot not taken yet; its turn over, its lock dropped.
+ */
+enum sm_work_moment {
+	SM_WORK_PICKED,
+	SM_WORK_TAKEN,
+	SM_WORK_SERVED,
+};
+
 typedef bool (*sm_between_fn)(struct sm_host *h, struct sm_guest *g,
-			      bool taken, void *arg);
+			      enum sm_work_moment when, void *arg);
 bool sm_host_run_work_between(struct sm_host *h, sm_between_fn between,
 			      void *arg);
 
 int sm_guest_open(struct sm_host *h, struct sm_guest *g, u32 budget,
 		  u32 reserve, u32 threshold);
 void sm_guest_close(struct sm_guest *g);
+void sm_guest_close_begin(struct sm_guest *g);
+void sm_guest_close_end(struct sm_guest *g);
 void sm_set_own_budget(struct sm_guest *g, u32 budget);
 void sm_set_admin_budget(struct sm_guest *g, u32 budget);
 void sm_set_reserve(struct sm_guest *g, u32 reserve);
@@ -175,6 +193,7 @@ bool sm_edge_legal(u8 old, u8 new, u8 label, bool async);
 /* sm_check.c */
 bool sm_user_fits(const struct vqn_guest_sm *sm, u32 held, u32 offlimits);
 int sm_check_guest(const struct sm_guest *g, char *msg, size_t len);
+int sm_check_line(const struct sm_host *h, char *msg, size_t len);
 int sm_check_host(const struct sm_host *h, char *msg, size_t len);
 
 const char *sm_state_name(u8 state);

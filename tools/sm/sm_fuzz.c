@@ -7,12 +7,18 @@
  * with random ready bitmaps, host notifiers on and off, resets, loads, the
  * VMM's and the admin's budgets, reserves and thresholds, host cap changes,
  * users' quotas (guests of a few users, some exempt from the quota as an
- * opener with CAP_SYS_RESOURCE is) and the host-wide promotion. After every
- * step every invariant of sm_check_host() must hold, and the call's results
- * must be what the uAPI promises; after a promotion, nobody who could take
- * a slot still waits; each user's no_room (its quota found full) is what
- * the model derives wherever it can; any breach aborts with a trace of the
- * last steps.
+ * opener with CAP_SYS_RESOURCE is) and the host-wide promotion; in the
+ * promotion work's run, up to three actions of other CPUs between its pick
+ * of a guest and that guest's turn: calls, the admin's changes, closes,
+ * the picked guest's own before the work tries its lock. After every step
+ * every invariant of sm_check_host() must hold, and the call's results
+ * must be what the uAPI promises (the line's, sm_check_line(), after every
+ * action and turn in a run); after a promotion, nobody who could take a
+ * slot still waits; a closed guest is never served, nor back in line; a
+ * guest refused in its turn waits first of its user, by the quota only
+ * when full; each user's no_room (its quota found full) is what the model
+ * derives wherever it can; any breach aborts with a trace of the last
+ * steps.
  *
  * Built with clang -fsanitize=fuzzer,address,undefined (libFuzzer), or with
  * -DSM_FUZZ_STANDALONE and sm_fuzz_standalone.c, a seeded random driver
@@ -54,6 +60,8 @@ struct world {
 	struct sm_host host;
 	struct sm_guest g[FUZZ_GUESTS];
 	bool open[FUZZ_GUESTS];
+	/* Closed in a window of the work's run, its devices not gone yet. */
+	bool closing[FUZZ_GUESTS];
 	unsigned int nr_guests;
 	unsigned int step;
 	/* The guest's grants before the step, oldest first. */
@@ -112,6 +120,15 @@ static unsigned long long seen_labels[VQNOTIFY_LABEL_MAX];
 static unsigned long long seen_ops[OP_MAX];
 static unsigned long long seen_enospc;
 static unsigned long long seen_busy, seen_meanwhile;
+/* Windows of a run by how many actions ran in them (window_len()). */
+static unsigned long long seen_window[4];
+/* The picked guest closed before the work tried its lock: let go, passed. */
+static unsigned long long seen_closed_gone, seen_closed_busy;
+/* ... let go with its devices still there (its close's second half later) */
+static unsigned long long seen_closed_half;
+/* Turns the user's quota refused: lowered by the admin, or filled. */
+static unsigned long long seen_quota_turn, seen_quota_lowered;
+static unsigned long long seen_quota_filled;
 static unsigned long long seen_no_room_model, seen_no_room_flag;
 
 static void trace(const char *fmt, ...)
@@ -849,19 +866,47 @@ static void check_promoted(struct world *w)
 	}
 }
 
-static void guest_close(struct world *w, unsigned int i)
+/* The line agrees with the guests, at any moment (sm_check_line()). */
+static void line_check(struct world *w, const char *when)
+{
+	if (sm_check_line(&w->host, w->msg, sizeof(w->msg)))
+		fail(w, "%s: %s", when, w->msg);
+}
+
+/*
+ * vqn_kguest_destroy()'s first hold of the guest's lock: gone, out of the
+ * table and the line. Its devices and slots go with the second.
+ */
+static void guest_close_begin(struct world *w, unsigned int i)
+{
+	trace("close guest %u begins (used %u)", i, w->g[i].sm.used);
+	sm_guest_close_begin(&w->g[i]);
+	w->open[i] = false;
+	w->closing[i] = true;
+}
+
+static void guest_close_end(struct world *w, unsigned int i)
 {
 	struct sm_guest *g = &w->g[i];
 	u32 host_used = w->host.used, used = g->sm.used;
+	u32 user_used = w->host.users[g->user].used;
 
-	trace("close guest %u (used %u)", i, used);
-	sm_guest_close(g);
-	w->open[i] = false;
+	trace("close guest %u ends (used %u)", i, used);
+	sm_guest_close_end(g);
+	w->closing[i] = false;
 	if (g->errors)
 		fail(w, "guest %u: %s", i, g->err);
-	if (w->host.used != host_used - used)
-		fail(w, "closing guest %u with %u slots: host used %u -> %u",
-		     i, used, host_used, w->host.used);
+	if (w->host.used != host_used - used ||
+	    w->host.users[g->user].used != user_used - used)
+		fail(w, "closing guest %u with %u slots: host used %u -> %u, user %u used %u -> %u",
+		     i, used, host_used, w->host.used, g->user, user_used,
+		     w->host.users[g->user].used);
+}
+
+static void guest_close(struct world *w, unsigned int i)
+{
+	guest_close_begin(w, i);
+	guest_close_end(w, i);
 }
 
 static void step(struct world *w, struct input *in, bool meanwhile);
@@ -871,60 +916,227 @@ struct run_ctx {
 	struct world *w;
 	struct input *in;
 	unsigned int picks;
+	/* The picked guest's user's slots and quota at the pick. */
+	u32 pick_used;
+	u32 pick_max;
 };
 
 /* The guest whose lock the promotion work holds: its calls wait. */
 static struct sm_guest *turn_guest;
 
 /*
- * Between the work's pick of a guest and its turn, other CPUs act: the
- * guest found busy, or a step (any guest's call, the admin's), or both,
- * or nothing. Once the work holds its lock (@taken), before its turn takes
- * a slot: another guest's step or the admin's, or nothing.
+ * How many actions a window holds: none 10 times in 16, else up to 3.
+ * Each takes input that steps outside the work's runs would have had.
  */
-static bool meanwhile(struct sm_host *h, struct sm_guest *g, bool taken,
-		      void *arg)
+static unsigned int window_len(u8 b)
+{
+	static const u8 len[16] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 3,
+	};
+
+	return len[b % 16];
+}
+
+/*
+ * One thing another CPU does in a window of the work's run, about @g, the
+ * guest picked: mostly a step (any guest's call, the admin's); or the
+ * admin sets the quota of @g's user to about what it holds (a step's
+ * quota seldom comes so near: the turn then meets a full quota); or a
+ * close. @g may close only before the work tries its lock (@picked): the
+ * close takes that lock (vqn_kguest_destroy()). Another guest may close in
+ * either window, but not the guest whose lock the work holds. A close is
+ * two holds of the guest's lock: its second half (its devices go) runs at
+ * once, or in a later window, or after the run: the work, trying the lock
+ * in between, finds the guest gone with its devices still there.
+ */
+static void window_action(struct run_ctx *c, struct sm_guest *g, bool picked)
+{
+	struct world *w = c->w;
+	unsigned int gi = g - w->g, i;
+	u8 a = take(c->in);
+	u32 v;
+
+	if (a % 16 == 12) {
+		v = w->host.users[g->user].used + (a >> 4) % 3;
+		v = v ? v - 1 : 0;
+		trace("user %u quota %u (used %u)", g->user, v,
+		      w->host.users[g->user].used);
+		sm_host_set_quota(&w->host, g->user, v);
+		room_seen_check(w, "user_quota");
+		line_check(w, "user_quota");
+		return;
+	}
+	if (a % 16 == 15 && picked && w->open[gi]) {
+		i = gi;
+	} else if (a % 16 == 14) {
+		i = take(c->in) % w->nr_guests;
+		if (!w->open[i] || &w->g[i] == turn_guest)
+			return;
+	} else if (a % 16 == 13) {
+		for (i = 0; i < w->nr_guests; i++)
+			if (w->closing[i])
+				break;
+		if (i < w->nr_guests) {
+			guest_close_end(w, i);
+			line_check(w, "a close's end");
+		}
+		return;
+	} else {
+		step(w, c->in, true);
+		return;
+	}
+	guest_close_begin(w, i);
+	if (a & 0x10)
+		guest_close_end(w, i);
+	/* Its user may have left the line with it. */
+	room_seen_left(w);
+	room_seen_check(w, "a close");
+	line_check(w, "a close");
+}
+
+/* Up to 3 actions of other CPUs in a window (@b: how many). */
+static void window(struct run_ctx *c, struct sm_guest *g, u8 b, bool picked)
+{
+	unsigned int i, n = window_len(b);
+
+	for (i = 0; i < n; i++)
+		window_action(c, g, picked);
+	seen_window[n]++;
+}
+
+/*
+ * A turn ended. Refused by its user's quota in its turn (its turn's slot
+ * not taken: the admin lowered the quota, or another guest of the user
+ * took the room, in a window), the guest waits for the quota again, first
+ * of its user: the quota is indeed full, and the guest not exempt. Refused
+ * by the cap, it is also its user first in the host's line.
+ */
+static void turn_served(struct run_ctx *c, struct sm_guest *g)
+{
+	struct world *w = c->w;
+	const struct sm_user *u = &w->host.users[g->user];
+	unsigned int gi = g - w->g;
+
+	if (g->gone)
+		fail(w, "the work served guest %u, closed", gi);
+	line_check(w, "a turn");
+	if (!g->line.quota || !g->line.waiting)
+		return;
+	if (list_first_entry(&u->line.waitq, struct vqn_line_guest, node) !=
+	    &g->line)
+		fail(w, "guest %u refused in its turn (%s) is not first of user %u",
+		     gi, sm_reason_name(g->line.wait_reason), g->user);
+	if (g->line.wait_reason == VQNOTIFY_REASON_HOST_CAP) {
+		if (list_first_entry(&w->host.line.users, struct vqn_line_user,
+				     node) != &u->line)
+			fail(w, "guest %u capped in its turn: user %u not first",
+			     gi, g->user);
+		return;
+	}
+	seen_quota_turn++;
+	trace("  g%u refused in its turn by user %u's quota %u/%u (at the pick %u/%u)",
+	      gi, g->user, u->used, u->max, c->pick_used, c->pick_max);
+	if (g->line.exempt || u->used < u->max)
+		fail(w, "guest %u%s refused in its turn by user %u's quota %u/%u",
+		     gi, g->line.exempt ? " (exempt)" : "", g->user, u->used,
+		     u->max);
+	if (u->max < c->pick_max)
+		seen_quota_lowered++;
+	else
+		seen_quota_filled++;
+}
+
+/*
+ * The moments of a turn of the work (enum sm_work_moment). Between the
+ * work's pick of a guest and its try of the guest's lock, other CPUs act
+ * (window()): calls, closes, the picked guest's own, the admin's; then the
+ * lock is found busy, or not. Once the work holds its lock, before its
+ * turn takes a slot: other guests' calls and closes, or the admin's.
+ */
+static bool meanwhile(struct sm_host *h, struct sm_guest *g,
+		      enum sm_work_moment when, void *arg)
 {
 	struct run_ctx *c = arg;
-	unsigned int gi = g - c->w->g;
-	u8 b = take(c->in) % 5;
+	struct world *w = c->w;
+	unsigned int gi = g - w->g;
+	bool busy;
+	u8 b;
 
-	if (taken) {
+	switch (when) {
+	case SM_WORK_SERVED:
+		turn_served(c, g);
+		return false;
+	case SM_WORK_TAKEN:
+		if (g->gone)
+			fail(w, "the work took guest %u's turn, closed", gi);
 		/* Its user may have left the line with it. */
-		room_seen_left(c->w);
-		room_seen_check(c->w, "vqn_line_unwait()");
-		if (b != 2)
+		room_seen_left(w);
+		room_seen_check(w, "vqn_line_unwait()");
+		b = take(c->in);
+		if (!window_len(b))
 			return false;
 		trace("  meanwhile, g%u out of line, locked:", gi);
 		seen_meanwhile++;
 		turn_guest = g;
-		step(c->w, c->in, true);
+		window(c, g, b, false);
 		turn_guest = NULL;
 		return false;
+	default:
+		break;
 	}
 
 	c->picks++;
-	room_seen_picked(c->w, g);
-	if (b == 2 || b == 3) {
+	if (g->gone)
+		fail(w, "the work picked guest %u, closed", gi);
+	room_seen_picked(w, g);
+	c->pick_used = h->users[g->user].used;
+	c->pick_max = h->users[g->user].max;
+	b = take(c->in);
+	if (window_len(b)) {
 		trace("  meanwhile, g%u picked:", gi);
 		seen_meanwhile++;
-		step(c->w, c->in, true);
 	}
-	if (b == 1 || b == 3) {
-		trace("  g%u busy", gi);
+	window(c, g, b, true);
+	/* Busy 2 times in 5; not when the input ran out. */
+	busy = (b >> 4) % 5 >= 3;
+	if (busy) {
+		trace("  g%u busy%s", gi, g->gone ? ", closed" : "");
 		seen_busy++;
-		return true;
+	} else if (g->gone) {
+		trace("  g%u gone%s", gi,
+		      w->closing[gi] ? ", its devices not yet" : "");
 	}
-	return false;
+	if (g->gone) {
+		seen_closed_busy += busy;
+		seen_closed_gone += !busy;
+		seen_closed_half += !busy && w->closing[gi];
+	}
+	return busy;
 }
 
 /*
- * One step. @meanwhile: in the promotion work's run, a guest picked: no
- * second run, no guest opens or closes (not modelled: the module skips a
- * picked guest that closed, vqn_kguest_trylock_live(), which left the line
- * under its lock), none of the guest whose turn it is, and the host's
- * invariants wait for the run's end (guests wait for slots the running
- * work is about to hand out, with no promotion pending).
+ * After a run: the closes begun in it end (their devices go), and their
+ * guests are opened again, so that every step meets nr_guests open guests.
+ */
+static void run_closed(struct world *w, struct input *in)
+{
+	unsigned int i;
+
+	for (i = 0; i < w->nr_guests; i++)
+		if (w->closing[i])
+			guest_close_end(w, i);
+	for (i = 0; i < w->nr_guests; i++)
+		if (!w->open[i])
+			guest_open(w, i, in);
+}
+
+/*
+ * One step. @meanwhile: in a window of the promotion work's run: no second
+ * run, no guest opens (closes are window_action()'s), none of a guest
+ * closed in the run nor of the guest whose turn it is, and of the host's
+ * invariants only the line's before the run's end (guests wait for slots
+ * the running work is about to hand out, with no promotion pending; a
+ * guest closing holds slots until its close ends).
  */
 static void step(struct world *w, struct input *in, bool meanwhile_)
 {
@@ -932,13 +1144,13 @@ static void step(struct world *w, struct input *in, bool meanwhile_)
 	unsigned int gi;
 	struct sm_guest *g = pick_guest(w, in, &gi);
 	struct vqn_dev *d = NULL;
-	struct run_ctx ctx = { w, in, 0 };
+	struct run_ctx ctx = { .w = w, .in = in };
 	u32 v;
 
-	/* The admin's cap and quotas need no guest's lock. */
+	/* The admin's cap and quotas need no guest's lock, nor a guest. */
 	if (meanwhile_ && (op == OP_REOPEN || op == OP_HOST_PROMOTE ||
-			   (g == turn_guest && op != OP_HOST_CAP &&
-			    op != OP_USER_QUOTA)))
+			   ((g == turn_guest || !w->open[gi]) &&
+			    op != OP_HOST_CAP && op != OP_USER_QUOTA)))
 		return;
 	seen_ops[op]++;
 	switch (op) {
@@ -1020,9 +1232,12 @@ static void step(struct world *w, struct input *in, bool meanwhile_)
 		      w->host.work_pending, w->host.used, w->host.cap);
 		if (!sm_host_run_work_between(&w->host, meanwhile, &ctx))
 			break;
+		/* A guest passed over after its close is not back in line. */
+		line_check(w, "the work's run");
 		room_seen_run(w, ctx.picks);
 		if (!w->host.work_pending)
 			check_promoted(w);
+		run_closed(w, in);
 		break;
 	case OP_USER_QUOTA:
 		gi = take(in) % FUZZ_USERS;
@@ -1044,8 +1259,10 @@ static void step(struct world *w, struct input *in, bool meanwhile_)
 	 */
 	room_seen_left(w);
 	room_seen_check(w, op_names[op]);
-	if (meanwhile_)
+	if (meanwhile_) {
+		line_check(w, op_names[op]);
 		return;
+	}
 	if (sm_check_host(&w->host, w->msg, sizeof(w->msg)))
 		fail(w, "%s", w->msg);
 	if (vqn_shim_warnings)
@@ -1097,9 +1314,13 @@ static void print_coverage(void)
 	fprintf(stderr, "sm_fuzz: reports by label:");
 	for (i = 0; i < VQNOTIFY_LABEL_MAX; i++)
 		fprintf(stderr, " %s=%llu", sm_label_name(i), seen_labels[i]);
-	fprintf(stderr, "; ENOSPC=%llu; in a promotion: busy=%llu meanwhile=%llu; no_room of a capped user: model=%llu flag=%llu\nsm_fuzz: steps by op:",
+	fprintf(stderr, "; ENOSPC=%llu; in a promotion: busy=%llu meanwhile=%llu; no_room of a capped user: model=%llu flag=%llu\n",
 		seen_enospc, seen_busy, seen_meanwhile, seen_no_room_model,
 		seen_no_room_flag);
+	fprintf(stderr, "sm_fuzz: in a promotion: windows of 1/2/3 actions=%llu/%llu/%llu; picked guest closed: gone=%llu (half=%llu) busy=%llu; turn refused by the quota=%llu (lowered=%llu filled=%llu)\nsm_fuzz: steps by op:",
+		seen_window[1], seen_window[2], seen_window[3],
+		seen_closed_gone, seen_closed_half, seen_closed_busy,
+		seen_quota_turn, seen_quota_lowered, seen_quota_filled);
 	for (i = 0; i < OP_MAX; i++)
 		if (i != OP_SET_STATUS2 && i != OP_VHOST_ON2)
 			fprintf(stderr, " %s=%llu", op_names[i],

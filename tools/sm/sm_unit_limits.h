@@ -562,4 +562,126 @@ TEST_F(sm, freed_slots_round_robin_by_user)
 	EXPECT_EQ(0, g3.errors + g4.errors);
 }
 
+/* What sm_host_run_work_between() meets in picked_guest_closes_unserved. */
+struct close_picked {
+	struct sm_guest *g;
+	bool busy;
+	unsigned int picks;
+	unsigned int turns;
+};
+
+static bool close_picked(struct sm_host *h, struct sm_guest *g,
+			 enum sm_work_moment when, void *arg)
+{
+	struct close_picked *c = arg;
+
+	if (when != SM_WORK_PICKED) {
+		c->turns += when == SM_WORK_SERVED;
+		return false;
+	}
+	c->picks++;
+	if (g == c->g && !g->gone)
+		sm_guest_close_begin(g);
+	return c->busy;
+}
+
+/*
+ * The guest the promotion work picked closes before the work tries its
+ * lock (vqn_kguest_destroy() takes it), its devices not gone yet: out of
+ * the line under that lock, it is let go unserved, found gone
+ * (vqn_kguest_trylock_live()), or, its lock busy, passed over
+ * (vqn_host_pass()) without going back in line. Either way the work finds
+ * nobody else and ends; the line counts nobody.
+ */
+TEST_F(sm, picked_guest_closes_unserved)
+{
+	struct close_picked c = { .g = &self->g2 };
+	struct vqn_dev *d;
+	int busy;
+
+	for (busy = 0; busy < 2; busy++) {
+		sm_host_set_cap(&self->host, 2);
+		d = dev_ok(_metadata, &self->g, 2);
+		open_g2(_metadata, self, 16);
+		self->g2.user = 1;
+		dev_ok(_metadata, &self->g2, 2);
+		EXPECT_TRUE(self->g2.line.waiting);
+		EXPECT_EQ(1, self->host.line.nr_capped);
+
+		sm_dev_remove(&self->g, d);
+		c.busy = busy;
+		c.picks = 0;
+		c.turns = 0;
+		EXPECT_TRUE(sm_host_run_work_between(&self->host, close_picked,
+						     &c));
+		EXPECT_EQ(1, c.picks);
+		EXPECT_EQ(0, c.turns);
+		EXPECT_EQ(0, self->g2.sm.nr_assigned);
+		EXPECT_EQ(2, self->g2.sm.nr_waiting);
+		EXPECT_FALSE(self->g2.line.waiting);
+		EXPECT_TRUE(list_empty(&self->host.users[1].line.waitq));
+		EXPECT_EQ(0, self->host.line.nr_waiting);
+		EXPECT_EQ(0, self->host.line.nr_capped);
+		ASSERT_EQ(0, sm_check_line(&self->host, self->msg,
+					   sizeof(self->msg)))
+			TH_LOG("%s", self->msg);
+		sm_guest_close_end(&self->g2);
+		self->g2_open = false;
+		EXPECT_EQ(0, self->g2.errors) TH_LOG("%s", self->g2.err);
+		EXPECT_EQ(0, self->host.used);
+		check_invariants(_metadata, self);
+	}
+}
+
+/* In quota_fills_in_own_turn: the admin fills user 0's quota. */
+static bool fill_quota(struct sm_host *h, struct sm_guest *g,
+		       enum sm_work_moment when, void *arg)
+{
+	if (when == SM_WORK_TAKEN && !g->user)
+		sm_host_set_quota(h, 0, h->users[0].used);
+	return false;
+}
+
+/*
+ * A guest in its turn whose user's quota the admin fills after the work
+ * picked it: the quota refuses the turn's slot (vqn_line_take_n()), the
+ * guest waits for the quota again, first of its user's guests still, and
+ * the work, not stopped, serves the next user, then finds user 0 full.
+ */
+TEST_F(sm, quota_fills_in_own_turn)
+{
+	struct sm_guest g3;
+	struct vqn_dev *d, *e;
+
+	sm_host_set_cap(&self->host, 2);
+	d = dev_ok(_metadata, &self->g, 2);
+	e = dev_ok(_metadata, &self->g, 1);
+	ASSERT_EQ(0, sm_guest_open(&self->host, &g3, 16, 0, 7));
+	dev_ok(_metadata, &g3, 1);
+	open_g2(_metadata, self, 16);
+	self->g2.user = 1;
+	dev_ok(_metadata, &self->g2, 1);
+	EXPECT_TRUE(self->g.line.waiting);
+	EXPECT_TRUE(g3.line.waiting);
+	EXPECT_TRUE(self->g2.line.waiting);
+
+	sm_dev_remove(&self->g, d);
+	EXPECT_TRUE(sm_host_run_work_between(&self->host, fill_quota, NULL));
+	EXPECT_EQ(D, e->vqs[0].state);
+	EXPECT_TRUE(self->g.line.waiting);
+	EXPECT_EQ(VQNOTIFY_REASON_QUOTA, self->g.line.wait_reason);
+	EXPECT_EQ(&self->g.line,
+		  list_first_entry(&self->host.users[0].line.waitq,
+				   struct vqn_line_guest, node));
+	EXPECT_EQ(&g3.line, list_last_entry(&self->host.users[0].line.waitq,
+					    struct vqn_line_guest, node));
+	EXPECT_EQ(1, self->g2.sm.nr_assigned);
+	EXPECT_FALSE(self->g2.line.waiting);
+	EXPECT_TRUE(self->host.users[0].line.no_room);
+	EXPECT_EQ(1, self->host.used);
+	check_invariants(_metadata, self);
+	sm_guest_close(&g3);
+	EXPECT_EQ(0, g3.errors) TH_LOG("%s", g3.err);
+}
+
 #endif /* _SM_UNIT_LIMITS_H */
