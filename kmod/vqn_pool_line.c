@@ -22,6 +22,11 @@
  * against other users until it finds room again. Else a user served up to
  * its quota, or whose quota the admin lowered, would leave guests counted
  * as waiting for the cap and refuse every other user's slots for good.
+ * Room comes back (a slot given back, the quota raised) also while the
+ * host is full, when no walk runs: the work then looks again at each user
+ * it found without room (vqn_line_recheck()), or the first call of another
+ * user would take each slot freed before the work could walk, for good.
+ * An exempt guest in line is room at once (vqn_line_wait()).
  */
 #include "vqn_sm.h"
 #include "vqn_pool_line.h"
@@ -148,6 +153,9 @@ bool vqn_line_wait(struct vqn_line *line, struct vqn_line_user *lu,
 	WRITE_ONCE(lu->nr_waiting, lu->nr_waiting + 1);
 	WRITE_ONCE(line->nr_waiting, line->nr_waiting + 1);
 	lu->nr_exempt += lg->exempt;
+	/* The next walk would find it (vqn_line_first()): count it now. */
+	if (lg->exempt)
+		vqn_line_room(line, lu, true);
 	if (cap)
 		vqn_line_capped(line, lu, 1);
 	return true;
@@ -220,6 +228,22 @@ struct vqn_line_guest *vqn_line_next(struct vqn_line *line)
 		}
 	}
 	return NULL;
+}
+
+/*
+ * The promotion work found the host full, so no walk (vqn_line_next())
+ * looks at the users in line: each one it last found without room whose
+ * quota has room again (a slot given back, the quota raised) counts its
+ * guests waiting for the cap against other users again. O(users in line),
+ * as a walk.
+ */
+void vqn_line_recheck(struct vqn_line *line)
+{
+	struct vqn_line_user *lu;
+
+	list_for_each_entry(lu, &line->users, node)
+		if (lu->no_room && vqn_line_first(lu))
+			vqn_line_room(line, lu, true);
 }
 
 /*

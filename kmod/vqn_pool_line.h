@@ -54,7 +54,9 @@ struct vqn_line {
  *             them, when one guest has no room in the quota none has
  * @no_room: the promotion work found its quota full (vqn_line_next()): its
  *           guests wait for the quota first, and @nr_capped is not counted
- *           in vqn_line.nr_capped until it has room again
+ *           in vqn_line.nr_capped until it has room again (the work's next
+ *           walk, or vqn_line_recheck() when the host is full). Never
+ *           while @nr_exempt.
  */
 struct vqn_line_user {
 	struct list_head node;
@@ -120,6 +122,7 @@ bool vqn_line_wait(struct vqn_line *line, struct vqn_line_user *lu,
 void vqn_line_unwait(struct vqn_line *line, struct vqn_line_user *lu,
 		     struct vqn_line_guest *lg);
 struct vqn_line_guest *vqn_line_next(struct vqn_line *line);
+void vqn_line_recheck(struct vqn_line *line);
 void vqn_line_pass(struct vqn_line_user *lu, struct vqn_line_guest *lg);
 bool vqn_line_serve(struct vqn_line_guest *lg, struct vqn_guest_sm *sm);
 

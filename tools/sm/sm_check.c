@@ -322,21 +322,24 @@ int sm_check_host(const struct sm_host *h, char *msg, size_t len)
 		/*
 		 * no_room is what the promotion work last found
 		 * (vqn_line_next(): neither a slot in the quota nor an
-		 * exempt guest in line) and lags until the work walks the
-		 * user again; but room comes back only with the work
-		 * scheduled (the quota raised, a slot given back while
-		 * guests wait, an exempt guest in line while the host has
-		 * room) or while the host is full. Else the flag was set
-		 * on a user with room, or outside a walk. (sm_fuzz.c
+		 * exempt guest in line), never with an exempt guest in
+		 * line (vqn_line_wait()), and lags until the work walks
+		 * the user again, or rechecks it with the host full
+		 * (vqn_line_recheck()); but room comes back only with the
+		 * work scheduled (the quota raised, a slot given back while
+		 * guests wait). Else the flag was set on a user with room,
+		 * outside a walk, or left stale by a run: the first call
+		 * of any other user would take each slot freed. (sm_fuzz.c
 		 * follows the walks for the rest.)
 		 */
 		if (h->users[i].line.no_room &&
-		    (h->users[i].used < h->users[i].max || uexempt[i]) &&
-		    !h->work_pending && h->used < h->cap)
+		    (uexempt[i] || (h->users[i].used < h->users[i].max &&
+				    !h->work_pending)))
 			return broken(msg, len,
-				      "user %u: no_room, but quota %u/%u, %u exempt wait; host %u/%u, no promotion scheduled",
+				      "user %u: no_room, but quota %u/%u, %u exempt wait; host %u/%u, promotion %sscheduled",
 				      i, h->users[i].used, h->users[i].max,
-				      uexempt[i], h->used, h->cap);
+				      uexempt[i], h->used, h->cap,
+				      h->work_pending ? "" : "not ");
 	}
 	if (used != h->used)
 		return broken(msg, len, "host used %u, guests hold %u", h->used, used);

@@ -465,6 +465,9 @@ bool sm_host_run_work_between(struct sm_host *h, sm_between_fn between,
 		if (between)
 			between(h, g, SM_WORK_SERVED, arg);
 	}
+	/* As vqn_host_promote_fn(): no walk while the host is full. */
+	if (h->used >= h->cap)
+		vqn_line_recheck(&h->line);
 	return true;
 }
 

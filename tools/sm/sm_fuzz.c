@@ -375,6 +375,17 @@ static void op_set_status(struct world *w, struct sm_guest *g,
 	}
 }
 
+static bool user_exempt_waits(const struct sm_host *h, unsigned int u)
+{
+	unsigned int i;
+
+	for (i = 0; i < SM_MAX_GUESTS; i++)
+		if (h->guests[i] && h->guests[i]->user == u &&
+		    h->guests[i]->line.waiting && h->guests[i]->line.exempt)
+			return true;
+	return false;
+}
+
 /*
  * Has user @u room for the line (vqn_line_first())? A slot in its quota,
  * or an exempt guest of it in line, which the walk finds behind the
@@ -382,15 +393,7 @@ static void op_set_status(struct world *w, struct sm_guest *g,
  */
 static bool user_room(const struct sm_host *h, unsigned int u)
 {
-	unsigned int i;
-
-	if (h->users[u].used < h->users[u].max)
-		return true;
-	for (i = 0; i < SM_MAX_GUESTS; i++)
-		if (h->guests[i] && h->guests[i]->user == u &&
-		    h->guests[i]->line.waiting && h->guests[i]->line.exempt)
-			return true;
-	return false;
+	return h->users[u].used < h->users[u].max || user_exempt_waits(h, u);
 }
 
 static bool user_waits(const struct sm_host *h, unsigned int u)
@@ -408,14 +411,15 @@ static bool user_waits(const struct sm_host *h, unsigned int u)
  * A user out of line has no_room clear: vqn_line_unwait() clears it as
  * its last guest leaves. Called after every step and every turn's
  * vqn_line_unwait(), the only ways out of the line (a guest's close, and
- * its turn): no user leaves and comes back unseen.
+ * its turn): no user leaves and comes back unseen. So does a user with an
+ * exempt guest in line: room, from the moment it joins (vqn_line_wait()).
  */
 static void room_seen_left(struct world *w)
 {
 	unsigned int u;
 
 	for (u = 0; u < SM_MAX_USERS; u++)
-		if (!user_waits(&w->host, u))
+		if (!user_waits(&w->host, u) || user_exempt_waits(&w->host, u))
 			w->no_room[u] = ROOM_SEEN_CLEAR;
 }
 
@@ -479,7 +483,15 @@ static void room_seen_run(struct world *w, unsigned int picks)
 	const struct sm_host *h = &w->host;
 	unsigned int u;
 
-	if (picks >= VQN_PROMOTE_BATCH || h->used >= h->cap)
+	if (h->used >= h->cap) {
+		/* vqn_line_recheck(): who has room again is clear. */
+		for (u = 0; u < SM_MAX_USERS; u++)
+			if (user_waits(h, u) && user_room(h, u))
+				w->no_room[u] = ROOM_SEEN_CLEAR;
+		room_seen_check(w, "vqn_line_recheck()");
+		return;
+	}
+	if (picks >= VQN_PROMOTE_BATCH)
 		return;
 	for (u = 0; u < SM_MAX_USERS; u++) {
 		if (!user_waits(h, u))

@@ -684,4 +684,103 @@ TEST_F(sm, quota_fills_in_own_turn)
 	EXPECT_EQ(0, g3.errors) TH_LOG("%s", g3.err);
 }
 
+/*
+ * A guest exempt from its user's quota that waits for the host cap holds
+ * up other users from the moment it waits, although the promotion work
+ * last found its user's quota full: else another user that frees a slot
+ * and asks for it again would take it back before the work runs, for good.
+ */
+TEST_F(sm, exempt_guest_waiting_for_cap_holds_up_others)
+{
+	struct vqn_dev *n, *v, *e, *w;
+	struct sm_guest g3;
+
+	sm_host_set_cap(&self->host, 2);
+	sm_host_set_quota(&self->host, 0, 1);
+	sm_host_run_work(&self->host);
+	n = dev_ok(_metadata, &self->g, 2);
+	EXPECT_EQ(VQNOTIFY_REASON_QUOTA, n->vqs[1].reason);
+	/* A walk of the work (the quota set again) finds it full. */
+	sm_host_set_quota(&self->host, 0, 1);
+	EXPECT_TRUE(sm_host_run_work(&self->host));
+	EXPECT_TRUE(self->host.users[0].line.no_room);
+
+	open_g2(_metadata, self, 16);
+	self->g2.user = 1;
+	v = dev_ok(_metadata, &self->g2, 1);
+	EXPECT_EQ(A, v->vqs[0].state);
+	EXPECT_EQ(2, self->host.used);
+
+	ASSERT_EQ(0, sm_guest_open(&self->host, &g3, 16, 0, 7));
+	g3.line.exempt = true;
+	e = dev_ok(_metadata, &g3, 1);
+	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, e->vqs[0].reason);
+	EXPECT_FALSE(self->host.users[0].line.no_room);
+	EXPECT_EQ(1, self->host.line.nr_capped);
+	check_invariants(_metadata, self);
+
+	/* User 1 frees its slot and asks again: it waits behind g3. */
+	sm_dev_remove(&self->g2, v);
+	w = dev_ok(_metadata, &self->g2, 1);
+	EXPECT_EQ(D, w->vqs[0].state);
+	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, w->vqs[0].reason);
+	while (sm_host_run_work(&self->host))
+		;
+	EXPECT_EQ(A, e->vqs[0].state);
+	EXPECT_EQ(D, w->vqs[0].state);
+	check_invariants(_metadata, self);
+	sm_guest_close(&g3);
+	EXPECT_EQ(0, g3.errors) TH_LOG("%s", g3.err);
+}
+
+/*
+ * A user the promotion work found without room, whose quota the admin
+ * raises while the host is full: no walk runs, but the work looks at it
+ * again (vqn_line_recheck()), so its guest waiting for the cap holds up
+ * other users again; else another user that frees a slot and asks for it
+ * again would take it back before the work runs, for good.
+ */
+TEST_F(sm, room_again_while_host_full_holds_up_others)
+{
+	struct vqn_dev *n, *v1, *v2, *w;
+
+	sm_host_set_cap(&self->host, 2);
+	open_g2(_metadata, self, 16);
+	self->g2.user = 1;
+	v1 = dev_ok(_metadata, &self->g2, 1);
+	v2 = dev_ok(_metadata, &self->g2, 1);
+	n = dev_ok(_metadata, &self->g, 1);
+	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, n->vqs[0].reason);
+	EXPECT_EQ(1, self->host.line.nr_capped);
+
+	/* Quota 0, a slot freed: the work finds user 0 without room. */
+	sm_host_set_quota(&self->host, 0, 0);
+	sm_dev_remove(&self->g2, v1);
+	while (sm_host_run_work(&self->host))
+		;
+	EXPECT_TRUE(self->host.users[0].line.no_room);
+	EXPECT_EQ(0, self->host.line.nr_capped);
+	w = dev_ok(_metadata, &self->g2, 1);
+	EXPECT_EQ(A, w->vqs[0].state);
+	EXPECT_EQ(2, self->host.used);
+
+	/* Room again, the host full: the work's recheck counts it. */
+	sm_host_set_quota(&self->host, 0, 10);
+	while (sm_host_run_work(&self->host))
+		;
+	EXPECT_FALSE(self->host.users[0].line.no_room);
+	EXPECT_EQ(1, self->host.line.nr_capped);
+	check_invariants(_metadata, self);
+
+	/* User 1 frees a slot and asks again: it waits behind user 0. */
+	sm_dev_remove(&self->g2, v2);
+	w = dev_ok(_metadata, &self->g2, 1);
+	EXPECT_EQ(D, w->vqs[0].state);
+	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, w->vqs[0].reason);
+	while (sm_host_run_work(&self->host))
+		;
+	EXPECT_EQ(A, n->vqs[0].state);
+	check_invariants(_metadata, self);
+}
+
 #endif /* _SM_UNIT_LIMITS_H */
