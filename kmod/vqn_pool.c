@@ -271,6 +271,8 @@ static void vqn_host_pass(struct vqn_kguest *g)
  * gone, and out of the line. A guest leaves the line for its turn only
  * once its lock is taken: its own calls, which decide under that lock
  * whether it waits (vqn_env_host_take_n()), never see it half moved.
+ * Ending with the host full, it walked nobody: it rechecks the users it
+ * found without room (vqn_line_recheck()).
  */
 static void vqn_host_promote_fn(struct work_struct *work)
 {

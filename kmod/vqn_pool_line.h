@@ -9,8 +9,8 @@
  *
  * The caller of vqn_line_take_n() and vqn_line_serve() holds the guest's
  * lock, and of vqn_line_take_n() the line's too when the guest waits; of
- * vqn_line_wait(), vqn_line_unwait(), vqn_line_next() and vqn_line_pass()
- * the line's lock, and of vqn_line_wait() and vqn_line_unwait() the
+ * vqn_line_wait(), vqn_line_unwait(), vqn_line_next(), vqn_line_recheck()
+ * and vqn_line_pass() the line's lock, and of vqn_line_wait() and vqn_line_unwait() the
  * guest's too: whether a guest is in the line, and what it waits for,
  * change only under its own lock (vqn_line_pass() moves a busy one within
  * its user's line, counting nothing). The counters of the line, and a
