@@ -35,8 +35,9 @@ struct vqn_guest_sm;
  * struct vqn_line - the guests waiting for a slot, host-wide
  * @users: the users with waiting guests, in turn (vqn_line_user.node)
  * @nr_waiting: guests waiting
- * @nr_capped: those waiting for the host cap, of users with room in their
- *             quota (vqn_line_user.no_room): no guest overtakes them
+ * @nr_capped: those of users with room in their quota
+ *             (vqn_line_user.no_room), whatever refused them: they wait
+ *             for the host cap, and no guest of another user overtakes them
  */
 struct vqn_line {
 	struct list_head users;
@@ -52,11 +53,12 @@ struct vqn_line {
  * @nr_capped: those waiting for the host cap (the others for the quota)
  * @nr_exempt: those exempt from its quota (vqn_line_guest.exempt): without
  *             them, when one guest has no room in the quota none has
- * @no_room: the promotion work found its quota full (vqn_line_next()): its
- *           guests wait for the quota first, and @nr_capped is not counted
- *           in vqn_line.nr_capped until it has room again (the work's next
- *           walk, or vqn_line_recheck() when the host is full). Never
- *           while @nr_exempt.
+ * @no_room: the promotion work found its quota full (vqn_line_next()), or
+ *           the quota refused a guest joining the line: its guests wait
+ *           for the quota first, and are not counted in vqn_line.nr_capped
+ *           until it has room again (the work's next walk, or
+ *           vqn_line_recheck() when the host is full). Never while
+ *           @nr_exempt.
  */
 struct vqn_line_user {
 	struct list_head node;

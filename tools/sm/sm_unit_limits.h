@@ -716,7 +716,8 @@ TEST_F(sm, exempt_guest_waiting_for_cap_holds_up_others)
 	e = dev_ok(_metadata, &g3, 1);
 	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, e->vqs[0].reason);
 	EXPECT_FALSE(self->host.users[0].line.no_room);
-	EXPECT_EQ(1, self->host.line.nr_capped);
+	/* Its user has room (for it): both its guests in line count. */
+	EXPECT_EQ(2, self->host.line.nr_capped);
 	check_invariants(_metadata, self);
 
 	/* User 1 frees its slot and asks again: it waits behind g3. */
@@ -780,6 +781,52 @@ TEST_F(sm, room_again_while_host_full_holds_up_others)
 	while (sm_host_run_work(&self->host))
 		;
 	EXPECT_EQ(A, n->vqs[0].state);
+	check_invariants(_metadata, self);
+}
+
+/*
+ * A guest refused by its user's quota sets the user's no_room at once,
+ * and holds up no other user; the quota raised while the host is full,
+ * it waits for the cap, whatever refused it, and holds up other users
+ * (the work's recheck): else another user that frees a slot and asks for
+ * it again would take it back before the work runs, for good.
+ */
+TEST_F(sm, quota_waiter_with_room_again_holds_up_others)
+{
+	struct vqn_dev *n, *v, *w;
+
+	sm_host_set_cap(&self->host, 2);
+	sm_host_set_quota(&self->host, 0, 1);
+	sm_host_run_work(&self->host);
+	n = dev_ok(_metadata, &self->g, 2);
+	EXPECT_EQ(A, n->vqs[0].state);
+	EXPECT_EQ(VQNOTIFY_REASON_QUOTA, n->vqs[1].reason);
+	EXPECT_TRUE(self->host.users[0].line.no_room);
+	EXPECT_EQ(0, self->host.line.nr_capped);
+
+	open_g2(_metadata, self, 16);
+	self->g2.user = 1;
+	v = dev_ok(_metadata, &self->g2, 1);
+	EXPECT_EQ(A, v->vqs[0].state);
+	EXPECT_EQ(2, self->host.used);
+
+	/* Room again, the host full: the work's recheck counts it. */
+	sm_host_set_quota(&self->host, 0, 10);
+	while (sm_host_run_work(&self->host))
+		;
+	EXPECT_FALSE(self->host.users[0].line.no_room);
+	EXPECT_EQ(1, self->host.line.nr_capped);
+	check_invariants(_metadata, self);
+
+	/* User 1 frees its slot and asks again: it waits behind user 0. */
+	sm_dev_remove(&self->g2, v);
+	w = dev_ok(_metadata, &self->g2, 1);
+	EXPECT_EQ(D, w->vqs[0].state);
+	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, w->vqs[0].reason);
+	while (sm_host_run_work(&self->host))
+		;
+	EXPECT_EQ(A, n->vqs[1].state);
+	EXPECT_EQ(D, w->vqs[0].state);
 	check_invariants(_metadata, self);
 }
 
