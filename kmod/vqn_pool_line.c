@@ -21,8 +21,8 @@
  *
  * A user whose quota is full waits for it first, whatever its guests were
  * refused: the promotion work, which walks the users in line, finds it so
- * (vqn_line_next()) and stops counting its guests waiting for the host cap
- * against other users until it finds room again. Else a user served up to
+ * (vqn_line_next()) and stops counting its waiting guests against other
+ * users until it finds room again. Else a user served up to
  * its quota, or whose quota the admin lowered, would leave guests counted
  * as waiting for the cap and refuse every other user's slots for good.
  * Room comes back (a slot given back, the quota raised) also while the
@@ -253,8 +253,7 @@ struct vqn_line_guest *vqn_line_next(struct vqn_line *line)
  * The promotion work found the host full, so no walk (vqn_line_next())
  * looks at the users in line: each one it last found without room whose
  * quota has room again (a slot given back, the quota raised) counts its
- * guests waiting for the cap against other users again. O(users in line),
- * as a walk.
+ * waiting guests against other users again. O(users in line), as a walk.
  */
 void vqn_line_recheck(struct vqn_line *line)
 {

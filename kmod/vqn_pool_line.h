@@ -10,8 +10,8 @@
  * The caller of vqn_line_take_n() and vqn_line_serve() holds the guest's
  * lock, and of vqn_line_take_n() the line's too when the guest waits; of
  * vqn_line_wait(), vqn_line_unwait(), vqn_line_next(), vqn_line_recheck()
- * and vqn_line_pass() the line's lock, and of vqn_line_wait() and vqn_line_unwait() the
- * guest's too: whether a guest is in the line, and what it waits for,
+ * and vqn_line_pass() the line's lock, and of vqn_line_wait() and
+ * vqn_line_unwait() the guest's too: whether a guest is in the line, and what it waits for,
  * change only under its own lock (vqn_line_pass() moves a busy one within
  * its user's line, counting nothing). The counters of the line, and a
  * guest's @waiting and @wait_reason, are written with WRITE_ONCE() under
@@ -50,7 +50,8 @@ struct vqn_line {
  * @node: on vqn_line.users while @waitq is not empty
  * @waitq: its waiting guests, in the order they started waiting
  * @nr_waiting: entries on @waitq
- * @nr_capped: those waiting for the host cap (the others for the quota)
+ * @nr_capped: those refused by the host cap (the others by the quota:
+ *             what vqn_line_may_take() tells a guest that joins behind)
  * @nr_exempt: those exempt from its quota (vqn_line_guest.exempt): without
  *             them, when one guest has no room in the quota none has
  * @no_room: the promotion work found its quota full (vqn_line_next()), or

@@ -464,6 +464,54 @@ static int fs_call_nl_config_set(struct fs_ctx *c)
 	return _test_nl_config_set(&c->nl, &c->cfg);
 }
 
+/*
+ * Before fault point @nth: a fresh guest in the op's starting state, and
+ * that state in @before; what a listener was told of it, drained.
+ */
+static void fs_prepare(struct __test_metadata *_metadata, struct fs_ctx *c,
+		       const struct fs_op *op, unsigned int nth,
+		       struct fs_state *before)
+{
+	ASSERT_EQ(0, op->prepare(c)) {
+		TH_LOG("nth %u: preparing", nth);
+	}
+	ASSERT_EQ(0, fs_state(c, before));
+	if (c->have_mon)
+		fs_mon_count(c);
+}
+
+/* The op's call with fault point @nth armed: true when it fired. */
+static bool fs_call_at(struct fs_ctx *c, const struct fs_op *op,
+		       unsigned int nth, int *ret)
+{
+	fs_arm(nth);
+	*ret = op->call(c);
+	return fs_disarm();
+}
+
+/*
+ * After fault point @nth, whatever the call did: the guest it opened
+ * closed, and the guest under test sound and usable.
+ */
+static void fs_check_after(struct __test_metadata *_metadata,
+			   struct fs_ctx *c, unsigned int nth)
+{
+	struct tk_why w;
+
+	if (c->newfd >= 0) {
+		close(c->newfd);
+		c->newfd = -1;
+	}
+	if (c->fd < 0)
+		return;
+	EXPECT_EQ(0, tk_check_guest_scan(c->fd, 8, NULL, &w)) {
+		TH_LOG("fault point %u: %s", nth, w.msg);
+	}
+	EXPECT_EQ(0, tk_check_usable(c->fd, 8, &w)) {
+		TH_LOG("fault point %u: %s", nth, w.msg);
+	}
+}
+
 FIXTURE(failslab) {
 	struct fs_knob knobs[32];
 	int nknobs;
@@ -704,16 +752,8 @@ TEST_F_TIMEOUT(failslab, each_allocation_fails, 240)
 	for (nth = 1; nth <= FS_MAX_NTH; nth++) {
 		bool fired;
 
-		ASSERT_EQ(0, op->prepare(c)) {
-			TH_LOG("nth %u: preparing", nth);
-		}
-		ASSERT_EQ(0, fs_state(c, &before));
-		if (c->have_mon)
-			fs_mon_count(c);	/* what prepare caused */
-
-		fs_arm(nth);
-		ret = op->call(c);
-		fired = fs_disarm();
+		fs_prepare(_metadata, c, op, nth, &before);
+		fired = fs_call_at(c, op, nth, &ret);
 
 		if (c->have_mon) {
 			int got = fs_mon_count(c), want;
@@ -752,19 +792,8 @@ TEST_F_TIMEOUT(failslab, each_allocation_fails, 240)
 		} else {
 			absorbed++;
 		}
-		if (c->newfd >= 0) {
-			close(c->newfd);
-			c->newfd = -1;
-		}
 		/* Either way: sound and usable. */
-		if (c->fd >= 0) {
-			EXPECT_EQ(0, tk_check_guest_scan(c->fd, 8, NULL, &w)) {
-				TH_LOG("fault point %u: %s", nth, w.msg);
-			}
-			EXPECT_EQ(0, tk_check_usable(c->fd, 8, &w)) {
-				TH_LOG("fault point %u: %s", nth, w.msg);
-			}
-		}
+		fs_check_after(_metadata, c, nth);
 		tk_snap_free(&before.snap);
 		if (!__test_passed(_metadata))
 			break;
@@ -913,16 +942,8 @@ TEST_F_TIMEOUT(failslab, each_copy_fails, 240)
 	for (nth = 1; nth <= FS_MAX_NTH; nth++) {
 		bool fired;
 
-		ASSERT_EQ(0, op->prepare(c)) {
-			TH_LOG("nth %u: preparing", nth);
-		}
-		ASSERT_EQ(0, fs_state(c, &before));
-		if (c->have_mon)
-			fs_mon_count(c);	/* drained: not counted here */
-
-		fs_arm(nth);
-		ret = op->call(c);
-		fired = fs_disarm();
+		fs_prepare(_metadata, c, op, nth, &before);
+		fired = fs_call_at(c, op, nth, &ret);
 		if (c->have_mon)
 			fs_mon_count(c);
 
@@ -974,18 +995,7 @@ TEST_F_TIMEOUT(failslab, each_copy_fails, 240)
 		}
 		tk_snap_free(&after.snap);
 		tk_snap_free(&before.snap);
-		if (c->newfd >= 0) {
-			close(c->newfd);
-			c->newfd = -1;
-		}
-		if (c->fd >= 0) {
-			EXPECT_EQ(0, tk_check_guest_scan(c->fd, 8, NULL, &w)) {
-				TH_LOG("fault point %u: %s", nth, w.msg);
-			}
-			EXPECT_EQ(0, tk_check_usable(c->fd, 8, &w)) {
-				TH_LOG("fault point %u: %s", nth, w.msg);
-			}
-		}
+		fs_check_after(_metadata, c, nth);
 		if (!__test_passed(_metadata))
 			break;
 	}

@@ -685,6 +685,27 @@ TEST_F(sm, quota_fills_in_own_turn)
 }
 
 /*
+ * User 1 frees @v and asks again at once, before the promotion work runs:
+ * its new queue waits for the cap behind user 0's guests, and is returned.
+ * The work then serves user 0, not it.
+ */
+static struct vqn_dev *frees_and_asks_again(struct __test_metadata *_metadata,
+					    struct _test_data_sm *self,
+					    struct vqn_dev *v)
+{
+	struct vqn_dev *w;
+
+	sm_dev_remove(&self->g2, v);
+	w = dev_ok(_metadata, &self->g2, 1);
+	EXPECT_EQ(D, w->vqs[0].state);
+	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, w->vqs[0].reason);
+	while (sm_host_run_work(&self->host))
+		;
+	EXPECT_EQ(D, w->vqs[0].state);
+	return w;
+}
+
+/*
  * A guest exempt from its user's quota that waits for the host cap holds
  * up other users from the moment it waits, although the promotion work
  * last found its user's quota full: else another user that frees a slot
@@ -692,7 +713,7 @@ TEST_F(sm, quota_fills_in_own_turn)
  */
 TEST_F(sm, exempt_guest_waiting_for_cap_holds_up_others)
 {
-	struct vqn_dev *n, *v, *e, *w;
+	struct vqn_dev *n, *v, *e;
 	struct sm_guest g3;
 
 	sm_host_set_cap(&self->host, 2);
@@ -721,17 +742,32 @@ TEST_F(sm, exempt_guest_waiting_for_cap_holds_up_others)
 	check_invariants(_metadata, self);
 
 	/* User 1 frees its slot and asks again: it waits behind g3. */
-	sm_dev_remove(&self->g2, v);
-	w = dev_ok(_metadata, &self->g2, 1);
-	EXPECT_EQ(D, w->vqs[0].state);
-	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, w->vqs[0].reason);
-	while (sm_host_run_work(&self->host))
-		;
+	frees_and_asks_again(_metadata, self, v);
 	EXPECT_EQ(A, e->vqs[0].state);
-	EXPECT_EQ(D, w->vqs[0].state);
 	check_invariants(_metadata, self);
 	sm_guest_close(&g3);
 	EXPECT_EQ(0, g3.errors) TH_LOG("%s", g3.err);
+}
+
+/*
+ * The host full, user 1 holding @v, user 0's quota raised to 10: the
+ * work's recheck counts user 0's waiting guest again; user 1 frees @v and
+ * asks again, and waits behind it; the work serves @q of user 0's @n.
+ */
+static void room_again_serves(struct __test_metadata *_metadata,
+			      struct _test_data_sm *self, struct vqn_dev *v,
+			      struct vqn_dev *n, u32 q)
+{
+	sm_host_set_quota(&self->host, 0, 10);
+	while (sm_host_run_work(&self->host))
+		;
+	EXPECT_FALSE(self->host.users[0].line.no_room);
+	EXPECT_EQ(1, self->host.line.nr_capped);
+	check_invariants(_metadata, self);
+
+	frees_and_asks_again(_metadata, self, v);
+	EXPECT_EQ(A, n->vqs[q].state);
+	check_invariants(_metadata, self);
 }
 
 /*
@@ -765,23 +801,7 @@ TEST_F(sm, room_again_while_host_full_holds_up_others)
 	EXPECT_EQ(A, w->vqs[0].state);
 	EXPECT_EQ(2, self->host.used);
 
-	/* Room again, the host full: the work's recheck counts it. */
-	sm_host_set_quota(&self->host, 0, 10);
-	while (sm_host_run_work(&self->host))
-		;
-	EXPECT_FALSE(self->host.users[0].line.no_room);
-	EXPECT_EQ(1, self->host.line.nr_capped);
-	check_invariants(_metadata, self);
-
-	/* User 1 frees a slot and asks again: it waits behind user 0. */
-	sm_dev_remove(&self->g2, v2);
-	w = dev_ok(_metadata, &self->g2, 1);
-	EXPECT_EQ(D, w->vqs[0].state);
-	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, w->vqs[0].reason);
-	while (sm_host_run_work(&self->host))
-		;
-	EXPECT_EQ(A, n->vqs[0].state);
-	check_invariants(_metadata, self);
+	room_again_serves(_metadata, self, v2, n, 0);
 }
 
 /*
@@ -793,7 +813,7 @@ TEST_F(sm, room_again_while_host_full_holds_up_others)
  */
 TEST_F(sm, quota_waiter_with_room_again_holds_up_others)
 {
-	struct vqn_dev *n, *v, *w;
+	struct vqn_dev *n, *v;
 
 	sm_host_set_cap(&self->host, 2);
 	sm_host_set_quota(&self->host, 0, 1);
@@ -810,24 +830,7 @@ TEST_F(sm, quota_waiter_with_room_again_holds_up_others)
 	EXPECT_EQ(A, v->vqs[0].state);
 	EXPECT_EQ(2, self->host.used);
 
-	/* Room again, the host full: the work's recheck counts it. */
-	sm_host_set_quota(&self->host, 0, 10);
-	while (sm_host_run_work(&self->host))
-		;
-	EXPECT_FALSE(self->host.users[0].line.no_room);
-	EXPECT_EQ(1, self->host.line.nr_capped);
-	check_invariants(_metadata, self);
-
-	/* User 1 frees its slot and asks again: it waits behind user 0. */
-	sm_dev_remove(&self->g2, v);
-	w = dev_ok(_metadata, &self->g2, 1);
-	EXPECT_EQ(D, w->vqs[0].state);
-	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, w->vqs[0].reason);
-	while (sm_host_run_work(&self->host))
-		;
-	EXPECT_EQ(A, n->vqs[1].state);
-	EXPECT_EQ(D, w->vqs[0].state);
-	check_invariants(_metadata, self);
+	room_again_serves(_metadata, self, v, n, 1);
 }
 
 #endif /* _SM_UNIT_LIMITS_H */
