@@ -14,23 +14,19 @@
  * Behind its own user's guests a guest waits for what they wait for: the
  * host cap if any of them does, else its user's quota, which holds up no
  * other user. A guest whose turn in the promotion work is over waits
- * again for what it waited for. What refused a guest when it joined says
- * less than whether its user has room now: every waiting guest of a user
- * with room holds up other users, one that waits for the quota too (the
- * quota raised, a slot given back: it waits for the cap now).
+ * again for what it waited for.
  *
  * A user whose quota is full waits for it first, whatever its guests were
  * refused: the promotion work, which walks the users in line, finds it so
- * (vqn_line_next()) and stops counting its waiting guests against other
- * users until it finds room again. Else a user served up to
+ * (vqn_line_next()) and stops counting its guests waiting for the host cap
+ * against other users until it finds room again. Else a user served up to
  * its quota, or whose quota the admin lowered, would leave guests counted
  * as waiting for the cap and refuse every other user's slots for good.
  * Room comes back (a slot given back, the quota raised) also while the
  * host is full, when no walk runs: the work then looks again at each user
  * it found without room (vqn_line_recheck()), or the first call of another
  * user would take each slot freed before the work could walk, for good.
- * An exempt guest in line is room at once, and a guest the quota itself
- * refuses is none (vqn_line_wait()).
+ * An exempt guest in line is room at once (vqn_line_wait()).
  */
 #include "vqn_sm.h"
 #include "vqn_pool_line.h"
@@ -50,7 +46,9 @@ static u8 vqn_line_may_take(const struct vqn_line *line,
 {
 	bool self = READ_ONCE(lg->waiting);
 	/* Counted in line->nr_capped: its user has room (vqn_line_room()). */
-	bool self_held = self && !READ_ONCE(lu->no_room);
+	bool self_cap = self &&
+			READ_ONCE(lg->wait_reason) == VQNOTIFY_REASON_HOST_CAP &&
+			!READ_ONCE(lu->no_room);
 
 	if (lg->serving)
 		return lg->quota ? VQNOTIFY_REASON_GRANTED : lg->wait_reason;
@@ -58,7 +56,7 @@ static u8 vqn_line_may_take(const struct vqn_line *line,
 	if (READ_ONCE(lu->nr_waiting) > self && !lg->exempt)
 		return READ_ONCE(lu->nr_capped) && !READ_ONCE(lu->no_room) ?
 		       VQNOTIFY_REASON_HOST_CAP : VQNOTIFY_REASON_QUOTA;
-	if (READ_ONCE(line->nr_capped) > self_held)
+	if (READ_ONCE(line->nr_capped) > self_cap)
 		return VQNOTIFY_REASON_HOST_CAP;
 	return VQNOTIFY_REASON_GRANTED;
 }
@@ -102,34 +100,23 @@ u32 vqn_line_take_n(struct vqn_line *line, struct vqn_line_user *lu,
 }
 
 /* One guest of @lu more (@d 1) or less (-1) waits for the host cap. */
-static void vqn_line_capped(struct vqn_line_user *lu, int d)
+static void vqn_line_capped(struct vqn_line *line, struct vqn_line_user *lu,
+			    int d)
 {
+	if (!lu->no_room)
+		WRITE_ONCE(line->nr_capped, line->nr_capped + d);
 	WRITE_ONCE(lu->nr_capped, lu->nr_capped + d);
 }
 
-/* Has @lu room in its quota? Its waiting guests hold up others if so. */
+/* Has @lu room in its quota? Its guests waiting for the cap count if so. */
 static void vqn_line_room(struct vqn_line *line, struct vqn_line_user *lu,
 			  bool room)
 {
 	if (lu->no_room != room)
 		return;
 	WRITE_ONCE(lu->no_room, !room);
-	WRITE_ONCE(line->nr_capped, room ? line->nr_capped + lu->nr_waiting :
-					   line->nr_capped - lu->nr_waiting);
-}
-
-/*
- * The quota refused @lg, not a guest of its user ahead of it (their
- * refusals, QUOTA too, say nothing of the quota now): its user has no room,
- * as a walk would find, unless an exempt guest waits.
- */
-static void vqn_line_quota_full(struct vqn_line *line,
-				struct vqn_line_user *lu,
-				struct vqn_line_guest *lg, u8 reason)
-{
-	if (reason == VQNOTIFY_REASON_QUOTA && !lu->nr_exempt &&
-	    !vqn_line_env_room(lg))
-		vqn_line_room(line, lu, false);
+	WRITE_ONCE(line->nr_capped, room ? line->nr_capped + lu->nr_capped :
+					   line->nr_capped - lu->nr_capped);
 }
 
 /*
@@ -148,9 +135,8 @@ bool vqn_line_wait(struct vqn_line *line, struct vqn_line_user *lu,
 		if (lg->wait_reason == reason)
 			return false;
 		/* Still waiting, now for the other reason. */
-		vqn_line_capped(lu, cap ? 1 : -1);
+		vqn_line_capped(line, lu, cap ? 1 : -1);
 		WRITE_ONCE(lg->wait_reason, reason);
-		vqn_line_quota_full(line, lu, lg, reason);
 		return true;
 	}
 	front = lg->serving && lg->quota;
@@ -167,14 +153,11 @@ bool vqn_line_wait(struct vqn_line *line, struct vqn_line_user *lu,
 	WRITE_ONCE(lu->nr_waiting, lu->nr_waiting + 1);
 	WRITE_ONCE(line->nr_waiting, line->nr_waiting + 1);
 	lu->nr_exempt += lg->exempt;
-	if (cap)
-		vqn_line_capped(lu, 1);
-	if (!lu->no_room)
-		WRITE_ONCE(line->nr_capped, line->nr_capped + 1);
 	/* The next walk would find it (vqn_line_first()): count it now. */
 	if (lg->exempt)
 		vqn_line_room(line, lu, true);
-	vqn_line_quota_full(line, lu, lg, reason);
+	if (cap)
+		vqn_line_capped(line, lu, 1);
 	return true;
 }
 
@@ -190,9 +173,7 @@ void vqn_line_unwait(struct vqn_line *line, struct vqn_line_user *lu,
 	WRITE_ONCE(line->nr_waiting, line->nr_waiting - 1);
 	lu->nr_exempt -= lg->exempt;
 	if (lg->wait_reason == VQNOTIFY_REASON_HOST_CAP)
-		vqn_line_capped(lu, -1);
-	if (!lu->no_room)
-		WRITE_ONCE(line->nr_capped, line->nr_capped - 1);
+		vqn_line_capped(line, lu, -1);
 	if (list_empty(&lu->waitq)) {
 		list_del_init(&lu->node);
 		vqn_line_room(line, lu, true);
@@ -253,7 +234,8 @@ struct vqn_line_guest *vqn_line_next(struct vqn_line *line)
  * The promotion work found the host full, so no walk (vqn_line_next())
  * looks at the users in line: each one it last found without room whose
  * quota has room again (a slot given back, the quota raised) counts its
- * waiting guests against other users again. O(users in line), as a walk.
+ * guests waiting for the cap against other users again. O(users in line),
+ * as a walk.
  */
 void vqn_line_recheck(struct vqn_line *line)
 {

@@ -35,9 +35,8 @@ struct vqn_guest_sm;
  * struct vqn_line - the guests waiting for a slot, host-wide
  * @users: the users with waiting guests, in turn (vqn_line_user.node)
  * @nr_waiting: guests waiting
- * @nr_capped: those of users with room in their quota
- *             (vqn_line_user.no_room), whatever refused them: they wait
- *             for the host cap, and no guest of another user overtakes them
+ * @nr_capped: those waiting for the host cap, of users with room in their
+ *             quota (vqn_line_user.no_room): no guest overtakes them
  */
 struct vqn_line {
 	struct list_head users;
@@ -50,16 +49,14 @@ struct vqn_line {
  * @node: on vqn_line.users while @waitq is not empty
  * @waitq: its waiting guests, in the order they started waiting
  * @nr_waiting: entries on @waitq
- * @nr_capped: those refused by the host cap (the others by the quota:
- *             what vqn_line_may_take() tells a guest that joins behind)
+ * @nr_capped: those waiting for the host cap (the others for the quota)
  * @nr_exempt: those exempt from its quota (vqn_line_guest.exempt): without
  *             them, when one guest has no room in the quota none has
- * @no_room: the promotion work found its quota full (vqn_line_next()), or
- *           the quota refused a guest joining the line: its guests wait
- *           for the quota first, and are not counted in vqn_line.nr_capped
- *           until it has room again (the work's next walk, or
- *           vqn_line_recheck() when the host is full). Never while
- *           @nr_exempt.
+ * @no_room: the promotion work found its quota full (vqn_line_next()): its
+ *           guests wait for the quota first, and @nr_capped is not counted
+ *           in vqn_line.nr_capped until it has room again (the work's next
+ *           walk, or vqn_line_recheck() when the host is full). Never
+ *           while @nr_exempt.
  */
 struct vqn_line_user {
 	struct list_head node;

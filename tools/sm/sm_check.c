@@ -223,14 +223,11 @@ int sm_check_line(const struct sm_host *h, char *msg, size_t len)
 				      g->line.waiting ? "out of" : "in");
 		waiters += g->line.waiting;
 		if (g->line.waiting &&
-		    g->line.wait_reason == VQNOTIFY_REASON_HOST_CAP)
+		    g->line.wait_reason == VQNOTIFY_REASON_HOST_CAP) {
 			ucapped[g->user]++;
-		/*
-		 * A user without room waits for its quota first; every
-		 * waiting guest of one with room, for the host cap.
-		 */
-		if (g->line.waiting)
+			/* A user without room waits for its quota first. */
 			capped += !h->users[g->user].line.no_room;
+		}
 		uwait[g->user] += g->line.waiting;
 		uexempt[g->user] += g->line.waiting && g->line.exempt;
 	}

@@ -423,51 +423,6 @@ static void room_seen_left(struct world *w)
 			w->no_room[u] = ROOM_SEEN_CLEAR;
 }
 
-/* Which guests wait (for the quota, @reason QUOTA): bits by guest slot. */
-static u64 line_waiters(const struct sm_host *h, u8 reason)
-{
-	u64 m = 0;
-	unsigned int i;
-
-	_Static_assert(SM_MAX_GUESTS <= 64, "a bit a guest");
-	for (i = 0; i < SM_MAX_GUESTS; i++)
-		if (h->guests[i] && h->guests[i]->line.waiting &&
-		    (!reason || h->guests[i]->line.wait_reason == reason))
-			m |= 1ULL << i;
-	return m;
-}
-
-/*
- * A guest that came to wait for the quota in a step, of those waiting
- * before it (@waiting, @quota: line_waiters()). Out of the line before,
- * with no other guest of its user in it, only the quota itself refused
- * it, on joining or later in its call; if its user has no room now, it
- * had none then: the guest set its user's no_room (vqn_line_wait()), and
- * nothing in its call clears it but leaving the line. Else it may have
- * been refused behind its user's guests, or the quota had room for fewer
- * slots than the call needed at once: the user is unknown.
- */
-static void room_seen_quota(struct world *w, u64 waiting, u64 quota)
-{
-	const struct sm_host *h = &w->host;
-	u64 now = line_waiters(h, VQNOTIFY_REASON_QUOTA) & ~quota;
-	unsigned int i, j, u;
-
-	for (i = 0; i < SM_MAX_GUESTS; i++) {
-		bool alone = !(waiting & (1ULL << i));
-
-		if (!(now & (1ULL << i)))
-			continue;
-		u = h->guests[i]->user;
-		for (j = 0; j < SM_MAX_GUESTS; j++)
-			if (j != i && (waiting & (1ULL << j)) &&
-			    h->guests[j] && h->guests[j]->user == u)
-				alone = false;
-		w->no_room[u] = alone && !user_room(h, u) ? ROOM_SEEN_SET :
-					 ROOM_SEEN_UNKNOWN;
-	}
-}
-
 /* The line's no_room agrees with the model wherever the model knows it. */
 static void room_seen_check(struct world *w, const char *when)
 {
@@ -568,11 +523,11 @@ static bool user_no_room(const struct world *w, unsigned int u)
  * Does the line of waiting guests refuse @g a slot now (kmod/vqn_pool_line.c,
  * from the guests rather than the line's counters)? Others of its user wait
  * before it, unless it is exempt from the quota they wait for; any other
- * guest, whatever refused it, waits for the host cap, unless its user was
- * last found without room (no_room: it waits for the quota first, and
- * holds up no other user). That flag is the model's (user_no_room())
- * where the model knows it; else the line's own, which the model only
- * bounds (sm_check_host()).
+ * guest waits for the host cap, unless the promotion work last found its
+ * user's quota full (no_room: it waits for that first, and holds up no
+ * other user). That flag is the model's (user_no_room()) where the model
+ * knows it; else the line's own, which the model only bounds
+ * (sm_check_host()).
  */
 static bool line_refuses(const struct world *w, const struct sm_guest *g)
 {
@@ -586,8 +541,8 @@ static bool line_refuses(const struct world *w, const struct sm_guest *g)
 			continue;
 		if (o->user == g->user && !g->line.exempt)
 			return true;
-		/* Whatever refused it: its user has room, it waits for the cap. */
-		if (!user_no_room(w, o->user))
+		if (o->line.wait_reason == VQNOTIFY_REASON_HOST_CAP &&
+		    !user_no_room(w, o->user))
 			return true;
 	}
 	return false;
@@ -1076,18 +1031,6 @@ static void turn_served(struct run_ctx *c, struct sm_guest *g)
 
 	if (g->gone)
 		fail(w, "the work served guest %u, closed", gi);
-	/*
-	 * Out of the line for its turn, it joined it again: for the quota,
-	 * without room (no exempt guest waits), it set its user's no_room
-	 * (vqn_line_wait()).
-	 */
-	if (g->line.waiting &&
-	    g->line.wait_reason == VQNOTIFY_REASON_QUOTA &&
-	    !user_room(&w->host, g->user))
-		w->no_room[g->user] = ROOM_SEEN_SET;
-	/* An exempt one cleared it, waiting again. */
-	room_seen_left(w);
-	room_seen_check(w, "a turn");
 	line_check(w, "a turn");
 	if (!g->line.quota || !g->line.waiting)
 		return;
@@ -1214,7 +1157,6 @@ static void step(struct world *w, struct input *in, bool meanwhile_)
 	struct sm_guest *g = pick_guest(w, in, &gi);
 	struct vqn_dev *d = NULL;
 	struct run_ctx ctx = { .w = w, .in = in };
-	u64 waiting_before, quota_before;
 	u32 v;
 
 	/* The admin's cap and quotas need no guest's lock, nor a guest. */
@@ -1223,8 +1165,6 @@ static void step(struct world *w, struct input *in, bool meanwhile_)
 			    op != OP_HOST_CAP && op != OP_USER_QUOTA)))
 		return;
 	seen_ops[op]++;
-	waiting_before = line_waiters(&w->host, 0);
-	quota_before = line_waiters(&w->host, VQNOTIFY_REASON_QUOTA);
 	switch (op) {
 	case OP_DEV_ADD:
 		v = take_queues(in);
@@ -1326,11 +1266,9 @@ static void step(struct world *w, struct input *in, bool meanwhile_)
 		break;
 	}
 	/*
-	 * Only the work's walks, followed above, change no_room, a user's
-	 * leaving the line, and a guest's joining it: it must still be what
-	 * the model knows.
+	 * Only the work's walks, followed above, change no_room, and a
+	 * user's leaving the line: it must still be what the model knows.
 	 */
-	room_seen_quota(w, waiting_before, quota_before);
 	room_seen_left(w);
 	room_seen_check(w, op_names[op]);
 	if (meanwhile_) {
