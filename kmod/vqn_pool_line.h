@@ -11,12 +11,12 @@
  * lock, and of vqn_line_take_n() the line's too when the guest waits; of
  * vqn_line_wait(), vqn_line_unwait(), vqn_line_next(), vqn_line_recheck()
  * and vqn_line_pass() the line's lock, and of vqn_line_wait() and
- * vqn_line_unwait() the guest's too: whether a guest is in the line, and what it waits for,
- * change only under its own lock (vqn_line_pass() moves a busy one within
- * its user's line, counting nothing). The counters of the line, and a
- * guest's @waiting and @wait_reason, are written with WRITE_ONCE() under
- * the line's lock and read without it with READ_ONCE() ("DOC: Locking" in
- * vqnotify.h).
+ * vqn_line_unwait() the guest's too: whether a guest is in the line, and
+ * what it waits for, change only under its own lock (vqn_line_pass()
+ * moves a busy one within its user's line, counting nothing). The
+ * counters of the line, and a guest's @waiting and @wait_reason, are
+ * written with WRITE_ONCE() under the line's lock and read without it
+ * with READ_ONCE() ("DOC: Locking" in vqnotify.h).
  */
 #ifndef _VQN_POOL_LINE_H
 #define _VQN_POOL_LINE_H
