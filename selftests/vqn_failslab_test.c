@@ -182,6 +182,15 @@ static int fs_call_open(struct fs_ctx *c)
 	return c->newfd < 0 ? -errno : 0;
 }
 
+/* The guest fs_call_open() opened, if any, closed. */
+static void fs_close_new(struct fs_ctx *c)
+{
+	if (c->newfd >= 0) {
+		close(c->newfd);
+		c->newfd = -1;
+	}
+}
+
 static int fs_call_close(struct fs_ctx *c)
 {
 	int ret = close(c->fd) ? -errno : 0;
@@ -498,10 +507,7 @@ static void fs_check_after(struct __test_metadata *_metadata,
 {
 	struct tk_why w;
 
-	if (c->newfd >= 0) {
-		close(c->newfd);
-		c->newfd = -1;
-	}
+	fs_close_new(c);
 	if (c->fd < 0)
 		return;
 	EXPECT_EQ(0, tk_check_guest_scan(c->fd, 8, NULL, &w)) {
@@ -515,7 +521,9 @@ static void fs_check_after(struct __test_metadata *_metadata,
 FIXTURE(failslab) {
 	struct fs_knob knobs[32];
 	int nknobs;
-	bool filtered;
+	bool filtered;		/* vqnotify's text in text_start, text_end */
+	char text_start[32];
+	char text_end[32];
 	struct fs_ctx *c;
 };
 
@@ -648,10 +656,22 @@ static void fs_knob(struct __test_metadata *_metadata,
 	self->nknobs++;
 }
 
+/*
+ * Only faults with vqnotify's text on the stack count, for fault
+ * injection @attr (a debugfs directory): its stack filter aimed at it.
+ */
+#define FS_AIM(attr, required) do {					\
+	fs_knob(_metadata, self, FS_DBG attr "/require-end",		\
+		self->text_end, required);				\
+	fs_knob(_metadata, self, FS_DBG attr "/require-start",		\
+		self->text_start, required);				\
+	fs_knob(_metadata, self, FS_DBG attr "/stacktrace-depth", "32",	\
+		required);						\
+} while (0)
+
 FIXTURE_SETUP(failslab)
 {
 	unsigned long start, end;
-	char a[32], b[32];
 
 	self->nknobs = 0;
 	if (access(TK_DEV_PATH, F_OK))
@@ -683,19 +703,11 @@ FIXTURE_SETUP(failslab)
 	/* Only allocations with vqnotify on the stack count. */
 	if (!access(FS_DBG "failslab/require-start", F_OK) &&
 	    !fs_module_text(&start, &end)) {
-		snprintf(a, sizeof(a), "%#lx", start);
-		snprintf(b, sizeof(b), "%#lx", end);
-		fs_knob(_metadata, self, FS_DBG "failslab/require-end", b, true);
-		fs_knob(_metadata, self, FS_DBG "failslab/require-start", a,
-			true);
-		fs_knob(_metadata, self, FS_DBG "failslab/stacktrace-depth",
-			"32", true);
-		fs_knob(_metadata, self, FS_DBG "fail_page_alloc/require-end",
-			b, false);
-		fs_knob(_metadata, self, FS_DBG "fail_page_alloc/require-start",
-			a, false);
-		fs_knob(_metadata, self,
-			FS_DBG "fail_page_alloc/stacktrace-depth", "32", false);
+		snprintf(self->text_start, sizeof(self->text_start), "%#lx",
+			 start);
+		snprintf(self->text_end, sizeof(self->text_end), "%#lx", end);
+		FS_AIM("failslab", true);
+		FS_AIM("fail_page_alloc", false);
 		self->filtered = true;
 	}
 
@@ -806,8 +818,7 @@ TEST_F_TIMEOUT(failslab, each_allocation_fails, 240)
 		TH_LOG("%s: no allocation failed%s", op->name,
 		       self->filtered ? " with vqnotify on the stack" : "");
 	}
-	if (c->newfd >= 0)
-		close(c->newfd);
+	fs_close_new(c);
 	ksft_print_msg("failslab %s: %u fault points%s: %u failed with ENOMEM, %u absorbed\n",
 		       op->name, nth - 1,
 		       self->filtered ? " (vqnotify on the stack)" : "",
@@ -902,28 +913,21 @@ TEST_F_TIMEOUT(failslab, each_copy_fails, 240)
 	struct fs_ctx *c = self->c;
 	struct fs_state before, after, done;
 	int records = 0, ret;
-	unsigned long start, end;
-	char a[32], b[32];
 	struct tk_why w;
 
 	if (access(FS_DBG "fail_usercopy", F_OK))
 		SKIP(return, "no " FS_DBG "fail_usercopy (CONFIG_FAULT_INJECTION_USERCOPY)");
-	if (!self->filtered || fs_module_text(&start, &end))
+	if (!self->filtered)
 		SKIP(return, "no stack filter aimed at vqnotify");
 	if (op->netlink && !c->have_nl)
 		SKIP(return, "no vqnotify netlink family");
 	c->nq = op->nq;
 
-	snprintf(a, sizeof(a), "%#lx", start);
-	snprintf(b, sizeof(b), "%#lx", end);
 	fs_knob(_metadata, self, FS_DBG "failslab/require-end", "1", true);
 	fs_knob(_metadata, self, FS_DBG "fail_page_alloc/require-end", "1",
 		false);
 	fs_knob(_metadata, self, FS_DBG "fail_usercopy/verbose", "0", true);
-	fs_knob(_metadata, self, FS_DBG "fail_usercopy/require-end", b, true);
-	fs_knob(_metadata, self, FS_DBG "fail_usercopy/require-start", a, true);
-	fs_knob(_metadata, self, FS_DBG "fail_usercopy/stacktrace-depth", "32",
-		true);
+	FS_AIM("fail_usercopy", true);
 
 	/* What the call makes without a fault, and what a read finds. */
 	ASSERT_EQ(0, op->prepare(c));
@@ -934,10 +938,7 @@ TEST_F_TIMEOUT(failslab, each_copy_fails, 240)
 	}
 	ASSERT_EQ(0, op->call(c));
 	ASSERT_EQ(0, fs_state(c, &done));
-	if (c->newfd >= 0) {
-		close(c->newfd);
-		c->newfd = -1;
-	}
+	fs_close_new(c);
 
 	for (nth = 1; nth <= FS_MAX_NTH; nth++) {
 		bool fired;
@@ -1076,8 +1077,7 @@ TEST_F_TIMEOUT(failslab, all_allocations_fail, 120)
 			       1000000 - left);
 		}
 	}
-	if (c->newfd >= 0)
-		close(c->newfd);
+	fs_close_new(c);
 	if (c->fd >= 0) {
 		EXPECT_EQ(0, tk_check_guest_scan(c->fd, 8, NULL, &w)) {
 			TH_LOG("%s", w.msg);
