@@ -292,7 +292,6 @@ int sm_check_line(const struct sm_host *h, char *msg, size_t len)
 int sm_check_host(const struct sm_host *h, char *msg, size_t len)
 {
 	u32 used = 0, uused[SM_MAX_USERS] = { 0 };
-	u32 uexempt[SM_MAX_USERS] = { 0 };
 	unsigned int i;
 	int ret;
 
@@ -310,12 +309,14 @@ int sm_check_host(const struct sm_host *h, char *msg, size_t len)
 		}
 		used += g->sm.used;
 		uused[g->user] += g->sm.used;
-		uexempt[g->user] += g->line.waiting && g->line.exempt;
 	}
+	/* After it, each user's nr_exempt counts its exempt guests waiting. */
 	ret = sm_check_line(h, msg, len);
 	if (ret)
 		return ret;
 	for (i = 0; i < SM_MAX_USERS; i++) {
+		const struct vqn_line_user *lu = &h->users[i].line;
+
 		if (uused[i] != h->users[i].used)
 			return broken(msg, len, "user %u used %u, its guests hold %u",
 				      i, h->users[i].used, uused[i]);
@@ -332,13 +333,13 @@ int sm_check_host(const struct sm_host *h, char *msg, size_t len)
 		 * of any other user would take each slot freed. (sm_fuzz.c
 		 * follows the walks for the rest.)
 		 */
-		if (h->users[i].line.no_room &&
-		    (uexempt[i] || (h->users[i].used < h->users[i].max &&
-				    !h->work_pending)))
+		if (lu->no_room &&
+		    (lu->nr_exempt || (h->users[i].used < h->users[i].max &&
+				       !h->work_pending)))
 			return broken(msg, len,
 				      "user %u: no_room, but quota %u/%u, %u exempt wait; host %u/%u, promotion %sscheduled",
 				      i, h->users[i].used, h->users[i].max,
-				      uexempt[i], h->used, h->cap,
+				      lu->nr_exempt, h->used, h->cap,
 				      h->work_pending ? "" : "not ");
 	}
 	if (used != h->used)

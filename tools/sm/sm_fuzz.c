@@ -375,13 +375,18 @@ static void op_set_status(struct world *w, struct sm_guest *g,
 	}
 }
 
-static bool user_exempt_waits(const struct sm_host *h, unsigned int u)
+/*
+ * Does a guest of user @u wait in the line (an exempt one, if @exempt)?
+ * From the guests, not from the line's counters.
+ */
+static bool user_waits(const struct sm_host *h, unsigned int u, bool exempt)
 {
 	unsigned int i;
 
 	for (i = 0; i < SM_MAX_GUESTS; i++)
 		if (h->guests[i] && h->guests[i]->user == u &&
-		    h->guests[i]->line.waiting && h->guests[i]->line.exempt)
+		    h->guests[i]->line.waiting &&
+		    (!exempt || h->guests[i]->line.exempt))
 			return true;
 	return false;
 }
@@ -393,34 +398,7 @@ static bool user_exempt_waits(const struct sm_host *h, unsigned int u)
  */
 static bool user_room(const struct sm_host *h, unsigned int u)
 {
-	return h->users[u].used < h->users[u].max || user_exempt_waits(h, u);
-}
-
-static bool user_waits(const struct sm_host *h, unsigned int u)
-{
-	unsigned int i;
-
-	for (i = 0; i < SM_MAX_GUESTS; i++)
-		if (h->guests[i] && h->guests[i]->user == u &&
-		    h->guests[i]->line.waiting)
-			return true;
-	return false;
-}
-
-/*
- * A user out of line has no_room clear: vqn_line_unwait() clears it as
- * its last guest leaves. Called after every step and every turn's
- * vqn_line_unwait(), the only ways out of the line (a guest's close, and
- * its turn): no user leaves and comes back unseen. So does a user with an
- * exempt guest in line: room, from the moment it joins (vqn_line_wait()).
- */
-static void room_seen_left(struct world *w)
-{
-	unsigned int u;
-
-	for (u = 0; u < SM_MAX_USERS; u++)
-		if (!user_waits(&w->host, u) || user_exempt_waits(&w->host, u))
-			w->no_room[u] = ROOM_SEEN_CLEAR;
+	return h->users[u].used < h->users[u].max || user_waits(h, u, true);
 }
 
 /* The line's no_room agrees with the model wherever the model knows it. */
@@ -437,9 +415,28 @@ static void room_seen_check(struct world *w, const char *when)
 			continue;
 		fail(w, "%s: user %u (quota %u/%u%s) no_room %d, want %d",
 		     when, u, h->users[u].used, h->users[u].max,
-		     user_waits(h, u) ? ", in line" : "",
+		     user_waits(h, u, false) ? ", in line" : "",
 		     h->users[u].line.no_room, want);
 	}
+}
+
+/*
+ * A user out of line has no_room clear: vqn_line_unwait() clears it as
+ * its last guest leaves. Called after every step and every turn's
+ * vqn_line_unwait(), the only ways out of the line (a guest's close, and
+ * its turn): no user leaves and comes back unseen. So does a user with an
+ * exempt guest in line: room, from the moment it joins (vqn_line_wait()).
+ * Then the line must agree (@when: after what).
+ */
+static void room_seen_left(struct world *w, const char *when)
+{
+	unsigned int u;
+
+	for (u = 0; u < SM_MAX_USERS; u++)
+		if (!user_waits(&w->host, u, false) ||
+		    user_waits(&w->host, u, true))
+			w->no_room[u] = ROOM_SEEN_CLEAR;
+	room_seen_check(w, when);
 }
 
 /*
@@ -464,7 +461,7 @@ static void room_seen_picked(struct world *w, const struct sm_guest *g)
 	for (u = 0; u < SM_MAX_USERS; u++) {
 		if (u == g->user)
 			w->no_room[u] = ROOM_SEEN_CLEAR;
-		else if (user_waits(h, u) && !user_room(h, u) &&
+		else if (user_waits(h, u, false) && !user_room(h, u) &&
 			 w->no_room[u] == ROOM_SEEN_CLEAR)
 			w->no_room[u] = ROOM_SEEN_UNKNOWN;
 	}
@@ -486,7 +483,7 @@ static void room_seen_run(struct world *w, unsigned int picks)
 	if (h->used >= h->cap) {
 		/* vqn_line_recheck(): who has room again is clear. */
 		for (u = 0; u < SM_MAX_USERS; u++)
-			if (user_waits(h, u) && user_room(h, u))
+			if (user_waits(h, u, false) && user_room(h, u))
 				w->no_room[u] = ROOM_SEEN_CLEAR;
 		room_seen_check(w, "vqn_line_recheck()");
 		return;
@@ -494,7 +491,7 @@ static void room_seen_run(struct world *w, unsigned int picks)
 	if (picks >= VQN_PROMOTE_BATCH)
 		return;
 	for (u = 0; u < SM_MAX_USERS; u++) {
-		if (!user_waits(h, u))
+		if (!user_waits(h, u, false))
 			continue;
 		if (user_room(h, u))
 			fail(w, "the work ended with user %u in line with room (quota %u/%u), host %u/%u",
@@ -1001,8 +998,7 @@ static void window_action(struct run_ctx *c, struct sm_guest *g, bool picked)
 	if (a & 0x10)
 		guest_close_end(w, i);
 	/* Its user may have left the line with it. */
-	room_seen_left(w);
-	room_seen_check(w, "a close");
+	room_seen_left(w, "a close");
 	line_check(w, "a close");
 }
 
@@ -1082,8 +1078,7 @@ static bool meanwhile(struct sm_host *h, struct sm_guest *g,
 		if (g->gone)
 			fail(w, "the work took guest %u's turn, closed", gi);
 		/* Its user may have left the line with it. */
-		room_seen_left(w);
-		room_seen_check(w, "vqn_line_unwait()");
+		room_seen_left(w, "vqn_line_unwait()");
 		b = take(c->in);
 		if (!window_len(b))
 			return false;
@@ -1269,8 +1264,7 @@ static void step(struct world *w, struct input *in, bool meanwhile_)
 	 * Only the work's walks, followed above, change no_room, and a
 	 * user's leaving the line: it must still be what the model knows.
 	 */
-	room_seen_left(w);
-	room_seen_check(w, op_names[op]);
+	room_seen_left(w, op_names[op]);
 	if (meanwhile_) {
 		line_check(w, op_names[op]);
 		return;
