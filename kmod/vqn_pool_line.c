@@ -27,6 +27,14 @@
  * it found without room (vqn_line_recheck()), or the first call of another
  * user would take each slot freed before the work could walk, for good.
  * An exempt guest in line is room at once (vqn_line_wait()).
+ *
+ * So for a user whose guests wait for its quota: found with room by that
+ * recheck, with the host full, it is held (vqn_line_user.held), and its
+ * first guest waits for the cap, whatever refused it, holding up other
+ * users until the work walks it again. Only a full host holds a user: a
+ * user at its quota whose guests come and go often has room for a moment,
+ * and counting its guests waiting for the quota then would refuse other
+ * users slots a host with room has.
  */
 #include "vqn_sm.h"
 #include "vqn_pool_line.h"
@@ -49,6 +57,9 @@ static u8 vqn_line_may_take(const struct vqn_line *line,
 	bool self_cap = self &&
 			READ_ONCE(lg->wait_reason) == VQNOTIFY_REASON_HOST_CAP &&
 			!READ_ONCE(lu->no_room);
+	/* Its user held for it alone: its only guest waiting. */
+	bool self_held = self && READ_ONCE(lu->held) &&
+			 READ_ONCE(lu->nr_waiting) == 1;
 
 	if (lg->serving)
 		return lg->quota ? VQNOTIFY_REASON_GRANTED : lg->wait_reason;
@@ -56,7 +67,8 @@ static u8 vqn_line_may_take(const struct vqn_line *line,
 	if (READ_ONCE(lu->nr_waiting) > self && !lg->exempt)
 		return READ_ONCE(lu->nr_capped) && !READ_ONCE(lu->no_room) ?
 		       VQNOTIFY_REASON_HOST_CAP : VQNOTIFY_REASON_QUOTA;
-	if (READ_ONCE(line->nr_capped) > self_cap)
+	if (READ_ONCE(line->nr_capped) > self_cap ||
+	    READ_ONCE(line->nr_held) > self_held)
 		return VQNOTIFY_REASON_HOST_CAP;
 	return VQNOTIFY_REASON_GRANTED;
 }
@@ -119,6 +131,17 @@ static void vqn_line_room(struct vqn_line *line, struct vqn_line_user *lu,
 					   line->nr_capped - lu->nr_capped);
 }
 
+/* Is @lu held (vqn_line_recheck())? Counted in line->nr_held if so. */
+static void vqn_line_hold(struct vqn_line *line, struct vqn_line_user *lu,
+			  bool held)
+{
+	if (lu->held == held)
+		return;
+	WRITE_ONCE(lu->held, held);
+	WRITE_ONCE(line->nr_held, held ? line->nr_held + 1 :
+					 line->nr_held - 1);
+}
+
 /*
  * The guest has queues waiting for a slot, which @reason refused: it joins
  * its user's line at the tail, and its user the host's line, or keeps its
@@ -177,6 +200,7 @@ void vqn_line_unwait(struct vqn_line *line, struct vqn_line_user *lu,
 	if (list_empty(&lu->waitq)) {
 		list_del_init(&lu->node);
 		vqn_line_room(line, lu, true);
+		vqn_line_hold(line, lu, false);
 	}
 }
 
@@ -210,7 +234,8 @@ static struct vqn_line_guest *vqn_line_first(struct vqn_line_user *lu)
  * own calls see it in the line or out, whole. O(users in line) per slot
  * handed out, plus a user's guests when its quota is full and some of them
  * are exempt (opened with CAP_SYS_RESOURCE, never a tenant's alone).
- * NULL: none. Each user passed over has no room (vqn_line_room()).
+ * NULL: none. Each user passed over has no room (vqn_line_room()); no
+ * user walked is held any more: served now, or without room.
  */
 struct vqn_line_guest *vqn_line_next(struct vqn_line *line)
 {
@@ -222,6 +247,7 @@ struct vqn_line_guest *vqn_line_next(struct vqn_line *line)
 		lg = vqn_line_first(lu);
 		room = !!lg;
 		vqn_line_room(line, lu, room);
+		vqn_line_hold(line, lu, false);
 		if (room) {
 			list_move_tail(&lu->node, &line->users);
 			return lg;
@@ -234,16 +260,21 @@ struct vqn_line_guest *vqn_line_next(struct vqn_line *line)
  * The promotion work found the host full, so no walk (vqn_line_next())
  * looks at the users in line: each one it last found without room whose
  * quota has room again (a slot given back, the quota raised) counts its
- * guests waiting for the cap against other users again. O(users in line),
- * as a walk.
+ * guests waiting for the cap against other users again; and each user
+ * with room is held, its first guest waiting for the cap whatever refused
+ * it, each without room no longer. O(users in line), as a walk.
  */
 void vqn_line_recheck(struct vqn_line *line)
 {
 	struct vqn_line_user *lu;
+	bool room;
 
-	list_for_each_entry(lu, &line->users, node)
-		if (lu->no_room && vqn_line_first(lu))
+	list_for_each_entry(lu, &line->users, node) {
+		room = !!vqn_line_first(lu);
+		if (room)
 			vqn_line_room(line, lu, true);
+		vqn_line_hold(line, lu, room);
+	}
 }
 
 /*

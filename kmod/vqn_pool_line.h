@@ -37,11 +37,14 @@ struct vqn_guest_sm;
  * @nr_waiting: guests waiting
  * @nr_capped: those waiting for the host cap, of users with room in their
  *             quota (vqn_line_user.no_room): no guest overtakes them
+ * @nr_held: users found with room while the host was full
+ *           (vqn_line_user.held): no other guest overtakes them either
  */
 struct vqn_line {
 	struct list_head users;
 	u32 nr_waiting;
 	u32 nr_capped;
+	u32 nr_held;
 };
 
 /**
@@ -57,6 +60,10 @@ struct vqn_line {
  *           in vqn_line.nr_capped until it has room again (the work's next
  *           walk, or vqn_line_recheck() when the host is full). Never
  *           while @nr_exempt.
+ * @held: vqn_line_recheck() found room in its quota while the host was
+ *        full: its first guest waits for the cap, whatever refused it,
+ *        until the work walks the user again or its line empties.
+ *        Never with @no_room.
  */
 struct vqn_line_user {
 	struct list_head node;
@@ -65,6 +72,7 @@ struct vqn_line_user {
 	u32 nr_capped;
 	u32 nr_exempt;
 	bool no_room;
+	bool held;
 };
 
 /**
@@ -93,6 +101,7 @@ static inline void vqn_line_init(struct vqn_line *line)
 	INIT_LIST_HEAD(&line->users);
 	line->nr_waiting = 0;
 	line->nr_capped = 0;
+	line->nr_held = 0;
 }
 
 static inline void vqn_line_user_init(struct vqn_line_user *lu)
@@ -103,6 +112,7 @@ static inline void vqn_line_user_init(struct vqn_line_user *lu)
 	lu->nr_capped = 0;
 	lu->nr_exempt = 0;
 	lu->no_room = false;
+	lu->held = false;
 }
 
 /*

@@ -176,10 +176,11 @@
  * - vqn_host_used: an atomic; vqn_env_host_take_n() takes slots by
  *   atomic_try_cmpxchg() below READ_ONCE(vqn_cfg.host_cap).
  * - the lines' counters, nr_waiting and nr_capped of vqn_host_line and of
- *   each user's line, and a user's no_room (vqn_pool_line.c): plain
- *   fields written with WRITE_ONCE() under vqn_host_wait_lock, read with
- *   READ_ONCE() without it. vqn_env_host_give_n() decrements vqn_host_used
- *   and the user's slots (vqn_line_env_uncharge() the user's alone), then
+ *   each user's line, nr_held, and a user's no_room and held
+ *   (vqn_pool_line.c): plain fields written with WRITE_ONCE() under
+ *   vqn_host_wait_lock, read with READ_ONCE() without it.
+ *   vqn_env_host_give_n() decrements vqn_host_used and the user's slots
+ *   (vqn_line_env_uncharge() the user's alone), then
  *   smp_mb__after_atomic(), then reads vqn_host_line.nr_waiting; a guest
  *   that starts waiting increments vqn_host_line.nr_waiting, then (after
  *   the spinlock) smp_mb(), then reads vqn_host_used and the user's slots
@@ -192,9 +193,10 @@
  *   exactly under the guest's lock: a call of a waiting guest takes its
  *   slots under vqn_host_wait_lock (vqn_env_host_take_n()), where its
  *   place in the line and the counters it discounts itself from agree
- *   (the work changes a user's no_room, and the line's nr_capped with it,
- *   without the guest's lock); a call of a guest out of the line reads the
- *   counters without it, each read a moment of the others' waiting.
+ *   (the work changes a user's no_room and held, and the line's nr_capped
+ *   and nr_held with them, without the guest's lock); a call of a guest
+ *   out of the line reads the counters without it, each read a moment of
+ *   the others' waiting.
  * - vqn_kguest.nr_devices: written with WRITE_ONCE() under the guest's
  *   lock, read with READ_ONCE() by DEV_ADD before it allocates, to refuse
  *   a full guest early (EMFILE); read again under the lock before it

@@ -206,7 +206,7 @@ static bool guest_open(const struct sm_host *h, const struct sm_guest *g)
  */
 int sm_check_line(const struct sm_host *h, char *msg, size_t len)
 {
-	u32 waiters = 0, capped = 0, nr_users = 0, n;
+	u32 waiters = 0, capped = 0, nr_users = 0, held = 0, n;
 	u32 uwait[SM_MAX_USERS] = { 0 }, ucapped[SM_MAX_USERS] = { 0 };
 	u32 uexempt[SM_MAX_USERS] = { 0 };
 	const struct list_head *p;
@@ -266,6 +266,12 @@ int sm_check_line(const struct sm_host *h, char *msg, size_t len)
 		if (lu->no_room && !uwait[i])
 			return broken(msg, len, "user %u out of line without room",
 				      i);
+		/* Found with room by the work's recheck; its line empty, not. */
+		if (lu->held && (!uwait[i] || lu->no_room))
+			return broken(msg, len, "user %u held %s", i,
+				      lu->no_room ? "without room" :
+				      "out of line");
+		held += lu->held;
 	}
 	n = 0;
 	for (p = h->line.users.next; p != &h->line.users; p = p->next) {
@@ -283,6 +289,9 @@ int sm_check_line(const struct sm_host *h, char *msg, size_t len)
 	if (capped != h->line.nr_capped)
 		return broken(msg, len, "%u wait for the host cap, %u counted",
 			      capped, h->line.nr_capped);
+	if (held != h->line.nr_held)
+		return broken(msg, len, "%u users held, %u counted", held,
+			      h->line.nr_held);
 	if (waiters != h->line.nr_waiting)
 		return broken(msg, len, "host waiters %u, %u guests wait",
 			      h->line.nr_waiting, waiters);
@@ -341,6 +350,16 @@ int sm_check_host(const struct sm_host *h, char *msg, size_t len)
 				      i, h->users[i].used, h->users[i].max,
 				      lu->nr_exempt, h->used, h->cap,
 				      h->work_pending ? "" : "not ");
+		/*
+		 * held is set with the host full; whatever gives the host
+		 * room again (a slot given back while guests wait, the cap
+		 * raised) schedules the work, whose walk clears it. Else it
+		 * would refuse every other user's slots of a host with room.
+		 */
+		if (lu->held && h->used < h->cap && !h->work_pending)
+			return broken(msg, len,
+				      "user %u held, host %u/%u, promotion not scheduled",
+				      i, h->used, h->cap);
 	}
 	if (used != h->used)
 		return broken(msg, len, "host used %u, guests hold %u", h->used, used);

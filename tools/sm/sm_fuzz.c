@@ -16,9 +16,9 @@
  * action and turn in a run); after a promotion, nobody who could take a
  * slot still waits; a closed guest is never served, nor back in line; a
  * guest refused in its turn waits first of its user, by the quota only
- * when full; each user's no_room (its quota found full) is what the model
- * derives wherever it can; any breach aborts with a trace of the last
- * steps.
+ * when full; each user's no_room (its quota found full) and held (found
+ * with room by the recheck of a full host) are what the model derives
+ * wherever it can; any breach aborts with a trace of the last steps.
  *
  * Built with clang -fsanitize=fuzzer,address,undefined (libFuzzer), or with
  * -DSM_FUZZ_STANDALONE and sm_fuzz_standalone.c, a seeded random driver
@@ -49,6 +49,8 @@ struct input {
  * lags until its next walk: known clear (the start, the user out of line,
  * or picked), known set (the last walk of a run found nobody with room),
  * or unknown (a walk may have passed over it, or stopped before it).
+ * Likewise of its held, which the work's recheck sets with the host full
+ * and each walk of the user clears.
  */
 enum room_seen {
 	ROOM_SEEN_CLEAR,
@@ -67,8 +69,9 @@ struct world {
 	/* The guest's grants before the step, oldest first. */
 	struct vqn_vq *grants[FUZZ_DEVS * VQNOTIFY_MAX_QUEUES];
 	unsigned int nr_grants;
-	/* Each user's no_room as the model derives it (enum room_seen). */
+	/* Each user's no_room and held as the model derives them. */
 	u8 no_room[SM_MAX_USERS];
+	u8 held[SM_MAX_USERS];
 	char msg[SM_ERR_LEN];
 };
 
@@ -130,6 +133,8 @@ static unsigned long long seen_closed_half;
 static unsigned long long seen_quota_turn, seen_quota_lowered;
 static unsigned long long seen_quota_filled;
 static unsigned long long seen_no_room_model, seen_no_room_flag;
+/* Guests refused for a held user's guest waiting; of those, on its flag. */
+static unsigned long long seen_held, seen_held_flag;
 
 static void trace(const char *fmt, ...)
 {
@@ -401,28 +406,36 @@ static bool user_room(const struct sm_host *h, unsigned int u)
 	return h->users[u].used < h->users[u].max || user_waits(h, u, true);
 }
 
-/* The line's no_room agrees with the model wherever the model knows it. */
+/*
+ * The line's no_room and held agree with the model wherever the model
+ * knows them.
+ */
 static void room_seen_check(struct world *w, const char *when)
 {
 	const struct sm_host *h = &w->host;
 	unsigned int u;
 
 	for (u = 0; u < SM_MAX_USERS; u++) {
+		const struct vqn_line_user *lu = &h->users[u].line;
 		bool want = w->no_room[u] == ROOM_SEEN_SET;
+		bool held = w->held[u] == ROOM_SEEN_SET;
 
-		if (w->no_room[u] == ROOM_SEEN_UNKNOWN ||
-		    h->users[u].line.no_room == want)
-			continue;
-		fail(w, "%s: user %u (quota %u/%u%s) no_room %d, want %d",
-		     when, u, h->users[u].used, h->users[u].max,
-		     user_waits(h, u, false) ? ", in line" : "",
-		     h->users[u].line.no_room, want);
+		if (w->no_room[u] != ROOM_SEEN_UNKNOWN && lu->no_room != want)
+			fail(w, "%s: user %u (quota %u/%u%s) no_room %d, want %d",
+			     when, u, h->users[u].used, h->users[u].max,
+			     user_waits(h, u, false) ? ", in line" : "",
+			     lu->no_room, want);
+		if (w->held[u] != ROOM_SEEN_UNKNOWN && lu->held != held)
+			fail(w, "%s: user %u (quota %u/%u%s, host %u/%u) held %d, want %d",
+			     when, u, h->users[u].used, h->users[u].max,
+			     user_waits(h, u, false) ? ", in line" : "",
+			     h->used, h->cap, lu->held, held);
 	}
 }
 
 /*
- * A user out of line has no_room clear: vqn_line_unwait() clears it as
- * its last guest leaves. Called after every step and every turn's
+ * A user out of line has no_room and held clear: vqn_line_unwait()
+ * clears them as its last guest leaves. Called after every step and every turn's
  * vqn_line_unwait(), the only ways out of the line (a guest's close, and
  * its turn): no user leaves and comes back unseen. So does a user with an
  * exempt guest in line: room, from the moment it joins (vqn_line_wait()).
@@ -432,10 +445,13 @@ static void room_seen_left(struct world *w, const char *when)
 {
 	unsigned int u;
 
-	for (u = 0; u < SM_MAX_USERS; u++)
+	for (u = 0; u < SM_MAX_USERS; u++) {
+		if (!user_waits(&w->host, u, false))
+			w->held[u] = ROOM_SEEN_CLEAR;
 		if (!user_waits(&w->host, u, false) ||
 		    user_waits(&w->host, u, true))
 			w->no_room[u] = ROOM_SEEN_CLEAR;
+	}
 	room_seen_check(w, when);
 }
 
@@ -444,7 +460,9 @@ static void room_seen_left(struct world *w, const char *when)
  * head with room, which it clears and sends to the tail; each user ahead
  * of it had none, and is set. A user with room now is behind the picked
  * one, not walked; a user set stays set; one clear without room may have
- * been walked (the model does not keep the line's order): unknown.
+ * been walked (the model does not keep the line's order): unknown. Each
+ * user walked is no longer held: the picked one is clear, one held
+ * without room unknown.
  */
 static void room_seen_picked(struct world *w, const struct sm_guest *g)
 {
@@ -459,11 +477,17 @@ static void room_seen_picked(struct world *w, const struct sm_guest *g)
 		fail(w, "the work picked a guest of user %u, quota %u/%u",
 		     g->user, pu->used, pu->max);
 	for (u = 0; u < SM_MAX_USERS; u++) {
-		if (u == g->user)
+		if (u == g->user) {
 			w->no_room[u] = ROOM_SEEN_CLEAR;
-		else if (user_waits(h, u, false) && !user_room(h, u) &&
-			 w->no_room[u] == ROOM_SEEN_CLEAR)
+			w->held[u] = ROOM_SEEN_CLEAR;
+			continue;
+		}
+		if (!user_waits(h, u, false) || user_room(h, u))
+			continue;
+		if (w->no_room[u] == ROOM_SEEN_CLEAR)
 			w->no_room[u] = ROOM_SEEN_UNKNOWN;
+		if (w->held[u] == ROOM_SEEN_SET)
+			w->held[u] = ROOM_SEEN_UNKNOWN;
 	}
 	room_seen_check(w, "vqn_line_next()");
 }
@@ -473,7 +497,8 @@ static void room_seen_picked(struct world *w, const struct sm_guest *g)
  * and the work is not a batch short, its last vqn_line_next() walked the
  * whole line and found nobody with room (the cap stops a turn only with
  * the host full: the work takes with least 0). Every user in line is set,
- * and has indeed no room.
+ * and has indeed no room, and none is held. With the host full, its
+ * recheck held exactly the users in line with room.
  */
 static void room_seen_run(struct world *w, unsigned int picks)
 {
@@ -481,10 +506,15 @@ static void room_seen_run(struct world *w, unsigned int picks)
 	unsigned int u;
 
 	if (h->used >= h->cap) {
-		/* vqn_line_recheck(): who has room again is clear. */
-		for (u = 0; u < SM_MAX_USERS; u++)
-			if (user_waits(h, u, false) && user_room(h, u))
+		/* vqn_line_recheck(): who has room again is clear, held. */
+		for (u = 0; u < SM_MAX_USERS; u++) {
+			if (!user_waits(h, u, false))
+				continue;
+			w->held[u] = user_room(h, u) ? ROOM_SEEN_SET :
+						       ROOM_SEEN_CLEAR;
+			if (user_room(h, u))
 				w->no_room[u] = ROOM_SEEN_CLEAR;
+		}
 		room_seen_check(w, "vqn_line_recheck()");
 		return;
 	}
@@ -498,6 +528,7 @@ static void room_seen_run(struct world *w, unsigned int picks)
 			     u, h->users[u].used, h->users[u].max, h->used,
 			     h->cap);
 		w->no_room[u] = ROOM_SEEN_SET;
+		w->held[u] = ROOM_SEEN_CLEAR;
 	}
 	room_seen_check(w, "the work's last walk");
 }
@@ -516,6 +547,19 @@ static bool user_no_room(const struct world *w, unsigned int u)
 	return w->no_room[u] == ROOM_SEEN_SET;
 }
 
+/* Is user @u held: the model's where it knows, else the line's flag. */
+static bool user_held(const struct world *w, unsigned int u)
+{
+	bool held = w->held[u] == ROOM_SEEN_SET;
+
+	if (w->held[u] == ROOM_SEEN_UNKNOWN) {
+		held = w->host.users[u].line.held;
+		seen_held_flag += held;
+	}
+	seen_held += held;
+	return held;
+}
+
 /*
  * Does the line of waiting guests refuse @g a slot now (kmod/vqn_pool_line.c,
  * from the guests rather than the line's counters)? Others of its user wait
@@ -524,7 +568,9 @@ static bool user_no_room(const struct world *w, unsigned int u)
  * user's quota full (no_room: it waits for that first, and holds up no
  * other user). That flag is the model's (user_no_room()) where the model
  * knows it; else the line's own, which the model only bounds
- * (sm_check_host()).
+ * (sm_check_host()). A guest of a held user (user_held(), the same way)
+ * waits for the cap, whatever refused it: it refuses every guest but
+ * itself.
  */
 static bool line_refuses(const struct world *w, const struct sm_guest *g)
 {
@@ -540,6 +586,8 @@ static bool line_refuses(const struct world *w, const struct sm_guest *g)
 			return true;
 		if (o->line.wait_reason == VQNOTIFY_REASON_HOST_CAP &&
 		    !user_no_room(w, o->user))
+			return true;
+		if (user_held(w, o->user))
 			return true;
 	}
 	return false;
@@ -1320,9 +1368,9 @@ static void print_coverage(void)
 	fprintf(stderr, "sm_fuzz: reports by label:");
 	for (i = 0; i < VQNOTIFY_LABEL_MAX; i++)
 		fprintf(stderr, " %s=%llu", sm_label_name(i), seen_labels[i]);
-	fprintf(stderr, "; ENOSPC=%llu; in a promotion: busy=%llu meanwhile=%llu; no_room of a capped user: model=%llu flag=%llu\n",
+	fprintf(stderr, "; ENOSPC=%llu; in a promotion: busy=%llu meanwhile=%llu; no_room of a capped user: model=%llu flag=%llu; held refuses: %llu (flag %llu)\n",
 		seen_enospc, seen_busy, seen_meanwhile, seen_no_room_model,
-		seen_no_room_flag);
+		seen_no_room_flag, seen_held, seen_held_flag);
 	fprintf(stderr, "sm_fuzz: in a promotion: windows of 1/2/3 actions=%llu/%llu/%llu; picked guest closed: gone=%llu (half=%llu) busy=%llu; turn refused by the quota=%llu (lowered=%llu filled=%llu)\nsm_fuzz: steps by op:",
 		seen_window[1], seen_window[2], seen_window[3],
 		seen_closed_gone, seen_closed_half, seen_closed_busy,

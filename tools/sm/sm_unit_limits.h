@@ -791,4 +791,87 @@ TEST_F(sm, room_again_while_host_full_holds_up_others)
 	check_invariants(_metadata, self);
 }
 
+/*
+ * A guest waiting for its user's quota, which the admin raises while the
+ * host is full: the work's recheck holds its user, and the guest waits
+ * for the cap, whatever refused it, before every other user's guests;
+ * else another user that frees a slot and asks for it again would take it
+ * back before the work runs, for good.
+ */
+TEST_F(sm, quota_raised_while_host_full_holds_up_others)
+{
+	struct vqn_dev *n, *v;
+
+	sm_host_set_cap(&self->host, 2);
+	sm_host_set_quota(&self->host, 0, 1);
+	sm_host_run_work(&self->host);
+	n = dev_ok(_metadata, &self->g, 2);
+	EXPECT_EQ(A, n->vqs[0].state);
+	EXPECT_EQ(VQNOTIFY_REASON_QUOTA, n->vqs[1].reason);
+	open_g2(_metadata, self, 16);
+	self->g2.user = 1;
+	v = dev_ok(_metadata, &self->g2, 1);
+	EXPECT_EQ(A, v->vqs[0].state);
+	EXPECT_EQ(0, self->host.line.nr_capped);
+	EXPECT_EQ(0, self->host.line.nr_held);
+
+	/* Room again, the host full: the work's recheck holds user 0. */
+	sm_host_set_quota(&self->host, 0, 10);
+	while (sm_host_run_work(&self->host))
+		;
+	EXPECT_TRUE(self->host.users[0].line.held);
+	EXPECT_EQ(1, self->host.line.nr_held);
+	EXPECT_EQ(D, n->vqs[1].state);
+	check_invariants(_metadata, self);
+
+	/* User 1 frees its slot and asks again: it waits behind user 0. */
+	frees_and_asks_again(_metadata, self, v);
+	EXPECT_EQ(A, n->vqs[1].state);
+	EXPECT_FALSE(self->host.users[0].line.held);
+	check_invariants(_metadata, self);
+}
+
+/*
+ * The same when another guest of its user gives a slot back: another user
+ * may take that slot before the work runs, once; the work, finding the
+ * host full, holds the user, and the other user's next slot freed goes to
+ * the guest.
+ */
+TEST_F(sm, slot_given_back_while_others_take_holds_up_others)
+{
+	struct vqn_dev *d, *n, *v, *x;
+	struct sm_guest g3;
+
+	sm_host_set_cap(&self->host, 3);
+	sm_host_set_quota(&self->host, 0, 2);
+	sm_host_run_work(&self->host);
+	ASSERT_EQ(0, sm_guest_open(&self->host, &g3, 16, 0, 7));
+	d = dev_ok(_metadata, &g3, 1);
+	n = dev_ok(_metadata, &self->g, 2);
+	EXPECT_EQ(A, n->vqs[0].state);
+	EXPECT_EQ(VQNOTIFY_REASON_QUOTA, n->vqs[1].reason);
+	open_g2(_metadata, self, 16);
+	self->g2.user = 1;
+	v = dev_ok(_metadata, &self->g2, 1);
+	EXPECT_EQ(3, self->host.used);
+
+	/* User 0 gives a slot back; user 1 takes it before the work runs. */
+	sm_dev_remove(&g3, d);
+	x = dev_ok(_metadata, &self->g2, 1);
+	EXPECT_EQ(A, x->vqs[0].state);
+	while (sm_host_run_work(&self->host))
+		;
+	EXPECT_EQ(D, n->vqs[1].state);
+	EXPECT_TRUE(self->host.users[0].line.held);
+	check_invariants(_metadata, self);
+
+	/* Not twice: its next slot freed goes to user 0's guest. */
+	frees_and_asks_again(_metadata, self, v);
+	EXPECT_EQ(A, n->vqs[1].state);
+	EXPECT_FALSE(self->host.users[0].line.held);
+	check_invariants(_metadata, self);
+	sm_guest_close(&g3);
+	EXPECT_EQ(0, g3.errors) TH_LOG("%s", g3.err);
+}
+
 #endif /* _SM_UNIT_LIMITS_H */
