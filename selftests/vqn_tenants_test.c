@@ -11,7 +11,8 @@
  *      are its owner's, however many it maps
  *  f3  one user cannot take every slot: QUOTA at its quota; freed slots go
  *      round-robin by user, not to the user with the most waiting guests;
- *      a user served up to its quota holds up no other user; a long
+ *      a user served up to its quota holds up no other user; one whose
+ *      quota has room again on a full host holds up the others; a long
  *      promotion holds up no other guest's close; a guest whose lock is
  *      busy holds up no promotion, and gets its own
  *  f4  one user cannot pin unbounded memory: EDQUOT at its queue quota;
@@ -565,6 +566,68 @@ TEST_F(tn, f3_user_at_its_quota_holds_up_no_other_user)
 		TH_LOG("the VMM got %u of 2 queues on a host of 4 free slots, %u refused for the host cap",
 		       v->granted, v->host_cap);
 	}
+	tn_agent_stop(&hostile);
+	close(fd);
+}
+
+/*
+ * The hostile user's guest waits for its quota (2) with two queues while
+ * root fills the host; the admin then raises the quota. The promotion work
+ * finds the host full and holds the hostile user: root, freeing its six
+ * slots and asking for them again before the work can run (SCHED_FIFO
+ * keeps this CPU's kworker off between the two calls), waits behind the
+ * hostile guest, which gets its two. Before, root took all six back each
+ * time, and the guest waited for as long as root did so.
+ */
+TEST_F(tn, f3_quota_raised_on_a_full_host_holds_up_others)
+{
+	struct tn_slots *h = tn_shared(sizeof(*h));
+	struct sched_param rt = { .sched_priority = 1 }, other = { 0 };
+	uint32_t granted = 0, host_cap = 0, dev;
+	struct tn_agent hostile;
+	struct tn_guests hg;
+	int64_t used;
+	int fd, ret;
+
+	ASSERT_NE(NULL, h);
+	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_HOST_CAP, 8);
+	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_USER_MAX_SLOTS, 1000);
+	test_cmd_nl_policy_set_one(NULL, TN_HOSTILE,
+				   VQNOTIFY_A_POLICY_MAX_SLOTS, 2);
+	h->nq = 4;
+	ASSERT_EQ(0, tn_agent_start(&hostile, TN_HOSTILE, tn_take_slots, h));
+	ASSERT_EQ(0, tn_step(&hostile, 1));
+	ASSERT_EQ(0, h->err);
+	ASSERT_EQ(2U, h->granted);
+	ASSERT_EQ(2U, h->quota);
+	fd = tk_open(0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, tn_dev_up(fd, 6, &dev, &granted, NULL, NULL));
+	ASSERT_EQ(6U, granted);
+
+	/* Room again, on a full host: the work runs, and finds it full. */
+	test_cmd_nl_policy_set_one(NULL, TN_HOSTILE,
+				   VQNOTIFY_A_POLICY_MAX_SLOTS, 10);
+	usleep(300000);
+	ASSERT_EQ(0, sched_setscheduler(0, SCHED_FIFO, &rt));
+	ret = _test_ioctl_dev_reset(fd, dev, NULL, NULL);
+	granted = 0;
+	if (!ret)
+		ret = tn_dev_ok(fd, dev, &granted, NULL, &host_cap);
+	ASSERT_EQ(0, sched_setscheduler(0, SCHED_OTHER, &other));
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ(0U, granted) {
+		TH_LOG("root took %u of the 6 slots it freed back at once",
+		       granted);
+	}
+	EXPECT_EQ(6U, host_cap);
+
+	/* The work serves both users in turn: the hostile guest's two. */
+	ASSERT_EQ(0, tn_wait_host_used(&self->nl, 8, 3, &used));
+	EXPECT_EQ(8, used);
+	ASSERT_EQ(0, tn_guests_of(&self->nl, TN_HOSTILE, &hg));
+	EXPECT_EQ(4U, hg.nr_assigned);
+	EXPECT_EQ(0U, hg.nr_waiting);
 	tn_agent_stop(&hostile);
 	close(fd);
 }
