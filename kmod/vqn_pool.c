@@ -271,8 +271,9 @@ static void vqn_host_pass(struct vqn_kguest *g)
  * gone, and out of the line. A guest leaves the line for its turn only
  * once its lock is taken: its own calls, which decide under that lock
  * whether it waits (vqn_env_host_take_n()), never see it half moved.
- * Ending with the host full, it walked nobody: it rechecks the users it
- * found without room (vqn_line_recheck()).
+ * Ending with the host full, it walks nobody: it rechecks the users in
+ * line (vqn_line_recheck()), counting again those it found without room
+ * that have room again, and holding those with room.
  */
 static void vqn_host_promote_fn(struct work_struct *work)
 {
@@ -341,7 +342,7 @@ static void vqn_host_promote_fn(struct work_struct *work)
 	}
 	if (busy)
 		vqn_kguest_put(busy);
-	/* No walk while the host is full: who has room again, counted. */
+	/* No walk while the host is full: who has room, counted and held. */
 	if (atomic_read(&vqn_host_used) >= READ_ONCE(vqn_cfg.host_cap)) {
 		spin_lock(&vqn_host_wait_lock);
 		vqn_line_recheck(&vqn_host_line);

@@ -8,13 +8,13 @@
  * over the users whose guests wait, then over each user's guests, one slot
  * each. A guest that asks later waits behind the guests of its own user,
  * and behind every guest waiting for the host cap; guests waiting for
- * their user's quota hold up no other user. A guest that is the only one
- * waiting serves itself.
+ * their user's quota hold up no other user, unless the user is held
+ * (below). A guest that is the only one waiting serves itself.
  *
  * Behind its own user's guests a guest waits for what they wait for: the
- * host cap if any of them does, else its user's quota, which holds up no
- * other user. A guest whose turn in the promotion work is over waits
- * again for what it waited for.
+ * host cap if any of them does or its user is held, else its user's
+ * quota, which holds up no other user. A guest whose turn in the promotion
+ * work is over waits again for what it waited for.
  *
  * A user whose quota is full waits for it first, whatever its guests were
  * refused: the promotion work, which walks the users in line, finds it so
@@ -30,8 +30,10 @@
  *
  * So for a user whose guests wait for its quota: found with room by that
  * recheck, with the host full, it is held (vqn_line_user.held), and its
- * first guest waits for the cap, whatever refused it, holding up other
- * users until the work walks it again. Only a full host holds a user: a
+ * first guest waits for the cap, whatever refused it (its queues still
+ * say what did), holding up other users until the work walks it and finds
+ * it without room, the recheck does, or its line empties. Only a full host
+ * holds a user: a
  * user at its quota whose guests come and go often has room for a moment,
  * and counting its guests waiting for the quota then would refuse other
  * users slots a host with room has.
@@ -57,15 +59,19 @@ static u8 vqn_line_may_take(const struct vqn_line *line,
 	bool self_cap = self &&
 			READ_ONCE(lg->wait_reason) == VQNOTIFY_REASON_HOST_CAP &&
 			!READ_ONCE(lu->no_room);
-	/* Its user held for it alone: its only guest waiting. */
+	/*
+	 * Its user held for it alone: its only guest waiting, or exempt (it
+	 * does not wait behind its user's other guests).
+	 */
 	bool self_held = self && READ_ONCE(lu->held) &&
-			 READ_ONCE(lu->nr_waiting) == 1;
+			 (READ_ONCE(lu->nr_waiting) == 1 || lg->exempt);
 
 	if (lg->serving)
 		return lg->quota ? VQNOTIFY_REASON_GRANTED : lg->wait_reason;
 	/* An exempt guest waits only for the host cap, as other users do. */
 	if (READ_ONCE(lu->nr_waiting) > self && !lg->exempt)
-		return READ_ONCE(lu->nr_capped) && !READ_ONCE(lu->no_room) ?
+		return (READ_ONCE(lu->nr_capped) && !READ_ONCE(lu->no_room)) ||
+		       READ_ONCE(lu->held) ?
 		       VQNOTIFY_REASON_HOST_CAP : VQNOTIFY_REASON_QUOTA;
 	if (READ_ONCE(line->nr_capped) > self_cap ||
 	    READ_ONCE(line->nr_held) > self_held)
@@ -234,8 +240,8 @@ static struct vqn_line_guest *vqn_line_first(struct vqn_line_user *lu)
  * own calls see it in the line or out, whole. O(users in line) per slot
  * handed out, plus a user's guests when its quota is full and some of them
  * are exempt (opened with CAP_SYS_RESOURCE, never a tenant's alone).
- * NULL: none. Each user passed over has no room (vqn_line_room()); no
- * user walked is held any more: served now, or without room.
+ * NULL: none. Each user passed over has no room (vqn_line_room()) and is
+ * held no more; the user picked stays held, its guest maybe found busy.
  */
 struct vqn_line_guest *vqn_line_next(struct vqn_line *line)
 {
@@ -247,11 +253,11 @@ struct vqn_line_guest *vqn_line_next(struct vqn_line *line)
 		lg = vqn_line_first(lu);
 		room = !!lg;
 		vqn_line_room(line, lu, room);
-		vqn_line_hold(line, lu, false);
 		if (room) {
 			list_move_tail(&lu->node, &line->users);
 			return lg;
 		}
+		vqn_line_hold(line, lu, false);
 	}
 	return NULL;
 }

@@ -62,8 +62,8 @@ struct vqn_line {
  *           while @nr_exempt.
  * @held: vqn_line_recheck() found room in its quota while the host was
  *        full: its first guest waits for the cap, whatever refused it,
- *        until the work walks the user again or its line empties.
- *        Never with @no_room.
+ *        until a walk (vqn_line_next()) or a recheck finds the user
+ *        without room, or its line empties. Never with @no_room.
  */
 struct vqn_line_user {
 	struct list_head node;

@@ -461,8 +461,8 @@ static void room_seen_left(struct world *w, const char *when)
  * of it had none, and is set. A user with room now is behind the picked
  * one, not walked; a user set stays set; one clear without room may have
  * been walked (the model does not keep the line's order): unknown. Each
- * user walked is no longer held: the picked one is clear, one held
- * without room unknown.
+ * user passed over is no longer held: one held without room is unknown;
+ * the picked one stays as it was.
  */
 static void room_seen_picked(struct world *w, const struct sm_guest *g)
 {
@@ -479,7 +479,6 @@ static void room_seen_picked(struct world *w, const struct sm_guest *g)
 	for (u = 0; u < SM_MAX_USERS; u++) {
 		if (u == g->user) {
 			w->no_room[u] = ROOM_SEEN_CLEAR;
-			w->held[u] = ROOM_SEEN_CLEAR;
 			continue;
 		}
 		if (!user_waits(h, u, false) || user_room(h, u))
@@ -570,7 +569,7 @@ static bool user_held(const struct world *w, unsigned int u)
  * knows it; else the line's own, which the model only bounds
  * (sm_check_host()). A guest of a held user (user_held(), the same way)
  * waits for the cap, whatever refused it: it refuses every guest but
- * itself.
+ * itself, and but an exempt guest of its user waiting too.
  */
 static bool line_refuses(const struct world *w, const struct sm_guest *g)
 {
@@ -587,7 +586,8 @@ static bool line_refuses(const struct world *w, const struct sm_guest *g)
 		if (o->line.wait_reason == VQNOTIFY_REASON_HOST_CAP &&
 		    !user_no_room(w, o->user))
 			return true;
-		if (user_held(w, o->user))
+		if (user_held(w, o->user) &&
+		    !(o->user == g->user && g->line.exempt && g->line.waiting))
 			return true;
 	}
 	return false;

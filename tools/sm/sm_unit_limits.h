@@ -832,6 +832,68 @@ TEST_F(sm, quota_raised_while_host_full_holds_up_others)
 }
 
 /*
+ * Host of 2 slots full: user 0's guest holds one and waits for a second
+ * (dev *@n, queue 1), user 1's holds the other (*@v); user 0's quota,
+ * raised from 1, has room again: the work's recheck holds user 0.
+ */
+static void held_user_0(struct __test_metadata *_metadata,
+			struct _test_data_sm *self, struct vqn_dev **n,
+			struct vqn_dev **v)
+{
+	sm_host_set_cap(&self->host, 2);
+	sm_host_set_quota(&self->host, 0, 1);
+	sm_host_run_work(&self->host);
+	*n = dev_ok(_metadata, &self->g, 2);
+	EXPECT_EQ(VQNOTIFY_REASON_QUOTA, (*n)->vqs[1].reason);
+	open_g2(_metadata, self, 16);
+	self->g2.user = 1;
+	*v = dev_ok(_metadata, &self->g2, 1);
+	EXPECT_EQ(A, (*v)->vqs[0].state);
+	sm_host_set_quota(&self->host, 0, 10);
+	while (sm_host_run_work(&self->host))
+		;
+	ASSERT_TRUE(self->host.users[0].line.held);
+}
+
+/*
+ * A held user's only waiting guest is not held up by its own hold: with a
+ * slot free before the work runs, its own call takes it (vhost on its
+ * waiting queue).
+ */
+TEST_F(sm, held_users_only_waiting_guest_takes_a_free_slot)
+{
+	struct vqn_dev *n, *v;
+
+	held_user_0(_metadata, self, &n, &v);
+	sm_dev_remove(&self->g2, v);
+	EXPECT_EQ(0, sm_host_notifier(&self->g, n, 1, true));
+	EXPECT_EQ(O, n->vqs[1].state);
+	EXPECT_EQ(2, self->host.used);
+	check_invariants(_metadata, self);
+}
+
+/* The quota lowered again, the host still full: the recheck lets go. */
+TEST_F(sm, recheck_without_room_ends_the_hold)
+{
+	struct vqn_dev *n, *v;
+
+	held_user_0(_metadata, self, &n, &v);
+	sm_host_set_quota(&self->host, 0, 1);
+	while (sm_host_run_work(&self->host))
+		;
+	EXPECT_FALSE(self->host.users[0].line.held);
+	EXPECT_EQ(0, self->host.line.nr_held);
+	check_invariants(_metadata, self);
+
+	/* User 1 frees its slot and asks again: nobody holds it up. */
+	sm_dev_remove(&self->g2, v);
+	v = dev_ok(_metadata, &self->g2, 1);
+	EXPECT_EQ(A, v->vqs[0].state);
+	EXPECT_EQ(D, n->vqs[1].state);
+	check_invariants(_metadata, self);
+}
+
+/*
  * The same when another guest of its user gives a slot back: another user
  * may take that slot before the work runs, once; the work, finding the
  * host full, holds the user, and the other user's next slot freed goes to
