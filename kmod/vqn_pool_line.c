@@ -12,8 +12,8 @@
  * (below). A guest that is the only one waiting serves itself.
  *
  * Behind its own user's guests a guest waits for what they wait for: the
- * host cap if any of them does or its user is held, else its user's
- * quota, which holds up no other user. A guest whose turn in the promotion
+ * host cap if any of them does, else its user's quota, which holds up no
+ * other user unless the user is held. A guest whose turn in the promotion
  * work is over waits again for what it waited for.
  *
  * A user whose quota is full waits for it first, whatever its guests were
@@ -70,8 +70,7 @@ static u8 vqn_line_may_take(const struct vqn_line *line,
 		return lg->quota ? VQNOTIFY_REASON_GRANTED : lg->wait_reason;
 	/* An exempt guest waits only for the host cap, as other users do. */
 	if (READ_ONCE(lu->nr_waiting) > self && !lg->exempt)
-		return (READ_ONCE(lu->nr_capped) && !READ_ONCE(lu->no_room)) ||
-		       READ_ONCE(lu->held) ?
+		return READ_ONCE(lu->nr_capped) && !READ_ONCE(lu->no_room) ?
 		       VQNOTIFY_REASON_HOST_CAP : VQNOTIFY_REASON_QUOTA;
 	if (READ_ONCE(line->nr_capped) > self_cap ||
 	    READ_ONCE(line->nr_held) > self_held)

@@ -353,8 +353,9 @@ int sm_check_host(const struct sm_host *h, char *msg, size_t len)
 		/*
 		 * held is set with the host full; whatever gives the host
 		 * room again (a slot given back while guests wait, the cap
-		 * raised) schedules the work, whose walk clears it. Else it
-		 * would refuse every other user's slots of a host with room.
+		 * raised) schedules the work, which serves the user or,
+		 * walking it without room, clears it. Else it would refuse
+		 * every other user's slots of a host with room.
 		 */
 		if (lu->held && h->used < h->cap && !h->work_pending)
 			return broken(msg, len,

@@ -50,7 +50,7 @@ struct input {
  * or picked), known set (the last walk of a run found nobody with room),
  * or unknown (a walk may have passed over it, or stopped before it).
  * Likewise of its held, which the work's recheck sets with the host full
- * and each walk of the user clears.
+ * and a walk passing over the user clears.
  */
 enum room_seen {
 	ROOM_SEEN_CLEAR,

@@ -872,6 +872,36 @@ TEST_F(sm, held_users_only_waiting_guest_takes_a_free_slot)
 	check_invariants(_metadata, self);
 }
 
+/* Every guest the work picks is found busy (its lock held). */
+static bool always_busy(struct sm_host *h, struct sm_guest *g,
+			enum sm_work_moment when, void *arg)
+{
+	return when == SM_WORK_PICKED;
+}
+
+/*
+ * The work picks the held user's guest and finds it busy, a batch of
+ * times: the user keeps its hold (the work tries again later), and
+ * another user that freed the slot and asks again waits behind it.
+ */
+TEST_F(sm, held_user_found_busy_keeps_its_hold)
+{
+	struct vqn_dev *n, *v;
+
+	held_user_0(_metadata, self, &n, &v);
+	sm_dev_remove(&self->g2, v);
+	EXPECT_TRUE(sm_host_run_work_between(&self->host, always_busy, NULL));
+	EXPECT_TRUE(self->host.work_pending);
+	EXPECT_TRUE(self->host.users[0].line.held);
+	v = dev_ok(_metadata, &self->g2, 1);
+	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, v->vqs[0].reason);
+	while (sm_host_run_work(&self->host))
+		;
+	EXPECT_EQ(A, n->vqs[1].state);
+	EXPECT_EQ(D, v->vqs[0].state);
+	check_invariants(_metadata, self);
+}
+
 /* The quota lowered again, the host still full: the recheck lets go. */
 TEST_F(sm, recheck_without_room_ends_the_hold)
 {
