@@ -272,8 +272,7 @@ static void vqn_host_pass(struct vqn_kguest *g)
  * once its lock is taken: its own calls, which decide under that lock
  * whether it waits (vqn_env_host_take_n()), never see it half moved.
  * Ending with the host full, it walks nobody: it rechecks the users in
- * line (vqn_line_recheck()), counting again those it found without room
- * that have room again, and holding those with room.
+ * line (vqn_line_recheck()) as a walk would, and holds those with room.
  */
 static void vqn_host_promote_fn(struct work_struct *work)
 {

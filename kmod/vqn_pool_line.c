@@ -24,8 +24,8 @@
  * as waiting for the cap and refuse every other user's slots for good.
  * Room comes back (a slot given back, the quota raised) also while the
  * host is full, when no walk runs: the work then looks again at each user
- * it found without room (vqn_line_recheck()), or the first call of another
- * user would take each slot freed before the work could walk, for good.
+ * in line (vqn_line_recheck()), or the first call of another user would
+ * take each slot freed before the work could walk, for good.
  * An exempt guest in line is room at once (vqn_line_wait()).
  *
  * So for a user whose guests wait for its quota: found with room by that
@@ -33,10 +33,9 @@
  * first guest waits for the cap, whatever refused it (its queues still
  * say what did), holding up other users until the work walks it and finds
  * it without room, the recheck does, or its line empties. Only a full host
- * holds a user: a
- * user at its quota whose guests come and go often has room for a moment,
- * and counting its guests waiting for the quota then would refuse other
- * users slots a host with room has.
+ * holds a user: a user at its quota whose guests come and go often has
+ * room for a moment, and counting its guests waiting for the quota then
+ * would refuse other users slots a host with room has.
  */
 #include "vqn_sm.h"
 #include "vqn_pool_line.h"
@@ -263,11 +262,12 @@ struct vqn_line_guest *vqn_line_next(struct vqn_line *line)
 
 /*
  * The promotion work found the host full, so no walk (vqn_line_next())
- * looks at the users in line: each one it last found without room whose
- * quota has room again (a slot given back, the quota raised) counts its
- * guests waiting for the cap against other users again; and each user
- * with room is held, its first guest waiting for the cap whatever refused
- * it, each without room no longer. O(users in line), as a walk.
+ * looks at the users in line: it looks at each as a walk would. One it
+ * last found without room whose quota has room again (a slot given back,
+ * the quota raised) counts its guests waiting for the cap against other
+ * users again, and is held, its first guest waiting for the cap whatever
+ * refused it; one without room (its quota lowered) counts them no more,
+ * and is held no more. O(users in line), as a walk.
  */
 void vqn_line_recheck(struct vqn_line *line)
 {
@@ -276,8 +276,7 @@ void vqn_line_recheck(struct vqn_line *line)
 
 	list_for_each_entry(lu, &line->users, node) {
 		room = !!vqn_line_first(lu);
-		if (room)
-			vqn_line_room(line, lu, true);
+		vqn_line_room(line, lu, room);
 		vqn_line_hold(line, lu, room);
 	}
 }

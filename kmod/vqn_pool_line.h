@@ -55,10 +55,10 @@ struct vqn_line {
  * @nr_capped: those waiting for the host cap (the others for the quota)
  * @nr_exempt: those exempt from its quota (vqn_line_guest.exempt): without
  *             them, when one guest has no room in the quota none has
- * @no_room: the promotion work found its quota full (vqn_line_next()): its
- *           guests wait for the quota first, and @nr_capped is not counted
- *           in vqn_line.nr_capped until it has room again (the work's next
- *           walk, or vqn_line_recheck() when the host is full). Never
+ * @no_room: the promotion work found its quota full (vqn_line_next(), or
+ *           vqn_line_recheck() when the host is full): its guests wait for
+ *           the quota first, and @nr_capped is not counted in
+ *           vqn_line.nr_capped until the work finds room again. Never
  *           while @nr_exempt.
  * @held: vqn_line_recheck() found room in its quota while the host was
  *        full: its first guest waits for the cap, whatever refused it,

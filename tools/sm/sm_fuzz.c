@@ -497,7 +497,8 @@ static void room_seen_picked(struct world *w, const struct sm_guest *g)
  * whole line and found nobody with room (the cap stops a turn only with
  * the host full: the work takes with least 0). Every user in line is set,
  * and has indeed no room, and none is held. With the host full, its
- * recheck held exactly the users in line with room.
+ * recheck set exactly the users in line without room, and held those
+ * with room.
  */
 static void room_seen_run(struct world *w, unsigned int picks)
 {
@@ -505,14 +506,14 @@ static void room_seen_run(struct world *w, unsigned int picks)
 	unsigned int u;
 
 	if (h->used >= h->cap) {
-		/* vqn_line_recheck(): who has room again is clear, held. */
+		/* vqn_line_recheck(): who has room is clear and held. */
 		for (u = 0; u < SM_MAX_USERS; u++) {
+			bool room = user_room(h, u);
+
 			if (!user_waits(h, u, false))
 				continue;
-			w->held[u] = user_room(h, u) ? ROOM_SEEN_SET :
-						       ROOM_SEEN_CLEAR;
-			if (user_room(h, u))
-				w->no_room[u] = ROOM_SEEN_CLEAR;
+			w->held[u] = room ? ROOM_SEEN_SET : ROOM_SEEN_CLEAR;
+			w->no_room[u] = room ? ROOM_SEEN_CLEAR : ROOM_SEEN_SET;
 		}
 		room_seen_check(w, "vqn_line_recheck()");
 		return;

@@ -902,7 +902,10 @@ TEST_F(sm, held_user_found_busy_keeps_its_hold)
 	check_invariants(_metadata, self);
 }
 
-/* The quota lowered again, the host still full: the recheck lets go. */
+/*
+ * The quota lowered again, the host still full: the recheck lets go, and
+ * finds the user without room, as a walk would.
+ */
 TEST_F(sm, recheck_without_room_ends_the_hold)
 {
 	struct vqn_dev *n, *v;
@@ -913,12 +916,46 @@ TEST_F(sm, recheck_without_room_ends_the_hold)
 		;
 	EXPECT_FALSE(self->host.users[0].line.held);
 	EXPECT_EQ(0, self->host.line.nr_held);
+	EXPECT_TRUE(self->host.users[0].line.no_room);
 	check_invariants(_metadata, self);
 
 	/* User 1 frees its slot and asks again: nobody holds it up. */
 	sm_dev_remove(&self->g2, v);
 	v = dev_ok(_metadata, &self->g2, 1);
 	EXPECT_EQ(A, v->vqs[0].state);
+	EXPECT_EQ(D, n->vqs[1].state);
+	check_invariants(_metadata, self);
+}
+
+/*
+ * A user whose guest waits for the cap, and whose quota the admin lowers
+ * below what it holds while the host is full: the work's recheck finds it
+ * without room, as a walk would, and its guest holds up no other user
+ * that frees a slot and asks again.
+ */
+TEST_F(sm, quota_lowered_while_host_full_holds_up_nobody)
+{
+	struct vqn_dev *n, *v, *w;
+
+	sm_host_set_cap(&self->host, 2);
+	open_g2(_metadata, self, 16);
+	self->g2.user = 1;
+	v = dev_ok(_metadata, &self->g2, 1);
+	n = dev_ok(_metadata, &self->g, 2);
+	EXPECT_EQ(A, n->vqs[0].state);
+	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, n->vqs[1].reason);
+	EXPECT_EQ(1, self->host.line.nr_capped);
+
+	sm_host_set_quota(&self->host, 0, 0);
+	while (sm_host_run_work(&self->host))
+		;
+	EXPECT_TRUE(self->host.users[0].line.no_room);
+	EXPECT_EQ(0, self->host.line.nr_capped);
+	check_invariants(_metadata, self);
+
+	sm_dev_remove(&self->g2, v);
+	w = dev_ok(_metadata, &self->g2, 1);
+	EXPECT_EQ(A, w->vqs[0].state);
 	EXPECT_EQ(D, n->vqs[1].state);
 	check_invariants(_metadata, self);
 }
