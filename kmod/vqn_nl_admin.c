@@ -136,7 +136,7 @@ int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 	struct nlattr *rsv = info->attrs[VQNOTIFY_A_CONFIG_VHOST_RESERVE];
 	struct nlattr *bud = info->attrs[VQNOTIFY_A_CONFIG_DEFAULT_BUDGET];
 	struct nlattr **tb = info->attrs;
-	bool raised = false, any = false;
+	bool changed = false, any = false;
 	unsigned long id = 0;
 	u32 val;
 	int a, l;
@@ -174,7 +174,7 @@ int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 		WRITE_ONCE(vqn_cfg.vhost_reserve, nla_get_u32(rsv));
 	if (tb[VQNOTIFY_A_CONFIG_HOST_CAP]) {
 		val = nla_get_u32(tb[VQNOTIFY_A_CONFIG_HOST_CAP]);
-		raised = val > vqn_cfg.host_cap;
+		changed = val != vqn_cfg.host_cap;
 		WRITE_ONCE(vqn_cfg.host_cap, val);
 		vqn_user_host_cap_changed(val);
 	}
@@ -185,7 +185,7 @@ int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 			continue;
 		val = vqn_user_defaults[l];
 		vqn_user_set_default(l, nla_get_u32(lim));
-		raised |= vqn_user_defaults[l] > val;
+		changed |= vqn_user_defaults[l] != val;
 	}
 	if (tb[VQNOTIFY_A_CONFIG_THRESHOLD]) {
 		val = nla_get_u32(tb[VQNOTIFY_A_CONFIG_THRESHOLD]);
@@ -194,7 +194,12 @@ int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 		vqn_guests_each(&id, NULL, vqn_nl_threshold_changed, &val);
 	}
 	mutex_unlock(&vqn_guests_lock);
-	if (raised)
+	/*
+	 * A limit raised may let waiting queues in; one lowered may leave a
+	 * user in line without room, which the work must find (a full host's
+	 * recheck), or its guests waiting for the cap hold up other users.
+	 */
+	if (changed)
 		vqn_host_promote_all();
 	return 0;
 }
@@ -417,7 +422,7 @@ int vqnotify_nl_policy_set_doit(struct sk_buff *skb,
 	if (ret)
 		return ret;
 	vqn_kguests_apply_policy(p.name, p.uid, p.set);
-	/* A raised slot limit may let waiting queues in. */
+	/* A slot limit raised or lowered: the work looks (CONFIG_SET). */
 	if (!p.name)
 		vqn_host_promote_all();
 	return 0;

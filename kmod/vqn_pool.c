@@ -341,7 +341,7 @@ static void vqn_host_promote_fn(struct work_struct *work)
 	}
 	if (busy)
 		vqn_kguest_put(busy);
-	/* No walk while the host is full: who has room, counted and held. */
+	/* No walk while the host is full: each user in line looked at. */
 	if (atomic_read(&vqn_host_used) >= READ_ONCE(vqn_cfg.host_cap)) {
 		spin_lock(&vqn_host_wait_lock);
 		vqn_line_recheck(&vqn_host_line);

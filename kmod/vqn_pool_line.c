@@ -18,10 +18,11 @@
  *
  * A user whose quota is full waits for it first, whatever its guests were
  * refused: the promotion work, which walks the users in line, finds it so
- * (vqn_line_next()) and stops counting its guests waiting for the host cap
- * against other users until it finds room again. Else a user served up to
- * its quota, or whose quota the admin lowered, would leave guests counted
- * as waiting for the cap and refuse every other user's slots for good.
+ * (vqn_line_next(), vqn_line_recheck()) and stops counting its guests
+ * waiting for the host cap against other users until it finds room again.
+ * Else a user served up to its quota, or whose quota the admin lowered,
+ * would leave guests counted as waiting for the cap and refuse every
+ * other user's slots for good.
  * Room comes back (a slot given back, the quota raised) also while the
  * host is full, when no walk runs: the work then looks again at each user
  * in line (vqn_line_recheck()), or the first call of another user would
@@ -262,12 +263,13 @@ struct vqn_line_guest *vqn_line_next(struct vqn_line *line)
 
 /*
  * The promotion work found the host full, so no walk (vqn_line_next())
- * looks at the users in line: it looks at each as a walk would. One it
- * last found without room whose quota has room again (a slot given back,
- * the quota raised) counts its guests waiting for the cap against other
- * users again, and is held, its first guest waiting for the cap whatever
- * refused it; one without room (its quota lowered) counts them no more,
- * and is held no more. O(users in line), as a walk.
+ * looks at the users in line: it looks at each as a walk would. Each with
+ * room counts its guests waiting for the cap against other users (again,
+ * if it was found without room: a slot given back, the quota raised), and
+ * is held, its first guest waiting for the cap whatever refused it; each
+ * without room (the quota lowered, or filled) counts them no more, and is
+ * held no more. O(users in line), as a walk (plus a user's guests when
+ * its quota is full and some of them are exempt).
  */
 void vqn_line_recheck(struct vqn_line *line)
 {

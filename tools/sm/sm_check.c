@@ -331,16 +331,16 @@ int sm_check_host(const struct sm_host *h, char *msg, size_t len)
 				      i, h->users[i].used, uused[i]);
 		/*
 		 * no_room is what the promotion work last found
-		 * (vqn_line_next(): neither a slot in the quota nor an
-		 * exempt guest in line), never with an exempt guest in
-		 * line (vqn_line_wait()), and lags until the work walks
-		 * the user again, or rechecks it with the host full
-		 * (vqn_line_recheck()); but room comes back only with the
-		 * work scheduled (the quota raised, a slot given back while
+		 * (vqn_line_next(), or vqn_line_recheck() with the host
+		 * full: neither a slot in the quota nor an exempt guest in
+		 * line), never with an exempt guest in line
+		 * (vqn_line_wait()), and lags until the work looks at the
+		 * user again; but room comes back only with the work
+		 * scheduled (the quota raised, a slot given back while
 		 * guests wait). Else the flag was set on a user with room,
-		 * outside a walk, or left stale by a run: the first call
+		 * outside the work, or left stale by a run: the first call
 		 * of any other user would take each slot freed. (sm_fuzz.c
-		 * follows the walks for the rest.)
+		 * follows the walks and rechecks for the rest.)
 		 */
 		if (lu->no_room &&
 		    (lu->nr_exempt || (h->users[i].used < h->users[i].max &&
