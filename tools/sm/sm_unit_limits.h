@@ -430,6 +430,24 @@ TEST_F(sm, user_served_to_its_quota_holds_up_no_other_user)
 }
 
 /*
+ * A host of @cap slots; user 0's quota 1: its guest's device of 2 queues
+ * has one assigned, one waiting for the quota.
+ */
+static struct vqn_dev *quota_1_waits(struct __test_metadata *_metadata,
+				     struct _test_data_sm *self, u32 cap)
+{
+	struct vqn_dev *n;
+
+	sm_host_set_cap(&self->host, cap);
+	sm_host_set_quota(&self->host, 0, 1);
+	sm_host_run_work(&self->host);
+	n = dev_ok(_metadata, &self->g, 2);
+	EXPECT_EQ(A, n->vqs[0].state);
+	EXPECT_EQ(VQNOTIFY_REASON_QUOTA, n->vqs[1].reason);
+	return n;
+}
+
+/*
  * A guest exempt from its user's quota (opened with CAP_SYS_RESOURCE) is
  * counted but never refused for it: it does not wait behind a guest of
  * its user that waits for the quota, and the promotion work serves it
@@ -440,12 +458,7 @@ TEST_F(sm, quota_exempt_guest_waits_behind_no_quota)
 	struct vqn_dev *n, *e;
 	struct sm_guest g3;
 
-	sm_host_set_cap(&self->host, 3);
-	sm_host_set_quota(&self->host, 0, 1);
-	sm_host_run_work(&self->host);
-	n = dev_ok(_metadata, &self->g, 2);
-	EXPECT_EQ(A, n->vqs[0].state);
-	EXPECT_EQ(VQNOTIFY_REASON_QUOTA, n->vqs[1].reason);
+	n = quota_1_waits(_metadata, self, 3);
 	EXPECT_TRUE(self->g.line.waiting);
 
 	ASSERT_EQ(0, sm_guest_open(&self->host, &g3, 16, 0, 7));
@@ -711,14 +724,10 @@ static void frees_and_asks_again(struct __test_metadata *_metadata,
  */
 TEST_F(sm, exempt_guest_waiting_for_cap_holds_up_others)
 {
-	struct vqn_dev *n, *v, *e;
+	struct vqn_dev *v, *e;
 	struct sm_guest g3;
 
-	sm_host_set_cap(&self->host, 2);
-	sm_host_set_quota(&self->host, 0, 1);
-	sm_host_run_work(&self->host);
-	n = dev_ok(_metadata, &self->g, 2);
-	EXPECT_EQ(VQNOTIFY_REASON_QUOTA, n->vqs[1].reason);
+	quota_1_waits(_metadata, self, 2);
 	/* A walk of the work (the quota set again) finds it full. */
 	sm_host_set_quota(&self->host, 0, 1);
 	EXPECT_TRUE(sm_host_run_work(&self->host));
@@ -792,6 +801,28 @@ TEST_F(sm, room_again_while_host_full_holds_up_others)
 }
 
 /*
+ * Host of 2 slots full: user 0's guest holds one and waits for a second
+ * (dev *@n, queue 1), user 1's holds the other (*@v); user 0's quota,
+ * raised from 1, has room again: the work's recheck holds user 0.
+ */
+static void held_user_0(struct __test_metadata *_metadata,
+			struct _test_data_sm *self, struct vqn_dev **n,
+			struct vqn_dev **v)
+{
+	*n = quota_1_waits(_metadata, self, 2);
+	open_g2(_metadata, self, 16);
+	self->g2.user = 1;
+	*v = dev_ok(_metadata, &self->g2, 1);
+	EXPECT_EQ(A, (*v)->vqs[0].state);
+	EXPECT_EQ(0, self->host.line.nr_capped);
+	EXPECT_EQ(0, self->host.line.nr_held);
+	sm_host_set_quota(&self->host, 0, 10);
+	while (sm_host_run_work(&self->host))
+		;
+	ASSERT_TRUE(self->host.users[0].line.held);
+}
+
+/*
  * A guest waiting for its user's quota, which the admin raises while the
  * host is full: the work's recheck holds its user, and the guest waits
  * for the cap, whatever refused it, before every other user's guests;
@@ -802,24 +833,8 @@ TEST_F(sm, quota_raised_while_host_full_holds_up_others)
 {
 	struct vqn_dev *n, *v;
 
-	sm_host_set_cap(&self->host, 2);
-	sm_host_set_quota(&self->host, 0, 1);
-	sm_host_run_work(&self->host);
-	n = dev_ok(_metadata, &self->g, 2);
-	EXPECT_EQ(A, n->vqs[0].state);
-	EXPECT_EQ(VQNOTIFY_REASON_QUOTA, n->vqs[1].reason);
-	open_g2(_metadata, self, 16);
-	self->g2.user = 1;
-	v = dev_ok(_metadata, &self->g2, 1);
-	EXPECT_EQ(A, v->vqs[0].state);
-	EXPECT_EQ(0, self->host.line.nr_capped);
-	EXPECT_EQ(0, self->host.line.nr_held);
-
 	/* Room again, the host full: the work's recheck holds user 0. */
-	sm_host_set_quota(&self->host, 0, 10);
-	while (sm_host_run_work(&self->host))
-		;
-	EXPECT_TRUE(self->host.users[0].line.held);
+	held_user_0(_metadata, self, &n, &v);
 	EXPECT_EQ(1, self->host.line.nr_held);
 	EXPECT_EQ(D, n->vqs[1].state);
 	check_invariants(_metadata, self);
@@ -829,30 +844,6 @@ TEST_F(sm, quota_raised_while_host_full_holds_up_others)
 	EXPECT_EQ(A, n->vqs[1].state);
 	EXPECT_FALSE(self->host.users[0].line.held);
 	check_invariants(_metadata, self);
-}
-
-/*
- * Host of 2 slots full: user 0's guest holds one and waits for a second
- * (dev *@n, queue 1), user 1's holds the other (*@v); user 0's quota,
- * raised from 1, has room again: the work's recheck holds user 0.
- */
-static void held_user_0(struct __test_metadata *_metadata,
-			struct _test_data_sm *self, struct vqn_dev **n,
-			struct vqn_dev **v)
-{
-	sm_host_set_cap(&self->host, 2);
-	sm_host_set_quota(&self->host, 0, 1);
-	sm_host_run_work(&self->host);
-	*n = dev_ok(_metadata, &self->g, 2);
-	EXPECT_EQ(VQNOTIFY_REASON_QUOTA, (*n)->vqs[1].reason);
-	open_g2(_metadata, self, 16);
-	self->g2.user = 1;
-	*v = dev_ok(_metadata, &self->g2, 1);
-	EXPECT_EQ(A, (*v)->vqs[0].state);
-	sm_host_set_quota(&self->host, 0, 10);
-	while (sm_host_run_work(&self->host))
-		;
-	ASSERT_TRUE(self->host.users[0].line.held);
 }
 
 /*
@@ -903,23 +894,25 @@ TEST_F(sm, held_user_found_busy_keeps_its_hold)
 }
 
 /*
- * The quota lowered again, the host still full: the recheck lets go, and
- * finds the user without room, as a walk would.
+ * The admin lowers user 0's quota to @max, at or below what it holds, on
+ * a full host: the work's recheck finds it without room, as a walk would,
+ * and neither holds it nor counts its guests waiting for the cap. User 1
+ * then frees its slot (@v) and asks again: nobody holds it up, and user
+ * 0's queue 1 of @n still waits.
  */
-TEST_F(sm, recheck_without_room_ends_the_hold)
+static void quota_0_lowered(struct __test_metadata *_metadata,
+			    struct _test_data_sm *self, struct vqn_dev *n,
+			    struct vqn_dev *v, u32 max)
 {
-	struct vqn_dev *n, *v;
-
-	held_user_0(_metadata, self, &n, &v);
-	sm_host_set_quota(&self->host, 0, 1);
+	sm_host_set_quota(&self->host, 0, max);
 	while (sm_host_run_work(&self->host))
 		;
+	EXPECT_TRUE(self->host.users[0].line.no_room);
 	EXPECT_FALSE(self->host.users[0].line.held);
 	EXPECT_EQ(0, self->host.line.nr_held);
-	EXPECT_TRUE(self->host.users[0].line.no_room);
+	EXPECT_EQ(0, self->host.line.nr_capped);
 	check_invariants(_metadata, self);
 
-	/* User 1 frees its slot and asks again: nobody holds it up. */
 	sm_dev_remove(&self->g2, v);
 	v = dev_ok(_metadata, &self->g2, 1);
 	EXPECT_EQ(A, v->vqs[0].state);
@@ -927,15 +920,23 @@ TEST_F(sm, recheck_without_room_ends_the_hold)
 	check_invariants(_metadata, self);
 }
 
+/* The quota lowered again, the host still full: the recheck lets go. */
+TEST_F(sm, recheck_without_room_ends_the_hold)
+{
+	struct vqn_dev *n, *v;
+
+	held_user_0(_metadata, self, &n, &v);
+	quota_0_lowered(_metadata, self, n, v, 1);
+}
+
 /*
  * A user whose guest waits for the cap, and whose quota the admin lowers
- * below what it holds while the host is full: the work's recheck finds it
- * without room, as a walk would, and its guest holds up no other user
- * that frees a slot and asks again.
+ * below what it holds while the host is full: its guest holds up no other
+ * user that frees a slot and asks again.
  */
 TEST_F(sm, quota_lowered_while_host_full_holds_up_nobody)
 {
-	struct vqn_dev *n, *v, *w;
+	struct vqn_dev *n, *v;
 
 	sm_host_set_cap(&self->host, 2);
 	open_g2(_metadata, self, 16);
@@ -945,19 +946,7 @@ TEST_F(sm, quota_lowered_while_host_full_holds_up_nobody)
 	EXPECT_EQ(A, n->vqs[0].state);
 	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, n->vqs[1].reason);
 	EXPECT_EQ(1, self->host.line.nr_capped);
-
-	sm_host_set_quota(&self->host, 0, 0);
-	while (sm_host_run_work(&self->host))
-		;
-	EXPECT_TRUE(self->host.users[0].line.no_room);
-	EXPECT_EQ(0, self->host.line.nr_capped);
-	check_invariants(_metadata, self);
-
-	sm_dev_remove(&self->g2, v);
-	w = dev_ok(_metadata, &self->g2, 1);
-	EXPECT_EQ(A, w->vqs[0].state);
-	EXPECT_EQ(D, n->vqs[1].state);
-	check_invariants(_metadata, self);
+	quota_0_lowered(_metadata, self, n, v, 0);
 }
 
 /*
