@@ -12,7 +12,8 @@
  *  f3  one user cannot take every slot: QUOTA at its quota; freed slots go
  *      round-robin by user, not to the user with the most waiting guests;
  *      a user served up to its quota holds up no other user; one whose
- *      quota has room again on a full host holds up the others; a long
+ *      quota has room again on a full host holds up the others, one whose
+ *      quota was lowered on a full host none; a long
  *      promotion holds up no other guest's close; a guest whose lock is
  *      busy holds up no promotion, and gets its own
  *  f4  one user cannot pin unbounded memory: EDQUOT at its queue quota;
@@ -589,7 +590,7 @@ TEST_F(tn, f3_user_at_its_quota_holds_up_no_other_user)
 #define TN_HELD_TRIES	10
 
 /*
- * Root frees the six slots of @dev and asks again, FIFO on its CPU: 0,
+ * Root frees the slots of @dev and asks again, FIFO on its CPU: 0,
  * -errno, or 1 when SCHED_FIFO is refused.
  */
 static int tn_free_ask(int fd, uint32_t dev, uint32_t *granted,
@@ -662,6 +663,56 @@ TEST_F(tn, f3_quota_raised_on_a_full_host_holds_up_others)
 	ASSERT_EQ(0, tn_guests_of(&self->nl, TN_HOSTILE, &hg));
 	EXPECT_EQ(4U, hg.nr_assigned);
 	EXPECT_EQ(0U, hg.nr_waiting);
+out:
+	tn_agent_stop(&hostile);
+	close(fd);
+}
+
+/*
+ * The admin lowers the default slot quota below what the hostile user
+ * holds while its guest waits for the host cap on a full host. CONFIG_SET
+ * schedules the promotion work on any limit changed: its recheck finds the
+ * user without room, whose waiting queues then hold up no other user's.
+ * Root, freeing its four slots and asking again before the work can run
+ * again (as above), gets them back. Before, only a raised limit scheduled
+ * the work, and root was refused for the host cap behind a user that could
+ * take nothing. The work shows nowhere: a second is left for it.
+ */
+TEST_F(tn, f3_quota_lowered_on_a_full_host_holds_up_nobody)
+{
+	struct tn_slots *h = tn_shared(sizeof(*h));
+	uint32_t granted = 0, host_cap = 0, dev;
+	struct tn_agent hostile;
+	cpu_set_t cpu;
+	int fd, ret;
+
+	ASSERT_NE(NULL, h);
+	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_HOST_CAP, 8);
+	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_USER_MAX_SLOTS, 1000);
+	fd = tk_open(0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, tn_dev_up(fd, 4, &dev, &granted, NULL, NULL));
+	ASSERT_EQ(4U, granted);
+	h->nq = 6;
+	ASSERT_EQ(0, tn_agent_start(&hostile, TN_HOSTILE, tn_take_slots, h));
+	ASSERT_EQ(0, tn_step(&hostile, 1));
+	ASSERT_EQ(0, h->err);
+	ASSERT_EQ(4U, h->granted);
+	ASSERT_EQ(2U, h->host_cap);
+
+	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_USER_MAX_SLOTS, 2);
+	sleep(1);
+	CPU_ZERO(&cpu);
+	CPU_SET(sched_getcpu(), &cpu);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpu), &cpu));
+	ret = tn_free_ask(fd, dev, &granted, &host_cap);
+	if (ret == 1)
+		SKIP(goto out, "SCHED_FIFO refused");
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ(4U, granted) {
+		TH_LOG("root got %u of its 4 slots back, %u refused for the host cap",
+		       granted, host_cap);
+	}
 out:
 	tn_agent_stop(&hostile);
 	close(fd);
