@@ -381,6 +381,22 @@ static int tn_take_slots(void *arg, int step)
 	return 0;
 }
 
+/*
+ * Agent @a, as @uid, opens a guest and asks for @nq queues
+ * (tn_take_slots(), its findings in @s): 0 once it has, else what failed.
+ */
+static int tn_take_as(struct tn_agent *a, uid_t uid, struct tn_slots *s,
+		      uint32_t nq)
+{
+	int ret;
+
+	s->nq = nq;
+	ret = tn_agent_start(a, uid, tn_take_slots, s);
+	if (!ret)
+		ret = tn_step(a, 1);
+	return ret ? ret : s->err;
+}
+
 TEST_F(tn, f3_one_user_cannot_take_every_slot)
 {
 	struct tn_slots *h = tn_shared(sizeof(*h));
@@ -396,19 +412,13 @@ TEST_F(tn, f3_one_user_cannot_take_every_slot)
 	ASSERT_EQ(0, _test_nl_config_get(&self->nl, &c));
 	EXPECT_EQ(16, c.user_max_slots);
 
-	h->nq = 64;
-	ASSERT_EQ(0, tn_agent_start(&hostile, TN_HOSTILE, tn_take_slots, h));
-	ASSERT_EQ(0, tn_step(&hostile, 1));
-	ASSERT_EQ(0, h->err);
+	ASSERT_EQ(0, tn_take_as(&hostile, TN_HOSTILE, h, 64));
 	TH_LOG("hostile: %u granted, %u quota, %u host-cap", h->granted,
 	       h->quota, h->host_cap);
 	EXPECT_EQ(16, h->granted);
 	EXPECT_EQ(48, h->quota);
 
-	v->nq = 8;
-	ASSERT_EQ(0, tn_agent_start(&vmm, TN_VMM, tn_take_slots, v));
-	ASSERT_EQ(0, tn_step(&vmm, 1));
-	ASSERT_EQ(0, v->err);
+	ASSERT_EQ(0, tn_take_as(&vmm, TN_VMM, v, 8));
 	EXPECT_EQ(8, v->granted) {
 		TH_LOG("the VMM got %u of 8 queues, %u refused for the host cap",
 		       v->granted, v->host_cap);
@@ -549,10 +559,7 @@ TEST_F(tn, f3_user_at_its_quota_holds_up_no_other_user)
 	ASSERT_EQ(0, tn_dev_up(fd, 8, &dev, &granted, NULL, NULL));
 	ASSERT_EQ(8U, granted);
 
-	h->nq = 6;
-	ASSERT_EQ(0, tn_agent_start(&hostile, TN_HOSTILE, tn_take_slots, h));
-	ASSERT_EQ(0, tn_step(&hostile, 1));
-	ASSERT_EQ(0, h->err);
+	ASSERT_EQ(0, tn_take_as(&hostile, TN_HOSTILE, h, 6));
 	EXPECT_EQ(6U, h->host_cap);
 
 	ASSERT_EQ(0, _test_ioctl_dev_reset(fd, dev, NULL, NULL));
@@ -590,16 +597,21 @@ TEST_F(tn, f3_user_at_its_quota_holds_up_no_other_user)
 #define TN_HELD_TRIES	10
 
 /*
- * Root frees the slots of @dev and asks again, FIFO on its CPU: 0,
- * -errno, or 1 when SCHED_FIFO is refused.
+ * Root frees the slots of @dev and asks again, FIFO, pinned to its CPU
+ * (and left pinned): 0, -errno, or 1 when SCHED_FIFO is refused.
  */
 static int tn_free_ask(int fd, uint32_t dev, uint32_t *granted,
 		       uint32_t *host_cap)
 {
 	struct sched_param rt = { .sched_priority = 1 }, other = { 0 };
+	cpu_set_t cpu;
 	int ret;
 
 	*granted = *host_cap = 0;
+	CPU_ZERO(&cpu);
+	CPU_SET(sched_getcpu(), &cpu);
+	if (sched_setaffinity(0, sizeof(cpu), &cpu))
+		return -errno;
 	if (sched_setscheduler(0, SCHED_FIFO, &rt))
 		return 1;
 	ret = _test_ioctl_dev_reset(fd, dev, NULL, NULL);
@@ -616,7 +628,6 @@ TEST_F(tn, f3_quota_raised_on_a_full_host_holds_up_others)
 	uint32_t granted = 0, host_cap = 0, dev;
 	struct tn_agent hostile;
 	struct tn_guests hg;
-	cpu_set_t cpu;
 	int64_t used;
 	int fd, ret, tries = 0;
 
@@ -625,10 +636,7 @@ TEST_F(tn, f3_quota_raised_on_a_full_host_holds_up_others)
 	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_USER_MAX_SLOTS, 1000);
 	test_cmd_nl_policy_set_one(NULL, TN_HOSTILE,
 				   VQNOTIFY_A_POLICY_MAX_SLOTS, 2);
-	h->nq = 4;
-	ASSERT_EQ(0, tn_agent_start(&hostile, TN_HOSTILE, tn_take_slots, h));
-	ASSERT_EQ(0, tn_step(&hostile, 1));
-	ASSERT_EQ(0, h->err);
+	ASSERT_EQ(0, tn_take_as(&hostile, TN_HOSTILE, h, 4));
 	ASSERT_EQ(2U, h->granted);
 	ASSERT_EQ(2U, h->quota);
 	fd = tk_open(0);
@@ -639,9 +647,6 @@ TEST_F(tn, f3_quota_raised_on_a_full_host_holds_up_others)
 	/* Room again, on a full host: the work runs, and finds it full. */
 	test_cmd_nl_policy_set_one(NULL, TN_HOSTILE,
 				   VQNOTIFY_A_POLICY_MAX_SLOTS, 10);
-	CPU_ZERO(&cpu);
-	CPU_SET(sched_getcpu(), &cpu);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpu), &cpu));
 	do {
 		tries++;
 		usleep(100000);
@@ -683,7 +688,6 @@ TEST_F(tn, f3_quota_lowered_on_a_full_host_holds_up_nobody)
 	struct tn_slots *h = tn_shared(sizeof(*h));
 	uint32_t granted = 0, host_cap = 0, dev;
 	struct tn_agent hostile;
-	cpu_set_t cpu;
 	int fd, ret;
 
 	ASSERT_NE(NULL, h);
@@ -693,18 +697,12 @@ TEST_F(tn, f3_quota_lowered_on_a_full_host_holds_up_nobody)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, tn_dev_up(fd, 4, &dev, &granted, NULL, NULL));
 	ASSERT_EQ(4U, granted);
-	h->nq = 6;
-	ASSERT_EQ(0, tn_agent_start(&hostile, TN_HOSTILE, tn_take_slots, h));
-	ASSERT_EQ(0, tn_step(&hostile, 1));
-	ASSERT_EQ(0, h->err);
+	ASSERT_EQ(0, tn_take_as(&hostile, TN_HOSTILE, h, 6));
 	ASSERT_EQ(4U, h->granted);
 	ASSERT_EQ(2U, h->host_cap);
 
 	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_USER_MAX_SLOTS, 2);
 	sleep(1);
-	CPU_ZERO(&cpu);
-	CPU_SET(sched_getcpu(), &cpu);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpu), &cpu));
 	ret = tn_free_ask(fd, dev, &granted, &host_cap);
 	if (ret == 1)
 		SKIP(goto out, "SCHED_FIFO refused");
