@@ -435,9 +435,9 @@ static void room_seen_check(struct world *w, const char *when)
 
 /*
  * A user out of line has no_room and held clear: vqn_line_unwait()
- * clears them as its last guest leaves. Called after every step and every turn's
- * vqn_line_unwait(), the only ways out of the line (a guest's close, and
- * its turn): no user leaves and comes back unseen. So does a user with an
+ * clears them as its last guest leaves. Called after every step and every
+ * turn's vqn_line_unwait(), the only ways out of the line (a guest's
+ * close, and its turn): no user leaves and comes back unseen. So does a user with an
  * exempt guest in line: room, from the moment it joins (vqn_line_wait()).
  * Then the line must agree (@when: after what).
  */
@@ -508,10 +508,11 @@ static void room_seen_run(struct world *w, unsigned int picks)
 	if (h->used >= h->cap) {
 		/* vqn_line_recheck(): who has room is clear and held. */
 		for (u = 0; u < SM_MAX_USERS; u++) {
-			bool room = user_room(h, u);
+			bool room;
 
 			if (!user_waits(h, u, false))
 				continue;
+			room = user_room(h, u);
 			w->held[u] = room ? ROOM_SEEN_SET : ROOM_SEEN_CLEAR;
 			w->no_room[u] = room ? ROOM_SEEN_CLEAR : ROOM_SEEN_SET;
 		}
