@@ -382,6 +382,22 @@ static int tn_take_slots(void *arg, int step)
 }
 
 /*
+ * Root's guest, with one device (*@dev) of @nq queues all assigned: its
+ * file.
+ */
+static int tn_root_takes(struct __test_metadata *_metadata, uint32_t nq,
+			 uint32_t *dev)
+{
+	uint32_t granted = 0;
+	int fd = tk_open(0);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, tn_dev_up(fd, nq, dev, &granted, NULL, NULL));
+	ASSERT_EQ(nq, granted);
+	return fd;
+}
+
+/*
  * Agent @a, as @uid, opens a guest and asks for @nq queues
  * (tn_take_slots(), its findings in @s): 0 once it has, else what failed.
  */
@@ -543,9 +559,9 @@ TEST_F(tn, f3_user_at_its_quota_holds_up_no_other_user)
 {
 	struct tn_slots *h = tn_shared(sizeof(*h));
 	struct tn_slots *v = tn_shared(sizeof(*v));
-	uint32_t granted = 0, dev;
 	struct tn_agent hostile;
 	int64_t used;
+	uint32_t dev;
 	int fd;
 
 	ASSERT_NE(NULL, h);
@@ -554,10 +570,7 @@ TEST_F(tn, f3_user_at_its_quota_holds_up_no_other_user)
 	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_USER_MAX_SLOTS, 1000);
 	test_cmd_nl_policy_set_one(NULL, TN_HOSTILE,
 				   VQNOTIFY_A_POLICY_MAX_SLOTS, 4);
-	fd = tk_open(0);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, tn_dev_up(fd, 8, &dev, &granted, NULL, NULL));
-	ASSERT_EQ(8U, granted);
+	fd = tn_root_takes(_metadata, 8, &dev);
 
 	ASSERT_EQ(0, tn_take_as(&hostile, TN_HOSTILE, h, 6));
 	EXPECT_EQ(6U, h->host_cap);
@@ -639,10 +652,7 @@ TEST_F(tn, f3_quota_raised_on_a_full_host_holds_up_others)
 	ASSERT_EQ(0, tn_take_as(&hostile, TN_HOSTILE, h, 4));
 	ASSERT_EQ(2U, h->granted);
 	ASSERT_EQ(2U, h->quota);
-	fd = tk_open(0);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, tn_dev_up(fd, 6, &dev, &granted, NULL, NULL));
-	ASSERT_EQ(6U, granted);
+	fd = tn_root_takes(_metadata, 6, &dev);
 
 	/* Room again, on a full host: the work runs, and finds it full. */
 	test_cmd_nl_policy_set_one(NULL, TN_HOSTILE,
@@ -693,10 +703,7 @@ TEST_F(tn, f3_quota_lowered_on_a_full_host_holds_up_nobody)
 	ASSERT_NE(NULL, h);
 	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_HOST_CAP, 8);
 	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_USER_MAX_SLOTS, 1000);
-	fd = tk_open(0);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, tn_dev_up(fd, 4, &dev, &granted, NULL, NULL));
-	ASSERT_EQ(4U, granted);
+	fd = tn_root_takes(_metadata, 4, &dev);
 	ASSERT_EQ(0, tn_take_as(&hostile, TN_HOSTILE, h, 6));
 	ASSERT_EQ(4U, h->granted);
 	ASSERT_EQ(2U, h->host_cap);
@@ -802,10 +809,7 @@ TEST_F(tn, f3_busy_guest_holds_up_no_promotion)
 	ASSERT_NE(NULL, v);
 	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_HOST_CAP, 2);
 	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_USER_MAX_SLOTS, 1000);
-	fd = tk_open(0);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, tn_dev_up(fd, 2, &dev, &granted, NULL, NULL));
-	ASSERT_EQ(2U, granted);
+	fd = tn_root_takes(_metadata, 2, &dev);
 	ASSERT_EQ(0, tn_agent_start(&hostile, TN_HOSTILE, tn_busy_hostile, h));
 	ASSERT_EQ(0, tn_step(&hostile, 1));
 	ASSERT_EQ(0, tn_agent_start(&vmm, TN_VMM, tn_busy_step, v));
