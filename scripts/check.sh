@@ -155,6 +155,9 @@ check sizes "$VQN_SCRIPTS/check-sizes.sh" "$BUILD/sparse-6.1/module"
 check spec "$VQN_SCRIPTS/check-spec.sh"
 # vqnotifyctl's bash completion, in bash (host only).
 check completion "$VQN_SCRIPTS/check-completion.sh"
+# kernel.sh's retry on stale package lists installs no kernel on the host
+# (a fake archive; host only).
+check kernel-sh "$VQN_SCRIPTS/check-kernel-sh.sh"
 # user/tests: the escaping of tenants' names by every vqnotifyctl printer,
 # the end of a dump that failed (host only).
 host_suite user user

@@ -75,7 +75,7 @@ unpack_headers() {
 	if ! (cd "$tmp" && apt-get download -q=2 "$hdrpkg=$hdrver" $deps) \
 		>/dev/null 2>&1; then
 		rm -rf "$tmp"
-		die "cannot download $hdrpkg=$hdrver and its headers/kbuild"
+		return 1
 	fi
 	mkdir "$tmp/root"
 	for deb in "$tmp"/*.deb; do
@@ -88,6 +88,24 @@ unpack_headers() {
 	mv "$tmp/root" "$dest"
 	rm -rf "$tmp"
 	touch "$dest/.complete"
+}
+
+# The archive may have moved on (new ABI) since the lists were read or the
+# headers installed: refresh the lists once, upgrade the meta package only
+# if it is installed (6.1's, from scripts/deps.sh; it pulls headers, never an
+# image), and resolve again. The 6.12 meta packages are never installed:
+# they hard-depend on their kernel image, which must not land on the host.
+refresh() {
+	[ "$(id -u)" -eq 0 ] ||
+		die "$1; as root, run apt-get update (and upgrade $meta if installed)"
+	log "$1; refreshing the package lists"
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	if [ -n "$(pkg_version "$meta")" ]; then
+		log "upgrading $meta"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends "$meta" >/dev/null
+	fi
+	resolve
 }
 
 # Download linux-image-$KVER (or its -unsigned twin) at exactly $hdrver.
@@ -121,34 +139,32 @@ unpack() {
 	touch "$dest/.complete"
 }
 
+# The headers (where they are not installed) and the image, for $KVER.
+obtain() {
+	case $KDIR in
+	"$VQN_CACHE"/*) unpack_headers || return 1 ;;
+	esac
+	unpack
+}
+
+missing() {
+	[ -e "$VQN_CACHE/kernels/$KVER/.complete" ] || return 0
+	case $KDIR in
+	"$VQN_CACHE"/*) [ ! -e "$VQN_CACHE/headers/$KVER/.complete" ] ;;
+	*) false ;;
+	esac
+}
+
 resolve
 mkdir -p "$VQN_CACHE/kernels"
-case $KDIR in
-"$VQN_CACHE"/*)
-	if [ ! -e "$VQN_CACHE/headers/$KVER/.complete" ]; then
-		exec 9>"$VQN_CACHE/kernels/.lock"
-		flock 9
-		unpack_headers
-		exec 9>&-
-	fi
-	;;
-esac
-if [ ! -e "$VQN_CACHE/kernels/$KVER/.complete" ]; then
+if missing; then
 	# One download/unpack at a time per cache (concurrent runs wait).
 	exec 9>"$VQN_CACHE/kernels/.lock"
 	flock 9
 	log "fetching linux-image-$KVER=$hdrver"
-	if ! unpack; then
-		# The archive may have moved on (new ABI) since the headers were
-		# installed: refresh the meta package once and retry.
-		[ "$(id -u)" -eq 0 ] ||
-			die "linux-image-$KVER=$hdrver not downloadable; upgrade $meta"
-		log "linux-image-$KVER=$hdrver not downloadable; upgrading $meta"
-		DEBIAN_FRONTEND=noninteractive apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			--no-install-recommends "$meta" >/dev/null
-		resolve
-		unpack || die "cannot download linux-image-$KVER=$hdrver"
+	if ! obtain; then
+		refresh "linux-image-$KVER=$hdrver or its headers not downloadable"
+		obtain || die "cannot download linux-image-$KVER=$hdrver or its headers"
 	fi
 	exec 9>&-
 fi
