@@ -185,12 +185,21 @@ check watchdog "$VQN_SCRIPTS/check-watchdog.sh"
 qemu_lane=
 qemu_lane_log=$BUILD/logs/qemu-lane.log
 nested_lane() {
-	while [ ! -f "$qemu_rc" ]; do
+	# The build's subshell writes the rc as it ends: gone without one
+	# (killed), it failed.
+	while [ ! -f "$qemu_rc" ] && kill -0 "$qemu_build" 2>/dev/null; do
 		sleep 5
 	done
-	if [ "$(cat "$qemu_rc")" != 0 ]; then
+	if [ "$(cat "$qemu_rc" 2>/dev/null)" != 0 ]; then
+		# No binary: the nested runs and QEMU's checkpatch (which
+		# would build it again on every core) fail without running.
 		echo "== qemu: scripts/qemu.sh failed (log: $BUILD/logs/qemu-build.log)"
 		tail -n 20 "$BUILD/logs/qemu-build.log"
+		record qemu-style 0 1 0
+		for _q in $QEMU_KERNELS; do
+			record "qemu-$_q" 0 1 0
+		done
+		return
 	fi
 	# The series as QEMU takes patches: its own checkpatch.pl, clean.
 	echo "== qemu-style"
