@@ -77,6 +77,8 @@ check)
 	up=$(echo "$totals" | sed -n 's/^pass:\([0-9]*\) .*/\1/p')
 	uf=$(echo "$totals" | sed -n 's/^pass:[0-9]* fail:\([0-9]*\) .*/\1/p')
 	up=${up:-0} uf=${uf:-0}
+	# No totals, or none passed: the run ended early, whatever its status.
+	[ "$up" -eq 0 ] && [ "$ust" -eq 0 ] && ust=1
 	[ "$ust" -ne 0 ] && [ "$uf" -eq 0 ] && uf=1
 	if [ "$ust" -eq 0 ]; then
 		echo "ok 1 sm_unit: $up passed, $uf failed"
