@@ -26,7 +26,8 @@
 /*
  * misc_open() calls this under the global misc_mtx, as it calls every misc
  * device's open (/dev/kvm's, vhost-net's, tun's): it takes no lock held
- * longer than the guest id allocation (the guest table's xarray lock). Its
+ * longer than the guest id allocation (the guest table's xarray lock) or
+ * the GUEST_ADD_NTF to listeners ("DOC: Locking"). Its guest's
  * allocations are charged to the opener's memory cgroup and may reclaim
  * there, so a tenant at its cgroup's limit slows other opens of misc
  * devices while its own reclaim, as vhost-net's open, which allocates
@@ -201,6 +202,11 @@ static __always_inline long vqn_ioctl_exact(struct vqn_kguest *g,
 	for (i = 0; i < size / sizeof(u64); i++)
 		unsafe_put_user(w[i], p + i, efault);
 	user_access_end();
+	/*
+	 * The size checked, not the copy's (another thread of the caller
+	 * may have changed it in between), as vqn_fops_ioctl() does.
+	 */
+	buf->size = size;
 
 	ret = op->execute(g, buf);
 	if (ret && ret != -EMSGSIZE)

@@ -144,10 +144,13 @@
  * too, and every genetlink request after it.
  * open() runs under the misc core's global misc_mtx: it takes only
  * vqn_users_lock, the guest table's xarray lock and the new guest's own
- * lock, none of them held longer than a lookup or an allocation (a
- * tenant's USER_GET holds vqn_users_lock for one lookup; only the admin's
- * walks all users). Every lock is taken in process context, so the module
- * behaves the same on PREEMPT_RT.
+ * locks (its lock, and its ntf_lock to tell listeners GUEST_ADD_NTF),
+ * none of them held longer than a lookup, an allocation or a message
+ * (a tenant's USER_GET holds vqn_users_lock for one lookup; only the
+ * admin's walks all users). The message's allocations are not charged to
+ * the tenant, so its memory cgroup cannot slow them; the host's own
+ * reclaim can, as it can any misc device's open. Every lock is taken in
+ * process context, so the module behaves the same on PREEMPT_RT.
  *
  * No user memory is faulted in under a guest's lock (a stalled fault would
  * block the netlink requests and dumps that reach the guest, and the
