@@ -414,7 +414,8 @@ static void vqn_observe(struct vqn_kguest *g, struct vqn_dev *d, u32 queue,
 		return;
 	}
 	if (listened)
-		vqn_monitor->queue(g, d, queue, old, label);
+		vqn_monitor->queue(g, d, queue, old, vq->state, label,
+				   vq->reason);
 }
 
 /*
@@ -579,6 +580,6 @@ void vqn_call_report(struct vqn_kguest *g, struct vqn_call *call)
 			continue;
 		if (call->obs & VQN_OBS_MONITOR)
 			vqn_monitor->queue(g, d, r->queue, r->old_state,
-					   r->label);
+					   r->new_state, r->label, r->reason);
 	}
 }

@@ -489,9 +489,8 @@ static void vqn_nl_multicast(struct sk_buff *msg)
 
 /* QUEUE_NTF for a transition, REFUSAL_NTF (no label) for a refusal. */
 static void vqn_nl_notify_queue(struct vqn_kguest *g, struct vqn_dev *d,
-				u32 queue, u8 old, u8 label)
+				u32 queue, u8 old, u8 new, u8 label, u8 reason)
 {
-	const struct vqn_vq *vq = &d->vqs[queue];
 	u8 cmd = label != VQNOTIFY_LABEL_NONE ? VQNOTIFY_CMD_QUEUE_NTF :
 						VQNOTIFY_CMD_REFUSAL_NTF;
 	struct sk_buff *msg;
@@ -509,10 +508,10 @@ static void vqn_nl_notify_queue(struct vqn_kguest *g, struct vqn_dev *d,
 	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_DEV_ID, d->id) ||
 	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_QUEUE, queue) ||
 	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_OLD_STATE, old) ||
-	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_NEW_STATE, vq->state) ||
+	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_NEW_STATE, new) ||
 	    (label != VQNOTIFY_LABEL_NONE &&
 	     nla_put_u32(msg, VQNOTIFY_A_TRANSITION_LABEL, label)) ||
-	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_REASON, vq->reason) ||
+	    nla_put_u32(msg, VQNOTIFY_A_TRANSITION_REASON, reason) ||
 	    nla_put_string(msg, VQNOTIFY_A_TRANSITION_GUEST_NAME, g->name) ||
 	    nla_put_string(msg, VQNOTIFY_A_TRANSITION_DEV_NAME,
 			   d->name)) {

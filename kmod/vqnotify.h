@@ -409,8 +409,10 @@ struct vqn_stats {
  * @listeners: who listens now: VQN_OBS_MONITOR (the monitor group),
  *             VQN_OBS_CALLS (the calls group), for a transition no call
  *             asked for; a call asks once, directly (vqn_nl_listeners())
- * @queue: a queue's transition, or its refusal (@label VQNOTIFY_LABEL_NONE);
- *         only when @listeners said VQN_OBS_MONITOR at the start of the call
+ * @queue: a queue's transition from @old to @new, or its refusal (@label
+ *         VQNOTIFY_LABEL_NONE), for @reason: as the state machine reported
+ *         it, which a later change of the same call does not rewrite; only
+ *         when @listeners said VQN_OBS_MONITOR at the start of the call
  * @call: the @nr results of a call on device @dev_id of guest @guest_id,
  *        in one message; called after the guest is unlocked, only when
  *        @listeners said VQN_OBS_CALLS at the start of the call. With
@@ -422,7 +424,7 @@ struct vqn_stats {
 struct vqn_monitor_ops {
 	unsigned int (*listeners)(void);
 	void (*queue)(struct vqn_kguest *g, struct vqn_dev *d, u32 queue,
-		      u8 old, u8 label);
+		      u8 old, u8 new, u8 label, u8 reason);
 	void (*call)(u32 guest_id, const char *guest_name, u32 dev_id,
 		     const char *dev_name,
 		     const struct vqnotify_vq_result *res, u32 nr, bool async);
