@@ -322,9 +322,14 @@ static bool wants_slot(const struct vqn_vq *vq)
  * first ones the slots and has the others wait for promotion, with the
  * reason the first refused one got; want_end() tells the environment once
  * when they wait for the host. A DEASSIGNED queue that cannot have a slot
- * says why; one that already waits keeps its place in the line. While
- * queues of the guest wait, the batch takes no slot: it waits behind them,
- * and want_end() promotes (r) in line order.
+ * says why; one that already waits keeps its place in the line. The
+ * guest's waiting queues go first: want_begin() promotes (r) them, in line
+ * order, into what is free (a slot the host freed may be theirs before the
+ * promotion work ran), and while some still wait, the batch takes no slot
+ * and waits behind them. A queue of the batch is thus told once: granted,
+ * or refused and left waiting, never refused and then promoted by the same
+ * call (its result and a later (r) would reach listeners in the wrong
+ * order).
  */
 
 /**
@@ -338,7 +343,6 @@ static bool wants_slot(const struct vqn_vq *vq)
  * @label: the batch's transition, VQNOTIFY_LABEL_B or VQNOTIFY_LABEL_Q
  * @why: why the queues past those wait
  * @host_wait: some wait for the host
- * @behind: the batch waits behind the guest's waiting queues
  *
  * The guest's counters, grant number and list end are written back once,
  * by want_end(): per queue a grant writes the queue and its result only.
@@ -352,7 +356,6 @@ struct want {
 	u8 label;
 	u8 why;
 	bool host_wait;
-	bool behind;
 };
 
 static __always_inline void want_begin(struct vqn_guest_sm *g, u32 want,
@@ -361,6 +364,7 @@ static __always_inline void want_begin(struct vqn_guest_sm *g, u32 want,
 	u32 n;
 	u8 why = VQNOTIFY_REASON_NO_SLOT;
 
+	promote(g);
 	w->got = 0;
 	w->granted = 0;
 	w->seq = g->assign_seq;
@@ -369,21 +373,18 @@ static __always_inline void want_begin(struct vqn_guest_sm *g, u32 want,
 		  &vqn_sm_queue(g, w->last)->next;
 	w->label = label;
 	w->host_wait = false;
-	w->behind = false;
 	if (vqn_sm_limited(g)) {
 		w->why = VQNOTIFY_REASON_LIMITED;
 		return;
 	}
 	if (g->waiting.first != VQN_NIL) {
 		/*
-		 * FIFO within the guest: the batch waits behind the guest's
-		 * waiting queues, and want_end() promotes (r) in line order.
-		 * They wait for the host (a slot it freed may be theirs before
-		 * the promotion work ran), or the budget is full.
+		 * FIFO within the guest: queues still wait after promote(),
+		 * for the host or because the budget is full; the batch
+		 * waits behind them.
 		 */
 		why = vqn_sm_queue(g, g->waiting.first)->reason;
 		w->why = reason_host(why) ? why : VQNOTIFY_REASON_NO_SLOT;
-		w->behind = true;
 		return;
 	}
 	n = min(want, user_room(g));
@@ -469,8 +470,6 @@ static __always_inline void want_end(struct vqn_guest_sm *g, struct want *w,
 		s->labels[w->label] += w->granted;
 	if (w->host_wait)
 		vqn_env_host_wait(g, w->why);
-	if (w->behind)
-		vqn_sm_promote(g);
 }
 
 /*

@@ -335,6 +335,28 @@ static const struct sm_report *result_of(struct sm_guest *g,
 	return NULL;
 }
 
+/*
+ * A call's results say where each queue ended: none is changed again by
+ * the same call after its result (a promotion (r) of a queue the call had
+ * just refused would reach the calls group's listeners before the result,
+ * which they would take as its final state).
+ */
+static void check_results_final(struct world *w, struct sm_guest *g,
+				unsigned int first, const char *what)
+{
+	unsigned int i;
+
+	for (i = first; i < g->nr_reports; i++) {
+		const struct sm_report *r = &g->reports[i];
+
+		if (!r->async && r->vq->state != r->new_state)
+			fail(w, "%s: dev %u q %u is %s, its result says %s",
+			     what, r->dev_id, r->queue,
+			     sm_state_name(r->vq->state),
+			     sm_state_name(r->new_state));
+	}
+}
+
 static void op_set_status(struct world *w, struct sm_guest *g,
 			  struct vqn_dev *d, struct input *in)
 {
@@ -363,7 +385,13 @@ static void op_set_status(struct world *w, struct sm_guest *g,
 		if (!status)
 			want = old[i] != VQNOTIFY_VQ_DEASSIGNED;
 		else if (is_ok && !was_ok)
-			want = old[i] == VQNOTIFY_VQ_DEASSIGNED;
+			/*
+			 * But for a waiting queue the call promoted (r)
+			 * first: an event, as promotions are, not a result.
+			 */
+			want = old[i] == VQNOTIFY_VQ_DEASSIGNED &&
+			       !(d->vqs[i].state == VQNOTIFY_VQ_ASSIGNED &&
+				 d->vqs[i].label == VQNOTIFY_LABEL_R);
 		else if (!is_ok && was_ok)
 			want = old[i] == VQNOTIFY_VQ_ASSIGNED;
 		else
@@ -723,6 +751,7 @@ static void op_load(struct world *w, struct sm_guest *g, struct input *in,
 	      d->id, nq, status, rbm[0], vbm[0]);
 	first = g->nr_reports;
 	sm_load(g, d, status, ready, vhost);
+	check_results_final(w, g, first, "load");
 	for (i = 0; i < nq; i++) {
 		unsigned int n = results_for(g, first, &d->vqs[i]);
 		unsigned int want = !!(status & VQNOTIFY_STATUS_DRIVER_OK);
@@ -1202,6 +1231,7 @@ static void step(struct world *w, struct input *in, bool meanwhile_)
 	struct sm_guest *g = pick_guest(w, in, &gi);
 	struct vqn_dev *d = NULL;
 	struct run_ctx ctx = { .w = w, .in = in };
+	unsigned int first = g->nr_reports;
 	u32 v;
 
 	/* The admin's cap and quotas need no guest's lock, nor a guest. */
@@ -1306,6 +1336,22 @@ static void step(struct world *w, struct input *in, bool meanwhile_)
 	case OP_REOPEN:
 		guest_close(w, gi);
 		guest_open(w, gi, in);
+		break;
+	default:
+		break;
+	}
+	switch (op) {
+	case OP_SET_STATUS:
+	case OP_SET_STATUS2:
+	case OP_VHOST_ON:
+	case OP_VHOST_ON2:
+	case OP_VHOST_OFF:
+	case OP_RESET:
+	case OP_ACQUIRE:
+	case OP_RELEASE:
+	case OP_VHOST_BATCH:
+		/* LOAD's, of its own call: op_load() resets first. */
+		check_results_final(w, g, first, op_names[op]);
 		break;
 	default:
 		break;

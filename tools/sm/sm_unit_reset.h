@@ -287,6 +287,61 @@ TEST_F(sm, r_promotion_is_fifo)
 	(void)d;
 }
 
+/*
+ * A slot the host freed before the promotion work ran: the guest's next
+ * call promotes its waiting queue (r) first, then grants its own queues.
+ * Each queue is told once, so a listener that takes the calls' results
+ * and events in order ends where the queues are.
+ */
+static struct vqn_dev *waits_for_a_freed_slot(struct __test_metadata *_metadata,
+					      struct _test_data_sm *self)
+{
+	unsigned long q0[SM_BITMAP_LONGS] = { 0x1 }, q1[SM_BITMAP_LONGS] = { 0x2 };
+	struct vqn_dev *d;
+
+	sm_host_set_cap(&self->host, 1);
+	sm_host_run_work(&self->host);
+	d = sm_dev_add(&self->g, 4);
+	ASSERT_NE(NULL, d);
+	sm_set_status(&self->g, d, STOP_STATUS, NULL);
+	EXPECT_EQ(0, sm_queues_acquire(&self->g, d, q0));
+	EXPECT_EQ(0, sm_queues_acquire(&self->g, d, q1));
+	EXPECT_TRUE(waiting(&d->vqs[1]));
+	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, d->vqs[1].reason);
+	sm_host_set_cap(&self->host, 4);
+	EXPECT_TRUE(self->host.work_pending);
+	sm_reports_clear(&self->g);
+	return d;
+}
+
+TEST_F(sm, r_the_line_first_then_the_call_s_queues_acquired)
+{
+	unsigned long q2[SM_BITMAP_LONGS] = { 0x4 };
+	struct vqn_dev *d = waits_for_a_freed_slot(_metadata, self);
+
+	EXPECT_EQ(0, sm_queues_acquire(&self->g, d, q2));
+	EXPECT_EQ(2, self->g.nr_reports);
+	EXPECT_EQ(d->vqs + 1, self->g.reports[0].vq);
+	REPORT(&d->vqs[1], D, A, R, PROMOTED, true);
+	REPORT(&d->vqs[2], D, A, Q, GRANTED, false);
+	EXPECT_EQ(3, self->host.used);
+	check_invariants(_metadata, self);
+}
+
+TEST_F(sm, r_the_line_first_then_the_call_s_queues_at_driver_ok)
+{
+	struct vqn_dev *d = waits_for_a_freed_slot(_metadata, self);
+
+	sm_set_status(&self->g, d, OK_STATUS, NULL);
+	EXPECT_EQ(3, self->g.nr_reports);
+	EXPECT_EQ(d->vqs + 1, self->g.reports[0].vq);
+	REPORT(&d->vqs[1], D, A, R, PROMOTED, true);
+	REPORT(&d->vqs[2], D, A, B, GRANTED, false);
+	REPORT(&d->vqs[3], D, A, B, GRANTED, false);
+	EXPECT_EQ(4, self->host.used);
+	check_invariants(_metadata, self);
+}
+
 TEST_F(sm, r_promotion_when_vhost_frees_a_slot)
 {
 	struct vqn_dev *v, *d;

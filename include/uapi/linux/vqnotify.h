@@ -512,9 +512,10 @@ struct vqnotify_dev_add {
  *
  * Results list the queues the call changed, and the queues (b) refused.
  * Preemptions and promotions caused by the call arrive as events: of other
- * queues, and of the call's own refused queues when the guest had queues
- * waiting already ((b) waits behind them, and the call promotes in line
- * order). Errors: EOPNOTSUPP (flags), ENOENT (no such device), EINVAL
+ * queues, and of the guest's queues waiting already, the device's
+ * included, which (b) promotes first, in line order (while some still
+ * wait, (b) waits behind them). A queue's result is where the call left
+ * it. Errors: EOPNOTSUPP (flags), ENOENT (no such device), EINVAL
  * (status above 0xff, @nr_results below num_queues, a bit set past
  * num_queues, reserved fields), EFAULT, EBADF (not open for writing),
  * ENOMEM.
@@ -730,7 +731,8 @@ struct vqnotify_migration {
  * start, a queue enabled after a per-queue reset). Each listed DEASSIGNED
  * queue is marked initialised and tries to get a slot (q), in any device
  * status; a refusal (LIMITED, NO_SLOT, HOST_CAP, QUOTA) waits for promotion
- * (r), and may be promoted by the call itself, by event (as (b)).
+ * (r), by a later event. The guest's queues waiting already are promoted
+ * first, by event (as at (b)).
  * ASSIGNED queues are left as they are.
  *
  * VQNOTIFY_QUEUES_RELEASE: the VMM gives the queues' ioeventfds up (x):
