@@ -269,7 +269,13 @@ struct vqn_uid_gen *vqn_uid_gen_get(kuid_t uid)
 		return old;
 	}
 	atomic_set(&e->gen, vqn_gen_next(&vqn_objects_gen));
-	if (xa_err(xa_store(&vqn_uid_gens, idx, e, GFP_KERNEL_ACCOUNT))) {
+	/*
+	 * The table is shared, and this is under vqn_users_lock, which other
+	 * tenants' calls wait for: its node is not charged to the opener's
+	 * cgroup, where a tenant at its limit would reclaim holding it (as
+	 * vqn_users' nodes, and the guest table's, are not).
+	 */
+	if (xa_err(xa_store(&vqn_uid_gens, idx, e, GFP_KERNEL))) {
 		mutex_unlock(&vqn_users_lock);
 		kfree(e);
 		return NULL;
