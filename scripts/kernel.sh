@@ -64,9 +64,9 @@ resolve() {
 unpack_headers() {
 	dest=$VQN_CACHE/headers/$KVER
 	[ -e "$dest/.complete" ] && return 0
-	mkdir -p "$VQN_CACHE/headers"
-	tmp=$(mktemp -d "$VQN_CACHE/headers/.tmp.XXXXXX")
-	chmod 755 "$tmp"
+	mkdir -p "$VQN_CACHE/headers" &&
+		tmp=$(mktemp -d "$VQN_CACHE/headers/.tmp.XXXXXX") &&
+		chmod 755 "$tmp" || die "cannot make a directory in $VQN_CACHE/headers"
 	deps=$(apt-cache depends "$hdrpkg" | sed -n \
 		's/^ *Depends: \(linux-headers-[^ ]*-common[^ ]*\|linux-kbuild-[^ ]*\).*/\1/p' |
 		sort -u)
@@ -77,33 +77,37 @@ unpack_headers() {
 		rm -rf "$tmp"
 		return 1
 	fi
-	mkdir "$tmp/root"
+	mkdir "$tmp/root" || die "cannot make $tmp/root"
 	for deb in "$tmp"/*.deb; do
-		dpkg -x "$deb" "$tmp/root"
+		dpkg -x "$deb" "$tmp/root" || die "cannot unpack $deb"
 	done
 	# The flavour's Makefile includes the common tree by absolute path.
 	sed -i "s|^include /usr/src/|include $dest/usr/src/|" \
-		"$tmp/root/usr/src/linux-headers-$KVER/Makefile"
-	rm -rf "$dest"
-	mv "$tmp/root" "$dest"
-	rm -rf "$tmp"
-	touch "$dest/.complete"
+		"$tmp/root/usr/src/linux-headers-$KVER/Makefile" ||
+		die "no Makefile in $hdrpkg"
+	rm -rf "$dest" && mv "$tmp/root" "$dest" && rm -rf "$tmp" &&
+		touch "$dest/.complete" || die "cannot move the headers to $dest"
 }
 
 # The archive may have moved on (new ABI) since the lists were read or the
-# headers installed: refresh the lists once, upgrade the meta package only
-# if it is installed (6.1's, from scripts/deps.sh; it pulls headers, never an
-# image), and resolve again. The 6.12 meta packages are never installed:
-# they hard-depend on their kernel image, which must not land on the host.
+# headers installed: refresh the lists once, upgrade 6.1's meta package if
+# installed (scripts/deps.sh installs it; it pulls headers, never an image),
+# and resolve again. A 6.12 meta package hard-depends on its kernel image,
+# which must not land on the host: never installed or upgraded here (a host
+# that installed one itself, to build for its own 6.12, upgrades it itself).
 refresh() {
 	[ "$(id -u)" -eq 0 ] ||
 		die "$1; as root, run apt-get update (and upgrade $meta if installed)"
+	if [ "$meta" != linux-headers-amd64 ] && [ -n "$(pkg_version "$meta")" ]; then
+		die "$1; $meta is installed: upgrade it (and its kernel) yourself"
+	fi
 	log "$1; refreshing the package lists"
-	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq || die "apt-get update failed"
 	if [ -n "$(pkg_version "$meta")" ]; then
 		log "upgrading $meta"
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			--no-install-recommends "$meta" >/dev/null
+			--no-install-recommends "$meta" >/dev/null ||
+			die "cannot upgrade $meta"
 	fi
 	resolve
 }
@@ -121,25 +125,26 @@ fetch() {
 unpack() {
 	dest=$VQN_CACHE/kernels/$KVER
 	[ -e "$dest/.complete" ] && return 0
-	tmp=$(mktemp -d "$VQN_CACHE/kernels/.tmp.XXXXXX")
 	# apt's _apt user must be able to write where it downloads.
-	chmod 755 "$tmp"
+	tmp=$(mktemp -d "$VQN_CACHE/kernels/.tmp.XXXXXX") && chmod 755 "$tmp" ||
+		die "cannot make a directory in $VQN_CACHE/kernels"
 	if ! fetch "$tmp"; then
 		rm -rf "$tmp"
 		return 1
 	fi
 	log "unpacking $(basename "$tmp"/*.deb)"
-	mkdir "$tmp/root"
-	dpkg -x "$tmp"/*.deb "$tmp/root"
+	mkdir "$tmp/root" && dpkg -x "$tmp"/*.deb "$tmp/root" ||
+		die "cannot unpack $(basename "$tmp"/*.deb)"
 	# modules.dep, for `modprobe --show-depends` when building initramfs.
-	depmod -b "$tmp/root" "$KVER"
-	rm -rf "$dest"
-	mv "$tmp/root" "$dest"
-	rm -rf "$tmp"
-	touch "$dest/.complete"
+	depmod -b "$tmp/root" "$KVER" || die "depmod failed for $KVER"
+	rm -rf "$dest" && mv "$tmp/root" "$dest" && rm -rf "$tmp" &&
+		touch "$dest/.complete" || die "cannot move the image to $dest"
 }
 
 # The headers (where they are not installed) and the image, for $KVER.
+# Returns 1 when a download failed, to be retried after refresh(); any
+# other failure dies in unpack_headers() or unpack(), each step checked:
+# set -e does not hold in a function whose status is tested.
 obtain() {
 	case $KDIR in
 	"$VQN_CACHE"/*) unpack_headers || return 1 ;;
