@@ -134,11 +134,12 @@ echo "selftests:$TESTS"
 qemu_rc=$BUILD/logs/qemu-build.rc
 if [ -n "$QEMU_KERNELS" ]; then
 	mkdir -p "$BUILD/logs"
-	rm -f "$qemu_rc"
+	rm -f "$qemu_rc" "$qemu_rc.tmp"
 	(
 		VQNOTIFY_JOBS=1 "$VQN_SCRIPTS/qemu.sh" >"$BUILD/logs/qemu-build.log" 2>&1
 		_rc=$?
-		echo "$_rc" >"$qemu_rc"
+		# Whole or not at all: the lane reads it once it exists.
+		echo "$_rc" >"$qemu_rc.tmp" && mv "$qemu_rc.tmp" "$qemu_rc"
 		exit "$_rc"
 	) &
 	qemu_build=$!
