@@ -361,10 +361,11 @@ struct want {
 static __always_inline void want_begin(struct vqn_guest_sm *g, u32 want,
 				       u8 label, struct want *w)
 {
+	u8 why = VQNOTIFY_REASON_NO_SLOT, line = VQNOTIFY_REASON_GRANTED;
 	u32 n;
-	u8 why = VQNOTIFY_REASON_NO_SLOT;
 
-	promote(g);
+	if (g->waiting.first != VQN_NIL)
+		line = vqn_sm_promote(g);
 	w->got = 0;
 	w->granted = 0;
 	w->seq = g->assign_seq;
@@ -379,12 +380,13 @@ static __always_inline void want_begin(struct vqn_guest_sm *g, u32 want,
 	}
 	if (g->waiting.first != VQN_NIL) {
 		/*
-		 * FIFO within the guest: queues still wait after promote(),
-		 * for the host or because the budget is full; the batch
-		 * waits behind them.
+		 * FIFO within the guest: queues still wait after the
+		 * promotion, for what it found now (the host's reason, or
+		 * the budget full), not what refused the oldest earlier;
+		 * the batch waits behind them, and want_end() tells the line
+		 * that same reason last.
 		 */
-		why = vqn_sm_queue(g, g->waiting.first)->reason;
-		w->why = reason_host(why) ? why : VQNOTIFY_REASON_NO_SLOT;
+		w->why = reason_host(line) ? line : VQNOTIFY_REASON_NO_SLOT;
 		return;
 	}
 	n = min(want, user_room(g));
@@ -864,23 +866,29 @@ void vqn_sm_set_limits(struct vqn_guest_sm *g, u32 admin_budget,
 
 /*
  * (r) work-conserving: hand free slots to waiting queues, FIFO; the host
- * slots for as many as the budget has room for taken in one go.
+ * slots for as many as the budget has room for taken in one go. Returns
+ * why queues still wait: the host's reason (HOST_CAP, QUOTA), NO_SLOT
+ * (the budget), or GRANTED when none does (or, limited, none may).
  */
-void vqn_sm_promote(struct vqn_guest_sm *g)
+u8 vqn_sm_promote(struct vqn_guest_sm *g)
 {
 	u32 i, n, got;
 	u8 why;
 
 	if (g->waiting.first == VQN_NIL || vqn_sm_limited(g))
-		return;
+		return VQNOTIFY_REASON_GRANTED;
 	n = min(g->nr_waiting, user_room(g));
 	if (!n)
-		return;
+		return VQNOTIFY_REASON_NO_SLOT;
 	got = vqn_env_host_take_n(g, n, 0, &why);
 	for (i = 0; i < got; i++)
 		move_async(g, vqn_sm_name_dev(g, g->waiting.first),
 			   vqn_sm_name_index(g->waiting.first), VQNOTIFY_VQ_ASSIGNED,
 			   VQNOTIFY_LABEL_R, VQNOTIFY_REASON_PROMOTED, true);
-	if (got < n && reason_host(why))
+	if (got < n && reason_host(why)) {
 		vqn_env_host_wait(g, why);
+		return why;
+	}
+	return g->waiting.first == VQN_NIL ? VQNOTIFY_REASON_GRANTED :
+					     VQNOTIFY_REASON_NO_SLOT;
 }

@@ -181,7 +181,7 @@ int vqn_sm_queues_release(struct vqn_guest_sm *g, struct vqn_dev *d,
 void vqn_sm_load(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
 		 const unsigned long *ready, struct vqn_sink *s);
 bool vqn_sm_dev_quiescent(const struct vqn_dev *d);
-void vqn_sm_promote(struct vqn_guest_sm *g);
+u8 vqn_sm_promote(struct vqn_guest_sm *g);
 /* vqn_sm_check.c: the invariants hold (0), or -EUCLEAN */
 int vqn_sm_check(const struct vqn_guest_sm *g);
 

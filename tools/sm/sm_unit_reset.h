@@ -342,6 +342,32 @@ TEST_F(sm, r_the_line_first_then_the_call_s_queues_at_driver_ok)
 	check_invariants(_metadata, self);
 }
 
+/*
+ * The line's reason is what the call's promotion found now: the quota
+ * filled since the oldest queue waited for the cap. The batch waits for
+ * the quota too, and the guest is not counted as waiting for the cap,
+ * which would refuse other users while the host has room.
+ */
+TEST_F(sm, r_the_batch_waits_for_what_the_promotion_found)
+{
+	struct vqn_dev *d, *e;
+
+	sm_host_set_cap(&self->host, 1);
+	sm_host_run_work(&self->host);
+	d = dev_ok(_metadata, &self->g, 2);
+	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, d->vqs[1].reason);
+	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, self->g.line.wait_reason);
+	sm_host_set_cap(&self->host, 10);
+	sm_host_set_quota(&self->host, self->g.user, 1);
+
+	e = dev_ok(_metadata, &self->g, 1);
+	EXPECT_TRUE(waiting(&e->vqs[0]));
+	EXPECT_EQ(VQNOTIFY_REASON_QUOTA, e->vqs[0].reason);
+	EXPECT_EQ(VQNOTIFY_REASON_QUOTA, self->g.line.wait_reason);
+	EXPECT_EQ(0, self->host.line.nr_capped);
+	check_invariants(_metadata, self);
+}
+
 TEST_F(sm, r_promotion_when_vhost_frees_a_slot)
 {
 	struct vqn_dev *v, *d;
