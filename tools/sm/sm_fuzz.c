@@ -357,11 +357,34 @@ static void check_results_final(struct world *w, struct sm_guest *g,
 	}
 }
 
+/*
+ * Did the call promote queue @i of @d, waiting already (@was_waiting)
+ * before it began? Then by exactly one event (r), and it is ASSIGNED.
+ */
+static bool promoted_first(struct world *w, struct sm_guest *g,
+			   unsigned int first, const struct vqn_dev *d, u32 i,
+			   bool was_waiting)
+{
+	const struct vqn_vq *vq = &d->vqs[i];
+	unsigned int r, n = 0;
+
+	for (r = first; r < g->nr_reports; r++)
+		n += g->reports[r].vq == vq && g->reports[r].async &&
+		     g->reports[r].label == VQNOTIFY_LABEL_R;
+	if (!was_waiting)
+		return false;
+	if (n > 1 || (n && vq->state != VQNOTIFY_VQ_ASSIGNED))
+		fail(w, "dev %u q %u: promoted %u times, now %s", d->id, i, n,
+		     sm_state_name(vq->state));
+	return n == 1;
+}
+
 static void op_set_status(struct world *w, struct sm_guest *g,
 			  struct vqn_dev *d, struct input *in)
 {
 	unsigned long bm[SM_BITMAP_LONGS];
 	u8 old[VQNOTIFY_MAX_QUEUES];
+	bool was_waiting[VQNOTIFY_MAX_QUEUES];
 	u32 status = take_status(in), i;
 	unsigned long *ready = take_bitmap(in, bm, d->num_queues, true);
 	bool was_ok = d->status & VQNOTIFY_STATUS_DRIVER_OK;
@@ -370,8 +393,10 @@ static void op_set_status(struct world *w, struct sm_guest *g,
 
 	trace("set_status dev %u status %#x ready %s%#lx", d->id, status,
 	      ready ? "" : "all ", ready ? bm[0] : 0UL);
-	for (i = 0; i < d->num_queues; i++)
+	for (i = 0; i < d->num_queues; i++) {
 		old[i] = d->vqs[i].state;
+		was_waiting[i] = d->vqs[i].flags & VQNOTIFY_VQ_WAITING;
+	}
 	sm_set_status(g, d, status, ready);
 	if (d->status != status)
 		fail(w, "dev %u status %#x after set_status(%#x)", d->id,
@@ -386,12 +411,13 @@ static void op_set_status(struct world *w, struct sm_guest *g,
 			want = old[i] != VQNOTIFY_VQ_DEASSIGNED;
 		else if (is_ok && !was_ok)
 			/*
-			 * But for a waiting queue the call promoted (r)
-			 * first: an event, as promotions are, not a result.
+			 * But for a queue waiting already that the call
+			 * promoted (r) first: one event, as promotions are,
+			 * not a result.
 			 */
 			want = old[i] == VQNOTIFY_VQ_DEASSIGNED &&
-			       !(d->vqs[i].state == VQNOTIFY_VQ_ASSIGNED &&
-				 d->vqs[i].label == VQNOTIFY_LABEL_R);
+			       !promoted_first(w, g, first, d, i,
+					       was_waiting[i]);
 		else if (!is_ok && was_ok)
 			want = old[i] == VQNOTIFY_VQ_ASSIGNED;
 		else
