@@ -786,7 +786,8 @@ struct vqnotify_queues {
  * enum vqnotify_event_type - kind of a struct vqnotify_event
  * @VQNOTIFY_EVENT_TRANSITION: a queue changed state without the owner
  *                             asking: preemption (p) or promotion (r),
- *                             its own call's refused queues included.
+ *                             of the queues that waited already that a
+ *                             call promotes first included.
  * @VQNOTIFY_EVENT_OVERFLOW: the event queue overflowed; events were lost.
  *                           Resynchronise with VQNOTIFY_DEV_GET.
  * @VQNOTIFY_EVENT_BUDGET: the admin changed the guest's budget, reserve or
