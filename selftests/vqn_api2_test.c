@@ -592,26 +592,47 @@ TEST_F(api2, host_notifiers_batch_enospc_changes_nothing)
 	EXPECT_EQ(4U, g_info(self->fd).nr_offlimits);
 }
 
-/* vhost has priority: the batch preempts userspace queues (p). */
+/*
+ * vhost has priority: the batch takes the reserve kept free for it, then
+ * preempts (p) the newest userspace queues, one for each queue it lacks;
+ * the guest stays within its budget.
+ */
 TEST_F(api2, host_notifiers_batch_preempts)
 {
+	uint32_t rsv = self->info.vhost_reserve, want_p = rsv < 2 ? 2 - rsv : 0;
+	struct vqnotify_vq_result res[2];
+	struct vqnotify_guest_info gi;
 	struct vqnotify_event ev[NQ];
+	uint32_t v, budget, nr = 2;
 	uint64_t bm = 0x3;
-	uint32_t v, budget;
 	int n;
 
-	budget = self->info.threshold + self->info.vhost_reserve + 1;
+	budget = self->info.threshold + rsv + 1;
 	if (budget > NQ)
 		SKIP(return, "threshold too high for this test");
 	test_cmd_set_budget(budget);
 	test_cmd_set_status(self->id, ST_OK, NULL, NULL, NULL);
+	EXPECT_EQ(budget - rsv, g_info(self->fd).nr_assigned);
 	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 2, "v", &v);
-	test_cmd_host_notifiers(v, &bm, 2, true, NULL, NULL);
+	test_cmd_host_notifiers(v, &bm, 2, true, res, &nr);
+	ASSERT_EQ(2U, nr);
+	for (int i = 0; i < 2; i++) {
+		EXPECT_EQ(VQNOTIFY_VQ_OFFLIMITS, res[i].new_state);
+		EXPECT_EQ(VQNOTIFY_LABEL_C, res[i].label);
+	}
 	n = tk_read_events(self->fd, ev, NQ);
-	ASSERT_LE(1, n);
-	for (int i = 0; i < n; i++)
+	ASSERT_EQ((int)want_p, n);
+	for (int i = 0; i < n; i++) {
 		EXPECT_EQ(VQNOTIFY_LABEL_P, ev[i].label);
-	EXPECT_EQ(2U, g_info(self->fd).nr_offlimits);
+		EXPECT_EQ(self->id, ev[i].dev_id);
+		EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, ev[i].old_state);
+		EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, ev[i].new_state);
+	}
+	gi = g_info(self->fd);
+	EXPECT_EQ(2U, gi.nr_offlimits);
+	EXPECT_EQ(budget - rsv - want_p, gi.nr_assigned);
+	EXPECT_EQ(gi.nr_assigned + gi.nr_offlimits, gi.used);
+	EXPECT_GE(budget, gi.used);
 }
 
 /*
@@ -807,18 +828,33 @@ TEST_F(api2, names_errors)
 /* An O_RDONLY file may look, for monitoring tools, but not change. */
 TEST_F(api2, read_only_file_queries_only)
 {
-	struct vqnotify_guest_info gi;
+	struct vqnotify_guest_info gi, gi0;
 	struct vqnotify_info info;
 	int ro = open(TK_DEV_PATH, O_RDONLY | O_CLOEXEC);
 
 	ASSERT_LE(0, ro);
 	EXPECT_EQ(0, _test_ioctl_get_info(ro, &info));
-	EXPECT_EQ(0, _test_ioctl_guest_get(ro, &gi));
+	ASSERT_EQ(0, _test_ioctl_guest_get(ro, &gi0));
 	EXPECT_EQ(-EBADF, _test_ioctl_dev_add(ro, VQNOTIFY_TRANSPORT_PIO, 1,
 					      NULL, NULL));
 	EXPECT_EQ(-EBADF, _test_ioctl_set_budget(ro, 5));
 	EXPECT_EQ(-EBADF, _test_ioctl_set_run_state(ro, VQNOTIFY_RUN_STOPPED));
-	EXPECT_EQ(0U, _test_ioctl_guest_get(ro, &gi) ? 1 : gi.nr_devices);
+	EXPECT_EQ(-EBADF, _test_ioctl_set_name(ro, "ro"));
+	EXPECT_EQ(-EBADF, _test_ioctl_set_label(ro, "ro"));
+	/* Before the device is looked up: EBADF, not ENOENT. */
+	EXPECT_EQ(-EBADF, _test_ioctl_set_status(ro, 1, ST_OK, NULL, NULL,
+						 NULL));
+	EXPECT_EQ(-EBADF, _test_ioctl_dev_reset(ro, 1, NULL, NULL));
+	EXPECT_EQ(-EBADF, _test_ioctl_dev_remove(ro, 1, NULL, NULL));
+	EXPECT_EQ(-EBADF, _test_ioctl_host_notifier(ro, 1, 0, true, NULL));
+	EXPECT_EQ(-EBADF, _test_ioctl_dev_load(ro, 1, &info, sizeof(info),
+					       NULL, NULL));
+	ASSERT_EQ(0, _test_ioctl_guest_get(ro, &gi));
+	EXPECT_EQ(0U, gi.nr_devices);
+	EXPECT_EQ(gi0.budget, gi.budget);
+	EXPECT_EQ(gi0.run_state, gi.run_state);
+	EXPECT_STREQ(gi0.name, gi.name);
+	EXPECT_STREQ(gi0.label, gi.label);
 	close(ro);
 }
 

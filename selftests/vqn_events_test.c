@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vqn_events_test: the event records read from a guest's file: content,
- * sequence, whole records, poll/epoll/blocking reads and overflow.
+ * sequence, whole records, poll/epoll/blocking reads, a read a signal
+ * interrupts, and overflow.
  *
  * The module is loaded afresh for each test binary; host-wide figures are
  * still compared as deltas, and budgets derived from the threshold and vhost
@@ -10,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <signal.h>
 #include <sys/epoll.h>
 
 #include "vqn_abuse_utils.h"
@@ -263,6 +265,36 @@ static void blocked_waiter(struct __test_metadata *_metadata,
 	} else {
 		EXPECT_EQ(POLLIN, w.ret);
 	}
+}
+
+static void eintr_handler(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * A blocking read() ended by a signal whose handler does not restart it:
+ * -1 with EINTR, and nothing lost: the next event is read, with seq 0.
+ */
+TEST_F(guest, event_read_eintr)
+{
+	struct sigaction sa = { .sa_handler = eintr_handler }, old;
+	struct vqnotify_event ev;
+	struct gen g;
+	ssize_t r;
+
+	gen_setup(_metadata, self->fd, &self->info, &g);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, &old));	/* no SA_RESTART */
+	alarm(1);
+	r = read(self->fd, &ev, sizeof(ev));
+	EXPECT_EQ(-1, r);
+	EXPECT_EQ(EINTR, errno);
+	alarm(0);
+	ASSERT_EQ(0, sigaction(SIGALRM, &old, NULL));
+	gen_toggle(_metadata, self->fd, &g);
+	ASSERT_EQ(1, tk_read_events(self->fd, &ev, 1));
+	EXPECT_EQ(0U, ev.seq);
+	EXPECT_EQ(L(P), ev.label);
 }
 
 TEST_F(guest, event_poll_wakes)
