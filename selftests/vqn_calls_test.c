@@ -367,6 +367,31 @@ TEST_F(calls, async_transitions_and_objects)
 }
 
 /*
+ * With the host cap at the slots in use plus @room, a device of 4 queues
+ * @name started (@ready: NULL for all): the first @room get a slot, the
+ * next waits for the cap. The calls socket in @mon, drained of the
+ * call's message; the config found in @c; the results in res[].
+ */
+static void calls_start_capped(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(calls) *self, uint32_t room,
+			       const char *name, const uint64_t *ready,
+			       struct tk_nl *mon, struct tk_nl_config *c,
+			       uint32_t *dev)
+{
+	uint32_t nr = 4;
+
+	test_cmd_nl_config_get(c);
+	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_HOST_CAP,
+				   c->host_used + room);
+	ASSERT_EQ(0, tk_nl_open_calls(mon));
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 4, name, dev);
+	test_cmd_set_status(*dev, TK_STATUS_OK, ready, res, &nr);
+	ASSERT_EQ(4U, nr);
+	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, res[room].reason);
+	ASSERT_EQ(1, calls_read(mon, &cn));
+}
+
+/*
  * The host-wide promotion work serves a waiting guest a slot a turn: one
  * async CALL_NTF a turn. With the host cap at the slots in use plus 2, a
  * DRIVER_OK of 4 queues gets 2 and 2 wait for the host; the cap raised,
@@ -376,21 +401,12 @@ TEST_F(calls, promotion_work_one_message_a_turn)
 {
 	struct tk_nl_config c;
 	struct tk_nl mon;
-	uint32_t dev, nr;
+	uint32_t dev;
 	int i, k, n, got = 0;
 
 	if (geteuid())
 		SKIP(return, "CONFIG_SET needs CAP_NET_ADMIN");
-	test_cmd_nl_config_get(&c);
-	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_HOST_CAP,
-				   c.host_used + 2);
-	ASSERT_EQ(0, tk_nl_open_calls(&mon));
-	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 4, "pw", &dev);
-	nr = 4;
-	test_cmd_set_status(dev, TK_STATUS_OK, NULL, res, &nr);
-	ASSERT_EQ(4U, nr);
-	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, res[3].reason);
-	ASSERT_EQ(1, calls_read(&mon, &cn));
+	calls_start_capped(_metadata, self, 2, "pw", NULL, &mon, &c, &dev);
 
 	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_HOST_CAP, c.host_cap);
 	for (i = 0; i < 100 && got < 2; i++) {
@@ -433,18 +449,9 @@ TEST_F(calls, line_promoted_before_the_call_s_queues)
 
 	if (geteuid())
 		SKIP(return, "CONFIG_SET needs CAP_NET_ADMIN");
-	test_cmd_nl_config_get(&c);
-	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_HOST_CAP,
-				   c.host_used + 1);
-	ASSERT_EQ(0, tk_nl_open_calls(&mon));
-	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 4, "lf", &dev);
-	nr = 4;
-	test_cmd_set_status(dev, TK_STATUS_OK, ready, res, &nr);
-	ASSERT_EQ(4U, nr);
-	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, res[1].reason);
-	for (i = 0; i < nr; i++)
+	calls_start_capped(_metadata, self, 1, "lf", ready, &mon, &c, &dev);
+	for (i = 0; i < 4; i++)
 		state[res[i].queue] = res[i].new_state;
-	ASSERT_EQ(1, calls_read(&mon, &cn));
 
 	CPU_ZERO(&cpu);
 	CPU_SET(sched_getcpu(), &cpu);
