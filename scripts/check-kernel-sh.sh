@@ -33,6 +33,9 @@ kver61=${kdir61#/usr/src/linux-headers-}
 #                 not)
 #   gone61        6.1's image does not download
 #   badx          dpkg -x fails (a full disk)
+#   nocommon      the headers' -common package is not in the lists
+#   novmlinuz     the image's package has no vmlinuz
+#   baddepmod     depmod fails
 #   uid           what id -u says (0 without it)
 stub() {
 	printf '#!/bin/sh\n%s\n' "$2" >"$bin/$1"
@@ -44,7 +47,7 @@ else
 	echo 6.12.8
 fi'
 stub id '[ "$1" = -u ] && cat "$VQN_FAKE/uid" 2>/dev/null || echo 0'
-stub depmod ':'
+stub depmod '[ ! -e "$VQN_FAKE/baddepmod" ]'
 for c in apt aptitude sudo; do
 	stub "$c" 'echo "! $(basename "$0") $*" >>"$VQN_FAKE/calls"; exit 99'
 done
@@ -63,7 +66,8 @@ depends)
 	linux-headers-6.12-amd64) echo "  Depends: linux-headers-$a-amd64" ;;
 	linux-headers-6.12-rt-amd64) echo "  Depends: linux-headers-$a-rt-amd64" ;;
 	linux-headers-6.12*-amd64)
-		echo "  Depends: linux-headers-$a-common"
+		[ -e "$VQN_FAKE/nocommon" ] ||
+			echo "  Depends: linux-headers-$a-common"
 		echo "  Depends: linux-kbuild-6.12" ;;
 	esac ;;
 policy) echo "  Candidate: $a-1" ;;
@@ -90,16 +94,21 @@ download)
 	done ;;
 *) echo "! apt-get $*" >>"$VQN_FAKE/calls"; exit 99 ;;
 esac'
-stub dpkg '[ "$1" = -x ] && [ ! -e "$VQN_FAKE/badx" ] || exit 1
+stub dpkg '[ "$1" = -x ] || { echo "! dpkg $*" >>"$VQN_FAKE/calls"; exit 99; }
+[ ! -e "$VQN_FAKE/badx" ] || exit 1
 v=$(basename "$2" .deb)
 case $v in
 linux-image-*)
 	k=${v#linux-image-}; k=${k%-unsigned}
 	mkdir -p "$3/boot" "$3/lib/modules/$k"
-	: >"$3/boot/vmlinuz-$k" ;;
-linux-headers-*-amd64)
+	[ -e "$VQN_FAKE/novmlinuz" ] || : >"$3/boot/vmlinuz-$k" ;;
+linux-headers-*-common)
 	mkdir -p "$3/usr/src/$v"
-	echo "include /usr/src/x" >"$3/usr/src/$v/Makefile" ;;
+	: >"$3/usr/src/$v/Makefile" ;;
+linux-headers-*-amd64)
+	c=${v%-amd64}; c=${c%-rt}-common
+	mkdir -p "$3/usr/src/$v"
+	echo "include /usr/src/$c/Makefile" >"$3/usr/src/$v/Makefile" ;;
 esac'
 
 # case NAME KERNEL "SETUP..." WANT: run kernel.sh KERNEL on a host and
@@ -146,7 +155,7 @@ case_() {
 	# The lists are refreshed where stale, as root, and only then.
 	case " $setup " in
 	*" user "* | *" meta612 "*) s=0 ;;
-	*" stale "* | *" gone61 "*) s=1 ;;
+	*" stale "* | *" gone61 "* | *" nocommon "*) s=1 ;;
 	*) s=0 ;;
 	esac
 	if [ $s = 1 ]; then
@@ -177,8 +186,12 @@ case_ 6.12-rt-image-gone 6.12-rt "stale old-headers" 6.12.9-rt-amd64
 case_ 6.12-stale-not-root 6.12 "stale user" "die:as root, run apt-get update"
 case_ 6.12-meta-installed 6.12 "meta612 gone61" "die:upgrade it (and its kernel) yourself"
 case_ 6.12-unpack-fails 6.12 "badx" "die:cannot unpack"
+case_ 6.12-headers-without-common 6.12 "nocommon" "die:cannot download"
 case_ 6.1 6.1 "" "$kver61"
 case_ 6.1-image-gone 6.1 "gone61" "die:cannot download linux-image-$kver61"
+case_ 6.1-unpack-fails 6.1 "badx" "die:cannot unpack"
+case_ 6.1-image-without-vmlinuz 6.1 "novmlinuz" "die:lacks vmlinuz-$kver61"
+case_ 6.1-depmod-fails 6.1 "baddepmod" "die:depmod failed"
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -70,6 +70,14 @@ unpack_headers() {
 	deps=$(apt-cache depends "$hdrpkg" | sed -n \
 		's/^ *Depends: \(linux-headers-[^ ]*-common[^ ]*\|linux-kbuild-[^ ]*\).*/\1/p' |
 		sort -u)
+	# Both trees, or the lists do not know the package (stale): retried.
+	case $deps in
+	*-common*kbuild* | *kbuild*-common*) ;;
+	*)
+		rm -rf "$tmp"
+		return 1
+		;;
+	esac
 	log "unpacking $hdrpkg=$hdrver and" $deps
 	# shellcheck disable=SC2086 # $deps is a list of package names
 	if ! (cd "$tmp" && apt-get download -q=2 "$hdrpkg=$hdrver" $deps) \
@@ -82,9 +90,13 @@ unpack_headers() {
 		dpkg -x "$deb" "$tmp/root" || die "cannot unpack $deb"
 	done
 	# The flavour's Makefile includes the common tree by absolute path.
-	sed -i "s|^include /usr/src/|include $dest/usr/src/|" \
-		"$tmp/root/usr/src/linux-headers-$KVER/Makefile" ||
+	mk=$tmp/root/usr/src/linux-headers-$KVER/Makefile
+	sed -i "s|^include /usr/src/|include $dest/usr/src/|" "$mk" ||
 		die "no Makefile in $hdrpkg"
+	# What it includes came with it.
+	for inc in $(sed -n "s|^include $dest/||p" "$mk"); do
+		[ -e "$tmp/root/$inc" ] || die "$hdrpkg includes /$inc: not unpacked"
+	done
 	rm -rf "$dest" && mv "$tmp/root" "$dest" && rm -rf "$tmp" &&
 		touch "$dest/.complete" || die "cannot move the headers to $dest"
 }
@@ -135,6 +147,8 @@ unpack() {
 	log "unpacking $(basename "$tmp"/*.deb)"
 	mkdir "$tmp/root" && dpkg -x "$tmp"/*.deb "$tmp/root" ||
 		die "cannot unpack $(basename "$tmp"/*.deb)"
+	[ -f "$tmp/root/boot/vmlinuz-$KVER" ] && [ -d "$tmp/root/lib/modules/$KVER" ] ||
+		die "$(basename "$tmp"/*.deb) lacks vmlinuz-$KVER or its modules"
 	# modules.dep, for `modprobe --show-depends` when building initramfs.
 	depmod -b "$tmp/root" "$KVER" || die "depmod failed for $KVER"
 	rm -rf "$dest" && mv "$tmp/root" "$dest" && rm -rf "$tmp" &&
