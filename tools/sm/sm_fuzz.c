@@ -814,6 +814,7 @@ static void op_queues(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 {
 	unsigned long bm[SM_BITMAP_LONGS];
 	u8 old[VQNOTIFY_MAX_QUEUES];
+	bool was_waiting[VQNOTIFY_MAX_QUEUES];
 	u8 how = take(in);
 	u8 reason = how & 1 ? VQNOTIFY_REASON_KVM_REFUSED :
 			      VQNOTIFY_REASON_RELEASED;
@@ -825,8 +826,10 @@ static void op_queues(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 	take_bitmap(in, bm, d->num_queues, false);
 	busy = any_offlimits(d, bm) &&
 	       (acquire || reason != VQNOTIFY_REASON_KVM_REFUSED || reset);
-	for (i = 0; i < d->num_queues; i++)
+	for (i = 0; i < d->num_queues; i++) {
 		old[i] = d->vqs[i].state;
+		was_waiting[i] = d->vqs[i].flags & VQNOTIFY_VQ_WAITING;
+	}
 	if (acquire)
 		ret = sm_queues_acquire(g, d, bm);
 	else
@@ -864,6 +867,17 @@ static void op_queues(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 		if (acquire && !(vq->flags & VQNOTIFY_VQ_INITIALISED))
 			fail(w, "acquire left dev %u q %u uninitialised",
 			     d->id, i);
+		/*
+		 * (q): a result for each listed queue without a slot, but
+		 * one waiting already that the call promoted first (an event).
+		 */
+		if (acquire &&
+		    results_for(g, first, vq) !=
+		    (old[i] == VQNOTIFY_VQ_DEASSIGNED &&
+		     !promoted_first(w, g, first, d, i, was_waiting[i])))
+			fail(w, "acquire dev %u q %u (was %s): %u results",
+			     d->id, i, sm_state_name(old[i]),
+			     results_for(g, first, vq));
 	}
 }
 
