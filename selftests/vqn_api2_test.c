@@ -599,24 +599,26 @@ TEST_F(api2, host_notifiers_batch_enospc_changes_nothing)
  */
 TEST_F(api2, host_notifiers_batch_preempts)
 {
-	uint32_t rsv = self->info.vhost_reserve, want_p = rsv < 2 ? 2 - rsv : 0;
-	struct vqnotify_vq_result res[2];
+	uint32_t rsv = self->info.vhost_reserve, nv = rsv + 2, want_p = 2;
+	struct vqnotify_vq_result res[NQ];
 	struct vqnotify_guest_info gi;
 	struct vqnotify_event ev[NQ];
-	uint32_t v, budget, nr = 2;
-	uint64_t bm = 0x3;
+	uint32_t v, budget, nr = NQ;
+	uint64_t bm;
 	int n;
 
 	budget = self->info.threshold + rsv + 1;
-	if (budget > NQ)
-		SKIP(return, "threshold too high for this test");
+	if (budget > NQ || nv > NQ)
+		SKIP(return, "threshold or reserve too high for this test");
+	bm = (1ULL << nv) - 1;
 	test_cmd_set_budget(budget);
 	test_cmd_set_status(self->id, ST_OK, NULL, NULL, NULL);
 	EXPECT_EQ(budget - rsv, g_info(self->fd).nr_assigned);
-	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 2, "v", &v);
-	test_cmd_host_notifiers(v, &bm, 2, true, res, &nr);
-	ASSERT_EQ(2U, nr);
-	for (int i = 0; i < 2; i++) {
+	/* The reserve's queues, and two more. */
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, nv, "v", &v);
+	test_cmd_host_notifiers(v, &bm, nv, true, res, &nr);
+	ASSERT_EQ(nv, nr);
+	for (uint32_t i = 0; i < nv; i++) {
 		EXPECT_EQ(VQNOTIFY_VQ_OFFLIMITS, res[i].new_state);
 		EXPECT_EQ(VQNOTIFY_LABEL_C, res[i].label);
 	}
@@ -629,7 +631,7 @@ TEST_F(api2, host_notifiers_batch_preempts)
 		EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, ev[i].new_state);
 	}
 	gi = g_info(self->fd);
-	EXPECT_EQ(2U, gi.nr_offlimits);
+	EXPECT_EQ(nv, gi.nr_offlimits);
 	EXPECT_EQ(budget - rsv - want_p, gi.nr_assigned);
 	EXPECT_EQ(gi.nr_assigned + gi.nr_offlimits, gi.used);
 	EXPECT_GE(budget, gi.used);

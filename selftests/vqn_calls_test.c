@@ -13,7 +13,8 @@
  * the transitions nobody called for packed in a CALL_NTF with async, one
  * per change of limits, per call (before its results) and per turn of the
  * host-wide promotion work. QUEUES_GET reports what DEV_GET and QUEUE_GET
- * report, 256 queues a message. vq_call is read from tracefs directly.
+ * report, 256 queues a message. vq_call and vq_transition are read from
+ * tracefs directly.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -407,6 +408,7 @@ TEST_F(calls, promotion_work_one_message_a_turn)
 	if (geteuid())
 		SKIP(return, "CONFIG_SET needs CAP_NET_ADMIN");
 	calls_start_capped(_metadata, self, 2, "pw", NULL, &mon, &c, &dev);
+	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, res[3].reason);
 
 	test_cmd_nl_config_set_one(VQNOTIFY_A_CONFIG_HOST_CAP, c.host_cap);
 	for (i = 0; i < 100 && got < 2; i++) {
@@ -422,75 +424,6 @@ TEST_F(calls, promotion_work_one_message_a_turn)
 		got += n;
 	}
 	EXPECT_EQ(2, got);
-	tk_nl_close(&mon);
-}
-
-/*
- * A call of a guest whose queue waits for the host cap, made after the
- * admin raised the cap and before the promotion work ran (the caller is
- * SCHED_FIFO on the CPU the work was queued on): the call promotes the
- * waiting queue first, by event, then grants its own queue in its
- * results. Replayed in the order the calls group tells them, the
- * device's queues end where DEV_GET says; a call that told its queue
- * refused after an event that promoted it would leave the replay wrong.
- */
-TEST_F(calls, line_promoted_before_the_call_s_queues)
-{
-	struct sched_param rt = { .sched_priority = 1 }, other = { 0 };
-	uint64_t ready[1] = { 0x3 }, q2[1] = { 0x4 };
-	struct vqnotify_vq_info vi[4];
-	uint8_t state[4] = { 0 };
-	struct vqnotify_dev_get dg;
-	struct tk_nl_config c;
-	struct tk_nl mon;
-	uint32_t dev, nr, i, k, bad = 0;
-	cpu_set_t cpu;
-	int ret, n;
-
-	if (geteuid())
-		SKIP(return, "CONFIG_SET needs CAP_NET_ADMIN");
-	calls_start_capped(_metadata, self, 1, "lf", ready, &mon, &c, &dev);
-	for (i = 0; i < 4; i++)
-		state[res[i].queue] = res[i].new_state;
-
-	CPU_ZERO(&cpu);
-	CPU_SET(sched_getcpu(), &cpu);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpu), &cpu));
-	if (sched_setscheduler(0, SCHED_FIFO, &rt))
-		SKIP(goto out, "SCHED_FIFO refused");
-	ret = _test_nl_config_set_one(&self->nl, VQNOTIFY_A_CONFIG_HOST_CAP,
-				      c.host_cap);
-	nr = 4;
-	if (!ret)
-		ret = _test_ioctl_queues_acquire(self->fd, dev, q2, 4, res, &nr);
-	ASSERT_EQ(0, sched_setscheduler(0, SCHED_OTHER, &other));
-	ASSERT_EQ(0, ret);
-	ASSERT_EQ(1U, nr);
-	EXPECT_EQ(2U, res[0].queue);
-	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, res[0].new_state);
-	EXPECT_EQ(VQNOTIFY_LABEL_Q, res[0].label);
-
-	/* The promotion work, if it ran, finds nobody waiting. */
-	usleep(50000);
-	n = calls_read(&mon, &cn);
-	ASSERT_LE(2, n);
-	EXPECT_TRUE(cn.f[0].async);
-	for (k = 0; k < (uint32_t)n; k++) {
-		if (cn.f[k].dev != dev)
-			continue;
-		for (i = 0; i < cn.f[k].nr; i++) {
-			ASSERT_GT(4U, cn.f[k].res[i].queue);
-			state[cn.f[k].res[i].queue] = cn.f[k].res[i].new_state;
-		}
-	}
-	test_cmd_dev_get(dev, &dg, vi, 4);
-	for (i = 0; i < 4; i++)
-		if (vi[i].state != state[i] && bad++ < 4)
-			TH_LOG("queue %u is %u, the calls group says %u", i,
-			       vi[i].state, state[i]);
-	EXPECT_EQ(0U, bad);
-	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, vi[1].state);
-out:
 	tk_nl_close(&mon);
 }
 
@@ -852,6 +785,112 @@ static int trace_runs(const char *l, uint8_t *out, int cap)
 		p += 2;
 	}
 	return n;
+}
+
+/*
+ * vq_transition events of this process only, from now on (a filter on
+ * its pid, which the module's unload takes away with the event): false
+ * without tracefs.
+ */
+static bool trace_own_transitions(bool on)
+{
+	char filter[32];
+	struct stat st;
+
+	if (!on)
+		return !tracefs_write("events/vqnotify/vq_transition/enable", "0") &&
+		       !tracefs_write("events/vqnotify/vq_transition/filter", "0");
+	if (stat(TRACEFS "/events", &st))
+		mount("tracefs", TRACEFS, "tracefs", 0, NULL);
+	snprintf(filter, sizeof(filter), "common_pid == %d", getpid());
+	return !tracefs_write("tracing_on", "0") &&
+	       !tracefs_write("trace", "") &&
+	       !tracefs_write("events/vqnotify/vq_transition/filter", filter) &&
+	       !tracefs_write("events/vqnotify/vq_transition/enable", "1") &&
+	       !tracefs_write("tracing_on", "1");
+}
+
+/*
+ * A call of a guest whose queue waits for the host cap, made after the
+ * admin raised the cap and before the promotion work ran (the caller is
+ * SCHED_FIFO on the CPU the work was queued on): the call promotes the
+ * waiting queue first, by event, then grants its own queue in its
+ * results. The promotion is the caller's own (vq_transition, filtered on
+ * its pid: not the work's). Replayed in the order the calls group tells
+ * them, the device's queues end where DEV_GET says; a call that told its
+ * queue refused after an event that promoted it would leave the replay
+ * wrong.
+ */
+TEST_F(calls, line_promoted_before_the_call_s_queues)
+{
+	struct sched_param rt = { .sched_priority = 1 }, other = { 0 };
+	uint64_t ready[1] = { 0x3 }, q2[1] = { 0x4 };
+	struct vqnotify_vq_info vi[4];
+	uint8_t state[4] = { 0 };
+	struct vqnotify_dev_get dg;
+	struct tk_nl_config c;
+	struct tk_nl mon;
+	uint32_t dev, nr, i, k, bad = 0;
+	bool traced, own;
+	char want[96];
+	cpu_set_t cpu;
+	int ret, n;
+
+	if (geteuid())
+		SKIP(return, "CONFIG_SET needs CAP_NET_ADMIN");
+	calls_start_capped(_metadata, self, 1, "lf", ready, &mon, &c, &dev);
+	for (i = 0; i < 4; i++)
+		state[res[i].queue] = res[i].new_state;
+
+	traced = trace_own_transitions(true);
+	CPU_ZERO(&cpu);
+	CPU_SET(sched_getcpu(), &cpu);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpu), &cpu));
+	if (sched_setscheduler(0, SCHED_FIFO, &rt))
+		SKIP(goto out, "SCHED_FIFO refused");
+	ret = _test_nl_config_set_one(&self->nl, VQNOTIFY_A_CONFIG_HOST_CAP,
+				      c.host_cap);
+	nr = 4;
+	if (!ret)
+		ret = _test_ioctl_queues_acquire(self->fd, dev, q2, 4, res, &nr);
+	ASSERT_EQ(0, sched_setscheduler(0, SCHED_OTHER, &other));
+	snprintf(want, sizeof(want), "dev=%u queue=1 old=deassigned new=assigned label=r ",
+		 dev);
+	own = traced && strstr(tracefs_read(), want);
+	EXPECT_TRUE(traced);
+	EXPECT_TRUE(trace_own_transitions(false));
+	EXPECT_TRUE(own) {
+		TH_LOG("no \"%s\" of pid %d in the trace: %.300s", want,
+		       getpid(), trace_buf);
+	}
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(1U, nr);
+	EXPECT_EQ(2U, res[0].queue);
+	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, res[0].new_state);
+	EXPECT_EQ(VQNOTIFY_LABEL_Q, res[0].label);
+
+	/* The promotion work, if it ran, finds nobody waiting. */
+	usleep(50000);
+	n = calls_read(&mon, &cn);
+	ASSERT_LE(2, n);
+	EXPECT_TRUE(cn.f[0].async);
+	for (k = 0; k < (uint32_t)n; k++) {
+		if (cn.f[k].dev != dev)
+			continue;
+		for (i = 0; i < cn.f[k].nr; i++) {
+			ASSERT_GT(4U, cn.f[k].res[i].queue);
+			state[cn.f[k].res[i].queue] = cn.f[k].res[i].new_state;
+		}
+	}
+	test_cmd_dev_get(dev, &dg, vi, 4);
+	for (i = 0; i < 4; i++)
+		if (vi[i].state != state[i] && bad++ < 4)
+			TH_LOG("queue %u is %u, the calls group says %u", i,
+			       vi[i].state, state[i]);
+	EXPECT_EQ(0U, bad);
+	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, vi[1].state);
+out:
+	tk_nl_close(&mon);
 }
 
 FIXTURE(trace) {

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/time.h>
 
 #include "vqn_abuse_utils.h"
 
@@ -275,22 +276,27 @@ static void eintr_handler(int sig)
 /*
  * A blocking read() ended by a signal whose handler does not restart it:
  * -1 with EINTR, and nothing lost: the next event is read, with seq 0.
+ * The timer fires every 200 ms, so a signal that lands before read() has
+ * blocked (the process descheduled) is followed by another.
  */
 TEST_F(guest, event_read_eintr)
 {
+	struct itimerval every = { { 0, 200000 }, { 0, 200000 } }, off = { 0 };
 	struct sigaction sa = { .sa_handler = eintr_handler }, old;
 	struct vqnotify_event ev;
 	struct gen g;
 	ssize_t r;
+	int err;
 
 	gen_setup(_metadata, self->fd, &self->info, &g);
 	ASSERT_EQ(0, sigaction(SIGALRM, &sa, &old));	/* no SA_RESTART */
-	alarm(1);
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &every, NULL));
 	r = read(self->fd, &ev, sizeof(ev));
-	EXPECT_EQ(-1, r);
-	EXPECT_EQ(EINTR, errno);
-	alarm(0);
+	err = errno;
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &off, NULL));
 	ASSERT_EQ(0, sigaction(SIGALRM, &old, NULL));
+	EXPECT_EQ(-1, r);
+	EXPECT_EQ(EINTR, err);
 	gen_toggle(_metadata, self->fd, &g);
 	ASSERT_EQ(1, tk_read_events(self->fd, &ev, 1));
 	EXPECT_EQ(0U, ev.seq);
