@@ -2,7 +2,8 @@
 /*
  * vqn_abuse_utils.h: the toolkit's part for tests that abuse the module
  * (fuzz, failslab, crash, load, security, overflow, fdpass, stress):
- * environment knobs and time (tk_env_ull, tk_now, TK_SET_TIMEOUT), a
+ * environment knobs and time (tk_env_ull, tk_now, TK_SET_TIMEOUT), running
+ * ahead of the per-CPU workqueue (tk_fifo_begin, tk_fifo_end), a
  * seeded PRNG (struct tk_rng, tk_seed, tk_below, tk_chance), the order of
  * a guest's event records (struct tk_seq, tk_seq_check), memory that
  * faults in known ways (tk_ro_page, tk_unmapped_addr, tk_page_before_hole,
@@ -20,6 +21,7 @@
 
 #include <grp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -59,6 +61,31 @@ static inline double tk_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Ahead of the per-CPU workqueue: pinned to the CPU it runs on (and left
+ * pinned) and SCHED_FIFO, so that work a call queues on that CPU
+ * (system_wq's, the module's promotion work) runs only after
+ * tk_fifo_end(). 0, -errno, or 1 when SCHED_FIFO is refused.
+ */
+static inline int tk_fifo_begin(void)
+{
+	struct sched_param rt = { .sched_priority = 1 };
+	cpu_set_t cpu;
+
+	CPU_ZERO(&cpu);
+	CPU_SET(sched_getcpu(), &cpu);
+	if (sched_setaffinity(0, sizeof(cpu), &cpu))
+		return -errno;
+	return sched_setscheduler(0, SCHED_FIFO, &rt) ? 1 : 0;
+}
+
+static inline int tk_fifo_end(void)
+{
+	struct sched_param other = { 0 };
+
+	return sched_setscheduler(0, SCHED_OTHER, &other) ? -errno : 0;
 }
 
 /* splitmix64, so a seed reproduces a run exactly. */

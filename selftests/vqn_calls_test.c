@@ -18,7 +18,6 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
-#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -823,7 +822,6 @@ static bool trace_own_transitions(bool on)
  */
 TEST_F(calls, line_promoted_before_the_call_s_queues)
 {
-	struct sched_param rt = { .sched_priority = 1 }, other = { 0 };
 	uint64_t ready[1] = { 0x3 }, q2[1] = { 0x4 };
 	struct vqnotify_vq_info vi[4];
 	uint8_t state[4] = { 0 };
@@ -833,7 +831,6 @@ TEST_F(calls, line_promoted_before_the_call_s_queues)
 	uint32_t dev, nr, i, k, bad = 0;
 	bool traced, own;
 	char want[96];
-	cpu_set_t cpu;
 	int ret, n;
 
 	if (geteuid())
@@ -843,17 +840,16 @@ TEST_F(calls, line_promoted_before_the_call_s_queues)
 		state[res[i].queue] = res[i].new_state;
 
 	traced = trace_own_transitions(true);
-	CPU_ZERO(&cpu);
-	CPU_SET(sched_getcpu(), &cpu);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpu), &cpu));
-	if (sched_setscheduler(0, SCHED_FIFO, &rt))
+	ret = tk_fifo_begin();
+	if (ret == 1)
 		SKIP(goto out, "SCHED_FIFO refused");
+	ASSERT_EQ(0, ret);
 	ret = _test_nl_config_set_one(&self->nl, VQNOTIFY_A_CONFIG_HOST_CAP,
 				      c.host_cap);
 	nr = 4;
 	if (!ret)
 		ret = _test_ioctl_queues_acquire(self->fd, dev, q2, 4, res, &nr);
-	ASSERT_EQ(0, sched_setscheduler(0, SCHED_OTHER, &other));
+	ASSERT_EQ(0, tk_fifo_end());
 	snprintf(want, sizeof(want), "dev=%u queue=1 old=deassigned new=assigned label=r ",
 		 dev);
 	own = traced && strstr(tracefs_read(), want);

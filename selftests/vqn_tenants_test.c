@@ -616,23 +616,17 @@ TEST_F(tn, f3_user_at_its_quota_holds_up_no_other_user)
 static int tn_free_ask(int fd, uint32_t dev, uint32_t *granted,
 		       uint32_t *host_cap)
 {
-	struct sched_param rt = { .sched_priority = 1 }, other = { 0 };
-	cpu_set_t cpu;
-	int ret;
+	int ret, end;
 
 	*granted = *host_cap = 0;
-	CPU_ZERO(&cpu);
-	CPU_SET(sched_getcpu(), &cpu);
-	if (sched_setaffinity(0, sizeof(cpu), &cpu))
-		return -errno;
-	if (sched_setscheduler(0, SCHED_FIFO, &rt))
-		return 1;
+	ret = tk_fifo_begin();
+	if (ret)
+		return ret;
 	ret = _test_ioctl_dev_reset(fd, dev, NULL, NULL);
 	if (!ret)
 		ret = tn_dev_ok(fd, dev, granted, NULL, host_cap);
-	if (sched_setscheduler(0, SCHED_OTHER, &other) && !ret)
-		ret = -errno;
-	return ret;
+	end = tk_fifo_end();
+	return ret ? ret : end;
 }
 
 TEST_F(tn, f3_quota_raised_on_a_full_host_holds_up_others)
