@@ -155,23 +155,29 @@ unpack() {
 		touch "$dest/.complete" || die "cannot move the image to $dest"
 }
 
+# Are $KVER's headers unpacked into the cache (6.12's), not installed?
+cached_headers() {
+	case $KDIR in
+	"$VQN_CACHE"/*) return 0 ;;
+	esac
+	return 1
+}
+
 # The headers (where they are not installed) and the image, for $KVER.
 # Returns 1 when a download failed, to be retried after refresh(); any
 # other failure dies in unpack_headers() or unpack(), each step checked:
 # set -e does not hold in a function whose status is tested.
 obtain() {
-	case $KDIR in
-	"$VQN_CACHE"/*) unpack_headers || return 1 ;;
-	esac
+	if cached_headers; then
+		unpack_headers || return 1
+	fi
 	unpack
 }
 
+# Is anything of $KVER's not in the cache yet?
 missing() {
-	[ -e "$VQN_CACHE/kernels/$KVER/.complete" ] || return 0
-	case $KDIR in
-	"$VQN_CACHE"/*) [ ! -e "$VQN_CACHE/headers/$KVER/.complete" ] ;;
-	*) false ;;
-	esac
+	[ ! -e "$VQN_CACHE/kernels/$KVER/.complete" ] ||
+		{ cached_headers && [ ! -e "$VQN_CACHE/headers/$KVER/.complete" ]; }
 }
 
 resolve
