@@ -491,8 +491,9 @@ static void room_seen_check(struct world *w, const char *when)
  * A user out of line has no_room and held clear: vqn_line_unwait()
  * clears them as its last guest leaves. Called after every step and every
  * turn's vqn_line_unwait(), the only ways out of the line (a guest's
- * close, and its turn): no user leaves and comes back unseen. So does a user with an
- * exempt guest in line: room, from the moment it joins (vqn_line_wait()).
+ * close, and its turn): no user leaves and comes back unseen. So does a
+ * user with an exempt guest in line: room, from the moment it joins
+ * (vqn_line_wait()).
  * Then the line must agree (@when: after what).
  */
 static void room_seen_left(struct world *w, const char *when)
