@@ -190,11 +190,12 @@ static void move_async(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
 	vqn_env_report(g, d, i, old, label, true);
 }
 
-/* (r) when a queue waits: most calls find none. */
-static __always_inline void promote(struct vqn_guest_sm *g)
+/* (r) when a queue waits: most calls find none. As vqn_sm_promote(). */
+static __always_inline u8 promote(struct vqn_guest_sm *g)
 {
-	if (g->waiting.first != VQN_NIL)
-		vqn_sm_promote(g);
+	if (g->waiting.first == VQN_NIL)
+		return VQNOTIFY_REASON_GRANTED;
+	return vqn_sm_promote(g);
 }
 
 /*
@@ -361,11 +362,9 @@ struct want {
 static __always_inline void want_begin(struct vqn_guest_sm *g, u32 want,
 				       u8 label, struct want *w)
 {
-	u8 why = VQNOTIFY_REASON_NO_SLOT, line = VQNOTIFY_REASON_GRANTED;
+	u8 why = VQNOTIFY_REASON_NO_SLOT, line = promote(g);
 	u32 n;
 
-	if (g->waiting.first != VQN_NIL)
-		line = vqn_sm_promote(g);
 	w->got = 0;
 	w->granted = 0;
 	w->seq = g->assign_seq;
