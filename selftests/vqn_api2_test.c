@@ -225,10 +225,10 @@ TEST_F(api2, run_state_errors)
 		.run_state = 2,
 	};
 
-	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
+	test_err_ioctl(EINVAL, VQNOTIFY_GUEST_SET, &gs);
 	gs.flags = VQNOTIFY_GUEST_SET_BUDGET;
 	gs.run_state = VQNOTIFY_RUN_STOPPED;
-	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
+	test_err_ioctl(EINVAL, VQNOTIFY_GUEST_SET, &gs);
 	EXPECT_EQ((uint32_t)VQNOTIFY_RUN_RUNNING, g_info(self->fd).run_state);
 }
 
@@ -801,14 +801,14 @@ TEST_F(api2, names_errors)
 	};
 
 	memset(gs.name, 'n', sizeof(gs.name));	/* unterminated */
-	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
+	test_err_ioctl(EINVAL, VQNOTIFY_GUEST_SET, &gs);
 	strcpy(gs.name, "a\n1     prod-db");	/* a forged row */
-	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
+	test_err_ioctl(EINVAL, VQNOTIFY_GUEST_SET, &gs);
 	strcpy(gs.name, "caf\xc3\xa9");
-	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
+	test_err_ioctl(EINVAL, VQNOTIFY_GUEST_SET, &gs);
 	strcpy(gs.name, "ok");
 	gs.flags |= VQNOTIFY_GUEST_SET_LABEL;
-	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
+	test_err_ioctl(EINVAL, VQNOTIFY_GUEST_SET, &gs);
 	EXPECT_STREQ("", g_info(self->fd).name);
 	test_err_dev_add_flags(EINVAL, VQNOTIFY_DEV_ADD_NAME,
 			       VQNOTIFY_TRANSPORT_PIO, 1, "tab\there", NULL);
@@ -816,12 +816,12 @@ TEST_F(api2, names_errors)
 	strcpy(gs.name, "ok");
 	gs.flags = VQNOTIFY_GUEST_SET_NAME;
 	gs.size = offsetof(struct vqnotify_guest_set, name);
-	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
+	test_err_ioctl(EINVAL, VQNOTIFY_GUEST_SET, &gs);
 	gs.flags = VQNOTIFY_GUEST_SET_LABEL;
 	strcpy(gs.label, "short");
 	EXPECT_EQ(0, _test_ioctl(self->fd, VQNOTIFY_GUEST_SET, &gs));
 	EXPECT_STREQ("short", g_info(self->fd).name);
-	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_DEV_ADD, &da));
+	test_err_ioctl(EINVAL, VQNOTIFY_DEV_ADD, &da);
 	EXPECT_EQ(1U, g_info(self->fd).nr_devices);
 	/* The v1 label, printable too; the API 2 name left empty. */
 	test_err_dev_add(EINVAL, VQNOTIFY_TRANSPORT_PIO, 1, "x\x7f", NULL);

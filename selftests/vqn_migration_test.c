@@ -422,10 +422,10 @@ TEST_F(guest, save_results_nonzero)
 	mg.len = TK_BLOB_BUF;
 	mg.data = (uintptr_t)m.blob;
 	mg.results = (uintptr_t)m.blob;
-	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_DEV_SAVE, &mg));
+	test_err_ioctl(EINVAL, VQNOTIFY_DEV_SAVE, &mg);
 	mg.results = 0;
 	mg.nr_results = 8;
-	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_DEV_SAVE, &mg));
+	test_err_ioctl(EINVAL, VQNOTIFY_DEV_SAVE, &mg);
 	mg.nr_results = 0;
 	EXPECT_EQ(0, _test_ioctl(self->fd, VQNOTIFY_DEV_SAVE, &mg));
 }

@@ -173,9 +173,6 @@ static inline int _test_nl_policy_set_one(struct tk_nl *nl, const char *name,
 
 #define test_cmd_nl_policy_set_one(name, uid, attr, val) \
 	ASSERT_EQ(0, _test_nl_policy_set_one(&self->nl, name, uid, attr, val))
-#define test_err_nl_policy_set_one(_errno, name, uid, attr, val) \
-	EXPECT_EQ(-(_errno), \
-		  _test_nl_policy_set_one(&self->nl, name, uid, attr, val))
 
 /* POLICY_GET do: the policy of @name (or @uid) into @p (may be NULL). */
 static inline int _test_nl_policy_get(struct tk_nl *nl, const char *name,
@@ -214,8 +211,6 @@ static inline int _test_nl_policy_dump(struct tk_nl *nl,
 
 #define test_cmd_nl_policy_dump(pr) \
 	ASSERT_EQ(0, _test_nl_policy_dump(&self->nl, pr))
-#define test_err_nl_policy_dump(_errno, pr) \
-	EXPECT_EQ(-(_errno), _test_nl_policy_dump(&self->nl, pr))
 
 /* POLICY_DEL of the policy of @name, or of @uid when @name is NULL. */
 static inline int _test_nl_policy_del(struct tk_nl *nl, const char *name,

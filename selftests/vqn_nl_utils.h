@@ -142,8 +142,6 @@ static inline int _test_nl_guest_dump(struct tk_nl *nl,
 
 #define test_cmd_nl_guest_dump(gr) \
 	ASSERT_EQ(0, _test_nl_guest_dump(&self->nl, gr))
-#define test_err_nl_guest_dump(_errno, gr) \
-	EXPECT_EQ(-(_errno), _test_nl_guest_dump(&self->nl, gr))
 
 /* Is guest @id in a GUEST_GET dump? 1 or 0, or -errno; *@nr: guests seen. */
 static inline int tk_nl_guest_visible(struct tk_nl *nl, uint32_t id, int *nr)
@@ -269,8 +267,6 @@ static inline int _test_nl_dev_get(struct tk_nl *nl, long guest, long id,
 
 #define test_cmd_nl_dev_get(guest, id, dr) \
 	ASSERT_EQ(0, _test_nl_dev_get(&self->nl, guest, id, dr))
-#define test_err_nl_dev_get(_errno, guest, id, dr) \
-	EXPECT_EQ(-(_errno), _test_nl_dev_get(&self->nl, guest, id, dr))
 
 /* A queue (QUEUE_GET). */
 struct tk_nl_queue {
@@ -327,9 +323,6 @@ static inline int _test_nl_queue_get(struct tk_nl *nl, long guest, long dev,
 
 #define test_cmd_nl_queue_get(guest, dev, index, qr) \
 	ASSERT_EQ(0, _test_nl_queue_get(&self->nl, guest, dev, index, qr))
-#define test_err_nl_queue_get(_errno, guest, dev, index, qr) \
-	EXPECT_EQ(-(_errno), \
-		  _test_nl_queue_get(&self->nl, guest, dev, index, qr))
 
 /* Host-wide settings (CONFIG_GET, CONFIG_SET). */
 struct tk_nl_config {
@@ -371,8 +364,6 @@ static inline int _test_nl_config_get(struct tk_nl *nl,
 
 #define test_cmd_nl_config_get(c) \
 	ASSERT_EQ(0, _test_nl_config_get(&self->nl, c))
-#define test_err_nl_config_get(_errno, c) \
-	EXPECT_EQ(-(_errno), _test_nl_config_get(&self->nl, c))
 
 /* CONFIG_SET of the four settable values of @c. */
 static inline int _test_nl_config_set(struct tk_nl *nl,
@@ -391,8 +382,6 @@ static inline int _test_nl_config_set(struct tk_nl *nl,
 
 #define test_cmd_nl_config_set(c) \
 	ASSERT_EQ(0, _test_nl_config_set(&self->nl, c))
-#define test_err_nl_config_set(_errno, c) \
-	EXPECT_EQ(-(_errno), _test_nl_config_set(&self->nl, c))
 
 /* CONFIG_SET of one VQNOTIFY_A_CONFIG_* attribute. */
 static inline int _test_nl_config_set_one(struct tk_nl *nl, uint16_t attr,

@@ -143,7 +143,7 @@ TEST_F(ovf, load_nr_results_u32_max_short_buffer)
 	};
 
 	ASSERT_NE(0U, len);
-	EXPECT_EQ(-EFAULT, _test_ioctl(self->fd, VQNOTIFY_DEV_LOAD, &m));
+	test_err_ioctl(EFAULT, VQNOTIFY_DEV_LOAD, &m);
 	ovf_unchanged(_metadata, self);
 	/* Still never used: the same LOAD with room succeeds. */
 	test_cmd_dev_load(self->dev, blob, len, res, &nr);
@@ -168,7 +168,7 @@ TEST_F(ovf, save_len_u32_max_short_buffer)
 		.data = (uintptr_t)tk_mem_edge(&self->mem, 8),
 	};
 
-	EXPECT_EQ(-EFAULT, _test_ioctl(self->fd, VQNOTIFY_DEV_SAVE, &m));
+	test_err_ioctl(EFAULT, VQNOTIFY_DEV_SAVE, &m);
 	ovf_unchanged(_metadata, self);
 }
 
@@ -182,7 +182,7 @@ TEST_F(ovf, dev_get_nr_queues_u32_max_short_buffer)
 		.nr_queues = 0xffffffff,
 	};
 
-	EXPECT_EQ(-EFAULT, _test_ioctl(self->fd, VQNOTIFY_DEV_GET, &dg));
+	test_err_ioctl(EFAULT, VQNOTIFY_DEV_GET, &dg);
 	ovf_unchanged(_metadata, self);
 }
 
@@ -195,7 +195,7 @@ TEST_F(ovf, host_notifier_queue_u32_max)
 		.queue = 0xffffffff,
 	};
 
-	EXPECT_EQ(-EINVAL, _test_ioctl(self->fd, VQNOTIFY_SET_HOST_NOTIFIER, &hn));
+	test_err_ioctl(EINVAL, VQNOTIFY_SET_HOST_NOTIFIER, &hn);
 	ovf_unchanged(_metadata, self);
 }
 
@@ -360,7 +360,7 @@ TEST_F(ovf_size, size_u32_max_dirty_tail)
 	memset(p, 0, 2 * variant->size);
 	ovf_size_build(self, variant, p, UINT32_MAX);
 	p[variant->size + 3] = 1;
-	EXPECT_EQ(-E2BIG, _test_ioctl(self->fd, variant->cmd, p));
+	test_err_ioctl(E2BIG, variant->cmd, p);
 	ovf_unchanged(_metadata, self);
 }
 
@@ -376,7 +376,7 @@ TEST_F(ovf_size, size_4097_zero_tail)
 
 	memset(p, 0, 4097);
 	ovf_size_build(self, variant, p, 4097);
-	EXPECT_EQ(-E2BIG, _test_ioctl(self->fd, variant->cmd, p));
+	test_err_ioctl(E2BIG, variant->cmd, p);
 	ovf_unchanged(_metadata, self);
 }
 
@@ -400,7 +400,7 @@ TEST_F(ovf_size, size_u32_max_end_of_mapping)
 	uint8_t *p = tk_mem_edge(&self->mem, variant->size);
 
 	ovf_size_build(self, variant, p, UINT32_MAX);
-	EXPECT_EQ(-E2BIG, _test_ioctl(self->fd, variant->cmd, p));
+	test_err_ioctl(E2BIG, variant->cmd, p);
 	ovf_unchanged(_metadata, self);
 }
 
@@ -410,7 +410,7 @@ TEST_F(ovf_size, size_4096_end_of_mapping)
 	uint8_t *p = tk_mem_edge(&self->mem, variant->size);
 
 	ovf_size_build(self, variant, p, 4096);
-	EXPECT_EQ(-EFAULT, _test_ioctl(self->fd, variant->cmd, p));
+	test_err_ioctl(EFAULT, variant->cmd, p);
 	ovf_unchanged(_metadata, self);
 }
 

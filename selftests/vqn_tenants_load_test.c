@@ -215,7 +215,7 @@ TEST_F_TIMEOUT(tl, hostile_and_wellbehaved, 240)
 	tn_agent_stop(&vmm);
 	__atomic_store_n(&tl->done, 1, __ATOMIC_RELEASE);
 	EXPECT_EQ(0, _test_nl_user_get(&self->nl, TN_HOSTILE, &hu));
-	EXPECT_EQ(-ENOENT, _test_nl_user_get(&self->nl, TN_VMM, &vu));
+	test_err_nl_user_get(ENOENT, TN_VMM, &vu);
 	tn_agent_stop(&hostile);
 
 	TH_LOG("VMM: %" PRIu64 " rounds, %" PRIu64 " calls, %" PRIu64

@@ -165,7 +165,7 @@ TEST_F(tn, f2_uid_policy_sets_one_users_limits)
 	c->n = 10;
 	ASSERT_EQ(0, tn_run_as(TN_HOSTILE, tn_open_all, c));
 	EXPECT_EQ(10, c->n);
-	EXPECT_EQ(-ENOENT, _test_nl_user_get(&self->nl, TN_VMM, &u));
+	test_err_nl_user_get(ENOENT, TN_VMM, &u);
 
 	/* Removed: the default again. */
 	test_cmd_nl_policy_del(NULL, TN_VMM);
@@ -1182,7 +1182,7 @@ TEST_F(tn, f4_one_user_cannot_pin_unbounded_memory)
 	tn_agent_stop(&hostile);
 
 	/* Everything uncharged when the guests closed. */
-	EXPECT_EQ(-ENOENT, _test_nl_user_get(&self->nl, TN_HOSTILE, &u));
+	test_err_nl_user_get(ENOENT, TN_HOSTILE, &u);
 }
 
 /*

@@ -221,8 +221,6 @@ static inline int _test_ioctl_get_info(int fd, struct vqnotify_info *info)
 
 #define test_cmd_get_info(info) \
 	ASSERT_EQ(0, _test_ioctl_get_info(self->fd, info))
-#define test_err_get_info(_errno, info) \
-	EXPECT_EQ(-(_errno), _test_ioctl_get_info(self->fd, info))
 
 /* Host-wide slots in use, or -errno. */
 static inline long tk_host_used(int fd)
@@ -259,9 +257,6 @@ static inline int _test_ioctl_guest_set(int fd, uint32_t flags,
 #define test_cmd_guest_set(flags, budget, run_state, name) \
 	ASSERT_EQ(0, _test_ioctl_guest_set(self->fd, flags, budget, \
 					   run_state, name))
-#define test_err_guest_set(_errno, flags, budget, run_state, name) \
-	EXPECT_EQ(-(_errno), _test_ioctl_guest_set(self->fd, flags, budget, \
-						   run_state, name))
 
 /* A budget comfortably above the threshold and reserve of @info. */
 static inline uint32_t tk_budget_above(const struct vqnotify_info *info,
@@ -279,8 +274,6 @@ static inline int _test_ioctl_set_budget(int fd, uint32_t budget)
 
 #define test_cmd_set_budget(budget) \
 	ASSERT_EQ(0, _test_ioctl_set_budget(self->fd, budget))
-#define test_err_set_budget(_errno, budget) \
-	EXPECT_EQ(-(_errno), _test_ioctl_set_budget(self->fd, budget))
 
 /* GUEST_SET of the guest's v1 label alone (at most 31 bytes). */
 static inline int _test_ioctl_set_label(int fd, const char *label)
@@ -291,8 +284,6 @@ static inline int _test_ioctl_set_label(int fd, const char *label)
 
 #define test_cmd_set_label(label) \
 	ASSERT_EQ(0, _test_ioctl_set_label(self->fd, label))
-#define test_err_set_label(_errno, label) \
-	EXPECT_EQ(-(_errno), _test_ioctl_set_label(self->fd, label))
 
 /* GUEST_SET of the guest's name alone (API 2: VQNOTIFY_NAME_LEN). */
 static inline int _test_ioctl_set_name(int fd, const char *name)
@@ -302,8 +293,6 @@ static inline int _test_ioctl_set_name(int fd, const char *name)
 
 #define test_cmd_set_name(name) \
 	ASSERT_EQ(0, _test_ioctl_set_name(self->fd, name))
-#define test_err_set_name(_errno, name) \
-	EXPECT_EQ(-(_errno), _test_ioctl_set_name(self->fd, name))
 
 /* GUEST_SET of the run state alone (API 2): VQNOTIFY_RUN_*. */
 static inline int _test_ioctl_set_run_state(int fd, uint32_t run_state)
@@ -314,8 +303,6 @@ static inline int _test_ioctl_set_run_state(int fd, uint32_t run_state)
 
 #define test_cmd_set_run_state(run_state) \
 	ASSERT_EQ(0, _test_ioctl_set_run_state(self->fd, run_state))
-#define test_err_set_run_state(_errno, run_state) \
-	EXPECT_EQ(-(_errno), _test_ioctl_set_run_state(self->fd, run_state))
 
 /* VQNOTIFY_GUEST_GET */
 static inline int _test_ioctl_guest_get(int fd, struct vqnotify_guest_info *gi)
@@ -330,8 +317,6 @@ static inline int _test_ioctl_guest_get(int fd, struct vqnotify_guest_info *gi)
 
 #define test_cmd_guest_get(gi) \
 	ASSERT_EQ(0, _test_ioctl_guest_get(self->fd, gi))
-#define test_err_guest_get(_errno, gi) \
-	EXPECT_EQ(-(_errno), _test_ioctl_guest_get(self->fd, gi))
 
 /*
  * VQNOTIFY_DEV_ADD with @flags (0 or VQNOTIFY_DEV_ADD_NAME); @name (may be
@@ -434,8 +419,6 @@ static inline int _test_ioctl_dev_reset(int fd, uint32_t id,
 
 #define test_cmd_dev_reset(id, res, nr) \
 	ASSERT_EQ(0, _test_ioctl_dev_reset(self->fd, id, res, nr))
-#define test_err_dev_reset(_errno, id, res, nr) \
-	EXPECT_EQ(-(_errno), _test_ioctl_dev_reset(self->fd, id, res, nr))
 
 /* VQNOTIFY_DEV_REMOVE */
 static inline int _test_ioctl_dev_remove(int fd, uint32_t id,
@@ -519,9 +502,6 @@ static inline int _test_ioctl_queues_acquire(int fd, uint32_t id,
 #define test_cmd_queues_acquire(id, bm, nbits, res, nr) \
 	ASSERT_EQ(0, _test_ioctl_queues_acquire(self->fd, id, bm, nbits, \
 						res, nr))
-#define test_err_queues_acquire(_errno, id, bm, nbits, res, nr) \
-	EXPECT_EQ(-(_errno), _test_ioctl_queues_acquire(self->fd, id, bm, \
-							nbits, res, nr))
 
 /* VQNOTIFY_QUEUES_RELEASE: (x); @flags VQNOTIFY_QUEUES_KVM_REFUSED/RESET. */
 static inline int _test_ioctl_queues_release(int fd, uint32_t flags,
@@ -537,9 +517,6 @@ static inline int _test_ioctl_queues_release(int fd, uint32_t flags,
 #define test_cmd_queues_release(flags, id, bm, nbits, res, nr) \
 	ASSERT_EQ(0, _test_ioctl_queues_release(self->fd, flags, id, bm, \
 						nbits, res, nr))
-#define test_err_queues_release(_errno, flags, id, bm, nbits, res, nr) \
-	EXPECT_EQ(-(_errno), _test_ioctl_queues_release(self->fd, flags, id, \
-							bm, nbits, res, nr))
 
 /* VQNOTIFY_SET_HOST_NOTIFIERS: vhost takes (@enable) or returns a batch. */
 static inline int _test_ioctl_host_notifiers(int fd, uint32_t id,

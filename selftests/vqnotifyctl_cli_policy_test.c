@@ -136,7 +136,7 @@ TEST_F(pol, name_help_is_a_name)
 	r = RUN("policy", "delete", "name", "help");
 	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
 	free(r);
-	EXPECT_EQ(-ENOENT, _test_nl_policy_get(&self->nl, "help", 0, NULL));
+	test_err_nl_policy_get(ENOENT, "help", 0, NULL);
 	/* Still the usage where a command word stands. */
 	r = RUN("policy", "set", "help");
 	EXPECT_EQ(0, r->status);
