@@ -383,6 +383,12 @@ __poll_t vqn_event_poll(struct vqn_kguest *g, struct file *file,
 
 /* The state machine's environment */
 
+/*
+ * A report without a label is a refusal (limited, no-slot, host-cap,
+ * not-ready, quota, and any refusal reason to come), unless the queue only
+ * stays with vhost (a migration's load) or its VMM released it, itself or
+ * because KVM refused it the ioeventfd.
+ */
 static bool vqn_refused(u8 reason)
 {
 	return reason != VQNOTIFY_REASON_VHOST &&

@@ -522,12 +522,6 @@ static void vqn_nl_notify_queue(struct vqn_kguest *g, struct vqn_dev *d,
 	vqn_nl_multicast(msg);
 }
 
-/*
- * A report without a label is a refusal (limited, no-slot, host-cap,
- * not-ready, and any refusal reason to come), unless the queue only stays
- * with vhost (a migration's load) or its VMM released it while it waited.
- */
-
 /* Each group of @obs (VQN_OBS_*) loses a notification. */
 static void vqn_nl_lost_obs(struct sk_buff *msg, unsigned int obs)
 {

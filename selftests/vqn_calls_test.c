@@ -810,6 +810,44 @@ static bool trace_own_transitions(bool on)
 }
 
 /*
+ * Replay on @st the monitor group's messages about device @dev of @guest
+ * (4 queues) that @mq holds: each must start where the one before it left
+ * its queue, and a refusal leave it there. How many did not.
+ */
+static uint32_t monitor_replay(struct __test_metadata *_metadata,
+			       struct tk_nl *mq, uint32_t guest, uint32_t dev,
+			       uint8_t *st)
+{
+	static struct tk_nl_ntf f[64];
+	int k, n = tk_nl_ntfs(mq, f, TK_ARRAY_SIZE(f));
+	uint32_t bad = 0;
+
+	EXPECT_LE(0, n);
+	for (k = 0; k < n; k++) {
+		const struct tk_nl_ntf *m = &f[k];
+		bool refusal = m->cmd == VQNOTIFY_CMD_REFUSAL_NTF;
+
+		if (m->guest != guest || m->dev != dev ||
+		    (m->cmd != VQNOTIFY_CMD_QUEUE_NTF && !refusal))
+			continue;
+		if (m->queue < 0 || m->queue >= 4) {
+			TH_LOG("monitor: queue %lld", (long long)m->queue);
+			bad++;
+			continue;
+		}
+		if ((m->old != st[m->queue] || (refusal && m->new != m->old)) &&
+		    bad++ < 4)
+			TH_LOG("monitor: queue %lld %lld -> %lld (%s), was %u",
+			       (long long)m->queue, (long long)m->old,
+			       (long long)m->new,
+			       refusal ? "refusal" : "transition",
+			       st[m->queue]);
+		st[m->queue] = m->new;
+	}
+	return bad;
+}
+
+/*
  * A call of a guest whose queue waits for the host cap, made after the
  * admin raised the cap and before the promotion work ran (the caller is
  * SCHED_FIFO on the CPU the work was queued on): the call promotes the
@@ -818,16 +856,16 @@ static bool trace_own_transitions(bool on)
  * its pid: not the work's). Replayed in the order the calls group tells
  * them, the device's queues end where DEV_GET says; a call that told its
  * queue refused after an event that promoted it would leave the replay
- * wrong.
+ * wrong. So would the monitor group's messages, replayed in their order.
  */
 TEST_F(calls, line_promoted_before_the_call_s_queues)
 {
 	uint64_t ready[1] = { 0x3 }, q2[1] = { 0x4 };
+	uint8_t state[4] = { 0 }, mstate[4];
 	struct vqnotify_vq_info vi[4];
-	uint8_t state[4] = { 0 };
 	struct vqnotify_dev_get dg;
 	struct tk_nl_config c;
-	struct tk_nl mon;
+	struct tk_nl mon, mq;
 	uint32_t dev, nr, i, k, bad = 0;
 	bool traced, own;
 	char want[96];
@@ -838,6 +876,9 @@ TEST_F(calls, line_promoted_before_the_call_s_queues)
 	calls_start_capped(_metadata, self, 1, "lf", ready, &mon, &c, &dev);
 	for (i = 0; i < 4; i++)
 		state[res[i].queue] = res[i].new_state;
+	memcpy(mstate, state, sizeof(mstate));
+	ASSERT_EQ(0, tk_nl_open(&mq));
+	ASSERT_EQ(0, tk_nl_join(&mq, mq.monitor));
 
 	traced = trace_own_transitions(true);
 	ret = tk_fifo_begin();
@@ -885,7 +926,12 @@ TEST_F(calls, line_promoted_before_the_call_s_queues)
 			       vi[i].state, state[i]);
 	EXPECT_EQ(0U, bad);
 	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, vi[1].state);
+	EXPECT_EQ(0U, monitor_replay(_metadata, &mq, self->guest, dev,
+				     mstate));
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(vi[i].state, mstate[i]);
 out:
+	tk_nl_close(&mq);
 	tk_nl_close(&mon);
 }
 

@@ -83,7 +83,10 @@ static inline int tk_nl_drain(struct tk_nl *nl, tk_nl_cb cb, void *arg,
 	}
 }
 
-/* A notification; the fields its command does not carry are -1. */
+/*
+ * A notification; the fields its command does not carry are -1, an
+ * attribute it lacks ~0U (a REFUSAL_NTF's label).
+ */
 struct tk_nl_ntf {
 	uint8_t cmd;
 	int64_t guest, dev, queue, old, new, label, reason;
@@ -100,6 +103,7 @@ static inline void tk_nl_ntf_fill(struct tk_nl_ntf *f,
 	tk_nl_parse_msg(&a, nlh);
 	switch (f->cmd) {
 	case VQNOTIFY_CMD_QUEUE_NTF:
+	case VQNOTIFY_CMD_REFUSAL_NTF:
 		f->guest = tk_nl_get_u32(&a, VQNOTIFY_A_TRANSITION_GUEST_ID);
 		f->dev = tk_nl_get_u32(&a, VQNOTIFY_A_TRANSITION_DEV_ID);
 		f->queue = tk_nl_get_u32(&a, VQNOTIFY_A_TRANSITION_QUEUE);
