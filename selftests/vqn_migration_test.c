@@ -369,6 +369,32 @@ TEST_F(guest, load_ebusy)
 	mig_check_loadable(_metadata, self->fd, &m);
 }
 
+/*
+ * LOAD of a blob without DRIVER_OK leaves each queue of the target as the
+ * quiescent device had it: label and reason (a) after DEV_ADD, (g) after
+ * a reset. LOAD reapplies no (a).
+ */
+TEST_F(guest, load_keeps_the_quiescent_labels)
+{
+	uint8_t blob[TK_BLOB_BUF];
+	uint32_t src, fresh, reset, len, q;
+
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_PIO, 2, "src", &src);
+	test_cmd_set_status(src, TK_STATUS_FEATURES, NULL, NULL, NULL);
+	len = tk_save_blob(_metadata, self->fd, src, blob);
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_PIO, 2, "fresh", &fresh);
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_PIO, 2, "reset", &reset);
+	test_cmd_set_status(reset, TK_STATUS_OK, NULL, NULL, NULL);
+	test_cmd_dev_reset(reset, NULL, NULL);
+
+	test_cmd_dev_load(fresh, blob, len, NULL, NULL);
+	test_cmd_dev_load(reset, blob, len, NULL, NULL);
+	for (q = 0; q < 2; q++) {
+		EXPECT_VQ(self->fd, fresh, q, DEASS, R(NONE), L(A));
+		EXPECT_VQ(self->fd, reset, q, DEASS, R(RESET), L(G));
+	}
+}
+
 /* SAVE into a short buffer: EMSGSIZE with the needed length, no write. */
 TEST_F(guest, save_emsgsize)
 {

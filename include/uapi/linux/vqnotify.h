@@ -676,7 +676,9 @@ struct vqnotify_dev_get {
  * QEMU's reset at machine init defeats). It validates the whole blob first
  * (EINVAL on corrupt, truncated or foreign data; EOPNOTSUPP on an intact
  * blob of a newer version, from a newer module; changing nothing), then
- * derives the states: all DEASSIGNED (a), then (b) if DRIVER_OK for every
+ * derives the states: every queue DEASSIGNED as the quiescent device has
+ * it (its label and reason stay those of its last transition: (a) after
+ * DEV_ADD, (g) after a reset), then (b) if DRIVER_OK for every
  * initialised queue, those vhost held included: vhost on the destination
  * takes them back with its notifiers (d); without vhost they keep their
  * slot. A queue vhost held that was not initialised stays DEASSIGNED (not
