@@ -869,6 +869,88 @@ TEST_F(kvm, run_state_stopped_removes_running_restores)
 	EXPECT_EQ(0u, gi.counts[VQNOTIFY_LABEL_S]);
 }
 
+/*
+ * KVM refused queue @q of device @d an assign no module decision asked for:
+ * one event of the library's own says so (ASSIGNED -> DEASSIGNED, no
+ * label, kvm-refused, EEXIST), the module released the queue (x), and
+ * the device's other queues are in KVM.
+ */
+static void expect_library_refusal(struct __test_metadata *_metadata,
+				   FIXTURE_DATA(kvm) *self, int d, uint32_t q)
+{
+	struct vqnotify_vq_info info;
+	struct vqn_event ev[16];
+	int n, i, seen = 0;
+
+	while ((n = vqn_read_events(self->g, ev, 16)) > 0) {
+		for (i = 0; i < n; i++) {
+			if (ev[i].dev_id != self->dev[d] || ev[i].queue != q)
+				continue;
+			EXPECT_EQ(VQN_EVENT_F_LIBRARY, ev[i].flags);
+			EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, ev[i].old_state);
+			EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, ev[i].new_state);
+			EXPECT_EQ(VQNOTIFY_LABEL_NONE, ev[i].label);
+			EXPECT_EQ(VQNOTIFY_REASON_KVM_REFUSED, ev[i].reason);
+			EXPECT_EQ(-EEXIST, ev[i].kvm_err);
+			seen++;
+		}
+	}
+	EXPECT_EQ(0, n);
+	EXPECT_EQ(1, seen);
+	ASSERT_EQ(0, vqn_queue_get(self->g, self->dev[d], q, &info));
+	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, info.state);
+	EXPECT_EQ(VQNOTIFY_LABEL_X, info.label);
+	EXPECT_EQ(VQNOTIFY_REASON_KVM_REFUSED, info.reason);
+	EXPECT_FALSE(!!(info.flags & VQNOTIFY_VQ_WAITING));
+	for (i = 0; i < (int)self->nq[d]; i++)
+		if ((uint32_t)i != q)
+			EXPECT_EQ(1, kvm_has(self->vm, &self->n[d][i]))
+				TH_LOG("q%d not in KVM", i);
+}
+
+/*
+ * While the guest is stopped someone else takes queue 1's address: the
+ * library's assign when it runs again is refused. The call succeeds and
+ * an event of the library's says what KVM did (no module decision carries
+ * it), as results and events do when KVM refuses at DRIVER_OK.
+ */
+TEST_F(kvm, run_state_running_refused_reports)
+{
+	int foreign = eventfd(0, EFD_CLOEXEC);
+	struct vqn_event ev[16];
+
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL,
+				     NULL, 0));
+	ASSERT_EQ(0, vqn_set_run_state(self->g, VQNOTIFY_RUN_STOPPED));
+	while (vqn_read_events(self->g, ev, 16) > 0)
+		;
+	ASSERT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, false));
+	ASSERT_EQ(0, vqn_set_run_state(self->g, VQNOTIFY_RUN_RUNNING));
+	expect_library_refusal(_metadata, self, 0, 1);
+	EXPECT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, true));
+	EXPECT_ADMIN_VIEW(0);
+	close(foreign);
+}
+
+/* The same for the assigns of an attach. */
+TEST_F(kvm, attach_refused_reports)
+{
+	int foreign = eventfd(0, EFD_CLOEXEC);
+	struct vqn_event ev[16];
+
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL,
+				     NULL, 0));
+	vqn_kvm_detach(self->g);
+	while (vqn_read_events(self->g, ev, 16) > 0)
+		;
+	ASSERT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, false));
+	ASSERT_EQ(0, vqn_kvm_attach(self->g, self->vm));
+	expect_library_refusal(_metadata, self, 0, 1);
+	EXPECT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, true));
+	EXPECT_ADMIN_VIEW(0);
+	close(foreign);
+}
+
 TEST_F(kvm, detach_and_attach)
 {
 	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL,

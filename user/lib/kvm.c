@@ -236,14 +236,14 @@ static int vqn_kvm_fallback(struct vqn_guest *g)
 	return ret;
 }
 
-static void vqn_kvm_run_state(struct vqn_guest *g);
+static void vqn_kvm_apply_all(struct vqn_guest *g);
 static void vqn_kvm_release(struct vqn_guest *g, struct vqn_view_dev *d);
 
 /* What the core calls of the binding, once the binding is used. */
 static const struct vqn_binding vqn_kvm_binding = {
 	.apply = vqn_q_apply,
 	.fallback = vqn_kvm_fallback,
-	.run_state = vqn_kvm_run_state,
+	.run_state = vqn_kvm_apply_all,
 	.detach = vqn_kvm_detach,
 	.release = vqn_kvm_release,
 };
@@ -281,8 +281,6 @@ static int vqn_kvm_check_vm(int fd)
 VQN_EXPORT
 int vqn_kvm_attach(struct vqn_guest *g, int vm_fd)
 {
-	struct vqn_view_dev *d;
-	uint32_t i;
 	int ret;
 
 	if (vm_fd < 0)
@@ -295,22 +293,38 @@ int vqn_kvm_attach(struct vqn_guest *g, int vm_fd)
 	g->binding = &vqn_kvm_binding;
 	g->vm_fd = vm_fd;
 	/* Queues bound before the VM was attached get their ioeventfds. */
-	for (d = g->devs; d; d = d->next)
-		for (i = 0; i < d->num_queues; i++)
-			vqn_q_apply(g, d, i, d->q[i].state);
+	vqn_kvm_apply_all(g);
 	/* Attached whatever the fallback does: its failure is settling's. */
 	return vqn_call_end(g, 0);
 }
 
-/* Stopped: every ioeventfd leaves KVM; running: ASSIGNED queues return. */
-static void vqn_kvm_run_state(struct vqn_guest *g)
+/*
+ * The binding changed under the queues (a VM attached, the guest stopped
+ * or running again): every bound queue follows its state in KVM. No
+ * module decision is there to carry what KVM did, so the library reports
+ * it: an assign KVM refused as its own event (ASSIGNED -> DEASSIGNED, no
+ * label, reason kvm-refused, kvm_err), before settling falls back; a
+ * deassign that failed as a failure of settling, as vqn_kvm_detach()
+ * does (the queue keeps kvm_err and is tried again at its next change).
+ */
+static void vqn_kvm_apply_all(struct vqn_guest *g)
 {
 	struct vqn_view_dev *d;
 	uint32_t i;
 
-	for (d = g->devs; d; d = d->next)
-		for (i = 0; i < d->num_queues; i++)
-			vqn_q_apply(g, d, i, d->q[i].state);
+	for (d = g->devs; d; d = d->next) {
+		for (i = 0; i < d->num_queues; i++) {
+			uint8_t old = d->q[i].state;
+			int ret = vqn_q_apply(g, d, i, old);
+
+			if (ret && d->q[i].state != old)
+				ret = vqn_pend_library_transition(g, d, i, old,
+						VQNOTIFY_LABEL_NONE,
+						VQNOTIFY_REASON_KVM_REFUSED,
+						ret);
+			vqn_settle_failed(g, ret);
+		}
+	}
 }
 
 /*

@@ -227,7 +227,9 @@ struct vqn_event {
 	int kvm_err;
 };
 /* Made by the library: resynchronisation after an overflow or a KVM
- * fallback changed a queue the module did not report itself. */
+ * fallback changed a queue the module did not report itself, or KVM
+ * refused an assign no module decision asked for (vqn_kvm_attach(), the
+ * guest running again). */
 #define VQN_EVENT_F_LIBRARY	(1U << 0)
 
 /*
