@@ -391,7 +391,10 @@ static int do_step(struct rctx *c, struct step *s)
 		return rp_step_error(c, "%s: %s (%s)", argv[0], strerror(-ret),
 				  errno_name(ret));
 	}
-	rp_print_events(c);
+	ret = rp_print_events(c);
+	if (ret)
+		return rp_step_error(c, "%s: events: %s (%s)", argv[0],
+				     strerror(-ret), errno_name(ret));
 	if (c->autoshow && cmd->changes && !c->jw)
 		rp_show_grid(c);
 	return 0;

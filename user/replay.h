@@ -91,7 +91,7 @@ bool rp_valid_name(const char *s);
 struct vqn_guest *rp_dev_guest(struct rctx *c, int di);
 
 /* replay_show.c */
-void rp_print_events(struct rctx *c);
+int rp_print_events(struct rctx *c);
 void rp_print_guest_line(struct rctx *c, int gi);
 void rp_print_result(struct rctx *c, const struct r_dev *d,
 		     const struct vqn_result *r, bool event);

@@ -543,7 +543,9 @@ int c_settle(struct rctx *c, int argc, char **argv)
 	fflush(stdout);
 	start = last = now_ms();
 	for (;;) {
-		rp_print_events(c);
+		ret = rp_print_events(c);
+		if (ret)
+			break;
 		now = now_ms();
 		if (now - last >= quiet)
 			break;

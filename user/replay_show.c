@@ -71,8 +71,11 @@ static const struct r_dev *dev_by_id(struct rctx *c, int guest, uint32_t id)
 	return NULL;
 }
 
-/* Print the events every open guest has pending. */
-void rp_print_events(struct rctx *c)
+/*
+ * Print the events every open guest has pending: 0, or the library's
+ * failure (a failed settling, returned once), which fails the step.
+ */
+int rp_print_events(struct rctx *c)
 {
 	struct vqn_event ev[32];
 	int gi, n, i;
@@ -119,7 +122,10 @@ void rp_print_events(struct rctx *c)
 				}
 			}
 		}
+		if (n < 0)
+			return n;
 	}
+	return 0;
 }
 
 void rp_print_guest_line(struct rctx *c, int gi)
