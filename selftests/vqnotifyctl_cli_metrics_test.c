@@ -764,4 +764,34 @@ TEST(textfile_replaced_whole_or_removed)
 	rmdir(TF_DIR);
 }
 
+/*
+ * Usage errors, exit 2, nothing served or written. A format with listen
+ * would be ignored (the Accept header chooses), so it is refused; the
+ * address can be bound nowhere here, so a vqnotifyctl that took it would
+ * exit 1, not 2.
+ */
+TEST(metrics_bad_args)
+{
+	static const char *const bad[][7] = {
+		{ "metrics", "format", "openmetrics", "listen", "192.0.2.1:9617" },
+		{ "metrics", "format", "prometheus", "--listen", "192.0.2.1:9617" },
+		{ "metrics", "listen", "192.0.2.1:9617", "file", "/tmp/vqn.prom" },
+		{ "metrics", "count", "1" },
+		{ "metrics", "format", "json" },
+		{ "metrics", "listen", "192.0.2.1:9617", "count", "0" },
+	};
+	unsigned int i;
+
+	if (!have_ctl())
+		SKIP(return, "no vqnotifyctl");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct run *r = run_as(0, NULL, (const char **)bad[i]);
+
+		EXPECT_EQ(2, r->status) TH_LOG("%s %s %s: %s", bad[i][1],
+					       bad[i][2], bad[i][3], r->err);
+		free(r);
+	}
+	EXPECT_EQ(-1, access("/tmp/vqn.prom", F_OK));
+}
+
 TEST_HARNESS_MAIN

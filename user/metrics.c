@@ -1112,7 +1112,7 @@ static int serve(const char *addr, uint32_t count)
 int cmd_metrics(int argc, char **argv)
 {
 	const char *listen_at = NULL, *file = NULL;
-	bool om = false, failed;
+	bool om = false, format_given = false, failed;
 	uint32_t count = 0;
 	int i, ret;
 
@@ -1134,6 +1134,7 @@ int cmd_metrics(int argc, char **argv)
 						   "metrics: bad count '%s'",
 						   argv[i]);
 		} else if (!matches(a, "format")) {
+			format_given = true;
 			a = argv[++i];
 			if (!strcmp(a, "openmetrics"))
 				om = true;
@@ -1152,6 +1153,9 @@ int cmd_metrics(int argc, char **argv)
 	if (listen_at && file)
 		return usage_error(metrics_usage,
 				   "metrics: listen or file, not both");
+	if (listen_at && format_given)
+		return usage_error(metrics_usage,
+				   "metrics: listen takes no format: each scraper's Accept header chooses");
 	if (listen_at)
 		return serve(listen_at, count);
 	if (count)
