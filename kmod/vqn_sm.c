@@ -637,17 +637,21 @@ int vqn_sm_vhost_on(struct vqn_guest_sm *g, struct vqn_dev *d,
 /*
  * (e) vhost gives queue @i back to userspace, keeping the slot, if it may
  * hold one: as at (b), an initialised queue of a DRIVER_OK device. (f)
- * otherwise the slot is freed: returns 1 then.
+ * otherwise the slot is freed: returns 1 then. @later queues of the call
+ * after it, vhost's still, leave vhost too: whether it may hold a slot is
+ * decided as if they all freed theirs. Decided on the slots they hold yet,
+ * a queue refused (f) would be promoted (r) at the call's end, by the
+ * slots they free, after its result said DEASSIGNED.
  */
 static u32 vhost_off_queue(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
-			   struct vqn_sink *s)
+			   u32 later, struct vqn_sink *s)
 {
 	struct vqn_vq *vq = &d->vqs[i];
 	u8 reason;
 
 	if (d->status & VQNOTIFY_STATUS_DRIVER_OK &&
 	    vq->flags & VQNOTIFY_VQ_INITIALISED && !vqn_sm_limited(g) &&
-	    user_fits(g, g->used, g->nr_offlimits - 1)) {
+	    user_fits(g, g->used - later, g->nr_offlimits - 1 - later)) {
 		return move_result(g, d, i, VQNOTIFY_VQ_ASSIGNED,
 				   VQNOTIFY_LABEL_E, VQNOTIFY_REASON_VHOST_OFF,
 				   s);
@@ -674,11 +678,13 @@ static u32 vhost_off_queue(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
 void vqn_sm_vhost_off(struct vqn_guest_sm *g, struct vqn_dev *d,
 		      const unsigned long *queues, struct vqn_sink *s)
 {
-	u32 i, freed = 0;
+	u32 i, freed = 0, left = 0;
 
 	for (i = 0; (i = vqn_sm_next_queue(d, queues, i)) < d->num_queues; i++)
+		left += d->vqs[i].state == VQNOTIFY_VQ_OFFLIMITS;
+	for (i = 0; (i = vqn_sm_next_queue(d, queues, i)) < d->num_queues; i++)
 		if (d->vqs[i].state == VQNOTIFY_VQ_OFFLIMITS)
-			freed += vhost_off_queue(g, d, i, s);
+			freed += vhost_off_queue(g, d, i, --left, s);
 	give_back(g, freed);
 	promote(g);
 }

@@ -368,6 +368,47 @@ TEST_F(sm, f_vhost_off_without_a_user_slot_waits)
 }
 
 /*
+ * vhost gives back a batch: whether a queue keeps its slot (e) is decided
+ * as if the batch's queues after it freed theirs, so its result is final.
+ * Budget 3 (threshold 2), reserve 1, vhost holds all 8 queues, 3 of them
+ * initialised:
+ * queues 3 and 4 keep a slot each (2 held, 1 reserved), queue 5 waits.
+ * Decided on the slots the later queues held yet, 3, 4 and 5 were refused
+ * (f) and 3 and 4 then promoted (r) at the call's end, after their results
+ * said DEASSIGNED.
+ */
+TEST_F(sm, e_vhost_batch_off_decides_on_what_the_batch_frees)
+{
+	unsigned long all[SM_BITMAP_LONGS] = { 0xff }, ready[SM_BITMAP_LONGS] = {
+		0x38 };
+	struct vqn_dev *d;
+	u32 i;
+
+	sm_set_threshold(&self->g, 2);
+	sm_set_admin_budget(&self->g, 8);
+	sm_set_reserve(&self->g, 1);
+	d = sm_dev_add(&self->g, 8);
+	ASSERT_NE(NULL, d);
+	sm_set_status(&self->g, d, OK_STATUS, ready);
+	ASSERT_EQ(0, sm_host_notifiers(&self->g, d, all, true));
+	EXPECT_EQ(8, self->g.sm.nr_offlimits);
+	sm_set_own_budget(&self->g, 3);
+	sm_reports_clear(&self->g);
+
+	ASSERT_EQ(0, sm_host_notifiers(&self->g, d, all, false));
+	REPORT(&d->vqs[3], O, A, E, VHOST_OFF, false);
+	REPORT(&d->vqs[4], O, A, E, VHOST_OFF, false);
+	REPORT(&d->vqs[5], O, D, F, NO_SLOT, false);
+	EXPECT_TRUE(waiting(&d->vqs[5]));
+	for (i = 0; i < 8; i++)
+		if (i < 3 || i > 5)
+			REPORT(&d->vqs[i], O, D, F, NOT_READY, false);
+	EXPECT_EQ(0, sm_reports_count(&self->g, VQNOTIFY_LABEL_R, true));
+	EXPECT_EQ(2, self->g.sm.used);
+	check_invariants(_metadata, self);
+}
+
+/*
  * (x) takes a vhost queue only when KVM refused its ioeventfd: the slot
  * goes back, and vhost giving the queue back later changes nothing; taking
  * it again is (c).
