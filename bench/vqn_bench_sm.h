@@ -82,6 +82,10 @@ void vqn_env_host_wait(struct vqn_guest_sm *sm, u8 reason)
 {
 }
 
+void vqn_env_host_unwait(struct vqn_guest_sm *sm)
+{
+}
+
 /*
  * A budget of 4096: the broker's one guest holds the one-queue device and
  * the 1024-queue device at once, where the module bench uses two guests.

@@ -204,6 +204,26 @@ void vqn_env_host_wait(struct vqn_guest_sm *sm, u8 reason)
 }
 
 /*
+ * Its own call left the guest no queue waiting for the host (none waits,
+ * or what they wait for is its own budget, or it is limited): out of the
+ * line, under its lock, as its turn or its close takes it out. Left in,
+ * it would count as waiting for the cap, and every other user's call
+ * would be refused slots a host with room has until the work came round
+ * to it, which a tenant keeping its guest's lock busy puts off.
+ */
+void vqn_env_host_unwait(struct vqn_guest_sm *sm)
+{
+	struct vqn_kguest *g = vqn_kguest_of(sm);
+
+	lockdep_assert_held(&g->lock);
+	if (!READ_ONCE(g->line.waiting))
+		return;
+	spin_lock(&vqn_host_wait_lock);
+	vqn_line_unwait(&vqn_host_line, &g->user->line, &g->line);
+	spin_unlock(&vqn_host_wait_lock);
+}
+
+/*
  * A guest the promotion work found busy is tried again this long after
  * the work came round the line back to it without serving anyone.
  */

@@ -14,7 +14,10 @@
  * Behind its own user's guests a guest waits for what they wait for: the
  * host cap if any of them does, else its user's quota, which holds up no
  * other user unless the user is held. A guest whose turn in the promotion
- * work is over waits again for what it waited for.
+ * work is over waits again for what it waited for. A guest whose own call
+ * leaves none of its queues waiting for the host leaves the line in that
+ * call (vqn_line_unwait() from vqn_env_host_unwait()): still counted, it
+ * would hold every other user up until the work came round to it.
  *
  * A user whose quota is full waits for it first, whatever its guests were
  * refused: the promotion work, which walks the users in line, finds it so

@@ -82,12 +82,19 @@ static bool waiting_add_quiet(struct vqn_guest_sm *g, struct vqn_dev *d,
 	return true;
 }
 
+/* The guest waits for a host slot @reason (reason_host()) refused. */
+static void host_wait(struct vqn_guest_sm *g, u8 reason)
+{
+	g->host_wait = true;
+	vqn_env_host_wait(g, reason);
+}
+
 /* ... and tells the environment when it waits for a host slot. */
 static void waiting_add(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
 			u8 reason)
 {
 	if (waiting_add_quiet(g, d, i, reason) && reason_host(reason))
-		vqn_env_host_wait(g, reason);
+		host_wait(g, reason);
 }
 
 /*
@@ -190,12 +197,24 @@ static void move_async(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
 	vqn_env_report(g, d, i, old, label, true);
 }
 
-/* (r) when a queue waits: most calls find none. As vqn_sm_promote(). */
+/*
+ * (r) when a queue waits: most calls find none. As vqn_sm_promote(); every
+ * call that may leave the guest's queues no longer waiting for the host
+ * ends with it (or begins, when its own queues then want slots), so the
+ * guest then leaves the host's line: a guest counted there as waiting for
+ * the cap refuses other users' slots.
+ */
 static __always_inline u8 promote(struct vqn_guest_sm *g)
 {
-	if (g->waiting.first == VQN_NIL)
-		return VQNOTIFY_REASON_GRANTED;
-	return vqn_sm_promote(g);
+	u8 why = VQNOTIFY_REASON_GRANTED;
+
+	if (g->waiting.first != VQN_NIL)
+		why = vqn_sm_promote(g);
+	if (g->host_wait && !reason_host(why)) {
+		g->host_wait = false;
+		vqn_env_host_unwait(g);
+	}
+	return why;
 }
 
 /*
@@ -470,7 +489,7 @@ static __always_inline void want_end(struct vqn_guest_sm *g, struct want *w,
 	if (s)
 		s->labels[w->label] += w->granted;
 	if (w->host_wait)
-		vqn_env_host_wait(g, w->why);
+		host_wait(g, w->why);
 }
 
 /*
@@ -891,7 +910,7 @@ u8 vqn_sm_promote(struct vqn_guest_sm *g)
 			   vqn_sm_name_index(g->waiting.first), VQNOTIFY_VQ_ASSIGNED,
 			   VQNOTIFY_LABEL_R, VQNOTIFY_REASON_PROMOTED, true);
 	if (got < n && reason_host(why)) {
-		vqn_env_host_wait(g, why);
+		host_wait(g, why);
 		return why;
 	}
 	return g->waiting.first == VQN_NIL ? VQNOTIFY_REASON_GRANTED :

@@ -102,6 +102,9 @@ struct vqn_queues {
  * @nr_dev_slots: entries of @devs
  * @assigned: ASSIGNED queues, oldest grant first
  * @waiting: DEASSIGNED queues refused for lack of slots, FIFO
+ * @host_wait: vqn_env_host_wait() was told since vqn_env_host_unwait()
+ *             last was: the guest may be in the host's line (false: it
+ *             is not)
  * @devs: the guest's devices by slot, NULL for a free slot: the
  *        environment's array (it grows it before vqn_sm_dev_init() with a
  *        slot past its end, and frees it)
@@ -121,6 +124,7 @@ struct vqn_guest_sm {
 	u32 nr_dev_slots;
 	struct vqn_queues assigned;
 	struct vqn_queues waiting;
+	bool host_wait;
 	struct vqn_dev **devs;
 	u64 counts[VQNOTIFY_NR_COUNTERS];
 };
@@ -201,7 +205,11 @@ int vqn_sm_check(const struct vqn_guest_sm *g);
  * VQNOTIFY_REASON_QUOTA when the guest's owner holds its quota of slots.
  * vqn_env_host_give_n() returns @n (> 0) at once. vqn_env_host_wait() tells
  * the environment the guest has queues waiting for a slot that @reason
- * (VQNOTIFY_REASON_HOST_CAP or VQNOTIFY_REASON_QUOTA) refused.
+ * (VQNOTIFY_REASON_HOST_CAP or VQNOTIFY_REASON_QUOTA) refused;
+ * vqn_env_host_unwait() that none does any more (none waits, or what
+ * they wait for is the guest's own budget, or it is limited), at the end
+ * of a call of its own that left it so: a guest left counted as waiting
+ * for the cap would refuse other users' slots a host with room has.
  */
 void vqn_env_report(struct vqn_guest_sm *g, struct vqn_dev *d, u32 queue,
 		    u8 old, u8 label, bool async);
@@ -209,6 +217,7 @@ u32 vqn_env_host_take_n(struct vqn_guest_sm *g, u32 n, u32 least,
 			u8 *reason);
 void vqn_env_host_give_n(struct vqn_guest_sm *g, u32 n);
 void vqn_env_host_wait(struct vqn_guest_sm *g, u8 reason);
+void vqn_env_host_unwait(struct vqn_guest_sm *g);
 
 /* vhost holds queue @i of @d: (c) or (d) put it there. */
 static inline bool vqn_sm_vhost_holds(const struct vqn_dev *d, u32 i)

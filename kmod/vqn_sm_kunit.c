@@ -65,6 +65,10 @@ void vqn_env_host_wait(struct vqn_guest_sm *g, u8 reason)
 {
 }
 
+void vqn_env_host_unwait(struct vqn_guest_sm *g)
+{
+}
+
 static struct vqn_dev *new_dev(struct kunit *test, struct vqn_kunit_env *e)
 {
 	struct vqn_dev *d;

@@ -935,6 +935,54 @@ out:
 	tk_nl_close(&mon);
 }
 
+/*
+ * A guest waiting for the host cap that releases its waiting queues waits
+ * for nothing: its call takes it out of the line. The cap then raised, a
+ * second guest's DRIVER_OK gets its slot in the call, before the promotion
+ * work can run (the caller is SCHED_FIFO on the CPU the work is queued
+ * on). Left in line, the first guest held every other guest's call to
+ * HOST_CAP until the work came round to it, which its tenant, keeping
+ * its lock busy, could put off.
+ */
+TEST_F(calls, released_waiter_leaves_the_line)
+{
+	uint64_t waiting[1] = { 0xe };
+	struct vqnotify_vq_result r2[1];
+	uint32_t dev, dev2, nr = 4, nr2 = 1;
+	struct tk_nl_config c;
+	struct tk_nl mon;
+	int fd2, ret;
+
+	if (geteuid())
+		SKIP(return, "CONFIG_SET needs CAP_NET_ADMIN");
+	calls_start_capped(_metadata, self, 1, "rw", NULL, &mon, &c, &dev);
+	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, res[3].reason);
+	test_cmd_queues_release(0, dev, waiting, 4, res, &nr);
+	EXPECT_EQ(3U, nr);
+	fd2 = tk_open(0);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, _test_ioctl_dev_add(fd2, VQNOTIFY_TRANSPORT_MMIO, 1, "rw2",
+					 &dev2));
+
+	ret = tk_fifo_begin();
+	if (ret == 1)
+		SKIP(goto out, "SCHED_FIFO refused");
+	ASSERT_EQ(0, ret);
+	ret = _test_nl_config_set_one(&self->nl, VQNOTIFY_A_CONFIG_HOST_CAP,
+				      c.host_cap);
+	if (!ret)
+		ret = _test_ioctl_set_status(fd2, dev2, TK_STATUS_OK, NULL, r2,
+					     &nr2);
+	ASSERT_EQ(0, tk_fifo_end());
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(1U, nr2);
+	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, r2[0].new_state);
+	EXPECT_EQ(VQNOTIFY_REASON_GRANTED, r2[0].reason);
+out:
+	close(fd2);
+	tk_nl_close(&mon);
+}
+
 FIXTURE(trace) {
 	int fd;
 	uint32_t guest;

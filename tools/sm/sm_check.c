@@ -221,6 +221,15 @@ int sm_check_line(const struct sm_host *h, char *msg, size_t len)
 			return broken(msg, len, "guest %u %s, %s its user's line",
 				      i, g->line.waiting ? "waits" : "waits not",
 				      g->line.waiting ? "out of" : "in");
+		/*
+		 * In line only while some queue of its waits for the host:
+		 * its own calls take it out when none does (promote()).
+		 */
+		if (g->line.waiting &&
+		    (!g->sm.nr_waiting || vqn_sm_limited(&g->sm)))
+			return broken(msg, len, "guest %u in line, %s", i,
+				      g->sm.nr_waiting ? "limited" :
+				      "nothing waiting");
 		waiters += g->line.waiting;
 		if (g->line.waiting &&
 		    g->line.wait_reason == VQNOTIFY_REASON_HOST_CAP) {

@@ -333,6 +333,19 @@ void vqn_env_host_wait(struct vqn_guest_sm *sm, u8 reason)
 		h->work_pending = true;
 }
 
+/* As the module: out of the line, nothing waiting for the host. */
+void vqn_env_host_unwait(struct vqn_guest_sm *sm)
+{
+	struct sm_guest *g = guest_of(sm);
+	struct sm_host *h = g->host;
+
+	if (!g->line.waiting)
+		return;
+	vqn_line_unwait(&h->line, &user_of(g)->line, &g->line);
+	if (h->left_line)
+		h->left_line(h, g, h->left_arg);
+}
+
 static void call_begin(struct sm_guest *g, struct vqn_dev *d)
 {
 	g->call_dev = d;

@@ -74,6 +74,9 @@ struct sm_user {
  * @guests: open guests
  * @users: users, by index (a guest belongs to user 0 unless told)
  * @line: the guests waiting for a slot, host-wide (vqn_host_line)
+ * @left_line: called (may be NULL) when a guest's own call took it out of
+ *             the line (vqn_env_host_unwait()), with @left_arg
+ * @left_arg: for @left_line
  */
 struct sm_host {
 	u32 cap;
@@ -84,6 +87,8 @@ struct sm_host {
 	struct sm_guest *guests[SM_MAX_GUESTS];
 	struct sm_user users[SM_MAX_USERS];
 	struct vqn_line line;
+	void (*left_line)(struct sm_host *h, struct sm_guest *g, void *arg);
+	void *left_arg;
 };
 
 /**

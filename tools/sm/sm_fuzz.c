@@ -489,14 +489,14 @@ static void room_seen_check(struct world *w, const char *when)
 
 /*
  * A user out of line has no_room and held clear: vqn_line_unwait()
- * clears them as its last guest leaves. Called after every step and every
- * turn's vqn_line_unwait(), the only ways out of the line (a guest's
- * close, and its turn): no user leaves and comes back unseen. So does a
- * user with an exempt guest in line: room, from the moment it joins
- * (vqn_line_wait()).
- * Then the line must agree (@when: after what).
+ * clears them as its last guest leaves. Known after every step and every
+ * vqn_line_unwait(), the only way out of the line (a guest's close, its
+ * turn, and its own call leaving it nothing waiting for the host, which
+ * may wait again in the same call): no user leaves and comes back unseen.
+ * So does a user with an exempt guest in line: room, from the moment it
+ * joins (vqn_line_wait()).
  */
-static void room_seen_left(struct world *w, const char *when)
+static void room_seen_forget(struct world *w)
 {
 	unsigned int u;
 
@@ -507,6 +507,19 @@ static void room_seen_left(struct world *w, const char *when)
 		    user_waits(&w->host, u, true))
 			w->no_room[u] = ROOM_SEEN_CLEAR;
 	}
+}
+
+/* A guest's call took it out of the line (sm_host.left_line). */
+static void room_seen_call_left(struct sm_host *h, struct sm_guest *g,
+				void *arg)
+{
+	room_seen_forget(arg);
+}
+
+/* As room_seen_forget(); then the line must agree (@when: after what). */
+static void room_seen_left(struct world *w, const char *when)
+{
+	room_seen_forget(w);
 	room_seen_check(w, when);
 }
 
@@ -1421,6 +1434,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&w, 0, sizeof(w));
 	trace_next = 0;
 	sm_host_init(&w.host, take_cap(&in));
+	w.host.left_line = room_seen_call_left;
+	w.host.left_arg = &w;
 	trace("host cap %u", w.host.cap);
 	for (i = 0; i < FUZZ_USERS; i++) {
 		sm_host_set_quota(&w.host, i, take_quota(&in));

@@ -101,6 +101,52 @@ TEST_F(sm, host_cap_promotion_in_guest_order)
 	check_invariants(_metadata, self);
 }
 
+/*
+ * A guest waiting for the host cap whose own call leaves it waiting for
+ * nothing leaves the line in that call: its queue released, or promoted
+ * by the call itself. Another user's DRIVER_OK on a host with room is then
+ * granted in the call, the promotion work not run. Left in line (the work
+ * not come round to it: its tenant keeps its lock busy), it held every
+ * other user's call to HOST_CAP.
+ */
+TEST_F(sm, a_guest_waiting_for_nothing_leaves_the_line)
+{
+	unsigned long q1[SM_BITMAP_LONGS] = { 0x2 };
+	struct vqn_dev *d, *d2;
+
+	sm_host_set_cap(&self->host, 1);
+	sm_host_run_work(&self->host);
+	open_g2(_metadata, self, 16);
+	self->g2.user = 1;
+	d = dev_ok(_metadata, &self->g, 2);
+	ASSERT_TRUE(waiting(&d->vqs[1]));
+	EXPECT_EQ(1, self->host.line.nr_capped);
+
+	ASSERT_EQ(0, sm_queues_release(&self->g, d, q1,
+				       VQNOTIFY_REASON_RELEASED, false));
+	EXPECT_FALSE(self->g.line.waiting);
+	EXPECT_EQ(0, self->host.line.nr_capped);
+	check_invariants(_metadata, self);
+
+	/* Waiting again; the cap raised, its own call promotes it. */
+	ASSERT_EQ(0, sm_queues_acquire(&self->g, d, q1));
+	ASSERT_TRUE(waiting(&d->vqs[1]));
+	EXPECT_TRUE(self->g.line.waiting);
+	sm_host_set_cap(&self->host, 2);
+	sm_set_own_budget(&self->g, 16);
+	EXPECT_EQ(A, d->vqs[1].state);
+	EXPECT_FALSE(self->g.line.waiting);
+	EXPECT_EQ(0, self->host.line.nr_capped);
+	check_invariants(_metadata, self);
+
+	/* Room on the host, no work run: granted in the call. */
+	sm_host_set_cap(&self->host, 4);
+	d2 = dev_ok(_metadata, &self->g2, 2);
+	EXPECT_EQ(A, d2->vqs[0].state);
+	EXPECT_EQ(A, d2->vqs[1].state);
+	check_invariants(_metadata, self);
+}
+
 TEST_F(sm, host_slot_freed_by_another_guest)
 {
 	struct vqn_dev *d;
