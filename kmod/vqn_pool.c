@@ -267,8 +267,8 @@ static void vqn_kguest_unlock_turn(struct vqn_kguest *g)
 
 /*
  * The guest the work found busy keeps waiting, behind its user's other
- * guests (vqn_line_pass()); not if it closed meanwhile (it left the line
- * under this lock).
+ * guests (vqn_line_pass()); not if it left the line meanwhile, under this
+ * lock (it closed, or its call left it waiting for nothing).
  */
 static void vqn_host_pass(struct vqn_kguest *g)
 {

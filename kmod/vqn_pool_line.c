@@ -289,7 +289,8 @@ void vqn_line_recheck(struct vqn_line *line)
 /*
  * @lg, which vqn_line_next() gave, was found busy (its lock held): it keeps
  * waiting, for what it waited for, behind its user's other guests. Nothing
- * is counted again. Not if it left the line meanwhile (it closed).
+ * is counted again. Not if it left the line meanwhile (it closed, or its
+ * own call left it waiting for nothing).
  */
 void vqn_line_pass(struct vqn_line_user *lu, struct vqn_line_guest *lg)
 {

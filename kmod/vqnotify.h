@@ -121,7 +121,8 @@
  *
  * The nestings that occur: vqn_guests_lock, then a guest's lock (admin
  * changes, one guest at a time), then vqn_host_wait_lock (a guest starts
- * waiting, takes slots while it waits, or closes), ev_lock (an event is
+ * waiting, takes slots while it waits, leaves the line in its own call, or
+ * closes), ev_lock (an event is
  * queued), vqn_users_lock (a policy is resolved) or its ntf_lock (a
  * message to the calls group; the netlink family's own locks below it; in
  * a promotion turn, which holds it throughout, vqn_host_wait_lock and

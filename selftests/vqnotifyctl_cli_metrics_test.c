@@ -788,7 +788,9 @@ TEST(metrics_bad_args)
 		struct run *r = run_as(0, NULL, (const char **)bad[i]);
 
 		EXPECT_EQ(2, r->status) TH_LOG("%s %s %s: %s", bad[i][1],
-					       bad[i][2], bad[i][3], r->err);
+					       bad[i][2],
+					       bad[i][3] ? bad[i][3] : "",
+					       r->err);
 		free(r);
 	}
 	EXPECT_EQ(-1, access("/tmp/vqn.prom", F_OK));

@@ -226,10 +226,13 @@ int sm_check_line(const struct sm_host *h, char *msg, size_t len)
 		 * its own calls take it out when none does (promote()).
 		 */
 		if (g->line.waiting &&
-		    (!g->sm.nr_waiting || vqn_sm_limited(&g->sm)))
+		    (!g->sm.nr_waiting || vqn_sm_limited(&g->sm) ||
+		     !sm_user_fits(&g->sm, g->sm.used + 1,
+				   g->sm.nr_offlimits)))
 			return broken(msg, len, "guest %u in line, %s", i,
-				      g->sm.nr_waiting ? "limited" :
-				      "nothing waiting");
+				      !g->sm.nr_waiting ? "nothing waiting" :
+				      vqn_sm_limited(&g->sm) ? "limited" :
+				      "its budget full");
 		waiters += g->line.waiting;
 		if (g->line.waiting &&
 		    g->line.wait_reason == VQNOTIFY_REASON_HOST_CAP) {

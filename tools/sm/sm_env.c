@@ -432,7 +432,9 @@ void sm_host_set_cap(struct sm_host *h, u32 cap)
  * its close, other guests' calls and closes, the admin's changes. It
  * returns true when the guest's lock is then found busy: the guest stays
  * in line, passed over (vqn_host_pass()), unless it left it meanwhile (it
- * closed). Else the work holds the lock, and lets a guest found gone go
+ * closed, or its call left it waiting for nothing: a guest picked and not
+ * in line when locked finds nothing to promote in its turn). Else the
+ * work holds the lock, and lets a guest found gone go
  * unserved (vqn_kguest_trylock_live()): its close took it out of the line
  * under that lock. A live one leaves the line under its lock, and
  * @between is called again (SM_WORK_TAKEN) for what other guests' calls

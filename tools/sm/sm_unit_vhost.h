@@ -379,8 +379,8 @@ TEST_F(sm, f_vhost_off_without_a_user_slot_waits)
  */
 TEST_F(sm, e_vhost_batch_off_decides_on_what_the_batch_frees)
 {
-	unsigned long all[SM_BITMAP_LONGS] = { 0xff }, ready[SM_BITMAP_LONGS] = {
-		0x38 };
+	unsigned long all[SM_BITMAP_LONGS] = { 0xff };
+	unsigned long ready[SM_BITMAP_LONGS] = { 0x38 };
 	struct vqn_dev *d;
 	u32 i;
 

@@ -307,24 +307,28 @@ int vqn_kvm_attach(struct vqn_guest *g, int vm_fd)
  * deassign that failed as a failure of settling, as vqn_kvm_detach()
  * does (the queue keeps kvm_err and is tried again at its next change).
  */
+static void vqn_kvm_apply_one(struct vqn_guest *g, struct vqn_view_dev *d,
+			      uint32_t i)
+{
+	uint8_t old = d->q[i].state;
+	int ret = vqn_q_apply(g, d, i, old);
+
+	if (ret && d->q[i].state != old)
+		ret = vqn_pend_library_transition(g, d, i, old,
+						  VQNOTIFY_LABEL_NONE,
+						  VQNOTIFY_REASON_KVM_REFUSED,
+						  ret);
+	vqn_settle_failed(g, ret);
+}
+
 static void vqn_kvm_apply_all(struct vqn_guest *g)
 {
 	struct vqn_view_dev *d;
 	uint32_t i;
 
-	for (d = g->devs; d; d = d->next) {
-		for (i = 0; i < d->num_queues; i++) {
-			uint8_t old = d->q[i].state;
-			int ret = vqn_q_apply(g, d, i, old);
-
-			if (ret && d->q[i].state != old)
-				ret = vqn_pend_library_transition(g, d, i, old,
-						VQNOTIFY_LABEL_NONE,
-						VQNOTIFY_REASON_KVM_REFUSED,
-						ret);
-			vqn_settle_failed(g, ret);
-		}
-	}
+	for (d = g->devs; d; d = d->next)
+		for (i = 0; i < d->num_queues; i++)
+			vqn_kvm_apply_one(g, d, i);
 }
 
 /*

@@ -677,12 +677,13 @@ struct vqnotify_dev_get {
  * (EINVAL on corrupt, truncated or foreign data; EOPNOTSUPP on an intact
  * blob of a newer version, from a newer module; changing nothing), then
  * derives the states: every queue DEASSIGNED as the quiescent device has
- * it (its label and reason stay those of its last transition: (a) after
- * DEV_ADD, (g) after a reset), then (b) if DRIVER_OK for every
- * initialised queue, those vhost held included: vhost on the destination
- * takes them back with its notifiers (d); without vhost they keep their
- * slot. A queue vhost held that was not initialised stays DEASSIGNED (not
- * ready), where vhost giving it back on the source (f) would have left it.
+ * it (its label and reason stay as they are: (a) after DEV_ADD; after a
+ * reset, reason RESET, and label (g) if the queue held a slot then), then
+ * (b) if DRIVER_OK for every initialised queue, those vhost held included:
+ * vhost on the destination takes them back with its notifiers (d); without
+ * vhost they keep their slot. A queue vhost held that was not initialised
+ * stays DEASSIGNED (not ready), where vhost giving it back on the source
+ * (f) would have left it.
  * Once vhost took its queues back the states are the source's, but for
  * the per-queue calls, which the blob does not carry: a queue released
  * (x) on the source gets a slot at (b) like any other (KVM on the
