@@ -37,7 +37,7 @@
 #   TEST_TIMEOUT  seconds per selftest binary in the VM (default: 300; a
 #                 binary's NAME_TIMEOUT in selftests/Makefile overrides it)
 #   VM_TIMEOUT    hard limit per VM run in seconds (default: 600 + the
-#                 longest per-binary timeout)
+#                 longest per-binary timeout; 1500 + it for the debug kernel)
 #   VM_HEARTBEAT  seconds without the guest's heartbeat before its VM is
 #                 killed and booted again (default: 240; 0: never)
 #   V=1           show the guest console live
