@@ -810,6 +810,22 @@ static bool trace_own_transitions(bool on)
 }
 
 /*
+ * Ahead of the promotion work (tk_fifo_begin()), the host cap back to
+ * @c's: 0, 1 when SCHED_FIFO is refused, or -errno. The caller ends with
+ * tk_fifo_end(): the work a raised cap queues runs only after it.
+ */
+static int calls_fifo_uncap(FIXTURE_DATA(calls) *self,
+			    const struct tk_nl_config *c)
+{
+	int ret = tk_fifo_begin();
+
+	if (ret)
+		return ret;
+	return _test_nl_config_set_one(&self->nl, VQNOTIFY_A_CONFIG_HOST_CAP,
+				       c->host_cap);
+}
+
+/*
  * Replay on @st the monitor group's messages about device @dev of @guest
  * (4 queues) that @mq holds: each must start where the one before it left
  * its queue, and a refusal leave it there. How many did not.
@@ -881,12 +897,9 @@ TEST_F(calls, line_promoted_before_the_call_s_queues)
 	ASSERT_EQ(0, tk_nl_join(&mq, mq.monitor));
 
 	traced = trace_own_transitions(true);
-	ret = tk_fifo_begin();
+	ret = calls_fifo_uncap(self, &c);
 	if (ret == 1)
 		SKIP(goto out, "SCHED_FIFO refused");
-	ASSERT_EQ(0, ret);
-	ret = _test_nl_config_set_one(&self->nl, VQNOTIFY_A_CONFIG_HOST_CAP,
-				      c.host_cap);
 	nr = 4;
 	if (!ret)
 		ret = _test_ioctl_queues_acquire(self->fd, dev, q2, 4, res, &nr);
@@ -964,12 +977,9 @@ TEST_F(calls, released_waiter_leaves_the_line)
 	ASSERT_EQ(0, _test_ioctl_dev_add(fd2, VQNOTIFY_TRANSPORT_MMIO, 1, "rw2",
 					 &dev2));
 
-	ret = tk_fifo_begin();
+	ret = calls_fifo_uncap(self, &c);
 	if (ret == 1)
 		SKIP(goto out, "SCHED_FIFO refused");
-	ASSERT_EQ(0, ret);
-	ret = _test_nl_config_set_one(&self->nl, VQNOTIFY_A_CONFIG_HOST_CAP,
-				      c.host_cap);
 	if (!ret)
 		ret = _test_ioctl_set_status(fd2, dev2, TK_STATUS_OK, NULL, r2,
 					     &nr2);
