@@ -214,6 +214,7 @@ int sm_check_line(const struct sm_host *h, char *msg, size_t len)
 
 	for (i = 0; i < SM_MAX_GUESTS; i++) {
 		const struct sm_guest *g = h->guests[i];
+		const char *idle;
 
 		if (!g)
 			continue;
@@ -225,14 +226,14 @@ int sm_check_line(const struct sm_host *h, char *msg, size_t len)
 		 * In line only while some queue of its waits for the host:
 		 * its own calls take it out when none does (promote()).
 		 */
-		if (g->line.waiting &&
-		    (!g->sm.nr_waiting || vqn_sm_limited(&g->sm) ||
-		     !sm_user_fits(&g->sm, g->sm.used + 1,
-				   g->sm.nr_offlimits)))
+		idle = !g->sm.nr_waiting ? "nothing waiting" :
+		       vqn_sm_limited(&g->sm) ? "limited" :
+		       !sm_user_fits(&g->sm, g->sm.used + 1,
+				     g->sm.nr_offlimits) ? "its budget full" :
+		       NULL;
+		if (g->line.waiting && idle)
 			return broken(msg, len, "guest %u in line, %s", i,
-				      !g->sm.nr_waiting ? "nothing waiting" :
-				      vqn_sm_limited(&g->sm) ? "limited" :
-				      "its budget full");
+				      idle);
 		waiters += g->line.waiting;
 		if (g->line.waiting &&
 		    g->line.wait_reason == VQNOTIFY_REASON_HOST_CAP) {
