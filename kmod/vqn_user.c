@@ -161,6 +161,26 @@ static void vqn_user_apply_policy(struct vqn_user *u,
 			   p->max[l] : 0);
 }
 
+/* The lowest host uid @ns maps; INVALID_UID before its uid_map is written. */
+static kuid_t vqn_ns_lowest_uid(const struct user_namespace *ns)
+{
+	const struct uid_gid_map *map = &ns->uid_map;
+	const struct uid_gid_extent *e;
+	u32 i, n = READ_ONCE(map->nr_extents);
+	u32 low = (u32)-1;
+
+	/*
+	 * The map is written once, its extents before its count (the
+	 * smp_wmb() of map_write()): read them after it, as
+	 * map_id_range_down() does.
+	 */
+	smp_rmb();
+	e = n <= UID_GID_MAP_MAX_BASE_EXTENTS ? map->extent : map->forward;
+	for (i = 0; i < n; i++)
+		low = min(low, e[i].lower_first);
+	return KUIDT_INIT(low);
+}
+
 /*
  * The user a guest of @cred's is charged to, for quotas and uid policies:
  * its effective uid; in a user namespace, the host user who made the
@@ -170,12 +190,14 @@ static void vqn_user_apply_policy(struct vqn_user *u,
  * per-user counts (ucounts) charge a namespace's owner too. A namespace
  * root made is a container manager's (LXD, a Kubernetes pod without host
  * users): its uid 0, as the host sees it, is the user, one per container;
- * root itself where it maps no uid 0.
+ * where it maps no uid 0, the lowest host uid it maps (else such
+ * containers would all share root's quota); root itself while it maps
+ * none.
  */
 kuid_t vqn_user_uid(const struct cred *cred)
 {
 	struct user_namespace *ns = cred->user_ns;
-	kuid_t root;
+	kuid_t uid;
 
 	if (ns == &init_user_ns)
 		return cred->euid;
@@ -183,8 +205,10 @@ kuid_t vqn_user_uid(const struct cred *cred)
 		ns = ns->parent;
 	if (!uid_eq(ns->owner, GLOBAL_ROOT_UID))
 		return ns->owner;
-	root = make_kuid(ns, 0);
-	return uid_valid(root) ? root : ns->owner;
+	uid = make_kuid(ns, 0);
+	if (!uid_valid(uid))
+		uid = vqn_ns_lowest_uid(ns);
+	return uid_valid(uid) ? uid : ns->owner;
 }
 
 /* The user @uid, created on first use; NULL when out of memory. */

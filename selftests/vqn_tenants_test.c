@@ -43,6 +43,7 @@
 #define TN_NS_UIDS		8
 #define TN_NS_BASE		300000
 #define TN_NS_ROOT_BASE		310000	/* a namespace root made */
+#define TN_NS_ROOT1_BASE	320000	/* one that maps no uid 0 */
 
 FIXTURE(tn) {
 	struct tk_nl nl;
@@ -70,6 +71,7 @@ FIXTURE_TEARDOWN(tn)
 	_test_nl_policy_del(&self->nl, NULL, TN_VMM);
 	_test_nl_policy_del(&self->nl, NULL, TN_HOSTILE);
 	_test_nl_policy_del(&self->nl, NULL, TN_NS_ROOT_BASE);
+	_test_nl_policy_del(&self->nl, NULL, TN_NS_ROOT1_BASE);
 	_test_nl_policy_del_for(&self->nl, TN_NAME, TN_VMM);
 	for (int i = 0; i < self->many_policies; i++) {
 		char name[16];
@@ -194,6 +196,7 @@ static void tn_users_cb(const struct nlmsghdr *nlh, void *arg)
 }
 
 struct tn_ns {
+	uid_t first;		/* the namespace's first uid mapped */
 	int unshare_err;
 	int opened[TN_NS_UIDS];
 	int err[TN_NS_UIDS];
@@ -236,7 +239,8 @@ static void tn_ns_owner(struct tn_ns *s, uid_t owner, int ready, int go,
 		if (!pid) {
 			int fd;
 
-			if (setresuid(i, i, i))
+			if (setresuid(s->first + i, s->first + i,
+				      s->first + i))
 				_exit(102);
 			while (s->opened[i] < 64) {
 				fd = tk_open(0);
@@ -263,13 +267,32 @@ static void tn_ns_owner(struct tn_ns *s, uid_t owner, int ready, int go,
 	_exit(0);
 }
 
-static int tn_ns_map(pid_t pid, const char *file, int base)
+/* A namespace of TN_NS_UIDS uids, @first on, as the host's @base on. */
+struct tn_ns_case {
+	uid_t owner;		/* who makes it */
+	uid_t first;
+	int base;
+	/*
+	 * A uid an extent, in reverse (@first is the highest host uid): more
+	 * extents than the map keeps in the namespace's struct.
+	 */
+	bool split;
+	uid_t charged;		/* the user it is charged to */
+	uid_t seen;		/* as USER_GET shows that user in it */
+};
+
+static int tn_ns_map(pid_t pid, const char *file, const struct tn_ns_case *c)
 {
-	char path[64], map[64];
-	int fd, len, ret = 0;
+	char path[64], map[TN_NS_UIDS * 32];
+	int i, fd, len = 0, ret = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
-	len = snprintf(map, sizeof(map), "0 %d %d\n", base, TN_NS_UIDS);
+	if (!c->split)
+		len = snprintf(map, sizeof(map), "%u %d %d\n", c->first, c->base,
+			       TN_NS_UIDS);
+	for (i = 0; c->split && i < TN_NS_UIDS; i++)
+		len += snprintf(map + len, sizeof(map) - len, "%u %d 1\n",
+				c->first + i, c->base + TN_NS_UIDS - 1 - i);
 	fd = open(path, O_WRONLY);
 	if (fd < 0 || write(fd, map, len) != len)
 		ret = -errno;
@@ -280,21 +303,21 @@ static int tn_ns_map(pid_t pid, const char *file, int base)
 
 /*
  * The namespace's uids open guests, each until refused, under a limit of 4
- * guests for @charged (a uid policy): the namespace is one user, @charged.
- * Its last uid's USER_GET dump shows that user, as @seen in the namespace.
+ * guests for @c->charged (a uid policy): the namespace is one user. Its
+ * last uid's USER_GET dump shows that user, as @c->seen in the namespace.
  */
 static void tn_ns_check(struct __test_metadata *_metadata,
-			FIXTURE_DATA(tn) *self, uid_t owner, int base,
-			uid_t charged, uid_t seen)
+			FIXTURE_DATA(tn) *self, const struct tn_ns_case *c)
 {
 	struct tn_ns *s = tn_shared(sizeof(*s));
 	int ready[2], go[2], hold[2], i, total = 0;
 	struct tk_nl_user u;
 	pid_t pid;
-	char c = 0;
+	char b = 0;
 
 	ASSERT_NE(NULL, s);
-	test_cmd_nl_policy_set_one(NULL, charged, VQNOTIFY_A_POLICY_MAX_GUESTS,
+	s->first = c->first;
+	test_cmd_nl_policy_set_one(NULL, c->charged, VQNOTIFY_A_POLICY_MAX_GUESTS,
 				   4);
 	ASSERT_EQ(0, pipe(ready));
 	ASSERT_EQ(0, pipe(go));
@@ -303,26 +326,27 @@ static void tn_ns_check(struct __test_metadata *_metadata,
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		close(hold[1]);
-		tn_ns_owner(s, owner, ready[1], go[0], hold[0]);
+		tn_ns_owner(s, c->owner, ready[1], go[0], hold[0]);
 	}
 	close(hold[0]);
-	ASSERT_EQ(1, read(ready[0], &c, 1));
+	ASSERT_EQ(1, read(ready[0], &b, 1));
 	if (s->unshare_err) {
 		close(go[1]);
 		close(hold[1]);
 		waitpid(pid, NULL, 0);
-		SKIP(return, "unshare(CLONE_NEWUSER) as uid %u: %s", owner,
+		SKIP(return, "unshare(CLONE_NEWUSER) as uid %u: %s", c->owner,
 		     strerror(s->unshare_err));
 	}
 	/* As newuidmap(1) would, or the container manager. */
-	ASSERT_EQ(0, tn_ns_map(pid, "uid_map", base));
-	ASSERT_EQ(0, tn_ns_map(pid, "gid_map", base));
-	ASSERT_EQ(1, write(go[1], &c, 1));
-	ASSERT_EQ(1, read(ready[0], &c, 1));
+	ASSERT_EQ(0, tn_ns_map(pid, "uid_map", c));
+	ASSERT_EQ(0, tn_ns_map(pid, "gid_map", c));
+	ASSERT_EQ(1, write(go[1], &b, 1));
+	ASSERT_EQ(1, read(ready[0], &b, 1));
 
 	for (i = 0; i < TN_NS_UIDS; i++) {
-		TH_LOG("uid %d (%d on the host): %d guests, then %s", i,
-		       base + i, s->opened[i],
+		TH_LOG("uid %u (%d on the host): %d guests, then %s",
+		       c->first + i, c->split ? c->base + TN_NS_UIDS - 1 - i :
+		       c->base + i, s->opened[i],
 		       s->err[i] ? strerror(s->err[i]) : "none refused");
 		total += s->opened[i];
 	}
@@ -331,12 +355,12 @@ static void tn_ns_check(struct __test_metadata *_metadata,
 	EXPECT_EQ(EDQUOT, s->err[0]);
 	for (i = 1; i < TN_NS_UIDS; i++)
 		EXPECT_EQ(EDQUOT, s->err[i]);
-	test_cmd_nl_user_get(charged, &u);
+	test_cmd_nl_user_get(c->charged, &u);
 	EXPECT_EQ(4, u.nr_guests);
-	test_err_nl_user_get(ENOENT, base + 1, &u);
+	test_err_nl_user_get(ENOENT, c->base + 1, &u);
 	EXPECT_EQ(0, s->users_ret);
 	EXPECT_EQ(1, s->users.n);
-	EXPECT_EQ(seen, s->users.u.uid);
+	EXPECT_EQ(c->seen, s->users.u.uid);
 	EXPECT_EQ(4, s->users.u.nr_guests);
 	close(hold[1]);
 	close(go[1]);
@@ -350,7 +374,9 @@ TEST_F(tn, f2_user_namespace_is_its_owners_user)
 	 * The owner is not mapped in the namespace: the overflow uid, which
 	 * TN_VMM (65533), unlike TN_HOSTILE, is not.
 	 */
-	tn_ns_check(_metadata, self, TN_VMM, TN_NS_BASE, TN_VMM, 65534);
+	tn_ns_check(_metadata, self, &(struct tn_ns_case){
+		.owner = TN_VMM, .base = TN_NS_BASE,
+		.charged = TN_VMM, .seen = 65534 });
 }
 
 /*
@@ -359,7 +385,27 @@ TEST_F(tn, f2_user_namespace_is_its_owners_user)
  */
 TEST_F(tn, f2_root_made_user_namespace_is_its_roots_user)
 {
-	tn_ns_check(_metadata, self, 0, TN_NS_ROOT_BASE, TN_NS_ROOT_BASE, 0);
+	tn_ns_check(_metadata, self, &(struct tn_ns_case){
+		.base = TN_NS_ROOT_BASE, .charged = TN_NS_ROOT_BASE });
+}
+
+/*
+ * One that maps no uid 0 is the lowest host uid it maps: such containers
+ * do not all share root's quota.
+ */
+TEST_F(tn, f2_root_made_user_namespace_without_uid_0_is_its_own_user)
+{
+	tn_ns_check(_metadata, self, &(struct tn_ns_case){
+		.first = 1000, .base = TN_NS_ROOT1_BASE,
+		.charged = TN_NS_ROOT1_BASE, .seen = 1000 });
+}
+
+/* ... however many extents its map has, in whatever order. */
+TEST_F(tn, f2_root_made_user_namespace_of_many_extents_is_its_lowest_uid)
+{
+	tn_ns_check(_metadata, self, &(struct tn_ns_case){
+		.first = 1000, .base = TN_NS_ROOT1_BASE, .split = true,
+		.charged = TN_NS_ROOT1_BASE, .seen = 1000 + TN_NS_UIDS - 1 });
 }
 
 /* f3: slots */
