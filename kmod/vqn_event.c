@@ -225,25 +225,38 @@ void vqn_monitor_dev(struct vqn_kguest *g, struct vqn_dev *d, bool add)
 
 /*
  * Only pushers grow the ring or add records, and they hold the guest's
- * lock: the count read before ev_lock can only have dropped since. A failed
- * allocation keeps the ring as it is, which then overflows sooner: the
- * reader reads the overflow record, as with a full ring.
+ * lock; readers only take records from its head. The count read before
+ * ev_lock can only have dropped since. The records are copied outside
+ * ev_lock (32768 of them, 1 MiB, when an event_depth of 65536 is reached:
+ * readers of the guest would spin that long), then those a reader took
+ * meanwhile are skipped. A failed allocation keeps the ring as it is,
+ * which then overflows sooner: the reader reads the overflow record, as
+ * with a full ring.
  */
 static void vqn_event_grow(struct vqn_kguest *g)
 {
-	u32 cap = min(2 * g->ev_cap, g->ev_depth), i;
+	u32 cap = min(2 * g->ev_cap, g->ev_depth), head, count, i;
 	struct vqnotify_event *ev, *old;
 
 	ev = vqn_kguest_alloc_array(g, cap, sizeof(*ev));
 	if (!ev)
 		return;
 	spin_lock(&g->ev_lock);
-	for (i = 0; i < g->ev_count; i++)
-		ev[i] = g->ev[(g->ev_head + i) % g->ev_cap];
+	head = g->ev_head;
+	count = g->ev_count;
+	spin_unlock(&g->ev_lock);
+	for (i = 0; i < count; i++)
+		ev[i] = g->ev[(head + i) % g->ev_cap];
+	spin_lock(&g->ev_lock);
 	old = g->ev;
 	g->ev = ev;
 	g->ev_cap = cap;
-	g->ev_head = 0;
+	/*
+	 * A reader that took a record meanwhile, or takes the one it is
+	 * copying out later, moves the head by one: it indexes the new ring
+	 * from here.
+	 */
+	g->ev_head = count - g->ev_count;
 	spin_unlock(&g->ev_lock);
 	kvfree(old);
 }

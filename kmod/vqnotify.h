@@ -113,7 +113,10 @@
  *                                  line.wait_reason (written under the
  *                                  guest's lock too)
  * vqn_kguest.ev_lock     spinlock  one guest's event ring: ev, ev_cap,
- *                                  ev_head, ev_count, ev_seq, ev_overflow
+ *                                  ev_head, ev_count, ev_seq, ev_overflow;
+ *                                  ev and ev_cap are written under the
+ *                                  guest's lock too, and read under it
+ *                                  alone by a pusher copying the ring
  * vqn_users_lock         mutex     the table of users (vqn_users) and the
  *                                  policies; a leaf, held for a lookup, an
  *                                  insertion or a walk
