@@ -244,20 +244,30 @@ install-data:
 		$(DESTDIR)$(DOCDIR)/examples/modprobe.d/vqnotify.conf
 
 # The sources DKMS builds, in $(DKMSDIR); then, unless DESTDIR is set,
-# `dkms install vqnotify/$(VERSION)` (add, build, install for the running
-# kernel, and for new kernels as they come: AUTOINSTALL). DKMS skips a
-# version it has built already, and the version stays the same from one
-# commit to the next: an earlier build of it is removed first, so that
-# these sources are the ones built.
+# `dkms install vqnotify/$(VERSION) -k KREL` for each kernel of $(MODROOT)
+# with headers (its build/), the running one and, on a host with a kernel
+# update pending a reboot, the one it boots next; kernels installed later
+# get it from DKMS (AUTOINSTALL). A kernel dkms.conf excludes (exit 77) is
+# skipped; any other failure stops, and so does no kernel with headers.
+# DKMS skips a version it has built already, and the version stays the
+# same from one commit to the next: an earlier build of it is removed
+# first, so that these sources are the ones built.
 DKMS ?= dkms
+MODROOT ?= /lib/modules
 install-dkms:
 	@if [ -z "$(DESTDIR)" ] && [ -n "$$($(DKMS) status -m vqnotify -v $(VERSION))" ]; then \
 		echo "$(DKMS) remove vqnotify/$(VERSION) --all"; \
 		$(DKMS) remove vqnotify/$(VERSION) --all || exit 1; fi
 	cd $(TOP) && for f in $(DKMS_FILES); do \
 		install -D -m 0644 $$f $(DESTDIR)$(DKMSDIR)/$$f || exit 1; done
-	@if [ -z "$(DESTDIR)" ]; then echo "$(DKMS) install vqnotify/$(VERSION)"; \
-		$(DKMS) install vqnotify/$(VERSION); fi
+	@[ -n "$(DESTDIR)" ] || { n=0; for b in $(MODROOT)/*/build; do \
+		[ -d "$$b" ] || continue; k=$${b%/build}; k=$${k##*/}; \
+		echo "$(DKMS) install vqnotify/$(VERSION) -k $$k"; \
+		$(DKMS) install vqnotify/$(VERSION) -k $$k; r=$$?; \
+		[ $$r = 0 ] || [ $$r = 77 ] || exit $$r; \
+		[ $$r != 0 ] || n=$$((n + 1)); done; \
+		[ $$n != 0 ] || { echo "vqnotify: no kernel of $(MODROOT) with headers" \
+			"to build for: apt-get install linux-headers-amd64" >&2; exit 1; }; }
 
 # The module last: without KDIR's kernel it stops, the rest removed.
 uninstall: uninstall-user uninstall-data uninstall-module
@@ -271,8 +281,25 @@ uninstall-user:
 	@$(USER_MAKE) uninstall
 	@if [ -z "$(DESTDIR)" ]; then echo ldconfig; ldconfig; fi
 
+# A timer the admin enabled (admin-guide.rst) is disabled first: no link
+# to a removed unit is left, and, unless DESTDIR is set, no loaded timer
+# keeps starting a removed tool.
+SYSTEMCTL ?= systemctl
 uninstall-data:
+	@if [ -e $(DESTDIR)$(SYSTEMDUNITDIR)/vqnotify-metrics.timer ]; then \
+		if [ -n "$(DESTDIR)" ]; then \
+			echo "$(SYSTEMCTL) --root=$(DESTDIR) disable vqnotify-metrics.timer"; \
+			$(SYSTEMCTL) --root=$(DESTDIR) disable vqnotify-metrics.timer || :; \
+		elif [ -d /run/systemd/system ]; then \
+			echo "$(SYSTEMCTL) disable --now vqnotify-metrics.timer"; \
+			$(SYSTEMCTL) disable --now vqnotify-metrics.timer || :; \
+			$(SYSTEMCTL) stop vqnotify-metrics.service || :; \
+		else \
+			echo "$(SYSTEMCTL) disable vqnotify-metrics.timer"; \
+			$(SYSTEMCTL) disable vqnotify-metrics.timer || :; fi; fi
 	rm -f $(addprefix $(DESTDIR),$(DATA_FILES))
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+		echo "$(SYSTEMCTL) daemon-reload"; $(SYSTEMCTL) daemon-reload || :; fi
 	@# what the metrics unit wrote: not to be served as current any more
 	rm -f $(DESTDIR)/var/lib/prometheus/node-exporter/vqnotify.prom
 	-rmdir $(DESTDIR)$(DOCDIR)/examples/modprobe.d $(DESTDIR)$(DOCDIR)/examples \

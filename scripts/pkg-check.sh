@@ -117,34 +117,52 @@ install)
 	missing=$(LC_ALL=C comm -23 "$work/versioned" "$work/exported")
 	[ -z "$missing" ] || fail "libvqnotify.so.1 does not export:" $missing
 	echo "install: libvqnotify.so.1 exports the $(wc -l <"$work/versioned") symbol versions of libvqnotify.map"
+	# The timer enabled, as the admin guide says: uninstall disables it,
+	# leaving no link to a removed unit.
+	systemctl --root="$dest" enable vqnotify-metrics.timer >"$work/enable.log" 2>&1 ||
+		{ cat "$work/enable.log"; fail "systemctl --root enable vqnotify-metrics.timer"; }
+	[ -L "$dest/etc/systemd/system/timers.target.wants/vqnotify-metrics.timer" ] ||
+		fail "systemctl --root enable made no link"
 	make -s --no-print-directory -C "$TOP" BUILD="$BUILD" uninstall uninstall-dkms DESTDIR="$dest" KDIR="$KDIR" \
 		>"$work/uninstall.log" 2>&1 || { tail -n 20 "$work/uninstall.log"; fail "make uninstall"; }
 	left=$(files "$dest"; cd "$dest" && find . -type d -name '*vqnotify*')
 	[ -z "$left" ] || fail "make uninstall left:" $left
 	echo "install: $(wc -l <"$work/installed") files installed, none left after uninstall"
-	# install-dkms run again removes the earlier build of the version
-	# first (DKMS would skip it), with a dkms that notes its calls: the
-	# sources go to $work/dkmssrc, nothing is built or installed.
+	# install-dkms builds for each kernel with headers (build/) and run
+	# again removes the earlier build of the version first (DKMS would
+	# skip it), with a dkms that notes its calls: the sources go to
+	# $work/dkmssrc, nothing is built or installed. Kernel 3 has no
+	# headers; kernel 2 dkms.conf excludes (exit 77).
+	mkdir -p "$work/mods/6.1.0-1-amd64/build" "$work/mods/6.1.0-2-amd64/build" \
+		"$work/mods/6.1.0-3-amd64/kernel"
 	cat >"$work/dkms" <<-EOF
 	#!/bin/sh
 	echo "\$*" >>"$work/dkms.log"
 	case \$1 in
 	status) [ ! -e "$work/dkms.built" ] || echo "vqnotify/$ver, 6.1, x86_64: installed" ;;
-	install) touch "$work/dkms.built" ;;
+	install) [ "\$4" != 6.1.0-2-amd64 ] || exit 77; touch "$work/dkms.built" ;;
 	remove) rm -f "$work/dkms.built" ;;
 	esac
 	EOF
 	chmod +x "$work/dkms"
 	for i in 1 2; do
 		make -s --no-print-directory -C "$TOP" BUILD="$BUILD" install-dkms DKMS="$work/dkms" \
-			DKMSDIR="$work/dkmssrc" >>"$work/install-dkms.log" 2>&1 ||
+			DKMSDIR="$work/dkmssrc" MODROOT="$work/mods" >>"$work/install-dkms.log" 2>&1 ||
 			{ tail -n 20 "$work/install-dkms.log"; fail "make install-dkms"; }
 	done
-	want="status -m vqnotify -v $ver;install vqnotify/$ver;status -m vqnotify -v $ver;remove vqnotify/$ver --all;install vqnotify/$ver;"
+	inst="install vqnotify/$ver -k 6.1.0-1-amd64;install vqnotify/$ver -k 6.1.0-2-amd64"
+	want="status -m vqnotify -v $ver;$inst;status -m vqnotify -v $ver;remove vqnotify/$ver --all;$inst;"
 	got=$(tr '\n' ';' <"$work/dkms.log")
 	[ "$got" = "$want" ] || fail "make install-dkms twice called dkms: $got"
 	[ -f "$work/dkmssrc/dkms.conf" ] || fail "make install-dkms put no sources in DKMSDIR"
-	echo "install: install-dkms run again removes the version's earlier build first"
+	rm -rf "$work/mods/6.1.0-1-amd64/build" "$work/mods/6.1.0-2-amd64/build"
+	! make -s --no-print-directory -C "$TOP" BUILD="$BUILD" install-dkms DKMS="$work/dkms" \
+		DKMSDIR="$work/dkmssrc" MODROOT="$work/mods" >"$work/install-dkms-none.log" 2>&1 ||
+		fail "make install-dkms passed with no kernel's headers"
+	grep -q "no kernel of .* with headers" "$work/install-dkms-none.log" ||
+		{ cat "$work/install-dkms-none.log"; fail "make install-dkms did not say why it failed"; }
+	echo "install: install-dkms builds for each kernel with headers (none: it fails)," \
+		"and run again removes the version's earlier build first"
 	;;
 dkms)
 	command -v dkms >/dev/null || fail "dkms missing: run scripts/deps.sh"
