@@ -608,6 +608,57 @@ TEST_F(http, snapshot_shared_for_a_second)
 	free(hbuf);
 }
 
+/*
+ * Both formats are made of one snapshot: a client alternating its Accept
+ * header within a second gets no second dump (each was a dump of its own,
+ * two a second run in the server's one loop). As above, compared only
+ * when both answers came within the second.
+ */
+TEST_F(http, snapshot_shared_by_both_formats)
+{
+	static const char text[] = GET("/metrics", "");
+	static const char om[] = GET("/metrics",
+		"Accept: application/openmetrics-text;version=1.0.0\r\n");
+	struct timespec t0;
+	long long guests;
+	double s;
+	int g;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_LT(0, http(text, sizeof(text) - 1, self->buf));
+	guests = metric(self->buf, "vqnotify_guests");
+	ASSERT_LE(0, guests) TH_LOG("%.300s", self->buf);
+	g = tk_open(0);
+	ASSERT_LE(0, g);
+	ASSERT_LT(0, http(om, sizeof(om) - 1, self->buf));
+	ASSERT_TRUE(has(self->buf, "application/openmetrics-text"));
+	s = since(&t0);
+	if (s < 0.99) {
+		EXPECT_EQ(guests, metric(self->buf, "vqnotify_guests"))
+			TH_LOG("%.300s", self->buf);
+	} else {
+		TH_LOG("answered in %.2f s: not one snapshot to compare", s);
+	}
+	close(g);
+}
+
+/*
+ * A request head may end in LF then CRLF (a client ending its lines with
+ * LF, then the empty line with CRLF): answered at once, not held until
+ * the request timeout.
+ */
+TEST_F(http, head_ending_lf_crlf_answered)
+{
+	static const char req[] = "GET /metrics HTTP/1.1\nHost: x\n\r\n";
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_LT(0, http(req, sizeof(req) - 1, self->buf));
+	EXPECT_EQ(0, strncmp(self->buf, "HTTP/1.1 200 ", 13))
+		TH_LOG("%.100s", self->buf);
+	EXPECT_GT(4.0, since(&t0));
+}
+
 /* Host-wide counters */
 
 #define M_OPENED	"vqnotify_guests_opened_total"

@@ -339,9 +339,22 @@ static void write_devices(struct mw *w, struct snapshot *s)
  * The whole exposition into @f; 0 or a negative errno of the snapshot
  * (nothing written). *@failed: a write failed, what @f holds is a part.
  */
-static int write_metrics(FILE *f, bool om, bool *failed)
+/* @s in format @om into @f: false when a write failed. */
+static bool write_snapshot(FILE *f, bool om, struct snapshot *s)
 {
 	struct mw w = { .f = f, .om = om };
+
+	write_host(&w, s);
+	write_counters(&w, s);
+	write_guests(&w, s);
+	write_devices(&w, s);
+	if (om && fputs("# EOF\n", f) == EOF)
+		w.failed = true;
+	return !w.failed;
+}
+
+static int write_metrics(FILE *f, bool om, bool *failed)
+{
 	struct snapshot s;
 	int ret;
 
@@ -349,14 +362,8 @@ static int write_metrics(FILE *f, bool om, bool *failed)
 	ret = snapshot_take(&s);
 	if (ret)
 		return ret;
-	write_host(&w, &s);
-	write_counters(&w, &s);
-	write_guests(&w, &s);
-	write_devices(&w, &s);
-	if (om && fputs("# EOF\n", f) == EOF)
-		w.failed = true;
+	*failed = !write_snapshot(f, om, &s);
 	snapshot_free(&s);
-	*failed = w.failed;
 	return 0;
 }
 
@@ -532,13 +539,22 @@ struct body {
 };
 
 /*
- * The last snapshot of each format ([om]): when it was made, and its
- * body (current until the next), or its error's status line (no body),
- * kept as long: a failure is not retried more often than a success.
+ * The last snapshot (one for both formats: a client alternating its Accept
+ * header gets no more dumps than one that does not) and when it was made,
+ * or its error (-errno: no snapshot), kept as long: a failure is not
+ * retried more often than a success. Each format's body of it ([om]) is
+ * made on the first request for that format, then current until the
+ * next snapshot.
  */
-static struct snap_cache {
+static struct {
 	bool tried;
 	struct timespec at;
+	int ret;
+	struct snapshot s;
+} shot;
+
+static struct snap_cache {
+	bool made;
 	struct body *body;
 	const char *status;
 } cache[2];
@@ -585,26 +601,26 @@ static void body_put(struct body *b)
 }
 
 /*
- * A new body of format @om into *@bp, its one reference the caller's:
- * NULL, or the status line of the error.
+ * A new body of format @om of the current snapshot into *@bp, its one
+ * reference the caller's: NULL, or the status line of the error.
  */
 static const char *body_make(bool om, struct body **bp)
 {
-	struct body *b = calloc(1, sizeof(*b));
-	bool failed;
+	struct body *b;
+	bool ok;
 	FILE *f;
-	int ret;
 
+	if (shot.ret)
+		return "503 Service Unavailable";
+	b = calloc(1, sizeof(*b));
 	f = b ? open_memstream(&b->buf, &b->len) : NULL;
 	if (!f) {
 		free(b);
 		return "500 Internal Server Error";
 	}
-	ret = write_metrics(f, om, &failed);
+	ok = write_snapshot(f, om, &shot.s);
 	/* A stream out of memory has lost a part: not served as whole. */
-	if ((fclose(f) || failed) && !ret)
-		ret = -ENOMEM;
-	if (ret) {
+	if (fclose(f) || !ok) {
 		free(b->buf);
 		free(b);
 		return "503 Service Unavailable";
@@ -614,32 +630,8 @@ static const char *body_make(bool om, struct body **bp)
 	return NULL;
 }
 
-/*
- * The current body of format @om, made again when BODY_MAX_AGE_MS old (the
- * old one freed once its last connection is done); not referenced for the
- * caller. NULL and the error's status line in *@status when the snapshot
- * failed.
- */
-static struct body *body_get(bool om, const char **status)
-{
-	struct snap_cache *sc = &cache[om];
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (!sc->tried || ms_since(&sc->at, &now) >= BODY_MAX_AGE_MS) {
-		body_put(sc->body);
-		sc->body = NULL;
-		sc->tried = true;
-		sc->status = body_make(om, &sc->body);
-		/* From the dump's end: the next waits a second, not less. */
-		clock_gettime(CLOCK_MONOTONIC, &sc->at);
-	}
-	*status = sc->status;
-	return sc->body;
-}
-
-/* The current bodies, at the server's end. */
-static void cache_drop(void)
+/* The snapshot and its bodies, dropped (when stale, and at the end). */
+static void cache_clear(void)
 {
 	unsigned int i;
 
@@ -647,6 +639,36 @@ static void cache_drop(void)
 		body_put(cache[i].body);
 		cache[i] = (struct snap_cache){ 0 };
 	}
+	if (shot.tried && !shot.ret)
+		snapshot_free(&shot.s);
+	shot.tried = false;
+}
+
+/*
+ * The current body of format @om, made again when the snapshot is
+ * BODY_MAX_AGE_MS old (the old body freed once its last connection is
+ * done); not referenced for the caller. NULL and the error's status line
+ * in *@status when the snapshot or the body failed.
+ */
+static struct body *body_get(bool om, const char **status)
+{
+	struct snap_cache *sc = &cache[om];
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!shot.tried || ms_since(&shot.at, &now) >= BODY_MAX_AGE_MS) {
+		cache_clear();
+		shot.tried = true;
+		shot.ret = snapshot_take(&shot.s);
+		/* From the dump's end: the next waits a second, not less. */
+		clock_gettime(CLOCK_MONOTONIC, &shot.at);
+	}
+	if (!sc->made) {
+		sc->made = true;
+		sc->status = body_make(om, &sc->body);
+	}
+	*status = sc->status;
+	return sc->body;
 }
 
 /*
@@ -918,7 +940,8 @@ static int conn_recv(struct conn *c)
 		from = c->req + (c->len > 3 ? c->len - 3 : 0);
 		c->len += n;
 		c->req[c->len] = '\0';
-		if (strstr(from, "\r\n\r\n") || strstr(from, "\n\n"))
+		if (strstr(from, "\r\n\r\n") || strstr(from, "\n\n") ||
+		    strstr(from, "\n\r\n"))
 			break;
 		if (c->len == REQ_MAX) {
 			error_page(c, "431 Request Header Fields Too Large",
@@ -1103,7 +1126,7 @@ static int serve(const char *addr, uint32_t count)
 	for (i = 0; i < MAX_CONNS; i++)
 		if (conns[i].fd >= 0)
 			conn_close(&conns[i]);
-	cache_drop();
+	cache_clear();
 	free(conns);
 	close(fd);
 	return ret;
