@@ -305,7 +305,9 @@ void vqn_sm_dev_init(struct vqn_guest_sm *g, struct vqn_dev *d, u32 slot)
 /*
  * vqn_sm_dev_init() undone, for a device no call has changed since: status
  * 0, every queue still as (a) left it (a reset of such a device leaves
- * its reason). Returns false, changing nothing, for any other device.
+ * its reason). Returns false, changing nothing, for any other device. Its
+ * (a) stay counted: the counts only grow (observers saw the device come
+ * and go, and a counter that fell would read as a reset to a scraper).
  */
 bool vqn_sm_dev_uninit(struct vqn_guest_sm *g, struct vqn_dev *d)
 {
@@ -322,7 +324,6 @@ bool vqn_sm_dev_uninit(struct vqn_guest_sm *g, struct vqn_dev *d)
 			return false;
 	}
 	g->devs[d->slot] = NULL;
-	g->counts[VQNOTIFY_LABEL_A] -= d->num_queues;
 	return true;
 }
 
