@@ -378,12 +378,67 @@ int dump_devs(struct nl *n, int64_t guest, struct vec *out)
 	return nl_request_vec(n, msg, cb_dev, out);
 }
 
+/*
+ * QUEUES_GET's messages: a device's queues from an index on, their states
+ * packed (struct vqnotify_vq_info each), one message where QUEUE_GET
+ * sends one a queue.
+ */
+static int cb_queue_states(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[ATTR_MAX + 1], *states;
+	struct vqnotify_vq_info vi;
+	uint32_t guest, dev, index, i, nr;
+	struct nl_queue *q;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, VQNOTIFY_A_QUEUE_STATES_MAX,
+			  NULL))
+		return NL_SKIP;
+	states = tb[VQNOTIFY_A_QUEUE_STATES_STATES];
+	if (!states)
+		return NL_SKIP;
+	guest = get_u32(tb, VQNOTIFY_A_QUEUE_STATES_GUEST_ID);
+	dev = get_u32(tb, VQNOTIFY_A_QUEUE_STATES_DEV_ID);
+	index = get_u32(tb, VQNOTIFY_A_QUEUE_STATES_INDEX);
+	nr = nla_len(states) / sizeof(vi);
+	for (i = 0; i < nr; i++) {
+		q = vec_add(arg);
+		if (!q)
+			break;
+		memcpy(&vi, (const char *)nla_data(states) + i * sizeof(vi),
+		       sizeof(vi));
+		*q = (struct nl_queue){
+			.guest_id = guest, .dev_id = dev, .index = index + i,
+			.state = vi.state, .reason = vi.reason,
+			.label = vi.label, .flags = vi.flags,
+			.seq = vi.assign_seq,
+		};
+	}
+	return NL_OK;
+}
+
+/*
+ * The queues, a device's states packed in a message (QUEUES_GET: 3.05M
+ * queues/s against QUEUE_GET's 0.67M in Documentation/performance.rst's
+ * Results); a module without it (EOPNOTSUPP) is asked for a message a
+ * queue.
+ */
 int dump_queues(struct nl *n, int64_t guest, int64_t dev,
 		       struct vec *out)
 {
-	struct nl_msg *msg = nl_new(n, VQNOTIFY_CMD_QUEUE_GET, true);
+	struct nl_msg *msg = nl_new(n, VQNOTIFY_CMD_QUEUES_GET, true);
+	int ret;
 
 	out->size = sizeof(struct nl_queue);
+	if (msg && guest >= 0)
+		nla_put_u32(msg, VQNOTIFY_A_QUEUE_STATES_GUEST_ID, guest);
+	if (msg && dev >= 0)
+		nla_put_u32(msg, VQNOTIFY_A_QUEUE_STATES_DEV_ID, dev);
+	ret = nl_request_vec(n, msg, cb_queue_states, out);
+	if (ret != -EOPNOTSUPP)
+		return ret;
+	free(out->v);
+	*out = (struct vec){ .size = sizeof(struct nl_queue) };
+	msg = nl_new(n, VQNOTIFY_CMD_QUEUE_GET, true);
 	if (msg && guest >= 0)
 		nla_put_u32(msg, VQNOTIFY_A_QUEUE_GUEST_ID, guest);
 	if (msg && dev >= 0)
