@@ -284,7 +284,8 @@ err_free:
  * The id of the device DEV_ADD added could not be written out (another
  * thread of the caller unmapped its structure after the call proved it
  * writable): the device goes again, and the call that fails with EFAULT
- * leaves the guest as it was. Unless a call of the guest has named the
+ * leaves the guest as it was, but for its counts (the device's (a) stay
+ * counted, vqn_sm_dev_uninit()). Unless a call of the guest has named the
  * device meanwhile (vqn_kdev_lookup(); an id is easy to guess): its caller
  * knows the id, and the device stays. Not vqn_kdev_find() here, which
  * would name it. The id is used up, as a removed device's: listeners saw

@@ -294,7 +294,8 @@ static void vqn_sm_test_quiescent(struct kunit *test)
 
 /*
  * A DEV_ADD whose id cannot be written out takes its device back: only a
- * device no call has changed, and then as if it had never been added.
+ * device no call has changed, and then as if it had never been added, but
+ * for the count of its (a).
  */
 static void vqn_sm_test_dev_uninit(struct kunit *test)
 {

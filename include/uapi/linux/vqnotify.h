@@ -79,8 +79,9 @@
  *   meanwhile: both were proven writable first) returns EFAULT with the
  *   change made, and the structure's out fields lost or partly written.
  *   DEV_ADD then removes its device again, unless another call of the
- *   guest has named its id meanwhile: the id is used up, and listeners of
- *   the monitor group see the device added, then removed. A call that
+ *   guest has named its id meanwhile: the id is used up, listeners of
+ *   the monitor group see the device added, then removed, and the guest's
+ *   counts keep its queues' (a) (counts never fall). A call that
  *   succeeds writes all num_queues entries of the results buffer: its
  *   results, then zeros; after a call that fails, zero bytes may have been
  *   written into it.
