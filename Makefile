@@ -247,30 +247,36 @@ install-data:
 # `dkms install vqnotify/$(VERSION) -k KREL` for each kernel of $(MODROOT)
 # with headers (its build/), the running one and, on a host with a kernel
 # update pending a reboot, the one it boots next; kernels installed later
-# get it from DKMS (AUTOINSTALL). A kernel dkms.conf excludes (exit 77) is
-# skipped; any other failure stops, and so does no kernel with headers.
-# DKMS skips a version it has built already, and the version stays the
-# same from one commit to the next: an earlier build of it is removed
-# first, so that these sources are the ones built.
+# get it from DKMS (AUTOINSTALL). Without a kernel with headers it stops
+# first, the version's earlier build left as it is. A kernel dkms.conf
+# excludes (exit 77) is skipped; any other failure stops, and so does no
+# kernel built for. DKMS skips a version it has built already, and the
+# version stays the same from one commit to the next: an earlier build of
+# it is removed first, so that these sources are the ones built.
 DKMS ?= dkms
 MODROOT ?= /lib/modules
+DKMS_KERNELS = $(patsubst $(MODROOT)/%/build,%,$(wildcard $(MODROOT)/*/build))
 install-dkms:
+	@[ -n "$(DESTDIR)" ] || [ -n "$(DKMS_KERNELS)" ] || { \
+		echo "vqnotify: no kernel of $(MODROOT) with headers to build" \
+			"for: apt-get install linux-headers-amd64" >&2; exit 1; }
 	@if [ -z "$(DESTDIR)" ] && [ -n "$$($(DKMS) status -m vqnotify -v $(VERSION))" ]; then \
 		echo "$(DKMS) remove vqnotify/$(VERSION) --all"; \
 		$(DKMS) remove vqnotify/$(VERSION) --all || exit 1; fi
 	cd $(TOP) && for f in $(DKMS_FILES); do \
 		install -D -m 0644 $$f $(DESTDIR)$(DKMSDIR)/$$f || exit 1; done
-	@[ -n "$(DESTDIR)" ] || { n=0; for b in $(MODROOT)/*/build; do \
-		[ -d "$$b" ] || continue; k=$${b%/build}; k=$${k##*/}; \
+	@[ -n "$(DESTDIR)" ] || { n=0; for k in $(DKMS_KERNELS); do \
 		echo "$(DKMS) install vqnotify/$(VERSION) -k $$k"; \
 		$(DKMS) install vqnotify/$(VERSION) -k $$k; r=$$?; \
 		[ $$r = 0 ] || [ $$r = 77 ] || exit $$r; \
 		[ $$r != 0 ] || n=$$((n + 1)); done; \
-		[ $$n != 0 ] || { echo "vqnotify: no kernel of $(MODROOT) with headers" \
-			"to build for: apt-get install linux-headers-amd64" >&2; exit 1; }; }
+		[ $$n != 0 ] || { echo "vqnotify: dkms.conf excludes every kernel" \
+			"with headers ($(DKMS_KERNELS)): see BUILD_EXCLUSIVE_CONFIG" >&2; \
+			exit 1; }; }
 
-# The module last: without KDIR's kernel it stops, the rest removed.
-uninstall: uninstall-user uninstall-data uninstall-module
+# The module last: without KDIR's kernel it stops, the rest removed. The
+# data first: the metrics timer is disabled before the tool it runs goes.
+uninstall: uninstall-data uninstall-user uninstall-module
 
 uninstall-module:
 	@test -n "$(KREL)" || { echo "vqnotify: which kernel? KDIR=" >&2; exit 1; }

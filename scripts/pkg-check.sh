@@ -161,6 +161,10 @@ install)
 		fail "make install-dkms passed with no kernel's headers"
 	grep -q "no kernel of .* with headers" "$work/install-dkms-none.log" ||
 		{ cat "$work/install-dkms-none.log"; fail "make install-dkms did not say why it failed"; }
+	# ... before it removed the build there is (status said installed)
+	[ "$(tr '\n' ';' <"$work/dkms.log")" = "$got" ] ||
+		fail "make install-dkms without headers called dkms:" \
+			"$(tr '\n' ';' <"$work/dkms.log" | cut -c$((${#got} + 1))-)"
 	echo "install: install-dkms builds for each kernel with headers (none: it fails)," \
 		"and run again removes the version's earlier build first"
 	;;
