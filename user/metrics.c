@@ -1096,6 +1096,18 @@ static int serve(const char *addr, uint32_t count)
 		}
 		if (done && !n)
 			break;
+		/*
+		 * The snapshot and its bodies go when a second old, scraped
+		 * or not (a body being sent stays until it is): a dump of
+		 * many guests is not held from one scrape to the next.
+		 */
+		if (shot.tried) {
+			left = BODY_MAX_AGE_MS - ms_since(&shot.at, &now);
+			if (left <= 0)
+				cache_clear();
+			else if (timeout < 0 || left < timeout)
+				timeout = left;
+		}
 		wait.tv_sec = timeout / 1000;
 		wait.tv_nsec = timeout % 1000 * 1000000;
 		if (ppoll(p, n, timeout < 0 ? NULL : &wait, &waiting) < 0) {
