@@ -821,6 +821,88 @@ TEST(textfile_replaced_whole_or_removed)
  * address can be bound nowhere here, so a vqnotifyctl that took it would
  * exit 1, not 2.
  */
+/*
+ * listen systemd serves on the listening socket systemd passes (fd 3,
+ * LISTEN_PID and LISTEN_FDS, as a .socket unit would): a socket bound
+ * before any tenant runs, which no tenant can take first. Without one it
+ * fails at once, saying so.
+ */
+#define SD_PORT	9618
+
+static pid_t sd_serve(int ls, const char *pid)
+{
+	pid_t p = fork();
+	char me[16];
+
+	if (p)
+		return p;
+	snprintf(me, sizeof(me), "%d", (int)getpid());
+	/* dup2() onto itself leaves FD_CLOEXEC set. */
+	if ((ls == 3 ? fcntl(3, F_SETFD, 0) : dup2(ls, 3) != 3) ||
+	    setenv("LISTEN_PID", pid ? pid : me, 1) ||
+	    setenv("LISTEN_FDS", "1", 1))
+		_exit(126);
+	execlp(ctl(), ctl(), "metrics", "listen", "systemd", "count", "1",
+	       NULL);
+	_exit(127);
+}
+
+TEST(listen_on_the_socket_systemd_passes)
+{
+	struct sockaddr_in a = {
+		.sin_family = AF_INET,
+		.sin_port = htons(SD_PORT),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	static const char req[] = "GET /metrics HTTP/1.0\r\n\r\n";
+	char *buf = malloc(OUT_MAX);
+	int one = 1, ls, fd, st, got = 0, n;
+	struct run *r;
+	pid_t p;
+
+	ASSERT_NE(NULL, buf);
+	if (!have_ctl() || !have_module())
+		SKIP(return, "no vqnotifyctl or no /dev/vqnotify");
+	ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (ls < 0)
+		SKIP(return, "no IPv4 in this kernel: %s", strerror(errno));
+	ASSERT_EQ(0, setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one,
+				sizeof(one)));
+	ASSERT_EQ(0, bind(ls, (struct sockaddr *)&a, sizeof(a)));
+	ASSERT_EQ(0, listen(ls, 8));
+
+	/* Another process's socket: refused, nothing served. */
+	p = sd_serve(ls, "1");
+	ASSERT_LT(0, p);
+	ASSERT_EQ(p, waitpid(p, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 1) TH_LOG("status %#x", st);
+	r = RUN("metrics", "listen", "systemd");
+	EXPECT_EQ(1, r->status);
+	EXPECT_NE(NULL, strstr(r->err, "no socket passed")) TH_LOG("%s", r->err);
+	free(r);
+
+	/* Its own: one answer (count 1), then exit 0. */
+	p = sd_serve(ls, NULL);
+	ASSERT_LT(0, p);
+	close(ls);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, connect(fd, (struct sockaddr *)&a, sizeof(a)));
+	ASSERT_EQ((ssize_t)sizeof(req) - 1,
+		  send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL));
+	while (got < OUT_MAX - 1 &&
+	       (n = recv(fd, buf + got, OUT_MAX - 1 - got, 0)) > 0)
+		got += n;
+	buf[got] = '\0';
+	close(fd);
+	EXPECT_EQ(0, strncmp(buf, "HTTP/1.1 200 ", 13)) TH_LOG("%.200s", buf);
+	EXPECT_LE(0, metric(buf, "vqnotify_host_slots_used"))
+		TH_LOG("%.300s", buf);
+	ASSERT_EQ(p, waitpid(p, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && !WEXITSTATUS(st)) TH_LOG("status %#x", st);
+	free(buf);
+}
+
 TEST(metrics_bad_args)
 {
 	static const char *const bad[][7] = {

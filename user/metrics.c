@@ -46,14 +46,15 @@ void metrics_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: %s metrics [format { prometheus | openmetrics }] [file FILE]\n"
-		"       %s metrics { listen | --listen } ADDR:PORT [count N]\n"
+		"       %s metrics { listen | --listen } { ADDR:PORT | systemd } [count N]\n"
 		"The host's notification slots, guests, devices and counters\n"
 		"in the Prometheus text format (default) or OpenMetrics.\n"
 		"file: into FILE (for node_exporter's textfile collector, a\n"
 		"*.prom file), replaced whole by a rename; a failed run\n"
 		"removes it, so no stale figures stay served.\n"
 		"listen: serve GET /metrics over HTTP on ADDR:PORT (numeric,\n"
-		"IPv6 in brackets: [::1]:9617), 64 connections at a time, in\n"
+		"IPv6 in brackets: [::1]:9617), or on the socket systemd\n"
+		"passes (a .socket unit), 64 connections at a time, in\n"
 		"OpenMetrics when the scraper accepts it; count: exit after N\n"
 		"answers. Run as root to see every guest. Metric names are in\n"
 		"Documentation/admin-guide.rst.\n", prog, prog);
@@ -494,6 +495,69 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss,
 		return 0;
 	}
 	return -EINVAL;
+}
+
+/*
+ * The listening socket systemd passes (a .socket unit: bound by PID 1 at
+ * boot, before any tenant runs, so that no tenant can take the port
+ * first), found as sd_listen_fds(3) finds it: LISTEN_PID is ours and
+ * LISTEN_FDS 1, fd 3, a stream socket that listens. The variables are
+ * unset, as sd_listen_fds(1) does. -errno, said, when there is none.
+ */
+#define LISTEN_FDS_START	3
+
+static int systemd_socket(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	int fd = LISTEN_FDS_START, type = 0, acc = 0, fl;
+	socklen_t len = sizeof(int);
+	uint32_t v;
+
+	if (!pid || !fds || parse_u32(pid, &v) || v != (uint32_t)getpid() ||
+	    strcmp(fds, "1")) {
+		err_msg("metrics: listen systemd: no socket passed (LISTEN_PID %s, LISTEN_FDS %s): run from a .socket unit",
+			pid ? "not this process's" : "unset",
+			fds ? fds : "unset");
+		return -EBADF;
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) ||
+	    type != SOCK_STREAM ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) || !acc) {
+		err_msg("metrics: listen systemd: fd %d is not a listening stream socket",
+			fd);
+		return -ENOTSOCK;
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC)) {
+		err_msg("metrics: listen systemd: %s", strerror(errno));
+		return -errno;
+	}
+	return fd;
+}
+
+/* A listening socket on @ss (@addr as given); -errno, said. */
+static int listen_on(const char *addr, const struct sockaddr_storage *ss,
+		     socklen_t len)
+{
+	int one = 1, fd, err;
+
+	/* Non-blocking: a client gone between poll() and accept() blocks no one. */
+	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (const struct sockaddr *)ss, len) ||
+	    listen(fd, SOMAXCONN)) {
+		err = errno;
+		err_msg("metrics: listen on %s: %s", addr, strerror(err));
+		if (fd >= 0)
+			close(fd);
+		return -err;
+	}
+	return fd;
 }
 
 /*
@@ -1029,15 +1093,15 @@ static int serve(const char *addr, uint32_t count)
 	struct pollfd p[MAX_CONNS + 1];
 	struct timespec paused_at = { 0 };
 	long pause_ms = 0;
-	struct sockaddr_storage ss;
 	sigset_t block, waiting;
 	struct conn *conns, *of[MAX_CONNS + 1];
-	socklen_t len;
-	int one = 1, fd, i, ret = EXIT_OK;
+	struct sockaddr_storage ss;
+	socklen_t len = 0;
+	int fd, i, ret = EXIT_OK;
 
-	if (parse_listen(addr, &ss, &len))
+	if (strcmp(addr, "systemd") && parse_listen(addr, &ss, &len))
 		return usage_error(metrics_usage,
-				   "metrics: bad listen address '%s' (ADDR:PORT)",
+				   "metrics: bad listen address '%s' (ADDR:PORT or systemd)",
 				   addr);
 	conns = calloc(MAX_CONNS, sizeof(*conns));
 	if (!conns) {
@@ -1046,21 +1110,16 @@ static int serve(const char *addr, uint32_t count)
 	}
 	for (i = 0; i < MAX_CONNS; i++)
 		conns[i].fd = -1;
-	/* Non-blocking: a client gone between poll() and accept() blocks no one. */
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, (struct sockaddr *)&ss, len) || listen(fd, SOMAXCONN)) {
-		err_msg("metrics: listen on %s: %s", addr, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	fd = len ? listen_on(addr, &ss, len) : systemd_socket();
+	if (fd < 0) {
 		free(conns);
 		return EXIT_RUNTIME;
 	}
 	stop_signals(on_signal, &block);
 	signal(SIGPIPE, SIG_IGN);
 	sigprocmask(SIG_BLOCK, &block, &waiting);
-	fprintf(stderr, "%s: serving /metrics on %s\n", prog, addr);
+	fprintf(stderr, "%s: serving /metrics on %s\n", prog,
+		len ? addr : "the socket systemd passed");
 	while (!stop) {
 		bool done = answered_all(count);
 		struct timespec now, wait;
