@@ -78,6 +78,15 @@ int vqnotify_nl_config_get_doit(struct sk_buff *skb,
 	struct sk_buff *msg;
 	void *hdr;
 
+	/*
+	 * It reads no attribute, and has no policy: 6.1's generic netlink
+	 * refuses one for it (a reject-all policy), 6.12's split ops let it
+	 * through. Refused on both.
+	 */
+	if (nlmsg_attrlen(info->nlhdr, GENL_HDRLEN)) {
+		NL_SET_ERR_MSG(info->extack, "config-get takes no attribute");
+		return -EINVAL;
+	}
 	vqn_nl_msg_reply(&m, info);
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)

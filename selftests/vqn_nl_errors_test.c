@@ -201,6 +201,13 @@ TEST_F(genl, guest_get_unknown_attr_einval)
 			 { VQNOTIFY_A_GUEST_MAX + 10, 1 });
 }
 
+/* config-get reads no attribute: one is refused, on 6.12 as on 6.1. */
+TEST_F(genl, config_get_attr_einval)
+{
+	test_err_nl_call(EINVAL, VQNOTIFY_CMD_CONFIG_GET, false,
+			 { VQNOTIFY_A_CONFIG_THRESHOLD, 1 });
+}
+
 /* An attribute of the set, but not of this request. */
 TEST_F(genl, guest_get_foreign_attr_einval)
 {
