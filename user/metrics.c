@@ -336,10 +336,6 @@ static void write_devices(struct mw *w, struct snapshot *s)
 	}
 }
 
-/*
- * The whole exposition into @f; 0 or a negative errno of the snapshot
- * (nothing written). *@failed: a write failed, what @f holds is a part.
- */
 /* @s in format @om into @f: false when a write failed. */
 static bool write_snapshot(FILE *f, bool om, struct snapshot *s)
 {
@@ -354,6 +350,10 @@ static bool write_snapshot(FILE *f, bool om, struct snapshot *s)
 	return !w.failed;
 }
 
+/*
+ * The whole exposition into @f; 0 or a negative errno of the snapshot
+ * (nothing written). *@failed: a write failed, what @f holds is a part.
+ */
 static int write_metrics(FILE *f, bool om, bool *failed)
 {
 	struct snapshot s;
@@ -509,15 +509,14 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss,
 static int systemd_socket(void)
 {
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
-	int fd = LISTEN_FDS_START, type = 0, acc = 0, fl;
+	int fd = LISTEN_FDS_START, type = 0, acc = 0, fl, err;
 	socklen_t len = sizeof(int);
 	uint32_t v;
 
 	if (!pid || !fds || parse_u32(pid, &v) || v != (uint32_t)getpid() ||
 	    strcmp(fds, "1")) {
-		err_msg("metrics: listen systemd: no socket passed (LISTEN_PID %s, LISTEN_FDS %s): run from a .socket unit",
-			pid ? "not this process's" : "unset",
-			fds ? fds : "unset");
+		err_msg("metrics: listen systemd: no socket passed (LISTEN_PID %s, LISTEN_FDS %s; one socket for this process wanted): run from a .socket unit",
+			pid ? pid : "unset", fds ? fds : "unset");
 		return -EBADF;
 	}
 	unsetenv("LISTEN_PID");
@@ -533,8 +532,9 @@ static int systemd_socket(void)
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) ||
 	    fcntl(fd, F_SETFD, FD_CLOEXEC)) {
-		err_msg("metrics: listen systemd: %s", strerror(errno));
-		return -errno;
+		err = errno;
+		err_msg("metrics: listen systemd: %s", strerror(err));
+		return -err;
 	}
 	return fd;
 }
