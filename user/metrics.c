@@ -113,7 +113,6 @@ struct snapshot {
 	struct nl_config c;
 	struct vec guests, devs, queues;
 	struct nl_stats st;
-	bool have_stats;
 };
 
 static void snapshot_free(struct snapshot *s)
@@ -140,12 +139,8 @@ static int snapshot_take(struct snapshot *s)
 	if (!ret)
 		ret = dump_guests(&n, -1, &s->guests);
 	/* A module without the counters: their families are left out. */
-	if (!ret) {
+	if (!ret)
 		ret = get_stats(&n, &s->st);
-		s->have_stats = !ret;
-		if (ret == -EOPNOTSUPP)
-			ret = 0;
-	}
 	ctl_nl_close(&n);
 	if (ret)
 		snapshot_free(s);
@@ -206,7 +201,7 @@ static void write_counters(struct mw *w, struct snapshot *s)
 	};
 	unsigned int i;
 
-	if (!s->have_stats)
+	if (!s->st.valid)
 		return;
 	family(w, "vqnotify_transitions_total", "counter",
 	       "Queue transitions host-wide since the module was loaded, by label.");

@@ -424,11 +424,8 @@ int cmd_stats(int argc, char **argv)
 	if (!ret)
 		ret = dump_guests(&n, -1, &guests);
 	/* A module without the counters: they are printed as absent. */
-	if (!ret) {
+	if (!ret)
 		ret = get_stats(&n, &st);
-		if (ret == -EOPNOTSUPP)
-			ret = 0;
-	}
 	ctl_nl_close(&n);
 	if (ret) {
 		free(guests.v);
