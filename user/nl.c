@@ -422,28 +422,39 @@ static int cb_queue_states(struct nl_msg *msg, void *arg)
  * Results); a module without it (EOPNOTSUPP) is asked for a message a
  * queue.
  */
+/* A dump request of @cmd, filtered by @guest and @dev where not -1. */
+static struct nl_msg *queues_msg(struct nl *n, int cmd, int guest_attr,
+				 int dev_attr, int64_t guest, int64_t dev)
+{
+	struct nl_msg *msg = nl_new(n, cmd, true);
+
+	if (msg && guest >= 0)
+		nla_put_u32(msg, guest_attr, guest);
+	if (msg && dev >= 0)
+		nla_put_u32(msg, dev_attr, dev);
+	return msg;
+}
+
 int dump_queues(struct nl *n, int64_t guest, int64_t dev,
 		       struct vec *out)
 {
-	struct nl_msg *msg = nl_new(n, VQNOTIFY_CMD_QUEUES_GET, true);
 	int ret;
 
 	out->size = sizeof(struct nl_queue);
-	if (msg && guest >= 0)
-		nla_put_u32(msg, VQNOTIFY_A_QUEUE_STATES_GUEST_ID, guest);
-	if (msg && dev >= 0)
-		nla_put_u32(msg, VQNOTIFY_A_QUEUE_STATES_DEV_ID, dev);
-	ret = nl_request_vec(n, msg, cb_queue_states, out);
+	ret = nl_request_vec(n, queues_msg(n, VQNOTIFY_CMD_QUEUES_GET,
+					   VQNOTIFY_A_QUEUE_STATES_GUEST_ID,
+					   VQNOTIFY_A_QUEUE_STATES_DEV_ID,
+					   guest, dev),
+			     cb_queue_states, out);
 	if (ret != -EOPNOTSUPP)
 		return ret;
 	free(out->v);
 	*out = (struct vec){ .size = sizeof(struct nl_queue) };
-	msg = nl_new(n, VQNOTIFY_CMD_QUEUE_GET, true);
-	if (msg && guest >= 0)
-		nla_put_u32(msg, VQNOTIFY_A_QUEUE_GUEST_ID, guest);
-	if (msg && dev >= 0)
-		nla_put_u32(msg, VQNOTIFY_A_QUEUE_DEV_ID, dev);
-	return nl_request_vec(n, msg, cb_queue, out);
+	return nl_request_vec(n, queues_msg(n, VQNOTIFY_CMD_QUEUE_GET,
+					    VQNOTIFY_A_QUEUE_GUEST_ID,
+					    VQNOTIFY_A_QUEUE_DEV_ID,
+					    guest, dev),
+			      cb_queue, out);
 }
 
 static int cmp_u32(uint32_t a, uint32_t b)
