@@ -34,12 +34,12 @@
 
 /* HTTP */
 
-/* A client socket; @rcvbuf: its receive buffer (0: the default). */
-static int http_connect_rcvbuf(int rcvbuf)
+/* A client socket to @port; @rcvbuf: its receive buffer (0: the default). */
+static int http_connect_to(int port, int rcvbuf)
 {
 	struct sockaddr_in a = {
 		.sin_family = AF_INET,
-		.sin_port = htons(HTTP_PORT),
+		.sin_port = htons(port),
 		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
 	};
 	struct timeval tv = { .tv_sec = 20 };
@@ -58,16 +58,21 @@ static int http_connect_rcvbuf(int rcvbuf)
 	return fd;
 }
 
+static int http_connect_rcvbuf(int rcvbuf)
+{
+	return http_connect_to(HTTP_PORT, rcvbuf);
+}
+
 static int http_connect(void)
 {
 	return http_connect_rcvbuf(0);
 }
 
 /* Send @req, read the whole answer into @buf (OUT_MAX); its length. */
-static ssize_t http(const char *req, size_t len, char *buf)
+static ssize_t http_to(int port, const char *req, size_t len, char *buf)
 {
 	ssize_t n, got = 0;
-	int fd = http_connect();
+	int fd = http_connect_to(port, 0);
 
 	if (fd < 0)
 		return -1;
@@ -81,6 +86,11 @@ static ssize_t http(const char *req, size_t len, char *buf)
 	buf[got] = '\0';
 	close(fd);
 	return got;
+}
+
+static ssize_t http(const char *req, size_t len, char *buf)
+{
+	return http_to(HTTP_PORT, req, len, buf);
 }
 
 /* The value of the sample @name (with its labels) in metrics @text. */
@@ -856,7 +866,7 @@ TEST(listen_on_the_socket_systemd_passes)
 	};
 	static const char req[] = "GET /metrics HTTP/1.0\r\n\r\n";
 	char *buf = malloc(OUT_MAX);
-	int one = 1, ls, fd, st, got = 0, n;
+	int one = 1, ls, st;
 	struct run *r;
 	pid_t p;
 
@@ -885,16 +895,7 @@ TEST(listen_on_the_socket_systemd_passes)
 	p = sd_serve(ls, NULL);
 	ASSERT_LT(0, p);
 	close(ls);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, connect(fd, (struct sockaddr *)&a, sizeof(a)));
-	ASSERT_EQ((ssize_t)sizeof(req) - 1,
-		  send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL));
-	while (got < OUT_MAX - 1 &&
-	       (n = recv(fd, buf + got, OUT_MAX - 1 - got, 0)) > 0)
-		got += n;
-	buf[got] = '\0';
-	close(fd);
+	ASSERT_LT(0, http_to(SD_PORT, req, sizeof(req) - 1, buf));
 	EXPECT_EQ(0, strncmp(buf, "HTTP/1.1 200 ", 13)) TH_LOG("%.200s", buf);
 	EXPECT_LE(0, metric(buf, "vqnotify_host_slots_used"))
 		TH_LOG("%.300s", buf);
