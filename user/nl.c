@@ -416,12 +416,6 @@ static int cb_queue_states(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-/*
- * The queues, a device's states packed in a message (QUEUES_GET: 3.05M
- * queues/s against QUEUE_GET's 0.67M in Documentation/performance.rst's
- * Results); a module without it (EOPNOTSUPP) is asked for a message a
- * queue.
- */
 /* A dump request of @cmd, filtered by @guest and @dev where not -1. */
 static struct nl_msg *queues_msg(struct nl *n, int cmd, int guest_attr,
 				 int dev_attr, int64_t guest, int64_t dev)
@@ -435,8 +429,13 @@ static struct nl_msg *queues_msg(struct nl *n, int cmd, int guest_attr,
 	return msg;
 }
 
-int dump_queues(struct nl *n, int64_t guest, int64_t dev,
-		       struct vec *out)
+/*
+ * The queues, a device's states packed in a message (QUEUES_GET: 3.05M
+ * queues/s against QUEUE_GET's 0.67M in Documentation/performance.rst's
+ * Results); a module without it (EOPNOTSUPP) is asked for a message a
+ * queue.
+ */
+int dump_queues(struct nl *n, int64_t guest, int64_t dev, struct vec *out)
 {
 	int ret;
 

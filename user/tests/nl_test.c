@@ -4,7 +4,8 @@
  * a dump that fails part-way ends with an NLMSG_DONE whose int is the
  * error, the extended ack's attributes after it (the kernel's
  * netlink_dump_done()); libnl reads neither, and vqnotifyctl printed what
- * it had and exited 0. Ends with "N passed, N failed".
+ * it had and exited 0; and how it dumps queues, from a module with
+ * QUEUES_GET and from one without. Ends with "N passed, N failed".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -186,6 +187,146 @@ static void check_dump_intr(void)
 	free(v.v);
 }
 
+/*
+ * A fake module for queue dumps. With @fake_packed, QUEUES_GET gets one
+ * message of two packed states, of queues 4 and 5 of guest 7's device 3;
+ * without, as a module older than QUEUES_GET, it is refused as the
+ * kernel's generic netlink refuses a command a family lacks (an
+ * NLMSG_ERROR of EOPNOTSUPP), and each QUEUE_GET gets queue 4 in a
+ * message of its own. The commands asked are kept in @fake_cmds.
+ */
+static bool fake_packed;
+static uint8_t fake_cmds[4];
+
+static int fake_queues_send(struct nl_sock *sk, struct nl_msg *msg)
+{
+	struct genlmsghdr *g = nlmsg_data(nlmsg_hdr(msg));
+
+	if (fake_sends < (int)sizeof(fake_cmds))
+		fake_cmds[fake_sends] = g->cmd;
+	return fake_send(sk, msg);
+}
+
+/* @msgs (freed) one after the other in *@buf, with the request's seq. */
+static int fake_answer(unsigned char **buf, struct sockaddr_nl *nla,
+		       struct nl_msg **msgs, int nr)
+{
+	size_t len = 0, off = 0;
+	struct nlmsghdr *h;
+	int i;
+
+	for (i = 0; i < nr; i++)
+		len += NLMSG_ALIGN(nlmsg_hdr(msgs[i])->nlmsg_len);
+	*buf = calloc(1, len);
+	for (i = 0; i < nr; i++) {
+		h = nlmsg_hdr(msgs[i]);
+		h->nlmsg_seq = fake_seq;
+		if (*buf)
+			memcpy(*buf + off, h, h->nlmsg_len);
+		off += NLMSG_ALIGN(h->nlmsg_len);
+		nlmsg_free(msgs[i]);
+	}
+	if (!*buf)
+		return -NLE_NOMEM;
+	memset(nla, 0, sizeof(*nla));
+	nla->nl_family = AF_NETLINK;
+	return len;
+}
+
+static int fake_queues_recv(struct nl_sock *sk, struct sockaddr_nl *nla,
+			    unsigned char **buf, struct ucred **creds)
+{
+	struct vqnotify_vq_info vi[2] = {
+		{ .state = VQNOTIFY_VQ_ASSIGNED, .assign_seq = 11 },
+		{ .state = VQNOTIFY_VQ_OFFLIMITS, .assign_seq = 12 },
+	};
+	uint8_t cmd = fake_cmds[(fake_sends - 1) % sizeof(fake_cmds)];
+	struct nl_msg *m[2];
+	struct nlmsgerr e;
+	int zero = 0;
+
+	if (cmd == VQNOTIFY_CMD_QUEUES_GET && !fake_packed) {
+		memset(&e, 0, sizeof(e));
+		e.error = -EOPNOTSUPP;
+		e.msg.nlmsg_len = NLMSG_HDRLEN;
+		m[0] = nlmsg_alloc_simple(NLMSG_ERROR, 0);
+		nlmsg_append(m[0], &e, sizeof(e), NLMSG_ALIGNTO);
+		return fake_answer(buf, nla, m, 1);
+	}
+	m[0] = nlmsg_alloc();
+	genlmsg_put(m[0], 0, 0, 42, 0, NLM_F_MULTI, cmd,
+		    VQNOTIFY_FAMILY_VERSION);
+	if (cmd == VQNOTIFY_CMD_QUEUES_GET) {
+		nla_put_u32(m[0], VQNOTIFY_A_QUEUE_STATES_GUEST_ID, 7);
+		nla_put_u32(m[0], VQNOTIFY_A_QUEUE_STATES_DEV_ID, 3);
+		nla_put_u32(m[0], VQNOTIFY_A_QUEUE_STATES_INDEX, 4);
+		nla_put(m[0], VQNOTIFY_A_QUEUE_STATES_STATES, sizeof(vi), vi);
+	} else {
+		nla_put_u32(m[0], VQNOTIFY_A_QUEUE_GUEST_ID, 7);
+		nla_put_u32(m[0], VQNOTIFY_A_QUEUE_DEV_ID, 3);
+		nla_put_u32(m[0], VQNOTIFY_A_QUEUE_INDEX, 4);
+		nla_put_u32(m[0], VQNOTIFY_A_QUEUE_STATE, vi[0].state);
+		nla_put_u32(m[0], VQNOTIFY_A_QUEUE_ASSIGN_SEQ,
+			    vi[0].assign_seq);
+	}
+	m[1] = nlmsg_alloc_simple(NLMSG_DONE, NLM_F_MULTI);
+	nlmsg_append(m[1], &zero, sizeof(zero), NLMSG_ALIGNTO);
+	return fake_answer(buf, nla, m, 2);
+}
+
+/* A dump of queues through the fake, @packed or from an older module. */
+static int fake_dump_queues(bool packed, struct vec *queues)
+{
+	struct nl n = { .family = 42 };
+	struct nl_cb *cb;
+	int ret;
+
+	n.sk = nl_socket_alloc();
+	cb = nl_socket_get_cb(n.sk);
+	nl_cb_overwrite_send(cb, fake_queues_send);
+	nl_cb_overwrite_recv(cb, fake_queues_recv);
+	nl_cb_put(cb);
+	fake_sends = 0;
+	fake_intr = 0;
+	fake_packed = packed;
+	memset(fake_cmds, 0, sizeof(fake_cmds));
+	memset(queues, 0, sizeof(*queues));
+	ret = dump_queues(&n, 7, 3, queues);
+	nl_socket_free(n.sk);
+	return ret;
+}
+
+/*
+ * Queues are dumped with QUEUES_GET, a device's states packed, each
+ * unpacked at its index; a module without it is asked with QUEUE_GET.
+ */
+static void check_dump_queues(void)
+{
+	struct nl_queue *q;
+	struct vec v;
+	int ret;
+
+	ret = fake_dump_queues(true, &v);
+	q = v.v;
+	check(!ret && fake_sends == 1 &&
+	      fake_cmds[0] == VQNOTIFY_CMD_QUEUES_GET && v.nr == 2 &&
+	      q[0].guest_id == 7 && q[0].dev_id == 3 && q[0].index == 4 &&
+	      q[0].state == VQNOTIFY_VQ_ASSIGNED && q[0].seq == 11 &&
+	      q[1].guest_id == 7 && q[1].dev_id == 3 && q[1].index == 5 &&
+	      q[1].state == VQNOTIFY_VQ_OFFLIMITS && q[1].seq == 12,
+	      "queues dumped packed: two states, each at its index");
+	free(v.v);
+	ret = fake_dump_queues(false, &v);
+	q = v.v;
+	check(!ret && fake_sends == 2 &&
+	      fake_cmds[0] == VQNOTIFY_CMD_QUEUES_GET &&
+	      fake_cmds[1] == VQNOTIFY_CMD_QUEUE_GET && v.nr == 1 &&
+	      q[0].guest_id == 7 && q[0].dev_id == 3 && q[0].index == 4 &&
+	      q[0].state == VQNOTIFY_VQ_ASSIGNED && q[0].seq == 11,
+	      "a module without QUEUES_GET: asked again with QUEUE_GET");
+	free(v.v);
+}
+
 int main(void)
 {
 	static char buf[512];
@@ -208,5 +349,6 @@ int main(void)
 	check(!strstr(fail_text(-EIO), "Error:"),
 	      "a cut extack: no message printed");
 	check_dump_intr();
+	check_dump_queues();
 	return check_summary();
 }
