@@ -249,8 +249,9 @@ install-data:
 # update pending a reboot, the one it boots next; kernels installed later
 # get it from DKMS (AUTOINSTALL). Without a kernel with headers it stops
 # first, the version's earlier build left as it is. A kernel dkms.conf
-# excludes (exit 77) is skipped; any other failure stops, and so does no
-# kernel built for. DKMS skips a version it has built already, and the
+# excludes (exit 77) is skipped; a kernel it fails for (an old kernel's
+# headers left behind, say) is named at the end and fails the target, after
+# the others are built; no kernel built for fails it too. DKMS skips a version it has built already, and the
 # version stays the same from one commit to the next: an earlier build of
 # it is removed first, so that these sources are the ones built.
 DKMS ?= dkms
@@ -265,11 +266,13 @@ install-dkms:
 		$(DKMS) remove vqnotify/$(VERSION) --all || exit 1; fi
 	cd $(TOP) && for f in $(DKMS_FILES); do \
 		install -D -m 0644 $$f $(DESTDIR)$(DKMSDIR)/$$f || exit 1; done
-	@[ -n "$(DESTDIR)" ] || { n=0; for k in $(DKMS_KERNELS); do \
+	@[ -n "$(DESTDIR)" ] || { n=0; bad=; for k in $(DKMS_KERNELS); do \
 		echo "$(DKMS) install vqnotify/$(VERSION) -k $$k"; \
-		$(DKMS) install vqnotify/$(VERSION) -k $$k; r=$$?; \
-		[ $$r = 0 ] || [ $$r = 77 ] || exit $$r; \
-		[ $$r != 0 ] || n=$$((n + 1)); done; \
+		$(DKMS) install vqnotify/$(VERSION) -k $$k; \
+		case $$? in 0) n=$$((n + 1)) ;; 77) ;; *) bad="$$bad $$k" ;; esac; \
+		done; \
+		[ -z "$$bad" ] || { echo "vqnotify: dkms failed for$$bad (its" \
+			"messages above); built for $$n other kernel(s)" >&2; exit 1; }; \
 		[ $$n != 0 ] || { echo "vqnotify: dkms.conf excludes every kernel" \
 			"with headers ($(DKMS_KERNELS)): see BUILD_EXCLUSIVE_CONFIG" >&2; \
 			exit 1; }; }

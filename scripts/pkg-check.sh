@@ -132,7 +132,8 @@ install)
 	# again removes the earlier build of the version first (DKMS would
 	# skip it), with a dkms that notes its calls: the sources go to
 	# $work/dkmssrc, nothing is built or installed. Kernel 3 has no
-	# headers; kernel 2 dkms.conf excludes (exit 77).
+	# headers; kernel 2 dkms.conf excludes (exit 77); dkms fails for
+	# kernel 0 (exit 10).
 	mkdir -p "$work/mods/6.1.0-1-amd64/build" "$work/mods/6.1.0-2-amd64/build" \
 		"$work/mods/6.1.0-3-amd64/kernel"
 	cat >"$work/dkms" <<-EOF
@@ -140,7 +141,8 @@ install)
 	echo "\$*" >>"$work/dkms.log"
 	case \$1 in
 	status) [ ! -e "$work/dkms.built" ] || echo "vqnotify/$ver, 6.1, x86_64: installed" ;;
-	install) [ "\$4" != 6.1.0-2-amd64 ] || exit 77; touch "$work/dkms.built" ;;
+	install) [ "\$4" != 6.1.0-2-amd64 ] || exit 77; [ "\$4" != 6.1.0-0-amd64 ] || exit 10
+		touch "$work/dkms.built" ;;
 	remove) rm -f "$work/dkms.built" ;;
 	esac
 	EOF
@@ -155,7 +157,20 @@ install)
 	got=$(tr '\n' ';' <"$work/dkms.log")
 	[ "$got" = "$want" ] || fail "make install-dkms twice called dkms: $got"
 	[ -f "$work/dkmssrc/dkms.conf" ] || fail "make install-dkms put no sources in DKMSDIR"
-	rm -rf "$work/mods/6.1.0-1-amd64/build" "$work/mods/6.1.0-2-amd64/build"
+	# A kernel dkms fails for (kernel 0, first) does not stop the others;
+	# the target fails, naming it.
+	mkdir -p "$work/mods/6.1.0-0-amd64/build"
+	! make -s --no-print-directory -C "$TOP" BUILD="$BUILD" install-dkms DKMS="$work/dkms" \
+		DKMSDIR="$work/dkmssrc" MODROOT="$work/mods" >"$work/install-dkms-bad.log" 2>&1 ||
+		fail "make install-dkms passed with a kernel dkms failed for"
+	grep -q "dkms failed for 6.1.0-0-amd64 .*built for 1 other" "$work/install-dkms-bad.log" ||
+		{ cat "$work/install-dkms-bad.log"; fail "make install-dkms did not name the kernel it failed for"; }
+	got="${got}status -m vqnotify -v $ver;remove vqnotify/$ver --all;install vqnotify/$ver -k 6.1.0-0-amd64;$inst;"
+	[ "$(tr '\n' ';' <"$work/dkms.log")" = "$got" ] ||
+		fail "make install-dkms with a failing kernel called dkms:" \
+			"$(tr '\n' ';' <"$work/dkms.log")"
+	rm -rf "$work/mods/6.1.0-0-amd64/build" "$work/mods/6.1.0-1-amd64/build" \
+		"$work/mods/6.1.0-2-amd64/build"
 	! make -s --no-print-directory -C "$TOP" BUILD="$BUILD" install-dkms DKMS="$work/dkms" \
 		DKMSDIR="$work/dkmssrc" MODROOT="$work/mods" >"$work/install-dkms-none.log" 2>&1 ||
 		fail "make install-dkms passed with no kernel's headers"
@@ -165,7 +180,7 @@ install)
 	[ "$(tr '\n' ';' <"$work/dkms.log")" = "$got" ] ||
 		fail "make install-dkms without headers called dkms:" \
 			"$(tr '\n' ';' <"$work/dkms.log" | cut -c$((${#got} + 1))-)"
-	echo "install: install-dkms builds for each kernel with headers (none: it fails)," \
+	echo "install: install-dkms builds for each kernel with headers (one failing: the others built, it fails; none: it fails)," \
 		"and run again removes the version's earlier build first"
 	;;
 dkms)
