@@ -213,6 +213,18 @@ TEST_F(lib, results_capacity_smaller)
 	EXPECT_EQ(NQ, vqn_dev_reset(self->g, self->dev, NULL, 0));
 }
 
+/* @res NULL, whatever @cap says: nothing written, the count returned. */
+TEST_F(lib, results_null_with_capacity)
+{
+	struct vqn_view v;
+
+	EXPECT_EQ(NQ, vqn_set_status(self->g, self->dev, STATUS_OK, NULL,
+				     NULL, NQ));
+	ASSERT_EQ(0, vqn_queue_view(self->g, self->dev, NQ - 1, &v));
+	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, v.state);
+	EXPECT_EQ(NQ, vqn_dev_reset(self->g, self->dev, NULL, NQ));
+}
+
 TEST_F(lib, ready_bitmap)
 {
 	uint64_t ready = 0x5;	/* queues 0 and 2 */

@@ -368,7 +368,7 @@ static int apply_results(struct vqn_guest *g, struct vqn_view_dev *d,
 		if (vqn_view_stale(&d->q[r->queue], r->old_state))
 			d->resync = true;
 		kerr = vqn_view_set(g, d, r->queue, r->new_state);
-		if (n < cap) {
+		if (res && n < cap) {
 			res[n] = (struct vqn_result) {
 				.dev_id = d->id,
 				.queue = r->queue,
