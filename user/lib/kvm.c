@@ -403,8 +403,9 @@ static bool notify_valid(const struct vqn_kvm_notify *n)
 }
 
 /*
- * The library binds its own duplicate of @n->fd, closed once KVM no longer
- * has it: the caller may close or replace its eventfd at any time. A
+ * The library binds its own duplicate of @n->fd, closed when the queue is
+ * bound again or unbound (its ioeventfd gone from KVM) or its device
+ * forgotten: the caller may close or replace its eventfd at any time. A
  * previous binding's ioeventfd KVM fails to remove (but for ENOENT: gone
  * already) stays, and so does that binding: the error is returned.
  */

@@ -210,7 +210,9 @@ int vqn_queue_view(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
  * @lost: events just before this one that the caller never got (a seq
  *        gap): dropped by the module, its ring full, or by the library,
  *        without memory to queue them
- * @kvm_err: TRANSITION: negative errno of a refused KVM assign, or 0
+ * @kvm_err: TRANSITION: negative errno of a refused KVM assign, or of a
+ *           deassign KVM failed (the ioeventfd stays in KVM, as for
+ *           struct vqn_result), or 0
  */
 struct vqn_event {
 	uint64_t seq;
@@ -248,7 +250,10 @@ int vqn_event_fd(struct vqn_guest *g);
  */
 int vqn_read_events(struct vqn_guest *g, struct vqn_event *ev,
 		    unsigned int max);
-/* Wait up to @timeout_ms (-1: forever) for events. 1: some, 0: timeout. */
+/*
+ * Wait up to @timeout_ms (-1: forever) for events. 1: vqn_read_events()
+ * has something to return (events, or a failure), 0: timeout.
+ */
 int vqn_wait_events(struct vqn_guest *g, int timeout_ms);
 
 /* KVM binding */
@@ -267,7 +272,9 @@ int vqn_wait_events(struct vqn_guest *g, int timeout_ms);
  * @flags: VQN_KVM_*
  * @fd: the queue's eventfd; it stays owned by the caller, who may close
  *      it once vqn_kvm_bind() returned: the library binds its own
- *      duplicate, closed when KVM no longer has it
+ *      duplicate, closed when the queue is bound again or unbound, or its
+ *      device forgotten (removed, the guest closed); an ioeventfd a
+ *      failed removal left in KVM holds the eventfd itself
  */
 struct vqn_kvm_notify {
 	uint64_t addr;
@@ -303,7 +310,10 @@ void vqn_kvm_detach(struct vqn_guest *g);
  * returns -EBADF for a closed one): the caller may close or replace its
  * eventfd after the call. When KVM fails to remove the queue's ioeventfd
  * (but for ENOENT: gone already), that error is returned and the queue
- * keeps its binding and ioeventfd.
+ * keeps its binding and ioeventfd. -ENOENT for an unknown device, -EINVAL
+ * for a queue past the device's, a negative fd, or a notification KVM has
+ * no form for (unknown flags, PIO with CCW, a @len other than 0, 1, 2, 4
+ * or 8, a datamatch of length 0).
  */
 int vqn_kvm_bind(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 		 const struct vqn_kvm_notify *n);
