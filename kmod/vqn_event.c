@@ -128,8 +128,9 @@ void vqn_monitor_flush(struct vqn_kguest *g)
 
 /*
  * A guest's own allocations made in another's context: its ring growing and
- * its held results, for events another tenant's call, the admin's change of
- * limits or the module's promotion work made. They are charged to the
+ * its held results, for events made by a process the file was passed to,
+ * the admin's change of limits or the module's promotion work (a slot
+ * another guest freed). They are charged to the
  * guest's opener (@memcg), as fsnotify charges a group's events to the
  * group's creator, not to whoever happened to cause them (or to nobody, from
  * a kworker).

@@ -184,10 +184,11 @@ static kuid_t vqn_ns_lowest_uid(const struct user_namespace *ns)
 /*
  * The user a guest of @cred's is charged to, for quotas and uid policies:
  * its effective uid; in a user namespace, the host user who made the
- * outermost namespace below the initial one, its owner. Every uid of that
- * namespace tree (a subordinate range mapped with newuidmap(1), setresuid()
- * inside it, namespaces nested in it) is one user, as the kernel's
- * per-user counts (ucounts) charge a namespace's owner too. A namespace
+ * outermost namespace below the initial one, its owner (unless root made
+ * it: below). Every uid of that namespace tree (a subordinate range mapped
+ * with newuidmap(1), setresuid() inside it, namespaces nested in it) is one
+ * user, as the kernel's per-user counts (ucounts) charge a namespace's
+ * owner too. A namespace
  * root made is a container manager's (LXD, a Kubernetes pod without host
  * users): its uid 0, as the host sees it, is the user, one per container;
  * where it maps no uid 0, the lowest host uid it maps (else such

@@ -3,7 +3,8 @@
  * Per-user accounting and the admin's policies.
  *
  * Every guest is charged to the user that opened it (its effective uid,
- * or the host user who made its user namespace: vqn_user_uid()):
+ * or in a user namespace its owner, which for one root made is a uid the
+ * namespace maps: vqn_user_uid()):
  * guests, devices, queues and slots, each with a per-user limit (the
  * host-wide default, or the user's uid policy). Policies are the admin's
  * budgets by guest name or by uid; they outlive every open file.

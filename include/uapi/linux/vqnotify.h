@@ -68,9 +68,10 @@
  * - The structure or a buffer it points to cannot be read or written:
  *   EFAULT. Kernel memory cannot be had: ENOMEM. Every allocation a guest
  *   keeps (the guest, its devices and queues, its event ring, its held
- *   results and names) is charged to its memory cgroup; the netlink
- *   messages it causes and the nodes of the host-wide tables of guests and
- *   users are not.
+ *   results and names) is charged to a memory cgroup: a call's to the
+ *   caller's, the event ring's and held results' to the opener's; the
+ *   netlink messages it causes and the nodes of the host-wide tables of
+ *   guests and users are not.
  * - A call that fails changes nothing. Everything a call can fail on is
  *   checked before the state changes: the device, bitmaps, the caller's
  *   results buffer (a byte of each of its pages written first, to prove it
