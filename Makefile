@@ -159,14 +159,18 @@ demo-qemu: deps user
 # the table is printed and the JSON kept in build/bench-$(KERNEL).json.
 BENCH_MAKE = $(MAKE) --no-print-directory -C $(TOP)/selftests \
 	SRCDIR=$(TOP)/bench OUT=$(BUILD)/bench
+# Room for the promotion figure's 10,000 waiting guests (4096 by default).
+BENCH_MAX_GUESTS = 10240
 
 bench: deps user
 	@t="$$($(BENCH_MAKE) list)"; \
 	if [ -n "$$t" ]; then \
 		$(BENCH_MAKE) && \
 		TESTBIN=$(BUILD)/bench TESTS="$$t" \
+			MODPARAMS="max_guests=$(BENCH_MAX_GUESTS) $(MODPARAMS)" \
 			$(TOP)/scripts/vm-test.sh --tag bench $(KERNEL) && \
 		grep -ah '^bench: ' $(BUILD)/logs/bench-$(KERNEL).log | tr -d '\r' && \
+		$(TOP)/scripts/check-bench-json.py $(BUILD)/logs/bench-$(KERNEL).log && \
 		{ sed -n 's/^bench-json: //p' $(BUILD)/logs/bench-$(KERNEL).log | \
 			tr -d '\r' >$(BUILD)/bench-$(KERNEL).json; \
 		echo "bench: JSON in $(BUILD)/bench-$(KERNEL).json"; }; \

@@ -19,11 +19,44 @@
 #define NULL_BATCH	16	/* null ioctls per denominator trial */
 #define PAIR_BATCH	8	/* on/off pairs per trial of a one-queue figure */
 #define MAX_TRIALS	1001
-#define MAX_FIGS	32
+#define MAX_FIGS	48
 
 static int smoke, trials, warm;
 static int guests_big;		/* guests of the 1000-guest figures */
 static double settle_s;		/* wait for memcg statistics to flush */
+
+static const char *die_prefix;
+
+/* Program failure: the one TAP result says so. */
+static void die(const char *fmt, ...)
+{
+	FILE *out = die_prefix ? stderr : stdout;
+	int err = errno;
+	va_list ap;
+
+	if (die_prefix)
+		fprintf(out, "%s: ", die_prefix);
+	else
+		fprintf(out, "not ok 1 vqn_bench # ");
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+	fprintf(out, " (errno %d: %s)\n", err, strerror(err));
+	exit(1);
+}
+
+/* The first line of @path, or "unknown". */
+static void read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+
+	snprintf(buf, len, "unknown");
+	if (f) {
+		if (fgets(buf, len, f))
+			buf[strcspn(buf, "\n")] = 0;
+		fclose(f);
+	}
+}
 
 /* Figures */
 
@@ -57,8 +90,11 @@ static struct fig *null_fig;
 static struct fig *fig_new(const char *name, const char *what,
 			   const char *unit)
 {
-	struct fig *f = &figs[nfigs++];
+	struct fig *f;
 
+	if (nfigs == MAX_FIGS)
+		die("more than %d figures: raise MAX_FIGS", MAX_FIGS);
+	f = &figs[nfigs++];
 	f->name = name;
 	f->what = what;
 	f->unit = unit;
@@ -134,26 +170,6 @@ static void fig_done(struct fig *f)
  * Set in a helper process of the bench's: its failure goes to stderr, and
  * the bench's one TAP result says the helper failed.
  */
-static const char *die_prefix;
-
-/* Program failure: the one TAP result says so. */
-static void die(const char *fmt, ...)
-{
-	FILE *out = die_prefix ? stderr : stdout;
-	int err = errno;
-	va_list ap;
-
-	if (die_prefix)
-		fprintf(out, "%s: ", die_prefix);
-	else
-		fprintf(out, "not ok 1 vqn_bench # ");
-	va_start(ap, fmt);
-	vfprintf(out, fmt, ap);
-	va_end(ap);
-	fprintf(out, " (errno %d: %s)\n", err, strerror(err));
-	exit(1);
-}
-
 static double now_ns(void)
 {
 	struct timespec ts;
@@ -230,18 +246,6 @@ static uint8_t host_notifier(int fd, uint32_t dev, uint32_t q, int on)
 	if (ioctl(fd, VQNOTIFY_SET_HOST_NOTIFIER, &hn))
 		die("SET_HOST_NOTIFIER %d", on);
 	return hn.result.label;
-}
-
-static void guest_budget(int fd, uint32_t budget)
-{
-	struct vqnotify_guest_set gs = {
-		.size = sizeof(gs),
-		.flags = VQNOTIFY_GUEST_SET_BUDGET,
-		.budget = budget,
-	};
-
-	if (ioctl(fd, VQNOTIFY_GUEST_SET, &gs))
-		die("GUEST_SET budget %u", budget);
 }
 
 static struct vqnotify_info get_info(int fd)

@@ -205,10 +205,17 @@ static void bench_guests(void)
 }
 
 /*
- * Promotion: a host slot freed by one guest goes to the one guest waiting
- * for a host slot, while N other guests wait too (for their budget: one of
- * their queues is refused NO_SLOT). Timed: from the freeing call until the
- * waiter's event is readable (the module promotes from a work item).
+ * Promotion: the host full (its cap one slot above what others use), one
+ * guest holding the last slot and N waiting for it (HOST_CAP), one device
+ * of one queue each, in the host's line in the order they asked. Timed:
+ * from the holder's reset, which frees the slot, until the event of the
+ * guest at the head of the line is readable (the module promotes from a
+ * work item). The holder then asks again, joining the line's tail, and
+ * the promoted guest holds the slot: the line stays N long, and the guest
+ * promoted is always the one that waited longest (one user's guests, in
+ * the order they started waiting), whose poll() would time out were it
+ * another. A promotion that walked the waiting guests would cost N times
+ * one step.
  */
 struct promo {
 	int nl, family;
@@ -217,64 +224,82 @@ struct promo {
 
 static void promo_measure(struct promo *p, int nwait, struct fig *f, int count)
 {
-	int i, x, y, *fds = calloc(nwait + 2, sizeof(int));
-	uint32_t dev[2];
+	int n = nwait + 1, i, k, holder = 0, head = 1;
+	int *fds = calloc(n, sizeof(*fds));
+	uint32_t *dev = calloc(n, sizeof(*dev));
 	struct vqnotify_info info;
 
-	if (!fds)
+	if (!fds || !dev)
 		die("calloc");
-	for (i = 0; i < nwait; i++) {
+	for (i = 0; i < n; i++) {
 		fds[i] = vq_open();
-		guest_budget(fds[i], 7);
-		set_status(fds[i], dev_add(fds[i], 8), STATUS_OK, NULL, 0);
-	}
-	/* Opened last, so the walk in guest id order meets them last. */
-	for (i = 0; i < 2; i++) {
-		fds[nwait + i] = vq_open();
-		dev[i] = dev_add(fds[nwait + i], 1);
-		if (fcntl(fds[nwait + i], F_SETFL, O_NONBLOCK))
+		dev[i] = dev_add(fds[i], 1);
+		if (fcntl(fds[i], F_SETFL, O_NONBLOCK))
 			die("O_NONBLOCK");
 	}
-	info = get_info(fds[nwait]);
+	info = get_info(fds[0]);
 	if (nl_set_host_cap(p->nl, p->family, info.host_used + 1))
 		die("CONFIG_SET host_cap");
-	set_status(fds[nwait], dev[0], STATUS_OK, NULL, 0);
-	set_status(fds[nwait + 1], dev[1], STATUS_OK, NULL, 0);
-	x = 0;
-	y = 1;
-	for (i = -1; i < count; i++) {
-		struct pollfd pfd = { .fd = fds[nwait + y], .events = POLLIN };
+	/* The first takes the slot; the others wait, in this order. */
+	for (i = 0; i < n; i++)
+		set_status(fds[i], dev[i], STATUS_OK, NULL, 0);
+	info = get_info(fds[0]);
+	if (info.host_used != info.host_cap)
+		die("promotion: host %u of %u slots used, not full",
+		    info.host_used, info.host_cap);
+	for (k = -1; k < count; k++) {
+		struct pollfd pfd = { .fd = fds[head], .events = POLLIN };
 		struct vqnotify_event ev;
 		double t = now_ns(), nul;
 
-		set_status(fds[nwait + x], dev[x], STATUS_STOP, NULL, 0);
+		set_status(fds[holder], dev[holder], STATUS_STOP, NULL, 0);
 		if (poll(&pfd, 1, 5000) != 1)
-			die("promotion: no event within 5 s");
+			die("promotion: guest %d of %d, the line's head, got no event within 5 s",
+			    head, n);
 		t = now_ns() - t;
-		if (read(fds[nwait + y], &ev, sizeof(ev)) != sizeof(ev) ||
+		if (read(fds[head], &ev, sizeof(ev)) != sizeof(ev) ||
 		    ev.label != VQNOTIFY_LABEL_R)
 			die("promotion: event label %u", ev.label);
-		/* The old holder asks again and waits. */
-		set_status(fds[nwait + x], dev[x], STATUS_OK, NULL, 0);
-		nul = null_trial(fds[nwait]);
-		if (i >= 0)
+		/* The old holder asks again: the line's tail. */
+		set_status(fds[holder], dev[holder], STATUS_OK, NULL, 0);
+		nul = null_trial(fds[head]);
+		if (k >= 0)
 			fig_push(f, t, nul);
-		x ^= 1;
-		y ^= 1;
+		holder = head;
+		head = (head + 1) % n;
 	}
-	for (i = 0; i < nwait + 2; i++)
+	for (i = 0; i < n; i++)
 		close(fds[i]);
 	free(fds);
+	free(dev);
 	if (nl_set_host_cap(p->nl, p->family, p->cap0))
 		die("CONFIG_SET host_cap back");
 }
 
+/*
+ * As many guests waiting as the issue asks (10,000), where the module's
+ * max_guests lets the bench open them (make bench loads it with room):
+ * else as many as it does, less a few for the other figures' guests.
+ */
+static int promo_waiting(void)
+{
+	char buf[32];
+	int want = smoke ? 50 : 10000, max;
+
+	read_line("/sys/module/vqnotify/parameters/max_guests", buf,
+		  sizeof(buf));
+	max = atoi(buf);
+	if (max > 0 && want > max - 8)
+		want = max - 8;
+	return want;
+}
+
 static void bench_promotion(void)
 {
-	struct fig *f1 = fig_new("promotion_1_waiting", "promotion latency, 1 other guest waiting, ns", "ns");
-	struct fig *fn = fig_new("promotion_many_waiting", "promotion latency, many other guests waiting, ns", "ns");
+	struct fig *f1 = fig_new("promotion_1_waiting", "promotion latency, 1 guest waiting, ns", "ns");
+	struct fig *fn = fig_new("promotion_many_waiting", "promotion latency, many guests waiting, ns", "ns");
 	int reps = smoke ? 1 : 3, r, group, fd = vq_open();
-	int per = (trials + reps - 1) / reps;
+	int per = (trials + reps - 1) / reps, nwait = promo_waiting();
 	struct promo p;
 
 	f1->hidden = 1;
@@ -286,13 +311,13 @@ static void bench_promotion(void)
 	close(fd);
 	for (r = 0; r < reps; r++) {
 		promo_measure(&p, 1, f1, per);
-		promo_measure(&p, guests_big, fn, per);
+		promo_measure(&p, nwait, fn, per);
 	}
 	fig_done(f1);
 	fig_done(fn);
 	fig_target(fn, "vs 1 waiting", fn->xnull / f1->xnull, "<= 1.2x", 1.2, 1);
-	fig_note(fn, "%d guests waiting (for budget) ahead of the promoted one; 1-waiting min %.0f ns",
-		 guests_big, f1->s.min);
+	fig_note(fn, "%d guests waiting for the host cap, the promoted one the longest; 1 waiting: min %.0f ns, %.2fx null",
+		 nwait, f1->s.min, f1->xnull);
 	close(p.nl);
 }
 

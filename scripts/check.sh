@@ -279,6 +279,12 @@ for k in $KERNELS; do
 		check "$k-out" "$VQN_SCRIPTS/check-output.py" --tests "$TESTS" \
 			"$BUILD/logs/$k.out" ;;
 	esac
+	# The bench's smoke run: its JSON parsed as make bench's would be.
+	case " $TESTS " in
+	*" vqn_bench_smoke "*)
+		check "$k-bench-json" "$VQN_SCRIPTS/check-bench-json.py" \
+			"$BUILD/logs/$k.log" ;;
+	esac
 done
 
 # No kernel ran, or NESTED_BESIDE=0: the lane now, in the foreground.
