@@ -895,7 +895,15 @@ static void op_queues(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 	}
 }
 
-/* SET_HOST_NOTIFIERS: all or nothing. */
+/*
+ * SET_HOST_NOTIFIERS: all or nothing. ENOSPC exactly when the queues the
+ * batch needs slots for (its DEASSIGNED ones) cannot all get one, from
+ * the budget's free slots (taken from the host) or by preempting the
+ * guest's grants outside the batch (the newest first): as for one queue
+ * (op_vhost()), with counts. A host that could give some of the slots
+ * the budget leaves room for but fewer than needed is left to the other
+ * checks.
+ */
 static void op_vhost_batch(struct world *w, struct sm_guest *g,
 			   struct vqn_dev *d, struct input *in)
 {
@@ -903,18 +911,62 @@ static void op_vhost_batch(struct world *w, struct sm_guest *g,
 	bool enable = take(in) & 1;
 	unsigned int first = g->nr_reports;
 	u32 i, used = g->sm.used, host_used = w->host.used;
-	u32 user_used = w->host.users[g->user].used;
+	const struct sm_user *u = &w->host.users[g->user];
+	u32 user_used = u->used, budget = vqn_sm_budget(&g->sm);
+	u32 need = 0, preemptible = g->sm.nr_assigned, room, least, give;
+	bool host_full = w->host.used >= w->host.cap || quota_full(w, g) ||
+			 line_refuses(w, g);
+	u32 host_room = host_full ? 0 : w->host.cap - w->host.used;
 	u64 host_took = w->host.took;
 	u64 counts[VQNOTIFY_NR_COUNTERS];
-	int ret;
+	unsigned int kept = 0, j;
+	int ret, want;
 
 	take_bitmap(in, bm, d->num_queues, false);
+	for (i = 0; i < d->num_queues; i++) {
+		if (!test_bit(i, bm))
+			continue;
+		if (d->vqs[i].state == VQNOTIFY_VQ_DEASSIGNED)
+			need++;
+		else if (d->vqs[i].state == VQNOTIFY_VQ_ASSIGNED)
+			preemptible--;
+	}
+	if (!g->line.exempt && !host_full && u->max - u->used < host_room)
+		host_room = u->max - u->used;
+	room = used < budget ? budget - used : 0;
+	least = need > preemptible ? need - preemptible : 0;
+	give = min(need, min(room, host_room));
+	if (!enable || !least)
+		want = 0;
+	else if (least > room || host_full)
+		want = -ENOSPC;
+	else if (least <= host_room)
+		want = 0;
+	else
+		want = 1;	/* not decided here */
+	/* The grants (p) may take: the batch's own bring their slots. */
+	snapshot_grants(w, g);
+	for (j = 0; j < w->nr_grants; j++) {
+		const struct vqn_vq *vq = w->grants[j];
+
+		if (vq >= d->vqs && vq < d->vqs + d->num_queues &&
+		    test_bit(vq - d->vqs, bm))
+			continue;
+		w->grants[kept++] = w->grants[j];
+	}
+	w->nr_grants = kept;
 	memcpy(counts, g->sm.counts, sizeof(counts));
 	ret = sm_host_notifiers(g, d, bm, enable);
-	trace("vhost_batch_%s dev %u bm %#lx = %d", enable ? "on" : "off",
-	      d->id, bm[0], ret);
+	trace("vhost_batch_%s dev %u bm %#lx (need %u, preemptible %u, used %u/%u, host room %u%s) = %d",
+	      enable ? "on" : "off", d->id, bm[0], need, preemptible, used,
+	      budget, host_room, host_full ? ", host full" : "", ret);
 	if (ret && (ret != -ENOSPC || !enable))
 		fail(w, "vhost batch returned %d", ret);
+	if (want != 1 && ret != want)
+		fail(w, "vhost batch %s dev %u (need %u, preemptible %u, used %u/%u, host room %u%s) returned %d, want %d",
+		     enable ? "on" : "off", d->id, need, preemptible, used,
+		     budget, host_room, host_full ? ", host full" : "", ret,
+		     want);
 	if (ret) {
 		seen_enospc++;
 		if (g->nr_reports != first || g->sm.used != used ||
@@ -931,6 +983,13 @@ static void op_vhost_batch(struct world *w, struct sm_guest *g,
 			fail(w, "vhost batch %s left dev %u q %u %s",
 			     enable ? "on" : "off", d->id, i,
 			     sm_state_name(d->vqs[i].state));
+	/* The free slots first: (p) only for what they do not cover. */
+	if (enable && want == 0 &&
+	    count_label(g, first, VQNOTIFY_LABEL_P) != need - give)
+		fail(w, "vhost batch on dev %u preempted %u, want %u (need %u, free %u)",
+		     d->id, count_label(g, first, VQNOTIFY_LABEL_P),
+		     need - give, need, give);
+	check_preemption_order(w, g, first);
 }
 
 static void op_reconfigure(struct world *w, struct sm_guest *g,

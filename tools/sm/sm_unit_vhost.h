@@ -62,6 +62,31 @@ TEST_F(sm, c_preempts_the_newest_assignment)
 	check_invariants(_metadata, self);
 }
 
+/*
+ * The guest's grant count wraps (uAPI: assign_seq is 0 once then): the
+ * grants keep their order, and (p) still takes the newest, numbered 6,
+ * not the one numbered 4294967295.
+ */
+TEST_F(sm, c_preempts_the_newest_across_a_wrap_of_assign_seq)
+{
+	struct vqn_dev *d, *v;
+
+	sm_set_admin_budget(&self->g, 8);
+	self->g.sm.assign_seq = UINT32_MAX - 1;
+	d = dev_ok(_metadata, &self->g, 8);
+	EXPECT_EQ(UINT32_MAX, d->vqs[0].assign_seq);
+	EXPECT_EQ(0, d->vqs[1].assign_seq);
+	EXPECT_EQ(6, d->vqs[7].assign_seq);
+	check_invariants(_metadata, self);
+	v = sm_dev_add(&self->g, 1);
+	ASSERT_NE(NULL, v);
+	sm_reports_clear(&self->g);
+	ASSERT_EQ(0, sm_host_notifier(&self->g, v, 0, true));
+	REPORT(&d->vqs[7], A, D, P, PREEMPT_VHOST, true);
+	REPORT(&v->vqs[0], D, O, C, VHOST, false);
+	check_invariants(_metadata, self);
+}
+
 TEST_F(sm, c_nothing_to_preempt_is_enospc_and_changes_nothing)
 {
 	struct vqn_dev *d;
@@ -146,6 +171,33 @@ TEST_F(sm, c_at_host_cap_with_nothing_to_preempt_is_enospc)
 	EXPECT_EQ(0, self->g.nr_reports);
 	EXPECT_EQ(0, self->g.sm.used);
 	EXPECT_EQ(1, self->host.used);
+	check_invariants(_metadata, self);
+}
+
+/*
+ * A batch with an ASSIGNED queue: (d) keeps that queue's slot, and the
+ * batch's DEASSIGNED queue gets the only grant outside it (p), though the
+ * budget has no free slot. Budget 2 (threshold 1): q0 and q1 ASSIGNED,
+ * q2 refused; the batch is q1 and q2.
+ */
+TEST_F(sm, c_batch_preempts_outside_itself_when_the_budget_is_full)
+{
+	unsigned long bm[SM_BITMAP_LONGS] = { 0x6 };
+	struct vqn_dev *d;
+
+	sm_set_threshold(&self->g, 1);
+	sm_set_admin_budget(&self->g, 2);
+	d = dev_ok(_metadata, &self->g, 3);
+	ASSERT_EQ(VQNOTIFY_VQ_ASSIGNED, d->vqs[1].state);
+	ASSERT_EQ(VQNOTIFY_VQ_DEASSIGNED, d->vqs[2].state);
+	sm_reports_clear(&self->g);
+	ASSERT_EQ(0, sm_host_notifiers(&self->g, d, bm, true));
+	REPORT(&d->vqs[1], A, O, D, VHOST, false);
+	REPORT(&d->vqs[0], A, D, P, PREEMPT_VHOST, true);
+	REPORT(&d->vqs[2], D, O, C, VHOST, false);
+	EXPECT_EQ(3, self->g.nr_reports);
+	EXPECT_EQ(2, self->g.sm.used);
+	EXPECT_EQ(2, self->g.sm.nr_offlimits);
 	check_invariants(_metadata, self);
 }
 
