@@ -77,10 +77,12 @@ static int check_queue(const struct sm_guest *g, const struct vqn_dev *d,
 	if (!label_fits_state(vq->state, vq->label))
 		return broken(msg, len, "dev %u q %u: %s after (%s)", d->id, q,
 			      sm_state_name(vq->state), sm_label_name(vq->label));
-	if (assigned == !vq->assign_seq)
+	/* 0 for an ASSIGNED queue once the count wrapped: sm_check_guest(). */
+	if (!assigned && vq->assign_seq)
 		return broken(msg, len, "dev %u q %u: %s with assign_seq %u", d->id, q,
 			      sm_state_name(vq->state), vq->assign_seq);
-	if (vq->assign_seq > g->sm.assign_seq)
+	/* Compared as the uAPI says, across a wrap of the count. */
+	if ((s32)(vq->assign_seq - g->sm.assign_seq) > 0)
 		return broken(msg, len, "dev %u q %u: assign_seq %u beyond %u", d->id, q,
 			      vq->assign_seq, g->sm.assign_seq);
 	if (vq->state == VQNOTIFY_VQ_ASSIGNED && !driver_ok)
@@ -113,7 +115,7 @@ static int check_queue(const struct sm_guest *g, const struct vqn_dev *d,
 int sm_check_guest(const struct sm_guest *g, char *msg, size_t len)
 {
 	const struct vqn_guest_sm *sm = &g->sm;
-	u32 nr_a = 0, nr_o = 0, nr_w = 0, last_seq = 0, n;
+	u32 nr_a = 0, nr_o = 0, nr_w = 0, last_seq = 0, nr_zero = 0, n;
 	const struct vqn_vq *vq;
 	unsigned int i, q;
 	int ret;
@@ -144,10 +146,17 @@ int sm_check_guest(const struct sm_guest *g, char *msg, size_t len)
 		return broken(msg, len, "seen %u A + %u O, %u waiting; used %u = %u + %u, %u w",
 			      nr_a, nr_o, nr_w, sm->used, sm->nr_assigned,
 			      sm->nr_offlimits, sm->nr_waiting);
-	/* Grants are listed oldest first: (p) takes the newest. */
+	/*
+	 * Grants are listed oldest first: (p) takes the newest. Their
+	 * assign_seq rise, compared across a wrap of the count, which gives
+	 * one of them 0.
+	 */
 	for (n = sm->assigned.first; n != VQN_NIL; n = vq->next) {
 		vq = vqn_sm_queue(sm, n);
-		if (vq->assign_seq <= last_seq)
+		nr_zero += !vq->assign_seq;
+		if (nr_zero > 1)
+			return broken(msg, len, "two ASSIGNED queues with assign_seq 0");
+		if (n != sm->assigned.first && (s32)(vq->assign_seq - last_seq) <= 0)
 			return broken(msg, len, "assigned list out of grant order: %u after %u",
 				      vq->assign_seq, last_seq);
 		last_seq = vq->assign_seq;
