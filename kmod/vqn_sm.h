@@ -101,7 +101,8 @@ struct vqn_queues {
  * @run_state: enum vqnotify_run_state; slots stay reserved while stopped
  * @nr_dev_slots: entries of @devs
  * @assigned: ASSIGNED queues, oldest grant first
- * @waiting: DEASSIGNED queues refused for lack of slots, FIFO
+ * @waiting: DEASSIGNED queues waiting for a slot, FIFO: refused one (the
+ *           budget, the host, the quota; the guest limited) or preempted
  * @host_wait: vqn_env_host_wait() was told since vqn_env_host_unwait()
  *             last was: the guest may be in the host's line (false: it
  *             is not)

@@ -86,8 +86,9 @@ static void guest_error(struct sm_guest *g, const char *fmt, ...)
 
 /*
  * The edges of the diagram in kmod/vqn_sm.c, and which of them are events
- * (async) rather than results. A report with label NONE is a refusal (or a
- * queue LOAD leaves to vhost): the queue stays DEASSIGNED.
+ * (async) rather than results. A report with label NONE is a refusal, or
+ * a queue that QUEUES_RELEASE took out of the line: the queue stays
+ * DEASSIGNED.
  */
 bool sm_edge_legal(u8 old, u8 new, u8 label, bool async)
 {

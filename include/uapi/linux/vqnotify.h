@@ -267,9 +267,10 @@ enum vqnotify_transport {
  * @reason: enum vqnotify_reason of the new state (also set for a refusal,
  *          where old_state == new_state and @label is NONE).
  *
- * A result with @label NONE is a refusal (the reason says why), or, from
- * VQNOTIFY_QUEUES_RELEASE, a DEASSIGNED queue that stopped waiting
- * (reason RELEASED or KVM_REFUSED).
+ * A result with @label NONE is a refusal (the reason says why: for a queue
+ * waiting already, the reason it waits with, a preemption's PREEMPT_VHOST
+ * or PREEMPT_BUDGET included), or, from VQNOTIFY_QUEUES_RELEASE, a
+ * DEASSIGNED queue that stopped waiting (reason RELEASED or KVM_REFUSED).
  *
  * Written by the lifecycle calls into the caller's results buffer. Errors:
  * those of the call (EFAULT when the buffer cannot be written).
