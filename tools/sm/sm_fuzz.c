@@ -431,6 +431,19 @@ static void op_set_status(struct world *w, struct sm_guest *g,
 		    VQNOTIFY_REASON_NOT_READY)
 			fail(w, "dev %u q %u not ready but not refused as such",
 			     d->id, i);
+		/*
+		 * Initialised: after a reset none; at DRIVER_OK the ready
+		 * ones, and those userspace holds a slot for (only a reset
+		 * takes that back); vhost's queues as the VMM says.
+		 */
+		if ((!status || (is_ok && !was_ok)) &&
+		    !!(d->vqs[i].flags & VQNOTIFY_VQ_INITIALISED) !=
+		    (status && (!ready || test_bit(i, ready) ||
+				old[i] == VQNOTIFY_VQ_ASSIGNED)))
+			fail(w, "set_status(%#x) dev %u q %u (was %s, %sready): initialised %d",
+			     status, d->id, i, sm_state_name(old[i]),
+			     !ready || test_bit(i, ready) ? "" : "not ",
+			     !!(d->vqs[i].flags & VQNOTIFY_VQ_INITIALISED));
 	}
 }
 
@@ -707,6 +720,11 @@ static void op_vhost(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 			 line_refuses(w, g);
 	bool had_grants = g->sm.assigned.first != VQN_NIL;
 	bool dev_quiescent = vqn_sm_dev_quiescent(d);
+	bool e_wanted = d->status & VQNOTIFY_STATUS_DRIVER_OK &&
+			vq->flags & VQNOTIFY_VQ_INITIALISED &&
+			!vqn_sm_limited(&g->sm) && g->sm.nr_offlimits &&
+			sm_user_fits(&g->sm, g->sm.used,
+				     g->sm.nr_offlimits - 1);
 	u64 counts[VQNOTIFY_NR_COUNTERS];
 	unsigned int first = g->nr_reports;
 	int ret, want = 0;
@@ -746,6 +764,16 @@ static void op_vhost(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 		     sm_state_name(vq->state));
 	if (!enable && vq->state == VQNOTIFY_VQ_OFFLIMITS)
 		fail(w, "vhost_off left dev %u q %u OFFLIMITS", d->id, q);
+	/*
+	 * (e) keeps the slot for userspace where (b) would have given it:
+	 * an initialised queue of a DRIVER_OK device, the guest not limited,
+	 * its user's slots within the budget once vhost's is not vhost's;
+	 * (f) frees it otherwise.
+	 */
+	if (!enable && (vq->state == VQNOTIFY_VQ_ASSIGNED) != e_wanted)
+		fail(w, "vhost_off dev %u q %u: %s (%s), want %s", d->id, q,
+		     sm_state_name(vq->state), sm_label_name(vq->label),
+		     e_wanted ? "(e)" : "(f)");
 	/* vhost's slot comes from the budget, or from a grant it preempted. */
 	if (enable && old == VQNOTIFY_VQ_DEASSIGNED &&
 	    g->sm.used > used && used >= budget)
