@@ -81,8 +81,11 @@ static int check_queue(const struct sm_guest *g, const struct vqn_dev *d,
 	if (!assigned && vq->assign_seq)
 		return broken(msg, len, "dev %u q %u: %s with assign_seq %u", d->id, q,
 			      sm_state_name(vq->state), vq->assign_seq);
-	/* Compared as the uAPI says, across a wrap of the count. */
-	if ((s32)(vq->assign_seq - g->sm.assign_seq) > 0)
+	/*
+	 * A grant's number is one handed out: compared as the uAPI says,
+	 * across a wrap of the count.
+	 */
+	if (assigned && (s32)(vq->assign_seq - g->sm.assign_seq) > 0)
 		return broken(msg, len, "dev %u q %u: assign_seq %u beyond %u", d->id, q,
 			      vq->assign_seq, g->sm.assign_seq);
 	if (vq->state == VQNOTIFY_VQ_ASSIGNED && !driver_ok)

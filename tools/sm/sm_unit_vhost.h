@@ -87,6 +87,22 @@ TEST_F(sm, c_preempts_the_newest_across_a_wrap_of_assign_seq)
 	check_invariants(_metadata, self);
 }
 
+/*
+ * Half way to the wrap (2^31 grants and more), the queues without a grant
+ * (assign_seq 0) are not "beyond" the count.
+ */
+TEST_F(sm, assign_seq_past_2_31_grants)
+{
+	struct vqn_dev *d;
+
+	sm_set_admin_budget(&self->g, 8);
+	self->g.sm.assign_seq = 0x90000000;
+	d = dev_ok(_metadata, &self->g, 2);
+	ASSERT_NE(NULL, sm_dev_add(&self->g, 1));
+	EXPECT_EQ(0x90000002, d->vqs[1].assign_seq);
+	check_invariants(_metadata, self);
+}
+
 TEST_F(sm, c_nothing_to_preempt_is_enospc_and_changes_nothing)
 {
 	struct vqn_dev *d;
