@@ -121,16 +121,7 @@ install)
 	# which a preloaded wrapper could take (-Bsymbolic-functions).
 	plt=$(objdump -R "$dest/usr/local/lib/libvqnotify.so.1" | awk '$NF ~ /^vqn_/ { print $NF }')
 	[ -z "$plt" ] || fail "libvqnotify.so.1 calls its own functions through relocations:" $plt
-	# The archive defines the map's names (and the two implementations of
-	# each name exported at two versions) and no other: its helpers, such
-	# as vqn_settle(), are local.
-	nm -g --defined-only "$dest/usr/local/lib/libvqnotify.a" |
-		awk '$2 ~ /^[TDBR]$/ { print $3 }' |
-		sed 's/@.*//; s/_v[0-9]*$//' | LC_ALL=C sort -u >"$work/archived"
-	cut -d' ' -f2 "$work/versioned" | LC_ALL=C sort -u >"$work/mapped"
-	extra=$(LC_ALL=C comm -23 "$work/archived" "$work/mapped")
-	[ -z "$extra" ] || fail "libvqnotify.a defines names outside libvqnotify.map:" $extra
-	echo "install: libvqnotify.a defines only the map's names, the .so calls its own directly"
+	echo "install: libvqnotify.so.1 calls its own functions directly"
 	# The timer enabled, as the admin guide says: uninstall disables it,
 	# leaving no link to a removed unit.
 	systemctl --root="$dest" enable vqnotify-metrics.timer >"$work/enable.log" 2>&1 ||
