@@ -208,14 +208,14 @@ static void bench_guests(void)
  * Promotion: the host full (its cap one slot above what others use), one
  * guest holding the last slot and N waiting for it (HOST_CAP), one device
  * of one queue each, in the host's line in the order they asked. Timed:
- * from the holder's reset, which frees the slot, until the event of the
- * guest at the head of the line is readable (the module promotes from a
- * work item). The holder then asks again, joining the line's tail, and
- * the promoted guest holds the slot: the line stays N long, and the guest
- * promoted is always the one that waited longest (one user's guests, in
- * the order they started waiting), whose poll() would time out were it
- * another. A promotion that walked the waiting guests would cost N times
- * one step.
+ * from the holder's clearing DRIVER_OK ((s) frees its slot) until the
+ * event of the guest at the head of the line is readable (the module
+ * promotes from a work item). The holder then asks again (DRIVER_OK),
+ * joining the line's tail, and the promoted guest holds the slot: the
+ * line stays N long, and the guest promoted is always the one that waited
+ * longest (one user's guests, in the order they started waiting), whose
+ * poll() would time out were it another. A promotion that walked the
+ * waiting guests would cost N times one step.
  */
 struct promo {
 	int nl, family;
