@@ -135,20 +135,30 @@ static int fake_recv(struct nl_sock *sk, struct sockaddr_nl *nla,
 	return len;
 }
 
+/* A socket whose sends and receives are the fake module's. */
+static struct nl_sock *
+fake_socket(int (*send)(struct nl_sock *, struct nl_msg *),
+	    int (*recv)(struct nl_sock *, struct sockaddr_nl *,
+			unsigned char **, struct ucred **))
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_cb *cb = nl_socket_get_cb(sk);
+
+	nl_cb_overwrite_send(cb, send);
+	nl_cb_overwrite_recv(cb, recv);
+	nl_cb_put(cb);
+	fake_sends = 0;
+	return sk;
+}
+
 /* A dump of guests through the fake, with @intr interrupted answers. */
 static int fake_dump(int intr, struct vec *guests, char **err_text)
 {
 	struct nl n = { .family = 42 };
 	struct capture c;
-	struct nl_cb *cb;
 	int ret;
 
-	n.sk = nl_socket_alloc();
-	cb = nl_socket_get_cb(n.sk);
-	nl_cb_overwrite_send(cb, fake_send);
-	nl_cb_overwrite_recv(cb, fake_recv);
-	nl_cb_put(cb);
-	fake_sends = 0;
+	n.sk = fake_socket(fake_send, fake_recv);
 	fake_intr = intr;
 	memset(guests, 0, sizeof(*guests));
 	capture_begin(&c);
@@ -278,15 +288,9 @@ static int fake_queues_recv(struct nl_sock *sk, struct sockaddr_nl *nla,
 static int fake_dump_queues(bool packed, struct vec *queues)
 {
 	struct nl n = { .family = 42 };
-	struct nl_cb *cb;
 	int ret;
 
-	n.sk = nl_socket_alloc();
-	cb = nl_socket_get_cb(n.sk);
-	nl_cb_overwrite_send(cb, fake_queues_send);
-	nl_cb_overwrite_recv(cb, fake_queues_recv);
-	nl_cb_put(cb);
-	fake_sends = 0;
+	n.sk = fake_socket(fake_queues_send, fake_queues_recv);
 	fake_intr = 0;
 	fake_packed = packed;
 	memset(fake_cmds, 0, sizeof(fake_cmds));
