@@ -685,6 +685,16 @@ static bool quota_full(const struct world *w, const struct sm_guest *g)
 }
 
 /*
+ * No slot for @g from the host: the cap, its user's quota, or others
+ * waiting before it (fairness).
+ */
+static bool host_refuses(const struct world *w, const struct sm_guest *g)
+{
+	return w->host.used >= w->host.cap || quota_full(w, g) ||
+	       line_refuses(w, g);
+}
+
+/*
  * A slot taken by the step was within the quota (unless exempt) and the
  * host cap: what a user or the host holds grows only below its limit (the
  * admin may lower a limit below what is held).
@@ -712,12 +722,7 @@ static void op_vhost(struct world *w, struct sm_guest *g, struct vqn_dev *d,
 	u32 user_used = w->host.users[g->user].used;
 	u64 host_took = w->host.took;
 	u32 budget = vqn_sm_budget(&g->sm);
-	/*
-	 * No slot for the guest from the host: the cap, its user's quota, or
-	 * others waiting before it (fairness).
-	 */
-	bool host_full = w->host.used >= w->host.cap || quota_full(w, g) ||
-			 line_refuses(w, g);
+	bool host_full = host_refuses(w, g);
 	bool had_grants = g->sm.assigned.first != VQN_NIL;
 	bool dev_quiescent = vqn_sm_dev_quiescent(d);
 	bool e_wanted = d->status & VQNOTIFY_STATUS_DRIVER_OK &&
@@ -942,8 +947,7 @@ static void op_vhost_batch(struct world *w, struct sm_guest *g,
 	const struct sm_user *u = &w->host.users[g->user];
 	u32 user_used = u->used, budget = vqn_sm_budget(&g->sm);
 	u32 need = 0, preemptible = g->sm.nr_assigned, room, least, give;
-	bool host_full = w->host.used >= w->host.cap || quota_full(w, g) ||
-			 line_refuses(w, g);
+	bool host_full = host_refuses(w, g);
 	u32 host_room = host_full ? 0 : w->host.cap - w->host.used;
 	u64 host_took = w->host.took;
 	u64 counts[VQNOTIFY_NR_COUNTERS];
