@@ -213,7 +213,9 @@ EXAMPLES_VQN := $(notdir $(wildcard $(TOP)/examples/*.vqn))
 DATA_FILES := $(UDEVRULESDIR)/60-vqnotify.rules \
 	$(MODULESLOADDIR)/vqnotify.conf \
 	$(SYSTEMDUNITDIR)/vqnotify-metrics.service \
-	$(SYSTEMDUNITDIR)/vqnotify-metrics.timer $(DOCDIR)/README.md \
+	$(SYSTEMDUNITDIR)/vqnotify-metrics.timer \
+	$(SYSTEMDUNITDIR)/vqnotify-metrics-http@.socket \
+	$(SYSTEMDUNITDIR)/vqnotify-metrics-http@.service $(DOCDIR)/README.md \
 	$(DOCDIR)/admin-guide.rst $(addprefix $(DOCDIR)/examples/,$(EXAMPLES_VQN)) \
 	$(DOCDIR)/examples/vqn-hello.c $(DOCDIR)/examples/modprobe.d/vqnotify.conf
 # The module's sources as DKMS builds them (and the vqnotify-dkms package).
@@ -239,6 +241,10 @@ install-data:
 		>$(DESTDIR)$(SYSTEMDUNITDIR)/vqnotify-metrics.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/vqnotify-metrics.service
 	install -m 0644 $(TOP)/conf/systemd/vqnotify-metrics.timer $(DESTDIR)$(SYSTEMDUNITDIR)/
+	sed 's|@SBINDIR@|$(BINDIR)|' $(TOP)/conf/systemd/vqnotify-metrics-http@.service.in \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/vqnotify-metrics-http@.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/vqnotify-metrics-http@.service
+	install -m 0644 $(TOP)/conf/systemd/vqnotify-metrics-http@.socket $(DESTDIR)$(SYSTEMDUNITDIR)/
 	install -D -m 0644 $(TOP)/README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -D -m 0644 $(TOP)/Documentation/admin-guide.rst $(DESTDIR)$(DOCDIR)/admin-guide.rst
 	for f in $(EXAMPLES_VQN); do install -D -m 0644 $(TOP)/examples/$$f \
@@ -294,22 +300,23 @@ uninstall-user:
 	@$(USER_MAKE) uninstall
 	@if [ -z "$(DESTDIR)" ]; then echo ldconfig; ldconfig; fi
 
-# A timer the admin enabled (admin-guide.rst) is disabled first: no link
-# to a removed unit is left, and, unless DESTDIR is set, no loaded timer
-# keeps starting a removed tool.
+# What the admin enabled (admin-guide.rst: the timer, the HTTP exporter's
+# sockets) is disabled first: no link to a removed unit is left, and,
+# unless DESTDIR is set, nothing loaded keeps starting a removed tool.
 SYSTEMCTL ?= systemctl
 uninstall-data:
-	@if [ -e $(DESTDIR)$(SYSTEMDUNITDIR)/vqnotify-metrics.timer ]; then \
-		if [ -n "$(DESTDIR)" ]; then \
-			echo "$(SYSTEMCTL) --root=$(DESTDIR) disable vqnotify-metrics.timer"; \
-			$(SYSTEMCTL) --root=$(DESTDIR) disable vqnotify-metrics.timer || :; \
-		elif [ -d /run/systemd/system ]; then \
-			echo "$(SYSTEMCTL) disable --now vqnotify-metrics.timer"; \
-			$(SYSTEMCTL) disable --now vqnotify-metrics.timer || :; \
-			$(SYSTEMCTL) stop vqnotify-metrics.service || :; \
-		else \
-			echo "$(SYSTEMCTL) disable vqnotify-metrics.timer"; \
-			$(SYSTEMCTL) disable vqnotify-metrics.timer || :; fi; fi
+	@off() { \
+		if [ -n "$(DESTDIR)" ]; then set -- --root=$(DESTDIR) disable "$$@"; \
+		elif [ -d /run/systemd/system ]; then set -- disable --now "$$@"; \
+		else set -- disable "$$@"; fi; \
+		echo "$(SYSTEMCTL) $$*"; $(SYSTEMCTL) "$$@" || :; }; \
+	if [ -e $(DESTDIR)$(SYSTEMDUNITDIR)/vqnotify-metrics.timer ]; then \
+		off vqnotify-metrics.timer; fi; \
+	for l in $(DESTDIR)/etc/systemd/system/*.wants/vqnotify-metrics-http@*.socket; do \
+		[ ! -L "$$l" ] || off "$${l##*/}"; done; \
+	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+		echo "$(SYSTEMCTL) stop vqnotify-metrics.service 'vqnotify-metrics-http@*'"; \
+		$(SYSTEMCTL) stop vqnotify-metrics.service 'vqnotify-metrics-http@*' || :; fi
 	rm -f $(addprefix $(DESTDIR),$(DATA_FILES))
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
 		echo "$(SYSTEMCTL) daemon-reload"; $(SYSTEMCTL) daemon-reload || :; fi

@@ -66,6 +66,8 @@ install)
 		./usr/local/lib/libvqnotify.so.1 ./usr/local/lib/pkgconfig/vqnotify.pc \
 		./usr/local/lib/udev/rules.d/60-vqnotify.rules \
 		./usr/local/lib/systemd/system/vqnotify-metrics.timer \
+		./usr/local/lib/systemd/system/vqnotify-metrics-http@.socket \
+		./usr/local/lib/systemd/system/vqnotify-metrics-http@.service \
 		./usr/local/share/doc/vqnotify/examples/modprobe.d/vqnotify.conf \
 		./usr/src/vqnotify-$ver/dkms.conf ./usr/src/vqnotify-$ver/Kbuild; do
 		grep -qxF "$f" "$work/installed" || fail "make install did not install $f"
@@ -84,25 +86,36 @@ install)
 	bad=$(awk -v v="$ver" 'NF != 2 || $2 != v' "$work/versions")
 	[ -z "$bad" ] || fail "versions differ from dkms.conf's $ver:" $bad
 	echo "install: version $ver in dkms.conf and in" $(cut -d' ' -f1 "$work/versions")
-	# The metrics units: not a word from systemd-analyze verify (its
+	# The metrics units: not a word from systemd-analyze verify (their
 	# ExecStart pointed at the vqnotifyctl installed here, which it
-	# checks), and the service's exposure (systemd-analyze security) at
-	# most 2.0 of 10.
+	# checks), and each service's exposure (systemd-analyze security) at
+	# most 2.0 of 10. The HTTP exporter's templates as an instance, its
+	# address' colon escaped: systemd-analyze 252 takes a path with one
+	# for something else; %I gives the socket 10.0.0.5:9617 all the same.
 	units=$dest/usr/local/lib/systemd/system
+	http='vqnotify-metrics-http@10.0.0.5\x3a9617'
 	mkdir -p "$work/units"
-	sed "s|^ExecStart=/usr/local/sbin/vqnotifyctl |ExecStart=$dest/usr/local/sbin/vqnotifyctl |" \
-		"$units/vqnotify-metrics.service" >"$work/units/vqnotify-metrics.service"
-	grep -q "^ExecStart=$dest/" "$work/units/vqnotify-metrics.service" ||
-		fail "vqnotify-metrics.service does not run /usr/local/sbin/vqnotifyctl"
+	for u in vqnotify-metrics.service:vqnotify-metrics.service \
+		vqnotify-metrics-http@.service:$http.service; do
+		sed "s|^ExecStart=/usr/local/sbin/vqnotifyctl |ExecStart=$dest/usr/local/sbin/vqnotifyctl |" \
+			"$units/${u%%:*}" >"$work/units/${u#*:}"
+		grep -q "^ExecStart=$dest/" "$work/units/${u#*:}" ||
+			fail "${u%%:*} does not run /usr/local/sbin/vqnotifyctl"
+	done
 	cp "$units/vqnotify-metrics.timer" "$work/units/"
+	cp "$units/vqnotify-metrics-http@.socket" "$work/units/$http.socket"
 	systemd-analyze verify --man=no "$work/units/vqnotify-metrics.service" \
-		"$work/units/vqnotify-metrics.timer" >"$work/verify" 2>&1 || :
+		"$work/units/vqnotify-metrics.timer" "$work/units/$http.socket" \
+		"$work/units/$http.service" >"$work/verify" 2>&1 || :
 	[ ! -s "$work/verify" ] || { cat "$work/verify"; fail "systemd-analyze verify"; }
-	systemd-analyze security --offline=yes --threshold=20 \
-		"$work/units/vqnotify-metrics.service" >"$work/security" 2>&1 ||
-		{ grep '✗' "$work/security"; tail -n 1 "$work/security"; fail "the metrics service's exposure"; }
-	echo "install: metrics service and timer verified," \
-		"$(sed -n 's/.*\(exposure level\) for .*: \([0-9.]*\).*/\1 \2/p' "$work/security")"
+	exposure=
+	for u in vqnotify-metrics.service "$http.service"; do
+		systemd-analyze security --offline=yes --threshold=20 \
+			"$work/units/$u" >"$work/security" 2>&1 ||
+			{ grep '✗' "$work/security"; tail -n 1 "$work/security"; fail "$u's exposure"; }
+		exposure="$exposure $(sed -n 's/.*exposure level for .*: \([0-9.]*\).*/\1/p' "$work/security")"
+	done
+	echo "install: metrics units verified, exposure levels$exposure (timer's and HTTP exporter's services)"
 	# Every symbol of every version node of libvqnotify.map is exported at
 	# that version: a program linked with an older library keeps the entry
 	# points it was linked with (vqn_guest_get@VQNOTIFY_1 fills API 1's
@@ -128,6 +141,12 @@ install)
 		{ cat "$work/enable.log"; fail "systemctl --root enable vqnotify-metrics.timer"; }
 	[ -L "$dest/etc/systemd/system/timers.target.wants/vqnotify-metrics.timer" ] ||
 		fail "systemctl --root enable made no link"
+	# So is an HTTP exporter's socket, its address the instance.
+	systemctl --root="$dest" enable vqnotify-metrics-http@10.0.0.5:9617.socket \
+		>"$work/enable.log" 2>&1 ||
+		{ cat "$work/enable.log"; fail "systemctl --root enable vqnotify-metrics-http@10.0.0.5:9617.socket"; }
+	[ -L "$dest/etc/systemd/system/sockets.target.wants/vqnotify-metrics-http@10.0.0.5:9617.socket" ] ||
+		fail "systemctl --root enable made no link for the HTTP exporter's socket"
 	make -s --no-print-directory -C "$TOP" BUILD="$BUILD" uninstall uninstall-dkms DESTDIR="$dest" KDIR="$KDIR" \
 		>"$work/uninstall.log" 2>&1 || { tail -n 20 "$work/uninstall.log"; fail "make uninstall"; }
 	left=$(files "$dest"; cd "$dest" && find . -type d -name '*vqnotify*')
