@@ -188,12 +188,11 @@ static kuid_t vqn_ns_lowest_uid(const struct user_namespace *ns)
  * it: below). Every uid of that namespace tree (a subordinate range mapped
  * with newuidmap(1), setresuid() inside it, namespaces nested in it) is one
  * user, as the kernel's per-user counts (ucounts) charge a namespace's
- * owner too. A namespace
- * root made is a container manager's (LXD, a Kubernetes pod without host
- * users): its uid 0, as the host sees it, is the user, one per container;
- * where it maps no uid 0, the lowest host uid it maps (else such
- * containers would all share root's quota); root itself while it maps
- * none.
+ * owner too. A namespace root made is a container manager's (LXD, a
+ * Kubernetes pod without host users): its uid 0, as the host sees it, is
+ * the user, one per container; where it maps no uid 0, the lowest host uid
+ * it maps (else such containers would all share root's quota); root itself
+ * while it maps none.
  */
 kuid_t vqn_user_uid(const struct cred *cred)
 {

@@ -4,9 +4,9 @@
  *
  * Module init and exit only: the settings are checked (vqn_pool.c), the
  * netlink family is registered (vqn_nl.c) with its ops table
- * (netlink-gen.c), then the misc device
- * (vqn_misc.c), which makes guests possible; exit undoes that in reverse.
- * "DOC: Layout" in vqnotify.h says which file does what.
+ * (netlink-gen.c), then the misc device (vqn_misc.c), which makes guests
+ * possible; exit undoes that in reverse. "DOC: Layout" in vqnotify.h says
+ * which file does what.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
