@@ -303,6 +303,7 @@ uninstall-user:
 # What the admin enabled (admin-guide.rst: the timer, the HTTP exporter's
 # sockets) is disabled first: no link to a removed unit is left, and,
 # unless DESTDIR is set, nothing loaded keeps starting a removed tool.
+# Only for units this install put there: a package's are the package's.
 SYSTEMCTL ?= systemctl
 uninstall-data:
 	@off() { \
@@ -310,13 +311,16 @@ uninstall-data:
 		elif [ -d /run/systemd/system ]; then set -- disable --now "$$@"; \
 		else set -- disable "$$@"; fi; \
 		echo "$(SYSTEMCTL) $$*"; $(SYSTEMCTL) "$$@" || :; }; \
+	live=; [ -n "$(DESTDIR)" ] || [ ! -d /run/systemd/system ] || live=1; \
 	if [ -e $(DESTDIR)$(SYSTEMDUNITDIR)/vqnotify-metrics.timer ]; then \
-		off vqnotify-metrics.timer; fi; \
-	for l in $(DESTDIR)/etc/systemd/system/*.wants/vqnotify-metrics-http@*.socket; do \
-		[ ! -L "$$l" ] || off "$${l##*/}"; done; \
-	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
-		echo "$(SYSTEMCTL) stop vqnotify-metrics.service 'vqnotify-metrics-http@*'"; \
-		$(SYSTEMCTL) stop vqnotify-metrics.service 'vqnotify-metrics-http@*' || :; fi
+		off vqnotify-metrics.timer; \
+		[ -z "$$live" ] || { echo "$(SYSTEMCTL) stop vqnotify-metrics.service"; \
+			$(SYSTEMCTL) stop vqnotify-metrics.service || :; }; fi; \
+	if [ -e $(DESTDIR)$(SYSTEMDUNITDIR)/vqnotify-metrics-http@.socket ]; then \
+		for l in $(DESTDIR)/etc/systemd/system/*.wants/vqnotify-metrics-http@*.socket; do \
+			[ ! -L "$$l" ] || off "$${l##*/}"; done; \
+		[ -z "$$live" ] || { echo "$(SYSTEMCTL) stop 'vqnotify-metrics-http@*'"; \
+			$(SYSTEMCTL) stop 'vqnotify-metrics-http@*' || :; }; fi
 	rm -f $(addprefix $(DESTDIR),$(DATA_FILES))
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
 		echo "$(SYSTEMCTL) daemon-reload"; $(SYSTEMCTL) daemon-reload || :; fi
