@@ -237,14 +237,12 @@ install-data:
 	install -D -m 0644 $(TOP)/udev/60-vqnotify.rules $(DESTDIR)$(UDEVRULESDIR)/60-vqnotify.rules
 	install -D -m 0644 $(TOP)/conf/modules-load.d/vqnotify.conf $(DESTDIR)$(MODULESLOADDIR)/vqnotify.conf
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
-	sed 's|@SBINDIR@|$(BINDIR)|' $(TOP)/conf/systemd/vqnotify-metrics.service.in \
-		>$(DESTDIR)$(SYSTEMDUNITDIR)/vqnotify-metrics.service
-	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/vqnotify-metrics.service
-	install -m 0644 $(TOP)/conf/systemd/vqnotify-metrics.timer $(DESTDIR)$(SYSTEMDUNITDIR)/
-	sed 's|@SBINDIR@|$(BINDIR)|' $(TOP)/conf/systemd/vqnotify-metrics-http@.service.in \
-		>$(DESTDIR)$(SYSTEMDUNITDIR)/vqnotify-metrics-http@.service
-	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/vqnotify-metrics-http@.service
-	install -m 0644 $(TOP)/conf/systemd/vqnotify-metrics-http@.socket $(DESTDIR)$(SYSTEMDUNITDIR)/
+	for u in vqnotify-metrics.service vqnotify-metrics-http@.service; do \
+		sed 's|@SBINDIR@|$(BINDIR)|' $(TOP)/conf/systemd/$$u.in \
+			>$(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; done
+	install -m 0644 $(TOP)/conf/systemd/vqnotify-metrics.timer \
+		$(TOP)/conf/systemd/vqnotify-metrics-http@.socket $(DESTDIR)$(SYSTEMDUNITDIR)/
 	install -D -m 0644 $(TOP)/README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -D -m 0644 $(TOP)/Documentation/admin-guide.rst $(DESTDIR)$(DOCDIR)/admin-guide.rst
 	for f in $(EXAMPLES_VQN); do install -D -m 0644 $(TOP)/examples/$$f \
@@ -306,21 +304,19 @@ uninstall-user:
 # Only for units this install put there: a package's are the package's.
 SYSTEMCTL ?= systemctl
 uninstall-data:
-	@off() { \
-		if [ -n "$(DESTDIR)" ]; then set -- --root=$(DESTDIR) disable "$$@"; \
-		elif [ -d /run/systemd/system ]; then set -- disable --now "$$@"; \
-		else set -- disable "$$@"; fi; \
-		echo "$(SYSTEMCTL) $$*"; $(SYSTEMCTL) "$$@" || :; }; \
-	live=; [ -n "$(DESTDIR)" ] || [ ! -d /run/systemd/system ] || live=1; \
+	@live=; [ -n "$(DESTDIR)" ] || [ ! -d /run/systemd/system ] || live=1; \
+	run() { echo "$(SYSTEMCTL) $$*"; $(SYSTEMCTL) "$$@" || :; }; \
+	off() { \
+		if [ -n "$(DESTDIR)" ]; then run --root=$(DESTDIR) disable "$$@"; \
+		elif [ -n "$$live" ]; then run disable --now "$$@"; \
+		else run disable "$$@"; fi; }; \
 	if [ -e $(DESTDIR)$(SYSTEMDUNITDIR)/vqnotify-metrics.timer ]; then \
 		off vqnotify-metrics.timer; \
-		[ -z "$$live" ] || { echo "$(SYSTEMCTL) stop vqnotify-metrics.service"; \
-			$(SYSTEMCTL) stop vqnotify-metrics.service || :; }; fi; \
+		[ -z "$$live" ] || run stop vqnotify-metrics.service; fi; \
 	if [ -e $(DESTDIR)$(SYSTEMDUNITDIR)/vqnotify-metrics-http@.socket ]; then \
 		for l in $(DESTDIR)/etc/systemd/system/*.wants/vqnotify-metrics-http@*.socket; do \
 			[ ! -L "$$l" ] || off "$${l##*/}"; done; \
-		[ -z "$$live" ] || { echo "$(SYSTEMCTL) stop 'vqnotify-metrics-http@*'"; \
-			$(SYSTEMCTL) stop 'vqnotify-metrics-http@*' || :; }; fi
+		[ -z "$$live" ] || run stop 'vqnotify-metrics-http@*'; fi
 	rm -f $(addprefix $(DESTDIR),$(DATA_FILES))
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
 		echo "$(SYSTEMCTL) daemon-reload"; $(SYSTEMCTL) daemon-reload || :; fi
