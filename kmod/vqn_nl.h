@@ -30,6 +30,19 @@ static inline unsigned int vqn_nl_listeners(void)
 }
 
 /*
+ * A required attribute @attr of the request is missing: true, the refusal
+ * naming its type (NLMSGERR_ATTR_MISS_TYPE) and saying @msg.
+ */
+#define VQN_NL_MISSING(info, attr, msg) ({				\
+	struct genl_info *__vqn_info = (info);				\
+	bool __missing = GENL_REQ_ATTR_CHECK(__vqn_info, attr);		\
+									\
+	if (__missing)							\
+		GENL_SET_ERR_MSG(__vqn_info, msg);				\
+	__missing;							\
+})
+
+/*
  * Who asks: decides what is visible and in which namespaces ids are shown.
  * @euid sees its own guests; @charged, the user its guests are charged to
  * (vqn_user_uid()), is the one user it sees in USER_GET.

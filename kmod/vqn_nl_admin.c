@@ -152,18 +152,15 @@ int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 
 	/*
 	 * info->attrs ends with the last attribute of config-set's policy
-	 * (netlink-gen.c), not at VQNOTIFY_A_CONFIG_MAX: get-only attributes
-	 * come after it.
+	 * (netlink-gen.c), not at VQNOTIFY_A_CONFIG_MAX. The get-only ones
+	 * within it (host-used to guests-closed) are NLA_UNSPEC there: the
+	 * core refuses them before this handler runs.
 	 */
 	for (a = VQNOTIFY_A_CONFIG_DEFAULT_BUDGET;
 	     a <= VQNOTIFY_A_CONFIG_USER_MAX_SLOTS; a++)
 		any |= !!tb[a];
 	if (!any) {
 		GENL_SET_ERR_MSG(info, "nothing to set");
-		return -EINVAL;
-	}
-	if (tb[VQNOTIFY_A_CONFIG_HOST_USED] || tb[VQNOTIFY_A_CONFIG_NR_GUESTS]) {
-		GENL_SET_ERR_MSG(info, "host-used and nr-guests are read-only");
 		return -EINVAL;
 	}
 
@@ -269,7 +266,7 @@ int vqnotify_nl_user_get_doit(struct sk_buff *skb,
 	int ret = -ENOENT;
 	kuid_t uid;
 
-	if (GENL_REQ_ATTR_CHECK(info, VQNOTIFY_A_USER_UID))
+	if (VQN_NL_MISSING(info, VQNOTIFY_A_USER_UID, "missing uid"))
 		return -EINVAL;
 	vqn_nl_viewer_of(&v, skb);
 	vqn_nl_msg_reply(&m, info);

@@ -68,15 +68,15 @@ static int vqn_nl_get_doit(struct sk_buff *skb, struct genl_info *info,
 
 int vqnotify_nl_guest_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	if (GENL_REQ_ATTR_CHECK(info, VQNOTIFY_A_GUEST_ID))
+	if (VQN_NL_MISSING(info, VQNOTIFY_A_GUEST_ID, "missing guest id"))
 		return -EINVAL;
 	return vqn_nl_get_doit(skb, info, VQNOTIFY_A_GUEST_ID, 0, NULL);
 }
 
 int vqnotify_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	if (GENL_REQ_ATTR_CHECK(info, VQNOTIFY_A_DEV_GUEST_ID) ||
-	    GENL_REQ_ATTR_CHECK(info, VQNOTIFY_A_DEV_ID))
+	if (VQN_NL_MISSING(info, VQNOTIFY_A_DEV_GUEST_ID, "missing guest id") ||
+	    VQN_NL_MISSING(info, VQNOTIFY_A_DEV_ID, "missing device id"))
 		return -EINVAL;
 	return vqn_nl_get_doit(skb, info, VQNOTIFY_A_DEV_GUEST_ID,
 			       VQNOTIFY_A_DEV_ID, NULL);
@@ -84,9 +84,9 @@ int vqnotify_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
 
 int vqnotify_nl_queue_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	if (GENL_REQ_ATTR_CHECK(info, VQNOTIFY_A_QUEUE_GUEST_ID) ||
-	    GENL_REQ_ATTR_CHECK(info, VQNOTIFY_A_QUEUE_DEV_ID) ||
-	    GENL_REQ_ATTR_CHECK(info, VQNOTIFY_A_QUEUE_INDEX))
+	if (VQN_NL_MISSING(info, VQNOTIFY_A_QUEUE_GUEST_ID, "missing guest id") ||
+	    VQN_NL_MISSING(info, VQNOTIFY_A_QUEUE_DEV_ID, "missing device id") ||
+	    VQN_NL_MISSING(info, VQNOTIFY_A_QUEUE_INDEX, "missing queue index"))
 		return -EINVAL;
 	return vqn_nl_get_doit(skb, info, VQNOTIFY_A_QUEUE_GUEST_ID,
 			       VQNOTIFY_A_QUEUE_DEV_ID,
@@ -290,7 +290,7 @@ int vqnotify_nl_guest_set_doit(struct sk_buff *skb, struct genl_info *info)
 	struct vqn_kguest *g;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, VQNOTIFY_A_GUEST_ID))
+	if (VQN_NL_MISSING(info, VQNOTIFY_A_GUEST_ID, "missing guest id"))
 		return -EINVAL;
 	if (!budget && !reserve) {
 		GENL_SET_ERR_MSG(info, "nothing to set");

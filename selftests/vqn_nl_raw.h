@@ -27,6 +27,7 @@ struct tk_nl {
 	uint32_t seq;
 	int nr_recv;		/* recv() calls of the last request */
 	char ext_msg[128];	/* extack message of the last error */
+	int ext_miss;		/* its missing attribute's type, or -1 */
 };
 
 /* Building requests */
@@ -194,6 +195,9 @@ static inline int tk_nl_error(struct tk_nl *nl, const struct nlmsghdr *nlh)
 		if (msg)
 			snprintf(nl->ext_msg, sizeof(nl->ext_msg), "%s",
 				 (const char *)tk_nla_data(msg));
+		msg = ext.tb[NLMSGERR_ATTR_MISS_TYPE];
+		if (msg)
+			nl->ext_miss = *(const uint32_t *)tk_nla_data(msg);
 	}
 	return e->error;
 }
@@ -213,6 +217,7 @@ static inline int tk_nl_send(struct tk_nl *nl, struct nlmsghdr *msg)
 	msg->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
 	nl->nr_recv = 0;
 	nl->ext_msg[0] = 0;
+	nl->ext_miss = -1;
 	if (sendto(nl->fd, msg, msg->nlmsg_len, 0,
 		   (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
 		return -errno;

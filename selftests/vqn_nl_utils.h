@@ -14,7 +14,9 @@
  * X is guest_get, guest_dump, guest_set, guest_set_one, dev_get,
  * queue_get, config_get, config_set, config_set_one here;
  * test_err_nl_call(E, cmd, dump, { type, value }, ...) sends any command
- * with u32 attributes and expects errno E (a malformed request). Records
+ * with u32 attributes and expects errno E (a malformed request);
+ * test_err_nl_missing(attr, msg, cmd, ...) a do request without its
+ * required attribute, refused naming it. Records
  * of each object (struct tk_nl_guest, tk_nl_dev, tk_nl_queue,
  * tk_nl_config) have every absent field at ~0.
  * TK_NL_FIXTURE(name) is a fixture with a socket, a guest and the
@@ -50,6 +52,17 @@
 	const struct tk_nl_attr _a[] = { __VA_ARGS__ };			\
 	EXPECT_EQ(-(_errno), tk_nl_call(&self->nl, cmd, dump, _a,	\
 					TK_ARRAY_SIZE(_a), NULL, NULL));\
+} while (0)
+
+/*
+ * Do request @cmd on self->nl without its required attribute @attr (the
+ * others given as for test_err_nl_call()) must fail with EINVAL, naming
+ * @attr (NLMSGERR_ATTR_MISS_TYPE) and saying @msg.
+ */
+#define test_err_nl_missing(attr, msg, cmd, ...) do {			\
+	test_err_nl_call(EINVAL, cmd, false, __VA_ARGS__);		\
+	EXPECT_EQ(attr, self->nl.ext_miss);				\
+	EXPECT_STREQ(msg, self->nl.ext_msg);				\
 } while (0)
 
 /* Records; every field is ~0 (-1 when signed) when absent */
