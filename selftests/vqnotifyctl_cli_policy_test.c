@@ -252,7 +252,7 @@ TEST_F(pol, name_policy_for_one_user)
 
 TEST_F(pol, bad_arguments)
 {
-	static const char *const bad[][7] = {
+	static const char *const bad[][9] = {
 		{ "policy", "set", "name", PN_UUID },
 		{ "policy", "set", "budget", "4" },
 		{ "policy", "set", "uid", "x", "budget", "4" },
@@ -264,6 +264,10 @@ TEST_F(pol, bad_arguments)
 		{ "policy", "delete", "name", "a", "uid", "x" },
 		{ "user", "show", "uid" },
 		{ "user", "show", "x" },
+		/* A key twice: refused, not the last one taken. */
+		{ "policy", "set", "name", "a", "budget", "4", "budget", "5" },
+		{ "guest", "set", "1", "budget", "1", "budget", "2" },
+		{ "config", "set", "threshold", "1", "threshold", "2" },
 	};
 	unsigned int i;
 
@@ -274,6 +278,45 @@ TEST_F(pol, bad_arguments)
 					       bad[i][1], bad[i][2]);
 		free(r);
 	}
+}
+
+/*
+ * A name longer than the module takes is refused before any request is
+ * sent. At 5000 bytes libnl dropped it from the message, and the uid left
+ * alone in it deleted (or set) that user's policy instead.
+ */
+TEST_F(pol, long_name_refused_before_sending)
+{
+	char name[5000], uid[16];
+	struct tk_nl_policy p;
+	struct run *r;
+
+	memset(name, 'a', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	snprintf(uid, sizeof(uid), "%u", PN_UID);
+	r = RUN("policy", "set", "uid", uid, "budget", "6");
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	free(r);
+
+	r = RUN("policy", "delete", "name", name, "uid", uid);
+	EXPECT_EQ(2, r->status);
+	EXPECT_TRUE(has(r->err, "a name is at most 127 bytes"))
+		TH_LOG("%s", r->err);
+	free(r);
+	r = RUN("policy", "set", "uid", uid, "name", name, "budget", "1");
+	EXPECT_EQ(2, r->status);
+	free(r);
+	test_cmd_nl_policy_get(NULL, PN_UID, &p);
+	EXPECT_EQ(6, p.budget);
+
+	/* 127 bytes, the most a name has, are taken. */
+	name[VQNOTIFY_NAME_LEN - 1] = '\0';
+	r = RUN("policy", "set", "name", name, "budget", "1");
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	free(r);
+	test_cmd_nl_policy_get(name, 0, &p);
+	EXPECT_EQ(1, p.budget);
+	test_cmd_nl_policy_del(name, 0);
 }
 
 /* A name policy reaches the guest that takes the (whole, long) name. */

@@ -108,21 +108,29 @@ static int guest_show(struct nl *n, int64_t id)
 
 /*
  * KEY N pairs from argv[@first] on, at least one: each KEY one @key_of
- * knows (its index; -1 for none), each N a u32. 0, or EXIT_USAGE with
- * the message printed (@what: the command, as "guest set").
+ * knows (its index, below 64; -1 for none), once, each N a u32. 0, or
+ * EXIT_USAGE with the message printed (@what: the command, as "guest
+ * set"). A key given once bounds the request the command builds: it fits
+ * its netlink message, where libnl would drop what does not.
  */
 int check_pairs(int argc, char **argv, int first, int (*key_of)(const char *),
 		void (*usage)(FILE *f), const char *what)
 {
+	uint64_t seen = 0;
 	uint32_t v;
-	int i;
+	int i, k;
 
 	if (argc <= first || (argc - first) % 2)
 		return usage_error(usage, "%s: expected KEY N", what);
 	for (i = first; i < argc; i += 2) {
-		if (key_of(argv[i]) < 0)
+		k = key_of(argv[i]);
+		if (k < 0)
 			return usage_error(usage, "%s: unknown key '%s'", what,
 					   argv[i]);
+		if (seen & (1ULL << k))
+			return usage_error(usage, "%s: '%s' given twice", what,
+					   argv[i]);
+		seen |= 1ULL << k;
 		if (parse_u32(argv[i + 1], &v))
 			return usage_error(usage, "%s: '%s' is not a number",
 					   what, argv[i + 1]);

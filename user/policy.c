@@ -108,7 +108,9 @@ static int cb_policy(struct nl_msg *msg, void *arg)
  * The selector of a policy command at @argv: "name NAME", "uid UID", or
  * both (a name's policy for that user's guests), in either order. Puts it
  * into @msg (when not NULL). The words it took (2 or 4), or -EXIT_USAGE
- * with the message printed.
+ * with the message printed. Checked with @msg NULL first: a name too long
+ * for the module is refused here, so that it always fits the message (a
+ * name libnl dropped would leave the uid alone to select another policy).
  */
 static int policy_selector(int argc, char **argv, struct nl_msg *msg)
 {
@@ -119,6 +121,10 @@ static int policy_selector(int argc, char **argv, struct nl_msg *msg)
 	for (i = 0; i + 1 < argc && i < 4; i += 2) {
 		if (!strcmp(argv[i], "name") && !name) {
 			name = true;
+			if (strlen(argv[i + 1]) >= VQNOTIFY_NAME_LEN)
+				return -usage_error(policy_usage,
+						    "policy: a name is at most %d bytes",
+						    VQNOTIFY_NAME_LEN - 1);
 			if (msg)
 				nla_put_string(msg, VQNOTIFY_A_POLICY_NAME,
 					       argv[i + 1]);

@@ -240,7 +240,7 @@ int check_exists(struct nl *n, int64_t guest, int64_t dev);
 /* The command word of an object (show by default, as ip reads it). */
 int subcommand(int argc, char **argv, void (*usage)(FILE *f),
 	       const char *const *allowed, const char **cmd);
-/* KEY N pairs from argv[@first]: 0, or EXIT_USAGE with the message. */
+/* KEY N pairs from argv[@first], each KEY once: 0, or EXIT_USAGE. */
 int check_pairs(int argc, char **argv, int first, int (*key_of)(const char *),
 		void (*usage)(FILE *f), const char *what);
 /* Up to @max optional u32 ids into @ids (-1 when absent). */
