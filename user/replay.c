@@ -400,7 +400,12 @@ static int do_step(struct rctx *c, struct step *s)
 	return 0;
 }
 
-static char *read_all(FILE *f)
+/*
+ * The whole of @f, NUL-terminated, its length in @len; NULL with errno
+ * set when it cannot be read (EISDIR for a directory, say) or memory runs
+ * out (ENOMEM).
+ */
+static char *read_all(FILE *f, size_t *lenp)
 {
 	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap + 1);
@@ -409,21 +414,34 @@ static char *read_all(FILE *f)
 		size_t n = fread(buf + len, 1, cap - len, f);
 
 		len += n;
-		if (n == 0)
+		if (n == 0) {
+			if (ferror(f)) {
+				int e = errno ? errno : EIO;
+
+				free(buf);
+				errno = e;
+				return NULL;
+			}
 			break;
+		}
 		if (len == cap) {
 			char *nb = realloc(buf, 2 * cap + 1);
 
 			if (!nb) {
 				free(buf);
+				errno = ENOMEM;
 				return NULL;
 			}
 			buf = nb;
 			cap *= 2;
 		}
 	}
-	if (buf)
-		buf[len] = '\0';
+	if (!buf) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	buf[len] = '\0';
+	*lenp = len;
 	return buf;
 }
 
@@ -465,7 +483,8 @@ int cmd_replay(int argc, char **argv)
 	struct rctx c = { 0 };
 	struct step *steps = NULL;
 	int nr = 0, line = 0, i, ret = EXIT_OK;
-	char *text, *p, *nl;
+	char *text, *p, *nl, *nul;
+	size_t len;
 	FILE *f;
 
 	if (argc > 1 && is_help(argv[1])) {
@@ -485,9 +504,23 @@ int cmd_replay(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	text = read_all(f);
+	errno = 0;
+	text = read_all(f, &len);
 	if (f != stdin)
 		fclose(f);
+	if (!text && errno != ENOMEM) {
+		err_msg("replay: %s: %s", c.file, strerror(errno));
+		return EXIT_USAGE;
+	}
+	/* A NUL would end the script there, unchecked and unrun. */
+	nul = text ? memchr(text, '\0', len) : NULL;
+	if (nul) {
+		for (p = text; p < nul; p++)
+			line += *p == '\n';
+		err_msg("replay: %s:%d: a NUL byte", c.file, line + 1);
+		free(text);
+		return EXIT_USAGE;
+	}
 	c.res = calloc(VQNOTIFY_MAX_QUEUES, sizeof(*c.res));
 	if (!text || !c.res) {
 		err_msg("replay: out of memory");

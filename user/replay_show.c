@@ -239,14 +239,13 @@ int rp_show_table(struct rctx *c, int only)
 		jw_arr_open(c->jw, "queues");
 	}
 	ret = rp_walk_devs(c, only, show_rows, &header);
-	if (ret < 0)
-		return ret;
+	/* Closed on a failure too: each JSON line stays whole. */
 	if (c->jw) {
 		jw_arr_close(c->jw);
 		jw_obj_close(c->jw);
 		jw_end(c->jw);
 	}
-	return 0;
+	return ret < 0 ? ret : 0;
 }
 
 /* autoshow's grid: the guest's line, then a row of states per device. */
