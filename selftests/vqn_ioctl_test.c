@@ -31,6 +31,7 @@ FIXTURE(ioc) {
 	uint8_t save[TK_BLOB_BUF];
 	struct vqnotify_vq_result res[8];
 	struct vqnotify_vq_info vi[8];
+	uint64_t qbits;		/* the queues of a batch call */
 	uint64_t buf[64];	/* struct under test, zero tail beyond it */
 };
 
@@ -154,6 +155,36 @@ static void fill_load(FIXTURE_DATA(ioc) *self, void *arg)
 	p->nr_results = 8;
 }
 
+static void fill_queues(FIXTURE_DATA(ioc) *self, void *arg, uint32_t flags,
+			uint32_t dev, unsigned int q)
+{
+	struct vqnotify_queues *p = arg;
+
+	self->qbits = 1ULL << q;
+	p->size = sizeof(*p);
+	p->flags = flags;
+	p->dev_id = dev;
+	p->nr_queues = 8;
+	p->queues = (uintptr_t)&self->qbits;
+	p->results = (uintptr_t)self->res;
+	p->nr_results = 8;
+}
+
+static void fill_acquire(FIXTURE_DATA(ioc) *self, void *arg)
+{
+	fill_queues(self, arg, 0, IDLE(self), 0);
+}
+
+static void fill_release(FIXTURE_DATA(ioc) *self, void *arg)
+{
+	fill_queues(self, arg, 0, BUSY(self), 0);
+}
+
+static void fill_host_notifiers(FIXTURE_DATA(ioc) *self, void *arg)
+{
+	fill_queues(self, arg, VQNOTIFY_HOST_NOTIFIER_ENABLE, BUSY(self), 1);
+}
+
 #define IOC_VARIANT(_name, _cmd, _struct, _rsv, _dev, _bad, _fill)	\
 	FIXTURE_VARIANT_ADD(ioc, _name) {				\
 		.cmd = _cmd,						\
@@ -199,6 +230,13 @@ IOC_VARIANT(dev_save, VQNOTIFY_DEV_SAVE, vqnotify_migration,
 	    RSV(vqnotify_migration), true, 1, fill_save);
 IOC_VARIANT(dev_load, VQNOTIFY_DEV_LOAD, vqnotify_migration,
 	    RSV(vqnotify_migration), true, 1, fill_load);
+IOC_VARIANT(queues_acquire, VQNOTIFY_QUEUES_ACQUIRE, vqnotify_queues,
+	    RSV(vqnotify_queues), true, VQNOTIFY_QUEUES_KVM_REFUSED,
+	    fill_acquire);
+IOC_VARIANT(queues_release, VQNOTIFY_QUEUES_RELEASE, vqnotify_queues,
+	    RSV(vqnotify_queues), true, 1 << 2, fill_release);
+IOC_VARIANT(host_notifiers, VQNOTIFY_SET_HOST_NOTIFIERS, vqnotify_queues,
+	    RSV(vqnotify_queues), true, 1 << 1, fill_host_notifiers);
 
 FIXTURE_SETUP(ioc)
 {

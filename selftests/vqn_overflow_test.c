@@ -280,6 +280,10 @@ OVF_SIZE(queue_get, VQNOTIFY_QUEUE_GET, struct vqnotify_queue_get);
 OVF_SIZE(dev_get, VQNOTIFY_DEV_GET, struct vqnotify_dev_get);
 OVF_SIZE(dev_save, VQNOTIFY_DEV_SAVE, struct vqnotify_migration);
 OVF_SIZE(dev_load, VQNOTIFY_DEV_LOAD, struct vqnotify_migration);
+OVF_SIZE(queues_acquire, VQNOTIFY_QUEUES_ACQUIRE, struct vqnotify_queues);
+OVF_SIZE(queues_release, VQNOTIFY_QUEUES_RELEASE, struct vqnotify_queues);
+OVF_SIZE(host_notifiers, VQNOTIFY_SET_HOST_NOTIFIERS,
+	 struct vqnotify_queues);
 
 FIXTURE_SETUP(ovf_size)
 {
@@ -306,6 +310,7 @@ static void ovf_size_build(FIXTURE_DATA(ovf_size) *self,
 			   uint32_t size)
 {
 	static uint8_t blob[TK_BLOB_MAX];
+	static uint64_t queue0 = 1;
 	union {
 		TK_IOCTL_ARG_MEMBERS;
 		uint8_t b[sizeof(struct vqnotify_guest_info)];
@@ -346,6 +351,15 @@ static void ovf_size_build(FIXTURE_DATA(ovf_size) *self,
 		u.mg.dev_id = self->dev;
 		u.mg.len = len;
 		u.mg.data = (uintptr_t)blob;
+		break;
+	case VQNOTIFY_SET_HOST_NOTIFIERS:
+		u.qs.flags = VQNOTIFY_HOST_NOTIFIER_ENABLE;
+		/* fall through */
+	case VQNOTIFY_QUEUES_ACQUIRE:
+	case VQNOTIFY_QUEUES_RELEASE:
+		u.qs.dev_id = self->dev;
+		u.qs.nr_queues = OVF_NQ;
+		u.qs.queues = (uintptr_t)&queue0;
 		break;
 	}
 	memcpy(p, &u, v->size);
