@@ -45,7 +45,7 @@ MODULE_PARM_DESC(max_devices, "Devices per guest at most (default 256)");
 unsigned int vqn_event_depth = 256;
 module_param_named(event_depth, vqn_event_depth, uint, 0444);
 MODULE_PARM_DESC(event_depth,
-		 "Events queued per guest before an overflow (default 256)");
+		 "Event records per guest, the overflow record included (default 256)");
 
 /* The locks and what they protect: "DOC: Locking" in vqnotify.h. */
 DEFINE_MUTEX(vqn_guests_lock);

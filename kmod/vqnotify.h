@@ -283,7 +283,7 @@ struct vqn_call;
  * @ev: event ring of @ev_cap records
  * @ev_lock: protects the event ring ("Locking")
  * @ev_cap: capacity of @ev, doubled as events queue up, up to @ev_depth
- * @ev_depth: events queued before an overflow (event_depth)
+ * @ev_depth: records the ring holds, the OVERFLOW one included (event_depth)
  * @ev_head: index of the oldest queued event
  * @ev_count: events queued
  * @ev_overflow: an overflow record is queued, further events are dropped
