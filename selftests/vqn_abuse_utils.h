@@ -2,7 +2,8 @@
 /*
  * vqn_abuse_utils.h: the toolkit's part for tests that abuse the module
  * (fuzz, failslab, crash, load, security, overflow, fdpass, stress):
- * environment knobs and time (tk_env_ull, tk_now, TK_SET_TIMEOUT), running
+ * environment knobs and time (tk_env_ull, tk_now, TK_SET_TIMEOUT), a task
+ * blocked in a call (tk_task_state, tk_wait_asleep), running
  * ahead of the per-CPU workqueue (tk_fifo_begin, tk_fifo_end), a
  * seeded PRNG (struct tk_rng, tk_seed, tk_below, tk_chance), the order of
  * a guest's event records (struct tk_seq, tk_seq_check), memory that
@@ -61,6 +62,43 @@ static inline double tk_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The state letter of /proc/@tid/stat (a process or a thread), or '?'. */
+static inline char tk_task_state(pid_t tid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return '?';
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/*
+ * Wait up to @ms for task @tid to sleep interruptibly ('S'), as one
+ * blocked in poll() or read() does: a fixed sleep instead may end before
+ * a descheduled task got there. 'S', or the last state seen.
+ */
+static inline char tk_wait_asleep(pid_t tid, int ms)
+{
+	char s = '?';
+	int t;
+
+	for (t = 0; t <= ms; t += 5) {
+		s = tk_task_state(tid);
+		if (s == 'S')
+			break;
+		usleep(5000);
+	}
+	return s;
 }
 
 /*

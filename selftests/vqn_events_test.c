@@ -226,6 +226,7 @@ struct waiter {
 	bool use_read;
 	int ret;
 	struct vqnotify_event ev;
+	pid_t tid;
 	int done;
 };
 
@@ -234,6 +235,7 @@ static void *waiter_fn(void *arg)
 	struct waiter *w = arg;
 	struct pollfd pfd = { .fd = w->fd, .events = POLLIN };
 
+	__atomic_store_n(&w->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
 	if (w->use_read)
 		w->ret = read(w->fd, &w->ev, sizeof(w->ev));
 	else
@@ -249,11 +251,22 @@ static void blocked_waiter(struct __test_metadata *_metadata,
 	struct waiter w = { .fd = self->fd, .use_read = use_read };
 	pthread_t t;
 	struct gen g;
+	pid_t tid = 0;
 	double t0;
+	int i;
 
 	gen_setup(_metadata, self->fd, &self->info, &g);
 	ASSERT_EQ(0, pthread_create(&t, NULL, waiter_fn, &w));
-	usleep(200000);
+	for (i = 0; i < 1000 && !tid; i++) {
+		usleep(5000);
+		tid = __atomic_load_n(&w.tid, __ATOMIC_ACQUIRE);
+	}
+	/*
+	 * Asleep in the call before the event comes: a waiter that had not
+	 * got there yet would find it queued, and a missing wake-up pass.
+	 */
+	ASSERT_NE(0, tid);
+	EXPECT_EQ('S', tk_wait_asleep(tid, 5000));
 	/* Still blocked: nothing was there to return at once. */
 	EXPECT_EQ(0, __atomic_load_n(&w.done, __ATOMIC_ACQUIRE));
 	t0 = tk_now();

@@ -46,7 +46,12 @@ FIXTURE_TEARDOWN(ovf)
 	tk_teardown_guest(self);
 }
 
-/* The guest of @fd is as it was in @before, to the last queue. */
+/*
+ * The guest of @fd is as it was in @before, to the last queue, and so is
+ * the host's count of slots in use (each test binary has the module to
+ * itself): a slot taken and not given back when a copy faults shows there
+ * only.
+ */
 static void expect_unchanged(struct __test_metadata *_metadata, int fd,
 			     const struct tk_snap *before)
 {
@@ -54,7 +59,7 @@ static void expect_unchanged(struct __test_metadata *_metadata, int fd,
 	struct tk_why w;
 
 	ASSERT_EQ(0, tk_snap_take(fd, 8, &after));
-	EXPECT_EQ(0, tk_snap_cmp(before, &after, &w)) {
+	EXPECT_EQ(0, tk_snap_cmp_host(before, &after, true, &w)) {
 		TH_LOG("changed: %s", w.msg);
 	}
 	tk_snap_free(&after);

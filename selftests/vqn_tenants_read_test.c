@@ -57,24 +57,6 @@ struct tn_f1 {
 	ssize_t stalled;	/* out: what the stalled read() returned */
 };
 
-/* The state letter of /proc/PID/stat, '?' if unknown. */
-static char tn_proc_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return '?';
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
 /* Wait up to @ms for @pid to end: its wait status, or -1 if it did not. */
 static int tn_wait_ms(pid_t pid, int ms)
 {
@@ -120,8 +102,7 @@ static int tn_f1_tenant(void *arg, int step)
 		_exit(f->blocking ? r < 0 : !(r < 0 && errno == EAGAIN));
 	}
 	if (f->blocking) {
-		usleep(300000);
-		f->state = tn_proc_state(pid);
+		f->state = tk_wait_asleep(pid, 5000);
 		kill(pid, SIGKILL);
 	}
 	f->status = tn_wait_ms(pid, 3000);
