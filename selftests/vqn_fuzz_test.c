@@ -57,24 +57,6 @@ static void fz_run(struct fz *f)
 	}
 }
 
-/*
- * The invariants of a guest, once it holds still: other guests' calls may
- * free host slots, and the promotion work then moves this guest's waiting
- * queues (r) while it is scanned (TK_UNSTABLE). Give that a second.
- */
-static int fz_scan_settled(int fd, uint32_t max_id, struct tk_why *w)
-{
-	int ret, i;
-
-	for (i = 0; i < 100; i++) {
-		ret = tk_check_guest_scan(fd, max_id, NULL, w);
-		if (ret != TK_UNSTABLE)
-			return ret;
-		usleep(10000);
-	}
-	return ret;
-}
-
 /* One fuzzer process; its verdict goes to its report. */
 static void fz_child(struct fz_shared *sh, int idx, int shared_fd,
 		     uint64_t seed, double seconds, uint64_t max_iters)
@@ -123,9 +105,9 @@ static void fz_child(struct fz_shared *sh, int idx, int shared_fd,
 	for (i = 0; i < FZ_OWN; i++) {
 		struct fz_guest *g = &f.g[i];
 
-		if (fz_scan_settled(g->fd, fz_max_id(&f, g), &w) ||
+		if (tk_check_guest_settled(g->fd, fz_max_id(&f, g), &w) ||
 		    tk_check_usable(g->fd, fz_max_id(&f, g), &w) ||
-		    fz_scan_settled(g->fd, fz_max_id(&f, g) + 1, &w)) {
+		    tk_check_guest_settled(g->fd, fz_max_id(&f, g) + 1, &w)) {
 			fz_fail(&f, "own guest %d after fuzzing: %s", i,
 				w.msg);
 			return;
@@ -238,7 +220,7 @@ TEST(fuzz)
 	EXPECT_LT(0, nls);
 
 	/* The shared guest, now that nobody else uses it. */
-	EXPECT_EQ(0, fz_scan_settled(shared_fd, sh->shared_adds + 1, &w)) {
+	EXPECT_EQ(0, tk_check_guest_settled(shared_fd, sh->shared_adds + 1, &w)) {
 		TH_LOG("shared guest (seed %#llx): %s",
 		       (unsigned long long)seed, w.msg);
 	}
