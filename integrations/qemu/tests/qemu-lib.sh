@@ -204,9 +204,12 @@ nested() {
 # nested guest while it had IF=0), and no request outstanding on any queue.
 # Seen in most boots under load with a 2-vCPU rig VM, also without
 # -object vqnotify, in none with one vCPU (Documentation/qemu.rst). A
-# notification vqnotify's QEMU lost would leave a request in flight
-# (inuse > 0) on some queue of some device and is judged a failure, as is
-# a queue whose status diag could not read.
+# request QEMU took and never completed (inuse > 0) on some queue of some
+# device is judged a failure, as is a queue whose status diag could not
+# read. A kick lost before QEMU took the request is not told apart: it
+# leaves the guest's avail index ahead of last_avail_idx (diag prints
+# both), as a guest stalled between publishing a request and notifying it
+# does.
 rig_stall() {
 	_rfl=$(sed -n 's/.*RFL=\([0-9a-f]*\).*/\1/p' "$1" | head -n 1)
 	[ -n "$_rfl" ] && [ $((0x$_rfl & 0x200)) = 0 ] &&
@@ -279,8 +282,9 @@ rip_symbol() {
 
 # diag NAME: where a nested guest that stopped answering is: its console,
 # its vCPU, and every queue's indexes (a notification QEMU missed shows as
-# a guest avail index ahead of last_avail_idx; an interrupt the guest
-# missed as used_idx ahead of what the driver consumed)
+# the guest's avail index, read from its ring, ahead of last_avail_idx; an
+# interrupt the guest missed as used_idx ahead of what the driver
+# consumed)
 diag() {
 	tail -n 5 "$T/$1.log" | sed 's/^/#   console: /'
 	tail -n 3 "$T/$1.err" | sed 's/^/#   stderr: /'
@@ -294,10 +298,19 @@ diag() {
 				>"$T/$1.vq" 2>&1
 			_rc=$?
 			grep -q 'Invalid virtqueue' "$T/$1.vq" && break
+			# The avail ring's index, 2 bytes into it, as the guest
+			# wrote it (QEMU's shadow is what it last read).
+			_av=$(sed -n 's/^ *avail: *0x\([0-9a-f]*\).*/\1/p' "$T/$1.vq")
+			_ga=
+			if [ -n "$_av" ] && [ $((0x$_av)) != 0 ]; then
+				_ga=$(qmp "$1" xp /1hx $((0x$_av + 2)) 2>/dev/null |
+					sed -n 's/.*: *0x\([0-9a-f]*\).*/\1/p' | head -n 1)
+			fi
 			# A queue whose status QEMU did not give has no inuse:
 			# rig_stall() then finds no stall (nor asks again).
 			{ grep -E 'inuse|last_avail|shadow|used_idx|signalled|avail_idx' \
-				"$T/$1.vq" || echo "unread: $(head -n 1 "$T/$1.vq")"; } |
+				"$T/$1.vq" || echo "unread: $(head -n 1 "$T/$1.vq")"
+			  [ -z "$_ga" ] || echo "guest_avail_idx: $((0x$_ga))"; } |
 				tr -s ' \n' ' ' | sed "s/^/#   $_id queue $_q: /"
 			echo
 			[ $_rc = 0 ] && grep -q inuse "$T/$1.vq" || break
@@ -324,6 +337,16 @@ guest_json() {
 
 guest_id() { # the vqnotify guest id of NAME
 	guest_json "$1" | sed -n "s/.*\"id\":\([0-9]*\),\"name\":\"$1\".*/\1/p"
+}
+
+# host_used: the slots in use host-wide; guests_used: the sum of every
+# open guest's (the two agree whenever no call is under way)
+host_used() {
+	vqnotifyctl -j config show | sed -n 's/.*"host_used":\([0-9]*\).*/\1/p'
+}
+guests_used() {
+	vqnotifyctl -j guest show | grep -o '"used":[0-9]*' |
+		awk -F: '{ s += $2 } END { print s + 0 }'
 }
 
 # states NAME: "dev queue state reason waiting" for each queue of NAME
@@ -567,11 +590,13 @@ wait_state() {
 	done
 }
 # wait_reg NAME DEV Q 1|0 SECONDS: until QEMU's trace shows queue Q of DEV
-# (un)registered; prints the trace's timestamp
+# (un)registered; prints the trace's timestamp. Fails for a DEV info pci
+# does not show: no BAR, no key that could be seen going.
 wait_reg() {
 	# shellcheck disable=SC2046
 	set -- "$1" "$2" "$3" "$4" "$5" $(pci_map "$1" | awk -v d="$2" '$1 == d')
-	_key=$(mmio_key "${9:-0}" "$3")
+	[ -n "${9:-}" ] || return 1
+	_key=$(mmio_key "$9" "$3")
 	_i=0
 	while :; do
 		if [ "$4" = 1 ]; then
