@@ -625,6 +625,44 @@ TEST_F(lib, events_lost_without_memory)
 }
 
 /*
+ * An event the library cannot queue (no memory for its first queue of
+ * events) is not applied either: the view keeps the queue's old state, so
+ * the reread that follows finds the change and reports it. The event was
+ * applied, then dropped: the reread found nothing to report, and the
+ * caller never heard of that queue's preemption (a VMM kept its KVM
+ * ioeventfd).
+ */
+TEST_F(lib, event_without_memory_is_reported_later)
+{
+	uint8_t seen[NQ] = { 0 };
+	struct vqn_event ev[16];
+	int n, i, fd = vqn_fd(self->g);
+	uint32_t q;
+
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev, STATUS_OK, NULL,
+				     NULL, 0));
+	for (q = 0; q < NQ; q++)
+		seen[q] = VQNOTIFY_VQ_ASSIGNED;
+	/* Behind the library's back: limited, every grant goes (p). */
+	ASSERT_EQ(0, _test_ioctl_set_budget(fd, 6));
+	fail_malloc_size = 64 * sizeof(struct vqn_event);
+	ASSERT_EQ(-ENOMEM, vqn_read_events(self->g, ev, 16));
+	fail_malloc_size = 0;
+	while ((n = vqn_read_events(self->g, ev, 16)) > 0)
+		for (i = 0; i < n; i++)
+			if (ev[i].type == VQNOTIFY_EVENT_TRANSITION &&
+			    ev[i].dev_id == self->dev && ev[i].queue < NQ)
+				seen[ev[i].queue] = ev[i].new_state;
+	ASSERT_EQ(0, n);
+	for (q = 0; q < NQ; q++) {
+		EXPECT_EQ(state_of(self->g, self->dev, q), seen[q]) {
+			TH_LOG("queue %u: the last state reported", q);
+		}
+	}
+	EXPECT_TRUE(view_agrees(self->g, self->dev, NQ));
+}
+
+/*
  * A call drains the module's events first; when it then fails (its device
  * id gone stale, as in a hot-unplug race), the events it drained are still
  * announced: the event fd is readable and they are read. The failed call

@@ -311,8 +311,13 @@ static void vqn_kvm_apply_one(struct vqn_guest *g, struct vqn_view_dev *d,
 			      uint32_t i)
 {
 	uint8_t old = d->q[i].state;
-	int ret = vqn_q_apply(g, d, i, old);
+	int ret = vqn_pend_reserve(g);	/* the refusal's event fits */
 
+	if (ret) {
+		vqn_settle_failed(g, ret);
+		return;
+	}
+	ret = vqn_q_apply(g, d, i, old);
 	if (ret && d->q[i].state != old)
 		ret = vqn_pend_library_transition(g, d, i, old,
 						  VQNOTIFY_LABEL_NONE,

@@ -127,7 +127,13 @@ void vqn_notify_update(struct vqn_guest *g)
 	}
 }
 
-static int vqn_pend_push(struct vqn_guest *g, const struct vqn_event *ev)
+/*
+ * Room for one more event in the queue: 0, or -ENOMEM with nothing
+ * changed. Taken before the view changes: a change whose event could not
+ * be queued would be in the view, and a reread would find nothing to
+ * report.
+ */
+int vqn_pend_reserve(struct vqn_guest *g)
 {
 	if (g->pend_nr == g->pend_cap) {
 		unsigned int cap = g->pend_cap ? 2 * g->pend_cap : 64;
@@ -143,6 +149,15 @@ static int vqn_pend_push(struct vqn_guest *g, const struct vqn_event *ev)
 		g->pend_cap = cap;
 		g->pend_head = 0;
 	}
+	return 0;
+}
+
+static int vqn_pend_push(struct vqn_guest *g, const struct vqn_event *ev)
+{
+	int ret = vqn_pend_reserve(g);
+
+	if (ret)
+		return ret;
 	g->pend[(g->pend_head + g->pend_nr) % g->pend_cap] = *ev;
 	g->pend_nr++;
 	return 0;
@@ -203,8 +218,12 @@ int vqn_resync_dev(struct vqn_guest *g, struct vqn_view_dev *d)
 	}
 	for (i = 0; !ret && i < dg.nr_queues; i++) {
 		uint8_t old = d->q[i].state;
-		int kvm_err = vqn_view_set(g, d, i, vi[i].state);
+		int kvm_err;
 
+		ret = vqn_pend_reserve(g);
+		if (ret)
+			break;
+		kvm_err = vqn_view_set(g, d, i, vi[i].state);
 		if (d->q[i].state != old || kvm_err)
 			ret = vqn_pend_library_transition(g, d, i, old,
 							  vi[i].label,
@@ -240,8 +259,14 @@ static int decode_event(struct vqn_guest *g, const struct vqnotify_event *k)
 		.value = k->value,
 	};
 	struct vqn_view_dev *d;
-	int ret;
 
+	/*
+	 * Not queued (no memory): not applied either, and the next event the
+	 * caller gets counts it lost; the devices are read again (vqn_drain()),
+	 * which reports the change.
+	 */
+	if (vqn_pend_reserve(g))
+		return -ENOMEM;
 	/*
 	 * Events the library never saw (another reader of the fd, or a batch
 	 * it could not decode whole): about any queue. An OVERFLOW says so
@@ -271,11 +296,7 @@ static int decode_event(struct vqn_guest *g, const struct vqnotify_event *k)
 	default:
 		break;
 	}
-	ret = vqn_pend_push(g, &ev);
-	/* Not queued (no memory): the next event the caller gets counts it. */
-	if (ret)
-		g->next_seq = k->seq;
-	return ret;
+	return vqn_pend_push(g, &ev);	/* room was made above */
 }
 
 /* Apply every event the module has queued, without blocking. */
