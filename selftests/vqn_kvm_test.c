@@ -1109,6 +1109,72 @@ TEST_F(kvm, forked_child_close_keeps_ioeventfds)
 }
 
 /*
+ * The other way round: the guest opened, then a fork (a VMM opening it
+ * before it daemonizes), and the child creates and attaches the VM. The
+ * ioeventfds are the child's, and its vqn_close() removes them. It made no
+ * KVM_IOEVENTFD call: the process that opened the guest was taken for
+ * theirs.
+ */
+TEST(attached_after_fork_close_removes_ioeventfds)
+{
+	struct vqn_guest *g;
+	int status;
+	pid_t pid;
+
+	if (access(VQN_DEVICE_PATH, F_OK) || access("/dev/kvm", R_OK | W_OK))
+		SKIP(return, "no " VQN_DEVICE_PATH " or /dev/kvm");
+	ASSERT_EQ(0, vqn_open(&g, "kvmfork"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm;
+		struct vqn_kvm_notify n;
+		uint32_t dev;
+
+		vm = kvm < 0 ? -1 : ioctl(kvm, KVM_CREATE_VM, 0);
+		notify_init(&n, false, 0, 0);
+		if (vm < 0 || n.fd < 0 || vqn_kvm_attach(g, vm) ||
+		    vqn_dev_add(g, VQNOTIFY_TRANSPORT_MMIO, 1, "blk", &dev) ||
+		    vqn_kvm_bind(g, dev, 0, &n) ||
+		    vqn_set_status(g, dev, STATUS_OK, NULL, NULL, 0) != 1 ||
+		    kvm_has(vm, &n) != 1)
+			_exit(2);
+		vqn_close(g);
+		_exit(kvm_has(vm, &n) != 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("%s", WEXITSTATUS(status) == 1 ?
+		       "the child's vqn_close() left its ioeventfd" :
+		       "the child could not set its VM up");
+	vqn_close(g);
+}
+
+/*
+ * The VM's number closed and reused by the caller while attached: the
+ * library's calls go to its own duplicate, not to whatever file took the
+ * number. They went to /dev/null (ENOTTY), taken for KVM's refusals.
+ */
+TEST_F(kvm, attached_vm_fd_reused_by_the_caller)
+{
+	int keep = dup(self->vm), nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+	uint32_t q;
+
+	ASSERT_LE(0, keep);
+	ASSERT_LE(0, nul);
+	ASSERT_EQ(self->vm, dup2(nul, self->vm));
+	close(nul);
+	EXPECT_EQ(NQ, vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL,
+				     NULL, 0));
+	for (q = 0; q < NQ; q++)
+		EXPECT_EQ(1, kvm_has(keep, &self->n[0][q]));
+	close(self->vm);
+	self->vm = keep;
+	EXPECT_EXACT(0);
+}
+
+/*
  * A device removed with a raw ioctl on vqn_fd() behind the library's
  * back: the next call naming it gets ENOENT, and the library forgets it,
  * its ioeventfds with it. It stayed in the view, every call ENOENT, and

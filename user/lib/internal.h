@@ -63,8 +63,9 @@ struct vqn_guest {
 	int fd;
 	int epfd;		/* vqn_event_fd(): fd + notify */
 	int notify;		/* eventfd: readable while events are pending */
-	int vm_fd;		/* attached KVM VM, or -1 */
-	pid_t pid;		/* the opener: a forked child's KVM is not its */
+	int vm_fd;		/* attached KVM VM (our duplicate), or -1 */
+	pid_t pid;		/* the opener, or the process that attached
+				 * the VM: a forked child's KVM is not its */
 	uint32_t event_size;
 	uint64_t features;	/* VQNOTIFY_FEATURE_* of the module */
 	bool stopped;		/* run state: no ioeventfd in KVM */

@@ -290,8 +290,17 @@ int vqn_kvm_attach(struct vqn_guest *g, int vm_fd)
 	ret = vqn_kvm_check_vm(vm_fd);
 	if (ret)
 		return ret;
+	/*
+	 * A duplicate, as of the eventfds: a number the caller closes and
+	 * reuses cannot take the library's KVM_IOEVENTFD calls.
+	 */
+	vm_fd = fcntl(vm_fd, F_DUPFD_CLOEXEC, 3);
+	if (vm_fd < 0)
+		return -errno;
 	g->binding = &vqn_kvm_binding;
 	g->vm_fd = vm_fd;
+	/* Its ioeventfds are this process's: its vqn_close() removes them. */
+	g->pid = getpid();
 	/* Queues bound before the VM was attached get their ioeventfds. */
 	vqn_kvm_apply_all(g);
 	/* Attached whatever the fallback does: its failure is settling's. */
@@ -364,6 +373,7 @@ void vqn_kvm_detach(struct vqn_guest *g)
 			q->kvm_on = false;
 		}
 	}
+	close(g->vm_fd);
 	g->vm_fd = -1;
 	vqn_notify_update(g);
 }

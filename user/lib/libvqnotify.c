@@ -102,9 +102,10 @@ int vqn_open(struct vqn_guest **gp, const char *name)
 }
 
 /*
- * A process forked from the opener (a VMM's device processes) has the
- * guest's memory and fds, but the VM's ioeventfds are the opener's: its
- * close frees its copies and leaves KVM alone.
+ * A process forked from the opener, or from the process that attached the
+ * VM (a VMM's device processes), has the guest's memory and fds, but the
+ * VM's ioeventfds are that process's: its close frees its copies and
+ * leaves KVM alone.
  */
 VQN_EXPORT
 void vqn_close(struct vqn_guest *g)
@@ -115,6 +116,8 @@ void vqn_close(struct vqn_guest *g)
 		return;
 	if (g->binding && g->pid == getpid())
 		g->binding->detach(g);
+	else if (g->vm_fd >= 0)
+		close(g->vm_fd);	/* its copy of the library's duplicate */
 	while ((d = g->devs)) {
 		g->devs = d->next;
 		if (g->binding)

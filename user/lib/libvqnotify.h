@@ -76,8 +76,11 @@ int vqn_open(struct vqn_guest **gp, const char *name);
 int vqn_open_path(struct vqn_guest **gp, const char *path, const char *name);
 /*
  * Remove the library's KVM ioeventfds, then close: the module frees all.
- * In a process forked from the one that opened @g, only that process's
- * copies (memory, fds) are freed: the VM's ioeventfds stay the opener's.
+ * In a process forked from the one that opened @g (or attached its VM),
+ * only that process's copies (memory, fds) are freed: the VM's ioeventfds
+ * stay that process's. A forked process may call nothing else on @g: the
+ * guest's events and state are the parent's, and KVM refuses its calls on
+ * the parent's VM.
  */
 void vqn_close(struct vqn_guest *g);
 /* The /dev/vqnotify file descriptor, for callers that need raw ioctls. */
@@ -285,8 +288,10 @@ struct vqn_kvm_notify {
 };
 
 /*
- * Let the library manage KVM ioeventfds on @vm_fd (kept open by the caller
- * while attached): a bound queue has one exactly while it is ASSIGNED.
+ * Let the library manage KVM ioeventfds on @vm_fd (the library keeps a
+ * duplicate until vqn_kvm_detach() or vqn_close(); the process that
+ * attaches is the one whose vqn_close() removes them): a bound queue has
+ * one exactly while it is ASSIGNED.
  * vhost's own notifiers (OFFLIMITS queues) are not the library's: register
  * them after vqn_host_notifier(.., true) returns and remove them before
  * calling vqn_host_notifier(.., false). Returns 0, -EBUSY when a VM is
