@@ -508,6 +508,43 @@ TEST_F(kvm, refused_falls_back)
 	close(foreign);
 }
 
+/*
+ * A reset asks KVM again: the queue KVM refused (its address someone
+ * else's, for a while) is left out of the DRIVER_OKs that follow, until
+ * the device is reset. It stayed out for the VM's life unless bound again:
+ * a refusal for the moment (ENOMEM, KVM's bus full) trapped it for good.
+ */
+TEST_F(kvm, refused_asked_again_after_reset)
+{
+	int foreign = eventfd(0, EFD_CLOEXEC);
+	struct vqn_view v;
+
+	ASSERT_LE(0, foreign);
+	ASSERT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, false));
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL,
+				     NULL, 0));
+	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, state_of(self->g, self->dev[0], 1));
+	ASSERT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, true));
+
+	/* DRIVER_OK cleared and set again, no reset: still left out. */
+	ASSERT_LE(0, vqn_set_status(self->g, self->dev[0], 1, NULL, NULL, 0));
+	ASSERT_LE(0, vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL,
+				    NULL, 0));
+	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, state_of(self->g, self->dev[0], 1));
+	ASSERT_EQ(0, vqn_queue_view(self->g, self->dev[0], 1, &v));
+	EXPECT_TRUE(v.refused);
+
+	/* Reset, then DRIVER_OK: asked again, and KVM takes it now. */
+	ASSERT_LE(0, vqn_dev_reset(self->g, self->dev[0], NULL, 0));
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL,
+				     NULL, 0));
+	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, state_of(self->g, self->dev[0], 1));
+	ASSERT_EQ(0, vqn_queue_view(self->g, self->dev[0], 1, &v));
+	EXPECT_FALSE(v.refused);
+	EXPECT_EXACT(0);
+	close(foreign);
+}
+
 /* The same on an asynchronous promotion (r). */
 TEST_F(kvm, refused_promotion_falls_back)
 {

@@ -13,7 +13,7 @@
  * again (b) with the refused queue left out of the ready bitmap, which
  * moves the device's other queues too; those that end up elsewhere than
  * before are reported as library events. Either way later DRIVER_OKs keep
- * the queue out until it is bound again.
+ * the queue out until it is bound again or the device is reset (g).
  *
  * While the guest is stopped (vqn_set_run_state()), no queue has an
  * ioeventfd in KVM; the module keeps the slots reserved.

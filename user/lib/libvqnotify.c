@@ -427,6 +427,19 @@ int vqn_raw_set_status(struct vqn_guest *g, struct vqn_view_dev *d,
 	return dev_op(g, d, VQNOTIFY_SET_STATUS, &op, res, cap);
 }
 
+/*
+ * The device was reset (g): KVM is asked again for the queues it refused,
+ * at the next DRIVER_OK, as QEMU asks at a device's reset. Its refusal may
+ * have been for the moment (ENOMEM, its bus full).
+ */
+static void forget_refusals(struct vqn_view_dev *d)
+{
+	uint32_t i;
+
+	for (i = 0; i < d->num_queues; i++)
+		d->q[i].refused = false;
+}
+
 /* The caller's ready bitmap less the queues KVM refused, or NULL. */
 static uint64_t *ready_filter(struct vqn_view_dev *d, const uint64_t *ready,
 			      int *err)
@@ -476,6 +489,8 @@ int vqn_set_status(struct vqn_guest *g, uint32_t dev_id, uint8_t status,
 	ret = vqn_raw_set_status(g, d, status, filtered ? filtered : ready,
 				 res, cap);
 	free(filtered);
+	if (ret >= 0 && !status)
+		forget_refusals(d);
 	return vqn_call_end(g, ret);
 }
 
@@ -491,6 +506,8 @@ int vqn_dev_reset(struct vqn_guest *g, uint32_t dev_id,
 	if (ret)
 		return vqn_call_end(g, ret);
 	ret = dev_op(g, d, VQNOTIFY_DEV_RESET, &op, res, cap);
+	if (ret >= 0)
+		forget_refusals(d);
 	return vqn_call_end(g, ret);
 }
 
