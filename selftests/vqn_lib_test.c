@@ -41,12 +41,14 @@ void __wrap_free(void *p)
  * And with --wrap=malloc: while fail_malloc_size is not 0, the first
  * malloc() of exactly that many bytes fails with ENOMEM (and clears it).
  */
-static size_t fail_malloc_size;
+static size_t fail_malloc_size, max_malloc_size;
 void *__real_malloc(size_t n);
 void *__wrap_malloc(size_t n);
 
 void *__wrap_malloc(size_t n)
 {
+	if (n > max_malloc_size)
+		max_malloc_size = n;
 	if (fail_malloc_size && n == fail_malloc_size) {
 		fail_malloc_size = 0;
 		errno = ENOMEM;
@@ -622,6 +624,52 @@ TEST_F(lib, events_lost_without_memory)
 		       (unsigned long long)next - 1);
 	EXPECT_TRUE(view_agrees(self->g, self->dev, NQ));
 	EXPECT_TRUE(view_agrees(self->g, d2, 4));
+}
+
+/*
+ * A caller that reads no events (it lives on results and the view) while
+ * other guests or the admin change its queues: the library holds 4096 of
+ * them at most, the oldest going, counted in the next one's lost. They
+ * piled up without bound, the caller's memory for anyone to grow.
+ */
+TEST_F(lib, events_held_are_bounded)
+{
+	unsigned int chunk, held = 0, lost = 0, got = 0;
+	struct vqn_event ev[64];
+	uint64_t next = 0;
+	int n, i;
+
+	one_queue_waits(_metadata, self, "d2");
+	while ((n = vqn_read_events(self->g, ev, 64)) > 0)
+		;
+	ASSERT_EQ(0, n);
+	max_malloc_size = 0;
+	/*
+	 * 25 x 200 events, each batch moved into the library by a call that
+	 * settles (the budget it has already: no change).
+	 */
+	for (chunk = 0; chunk < 25; chunk++) {
+		promote_preempt(_metadata, self, 100);
+		ASSERT_EQ(0, vqn_set_budget(self->g, 7));
+	}
+	EXPECT_GE(4096 * sizeof(struct vqn_event), max_malloc_size);
+	while ((n = vqn_read_events(self->g, ev, 64)) > 0) {
+		for (i = 0; i < n; i++) {
+			held++;
+			if (ev[i].flags & VQN_EVENT_F_LIBRARY)
+				continue;
+			if (next)
+				EXPECT_EQ(ev[i].seq - next, ev[i].lost);
+			lost += ev[i].lost;
+			next = ev[i].seq + 1;
+			got++;
+		}
+	}
+	ASSERT_EQ(0, n);
+	ksft_print_msg("%u events held, %u of the module's read, %u lost\n",
+		       held, got, lost);
+	EXPECT_GE(4096u, held);
+	EXPECT_LE(5000u, got + lost);
 }
 
 /*

@@ -13,6 +13,8 @@
 
 /* Module records read per read() call. */
 #define VQN_EV_BATCH	64
+/* Events held for the caller at most (a power of two): then the oldest go. */
+#define VQN_PEND_MAX	4096
 
 static inline int vqn_xioctl(int fd, unsigned long cmd, void *arg)
 {

@@ -135,6 +135,21 @@ void vqn_notify_update(struct vqn_guest *g)
  */
 int vqn_pend_reserve(struct vqn_guest *g)
 {
+	if (g->pend_nr == g->pend_cap && g->pend_cap >= VQN_PEND_MAX) {
+		/*
+		 * Full, the caller reading none of it (a VMM that lives on
+		 * results and the view): the oldest goes, counted in the lost
+		 * of the one after it. Other guests' and the admin's changes
+		 * make events: unbounded, they were the caller's memory.
+		 */
+		const struct vqn_event *old = &g->pend[g->pend_head];
+		uint64_t n = old->lost + !(old->flags & VQN_EVENT_F_LIBRARY);
+
+		g->pend_head = (g->pend_head + 1) % g->pend_cap;
+		g->pend_nr--;
+		g->pend[g->pend_head].lost += n;
+		return 0;
+	}
 	if (g->pend_nr == g->pend_cap) {
 		unsigned int cap = g->pend_cap ? 2 * g->pend_cap : 64;
 		struct vqn_event *p = malloc(cap * sizeof(*p));
