@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "vqn_utils.h"
@@ -116,13 +117,15 @@ TEST_F(guest, fork_shares_only_own_guest)
 {
 	struct vqnotify_guest_info ga;
 	struct vqnotify_dev_get dg;
-	uint32_t a_dev, b_dev = 0;
-	int pfd[2], status;
+	uint32_t a_dev, b_dev[2] = { 0 };
+	int pfd[2], done[2], status;
 	pid_t pid;
+	char c;
 
 	test_cmd_dev_add(VQNOTIFY_TRANSPORT_CCW, 4, "a", &a_dev);
 	test_cmd_guest_get(&ga);
 	ASSERT_EQ(0, pipe(pfd));
+	ASSERT_EQ(0, pipe(done));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -130,6 +133,7 @@ TEST_F(guest, fork_shares_only_own_guest)
 		int fdb, code = 0;
 
 		close(pfd[0]);
+		close(done[1]);
 		if (_test_ioctl_set_status(self->fd, a_dev, TK_STATUS_OK, NULL, NULL,
 				   NULL))
 			code |= 1;
@@ -149,25 +153,31 @@ TEST_F(guest, fork_shares_only_own_guest)
 		 */
 		if (_test_ioctl_dev_get(fdb, a_dev, &dg, NULL, 0) != -ENOENT)
 			code |= 8;
-		if (_test_ioctl_dev_add(fdb, VQNOTIFY_TRANSPORT_PIO, 2, "b", NULL) ||
-		    _test_ioctl_dev_add(fdb, VQNOTIFY_TRANSPORT_PIO, 2, "b2", &b_dev) ||
-		    write(pfd[1], &b_dev, sizeof(b_dev)) != sizeof(b_dev))
+		if (_test_ioctl_dev_add(fdb, VQNOTIFY_TRANSPORT_PIO, 2, "b",
+					&b_dev[0]) ||
+		    _test_ioctl_dev_add(fdb, VQNOTIFY_TRANSPORT_PIO, 2, "b2",
+					&b_dev[1]) ||
+		    write(pfd[1], b_dev, sizeof(b_dev)) != sizeof(b_dev))
 			code |= 16;
-		/* Hold B open until the parent has looked. */
+		/* Hold B open until the parent has looked (it closes done). */
 		close(pfd[1]);
-		usleep(300000);
+		if (read(done[0], &c, 1) != 0)
+			code |= 32;
 		_exit(code);
 	}
 	close(pfd[1]);
-	ASSERT_EQ((ssize_t)sizeof(b_dev), read(pfd[0], &b_dev, sizeof(b_dev)));
+	close(done[0]);
+	ASSERT_EQ((ssize_t)sizeof(b_dev), read(pfd[0], b_dev, sizeof(b_dev)));
 	close(pfd[0]);
-	ASSERT_NE(a_dev, b_dev);
-	test_err_dev_get(ENOENT, b_dev, &dg, NULL, 0);
+	EXPECT_EQ(a_dev, b_dev[0]);
+	ASSERT_NE(a_dev, b_dev[1]);
+	test_err_dev_get(ENOENT, b_dev[1], &dg, NULL, 0);
 	/* A's id is A's device still, with B's device of that id open. */
 	test_cmd_dev_get(a_dev, &dg, NULL, 0);
 	EXPECT_EQ((uint32_t)VQNOTIFY_TRANSPORT_CCW, dg.transport);
 	EXPECT_EQ(4U, dg.num_queues);
 	EXPECT_STREQ("a", dg.name);
+	close(done[1]);		/* looked: B may close */
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
@@ -349,12 +359,17 @@ TEST_F(guest, sigkill_releases)
 TEST_F(guest, sigkill_mid_burst)
 {
 	long base = tk_host_used(self->fd);
-	int round;
+	int round, in_burst = 0;
+	int *bursting = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE,
+			     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
+	ASSERT_NE(MAP_FAILED, bursting);
 	srand(getpid());
 	for (round = 0; round < 20; round++) {
-		pid_t pid = fork();
+		pid_t pid;
 
+		__atomic_store_n(bursting, 0, __ATOMIC_SEQ_CST);
+		pid = fork();
 		ASSERT_LE(0, pid);
 		if (pid == 0) {
 			int fd = tk_open(0);
@@ -364,6 +379,7 @@ TEST_F(guest, sigkill_mid_burst)
 			    _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, 64, NULL,
 					&id))
 				_exit(1);
+			__atomic_store_n(bursting, 1, __ATOMIC_SEQ_CST);
 			for (;;) {
 				_test_ioctl_set_status(fd, id, TK_STATUS_OK, NULL,
 					       NULL, NULL);
@@ -374,10 +390,14 @@ TEST_F(guest, sigkill_mid_burst)
 			}
 		}
 		usleep(1000 + rand() % 20000);
+		in_burst += __atomic_load_n(bursting, __ATOMIC_SEQ_CST);
 		kill_reap(_metadata, pid);
 		ASSERT_EQ(base, tk_host_used(self->fd))
 			TH_LOG("round %d", round);
 	}
+	/* Some kills must land in the burst: else none cut a call short. */
+	EXPECT_LT(0, in_burst);
+	munmap(bursting, sizeof(int));
 }
 
 TEST_HARNESS_MAIN
