@@ -208,6 +208,11 @@ MODULEDIR = /lib/modules/$(KREL)/updates
 DKMSDIR ?= /usr/src/vqnotify-$(VERSION)
 USER_MAKE = $(MAKE) --no-print-directory -C $(TOP)/user O=$(BUILD)/user PREFIX=$(PREFIX)
 
+# The files admin-guide.rst and vqnotifyctl(8) point to, installed beside
+# them: the Grafana dashboard, the JSON Schema, the netlink spec (ynl).
+DOC_REFS := Documentation/grafana-vqnotify.json \
+	Documentation/vqnotifyctl.schema.json \
+	Documentation/netlink/specs/vqnotify.yaml
 # The replay scripts of examples/ (vqnotifyctl replay FILE).
 EXAMPLES_VQN := $(notdir $(wildcard $(TOP)/examples/*.vqn))
 DATA_FILES := $(UDEVRULESDIR)/60-vqnotify.rules \
@@ -217,7 +222,8 @@ DATA_FILES := $(UDEVRULESDIR)/60-vqnotify.rules \
 	$(SYSTEMDUNITDIR)/vqnotify-metrics-http@.socket \
 	$(SYSTEMDUNITDIR)/vqnotify-metrics-http@.service $(DOCDIR)/README.md \
 	$(DOCDIR)/admin-guide.rst $(addprefix $(DOCDIR)/examples/,$(EXAMPLES_VQN)) \
-	$(DOCDIR)/examples/vqn-hello.c $(DOCDIR)/examples/modprobe.d/vqnotify.conf
+	$(DOCDIR)/examples/vqn-hello.c $(DOCDIR)/examples/modprobe.d/vqnotify.conf \
+	$(addprefix $(DOCDIR)/,$(notdir $(DOC_REFS)))
 # The module's sources as DKMS builds them (and the vqnotify-dkms package).
 DKMS_FILES := dkms.conf Kbuild Kconfig \
 	$(patsubst $(TOP)/%,%,$(wildcard $(TOP)/include/uapi/linux/*.h)) \
@@ -248,6 +254,7 @@ install-data:
 	for f in $(EXAMPLES_VQN); do install -D -m 0644 $(TOP)/examples/$$f \
 		$(DESTDIR)$(DOCDIR)/examples/$$f || exit 1; done
 	install -D -m 0644 $(TOP)/examples/vqn-hello.c $(DESTDIR)$(DOCDIR)/examples/vqn-hello.c
+	install -m 0644 $(addprefix $(TOP)/,$(DOC_REFS)) $(DESTDIR)$(DOCDIR)/
 	install -D -m 0644 $(TOP)/conf/modprobe.d/vqnotify.conf \
 		$(DESTDIR)$(DOCDIR)/examples/modprobe.d/vqnotify.conf
 
