@@ -38,8 +38,9 @@ rig_setup() {
 qmp() { _g=$1; shift; vqn-qmp "$T/$_g.qmp" "$@"; }
 
 # start_guest NAME [-incoming FROM] DEV...: DEV is blk:ID, blkio:ID (an
-# iothread's: virtio-blk dataplane), net:ID (vhost) or netmq:ID (vhost, two
-# queue pairs: a vhost device each; QEMU makes the tap)
+# iothread's: virtio-blk dataplane; its modern driver kicks through PIO,
+# modern-pio-notify=on), net:ID (vhost) or netmq:ID (vhost, two queue
+# pairs: a vhost device each; QEMU makes the tap)
 start_guest() {
 	_g=$1 _args= _in=
 	shift
@@ -57,7 +58,7 @@ start_guest() {
 			_io=
 			case $_d in blkio:*)
 				_args="$_args -object iothread,id=io$_id"
-				_io=,iothread=io$_id
+				_io=,iothread=io$_id,modern-pio-notify=on
 				;;
 			esac
 			_args="$_args -device virtio-blk-pci,drive=d$_id,id=$_id$_io"
@@ -492,13 +493,15 @@ kvm_regs() {
 		} END { for (k in r) print k }' "$T/$1.kvm"
 }
 
-# pci_map NAME: "id slot bar0 bar4" of each device with an id
+# pci_map NAME: "id slot bar0 bar4 bar2" of each device with an id (bar2:
+# the modern PIO notify BAR of modern-pio-notify=on, else 0)
 pci_map() {
 	qmp "$1" info pci | awk '
-		/Bus .*device/ { slot = $4; sub(/,/, "", slot); b0 = "0"; b4 = "0" }
+		/Bus .*device/ { slot = $4; sub(/,/, "", slot); b0 = "0"; b4 = "0"; b2 = "0" }
 		/BAR0: I\/O at/ { b0 = $4 }
+		/BAR2: I\/O at/ { b2 = $4 }
 		/BAR4: .*memory at/ { b4 = $(NF - 1) }
-		/id "/ { id = $2; gsub(/"/, "", id); if (id != "") print id, slot, b0, b4 }'
+		/id "/ { id = $2; gsub(/"/, "", id); if (id != "") print id, slot, b0, b4, b2 }'
 }
 
 # compare NAME [stopped]: vqnotify's view of NAME against QEMU's KVM
@@ -515,15 +518,18 @@ compare() {
 	while read -r _dev _q _st _why _wait; do
 		# shellcheck disable=SC2046
 		set -- $(awk -v d="$_dev" '$1 == d' "$T/map")
-		if [ $# -ne 4 ]; then
+		if [ $# -ne 5 ]; then
 			note "$_g: $_dev is not in info pci"
 			_bad=1
 			continue
 		fi
 		_m=$(mmio_key "$4" "$_q")
 		_p=$(printf 'pio 0x%x 0x%x' $(($3 + 0x10)) "$_q")
+		# The modern PIO notify path: BAR2, the queue's index its data.
+		_n=-
+		[ "$5" = 0 ] || _n=$(printf 'pio 0x%x 0x%x' "$5" "$_q")
 		_has=0
-		for _k in "$_m" "$_p"; do
+		for _k in "$_m" "$_p" "$_n"; do
 			if grep -qxF "$_k" "$T/regs"; then
 				_has=$((_has + 1))
 				grep -vxF "$_k" "$T/left" >"$T/left.new"
