@@ -57,6 +57,14 @@ static int vqn_kvm_ioeventfd(int vm_fd, const struct vqn_kvm_notify *n,
 	return ioctl(vm_fd, KVM_IOEVENTFD, &k) ? -errno : 0;
 }
 
+/* Queue @q in @state has a KVM ioeventfd when the binding is up. */
+static bool vqn_q_wants(const struct vqn_guest *g, const struct vqn_q *q,
+			uint8_t state)
+{
+	return state == VQNOTIFY_VQ_ASSIGNED && q->bound && g->vm_fd >= 0 &&
+	       !g->stopped;
+}
+
 /*
  * The module put queue @qi in @state: follow it in the view and in KVM.
  * Returns 0, or the negative errno of an assign KVM refused, in which case
@@ -76,8 +84,7 @@ static int vqn_q_apply(struct vqn_guest *g, struct vqn_view_dev *d, uint32_t qi,
 	int ret;
 
 	q->state = state;
-	want = state == VQNOTIFY_VQ_ASSIGNED && q->bound && g->vm_fd >= 0 &&
-	       !g->stopped;
+	want = vqn_q_wants(g, q, state);
 	if (want == q->kvm_on)
 		return 0;
 	ret = vqn_kvm_ioeventfd(g->vm_fd, &q->n, want);
@@ -319,12 +326,21 @@ int vqn_kvm_attach(struct vqn_guest *g, int vm_fd)
 static void vqn_kvm_apply_one(struct vqn_guest *g, struct vqn_view_dev *d,
 			      uint32_t i)
 {
-	uint8_t old = d->q[i].state;
-	int ret = vqn_pend_reserve(g);	/* the refusal's event fits */
+	struct vqn_q *q = &d->q[i];
+	uint8_t old = q->state;
+	int ret;
 
-	if (ret) {
-		vqn_settle_failed(g, ret);
-		return;
+	/*
+	 * An assign KVM may refuse: room for the refusal's event first, or
+	 * the assign waits for the queue's next change. A deassign (the
+	 * guest stopping) is made whatever memory is left.
+	 */
+	if (vqn_q_wants(g, q, old) && !q->kvm_on) {
+		ret = vqn_pend_reserve(g);
+		if (ret) {
+			vqn_settle_failed(g, ret);
+			return;
+		}
 	}
 	ret = vqn_q_apply(g, d, i, old);
 	if (ret && d->q[i].state != old)

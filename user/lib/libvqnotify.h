@@ -78,9 +78,11 @@ int vqn_open_path(struct vqn_guest **gp, const char *path, const char *name);
  * Remove the library's KVM ioeventfds, then close: the module frees all.
  * In a process forked from the one that opened @g (or attached its VM),
  * only that process's copies (memory, fds) are freed: the VM's ioeventfds
- * stay that process's. A forked process may call nothing else on @g: the
- * guest's events and state are the parent's, and KVM refuses its calls on
- * the parent's VM.
+ * stay that process's. A forked process that shares the guest with its
+ * parent (a device process) may call nothing else on @g: the guest's
+ * events and state are the parent's, and KVM refuses its calls on the
+ * parent's VM. One that carries on instead of its parent (a VMM that
+ * daemonizes after opening) uses @g as its own, attaching its VM.
  */
 void vqn_close(struct vqn_guest *g);
 /* The /dev/vqnotify file descriptor, for callers that need raw ioctls. */
@@ -210,9 +212,10 @@ int vqn_queue_view(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
  * @label: TRANSITION: enum vqnotify_label
  * @reason: TRANSITION: enum vqnotify_reason
  * @value: BUDGET: the new effective budget
- * @lost: events just before this one that the caller never got (a seq
- *        gap): dropped by the module, its ring full, or by the library,
- *        without memory to queue them
+ * @lost: events just before this one that the caller never got: dropped
+ *        by the module, its ring full, or by the library, without memory
+ *        to queue them (a seq gap, as those), or the oldest of the 4096 it
+ *        held (library events among them, which have no seq of their own)
  * @kvm_err: TRANSITION: negative errno of a refused KVM assign, or of a
  *           deassign KVM failed (the ioeventfd stays in KVM, as for
  *           struct vqn_result), or 0

@@ -139,11 +139,13 @@ int vqn_pend_reserve(struct vqn_guest *g)
 		/*
 		 * Full, the caller reading none of it (a VMM that lives on
 		 * results and the view): the oldest goes, counted in the lost
-		 * of the one after it. Other guests' and the admin's changes
-		 * make events: unbounded, they were the caller's memory.
+		 * of the one after it, a library event too (a caller that
+		 * resynchronises on lost must hear of it). Other guests' and
+		 * the admin's changes make events: unbounded, they were the
+		 * caller's memory.
 		 */
 		const struct vqn_event *old = &g->pend[g->pend_head];
-		uint64_t n = old->lost + !(old->flags & VQN_EVENT_F_LIBRARY);
+		uint64_t n = old->lost + 1;
 
 		g->pend_head = (g->pend_head + 1) % g->pend_cap;
 		g->pend_nr--;
