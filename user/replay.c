@@ -485,6 +485,7 @@ int cmd_replay(int argc, char **argv)
 	int nr = 0, line = 0, i, ret = EXIT_OK;
 	char *text, *p, *nl, *nul;
 	size_t len;
+	int err;
 	FILE *f;
 
 	if (argc > 1 && is_help(argv[1])) {
@@ -504,12 +505,12 @@ int cmd_replay(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	errno = 0;
 	text = read_all(f, &len);
+	err = text ? 0 : errno;		/* before fclose() changes it */
 	if (f != stdin)
 		fclose(f);
-	if (!text && errno != ENOMEM) {
-		err_msg("replay: %s: %s", c.file, strerror(errno));
+	if (!text && err != ENOMEM) {
+		err_msg("replay: %s: %s", c.file, strerror(err));
 		return EXIT_USAGE;
 	}
 	/* A NUL would end the script there, unchecked and unrun. */

@@ -596,7 +596,8 @@ wait_state() {
 	done
 }
 # wait_reg NAME DEV Q 1|0 SECONDS: until QEMU's trace shows queue Q of DEV
-# (un)registered; prints the trace's timestamp. Fails for a DEV info pci
+# (un)registered on its modern MMIO path (not a modern-pio-notify
+# device's); prints the trace's timestamp. Fails for a DEV info pci
 # does not show: no BAR, no key that could be seen going.
 wait_reg() {
 	# shellcheck disable=SC2046
