@@ -131,28 +131,12 @@ void vqn_notify_update(struct vqn_guest *g)
  * Room for one more event in the queue: 0, or -ENOMEM with nothing
  * changed. Taken before the view changes: a change whose event could not
  * be queued would be in the view, and a reread would find nothing to
- * report.
+ * report. A queue at its most (VQN_PEND_MAX) has room: the push drops the
+ * oldest event then, and only then (vqn_pend_push()).
  */
 int vqn_pend_reserve(struct vqn_guest *g)
 {
-	if (g->pend_nr == g->pend_cap && g->pend_cap >= VQN_PEND_MAX) {
-		/*
-		 * Full, the caller reading none of it (a VMM that lives on
-		 * results and the view): the oldest goes, counted in the lost
-		 * of the one after it, a library event too (a caller that
-		 * resynchronises on lost must hear of it). Other guests' and
-		 * the admin's changes make events: unbounded, they were the
-		 * caller's memory.
-		 */
-		const struct vqn_event *old = &g->pend[g->pend_head];
-		uint64_t n = old->lost + 1;
-
-		g->pend_head = (g->pend_head + 1) % g->pend_cap;
-		g->pend_nr--;
-		g->pend[g->pend_head].lost += n;
-		return 0;
-	}
-	if (g->pend_nr == g->pend_cap) {
+	if (g->pend_nr == g->pend_cap && g->pend_cap < VQN_PEND_MAX) {
 		unsigned int cap = g->pend_cap ? 2 * g->pend_cap : 64;
 		struct vqn_event *p = malloc(cap * sizeof(*p));
 		unsigned int i;
@@ -175,6 +159,22 @@ static int vqn_pend_push(struct vqn_guest *g, const struct vqn_event *ev)
 
 	if (ret)
 		return ret;
+	if (g->pend_nr == g->pend_cap) {
+		/*
+		 * Full, the caller reading none of it (a VMM that lives on
+		 * results and the view): the oldest goes, counted in the lost
+		 * of the one after it, a library event too (a caller that
+		 * resynchronises on lost must hear of it). Other guests' and
+		 * the admin's changes make events: unbounded, they were the
+		 * caller's memory.
+		 */
+		const struct vqn_event *old = &g->pend[g->pend_head];
+		uint64_t n = old->lost + 1;
+
+		g->pend_head = (g->pend_head + 1) % g->pend_cap;
+		g->pend_nr--;
+		g->pend[g->pend_head].lost += n;
+	}
 	g->pend[(g->pend_head + g->pend_nr) % g->pend_cap] = *ev;
 	g->pend_nr++;
 	return 0;
