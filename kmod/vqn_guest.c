@@ -348,9 +348,9 @@ void vqn_kguest_destroy(struct vqn_kguest *g)
 	 * Gone, and out of the table and the line, under its lock: a netlink
 	 * request that found it (an admin's GUEST_SET raising its limits)
 	 * sees it gone and does not put it back in the line, which would
-	 * keep a freed guest; and the promotion work, which takes a guest it
-	 * picked out of the line only under its lock, never finds a closed
-	 * guest still there (it would pick it again and again).
+	 * keep a freed guest; and the promotion work, which serves a guest
+	 * it picked only under its lock, never finds a closed guest still
+	 * there (it would pick it again and again).
 	 */
 	mutex_lock(&g->lock);
 	WRITE_ONCE(g->gone, true);

@@ -204,12 +204,13 @@ void vqn_env_host_wait(struct vqn_guest_sm *sm, u8 reason)
 }
 
 /*
- * Its own call left the guest no queue waiting for the host (none waits,
- * or what they wait for is its own budget, or it is limited): out of the
- * line, under its lock, as its turn or its close takes it out. Left in,
- * it would count as waiting for the cap, and every other user's call
- * would be refused slots a host with room has until the work came round
- * to it, which a tenant keeping its guest's lock busy puts off.
+ * Its own call, or its turn in the promotion work (vqn_line_serve()), left
+ * the guest no queue waiting for the host (none waits, or what they wait
+ * for is its own budget, or it is limited): out of the line, under its
+ * lock, as its close takes it out. Left in, it would count as waiting for
+ * the cap, and every other user's call would be refused slots a host with
+ * room has until the work came round to it, which a tenant keeping its
+ * guest's lock busy puts off.
  */
 void vqn_env_host_unwait(struct vqn_guest_sm *sm)
 {
@@ -279,20 +280,23 @@ static void vqn_host_pass(struct vqn_kguest *g)
 
 /*
  * Slots came free while guests wait for them: serve the waiting guests in
- * turn (vqn_line_next(), vqn_line_serve()) until the cap stops us or no
- * user with room in its quota waits, a batch a run. The work never waits
- * for a guest's lock or ntf_lock: that guest's tenant may keep them busy
- * (its own calls, its holder preempted, or throttled inside the kernel by
- * its cgroup's cpu.max for most of a second), and the work serves every
- * other user. A busy guest stays in line, passed over (vqn_host_pass());
- * when the work comes round to the first guest it found busy having served
- * nobody since, or a whole batch found only busy guests, it tries again a
- * jiffy later. A reference keeps the guest; one that closed meanwhile is
- * gone, and out of the line. A guest leaves the line for its turn only
- * once its lock is taken: its own calls, which decide under that lock
- * whether it waits (vqn_env_host_take_n()), never see it half moved.
- * Ending with the host full, it walks nobody: it rechecks the users in
- * line (vqn_line_recheck()) as a walk would, and holds those with room.
+ * turn (vqn_line_next(), vqn_line_serve(), vqn_line_served()) until the cap
+ * stops us or no user with room in its quota waits, a batch a run. The work
+ * never waits for a guest's lock or ntf_lock: that guest's tenant may keep
+ * them busy (its own calls, its holder preempted, or throttled inside the
+ * kernel by its cgroup's cpu.max for most of a second), and the work serves
+ * every other user. A busy guest stays in line, passed over
+ * (vqn_host_pass()); when the work comes round to the first guest it found
+ * busy having served nobody since, or a whole batch found only busy guests,
+ * it tries again a jiffy later. A reference keeps the guest; one that
+ * closed meanwhile is gone, and out of the line. A guest stays in the line,
+ * counted, through its turn (vqn_line_serve()): no other guest's call takes
+ * the slot freed for it meanwhile, and its own calls, which decide under
+ * its lock whether it waits (vqn_env_host_take_n()), never see it half
+ * moved; after its turn it takes its new place in the line
+ * (vqn_line_served()). Ending with the host full, it walks nobody: it
+ * rechecks the users in line (vqn_line_recheck()) as a walk would, and
+ * holds those with room.
  */
 static void vqn_host_promote_fn(struct work_struct *work)
 {
@@ -330,11 +334,11 @@ static void vqn_host_promote_fn(struct work_struct *work)
 		if (locked >= 0)
 			progress = true;
 		if (locked > 0) {
-			/* vqn_line_next() left it in line: out, under its lock. */
+			vqn_line_serve(lg, &g->sm);
 			spin_lock(&vqn_host_wait_lock);
-			vqn_line_unwait(&vqn_host_line, &g->user->line, lg);
+			stop = vqn_line_served(&vqn_host_line, &g->user->line,
+					       lg);
 			spin_unlock(&vqn_host_wait_lock);
-			stop = vqn_line_serve(lg, &g->sm);
 			vqn_kguest_unlock_turn(g);
 			served = true;
 		} else if (locked < 0) {

@@ -4,17 +4,19 @@
  * and, unchanged, by the userspace tests (tools/sm) through vqn_user_shim.h.
  *
  * Fairness: while guests wait for a slot, freed slots go to them in turn
- * by the promotion work (vqn_line_next(), vqn_line_serve()): round-robin
- * over the users whose guests wait, then over each user's guests, one slot
- * each. A guest that asks later waits behind the guests of its own user,
- * and behind every guest waiting for the host cap; guests waiting for
- * their user's quota hold up no other user, unless the user is held
- * (below). A guest that is the only one waiting serves itself.
+ * by the promotion work (vqn_line_next(), vqn_line_serve(),
+ * vqn_line_served()): round-robin over the users whose guests wait, then
+ * over each user's guests, one slot each. A guest that asks later waits
+ * behind the guests of its own user, and behind every guest waiting for
+ * the host cap; guests waiting for their user's quota hold up no other
+ * user, unless the user is held (below). A guest that is the only one
+ * waiting serves itself.
  *
  * Behind its own user's guests a guest waits for what they wait for: the
  * host cap if any of them does, else its user's quota, which holds up no
- * other user unless the user is held. A guest whose turn in the promotion
- * work is over waits again for what it waited for. A guest whose own call
+ * other user unless the user is held. A guest stays in the line, counted,
+ * through its turn in the promotion work, and waits on for what it waited
+ * for if its turn leaves it queues waiting. A guest whose own call
  * leaves none of its queues waiting for the host leaves the line in that
  * call (vqn_line_unwait() from vqn_env_host_unwait()): still counted, it
  * would hold every other user up until the work came round to it.
@@ -152,15 +154,14 @@ static void vqn_line_hold(struct vqn_line *line, struct vqn_line_user *lu,
 
 /*
  * The guest has queues waiting for a slot, which @reason refused: it joins
- * its user's line at the tail, and its user the host's line, or keeps its
- * place at the head when the cap stopped it during its own turn. False
- * when it waits already for that reason: nothing changed.
+ * its user's line at the tail, and its user the host's line. False when it
+ * waits already for that reason: nothing changed. (A guest in its turn is
+ * in the line already: vqn_line_serve().)
  */
 bool vqn_line_wait(struct vqn_line *line, struct vqn_line_user *lu,
 		   struct vqn_line_guest *lg, u8 reason)
 {
 	bool cap = reason == VQNOTIFY_REASON_HOST_CAP;
-	bool front;
 
 	if (lg->waiting) {
 		if (lg->wait_reason == reason)
@@ -170,14 +171,8 @@ bool vqn_line_wait(struct vqn_line *line, struct vqn_line_user *lu,
 		WRITE_ONCE(lg->wait_reason, reason);
 		return true;
 	}
-	front = lg->serving && lg->quota;
-	if (front)
-		list_add(&lg->node, &lu->waitq);
-	else
-		list_add_tail(&lg->node, &lu->waitq);
-	if (front && cap)
-		list_move(&lu->node, &line->users);
-	else if (list_empty(&lu->node))
+	list_add_tail(&lg->node, &lu->waitq);
+	if (list_empty(&lu->node))
 		list_add_tail(&lu->node, &line->users);
 	WRITE_ONCE(lg->waiting, true);
 	WRITE_ONCE(lg->wait_reason, reason);
@@ -236,14 +231,15 @@ static struct vqn_line_guest *vqn_line_first(struct vqn_line_user *lu)
 /*
  * The next guest to serve, left in the line: the first waiting guest of the
  * first user in line with room in its quota (or an exempt guest of a user
- * without); that user goes to the tail of the line. The guest leaves the
- * line (vqn_line_unwait()) once its lock is taken, or is passed over
- * (vqn_line_pass()): only under its lock does it leave the line, so its
- * own calls see it in the line or out, whole. O(users in line) per slot
- * handed out, plus a user's guests when its quota is full and some of them
- * are exempt (opened with CAP_SYS_RESOURCE, never a tenant's alone).
- * NULL: none. Each user passed over has no room (vqn_line_room()) and is
- * held no more; the user picked stays held, its guest maybe found busy.
+ * without); that user goes to the tail of the line. The guest stays in
+ * the line through its turn, once its lock is taken (vqn_line_serve()), or
+ * is passed over (vqn_line_pass()): only under its lock does it leave the
+ * line, so its own calls see it in the line or out, whole. O(users in
+ * line) per slot handed out, plus a user's guests when its quota is full
+ * and some of them are exempt (opened with CAP_SYS_RESOURCE, never a
+ * tenant's alone). NULL: none. Each user passed over has no room
+ * (vqn_line_room()) and is held no more; the user picked stays held, its
+ * guest maybe found busy.
  */
 struct vqn_line_guest *vqn_line_next(struct vqn_line *line)
 {
@@ -299,20 +295,44 @@ void vqn_line_pass(struct vqn_line_user *lu, struct vqn_line_guest *lg)
 }
 
 /*
- * The turn of @lg, the guest of @sm, taken out of the line under its lock
- * (vqn_line_unwait()): one slot (a guest with more waiting queues goes back
- * to the tail of its user's line). True when the cap stopped it before it
- * took its slot: the promotion work stops too.
+ * The turn of @lg, the guest of @sm, under its lock: one slot. It stays in
+ * the line, counted, through its turn: taken out before its turn took the
+ * slot, another guest's call (on another CPU, the line's lock free) would
+ * find nobody waiting and take it. Its turn may leave it waiting for
+ * nothing from the host: it then leaves the line (vqn_env_host_unwait()).
+ * A guest that left the line since vqn_line_next() gave it (its own call,
+ * under this lock) is not served. Then vqn_line_served().
  */
-bool vqn_line_serve(struct vqn_line_guest *lg, struct vqn_guest_sm *sm)
+void vqn_line_serve(struct vqn_line_guest *lg, struct vqn_guest_sm *sm)
 {
-	bool stop;
-
+	if (!lg->waiting)
+		return;
 	lg->serving = true;
 	lg->quota = 1;
 	vqn_sm_promote(sm);
-	stop = lg->quota && lg->waiting &&
-	       lg->wait_reason == VQNOTIFY_REASON_HOST_CAP;
 	lg->serving = false;
-	return stop;
+}
+
+/*
+ * After vqn_line_serve(), under the line's lock too: a guest that took its
+ * slot and still waits goes to the tail of its user's line (its user is at
+ * the tail of the host's, from vqn_line_next()). One that its user's quota
+ * or the host cap stopped before it took its slot keeps its place, first
+ * of its user; stopped by the cap, its user goes back to the head of the
+ * host's line, and the promotion work stops: true.
+ */
+bool vqn_line_served(struct vqn_line *line, struct vqn_line_user *lu,
+		     struct vqn_line_guest *lg)
+{
+	if (!lg->waiting)
+		return false;
+	if (!lg->quota) {
+		list_move_tail(&lg->node, &lu->waitq);
+		return false;
+	}
+	list_move(&lg->node, &lu->waitq);
+	if (lg->wait_reason != VQNOTIFY_REASON_HOST_CAP)
+		return false;
+	list_move(&lu->node, &line->users);
+	return true;
 }

@@ -8,15 +8,16 @@
  * functions declared at the end of this file, locks, orders and schedules.
  *
  * The caller of vqn_line_take_n() and vqn_line_serve() holds the guest's
- * lock, and of vqn_line_take_n() the line's too when the guest waits; of
- * vqn_line_wait(), vqn_line_unwait(), vqn_line_next(), vqn_line_recheck()
- * and vqn_line_pass() the line's lock, and of vqn_line_wait() and
- * vqn_line_unwait() the guest's too: whether a guest is in the line, and
- * what it waits for, change only under its own lock (vqn_line_pass()
- * moves a busy one within its user's line, counting nothing). The
- * counters of the line, and a guest's @waiting and @wait_reason, are
- * written with WRITE_ONCE() under the line's lock and read without it
- * with READ_ONCE() ("DOC: Locking" in vqnotify.h).
+ * lock, and of vqn_line_take_n() the line's too when the guest waits (not
+ * of vqn_line_serve(), whose turn calls it); of vqn_line_wait(),
+ * vqn_line_unwait(), vqn_line_served(), vqn_line_next(), vqn_line_recheck()
+ * and vqn_line_pass() the line's lock, and of vqn_line_wait(),
+ * vqn_line_unwait() and vqn_line_served() the guest's too: whether a guest
+ * is in the line, and what it waits for, change only under its own lock
+ * (vqn_line_pass() moves a busy one within its user's line, counting
+ * nothing). The counters of the line, and a guest's @waiting and
+ * @wait_reason, are written with WRITE_ONCE() under the line's lock and
+ * read without it with READ_ONCE() ("DOC: Locking" in vqnotify.h).
  */
 #ifndef _VQN_POOL_LINE_H
 #define _VQN_POOL_LINE_H
@@ -78,7 +79,8 @@ struct vqn_line_user {
 /**
  * struct vqn_line_guest - one guest's place
  * @node: on its user's waitq while @waiting
- * @quota: slots its turn lets it take, while @serving
+ * @quota: slots its turn lets it take, while @serving; after its turn,
+ *         what it did not take (vqn_line_served())
  * @waiting: queues wait for a slot the host cap or the user's quota refused
  * @wait_reason: VQNOTIFY_REASON_HOST_CAP or _QUOTA: what it waits for
  * @serving: the promotion work serves it: it may take @quota slots
@@ -134,7 +136,9 @@ void vqn_line_unwait(struct vqn_line *line, struct vqn_line_user *lu,
 struct vqn_line_guest *vqn_line_next(struct vqn_line *line);
 void vqn_line_recheck(struct vqn_line *line);
 void vqn_line_pass(struct vqn_line_user *lu, struct vqn_line_guest *lg);
-bool vqn_line_serve(struct vqn_line_guest *lg, struct vqn_guest_sm *sm);
+void vqn_line_serve(struct vqn_line_guest *lg, struct vqn_guest_sm *sm);
+bool vqn_line_served(struct vqn_line *line, struct vqn_line_user *lu,
+		     struct vqn_line_guest *lg);
 
 /*
  * Turns one run of the promotion work serves at most (vqn_pool.c, and

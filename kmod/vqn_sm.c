@@ -197,8 +197,10 @@ static void move_async(struct vqn_guest_sm *g, struct vqn_dev *d, u32 i,
 	vqn_env_report(g, d, i, old, label, true);
 }
 
+static u8 promote_waiting(struct vqn_guest_sm *g);
+
 /*
- * (r) when a queue waits: most calls find none. As vqn_sm_promote(); every
+ * (r) when a queue waits: most calls find none. As promote_waiting(); every
  * call that may leave the guest's queues no longer waiting for the host
  * ends with it (or begins, when its own queues then want slots), so the
  * guest then leaves the host's line: a guest counted there as waiting for
@@ -209,7 +211,7 @@ static __always_inline u8 promote(struct vqn_guest_sm *g)
 	u8 why = VQNOTIFY_REASON_GRANTED;
 
 	if (g->waiting.first != VQN_NIL)
-		why = vqn_sm_promote(g);
+		why = promote_waiting(g);
 	if (g->host_wait && !reason_host(why)) {
 		g->host_wait = false;
 		vqn_env_host_unwait(g);
@@ -895,7 +897,7 @@ void vqn_sm_set_limits(struct vqn_guest_sm *g, u32 admin_budget,
  * why queues still wait: the host's reason (HOST_CAP, QUOTA), NO_SLOT
  * (the budget), or GRANTED when none does (or, limited, none may).
  */
-u8 vqn_sm_promote(struct vqn_guest_sm *g)
+static u8 promote_waiting(struct vqn_guest_sm *g)
 {
 	u32 i, n, got;
 	u8 why;
@@ -916,4 +918,14 @@ u8 vqn_sm_promote(struct vqn_guest_sm *g)
 	}
 	return g->waiting.first == VQN_NIL ? VQNOTIFY_REASON_GRANTED :
 					     VQNOTIFY_REASON_NO_SLOT;
+}
+
+/*
+ * The promotion work's turn for the guest (vqn_line_serve()): (r) as every
+ * call ends, the guest leaving the host's line when none of its queues
+ * waits for the host any more.
+ */
+void vqn_sm_promote(struct vqn_guest_sm *g)
+{
+	promote(g);
 }

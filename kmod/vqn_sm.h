@@ -186,7 +186,7 @@ int vqn_sm_queues_release(struct vqn_guest_sm *g, struct vqn_dev *d,
 void vqn_sm_load(struct vqn_guest_sm *g, struct vqn_dev *d, u32 status,
 		 const unsigned long *ready, struct vqn_sink *s);
 bool vqn_sm_dev_quiescent(const struct vqn_dev *d);
-u8 vqn_sm_promote(struct vqn_guest_sm *g);
+void vqn_sm_promote(struct vqn_guest_sm *g);
 /* vqn_sm_check.c: the invariants hold (0), or -EUCLEAN */
 int vqn_sm_check(const struct vqn_guest_sm *g);
 
@@ -209,7 +209,8 @@ int vqn_sm_check(const struct vqn_guest_sm *g);
  * (VQNOTIFY_REASON_HOST_CAP or VQNOTIFY_REASON_QUOTA) refused;
  * vqn_env_host_unwait() that none does any more (none waits, or what
  * they wait for is the guest's own budget, or it is limited), at the end
- * of a call of its own that left it so: a guest left counted as waiting
+ * of a call of its own, or of its turn in the promotion work
+ * (vqn_sm_promote()), that left it so: a guest left counted as waiting
  * for the cap would refuse other users' slots a host with room has.
  */
 void vqn_env_report(struct vqn_guest_sm *g, struct vqn_dev *d, u32 queue,

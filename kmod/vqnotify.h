@@ -194,10 +194,10 @@
  *   (vqn_env_host_wait()): one of the two sees the other, so no freed slot
  *   is missed.
  * - vqn_kguest.line.waiting: written with WRITE_ONCE() under
- *   vqn_host_wait_lock and the guest's lock (the promotion work takes a
- *   guest out of the line for its turn only once it holds its lock; a
- *   closing guest, and one whose call left nothing waiting for the host
- *   (vqn_env_host_unwait()), leave it under their lock too), so read
+ *   vqn_host_wait_lock and the guest's lock (a guest stays in the line
+ *   through its turn in the promotion work, which holds its lock; a
+ *   closing guest, and one whose call or turn left nothing waiting for
+ *   the host (vqn_env_host_unwait()), leave it under their lock), so read
  *   exactly under the guest's lock: a call of a waiting guest takes its
  *   slots under vqn_host_wait_lock (vqn_env_host_take_n()), where its
  *   place in the line and the counters it discounts itself from agree

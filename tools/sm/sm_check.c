@@ -213,8 +213,8 @@ static bool guest_open(const struct sm_host *h, const struct sm_guest *g)
  * host's line the users with a guest waiting; the counters count them.
  * True whenever the line's lock is free, in a run of the promotion work
  * too: a closing guest leaves the line at once (sm_guest_close_begin()),
- * and a guest in its turn has left it. A closed guest left on a waitq,
- * uncounted, would be picked after it is freed.
+ * and a guest in its turn stays in it, counted. A closed guest left on a
+ * waitq, uncounted, would be picked after it is freed.
  */
 int sm_check_line(const struct sm_host *h, char *msg, size_t len)
 {

@@ -434,13 +434,13 @@ void sm_host_set_cap(struct sm_host *h, u32 cap)
  * returns true when the guest's lock is then found busy: the guest stays
  * in line, passed over (vqn_host_pass()), unless it left it meanwhile (it
  * closed, or its call left it waiting for nothing: a guest picked and not
- * in line when locked finds nothing to promote in its turn). Else the
- * work holds the lock, and lets a guest found gone go
- * unserved (vqn_kguest_trylock_live()): its close took it out of the line
- * under that lock. A live one leaves the line under its lock, and
- * @between is called again (SM_WORK_TAKEN) for what other guests' calls
- * and closes and the admin do before its turn takes its slot, the line's
- * lock dropped; and once more (SM_WORK_SERVED) after its turn.
+ * in line when locked is not served). Else the work holds the lock, and
+ * lets a guest found gone go unserved (vqn_kguest_trylock_live()): its
+ * close took it out of the line under that lock. A live one stays in the
+ * line, counted, through its turn, and @between is called again
+ * (SM_WORK_TAKEN) for what other guests' calls and closes and the admin
+ * do before its turn takes its slot, the line's lock dropped; and once
+ * more (SM_WORK_SERVED) after its turn and its new place in the line.
  * Returns whether the work was pending.
  */
 bool sm_host_run_work_between(struct sm_host *h, sm_between_fn between,
@@ -472,11 +472,11 @@ bool sm_host_run_work_between(struct sm_host *h, sm_between_fn between,
 		}
 		if (g->gone)
 			continue;
-		vqn_line_unwait(&h->line, &u->line, lg);
 		if (between)
 			between(h, g, SM_WORK_TAKEN, arg);
 		call_begin(g, NULL);
-		stop = vqn_line_serve(lg, &g->sm);
+		vqn_line_serve(lg, &g->sm);
+		stop = vqn_line_served(&h->line, &u->line, lg);
 		call_end(g);
 		if (between)
 			between(h, g, SM_WORK_SERVED, arg);

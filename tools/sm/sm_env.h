@@ -74,8 +74,9 @@ struct sm_user {
  * @guests: open guests
  * @users: users, by index (a guest belongs to user 0 unless told)
  * @line: the guests waiting for a slot, host-wide (vqn_host_line)
- * @left_line: called (may be NULL) when a guest's own call took it out of
- *             the line (vqn_env_host_unwait()), with @left_arg
+ * @left_line: called (may be NULL) when a guest's own call, or its turn
+ *             in the promotion work, took it out of the line
+ *             (vqn_env_host_unwait()), with @left_arg
  * @left_arg: for @left_line
  */
 struct sm_host {
@@ -145,8 +146,9 @@ bool sm_host_run_work(struct sm_host *h);
 
 /*
  * The moments of a turn of the promotion work (sm_host_run_work_between()):
- * the guest picked, its lock not tried yet; out of the line, under its
- * lock, its slot not taken yet; its turn over, its lock dropped.
+ * the guest picked, its lock not tried yet; still in the line, under its
+ * lock, its slot not taken yet; its turn over, its new place in the line
+ * taken (vqn_line_served()), its lock dropped.
  */
 enum sm_work_moment {
 	SM_WORK_PICKED,

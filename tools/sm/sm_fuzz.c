@@ -123,6 +123,8 @@ static unsigned long long seen_labels[VQNOTIFY_LABEL_MAX];
 static unsigned long long seen_ops[OP_MAX];
 static unsigned long long seen_enospc;
 static unsigned long long seen_busy, seen_meanwhile;
+/* Windows in a turn owed its slot (turn_owed()): for the cap, the hold. */
+static unsigned long long seen_owed_cap, seen_owed_held;
 /* Windows of a run by how many actions ran in them (window_len()). */
 static unsigned long long seen_window[4];
 /* The picked guest closed before the work tried its lock: let go, passed. */
@@ -522,7 +524,7 @@ static void room_seen_forget(struct world *w)
 	}
 }
 
-/* A guest's call took it out of the line (sm_host.left_line). */
+/* A guest's call or turn took it out of the line (sm_host.left_line). */
 static void room_seen_call_left(struct sm_host *h, struct sm_guest *g,
 				void *arg)
 {
@@ -1152,6 +1154,8 @@ struct run_ctx {
 	/* The picked guest's user's slots and quota at the pick. */
 	u32 pick_used;
 	u32 pick_max;
+	/* turn_owed() when the work took the guest's lock */
+	u8 owed;
 };
 
 /* The guest whose lock the promotion work holds: its calls wait. */
@@ -1279,6 +1283,35 @@ static void turn_served(struct run_ctx *c, struct sm_guest *g)
 }
 
 /*
+ * Is the slot of @g's turn owed to it, whatever other guests' calls ask
+ * before the turn takes it? When the work takes its lock, it waits for the
+ * cap, its user with room (counted in vqn_line.nr_capped), or its user is
+ * held and has no exempt guest (a hold does not hold up its own user's
+ * exempt guests): then the reason, else 0. In the window, @g, locked,
+ * neither leaves the line nor changes what it waits for, so its user
+ * stays in line: held changes only in the work's walks and rechecks, and
+ * no_room there too, or cleared when an exempt guest joins the line
+ * (vqn_line_wait()), which counts more guests waiting for the cap.
+ */
+static u8 turn_owed(const struct sm_host *h, const struct sm_guest *g)
+{
+	const struct vqn_line_user *lu = &h->users[g->user].line;
+	unsigned int i;
+
+	if (!g->line.waiting)
+		return 0;
+	if (g->line.wait_reason == VQNOTIFY_REASON_HOST_CAP && !lu->no_room)
+		return VQNOTIFY_REASON_HOST_CAP;
+	if (!lu->held)
+		return 0;
+	for (i = 0; i < SM_MAX_GUESTS; i++)
+		if (h->guests[i] && h->guests[i]->user == g->user &&
+		    h->guests[i]->line.exempt)
+			return 0;
+	return VQNOTIFY_REASON_QUOTA;
+}
+
+/*
  * The moments of a turn of the work (enum sm_work_moment). Between the
  * work's pick of a guest and its try of the guest's lock, other CPUs act
  * (window()): calls, closes, the picked guest's own, the admin's; then the
@@ -1292,6 +1325,8 @@ static bool meanwhile(struct sm_host *h, struct sm_guest *g,
 	struct world *w = c->w;
 	unsigned int gi = g - w->g;
 	bool busy;
+	u64 took;
+	u8 owed;
 	u8 b;
 
 	switch (when) {
@@ -1301,16 +1336,23 @@ static bool meanwhile(struct sm_host *h, struct sm_guest *g,
 	case SM_WORK_TAKEN:
 		if (g->gone)
 			fail(w, "the work took guest %u's turn, closed", gi);
-		/* Its user may have left the line with it. */
-		room_seen_left(w, "vqn_line_unwait()");
 		b = take(c->in);
 		if (!window_len(b))
 			return false;
-		trace("  meanwhile, g%u out of line, locked:", gi);
+		trace("  meanwhile, g%u in its turn, locked:", gi);
 		seen_meanwhile++;
+		owed = c->owed;
+		seen_owed_cap += owed == VQNOTIFY_REASON_HOST_CAP;
+		seen_owed_held += owed == VQNOTIFY_REASON_QUOTA;
+		took = h->took;
 		turn_guest = g;
 		window(c, g, b, false);
 		turn_guest = NULL;
+		if (owed && h->took != took)
+			fail(w, "%llu slots taken by others in guest %u's turn, which waits for %s",
+			     (unsigned long long)(h->took - took), gi,
+			     owed == VQNOTIFY_REASON_HOST_CAP ? "the cap" :
+			     "its quota, its user held");
 		return false;
 	default:
 		break;
@@ -1342,6 +1384,8 @@ static bool meanwhile(struct sm_host *h, struct sm_guest *g,
 		seen_closed_gone += !busy;
 		seen_closed_half += !busy && w->closing[gi];
 	}
+	/* Nothing happens between the try of its lock and its turn. */
+	c->owed = busy ? 0 : turn_owed(h, g);
 	return busy;
 }
 
@@ -1566,8 +1610,9 @@ static void print_coverage(void)
 	fprintf(stderr, "; ENOSPC=%llu; in a promotion: busy=%llu meanwhile=%llu; no_room of a capped user: model=%llu flag=%llu; held refuses: %llu (flag %llu)\n",
 		seen_enospc, seen_busy, seen_meanwhile, seen_no_room_model,
 		seen_no_room_flag, seen_held, seen_held_flag);
-	fprintf(stderr, "sm_fuzz: in a promotion: windows of 1/2/3 actions=%llu/%llu/%llu; picked guest closed: gone=%llu (half=%llu) busy=%llu; turn refused by the quota=%llu (lowered=%llu filled=%llu)\nsm_fuzz: steps by op:",
-		seen_window[1], seen_window[2], seen_window[3],
+	fprintf(stderr, "sm_fuzz: in a promotion: windows of 1/2/3 actions=%llu/%llu/%llu (in a turn owed its slot, by the cap/the hold: %llu/%llu); picked guest closed: gone=%llu (half=%llu) busy=%llu; turn refused by the quota=%llu (lowered=%llu filled=%llu)\nsm_fuzz: steps by op:",
+		seen_window[1], seen_window[2], seen_window[3], seen_owed_cap,
+		seen_owed_held,
 		seen_closed_gone, seen_closed_half, seen_closed_busy,
 		seen_quota_turn, seen_quota_lowered, seen_quota_filled);
 	for (i = 0; i < OP_MAX; i++)

@@ -743,6 +743,64 @@ TEST_F(sm, quota_fills_in_own_turn)
 	EXPECT_EQ(0, g3.errors) TH_LOG("%s", g3.err);
 }
 
+/* In turn_is_not_overtaken: user 0 asks again while user 1 has its turn. */
+struct ask_in_turn {
+	struct sm_guest *asker;
+	struct vqn_dev *d;
+	unsigned int turns;
+};
+
+static bool ask_in_turn(struct sm_host *h, struct sm_guest *g,
+			enum sm_work_moment when, void *arg)
+{
+	struct ask_in_turn *c = arg;
+
+	if (when == SM_WORK_TAKEN && !c->d) {
+		c->d = sm_dev_add(c->asker, 1);
+		if (c->d)
+			sm_set_status(c->asker, c->d, OK_STATUS, NULL);
+	}
+	c->turns += when == SM_WORK_SERVED;
+	return false;
+}
+
+/*
+ * User 0 frees a slot that user 1's guest, waiting for the cap, is owed,
+ * and asks for one again while the promotion work holds that guest's lock
+ * for its turn, before the turn takes the slot (another CPU, in the
+ * module). The guest stays in the line, counted, through its turn: user
+ * 0's call waits behind it, and the turn takes the slot. Taken out of the
+ * line before its turn, it would be overtaken, and wait again for the
+ * cap, first of the line (the module's whole run saw it once, in
+ * selftests' fair.no_overtaking).
+ */
+TEST_F(sm, turn_is_not_overtaken)
+{
+	struct ask_in_turn c = { .asker = &self->g };
+	struct vqn_dev *d, *v;
+
+	sm_host_set_cap(&self->host, 2);
+	d = dev_ok(_metadata, &self->g, 1);
+	dev_ok(_metadata, &self->g, 1);
+	open_g2(_metadata, self, 16);
+	self->g2.user = 1;
+	v = dev_ok(_metadata, &self->g2, 1);
+	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, v->vqs[0].reason);
+	EXPECT_EQ(1, self->host.line.nr_capped);
+
+	sm_dev_remove(&self->g, d);
+	EXPECT_TRUE(sm_host_run_work_between(&self->host, ask_in_turn, &c));
+	ASSERT_NE(NULL, c.d);
+	EXPECT_EQ(1, c.turns);
+	EXPECT_EQ(A, v->vqs[0].state);
+	EXPECT_FALSE(self->g2.line.waiting);
+	EXPECT_EQ(D, c.d->vqs[0].state);
+	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, c.d->vqs[0].reason);
+	EXPECT_TRUE(self->g.line.waiting);
+	EXPECT_EQ(2, self->host.used);
+	check_invariants(_metadata, self);
+}
+
 /*
  * User 1 frees @v and asks again at once, before the promotion work runs:
  * its new queue waits for the cap behind user 0's guests, and the work
@@ -889,6 +947,30 @@ TEST_F(sm, quota_raised_while_host_full_holds_up_others)
 	frees_and_asks_again(_metadata, self, v);
 	EXPECT_EQ(A, n->vqs[1].state);
 	EXPECT_FALSE(self->host.users[0].line.held);
+	check_invariants(_metadata, self);
+}
+
+/*
+ * As turn_is_not_overtaken, for a guest whose user is held: user 1 frees
+ * its slot and asks again in the turn of user 0's guest, which waits for
+ * its quota, held. Its user stays held through the turn, and the slot is
+ * the turn's.
+ */
+TEST_F(sm, held_turn_is_not_overtaken)
+{
+	struct ask_in_turn c = { .asker = &self->g2 };
+	struct vqn_dev *n, *v;
+
+	held_user_0(_metadata, self, &n, &v);
+	EXPECT_EQ(D, n->vqs[1].state);
+	sm_dev_remove(&self->g2, v);
+	EXPECT_TRUE(sm_host_run_work_between(&self->host, ask_in_turn, &c));
+	ASSERT_NE(NULL, c.d);
+	EXPECT_EQ(1, c.turns);
+	EXPECT_EQ(A, n->vqs[1].state);
+	EXPECT_EQ(D, c.d->vqs[0].state);
+	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, c.d->vqs[0].reason);
+	EXPECT_TRUE(self->g2.line.waiting);
 	check_invariants(_metadata, self);
 }
 
