@@ -335,10 +335,13 @@ static void vqn_host_promote_fn(struct work_struct *work)
 			progress = true;
 		if (locked > 0) {
 			vqn_line_serve(lg, &g->sm);
-			spin_lock(&vqn_host_wait_lock);
-			stop = vqn_line_served(&vqn_host_line, &g->user->line,
-					       lg);
-			spin_unlock(&vqn_host_wait_lock);
+			/* Exact under its lock: a guest out of line stays out. */
+			if (READ_ONCE(lg->waiting)) {
+				spin_lock(&vqn_host_wait_lock);
+				stop = vqn_line_served(&vqn_host_line,
+						       &g->user->line, lg);
+				spin_unlock(&vqn_host_wait_lock);
+			}
 			vqn_kguest_unlock_turn(g);
 			served = true;
 		} else if (locked < 0) {
