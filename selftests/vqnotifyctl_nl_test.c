@@ -249,7 +249,11 @@ TEST_F(nl, monitor_until_sigint)
 		execlp(ctl(), ctl(), "monitor", NULL);
 		_exit(127);
 	}
-	usleep(300000);
+	ASSERT_TRUE(ctl_wait_catches(pid, SIGINT, 10000)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		TH_LOG("monitor never caught SIGINT");
+	}
 	ASSERT_EQ(0, kill(pid, SIGINT));
 	for (i = 0; i < 50; i++) {
 		if (waitpid(pid, &st, WNOHANG) == pid)

@@ -150,6 +150,36 @@ static inline char *script(char *path, const char *text)
 	return path;
 }
 
+/*
+ * Wait up to @ms for process @pid to catch @sig (its SigCgt in
+ * /proc/PID/status): a signal sent before vqnotifyctl installed its
+ * handler would kill it, and a fixed sleep before it may end too soon on
+ * a slow machine. True once it does.
+ */
+static inline bool ctl_wait_catches(pid_t pid, int sig, int ms)
+{
+	unsigned long long mask;
+	char path[64], line[128];
+	FILE *f;
+	int t;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	for (t = 0; t <= ms; t += 10) {
+		mask = 0;
+		f = fopen(path, "r");
+		if (!f)
+			return false;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "SigCgt: %llx", &mask) == 1)
+				break;
+		fclose(f);
+		if (mask & (1ULL << (sig - 1)))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
 static inline bool has(const char *hay, const char *needle)
 {
 	return strstr(hay, needle) != NULL;
