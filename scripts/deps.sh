@@ -38,6 +38,16 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
+# A machine just booted may have its package lock taken (unattended
+# upgrades, cloud-init) or its mirror briefly unreachable: apt waits for
+# the lock, and the update and install are tried three times.
+apt="apt-get -o DPkg::Lock::Timeout=600"
+tries=1
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+until $apt update -qq &&
+	$apt install -y -qq --no-install-recommends $missing >/dev/null; do
+	[ "$tries" -lt 3 ] || { echo "deps: apt-get failed $tries times" >&2; exit 1; }
+	tries=$((tries + 1))
+	echo "deps: apt-get failed; trying again in 30 s ($tries of 3)" >&2
+	sleep 30
+done
