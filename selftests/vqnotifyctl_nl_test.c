@@ -208,6 +208,7 @@ TEST_F(nl, monitor)
 	int fd = memfd_create("mon", 0), st, i;
 	pid_t pid = fork();
 
+	ASSERT_LE(0, pid);
 	if (!pid) {
 		dup2(fd, 1);
 		execlp(ctl(), ctl(), "monitor", "count", "2", NULL);
@@ -242,6 +243,7 @@ TEST_F(nl, monitor_until_sigint)
 	int st, i;
 	pid_t pid = fork();
 
+	ASSERT_LE(0, pid);
 	if (!pid) {
 		int null = open("/dev/null", O_WRONLY);
 
