@@ -38,10 +38,11 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
-# A machine just booted may have its package lock taken (unattended
-# upgrades, cloud-init) or its mirror briefly unreachable: apt waits for
-# the lock, and the update and install are tried three times.
-apt="apt-get -o DPkg::Lock::Timeout=600"
+# A machine just booted may have dpkg's lock taken (unattended upgrades,
+# cloud-init) or its mirror briefly unreachable: the install waits up to
+# 5 min for dpkg's lock, and the update and install are tried three times
+# (the update's own lock is not waited for, only tried again).
+apt="apt-get -o DPkg::Lock::Timeout=300"
 tries=1
 # shellcheck disable=SC2086
 until $apt update -qq &&
