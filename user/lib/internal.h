@@ -98,6 +98,7 @@ int vqn_view_set(struct vqn_guest *g, struct vqn_view_dev *d, uint32_t qi,
 bool vqn_view_stale(const struct vqn_q *q, uint8_t old);
 void vqn_notify_update(struct vqn_guest *g);
 int vqn_pend_reserve(struct vqn_guest *g);
+int vqn_pend_reserve_n(struct vqn_guest *g, unsigned int n);
 int vqn_pend_library_transition(struct vqn_guest *g,
 				const struct vqn_view_dev *d, uint32_t qi,
 				uint8_t old, uint8_t label, uint8_t reason,

@@ -177,6 +177,16 @@ static int fallback_dev(struct vqn_guest *g, struct vqn_view_dev *d)
 	before = calloc(nq, 1);
 	if (!vi || !ready || !before)
 		goto out;
+	/*
+	 * Room for an event per queue before the restart changes the view:
+	 * without it, the restart's changes would be in the view, unreported,
+	 * and the resync that follows would find nothing to report. Without
+	 * it, nothing changes: the resync finds the refused queue ASSIGNED in
+	 * the module, KVM refuses it again, and the fallback comes again.
+	 */
+	ret = vqn_pend_reserve_n(g, nq);
+	if (ret)
+		goto out;
 	for (i = 0; i < nq; i++)
 		before[i] = d->q[i].state;
 

@@ -128,29 +128,40 @@ void vqn_notify_update(struct vqn_guest *g)
 }
 
 /*
- * Room for one more event in the queue: 0, or -ENOMEM with nothing
+ * Room for @n more events in the queue: 0, or -ENOMEM with nothing
  * changed. Taken before the view changes: a change whose event could not
  * be queued would be in the view, and a reread would find nothing to
  * report. A queue at its most (VQN_PEND_MAX) has room: the push drops the
  * oldest event then, and only then (vqn_pend_push()).
  */
+int vqn_pend_reserve_n(struct vqn_guest *g, unsigned int n)
+{
+	unsigned int cap = g->pend_cap ? g->pend_cap : 32, i;
+	struct vqn_event *p;
+
+	if (g->pend_cap - g->pend_nr >= n || g->pend_cap == VQN_PEND_MAX)
+		return 0;
+	do
+		cap *= 2;
+	while (cap - g->pend_nr < n && cap < VQN_PEND_MAX);
+	if (cap > VQN_PEND_MAX)
+		cap = VQN_PEND_MAX;
+	p = malloc(cap * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	for (i = 0; i < g->pend_nr; i++)
+		p[i] = g->pend[(g->pend_head + i) % g->pend_cap];
+	free(g->pend);
+	g->pend = p;
+	g->pend_cap = cap;
+	g->pend_head = 0;
+	return 0;
+}
+
+/* Room for one more event: vqn_pend_reserve_n(). */
 int vqn_pend_reserve(struct vqn_guest *g)
 {
-	if (g->pend_nr == g->pend_cap && g->pend_cap < VQN_PEND_MAX) {
-		unsigned int cap = g->pend_cap ? 2 * g->pend_cap : 64;
-		struct vqn_event *p = malloc(cap * sizeof(*p));
-		unsigned int i;
-
-		if (!p)
-			return -ENOMEM;
-		for (i = 0; i < g->pend_nr; i++)
-			p[i] = g->pend[(g->pend_head + i) % g->pend_cap];
-		free(g->pend);
-		g->pend = p;
-		g->pend_cap = cap;
-		g->pend_head = 0;
-	}
-	return 0;
+	return vqn_pend_reserve_n(g, 1);
 }
 
 static int vqn_pend_push(struct vqn_guest *g, const struct vqn_event *ev)
