@@ -278,53 +278,125 @@ static void *spin(void *arg)
 }
 
 /*
- * A vCPU's ioctls wait for its KVM_RUN: asking the vCPU what it is would
- * block the VMM for as long as the guest runs. The harness's timeout fails
- * a library that asks. A vCPU ioctl of another thread, still blocked,
- * shows that the vCPU is in KVM_RUN when the library is asked.
+ * Start @v's vCPU in its guest, looping, and return once it is in
+ * KVM_RUN: a vCPU ioctl of another thread, still blocked, shows it.
  */
-TEST_F(kvm, attach_running_vcpu)
+static void spin_vcpu_start(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(kvm) *self, struct spin_vcpu *v,
+			    uint8_t **memp)
 {
 	struct kvm_userspace_memory_region mr = { .memory_size = 4096 };
 	struct sigaction sa = { .sa_handler = on_stop };
 	struct kvm_regs regs = { .rflags = 2 };
-	struct spin_vcpu v = { .fd = -1 };
 	struct kvm_sregs sregs;
 	uint8_t *mem;
 
 	mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, mem);
+	*memp = mem;
 	mem[0] = 0xeb;
 	mem[1] = 0xfe;
 	mr.userspace_addr = (uintptr_t)mem;
 	ASSERT_EQ(0, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &mr));
-	v.fd = ioctl(self->vm, KVM_CREATE_VCPU, 0);
-	ASSERT_LE(0, v.fd);
-	ASSERT_EQ(0, ioctl(v.fd, KVM_GET_SREGS, &sregs));
+	v->fd = ioctl(self->vm, KVM_CREATE_VCPU, 0);
+	ASSERT_LE(0, v->fd);
+	ASSERT_EQ(0, ioctl(v->fd, KVM_GET_SREGS, &sregs));
 	sregs.cs.base = 0;
 	sregs.cs.selector = 0;
-	ASSERT_EQ(0, ioctl(v.fd, KVM_SET_SREGS, &sregs));
-	ASSERT_EQ(0, ioctl(v.fd, KVM_SET_REGS, &regs));
+	ASSERT_EQ(0, ioctl(v->fd, KVM_SET_SREGS, &sregs));
+	ASSERT_EQ(0, ioctl(v->fd, KVM_SET_REGS, &regs));
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
-	ASSERT_EQ(0, pthread_create(&v.thread, NULL, spin, &v));
-	while (!__atomic_load_n(&v.running, __ATOMIC_ACQUIRE))
+	ASSERT_EQ(0, pthread_create(&v->thread, NULL, spin, v));
+	while (!__atomic_load_n(&v->running, __ATOMIC_ACQUIRE))
 		usleep(1000);
 	usleep(200 * 1000);	/* into KVM_RUN, holding the vCPU */
-	ASSERT_EQ(0, pthread_create(&v.prober, NULL, probe, &v));
+	ASSERT_EQ(0, pthread_create(&v->prober, NULL, probe, v));
 	usleep(100 * 1000);
-	EXPECT_FALSE(__atomic_load_n(&v.probed, __ATOMIC_ACQUIRE))
+	EXPECT_FALSE(__atomic_load_n(&v->probed, __ATOMIC_ACQUIRE))
 		TH_LOG("the vCPU was not in KVM_RUN: nothing tested");
-	EXPECT_FALSE(__atomic_load_n(&v.done, __ATOMIC_ACQUIRE));
-	test_err_attach(_metadata, self, v.fd, -EINVAL);
-	while (!__atomic_load_n(&v.done, __ATOMIC_ACQUIRE)) {
-		pthread_kill(v.thread, SIGUSR1);
+	EXPECT_FALSE(__atomic_load_n(&v->done, __ATOMIC_ACQUIRE));
+}
+
+/* Out of KVM_RUN (SIGUSR1), and gone. */
+static void spin_vcpu_stop(struct spin_vcpu *v, uint8_t *mem)
+{
+	while (!__atomic_load_n(&v->done, __ATOMIC_ACQUIRE)) {
+		pthread_kill(v->thread, SIGUSR1);
 		usleep(10 * 1000);
 	}
-	pthread_join(v.thread, NULL);
-	pthread_join(v.prober, NULL);
-	close(v.fd);
+	pthread_join(v->thread, NULL);
+	pthread_join(v->prober, NULL);
+	close(v->fd);
 	munmap(mem, 4096);
+}
+
+/*
+ * A vCPU's ioctls wait for its KVM_RUN: asking the vCPU what it is would
+ * block the VMM for as long as the guest runs. The harness's timeout fails
+ * a library that asks.
+ */
+TEST_F(kvm, attach_running_vcpu)
+{
+	struct spin_vcpu v = { .fd = -1 };
+	uint8_t *mem;
+
+	spin_vcpu_start(_metadata, self, &v, &mem);
+	test_err_attach(_metadata, self, v.fd, -EINVAL);
+	spin_vcpu_stop(&v, mem);
+}
+
+/* vqn_probe_kvm() asks a running vCPU nothing either. */
+TEST_F(kvm, probe_running_vcpu)
+{
+	struct spin_vcpu v = { .fd = -1 };
+	struct vqn_kvm_caps caps;
+	uint8_t *mem;
+
+	spin_vcpu_start(_metadata, self, &v, &mem);
+	EXPECT_EQ(-EINVAL, vqn_probe_kvm(v.fd, &caps));
+	spin_vcpu_stop(&v, mem);
+}
+
+TEST_F(kvm, probe_vcpu)
+{
+	int vcpu = ioctl(self->vm, KVM_CREATE_VCPU, 0);
+	struct vqn_kvm_caps caps;
+
+	ASSERT_LE(0, vcpu);
+	EXPECT_EQ(-EINVAL, vqn_probe_kvm(vcpu, &caps));
+	close(vcpu);
+}
+
+TEST_F(kvm, probe_eventfd)
+{
+	int fd = eventfd(0, EFD_CLOEXEC);
+	struct vqn_kvm_caps caps;
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EINVAL, vqn_probe_kvm(fd, &caps));
+	close(fd);
+}
+
+/* A character device that is not /dev/kvm. */
+TEST_F(kvm, probe_dev_null)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	struct vqn_kvm_caps caps;
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EINVAL, vqn_probe_kvm(fd, &caps));
+	close(fd);
+}
+
+TEST_F(kvm, probe_closed_fd)
+{
+	int fd = eventfd(0, EFD_CLOEXEC);
+	struct vqn_kvm_caps caps;
+
+	ASSERT_LE(0, fd);
+	close(fd);
+	EXPECT_EQ(-EBADF, vqn_probe_kvm(fd, &caps));
 }
 
 TEST_F(kvm, attach_eventfd)

@@ -29,14 +29,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <linux/kvm.h>
+#include <linux/major.h>
 
 #include "internal.h"
 
 _Static_assert(VQN_KVM_DATAMATCH == KVM_IOEVENTFD_FLAG_DATAMATCH, "flags");
 _Static_assert(VQN_KVM_PIO == KVM_IOEVENTFD_FLAG_PIO, "flags");
 _Static_assert(VQN_KVM_CCW == KVM_IOEVENTFD_FLAG_VIRTIO_CCW_NOTIFY, "flags");
+
+/* /dev/kvm's minor: the kernel's <linux/miscdevice.h>, no uAPI header. */
+#define VQN_KVM_MINOR	232
 
 /* VIRTIO_CONFIG_S_ACKNOWLEDGE */
 #define VIRTIO_STATUS_ACKNOWLEDGE	0x01
@@ -266,19 +272,14 @@ static const struct vqn_binding vqn_kvm_binding = {
 };
 
 /*
- * Is @fd a KVM VM's? A VM answers KVM_CHECK_EXTENSION but, unlike
- * /dev/kvm, not KVM_GET_API_VERSION; any other file (a vCPU's too)
- * answers neither. Attached to /dev/kvm, every assign would fail and
- * every queue would trap, refused by KVM for no reason a VMM could see.
- * A vCPU's ioctls wait for its KVM_RUN to return, which can be never: the
- * file's name in /proc ("anon_inode:kvm-vm", KVM's since it began) turns
- * every other file away before any ioctl; without /proc, the ioctls alone
- * decide. The calling thread's files: /proc/self is the process leader's,
- * another table after unshare(CLONE_FILES). Returns 0, -EBADF for a
- * closed fd, -EIO for another process's VM (KVM serves only the process
- * that created it), or -EINVAL.
+ * Does @fd's name in /proc say it is a KVM VM's ("anon_inode:kvm-vm",
+ * KVM's since it began)? A vCPU's ioctls wait for its KVM_RUN to return,
+ * which can be never: the name turns every other file away before any
+ * ioctl. The calling thread's files: /proc/self is the process leader's,
+ * another table after unshare(CLONE_FILES). Returns 0 for a VM's, or when
+ * /proc cannot tell (not mounted: the ioctls alone decide), or -EINVAL.
  */
-static int vqn_kvm_check_vm(int fd)
+static int vqn_kvm_vm_named(int fd)
 {
 	static const char vm_name[] = "anon_inode:kvm-vm";
 	char path[40], name[sizeof(vm_name) + 1];
@@ -287,6 +288,22 @@ static int vqn_kvm_check_vm(int fd)
 	snprintf(path, sizeof(path), "/proc/thread-self/fd/%d", fd);
 	n = readlink(path, name, sizeof(name));
 	if (n >= 0 && (n != sizeof(vm_name) - 1 || memcmp(name, vm_name, n)))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Is @fd a KVM VM's? A VM answers KVM_CHECK_EXTENSION but, unlike
+ * /dev/kvm, not KVM_GET_API_VERSION; any other file (a vCPU's too)
+ * answers neither. Attached to /dev/kvm, every assign would fail and
+ * every queue would trap, refused by KVM for no reason a VMM could see.
+ * A vCPU's is turned away before any ioctl (vqn_kvm_vm_named()). Returns
+ * 0, -EBADF for a closed fd, -EIO for another process's VM (KVM serves
+ * only the process that created it), or -EINVAL.
+ */
+static int vqn_kvm_check_vm(int fd)
+{
+	if (vqn_kvm_vm_named(fd))
 		return -EINVAL;
 	if (ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) < 0)
 		return errno == EBADF || errno == EIO ? -errno : -EINVAL;
@@ -491,6 +508,23 @@ int vqn_kvm_bind(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 	return vqn_call_end(g, vqn_q_apply(g, d, queue, q->state));
 }
 
+/*
+ * May vqn_probe_kvm() ask @fd? /dev/kvm (the misc device of KVM's minor,
+ * wherever it is mounted) or a VM's; a vCPU's ioctls would wait for its
+ * KVM_RUN, and another file's could mean anything. 0, -EBADF or -EINVAL.
+ */
+static int vqn_kvm_check_probe(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -errno;
+	if (S_ISCHR(st.st_mode))
+		return st.st_rdev == makedev(MISC_MAJOR, VQN_KVM_MINOR) ?
+		       0 : -EINVAL;
+	return vqn_kvm_vm_named(fd);
+}
+
 VQN_EXPORT
 int vqn_probe_kvm(int fd, struct vqn_kvm_caps *caps)
 {
@@ -501,6 +535,10 @@ int vqn_probe_kvm(int fd, struct vqn_kvm_caps *caps)
 		kfd = open("/dev/kvm", O_RDONLY | O_CLOEXEC);
 		if (kfd < 0)
 			return -errno;
+	} else {
+		ret = vqn_kvm_check_probe(fd);
+		if (ret)
+			return ret;
 	}
 	caps->api_version = ioctl(kfd, KVM_GET_API_VERSION, 0);
 	if (caps->api_version < 0) {
