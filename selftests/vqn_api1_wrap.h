@@ -6,7 +6,8 @@
  * the tests that link the library in (libvqnotify.a) with
  * -Wl,--wrap=ioctl (selftests/Makefile); the library reads the features
  * once, in vqn_open(). While vqn_fail_req is set, that request fails
- * with vqn_fail_errno instead, whatever vqn_api1 says. Every request
+ * with vqn_fail_errno instead, whatever vqn_api1 says, once
+ * vqn_fail_skip of them have gone through (counted down). Every request
  * vqn_count_req made (failed or not) is counted in vqn_count.
  */
 #ifndef VQN_API1_WRAP_H
@@ -21,6 +22,7 @@
 static bool vqn_api1;
 static unsigned long vqn_fail_req;
 static int vqn_fail_errno;
+static unsigned int vqn_fail_skip;
 static unsigned long vqn_count_req;
 static unsigned int vqn_count;
 
@@ -34,10 +36,12 @@ int __wrap_ioctl(int fd, unsigned long req, void *arg)
 
 	if (vqn_count_req && req == vqn_count_req)
 		vqn_count++;
-	if (vqn_fail_req && req == vqn_fail_req) {
+	if (vqn_fail_req && req == vqn_fail_req && !vqn_fail_skip) {
 		errno = vqn_fail_errno;
 		return -1;
 	}
+	if (vqn_fail_req && req == vqn_fail_req)
+		vqn_fail_skip--;
 	ret = __real_ioctl(fd, req, arg);
 	if (!vqn_api1 || ret)
 		return ret;

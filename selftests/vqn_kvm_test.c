@@ -204,6 +204,10 @@ TEST_F(kvm, probe)
 	EXPECT_EQ(KVM_API_VERSION, caps.api_version);
 	EXPECT_TRUE(caps.ioeventfd);
 	EXPECT_TRUE(caps.no_length);
+	/* /dev/kvm opened by the caller: KVM's misc device, asked. */
+	ASSERT_EQ(0, vqn_probe_kvm(self->kvm, &caps));
+	EXPECT_EQ(KVM_API_VERSION, caps.api_version);
+	EXPECT_TRUE(caps.ioeventfd);
 	ASSERT_EQ(0, vqn_probe_kvm(self->vm, &caps));
 	EXPECT_TRUE(caps.ioeventfd);
 }
@@ -952,6 +956,7 @@ TEST_F(kvm, api1_restart_without_memory_reported_later)
 	struct vqn_event ev[16];
 	uint32_t filler;
 
+	ASSERT_LE(0, foreign);
 	reopen_api1(_metadata, self, variant->pio);
 	/* A device with the budget's eight slots. */
 	ASSERT_EQ(0, vqn_set_budget(self->g, 8));
@@ -989,6 +994,56 @@ TEST_F(kvm, api1_restart_without_memory_reported_later)
 	ASSERT_EQ(VQNOTIFY_VQ_ASSIGNED, state_of(self->g, self->dev[0], 3));
 	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, seen[3]);
 	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, state_of(self->g, self->dev[0], 1));
+	EXPECT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, true));
+	EXPECT_EXACT(0);
+	close(foreign);
+}
+
+/*
+ * API 1: the restart's second call fails (the module out of memory, say)
+ * after its first stopped the device (s). The queues the first call moved
+ * are reported all the same: the resync after the failure finds them in
+ * the view already, and reports nothing.
+ */
+TEST_F(kvm, api1_restart_failed_reports_what_it_moved)
+{
+	int foreign = eventfd(0, EFD_CLOEXEC), n, i, failed = 0;
+	uint8_t seen[NQ];
+	struct vqn_event ev[16];
+	uint32_t q;
+
+	ASSERT_LE(0, foreign);
+	reopen_api1(_metadata, self, variant->pio);
+	ASSERT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, false));
+	/* The caller's DRIVER_OK and the restart's (s) go through. */
+	vqn_fail_req = VQNOTIFY_SET_STATUS;
+	vqn_fail_errno = ENOMEM;
+	vqn_fail_skip = 2;
+	n = vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL, self->res,
+			   MAX_Q);
+	vqn_fail_req = 0;
+	ASSERT_EQ(NQ, n);
+	ASSERT_EQ(0u, vqn_fail_skip) TH_LOG("no restart");
+	for (i = 0; i < n; i++)
+		seen[self->res[i].queue] = self->res[i].new_state;
+	for (;;) {
+		n = vqn_read_events(self->g, ev, 16);
+		if (n == -ENOMEM && !failed++)
+			continue;
+		if (n <= 0)
+			break;
+		for (i = 0; i < n; i++)
+			if (ev[i].type == VQNOTIFY_EVENT_TRANSITION &&
+			    ev[i].dev_id == self->dev[0] && ev[i].queue < NQ)
+				seen[ev[i].queue] = ev[i].new_state;
+	}
+	ASSERT_EQ(0, n);
+	EXPECT_EQ(1, failed);
+	for (q = 0; q < NQ; q++) {
+		EXPECT_EQ(state_of(self->g, self->dev[0], q), seen[q]) {
+			TH_LOG("queue %u: the last state reported", q);
+		}
+	}
 	EXPECT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, true));
 	EXPECT_EXACT(0);
 	close(foreign);

@@ -176,7 +176,7 @@ static int fallback_dev(struct vqn_guest *g, struct vqn_view_dev *d)
 	struct vqnotify_dev_get dg;
 	uint64_t *ready;
 	uint8_t *before;
-	int ret = -ENOMEM;
+	int ret = -ENOMEM, err = 0;
 
 	vi = calloc(nq, sizeof(*vi));
 	ready = calloc(words, sizeof(*ready));
@@ -186,9 +186,10 @@ static int fallback_dev(struct vqn_guest *g, struct vqn_view_dev *d)
 	/*
 	 * Room for an event per queue before the restart changes the view:
 	 * without it, the restart's changes would be in the view, unreported,
-	 * and the resync that follows would find nothing to report. Without
-	 * it, nothing changes: the resync finds the refused queue ASSIGNED in
-	 * the module, KVM refuses it again, and the fallback comes again.
+	 * and the resync that follows would find nothing to report. If no
+	 * room can be made, nothing changes: the resync finds the refused
+	 * queue ASSIGNED in the module, KVM refuses it again, and the fallback
+	 * comes again.
 	 */
 	ret = vqn_pend_reserve_n(g, nq);
 	if (ret)
@@ -199,9 +200,10 @@ static int fallback_dev(struct vqn_guest *g, struct vqn_view_dev *d)
 	/* Each round leaves at least one more queue out: it ends. */
 	for (round = 0; d->fallback && round <= nq; round++) {
 		d->fallback = false;
-		ret = vqn_dev_get(g, d->id, &dg, vi, nq);
-		if (ret < 0)
-			goto out;
+		err = vqn_dev_get(g, d->id, &dg, vi, nq);
+		if (err < 0)
+			break;
+		err = 0;
 		if (!(dg.status & VQNOTIFY_STATUS_DRIVER_OK))
 			break;
 		memset(ready, 0, words * sizeof(*ready));
@@ -209,15 +211,19 @@ static int fallback_dev(struct vqn_guest *g, struct vqn_view_dev *d)
 			if (vi[i].flags & VQNOTIFY_VQ_INITIALISED &&
 			    !d->q[i].refused)
 				ready[i / 64] |= 1ULL << (i % 64);
-		ret = vqn_raw_set_status(g, d, stopped_status(dg.status),
+		err = vqn_raw_set_status(g, d, stopped_status(dg.status),
 					 NULL, NULL, 0);
-		if (ret < 0)
-			goto out;
-		ret = vqn_raw_set_status(g, d, dg.status, ready, NULL, 0);
-		if (ret < 0)
-			goto out;
+		if (err < 0)
+			break;
+		err = vqn_raw_set_status(g, d, dg.status, ready, NULL, 0);
+		if (err < 0)
+			break;
+		err = 0;
 	}
-	ret = 0;
+	/*
+	 * What the rounds moved is reported even when a later call failed:
+	 * the resync after the failure would find it in the view already.
+	 */
 	for (i = 0; i < nq && !ret; i++) {
 		uint8_t label = vi[i].label, reason = vi[i].reason;
 
@@ -230,10 +236,18 @@ static int fallback_dev(struct vqn_guest *g, struct vqn_view_dev *d)
 		ret = vqn_pend_library_transition(g, d, i, before[i], label,
 						  reason, 0);
 	}
+	if (!ret)
+		ret = err;
 out:
-	/* Whatever failed, the view holds no ioeventfd KVM refused. */
-	if (ret < 0)
+	/*
+	 * Whatever failed, the view holds no ioeventfd KVM refused, and the
+	 * resync decides again: it finds a refused queue ASSIGNED in the
+	 * module, KVM refuses it again, and that asks for the fallback.
+	 */
+	if (ret < 0) {
+		d->fallback = false;
 		d->resync = true;
+	}
 	free(before);
 	free(ready);
 	free(vi);

@@ -340,9 +340,10 @@ struct vqn_kvm_caps {
 	int any_length;
 };
 /*
- * Ask KVM with KVM_CHECK_EXTENSION only. @fd: a /dev/kvm or VM fd, or -1
- * to open /dev/kvm read-only for the duration of the call. Any other fd
- * gets -EINVAL before any ioctl (a vCPU's would wait for its KVM_RUN).
+ * Ask KVM with KVM_GET_API_VERSION and KVM_CHECK_EXTENSION only. @fd: a
+ * /dev/kvm or VM fd, or -1 to open /dev/kvm read-only for the duration of
+ * the call. Any other fd gets -EINVAL before any ioctl (a vCPU's would
+ * wait for its KVM_RUN), where /proc is mounted.
  */
 int vqn_probe_kvm(int fd, struct vqn_kvm_caps *caps);
 

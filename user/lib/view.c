@@ -134,18 +134,21 @@ void vqn_notify_update(struct vqn_guest *g)
  * report. A queue at its most (VQN_PEND_MAX) has room: the push drops the
  * oldest event then, and only then (vqn_pend_push()).
  */
+_Static_assert(!(VQN_PEND_MAX & (VQN_PEND_MAX - 1)) && VQN_PEND_MAX >= 64,
+	       "the queue doubles from 64 to exactly VQN_PEND_MAX");
+
 int vqn_pend_reserve_n(struct vqn_guest *g, unsigned int n)
 {
-	unsigned int cap = g->pend_cap ? g->pend_cap : 32, i;
+	/* Doubled at least once: 64 events first, then twice as many. */
+	unsigned int cap = g->pend_cap ? g->pend_cap : 32;
 	struct vqn_event *p;
+	unsigned int i;
 
 	if (g->pend_cap - g->pend_nr >= n || g->pend_cap == VQN_PEND_MAX)
 		return 0;
-	do
+	do {
 		cap *= 2;
-	while (cap - g->pend_nr < n && cap < VQN_PEND_MAX);
-	if (cap > VQN_PEND_MAX)
-		cap = VQN_PEND_MAX;
+	} while (cap - g->pend_nr < n && cap < VQN_PEND_MAX);
 	p = malloc(cap * sizeof(*p));
 	if (!p)
 		return -ENOMEM;
