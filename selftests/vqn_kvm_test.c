@@ -940,6 +940,30 @@ TEST_F(kvm, api1_refused_driver_ok_alone_keeps_vhost)
 }
 
 /*
+ * The library's queue of events, empty, then full: its first 64 events,
+ * unread (a growth would take 128 * sizeof(struct vqn_event)). They are
+ * a device's with the budget's eight slots, one queue preempted (p) and
+ * promoted (r) in turn; the budget is left at 8, all eight held.
+ */
+static void fill_events(struct __test_metadata *_metadata,
+			FIXTURE_DATA(kvm) *self)
+{
+	struct vqn_event ev[16];
+	uint32_t filler;
+	int i;
+
+	ASSERT_EQ(0, vqn_set_budget(self->g, 8));
+	ASSERT_EQ(0, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_MMIO, 8, "fill",
+				 &filler));
+	ASSERT_EQ(8, vqn_set_status(self->g, filler, STATUS_OK, NULL, NULL,
+				    0));
+	while (vqn_read_events(self->g, ev, 16) > 0)
+		;
+	for (i = 0; i < 64; i++)
+		ASSERT_EQ(0, vqn_set_budget(self->g, i % 2 ? 8 : 7));
+}
+
+/*
  * API 1: the restart that leaves a refused queue out moves the device's
  * other queues, and those that end up elsewhere are reported as library
  * events (the module reports none of the caller's own calls). Here the
@@ -954,21 +978,10 @@ TEST_F(kvm, api1_restart_without_memory_reported_later)
 	uint8_t seen[NQ] = { 0 };
 	int foreign = eventfd(0, EFD_CLOEXEC), n, i, enomem = 0;
 	struct vqn_event ev[16];
-	uint32_t filler;
 
 	ASSERT_LE(0, foreign);
 	reopen_api1(_metadata, self, variant->pio);
-	/* A device with the budget's eight slots. */
-	ASSERT_EQ(0, vqn_set_budget(self->g, 8));
-	ASSERT_EQ(0, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_MMIO, 8, "fill",
-				 &filler));
-	ASSERT_EQ(8, vqn_set_status(self->g, filler, STATUS_OK, NULL, NULL,
-				    0));
-	while (vqn_read_events(self->g, ev, 16) > 0)
-		;
-	/* 64 events, unread: one queue preempted (p), then promoted (r). */
-	for (i = 0; i < 64; i++)
-		ASSERT_EQ(0, vqn_set_budget(self->g, i % 2 ? 8 : 7));
+	fill_events(_metadata, self);
 	/* Three slots for device 0's four queues. */
 	ASSERT_EQ(0, vqn_set_budget(self->g, 11));
 	ASSERT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, false));
@@ -1109,6 +1122,36 @@ TEST_F(kvm, run_state_stopped_removes_running_restores)
 	ASSERT_EQ(0, vqn_guest_get(self->g, &gi));
 	EXPECT_EQ((uint32_t)VQNOTIFY_RUN_RUNNING, gi.run_state);
 	EXPECT_EQ(0u, gi.counts[VQNOTIFY_LABEL_S]);
+}
+
+/*
+ * Running again with no room for a refusal's event (the library's queue
+ * of events full, no memory to grow it): the queue whose assign had to
+ * wait gets its ioeventfd at the device's resync, in the same call's
+ * settling. It waited for the queue's next change, which may never come:
+ * an ASSIGNED queue holding its slot and trapping.
+ */
+TEST_F(kvm, run_state_running_without_memory_assigns_later)
+{
+	struct vqn_event ev[16];
+	int n, failed = 0;
+
+	fill_events(_metadata, self);
+	ASSERT_EQ(0, vqn_set_budget(self->g, 8 + NQ));
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL,
+				     self->res, MAX_Q));
+	ASSERT_EQ(0, vqn_set_run_state(self->g, VQNOTIFY_RUN_STOPPED));
+	fail_malloc_size = 128 * sizeof(struct vqn_event);
+	ASSERT_EQ(0, vqn_set_run_state(self->g, VQNOTIFY_RUN_RUNNING));
+	ASSERT_EQ(0u, fail_malloc_size)
+		TH_LOG("the queue of events never had to grow: not filled");
+	EXPECT_EXACT(0);
+	while ((n = vqn_read_events(self->g, ev, 16)) != 0) {
+		if (n == -ENOMEM && !failed++)
+			continue;
+		ASSERT_LT(0, n);
+	}
+	EXPECT_EQ(1, failed);
 }
 
 /*

@@ -373,12 +373,14 @@ static void vqn_kvm_apply_one(struct vqn_guest *g, struct vqn_view_dev *d,
 
 	/*
 	 * An assign KVM may refuse: room for the refusal's event first, or
-	 * the assign waits for the queue's next change. A deassign (the
-	 * guest stopping) is made whatever memory is left.
+	 * the assign waits for the device's resync, at the next settling (the
+	 * queue's next change may never come). A deassign (the guest
+	 * stopping) is made whatever memory is left.
 	 */
 	if (vqn_q_wants(g, q, old) && !q->kvm_on) {
 		ret = vqn_pend_reserve(g);
 		if (ret) {
+			d->resync = true;
 			vqn_settle_failed(g, ret);
 			return;
 		}
