@@ -7,7 +7,8 @@
  * -Wl,--wrap=ioctl (selftests/Makefile); the library reads the features
  * once, in vqn_open(). While vqn_fail_req is set, that request fails
  * with vqn_fail_errno instead, whatever vqn_api1 says, once
- * vqn_fail_skip of them have gone through (counted down). Every request
+ * vqn_fail_skip of them have gone through (counted down). The first
+ * vqn_hook_req request made calls vqn_hook() first, once. Every request
  * vqn_count_req made (failed or not) is counted in vqn_count.
  */
 #ifndef VQN_API1_WRAP_H
@@ -23,6 +24,8 @@ static bool vqn_api1;
 static unsigned long vqn_fail_req;
 static int vqn_fail_errno;
 static unsigned int vqn_fail_skip;
+static unsigned long vqn_hook_req;
+static void (*vqn_hook)(void);
 static unsigned long vqn_count_req;
 static unsigned int vqn_count;
 
@@ -36,6 +39,10 @@ int __wrap_ioctl(int fd, unsigned long req, void *arg)
 
 	if (vqn_count_req && req == vqn_count_req)
 		vqn_count++;
+	if (vqn_hook_req && req == vqn_hook_req) {
+		vqn_hook_req = 0;
+		vqn_hook();
+	}
 	if (vqn_fail_req && req == vqn_fail_req && !vqn_fail_skip) {
 		errno = vqn_fail_errno;
 		return -1;

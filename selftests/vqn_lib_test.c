@@ -771,6 +771,88 @@ TEST_F(lib, events_gap_resync)
 	EXPECT_TRUE(view_agrees(self->g, d3, 2));
 }
 
+/* The hook of the resync below: behind the library's back, budget 8. */
+static int hook_fd;
+
+static void preempt_one(void)
+{
+	_test_ioctl_set_budget(hook_fd, 8);
+}
+
+/*
+ * A queue preempted while the library resynchronises, before its device's
+ * snapshot (DEV_GET) is taken: the snapshot has it, and the module's event
+ * is queued. It is reported once. The resync reported it from the
+ * snapshot, and the event, drained later, again: a caller counting
+ * preemptions counted two, and with two such events the view went back to
+ * the older state in between.
+ */
+TEST_F(lib, event_during_resync_reported_once)
+{
+	struct vqnotify_event raw[8];
+	int fd = vqn_fd(self->g), n, i;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	static const uint32_t nqs[3] = { NQ, 4, 2 };
+	uint8_t last[3][NQ];
+	struct vqn_event ev[16];
+	uint32_t ids[3], q;
+
+	/* events_gap_resync's guest: d3's second queue waits. */
+	ids[0] = self->dev;
+	ASSERT_EQ(0, vqn_set_budget(self->g, 9));
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev, STATUS_OK, NULL,
+				     NULL, 0));
+	ASSERT_EQ(0, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_MMIO, 4, "d2",
+				 &ids[1]));
+	ASSERT_EQ(4, vqn_set_status(self->g, ids[1], STATUS_OK, NULL, NULL,
+				    0));
+	ASSERT_EQ(0, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_MMIO, 2, "d3",
+				 &ids[2]));
+	ASSERT_EQ(2, vqn_set_status(self->g, ids[2], STATUS_OK, NULL, NULL,
+				    0));
+	while (vqn_read_events(self->g, ev, 16) > 0)
+		;
+	for (i = 0; i < 3; i++)
+		for (q = 0; q < nqs[i]; q++)
+			last[i][q] = state_of(self->g, ids[i], q);
+	/* A gap another reader leaves makes the library resynchronise. */
+	ASSERT_EQ(0, _test_ioctl_set_budget(fd, 8));
+	ASSERT_EQ(1, poll(&p, 1, 1000));
+	ASSERT_LT(0, read(fd, raw, sizeof(raw)));
+	ASSERT_EQ(0, _test_ioctl_set_budget(fd, 9));
+	/* Its first snapshot is taken after one more preemption. */
+	hook_fd = fd;
+	vqn_hook = preempt_one;
+	vqn_hook_req = VQNOTIFY_DEV_GET;
+	while ((n = vqn_read_events(self->g, ev, 16)) > 0) {
+		for (i = 0; i < n; i++) {
+			int d = ev[i].dev_id == ids[0] ? 0 :
+				ev[i].dev_id == ids[1] ? 1 : 2;
+
+			if (ev[i].type != VQNOTIFY_EVENT_TRANSITION ||
+			    ev[i].queue >= nqs[d])
+				continue;
+			EXPECT_NE(last[d][ev[i].queue], ev[i].new_state) {
+				TH_LOG("device %d queue %u reported %s again",
+				       d, ev[i].queue,
+				       vqn_state_name(ev[i].new_state));
+			}
+			last[d][ev[i].queue] = ev[i].new_state;
+		}
+	}
+	ASSERT_EQ(0, n);
+	ASSERT_EQ(0u, vqn_hook_req) TH_LOG("no resync");
+	for (i = 0; i < 3; i++) {
+		for (q = 0; q < nqs[i]; q++) {
+			EXPECT_EQ(state_of(self->g, ids[i], q), last[i][q]) {
+				TH_LOG("device %d queue %u", i, q);
+			}
+		}
+	}
+	for (i = 0; i < 3; i++)
+		EXPECT_TRUE(view_agrees(self->g, ids[i], nqs[i]));
+}
+
 /*
  * A call that succeeded returns its own result when what follows it fails
  * (here the resync after an overflow: DEV_GET fails); vqn_read_events()

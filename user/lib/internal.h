@@ -15,6 +15,8 @@
 #define VQN_EV_BATCH	64
 /* Events held for the caller at most (a power of two): then the oldest go. */
 #define VQN_PEND_MAX	4096
+/* Snapshots a resync takes again while events arrive (vqn_resync_dev()). */
+#define VQN_RESYNC_TRIES	4
 
 static inline int vqn_xioctl(int fd, unsigned long cmd, void *arg)
 {

@@ -220,6 +220,14 @@ int vqn_pend_library_transition(struct vqn_guest *g,
 	return vqn_pend_push(g, &ev);
 }
 
+/* Has the module queued events the library has not read? */
+static bool vqn_events_queued(struct vqn_guest *g)
+{
+	struct pollfd p = { .fd = g->fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && p.revents & POLLIN;
+}
+
 /*
  * Bring a device's view (and its ioeventfds) to what the module says,
  * reporting each queue that changed as a library event. Returns 0, 1 when
@@ -228,20 +236,37 @@ int vqn_pend_library_transition(struct vqn_guest *g,
  */
 int vqn_resync_dev(struct vqn_guest *g, struct vqn_view_dev *d)
 {
-	struct vqnotify_dev_get dg = {
-		.size = sizeof(dg),
-		.dev_id = d->id,
-		.nr_queues = d->num_queues,
-	};
+	struct vqnotify_dev_get dg;
 	struct vqnotify_vq_info *vi;
+	unsigned int tries;
 	uint32_t i;
 	int ret;
 
 	vi = calloc(d->num_queues, sizeof(*vi));
 	if (!vi)
 		return -ENOMEM;
-	dg.queues = (uintptr_t)vi;
-	ret = vqn_xioctl(g->fd, VQNOTIFY_DEV_GET, &dg);
+	for (tries = 0;; tries++) {
+		dg = (struct vqnotify_dev_get) {
+			.size = sizeof(dg),
+			.dev_id = d->id,
+			.nr_queues = d->num_queues,
+			.queues = (uintptr_t)vi,
+		};
+		ret = vqn_xioctl(g->fd, VQNOTIFY_DEV_GET, &dg);
+		if (ret || tries == VQN_RESYNC_TRIES || !vqn_events_queued(g))
+			break;
+		/*
+		 * An event queued before the snapshot is in it: reported as
+		 * the resync's change, it would be reported again when
+		 * drained (and, the view taken back to its older state, undo
+		 * the snapshot's newer one meanwhile). Events first, then the
+		 * snapshot again; one queued after the snapshot starts from
+		 * its state, and is applied when drained.
+		 */
+		ret = vqn_drain(g);
+		if (ret)
+			break;
+	}
 	if (ret == -ENOENT) {
 		vqn_dev_forget(g, d);
 		free(vi);
