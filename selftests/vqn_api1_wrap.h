@@ -8,7 +8,8 @@
  * once, in vqn_open(). While vqn_fail_req is set, that request fails
  * with vqn_fail_errno instead, whatever vqn_api1 says, once
  * vqn_fail_skip of them have gone through (counted down). The first
- * vqn_hook_req request made calls vqn_hook() first, once. Every request
+ * vqn_hook_req request made once vqn_hook_skip of them have gone through
+ * calls vqn_hook() first, once. Every request
  * vqn_count_req made (failed or not) is counted in vqn_count.
  */
 #ifndef VQN_API1_WRAP_H
@@ -26,6 +27,7 @@ static int vqn_fail_errno;
 static unsigned int vqn_fail_skip;
 static unsigned long vqn_hook_req;
 static void (*vqn_hook)(void);
+static unsigned int vqn_hook_skip;
 static unsigned long vqn_count_req;
 static unsigned int vqn_count;
 
@@ -39,7 +41,9 @@ int __wrap_ioctl(int fd, unsigned long req, void *arg)
 
 	if (vqn_count_req && req == vqn_count_req)
 		vqn_count++;
-	if (vqn_hook_req && req == vqn_hook_req) {
+	if (vqn_hook_req && req == vqn_hook_req && vqn_hook_skip) {
+		vqn_hook_skip--;
+	} else if (vqn_hook_req && req == vqn_hook_req) {
 		vqn_hook_req = 0;
 		vqn_hook();
 	}

@@ -226,15 +226,25 @@ static int fallback_dev(struct vqn_guest *g, struct vqn_view_dev *d)
 	 */
 	for (i = 0; i < nq && !ret; i++) {
 		uint8_t label = vi[i].label, reason = vi[i].reason;
+		int kvm_err = 0;
 
 		if (before[i] == d->q[i].state)
 			continue;
-		if (vqn_queue_get(g, d->id, i, &vi[i]) == 0) {
+		if (d->q[i].refused) {
+			/*
+			 * KVM refused it in a round of this restart: said as
+			 * vqn_kvm_apply_one() says a refusal, not as the
+			 * module's "not ready" of the round that left it out.
+			 */
+			label = VQNOTIFY_LABEL_NONE;
+			reason = VQNOTIFY_REASON_KVM_REFUSED;
+			kvm_err = d->q[i].kvm_err;
+		} else if (vqn_queue_get(g, d->id, i, &vi[i]) == 0) {
 			label = vi[i].label;
 			reason = vi[i].reason;
 		}
 		ret = vqn_pend_library_transition(g, d, i, before[i], label,
-						  reason, 0);
+						  reason, kvm_err);
 	}
 	if (!ret)
 		ret = err;
@@ -345,6 +355,8 @@ int vqn_kvm_attach(struct vqn_guest *g, int vm_fd)
 	vm_fd = fcntl(vm_fd, F_DUPFD_CLOEXEC, 3);
 	if (vm_fd < 0)
 		return -errno;
+	/* The module's news first, as in vqn_kvm_bind(). */
+	vqn_settle_failed(g, vqn_drain(g));
 	g->binding = &vqn_kvm_binding;
 	g->vm_fd = vm_fd;
 	/* Its ioeventfds are this process's: its vqn_close() removes them. */
@@ -500,6 +512,12 @@ int vqn_kvm_bind(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 		if (fd < 0)
 			return -errno;
 	}
+	/*
+	 * The module's news first: a queue it preempted meanwhile is not
+	 * assigned in KVM for the event to take away (or, KVM refusing,
+	 * reported twice: refused, then preempted).
+	 */
+	vqn_settle_failed(g, vqn_drain(g));
 	g->binding = &vqn_kvm_binding;
 	q = &d->q[queue];
 	if (q->kvm_on) {
