@@ -362,35 +362,32 @@ TEST_F(kvm, probe_running_vcpu)
 	spin_vcpu_stop(&v, mem);
 }
 
-TEST_F(kvm, probe_vcpu)
+/* vqn_probe_kvm() of @fd (opened for it, closed after) fails with @err. */
+static void test_err_probe(struct __test_metadata *_metadata, int fd,
+			   int err)
 {
-	int vcpu = ioctl(self->vm, KVM_CREATE_VCPU, 0);
 	struct vqn_kvm_caps caps;
 
-	ASSERT_LE(0, vcpu);
-	EXPECT_EQ(-EINVAL, vqn_probe_kvm(vcpu, &caps));
-	close(vcpu);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(err, vqn_probe_kvm(fd, &caps));
+	close(fd);
+}
+
+TEST_F(kvm, probe_vcpu)
+{
+	test_err_probe(_metadata, ioctl(self->vm, KVM_CREATE_VCPU, 0), -EINVAL);
 }
 
 TEST_F(kvm, probe_eventfd)
 {
-	int fd = eventfd(0, EFD_CLOEXEC);
-	struct vqn_kvm_caps caps;
-
-	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EINVAL, vqn_probe_kvm(fd, &caps));
-	close(fd);
+	test_err_probe(_metadata, eventfd(0, EFD_CLOEXEC), -EINVAL);
 }
 
 /* A character device that is not /dev/kvm. */
 TEST_F(kvm, probe_dev_null)
 {
-	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	struct vqn_kvm_caps caps;
-
-	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EINVAL, vqn_probe_kvm(fd, &caps));
-	close(fd);
+	test_err_probe(_metadata, open("/dev/null", O_RDONLY | O_CLOEXEC),
+		       -EINVAL);
 }
 
 TEST_F(kvm, probe_closed_fd)
@@ -940,6 +937,33 @@ TEST_F(kvm, api1_refused_driver_ok_alone_keeps_vhost)
 }
 
 /*
+ * Read every pending event; @seen[q], when not NULL, takes the last state
+ * reported for device 0's queue q. Returns how many failures of settling
+ * (-ENOMEM, after the events before it) came instead of events: one at
+ * most, or the read fails the test.
+ */
+static int read_all_events(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(kvm) *self, uint8_t *seen)
+{
+	struct vqn_event ev[16];
+	int n, i, failed = 0;
+
+	for (;;) {
+		n = vqn_read_events(self->g, ev, 16);
+		if (n == -ENOMEM && !failed++)
+			continue;
+		if (n <= 0)
+			break;
+		for (i = 0; seen && i < n; i++)
+			if (ev[i].type == VQNOTIFY_EVENT_TRANSITION &&
+			    ev[i].dev_id == self->dev[0] && ev[i].queue < NQ)
+				seen[ev[i].queue] = ev[i].new_state;
+	}
+	EXPECT_EQ(0, n);
+	return failed;
+}
+
+/*
  * The library's queue of events, empty, then full: its first 64 events,
  * unread (a growth would take 128 * sizeof(struct vqn_event)). They are
  * a device's with the budget's eight slots, one queue preempted (p) and
@@ -975,9 +999,8 @@ static void fill_events(struct __test_metadata *_metadata,
  */
 TEST_F(kvm, api1_restart_without_memory_reported_later)
 {
+	int foreign = eventfd(0, EFD_CLOEXEC);
 	uint8_t seen[NQ] = { 0 };
-	int foreign = eventfd(0, EFD_CLOEXEC), n, i, enomem = 0;
-	struct vqn_event ev[16];
 
 	ASSERT_LE(0, foreign);
 	reopen_api1(_metadata, self, variant->pio);
@@ -990,20 +1013,7 @@ TEST_F(kvm, api1_restart_without_memory_reported_later)
 				     self->res, MAX_Q));
 	ASSERT_EQ(0u, fail_malloc_size)
 		TH_LOG("the queue of events never had to grow: not filled");
-
-	for (;;) {
-		n = vqn_read_events(self->g, ev, 16);
-		if (n == -ENOMEM && !enomem++)
-			continue;
-		if (n <= 0)
-			break;
-		for (i = 0; i < n; i++)
-			if (ev[i].type == VQNOTIFY_EVENT_TRANSITION &&
-			    ev[i].dev_id == self->dev[0] && ev[i].queue < NQ)
-				seen[ev[i].queue] = ev[i].new_state;
-	}
-	ASSERT_EQ(0, n);
-	EXPECT_EQ(1, enomem);
+	EXPECT_EQ(1, read_all_events(_metadata, self, seen));
 	ASSERT_EQ(VQNOTIFY_VQ_ASSIGNED, state_of(self->g, self->dev[0], 3));
 	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, seen[3]);
 	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, state_of(self->g, self->dev[0], 1));
@@ -1020,9 +1030,8 @@ TEST_F(kvm, api1_restart_without_memory_reported_later)
  */
 TEST_F(kvm, api1_restart_failed_reports_what_it_moved)
 {
-	int foreign = eventfd(0, EFD_CLOEXEC), n, i, failed = 0;
+	int foreign = eventfd(0, EFD_CLOEXEC), n, i;
 	uint8_t seen[NQ];
-	struct vqn_event ev[16];
 	uint32_t q;
 
 	ASSERT_LE(0, foreign);
@@ -1039,19 +1048,7 @@ TEST_F(kvm, api1_restart_failed_reports_what_it_moved)
 	ASSERT_EQ(0u, vqn_fail_skip) TH_LOG("no restart");
 	for (i = 0; i < n; i++)
 		seen[self->res[i].queue] = self->res[i].new_state;
-	for (;;) {
-		n = vqn_read_events(self->g, ev, 16);
-		if (n == -ENOMEM && !failed++)
-			continue;
-		if (n <= 0)
-			break;
-		for (i = 0; i < n; i++)
-			if (ev[i].type == VQNOTIFY_EVENT_TRANSITION &&
-			    ev[i].dev_id == self->dev[0] && ev[i].queue < NQ)
-				seen[ev[i].queue] = ev[i].new_state;
-	}
-	ASSERT_EQ(0, n);
-	EXPECT_EQ(1, failed);
+	EXPECT_EQ(1, read_all_events(_metadata, self, seen));
 	for (q = 0; q < NQ; q++) {
 		EXPECT_EQ(state_of(self->g, self->dev[0], q), seen[q]) {
 			TH_LOG("queue %u: the last state reported", q);
@@ -1192,9 +1189,6 @@ TEST_F(kvm, run_state_stopped_removes_running_restores)
  */
 TEST_F(kvm, run_state_running_without_memory_assigns_later)
 {
-	struct vqn_event ev[16];
-	int n, failed = 0;
-
 	fill_events(_metadata, self);
 	ASSERT_EQ(0, vqn_set_budget(self->g, 8 + NQ));
 	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL,
@@ -1205,12 +1199,7 @@ TEST_F(kvm, run_state_running_without_memory_assigns_later)
 	ASSERT_EQ(0u, fail_malloc_size)
 		TH_LOG("the queue of events never had to grow: not filled");
 	EXPECT_EXACT(0);
-	while ((n = vqn_read_events(self->g, ev, 16)) != 0) {
-		if (n == -ENOMEM && !failed++)
-			continue;
-		ASSERT_LT(0, n);
-	}
-	EXPECT_EQ(1, failed);
+	EXPECT_EQ(1, read_all_events(_metadata, self, NULL));
 }
 
 /*
