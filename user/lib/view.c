@@ -127,6 +127,9 @@ void vqn_notify_update(struct vqn_guest *g)
 	}
 }
 
+_Static_assert(!(VQN_PEND_MAX & (VQN_PEND_MAX - 1)) && VQN_PEND_MAX >= 64,
+	       "the queue doubles from 64 to exactly VQN_PEND_MAX");
+
 /*
  * Room for @n more events in the queue: 0, or -ENOMEM with nothing
  * changed. Taken before the view changes: a change whose event could not
@@ -134,9 +137,6 @@ void vqn_notify_update(struct vqn_guest *g)
  * report. A queue at its most (VQN_PEND_MAX) has room: the push drops the
  * oldest event then, and only then (vqn_pend_push()).
  */
-_Static_assert(!(VQN_PEND_MAX & (VQN_PEND_MAX - 1)) && VQN_PEND_MAX >= 64,
-	       "the queue doubles from 64 to exactly VQN_PEND_MAX");
-
 int vqn_pend_reserve_n(struct vqn_guest *g, unsigned int n)
 {
 	/* Doubled at least once: 64 events first, then twice as many. */
