@@ -109,6 +109,7 @@ int vqn_resync_dev(struct vqn_guest *g, struct vqn_view_dev *d);
 int vqn_drain(struct vqn_guest *g);
 int vqn_settle(struct vqn_guest *g);
 void vqn_settle_failed(struct vqn_guest *g, int err);
+void vqn_call_begin(struct vqn_guest *g);
 int vqn_call_end(struct vqn_guest *g, int ret);
 
 /* libvqnotify.c, for kvm.c */

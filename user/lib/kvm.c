@@ -356,7 +356,7 @@ int vqn_kvm_attach(struct vqn_guest *g, int vm_fd)
 	if (vm_fd < 0)
 		return -errno;
 	/* The module's news first, as in vqn_kvm_bind(). */
-	vqn_settle_failed(g, vqn_drain(g));
+	vqn_call_begin(g);
 	g->binding = &vqn_kvm_binding;
 	g->vm_fd = vm_fd;
 	/* Its ioeventfds are this process's: its vqn_close() removes them. */
@@ -517,7 +517,7 @@ int vqn_kvm_bind(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 	 * assigned in KVM for the event to take away (or, KVM refusing,
 	 * reported twice: refused, then preempted).
 	 */
-	vqn_settle_failed(g, vqn_drain(g));
+	vqn_call_begin(g);
 	g->binding = &vqn_kvm_binding;
 	q = &d->q[queue];
 	if (q->kvm_on) {

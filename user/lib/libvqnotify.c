@@ -220,17 +220,6 @@ int vqn_set_name(struct vqn_guest *g, const char *name)
 }
 
 /*
- * The start of a call: the events pending read first. Failing to (no
- * memory to queue them), the library has marked every device stale, and
- * the call is made all the same: the failure is settling's, for
- * vqn_read_events().
- */
-static void call_begin(struct vqn_guest *g)
-{
-	vqn_settle_failed(g, vqn_drain(g));
-}
-
-/*
  * The VM stops or runs again: slots stay reserved while it is stopped;
  * the caller holds no ioeventfd then (the KVM binding removes and re-adds
  * them).
@@ -247,7 +236,7 @@ int vqn_set_run_state(struct vqn_guest *g, enum vqnotify_run_state state)
 
 	if (!(g->features & VQNOTIFY_FEATURE_RUN_STATE))
 		return -EOPNOTSUPP;
-	call_begin(g);
+	vqn_call_begin(g);
 	ret = vqn_xioctl(g->fd, VQNOTIFY_GUEST_SET, &gs);
 	if (!ret) {
 		g->stopped = state != VQNOTIFY_RUN_RUNNING;
@@ -267,7 +256,7 @@ int vqn_set_budget(struct vqn_guest *g, uint32_t budget)
 	};
 	int ret;
 
-	call_begin(g);
+	vqn_call_begin(g);
 	ret = vqn_xioctl(g->fd, VQNOTIFY_GUEST_SET, &gs);
 	return vqn_call_end(g, ret);
 }
@@ -306,7 +295,7 @@ static int dev_lookup(struct vqn_guest *g, uint32_t id,
 static int dev_call_begin(struct vqn_guest *g, uint32_t dev_id,
 			  struct vqn_view_dev **dp)
 {
-	call_begin(g);
+	vqn_call_begin(g);
 	return dev_lookup(g, dev_id, dp);
 }
 

@@ -426,6 +426,17 @@ void vqn_settle_failed(struct vqn_guest *g, int err)
 }
 
 /*
+ * The start of a call: the events pending read first. Failing to (no
+ * memory to queue them), the library has marked every device stale, and
+ * the call is made all the same: the failure is settling's, for
+ * vqn_read_events().
+ */
+void vqn_call_begin(struct vqn_guest *g)
+{
+	vqn_settle_failed(g, vqn_drain(g));
+}
+
+/*
  * The end of a call that returned @ret: what it changed settled (events
  * read, KVM's refusals fallen back, stale devices resynchronised). @ret,
  * the call's own result whatever settling did: a call that succeeded
