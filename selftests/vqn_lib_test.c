@@ -740,35 +740,58 @@ TEST_F(lib, events_announced_after_a_failed_call)
  * later event was about it: here the later one promotes another queue,
  * which waited longer.
  */
-TEST_F(lib, events_gap_resync)
-{
-	struct vqnotify_event raw[8];
-	int fd = vqn_fd(self->g);
-	struct vqn_event ev[16];
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	uint32_t d2, d3;
+/* The gap tests' devices: the fixture's, d2 and d3, and their queues. */
+static const uint32_t gap_nqs[3] = { NQ, 4, 2 };
 
-	/* Budget 9 for 4 + 4 + 2 queues: d3's second waits. */
+/*
+ * Budget 9 for the fixture's device and two new ones, in @ids after it:
+ * 4 + 4 + 2 queues, d3's second waits.
+ */
+static void gap_devices(struct __test_metadata *_metadata,
+			FIXTURE_DATA(lib) *self, uint32_t ids[3])
+{
+	ids[0] = self->dev;
 	ASSERT_EQ(0, vqn_set_budget(self->g, 9));
 	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev, STATUS_OK, NULL,
 				     NULL, 0));
 	ASSERT_EQ(0, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_MMIO, 4, "d2",
-				 &d2));
-	ASSERT_EQ(4, vqn_set_status(self->g, d2, STATUS_OK, NULL, NULL, 0));
+				 &ids[1]));
+	ASSERT_EQ(4, vqn_set_status(self->g, ids[1], STATUS_OK, NULL, NULL,
+				    0));
 	ASSERT_EQ(0, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_MMIO, 2, "d3",
-				 &d3));
-	ASSERT_EQ(2, vqn_set_status(self->g, d3, STATUS_OK, NULL, NULL, 0));
-	/* One queue preempted; another reader takes the event. */
+				 &ids[2]));
+	ASSERT_EQ(2, vqn_set_status(self->g, ids[2], STATUS_OK, NULL, NULL,
+				    0));
+}
+
+/*
+ * Behind the library's back, one queue preempted, another reader taking
+ * the event, then the slot back to the queue that waited longest, an
+ * event the library reads after the gap.
+ */
+static void gap_left(struct __test_metadata *_metadata, int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct vqnotify_event raw[8];
+
 	ASSERT_EQ(0, _test_ioctl_set_budget(fd, 8));
 	ASSERT_EQ(1, poll(&p, 1, 1000));
 	ASSERT_LT(0, read(fd, raw, sizeof(raw)));
-	/* The slot back: to the queue that waited longest, an event read. */
 	ASSERT_EQ(0, _test_ioctl_set_budget(fd, 9));
+}
+
+TEST_F(lib, events_gap_resync)
+{
+	struct vqn_event ev[16];
+	uint32_t ids[3];
+	int i;
+
+	gap_devices(_metadata, self, ids);
+	gap_left(_metadata, vqn_fd(self->g));
 	while (vqn_read_events(self->g, ev, 16) > 0)
 		;
-	EXPECT_TRUE(view_agrees(self->g, self->dev, NQ));
-	EXPECT_TRUE(view_agrees(self->g, d2, 4));
-	EXPECT_TRUE(view_agrees(self->g, d3, 2));
+	for (i = 0; i < 3; i++)
+		EXPECT_TRUE(view_agrees(self->g, ids[i], gap_nqs[i]));
 }
 
 /* The hook of the resync below: behind the library's back, budget 8. */
@@ -789,37 +812,20 @@ static void preempt_one(void)
  */
 TEST_F(lib, event_during_resync_reported_once)
 {
-	struct vqnotify_event raw[8];
+	const uint32_t *nqs = gap_nqs;
 	int fd = vqn_fd(self->g), n, i;
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	static const uint32_t nqs[3] = { NQ, 4, 2 };
 	uint8_t last[3][NQ];
 	struct vqn_event ev[16];
 	uint32_t ids[3], q;
 
-	/* events_gap_resync's guest: d3's second queue waits. */
-	ids[0] = self->dev;
-	ASSERT_EQ(0, vqn_set_budget(self->g, 9));
-	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev, STATUS_OK, NULL,
-				     NULL, 0));
-	ASSERT_EQ(0, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_MMIO, 4, "d2",
-				 &ids[1]));
-	ASSERT_EQ(4, vqn_set_status(self->g, ids[1], STATUS_OK, NULL, NULL,
-				    0));
-	ASSERT_EQ(0, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_MMIO, 2, "d3",
-				 &ids[2]));
-	ASSERT_EQ(2, vqn_set_status(self->g, ids[2], STATUS_OK, NULL, NULL,
-				    0));
+	gap_devices(_metadata, self, ids);
 	while (vqn_read_events(self->g, ev, 16) > 0)
 		;
 	for (i = 0; i < 3; i++)
 		for (q = 0; q < nqs[i]; q++)
 			last[i][q] = state_of(self->g, ids[i], q);
 	/* A gap another reader leaves makes the library resynchronise. */
-	ASSERT_EQ(0, _test_ioctl_set_budget(fd, 8));
-	ASSERT_EQ(1, poll(&p, 1, 1000));
-	ASSERT_LT(0, read(fd, raw, sizeof(raw)));
-	ASSERT_EQ(0, _test_ioctl_set_budget(fd, 9));
+	gap_left(_metadata, fd);
 	/* Its first snapshot is taken after one more preemption. */
 	hook_fd = fd;
 	vqn_hook = preempt_one;
