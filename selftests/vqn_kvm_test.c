@@ -22,28 +22,10 @@
 
 #include "vqn_lib_utils.h"
 #include "vqn_api1_wrap.h"
+#include "vqn_malloc_wrap.h"
 
 #define NQ		4
 #define MAX_Q		8
-
-/*
- * Linked with --wrap=malloc (selftests/Makefile): while fail_malloc_size
- * is not 0, the first malloc() of exactly that many bytes fails with
- * ENOMEM (and clears it).
- */
-static size_t fail_malloc_size;
-void *__real_malloc(size_t n);
-void *__wrap_malloc(size_t n);
-
-void *__wrap_malloc(size_t n)
-{
-	if (fail_malloc_size && n == fail_malloc_size) {
-		fail_malloc_size = 0;
-		errno = ENOMEM;
-		return NULL;
-	}
-	return __real_malloc(n);
-}
 
 /* KVM_IOEVENTFD for @n with eventfd @fd; 0 or -errno. */
 static int kvm_ioeventfd(int vm, const struct vqn_kvm_notify *n, int fd,
@@ -131,14 +113,6 @@ static int add_bound_dev(struct __test_metadata *_metadata,
 					  &self->n[d][q]));
 	}
 	return 0;
-}
-
-static int state_of(struct vqn_guest *g, uint32_t dev, uint32_t q)
-{
-	struct vqnotify_vq_info info;
-	int ret = vqn_queue_get(g, dev, q, &info);
-
-	return ret ? ret : info.state;
 }
 
 /* Exactly the ASSIGNED queues of device @d have KVM ioeventfds. */

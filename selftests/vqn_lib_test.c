@@ -17,6 +17,7 @@
 
 #include "vqn_lib_utils.h"
 #include "vqn_api1_wrap.h"
+#include "vqn_malloc_wrap.h"
 #include "vqn_guard.h"
 
 #define NQ		4
@@ -37,37 +38,9 @@ void __wrap_free(void *p)
 	__real_free(p);
 }
 
-/*
- * And with --wrap=malloc: while fail_malloc_size is not 0, the first
- * malloc() of exactly that many bytes fails with ENOMEM (and clears it).
- */
-static size_t fail_malloc_size, max_malloc_size;
-void *__real_malloc(size_t n);
-void *__wrap_malloc(size_t n);
-
-void *__wrap_malloc(size_t n)
-{
-	if (n > max_malloc_size)
-		max_malloc_size = n;
-	if (fail_malloc_size && n == fail_malloc_size) {
-		fail_malloc_size = 0;
-		errno = ENOMEM;
-		return NULL;
-	}
-	return __real_malloc(n);
-}
-
 static bool have_module(void)
 {
 	return access(VQN_DEVICE_PATH, F_OK) == 0;
-}
-
-static int state_of(struct vqn_guest *g, uint32_t dev, uint32_t q)
-{
-	struct vqnotify_vq_info info;
-	int ret = vqn_queue_get(g, dev, q, &info);
-
-	return ret ? ret : info.state;
 }
 
 /* Every queue's module state equals the library's view. */

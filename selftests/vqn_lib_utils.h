@@ -35,4 +35,13 @@
 		       _i.default_budget, _i.host_cap, _i.host_used);	\
 } while (0)
 
+/* The module's state of queue @q of device @dev, or -errno. */
+static inline int state_of(struct vqn_guest *g, uint32_t dev, uint32_t q)
+{
+	struct vqnotify_vq_info info;
+	int ret = vqn_queue_get(g, dev, q, &info);
+
+	return ret ? ret : info.state;
+}
+
 #endif /* _VQN_LIB_UTILS_H */
