@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
@@ -160,6 +161,8 @@ FIXTURE_TEARDOWN(kvm)
 	int d, q;
 
 	vqn_api1 = false;
+	vqn_fail_req = 0;
+	vqn_hook_req = 0;
 	vqn_close(self->g);
 	for (d = 0; d < 2; d++)
 		for (q = 0; q < (int)self->nq[d]; q++)
@@ -1031,6 +1034,138 @@ TEST_F(kvm, api1_restart_failed_reports_what_it_moved)
 	EXPECT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, true));
 	EXPECT_EXACT(0);
 	close(foreign);
+}
+
+/*
+ * API 1: KVM refuses queue 1 at DRIVER_OK, and the restart's first call
+ * fails: the module keeps queue 1 ASSIGNED. The resync at the next
+ * settling finds it so, KVM refuses it again, and the restart goes
+ * through then. The caller heard of the refusal once, in the DRIVER_OK's
+ * result: the second moved nothing it sees (it was reported again, as
+ * DEASSIGNED -> DEASSIGNED with kvm_err).
+ */
+TEST_F(kvm, api1_refused_again_in_the_resync_reported_once)
+{
+	int foreign = eventfd(0, EFD_CLOEXEC), refusals = 0, n, i;
+	struct vqn_event ev[16];
+	uint8_t seen[NQ];
+	uint32_t q;
+
+	ASSERT_LE(0, foreign);
+	reopen_api1(_metadata, self, variant->pio);
+	ASSERT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, false));
+	/* The caller's DRIVER_OK goes through, the restart's (s) fails. */
+	vqn_fail_req = VQNOTIFY_SET_STATUS;
+	vqn_fail_errno = ENOMEM;
+	vqn_fail_skip = 1;
+	n = vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL, self->res,
+			   MAX_Q);
+	vqn_fail_req = 0;
+	ASSERT_EQ(NQ, n);
+	ASSERT_EQ(0u, vqn_fail_skip) TH_LOG("no restart");
+	for (i = 0; i < n; i++) {
+		seen[self->res[i].queue] = self->res[i].new_state;
+		if (!self->res[i].kvm_err)
+			continue;
+		refusals++;
+		EXPECT_EQ(1u, self->res[i].queue);
+		EXPECT_EQ(-EEXIST, self->res[i].kvm_err);
+	}
+	ASSERT_EQ(1, refusals);
+	ASSERT_EQ(VQNOTIFY_VQ_ASSIGNED, state_of(self->g, self->dev[0], 1));
+	/* The settling of the reads: the resync, then the restart. */
+	while ((n = vqn_read_events(self->g, ev, 16)) > 0 || n == -ENOMEM) {
+		for (i = 0; i < n; i++) {
+			if (ev[i].type != VQNOTIFY_EVENT_TRANSITION ||
+			    ev[i].dev_id != self->dev[0] || ev[i].queue >= NQ)
+				continue;
+			seen[ev[i].queue] = ev[i].new_state;
+			EXPECT_EQ(0, ev[i].kvm_err) {
+				TH_LOG("queue %u: %s -> %s, refused again",
+				       ev[i].queue,
+				       vqn_state_name(ev[i].old_state),
+				       vqn_state_name(ev[i].new_state));
+			}
+		}
+	}
+	ASSERT_EQ(0, n);
+	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, state_of(self->g, self->dev[0], 1)) {
+		TH_LOG("no restart after the resync");
+	}
+	for (q = 0; q < NQ; q++) {
+		EXPECT_EQ(state_of(self->g, self->dev[0], q), seen[q]) {
+			TH_LOG("queue %u: the last state reported", q);
+		}
+	}
+	EXPECT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, true));
+	EXPECT_EXACT(0);
+	close(foreign);
+}
+
+/*
+ * KVM fails to remove the ioeventfds of a reset device (EIO, injected):
+ * the reset's results say so, and the view keeps them. A resync (here
+ * after events taken by another reader of the fd) tries the removes
+ * again, and they fail again: one failure of settling, which
+ * vqn_read_events() returns, as vqn_kvm_apply_one() reports one. It was
+ * a DEASSIGNED -> DEASSIGNED event per queue at every resync.
+ */
+TEST_F(kvm, deassign_failed_again_in_the_resync_is_settling)
+{
+	struct pollfd p = { .fd = vqn_fd(self->g), .events = POLLIN };
+	struct vqnotify_event raw[8];
+	struct vqn_event ev[16];
+	int n, i, failed = 0;
+	struct vqn_view v;
+	uint32_t other, q;
+
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL,
+				     NULL, 0));
+	vqn_fail_req = KVM_IOEVENTFD;
+	vqn_fail_errno = EIO;
+	ASSERT_EQ(NQ, vqn_dev_reset(self->g, self->dev[0], self->res, MAX_Q));
+	for (i = 0; i < NQ; i++)
+		EXPECT_EQ(-EIO, self->res[i].kvm_err);
+	/*
+	 * The events' device, unbound (its queues make no KVM call): budget
+	 * 8 (the threshold is 7) for its 9 queues, the ninth waits.
+	 */
+	ASSERT_EQ(0, vqn_set_budget(self->g, 8));
+	ASSERT_EQ(0, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_MMIO, 9, "other",
+				 &other));
+	ASSERT_EQ(9, vqn_set_status(self->g, other, STATUS_OK, NULL, NULL, 0));
+	/*
+	 * A preemption taken by another reader, then the slot to the queue
+	 * that waited longest: a gap.
+	 */
+	ASSERT_EQ(0, _test_ioctl_set_budget(p.fd, 7));
+	ASSERT_EQ(1, poll(&p, 1, 1000));
+	ASSERT_LT(0, read(p.fd, raw, sizeof(raw)));
+	ASSERT_EQ(0, _test_ioctl_set_budget(p.fd, 8));
+	vqn_count_req = KVM_IOEVENTFD;
+	vqn_count = 0;
+	while ((n = vqn_read_events(self->g, ev, 16)) > 0 || n == -EIO) {
+		failed += n == -EIO;
+		for (i = 0; i < n; i++) {
+			EXPECT_NE(self->dev[0], ev[i].dev_id) {
+				TH_LOG("queue %u: %s -> %s, kvm_err %d",
+				       ev[i].queue,
+				       vqn_state_name(ev[i].old_state),
+				       vqn_state_name(ev[i].new_state),
+				       ev[i].kvm_err);
+			}
+		}
+	}
+	vqn_fail_req = 0;
+	ASSERT_EQ(0, n);
+	EXPECT_EQ((unsigned int)NQ, vqn_count) TH_LOG("no resync");
+	EXPECT_EQ(1, failed);
+	for (q = 0; q < NQ; q++) {
+		ASSERT_EQ(0, vqn_queue_view(self->g, self->dev[0], q, &v));
+		EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, v.state);
+		EXPECT_TRUE(v.kvm_assigned);
+		EXPECT_EQ(1, kvm_has(self->vm, &self->n[0][q]));
+	}
 }
 
 /* The hook of the restart below: another ioeventfd at a queue's address. */

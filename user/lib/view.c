@@ -273,18 +273,31 @@ int vqn_resync_dev(struct vqn_guest *g, struct vqn_view_dev *d)
 		return 1;
 	}
 	for (i = 0; !ret && i < dg.nr_queues; i++) {
-		uint8_t old = d->q[i].state;
+		struct vqn_q *q = &d->q[i];
+		uint8_t old = q->state;
+		/* The module moved the queue from where the view has it. */
+		bool moved = vqn_view_stale(q, vi[i].state);
 		int kvm_err;
 
 		ret = vqn_pend_reserve(g);
 		if (ret)
 			break;
 		kvm_err = vqn_view_set(g, d, i, vi[i].state);
-		if (d->q[i].state != old || kvm_err)
+		/*
+		 * A change of the view, or KVM's refusal of the module's move
+		 * (DEASSIGNED -> DEASSIGNED, as decode_event() says one). KVM
+		 * refusing again a queue it refused, the module not told yet
+		 * (a fallback that failed), moves nothing: the caller heard of
+		 * the refusal, and the fallback comes again. A deassign that
+		 * fails again is settling's, as vqn_kvm_apply_one() says one.
+		 */
+		if (q->state != old || (kvm_err && moved))
 			ret = vqn_pend_library_transition(g, d, i, old,
 							  vi[i].label,
 							  vi[i].reason,
 							  kvm_err);
+		else if (kvm_err && q->kvm_on)
+			vqn_settle_failed(g, kvm_err);
 	}
 	free(vi);
 	/* Stale until a resync went through: the next settling tries again. */
