@@ -357,13 +357,23 @@ void vqn_kguest_destroy(struct vqn_kguest *g)
 	vqn_pool_guest_del(g);
 	mutex_unlock(&g->lock);
 
-	mutex_lock(&g->lock);
+	/*
+	 * One device a hold: whoever waits for the lock meanwhile (a netlink
+	 * request that found the guest, under genetlink's cb_lock) sees it
+	 * gone and waits for at most one device's queues, not for the tens
+	 * of thousands a user's quota allows on one guest, which a tenant
+	 * could stretch, throttled, into minutes. Nobody else changes the
+	 * table of a gone guest.
+	 */
 	xa_for_each(&g->devs, id, d) {
+		mutex_lock(&g->lock);
 		vqn_sm_reset(&g->sm, d, VQNOTIFY_REASON_REMOVED, NULL);
 		vqn_kdev_erase(g, d);
 		vqn_monitor_dev(g, d, false);
+		mutex_unlock(&g->lock);
 		vqn_kdev_free(g, d);
 	}
+	mutex_lock(&g->lock);
 	WARN_ON(vqn_sm_check(&g->sm) || g->sm.used || g->line.waiting);
 	vqn_monitor_guest(g, VQNOTIFY_CMD_GUEST_DEL_NTF);
 	mutex_unlock(&g->lock);

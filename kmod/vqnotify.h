@@ -88,9 +88,11 @@
  * vqn_kguest.lock        mutex     one guest: sm, devs, nr_devices,
  *                                  name, admin_set, last_dev, line.serving,
  *                                  line.quota, async and the
- *                                  queues of its devices; the only lock of
- *                                  the ioctl hot path, so guests never
- *                                  contend
+ *                                  queues of its devices; the only lock
+ *                                  the ioctl hot path waits for, so guests
+ *                                  never contend there (a rename resolves
+ *                                  its policy under vqn_users_lock, which
+ *                                  others hold for a lookup)
  * vqn_kguest.ntf_lock    mutex     held while one guest's message to the
  *                                  calls group is sent: taken under the
  *                                  guest's lock, and for a call's results
@@ -145,7 +147,13 @@
  * others (vqn_host_promote_fn()). Not remedied: the genetlink core runs netlink
  * requests and a dump's first part under its cb_lock, read side, so a
  * family registering meanwhile (a module loaded) waits for a tenant's lock
- * too, and every genetlink request after it.
+ * too, and every genetlink request after it. What bounds that wait is
+ * the longest hold: one call, on one device of at most
+ * VQNOTIFY_MAX_QUEUES queues; close takes the lock once a device
+ * (vqn_kguest_destroy()), not once for all a user's quota of queues. A
+ * tenant throttled by its cgroup's cpu.max (1 ms of CPU a period at
+ * least, periods of 1 s at most) stretches a hold to about a period for
+ * each millisecond of CPU it takes.
  * open() runs under the misc core's global misc_mtx: it takes only
  * vqn_users_lock, the guest table's xarray lock and the new guest's own
  * locks (its lock, and its ntf_lock to tell listeners GUEST_ADD_NTF),
@@ -159,9 +167,10 @@
  * No user memory is faulted in under a guest's lock (a stalled fault would
  * block the netlink requests and dumps that reach the guest, and the
  * admin's walks of every guest): the calls copy in before and out
- * after it. The one user access under it, that of a queue call on a device
- * of up to 8 queues (vqn_ioctl.c), runs with page faults disabled and goes
- * the unlocked way when a page is not present. For the same reason nothing
+ * after it. The user accesses under it, those of a call on a device of up
+ * to 8 queues (vqn_ioctl.c: its results' proof, and a queue call's
+ * bitmap), run with page faults disabled and go the unlocked way when a
+ * page is not present. For the same reason nothing
  * is allocated under it that may reclaim in the tenant's memory cgroup:
  * the tenant can fill its cgroup, and every such charge then reclaims
  * there. DEV_ADD reserves the device's id and grows the table of devices
