@@ -1473,6 +1473,52 @@ TEST_F(kvm, attach_reads_events_first)
 	close(other);
 }
 
+/*
+ * vqn_kvm_bind() on a queue whose ioeventfd KVM fails to remove (EIO,
+ * injected) returns the error and keeps the previous binding. The
+ * module's event it read first (a promotion on an unbound device, made
+ * behind the library's back) is announced all the same: the event fd is
+ * readable. It was not: the call returned before its end.
+ */
+TEST_F(kvm, bind_failed_announces_the_events_it_read)
+{
+	struct pollfd p = { .fd = vqn_event_fd(self->g), .events = POLLIN };
+	struct vqn_kvm_notify n = self->n[0][0];
+	int promoted = 0, ret, i;
+	struct vqn_event ev[16];
+	uint32_t other;
+
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL,
+				     NULL, 0));
+	/* Budget 8 for 4 + 5 queues: the other device's fifth waits. */
+	ASSERT_EQ(0, vqn_set_budget(self->g, 8));
+	ASSERT_EQ(0, vqn_dev_add(self->g, VQNOTIFY_TRANSPORT_MMIO, 5, "other",
+				 &other));
+	ASSERT_EQ(5, vqn_set_status(self->g, other, STATUS_OK, NULL, NULL, 0));
+	while (vqn_read_events(self->g, ev, 16) > 0)
+		;
+	ASSERT_EQ(0, poll(&p, 1, 0));
+	ASSERT_EQ(0, _test_ioctl_set_budget(vqn_fd(self->g), 9));
+	n.fd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, n.fd);
+	vqn_fail_req = KVM_IOEVENTFD;
+	vqn_fail_errno = EIO;
+	ret = vqn_kvm_bind(self->g, self->dev[0], 0, &n);
+	vqn_fail_req = 0;
+	close(n.fd);
+	ASSERT_EQ(-EIO, ret);
+	EXPECT_EQ(1, poll(&p, 1, 0)) TH_LOG("the promotion read, not announced");
+	while ((ret = vqn_read_events(self->g, ev, 16)) > 0)
+		for (i = 0; i < ret; i++)
+			promoted += ev[i].type == VQNOTIFY_EVENT_TRANSITION &&
+				    ev[i].dev_id == other &&
+				    ev[i].new_state == VQNOTIFY_VQ_ASSIGNED;
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(1, promoted);
+	EXPECT_EQ(1, kvm_has(self->vm, &self->n[0][0]));
+	EXPECT_EXACT(0);
+}
+
 TEST_F(kvm, remove_removes)
 {
 	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL,

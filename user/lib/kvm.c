@@ -526,7 +526,8 @@ int vqn_kvm_bind(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 			q->kvm_err = ret;
 			if (fd >= 0)
 				close(fd);
-			return ret;
+			/* The events read first are settled and announced. */
+			return vqn_call_end(g, ret);
 		}
 		q->kvm_on = false;
 	}
