@@ -1103,6 +1103,55 @@ TEST_F(kvm, api1_refused_again_in_the_resync_reported_once)
 }
 
 /*
+ * KVM refuses queue 1 at DRIVER_OK and the release that tells the module
+ * fails (ENOMEM, injected): the module keeps it ASSIGNED, and the device
+ * is resynchronised at the next settling, here that of the guest
+ * stopping, when the library wants no ioeventfd. The resync tells the
+ * module again. It took the queue ASSIGNED in the view (no KVM asked,
+ * stopped), then running again KVM refused it again: one refusal reported
+ * three times (in the result, DEASSIGNED -> ASSIGNED, ASSIGNED ->
+ * DEASSIGNED), the module told only then.
+ */
+TEST_F(kvm, refused_then_stopped_stays_refused)
+{
+	int foreign = eventfd(0, EFD_CLOEXEC), n, i, refusals = 0;
+	struct vqn_event ev[16];
+
+	ASSERT_LE(0, foreign);
+	ASSERT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, false));
+	vqn_fail_req = VQNOTIFY_QUEUES_RELEASE;
+	vqn_fail_errno = ENOMEM;
+	n = vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL, self->res,
+			   MAX_Q);
+	vqn_fail_req = 0;
+	ASSERT_EQ(NQ, n);
+	for (i = 0; i < n; i++)
+		refusals += !!self->res[i].kvm_err;
+	ASSERT_EQ(1, refusals);
+	ASSERT_EQ(VQNOTIFY_VQ_ASSIGNED, state_of(self->g, self->dev[0], 1))
+		TH_LOG("the release went through");
+	ASSERT_EQ(0, vqn_set_run_state(self->g, VQNOTIFY_RUN_STOPPED));
+	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, state_of(self->g, self->dev[0], 1))
+		TH_LOG("the module not told at the resync");
+	ASSERT_EQ(0, vqn_set_run_state(self->g, VQNOTIFY_RUN_RUNNING));
+	while ((n = vqn_read_events(self->g, ev, 16)) > 0 || n == -ENOMEM) {
+		for (i = 0; i < n; i++) {
+			if (ev[i].type != VQNOTIFY_EVENT_TRANSITION ||
+			    ev[i].dev_id != self->dev[0] || ev[i].queue != 1)
+				continue;
+			/* The module's release (x) alone. */
+			EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, ev[i].new_state);
+			EXPECT_EQ(0, ev[i].kvm_err) TH_LOG("refused again");
+		}
+	}
+	ASSERT_EQ(0, n);
+	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, state_of(self->g, self->dev[0], 1));
+	EXPECT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, true));
+	EXPECT_EXACT(0);
+	close(foreign);
+}
+
+/*
  * KVM fails to remove the ioeventfds of a reset device (EIO, injected):
  * the reset's results say so, and the view keeps them. A resync (here
  * after events taken by another reader of the fd) tries the removes

@@ -279,17 +279,29 @@ int vqn_resync_dev(struct vqn_guest *g, struct vqn_view_dev *d)
 		bool moved = vqn_view_stale(q, vi[i].state);
 		int kvm_err;
 
+		if (q->refused && q->state == VQNOTIFY_VQ_DEASSIGNED &&
+		    vi[i].state == VQNOTIFY_VQ_ASSIGNED) {
+			/*
+			 * KVM refused it, and the module, not told (a
+			 * fallback that failed), still has it ASSIGNED: the
+			 * fallback comes again. Neither is KVM asked again nor
+			 * the view taken to ASSIGNED where the binding wants
+			 * no ioeventfd (stopped, detached), which reported
+			 * the refusal a second time when KVM was asked.
+			 */
+			d->fallback = true;
+			g->fallback = true;
+			continue;
+		}
 		ret = vqn_pend_reserve(g);
 		if (ret)
 			break;
 		kvm_err = vqn_view_set(g, d, i, vi[i].state);
 		/*
 		 * A change of the view, or KVM's refusal of the module's move
-		 * (DEASSIGNED -> DEASSIGNED, as decode_event() says one). KVM
-		 * refusing again a queue it refused, the module not told yet
-		 * (a fallback that failed), moves nothing: the caller heard of
-		 * the refusal, and the fallback comes again. A deassign that
-		 * fails again is settling's, as vqn_kvm_apply_one() says one.
+		 * (DEASSIGNED -> DEASSIGNED, as decode_event() says one). A
+		 * deassign that fails again is settling's, as
+		 * vqn_kvm_apply_one() says one.
 		 */
 		if (q->state != old || (kvm_err && moved))
 			ret = vqn_pend_library_transition(g, d, i, old,
