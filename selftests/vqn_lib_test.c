@@ -472,12 +472,15 @@ static uint32_t overflow_ring(struct __test_metadata *_metadata,
 /*
  * Read every event the library has now: whether one was OVERFLOW
  * (*@overflow), and its own (VQN_EVENT_F_LIBRARY: a resync's) into @lib,
- * at most @cap of them. The number of its own, or the read's -errno.
+ * at most @cap of them. The number of its own, or the read's -errno. A
+ * library event's seq is the last the module's events had before it.
  */
-static int read_library_events(struct vqn_guest *g, bool *overflow,
+static int read_library_events(struct __test_metadata *_metadata,
+			       struct vqn_guest *g, bool *overflow,
 			       struct vqn_event *lib, int cap)
 {
 	struct vqn_event ev[64];
+	uint64_t seen = 0;
 	int n, i, nr = 0;
 
 	*overflow = false;
@@ -485,8 +488,15 @@ static int read_library_events(struct vqn_guest *g, bool *overflow,
 		for (i = 0; i < n; i++) {
 			if (ev[i].type == (uint32_t)VQNOTIFY_EVENT_OVERFLOW)
 				*overflow = true;
-			if (!(ev[i].flags & VQN_EVENT_F_LIBRARY))
+			if (!(ev[i].flags & VQN_EVENT_F_LIBRARY)) {
+				seen = ev[i].seq;
 				continue;
+			}
+			EXPECT_EQ(seen, ev[i].seq) {
+				TH_LOG("library event %d: seq %llu after %llu",
+				       nr, (unsigned long long)ev[i].seq,
+				       (unsigned long long)seen);
+			}
 			if (nr < cap)
 				lib[nr] = ev[i];
 			nr++;
@@ -510,7 +520,7 @@ TEST_F(lib, events_overflow_resync)
 	d2 = overflow_ring(_metadata, self, "fill");
 	/* Dropped: the ring is full. */
 	ASSERT_EQ(0, _test_ioctl_set_budget(fd, 8));
-	n = read_library_events(self->g, &overflow, ev, 64);
+	n = read_library_events(_metadata, self->g, &overflow, ev, 64);
 	ASSERT_LE(0, n);
 	ASSERT_GE(64, n);
 	for (i = 0; i < n; i++) {
@@ -530,6 +540,29 @@ TEST_F(lib, events_overflow_resync)
 	EXPECT_EQ(VQNOTIFY_LABEL_P, ev[0].label);
 	lost = ev[0].lost > 0;
 	EXPECT_TRUE(lost);
+	EXPECT_TRUE(view_agrees(self->g, d2, 4));
+}
+
+/*
+ * The ring overflowed, and a reset behind the library's back is among
+ * the events dropped: the resync reports it, each event with the seq of
+ * the OVERFLOW before it, the last the module's events had. They had the
+ * one before (the OVERFLOW's seq is that of the first event lost, the
+ * library's next expected): a seq going back.
+ */
+TEST_F(lib, events_overflow_library_seq)
+{
+	struct vqn_event ev[64];
+	bool overflow;
+	uint32_t d2;
+	int n;
+
+	d2 = overflow_ring(_metadata, self, "seq");
+	ASSERT_EQ(0, _test_ioctl_dev_op(vqn_fd(self->g), VQNOTIFY_DEV_RESET, d2,
+					0, NULL, NULL, NULL));
+	n = read_library_events(_metadata, self->g, &overflow, ev, 64);
+	EXPECT_TRUE(overflow);
+	EXPECT_LT(0, n) TH_LOG("the resync found no change");
 	EXPECT_TRUE(view_agrees(self->g, d2, 4));
 }
 
@@ -1025,7 +1058,7 @@ TEST_F(lib, events_overflow_resync_removed_device)
 	d2 = overflow_ring(_metadata, self, "gone");
 	ASSERT_EQ(0, _test_ioctl_dev_op(fd, VQNOTIFY_DEV_REMOVE, d2, 0, NULL,
 					NULL, NULL));
-	n = read_library_events(self->g, &overflow, ev, 64);
+	n = read_library_events(_metadata, self->g, &overflow, ev, 64);
 	ASSERT_LE(0, n);
 	ASSERT_GE(64, n);
 	for (i = 0; i < n; i++) {

@@ -81,6 +81,7 @@ struct vqn_guest {
 	unsigned int pend_head, pend_nr, pend_cap;
 	bool notified;
 	uint64_t next_seq;	/* expected seq of the next module event */
+	uint64_t last_seq;	/* seq of the last module event decoded */
 	bool fallback;		/* some device needs a KVM fallback */
 	int settle_err;		/* settling failed: for vqn_read_events() */
 

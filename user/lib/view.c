@@ -205,7 +205,7 @@ int vqn_pend_library_transition(struct vqn_guest *g,
 				int kvm_err)
 {
 	struct vqn_event ev = {
-		.seq = g->next_seq ? g->next_seq - 1 : 0,
+		.seq = g->last_seq,
 		.type = VQNOTIFY_EVENT_TRANSITION,
 		.flags = VQN_EVENT_F_LIBRARY,
 		.dev_id = d->id,
@@ -358,6 +358,7 @@ static int decode_event(struct vqn_guest *g, const struct vqnotify_event *k)
 		vqn_resync_all(g);
 	}
 	g->next_seq = k->seq + 1;
+	g->last_seq = k->seq;
 
 	switch (k->type) {
 	case VQNOTIFY_EVENT_TRANSITION:
