@@ -158,18 +158,34 @@ static inline void *tn_shared(size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/*
+ * A thread's time on a CPU and waiting for one, in s, from its open
+ * /proc/thread-self/schedstat @fd (opened by that thread); -1: unknown.
+ */
+static inline double tn_sched_time_fd(int fd)
+{
+	unsigned long long run, wait;
+	char buf[96];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return sscanf(buf, "%llu %llu", &run, &wait) == 2 ?
+	       (run + wait) / 1e9 : -1;
+}
+
 /* This thread's time on a CPU and waiting for one, in s; -1: unknown. */
 static inline double tn_sched_time(void)
 {
-	unsigned long long run, wait;
-	FILE *f = fopen("/proc/thread-self/schedstat", "re");
-	int n;
+	int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+	double t;
 
-	if (!f)
+	if (fd < 0)
 		return -1;
-	n = fscanf(f, "%llu %llu", &run, &wait);
-	fclose(f);
-	return n == 2 ? (run + wait) / 1e9 : -1;
+	t = tn_sched_time_fd(fd);
+	close(fd);
+	return t;
 }
 
 /* The admin's side */
