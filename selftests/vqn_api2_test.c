@@ -952,7 +952,7 @@ TEST_F(fair, round_robin_across_guests)
 					     VQNOTIFY_A_CONFIG_HOST_CAP,
 					     used + 3));
 	for (i = 0; i < 3; i++) {
-		int n = wait_events(fd[i], ev, 8, 2000);
+		int n = wait_events(fd[i], ev, 8, 10000);
 
 		EXPECT_EQ(1, n) TH_LOG("guest %d got %d promotions", i, n);
 		EXPECT_EQ(1U, g_info(fd[i]).nr_assigned);
@@ -985,7 +985,7 @@ TEST_F(fair, no_overtaking)
 	/* B frees a slot and asks for one at once: A was first. */
 	ASSERT_EQ(0, _test_ioctl_dev_reset(b, idb, NULL, NULL));
 	ASSERT_EQ(0, _test_ioctl_set_status(b, idb2, ST_OK, NULL, NULL, NULL));
-	n = wait_events(a, ev, 4, 2000);
+	n = wait_events(a, ev, 4, 10000);
 	EXPECT_EQ(1, n);
 	EXPECT_EQ(1U, g_info(a).nr_assigned);
 	EXPECT_EQ(1U, g_info(b).nr_waiting);

@@ -270,6 +270,7 @@ static void spin_vcpu_start(struct __test_metadata *_metadata,
 	struct sigaction sa = { .sa_handler = on_stop };
 	struct kvm_regs regs = { .rflags = 2 };
 	struct kvm_sregs sregs;
+	unsigned int tries;
 	uint8_t *mem;
 
 	mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
@@ -291,9 +292,21 @@ static void spin_vcpu_start(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, pthread_create(&v->thread, NULL, spin, v));
 	while (!__atomic_load_n(&v->running, __ATOMIC_ACQUIRE))
 		usleep(1000);
-	usleep(200 * 1000);	/* into KVM_RUN, holding the vCPU */
-	ASSERT_EQ(0, pthread_create(&v->prober, NULL, probe, v));
-	usleep(100 * 1000);
+	/*
+	 * Into KVM_RUN, holding the vCPU: a probe still blocked after 100 ms
+	 * shows it. One that returned came before KVM_RUN (a slow machine's
+	 * scheduler): probe again, for up to 5 s.
+	 */
+	usleep(200 * 1000);
+	for (tries = 1;; tries++) {
+		__atomic_store_n(&v->probed, false, __ATOMIC_RELEASE);
+		ASSERT_EQ(0, pthread_create(&v->prober, NULL, probe, v));
+		usleep(100 * 1000);
+		if (!__atomic_load_n(&v->probed, __ATOMIC_ACQUIRE) ||
+		    tries == 50)
+			break;
+		pthread_join(v->prober, NULL);
+	}
 	EXPECT_FALSE(__atomic_load_n(&v->probed, __ATOMIC_ACQUIRE))
 		TH_LOG("the vCPU was not in KVM_RUN: nothing tested");
 	EXPECT_FALSE(__atomic_load_n(&v->done, __ATOMIC_ACQUIRE));

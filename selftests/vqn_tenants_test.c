@@ -562,7 +562,7 @@ TEST_F(tn, f3_freed_slots_go_round_robin_by_user)
 
 	ASSERT_EQ(0, tn_step(&hostile, 2));
 	/* Until the four slots are taken again. */
-	ASSERT_EQ(0, tn_wait_host_used(&self->nl, 8, 3, &used));
+	ASSERT_EQ(0, tn_wait_host_used(&self->nl, 8, 10, &used));
 	EXPECT_EQ(8, used);
 	ASSERT_EQ(0, tn_guests_of(&self->nl, TN_VMM, &vg));
 	ASSERT_EQ(0, tn_guests_of(&self->nl, TN_HOSTILE, &hg));
@@ -623,7 +623,7 @@ TEST_F(tn, f3_user_at_its_quota_holds_up_no_other_user)
 
 	ASSERT_EQ(0, _test_ioctl_dev_reset(fd, dev, NULL, NULL));
 	/* Until the hostile user has its 4. */
-	ASSERT_EQ(0, tn_wait_host_used(&self->nl, 4, 3, &used));
+	ASSERT_EQ(0, tn_wait_host_used(&self->nl, 4, 10, &used));
 	EXPECT_EQ(4, used);
 
 	v->nq = 2;
@@ -713,7 +713,7 @@ TEST_F(tn, f3_quota_raised_on_a_full_host_holds_up_others)
 	EXPECT_EQ(6U - granted, host_cap);
 
 	/* The work serves both users in turn: the hostile guest's two. */
-	ASSERT_EQ(0, tn_wait_host_used(&self->nl, 8, 3, &used));
+	ASSERT_EQ(0, tn_wait_host_used(&self->nl, 8, 10, &used));
 	EXPECT_EQ(8, used);
 	ASSERT_EQ(0, tn_guests_of(&self->nl, TN_HOSTILE, &hg));
 	EXPECT_EQ(4U, hg.nr_assigned);
@@ -866,7 +866,7 @@ TEST_F(tn, f3_busy_guest_holds_up_no_promotion)
 			ASSERT_EQ(0, tn_step(&vmm, 3));
 		}
 		ASSERT_EQ(0, _test_ioctl_dev_reset(fd, dev, NULL, NULL));
-		ASSERT_EQ(0, tn_wait_host_used(&self->nl, 2, 3, &used));
+		ASSERT_EQ(0, tn_wait_host_used(&self->nl, 2, 10, &used));
 		ASSERT_EQ(0, tn_guests_of(&self->nl, TN_HOSTILE, &hg));
 		ASSERT_EQ(0, tn_guests_of(&self->nl, TN_VMM, &vg));
 		EXPECT_EQ(1, hg.nr_assigned);

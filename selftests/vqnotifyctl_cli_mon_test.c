@@ -318,8 +318,8 @@ static void mon_everything(void)
 		snprintf(cap, sizeof(cap), "%u", info.host_cap);
 		mon_ctl((const char *[]){ "config", "set", "host-cap", cap,
 					  NULL });
-		/* The promotion work's turn: wait for it. */
-		for (i = 0; i < 100; i++) {
+		/* The promotion work's turn: wait for it, 10 s at most. */
+		for (i = 0; i < 500; i++) {
 			if (vqn_guest_get(g, &gi) || gi.used >= 10)
 				break;
 			usleep(20000);
