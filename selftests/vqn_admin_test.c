@@ -377,15 +377,15 @@ static long cg_kernel(const char *dir)
 
 /*
  * The "kernel" bytes of the cgroup at @dir once they exceed @from by @by,
- * or after 6 s (a flush shows them: memcg statistics flush every 2 s);
- * -1 on error.
+ * or after 30 s (a flush shows them: memcg statistics flush every 2 s,
+ * when the flush work gets to run); -1 on error.
  */
 static long cg_kernel_grown(const char *dir, long from, long by)
 {
 	long v = -1;
 	int i;
 
-	for (i = 0; i < 60; i++) {
+	for (i = 0; i < 300; i++) {
 		v = cg_kernel(dir);
 		if (v < 0 || v - from >= by)
 			break;
