@@ -360,10 +360,10 @@ void vqn_kguest_destroy(struct vqn_kguest *g)
 	/*
 	 * One device a hold: whoever waits for the lock meanwhile (a netlink
 	 * request that found the guest, under genetlink's cb_lock) sees it
-	 * gone and waits for at most one device's queues, not for the tens
-	 * of thousands a user's quota allows on one guest, which a tenant
-	 * could stretch, throttled, into minutes. Nobody else changes the
-	 * table of a gone guest.
+	 * gone after a device's queues or two, not after the tens of
+	 * thousands a user's quota allows on one guest, which a tenant could
+	 * stretch, throttled, into minutes. Nobody else changes the table of
+	 * a gone guest.
 	 */
 	xa_for_each(&g->devs, id, d) {
 		mutex_lock(&g->lock);
@@ -372,6 +372,7 @@ void vqn_kguest_destroy(struct vqn_kguest *g)
 		vqn_monitor_dev(g, d, false);
 		mutex_unlock(&g->lock);
 		vqn_kdev_free(g, d);
+		cond_resched();
 	}
 	mutex_lock(&g->lock);
 	WARN_ON(vqn_sm_check(&g->sm) || g->sm.used || g->line.waiting);

@@ -148,12 +148,13 @@
  * requests and a dump's first part under its cb_lock, read side, so a
  * family registering meanwhile (a module loaded) waits for a tenant's lock
  * too, and every genetlink request after it. What bounds that wait is
- * the longest hold: one call, on one device of at most
- * VQNOTIFY_MAX_QUEUES queues; close takes the lock once a device
- * (vqn_kguest_destroy()), not once for all a user's quota of queues. A
- * tenant throttled by its cgroup's cpu.max (1 ms of CPU a period at
- * least, periods of 1 s at most) stretches a hold to about a period for
- * each millisecond of CPU it takes.
+ * the longest hold: one call's, bounded by one device's queues (at most
+ * VQNOTIFY_MAX_QUEUES) and by the guest's budget for what it promotes
+ * or preempts on other devices (a limit changed: the same); close takes
+ * the lock once a device (vqn_kguest_destroy()), not once for all a
+ * user's quota of queues. A tenant throttled by its cgroup's cpu.max
+ * (1 ms of CPU a period at least, periods of 1 s at most) stretches a
+ * hold to about a period for each millisecond of CPU it takes.
  * open() runs under the misc core's global misc_mtx: it takes only
  * vqn_users_lock, the guest table's xarray lock and the new guest's own
  * locks (its lock, and its ntf_lock to tell listeners GUEST_ADD_NTF),

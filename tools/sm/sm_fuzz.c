@@ -1110,7 +1110,9 @@ static void line_check(struct world *w, const char *when)
 
 /*
  * vqn_kguest_destroy()'s first hold of the guest's lock: gone, out of the
- * table and the line. Its devices and slots go with the second.
+ * table and the line. Its devices and slots go with the next holds, one a
+ * device, taken here as one (between them the guest is gone with fewer
+ * devices, which nobody serves or changes).
  */
 static void guest_close_begin(struct world *w, unsigned int i)
 {
@@ -1182,9 +1184,10 @@ static unsigned int window_len(u8 b)
  * close. @g may close only before the work tries its lock (@picked): the
  * close takes that lock (vqn_kguest_destroy()). Another guest may close in
  * either window, but not the guest whose lock the work holds. A close is
- * two holds of the guest's lock: its second half (its devices go) runs at
- * once, or in a later window, or after the run: the work, trying the lock
- * in between, finds the guest gone with its devices still there.
+ * a hold of the guest's lock, then one a device: its second half (its
+ * devices go, as one here) runs at once, or in a later window, or after
+ * the run: the work, trying the lock in between, finds the guest gone
+ * with its devices still there.
  */
 static void window_action(struct run_ctx *c, struct sm_guest *g, bool picked)
 {
