@@ -1052,10 +1052,10 @@ TEST_F(kvm, api1_restart_failed_reports_what_it_moved)
 /*
  * API 1: KVM refuses queue 1 at DRIVER_OK, and the restart's first call
  * fails: the module keeps queue 1 ASSIGNED. The resync at the next
- * settling finds it so, KVM refuses it again, and the restart goes
+ * settling finds it so and asks for the restart again, which goes
  * through then. The caller heard of the refusal once, in the DRIVER_OK's
- * result: the second moved nothing it sees (it was reported again, as
- * DEASSIGNED -> DEASSIGNED with kvm_err).
+ * result. The resync asked KVM again, and reported the second refusal
+ * (DEASSIGNED -> DEASSIGNED with kvm_err) though nothing it sees moved.
  */
 TEST_F(kvm, api1_refused_again_in_the_resync_reported_once)
 {

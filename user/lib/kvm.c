@@ -188,8 +188,7 @@ static int fallback_dev(struct vqn_guest *g, struct vqn_view_dev *d)
 	 * without it, the restart's changes would be in the view, unreported,
 	 * and the resync that follows would find nothing to report. If no
 	 * room can be made, nothing changes: the resync finds the refused
-	 * queue ASSIGNED in the module, KVM refuses it again, and the fallback
-	 * comes again.
+	 * queue ASSIGNED in the module and asks for the fallback again.
 	 */
 	ret = vqn_pend_reserve_n(g, nq);
 	if (ret)
@@ -251,8 +250,8 @@ static int fallback_dev(struct vqn_guest *g, struct vqn_view_dev *d)
 out:
 	/*
 	 * Whatever failed, the view holds no ioeventfd KVM refused, and the
-	 * resync decides again: it finds a refused queue ASSIGNED in the
-	 * module, KVM refuses it again, and that asks for the fallback.
+	 * resync decides again: a refused queue it finds ASSIGNED in the
+	 * module asks for the fallback again (vqn_resync_dev()).
 	 */
 	if (ret < 0) {
 		d->fallback = false;
