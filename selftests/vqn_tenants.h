@@ -159,20 +159,25 @@ static inline void *tn_shared(size_t len)
 }
 
 /*
- * A thread's time on a CPU and waiting for one, in s, from its open
- * /proc/thread-self/schedstat @fd (opened by that thread); -1: unknown.
+ * The calling thread's time on a CPU and waiting for one, in s; @fd is its
+ * open /proc/thread-self/schedstat (opened by this thread); -1: unknown.
+ * The time on a CPU is the thread's CPU clock: schedstat's first field is
+ * brought up to date only at the scheduler's next tick or switch, which
+ * under the emulator can be milliseconds late.
  */
 static inline double tn_sched_time_fd(int fd)
 {
 	unsigned long long run, wait;
+	struct timespec cpu;
 	char buf[96];
 	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
 
-	if (n <= 0)
+	if (n <= 0 || clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu))
 		return -1;
 	buf[n] = 0;
-	return sscanf(buf, "%llu %llu", &run, &wait) == 2 ?
-	       (run + wait) / 1e9 : -1;
+	if (sscanf(buf, "%llu %llu", &run, &wait) != 2)
+		return -1;
+	return cpu.tv_sec + cpu.tv_nsec / 1e9 + wait / 1e9;
 }
 
 /* This thread's time on a CPU and waiting for one, in s; -1: unknown. */
