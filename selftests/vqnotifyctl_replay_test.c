@@ -426,9 +426,10 @@ static void restore_host_cap(uint32_t cap)
 
 /*
  * Replay @text from stdin, its output read from a pipe as it comes; close
- * @fd 50 ms after the output holds @when (well inside settle's 200 ms of
- * quiet, well after a settle that does not wait has returned). stderr
- * goes with stdout.
+ * @fd 20 ms after the output holds @when (inside settle's 200 ms of quiet
+ * with 180 ms left for the close's promotions to reach it, a loaded
+ * machine's reading of the pipe included; after a settle that does not
+ * wait has returned, at once). stderr goes with stdout.
  */
 static struct run *run_closing(const char *text, const char *when, int fd)
 {
@@ -456,7 +457,7 @@ static struct run *run_closing(const char *text, const char *when, int fd)
 		len += n;
 		r->out[len] = '\0';
 		if (fd >= 0 && strstr(r->out, when)) {
-			usleep(50000);
+			usleep(20000);
 			close(fd);
 			fd = -1;
 		}
@@ -548,7 +549,7 @@ TEST_F(ctl, replay_host_cap_settle)
 	restore_host_cap(i.host_cap);
 	EXPECT_EQ(0, r->status) TH_LOG("%s", r->out);
 	ASSERT_TRUE(has(r->out, "settled:")) TH_LOG("%s", r->out);
-	/* The margin: the promotions came some 50 ms in, quiet is 200 ms. */
+	/* The margin: the promotions came some 20 ms in, quiet is 200 ms. */
 	TH_LOG("%.*s", (int)strcspn(strstr(r->out, "settled:"), "\n"),
 	       strstr(r->out, "settled:"));
 	free(r);
