@@ -237,7 +237,7 @@ void vqn_kguests_apply_policy(const char *name, kuid_t uid, u32 set)
 		return;
 	vqn_kguests_limits_changed();
 	mutex_lock(&vqn_guests_lock);
-	vqn_guests_each(&id, NULL, vqn_kguest_policy_changed, &c);
+	vqn_guests_each(&id, NULL, vqn_kguest_policy_changed, &c, false);
 	mutex_unlock(&vqn_guests_lock);
 }
 

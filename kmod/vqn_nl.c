@@ -343,15 +343,20 @@ struct vqn_dev *vqn_nl_dev_find(struct genl_info *info, struct vqn_kguest *g,
 int vqn_nl_lock(struct genl_info *info, const struct vqn_nl_viewer *v,
 		int guest_attr, int dev_attr, struct vqn_nl_target *t)
 {
+	int ret;
+
 	t->g = vqn_nl_guest_find(info, v, guest_attr);
 	t->d = NULL;
 	if (!t->g)
 		return -ENOENT;
-	if (!vqn_kguest_lock_live(t->g)) {
+	ret = vqn_kguest_lock_live(t->g, true);
+	if (ret) {
 		vqn_kguest_put(t->g);
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[guest_attr],
-				    "no such guest");
-		return -ENOENT;
+		if (ret == -ENOENT)
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    info->attrs[guest_attr],
+					    "no such guest");
+		return ret;
 	}
 	if (!dev_attr)
 		return 0;

@@ -197,7 +197,8 @@ int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 		val = nla_get_u32(tb[VQNOTIFY_A_CONFIG_THRESHOLD]);
 		WRITE_ONCE(vqn_cfg.threshold, val);
 		vqn_kguests_limits_changed();
-		vqn_guests_each(&id, NULL, vqn_nl_threshold_changed, &val);
+		vqn_guests_each(&id, NULL, vqn_nl_threshold_changed, &val,
+				false);
 	}
 	mutex_unlock(&vqn_guests_lock);
 	/*

@@ -160,7 +160,8 @@ static int vqn_nl_dump_guests(struct sk_buff *skb, struct netlink_callback *cb,
 	vqn_nl_viewer_of_dump(&v, ctx);
 	vqn_nl_msg_dump(&m, cb);
 	return vqn_nl_dump_ret(skb, vqn_guests_each(&id, vqn_nl_dump_want,
-						     vqn_nl_dump_fill, &w));
+						     vqn_nl_dump_fill, &w,
+						     true));
 }
 
 static int vqn_nl_dump_fill_guest(struct sk_buff *skb,

@@ -438,33 +438,47 @@ struct vqn_kguest *vqn_guests_get(unsigned long *id,
 	return g;
 }
 
-/* Locks a guest found with a reference; false, unlocked, when it closed. */
-bool vqn_kguest_lock_live(struct vqn_kguest *g)
+/*
+ * Locks a guest found with a reference: 0, or -ENOENT, unlocked, when it
+ * closed. @killable: a netlink request's or dump's wait, which its caller
+ * may give up by dying (-EINTR, unlocked): the lock may be a tenant's,
+ * held as long as its cgroup throttles it inside a call. The admin's
+ * walks, which must reach every guest, wait whatever comes.
+ */
+int vqn_kguest_lock_live(struct vqn_kguest *g, bool killable)
 {
-	mutex_lock(&g->lock);
+	if (!killable)
+		mutex_lock(&g->lock);
+	else if (mutex_lock_killable(&g->lock))
+		return -EINTR;
 	if (!g->gone)
-		return true;
+		return 0;
 	mutex_unlock(&g->lock);
-	return false;
+	return -ENOENT;
 }
 
 /*
  * The guests from @*id on for which @want (may be NULL) says yes, each
  * locked in turn for @fill, which returns non-zero to stop (a dump's part
- * is full). @*id moves past each guest @fill is done with.
+ * is full). @*id moves past each guest @fill is done with. @killable:
+ * as vqn_kguest_lock_live()'s; -EINTR when the caller was killed waiting.
  */
 int vqn_guests_each(unsigned long *id,
 		    bool (*want)(void *arg, unsigned long id,
 				 struct vqn_kguest *g),
-		    int (*fill)(void *arg, struct vqn_kguest *g), void *arg)
+		    int (*fill)(void *arg, struct vqn_kguest *g), void *arg,
+		    bool killable)
 {
 	struct vqn_kguest *g;
 	int ret = 0;
 
 	while (!ret && (g = vqn_guests_get(id, want, arg))) {
-		if (vqn_kguest_lock_live(g)) {
+		ret = vqn_kguest_lock_live(g, killable);
+		if (!ret) {
 			ret = fill(arg, g);
 			mutex_unlock(&g->lock);
+		} else if (ret == -ENOENT) {
+			ret = 0;
 		}
 		vqn_kguest_put(g);
 		if (!ret)

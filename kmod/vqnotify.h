@@ -138,7 +138,8 @@
  * requests and dumps, the promotion work and the admin's walks find the
  * guest under RCU (vqn_guests_get()) or in the line (under
  * vqn_host_wait_lock, which they drop first), take a reference
- * (vqn_kguest.ref) and only then wait for its lock; a guest closed
+ * (vqn_kguest.ref) and only then wait for its lock, killably for netlink
+ * requests and dumps (their callers can give up); a guest closed
  * meanwhile is gone (vqn_kguest.gone) and skipped (vqn_kguest_lock_live()).
  * The admin's walks wait so holding vqn_guests_lock, which only other
  * admin changes need. The promotion work, which every waiting guest of
@@ -152,9 +153,12 @@
  * VQNOTIFY_MAX_QUEUES) and by the guest's budget for what it promotes
  * or preempts on other devices (a limit changed: the same); close takes
  * the lock once a device (vqn_kguest_destroy()), not once for all a
- * user's quota of queues. A tenant throttled by its cgroup's cpu.max
- * (1 ms of CPU a period at least, periods of 1 s at most) stretches a
- * hold to about a period for each millisecond of CPU it takes.
+ * user's quota of queues. On a kernel that preempts inside system calls
+ * (full preemption, PREEMPT_RT), a tenant throttled by its cgroup's
+ * cpu.max (1 ms of CPU a period at least, periods of 1 s at most), or
+ * at SCHED_IDLE beside a busy CPU, stretches a hold to about a period for
+ * each millisecond of CPU it takes; under voluntary preemption a call
+ * runs to its end. Netlink requests and dumps wait killably.
  * open() runs under the misc core's global misc_mtx: it takes only
  * vqn_users_lock, the guest table's xarray lock and the new guest's own
  * locks (its lock, and its ntf_lock to tell listeners GUEST_ADD_NTF),
@@ -395,11 +399,12 @@ struct vqn_kguest *vqn_guests_get(unsigned long *id,
 				  bool (*want)(void *arg, unsigned long id,
 					       struct vqn_kguest *g),
 				  void *arg);
-bool vqn_kguest_lock_live(struct vqn_kguest *g);
+int vqn_kguest_lock_live(struct vqn_kguest *g, bool killable);
 int vqn_guests_each(unsigned long *id,
 		    bool (*want)(void *arg, unsigned long id,
 				 struct vqn_kguest *g),
-		    int (*fill)(void *arg, struct vqn_kguest *g), void *arg);
+		    int (*fill)(void *arg, struct vqn_kguest *g), void *arg,
+		    bool killable);
 void vqn_kguest_put(struct vqn_kguest *g);
 void vqn_host_promote_all(void);
 

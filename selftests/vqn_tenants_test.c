@@ -29,7 +29,9 @@
 #include <linux/capability.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include "kselftest_harness.h"
 #include "vqn_tenants.h"
 
@@ -1911,6 +1913,162 @@ TEST_F(tn, f5_policy_dump_misses_none_when_one_goes)
 	}
 	tk_nl_close(&del);
 	free(seen);
+}
+
+/*
+ * A netlink request waiting for a guest's lock can be given up (killed).
+ * The guest's process loops a 1024-queue device's DRIVER_OK and reset at
+ * SCHED_IDLE on a CPU a SCHED_FIFO loop takes (ordinary tasks keep 5% of
+ * each second there, sched_rt_runtime_us): preempted inside a call, it
+ * holds its guest's lock for most of a second, as a tenant throttled by
+ * its cgroup's cpu.max can. Root's GUEST_GET of that guest, on the other
+ * CPU, is found waiting (D) and killed: it must be gone within 200 ms,
+ * three times. It waited, unkillable, until the guest's process got its
+ * CPU back (0.84 s on 6.12-rt). Only a kernel that preempts a task inside
+ * a system call (full or RT preemption) lets a call be held up so: under
+ * voluntary preemption, a call holding the lock runs to its end.
+ */
+#define TN_KILL_TRIES	3
+
+static bool tn_preempts_calls(void)
+{
+	char mode[64] = "";
+	struct utsname u;
+	FILE *f;
+
+	if (uname(&u))
+		return false;
+	if (strstr(u.version, "PREEMPT_RT"))
+		return true;
+	if (!strstr(u.version, "PREEMPT_DYNAMIC"))
+		return strstr(u.version, "PREEMPT ") != NULL;
+	/* "none voluntary (full)": the mode in use in parentheses. */
+	f = fopen("/sys/kernel/debug/sched/preempt", "re");
+	if (!f)
+		return false;
+	if (!fgets(mode, sizeof(mode), f))
+		mode[0] = 0;
+	fclose(f);
+	return strstr(mode, "(full)") || strstr(mode, "(lazy)");
+}
+
+struct tn_kill {
+	uint32_t guest;
+	int ready;		/* 1: the guest's process loops; -1: failed */
+};
+
+static void tn_pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static pid_t tn_kill_child(void)
+{
+	pid_t pid = fork();
+
+	if (!pid)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+	return pid;
+}
+
+TEST_F_TIMEOUT(tn, nl_request_for_a_busy_guest_can_be_killed, 120)
+{
+	struct sched_param idle = { 0 }, fifo = { .sched_priority = 1 };
+	struct tn_kill *k = tn_shared(sizeof(*k));
+	int tries, blocked = 0, t, st;
+	pid_t guest, hog = -1, req;
+	double slowest = 0, t0;
+
+	ASSERT_NE(NULL, k);
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "one CPU");
+	if (!tn_preempts_calls())
+		SKIP(return, "voluntary preemption: no call is held up");
+	tn_pin(0);
+	guest = tn_kill_child();
+	ASSERT_LE(0, guest);
+	if (!guest) {
+		struct vqnotify_guest_info gi;
+		uint32_t dev;
+		int fd = tk_open(0);
+
+		tn_pin(1);
+		if (fd < 0 ||
+		    _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO,
+					VQNOTIFY_MAX_QUEUES, "busy", &dev) ||
+		    _test_ioctl_guest_get(fd, &gi) ||
+		    sched_setscheduler(0, SCHED_IDLE, &idle)) {
+			__atomic_store_n(&k->ready, -1, __ATOMIC_RELEASE);
+			_exit(1);
+		}
+		k->guest = gi.guest_id;
+		__atomic_store_n(&k->ready, 1, __ATOMIC_RELEASE);
+		tn_busy_calls(fd, dev);
+	}
+	for (t = 0; t < 1000 && !__atomic_load_n(&k->ready, __ATOMIC_ACQUIRE);
+	     t++)
+		usleep(10000);
+	ASSERT_EQ(1, k->ready);
+	hog = tn_kill_child();
+	ASSERT_LE(0, hog);
+	if (!hog) {
+		tn_pin(1);
+		if (sched_setscheduler(0, SCHED_FIFO, &fifo))
+			_exit(2);
+		for (;;)
+			;
+	}
+	usleep(100000);
+	if (waitpid(hog, &st, WNOHANG) == hog) {
+		hog = -1;
+		SKIP(goto out, "SCHED_FIFO refused");
+	}
+
+	for (tries = 0; tries < 10 && blocked < TN_KILL_TRIES; tries++) {
+		char state = '?';
+
+		req = tn_kill_child();
+		ASSERT_LE(0, req);
+		if (!req) {
+			struct tk_nl nl;
+
+			if (tk_nl_open(&nl))
+				_exit(1);
+			for (;;)
+				_test_nl_guest_get(&nl, k->guest, NULL);
+		}
+		for (t = 0; t < 3000 && state != 'D'; t++) {
+			usleep(1000);
+			state = tk_task_state(req);
+		}
+		t0 = tk_now();
+		kill(req, SIGKILL);
+		ASSERT_EQ(req, waitpid(req, NULL, 0));
+		if (state != 'D')
+			continue;
+		blocked++;
+		if (tk_now() - t0 > slowest)
+			slowest = tk_now() - t0;
+	}
+	TH_LOG("%d requests found waiting, the slowest killed in %.3f s",
+	       blocked, slowest);
+	EXPECT_EQ(TN_KILL_TRIES, blocked) {
+		TH_LOG("the guest's lock was seldom busy: nothing tested");
+	}
+	EXPECT_GT(200L, (long)(slowest * 1e3)) {
+		TH_LOG("a request waiting for the lock ignored SIGKILL");
+	}
+out:
+	if (hog > 0) {
+		kill(hog, SIGKILL);
+		waitpid(hog, NULL, 0);
+	}
+	kill(guest, SIGKILL);
+	waitpid(guest, NULL, 0);
 }
 
 TEST_HARNESS_MAIN
