@@ -1013,6 +1013,43 @@ TEST_F(kvm, api1_restart_without_memory_reported_later)
 }
 
 /*
+ * API 1, queue 1's address taken by @foreign: DRIVER_OK, with SET_STATUS
+ * failing (ENOMEM) in the restart once @skip calls went through (the
+ * caller's first). The number of its results.
+ */
+static int api1_restart_failing(struct __test_metadata *_metadata,
+				FIXTURE_DATA(kvm) *self, bool pio, int foreign,
+				unsigned int skip)
+{
+	int n;
+
+	reopen_api1(_metadata, self, pio);
+	ASSERT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, false));
+	vqn_fail_req = VQNOTIFY_SET_STATUS;
+	vqn_fail_errno = ENOMEM;
+	vqn_fail_skip = skip;
+	n = vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL, self->res,
+			   MAX_Q);
+	vqn_fail_req = 0;
+	ASSERT_EQ(NQ, n);
+	ASSERT_EQ(0u, vqn_fail_skip) TH_LOG("no restart");
+	return n;
+}
+
+/* Device 0's queues were last reported (@seen) in the module's state. */
+static void expect_last_reported(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(kvm) *self, const uint8_t *seen)
+{
+	uint32_t q;
+
+	for (q = 0; q < NQ; q++) {
+		EXPECT_EQ(state_of(self->g, self->dev[0], q), seen[q]) {
+			TH_LOG("queue %u: the last state reported", q);
+		}
+	}
+}
+
+/*
  * API 1: the restart's second call fails (the module out of memory, say)
  * after its first stopped the device (s). The queues the first call moved
  * are reported all the same: the resync after the failure finds them in
@@ -1022,28 +1059,14 @@ TEST_F(kvm, api1_restart_failed_reports_what_it_moved)
 {
 	int foreign = eventfd(0, EFD_CLOEXEC), n, i;
 	uint8_t seen[NQ];
-	uint32_t q;
 
 	ASSERT_LE(0, foreign);
-	reopen_api1(_metadata, self, variant->pio);
-	ASSERT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, false));
 	/* The caller's DRIVER_OK and the restart's (s) go through. */
-	vqn_fail_req = VQNOTIFY_SET_STATUS;
-	vqn_fail_errno = ENOMEM;
-	vqn_fail_skip = 2;
-	n = vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL, self->res,
-			   MAX_Q);
-	vqn_fail_req = 0;
-	ASSERT_EQ(NQ, n);
-	ASSERT_EQ(0u, vqn_fail_skip) TH_LOG("no restart");
+	n = api1_restart_failing(_metadata, self, variant->pio, foreign, 2);
 	for (i = 0; i < n; i++)
 		seen[self->res[i].queue] = self->res[i].new_state;
 	EXPECT_EQ(1, read_all_events(_metadata, self, seen));
-	for (q = 0; q < NQ; q++) {
-		EXPECT_EQ(state_of(self->g, self->dev[0], q), seen[q]) {
-			TH_LOG("queue %u: the last state reported", q);
-		}
-	}
+	expect_last_reported(_metadata, self, seen);
 	EXPECT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, true));
 	EXPECT_EXACT(0);
 	close(foreign);
@@ -1062,20 +1085,10 @@ TEST_F(kvm, api1_refused_again_in_the_resync_reported_once)
 	int foreign = eventfd(0, EFD_CLOEXEC), refusals = 0, n, i;
 	struct vqn_event ev[16];
 	uint8_t seen[NQ];
-	uint32_t q;
 
 	ASSERT_LE(0, foreign);
-	reopen_api1(_metadata, self, variant->pio);
-	ASSERT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, false));
 	/* The caller's DRIVER_OK goes through, the restart's (s) fails. */
-	vqn_fail_req = VQNOTIFY_SET_STATUS;
-	vqn_fail_errno = ENOMEM;
-	vqn_fail_skip = 1;
-	n = vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL, self->res,
-			   MAX_Q);
-	vqn_fail_req = 0;
-	ASSERT_EQ(NQ, n);
-	ASSERT_EQ(0u, vqn_fail_skip) TH_LOG("no restart");
+	n = api1_restart_failing(_metadata, self, variant->pio, foreign, 1);
 	for (i = 0; i < n; i++) {
 		seen[self->res[i].queue] = self->res[i].new_state;
 		if (!self->res[i].kvm_err)
@@ -1105,11 +1118,7 @@ TEST_F(kvm, api1_refused_again_in_the_resync_reported_once)
 	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, state_of(self->g, self->dev[0], 1)) {
 		TH_LOG("no restart after the resync");
 	}
-	for (q = 0; q < NQ; q++) {
-		EXPECT_EQ(state_of(self->g, self->dev[0], q), seen[q]) {
-			TH_LOG("queue %u: the last state reported", q);
-		}
-	}
+	expect_last_reported(_metadata, self, seen);
 	EXPECT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, true));
 	EXPECT_EXACT(0);
 	close(foreign);
