@@ -337,8 +337,9 @@ struct vqn_dev *vqn_nl_dev_find(struct genl_info *info, struct vqn_kguest *g,
  * The one lookup of every do request about a guest: the guest @guest_attr
  * names, visible to @v, and, when @dev_attr is not 0, its device @dev_attr
  * names, found and locked (the guest's lock, and a reference to the guest).
- * ENOENT, said in the extack, when there is no such thing. On success the
- * caller ends with vqn_nl_unlock().
+ * ENOENT, said in the extack, when there is no such thing; EINTR when the
+ * caller was killed waiting for the lock (nobody reads the answer). On
+ * success the caller ends with vqn_nl_unlock().
  */
 int vqn_nl_lock(struct genl_info *info, const struct vqn_nl_viewer *v,
 		int guest_attr, int dev_attr, struct vqn_nl_target *t)

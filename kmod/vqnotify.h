@@ -157,8 +157,12 @@
  * (full preemption, PREEMPT_RT), a tenant throttled by its cgroup's
  * cpu.max (1 ms of CPU a period at least, periods of 1 s at most), or
  * at SCHED_IDLE beside a busy CPU, stretches a hold to about a period for
- * each millisecond of CPU it takes; under voluntary preemption a call
- * runs to its end. Netlink requests and dumps wait killably.
+ * each millisecond of CPU it takes; under voluntary preemption, or none,
+ * only a hold that sleeps can be stretched so: one waiting for its
+ * ntf_lock, which the promotion work or a call's message to the calls
+ * group holds. Netlink requests and dumps wait for the guest's lock
+ * killably (not for its ntf_lock, which GUEST_SET's message may wait for
+ * after its change).
  * open() runs under the misc core's global misc_mtx: it takes only
  * vqn_users_lock, the guest table's xarray lock and the new guest's own
  * locks (its lock, and its ntf_lock to tell listeners GUEST_ADD_NTF),
