@@ -1013,27 +1013,36 @@ TEST_F(kvm, api1_restart_without_memory_reported_later)
 }
 
 /*
- * API 1, queue 1's address taken by @foreign: DRIVER_OK, with SET_STATUS
- * failing (ENOMEM) in the restart once @skip calls went through (the
- * caller's first). The number of its results.
+ * Queue 1's address taken by @foreign, DRIVER_OK with ioctl @req failing
+ * (ENOMEM, through the ioctl wrapper) once @skip of them went through
+ * (the caller's SET_STATUS is the first). The number of its results.
  */
-static int api1_restart_failing(struct __test_metadata *_metadata,
-				FIXTURE_DATA(kvm) *self, bool pio, int foreign,
-				unsigned int skip)
+static int driver_ok_failing(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(kvm) *self, int foreign,
+			     unsigned long req, unsigned int skip)
 {
 	int n;
 
-	reopen_api1(_metadata, self, pio);
 	ASSERT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, false));
-	vqn_fail_req = VQNOTIFY_SET_STATUS;
+	vqn_fail_req = req;
 	vqn_fail_errno = ENOMEM;
 	vqn_fail_skip = skip;
 	n = vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL, self->res,
 			   MAX_Q);
 	vqn_fail_req = 0;
 	ASSERT_EQ(NQ, n);
-	ASSERT_EQ(0u, vqn_fail_skip) TH_LOG("no restart");
+	ASSERT_EQ(0u, vqn_fail_skip) TH_LOG("no failure made");
 	return n;
+}
+
+/* The same on an API 1 module: SET_STATUS fails in the restart. */
+static int api1_restart_failing(struct __test_metadata *_metadata,
+				FIXTURE_DATA(kvm) *self, bool pio, int foreign,
+				unsigned int skip)
+{
+	reopen_api1(_metadata, self, pio);
+	return driver_ok_failing(_metadata, self, foreign, VQNOTIFY_SET_STATUS,
+				 skip);
 }
 
 /* Device 0's queues were last reported (@seen) in the module's state. */
@@ -1140,13 +1149,8 @@ TEST_F(kvm, refused_then_stopped_stays_refused)
 	struct vqn_event ev[16];
 
 	ASSERT_LE(0, foreign);
-	ASSERT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, false));
-	vqn_fail_req = VQNOTIFY_QUEUES_RELEASE;
-	vqn_fail_errno = ENOMEM;
-	n = vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL, self->res,
-			   MAX_Q);
-	vqn_fail_req = 0;
-	ASSERT_EQ(NQ, n);
+	n = driver_ok_failing(_metadata, self, foreign, VQNOTIFY_QUEUES_RELEASE,
+			      0);
 	for (i = 0; i < n; i++)
 		refusals += !!self->res[i].kvm_err;
 	ASSERT_EQ(1, refusals);

@@ -149,6 +149,16 @@ static inline int tn_run_as(uid_t uid, int (*fn)(void *arg, int step),
 	return ret;
 }
 
+/* This thread on CPU @cpu alone. */
+static inline void tn_on_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
 /* Memory the agents write their findings to. */
 static inline void *tn_shared(size_t len)
 {

@@ -1958,21 +1958,13 @@ struct tn_kill {
 	int ready;		/* 1: the guest's process loops; -1: failed */
 };
 
-static void tn_pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
-
+/* A child that dies with the test, whenever the test dies. */
 static pid_t tn_kill_child(void)
 {
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 
-	if (!pid)
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (!pid && (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent))
+		_exit(0);
 	return pid;
 }
 
@@ -1989,7 +1981,7 @@ TEST_F_TIMEOUT(tn, nl_request_for_a_busy_guest_can_be_killed, 120)
 		SKIP(return, "one CPU");
 	if (!tn_preempts_calls())
 		SKIP(return, "no preemption inside system calls");
-	tn_pin(0);
+	tn_on_cpu(0);
 	guest = tn_kill_child();
 	ASSERT_LE(0, guest);
 	if (!guest) {
@@ -1997,7 +1989,7 @@ TEST_F_TIMEOUT(tn, nl_request_for_a_busy_guest_can_be_killed, 120)
 		uint32_t dev;
 		int fd = tk_open(0);
 
-		tn_pin(1);
+		tn_on_cpu(1);
 		if (fd < 0 ||
 		    _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO,
 					VQNOTIFY_MAX_QUEUES, "busy", &dev) ||
@@ -2017,7 +2009,7 @@ TEST_F_TIMEOUT(tn, nl_request_for_a_busy_guest_can_be_killed, 120)
 	hog = tn_kill_child();
 	ASSERT_LE(0, hog);
 	if (!hog) {
-		tn_pin(1);
+		tn_on_cpu(1);
 		if (sched_setscheduler(0, SCHED_FIFO, &fifo))
 			_exit(2);
 		for (;;)

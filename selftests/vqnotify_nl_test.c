@@ -835,15 +835,6 @@ struct cg_load {
 	double by_nl, by_ioctl;	/* the longest sleeps, s; -1: failed */
 };
 
-static void cg_on_cpu(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
-
 /* The tenant's load, in a process group of its own (see above). */
 static void cg_tenant(struct cg_load *load)
 {
@@ -863,7 +854,7 @@ static void cg_tenant(struct cg_load *load)
 			goto fail;
 		if (pid)
 			continue;
-		cg_on_cpu(0);
+		tn_on_cpu(0);
 		if (i)
 			for (;;)
 				;
@@ -881,7 +872,7 @@ static void cg_admin(struct cg_load *load, uint32_t threshold)
 	struct tk_nl nl;
 	unsigned long n;
 
-	cg_on_cpu(1);
+	tn_on_cpu(1);
 	if (tk_nl_open(&nl))
 		_exit(1);
 	for (n = 0; !__atomic_load_n(&load->stop, __ATOMIC_ACQUIRE); n++) {
@@ -904,7 +895,7 @@ static int cg_getter(void *arg, int step)
 	int fd, i, ret;
 
 	load->by_nl = load->by_ioctl = -1;
-	cg_on_cpu(1);
+	tn_on_cpu(1);
 	fd = tk_open(0);
 	if (fd < 0 || tk_nl_open(&nl))
 		return 1;
