@@ -82,6 +82,8 @@ struct vqn_guest {
 	bool notified;
 	uint64_t next_seq;	/* expected seq of the next module event */
 	uint64_t last_seq;	/* seq of the last module event decoded */
+	/* Read from the module, not queued (no memory): an OVERFLOW owed. */
+	uint64_t dropped;
 	bool fallback;		/* some device needs a KVM fallback */
 	int settle_err;		/* settling failed: for vqn_read_events() */
 

@@ -213,9 +213,10 @@ int vqn_queue_view(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
  * @reason: TRANSITION: enum vqnotify_reason
  * @value: BUDGET: the new effective budget
  * @lost: events just before this one that the caller never got: dropped
- *        by the module, its ring full, or by the library, without memory
- *        to queue them (a seq gap, as those), or the oldest of the 4096 it
- *        held (library events among them, which have no seq of their own)
+ *        by the module, its ring full (a seq gap), or by the library,
+ *        without memory to queue them (counted by an OVERFLOW of its own),
+ *        or the oldest of the 4096 it held (library events among them,
+ *        which have no seq of their own)
  * @kvm_err: TRANSITION: negative errno of a refused KVM assign, or of a
  *           deassign KVM failed (the ioeventfd stays in KVM, as for
  *           struct vqn_result), or 0
@@ -237,7 +238,8 @@ struct vqn_event {
 /* Made by the library: resynchronisation after an overflow or a KVM
  * fallback changed a queue the module did not report itself, or KVM
  * refused an assign no module decision asked for (vqn_kvm_attach(), the
- * guest running again). */
+ * guest running again), or an OVERFLOW counts events the library had no
+ * memory to queue. */
 #define VQN_EVENT_F_LIBRARY	(1U << 0)
 
 /*
@@ -250,9 +252,10 @@ int vqn_event_fd(struct vqn_guest *g);
  * Decode up to @max pending events into @ev, without blocking. Returns the
  * number decoded (0: none), or, once no event is pending before it, a
  * failure of what the library did after a call (-errno, returned once).
- * An OVERFLOW event means the module dropped events: the library has
- * already resynchronised its view (and KVM) with the module, reporting
- * each queue it corrected as a library event.
+ * An OVERFLOW event means the module dropped events (or the library, one
+ * with VQN_EVENT_F_LIBRARY, which had no memory to queue them): the
+ * library has already resynchronised its view (and KVM) with the module,
+ * reporting each queue it corrected as a library event.
  */
 int vqn_read_events(struct vqn_guest *g, struct vqn_event *ev,
 		    unsigned int max);

@@ -342,9 +342,9 @@ static int decode_event(struct vqn_guest *g, const struct vqnotify_event *k)
 	struct vqn_view_dev *d;
 
 	/*
-	 * Not queued (no memory): not applied either, and the next event the
-	 * caller gets counts it lost; the devices are read again (vqn_drain()),
-	 * which reports the change.
+	 * Not queued (no memory): not applied either, counted lost with the
+	 * rest of its batch (vqn_batch_dropped()); the devices are read
+	 * again, which reports the change.
 	 */
 	if (vqn_pend_reserve(g))
 		return -ENOMEM;
@@ -381,13 +381,58 @@ static int decode_event(struct vqn_guest *g, const struct vqnotify_event *k)
 	return vqn_pend_push(g, &ev);	/* room was made above */
 }
 
-/* Apply every event the module has queued, without blocking. */
+/*
+ * The records of a batch from the one decode_event() could not queue to
+ * @last were read from the module and are gone: counted lost at once, in
+ * an OVERFLOW of the library's (vqn_pend_dropped()), not in the gap
+ * before the module's next event, which a quiet guest may never send. An
+ * OVERFLOW record among them stands for events the next one's gap counts:
+ * @last being one, they are counted up to its seq.
+ */
+static void vqn_batch_dropped(struct vqn_guest *g,
+			      const struct vqnotify_event *last)
+{
+	uint64_t end = last->seq + (last->type != VQNOTIFY_EVENT_OVERFLOW);
+
+	if (end <= g->next_seq)
+		return;
+	g->dropped += end - g->next_seq;
+	g->next_seq = end;
+}
+
+/* Queue the OVERFLOW vqn_batch_dropped() owes: 0, or -ENOMEM. */
+static int vqn_pend_dropped(struct vqn_guest *g)
+{
+	struct vqn_event ev = {
+		.seq = g->last_seq,
+		.type = VQNOTIFY_EVENT_OVERFLOW,
+		.flags = VQN_EVENT_F_LIBRARY,
+		.lost = g->dropped,
+	};
+	int ret;
+
+	if (!g->dropped)
+		return 0;
+	ret = vqn_pend_push(g, &ev);
+	if (!ret)
+		g->dropped = 0;
+	return ret;
+}
+
+/*
+ * Apply every event the module has queued, without blocking. An OVERFLOW
+ * owed for a batch dropped goes first: until it is queued, no later event
+ * is read.
+ */
 int vqn_drain(struct vqn_guest *g)
 {
+	int ret = vqn_pend_dropped(g);
+
+	if (ret)
+		return ret;
 	for (;;) {
 		ssize_t n = read(g->fd, g->evbuf, g->event_size * VQN_EV_BATCH);
-		ssize_t off;
-		int ret;
+		ssize_t off, end;
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -396,11 +441,13 @@ int vqn_drain(struct vqn_guest *g)
 		}
 		if (!n)
 			return 0;
-		for (off = 0; off + (ssize_t)g->event_size <= n;
-		     off += g->event_size) {
+		end = n - n % g->event_size;
+		for (off = 0; off < end; off += g->event_size) {
 			ret = decode_event(g, (void *)((char *)g->evbuf + off));
 			if (ret) {
 				/* The rest of the batch is read, not applied. */
+				vqn_batch_dropped(g, (void *)((char *)g->evbuf +
+						      end - g->event_size));
 				vqn_resync_all(g);
 				return ret;
 			}
