@@ -32,7 +32,7 @@ static LIST_HEAD(vqn_policies);
  * guest, each rename) walks a bucket (4 policies on average with
  * VQN_MAX_POLICIES), not every policy, under vqn_users_lock, which open()
  * takes under the misc core's lock of every misc device. Only the
- * admin's dumps walk them all.
+ * admin's POLICY_GET, request or dump, walks them all.
  */
 static DEFINE_HASHTABLE(vqn_policy_hash, 10);
 static unsigned int vqn_nr_policies;

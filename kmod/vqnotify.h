@@ -88,11 +88,14 @@
  * vqn_kguest.lock        mutex     one guest: sm, devs, nr_devices,
  *                                  name, admin_set, last_dev, line.serving,
  *                                  line.quota, async and the
- *                                  queues of its devices; the only lock
- *                                  the ioctl hot path waits for, so guests
- *                                  never contend there (a rename resolves
- *                                  its policy under vqn_users_lock, which
- *                                  others hold for a lookup)
+ *                                  queues of its devices; with its
+ *                                  ntf_lock (a listener of the calls
+ *                                  group), the only lock the ioctl hot
+ *                                  path waits for, so guests never contend
+ *                                  there (a rename resolves its policy
+ *                                  under vqn_users_lock, which others hold
+ *                                  for a lookup, an insertion, or the
+ *                                  admin's walk of the policies or users)
  * vqn_kguest.ntf_lock    mutex     held while one guest's message to the
  *                                  calls group is sent: taken under the
  *                                  guest's lock, and for a call's results
@@ -138,10 +141,12 @@
  * requests and dumps, the promotion work and the admin's walks find the
  * guest under RCU (vqn_guests_get()) or in the line (under
  * vqn_host_wait_lock, which they drop first), take a reference
- * (vqn_kguest.ref) and only then wait for its lock, killably for netlink
- * requests and dumps (their callers can give up); a guest closed
+ * (vqn_kguest.ref) and only then wait for its lock, killably for the
+ * netlink requests about one guest (the three GETs, GUEST_SET) and the
+ * dumps (their callers can give up); a guest closed
  * meanwhile is gone (vqn_kguest.gone) and skipped (vqn_kguest_lock_live()).
- * The admin's walks wait so holding vqn_guests_lock, which only other
+ * The admin's walks (CONFIG_SET's threshold, POLICY_SET's budget or
+ * reserve) wait so, unkillably, holding vqn_guests_lock, which only other
  * admin changes need. The promotion work, which every waiting guest of
  * every user waits for, does not wait at all: a guest whose lock or
  * ntf_lock is busy stays in line, passed over, and the work serves the
@@ -157,10 +162,14 @@
  * (full preemption, PREEMPT_RT), a tenant throttled by its cgroup's
  * cpu.max (1 ms of CPU a period at least, periods of 1 s at most), or
  * at SCHED_IDLE beside a busy CPU, stretches a hold to about a period for
- * each millisecond of CPU it takes; under voluntary preemption, or none,
- * only a hold that sleeps can be stretched so: one waiting for its
- * ntf_lock, which the promotion work or a call's message to the calls
- * group holds. Netlink requests and dumps wait for the guest's lock
+ * each millisecond of CPU it takes (more when the cgroup's other threads
+ * are runnable too: they share each period's millisecond); under
+ * voluntary preemption, or none, only a hold that sleeps or may
+ * reschedule can be stretched so: one waiting for its ntf_lock, which
+ * the promotion work or a call's message to the calls group holds, or one
+ * allocating a message for each transition to the monitor group
+ * (GFP_KERNEL, under the guest's lock).
+ * Netlink requests about one guest and dumps wait for the guest's lock
  * killably (not for its ntf_lock, which GUEST_SET's message may wait for
  * after its change).
  * open() runs under the misc core's global misc_mtx: it takes only
