@@ -426,8 +426,8 @@ static void restore_host_cap(uint32_t cap)
 
 /*
  * Replay @text from stdin, its output read from a pipe as it comes; close
- * @fd 20 ms after the output holds @when (inside settle's 200 ms of quiet
- * with 180 ms left for the close's promotions to reach it, a loaded
+ * @fd 100 ms after the output holds @when (inside a settle's 2 s of quiet,
+ * with 1.9 s left for the close's promotions to reach it, a loaded
  * machine's reading of the pipe included; after a settle that does not
  * wait has returned, at once). stderr goes with stdout.
  */
@@ -457,7 +457,7 @@ static struct run *run_closing(const char *text, const char *when, int fd)
 		len += n;
 		r->out[len] = '\0';
 		if (fd >= 0 && strstr(r->out, when)) {
-			usleep(20000);
+			usleep(100 * 1000);
 			close(fd);
 			fd = -1;
 		}
@@ -543,13 +543,13 @@ TEST_F(ctl, replay_host_cap_settle)
 			"dev b y mmio 8\n"
 			"driver-ok y\n"
 			"expect y all deassigned host-cap waiting=1\n"
-			"settle 5000\n"
+			"settle 5000 2000\n"
 			"expect guest b used=8 assigned=8 waiting=0 r=8\n",
 			"> settle", fd);
 	restore_host_cap(i.host_cap);
 	EXPECT_EQ(0, r->status) TH_LOG("%s", r->out);
 	ASSERT_TRUE(has(r->out, "settled:")) TH_LOG("%s", r->out);
-	/* The margin: the promotions came some 20 ms in, quiet is 200 ms. */
+	/* The margin: the promotions came some 100 ms in, quiet is 2 s. */
 	TH_LOG("%.*s", (int)strcspn(strstr(r->out, "settled:"), "\n"),
 	       strstr(r->out, "settled:"));
 	free(r);
@@ -676,7 +676,11 @@ FIXTURE_VARIANT_ADD(malformed, host_cap_number) {
 	.line = "host-cap lots", .msg = "host cap: 'lots' is not a number",
 };
 FIXTURE_VARIANT_ADD(malformed, settle_args) {
-	.line = "settle 1 2", .msg = "usage: settle [TIMEOUT_MS]",
+	.line = "settle 1 2 3",
+	.msg = "usage: settle [TIMEOUT_MS [QUIET_MS]]",
+};
+FIXTURE_VARIANT_ADD(malformed, settle_quiet_number) {
+	.line = "settle 1000 soon", .msg = "quiet time: 'soon' is not a number",
 };
 
 FIXTURE_SETUP(malformed)

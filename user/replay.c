@@ -47,7 +47,7 @@ void replay_usage(FILE *f)
 		"  load DEV VAR                    load VAR into a new device\n"
 		"  close GUEST                     close the guest's file\n"
 		"  host-cap N                      host-wide cap (CAP_NET_ADMIN)\n"
-		"  settle [TIMEOUT_MS]             wait until no event comes\n"
+		"  settle [TIMEOUT_MS [QUIET_MS]]  wait until no event comes\n"
 		"  show [GUEST]                    the per-queue table\n"
 		"  autoshow on|off                 a state grid after each step\n"
 		"  expect DEV Q|LIST STATE [REASON] [FLAG=0|1]...\n"
@@ -62,8 +62,8 @@ void replay_usage(FILE *f)
 		"assigned, offlimits, waiting, devices, budget, run-state=stopped|\n"
 		"running, and a label letter (a..x) for its count. Host KEYs: used,\n"
 		"cap, guests. TEXT: 1-%d printable characters (quote blanks).\n"
-		"ERRNO: a name such as ENOSPC. settle: quiet for %d ms, at most\n"
-		"TIMEOUT_MS (default %d).\n"
+		"ERRNO: a name such as ENOSPC. settle: quiet for QUIET_MS (default\n"
+		"%d), at most TIMEOUT_MS (default %d).\n"
 		"Exit status: 0 success, 1 a step failed, 2 malformed script or\n"
 		"usage error (nothing was run).\n", prog, NAME_MAX_LEN,
 		SETTLE_QUIET_MS, SETTLE_TIMEOUT_MS);

@@ -517,25 +517,28 @@ static int64_t now_ms(void)
 }
 
 /*
- * settle [TIMEOUT_MS]: promotions that free host slots cause in other
- * guests run asynchronously in the module. Print events as they come until
- * no guest has had one for SETTLE_QUIET_MS (or TIMEOUT_MS if shorter); fail
- * with ETIMEDOUT if they still come at TIMEOUT_MS.
+ * settle [TIMEOUT_MS [QUIET_MS]]: promotions that free host slots cause in
+ * other guests run asynchronously in the module. Print events as they
+ * come until no guest has had one for QUIET_MS (SETTLE_QUIET_MS; TIMEOUT_MS
+ * if shorter); fail with ETIMEDOUT if they still come at TIMEOUT_MS.
  */
 int c_settle(struct rctx *c, int argc, char **argv)
 {
-	uint32_t timeout = SETTLE_TIMEOUT_MS, quiet;
+	uint32_t timeout = SETTLE_TIMEOUT_MS, quiet = SETTLE_QUIET_MS;
 	int64_t start, last, now, wait;
 	struct pollfd *pfd;
 	int gi, n, ret = 0;
 
-	if (argc > 1)
-		return rp_step_error(c, "usage: settle [TIMEOUT_MS]");
-	if (argc == 1 && rp_number(c, argv[0], "timeout", &timeout))
+	if (argc > 2)
+		return rp_step_error(c, "usage: settle [TIMEOUT_MS [QUIET_MS]]");
+	if (argc >= 1 && rp_number(c, argv[0], "timeout", &timeout))
+		return STEP_FAILED;
+	if (argc == 2 && rp_number(c, argv[1], "quiet time", &quiet))
 		return STEP_FAILED;
 	if (c->checking)
 		return 0;
-	quiet = timeout < SETTLE_QUIET_MS ? timeout : SETTLE_QUIET_MS;
+	if (quiet > timeout)
+		quiet = timeout;
 	pfd = calloc(c->nr_guests + 1, sizeof(*pfd));
 	if (!pfd)
 		return -ENOMEM;
