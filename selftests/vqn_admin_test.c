@@ -457,7 +457,8 @@ FIXTURE_TEARDOWN(admin_memcg)
  * admin's 200 changes come from "admin": the ring grows from 8 records to
  * 256 (8 KiB), and the opener's "kernel" memory grows by it.
  */
-TEST_F(admin_memcg, ring_grown_by_admin_charged_to_opener)
+/* cg_kernel_grown() may wait 30 s: more than the harness's default. */
+TEST_F_TIMEOUT(admin_memcg, ring_grown_by_admin_charged_to_opener, 90)
 {
 	struct vqnotify_event ev[256];
 	struct vqnotify_guest_info gi;
@@ -515,7 +516,7 @@ TEST_F(admin_memcg, ring_grown_by_admin_charged_to_opener)
  * precharged bytes there before the first reading, so the array cannot be
  * served from them.
  */
-TEST_F(admin_memcg, held_results_charged_to_opener)
+TEST_F_TIMEOUT(admin_memcg, held_results_charged_to_opener, 90)
 {
 	struct vqnotify_vq_result res[16];
 	struct vqnotify_event ev[8];

@@ -76,4 +76,18 @@ int __wrap_ioctl(int fd, unsigned long req, void *arg)
 	return ret;
 }
 
+/*
+ * Nothing emulated or injected any more: for a fixture's teardown, after
+ * a test that may have bailed out with one armed.
+ */
+static inline void vqn_wrap_reset(void)
+{
+	vqn_api1 = false;
+	vqn_fail_req = 0;
+	vqn_fail_skip = 0;
+	vqn_hook_req = 0;
+	vqn_hook_skip = 0;
+	vqn_count_req = 0;
+}
+
 #endif /* VQN_API1_WRAP_H */

@@ -194,20 +194,25 @@ static inline int tk_check_guest_scan(int fd, uint32_t max_id,
 /*
  * tk_check_guest_scan() once the guest holds still: other guests' calls
  * may free host slots, and the promotion work then moves this guest's
- * waiting queues (r) while it is scanned (TK_UNSTABLE). Given a second.
+ * waiting queues (r) while it is scanned (TK_UNSTABLE). Given 10 s, as
+ * the tests give the promotion work, which serves every guest in turn.
  */
 static inline int tk_check_guest_settled(int fd, uint32_t max_id,
 					 struct tk_why *w)
 {
-	int ret, i;
+	struct timespec t0, t;
+	int ret;
 
-	for (i = 0; i < 100; i++) {
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
 		ret = tk_check_guest_scan(fd, max_id, NULL, w);
 		if (ret != TK_UNSTABLE)
 			return ret;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec >= 10)
+			return ret;
 		usleep(10000);
 	}
-	return ret;
 }
 
 #define test_check_guest(fd, ids, n) do {				\

@@ -160,9 +160,8 @@ FIXTURE_TEARDOWN(kvm)
 {
 	int d, q;
 
-	vqn_api1 = false;
-	vqn_fail_req = 0;
-	vqn_hook_req = 0;
+	vqn_wrap_reset();
+	fail_malloc_size = 0;
 	vqn_close(self->g);
 	for (d = 0; d < 2; d++)
 		for (q = 0; q < (int)self->nq[d]; q++)
@@ -229,6 +228,7 @@ struct spin_vcpu {
 	pthread_t thread, prober;
 	bool running;
 	bool done;
+	bool probing;	/* the prober runs: its ioctl is next */
 	bool probed;
 };
 
@@ -243,6 +243,7 @@ static void *probe(void *arg)
 	struct spin_vcpu *v = arg;
 	struct kvm_regs regs;
 
+	__atomic_store_n(&v->probing, true, __ATOMIC_RELEASE);
 	ioctl(v->fd, KVM_GET_REGS, &regs);
 	__atomic_store_n(&v->probed, true, __ATOMIC_RELEASE);
 	return NULL;
@@ -293,14 +294,18 @@ static void spin_vcpu_start(struct __test_metadata *_metadata,
 	while (!__atomic_load_n(&v->running, __ATOMIC_ACQUIRE))
 		usleep(1000);
 	/*
-	 * Into KVM_RUN, holding the vCPU: a probe still blocked after 100 ms
-	 * shows it. One that returned came before KVM_RUN (a slow machine's
+	 * Into KVM_RUN, holding the vCPU: a probe still blocked 100 ms after
+	 * its thread ran shows it (a thread not yet run would look the same).
+	 * One that returned came before KVM_RUN (a slow machine's
 	 * scheduler): probe again, for up to 5 s.
 	 */
 	usleep(200 * 1000);
 	for (tries = 1;; tries++) {
 		__atomic_store_n(&v->probed, false, __ATOMIC_RELEASE);
+		__atomic_store_n(&v->probing, false, __ATOMIC_RELEASE);
 		ASSERT_EQ(0, pthread_create(&v->prober, NULL, probe, v));
+		while (!__atomic_load_n(&v->probing, __ATOMIC_ACQUIRE))
+			usleep(1000);
 		usleep(100 * 1000);
 		if (!__atomic_load_n(&v->probed, __ATOMIC_ACQUIRE) ||
 		    tries == 50)
@@ -1145,7 +1150,7 @@ TEST_F(kvm, api1_refused_again_in_the_resync_reported_once)
  */
 TEST_F(kvm, refused_then_stopped_stays_refused)
 {
-	int foreign = eventfd(0, EFD_CLOEXEC), n, i, refusals = 0;
+	int foreign = eventfd(0, EFD_CLOEXEC), n, i, refusals = 0, seen = 0;
 	struct vqn_event ev[16];
 
 	ASSERT_LE(0, foreign);
@@ -1165,12 +1170,18 @@ TEST_F(kvm, refused_then_stopped_stays_refused)
 			if (ev[i].type != VQNOTIFY_EVENT_TRANSITION ||
 			    ev[i].dev_id != self->dev[0] || ev[i].queue != 1)
 				continue;
-			/* The module's release (x) alone. */
-			EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, ev[i].new_state);
-			EXPECT_EQ(0, ev[i].kvm_err) TH_LOG("refused again");
+			TH_LOG("queue 1: %s -> %s, kvm_err %d",
+			       vqn_state_name(ev[i].old_state),
+			       vqn_state_name(ev[i].new_state), ev[i].kvm_err);
+			seen++;
 		}
 	}
 	ASSERT_EQ(0, n);
+	/*
+	 * Reported once, in the result: the release (x) is the library's
+	 * own call, and moved no queue of the view.
+	 */
+	EXPECT_EQ(0, seen);
 	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, state_of(self->g, self->dev[0], 1));
 	EXPECT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, true));
 	EXPECT_EXACT(0);

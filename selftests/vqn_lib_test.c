@@ -81,6 +81,8 @@ FIXTURE_SETUP(lib)
 
 FIXTURE_TEARDOWN(lib)
 {
+	vqn_wrap_reset();
+	fail_malloc_size = 0;
 	vqn_close(self->g);
 }
 

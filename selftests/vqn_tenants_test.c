@@ -1956,6 +1956,7 @@ static bool tn_preempts_calls(void)
 struct tn_kill {
 	uint32_t guest;
 	int ready;		/* 1: the guest's process loops; -1: failed */
+	int hog;		/* 1: the loop is SCHED_FIFO; -1: refused */
 };
 
 /* A child that dies with the test, whenever the test dies. */
@@ -1972,7 +1973,7 @@ TEST_F_TIMEOUT(tn, nl_request_for_a_busy_guest_can_be_killed, 120)
 {
 	struct sched_param idle = { 0 }, fifo = { .sched_priority = 1 };
 	struct tn_kill *k = tn_shared(sizeof(*k));
-	int tries, blocked = 0, t, st;
+	int tries, blocked = 0, t;
 	pid_t guest, hog = -1, req;
 	double slowest = 0, t0;
 
@@ -2010,16 +2011,19 @@ TEST_F_TIMEOUT(tn, nl_request_for_a_busy_guest_can_be_killed, 120)
 	ASSERT_LE(0, hog);
 	if (!hog) {
 		tn_on_cpu(1);
-		if (sched_setscheduler(0, SCHED_FIFO, &fifo))
+		if (sched_setscheduler(0, SCHED_FIFO, &fifo)) {
+			__atomic_store_n(&k->hog, -1, __ATOMIC_RELEASE);
 			_exit(2);
+		}
+		__atomic_store_n(&k->hog, 1, __ATOMIC_RELEASE);
 		for (;;)
 			;
 	}
-	usleep(100000);
-	if (waitpid(hog, &st, WNOHANG) == hog) {
-		hog = -1;
+	for (t = 0; t < 1000 && !__atomic_load_n(&k->hog, __ATOMIC_ACQUIRE);
+	     t++)
+		usleep(10000);
+	if (k->hog != 1)
 		SKIP(goto out, "SCHED_FIFO refused");
-	}
 
 	/* Up to 10 requests, each given 3 s to be found waiting. */
 	for (tries = 0; tries < 10 && blocked < TN_KILL_TRIES; tries++) {

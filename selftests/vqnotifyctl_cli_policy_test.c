@@ -250,34 +250,46 @@ TEST_F(pol, name_policy_for_one_user)
 	free(r);
 }
 
+/*
+ * Refused as usage errors (exit 2), before any request. A regression
+ * here would send them as root: the names are the one the teardown
+ * deletes, the guest one no guest has, the threshold the host's own.
+ */
 TEST_F(pol, bad_arguments)
 {
-	static const char *const bad[][9] = {
+	struct tk_nl_config c, after;
+	char thr[16];
+	const char *bad[][9] = {
 		{ "policy", "set", "name", PN_UUID },
 		{ "policy", "set", "budget", "4" },
 		{ "policy", "set", "uid", "x", "budget", "4" },
-		{ "policy", "set", "name", "a", "colour", "4" },
-		{ "policy", "set", "name", "a", "budget", "-1" },
+		{ "policy", "set", "name", PN_UUID, "colour", "4" },
+		{ "policy", "set", "name", PN_UUID, "budget", "-1" },
 		{ "policy", "delete" },
 		{ "policy", "show", "name" },
 		{ "policy", "show", "uid", "1", "uid", "2" },
-		{ "policy", "delete", "name", "a", "uid", "x" },
+		{ "policy", "delete", "name", PN_UUID, "uid", "x" },
 		{ "user", "show", "uid" },
 		{ "user", "show", "x" },
 		/* A key twice: refused, not the last one taken. */
-		{ "policy", "set", "name", "a", "budget", "4", "budget", "5" },
-		{ "guest", "set", "1", "budget", "1", "budget", "2" },
-		{ "config", "set", "threshold", "1", "threshold", "2" },
+		{ "policy", "set", "name", PN_UUID, "budget", "4", "budget",
+		  "5" },
+		{ "guest", "set", "4294967295", "budget", "1", "budget", "2" },
+		{ "config", "set", "threshold", thr, "threshold", thr },
 	};
 	unsigned int i;
 
+	test_cmd_nl_config_get(&c);
+	snprintf(thr, sizeof(thr), "%lld", (long long)c.threshold);
 	for (i = 0; i < TK_ARRAY_SIZE(bad); i++) {
-		struct run *r = run_as(0, NULL, (const char **)bad[i]);
+		struct run *r = run_as(0, NULL, bad[i]);
 
 		EXPECT_EQ(2, r->status) TH_LOG("%s %s %s", bad[i][0],
 					       bad[i][1], bad[i][2]);
 		free(r);
 	}
+	test_cmd_nl_config_get(&after);
+	EXPECT_EQ(c.threshold, after.threshold);
 }
 
 /*
