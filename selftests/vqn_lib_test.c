@@ -475,7 +475,8 @@ static uint32_t overflow_ring(struct __test_metadata *_metadata,
  * Read every event the library has now: whether one was OVERFLOW
  * (*@overflow), and its own (VQN_EVENT_F_LIBRARY: a resync's) into @lib,
  * at most @cap of them. The number of its own, or the read's -errno. A
- * library event's seq is the last the module's events had before it.
+ * library event's seq is the last the module's events had before it (a
+ * library OVERFLOW's, its own: not counted among them).
  */
 static int read_library_events(struct __test_metadata *_metadata,
 			       struct vqn_guest *g, bool *overflow,
@@ -490,7 +491,9 @@ static int read_library_events(struct __test_metadata *_metadata,
 		for (i = 0; i < n; i++) {
 			if (ev[i].type == (uint32_t)VQNOTIFY_EVENT_OVERFLOW)
 				*overflow = true;
-			if (!(ev[i].flags & VQN_EVENT_F_LIBRARY)) {
+			/* A library OVERFLOW has a seq of its own. */
+			if (!(ev[i].flags & VQN_EVENT_F_LIBRARY) ||
+			    ev[i].type == (uint32_t)VQNOTIFY_EVENT_OVERFLOW) {
 				seen = ev[i].seq;
 				continue;
 			}
@@ -584,6 +587,7 @@ TEST_F(lib, events_lost_without_memory)
 	struct vqnotify_info info;
 	unsigned int rounds;
 	uint64_t next = 0;	/* the seq after the last one read */
+	uint64_t seen = 0;	/* the seq of the last one not the resync's */
 	int n, i, fd = vqn_fd(self->g), nomem = 0, got = 0, dropped = 0;
 	uint32_t d2;
 
@@ -606,15 +610,19 @@ TEST_F(lib, events_lost_without_memory)
 		for (i = 0; i < n; i++) {
 			bool overflow = ev[i].type == VQNOTIFY_EVENT_OVERFLOW;
 
-			if (ev[i].flags & VQN_EVENT_F_LIBRARY && !overflow)
+			if (ev[i].flags & VQN_EVENT_F_LIBRARY && !overflow) {
+				/* The resync's: the seq of the one before. */
+				EXPECT_EQ(seen, ev[i].seq);
 				continue;
+			}
+			seen = ev[i].seq;
 			if (overflow) {
 				/*
 				 * The library's, for the seqs it dropped: with
-				 * the seq of the last event before it.
+				 * the seq of the first, as the module's.
 				 */
 				EXPECT_TRUE(ev[i].flags & VQN_EVENT_F_LIBRARY);
-				EXPECT_EQ(next - 1, ev[i].seq);
+				EXPECT_EQ(next, ev[i].seq);
 				EXPECT_LT(0u, ev[i].lost);
 				next += ev[i].lost;
 				dropped++;

@@ -82,8 +82,11 @@ struct vqn_guest {
 	bool notified;
 	uint64_t next_seq;	/* expected seq of the next module event */
 	uint64_t last_seq;	/* seq of the last module event decoded */
-	/* Read from the module, not queued (no memory): an OVERFLOW owed. */
-	uint64_t dropped;
+	/*
+	 * Read from the module, not queued (no memory): an OVERFLOW owed,
+	 * for @dropped events from seq @dropped_seq on.
+	 */
+	uint64_t dropped, dropped_seq;
 	bool fallback;		/* some device needs a KVM fallback */
 	int settle_err;		/* settling failed: for vqn_read_events() */
 

@@ -200,7 +200,8 @@ int vqn_queue_view(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 
 /**
  * struct vqn_event - one decoded event
- * @seq: the module's sequence number (library events: the last one seen)
+ * @seq: the module's sequence number (library events: the last one seen;
+ *       an OVERFLOW, the module's or the library's, the first one lost)
  * @type: enum vqnotify_event_type
  * @flags: VQN_EVENT_F_*
  * @dev_id: TRANSITION: the device

@@ -116,7 +116,7 @@ void vqn_notify_update(struct vqn_guest *g)
 {
 	uint64_t v = 1;
 
-	bool pending = g->pend_nr || g->settle_err;
+	bool pending = g->pend_nr || g->dropped || g->settle_err;
 
 	if (pending && !g->notified) {
 		if (write(g->notify, &v, sizeof(v)) == sizeof(v))
@@ -131,11 +131,12 @@ _Static_assert(!(VQN_PEND_MAX & (VQN_PEND_MAX - 1)) && VQN_PEND_MAX >= 64,
 	       "the queue doubles from 64 to exactly VQN_PEND_MAX");
 
 /*
- * Room for @n more events in the queue: 0, or -ENOMEM with nothing
- * changed. Taken before the view changes: a change whose event could not
- * be queued would be in the view, and a reread would find nothing to
- * report. A queue at its most (VQN_PEND_MAX) has room: the push drops the
- * oldest event then, and only then (vqn_pend_push()).
+ * Room for @n more events in the queue, and for the OVERFLOW owed before
+ * them (vqn_batch_dropped()): 0, or -ENOMEM with nothing changed. Taken
+ * before the view changes: a change whose event could not be queued would
+ * be in the view, and a reread would find nothing to report. A queue at
+ * its most (VQN_PEND_MAX) has room: the push drops the oldest event then,
+ * and only then (vqn_pend_put()).
  */
 int vqn_pend_reserve_n(struct vqn_guest *g, unsigned int n)
 {
@@ -144,6 +145,7 @@ int vqn_pend_reserve_n(struct vqn_guest *g, unsigned int n)
 	struct vqn_event *p;
 	unsigned int i;
 
+	n += !!g->dropped;
 	if (g->pend_cap - g->pend_nr >= n || g->pend_cap == VQN_PEND_MAX)
 		return 0;
 	do {
@@ -167,12 +169,9 @@ int vqn_pend_reserve(struct vqn_guest *g)
 	return vqn_pend_reserve_n(g, 1);
 }
 
-static int vqn_pend_push(struct vqn_guest *g, const struct vqn_event *ev)
+/* Queue @ev where vqn_pend_reserve_n() made room. */
+static void vqn_pend_put(struct vqn_guest *g, const struct vqn_event *ev)
 {
-	int ret = vqn_pend_reserve(g);
-
-	if (ret)
-		return ret;
 	if (g->pend_nr == g->pend_cap) {
 		/*
 		 * Full, the caller reading none of it (a VMM that lives on
@@ -191,6 +190,37 @@ static int vqn_pend_push(struct vqn_guest *g, const struct vqn_event *ev)
 	}
 	g->pend[(g->pend_head + g->pend_nr) % g->pend_cap] = *ev;
 	g->pend_nr++;
+}
+
+/*
+ * The OVERFLOW owed for the events of a batch the library read and could
+ * not queue (vqn_batch_dropped()), where room was made: with the seq of
+ * the first of them, as the module's own OVERFLOW, and their number.
+ */
+static void vqn_pend_put_dropped(struct vqn_guest *g)
+{
+	struct vqn_event ev = {
+		.seq = g->dropped_seq,
+		.type = VQNOTIFY_EVENT_OVERFLOW,
+		.flags = VQN_EVENT_F_LIBRARY,
+		.lost = g->dropped,
+	};
+
+	if (!g->dropped)
+		return;
+	vqn_pend_put(g, &ev);
+	g->dropped = 0;
+}
+
+/* Queue @ev, after the OVERFLOW owed if any: 0, or -ENOMEM. */
+static int vqn_pend_push(struct vqn_guest *g, const struct vqn_event *ev)
+{
+	int ret = vqn_pend_reserve(g);
+
+	if (ret)
+		return ret;
+	vqn_pend_put_dropped(g);
+	vqn_pend_put(g, ev);
 	return 0;
 }
 
@@ -384,38 +414,35 @@ static int decode_event(struct vqn_guest *g, const struct vqnotify_event *k)
 /*
  * The records of a batch from the one decode_event() could not queue to
  * @last were read from the module and are gone: counted lost at once, in
- * an OVERFLOW of the library's (vqn_pend_dropped()), not in the gap
- * before the module's next event, which a quiet guest may never send. An
- * OVERFLOW record among them stands for events the next one's gap counts:
- * @last being one, they are counted up to its seq.
+ * an OVERFLOW of the library's queued before any later event
+ * (vqn_pend_put_dropped()), not in the gap before the module's next
+ * event, which a quiet guest may never send. A module OVERFLOW record
+ * among them took the place of the event of its seq, lost too (the next
+ * event's gap counts the others it stands for).
  */
 static void vqn_batch_dropped(struct vqn_guest *g,
 			      const struct vqnotify_event *last)
 {
-	uint64_t end = last->seq + (last->type != VQNOTIFY_EVENT_OVERFLOW);
-
-	if (end <= g->next_seq)
+	if (last->seq < g->next_seq)
 		return;
-	g->dropped += end - g->next_seq;
-	g->next_seq = end;
+	if (!g->dropped)
+		g->dropped_seq = g->next_seq;
+	g->dropped += last->seq + 1 - g->next_seq;
+	g->next_seq = last->seq + 1;
+	/* The library events after the OVERFLOW carry its seq. */
+	g->last_seq = g->dropped_seq;
 }
 
 /* Queue the OVERFLOW vqn_batch_dropped() owes: 0, or -ENOMEM. */
 static int vqn_pend_dropped(struct vqn_guest *g)
 {
-	struct vqn_event ev = {
-		.seq = g->last_seq,
-		.type = VQNOTIFY_EVENT_OVERFLOW,
-		.flags = VQN_EVENT_F_LIBRARY,
-		.lost = g->dropped,
-	};
 	int ret;
 
 	if (!g->dropped)
 		return 0;
-	ret = vqn_pend_push(g, &ev);
+	ret = vqn_pend_reserve_n(g, 0);
 	if (!ret)
-		g->dropped = 0;
+		vqn_pend_put_dropped(g);
 	return ret;
 }
 
