@@ -94,8 +94,9 @@
  *                                  path waits for, so guests never contend
  *                                  there (a rename resolves its policy
  *                                  under vqn_users_lock, which others hold
- *                                  for a lookup, an insertion, or the
- *                                  admin's walk of the policies or users)
+ *                                  for a lookup, an insertion, a removal,
+ *                                  or the admin's walk of the policies or
+ *                                  users)
  * vqn_kguest.ntf_lock    mutex     held while one guest's message to the
  *                                  calls group is sent: taken under the
  *                                  guest's lock, and for a call's results
@@ -124,7 +125,8 @@
  *                                  alone by a pusher copying the ring
  * vqn_users_lock         mutex     the table of users (vqn_users) and the
  *                                  policies; a leaf, held for a lookup, an
- *                                  insertion or a walk
+ *                                  insertion, a removal, a policy's update
+ *                                  or a walk
  * =====================  ========  ==========================================
  *
  * The nestings that occur: vqn_guests_lock, then a guest's lock (admin
@@ -167,8 +169,8 @@
  * voluntary preemption, or none, only a hold that sleeps or may
  * reschedule can be stretched so: one waiting for its ntf_lock, which
  * the promotion work or a call's message to the calls group holds, or one
- * allocating a message for each transition to the monitor group
- * (GFP_KERNEL, under the guest's lock).
+ * allocating a notification (GFP_KERNEL, under the guest's lock: one for
+ * each transition when the monitor group has a listener).
  * Netlink requests about one guest and dumps wait for the guest's lock
  * killably (not for its ntf_lock, which GUEST_SET's message may wait for
  * after its change).

@@ -253,11 +253,12 @@ TEST_F(pol, name_policy_for_one_user)
 /*
  * Refused as usage errors (exit 2), before any request. A regression
  * here would send them as root: the names are the one the teardown
- * deletes, the guest one no guest has, the threshold the host's own.
+ * deletes, the guest one no guest has, the threshold the host's own,
+ * so that what such a regression changed leaves the tests after it be.
  */
 TEST_F(pol, bad_arguments)
 {
-	struct tk_nl_config c, after;
+	struct tk_nl_config c;
 	char thr[16];
 	const char *bad[][9] = {
 		{ "policy", "set", "name", PN_UUID },
@@ -288,8 +289,6 @@ TEST_F(pol, bad_arguments)
 					       bad[i][1], bad[i][2]);
 		free(r);
 	}
-	test_cmd_nl_config_get(&after);
-	EXPECT_EQ(c.threshold, after.threshold);
 }
 
 /*
