@@ -95,8 +95,8 @@
  *                                  there (a rename resolves its policy
  *                                  under vqn_users_lock, which others hold
  *                                  for a lookup, an insertion, a removal,
- *                                  or the admin's walk of the policies or
- *                                  users)
+ *                                  a policy's update, or the admin's walk
+ *                                  of the policies or users)
  * vqn_kguest.ntf_lock    mutex     held while one guest's message to the
  *                                  calls group is sent: taken under the
  *                                  guest's lock, and for a call's results
@@ -170,7 +170,8 @@
  * reschedule can be stretched so: one waiting for its ntf_lock, which
  * the promotion work or a call's message to the calls group holds, or one
  * allocating a notification (GFP_KERNEL, under the guest's lock: one for
- * each transition when the monitor group has a listener).
+ * each transition when the monitor group has a listener, one for a
+ * guest's or device's change, one for a call to the calls group).
  * Netlink requests about one guest and dumps wait for the guest's lock
  * killably (not for its ntf_lock, which GUEST_SET's message may wait for
  * after its change).

@@ -253,8 +253,7 @@ TEST_F(pol, name_policy_for_one_user)
 /*
  * Refused as usage errors (exit 2), before any request. A regression
  * here would send them as root: the names are the one the teardown
- * deletes, the guest one no guest has, the threshold the host's own,
- * so that what such a regression changed leaves the tests after it be.
+ * deletes, the guest one no guest has, the threshold the host's own.
  */
 TEST_F(pol, bad_arguments)
 {

@@ -81,7 +81,8 @@ struct vqn_guest {
 	unsigned int pend_head, pend_nr, pend_cap;
 	bool notified;
 	uint64_t next_seq;	/* expected seq of the next module event */
-	uint64_t last_seq;	/* seq of the last module event decoded */
+	/* seq of the last module event decoded, or of the OVERFLOW owed */
+	uint64_t last_seq;
 	/*
 	 * Read from the module, not queued (no memory): an OVERFLOW owed,
 	 * for @dropped events from seq @dropped_seq on.

@@ -200,8 +200,9 @@ int vqn_queue_view(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 
 /**
  * struct vqn_event - one decoded event
- * @seq: the module's sequence number (library events: the last one seen;
- *       an OVERFLOW, the module's or the library's, the first one lost)
+ * @seq: the module's sequence number (library events: that of the module's
+ *       event or the library's OVERFLOW before them; an OVERFLOW, the
+ *       module's or the library's: the first event lost)
  * @type: enum vqnotify_event_type
  * @flags: VQN_EVENT_F_*
  * @dev_id: TRANSITION: the device
@@ -215,9 +216,9 @@ int vqn_queue_view(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
  * @value: BUDGET: the new effective budget
  * @lost: events just before this one that the caller never got: dropped
  *        by the module, its ring full (a seq gap), or by the library,
- *        without memory to queue them (counted by an OVERFLOW of its own),
- *        or the oldest of the 4096 it held (library events among them,
- *        which have no seq of their own)
+ *        without memory to queue them (a library OVERFLOW, whose lost are
+ *        those, from its seq on), or the oldest of the 4096 it held
+ *        (library events among them, which have no seq of their own)
  * @kvm_err: TRANSITION: negative errno of a refused KVM assign, or of a
  *           deassign KVM failed (the ioeventfd stays in KVM, as for
  *           struct vqn_result), or 0

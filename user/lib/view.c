@@ -418,16 +418,16 @@ static int decode_event(struct vqn_guest *g, const struct vqnotify_event *k)
  * (vqn_pend_put_dropped()), not in the gap before the module's next
  * event, which a quiet guest may never send. A module OVERFLOW record
  * among them took the place of the event of its seq, lost too (the next
- * event's gap counts the others it stands for).
+ * event's gap counts the others it stands for when it is @last). None is
+ * owed yet: vqn_drain() queues it before it reads.
  */
 static void vqn_batch_dropped(struct vqn_guest *g,
 			      const struct vqnotify_event *last)
 {
 	if (last->seq < g->next_seq)
 		return;
-	if (!g->dropped)
-		g->dropped_seq = g->next_seq;
-	g->dropped += last->seq + 1 - g->next_seq;
+	g->dropped_seq = g->next_seq;
+	g->dropped = last->seq + 1 - g->next_seq;
 	g->next_seq = last->seq + 1;
 	/* The library events after the OVERFLOW carry its seq. */
 	g->last_seq = g->dropped_seq;
