@@ -317,9 +317,11 @@ void vqn_line_serve(struct vqn_line_guest *lg, struct vqn_guest_sm *sm)
  * After vqn_line_serve(), under the line's lock too: a guest that took its
  * slot and still waits goes to the tail of its user's line (its user is at
  * the tail of the host's, from vqn_line_next()). One that its user's quota
- * or the host cap stopped before it took its slot keeps its place, first
- * of its user; stopped by the cap, its user goes back to the head of the
- * host's line, and the promotion work stops: true.
+ * or the host cap stopped before it took its slot keeps its place: first
+ * of its user, or where its own call put it back in the line since
+ * vqn_line_next() gave it, behind guests that waited longer. Stopped by
+ * the cap, its user goes back to the head of the host's line, and the
+ * promotion work stops: true.
  */
 bool vqn_line_served(struct vqn_line *line, struct vqn_line_user *lu,
 		     struct vqn_line_guest *lg)
@@ -330,7 +332,6 @@ bool vqn_line_served(struct vqn_line *line, struct vqn_line_user *lu,
 		list_move_tail(&lg->node, &lu->waitq);
 		return false;
 	}
-	list_move(&lg->node, &lu->waitq);
 	if (lg->wait_reason != VQNOTIFY_REASON_HOST_CAP)
 		return false;
 	list_move(&lu->node, &line->users);

@@ -743,6 +743,67 @@ TEST_F(sm, quota_fills_in_own_turn)
 	EXPECT_EQ(0, g3.errors) TH_LOG("%s", g3.err);
 }
 
+/*
+ * In requeued_in_own_turn_keeps_its_new_place: picked, @g's own call
+ * (another CPU) takes it out of the line and back in, behind its user's
+ * other guest, the admin having filled its user's quota.
+ */
+struct requeue {
+	struct sm_guest *g;
+	struct vqn_dev *e, *f;
+};
+
+static bool requeue(struct sm_host *h, struct sm_guest *g,
+		    enum sm_work_moment when, void *arg)
+{
+	struct requeue *c = arg;
+
+	if (when != SM_WORK_PICKED || g != c->g || c->f)
+		return false;
+	sm_host_set_quota(h, 0, h->users[0].used);
+	sm_dev_remove(g, c->e);
+	c->f = sm_dev_add(g, 1);
+	if (c->f)
+		sm_set_status(g, c->f, OK_STATUS, NULL);
+	return false;
+}
+
+/*
+ * As quota_fills_in_own_turn, but the guest picked left the line and came
+ * back in its own call before its turn: behind its user's other guest. Its
+ * turn, refused by the quota, kept it there; it put it first again, ahead
+ * of a guest that had waited longer.
+ */
+TEST_F(sm, requeued_in_own_turn_keeps_its_new_place)
+{
+	struct requeue c = { .g = &self->g };
+	struct sm_guest g3;
+	struct vqn_dev *d;
+
+	sm_host_set_cap(&self->host, 2);
+	d = dev_ok(_metadata, &self->g, 2);
+	c.e = dev_ok(_metadata, &self->g, 1);
+	ASSERT_EQ(0, sm_guest_open(&self->host, &g3, 16, 0, 7));
+	dev_ok(_metadata, &g3, 1);
+	EXPECT_TRUE(self->g.line.waiting);
+	EXPECT_TRUE(g3.line.waiting);
+
+	sm_dev_remove(&self->g, d);
+	EXPECT_TRUE(sm_host_run_work_between(&self->host, requeue, &c));
+	ASSERT_NE(NULL, c.f);
+	EXPECT_EQ(D, c.f->vqs[0].state);
+	EXPECT_TRUE(self->g.line.waiting);
+	EXPECT_EQ(VQNOTIFY_REASON_QUOTA, self->g.line.wait_reason);
+	EXPECT_EQ(&g3.line, list_first_entry(&self->host.users[0].line.waitq,
+					     struct vqn_line_guest, node));
+	EXPECT_EQ(&self->g.line,
+		  list_last_entry(&self->host.users[0].line.waitq,
+				  struct vqn_line_guest, node));
+	check_invariants(_metadata, self);
+	sm_guest_close(&g3);
+	EXPECT_EQ(0, g3.errors) TH_LOG("%s", g3.err);
+}
+
 /* In turn_is_not_overtaken: user 0 asks again while user 1 has its turn. */
 struct ask_in_turn {
 	struct sm_guest *asker;
