@@ -72,6 +72,8 @@ struct world {
 	/* Each user's no_room and held as the model derives them. */
 	u8 no_room[SM_MAX_USERS];
 	u8 held[SM_MAX_USERS];
+	/* Times each guest left the line by its own call or turn. */
+	unsigned int left[FUZZ_GUESTS];
 	char msg[SM_ERR_LEN];
 };
 
@@ -528,7 +530,10 @@ static void room_seen_forget(struct world *w)
 static void room_seen_call_left(struct sm_host *h, struct sm_guest *g,
 				void *arg)
 {
-	room_seen_forget(arg);
+	struct world *w = arg;
+
+	w->left[g - w->g]++;
+	room_seen_forget(w);
 }
 
 /* As room_seen_forget(); then the line must agree (@when: after what). */
@@ -1156,6 +1161,9 @@ struct run_ctx {
 	/* The picked guest's user's slots and quota at the pick. */
 	u32 pick_used;
 	u32 pick_max;
+	/* Was it first of its user then, and how often had it left the line? */
+	bool pick_first;
+	unsigned int pick_left;
 	/* turn_owed() when the work took the guest's lock */
 	u8 owed;
 };
@@ -1246,9 +1254,11 @@ static void window(struct run_ctx *c, struct sm_guest *g, u8 b, bool picked)
 /*
  * A turn ended. Refused by its user's quota in its turn (its turn's slot
  * not taken: the admin lowered the quota, or another guest of the user
- * took the room, in a window), the guest waits for the quota again, first
- * of its user: the quota is indeed full, and the guest not exempt. Refused
- * by the cap, it is also its user first in the host's line.
+ * took the room, in a window), the guest waits for the quota again, where
+ * it was: first of its user if it was at the pick and its own call did not
+ * take it out of the line since (nothing else puts a guest ahead of it);
+ * the quota is indeed full, and the guest not exempt. Refused by the cap,
+ * its user is first in the host's line.
  */
 static void turn_served(struct run_ctx *c, struct sm_guest *g)
 {
@@ -1261,7 +1271,8 @@ static void turn_served(struct run_ctx *c, struct sm_guest *g)
 	line_check(w, "a turn");
 	if (!g->line.quota || !g->line.waiting)
 		return;
-	if (list_first_entry(&u->line.waitq, struct vqn_line_guest, node) !=
+	if (c->pick_first && w->left[gi] == c->pick_left &&
+	    list_first_entry(&u->line.waitq, struct vqn_line_guest, node) !=
 	    &g->line)
 		fail(w, "guest %u refused in its turn (%s) is not first of user %u",
 		     gi, sm_reason_name(g->line.wait_reason), g->user);
@@ -1367,6 +1378,10 @@ static bool meanwhile(struct sm_host *h, struct sm_guest *g,
 	room_seen_picked(w, g);
 	c->pick_used = h->users[g->user].used;
 	c->pick_max = h->users[g->user].max;
+	c->pick_first = list_first_entry(&h->users[g->user].line.waitq,
+					 struct vqn_line_guest, node) ==
+			&g->line;
+	c->pick_left = w->left[gi];
 	b = take(c->in);
 	if (window_len(b)) {
 		trace("  meanwhile, g%u picked:", gi);
