@@ -319,7 +319,8 @@ void vqn_line_serve(struct vqn_line_guest *lg, struct vqn_guest_sm *sm)
  * the tail of the host's, from vqn_line_next()). One that its user's quota
  * or the host cap stopped before it took its slot keeps its place: first
  * of its user, or where its own call put it back in the line since
- * vqn_line_next() gave it, behind guests that waited longer. Stopped by
+ * vqn_line_next() gave it, behind guests that waited longer, or, exempt
+ * and picked past its user's full quota, where it was. Stopped by
  * the cap, its user goes back to the head of the host's line, and the
  * promotion work stops: true.
  */

@@ -51,7 +51,8 @@ struct vqn_line {
 /**
  * struct vqn_line_user - one user's guests waiting for a slot
  * @node: on vqn_line.users while @waitq is not empty
- * @waitq: its waiting guests, in the order they started waiting
+ * @waitq: its waiting guests, in the order they started waiting, a guest
+ *         served or passed over since at the tail
  * @nr_waiting: entries on @waitq
  * @nr_capped: those waiting for the host cap (the others for the quota)
  * @nr_exempt: those exempt from its quota (vqn_line_guest.exempt): without

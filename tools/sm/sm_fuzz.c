@@ -15,7 +15,8 @@
  * must be what the uAPI promises (the line's, sm_check_line(), after every
  * action and turn in a run); after a promotion, nobody who could take a
  * slot still waits; a closed guest is never served, nor back in line; a
- * guest refused in its turn waits first of its user, by the quota only
+ * guest refused in its turn waits where it was (first of its user if it
+ * was at the pick and has not left the line since), by the quota only
  * when full; each user's no_room (its quota found full) and held (found
  * with room by the recheck of a full host) are what the model derives
  * wherever it can; any breach aborts with a trace of the last steps.
