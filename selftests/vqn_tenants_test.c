@@ -1959,6 +1959,16 @@ struct tn_kill {
 	int hog;		/* 1: the loop is SCHED_FIFO; -1: refused */
 };
 
+/* @flag of struct tn_kill once a child set it, or 0 after 10 s. */
+static int tn_kill_said(int *flag)
+{
+	int t;
+
+	for (t = 0; t < 1000 && !__atomic_load_n(flag, __ATOMIC_ACQUIRE); t++)
+		usleep(10000);
+	return __atomic_load_n(flag, __ATOMIC_ACQUIRE);
+}
+
 /* A child that dies with the test, whenever the test dies. */
 static pid_t tn_kill_child(void)
 {
@@ -1973,7 +1983,7 @@ TEST_F_TIMEOUT(tn, nl_request_for_a_busy_guest_can_be_killed, 120)
 {
 	struct sched_param idle = { 0 }, fifo = { .sched_priority = 1 };
 	struct tn_kill *k = tn_shared(sizeof(*k));
-	int tries, blocked = 0, t;
+	int tries, blocked = 0;
 	pid_t guest, hog = -1, req;
 	double slowest = 0, t0;
 
@@ -2003,10 +2013,7 @@ TEST_F_TIMEOUT(tn, nl_request_for_a_busy_guest_can_be_killed, 120)
 		__atomic_store_n(&k->ready, 1, __ATOMIC_RELEASE);
 		tn_busy_calls(fd, dev);
 	}
-	for (t = 0; t < 1000 && !__atomic_load_n(&k->ready, __ATOMIC_ACQUIRE);
-	     t++)
-		usleep(10000);
-	ASSERT_EQ(1, k->ready);
+	ASSERT_EQ(1, tn_kill_said(&k->ready));
 	hog = tn_kill_child();
 	ASSERT_LE(0, hog);
 	if (!hog) {
@@ -2019,10 +2026,7 @@ TEST_F_TIMEOUT(tn, nl_request_for_a_busy_guest_can_be_killed, 120)
 		for (;;)
 			;
 	}
-	for (t = 0; t < 1000 && !__atomic_load_n(&k->hog, __ATOMIC_ACQUIRE);
-	     t++)
-		usleep(10000);
-	if (k->hog != 1)
+	if (tn_kill_said(&k->hog) != 1)
 		SKIP(goto out, "SCHED_FIFO refused");
 
 	/* Up to 10 requests, each given 3 s to be found waiting. */
