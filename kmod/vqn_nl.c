@@ -36,9 +36,14 @@
 
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/gfp.h>
+#include <linux/local_lock.h>
+#include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched.h>
+#include <linux/skbuff.h>
+#include <linux/slab.h>
 #include <linux/uidgid.h>
 #include <linux/user_namespace.h>
 #include <net/genetlink.h>
@@ -589,6 +594,122 @@ static void vqn_nl_notify_dev(struct vqn_kguest *g, struct vqn_dev *d,
 }
 
 /*
+ * The memory of the calls group's big messages, kept for the next ones:
+ * a call on more than about 1000 queues (8 KiB of results for 1024) makes
+ * a message that kmalloc() takes from the page allocator, 16 KiB, which
+ * init_on_alloc (Debian's default) zeroes, for each message. Each CPU keeps
+ * two such pages (a reset and the DRIVER_OK after it) and uses one again
+ * once every listener has read the message in it: the page's only
+ * reference is then the pool's own (the skb's head is a page fragment,
+ * freed with page_frag_free()). A listener that has not read yet leaves
+ * the page busy, and the message gets a new one, as before. The pages are
+ * not charged to a tenant's memory cgroup, as no message to listeners is
+ * ("DOC: Locking"): 32 KiB for each CPU that sent such a message, until
+ * the module is unloaded.
+ */
+#define VQN_NL_POOL_ORDER	2
+#define VQN_NL_POOL_PAGES	2
+
+struct vqn_nl_pool {
+	local_lock_t lock;
+	struct page *page[VQN_NL_POOL_PAGES];
+	unsigned int next;	/* the slot a new page replaces */
+};
+
+static DEFINE_PER_CPU(struct vqn_nl_pool, vqn_nl_pool) = {
+	.lock = INIT_LOCAL_LOCK(lock),
+};
+
+/* A free page of the pool, with a reference for the message, or NULL. */
+static void *vqn_nl_pool_get(void)
+{
+	struct vqn_nl_pool *pool;
+	void *data = NULL;
+	int i;
+
+	local_lock(&vqn_nl_pool.lock);
+	pool = this_cpu_ptr(&vqn_nl_pool);
+	for (i = 0; i < VQN_NL_POOL_PAGES; i++) {
+		struct page *page = pool->page[i];
+
+		if (page && page_ref_count(page) == 1) {
+			page_ref_inc(page);
+			data = page_address(page);
+			break;
+		}
+	}
+	local_unlock(&vqn_nl_pool.lock);
+	return data;
+}
+
+/* @page, new, with the message's reference: the pool keeps it too. */
+static void vqn_nl_pool_put_new(struct page *page)
+{
+	struct vqn_nl_pool *pool;
+	struct page *old;
+
+	local_lock(&vqn_nl_pool.lock);
+	pool = this_cpu_ptr(&vqn_nl_pool);
+	old = pool->page[pool->next];
+	pool->page[pool->next] = page;
+	pool->next = (pool->next + 1) % VQN_NL_POOL_PAGES;
+	page_ref_inc(page);
+	local_unlock(&vqn_nl_pool.lock);
+	if (old)	/* freed now, or with the last message in it */
+		page_frag_free(page_address(old));
+}
+
+static void vqn_nl_pool_drain(void)
+{
+	int cpu, i;
+
+	for_each_possible_cpu(cpu) {
+		struct vqn_nl_pool *pool = per_cpu_ptr(&vqn_nl_pool, cpu);
+
+		for (i = 0; i < VQN_NL_POOL_PAGES; i++)
+			if (pool->page[i])
+				page_frag_free(page_address(pool->page[i]));
+	}
+}
+
+/*
+ * A message of @payload bytes for the calls group: genlmsg_new()'s, or
+ * for one too big for the slab, from the pool.
+ */
+static struct sk_buff *vqn_nl_call_msg_new(size_t payload)
+{
+	size_t len = nlmsg_total_size(genlmsg_total_size(payload));
+	size_t size = SKB_DATA_ALIGN(len) +
+		      SKB_DATA_ALIGN(sizeof(struct skb_shared_info));
+	struct sk_buff *msg;
+	struct page *page;
+	void *data;
+
+	/*
+	 * Above half the page, where netlink_trim() leaves a message whole:
+	 * every message bigger than the slab's biggest object.
+	 */
+	BUILD_BUG_ON(KMALLOC_MAX_CACHE_SIZE <
+		     (PAGE_SIZE << VQN_NL_POOL_ORDER) / 2);
+	if (size <= KMALLOC_MAX_CACHE_SIZE ||
+	    size > PAGE_SIZE << VQN_NL_POOL_ORDER)
+		return genlmsg_new(payload, GFP_KERNEL);
+	data = vqn_nl_pool_get();
+	if (!data) {
+		page = alloc_pages(GFP_KERNEL | __GFP_COMP | __GFP_NOWARN,
+				   VQN_NL_POOL_ORDER);
+		if (!page)
+			return genlmsg_new(payload, GFP_KERNEL);
+		vqn_nl_pool_put_new(page);
+		data = page_address(page);
+	}
+	msg = build_skb(data, PAGE_SIZE << VQN_NL_POOL_ORDER);
+	if (!msg)
+		page_frag_free(data);
+	return msg;
+}
+
+/*
  * CALL_NTF: a call's results in one message, without the guest's lock; or
  * (@async) transitions no call asked for, under it.
  */
@@ -601,9 +722,9 @@ static void vqn_nl_notify_call(u32 guest_id, const char *guest_name,
 	struct sk_buff *msg;
 	void *hdr;
 
-	msg = genlmsg_new(2 * nla_total_size(sizeof(u32)) +
-			  2 * nla_total_size(VQNOTIFY_NAME_LEN) +
-			  nla_total_size(len) + nla_total_size(0), GFP_KERNEL);
+	msg = vqn_nl_call_msg_new(2 * nla_total_size(sizeof(u32)) +
+				  2 * nla_total_size(VQNOTIFY_NAME_LEN) +
+				  nla_total_size(len) + nla_total_size(0));
 	if (!msg)
 		return vqn_nl_lost_group(NULL, VQNOTIFY_NLGRP_CALLS);
 	hdr = genlmsg_put(msg, 0, 0, &vqnotify_nl_family, 0,
@@ -652,6 +773,7 @@ int vqn_nl_init(const struct genl_split_ops *ops, unsigned int n_ops)
 void vqn_nl_exit(void)
 {
 	vqn_genl_unregister_family(&vqnotify_nl_family);
+	vqn_nl_pool_drain();
 }
 
 MODULE_ALIAS_GENL_FAMILY(VQNOTIFY_FAMILY_NAME);

@@ -177,6 +177,55 @@ TEST_F(calls, driver_ok_one_message_equal_results)
 }
 
 /*
+ * A call on 1024 queues makes a message bigger than the slab's biggest
+ * object, whose memory the module uses again once every listener has read
+ * it: four such messages left unread are each their own call's when read
+ * (two at least were sent from one CPU, whose pages a bug would share),
+ * and so are the next four, each read at once (their memory used again).
+ */
+TEST_F(calls, big_messages_unread_stay_intact)
+{
+	static struct vqnotify_vq_result big[4][VQNOTIFY_MAX_QUEUES];
+	struct tk_nl mon;
+	uint32_t dev[4], nr, i, round;
+	char name[4][8];
+
+	ASSERT_EQ(0, tk_nl_open_calls(&mon));
+	for (i = 0; i < 4; i++) {
+		snprintf(name[i], sizeof(name[i]), "big%u", i);
+		test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, VQNOTIFY_MAX_QUEUES,
+				 name[i], &dev[i]);
+	}
+	EXPECT_EQ(0, calls_read(&mon, &cn));
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < 4; i++) {
+			nr = VQNOTIFY_MAX_QUEUES;
+			test_cmd_set_status(dev[i], TK_STATUS_OK, NULL, big[i],
+					    &nr);
+			ASSERT_EQ(VQNOTIFY_MAX_QUEUES, nr);
+			if (!round)
+				continue;
+			ASSERT_EQ(1, calls_read(&mon, &cn));
+			calls_expect(_metadata, &cn.f[0], self->guest, dev[i],
+				     name[i], big[i], nr);
+		}
+		if (!round) {
+			ASSERT_EQ(4, calls_read(&mon, &cn));
+			for (i = 0; i < 4; i++)
+				calls_expect(_metadata, &cn.f[i], self->guest,
+					     dev[i], name[i], big[i],
+					     VQNOTIFY_MAX_QUEUES);
+		}
+		for (i = 0; i < 4; i++) {
+			nr = VQNOTIFY_MAX_QUEUES;
+			test_cmd_dev_reset(dev[i], res, &nr);
+		}
+		EXPECT_LE(0, calls_read(&mon, &cn));
+	}
+	tk_nl_close(&mon);
+}
+
+/*
  * One message per call, whatever the call: reset, vhost on one queue and
  * on a bitmap, release and acquire, remove; each equal to its results.
  */
