@@ -602,10 +602,10 @@ static void vqn_nl_notify_dev(struct vqn_kguest *g, struct vqn_dev *d,
  * once every listener has read the message in it: the page's only
  * reference is then the pool's own (the skb's head is a page fragment,
  * freed with page_frag_free()). A listener that has not read yet leaves
- * the page busy, and the message gets a new one, as before. The pages are
- * not charged to a tenant's memory cgroup, as no message to listeners is
- * ("DOC: Locking"): 32 KiB for each CPU that sent such a message, until
- * the module is unloaded.
+ * the page busy, and the message gets a new one, as before. Like every
+ * message to listeners ("DOC: Locking"), the pages are charged to no
+ * tenant's memory cgroup: 32 KiB for each CPU that sent such a message,
+ * kept until the module is unloaded.
  */
 #define VQN_NL_POOL_ORDER	2
 #define VQN_NL_POOL_PAGES	2
@@ -659,6 +659,11 @@ static void vqn_nl_pool_put_new(struct page *page)
 		page_frag_free(page_address(old));
 }
 
+/*
+ * At the module's exit: nothing sends a big message any more (the
+ * promotion work, which may still run, sends held transitions only, 2 KiB
+ * at most). A page a listener has not read yet is freed with its message.
+ */
 static void vqn_nl_pool_drain(void)
 {
 	int cpu, i;
@@ -666,15 +671,17 @@ static void vqn_nl_pool_drain(void)
 	for_each_possible_cpu(cpu) {
 		struct vqn_nl_pool *pool = per_cpu_ptr(&vqn_nl_pool, cpu);
 
-		for (i = 0; i < VQN_NL_POOL_PAGES; i++)
+		for (i = 0; i < VQN_NL_POOL_PAGES; i++) {
 			if (pool->page[i])
 				page_frag_free(page_address(pool->page[i]));
+			pool->page[i] = NULL;
+		}
 	}
 }
 
 /*
- * A message of @payload bytes for the calls group: genlmsg_new()'s, or
- * for one too big for the slab, from the pool.
+ * A message of @payload bytes for the calls group, exactly: genlmsg_new()'s,
+ * or for one too big for the slab, from the pool.
  */
 static struct sk_buff *vqn_nl_call_msg_new(size_t payload)
 {
@@ -686,18 +693,31 @@ static struct sk_buff *vqn_nl_call_msg_new(size_t payload)
 	void *data;
 
 	/*
-	 * Above half the page, where netlink_trim() leaves a message whole:
-	 * every message bigger than the slab's biggest object.
+	 * netlink_trim() copies a message into a smaller head when its
+	 * tailroom is half the skb's truesize or more, which would cost what
+	 * the pool saves: with P the page, S the aligned skb_shared_info and
+	 * B the aligned sk_buff, when 2 * (P - S - len) >= P + B. A message
+	 * that takes the pool path has SKB_DATA_ALIGN(len) + S above
+	 * KMALLOC_MAX_CACHE_SIZE, at least P / 2, so len > P / 2 - S - A,
+	 * where A = SMP_CACHE_BYTES - 1 is the most SKB_DATA_ALIGN() adds:
+	 * never trimmed while B / 2 >= A (B is 256 on x86-64, A 63). That
+	 * holds only if @payload is the message's own size, not a bound.
 	 */
 	BUILD_BUG_ON(KMALLOC_MAX_CACHE_SIZE <
 		     (PAGE_SIZE << VQN_NL_POOL_ORDER) / 2);
+	BUILD_BUG_ON(SKB_DATA_ALIGN(sizeof(struct sk_buff)) <
+		     2 * (SMP_CACHE_BYTES - 1));
 	if (size <= KMALLOC_MAX_CACHE_SIZE ||
 	    size > PAGE_SIZE << VQN_NL_POOL_ORDER)
 		return genlmsg_new(payload, GFP_KERNEL);
 	data = vqn_nl_pool_get();
 	if (!data) {
-		page = alloc_pages(GFP_KERNEL | __GFP_COMP | __GFP_NOWARN,
-				   VQN_NL_POOL_ORDER);
+		/*
+		 * Not from the reserves: a pfmemalloc page would mark every
+		 * message built on it for sockets of memory reclaim only.
+		 */
+		page = alloc_pages(GFP_KERNEL | __GFP_COMP | __GFP_NOWARN |
+				   __GFP_NOMEMALLOC, VQN_NL_POOL_ORDER);
 		if (!page)
 			return genlmsg_new(payload, GFP_KERNEL);
 		vqn_nl_pool_put_new(page);
@@ -722,9 +742,12 @@ static void vqn_nl_notify_call(u32 guest_id, const char *guest_name,
 	struct sk_buff *msg;
 	void *hdr;
 
+	/* Its exact size: see vqn_nl_call_msg_new(). */
 	msg = vqn_nl_call_msg_new(2 * nla_total_size(sizeof(u32)) +
-				  2 * nla_total_size(VQNOTIFY_NAME_LEN) +
-				  nla_total_size(len) + nla_total_size(0));
+				  nla_total_size(strlen(guest_name) + 1) +
+				  nla_total_size(strlen(dev_name) + 1) +
+				  nla_total_size(len) +
+				  (async ? nla_total_size(0) : 0));
 	if (!msg)
 		return vqn_nl_lost_group(NULL, VQNOTIFY_NLGRP_CALLS);
 	hdr = genlmsg_put(msg, 0, 0, &vqnotify_nl_family, 0,
