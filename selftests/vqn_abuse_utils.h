@@ -101,6 +101,16 @@ static inline char tk_wait_asleep(pid_t tid, int ms)
 	return s;
 }
 
+/* The calling thread pinned to the CPU it runs on: 0, or -1 with errno. */
+static inline int tk_pin_here(void)
+{
+	cpu_set_t cpu;
+
+	CPU_ZERO(&cpu);
+	CPU_SET(sched_getcpu(), &cpu);
+	return sched_setaffinity(0, sizeof(cpu), &cpu);
+}
+
 /*
  * Ahead of the per-CPU workqueue: pinned to the CPU it runs on (and left
  * pinned) and SCHED_FIFO, so that work a call queues on that CPU
@@ -110,11 +120,8 @@ static inline char tk_wait_asleep(pid_t tid, int ms)
 static inline int tk_fifo_begin(void)
 {
 	struct sched_param rt = { .sched_priority = 1 };
-	cpu_set_t cpu;
 
-	CPU_ZERO(&cpu);
-	CPU_SET(sched_getcpu(), &cpu);
-	if (sched_setaffinity(0, sizeof(cpu), &cpu))
+	if (tk_pin_here())
 		return -errno;
 	return sched_setscheduler(0, SCHED_FIFO, &rt) ? 1 : 0;
 }

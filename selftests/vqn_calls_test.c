@@ -179,9 +179,9 @@ TEST_F(calls, driver_ok_one_message_equal_results)
 /*
  * A call on 1024 queues makes a message bigger than the slab's biggest
  * object, whose memory the module uses again once every listener has read
- * it: four such messages left unread are each their own call's when read
- * (two at least were sent from one CPU, whose pages a bug would share),
- * and so are the next four, each read at once (their memory used again).
+ * it (each CPU keeps two pages): four such messages left unread, sent
+ * from one CPU, are each their own call's when read, and so are the next
+ * four, each read at once (their memory used again).
  */
 TEST_F(calls, big_messages_unread_stay_intact)
 {
@@ -190,6 +190,7 @@ TEST_F(calls, big_messages_unread_stay_intact)
 	uint32_t dev[4], nr, i, round;
 	char name[4][8];
 
+	ASSERT_EQ(0, tk_pin_here());
 	ASSERT_EQ(0, tk_nl_open_calls(&mon));
 	for (i = 0; i < 4; i++) {
 		snprintf(name[i], sizeof(name[i]), "big%u", i);
