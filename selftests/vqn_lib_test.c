@@ -571,6 +571,70 @@ TEST_F(lib, events_overflow_library_seq)
 	EXPECT_TRUE(view_agrees(self->g, d2, 4));
 }
 
+/* What read_counting() saw: the seqs read, and those counted lost. */
+struct seq_count {
+	uint64_t next;		/* the seq after the last one read, 0 first */
+	uint64_t seen;		/* the seq of the last one not a resync's */
+	uint64_t lost;		/* the lost of the module's events */
+	int nomem, got, dropped, resynced, overflows;
+};
+
+/*
+ * Read every event the library has, each ENOMEM counted, checking that
+ * every seq is read or counted lost once: a module's event's lost is the
+ * gap since the last one read; a library OVERFLOW (@dropped) has the seq
+ * of the first it counts; a module's OVERFLOW (@overflows) takes the
+ * place of the event of its seq (lost too, in the next one's gap); a
+ * resync's events have the seq of the one before.
+ */
+static void read_counting(struct __test_metadata *_metadata,
+			  struct vqn_guest *g, struct seq_count *c)
+{
+	struct vqn_event ev[16];
+	int n, i;
+
+	while ((n = vqn_read_events(g, ev, 16)) != 0) {
+		if (n == -ENOMEM) {
+			c->nomem++;
+			continue;
+		}
+		ASSERT_LT(0, n);
+		for (i = 0; i < n; i++) {
+			bool overflow = ev[i].type == VQNOTIFY_EVENT_OVERFLOW;
+			bool lib = ev[i].flags & VQN_EVENT_F_LIBRARY;
+
+			if (lib && !overflow) {
+				EXPECT_EQ(c->seen, ev[i].seq);
+				c->resynced++;
+				continue;
+			}
+			c->seen = ev[i].seq;
+			if (overflow && lib) {
+				EXPECT_EQ(c->next, ev[i].seq);
+				c->next += ev[i].lost;
+				c->dropped++;
+				continue;
+			}
+			/* The first: the seq the checks start from. */
+			EXPECT_EQ(c->next ? ev[i].seq - c->next : ev[i].lost,
+				  ev[i].lost) {
+				TH_LOG("event %llu after %llu: lost %llu",
+				       (unsigned long long)ev[i].seq,
+				       (unsigned long long)c->next - 1,
+				       (unsigned long long)ev[i].lost);
+			}
+			c->lost += ev[i].lost;
+			if (overflow) {
+				c->next = ev[i].seq;
+				c->overflows++;
+				continue;
+			}
+			c->next = ev[i].seq + 1;
+			c->got++;
+		}
+	}
+}
+
 /*
  * Every sequence number reaches the caller, as an event or counted in the
  * next one's lost, when the library has no memory to queue an event: the
@@ -587,11 +651,9 @@ TEST_F(lib, events_lost_without_memory)
 {
 	struct vqn_event ev[16];
 	struct vqnotify_info info;
+	struct seq_count c = { 0 };
 	unsigned int rounds;
-	uint64_t next = 0;	/* the seq after the last one read */
-	uint64_t seen = 0;	/* the seq of the last one not the resync's */
-	int n, i, fd = vqn_fd(self->g), nomem = 0, got = 0, dropped = 0;
-	int resynced = 0;
+	int n, i, fd = vqn_fd(self->g);
 	uint32_t d2;
 
 	ASSERT_EQ(0, vqn_get_info(self->g, &info));
@@ -606,50 +668,12 @@ TEST_F(lib, events_lost_without_memory)
 	/* The last one dropped: the queue ASSIGNED, not as the view has it. */
 	ASSERT_EQ(0, _test_ioctl_set_budget(fd, 8));
 	fail_malloc_size = 128 * sizeof(struct vqn_event);
-	while ((n = vqn_read_events(self->g, ev, 16)) != 0) {
-		if (n == -ENOMEM) {
-			nomem++;
-			continue;
-		}
-		ASSERT_LT(0, n);
-		for (i = 0; i < n; i++) {
-			bool overflow = ev[i].type == VQNOTIFY_EVENT_OVERFLOW;
-
-			if (ev[i].flags & VQN_EVENT_F_LIBRARY && !overflow) {
-				/* The resync's: the seq of the one before. */
-				EXPECT_EQ(1, dropped);
-				EXPECT_EQ(seen, ev[i].seq);
-				resynced++;
-				continue;
-			}
-			seen = ev[i].seq;
-			if (overflow) {
-				/*
-				 * The library's, for the seqs it dropped: with
-				 * the seq of the first, as the module's.
-				 */
-				EXPECT_TRUE(ev[i].flags & VQN_EVENT_F_LIBRARY);
-				EXPECT_EQ(next, ev[i].seq);
-				next += ev[i].lost;
-				dropped++;
-				continue;
-			}
-			/* The first: the seq the checks start from. */
-			EXPECT_EQ(next ? ev[i].seq - next : ev[i].lost,
-				  ev[i].lost) {
-				TH_LOG("event %llu after %llu: lost %llu",
-				       (unsigned long long)ev[i].seq,
-				       (unsigned long long)next - 1,
-				       (unsigned long long)ev[i].lost);
-			}
-			next = ev[i].seq + 1;
-			got++;
-		}
-	}
+	read_counting(_metadata, self->g, &c);
 	fail_malloc_size = 0;
-	EXPECT_EQ(1, nomem);
-	EXPECT_EQ(1, dropped) TH_LOG("no OVERFLOW counted the batch dropped");
-	EXPECT_EQ(1, resynced);
+	EXPECT_EQ(1, c.nomem);
+	EXPECT_EQ(1, c.dropped) TH_LOG("no OVERFLOW counted the batch dropped");
+	EXPECT_EQ(1, c.resynced);
+	EXPECT_EQ(0, c.overflows);
 	/* Then one more: the module's (p), nothing lost before it. */
 	ASSERT_EQ(0, _test_ioctl_set_budget(fd, 7));
 	n = vqn_read_events(self->g, ev, 16);
@@ -657,12 +681,57 @@ TEST_F(lib, events_lost_without_memory)
 	for (i = 0; i < n; i++) {
 		if (ev[i].flags & VQN_EVENT_F_LIBRARY)
 			continue;
-		EXPECT_EQ(next, ev[i].seq);
+		EXPECT_EQ(c.next, ev[i].seq);
 		EXPECT_EQ(0u, ev[i].lost);
-		next = ev[i].seq + 1;
+		c.next = ev[i].seq + 1;
 	}
-	ksft_print_msg("%d of the module's events read, then seq %llu\n", got,
-		       (unsigned long long)next - 1);
+	ksft_print_msg("%d of the module's events read, then seq %llu\n",
+		       c.got, (unsigned long long)c.next - 1);
+	EXPECT_TRUE(view_agrees(self->g, self->dev, NQ));
+	EXPECT_TRUE(view_agrees(self->g, d2, 4));
+}
+
+/*
+ * As events_lost_without_memory, the batch dropped ending with the
+ * module's own OVERFLOW: its ring (256 records) overflowed behind the
+ * library's back, with events of the library's queue held already, so
+ * that the queue's growth to 512 fails in the ring's last batch. The
+ * OVERFLOW stood for its own seq and for the events the module dropped
+ * after it: the library's OVERFLOW counts the batch up to it, the
+ * module's next event the rest, nothing twice.
+ */
+TEST_F(lib, events_lost_without_memory_to_overflow)
+{
+	struct vqn_event ev[1];
+	struct vqnotify_info info;
+	struct seq_count c = { 0 };
+	int fd = vqn_fd(self->g);
+	uint32_t d2;
+
+	ASSERT_EQ(0, vqn_get_info(self->g, &info));
+	if (info.event_depth != 256)
+		SKIP(return, "event_depth %u: the ring's batches are not those of 256",
+		     info.event_depth);
+	d2 = one_queue_waits(_metadata, self, "d2");
+	read_counting(_metadata, self->g, &c);
+	/* Held: a round's events but the one read, fewer than 64. */
+	promote_preempt(_metadata, self, 1);
+	ASSERT_EQ(1, vqn_read_events(self->g, ev, 1));
+	c.next = ev[0].seq + 1;
+	promote_preempt(_metadata, self, info.event_depth);
+	c.nomem = c.dropped = c.resynced = 0;
+	fail_malloc_size = 512 * sizeof(struct vqn_event);
+	read_counting(_metadata, self->g, &c);
+	fail_malloc_size = 0;
+	EXPECT_EQ(1, c.nomem);
+	EXPECT_EQ(1, c.dropped) TH_LOG("no OVERFLOW counted the batch dropped");
+	EXPECT_EQ(0, c.overflows) TH_LOG("the module's OVERFLOW was read");
+	EXPECT_LT(0, c.resynced);
+	/* Then one more: its lost, what the module dropped after its OVERFLOW. */
+	c.lost = 0;
+	ASSERT_EQ(0, _test_ioctl_set_budget(fd, 8));
+	read_counting(_metadata, self->g, &c);
+	EXPECT_LT(0u, c.lost);
 	EXPECT_TRUE(view_agrees(self->g, self->dev, NQ));
 	EXPECT_TRUE(view_agrees(self->g, d2, 4));
 }
