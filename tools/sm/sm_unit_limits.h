@@ -746,11 +746,13 @@ TEST_F(sm, quota_fills_in_own_turn)
 /*
  * In requeued_in_own_turn_keeps_its_new_place: picked, @g's own call
  * (another CPU) takes it out of the line and back in, behind its user's
- * other guest, the admin having filled its user's quota.
+ * other guest, the admin having filled its user's quota (@cap: the host's
+ * cap).
  */
 struct requeue {
 	struct sm_guest *g;
 	struct vqn_dev *e, *f;
+	bool cap;
 };
 
 static bool requeue(struct sm_host *h, struct sm_guest *g,
@@ -760,7 +762,10 @@ static bool requeue(struct sm_host *h, struct sm_guest *g,
 
 	if (when != SM_WORK_PICKED || g != c->g || c->f)
 		return false;
-	sm_host_set_quota(h, 0, h->users[0].used);
+	if (c->cap)
+		sm_host_set_cap(h, h->used);
+	else
+		sm_host_set_quota(h, 0, h->users[0].used);
 	sm_dev_remove(g, c->e);
 	c->f = sm_dev_add(g, 1);
 	if (c->f)
@@ -799,6 +804,47 @@ TEST_F(sm, requeued_in_own_turn_keeps_its_new_place)
 	EXPECT_EQ(&self->g.line,
 		  list_last_entry(&self->host.users[0].line.waitq,
 				  struct vqn_line_guest, node));
+	check_invariants(_metadata, self);
+	sm_guest_close(&g3);
+	EXPECT_EQ(0, g3.errors) TH_LOG("%s", g3.err);
+}
+
+/*
+ * As requeued_in_own_turn_keeps_its_new_place, the host's cap filled
+ * instead of the quota (a slot held, so that the cap is not 0): the turn
+ * the cap refuses leaves the guest where its own call put it, behind the
+ * guest that waited longer, and its user at the head of the host's line.
+ */
+TEST_F(sm, requeued_in_own_turn_keeps_its_new_place_cap)
+{
+	struct requeue c = { .g = &self->g, .cap = true };
+	struct sm_guest g3;
+	struct vqn_dev *d;
+
+	sm_host_set_cap(&self->host, 3);
+	d = dev_ok(_metadata, &self->g, 2);
+	dev_ok(_metadata, &self->g, 1);
+	c.e = dev_ok(_metadata, &self->g, 1);
+	ASSERT_EQ(0, sm_guest_open(&self->host, &g3, 16, 0, 7));
+	dev_ok(_metadata, &g3, 1);
+	EXPECT_TRUE(self->g.line.waiting);
+	EXPECT_TRUE(g3.line.waiting);
+
+	sm_dev_remove(&self->g, d);
+	EXPECT_TRUE(sm_host_run_work_between(&self->host, requeue, &c));
+	ASSERT_NE(NULL, c.f);
+	EXPECT_EQ(D, c.f->vqs[0].state);
+	EXPECT_EQ(1, self->host.used);
+	EXPECT_TRUE(self->g.line.waiting);
+	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, self->g.line.wait_reason);
+	EXPECT_EQ(&g3.line, list_first_entry(&self->host.users[0].line.waitq,
+					     struct vqn_line_guest, node));
+	EXPECT_EQ(&self->g.line,
+		  list_last_entry(&self->host.users[0].line.waitq,
+				  struct vqn_line_guest, node));
+	EXPECT_EQ(&self->host.users[0].line,
+		  list_first_entry(&self->host.line.users,
+				   struct vqn_line_user, node));
 	check_invariants(_metadata, self);
 	sm_guest_close(&g3);
 	EXPECT_EQ(0, g3.errors) TH_LOG("%s", g3.err);
