@@ -127,6 +127,10 @@
  *                                  policies; a leaf, held for a lookup, an
  *                                  insertion, a removal, a policy's update
  *                                  or a walk
+ * vqn_nl_pool.lock       local     one CPU's pages for the calls group's
+ *                        lock      big messages (vqn_nl.c); a leaf, taken
+ *                                  under a guest's ntf_lock to look at two
+ *                                  pages' counts or put a new page in
  * =====================  ========  ==========================================
  *
  * The nestings that occur: vqn_guests_lock, then a guest's lock (admin
