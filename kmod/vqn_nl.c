@@ -595,7 +595,7 @@ static void vqn_nl_notify_dev(struct vqn_kguest *g, struct vqn_dev *d,
 
 /*
  * The memory of the calls group's big messages, kept for the next ones:
- * a call on more than about 1000 queues (8 KiB of results for 1024) makes
+ * a call on more than about 950 queues (8 KiB of results for 1024) makes
  * a message that kmalloc() takes from the page allocator, 16 KiB, which
  * init_on_alloc (Debian's default) zeroes, for each message. Each CPU keeps
  * two such pages (a reset and the DRIVER_OK after it) and uses one again
@@ -632,8 +632,13 @@ static void *vqn_nl_pool_get(void)
 	for (i = 0; i < VQN_NL_POOL_PAGES; i++) {
 		struct page *page = pool->page[i];
 
-		if (page && page_ref_count(page) == 1) {
-			page_ref_inc(page);
+		/*
+		 * The last reader's put_page() is a fully ordered atomic;
+		 * what the message is written with comes after it.
+		 */
+		if (page && page_count(page) == 1) {
+			smp_acquire__after_ctrl_dep();
+			get_page(page);
 			data = page_address(page);
 			break;
 		}
@@ -653,7 +658,7 @@ static void vqn_nl_pool_put_new(struct page *page)
 	old = pool->page[pool->next];
 	pool->page[pool->next] = page;
 	pool->next = (pool->next + 1) % VQN_NL_POOL_PAGES;
-	page_ref_inc(page);
+	get_page(page);
 	local_unlock(&vqn_nl_pool.lock);
 	if (old)	/* freed now, or with the last message in it */
 		page_frag_free(page_address(old));
@@ -688,27 +693,20 @@ static struct sk_buff *vqn_nl_call_msg_new(size_t payload)
 	size_t len = nlmsg_total_size(genlmsg_total_size(payload));
 	size_t size = SKB_DATA_ALIGN(len) +
 		      SKB_DATA_ALIGN(sizeof(struct skb_shared_info));
+	size_t end = (PAGE_SIZE << VQN_NL_POOL_ORDER) -
+		     SKB_DATA_ALIGN(sizeof(struct skb_shared_info));
 	struct sk_buff *msg;
 	struct page *page;
 	void *data;
 
 	/*
-	 * netlink_trim() copies a message into a smaller head when its
-	 * tailroom is half the skb's truesize or more, which would cost what
-	 * the pool saves: with P the page, S the aligned skb_shared_info and
-	 * B the aligned sk_buff, when 2 * (P - S - len) >= P + B. A message
-	 * that takes the pool path has SKB_DATA_ALIGN(len) + S above
-	 * KMALLOC_MAX_CACHE_SIZE, at least P / 2, so len > P / 2 - S - A,
-	 * where A = SMP_CACHE_BYTES - 1 is the most SKB_DATA_ALIGN() adds:
-	 * never trimmed while B / 2 >= A (B is 256 on x86-64, A 63). That
-	 * holds only if @payload is the message's own size, not a bound.
+	 * Only if netlink_trim() leaves it in the page: it copies a message
+	 * whose tailroom is half its truesize or more into a smaller head,
+	 * which would cost what the pool saves. On x86-64 every message too
+	 * big for the slab passes, sized exactly.
 	 */
-	BUILD_BUG_ON(KMALLOC_MAX_CACHE_SIZE <
-		     (PAGE_SIZE << VQN_NL_POOL_ORDER) / 2);
-	BUILD_BUG_ON(SKB_DATA_ALIGN(sizeof(struct sk_buff)) <
-		     2 * (SMP_CACHE_BYTES - 1));
-	if (size <= KMALLOC_MAX_CACHE_SIZE ||
-	    size > PAGE_SIZE << VQN_NL_POOL_ORDER)
+	if (size <= KMALLOC_MAX_CACHE_SIZE || len > end ||
+	    2 * (end - len) >= SKB_TRUESIZE(end))
 		return genlmsg_new(payload, GFP_KERNEL);
 	data = vqn_nl_pool_get();
 	if (!data) {
@@ -717,7 +715,8 @@ static struct sk_buff *vqn_nl_call_msg_new(size_t payload)
 		 * message built on it for sockets of memory reclaim only.
 		 */
 		page = alloc_pages(GFP_KERNEL | __GFP_COMP | __GFP_NOWARN |
-				   __GFP_NOMEMALLOC, VQN_NL_POOL_ORDER);
+				   __GFP_NORETRY | __GFP_NOMEMALLOC,
+				   VQN_NL_POOL_ORDER);
 		if (!page)
 			return genlmsg_new(payload, GFP_KERNEL);
 		vqn_nl_pool_put_new(page);
