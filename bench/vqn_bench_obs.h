@@ -64,10 +64,12 @@ static double trial_mon(void *p)
 		c->m->want += c->per_call ? 2 : 2 * NQ;
 		sem_post(&c->m->go);
 		sem_wait(&c->m->done);
-		if (c->m->err || c->m->got != c->m->want ||
-		    nl_monitor_recv(c->m->sock, MSG_DONTWAIT) != -EAGAIN)
-			die("monitor: %ld of %ld messages (error %d), or more",
+		if (c->m->err || c->m->got != c->m->want)
+			die("monitor: %ld of %ld messages (error %d)",
 			    c->m->got, c->m->want, c->m->err);
+		if (nl_monitor_recv(c->m->sock, MSG_DONTWAIT) != -EAGAIN)
+			die("monitor: more than the call's %d messages",
+			    c->per_call ? 2 : 2 * NQ);
 	}
 	return t;
 }
@@ -108,8 +110,14 @@ static void monitor_figure(const char *name, const char *desc,
 	 * messages, not older ones (it counts them), and the socket is empty
 	 * when a call is timed, as a monitor that keeps up leaves it.
 	 */
-	while (nl_monitor_recv(m.sock, MSG_DONTWAIT) >= 0)
-		;
+	for (;;) {
+		long n = nl_monitor_recv(m.sock, MSG_DONTWAIT);
+
+		if (n == -EAGAIN)
+			break;
+		if (n < 0 && n != -EINTR)
+			die("monitor: reading the setup's notifications: error %ld", -n);
+	}
 	off = (struct mon_trial){ &dok, &m, group, 0, per_call };
 	on = (struct mon_trial){ &dok, &m, group, 1, per_call };
 	{

@@ -104,10 +104,13 @@ static inline char tk_wait_asleep(pid_t tid, int ms)
 /* The calling thread pinned to the CPU it runs on: 0, or -1 with errno. */
 static inline int tk_pin_here(void)
 {
+	int here = sched_getcpu();
 	cpu_set_t cpu;
 
+	if (here < 0)
+		return -1;
 	CPU_ZERO(&cpu);
-	CPU_SET(sched_getcpu(), &cpu);
+	CPU_SET(here, &cpu);
 	return sched_setaffinity(0, sizeof(cpu), &cpu);
 }
 
