@@ -774,6 +774,40 @@ static bool requeue(struct sm_host *h, struct sm_guest *g,
 }
 
 /*
+ * @g holds a device's two slots (the cap's variant one more, so that its
+ * cap is not 0) and waits with another device, as @g3 does, after it; the
+ * device of two removed, the work picks @g, whose own call requeues it:
+ * behind @g3, where the refused turn must leave it.
+ */
+static void requeue_in_own_turn(struct __test_metadata *_metadata,
+				FIXTURE_DATA(sm) *self, struct sm_guest *g3,
+				struct requeue *c)
+{
+	struct vqn_dev *d;
+
+	sm_host_set_cap(&self->host, c->cap ? 3 : 2);
+	d = dev_ok(_metadata, &self->g, 2);
+	if (c->cap)
+		dev_ok(_metadata, &self->g, 1);
+	c->e = dev_ok(_metadata, &self->g, 1);
+	ASSERT_EQ(0, sm_guest_open(&self->host, g3, 16, 0, 7));
+	dev_ok(_metadata, g3, 1);
+	EXPECT_TRUE(self->g.line.waiting);
+	EXPECT_TRUE(g3->line.waiting);
+
+	sm_dev_remove(&self->g, d);
+	EXPECT_TRUE(sm_host_run_work_between(&self->host, requeue, c));
+	ASSERT_NE(NULL, c->f);
+	EXPECT_EQ(D, c->f->vqs[0].state);
+	EXPECT_TRUE(self->g.line.waiting);
+	EXPECT_EQ(&g3->line, list_first_entry(&self->host.users[0].line.waitq,
+					      struct vqn_line_guest, node));
+	EXPECT_EQ(&self->g.line,
+		  list_last_entry(&self->host.users[0].line.waitq,
+				  struct vqn_line_guest, node));
+}
+
+/*
  * As quota_fills_in_own_turn, but the guest picked left the line and came
  * back in its own call before its turn: behind its user's other guest. Its
  * turn, refused by the quota, kept it there; it put it first again, ahead
@@ -783,65 +817,27 @@ TEST_F(sm, requeued_in_own_turn_keeps_its_new_place)
 {
 	struct requeue c = { .g = &self->g };
 	struct sm_guest g3;
-	struct vqn_dev *d;
 
-	sm_host_set_cap(&self->host, 2);
-	d = dev_ok(_metadata, &self->g, 2);
-	c.e = dev_ok(_metadata, &self->g, 1);
-	ASSERT_EQ(0, sm_guest_open(&self->host, &g3, 16, 0, 7));
-	dev_ok(_metadata, &g3, 1);
-	EXPECT_TRUE(self->g.line.waiting);
-	EXPECT_TRUE(g3.line.waiting);
-
-	sm_dev_remove(&self->g, d);
-	EXPECT_TRUE(sm_host_run_work_between(&self->host, requeue, &c));
-	ASSERT_NE(NULL, c.f);
-	EXPECT_EQ(D, c.f->vqs[0].state);
-	EXPECT_TRUE(self->g.line.waiting);
+	requeue_in_own_turn(_metadata, self, &g3, &c);
 	EXPECT_EQ(VQNOTIFY_REASON_QUOTA, self->g.line.wait_reason);
-	EXPECT_EQ(&g3.line, list_first_entry(&self->host.users[0].line.waitq,
-					     struct vqn_line_guest, node));
-	EXPECT_EQ(&self->g.line,
-		  list_last_entry(&self->host.users[0].line.waitq,
-				  struct vqn_line_guest, node));
 	check_invariants(_metadata, self);
 	sm_guest_close(&g3);
 	EXPECT_EQ(0, g3.errors) TH_LOG("%s", g3.err);
 }
 
 /*
- * As requeued_in_own_turn_keeps_its_new_place, the host's cap filled
- * instead of the quota (a slot held, so that the cap is not 0): the turn
- * the cap refuses leaves the guest where its own call put it, behind the
- * guest that waited longer, and its user at the head of the host's line.
+ * The same, the host's cap filled instead of the quota: the turn the cap
+ * refuses leaves the guest where its own call put it, and its user at the
+ * head of the host's line.
  */
 TEST_F(sm, requeued_in_own_turn_keeps_its_new_place_cap)
 {
 	struct requeue c = { .g = &self->g, .cap = true };
 	struct sm_guest g3;
-	struct vqn_dev *d;
 
-	sm_host_set_cap(&self->host, 3);
-	d = dev_ok(_metadata, &self->g, 2);
-	dev_ok(_metadata, &self->g, 1);
-	c.e = dev_ok(_metadata, &self->g, 1);
-	ASSERT_EQ(0, sm_guest_open(&self->host, &g3, 16, 0, 7));
-	dev_ok(_metadata, &g3, 1);
-	EXPECT_TRUE(self->g.line.waiting);
-	EXPECT_TRUE(g3.line.waiting);
-
-	sm_dev_remove(&self->g, d);
-	EXPECT_TRUE(sm_host_run_work_between(&self->host, requeue, &c));
-	ASSERT_NE(NULL, c.f);
-	EXPECT_EQ(D, c.f->vqs[0].state);
+	requeue_in_own_turn(_metadata, self, &g3, &c);
 	EXPECT_EQ(1, self->host.used);
-	EXPECT_TRUE(self->g.line.waiting);
 	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, self->g.line.wait_reason);
-	EXPECT_EQ(&g3.line, list_first_entry(&self->host.users[0].line.waitq,
-					     struct vqn_line_guest, node));
-	EXPECT_EQ(&self->g.line,
-		  list_last_entry(&self->host.users[0].line.waitq,
-				  struct vqn_line_guest, node));
 	EXPECT_EQ(&self->host.users[0].line,
 		  list_first_entry(&self->host.line.users,
 				   struct vqn_line_user, node));
