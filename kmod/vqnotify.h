@@ -104,7 +104,8 @@
  *                                  (vqn_monitor_call()), so the group tells
  *                                  a guest's changes in the order of its
  *                                  lock; nests inside it; nothing is taken
- *                                  under it but by the promotion work,
+ *                                  under it but the calls pool's lock
+ *                                  (below), and by the promotion work,
  *                                  which holds it (trylock) through a
  *                                  guest's turn
  * vqn_kguest.read_lock   mutex     serialises the readers of one guest's
