@@ -15,11 +15,12 @@
  * must be what the uAPI promises (the line's, sm_check_line(), after every
  * action and turn in a run); after a promotion, nobody who could take a
  * slot still waits; a closed guest is never served, nor back in line; a
- * guest refused in its turn waits where it was (first of its user if it
- * was at the pick and has not left the line since), by the quota only
- * when full; each user's no_room (its quota found full) and held (found
- * with room by the recheck of a full host) are what the model derives
- * wherever it can; any breach aborts with a trace of the last steps.
+ * guest refused in its turn waits where it was (no guest ahead of it
+ * that was not at the pick, unless it left the line since), by the quota
+ * only when full; each user's no_room (its quota found full) and held
+ * (found with room by the recheck of a full host) are what the model
+ * derives wherever it can; any breach aborts with a trace of the last
+ * steps.
  *
  * Built with clang -fsanitize=fuzzer,address,undefined (libFuzzer), or with
  * -DSM_FUZZ_STANDALONE and sm_fuzz_standalone.c, a seeded random driver
@@ -137,6 +138,8 @@ static unsigned long long seen_closed_half;
 /* Turns the user's quota refused: lowered by the admin, or filled. */
 static unsigned long long seen_quota_turn, seen_quota_lowered;
 static unsigned long long seen_quota_filled;
+/* Refused turns whose place was checked, of a guest picked from behind. */
+static unsigned long long seen_refused_behind;
 static unsigned long long seen_no_room_model, seen_no_room_flag;
 /* Guests refused for a held user's guest waiting; of those, on its flag. */
 static unsigned long long seen_held, seen_held_flag;
@@ -1162,8 +1165,11 @@ struct run_ctx {
 	/* The picked guest's user's slots and quota at the pick. */
 	u32 pick_used;
 	u32 pick_max;
-	/* Was it first of its user then, and how often had it left the line? */
-	bool pick_first;
+	/*
+	 * The guests ahead of it in its user's line then (a bit each), and
+	 * how often it had left the line.
+	 */
+	unsigned int pick_ahead;
 	unsigned int pick_left;
 	/* turn_owed() when the work took the guest's lock */
 	u8 owed;
@@ -1252,31 +1258,49 @@ static void window(struct run_ctx *c, struct sm_guest *g, u8 b, bool picked)
 	seen_window[n]++;
 }
 
+/* The guests ahead of @g in its user's line, a bit each. */
+static unsigned int guests_ahead(struct world *w, struct sm_guest *g)
+{
+	const struct sm_user *u = &w->host.users[g->user];
+	const struct vqn_line_guest *lg;
+	unsigned int ahead = 0;
+
+	list_for_each_entry(lg, &u->line.waitq, node) {
+		if (lg == &g->line)
+			break;
+		ahead |= 1u << (container_of(lg, struct sm_guest, line) - w->g);
+	}
+	return ahead;
+}
+
 /*
- * A turn ended. Refused by its user's quota in its turn (its turn's slot
- * not taken: the admin lowered the quota, or another guest of the user
- * took the room, in a window), the guest waits for the quota again, where
- * it was: first of its user if it was at the pick and its own call did not
- * take it out of the line since (nothing else puts a guest ahead of it);
- * the quota is indeed full, and the guest not exempt. Refused by the cap,
+ * A turn ended. Refused in its turn (its turn's slot not taken: by its
+ * user's quota, the admin having lowered it or another guest of the user
+ * having taken the room, in a window; or by the cap), the guest waits
+ * again where it was: if its own call did not take it out of the line
+ * since the pick, no guest is ahead of it that was not then (a guest
+ * joins at the tail; nothing else puts one ahead of another), whether it
+ * was first of its user or, exempt, picked from behind. Refused by the
+ * quota, the quota is indeed full, and the guest not exempt; by the cap,
  * its user is first in the host's line.
  */
 static void turn_served(struct run_ctx *c, struct sm_guest *g)
 {
 	struct world *w = c->w;
 	const struct sm_user *u = &w->host.users[g->user];
-	unsigned int gi = g - w->g;
+	unsigned int gi = g - w->g, ahead;
 
 	if (g->gone)
 		fail(w, "the work served guest %u, closed", gi);
 	line_check(w, "a turn");
 	if (!g->line.quota || !g->line.waiting)
 		return;
-	if (c->pick_first && w->left[gi] == c->pick_left &&
-	    list_first_entry(&u->line.waitq, struct vqn_line_guest, node) !=
-	    &g->line)
-		fail(w, "guest %u refused in its turn (%s) is not first of user %u",
-		     gi, sm_reason_name(g->line.wait_reason), g->user);
+	ahead = guests_ahead(w, g);
+	if (w->left[gi] == c->pick_left && ahead & ~c->pick_ahead)
+		fail(w, "guest %u refused in its turn (%s): guests %#x of user %u ahead of it, %#x at the pick",
+		     gi, sm_reason_name(g->line.wait_reason), ahead, g->user,
+		     c->pick_ahead);
+	seen_refused_behind += w->left[gi] == c->pick_left && c->pick_ahead;
 	if (g->line.wait_reason == VQNOTIFY_REASON_HOST_CAP) {
 		if (list_first_entry(&w->host.line.users, struct vqn_line_user,
 				     node) != &u->line)
@@ -1379,9 +1403,7 @@ static bool meanwhile(struct sm_host *h, struct sm_guest *g,
 	room_seen_picked(w, g);
 	c->pick_used = h->users[g->user].used;
 	c->pick_max = h->users[g->user].max;
-	c->pick_first = list_first_entry(&h->users[g->user].line.waitq,
-					 struct vqn_line_guest, node) ==
-			&g->line;
+	c->pick_ahead = guests_ahead(w, g);
 	c->pick_left = w->left[gi];
 	b = take(c->in);
 	if (window_len(b)) {
@@ -1629,11 +1651,12 @@ static void print_coverage(void)
 	fprintf(stderr, "; ENOSPC=%llu; in a promotion: busy=%llu meanwhile=%llu; no_room of a capped user: model=%llu flag=%llu; held refuses: %llu (flag %llu)\n",
 		seen_enospc, seen_busy, seen_meanwhile, seen_no_room_model,
 		seen_no_room_flag, seen_held, seen_held_flag);
-	fprintf(stderr, "sm_fuzz: in a promotion: windows of 1/2/3 actions=%llu/%llu/%llu (in a turn owed its slot, by the cap/the hold: %llu/%llu); picked guest closed: gone=%llu (half=%llu) busy=%llu; turn refused by the quota=%llu (lowered=%llu filled=%llu)\nsm_fuzz: steps by op:",
+	fprintf(stderr, "sm_fuzz: in a promotion: windows of 1/2/3 actions=%llu/%llu/%llu (in a turn owed its slot, by the cap/the hold: %llu/%llu); picked guest closed: gone=%llu (half=%llu) busy=%llu; turn refused by the quota=%llu (lowered=%llu filled=%llu), refused picked from behind=%llu\nsm_fuzz: steps by op:",
 		seen_window[1], seen_window[2], seen_window[3], seen_owed_cap,
 		seen_owed_held,
 		seen_closed_gone, seen_closed_half, seen_closed_busy,
-		seen_quota_turn, seen_quota_lowered, seen_quota_filled);
+		seen_quota_turn, seen_quota_lowered, seen_quota_filled,
+		seen_refused_behind);
 	for (i = 0; i < OP_MAX; i++)
 		if (i != OP_SET_STATUS2 && i != OP_VHOST_ON2)
 			fprintf(stderr, " %s=%llu", op_names[i],

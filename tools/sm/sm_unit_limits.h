@@ -528,6 +528,55 @@ TEST_F(sm, quota_exempt_guest_waits_behind_no_quota)
 	EXPECT_EQ(0, g3.errors) TH_LOG("%s", g3.err);
 }
 
+/* In exempt_refused_from_behind_keeps_its_place: the host filled. */
+static bool fill_host(struct sm_host *h, struct sm_guest *g,
+		      enum sm_work_moment when, void *arg)
+{
+	if (when == SM_WORK_TAKEN)
+		sm_host_set_cap(h, h->used);
+	return false;
+}
+
+/*
+ * The exempt guest the work picks from behind its user's guest waiting
+ * for the quota, its turn refused by the cap (filled after the pick):
+ * it waits where it was, behind that guest, and its user goes back to
+ * the head of the host's line. The fuzzer's oracle allows this; its runs
+ * seldom reach it.
+ */
+TEST_F(sm, exempt_refused_from_behind_keeps_its_place)
+{
+	struct vqn_dev *n, *e;
+	struct sm_guest g3;
+
+	n = quota_1_waits(_metadata, self, 3);
+	ASSERT_EQ(0, sm_guest_open(&self->host, &g3, 16, 0, 7));
+	g3.line.exempt = true;
+	e = dev_ok(_metadata, &g3, 3);
+	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, e->vqs[2].reason);
+	EXPECT_EQ(&self->g.line,
+		  list_first_entry(&self->host.users[0].line.waitq,
+				   struct vqn_line_guest, node));
+
+	sm_host_set_cap(&self->host, 4);
+	EXPECT_TRUE(sm_host_run_work_between(&self->host, fill_host, NULL));
+	EXPECT_EQ(D, e->vqs[2].state);
+	EXPECT_EQ(D, n->vqs[1].state);
+	EXPECT_TRUE(g3.line.waiting);
+	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, g3.line.wait_reason);
+	EXPECT_EQ(&self->g.line,
+		  list_first_entry(&self->host.users[0].line.waitq,
+				   struct vqn_line_guest, node));
+	EXPECT_EQ(&g3.line, list_last_entry(&self->host.users[0].line.waitq,
+					    struct vqn_line_guest, node));
+	EXPECT_EQ(&self->host.users[0].line,
+		  list_first_entry(&self->host.line.users,
+				   struct vqn_line_user, node));
+	check_invariants(_metadata, self);
+	sm_guest_close(&g3);
+	EXPECT_EQ(0, g3.errors) TH_LOG("%s", g3.err);
+}
+
 /*
  * A user whose quota is full is passed over at the cost of one look at its
  * line, however many of its guests wait: a tenant filling its quota and
