@@ -633,8 +633,9 @@ static void *vqn_nl_pool_get(void)
 		struct page *page = pool->page[i];
 
 		/*
-		 * The last reader's put_page() is a fully ordered atomic;
-		 * what the message is written with comes after it.
+		 * The last reader's put_page() is a fully ordered atomic,
+		 * after its reads: the new message's writes, ordered after
+		 * the count read here, come after them.
 		 */
 		if (page && page_count(page) == 1) {
 			smp_acquire__after_ctrl_dep();
