@@ -528,6 +528,21 @@ TEST_F(sm, quota_exempt_guest_waits_behind_no_quota)
 	EXPECT_EQ(0, g3.errors) TH_LOG("%s", g3.err);
 }
 
+/*
+ * After a turn the cap refused: user 0 back at the head of the host's
+ * line, the invariants, and @g3 closed.
+ */
+static void cap_refused_end(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(sm) *self, struct sm_guest *g3)
+{
+	EXPECT_EQ(&self->host.users[0].line,
+		  list_first_entry(&self->host.line.users,
+				   struct vqn_line_user, node));
+	check_invariants(_metadata, self);
+	sm_guest_close(g3);
+	EXPECT_EQ(0, g3->errors) TH_LOG("%s", g3->err);
+}
+
 /* In exempt_refused_from_behind_keeps_its_place: the host filled. */
 static bool fill_host(struct sm_host *h, struct sm_guest *g,
 		      enum sm_work_moment when, void *arg)
@@ -569,12 +584,7 @@ TEST_F(sm, exempt_refused_from_behind_keeps_its_place)
 				   struct vqn_line_guest, node));
 	EXPECT_EQ(&g3.line, list_last_entry(&self->host.users[0].line.waitq,
 					    struct vqn_line_guest, node));
-	EXPECT_EQ(&self->host.users[0].line,
-		  list_first_entry(&self->host.line.users,
-				   struct vqn_line_user, node));
-	check_invariants(_metadata, self);
-	sm_guest_close(&g3);
-	EXPECT_EQ(0, g3.errors) TH_LOG("%s", g3.err);
+	cap_refused_end(_metadata, self, &g3);
 }
 
 /*
@@ -887,12 +897,7 @@ TEST_F(sm, requeued_in_own_turn_keeps_its_new_place_cap)
 	requeue_in_own_turn(_metadata, self, &g3, &c);
 	EXPECT_EQ(1, self->host.used);
 	EXPECT_EQ(VQNOTIFY_REASON_HOST_CAP, self->g.line.wait_reason);
-	EXPECT_EQ(&self->host.users[0].line,
-		  list_first_entry(&self->host.line.users,
-				   struct vqn_line_user, node));
-	check_invariants(_metadata, self);
-	sm_guest_close(&g3);
-	EXPECT_EQ(0, g3.errors) TH_LOG("%s", g3.err);
+	cap_refused_end(_metadata, self, &g3);
 }
 
 /* In turn_is_not_overtaken: user 0 asks again while user 1 has its turn. */
