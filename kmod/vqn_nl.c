@@ -608,6 +608,7 @@ static void vqn_nl_notify_dev(struct vqn_kguest *g, struct vqn_dev *d,
  * kept until the module is unloaded.
  */
 #define VQN_NL_POOL_ORDER	2
+#define VQN_NL_POOL_SIZE	(PAGE_SIZE << VQN_NL_POOL_ORDER)
 #define VQN_NL_POOL_PAGES	2
 
 struct vqn_nl_pool {
@@ -691,11 +692,9 @@ static void vqn_nl_pool_drain(void)
  */
 static struct sk_buff *vqn_nl_call_msg_new(size_t payload)
 {
+	size_t shinfo = SKB_DATA_ALIGN(sizeof(struct skb_shared_info));
 	size_t len = nlmsg_total_size(genlmsg_total_size(payload));
-	size_t size = SKB_DATA_ALIGN(len) +
-		      SKB_DATA_ALIGN(sizeof(struct skb_shared_info));
-	size_t end = (PAGE_SIZE << VQN_NL_POOL_ORDER) -
-		     SKB_DATA_ALIGN(sizeof(struct skb_shared_info));
+	size_t end = VQN_NL_POOL_SIZE - shinfo;
 	struct sk_buff *msg;
 	struct page *page;
 	void *data;
@@ -706,8 +705,8 @@ static struct sk_buff *vqn_nl_call_msg_new(size_t payload)
 	 * which would cost what the pool saves. On x86-64 every message too
 	 * big for the slab passes, sized exactly.
 	 */
-	if (size <= KMALLOC_MAX_CACHE_SIZE || len > end ||
-	    2 * (end - len) >= SKB_TRUESIZE(end))
+	if (SKB_DATA_ALIGN(len) + shinfo <= KMALLOC_MAX_CACHE_SIZE ||
+	    len > end || 2 * (end - len) >= SKB_TRUESIZE(end))
 		return genlmsg_new(payload, GFP_KERNEL);
 	data = vqn_nl_pool_get();
 	if (!data) {
@@ -723,7 +722,7 @@ static struct sk_buff *vqn_nl_call_msg_new(size_t payload)
 		vqn_nl_pool_put_new(page);
 		data = page_address(page);
 	}
-	msg = build_skb(data, PAGE_SIZE << VQN_NL_POOL_ORDER);
+	msg = build_skb(data, VQN_NL_POOL_SIZE);
 	if (!msg)
 		page_frag_free(data);
 	return msg;
