@@ -966,14 +966,12 @@ TEST_F_TIMEOUT(tn, f3_long_promotion_holds_up_no_close, 120)
 	int fds[TN_LONG_GUESTS], idle;
 	double t0, t1, s1, closed, slept, all;
 	struct tk_nl_config c;
-	cpu_set_t all_cpus, one;
+	cpu_set_t all_cpus;
 	int64_t base, used;
 	struct pollfd pfd;
 
 	ASSERT_EQ(0, sched_getaffinity(0, sizeof(all_cpus), &all_cpus));
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	ASSERT_EQ(0, tk_pin_here());
 	test_cmd_nl_config_get(&c);
 	base = c.host_used;
 	/* Root is quota-exempt: only the host cap makes its queues wait. */
