@@ -1289,6 +1289,7 @@ static void turn_served(struct run_ctx *c, struct sm_guest *g)
 	struct world *w = c->w;
 	const struct sm_user *u = &w->host.users[g->user];
 	unsigned int gi = g - w->g, ahead;
+	bool stayed = w->left[gi] == c->pick_left;
 
 	if (g->gone)
 		fail(w, "the work served guest %u, closed", gi);
@@ -1296,11 +1297,11 @@ static void turn_served(struct run_ctx *c, struct sm_guest *g)
 	if (!g->line.quota || !g->line.waiting)
 		return;
 	ahead = guests_ahead(w, g);
-	if (w->left[gi] == c->pick_left && ahead & ~c->pick_ahead)
+	if (stayed && ahead & ~c->pick_ahead)
 		fail(w, "guest %u refused in its turn (%s): guests %#x of user %u ahead of it, %#x at the pick",
 		     gi, sm_reason_name(g->line.wait_reason), ahead, g->user,
 		     c->pick_ahead);
-	seen_refused_behind += w->left[gi] == c->pick_left && c->pick_ahead;
+	seen_refused_behind += stayed && c->pick_ahead;
 	if (g->line.wait_reason == VQNOTIFY_REASON_HOST_CAP) {
 		if (list_first_entry(&w->host.line.users, struct vqn_line_user,
 				     node) != &u->line)
