@@ -18,6 +18,8 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include "vqnotify.h"
 
@@ -195,27 +197,117 @@ void vqn_kguest_set_threshold(struct vqn_kguest *g, u32 threshold)
 static atomic_t vqn_limits_gen = ATOMIC_INIT(0);
 
 /*
- * After the change is stored, before its walk; fully ordered: pairs with
- * vqn_kguest_create()'s acquire and smp_mb().
+ * The admin's walks of the open guests (CONFIG_SET's threshold,
+ * POLICY_SET's budget or reserve) run under vqn_guests_lock and wait for
+ * each guest's lock, which its tenant may keep busy (its calls, stretched
+ * by its cgroup's throttling): killably, for the admin may give up. The
+ * change is stored by then, and every guest must get it: the rest of a
+ * walk whose caller was killed is a work item's, which the admin's next
+ * changes wait for (vqn_kguests_admin_lock()). Its arguments are kept in
+ * vqn_walk_rest meanwhile.
  */
-void vqn_kguests_limits_changed(void)
+struct vqn_walk {
+	int (*fill)(void *arg, struct vqn_kguest *g);
+	unsigned long id;	/* the next guest */
+	const char *name;	/* a policy's, or NULL */
+	kuid_t uid;		/* a policy's, or INVALID_UID */
+	u32 threshold;
+};
+
+static void vqn_walk_rest_fn(struct work_struct *work);
+static DECLARE_WORK(vqn_walk_work, vqn_walk_rest_fn);
+static DECLARE_WAIT_QUEUE_HEAD(vqn_walk_wq);
+/* Written under vqn_guests_lock, by a walk and by the work at its end. */
+static bool vqn_walk_pending;
+static struct vqn_walk vqn_walk_rest;
+static char vqn_walk_name[VQNOTIFY_NAME_LEN];
+
+static void vqn_walk_rest_fn(struct work_struct *work)
 {
-	atomic_inc_return(&vqn_limits_gen);
+	/* Nobody to give up for: every guest, whatever the wait. */
+	mutex_lock(&vqn_guests_lock);
+	vqn_guests_each(&vqn_walk_rest.id, NULL, vqn_walk_rest.fill,
+			&vqn_walk_rest, false);
+	WRITE_ONCE(vqn_walk_pending, false);
+	mutex_unlock(&vqn_guests_lock);
+	wake_up_all(&vqn_walk_wq);
 }
 
-struct vqn_policy_change {
-	const char *name;
-	kuid_t uid;
-};
+/*
+ * Takes vqn_guests_lock for an admin's change, once no walk is left to
+ * the work: 0, or -EINTR when the caller was killed waiting (nothing
+ * changed).
+ */
+int vqn_kguests_admin_lock(void)
+{
+	for (;;) {
+		if (mutex_lock_killable(&vqn_guests_lock))
+			return -EINTR;
+		if (!vqn_walk_pending)
+			return 0;
+		mutex_unlock(&vqn_guests_lock);
+		if (wait_event_killable(vqn_walk_wq,
+					!READ_ONCE(vqn_walk_pending)))
+			return -EINTR;
+	}
+}
+
+/* Module exit: no admin is left to start a walk, no guest to wait for. */
+void vqn_kguests_exit(void)
+{
+	flush_work(&vqn_walk_work);
+}
+
+/*
+ * Every open guest gets the change @w says, stored already: by this walk,
+ * or, its caller killed waiting for a guest, by the work from that guest
+ * on, once the caller drops vqn_guests_lock.
+ */
+static void vqn_kguests_walk(struct vqn_walk *w)
+{
+	lockdep_assert_held(&vqn_guests_lock);
+	/* Fully ordered: pairs with vqn_kguest_create()'s acquire, smp_mb(). */
+	atomic_inc_return(&vqn_limits_gen);
+	if (vqn_guests_each(&w->id, NULL, w->fill, w, true) != -EINTR)
+		return;
+	vqn_walk_rest = *w;
+	if (w->name) {
+		strscpy(vqn_walk_name, w->name, sizeof(vqn_walk_name));
+		vqn_walk_rest.name = vqn_walk_name;
+	}
+	WRITE_ONCE(vqn_walk_pending, true);
+	/* It may wait as long as the guest's lock is held. */
+	queue_work(system_long_wq, &vqn_walk_work);
+}
+
+static int vqn_kguest_threshold_changed(void *arg, struct vqn_kguest *g)
+{
+	const struct vqn_walk *w = arg;
+
+	vqn_kguest_set_threshold(g, w->threshold);
+	return 0;
+}
+
+/* CONFIG_SET stored @threshold, under vqn_kguests_admin_lock(). */
+void vqn_kguests_set_threshold(u32 threshold)
+{
+	struct vqn_walk w = {
+		.fill = vqn_kguest_threshold_changed,
+		.uid = INVALID_UID,
+		.threshold = threshold,
+	};
+
+	vqn_kguests_walk(&w);
+}
 
 static int vqn_kguest_policy_changed(void *arg, struct vqn_kguest *g)
 {
-	const struct vqn_policy_change *c = arg;
-	bool match = uid_eq(g->user->uid, c->uid);
+	const struct vqn_walk *w = arg;
+	bool match = uid_eq(g->user->uid, w->uid);
 
-	if (c->name)
-		match = !strcmp(g->name, c->name) &&
-			(!uid_valid(c->uid) || match);
+	if (w->name)
+		match = !strcmp(g->name, w->name) &&
+			(!uid_valid(w->uid) || match);
 	if (match)
 		vqn_kguest_apply_policy(g, false);
 	return 0;
@@ -223,22 +315,20 @@ static int vqn_kguest_policy_changed(void *arg, struct vqn_kguest *g)
 
 /*
  * A policy for @name (for @uid's guests of that name only, when @uid is
- * valid), or for @uid if @name is NULL, changed the fields @set
- * (VQN_POL_*): apply it. Only a change of its budget or reserve is the
- * admin's next word on the guests' budgets; one of its quota limits alone
- * leaves them (and a budget the admin set with GUEST_SET) as they are.
+ * valid), or for @uid if @name is NULL, changed its budget or reserve,
+ * under vqn_kguests_admin_lock(): the admin's next word on the guests'
+ * budgets, applied. A change of its quota limits alone leaves them (and a
+ * budget the admin set with GUEST_SET) as they are, and walks nothing.
  */
-void vqn_kguests_apply_policy(const char *name, kuid_t uid, u32 set)
+void vqn_kguests_apply_policy(const char *name, kuid_t uid)
 {
-	struct vqn_policy_change c = { name, uid };
-	unsigned long id = 0;
+	struct vqn_walk w = {
+		.fill = vqn_kguest_policy_changed,
+		.name = name,
+		.uid = uid,
+	};
 
-	if (!(set & (VQN_POL_BUDGET | VQN_POL_RESERVE)))
-		return;
-	vqn_kguests_limits_changed();
-	mutex_lock(&vqn_guests_lock);
-	vqn_guests_each(&id, NULL, vqn_kguest_policy_changed, &c, false);
-	mutex_unlock(&vqn_guests_lock);
+	vqn_kguests_walk(&w);
 }
 
 /* A new guest, for a new open file of the misc device. */
@@ -303,7 +393,7 @@ struct vqn_kguest *vqn_kguest_create(void)
 	ret = vqn_pool_guest_add(g);
 	if (ret)
 		goto err_pid;
-	smp_mb(); /* pairs with vqn_kguests_limits_changed() */
+	smp_mb(); /* pairs with vqn_kguests_walk() */
 	mutex_lock(&g->lock);
 	if (atomic_read(&vqn_limits_gen) != gen) {
 		vqn_kguest_apply_policy(g, false);

@@ -133,12 +133,6 @@ err:
 	return -EMSGSIZE;
 }
 
-static int vqn_nl_threshold_changed(void *arg, struct vqn_kguest *g)
-{
-	vqn_kguest_set_threshold(g, *(u32 *)arg);
-	return 0;
-}
-
 int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 				struct genl_info *info)
 {
@@ -146,9 +140,8 @@ int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 	struct nlattr *bud = info->attrs[VQNOTIFY_A_CONFIG_DEFAULT_BUDGET];
 	struct nlattr **tb = info->attrs;
 	bool changed = false, any = false;
-	unsigned long id = 0;
+	int a, l, ret;
 	u32 val;
-	int a, l;
 
 	/*
 	 * info->attrs ends with the last attribute of config-set's policy
@@ -164,7 +157,9 @@ int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 		return -EINVAL;
 	}
 
-	mutex_lock(&vqn_guests_lock);
+	ret = vqn_kguests_admin_lock();
+	if (ret)
+		return ret;
 	/* Checked as a whole before anything changes. */
 	if ((rsv ? nla_get_u32(rsv) : vqn_cfg.vhost_reserve) >
 	    (bud ? nla_get_u32(bud) : vqn_cfg.default_budget)) {
@@ -196,9 +191,7 @@ int vqnotify_nl_config_set_doit(struct sk_buff *skb,
 	if (tb[VQNOTIFY_A_CONFIG_THRESHOLD]) {
 		val = nla_get_u32(tb[VQNOTIFY_A_CONFIG_THRESHOLD]);
 		WRITE_ONCE(vqn_cfg.threshold, val);
-		vqn_kguests_limits_changed();
-		vqn_guests_each(&id, NULL, vqn_nl_threshold_changed, &val,
-				false);
+		vqn_kguests_set_threshold(val);
 	}
 	mutex_unlock(&vqn_guests_lock);
 	/*
@@ -382,6 +375,7 @@ int vqnotify_nl_policy_set_doit(struct sk_buff *skb,
 	struct nlattr *bud = info->attrs[VQNOTIFY_A_POLICY_BUDGET];
 	struct nlattr *rsv = info->attrs[VQNOTIFY_A_POLICY_VHOST_RESERVE];
 	struct vqn_policy p = { };
+	bool walk;
 	int ret, l;
 
 	ret = vqn_nl_policy_key(info, &p.name, &p.uid);
@@ -418,6 +412,16 @@ int vqnotify_nl_policy_set_doit(struct sk_buff *skb,
 		GENL_SET_ERR_MSG(info, "nothing to set");
 		return -EINVAL;
 	}
+	/*
+	 * A budget or reserve is applied to the open guests: the admin's
+	 * lock first, for a policy stored is applied whatever comes.
+	 */
+	walk = p.set & (VQN_POL_BUDGET | VQN_POL_RESERVE);
+	if (walk) {
+		ret = vqn_kguests_admin_lock();
+		if (ret)
+			return ret;
+	}
 	ret = vqn_policy_set(&p);
 	if (ret == -ENOSPC)
 		GENL_SET_ERR_MSG(info, "too many policies");
@@ -426,9 +430,12 @@ int vqnotify_nl_policy_set_doit(struct sk_buff *skb,
 				 "the vhost reserve may not exceed the policy's budget");
 		ret = -EINVAL;
 	}
+	if (!ret && walk)
+		vqn_kguests_apply_policy(p.name, p.uid);
+	if (walk)
+		mutex_unlock(&vqn_guests_lock);
 	if (ret)
 		return ret;
-	vqn_kguests_apply_policy(p.name, p.uid, p.set);
 	/* A slot limit raised or lowered: the work looks (CONFIG_SET). */
 	if (!p.name)
 		vqn_host_promote_all();

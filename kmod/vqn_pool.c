@@ -442,8 +442,9 @@ struct vqn_kguest *vqn_guests_get(unsigned long *id,
  * Locks a guest found with a reference: 0, or -ENOENT, unlocked, when it
  * closed. @killable: a netlink request's or dump's wait, which its caller
  * may give up by dying (-EINTR, unlocked): the lock may be a tenant's,
- * held as long as its cgroup throttles it inside a call. The admin's
- * walks, which must reach every guest, wait whatever comes.
+ * held as long as its cgroup throttles it inside a call. The rest of an
+ * admin's walk, which must reach every guest, waits whatever comes
+ * (vqn_kguests_walk()).
  */
 int vqn_kguest_lock_live(struct vqn_kguest *g, bool killable)
 {

@@ -153,14 +153,17 @@
  * dumps (their callers can give up); a guest closed
  * meanwhile is gone (vqn_kguest.gone) and skipped (vqn_kguest_lock_live()).
  * The admin's walks (CONFIG_SET's threshold, POLICY_SET's budget or
- * reserve) wait so, unkillably, holding vqn_guests_lock, which only other
- * admin changes need. The promotion work, which every waiting guest of
- * every user waits for, does not wait at all: a guest whose lock or
- * ntf_lock is busy stays in line, passed over, and the work serves the
- * others (vqn_host_promote_fn()). Not remedied: the genetlink core runs netlink
- * requests and a dump's first part under its cb_lock, read side, so a
- * family registering meanwhile (a module loaded) waits for a tenant's lock
- * too, and every genetlink request after it. What bounds that wait is
+ * reserve) wait so, killably too, holding vqn_guests_lock, which only other
+ * admin changes need: the rest of a walk whose caller was killed is a work
+ * item's, which waits for every guest, and the admin's changes after it
+ * wait for it, killably (vqn_kguests_admin_lock()). The promotion work,
+ * which every waiting guest of every user waits for, does not wait at
+ * all: a guest whose lock or ntf_lock is busy stays in line, passed over,
+ * and the work serves the others (vqn_host_promote_fn()). Not remedied:
+ * the genetlink core runs netlink requests and a dump's first part under
+ * its cb_lock, read side, so a family registering meanwhile (a module
+ * loaded) waits for a tenant's lock too, and every genetlink request after
+ * it. What bounds that wait is
  * the longest hold: one call's, bounded by one device's queues (at most
  * VQNOTIFY_MAX_QUEUES) and by the guest's budget for what it promotes
  * or preempts on other devices (a limit changed: the same); close takes
@@ -215,6 +218,10 @@
  *   policy or threshold is stored and before its walk of the guests; open()
  *   reads it (acquire) before it resolves its limits and, after the guest
  *   is in the table, smp_mb(), again: a change the walk missed is seen.
+ * - vqn_walk_pending (vqn_guest.c): written under vqn_guests_lock, read so
+ *   too but by the admin's changes waiting for the work to clear it, with
+ *   READ_ONCE() in wait_event_killable(), which the work's wake_up_all()
+ *   after its unlock orders; seen set, the lock is taken and read again.
  * - vqn_host_used: an atomic; vqn_env_host_take_n() takes slots by
  *   atomic_try_cmpxchg() below READ_ONCE(vqn_cfg.host_cap).
  * - the lines' counters, nr_waiting and nr_capped of vqn_host_line and of
@@ -506,8 +513,10 @@ void vqn_kguest_fill_info(struct vqn_kguest *g,
 			  struct vqnotify_guest_info *gi);
 void vqn_kguest_apply_policy(struct vqn_kguest *g, bool renamed);
 void vqn_kguest_set_threshold(struct vqn_kguest *g, u32 threshold);
-void vqn_kguests_limits_changed(void);
-void vqn_kguests_apply_policy(const char *name, kuid_t uid, u32 set);
+int vqn_kguests_admin_lock(void);
+void vqn_kguests_set_threshold(u32 threshold);
+void vqn_kguests_apply_policy(const char *name, kuid_t uid);
+void vqn_kguests_exit(void);
 int vqn_name_check(const char *src, size_t size);
 int vqn_name_dup(const char *src, size_t size, const char **out);
 void vqn_name_free(const char *name);

@@ -34,6 +34,7 @@ static int __init vqn_init(void)
 err_nl:
 	/* The family was up: an admin may have set policies meanwhile. */
 	vqn_nl_exit();
+	vqn_kguests_exit();
 	vqn_pool_exit();
 	vqn_user_exit();
 	return ret;
@@ -43,6 +44,7 @@ static void __exit vqn_exit(void)
 {
 	vqn_misc_exit();
 	vqn_nl_exit();
+	vqn_kguests_exit();
 	vqn_pool_exit();
 	vqn_user_exit();
 }
