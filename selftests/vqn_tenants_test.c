@@ -1955,6 +1955,7 @@ struct tn_kill {
 	uint32_t guest;
 	int ready;		/* 1: the guest's process loops; -1: failed */
 	int hog;		/* 1: the loop is SCHED_FIFO; -1: refused */
+	uint32_t sets;		/* the requests' CONFIG_SETs so far */
 };
 
 /* @flag of struct tn_kill once a child set it, or 0 after 10 s. */
@@ -1977,71 +1978,119 @@ static pid_t tn_kill_child(void)
 	return pid;
 }
 
-TEST_F_TIMEOUT(tn, nl_request_for_a_busy_guest_can_be_killed, 120)
+/*
+ * The guest's process of the tests below (its guest, named TN_NAME, of id
+ * @b->k->guest), and the SCHED_FIFO loop on its CPU that preempts it inside its calls.
+ * Returns 0; or -1, said as a skip (one CPU, no preemption inside system
+ * calls, SCHED_FIFO refused) or a failure, with what had started stopped.
+ */
+struct tn_held {
+	struct tn_kill *k;
+	pid_t guest, hog;
+};
+
+static void tn_held_stop(struct tn_held *b)
+{
+	if (b->hog > 0) {
+		kill(b->hog, SIGKILL);
+		waitpid(b->hog, NULL, 0);
+	}
+	b->hog = -1;
+	if (b->guest > 0) {
+		kill(b->guest, SIGKILL);
+		waitpid(b->guest, NULL, 0);
+	}
+	b->guest = -1;
+}
+
+static int tn_held_start(struct __test_metadata *_metadata, struct tn_held *b)
 {
 	struct sched_param idle = { 0 }, fifo = { .sched_priority = 1 };
-	struct tn_kill *k = tn_shared(sizeof(*k));
-	int tries, blocked = 0;
-	pid_t guest, hog = -1, req;
-	double slowest = 0, t0;
 
-	ASSERT_NE(NULL, k);
+	b->guest = -1;
+	b->hog = -1;
+	b->k = tn_shared(sizeof(*b->k));
+	EXPECT_NE(NULL, b->k)
+		return -1;
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		SKIP(return, "one CPU");
+		SKIP(return -1, "one CPU");
 	if (!tn_preempts_calls())
-		SKIP(return, "no preemption inside system calls");
+		SKIP(return -1, "no preemption inside system calls");
 	tn_on_cpu(0);
-	guest = tn_kill_child();
-	ASSERT_LE(0, guest);
-	if (!guest) {
+	b->guest = tn_kill_child();
+	EXPECT_LE(0, b->guest)
+		return -1;
+	if (!b->guest) {
 		struct vqnotify_guest_info gi;
 		uint32_t dev;
 		int fd = tk_open(0);
 
 		tn_on_cpu(1);
-		if (fd < 0 ||
+		if (fd < 0 || _test_ioctl_set_name(fd, TN_NAME) ||
 		    _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO,
 					VQNOTIFY_MAX_QUEUES, "busy", &dev) ||
 		    _test_ioctl_guest_get(fd, &gi) ||
 		    sched_setscheduler(0, SCHED_IDLE, &idle)) {
-			__atomic_store_n(&k->ready, -1, __ATOMIC_RELEASE);
+			__atomic_store_n(&b->k->ready, -1, __ATOMIC_RELEASE);
 			_exit(1);
 		}
-		k->guest = gi.guest_id;
-		__atomic_store_n(&k->ready, 1, __ATOMIC_RELEASE);
+		b->k->guest = gi.guest_id;
+		__atomic_store_n(&b->k->ready, 1, __ATOMIC_RELEASE);
 		tn_busy_calls(fd, dev);
 	}
-	ASSERT_EQ(1, tn_kill_said(&k->ready));
-	hog = tn_kill_child();
-	ASSERT_LE(0, hog);
-	if (!hog) {
+	EXPECT_EQ(1, tn_kill_said(&b->k->ready))
+		goto fail;
+	b->hog = tn_kill_child();
+	EXPECT_LE(0, b->hog)
+		goto fail;
+	if (!b->hog) {
 		tn_on_cpu(1);
 		if (sched_setscheduler(0, SCHED_FIFO, &fifo)) {
-			__atomic_store_n(&k->hog, -1, __ATOMIC_RELEASE);
+			__atomic_store_n(&b->k->hog, -1, __ATOMIC_RELEASE);
 			_exit(2);
 		}
-		__atomic_store_n(&k->hog, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&b->k->hog, 1, __ATOMIC_RELEASE);
 		for (;;)
 			;
 	}
-	if (tn_kill_said(&k->hog) != 1)
-		SKIP(goto out, "SCHED_FIFO refused");
+	if (tn_kill_said(&b->k->hog) == 1)
+		return 0;
+	tn_held_stop(b);
+	SKIP(return -1, "SCHED_FIFO refused");
+fail:
+	tn_held_stop(b);
+	return -1;
+}
 
-	/* Up to 10 requests, each given 3 s to be found waiting. */
+/*
+ * Children, each looping @request on the busy guest (@b), up to 10, each
+ * given 3 s to be found waiting (D), then killed, until TN_KILL_TRIES
+ * were found so. Returns how many were, the slowest of them gone after
+ * its SIGKILL in *@slowest s; -1 when a child could not be forked.
+ */
+static int tn_kill_waiting(struct tn_held *b,
+			   void (*request)(struct tk_nl *nl, struct tn_kill *k),
+			   double *slowest)
+{
+	int tries, blocked = 0;
+	double t0;
+	pid_t req;
+
+	*slowest = 0;
 	for (tries = 0; tries < 10 && blocked < TN_KILL_TRIES; tries++) {
 		double end = tk_now() + 3;
 		char state = '?';
 
 		req = tn_kill_child();
-		EXPECT_LE(0, req)
-			goto out;
+		if (req < 0)
+			return -1;
 		if (!req) {
 			struct tk_nl nl;
 
 			if (tk_nl_open(&nl))
 				_exit(1);
 			for (;;)
-				_test_nl_guest_get(&nl, k->guest, NULL);
+				request(&nl, b->k);
 		}
 		while (state != 'D' && tk_now() < end) {
 			usleep(1000);
@@ -2049,14 +2098,31 @@ TEST_F_TIMEOUT(tn, nl_request_for_a_busy_guest_can_be_killed, 120)
 		}
 		t0 = tk_now();
 		kill(req, SIGKILL);
-		EXPECT_EQ(req, waitpid(req, NULL, 0))
-			goto out;
+		if (waitpid(req, NULL, 0) != req)
+			return -1;
 		if (state != 'D')
 			continue;
 		blocked++;
-		if (tk_now() - t0 > slowest)
-			slowest = tk_now() - t0;
+		if (tk_now() - t0 > *slowest)
+			*slowest = tk_now() - t0;
 	}
+	return blocked;
+}
+
+static void tn_guest_get_loop(struct tk_nl *nl, struct tn_kill *k)
+{
+	_test_nl_guest_get(nl, k->guest, NULL);
+}
+
+TEST_F_TIMEOUT(tn, nl_request_for_a_busy_guest_can_be_killed, 120)
+{
+	struct tn_held b;
+	double slowest;
+	int blocked;
+
+	if (tn_held_start(_metadata, &b))
+		return;
+	blocked = tn_kill_waiting(&b, tn_guest_get_loop, &slowest);
 	TH_LOG("%d requests found waiting, the slowest killed in %.3f s",
 	       blocked, slowest);
 	EXPECT_EQ(TN_KILL_TRIES, blocked) {
@@ -2065,13 +2131,91 @@ TEST_F_TIMEOUT(tn, nl_request_for_a_busy_guest_can_be_killed, 120)
 	EXPECT_GT(200L, (long)(slowest * 1e3)) {
 		TH_LOG("a request waiting for the lock ignored SIGKILL");
 	}
-out:
-	if (hog > 0) {
-		kill(hog, SIGKILL);
-		waitpid(hog, NULL, 0);
+	tn_held_stop(&b);
+}
+
+/*
+ * An admin's change that walks the guests (CONFIG_SET's threshold, a
+ * name's policy's budget) waits for the busy guest's lock, or for the walk
+ * of the change before it, killed waiting there: it can be killed too
+ * (within 200 ms, three times; it waited unkillably until the guest's
+ * process got its CPU back), and what it stored still reaches the guest
+ * that was busy, once its process runs again (the rest of the walk is the
+ * module's work's). Each change sets a value none set before: the last one
+ * killed waiting for the guest stored one the guest never had.
+ */
+static uint32_t tn_walk_base;
+
+static uint32_t tn_walk_next(struct tn_kill *k)
+{
+	return tn_walk_base + __atomic_add_fetch(&k->sets, 1, __ATOMIC_RELAXED);
+}
+
+static void tn_threshold_loop(struct tk_nl *nl, struct tn_kill *k)
+{
+	_test_nl_config_set_one(nl, VQNOTIFY_A_CONFIG_THRESHOLD,
+				tn_walk_next(k));
+}
+
+static void tn_policy_loop(struct tk_nl *nl, struct tn_kill *k)
+{
+	_test_nl_policy_set(nl, TN_NAME, 0, tn_walk_next(k), -1);
+}
+
+static void tn_walk_killed(struct __test_metadata *_metadata,
+			   struct tk_nl *nl, bool policy, uint32_t base)
+{
+	struct tk_nl_config c;
+	struct tk_nl_policy p;
+	struct tk_nl_guest g;
+	int64_t stored, seen = -1;
+	struct tn_held b;
+	double slowest, end;
+	int blocked;
+
+	tn_walk_base = base;
+	if (tn_held_start(_metadata, &b))
+		return;
+	blocked = tn_kill_waiting(&b, policy ? tn_policy_loop :
+					       tn_threshold_loop, &slowest);
+	TH_LOG("%d changes found waiting, the slowest killed in %.3f s",
+	       blocked, slowest);
+	EXPECT_EQ(TN_KILL_TRIES, blocked) {
+		TH_LOG("the guest's lock was seldom busy: nothing tested");
 	}
-	kill(guest, SIGKILL);
-	waitpid(guest, NULL, 0);
+	EXPECT_GT(200L, (long)(slowest * 1e3)) {
+		TH_LOG("an admin's walk waiting for a guest ignored SIGKILL");
+	}
+
+	/* The guest's process runs again: what was stored reaches it. */
+	kill(b.hog, SIGKILL);
+	waitpid(b.hog, NULL, 0);
+	b.hog = -1;
+	if (policy)
+		stored = _test_nl_policy_get(nl, TN_NAME, 0, &p) ? -2 :
+			 p.budget;
+	else
+		stored = _test_nl_config_get(nl, &c) ? -2 : c.threshold;
+	for (end = tk_now() + 10; seen != stored && tk_now() < end;
+	     usleep(10000)) {
+		if (!_test_nl_guest_get(nl, b.k->guest, &g))
+			seen = policy ? g.admin_budget : g.threshold;
+	}
+	EXPECT_EQ(stored, seen) {
+		TH_LOG("a killed walk's change never reached the busy guest");
+	}
+	tn_held_stop(&b);
+}
+
+TEST_F_TIMEOUT(tn, admin_walk_past_a_busy_guest_can_be_killed, 120)
+{
+	tn_walk_killed(_metadata, &self->nl, false, self->saved.threshold);
+}
+
+TEST_F_TIMEOUT(tn, policy_walk_past_a_busy_guest_can_be_killed, 120)
+{
+	/* Budgets above any the guest could have had. */
+	tn_walk_killed(_metadata, &self->nl, true, 1 << 20);
 }
 
 TEST_HARNESS_MAIN
