@@ -56,14 +56,6 @@ static inline unsigned long long tk_env_ull(const char *name,
 	return n;
 }
 
-static inline double tk_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* The state letter of /proc/@tid/stat (a process or a thread), or '?'. */
 static inline char tk_task_state(pid_t tid)
 {

@@ -200,16 +200,12 @@ static inline int tk_check_guest_scan(int fd, uint32_t max_id,
 static inline int tk_check_guest_settled(int fd, uint32_t max_id,
 					 struct tk_why *w)
 {
-	struct timespec t0, t;
+	double end = tk_now() + 10;
 	int ret;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		ret = tk_check_guest_scan(fd, max_id, NULL, w);
-		if (ret != TK_UNSTABLE)
-			return ret;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (t.tv_sec - t0.tv_sec >= 10)
+		if (ret != TK_UNSTABLE || tk_now() >= end)
 			return ret;
 		usleep(10000);
 	}

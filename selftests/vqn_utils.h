@@ -105,6 +105,15 @@ static inline int tk_fail(struct tk_why *w, const char *fmt, ...)
 	return -1;
 }
 
+/* CLOCK_MONOTONIC in seconds: the tests' deadlines and durations. */
+static inline double tk_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* The guest file */
 
 static inline bool tk_present(void)
