@@ -203,8 +203,8 @@ static atomic_t vqn_limits_gen = ATOMIC_INIT(0);
  * by its cgroup's throttling): killably, for the admin may give up. The
  * change is stored by then, and every guest must get it: the rest of a
  * walk whose caller was killed is a work item's, which the admin's next
- * changes wait for (vqn_kguests_admin_lock()). Its arguments are kept in
- * vqn_walk_rest meanwhile.
+ * changes wait for (vqn_kguests_admin_lock(), vqn_kguests_walk_wait()).
+ * Its arguments are kept in vqn_walk_rest meanwhile.
  */
 struct vqn_walk {
 	int (*fill)(void *arg, struct vqn_kguest *g);
@@ -234,9 +234,21 @@ static void vqn_walk_rest_fn(struct work_struct *work)
 }
 
 /*
- * Takes vqn_guests_lock for an admin's change, once no walk is left to
- * the work: 0, or -EINTR when the caller was killed waiting (nothing
- * changed).
+ * Waits until no walk is left to the work, which would undo an admin's
+ * later change on the guests it has not reached yet: for GUEST_SET and
+ * POLICY_DEL, which walk nothing. 0, or -EINTR when the caller was
+ * killed waiting (nothing changed).
+ */
+int vqn_kguests_walk_wait(void)
+{
+	if (wait_event_killable(vqn_walk_wq, !READ_ONCE(vqn_walk_pending)))
+		return -EINTR;
+	return 0;
+}
+
+/*
+ * Takes vqn_guests_lock for an admin's change that walks, once no walk is
+ * left to the work: 0, or -EINTR (vqn_kguests_walk_wait()).
  */
 int vqn_kguests_admin_lock(void)
 {
@@ -246,8 +258,7 @@ int vqn_kguests_admin_lock(void)
 		if (!vqn_walk_pending)
 			return 0;
 		mutex_unlock(&vqn_guests_lock);
-		if (wait_event_killable(vqn_walk_wq,
-					!READ_ONCE(vqn_walk_pending)))
+		if (vqn_kguests_walk_wait())
 			return -EINTR;
 	}
 }

@@ -551,6 +551,13 @@ int vqnotify_nl_policy_del_doit(struct sk_buff *skb,
 	ret = vqn_nl_policy_key(info, &name, &uid);
 	if (ret)
 		return ret;
+	/*
+	 * After a killed change's walk: its guests not reached yet would get
+	 * the policies left, not the one deleted.
+	 */
+	ret = vqn_kguests_walk_wait();
+	if (ret)
+		return ret;
 	ret = vqn_policy_del(name, uid);
 	if (ret) {
 		GENL_SET_ERR_MSG(info, "no such policy");

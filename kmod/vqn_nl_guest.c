@@ -297,6 +297,10 @@ int vqnotify_nl_guest_set_doit(struct sk_buff *skb, struct genl_info *info)
 		GENL_SET_ERR_MSG(info, "nothing to set");
 		return -EINVAL;
 	}
+	/* After a killed policy change's walk, which would undo it. */
+	ret = vqn_kguests_walk_wait();
+	if (ret)
+		return ret;
 
 	ret = vqn_nl_lock(info, &vqn_nl_monitor, VQNOTIFY_A_GUEST_ID, 0, &t);
 	if (ret)

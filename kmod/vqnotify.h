@@ -156,7 +156,9 @@
  * reserve) wait so, killably too, holding vqn_guests_lock, which only other
  * admin changes need: the rest of a walk whose caller was killed is a work
  * item's, which waits for every guest, and the admin's changes after it
- * wait for it, killably (vqn_kguests_admin_lock()). The promotion work,
+ * (GUEST_SET and POLICY_DEL too, which would be undone on the guests it
+ * has not reached) wait for it, killably (vqn_kguests_admin_lock(),
+ * vqn_kguests_walk_wait()). The promotion work,
  * which every waiting guest of every user waits for, does not wait at
  * all: a guest whose lock or ntf_lock is busy stays in line, passed over,
  * and the work serves the others (vqn_host_promote_fn()). Not remedied:
@@ -513,6 +515,7 @@ void vqn_kguest_fill_info(struct vqn_kguest *g,
 			  struct vqnotify_guest_info *gi);
 void vqn_kguest_apply_policy(struct vqn_kguest *g, bool renamed);
 void vqn_kguest_set_threshold(struct vqn_kguest *g, u32 threshold);
+int vqn_kguests_walk_wait(void);
 int vqn_kguests_admin_lock(void);
 void vqn_kguests_set_threshold(u32 threshold);
 void vqn_kguests_apply_policy(const char *name, kuid_t uid);
