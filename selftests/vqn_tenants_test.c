@@ -2218,4 +2218,49 @@ TEST_F_TIMEOUT(tn, policy_walk_past_a_busy_guest_can_be_killed, 120)
 	tn_walk_killed(_metadata, &self->nl, true, 1 << 20);
 }
 
+/*
+ * The admin's word on one guest (GUEST_SET) after a policy change killed
+ * waiting for a busy guest stands: it waits for the rest of that walk,
+ * which, reaching the guest after it, gave it the policy's budget again.
+ * The guest is the test's own, named as the busy one, opened after it:
+ * the walk reaches it after the busy one. A change that waits for the
+ * rest (CONFIG_SET, here of the threshold in force) ends the test.
+ */
+TEST_F_TIMEOUT(tn, guest_set_after_a_killed_walk_stands, 120)
+{
+	struct vqnotify_guest_info gi;
+	struct tk_nl_guest g;
+	struct tn_held b;
+	double slowest;
+	int fd, blocked;
+
+	tn_walk_base = 1 << 20;
+	if (tn_held_start(_metadata, &b))
+		return;
+	fd = tk_open(0);
+	EXPECT_LE(0, fd)
+		goto out;
+	EXPECT_EQ(0, _test_ioctl_set_name(fd, TN_NAME));
+	EXPECT_EQ(0, _test_ioctl_guest_get(fd, &gi));
+	EXPECT_LT(b.k->guest, gi.guest_id);
+	blocked = tn_kill_waiting(&b, tn_policy_loop, &slowest);
+	EXPECT_EQ(TN_KILL_TRIES, blocked) {
+		TH_LOG("the guest's lock was seldom busy: nothing tested");
+	}
+	EXPECT_EQ(0, _test_nl_guest_set(&self->nl, gi.guest_id, 64, -1));
+	kill(b.hog, SIGKILL);
+	waitpid(b.hog, NULL, 0);
+	b.hog = -1;
+	EXPECT_EQ(0, _test_nl_config_set_one(&self->nl,
+					     VQNOTIFY_A_CONFIG_THRESHOLD,
+					     self->saved.threshold));
+	EXPECT_EQ(0, _test_nl_guest_get(&self->nl, gi.guest_id, &g));
+	EXPECT_EQ(64, g.admin_budget) {
+		TH_LOG("the rest of a killed walk undid GUEST_SET");
+	}
+	close(fd);
+out:
+	tn_held_stop(&b);
+}
+
 TEST_HARNESS_MAIN
