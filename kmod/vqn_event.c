@@ -382,6 +382,13 @@ again:
 		done += sizeof(ev);
 	}
 	mutex_unlock(&g->read_lock);
+	/*
+	 * Records left (a short buffer, or pushed meanwhile): a reader turned
+	 * away with EAGAIN while this one held the lock, which poll() had
+	 * told of them, hears of them again (an edge for EPOLLET).
+	 */
+	if (READ_ONCE(g->ev_count))
+		wake_up_interruptible_poll(&g->wq, EPOLLIN | EPOLLRDNORM);
 	/* Another reader took the records that woke us: 0 would mean EOF. */
 	if (!done)
 		goto again;

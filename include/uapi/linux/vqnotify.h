@@ -820,7 +820,9 @@ enum vqnotify_event_type {
  *
  * read() returns whole records only. Errors: EINVAL (the buffer is smaller
  * than one record), EAGAIN (O_NONBLOCK: none is queued, or another reader
- * of the guest is copying records out), EINTR or a restart (a signal ended
+ * of the guest is copying records out; poll() says EPOLLIN again, an edge
+ * for EPOLLET, when that reader is done and records are left), EINTR or a
+ * restart (a signal ended
  * the wait for records or for the other reader), EFAULT (the buffer cannot
  * be written; records already copied are returned).
  */
