@@ -2,12 +2,15 @@
 /*
  * Many tenants on one host (issue 11), finding 1: the read path. A
  * tenant's reader stalled in copy_to_user() hangs no other reader of the
- * guest: O_NONBLOCK gets EAGAIN, a blocking one sleeps interruptibly and
- * dies on SIGKILL. Everything runs as the tenant (TN_HOSTILE, group kvm);
+ * guest: O_NONBLOCK gets EAGAIN, and an edge-triggered poller hears of the
+ * records left once the stalled reader is done; a blocking one sleeps
+ * interruptibly and dies on SIGKILL. Everything runs as the tenant (TN_HOSTILE, group kvm);
  * skipped where the kernel has no userfaultfd. The other findings are in
  * vqn_tenants_test.c.
  */
 #define _GNU_SOURCE
+
+#include <sys/epoll.h>
 
 #include "kselftest_harness.h"
 #include "vqn_tenants.h"
@@ -55,6 +58,8 @@ struct tn_f1 {
 				 * -1 while the stalled reader held on */
 	char state;		/* out: blocking: its state before SIGKILL */
 	ssize_t stalled;	/* out: what the stalled read() returned */
+	/* out, tn_f1_epollet(): epoll_wait()'s counts, read()'s errno */
+	int ready, again, spurious, after;
 };
 
 /* Wait up to @ms for @pid to end: its wait status, or -1 if it did not. */
@@ -113,9 +118,55 @@ static int tn_f1_tenant(void *arg, int step)
 	return 0;
 }
 
-/* Run tn_f1_tenant() as a tenant, userfaultfd allowed to users for it. */
+/*
+ * An O_NONBLOCK reader that waits with EPOLLET beside the stalled one: the
+ * file is ready (@ready 1), read() fails with EAGAIN (@again), no edge
+ * comes while the stalled reader holds on (@spurious 0), and one comes
+ * once it is done, records being left (@after 1). Its file descriptor is
+ * a duplicate, which the stalled reader's close leaves open.
+ */
+static int tn_f1_epollet(void *arg, int step)
+{
+	struct epoll_event e = { .events = EPOLLIN | EPOLLET };
+	struct vqnotify_event ev;
+	struct tn_f1 *f = arg;
+	struct tk_stall st;
+	struct tk_why why;
+	int ret, fd, ep;
+
+	ret = tk_stall_start(&st, &why);
+	if (ret) {
+		snprintf(ret > 0 ? f->skip : f->fail,
+			 sizeof(f->fail), "%.63s", why.msg);
+		tk_stall_end(&st);
+		return 0;
+	}
+	fd = dup(st.fd);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (fd < 0 || ep < 0 || fcntl(fd, F_SETFL, O_NONBLOCK) ||
+	    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e)) {
+		snprintf(f->fail, sizeof(f->fail), "epoll: %s",
+			 strerror(errno));
+	} else {
+		f->ready = epoll_wait(ep, &e, 1, 0);
+		f->again = read(fd, &ev, sizeof(ev)) < 0 ? errno : 0;
+		f->spurious = epoll_wait(ep, &e, 1, 100);
+	}
+	tk_stall_end(&st);
+	f->stalled = st.ret;
+	if (!f->fail[0])
+		f->after = epoll_wait(ep, &e, 1, 3000);
+	if (ep >= 0)
+		close(ep);
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+/* Run @tenant as a tenant, userfaultfd allowed to users for it. */
 static struct tn_f1 *tn_f1_run(struct __test_metadata *_metadata,
-			       FIXTURE_DATA(rd) *self, bool blocking)
+			       FIXTURE_DATA(rd) *self, bool blocking,
+			       int (*tenant)(void *arg, int step))
 {
 	struct tn_f1 *f = tn_shared(sizeof(*f));
 	FILE *uffd;
@@ -131,14 +182,14 @@ static struct tn_f1 *tn_f1_run(struct __test_metadata *_metadata,
 		fputs("1\n", uffd);
 		fclose(uffd);
 	}
-	EXPECT_EQ(0, tn_run_as(TN_HOSTILE, tn_f1_tenant, f));
+	EXPECT_EQ(0, tn_run_as(TN_HOSTILE, tenant, f));
 	EXPECT_STREQ("", f->fail);
 	return f;
 }
 
 TEST_F(rd, f1_nonblocking_reader_gets_eagain_beside_a_stalled_one)
 {
-	struct tn_f1 *f = tn_f1_run(_metadata, self, false);
+	struct tn_f1 *f = tn_f1_run(_metadata, self, false, tn_f1_tenant);
 
 	ASSERT_NE(NULL, f);
 	if (f->skip[0])
@@ -154,7 +205,7 @@ TEST_F(rd, f1_nonblocking_reader_gets_eagain_beside_a_stalled_one)
 
 TEST_F(rd, f1_blocked_reader_sleeps_interruptibly_and_dies_on_sigkill)
 {
-	struct tn_f1 *f = tn_f1_run(_metadata, self, true);
+	struct tn_f1 *f = tn_f1_run(_metadata, self, true, tn_f1_tenant);
 
 	ASSERT_NE(NULL, f);
 	if (f->skip[0])
@@ -167,6 +218,29 @@ TEST_F(rd, f1_blocked_reader_sleeps_interruptibly_and_dies_on_sigkill)
 	}
 	EXPECT_TRUE(WIFSIGNALED(f->status) && WTERMSIG(f->status) == SIGKILL);
 	EXPECT_EQ((ssize_t)sizeof(struct vqnotify_event), f->stalled);
+}
+
+/*
+ * A reader turned away with EAGAIN while another held the records is told
+ * again when that one is done: without it, an EPOLLET loop slept with
+ * records queued until the guest's next event, which may never come.
+ */
+TEST_F(rd, f1_epollet_reader_hears_of_records_left_by_a_stalled_one)
+{
+	struct tn_f1 *f = tn_f1_run(_metadata, self, false, tn_f1_epollet);
+
+	ASSERT_NE(NULL, f);
+	if (f->skip[0])
+		SKIP(return, "%s", f->skip);
+	EXPECT_EQ(1, f->ready);
+	EXPECT_EQ(EAGAIN, f->again);
+	EXPECT_EQ(0, f->spurious) {
+		TH_LOG("an edge came while the stalled reader held on: nothing tested");
+	}
+	EXPECT_EQ((ssize_t)sizeof(struct vqnotify_event), f->stalled);
+	EXPECT_EQ(1, f->after) {
+		TH_LOG("no edge for the records the stalled reader left");
+	}
 }
 
 TEST_HARNESS_MAIN
