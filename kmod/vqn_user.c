@@ -161,7 +161,10 @@ static void vqn_user_apply_policy(struct vqn_user *u,
 			   p->max[l] : 0);
 }
 
-/* The lowest host uid @ns maps; INVALID_UID before its uid_map is written. */
+/*
+ * The lowest host uid other than root's that @ns maps; INVALID_UID when it
+ * maps none (before its uid_map is written, too).
+ */
 static kuid_t vqn_ns_lowest_uid(const struct user_namespace *ns)
 {
 	const struct uid_gid_map *map = &ns->uid_map;
@@ -176,8 +179,16 @@ static kuid_t vqn_ns_lowest_uid(const struct user_namespace *ns)
 	 */
 	smp_rmb();
 	e = n <= UID_GID_MAP_MAX_BASE_EXTENTS ? map->extent : map->forward;
-	for (i = 0; i < n; i++)
-		low = min(low, e[i].lower_first);
+	for (i = 0; i < n; i++) {
+		u32 first = e[i].lower_first;
+
+		if (!first) {
+			if (e[i].count < 2)
+				continue;
+			first = 1;
+		}
+		low = min(low, first);
+	}
 	return KUIDT_INIT(low);
 }
 
@@ -190,9 +201,11 @@ static kuid_t vqn_ns_lowest_uid(const struct user_namespace *ns)
  * user, as the kernel's per-user counts (ucounts) charge a namespace's
  * owner too. A namespace root made is a container manager's (LXD, a
  * Kubernetes pod without host users): its uid 0, as the host sees it, is
- * the user, one per container; where it maps no uid 0, the lowest host uid
- * it maps (else such containers would all share root's quota); root itself
- * while it maps none.
+ * the user, one per container; where it maps no uid 0, or maps it to root
+ * (systemd's PrivateUsers=, which maps root and the unit's user to
+ * themselves), the lowest host uid other than root's it maps (else such
+ * containers and units would all share root's quota and uid policy); root
+ * itself while it maps none.
  */
 kuid_t vqn_user_uid(const struct cred *cred)
 {
@@ -206,7 +219,7 @@ kuid_t vqn_user_uid(const struct cred *cred)
 	if (!uid_eq(ns->owner, GLOBAL_ROOT_UID))
 		return ns->owner;
 	uid = make_kuid(ns, 0);
-	if (!uid_valid(uid))
+	if (!uid_valid(uid) || uid_eq(uid, GLOBAL_ROOT_UID))
 		uid = vqn_ns_lowest_uid(ns);
 	return uid_valid(uid) ? uid : ns->owner;
 }

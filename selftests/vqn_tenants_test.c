@@ -46,6 +46,7 @@
 #define TN_NS_BASE		300000
 #define TN_NS_ROOT_BASE		310000	/* a namespace root made */
 #define TN_NS_ROOT1_BASE	320000	/* one that maps no uid 0 */
+#define TN_NS_ROOT2_BASE	330000	/* one whose uid 0 is root */
 
 FIXTURE(tn) {
 	struct tk_nl nl;
@@ -74,6 +75,7 @@ FIXTURE_TEARDOWN(tn)
 	_test_nl_policy_del(&self->nl, NULL, TN_HOSTILE);
 	_test_nl_policy_del(&self->nl, NULL, TN_NS_ROOT_BASE);
 	_test_nl_policy_del(&self->nl, NULL, TN_NS_ROOT1_BASE);
+	_test_nl_policy_del(&self->nl, NULL, TN_NS_ROOT2_BASE + 1);
 	_test_nl_policy_del_for(&self->nl, TN_NAME, TN_VMM);
 	for (int i = 0; i < self->many_policies; i++) {
 		char name[16];
@@ -279,7 +281,9 @@ struct tn_ns_case {
 	 * extents than the map keeps in the namespace's struct.
 	 */
 	bool split;
+	bool root_too;		/* its uid 0 is the host's root, not @base */
 	uid_t charged;		/* the user it is charged to */
+	uid_t other;		/* a host uid it maps, no user (0: @base + 1) */
 	uid_t seen;		/* as USER_GET shows that user in it */
 };
 
@@ -289,7 +293,10 @@ static int tn_ns_map(pid_t pid, const char *file, const struct tn_ns_case *c)
 	int i, fd, len = 0, ret = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
-	if (!c->split)
+	if (c->root_too)
+		len = snprintf(map, sizeof(map), "0 0 1\n1 %d %d\n", c->base + 1,
+			       TN_NS_UIDS - 1);
+	else if (!c->split)
 		len = snprintf(map, sizeof(map), "%u %d %d\n", c->first, c->base,
 			       TN_NS_UIDS);
 	for (i = 0; c->split && i < TN_NS_UIDS; i++)
@@ -347,7 +354,8 @@ static void tn_ns_check(struct __test_metadata *_metadata,
 
 	for (i = 0; i < TN_NS_UIDS; i++) {
 		TH_LOG("uid %u (%d on the host): %d guests, then %s",
-		       c->first + i, c->split ? c->base + TN_NS_UIDS - 1 - i :
+		       c->first + i, c->root_too && !i ? 0 :
+		       c->split ? c->base + TN_NS_UIDS - 1 - i :
 		       c->base + i, s->opened[i],
 		       s->err[i] ? strerror(s->err[i]) : "none refused");
 		total += s->opened[i];
@@ -359,7 +367,7 @@ static void tn_ns_check(struct __test_metadata *_metadata,
 		EXPECT_EQ(EDQUOT, s->err[i]);
 	test_cmd_nl_user_get(c->charged, &u);
 	EXPECT_EQ(4, u.nr_guests);
-	test_err_nl_user_get(ENOENT, c->base + 1, &u);
+	test_err_nl_user_get(ENOENT, c->other ?: c->base + 1, &u);
 	EXPECT_EQ(0, s->users_ret);
 	EXPECT_EQ(1, s->users.n);
 	EXPECT_EQ(c->seen, s->users.u.uid);
@@ -400,6 +408,20 @@ TEST_F(tn, f2_root_made_user_namespace_without_uid_0_is_its_own_user)
 	tn_ns_check(_metadata, self, &(struct tn_ns_case){
 		.first = 1000, .base = TN_NS_ROOT1_BASE,
 		.charged = TN_NS_ROOT1_BASE, .seen = 1000 });
+}
+
+/*
+ * One whose uid 0 is the host's root (systemd's PrivateUsers=, which maps
+ * root and the unit's user to themselves) is the lowest other host uid it
+ * maps, the unit's user: such units do not all share root's quota and uid
+ * policy. Its uid 0 is charged to that user too.
+ */
+TEST_F(tn, f2_root_made_user_namespace_of_hosts_root_is_its_lowest_other_uid)
+{
+	tn_ns_check(_metadata, self, &(struct tn_ns_case){
+		.base = TN_NS_ROOT2_BASE, .root_too = true,
+		.charged = TN_NS_ROOT2_BASE + 1, .other = TN_NS_ROOT2_BASE + 2,
+		.seen = 1 });
 }
 
 /* ... however many extents its map has, in whatever order. */
