@@ -235,9 +235,9 @@ static void vqn_walk_rest_fn(struct work_struct *work)
 
 /*
  * Waits until no walk is left to the work, which would undo an admin's
- * later change on the guests it has not reached yet: for GUEST_SET and
- * POLICY_DEL, which walk nothing. 0, or -EINTR when the caller was
- * killed waiting (nothing changed).
+ * later change on the guests it has not reached yet: for GUEST_SET, which
+ * walks nothing. 0, or -EINTR when the caller was killed waiting (nothing
+ * changed).
  */
 int vqn_kguests_walk_wait(void)
 {

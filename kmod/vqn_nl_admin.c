@@ -552,13 +552,15 @@ int vqnotify_nl_policy_del_doit(struct sk_buff *skb,
 	if (ret)
 		return ret;
 	/*
-	 * After a killed change's walk: its guests not reached yet would get
-	 * the policies left, not the one deleted.
+	 * Not during a policy change's walk, nor the rest of a killed one:
+	 * the guests it has not reached would get the policies left, not the
+	 * one deleted, nor the one it applies.
 	 */
-	ret = vqn_kguests_walk_wait();
+	ret = vqn_kguests_admin_lock();
 	if (ret)
 		return ret;
 	ret = vqn_policy_del(name, uid);
+	mutex_unlock(&vqn_guests_lock);
 	if (ret) {
 		GENL_SET_ERR_MSG(info, "no such policy");
 		return ret;

@@ -156,17 +156,17 @@
  * reserve) wait so, killably too, holding vqn_guests_lock, which only other
  * admin changes need: the rest of a walk whose caller was killed is a work
  * item's, which waits for every guest, and the admin's changes after it
- * (GUEST_SET and POLICY_DEL too, which would be undone on the guests it
- * has not reached) wait for it, killably (vqn_kguests_admin_lock(),
- * vqn_kguests_walk_wait()). The promotion work,
- * which every waiting guest of every user waits for, does not wait at
- * all: a guest whose lock or ntf_lock is busy stays in line, passed over,
- * and the work serves the others (vqn_host_promote_fn()). Not remedied:
- * the genetlink core runs netlink requests and a dump's first part under
- * its cb_lock, read side, so a family registering meanwhile (a module
- * loaded) waits for a tenant's lock too, and every genetlink request after
- * it. What bounds that wait is
- * the longest hold: one call's, bounded by one device's queues (at most
+ * (GUEST_SET too, which would be undone on the guests it has not reached;
+ * POLICY_DEL, as the changes that walk, not during any walk) wait for it,
+ * killably (vqn_kguests_admin_lock(), vqn_kguests_walk_wait()). The
+ * promotion work, which every waiting guest of every user waits for, does
+ * not wait at all: a guest whose lock or ntf_lock is busy stays in line,
+ * passed over, and the work serves the others (vqn_host_promote_fn()).
+ * Not remedied: the genetlink core runs netlink requests and a dump's
+ * first part under its cb_lock, read side, so a family registering
+ * meanwhile (a module loaded) waits for a tenant's lock too, and every
+ * genetlink request after it. What bounds that wait is the longest hold:
+ * one call's, bounded by one device's queues (at most
  * VQNOTIFY_MAX_QUEUES) and by the guest's budget for what it promotes
  * or preempts on other devices (a limit changed: the same); close takes
  * the lock once a device (vqn_kguest_destroy()), not once for all a

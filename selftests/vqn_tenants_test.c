@@ -2285,4 +2285,103 @@ out:
 	tn_held_stop(&b);
 }
 
+/*
+ * POLICY_DEL waits for a policy change's walk under way: deleting the
+ * policy while the walk waits for the busy guest, it would leave the
+ * guests after that one without the policy (a guest of that name and no
+ * policy keeps its budget), the only ones without it. The walk's guest
+ * after the busy one is the test's own. An attempt tells only when the
+ * deletion ended, or was seen waiting (D), while the change still waited
+ * for the busy guest: up to 10 attempts.
+ */
+static void tn_policy_set_once(struct tk_nl *nl, struct tn_kill *k)
+{
+	_exit(!!_test_nl_policy_set(nl, TN_NAME, 0, tn_walk_next(k), -1));
+}
+
+static void tn_policy_del_once(struct tk_nl *nl, struct tn_kill *k)
+{
+	_exit(!!_test_nl_policy_del(nl, TN_NAME, 0));
+}
+
+/* A child that makes one request with its own netlink socket. */
+static pid_t tn_request(struct tn_kill *k,
+			void (*request)(struct tk_nl *nl, struct tn_kill *k))
+{
+	pid_t pid = tn_kill_child();
+
+	if (!pid) {
+		struct tk_nl nl;
+
+		if (tk_nl_open(&nl))
+			_exit(2);
+		request(&nl, k);
+	}
+	return pid;
+}
+
+TEST_F_TIMEOUT(tn, policy_del_waits_for_a_walk_under_way, 120)
+{
+	struct vqnotify_guest_info gi;
+	int fd, tries, waited = -1, st_set = -1, st_del = -1;
+	pid_t set = -1, del = -1;
+	struct tk_nl_guest g;
+	struct tn_held b;
+	double end;
+
+	tn_walk_base = 1 << 20;
+	if (tn_held_start(_metadata, &b))
+		return;
+	fd = tk_open(0);
+	EXPECT_LE(0, fd)
+		goto out;
+	EXPECT_EQ(0, _test_ioctl_set_name(fd, TN_NAME));
+	EXPECT_EQ(0, _test_ioctl_guest_get(fd, &gi));
+	EXPECT_LT(b.k->guest, gi.guest_id);
+	for (tries = 0; tries < 10 && waited < 0; tries++) {
+		int seen = 0;	/* 1: D; 2, 3: ended, the change waiting or not */
+		char state = '?';
+
+		set = tn_request(b.k, tn_policy_set_once);
+		for (end = tk_now() + 3; state != 'D' && tk_now() < end;
+		     usleep(1000))
+			state = tk_task_state(set);
+		if (state != 'D') {
+			waitpid(set, &st_set, 0);
+			continue;
+		}
+		del = tn_request(b.k, tn_policy_del_once);
+		for (end = tk_now() + 0.5; !seen && tk_now() < end;
+		     usleep(1000)) {
+			if (tk_task_state(del) == 'D')
+				seen = 1;
+			else if (waitpid(del, &st_del, WNOHANG) == del)
+				seen = tk_task_state(set) == 'D' ? 2 : 3;
+		}
+		if (seen < 2)
+			waitpid(del, &st_del, 0);
+		waitpid(set, &st_set, 0);
+		if (seen == 1 || seen == 2)
+			waited = seen == 1;
+	}
+	TH_LOG("%d attempts", tries);
+	EXPECT_LE(0, waited) {
+		TH_LOG("no attempt told: the busy guest's lock was seldom busy");
+		goto out_fd;
+	}
+	EXPECT_EQ(1, waited) {
+		TH_LOG("POLICY_DEL ended while a walk still waited");
+	}
+	EXPECT_TRUE(WIFEXITED(st_set) && !WEXITSTATUS(st_set));
+	EXPECT_TRUE(WIFEXITED(st_del) && !WEXITSTATUS(st_del));
+	EXPECT_EQ(0, _test_nl_guest_get(&self->nl, gi.guest_id, &g));
+	EXPECT_EQ(tn_walk_base + b.k->sets, g.admin_budget) {
+		TH_LOG("the policy did not reach the guest after the busy one");
+	}
+out_fd:
+	close(fd);
+out:
+	tn_held_stop(&b);
+}
+
 TEST_HARNESS_MAIN
