@@ -202,10 +202,13 @@ static kuid_t vqn_ns_lowest_uid(const struct user_namespace *ns)
  * owner too. A namespace root made is a container manager's (LXD, a
  * Kubernetes pod without host users): its uid 0, as the host sees it, is
  * the user, one per container; where it maps no uid 0, or maps it to root
- * (systemd's PrivateUsers=, which maps root and the unit's user to
+ * (systemd's PrivateUsers=yes, which maps root and the unit's user to
  * themselves), the lowest host uid other than root's it maps (else such
  * containers and units would all share root's quota and uid policy); root
- * itself while it maps none.
+ * itself while it maps none. One that maps uids 0 and 1 to themselves is
+ * an identity map (PrivateUsers=identity, a container sharing the host's
+ * users): its uids are the host's, each charged as in the initial
+ * namespace (else they would all be uid 1's).
  */
 kuid_t vqn_user_uid(const struct cred *cred)
 {
@@ -219,6 +222,9 @@ kuid_t vqn_user_uid(const struct cred *cred)
 	if (!uid_eq(ns->owner, GLOBAL_ROOT_UID))
 		return ns->owner;
 	uid = make_kuid(ns, 0);
+	if (uid_eq(uid, GLOBAL_ROOT_UID) &&
+	    uid_eq(make_kuid(ns, 1), KUIDT_INIT(1)))
+		return cred->euid;
 	if (!uid_valid(uid) || uid_eq(uid, GLOBAL_ROOT_UID))
 		uid = vqn_ns_lowest_uid(ns);
 	return uid_valid(uid) ? uid : ns->owner;

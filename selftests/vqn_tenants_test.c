@@ -47,6 +47,7 @@
 #define TN_NS_ROOT_BASE		310000	/* a namespace root made */
 #define TN_NS_ROOT1_BASE	320000	/* one that maps no uid 0 */
 #define TN_NS_ROOT2_BASE	330000	/* one whose uid 0 is root */
+#define TN_NS_ROOT3_BASE	340000	/* one whose uids 0, 1 are 0, 1 */
 
 FIXTURE(tn) {
 	struct tk_nl nl;
@@ -76,6 +77,7 @@ FIXTURE_TEARDOWN(tn)
 	_test_nl_policy_del(&self->nl, NULL, TN_NS_ROOT_BASE);
 	_test_nl_policy_del(&self->nl, NULL, TN_NS_ROOT1_BASE);
 	_test_nl_policy_del(&self->nl, NULL, TN_NS_ROOT2_BASE + 1);
+	_test_nl_policy_del(&self->nl, NULL, TN_NS_ROOT3_BASE + 2);
 	_test_nl_policy_del_for(&self->nl, TN_NAME, TN_VMM);
 	for (int i = 0; i < self->many_policies; i++) {
 		char name[16];
@@ -282,6 +284,7 @@ struct tn_ns_case {
 	 */
 	bool split;
 	bool root_too;		/* its uid 0 is the host's root, not @base */
+	bool identity;		/* its uids 0 and 1 are the host's 0 and 1 */
 	uid_t charged;		/* the user it is charged to */
 	uid_t other;		/* a host uid it maps, no user (0: @base + 1) */
 	uid_t seen;		/* as USER_GET shows that user in it */
@@ -293,9 +296,11 @@ static int tn_ns_map(pid_t pid, const char *file, const struct tn_ns_case *c)
 	int i, fd, len = 0, ret = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
-	if (c->root_too)
-		len = snprintf(map, sizeof(map), "0 0 1\n1 %d %d\n", c->base + 1,
-			       TN_NS_UIDS - 1);
+	if (c->root_too || c->identity)
+		len = snprintf(map, sizeof(map), "0 0 %d\n%d %d %d\n",
+			       1 + c->identity, 1 + c->identity,
+			       c->base + 1 + c->identity,
+			       TN_NS_UIDS - 1 - c->identity);
 	else if (!c->split)
 		len = snprintf(map, sizeof(map), "%u %d %d\n", c->first, c->base,
 			       TN_NS_UIDS);
@@ -354,11 +359,26 @@ static void tn_ns_check(struct __test_metadata *_metadata,
 
 	for (i = 0; i < TN_NS_UIDS; i++) {
 		TH_LOG("uid %u (%d on the host): %d guests, then %s",
-		       c->first + i, c->root_too && !i ? 0 :
+		       c->first + i, (c->root_too || c->identity) &&
+		       i <= c->identity ? i :
 		       c->split ? c->base + TN_NS_UIDS - 1 - i :
 		       c->base + i, s->opened[i],
 		       s->err[i] ? strerror(s->err[i]) : "none refused");
 		total += s->opened[i];
+	}
+	if (c->identity) {
+		/* Each uid its own user: @charged's limit of 4 is its alone. */
+		i = c->charged - c->base;
+		EXPECT_EQ(4, s->opened[i]);
+		EXPECT_EQ(EDQUOT, s->err[i]);
+		EXPECT_EQ(64, s->opened[i + 1]);
+		test_cmd_nl_user_get(c->charged, &u);
+		EXPECT_EQ(4, u.nr_guests);
+		EXPECT_EQ(0, s->users_ret);
+		EXPECT_EQ(1, s->users.n);
+		EXPECT_EQ(c->seen, s->users.u.uid);
+		EXPECT_EQ(64, s->users.u.nr_guests);
+		goto out;
 	}
 	EXPECT_EQ(4, total);
 	EXPECT_EQ(4, s->opened[0]);
@@ -372,6 +392,7 @@ static void tn_ns_check(struct __test_metadata *_metadata,
 	EXPECT_EQ(1, s->users.n);
 	EXPECT_EQ(c->seen, s->users.u.uid);
 	EXPECT_EQ(4, s->users.u.nr_guests);
+out:
 	close(hold[1]);
 	close(go[1]);
 	waitpid(pid, NULL, 0);
@@ -422,6 +443,20 @@ TEST_F(tn, f2_root_made_user_namespace_of_hosts_root_is_its_lowest_other_uid)
 		.base = TN_NS_ROOT2_BASE, .root_too = true,
 		.charged = TN_NS_ROOT2_BASE + 1, .other = TN_NS_ROOT2_BASE + 2,
 		.seen = 1 });
+}
+
+/*
+ * One that maps uids 0 and 1 to themselves is an identity map (systemd's
+ * PrivateUsers=identity): its uids are the host's, each its own user, not
+ * all uid 1's. Here its uids above 1 are the host's @base on: the one
+ * with a limit of 4 is refused at 4, the next is not.
+ */
+TEST_F(tn, f2_root_made_identity_user_namespace_is_its_uids)
+{
+	tn_ns_check(_metadata, self, &(struct tn_ns_case){
+		.base = TN_NS_ROOT3_BASE, .identity = true,
+		.charged = TN_NS_ROOT3_BASE + 2, .other = TN_NS_ROOT3_BASE + 3,
+		.seen = TN_NS_UIDS - 1 });
 }
 
 /* ... however many extents its map has, in whatever order. */
