@@ -2012,7 +2012,8 @@ struct tn_kill {
 	uint32_t guest;
 	int ready;		/* 1: the guest's process loops; -1: failed */
 	int hog;		/* 1: the loop is SCHED_FIFO; -1: refused */
-	uint32_t sets;		/* the requests' CONFIG_SETs so far */
+	uint32_t sets;		/* the values the requests set so far */
+	uint32_t other;		/* a second guest's id */
 };
 
 /* @flag of struct tn_kill once a child set it, or 0 after 10 s. */
@@ -2275,21 +2276,82 @@ TEST_F_TIMEOUT(tn, policy_walk_past_a_busy_guest_can_be_killed, 120)
 	tn_walk_killed(_metadata, &self->nl, true, 1 << 20);
 }
 
+/* The requests of the tests below, each made once by a child. */
+static void tn_policy_set_once(struct tk_nl *nl, struct tn_kill *k)
+{
+	_exit(!!_test_nl_policy_set(nl, TN_NAME, 0, tn_walk_next(k), -1));
+}
+
+static void tn_policy_del_once(struct tk_nl *nl, struct tn_kill *k)
+{
+	_exit(!!_test_nl_policy_del(nl, TN_NAME, 0));
+}
+
+static void tn_guest_set_once(struct tk_nl *nl, struct tn_kill *k)
+{
+	_exit(!!_test_nl_guest_set(nl, k->other, 64, -1));
+}
+
+/*
+ * A child that makes one request with its own netlink socket; with @go,
+ * once its socket is open, only when a byte is written to *@go (closed
+ * without one: it makes none).
+ */
+static pid_t tn_request(struct tn_kill *k,
+			void (*request)(struct tk_nl *nl, struct tn_kill *k),
+			int *go)
+{
+	int ready[2] = { -1, -1 }, start[2] = { -1, -1 };
+	char c = 0;
+	pid_t pid;
+
+	if (go && (pipe(ready) || pipe(start)))
+		return -1;
+	pid = tn_kill_child();
+	if (!pid) {
+		struct tk_nl nl;
+
+		if (tk_nl_open(&nl))
+			_exit(2);
+		if (go && (write(ready[1], &c, 1) != 1 ||
+			   read(start[0], &c, 1) != 1))
+			_exit(3);
+		request(&nl, k);
+	}
+	if (!go)
+		return pid;
+	close(ready[1]);
+	close(start[0]);
+	if (pid < 0 || read(ready[0], &c, 1) != 1) {
+		close(start[1]);
+		start[1] = -1;
+	}
+	close(ready[0]);
+	*go = start[1];
+	return pid;
+}
+
 /*
  * The admin's word on one guest (GUEST_SET) after a policy change killed
  * waiting for a busy guest stands: it waits for the rest of that walk,
  * which, reaching the guest after it, gave it the policy's budget again.
  * The guest is the test's own, named as the busy one, opened after it:
- * the walk reaches it after the busy one. A change that waits for the
- * rest (CONFIG_SET, here of the threshold in force) ends the test.
+ * the walk reaches it after the busy one. An attempt tells only when the
+ * rest has not reached that guest yet (up to 5), which is checked just
+ * before the GUEST_SET, whose child is ready with its socket open; the
+ * GUEST_SET is seen done or waiting before the busy guest's process runs
+ * again. A change that waits for the rest (CONFIG_SET, of the threshold in
+ * force) ends the test.
  */
-TEST_F_TIMEOUT(tn, guest_set_after_a_killed_walk_stands, 120)
+TEST_F_TIMEOUT(tn, guest_set_after_a_killed_walk_stands, 180)
 {
 	struct vqnotify_guest_info gi;
+	int fd, tries, told = 0, st = -1, go = -1;
+	struct tk_nl_policy p;
 	struct tk_nl_guest g;
 	struct tn_held b;
-	double slowest;
-	int fd, blocked;
+	double slowest, end;
+	pid_t set = -1;
 
 	tn_walk_base = 1 << 20;
 	if (tn_held_start(_metadata, &b))
@@ -2300,14 +2362,36 @@ TEST_F_TIMEOUT(tn, guest_set_after_a_killed_walk_stands, 120)
 	EXPECT_EQ(0, _test_ioctl_set_name(fd, TN_NAME));
 	EXPECT_EQ(0, _test_ioctl_guest_get(fd, &gi));
 	EXPECT_LT(b.k->guest, gi.guest_id);
-	blocked = tn_kill_waiting(&b, tn_policy_loop, &slowest);
-	EXPECT_EQ(TN_KILL_TRIES, blocked) {
-		TH_LOG("the guest's lock was seldom busy: nothing tested");
+	b.k->other = gi.guest_id;
+	for (tries = 0; tries < 5 && !told; tries++) {
+		if (tn_kill_waiting(&b, tn_policy_loop, &slowest) !=
+		    TN_KILL_TRIES)
+			break;
+		set = tn_request(b.k, tn_guest_set_once, &go);
+		if (set < 0 || go < 0)
+			break;
+		/* The rest has not reached the second guest: GUEST_SET now. */
+		told = !_test_nl_policy_get(&self->nl, TN_NAME, 0, &p) &&
+		       !_test_nl_guest_get(&self->nl, gi.guest_id, &g) &&
+		       g.admin_budget != p.budget &&
+		       write(go, &told, 1) == 1;
+		close(go);
+		if (!told)
+			waitpid(set, NULL, 0);
 	}
-	EXPECT_EQ(0, _test_nl_guest_set(&self->nl, gi.guest_id, 64, -1));
+	TH_LOG("%d attempts", tries);
+	EXPECT_TRUE(told) {
+		TH_LOG("no attempt told: the busy guest's lock was seldom busy");
+		goto out_fd;
+	}
+	end = tk_now() + 0.5;
+	while (tk_now() < end && !strchr("DZ", tk_task_state(set)))
+		usleep(1000);
 	kill(b.hog, SIGKILL);
 	waitpid(b.hog, NULL, 0);
 	b.hog = -1;
+	EXPECT_EQ(set, waitpid(set, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && !WEXITSTATUS(st));
 	EXPECT_EQ(0, _test_nl_config_set_one(&self->nl,
 					     VQNOTIFY_A_CONFIG_THRESHOLD,
 					     self->saved.threshold));
@@ -2315,6 +2399,7 @@ TEST_F_TIMEOUT(tn, guest_set_after_a_killed_walk_stands, 120)
 	EXPECT_EQ(64, g.admin_budget) {
 		TH_LOG("the rest of a killed walk undid GUEST_SET");
 	}
+out_fd:
 	close(fd);
 out:
 	tn_held_stop(&b);
@@ -2329,32 +2414,6 @@ out:
  * deletion ended, or was seen waiting (D), while the change still waited
  * for the busy guest: up to 10 attempts.
  */
-static void tn_policy_set_once(struct tk_nl *nl, struct tn_kill *k)
-{
-	_exit(!!_test_nl_policy_set(nl, TN_NAME, 0, tn_walk_next(k), -1));
-}
-
-static void tn_policy_del_once(struct tk_nl *nl, struct tn_kill *k)
-{
-	_exit(!!_test_nl_policy_del(nl, TN_NAME, 0));
-}
-
-/* A child that makes one request with its own netlink socket. */
-static pid_t tn_request(struct tn_kill *k,
-			void (*request)(struct tk_nl *nl, struct tn_kill *k))
-{
-	pid_t pid = tn_kill_child();
-
-	if (!pid) {
-		struct tk_nl nl;
-
-		if (tk_nl_open(&nl))
-			_exit(2);
-		request(&nl, k);
-	}
-	return pid;
-}
-
 TEST_F_TIMEOUT(tn, policy_del_waits_for_a_walk_under_way, 120)
 {
 	struct vqnotify_guest_info gi;
@@ -2377,7 +2436,7 @@ TEST_F_TIMEOUT(tn, policy_del_waits_for_a_walk_under_way, 120)
 		int seen = 0;	/* 1: D; 2, 3: ended, the change waiting or not */
 		char state = '?';
 
-		set = tn_request(b.k, tn_policy_set_once);
+		set = tn_request(b.k, tn_policy_set_once, NULL);
 		for (end = tk_now() + 3; state != 'D' && tk_now() < end;
 		     usleep(1000))
 			state = tk_task_state(set);
@@ -2385,7 +2444,7 @@ TEST_F_TIMEOUT(tn, policy_del_waits_for_a_walk_under_way, 120)
 			waitpid(set, &st_set, 0);
 			continue;
 		}
-		del = tn_request(b.k, tn_policy_del_once);
+		del = tn_request(b.k, tn_policy_del_once, NULL);
 		for (end = tk_now() + 0.5; !seen && tk_now() < end;
 		     usleep(1000)) {
 			if (tk_task_state(del) == 'D')
@@ -2393,11 +2452,16 @@ TEST_F_TIMEOUT(tn, policy_del_waits_for_a_walk_under_way, 120)
 			else if (waitpid(del, &st_del, WNOHANG) == del)
 				seen = tk_task_state(set) == 'D' ? 2 : 3;
 		}
+		if (seen == 1 || seen == 2) {
+			/* Told: the busy guest's process runs again. */
+			waited = seen == 1;
+			kill(b.hog, SIGKILL);
+			waitpid(b.hog, NULL, 0);
+			b.hog = -1;
+		}
 		if (seen < 2)
 			waitpid(del, &st_del, 0);
 		waitpid(set, &st_set, 0);
-		if (seen == 1 || seen == 2)
-			waited = seen == 1;
 	}
 	TH_LOG("%d attempts", tries);
 	EXPECT_LE(0, waited) {
