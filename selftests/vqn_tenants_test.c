@@ -2276,6 +2276,38 @@ TEST_F_TIMEOUT(tn, policy_walk_past_a_busy_guest_can_be_killed, 120)
 	tn_walk_killed(_metadata, &self->nl, true, 1 << 20);
 }
 
+/*
+ * The busy guest of tn_held_start(), its policy changes' budgets from
+ * 1 << 20, and a second guest of its name, the test's own, opened after
+ * it: the walks reach it after the busy one. Returns the second guest's
+ * fd (its id in @b->k->other), or -1 with what had started stopped.
+ */
+static int tn_held_pair(struct __test_metadata *_metadata, struct tn_held *b)
+{
+	struct vqnotify_guest_info gi;
+	int fd;
+
+	tn_walk_base = 1 << 20;
+	if (tn_held_start(_metadata, b))
+		return -1;
+	fd = tk_open(0);
+	EXPECT_LE(0, fd)
+		goto fail;
+	EXPECT_EQ(0, _test_ioctl_set_name(fd, TN_NAME))
+		goto fail_fd;
+	EXPECT_EQ(0, _test_ioctl_guest_get(fd, &gi))
+		goto fail_fd;
+	EXPECT_LT(b->k->guest, gi.guest_id)
+		goto fail_fd;
+	b->k->other = gi.guest_id;
+	return fd;
+fail_fd:
+	close(fd);
+fail:
+	tn_held_stop(b);
+	return -1;
+}
+
 /* The requests of the tests below, each made once by a child. */
 static void tn_policy_set_once(struct tk_nl *nl, struct tn_kill *k)
 {
@@ -2345,7 +2377,6 @@ static pid_t tn_request(struct tn_kill *k,
  */
 TEST_F_TIMEOUT(tn, guest_set_after_a_killed_walk_stands, 180)
 {
-	struct vqnotify_guest_info gi;
 	int fd, tries, told = 0, st = -1, go = -1;
 	struct tk_nl_policy p;
 	struct tk_nl_guest g;
@@ -2353,16 +2384,9 @@ TEST_F_TIMEOUT(tn, guest_set_after_a_killed_walk_stands, 180)
 	double slowest, end;
 	pid_t set = -1;
 
-	tn_walk_base = 1 << 20;
-	if (tn_held_start(_metadata, &b))
+	fd = tn_held_pair(_metadata, &b);
+	if (fd < 0)
 		return;
-	fd = tk_open(0);
-	EXPECT_LE(0, fd)
-		goto out;
-	EXPECT_EQ(0, _test_ioctl_set_name(fd, TN_NAME));
-	EXPECT_EQ(0, _test_ioctl_guest_get(fd, &gi));
-	EXPECT_LT(b.k->guest, gi.guest_id);
-	b.k->other = gi.guest_id;
 	for (tries = 0; tries < 5 && !told; tries++) {
 		if (tn_kill_waiting(&b, tn_policy_loop, &slowest) !=
 		    TN_KILL_TRIES)
@@ -2372,7 +2396,7 @@ TEST_F_TIMEOUT(tn, guest_set_after_a_killed_walk_stands, 180)
 			break;
 		/* The rest has not reached the second guest: GUEST_SET now. */
 		told = !_test_nl_policy_get(&self->nl, TN_NAME, 0, &p) &&
-		       !_test_nl_guest_get(&self->nl, gi.guest_id, &g) &&
+		       !_test_nl_guest_get(&self->nl, b.k->other, &g) &&
 		       g.admin_budget != p.budget &&
 		       write(go, &told, 1) == 1;
 		close(go);
@@ -2395,13 +2419,12 @@ TEST_F_TIMEOUT(tn, guest_set_after_a_killed_walk_stands, 180)
 	EXPECT_EQ(0, _test_nl_config_set_one(&self->nl,
 					     VQNOTIFY_A_CONFIG_THRESHOLD,
 					     self->saved.threshold));
-	EXPECT_EQ(0, _test_nl_guest_get(&self->nl, gi.guest_id, &g));
+	EXPECT_EQ(0, _test_nl_guest_get(&self->nl, b.k->other, &g));
 	EXPECT_EQ(64, g.admin_budget) {
 		TH_LOG("the rest of a killed walk undid GUEST_SET");
 	}
 out_fd:
 	close(fd);
-out:
 	tn_held_stop(&b);
 }
 
@@ -2416,22 +2439,15 @@ out:
  */
 TEST_F_TIMEOUT(tn, policy_del_waits_for_a_walk_under_way, 120)
 {
-	struct vqnotify_guest_info gi;
 	int fd, tries, waited = -1, st_set = -1, st_del = -1;
 	pid_t set = -1, del = -1;
 	struct tk_nl_guest g;
 	struct tn_held b;
 	double end;
 
-	tn_walk_base = 1 << 20;
-	if (tn_held_start(_metadata, &b))
+	fd = tn_held_pair(_metadata, &b);
+	if (fd < 0)
 		return;
-	fd = tk_open(0);
-	EXPECT_LE(0, fd)
-		goto out;
-	EXPECT_EQ(0, _test_ioctl_set_name(fd, TN_NAME));
-	EXPECT_EQ(0, _test_ioctl_guest_get(fd, &gi));
-	EXPECT_LT(b.k->guest, gi.guest_id);
 	for (tries = 0; tries < 10 && waited < 0; tries++) {
 		int seen = 0;	/* 1: D; 2, 3: ended, the change waiting or not */
 		char state = '?';
@@ -2473,13 +2489,12 @@ TEST_F_TIMEOUT(tn, policy_del_waits_for_a_walk_under_way, 120)
 	}
 	EXPECT_TRUE(WIFEXITED(st_set) && !WEXITSTATUS(st_set));
 	EXPECT_TRUE(WIFEXITED(st_del) && !WEXITSTATUS(st_del));
-	EXPECT_EQ(0, _test_nl_guest_get(&self->nl, gi.guest_id, &g));
+	EXPECT_EQ(0, _test_nl_guest_get(&self->nl, b.k->other, &g));
 	EXPECT_EQ(tn_walk_base + b.k->sets, g.admin_budget) {
 		TH_LOG("the policy did not reach the guest after the busy one");
 	}
 out_fd:
 	close(fd);
-out:
 	tn_held_stop(&b);
 }
 
