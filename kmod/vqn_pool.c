@@ -444,7 +444,7 @@ struct vqn_kguest *vqn_guests_get(unsigned long *id,
  * may give up by dying (-EINTR, unlocked): the lock may be a tenant's,
  * held as long as its cgroup throttles it inside a call. The rest of an
  * admin's walk, which must reach every guest, waits whatever comes
- * (vqn_kguests_walk()).
+ * (vqn_walk_rest_fn()).
  */
 int vqn_kguest_lock_live(struct vqn_kguest *g, bool killable)
 {

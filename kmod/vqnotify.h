@@ -156,8 +156,9 @@
  * reserve) wait so, killably too, holding vqn_guests_lock, which only other
  * admin changes need: the rest of a walk whose caller was killed is a work
  * item's, which waits for every guest, and the admin's changes after it
- * (GUEST_SET too, which would be undone on the guests it has not reached;
- * POLICY_DEL, as the changes that walk, not during any walk) wait for it,
+ * that walk (CONFIG_SET, a POLICY_SET of a budget or reserve), GUEST_SET,
+ * which would be undone on the guests it has not reached, and POLICY_DEL,
+ * not during any walk either, wait for it,
  * killably (vqn_kguests_admin_lock(), vqn_kguests_walk_wait()). The
  * promotion work, which every waiting guest of every user waits for, does
  * not wait at all: a guest whose lock or ntf_lock is busy stays in line,
