@@ -4,9 +4,9 @@
  * tenant's reader stalled in copy_to_user() hangs no other reader of the
  * guest: O_NONBLOCK gets EAGAIN, and an edge-triggered poller hears of the
  * records left once the stalled reader is done; a blocking one sleeps
- * interruptibly and dies on SIGKILL. Everything runs as the tenant (TN_HOSTILE, group kvm);
- * skipped where the kernel has no userfaultfd. The other findings are in
- * vqn_tenants_test.c.
+ * interruptibly and dies on SIGKILL. Everything runs as the tenant
+ * (TN_HOSTILE, group kvm); skipped where the kernel has no userfaultfd.
+ * The other findings are in vqn_tenants_test.c.
  */
 #define _GNU_SOURCE
 

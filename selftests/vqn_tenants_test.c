@@ -2121,6 +2121,49 @@ fail:
 }
 
 /*
+ * A child that makes @request with its own netlink socket, once, or with
+ * @again over and over until it is killed; with @go, once its socket is
+ * open, only when a byte is written to *@go (closed without one: it makes
+ * none).
+ */
+static pid_t tn_request(struct tn_kill *k,
+			void (*request)(struct tk_nl *nl, struct tn_kill *k),
+			bool again, int *go)
+{
+	int ready[2] = { -1, -1 }, start[2] = { -1, -1 };
+	char c = 0;
+	pid_t pid;
+
+	if (go && (pipe(ready) || pipe(start)))
+		return -1;
+	pid = tn_kill_child();
+	if (!pid) {
+		struct tk_nl nl;
+
+		if (tk_nl_open(&nl))
+			_exit(2);
+		if (go && (write(ready[1], &c, 1) != 1 ||
+			   read(start[0], &c, 1) != 1))
+			_exit(3);
+		do
+			request(&nl, k);
+		while (again);
+		_exit(0);
+	}
+	if (!go)
+		return pid;
+	close(ready[1]);
+	close(start[0]);
+	if (pid < 0 || read(ready[0], &c, 1) != 1) {
+		close(start[1]);
+		start[1] = -1;
+	}
+	close(ready[0]);
+	*go = start[1];
+	return pid;
+}
+
+/*
  * Children, each looping @request on the busy guest (@b), up to 10, each
  * given 3 s to be found waiting (D), then killed, until TN_KILL_TRIES
  * were found so. Returns how many were, the slowest of them gone after
@@ -2139,17 +2182,9 @@ static int tn_kill_waiting(struct tn_held *b,
 		double end = tk_now() + 3;
 		char state = '?';
 
-		req = tn_kill_child();
+		req = tn_request(b->k, request, true, NULL);
 		if (req < 0)
 			return -1;
-		if (!req) {
-			struct tk_nl nl;
-
-			if (tk_nl_open(&nl))
-				_exit(1);
-			for (;;)
-				request(&nl, b->k);
-		}
 		while (state != 'D' && tk_now() < end) {
 			usleep(1000);
 			state = tk_task_state(req);
@@ -2324,44 +2359,6 @@ static void tn_guest_set_once(struct tk_nl *nl, struct tn_kill *k)
 	_exit(!!_test_nl_guest_set(nl, k->other, 64, -1));
 }
 
-/*
- * A child that makes one request with its own netlink socket; with @go,
- * once its socket is open, only when a byte is written to *@go (closed
- * without one: it makes none).
- */
-static pid_t tn_request(struct tn_kill *k,
-			void (*request)(struct tk_nl *nl, struct tn_kill *k),
-			int *go)
-{
-	int ready[2] = { -1, -1 }, start[2] = { -1, -1 };
-	char c = 0;
-	pid_t pid;
-
-	if (go && (pipe(ready) || pipe(start)))
-		return -1;
-	pid = tn_kill_child();
-	if (!pid) {
-		struct tk_nl nl;
-
-		if (tk_nl_open(&nl))
-			_exit(2);
-		if (go && (write(ready[1], &c, 1) != 1 ||
-			   read(start[0], &c, 1) != 1))
-			_exit(3);
-		request(&nl, k);
-	}
-	if (!go)
-		return pid;
-	close(ready[1]);
-	close(start[0]);
-	if (pid < 0 || read(ready[0], &c, 1) != 1) {
-		close(start[1]);
-		start[1] = -1;
-	}
-	close(ready[0]);
-	*go = start[1];
-	return pid;
-}
 
 /*
  * The admin's word on one guest (GUEST_SET) after a policy change killed
@@ -2391,7 +2388,7 @@ TEST_F_TIMEOUT(tn, guest_set_after_a_killed_walk_stands, 180)
 		if (tn_kill_waiting(&b, tn_policy_loop, &slowest) !=
 		    TN_KILL_TRIES)
 			break;
-		set = tn_request(b.k, tn_guest_set_once, &go);
+		set = tn_request(b.k, tn_guest_set_once, false, &go);
 		if (set < 0 || go < 0)
 			break;
 		/* The rest has not reached the second guest: GUEST_SET now. */
@@ -2452,7 +2449,7 @@ TEST_F_TIMEOUT(tn, policy_del_waits_for_a_walk_under_way, 120)
 		int seen = 0;	/* 1: D; 2, 3: ended, the change waiting or not */
 		char state = '?';
 
-		set = tn_request(b.k, tn_policy_set_once, NULL);
+		set = tn_request(b.k, tn_policy_set_once, false, NULL);
 		for (end = tk_now() + 3; state != 'D' && tk_now() < end;
 		     usleep(1000))
 			state = tk_task_state(set);
@@ -2460,7 +2457,7 @@ TEST_F_TIMEOUT(tn, policy_del_waits_for_a_walk_under_way, 120)
 			waitpid(set, &st_set, 0);
 			continue;
 		}
-		del = tn_request(b.k, tn_policy_del_once, NULL);
+		del = tn_request(b.k, tn_policy_del_once, false, NULL);
 		for (end = tk_now() + 0.5; !seen && tk_now() < end;
 		     usleep(1000)) {
 			if (tk_task_state(del) == 'D')
