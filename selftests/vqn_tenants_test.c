@@ -2142,7 +2142,8 @@ static pid_t tn_request(struct tn_kill *k,
 
 		if (tk_nl_open(&nl))
 			_exit(2);
-		if (go && (write(ready[1], &c, 1) != 1 ||
+		/* Its own copy of the write end would keep *@go from EOF. */
+		if (go && (close(start[1]) || write(ready[1], &c, 1) != 1 ||
 			   read(start[0], &c, 1) != 1))
 			_exit(3);
 		do
