@@ -2108,8 +2108,14 @@ static int tn_held_start(struct __test_metadata *_metadata, struct tn_held *b)
 			_exit(2);
 		}
 		__atomic_store_n(&b->k->hog, 1, __ATOMIC_RELEASE);
+		/*
+		 * Yielding lets the CPU's other SCHED_FIFO tasks of its
+		 * priority run (RT kernels' rcuc threads: starved, RCU's
+		 * grace periods stall and whatever waits for one hangs), never
+		 * the busy guest's process, which is not SCHED_FIFO.
+		 */
 		for (;;)
-			;
+			sched_yield();
 	}
 	if (tn_kill_said(&b->k->hog) == 1)
 		return 0;
