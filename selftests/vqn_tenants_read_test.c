@@ -76,6 +76,23 @@ static int tn_wait_ms(pid_t pid, int ms)
 }
 
 /*
+ * Start the stalled reader for a tenant of f1: 0, or not (a skip, no
+ * userfaultfd for a user, or a failure, said in @f) with nothing left.
+ */
+static int tn_f1_stall_start(struct tn_f1 *f, struct tk_stall *st)
+{
+	struct tk_why why;
+	int ret = tk_stall_start(st, &why);
+
+	if (ret) {
+		snprintf(ret > 0 ? f->skip : f->fail, sizeof(f->fail), "%.63s",
+			 why.msg);
+		tk_stall_end(st);
+	}
+	return ret;
+}
+
+/*
  * The second reader, beside the stalled one: O_NONBLOCK must fail with
  * EAGAIN at once; a blocking one must sleep interruptibly (S) and end on
  * SIGKILL, both while the first still holds on.
@@ -84,19 +101,11 @@ static int tn_f1_tenant(void *arg, int step)
 {
 	struct tn_f1 *f = arg;
 	struct tk_stall st;
-	struct tk_why why;
 	pid_t pid;
-	int ret;
 
 	f->status = -1;
-	ret = tk_stall_start(&st, &why);
-	if (ret) {
-		/* A skip (no userfaultfd for a user) or a failure. */
-		snprintf(ret > 0 ? f->skip : f->fail, sizeof(f->fail), "%.63s",
-			 why.msg);
-		tk_stall_end(&st);
+	if (tn_f1_stall_start(f, &st))
 		return 0;
-	}
 	if (!f->blocking)
 		fcntl(st.fd, F_SETFL, O_NONBLOCK);	/* the same open file */
 	pid = fork();
@@ -131,16 +140,10 @@ static int tn_f1_epollet(void *arg, int step)
 	struct vqnotify_event ev;
 	struct tn_f1 *f = arg;
 	struct tk_stall st;
-	struct tk_why why;
-	int ret, fd, ep;
+	int fd, ep;
 
-	ret = tk_stall_start(&st, &why);
-	if (ret) {
-		snprintf(ret > 0 ? f->skip : f->fail,
-			 sizeof(f->fail), "%.63s", why.msg);
-		tk_stall_end(&st);
+	if (tn_f1_stall_start(f, &st))
 		return 0;
-	}
 	fd = dup(st.fd);
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (fd < 0 || ep < 0 || fcntl(fd, F_SETFL, O_NONBLOCK) ||
