@@ -202,10 +202,17 @@ static const char *escape_buf(const char *s, enum esc_mode mode)
 	return buf;
 }
 
-/* A name for a text table: escaped, "-" when empty. */
+/*
+ * A name for a text table: escaped, "-" when empty; a name that is "-"
+ * as "\x2d", or a tenant's guest would look unnamed.
+ */
 const char *tname(const char *s)
 {
-	return s && *s ? escape_buf(s, ESC_TEXT) : "-";
+	if (!s || !*s)
+		return "-";
+	if (!strcmp(s, "-"))
+		return "\\x2d";
+	return escape_buf(s, ESC_TEXT);
 }
 
 const char *tquoted(const char *s)

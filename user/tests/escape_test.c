@@ -211,7 +211,7 @@ int main(void)
 		"caf\xc3\xa9\xe2\x80\xae!", "d\r\t\x01x",
 		"tag\xf3\xa0\x81\x81\xe2\xa0\x80",
 	};
-	char long_name[VQNOTIFY_LABEL_LEN];
+	char long_name[VQNOTIFY_NAME_LEN];
 	unsigned int i;
 	char *got;
 
@@ -261,6 +261,10 @@ int main(void)
 	check(!strcmp(got, "\xc3\x9d"), "UTF-8: U+00DD passes", got);
 	free(got);
 	check(!strcmp(tname(""), "-"), "tname: empty is -", tname(""));
+	check(!strcmp(tname("-"), "\\x2d"), "tname: a name \"-\" is not none",
+	      tname("-"));
+	check(!strcmp(tname("--"), "--"), "tname: \"--\" as it is",
+	      tname("--"));
 	/* The longest name, all of it escaped, fits the table's buffer. */
 	memset(long_name, 0xff, sizeof(long_name) - 1);
 	long_name[sizeof(long_name) - 1] = '\0';
