@@ -276,6 +276,10 @@ TEST_F(pol, bad_arguments)
 		  "5" },
 		{ "guest", "set", "4294967295", "budget", "1", "budget", "2" },
 		{ "config", "set", "threshold", thr, "threshold", thr },
+		/* A user's limits in a name's policy: the module refuses it. */
+		{ "policy", "set", "name", PN_UUID, "max-guests", "1" },
+		{ "policy", "set", "uid", "0", "name", PN_UUID, "max-slots",
+		  "1" },
 	};
 	unsigned int i;
 

@@ -154,9 +154,24 @@ static int policy_selector(int argc, char **argv, struct nl_msg *msg)
 static int policy_set_check(int argc, char **argv)
 {
 	int n = policy_selector(argc - 2, argv + 2, NULL);
+	bool named = false;
+	int i, ret;
 
-	return n < 0 ? -n : check_pairs(argc, argv, 2 + n, policy_key,
-					policy_usage, "policy set");
+	if (n < 0)
+		return -n;
+	ret = check_pairs(argc, argv, 2 + n, policy_key, policy_usage,
+			  "policy set");
+	if (ret)
+		return ret;
+	for (i = 2; i < 2 + n; i += 2)
+		named |= !strcmp(argv[i], "name");
+	/* The module refuses them too, but as a failure, not a misuse. */
+	for (i = 2 + n; named && i < argc; i += 2)
+		if (policy_keys[policy_key(argv[i])].uid_only)
+			return usage_error(policy_usage,
+					   "policy set: %s is a user's limit: a uid policy's, not a name's",
+					   argv[i]);
+	return 0;
 }
 
 static int policy_set(struct nl *n, int argc, char **argv)
