@@ -70,17 +70,42 @@ void replay_usage(FILE *f)
 }
 
 /* "FILE:LINE: error: ..." for the step in hand. */
+/*
+ * The message, escaped: it may quote a script's words, and a script, the
+ * admin's or one attached to a bug report, may hold any byte but NUL.
+ */
 int rp_step_error(struct rctx *c, const char *fmt, ...)
 {
+	char *msg;
 	va_list ap;
+	int n;
 
 	fflush(stdout);
 	fprintf(stderr, "%s:%d: error: ", c->file, c->cur->line);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	if (n < 0) {
+		fputs(strerror(ENOMEM), stderr);
+	} else {
+		put_escaped(stderr, msg, ESC_QUOTED);
+		free(msg);
+	}
 	fputc('\n', stderr);
 	return STEP_FAILED;
+}
+
+/* A script's word on stdout after @sep, escaped as rp_step_error()'s. */
+void rp_put_word(const char *sep, const char *w, bool quote_spaces)
+{
+	bool q = quote_spaces && strchr(w, ' ');
+
+	fputs(sep, stdout);
+	if (q)
+		putchar('"');
+	put_escaped(stdout, w, ESC_QUOTED);
+	if (q)
+		putchar('"');
 }
 
 bool rp_valid_name(const char *s)
@@ -225,7 +250,7 @@ int rp_check_text(struct rctx *c, const char *s)
 		if (*p < 0x20 || *p > 0x7e)
 			break;
 	if (!n || n > NAME_MAX_LEN || *p)
-		return rp_step_error(c, "bad name \"%s\": 1-%d printable characters",
+		return rp_step_error(c, "bad name '%s': 1-%d printable characters",
 				  s, NAME_MAX_LEN);
 	return 0;
 }
@@ -558,15 +583,14 @@ int cmd_replay(int argc, char **argv)
 	rctx_reset_symbols(&c);
 	c.checking = false;
 	if (opts.json)
-		c.jw = jw_new(stdout, opts.pretty);
+		c.jw = jw_new(stdout, false);	/* a line a step, as monitor */
 	for (i = 0; i < nr; i++) {
 		if (!c.jw && strcmp(steps[i].argv[0], "echo")) {
 			int j;
 
 			printf("%4d>", steps[i].line);
 			for (j = 0; j < steps[i].argc; j++)
-				printf(strchr(steps[i].argv[j], ' ') ?
-				       " \"%s\"" : " %s", steps[i].argv[j]);
+				rp_put_word(" ", steps[i].argv[j], true);
 			printf("\n");
 		}
 		if (do_step(&c, &steps[i])) {

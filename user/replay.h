@@ -84,6 +84,7 @@ int rp_number(struct rctx *c, const char *s, const char *what,
 int rp_parse_list(struct rctx *c, const char *s, uint32_t nq,
 		  uint64_t *bm, bool *all);
 int rp_check_text(struct rctx *c, const char *s);
+void rp_put_word(const char *sep, const char *w, bool quote_spaces);
 int rp_parse_queues(struct rctx *c, const char *s, int di, uint64_t *bm,
 		    uint32_t *one);
 bool rp_bm_test(const uint64_t *bm, uint32_t q);

@@ -430,7 +430,7 @@ static int expect_totals(struct rctx *c, int argc, char **argv, bool host)
 	if (!c->jw) {
 		printf("  ok: %s", what);
 		for (i = first; i < argc; i++)
-			printf(" %s", argv[i]);
+			rp_put_word(" ", argv[i], false);
 		printf("\n");
 	}
 	return 0;
@@ -521,8 +521,8 @@ int c_expect(struct rctx *c, int argc, char **argv)
 					argv[0], q, argv[3 + (reason >= 0) + i],
 					info.flags);
 		if (!c->jw)
-			printf("  ok: %s q%u is %s (%s)\n", argv[0], q,
-			       vqn_state_name(info.state),
+			printf("  ok: %s q%u is %s (%s)\n", tquoted(argv[0]),
+			       q, vqn_state_name(info.state),
 			       vqn_reason_name(info.reason));
 	}
 	return 0;
@@ -557,7 +557,7 @@ int c_echo(struct rctx *c, int argc, char **argv)
 		return 0;
 	}
 	for (i = 0; i < argc; i++)
-		printf("%s%s", i ? " " : "", argv[i]);
+		rp_put_word(i ? " " : "", argv[i], false);
 	printf("\n");
 	return 0;
 }

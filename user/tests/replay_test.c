@@ -97,6 +97,73 @@ static int replay(const char *script, int r0, int r1)
 	return replay_bytes(script, strlen(script), r0, r1);
 }
 
+/*
+ * replay of @script, its stdout and stderr in @out (up to @size bytes,
+ * NUL-terminated): its status.
+ */
+static int replay_output(const char *script, char *out, size_t size)
+{
+	FILE *f = tmpfile();
+	int saved[2], ret;
+	size_t n = 0;
+
+	fflush(stdout);
+	fflush(stderr);
+	saved[0] = dup(1);
+	saved[1] = dup(2);
+	if (!f || saved[0] < 0 || saved[1] < 0 || dup2(fileno(f), 1) < 0 ||
+	    dup2(fileno(f), 2) < 0)
+		return -1;
+	ret = replay(script, 0, 0);
+	fflush(stderr);
+	dup2(saved[0], 1);
+	dup2(saved[1], 2);
+	close(saved[0]);
+	close(saved[1]);
+	rewind(f);
+	n = fread(out, 1, size - 1, f);
+	out[n] = '\0';
+	fclose(f);
+	return ret;
+}
+
+/*
+ * A script's bytes reach the terminal escaped: the step echo, echo and
+ * the errors quoting a word (a name, a command); the escape
+ * sequences there once cleared the screen or set the terminal's title.
+ */
+static void replay_escapes_words(void)
+{
+	static const char *const scripts[] = {
+		"echo \"\x1b]0;title\x07\"\n",
+		"guest \x1b[2J\n",
+		"\x1b[2Jbogus\n",
+		"expect-error EINVAL guest \"vm\x1b[2J\"\n",
+	};
+	char out[4096], what[64];
+	unsigned int i;
+
+	/* In UTF-8, as main() finds it: non-ASCII text as it is. */
+	text_utf8 = true;
+	check(replay_output("echo caf\xc3\xa9\n", out, sizeof(out)) == 0 &&
+	      strstr(out, "caf\xc3\xa9\n"), "UTF-8: echo's text as it is");
+	text_utf8 = false;
+	check(replay_output("echo caf\xc3\xa9\n", out, sizeof(out)) == 0 &&
+	      strstr(out, "caf\\u00e9\n"), "not UTF-8: echo's U+00E9 escaped");
+
+	for (i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
+		int ret = replay_output(scripts[i], out, sizeof(out));
+
+		snprintf(what, sizeof(what),
+			 "script %u's bytes escaped on the terminal", i);
+		check(ret >= 0 && !strpbrk(out, "\x1b\x07") &&
+		      strstr(out, "\\x1b"), what);
+		if (strpbrk(out, "\x1b\x07"))
+			fprintf(stderr, "  (raw escape in %zu bytes)\n",
+				strlen(out));
+	}
+}
+
 int main(void)
 {
 	static const char nul[] = "echo before\n\0\nbogus command\n";
@@ -112,5 +179,6 @@ int main(void)
 	      "a script with a NUL byte is refused");
 	check(replay_path("/tmp") == EXIT_USAGE,
 	      "a script that cannot be read (a directory) is refused");
+	replay_escapes_words();
 	return check_summary();
 }
