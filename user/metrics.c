@@ -639,9 +639,14 @@ static bool answered_all(uint32_t count)
 	return count && answers >= count;
 }
 
-static long ms_since(const struct timespec *t, const struct timespec *now)
+/*
+ * In 64 bits: the first pause is counted from 0, the whole uptime, which
+ * passes a 32-bit long's milliseconds after 24.8 days (then the listening
+ * socket was left alone for as long).
+ */
+static int64_t ms_since(const struct timespec *t, const struct timespec *now)
 {
-	return (now->tv_sec - t->tv_sec) * 1000 +
+	return (int64_t)(now->tv_sec - t->tv_sec) * 1000 +
 	       (now->tv_nsec - t->tv_nsec) / 1000000;
 }
 
@@ -1118,7 +1123,8 @@ static int serve(const char *addr, uint32_t count)
 	while (!stop) {
 		bool done = answered_all(count);
 		struct timespec now, wait;
-		long timeout = -1, left;
+		long timeout = -1;
+		int64_t left;
 		int n = 0;
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
