@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "vqn_lib_utils.h"
+#include "vqn_nl_utils.h"
 #include "vqn_api1_wrap.h"
 #include "vqn_malloc_wrap.h"
 #include "vqn_guard.h"
@@ -417,6 +418,32 @@ TEST_F(lib, events_budget_lowered)
 	}
 	EXPECT_EQ(NQ, preempted);
 	EXPECT_TRUE(view_agrees(self->g, self->dev, NQ));
+}
+
+/*
+ * A rename is a call like the others: the name's policy lowers the budget
+ * below the threshold, every grant goes (p), and the view says so when
+ * vqn_set_name() returns, no vqn_read_events() needed (a queue left
+ * assigned in KVM while its slot went back to the host).
+ */
+TEST_F(lib, rename_into_a_policy_settles)
+{
+	static const char name[] = "libtest-rename-capped";
+	struct tk_nl nl;
+
+	if (geteuid())
+		SKIP(return, "POLICY_SET needs CAP_NET_ADMIN");
+	ASSERT_EQ(0, tk_nl_open(&nl));
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev, STATUS_OK, NULL,
+				     NULL, 0));
+	ASSERT_EQ(0, _test_nl_policy_set(&nl, name, 0, 2, -1));
+	EXPECT_EQ(0, vqn_set_name(self->g, name));
+	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, state_of(self->g, self->dev, 0));
+	EXPECT_TRUE(view_agrees(self->g, self->dev, NQ)) {
+		TH_LOG("the view missed what the rename's policy preempted");
+	}
+	EXPECT_EQ(0, _test_nl_policy_del(&nl, name, 0));
+	tk_nl_close(&nl);
 }
 
 /*

@@ -200,7 +200,11 @@ int vqn_set_label(struct vqn_guest *g, const char *name)
 	return vqn_set_name(g, name);
 }
 
-/* Names of up to VQNOTIFY_NAME_LEN - 1 bytes where the module has them. */
+/*
+ * Names of up to VQNOTIFY_NAME_LEN - 1 bytes where the module has them. A
+ * call like the others: the name's policy may lower the budget, and the
+ * queues it preempts are settled before it returns.
+ */
 VQN_EXPORT
 int vqn_set_name(struct vqn_guest *g, const char *name)
 {
@@ -216,7 +220,11 @@ int vqn_set_name(struct vqn_guest *g, const char *name)
 	} else {
 		ret = copy_name(gs.label, sizeof(gs.label), name);
 	}
-	return ret ? ret : vqn_xioctl(g->fd, VQNOTIFY_GUEST_SET, &gs);
+	if (ret)
+		return ret;
+	vqn_call_begin(g);
+	ret = vqn_xioctl(g->fd, VQNOTIFY_GUEST_SET, &gs);
+	return vqn_call_end(g, ret);
 }
 
 /*

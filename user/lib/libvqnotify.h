@@ -90,7 +90,11 @@ int vqn_fd(const struct vqn_guest *g);
 
 int vqn_get_info(struct vqn_guest *g, struct vqnotify_info *info);
 int vqn_guest_get(struct vqn_guest *g, struct vqnotify_guest_info *gi);
-/* API 2: up to VQNOTIFY_NAME_LEN - 1 printable bytes (31 on API 1). */
+/*
+ * API 2: up to VQNOTIFY_NAME_LEN - 1 printable bytes (31 on API 1). The
+ * admin's policy for the name may lower the budget: events follow, as
+ * for vqn_set_budget().
+ */
 int vqn_set_name(struct vqn_guest *g, const char *name);
 /* The same as vqn_set_name(), under its API 1 name. */
 int vqn_set_label(struct vqn_guest *g, const char *name);
