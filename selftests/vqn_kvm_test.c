@@ -670,6 +670,48 @@ TEST_F(kvm, refused_promotion_falls_back)
 }
 
 /*
+ * A queue promoted behind the library (a raw GUEST_SET: the event unread)
+ * at an address KVM has taken, then bound elsewhere: the bind reads the
+ * promotion first, KVM refuses it under the old binding, and the module,
+ * not told yet, keeps the queue ASSIGNED. The new binding gets the
+ * ioeventfd; before, the bind forgot the refusal and the queue trapped
+ * with its slot held, the view DEASSIGNED against the module's ASSIGNED.
+ */
+TEST_F(kvm, rebind_after_an_unreported_refusal)
+{
+	int foreign = eventfd(0, EFD_CLOEXEC);
+	struct vqn_kvm_notify alt;
+	struct vqn_event ev[16];
+	struct vqn_view v;
+
+	ASSERT_LE(0, foreign);
+	fill_budget(_metadata, self, variant->pio);
+	ASSERT_EQ(VQNOTIFY_VQ_DEASSIGNED, state_of(self->g, self->dev[1], 3));
+	ASSERT_EQ(0, kvm_ioeventfd(self->vm, &self->n[1][3], foreign, false));
+	ASSERT_EQ(0, _test_ioctl_set_budget(vqn_fd(self->g), 8));
+	alt = self->n[1][3];
+	if (variant->pio)
+		alt.datamatch += MAX_Q;
+	else
+		alt.addr += 0x800;
+	alt.fd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, alt.fd);
+	EXPECT_EQ(0, vqn_kvm_bind(self->g, self->dev[1], 3, &alt));
+	while (vqn_read_events(self->g, ev, 16) > 0)
+		;
+	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, state_of(self->g, self->dev[1], 3));
+	ASSERT_EQ(0, vqn_queue_view(self->g, self->dev[1], 3, &v));
+	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, v.state);
+	EXPECT_TRUE(v.kvm_assigned);
+	EXPECT_EQ(1, kvm_has(self->vm, &alt)) {
+		TH_LOG("the module's ASSIGNED queue has no ioeventfd in KVM");
+	}
+	EXPECT_EQ(0, kvm_ioeventfd(self->vm, &self->n[1][3], foreign, true));
+	close(alt.fd);
+	close(foreign);
+}
+
+/*
  * The admin's view (VQNOTIFY_DEV_GET) of device @d agrees with KVM: a
  * queue the module has ASSIGNED has the library's ioeventfd (EEXIST on a
  * second assign, its own eventfd deassigns), any other has none of the

@@ -533,6 +533,13 @@ int vqn_kvm_bind(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 	if (q->bound)
 		close(q->n.fd);
 	q->bound = n;
+	/*
+	 * A refusal the module was not told of yet (an event read above
+	 * promoted the queue, KVM refused it under the old binding): the
+	 * device's resync finds the queue ASSIGNED and assigns it anew.
+	 */
+	if (q->refused)
+		d->resync = true;
 	q->refused = false;
 	q->kvm_err = 0;
 	if (n) {
