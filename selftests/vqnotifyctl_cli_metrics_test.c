@@ -752,8 +752,9 @@ static const char *tf_entries(char *buf, size_t len)
 
 /*
  * metrics file: the collector reads a file replaced whole, by a rename
- * (another inode each run, mode 0644 for the collector's user, nothing
- * left beside it), and none after a run that failed, rather than the last
+ * (another inode each run, mode 0640 and the directory's group, the
+ * collector's: it names every tenant's guests; nothing left beside it),
+ * and none after a run that failed, rather than the last
  * figures as if current: a write refused (a file size limit, as a full
  * disk would), the family missing (a network namespace of its own: the
  * family lives in the initial one only).
@@ -776,13 +777,15 @@ TEST(textfile_replaced_whole_or_removed)
 	free(r);
 
 	ASSERT_EQ(0, mkdir(TF_DIR, 0755) && errno != EEXIST);
+	ASSERT_EQ(0, chown(TF_DIR, -1, 65533));
 	unlink(TF_FILE);
 	r = RUN("metrics", "file", TF_FILE);
 	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
 	EXPECT_STREQ("", r->out);
 	free(r);
 	ASSERT_EQ(0, stat(TF_FILE, &st1));
-	EXPECT_EQ(0644, st1.st_mode & 07777);
+	EXPECT_EQ(0640, st1.st_mode & 07777);
+	EXPECT_EQ(65533, st1.st_gid);
 
 	r = RUN("metrics", "format", "openmetrics", "file", TF_FILE);
 	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);

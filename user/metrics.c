@@ -381,11 +381,35 @@ static int run_failed(int err)
 }
 
 /*
+ * The group of @path's directory: the collector's (Debian's node_exporter
+ * directory is its user's group's), which alone may read the file. Every
+ * tenant's guest names, pids and uids are in it, which a user sees of no
+ * other user over netlink. 0, or -errno.
+ */
+static int dir_gid(const char *path, gid_t *gid)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, slash - path + 1) : strdup(".");
+	struct stat st;
+	int ret = 0;
+
+	if (!dir)
+		return -ENOMEM;
+	if (stat(dir, &st))
+		ret = -errno;
+	else
+		*gid = st.st_gid;
+	free(dir);
+	return ret;
+}
+
+/*
  * metrics file PATH: written to PATH.XXXXXX beside it, then renamed over
  * it, so that a reader (node_exporter's textfile collector, which reads
  * only *.prom) sees all of this run or all of the last, never a part. A
  * run that fails removes PATH as well: the series vanish rather than stay
- * served as current (absent() alerts on them).
+ * served as current (absent() alerts on them). Mode 0640, the group the
+ * directory's (dir_gid()).
  */
 static int write_file(const char *path, bool om)
 {
@@ -394,6 +418,7 @@ static int write_file(const char *path, bool om)
 	char *tmp = NULL;
 	FILE *f = NULL;
 	int fd = -1, ret;
+	gid_t gid = -1;
 
 	if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
 		tmp = NULL;
@@ -403,8 +428,12 @@ static int write_file(const char *path, bool om)
 	what = path;
 	fd = mkostemp(tmp, O_CLOEXEC);
 	made = fd >= 0;
+	ret = made ? dir_gid(path, &gid) : -errno;
+	if (ret)
+		goto out;
 	/* mkostemp() makes it 0600: the collector runs as another user. */
-	if (fd < 0 || fchmod(fd, 0644) || !(f = fdopen(fd, "w"))) {
+	if (fchown(fd, -1, gid) || fchmod(fd, 0640) ||
+	    !(f = fdopen(fd, "w"))) {
 		ret = -errno;
 		goto out;
 	}
