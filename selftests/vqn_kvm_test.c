@@ -1719,6 +1719,8 @@ TEST_F(kvm, rebind_after_caller_replaced_fd)
 	EXPECT_EQ(0, vqn_kvm_bind(self->g, self->dev[0], 2, &self->n[0][2]));
 	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, state_of(self->g, self->dev[0], 2));
 	EXPECT_EXACT(0);
+	/* KVM's ioeventfd is the new eventfd's, not the closed one's. */
+	EXPECT_ADMIN_VIEW(0);
 }
 
 TEST_F(kvm, remove_after_caller_closed_fd)

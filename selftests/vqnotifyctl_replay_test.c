@@ -513,7 +513,7 @@ TEST_F(ctl, replay_host_cap_settle)
 		 "expect guest b used=0 waiting=8\n"
 		 "expect host used=%u guests=%u\n"
 		 "close a\n"
-		 "settle 10000\n"
+		 "settle 10000 2000\n"
 		 "expect guest b used=6 assigned=6 waiting=2 r=6\n"
 		 "expect guest c used=5 waiting=3 r=5\n"
 		 "expect guest d used=5 waiting=3 r=5\n"
@@ -529,7 +529,7 @@ TEST_F(ctl, replay_host_cap_settle)
 	EXPECT_EQ(0, r->status) TH_LOG("%s\n%s", r->out, r->err);
 	EXPECT_TRUE(has(r->out, "host cap now"));
 	/* settle printed all 16 promotions before it returned. */
-	settled = strstr(r->out, "settled: no event for 200 ms");
+	settled = strstr(r->out, "settled: no event for 2000 ms");
 	ASSERT_TRUE(settled != NULL) TH_LOG("%s", r->out);
 	for (p = r->out, n = 0; (p = strstr(p, "(r) promoted  [event]")) &&
 	     p < settled; p++)
