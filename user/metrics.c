@@ -384,7 +384,8 @@ static int run_failed(int err)
  * The group of @path's directory: the collector's (Debian's node_exporter
  * directory is its user's group's), which alone may read the file. Every
  * tenant's guest names, pids and uids are in it, which a user sees of no
- * other user over netlink. 0, or -errno.
+ * other user over netlink. 0, or -errno. A caller that may not give its
+ * file that group (not root, not a member) keeps its own.
  */
 static int dir_gid(const char *path, gid_t *gid)
 {
@@ -432,8 +433,8 @@ static int write_file(const char *path, bool om)
 	if (ret)
 		goto out;
 	/* mkostemp() makes it 0600: the collector runs as another user. */
-	if (fchown(fd, -1, gid) || fchmod(fd, 0640) ||
-	    !(f = fdopen(fd, "w"))) {
+	if ((gid != getegid() && fchown(fd, -1, gid) && errno != EPERM) ||
+	    fchmod(fd, 0640) || !(f = fdopen(fd, "w"))) {
 		ret = -errno;
 		goto out;
 	}
