@@ -355,6 +355,7 @@ TEST_F(lib, wait_events_timeout_despite_signals)
  */
 TEST_F(lib, events_preempt_and_promote)
 {
+	struct vqnotify_vq_info vi;
 	struct vqn_event ev[8];
 	uint32_t net;
 	int n;
@@ -394,7 +395,9 @@ TEST_F(lib, events_preempt_and_promote)
 	EXPECT_EQ(VQNOTIFY_LABEL_E, self->res[0].label);
 	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, self->res[0].new_state);
 	EXPECT_EQ(0, vqn_read_events(self->g, ev, 8));
-	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, state_of(self->g, net, 2));
+	ASSERT_EQ(0, vqn_queue_get(self->g, net, 2, &vi));
+	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, vi.state);
+	EXPECT_TRUE(vi.flags & VQNOTIFY_VQ_WAITING);
 	EXPECT_TRUE(view_agrees(self->g, net, 4));
 	EXPECT_TRUE(view_agrees(self->g, self->dev, NQ));
 }

@@ -69,10 +69,10 @@ void replay_usage(FILE *f)
 		SETTLE_QUIET_MS, SETTLE_TIMEOUT_MS);
 }
 
-/* "FILE:LINE: error: ..." for the step in hand. */
 /*
- * The message, escaped: it may quote a script's words, and a script, the
- * admin's or one attached to a bug report, may hold any byte but NUL.
+ * "FILE:LINE: error: ..." for the step in hand, escaped: the message may
+ * quote a script's words, and a script, the admin's or one attached to a
+ * bug report, may hold any byte but NUL.
  */
 int rp_step_error(struct rctx *c, const char *fmt, ...)
 {

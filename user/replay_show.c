@@ -521,8 +521,8 @@ int c_expect(struct rctx *c, int argc, char **argv)
 					argv[0], q, argv[3 + (reason >= 0) + i],
 					info.flags);
 		if (!c->jw)
-			printf("  ok: %s q%u is %s (%s)\n", tquoted(argv[0]),
-			       q, vqn_state_name(info.state),
+			printf("  ok: %s q%u is %s (%s)\n", argv[0], q,
+			       vqn_state_name(info.state),
 			       vqn_reason_name(info.reason));
 	}
 	return 0;

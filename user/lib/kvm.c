@@ -534,9 +534,11 @@ int vqn_kvm_bind(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
 		close(q->n.fd);
 	q->bound = n;
 	/*
-	 * A refusal the module was not told of yet (an event read above
-	 * promoted the queue, KVM refused it under the old binding): the
-	 * device's resync finds the queue ASSIGNED and assigns it anew.
+	 * A refused queue: the module may not have been told yet (an event
+	 * read above promoted it, KVM refused it under the old binding, the
+	 * fallback comes at the call's end and looks for the mark). The
+	 * device's resync asks the module: a queue it has ASSIGNED is
+	 * assigned anew; one it has released, nothing to do.
 	 */
 	if (q->refused)
 		d->resync = true;
