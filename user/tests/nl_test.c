@@ -44,43 +44,15 @@ static struct nlmsghdr *done_msg(void *buf, int err, const char *msg)
 	return h;
 }
 
-/* stderr into a file from capture_begin() to capture_end(): its text. */
-struct capture {
-	FILE *f;
-	int saved;
-};
-
-static void capture_begin(struct capture *c)
-{
-	c->f = tmpfile();
-	c->saved = dup(2);
-	fflush(stderr);
-	dup2(fileno(c->f), 2);
-}
-
-static char *capture_end(struct capture *c)
-{
-	static char out[512];
-	size_t n;
-
-	fflush(stderr);
-	dup2(c->saved, 2);
-	close(c->saved);
-	rewind(c->f);
-	n = fread(out, 1, sizeof(out) - 1, c->f);
-	out[n] = '\0';
-	fclose(c->f);
-	return out;
-}
-
 /* What fail() prints for @err. */
 static char *fail_text(int err)
 {
+	static char out[512];
 	struct capture c;
 
 	capture_begin(&c);
 	fail("dump", err);
-	return capture_end(&c);
+	return capture_end(&c, out, sizeof(out));
 }
 
 /*
@@ -155,6 +127,7 @@ fake_socket(int (*send)(struct nl_sock *, struct nl_msg *),
 static int fake_dump(int intr, struct vec *guests, char **err_text)
 {
 	struct nl n = { .family = 42 };
+	static char out[512];
 	struct capture c;
 	int ret;
 
@@ -163,7 +136,7 @@ static int fake_dump(int intr, struct vec *guests, char **err_text)
 	memset(guests, 0, sizeof(*guests));
 	capture_begin(&c);
 	ret = dump_guests(&n, -1, guests);
-	*err_text = capture_end(&c);
+	*err_text = capture_end(&c, out, sizeof(out));
 	nl_socket_free(n.sk);
 	return ret;
 }

@@ -103,27 +103,10 @@ static int replay(const char *script, int r0, int r1)
  */
 static int replay_output(const char *script, char *out, size_t size)
 {
-	FILE *f = tmpfile();
-	int saved[2], ret;
-	size_t n = 0;
+	struct capture c;
+	int ret = capture_begin(&c) ? -1 : replay(script, 0, 0);
 
-	fflush(stdout);
-	fflush(stderr);
-	saved[0] = dup(1);
-	saved[1] = dup(2);
-	if (!f || saved[0] < 0 || saved[1] < 0 || dup2(fileno(f), 1) < 0 ||
-	    dup2(fileno(f), 2) < 0)
-		return -1;
-	ret = replay(script, 0, 0);
-	fflush(stderr);
-	dup2(saved[0], 1);
-	dup2(saved[1], 2);
-	close(saved[0]);
-	close(saved[1]);
-	rewind(f);
-	n = fread(out, 1, size - 1, f);
-	out[n] = '\0';
-	fclose(f);
+	capture_end(&c, out, size);
 	return ret;
 }
 
