@@ -88,8 +88,8 @@ start_guest() {
 	# some (kvm_refuse); while $T/NAME.efd exists, one eventfd() fails
 	# (eventfd_fail); while $T/NAME.loadfail exists, the module's
 	# answer to a migrated device's state is EINVAL, while
-	# $T/NAME.savefail exists its answer to saving one ENOMEM; the device
-	# whose label $T/NAME.addfail holds is refused (EDQUOT) when added;
+	# $T/NAME.savefail exists its answer to saving one ENOMEM; a device
+	# whose label is a line of $T/NAME.addfail is refused (EDQUOT) when added;
 	# everything else goes to KVM and the module unchanged.
 	: >"$T/$_g.kvm"
 	# shellcheck disable=SC2086

@@ -18,8 +18,8 @@
  * $VQN_LOAD_FAIL: while that file exists, VQNOTIFY_DEV_LOAD fails with
  *   EINVAL without reaching the module, as a module answers a blob of a
  *   device of another shape or of a format it does not know.
- * $VQN_ADD_FAIL: while that file exists and holds a device's label (its
- *   first line), VQNOTIFY_DEV_ADD of that device fails with EDQUOT without
+ * $VQN_ADD_FAIL: while that file exists and holds a device's label (one of
+ *   its lines), VQNOTIFY_DEV_ADD of that device fails with EDQUOT without
  *   reaching the module, as the module answers a user at its quota of
  *   devices or queues (which root, exempt from quotas, never meets).
  * $VQN_SAVE_FAIL: while that file exists, VQNOTIFY_DEV_SAVE fails with
@@ -80,13 +80,14 @@ static int exists(const char *var)
 	return path && !access(path, F_OK);
 }
 
-/* Is @da the device whose label $VQN_ADD_FAIL holds? */
+/* Is @da a device whose label $VQN_ADD_FAIL holds? */
 static int add_refused(const struct vqnotify_dev_add *da)
 {
 	const char *path = getenv("VQN_ADD_FAIL");
 	char want[VQNOTIFY_NAME_LEN];
 	const char *label;
 	size_t len, max;
+	int found = 0;
 	FILE *f;
 
 	if (!path)
@@ -94,18 +95,19 @@ static int add_refused(const struct vqnotify_dev_add *da)
 	f = fopen(path, "re");
 	if (!f)
 		return 0;
-	if (!fgets(want, sizeof(want), f))
-		want[0] = 0;
-	fclose(f);
-	len = strcspn(want, "\n");
-	want[len] = 0;
 	label = da->label;
 	max = sizeof(da->label);
 	if (da->flags & VQNOTIFY_DEV_ADD_NAME) {
 		label = da->name;
 		max = sizeof(da->name);
 	}
-	return len && len < max && !strncmp(label, want, max);
+	while (!found && fgets(want, sizeof(want), f)) {
+		len = strcspn(want, "\n");
+		want[len] = 0;
+		found = len && len < max && !strncmp(label, want, max);
+	}
+	fclose(f);
+	return found;
 }
 
 /* One line, one write(2) with O_APPEND: lines of threads do not mix. */
