@@ -405,6 +405,50 @@ TEST_F(budget, vhost_reserve)
 }
 
 /*
+ * The VMM's own budget may go down to the guest's vhost reserve (the
+ * admin's may not): the budget is then all vhost's. Userspace queues are
+ * refused and wait (no-slot; limited where the budget is below the
+ * threshold), vhost takes every slot (c) preempting nothing, and a slot it
+ * gives back (f) stays vhost's: no userspace queue is promoted.
+ */
+TEST_F(budget, own_budget_at_the_reserve_is_all_vhosts)
+{
+	struct vqnotify_vq_result res[2], r;
+	struct vqnotify_guest_info gi;
+	uint32_t user, vh, q, nr = 2;
+	enum vqnotify_reason why = R(NO_SLOT);
+
+	if (!self->reserve)
+		SKIP(return, "no vhost reserve: budget 0 is no own limit");
+	if (self->reserve < self->info.threshold)
+		why = R(LIMITED);
+	test_cmd_set_budget(self->reserve);
+	test_cmd_guest_get(&gi);
+	ASSERT_EQ(self->reserve, gi.budget);
+	ASSERT_EQ(self->reserve, gi.vhost_reserve);
+
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, 2, "user", &user);
+	test_cmd_set_status(user, TK_STATUS_OK, NULL, res, &nr);
+	ASSERT_EQ(2U, nr);
+	for (q = 0; q < 2; q++)
+		EXPECT_WAITING(self->fd, res[q], user, q, why);
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, self->reserve, "vhost", &vh);
+	for (q = 0; q < self->reserve; q++) {
+		test_cmd_host_notifier(vh, q, true, &r);
+		EXPECT_RES(r, q, DEASS, OFFL, L(C), R(VHOST));
+	}
+	EXPECT_NO_EVENTS(self->fd);
+	EXPECT_GUEST(0, self->reserve, 2, "a%u c%u", self->reserve + 2,
+		     self->reserve);
+
+	test_cmd_host_notifier(vh, 0, false, &r);
+	EXPECT_RES(r, 0, OFFL, DEASS, L(F), R(VHOST_OFF));
+	EXPECT_NO_EVENTS(self->fd);
+	EXPECT_GUEST(0, self->reserve - 1, 2, "a%u c%u f1",
+		     self->reserve + 2, self->reserve);
+}
+
+/*
  * Lowering below the threshold makes the guest limited: all preempted.
  * They wait, and get their slots back (r) once the budget is raised.
  */
