@@ -406,10 +406,11 @@ TEST_F(budget, vhost_reserve)
 
 /*
  * The VMM's own budget may go down to the guest's vhost reserve (the
- * admin's may not): the budget is then all vhost's. Userspace queues are
- * refused and wait (no-slot; limited where the budget is below the
- * threshold), vhost takes every slot (c) preempting nothing, and a slot it
- * gives back (f) stays vhost's: no userspace queue is promoted.
+ * admin's may not go below it): the budget is then all vhost's. Userspace
+ * queues are refused and wait (no-slot; limited where the budget is below
+ * the threshold), vhost takes every slot of the budget (c) and no more,
+ * and a slot it gives back (f) stays vhost's: no userspace queue is
+ * promoted.
  */
 TEST_F(budget, own_budget_at_the_reserve_is_all_vhosts)
 {
@@ -432,20 +433,22 @@ TEST_F(budget, own_budget_at_the_reserve_is_all_vhosts)
 	ASSERT_EQ(2U, nr);
 	for (q = 0; q < 2; q++)
 		EXPECT_WAITING(self->fd, res[q], user, q, why);
-	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, self->reserve, "vhost", &vh);
+	test_cmd_dev_add(VQNOTIFY_TRANSPORT_MMIO, self->reserve + 1, "vhost",
+			 &vh);
 	for (q = 0; q < self->reserve; q++) {
 		test_cmd_host_notifier(vh, q, true, &r);
 		EXPECT_RES(r, q, DEASS, OFFL, L(C), R(VHOST));
 	}
+	test_err_host_notifier(ENOSPC, vh, self->reserve, true, NULL);
 	EXPECT_NO_EVENTS(self->fd);
-	EXPECT_GUEST(0, self->reserve, 2, "a%u c%u", self->reserve + 2,
+	EXPECT_GUEST(0, self->reserve, 2, "a%u c%u", self->reserve + 3,
 		     self->reserve);
 
 	test_cmd_host_notifier(vh, 0, false, &r);
 	EXPECT_RES(r, 0, OFFL, DEASS, L(F), R(VHOST_OFF));
 	EXPECT_NO_EVENTS(self->fd);
 	EXPECT_GUEST(0, self->reserve - 1, 2, "a%u c%u f1",
-		     self->reserve + 2, self->reserve);
+		     self->reserve + 3, self->reserve);
 }
 
 /*

@@ -367,8 +367,9 @@ enum vqnotify_run_state {
  *          budget. The effective budget is the smaller of this and the
  *          admin's budget; lowering it preempts ASSIGNED queues newest
  *          first (p). 0 means no own limit. It may be at or below the
- *          guest's vhost reserve (the admin's budget may not): the budget
- *          is then all vhost's, and userspace queues are refused
+ *          guest's vhost reserve (the admin's budget may not go below
+ *          it): the budget is then all vhost's, and userspace queues are
+ *          refused
  *          VQNOTIFY_REASON_NO_SLOT (LIMITED below the threshold).
  * @run_state: with VQNOTIFY_GUEST_SET_RUN_STATE: enum vqnotify_run_state;
  *             must be 0 otherwise (it was __reserved in API 1)
