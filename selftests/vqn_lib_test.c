@@ -236,20 +236,65 @@ TEST_F(lib, ready_bitmap_bit_past_queues)
 	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, state_of(self->g, self->dev, 0));
 }
 
-TEST_F(lib, unknown_device)
+/*
+ * Each call on a device the guest does not have: -ENOENT, the guest's own
+ * device untouched.
+ */
+static void unknown_device_refused(struct __test_metadata *_metadata,
+				   FIXTURE_DATA(lib) *self, int ret)
+{
+	EXPECT_EQ(-ENOENT, ret);
+	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, state_of(self->g, self->dev, 0));
+	EXPECT_TRUE(view_agrees(self->g, self->dev, NQ));
+}
+
+TEST_F(lib, unknown_device_set_status)
+{
+	unknown_device_refused(_metadata, self,
+			       vqn_set_status(self->g, 999, STATUS_OK, NULL,
+					      NULL, 0));
+}
+
+TEST_F(lib, unknown_device_reset)
+{
+	unknown_device_refused(_metadata, self,
+			       vqn_dev_reset(self->g, 999, NULL, 0));
+}
+
+TEST_F(lib, unknown_device_remove)
+{
+	unknown_device_refused(_metadata, self,
+			       vqn_dev_remove(self->g, 999, NULL, 0));
+}
+
+TEST_F(lib, unknown_device_host_notifier)
+{
+	unknown_device_refused(_metadata, self,
+			       vqn_host_notifier(self->g, 999, 0, true, NULL));
+}
+
+TEST_F(lib, unknown_device_queue_get)
 {
 	struct vqnotify_vq_info info;
+
+	unknown_device_refused(_metadata, self,
+			       vqn_queue_get(self->g, 999, 0, &info));
+}
+
+TEST_F(lib, unknown_device_dev_get)
+{
 	struct vqnotify_dev_get dg;
+
+	unknown_device_refused(_metadata, self,
+			       vqn_dev_get(self->g, 999, &dg, NULL, 0));
+}
+
+TEST_F(lib, unknown_device_save)
+{
 	size_t len = 0;
 
-	EXPECT_EQ(-ENOENT, vqn_set_status(self->g, 999, STATUS_OK, NULL,
-					  NULL, 0));
-	EXPECT_EQ(-ENOENT, vqn_dev_reset(self->g, 999, NULL, 0));
-	EXPECT_EQ(-ENOENT, vqn_dev_remove(self->g, 999, NULL, 0));
-	EXPECT_EQ(-ENOENT, vqn_host_notifier(self->g, 999, 0, true, NULL));
-	EXPECT_EQ(-ENOENT, vqn_queue_get(self->g, 999, 0, &info));
-	EXPECT_EQ(-ENOENT, vqn_dev_get(self->g, 999, &dg, NULL, 0));
-	EXPECT_EQ(-ENOENT, vqn_dev_save(self->g, 999, NULL, &len));
+	unknown_device_refused(_metadata, self,
+			       vqn_dev_save(self->g, 999, NULL, &len));
 }
 
 TEST_F(lib, queue_out_of_range)
@@ -1372,22 +1417,89 @@ TEST_F(lib, adopt_raw_device)
 	EXPECT_TRUE(view_agrees(self->g, da.out_dev_id, 2));
 }
 
-TEST_F(lib, kvm_bind_errors)
+/*
+ * A bind the library refuses (no KVM attached: binding only records)
+ * leaves queue 0's earlier binding as it was.
+ */
+static void bind_refused(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(lib) *self, uint32_t dev, uint32_t queue,
+			 const struct vqn_kvm_notify *n, int err)
+{
+	struct vqn_kvm_notify good = { .addr = 0x1000, .fd = 0 };
+	struct vqn_view v;
+
+	ASSERT_EQ(0, vqn_kvm_bind(self->g, self->dev, 0, &good));
+	EXPECT_EQ(err, vqn_kvm_bind(self->g, dev, queue, n));
+	ASSERT_EQ(0, vqn_queue_view(self->g, self->dev, 0, &v));
+	EXPECT_TRUE(v.bound);
+	EXPECT_FALSE(v.refused);
+}
+
+TEST_F(lib, kvm_bind_odd_length)
 {
 	struct vqn_kvm_notify n = { .addr = 0x1000, .len = 3, .fd = 0 };
 
-	EXPECT_EQ(-EINVAL, vqn_kvm_bind(self->g, self->dev, 0, &n));
-	n.len = 0;
-	n.flags = VQN_KVM_DATAMATCH;	/* needs a length */
-	EXPECT_EQ(-EINVAL, vqn_kvm_bind(self->g, self->dev, 0, &n));
-	n.flags = 1U << 7;
-	EXPECT_EQ(-EINVAL, vqn_kvm_bind(self->g, self->dev, 0, &n));
-	n.flags = 0;
-	n.fd = -1;
-	EXPECT_EQ(-EINVAL, vqn_kvm_bind(self->g, self->dev, 0, &n));
-	n.fd = 0;
-	EXPECT_EQ(-EINVAL, vqn_kvm_bind(self->g, self->dev, NQ, &n));
-	EXPECT_EQ(-ENOENT, vqn_kvm_bind(self->g, 999, 0, &n));
+	bind_refused(_metadata, self, self->dev, 0, &n, -EINVAL);
+}
+
+TEST_F(lib, kvm_bind_datamatch_without_length)
+{
+	struct vqn_kvm_notify n = { .addr = 0x1000,
+				    .flags = VQN_KVM_DATAMATCH, .fd = 0 };
+
+	bind_refused(_metadata, self, self->dev, 0, &n, -EINVAL);
+}
+
+TEST_F(lib, kvm_bind_unknown_flag)
+{
+	struct vqn_kvm_notify n = { .addr = 0x1000, .flags = 1U << 7,
+				    .fd = 0 };
+
+	bind_refused(_metadata, self, self->dev, 0, &n, -EINVAL);
+}
+
+TEST_F(lib, kvm_bind_pio_with_ccw)
+{
+	struct vqn_kvm_notify n = { .addr = 0x1000, .len = 2,
+				    .flags = VQN_KVM_PIO | VQN_KVM_CCW,
+				    .fd = 0 };
+
+	bind_refused(_metadata, self, self->dev, 0, &n, -EINVAL);
+}
+
+TEST_F(lib, kvm_bind_negative_fd)
+{
+	struct vqn_kvm_notify n = { .addr = 0x1000, .fd = -1 };
+
+	bind_refused(_metadata, self, self->dev, 0, &n, -EINVAL);
+}
+
+TEST_F(lib, kvm_bind_closed_fd)
+{
+	/* Far above the lowest free number, which the library's dup takes. */
+	struct vqn_kvm_notify n = { .addr = 0x1000, .fd = dup2(0, 987) };
+
+	ASSERT_EQ(987, n.fd);
+	ASSERT_EQ(0, close(n.fd));
+	bind_refused(_metadata, self, self->dev, 0, &n, -EBADF);
+}
+
+TEST_F(lib, kvm_bind_queue_past_range)
+{
+	struct vqn_kvm_notify n = { .addr = 0x1000, .fd = 0 };
+
+	bind_refused(_metadata, self, self->dev, NQ, &n, -EINVAL);
+}
+
+TEST_F(lib, kvm_bind_unknown_device)
+{
+	struct vqn_kvm_notify n = { .addr = 0x1000, .fd = 0 };
+
+	bind_refused(_metadata, self, 999, 0, &n, -ENOENT);
+}
+
+TEST_F(lib, kvm_attach_bad_fd)
+{
 	EXPECT_EQ(-EBADF, vqn_kvm_attach(self->g, -1));
 }
 

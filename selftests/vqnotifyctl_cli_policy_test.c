@@ -257,47 +257,120 @@ TEST_F(pol, name_policy_for_one_user)
 }
 
 /*
- * Refused as usage errors (exit 2), before any request. A regression
- * here would send them as root: the names are the one the teardown
- * deletes, the guest one no guest has, the threshold the host's own.
+ * Refused as usage errors (exit 2), before any request: one variant per
+ * mistake. A regression here would send them as root: the names are the
+ * one the teardown deletes, the guest one no guest has, the threshold
+ * ("THR") the host's own.
  */
-TEST_F(pol, bad_arguments)
-{
-	struct tk_nl_config c;
-	char thr[16];
-	const char *bad[][9] = {
-		{ "policy", "set", "name", PN_UUID },
-		{ "policy", "set", "budget", "4" },
-		{ "policy", "set", "uid", "x", "budget", "4" },
-		{ "policy", "set", "name", PN_UUID, "colour", "4" },
-		{ "policy", "set", "name", PN_UUID, "budget", "-1" },
-		{ "policy", "delete" },
-		{ "policy", "show", "name" },
-		{ "policy", "show", "uid", "1", "uid", "2" },
-		{ "policy", "delete", "name", PN_UUID, "uid", "x" },
-		{ "user", "show", "uid" },
-		{ "user", "show", "x" },
-		/* A key twice: refused, not the last one taken. */
-		{ "policy", "set", "name", PN_UUID, "budget", "4", "budget",
+FIXTURE(usage) {
+	struct tk_nl nl;
+};
+
+FIXTURE_VARIANT(usage) {
+	const char *argv[9];
+};
+
+FIXTURE_VARIANT_ADD(usage, set_nothing_to_set) {
+	.argv = { "policy", "set", "name", PN_UUID },
+};
+
+FIXTURE_VARIANT_ADD(usage, set_without_selector) {
+	.argv = { "policy", "set", "budget", "4" },
+};
+
+FIXTURE_VARIANT_ADD(usage, set_uid_not_a_number) {
+	.argv = { "policy", "set", "uid", "x", "budget", "4" },
+};
+
+FIXTURE_VARIANT_ADD(usage, set_unknown_key) {
+	.argv = { "policy", "set", "name", PN_UUID, "colour", "4" },
+};
+
+FIXTURE_VARIANT_ADD(usage, set_negative_budget) {
+	.argv = { "policy", "set", "name", PN_UUID, "budget", "-1" },
+};
+
+FIXTURE_VARIANT_ADD(usage, delete_without_selector) {
+	.argv = { "policy", "delete" },
+};
+
+FIXTURE_VARIANT_ADD(usage, show_name_without_value) {
+	.argv = { "policy", "show", "name" },
+};
+
+FIXTURE_VARIANT_ADD(usage, show_two_uids) {
+	.argv = { "policy", "show", "uid", "1", "uid", "2" },
+};
+
+FIXTURE_VARIANT_ADD(usage, delete_uid_not_a_number) {
+	.argv = { "policy", "delete", "name", PN_UUID, "uid", "x" },
+};
+
+FIXTURE_VARIANT_ADD(usage, user_show_uid_without_value) {
+	.argv = { "user", "show", "uid" },
+};
+
+FIXTURE_VARIANT_ADD(usage, user_show_unknown_word) {
+	.argv = { "user", "show", "x" },
+};
+
+/* A key twice: refused, not the last one taken. */
+FIXTURE_VARIANT_ADD(usage, policy_key_twice) {
+	.argv = { "policy", "set", "name", PN_UUID, "budget", "4", "budget",
 		  "5" },
-		{ "guest", "set", "4294967295", "budget", "1", "budget", "2" },
-		{ "config", "set", "threshold", thr, "threshold", thr },
-		/* A user's limits in a name's policy: the module refuses it. */
-		{ "policy", "set", "name", PN_UUID, "max-guests", "1" },
-		{ "policy", "set", "uid", "0", "name", PN_UUID, "max-slots",
+};
+
+FIXTURE_VARIANT_ADD(usage, guest_key_twice) {
+	.argv = { "guest", "set", "4294967295", "budget", "1", "budget", "2" },
+};
+
+FIXTURE_VARIANT_ADD(usage, config_key_twice) {
+	.argv = { "config", "set", "threshold", "THR", "threshold", "THR" },
+};
+
+/* A user's limits in a name's policy: the module refuses it. */
+FIXTURE_VARIANT_ADD(usage, name_policy_user_limit) {
+	.argv = { "policy", "set", "name", PN_UUID, "max-guests", "1" },
+};
+
+FIXTURE_VARIANT_ADD(usage, both_policy_user_limit) {
+	.argv = { "policy", "set", "uid", "0", "name", PN_UUID, "max-slots",
 		  "1" },
-	};
-	unsigned int i;
+};
+
+FIXTURE_SETUP(usage)
+{
+	self->nl.fd = -1;
+	if (!have_family())
+		SKIP(return, "no vqnotifyctl or module or its netlink family");
+	ASSERT_EQ(0, tk_nl_open(&self->nl));
+}
+
+FIXTURE_TEARDOWN(usage)
+{
+	if (self->nl.fd < 0)
+		return;
+	_test_nl_policy_del(&self->nl, PN_UUID, 0);
+	_test_nl_policy_del_for(&self->nl, PN_UUID, 0);
+	tk_nl_close(&self->nl);
+}
+
+TEST_F(usage, exit_2)
+{
+	const char *argv[TK_ARRAY_SIZE(variant->argv)];
+	struct tk_nl_config c;
+	struct run *r;
+	char thr[16];
 
 	test_cmd_nl_config_get(&c);
 	snprintf(thr, sizeof(thr), "%lld", (long long)c.threshold);
-	for (i = 0; i < TK_ARRAY_SIZE(bad); i++) {
-		struct run *r = run_as(0, NULL, bad[i]);
-
-		EXPECT_EQ(2, r->status) TH_LOG("%s %s %s", bad[i][0],
-					       bad[i][1], bad[i][2]);
-		free(r);
-	}
+	for (size_t i = 0; i < TK_ARRAY_SIZE(argv); i++)
+		argv[i] = variant->argv[i] && !strcmp(variant->argv[i], "THR") ?
+			  thr : variant->argv[i];
+	r = run_as(0, NULL, argv);
+	ASSERT_NE(NULL, r);
+	EXPECT_EQ(2, r->status) TH_LOG("%s", r->err);
+	free(r);
 }
 
 /*
