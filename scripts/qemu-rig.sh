@@ -5,6 +5,8 @@
 #
 #   /bin/qemu-system-x86_64       scripts/qemu.sh's build, stripped, and the
 #                                 shared libraries it links, at their paths
+#   /bin/qemu-plain               with VQN_RIG_PLAIN=1: scripts/qemu.sh
+#                                 --plain's build (no libvqnotify), stripped
 #   /usr/share/qemu/              SeaBIOS, iPXE's virtio ROM, linuxboot_dma
 #                                 (Debian's seabios, ipxe-qemu, qemu-system-data)
 #   /lib/vqn-qemu/*.ko, order     vhost_net and tun for the rig's kernel
@@ -18,7 +20,8 @@
 #                                 on demand (vqn-kvm-shim.c)
 #   /lib/vqn-qemu/lib.sh          the test's and the demo's shell functions
 #
-# QEMU=path uses that binary instead of building one.
+# QEMU=path uses that binary instead of building one, QEMU_PLAIN=path that
+# one for /bin/qemu-plain.
 set -eu
 VQN_SCRIPTS=$(cd "$(dirname "$0")" && pwd)
 . "$VQN_SCRIPTS/lib.sh"
@@ -33,10 +36,17 @@ qemu=${QEMU:-$("$VQN_SCRIPTS/qemu.sh")} || die "no QEMU (scripts/qemu.sh failed)
 mkdir -p "$root/usr/share/qemu" "$root/lib/vqn-qemu" \
 	"$root/nested" "$root/lib64"
 strip -o "$root/bin/qemu-system-x86_64" "$qemu"
+plain=
+if [ "${VQN_RIG_PLAIN:-0}" = 1 ] || [ -n "${QEMU_PLAIN:-}" ]; then
+	plain=${QEMU_PLAIN:-$("$VQN_SCRIPTS/qemu.sh" --plain)} ||
+		die "no QEMU without libvqnotify (scripts/qemu.sh --plain failed)"
+	strip -o "$root/bin/qemu-plain" "$plain"
+fi
 
-# The dynamic loader and every library, at the path the binary looks for.
-ldd "$qemu" | awk '/=> \// { print $3 } /^\t\// { print $1 }' |
-	while read -r lib; do
+# The dynamic loader and every library, at the path the binaries look for.
+# shellcheck disable=SC2086 # $plain: a path or nothing
+ldd "$qemu" $plain | awk '/=> \// { print $3 } /^\t\// { print $1 }' |
+	sort -u | while read -r lib; do
 		mkdir -p "$root$(dirname "$lib")"
 		cp -L "$lib" "$root$lib"
 	done

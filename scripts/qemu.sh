@@ -5,6 +5,8 @@
 #
 #   qemu=$(scripts/qemu.sh)          # prints the binary's path, nothing else
 #   scripts/qemu.sh --unpatched      # the same build without our patches
+#   scripts/qemu.sh --plain          # the patched tree built without
+#                                    # libvqnotify (--disable-vqnotify)
 #   scripts/qemu.sh --src            # prints the patched source tree's path
 #   scripts/qemu.sh --checkpatch     # QEMU's checkpatch.pl on every patch
 #
@@ -19,6 +21,7 @@
 #   <srcver>-<key>/src            the unpacked, patched tree
 #   <srcver>-<key>/build          meson build tree; qemu-system-x86_64 there
 #   <srcver>-<key>/build.log      configure and build log
+#   <srcver>-<key>/build-plain    --plain's build tree, its log build-plain.log
 #   ccache/                       compiler cache (a new key recompiles little)
 # <key> is the first 12 hex digits of sha256 over this script, the patches,
 # the series, the devices file and libvqnotify's sources: changing any of
@@ -45,10 +48,11 @@ mirror=${VQNOTIFY_DEBIAN_MIRROR:-http://deb.debian.org}
 mode=patched
 case ${1:-} in
 --unpatched) mode=unpatched ;;
+--plain) mode=plain ;;
 --src) mode=src ;;
 --checkpatch) mode=checkpatch ;;
 "") ;;
-*) die "usage: $0 [--unpatched|--src|--checkpatch]" ;;
+*) die "usage: $0 [--unpatched|--plain|--src|--checkpatch]" ;;
 esac
 
 for tool in apt-get dpkg-source patch meson ninja gcc pkg-config flock sha256sum; do
@@ -76,7 +80,7 @@ libsrc=
 [ -z "$patches" ] ||
 	libsrc=$(ls "$top"/user/lib/*.[ch] "$top"/include/uapi/linux/*.h)
 # shellcheck disable=SC2086
-# --src and --checkpatch name the patched build's tree.
+# --src, --checkpatch and --plain name the patched build's tree.
 keymode=patched
 [ "$mode" = unpatched ] && keymode=unpatched
 key=$( { echo "$keymode"; cat "$0" "$devices" $patches $libsrc; } |
@@ -90,6 +94,7 @@ dir=$base/$safever-$key
 src=$dir/src
 build=$dir/build
 bin=$build/qemu-system-x86_64
+plain=$dir/build-plain
 
 exec 9>"$base/.lock"
 if ! flock -n 9; then
@@ -97,11 +102,47 @@ if ! flock -n 9; then
 	flock 9
 fi
 
+# Only what the rig needs (see the .mak file); with or without libvqnotify.
+configure() { # configure BUILD-DIR [OPTION]
+	mkdir -p "$1"
+	run "configure${2:+ $2}" sh -c 'cd "$1" && shift && exec "$@"' sh "$1" \
+		"$src/configure" --target-list=x86_64-softmmu \
+		--without-default-features --without-default-devices \
+		--with-devices-x86_64=vqnotify \
+		--enable-kvm --enable-tcg --enable-vhost-kernel \
+		--enable-vhost-net --enable-fdt=system --enable-slirp \
+		--enable-trace-backends=log --disable-docs --disable-werror \
+		${2:+"$2"}
+}
+
+# --plain: the patched tree as a build without libvqnotify makes it, from
+# the same source next to the patched build; ccache hits every object the
+# library does not change, so it takes a few minutes of one core. The
+# nested test migrates into it (a vqnotify source's stream must load).
+build_plain() {
+	[ -f "$dir/.complete-plain" ] && [ -x "$plain/qemu-system-x86_64" ] &&
+		return
+	rm -rf "$plain"
+	VQN_BUILD_LOG=$dir/build-plain.log
+	: >"$VQN_BUILD_LOG"
+	_t0=$(date +%s)
+	configure "$plain" --disable-vqnotify
+	run "ninja -j$jobs (plain)" ninja -C "$plain" -j"$jobs" \
+		qemu-system-x86_64
+	[ -x "$plain/qemu-system-x86_64" ] ||
+		die "no $plain/qemu-system-x86_64 after the build"
+	touch "$dir/.complete-plain"
+	log "built $plain/qemu-system-x86_64 in $(($(date +%s) - _t0)) s"
+}
+
 # The answer: the binary's path, the tree's, or QEMU's checkpatch.pl (run
 # from the top of the patched tree, as it insists) on each patch.
 finish() {
 	case $mode in
 	src) echo "$src" >&3 ;;
+	plain)
+		build_plain
+		echo "$plain/qemu-system-x86_64" >&3 ;;
 	checkpatch)
 		_st=0
 		for _p in $patches; do
@@ -119,6 +160,13 @@ finish() {
 	exit 0
 }
 
+if command -v ccache >/dev/null; then
+	export CCACHE_DIR=$base/ccache CCACHE_BASEDIR=$base CCACHE_NOHASHDIR=1
+	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-2G}
+	export PATH=/usr/lib/ccache:$PATH
+fi
+unset MAKEFLAGS MFLAGS MAKELEVEL
+
 if [ -f "$dir/.complete" ] && [ -x "$bin" ]; then
 	touch "$dir/.used"
 	log "reusing $dir"
@@ -130,6 +178,7 @@ mkdir -p "$dir"
 VQN_BUILD_LOG=$dir/build.log
 : >"$VQN_BUILD_LOG"
 t0=$(date +%s)
+[ -z "${CCACHE_DIR:-}" ] || log "using ccache in $CCACHE_DIR"
 
 # 1. Debian's source package, once per version, with a private apt config.
 apt=$base/apt
@@ -181,22 +230,8 @@ if [ -n "$patches" ]; then
 	vqnopt=--enable-vqnotify
 fi
 
-# 4. Configure and build: only what the rig needs (see the .mak file).
-if command -v ccache >/dev/null; then
-	export CCACHE_DIR=$base/ccache CCACHE_BASEDIR=$base CCACHE_NOHASHDIR=1
-	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-2G}
-	export PATH=/usr/lib/ccache:$PATH
-	log "using ccache in $CCACHE_DIR"
-fi
-unset MAKEFLAGS MFLAGS MAKELEVEL
-mkdir -p "$build"
-run "configure" sh -c 'cd "$1" && shift && exec "$@"' sh "$build" \
-	"$src/configure" --target-list=x86_64-softmmu \
-	--without-default-features --without-default-devices \
-	--with-devices-x86_64=vqnotify \
-	--enable-kvm --enable-tcg --enable-vhost-kernel --enable-vhost-net \
-	--enable-fdt=system --enable-slirp --enable-trace-backends=log \
-	--disable-docs --disable-werror ${vqnopt:+"$vqnopt"}
+# 4. Configure and build.
+configure "$build" "$vqnopt"
 run "ninja -j$jobs" ninja -C "$build" -j"$jobs" qemu-system-x86_64
 [ -x "$bin" ] || die "no $bin after the build"
 touch "$dir/.complete" "$dir/.used"

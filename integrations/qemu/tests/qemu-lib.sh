@@ -76,7 +76,8 @@ start_guest() {
 			;;
 		esac
 	done
-	# VQN_NESTED_VQN=0: without -object vqnotify (vqn_qemu_stall only)
+	# VQN_NESTED_VQN=0: without -object vqnotify; VQN_NESTED_BIN: another
+	# QEMU (qemu-plain: the patched tree built without libvqnotify)
 	_obj="-object vqnotify,id=vqn,name=$_g"
 	[ "${VQN_NESTED_VQN:-1}" = 0 ] && _obj=
 	rm -f "$T/$_g.ser.in" "$T/$_g.ser.out"
@@ -97,7 +98,7 @@ start_guest() {
 		VQN_KVM_LOG="$T/$_g.kvm" VQN_KVM_REFUSE="$T/$_g.refuse" \
 		VQN_EVENTFD_FAIL="$T/$_g.efd" VQN_LOAD_FAIL="$T/$_g.loadfail" \
 		VQN_SAVE_FAIL="$T/$_g.savefail" VQN_ADD_FAIL="$T/$_g.addfail" \
-		qemu-system-x86_64 -accel kvm -cpu host -m 128 -smp 1 -nodefaults \
+		"${VQN_NESTED_BIN:-qemu-system-x86_64}" -accel kvm -cpu host -m 128 -smp 1 -nodefaults \
 		-vga none -display none -L /usr/share/qemu -no-reboot -name "$_g" \
 		$_obj \
 		-kernel /nested/vmlinuz -initrd /nested/initrd.gz \
