@@ -823,14 +823,17 @@ out:
 }
 
 /*
- * The promotion work does not wait for a busy guest's lock: it serves the
- * other users and comes back for it (a tenant's thread throttled inside a
+ * The promotion work passes over a busy guest and comes back for it: it
+ * never waits for the guest's lock (a tenant's thread throttled inside a
  * call by its cgroup's cpu.max held the lock, and the work, for most of a
- * second). The hostile user's guest waits first, for the host cap, while
- * a thread of the hostile user loops DEV_GET on it, holding its lock about
- * half of the time; the VMM's guest waits behind it. Freed, the host's two
- * slots must reach both, round after round: a busy guest that the work
- * dropped from the line, or never tried again, would never get its slot.
+ * second), so it must try the guest again. The hostile user's guest waits
+ * first, for the host cap, while a thread of the hostile user loops
+ * DEV_GET on it, holding its lock about half of the time; the VMM's guest
+ * waits behind it. Freed, the host's two slots must reach both, round
+ * after round: a busy guest that the work dropped from the line, or never
+ * tried again, would never get its slot. What this cannot see is a work
+ * that waits for the lock instead: the hammer holds it for one DEV_GET at
+ * a time, so the wait is short and both guests are served anyway.
  */
 #define TN_BUSY_ROUNDS	16
 
