@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -1419,16 +1420,23 @@ TEST_F(lib, adopt_raw_device)
 
 /*
  * A bind the library refuses (no KVM attached: binding only records)
- * leaves queue 0's earlier binding as it was.
+ * leaves queue 0's earlier binding as it was. @gone, unless -1, is closed
+ * once that binding is made (the library's duplicate of its eventfd took
+ * another number).
  */
 static void bind_refused(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(lib) *self, uint32_t dev, uint32_t queue,
-			 const struct vqn_kvm_notify *n, int err)
+			 const struct vqn_kvm_notify *n, int gone, int err)
 {
-	struct vqn_kvm_notify good = { .addr = 0x1000, .fd = 0 };
+	struct vqn_kvm_notify good = { .addr = 0x1000 };
 	struct vqn_view v;
 
+	good.fd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, good.fd);
 	ASSERT_EQ(0, vqn_kvm_bind(self->g, self->dev, 0, &good));
+	close(good.fd);
+	if (gone >= 0)
+		ASSERT_EQ(0, close(gone));
 	EXPECT_EQ(err, vqn_kvm_bind(self->g, dev, queue, n));
 	ASSERT_EQ(0, vqn_queue_view(self->g, self->dev, 0, &v));
 	EXPECT_TRUE(v.bound);
@@ -1439,7 +1447,7 @@ TEST_F(lib, kvm_bind_odd_length)
 {
 	struct vqn_kvm_notify n = { .addr = 0x1000, .len = 3, .fd = 0 };
 
-	bind_refused(_metadata, self, self->dev, 0, &n, -EINVAL);
+	bind_refused(_metadata, self, self->dev, 0, &n, -1, -EINVAL);
 }
 
 TEST_F(lib, kvm_bind_datamatch_without_length)
@@ -1447,7 +1455,7 @@ TEST_F(lib, kvm_bind_datamatch_without_length)
 	struct vqn_kvm_notify n = { .addr = 0x1000,
 				    .flags = VQN_KVM_DATAMATCH, .fd = 0 };
 
-	bind_refused(_metadata, self, self->dev, 0, &n, -EINVAL);
+	bind_refused(_metadata, self, self->dev, 0, &n, -1, -EINVAL);
 }
 
 TEST_F(lib, kvm_bind_unknown_flag)
@@ -1455,7 +1463,7 @@ TEST_F(lib, kvm_bind_unknown_flag)
 	struct vqn_kvm_notify n = { .addr = 0x1000, .flags = 1U << 7,
 				    .fd = 0 };
 
-	bind_refused(_metadata, self, self->dev, 0, &n, -EINVAL);
+	bind_refused(_metadata, self, self->dev, 0, &n, -1, -EINVAL);
 }
 
 TEST_F(lib, kvm_bind_pio_with_ccw)
@@ -1464,38 +1472,37 @@ TEST_F(lib, kvm_bind_pio_with_ccw)
 				    .flags = VQN_KVM_PIO | VQN_KVM_CCW,
 				    .fd = 0 };
 
-	bind_refused(_metadata, self, self->dev, 0, &n, -EINVAL);
+	bind_refused(_metadata, self, self->dev, 0, &n, -1, -EINVAL);
 }
 
 TEST_F(lib, kvm_bind_negative_fd)
 {
 	struct vqn_kvm_notify n = { .addr = 0x1000, .fd = -1 };
 
-	bind_refused(_metadata, self, self->dev, 0, &n, -EINVAL);
+	bind_refused(_metadata, self, self->dev, 0, &n, -1, -EINVAL);
 }
 
 TEST_F(lib, kvm_bind_closed_fd)
 {
-	/* Far above the lowest free number, which the library's dup takes. */
-	struct vqn_kvm_notify n = { .addr = 0x1000, .fd = dup2(0, 987) };
+	struct vqn_kvm_notify n = { .addr = 0x1000 };
 
-	ASSERT_EQ(987, n.fd);
-	ASSERT_EQ(0, close(n.fd));
-	bind_refused(_metadata, self, self->dev, 0, &n, -EBADF);
+	n.fd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, n.fd);
+	bind_refused(_metadata, self, self->dev, 0, &n, n.fd, -EBADF);
 }
 
 TEST_F(lib, kvm_bind_queue_past_range)
 {
 	struct vqn_kvm_notify n = { .addr = 0x1000, .fd = 0 };
 
-	bind_refused(_metadata, self, self->dev, NQ, &n, -EINVAL);
+	bind_refused(_metadata, self, self->dev, NQ, &n, -1, -EINVAL);
 }
 
 TEST_F(lib, kvm_bind_unknown_device)
 {
 	struct vqn_kvm_notify n = { .addr = 0x1000, .fd = 0 };
 
-	bind_refused(_metadata, self, 999, 0, &n, -ENOENT);
+	bind_refused(_metadata, self, 999, 0, &n, -1, -ENOENT);
 }
 
 TEST_F(lib, kvm_attach_bad_fd)

@@ -355,10 +355,12 @@ FIXTURE_TEARDOWN(usage)
 	tk_nl_close(&self->nl);
 }
 
+/* Exit 2, and nothing sent: as many policies, the same config. */
 TEST_F(usage, exit_2)
 {
 	const char *argv[TK_ARRAY_SIZE(variant->argv)];
-	struct tk_nl_config c;
+	struct tk_nl_policies before, now;
+	struct tk_nl_config c, after;
 	struct run *r;
 	char thr[16];
 
@@ -367,10 +369,15 @@ TEST_F(usage, exit_2)
 	for (size_t i = 0; i < TK_ARRAY_SIZE(argv); i++)
 		argv[i] = variant->argv[i] && !strcmp(variant->argv[i], "THR") ?
 			  thr : variant->argv[i];
+	test_cmd_nl_policy_dump(&before);
 	r = run_as(0, NULL, argv);
 	ASSERT_NE(NULL, r);
 	EXPECT_EQ(2, r->status) TH_LOG("%s", r->err);
 	free(r);
+	test_cmd_nl_policy_dump(&now);
+	EXPECT_EQ(before.n, now.n);
+	test_cmd_nl_config_get(&after);
+	EXPECT_EQ(0, memcmp(&after, &c, sizeof(c)));
 }
 
 /*
