@@ -44,8 +44,7 @@ if [ "${VQN_RIG_PLAIN:-0}" = 1 ] || [ -n "${QEMU_PLAIN:-}" ]; then
 fi
 
 # The dynamic loader and every library, at the path the binaries look for.
-# shellcheck disable=SC2086 # $plain: a path or nothing
-ldd "$qemu" $plain | awk '/=> \// { print $3 } /^\t\// { print $1 }' |
+ldd "$qemu" ${plain:+"$plain"} | awk '/=> \// { print $3 } /^\t\// { print $1 }' |
 	sort -u | while read -r lib; do
 		mkdir -p "$root$(dirname "$lib")"
 		cp -L "$lib" "$root$lib"
