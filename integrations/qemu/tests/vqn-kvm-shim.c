@@ -30,6 +30,11 @@
  *   a host notifier's event_notifier_init() fails, the one error
  *   vhost_dev_enable_notifiers() meets on virtio-pci after vqnotify granted
  *   vhost's queues.
+ * $VQN_API1: while that file exists, the module is one of API 1 as
+ *   libvqnotify sees it (selftests/vqn_api1_wrap.h does the same for the
+ *   selftests): VQNOTIFY_GET_INFO says version 1 and no feature of API 2,
+ *   and VQNOTIFY_GUEST_GET and VQNOTIFY_DEV_GET write back API 1's structs
+ *   only; each GET_INFO so answered appends a line to the file.
  * $VQN_VHOST_NO_IOTLB: while that file exists, vhost's answer to
  *   VHOST_GET_FEATURES lacks VIRTIO_F_ACCESS_PLATFORM, as a backend without
  *   a device IOTLB answers. A vhost-net device with iommu_platform=on
@@ -134,6 +139,41 @@ static void log_call(const struct kvm_ioeventfd *e, int err)
 	close(fd);
 }
 
+/* An API 1 module's answer to the request @req that @ret answered. */
+static void api1(unsigned long req, void *arg, int ret)
+{
+	const char *path = getenv("VQN_API1");
+	size_t from, to;
+	FILE *f;
+
+	if (ret || !path || access(path, F_OK))
+		return;
+	switch (req) {
+	case VQNOTIFY_GET_INFO:
+		((struct vqnotify_info *)arg)->api_version = 1;
+		((struct vqnotify_info *)arg)->features &=
+			VQNOTIFY_FEATURE_SAVE_LOAD | VQNOTIFY_FEATURE_NETLINK;
+		f = fopen(path, "ae");
+		if (f) {
+			fputs("GET_INFO as API 1\n", f);
+			fclose(f);
+		}
+		return;
+	case VQNOTIFY_GUEST_GET:
+		from = VQNOTIFY_GUEST_INFO_SIZE_VER1;
+		to = ((struct vqnotify_guest_info *)arg)->size;
+		break;
+	case VQNOTIFY_DEV_GET:
+		from = VQNOTIFY_DEV_GET_SIZE_VER1;
+		to = ((struct vqnotify_dev_get *)arg)->size;
+		break;
+	default:
+		return;
+	}
+	if (to > from)
+		memset((char *)arg + from, 0, to - from);
+}
+
 int ioctl(int fd, unsigned long req, ...)
 {
 	va_list ap;
@@ -157,6 +197,12 @@ int ioctl(int fd, unsigned long req, ...)
 	if (req == VQNOTIFY_DEV_ADD && add_refused(arg)) {
 		errno = EDQUOT;
 		return -1;
+	}
+	if (req == VQNOTIFY_GET_INFO || req == VQNOTIFY_GUEST_GET ||
+	    req == VQNOTIFY_DEV_GET) {
+		ret = real_ioctl(fd, req, arg);
+		api1(req, arg, ret);
+		return ret;
 	}
 	if (req == VHOST_GET_FEATURES) {
 		ret = real_ioctl(fd, req, arg);
