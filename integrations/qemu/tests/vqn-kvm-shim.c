@@ -21,7 +21,9 @@
  * $VQN_ADD_FAIL: while that file exists and holds a device's label (one of
  *   its lines), VQNOTIFY_DEV_ADD of that device fails with EDQUOT without
  *   reaching the module, as the module answers a user at its quota of
- *   devices or queues (which root, exempt from quotas, never meets).
+ *   devices or queues (which root, exempt from quotas, never meets); with
+ *   $VQN_API1, EMFILE, as a module of API 1 (no quotas) answers a guest at
+ *   its device limit.
  * $VQN_SAVE_FAIL: while that file exists, VQNOTIFY_DEV_SAVE fails with
  *   ENOMEM without reaching the module, as a module out of memory answers.
  * $VQN_EVENTFD_FAIL: while that file exists and holds N, the Nth call of
@@ -33,8 +35,10 @@
  * $VQN_API1: while that file exists, the module is one of API 1 as
  *   libvqnotify sees it (selftests/vqn_api1_wrap.h does the same for the
  *   selftests): VQNOTIFY_GET_INFO says version 1 and no feature of API 2,
- *   and VQNOTIFY_GUEST_GET and VQNOTIFY_DEV_GET write back API 1's structs
- *   only; each GET_INFO so answered appends a line to the file.
+ *   VQNOTIFY_GUEST_GET and VQNOTIFY_DEV_GET write back API 1's structs
+ *   only, API 2's calls are refused without reaching the module (ENOTTY
+ *   for its ioctls, EOPNOTSUPP for its flags of GUEST_SET and DEV_ADD);
+ *   each GET_INFO so answered appends a line to the file.
  * $VQN_VHOST_NO_IOTLB: while that file exists, vhost's answer to
  *   VHOST_GET_FEATURES lacks VIRTIO_F_ACCESS_PLATFORM, as a backend without
  *   a device IOTLB answers. A vhost-net device with iommu_platform=on
@@ -139,25 +143,50 @@ static void log_call(const struct kvm_ioeventfd *e, int err)
 	close(fd);
 }
 
+/*
+ * What a module of API 1 refuses that this one would take: its errno, or
+ * 0 for a request it knows.
+ */
+static int api1_refused(unsigned long req, const void *arg)
+{
+	switch (req) {
+	case VQNOTIFY_QUEUES_ACQUIRE:
+	case VQNOTIFY_QUEUES_RELEASE:
+	case VQNOTIFY_SET_HOST_NOTIFIERS:
+		return ENOTTY;
+	case VQNOTIFY_GUEST_SET:
+		return ((const struct vqnotify_guest_set *)arg)->flags &
+		       (VQNOTIFY_GUEST_SET_NAME |
+			VQNOTIFY_GUEST_SET_RUN_STATE) ? EOPNOTSUPP : 0;
+	case VQNOTIFY_DEV_ADD:
+		return ((const struct vqnotify_dev_add *)arg)->flags &
+		       VQNOTIFY_DEV_ADD_NAME ? EOPNOTSUPP : 0;
+	}
+	return 0;
+}
+
 /* An API 1 module's answer to the request @req that @ret answered. */
 static void api1(unsigned long req, void *arg, int ret)
 {
-	const char *path = getenv("VQN_API1");
+	static const char line[] = "GET_INFO as API 1\n";
 	size_t from, to;
-	FILE *f;
+	int fd;
 
-	if (ret || !path || access(path, F_OK))
+	if (ret || !exists("VQN_API1"))
 		return;
 	switch (req) {
 	case VQNOTIFY_GET_INFO:
 		((struct vqnotify_info *)arg)->api_version = 1;
 		((struct vqnotify_info *)arg)->features &=
 			VQNOTIFY_FEATURE_SAVE_LOAD | VQNOTIFY_FEATURE_NETLINK;
-		f = fopen(path, "ae");
-		if (f) {
-			fputs("GET_INFO as API 1\n", f);
-			fclose(f);
-		}
+		/* Not made again once the test removed it. */
+		fd = open(getenv("VQN_API1"), O_WRONLY | O_APPEND | O_CLOEXEC);
+		if (fd < 0)
+			return;
+		/* A note lost is a count short: the test sees it. */
+		if (write(fd, line, sizeof(line) - 1) < 0)
+			from = 0;
+		close(fd);
 		return;
 	case VQNOTIFY_GUEST_GET:
 		from = VQNOTIFY_GUEST_INFO_SIZE_VER1;
@@ -195,7 +224,11 @@ int ioctl(int fd, unsigned long req, ...)
 		return -1;
 	}
 	if (req == VQNOTIFY_DEV_ADD && add_refused(arg)) {
-		errno = EDQUOT;
+		errno = exists("VQN_API1") ? EMFILE : EDQUOT;
+		return -1;
+	}
+	if (exists("VQN_API1") && api1_refused(req, arg)) {
+		errno = api1_refused(req, arg);
 		return -1;
 	}
 	if (req == VQNOTIFY_GET_INFO || req == VQNOTIFY_GUEST_GET ||
