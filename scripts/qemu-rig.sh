@@ -82,5 +82,6 @@ cp "$VMLINUZ" "$root/nested/vmlinuz"
 
 cc -O2 -Wall -Wextra -Werror -static -o "$root/bin/vqn-qmp" "$tests/vqn-qmp.c"
 cc -O2 -Wall -Wextra -Werror -shared -fPIC -I"$TOP/include/uapi" \
+	-I"$TOP/selftests" \
 	-o "$root/lib/vqn-qemu/kvm-shim.so" "$tests/vqn-kvm-shim.c"
 cp "$tests/qemu-lib.sh" "$root/lib/vqn-qemu/lib.sh"

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * An API 1 module, as libvqnotify sees it while vqn_api1 is set: GET_INFO
- * offers no feature of API 2 (no per-queue calls, no names, no run state),
- * and GUEST_GET and DEV_GET write back no more than API 1's structs. For
+ * An API 1 module, as libvqnotify sees it while vqn_api1 is set
+ * (vqn_api1.h: API 2's calls refused, GET_INFO, GUEST_GET and DEV_GET
+ * answered as API 1's). For
  * the tests that link the library in (libvqnotify.a) with
  * -Wl,--wrap=ioctl (selftests/Makefile); the library reads the features
  * once, in vqn_open(). While vqn_fail_req is set, that request fails
@@ -21,6 +21,8 @@
 
 #include <linux/vqnotify.h>
 
+#include "vqn_api1.h"
+
 static bool vqn_api1;
 static unsigned long vqn_fail_req;
 static int vqn_fail_errno;
@@ -36,7 +38,6 @@ int __wrap_ioctl(int fd, unsigned long req, void *arg);
 
 int __wrap_ioctl(int fd, unsigned long req, void *arg)
 {
-	size_t from = 0, to = 0;
 	int ret;
 
 	if (vqn_count_req && req == vqn_count_req)
@@ -53,26 +54,13 @@ int __wrap_ioctl(int fd, unsigned long req, void *arg)
 	}
 	if (vqn_fail_req && req == vqn_fail_req)
 		vqn_fail_skip--;
-	ret = __real_ioctl(fd, req, arg);
-	if (!vqn_api1 || ret)
-		return ret;
-	switch (req) {
-	case VQNOTIFY_GET_INFO:
-		((struct vqnotify_info *)arg)->api_version = 1;
-		((struct vqnotify_info *)arg)->features &=
-			VQNOTIFY_FEATURE_SAVE_LOAD | VQNOTIFY_FEATURE_NETLINK;
-		break;
-	case VQNOTIFY_GUEST_GET:
-		from = VQNOTIFY_GUEST_INFO_SIZE_VER1;
-		to = ((struct vqnotify_guest_info *)arg)->size;
-		break;
-	case VQNOTIFY_DEV_GET:
-		from = VQNOTIFY_DEV_GET_SIZE_VER1;
-		to = ((struct vqnotify_dev_get *)arg)->size;
-		break;
+	if (vqn_api1 && vqn_api1_refused(req, arg)) {
+		errno = vqn_api1_refused(req, arg);
+		return -1;
 	}
-	if (to > from)
-		memset((char *)arg + from, 0, to - from);
+	ret = __real_ioctl(fd, req, arg);
+	if (vqn_api1 && !ret)
+		vqn_api1_answer(req, arg);
 	return ret;
 }
 

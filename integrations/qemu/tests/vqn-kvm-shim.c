@@ -33,8 +33,8 @@
  *   vhost_dev_enable_notifiers() meets on virtio-pci after vqnotify granted
  *   vhost's queues.
  * $VQN_API1: while that file exists, the module is one of API 1 as
- *   libvqnotify sees it (selftests/vqn_api1_wrap.h does the same for the
- *   selftests): VQNOTIFY_GET_INFO says version 1 and no feature of API 2,
+ *   libvqnotify sees it (selftests/vqn_api1.h, which the selftests'
+ *   wrapper uses too): VQNOTIFY_GET_INFO says version 1 and no feature of API 2,
  *   VQNOTIFY_GUEST_GET and VQNOTIFY_DEV_GET write back API 1's structs
  *   only, API 2's calls are refused without reaching the module (ENOTTY
  *   for its ioctls, EOPNOTSUPP for its flags of GUEST_SET and DEV_ADD);
@@ -61,6 +61,8 @@
 #include <linux/vhost.h>
 #include <linux/virtio_config.h>
 #include <linux/vqnotify.h>
+
+#include "vqn_api1.h"	/* selftests/: the module of API 1 */
 
 static int (*real_ioctl)(int fd, unsigned long req, ...);
 static int (*real_eventfd)(unsigned int initval, int flags);
@@ -143,64 +145,25 @@ static void log_call(const struct kvm_ioeventfd *e, int err)
 	close(fd);
 }
 
-/*
- * What a module of API 1 refuses that this one would take: its errno, or
- * 0 for a request it knows.
- */
-static int api1_refused(unsigned long req, const void *arg)
-{
-	switch (req) {
-	case VQNOTIFY_QUEUES_ACQUIRE:
-	case VQNOTIFY_QUEUES_RELEASE:
-	case VQNOTIFY_SET_HOST_NOTIFIERS:
-		return ENOTTY;
-	case VQNOTIFY_GUEST_SET:
-		return ((const struct vqnotify_guest_set *)arg)->flags &
-		       (VQNOTIFY_GUEST_SET_NAME |
-			VQNOTIFY_GUEST_SET_RUN_STATE) ? EOPNOTSUPP : 0;
-	case VQNOTIFY_DEV_ADD:
-		return ((const struct vqnotify_dev_add *)arg)->flags &
-		       VQNOTIFY_DEV_ADD_NAME ? EOPNOTSUPP : 0;
-	}
-	return 0;
-}
-
 /* An API 1 module's answer to the request @req that @ret answered. */
 static void api1(unsigned long req, void *arg, int ret)
 {
 	static const char line[] = "GET_INFO as API 1\n";
-	size_t from, to;
 	int fd;
 
 	if (ret || !exists("VQN_API1"))
 		return;
-	switch (req) {
-	case VQNOTIFY_GET_INFO:
-		((struct vqnotify_info *)arg)->api_version = 1;
-		((struct vqnotify_info *)arg)->features &=
-			VQNOTIFY_FEATURE_SAVE_LOAD | VQNOTIFY_FEATURE_NETLINK;
-		/* Not made again once the test removed it. */
-		fd = open(getenv("VQN_API1"), O_WRONLY | O_APPEND | O_CLOEXEC);
-		if (fd < 0)
-			return;
-		/* A note lost is a count short: the test sees it. */
-		if (write(fd, line, sizeof(line) - 1) < 0)
-			from = 0;
-		close(fd);
+	vqn_api1_answer(req, arg);
+	if (req != VQNOTIFY_GET_INFO)
 		return;
-	case VQNOTIFY_GUEST_GET:
-		from = VQNOTIFY_GUEST_INFO_SIZE_VER1;
-		to = ((struct vqnotify_guest_info *)arg)->size;
-		break;
-	case VQNOTIFY_DEV_GET:
-		from = VQNOTIFY_DEV_GET_SIZE_VER1;
-		to = ((struct vqnotify_dev_get *)arg)->size;
-		break;
-	default:
+	/* Not made again once the test removed it. */
+	fd = open(getenv("VQN_API1"), O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
 		return;
-	}
-	if (to > from)
-		memset((char *)arg + from, 0, to - from);
+	/* A note lost is a count short: the test sees it. */
+	if (write(fd, line, sizeof(line) - 1) < 0)
+		ret = -1;
+	close(fd);
 }
 
 int ioctl(int fd, unsigned long req, ...)
@@ -227,8 +190,8 @@ int ioctl(int fd, unsigned long req, ...)
 		errno = exists("VQN_API1") ? EMFILE : EDQUOT;
 		return -1;
 	}
-	if (exists("VQN_API1") && api1_refused(req, arg)) {
-		errno = api1_refused(req, arg);
+	if (exists("VQN_API1") && vqn_api1_refused(req, arg)) {
+		errno = vqn_api1_refused(req, arg);
 		return -1;
 	}
 	if (req == VQNOTIFY_GET_INFO || req == VQNOTIFY_GUEST_GET ||
