@@ -1420,7 +1420,7 @@ TEST_F(lib, adopt_raw_device)
 
 /*
  * A bind the library refuses (no KVM attached: binding only records)
- * leaves queue 0's earlier binding as it was. @gone, unless -1, is closed
+ * leaves queue 0 bound and not refused. @gone, unless -1, is closed
  * once that binding is made (the library's duplicate of its eventfd took
  * another number).
  */

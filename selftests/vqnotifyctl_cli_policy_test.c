@@ -355,7 +355,10 @@ FIXTURE_TEARDOWN(usage)
 	tk_nl_close(&self->nl);
 }
 
-/* Exit 2, and nothing sent: as many policies, the same config. */
+/*
+ * Exit 2; no policy made, the config unchanged (what a set or config set
+ * sent by mistake could show; the others change nothing anyway).
+ */
 TEST_F(usage, exit_2)
 {
 	const char *argv[TK_ARRAY_SIZE(variant->argv)];

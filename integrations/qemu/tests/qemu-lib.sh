@@ -509,8 +509,8 @@ pci_map() {
 
 # compare NAME [stopped]: vqnotify's view of NAME against QEMU's KVM
 # registrations; 0 when they agree, else a "# " line per difference. The
-# queues "DEV:Q" of $CMP_NOREG hold no KVM ioeventfd in any state (a
-# module of API 1 cannot take back the slot of one QEMU serves without).
+# queues "DEV:Q" of $CMP_NOREG hold no KVM ioeventfd in any state (on a
+# module of API 1 QEMU releases nothing, (x): not done, see qemu.rst).
 compare() {
 	_g=$1 _run=1
 	[ "${2:-}" = stopped ] && _run=0

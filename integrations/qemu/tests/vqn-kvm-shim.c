@@ -160,7 +160,7 @@ static void api1(unsigned long req, void *arg, int ret)
 	fd = open(getenv("VQN_API1"), O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	/* A note lost is a count short: the test sees it. */
+	/* A note lost: the test wants at least one. */
 	if (write(fd, line, sizeof(line) - 1) < 0)
 		ret = -1;
 	close(fd);
