@@ -141,15 +141,17 @@ if [ -n "$QEMU_KERNELS" ]; then
 	mkdir -p "$BUILD/logs"
 	rm -f "$qemu_rc" "$qemu_rc.tmp" "$plain_rc" "$plain_rc.tmp"
 	(
-		# Whole or not at all: the lane reads each once it exists.
+		# put_rc FILE RC, whole or not at all: the lane reads each
+		# once it exists.
+		put_rc() { echo "$2" >"$1.tmp" && mv "$1.tmp" "$1"; }
 		VQNOTIFY_JOBS=1 "$VQN_SCRIPTS/qemu.sh" >"$BUILD/logs/qemu-build.log" 2>&1
 		_rc=$?
-		echo "$_rc" >"$qemu_rc.tmp" && mv "$qemu_rc.tmp" "$qemu_rc"
+		put_rc "$qemu_rc" "$_rc"
 		[ "$_rc" = 0 ] || exit "$_rc"
 		VQNOTIFY_JOBS=1 "$VQN_SCRIPTS/qemu.sh" --plain \
 			>"$BUILD/logs/qemu-plain.log" 2>&1
 		_rc=$?
-		echo "$_rc" >"$plain_rc.tmp" && mv "$plain_rc.tmp" "$plain_rc"
+		put_rc "$plain_rc" "$_rc"
 		exit "$_rc"
 	) &
 	qemu_build=$!
@@ -195,13 +197,16 @@ check watchdog "$VQN_SCRIPTS/check-watchdog.sh"
 # starts inside the kernels' loop.
 qemu_lane=
 qemu_lane_log=$BUILD/logs/qemu-lane.log
-nested_lane() {
-	# The build's subshell writes the rc as it ends: gone without one
-	# (killed), it failed.
-	while [ ! -f "$qemu_rc" ] && kill -0 "$qemu_build" 2>/dev/null; do
+# rc_of FILE: the build's exit status in FILE, once its subshell wrote it;
+# gone without one (killed), it failed: nothing.
+rc_of() {
+	while [ ! -f "$1" ] && kill -0 "$qemu_build" 2>/dev/null; do
 		sleep 5
 	done
-	if [ "$(cat "$qemu_rc" 2>/dev/null)" != 0 ]; then
+	cat "$1" 2>/dev/null
+}
+nested_lane() {
+	if [ "$(rc_of "$qemu_rc")" != 0 ]; then
 		# No binary: the nested runs and QEMU's checkpatch (which
 		# would build it again on every core) fail without running.
 		echo "== qemu: scripts/qemu.sh failed (log: $BUILD/logs/qemu-build.log)"
@@ -222,12 +227,9 @@ nested_lane() {
 	fi
 	# The same tree without libvqnotify, for the nested test's migration
 	# into it: without it, that check is a skip, which fails the runs.
-	while [ ! -f "$plain_rc" ] && kill -0 "$qemu_build" 2>/dev/null; do
-		sleep 5
-	done
 	echo "== qemu-plain"
 	_plain=0
-	if [ "$(cat "$plain_rc" 2>/dev/null)" = 0 ]; then
+	if [ "$(rc_of "$plain_rc")" = 0 ]; then
 		record qemu-plain 1 0 0
 		_plain=1
 	else

@@ -459,14 +459,19 @@ vhost_off() {
 	[ -n "$_e" ] && [ -n "$_f" ] && echo $((_e + _f))
 }
 
+# vhost_holds NAME DEV: are DEV's rx and tx (queues 0 and 1) OFFLIMITS?
+vhost_holds() {
+	[ "$(state_of "$1" "$2" 0)" = OFFLIMITS ] &&
+		[ "$(state_of "$1" "$2" 1)" = OFFLIMITS ]
+}
+
 # vhost_restart NAME DEV: link down, then up: vhost stops, then starts
 # again; true once DEV's rx and tx are OFFLIMITS
 vhost_restart() {
 	qmp "$1" set_link "$2" off >/dev/null
 	wait_state "$1" "$2" 0 ASSIGNED 10
 	qmp "$1" set_link "$2" on >/dev/null
-	wait_state "$1" "$2" 0 OFFLIMITS 10 &&
-		[ "$(state_of "$1" "$2" 1)" = OFFLIMITS ]
+	wait_state "$1" "$2" 0 OFFLIMITS 10 && vhost_holds "$1" "$2"
 }
 
 # vhost_started NAME DEV: "true" while vhost runs DEV's queues, else "false"

@@ -190,8 +190,10 @@ int ioctl(int fd, unsigned long req, ...)
 		errno = exists("VQN_API1") ? EMFILE : EDQUOT;
 		return -1;
 	}
-	if (exists("VQN_API1") && vqn_api1_refused(req, arg)) {
-		errno = vqn_api1_refused(req, arg);
+	/* The request first: no access(2) for every KVM_RUN. */
+	err = vqn_api1_refused(req, arg);
+	if (err && exists("VQN_API1")) {
+		errno = err;
 		return -1;
 	}
 	if (req == VQNOTIFY_GET_INFO || req == VQNOTIFY_GUEST_GET ||
