@@ -116,10 +116,11 @@ start_guest() {
 	cat "$T/$_g.ser.out" >>"$T/$_g.log" &
 }
 
-# wait_log NAME PATTERN SECONDS: wait for PATTERN in the nested console
+# wait_log NAME PATTERN SECONDS [trace]: wait for PATTERN in the nested
+# console (in QEMU's trace)
 wait_log() {
 	_end=$(($(date +%s) + $3))
-	while ! grep -q "$2" "$T/$1.log"; do
+	while ! grep -q "$2" "$T/$1.${4:-log}"; do
 		kill -0 "$(cat "$T/$1.pid")" 2>/dev/null || return 1
 		[ "$(date +%s)" -ge $_end ] && return 1
 		sleep 0.2
