@@ -183,6 +183,7 @@ nested() {
 	if ! kill -0 "$(cat "$T/$1.pid")" 2>/dev/null ||
 		! timeout 5 sh -c 'echo "$1" >"$2"' sh "$2" "$T/$1.ser.in"; then
 		note "$1: QEMU is gone: $(tail -n 3 "$T/$1.err" | tr '\n' ' ')"
+		console_report "$1"
 		return 1
 	fi
 	if [ -e "$T/$1.hung" ]; then
@@ -200,6 +201,19 @@ nested() {
 		return 1
 	fi
 	return "$(sed -n "s/.*NESTED: done $_k rc=\([0-9]*\).*/\1/p" "$T/$1.log" | tail -n 1)"
+}
+
+# console_report NAME: the nested console's first report of a warning, an
+# oops or a panic whole (60 lines from its first line), if it has one;
+# then its last 5 lines
+console_report() {
+	_o=$(grep -n -m 1 -E 'cut here|BUG:|Oops|general protection|Kernel panic' \
+		"$T/$1.log" | cut -d: -f1)
+	if [ -n "$_o" ]; then
+		sed -n "$_o,$((_o + 59))p" "$T/$1.log" | sed 's/^/#   console: /'
+		echo "#   console: ..."
+	fi
+	tail -n 5 "$T/$1.log" | sed 's/^/#   console: /'
 }
 
 # rig_stall DIAG: did diag find the nested-virtualization stall of this rig?
@@ -291,7 +305,7 @@ rip_symbol() {
 # interrupt the guest missed as used_idx ahead of what the driver
 # consumed)
 diag() {
-	tail -n 5 "$T/$1.log" | sed 's/^/#   console: /'
+	console_report "$1"
 	tail -n 3 "$T/$1.err" | sed 's/^/#   stderr: /'
 	qmp "$1" info registers 2>&1 | grep -E '^RIP|^EFL' | sed 's/^/#   /'
 	rip_symbol "$1"
