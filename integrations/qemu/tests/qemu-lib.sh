@@ -203,11 +203,11 @@ nested() {
 	return "$(sed -n "s/.*NESTED: done $_k rc=\([0-9]*\).*/\1/p" "$T/$1.log" | tail -n 1)"
 }
 
-# console_report NAME: the nested console's first report of a warning, an
-# oops or a panic whole (60 lines from its first line), if it has one;
-# then its last 5 lines
+# console_report NAME: the nested console's first report of a BUG, an oops
+# or a panic whole (60 lines from its first line), if it has one; then its
+# last 5 lines. Warnings do not reach it (the nested kernel runs "quiet").
 console_report() {
-	_o=$(grep -n -m 1 -E 'cut here|BUG:|Oops|general protection|Kernel panic' \
+	_o=$(grep -n -m 1 -E 'kernel BUG at|BUG:|Oops|general protection|Kernel panic' \
 		"$T/$1.log" | cut -d: -f1)
 	if [ -n "$_o" ]; then
 		sed -n "$_o,$((_o + 59))p" "$T/$1.log" | sed 's/^/#   console: /'
