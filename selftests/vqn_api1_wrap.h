@@ -38,7 +38,7 @@ int __wrap_ioctl(int fd, unsigned long req, void *arg);
 
 int __wrap_ioctl(int fd, unsigned long req, void *arg)
 {
-	int ret;
+	int ret, err;
 
 	if (vqn_count_req && req == vqn_count_req)
 		vqn_count++;
@@ -54,8 +54,9 @@ int __wrap_ioctl(int fd, unsigned long req, void *arg)
 	}
 	if (vqn_fail_req && req == vqn_fail_req)
 		vqn_fail_skip--;
-	if (vqn_api1 && vqn_api1_refused(req, arg)) {
-		errno = vqn_api1_refused(req, arg);
+	err = vqn_api1 ? vqn_api1_refused(req, arg) : 0;
+	if (err) {
+		errno = err;
 		return -1;
 	}
 	ret = __real_ioctl(fd, req, arg);
