@@ -459,6 +459,8 @@ driver_ok() {
 	vqnotifyctl -j dev show | sed 's/},{/}\n{/g' |
 		grep -c "\"guest\":\"$1\",.*\"driver_ok\":true"
 }
+# driver_ok_is NAME N: are N of them?
+driver_ok_is() { [ "$(driver_ok "$1")" = "$2" ]; }
 
 # count_of NAME KEY: guest NAME's count of the transitions KEY
 # (vqnotifyctl's JSON key of a label: vhost_on_assigned, released, ...)
@@ -615,15 +617,21 @@ in_reply() {
 		END { exit !ok }' "$T/$1.trace"
 }
 
-# wait_state NAME DEV Q STATE SECONDS
-wait_state() {
-	_i=0
-	while [ "$(state_of "$1" "$2" "$3")" != "$4" ]; do
-		[ $_i -ge $(($5 * 10)) ] && return 1
+# wait_for SECONDS CMD...: until CMD succeeds, asked every 0.1 s; fails
+# once SECONDS have passed without
+wait_for() {
+	_w=$(($1 * 10))
+	shift
+	until "$@"; do
+		[ "$_w" -le 0 ] && return 1
 		sleep 0.1
-		_i=$((_i + 1))
+		_w=$((_w - 1))
 	done
 }
+
+# state_is NAME DEV Q STATE; wait_state NAME DEV Q STATE SECONDS
+state_is() { [ "$(state_of "$1" "$2" "$3")" = "$4" ]; }
+wait_state() { wait_for "$5" state_is "$1" "$2" "$3" "$4"; }
 # wait_reg NAME DEV Q 1|0 SECONDS: until QEMU's trace shows queue Q of DEV
 # (un)registered on its modern MMIO path (not a modern-pio-notify
 # device's); prints the trace's timestamp. Fails for a DEV info pci
@@ -633,18 +641,16 @@ wait_reg() {
 	set -- "$1" "$2" "$3" "$4" "$5" $(pci_map "$1" | awk -v d="$2" '$1 == d')
 	[ -n "${9:-}" ] || return 1
 	_key=$(mmio_key "$9" "$3")
-	_i=0
-	while :; do
-		if [ "$4" = 1 ]; then
-			kvm_regs "$1" | grep -qxF "$_key" && break
-		else
-			kvm_regs "$1" | grep -qxF "$_key" || break
-		fi
-		[ $_i -ge $(($5 * 10)) ] && return 1
-		sleep 0.1
-		_i=$((_i + 1))
-	done
+	wait_for "$5" reg_is "$1" "$_key" "$4" || return 1
 	reg_time "$1" "$_key" "$4"
+}
+# reg_is NAME KEY 1|0: does QEMU NAME hold KVM ioeventfd KEY (1), or not (0)?
+reg_is() {
+	if kvm_regs "$1" | grep -qxF "$2"; then
+		[ "$3" = 1 ]
+	else
+		[ "$3" = 0 ]
+	fi
 }
 ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) * 1000 }'; }
 
