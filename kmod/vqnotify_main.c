@@ -54,4 +54,4 @@ module_exit(vqn_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Host-wide arbitration of virtqueue notification slots");
 MODULE_AUTHOR("vqnotify developers");
-MODULE_VERSION("1.1.0");
+MODULE_VERSION("1.2.0");

@@ -171,6 +171,9 @@ check completion "$VQN_SCRIPTS/check-completion.sh"
 # kernel.sh's retry on stale package lists installs no kernel on the host
 # (a fake archive; host only).
 check kernel-sh "$VQN_SCRIPTS/check-kernel-sh.sh"
+# libvqnotify built with link-time optimisation keeps its symbol versions
+# (host only).
+check lib-lto "$VQN_SCRIPTS/check-lib-lto.sh"
 # user/tests: the escaping of tenants' names by every vqnotifyctl printer,
 # the end of a dump that failed (host only).
 host_suite user user

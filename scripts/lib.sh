@@ -61,6 +61,26 @@ lock_or_wait() {
 	fi
 }
 
+# lib_versions_missing SO MAP: the symbols of MAP's version nodes (a
+# linker version script: "NODE {", a tab-indented "sym;" a line) that the
+# shared library SO does not export at that version, one "NODE sym" a
+# line; nothing when it exports them all.
+lib_versions_missing() {
+	_exp=$(mktemp) _map=$(mktemp)
+	objdump -T "$1" |
+		awk '$NF ~ /^vqn_/ { v = $(NF - 1); gsub(/[()]/, "", v); print v, $NF }' |
+		LC_ALL=C sort >"$_exp"
+	awk '/^VQNOTIFY_[0-9]+ \{/ { n = $1 }
+	     /^\t\t[a-z0-9_]+;$/ { gsub(/[\t;]/, ""); print n, $0 }' \
+		"$2" | LC_ALL=C sort >"$_map"
+	if [ -s "$_map" ]; then
+		LC_ALL=C comm -23 "$_map" "$_exp"
+	else
+		echo "no symbols read from $2"
+	fi
+	rm -f "$_exp" "$_map"
+}
+
 # Version of an installed Debian package, empty if it is not installed.
 pkg_version() {
 	dpkg-query -W -f='${Status} ${Version}\n' "$1" 2>/dev/null |

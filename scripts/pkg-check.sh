@@ -120,16 +120,10 @@ install)
 	# that version: a program linked with an older library keeps the entry
 	# points it was linked with (vqn_guest_get@VQNOTIFY_1 fills API 1's
 	# struct, vqn_guest_get@@VQNOTIFY_2 today's).
-	objdump -T "$dest/usr/local/lib/libvqnotify.so.1" |
-		awk '$NF ~ /^vqn_/ { v = $(NF - 1); gsub(/[()]/, "", v); print v, $NF }' |
-		LC_ALL=C sort >"$work/exported"
-	awk '/^VQNOTIFY_[0-9]+ \{/ { n = $1 }
-	     /^\t\t[a-z0-9_]+;$/ { gsub(/[\t;]/, ""); print n, $0 }' \
-		"$TOP/user/lib/libvqnotify.map" | LC_ALL=C sort >"$work/versioned"
-	[ -s "$work/versioned" ] || fail "no symbols read from libvqnotify.map"
-	missing=$(LC_ALL=C comm -23 "$work/versioned" "$work/exported")
+	missing=$(lib_versions_missing "$dest/usr/local/lib/libvqnotify.so.1" \
+		"$TOP/user/lib/libvqnotify.map")
 	[ -z "$missing" ] || fail "libvqnotify.so.1 does not export:" $missing
-	echo "install: libvqnotify.so.1 exports the $(wc -l <"$work/versioned") symbol versions of libvqnotify.map"
+	echo "install: libvqnotify.so.1 exports the symbol versions of libvqnotify.map"
 	# ...and calls its own functions directly: no relocation names one,
 	# which a preloaded wrapper could take (-Bsymbolic-functions).
 	plt=$(objdump -R "$dest/usr/local/lib/libvqnotify.so.1" | awk '$NF ~ /^vqn_/ { print $NF }')

@@ -154,12 +154,30 @@ int vqn_get_info(struct vqn_guest *g, struct vqnotify_info *info)
 /*
  * The structs of vqn_guest_get() and vqn_dev_get() grew with API 2 (the
  * names, the run state). A program keeps the symbol version it was linked
- * with (libvqnotify.map): VQNOTIFY_1's fill the structs of API 1's header
- * and not a byte past them (the module writes back no more than the size
- * it is given), VQNOTIFY_2's (the default, for programs linked now) those
- * of today's header. The _v1 and _v2 names stay local.
+ * with (libvqnotify.map): vqn_guest_get_api1() fills the struct of API 1's
+ * header and not a byte past it (the module writes back no more than the
+ * size it is given), vqn_guest_get@@VQNOTIFY_2 (the default, for programs
+ * linked now) that of today's. libvqnotify.h names the _api1 function
+ * (VQNOTIFY_3) for a program built with API 1's header; it is also
+ * vqn_guest_get@VQNOTIFY_1, for programs linked before 1.2.0, whose header
+ * bound their calls with a .symver. The _v2 name stays local.
+ *
+ * The versions are given by the symver attribute where the compiler has
+ * it (GCC 10 on): link-time optimisation puts a top-level asm into one
+ * partition, which need not hold the function it names, and GCC's then
+ * fails to assemble the library.
  */
+#ifdef __has_attribute
+#if __has_attribute(__symver__)
+#define VQN_SYMVER_ATTR
+#endif
+#endif
+#ifdef VQN_SYMVER_ATTR
+#define VQN_SYMVER(impl, sym) \
+	extern __typeof__(impl) impl __attribute__((__symver__(sym)))
+#else
 #define VQN_SYMVER(impl, sym)	__asm__(".symver " #impl ", " sym)
+#endif
 
 static int guest_get(struct vqn_guest *g, struct vqnotify_guest_info *gi,
 		     uint32_t size)
@@ -169,16 +187,15 @@ static int guest_get(struct vqn_guest *g, struct vqnotify_guest_info *gi,
 	return vqn_xioctl(g->fd, VQNOTIFY_GUEST_GET, gi);
 }
 
-VQN_EXPORT int vqn_guest_get_v1(struct vqn_guest *g,
-				struct vqnotify_guest_info *gi);
 VQN_EXPORT int vqn_guest_get_v2(struct vqn_guest *g,
 				struct vqnotify_guest_info *gi);
 
-int vqn_guest_get_v1(struct vqn_guest *g, struct vqnotify_guest_info *gi)
+VQN_EXPORT
+int vqn_guest_get_api1(struct vqn_guest *g, struct vqnotify_guest_info *gi)
 {
 	return guest_get(g, gi, VQNOTIFY_GUEST_INFO_SIZE_VER1);
 }
-VQN_SYMVER(vqn_guest_get_v1, "vqn_guest_get@VQNOTIFY_1");
+VQN_SYMVER(vqn_guest_get_api1, "vqn_guest_get@VQNOTIFY_1");
 
 /*
  * An API 1 module writes no name: the label is the name it has (cut to 31
@@ -699,22 +716,19 @@ static int dev_get(struct vqn_guest *g, uint32_t dev_id,
 }
 
 /* Versioned as vqn_guest_get() is, for the same reason. */
-VQN_EXPORT int vqn_dev_get_v1(struct vqn_guest *g, uint32_t dev_id,
-			      struct vqnotify_dev_get *dev,
-			      struct vqnotify_vq_info *queues,
-			      unsigned int cap);
 VQN_EXPORT int vqn_dev_get_v2(struct vqn_guest *g, uint32_t dev_id,
 			      struct vqnotify_dev_get *dev,
 			      struct vqnotify_vq_info *queues,
 			      unsigned int cap);
 
-int vqn_dev_get_v1(struct vqn_guest *g, uint32_t dev_id,
-		   struct vqnotify_dev_get *dev, struct vqnotify_vq_info *queues,
-		   unsigned int cap)
+VQN_EXPORT
+int vqn_dev_get_api1(struct vqn_guest *g, uint32_t dev_id,
+		     struct vqnotify_dev_get *dev,
+		     struct vqnotify_vq_info *queues, unsigned int cap)
 {
 	return dev_get(g, dev_id, dev, queues, cap, VQNOTIFY_DEV_GET_SIZE_VER1);
 }
-VQN_SYMVER(vqn_dev_get_v1, "vqn_dev_get@VQNOTIFY_1");
+VQN_SYMVER(vqn_dev_get_api1, "vqn_dev_get@VQNOTIFY_1");
 
 /* As vqn_guest_get(): the label of an API 1 module is the name. */
 int vqn_dev_get_v2(struct vqn_guest *g, uint32_t dev_id,

@@ -30,13 +30,17 @@
 /*
  * A program may include its own, older <linux/vqnotify.h> first (a VMM's
  * copy of the uAPI). With API 1's, whose structs of vqn_guest_get() and
- * vqn_dev_get() are smaller, its calls bind to those functions' VQNOTIFY_1
- * versions, which fill no byte past API 1's structs; the versions linked
- * by default fill today's.
+ * vqn_dev_get() are smaller, its calls of those two are calls of
+ * vqn_guest_get_api1() and vqn_dev_get_api1(), which fill no byte past
+ * API 1's structs; the functions linked by default fill today's. An asm
+ * label, not a .symver: link-time optimisation keeps a declaration's
+ * label, and puts a top-level asm into one partition, away from calls in
+ * others.
  */
 #if VQNOTIFY_API_VERSION < 2
-__asm__(".symver vqn_guest_get, vqn_guest_get@VQNOTIFY_1");
-__asm__(".symver vqn_dev_get, vqn_dev_get@VQNOTIFY_1");
+#define VQN_API1_NAME(name)	__asm__(#name "_api1")
+#else
+#define VQN_API1_NAME(name)
 #endif
 
 #ifdef __cplusplus
@@ -89,7 +93,8 @@ void vqn_close(struct vqn_guest *g);
 int vqn_fd(const struct vqn_guest *g);
 
 int vqn_get_info(struct vqn_guest *g, struct vqnotify_info *info);
-int vqn_guest_get(struct vqn_guest *g, struct vqnotify_guest_info *gi);
+int vqn_guest_get(struct vqn_guest *g, struct vqnotify_guest_info *gi)
+	VQN_API1_NAME(vqn_guest_get);
 /*
  * API 2: up to VQNOTIFY_NAME_LEN - 1 printable bytes (31 on API 1). The
  * admin's policy for the name may lower the budget: events follow, as
@@ -177,7 +182,7 @@ int vqn_queue_get(struct vqn_guest *g, uint32_t dev_id, uint32_t queue,
  */
 int vqn_dev_get(struct vqn_guest *g, uint32_t dev_id,
 		struct vqnotify_dev_get *dev, struct vqnotify_vq_info *queues,
-		unsigned int cap);
+		unsigned int cap) VQN_API1_NAME(vqn_dev_get);
 /* Ids of the devices added through this handle, ascending. Returns count. */
 int vqn_dev_list(struct vqn_guest *g, uint32_t *ids, unsigned int cap);
 
