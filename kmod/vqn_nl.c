@@ -458,10 +458,11 @@ int vqnotify_nl_dump_done(struct netlink_callback *cb)
 
 /*
  * Each part of a dump starts here: the generation of the objects the
- * requester sees as it begins, the host's for an admin, its own euid's
- * for a tenant (vqn_user.h).
+ * requester sees as it begins, the host's @gen (of what the dump lists)
+ * for an admin, its own euid's for a tenant (vqn_user.h).
  */
-void vqn_nl_msg_dump(struct vqn_nl_msg *m, struct netlink_callback *cb)
+void vqn_nl_msg_dump(struct vqn_nl_msg *m, struct netlink_callback *cb,
+		     const atomic_t *gen)
 {
 	const struct vqn_nl_dump_ctx *ctx = vqn_nl_dump_ctx(cb);
 
@@ -470,8 +471,7 @@ void vqn_nl_msg_dump(struct vqn_nl_msg *m, struct netlink_callback *cb)
 	m->flags = NLM_F_MULTI;
 	m->cmd = ((struct genlmsghdr *)nlmsg_data(cb->nlh))->cmd;
 	m->cb = cb;
-	cb->seq = ctx->admin ? vqn_objects_gen_read() :
-			       vqn_uid_gen_read(ctx->euid);
+	cb->seq = ctx->admin ? vqn_gen_read(gen) : vqn_uid_gen_read(ctx->euid);
 }
 
 /* Notifications to the monitor group, called with the guest's lock held */

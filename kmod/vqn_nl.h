@@ -70,7 +70,8 @@ struct vqn_nl_msg {
 };
 
 void vqn_nl_msg_reply(struct vqn_nl_msg *m, struct genl_info *info);
-void vqn_nl_msg_dump(struct vqn_nl_msg *m, struct netlink_callback *cb);
+void vqn_nl_msg_dump(struct vqn_nl_msg *m, struct netlink_callback *cb,
+		     const atomic_t *gen);
 void *vqn_nl_msg_put(struct sk_buff *skb, const struct vqn_nl_msg *m);
 int vqn_nl_msg_guest(struct sk_buff *skb, const struct vqn_nl_msg *m,
 		     struct vqn_kguest *g, const struct vqn_nl_viewer *v);

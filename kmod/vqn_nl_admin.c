@@ -88,7 +88,7 @@ int vqnotify_nl_config_get_doit(struct sk_buff *skb,
 		return -EINVAL;
 	}
 	vqn_nl_msg_reply(&m, info);
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL_ACCOUNT);
 	if (!msg)
 		return -ENOMEM;
 	hdr = vqn_nl_msg_put(msg, &m);
@@ -265,7 +265,7 @@ int vqnotify_nl_user_get_doit(struct sk_buff *skb,
 	vqn_nl_viewer_of(&v, skb);
 	vqn_nl_msg_reply(&m, info);
 	uid = make_kuid(v.user_ns, nla_get_u32(attr));
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL_ACCOUNT);
 	if (!msg)
 		return -ENOMEM;
 	mutex_lock(&vqn_users_lock);
@@ -298,7 +298,7 @@ int vqnotify_nl_user_get_dumpit(struct sk_buff *skb,
 	if (ctx->dev_filter)
 		return 0;
 	vqn_nl_viewer_of_dump(&v, ctx);
-	vqn_nl_msg_dump(&m, cb);
+	vqn_nl_msg_dump(&m, cb, &vqn_users_gen);
 	mutex_lock(&vqn_users_lock);
 	/*
 	 * A user's dump is one entry at most: looked up, not found by a walk
@@ -512,7 +512,7 @@ int vqnotify_nl_policy_get_doit(struct sk_buff *skb,
 		return ret;
 	vqn_nl_msg_reply(&a.m, info);
 	a.ns = current_user_ns();	/* a do runs in the sender's context */
-	a.skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	a.skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL_ACCOUNT);
 	if (!a.skb)
 		return -ENOMEM;
 	ret = vqn_policy_walk(&from, vqn_nl_policy_fill, &a);
@@ -536,7 +536,7 @@ int vqnotify_nl_policy_get_dumpit(struct sk_buff *skb,
 	};
 	int ret;
 
-	vqn_nl_msg_dump(&a.m, cb);
+	vqn_nl_msg_dump(&a.m, cb, &vqn_policies_gen);
 	ret = vqn_policy_walk(&ctx->policy_seq, vqn_nl_policy_fill, &a);
 	return vqn_nl_dump_ret(skb, ret);
 }

@@ -34,7 +34,7 @@ static int vqn_nl_get_doit(struct sk_buff *skb, struct genl_info *info,
 
 	vqn_nl_viewer_of(&v, skb);
 	vqn_nl_msg_reply(&m, info);
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL_ACCOUNT);
 	if (!msg)
 		return -ENOMEM;
 
@@ -158,7 +158,7 @@ static int vqn_nl_dump_guests(struct sk_buff *skb, struct netlink_callback *cb,
 	unsigned long id = ctx->guest_id;
 
 	vqn_nl_viewer_of_dump(&v, ctx);
-	vqn_nl_msg_dump(&m, cb);
+	vqn_nl_msg_dump(&m, cb, &vqn_objects_gen);
 	return vqn_nl_dump_ret(skb, vqn_guests_each(&id, vqn_nl_dump_want,
 						     vqn_nl_dump_fill, &w,
 						     true));

@@ -40,6 +40,8 @@ static unsigned int vqn_nr_policies;
 static u64 vqn_policy_seq;
 /* vqn_user.h */
 atomic_t vqn_objects_gen = ATOMIC_INIT(1);
+atomic_t vqn_users_gen = ATOMIC_INIT(1);
+atomic_t vqn_policies_gen = ATOMIC_INIT(1);
 
 /* One euid's generation, while it has open guests (vqn_user.h). */
 struct vqn_uid_gen {
@@ -59,11 +61,6 @@ static u32 vqn_gen_next(atomic_t *gen)
 	if (unlikely(!v))
 		v = atomic_inc_return(gen);
 	return v;
-}
-
-void vqn_objects_changed(void)
-{
-	vqn_gen_next(&vqn_objects_gen);
 }
 
 void vqn_objects_changed_of(struct vqn_uid_gen *e)
@@ -265,7 +262,7 @@ struct vqn_user *vqn_user_get(kuid_t uid)
 		kfree(u);
 		return NULL;
 	}
-	vqn_objects_changed();
+	vqn_gen_next(&vqn_users_gen);
 	mutex_unlock(&vqn_users_lock);
 	return u;
 }
@@ -275,7 +272,7 @@ void vqn_user_put(struct vqn_user *u)
 	if (!refcount_dec_and_mutex_lock(&u->ref, &vqn_users_lock))
 		return;
 	xa_erase(&vqn_users, vqn_uid_index(u->uid));
-	vqn_objects_changed();
+	vqn_gen_next(&vqn_users_gen);
 	mutex_unlock(&vqn_users_lock);
 	WARN_ON(!list_empty(&u->line.node) || !list_empty(&u->line.waitq));
 	kfree(u);
@@ -446,7 +443,7 @@ int vqn_policy_set(const struct vqn_policy *tmpl)
 		hash_add(vqn_policy_hash, &p->hnode,
 			 vqn_policy_key(p->name, p->uid));
 		vqn_nr_policies++;
-		vqn_objects_changed();
+		vqn_gen_next(&vqn_policies_gen);
 	}
 	if (tmpl->set & VQN_POL_BUDGET)
 		p->budget = tmpl->budget;
@@ -479,7 +476,7 @@ int vqn_policy_del(const char *name, kuid_t uid)
 		list_del(&p->node);
 		hash_del(&p->hnode);
 		vqn_nr_policies--;
-		vqn_objects_changed();
+		vqn_gen_next(&vqn_policies_gen);
 		if (!name) {
 			u = xa_load(&vqn_users, vqn_uid_index(uid));
 			if (u)

@@ -119,30 +119,33 @@ int vqn_policy_walk(u64 *from,
 void vqn_user_exit(void);
 
 /*
- * The generation of the module's objects, for netlink dumps
+ * The generations of the module's objects, for netlink dumps
  * (NLM_F_DUMP_INTR); never 0, which is "not tracked" to the netlink core.
- * An admin's dump follows the host's: vqn_objects_changed() after a user
- * or policy came or went, and vqn_objects_changed_of() after a guest or
- * device did. A tenant's dump, which shows only its own euid's guests,
- * follows that euid's generation (vqn_uid_gen_read()), which only
- * vqn_objects_changed_of() of its guests moves: no other user's churn,
- * whatever its uids, marks it interrupted. An euid has a struct
+ * An admin's dump follows the host's generation of what it lists:
+ * vqn_objects_gen, moved by vqn_objects_changed_of() after a guest or
+ * device came or went; vqn_users_gen after a user did; vqn_policies_gen
+ * after a policy did. No tenant's churn of devices marks a listing of
+ * users or policies interrupted. A tenant's dump, which shows only its own
+ * euid's guests, follows that euid's generation (vqn_uid_gen_read()),
+ * which only vqn_objects_changed_of() of its guests moves: no other user's
+ * churn, whatever its uids, marks it interrupted. An euid has a struct
  * vqn_uid_gen while it has open guests (vqn_uid_gen_get(), _put(), under
  * vqn_users_lock; freed after RCU); each starts at the host's next
- * generation, so none repeats an earlier one's.
+ * generation of guests, so none repeats an earlier one's.
  */
 struct vqn_uid_gen;
 
 extern atomic_t vqn_objects_gen;
-void vqn_objects_changed(void);
+extern atomic_t vqn_users_gen;
+extern atomic_t vqn_policies_gen;
 void vqn_objects_changed_of(struct vqn_uid_gen *e);
 struct vqn_uid_gen *vqn_uid_gen_get(kuid_t uid);
 void vqn_uid_gen_put(kuid_t uid, struct vqn_uid_gen *e);
 u32 vqn_uid_gen_read(kuid_t uid);
 
-static inline u32 vqn_objects_gen_read(void)
+static inline u32 vqn_gen_read(const atomic_t *gen)
 {
-	return atomic_read(&vqn_objects_gen) ?: 1;
+	return atomic_read(gen) ?: 1;
 }
 
 #endif /* _VQN_USER_H */
