@@ -127,6 +127,24 @@ void vqn_monitor_flush(struct vqn_kguest *g)
 }
 
 /*
+ * Under @g's lock, before a change that another process (the admin) makes
+ * to it: waits killably until @g's ntf_lock is free, 0, or -EINTR (nothing
+ * changed). A tenant's thread holds it without the guest's lock from the
+ * end of its call until the call's message to the calls group is sent,
+ * and may be held up there as long as in its call; the change's own
+ * messages take it, unkillably. Nobody takes it without the guest's lock:
+ * once free, it stays free until the caller unlocks the guest.
+ */
+int vqn_monitor_wait(struct vqn_kguest *g)
+{
+	lockdep_assert_held(&g->lock);
+	if (mutex_lock_killable(&g->ntf_lock))
+		return -EINTR;
+	mutex_unlock(&g->ntf_lock);
+	return 0;
+}
+
+/*
  * A guest's own allocations made in another's context: its ring growing and
  * its held results, for events made by a process the file was passed to,
  * the admin's change of limits or the module's promotion work (a slot

@@ -214,6 +214,20 @@ struct vqn_walk {
 	u32 threshold;
 };
 
+/*
+ * One guest of a walk, locked: its change once its ntf_lock is free, which
+ * a tenant's thread may hold as long as its guest's lock (the walk, killed
+ * waiting for it, leaves this guest on to the work).
+ */
+static int vqn_walk_fill(void *arg, struct vqn_kguest *g)
+{
+	const struct vqn_walk *w = arg;
+
+	if (vqn_monitor_wait(g))
+		return -EINTR;
+	return w->fill(arg, g);
+}
+
 static void vqn_walk_rest_fn(struct work_struct *work);
 static DECLARE_WORK(vqn_walk_work, vqn_walk_rest_fn);
 static DECLARE_WAIT_QUEUE_HEAD(vqn_walk_wq);
@@ -226,7 +240,7 @@ static void vqn_walk_rest_fn(struct work_struct *work)
 {
 	/* Nobody to give up for: every guest, whatever the wait. */
 	mutex_lock(&vqn_guests_lock);
-	vqn_guests_each(&vqn_walk_rest.id, NULL, vqn_walk_rest.fill,
+	vqn_guests_each(&vqn_walk_rest.id, NULL, vqn_walk_fill,
 			&vqn_walk_rest, false);
 	WRITE_ONCE(vqn_walk_pending, false);
 	mutex_unlock(&vqn_guests_lock);
@@ -279,7 +293,7 @@ static void vqn_kguests_walk(struct vqn_walk *w)
 	lockdep_assert_held(&vqn_guests_lock);
 	/* Fully ordered: pairs with vqn_kguest_create()'s acquire, smp_mb(). */
 	atomic_inc_return(&vqn_limits_gen);
-	if (vqn_guests_each(&w->id, NULL, w->fill, w, true) != -EINTR)
+	if (vqn_guests_each(&w->id, NULL, vqn_walk_fill, w, true) != -EINTR)
 		return;
 	vqn_walk_rest = *w;
 	if (w->name) {

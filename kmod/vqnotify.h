@@ -183,9 +183,19 @@
  * allocating a notification (GFP_KERNEL, under the guest's lock: one for
  * each transition when the monitor group has a listener, one for a
  * guest's or device's change, one for a call to the calls group).
+ * Nor remedied: on a kernel that preempts inside system calls, a tenant's
+ * process held up so inside a message's netlink_broadcast() (its call's
+ * to the calls group, after its unlock; the monitor group's, under it)
+ * holds up the release of every netlink socket of the host meanwhile,
+ * whose netlink_table_grab() waits for every broadcast under way, as any
+ * process sending to a netlink group in its own context can (rtnetlink's
+ * in a user namespace of its own). Seen in vqn_tenants_test on 6.12-rt:
+ * a killed request's exit waited 0.93 s there.
  * Netlink requests about one guest and dumps wait for the guest's lock
- * killably (not for its ntf_lock, which GUEST_SET's message may wait for
- * after its change).
+ * killably; GUEST_SET and the admin's walks then for its ntf_lock,
+ * killably too, before they change anything (vqn_monitor_wait()): their
+ * change's messages to the calls group then wait for nobody, since
+ * nobody takes a guest's ntf_lock without its lock.
  * open() runs under the misc core's global misc_mtx: it takes only
  * vqn_users_lock, the guest table's xarray lock and the new guest's own
  * locks (its lock, and its ntf_lock to tell listeners GUEST_ADD_NTF),
@@ -491,6 +501,7 @@ struct vqn_monitor_ops {
 void vqn_monitor_set(const struct vqn_monitor_ops *ops);
 void vqn_monitor_guest(struct vqn_kguest *g, u8 cmd);
 void vqn_monitor_flush(struct vqn_kguest *g);
+int vqn_monitor_wait(struct vqn_kguest *g);
 void vqn_monitor_dev(struct vqn_kguest *g, struct vqn_dev *d, bool add);
 void vqn_call_report(struct vqn_kguest *g, struct vqn_call *call);
 void vqn_monitor_call_begin(struct vqn_kguest *g);

@@ -33,6 +33,7 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include "kselftest_harness.h"
+#include "vqn_nl_monitor_utils.h"
 #include "vqn_tenants.h"
 
 #define TN_NAME		"vm-7c1e0b2a"
@@ -2135,6 +2136,7 @@ TEST_F(tn, f5_policy_dump_not_interrupted_by_devices)
  * (held up only where it sleeps, which this one does not).
  */
 #define TN_KILL_TRIES	3
+#define TN_KILL_HELD	0.02	/* s waiting, for a request to count */
 
 static bool tn_preempts_calls(void)
 {
@@ -2188,7 +2190,8 @@ static pid_t tn_kill_child(void)
 
 /*
  * The guest's process of the tests below (its guest, named TN_NAME, of id
- * @b->k->guest), and the SCHED_FIFO loop on its CPU that preempts it inside its calls.
+ * @b->k->guest, with a device of @nq queues, tn_held_start_nq()), and the
+ * SCHED_FIFO loop on its CPU that preempts it inside its calls.
  * Returns 0; or -1, said as a skip (one CPU, no preemption inside system
  * calls, SCHED_FIFO refused) or a failure, with what had started stopped.
  */
@@ -2217,7 +2220,8 @@ static void tn_held_stop(struct tn_held *b)
 	b->guest = -1;
 }
 
-static int tn_held_start(struct __test_metadata *_metadata, struct tn_held *b)
+static int tn_held_start_nq(struct __test_metadata *_metadata,
+			    struct tn_held *b, uint32_t nq)
 {
 	struct sched_param idle = { 0 }, fifo = { .sched_priority = 1 };
 	int said;
@@ -2242,8 +2246,8 @@ static int tn_held_start(struct __test_metadata *_metadata, struct tn_held *b)
 
 		tn_on_cpu(1);
 		if (fd < 0 || _test_ioctl_set_name(fd, TN_NAME) ||
-		    _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO,
-					VQNOTIFY_MAX_QUEUES, "busy", &dev) ||
+		    _test_ioctl_dev_add(fd, VQNOTIFY_TRANSPORT_MMIO, nq,
+					"busy", &dev) ||
 		    _test_ioctl_guest_get(fd, &gi) ||
 		    sched_setscheduler(0, SCHED_IDLE, &idle)) {
 			__atomic_store_n(&b->k->ready, -1, __ATOMIC_RELEASE);
@@ -2288,15 +2292,21 @@ fail:
 	return -1;
 }
 
+/* Its device of VQNOTIFY_MAX_QUEUES queues: the longest hold of its lock. */
+static int tn_held_start(struct __test_metadata *_metadata, struct tn_held *b)
+{
+	return tn_held_start_nq(_metadata, b, VQNOTIFY_MAX_QUEUES);
+}
+
 /*
- * A child that makes @request with its own netlink socket, once, or with
- * @again over and over until it is killed; with @go, once its socket is
- * open, only when a byte is written to *@go (closed without one: it makes
- * none).
+ * A child that makes @request with its own netlink socket (or with @nl,
+ * opened by the caller, when not NULL), once, or with @again over and
+ * over until it is killed; with @go, once its socket is open, only when a
+ * byte is written to *@go (closed without one: it makes none).
  */
 static pid_t tn_request(struct tn_kill *k,
 			void (*request)(struct tk_nl *nl, struct tn_kill *k),
-			bool again, int *go)
+			bool again, int *go, struct tk_nl *nl)
 {
 	int ready[2] = { -1, -1 }, start[2] = { -1, -1 };
 	char c = 0;
@@ -2306,16 +2316,16 @@ static pid_t tn_request(struct tn_kill *k,
 		return -1;
 	pid = tn_kill_child();
 	if (!pid) {
-		struct tk_nl nl;
+		struct tk_nl own;
 
-		if (tk_nl_open(&nl))
+		if (!nl && tk_nl_open(&own))
 			_exit(2);
 		/* Its own copy of the write end would keep *@go from EOF. */
 		if (go && (close(start[1]) || write(ready[1], &c, 1) != 1 ||
 			   read(start[0], &c, 1) != 1))
 			_exit(3);
 		do
-			request(&nl, k);
+			request(nl ?: &own, k);
 		while (again);
 		_exit(0);
 	}
@@ -2334,16 +2344,22 @@ static pid_t tn_request(struct tn_kill *k,
 
 /*
  * Children, each looping @request on the busy guest (@b), up to 10, each
- * given 3 s to be found waiting (D), then killed, until TN_KILL_TRIES
- * were found so. Returns how many were, the slowest of them gone after
- * its SIGKILL in *@slowest s; -1 when a child could not be forked.
+ * given 3 s to be found waiting (D, TN_KILL_HELD on end), then killed,
+ * until TN_KILL_TRIES were found so. Returns how many were, the slowest
+ * of them gone after its SIGKILL in *@slowest s; -1 when a child could
+ * not be forked. A child's socket is the test's too, closed after the child is gone: the
+ * release of a netlink socket waits for every netlink broadcast under way
+ * on the host (netlink_table_grab()), which the busy guest's process,
+ * preempted inside its call's message to the calls group, holds up on a
+ * kernel that preempts there; not the request's to answer for.
  */
 static int tn_kill_waiting(struct tn_held *b,
 			   void (*request)(struct tk_nl *nl, struct tn_kill *k),
 			   double *slowest)
 {
 	int tries, blocked = 0;
-	double t0;
+	double t0, t1, since;
+	struct tk_nl nl;
 	pid_t req;
 
 	*slowest = 0;
@@ -2351,22 +2367,41 @@ static int tn_kill_waiting(struct tn_held *b,
 		double end = tk_now() + 3;
 		char state = '?';
 
-		req = tn_request(b->k, request, true, NULL);
-		if (req < 0)
+		if (tk_nl_open(&nl))
 			return -1;
-		while (state != 'D' && tk_now() < end) {
+		req = tn_request(b->k, request, true, NULL, &nl);
+		if (req < 0) {
+			tk_nl_close(&nl);
+			return -1;
+		}
+		/*
+		 * Waiting (D) for TN_KILL_HELD on end: the holder is held up,
+		 * not about to let go (a waiter whose holder runs on another
+		 * CPU sleeps as briefly: it would be gone as soon anyway).
+		 */
+		for (since = 0; tk_now() < end; ) {
 			usleep(1000);
 			state = tk_task_state(req);
+			if (state != 'D')
+				since = 0;
+			else if (!since)
+				since = tk_now();
+			else if (tk_now() - since >= TN_KILL_HELD)
+				break;
 		}
 		t0 = tk_now();
 		kill(req, SIGKILL);
-		if (waitpid(req, NULL, 0) != req)
+		if (waitpid(req, NULL, 0) != req) {
+			tk_nl_close(&nl);
 			return -1;
-		if (state != 'D')
+		}
+		t1 = tk_now();
+		tk_nl_close(&nl);
+		if (state != 'D' || !since || t0 - since < TN_KILL_HELD)
 			continue;
 		blocked++;
-		if (tk_now() - t0 > *slowest)
-			*slowest = tk_now() - t0;
+		if (t1 - t0 > *slowest)
+			*slowest = t1 - t0;
 	}
 	return blocked;
 }
@@ -2394,6 +2429,91 @@ TEST_F_TIMEOUT(tn, nl_request_for_a_busy_guest_can_be_killed, 120)
 		TH_LOG("a request waiting for the lock ignored SIGKILL");
 	}
 	tn_held_stop(&b);
+}
+
+/*
+ * GUEST_SET of the busy guest, its budget down and up in turn, with
+ * listeners of the calls group: each change preempts or promotes some of
+ * the guest's queues (after its DRIVER_OK), whose results go to the group
+ * under the guest's ntf_lock, which the guest's process holds without the
+ * guest's lock from the end of its call until the call's message is sent,
+ * preempted there as inside its call. Found waiting (D), killed: gone
+ * within 200 ms, three times. It waited for the ntf_lock unkillably after
+ * its change, as the admin's walks did, until the guest's process got its
+ * CPU back. TN_CALLS_LISTENERS listeners, read as fast as they come (full,
+ * a listener costs a message nothing), make sending the call's message
+ * long beside its hold of the guest's lock: a request found waiting for
+ * the lock itself tests nothing new (nl_request_for_a_busy_guest_...).
+ * So does a small device: its call holds the guest's lock briefly, and
+ * its message costs what a big one does, a copy a listener.
+ */
+#define TN_CALLS_LISTENERS	64
+#define TN_CALLS_QUEUES		8
+
+/* A child on CPU 0 reading its TN_CALLS_LISTENERS listeners; *@ready 1. */
+static pid_t tn_calls_reader(int *ready)
+{
+	static char buf[TK_NL_BUF];
+	struct pollfd p[TN_CALLS_LISTENERS];
+	struct tk_nl nl;
+	pid_t pid = tn_kill_child();
+	int i;
+
+	if (pid)
+		return pid;
+	tn_on_cpu(0);
+	for (i = 0; i < TN_CALLS_LISTENERS; i++) {
+		if (tk_nl_open_calls(&nl))
+			_exit(1);
+		p[i].fd = nl.fd;
+		p[i].events = POLLIN;
+	}
+	__atomic_store_n(ready, 1, __ATOMIC_RELEASE);
+	for (;;) {
+		if (poll(p, TN_CALLS_LISTENERS, -1) < 0)
+			_exit(2);
+		for (i = 0; i < TN_CALLS_LISTENERS; i++)
+			while (p[i].revents &&
+			       recv(p[i].fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+				;
+	}
+}
+
+static void tn_guest_set_flip(struct tk_nl *nl, struct tn_kill *k)
+{
+	uint32_t n = __atomic_add_fetch(&k->sets, 1, __ATOMIC_RELAXED);
+
+	_test_nl_guest_set(nl, k->guest, n & 1 ? 1 : TN_CALLS_QUEUES, -1);
+}
+
+TEST_F_TIMEOUT(tn, guest_set_past_a_busy_calls_message_can_be_killed, 120)
+{
+	int *ready = tn_shared(sizeof(*ready));
+	struct tn_held b;
+	double slowest;
+	pid_t reader;
+	int blocked;
+
+	ASSERT_NE(NULL, ready);
+	reader = tn_calls_reader(ready);
+	ASSERT_LE(0, reader);
+	EXPECT_EQ(1, tn_kill_said(ready))
+		goto out;
+	if (tn_held_start_nq(_metadata, &b, TN_CALLS_QUEUES))
+		goto out;
+	blocked = tn_kill_waiting(&b, tn_guest_set_flip, &slowest);
+	TH_LOG("%d changes found waiting, the slowest killed in %.3f s",
+	       blocked, slowest);
+	EXPECT_EQ(TN_KILL_TRIES, blocked) {
+		TH_LOG("the guest's locks were seldom busy: nothing tested");
+	}
+	EXPECT_GT(200L, (long)(slowest * 1e3)) {
+		TH_LOG("GUEST_SET waiting for the calls group's message ignored SIGKILL");
+	}
+	tn_held_stop(&b);
+out:
+	kill(reader, SIGKILL);
+	waitpid(reader, NULL, 0);
 }
 
 /*
@@ -2557,7 +2677,7 @@ static int tn_after_killed_walk(struct __test_metadata *_metadata,
 		    TN_KILL_TRIES)
 			break;
 		go = -1;
-		pid = tn_request(b->k, request, false, &go);
+		pid = tn_request(b->k, request, false, &go, NULL);
 		if (pid < 0 || go < 0) {
 			/* Its pipe closed, a child makes no request. */
 			if (pid > 0)
@@ -2693,7 +2813,7 @@ TEST_F_TIMEOUT(tn, policy_del_waits_for_a_walk_under_way, 120)
 		int seen = 0;	/* 1: D; 2, 3: ended, the change waiting or not */
 		char state = '?';
 
-		set = tn_request(b.k, tn_policy_set_once, false, NULL);
+		set = tn_request(b.k, tn_policy_set_once, false, NULL, NULL);
 		for (end = tk_now() + 3; state != 'D' && tk_now() < end;
 		     usleep(1000))
 			state = tk_task_state(set);
@@ -2701,7 +2821,7 @@ TEST_F_TIMEOUT(tn, policy_del_waits_for_a_walk_under_way, 120)
 			waitpid(set, &st_set, 0);
 			continue;
 		}
-		del = tn_request(b.k, tn_policy_del_once, false, NULL);
+		del = tn_request(b.k, tn_policy_del_once, false, NULL, NULL);
 		for (end = tk_now() + 0.5; !seen && tk_now() < end;
 		     usleep(1000)) {
 			if (tk_task_state(del) == 'D')
