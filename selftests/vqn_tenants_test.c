@@ -2406,6 +2406,30 @@ static int tn_kill_waiting(struct tn_held *b,
 	return blocked;
 }
 
+/*
+ * tn_kill_waiting() with @request, and the verdict: TN_KILL_TRIES found
+ * waiting, each gone within 200 ms of its SIGKILL (@what in the log,
+ * @stuck said of a slower one).
+ */
+static void tn_expect_killable(struct __test_metadata *_metadata,
+			       struct tn_held *b,
+			       void (*request)(struct tk_nl *nl,
+					       struct tn_kill *k),
+			       const char *what, const char *stuck)
+{
+	double slowest;
+	int blocked = tn_kill_waiting(b, request, &slowest);
+
+	TH_LOG("%d %s found waiting, the slowest killed in %.3f s", blocked,
+	       what, slowest);
+	EXPECT_EQ(TN_KILL_TRIES, blocked) {
+		TH_LOG("the guest's locks were seldom busy: nothing tested");
+	}
+	EXPECT_GT(200L, (long)(slowest * 1e3)) {
+		TH_LOG("%s", stuck);
+	}
+}
+
 static void tn_guest_get_loop(struct tk_nl *nl, struct tn_kill *k)
 {
 	_test_nl_guest_get(nl, k->guest, NULL);
@@ -2414,20 +2438,11 @@ static void tn_guest_get_loop(struct tk_nl *nl, struct tn_kill *k)
 TEST_F_TIMEOUT(tn, nl_request_for_a_busy_guest_can_be_killed, 120)
 {
 	struct tn_held b;
-	double slowest;
-	int blocked;
 
 	if (tn_held_start(_metadata, &b))
 		return;
-	blocked = tn_kill_waiting(&b, tn_guest_get_loop, &slowest);
-	TH_LOG("%d requests found waiting, the slowest killed in %.3f s",
-	       blocked, slowest);
-	EXPECT_EQ(TN_KILL_TRIES, blocked) {
-		TH_LOG("the guest's lock was seldom busy: nothing tested");
-	}
-	EXPECT_GT(200L, (long)(slowest * 1e3)) {
-		TH_LOG("a request waiting for the lock ignored SIGKILL");
-	}
+	tn_expect_killable(_metadata, &b, tn_guest_get_loop, "requests",
+			   "a request waiting for the lock ignored SIGKILL");
 	tn_held_stop(&b);
 }
 
@@ -2490,9 +2505,7 @@ TEST_F_TIMEOUT(tn, guest_set_past_a_busy_calls_message_can_be_killed, 120)
 {
 	int *ready = tn_shared(sizeof(*ready));
 	struct tn_held b;
-	double slowest;
 	pid_t reader;
-	int blocked;
 
 	ASSERT_NE(NULL, ready);
 	reader = tn_calls_reader(ready);
@@ -2501,15 +2514,8 @@ TEST_F_TIMEOUT(tn, guest_set_past_a_busy_calls_message_can_be_killed, 120)
 		goto out;
 	if (tn_held_start_nq(_metadata, &b, TN_CALLS_QUEUES))
 		goto out;
-	blocked = tn_kill_waiting(&b, tn_guest_set_flip, &slowest);
-	TH_LOG("%d changes found waiting, the slowest killed in %.3f s",
-	       blocked, slowest);
-	EXPECT_EQ(TN_KILL_TRIES, blocked) {
-		TH_LOG("the guest's locks were seldom busy: nothing tested");
-	}
-	EXPECT_GT(200L, (long)(slowest * 1e3)) {
-		TH_LOG("GUEST_SET waiting for the calls group's message ignored SIGKILL");
-	}
+	tn_expect_killable(_metadata, &b, tn_guest_set_flip, "changes",
+			   "GUEST_SET waiting for the calls group's message ignored SIGKILL");
 	tn_held_stop(&b);
 out:
 	kill(reader, SIGKILL);
@@ -2552,22 +2558,14 @@ static void tn_walk_killed(struct __test_metadata *_metadata,
 	struct tk_nl_guest g;
 	int64_t stored, seen = -1;
 	struct tn_held b;
-	double slowest, end;
-	int blocked;
+	double end;
 
 	tn_walk_base = base;
 	if (tn_held_start(_metadata, &b))
 		return;
-	blocked = tn_kill_waiting(&b, policy ? tn_policy_loop :
-					       tn_threshold_loop, &slowest);
-	TH_LOG("%d changes found waiting, the slowest killed in %.3f s",
-	       blocked, slowest);
-	EXPECT_EQ(TN_KILL_TRIES, blocked) {
-		TH_LOG("the guest's lock was seldom busy: nothing tested");
-	}
-	EXPECT_GT(200L, (long)(slowest * 1e3)) {
-		TH_LOG("an admin's walk waiting for a guest ignored SIGKILL");
-	}
+	tn_expect_killable(_metadata, &b, policy ? tn_policy_loop :
+						   tn_threshold_loop, "changes",
+			   "an admin's walk waiting for a guest ignored SIGKILL");
 
 	/* The guest's process runs again: what was stored reaches it. */
 	tn_held_release(&b);
