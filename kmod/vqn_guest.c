@@ -214,20 +214,6 @@ struct vqn_walk {
 	u32 threshold;
 };
 
-/*
- * One guest of a walk, locked: its change once its ntf_lock is free, which
- * a tenant's thread may hold as long as its guest's lock (the walk, killed
- * waiting for it, leaves this guest on to the work).
- */
-static int vqn_walk_fill(void *arg, struct vqn_kguest *g)
-{
-	const struct vqn_walk *w = arg;
-
-	if (vqn_monitor_wait(g))
-		return -EINTR;
-	return w->fill(arg, g);
-}
-
 static void vqn_walk_rest_fn(struct work_struct *work);
 static DECLARE_WORK(vqn_walk_work, vqn_walk_rest_fn);
 static DECLARE_WAIT_QUEUE_HEAD(vqn_walk_wq);
@@ -240,7 +226,7 @@ static void vqn_walk_rest_fn(struct work_struct *work)
 {
 	/* Nobody to give up for: every guest, whatever the wait. */
 	mutex_lock(&vqn_guests_lock);
-	vqn_guests_each(&vqn_walk_rest.id, NULL, vqn_walk_fill,
+	vqn_guests_each(&vqn_walk_rest.id, NULL, vqn_walk_rest.fill,
 			&vqn_walk_rest, false);
 	WRITE_ONCE(vqn_walk_pending, false);
 	mutex_unlock(&vqn_guests_lock);
@@ -293,7 +279,7 @@ static void vqn_kguests_walk(struct vqn_walk *w)
 	lockdep_assert_held(&vqn_guests_lock);
 	/* Fully ordered: pairs with vqn_kguest_create()'s acquire, smp_mb(). */
 	atomic_inc_return(&vqn_limits_gen);
-	if (vqn_guests_each(&w->id, NULL, vqn_walk_fill, w, true) != -EINTR)
+	if (vqn_guests_each(&w->id, NULL, w->fill, w, true) != -EINTR)
 		return;
 	vqn_walk_rest = *w;
 	if (w->name) {
@@ -305,10 +291,20 @@ static void vqn_kguests_walk(struct vqn_walk *w)
 	queue_work(system_long_wq, &vqn_walk_work);
 }
 
+/*
+ * The walks' steps, each guest locked. One the walk changes gets its
+ * change once its ntf_lock is free, which a tenant's thread may hold as
+ * long as its guest's lock (vqn_monitor_wait()): the walk, killed waiting
+ * for it, leaves this guest on to the work.
+ */
 static int vqn_kguest_threshold_changed(void *arg, struct vqn_kguest *g)
 {
 	const struct vqn_walk *w = arg;
 
+	if (g->sm.threshold == w->threshold)
+		return 0;
+	if (vqn_monitor_wait(g))
+		return -EINTR;
 	vqn_kguest_set_threshold(g, w->threshold);
 	return 0;
 }
@@ -333,8 +329,11 @@ static int vqn_kguest_policy_changed(void *arg, struct vqn_kguest *g)
 	if (w->name)
 		match = !strcmp(g->name, w->name) &&
 			(!uid_valid(w->uid) || match);
-	if (match)
-		vqn_kguest_apply_policy(g, false);
+	if (!match)
+		return 0;
+	if (vqn_monitor_wait(g))
+		return -EINTR;
+	vqn_kguest_apply_policy(g, false);
 	return 0;
 }
 

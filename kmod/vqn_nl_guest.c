@@ -306,17 +306,14 @@ int vqnotify_nl_guest_set_doit(struct sk_buff *skb, struct genl_info *info)
 	if (ret)
 		return ret;
 	g = t.g;
-	/* Killed waiting for the guest's ntf_lock: nothing changed. */
-	ret = vqn_monitor_wait(g);
-	if (ret) {
-		vqn_nl_unlock(&t);
-		return ret;
-	}
 	if ((reserve ? nla_get_u32(reserve) : g->sm.vhost_reserve) >
 	    (budget ? nla_get_u32(budget) : g->sm.admin_budget)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, reserve ? reserve : budget,
 				    "the vhost reserve may not exceed the admin budget");
 		ret = -EINVAL;
+	} else if (vqn_monitor_wait(g)) {
+		/* Killed waiting for the guest's ntf_lock: nothing changed. */
+		ret = -EINTR;
 	} else {
 		vqn_sm_set_limits(&g->sm,
 				  budget ? nla_get_u32(budget) :

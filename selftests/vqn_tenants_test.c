@@ -2460,7 +2460,11 @@ TEST_F_TIMEOUT(tn, nl_request_for_a_busy_guest_can_be_killed, 120)
  * long beside its hold of the guest's lock: a request found waiting for
  * the lock itself tests nothing new (nl_request_for_a_busy_guest_...).
  * So does a small device: its call holds the guest's lock briefly, and
- * its message costs what a big one does, a copy a listener.
+ * its message costs what a big one does, a copy a listener. Still, most
+ * requests found waiting wait for the guest's lock: against the module
+ * before, 3 runs of 4 here found one waiting for the ntf_lock and failed
+ * (0.92-0.93 s); counting only those (by /proc/PID/stack) found one in 30
+ * tries against the fixed module, too few to judge.
  */
 #define TN_CALLS_LISTENERS	64
 #define TN_CALLS_QUEUES		8
@@ -2508,18 +2512,20 @@ TEST_F_TIMEOUT(tn, guest_set_past_a_busy_calls_message_can_be_killed, 120)
 	pid_t reader;
 
 	ASSERT_NE(NULL, ready);
-	reader = tn_calls_reader(ready);
-	ASSERT_LE(0, reader);
-	EXPECT_EQ(1, tn_kill_said(ready))
-		goto out;
 	if (tn_held_start_nq(_metadata, &b, TN_CALLS_QUEUES))
+		return;
+	reader = tn_calls_reader(ready);
+	EXPECT_LE(0, reader)
 		goto out;
+	EXPECT_EQ(1, tn_kill_said(ready))
+		goto out_reader;
 	tn_expect_killable(_metadata, &b, tn_guest_set_flip, "changes",
 			   "GUEST_SET waiting for the calls group's message ignored SIGKILL");
-	tn_held_stop(&b);
-out:
+out_reader:
 	kill(reader, SIGKILL);
 	waitpid(reader, NULL, 0);
+out:
+	tn_held_stop(&b);
 }
 
 /*
