@@ -64,22 +64,20 @@ lock_or_wait() {
 # lib_versions_missing SO MAP: the symbols of MAP's version nodes (a
 # linker version script: "NODE {", a tab-indented "sym;" a line) that the
 # shared library SO does not export at that version, one "NODE sym" a
-# line; nothing when it exports them all.
-lib_versions_missing() {
-	_exp=$(mktemp) _map=$(mktemp)
-	objdump -T "$1" |
-		awk '$NF ~ /^vqn_/ { v = $(NF - 1); gsub(/[()]/, "", v); print v, $NF }' |
-		LC_ALL=C sort >"$_exp"
+# line; nothing when it exports them all. Returns 2, said on stderr, when
+# MAP names no symbol. A subshell: its variables and trap are its own.
+lib_versions_missing() (
+	map=$(mktemp) exp=$(mktemp)
+	trap 'rm -f "$map" "$exp"' EXIT
 	awk '/^VQNOTIFY_[0-9]+ \{/ { n = $1 }
 	     /^\t\t[a-z0-9_]+;$/ { gsub(/[\t;]/, ""); print n, $0 }' \
-		"$2" | LC_ALL=C sort >"$_map"
-	if [ -s "$_map" ]; then
-		LC_ALL=C comm -23 "$_map" "$_exp"
-	else
-		echo "no symbols read from $2"
-	fi
-	rm -f "$_exp" "$_map"
-}
+		"$2" | LC_ALL=C sort >"$map"
+	[ -s "$map" ] || { echo "no symbols read from $2" >&2; exit 2; }
+	objdump -T "$1" |
+		awk '$NF ~ /^vqn_/ { v = $(NF - 1); gsub(/[()]/, "", v); print v, $NF }' |
+		LC_ALL=C sort >"$exp"
+	LC_ALL=C comm -23 "$map" "$exp"
+)
 
 # Version of an installed Debian package, empty if it is not installed.
 pkg_version() {

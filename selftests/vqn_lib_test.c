@@ -1153,11 +1153,11 @@ TEST_F(lib, call_made_when_draining_fails)
  * smaller then, and the library must fill no more of the caller's memory
  * than that, with the values of today's calls.
  */
-int vqn_guest_get_api1(struct vqn_guest *g, void *gi);
-int vqn_dev_get_api1(struct vqn_guest *g, uint32_t dev_id, void *dev,
-		     struct vqnotify_vq_info *queues, unsigned int cap);
-__asm__(".symver vqn_guest_get_api1, vqn_guest_get@VQNOTIFY_1");
-__asm__(".symver vqn_dev_get_api1, vqn_dev_get@VQNOTIFY_1");
+int tk_guest_get_ver1(struct vqn_guest *g, void *gi);
+int tk_dev_get_ver1(struct vqn_guest *g, uint32_t dev_id, void *dev,
+		    struct vqnotify_vq_info *queues, unsigned int cap);
+__asm__(".symver tk_guest_get_ver1, vqn_guest_get@VQNOTIFY_1");
+__asm__(".symver tk_dev_get_ver1, vqn_dev_get@VQNOTIFY_1");
 
 TEST_F(lib, api1_symbols_fill_api1_sizes)
 {
@@ -1174,7 +1174,7 @@ TEST_F(lib, api1_symbols_fill_api1_sizes)
 	struct vqnotify_dev_get dg;
 
 	memset(&g1, VQN_GUARD, sizeof(g1));
-	ASSERT_EQ(0, vqn_guest_get_api1(self->g, &g1));
+	ASSERT_EQ(0, tk_guest_get_ver1(self->g, &g1));
 	EXPECT_EQ(sizeof(g1),
 		  vqn_guard_written_past(g1.b, VQNOTIFY_GUEST_INFO_SIZE_VER1,
 					 sizeof(g1)));
@@ -1186,7 +1186,7 @@ TEST_F(lib, api1_symbols_fill_api1_sizes)
 	EXPECT_STREQ("libtest", gi.name);
 
 	memset(&d1, VQN_GUARD, sizeof(d1));
-	ASSERT_EQ(NQ, vqn_dev_get_api1(self->g, self->dev, &d1, vi, NQ));
+	ASSERT_EQ(NQ, tk_dev_get_ver1(self->g, self->dev, &d1, vi, NQ));
 	EXPECT_EQ(sizeof(d1),
 		  vqn_guard_written_past(d1.b, VQNOTIFY_DEV_GET_SIZE_VER1,
 					 sizeof(d1)));

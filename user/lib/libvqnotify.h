@@ -23,7 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#ifndef _UAPI_LINUX_VQNOTIFY_H
+/* Not again after a copy whose guard headers_install renamed. */
+#ifndef VQNOTIFY_API_VERSION
 #include <linux/vqnotify.h>
 #endif
 
