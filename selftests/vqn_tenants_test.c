@@ -2347,11 +2347,12 @@ static pid_t tn_request(struct tn_kill *k,
  * given 3 s to be found waiting (D, TN_KILL_HELD on end), then killed,
  * until TN_KILL_TRIES were found so. Returns how many were, the slowest
  * of them gone after its SIGKILL in *@slowest s; -1 when a child could
- * not be forked. A child's socket is the test's too, closed after the child is gone: the
- * release of a netlink socket waits for every netlink broadcast under way
- * on the host (netlink_table_grab()), which the busy guest's process,
- * preempted inside its call's message to the calls group, holds up on a
- * kernel that preempts there; not the request's to answer for.
+ * not be forked. A child's socket is the test's too, closed after the
+ * child is gone: the release of a netlink socket waits for every netlink
+ * broadcast under way on the host (netlink_table_grab()), which the busy
+ * guest's process, preempted inside its call's message to the calls
+ * group, holds up on a kernel that preempts there; not the request's to
+ * answer for.
  */
 static int tn_kill_waiting(struct tn_held *b,
 			   void (*request)(struct tk_nl *nl, struct tn_kill *k),
