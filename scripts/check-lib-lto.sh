@@ -20,7 +20,8 @@ rm -rf "$out"
 make -s --no-print-directory -C "$TOP/user" O="$out" \
 	CFLAGS="-O2 -flto=auto -flto-partition=max" "$so" ||
 	{ echo "lib-lto: FAIL: libvqnotify.so.1 did not build with -flto"; exit 1; }
-missing=$(lib_versions_missing "$so" "$TOP/user/lib/libvqnotify.map")
+missing=$(lib_versions_missing "$so" "$TOP/user/lib/libvqnotify.map") ||
+	{ echo "lib-lto: FAIL: no symbols read from libvqnotify.map"; exit 1; }
 if [ -n "$missing" ]; then
 	echo "lib-lto: FAIL: libvqnotify.so.1 built with -flto does not export:" $missing
 	exit 1

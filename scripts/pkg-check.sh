@@ -121,7 +121,8 @@ install)
 	# points it was linked with (vqn_guest_get@VQNOTIFY_1 fills API 1's
 	# struct, vqn_guest_get@@VQNOTIFY_2 today's).
 	missing=$(lib_versions_missing "$dest/usr/local/lib/libvqnotify.so.1" \
-		"$TOP/user/lib/libvqnotify.map")
+		"$TOP/user/lib/libvqnotify.map") ||
+		fail "no symbols read from libvqnotify.map"
 	[ -z "$missing" ] || fail "libvqnotify.so.1 does not export:" $missing
 	echo "install: libvqnotify.so.1 exports the symbol versions of libvqnotify.map"
 	# ...and calls its own functions directly: no relocation names one,
