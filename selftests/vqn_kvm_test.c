@@ -162,6 +162,7 @@ FIXTURE_TEARDOWN(kvm)
 
 	vqn_wrap_reset();
 	fail_malloc_size = 0;
+	fail_calloc = false;
 	vqn_close(self->g);
 	for (d = 0; d < 2; d++)
 		for (q = 0; q < (int)self->nq[d]; q++)
@@ -626,6 +627,55 @@ TEST_F(kvm, refused_asked_again_after_reset)
 	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL,
 				     NULL, 0));
 	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, state_of(self->g, self->dev[0], 1));
+	ASSERT_EQ(0, vqn_queue_view(self->g, self->dev[0], 1, &v));
+	EXPECT_FALSE(v.refused);
+	EXPECT_EXACT(0);
+	close(foreign);
+}
+
+/*
+ * The ready bitmap vqn_set_status() passes on, less the queues KVM
+ * refused, is the library's from the device's add: clearing DRIVER_OK,
+ * setting it again (the caller's bitmap filtered) and the reset ask for no
+ * memory. It was allocated per call: with a queue refused, a reset could
+ * fail ENOMEM before reaching the module, the device left running.
+ */
+TEST_F(kvm, refused_set_status_needs_no_memory)
+{
+	int foreign = eventfd(0, EFD_CLOEXEC);
+	uint64_t ready = 0x7;	/* queues 0-2; 3 not initialised */
+	struct vqn_view v;
+	uint32_t q;
+
+	ASSERT_LE(0, foreign);
+	ASSERT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, false));
+	ASSERT_EQ(NQ, vqn_set_status(self->g, self->dev[0], STATUS_OK, NULL,
+				     NULL, 0));
+	ASSERT_EQ(0, vqn_queue_view(self->g, self->dev[0], 1, &v));
+	ASSERT_TRUE(v.refused);
+	ASSERT_EQ(0, kvm_ioeventfd(self->vm, &self->n[0][1], foreign, true));
+
+	fail_calloc = true;
+	calloc_calls = 0;
+	EXPECT_LE(0, vqn_set_status(self->g, self->dev[0], 1, NULL, NULL, 0));
+	EXPECT_LE(0, vqn_set_status(self->g, self->dev[0], STATUS_OK, &ready,
+				    NULL, 0));
+	fail_calloc = false;
+	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, state_of(self->g, self->dev[0], 0));
+	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, state_of(self->g, self->dev[0], 1));
+	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, state_of(self->g, self->dev[0], 2));
+	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, state_of(self->g, self->dev[0], 3));
+	/* The caller's bitmap is left as it was. */
+	EXPECT_EQ(0x7u, ready);
+	EXPECT_EXACT(0);
+
+	fail_calloc = true;
+	EXPECT_LE(0, vqn_set_status(self->g, self->dev[0], 0, NULL, NULL, 0));
+	fail_calloc = false;
+	EXPECT_EQ(0u, calloc_calls);
+	for (q = 0; q < NQ; q++)
+		EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED,
+			  state_of(self->g, self->dev[0], q));
 	ASSERT_EQ(0, vqn_queue_view(self->g, self->dev[0], 1, &v));
 	EXPECT_FALSE(v.refused);
 	EXPECT_EXACT(0);

@@ -91,9 +91,15 @@ struct vqn_guest {
 	bool fallback;		/* some device needs a KVM fallback */
 	int settle_err;		/* settling failed: for vqn_read_events() */
 
-	/* Results buffer for the module, sized for the largest device. */
+	/*
+	 * Results buffer for the module, and vqn_set_status()'s ready bitmap
+	 * less the refused queues: sized for the largest device when it is
+	 * added, so that no lifecycle call needs memory of its own.
+	 */
 	struct vqnotify_vq_result *rbuf;
 	unsigned int rbuf_cap;
+	uint64_t *ready;
+	unsigned int ready_words;
 	void *evbuf;
 };
 

@@ -131,6 +131,7 @@ void vqn_close(struct vqn_guest *g)
 	close(g->fd);
 	free(g->pend);
 	free(g->rbuf);
+	free(g->ready);
 	free(g->evbuf);
 	free(g);
 }
@@ -454,23 +455,23 @@ static void forget_refusals(struct vqn_view_dev *d)
 		d->q[i].refused = false;
 }
 
-/* The caller's ready bitmap less the queues KVM refused, or NULL. */
-static uint64_t *ready_filter(struct vqn_view_dev *d, const uint64_t *ready,
-			      int *err)
+/*
+ * The caller's ready bitmap less the queues KVM refused, in the guest's
+ * scratch bitmap (no allocation: a reset must not fail for memory), or
+ * the caller's own when KVM refused none.
+ */
+static const uint64_t *ready_filter(struct vqn_guest *g,
+				    struct vqn_view_dev *d,
+				    const uint64_t *ready)
 {
 	uint32_t i, words = (d->num_queues + 63) / 64;
 	uint64_t *r = NULL;
 
-	*err = 0;
 	for (i = 0; i < d->num_queues; i++) {
 		if (!d->q[i].refused)
 			continue;
 		if (!r) {
-			r = calloc(words, sizeof(*r));
-			if (!r) {
-				*err = -ENOMEM;
-				return NULL;
-			}
+			r = g->ready;
 			if (ready) {
 				memcpy(r, ready, words * sizeof(*r));
 			} else {
@@ -482,7 +483,7 @@ static uint64_t *ready_filter(struct vqn_view_dev *d, const uint64_t *ready,
 		}
 		r[i / 64] &= ~(1ULL << (i % 64));
 	}
-	return r;
+	return r ? r : ready;
 }
 
 VQN_EXPORT
@@ -491,18 +492,13 @@ int vqn_set_status(struct vqn_guest *g, uint32_t dev_id, uint8_t status,
 		   unsigned int cap)
 {
 	struct vqn_view_dev *d;
-	uint64_t *filtered;
 	int ret;
 
 	ret = dev_call_begin(g, dev_id, &d);
 	if (ret)
 		return vqn_call_end(g, ret);
-	filtered = ready_filter(d, ready, &ret);
-	if (ret)
-		return vqn_call_end(g, ret);
-	ret = vqn_raw_set_status(g, d, status, filtered ? filtered : ready,
+	ret = vqn_raw_set_status(g, d, status, ready_filter(g, d, ready),
 				 res, cap);
-	free(filtered);
 	if (ret >= 0 && !status)
 		forget_refusals(d);
 	return vqn_call_end(g, ret);

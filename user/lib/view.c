@@ -42,10 +42,19 @@ int vqn_view_set(struct vqn_guest *g, struct vqn_view_dev *d, uint32_t qi,
 	return 0;
 }
 
-static int rbuf_reserve(struct vqn_guest *g, uint32_t nq)
+static int scratch_reserve(struct vqn_guest *g, uint32_t nq)
 {
+	unsigned int words = (nq + 63) / 64;
 	struct vqnotify_vq_result *r;
+	uint64_t *w;
 
+	if (words > g->ready_words) {
+		w = realloc(g->ready, words * sizeof(*w));
+		if (!w)
+			return -ENOMEM;
+		g->ready = w;
+		g->ready_words = words;
+	}
 	if (nq <= g->rbuf_cap)
 		return 0;
 	r = realloc(g->rbuf, nq * sizeof(*r));
@@ -61,7 +70,7 @@ struct vqn_view_dev *vqn_dev_track(struct vqn_guest *g, uint32_t id,
 {
 	struct vqn_view_dev *d, **pp;
 
-	if (rbuf_reserve(g, nq))
+	if (scratch_reserve(g, nq))
 		return NULL;
 	d = calloc(1, sizeof(*d) + nq * sizeof(d->q[0]));
 	if (!d)
