@@ -593,11 +593,14 @@ static int listen_on(const char *addr, const struct sockaddr_storage *ss,
  * reads it slowly is given up on then, not held for as long as it keeps
  * reading). A connection is read as soon as it is accepted: a scraper's
  * request is usually there already, and answered at once. When every
- * place is taken, a new connection takes the place of the oldest one
- * still waiting for its request, else of the oldest answer, but only of
- * one GRACE_MS old at least (else accepting waits until one is): a flood
- * of connections cannot evict a scrape before its request came. Accepts
- * that fail for lack of files or memory pause accepting for PAUSE_MS.
+ * place is taken, a new connection takes the place of one of the peer
+ * holding the most places, if that holds more than the new one's peer,
+ * else of one of its own peer's (conn_place()); where every peer holds
+ * one, of the oldest, but only of one GRACE_MS old at least (else
+ * accepting waits until one is). A flood of connections from one address
+ * cannot keep a scrape from another out, nor one from many addresses
+ * evict a scrape before its request came. Accepts that fail for lack of
+ * files or memory pause accepting for PAUSE_MS.
  * A connection keeps only its answer's head (HEAD_MAX, with an error's
  * page); a 200's body is shared (struct body), so that the memory the
  * answers hold is bounded by the bodies alive, not by MAX_CONNS of them.
@@ -648,8 +651,23 @@ static struct snap_cache {
 	const char *status;
 } cache[2];
 
+/*
+ * Whom a connection is from, for sharing the places: its IPv4 address,
+ * its IPv6 address's /64 (one host may use any address of it), loopback
+ * as one (a local user may bind any address of 127.0.0.0/8), or a local
+ * socket's peer's uid (a socket unit's ListenStream may be a path).
+ * Zeroed, then compared whole.
+ */
+enum { PEER_UNKNOWN, PEER_LOOPBACK, PEER_IPV4, PEER_IPV6, PEER_UID };
+
+struct peer {
+	uint32_t kind;
+	uint8_t addr[8];
+};
+
 struct conn {
 	int fd;			/* -1: a free place */
+	struct peer peer;
 	struct timespec t0;	/* the deadline's start */
 	size_t len;		/* of the request head read so far */
 	bool answered;		/* the answer is made: being sent */
@@ -1047,12 +1065,63 @@ static int conn_recv(struct conn *c)
 	return conn_send(c);
 }
 
+/* @fd's peer, of address @ss (accept()'s). */
+static void peer_of(int fd, const struct sockaddr_storage *ss,
+		    struct peer *p)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	uint32_t a4;
+
+	memset(p, 0, sizeof(*p));
+	switch (ss->ss_family) {
+	case AF_INET:
+		a4 = s4->sin_addr.s_addr;
+		break;
+	case AF_INET6:
+		if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr)) {
+			p->kind = PEER_LOOPBACK;
+			return;
+		}
+		if (!IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			p->kind = PEER_IPV6;
+			memcpy(p->addr, &s6->sin6_addr, 8);
+			return;
+		}
+		memcpy(&a4, &s6->sin6_addr.s6_addr[12], sizeof(a4));
+		break;
+	case AF_UNIX:
+		if (!getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
+			p->kind = PEER_UID;
+			memcpy(p->addr, &cred.uid, sizeof(cred.uid));
+		}
+		return;
+	default:
+		return;
+	}
+	if (ntohl(a4) >> 24 == IN_LOOPBACKNET) {
+		p->kind = PEER_LOOPBACK;
+		return;
+	}
+	p->kind = PEER_IPV4;
+	memcpy(p->addr, &a4, sizeof(a4));
+}
+
+static bool peer_eq(const struct peer *a, const struct peer *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
 /*
- * A place for a new connection: a free one, else the one to give up (not
- * closed yet), else NULL and in *@wait_ms when one will be.
+ * The connection to give up among @p's (everyone's when NULL): one still
+ * waiting for its request first, then the oldest; with @grace, only one
+ * GRACE_MS old at least, else NULL and in *@wait_ms when one will be.
  */
-static struct conn *conn_place(struct conn *conns,
-			       const struct timespec *now, long *wait_ms)
+static struct conn *conn_victim(struct conn *conns, const struct peer *p,
+				const struct timespec *now, bool grace,
+				long *wait_ms)
 {
 	struct conn *victim = NULL;
 	long age, oldest = -1;
@@ -1061,14 +1130,13 @@ static struct conn *conn_place(struct conn *conns,
 	for (i = 0; i < MAX_CONNS; i++) {
 		struct conn *c = &conns[i];
 
-		if (c->fd < 0)
-			return c;
+		if (p && !peer_eq(&c->peer, p))
+			continue;
 		age = ms_since(&c->t0, now);
 		if (age > oldest)
 			oldest = age;
-		if (age < GRACE_MS)
+		if (grace && age < GRACE_MS)
 			continue;
-		/* Waiting for its request first, then the oldest. */
 		if (!victim || (!c->answered && victim->answered) ||
 		    (c->answered == victim->answered &&
 		     age > ms_since(&victim->t0, now)))
@@ -1080,6 +1148,51 @@ static struct conn *conn_place(struct conn *conns,
 }
 
 /*
+ * A place for a new connection from @p: a free one, else the one to give
+ * up (not closed yet), else NULL and in *@wait_ms when one will be. Peers
+ * share the places: the one holding the most (two at least), if more
+ * than @p holds, gives up one of its own at once, and so does @p when it
+ * holds the most; a flood from one address drains as fast as it comes,
+ * and a scrape from another takes a place of the flood's. Only among
+ * peers holding one each does the oldest give way, and only when
+ * GRACE_MS old: a flood from many addresses cannot evict a scrape before
+ * its request came. @p NULL, before accept(): whether any peer could
+ * have a place now (the one @p then gets, when one could, is not NULL).
+ */
+static struct conn *conn_place(struct conn *conns, const struct peer *p,
+			       const struct timespec *now, long *wait_ms)
+{
+	const struct peer *most = NULL;
+	bool counted[MAX_CONNS] = { false };
+	int i, j, n, top = 0, own = 0;
+
+	for (i = 0; i < MAX_CONNS; i++) {
+		if (conns[i].fd < 0)
+			return &conns[i];
+		if (counted[i])
+			continue;
+		for (j = i, n = 0; j < MAX_CONNS; j++) {
+			if (!counted[j] &&
+			    peer_eq(&conns[j].peer, &conns[i].peer)) {
+				counted[j] = true;
+				n++;
+			}
+		}
+		if (n > top) {
+			top = n;
+			most = &conns[i].peer;
+		}
+		if (p && peer_eq(&conns[i].peer, p))
+			own = n;
+	}
+	if (top >= 2 && top > own)
+		return conn_victim(conns, most, now, false, wait_ms);
+	if (own >= 2)
+		return conn_victim(conns, p, now, false, wait_ms);
+	return conn_victim(conns, NULL, now, true, wait_ms);
+}
+
+/*
  * Accept what waits on @lfd, as many as there are places at most (a
  * client connecting without end keeps no other waiting). Returns 0, or
  * how long to leave @lfd alone: no place to give up yet, or no file or
@@ -1088,15 +1201,19 @@ static struct conn *conn_place(struct conn *conns,
 static long conn_accept(int lfd, struct conn *conns,
 			const struct timespec *now, uint32_t count)
 {
+	struct sockaddr_storage ss;
 	long wait_ms = 0;
+	struct peer peer;
+	socklen_t len;
 	int fd, n;
 
 	for (n = 0; n < MAX_CONNS && !answered_all(count); n++) {
-		struct conn *c = conn_place(conns, now, &wait_ms);
+		struct conn *c = conn_place(conns, NULL, now, &wait_ms);
 
 		if (!c)
 			return wait_ms;
-		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		len = sizeof(ss);
+		fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EMFILE && errno != ENFILE &&
 			    errno != ENOBUFS && errno != ENOMEM)
@@ -1106,9 +1223,17 @@ static long conn_accept(int lfd, struct conn *conns,
 				conn_close(c);
 			return PAUSE_MS;
 		}
+		peer_of(fd, &ss, &peer);
+		c = conn_place(conns, &peer, now, &wait_ms);
+		if (!c) {
+			/* Cannot be: one could be had before accept(). */
+			close(fd);
+			return wait_ms;
+		}
 		if (c->fd >= 0)
 			conn_close(c);
 		c->fd = fd;
+		c->peer = peer;
 		c->len = 0;
 		c->req[0] = '\0';
 		clock_gettime(CLOCK_MONOTONIC, &c->t0);
