@@ -661,6 +661,7 @@ TEST_F(kvm, refused_set_status_needs_no_memory)
 	EXPECT_LE(0, vqn_set_status(self->g, self->dev[0], STATUS_OK, &ready,
 				    NULL, 0));
 	fail_calloc = false;
+	EXPECT_EQ(0u, calloc_calls);
 	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, state_of(self->g, self->dev[0], 0));
 	EXPECT_EQ(VQNOTIFY_VQ_DEASSIGNED, state_of(self->g, self->dev[0], 1));
 	EXPECT_EQ(VQNOTIFY_VQ_ASSIGNED, state_of(self->g, self->dev[0], 2));
@@ -670,6 +671,7 @@ TEST_F(kvm, refused_set_status_needs_no_memory)
 	EXPECT_EXACT(0);
 
 	fail_calloc = true;
+	calloc_calls = 0;
 	EXPECT_LE(0, vqn_set_status(self->g, self->dev[0], 0, NULL, NULL, 0));
 	fail_calloc = false;
 	EXPECT_EQ(0u, calloc_calls);

@@ -653,8 +653,9 @@ static struct snap_cache {
 
 /*
  * Whom a connection is from, for sharing the places: its IPv4 address,
- * its IPv6 address's /64 (one host may use any address of it), loopback
- * as one (a local user may bind any address of 127.0.0.0/8), or a local
+ * its IPv6 address's /64 (one host may use any address of it; a
+ * link-local address whole, every link's /64 being the same), loopback as
+ * one (a local user may bind any address of 127.0.0.0/8), or a local
  * socket's peer's uid (a socket unit's ListenStream may be a path).
  * Zeroed, then compared whole.
  */
@@ -662,7 +663,7 @@ enum { PEER_UNKNOWN, PEER_LOOPBACK, PEER_IPV4, PEER_IPV6, PEER_UID };
 
 struct peer {
 	uint32_t kind;
-	uint8_t addr[8];
+	uint8_t addr[16];
 };
 
 struct conn {
@@ -1087,7 +1088,8 @@ static void peer_of(int fd, const struct sockaddr_storage *ss,
 		}
 		if (!IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
 			p->kind = PEER_IPV6;
-			memcpy(p->addr, &s6->sin6_addr, 8);
+			memcpy(p->addr, &s6->sin6_addr,
+			       IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr) ? 16 : 8);
 			return;
 		}
 		memcpy(&a4, &s6->sin6_addr.s6_addr[12], sizeof(a4));

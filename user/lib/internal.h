@@ -94,7 +94,7 @@ struct vqn_guest {
 	/*
 	 * Results buffer for the module, and vqn_set_status()'s ready bitmap
 	 * less the refused queues: sized for the largest device when it is
-	 * added, so that no lifecycle call needs memory of its own.
+	 * added, so that vqn_set_status() needs no memory of its own.
 	 */
 	struct vqnotify_vq_result *rbuf;
 	unsigned int rbuf_cap;
