@@ -238,7 +238,8 @@ dkms)
 		modinfo -F alias "$ko" | grep -qx 'net-pf-16-proto-16-family-vqnotify' ||
 			fail "$ko: no genl family alias"
 		modinfo -F parm "$ko" | sed 's/:.*//' | LC_ALL=C sort >"$work/parms"
-		modinfo -F parm "$ko" | grep -v '^[a-z_]*:.* (' >"$work/undescribed" || :
+		# An undescribed parameter reads "name: (type)".
+		modinfo -F parm "$ko" | grep -E '^[a-z0-9_]+: ?\(' >"$work/undescribed" || :
 		[ ! -s "$work/undescribed" ] || fail "parameters without a description:" $(cat "$work/undescribed")
 		sed -n 's/^#*options vqnotify \([a-z_]*\)=.*/\1/p' "$TOP/conf/modprobe.d/vqnotify.conf" |
 			LC_ALL=C sort | diff -u "$work/parms" - >"$work/parms.diff" ||
