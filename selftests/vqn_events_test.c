@@ -287,10 +287,11 @@ static void eintr_handler(int sig)
 }
 
 /*
- * A blocking read() ended by a signal whose handler does not restart it:
- * -1 with EINTR, and nothing lost: the next event is read, with seq 0.
- * The timer fires every 200 ms, so a signal that lands before read() has
- * blocked (the process descheduled) is followed by another.
+ * A blocking read() of an empty queue ended by a signal whose handler does
+ * not restart it: -1 with EINTR, and the interrupted read consumed no
+ * sequence number: the next event read has seq 0. The timer fires every
+ * 200 ms, so a signal that lands before read() has blocked (the process
+ * descheduled) is followed by another.
  */
 TEST_F(guest, event_read_eintr)
 {

@@ -371,14 +371,21 @@ static void ovf_size_build(FIXTURE_DATA(ovf_size) *self,
 	memcpy(p, &size, sizeof(size));
 }
 
-/* Right after the structure, a non-zero byte: E2BIG, nothing changed. */
-TEST_F(ovf_size, size_u32_max_dirty_tail)
+/*
+ * A size 8 bytes past the structure, a non-zero byte among them: E2BIG
+ * (the tail is read, and not zero), nothing changed. A size of ~0U is
+ * refused for itself, dirty tail or not.
+ */
+TEST_F(ovf_size, size_past_dirty_tail)
 {
 	uint8_t *p = self->mem.rw;
 
 	memset(p, 0, 2 * variant->size);
-	ovf_size_build(self, variant, p, UINT32_MAX);
+	ovf_size_build(self, variant, p, variant->size + 8);
 	p[variant->size + 3] = 1;
+	test_err_ioctl(E2BIG, variant->cmd, p);
+	ovf_unchanged(_metadata, self);
+	ovf_size_build(self, variant, p, UINT32_MAX);
 	test_err_ioctl(E2BIG, variant->cmd, p);
 	ovf_unchanged(_metadata, self);
 }

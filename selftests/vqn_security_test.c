@@ -107,13 +107,17 @@ TEST(nobody_keeps_inherited_guest)
 /*
  * A tenant that stalls its own read() inside copy_to_user() (a buffer
  * whose page fault never resolves: userfaultfd here, a FUSE-backed mapping
- * for an unprivileged user) must hold up nothing but its own guest. With a
- * guest dump running meanwhile (the tenant's own, or the admin's), opening
- * another guest must still complete.
+ * for an unprivileged user) must hold up nothing but its own reads. While
+ * it stalls, a guest dump (the tenant's own, or the admin's: it takes
+ * every guest's lock in turn, the stalled one's too) completes, opening
+ * another guest completes, and a call on the stalled guest itself
+ * (GUEST_GET, under its lock) completes; each within 3 s, before the
+ * fault resolves.
  */
 struct vs_dumper {
 	struct tk_nl nl;
 	int ret;
+	bool done;
 };
 
 static void *vs_stall_dumper(void *arg)
@@ -123,18 +127,36 @@ static void *vs_stall_dumper(void *arg)
 
 	dump->ret = ids ? _test_nl_guest_dump(&dump->nl, ids) : -ENOMEM;
 	free(ids);
+	__atomic_store_n(&dump->done, true, __ATOMIC_RELEASE);
 	return NULL;
 }
 
-/* Does open() + close() of another guest finish within @ms? */
-static bool vs_open_completes(int ms, pid_t *pid)
+/* Is @done set within @ms? */
+static bool vs_done_within(const bool *done, int ms)
+{
+	for (int t = 0; t < ms; t += 10) {
+		if (__atomic_load_n(done, __ATOMIC_ACQUIRE))
+			return true;
+		usleep(10000);
+	}
+	return __atomic_load_n(done, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Does a child's open() + close() of another guest (@fd < 0), or its
+ * GUEST_GET on guest @fd, finish and succeed within @ms?
+ */
+static bool vs_child_completes(int ms, pid_t *pid, int fd)
 {
 	int status;
 
 	*pid = fork();
 	if (!*pid) {
-		int fd = tk_open(0);
+		struct vqnotify_guest_info gi;
 
+		if (fd >= 0)
+			_exit(_test_ioctl_guest_get(fd, &gi) != 0);
+		fd = tk_open(0);
 		_exit(fd < 0);
 	}
 	for (int t = 0; t < ms; t += 10) {
@@ -150,11 +172,11 @@ static bool vs_open_completes(int ms, pid_t *pid)
 TEST(stalled_read_holds_no_host_lock)
 {
 	struct vs_dumper dump = { .ret = 1 };
+	bool opened, got, dumped;
+	pid_t opener, getter;
 	struct tk_stall st;
 	struct tk_why why;
 	pthread_t dumper;
-	bool completed;
-	pid_t opener;
 	int ret;
 
 	if (access(TK_DEV_PATH, F_OK))
@@ -171,19 +193,32 @@ TEST(stalled_read_holds_no_host_lock)
 		ASSERT_EQ(0, ret) TH_LOG("%s", why.msg);
 	}
 
-	/* A dump meanwhile, then someone else opens a guest. */
+	/*
+	 * A dump meanwhile, someone else opening a guest, and a call on the
+	 * stalled guest.
+	 */
 	ASSERT_EQ(0, pthread_create(&dumper, NULL, vs_stall_dumper, &dump));
 	usleep(200000);
-	completed = vs_open_completes(3000, &opener);
+	opened = vs_child_completes(3000, &opener, -1);
+	got = vs_child_completes(3000, &getter, st.fd);
+	dumped = vs_done_within(&dump.done, 3000);
 
 	/* Let the fault resolve, whatever happened. */
 	EXPECT_EQ(0, tk_stall_end(&st));
 	pthread_join(dumper, NULL);
 	if (opener)
 		waitpid(opener, NULL, 0);
+	if (getter)
+		waitpid(getter, NULL, 0);
 
-	EXPECT_TRUE(completed) {
+	EXPECT_TRUE(opened) {
 		TH_LOG("open() of another guest waited for a read() stalled in another guest's page fault");
+	}
+	EXPECT_TRUE(got) {
+		TH_LOG("GUEST_GET waited for its guest's read() stalled in a page fault");
+	}
+	EXPECT_TRUE(dumped) {
+		TH_LOG("a guest dump waited for a read() stalled in a page fault");
 	}
 	EXPECT_EQ((ssize_t)sizeof(struct vqnotify_event), st.ret);
 	EXPECT_EQ(0, dump.ret);
@@ -394,6 +429,8 @@ TEST_F(nl, root_socket_after_drop_eperm)
 	test_cmd_nl_config_get(&c1);
 	EXPECT_EQ(c0.host_cap,
 		  c1.host_cap);
+	EXPECT_EQ(c0.threshold,
+		  c1.threshold);
 }
 
 static int vs_join_monitor(struct vs_nl_ctx *c, struct tk_nl *nl)
@@ -437,15 +474,19 @@ TEST_F(nl, root_socket_dump_hides_others)
 	EXPECT_EQ(0, self->sh->ret[0]);
 	EXPECT_FALSE(self->sh->ret[1]);
 	EXPECT_TRUE(self->sh->ret[2]);
+	EXPECT_EQ(1U, self->sh->val[0]);
 }
 
+/* Root's guest: no record at all, before the error or with it. */
 static int vs_guest_get(struct vs_nl_ctx *c, struct tk_nl *nl)
 {
-	struct tk_nl_guest g;
+	struct tk_nl_attr root = { VQNOTIFY_A_GUEST_ID, c->self->root_id };
+	struct vs_dump d = { 0 };
 
-	c->self->sh->ret[0] = _test_nl_guest_get(nl, c->self->root_id, &g);
-	c->self->sh->val[0] = g.found;
-	c->self->sh->ret[1] = _test_nl_guest_get(nl, c->self->own_id, &g);
+	c->self->sh->ret[0] = tk_nl_call(nl, VQNOTIFY_CMD_GUEST_GET, false,
+					 &root, 1, vs_dump_cb, &d);
+	c->self->sh->val[0] = d.n;
+	c->self->sh->ret[1] = _test_nl_guest_get(nl, c->self->own_id, NULL);
 	return 0;
 }
 
