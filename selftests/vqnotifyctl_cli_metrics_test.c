@@ -35,9 +35,17 @@
 
 /* HTTP */
 
-/* A client socket to @port; @rcvbuf: its receive buffer (0: the default). */
-static int http_connect_to(int port, int rcvbuf)
+/*
+ * A client socket to @port on loopback, from address @src (host order;
+ * INADDR_ANY: the kernel's choice); @rcvbuf: its receive buffer (0: the
+ * default).
+ */
+static int http_connect_from(in_addr_t src, int port, int rcvbuf)
 {
+	struct sockaddr_in from = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(src),
+	};
 	struct sockaddr_in a = {
 		.sin_family = AF_INET,
 		.sin_port = htons(port),
@@ -52,16 +60,35 @@ static int http_connect_to(int port, int rcvbuf)
 	/* Before connect(): the window it announces follows from it. */
 	if (rcvbuf)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+	if ((src != INADDR_ANY &&
+	     bind(fd, (struct sockaddr *)&from, sizeof(from))) ||
+	    connect(fd, (struct sockaddr *)&a, sizeof(a))) {
 		close(fd);
 		return -1;
 	}
 	return fd;
 }
 
+static int http_connect_to(int port, int rcvbuf)
+{
+	return http_connect_from(INADDR_ANY, port, rcvbuf);
+}
+
 static int http_connect_rcvbuf(int rcvbuf)
 {
 	return http_connect_to(HTTP_PORT, rcvbuf);
+}
+
+/* Read the answer on @fd into @buf (OUT_MAX), NUL-terminated: its length. */
+static ssize_t http_read_all(int fd, char *buf)
+{
+	ssize_t n, got = 0;
+
+	while (got < OUT_MAX - 1 &&
+	       (n = recv(fd, buf + got, OUT_MAX - 1 - got, 0)) > 0)
+		got += n;
+	buf[got] = '\0';
+	return got;
 }
 
 static int http_connect(void)
@@ -72,8 +99,8 @@ static int http_connect(void)
 /* Send @req, read the whole answer into @buf (OUT_MAX); its length. */
 static ssize_t http_to(int port, const char *req, size_t len, char *buf)
 {
-	ssize_t n, got = 0;
 	int fd = http_connect_to(port, 0);
+	ssize_t got;
 
 	if (fd < 0)
 		return -1;
@@ -81,10 +108,7 @@ static ssize_t http_to(int port, const char *req, size_t len, char *buf)
 		close(fd);
 		return -1;
 	}
-	while (got < OUT_MAX - 1 &&
-	       (n = recv(fd, buf + got, OUT_MAX - 1 - got, 0)) > 0)
-		got += n;
-	buf[got] = '\0';
+	got = http_read_all(fd, buf);
 	close(fd);
 	return got;
 }
@@ -541,37 +565,17 @@ static void flood_scrape(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(http) *self, double *worst)
 {
 	static const char req[] = GET("/metrics", "");
-	struct sockaddr_in src = {
-		.sin_family = AF_INET,
-		.sin_addr.s_addr = htonl(SCRAPER_ADDR),
-	};
-	struct sockaddr_in dst = {
-		.sin_family = AF_INET,
-		.sin_port = htons(HTTP_PORT),
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-	};
-	struct timeval tv = { .tv_sec = 20 };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = http_connect_from(SCRAPER_ADDR, HTTP_PORT, 0);
 	struct timespec t0;
-	ssize_t n, got = 0;
 	double s;
 
-	ASSERT_LE(0, fd);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) ||
-	    connect(fd, (struct sockaddr *)&dst, sizeof(dst))) {
-		close(fd);
-		ASSERT_TRUE(false) TH_LOG("scrape: %s", strerror(errno));
-	}
+	ASSERT_LE(0, fd) TH_LOG("scrape: %s", strerror(errno));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	usleep(LATE_MS * 1000);
+	self->buf[0] = '\0';
 	if (send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) ==
 	    (ssize_t)sizeof(req) - 1)
-		while (got < OUT_MAX - 1 &&
-		       (n = recv(fd, self->buf + got, OUT_MAX - 1 - got,
-				 0)) > 0)
-			got += n;
-	self->buf[got] = '\0';
+		http_read_all(fd, self->buf);
 	s = since(&t0);
 	close(fd);
 	EXPECT_EQ(0, strncmp(self->buf, "HTTP/1.1 200 ", 13))
