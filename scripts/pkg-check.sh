@@ -15,8 +15,10 @@
 #            genl alias, every parameter described and in the modprobe.d
 #            example), dkms remove; the 6.1 module is kept for smoke
 #   smoke    the packages unpacked into the 6.1 VM's initramfs, with that
-#            DKMS-built module in /lib/modules/KREL/updates/dkms: the
-#            netlink family autoloads it, vqnotifyctl runs, and vqn-hello
+#            DKMS-built module in /lib/modules/KREL/updates/dkms, and
+#            Debian's udev (downloaded, unpacked): the netlink family
+#            autoloads it, udevd gives /dev/vqnotify to group kvm by the
+#            package's rule, vqnotifyctl runs, and vqn-hello
 #            (the libvqnotify-dev example, compiled here through pkg-config
 #            against the unpacked packages) registers a guest
 #
@@ -50,6 +52,23 @@ deb_of() {
 	set -- "$debs/$1"_"$ver"_*.deb
 	[ -f "$1" ] || fail "$1 missing: make deb first"
 	deb=$1
+}
+
+# udev_deb: Debian's udev package, apt's candidate, downloaded once into
+# the cache (as the kernel images are); prints the file.
+udev_deb() {
+	uver=$(apt-cache policy udev 2>/dev/null | sed -n 's/^ *Candidate: //p')
+	case $uver in '' | '(none)') fail "apt knows no udev package: apt-get update" ;; esac
+	udir=$VQN_CACHE/udev/$(printf '%s' "$uver" | tr -c 'A-Za-z0-9._+-' '_')
+	with_lock "$VQN_CACHE/udev.lock" sh -c '
+		[ -e "$1/.complete" ] && exit 0
+		rm -rf "$1" && mkdir -p "$1" && chmod 755 "$1" &&
+			(cd "$1" && apt-get download -q=2 "udev=$2") >/dev/null 2>&1 &&
+			touch "$1/.complete"
+	' sh "$udir" "$uver" || fail "cannot download udev=$uver"
+	set -- "$udir"/udev_*.deb
+	[ -f "$1" ] || fail "no udev package in $udir"
+	echo "$1"
 }
 
 case $step in
@@ -280,9 +299,20 @@ smoke)
 	cc -O2 -Wall -o "$root/smoke/vqn-hello" \
 		"$root/usr/share/doc/libvqnotify-dev/examples/vqn-hello.c" $pcflags ||
 		fail "vqn-hello does not build against libvqnotify-dev"
+	# udev as a host runs it: Debian's daemon (its package downloaded and
+	# unpacked, never installed here) with its own rules beside the
+	# package's, so the guest sees what our rule does among them.
+	udeb=$(udev_deb)
+	mkdir -p "$work/udev" "$root/lib/systemd"
+	dpkg -x "$udeb" "$work/udev"
+	install -D -m 0755 "$work/udev/bin/udevadm" "$root/bin/udevadm"
+	ln -s /bin/udevadm "$root/lib/systemd/systemd-udevd"
+	cp "$work/udev/lib/udev/rules.d/"*.rules "$root/lib/udev/rules.d/"
+	echo "smoke: ${udeb##*/}'s udevd and $(ls "$root/lib/udev/rules.d" | wc -l) rules"
 	# The shared libraries they need (libc, libnl) from this Debian host,
 	# at their own paths, and an ld.so.cache for the guest.
-	for bin in "$root/smoke/vqn-hello" "$root/usr/sbin/vqnotifyctl"; do
+	for bin in "$root/smoke/vqn-hello" "$root/usr/sbin/vqnotifyctl" \
+		"$root/bin/udevadm"; do
 		LD_LIBRARY_PATH=$root/usr/lib/$triplet ldd "$bin" |
 			sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p'
 	done | sort -u | while read -r lib; do

@@ -36,22 +36,40 @@ conf_installed() {
 		grep -q 'GROUP="kvm"' /lib/udev/rules.d/60-vqnotify.rules
 }
 dev_node() { ls -l /dev/vqnotify && [ -c /dev/vqnotify ]; }
+# udev as on a host, started before anyone loads the module: the rule must
+# act on the uevent of the load itself, as at boot.
+udevd_runs() {
+	mkdir -p /run && mount -t tmpfs tmpfs /run &&
+		/lib/systemd/systemd-udevd --daemon &&
+		udevadm control --ping
+}
+# The node devtmpfs made is root's (mode 0660 from the module): only the
+# package's rule gives it to the VMMs' group.
+kvm_node() {
+	udevadm settle --timeout=60 || return 1
+	ls -ln /dev/vqnotify
+	[ "$(stat -c '%g %a' /dev/vqnotify)" = "36 660" ]
+}
 
 echo "TAP version 13"
-echo "1..10"
+echo "1..14"
 # The kernel runs this for request_module(); busybox's modprobe reads
 # modules.dep and modules.alias, written on the host by depmod.
 echo /bin/modprobe >/proc/sys/kernel/modprobe
 t "vqnotify.ko installed where DKMS puts it" \
 	test -f "/lib/modules/$kver/updates/dkms/vqnotify.ko"
 t "not loaded before anyone asks" unloaded
+t "udevd runs (Debian's, with its rules and the package's)" udevd_runs
 t "vqnotifyctl stats loads it (genl family alias)" ctl_loads
 t "modinfo version is the package's" version_matches
 t "/dev/vqnotify exists" dev_node
+t "udev gave /dev/vqnotify to group kvm (the package's rule)" kvm_node
 t "vqn-hello (libvqnotify.so.1, built through pkg-config) decides its queues" \
 	/smoke/vqn-hello
 t "vqnotifyctl guest show" $ctl guest show
 t "rmmod vqnotify" rmmod vqnotify
 t "modprobe vqnotify loads it by name (modules.dep)" sh -c 'modprobe vqnotify && grep -q "^vqnotify " /proc/modules'
+t "udev gave the new /dev/vqnotify to group kvm" kvm_node
 t "the udev rule and modules-load.d file are installed" conf_installed
+t "udevd exits" udevadm control --exit
 [ $fails -eq 0 ]
