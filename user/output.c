@@ -48,9 +48,10 @@ static void indent(struct jw *w)
 
 /*
  * Tenant-supplied strings (guest and device names) are printed escaped
- * everywhere: the kernel checks them for NUL termination only (older
- * modules), so they may hold control characters, a newline that forges a
- * table row, terminal escapes, bidi overrides or invalid UTF-8.
+ * everywhere. This module takes printable ASCII only, but the modules of
+ * API 1 checked them for NUL termination only: from those they may hold
+ * control characters, a newline that forges a table row, terminal escapes,
+ * bidi overrides or invalid UTF-8.
  */
 
 /*
