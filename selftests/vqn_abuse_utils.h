@@ -9,7 +9,7 @@
  * a guest's event records (struct tk_seq, tk_seq_check), memory that
  * faults in known ways (tk_ro_page, tk_unmapped_addr, tk_page_before_hole,
  * struct tk_mem), a reader stalled in copy_to_user() (struct tk_stall,
- * tk_stall_start, tk_stall_end), a "still usable" probe (tk_check_usable), snapshots of
+ * tk_stall_start, tk_stall_resolve, tk_stall_end), a "still usable" probe (tk_check_usable), snapshots of
  * a whole guest (struct tk_snap, vqn_check_utils.h), privilege drops (tk_become_nobody,
  * tk_run_as_nobody), results shared with a child (struct tk_shared) and
  * fd passing (tk_send_fd, tk_recv_fd).
@@ -297,6 +297,7 @@ struct tk_stall {
 	void *page;
 	pthread_t reader;
 	bool reading;
+	bool resolved;
 	ssize_t ret;
 };
 
@@ -325,6 +326,7 @@ static inline int tk_stall_start(struct tk_stall *st, struct tk_why *w)
 	st->fd = -1;
 	st->page = NULL;
 	st->reading = false;
+	st->resolved = false;
 	st->ret = -2;
 	st->uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (st->uffd < 0) {
@@ -356,21 +358,35 @@ static inline int tk_stall_start(struct tk_stall *st, struct tk_why *w)
 }
 
 /*
- * Resolve the fault, whatever happened, and let the reader finish: 0, or
- * -errno when the fault could not be resolved.
+ * Resolve the fault (once) and let the reader finish, the guest left open:
+ * 0, or -errno when the fault could not be resolved. The record the reader
+ * took is then in @st->page.
  */
-static inline int tk_stall_end(struct tk_stall *st)
+static inline int tk_stall_resolve(struct tk_stall *st)
 {
 	struct uffdio_zeropage zp = { 0 };
 	int ret = 0;
 
 	zp.range.start = (uintptr_t)st->page;
 	zp.range.len = sysconf(_SC_PAGESIZE);
-	if (st->uffd >= 0 && ioctl(st->uffd, UFFDIO_ZEROPAGE, &zp))
+	if (st->uffd >= 0 && !st->resolved &&
+	    ioctl(st->uffd, UFFDIO_ZEROPAGE, &zp))
 		ret = -errno;
+	st->resolved = true;
 	if (st->reading)
 		pthread_join(st->reader, NULL);
 	st->reading = false;
+	return ret;
+}
+
+/*
+ * Resolve the fault, whatever happened, let the reader finish and close
+ * the guest: 0, or -errno when the fault could not be resolved.
+ */
+static inline int tk_stall_end(struct tk_stall *st)
+{
+	int ret = tk_stall_resolve(st);
+
 	if (st->fd >= 0)
 		close(st->fd);
 	if (st->uffd >= 0)

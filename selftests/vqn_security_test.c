@@ -225,6 +225,102 @@ TEST(stalled_read_holds_no_host_lock)
 	tk_nl_close(&dump.nl);
 }
 
+/*
+ * A blocking reader queued behind the stalled one (it waits for the
+ * guest's read lock, records queued) and ended by a signal whose handler
+ * does not restart it: -1 with EINTR, and it took nothing. Once the fault
+ * resolves, the stalled reader has the first record and a reader after it
+ * the rest, each seq following the one before, no OVERFLOW: the records
+ * queued while it waited are all there, once.
+ */
+struct vs_waiter {
+	int fd;
+	pid_t tid;
+	ssize_t ret;
+	int err;
+	bool done;
+	struct vqnotify_event ev[8];
+};
+
+static void *vs_waiter_read(void *arg)
+{
+	struct vs_waiter *w = arg;
+
+	__atomic_store_n(&w->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+	w->ret = read(w->fd, w->ev, sizeof(w->ev));
+	w->err = errno;
+	__atomic_store_n(&w->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void vs_signal_handler(int sig)
+{
+	(void)sig;
+}
+
+TEST(stalled_read_interrupted_reader_takes_nothing)
+{
+	struct sigaction sa = { .sa_handler = vs_signal_handler }, old;
+	struct vqnotify_event first, rest[16];
+	struct vs_waiter w = { .ret = -2 };
+	struct tk_seq seq = { 0 };
+	bool returned;
+	struct tk_stall st;
+	struct tk_why why;
+	pthread_t waiter;
+	pid_t tid = 0;
+	int ret, n, i;
+
+	if (access(TK_DEV_PATH, F_OK))
+		SKIP(return, "no %s (module not loaded)", TK_DEV_PATH);
+	ret = tk_stall_start(&st, &why);
+	if (ret > 0) {
+		tk_stall_end(&st);
+		SKIP(return, "%s", why.msg);
+	}
+	if (ret) {
+		tk_stall_end(&st);
+		ASSERT_EQ(0, ret) TH_LOG("%s", why.msg);
+	}
+
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, &old));	/* no SA_RESTART */
+	w.fd = st.fd;
+	ASSERT_EQ(0, pthread_create(&waiter, NULL, vs_waiter_read, &w));
+	for (i = 0; i < 1000 && !tid; i++) {
+		usleep(5000);
+		tid = __atomic_load_n(&w.tid, __ATOMIC_ACQUIRE);
+	}
+	/* Asleep in read(), behind the stalled reader, records queued. */
+	EXPECT_EQ('S', tk_wait_asleep(tid, 5000));
+	EXPECT_FALSE(__atomic_load_n(&w.done, __ATOMIC_ACQUIRE));
+	ASSERT_EQ(0, pthread_kill(waiter, SIGUSR1));
+	returned = vs_done_within(&w.done, 3000);
+
+	/* Let the fault resolve, whatever happened: the waiter then ends. */
+	EXPECT_EQ(0, tk_stall_resolve(&st));
+	pthread_join(waiter, NULL);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &old, NULL));
+	EXPECT_TRUE(returned) {
+		TH_LOG("a signal did not end a read() waiting behind a stalled one");
+	}
+	EXPECT_EQ(-1, w.ret);
+	EXPECT_EQ(EINTR, w.err);
+
+	ASSERT_EQ((ssize_t)sizeof(first), st.ret);
+	memcpy(&first, st.page, sizeof(first));
+	n = tk_read_events(st.fd, rest, TK_ARRAY_SIZE(rest));
+	ASSERT_LE(1, n) TH_LOG("no record left after the stalled reader's: %d", n);
+	EXPECT_EQ(0U, first.seq);
+	EXPECT_EQ(0, tk_seq_check(&seq, &first, &why));
+	for (i = 0; i < n; i++) {
+		EXPECT_NE(VQNOTIFY_EVENT_OVERFLOW, rest[i].type);
+		EXPECT_EQ(0, tk_seq_check(&seq, &rest[i], &why)) {
+			TH_LOG("record %d after the stalled reader's: %s", i, why.msg);
+		}
+	}
+	tk_stall_end(&st);
+}
+
 /* nl: the netlink family, unprivileged */
 
 /* Guest ids (attribute 1 of every reply) a dump returned. */
