@@ -201,8 +201,11 @@ enum vqnotify_label {
  * @VQNOTIFY_REASON_NO_SLOT: refused: no slot free in the guest's budget
  *                           beyond its vhost reserve. The queue waits for
  *                           promotion (r).
- * @VQNOTIFY_REASON_HOST_CAP: refused: the host-wide cap is reached. The
- *                            queue waits for promotion (r).
+ * @VQNOTIFY_REASON_HOST_CAP: refused: the host-wide cap is reached, or
+ *                            guests already waiting for it come first
+ *                            (the promotion work hands them the slots
+ *                            freed, even while the host has room again).
+ *                            The queue waits for promotion (r).
  * @VQNOTIFY_REASON_NOT_READY: not initialised (size 0) at DRIVER_OK.
  * @VQNOTIFY_REASON_VHOST: vhost holds the host notifier.
  * @VQNOTIFY_REASON_VHOST_OFF: vhost released the host notifier.
@@ -218,8 +221,9 @@ enum vqnotify_label {
  *                               VMM released it; it does not wait for
  *                               promotion. API 2.
  * @VQNOTIFY_REASON_QUOTA: refused: the user who opened the guest holds its
- *                         quota of slots (per-user accounting). The queue
- *                         waits for promotion (r). API 2.
+ *                         quota of slots (per-user accounting), or guests
+ *                         of that user already waiting for it come first.
+ *                         The queue waits for promotion (r). API 2.
  * @VQNOTIFY_REASON_MAX: number of reasons.
  */
 enum vqnotify_reason {
