@@ -169,29 +169,39 @@ static bool vs_child_completes(int ms, pid_t *pid, int fd)
 	return false;
 }
 
+/*
+ * A guest with events queued whose reader stalls in copy_to_user(): true
+ * once it faulted; else false, the test skipped (no userfaultfd for the
+ * caller) or failed.
+ */
+static bool vs_stall_begin(struct __test_metadata *_metadata,
+			   struct tk_stall *st)
+{
+	struct tk_why why;
+	int ret = tk_stall_start(st, &why);
+
+	if (!ret)
+		return true;
+	tk_stall_end(st);
+	if (ret > 0)
+		SKIP(return false, "%s", why.msg);
+	EXPECT_EQ(0, ret) TH_LOG("%s", why.msg);
+	return false;
+}
+
 TEST(stalled_read_holds_no_host_lock)
 {
 	struct vs_dumper dump = { .ret = 1 };
 	bool opened, got, dumped;
 	pid_t opener, getter;
 	struct tk_stall st;
-	struct tk_why why;
 	pthread_t dumper;
-	int ret;
 
 	if (access(TK_DEV_PATH, F_OK))
 		SKIP(return, "no %s (module not loaded)", TK_DEV_PATH);
 	ASSERT_EQ(0, tk_nl_open(&dump.nl));
-	/* A guest with events queued whose reader stalls in copy_to_user(). */
-	ret = tk_stall_start(&st, &why);
-	if (ret > 0) {
-		tk_stall_end(&st);
-		SKIP(return, "%s", why.msg);
-	}
-	if (ret) {
-		tk_stall_end(&st);
-		ASSERT_EQ(0, ret) TH_LOG("%s", why.msg);
-	}
+	if (!vs_stall_begin(_metadata, &st))
+		return;
 
 	/*
 	 * A dump meanwhile, someone else opening a guest, and a call on the
@@ -269,19 +279,12 @@ TEST(stalled_read_interrupted_reader_takes_nothing)
 	struct tk_why why;
 	pthread_t waiter;
 	pid_t tid = 0;
-	int ret, n, i;
+	int n, i;
 
 	if (access(TK_DEV_PATH, F_OK))
 		SKIP(return, "no %s (module not loaded)", TK_DEV_PATH);
-	ret = tk_stall_start(&st, &why);
-	if (ret > 0) {
-		tk_stall_end(&st);
-		SKIP(return, "%s", why.msg);
-	}
-	if (ret) {
-		tk_stall_end(&st);
-		ASSERT_EQ(0, ret) TH_LOG("%s", why.msg);
-	}
+	if (!vs_stall_begin(_metadata, &st))
+		return;
 
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, &old));	/* no SA_RESTART */
 	w.fd = st.fd;
