@@ -684,9 +684,11 @@ struct vqnotify_dev_get {
  * targets a quiescent device of the same transport and queue count:
  * status 0, no queue holding a slot or waiting for one, as right after
  * DEV_ADD or any reset (API 1 wanted a device that never saw a call, which
- * QEMU's reset at machine init defeats). It validates the whole blob first
- * (EINVAL on corrupt, truncated or foreign data; EOPNOTSUPP on an intact
- * blob of a newer version, from a newer module; changing nothing), then
+ * QEMU's reset at machine init defeats). It validates the whole blob before
+ * it changes anything (EINVAL on corrupt, truncated or foreign data;
+ * EOPNOTSUPP on an intact blob of a newer version, from a newer module;
+ * whether it fits the device, after the device is found and the results
+ * buffer checked: EINVAL for another transport or queue count), then
  * derives the states: every queue DEASSIGNED as the quiescent device has
  * it (its label and reason stay as they are: (a) after DEV_ADD; after a
  * reset, reason RESET, and label (g) if the queue held a slot then), then
@@ -703,7 +705,7 @@ struct vqnotify_dev_get {
  * it again. The labels may differ too: with a vhost reserve, vhost's
  * queues take userspace slots at (b), others wait, and (d) frees room
  * for them: (r) where the source had (b). Errors: EOPNOTSUPP (flags;
- * LOAD: a newer blob version), EINVAL, ENOENT, EBUSY (not quiescent),
+ * LOAD: a newer blob version), EINVAL, ENOENT, EBUSY (LOAD: not quiescent),
  * EMSGSIZE (SAVE: @len too small; @len says the size), EFAULT, EBADF
  * (LOAD: not open for writing), ENOMEM.
  */
