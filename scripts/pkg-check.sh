@@ -54,8 +54,8 @@ deb_of() {
 	deb=$1
 }
 
-# udev_deb: Debian's udev package, apt's candidate, downloaded once into
-# the cache (as the kernel images are); prints the file.
+# udev_deb: sets udeb to Debian's udev package, apt's candidate, downloaded
+# once into the cache (as the kernel images are), or fails.
 udev_deb() {
 	uver=$(apt-cache policy udev 2>/dev/null | sed -n 's/^ *Candidate: //p')
 	case $uver in '' | '(none)') fail "apt knows no udev package: apt-get update" ;; esac
@@ -68,7 +68,7 @@ udev_deb() {
 	' sh "$udir" "$uver" || fail "cannot download udev=$uver"
 	set -- "$udir"/udev_*.deb
 	[ -f "$1" ] || fail "no udev package in $udir"
-	echo "$1"
+	udeb=$1
 }
 
 case $step in
@@ -302,7 +302,7 @@ smoke)
 	# udev as a host runs it: Debian's daemon (its package downloaded and
 	# unpacked, never installed here) with its own rules beside the
 	# package's, so the guest sees what our rule does among them.
-	udeb=$(udev_deb)
+	udev_deb
 	mkdir -p "$work/udev" "$root/lib/systemd"
 	dpkg -x "$udeb" "$work/udev"
 	install -D -m 0755 "$work/udev/bin/udevadm" "$root/bin/udevadm"
