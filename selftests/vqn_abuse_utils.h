@@ -3,7 +3,7 @@
  * vqn_abuse_utils.h: the toolkit's part for tests that abuse the module
  * (fuzz, failslab, crash, load, security, overflow, fdpass, stress):
  * environment knobs and time (tk_env_ull, tk_now, TK_SET_TIMEOUT), a task
- * blocked in a call (tk_task_state, tk_wait_asleep), running
+ * blocked in a call (tk_wait_tid, tk_task_state, tk_wait_asleep), running
  * ahead of the per-CPU workqueue (tk_fifo_begin, tk_fifo_end), a
  * seeded PRNG (struct tk_rng, tk_seed, tk_below, tk_chance), the order of
  * a guest's event records (struct tk_seq, tk_seq_check), memory that
@@ -72,6 +72,22 @@ static inline char tk_task_state(pid_t tid)
 	buf[n] = 0;
 	p = strrchr(buf, ')');
 	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/*
+ * The id a new thread stores into @tid (__ATOMIC_RELEASE) once it runs,
+ * waited for up to 5 s: 0 if it never did.
+ */
+static inline pid_t tk_wait_tid(const pid_t *tid)
+{
+	pid_t t = 0;
+	int i;
+
+	for (i = 0; i < 1000 && !t; i++) {
+		usleep(5000);
+		t = __atomic_load_n(tid, __ATOMIC_ACQUIRE);
+	}
+	return t;
 }
 
 /*

@@ -251,16 +251,12 @@ static void blocked_waiter(struct __test_metadata *_metadata,
 	struct waiter w = { .fd = self->fd, .use_read = use_read };
 	pthread_t t;
 	struct gen g;
-	pid_t tid = 0;
 	double t0;
-	int i;
+	pid_t tid;
 
 	gen_setup(_metadata, self->fd, &self->info, &g);
 	ASSERT_EQ(0, pthread_create(&t, NULL, waiter_fn, &w));
-	for (i = 0; i < 1000 && !tid; i++) {
-		usleep(5000);
-		tid = __atomic_load_n(&w.tid, __ATOMIC_ACQUIRE);
-	}
+	tid = tk_wait_tid(&w.tid);
 	/*
 	 * Asleep in the call before the event comes: a waiter that had not
 	 * got there yet would find it queued, and a missing wake-up pass.

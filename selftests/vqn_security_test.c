@@ -278,8 +278,8 @@ TEST(stalled_read_interrupted_reader_takes_nothing)
 	struct tk_stall st;
 	struct tk_why why;
 	pthread_t waiter;
-	pid_t tid = 0;
 	int n, i;
+	pid_t tid;
 
 	if (access(TK_DEV_PATH, F_OK))
 		SKIP(return, "no %s (module not loaded)", TK_DEV_PATH);
@@ -289,10 +289,7 @@ TEST(stalled_read_interrupted_reader_takes_nothing)
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, &old));	/* no SA_RESTART */
 	w.fd = st.fd;
 	ASSERT_EQ(0, pthread_create(&waiter, NULL, vs_waiter_read, &w));
-	for (i = 0; i < 1000 && !tid; i++) {
-		usleep(5000);
-		tid = __atomic_load_n(&w.tid, __ATOMIC_ACQUIRE);
-	}
+	tid = tk_wait_tid(&w.tid);
 	/* Asleep in read(), behind the stalled reader, records queued. */
 	EXPECT_EQ('S', tk_wait_asleep(tid, 5000));
 	EXPECT_FALSE(__atomic_load_n(&w.done, __ATOMIC_ACQUIRE));
